@@ -1,0 +1,107 @@
+"""Turn run folders into plain view-model data: runs, their metrics and series."""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..storage.reader import RunRecord, list_run_dirs, read_run
+
+
+def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dicts become ``a/b`` paths; tagged objects (``_type``) stay whole."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and "_type" not in v:
+            out.update(flatten(v, key + "/"))
+        else:
+            out[key] = v
+    return out
+
+
+def is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+@dataclass
+class Series:
+    steps: np.ndarray
+    values: np.ndarray
+
+
+@dataclass
+class RunView:
+    record: RunRecord
+    index: int  # position in the site-wide run order (drives the colour)
+    label: str  # unique display label
+    color: str
+    series: dict[str, Series] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.record.meta
+
+
+def load_runs(root: Path) -> list[RunRecord]:
+    return [read_run(p) for p in list_run_dirs(root)]
+
+
+def numeric_series(history: list[dict[str, Any]]) -> dict[str, Series]:
+    cols: dict[str, tuple[list[float], list[float]]] = {}
+    for i, row in enumerate(history):
+        flat = flatten(row)
+        step = flat.get("_step", i)
+        if not is_number(step):
+            step = i
+        for k, v in flat.items():
+            if k.startswith("_") or not is_number(v):
+                continue
+            xs, ys = cols.setdefault(k, ([], []))
+            xs.append(step)
+            ys.append(float(v))
+    return {k: Series(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)) for k, (xs, ys) in cols.items()}
+
+
+def fmt_time(ts: Any) -> str:
+    if not is_number(ts) or not math.isfinite(ts):
+        return ""
+    return _dt.datetime.fromtimestamp(float(ts), tz=_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def fmt_duration(seconds: Any) -> str:
+    if not is_number(seconds) or not math.isfinite(seconds) or seconds < 0:
+        return ""
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s}s"
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"{m}m {s:02d}s"
+    h, m = divmod(m, 60)
+    return f"{h}h {m:02d}m"
+
+
+def fmt_value(v: Any) -> str:
+    if isinstance(v, bool) or v is None:
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "NaN"
+        if math.isinf(v):
+            return "Infinity" if v > 0 else "-Infinity"
+        return f"{v:.6g}"
+    if isinstance(v, dict) and "_type" in v:
+        return f"[{v['_type']}]"
+    if isinstance(v, (list, dict)):
+        text = str(v)
+        return text if len(text) <= 80 else text[:77] + "..."
+    return str(v)

@@ -1,0 +1,31 @@
+"""The typed configuration that ``reportgen build`` and ``reportgen serve`` both pass to ``build()``."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_SAMPLES = 1000
+
+
+@dataclass
+class BuildConfig:
+    runs: Path
+    out: Path
+    samples: int = DEFAULT_SAMPLES  # points per line after downsampling
+    strict: bool = False  # exit non-zero when a run folder had problems
+    quiet: bool = False
+    title: str = "reportgen"
+    presets: Path | None = None  # extra custom-chart presets (Vega-Lite templates)
+    reports: Path | None = None  # markdown reports folder (default: RUNS/reports)
+    cache: bool = True  # incremental builds
+    extra_head: list[str] = field(default_factory=list)  # dev-only snippets (serve); never written by build
+
+    def __post_init__(self) -> None:
+        self.runs = Path(self.runs)
+        self.out = Path(self.out)
+        if self.presets is not None:
+            self.presets = Path(self.presets)
+        if self.reports is not None:
+            self.reports = Path(self.reports)
+        if not isinstance(self.samples, int) or self.samples < 10:
+            raise ValueError(f"samples: expected an integer >= 10, got {self.samples!r}")

@@ -1,0 +1,50 @@
+"""The Jinja environment: packaged templates, autoescape on, relative links only."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from .._resources import templates_dir
+from .urls import rel
+
+
+def _json_script(value: Any) -> Markup:
+    """JSON safe to embed inside <script type="application/json">."""
+    text = json.dumps(value, allow_nan=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+def make_env(extra_dirs: list[Path] | None = None) -> Environment:
+    dirs = [*(extra_dirs or []), templates_dir()]
+    env = Environment(
+        loader=FileSystemLoader([str(d) for d in dirs]),
+        autoescape=select_autoescape(["html", "htm", "xml"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["json_script"] = _json_script
+    return env
+
+
+class PageWriter:
+    """Renders templates to site paths; ``url(target)`` inside a template is relative to the page."""
+
+    def __init__(self, env: Environment, out: Path, extra_head: list[str] | None = None):
+        self.env = env
+        self.out = out
+        self.extra_head = extra_head or []
+
+    def write(self, template: str, page: str, context: dict[str, Any]) -> Path:
+        tpl = self.env.get_template(template)
+        html = tpl.render(**context, page=page, url=lambda target: rel(page, target),
+                          extra_head=[Markup(s) for s in self.extra_head])
+        target = self.out / page
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(html, encoding="utf-8")
+        return target

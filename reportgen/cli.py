@@ -1,0 +1,114 @@
+"""The ``reportgen`` command line: a thin click group.
+
+Each command turns its options into a config and calls one function; heavy
+imports happen inside the commands so ``--help`` answers instantly. Usage errors
+are one line on stderr and exit code 2, never a traceback.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ._version import __version__
+
+_DIR = click.Path(file_okay=False, path_type=Path)
+_EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="reportgen", message="%(prog)s %(version)s")
+def cli() -> None:
+    """reportgen: turn run folders written by the wandb-style SDK into a static site."""
+
+
+@cli.command()
+@click.argument("runs", type=_EXISTING_DIR)
+@click.option("-o", "--out", "out", type=_DIR, default=Path("site"), show_default=True,
+              help="Folder to write the site into.")
+@click.option("--samples", type=click.IntRange(min=10), default=1000, show_default=True,
+              help="Points per line after downsampling (first, last, minima and maxima are kept).")
+@click.option("--strict", is_flag=True, help="Exit with status 1 when a run folder had problems.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--presets", type=_EXISTING_DIR, default=None,
+              help="Folder of custom-chart presets (<name>.json) that add to or override the built-ins.")
+@click.option("--reports", type=_EXISTING_DIR, default=None,
+              help="Folder of markdown reports (default: RUNS/reports).")
+def build(runs: Path, out: Path, samples: int, strict: bool, quiet: bool, presets: Path | None,
+          reports: Path | None) -> None:
+    """Build a static site from the run folders in RUNS."""
+    from .build.config import BuildConfig
+    from .build.site import build as do_build
+
+    cfg = BuildConfig(runs=runs, out=out, samples=samples, strict=strict, quiet=quiet,
+                      presets=presets, reports=reports)
+    result = do_build(cfg)
+    if not quiet:
+        click.echo(f"Open {(out / 'index.html').resolve().as_uri()}")
+    if strict and result.warnings:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("runs", type=_EXISTING_DIR, default=Path("runs"))
+@click.option("--watch", is_flag=True, help="Rebuild when run folders change; open pages update themselves.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0 picks a free one).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the site in a web browser.")
+@click.option("--samples", type=click.IntRange(min=10), default=1000, show_default=True,
+              help="Points per line after downsampling.")
+def serve(runs: Path, watch: bool, host: str, port: int, open_browser: bool, samples: int) -> None:
+    """Build RUNS into a temporary folder and serve it over HTTP."""
+    from .serve import serve as do_serve
+
+    do_serve(runs, host=host, port=port, watch=watch, open_browser=open_browser, samples=samples)
+
+
+@cli.command()
+@click.option("-o", "--out", "out", type=_DIR, default=Path("site"), show_default=True,
+              help="Folder to write the demo site into.")
+@click.option("--runs", "runs", type=_DIR, default=None,
+              help="Folder for the example runs [default: <out>-runs next to the site].")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but the path to open.")
+def demo(out: Path, runs: Path | None, quiet: bool) -> None:
+    """Train a few small numpy models on a vega_datasets data set, log them, and build the site."""
+    from .build.config import BuildConfig
+    from .build.site import build as do_build
+    from .demo import make_demo_runs
+
+    runs = runs or out.with_name(out.name + "-runs")
+    make_demo_runs(runs, quiet=quiet)
+    do_build(BuildConfig(runs=runs, out=out, quiet=quiet))
+    click.echo(f"Demo runs written to {runs}")
+    click.echo(f"Open {(out / 'index.html').resolve().as_uri()}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="reportgen", standalone_mode=False)
+    except click.UsageError as exc:
+        if type(exc).__name__.startswith("NoArgsIsHelp"):  # bare group: show the help
+            click.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
+            sys.exit(2)
+        msg = exc.format_message().replace("\n", " ")
+        cmd = exc.ctx.command_path if exc.ctx else "reportgen"
+        click.echo(f"{cmd}: error: {msg} (see '{cmd} --help')", err=True)
+        sys.exit(2)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        click.echo(f"reportgen: error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except (FileNotFoundError, NotADirectoryError, ValueError) as exc:
+        click.echo(f"reportgen: error: {exc}", err=True)
+        sys.exit(2)
+    except SystemExit:
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

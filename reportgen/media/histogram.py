@@ -1,0 +1,54 @@
+"""Histogram: binned at log time; only edges and counts are stored."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .base import Media, MediaContext
+
+MAX_BINS = 512
+DEFAULT_BINS = 64
+
+
+class Histogram(Media):
+    TYPE = "histogram"
+
+    def __init__(self, sequence: Sequence[float] | np.ndarray | None = None, *,
+                 np_histogram: tuple[Sequence[float], Sequence[float]] | None = None,
+                 num_bins: int = DEFAULT_BINS):
+        if not isinstance(num_bins, (int, np.integer)) or isinstance(num_bins, bool) or num_bins < 1:
+            raise ValueError(f"num_bins: expected a positive integer, got {num_bins!r}")
+        if num_bins > MAX_BINS:
+            raise ValueError(f"num_bins: at most {MAX_BINS} bins are supported, got {num_bins}")
+        if np_histogram is not None:
+            if sequence is not None:
+                raise ValueError("pass either a sequence or np_histogram=(counts, edges), not both")
+            try:
+                counts, edges = np_histogram
+            except (TypeError, ValueError):
+                raise ValueError("np_histogram: expected a (counts, bin_edges) pair as returned by np.histogram") from None
+            counts = np.asarray(counts, dtype=float)
+            edges = np.asarray(edges, dtype=float)
+            if counts.ndim != 1 or edges.ndim != 1 or len(edges) != len(counts) + 1:
+                raise ValueError(
+                    f"np_histogram: expected len(bin_edges) == len(counts) + 1, got {len(edges)} edges and {len(counts)} counts")
+            if len(counts) > MAX_BINS:
+                raise ValueError(f"np_histogram: at most {MAX_BINS} bins are supported, got {len(counts)}")
+        else:
+            if sequence is None:
+                raise ValueError("Histogram needs a sequence of numbers or np_histogram=(counts, edges)")
+            try:
+                values = np.asarray(sequence, dtype=float).ravel()
+            except (TypeError, ValueError):
+                raise TypeError(f"sequence: expected numbers, got {type(sequence).__name__}") from None
+            finite = values[np.isfinite(values)]
+            if finite.size == 0:
+                counts, edges = np.zeros(int(num_bins)), np.linspace(0.0, 1.0, int(num_bins) + 1)
+            else:
+                counts, edges = np.histogram(finite, bins=int(num_bins))
+        self.counts = [int(c) if float(c).is_integer() else float(c) for c in counts]
+        self.bins = [float(e) for e in edges]
+
+    def to_record(self, ctx: MediaContext | None = None) -> dict[str, Any]:
+        return {"_type": self.TYPE, "bins": self.bins, "values": self.counts}

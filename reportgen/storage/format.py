@@ -1,0 +1,80 @@
+"""Names and layout of a run folder, format version 1 (see docs/format.md)."""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+FORMAT_VERSION = 1
+
+RUN_JSON = "run.json"
+CONFIG_JSON = "config.json"
+HISTORY_JSONL = "history.jsonl"
+SUMMARY_JSON = "summary.json"
+MEDIA_DIR = "media"
+FILES_DIR = "files"
+
+DEFAULT_ROOT = "runs"
+ROOT_ENV = "REPORTGEN_DIR"
+
+RUN_STATES = ("running", "finished", "crashed")
+
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def validate_run_id(run_id: object) -> str:
+    """Return ``run_id`` if it is usable as a folder name, else raise ValueError."""
+    if not isinstance(run_id, str) or not _ID_RE.match(run_id) or run_id in (".", ".."):
+        raise ValueError(
+            f"id={run_id!r}: expected 1-64 characters of letters, digits, '_', '-' or '.', "
+            "starting with a letter or digit"
+        )
+    return run_id
+
+
+def new_run_id(length: int = 8) -> str:
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+def resolve_root(dir: str | os.PathLike | None = None) -> Path:
+    """The runs root: the ``dir`` argument, else ``$REPORTGEN_DIR``, else ``./runs``."""
+    if dir is not None:
+        return Path(dir)
+    return Path(os.environ.get(ROOT_ENV) or DEFAULT_ROOT)
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """Every path inside one run folder."""
+
+    root: Path
+
+    @property
+    def run_json(self) -> Path:
+        return self.root / RUN_JSON
+
+    @property
+    def config_json(self) -> Path:
+        return self.root / CONFIG_JSON
+
+    @property
+    def history(self) -> Path:
+        return self.root / HISTORY_JSONL
+
+    @property
+    def summary_json(self) -> Path:
+        return self.root / SUMMARY_JSON
+
+    @property
+    def media(self) -> Path:
+        return self.root / MEDIA_DIR
+
+    @property
+    def files(self) -> Path:
+        return self.root / FILES_DIR
+
+    def is_run(self) -> bool:
+        return self.run_json.exists() or self.history.exists()

@@ -1,0 +1,96 @@
+"""JSON encoding for run folders.
+
+Plain JSON everywhere, with one extension: non-finite floats are written as the
+bare tokens ``NaN``, ``Infinity`` and ``-Infinity`` (the convention of Python's
+``json`` module), so they survive the round trip instead of becoming ``null``.
+Lines without non-finite values are encoded and decoded by orjson.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+_ORJSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+def _has_nonfinite(obj: Any) -> bool:
+    if type(obj) is float:
+        return obj - obj != 0.0
+    if isinstance(obj, dict):
+        return any(_has_nonfinite(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return any(_has_nonfinite(v) for v in obj)
+    if isinstance(obj, float):  # numpy floating scalars subclass float
+        return not math.isfinite(obj)
+    return False
+
+
+def _json_default(obj: Any) -> Any:
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover
+        np = None
+    if np is not None:
+        if isinstance(obj, np.generic):
+            return obj.item()
+        if isinstance(obj, np.ndarray):
+            return obj.tolist()
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+def dumps(obj: Any, *, indent: bool = False) -> bytes:
+    """Encode ``obj``; NaN/Infinity become bare tokens rather than null."""
+    if not _has_nonfinite(obj):
+        try:
+            return orjson.dumps(obj, option=_ORJSON_OPTS | (orjson.OPT_INDENT_2 if indent else 0))
+        except TypeError:
+            pass  # fall through to the stdlib, which reports the offending type
+    return json.dumps(obj, allow_nan=True, default=_json_default, indent=2 if indent else None,
+                      ensure_ascii=False).encode("utf-8")
+
+
+def loads(data: bytes | str) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        # NaN / Infinity tokens are not JSON to orjson; the stdlib accepts them.
+        return json.loads(data)
+
+
+def encode_line(row: dict) -> bytes:
+    """One history line, newline included."""
+    return dumps(row) + b"\n"
+
+
+def decode_line(line: bytes | str) -> Any:
+    return loads(line)
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    with open(path, "rb") as fh:
+        return loads(fh.read())
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
+    """Write ``obj`` as JSON to ``path`` atomically: temp file, fsync, rename."""
+    path = Path(path)
+    data = dumps(obj, indent=True) + b"\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,145 @@
+"""Reading run folders, tolerantly.
+
+Readers never crash on a run folder: a torn last line, a bad JSON line, a
+missing or broken ``run.json`` become entries in ``warnings``. History can be
+read incrementally from a byte offset (``read_history(path, offset)``).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from .format import FORMAT_VERSION, RunPaths
+from .jsonio import decode_line, read_json
+
+
+@dataclass
+class HistoryChunk:
+    rows: list[dict[str, Any]]
+    end: int  # byte offset just after the last complete line consumed
+    warnings: list[str] = field(default_factory=list)
+
+
+def iter_history_lines(path: Path, offset: int = 0) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(end_offset, line)`` for each complete line after ``offset``."""
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        return
+    with fh:
+        fh.seek(offset)
+        pos = offset
+        for line in fh:
+            if not line.endswith(b"\n"):
+                return  # torn or in-progress last line: not consumed
+            pos += len(line)
+            yield pos, line
+
+
+def read_history(path: str | os.PathLike, offset: int = 0) -> HistoryChunk:
+    path = Path(path)
+    rows: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    end = offset
+    lineno = 0
+    for end, line in iter_history_lines(path, offset):
+        lineno += 1
+        if not line.strip():
+            continue
+        try:
+            row = decode_line(line)
+        except ValueError:
+            warnings.append(f"{path.name}: skipped a line that is not valid JSON (byte {end - len(line)})")
+            continue
+        if not isinstance(row, dict):
+            warnings.append(f"{path.name}: skipped a line that is not a JSON object (byte {end - len(line)})")
+            continue
+        rows.append(row)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        size = end
+    if size > end:
+        warnings.append(f"{path.name}: skipped an incomplete last line ({size - end} bytes)")
+    return HistoryChunk(rows, end, warnings)
+
+
+def _read_json_dict(path: Path, warnings: list[str]) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = read_json(path)
+    except (ValueError, OSError) as exc:
+        warnings.append(f"{path.name}: unreadable ({exc.__class__.__name__})")
+        return {}
+    if not isinstance(data, dict):
+        warnings.append(f"{path.name}: expected a JSON object")
+        return {}
+    return data
+
+
+@dataclass
+class RunRecord:
+    """Everything read from one run folder, as plain data."""
+
+    path: Path
+    id: str
+    meta: dict[str, Any]
+    config: dict[str, Any]
+    summary: dict[str, Any]
+    history: list[dict[str, Any]]
+    history_end: int
+    warnings: list[str]
+
+    @property
+    def name(self) -> str:
+        return str(self.meta.get("name") or self.id)
+
+    @property
+    def project(self) -> str:
+        return str(self.meta.get("project") or "uncategorized")
+
+    @property
+    def state(self) -> str:
+        return str(self.meta.get("state") or "unknown")
+
+
+def read_meta(path: Path) -> tuple[dict[str, Any], list[str]]:
+    paths = RunPaths(Path(path))
+    warnings: list[str] = []
+    if not paths.run_json.exists():
+        warnings.append("run.json is missing")
+        return {}, warnings
+    meta = _read_json_dict(paths.run_json, warnings)
+    fmt = meta.get("format")
+    if meta and fmt not in (None, FORMAT_VERSION):
+        warnings.append(f"run.json: format {fmt!r} is newer than this reader (format {FORMAT_VERSION})")
+    return meta, warnings
+
+
+def read_run(path: str | os.PathLike, *, with_history: bool = True) -> RunRecord:
+    root = Path(path)
+    paths = RunPaths(root)
+    meta, warnings = read_meta(root)
+    config = _read_json_dict(paths.config_json, warnings)
+    summary = _read_json_dict(paths.summary_json, warnings)
+    history: list[dict[str, Any]] = []
+    end = 0
+    if with_history:
+        chunk = read_history(paths.history)
+        history, end = chunk.rows, chunk.end
+        warnings.extend(chunk.warnings)
+    run_id = str(meta.get("id") or root.name)
+    return RunRecord(root, run_id, meta, config, summary, history, end, warnings)
+
+
+def list_run_dirs(root: str | os.PathLike) -> list[Path]:
+    """Run folders directly under ``root`` (or ``root`` itself if it is a run), sorted."""
+    root = Path(root)
+    if RunPaths(root).is_run():
+        return [root]
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and RunPaths(p).is_run())
