@@ -18,6 +18,7 @@ from .collect import (RunView, fmt_duration, fmt_time, fmt_value, flatten, is_nu
                       numeric_series)
 from .config import BuildConfig
 from .downsample import downsample
+from .panels import PanelSite, run_panels
 from .render import PageWriter, make_env
 from .urls import run_page
 
@@ -139,6 +140,7 @@ def build(cfg: BuildConfig) -> BuildResult:
             "summary": [(k, fmt_value(val)) for k, val in flatten(v.record.summary).items() if not k.startswith("_")],
             "meta": _meta_items(v),
             "sections": [{"name": n, "charts": cs} for n, cs in sorted(own_sections.items(), key=lambda kv: (kv[0] != "Charts", kv[0]))],
+            "panels": run_panels(v.record, PanelSite(out, page)),
         })
         result.pages.append(page)
 
