@@ -119,9 +119,11 @@ def build(cfg: BuildConfig) -> BuildResult:
     env = make_env()
     writer = PageWriter(env, out, cfg.extra_head)
     common = {"title": cfg.title, "generated": "reportgen"}
+    from ..reports import build_reports
+    reports = build_reports(cfg, views, chart_vms, writer, result)
     writer.write("index.html", "index.html", {
         **common, "runs": run_rows, "summary_cols": summary_cols, "config_cols": config_cols,
-        "sections": section_list,
+        "sections": section_list, "reports": reports,
     })
     result.pages.append("index.html")
     for v, row in zip(views, run_rows):

@@ -1,0 +1,130 @@
+/* reportgen chart actions: PNG, SVG and CSV download buttons on every chart.
+
+   Any element matching .rg-chart, .rg-vega or [data-chart-actions] gets a small
+   toolbar; the buttons work once the chart is drawn, i.e. once
+   window.RG.views[element.id] holds its Vega view (reportgen.js and reports.js
+   register views there). CSV exports the view's dataset named by the element's
+   data-dataset attribute (default "rows": the metric rows {run, step, value}).
+   No dependencies, no network: downloads are data: and blob: URLs. */
+(function () {
+  "use strict";
+  var RG = (window.RG = window.RG || {});
+  var SELECTOR = ".rg-chart, .rg-vega, [data-chart-actions]";
+  var STYLE = [
+    ".rg-chart, .rg-vega, [data-chart-actions] { position: relative; }",
+    ".rg-chart-actions { position: absolute; top: 6px; right: 8px; display: flex; gap: 4px; z-index: 2;",
+    "  opacity: .55; transition: opacity .15s; }",
+    ".rg-chart-actions:hover, .rg-chart-actions:focus-within, .rg-chart:hover .rg-chart-actions,",
+    ".rg-vega:hover .rg-chart-actions { opacity: 1; }",
+    ".rg-chart-actions button { font: 600 10px/1 system-ui, sans-serif; letter-spacing: .03em; padding: 3px 6px;",
+    "  border: 1px solid #d0d6e0; border-radius: 4px; background: #fff; color: #3b5bdb; cursor: pointer; }",
+    ".rg-chart-actions button:hover { background: #edf2ff; }",
+    ".rg-chart-actions button:disabled { color: #9aa4b2; cursor: default; background: #fff; }"
+  ].join("\n");
+
+  function injectStyle() {
+    if (document.getElementById("rg-chart-actions-style")) return;
+    var s = document.createElement("style");
+    s.id = "rg-chart-actions-style";
+    s.textContent = STYLE;
+    document.head.appendChild(s);
+  }
+
+  function baseName(el) {
+    var name = el.getAttribute("data-key") || el.getAttribute("data-name") || el.id || "chart";
+    return name.replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/^[-.]+|[-.]+$/g, "") || "chart";
+  }
+
+  function viewOf(el) { return (RG.views || {})[el.id]; }
+
+  function save(url, filename) {
+    var a = document.createElement("a");
+    a.href = url;
+    a.download = filename;
+    a.style.display = "none";
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+  }
+
+  /* RFC 4180 quoting; text cells that a spreadsheet would run as a formula get a leading quote. */
+  function csvCell(v) {
+    if (v === null || v === undefined) return "";
+    if (typeof v === "number") return isFinite(v) ? String(v) : "";
+    if (typeof v === "object") v = JSON.stringify(v);
+    v = String(v);
+    if (/^[=+\-@\t\r]/.test(v) && isNaN(Number(v))) v = "'" + v;
+    return /[",\n\r]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
+  }
+
+  RG.toCSV = function (rows) {
+    var cols = [];
+    rows.forEach(function (r) {
+      Object.keys(r).forEach(function (k) { if (cols.indexOf(k) < 0) cols.push(k); });
+    });
+    var lines = [cols.map(csvCell).join(",")];
+    rows.forEach(function (r) { lines.push(cols.map(function (k) { return csvCell(r[k]); }).join(",")); });
+    return lines.join("\n") + "\n";
+  };
+
+  var ACTIONS = {
+    png: function (view, el) {
+      return view.toImageURL("png", 2).then(function (url) { save(url, baseName(el) + ".png"); });
+    },
+    svg: function (view, el) {
+      return view.toImageURL("svg").then(function (url) { save(url, baseName(el) + ".svg"); });
+    },
+    csv: function (view, el) {
+      var rows = view.data(el.getAttribute("data-dataset") || "rows") || [];
+      var url = URL.createObjectURL(new Blob([RG.toCSV(rows)], { type: "text/csv;charset=utf-8" }));
+      save(url, baseName(el) + ".csv");
+      setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+      return Promise.resolve();
+    }
+  };
+
+  function sync(el, bar) {
+    var ready = !!viewOf(el);
+    bar.querySelectorAll("button").forEach(function (b) { b.disabled = !ready; });
+  }
+
+  function addToolbar(el) {
+    if (!el.id || el.querySelector(":scope > .rg-chart-actions")) return;
+    var bar = document.createElement("div");
+    bar.className = "rg-chart-actions";
+    bar.setAttribute("role", "toolbar");
+    bar.setAttribute("aria-label", "download chart");
+    ["png", "svg", "csv"].forEach(function (kind) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.textContent = kind.toUpperCase();
+      b.title = "Download " + (kind === "csv" ? "the chart's data as CSV" : "the chart as " + kind.toUpperCase());
+      b.setAttribute("data-action", kind);
+      b.addEventListener("click", function () {
+        var view = viewOf(el);
+        if (!view) return;
+        ACTIONS[kind](view, el).catch(function (err) { console.warn("reportgen: download failed: " + err); });
+      });
+      bar.appendChild(b);
+    });
+    el.insertBefore(bar, el.firstChild);
+    sync(el, bar);
+    new MutationObserver(function () { sync(el, bar); })
+      .observe(el, { attributes: true, attributeFilter: ["data-rendered"] });
+  }
+
+  function scan(root) {
+    if (root.matches && root.matches(SELECTOR)) addToolbar(root);
+    if (root.querySelectorAll) root.querySelectorAll(SELECTOR).forEach(addToolbar);
+  }
+
+  function start() {
+    injectStyle();
+    scan(document);
+    new MutationObserver(function (records) {
+      records.forEach(function (r) { r.addedNodes.forEach(function (n) { if (n.nodeType === 1) scan(n); }); });
+    }).observe(document.body, { childList: true, subtree: true });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,68 @@
+"""``build_reports``: every ``*.md`` in the reports folder becomes ``reports/<name>.html``.
+
+Called once by the site builder, after the metric-chart data files are written
+and before ``index.html`` (which lists the reports). Problems are build
+warnings, never exceptions.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from .context import ReportContext
+from .render import render_report
+
+REPORTS_DIR = "reports"
+
+
+def reports_source(cfg: Any) -> Path:
+    """``--reports DIR``, else ``RUNS/reports``."""
+    return Path(cfg.reports) if getattr(cfg, "reports", None) else Path(cfg.runs) / REPORTS_DIR
+
+
+def report_name(stem: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.") or "report"
+
+
+def find_reports(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.md") if p.is_file())
+
+
+def build_reports(cfg: Any, views: list[Any], chart_vms: list[dict[str, Any]], writer: Any,
+                  result: Any) -> list[dict[str, Any]]:
+    """Write the report pages; return ``[{name, title, description, url, warnings}]`` for the index."""
+    out = Path(cfg.out)
+    shutil.rmtree(out / REPORTS_DIR, ignore_errors=True)  # no stale pages from deleted reports
+    folder = reports_source(cfg)
+    sources = find_reports(folder)
+    charts_by_key = {c["key"]: c for c in chart_vms}
+    listed: list[dict[str, Any]] = []
+    names: set[str] = set()
+    for source in sources:
+        name = report_name(source.stem)
+        base, n = name, 1
+        while name in names:
+            n += 1
+            name = f"{base}-{n}"
+        if n > 1:
+            result.warnings.append(f"report {source.name}: name clash, written as {REPORTS_DIR}/{name}.html")
+        names.add(name)
+        page = f"{REPORTS_DIR}/{name}.html"
+        ctx = ReportContext(out=out, page=page, name=name, env=writer.env, views=views,
+                            charts_by_key=charts_by_key)
+        rendered = render_report(source, folder, ctx)
+        writer.write("report.html", page, {
+            "title": getattr(cfg, "title", "reportgen"), "generated": "reportgen",
+            "report": {"name": name, "title": rendered.title, "description": rendered.description,
+                       "source": source.name, "body": rendered.body, "problems": rendered.warnings},
+        })
+        for w in rendered.warnings:
+            result.warnings.append(f"report {source.name}: {w}")
+        result.pages.append(page)
+        listed.append({"name": name, "title": rendered.title, "description": rendered.description,
+                       "url": page, "warnings": len(rendered.warnings)})
+    return listed

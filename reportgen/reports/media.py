@@ -1,0 +1,248 @@
+"""Directives that show logged objects: ``media`` (images, audio, video, html, tables at a
+step) and ``custom`` (a ``vega_lite`` or ``custom_chart`` record, drawn with its data inline)."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from markupsafe import Markup
+
+from ..build.collect import flatten, fmt_value
+from ..build.urls import run_page
+from .context import ReportContext, finite_json
+from .directives import Directive
+from .select import describe, select_runs
+
+ATTRS = {
+    "media": {"key", "step", "runs", "run", "tags", "tag", "group", "project"},
+    "custom": {"key", "step", "title", "runs", "run", "tags", "tag", "group", "project"},
+}
+MAX_RUNS = 12
+TABLE_ROWS = 50
+_PLACEHOLDER_RE = re.compile(r"\$\{(field|string):([^}]+)\}")
+
+
+def _warn(ctx: ReportContext, d: Directive, message: str) -> None:
+    ctx.warnings.append(f"line {d.line}: {d.kind}: {message}")
+
+
+def find_record(run: Any, key: str, step: str | None) -> tuple[Any, Any, str | None]:
+    """``(record, step, problem)`` for ``key`` of one run.
+
+    ``step`` is an integer, ``"last"`` (the default: the last row that logged the key)
+    or ``"summary"``.
+    """
+    if step == "summary":
+        value = flatten(run.record.summary).get(key)
+        return (value, None, None) if value is not None else (None, None, f"no {key!r} in the summary")
+    rows = [(r.get("_step", i), flatten(r)[key]) for i, r in enumerate(run.record.history)
+            if key in flatten(r)]
+    if step in (None, "", "last"):
+        if rows:
+            return rows[-1][1], rows[-1][0], None
+        value = flatten(run.record.summary).get(key)
+        if isinstance(value, dict) and "_type" in value:
+            return value, None, None
+        return None, None, f"{key!r} was never logged"
+    try:
+        want = int(step)
+    except (TypeError, ValueError):
+        return None, None, f'step="{step}": expected an integer, "last" or "summary"'
+    for s, value in rows:
+        if s == want:
+            return value, s, None
+    if not rows:
+        return None, None, f"{key!r} was never logged"
+    steps = [s for s, _ in rows]
+    nearest = min(steps, key=lambda s: abs(s - want) if isinstance(s, (int, float)) else 1e18)
+    return None, None, f"{key!r} has no entry at step {want} (logged at steps {_steps_text(steps)}; nearest {nearest})"
+
+
+def _steps_text(steps: list[Any]) -> str:
+    return ", ".join(map(str, steps)) if len(steps) <= 6 else \
+        ", ".join(map(str, steps[:3])) + ", …, " + ", ".join(map(str, steps[-2:]))
+
+
+def _media_item(ctx: ReportContext, run: Any, key: str, record: Any, step: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {"run_label": run.label, "run_url": run_page(run.id), "color": run.color,
+                            "step": step, "missing": None, "kind": "other", "files": [], "note": "",
+                            "rows": [], "columns": []}
+    if not isinstance(record, dict) or "_type" not in record:
+        item["note"] = f"{key} = {fmt_value(record)} (not a media object)"
+        return item
+    kind = record["_type"]
+    records = record.get("items") or [] if kind == "gallery" else [record]
+    kinds = {r.get("_type") for r in records if isinstance(r, dict)}
+    if kind == "gallery" and len(kinds) == 1:
+        kind = kinds.pop()
+    if kind in ("image", "audio", "video", "html"):
+        item["kind"] = kind
+        for r in records:
+            site_path = ctx.copy_run_file(run, r.get("path")) if isinstance(r, dict) else None
+            if site_path is None:
+                item["missing"] = f"{key}: file {str(r.get('path') if isinstance(r, dict) else r)!r} is missing from run {run.id}"
+                return item
+            item["files"].append({"url": site_path, "caption": r.get("caption") or "",
+                                  "width": r.get("width"), "height": r.get("height"),
+                                  "format": r.get("format")})
+        return item
+    if kind == "table":
+        return _table_item(ctx, run, key, record, item)
+    item["note"] = f"{kind} objects are shown on the run page."
+    return item
+
+
+def _table_item(ctx: ReportContext, run: Any, key: str, record: dict, item: dict) -> dict:
+    from ..storage.jsonio import read_json
+
+    site_path = ctx.copy_run_file(run, record.get("path"))
+    if site_path is None:
+        item["missing"] = f"{key}: table file {record.get('path')!r} is missing from run {run.id}"
+        return item
+    try:
+        data = read_json(ctx.out / site_path)
+        columns, rows = list(data["columns"]), list(data["data"])
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        item["missing"] = f"{key}: table file is unreadable ({exc.__class__.__name__})"
+        return item
+    item.update(kind="table", columns=[str(c) for c in columns],
+                rows=[[fmt_value(c) for c in row] for row in rows[:TABLE_ROWS]])
+    if len(rows) > TABLE_ROWS:
+        item["note"] = f"First {TABLE_ROWS} of {len(rows)} rows; the run page has them all."
+    return item
+
+
+def render_media(ctx: ReportContext, d: Directive) -> Markup:
+    key = d.attrs.get("key")
+    if not key:
+        _warn(ctx, d, 'missing key="..." (the key the media was logged under)')
+        return ctx.missing(f'media: missing key="..." in {d.raw}')
+    runs, sel = select_runs(ctx.views, d.attrs, ctx.defaults)
+    if not runs:
+        _warn(ctx, d, f"no run matches {describe(sel)}")
+        return ctx.missing(f"media {key}: no run matches {describe(sel)}")
+    if len(runs) > MAX_RUNS:
+        _warn(ctx, d, f"{len(runs)} runs match {describe(sel)}; showing the first {MAX_RUNS}")
+        runs = runs[:MAX_RUNS]
+    items = []
+    for run in runs:
+        record, step, problem = find_record(run, key, d.attrs.get("step"))
+        if problem:
+            _warn(ctx, d, f"run {run.id}: {problem}")
+            items.append({"run_label": run.label, "run_url": run_page(run.id), "color": run.color,
+                          "step": None, "missing": f"{key}: {problem}", "kind": "missing"})
+            continue
+        item = _media_item(ctx, run, key, record, step)
+        if item["missing"]:
+            _warn(ctx, d, item["missing"])
+        items.append(item)
+    return ctx.render("partials/report_media.html", p={"key": key, "items": items})
+
+
+def fill_template(spec_text: str, fields: dict[str, Any], strings: dict[str, Any]) -> tuple[str, list[str]]:
+    """Replace ``${field:name}`` / ``${string:name}`` in a Vega-Lite template's JSON text."""
+    unknown: list[str] = []
+
+    def sub(m: re.Match) -> str:
+        source = fields if m.group(1) == "field" else strings
+        name = m.group(2)
+        if name not in source:
+            unknown.append(m.group(0))
+            return "" if m.group(1) == "string" else name
+        return json.dumps(str(source[name]))[1:-1]
+
+    return _PLACEHOLDER_RE.sub(sub, spec_text), unknown
+
+
+def resolve_spec(ctx: ReportContext, run: Any, record: dict) -> tuple[dict | None, str | None]:
+    """A complete Vega-Lite spec with its data as the named dataset ``rows``."""
+    from ..storage.jsonio import read_json
+
+    kind = record.get("_type")
+    spec_src = ctx.copy_run_file(run, record.get("spec"))
+    if spec_src is None:
+        return None, f"spec file {record.get('spec')!r} is missing"
+    rows = None
+    try:
+        if kind == "vega_lite":
+            spec = read_json(ctx.out / spec_src)
+        else:
+            text, unknown = fill_template((ctx.out / spec_src).read_text(encoding="utf-8"),
+                                          record.get("fields") or {}, record.get("string_fields") or {})
+            if unknown:
+                ctx.warnings.append(f"custom chart of run {run.id}: unfilled placeholders {', '.join(unknown)}")
+            spec = json.loads(text)
+            table_src = ctx.copy_run_file(run, record.get("table"))
+            if table_src is None:
+                return None, f"table file {record.get('table')!r} is missing"
+            table = read_json(ctx.out / table_src)
+            cols = [str(c) for c in table["columns"]]
+            rows = [dict(zip(cols, r)) for r in table["data"]]
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        return None, f"unreadable chart files ({exc.__class__.__name__}: {exc})"
+    if not isinstance(spec, dict):
+        return None, "the spec is not a JSON object"
+    spec = dict(spec)
+    spec.pop("$schema", None)
+    data = spec.get("data")
+    if rows is None and isinstance(data, dict) and isinstance(data.get("values"), list):
+        rows = data["values"]
+    if rows is None and isinstance(data, dict) and isinstance(data.get("name"), str):
+        rows = (spec.get("datasets") or {}).get(data["name"])
+    if rows is None and data is not None:
+        return None, "the spec's data is neither inline values nor a named dataset of the record"
+    if rows is not None:
+        datasets = dict(spec.get("datasets") or {})
+        datasets["rows"] = rows
+        spec["datasets"] = datasets
+        spec["data"] = {"name": "rows"}
+    return finite_json(spec), None
+
+
+def _custom_record(run: Any, key: str, step: str | None) -> tuple[Any, str | None]:
+    record, _, problem = find_record(run, key, step)
+    if problem and step is None:  # charts are often logged once, into the summary
+        record, _, summary_problem = find_record(run, key, "summary")
+        if summary_problem is None:
+            problem = None
+    if problem:
+        return None, problem
+    if not (isinstance(record, dict) and record.get("_type") in ("vega_lite", "custom_chart")):
+        got = record.get("_type") if isinstance(record, dict) else type(record).__name__
+        return None, f"{key!r} is a {got}, not a custom chart (vega_lite or custom_chart)"
+    return record, None
+
+
+def render_custom(ctx: ReportContext, d: Directive) -> Markup:
+    key = d.attrs.get("key")
+    if not key:
+        _warn(ctx, d, 'missing key="..." (the key the chart was logged under)')
+        return ctx.missing(f'custom: missing key="..." in {d.raw}')
+    runs, sel = select_runs(ctx.views, d.attrs, ctx.defaults)
+    if not runs:
+        _warn(ctx, d, f"no run matches {describe(sel)}")
+        return ctx.missing(f"custom chart {key}: no run matches {describe(sel)}")
+    parts: list[Markup] = []
+    lacking: list[str] = []
+    for run in runs[:MAX_RUNS]:
+        record, problem = _custom_record(run, key, d.attrs.get("step"))
+        if problem:  # with several runs selected, runs without the chart are skipped
+            lacking.append(f"run {run.id}: {problem}")
+            continue
+        spec, problem = resolve_spec(ctx, run, record)
+        if spec is None:
+            _warn(ctx, d, f"run {run.id}: {problem}")
+            parts.append(ctx.missing(f"custom chart {key} of {run.label}: {problem}"))
+            continue
+        base = "vega-" + re.sub(r"[^A-Za-z0-9-]+", "-", f"{run.id}-{key}").strip("-")[:60]
+        vid, _ = ctx.unique_id(base)
+        title = d.attrs.get("title") or record.get("title") or key
+        parts.append(ctx.render("partials/report_custom.html",
+                                v={"id": vid, "title": title, "run_label": run.label,
+                                   "run_url": run_page(run.id), "spec": spec}))
+    if not parts:
+        for problem in lacking[:3]:
+            _warn(ctx, d, problem)
+        parts.append(ctx.missing(f"custom chart {key}: " + "; ".join(lacking[:3])))
+    return Markup('<div class="rg-grid rg-report-custom">') + Markup("").join(parts) + Markup("</div>")

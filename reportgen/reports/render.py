@@ -1,0 +1,120 @@
+"""One report: markdown file in, sanitised HTML with live panels out.
+
+Order matters for safety: directives are swapped for inert tokens, the
+markdown is rendered and *then* sanitised, and only afterwards are the tokens
+replaced by panels rendered from our own (autoescaped) templates. User text
+therefore never reaches the page without passing the whitelist.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import markdown
+from markupsafe import Markup
+
+from . import media, panels
+from .context import ReportContext
+from .directives import Directive, extract
+from .frontmatter import parse_front_matter
+from .sanitize import sanitize_html
+
+RENDERERS = {
+    "chart": panels.render_chart,
+    "runs": panels.render_runs,
+    "value": panels.render_value,
+    "media": media.render_media,
+    "custom": media.render_custom,
+}
+ALLOWED_ATTRS = {**panels.ATTRS, **media.ATTRS}
+MD_EXTENSIONS = ["tables", "fenced_code", "sane_lists", "toc", "def_list", "abbr", "footnotes"]
+MD_CONFIG = {"tables": {"use_align_attribute": True}}
+
+
+@dataclass
+class RenderedReport:
+    title: str
+    description: str
+    body: Markup
+    warnings: list[str] = field(default_factory=list)
+    directives: int = 0
+
+
+def render_markdown(text: str) -> str:
+    return markdown.markdown(text, extensions=MD_EXTENSIONS, extension_configs=MD_CONFIG,
+                             output_format="html")
+
+
+def default_title(stem: str) -> str:
+    words = re.sub(r"[-_]+", " ", stem).strip()
+    return words[:1].upper() + words[1:] if words else stem
+
+
+def _dispatch(ctx: ReportContext, d: Directive) -> Markup:
+    if d.error:
+        ctx.warnings.append(f"line {d.line}: {d.error}: {d.raw}")
+        return ctx.missing(f"{d.error}: {d.raw}", inline=not d.block)
+    unknown = sorted(set(d.attrs) - ALLOWED_ATTRS[d.kind])
+    if unknown:
+        ctx.warnings.append(f"line {d.line}: {d.kind}: unknown attribute(s) {', '.join(unknown)} "
+                            f"(expected {', '.join(sorted(ALLOWED_ATTRS[d.kind]))})")
+    try:
+        return RENDERERS[d.kind](ctx, d)
+    except Exception as exc:  # a report must never break the build
+        ctx.warnings.append(f"line {d.line}: {d.kind}: failed ({exc.__class__.__name__}: {exc})")
+        return ctx.missing(f"{d.kind}: could not be rendered ({exc.__class__.__name__})", inline=not d.block)
+
+
+def _image_rewriter(source: Path, reports_root: Path, out: Path):
+    """Relative images next to the report are copied to ``reports/files/``; others are dropped."""
+    root = reports_root.resolve()
+
+    def rewrite(src: str) -> str | None:
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", src) or src.startswith(("/", "#")):
+            return None
+        path_part = src.split("#", 1)[0].split("?", 1)[0]
+        target = (source.parent / path_part).resolve()
+        try:
+            relp = target.relative_to(root)
+        except ValueError:
+            return None
+        if not target.is_file():
+            return None
+        site_rel = PurePosixPath("files", *relp.parts).as_posix()
+        dest = out / "reports" / site_rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(target, dest)
+        return site_rel
+
+    return rewrite
+
+
+def render_report(source: Path, reports_root: Path, ctx: ReportContext) -> RenderedReport:
+    text = source.read_text(encoding="utf-8", errors="replace")
+    fm = parse_front_matter(text)
+    ctx.warnings.extend(fm.problems)
+    ctx.defaults = {k: v for k, v in fm.meta.items() if k in ("runs", "tags", "tag", "group", "project")}
+    ex = extract(fm.body, first_line=fm.body_line)
+    html = render_markdown(ex.text)
+    clean, removed = sanitize_html(html, _image_rewriter(source, reports_root, ctx.out))
+    if removed:
+        shown = "; ".join(dict.fromkeys(removed))
+        ctx.warnings.append(f"raw HTML removed by the sanitiser: {shown[:300]}")
+    for d in ex.directives:
+        panel = str(_dispatch(ctx, d))
+        block = f"<p>{d.token}</p>"
+        if block in clean:
+            clean = clean.replace(block, panel, 1)
+        elif d.token in clean:
+            clean = clean.replace(d.token, panel, 1)
+        else:  # the token was inside something the sanitiser removed
+            ctx.warnings.append(f"line {d.line}: {d.kind}: inside removed HTML; not shown")
+    title = fm.meta.get("title")
+    description = fm.meta.get("description")
+    return RenderedReport(
+        title=str(title) if isinstance(title, str) and title else default_title(source.stem),
+        description=str(description) if isinstance(description, str) else "",
+        body=Markup(clean), warnings=ctx.warnings, directives=len(ex.directives))

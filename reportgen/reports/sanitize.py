@@ -1,0 +1,171 @@
+"""Whitelist HTML sanitiser for rendered report markdown.
+
+Markdown passes raw HTML through, so the rendered report is re-serialised
+here: only the tags and attributes listed below survive, every text node and
+attribute value is escaped again, comments and processing instructions are
+dropped, and the *contents* of dangerous elements (script, style, iframe, ...)
+are removed entirely. URLs are kept only when they are relative, fragments, or
+use http/https/mailto (links) — images must be relative or ``data:image/...``
+so a page never requests anything outside the site.
+"""
+from __future__ import annotations
+
+import re
+from html import escape
+from html.parser import HTMLParser
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div", "dl",
+    "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
+    "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub",
+    "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+}
+VOID_TAGS = {"br", "hr", "img"}
+# Elements removed together with everything inside them.
+DROP_CONTENT = {"script", "style", "iframe", "object", "embed", "template", "noscript", "svg",
+                "math", "textarea", "select", "title", "frame", "frameset", "applet", "head"}
+GLOBAL_ATTRS = {"title", "id", "class", "lang", "dir"}
+TAG_ATTRS = {
+    "a": {"href", "name"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align", "scope"},
+    "ol": {"start"},
+    "abbr": set(),
+    "details": {"open"},
+    "code": set(),
+}
+LINK_SCHEMES = ("http", "https", "mailto")
+_SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+_DATA_IMAGE_RE = re.compile(r"^data:image/(png|jpeg|jpg|gif|webp);base64,[A-Za-z0-9+/=\s]*$")
+_CLASS_RE = re.compile(r"^[A-Za-z0-9_ -]*$")
+_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_:.-]*$")
+
+
+def _clean_url(value: str, *, image: bool) -> str | None:
+    # Browsers ignore control characters and whitespace inside schemes ("java\tscript:").
+    compact = re.sub(r"[\x00-\x20\x7f]+", "", value)
+    m = _SCHEME_RE.match(compact)
+    if image:
+        if m is None:
+            return value if not compact.startswith("//") else None
+        return value if _DATA_IMAGE_RE.match(value.strip()) else None
+    if m is None:
+        return value  # relative link, fragment or protocol-relative link (a click, not a load)
+    return value if m.group(1).lower() in LINK_SCHEMES else None
+
+
+class _Sanitizer(HTMLParser):
+    def __init__(self, rewrite_src=None) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rewrite_src = rewrite_src
+        self.out: list[str] = []
+        self.open: list[str] = []
+        self.drop_depth = 0
+        self.drop_tag: str | None = None
+        self.removed: list[str] = []
+
+    def _attrs(self, tag: str, attrs: list[tuple[str, str | None]]) -> str:
+        allowed = GLOBAL_ATTRS | TAG_ATTRS.get(tag, set())
+        parts = []
+        for name, value in attrs:
+            name = name.lower()
+            value = "" if value is None else value
+            if name not in allowed:
+                self.removed.append(f"attribute {name!r} on <{tag}>")
+                continue
+            if name in ("href", "src"):
+                cleaned = _clean_url(value, image=(name == "src"))
+                if cleaned is None:
+                    self.removed.append(f"URL {value[:60]!r} in <{tag} {name}>")
+                    continue
+                value = cleaned
+                if name == "src" and self.rewrite_src is not None and not value.startswith("data:"):
+                    new = self.rewrite_src(value)
+                    if new is None:
+                        self.removed.append(f"image {value[:60]!r} (no such file next to the report)")
+                        continue
+                    value = new
+            if name == "class":
+                # the site's own classes (rg-*) drive scripts: a report may not borrow them
+                value = " ".join(c for c in value.split() if not c.startswith("rg-"))
+                if not value or not _CLASS_RE.match(value):
+                    continue
+            if name == "id" and not _ID_RE.match(value):
+                continue
+            parts.append(f' {name}="{escape(value, quote=True)}"')
+        if tag == "a" and any(n == "href" for n, _ in attrs):
+            parts.append(' rel="noopener noreferrer"')
+        return "".join(parts)
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        tag = tag.lower()
+        if self.drop_depth:
+            if tag == self.drop_tag:
+                self.drop_depth += 1
+            return
+        if tag in DROP_CONTENT:
+            self.removed.append(f"<{tag}> element")
+            if tag not in VOID_TAGS:
+                self.drop_depth, self.drop_tag = 1, tag
+            return
+        if tag not in ALLOWED_TAGS:
+            self.removed.append(f"<{tag}> tag")
+            return
+        rendered = self._attrs(tag, attrs)
+        if tag == "img" and ' src="' not in rendered:
+            return  # an image whose source was removed would only be an empty box
+        self.out.append(f"<{tag}{rendered}>")
+        if tag not in VOID_TAGS:
+            self.open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs) -> None:
+        tag = tag.lower()
+        if self.drop_depth or tag in DROP_CONTENT:
+            return
+        if tag not in ALLOWED_TAGS:
+            self.removed.append(f"<{tag}> tag")
+            return
+        rendered = self._attrs(tag, attrs)
+        if tag == "img" and ' src="' not in rendered:
+            return
+        self.out.append(f"<{tag}{rendered}>")
+        if tag not in VOID_TAGS:
+            self.out.append(f"</{tag}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        tag = tag.lower()
+        if self.drop_depth:
+            if tag == self.drop_tag:
+                self.drop_depth -= 1
+                if not self.drop_depth:
+                    self.drop_tag = None
+            return
+        if tag not in self.open:
+            return  # stray or disallowed closing tag
+        while self.open:
+            top = self.open.pop()
+            self.out.append(f"</{top}>")
+            if top == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        if not self.drop_depth:
+            self.out.append(escape(data, quote=False))
+
+    def close(self) -> None:
+        super().close()
+        while self.open:
+            self.out.append(f"</{self.open.pop()}>")
+
+
+def sanitize_html(html: str, rewrite_src=None) -> tuple[str, list[str]]:
+    """Return the whitelisted HTML and a list of what was removed (for build warnings).
+
+    ``rewrite_src(src) -> str | None`` maps a relative image path to its URL in the
+    site (``None`` drops the attribute).
+    """
+    s = _Sanitizer(rewrite_src)
+    s.feed(html)
+    s.close()
+    return "".join(s.out), s.removed
