@@ -35,18 +35,75 @@ def cli() -> None:
               help="Folder of custom-chart presets (<name>.json) that add to or override the built-ins.")
 @click.option("--reports", type=_EXISTING_DIR, default=None,
               help="Folder of markdown reports (default: RUNS/reports).")
+@click.option("--format", "formats", type=click.Choice(["html", "markdown"]), multiple=True,
+              help="html: the static site (default); markdown: OUT/summary.md with PNG charts "
+                   "(see 'reportgen summary'). Repeat to write both.")
 def build(runs: Path, out: Path, samples: int, strict: bool, quiet: bool, presets: Path | None,
-          reports: Path | None) -> None:
+          reports: Path | None, formats: tuple[str, ...]) -> None:
     """Build a static site from the run folders in RUNS."""
     from .build.config import BuildConfig
     from .build.site import build as do_build
 
-    cfg = BuildConfig(runs=runs, out=out, samples=samples, strict=strict, quiet=quiet,
-                      presets=presets, reports=reports)
-    result = do_build(cfg)
+    formats = formats or ("html",)
+    warnings: list[str] = []
+    if "html" in formats:
+        cfg = BuildConfig(runs=runs, out=out, samples=samples, strict=strict, quiet=quiet,
+                          presets=presets, reports=reports)
+        warnings += do_build(cfg).warnings
+        if not quiet:
+            click.echo(f"Open {(out / 'index.html').resolve().as_uri()}")
+    if "markdown" in formats:
+        from .export import SummaryOptions
+
+        warnings += _write_summary(SummaryOptions(runs=runs, out=out / "summary.md"), quiet,
+                                   show_warnings="html" not in formats)
+    if strict and warnings:
+        sys.exit(1)
+
+
+def _write_summary(opts, quiet: bool, show_warnings: bool = True) -> list[str]:
+    from .export import write_summary
+
+    result = write_summary(opts)
+    if show_warnings:
+        for w in result.warnings:
+            click.echo(f"warning: {w}", err=True)
     if not quiet:
-        click.echo(f"Open {(out / 'index.html').resolve().as_uri()}")
-    if strict and result.warnings:
+        click.echo(f"Wrote {opts.out} ({result.runs} runs, {len(result.images)} charts in "
+                   f"{opts.out.stem}_files/)")
+    return result.warnings
+
+
+@cli.command()
+@click.argument("runs", type=_EXISTING_DIR, default=Path("runs"))
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("summary.md"), show_default=True,
+              help="Markdown file to write; chart images go into <name>_files/ next to it.")
+@click.option("--images", "image_format", type=click.Choice(["png", "svg"]), default="png",
+              show_default=True, help="Chart image format.")
+@click.option("--metrics", default=None, metavar="KEYS",
+              help="Comma-separated keys or globs (e.g. 'val/*,best_accuracy') for the table and charts "
+                   "[default: every numeric summary key and logged metric, most metric-like first].")
+@click.option("--max-charts", type=click.IntRange(min=0), default=12, show_default=True,
+              help="At most this many charts.")
+@click.option("--max-runs", type=click.IntRange(min=1), default=50, show_default=True,
+              help="At most this many rows in the table.")
+@click.option("--title", default="Experiment summary", show_default=True, help="Heading of the summary.")
+@click.option("--image-base", default=None, metavar="URL",
+              help="Prefix image links with this URL (where the images will be published, e.g. a GitHub "
+                   "Pages site) instead of relative paths; needed for GitHub job summaries.")
+@click.option("--strict", is_flag=True, help="Exit with status 1 when there were warnings.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def summary(runs: Path, out: Path, image_format: str, metrics: str | None, max_charts: int, max_runs: int,
+            title: str, image_base: str | None, strict: bool, quiet: bool) -> None:
+    """Write a Markdown summary of RUNS (key metrics table + charts) for CI job summaries and PR comments."""
+    from .export import SummaryOptions
+
+    keys = [k.strip() for k in metrics.split(",") if k.strip()] if metrics else None
+    opts = SummaryOptions(runs=runs, out=out, image_format=image_format, metrics=keys, max_charts=max_charts,
+                          max_runs=max_runs, title=title, image_base=image_base)
+    warnings = _write_summary(opts, quiet)
+    if strict and warnings:
         sys.exit(1)
 
 
