@@ -137,7 +137,7 @@ def render_media(ctx: ReportContext, d: Directive) -> Markup:
         if item["missing"]:
             _warn(ctx, d, item["missing"])
         items.append(item)
-    return ctx.render("partials/report_media.html", p={"key": key, "items": items})
+    return ctx.render("partials/report_media.html", p={"key": key, "entries": items})
 
 
 def fill_template(spec_text: str, fields: dict[str, Any], strings: dict[str, Any]) -> tuple[str, list[str]]:
