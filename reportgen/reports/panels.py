@@ -144,7 +144,7 @@ def render_runs(ctx: ReportContext, d: Directive) -> Markup:
     return ctx.render("partials/report_runs.html", t={"columns": labels, "rows": rows})
 
 
-_FORMAT_RE = re.compile(r"^[<>=^]?[+\- ]?#?0?\d*[,_]?(\.\d+)?[eEfFgGn%]?$")
+_FORMAT_RE = re.compile(r"^[<>=^]?[+\- ]?#?0?\d*[,_]?(\.\d+)?[bdeEfFgGnoxX%]?$")
 
 
 def format_value(value: Any, spec: str | None) -> str:
@@ -152,6 +152,8 @@ def format_value(value: Any, spec: str | None) -> str:
     if spec and is_number(value) and math.isfinite(value):
         if not _FORMAT_RE.match(spec):
             raise ValueError(f'format="{spec}": expected a number format such as ".3f", ".1%" or ",d"')
+        if spec[-1:] in "bdoxX" and float(value).is_integer():
+            value = int(value)
         try:
             return format(value, spec)
         except ValueError as exc:

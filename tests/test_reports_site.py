@@ -1,0 +1,243 @@
+"""Markdown reports built from real runs (the example script, SDK-logged) and opened in Chromium."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from browser import assert_charts_rendered
+from conftest import REPO, run_cli
+
+pytestmark = pytest.mark.browser
+
+HOSTILE = """---
+title: <script>window.__pwned = 1</script>Hostile & "quoted"
+description: <img src=x onerror="window.__pwned = 2">
+---
+# Hostile <em>report</em>
+
+<script>window.__pwned = 3</script>
+<img src="x" onerror="window.__pwned = 4">
+<a id="js1" href="javascript:window.__pwned = 5">link 1</a>
+<a id="js2" href=" JaVa&#x09;ScRiPt:window.__pwned = 6">link 2</a>
+<div id="clicky" onclick="window.__pwned = 7">click me</div>
+<svg onload="window.__pwned = 8"><circle r="4"/></svg>
+<iframe src="javascript:window.__pwned = 9"></iframe>
+<style>body { display: none }</style>
+
+[md link](javascript:window.__pwned=10)
+
+<div class="rg-chart" id="fake" data-chart="x" data-src="../evil.js">fake chart</div>
+<object data="x.swf"></object><form action="javascript:x"><button id="btn">b</button></form>
+
+Value: {{< value run="mlp-h16-lr0.1" key="x<script>window.__pwned=11</script>" >}}
+"""
+
+MISSING = """---
+title: Broken references
+---
+{{< chart metric="does/not/exist" >}}
+
+{{< runs runs="nobody-*" >}}
+
+{{< media key="predictions" run="mlp-h16-lr0.1" step="9999" >}}
+
+{{< custom key="nothing" run="mlp-h16-lr0.1" >}}
+
+Inline: {{< value run="ghost" key="best_val_accuracy" >}} and {{< value key="best_val_accuracy" >}}.
+
+{{< bogus x="1" >}}
+
+{{< chart metric="val/loss" colour="red" >}}
+"""
+
+
+@pytest.fixture(scope="session")
+def report_site(tmp_path_factory) -> SimpleNamespace:
+    base = tmp_path_factory.mktemp("reports")
+    runs = base / "runs"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    subprocess.run([sys.executable, str(REPO / "examples" / "train_example.py"), "--dir", str(runs),
+                    "--epochs", "12"], check=True, env=env, capture_output=True, timeout=120)
+    reports = base / "reports"
+    shutil.copytree(REPO / "examples" / "reports", reports)
+    (reports / "hostile.md").write_text(HOSTILE, encoding="utf-8")
+    (reports / "missing.md").write_text(MISSING, encoding="utf-8")
+    site = base / "site"
+    proc = run_cli("build", str(runs), "--reports", str(reports), "-o", str(site))
+    return SimpleNamespace(base=base, runs=runs, reports=reports, site=site, stderr=proc.stderr)
+
+
+def _warnings_for(stderr: str, report: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith(f"warning: report {report}:")]
+
+
+def _render_custom(page, timeout: float = 20_000) -> int:
+    els = page.locator(".rg-vega")
+    for i in range(els.count()):
+        els.nth(i).scroll_into_view_if_needed()
+    page.wait_for_function("() => Array.from(document.querySelectorAll('.rg-vega'))"
+                           ".every(el => el.dataset.rendered === 'done' || el.dataset.rendered === 'error')",
+                           timeout=timeout)
+    assert_charts_rendered(page, selector=".rg-vega")
+    return els.count()
+
+
+def test_example_report_renders_every_panel(report_site, site_browser):
+    assert _warnings_for(report_site.stderr, "iris-sweep.md") == []
+    page = site_browser.open(report_site.site / "reports" / "iris-sweep.html")
+    assert page.locator(".rg-missing").count() == 0
+    assert page.locator(".rg-report-head h1").inner_text() == "Iris MLP — learning-rate sweep"
+    # chart directives: val/loss for the lr-sweep tag (3 runs), */accuracy -> 2 charts
+    assert_charts_rendered(page, 3)
+    assert page.locator(".rg-chart[data-key='val/loss']").get_attribute("data-runs") == \
+        '["h16-lr0p3", "h16-lr0p1", "h16-lr0p03"]'
+    # custom chart (vega_lite record from the summary)
+    assert _render_custom(page) == 1
+    # runs table: 4 runs sorted by best_val_accuracy, descending, names link to run pages
+    rows = page.locator(".rg-report-runs tbody tr")
+    assert rows.count() == 4
+    scores = [float(rows.nth(i).locator("td").nth(3).inner_text()) for i in range(4)]
+    assert scores == sorted(scores, reverse=True)
+    href = rows.first.locator("a").get_attribute("href")
+    assert href.startswith("../runs/") and (report_site.site / "reports" / href).resolve().is_file()
+    # inline values
+    values = page.locator(".rg-value").all_inner_texts()
+    assert len(values) == 2 and all(v.endswith("%") for v in values)
+    # media: step 0 of one run + last step of the three 16-unit runs, images really loaded
+    items = page.locator(".rg-media-item")
+    assert items.count() == 4
+    assert "step 0" in items.first.inner_text() and "step 11" in items.nth(1).inner_text()
+    imgs = page.locator(".rg-media-item img")
+    for i in range(imgs.count()):
+        imgs.nth(i).scroll_into_view_if_needed()
+    page.wait_for_function("() => Array.from(document.querySelectorAll('.rg-media-item img'))"
+                           ".every(i => i.complete && i.naturalWidth > 0)", timeout=10_000)
+    assert imgs.count() == 4
+
+
+def test_index_lists_reports(report_site, site_browser):
+    page = site_browser.open(report_site.site / "index.html")
+    links = page.locator(".rg-reports a")
+    hrefs = sorted(links.nth(i).get_attribute("href") for i in range(links.count()))
+    assert hrefs == ["reports/hostile.html", "reports/iris-sweep.html", "reports/missing.html"]
+    assert "How the learning rate" in page.locator(".rg-reports").inner_text()
+
+
+def test_missing_references_warn_and_show_placeholders(report_site, site_browser):
+    warnings = _warnings_for(report_site.stderr, "missing.md")
+    text = "\n".join(warnings)
+    for needle in ["line 4: chart: no metric matches does/not/exist", 'line 6: runs: no run matches runs="nobody-*"',
+                   "line 8: media: run h16-lr0p1: 'predictions' has no entry at step 9999",
+                   "line 10: custom: run h16-lr0p1: 'nothing' was never logged",
+                   'line 12: value: no run matches runs="ghost"', "matches 4 runs; choose one run or add agg",
+                   "line 14: unknown directive 'bogus'", "line 16: chart: unknown attribute(s) colour"]:
+        assert needle in text, f"{needle!r} not in:\n{text}"
+    page = site_browser.open(report_site.site / "reports" / "missing.html")
+    assert page.locator("div.rg-missing").count() == 5  # chart, runs, media, custom, bogus
+    assert page.locator("span.rg-missing").count() == 2  # the two inline values
+    assert "does/not/exist" in page.locator("div.rg-missing").first.inner_text()
+    assert page.locator(".rg-report-head .rg-warning li").count() == len(warnings)
+    assert_charts_rendered(page, 1)  # the last chart still renders despite its unknown attribute
+
+
+def test_strict_build_fails_on_report_warnings(report_site, tmp_path):
+    proc = run_cli("build", str(report_site.runs), "--reports", str(report_site.reports), "-o",
+                   str(tmp_path / "site"), "--strict", "-q", check=False)
+    assert proc.returncode == 1
+    assert (tmp_path / "site" / "reports" / "missing.html").is_file()
+
+
+def test_hostile_markdown_is_neutralised(report_site, site_browser):
+    html = (report_site.site / "reports" / "hostile.html").read_text(encoding="utf-8")
+    body = html.split('<div class="rg-report-body">', 1)[1].split("</article>", 1)[0]
+    for bad in ["<script>", "onerror", "onclick", "onload", "javascript:", "<iframe", "<style", "<svg",
+                "<object", "<form", 'class="rg-chart"', "evil.js"]:
+        assert bad.lower() not in body.lower(), bad
+    page = site_browser.open(report_site.site / "reports" / "hostile.html")
+    for sel in ["#js1", "#js2", "#clicky"]:
+        page.click(sel)
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.__pwned") is None
+    # the title is shown as text, escaped
+    assert page.locator(".rg-report-head h1").inner_text() == '<script>window.__pwned = 1</script>Hostile & "quoted"'
+    assert page.locator("main script:not(.rg-spec)").count() == 0
+    warnings = "\n".join(_warnings_for(report_site.stderr, "hostile.md"))
+    assert "raw HTML removed by the sanitiser" in warnings and "<script> element" in warnings
+
+
+def _download(page, button):
+    with page.expect_download() as info:
+        button.click()
+    d = info.value
+    return d.suggested_filename, Path(d.path()).read_bytes()
+
+
+def test_download_buttons_png_svg_csv(report_site, site_browser):
+    page = site_browser.open(report_site.site / "reports" / "iris-sweep.html")
+    assert_charts_rendered(page, 3)
+    _render_custom(page)
+    chart = page.locator(".rg-chart[data-key='val/loss']")
+    chart.scroll_into_view_if_needed()
+    name, data = _download(page, chart.locator("button[data-action=png]"))
+    assert name == "val-loss.png" and data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 2000
+    name, data = _download(page, chart.locator("button[data-action=svg]"))
+    assert name == "val-loss.svg" and b"<svg" in data[:400] and b"<path" in data
+    name, data = _download(page, chart.locator("button[data-action=csv]"))
+    lines = data.decode().strip().splitlines()
+    assert name == "val-loss.csv" and lines[0] == "run,step,value"
+    assert len(lines) == 1 + 3 * 12 and {line.split(",")[0] for line in lines[1:]} == \
+        {"mlp-h16-lr0.3", "mlp-h16-lr0.1", "mlp-h16-lr0.03"}
+    custom = page.locator(".rg-vega").first
+    name, data = _download(page, custom.locator("button[data-action=csv]"))
+    lines = data.decode().strip().splitlines()
+    assert lines[0] == "actual,predicted,count" and len(lines) == 1 + 9
+    name, data = _download(page, custom.locator("button[data-action=png]"))
+    assert data.startswith(b"\x89PNG")
+
+
+def test_every_chart_on_run_and_index_pages_has_download_buttons(report_site, site_browser):
+    for target in [report_site.site / "index.html", report_site.site / "runs" / "h16-lr0p1" / "index.html"]:
+        page = site_browser.open(target)
+        n = assert_charts_rendered(page)
+        assert n > 0
+        enabled = page.locator(".rg-chart > .rg-chart-actions button:not([disabled])")
+        assert enabled.count() == 3 * n
+    name, data = _download(page, page.locator(".rg-chart button[data-action=csv]").first)
+    assert name.endswith(".csv") and data.decode().startswith("run,step,value\n")
+
+
+def test_site_works_under_a_project_sub_path(report_site, _playwright_browser):
+    """GitHub Pages serves project sites at /<repo>/: relative links need no base URL."""
+    import functools
+    import http.server
+    import threading
+
+    from browser import ALLOWED_SCHEMES, SiteBrowser
+
+    root = report_site.base / "pages"
+    shutil.copytree(report_site.site, root / "my-repo", dirs_exist_ok=True)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    handler.log_message = lambda *a, **k: None
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    prefix = f"http://127.0.0.1:{server.server_address[1]}/my-repo/"
+    sb = SiteBrowser(_playwright_browser, allowed_prefixes=ALLOWED_SCHEMES + (prefix,))
+    try:
+        page = sb.open(prefix + "index.html")
+        page.click(".rg-reports a[href='reports/iris-sweep.html']")
+        page.wait_for_load_state("load")
+        assert page.url == prefix + "reports/iris-sweep.html"
+        assert_charts_rendered(page, 3)
+        page.locator(".rg-report-runs a").first.click()
+        page.wait_for_load_state("load")
+        assert page.url.startswith(prefix + "runs/")
+        assert sb.problems.all() == []
+    finally:
+        sb.close()
+        server.shutdown()
