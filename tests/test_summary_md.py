@@ -1,0 +1,136 @@
+"""The Markdown summary for CI: real runs, real vl-convert images, relative links, escaping."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import markdown
+import pytest
+from PIL import Image
+
+from conftest import REPO, run_cli
+from reportgen.export.summary_md import SummaryOptions, md_escape, rank_keys, write_summary
+
+IMG_RE = re.compile(r"!\[([^\]]*)\]\(([^)]+)\)")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("summary") / "runs"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    subprocess.run([sys.executable, str(REPO / "examples" / "train_example.py"), "--dir", str(root),
+                    "--epochs", "6"], check=True, env=env, capture_output=True, timeout=120)
+    return root
+
+
+def _images(md: str) -> list[tuple[str, str]]:
+    return IMG_RE.findall(md)
+
+
+def test_summary_png_images_exist_and_are_relative(runs, tmp_path):
+    out = tmp_path / "ci" / "summary.md"
+    proc = run_cli("summary", str(runs), "-o", str(out))
+    assert "Wrote" in proc.stdout
+    md = out.read_text(encoding="utf-8")
+    refs = _images(md)
+    # 6 logged metrics minus the epoch counter
+    assert sorted(alt for alt, _ in refs) == sorted(["train/accuracy", "train/loss", "val/accuracy", "val/loss",
+                                                    "learning\\_rate"])
+    for _, ref in refs:
+        assert not ref.startswith(("/", "http:", "https:", "file:")) and ".." not in ref
+        assert ref.startswith("summary_files/") and ref.endswith(".png")
+        target = out.parent / ref
+        assert target.is_file()
+        with Image.open(target) as im:
+            assert im.format == "PNG" and im.width >= 1200 and im.height > 300
+    assert sorted(p.name for p in (out.parent / "summary_files").iterdir()) == sorted(Path(r).name for _, r in refs)
+    # the metrics table: header, alignment row, one row per run; metric-like keys first, counters last
+    table = [line for line in md.splitlines() if line.startswith("|")]
+    assert len(table) == 2 + 4
+    header = [c.strip() for c in table[0].strip("|").split("|")]
+    assert header[:3] == ["Run", "State", "best\\_val\\_accuracy"] and header[-1] == "epoch"
+    assert "mlp-h16-lr0.3" in table[2] and "finished" in table[2]
+
+
+def test_summary_is_deterministic(runs, tmp_path):
+    a, b = tmp_path / "a" / "s.md", tmp_path / "b" / "s.md"
+    write_summary(SummaryOptions(runs=runs, out=a, metrics=["val/loss"]))
+    write_summary(SummaryOptions(runs=runs, out=b, metrics=["val/loss"]))
+    assert a.read_text() == b.read_text()
+    (ref,) = [r for _, r in _images(a.read_text())]
+    assert (a.parent / ref).read_bytes() == (b.parent / ref).read_bytes()
+
+
+def test_summary_svg_metrics_filter_and_stale_images(runs, tmp_path):
+    out = tmp_path / "summary.md"
+    write_summary(SummaryOptions(runs=runs, out=out, metrics=["*/loss"]))
+    result = write_summary(SummaryOptions(runs=runs, out=out, image_format="svg", metrics=["val/*", "nope*"]))
+    assert result.warnings == ["metrics: 'nope*' matches no summary key or logged metric"]
+    md = out.read_text()
+    refs = [r for _, r in _images(md)]
+    assert len(refs) == 2 and all(r.endswith(".svg") for r in refs)
+    for r in refs:
+        text = (out.parent / r).read_text()
+        assert text.startswith("<svg") and "val/" in text
+    # the PNGs of the previous summary are gone
+    assert sorted(p.name for p in (out.parent / "summary_files").iterdir()) == sorted(Path(r).name for r in refs)
+    header = md.splitlines()[[i for i, line in enumerate(md.splitlines()) if line.startswith("|")][0]]
+    assert "val/accuracy" in header and "train/loss" not in header
+
+
+def test_summary_image_base_and_table_only(runs, tmp_path):
+    out = tmp_path / "s.md"
+    write_summary(SummaryOptions(runs=runs, out=out, image_base="https://me.github.io/repo", max_charts=1))
+    refs = [r for _, r in _images(out.read_text())]
+    assert len(refs) == 1 and refs[0].startswith("https://me.github.io/repo/s_files/")
+    assert (tmp_path / refs[0].split("/repo/", 1)[1]).is_file()
+    assert "more metrics not drawn" in out.read_text()
+    write_summary(SummaryOptions(runs=runs, out=out, max_charts=0))
+    assert _images(out.read_text()) == [] and "| Run |" in out.read_text()
+    bad = run_cli("summary", str(runs), "-o", str(out), "--image-base", "javascript:x", check=False)
+    assert bad.returncode == 2 and "image_base: expected an http(s) URL" in bad.stderr
+
+
+def test_build_format_markdown(runs, tmp_path):
+    only = tmp_path / "only"
+    run_cli("build", str(runs), "-o", str(only), "--format", "markdown", "-q")
+    assert (only / "summary.md").is_file() and not (only / "index.html").exists()
+    refs = [r for _, r in _images((only / "summary.md").read_text())]
+    assert refs and all((only / r).is_file() for r in refs)
+    both = tmp_path / "both"
+    run_cli("build", str(runs), "-o", str(both), "--format", "html", "--format", "markdown", "-q")
+    assert (both / "summary.md").is_file() and (both / "index.html").is_file()
+
+
+def test_hostile_run_names_are_escaped(tmp_path):
+    import reportgen
+
+    name = "evil|<img src=x onerror=alert(1)>*bold* [link](http://x)"
+    reportgen.init(project="p", name=name, dir=tmp_path / "runs", id="evil")
+    for i in range(3):
+        reportgen.log({"loss": 1.0 / (i + 1)})
+    reportgen.finish()
+    out = tmp_path / "s.md"
+    write_summary(SummaryOptions(runs=tmp_path / "runs", out=out))
+    html = markdown.markdown(out.read_text(), extensions=["tables"])
+    assert html.count("<img") == 1 and '<img alt="loss"' in html  # only the chart is an image
+    assert "<em>" not in html and "<a " not in html
+    row = re.search(r"<tbody>\s*<tr>(.*?)</tr>", html, re.S).group(1)
+    assert row.count("<td") == 3  # Run, State, loss: the | in the name did not split the row
+    assert "evil|&lt;img" in row and "*bold*" in row
+
+
+def test_md_escape_and_ranking():
+    assert md_escape("a|b\n<c> *d* _e_ [f]") == "a\\|b &lt;c&gt; \\*d\\* \\_e\\_ \\[f\\]"
+    assert rank_keys(["epoch", "zeta", "val/loss", "global_step", "acc"]) == \
+        ["acc", "val/loss", "zeta", "epoch", "global_step"]
+
+
+def test_summary_options_validate():
+    with pytest.raises(ValueError, match="image_format"):
+        SummaryOptions(runs=Path("r"), out=Path("o.md"), image_format="gif")
+    with pytest.raises(ValueError, match="max_charts"):
+        SummaryOptions(runs=Path("r"), out=Path("o.md"), max_charts=-1)
