@@ -56,6 +56,17 @@ Inline: {{< value run="ghost" key="best_val_accuracy" >}} and {{< value key="bes
 {{< chart metric="val/loss" colour="red" >}}
 """
 
+LINKED = """# Links and pictures
+
+See [the table](iris-sweep.md#all-runs), [a missing report](nothere.md) and [the web](https://example.org).
+
+![the diagram](figs/diagram.png)
+
+![{{< value key="best_val_accuracy" agg="max" >}}](figs/diagram.png)
+
+![outside](../runs/h16-lr0p1/run.json)
+"""
+
 
 @pytest.fixture(scope="session")
 def report_site(tmp_path_factory) -> SimpleNamespace:
@@ -68,6 +79,10 @@ def report_site(tmp_path_factory) -> SimpleNamespace:
     shutil.copytree(REPO / "examples" / "reports", reports)
     (reports / "hostile.md").write_text(HOSTILE, encoding="utf-8")
     (reports / "missing.md").write_text(MISSING, encoding="utf-8")
+    (reports / "figs").mkdir()
+    from PIL import Image
+    Image.new("RGB", (40, 20), (200, 30, 30)).save(reports / "figs" / "diagram.png")
+    (reports / "linked.md").write_text(LINKED, encoding="utf-8")
     site = base / "site"
     proc = run_cli("build", str(runs), "--reports", str(reports), "-o", str(site))
     return SimpleNamespace(base=base, runs=runs, reports=reports, site=site, stderr=proc.stderr)
@@ -125,7 +140,8 @@ def test_index_lists_reports(report_site, site_browser):
     page = site_browser.open(report_site.site / "index.html")
     links = page.locator(".rg-reports a")
     hrefs = sorted(links.nth(i).get_attribute("href") for i in range(links.count()))
-    assert hrefs == ["reports/hostile.html", "reports/iris-sweep.html", "reports/missing.html"]
+    assert hrefs == ["reports/hostile.html", "reports/iris-sweep.html", "reports/linked.html",
+                     "reports/missing.html"]
     assert "How the learning rate" in page.locator(".rg-reports").inner_text()
 
 
@@ -242,3 +258,20 @@ def test_site_works_under_a_project_sub_path(report_site, _playwright_browser):
     finally:
         sb.close()
         server.shutdown()
+
+
+def test_links_between_reports_and_local_images(report_site, site_browser):
+    page = site_browser.open(report_site.site / "reports" / "linked.html")
+    links = page.locator(".rg-report-body a")
+    assert [links.nth(i).get_attribute("href") for i in range(3)] == \
+        ["iris-sweep.html#all-runs", "nothere.md", "https://example.org"]
+    imgs = page.locator(".rg-report-body img")
+    assert imgs.count() == 2  # the file outside the reports folder is not copied
+    assert imgs.first.get_attribute("src") == "files/figs/diagram.png"
+    page.wait_for_function("() => Array.from(document.querySelectorAll('.rg-report-body img'))"
+                           ".every(i => i.complete && i.naturalWidth === 40)", timeout=10_000)
+    # a directive inside alt text is shown as its own text, never as markup in the attribute
+    assert imgs.nth(1).get_attribute("alt") == '{{< value key="best_val_accuracy" agg="max" >}}'
+    warnings = "\n".join(_warnings_for(report_site.stderr, "linked.md"))
+    assert "line 7: value: not in the text of the report" in warnings
+    assert "image '../runs/h16-lr0p1/run.json' (no such file next to the report)" in warnings

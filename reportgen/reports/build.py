@@ -41,20 +41,22 @@ def build_reports(cfg: Any, views: list[Any], chart_vms: list[dict[str, Any]], w
     sources = find_reports(folder)
     charts_by_key = {c["key"]: c for c in chart_vms}
     listed: list[dict[str, Any]] = []
-    names: set[str] = set()
+    names: dict[str, str] = {}  # source stem -> page name
     for source in sources:
-        name = report_name(source.stem)
-        base, n = name, 1
-        while name in names:
+        base = name = report_name(source.stem)
+        n = 1
+        while name in names.values():
             n += 1
             name = f"{base}-{n}"
         if n > 1:
             result.warnings.append(f"report {source.name}: name clash, written as {REPORTS_DIR}/{name}.html")
-        names.add(name)
+        names[source.stem] = name
+    for source in sources:
+        name = names[source.stem]
         page = f"{REPORTS_DIR}/{name}.html"
         ctx = ReportContext(out=out, page=page, name=name, env=writer.env, views=views,
                             charts_by_key=charts_by_key)
-        rendered = render_report(source, folder, ctx)
+        rendered = render_report(source, folder, ctx, names)
         writer.write("report.html", page, {
             "title": getattr(cfg, "title", "reportgen"), "generated": "reportgen",
             "report": {"name": name, "title": rendered.title, "description": rendered.description,

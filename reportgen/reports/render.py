@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from html import escape
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -91,26 +92,48 @@ def _image_rewriter(source: Path, reports_root: Path, out: Path):
     return rewrite
 
 
-def render_report(source: Path, reports_root: Path, ctx: ReportContext) -> RenderedReport:
+def _link_rewriter(source: Path, names: dict[str, str]):
+    """``other.md#part`` -> ``other.html#part`` for links to reports built alongside this one."""
+    def rewrite(href: str) -> str:
+        m = re.match(r"^([^:/?#]+)\.md(#.*)?$", href)
+        if m and (source.parent / f"{m.group(1)}.md").is_file() and m.group(1) in names:
+            return f"{names[m.group(1)]}.html{m.group(2) or ''}"
+        return href
+
+    return rewrite
+
+
+def _in_attributes(html: str, token: str, text: str) -> str:
+    """A token inside an attribute value (e.g. an image's alt text) becomes the directive's text."""
+    return re.sub(r'="[^"<>]*"', lambda m: m.group(0).replace(token, escape(text, quote=True)), html)
+
+
+def render_report(source: Path, reports_root: Path, ctx: ReportContext,
+                  report_names: dict[str, str] | None = None) -> RenderedReport:
+    """``report_names`` maps source stems to page names, for links between reports."""
     text = source.read_text(encoding="utf-8", errors="replace")
     fm = parse_front_matter(text)
     ctx.warnings.extend(fm.problems)
     ctx.defaults = {k: v for k, v in fm.meta.items() if k in ("runs", "tags", "tag", "group", "project")}
     ex = extract(fm.body, first_line=fm.body_line)
     html = render_markdown(ex.text)
-    clean, removed = sanitize_html(html, _image_rewriter(source, reports_root, ctx.out))
+    clean, removed = sanitize_html(html, _image_rewriter(source, reports_root, ctx.out),
+                                   _link_rewriter(source, report_names or {}))
     if removed:
         shown = "; ".join(dict.fromkeys(removed))
         ctx.warnings.append(f"raw HTML removed by the sanitiser: {shown[:300]}")
     for d in ex.directives:
+        clean = _in_attributes(clean, d.token, d.raw)
+        if d.token not in clean:  # inside an attribute, or in HTML the sanitiser removed
+            ctx.warnings.append(f"line {d.line}: {d.kind or 'directive'}: not in the text of the report "
+                                "(inside an HTML attribute or removed HTML); not shown")
+            continue
         panel = str(_dispatch(ctx, d))
         block = f"<p>{d.token}</p>"
         if block in clean:
             clean = clean.replace(block, panel, 1)
-        elif d.token in clean:
+        else:
             clean = clean.replace(d.token, panel, 1)
-        else:  # the token was inside something the sanitiser removed
-            ctx.warnings.append(f"line {d.line}: {d.kind}: inside removed HTML; not shown")
     title = fm.meta.get("title")
     description = fm.meta.get("description")
     return RenderedReport(

@@ -56,9 +56,10 @@ def _clean_url(value: str, *, image: bool) -> str | None:
 
 
 class _Sanitizer(HTMLParser):
-    def __init__(self, rewrite_src=None) -> None:
+    def __init__(self, rewrite_src=None, rewrite_href=None) -> None:
         super().__init__(convert_charrefs=True)
         self.rewrite_src = rewrite_src
+        self.rewrite_href = rewrite_href
         self.out: list[str] = []
         self.open: list[str] = []
         self.drop_depth = 0
@@ -86,6 +87,8 @@ class _Sanitizer(HTMLParser):
                         self.removed.append(f"image {value[:60]!r} (no such file next to the report)")
                         continue
                     value = new
+                if name == "href" and self.rewrite_href is not None:
+                    value = self.rewrite_href(value)
             if name == "class":
                 # the site's own classes (rg-*) drive scripts: a report may not borrow them
                 value = " ".join(c for c in value.split() if not c.startswith("rg-"))
@@ -159,13 +162,13 @@ class _Sanitizer(HTMLParser):
             self.out.append(f"</{self.open.pop()}>")
 
 
-def sanitize_html(html: str, rewrite_src=None) -> tuple[str, list[str]]:
+def sanitize_html(html: str, rewrite_src=None, rewrite_href=None) -> tuple[str, list[str]]:
     """Return the whitelisted HTML and a list of what was removed (for build warnings).
 
     ``rewrite_src(src) -> str | None`` maps a relative image path to its URL in the
-    site (``None`` drops the attribute).
+    site (``None`` drops the attribute); ``rewrite_href(href) -> str`` may adjust links.
     """
-    s = _Sanitizer(rewrite_src)
+    s = _Sanitizer(rewrite_src, rewrite_href)
     s.feed(html)
     s.close()
     return "".join(s.out), s.removed
