@@ -179,8 +179,8 @@ def render_value(ctx: ReportContext, d: Directive) -> Markup:
         _warn(ctx, d, f'agg="{agg}": expected one of {", ".join(AGGREGATES)}')
         return ctx.missing(f"value {key}: unknown agg {agg!r}", inline=True)
     if len(found) > 1 and agg is None:
-        _warn(ctx, d, f"{describe(sel)} matches {len(found)} runs; choose one run or add agg=\"max\" "
-                      f"(one of {', '.join(AGGREGATES)})")
+        _warn(ctx, d, f"the selection ({describe(sel)}) matches {len(found)} runs; choose one run or add "
+                      f"agg=\"max\" (one of {', '.join(AGGREGATES)})")
         return ctx.missing(f"value {key}: {len(found)} runs match; add agg=", inline=True)
     value = found[0][1]
     title = f"{key} of {found[0][0].label}"
