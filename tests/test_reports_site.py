@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from browser import assert_charts_rendered
@@ -67,6 +68,66 @@ See [the table](iris-sweep.md#all-runs), [a missing report](nothere.md) and [the
 ![outside](../runs/h16-lr0p1/run.json)
 """
 
+KINDS = """---
+title: Other media kinds
+runs: mlp-h4-lr0.1
+---
+{{< media key="samples" >}}
+
+{{< media key="sound" step="100" >}}
+
+{{< media key="page" >}}
+
+{{< custom key="pr_curve" title="PR curve" >}}
+"""
+
+PR_TEMPLATE = {
+    "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+    "title": "${string:title}",
+    "data": {"name": "wandb"},
+    "mark": {"type": "line", "point": True},
+    "encoding": {"x": {"field": "${field:x}", "type": "quantitative"},
+                 "y": {"field": "${field:y}", "type": "quantitative"}},
+}
+
+
+def _add_more_media(run_dir: Path) -> None:
+    """Records of other kinds, written with the storage helpers exactly as docs/media-format.md says."""
+    import io
+    import json
+    import wave
+
+    from reportgen.media.base import MediaContext
+    from reportgen.storage.jsonio import read_json, write_json_atomic
+    from reportgen.storage.writer import RunWriter
+
+    ctx = lambda key, step: MediaContext(run_dir, key, step)  # noqa: E731
+    table = json.dumps({"columns": ["id", "label", "score"],
+                        "data": [[i, f"<b>item {i}</b>", i / 10] for i in range(5)]}).encode()
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)
+        w.writeframes((np.sin(np.arange(4000) * 0.2) * 8000).astype("<i2").tobytes())
+    html = b"<html><body><h1 id='hello'>Hello from a logged page</h1></body></html>"
+    row = {"_step": 100,
+           "samples": {"_type": "table", "path": ctx("samples", 100).write_bytes("tables", "json", table),
+                       "columns": ["id", "label", "score"], "nrows": 5},
+           "sound": {"_type": "audio", "path": ctx("sound", 100).write_bytes("audio", "wav", buf.getvalue()),
+                     "sample_rate": 8000, "channels": 1, "duration": 0.5, "caption": "a tone"},
+           "page": {"_type": "html", "path": ctx("page", 100).write_bytes("html", "html", html), "inject": False}}
+    writer = RunWriter(run_dir)
+    writer.append_row(row)
+    writer.close()
+    points = json.dumps({"columns": ["recall", "precision"],
+                         "data": [[r, 1 - r * r / 2] for r in np.linspace(0, 1, 11).tolist()]}).encode()
+    summary = read_json(run_dir / "summary.json")
+    summary["pr_curve"] = {
+        "_type": "custom_chart", "preset": "line",
+        "spec": ctx("pr_curve", None).write_bytes("charts", "json", json.dumps(PR_TEMPLATE).encode()),
+        "table": ctx("pr_curve", None).write_bytes("tables", "json", points),
+        "fields": {"x": "recall", "y": "precision"}, "string_fields": {"title": "Precision vs recall"}}
+    write_json_atomic(run_dir / "summary.json", summary)
+
 
 @pytest.fixture(scope="session")
 def report_site(tmp_path_factory) -> SimpleNamespace:
@@ -83,6 +144,8 @@ def report_site(tmp_path_factory) -> SimpleNamespace:
     from PIL import Image
     Image.new("RGB", (40, 20), (200, 30, 30)).save(reports / "figs" / "diagram.png")
     (reports / "linked.md").write_text(LINKED, encoding="utf-8")
+    _add_more_media(runs / "h4-lr0p1")
+    (reports / "kinds.md").write_text(KINDS, encoding="utf-8")
     site = base / "site"
     proc = run_cli("build", str(runs), "--reports", str(reports), "-o", str(site))
     return SimpleNamespace(base=base, runs=runs, reports=reports, site=site, stderr=proc.stderr)
@@ -140,8 +203,8 @@ def test_index_lists_reports(report_site, site_browser):
     page = site_browser.open(report_site.site / "index.html")
     links = page.locator(".rg-reports a")
     hrefs = sorted(links.nth(i).get_attribute("href") for i in range(links.count()))
-    assert hrefs == ["reports/hostile.html", "reports/iris-sweep.html", "reports/linked.html",
-                     "reports/missing.html"]
+    assert hrefs == ["reports/hostile.html", "reports/iris-sweep.html", "reports/kinds.html",
+                     "reports/linked.html", "reports/missing.html"]
     assert "How the learning rate" in page.locator(".rg-reports").inner_text()
 
 
@@ -275,3 +338,26 @@ def test_links_between_reports_and_local_images(report_site, site_browser):
     warnings = "\n".join(_warnings_for(report_site.stderr, "linked.md"))
     assert "line 7: value: not in the text of the report" in warnings
     assert "image '../runs/h16-lr0p1/run.json' (no such file next to the report)" in warnings
+
+
+def test_table_audio_html_and_custom_chart_records(report_site, site_browser):
+    assert _warnings_for(report_site.stderr, "kinds.md") == []
+    page = site_browser.open(report_site.site / "reports" / "kinds.html")
+    table = page.locator(".rg-media-item[data-kind=table] tbody tr")
+    assert table.count() == 5
+    assert table.first.locator("td").nth(1).inner_text() == "<b>item 0</b>"  # cell text escaped
+    audio = page.locator(".rg-media-item audio")
+    assert audio.count() == 1
+    src = audio.get_attribute("src")
+    assert (report_site.site / "reports" / src).resolve().read_bytes()[:4] == b"RIFF"
+    frame = page.locator(".rg-media-item iframe")
+    assert frame.get_attribute("sandbox") == ""
+    frame.scroll_into_view_if_needed()
+    inner = page.frame_locator(".rg-media-item iframe").locator("#hello")
+    assert inner.inner_text() == "Hello from a logged page"
+    assert _render_custom(page) == 1
+    name, data = _download(page, page.locator(".rg-vega button[data-action=csv]"))
+    lines = data.decode().splitlines()
+    assert name == "PR-curve.csv" and lines[0] == "recall,precision" and len(lines) == 12
+    spec = page.locator(".rg-vega script.rg-spec").text_content()
+    assert '"field":"recall"' in spec and "Precision vs recall" in spec and "${" not in spec
