@@ -80,17 +80,20 @@ class _View:
 def _views():
     return [_View(_Rec("a1", "lr-0.1", meta={"tags": ["sweep"], "group": "g1"}), "lr-0.1"),
             _View(_Rec("a2", "lr-0.3", meta={"tags": ["sweep", "best"], "group": "g2"}), "lr-0.3"),
-            _View(_Rec("b1", "baseline", project="q", meta={"tags": []}), "baseline")]
+            _View(_Rec("b1", "baseline", project="q", meta={"tags": []}), "baseline"),
+            _View(_Rec("c1", "run[1]", project="r"), "run[1]")]
 
 
 @pytest.mark.parametrize("attrs, expected", [
-    ({}, ["a1", "a2", "b1"]),
+    ({}, ["a1", "a2", "b1", "c1"]),
+    ({"runs": "run[1]"}, ["c1"]),  # an exact name wins over glob syntax
     ({"runs": "lr-*"}, ["a1", "a2"]),
     ({"run": "b1"}, ["b1"]),  # by id
     ({"runs": "baseline, lr-0.3"}, ["a2", "b1"]),
     ({"tags": "best"}, ["a2"]),
     ({"tag": "sweep", "group": "g1"}, ["a1"]),
     ({"project": "q"}, ["b1"]),
+    ({"project": "q, r", "runs": "*"}, ["b1", "c1"]),
     ({"runs": "nothing*"}, []),
 ])
 def test_select_runs(attrs, expected):

@@ -36,8 +36,11 @@ def find_record(run: Any, key: str, step: str | None) -> tuple[Any, Any, str | N
     if step == "summary":
         value = flatten(run.record.summary).get(key)
         return (value, None, None) if value is not None else (None, None, f"no {key!r} in the summary")
-    rows = [(r.get("_step", i), flatten(r)[key]) for i, r in enumerate(run.record.history)
-            if key in flatten(r)]
+    rows = []
+    for i, r in enumerate(run.record.history):
+        flat = r if key in r else flatten(r)
+        if key in flat:
+            rows.append((r.get("_step", i), flat[key]))
     if step in (None, "", "last"):
         if rows:
             return rows[-1][1], rows[-1][0], None

@@ -52,7 +52,7 @@ def matches(view: Any, sel: dict[str, list[str]]) -> bool:
     meta = view.record.meta
     if "runs" in sel:
         names = _names(view)
-        if not any(fnmatch.fnmatchcase(n, pat) for pat in sel["runs"] for n in names):
+        if not any(n == pat or fnmatch.fnmatchcase(n, pat) for pat in sel["runs"] for n in names):
             return False
     if "tags" in sel:
         tags = {str(t) for t in (meta.get("tags") or [])}
