@@ -78,6 +78,8 @@ runs: mlp-h4-lr0.1
 
 {{< media key="page" >}}
 
+{{< media key="clip" >}}
+
 {{< custom key="pr_curve" title="PR curve" >}}
 """
 
@@ -109,12 +111,18 @@ def _add_more_media(run_dir: Path) -> None:
         w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)
         w.writeframes((np.sin(np.arange(4000) * 0.2) * 8000).astype("<i2").tobytes())
     html = b"<html><body><h1 id='hello'>Hello from a logged page</h1></body></html>"
+    from PIL import Image
+    frames = [Image.new("RGB", (32, 24), (40 * i, 90, 200 - 40 * i)) for i in range(5)]
+    gif = io.BytesIO()
+    frames[0].save(gif, format="GIF", save_all=True, append_images=frames[1:], duration=200, loop=0)
     row = {"_step": 100,
            "samples": {"_type": "table", "path": ctx("samples", 100).write_bytes("tables", "json", table),
                        "columns": ["id", "label", "score"], "nrows": 5},
            "sound": {"_type": "audio", "path": ctx("sound", 100).write_bytes("audio", "wav", buf.getvalue()),
                      "sample_rate": 8000, "channels": 1, "duration": 0.5, "caption": "a tone"},
-           "page": {"_type": "html", "path": ctx("page", 100).write_bytes("html", "html", html), "inject": False}}
+           "page": {"_type": "html", "path": ctx("page", 100).write_bytes("html", "html", html), "inject": False},
+           "clip": {"_type": "video", "path": ctx("clip", 100).write_bytes("videos", "gif", gif.getvalue()),
+                    "format": "gif", "fps": 5, "width": 32, "height": 24, "frames": 5}}
     writer = RunWriter(run_dir)
     writer.append_row(row)
     writer.close()
@@ -355,6 +363,10 @@ def test_table_audio_html_and_custom_chart_records(report_site, site_browser):
     frame.scroll_into_view_if_needed()
     inner = page.frame_locator(".rg-media-item iframe").locator("#hello")
     assert inner.inner_text() == "Hello from a logged page"
+    gif = page.locator(".rg-media-item[data-kind=video] img")
+    gif.scroll_into_view_if_needed()
+    page.wait_for_function("() => { const i = document.querySelector('.rg-media-item[data-kind=video] img');"
+                           " return i.complete && i.naturalWidth === 32; }", timeout=10_000)
     assert _render_custom(page) == 1
     name, data = _download(page, page.locator(".rg-vega button[data-action=csv]"))
     lines = data.decode().splitlines()
