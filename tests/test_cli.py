@@ -1,0 +1,72 @@
+"""The command line: help is instant (no heavy imports), usage errors are one line with exit 2."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO, run_cli
+
+
+def test_version():
+    from reportgen import __version__
+
+    proc = run_cli("--version")
+    assert proc.stdout.strip() == f"reportgen {__version__}"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["build", "--help"], ["serve", "--help"], ["demo", "--help"]])
+def test_help_lists_commands_and_options(args):
+    proc = run_cli(*args)
+    assert "Usage:" in proc.stdout
+    if args == ["--help"]:
+        for cmd in ("build", "serve", "demo"):
+            assert cmd in proc.stdout
+
+
+def test_help_does_not_import_heavy_modules():
+    code = (
+        "import sys; from reportgen.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('pandas', 'altair', 'PIL', 'vl_convert', 'numpy', 'jinja2', 'reportgen.build.site') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert "HEAVY []" in proc.stdout, proc.stdout
+
+
+def test_python_dash_m_and_console_script_entry_point_agree():
+    import tomllib
+
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["reportgen"] == "reportgen.cli:main"
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["build"], "Missing argument 'RUNS'"),
+    (["build", "/definitely/not/here"], "does not exist"),
+    (["build", ".", "--samples", "3"], "--samples"),
+    (["bild"], "No such command 'bild'"),
+    (["serve", ".", "--port", "99999"], "--port"),
+    (["demo", "--nope"], "No such option"),
+])
+def test_wrong_arguments_one_line_exit_2(args, fragment, tmp_path):
+    proc = run_cli(*args, check=False, cwd=tmp_path)
+    assert proc.returncode == 2, proc
+    err = proc.stderr.strip()
+    assert "Traceback" not in proc.stderr
+    assert len(err.splitlines()) == 1, err
+    assert fragment in err
+    assert err.startswith("reportgen")
+
+
+def test_build_prints_where_to_open(tmp_path):
+    import reportgen
+
+    reportgen.init(project="p", name="one", dir=tmp_path / "runs")
+    reportgen.log({"loss": 1.0})
+    reportgen.finish()
+    proc = run_cli("build", str(tmp_path / "runs"), "-o", str(tmp_path / "site"))
+    assert (tmp_path / "site" / "index.html").exists()
+    assert "file://" in proc.stdout and "index.html" in proc.stdout

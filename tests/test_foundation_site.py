@@ -1,0 +1,75 @@
+"""End to end: log with the SDK, build with the CLI, open the pages from file:// in Chromium."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from browser import assert_charts_rendered
+from conftest import run_cli
+
+
+def _metric_count(site: Path) -> int:
+    return len(list((site / "data" / "metrics").glob("*.js")))
+
+
+@pytest.mark.browser
+def test_demo_index_renders_every_metric_chart(demo_site, site_browser):
+    page = site_browser.open(demo_site / "index.html")
+    n = assert_charts_rendered(page)
+    assert n == _metric_count(demo_site) >= 6
+    # the runs table lists every demo run with a link to its page
+    links = page.locator("table.rg-runs tbody tr a")
+    assert links.count() == 4
+    names = page.evaluate("Array.from(document.querySelectorAll('table.rg-runs tbody a')).map(a => a.textContent)")
+    assert "mlp-h16-lr0.1" in names
+
+
+@pytest.mark.browser
+def test_run_page_from_disk(demo_site, site_browser):
+    run_pages = sorted((demo_site / "runs").glob("*/index.html"))
+    assert len(run_pages) == 4
+    page = site_browser.open(run_pages[0])
+    n = assert_charts_rendered(page)
+    assert n >= 6
+    assert page.locator(".rg-kv").count() >= 3  # overview, config, summary
+    # relative link back to the index works
+    page.locator(".rg-crumbs a").first.click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/index.html")
+
+
+def test_all_links_are_relative(demo_site):
+    for html in demo_site.rglob("*.html"):
+        text = html.read_text()
+        for attr in re.findall(r'(?:href|src)="([^"]*)"', text):
+            assert not attr.startswith(("/", "http:", "https:", "file:")), f"{html}: {attr}"
+
+
+def test_vega_runtime_written_once_from_vl_convert(demo_site):
+    import vl_convert
+
+    bundle = demo_site / "assets" / "vega-bundle.js"
+    assert bundle.stat().st_size > 100_000
+    assert vl_convert.__version__ in bundle.read_text()[:200]
+    assert "window.vegaEmbed" in bundle.read_text()
+
+
+def test_minimal_sdk_to_site(tmp_path, site_browser):
+    import reportgen
+
+    runs = tmp_path / "runs"
+    for lr in (0.1, 0.01):
+        run = reportgen.init(project="proj", name=f"lr={lr}", config={"lr": lr}, dir=runs)
+        assert reportgen.run is run
+        for step in range(50):
+            reportgen.log({"loss": 1.0 / (1 + lr * step), "acc": lr * step})
+        run.summary["best_acc"] = 0.5
+        reportgen.finish()
+        assert reportgen.run is None
+    run_cli("build", str(runs), "-o", str(tmp_path / "site"), "--quiet")
+    page = site_browser.open(tmp_path / "site" / "index.html")
+    assert_charts_rendered(page, 2)
+    assert page.locator("table.rg-runs tbody tr").count() == 2
+    assert "best_acc" in page.locator("table.rg-runs thead").inner_text()
