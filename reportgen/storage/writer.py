@@ -60,9 +60,14 @@ class HistoryAppender:
                 return 0
             data = b"".join([q.popleft() for _ in range(n)])
             view = memoryview(data)
-            while view:
-                written = os.write(self._fd, view)
-                view = view[written:]
+            try:
+                while view:
+                    written = os.write(self._fd, view)
+                    view = view[written:]
+            except OSError:
+                if len(view) == len(data):  # nothing written: keep the lines for the next try
+                    q.appendleft(data)
+                raise  # a partial write leaves a torn line, which readers skip
             self.rows_written += n
             return n
 
