@@ -9,7 +9,7 @@ import importlib
 from typing import Any
 
 from ._version import __version__
-from .sdk import finish, init, log, save
+from .sdk import define_metric, finish, init, log, login, save, watch
 
 #: The active run (set by :func:`init`, cleared by :func:`finish`).
 run = None
@@ -47,4 +47,4 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = ["__version__", "init", "log", "finish", "save", "run", "config", "summary", *_LAZY]
+__all__ = ["__version__", "init", "log", "finish", "save", "define_metric", "watch", "login", "run", "config", "summary", *_LAZY]

@@ -319,3 +319,20 @@ def test_save_copies_into_files(tmp_path, run):
     assert (run.dir / "files" / "model.txt").read_text() == "weights"
     with pytest.raises(FileNotFoundError, match="save"):
         run.save(tmp_path / "missing.txt")
+
+
+def test_wandb_compat_helpers(tmp_path):
+    assert reportgen.login() is True
+    run = reportgen.init(id="compat", dir=tmp_path, entity="me", reinit=True, mode="offline")  # accepted silently
+    reportgen.define_metric("val/*", step_metric="epoch")
+    run.define_metric("loss", summary="min")
+    with pytest.warns(UserWarning, match="watch"):
+        reportgen.watch(object())
+    run.finish()
+    meta = read_json(run.dir / "run.json")
+    assert meta["metrics"] == {"val/*": {"step_metric": "epoch"}, "loss": {"summary": "min"}}
+    again = reportgen.init(id="compat", dir=tmp_path, resume="allow")
+    again.finish()
+    assert read_json(run.dir / "run.json")["metrics"]["val/*"] == {"step_metric": "epoch"}
+    with pytest.warns(UserWarning, match="unsupported arguments.*bogus"):
+        reportgen.init(id="compat2", dir=tmp_path, bogus=1).finish()

@@ -182,3 +182,26 @@ def test_tensor_stats_pure():
     assert s["p5"] == pytest.approx(1.1) and s["p95"] == pytest.approx(2.9)
     empty = tensor_stats(np.array([np.nan, np.nan]))
     assert math.isnan(empty["mean"])
+
+
+class BF16Tensor(FakeTensor):
+    """A tensor whose dtype numpy lacks (torch.bfloat16): .numpy() raises, .float() works."""
+
+    def numpy(self):
+        raise TypeError("Got unsupported ScalarType BFloat16")
+
+    def float(self):
+        return FakeTensor(self.arr.astype(np.float32))
+
+
+def test_tensors_without_numpy_dtype_are_converted(run):
+    run.log({"bf": BF16Tensor(np.arange(10.0))})
+    run.summary["bf"] = BF16Tensor(np.arange(4.0))
+    assert rows(run)[0]["bf"]["_type"] == "histogram"
+    assert read_json(run.dir / "summary.json")["bf"]["_type"] == "tensor"
+
+
+def test_summary_unsupported_value_raises_naming_the_key(run):
+    with pytest.raises(TypeError, match="summary key 'bad'.*object"):
+        run.summary["bad"] = object()
+    assert "bad" not in run.summary

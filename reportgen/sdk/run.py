@@ -20,6 +20,9 @@ from .values import Normalizer, summary_value, user_warn
 _current: "Run | None" = None
 
 RESUME_MODES = ("allow", "must", "never")
+#: wandb init() arguments that mean nothing for local folders: accepted silently.
+IGNORED_INIT_ARGS = frozenset({"entity", "reinit", "mode", "settings", "anonymous", "save_code", "magic",
+                               "sync_tensorboard", "monitor_gym", "allow_val_change", "force"})
 
 
 def _now() -> float:
@@ -78,6 +81,7 @@ class Run:
                  resume: Any = None, job_type: str | None = None,
                  flush_interval: float | None = None, heartbeat_interval: float | None = None,
                  save_code_info: bool = True, **unknown: Any):
+        unknown = {k: v for k, v in unknown.items() if k not in IGNORED_INIT_ARGS}
         if unknown:
             user_warn(f"init(): ignoring unsupported arguments {sorted(unknown)}")
         for arg, value in (("project", project), ("name", name), ("group", group), ("notes", notes),
@@ -113,6 +117,7 @@ class Run:
         self._created = prev_meta.get("created") or _now()
         self._finished = False
         self._exit_code: int | None = None
+        self._metrics: dict[str, Any] = dict(prev_meta.get("metrics") or {})
 
         self._writer = RunWriter(self.dir, flush_interval=flush_interval, heartbeat_interval=heartbeat_interval)
         self._normalizer = Normalizer(self.dir)
@@ -197,6 +202,8 @@ class Run:
             "command": [sys.executable, *sys.argv],
             "git": self._git,
         }
+        if self._metrics:
+            meta["metrics"] = self._metrics
         if resumed is not None:
             meta["resumed"] = resumed
         elif self._writer._meta and "resumed" in self._writer._meta:
@@ -236,6 +243,29 @@ class Run:
         dest.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dest / target_name)
         return f"{fmt.FILES_DIR}/{target_name}"
+
+    def define_metric(self, name: str, step_metric: str | None = None, *, hidden: bool | None = None,
+                      summary: str | None = None, **ignored: Any) -> dict[str, Any]:
+        """Record how a metric should be shown (wandb's ``define_metric``) in run.json ``metrics``.
+
+        ``step_metric`` names the metric to use as its default x axis; ``name`` may end with
+        ``*`` (``"val/*"``). ``summary=`` aggregations are not computed (the summary keeps the
+        last value); they are recorded as given.
+        """
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"define_metric(): name: expected a non-empty string, got {name!r}")
+        if step_metric is not None and not isinstance(step_metric, str):
+            raise TypeError(f"define_metric(): step_metric: expected a metric name, got {step_metric!r}")
+        spec = {k: v for k, v in (("step_metric", step_metric), ("hidden", hidden), ("summary", summary))
+                if v is not None}
+        self._metrics[name] = spec
+        self._writer.update_meta(metrics=dict(self._metrics))
+        return spec
+
+    def watch(self, *args: Any, **kwargs: Any) -> None:
+        """wandb's gradient/parameter watching is not implemented; log histograms explicitly."""
+        user_warn("watch(): not supported by reportgen; log parameters or gradients as arrays "
+                  "(they become histograms)")
 
     # -- lifecycle -----------------------------------------------------------------------
     def finish(self, exit_code: int = 0, *, error: str | None = None) -> None:
@@ -300,6 +330,23 @@ def log(data: dict[str, Any], step: int | None = None, commit: bool | None = Non
 def finish(exit_code: int = 0) -> None:
     if _current is not None:
         _current.finish(exit_code)
+
+
+def define_metric(name: str, step_metric: str | None = None, **kwargs: Any) -> dict[str, Any]:
+    if _current is None:
+        raise RuntimeError("reportgen.define_metric() called before reportgen.init()")
+    return _current.define_metric(name, step_metric, **kwargs)
+
+
+def watch(*args: Any, **kwargs: Any) -> None:
+    if _current is None:
+        raise RuntimeError("reportgen.watch() called before reportgen.init()")
+    _current.watch(*args, **kwargs)
+
+
+def login(*args: Any, **kwargs: Any) -> bool:
+    """Nothing to log in to: runs are local folders. Returns True, as wandb does when logged in."""
+    return True
 
 
 def save(path: str | os.PathLike, name: str | None = None) -> str:

@@ -74,7 +74,12 @@ def to_numpy(value: Any):
         value = value.detach()
         if hasattr(value, "cpu"):
             value = value.cpu()
-        return np.asarray(value.numpy())
+        try:
+            return np.asarray(value.numpy())
+        except TypeError:  # bfloat16 & co. have no numpy dtype
+            if not hasattr(value, "float"):
+                raise
+            return np.asarray(value.float().numpy())
     if hasattr(value, "numpy") and not isinstance(value, np.ndarray):  # tensorflow eager
         try:
             return np.asarray(value.numpy())
@@ -232,12 +237,19 @@ def tensor_record(arr, ctx) -> dict[str, Any]:
 
 
 def summary_value(normalizer: Normalizer, key: str, value: Any) -> Any:
-    """A value set explicitly on ``run.summary``: arrays/tensors become ``tensor`` records."""
-    if _is_array_like(value) and not is_media(value):
-        arr = to_numpy(value)
-        if arr.size > 1 and arr.dtype.kind in "biuf":
-            return tensor_record(arr, normalizer.context(key, None))
-    return normalizer.normalize(key, value, None)
+    """A value set explicitly on ``run.summary``: arrays/tensors become ``tensor`` records.
+
+    Raises TypeError naming the key for values that cannot be stored.
+    """
+    try:
+        if _is_array_like(value) and not is_media(value):
+            arr = to_numpy(value)
+            if arr.size > 1 and arr.dtype.kind in "biuf":
+                return tensor_record(arr, normalizer.context(key, None))
+        return normalizer.normalize(key, value, None)
+    except Unsupported as exc:
+        raise TypeError(f"summary key {key!r}: values of type {exc.type_name} cannot be stored"
+                        + (f" ({exc.reason})" if exc.reason else "")) from None
 
 
 __all__ = ["Normalizer", "Unsupported", "TooManyMedia", "tensor_stats", "tensor_record", "summary_value", "to_numpy"]
