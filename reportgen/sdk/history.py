@@ -25,13 +25,13 @@ RESERVED_KEYS = frozenset({"_step", "_timestamp", "_runtime"})
 class History:
     """The pending row and the step counter of one run (``run.history``)."""
 
-    def __init__(self, normalizer: Normalizer, append: Callable[[bytes], None], summary_data: dict[str, Any],
-                 on_commit: Callable[[], None], *, start_step: int = 0, runtime_offset: float = 0.0,
+    def __init__(self, normalizer: Normalizer, append: Callable[[bytes], None], summary: Any,
+                 *, start_step: int = 0, runtime_offset: float = 0.0,
                  clock: Callable[[], float] = time.time):
         self._norm = normalizer
         self._append = append
-        self._summary_data = summary_data  # updated in place with every committed row
-        self._on_commit = on_commit  # marks the summary dirty
+        self._summary = summary  # run.summary: updated in place with every committed row
+        self._summary_data = summary._data
         self._clock = clock
         self._step = int(start_step)
         self._t0 = clock() - runtime_offset
@@ -104,7 +104,7 @@ class History:
     def _emit(self, row: dict[str, Any], nonfinite: bool) -> None:
         self._append(encode_plain_line(row, nonfinite))
         self._summary_data.update(row)
-        self._on_commit()
+        self._summary._dirty = True  # the writer thread persists it
         self._step += 1
         self.rows_committed += 1
 

@@ -130,8 +130,8 @@ class Run:
         start_step, runtime_offset = 0, 0.0
         if existing is not None:
             start_step, runtime_offset = self._resume_point(existing)
-        self.history = History(self._normalizer, self._writer.append_encoded, self.summary._data,
-                               self._mark_summary_dirty, start_step=start_step, runtime_offset=runtime_offset)
+        self.history = History(self._normalizer, self._writer.append_encoded, self.summary,
+                               start_step=start_step, runtime_offset=runtime_offset)
         self._git = git_info() if save_code_info else None
         self._write_meta("running", resumed=(prev_meta.get("resumed", 0) + 1) if existing else 0)
         if existing is None:
@@ -209,9 +209,6 @@ class Run:
         elif self._writer._meta and "resumed" in self._writer._meta:
             meta["resumed"] = self._writer._meta["resumed"]
         self._writer.write_meta(meta)
-
-    def _mark_summary_dirty(self) -> None:
-        self.summary._dirty = True
 
     # -- logging -----------------------------------------------------------------------
     def log(self, data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:

@@ -30,6 +30,8 @@ class HistoryAppender:
         self.flush_interval = float(flush_interval)
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._queue: deque[bytes] = deque()
+        #: queue one encoded line (``deque.append``: thread-safe, no lock on the hot path)
+        self.append_encoded = self._queue.append
         self._write_lock = threading.Lock()
         self.rows_written = 0  # lines handed to the OS so far (readable by tests and tools)
         self._closed = False
@@ -41,9 +43,6 @@ class HistoryAppender:
 
     def append(self, row: dict) -> None:
         self._queue.append(encode_line(row))
-
-    def append_encoded(self, line: bytes) -> None:
-        self._queue.append(line)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.flush_interval):
@@ -105,6 +104,7 @@ class RunWriter:
         self.heartbeat_interval = float(heartbeat_interval)
         self._clock = clock
         self.history = HistoryAppender(self.paths.history, flush_interval, start_thread=False)
+        self.append_encoded = self.history.append_encoded
         self._meta: dict[str, Any] | None = None
         self._meta_lock = threading.Lock()
         self._periodic: Callable[[], None] | None = None
@@ -136,9 +136,6 @@ class RunWriter:
     # -- history -------------------------------------------------------------------------
     def append_row(self, row: dict[str, Any]) -> None:
         self.history.append(row)
-
-    def append_encoded(self, line: bytes) -> None:
-        self.history.append_encoded(line)
 
     def media_dir(self, kind: str) -> Path:
         d = self.paths.media / kind
