@@ -336,3 +336,13 @@ def test_wandb_compat_helpers(tmp_path):
     assert read_json(run.dir / "run.json")["metrics"]["val/*"] == {"step_metric": "epoch"}
     with pytest.warns(UserWarning, match="unsupported arguments.*bogus"):
         reportgen.init(id="compat2", dir=tmp_path, bogus=1).finish()
+
+
+def test_resuming_a_live_run_warns(tmp_path):
+    from reportgen.sdk.run import Run
+
+    live = Run(id="live", dir=tmp_path)  # still running in this (alive) process
+    with pytest.warns(UserWarning, match="still looks alive"):
+        again = reportgen.init(id="live", dir=tmp_path, resume="allow")
+    again.finish()
+    live.finish()

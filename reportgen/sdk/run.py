@@ -141,7 +141,7 @@ class Run:
 
     # -- folder and resume ------------------------------------------------------------------
     def _claim_folder(self, run_id: str | None, mode: str | None):
-        from ..storage.reader import read_run
+        from ..storage.reader import read_run, run_status
 
         if run_id is None:
             for _ in range(100):
@@ -157,7 +157,12 @@ class Run:
         exists = fmt.RunPaths(folder).is_run()
         if exists:
             if mode in ("allow", "must"):
-                return run_id, read_run(folder)
+                existing = read_run(folder, with_history=False)
+                if run_status(existing.meta) == "running":
+                    user_warn(f"init(): resuming run {run_id!r}, which still looks alive (pid "
+                              f"{existing.meta.get('pid')} on {existing.meta.get('host')}); two writers "
+                              "appending to one history interleave their rows")
+                return run_id, existing
             raise ValueError(f"init(): id={run_id!r}: a run with this id already exists in {self.root}; "
                              "pass resume='allow' to continue it, or choose another id")
         if mode == "must":
@@ -167,8 +172,10 @@ class Run:
 
     @staticmethod
     def _resume_point(existing) -> tuple[int, float]:
+        from ..storage.reader import iter_history
+
         last_step, last_runtime = -1, 0.0
-        for row in existing.history:
+        for row in iter_history(fmt.RunPaths(existing.path).history):  # streamed: constant memory
             s = row.get("_step")
             if isinstance(s, int) and not isinstance(s, bool) and s > last_step:
                 last_step = s
