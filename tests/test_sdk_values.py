@@ -132,23 +132,25 @@ def test_failing_to_record_warns_not_crashes(run):
     assert rows(run)[0]["a"] == 1
 
 
-def test_hook_objects_use_media_convert(run):
+def test_hook_objects_give_their_record(run):
     class Hooked:
-        def _reportgen_record(self, ctx):  # pragma: no cover - used by the media engineer's convert
-            return {"_type": "blob", "path": ""}
+        def _reportgen_record(self, ctx):
+            return {"_type": "blob", "path": ctx.write_bytes("blobs", "bin", b"hooked")}
 
-    try:
-        import reportgen.media.convert  # noqa: F401
-        has_convert = True
-    except ImportError:
-        has_convert = False
-    if has_convert:
-        run.log({"h": Hooked()})
-        assert "h" in rows(run)[0]
-    else:
-        with pytest.warns(UserWarning, match="'h'.*Hooked"):
-            run.log({"h": Hooked(), "x": 1})
-        assert rows(run)[0]["x"] == 1
+    class HookedMedia:
+        def _reportgen_record(self, ctx):
+            return Blob(b"via media")
+
+    class BadHook:
+        def _reportgen_record(self, ctx):
+            return 42
+
+    with pytest.warns(UserWarning, match="'bad'.*BadHook"):
+        run.log({"h": Hooked(), "m": HookedMedia(), "bad": BadHook(), "x": 1})
+    (row,) = rows(run)
+    assert (run.dir / row["h"]["path"]).read_bytes() == b"hooked"
+    assert (run.dir / row["m"]["path"]).read_bytes() == b"via media"
+    assert row["x"] == 1 and "bad" not in row
 
 
 def test_mixed_types_under_one_key_are_stored_faithfully(run):

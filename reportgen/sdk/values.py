@@ -113,7 +113,10 @@ def convert_figure(value: Any) -> Any:
         from ..media.convert import to_media
     except ImportError:
         raise Unsupported(type(value).__name__, "figure conversion is not available") from None
-    return to_media(value)
+    try:
+        return to_media(value)
+    except TypeError as exc:
+        raise Unsupported(type(value).__name__, str(exc)) from None
 
 
 class Normalizer:
@@ -152,8 +155,16 @@ class Normalizer:
         if _is_array_like(value):
             return self._array(key, value, step)
         if _is_figure(value):
-            media = convert_figure(value)
-            return media.to_record(MediaContext(self.run_dir, key, step))
+            ctx = MediaContext(self.run_dir, key, step)
+            hook = getattr(value, "_reportgen_record", None)
+            if callable(hook) and not isinstance(value, types.ModuleType):
+                result = hook(ctx)  # a record dict, or a Media to record
+                if isinstance(result, Media):
+                    return result.to_record(ctx)
+                if isinstance(result, dict) and "_type" in result:
+                    return result
+                raise Unsupported(t.__name__, "_reportgen_record() must return a record dict with '_type' or a Media")
+            return convert_figure(value).to_record(ctx)
         raise Unsupported(t.__name__)
 
     def _array(self, key: str, value: Any, step: int | None) -> Any:
