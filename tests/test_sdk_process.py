@@ -12,7 +12,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 
 from reportgen.storage.reader import read_history, read_run, run_status
 

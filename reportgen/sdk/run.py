@@ -13,63 +13,18 @@ from ..storage import format as fmt
 from ..storage.writer import DEFAULT_FLUSH_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL, RunWriter
 from . import state
 from .config import Config, config_to_dict
+from .environment import IGNORED_INIT_ARGS, env_float, git_info, resume_mode
 from .history import History
 from .summary import Summary
 from .values import Normalizer, summary_value, user_warn
 
 _current: "Run | None" = None
 
-RESUME_MODES = ("allow", "must", "never")
-#: wandb init() arguments that mean nothing for local folders: accepted silently.
-IGNORED_INIT_ARGS = frozenset({"entity", "reinit", "mode", "settings", "anonymous", "save_code", "magic",
-                               "sync_tensorboard", "monitor_gym", "allow_val_change", "force"})
+
 
 
 def _now() -> float:
     return time.time()
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValueError(f"${name}: expected a number of seconds, got {raw!r}") from None
-
-
-def _resume_mode(resume: Any) -> str | None:
-    if resume is None or resume is False:
-        return None
-    if resume is True or resume == "auto":
-        return "allow"
-    if resume in RESUME_MODES:
-        return resume
-    raise ValueError(f"resume: expected 'allow', 'must', 'never', True or None, got {resume!r}")
-
-
-def git_info(cwd: str | os.PathLike | None = None) -> dict[str, Any] | None:
-    """commit, branch and dirty flag of the git checkout around ``cwd`` (None outside git)."""
-    import subprocess
-
-    start = Path(cwd or os.getcwd()).resolve()
-    if not any((p / ".git").exists() for p in (start, *start.parents)):
-        return None
-
-    def git(*args: str) -> str | None:
-        try:
-            out = subprocess.run(["git", *args], cwd=start, capture_output=True, text=True, timeout=5)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return out.stdout.strip() if out.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    if commit is None:
-        return None
-    status = git("status", "--porcelain", "--untracked-files=no")
-    return {"commit": commit, "branch": git("rev-parse", "--abbrev-ref", "HEAD"),
-            "dirty": bool(status) if status is not None else None}
 
 
 class Run:
@@ -90,15 +45,15 @@ class Run:
                 raise TypeError(f"init(): {arg}: expected a string, got {type(value).__name__}")
         if tags is not None and (isinstance(tags, str) or not all(isinstance(t, str) for t in tags)):
             raise TypeError(f"init(): tags: expected a list of strings, got {tags!r}")
-        mode = _resume_mode(resume)
+        mode = resume_mode(resume)
         if mode in ("allow", "must") and id is None:
             id = os.environ.get("REPORTGEN_RUN_ID")
             if id is None:
                 raise ValueError(f"init(): resume={resume!r} needs id= (the id of the run to continue)")
         config_items = config_to_dict(config)
-        flush_interval = flush_interval if flush_interval is not None else _env_float(
+        flush_interval = flush_interval if flush_interval is not None else env_float(
             "REPORTGEN_FLUSH_INTERVAL", DEFAULT_FLUSH_INTERVAL)
-        heartbeat_interval = heartbeat_interval if heartbeat_interval is not None else _env_float(
+        heartbeat_interval = heartbeat_interval if heartbeat_interval is not None else env_float(
             "REPORTGEN_HEARTBEAT_INTERVAL", DEFAULT_HEARTBEAT_INTERVAL)
 
         self.root = fmt.resolve_root(dir)

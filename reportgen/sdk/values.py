@@ -1,6 +1,6 @@
 """Turning logged Python values into what a run folder stores.
 
-``normalize(key, value, ctx)`` maps one logged value to plain JSON data:
+``Normalizer(run_dir).normalize(key, value, step)`` maps one logged value to plain JSON data:
 
 - ``bool``, ``int``, ``float`` (NaN and +-Infinity included), ``str``, ``None``: as is;
 - numpy / torch scalars and 0-d or one-element arrays and tensors: the Python scalar;
@@ -17,19 +17,19 @@ and the type, and logs the rest of the row. Tensors are duck-typed
 """
 from __future__ import annotations
 
+import os
+import sys
 import types
 import warnings
 from typing import Any
 
 SCALAR_TYPES = (bool, int, float, str, type(None))
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 def user_warn(message: str, category: type[Warning] = UserWarning) -> None:
     """``warnings.warn`` pointing at the first caller outside the reportgen package."""
-    import sys
-    import os
-
-    pkg = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    pkg = _PKG_DIR
     frame = sys._getframe(1)
     level = 2  # stacklevel=1 would be this function
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(pkg):
@@ -197,7 +197,7 @@ class Normalizer:
 
     def _gallery(self, key: str, items: list | tuple, step: int | None) -> dict[str, Any]:
         n = len(items)
-        for cls in {type(item) for item in items}:
+        for cls in dict.fromkeys(type(item) for item in items):  # first-seen order: deterministic
             limit = getattr(cls, "MAX_PER_STEP", None)
             if limit is not None and n > limit:
                 raise TooManyMedia(f"log(): key {key!r}: at most {limit} {cls.__name__} objects per step, got {n}")
