@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 import warnings
 
@@ -346,3 +347,26 @@ def test_resuming_a_live_run_warns(tmp_path):
         again = reportgen.init(id="live", dir=tmp_path, resume="allow")
     again.finish()
     live.finish()
+
+
+def test_logging_from_several_threads(run):
+    import threading
+
+    def worker(k):
+        for i in range(2000):
+            run.log({"worker": k, "i": i})
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show up
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    rows = history(run)
+    assert [r["_step"] for r in rows] == list(range(8000))
+    for k in range(4):
+        assert [r["i"] for r in rows if r["worker"] == k] == list(range(2000))

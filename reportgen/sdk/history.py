@@ -13,6 +13,7 @@ row and the line is queued for the writer thread.
 """
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any, Callable
 
@@ -41,6 +42,7 @@ class History:
         self._lower: dict[str, str] = {}  # lower-cased key -> first spelling
         self._warned: set[Any] = set()
         self.rows_committed = 0
+        self._lock = threading.Lock()  # log() may be called from several threads
 
     # -- public (wandb's run.history) ---------------------------------------------------
     @property
@@ -59,12 +61,16 @@ class History:
 
     # -- logging -------------------------------------------------------------------------
     def log(self, data: dict[str, Any], step: Any = None, commit: bool | None = None) -> None:
-        if step is None and commit is None and not self._pending:  # hot path
-            now = self._clock()
-            row = {"_step": self._step, "_timestamp": now, "_runtime": now - self._t0}
-            nonfinite = self._fill(row, data, self._step)
-            self._emit(row, nonfinite)
-            return
+        with self._lock:
+            if step is None and commit is None and not self._pending:  # hot path
+                now = self._clock()
+                row = {"_step": self._step, "_timestamp": now, "_runtime": now - self._t0}
+                nonfinite = self._fill(row, data, self._step)
+                self._emit(row, nonfinite)
+                return
+            self._log(data, step, commit)
+
+    def _log(self, data: dict[str, Any], step: Any, commit: bool | None) -> None:
         if step is not None:
             step = self._check_step(step)
             if step < self._step:
@@ -76,17 +82,21 @@ class History:
                 return
             if step > self._step:
                 if self._pending:
-                    self.commit()
+                    self._commit()
                 self._step = step
         values: dict[str, Any] = {}
         self._fill(values, data, self._step)
         self._pending.update(values)
         self._pending_time = self._clock()
         if commit is True or (commit is None and step is None):
-            self.commit()
+            self._commit()
 
     def commit(self) -> None:
         """Write the pending row (even an empty one) as step ``step`` and move to the next step."""
+        with self._lock:
+            self._commit()
+
+    def _commit(self) -> None:
         now = self._pending_time if self._pending_time is not None else self._clock()
         row = {"_step": self._step, "_timestamp": now, "_runtime": now - self._t0}
         pending = self._pending
@@ -97,8 +107,9 @@ class History:
 
     def flush_pending(self) -> None:
         """At ``finish()``: write the pending row if there is one."""
-        if self._pending:
-            self.commit()
+        with self._lock:
+            if self._pending:
+                self._commit()
 
     # -- internals ---------------------------------------------------------------------
     def _emit(self, row: dict[str, Any], nonfinite: bool) -> None:
