@@ -254,3 +254,16 @@ def test_heartbeat_is_refreshed(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_keyboard_interrupt_is_recorded(tmp_path):
+    proc = run_script(tmp_path, """
+        import reportgen
+        reportgen.init(project="p", id="ctrlc", dir="runs")
+        reportgen.log({"a": 1})
+        raise KeyboardInterrupt
+    """)
+    assert proc.returncode != 0
+    rec = read_run(tmp_path / "runs" / "ctrlc")
+    assert rec.state == "crashed" and rec.meta["exit_code"] == 130 and rec.meta["error"].startswith("KeyboardInterrupt")
+    assert rec.history[0]["a"] == 1
