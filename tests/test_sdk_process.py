@@ -113,7 +113,7 @@ while True:
         time.sleep(rnd.random() * 0.003)
 """
 FLUSH = 0.05
-MARGIN = 0.3  # scheduling slack on a loaded 2-core CI machine
+MARGIN = 0.5  # scheduling slack on a loaded 2-core CI machine
 
 
 def _spawn(child: Path, root: Path, run_id: str, seed: int):
@@ -146,7 +146,7 @@ def test_sigkill_at_random_moments_loses_only_the_last_flush_window(tmp_path):
         procs = [_spawn(child, root, f"kill-{b}-{k}", b * 10 + k) for k in range(batch)]
         for proc, acks, ready, _ in procs:  # all logging concurrently into one root
             assert ready.wait(30), proc.stderr.read()
-        delays = [rnd.uniform(0.05, 0.8) for _ in procs]
+        delays = [rnd.uniform(0.05, 1.2) for _ in procs]
         start = time.monotonic()
         for (proc, acks, ready, t), delay in sorted(zip(procs, delays), key=lambda pd: pd[1]):
             time.sleep(max(0.0, start + delay - time.monotonic()))
@@ -156,6 +156,7 @@ def test_sigkill_at_random_moments_loses_only_the_last_flush_window(tmp_path):
         for proc, *_ in procs:
             proc.wait(10)
     assert len(results) == trials
+    checked = 0
     for n, (proc, acks, t, kill_time) in enumerate(results):
         t.join(5)
         run_dir = next(p for p in root.iterdir() if p.name == proc.args[3])
@@ -168,6 +169,7 @@ def test_sigkill_at_random_moments_loses_only_the_last_flush_window(tmp_path):
             assert r["i"] == r["_step"] and r["x"] == r["i"] * 0.5 and r["nan"] != r["nan"]
             assert r["nested"] == {"s": "v" * (r["i"] % 37)} and r["lst"] == [r["i"], r["i"] + 1]
         safe = [i for ts, i in acks if ts <= kill_time - FLUSH - MARGIN]
+        checked += bool(safe)
         if safe:
             assert len(rec.history) > max(safe), (
                 f"trial {n}: step {max(safe)} was logged {kill_time - acks[max(safe)][0]:.2f}s before the kill "
@@ -175,6 +177,7 @@ def test_sigkill_at_random_moments_loses_only_the_last_flush_window(tmp_path):
         assert rec.state == "running"
         assert run_status(rec.meta) == "crashed"  # same host, pid gone
         assert run_status({**rec.meta, "pid": None}, now=rec.meta["heartbeat"] + 1.0) == "stale"
+    assert checked >= trials // 2, "too few trials had rows old enough to check; the test proved little"
 
 
 def test_concurrent_processes_in_one_root(tmp_path):
