@@ -31,7 +31,7 @@ def write_all(folder: Path) -> dict[str, Path]:
         f.write(s)
         save(fmt, s.getvalue())
     f = pdbx.CIFFile()
-    pdbx.set_structure(f, a, include_bonds=True)
+    pdbx.set_structure(f, a)
     s = io.StringIO()
     f.write(s)
     for fmt in ("cif", "mmcif", "mcif"):
