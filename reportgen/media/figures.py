@@ -134,8 +134,12 @@ def figure_to_vegalite(fig: Any) -> dict[str, Any]:
 
 
 def figure_svg(fig: Any) -> bytes:
+    """The figure as SVG, byte-for-byte reproducible (fixed id salt, no date)."""
+    import matplotlib
+
     buf = io.BytesIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    with matplotlib.rc_context({"svg.hashsalt": "reportgen"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     return buf.getvalue()
 
 
