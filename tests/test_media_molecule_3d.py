@@ -127,6 +127,8 @@ def test_lidar_scene(ctx):
         Object3D(dict(scene, boxes=[], vectors=[{"start": [0, 0, 0], "end": [1, 2]}]))
     with pytest.raises(ValueError, match="type"):
         Object3D(dict(scene, type="radar"))
+    same = Object3D.from_point_cloud(points=scene["points"], boxes=[], vectors=scene["vectors"])
+    assert same.scene["vectors"] == stored["vectors"] and same.scene["boxes"] == []
     with pytest.raises(ValueError, match="unknown scene keys"):
         Object3D(dict(scene, colour="red"))
 

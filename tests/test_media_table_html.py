@@ -32,6 +32,7 @@ def test_seed_methods_agree(ctx):
     assert r1 == r2 and r1["nrows"] == 2 and r1["columns"] == ["Text", "Predicted Label", "True Label"]
     assert read_json(ctx.run_dir / r1["path"]) == {"columns": r1["columns"], "data": data}
     assert t1.get_column("True Label") == ["1", "-1"]
+    assert list(t1.iterrows())[1] == (1, ["My phone sucks", "0", "-1"])
 
 
 def test_defaults_and_errors():

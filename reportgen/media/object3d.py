@@ -191,6 +191,24 @@ class Object3D(Media):
         self.format = "points"
         self.scene = point_cloud(data)
 
+    @classmethod
+    def from_file(cls, data_or_path: Any, file_type: str | None = None, caption: str | None = None) -> "Object3D":
+        return cls(data_or_path, caption=caption, file_type=file_type)
+
+    @classmethod
+    def from_numpy(cls, data: Any, caption: str | None = None) -> "Object3D":
+        return cls(data, caption=caption)
+
+    @classmethod
+    def from_point_cloud(cls, points: Any, boxes: Any = None, vectors: Any = None,
+                         point_cloud_type: str = "lidar/beta", caption: str | None = None) -> "Object3D":
+        scene: dict[str, Any] = {"type": point_cloud_type, "points": points}
+        if boxes is not None:
+            scene["boxes"] = boxes
+        if vectors is not None:
+            scene["vectors"] = vectors
+        return cls(scene, caption=caption)
+
     def to_record(self, ctx: MediaContext) -> dict[str, Any]:
         record: dict[str, Any] = {"_type": self.TYPE, "format": self.format}
         if self._bytes is not None:

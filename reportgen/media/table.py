@@ -131,6 +131,11 @@ class Table(Media):
             raise ValueError(f"convert_to: expected None or 'numpy', got {convert_to!r}")
         return values
 
+    def iterrows(self):
+        """Yield ``(index, row)`` pairs, as wandb.Table does."""
+        for i, row in enumerate(self.data):
+            yield i, list(row)
+
     def __len__(self) -> int:
         return len(self.data)
 
