@@ -17,10 +17,13 @@ from .base import Media, MediaContext
 
 DEFAULT_COLUMNS = ["Input", "Output", "Expected"]
 MAX_ROWS = 10_000
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def _cell(value: Any, where: str) -> Any:
     """A plain JSON-able cell (or a Media object kept for later); raise on other types."""
+    if type(value) in _PLAIN:
+        return value
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, Media):
