@@ -109,7 +109,8 @@ class Table(Media):
                              f"(columns {self.columns})")
         if i >= MAX_ROWS:
             raise ValueError(f"add_data: a table holds at most {MAX_ROWS:,} rows")
-        self.data.append([_cell(v, f"row {i}, column {c!r}") for v, c in zip(row, self.columns)])
+        self.data.append([v if type(v) in _PLAIN else _cell(v, f"row {i}, column {c!r}")
+                          for v, c in zip(row, self.columns)])
 
     def add_column(self, name: str, data: Sequence[Any]) -> None:
         if name in self.columns:
