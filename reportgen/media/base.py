@@ -109,6 +109,8 @@ def to_numpy(value: Any) -> "np.ndarray | None":
     Tensors are recognised by duck typing (``.detach().cpu().numpy()`` for torch,
     ``.numpy()`` for TensorFlow/JAX-likes), so no framework is imported here.
     """
+    import numpy as np
+
     if isinstance(value, np.ndarray):
         return value
     if hasattr(value, "detach") and hasattr(value, "cpu"):
