@@ -53,7 +53,7 @@ f 4 5 8
 """
 
 NEW_CHART = """{
-  "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+  "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
   "title": "${string:title}",
   "data": {"name": "table"},
   "mark": {"type": "area", "line": true},
