@@ -1,6 +1,6 @@
 """Run every snippet of the wandb.log() documentation with reportgen.
 
-    python examples/log_everything.py [--dir runs] [--id everything]
+    python examples/log_everything.py [--dir runs] [--id everything]   # reportgen installed (or PYTHONPATH=.)
     reportgen build runs/ -o site/
 
 Each block below is a snippet of the wandb.log() page, unchanged except for the
@@ -53,7 +53,7 @@ f 4 5 8
 """
 
 NEW_CHART = """{
-  "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+  "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
   "title": "${string:title}",
   "data": {"name": "table"},
   "mark": {"type": "area", "line": true},

@@ -93,6 +93,7 @@ def test_pyav_formats_decode(ctx, fmt):
         frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
     assert len(frames) == 6 and frames[0].shape == (8, 10, 3)  # padded to even sizes
     assert (rec["width"], rec["height"]) == (10, 8)
+    assert Video(_frames(t=6, h=7, w=9), fps=8, format=fmt).to_record(ctx) == rec  # reproducible file
 
 
 def test_ogg_without_theora_names_the_alternatives():

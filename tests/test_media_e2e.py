@@ -136,3 +136,15 @@ def test_per_step_limits_through_log(tmp_path):
     rows = list(reportgen.Api(root=str(tmp_path)).run("limits").scan_history())
     assert [r.get("images", {}).get("count") for r in rows if "images" in r] == [51]
     assert [r["clips"]["count"] for r in rows if "clips" in r] == [100]
+
+
+def test_plain_rows_do_not_import_numpy(tmp_path):
+    # the SDK touches reportgen.media.base for every list it logs: keep that import light
+    code = ("import sys, reportgen\n"
+            f"reportgen.init(project='p', dir={str(tmp_path)!r}, id='plain')\n"
+            "reportgen.log({'a': 1, 'lst': [1, 2], 'nested': {'s': 'x'}})\n"
+            "reportgen.finish()\n"
+            "assert 'numpy' not in sys.modules, 'numpy was imported'\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr

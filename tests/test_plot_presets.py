@@ -113,7 +113,7 @@ def test_names_and_aliases():
 
 
 USER_PRESET = {
-    "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+    "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
     "data": {"name": "table"}, "title": "${string:title}", "mark": "bar",
     "encoding": {"x": {"field": "${field:x}", "type": "ordinal"}, "y": {"field": "${field:value}", "type": "quantitative"}},
 }

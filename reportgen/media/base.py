@@ -13,9 +13,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported only when a helper needs it: plain log() rows stay cheap
+    import numpy as np
 
 _SLUG_RE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -102,12 +103,14 @@ class Media:
 
 # -- helpers shared by the media modules ------------------------------------------
 
-def to_numpy(value: Any) -> np.ndarray | None:
+def to_numpy(value: Any) -> "np.ndarray | None":
     """``value`` as a numpy array when it is one or looks like a tensor, else None.
 
     Tensors are recognised by duck typing (``.detach().cpu().numpy()`` for torch,
     ``.numpy()`` for TensorFlow/JAX-likes), so no framework is imported here.
     """
+    import numpy as np
+
     if isinstance(value, np.ndarray):
         return value
     if hasattr(value, "detach") and hasattr(value, "cpu"):

@@ -14,7 +14,7 @@ import numpy as np
 
 from .base import Media, MediaContext
 
-SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 
 
 class NotConvertible(Exception):

@@ -89,7 +89,8 @@ def encode_av(frames: np.ndarray, fps: float, fmt: str) -> bytes:
         padded[:, :h, :w] = frames
         frames = padded
     buf = io.BytesIO()
-    with av.open(buf, mode="w", format=fmt) as container:
+    # bitexact: no random track ids or encoder stamps, so the same frames give the same file
+    with av.open(buf, mode="w", format=fmt, options={"fflags": "+bitexact"}) as container:
         stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1000))
         stream.width, stream.height, stream.pix_fmt = pw, ph, "yuv420p"
         for f in frames:
