@@ -1,6 +1,7 @@
 """Writing ``assets/``: the project's css/js and the Vega runtime from vl-convert."""
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from .._resources import assets_dir
 VEGA_BUNDLE = "vega-bundle.js"
 
 
+@functools.lru_cache(maxsize=1)
 def _vega_bundle_text() -> tuple[str, str]:
     import vl_convert
 
