@@ -8,6 +8,7 @@
   var C = (RG.charts = {});
   var all = [];
   var MAX_TIPS = 20000;
+  var MAX_BANDS = 8;  // min-max bands are drawn when at most this many runs are shown (else they blur)
 
   function xOption() {
     var opts = RG.site.xopts, key = RG.state.x;
@@ -35,7 +36,7 @@
   /* Long-format rows for the "rows" dataset. */
   C.rowsFor = function (metric, runs) {
     var xo = xOption(), temporal = xo.key === "_timestamp", log = RG.state.log, wi = weightIndex();
-    var rows = [];
+    var rows = [], bands = runs.length <= MAX_BANDS;
     runs.forEach(function (f) {
       var p = RG.loaded["metrics/" + metric + "/" + f];
       if (!p) return;
@@ -51,7 +52,7 @@
         if (x === null || x === undefined) continue;
         if (temporal) x = x * 1000;
         var y = p.y[i], s = ss ? ss[i] : y;
-        var lo = p.lo ? p.lo[i] : null, hi = p.hi ? p.hi[i] : null;
+        var lo = bands && p.lo ? p.lo[i] : null, hi = bands && p.hi ? p.hi[i] : null;
         if (log) {
           if (y !== null && y <= 0) y = null;
           if (s !== null && s <= 0) s = null;

@@ -67,6 +67,8 @@ class RunInfo:
     has_runtime: bool = False
     has_timestamp: bool = False
     data_files: list[str] = field(default_factory=list)
+    sig: Any = None  # signature of the run folder's files (set by the builder)
+    media: int = 0  # media panels on the run page
 
     @property
     def id(self) -> str:

@@ -7,6 +7,7 @@ atomically, so a browser (or ``serve``) never sees a half-written page.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -59,10 +60,11 @@ def _run_files(dirs: list[Path]) -> list[str]:
 
 
 def _load_run(run_dir: Path, run_file: str, cfg: BuildConfig, cache: RunCache, out: Path,
-              result: BuildResult) -> RunInfo:
+              result: BuildResult, stale: set[str]) -> RunInfo:
     sig = signature(run_dir)
     cached = cache.load_info(run_file)
     if cached and cached["sig"] == sig and all((out / p).exists() for p in cached["info"].data_files):
+        cached["info"].sig = sig
         return cached["info"]
     history = RunPaths(run_dir).history
     cols = None
@@ -79,11 +81,33 @@ def _load_run(run_dir: Path, run_file: str, cfg: BuildConfig, cache: RunCache, o
     info = RunInfo(file=run_file, path=str(run_dir), meta=rec.meta, config=rec.config, summary=rec.summary,
                    warnings=list(rec.warnings))
     process_run(info, cols, cfg.samples, out, write_bytes)
+    info.sig = sig
+    if cached:
+        stale.update(set(cached["info"].data_files) - set(info.data_files))
     cache.save(run_file, sig, info, cols, read_tail(history, cols.end))
     return info
 
 
-def _remove_stale(out: Path, keep: set[str]) -> None:
+def _template_stamp() -> str:
+    from .._resources import templates_dir
+
+    parts = [f"{p.relative_to(templates_dir())}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+             for p in sorted(templates_dir().rglob("*.html"))]
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()
+
+
+def _remove_stale(out: Path, keep: set[str], stale: set[str] | None) -> None:
+    """Delete data files of runs and metrics that are gone: the known ``stale`` ones, or (None)
+    every file under data/ not in ``keep``."""
+    if stale is not None:
+        for rel in stale - keep:
+            p = out / rel
+            p.unlink(missing_ok=True)
+            try:
+                p.parent.rmdir()
+            except OSError:
+                pass
+        return
     data = out / "data"
     if not data.is_dir():
         return
@@ -108,10 +132,12 @@ def build(cfg: BuildConfig) -> BuildResult:
     files = _run_files(dirs)
     cache = RunCache(out, cfg.samples, enabled=cfg.cache)
     infos: list[RunInfo] = []
+    stale: set[str] = set()
+    page_keys = cache.load_pages()
     for i, (d, f) in enumerate(zip(dirs, files)):
-        infos.append(_load_run(d, f, cfg, cache, out, result))
+        infos.append(_load_run(d, f, cfg, cache, out, result, stale))
         progress.update(f"runs {i + 1}/{len(dirs)}, metrics {len({k for r in infos for k in r.metrics})}")
-    cache.prune(set(files))
+    stale |= cache.prune(set(files))
     runs = pages.order_runs(infos)
     for r in runs:
         for w in r.warnings:
@@ -148,13 +174,25 @@ def build(cfg: BuildConfig) -> BuildResult:
     })
     result.pages.append("compare.html")
     media = 0
+    stamp = _template_stamp()
+    new_keys: dict[str, str] = {}
     for r in runs:
         page = run_page(r.file)
+        # A run page depends only on its run folder, its label/colour and the site layout:
+        # skip rendering when none changed (incremental rebuilds with many runs).
+        key = hashlib.sha1(repr((r.sig, labels[r.file], multi, r.project, cfg.title, cfg.extra_head, stamp,
+                                 pages.project_page(r.project))).encode("utf-8", "surrogatepass")).hexdigest()
+        new_keys[page] = key
+        if page_keys.get(page) == key and (out / page).exists():
+            media += r.media
+            result.pages.append(page)
+            continue
         # Panels look for media records in history: read it only for runs that logged media.
         has_media = any(g["type"] not in ("string", "bool", "other") for g in r.groups) or \
             any(isinstance(v, dict) and "_type" in v for v in flatten(r.summary).values())
         record = read_run(Path(r.path), with_history=has_media)
         panels = run_panels(record, PanelSite(out, page))
+        r.media = len(panels)
         media += len(panels)
         writer.write("run.html", page, {
             **common, **pages.run_context(r, labels, page), "multi": multi, "kind": "run",
@@ -164,8 +202,9 @@ def build(cfg: BuildConfig) -> BuildResult:
         })
         result.pages.append(page)
 
+    cache.save_pages(new_keys)
     keep = {p for r in runs for p in r.data_files}
-    _remove_stale(out, keep)
+    _remove_stale(out, keep, stale if page_keys else None)
     result.runs = len(runs)
     result.metrics = len({k for r in runs for k in r.metrics})
     result.media = media
