@@ -8,10 +8,14 @@ atomically, so a browser (or ``serve``) never sees a half-written page.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing as mp
 import os
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..storage.format import RunPaths
 from ..storage.reader import list_run_dirs, read_run
@@ -27,6 +31,9 @@ from .render import PageWriter, make_env
 from .rundata import RunInfo, process_run, safe_name
 from .urls import run_page
 from .write import write_bytes
+
+
+POOL_MIN_BYTES = 64 * 1024 * 1024  # below this much history, a process pool costs more than it saves
 
 
 @dataclass
@@ -59,33 +66,60 @@ def _run_files(dirs: list[Path]) -> list[str]:
     return names
 
 
-def _load_run(run_dir: Path, run_file: str, cfg: BuildConfig, cache: RunCache, out: Path,
-              result: BuildResult, stale: set[str]) -> RunInfo:
+def _cached_info(run_dir: Path, run_file: str, cache: RunCache, out: Path) -> tuple[Any, dict, Any]:
+    """``(info or None, signature, cache entry)``: the info when the run folder is unchanged."""
     sig = signature(run_dir)
     cached = cache.load_info(run_file)
     if cached and cached["sig"] == sig and all((out / p).exists() for p in cached["info"].data_files):
         cached["info"].sig = sig
-        return cached["info"]
+        return cached["info"], sig, cached
+    return None, sig, cached
+
+
+def _process_run(run_dir: Path, run_file: str, samples: int, out: Path, cache_enabled: bool,
+                 sig: dict, cached: Any) -> tuple[RunInfo, bool, set[str]]:
+    """Parse (from the cached offset when history only grew) and write one run's data files.
+
+    Runs in a worker process for big builds; returns ``(info, appended, stale data files)``."""
+    cache = RunCache(out, samples, enabled=cache_enabled)
     history = RunPaths(run_dir).history
     cols = None
+    appended = False
     if cached and sig["history"] and cached["sig"]["history"] and sig["history"][0] >= cached["end"] \
             and read_tail(history, cached["end"]) == cached["tail"]:
         cols = cache.load_cols(run_file)
         if cols is not None and cols.end == cached["end"]:
-            result.appended.append(run_file)
+            appended = True
         else:
             cols = None
     cols = parse_history(history, cols or Columns())
-    result.reparsed.append(run_file)
     rec = read_run(run_dir, with_history=False)
     info = RunInfo(file=run_file, path=str(run_dir), meta=rec.meta, config=rec.config, summary=rec.summary,
                    warnings=list(rec.warnings))
-    process_run(info, cols, cfg.samples, out, write_bytes)
+    process_run(info, cols, samples, out, write_bytes)
     info.sig = sig
-    if cached:
-        stale.update(set(cached["info"].data_files) - set(info.data_files))
+    stale = set(cached["info"].data_files) - set(info.data_files) if cached else set()
     cache.save(run_file, sig, info, cols, read_tail(history, cols.end))
-    return info
+    return info, appended, stale
+
+
+def _worker(args: tuple) -> tuple[RunInfo, bool, set[str]]:
+    return _process_run(*args)
+
+
+def _pool(jobs: list[tuple]):
+    """A process pool when it pays: several runs with big histories, 2+ CPUs, no other threads
+    (``fork`` with threads running is unsafe; ``serve`` builds sequentially)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if len(jobs) < 2 or cpus < 2 or threading.active_count() > 1 or "fork" not in mp.get_all_start_methods():
+        return None
+    size = 0
+    for job in jobs:
+        h = job[5]["history"]
+        size += h[0] if h else 0
+    if size < POOL_MIN_BYTES:
+        return None
+    return ProcessPoolExecutor(max_workers=min(cpus, 4), mp_context=mp.get_context("fork"))
 
 
 def _template_stamp() -> str:
@@ -131,12 +165,35 @@ def build(cfg: BuildConfig) -> BuildResult:
     dirs = list_run_dirs(cfg.runs)
     files = _run_files(dirs)
     cache = RunCache(out, cfg.samples, enabled=cfg.cache)
-    infos: list[RunInfo] = []
     stale: set[str] = set()
     page_keys = cache.load_pages()
-    for i, (d, f) in enumerate(zip(dirs, files)):
-        infos.append(_load_run(d, f, cfg, cache, out, result, stale))
-        progress.update(f"runs {i + 1}/{len(dirs)}, metrics {len({k for r in infos for k in r.metrics})}")
+    slots: list[RunInfo | None] = []
+    jobs: list[tuple] = []
+    for d, f in zip(dirs, files):
+        info, sig, cached = _cached_info(d, f, cache, out)
+        slots.append(info)
+        if info is None:
+            jobs.append((d, f, cfg.samples, out, cfg.cache, sig, cached))
+    done = len(dirs) - len(jobs)
+    metrics: set[str] = {k for r in slots if r is not None for k in r.metrics}
+    progress.update(f"runs {done}/{len(dirs)} (unchanged), parsing {len(jobs)}")
+    pool = _pool(jobs)
+    results = pool.map(_worker, jobs) if pool is not None else map(_worker, jobs)
+    fresh: dict[str, RunInfo] = {}
+    try:
+        for job, (info, appended, old) in zip(jobs, results):
+            fresh[job[1]] = info
+            result.reparsed.append(job[1])
+            if appended:
+                result.appended.append(job[1])
+            stale |= old
+            done += 1
+            metrics.update(info.metrics)
+            progress.update(f"runs {done}/{len(dirs)}, metrics {len(metrics)}")
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    infos = [r if r is not None else fresh[f] for r, f in zip(slots, files)]
     stale |= cache.prune(set(files))
     runs = pages.order_runs(infos)
     for r in runs:
