@@ -68,7 +68,7 @@
   };
 
   /* The base spec from the page with the view state applied (x field, log scale, colours). */
-  C.specFor = function (base, runs) {
+  C.specFor = function (base, runs, width) {
     var spec = JSON.parse(JSON.stringify(base));
     var xo = xOption(), temporal = xo.key === "_timestamp";
     var x = spec.encoding.x;
@@ -82,6 +82,14 @@
     color.scale.domain = runs.map(function (f) { return RG.runsByFile[f].label; });
     color.scale.range = runs.map(function (f) { return RG.runsByFile[f].color; });
     if (runs.length === 1) color.legend = null;
+    else {  // as many legend columns as fit the chart's width, so labels never run off the side
+      var longest = 0;
+      color.scale.domain.forEach(function (l) { longest = Math.max(longest, l.length); });
+      var labelPx = Math.min(color.legend.labelLimit, longest * 6.6 + 4);
+      color.legend.labelLimit = Math.max(60, Math.min(color.legend.labelLimit, (width || 400) - 40));
+      color.legend.columns = Math.max(1, Math.min(runs.length, Math.floor((width || 400) / (labelPx + 34))));
+      if (color.legend.columns === 1) color.legend.labelLimit = Math.max(60, (width || 400) - 40);
+    }
     spec.params.forEach(function (p) { if (p.name === "rawOpacity") p.value = weightIndex() >= 0 ? 0.25 : 0; });
     spec.layer.forEach(function (l) {
       var enc = l.encoding || {};
@@ -134,7 +142,7 @@
       ch.view.runAsync();
       return;
     }
-    var spec = C.specFor(ch.base, runs);
+    var spec = C.specFor(ch.base, runs, el.clientWidth - 30);
     spec.datasets = { rows: rows };
     var target = el.querySelector(".rg-chart-view");
     if (ch.view) { ch.view.finalize(); ch.view = null; }

@@ -79,6 +79,7 @@ t = time.perf_counter()
 res = build(BuildConfig(runs={runs!r}, out={out!r}, quiet=True))
 dt = time.perf_counter() - t
 print(json.dumps({{"seconds": dt, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "worker_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                   "reparsed": len(res.reparsed), "appended": len(res.appended), "metrics": res.metrics}}))
 """
 
@@ -128,7 +129,8 @@ def main() -> None:
         write_project(runs, "long", 10, 2, max(100, int(1_000_000 * args.scale)), 2)
         print(f"generated runs in {time.perf_counter() - t:.1f}s")
     size = sum(p.stat().st_size for p in runs.glob("*/history.jsonl"))
-    print(f"history: {size / 1e6:.0f} MB in {len(list(runs.iterdir()))} runs")
+    print(f"history: {size / 1e6:.0f} MB in {len(list(runs.iterdir()))} runs; load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs")
     base = baseline_parse(runs)
     print(f"baseline orjson line loop parse: {base:.2f}s")
     import shutil
@@ -138,7 +140,7 @@ def main() -> None:
     run_build(runs / "wide-000", work / "warm")
     full = run_build(runs, site)
     print(f"full build: {full['seconds']:.2f}s  ({full['seconds'] / base:.2f}x baseline; target <= 2x)  "
-          f"peak RSS {full['rss_mb']:.0f} MB (target <= 1024)")
+          f"peak RSS {full['rss_mb']:.0f} MB, largest worker process {full['worker_rss_mb']:.0f} MB (target <= 1024)")
     target = runs / "long-000" / "history.jsonl"
     with open(target, "rb") as fh:
         fh.seek(-4096, os.SEEK_END)

@@ -128,6 +128,12 @@ def test_controls_change_the_charts_and_the_hash(controls_site, site_browser):
     _wait_render(page)
     after_x = _chart_info(page)
     assert after_x["x"][1] < before["x"][1] / 50 and "x=epoch" in page.evaluate("location.hash")
+    # wall time: a time axis in milliseconds
+    page.select_option("#rg-x", "_timestamp")
+    _wait_render(page)
+    assert _chart_info(page)["x"][0] > 1.6e12
+    page.select_option("#rg-x", "epoch")
+    _wait_render(page)
     # smoothing (the faint raw line stays; smoothed values differ from raw ones)
     page.locator("#rg-smooth").fill("7")
     page.wait_for_function("() => location.hash.includes('smooth=0.99')")
