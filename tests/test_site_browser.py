@@ -122,6 +122,12 @@ def test_controls_change_the_charts_and_the_hash(controls_site, site_browser):
     assert_charts_rendered(page)
     before = _chart_info(page)
     assert before["runs"] == ["run0", "run1", "run2"] and before["ytype"] == "linear"
+    # hover tooltip: every run's value at the pointer's x
+    box = page.locator('.rg-chart[data-key="loss"] canvas').bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.4)
+    tip = page.locator('.rg-chart[data-key="loss"] .rg-tip')
+    tip.wait_for(state="visible")
+    assert all(f"run{i}" in tip.inner_text() for i in range(3)) and "Step" in tip.inner_text()
     assert before["bad"] == 3 and not before["smoothDiffers"]
     # x axis
     page.select_option("#rg-x", "epoch")

@@ -18,7 +18,7 @@ from .history import Columns
 from .write import write_bytes
 
 CACHE_DIR = ".reportgen-cache"
-CACHE_VERSION = 4  # bump when RunInfo, Columns or the data-file format change
+CACHE_VERSION = 5  # bump when RunInfo, Columns or the data-file format change
 TAIL = 64  # bytes before the parsed end, to check that history was only appended to
 
 
@@ -94,11 +94,15 @@ class RunCache:
         obj = self._load_root("pages.pkl")
         return obj.get("pages", {}) if obj else {}
 
-    def save_pages(self, keys: dict[str, str]) -> None:
+    def load_overviews(self) -> list[str]:
+        obj = self._load_root("pages.pkl")
+        return obj.get("overviews", []) if obj else []
+
+    def save_pages(self, keys: dict[str, str], overviews: list[str]) -> None:
         if self.enabled:
             self.root.mkdir(parents=True, exist_ok=True)
             write_bytes(self.root / "pages.pkl", pickle.dumps({"version": CACHE_VERSION, "samples": self.samples,
-                                                               "pages": keys}))
+                                                               "pages": keys, "overviews": overviews}))
 
     def _load_root(self, name: str) -> Any:
         if not self.enabled:

@@ -28,9 +28,9 @@ from .history import Columns, parse_history
 from .panels import PanelSite, run_panels
 from .progress import Progress
 from .render import PageWriter, make_env
-from .rundata import RunInfo, process_run, safe_name
+from .rundata import RunInfo, process_run, safe_name, write_overviews
 from .urls import run_page
-from .write import write_bytes
+from .write import write_bytes, write_if_changed
 
 
 POOL_MIN_BYTES = 64 * 1024 * 1024  # below this much history, a process pool costs more than it saves
@@ -167,6 +167,7 @@ def build(cfg: BuildConfig) -> BuildResult:
     cache = RunCache(out, cfg.samples, enabled=cfg.cache)
     stale: set[str] = set()
     page_keys = cache.load_pages()
+    old_overviews = set(cache.load_overviews())
     slots: list[RunInfo | None] = []
     jobs: list[tuple] = []
     for d, f in zip(dirs, files):
@@ -201,6 +202,8 @@ def build(cfg: BuildConfig) -> BuildResult:
             result.warnings.append(f"run {r.file}: {w}")
     labels = pages.labels_and_colors(runs)
     write_assets(out)
+    overviews = write_overviews(out, runs, write_if_changed)  # data before the pages that load it
+    keep = {p for r in runs for p in r.data_files} | set(overviews)
 
     env = make_env()
     writer = PageWriter(env, out, cfg.extra_head)
@@ -259,9 +262,8 @@ def build(cfg: BuildConfig) -> BuildResult:
         })
         result.pages.append(page)
 
-    cache.save_pages(new_keys)
-    keep = {p for r in runs for p in r.data_files}
-    _remove_stale(out, keep, stale if page_keys else None)
+    cache.save_pages(new_keys, sorted(overviews))
+    _remove_stale(out, keep, (stale | old_overviews) if page_keys else None)
     result.runs = len(runs)
     result.metrics = len({k for r in runs for k in r.metrics})
     result.media = media
