@@ -213,3 +213,22 @@ def test_reloaded_data_updates_charts_in_place(controls_site, site_browser, tmp_
     assert page.evaluate("(id) => Math.max(...RG.views[id].data('rows').filter(r => r.run === 'run0' && r.y !== null).map(r => r.y))",
                          view_id) > 5
     assert page.evaluate("(id) => document.getElementById(id).dataset.rendered", view_id) == "done"
+
+
+def test_many_runs_use_overview_files_and_few_runs_full_resolution(tmp_path, site_browser):
+    root = tmp_path / "runs"
+    for i in range(12):
+        write_run(root, f"m{i:02d}", rows(2000, loss=lambda s, i=i: (i + 1) / (1 + s) + (s % 7) * 1e-3))
+    out = tmp_path / "site"
+    build(BuildConfig(runs=root, out=out, quiet=True, samples=600))
+    page = site_browser.open(out / "index.html")
+    assert_charts_rendered(page, 1)
+    info = _chart_info(page)
+    assert len(info["runs"]) == 12 and info["n"] <= 12 * 152  # coarse overview series
+    assert page.evaluate("() => Object.keys(RG.loaded)").count("overview/" + page.evaluate(
+        "() => document.querySelector('.rg-chart').dataset.chart")) == 1
+    for i in range(3):  # down to 9 runs: full resolution from the per-run files
+        page.locator(f'#rg-runs tbody tr[data-run="m{i:02d}"] input[type=checkbox]').uncheck()
+    _wait_render(page)
+    info = _chart_info(page)
+    assert len(info["runs"]) == 9 and info["n"] > 9 * 500
