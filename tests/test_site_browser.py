@@ -232,3 +232,24 @@ def test_many_runs_use_overview_files_and_few_runs_full_resolution(tmp_path, sit
     _wait_render(page)
     info = _chart_info(page)
     assert len(info["runs"]) == 9 and info["n"] > 9 * 500
+
+
+def test_at_most_500_columns_with_a_note(tmp_path, site_browser):
+    root = tmp_path / "runs"
+    write_run(root, "wide", rows(5, loss=wavy), config={f"c{i:03d}": i for i in range(600)})
+    out = tmp_path / "site"
+    build(BuildConfig(runs=root, out=out, quiet=True))
+    page = site_browser.open(out / "index.html")
+    headers = page.locator("#rg-runs thead tr").first.locator("th").count()
+    assert headers == 1 + 500  # selection column + 500 shown
+    note = page.locator("#rg-col-note")
+    assert note.is_visible() and "Showing 500 of" in note.inner_text()
+    page.locator(".rg-picker summary").click()
+    page.fill("#rg-col-filter", "c599")
+    assert page.locator('#rg-col-list input[data-col="config:c000"]').count() == 0
+    box = page.locator('#rg-col-list input[data-col="config:c599"]')
+    box.click()  # at the limit: refused
+    assert not box.is_checked()
+    page.locator('#rg-col-list').locator("xpath=..").locator('[data-cols="none"]').click()
+    box.click()
+    assert page.locator('#rg-runs th[data-col="config:c599"]').count() == 1
