@@ -1,6 +1,6 @@
 /* reportgen site runtime: data loading, view state, lazy chart rendering, runs table.
    No dependencies besides the Vega bundle (window.vegaEmbed) written next to this file.
-   Load order: vega-bundle.js, state.js, charts.js, runs-table.js, reportgen.js (boots). */
+   Load order: vega-bundle.js, state.js, charts.js, hover.js, runs-table.js, compare.js, reportgen.js (boots). */
 (function () {
   "use strict";
   var RG = (window.RG = window.RG || {});
