@@ -45,3 +45,19 @@ def test_torn_and_bad_lines_and_incremental(tmp_path):
     assert c2.nrows == 107 and v.tolist() == [float(i) for i in range(107)]
     fresh = parse_history(h)
     assert np.array_equal(fresh.series("loss")[1], v) and fresh.nrows == c2.nrows
+
+
+def test_odd_lines_in_big_chunks(tmp_path):
+    data = rows(20_000, loss=lambda s: s * 1.0)
+    data[123]["loss"] = float("nan")
+    data[15_000]["loss"] = float("-inf")
+    d = write_run(tmp_path, "r", data)
+    h = d / "history.jsonl"
+    bad_at = h.stat().st_size
+    with open(h, "ab") as fh:
+        fh.write(b"garbage\n")
+    append_rows(d, rows(10, start=20_000, loss=lambda s: s * 1.0))
+    c = parse_history(h, chunk_bytes=1 << 20)  # chunks well above the split threshold
+    r, v = c.series("loss")
+    assert c.nrows == 20_010 and math.isnan(v[123]) and v[15_000] == -np.inf and v[-1] == 20_009.0
+    assert c.warnings == [f"history.jsonl: skipped a line that is not valid JSON (byte {bad_at})"]

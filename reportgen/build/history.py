@@ -2,8 +2,9 @@
 
 Lines are parsed in chunks: a chunk of complete lines is handed to orjson as
 one JSON array (one C call for ~100k rows); a chunk containing NaN/Infinity
-tokens, a bad line or a blank line falls back to line-by-line decoding with the
-same tolerance and warnings as :func:`reportgen.storage.reader.read_history`.
+tokens, a bad line or a blank line is halved until the odd lines are decoded
+line by line, with the same tolerance and warnings as
+:func:`reportgen.storage.reader.read_history`.
 Columns are extracted per key with C-level list operations, never per value in
 Python, except for keys whose values mix types.
 
@@ -213,15 +214,27 @@ def _decode_lines(data: bytes, base: int, name: str, warnings: list[str]) -> lis
     return rows
 
 
+SPLIT_BELOW = 64 * 1024  # chunks smaller than this that fail the fast path are decoded line by line
+
+
 def _decode_chunk(data: bytes, base: int, name: str, warnings: list[str]) -> list[dict]:
-    """``data`` ends with a newline. Fast path: the whole chunk as one JSON array."""
+    """``data`` ends with a newline. Fast path: the whole chunk as one JSON array; a chunk that
+    fails (NaN tokens, a bad line) is halved at a line break and each half tried again, so a
+    few odd lines cost little."""
     try:
         rows = orjson.loads(b"[" + data[:-1].replace(b"\n", b",") + b"]")
         if set(map(type, rows)) <= {dict}:
             return rows
     except orjson.JSONDecodeError:
         pass
-    return _decode_lines(data, base, name, warnings)
+    if len(data) < SPLIT_BELOW:
+        return _decode_lines(data, base, name, warnings)
+    cut = data.find(b"\n", len(data) // 2)
+    if cut < 0 or cut == len(data) - 1:
+        return _decode_lines(data, base, name, warnings)
+    head = _decode_chunk(data[:cut + 1], base, name, warnings)
+    head.extend(_decode_chunk(data[cut + 1:], base + cut + 1, name, warnings))
+    return head
 
 
 def parse_history(path: str | os.PathLike, cols: Columns | None = None, *,
