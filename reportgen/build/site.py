@@ -18,7 +18,7 @@ from .collect import (RunView, fmt_duration, fmt_time, fmt_value, flatten, is_nu
                       numeric_series)
 from .config import BuildConfig
 from .downsample import downsample
-from .panels import PanelSite, run_panels
+from .panels import PanelSite, run_panels, write_compare_pages
 from .render import PageWriter, make_env
 from .urls import run_page
 
@@ -124,6 +124,11 @@ def build(cfg: BuildConfig) -> BuildResult:
         "sections": section_list,
     })
     result.pages.append("index.html")
+    panel_sites = {v.id: PanelSite(out, run_page(v.id), presets=cfg.presets) for v in views}
+    panels_by_run = {v.id: run_panels(v.record, panel_sites[v.id]) for v in views}
+    result.pages.extend(write_compare_pages(writer, common, [(v.id, v.label, panels_by_run[v.id]) for v in views]))
+    for v in views:
+        result.warnings.extend(f"run {v.id}: {w}" for w in panel_sites[v.id].warnings)
     for v, row in zip(views, run_rows):
         page = run_page(v.id)
         own = []
@@ -140,7 +145,7 @@ def build(cfg: BuildConfig) -> BuildResult:
             "summary": [(k, fmt_value(val)) for k, val in flatten(v.record.summary).items() if not k.startswith("_")],
             "meta": _meta_items(v),
             "sections": [{"name": n, "charts": cs} for n, cs in sorted(own_sections.items(), key=lambda kv: (kv[0] != "Charts", kv[0]))],
-            "panels": run_panels(v.record, PanelSite(out, page)),
+            "panels": panels_by_run[v.id],
         })
         result.pages.append(page)
 
