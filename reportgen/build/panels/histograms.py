@@ -58,7 +58,6 @@ def heatmap_rows(frames: list[tuple[Any, dict[str, Any]]], grid_bins: int = GRID
 
 def heatmap_spec(key: str) -> dict[str, Any]:
     return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "width": "container", "height": 220, "autosize": {"type": "fit-x", "contains": "padding"},
         "data": {"name": "rows"},
         "mark": {"type": "rect"},
