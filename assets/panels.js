@@ -89,7 +89,8 @@
       if (!off) {
         var scores = JSON.parse(g.dataset.scores || "{}");
         for (var k in st.thresholds) {
-          if (st.thresholds[k] > -Infinity && (typeof scores[k] !== "number" || scores[k] < st.thresholds[k])) { off = true; break; }
+          // a box without this score is not filtered by it (e.g. ground truth next to predictions)
+          if (typeof scores[k] === "number" && scores[k] < st.thresholds[k]) { off = true; break; }
         }
       }
       g.style.display = off ? "none" : "";

@@ -7,6 +7,7 @@ becomes a ``missing``/``unsupported`` item plus a warning, never an exception.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +114,10 @@ class ItemMaker:
                 "caption": _caption(rec), "w": rec.get("width"), "h": rec.get("height")}
 
     def _html(self, rec, where, name):
-        return {"t": "html", "src": self.files.copy(rec.get("path"))}
+        path = rec.get("path")
+        if rec.get("inject", True) is False:
+            return {"t": "html", "src": self.files.copy(path)}
+        return {"t": "html", "src": self.files.derived(path, "_styled", ".html", inject_style)}
 
     def _svg(self, rec, where, name):
         return {"t": "svg", "src": self.files.copy(rec.get("path")), "caption": _caption(rec)}
@@ -222,6 +226,18 @@ class ItemMaker:
             except MissingFile as exc:
                 self.warn(where, str(exc))
         return item
+
+
+HTML_STYLE = ("<style>body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
+              "font-size:14px;line-height:1.45;color:#1d2433;margin:8px}table{border-collapse:collapse}"
+              "td,th{border:1px solid #e3e7ee;padding:4px 8px}a{color:#3b5bdb}</style>")
+
+
+def inject_style(src: Path, dest: Path) -> None:
+    """Logged HTML with ``inject=True``: the site's default stylesheet goes first."""
+    data, style = src.read_bytes(), HTML_STYLE.encode("utf-8")
+    m = re.search(rb"<head[^>]*>", data, re.IGNORECASE)
+    dest.write_bytes(data[:m.end()] + style + data[m.end():] if m else style + data)
 
 
 def item_name(key: str, step: Any, index: int) -> str:
