@@ -171,7 +171,7 @@
       f.items.forEach(function (it) {
         (it.masks || []).forEach(function (m) {
           var mm = masks[m.name] = masks[m.name] || {};
-          m.layers.forEach(function (l) { mm[l.c] = { label: l.label, color: l.color }; });
+          m.layers.forEach(function (l) { mm[l.c] = { label: l.label, color: l.color, off: !!l.off }; });
         });
         (it.boxes || []).forEach(function (g) {
           groups[g.name] = true;
@@ -188,9 +188,10 @@
     var st = imageState(panel);
     var bar = el("div", "rgp-controls");
     function update() { applyOverlays(panel); if (panel._modal) applyOverlays(panel, panel._modal); }
-    function toggle(label, color, on, cls) {
+    function toggle(label, color, on, cls, initiallyOff) {
       var l = el("label", "rgp-toggle " + (cls || ""));
-      var c = el("input"); c.type = "checkbox"; c.checked = true;
+      var c = el("input"); c.type = "checkbox"; c.checked = !initiallyOff;
+      if (initiallyOff) on(false);
       l.appendChild(c);
       if (color) { var sw = el("span", "rgp-swatch"); sw.style.background = color; l.appendChild(sw); }
       l.appendChild(document.createTextNode(" " + label));
@@ -207,7 +208,7 @@
         var legend = el("span", "rgp-legend");
         Object.keys(masks[name]).sort(function (a, b) { return a - b; }).forEach(function (c) {
           var info = masks[name][c];
-          legend.appendChild(toggle(info.label, info.color, function (v) { st.classesOff[name + "\u0000" + c] = !v; }, "rgp-class-toggle"));
+          legend.appendChild(toggle(info.label, info.color, function (v) { st.classesOff[name + "\u0000" + c] = !v; }, "rgp-class-toggle", info.off));
         });
         box.appendChild(legend);
         mg.appendChild(box);
@@ -444,7 +445,7 @@
         if (item.src) { var a = el("a", null, "download .npy"); a.href = site(item.src); a.download = ""; box.appendChild(a); }
         return box;
       case "missing":
-        return el("div", "rgp-missing", "missing file: " + item.msg);
+        return el("div", "rgp-missing", item.msg);
       default:
         return el("div", "rgp-unsupported", "unsupported media type: " + (item.type || item.t));
     }

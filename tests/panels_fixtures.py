@@ -110,7 +110,7 @@ def mp4_bytes(frames: int = 8, fps: int = 4) -> bytes:
 BAR_TEMPLATE = {
     "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
     "title": "${string:title}", "width": "container", "height": 200,
-    "mark": "bar",
+    "data": {"name": "table"}, "mark": "bar",
     "encoding": {"x": {"field": "${field:label}", "type": "nominal"},
                  "y": {"field": "${field:value}", "type": "quantitative"}},
 }

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from reportgen.build.panels import compare_sets
-from reportgen.build.panels.charts import _fill_fallback, custom_chart_spec, preset_file
+from reportgen.build.panels.charts import custom_chart_spec, preset_file
 from reportgen.build.panels.gather import gather_media
 from reportgen.build.panels.histograms import bars_svg_data, heatmap_rows, rebin
 from reportgen.build.panels.items import clean, item_name
@@ -120,7 +120,7 @@ def test_clean_and_names_are_deterministic():
 def test_custom_chart_presets_override_the_snapshot(tmp_path):
     run = tmp_path / "run"
     (run / "media").mkdir(parents=True)
-    snap = {"mark": "line", "title": "${string:title}", "encoding": {"x": {"field": "${field:x}"}}}
+    snap = {"data": {"name": "table"}, "mark": "line", "title": "${string:title}", "encoding": {"x": {"field": "${field:x}"}}}
     (run / "media/t.json").write_text(json.dumps(snap))
     (run / "media/d.json").write_text(json.dumps({"columns": ["a", "b"], "data": [[1, 2], [3, 4]]}))
     rec = {"_type": "custom_chart", "preset": "team/line", "spec": "media/t.json", "table": "media/d.json",
@@ -131,18 +131,16 @@ def test_custom_chart_presets_override_the_snapshot(tmp_path):
 
     spec = custom_chart_spec(rec, read, None)
     assert spec["mark"] == "line" and spec["encoding"]["x"]["field"] == "a"
-    assert spec["data"]["values"] == [{"a": 1, "b": 2}, {"a": 3, "b": 4}]
+    assert [{k: r[k] for k in "ab"} for r in spec["data"]["values"]] == [{"a": 1, "b": 2}, {"a": 3, "b": 4}]
+    assert spec["title"] == "T"
     presets = tmp_path / "presets"
     (presets / "team").mkdir(parents=True)
     (presets / "team/line.json").write_text(json.dumps({**snap, "mark": "point"}))
     assert preset_file(presets, "team/line") == presets / "team/line.json"
     assert preset_file(presets, "../etc/passwd") is None and preset_file(presets, "nope") is None
     assert custom_chart_spec(rec, read, presets)["mark"] == "point"
-
-
-def test_fallback_fill_leaves_unknown_placeholders_empty():
-    spec = _fill_fallback({"a": "${field:x}", "b": ["${string:y}"], "c": 1}, {"columns": [], "data": []}, {"x": "col"}, {})
-    assert spec["a"] == "col" and spec["b"] == [""] and spec["c"] == 1
+    (presets / "bar.json").write_text(json.dumps(snap))  # built-ins: DIR/<x>.json overrides reportgen/<x>
+    assert preset_file(presets, "reportgen/bar") == presets / "bar.json"
 
 
 def test_compare_sets_only_for_keys_in_several_runs():

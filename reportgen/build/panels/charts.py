@@ -1,56 +1,31 @@
 """Custom charts (preset templates filled from their tables) and the plotly.js asset."""
 from __future__ import annotations
 
-import re
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
-from ...storage.jsonio import read_json
+from ...media.presets import load_template, render_custom_chart
 
 PLOTLY_ASSET = "assets/plotly.min.js"
-_PLACEHOLDER = re.compile(r"\$\{(field|string):([^}]+)\}")
 
 
 def preset_file(presets: Path | None, name: Any) -> Path | None:
-    """``DIR/<name>.json`` from ``reportgen build --presets DIR`` (names may contain '/')."""
+    """The override of preset ``name`` from ``reportgen build --presets DIR``.
+
+    ``DIR/<name>.json`` (names may contain '/'); a built-in ``reportgen/<x>`` may also be
+    overridden by ``DIR/<x>.json``.
+    """
     if presets is None or not isinstance(name, str) or not name:
         return None
     p = PurePosixPath(name)
     if p.is_absolute() or ".." in p.parts:
         return None
-    candidate = presets / (name + ".json")
-    return candidate if candidate.is_file() else None
-
-
-def _fill_fallback(template: Any, table: dict[str, Any], fields: dict[str, str],
-                   string_fields: dict[str, str]) -> dict[str, Any]:
-    """Fill ``${field:name}`` / ``${string:name}`` placeholders and inline the table rows.
-
-    Used only when ``reportgen.media.presets.render_custom_chart`` is not available.
-    """
-    def sub(v: Any) -> Any:
-        if isinstance(v, str):
-            return _PLACEHOLDER.sub(lambda m: str((fields if m.group(1) == "field" else string_fields)
-                                                  .get(m.group(2), "")), v)
-        if isinstance(v, dict):
-            return {k: sub(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [sub(x) for x in v]
-        return v
-
-    spec = sub(template)
-    cols = [str(c) for c in table.get("columns", [])]
-    spec["data"] = {"values": [dict(zip(cols, row)) for row in table.get("data", [])]}
-    return spec
-
-
-def fill(template: dict[str, Any], table: dict[str, Any], fields: dict[str, str],
-         string_fields: dict[str, str]) -> dict[str, Any]:
-    try:
-        from ...media.presets import render_custom_chart
-    except ImportError:
-        return _fill_fallback(template, table, fields, string_fields)
-    return render_custom_chart(template, table, fields, string_fields)
+    names = [name] + ([name.split("/", 1)[1]] if name.startswith("reportgen/") else [])
+    for n in names:
+        candidate = presets / (n + ".json")
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def custom_chart_spec(rec: dict[str, Any], read_run_json: Callable[[Any], Any],
@@ -61,7 +36,7 @@ def custom_chart_spec(rec: dict[str, Any], read_run_json: Callable[[Any], Any],
     with the preset's name, which then wins.
     """
     override = preset_file(presets, rec.get("preset"))
-    template = read_json(override) if override else read_run_json(rec.get("spec"))
+    template = load_template(override) if override else read_run_json(rec.get("spec"))
     if not isinstance(template, dict):
         raise ValueError(f"preset {rec.get('preset')!r} is not a Vega-Lite JSON object")
     table = read_run_json(rec.get("table"))
@@ -69,7 +44,7 @@ def custom_chart_spec(rec: dict[str, Any], read_run_json: Callable[[Any], Any],
         raise ValueError("custom chart table is not {columns, data}")
     fields = {str(k): str(v) for k, v in (rec.get("fields") or {}).items()}
     strings = {str(k): str(v) for k, v in (rec.get("string_fields") or {}).items()}
-    spec = fill(template, table, fields, strings)
+    spec = render_custom_chart(template, table, fields, strings)
     if rec.get("title") and "title" not in spec:
         spec["title"] = str(rec["title"])
     return spec

@@ -54,8 +54,8 @@ class ItemMaker:
             self.warn(where, str(exc))
             return {"t": "missing", "msg": str(exc), "type": t}
         except Exception as exc:  # a broken file must not break the build
-            self.warn(where, f"could not read {t}: {exc.__class__.__name__}: {exc}")
-            return {"t": "missing", "msg": f"unreadable {t}", "type": t}
+            self.warn(where, f"could not show {t}: {exc.__class__.__name__}: {exc}")
+            return {"t": "missing", "msg": f"could not show {t}: {exc}", "type": t}
         return item
 
     # -- images ---------------------------------------------------------------------------------
@@ -94,8 +94,10 @@ class ItemMaker:
         for c in overlays.mask_class_ids(ids, labels):
             site = self.files.derived(m["path"], f"_c{c}", ".png",
                                       lambda s, d, c=c: overlays.write_mask_layer(ids, c, d))
-            out["layers"].append({"c": c, "label": labels.get(str(c), f"class_{c}"),
-                                  "color": overlays.class_color(c), "src": site})
+            label = labels.get(str(c), f"class_{c}")
+            # class 0 with the SDK's default label is background: listed, but hidden at first
+            out["layers"].append({"c": c, "label": label, "color": overlays.class_color(c), "src": site,
+                                  "off": c == 0 and label == "class_0"})
         return out
 
     # -- sound, video, html ---------------------------------------------------------------------
