@@ -91,8 +91,8 @@
     for (var i = 0; i < 2; i++) this.c.push(col[0] / 255, col[1] / 255, col[2] / 255);
   };
 
-  var SPHERE = (function () { // a low-poly unit sphere (latitude/longitude)
-    var tris = [], la = 8, lo = 12;
+  function makeSphere(la, lo) { // a low-poly unit sphere (latitude/longitude)
+    var tris = [];
     function pt(i, j) {
       var t = i / la * Math.PI, f = j / lo * 2 * Math.PI;
       return [Math.sin(t) * Math.cos(f), Math.cos(t), Math.sin(t) * Math.sin(f)];
@@ -103,9 +103,10 @@
       if (i < la - 1) tris.push([a, d, c]);
     }
     return tris;
-  })();
-  function sphere(g, center, r, col) {
-    SPHERE.forEach(function (t) {
+  }
+  var SPHERE_FINE = makeSphere(8, 12), SPHERE_COARSE = makeSphere(4, 6);
+  function sphere(g, center, r, col, tris) {
+    (tris || SPHERE_FINE).forEach(function (t) {
       g.tri(add(center, scale(t[0], r)), add(center, scale(t[1], r)), add(center, scale(t[2], r)), col, t[0], t[1], t[2]);
     });
   }
@@ -223,16 +224,20 @@
     if (scene.atoms) {
       var E = scene.atoms.e, X = scene.atoms.xyz, na = E.length, at = [];
       for (i = 0; i < na; i++) { at.push([X[i * 3], X[i * 3 + 1], X[i * 3 + 2]]); grow(at[i]); }
-      var big = na > 4000; // large proteins: smaller balls, thinner sticks
+      // level of detail by size: fine balls and sticks for small molecules, coarse balls and
+      // single sticks for proteins, coloured points and lines for very large structures
+      var big = na > 2000, huge = na > 30000;
       for (i = 0; i < na; i++) {
-        var el = String(E[i]).toUpperCase();
-        sphere(lit, at[i], (RADIUS[el] || 0.42) * (big ? 0.6 : 1), elementColor(el));
+        var el = String(E[i]).toUpperCase(), ec = elementColor(el);
+        if (huge) { pts.p.push(at[i][0], at[i][1], at[i][2]); pts.c.push(ec[0] / 255, ec[1] / 255, ec[2] / 255); }
+        else sphere(lit, at[i], (RADIUS[el] || 0.42) * (big ? 0.6 : 1), ec, big ? SPHERE_COARSE : SPHERE_FINE);
       }
       (scene.bonds || []).forEach(function (b) {
         var a1 = at[b[0]], a2 = at[b[1]];
         if (!a1 || !a2) return;
         var c1 = elementColor(E[b[0]]), c2 = elementColor(E[b[1]]), order = b[2] || 1;
-        if (order === 1 || big) { cylinder(lit, a1, a2, 0.12, c1, c2); return; }
+        if (huge) { var mid = scale(add(a1, a2), 0.5); lines.line(a1, mid, c1); lines.line(mid, a2, c2); return; }
+        if (order === 1 || big) { cylinder(lit, a1, a2, 0.12, c1, c2, big ? 4 : 8); return; }
         var d = norm(sub(a2, a1)), off = scale(norm(cross(d, Math.abs(d[0]) < 0.9 ? [1, 0, 0] : [0, 1, 0])), 0.09);
         for (var k = 0; k < Math.min(order, 3); k++) {
           var o = scale(off, k - (Math.min(order, 3) - 1) / 2);
