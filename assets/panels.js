@@ -100,6 +100,7 @@
   function renderImage(item, panel, full) {
     var box = el("div", "rgp-img");
     box.style.aspectRatio = item.w + " / " + item.h;
+    box.style.setProperty("--ar", String(item.w / item.h));
     var stage = el("div", "rgp-stage");
     var img = el("img", "rgp-picture");
     img.alt = item.caption || "";

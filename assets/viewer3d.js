@@ -278,7 +278,7 @@
       container.appendChild(d);
       return d;
     });
-    var state = { theta: 0.8, phi: 1.0, dist: built.radius * 2.6, target: built.center.slice(), up: [0, 0, 1] };
+    var state = { theta: 0.8, phi: 1.0, dist: built.radius * 1.9, target: built.center.slice(), up: [0, 0, 1] };
     if (scene.atoms || (scene.mesh && !scene.points)) state.up = [0, 1, 0];
     var pending = false;
 
