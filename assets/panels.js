@@ -52,6 +52,7 @@
   function fmt(v) {
     if (v === null || v === undefined) return "";
     if (typeof v === "number") return isFinite(v) ? String(Math.round(v * 1e6) / 1e6) : String(v);
+    if (typeof v === "object") return JSON.stringify(v);
     return String(v);
   }
   P.site = site;
@@ -257,7 +258,7 @@
   /* ================= tables ================= */
   var PAGE = 25;
   function cellText(v) {
-    if (v && typeof v === "object") return v.caption || v.t || "";
+    if (v && typeof v === "object" && v.t) return v.caption || v.t;
     return fmt(v);
   }
   function renderTable(item, panel) {
@@ -501,6 +502,24 @@
     showFrame(panel, panel._frames.length - 1);
   }
 
+  /* summary histograms also get their small bar chart beside the value in the run's summary list */
+  function summaryBars(panels) {
+    var dts = Array.prototype.slice.call(document.querySelectorAll(".rg-run-head .rg-kv dt"));
+    panels.forEach(function (p) {
+      if (p.dataset.kind !== "sumhist" || !p._frames.length) return;
+      var key = p.querySelector(".rgp-title").textContent;
+      var item = p._frames[0].items[0];
+      if (!item || item.t !== "bars") return;
+      dts.forEach(function (dt) {
+        var dd = dt.nextElementSibling;
+        if (dt.textContent !== key || !dd || dd.tagName !== "DD" || dd.querySelector(".rgp-bars")) return;
+        var bars = renderBars(item);
+        bars.classList.add("rgp-inline-bars");
+        dd.appendChild(bars);
+      });
+    });
+  }
+
   function setupGlobal(sec, panels) {
     var slider = sec.querySelector(".rgp-global-step");
     if (!slider) return;
@@ -534,6 +553,7 @@
       try { setupPanel(p); } catch (err) { console.warn("reportgen panel " + p.id + ": " + err); }
     });
     setupGlobal(sec, panels);
+    summaryBars(panels);
     sec.dataset.ready = "1";
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

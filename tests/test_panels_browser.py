@@ -268,6 +268,9 @@ def test_svg_summary_histogram_tensor_and_problems(site_browser, media_site):
     assert hist.locator("svg.rgp-bars-svg rect").count() == 4
     heights = hist.locator("svg.rgp-bars-svg rect").evaluate_all("els => els.map(e => +e.getAttribute('height'))")
     assert max(heights) == heights[1] > 0
+    # and beside its value in the run's summary list
+    inline = page.locator(".rg-run-head dt:text-is('final_hist') + dd .rgp-inline-bars svg rect")
+    assert inline.count() == 4
     tensor = panel(page, "weights_tensor")
     assert "shape [10,3]" in tensor.text_content() and "p95" in tensor.text_content()
     assert "missing file" in panel(page, "lost").text_content()
