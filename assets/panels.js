@@ -10,7 +10,7 @@
   var loaded = {}, waiting = {};
   var root = "";
 
-  /* ---- data scripts: data/panels/<run>/<name>.js call RGPanels.receive(id, payload) ---- */
+  /* ---- data scripts: media/<run>/data/<name>.js call RGPanels.receive(id, payload) ---- */
   P.receive = function (id, payload) {
     loaded[id] = payload;
     (waiting[id] || []).forEach(function (cb) { cb(payload); });

@@ -105,9 +105,9 @@ def test_build_has_no_media_warnings(sdk_site):
 
 def test_presets_dir_overrides_a_builtin_at_build_time(sdk_site):
     site, _ = sdk_site
-    scripts = [p.read_text() for p in (site / "data/panels/one").glob("line_*.js")]
+    scripts = [p.read_text() for p in (site / "media/one/data").glob("line_*.js")]
     assert len(scripts) == 1 and '"mark":"point"' in scripts[0].replace(" ", "") or '"type":"point"' in scripts[0]
-    bar = next((site / "data/panels/one").glob("bar_*.js")).read_text()
+    bar = next((site / "media/one/data").glob("bar_*.js")).read_text()
     assert "point" not in bar
 
 

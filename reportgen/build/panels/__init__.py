@@ -3,7 +3,7 @@
 ``run_panels(record, site)`` turns the media records of one run into panel
 view-models for ``templates/partials/panels.html``; files are copied into the
 site on the way (``site/media/<run_id>/...``, data scripts under
-``site/data/panels/<run_id>/``). ``write_compare_pages`` adds one page per media
+``site/media/<run_id>/data/``). ``write_compare_pages`` adds one page per media
 key logged by several runs, showing those runs side by side at one step.
 
 A panel view-model is a plain dict::

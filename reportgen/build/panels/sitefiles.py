@@ -79,9 +79,12 @@ class RunFiles:
         return site
 
     def write_data(self, name: str, payload: Any) -> tuple[str, str]:
-        """Write ``data/panels/<run>/<name>.js`` calling ``RGPanels.receive(id, payload)``; return (id, site path)."""
+        """Write ``media/<run>/data/<name>.js`` calling ``RGPanels.receive(id, payload)``; return (id, site path).
+
+        Kept under ``media/`` (not the site's ``data/``) so the chart builder's cleanup of
+        stale data files never touches panel data."""
         data_id = f"{self.run_id}/{name}"
-        site = f"data/panels/{self.run_id}/{name}.js"
+        site = f"{self.prefix}/data/{name}.js"
         target = self.out / site
         target.parent.mkdir(parents=True, exist_ok=True)
         text = f"RGPanels.receive({dumps(data_id).decode()},{dumps(payload).decode()});\n"
