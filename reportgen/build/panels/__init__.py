@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ...storage.reader import RunRecord
 from . import histograms
@@ -121,12 +121,17 @@ def compare_sets(runs: list[tuple[str, str, list[dict[str, Any]]]]) -> dict[str,
     return out
 
 
-def write_compare_pages(writer, context: dict[str, Any],
-                        runs: list[tuple[str, str, list[dict[str, Any]]]]) -> list[str]:
-    """Write ``compare/<key>.html`` for every media key logged by several runs; return the pages."""
+def write_compare_pages(writer, context: dict[str, Any], runs: list[tuple[str, str, list[dict[str, Any]]]],
+                        page_context: Callable[[str], dict[str, Any]] | None = None) -> list[str]:
+    """Write ``compare/<key>.html`` for every media key logged by several runs; return the pages.
+
+    ``context`` is what every page template needs (``base.html``); ``page_context(page)`` may add
+    page-dependent entries.
+    """
     pages = []
     for page, panels in compare_sets(runs).items():
-        writer.write("media_compare.html", page, {**context, "key": panels[0]["key"],
+        extra = page_context(page) if page_context else {}
+        writer.write("media_compare.html", page, {**context, **extra, "key": panels[0]["key"],
                                                   "panels": [{**p, "compare": None} for p in panels]})
         pages.append(page)
     return pages
