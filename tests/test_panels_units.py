@@ -151,3 +151,34 @@ def test_compare_sets_only_for_keys_in_several_runs():
     (page, panels), = sets.items()
     assert [q["title"] for q in panels] == ["one", "two"] and [q["run"] for q in panels] == ["r1", "r2"]
     assert runs[0][2][0]["compare"] == page and runs[0][2][1]["compare"] is None
+
+
+def test_waveform_of_wav_and_compressed_audio(tmp_path):
+    import wave
+
+    from reportgen.build.panels.waveform import read_audio, render_waveform
+
+    t = np.arange(8000) / 8000
+    x = np.sin(2 * np.pi * 300 * t) * np.linspace(1, 0, t.size) * 0.5
+    with wave.open(str(tmp_path / "a.wav"), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(np.repeat((x * 32767).astype("<i2"), 2).tobytes())
+    mono = read_audio(tmp_path / "a.wav")
+    assert mono.shape == (8000,) and abs(mono.max() - 0.5) < 0.01
+    render_waveform(tmp_path / "a.wav", tmp_path / "a.png")
+    from PIL import Image
+    with Image.open(tmp_path / "a.png") as im:
+        alpha = np.asarray(im)[:, :, 3]
+    cols = (alpha > 0).sum(axis=0)
+    assert cols[:50].mean() > cols[-50:].mean()  # the decaying tone: tall on the left, flat on the right
+    av = pytest.importorskip("av")
+    with av.open(str(tmp_path / "a.mp3"), "w") as c:
+        s = c.add_stream("libmp3lame", rate=8000)
+        fr = av.AudioFrame.from_ndarray(x.astype(np.float32)[None, :], format="fltp", layout="mono")
+        fr.sample_rate = 8000
+        for p in [*s.encode(fr), *s.encode(None)]:
+            c.mux(p)
+    dec = read_audio(tmp_path / "a.mp3")
+    assert dec.size >= 7000 and 0.3 < np.abs(dec).max() < 0.6

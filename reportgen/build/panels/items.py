@@ -104,9 +104,11 @@ class ItemMaker:
     def _audio(self, rec, where, name):
         path = rec.get("path")
         src = self.files.copy(path)
-        wave_png = None
-        if str(path).lower().endswith(".wav"):
+        try:
             wave_png = self.files.derived(path, "_wave", ".png", waveform.render_waveform)
+        except (ValueError, OSError, EOFError) as exc:  # no waveform, but the player still works
+            self.warn(where, f"no waveform: {exc}")
+            wave_png = None
         return {"t": "audio", "src": src, "wave": wave_png, "caption": _caption(rec),
                 "duration": clean(rec.get("duration")), "rate": rec.get("sample_rate")}
 

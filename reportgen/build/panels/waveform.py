@@ -32,6 +32,27 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     return data, rate
 
 
+def read_audio(path: Path) -> np.ndarray:
+    """Mono samples of a WAV (stdlib) or, with PyAV installed, any audio file (mp3, ogg, flac...)."""
+    if path.suffix.lower() == ".wav":
+        return read_wav(path)[0]
+    try:
+        import av
+    except ImportError as exc:
+        raise ValueError(f"a waveform of {path.suffix} audio needs PyAV: pip install 'reportgen[video]'") from exc
+    chunks = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(audio=0):
+            a = frame.to_ndarray().astype(np.float64)
+            if a.ndim == 2 and a.shape[0] > 1 and not frame.format.is_planar:  # packed: (1, samples * channels)
+                a = a.reshape(-1, len(frame.layout.channels)).T
+            chunks.append(a.mean(axis=0) if a.ndim == 2 else a)
+    data = np.concatenate(chunks) if chunks else np.zeros(0)
+    if np.issubdtype(data.dtype, np.integer) or (data.size and np.abs(data).max() > 1.5):
+        data = data / max(float(np.abs(data).max()), 1.0)
+    return data
+
+
 def envelope(samples: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-column (min, max) of the samples over ``width`` equal slices (empty slices are 0)."""
     samples = np.asarray(samples, dtype=np.float64)
@@ -51,7 +72,7 @@ def envelope(samples: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
 def render_waveform(src: Path, dest: Path, width: int = WIDTH, height: int = HEIGHT) -> None:
     from PIL import Image, ImageDraw
 
-    samples, _ = read_wav(src)
+    samples = read_audio(src)
     lo, hi = envelope(samples, width)
     peak = max(float(np.abs(samples).max()) if samples.size else 0.0, 1e-9)
     img = Image.new("RGBA", (width, height), (0, 0, 0, 0))
