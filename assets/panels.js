@@ -462,6 +462,7 @@
     panel._index = index;
     var f = frames[index];
     var body = panel.querySelector(".rgp-body");
+    body.querySelectorAll(".rgp-3d").forEach(function (b) { if (b._viewer) b._viewer.dispose(); });
     body.textContent = "";
     f.items.forEach(function (it) { body.appendChild(renderItem(it, panel, false)); });
     var lab = panel.querySelector(".rgp-step-label");

@@ -298,6 +298,7 @@
     }
     function draw() {
       pending = false;
+      if (viewer.disposed) return;
       var w = container.clientWidth || 400, h = container.clientHeight || 300, dpr = window.devicePixelRatio || 1;
       if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
         canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr);
@@ -340,7 +341,7 @@
       });
       viewer.frames++;
     }
-    function redraw() { if (!pending) { pending = true; requestAnimationFrame(draw); } }
+    function redraw() { if (!pending && !viewer.disposed) { pending = true; requestAnimationFrame(draw); } }
 
     var viewer = {
       canvas: canvas, state: state, frames: 0, labels: labelEls,
@@ -365,6 +366,12 @@
         gl.readPixels(0, 0, canvas.width, canvas.height, gl.RGBA, gl.UNSIGNED_BYTE, px);
         for (var i = 0; i < px.length; i += 4) if (Math.abs(px[i] - 17) + Math.abs(px[i + 1] - 22) + Math.abs(px[i + 2] - 32) > 12) n++;
         return n;
+      },
+      /* free the WebGL context (browsers keep only ~16 alive) when the panel shows another step */
+      dispose: function () {
+        var ext = gl.getExtension("WEBGL_lose_context");
+        if (ext) ext.loseContext();
+        viewer.disposed = true;
       },
       pixels: function () {
         draw();
