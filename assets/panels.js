@@ -507,9 +507,11 @@
   function summaryBars(panels) {
     var dts = Array.prototype.slice.call(document.querySelectorAll(".rg-run-head .rg-kv dt"));
     panels.forEach(function (p) {
-      if (p.dataset.kind !== "sumhist" || !p._frames.length) return;
+      var extra = p.querySelector("script.rgp-sumbars"), item = null;
+      if (extra) item = JSON.parse(extra.textContent);
+      else if (p.dataset.kind === "sumhist" && p._frames.length) item = p._frames[0].items[0];
       var key = p.querySelector(".rgp-title").textContent;
-      var item = p._frames[0].items[0];
+      if (item && !item.t) item.t = "bars";
       if (!item || item.t !== "bars") return;
       dts.forEach(function (dt) {
         var dd = dt.nextElementSibling;

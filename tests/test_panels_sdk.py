@@ -142,4 +142,6 @@ def test_every_panel_renders_from_real_runs(site_browser, sdk_site):
     assert tbl.locator("tbody tr").first.locator("td").nth(2).text_content() == "<b>0</b>"
     # summary: histogram bars and tensor statistics
     assert page.locator(".rgp-panel:has(.rgp-title:text-is('final_hist')) svg rect").count() == 64
+    # histograms logged over time also get the summary's (last) histogram beside the value
+    assert page.locator(".rg-run-head dt:text-is('grads') + dd .rgp-inline-bars svg rect").count() == 64
     assert "p95" in page.locator(".rgp-panel:has(.rgp-title:text-is('tensor'))").text_content()

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ...storage.reader import RunRecord
+from ..collect import flatten
 from . import histograms
 from .charts import write_plotly_asset
 from .gather import gather_media
@@ -73,6 +74,9 @@ def run_panels(record: RunRecord, site: PanelSite) -> list[dict[str, Any]]:
             vm["data_id"], vm["data"] = files.write_data(
                 name, {"spec": histograms.heatmap_spec(ks.key), "rows": clean(rows)})
             vm["nsteps"] = len(ks.frames)
+            last = flatten(record.summary).get(ks.key)  # the summary's histogram, drawn beside its value
+            if isinstance(last, dict) and last.get("_type") == "histogram":
+                vm["bars"] = histograms.bars_svg_data(last)
         else:
             if ks.kind in ("unsupported",):
                 pass
