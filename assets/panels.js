@@ -57,6 +57,8 @@
   }
   P.site = site;
   P.el = el;
+  P.svg = svg;
+  P.fmt = fmt;
 
   /* ---- lazy work: run fn when the element scrolls near the viewport ---- */
   var io = ("IntersectionObserver" in window) ? new IntersectionObserver(function (entries) {
@@ -67,281 +69,11 @@
       if (fn) fn();
     });
   }, { rootMargin: "200px 0px" }) : null;
+  P.lazy = lazy;
   function lazy(node, fn) {
     if (!io) { fn(); return; }
     node._rgpLazy = fn;
     io.observe(node);
-  }
-
-  /* ================= images with masks and boxes ================= */
-  function imageState(panel) {
-    if (!panel._img) panel._img = { masksOff: {}, classesOff: {}, opacity: 0.5, groupsOff: {}, boxClassesOff: {}, thresholds: {} };
-    return panel._img;
-  }
-  function applyOverlays(panel, scope) {
-    var st = imageState(panel);
-    (scope || panel).querySelectorAll(".rgp-mask-layer").forEach(function (img) {
-      var off = st.masksOff[img.dataset.mask] || st.classesOff[img.dataset.mask + "\u0000" + img.dataset.c];
-      img.style.display = off ? "none" : "";
-      img.style.opacity = st.opacity;
-    });
-    (scope || panel).querySelectorAll(".rgp-box").forEach(function (g) {
-      var off = st.groupsOff[g.dataset.group] || st.boxClassesOff[g.dataset.label];
-      if (!off) {
-        var scores = JSON.parse(g.dataset.scores || "{}");
-        for (var k in st.thresholds) {
-          // a box without this score is not filtered by it (e.g. ground truth next to predictions)
-          if (typeof scores[k] === "number" && scores[k] < st.thresholds[k]) { off = true; break; }
-        }
-      }
-      g.style.display = off ? "none" : "";
-      g.dataset.visible = off ? "0" : "1";
-    });
-  }
-  function renderImage(item, panel, full) {
-    var box = el("div", "rgp-img");
-    box.style.aspectRatio = item.w + " / " + item.h;
-    box.style.setProperty("--ar", String(item.w / item.h));
-    var stage = el("div", "rgp-stage");
-    var img = el("img", "rgp-picture");
-    img.alt = item.caption || "";
-    img.loading = "lazy";
-    img.decoding = "async";
-    img.src = site(full ? item.src : item.thumb);
-    img.width = item.w; img.height = item.h;
-    stage.appendChild(img);
-    (item.masks || []).forEach(function (m) {
-      m.layers.forEach(function (l) {
-        var li = el("img", "rgp-mask-layer");
-        li.alt = ""; li.loading = "lazy";
-        li.src = site(l.src);
-        li.dataset.mask = m.name; li.dataset.c = l.c;
-        stage.appendChild(li);
-      });
-    });
-    if (item.boxes) {
-      var s = svg("svg", { "class": "rgp-boxes", viewBox: "0 0 " + item.w + " " + item.h, preserveAspectRatio: "none" });
-      var fs = Math.max(item.w, item.h) / 28, sw = Math.max(item.w, item.h) / 200;
-      item.boxes.forEach(function (grp) {
-        grp.boxes.forEach(function (b) {
-          var g = svg("g", { "class": "rgp-box" });
-          g.dataset.group = grp.name; g.dataset.label = b.label; g.dataset.scores = JSON.stringify(b.scores || {});
-          g.appendChild(svg("rect", { x: b.r[0], y: b.r[1], width: b.r[2], height: b.r[3], fill: "none", stroke: b.color, "stroke-width": sw }));
-          var label = b.caption || b.label;
-          var scoreText = Object.keys(b.scores || {}).map(function (k) { return k + " " + fmt(b.scores[k]); }).join(" ");
-          var t = svg("text", { x: b.r[0] + sw, y: Math.max(b.r[1] - sw, fs), "font-size": fs, fill: b.color, "paint-order": "stroke", stroke: "#000", "stroke-width": fs / 8 });
-          t.textContent = label;
-          g.appendChild(t);
-          var tip = svg("title", {});
-          tip.textContent = grp.name + ": " + b.label + (b.caption ? " (" + b.caption + ")" : "") + (scoreText ? " · " + scoreText : "");
-          g.appendChild(tip);
-          s.appendChild(g);
-        });
-      });
-      stage.appendChild(s);
-    }
-    box.appendChild(stage);
-    if (!full) {
-      stage.tabIndex = 0;
-      stage.title = "click to enlarge";
-      stage.addEventListener("click", function () { openModal(item, panel); });
-      stage.addEventListener("keydown", function (e) { if (e.key === "Enter") openModal(item, panel); });
-    }
-    if (item.caption) box.appendChild(el("div", "rgp-caption", item.caption));
-    return box;
-  }
-  function openModal(item, panel) {
-    var back = el("div", "rgp-modal");
-    back.setAttribute("role", "dialog");
-    var inner = el("div", "rgp-modal-inner");
-    var close = el("button", "rgp-close", "×");
-    close.setAttribute("aria-label", "close");
-    inner.appendChild(close);
-    inner.appendChild(renderImage(item, panel, true));
-    back.appendChild(inner);
-    function done() { back.remove(); document.removeEventListener("keydown", onKey); panel._modal = null; }
-    function onKey(e) { if (e.key === "Escape") done(); }
-    back.addEventListener("click", function (e) { if (e.target === back || e.target === close) done(); });
-    document.addEventListener("keydown", onKey);
-    document.body.appendChild(back);
-    panel._modal = back;
-    applyOverlays(panel, back);
-  }
-  function imageControls(panel, frames) {
-    var masks = {}, groups = {}, boxLabels = {}, scores = {};
-    frames.forEach(function (f) {
-      f.items.forEach(function (it) {
-        (it.masks || []).forEach(function (m) {
-          var mm = masks[m.name] = masks[m.name] || {};
-          m.layers.forEach(function (l) { mm[l.c] = { label: l.label, color: l.color, off: !!l.off }; });
-        });
-        (it.boxes || []).forEach(function (g) {
-          groups[g.name] = true;
-          g.boxes.forEach(function (b) {
-            boxLabels[b.label] = b.color;
-            for (var k in b.scores) {
-              var s = scores[k] = scores[k] || { min: Infinity, max: -Infinity };
-              s.min = Math.min(s.min, b.scores[k]); s.max = Math.max(s.max, b.scores[k]);
-            }
-          });
-        });
-      });
-    });
-    var st = imageState(panel);
-    var bar = el("div", "rgp-controls");
-    function update() { applyOverlays(panel); if (panel._modal) applyOverlays(panel, panel._modal); }
-    function toggle(label, color, on, cls, initiallyOff) {
-      var l = el("label", "rgp-toggle " + (cls || ""));
-      var c = el("input"); c.type = "checkbox"; c.checked = !initiallyOff;
-      if (initiallyOff) on(false);
-      l.appendChild(c);
-      if (color) { var sw = el("span", "rgp-swatch"); sw.style.background = color; l.appendChild(sw); }
-      l.appendChild(document.createTextNode(" " + label));
-      c.addEventListener("change", function () { on(c.checked); update(); });
-      return l;
-    }
-    var maskNames = Object.keys(masks).sort();
-    if (maskNames.length) {
-      var mg = el("div", "rgp-ctl-group rgp-mask-controls");
-      mg.appendChild(el("span", "rgp-ctl-title", "Masks"));
-      maskNames.forEach(function (name) {
-        var box = el("span", "rgp-mask-ctl");
-        box.appendChild(toggle(name, null, function (v) { st.masksOff[name] = !v; }, "rgp-mask-toggle"));
-        var legend = el("span", "rgp-legend");
-        Object.keys(masks[name]).sort(function (a, b) { return a - b; }).forEach(function (c) {
-          var info = masks[name][c];
-          legend.appendChild(toggle(info.label, info.color, function (v) { st.classesOff[name + "\u0000" + c] = !v; }, "rgp-class-toggle", info.off));
-        });
-        box.appendChild(legend);
-        mg.appendChild(box);
-      });
-      var ol = el("label", "rgp-opacity", "opacity ");
-      var r = el("input"); r.type = "range"; r.min = 0; r.max = 1; r.step = 0.05; r.value = st.opacity;
-      r.className = "rgp-opacity-slider";
-      r.addEventListener("input", function () { st.opacity = Number(r.value); update(); });
-      ol.appendChild(r);
-      mg.appendChild(ol);
-      bar.appendChild(mg);
-    }
-    var groupNames = Object.keys(groups).sort();
-    if (groupNames.length) {
-      var bg = el("div", "rgp-ctl-group rgp-box-controls");
-      bg.appendChild(el("span", "rgp-ctl-title", "Boxes"));
-      groupNames.forEach(function (name) {
-        bg.appendChild(toggle(name, null, function (v) { st.groupsOff[name] = !v; }, "rgp-group-toggle"));
-      });
-      var cf = el("span", "rgp-legend rgp-class-filter");
-      Object.keys(boxLabels).sort().forEach(function (lab) {
-        cf.appendChild(toggle(lab, boxLabels[lab], function (v) { st.boxClassesOff[lab] = !v; }, "rgp-boxclass-toggle"));
-      });
-      bg.appendChild(cf);
-      Object.keys(scores).sort().forEach(function (k) {
-        var s = scores[k];
-        var lab = el("label", "rgp-threshold", k + " ≥ ");
-        var r = el("input"); r.type = "range"; r.className = "rgp-threshold-slider"; r.dataset.score = k;
-        r.min = s.min; r.max = s.max; r.step = (s.max - s.min) / 100 || 1; r.value = s.min;
-        var out = el("output", null, fmt(s.min));
-        st.thresholds[k] = -Infinity;
-        r.addEventListener("input", function () {
-          st.thresholds[k] = Number(r.value) <= s.min ? -Infinity : Number(r.value);
-          out.textContent = fmt(Number(r.value));
-          update();
-        });
-        lab.appendChild(r); lab.appendChild(out);
-        bg.appendChild(lab);
-      });
-      bar.appendChild(bg);
-    }
-    return bar.children.length ? bar : null;
-  }
-
-  /* ================= tables ================= */
-  var PAGE = 25;
-  function cellText(v) {
-    if (v && typeof v === "object" && v.t) return v.caption || v.t;
-    return fmt(v);
-  }
-  function renderTable(item, panel) {
-    var wrap = el("div", "rgp-table");
-    wrap.appendChild(el("p", "rg-empty", "Loading " + item.nrows + " rows…"));
-    lazy(wrap, function () {
-      P.load(item.id, site(item.data), function (d) { buildTable(wrap, d, panel); });
-    });
-    return wrap;
-  }
-  function buildTable(wrap, d, panel) {
-    wrap.textContent = "";
-    var rows = d.rows, cols = d.columns;
-    var texts = rows.map(function (r) { return r.map(cellText).join("\u0001").toLowerCase(); });
-    var order = rows.map(function (_, i) { return i; });
-    var view = order.slice(), page = 0, sortCol = -1, sortDir = 1;
-    var tools = el("div", "rgp-table-tools");
-    var filter = el("input", "rgp-filter"); filter.type = "search"; filter.placeholder = "filter rows";
-    filter.setAttribute("aria-label", "filter rows");
-    var info = el("span", "rgp-table-info");
-    var prev = el("button", "rgp-prev", "‹ prev"), next = el("button", "rgp-next", "next ›");
-    tools.appendChild(filter); tools.appendChild(prev); tools.appendChild(info); tools.appendChild(next);
-    wrap.appendChild(tools);
-    var scroller = el("div", "rg-table-wrap");
-    var table = el("table", "rg-table");
-    var thead = el("thead"), tr = el("tr");
-    cols.forEach(function (c, i) {
-      var th = el("th", "rg-sortable", c); th.tabIndex = 0;
-      function sort() {
-        sortDir = sortCol === i ? -sortDir : 1; sortCol = i;
-        thead.querySelectorAll("th").forEach(function (o) { o.removeAttribute("aria-sort"); });
-        th.setAttribute("aria-sort", sortDir === 1 ? "ascending" : "descending");
-        apply(true);
-      }
-      th.addEventListener("click", sort);
-      th.addEventListener("keydown", function (e) { if (e.key === "Enter") sort(); });
-      tr.appendChild(th);
-    });
-    thead.appendChild(tr); table.appendChild(thead);
-    var tbody = el("tbody"); table.appendChild(tbody);
-    scroller.appendChild(table); wrap.appendChild(scroller);
-    function key(v) {
-      if (typeof v === "number") return isNaN(v) ? null : v;
-      if (v === null || v === undefined || v === "") return null;
-      return cellText(v);
-    }
-    function cmp(a, b) {
-      var x = key(rows[a][sortCol]), y = key(rows[b][sortCol]);
-      if (x === null || y === null) return (x === null) - (y === null) || a - b;
-      if (typeof x === "number" && typeof y === "number") return sortDir * (x - y) || a - b;
-      return sortDir * String(x).localeCompare(String(y), undefined, { numeric: true }) || a - b;
-    }
-    function apply(resetPage) {
-      var q = filter.value.trim().toLowerCase();
-      view = q ? order.filter(function (i) { return texts[i].indexOf(q) >= 0; }) : order.slice();
-      if (sortCol >= 0) view.sort(cmp);
-      if (resetPage) page = 0;
-      draw();
-    }
-    function draw() {
-      var pages = Math.max(1, Math.ceil(view.length / PAGE));
-      page = Math.min(page, pages - 1);
-      tbody.textContent = "";
-      view.slice(page * PAGE, page * PAGE + PAGE).forEach(function (ri) {
-        var r = el("tr");
-        rows[ri].forEach(function (v) {
-          var td = el("td", typeof v === "number" ? "rg-num" : "");
-          if (v && typeof v === "object" && v.t) td.appendChild(renderItem(v, panel, true));
-          else td.textContent = fmt(v);
-          r.appendChild(td);
-        });
-        tbody.appendChild(r);
-      });
-      info.textContent = "rows " + (view.length ? page * PAGE + 1 : 0) + "–" + Math.min(view.length, (page + 1) * PAGE) +
-        " of " + view.length + (view.length !== rows.length ? " (filtered from " + rows.length + ")" : "");
-      prev.disabled = page === 0; next.disabled = page >= pages - 1;
-      wrap.dataset.rendered = "done";
-    }
-    var timer = null;
-    filter.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { apply(true); }, 120); });
-    prev.addEventListener("click", function () { page--; draw(); });
-    next.addEventListener("click", function () { page++; draw(); });
-    draw();
   }
 
   /* ================= charts ================= */
@@ -381,11 +113,12 @@
   }
 
   /* ================= one item ================= */
+  P.renderItem = renderItem;
   function renderItem(item, panel, inCell) {
     var box, m;
     switch (item.t) {
       case "image":
-        return renderImage(item, panel, false);
+        return P.renderImage(item, panel, false);
       case "audio":
         box = el("div", "rgp-audio");
         if (item.wave) { var w = el("img", "rgp-wave"); w.alt = "waveform"; w.src = site(item.wave); box.appendChild(w); }
@@ -415,7 +148,7 @@
         box.appendChild(m);
         return box;
       case "table":
-        return renderTable(item, panel);
+        return P.renderTable(item, panel);
       case "3d":
         box = el("div", "rgp-3d");
         box.appendChild(el("div", "rgp-3d-hint", "drag: orbit · wheel: zoom · ctrl+drag: pan"));
@@ -470,7 +203,7 @@
     var s = panel.querySelector(".rgp-step");
     if (s && Number(s.value) !== index) s.value = index;
     panel.dataset.step = f.step;
-    applyOverlays(panel);
+    P.applyOverlays(panel);
   }
   /* the frame at or before a step (the first frame when the step is earlier than all) */
   function frameAt(frames, step) {
@@ -495,7 +228,7 @@
       return;
     }
     if (panel.dataset.kind === "images" || panel.dataset.kind === "mixed") {
-      var ctl = imageControls(panel, panel._frames);
+      var ctl = P.imageControls(panel, panel._frames);
       if (ctl) panel.insertBefore(ctl, panel.querySelector(".rgp-body"));
     }
     var s = panel.querySelector(".rgp-step");
@@ -560,5 +293,5 @@
     sec.dataset.ready = "1";
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  else setTimeout(start, 0);  // let panels-images.js and panels-table.js register first
 })();
