@@ -246,8 +246,9 @@
       });
     }
     if (!isFinite(bmin[0])) { bmin = [-1, -1, -1]; bmax = [1, 1, 1]; }
+    var pad = scene.atoms ? 0.6 : 0; // balls stick out of the atom centres
     return { lit: lit, lines: lines, pts: pts, labels: labels, center: scale(add(bmin, bmax), 0.5),
-      radius: Math.max(1e-6, 0.5 * Math.sqrt(dot(sub(bmax, bmin), sub(bmax, bmin)))) };
+      radius: Math.max(1e-6, 0.5 * Math.sqrt(dot(sub(bmax, bmin), sub(bmax, bmin))) + pad) };
   }
 
   function create(container, scene) {
