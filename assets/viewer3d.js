@@ -99,8 +99,8 @@
     }
     for (var i = 0; i < la; i++) for (var j = 0; j < lo; j++) {
       var a = pt(i, j), b = pt(i + 1, j), c = pt(i + 1, j + 1), d = pt(i, j + 1);
-      if (i > 0) tris.push([a, c, b]);
-      if (i < la - 1) tris.push([a, d, c]);
+      if (i < la - 1) tris.push([a, c, b]); // b == c at the south pole
+      if (i > 0) tris.push([a, d, c]); // a == d at the north pole
     }
     return tris;
   }
@@ -279,7 +279,7 @@
       container.appendChild(d);
       return d;
     });
-    var state = { theta: 0.8, phi: 1.0, dist: built.radius * 1.9, target: built.center.slice(), up: [0, 0, 1] };
+    var state = { theta: 0.8, phi: 1.0, dist: built.radius * 2.3, target: built.center.slice(), up: [0, 0, 1] };
     if (scene.atoms || (scene.mesh && !scene.points)) state.up = [0, 1, 0];
     var pending = false;
 
