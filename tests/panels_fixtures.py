@@ -92,12 +92,13 @@ def gif_bytes(frames: int = 4) -> bytes:
     return buf.getvalue()
 
 
-def mp4_bytes(frames: int = 8, fps: int = 4) -> bytes:
+def mp4_bytes(frames: int = 8, fps: int = 4, fmt: str = "mp4") -> bytes:
     import av
 
     buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as c:
-        s = c.add_stream("libx264" if "libx264" in av.codecs_available else "mpeg4", rate=fps)
+    codec = ("libx264" if "libx264" in av.codecs_available else "mpeg4") if fmt == "mp4" else "libvpx-vp9"
+    with av.open(buf, "w", format=fmt) as c:
+        s = c.add_stream(codec, rate=fps)
         s.width, s.height, s.pix_fmt = W, H, "yuv420p"
         for i in range(frames):
             for pkt in s.encode(av.VideoFrame.from_ndarray(image_array(i), format="rgb24")):
@@ -137,6 +138,7 @@ def write_run(root: Path, run_id: str, *, name: str | None = None, steps: int = 
                         "sample_rate": 8000, "channels": 1, "duration": 0.5, "caption": f"tone {step}"}
         rows.append(row)
     rows[-1]["anim"] = {"_type": "video", "path": _write(run, "media/videos/anim.gif", gif_bytes()), "format": "gif", "fps": 4}
+    rows[-1]["webm"] = {"_type": "video", "path": _write(run, "media/videos/clip.webm", mp4_bytes(fmt="webm")), "format": "webm"}
     rows[-1]["clip"] = {"_type": "video", "path": _write(run, "media/videos/clip.mp4", mp4_bytes()), "format": "mp4", "fps": 4}
     table = {"columns": ["id", "text", "score", "image"],
              "data": [[i, f"row <{i}>", float(i % 7) / 7, image_record(run, "tbl", 0, i) if i < 3 else None] for i in range(60)]}

@@ -140,6 +140,9 @@ def test_video_mp4_and_gif(site_browser, media_site):
     page.wait_for_function(f"() => document.querySelector('#{clip} video').readyState >= 1", timeout=10_000)
     assert page.eval_on_selector(f"#{clip} video", "v => v.duration") > 0
     assert page.eval_on_selector(f"#{clip} video", "v => v.videoWidth") == 64
+    webm = panel(page, "webm").get_attribute("id")
+    page.wait_for_function(f"() => document.querySelector('#{webm} video').readyState >= 1", timeout=10_000)
+    assert page.eval_on_selector(f"#{webm} video", "v => v.duration") > 0
     anim = panel(page, "anim").get_attribute("id")
     assert wait_images(page, f"#{anim} img.rgp-gif") == [64]
 
