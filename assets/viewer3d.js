@@ -252,6 +252,7 @@
   }
 
   function create(container, scene) {
+    var t0 = (window.performance || Date).now();
     var canvas = document.createElement("canvas");
     container.insertBefore(canvas, container.firstChild);
     var gl = canvas.getContext("webgl", { antialias: true, preserveDrawingBuffer: true }) ||
@@ -401,6 +402,7 @@
     canvas.addEventListener("wheel", function (e) { e.preventDefault(); viewer.zoom(Math.exp(e.deltaY * 0.001)); }, { passive: false });
     if ("ResizeObserver" in window) new ResizeObserver(redraw).observe(container);
     draw();
+    viewer.createMs = (window.performance || Date).now() - t0; // geometry + upload + first frame
     return viewer;
   }
 
