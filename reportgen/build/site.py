@@ -25,7 +25,7 @@ from .cache import RunCache, read_tail, signature
 from .collect import flatten, fmt_value
 from .config import BuildConfig
 from .history import Columns, parse_history
-from .panels import PanelSite, run_panels
+from .panels import PanelSite, run_panels, write_compare_pages
 from .progress import Progress
 from .render import PageWriter, make_env
 from .rundata import RunInfo, process_run, safe_name, write_overviews
@@ -235,25 +235,35 @@ def build(cfg: BuildConfig) -> BuildResult:
     result.pages.append("compare.html")
     media = 0
     stamp = _template_stamp()
+    # Media panels of every run that logged media, before any run page: the same-key-across-runs
+    # pages need all of them (cheap on rebuilds: files are copied and derived only once).
+    panel_sets: dict[str, list] = {}
+    for r in runs:
+        has_media = any(g["type"] not in ("string", "bool", "other") for g in r.groups) or \
+            any(isinstance(v, dict) and "_type" in v for v in flatten(r.summary).values())
+        if not has_media:
+            continue
+        ps = PanelSite(out, run_page(r.file), presets=cfg.presets)
+        panel_sets[r.file] = run_panels(read_run(Path(r.path)), ps)
+        result.warnings.extend(f"run {r.file}: {w}" for w in ps.warnings)
+    result.pages.extend(write_compare_pages(
+        writer, common, [(r.file, labels[r.file][0], panel_sets.get(r.file, [])) for r in runs],
+        lambda page: {"kind": "media", "site": pages.site_json([], runs, labels, page, "media", table=False)}))
     new_keys: dict[str, str] = {}
     for r in runs:
         page = run_page(r.file)
-        # A run page depends only on its run folder, its label/colour and the site layout:
-        # skip rendering when none changed (incremental rebuilds with many runs).
+        panels = panel_sets.get(r.file, [])
+        # A run page depends only on its run folder, its label/colour, its media panels (their
+        # compare links) and the site layout: skip rendering when none changed.
         key = hashlib.sha1(repr((r.sig, labels[r.file], multi, r.project, cfg.title, cfg.extra_head, stamp,
-                                 pages.project_page(r.project))).encode("utf-8", "surrogatepass")).hexdigest()
+                                 pages.project_page(r.project), [p.get("compare") for p in panels]))
+                           .encode("utf-8", "surrogatepass")).hexdigest()
         new_keys[page] = key
-        if page_keys.get(page) == key and (out / page).exists():
-            media += r.media
-            result.pages.append(page)
-            continue
-        # Panels look for media records in history: read it only for runs that logged media.
-        has_media = any(g["type"] not in ("string", "bool", "other") for g in r.groups) or \
-            any(isinstance(v, dict) and "_type" in v for v in flatten(r.summary).values())
-        record = read_run(Path(r.path), with_history=has_media)
-        panels = run_panels(record, PanelSite(out, page))
         r.media = len(panels)
         media += len(panels)
+        if page_keys.get(page) == key and (out / page).exists():
+            result.pages.append(page)
+            continue
         writer.write("run.html", page, {
             **common, **pages.run_context(r, labels, page), "multi": multi, "kind": "run",
             "site": pages.site_json([r], runs, labels, page, "run", table=False),
