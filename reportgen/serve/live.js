@@ -1,0 +1,201 @@
+/* reportgen serve --watch: keeps an open page in step with the site being rebuilt.
+   Injected by the dev server into HTML responses only; built sites never contain it.
+
+   The server long-polls /__reportgen__/events?since=<generation> and answers with the
+   site paths changed since then. This page then
+   - loads changed data files again (charts subscribed to them update in place,
+     keeping zoom, scroll and selection),
+   - patches its own HTML in place when only text or attributes changed (summary values,
+     durations, states), and reloads (restoring the scroll position) when its structure
+     changed (a new chart, a new run, new assets),
+   - shows a banner while the last rebuild failed. */
+(function () {
+  "use strict";
+  var me = document.currentScript;
+  var generation = Number(me && me.getAttribute("data-generation")) || 0;
+  var boot = (me && me.getAttribute("data-boot")) || "";
+  var EVENTS = "/__reportgen__/events";
+  var SCROLL_KEY = "reportgen-live-scroll";
+  var baseline = null; // the body as the server sent it, before any script changed it
+  var failures = 0;
+  var live = (window.RGLive = { generation: generation, updates: 0, reloads: 0, lastChanged: [] });
+
+  function pagePath() {
+    var p = decodeURIComponent(location.pathname).replace(/^\/+/, "");
+    return p === "" || /\/$/.test(p) ? p + "index.html" : p;
+  }
+
+  /* ---- banner ------------------------------------------------------------------ */
+  function banner(kind, text) {
+    var el = document.getElementById("rg-live-banner");
+    if (!text) { if (el) el.parentNode.removeChild(el); return; }
+    if (!el) {
+      el = document.createElement("div");
+      el.id = "rg-live-banner";
+      el.setAttribute("role", "alert");
+      el.style.cssText = "position:fixed;left:0;right:0;top:0;z-index:2147483647;padding:10px 16px;" +
+        "font:13px/1.4 system-ui,sans-serif;color:#fff;box-shadow:0 2px 8px rgba(0,0,0,.25);" +
+        "white-space:pre-wrap;max-height:40vh;overflow:auto";
+      document.body.appendChild(el);
+    }
+    el.className = "rg-live-" + kind;
+    el.style.background = kind === "error" ? "#b42318" : "#475467";
+    var title = kind === "error" ? "Rebuild failed; showing the last good site.\n" : "";
+    el.textContent = title + text;
+  }
+
+  /* ---- reload, keeping the scroll position -------------------------------------- */
+  function reload() {
+    live.reloads++;
+    live.reloading = true;
+    try {
+      sessionStorage.setItem(SCROLL_KEY, JSON.stringify({ path: pagePath(), x: scrollX, y: scrollY }));
+    } catch (e) { /* storage disabled: reload anyway */ }
+    location.reload();
+  }
+  function restoreScroll() {
+    var saved;
+    try { saved = JSON.parse(sessionStorage.getItem(SCROLL_KEY) || "null"); } catch (e) { saved = null; }
+    if (!saved || saved.path !== pagePath()) return;
+    sessionStorage.removeItem(SCROLL_KEY);
+    var go = function () { scrollTo(saved.x, saved.y); };
+    go();
+    window.addEventListener("load", go);
+  }
+
+  /* ---- data files ---------------------------------------------------------------- */
+  function reloadData(paths) {
+    var wanted = {};
+    paths.forEach(function (p) { wanted["/" + p] = true; });
+    var done = {};
+    document.querySelectorAll("script[src]").forEach(function (s) {
+      var url = new URL(s.src, location.href);
+      var path = decodeURIComponent(url.pathname);
+      if (!wanted[path] || done[path] || s.hasAttribute("data-rg-live")) return;
+      done[path] = true;
+      var again = document.createElement("script");
+      again.src = url.pathname + "?rg-live=" + generation;
+      again.setAttribute("data-rg-live", "");
+      again.onload = again.onerror = function () { again.parentNode && again.parentNode.removeChild(again); };
+      document.head.appendChild(again);
+    });
+  }
+
+  /* ---- patching the page's HTML in place ------------------------------------------ */
+  function chartSignature(root) {
+    return Array.prototype.map.call(root.querySelectorAll(".rg-chart"), function (el) {
+      var spec = el.querySelector("script.rg-spec");
+      return [el.id, el.getAttribute("data-src"), el.getAttribute("data-runs"),
+              spec ? spec.textContent : ""].join("\u0000");
+    }).join("\u0001");
+  }
+  function headSignature(doc) {
+    return Array.prototype.map.call(doc.querySelectorAll("head link[href], head script[src]:not([data-generation])"),
+      function (el) { return el.getAttribute("href") || el.getAttribute("src"); }).join(" ");
+  }
+  function replaceChildren(liveEl, fresh) {
+    while (liveEl.firstChild) liveEl.removeChild(liveEl.firstChild);
+    fresh.childNodes.forEach(function (n) { liveEl.appendChild(document.importNode(n, true)); });
+  }
+  function hasState(el) { // parts that scripts made interactive must not be replaced wholesale
+    return el.nodeType === 1 && (el.matches(".rg-chart, table[data-sortable], input, select, textarea") ||
+      !!el.querySelector(".rg-chart, table[data-sortable], input, select, textarea"));
+  }
+  function keyOf(n) { return n.nodeType === 1 && n.hasAttribute("data-run") ? n.getAttribute("data-run") : null; }
+
+  /* Three-way: what changed from `old` (served before) to `fresh` (served now) is applied to
+     `liveEl` (the page, possibly changed by scripts since). Returns false when not possible. */
+  function morph(old, fresh, liveEl) {
+    if (!liveEl || old.nodeType !== fresh.nodeType || old.nodeName !== fresh.nodeName) return false;
+    if (old.nodeType === 3 || old.nodeType === 8) {
+      if (old.nodeValue !== fresh.nodeValue) liveEl.nodeValue = fresh.nodeValue;
+      return true;
+    }
+    if (old.nodeType !== 1) return true;
+    if (liveEl.nodeName !== old.nodeName) return false;
+    if (old.classList.contains("rg-chart")) return true; // same signature: its data updates it
+    var names = {};
+    Array.prototype.forEach.call(old.attributes, function (a) { names[a.name] = true; });
+    Array.prototype.forEach.call(fresh.attributes, function (a) { names[a.name] = true; });
+    Object.keys(names).forEach(function (name) {
+      var before = old.getAttribute(name), after = fresh.getAttribute(name);
+      if (before === after) return;
+      if (after === null) liveEl.removeAttribute(name); else liveEl.setAttribute(name, after);
+    });
+    var oc = old.childNodes, fc = fresh.childNodes, lc = liveEl.childNodes;
+    var sameShape = oc.length === fc.length;
+    for (var i = 0; sameShape && i < oc.length; i++) {
+      if (oc[i].nodeName !== fc[i].nodeName || keyOf(oc[i]) !== keyOf(fc[i])) sameShape = false;
+    }
+    if (!sameShape) {
+      if (hasState(old) || hasState(fresh) || lc.length !== oc.length) return false;
+      replaceChildren(liveEl, fresh);
+      return true;
+    }
+    for (var j = 0; j < oc.length; j++) {
+      var key = keyOf(oc[j]), target = null;
+      if (key !== null) {
+        for (var k = 0; k < lc.length; k++) { if (keyOf(lc[k]) === key) { target = lc[k]; break; } }
+      } else {
+        target = lc[j];
+      }
+      if (!morph(oc[j], fc[j], target)) return false;
+    }
+    return true;
+  }
+
+  function updatePage() {
+    return fetch(location.href, { cache: "no-store" }).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.text();
+    }).then(function (html) {
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      if (!baseline || headSignature(doc) !== headSignature(document) ||
+          chartSignature(doc.body) !== chartSignature(baseline) || !morph(baseline, doc.body, document.body)) {
+        reload();
+        return false;
+      }
+      baseline = doc.body;
+      if (doc.title !== document.title) document.title = doc.title;
+      return true;
+    });
+  }
+
+  /* ---- the event loop --------------------------------------------------------------- */
+  function apply(state) {
+    if (state.boot !== boot || state.reload) { reload(); return Promise.resolve(false); }
+    var changed = state.changed || [];
+    generation = live.generation = state.generation;
+    live.lastChanged = changed;
+    banner("error", state.error);
+    if (changed.some(function (p) { return /^assets\//.test(p); })) { reload(); return Promise.resolve(false); }
+    var step = changed.indexOf(pagePath()) >= 0 ? updatePage() : Promise.resolve(true);
+    return step.then(function (ok) {
+      if (!ok) return false;
+      reloadData(changed.filter(function (p) { return /\.js$/.test(p); }));
+      live.updates++;
+      return true;
+    });
+  }
+
+  function poll() {
+    fetch(EVENTS + "?since=" + generation, { cache: "no-store" }).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    }).then(function (state) {
+      if (failures > 0) banner("info", null);
+      failures = 0;
+      return apply(state).then(function () { if (!live.reloading) poll(); });
+    }).catch(function () {
+      failures++;
+      if (failures >= 2) banner("info", "Lost the connection to reportgen serve; retrying\u2026");
+      setTimeout(poll, Math.min(5000, 500 * failures));
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    baseline = document.body.cloneNode(true); // before reportgen.js makes tables sortable etc.
+    restoreScroll();
+    poll();
+  });
+})();
