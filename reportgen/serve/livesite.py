@@ -133,7 +133,7 @@ class LiveSite:
         """Block until the generation passes ``since`` (or ``timeout``), then describe what changed."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self.generation <= since and not self.closed:
+            while since == self.generation and not self.closed:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break

@@ -81,14 +81,14 @@ def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool 
     with tempfile.TemporaryDirectory(prefix="reportgen-serve-") as tmp:
         boot = f"{os.getpid()}-{time.time_ns()}"
         site = LiveSite(Path(tmp), build_into, boot=boot)
-        t0 = time.perf_counter()
-        site.initial_build()
-        try:
+        try:  # bind first: a taken port fails at once, not after the build
             httpd = _make_server(host, port, make_handler(site, live=watch))
         except OSError as exc:  # port taken, address not local, ...
             raise ValueError(f"cannot serve on {host}:{port}: {exc.strerror or exc} (try --port 0)") from None
         debouncer = watcher = None
         try:
+            t0 = time.perf_counter()
+            site.initial_build()
             url = url_for(host, httpd.server_address[1])
             print(f"Built {runs} in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
             print(f"Serving {runs} at {url} (Ctrl-C to stop)", flush=True)
