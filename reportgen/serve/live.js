@@ -17,6 +17,7 @@
   var EVENTS = "/__reportgen__/events";
   var SCROLL_KEY = "reportgen-live-scroll";
   var baseline = null; // the body as the server sent it, before any script changed it
+  var baselineHead = ""; // the stylesheets and scripts its head asked for
   var failures = 0;
   var live = (window.RGLive = { generation: generation, updates: 0, reloads: 0, lastChanged: [] });
 
@@ -45,11 +46,11 @@
   }
 
   /* ---- reload, keeping the scroll position -------------------------------------- */
-  function reload() {
+  function reload(why) {
     live.reloads++;
     live.reloading = true;
     try {
-      sessionStorage.setItem(SCROLL_KEY, JSON.stringify({ path: pagePath(), x: scrollX, y: scrollY }));
+      sessionStorage.setItem(SCROLL_KEY, JSON.stringify({ path: pagePath(), x: scrollX, y: scrollY, why: why }));
     } catch (e) { /* storage disabled: reload anyway */ }
     location.reload();
   }
@@ -58,6 +59,7 @@
     try { saved = JSON.parse(sessionStorage.getItem(SCROLL_KEY) || "null"); } catch (e) { saved = null; }
     if (!saved || saved.path !== pagePath()) return;
     sessionStorage.removeItem(SCROLL_KEY);
+    live.reloadedBecause = saved.why || null; // for tests and curious users
     var go = function () { scrollTo(saved.x, saved.y); };
     go();
     window.addEventListener("load", go);
@@ -150,12 +152,16 @@
       return r.text();
     }).then(function (html) {
       var doc = new DOMParser().parseFromString(html, "text/html");
-      if (!baseline || headSignature(doc) !== headSignature(document) ||
-          chartSignature(doc.body) !== chartSignature(baseline) || !morph(baseline, doc.body, document.body)) {
-        reload();
+      var why = !baseline ? "no baseline" : headSignature(doc) !== baselineHead ? "head changed" :
+        chartSignature(doc.body) !== chartSignature(baseline) ? "charts changed" :
+        !morph(baseline, doc.body, document.body) ? "page structure changed" : null;
+      if (why) {
+        live.reloadReason = why;
+        reload(why);
         return false;
       }
       baseline = doc.body;
+      baselineHead = headSignature(doc);
       if (doc.title !== document.title) document.title = doc.title;
       return true;
     });
@@ -163,12 +169,12 @@
 
   /* ---- the event loop --------------------------------------------------------------- */
   function apply(state) {
-    if (state.boot !== boot || state.reload) { reload(); return Promise.resolve(false); }
+    if (state.boot !== boot || state.reload) { reload(state.reload ? "fell behind" : "server restarted"); return Promise.resolve(false); }
     var changed = state.changed || [];
     generation = live.generation = state.generation;
     live.lastChanged = changed;
     banner("error", state.error);
-    if (changed.some(function (p) { return /^assets\//.test(p); })) { reload(); return Promise.resolve(false); }
+    if (changed.some(function (p) { return /^assets\//.test(p); })) { reload("assets changed"); return Promise.resolve(false); }
     var step = changed.indexOf(pagePath()) >= 0 ? updatePage() : Promise.resolve(true);
     return step.then(function (ok) {
       if (!ok) return false;
@@ -195,6 +201,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     baseline = document.body.cloneNode(true); // before reportgen.js makes tables sortable etc.
+    baselineHead = headSignature(document); // before data scripts are added to the head
     restoreScroll();
     poll();
   });

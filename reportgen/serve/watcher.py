@@ -135,7 +135,7 @@ class Watcher:
             for folder in self.folders:
                 watch = self._watches.get(folder)
                 ident = _identity(folder)
-                if watch is not None and watch[1] == ident:
+                if watch is not None and watch[1] == ident and self._alive(watch[0]):
                     continue
                 if watch is not None:
                     try:
@@ -145,6 +145,10 @@ class Watcher:
                     del self._watches[folder]
                 if ident is not None:
                     self._schedule(folder)
+
+    def _alive(self, watch: object) -> bool:
+        """watchdog stops following a folder that was deleted (even if one with its inode returns)."""
+        return any(e.watch == watch and e.is_alive() for e in self.observer.emitters)
 
     def stop(self) -> None:
         self.observer.stop()
