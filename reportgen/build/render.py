@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from .._resources import templates_dir
 from .urls import rel
+from .write import write_text
 
 
 def _json_script(value: Any) -> Markup:
@@ -45,6 +46,5 @@ class PageWriter:
         html = tpl.render(**context, page=page, url=lambda target: rel(page, target),
                           extra_head=[Markup(s) for s in self.extra_head])
         target = self.out / page
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(html, encoding="utf-8")
+        write_text(target, html)  # atomic: never a half-written page
         return target
