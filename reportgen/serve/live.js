@@ -20,6 +20,8 @@
   var baselineHead = ""; // the stylesheets and scripts its head asked for
   var failures = 0;
   var live = (window.RGLive = { generation: generation, updates: 0, reloads: 0, lastChanged: [] });
+  var INPUTS = "input[id]:not([data-control]):not([type=hidden]):not([type=password]):not([type=file])," +
+    "select[id]:not([data-control]),textarea[id]"; // data-control ones live in the URL hash
 
   function pagePath() {
     var p = decodeURIComponent(location.pathname).replace(/^\/+/, "");
@@ -50,7 +52,12 @@
     live.reloads++;
     live.reloading = true;
     try {
-      sessionStorage.setItem(SCROLL_KEY, JSON.stringify({ path: pagePath(), x: scrollX, y: scrollY, why: why }));
+      var inputs = {};
+      document.querySelectorAll(INPUTS).forEach(function (el) {
+        inputs[el.id] = (el.type === "checkbox" || el.type === "radio") ? el.checked : el.value;
+      });
+      sessionStorage.setItem(SCROLL_KEY, JSON.stringify({ path: pagePath(), x: scrollX, y: scrollY, why: why,
+                                                          inputs: inputs }));
     } catch (e) { /* storage disabled: reload anyway */ }
     location.reload();
   }
@@ -62,7 +69,19 @@
     live.reloadedBecause = saved.why || null; // for tests and curious users
     var go = function () { scrollTo(saved.x, saved.y); };
     go();
-    window.addEventListener("load", go);
+    window.addEventListener("load", function () {
+      // after the page's scripts started: put typed filters etc. back, as if typed again
+      Object.keys(saved.inputs || {}).forEach(function (id) {
+        var el = document.getElementById(id), v = saved.inputs[id];
+        if (!el || !el.matches(INPUTS)) return;
+        var box = el.type === "checkbox" || el.type === "radio";
+        if (box ? el.checked === v : el.value === v) return;
+        if (box) el.checked = v; else el.value = v;
+        el.dispatchEvent(new Event("input", { bubbles: true }));
+        el.dispatchEvent(new Event("change", { bubbles: true }));
+      });
+      go();
+    });
   }
 
   /* ---- data files ---------------------------------------------------------------- */
@@ -99,18 +118,56 @@
     while (liveEl.firstChild) liveEl.removeChild(liveEl.firstChild);
     fresh.childNodes.forEach(function (n) { liveEl.appendChild(document.importNode(n, true)); });
   }
-  function hasState(el) { // parts that scripts made interactive must not be replaced wholesale
-    return el.nodeType === 1 && (el.matches(".rg-chart, table[data-sortable], input, select, textarea") ||
-      !!el.querySelector(".rg-chart, table[data-sortable], input, select, textarea"));
+  /* Parts that scripts made interactive (or hold references to, by id) must not be replaced wholesale. */
+  var STATEFUL = ".rg-chart, table, input, select, textarea, details, canvas, video, audio, iframe, [id]";
+  function hasState(el) {
+    return el.nodeType === 1 && (el.matches(STATEFUL) || !!el.querySelector(STATEFUL));
   }
   function keyOf(n) { return n.nodeType === 1 && n.hasAttribute("data-run") ? n.getAttribute("data-run") : null; }
 
+  /* The page's site JSON (RG.site) changed. When only per-run live fields moved (state,
+     duration, summary, warnings) they are copied into RG.site; the runs table re-renders
+     through RG.table.refresh() when the runtime offers it. Otherwise (or when the state or
+     summary changed and nothing can show it) the page reloads. */
+  var LIVE_FIELDS = ["state", "duration", "s", "warn"];
+  function patchSite(oldText, newText, apply) {
+    var a, b;
+    try { a = JSON.parse(oldText); b = JSON.parse(newText); } catch (e) { return false; }
+    if (!window.RG || !RG.site || !Array.isArray(RG.site.runs) || !a.runs || !b.runs) return false;
+    var strip = function (site) {
+      return JSON.stringify(site, function (k, v) {
+        return this && this.f !== undefined && LIVE_FIELDS.indexOf(k) >= 0 ? undefined : v;
+      });
+    };
+    if (strip(a) !== strip(b)) return false;
+    var visible = false;
+    for (var i = 0; i < b.runs.length; i++) {
+      var cur = RG.site.runs[i], r = b.runs[i];
+      if (!cur || cur.f !== r.f) return false;
+      LIVE_FIELDS.forEach(function (k) {
+        if (JSON.stringify(cur[k]) === JSON.stringify(r[k])) return;
+        if (k !== "duration") visible = true;
+        if (apply) cur[k] = r[k];
+      });
+    }
+    var refresh = RG.table && typeof RG.table.refresh === "function";
+    if (refresh && apply) RG.table.refresh();
+    return refresh || !visible; // only durations moved: not worth a reload
+  }
+
   /* Three-way: what changed from `old` (served before) to `fresh` (served now) is applied to
-     `liveEl` (the page, possibly changed by scripts since). Returns false when not possible. */
-  function morph(old, fresh, liveEl) {
+     `liveEl` (the page, possibly changed by scripts since). Returns false when not possible.
+     Call it first with apply=false (a dry run), so a page is never half patched and then reloaded. */
+  function morph(old, fresh, liveEl, apply) {
     if (!liveEl || old.nodeType !== fresh.nodeType || old.nodeName !== fresh.nodeName) return false;
+    if (old.nodeName === "SCRIPT") { // data scripts are read once, at start
+      if (old.textContent === fresh.textContent) return true;
+      if (old.id === "rg-site" && patchSite(old.textContent, fresh.textContent, apply)) return true;
+      live.why = "site data changed";
+      return false;
+    }
     if (old.nodeType === 3 || old.nodeType === 8) {
-      if (old.nodeValue !== fresh.nodeValue) liveEl.nodeValue = fresh.nodeValue;
+      if (apply && old.nodeValue !== fresh.nodeValue) liveEl.nodeValue = fresh.nodeValue;
       return true;
     }
     if (old.nodeType !== 1) return true;
@@ -121,7 +178,7 @@
     Array.prototype.forEach.call(fresh.attributes, function (a) { names[a.name] = true; });
     Object.keys(names).forEach(function (name) {
       var before = old.getAttribute(name), after = fresh.getAttribute(name);
-      if (before === after) return;
+      if (before === after || !apply) return;
       if (after === null) liveEl.removeAttribute(name); else liveEl.setAttribute(name, after);
     });
     var oc = old.childNodes, fc = fresh.childNodes, lc = liveEl.childNodes;
@@ -131,7 +188,7 @@
     }
     if (!sameShape) {
       if (hasState(old) || hasState(fresh) || lc.length !== oc.length) return false;
-      replaceChildren(liveEl, fresh);
+      if (apply) replaceChildren(liveEl, fresh);
       return true;
     }
     for (var j = 0; j < oc.length; j++) {
@@ -141,7 +198,7 @@
       } else {
         target = lc[j];
       }
-      if (!morph(oc[j], fc[j], target)) return false;
+      if (!morph(oc[j], fc[j], target, apply)) return false;
     }
     return true;
   }
@@ -154,7 +211,9 @@
       var doc = new DOMParser().parseFromString(html, "text/html");
       var why = !baseline ? "no baseline" : headSignature(doc) !== baselineHead ? "head changed" :
         chartSignature(doc.body) !== chartSignature(baseline) ? "charts changed" :
-        !morph(baseline, doc.body, document.body) ? "page structure changed" : null;
+        !morph(baseline, doc.body, document.body, false) ? (live.why || "page structure changed") : null;
+      live.why = null;
+      if (!why) morph(baseline, doc.body, document.body, true);
       if (why) {
         live.reloadReason = why;
         reload(why);
@@ -171,6 +230,7 @@
   function apply(state) {
     if (state.boot !== boot || state.reload) { reload(state.reload ? "fell behind" : "server restarted"); return Promise.resolve(false); }
     var changed = state.changed || [];
+    live.eventAt = Date.now(); // wall-clock ms, for benchmarks
     generation = live.generation = state.generation;
     live.lastChanged = changed;
     banner("error", state.error);
@@ -198,6 +258,8 @@
       setTimeout(poll, Math.min(5000, 500 * failures));
     });
   }
+
+  live.morph = morph; // exposed for tests
 
   document.addEventListener("DOMContentLoaded", function () {
     baseline = document.body.cloneNode(true); // before reportgen.js makes tables sortable etc.

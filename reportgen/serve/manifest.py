@@ -25,12 +25,12 @@ def _digest(path: Path) -> str:
 
 
 def scan(root: Path, previous: Manifest | None = None) -> Manifest:
-    """The manifest of every file under ``root`` (paths use ``/``)."""
+    """The manifest of every file under ``root`` (paths use ``/``), dot files and folders excepted."""
     previous = previous or {}
     out: Manifest = {}
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))  # build caches, temp files
+        for name in sorted(f for f in filenames if not f.startswith(".")):
             full = Path(dirpath) / name
             rel = full.relative_to(root).as_posix()
             try:

@@ -60,8 +60,8 @@ def site_path(raw: str) -> str | None:
     """The site-relative path a request asks for, or ``None`` if it is not allowed.
 
     ``raw`` is the request target (``/runs/a/index.html?x=1``). It is
-    percent-decoded exactly once; a ``..`` segment, a backslash, a NUL byte or a
-    drive letter after decoding is refused, so ``%2e%2e/``, ``..%2f``, ``..%5c``
+    percent-decoded exactly once; a ``..`` segment (or any segment starting with
+    a dot), a backslash, a NUL byte or a drive letter after decoding is refused, so ``%2e%2e/``, ``..%2f``, ``..%5c``
     and friends never climb out. Double-encoded input stays literal (``%2e`` is
     then a file name that does not exist). ``""`` means the site root.
     """
@@ -77,8 +77,8 @@ def site_path(raw: str) -> str | None:
     for seg in path.split("/"):
         if seg in ("", "."):
             continue
-        if seg == ".." or ":" in seg:
-            return None
+        if seg.startswith(".") or ":" in seg:
+            return None  # "..", and dot files such as the build cache are never served
         parts.append(seg)
     return "/".join(parts)
 
