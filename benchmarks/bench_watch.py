@@ -98,7 +98,7 @@ def main() -> None:
                     fh.write(json.dumps(row) + "\n")
                 page.wait_for_function(
                     """([id, label, step]) => { const v = RG.views[id]; return !!v &&
-                         v.data('rows').some(r => r.run === label && r.step === step); }""",
+                         v.data("rows").some(r => r.run === label && r.x === step); }""",
                     arg=[chart, label, step], polling="raf", timeout=30_000)
                 latencies.append(time.perf_counter() - t_start)
                 server_part.append(page.evaluate("window.RGLive.eventAt") / 1000 - t_wall)

@@ -85,21 +85,68 @@
   }
 
   /* ---- data files ---------------------------------------------------------------- */
-  function reloadData(paths) {
-    var wanted = {};
-    paths.forEach(function (p) { wanted["/" + p] = true; });
-    var done = {};
-    document.querySelectorAll("script[src]").forEach(function (s) {
-      var url = new URL(s.src, location.href);
-      var path = decodeURIComponent(url.pathname);
-      if (!wanted[path] || done[path] || s.hasAttribute("data-rg-live")) return;
-      done[path] = true;
-      var again = document.createElement("script");
-      again.src = url.pathname + "?rg-live=" + generation;
-      again.setAttribute("data-rg-live", "");
-      again.onload = again.onerror = function () { again.parentNode && again.parentNode.removeChild(again); };
-      document.head.appendChild(again);
+  /* Changed data files this page has loaded are loaded again, one at a time so that each
+     chart redraws before the next file arrives: charts in (or near) the viewport first;
+     the others when they scroll into view. A file that changes again while it waits is
+     loaded once, in its newest version. */
+  var pending = {}; // site path -> true
+  var busy = false;
+  var io = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
+    if (entries.some(function (e) { return e.isIntersecting; })) pump();
+  }, { rootMargin: "200px 0px" }) : null;
+
+  function loadedScripts() {
+    var out = {};
+    document.querySelectorAll("script[src]:not([data-rg-live])").forEach(function (s) {
+      out[decodeURIComponent(new URL(s.src, location.href).pathname).replace(/^\//, "")] = true;
     });
+    return out;
+  }
+  function chartsOf(path) { // charts whose data id is part of this data file's path
+    var segs = path.split("/");
+    return Array.prototype.filter.call(document.querySelectorAll(".rg-chart[data-chart]"), function (el) {
+      return segs.indexOf(el.getAttribute("data-chart")) >= 0;
+    });
+  }
+  function nearView(el) {
+    if (el.hidden) return false;
+    var r = el.getBoundingClientRect();
+    return r.bottom > -200 && r.top < innerHeight + 200;
+  }
+  function nextPath() {
+    var best = null, bestTop = Infinity;
+    Object.keys(pending).forEach(function (p) {
+      var charts = chartsOf(p);
+      if (!charts.length) { if (best === null || bestTop > -Infinity) { best = p; bestTop = -Infinity; } return; }
+      charts.forEach(function (el) {
+        if (!nearView(el)) { if (io) io.observe(el); return; }
+        var top = Math.abs(el.getBoundingClientRect().top);
+        if (top < bestTop) { best = p; bestTop = top; }
+      });
+    });
+    return best;
+  }
+  function pump() {
+    if (busy) return;
+    var p = nextPath();
+    if (p === null) return;
+    delete pending[p];
+    busy = true;
+    var again = document.createElement("script");
+    again.src = "/" + p.split("/").map(encodeURIComponent).join("/") + "?rg-live=" + generation;
+    again.setAttribute("data-rg-live", "");
+    again.onload = again.onerror = function () {
+      if (again.parentNode) again.parentNode.removeChild(again);
+      live.dataLoads = (live.dataLoads || 0) + 1;
+      // let the chart that just got its data draw before the next file arrives
+      requestAnimationFrame(function () { setTimeout(function () { busy = false; pump(); }, 0); });
+    };
+    document.head.appendChild(again);
+  }
+  function reloadData(paths) {
+    var have = loadedScripts();
+    paths.forEach(function (p) { if (have[p]) pending[p] = true; });
+    pump();
   }
 
   /* ---- patching the page's HTML in place ------------------------------------------ */
