@@ -168,3 +168,17 @@ def test_port_in_use_is_a_clear_error(tmp_path, cli):
         proc = cli("serve", str(runs), "--port", str(port), check=False, timeout=120)
     assert proc.returncode == 2
     assert "cannot serve on 127.0.0.1" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_range_requests(served):
+    srv, _ = served
+    full = _get(srv.port, "/assets/reportgen.css").read()
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    conn.request("GET", "/assets/reportgen.css", headers={"Range": "bytes=10-19"})
+    resp = conn.getresponse()
+    assert resp.status == 206 and resp.read() == full[10:20]
+    assert resp.getheader("Content-Range") == f"bytes 10-19/{len(full)}"
+    conn.request("GET", "/assets/reportgen.css", headers={"Range": f"bytes={len(full)}-"})
+    resp = conn.getresponse()
+    resp.read()
+    assert resp.status == 416

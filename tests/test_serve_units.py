@@ -12,7 +12,7 @@ import pytest
 from reportgen.build.config import BuildConfig
 from reportgen.build.site import build
 from reportgen.sdk.run import Run
-from reportgen.serve.handler import inject, live_tag
+from reportgen.serve.handler import byte_range, inject, live_tag
 from reportgen.serve.livesite import LiveSite
 from reportgen.serve.manifest import diff, scan
 from reportgen.serve.paths import content_type, resolve, site_path
@@ -232,3 +232,12 @@ def test_livesite_wait_events_wakes_on_rebuild(tmp_path):
     th.join(10)
     assert got["state"]["generation"] == 1 and got["waited"] < 9
     assert "index.html" in got["state"]["changed"]  # a new metric changes the page structure
+
+
+@pytest.mark.parametrize("header, expected", [
+    (None, None), ("", None), ("bytes=0-9", (0, 9)), ("bytes=5-", (5, 99)), ("bytes=-10", (90, 99)),
+    ("bytes=90-500", (90, 99)), ("bytes=100-", ()), ("bytes=9-3", ()), ("bytes=-0", ()),
+    ("bytes=0-1,5-6", None), ("items=0-1", None), ("bytes=-", None),
+])
+def test_byte_range(header, expected):
+    assert byte_range(header, 100) == expected

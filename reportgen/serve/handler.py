@@ -40,6 +40,19 @@ def inject(html: bytes, tag: bytes) -> bytes:
     return html[:at] + tag + html[at:]
 
 
+def byte_range(header: str | None, size: int) -> tuple[int, int] | tuple[()] | None:
+    """``(start, end)`` (inclusive) for a single ``bytes=`` range; ``()`` if unsatisfiable; None to ignore."""
+    m = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", header or "")
+    if not m or m.group(1) == m.group(2) == "":
+        return None  # absent, malformed or multi-range: answer with the whole file
+    if m.group(1) == "":  # the last N bytes
+        n = int(m.group(2))
+        return (max(0, size - n), size - 1) if n > 0 and size > 0 else ()
+    start = int(m.group(1))
+    end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
+    return (start, end) if start <= end and start < size else ()
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     server_version = "reportgen"
     protocol_version = "HTTP/1.1"
@@ -69,10 +82,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
 
     # -- responses -----------------------------------------------------------------
-    def _send(self, status: int, body: bytes, ctype: str, head: bool) -> None:
+    def _send(self, status: int, body: bytes, ctype: str, head: bool, extra: dict | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
         self.end_headers()
@@ -97,7 +112,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ctype = content_type(path.name)
         if self.live and ctype.startswith("text/html"):
             body = inject(body, live_tag(generation, self.site.boot))
-        self._send(200, body, ctype, head)
+            self._send(200, body, ctype, head)
+            return
+        span = byte_range(self.headers.get("Range"), len(body))
+        if span is None:  # no (usable) Range header: the whole file
+            self._send(200, body, ctype, head, {"Accept-Ranges": "bytes"})
+        elif span == ():
+            self._send(416, b"", ctype, head, {"Content-Range": f"bytes */{len(body)}"})
+        else:  # media elements seek with Range requests
+            start, end = span
+            self._send(206, body[start:end + 1], ctype, head,
+                       {"Accept-Ranges": "bytes", "Content-Range": f"bytes {start}-{end}/{len(body)}"})
 
     def _internal(self, head: bool) -> None:
         route, _, query = self.path[len(PREFIX):].partition("?")
