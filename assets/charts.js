@@ -7,7 +7,8 @@
   var RG = (window.RG = window.RG || {});
   var C = (RG.charts = {});
   var all = [];
-  var MAX_TIPS = 20000;
+  var MAX_BANDS = 8;  // min-max bands are drawn when at most this many runs are shown (else they blur)
+  var MAX_FULL = 10;  // with more runs shown, charts use the per-metric overview files (150 points per run)
 
   function xOption() {
     var opts = RG.site.xopts, key = RG.state.x;
@@ -33,16 +34,42 @@
   };
 
   /* Long-format rows for the "rows" dataset. */
+  C.useOverview = function (runs) { return runs.length > MAX_FULL; };
+  /* Data ids a chart needs: one file per run (few runs) or the metric's overview files. */
+  C.idsFor = function (metric, runs) {
+    var wi = weightIndex(), ids = [];
+    if (C.useOverview(runs)) {
+      ids.push("overview/" + metric);
+      if (wi >= 0) ids.push("overview-smooth/" + metric);
+      return ids;
+    }
+    runs.forEach(function (f) {
+      ids.push("metrics/" + metric + "/" + f);
+      if (wi >= 0) ids.push("smooth/" + metric + "/" + f);
+    });
+    return ids;
+  };
+  function series(metric, f, overview, wi) {
+    var p, sm;
+    if (overview) {
+      var o = RG.loaded["overview/" + metric], os = wi >= 0 ? RG.loaded["overview-smooth/" + metric] : null;
+      p = o && o.runs[f];
+      sm = os && os.runs[f] ? { s: os.runs[f] } : null;
+    } else {
+      p = RG.loaded["metrics/" + metric + "/" + f];
+      sm = wi >= 0 ? RG.loaded["smooth/" + metric + "/" + f] : null;
+    }
+    return { p: p, ss: sm ? sm.s[wi] : null };
+  }
+
   C.rowsFor = function (metric, runs) {
     var xo = xOption(), temporal = xo.key === "_timestamp", log = RG.state.log, wi = weightIndex();
-    var rows = [];
+    var rows = [], bands = runs.length <= MAX_BANDS, overview = C.useOverview(runs);
     runs.forEach(function (f) {
-      var p = RG.loaded["metrics/" + metric + "/" + f];
+      var got = series(metric, f, overview, wi), p = got.p, ss = got.ss;
       if (!p) return;
       var xs = p.x[xo.key];
       if (!xs) return;
-      var sm = wi >= 0 ? RG.loaded["smooth/" + metric + "/" + f] : null;
-      var ss = sm ? sm.s[wi] : null;
       var bad = {};
       (p.nf || []).forEach(function (m) { bad[m[0]] = m[1]; });
       var label = RG.runsByFile[f].label;
@@ -51,24 +78,33 @@
         if (x === null || x === undefined) continue;
         if (temporal) x = x * 1000;
         var y = p.y[i], s = ss ? ss[i] : y;
-        var lo = p.lo ? p.lo[i] : null, hi = p.hi ? p.hi[i] : null;
+        var lo = bands && p.lo ? p.lo[i] : null, hi = bands && p.hi ? p.hi[i] : null;
         if (log) {
           if (y !== null && y <= 0) y = null;
           if (s !== null && s <= 0) s = null;
           if (lo !== null && lo <= 0) lo = null;
           if (hi !== null && hi <= 0) hi = null;
         }
-        rows.push({ run: label, x: x, y: y, s: s, lo: lo, hi: hi, bad: bad[i] || null, tip: false });
+        rows.push({ run: label, x: x, y: y, s: s, lo: lo, hi: hi, bad: bad[i] || null });
       }
     });
-    var every = Math.max(1, Math.ceil(rows.length / MAX_TIPS));
-    for (var j = 0; j < rows.length; j += every) rows[j].tip = true;
     return rows;
   };
 
   /* The base spec from the page with the view state applied (x field, log scale, colours). */
-  C.specFor = function (base, runs) {
+  /* Which optional layers a chart needs for these rows (fewer layers render faster). */
+  C.layersFor = function (rows) {
+    var need = { band: false, raw: weightIndex() >= 0, nonfinite: false, main: true };
+    for (var i = 0; i < rows.length && !(need.band && need.nonfinite); i++) {
+      if (rows[i].lo !== null) need.band = true;
+      if (rows[i].bad !== null) need.nonfinite = true;
+    }
+    return need;
+  };
+
+  C.specFor = function (base, runs, width, need) {
     var spec = JSON.parse(JSON.stringify(base));
+    if (need) spec.layer = spec.layer.filter(function (l) { return need[l.name] !== false; });
     var xo = xOption(), temporal = xo.key === "_timestamp";
     var x = spec.encoding.x;
     x.title = xo.label;
@@ -81,6 +117,14 @@
     color.scale.domain = runs.map(function (f) { return RG.runsByFile[f].label; });
     color.scale.range = runs.map(function (f) { return RG.runsByFile[f].color; });
     if (runs.length === 1) color.legend = null;
+    else {  // as many legend columns as fit the chart's width, so labels never run off the side
+      var longest = 0;
+      color.scale.domain.forEach(function (l) { longest = Math.max(longest, l.length); });
+      var labelPx = Math.min(color.legend.labelLimit, longest * 6.6 + 4);
+      color.legend.labelLimit = Math.max(60, Math.min(color.legend.labelLimit, (width || 400) - 40));
+      color.legend.columns = Math.max(1, Math.min(runs.length, Math.floor((width || 400) / (labelPx + 34))));
+      if (color.legend.columns === 1) color.legend.labelLimit = Math.max(60, (width || 400) - 40);
+    }
     spec.params.forEach(function (p) { if (p.name === "rawOpacity") p.value = weightIndex() >= 0 ? 0.25 : 0; });
     spec.layer.forEach(function (l) {
       var enc = l.encoding || {};
@@ -109,12 +153,7 @@
     el.hidden = runs.length === 0;
     if (!runs.length) return;
     if (el.dataset.rendered !== "done") el.dataset.rendered = "pending";
-    var wi = weightIndex();
-    var ids = [];
-    runs.forEach(function (f) {
-      ids.push("metrics/" + ch.metric + "/" + f);
-      if (wi >= 0) ids.push("smooth/" + ch.metric + "/" + f);
-    });
+    var ids = C.idsFor(ch.metric, runs);
     var token = ++ch.token;
     RG.loadAll(ids, function () {
       if (token !== ch.token) return;  // a newer state superseded this draw
@@ -125,15 +164,17 @@
 
   function render(ch, runs) {
     var el = ch.el, rows = C.rowsFor(ch.metric, runs);
-    var key = [RG.state.x, RG.state.log, runs.join(",")].join("|");
+    var need = C.layersFor(rows);
+    var key = [RG.state.x, RG.state.log, runs.join(","), JSON.stringify(need)].join("|");
     var raw = weightIndex() >= 0 ? 0.25 : 0;
+    indexRows(ch, rows, runs);
     if (ch.view && ch.key === key) {  // same axes and runs: update in place, keeping zoom
       ch.view.data("rows", rows);
       ch.view.signal("rawOpacity", raw);
       ch.view.runAsync();
       return;
     }
-    var spec = C.specFor(ch.base, runs);
+    var spec = C.specFor(ch.base, runs, el.clientWidth - 30, need);
     spec.datasets = { rows: rows };
     var target = el.querySelector(".rg-chart-view");
     if (ch.view) { ch.view.finalize(); ch.view = null; }
@@ -143,6 +184,7 @@
       ch.view = res.view;
       ch.key = key;
       RG.views[el.id] = res.view;
+      attachHover(ch);
       el.dataset.rendered = "done";
       el.dispatchEvent(new CustomEvent("rg:rendered", { bubbles: true }));
     }).catch(function (err) {
@@ -150,6 +192,77 @@
       target.textContent = "Chart failed to render: " + err;
       console.error(err);
     });
+  }
+
+  /* Hover: every shown run's value at the pointer's x, in one HTML box (textContent only). */
+  function nearest(list, x) {
+    var lo = 0, hi = list.length - 1;
+    if (hi < 0) return null;
+    while (lo < hi) {
+      var mid = (lo + hi) >> 1;
+      if (list[mid].x < x) lo = mid + 1; else hi = mid;
+    }
+    if (lo > 0 && Math.abs(list[lo - 1].x - x) <= Math.abs(list[lo].x - x)) lo -= 1;
+    return list[lo];
+  }
+  function fmt(v) {
+    if (v === null || v === undefined) return "—";
+    var a = Math.abs(v);
+    return (a !== 0 && (a >= 1e6 || a < 1e-4)) ? v.toExponential(4) : String(Number(v.toPrecision(6)));
+  }
+  function attachHover(ch) {
+    var el = ch.el, view = ch.view, canvas = el.querySelector("canvas");
+    if (!canvas || ch.hoverBound === canvas) return;
+    ch.hoverBound = canvas;
+    var tip = el.querySelector(".rg-tip");
+    if (!tip) { tip = document.createElement("div"); tip.className = "rg-tip"; tip.hidden = true; el.appendChild(tip); }
+    canvas.addEventListener("mousemove", function (e) {
+      var v = ch.view, rows = ch.byRun;
+      if (!v || !rows) return;
+      var rect = canvas.getBoundingClientRect(), origin = v.origin();
+      var px = e.clientX - rect.left - origin[0], py = e.clientY - rect.top - origin[1];
+      if (px < 0 || py < 0 || px > v.width() || py > v.height()) { tip.hidden = true; return; }
+      var xv = v.scale("x").invert(px), xo = xOption(), temporal = xo.key === "_timestamp";
+      xv = xv instanceof Date ? xv.getTime() : xv;
+      tip.textContent = "";
+      var head = document.createElement("div");
+      head.className = "rg-tip-x";
+      var hits = [];
+      ch.labels.forEach(function (label, i) {
+        var r = nearest(rows[label] || [], xv);
+        if (r) hits.push({ label: label, color: ch.colors[i], r: r });
+      });
+      if (!hits.length) { tip.hidden = true; return; }
+      var xr = hits[0].r.x;
+      head.textContent = xo.label + " " + (temporal ? new Date(xr).toISOString().replace("T", " ").slice(0, 19) : fmt(xr));
+      tip.appendChild(head);
+      var smooth = weightIndex() >= 0;
+      hits.sort(function (a, b) { return (b.r.s === null ? -Infinity : b.r.s) - (a.r.s === null ? -Infinity : a.r.s); });
+      hits.slice(0, 12).forEach(function (h) {
+        var line = document.createElement("div"), sw = document.createElement("span"), name = document.createElement("span"), val = document.createElement("b");
+        sw.className = "rg-swatch"; sw.style.background = h.color;
+        name.textContent = h.label + " ";
+        val.textContent = h.r.bad ? h.r.bad : (smooth ? fmt(h.r.s) + " (raw " + fmt(h.r.y) + ")" : fmt(h.r.y));
+        line.appendChild(sw); line.appendChild(name); line.appendChild(val);
+        tip.appendChild(line);
+      });
+      if (hits.length > 12) { var more = document.createElement("div"); more.textContent = "… " + (hits.length - 12) + " more runs"; tip.appendChild(more); }
+      tip.hidden = false;
+      var box = el.getBoundingClientRect();
+      var left = e.clientX - box.left + 14;
+      if (left + tip.offsetWidth > box.width) left = e.clientX - box.left - tip.offsetWidth - 14;
+      tip.style.left = Math.max(0, left) + "px";
+      tip.style.top = (e.clientY - box.top + 10) + "px";
+    });
+    canvas.addEventListener("mouseleave", function () { tip.hidden = true; });
+  }
+  function indexRows(ch, rows, runs) {
+    var by = {};
+    rows.forEach(function (r) { if (r.y !== null || r.bad) (by[r.run] = by[r.run] || []).push(r); });
+    Object.keys(by).forEach(function (k) { by[k].sort(function (a, b) { return a.x - b.x; }); });
+    ch.byRun = by;
+    ch.labels = runs.map(function (f) { return RG.runsByFile[f].label; });
+    ch.colors = runs.map(function (f) { return RG.runsByFile[f].color; });
   }
 
   C.reset = function (el) {

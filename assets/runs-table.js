@@ -76,11 +76,12 @@
       for (var i = 0; i < cols.length; i++) if (cols[i].id === id) col = cols[i];
       if (!col) continue;
       var v = col.get(r);
-      if (col.type === "number") {
+      if (col.type === "number" && col.id !== "created") {
         if (f.min !== "" && f.min !== undefined && !(typeof v === "number" && v >= Number(f.min))) return false;
         if (f.max !== "" && f.max !== undefined && !(typeof v === "number" && v <= Number(f.max))) return false;
       } else if (f.text) {
-        if (String(v === null ? "" : v).toLowerCase().indexOf(f.text.toLowerCase()) < 0) return false;
+        var shownText = col.fmt ? col.fmt(v) : (v === null ? "" : String(v));
+        if (shownText.toLowerCase().indexOf(f.text.toLowerCase()) < 0) return false;
       }
     }
     return true;

@@ -122,12 +122,24 @@ def test_controls_change_the_charts_and_the_hash(controls_site, site_browser):
     assert_charts_rendered(page)
     before = _chart_info(page)
     assert before["runs"] == ["run0", "run1", "run2"] and before["ytype"] == "linear"
+    # hover tooltip: every run's value at the pointer's x
+    box = page.locator('.rg-chart[data-key="loss"] canvas').bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.4)
+    tip = page.locator('.rg-chart[data-key="loss"] .rg-tip')
+    tip.wait_for(state="visible")
+    assert all(f"run{i}" in tip.inner_text() for i in range(3)) and "Step" in tip.inner_text()
     assert before["bad"] == 3 and not before["smoothDiffers"]
     # x axis
     page.select_option("#rg-x", "epoch")
     _wait_render(page)
     after_x = _chart_info(page)
     assert after_x["x"][1] < before["x"][1] / 50 and "x=epoch" in page.evaluate("location.hash")
+    # wall time: a time axis in milliseconds
+    page.select_option("#rg-x", "_timestamp")
+    _wait_render(page)
+    assert _chart_info(page)["x"][0].year == 2023  # a time scale (T0 = 2023-11-14)
+    page.select_option("#rg-x", "epoch")
+    _wait_render(page)
     # smoothing (the faint raw line stays; smoothed values differ from raw ones)
     page.locator("#rg-smooth").fill("7")
     page.wait_for_function("() => location.hash.includes('smooth=0.99')")
@@ -201,3 +213,43 @@ def test_reloaded_data_updates_charts_in_place(controls_site, site_browser, tmp_
     assert page.evaluate("(id) => Math.max(...RG.views[id].data('rows').filter(r => r.run === 'run0' && r.y !== null).map(r => r.y))",
                          view_id) > 5
     assert page.evaluate("(id) => document.getElementById(id).dataset.rendered", view_id) == "done"
+
+
+def test_many_runs_use_overview_files_and_few_runs_full_resolution(tmp_path, site_browser):
+    root = tmp_path / "runs"
+    for i in range(12):
+        write_run(root, f"m{i:02d}", rows(2000, loss=lambda s, i=i: (i + 1) / (1 + s) + (s % 7) * 1e-3))
+    out = tmp_path / "site"
+    build(BuildConfig(runs=root, out=out, quiet=True, samples=600))
+    page = site_browser.open(out / "index.html")
+    assert_charts_rendered(page, 1)
+    info = _chart_info(page)
+    assert len(info["runs"]) == 12 and info["n"] <= 12 * 152  # coarse overview series
+    assert page.evaluate("() => Object.keys(RG.loaded)").count("overview/" + page.evaluate(
+        "() => document.querySelector('.rg-chart').dataset.chart")) == 1
+    for i in range(3):  # down to 9 runs: full resolution from the per-run files
+        page.locator(f'#rg-runs tbody tr[data-run="m{i:02d}"] input[type=checkbox]').uncheck()
+    _wait_render(page)
+    info = _chart_info(page)
+    assert len(info["runs"]) == 9 and info["n"] > 9 * 500
+
+
+def test_at_most_500_columns_with_a_note(tmp_path, site_browser):
+    root = tmp_path / "runs"
+    write_run(root, "wide", rows(5, loss=wavy), config={f"c{i:03d}": i for i in range(600)})
+    out = tmp_path / "site"
+    build(BuildConfig(runs=root, out=out, quiet=True))
+    page = site_browser.open(out / "index.html")
+    headers = page.locator("#rg-runs thead tr").first.locator("th").count()
+    assert headers == 1 + 500  # selection column + 500 shown
+    note = page.locator("#rg-col-note")
+    assert note.is_visible() and "Showing 500 of" in note.inner_text()
+    page.locator(".rg-picker summary").click()
+    page.fill("#rg-col-filter", "c599")
+    assert page.locator('#rg-col-list input[data-col="config:c000"]').count() == 0
+    box = page.locator('#rg-col-list input[data-col="config:c599"]')
+    box.click()  # at the limit: refused
+    assert not box.is_checked()
+    page.locator('#rg-col-list').locator("xpath=..").locator('[data-cols="none"]').click()
+    box.click()
+    assert page.locator('#rg-runs th[data-col="config:c599"]').count() == 1

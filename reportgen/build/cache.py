@@ -18,7 +18,7 @@ from .history import Columns
 from .write import write_bytes
 
 CACHE_DIR = ".reportgen-cache"
-CACHE_VERSION = 3  # bump when RunInfo, Columns or the data-file format change
+CACHE_VERSION = 5  # bump when RunInfo, Columns or the data-file format change
 TAIL = 64  # bytes before the parsed end, to check that history was only appended to
 
 
@@ -90,11 +90,43 @@ class RunCache:
                                                   "info": info, "end": cols.end, "tail": tail},
                                                  protocol=pickle.HIGHEST_PROTOCOL))
 
-    def prune(self, keep: set[str]) -> None:
+    def load_pages(self) -> dict[str, str]:
+        obj = self._load_root("pages.pkl")
+        return obj.get("pages", {}) if obj else {}
+
+    def load_overviews(self) -> list[str]:
+        obj = self._load_root("pages.pkl")
+        return obj.get("overviews", []) if obj else []
+
+    def save_pages(self, keys: dict[str, str], overviews: list[str]) -> None:
+        if self.enabled:
+            self.root.mkdir(parents=True, exist_ok=True)
+            write_bytes(self.root / "pages.pkl", pickle.dumps({"version": CACHE_VERSION, "samples": self.samples,
+                                                               "pages": keys, "overviews": overviews}))
+
+    def _load_root(self, name: str) -> Any:
+        if not self.enabled:
+            return None
+        try:
+            with open(self.root / name, "rb") as fh:
+                obj = pickle.load(fh)
+        except Exception:
+            return None
+        if not isinstance(obj, dict) or obj.get("version") != CACHE_VERSION or obj.get("samples") != self.samples:
+            return None
+        return obj
+
+    def prune(self, keep: set[str]) -> set[str]:
+        """Forget runs that are gone; returns their data files (to delete)."""
+        gone: set[str] = set()
         if not self.root.is_dir():
-            return
+            return gone
         for d in self.root.iterdir():
-            if d.is_dir() and d.name not in keep:
+            if d.is_dir() and d.name not in keep:  # pages.pkl is a file: kept
+                old = self.load_info(d.name)
+                if old:
+                    gone.update(old["info"].data_files)
                 for f in d.iterdir():
                     f.unlink()
                 os.rmdir(d)
+        return gone

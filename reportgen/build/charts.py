@@ -1,6 +1,6 @@
 """Vega-Lite specs for metric charts, as plain dicts (data and view state are supplied by the page).
 
-The spec's data is the named dataset ``rows``: records ``{run, x, y, s, lo, hi, bad, tip}``
+The spec's data is the named dataset ``rows``: records ``{run, x, y, s, lo, hi, bad}``
 built in the page from the chart's data files (``assets/charts.js``). The page patches
 the x field title/type, the y scale type (log/linear), the colour domain/range of the
 runs shown and the ``rawOpacity`` param; the layer names below are that contract.
@@ -18,7 +18,7 @@ PALETTE = [
     "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 ]
 NONFINITE_COLOR = "#e03131"
-LAYERS = ("band", "raw", "main", "nonfinite", "points")
+LAYERS = ("band", "raw", "main", "nonfinite")
 
 
 def run_color(index: int) -> str:
@@ -33,13 +33,9 @@ def _y(field: str, title: str | None = None) -> dict[str, Any]:
 
 def metric_chart_spec(title: str, *, x_title: str = "Step", height: int = 220) -> dict[str, Any]:
     """A multi-run line chart with min-max band, faint raw line under the smoothed one,
-    red rules at NaN/Infinity, tooltips, legend selection and drag/wheel zoom."""
-    tooltip = [
-        {"field": "run", "type": "nominal", "title": "run"},
-        {"field": "x", "type": "quantitative", "title": x_title},
-        {"field": "y", "type": "quantitative", "title": "value", "format": ".6~g"},
-        {"field": "s", "type": "quantitative", "title": "smoothed", "format": ".6~g"},
-    ]
+    red rules at NaN/Infinity, legend selection and drag/wheel zoom. The hover tooltip
+    (every run's value at the pointer's x) is drawn by the page (assets/charts.js): a
+    Vega layer of invisible points for it costs more than the lines themselves."""
     return {
         "$schema": VEGA_LITE_SCHEMA,
         "title": {"text": title, "anchor": "start", "fontSize": 13, "fontWeight": 600, "limit": 420},
@@ -81,9 +77,6 @@ def metric_chart_spec(title: str, *, x_title: str = "Step", height: int = 220) -
                           "tooltip": [{"field": "run", "type": "nominal", "title": "run"},
                                       {"field": "x", "type": "quantitative", "title": x_title},
                                       {"field": "bad", "type": "nominal", "title": "value"}]}},
-            {"name": "points", "transform": [{"filter": "datum.tip && datum.s != null"}],
-             "mark": {"type": "point", "opacity": 0, "size": 40, "clip": True},
-             "encoding": {"y": _y("s"), "tooltip": tooltip}},
         ],
         "config": {
             "view": {"stroke": None},

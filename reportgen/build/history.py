@@ -12,9 +12,11 @@ The result, :class:`Columns`, can be extended with the rows appended after
 """
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -115,15 +117,21 @@ class Columns:
             return
         row0 = self.nrows
         n = len(rows)
-        keys = set().union(*rows)
-        for k in sorted(keys):
-            self._add_column(k, [r.get(k) for r in rows], row0, n)
+        keys = sorted(set().union(*rows))
+        if len(keys) > 1 and set(map(len, rows)) == {len(keys)}:
+            # Every row has every key (the common case): one C call per row, then a transpose.
+            columns = zip(*map(itemgetter(*keys), rows))
+            for k, col in zip(keys, columns):
+                self._add_column(k, col, row0, n)
+        else:
+            for k in keys:
+                self._add_column(k, [r.get(k) for r in rows], row0, n)
         self.nrows = row0 + n
         for name in ROW_COLS:
             if name in self.rowcols:
                 self._pad_rowcol(name, self.nrows)
 
-    def _add_column(self, key: str, col: list, row0: int, n: int) -> None:
+    def _add_column(self, key: str, col, row0: int, n: int) -> None:
         if key.startswith("_") and key not in ROW_COLS:
             return  # reserved keys (_wandb, ...) are not metrics
         types = set(map(type, col))
@@ -209,7 +217,7 @@ def _decode_chunk(data: bytes, base: int, name: str, warnings: list[str]) -> lis
     """``data`` ends with a newline. Fast path: the whole chunk as one JSON array."""
     try:
         rows = orjson.loads(b"[" + data[:-1].replace(b"\n", b",") + b"]")
-        if all(type(r) is dict for r in rows):
+        if set(map(type, rows)) <= {dict}:
             return rows
     except orjson.JSONDecodeError:
         pass
@@ -229,6 +237,18 @@ def parse_history(path: str | os.PathLike, cols: Columns | None = None, *,
         fh = open(path, "rb")
     except FileNotFoundError:
         return cols
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # millions of short-lived dicts: the cyclic GC would rescan them again and again
+    try:
+        _parse_into(fh, cols, path.name, chunk_bytes)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    cols.compact()
+    return cols
+
+
+def _parse_into(fh, cols: Columns, name: str, chunk_bytes: int) -> None:
     with fh:
         fh.seek(cols.end)
         pending = b""
@@ -242,8 +262,9 @@ def parse_history(path: str | os.PathLike, cols: Columns | None = None, *,
                 pending = data
                 continue
             complete, pending = data[:cut + 1], data[cut + 1:]
-            cols.add_rows(_decode_chunk(complete, cols.end, path.name, cols.warnings))
-            cols.end += len(complete)
+            rows = _decode_chunk(complete, cols.end, name, cols.warnings)
+            del complete
+            cols.add_rows(rows)
+            cols.end += cut + 1
+            del rows
         cols.torn = len(pending)
-    cols.compact()
-    return cols

@@ -5,17 +5,15 @@ sections it shows. See docs/site.md for the contract.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from . import charts
 from .collect import flatten, fmt_duration, fmt_time, fmt_value, is_number
-from .rundata import RunInfo, data_path, metric_id, safe_name, summary_items, table_value
+from .rundata import RunInfo, metric_id, safe_name, summary_items, table_value
 from .smoothing import WEIGHTS
 from .urls import rel, run_page
 
 MAX_COLUMNS = 500  # runs-table columns shown at once
-X_BUILTIN = [("_step", "Step"), ("_runtime", "Relative time (s)"), ("_timestamp", "Wall time")]
 
 
 def project_page(project: str) -> str:
@@ -171,5 +169,3 @@ def projects(runs: list[RunInfo]) -> list[dict[str, Any]]:
             p[r.state] += 1
     return list(out.values())
 
-
-_WS = re.compile(r"\s+")

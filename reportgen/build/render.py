@@ -5,7 +5,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined,
+                    select_autoescape)
 from markupsafe import Markup
 
 from .._resources import templates_dir
@@ -22,8 +23,18 @@ def _json_script(value: Any) -> Markup:
 
 def make_env(extra_dirs: list[Path] | None = None) -> Environment:
     dirs = [*(extra_dirs or []), templates_dir()]
+    bcc = None
+    try:  # compiled templates are kept in the user cache folder (compiling takes ~0.2 s)
+        from .assets import _user_cache
+
+        folder = _user_cache() / "jinja"
+        folder.mkdir(parents=True, exist_ok=True)
+        bcc = FileSystemBytecodeCache(str(folder))
+    except OSError:
+        pass
     env = Environment(
         loader=FileSystemLoader([str(d) for d in dirs]),
+        bytecode_cache=bcc,
         autoescape=select_autoescape(["html", "htm", "xml"], default=True),
         undefined=StrictUndefined,
         trim_blocks=True,

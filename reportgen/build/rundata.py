@@ -30,6 +30,8 @@ KNOWN_TYPES = frozenset({
 # Monotone metrics with these names can be chosen as the x axis.
 X_NAME = re.compile(r"(^|[/_.-])(epoch|epochs|step|steps|global_step|batch|batches|iter|iteration|iterations|"
                     r"sample|samples|examples|tokens|images|seen|trainer/global_step)$", re.I)
+# Points per line in the overview files (charts showing more than a few runs at once).
+LITE_SAMPLES = 150
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -50,6 +52,28 @@ def data_path(kind: str, key: str, run_file: str) -> str:
     return f"data/{kind}/{metric_id(key)}/{run_file}.js"
 
 
+def overview_path(kind: str, key: str) -> str:
+    return f"data/{kind}/{metric_id(key)}.js"
+
+
+def write_overviews(out: Path, runs: list[RunInfo], write) -> list[str]:
+    """One file per metric with the coarse series of every run (``data/overview/<metric-id>.js``)
+    and one with their smoothed values (``data/overview-smooth/<metric-id>.js``)."""
+    written = []
+    for key in sorted({k for r in runs for k in r.lite}):
+        present = [r for r in runs if key in r.lite]
+        points = {r.file: {k: v for k, v in r.lite[key].items() if k != "s"} for r in present}
+        smooth = {r.file: r.lite[key]["s"] for r in present}
+        mid = metric_id(key)
+        for kind, payload in (("overview", {"key": key, "runs": points}),
+                              ("overview-smooth", {"w": list(WEIGHTS), "runs": smooth})):
+            rel = overview_path(kind, key)
+            body = orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
+            write(out / rel, b"RG.receive(" + orjson.dumps(f"{kind}/{mid}") + b"," + body + b");\n")
+            written.append(rel)
+    return written
+
+
 @dataclass
 class RunInfo:
     """Everything the pages need about one run; small, cached between builds."""
@@ -67,6 +91,9 @@ class RunInfo:
     has_runtime: bool = False
     has_timestamp: bool = False
     data_files: list[str] = field(default_factory=list)
+    sig: Any = None  # signature of the run folder's files (set by the builder)
+    media: int = 0  # media panels on the run page
+    lite: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> coarse series for overviews
 
     @property
     def id(self) -> str:
@@ -106,6 +133,16 @@ def _compact_x(v: np.ndarray) -> np.ndarray | list:
     if v.size and np.all(np.isfinite(v)) and np.all(v == np.round(v)) and np.abs(v).max() < 2 ** 53:
         return v.astype(np.int64)
     return v
+
+
+def _x_columns(xrows: dict[str, np.ndarray], kept_rows: np.ndarray) -> dict[str, Any]:
+    x = {}
+    for name, arr in xrows.items():
+        xv = arr[kept_rows]
+        if name in ("_runtime", "_timestamp"):
+            xv = np.round(xv, 3)
+        x[name] = _compact_x(xv)
+    return x
 
 
 def _nonfinite_marks(y: np.ndarray) -> list[list]:
@@ -166,6 +203,7 @@ def process_run(info: RunInfo, cols: Columns, samples: int, out: Path, write) ->
             info.xkeys.append(key)
             xrows[key] = _ffill_rows(rows, vals, nrows)
     info.metrics = {}
+    info.lite = {}
     info.data_files = []
     weights = list(WEIGHTS)
     for key in keys:
@@ -181,17 +219,18 @@ def process_run(info: RunInfo, cols: Columns, samples: int, out: Path, write) ->
             "max": float(fin.max()) if fin.size else None,
             "nonfinite": int(len(vals) - fin.size),
         }
-        x = {}
-        for name, arr in xrows.items():
-            xv = arr[kept_rows]
-            if name in ("_runtime", "_timestamp"):
-                xv = np.round(xv, 3)
-            x[name] = _compact_x(xv)
-        payload = {"key": key, "run": info.file, "n": int(len(vals)), "x": x, "y": y,
+        lite = downsample(vals, min(samples, LITE_SAMPLES))
+        both = np.union1d(ds.idx, lite.idx)
+        sm_both = ema_many(vals, weights, both).astype(np.float32)
+        sm = np.ascontiguousarray(sm_both[:, np.searchsorted(both, ds.idx)])
+        payload = {"key": key, "run": info.file, "n": int(len(vals)), "x": _x_columns(xrows, kept_rows), "y": y,
                    "nf": _nonfinite_marks(y), "lo": ds.lo, "hi": ds.hi}
+        yl = vals[lite.idx]
+        info.lite[key] = {"n": int(len(vals)), "x": _x_columns(xrows, rows[lite.idx]), "y": yl,
+                          "nf": _nonfinite_marks(yl),
+                          "s": np.ascontiguousarray(sm_both[:, np.searchsorted(both, lite.idx)])}
         rel = data_path("metrics", key, info.file)
         _write(out, rel, f"metrics/{metric_id(key)}/{info.file}", payload, write)
-        sm = ema_many(vals, weights, ds.idx).astype(np.float32)
         srel = data_path("smooth", key, info.file)
         _write(out, srel, f"smooth/{metric_id(key)}/{info.file}", {"w": weights, "s": sm}, write)
         info.data_files += [rel, srel]

@@ -7,10 +7,15 @@ atomically, so a browser (or ``serve``) never sees a half-written page.
 """
 from __future__ import annotations
 
+import hashlib
+import multiprocessing as mp
 import os
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..storage.format import RunPaths
 from ..storage.reader import list_run_dirs, read_run
@@ -23,9 +28,12 @@ from .history import Columns, parse_history
 from .panels import PanelSite, run_panels
 from .progress import Progress
 from .render import PageWriter, make_env
-from .rundata import RunInfo, process_run, safe_name
+from .rundata import RunInfo, process_run, safe_name, write_overviews
 from .urls import run_page
-from .write import write_bytes
+from .write import write_bytes, write_if_changed
+
+
+POOL_MIN_BYTES = 64 * 1024 * 1024  # below this much history, a process pool costs more than it saves
 
 
 @dataclass
@@ -58,32 +66,82 @@ def _run_files(dirs: list[Path]) -> list[str]:
     return names
 
 
-def _load_run(run_dir: Path, run_file: str, cfg: BuildConfig, cache: RunCache, out: Path,
-              result: BuildResult) -> RunInfo:
+def _cached_info(run_dir: Path, run_file: str, cache: RunCache, out: Path) -> tuple[Any, dict, Any]:
+    """``(info or None, signature, cache entry)``: the info when the run folder is unchanged."""
     sig = signature(run_dir)
     cached = cache.load_info(run_file)
     if cached and cached["sig"] == sig and all((out / p).exists() for p in cached["info"].data_files):
-        return cached["info"]
+        cached["info"].sig = sig
+        return cached["info"], sig, cached
+    return None, sig, cached
+
+
+def _process_run(run_dir: Path, run_file: str, samples: int, out: Path, cache_enabled: bool,
+                 sig: dict, cached: Any) -> tuple[RunInfo, bool, set[str]]:
+    """Parse (from the cached offset when history only grew) and write one run's data files.
+
+    Runs in a worker process for big builds; returns ``(info, appended, stale data files)``."""
+    cache = RunCache(out, samples, enabled=cache_enabled)
     history = RunPaths(run_dir).history
     cols = None
+    appended = False
     if cached and sig["history"] and cached["sig"]["history"] and sig["history"][0] >= cached["end"] \
             and read_tail(history, cached["end"]) == cached["tail"]:
         cols = cache.load_cols(run_file)
         if cols is not None and cols.end == cached["end"]:
-            result.appended.append(run_file)
+            appended = True
         else:
             cols = None
     cols = parse_history(history, cols or Columns())
-    result.reparsed.append(run_file)
     rec = read_run(run_dir, with_history=False)
     info = RunInfo(file=run_file, path=str(run_dir), meta=rec.meta, config=rec.config, summary=rec.summary,
                    warnings=list(rec.warnings))
-    process_run(info, cols, cfg.samples, out, write_bytes)
+    process_run(info, cols, samples, out, write_bytes)
+    info.sig = sig
+    stale = set(cached["info"].data_files) - set(info.data_files) if cached else set()
     cache.save(run_file, sig, info, cols, read_tail(history, cols.end))
-    return info
+    return info, appended, stale
 
 
-def _remove_stale(out: Path, keep: set[str]) -> None:
+def _worker(args: tuple) -> tuple[RunInfo, bool, set[str]]:
+    return _process_run(*args)
+
+
+def _pool(jobs: list[tuple]):
+    """A process pool when it pays: several runs with big histories, 2+ CPUs, no other threads
+    (``fork`` with threads running is unsafe; ``serve`` builds sequentially)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if len(jobs) < 2 or cpus < 2 or threading.active_count() > 1 or "fork" not in mp.get_all_start_methods():
+        return None
+    size = 0
+    for job in jobs:
+        h = job[5]["history"]
+        size += h[0] if h else 0
+    if size < POOL_MIN_BYTES:
+        return None
+    return ProcessPoolExecutor(max_workers=min(cpus, 4), mp_context=mp.get_context("fork"))
+
+
+def _template_stamp() -> str:
+    from .._resources import templates_dir
+
+    parts = [f"{p.relative_to(templates_dir())}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+             for p in sorted(templates_dir().rglob("*.html"))]
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()
+
+
+def _remove_stale(out: Path, keep: set[str], stale: set[str] | None) -> None:
+    """Delete data files of runs and metrics that are gone: the known ``stale`` ones, or (None)
+    every file under data/ not in ``keep``."""
+    if stale is not None:
+        for rel in stale - keep:
+            p = out / rel
+            p.unlink(missing_ok=True)
+            try:
+                p.parent.rmdir()
+            except OSError:
+                pass
+        return
     data = out / "data"
     if not data.is_dir():
         return
@@ -107,17 +165,45 @@ def build(cfg: BuildConfig) -> BuildResult:
     dirs = list_run_dirs(cfg.runs)
     files = _run_files(dirs)
     cache = RunCache(out, cfg.samples, enabled=cfg.cache)
-    infos: list[RunInfo] = []
-    for i, (d, f) in enumerate(zip(dirs, files)):
-        infos.append(_load_run(d, f, cfg, cache, out, result))
-        progress.update(f"runs {i + 1}/{len(dirs)}, metrics {len({k for r in infos for k in r.metrics})}")
-    cache.prune(set(files))
+    stale: set[str] = set()
+    page_keys = cache.load_pages()
+    old_overviews = set(cache.load_overviews())
+    slots: list[RunInfo | None] = []
+    jobs: list[tuple] = []
+    for d, f in zip(dirs, files):
+        info, sig, cached = _cached_info(d, f, cache, out)
+        slots.append(info)
+        if info is None:
+            jobs.append((d, f, cfg.samples, out, cfg.cache, sig, cached))
+    done = len(dirs) - len(jobs)
+    metrics: set[str] = {k for r in slots if r is not None for k in r.metrics}
+    progress.update(f"runs {done}/{len(dirs)} (unchanged), parsing {len(jobs)}")
+    pool = _pool(jobs)
+    results = pool.map(_worker, jobs) if pool is not None else map(_worker, jobs)
+    fresh: dict[str, RunInfo] = {}
+    try:
+        for job, (info, appended, old) in zip(jobs, results):
+            fresh[job[1]] = info
+            result.reparsed.append(job[1])
+            if appended:
+                result.appended.append(job[1])
+            stale |= old
+            done += 1
+            metrics.update(info.metrics)
+            progress.update(f"runs {done}/{len(dirs)}, metrics {len(metrics)}")
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    infos = [r if r is not None else fresh[f] for r, f in zip(slots, files)]
+    stale |= cache.prune(set(files))
     runs = pages.order_runs(infos)
     for r in runs:
         for w in r.warnings:
             result.warnings.append(f"run {r.file}: {w}")
     labels = pages.labels_and_colors(runs)
     write_assets(out)
+    overviews = write_overviews(out, runs, write_if_changed)  # data before the pages that load it
+    keep = {p for r in runs for p in r.data_files} | set(overviews)
 
     env = make_env()
     writer = PageWriter(env, out, cfg.extra_head)
@@ -148,13 +234,25 @@ def build(cfg: BuildConfig) -> BuildResult:
     })
     result.pages.append("compare.html")
     media = 0
+    stamp = _template_stamp()
+    new_keys: dict[str, str] = {}
     for r in runs:
         page = run_page(r.file)
+        # A run page depends only on its run folder, its label/colour and the site layout:
+        # skip rendering when none changed (incremental rebuilds with many runs).
+        key = hashlib.sha1(repr((r.sig, labels[r.file], multi, r.project, cfg.title, cfg.extra_head, stamp,
+                                 pages.project_page(r.project))).encode("utf-8", "surrogatepass")).hexdigest()
+        new_keys[page] = key
+        if page_keys.get(page) == key and (out / page).exists():
+            media += r.media
+            result.pages.append(page)
+            continue
         # Panels look for media records in history: read it only for runs that logged media.
         has_media = any(g["type"] not in ("string", "bool", "other") for g in r.groups) or \
             any(isinstance(v, dict) and "_type" in v for v in flatten(r.summary).values())
         record = read_run(Path(r.path), with_history=has_media)
         panels = run_panels(record, PanelSite(out, page))
+        r.media = len(panels)
         media += len(panels)
         writer.write("run.html", page, {
             **common, **pages.run_context(r, labels, page), "multi": multi, "kind": "run",
@@ -164,8 +262,8 @@ def build(cfg: BuildConfig) -> BuildResult:
         })
         result.pages.append(page)
 
-    keep = {p for r in runs for p in r.data_files}
-    _remove_stale(out, keep)
+    cache.save_pages(new_keys, sorted(overviews))
+    _remove_stale(out, keep, (stale | old_overviews) if page_keys else None)
     result.runs = len(runs)
     result.metrics = len({k for r in runs for k in r.metrics})
     result.media = media

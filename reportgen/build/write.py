@@ -6,7 +6,13 @@ from pathlib import Path
 
 
 def write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Replace ``path`` atomically (temp file + rename); a new file is written directly,
+    since no page links to it yet (pages are written last) and replacing is slow on some disks."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "xb") as fh:
+            fh.write(data)
+        return
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     with open(tmp, "wb") as fh:
         fh.write(data)
@@ -14,7 +20,7 @@ def write_bytes(path: Path, data: bytes) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
-    write_bytes(path, text.encode("utf-8"))
+    write_if_changed(path, text.encode("utf-8"))
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
