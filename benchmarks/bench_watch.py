@@ -63,6 +63,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--appends", type=int, default=10)
     ap.add_argument("--idle", type=float, default=5.0, help="seconds of idle CPU measurement")
+    ap.add_argument("--samples", type=int, default=1000, help="points per line (serve --samples)")
     args = ap.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -77,7 +78,7 @@ def main() -> None:
         live_id = f"run{args.runs - 1:02d}"
         history = runs / live_id / "history.jsonl"
 
-        srv = ServeProcess(str(runs), "--watch", "--port", "0", timeout=300)
+        srv = ServeProcess(str(runs), "--watch", "--port", "0", "--samples", str(args.samples), timeout=300)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=LAUNCH_ARGS)
             sb = SiteBrowser(browser, allowed_prefixes=(srv.url, "data:", "blob:", "about:"))
@@ -88,6 +89,7 @@ def main() -> None:
             label = f"run {args.runs - 1}"
 
             latencies, server_part = [], []
+            cpu0 = cpu_seconds(srv.proc.pid)
             for k in range(args.appends):
                 step = args.steps + k
                 value = 123.0 + k
@@ -103,6 +105,7 @@ def main() -> None:
                 latencies.append(time.perf_counter() - t_start)
                 server_part.append(page.evaluate("window.RGLive.eventAt") / 1000 - t_wall)
                 time.sleep(0.5)  # let the next append be a fresh burst
+            server_cpu = cpu_seconds(srv.proc.pid) - cpu0
             reloads = page.evaluate("window.RGLive.reloads")
             assert page.evaluate("window.__marker") == 1, "the page reloaded"
 
@@ -114,7 +117,7 @@ def main() -> None:
 
             # Baseline: a full build into a fresh folder + a page reload until the charts are drawn.
             t_start = time.perf_counter()
-            build(BuildConfig(runs=runs, out=tmp / "fresh", quiet=True))
+            build(BuildConfig(runs=runs, out=tmp / "fresh", quiet=True, samples=args.samples))
             t_build = time.perf_counter() - t_start
             page.reload()
             assert_charts_rendered(page, len(METRICS))
@@ -133,7 +136,9 @@ def main() -> None:
           f"{statistics.median(server_part) * 1000:.0f} ms; the rest is the page loading the data and redrawing")
     if rebuilds:
         print(f"  server rebuild (build + diff + swap): median {statistics.median(rebuilds) * 1000:.0f} ms")
+    print(f"  server CPU per append (all rebuilds included): {server_cpu / len(latencies) * 1000:.0f} ms")
     print(f"  page reloads during appends: {reloads}")
+    print(f"  machine load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"baseline (fresh full build {t_build:.2f}s + page reload and redraw): {baseline * 1000:.0f} ms")
     print(f"ratio live / baseline: {med / baseline:.2f}")
     print(f"idle CPU of the server over {args.idle:.0f}s with a connected page: {idle_cpu * 100:.2f}% of one core")

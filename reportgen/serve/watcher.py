@@ -18,7 +18,7 @@ from watchdog.events import (EVENT_TYPE_CLOSED, EVENT_TYPE_CREATED, EVENT_TYPE_D
                              EVENT_TYPE_MOVED, FileSystemEvent, FileSystemEventHandler)
 from watchdog.observers import Observer
 
-DEBOUNCE = 0.25
+DEBOUNCE = 0.2
 MAX_WAIT = 2.0
 # Reading files (opened / closed-without-write / attrib) must not trigger a rebuild:
 # the build itself reads every run folder.
