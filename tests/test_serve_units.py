@@ -17,7 +17,7 @@ from reportgen.serve.livesite import LiveSite
 from reportgen.serve.manifest import diff, scan
 from reportgen.serve.paths import content_type, resolve, site_path
 from reportgen.serve.server import is_loopback, url_for
-from reportgen.serve.watcher import Debouncer
+from reportgen.serve.watcher import Debouncer, Watcher
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -241,3 +241,51 @@ def test_livesite_wait_events_wakes_on_rebuild(tmp_path):
 ])
 def test_byte_range(header, expected):
     assert byte_range(header, 100) == expected
+
+
+def _wait_for(cond, timeout=5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.02)
+    return cond()
+
+
+def test_watcher_follows_folders_and_their_recreation(tmp_path):
+    runs, presets, other = tmp_path / "runs", tmp_path / "presets", tmp_path / "other"
+    for d in (runs, presets, other):
+        d.mkdir()
+    pokes = []
+    w = Watcher([runs, presets], lambda: pokes.append(1)).start()
+    try:
+        (runs / "r1").mkdir()
+        (runs / "r1" / "history.jsonl").write_text("{}\n")
+        assert _wait_for(lambda: pokes)
+        pokes.clear()
+        (presets / "p.json").write_text("{}")
+        assert _wait_for(lambda: pokes)
+
+        (other / "x.txt").write_text("no")  # a sibling folder is not watched
+        (tmp_path / "stray.txt").write_text("no")  # nor the parent's other files
+        time.sleep(0.3)
+        pokes.clear()
+        (other / "y.txt").write_text("no")
+        time.sleep(0.3)
+        assert pokes == []
+
+        # reading files (as build() does) is not a change
+        (runs / "r1" / "history.jsonl").read_text()
+        time.sleep(0.3)
+        assert pokes == []
+
+        # the runs folder is deleted and made again: still followed
+        shutil.rmtree(runs)
+        assert _wait_for(lambda: pokes)
+        runs.mkdir()
+        time.sleep(0.3)
+        pokes.clear()
+        (runs / "new.txt").write_text("1")
+        assert _wait_for(lambda: pokes), "a re-created folder is not watched again"
+    finally:
+        w.stop()
