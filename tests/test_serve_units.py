@@ -2,6 +2,7 @@
 and the double-buffered LiveSite driven by the real build()."""
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 import time
@@ -289,3 +290,46 @@ def test_watcher_follows_folders_and_their_recreation(tmp_path):
         assert _wait_for(lambda: pokes), "a re-created folder is not watched again"
     finally:
         w.stop()
+
+
+def test_readers_never_see_a_half_built_site(tmp_path):
+    runs = tmp_path / "runs"
+    _make_runs(runs, n=3, rows=200)
+    site = LiveSite(tmp_path / "serve", lambda out: build(BuildConfig(runs=runs, out=out, quiet=True)),
+                    boot="t", log=lambda m: None)
+    site.initial_build()
+    stop = threading.Event()
+    bad: list[str] = []
+    reads = [0]
+
+    def reader():
+        while not stop.is_set():
+            with site.reading() as (root, _):
+                pages = [root / "index.html", *sorted((root / "runs").glob("*/index.html"))]
+                data = sorted((root / "data").rglob("*.js"))
+                for page in pages:
+                    text = page.read_text(encoding="utf-8")
+                    if not text.rstrip().endswith("</html>"):
+                        bad.append(f"truncated {page}")
+                    # every chart a page shows has its data in the same build
+                    for cid in re.findall(r'data-chart="([^"]+)"', text):
+                        if not (root / "data" / "metrics" / cid).is_dir():
+                            bad.append(f"{page.name}: chart {cid} without data")
+                for f in data:
+                    if not f.read_text(encoding="utf-8").rstrip().endswith(");"):
+                        bad.append(f"truncated {f}")
+            reads[0] += 1
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for k in range(6):
+            with open(runs / f"r{k % 3}" / "history.jsonl", "a") as fh:
+                fh.write(f'{{"_step": {1000 + k}, "loss": {k}, "extra{k}": 1}}\n')
+            assert site.rebuild() is not None
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+    assert reads[0] > 0 and not bad, bad[:5]
