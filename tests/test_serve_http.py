@@ -182,3 +182,13 @@ def test_range_requests(served):
     resp = conn.getresponse()
     resp.read()
     assert resp.status == 416
+
+
+def test_change_right_after_start_is_seen(tmp_path):
+    runs = _make_runs(tmp_path / "runs")
+    with ServeProcess(str(runs), "--watch", "--port", "0") as srv:
+        with open(runs / "r0" / "history.jsonl", "a") as fh:
+            fh.write('{"_step": 30, "loss": 0.5, "acc": 1.0}\n')
+        state = json.loads(_get(srv.port, "/__reportgen__/events?since=0").read())
+        assert state["generation"] >= 1 and state["error"] is None
+        assert any(p.startswith("data/metrics/") for p in state["changed"]), state

@@ -62,12 +62,15 @@ class LiveSite:
 
     # -- building ------------------------------------------------------------------
     def initial_build(self) -> None:
-        """Build slot a (errors propagate: there is no good site to fall back to), seed slot b."""
-        self.build_fn(self.slots[0])
-        self._manifests[0] = scan(self.slots[0])
-        # The second slot starts as a copy, so its first rebuild reuses the Vega runtime etc.
-        shutil.copytree(self.slots[0], self.slots[1], dirs_exist_ok=True)
-        self._manifests[1] = scan(self.slots[1])
+        """Build slot a (errors propagate: there is no good site to fall back to), seed slot b.
+
+        Rebuilds asked for meanwhile (the watcher already runs) wait for it."""
+        with self._build_lock:
+            self.build_fn(self.slots[0])
+            self._manifests[0] = scan(self.slots[0])
+            # The second slot starts as a copy, so its first rebuild reuses the Vega runtime etc.
+            shutil.copytree(self.slots[0], self.slots[1], dirs_exist_ok=True)
+            self._manifests[1] = scan(self.slots[1])
 
     def rebuild(self) -> Event | None:
         """Build into the idle slot and swap it in; returns the new event, if any."""

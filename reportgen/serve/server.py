@@ -74,41 +74,49 @@ def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool 
         return build(BuildConfig(runs=runs, out=out, samples=samples, presets=presets, reports=reports,
                                  quiet=True))
 
-    # SIGTERM behaves like Ctrl-C: the same clean shutdown.
-    if threading.current_thread() is threading.main_thread():
+    # SIGTERM behaves like Ctrl-C: the same clean shutdown. Handlers are restored on return.
+    main = threading.current_thread() is threading.main_thread()
+    saved = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) if main else None
+    if main:
         signal.signal(signal.SIGTERM, signal.default_int_handler)
 
-    with tempfile.TemporaryDirectory(prefix="reportgen-serve-") as tmp:
-        boot = f"{os.getpid()}-{time.time_ns()}"
-        site = LiveSite(Path(tmp), build_into, boot=boot)
-        try:  # bind first: a taken port fails at once, not after the build
-            httpd = _make_server(host, port, make_handler(site, live=watch))
-        except OSError as exc:  # port taken, address not local, ...
-            raise ValueError(f"cannot serve on {host}:{port}: {exc.strerror or exc} (try --port 0)") from None
-        debouncer = watcher = None
-        try:
-            t0 = time.perf_counter()
-            site.initial_build()
-            url = url_for(host, httpd.server_address[1])
-            print(f"Built {runs} in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
-            print(f"Serving {runs} at {url} (Ctrl-C to stop)", flush=True)
-            if watch:
-                debouncer = Debouncer(site.rebuild, delay=debounce).start()
-                folders = [runs] + [p for p in (presets, reports) if p is not None]
-                watcher = Watcher(folders, debouncer.poke).start()
-                print(f"Watching {', '.join(map(str, folders))} for changes", file=sys.stderr, flush=True)
-            if open_browser:
-                webbrowser.open(url)
-            httpd.serve_forever()
-        except KeyboardInterrupt:
-            print("Stopped.", file=sys.stderr, flush=True)
-        finally:
-            # Ignore a second Ctrl-C while cleaning up: it must not print a traceback.
-            if threading.current_thread() is threading.main_thread():
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-            site.close()
-            if watcher is not None:
-                watcher.stop()
-            if debouncer is not None:
-                debouncer.stop()
-            httpd.server_close()
+    try:
+        with tempfile.TemporaryDirectory(prefix="reportgen-serve-") as tmp:
+            boot = f"{os.getpid()}-{time.time_ns()}"
+            site = LiveSite(Path(tmp), build_into, boot=boot)
+            try:  # bind first: a taken port fails at once, not after the build
+                httpd = _make_server(host, port, make_handler(site, live=watch))
+            except OSError as exc:  # port taken, address not local, ...
+                raise ValueError(f"cannot serve on {host}:{port}: {exc.strerror or exc} (try --port 0)") from None
+            debouncer = watcher = None
+            try:
+                if watch:  # watch before the first build: nothing written meanwhile is missed
+                    debouncer = Debouncer(site.rebuild, delay=debounce).start()
+                    folders = [runs] + [p for p in (presets, reports) if p is not None]
+                    watcher = Watcher(folders, debouncer.poke).start()
+                t0 = time.perf_counter()
+                site.initial_build()
+                url = url_for(host, httpd.server_address[1])
+                print(f"Built {runs} in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
+                if watcher is not None:
+                    print(f"Watching {', '.join(map(str, watcher.folders))} for changes", file=sys.stderr, flush=True)
+                print(f"Serving {runs} at {url} (Ctrl-C to stop)", flush=True)
+                if open_browser:
+                    webbrowser.open(url)
+                httpd.serve_forever()
+            except KeyboardInterrupt:
+                print("Stopped.", file=sys.stderr, flush=True)
+            finally:
+                # Ignore a second Ctrl-C while cleaning up: it must not print a traceback.
+                if main:
+                    signal.signal(signal.SIGINT, signal.SIG_IGN)
+                site.close()
+                if watcher is not None:
+                    watcher.stop()
+                if debouncer is not None:
+                    debouncer.stop()
+                httpd.server_close()
+    finally:
+        if saved is not None:
+            signal.signal(signal.SIGINT, saved[0])
+            signal.signal(signal.SIGTERM, saved[1])
