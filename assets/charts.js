@@ -8,7 +8,7 @@
   var C = (RG.charts = {});
   var all = [];
   var MAX_BANDS = 8;  // min-max bands are drawn when at most this many runs are shown (else they blur)
-  var MAX_FULL = 10;  // with more runs shown, charts use the per-metric overview files (150 points per run)
+  var MAX_FULL = 10;  // with more runs shown, charts use the per-metric overview files (100 points per run)
 
   function xOption() {
     var opts = RG.site.xopts, key = RG.state.x;

@@ -49,13 +49,14 @@ def test_broken_run_folders_never_stop_the_build(broken_runs, tmp_path, cli):
     for run, text in expected.items():
         assert any(f"run {run}:" in ln and text in ln for ln in lines), (run, lines)
     assert not any("run good:" in ln for ln in lines)
+    assert "runs 0/6" in proc.stderr and "built 6 runs, 1 metrics" in proc.stderr  # progress + counts
     page = (out / "runs" / "torn" / "index.html").read_text()
     assert "This run folder has problems" in page and "incomplete last line" in page
     alien = (out / "runs" / "alien" / "index.html").read_text()
     assert "unsupported" in alien
     assert "This run folder has problems" not in (out / "runs" / "good" / "index.html").read_text()
     strict = cli("build", str(broken_runs), "-o", str(tmp_path / "s2"), "--strict", "-q", check=False)
-    assert strict.returncode == 1 and "warning:" not in strict.stderr
+    assert strict.returncode == 1 and strict.stderr == ""
 
 
 def test_incremental_rebuild_parses_only_the_changed_run(tmp_path):
@@ -139,3 +140,14 @@ def test_samples_bound_points_and_x_columns(tmp_path):
     assert p["x"]["epoch"][i] == 50  # last logged epoch carried forward
     s = _payload(out, data_path("smooth", "loss", "a"))
     assert len(s["s"]) == len(s["w"]) and len(s["s"][0]) == len(p["y"])
+
+
+def test_extra_head_goes_into_every_page(tmp_path):
+    root = tmp_path / "runs"
+    write_run(root, "a", rows(5, loss=wavy))
+    out = tmp_path / "site"
+    snippet = '<script src="/__reload.js"></script>'
+    res = build(BuildConfig(runs=root, out=out, quiet=True, extra_head=[snippet]))
+    assert res.pages and all(snippet in (out / p).read_text().split("</head>")[0] for p in res.pages)
+    build(BuildConfig(runs=root, out=out, quiet=True))  # without it (the serve snippet is dev-only)
+    assert not any(snippet in (out / p).read_text() for p in res.pages)

@@ -224,7 +224,7 @@ def test_many_runs_use_overview_files_and_few_runs_full_resolution(tmp_path, sit
     page = site_browser.open(out / "index.html")
     assert_charts_rendered(page, 1)
     info = _chart_info(page)
-    assert len(info["runs"]) == 12 and info["n"] <= 12 * 152  # coarse overview series
+    assert len(info["runs"]) == 12 and info["n"] <= 12 * 102  # coarse overview series
     assert page.evaluate("() => Object.keys(RG.loaded)").count("overview/" + page.evaluate(
         "() => document.querySelector('.rg-chart').dataset.chart")) == 1
     for i in range(3):  # down to 9 runs: full resolution from the per-run files

@@ -31,7 +31,7 @@ KNOWN_TYPES = frozenset({
 X_NAME = re.compile(r"(^|[/_.-])(epoch|epochs|step|steps|global_step|batch|batches|iter|iteration|iterations|"
                     r"sample|samples|examples|tokens|images|seen|trainer/global_step)$", re.I)
 # Points per line in the overview files (charts showing more than a few runs at once).
-LITE_SAMPLES = 150
+LITE_SAMPLES = 100
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
