@@ -1,7 +1,7 @@
 /* reportgen serve --watch: keeps an open page in step with the site being rebuilt.
    Injected by the dev server into HTML responses only; built sites never contain it.
 
-   The server long-polls /__reportgen__/events?since=<generation> and answers with the
+   The page long-polls /__reportgen__/events?since=<generation>; the server answers with the
    site paths changed since then. This page then
    - loads changed data files again (charts subscribed to them update in place,
      keeping zoom, scroll and selection),
