@@ -2,13 +2,17 @@
 
    Any element matching .rg-chart, .rg-vega or [data-chart-actions] gets a small
    toolbar; the buttons work once the chart is drawn, i.e. once
-   window.RG.views[element.id] holds its Vega view (reportgen.js and reports.js
-   register views there). CSV exports the view's dataset named by the element's
-   data-dataset attribute (default "rows": the metric rows {run, step, value}).
+   window.RG.views[element.id] holds its Vega view (charts.js registers metric charts,
+   reports.js report custom charts, panels.js media-panel charts via
+   RG.chartActions.register). CSV exports the view's dataset named by the element's
+   data-dataset attribute, else the first of "rows", "source_0", "data_0" that exists;
+   metric charts export {run, <x axis>, value, smoothed (when on), min, max (when downsampled)}
+   as currently shown.
    No dependencies, no network: downloads are data: and blob: URLs. */
 (function () {
   "use strict";
   var RG = (window.RG = window.RG || {});
+  RG.views = RG.views || {};
   var SELECTOR = ".rg-chart, .rg-vega, [data-chart-actions]";
   var STYLE = [
     ".rg-chart, .rg-vega, [data-chart-actions] { position: relative; }",
@@ -60,12 +64,40 @@
   RG.toCSV = function (rows) {
     var cols = [];
     rows.forEach(function (r) {
-      Object.keys(r).forEach(function (k) { if (cols.indexOf(k) < 0) cols.push(k); });
+      Object.keys(r).forEach(function (k) {  // __row: the row index custom charts add (media/presets.py)
+        if (k !== "__row" && cols.indexOf(k) < 0) cols.push(k);
+      });
     });
     var lines = [cols.map(csvCell).join(",")];
     rows.forEach(function (r) { lines.push(cols.map(function (k) { return csvCell(r[k]); }).join(",")); });
     return lines.join("\n") + "\n";
   };
+
+  function datasetRows(view, el) {
+    var names = el.getAttribute("data-dataset") ? [el.getAttribute("data-dataset")] : ["rows", "source_0", "data_0"];
+    for (var i = 0; i < names.length; i++) {
+      var rows = null;
+      try { rows = view.data(names[i]); } catch (err) { rows = null; }  // no such dataset
+      if (rows) return el.classList.contains("rg-chart") ? metricRows(rows) : rows;
+    }
+    return [];
+  }
+
+  /* charts.js rows {run, x, y, s, lo, hi, bad} -> readable columns named after the x axis shown. */
+  function metricRows(rows) {
+    var xo = RG.charts && RG.site ? RG.charts.xOption() : { key: "x" };
+    var smooth = RG.charts && RG.site ? RG.charts.weightIndex() >= 0 : false;
+    var xname = { _step: "step", _runtime: "runtime", _timestamp: "time" }[xo.key] || xo.key;
+    var bands = rows.some(function (r) { return r.lo !== null && r.lo !== undefined; });
+    return rows.map(function (r) {
+      var o = { run: r.run };
+      o[xname] = xo.key === "_timestamp" && r.x !== null ? new Date(r.x).toISOString() : r.x;
+      o.value = r.bad || r.y;
+      if (smooth) o.smoothed = r.s;
+      if (bands) { o.min = r.lo; o.max = r.hi; }  // the bucket a kept point stands for (downsampled)
+      return o;
+    });
+  }
 
   var ACTIONS = {
     png: function (view, el) {
@@ -75,7 +107,7 @@
       return view.toImageURL("svg").then(function (url) { save(url, baseName(el) + ".svg"); });
     },
     csv: function (view, el) {
-      var rows = view.data(el.getAttribute("data-dataset") || "rows") || [];
+      var rows = datasetRows(view, el);
       var url = URL.createObjectURL(new Blob([RG.toCSV(rows)], { type: "text/csv;charset=utf-8" }));
       save(url, baseName(el) + ".csv");
       setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
@@ -112,6 +144,21 @@
     new MutationObserver(function () { sync(el, bar); })
       .observe(el, { attributes: true, attributeFilter: ["data-rendered"] });
   }
+
+  /* For charts drawn by other scripts (media panels): register the view and add the toolbar. */
+  var seq = 0;
+  RG.chartActions = {
+    register: function (el, view, name) {
+      if (!el.id) el.id = "rg-vega-" + (++seq);
+      RG.views[el.id] = view;
+      if (name && !el.getAttribute("data-name")) el.setAttribute("data-name", name);
+      el.setAttribute("data-chart-actions", "");
+      injectStyle();
+      addToolbar(el);
+      var bar = el.querySelector(":scope > .rg-chart-actions");
+      if (bar) sync(el, bar);
+    }
+  };
 
   function scan(root) {
     if (root.matches && root.matches(SELECTOR)) addToolbar(root);

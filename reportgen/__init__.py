@@ -9,10 +9,13 @@ import importlib
 from typing import Any
 
 from ._version import __version__
-from .sdk import finish, init, log
+from .sdk import define_metric, finish, init, log, login, save, watch
 
 #: The active run (set by :func:`init`, cleared by :func:`finish`).
 run = None
+#: ``run.config`` / ``run.summary`` of the active run (None before :func:`init`).
+config = None
+summary = None
 
 # Public names that live in modules imported on first use.
 _LAZY = {
@@ -44,4 +47,4 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = ["__version__", "init", "log", "finish", "run", *_LAZY]
+__all__ = ["__version__", "init", "log", "finish", "save", "define_metric", "watch", "login", "run", "config", "summary", *_LAZY]

@@ -115,11 +115,17 @@ def summary(runs: Path, out: Path, image_format: str, metrics: str | None, max_c
 @click.option("--open", "open_browser", is_flag=True, help="Open the site in a web browser.")
 @click.option("--samples", type=click.IntRange(min=10), default=1000, show_default=True,
               help="Points per line after downsampling.")
-def serve(runs: Path, watch: bool, host: str, port: int, open_browser: bool, samples: int) -> None:
-    """Build RUNS into a temporary folder and serve it over HTTP."""
+@click.option("--presets", type=_EXISTING_DIR, default=None,
+              help="Folder of custom-chart presets (<name>.json); watched with --watch.")
+@click.option("--reports", type=_EXISTING_DIR, default=None,
+              help="Folder of markdown reports (default: RUNS/reports); watched with --watch.")
+def serve(runs: Path, watch: bool, host: str, port: int, open_browser: bool, samples: int,
+          presets: Path | None, reports: Path | None) -> None:
+    """Build RUNS into a temporary folder and serve it over HTTP (never touches your -o site)."""
     from .serve import serve as do_serve
 
-    do_serve(runs, host=host, port=port, watch=watch, open_browser=open_browser, samples=samples)
+    do_serve(runs, host=host, port=port, watch=watch, open_browser=open_browser, samples=samples,
+             presets=presets, reports=reports)
 
 
 @cli.command()

@@ -7,7 +7,6 @@ import pytest
 
 from reportgen.reports.directives import DirectiveError, extract, parse_directive
 from reportgen.reports.frontmatter import parse_front_matter
-from reportgen.reports.media import fill_template
 from reportgen.reports.panels import format_value
 from reportgen.reports.sanitize import sanitize_html
 from reportgen.reports.select import match_keys, select_runs
@@ -60,28 +59,19 @@ def test_extract_skips_code_and_marks_blocks():
 
 
 @dataclass
-class _Rec:
+class _Run:  # what select_runs reads of a ReportRun
     id: str
     name: str
     project: str = "p"
     meta: dict = field(default_factory=dict)
-
-
-@dataclass
-class _View:
-    record: _Rec
     label: str = ""
-
-    @property
-    def id(self):
-        return self.record.id
 
 
 def _views():
-    return [_View(_Rec("a1", "lr-0.1", meta={"tags": ["sweep"], "group": "g1"}), "lr-0.1"),
-            _View(_Rec("a2", "lr-0.3", meta={"tags": ["sweep", "best"], "group": "g2"}), "lr-0.3"),
-            _View(_Rec("b1", "baseline", project="q", meta={"tags": []}), "baseline"),
-            _View(_Rec("c1", "run[1]", project="r"), "run[1]")]
+    return [_Run("a1", "lr-0.1", meta={"tags": ["sweep"], "group": "g1"}, label="lr-0.1"),
+            _Run("a2", "lr-0.3", meta={"tags": ["sweep", "best"], "group": "g2"}, label="lr-0.3"),
+            _Run("b1", "baseline", project="q", meta={"tags": []}, label="baseline"),
+            _Run("c1", "run[1]", project="r", label="run[1]")]
 
 
 @pytest.mark.parametrize("attrs, expected", [
@@ -155,13 +145,6 @@ def test_sanitizer_rewrites_relative_images():
                                    rewrite_src=lambda s: "files/fig.png" if s == "fig.png" else None)
     assert clean == '<img src="files/fig.png">'
     assert any("gone.png" in r for r in removed)
-
-
-def test_fill_template():
-    text, unknown = fill_template('{"x": {"field": "${field:x}"}, "title": "${string:title}", "y": "${field:y}"}',
-                                  {"x": 'col "a"'}, {"title": "T"})
-    assert text == '{"x": {"field": "col \\"a\\""}, "title": "T", "y": "y"}'
-    assert unknown == ["${field:y}"]
 
 
 def test_format_value():

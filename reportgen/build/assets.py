@@ -1,19 +1,41 @@
 """Writing ``assets/``: the project's css/js and the Vega runtime from vl-convert."""
 from __future__ import annotations
 
+import functools
+import os
 import shutil
 from pathlib import Path
 
 from .._resources import assets_dir
+from .write import write_text
 
 VEGA_BUNDLE = "vega-bundle.js"
 
 
+def _user_cache() -> Path:
+    base = os.environ.get("REPORTGEN_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "reportgen")
+    return Path(base)
+
+
+@functools.lru_cache(maxsize=1)
 def _vega_bundle_text() -> tuple[str, str]:
+    """The bundle text; bundling takes seconds, so it is also kept in the user cache folder."""
     import vl_convert
 
     version = getattr(vl_convert, "__version__", "unknown")
-    return version, vl_convert.javascript_bundle()
+    cached = _user_cache() / f"vega-bundle-{version}.js"
+    try:
+        return version, cached.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    text = vl_convert.javascript_bundle()
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        write_text(cached, text)
+    except OSError:
+        pass  # a read-only home: bundle again next time
+    return version, text
 
 
 def write_assets(out: Path) -> None:

@@ -1,7 +1,9 @@
-"""Vega-Lite specs for metric charts, as plain dicts (data is supplied by the page).
+"""Vega-Lite specs for metric charts, as plain dicts (data and view state are supplied by the page).
 
-The spec's data is the named dataset ``rows``; the page fills it with records
-``{run, step, value}`` loaded from the chart's data file.
+The spec's data is the named dataset ``rows``: records ``{run, x, y, s, lo, hi, bad}``
+built in the page from the chart's data files (``assets/charts.js``). The page patches
+the x field title/type, the y scale type (log/linear), the colour domain/range of the
+runs shown and the ``rawOpacity`` param; the layer names below are that contract.
 """
 from __future__ import annotations
 
@@ -15,44 +17,74 @@ PALETTE = [
     "#9d755d", "#bab0ac", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
     "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 ]
+NONFINITE_COLOR = "#e03131"
+LAYERS = ("band", "raw", "main", "nonfinite")
 
 
 def run_color(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
-def line_chart_spec(title: str, run_labels: list[str], colors: list[str], *,
-                    x_title: str = "step", height: int = 220) -> dict[str, Any]:
-    """A multi-run line chart: one colour per run, legend, tooltips."""
+def _y(field: str, title: str | None = None) -> dict[str, Any]:
+    return {"field": field, "type": "quantitative", "title": title,
+            "scale": {"type": "linear", "zero": False},
+            "axis": {"tickCount": 5, "labelOverlap": True}}
+
+
+def metric_chart_spec(title: str, *, x_title: str = "Step", height: int = 220) -> dict[str, Any]:
+    """A multi-run line chart with min-max band, faint raw line under the smoothed one,
+    red rules at NaN/Infinity, legend selection and drag/wheel zoom. The hover tooltip
+    (every run's value at the pointer's x) is drawn by the page (assets/charts.js): a
+    Vega layer of invisible points for it costs more than the lines themselves."""
     return {
         "$schema": VEGA_LITE_SCHEMA,
-        "title": {"text": title, "anchor": "start", "fontSize": 13, "fontWeight": 600, "limit": 360},
+        "title": {"text": title, "anchor": "start", "fontSize": 13, "fontWeight": 600, "limit": 420},
         "width": "container",
         "height": height,
         "autosize": {"type": "fit", "contains": "padding"},
         "data": {"name": "rows"},
-        "mark": {"type": "line", "strokeWidth": 1.6, "interpolate": "linear", "clip": True},
+        "params": [{"name": "rawOpacity", "value": 0}],
         "encoding": {
-            "x": {"field": "step", "type": "quantitative", "title": x_title,
+            "x": {"field": "x", "type": "quantitative", "title": x_title,
+                  "scale": {"zero": False, "nice": False},
                   "axis": {"labelFlush": True, "tickCount": 6, "labelOverlap": True, "format": "~s"}},
-            "y": {"field": "value", "type": "quantitative", "title": None,
-                  "scale": {"zero": False}, "axis": {"tickCount": 5, "labelOverlap": True}},
             "color": {
                 "field": "run", "type": "nominal", "title": None,
-                "scale": {"domain": run_labels, "range": colors},
-                "legend": {"orient": "bottom", "direction": "horizontal", "columns": 3,
-                           "labelLimit": 180, "symbolType": "stroke"},
+                "scale": {"domain": [], "range": []},
+                "legend": {"orient": "bottom", "direction": "horizontal", "columns": 3, "labelLimit": 200,
+                           "symbolType": "stroke", "symbolLimit": 12,
+                           "symbolOpacity": 1, "symbolStrokeWidth": 2.5},
             },
-            "tooltip": [
-                {"field": "run", "type": "nominal", "title": "run"},
-                {"field": "step", "type": "quantitative", "title": x_title},
-                {"field": "value", "type": "quantitative", "title": title, "format": ".6~g"},
-            ],
         },
+        "layer": [
+            {"name": "band", "transform": [{"filter": "datum.lo != null && datum.hi != null"}],
+             "mark": {"type": "area", "opacity": 0.16, "clip": True},
+             "encoding": {"y": _y("lo"), "y2": {"field": "hi"}}},
+            {"name": "raw", "mark": {"type": "line", "strokeWidth": 1, "clip": True, "opacity": {"expr": "rawOpacity"}},
+             "encoding": {"y": _y("y")}},
+            {"name": "main",
+             "params": [
+                 {"name": "zoom", "select": {"type": "interval", "encodings": ["x", "y"]}, "bind": "scales"},
+                 {"name": "pick", "select": {"type": "point", "fields": ["run"]}, "bind": "legend"},
+             ],
+             "mark": {"type": "line", "strokeWidth": 1.6, "clip": True},
+             "encoding": {"y": _y("s"),
+                          "opacity": {"condition": {"param": "pick", "value": 1}, "value": 0.1}}},
+            {"name": "nonfinite", "transform": [{"filter": "datum.bad != null"}],
+             "mark": {"type": "rule", "color": NONFINITE_COLOR, "strokeDash": [4, 3], "strokeWidth": 1.2,
+                      "clip": True},
+             "encoding": {"color": {"value": NONFINITE_COLOR},
+                          "tooltip": [{"field": "run", "type": "nominal", "title": "run"},
+                                      {"field": "x", "type": "quantitative", "title": x_title},
+                                      {"field": "bad", "type": "nominal", "title": "value"}]}},
+        ],
         "config": {
             "view": {"stroke": None},
-            "axis": {"labelFontSize": 11, "titleFontSize": 11, "gridColor": "#eceff3", "domainColor": "#9aa4b2"},
-            "legend": {"labelFontSize": 11},
-            "font": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
+            "axis": {"labelFontSize": 11, "titleFontSize": 11, "titleFontWeight": 500, "gridColor": "#eceff3",
+                     "domainColor": "#9aa4b2", "tickColor": "#9aa4b2", "labelColor": "#3b4352",
+                     "titleColor": "#5b6576"},
+            "legend": {"labelFontSize": 11, "labelColor": "#3b4352"},
+            "title": {"color": "#1d2433"},
+            "font": "system-ui, -apple-system, Segoe UI, Roboto, DejaVu Sans, sans-serif",
         },
     }

@@ -1,15 +1,9 @@
-"""Turn run folders into plain view-model data: runs, their metrics and series."""
+"""Small helpers shared by the view-models: flattening nested dicts and formatting values."""
 from __future__ import annotations
 
 import datetime as _dt
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-import numpy as np
-
-from ..storage.reader import RunRecord, list_run_dirs, read_run
 
 
 def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -26,49 +20,6 @@ def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-@dataclass
-class Series:
-    steps: np.ndarray
-    values: np.ndarray
-
-
-@dataclass
-class RunView:
-    record: RunRecord
-    index: int  # position in the site-wide run order (drives the colour)
-    label: str  # unique display label
-    color: str
-    series: dict[str, Series] = field(default_factory=dict)
-
-    @property
-    def id(self) -> str:
-        return self.record.id
-
-    @property
-    def meta(self) -> dict[str, Any]:
-        return self.record.meta
-
-
-def load_runs(root: Path) -> list[RunRecord]:
-    return [read_run(p) for p in list_run_dirs(root)]
-
-
-def numeric_series(history: list[dict[str, Any]]) -> dict[str, Series]:
-    cols: dict[str, tuple[list[float], list[float]]] = {}
-    for i, row in enumerate(history):
-        flat = flatten(row)
-        step = flat.get("_step", i)
-        if not is_number(step):
-            step = i
-        for k, v in flat.items():
-            if k.startswith("_") or not is_number(v):
-                continue
-            xs, ys = cols.setdefault(k, ([], []))
-            xs.append(step)
-            ys.append(float(v))
-    return {k: Series(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)) for k, (xs, ys) in cols.items()}
 
 
 def fmt_time(ts: Any) -> str:

@@ -1,39 +1,57 @@
 """Deterministic min/max downsampling that never hides a spike.
 
-The series is cut into equal-width buckets of consecutive points; each bucket
-keeps its first point, its minimum and its maximum (in their original order),
-and the last point of the series is always kept. Non-finite values (NaN,
-±Infinity) are always kept, so the site can mark them as gaps.
+The series is cut into ``target // 3`` buckets of consecutive points (equal
+counts, not equal steps). Each bucket keeps its first point, its minimum and
+its maximum; the series' last point is always kept; each bucket also keeps its
+first NaN, first +Infinity and first -Infinity so the site can mark the gap.
+For every kept point the min and max of its bucket are returned too: the page
+draws them as the min-max band (what downsampling folded away).
+Pure numpy, no randomness: the same input gives the same output.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 
-def downsample_indices(y: np.ndarray, target: int) -> np.ndarray:
-    """Indices of the points to keep, sorted, at most about ``target`` long."""
+@dataclass
+class Downsampled:
+    idx: np.ndarray  # kept indices into the input, ascending
+    lo: np.ndarray | None  # bucket minimum per kept point (NaN: bucket had no finite value); None if nothing folded
+    hi: np.ndarray | None
+
+
+def _first_per_bucket(cand: np.ndarray, bucket: np.ndarray) -> np.ndarray:
+    """Of the candidate indices (ascending), the first one in each bucket."""
+    if cand.size == 0:
+        return cand
+    _, first = np.unique(bucket[cand], return_index=True)
+    return cand[first]
+
+
+def downsample(y: np.ndarray, target: int) -> Downsampled:
+    y = np.asarray(y, dtype=float)
     n = len(y)
     if n <= target:
-        return np.arange(n)
-    y = np.asarray(y, dtype=float)
-    buckets = max(1, target // 3)
-    edges = np.linspace(0, n, buckets + 1).astype(np.int64)
-    keep = [np.array([0, n - 1])]
+        return Downsampled(np.arange(n), None, None)
+    nb = max(1, target // 3)
+    bucket = (np.arange(n, dtype=np.int64) * nb) // n
+    starts = np.searchsorted(bucket, np.arange(nb))
     finite = np.isfinite(y)
-    yf = np.where(finite, y, np.nan)
-    starts = edges[:-1]
-    keep.append(starts)
-    # argmin/argmax per bucket via reduceat on an index trick
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        seg = yf[lo:hi]
-        if seg.size == 0 or np.all(np.isnan(seg)):
-            continue
-        keep.append(np.array([lo + np.nanargmin(seg), lo + np.nanargmax(seg)]))
+    ymin = np.where(finite, y, np.inf)
+    ymax = np.where(finite, y, -np.inf)
+    bmin = np.minimum.reduceat(ymin, starts)
+    bmax = np.maximum.reduceat(ymax, starts)
+    keep = [starts, np.array([n - 1])]
+    keep.append(_first_per_bucket(np.flatnonzero(finite & (ymin == bmin[bucket])), bucket))
+    keep.append(_first_per_bucket(np.flatnonzero(finite & (ymax == bmax[bucket])), bucket))
     if not finite.all():
-        keep.append(np.flatnonzero(~finite))
-    return np.unique(np.concatenate(keep))
-
-
-def downsample(x: np.ndarray, y: np.ndarray, target: int) -> tuple[np.ndarray, np.ndarray]:
-    idx = downsample_indices(y, target)
-    return np.asarray(x)[idx], np.asarray(y)[idx]
+        keep.append(_first_per_bucket(np.flatnonzero(np.isnan(y)), bucket))
+        keep.append(_first_per_bucket(np.flatnonzero(y == np.inf), bucket))
+        keep.append(_first_per_bucket(np.flatnonzero(y == -np.inf), bucket))
+    idx = np.unique(np.concatenate(keep))
+    empty = ~np.isfinite(bmin)  # buckets without any finite value
+    lo = np.where(empty, np.nan, bmin)[bucket[idx]]
+    hi = np.where(empty, np.nan, bmax)[bucket[idx]]
+    return Downsampled(idx, lo, hi)

@@ -1,26 +1,40 @@
-"""``build(config)``: the one entry point used by ``reportgen build`` and ``reportgen serve``."""
+"""``build(config)``: the one entry point used by ``reportgen build`` and ``reportgen serve``.
+
+Steps: for each run folder, reuse the cache or (re)parse its history and write its
+chart data files; then render every page (index, project overviews, compare page,
+run pages) and remove files of runs or metrics that are gone. Every file is written
+atomically, so a browser (or ``serve``) never sees a half-written page.
+"""
 from __future__ import annotations
 
 import hashlib
-import shutil
-import sys
+import multiprocessing as mp
+import os
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from ..storage.jsonio import dumps
-from . import charts
+from ..storage.format import RunPaths
+from ..reports import build_reports
+from ..storage.reader import list_run_dirs, read_run
+from . import pages
 from .assets import write_assets
-from .collect import (RunView, fmt_duration, fmt_time, fmt_value, flatten, is_number, load_runs,
-                      numeric_series)
+from .cache import RunCache, read_tail, signature
+from .collect import flatten, fmt_value
 from .config import BuildConfig
-from .downsample import downsample
-from .panels import PanelSite, run_panels
+from .history import Columns, parse_history
+from .panels import PanelSite, run_panels, write_compare_pages
+from .progress import Progress
 from .render import PageWriter, make_env
+from .rundata import RunInfo, process_run, safe_name, write_overviews
 from .urls import run_page
+from .write import write_bytes, write_if_changed
+
+
+POOL_MIN_BYTES = 64 * 1024 * 1024  # below this much history, a process pool costs more than it saves
 
 
 @dataclass
@@ -28,173 +42,253 @@ class BuildResult:
     out: Path
     runs: int = 0
     metrics: int = 0
+    media: int = 0
     pages: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    reparsed: list[str] = field(default_factory=list)  # run folders parsed (fully or from an offset)
+    appended: list[str] = field(default_factory=list)  # of those, parsed from the previous end
     seconds: float = 0.0
+    strict: bool = False
 
     @property
     def exit_code(self) -> int:
-        return 0
+        return 1 if self.strict and self.warnings else 0
 
 
-def _metric_id(key: str) -> str:
-    safe = "".join(c if c.isalnum() else "-" for c in key).strip("-")[:40] or "metric"
-    return f"{safe}-{hashlib.sha1(key.encode()).hexdigest()[:8]}"
+def _run_files(dirs: list[Path]) -> list[str]:
+    """A unique, safe file name per run folder."""
+    names, seen = [], set()
+    for d in dirs:
+        name = safe_name(d.name)
+        while name in seen:
+            name = safe_name(name + "_")
+        seen.add(name)
+        names.append(name)
+    return names
 
 
-def _unique_labels(records) -> list[str]:
-    names = [r.name for r in records]
-    counts: dict[str, int] = {}
-    for n in names:
-        counts[n] = counts.get(n, 0) + 1
-    return [n if counts[n] == 1 else f"{n} ({r.id})" for n, r in zip(names, records)]
+def _cached_info(run_dir: Path, run_file: str, cache: RunCache, out: Path) -> tuple[Any, dict, Any]:
+    """``(info or None, signature, cache entry)``: the info when the run folder is unchanged."""
+    sig = signature(run_dir)
+    cached = cache.load_info(run_file)
+    if cached and cached["sig"] == sig and all((out / p).exists() for p in cached["info"].data_files):
+        cached["info"].sig = sig
+        return cached["info"], sig, cached
+    return None, sig, cached
 
 
-def _section(key: str) -> str:
-    return key.split("/", 1)[0] if "/" in key else "Charts"
+def _process_run(run_dir: Path, run_file: str, samples: int, out: Path, cache_enabled: bool,
+                 sig: dict, cached: Any) -> tuple[RunInfo, bool, set[str]]:
+    """Parse (from the cached offset when history only grew) and write one run's data files.
+
+    Runs in a worker process for big builds; returns ``(info, appended, stale data files)``."""
+    cache = RunCache(out, samples, enabled=cache_enabled)
+    history = RunPaths(run_dir).history
+    cols = None
+    appended = False
+    if cached and sig["history"] and cached["sig"]["history"] and sig["history"][0] >= cached["end"] \
+            and read_tail(history, cached["end"]) == cached["tail"]:
+        cols = cache.load_cols(run_file)
+        if cols is not None and cols.end == cached["end"]:
+            appended = True
+        else:
+            cols = None
+    cols = parse_history(history, cols or Columns())
+    rec = read_run(run_dir, with_history=False)
+    info = RunInfo(file=run_file, path=str(run_dir), meta=rec.meta, config=rec.config, summary=rec.summary,
+                   warnings=list(rec.warnings))
+    process_run(info, cols, samples, out, write_bytes)
+    info.sig = sig
+    stale = set(cached["info"].data_files) - set(info.data_files) if cached else set()
+    cache.save(run_file, sig, info, cols, read_tail(history, cols.end))
+    return info, appended, stale
 
 
-def _log(cfg: BuildConfig, msg: str) -> None:
-    if not cfg.quiet:
-        print(msg, file=sys.stderr)
+def _worker(args: tuple) -> tuple[RunInfo, bool, set[str]]:
+    return _process_run(*args)
 
 
-def _write_data_js(out: Path, rel_path: str, chart_id: str, payload: dict[str, Any]) -> None:
-    target = out / rel_path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # NaN/Infinity tokens are valid JavaScript literals, so non-finite values survive.
-    body = dumps(payload).decode("utf-8")
-    target.write_text(f"RG.receive({dumps(chart_id).decode()},{body});\n", encoding="utf-8")
+def _pool(jobs: list[tuple]):
+    """A process pool when it pays: several runs with big histories, 2+ CPUs, no other threads
+    (``fork`` with threads running is unsafe; ``serve`` builds sequentially)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if len(jobs) < 2 or cpus < 2 or threading.active_count() > 1 or "fork" not in mp.get_all_start_methods():
+        return None
+    size = 0
+    for job in jobs:
+        h = job[5]["history"]
+        size += h[0] if h else 0
+    if size < POOL_MIN_BYTES:
+        return None
+    return ProcessPoolExecutor(max_workers=min(cpus, 4), mp_context=mp.get_context("fork"))
+
+
+def _template_stamp() -> str:
+    from .._resources import templates_dir
+
+    parts = [f"{p.relative_to(templates_dir())}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+             for p in sorted(templates_dir().rglob("*.html"))]
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()
+
+
+def _remove_stale(out: Path, keep: set[str], stale: set[str] | None) -> None:
+    """Delete data files of runs and metrics that are gone: the known ``stale`` ones, or (None)
+    every file under data/ not in ``keep``."""
+    if stale is not None:
+        for rel in stale - keep:
+            p = out / rel
+            p.unlink(missing_ok=True)
+            try:
+                p.parent.rmdir()
+            except OSError:
+                pass
+        return
+    data = out / "data"
+    if not data.is_dir():
+        return
+    for dirpath, dirnames, filenames in os.walk(data, topdown=False):
+        for f in filenames:
+            p = Path(dirpath) / f
+            if p.relative_to(out).as_posix() not in keep:
+                p.unlink()
+        if Path(dirpath) != data and not os.listdir(dirpath):
+            os.rmdir(dirpath)
 
 
 def build(cfg: BuildConfig) -> BuildResult:
     t0 = time.perf_counter()
     out = cfg.out
-    result = BuildResult(out)
+    result = BuildResult(out, strict=cfg.strict)
     if not cfg.runs.exists():
         raise FileNotFoundError(f"runs folder {str(cfg.runs)!r} does not exist")
     out.mkdir(parents=True, exist_ok=True)
-    records = load_runs(cfg.runs)
-    records.sort(key=lambda r: (r.project, r.meta.get("created") or 0, r.id))
-    labels = _unique_labels(records)
-    views = [RunView(rec, i, labels[i], charts.run_color(i), numeric_series(rec.history))
-             for i, rec in enumerate(records)]
-    for v in views:
-        for w in v.record.warnings:
-            result.warnings.append(f"run {v.id}: {w}")
-
-    metric_keys = sorted({k for v in views for k in v.series})
+    progress = Progress(quiet=cfg.quiet)
+    dirs = list_run_dirs(cfg.runs)
+    files = _run_files(dirs)
+    cache = RunCache(out, cfg.samples, enabled=cfg.cache)
+    stale: set[str] = set()
+    page_keys = cache.load_pages()
+    old_overviews = set(cache.load_overviews())
+    slots: list[RunInfo | None] = []
+    jobs: list[tuple] = []
+    for d, f in zip(dirs, files):
+        info, sig, cached = _cached_info(d, f, cache, out)
+        slots.append(info)
+        if info is None:
+            jobs.append((d, f, cfg.samples, out, cfg.cache, sig, cached))
+    done = len(dirs) - len(jobs)
+    metrics: set[str] = {k for r in slots if r is not None for k in r.metrics}
+    progress.update(f"runs {done}/{len(dirs)} (unchanged), parsing {len(jobs)}")
+    pool = _pool(jobs)
+    results = pool.map(_worker, jobs) if pool is not None else map(_worker, jobs)
+    fresh: dict[str, RunInfo] = {}
+    try:
+        for job, (info, appended, old) in zip(jobs, results):
+            fresh[job[1]] = info
+            result.reparsed.append(job[1])
+            if appended:
+                result.appended.append(job[1])
+            stale |= old
+            done += 1
+            metrics.update(info.metrics)
+            progress.update(f"runs {done}/{len(dirs)}, metrics {len(metrics)}")
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    infos = [r if r is not None else fresh[f] for r, f in zip(slots, files)]
+    stale |= cache.prune(set(files))
+    runs = pages.order_runs(infos)
+    for r in runs:
+        for w in r.warnings:
+            result.warnings.append(f"run {r.file}: {w}")
+    labels = pages.labels_and_colors(runs)
     write_assets(out)
-    shutil.rmtree(out / "data", ignore_errors=True)
-
-    chart_vms = []
-    for key in metric_keys:
-        cid = _metric_id(key)
-        data_path = f"data/metrics/{cid}.js"
-        runs_payload = []
-        for v in views:
-            s = v.series.get(key)
-            if s is None:
-                continue
-            x, y = downsample(s.steps, s.values, cfg.samples)
-            runs_payload.append({"id": v.id, "label": v.label, "x": x.tolist(), "y": y.tolist()})
-        _write_data_js(out, data_path, cid, {"key": key, "runs": runs_payload})
-        present = [v for v in views if key in v.series]
-        chart_vms.append({
-            "id": cid, "key": key, "section": _section(key), "data": data_path,
-            "run_ids": [v.id for v in present],
-            "spec": charts.line_chart_spec(key, [v.label for v in present], [v.color for v in present]),
-        })
-
-    sections: dict[str, list] = {}
-    for c in chart_vms:
-        sections.setdefault(c["section"], []).append(c)
-    section_list = [{"name": name, "charts": cs} for name, cs in sorted(sections.items(), key=lambda kv: (kv[0] != "Charts", kv[0]))]
-
-    summary_cols = sorted({k for v in views for k, val in flatten(v.record.summary).items()
-                           if not k.startswith("_") and (is_number(val) or isinstance(val, (str, bool)))})
-    config_cols = sorted({k for v in views for k in flatten(v.record.config)})
-    run_rows = [_run_row(v, summary_cols, config_cols) for v in views]
+    overviews = write_overviews(out, runs, write_if_changed)  # data before the pages that load it
+    keep = {p for r in runs for p in r.data_files} | set(overviews)
 
     env = make_env()
     writer = PageWriter(env, out, cfg.extra_head)
-    common = {"title": cfg.title, "generated": "reportgen"}
-    from ..reports import build_reports
-    reports = build_reports(cfg, views, chart_vms, writer, result)
-    writer.write("index.html", "index.html", {
-        **common, "runs": run_rows, "summary_cols": summary_cols, "config_cols": config_cols,
-        "sections": section_list, "reports": reports,
-    })
-    result.pages.append("index.html")
-    for v, row in zip(views, run_rows):
-        page = run_page(v.id)
-        own = []
-        for c in chart_vms:
-            if v.id in c["run_ids"]:
-                own.append({**c, "run_ids": [v.id],
-                            "spec": charts.line_chart_spec(c["key"], [v.label], [v.color])})
-        own_sections: dict[str, list] = {}
-        for c in own:
-            own_sections.setdefault(c["section"], []).append(c)
-        writer.write("run.html", page, {
-            **common, "run": row,
-            "config": [(k, fmt_value(val)) for k, val in flatten(v.record.config).items()],
-            "summary": [(k, fmt_value(val)) for k, val in flatten(v.record.summary).items() if not k.startswith("_")],
-            "meta": _meta_items(v),
-            "sections": [{"name": n, "charts": cs} for n, cs in sorted(own_sections.items(), key=lambda kv: (kv[0] != "Charts", kv[0]))],
-            "panels": run_panels(v.record, PanelSite(out, page)),
+    common = {"title": cfg.title}
+    projects = pages.projects(runs)
+    multi = len(projects) > 1
+    progress.update(f"pages: index, {len(projects) if multi else 0} projects, {len(runs)} runs")
+
+    # Markdown reports (reports/<name>.html), listed on the index page. They are few and may
+    # reference any run, so they are always re-rendered (no page skipping).
+    reports = build_reports(cfg, runs, labels, writer, result)
+
+    def overview(page: str, scope: list, kind: str, heading: str, project=None) -> None:
+        writer.write("index.html", page, {
+            **common, "heading": heading, "kind": kind, "project": project,
+            "projects": projects if (multi and kind == "index") else [],
+            "reports": reports if kind == "index" else [],
+            "site": pages.site_json(scope, runs, labels, page, kind),
+            "sections": pages.chart_sections(scope, labels),
         })
         result.pages.append(page)
 
-    result.runs = len(views)
-    result.metrics = len(metric_keys)
+    overview("index.html", runs, "index", "All runs")
+    if multi:
+        for p in projects:
+            scope = [r for r in runs if r.project == p["name"]]
+            overview(p["page"], scope, "project", p["name"], project=p)
+    writer.write("index.html", "compare.html", {
+        **common, "heading": "Compare runs", "kind": "compare", "project": None, "projects": [],
+        "site": pages.site_json(runs, runs, labels, "compare.html", "compare"),
+        "sections": pages.chart_sections(runs, labels),
+        "configs": {r.file: {k: fmt_value(v) for k, v in flatten(r.config).items()} for r in runs},
+    })
+    result.pages.append("compare.html")
+    media = 0
+    stamp = _template_stamp()
+    # Media panels of every run that logged media, before any run page: the same-key-across-runs
+    # pages need all of them (cheap on rebuilds: files are copied and derived only once).
+    panel_sets: dict[str, list] = {}
+    for r in runs:
+        has_media = any(g["type"] not in ("string", "bool", "other") for g in r.groups) or \
+            any(isinstance(v, dict) and "_type" in v for v in flatten(r.summary).values())
+        if not has_media:
+            continue
+        ps = PanelSite(out, run_page(r.file), presets=cfg.presets)
+        panel_sets[r.file] = run_panels(read_run(Path(r.path)), ps)
+        result.warnings.extend(f"run {r.file}: {w}" for w in ps.warnings)
+    result.pages.extend(write_compare_pages(
+        writer, common, [(r.file, labels[r.file][0], panel_sets.get(r.file, [])) for r in runs],
+        lambda page: {"kind": "media", "site": pages.site_json([], runs, labels, page, "media", table=False)}))
+    new_keys: dict[str, str] = {}
+    for r in runs:
+        page = run_page(r.file)
+        panels = panel_sets.get(r.file, [])
+        # A run page depends only on its run folder, its label/colour, its media panels (their
+        # compare links) and the site layout: skip rendering when none changed.
+        key = hashlib.sha1(repr((r.sig, labels[r.file], multi, r.project, cfg.title, cfg.extra_head, stamp,
+                                 pages.project_page(r.project), [p.get("compare") for p in panels]))
+                           .encode("utf-8", "surrogatepass")).hexdigest()
+        new_keys[page] = key
+        r.media = len(panels)
+        media += len(panels)
+        if page_keys.get(page) == key and (out / page).exists():
+            result.pages.append(page)
+            continue
+        writer.write("run.html", page, {
+            **common, **pages.run_context(r, labels, page), "multi": multi, "kind": "run",
+            "site": pages.site_json([r], runs, labels, page, "run", table=False),
+            "sections": pages.chart_sections([r], labels),
+            "panels": panels,
+        })
+        result.pages.append(page)
+
+    cache.save_pages(new_keys, sorted(overviews))
+    _remove_stale(out, keep, (stale | old_overviews) if page_keys else None)
+    result.runs = len(runs)
+    result.metrics = len({k for r in runs for k in r.metrics})
+    result.media = media
     result.seconds = time.perf_counter() - t0
+    progress.done()
     for w in result.warnings:
-        _log(cfg, f"warning: {w}")
-    _log(cfg, f"built {result.runs} runs, {result.metrics} metrics, {len(result.pages)} pages "
-              f"into {out} in {result.seconds:.1f}s")
+        progress.line(f"warning: {w}")
+    progress.line(f"built {result.runs} runs, {result.metrics} metrics, {result.media} media panels, "
+                  f"{len(result.pages)} pages into {out} in {result.seconds:.1f}s"
+                  f" ({len(result.reparsed)} runs parsed, {len(result.appended)} incrementally)")
     return result
 
-
-def _run_row(v: RunView, summary_cols: list[str], config_cols: list[str]) -> dict[str, Any]:
-    m = v.meta
-    created = m.get("created")
-    end = m.get("heartbeat") or m.get("updated")
-    duration = (end - created) if is_number(created) and is_number(end) else None
-    summary = flatten(v.record.summary)
-    config = flatten(v.record.config)
-
-    def cell(val: Any) -> dict[str, Any]:
-        sort = val if is_number(val) and np.isfinite(val) else (None if val is None else str(val))
-        return {"text": "" if val is None else fmt_value(val), "sort": sort}
-
-    return {
-        "id": v.id, "name": v.record.name, "label": v.label, "color": v.color,
-        "project": v.record.project, "state": v.record.state,
-        "group": m.get("group") or "", "tags": m.get("tags") or [],
-        "created": fmt_time(created), "created_ts": created if is_number(created) else None,
-        "duration": fmt_duration(duration), "duration_s": duration,
-        "url": run_page(v.id), "warnings": v.record.warnings,
-        "summary": [cell(summary.get(k)) for k in summary_cols],
-        "config": [cell(config.get(k)) for k in config_cols],
-    }
-
-
-def _meta_items(v: RunView) -> list[tuple[str, str]]:
-    m = v.meta
-    items = [("id", v.id), ("project", v.record.project), ("state", v.record.state),
-             ("created", fmt_time(m.get("created")))]
-    for key in ("group", "host", "python", "exit_code"):
-        if m.get(key) not in (None, "", []):
-            items.append((key, str(m[key])))
-    if m.get("tags"):
-        items.append(("tags", ", ".join(map(str, m["tags"]))))
-    if m.get("command"):
-        cmd = m["command"]
-        items.append(("command", " ".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd)))
-    git = m.get("git") or {}
-    if isinstance(git, dict) and git.get("commit"):
-        items.append(("git", f"{git.get('commit', '')[:12]} {git.get('branch') or ''}{' (dirty)' if git.get('dirty') else ''}"))
-    if m.get("notes"):
-        items.append(("notes", str(m["notes"])))
-    return items

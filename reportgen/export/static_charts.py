@@ -6,9 +6,12 @@ import hashlib
 import math
 from typing import Any, Sequence
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..build import charts
+from ..build.collect import flatten, is_number
 from ..build.downsample import downsample
 
 IMAGE_FORMATS = ("png", "svg")
@@ -23,20 +26,67 @@ def chart_file_name(key: str, fmt: str) -> str:
     return f"{safe}-{hashlib.sha1(key.encode()).hexdigest()[:8]}.{fmt}"
 
 
-def chart_rows(runs: Sequence[tuple[str, Any]], samples: int) -> list[dict[str, Any]]:
-    """Long rows ``{run, step, value}`` for one metric; non-finite values become gaps (None)."""
+@dataclass
+class Series:
+    steps: np.ndarray
+    values: np.ndarray
+
+
+def numeric_series(history: list[dict[str, Any]]) -> dict[str, Series]:
+    """Every numeric key of a run's history rows -> its (step, value) series (``_step``, else the row index)."""
+    cols: dict[str, tuple[list[float], list[float]]] = {}
+    for i, row in enumerate(history):
+        flat = flatten(row)
+        step = flat.get("_step", i)
+        if not is_number(step):
+            step = i
+        for k, v in flat.items():
+            if k.startswith("_") or not is_number(v):
+                continue
+            xs, ys = cols.setdefault(k, ([], []))
+            xs.append(step)
+            ys.append(float(v))
+    return {k: Series(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)) for k, (xs, ys) in cols.items()}
+
+
+def _num(v: float) -> float | None:
+    return v if math.isfinite(v) else None
+
+
+def chart_rows(runs: Sequence[tuple[str, Series]], samples: int) -> list[dict[str, Any]]:
+    """Rows in the site's chart format ``{run, x, y, s, lo, hi, bad}`` for one metric, downsampled
+    like the site (min/max buckets); non-finite values are gaps with a red rule (``bad``)."""
     rows: list[dict[str, Any]] = []
     for label, series in runs:
-        x, y = downsample(series.steps, series.values, samples)
-        for step, value in zip(x.tolist(), y.tolist()):
-            rows.append({"run": label, "step": step, "value": value if math.isfinite(value) else None})
+        ds = downsample(series.values, samples)
+        for j, i in enumerate(ds.idx.tolist()):
+            y = float(series.values[i])
+            bad = None if math.isfinite(y) else ("NaN" if math.isnan(y) else ("Infinity" if y > 0 else "-Infinity"))
+            lo = _num(float(ds.lo[j])) if ds.lo is not None else None
+            hi = _num(float(ds.hi[j])) if ds.hi is not None else None
+            rows.append({"run": label, "x": float(series.steps[i]), "y": _num(y), "s": _num(y),
+                         "lo": lo, "hi": hi, "bad": bad})
     return rows
 
 
 def static_spec(key: str, labels: list[str], colors: list[str], rows: list[dict[str, Any]],
                 *, width: int = WIDTH, height: int = HEIGHT) -> dict[str, Any]:
-    """The site's line-chart spec with a fixed size and its data inline."""
-    spec = copy.deepcopy(charts.line_chart_spec(key, labels, colors, height=height))
+    """The site's metric-chart spec (build/charts.py) with a fixed size, its colours and its data inline;
+    layers without data (band, NaN rules) and the interactive ones are left out."""
+    spec = copy.deepcopy(charts.metric_chart_spec(key, height=height))
+    need = {"band": any(r["lo"] is not None for r in rows), "raw": False, "main": True,
+            "nonfinite": any(r["bad"] is not None for r in rows)}
+    spec["layer"] = [layer for layer in spec["layer"] if need.get(layer["name"], True)]
+    for layer in spec["layer"]:
+        layer.pop("params", None)  # zoom / legend selection mean nothing in an image
+        opacity = layer.get("encoding", {}).get("opacity")
+        if isinstance(opacity, dict) and "condition" in opacity:
+            del layer["encoding"]["opacity"]
+    spec.pop("params", None)
+    color = spec["encoding"]["color"]
+    color["scale"] = {"domain": labels, "range": colors}
+    if len(labels) == 1:
+        color["legend"] = None
     spec["width"] = width
     spec["autosize"] = {"type": "pad"}
     spec["datasets"] = {"rows": rows}

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ..build import charts
-from ..build.collect import flatten, fmt_value, is_number, load_runs, numeric_series
-from .static_charts import IMAGE_FORMATS, chart_file_name, chart_rows, has_data, render_chart, static_spec
+from ..build.collect import flatten, fmt_value, is_number
+from ..storage.reader import list_run_dirs, read_run
+from .static_charts import (IMAGE_FORMATS, chart_file_name, chart_rows, has_data, numeric_series, render_chart,
+                            static_spec)
 
 # Summary keys that usually matter most come first in the table and the charts.
 _KEY_HINTS = re.compile(r"(loss|acc|accuracy|f1|auc|score|error|err|precision|recall|iou|map|bleu|reward|best)",
@@ -107,7 +109,7 @@ def _image_ref(rel_path: str, base: str | None) -> str:
 def build_summary(opts: SummaryOptions) -> tuple[str, list[tuple[str, bytes]], SummaryResult]:
     """The Markdown text and the image files to write (relative path, bytes); no writing."""
     result = SummaryResult(opts.out)
-    records = load_runs(opts.runs)
+    records = [read_run(p) for p in list_run_dirs(opts.runs)]
     records.sort(key=lambda r: (r.project, r.meta.get("created") or 0, r.id))
     for r in records:
         result.warnings.extend(f"run {r.id}: {w}" for w in r.warnings)

@@ -13,7 +13,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:  # numpy is imported only when a helper needs it: plain log() rows stay cheap
+    import numpy as np
 
 _SLUG_RE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -35,12 +38,15 @@ class MediaContext:
     key: str
     step: int | None
     index: int | None = None
+    suffix: str = ""  # set by :meth:`sub` (e.g. a table cell), part of every file name
 
     def file_name(self, ext: str, data: bytes, suffix: str = "") -> str:
         parts = [slug(self.key)]
         parts.append("summary" if self.step is None else str(self.step))
         if self.index is not None:
             parts.append(str(self.index))
+        if self.suffix:
+            parts.append(slug(self.suffix))
         if suffix:
             parts.append(slug(suffix))
         parts.append(content_hash(data))
@@ -58,14 +64,33 @@ class MediaContext:
             tmp.replace(target)
         return f"media/{kind}/{name}"
 
-    def child(self, index: int) -> "MediaContext":
-        return MediaContext(self.run_dir, self.key, self.step, index)
+    def write_json(self, kind: str, obj: Any, suffix: str = "") -> str:
+        """Write ``obj`` as JSON (non-finite floats kept as tokens) under ``media/<kind>/``."""
+        from ..storage.jsonio import dumps
+
+        return self.write_bytes(kind, "json", dumps(obj), suffix)
+
+    def child(self, index: int, suffix: str = "") -> "MediaContext":
+        """The context of item ``index`` of a list logged under one key."""
+        return MediaContext(self.run_dir, self.key, self.step, index, _join(self.suffix, suffix))
+
+    def sub(self, suffix: str) -> "MediaContext":
+        """A context whose file names carry an extra ``suffix`` (e.g. ``r3c1`` for a table cell)."""
+        return MediaContext(self.run_dir, self.key, self.step, self.index, _join(self.suffix, suffix))
+
+
+def _join(a: str, b: str) -> str:
+    return f"{a}_{b}" if a and b else (a or b)
 
 
 class Media:
     """Base class of every loggable object."""
 
     TYPE: ClassVar[str] = ""
+    #: More than this many objects of the class under one key in one step is an error.
+    MAX_PER_STEP: ClassVar[int | None] = None
+    #: More than this many objects under one key in one step gives a warning.
+    WARN_PER_STEP: ClassVar[int | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -74,3 +99,63 @@ class Media:
 
     def to_record(self, ctx: MediaContext) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+# -- helpers shared by the media modules ------------------------------------------
+
+def to_numpy(value: Any) -> "np.ndarray | None":
+    """``value`` as a numpy array when it is one or looks like a tensor, else None.
+
+    Tensors are recognised by duck typing (``.detach().cpu().numpy()`` for torch,
+    ``.numpy()`` for TensorFlow/JAX-likes), so no framework is imported here.
+    """
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return value
+    if hasattr(value, "detach") and hasattr(value, "cpu"):
+        return np.asarray(value.detach().cpu().numpy())
+    if hasattr(value, "numpy") and callable(value.numpy) and hasattr(value, "shape"):
+        return np.asarray(value.numpy())
+    if hasattr(value, "__array__") and hasattr(value, "shape") and hasattr(value, "dtype"):
+        return np.asarray(value)
+    return None
+
+
+def check_caption(caption: Any, arg: str = "caption") -> str | None:
+    if caption is None:
+        return None
+    if isinstance(caption, (str, int, float)) and not isinstance(caption, bool):
+        return str(caption)
+    raise TypeError(f"{arg}: expected a string, got {type(caption).__name__}")
+
+
+def read_source(data: Any, arg: str) -> tuple[bytes, str | None]:
+    """Read a path or a file object; return its bytes and its file name (if known)."""
+    import os
+
+    if isinstance(data, (str, os.PathLike)):
+        path = Path(data)
+        if not path.is_file():
+            raise ValueError(f"{arg}: file not found: {str(path)!r}")
+        return path.read_bytes(), path.name
+    if hasattr(data, "read"):
+        name = getattr(data, "name", None)
+        if isinstance(name, (str, os.PathLike)) and "b" not in str(getattr(data, "mode", "b")) \
+                and Path(name).is_file():
+            return Path(name).read_bytes(), Path(name).name  # text-mode open() of a binary file works too
+        content = data.read()
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+        if not isinstance(content, (bytes, bytearray)):
+            raise TypeError(f"{arg}: the file object returned {type(content).__name__}, expected bytes or str")
+        name = getattr(data, "name", None)
+        return bytes(content), (Path(name).name if isinstance(name, (str, os.PathLike)) else None)
+    raise TypeError(f"{arg}: expected a path or a file object, got {type(data).__name__}")
+
+
+def extension(name: str | None) -> str:
+    """Lower-case extension without the dot (``"a.PDB"`` -> ``"pdb"``)."""
+    if not name or "." not in name:
+        return ""
+    return name.rsplit(".", 1)[1].lower()

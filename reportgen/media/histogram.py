@@ -5,7 +5,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .base import Media, MediaContext
+from .base import Media, MediaContext, to_numpy
 
 MAX_BINS = 512
 DEFAULT_BINS = 64
@@ -28,18 +28,26 @@ class Histogram(Media):
                 counts, edges = np_histogram
             except (TypeError, ValueError):
                 raise ValueError("np_histogram: expected a (counts, bin_edges) pair as returned by np.histogram") from None
-            counts = np.asarray(counts, dtype=float)
-            edges = np.asarray(edges, dtype=float)
+            try:
+                counts = np.asarray(counts, dtype=float)
+                edges = np.asarray(edges, dtype=float)
+            except (TypeError, ValueError):
+                raise TypeError("np_histogram: counts and bin edges must be numbers") from None
             if counts.ndim != 1 or edges.ndim != 1 or len(edges) != len(counts) + 1:
                 raise ValueError(
                     f"np_histogram: expected len(bin_edges) == len(counts) + 1, got {len(edges)} edges and {len(counts)} counts")
+            if not (np.all(np.isfinite(counts)) and np.all(np.isfinite(edges))):
+                raise ValueError("np_histogram: counts and bin edges must be finite")
+            if np.any(np.diff(edges) < 0):
+                raise ValueError("np_histogram: bin edges must be increasing")
             if len(counts) > MAX_BINS:
                 raise ValueError(f"np_histogram: at most {MAX_BINS} bins are supported, got {len(counts)}")
         else:
             if sequence is None:
                 raise ValueError("Histogram needs a sequence of numbers or np_histogram=(counts, edges)")
+            arr = to_numpy(sequence)
             try:
-                values = np.asarray(sequence, dtype=float).ravel()
+                values = np.asarray(sequence if arr is None else arr, dtype=float).ravel()
             except (TypeError, ValueError):
                 raise TypeError(f"sequence: expected numbers, got {type(sequence).__name__}") from None
             finite = values[np.isfinite(values)]

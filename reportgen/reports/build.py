@@ -1,8 +1,9 @@
 """``build_reports``: every ``*.md`` in the reports folder becomes ``reports/<name>.html``.
 
-Called once by the site builder, after the metric-chart data files are written
-and before ``index.html`` (which lists the reports). Problems are build
-warnings, never exceptions.
+Called once by the site builder (reportgen/build/site.py) on every build, after the
+metric data files are written and before ``index.html`` (which lists the reports).
+Reports are always re-rendered: they are few and may reference any run. Problems
+are build warnings, never exceptions.
 """
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .context import ReportContext
+from ..build import pages
+from .context import ReportContext, ReportRun
 from .render import render_report
 
 REPORTS_DIR = "reports"
@@ -32,14 +34,19 @@ def find_reports(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.md") if p.is_file())
 
 
-def build_reports(cfg: Any, views: list[Any], chart_vms: list[dict[str, Any]], writer: Any,
+def build_reports(cfg: Any, runs: list[Any], labels: dict[str, tuple[str, str]], writer: Any,
                   result: Any) -> list[dict[str, Any]]:
-    """Write the report pages; return ``[{name, title, description, url, warnings}]`` for the index."""
+    """Write the report pages; return ``[{name, title, description, url, warnings}]`` for the index.
+
+    ``runs`` are the builder's ``RunInfo`` in site order, ``labels`` maps run file -> (label, colour)."""
     out = Path(cfg.out)
-    shutil.rmtree(out / REPORTS_DIR, ignore_errors=True)  # no stale pages from deleted reports
     folder = reports_source(cfg)
     sources = find_reports(folder)
-    charts_by_key = {c["key"]: c for c in chart_vms}
+    if not sources and not (out / REPORTS_DIR).exists():
+        return []
+    shutil.rmtree(out / REPORTS_DIR, ignore_errors=True)  # no stale pages from deleted reports
+    report_runs = [ReportRun(r, *labels[r.file]) for r in runs]
+    metric_keys = sorted({k for r in runs for k in r.metrics})
     listed: list[dict[str, Any]] = []
     names: dict[str, str] = {}  # source stem -> page name
     for source in sources:
@@ -54,11 +61,14 @@ def build_reports(cfg: Any, views: list[Any], chart_vms: list[dict[str, Any]], w
     for source in sources:
         name = names[source.stem]
         page = f"{REPORTS_DIR}/{name}.html"
-        ctx = ReportContext(out=out, page=page, name=name, env=writer.env, views=views,
-                            charts_by_key=charts_by_key)
+        ctx = ReportContext(out=out, page=page, name=name, env=writer.env, runs=report_runs,
+                            metric_keys=metric_keys)
         rendered = render_report(source, folder, ctx, names)
         writer.write("report.html", page, {
-            "title": getattr(cfg, "title", "reportgen"), "generated": "reportgen",
+            "title": getattr(cfg, "title", "reportgen"), "kind": "report",
+            # the page runtime (assets/charts.js) needs every run's label and colour and the x options
+            "site": pages.site_json(runs, runs, labels, page, "report", table=False),
+            "has_charts": ctx.charts > 0,
             "report": {"name": name, "title": rendered.title, "description": rendered.description,
                        "source": source.name, "body": rendered.body, "problems": rendered.warnings},
         })

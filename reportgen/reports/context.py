@@ -1,21 +1,56 @@
 """What directive renderers need from the build: runs, metric charts, the page and the site folder.
 
-``views`` are the builder's ``RunView`` objects (``.id``, ``.label``, ``.color``,
-``.record`` (a ``RunRecord``), ``.series`` {metric: Series}); ``chart_vms`` are the
-builder's metric-chart view-models ``{id, key, data, run_ids, spec}`` whose data
-files (``RG.receive(id, payload)``) are already written into the site.
+Runs come from the site builder as :class:`~reportgen.build.rundata.RunInfo` (what the
+pages know: meta, config, summary, the metrics it logged) plus the label and colour
+the whole site uses (``pages.labels_and_colors``). A report needs a run's full history
+only for ``media`` / ``custom`` directives at a step; it is read then, once per run.
+Metric charts reuse the site's data files (``data/metrics/<metric-id>/<run>.js``) and
+runtime (assets/charts.js), so nothing chart-specific is written here.
 """
 from __future__ import annotations
 
 import math
-import shutil
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Callable
 
 from markupsafe import Markup
 
-from ..build.urls import rel
+from ..build.panels.sitefiles import MissingFile, RunFiles
+from ..build.rundata import RunInfo
+from ..build.urls import rel, run_page
+
+
+class ReportRun:
+    """One run as reports see it: the builder's ``RunInfo`` with its site label and colour."""
+
+    def __init__(self, info: RunInfo, label: str, color: str) -> None:
+        self.info = info
+        self.label = label
+        self.color = color
+        self._history: list[dict[str, Any]] | None = None
+
+    # what run selection (select.py) and the panels read
+    id = property(lambda self: self.info.id)
+    name = property(lambda self: self.info.name)
+    file = property(lambda self: self.info.file)
+    project = property(lambda self: self.info.project)
+    state = property(lambda self: self.info.state)
+    meta = property(lambda self: self.info.meta)
+    config = property(lambda self: self.info.config)
+    summary = property(lambda self: self.info.summary)
+    metrics = property(lambda self: self.info.metrics)
+    path = property(lambda self: Path(self.info.path))
+    url = property(lambda self: run_page(self.info.file))
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """The run's history rows, read on first use (media and custom directives only)."""
+        if self._history is None:
+            from ..storage.reader import read_run
+
+            self._history = read_run(self.path).history
+        return self._history
 
 
 @dataclass
@@ -24,11 +59,12 @@ class ReportContext:
     page: str  # site path of the report page, e.g. "reports/sweep.html"
     name: str  # report name (the page's stem)
     env: Any  # the Jinja environment
-    views: list[Any]
-    charts_by_key: dict[str, dict[str, Any]]
+    runs: list[ReportRun]
+    metric_keys: list[str]  # every numeric metric of the site, sorted
     defaults: dict[str, Any] = field(default_factory=dict)  # front-matter run selection
     warnings: list[str] = field(default_factory=list)
     used_ids: dict[str, int] = field(default_factory=dict)
+    charts: int = 0  # metric charts on the page (the page then shows the chart controls)
 
     def url(self, target: str) -> str:
         return rel(self.page, target)
@@ -45,25 +81,18 @@ class ReportContext:
         self.used_ids[base] = n + 1
         return (base if n == 0 else f"{base}-{n + 1}"), n
 
-    def copy_run_file(self, run: Any, rel_path: Any) -> str | None:
-        """Copy ``rel_path`` (relative to the run folder) into the site; return its site path.
+    def copy_run_file(self, run: ReportRun, rel_path: Any) -> str | None:
+        """Copy ``rel_path`` (relative to the run folder) into the site where the run page's media
+        panels put it (``media/<run>/...``); return its site path.
 
         ``None`` when the path is unsafe (absolute, ``..``) or the file does not exist.
         """
-        if not isinstance(rel_path, str) or not rel_path:
+        if isinstance(rel_path, str):
+            rel_path = rel_path.replace("\\", "/")
+        try:
+            return RunFiles(self.out, run.path, run.file).copy(rel_path)
+        except MissingFile:
             return None
-        p = PurePosixPath(rel_path.replace("\\", "/"))
-        if p.is_absolute() or ".." in p.parts or not p.parts:
-            return None
-        src = Path(run.record.path) / Path(*p.parts)
-        if not src.is_file():
-            return None
-        site_path = f"media/{run.id}/{p.as_posix()}"
-        dest = self.out / site_path
-        if not dest.exists() or dest.stat().st_size != src.stat().st_size:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dest)
-        return site_path
 
 
 def finite_json(value: Any) -> Any:

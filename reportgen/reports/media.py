@@ -2,14 +2,12 @@
 step) and ``custom`` (a ``vega_lite`` or ``custom_chart`` record, drawn with its data inline)."""
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from markupsafe import Markup
 
 from ..build.collect import flatten, fmt_value
-from ..build.urls import run_page
 from .context import ReportContext, finite_json
 from .directives import Directive
 from .select import describe, select_runs
@@ -20,7 +18,6 @@ ATTRS = {
 }
 MAX_RUNS = 12
 TABLE_ROWS = 50
-_PLACEHOLDER_RE = re.compile(r"\$\{(field|string):([^}]+)\}")
 
 
 def _warn(ctx: ReportContext, d: Directive, message: str) -> None:
@@ -34,17 +31,17 @@ def find_record(run: Any, key: str, step: str | None) -> tuple[Any, Any, str | N
     or ``"summary"``.
     """
     if step == "summary":
-        value = flatten(run.record.summary).get(key)
+        value = flatten(run.summary).get(key)
         return (value, None, None) if value is not None else (None, None, f"no {key!r} in the summary")
     rows = []
-    for i, r in enumerate(run.record.history):
+    for i, r in enumerate(run.history):
         flat = r if key in r else flatten(r)
         if key in flat:
             rows.append((r.get("_step", i), flat[key]))
     if step in (None, "", "last"):
         if rows:
             return rows[-1][1], rows[-1][0], None
-        value = flatten(run.record.summary).get(key)
+        value = flatten(run.summary).get(key)
         if isinstance(value, dict) and "_type" in value:
             return value, None, None
         return None, None, f"{key!r} was never logged"
@@ -68,7 +65,7 @@ def _steps_text(steps: list[Any]) -> str:
 
 
 def _media_item(ctx: ReportContext, run: Any, key: str, record: Any, step: Any) -> dict[str, Any]:
-    item: dict[str, Any] = {"run_label": run.label, "run_url": run_page(run.id), "color": run.color,
+    item: dict[str, Any] = {"run_label": run.label, "run_url": run.url, "color": run.color,
                             "step": step, "missing": None, "kind": "other", "files": [], "note": "",
                             "rows": [], "columns": []}
     if not isinstance(record, dict) or "_type" not in record:
@@ -121,7 +118,7 @@ def render_media(ctx: ReportContext, d: Directive) -> Markup:
     if not key:
         _warn(ctx, d, 'missing key="..." (the key the media was logged under)')
         return ctx.missing(f'media: missing key="..." in {d.raw}')
-    runs, sel = select_runs(ctx.views, d.attrs, ctx.defaults)
+    runs, sel = select_runs(ctx.runs, d.attrs, ctx.defaults)
     if not runs:
         _warn(ctx, d, f"no run matches {describe(sel)}")
         return ctx.missing(f"media {key}: no run matches {describe(sel)}")
@@ -133,7 +130,7 @@ def render_media(ctx: ReportContext, d: Directive) -> Markup:
         record, step, problem = find_record(run, key, d.attrs.get("step"))
         if problem:
             _warn(ctx, d, f"run {run.id}: {problem}")
-            items.append({"run_label": run.label, "run_url": run_page(run.id), "color": run.color,
+            items.append({"run_label": run.label, "run_url": run.url, "color": run.color,
                           "step": None, "missing": f"{key}: {problem}", "kind": "missing"})
             continue
         item = _media_item(ctx, run, key, record, step)
@@ -141,21 +138,6 @@ def render_media(ctx: ReportContext, d: Directive) -> Markup:
             _warn(ctx, d, item["missing"])
         items.append(item)
     return ctx.render("partials/report_media.html", p={"key": key, "entries": items})
-
-
-def fill_template(spec_text: str, fields: dict[str, Any], strings: dict[str, Any]) -> tuple[str, list[str]]:
-    """Replace ``${field:name}`` / ``${string:name}`` in a Vega-Lite template's JSON text."""
-    unknown: list[str] = []
-
-    def sub(m: re.Match) -> str:
-        source = fields if m.group(1) == "field" else strings
-        name = m.group(2)
-        if name not in source:
-            unknown.append(m.group(0))
-            return "" if m.group(1) == "string" else name
-        return json.dumps(str(source[name]))[1:-1]
-
-    return _PLACEHOLDER_RE.sub(sub, spec_text), unknown
 
 
 def resolve_spec(ctx: ReportContext, run: Any, record: dict) -> tuple[dict | None, str | None]:
@@ -171,17 +153,19 @@ def resolve_spec(ctx: ReportContext, run: Any, record: dict) -> tuple[dict | Non
         if kind == "vega_lite":
             spec = read_json(ctx.out / spec_src)
         else:
-            text, unknown = fill_template((ctx.out / spec_src).read_text(encoding="utf-8"),
-                                          record.get("fields") or {}, record.get("string_fields") or {})
-            if unknown:
-                ctx.warnings.append(f"custom chart of run {run.id}: unfilled placeholders {', '.join(unknown)}")
-            spec = json.loads(text)
+            from ..media.presets import render_custom_chart, table_values
+
             table_src = ctx.copy_run_file(run, record.get("table"))
             if table_src is None:
                 return None, f"table file {record.get('table')!r} is missing"
+            # the SDK's own filling (placeholders, optional fields, rows inlined as values)
             table = read_json(ctx.out / table_src)
-            cols = [str(c) for c in table["columns"]]
-            rows = [dict(zip(cols, r)) for r in table["data"]]
+            spec = render_custom_chart(read_json(ctx.out / spec_src), table,
+                                       record.get("fields") or {}, record.get("string_fields") or {})
+            data = spec.get("data") if isinstance(spec, dict) else None
+            if isinstance(data, dict) and set(data) <= {"name", "format"} and data.get("name") not in \
+                    (spec.get("datasets") or {}):  # a template naming its data otherwise (wandb's "wandb")
+                spec["data"] = {"values": table_values(table)}
     except (ValueError, KeyError, TypeError, OSError) as exc:
         return None, f"unreadable chart files ({exc.__class__.__name__}: {exc})"
     if not isinstance(spec, dict):
@@ -222,7 +206,7 @@ def render_custom(ctx: ReportContext, d: Directive) -> Markup:
     if not key:
         _warn(ctx, d, 'missing key="..." (the key the chart was logged under)')
         return ctx.missing(f'custom: missing key="..." in {d.raw}')
-    runs, sel = select_runs(ctx.views, d.attrs, ctx.defaults)
+    runs, sel = select_runs(ctx.runs, d.attrs, ctx.defaults)
     if not runs:
         _warn(ctx, d, f"no run matches {describe(sel)}")
         return ctx.missing(f"custom chart {key}: no run matches {describe(sel)}")
@@ -243,7 +227,7 @@ def render_custom(ctx: ReportContext, d: Directive) -> Markup:
         title = d.attrs.get("title") or record.get("title") or key
         parts.append(ctx.render("partials/report_custom.html",
                                 v={"id": vid, "title": title, "run_label": run.label,
-                                   "run_url": run_page(run.id), "spec": spec}))
+                                   "run_url": run.url, "spec": spec}))
     if not parts:
         for problem in lacking[:3]:
             _warn(ctx, d, problem)

@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from ..build import charts
 from ..build.collect import flatten, fmt_time, fmt_value, is_number
-from ..build.urls import run_page
+from ..build.rundata import metric_id
 from .context import ReportContext
 from .directives import Directive
 from .select import describe, match_keys, select_runs, split_list
@@ -32,12 +32,12 @@ def render_chart(ctx: ReportContext, d: Directive) -> Markup:
         _warn(ctx, d, 'missing metric="..." (a metric key or glob)')
         return ctx.missing(f'chart: missing metric="..." in {d.raw}')
     patterns = split_list(d.attrs["metric"])
-    runs, sel = select_runs(ctx.views, d.attrs, ctx.defaults)
+    runs, sel = select_runs(ctx.runs, d.attrs, ctx.defaults)
     if not runs:
         _warn(ctx, d, f"no run matches {describe(sel)}")
         return ctx.missing(f"chart: no run matches {describe(sel)}")
-    keys = match_keys(ctx.charts_by_key, patterns)
-    present_keys = [k for k in keys if any(k in v.series for v in runs)]
+    keys = match_keys(ctx.metric_keys, patterns)
+    present_keys = [k for k in keys if any(k in r.metrics for r in runs)]
     missing = []
     if not present_keys:
         msg = (f"no metric matches {', '.join(patterns)!s}" if not keys
@@ -46,44 +46,29 @@ def render_chart(ctx: ReportContext, d: Directive) -> Markup:
         missing.append(f"chart: {msg}")
     vms = []
     for key in present_keys:
-        base = ctx.charts_by_key[key]
-        present = [v for v in runs if key in v.series]
-        cid, n = ctx.unique_id(base["id"])
-        data = base["data"]
-        if n:  # the same metric twice on one page: a copy of its data file under a new id
-            data = _copy_data_file(ctx, base["data"], base["id"], cid)
+        present = [r for r in runs if key in r.metrics]
+        mid = metric_id(key)
+        dom_id, _ = ctx.unique_id(f"chart-{mid}")  # the same metric twice on a page: distinct elements
         title = d.attrs.get("title") or key
         if len(present_keys) > 1 and d.attrs.get("title"):
             title = f"{d.attrs['title']}: {key}"
-        vms.append({"id": cid, "key": key, "data": data, "run_ids": [v.id for v in present],
-                    "spec": charts.line_chart_spec(title, [v.label for v in present],
-                                                   [v.color for v in present])})
+        # the site's chart: data files data/metrics/<mid>/<run>.js, drawn by assets/charts.js
+        vms.append({"id": mid, "dom_id": dom_id, "key": key, "runs": [r.file for r in present],
+                    "nonfinite": sum(r.metrics[key].get("nonfinite", 0) for r in present), "note": "",
+                    "spec": charts.metric_chart_spec(title)})
+    ctx.charts += len(vms)
     return ctx.render("partials/report_charts.html", charts=vms, missing=missing)
 
 
-def _copy_data_file(ctx: ReportContext, data: str, old_id: str, new_id: str) -> str:
-    from ..storage.jsonio import dumps
-
-    text = (ctx.out / data).read_text(encoding="utf-8")
-    prefix = f"RG.receive({dumps(old_id).decode()},"
-    if text.startswith(prefix):
-        text = f"RG.receive({dumps(new_id).decode()}," + text[len(prefix):]
-    target = f"data/reports/{ctx.name}/{new_id}.js"
-    (ctx.out / target).parent.mkdir(parents=True, exist_ok=True)
-    (ctx.out / target).write_text(text, encoding="utf-8")
-    return target
-
-
-def lookup(view: Any, column: str) -> tuple[bool, Any]:
+def lookup(run: Any, column: str) -> tuple[bool, Any]:
     """Resolve a column/key for one run: meta names, ``config.X``, ``summary.X``, else summary then config."""
-    rec = view.record
     if column in META_COLUMNS:
-        meta = rec.meta
-        value = {"name": view.label, "id": view.id, "state": rec.state, "project": rec.project,
+        meta = run.meta
+        value = {"name": run.label, "id": run.id, "state": run.state, "project": run.project,
                  "group": meta.get("group") or "", "tags": ", ".join(map(str, meta.get("tags") or [])),
                  "created": fmt_time(meta.get("created"))}[column]
         return True, value
-    summary, config = flatten(rec.summary), flatten(rec.config)
+    summary, config = flatten(run.summary), flatten(run.config)
     for prefix, source in (("summary.", summary), ("config.", config)):
         if column.startswith(prefix):
             key = column[len(prefix):]
@@ -96,13 +81,13 @@ def lookup(view: Any, column: str) -> tuple[bool, Any]:
 
 
 def _default_columns(runs: list[Any]) -> list[str]:
-    keys = sorted({k for v in runs for k, val in flatten(v.record.summary).items()
+    keys = sorted({k for v in runs for k, val in flatten(v.summary).items()
                    if not k.startswith("_") and is_number(val)})
     return ["name", "state", *keys[:8]]
 
 
 def render_runs(ctx: ReportContext, d: Directive) -> Markup:
-    runs, sel = select_runs(ctx.views, d.attrs, ctx.defaults)
+    runs, sel = select_runs(ctx.runs, d.attrs, ctx.defaults)
     if not runs:
         _warn(ctx, d, f"no run matches {describe(sel)}")
         return ctx.missing(f"runs table: no run matches {describe(sel)}")
@@ -120,7 +105,7 @@ def render_runs(ctx: ReportContext, d: Directive) -> Markup:
             sort = val if is_number(val) and math.isfinite(val) else (None if val in (None, "") else str(val))
             cells.append({"text": fmt_value(val) if found else "—", "sort": sort if found else None,
                           "link": col == "name"})
-        rows.append({"id": v.id, "color": v.color, "url": run_page(v.id), "cells": cells})
+        rows.append({"id": v.file, "color": v.color, "url": v.url, "cells": cells})
     sort = d.attrs.get("sort")
     if sort:
         desc = sort.startswith("-")
@@ -166,7 +151,7 @@ def render_value(ctx: ReportContext, d: Directive) -> Markup:
     if not key:
         _warn(ctx, d, 'missing key="..." (a summary or config key)')
         return ctx.missing(f'value: missing key="..." in {d.raw}', inline=True)
-    runs, sel = select_runs(ctx.views, d.attrs, ctx.defaults)
+    runs, sel = select_runs(ctx.runs, d.attrs, ctx.defaults)
     if not runs:
         _warn(ctx, d, f"no run matches {describe(sel)}")
         return ctx.missing(f"value {key}: no run matches {describe(sel)}", inline=True)

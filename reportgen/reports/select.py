@@ -43,13 +43,12 @@ def describe(sel: dict[str, list[str]]) -> str:
     return " and ".join(f'{k}="{", ".join(v)}"' for k, v in sel.items())
 
 
-def _names(view: Any) -> set[str]:
-    rec = view.record
-    return {str(rec.name), str(rec.id), str(view.label)}
+def _names(run: Any) -> set[str]:
+    return {str(run.name), str(run.id), str(run.label)}
 
 
 def matches(view: Any, sel: dict[str, list[str]]) -> bool:
-    meta = view.record.meta
+    meta = view.meta
     if "runs" in sel:
         names = _names(view)
         if not any(n == pat or fnmatch.fnmatchcase(n, pat) for pat in sel["runs"] for n in names):
@@ -60,14 +59,14 @@ def matches(view: Any, sel: dict[str, list[str]]) -> bool:
             return False
     if "group" in sel and str(meta.get("group") or "") not in sel["group"]:
         return False
-    if "project" in sel and str(view.record.project) not in sel["project"]:
+    if "project" in sel and str(view.project) not in sel["project"]:
         return False
     return True
 
 
 def select_runs(views: Sequence[Any], attrs: dict[str, Any],
                 defaults: dict[str, Any] | None = None) -> tuple[list[Any], dict[str, list[str]]]:
-    """The views a directive refers to (site order kept) and the selection used."""
+    """The runs (``ReportRun``) a directive refers to (site order kept) and the selection used."""
     sel = selection_from(attrs)
     if not sel:
         sel = selection_from(defaults or {})

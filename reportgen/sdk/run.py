@@ -1,21 +1,26 @@
-"""A run: one folder of history, config, summary and metadata."""
+"""A run: one folder of history, config, summary and metadata; ``init``/``log``/``finish``."""
 from __future__ import annotations
 
-import math
 import os
 import platform
 import socket
 import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
 from ..storage import format as fmt
-from ..storage.writer import RunWriter
+from ..storage.writer import DEFAULT_FLUSH_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL, RunWriter
+from . import state
+from .config import Config, config_to_dict
+from .environment import IGNORED_INIT_ARGS, env_float, git_info, resume_mode
+from .history import History
 from .summary import Summary
+from .values import Normalizer, summary_value, user_warn
 
 _current: "Run | None" = None
+
+
 
 
 def _now() -> float:
@@ -23,89 +28,236 @@ def _now() -> float:
 
 
 class Run:
+    """One run. Create it with :func:`reportgen.init`."""
+
     def __init__(self, *, project: str | None = None, name: str | None = None, id: str | None = None,
                  dir: str | os.PathLike | None = None, config: Any = None, group: str | None = None,
                  tags: list[str] | tuple[str, ...] | None = None, notes: str | None = None,
-                 flush_interval: float = 1.0):
-        self.id = fmt.validate_run_id(id) if id is not None else fmt.new_run_id()
-        self.project = project or "uncategorized"
-        self.name = name or self.id
-        self.group = group
-        self.tags = list(tags or [])
-        self.notes = notes
-        self.root = fmt.resolve_root(dir)
-        self.dir = self.root / self.id
-        self._writer = RunWriter(self.dir, flush_interval=flush_interval)
-        self._start = _now()
-        self._step = 0
-        self._finished = False
-        self.config = dict(config or {})
-        self._writer.write_config(self.config)
-        self.summary = Summary({}, self._writer.write_summary)
-        self._write_meta("running")
+                 resume: Any = None, job_type: str | None = None,
+                 flush_interval: float | None = None, heartbeat_interval: float | None = None,
+                 save_code_info: bool = True, **unknown: Any):
+        unknown = {k: v for k, v in unknown.items() if k not in IGNORED_INIT_ARGS}
+        if unknown:
+            user_warn(f"init(): ignoring unsupported arguments {sorted(unknown)}")
+        for arg, value in (("project", project), ("name", name), ("group", group), ("notes", notes),
+                           ("job_type", job_type)):
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"init(): {arg}: expected a string, got {type(value).__name__}")
+        if tags is not None and (isinstance(tags, str) or not all(isinstance(t, str) for t in tags)):
+            raise TypeError(f"init(): tags: expected a list of strings, got {tags!r}")
+        mode = resume_mode(resume)
+        if mode in ("allow", "must") and id is None:
+            id = os.environ.get("REPORTGEN_RUN_ID")
+            if id is None:
+                raise ValueError(f"init(): resume={resume!r} needs id= (the id of the run to continue)")
+        config_items = config_to_dict(config)
+        flush_interval = flush_interval if flush_interval is not None else env_float(
+            "REPORTGEN_FLUSH_INTERVAL", DEFAULT_FLUSH_INTERVAL)
+        heartbeat_interval = heartbeat_interval if heartbeat_interval is not None else env_float(
+            "REPORTGEN_HEARTBEAT_INTERVAL", DEFAULT_HEARTBEAT_INTERVAL)
 
-    # -- metadata ------------------------------------------------------------------
-    def _write_meta(self, state: str, exit_code: int | None = None) -> None:
+        self.root = fmt.resolve_root(dir)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.id, existing = self._claim_folder(id, mode)
+        self.dir = self.root / self.id
+        self.resumed = existing is not None
+
+        prev_meta = existing.meta if existing else {}
+        self.project = project or prev_meta.get("project") or "uncategorized"
+        self.name = name or prev_meta.get("name") or self.id
+        self.group = group if group is not None else prev_meta.get("group")
+        self.job_type = job_type if job_type is not None else prev_meta.get("job_type")
+        self.tags = list(tags) if tags is not None else list(prev_meta.get("tags") or [])
+        self.notes = notes if notes is not None else prev_meta.get("notes")
+        self._created = prev_meta.get("created") or _now()
+        self._finished = False
+        self._exit_code: int | None = None
+        self._metrics: dict[str, Any] = dict(prev_meta.get("metrics") or {})
+
+        self._writer = RunWriter(self.dir, flush_interval=flush_interval, heartbeat_interval=heartbeat_interval)
+        self._normalizer = Normalizer(self.dir)
+        prev_config = dict(existing.config) if existing else {}
+        self.config = Config({**prev_config, **config_items}, persist=self._writer.write_config)
+        self._writer.write_config(self.config.as_dict())
+        prev_summary = dict(existing.summary) if existing else {}
+        self.summary = Summary(prev_summary, self._writer.write_summary,
+                               convert=lambda key, value: summary_value(self._normalizer, key, value))
+        start_step, runtime_offset = 0, 0.0
+        if existing is not None:
+            start_step, runtime_offset = self._resume_point(existing)
+        self.history = History(self._normalizer, self._writer.append_encoded, self.summary,
+                               start_step=start_step, runtime_offset=runtime_offset)
+        self._git = git_info() if save_code_info else None
+        self._write_meta("running", resumed=(prev_meta.get("resumed", 0) + 1) if existing else 0)
+        if existing is None:
+            self._writer.write_summary({})
+        self._writer.start(periodic=self.summary._persist_if_dirty)
+        state.register(self)
+
+    # -- folder and resume ------------------------------------------------------------------
+    def _claim_folder(self, run_id: str | None, mode: str | None):
+        from ..storage.reader import read_run, run_status
+
+        if run_id is None:
+            for _ in range(100):
+                candidate = fmt.new_run_id()
+                try:
+                    (self.root / candidate).mkdir()
+                except FileExistsError:
+                    continue
+                return candidate, None
+            raise RuntimeError(f"init(): could not create a new run folder in {self.root}")
+        run_id = fmt.validate_run_id(run_id)
+        folder = self.root / run_id
+        exists = fmt.RunPaths(folder).is_run()
+        if exists:
+            if mode in ("allow", "must"):
+                existing = read_run(folder, with_history=False)
+                if run_status(existing.meta) == "running":
+                    user_warn(f"init(): resuming run {run_id!r}, which still looks alive (pid "
+                              f"{existing.meta.get('pid')} on {existing.meta.get('host')}); two writers "
+                              "appending to one history interleave their rows")
+                return run_id, existing
+            raise ValueError(f"init(): id={run_id!r}: a run with this id already exists in {self.root}; "
+                             "pass resume='allow' to continue it, or choose another id")
+        if mode == "must":
+            raise ValueError(f"init(): resume='must': no run with id={run_id!r} in {self.root}")
+        folder.mkdir(parents=True, exist_ok=True)
+        return run_id, None
+
+    @staticmethod
+    def _resume_point(existing) -> tuple[int, float]:
+        from ..storage.reader import iter_history
+
+        last_step, last_runtime = -1, 0.0
+        for row in iter_history(fmt.RunPaths(existing.path).history):  # streamed: constant memory
+            s = row.get("_step")
+            if isinstance(s, int) and not isinstance(s, bool) and s > last_step:
+                last_step = s
+            r = row.get("_runtime")
+            if isinstance(r, (int, float)) and not isinstance(r, bool) and r == r and r > last_runtime:
+                last_runtime = float(r)
+        return last_step + 1, last_runtime
+
+    # -- metadata ----------------------------------------------------------------------
+    def _write_meta(self, state_name: str, exit_code: int | None = None, error: str | None = None,
+                    resumed: int | None = None) -> None:
         now = _now()
-        self._writer.write_meta({
+        meta = {
             "id": self.id,
             "name": self.name,
             "project": self.project,
             "group": self.group,
+            "job_type": self.job_type,
             "tags": self.tags,
             "notes": self.notes,
-            "state": state,
-            "created": self._start,
+            "state": state_name,
+            "created": self._created,
             "updated": now,
             "heartbeat": now,
+            "heartbeat_interval": self._writer.heartbeat_interval,
             "exit_code": exit_code,
+            "error": error,
             "host": socket.gethostname(),
+            "pid": os.getpid(),
             "python": platform.python_version(),
             "command": [sys.executable, *sys.argv],
-        })
+            "git": self._git,
+        }
+        if self._metrics:
+            meta["metrics"] = self._metrics
+        if resumed is not None:
+            meta["resumed"] = resumed
+        elif self._writer._meta and "resumed" in self._writer._meta:
+            meta["resumed"] = self._writer._meta["resumed"]
+        self._writer.write_meta(meta)
 
-    # -- logging -------------------------------------------------------------------
+    # -- logging -----------------------------------------------------------------------
     def log(self, data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:
+        """Log a dict of metrics / media as one step (see docs/sdk.md for ``step`` and ``commit``)."""
         if self._finished:
-            warnings.warn(f"run {self.id} is finished; log() ignored", stacklevel=2)
+            user_warn(f"log(): run {self.id} is finished; log() ignored")
             return
-        if not isinstance(data, dict):
-            raise TypeError(f"log(): expected a dict of metrics, got {type(data).__name__}")
-        now = _now()
-        row: dict[str, Any] = {"_step": self._step, "_timestamp": now, "_runtime": now - self._start}
-        for key, value in data.items():
-            if not isinstance(key, str):
-                warnings.warn(f"log(): key {key!r} is not a string; skipped", stacklevel=2)
-                continue
-            if isinstance(value, bool) or value is None or isinstance(value, (int, float, str)):
-                row[key] = value
-            elif hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
-                row[key] = value.item()
-            else:
-                warnings.warn(f"log(): key {key!r}: values of type {type(value).__name__} are not supported yet; skipped",
-                              stacklevel=2)
-        self._writer.append_row(row)
-        self.summary._set_from_history(row)
-        self._step += 1
+        self.history.log(data, step, commit)
 
-    # -- lifecycle -----------------------------------------------------------------
-    def finish(self, exit_code: int = 0) -> None:
+    @property
+    def step(self) -> int:
+        return self.history.step
+
+    @property
+    def path(self) -> str:
+        return f"{self.project}/{self.id}"
+
+    def save(self, path: str | os.PathLike, name: str | None = None) -> str:
+        """Copy a file into the run's ``files/`` folder; returns its run-relative path."""
+        import shutil
+
+        src = Path(path)
+        if not src.is_file():
+            raise FileNotFoundError(f"save(): path {str(path)!r} is not a file")
+        target_name = name or src.name
+        if "/" in target_name.replace("\\", "/") or target_name in (".", ".."):
+            raise ValueError(f"save(): name {target_name!r}: expected a plain file name")
+        dest = self._writer.paths.files
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest / target_name)
+        return f"{fmt.FILES_DIR}/{target_name}"
+
+    def define_metric(self, name: str, step_metric: str | None = None, *, hidden: bool | None = None,
+                      summary: str | None = None, **ignored: Any) -> dict[str, Any]:
+        """Record how a metric should be shown (wandb's ``define_metric``) in run.json ``metrics``.
+
+        ``step_metric`` names the metric to use as its default x axis; ``name`` may end with
+        ``*`` (``"val/*"``). ``summary=`` aggregations are not computed (the summary keeps the
+        last value); they are recorded as given.
+        """
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"define_metric(): name: expected a non-empty string, got {name!r}")
+        if step_metric is not None and not isinstance(step_metric, str):
+            raise TypeError(f"define_metric(): step_metric: expected a metric name, got {step_metric!r}")
+        spec = {k: v for k, v in (("step_metric", step_metric), ("hidden", hidden), ("summary", summary))
+                if v is not None}
+        self._metrics[name] = spec
+        self._writer.update_meta(metrics=dict(self._metrics))
+        return spec
+
+    def watch(self, *args: Any, **kwargs: Any) -> None:
+        """wandb's gradient/parameter watching is not implemented; log histograms explicitly."""
+        user_warn("watch(): not supported by reportgen; log parameters or gradients as arrays "
+                  "(they become histograms)")
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def finish(self, exit_code: int = 0, *, error: str | None = None) -> None:
+        """Write the pending row, flush and fsync history, write summary and the final state."""
         global _current
         if self._finished:
             return
         self._finished = True
-        self._writer.write_summary(self.summary.as_dict())
-        self._writer.close()
-        self._write_meta("finished" if exit_code == 0 else "crashed", exit_code)
-        if _current is self:
-            _current = None
-            _set_module_run(None)
+        state.unregister(self)
+        try:
+            self.history.flush_pending()
+        finally:
+            self._writer.close()
+            self.summary._save()
+            self._exit_code = exit_code
+            self._write_meta("finished" if exit_code == 0 else "crashed", exit_code, error)
+            if _current is self:
+                _current = None
+                _set_module_run(None)
+
+    def _finish_from_hook(self, exit_code: int, error: str | None) -> None:
+        self.finish(exit_code, error=error)
 
     def __enter__(self) -> "Run":
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self.finish(0 if exc_type is None else 1)
+        if exc_type is None:
+            self.finish(0)
+        else:
+            code = 130 if issubclass(exc_type, KeyboardInterrupt) else (
+                state.exit_code_of(exc.code) if issubclass(exc_type, SystemExit) else 1)
+            self.finish(code, error=None if code == 0 else f"{exc_type.__name__}: {exc}")
 
     def __repr__(self) -> str:
         return f"<reportgen.Run {self.project}/{self.id} name={self.name!r}>"
@@ -114,9 +266,12 @@ class Run:
 def _set_module_run(run: Run | None) -> None:
     import reportgen
     reportgen.run = run
+    reportgen.config = run.config if run is not None else None
+    reportgen.summary = run.summary if run is not None else None
 
 
 def init(**kwargs: Any) -> Run:
+    """Start a run (finishing the active one) and make it ``reportgen.run``."""
     global _current
     if _current is not None:
         _current.finish()
@@ -134,3 +289,26 @@ def log(data: dict[str, Any], step: int | None = None, commit: bool | None = Non
 def finish(exit_code: int = 0) -> None:
     if _current is not None:
         _current.finish(exit_code)
+
+
+def define_metric(name: str, step_metric: str | None = None, **kwargs: Any) -> dict[str, Any]:
+    if _current is None:
+        raise RuntimeError("reportgen.define_metric() called before reportgen.init()")
+    return _current.define_metric(name, step_metric, **kwargs)
+
+
+def watch(*args: Any, **kwargs: Any) -> None:
+    if _current is None:
+        raise RuntimeError("reportgen.watch() called before reportgen.init()")
+    _current.watch(*args, **kwargs)
+
+
+def login(*args: Any, **kwargs: Any) -> bool:
+    """Nothing to log in to: runs are local folders. Returns True, as wandb does when logged in."""
+    return True
+
+
+def save(path: str | os.PathLike, name: str | None = None) -> str:
+    if _current is None:
+        raise RuntimeError("reportgen.save() called before reportgen.init()")
+    return _current.save(path, name)

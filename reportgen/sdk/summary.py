@@ -1,36 +1,52 @@
-"""``run.summary``: last value per key unless overridden; persisted atomically."""
+"""``run.summary``: last value per key unless overridden; persisted atomically.
+
+Every committed history row updates the summary (the last logged value wins);
+those automatic updates are written by the writer thread every heartbeat and at
+``finish()``. ``run.summary["k"] = v`` and ``run.summary.update({...})`` convert
+the value (arrays and tensors become ``tensor`` records with the array saved as
+``.npy``; Media objects become their records) and write ``summary.json`` at once.
+"""
 from __future__ import annotations
 
+import threading
 from collections.abc import MutableMapping
 from typing import Any, Callable, Iterator
 
 
 class Summary(MutableMapping):
-    """A dict that persists itself on every explicit change.
-
-    ``run.summary["k"] = v`` and ``run.summary.update({...})`` override the
-    automatic "last logged value" and are written at once.
-    """
+    """A dict that persists itself on every explicit change."""
 
     def __init__(self, data: dict[str, Any] | None, persist: Callable[[dict[str, Any]], None],
                  convert: Callable[[str, Any], Any] | None = None):
         self._data: dict[str, Any] = dict(data or {})
         self._persist = persist
         self._convert = convert or (lambda key, value: value)
+        self._dirty = False
+        self._lock = threading.Lock()  # explicit writes and the writer thread's writes never interleave
 
-    # automatic updates from log(): no write here, the run persists in batches
+    # automatic updates from log(): no write here, the writer thread persists in batches
     def _set_from_history(self, row: dict[str, Any]) -> None:
         for k, v in row.items():
-            if not k.startswith("_"):
+            if k[:1] != "_":
                 self._data[k] = v
+        self._dirty = True
+
+    def _persist_if_dirty(self) -> None:
+        """Called by the writer thread: write the summary if log() changed it since the last write."""
+        if self._dirty:
+            self._save()
 
     def _save(self) -> None:
-        self._persist(self._data)
+        with self._lock:
+            self._dirty = False
+            self._persist(dict(self._data))
 
     def __getitem__(self, key: str) -> Any:
         return self._data[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"summary key {key!r}: expected a string")
         self._data[key] = self._convert(key, value)
         self._save()
 
@@ -44,9 +60,23 @@ class Summary(MutableMapping):
     def __len__(self) -> int:
         return len(self._data)
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._data[name]
+        except KeyError:
+            raise AttributeError(f"summary has no key {name!r}") from None
+
     def update(self, other: Any = (), /, **kwargs: Any) -> None:  # type: ignore[override]
+        """Merge ``other`` and ``kwargs`` and persist; ``summary.update()`` alone just persists."""
         items = dict(other or {}, **kwargs)
         for k, v in items.items():
+            if not isinstance(k, str):
+                raise TypeError(f"summary key {k!r}: expected a string")
             self._data[k] = self._convert(k, v)
         self._save()
 

@@ -1,40 +1,122 @@
-"""A small static HTTP server for a site built into a temporary folder.
+"""``reportgen serve``: build into a temporary folder, serve it over HTTP, rebuild on changes.
 
-Dev-only behaviour lives here, never in ``build()``.
+Dev-only behaviour (temporary build folders, the live script, debouncing) lives
+here and in the sibling modules, never in ``build()``.
 """
 from __future__ import annotations
 
-import functools
 import http.server
+import ipaddress
+import os
+import signal
+import socket
 import sys
 import tempfile
+import threading
+import time
 import webbrowser
 from pathlib import Path
 
 from ..build.config import BuildConfig
 from ..build.site import build
+from .handler import make_handler
+from .livesite import LiveSite
+from .watcher import DEBOUNCE, Debouncer, Watcher
+
+LOOPBACK_NAMES = ("localhost",)
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args) -> None:  # quiet by default
-        pass
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def url_for(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{shown}:{port}/"
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, socket.timeout)):
+            return  # a tab closed mid-response
+        super().handle_error(request, client_address)
+
+
+def _make_server(host: str, port: int, handler) -> _Server:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    cls = type("_Server", (_Server,), {"address_family": family})
+    return cls((host.strip("[]"), port), handler)
 
 
 def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool = False,
-          open_browser: bool = False, samples: int = 1000) -> None:
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: serving on {host}: anyone who can reach this address can read your runs",
-              file=sys.stderr)
-    with tempfile.TemporaryDirectory(prefix="reportgen-serve-") as tmp:
-        site = Path(tmp) / "site"
-        build(BuildConfig(runs=runs, out=site, samples=samples))
-        handler = functools.partial(_Handler, directory=str(site))
-        with http.server.ThreadingHTTPServer((host, port), handler) as httpd:
-            url = f"http://{host}:{httpd.server_address[1]}/"
-            print(f"Serving {runs} at {url} (Ctrl-C to stop)", flush=True)
-            if open_browser:
-                webbrowser.open(url)
+          open_browser: bool = False, samples: int = 1000, presets: Path | None = None,
+          reports: Path | None = None, debounce: float = DEBOUNCE) -> None:
+    """Build ``runs`` into a temporary folder and serve it until Ctrl-C (or SIGTERM).
+
+    With ``watch``, the runs folder (and ``presets``/``reports`` when given) is
+    followed; changes rebuild the site and open pages update themselves.
+    """
+    runs = Path(runs)
+    if not is_loopback(host):
+        print(f"warning: serving on {host}: anyone who can reach this address can read your runs "
+              "(the default 127.0.0.1 is reachable from this computer only)", file=sys.stderr, flush=True)
+
+    def build_into(out: Path) -> object:
+        return build(BuildConfig(runs=runs, out=out, samples=samples, presets=presets, reports=reports,
+                                 quiet=True))
+
+    # SIGTERM behaves like Ctrl-C: the same clean shutdown. Handlers are restored on return.
+    main = threading.current_thread() is threading.main_thread()
+    saved = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) if main else None
+    if main:
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="reportgen-serve-") as tmp:
+            boot = f"{os.getpid()}-{time.time_ns()}"
+            site = LiveSite(Path(tmp), build_into, boot=boot)
+            try:  # bind first: a taken port fails at once, not after the build
+                httpd = _make_server(host, port, make_handler(site, live=watch))
+            except OSError as exc:  # port taken, address not local, ...
+                raise ValueError(f"cannot serve on {host}:{port}: {exc.strerror or exc} (try --port 0)") from None
+            debouncer = watcher = None
             try:
+                if watch:  # watch before the first build: nothing written meanwhile is missed
+                    debouncer = Debouncer(site.rebuild, delay=debounce).start()
+                    folders = [runs] + [p for p in (presets, reports) if p is not None]
+                    watcher = Watcher(folders, debouncer.poke).start()
+                t0 = time.perf_counter()
+                site.initial_build()
+                url = url_for(host, httpd.server_address[1])
+                print(f"Built {runs} in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
+                if watcher is not None:
+                    print(f"Watching {', '.join(map(str, watcher.folders))} for changes", file=sys.stderr, flush=True)
+                print(f"Serving {runs} at {url} (Ctrl-C to stop)", flush=True)
+                if open_browser:
+                    webbrowser.open(url)
                 httpd.serve_forever()
             except KeyboardInterrupt:
-                print("\nStopped.")
+                print("Stopped.", file=sys.stderr, flush=True)
+            finally:
+                # Ignore a second Ctrl-C while cleaning up: it must not print a traceback.
+                if main:
+                    signal.signal(signal.SIGINT, signal.SIG_IGN)
+                site.close()
+                if watcher is not None:
+                    watcher.stop()
+                if debouncer is not None:
+                    debouncer.stop()
+                httpd.server_close()
+    finally:
+        if saved is not None:
+            signal.signal(signal.SIGINT, saved[0])
+            signal.signal(signal.SIGTERM, saved[1])

@@ -68,6 +68,23 @@ def encode_line(row: dict) -> bytes:
     return dumps(row) + b"\n"
 
 
+_LINE_OPTS = orjson.OPT_APPEND_NEWLINE
+
+
+def encode_plain_line(row: dict, maybe_nonfinite: bool) -> bytes:
+    """The hot path of ``log()``: ``row`` holds plain JSON values already (normalised).
+
+    The caller tracks whether any float in it may be non-finite; only then the
+    slower token-preserving encoder runs.
+    """
+    if not maybe_nonfinite:
+        try:
+            return orjson.dumps(row, option=_LINE_OPTS)
+        except TypeError:  # e.g. integers beyond 64 bits
+            pass
+    return encode_line(row)
+
+
 def decode_line(line: bytes | str) -> Any:
     return loads(line)
 

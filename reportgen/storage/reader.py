@@ -7,6 +7,8 @@ read incrementally from a byte offset (``read_history(path, offset)``).
 from __future__ import annotations
 
 import os
+import socket
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -36,6 +38,34 @@ def iter_history_lines(path: Path, offset: int = 0) -> Iterator[tuple[int, bytes
                 return  # torn or in-progress last line: not consumed
             pos += len(line)
             yield pos, line
+
+
+def iter_history(path: str | os.PathLike, offset: int = 0,
+                 warnings: list[str] | None = None) -> Iterator[dict[str, Any]]:
+    """Stream the rows of a history file (constant memory); problems go to ``warnings``."""
+    path = Path(path)
+    end = offset
+    for end, line in iter_history_lines(path, offset):
+        if not line.strip():
+            continue
+        try:
+            row = decode_line(line)
+        except ValueError:
+            if warnings is not None:
+                warnings.append(f"{path.name}: skipped a line that is not valid JSON (byte {end - len(line)})")
+            continue
+        if not isinstance(row, dict):
+            if warnings is not None:
+                warnings.append(f"{path.name}: skipped a line that is not a JSON object (byte {end - len(line)})")
+            continue
+        yield row
+    if warnings is not None:
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            size = end
+        if size > end:
+            warnings.append(f"{path.name}: skipped an incomplete last line ({size - end} bytes)")
 
 
 def read_history(path: str | os.PathLike, offset: int = 0) -> HistoryChunk:
@@ -103,7 +133,54 @@ class RunRecord:
 
     @property
     def state(self) -> str:
+        """The state as stored in run.json (see :attr:`status` for what a reader should show)."""
         return str(self.meta.get("state") or "unknown")
+
+    @property
+    def status(self) -> str:
+        """``running``, ``finished``, ``crashed`` or ``stale`` (see :func:`run_status`)."""
+        return run_status(self.meta)
+
+
+#: A ``running`` run whose heartbeat is older than this many heartbeat intervals is stale.
+STALE_AFTER_INTERVALS = 4
+#: Heartbeat interval assumed when run.json does not say (seconds).
+DEFAULT_HEARTBEAT_INTERVAL = 15.0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def run_status(meta: dict[str, Any], now: float | None = None) -> str:
+    """What a reader should show for a run: the stored state, with two corrections for ``running``.
+
+    - ``crashed`` if run.json names this host and a ``pid`` that no longer exists
+      (the writer was killed without a chance to say so);
+    - ``stale`` if the heartbeat is older than ``STALE_AFTER_INTERVALS`` x the run's
+      ``heartbeat_interval`` (default 15 s, so 60 s): the writer is gone or hung.
+    """
+    state = str(meta.get("state") or "unknown")
+    if state != "running":
+        return state
+    pid, host = meta.get("pid"), meta.get("host")
+    if isinstance(pid, int) and host == socket.gethostname() and not _pid_alive(pid):
+        return "crashed"
+    beat = meta.get("heartbeat")
+    interval = meta.get("heartbeat_interval")
+    if not isinstance(interval, (int, float)) or isinstance(interval, bool) or not interval > 0:
+        interval = DEFAULT_HEARTBEAT_INTERVAL
+    if isinstance(beat, (int, float)) and not isinstance(beat, bool):
+        now = time.time() if now is None else now
+        if now - beat > STALE_AFTER_INTERVALS * interval:
+            return "stale"
+    return state
 
 
 def read_meta(path: Path) -> tuple[dict[str, Any], list[str]]:

@@ -1,0 +1,302 @@
+/* reportgen media panels: step sliders, image overlays (masks, boxes), audio, video, html,
+   tables, 3D (assets/viewer3d.js), Vega-Lite and plotly charts. Panels are described by the
+   JSON in each figure (see reportgen/build/panels/__init__.py); all user text goes in via
+   textContent, never innerHTML. No dependencies besides window.vegaEmbed / window.Plotly,
+   which are used only when a panel needs them. */
+(function () {
+  "use strict";
+  var P = (window.RGPanels = window.RGPanels || {});
+  var SVGNS = "http://www.w3.org/2000/svg";
+  var loaded = {}, waiting = {};
+  var root = "";
+
+  /* ---- data scripts: media/<run>/data/<name>.js call RGPanels.receive(id, payload) ---- */
+  P.receive = function (id, payload) {
+    loaded[id] = payload;
+    (waiting[id] || []).forEach(function (cb) { cb(payload); });
+    delete waiting[id];
+  };
+  P.load = function (id, src, cb) {
+    if (loaded[id]) { cb(loaded[id]); return; }
+    if (waiting[id]) { waiting[id].push(cb); return; }
+    waiting[id] = [cb];
+    var s = document.createElement("script");
+    s.src = src;
+    s.async = true;
+    s.onerror = function () { console.warn("reportgen: could not load " + src); };
+    document.head.appendChild(s);
+  };
+  function loadScript(src, test, cb) {
+    if (test()) { cb(); return; }
+    var key = "script:" + src;
+    if (waiting[key]) { waiting[key].push(cb); return; }
+    waiting[key] = [cb];
+    var s = document.createElement("script");
+    s.src = src;
+    s.onload = function () { var w = waiting[key]; delete waiting[key]; w.forEach(function (f) { f(); }); };
+    document.head.appendChild(s);
+  }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function svg(tag, attrs) {
+    var e = document.createElementNS(SVGNS, tag);
+    for (var k in attrs) if (attrs.hasOwnProperty(k)) e.setAttribute(k, attrs[k]);
+    return e;
+  }
+  function site(path) { return root + path; }
+  function fmt(v) {
+    if (v === null || v === undefined) return "";
+    if (typeof v === "number") return isFinite(v) ? String(Math.round(v * 1e6) / 1e6) : String(v);
+    if (typeof v === "object") return JSON.stringify(v);
+    return String(v);
+  }
+  P.site = site;
+  P.el = el;
+  P.svg = svg;
+  P.fmt = fmt;
+
+  /* ---- lazy work: run fn when the element scrolls near the viewport ---- */
+  var io = ("IntersectionObserver" in window) ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (e) {
+      if (!e.isIntersecting) return;
+      io.unobserve(e.target);
+      var fn = e.target._rgpLazy; e.target._rgpLazy = null;
+      if (fn) fn();
+    });
+  }, { rootMargin: "200px 0px" }) : null;
+  P.lazy = lazy;
+  function lazy(node, fn) {
+    if (!io) { fn(); return; }
+    node._rgpLazy = fn;
+    io.observe(node);
+  }
+
+  /* ================= charts ================= */
+  function renderVega(target, spec, rows, name) {
+    if (!window.vegaEmbed) { target.textContent = "Vega runtime missing"; return; }
+    if (rows) spec.datasets = { rows: rows };
+    window.vegaEmbed(target, spec, { actions: false, renderer: "canvas" }).then(function (res) {
+      target.dataset.rendered = "done";
+      if (window.RG && RG.chartActions) RG.chartActions.register(target, res.view, name);  // PNG/SVG/CSV buttons
+    }).catch(function (err) {
+      target.dataset.rendered = "error";
+      target.textContent = "Chart failed to render: " + err;
+      console.warn(err);
+    });
+  }
+  function panelName(panel) {  // download file name of a panel's chart: its key
+    var k = panel && panel.querySelector ? (panel.querySelector(".rgp-key") || panel.querySelector(".rgp-title")) : null;
+    return k ? k.textContent : "chart";
+  }
+  function renderPlotly(item, holder) {
+    var sec = document.querySelector(".rgp-root[data-plotly]");
+    if (!sec) { holder.textContent = "plotly.js is missing from this site"; return; }
+    P.load(item.id, site(item.data), function (fig) {
+      loadScript(sec.dataset.plotly, function () { return !!window.Plotly; }, function () {
+        window.Plotly.newPlot(holder, fig.data, fig.layout, { displaylogo: false, responsive: true }).then(function () {
+          holder.dataset.rendered = "done";
+        });
+      });
+    });
+  }
+  function renderBars(item) {
+    var wrap = el("div", "rgp-bars");
+    var s = svg("svg", { width: item.width, height: item.height, viewBox: "0 0 " + item.width + " " + item.height, "class": "rgp-bars-svg" });
+    item.bars.forEach(function (b) {
+      var r = svg("rect", { x: b.x, y: b.y, width: b.w, height: b.h, fill: "#3b5bdb" });
+      var t = svg("title", {}); t.textContent = b.title; r.appendChild(t);
+      s.appendChild(r);
+    });
+    wrap.appendChild(s);
+    wrap.appendChild(el("span", "rgp-bars-range", item.lo + " … " + item.hi + " · n=" + item.total));
+    return wrap;
+  }
+
+  /* ================= one item ================= */
+  P.renderItem = renderItem;
+  function renderItem(item, panel, inCell) {
+    var box, m;
+    switch (item.t) {
+      case "image":
+        return P.renderImage(item, panel, false);
+      case "audio":
+        box = el("div", "rgp-audio");
+        if (item.wave) { var w = el("img", "rgp-wave"); w.alt = "waveform"; w.src = site(item.wave); box.appendChild(w); }
+        m = el("audio"); m.controls = true; m.preload = "metadata"; m.src = site(item.src);
+        box.appendChild(m);
+        if (item.caption) box.appendChild(el("div", "rgp-caption", item.caption));
+        return box;
+      case "video":
+        box = el("div", "rgp-video");
+        if (item.format === "gif") { m = el("img", "rgp-gif"); m.alt = item.caption || "animation"; m.loading = "lazy"; }
+        else { m = el("video"); m.controls = true; m.preload = "metadata"; m.muted = true; }
+        m.src = site(item.src);
+        box.appendChild(m);
+        if (item.caption) box.appendChild(el("div", "rgp-caption", item.caption));
+        return box;
+      case "html":
+        m = el("iframe", "rgp-html");
+        m.setAttribute("sandbox", "allow-scripts");
+        m.setAttribute("referrerpolicy", "no-referrer");
+        m.loading = "lazy";
+        m.title = "logged HTML";
+        m.src = site(item.src);
+        return m;
+      case "svg":
+        box = el("div", "rgp-svg");
+        m = el("img"); m.alt = item.caption || "figure"; m.src = site(item.src); m.loading = "lazy";
+        box.appendChild(m);
+        return box;
+      case "table":
+        return P.renderTable(item, panel);
+      case "3d":
+        box = el("div", "rgp-3d");
+        box.appendChild(el("div", "rgp-3d-hint", "drag: orbit · wheel: zoom · ctrl+drag: pan"));
+        if (item.caption) box.appendChild(el("div", "rgp-caption", item.caption));
+        lazy(box, function () {
+          P.load(item.id, site(item.data), function (scene) {
+            if (!window.RGViewer3D) { box.textContent = "3D viewer missing"; return; }
+            try { box._viewer = window.RGViewer3D.create(box, scene); box.dataset.rendered = "done"; }
+            catch (err) { box.dataset.rendered = "error"; box.appendChild(el("p", "rgp-unsupported", String(err.message || err))); }
+          });
+        });
+        return box;
+      case "vega":
+        box = el("div", "rgp-vega");
+        lazy(box, function () { P.load(item.id, site(item.data), function (d) { renderVega(box, JSON.parse(JSON.stringify(d.spec)), null, panelName(panel)); }); });
+        return box;
+      case "plotly":
+        box = el("div", "rgp-plotly");
+        lazy(box, function () { renderPlotly(item, box); });
+        return box;
+      case "bars":
+        return renderBars(item);
+      case "tensor":
+        box = el("div", "rgp-tensor");
+        box.appendChild(el("div", null, "shape " + JSON.stringify(item.shape) + " · " + (item.dtype || "")));
+        var dl = el("dl", "rg-kv");
+        item.stats.forEach(function (kv) { dl.appendChild(el("dt", null, kv[0])); dl.appendChild(el("dd", null, fmt(kv[1]))); });
+        box.appendChild(dl);
+        if (item.src) { var a = el("a", null, "download .npy"); a.href = site(item.src); a.download = ""; box.appendChild(a); }
+        return box;
+      case "missing":
+        return el("div", "rgp-missing", item.msg);
+      default:
+        return el("div", "rgp-unsupported", "unsupported media type: " + (item.type || item.t));
+    }
+  }
+
+  /* ================= panels and steps ================= */
+  function showFrame(panel, index) {
+    var frames = panel._frames;
+    if (!frames.length) return;
+    index = Math.max(0, Math.min(frames.length - 1, index));
+    if (panel._index === index) return;
+    panel._index = index;
+    var f = frames[index];
+    var body = panel.querySelector(".rgp-body");
+    body.querySelectorAll(".rgp-3d").forEach(function (b) { if (b._viewer) b._viewer.dispose(); });
+    body.textContent = "";
+    f.items.forEach(function (it) { body.appendChild(renderItem(it, panel, false)); });
+    var lab = panel.querySelector(".rgp-step-label");
+    if (lab) lab.textContent = f.step === "summary" ? "summary" : "step " + f.step;
+    var s = panel.querySelector(".rgp-step");
+    if (s && Number(s.value) !== index) s.value = index;
+    panel.dataset.step = f.step;
+    P.applyOverlays(panel);
+  }
+  /* the frame at or before a step (the first frame when the step is earlier than all) */
+  function frameAt(frames, step) {
+    var best = 0;
+    for (var i = 0; i < frames.length; i++) {
+      if (typeof frames[i].step === "number" && frames[i].step <= step) best = i;
+    }
+    return best;
+  }
+  P.frameAt = frameAt;
+
+  function setupPanel(panel) {
+    var data = panel.querySelector("script.rgp-frames");
+    panel._frames = data ? JSON.parse(data.textContent) : [];
+    if (panel.dataset.kind === "heatmap") {
+      var target = panel.querySelector(".rgp-vega");
+      lazy(target, function () {
+        P.load(panel.dataset.id, panel.dataset.src, function (d) {
+          renderVega(target, JSON.parse(JSON.stringify(d.spec)), d.rows, panelName(panel));
+        });
+      });
+      return;
+    }
+    if (panel.dataset.kind === "images" || panel.dataset.kind === "mixed") {
+      var ctl = P.imageControls(panel, panel._frames);
+      if (ctl) panel.insertBefore(ctl, panel.querySelector(".rgp-body"));
+    }
+    var s = panel.querySelector(".rgp-step");
+    if (s) s.addEventListener("input", function () { showFrame(panel, Number(s.value)); });
+    showFrame(panel, panel._frames.length - 1);
+  }
+
+  /* summary histograms also get their small bar chart beside the value in the run's summary list */
+  function summaryBars(panels) {
+    var dts = Array.prototype.slice.call(document.querySelectorAll(".rg-run-head .rg-kv dt"));
+    panels.forEach(function (p) {
+      var extra = p.querySelector("script.rgp-sumbars"), item = null;
+      if (extra) item = JSON.parse(extra.textContent);
+      else if (p.dataset.kind === "sumhist" && p._frames.length) item = p._frames[0].items[0];
+      var key = p.querySelector(".rgp-title").textContent;
+      if (item && !item.t) item.t = "bars";
+      if (!item || item.t !== "bars") return;
+      dts.forEach(function (dt) {
+        var dd = dt.nextElementSibling;
+        if (dt.textContent !== key || !dd || dd.tagName !== "DD" || dd.querySelector(".rgp-bars")) return;
+        var bars = renderBars(item);
+        bars.classList.add("rgp-inline-bars");
+        dd.appendChild(bars);
+      });
+    });
+  }
+
+  function setupGlobal(sec, panels) {
+    var slider = sec.querySelector(".rgp-global-step");
+    if (!slider) return;
+    var steps = {};
+    panels.forEach(function (p) { p._frames.forEach(function (f) { if (typeof f.step === "number") steps[f.step] = true; }); });
+    var all = Object.keys(steps).map(Number).sort(function (a, b) { return a - b; });
+    var out = sec.querySelector(".rgp-global-label");
+    if (!all.length) { slider.disabled = true; return; }
+    slider.max = all.length - 1;
+    slider.value = all.length - 1;
+    out.textContent = "step " + all[all.length - 1];
+    slider.addEventListener("input", function () {
+      var step = all[Number(slider.value)];
+      out.textContent = "step " + step;
+      panels.forEach(function (p) { if (p._frames.length) showFrame(p, frameAt(p._frames, step)); });
+    });
+    sec.querySelectorAll(".rgp-run-toggle input").forEach(function (c) {
+      c.addEventListener("change", function () {
+        var p = document.getElementById(c.dataset.panel);
+        if (p) p.style.display = c.checked ? "" : "none";
+      });
+    });
+  }
+
+  function start() {
+    var sec = document.querySelector(".rgp-root");
+    if (!sec) return;
+    root = sec.dataset.root || "";
+    var panels = Array.prototype.slice.call(sec.querySelectorAll(".rgp-panel"));
+    panels.forEach(function (p) {
+      try { setupPanel(p); } catch (err) { console.warn("reportgen panel " + p.id + ": " + err); }
+    });
+    setupGlobal(sec, panels);
+    summaryBars(panels);
+    sec.dataset.ready = "1";
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else setTimeout(start, 0);  // let panels-images.js and panels-table.js register first
+})();

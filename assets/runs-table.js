@@ -1,0 +1,312 @@
+/* reportgen runs table: rendered from the page's site JSON with textContent (never HTML),
+   sort by any column, text filter, per-column filters (numeric min/max, text contains),
+   a column picker (at most RG.site.maxColumns shown), and run selection -> RG.state.runs. */
+(function () {
+  "use strict";
+  var RG = (window.RG = window.RG || {});
+  var T = (RG.table = {});
+  var cols = [], shown = {}, sort = { col: null, dir: 1 }, filters = {}, query = "", passing = null;
+
+  function fmtNum(v) {
+    if (typeof v !== "number") return v === null || v === undefined ? "" : String(v);
+    if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
+    return Number(v.toPrecision(6)).toString();
+  }
+  function fmtDate(v) {
+    if (typeof v !== "number") return "";
+    return new Date(v * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC";
+  }
+  function fmtDur(s) {
+    if (typeof s !== "number") return "";
+    s = Math.round(s);
+    if (s < 60) return s + "s";
+    var m = Math.floor(s / 60); s = s % 60;
+    if (m < 60) return m + "m " + (s < 10 ? "0" : "") + s + "s";
+    var h = Math.floor(m / 60); m = m % 60;
+    return h + "h " + (m < 10 ? "0" : "") + m + "m";
+  }
+
+  function buildColumns() {
+    var site = RG.site;
+    var fixed = [
+      { id: "name", label: "Name", type: "text", get: function (r) { return r.label; } },
+      { id: "project", label: "Project", type: "text", get: function (r) { return r.project; } },
+      { id: "group", label: "Group", type: "text", get: function (r) { return r.group; } },
+      { id: "tags", label: "Tags", type: "text", get: function (r) { return r.tags.join(", "); } },
+      { id: "state", label: "State", type: "text", get: function (r) { return r.state; } },
+      { id: "created", label: "Started", type: "number", fmt: fmtDate, get: function (r) { return r.created; } },
+      { id: "duration", label: "Duration", type: "number", fmt: fmtDur, get: function (r) { return r.duration; } },
+    ];
+    fixed.forEach(function (c) { c.fixed = true; });
+    function dyn(kind, field, name) {
+      var numeric = site.runs.every(function (r) { var v = r[field][name]; return v === undefined || v === null || typeof v === "number"; });
+      return { id: kind + ":" + name, label: name, kind: kind, type: numeric ? "number" : "text",
+               fmt: fmtNum, get: function (r) { var v = r[field][name]; return v === undefined ? null : v; } };
+    }
+    var dynamic = site.cols.summary.map(function (k) { return dyn("summary", "s", k); })
+      .concat(site.cols.config.map(function (k) { return dyn("config", "c", k); }));
+    cols = fixed.concat(dynamic);
+    var budget = site.maxColumns - fixed.length;
+    dynamic.forEach(function (c, i) { shown[c.id] = i < budget; });
+    fixed.forEach(function (c) { shown[c.id] = true; });
+  }
+
+  function dynCount() { return cols.filter(function (c) { return !c.fixed; }).length; }
+  function shownCount() { return cols.filter(function (c) { return shown[c.id]; }).length; }
+
+  function selected() {
+    var sel = RG.state.runs;
+    if (sel === null) return RG.site.kind === "compare" ? [] : RG.site.runs.map(function (r) { return r.f; });
+    return sel;
+  }
+  function setSelected(files) {
+    var all = RG.site.runs.map(function (r) { return r.f; });
+    var order = all.filter(function (f) { return files.indexOf(f) >= 0; });
+    var runs = (RG.site.kind !== "compare" && order.length === all.length) ? null : order;
+    RG.setState({ runs: runs });
+  }
+
+  function matches(r) {
+    if (query) {
+      var hay = [r.label, r.name, r.id, r.project, r.group, r.state, r.tags.join(" ")].join(" ").toLowerCase();
+      if (hay.indexOf(query) < 0) return false;
+    }
+    for (var id in filters) {
+      var f = filters[id], col = null;
+      for (var i = 0; i < cols.length; i++) if (cols[i].id === id) col = cols[i];
+      if (!col) continue;
+      var v = col.get(r);
+      if (col.type === "number" && col.id !== "created") {
+        if (f.min !== "" && f.min !== undefined && !(typeof v === "number" && v >= Number(f.min))) return false;
+        if (f.max !== "" && f.max !== undefined && !(typeof v === "number" && v <= Number(f.max))) return false;
+      } else if (f.text) {
+        var shownText = col.fmt ? col.fmt(v) : (v === null ? "" : String(v));
+        if (shownText.toLowerCase().indexOf(f.text.toLowerCase()) < 0) return false;
+      }
+    }
+    return true;
+  }
+  T.passes = function (file) { return passing === null || passing[file] === true; };
+
+  function compare(a, b) {
+    var an = a === null || a === undefined || a === "", bn = b === null || b === undefined || b === "";
+    if (an || bn) return an && bn ? 0 : (an ? 1 : -1);
+    if (typeof a === "number" && typeof b === "number") return a - b;
+    return String(a).localeCompare(String(b), undefined, { numeric: true, sensitivity: "base" });
+  }
+
+  function cell(tag, text, cls) {
+    var el = document.createElement(tag);
+    if (text !== undefined && text !== null) el.textContent = text;
+    if (cls) el.className = cls;
+    return el;
+  }
+
+  function renderHead(table) {
+    var thead = cell("thead"), tr = cell("tr"), fr = cell("tr", null, "rg-filter-row");
+    var th0 = cell("th", null, "rg-sel");
+    var all = document.createElement("input");
+    all.type = "checkbox"; all.id = "rg-sel-all"; all.setAttribute("aria-label", "select all shown runs");
+    all.addEventListener("change", function () {
+      var sel = selected().slice();
+      RG.site.runs.forEach(function (r) {
+        if (!T.passes(r.f)) return;
+        var i = sel.indexOf(r.f);
+        if (all.checked && i < 0) sel.push(r.f);
+        if (!all.checked && i >= 0) sel.splice(i, 1);
+      });
+      setSelected(sel);
+    });
+    th0.appendChild(all);
+    tr.appendChild(th0);
+    fr.appendChild(cell("th"));
+    cols.forEach(function (c) {
+      if (!shown[c.id]) return;
+      var th = cell("th", c.label, "rg-sortable" + (c.kind ? " rg-col-" + c.kind : ""));
+      th.title = (c.kind ? c.kind + ": " : "") + c.label;
+      th.tabIndex = 0;
+      th.dataset.col = c.id;
+      if (sort.col === c.id) th.setAttribute("aria-sort", sort.dir === 1 ? "ascending" : "descending");
+      function go() { sort.dir = sort.col === c.id ? -sort.dir : 1; sort.col = c.id; render(); }
+      th.addEventListener("click", go);
+      th.addEventListener("keydown", function (e) { if (e.key === "Enter") go(); });
+      tr.appendChild(th);
+      var fth = cell("th"), f = filters[c.id] || (filters[c.id] = {});
+      if (c.type === "number" && c.id !== "created") {
+        ["min", "max"].forEach(function (which) {
+          var inp = document.createElement("input");
+          inp.type = "number"; inp.step = "any"; inp.placeholder = which; inp.className = "rg-range";
+          inp.value = f[which] || ""; inp.dataset.filter = c.id + ":" + which;
+          inp.setAttribute("aria-label", c.label + " " + which);
+          inp.addEventListener("change", function () { f[which] = inp.value; applyFilters(); });
+          fth.appendChild(inp);
+        });
+      } else {
+        var inp = document.createElement("input");
+        inp.type = "search"; inp.placeholder = "contains"; inp.className = "rg-contains";
+        inp.value = f.text || ""; inp.dataset.filter = c.id;
+        inp.setAttribute("aria-label", c.label + " contains");
+        inp.addEventListener("input", function () { f.text = inp.value; applyFilters(); });
+        fth.appendChild(inp);
+      }
+      fr.appendChild(fth);
+    });
+    thead.appendChild(tr);
+    thead.appendChild(fr);
+    table.appendChild(thead);
+  }
+
+  function renderBody(table) {
+    var tbody = cell("tbody"), sel = selected();
+    var runs = RG.site.runs.slice();
+    if (sort.col) {
+      var col = cols.filter(function (c) { return c.id === sort.col; })[0];
+      runs.sort(function (a, b) {
+        var va = col.get(a), vb = col.get(b);
+        var blank = va === null || va === "" || vb === null || vb === "";
+        return blank ? compare(va, vb) : sort.dir * compare(va, vb);
+      });
+    }
+    runs.forEach(function (r) {
+      var tr = cell("tr");
+      tr.dataset.run = r.f;
+      if (!T.passes(r.f)) tr.hidden = true;
+      var td0 = cell("td", null, "rg-sel"), cb = document.createElement("input");
+      cb.type = "checkbox"; cb.checked = sel.indexOf(r.f) >= 0; cb.setAttribute("aria-label", "select " + r.label);
+      cb.addEventListener("change", function () {
+        var s = selected().slice(), i = s.indexOf(r.f);
+        if (cb.checked && i < 0) s.push(r.f);
+        if (!cb.checked && i >= 0) s.splice(i, 1);
+        setSelected(s);
+      });
+      td0.appendChild(cb);
+      tr.appendChild(td0);
+      cols.forEach(function (c) {
+        if (!shown[c.id]) return;
+        var v = c.get(r), td;
+        if (c.id === "name") {
+          td = cell("td");
+          var sw = cell("span", null, "rg-swatch"); sw.style.background = r.color;
+          var a = cell("a", r.label); a.href = r.url;
+          td.appendChild(sw); td.appendChild(a);
+          if (r.warn) { var w = cell("span", "⚠", "rg-warn-badge"); w.title = r.warn + " problem(s): see the run page"; td.appendChild(w); }
+        } else if (c.id === "state") {
+          td = cell("td"); td.appendChild(cell("span", v, "rg-state rg-state-" + v));
+        } else {
+          td = cell("td", c.fmt ? c.fmt(v) : (v === null ? "" : String(v)), c.type === "number" ? "rg-num" : "");
+        }
+        tr.appendChild(td);
+      });
+      tbody.appendChild(tr);
+    });
+    table.appendChild(tbody);
+  }
+
+  function render() {
+    var table = document.getElementById("rg-runs");
+    if (!table) return;
+    var wrap = table.parentNode, scroll = wrap.scrollTop, left = wrap.scrollLeft;
+    var focus = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.filter : null;
+    table.textContent = "";
+    renderHead(table);
+    renderBody(table);
+    wrap.scrollTop = scroll; wrap.scrollLeft = left;
+    if (focus) { var f = table.querySelector('[data-filter="' + focus.replace(/"/g, '\\"') + '"]'); if (f) f.focus(); }
+    syncSelection();
+    var note = document.getElementById("rg-col-note"), n = dynCount(), s = shownCount();
+    if (note) {
+      var hidden = cols.length - s;
+      note.hidden = !(cols.length > RG.site.maxColumns);
+      note.textContent = "Showing " + s + " of " + cols.length + " columns (at most " + RG.site.maxColumns +
+        " at once; " + hidden + " hidden). Use Columns to choose which.";
+    }
+    void n;
+  }
+
+  function syncSelection() {
+    var sel = selected();
+    document.querySelectorAll("#rg-runs tbody tr").forEach(function (tr) {
+      tr.querySelector("input").checked = sel.indexOf(tr.dataset.run) >= 0;
+    });
+    var shownRuns = RG.site.runs.filter(function (r) { return T.passes(r.f); });
+    var allBox = document.getElementById("rg-sel-all");
+    if (allBox) {
+      var k = shownRuns.filter(function (r) { return sel.indexOf(r.f) >= 0; }).length;
+      allBox.checked = k > 0 && k === shownRuns.length;
+      allBox.indeterminate = k > 0 && k < shownRuns.length;
+    }
+    var count = document.getElementById("rg-selected-count");
+    if (count) count.textContent = sel.length + " of " + RG.site.runs.length + " selected";
+    var link = document.getElementById("rg-compare-link");
+    if (link) {
+      var st = { runs: sel, x: RG.state.x, smooth: RG.state.smooth, log: RG.state.log };
+      link.href = RG.site.compare + RG.formatHash(st);
+      link.classList.toggle("rg-disabled", sel.length < 2);
+      link.title = sel.length < 2 ? "select two or more runs" : "compare the " + sel.length + " selected runs";
+    }
+  }
+
+  function applyFilters() {
+    var any = !!query || Object.keys(filters).some(function (id) {
+      var f = filters[id]; return !!(f.text || (f.min !== undefined && f.min !== "") || (f.max !== undefined && f.max !== ""));
+    });
+    passing = null;
+    if (any) {
+      passing = {};
+      RG.site.runs.forEach(function (r) { passing[r.f] = matches(r); });
+    }
+    document.querySelectorAll("#rg-runs tbody tr").forEach(function (tr) { tr.hidden = !T.passes(tr.dataset.run); });
+    var n = RG.site.runs.filter(function (r) { return T.passes(r.f); }).length;
+    var count = document.getElementById("rg-run-count");
+    if (count) count.textContent = any ? n + " / " + RG.site.runs.length : String(RG.site.runs.length);
+    syncSelection();
+    if (RG.charts) RG.charts.refreshAll();
+  }
+
+  function initPicker() {
+    var list = document.getElementById("rg-col-list"), find = document.getElementById("rg-col-filter");
+    if (!list) return;
+    function fill() {
+      list.textContent = "";
+      var q = (find.value || "").toLowerCase(), k = 0;
+      cols.forEach(function (c) {
+        if (c.fixed || (q && c.label.toLowerCase().indexOf(q) < 0) || k >= 1000) return;
+        k++;
+        var lab = cell("label", null, "rg-pick"), cb = document.createElement("input");
+        cb.type = "checkbox"; cb.checked = !!shown[c.id]; cb.dataset.col = c.id;
+        cb.addEventListener("change", function () {
+          if (cb.checked && shownCount() >= RG.site.maxColumns) { cb.checked = false; return; }
+          shown[c.id] = cb.checked;
+          render();
+        });
+        lab.appendChild(cb);
+        lab.appendChild(cell("span", c.kind, "rg-pick-kind rg-col-" + c.kind));
+        lab.appendChild(cell("span", c.label));
+        list.appendChild(lab);
+      });
+    }
+    find.addEventListener("input", fill);
+    document.querySelectorAll("[data-cols]").forEach(function (b) {
+      b.addEventListener("click", function () {
+        var budget = RG.site.maxColumns - cols.filter(function (c) { return c.fixed; }).length;
+        cols.forEach(function (c) { if (!c.fixed) shown[c.id] = b.dataset.cols === "all" && budget-- > 0; });
+        render(); fill();
+      });
+    });
+    fill();
+  }
+
+  T.init = function () {
+    if (!document.getElementById("rg-runs")) return;
+    buildColumns();
+    render();
+    initPicker();
+    var q = document.getElementById("rg-filter");
+    q.addEventListener("input", function () { query = q.value.trim().toLowerCase(); applyFilters(); });
+    document.getElementById("rg-select-all").addEventListener("click", function () {
+      setSelected(RG.site.runs.filter(function (r) { return T.passes(r.f); }).map(function (r) { return r.f; }));
+    });
+    document.getElementById("rg-select-none").addEventListener("click", function () { setSelected([]); });
+    RG.onState(syncSelection);
+  };
+})();

@@ -1,0 +1,132 @@
+"""The incremental-build cache: ``SITE/.reportgen-cache/<run-file>/``.
+
+Per run folder it keeps ``info.pkl`` (the small :class:`RunInfo` plus the
+signature of the folder's files) and ``cols.pkl`` (the parsed history columns
+and the byte offset where parsing stopped). A run whose files are unchanged is
+not read at all; a run whose ``history.jsonl`` only grew is parsed from the old
+end; anything else is parsed again from scratch.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+from ..storage.format import RunPaths
+from .history import Columns
+from .write import write_bytes
+
+CACHE_DIR = ".reportgen-cache"
+CACHE_VERSION = 5  # bump when RunInfo, Columns or the data-file format change
+TAIL = 64  # bytes before the parsed end, to check that history was only appended to
+
+
+def _stat(p: Path) -> tuple[int, int] | None:
+    try:
+        st = p.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def signature(run_dir: Path) -> dict[str, Any]:
+    paths = RunPaths(run_dir)
+    return {"run": _stat(paths.run_json), "config": _stat(paths.config_json),
+            "summary": _stat(paths.summary_json), "history": _stat(paths.history),
+            "media": _stat(paths.media)}
+
+
+def read_tail(history: Path, end: int) -> bytes:
+    try:
+        with open(history, "rb") as fh:
+            fh.seek(max(0, end - TAIL))
+            return fh.read(min(end, TAIL))
+    except OSError:
+        return b""
+
+
+class RunCache:
+    def __init__(self, site: Path, samples: int, enabled: bool = True):
+        self.root = site / CACHE_DIR
+        self.samples = samples
+        self.enabled = enabled
+
+    def _dir(self, run_file: str) -> Path:
+        return self.root / run_file
+
+    def _load(self, run_file: str, name: str) -> Any:
+        if not self.enabled:
+            return None
+        try:
+            with open(self._dir(run_file) / name, "rb") as fh:
+                obj = pickle.load(fh)
+        except Exception:  # missing, truncated or from another version: rebuild
+            return None
+        if not isinstance(obj, dict) or obj.get("version") != CACHE_VERSION or obj.get("samples") != self.samples:
+            return None
+        return obj
+
+    def load_info(self, run_file: str) -> dict[str, Any] | None:
+        """``{"sig", "info", "end", "tail"}`` or None."""
+        return self._load(run_file, "info.pkl")
+
+    def load_cols(self, run_file: str) -> Columns | None:
+        obj = self._load(run_file, "cols.pkl")
+        return obj["cols"] if obj else None
+
+    def save(self, run_file: str, sig: dict[str, Any], info: Any, cols: Columns, tail: bytes) -> None:
+        if not self.enabled:
+            return
+        d = self._dir(run_file)
+        d.mkdir(parents=True, exist_ok=True)
+        root, cols.root = cols.root, None
+        try:
+            write_bytes(d / "cols.pkl", pickle.dumps({"version": CACHE_VERSION, "samples": self.samples,
+                                                      "cols": cols}, protocol=pickle.HIGHEST_PROTOCOL))
+        finally:
+            cols.root = root
+        write_bytes(d / "info.pkl", pickle.dumps({"version": CACHE_VERSION, "samples": self.samples, "sig": sig,
+                                                  "info": info, "end": cols.end, "tail": tail},
+                                                 protocol=pickle.HIGHEST_PROTOCOL))
+
+    def load_pages(self) -> dict[str, str]:
+        obj = self._load_root("pages.pkl")
+        return obj.get("pages", {}) if obj else {}
+
+    def load_overviews(self) -> list[str]:
+        obj = self._load_root("pages.pkl")
+        return obj.get("overviews", []) if obj else []
+
+    def save_pages(self, keys: dict[str, str], overviews: list[str]) -> None:
+        if self.enabled:
+            self.root.mkdir(parents=True, exist_ok=True)
+            write_bytes(self.root / "pages.pkl", pickle.dumps({"version": CACHE_VERSION, "samples": self.samples,
+                                                               "pages": keys, "overviews": overviews}))
+
+    def _load_root(self, name: str) -> Any:
+        if not self.enabled:
+            return None
+        try:
+            with open(self.root / name, "rb") as fh:
+                obj = pickle.load(fh)
+        except Exception:
+            return None
+        if not isinstance(obj, dict) or obj.get("version") != CACHE_VERSION or obj.get("samples") != self.samples:
+            return None
+        return obj
+
+    def prune(self, keep: set[str]) -> set[str]:
+        """Forget runs that are gone; returns their data files (to delete)."""
+        gone: set[str] = set()
+        if not self.root.is_dir():
+            return gone
+        for d in self.root.iterdir():
+            if d.is_dir() and d.name not in keep:  # pages.pkl is a file: kept
+                old = self.load_info(d.name)
+                if old:
+                    gone.update(old["info"].data_files)
+                for f in d.iterdir():
+                    f.unlink()
+                os.rmdir(d)
+        return gone

@@ -1,0 +1,283 @@
+"""Fast columnar parsing of ``history.jsonl`` for the builder.
+
+Lines are parsed in chunks: a chunk of complete lines is handed to orjson as
+one JSON array (one C call for ~100k rows); a chunk containing NaN/Infinity
+tokens, a bad line or a blank line is halved until the odd lines are decoded
+line by line, with the same tolerance and warnings as
+:func:`reportgen.storage.reader.read_history`.
+Columns are extracted per key with C-level list operations, never per value in
+Python, except for keys whose values mix types.
+
+The result, :class:`Columns`, can be extended with the rows appended after
+``end`` (incremental builds parse only the new bytes).
+"""
+from __future__ import annotations
+
+import gc
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+import orjson
+
+from ..storage.jsonio import decode_line
+
+ROW_COLS = ("_step", "_runtime", "_timestamp")
+CHUNK_BYTES = 16 * 1024 * 1024
+_NONE = type(None)
+
+
+def type_group(v: Any) -> str:
+    """The display group of a non-numeric logged value."""
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, dict):
+        t = v.get("_type")
+        return str(t) if isinstance(t, str) and t else "other"
+    return "other"
+
+
+@dataclass
+class Columns:
+    """Everything the site needs from one run's history, column by column."""
+
+    nrows: int = 0
+    end: int = 0  # byte offset after the last consumed line
+    rowcols: dict[str, list[np.ndarray]] = field(default_factory=dict)  # row-aligned, NaN = absent
+    numeric: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)  # rows, values
+    groups: dict[str, dict[str, list]] = field(default_factory=dict)  # key -> group -> [count, last, row]
+    warnings: list[str] = field(default_factory=list)  # bad lines, kept across incremental parses
+    torn: int = 0  # bytes of an incomplete last line at the last parse (not consumed)
+    missing_media: list[str] = field(default_factory=list)  # relative paths (first 20)
+    root: Path | None = None  # run folder, to check that media files exist
+
+    def _check_media(self, key: str, rec: dict) -> None:
+        p = rec.get("path")
+        if isinstance(p, str) and p and len(self.missing_media) < 20 and p not in self.missing_media:
+            if not (self.root / p).is_file():
+                self.missing_media.append(p)
+        for item in rec.get("items") or []:  # galleries
+            if isinstance(item, dict):
+                self._check_media(key, item)
+
+    # -- access -------------------------------------------------------------------------------
+    def problems(self) -> list[str]:
+        out = list(self.warnings)
+        if self.torn:
+            out.append(f"history.jsonl: skipped an incomplete last line ({self.torn} bytes)")
+        for p in self.missing_media:
+            out.append(f"missing media file {p}")
+        return out
+
+    def compact(self) -> None:
+        """Concatenate chunk pieces (call once after parsing)."""
+        for k, parts in self.rowcols.items():
+            if len(parts) > 1:
+                self.rowcols[k] = [np.concatenate(parts)]
+        for k, parts in self.numeric.items():
+            if len(parts) > 1:
+                self.numeric[k] = [(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))]
+
+    def row_col(self, name: str) -> np.ndarray:
+        parts = self.rowcols.get(name)
+        if not parts:
+            return np.full(self.nrows, np.nan)
+        arr = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        if len(arr) < self.nrows:
+            arr = np.concatenate([arr, np.full(self.nrows - len(arr), np.nan)])
+        return arr
+
+    def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        parts = self.numeric[key]
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def steps(self) -> np.ndarray:
+        """``_step`` per row; rows without one get their row index."""
+        s = self.row_col("_step")
+        bad = ~np.isfinite(s)
+        if bad.any():
+            s = s.copy()
+            s[bad] = np.flatnonzero(bad)
+        return s
+
+    # -- building -----------------------------------------------------------------------------
+    def _pad_rowcol(self, name: str, upto: int) -> None:
+        have = sum(len(p) for p in self.rowcols.setdefault(name, []))
+        if have < upto:
+            self.rowcols[name].append(np.full(upto - have, np.nan))
+
+    def add_rows(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        row0 = self.nrows
+        n = len(rows)
+        keys = sorted(set().union(*rows))
+        if len(keys) > 1 and set(map(len, rows)) == {len(keys)}:
+            # Every row has every key (the common case): one C call per row, then a transpose.
+            columns = zip(*map(itemgetter(*keys), rows))
+            for k, col in zip(keys, columns):
+                self._add_column(k, col, row0, n)
+        else:
+            for k in keys:
+                self._add_column(k, [r.get(k) for r in rows], row0, n)
+        self.nrows = row0 + n
+        for name in ROW_COLS:
+            if name in self.rowcols:
+                self._pad_rowcol(name, self.nrows)
+
+    def _add_column(self, key: str, col, row0: int, n: int) -> None:
+        if key.startswith("_") and key not in ROW_COLS:
+            return  # reserved keys (_wandb, ...) are not metrics
+        types = set(map(type, col))
+        has_none = _NONE in types
+        types.discard(_NONE)
+        if not types:
+            return
+        if types <= {float, int}:
+            if has_none:
+                obj = np.array(col, dtype=object)
+                idx = np.flatnonzero(np.not_equal(obj, None))
+                vals = obj[idx].astype(float)
+            else:
+                idx = np.arange(n, dtype=np.int64)
+                try:
+                    vals = np.array(col, dtype=float)
+                except OverflowError:
+                    vals = np.array([float(v) for v in col])
+            self._put_numeric(key, idx, vals, row0, n)
+            return
+        # Mixed or non-numeric values: one pass in Python over this column only.
+        num_idx: list[int] = []
+        num_val: list[float] = []
+        nested: dict[int, dict] = {}
+        for i, v in enumerate(col):
+            t = type(v)
+            if t is float or t is int:
+                num_idx.append(i)
+                num_val.append(float(v))
+            elif v is None:
+                continue
+            elif t is dict and "_type" not in v:
+                nested[i] = v
+            else:
+                g = type_group(v)
+                if t is dict and self.root is not None:
+                    self._check_media(key, v)
+                slot = self.groups.setdefault(key, {}).setdefault(g, [0, None, -1])
+                slot[0] += 1
+                slot[1] = v
+                slot[2] = row0 + i
+        if num_idx:
+            self._put_numeric(key, np.asarray(num_idx, dtype=np.int64), np.asarray(num_val, dtype=float), row0, n)
+        if nested:
+            sub_rows = [nested.get(i) or {} for i in range(n)]
+            sub_keys = set().union(*sub_rows)
+            for sk in sorted(sub_keys):
+                self._add_column(f"{key}/{sk}", [r.get(sk) for r in sub_rows], row0, n)
+
+    def _put_numeric(self, key: str, idx: np.ndarray, vals: np.ndarray, row0: int, n: int) -> None:
+        if key in ROW_COLS:
+            full = np.full(n, np.nan)
+            full[idx] = vals
+            self._pad_rowcol(key, row0)
+            self.rowcols[key].append(full)
+            return
+        if key.startswith("_"):
+            return
+        self.numeric.setdefault(key, []).append((idx.astype(np.int64) + row0, vals))
+
+
+def _decode_lines(data: bytes, base: int, name: str, warnings: list[str]) -> list[dict]:
+    rows: list[dict] = []
+    pos = base
+    for line in data.split(b"\n")[:-1]:
+        start = pos
+        pos += len(line) + 1
+        if not line.strip():
+            continue
+        try:
+            row = decode_line(line)
+        except ValueError:
+            warnings.append(f"{name}: skipped a line that is not valid JSON (byte {start})")
+            continue
+        if not isinstance(row, dict):
+            warnings.append(f"{name}: skipped a line that is not a JSON object (byte {start})")
+            continue
+        rows.append(row)
+    return rows
+
+
+SPLIT_BELOW = 64 * 1024  # chunks smaller than this that fail the fast path are decoded line by line
+
+
+def _decode_chunk(data: bytes, base: int, name: str, warnings: list[str]) -> list[dict]:
+    """``data`` ends with a newline. Fast path: the whole chunk as one JSON array; a chunk that
+    fails (NaN tokens, a bad line) is halved at a line break and each half tried again, so a
+    few odd lines cost little."""
+    try:
+        rows = orjson.loads(b"[" + data[:-1].replace(b"\n", b",") + b"]")
+        if set(map(type, rows)) <= {dict}:
+            return rows
+    except orjson.JSONDecodeError:
+        pass
+    if len(data) < SPLIT_BELOW:
+        return _decode_lines(data, base, name, warnings)
+    cut = data.find(b"\n", len(data) // 2)
+    if cut < 0 or cut == len(data) - 1:
+        return _decode_lines(data, base, name, warnings)
+    head = _decode_chunk(data[:cut + 1], base, name, warnings)
+    head.extend(_decode_chunk(data[cut + 1:], base + cut + 1, name, warnings))
+    return head
+
+
+def parse_history(path: str | os.PathLike, cols: Columns | None = None, *,
+                  chunk_bytes: int = CHUNK_BYTES) -> Columns:
+    """Parse ``path`` from ``cols.end`` (0 for a new :class:`Columns`) to its last complete line.
+
+    Media records' files are looked up next to ``path`` (the run folder)."""
+    path = Path(path)
+    cols = cols if cols is not None else Columns()
+    cols.root = path.parent
+    cols.torn = 0
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        return cols
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # millions of short-lived dicts: the cyclic GC would rescan them again and again
+    try:
+        _parse_into(fh, cols, path.name, chunk_bytes)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    cols.compact()
+    return cols
+
+
+def _parse_into(fh, cols: Columns, name: str, chunk_bytes: int) -> None:
+    with fh:
+        fh.seek(cols.end)
+        pending = b""
+        while True:
+            block = fh.read(chunk_bytes)
+            if not block:
+                break
+            data = pending + block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                pending = data
+                continue
+            complete, pending = data[:cut + 1], data[cut + 1:]
+            rows = _decode_chunk(complete, cols.end, name, cols.warnings)
+            del complete
+            cols.add_rows(rows)
+            cols.end += cut + 1
+            del rows
+        cols.torn = len(pending)

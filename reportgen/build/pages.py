@@ -1,0 +1,171 @@
+"""View-models for the pages: plain dicts and lists, no file access.
+
+Every page gets ``site`` (embedded as JSON for the page runtime) and the chart
+sections it shows. See docs/site.md for the contract.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from . import charts
+from .collect import flatten, fmt_duration, fmt_time, fmt_value, is_number
+from .rundata import RunInfo, metric_id, safe_name, summary_items, table_value
+from .smoothing import WEIGHTS
+from .urls import rel, run_page
+
+MAX_COLUMNS = 500  # runs-table columns shown at once
+
+
+def project_page(project: str) -> str:
+    return f"projects/{safe_name(project)}/index.html"
+
+
+def order_runs(infos: list[RunInfo]) -> list[RunInfo]:
+    return sorted(infos, key=lambda r: (r.project, r.meta.get("created") if is_number(r.meta.get("created")) else 0,
+                                        r.id, r.file))
+
+
+def labels_and_colors(runs: list[RunInfo]) -> dict[str, tuple[str, str]]:
+    counts: dict[str, int] = {}
+    for r in runs:
+        counts[r.name] = counts.get(r.name, 0) + 1
+    return {r.file: (r.name if counts[r.name] == 1 else f"{r.name} ({r.id})", charts.run_color(i))
+            for i, r in enumerate(runs)}
+
+
+def _section(key: str) -> str:
+    return key.split("/", 1)[0] if "/" in key else "Charts"
+
+
+def _section_order(name: str) -> tuple[bool, str]:
+    return (name != "Charts", name.lower())
+
+
+def x_options(runs: list[RunInfo]) -> list[dict[str, str]]:
+    opts = [{"key": "_step", "label": "Step"}]
+    if any(r.has_runtime for r in runs):
+        opts.append({"key": "_runtime", "label": "Relative time (s)"})
+    if any(r.has_timestamp for r in runs):
+        opts.append({"key": "_timestamp", "label": "Wall time"})
+    for k in sorted({k for r in runs for k in r.xkeys}):
+        opts.append({"key": k, "label": k})
+    return opts
+
+
+def chart_sections(runs: list[RunInfo], labels: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
+    """Charts of every numeric metric of ``runs``, grouped by key prefix."""
+    keys = sorted({k for r in runs for k in r.metrics})
+    lower: dict[str, list[str]] = {}
+    for k in keys:
+        lower.setdefault(k.lower(), []).append(k)
+    sections: dict[str, list] = {}
+    for key in keys:
+        present = [r for r in runs if key in r.metrics]
+        twins = [k for k in lower[key.lower()] if k != key]
+        nonfinite = sum(r.metrics[key]["nonfinite"] for r in present)
+        sections.setdefault(_section(key), []).append({
+            "id": metric_id(key), "key": key,
+            "runs": [r.file for r in present],
+            "points": sum(r.metrics[key]["n"] for r in present),
+            "note": (f"Not merged with {', '.join(twins)} (names differ only in case)" if twins else ""),
+            "nonfinite": nonfinite,
+            "spec": charts.metric_chart_spec(key),
+        })
+    return [{"name": n, "charts": cs} for n, cs in sorted(sections.items(), key=lambda kv: _section_order(kv[0]))]
+
+
+def table_columns(runs: list[RunInfo]) -> dict[str, list[str]]:
+    summary = sorted({k for r in runs for k, v in flatten(r.summary).items()
+                      if not k.startswith("_") and not (isinstance(v, dict) and "_type" in v)})
+    config = sorted({k for r in runs for k in flatten(r.config) if not k.startswith("_")})
+    return {"summary": summary, "config": config}
+
+
+def _duration(m: dict[str, Any]) -> float | None:
+    created = m.get("created")
+    end = m.get("heartbeat") or m.get("updated")
+    if is_number(created) and is_number(end) and end >= created:
+        return float(end - created)
+    return None
+
+
+def run_entry(r: RunInfo, labels, page: str, cols: dict[str, list[str]] | None) -> dict[str, Any]:
+    label, color = labels[r.file]
+    m = r.meta
+    created = m.get("created")
+    entry = {
+        "f": r.file, "id": r.id, "name": r.name, "label": label, "color": color,
+        "project": r.project, "group": str(m.get("group") or ""),
+        "tags": [str(t) for t in m.get("tags") or []] if isinstance(m.get("tags"), list) else [],
+        "state": r.state, "created": float(created) if is_number(created) else None,
+        "duration": _duration(m), "url": rel(page, run_page(r.file)), "warn": len(r.warnings),
+    }
+    if cols is not None:
+        s, c = flatten(r.summary), flatten(r.config)
+        entry["s"] = {k: table_value(s[k]) for k in cols["summary"] if k in s}
+        entry["c"] = {k: table_value(c[k]) for k in cols["config"] if k in c}
+    return entry
+
+
+def site_json(runs: list[RunInfo], all_runs: list[RunInfo], labels, page: str, kind: str,
+              table: bool = True) -> dict[str, Any]:
+    cols = table_columns(runs) if table else None
+    return {
+        "kind": kind,
+        "runs": [run_entry(r, labels, page, cols) for r in runs],
+        "cols": cols or {"summary": [], "config": []},
+        "maxColumns": MAX_COLUMNS,
+        "xopts": x_options(runs),
+        "weights": list(WEIGHTS),
+        "data": rel(page, "data/"),
+        "compare": rel(page, "compare.html"),
+    }
+
+
+def meta_items(r: RunInfo, duration: str) -> list[tuple[str, str]]:
+    m = r.meta
+    items = [("id", r.id), ("project", r.project), ("state", r.state)]
+    if m.get("created"):
+        items.append(("started", fmt_time(m.get("created"))))
+    if duration:
+        items.append(("duration", duration))
+    for key in ("group", "host", "python", "exit_code"):
+        if m.get(key) not in (None, "", []):
+            items.append((key, str(m[key])))
+    if isinstance(m.get("tags"), list) and m["tags"]:
+        items.append(("tags", ", ".join(map(str, m["tags"]))))
+    if m.get("command"):
+        cmd = m["command"]
+        items.append(("command", " ".join(map(str, cmd)) if isinstance(cmd, list) else str(cmd)))
+    git = m.get("git") or {}
+    if isinstance(git, dict) and git.get("commit"):
+        items.append(("git commit", f"{str(git.get('commit'))[:12]}{' (' + str(git['branch']) + ')' if git.get('branch') else ''}"
+                                    f"{' dirty' if git.get('dirty') else ''}"))
+    if m.get("notes"):
+        items.append(("notes", str(m["notes"])))
+    return items
+
+
+def run_context(r: RunInfo, labels, page: str) -> dict[str, Any]:
+    label, color = labels[r.file]
+    duration = fmt_duration(_duration(r.meta))
+    return {
+        "run": {"file": r.file, "label": label, "color": color, "state": r.state, "warnings": r.warnings,
+                "project": r.project, "project_url": project_page(r.project)},
+        "meta": meta_items(r, duration),
+        "config": [(k, fmt_value(v)) for k, v in flatten(r.config).items()],
+        "summary": summary_items(r.summary),
+        "groups": r.groups,
+    }
+
+
+def projects(runs: list[RunInfo]) -> list[dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for r in runs:
+        p = out.setdefault(r.project, {"name": r.project, "page": project_page(r.project), "runs": 0,
+                                       "finished": 0, "running": 0, "crashed": 0})
+        p["runs"] += 1
+        if r.state in ("finished", "running", "crashed"):
+            p[r.state] += 1
+    return list(out.values())
+

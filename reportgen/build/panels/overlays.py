@@ -1,0 +1,106 @@
+"""Image overlays: boxes to pixel rectangles and masks to one coloured layer per class."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# 20 distinguishable colours (Tableau 20 order), picked by class id
+PALETTE = [
+    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+    (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+    (174, 199, 232), (255, 187, 120), (152, 223, 138), (255, 152, 150), (197, 176, 213),
+    (196, 156, 148), (247, 182, 210), (199, 199, 199), (219, 219, 141), (158, 218, 229),
+]
+
+
+def class_color(class_id: int) -> str:
+    r, g, b = PALETTE[int(class_id) % len(PALETTE)]
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return float(v) if math.isfinite(v) else None
+
+
+def box_to_pixels(box: dict[str, Any], width: float, height: float) -> tuple[float, float, float, float] | None:
+    """``(x, y, w, h)`` in image pixels for a logged box, or None when the position is unusable.
+
+    Accepts ``position`` as ``{minX, maxX, minY, maxY}`` or ``{middle: [x, y], width, height}``
+    (the middle form is also accepted at the box's top level) in the ``percentage`` domain
+    (fractions of the image, the default) or the ``pixel`` domain.
+    """
+    pos = box.get("position") if isinstance(box.get("position"), dict) else box
+    if all(k in pos for k in ("minX", "maxX", "minY", "maxY")):
+        x0, x1, y0, y1 = (_num(pos[k]) for k in ("minX", "maxX", "minY", "maxY"))
+        if None in (x0, x1, y0, y1):
+            return None
+        x0, x1 = min(x0, x1), max(x0, x1)
+        y0, y1 = min(y0, y1), max(y0, y1)
+    elif "middle" in pos:
+        mid = pos.get("middle")
+        if not isinstance(mid, (list, tuple)) or len(mid) != 2:
+            return None
+        mx, my, w, h = _num(mid[0]), _num(mid[1]), _num(pos.get("width")), _num(pos.get("height"))
+        if None in (mx, my, w, h):
+            return None
+        x0, x1, y0, y1 = mx - abs(w) / 2, mx + abs(w) / 2, my - abs(h) / 2, my + abs(h) / 2
+    else:
+        return None
+    if box.get("domain", "percentage") != "pixel":
+        x0, x1, y0, y1 = x0 * width, x1 * width, y0 * height, y1 * height
+    return (round(x0, 3), round(y0, 3), round(x1 - x0, 3), round(y1 - y0, 3))
+
+
+def box_groups(boxes: Any, width: float, height: float) -> tuple[list[dict[str, Any]], list[str]]:
+    """View-models of the box groups of one image and the sorted score keys they use."""
+    groups, score_keys = [], set()
+    if not isinstance(boxes, dict):
+        return groups, []
+    for name in sorted(boxes):
+        g = boxes[name]
+        if not isinstance(g, dict):
+            continue
+        labels = {str(k): str(v) for k, v in (g.get("class_labels") or {}).items()}
+        out = []
+        for b in g.get("box_data") or []:
+            if not isinstance(b, dict):
+                continue
+            rect = box_to_pixels(b, width, height)
+            if rect is None:
+                continue
+            cid = b.get("class_id", 0)
+            cid = int(cid) if isinstance(cid, (int, float)) and not isinstance(cid, bool) else 0
+            scores = {str(k): _num(v) for k, v in (b.get("scores") or {}).items() if _num(v) is not None}
+            score_keys.update(scores)
+            out.append({"r": list(rect), "c": cid, "label": labels.get(str(cid), f"class_{cid}"),
+                        "caption": str(b["box_caption"]) if b.get("box_caption") is not None else None,
+                        "scores": scores, "color": class_color(cid)})
+        groups.append({"name": str(name), "labels": labels, "boxes": out})
+    return groups, sorted(score_keys)
+
+
+def mask_class_ids(ids: np.ndarray, class_labels: dict[str, Any]) -> list[int]:
+    """Classes that get a layer: every id present, except an unlabeled 0 (background)."""
+    present = [int(c) for c in np.unique(ids)]
+    return [c for c in present if c != 0 or str(c) in class_labels]
+
+
+def write_mask_layer(ids: np.ndarray, class_id: int, dest: Path) -> None:
+    from PIL import Image
+
+    rgba = np.zeros(ids.shape + (4,), dtype=np.uint8)
+    hexcol = class_color(class_id)
+    rgba[ids == class_id] = (int(hexcol[1:3], 16), int(hexcol[3:5], 16), int(hexcol[5:7], 16), 255)
+    Image.fromarray(rgba, "RGBA").save(dest, format="PNG")
+
+
+def read_mask(src: Path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(src) as im:
+        return np.asarray(im if im.mode in ("L", "I", "I;16") else im.convert("L")).astype(np.int64)

@@ -1,0 +1,114 @@
+"""Files a panel needs in the site: copied media, thumbnails, mask layers, waveforms, data scripts.
+
+Every output name is derived from the (content-hashed) source name, so builds are
+reproducible and a rebuild skips files that are already there.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ...storage.jsonio import dumps
+
+THUMB_MAX = 320  # longest side of gallery thumbnails, in pixels
+
+
+class MissingFile(Exception):
+    """A record points at a file that is not in the run folder."""
+
+
+def short_hash(text: str, n: int = 10) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:n]
+
+
+@dataclass
+class RunFiles:
+    """Copies files of one run folder into ``site/media/<run_id>/`` and writes data scripts."""
+
+    out: Path  # site folder
+    run_dir: Path
+    run_id: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def prefix(self) -> str:
+        return f"media/{self.run_id}"
+
+    def source(self, rel_path: Any) -> Path:
+        if not isinstance(rel_path, str) or not rel_path:
+            raise MissingFile(f"no file path in the record ({rel_path!r})")
+        p = PurePosixPath(rel_path)
+        if p.is_absolute() or ".." in p.parts:
+            raise MissingFile(f"file path {rel_path!r} leaves the run folder")
+        src = self.run_dir / p
+        if not src.is_file():
+            raise MissingFile(f"missing file {rel_path}")
+        return src
+
+    def site_path(self, rel_path: str, suffix: str = "", ext: str | None = None) -> str:
+        p = PurePosixPath(rel_path)
+        parts = p.parts[1:] if p.parts and p.parts[0] == "media" else p.parts
+        sub = PurePosixPath(*parts)
+        if suffix or ext:
+            sub = sub.with_name(sub.stem + suffix + (ext if ext is not None else sub.suffix))
+        return f"{self.prefix}/{sub}"
+
+    def copy(self, rel_path: str) -> str:
+        """Copy a run file into the site; return its site path."""
+        src = self.source(rel_path)
+        site = self.site_path(rel_path)
+        dest = self.out / site
+        if not (dest.exists() and dest.stat().st_size == src.stat().st_size):
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
+        return site
+
+    def derived(self, rel_path: str, suffix: str, ext: str, make) -> str:
+        """Site path of a file made from a run file by ``make(src, dest)``, made once."""
+        src = self.source(rel_path)
+        site = self.site_path(rel_path, suffix, ext)
+        dest = self.out / site
+        if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name("." + dest.name + ".tmp")
+            make(src, tmp)
+            tmp.replace(dest)
+        return site
+
+    def write_data(self, name: str, payload: Any) -> tuple[str, str]:
+        """Write ``media/<run>/data/<name>.js`` calling ``RGPanels.receive(id, payload)``; return (id, site path).
+
+        Kept under ``media/`` (not the site's ``data/``) so the chart builder's cleanup of
+        stale data files never touches panel data."""
+        data_id = f"{self.run_id}/{name}"
+        site = f"{self.prefix}/data/{name}.js"
+        target = self.out / site
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = f"RGPanels.receive({dumps(data_id).decode()},{dumps(payload).decode()});\n"
+        if not (target.exists() and target.read_text(encoding="utf-8") == text):
+            target.write_text(text, encoding="utf-8")
+        return data_id, site
+
+
+def make_thumbnail(src: Path, dest: Path, max_side: int = THUMB_MAX) -> None:
+    from PIL import Image
+
+    with Image.open(src) as im:
+        im.seek(0)
+        im = im.convert("RGBA") if im.mode in ("RGBA", "LA", "P", "PA") else im.convert("RGB")
+        im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+        if im.mode == "RGBA":
+            im.save(dest, format="PNG")
+        else:
+            im.save(dest, format="JPEG", quality=85)
+
+
+def needs_thumbnail(width: Any, height: Any, src: Path, max_side: int = THUMB_MAX) -> bool:
+    try:
+        big = max(int(width), int(height)) > max_side
+    except (TypeError, ValueError):
+        big = True
+    return big or src.stat().st_size > 64_000

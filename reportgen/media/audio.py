@@ -1,0 +1,130 @@
+"""Audio clips, stored as WAV written with the standard library's ``wave`` module.
+
+Arrays are ``(samples,)`` mono or ``(samples, channels)``; a ``(channels, samples)``
+array (as torchaudio returns) is recognised when its first axis has at most 8
+entries and is the shorter one. Floats are taken in [-1, 1] (clipped) and become
+16-bit PCM; int16 is stored as is. A WAV path is copied; other audio files
+(mp3, ogg, flac, m4a) are copied as they are.
+"""
+from __future__ import annotations
+
+import io
+import os
+import wave
+from typing import Any
+
+import numpy as np
+
+from .base import Media, MediaContext, check_caption, extension, to_numpy
+
+COPY_FORMATS = ("wav", "mp3", "ogg", "flac", "m4a", "aac", "opus")
+
+
+def to_frames(arr: np.ndarray) -> np.ndarray:
+    """Return ``(samples, channels)`` int16 from a mono or multi-channel array."""
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    elif arr.ndim == 2:
+        if arr.shape[0] <= 8 and arr.shape[0] < arr.shape[1]:
+            arr = arr.T  # (channels, samples)
+    else:
+        raise ValueError(f"data_or_path: expected (samples,) or (samples, channels), got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError("data_or_path: the audio clip has no samples")
+    if arr.dtype == np.int16:
+        return np.ascontiguousarray(arr)
+    if np.issubdtype(arr.dtype, np.floating):
+        a = np.nan_to_num(arr.astype(np.float64), nan=0.0)
+        return np.rint(np.clip(a, -1.0, 1.0) * 32767.0).astype(np.int16)
+    if np.issubdtype(arr.dtype, np.integer):
+        lo, hi = int(arr.min()), int(arr.max())
+        if lo < -32768 or hi > 32767:
+            raise ValueError(f"data_or_path: integer samples must fit int16, got {lo}..{hi}; "
+                             "pass floats in [-1, 1] instead")
+        return arr.astype(np.int16)
+    raise TypeError(f"data_or_path: expected float or int16 samples, got dtype {arr.dtype}")
+
+
+def wav_bytes(frames: np.ndarray, sample_rate: int) -> bytes:
+    """Encode ``(samples, channels)`` int16 as a PCM WAV file (channels interleaved)."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(int(frames.shape[1]))
+        w.setsampwidth(2)
+        w.setframerate(int(sample_rate))
+        w.writeframes(frames.astype("<i2").tobytes())  # row-major: samples interleaved by channel
+    return buf.getvalue()
+
+
+def _probe(path: str, ext: str) -> tuple[int | None, int | None, float | None]:
+    if ext == "wav":
+        try:
+            with wave.open(path, "rb") as w:
+                rate, ch, n = w.getframerate(), w.getnchannels(), w.getnframes()
+            return rate, ch, n / rate if rate else None
+        except (wave.Error, EOFError) as exc:
+            raise ValueError(f"data_or_path: {path!r} is not a readable WAV file ({exc})") from None
+    try:
+        import av
+    except ImportError:
+        return None, None, None
+    try:
+        with av.open(path) as c:
+            s = c.streams.audio[0]
+            dur = float(c.duration / 1_000_000) if c.duration else None
+            return s.rate, s.channels, dur
+    except Exception:
+        return None, None, None
+
+
+class Audio(Media):
+    TYPE = "audio"
+    MAX_PER_STEP = 100
+
+    def __init__(self, data_or_path: Any, sample_rate: int | None = None, caption: str | None = None):
+        self.caption = check_caption(caption)
+        if sample_rate is not None and (isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer))
+                                        or sample_rate <= 0):
+            raise ValueError(f"sample_rate: expected a positive integer (Hz), got {sample_rate!r}")
+        if isinstance(data_or_path, (str, os.PathLike)):
+            path = os.fspath(data_or_path)
+            if not os.path.isfile(path):
+                raise ValueError(f"data_or_path: audio file not found: {path!r}")
+            self.format = extension(path)
+            if self.format not in COPY_FORMATS:
+                raise ValueError(f"data_or_path: unsupported audio file {path!r}; expected one of {', '.join(COPY_FORMATS)}")
+            rate, self.channels, self.duration = _probe(path, self.format)
+            self.sample_rate = rate if rate is not None else (int(sample_rate) if sample_rate else None)
+            with open(path, "rb") as fh:
+                self._bytes = fh.read()
+            return
+        arr = to_numpy(data_or_path)
+        if arr is None:
+            if not isinstance(data_or_path, (list, tuple)):
+                raise TypeError(f"data_or_path: expected a numpy array, a tensor or a path, "
+                                f"got {type(data_or_path).__name__}")
+            arr = np.asarray(data_or_path)
+        if sample_rate is None:
+            raise ValueError("sample_rate: required when logging an array of samples (e.g. sample_rate=16000)")
+        frames = to_frames(arr)
+        self.format = "wav"
+        self.sample_rate = int(sample_rate)
+        self.channels = int(frames.shape[1])
+        self.duration = frames.shape[0] / self.sample_rate
+        self._bytes = wav_bytes(frames, self.sample_rate)
+
+    def to_record(self, ctx: MediaContext) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "_type": self.TYPE,
+            "path": ctx.write_bytes("audio", self.format, self._bytes),
+            "format": self.format,
+            "sample_rate": self.sample_rate,
+            "channels": self.channels,
+            "duration": self.duration,
+        }
+        if self.caption is not None:
+            record["caption"] = self.caption
+        return record
+
+    def __repr__(self) -> str:
+        return f"<Audio {self.format} {self.sample_rate} Hz x{self.channels}>"

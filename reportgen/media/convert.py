@@ -1,0 +1,53 @@
+"""``to_media(value)``: turn objects from plotting libraries into Media.
+
+The SDK calls it for any logged value that is not a number, a string or a
+Media object. matplotlib (the ``pyplot`` module or a ``Figure``) becomes a
+Vega-Lite chart when it can be converted, else an SVG; a plotly figure is kept
+as its JSON. Anything else is a TypeError.
+"""
+from __future__ import annotations
+
+import types
+from typing import Any
+
+from .base import Media
+from .figures import NotConvertible, Plotly, Svg, VegaLite, figure_svg, figure_to_vegalite
+
+
+def _matplotlib_figure(value: Any) -> Any | None:
+    if isinstance(value, types.ModuleType):
+        if value.__name__ == "matplotlib.pyplot":
+            return value.gcf()
+        return None
+    mod = type(value).__module__ or ""
+    if mod.startswith("matplotlib.figure") and hasattr(value, "savefig"):
+        return value
+    if mod.startswith("matplotlib.axes") and hasattr(value, "get_figure"):
+        return value.get_figure()
+    return None
+
+
+def _is_plotly(value: Any) -> bool:
+    mod = type(value).__module__ or ""
+    return mod.startswith("plotly.") and hasattr(value, "to_plotly_json")
+
+
+def matplotlib_to_media(fig: Any) -> Media:
+    try:
+        return VegaLite(figure_to_vegalite(fig), source="matplotlib")
+    except NotConvertible:
+        return Svg(figure_svg(fig))
+
+
+def to_media(value: Any) -> Media:
+    """Return a Media for ``value`` or raise TypeError saying what is supported."""
+    if isinstance(value, Media):
+        return value
+    fig = _matplotlib_figure(value)
+    if fig is not None:
+        return matplotlib_to_media(fig)
+    if _is_plotly(value):
+        return Plotly(value)
+    raise TypeError(f"cannot log a value of type {type(value).__module__}.{type(value).__name__}: "
+                    "expected a number, a string, a reportgen media object, a matplotlib figure or "
+                    "a plotly figure")

@@ -1,0 +1,172 @@
+"""Image: numpy arrays, tensors, PIL images, files and matplotlib figures, with
+optional segmentation masks and bounding boxes.
+
+Pixel rule for arrays (documented in docs/media.md):
+
+- ``(H, W)`` and ``(H, W, 1)`` are grey, ``(H, W, 3)`` RGB, ``(H, W, 4)`` RGBA;
+  a ``(C, H, W)`` array (C in 1, 3, 4 and the last axis not) is moved to ``(H, W, C)``.
+- floats whose finite values all lie in ``[0, 1]`` are multiplied by 255; other
+  floats are taken as 0-255 values. Then values are rounded and clipped to
+  0-255; NaN becomes 0. Integer arrays are clipped to 0-255.
+
+Files keep their bytes (a JPEG path stays JPEG); everything else is stored as PNG.
+"""
+from __future__ import annotations
+
+import io
+import os
+from typing import Any
+
+import numpy as np
+
+from .base import Media, MediaContext, check_caption, extension, to_numpy
+from .overlays import check_boxes, check_masks
+
+KEEP_FORMATS = {"png": "png", "jpg": "jpeg", "jpeg": "jpeg", "gif": "gif", "webp": "webp"}
+
+
+def array_to_uint8(arr: np.ndarray) -> np.ndarray:
+    """Apply the pixel rule: floats in [0, 1] are scaled by 255, then clip to 0-255."""
+    if arr.dtype == np.bool_:
+        return arr.astype(np.uint8) * 255
+    if np.issubdtype(arr.dtype, np.floating):
+        a = arr.astype(np.float64)
+        finite = a[np.isfinite(a)]
+        if finite.size and finite.min() >= 0.0 and finite.max() <= 1.0:
+            a = a * 255.0
+        a = np.nan_to_num(a, nan=0.0, posinf=255.0, neginf=0.0)
+        return np.clip(np.rint(a), 0, 255).astype(np.uint8)
+    if np.issubdtype(arr.dtype, np.integer):
+        return np.clip(arr, 0, 255).astype(np.uint8)
+    raise TypeError(f"data: expected a numeric array, got dtype {arr.dtype}")
+
+
+def to_hwc(arr: np.ndarray) -> np.ndarray:
+    """Return the array as (H, W) or (H, W, C) with C in 1, 3, 4; raise otherwise."""
+    if arr.ndim == 2:
+        return arr
+    if arr.ndim == 3:
+        if arr.shape[-1] not in (1, 3, 4) and arr.shape[0] in (1, 3, 4):
+            arr = np.transpose(arr, (1, 2, 0))  # (C, H, W) -> (H, W, C)
+        if arr.shape[-1] in (1, 3, 4):
+            return arr[:, :, 0] if arr.shape[-1] == 1 else arr
+    raise ValueError(
+        f"data: expected an image array of shape (H, W), (H, W, 1|3|4) or (C, H, W), got {arr.shape}")
+
+
+def array_to_pil(arr: np.ndarray, mode: str | None = None):
+    from PIL import Image as PILImage
+
+    hwc = array_to_uint8(to_hwc(arr))
+    if hwc.shape[0] == 0 or hwc.shape[1] == 0:
+        raise ValueError(f"data: the image is empty (shape {arr.shape})")
+    img = PILImage.fromarray(hwc)
+    if mode is not None and img.mode != mode:
+        img = img.convert(mode)
+    return img
+
+
+def _is_figure(value: Any) -> bool:
+    return type(value).__module__.startswith("matplotlib") and hasattr(value, "savefig")
+
+
+class Image(Media):
+    TYPE = "image"
+    WARN_PER_STEP = 50
+
+    def __init__(self, data_or_path: Any, mode: str | None = None, caption: str | None = None,
+                 masks: dict | None = None, boxes: dict | None = None, file_type: str | None = None):
+        from PIL import Image as PILImage
+
+        self.caption = check_caption(caption)
+        if mode is not None and not isinstance(mode, str):
+            raise TypeError(f"mode: expected a PIL mode string such as 'RGB' or 'L', got {type(mode).__name__}")
+        if file_type is not None and file_type.lower() not in ("png", "jpeg", "jpg"):
+            raise ValueError(f"file_type: expected 'png' or 'jpeg', got {file_type!r}")
+        data = data_or_path
+        self._bytes: bytes
+        if isinstance(data, (str, os.PathLike)):
+            path = os.fspath(data)
+            if not os.path.isfile(path):
+                raise ValueError(f"data_or_path: image file not found: {path!r}")
+            try:
+                with PILImage.open(path) as probe:
+                    probe.load()
+                    img = probe.copy()
+                    fmt = (probe.format or "").lower()
+            except Exception as exc:
+                raise ValueError(f"data_or_path: {path!r} is not a readable image ({exc})") from None
+            if mode is None and fmt in KEEP_FORMATS.values():
+                with open(path, "rb") as fh:
+                    self._bytes, self.format = fh.read(), fmt
+                self._set_size(img)
+                self._overlays(masks, boxes)
+                return
+        elif isinstance(data, PILImage.Image):
+            img = data
+        elif _is_figure(data) or (hasattr(data, "gcf") and hasattr(data, "savefig")):
+            fig = data.gcf() if hasattr(data, "gcf") else data
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", bbox_inches="tight")
+            img = PILImage.open(io.BytesIO(buf.getvalue()))
+            img.load()
+        else:
+            arr = to_numpy(data)
+            if arr is None:
+                try:
+                    arr = np.asarray(data)
+                except Exception:
+                    arr = None
+                if arr is None or arr.dtype == object or arr.ndim < 2:
+                    raise TypeError(
+                        "data_or_path: expected a numpy array, a tensor, a PIL image, a matplotlib figure "
+                        f"or a path, got {type(data).__name__}")
+            img = array_to_pil(arr, mode)
+        if mode is not None and img.mode != mode:
+            try:
+                img = img.convert(mode)
+            except ValueError as exc:
+                raise ValueError(f"mode: cannot convert a {img.mode} image to {mode!r} ({exc})") from None
+        want = (file_type or "png").lower()
+        self.format = "jpeg" if want in ("jpg", "jpeg") else "png"
+        if self.format == "jpeg" and img.mode not in ("RGB", "L"):
+            img = img.convert("RGB")
+        if img.mode not in ("1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"):
+            img = img.convert("RGBA" if "A" in img.mode else "RGB")
+        buf = io.BytesIO()
+        img.save(buf, format=self.format.upper())
+        self._bytes = buf.getvalue()
+        self._set_size(img)
+        self._overlays(masks, boxes)
+
+    def _set_size(self, img) -> None:
+        self.width, self.height, self.mode = int(img.width), int(img.height), img.mode
+
+    def _overlays(self, masks: Any, boxes: Any) -> None:
+        self.masks = check_masks(masks, self.height, self.width)
+        self.boxes = check_boxes(boxes)
+
+    def to_record(self, ctx: MediaContext) -> dict[str, Any]:
+        ext = {"jpeg": "jpg"}.get(self.format, self.format)
+        record: dict[str, Any] = {
+            "_type": self.TYPE,
+            "path": ctx.write_bytes("images", ext, self._bytes),
+            "format": self.format,
+            "width": self.width,
+            "height": self.height,
+            "mode": self.mode,
+        }
+        if self.caption is not None:
+            record["caption"] = self.caption
+        if self.masks:
+            record["masks"] = {
+                name: {"path": ctx.write_bytes("masks", "png", m["png"], suffix=name),
+                       "class_labels": m["class_labels"]}
+                for name, m in self.masks.items()
+            }
+        if self.boxes:
+            record["boxes"] = self.boxes
+        return record
+
+    def __repr__(self) -> str:
+        return f"<Image {self.width}x{self.height} {self.mode} {self.format}>"

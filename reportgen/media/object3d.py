@@ -1,0 +1,245 @@
+"""Object3D: mesh files (obj, gltf, glb), point clouds and lidar scenes.
+
+Every form is stored as one scene JSON for the viewer (docs/media-format.md):
+mesh files are loaded with trimesh (the ``mesh`` extra) and flattened into a
+single triangle mesh (world transforms applied, textures reduced to vertex
+colours); the original file is kept next to it.
+"""
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .base import Media, MediaContext, check_caption, extension, to_numpy
+
+MESH_FORMATS = ("obj", "gltf", "glb")
+SCENE_TYPES = ("lidar/beta",)
+_SCENE_KEYS = {"type", "points", "boxes", "vectors"}
+
+
+def _finite(arr: np.ndarray, where: str) -> None:
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{where}: contains NaN or infinite values")
+
+
+def point_cloud(value: Any, where: str = "data_or_path") -> dict[str, Any]:
+    """Validate an ``N x 3|4|6`` array; return the scene fields it becomes."""
+    arr = to_numpy(value)
+    if arr is None:
+        try:
+            arr = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"{where}: expected an N x 3, N x 4 or N x 6 array of numbers") from None
+    if arr.ndim != 2 or arr.shape[1] not in (3, 4, 6):
+        raise ValueError(f"{where}: expected an N x 3 (xyz), N x 4 (xyz + category 1-14) or "
+                         f"N x 6 (xyz + r, g, b 0-255) array, got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{where}: expected numbers, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    _finite(arr, where)
+    out: dict[str, Any] = {"points": np.round(arr[:, :3], 6).tolist()}
+    if arr.shape[1] == 4:
+        c = arr[:, 3]
+        if np.any(c != np.rint(c)) or np.any((c < 1) | (c > 14)):
+            raise ValueError(f"{where}: the 4th column is a category and must be an integer in 1-14, "
+                             f"got {c.min():g}..{c.max():g}")
+        out["categories"] = c.astype(int).tolist()
+    elif arr.shape[1] == 6:
+        rgb = arr[:, 3:]
+        if np.any((rgb < 0) | (rgb > 255)):
+            raise ValueError(f"{where}: columns 4-6 are r, g, b and must be in 0-255, got {rgb.min():g}..{rgb.max():g}")
+        out["point_colors"] = np.rint(rgb).astype(int).tolist()
+    return out
+
+
+def _xyz(value: Any, where: str) -> list[float]:
+    try:
+        v = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where}: expected [x, y, z]") from None
+    if v.shape != (3,):
+        raise ValueError(f"{where}: expected [x, y, z], got shape {v.shape}")
+    _finite(v, where)
+    return v.tolist()
+
+
+def _color(value: Any, where: str) -> list[int]:
+    try:
+        c = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{where}: expected [r, g, b] with values 0-255") from None
+    if c.shape != (3,):
+        raise ValueError(f"{where}: expected [r, g, b] with values 0-255, got shape {c.shape}")
+    _finite(c, where)
+    if np.any((c < 0) | (c > 255)):
+        # the wandb docs' own example uses 321: keep it loggable, but say so
+        warnings.warn(f"{where}: colour values must be 0-255, got {c.tolist()}; clipped", stacklevel=4)
+    return np.clip(np.rint(c), 0, 255).astype(int).tolist()
+
+
+def lidar_scene(scene: dict) -> dict[str, Any]:
+    """Validate a ``{"type": "lidar/beta", "points", "boxes", "vectors"}`` scene."""
+    if scene.get("type") not in SCENE_TYPES:
+        raise ValueError(f"data_or_path['type']: expected one of {SCENE_TYPES}, got {scene.get('type')!r}")
+    unknown = set(scene) - _SCENE_KEYS
+    if unknown:
+        raise ValueError(f"data_or_path: unknown scene keys {sorted(unknown)}; expected {sorted(_SCENE_KEYS)}")
+    if "points" not in scene:
+        raise ValueError("data_or_path['points']: a lidar/beta scene needs points (N x 3, 4 or 6)")
+    out = point_cloud(scene["points"], "data_or_path['points']")
+    boxes = scene.get("boxes")
+    if boxes is not None:
+        boxes = list(boxes) if isinstance(boxes, (list, tuple, np.ndarray)) else None
+        if boxes is None:
+            raise TypeError("data_or_path['boxes']: expected a list of {corners, label, color} dicts")
+        out["boxes"] = []
+        for i, box in enumerate(boxes):
+            where = f"data_or_path['boxes'][{i}]"
+            if not isinstance(box, dict):
+                raise TypeError(f"{where}: expected a dict with corners, label, color")
+            extra = set(box) - {"corners", "label", "color"}
+            if extra:
+                raise ValueError(f"{where}: unknown keys {sorted(extra)}; expected corners, label, color")
+            try:
+                corners = np.asarray(box.get("corners"), dtype=float)
+            except (TypeError, ValueError):
+                raise TypeError(f"{where}['corners']: expected 8 x [x, y, z] numbers") from None
+            if corners.shape != (8, 3):
+                raise ValueError(f"{where}['corners']: expected 8 corners of [x, y, z], got shape {corners.shape}")
+            _finite(corners, f"{where}['corners']")
+            item: dict[str, Any] = {"corners": corners.tolist()}
+            if box.get("label") is not None:
+                if not isinstance(box["label"], str):
+                    raise TypeError(f"{where}['label']: expected a string")
+                item["label"] = box["label"]
+            if "color" not in box:
+                raise ValueError(f"{where}: missing 'color' ([r, g, b], 0-255)")
+            item["color"] = _color(box["color"], f"{where}['color']")
+            out["boxes"].append(item)
+    vectors = scene.get("vectors")
+    if vectors is not None:
+        out["vectors"] = []
+        for i, vec in enumerate(list(vectors)):
+            where = f"data_or_path['vectors'][{i}]"
+            if not isinstance(vec, dict) or "start" not in vec or "end" not in vec:
+                raise ValueError(f"{where}: expected {{'start': [x, y, z], 'end': [x, y, z]}}")
+            item = {"start": _xyz(vec["start"], f"{where}['start']"), "end": _xyz(vec["end"], f"{where}['end']")}
+            if vec.get("color") is not None:
+                item["color"] = _color(vec["color"], f"{where}['color']")
+            out["vectors"].append(item)
+    return out
+
+
+def mesh_scene(data: bytes, fmt: str, base_dir: str | None = None) -> dict[str, Any]:
+    """Load an obj/gltf/glb file with trimesh into ``{"mesh": {...}}``."""
+    try:
+        import trimesh
+    except ImportError:
+        raise ImportError("reading obj/gltf/glb files needs trimesh: pip install reportgen[mesh]") from None
+    kwargs: dict[str, Any] = {}
+    if base_dir:
+        kwargs["resolver"] = trimesh.resolvers.FilePathResolver(base_dir)
+    try:
+        loaded = trimesh.load(io.BytesIO(data), file_type=fmt, process=False, **kwargs)
+    except Exception as exc:
+        raise ValueError(f"data_or_path: cannot read this {fmt} file ({type(exc).__name__}: {exc})") from None
+    if isinstance(loaded, trimesh.Scene):
+        if not loaded.geometry:
+            raise ValueError(f"data_or_path: the {fmt} file contains no geometry")
+        mesh = loaded.to_mesh() if hasattr(loaded, "to_mesh") else loaded.dump(concatenate=True)
+    else:
+        mesh = loaded
+    if not hasattr(mesh, "faces") or len(mesh.vertices) == 0:
+        raise ValueError(f"data_or_path: the {fmt} file contains no triangle mesh")
+    out: dict[str, Any] = {"vertices": np.round(np.asarray(mesh.vertices, dtype=float), 6).tolist(),
+                           "faces": np.asarray(mesh.faces, dtype=int).tolist()}
+    try:
+        colors = mesh.visual.to_color().vertex_colors if mesh.visual.kind == "texture" else (
+            mesh.visual.vertex_colors if mesh.visual.kind == "vertex" else None)
+        if colors is not None and len(colors) == len(mesh.vertices):
+            out["vertex_colors"] = np.asarray(colors)[:, :3].astype(int).tolist()
+    except Exception:
+        pass
+    return {"mesh": out}
+
+
+class Object3D(Media):
+    TYPE = "object3d"
+    SUPPORTED_TYPES = MESH_FORMATS
+
+    def __init__(self, data_or_path: Any, caption: str | None = None, file_type: str | None = None):
+        self.caption = check_caption(caption)
+        self._bytes: bytes | None = None
+        data = data_or_path
+        if isinstance(data, dict):
+            self.format = "lidar/beta"
+            self.scene = lidar_scene(data)
+            return
+        if isinstance(data, (str, os.PathLike)) or hasattr(data, "read"):
+            raw, name, base = _read(data)
+            fmt = (file_type or extension(name)).lower().lstrip(".")
+            if fmt not in MESH_FORMATS:
+                raise ValueError(f"data_or_path: unsupported 3-D file {name or fmt!r}; expected one of "
+                                 f"{', '.join(MESH_FORMATS)} (or pass file_type=)")
+            self.format, self._bytes = fmt, raw
+            self.scene = mesh_scene(raw, fmt, base)
+            return
+        self.format = "points"
+        self.scene = point_cloud(data)
+
+    @classmethod
+    def from_file(cls, data_or_path: Any, file_type: str | None = None, caption: str | None = None) -> "Object3D":
+        return cls(data_or_path, caption=caption, file_type=file_type)
+
+    @classmethod
+    def from_numpy(cls, data: Any, caption: str | None = None) -> "Object3D":
+        return cls(data, caption=caption)
+
+    @classmethod
+    def from_point_cloud(cls, points: Any, boxes: Any = None, vectors: Any = None,
+                         point_cloud_type: str = "lidar/beta", caption: str | None = None) -> "Object3D":
+        scene: dict[str, Any] = {"type": point_cloud_type, "points": points}
+        if boxes is not None:
+            scene["boxes"] = boxes
+        if vectors is not None:
+            scene["vectors"] = vectors
+        return cls(scene, caption=caption)
+
+    def to_record(self, ctx: MediaContext) -> dict[str, Any]:
+        record: dict[str, Any] = {"_type": self.TYPE, "format": self.format}
+        if self._bytes is not None:
+            record["path"] = ctx.write_bytes("object3d", self.format, self._bytes)
+        record["scene"] = ctx.write_json("object3d", self.scene, suffix="scene")
+        if "points" in self.scene:
+            record["points"] = len(self.scene["points"])
+        if self.caption is not None:
+            record["caption"] = self.caption
+        return record
+
+    def __repr__(self) -> str:
+        return f"<Object3D {self.format}>"
+
+
+def _read(data: Any) -> tuple[bytes, str | None, str | None]:
+    """Bytes, file name and folder of a path or file object (text-mode files are
+    re-read in binary from their path, so ``open("x.glb")`` works)."""
+    if isinstance(data, (str, os.PathLike)):
+        path = os.fspath(data)
+        if not os.path.isfile(path):
+            raise ValueError(f"data_or_path: file not found: {path!r}")
+        with open(path, "rb") as fh:
+            return fh.read(), os.path.basename(path), os.path.dirname(os.path.abspath(path))
+    name = getattr(data, "name", None)
+    path = os.fspath(name) if isinstance(name, (str, os.PathLike)) else None
+    if path and os.path.isfile(path) and "b" not in str(getattr(data, "mode", "b")):
+        with open(path, "rb") as fh:
+            return fh.read(), os.path.basename(path), os.path.dirname(os.path.abspath(path))
+    content = data.read()
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    return bytes(content), (os.path.basename(path) if path else None), (
+        os.path.dirname(os.path.abspath(path)) if path else None)

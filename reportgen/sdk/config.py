@@ -1,0 +1,142 @@
+"""``run.config``: hyper-parameters, readable as attributes and items, persisted on change.
+
+``init(config=...)`` accepts a dict, an ``argparse.Namespace``, an absl-style
+flags object (``flags.FLAGS``: anything with ``flag_values_dict()``) or a plain
+object with attributes. Nested dicts are kept; values are stored as JSON
+(numpy scalars become Python numbers, arrays become lists).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Callable, Iterator
+
+
+def config_to_dict(source: Any, *, argument: str = "config") -> dict[str, Any]:
+    """The key/value pairs of any supported config source."""
+    if source is None:
+        return {}
+    if isinstance(source, Config):
+        return source.as_dict()
+    if isinstance(source, Mapping):
+        return {str(k): v for k, v in source.items()}
+    flag_values = getattr(source, "flag_values_dict", None)
+    if callable(flag_values):  # absl.flags.FLAGS / tf.app.flags.FLAGS
+        return dict(flag_values())
+    if isinstance(source, (str, bytes, int, float, bool, list, tuple, set)):
+        raise TypeError(f"{argument}: expected a dict, argparse.Namespace, absl flags or an object with "
+                        f"attributes, got {type(source).__name__}")
+    try:
+        attrs = vars(source)
+    except TypeError:
+        attrs = {name: getattr(source, name) for name in dir(source) if not name.startswith("_")}
+    return {k: v for k, v in attrs.items() if not k.startswith("_") and not callable(v)}
+
+
+def _plain(key: str, value: Any) -> Any:
+    """Config values as JSON data: numpy scalars/arrays and tensors become numbers/lists."""
+    if value is None or isinstance(value, (bool, int, float, str)) and type(value).__module__ == "builtins":
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _plain(f"{key}.{k}", v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(key, v) for v in value]
+    if hasattr(value, "detach") or type(value).__module__ == "numpy":
+        from .values import to_numpy
+        arr = to_numpy(value)
+        return arr.item() if arr.ndim == 0 else arr.tolist()
+    if isinstance(value, (bool, int, float, str)):
+        for base in (bool, int, float, str):
+            if isinstance(value, base):
+                return base(value)
+    if hasattr(value, "__fspath__"):
+        return str(value)
+    # Enums, dataclass instances, classes... keep something readable rather than fail
+    return str(value)
+
+
+class Config:
+    """Attribute and item access to the run's config; every change is written at once."""
+
+    def __init__(self, data: dict[str, Any] | None = None, persist: Callable[[dict[str, Any]], None] | None = None):
+        object.__setattr__(self, "_data", {})
+        object.__setattr__(self, "_persist", None)
+        if data:
+            self._data.update({k: _plain(k, v) for k, v in data.items()})
+        object.__setattr__(self, "_persist", persist)
+
+    def _save(self) -> None:
+        if self._persist is not None:
+            self._persist(dict(self._data))
+
+    # mapping access
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._data[str(key)] = _plain(str(key), value)
+        self._save()
+
+    def __delitem__(self, key: str) -> None:
+        del self._data[key]
+        self._save()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def keys(self):
+        return self._data.keys()
+
+    def items(self):
+        return self._data.items()
+
+    def values(self):
+        return self._data.values()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._data.get(key, default)
+
+    # attribute access
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._data[name]
+        except KeyError:
+            raise AttributeError(f"config has no key {name!r}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self[name]
+        except KeyError:
+            raise AttributeError(f"config has no key {name!r}") from None
+
+    def update(self, other: Any = None, allow_val_change: bool = True, **kwargs: Any) -> None:
+        """Merge a dict / Namespace / flags object / plain object (and keyword arguments)."""
+        items = config_to_dict(other, argument="config.update()")
+        items.update(kwargs)
+        for k, v in items.items():
+            self._data[str(k)] = _plain(str(k), v)
+        self._save()
+
+    def setdefaults(self, other: Any) -> None:
+        for k, v in config_to_dict(other, argument="config.setdefaults()").items():
+            self._data.setdefault(str(k), _plain(str(k), v))
+        self._save()
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self._data)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Config):
+            return self._data == other._data
+        return isinstance(other, Mapping) and self._data == dict(other)
+
+    def __repr__(self) -> str:
+        return f"Config({self._data!r})"

@@ -1,0 +1,81 @@
+"""Process-wide hooks: finish forgotten runs at exit, record how the process ended.
+
+- ``atexit``: every run still open is finished (history flushed and fsynced).
+- ``sys.excepthook``: an uncaught exception marks open runs ``crashed`` with exit
+  code 1 (130 for KeyboardInterrupt) and the error message.
+- ``sys.exit(code)``: the code is remembered, so ``sys.exit(3)`` gives exit code 3
+  (a non-zero code means ``crashed``).
+
+The hooks are installed once, by the first ``init()``, and chain to the previous ones.
+"""
+from __future__ import annotations
+
+import atexit
+import sys
+import threading
+import weakref
+from typing import Any
+
+_open_runs: "weakref.WeakSet[Any]" = weakref.WeakSet()
+_installed = False
+_lock = threading.Lock()
+_exit_code: int | None = None
+_error: str | None = None
+
+
+def register(run: Any) -> None:
+    install()
+    _open_runs.add(run)
+
+
+def unregister(run: Any) -> None:
+    _open_runs.discard(run)
+
+
+def exit_code_of(code: Any) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, bool):
+        return int(code)
+    if isinstance(code, int):
+        return code
+    return 1  # sys.exit("message") exits with 1
+
+
+def install() -> None:
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        _installed = True
+        previous_hook = sys.excepthook
+
+        def excepthook(exc_type, exc, tb):
+            global _exit_code, _error
+            _exit_code = 130 if issubclass(exc_type, KeyboardInterrupt) else 1
+            _error = f"{exc_type.__name__}: {exc}"
+            try:
+                _finish_all()
+            finally:
+                previous_hook(exc_type, exc, tb)
+
+        sys.excepthook = excepthook
+        previous_exit = sys.exit
+
+        def exit(code: Any = None):  # noqa: A001 - mirrors sys.exit
+            global _exit_code
+            _exit_code = exit_code_of(code)
+            previous_exit(code)
+
+        exit.__doc__ = previous_exit.__doc__
+        sys.exit = exit
+        atexit.register(_finish_all)
+
+
+def _finish_all() -> None:
+    code = _exit_code if _exit_code is not None else 0
+    for run in list(_open_runs):
+        try:
+            run._finish_from_hook(code, _error)
+        except Exception as exc:  # noqa: BLE001 - at exit, report and go on with the others
+            print(f"reportgen: could not finish run {getattr(run, 'id', '?')}: {exc}", file=sys.stderr)

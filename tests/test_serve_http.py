@@ -1,0 +1,194 @@
+"""``reportgen serve`` as a real process, spoken to with raw HTTP: safety, types, shutdown."""
+from __future__ import annotations
+
+import http.client
+import json
+import signal
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from reportgen.sdk.run import Run
+from serveproc import ServeProcess
+
+
+def _make_runs(root: Path) -> Path:
+    for i in range(2):
+        run = Run(id=f"r{i}", name=f"run <{i}>", project="p", dir=root)
+        for s in range(30):
+            run.log({"loss": 1.0 / (s + 1) + i, "acc": s / 30})
+        run.finish()
+    return root
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    base = tmp_path_factory.mktemp("serve-http")
+    runs = _make_runs(base / "runs")
+    (base / "secret.txt").write_text("TOP SECRET")
+    srv = ServeProcess(str(runs), "--watch", "--port", "0")
+    yield srv, base
+    rc = srv.stop()
+    assert rc in (0, 130), srv.stderr()
+    assert "Traceback" not in srv.stderr()
+
+
+def _raw_get(port: int, target: str, method: str = "GET") -> tuple[int, dict, bytes]:
+    """Send the request line exactly as given (no client-side normalisation)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(f"{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode("latin-1"))
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {k.lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:])}
+    return status, headers, body
+
+
+def _get(port: int, path: str) -> http.client.HTTPResponse:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path)
+    return conn.getresponse()
+
+
+def test_binds_loopback_and_prints_url(served):
+    srv, _ = served
+    assert srv.host == "127.0.0.1" and srv.port > 0
+    assert "warning" not in srv.stderr().lower()
+
+
+@pytest.mark.parametrize("target", [
+    "/../secret.txt", "/%2e%2e/secret.txt", "/%2e%2e%2fsecret.txt", "/%2E%2E%2Fsecret.txt",
+    "/..%2fsecret.txt", "/..%5csecret.txt", "/%2e%2e%5csecret.txt", "/%252e%252e%252fsecret.txt",
+    "/runs/r0/../../../secret.txt", "/runs/%2e%2e/%2e%2e/%2e%2e/secret.txt", "/.%2e/.%2e/secret.txt",
+    "//etc/passwd", "/%2fetc%2fpasswd", "/etc/passwd", "/..\\..\\secret.txt", "/%00/etc/passwd",
+    "/%c0%ae%c0%ae/secret.txt", "http://127.0.0.1/../secret.txt", "/../../../../../../etc/passwd",
+])
+def test_no_path_outside_the_site(served, target):
+    srv, base = served
+    status, _, body = _raw_get(srv.port, target)
+    assert status in (400, 403, 404), (target, status)
+    assert b"TOP SECRET" not in body and b"root:" not in body
+
+
+@pytest.mark.parametrize("path, ctype", [
+    ("/", "text/html; charset=utf-8"),
+    ("/index.html", "text/html; charset=utf-8"),
+    ("/runs/r0/", "text/html; charset=utf-8"),
+    ("/assets/reportgen.js", "text/javascript; charset=utf-8"),
+    ("/assets/reportgen.css", "text/css; charset=utf-8"),
+    ("/assets/vega-bundle.js", "text/javascript; charset=utf-8"),
+    ("/__reportgen__/live.js", "text/javascript; charset=utf-8"),
+    ("/__reportgen__/events?since=-1", "application/json"),
+])
+def test_content_types(served, path, ctype):
+    srv, _ = served
+    resp = _get(srv.port, path)
+    body = resp.read()
+    assert resp.status == 200, path
+    assert resp.getheader("Content-Type") == ctype
+    assert resp.getheader("X-Content-Type-Options") == "nosniff"
+    assert int(resp.getheader("Content-Length")) == len(body)
+
+
+def test_html_gets_the_live_script_but_built_files_do_not(served, cli, tmp_path):
+    srv, base = served
+    html = _get(srv.port, "/index.html").read().decode()
+    assert html.count("/__reportgen__/live.js") == 1
+    assert html.index("/__reportgen__/live.js") < html.index("</head>")
+    assert "run <0>" not in html  # user text stays escaped (HTML or JSON-in-script escapes)
+    assert "run &lt;0&gt;" in html or "run \\u003c0\\u003e" in html
+    out = tmp_path / "site"
+    cli("build", str(base / "runs"), "-o", str(out), "-q")
+    for f in out.rglob("*"):
+        if f.is_file():
+            assert b"__reportgen__" not in f.read_bytes(), f
+            assert f.name != "live.js"
+
+
+def test_events_endpoint(served):
+    srv, _ = served
+    state = json.loads(_get(srv.port, "/__reportgen__/events?since=999").read())
+    assert state["reload"] is True and "boot" in state
+    resp = _get(srv.port, "/__reportgen__/events?since=abc")
+    assert resp.status == 400 and b"since" in resp.read()
+    assert _get(srv.port, "/__reportgen__/nothing").status == 404
+
+
+def test_head_and_missing(served):
+    srv, _ = served
+    status, headers, body = _raw_get(srv.port, "/index.html", method="HEAD")
+    assert status == 200 and body == b"" and int(headers["content-length"]) > 0
+    assert _raw_get(srv.port, "/nope.html")[0] == 404
+    assert _raw_get(srv.port, "/index.html", method="POST")[0] == 501
+
+
+def test_without_watch_nothing_is_injected(tmp_path):
+    runs = _make_runs(tmp_path / "runs")
+    with ServeProcess(str(runs), "--port", "0") as srv:
+        html = _get(srv.port, "/").read()
+        assert b"__reportgen__" not in html
+        assert _get(srv.port, "/__reportgen__/live.js").status == 404
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_clean_shutdown(tmp_path, sig):
+    runs = _make_runs(tmp_path / "runs")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    srv = ServeProcess(str(runs), "--watch", "--port", "0", env={"TMPDIR": str(tmp)})
+    assert [p.name for p in tmp.iterdir()][0].startswith("reportgen-serve-")
+    # a long-poll in flight must not block or spoil the shutdown
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    conn.request("GET", "/__reportgen__/events?since=0")
+    time.sleep(0.3)
+    rc = srv.stop(sig)
+    err = srv.stderr()
+    assert rc in (0, 130), err
+    assert "Traceback" not in err and "Stopped." in err
+    assert list(tmp.iterdir()) == []  # the temporary build folders are gone
+
+
+def test_other_address_warns(tmp_path):
+    runs = _make_runs(tmp_path / "runs")
+    with ServeProcess(str(runs), "--host", "0.0.0.0", "--port", "0") as srv:
+        assert "warning: serving on 0.0.0.0" in srv.stderr()
+
+
+def test_port_in_use_is_a_clear_error(tmp_path, cli):
+    runs = _make_runs(tmp_path / "runs")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        proc = cli("serve", str(runs), "--port", str(port), check=False, timeout=120)
+    assert proc.returncode == 2
+    assert "cannot serve on 127.0.0.1" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_range_requests(served):
+    srv, _ = served
+    full = _get(srv.port, "/assets/reportgen.css").read()
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    conn.request("GET", "/assets/reportgen.css", headers={"Range": "bytes=10-19"})
+    resp = conn.getresponse()
+    assert resp.status == 206 and resp.read() == full[10:20]
+    assert resp.getheader("Content-Range") == f"bytes 10-19/{len(full)}"
+    conn.request("GET", "/assets/reportgen.css", headers={"Range": f"bytes={len(full)}-"})
+    resp = conn.getresponse()
+    resp.read()
+    assert resp.status == 416
+
+
+def test_change_right_after_start_is_seen(tmp_path):
+    runs = _make_runs(tmp_path / "runs")
+    with ServeProcess(str(runs), "--watch", "--port", "0") as srv:
+        with open(runs / "r0" / "history.jsonl", "a") as fh:
+            fh.write('{"_step": 30, "loss": 0.5, "acc": 1.0}\n')
+        state = json.loads(_get(srv.port, "/__reportgen__/events?since=0").read())
+        assert state["generation"] >= 1 and state["error"] is None
+        assert any(p.startswith("data/metrics/") for p in state["changed"]), state

@@ -1,0 +1,39 @@
+import numpy as np
+import pytest
+
+from reportgen.build.downsample import downsample
+from reportgen.build.smoothing import WEIGHTS, ema_at, ema_many, ema_reference
+
+
+@pytest.mark.parametrize("w", [0.0, 0.1, 0.5, 0.9, 0.99, 0.999])
+def test_matches_tensorboard_loop(w):
+    rng = np.random.default_rng(0)
+    y = np.cumsum(rng.normal(size=30_000)) + rng.normal(size=30_000) * 3
+    y[[5, 777, 20_000]] = [np.nan, np.inf, -np.inf]
+    idx = np.unique(np.r_[0, 5, 6, 776, 777, 778, rng.integers(0, len(y), 300), len(y) - 1])
+    ref = np.array(ema_reference(y, w))[idx]
+    got = ema_at(y, w, idx)
+    assert np.array_equal(np.isnan(got), np.isnan(ref))
+    ok = ~np.isnan(ref)
+    assert np.allclose(got[ok], ref[ok], rtol=1e-9, atol=1e-9)
+
+
+def test_constant_series_stays_flat():
+    y = np.full(100_000, 3.25)
+    out = ema_many(y, WEIGHTS, np.arange(0, 100_000, 997))
+    assert np.allclose(out, 3.25, rtol=0, atol=1e-12)
+
+
+def test_smoothing_does_not_depend_on_downsampling_level():
+    """TensorBoard #1518: the smoothed value at a point is the same whatever --samples is."""
+    rng = np.random.default_rng(3)
+    y = np.sin(np.arange(1_000_000) / 20_000) + rng.normal(0, 0.5, 1_000_000)
+    coarse, fine = downsample(y, 60), downsample(y, 3000)
+    common = np.intersect1d(coarse.idx, fine.idx)
+    assert len(common) >= 10
+    for w in (0.9, 0.999):
+        a = ema_at(y, w, coarse.idx)[np.isin(coarse.idx, common)]
+        b = ema_at(y, w, fine.idx)[np.isin(fine.idx, common)]
+        assert np.allclose(a, b, rtol=1e-12, atol=1e-12)
+        ref = np.array(ema_reference(y, w))[common]
+        assert np.allclose(a, ref, rtol=1e-8, atol=1e-8)
