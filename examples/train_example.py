@@ -3,15 +3,15 @@
     python examples/train_example.py --dir runs
     reportgen build runs --reports examples/reports -o site
 
-The runs are what ``examples/reports/iris-sweep.md`` refers to: metrics every
-epoch, a decision-map image every few epochs (key ``predictions``), and a
-confusion-matrix chart in the summary (key ``confusion_matrix``).
+The runs are what ``examples/reports/iris-sweep.md`` refers to, all logged with the
+SDK: metrics every epoch, a decision-map ``wandb.Image`` every few epochs (key
+``predictions``), and at the end a ``wandb.plot.confusion_matrix`` chart (key
+``confusion_matrix``) and a ``wandb.Table`` of the misclassified validation flowers
+(key ``val_errors``).
 """
 from __future__ import annotations
 
 import argparse
-import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ GRID = [
     {"learning_rate": 0.03, "hidden": 16},
     {"learning_rate": 0.1, "hidden": 4},
 ]
+FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 CLASS_COLORS = np.array([[76, 120, 168], [245, 133, 24], [84, 162, 75]], dtype=np.uint8)
 
 
@@ -70,79 +71,6 @@ def decision_map(model: MLP, xn: np.ndarray, y: np.ndarray, size: int = 96) -> n
     return img
 
 
-def confusion_spec(y: np.ndarray, pred: np.ndarray, classes: list[str]) -> dict:
-    counts = np.zeros((len(classes), len(classes)), dtype=int)
-    for t, p in zip(y, pred):
-        counts[t, p] += 1
-    values = [{"actual": classes[t], "predicted": classes[p], "count": int(counts[t, p])}
-              for t in range(len(classes)) for p in range(len(classes))]
-    return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "title": "Confusion matrix (validation)", "width": 220, "height": 220,
-        "data": {"values": values},
-        "encoding": {"x": {"field": "predicted", "type": "nominal"}, "y": {"field": "actual", "type": "nominal"}},
-        "layer": [
-            {"mark": "rect", "encoding": {"color": {"field": "count", "type": "quantitative",
-                                                    "scale": {"scheme": "blues"}}}},
-            {"mark": {"type": "text", "fontSize": 14}, "encoding": {"text": {"field": "count", "type": "quantitative"}}},
-        ],
-    }
-
-
-class MediaLog:
-    """Logs images and charts with the SDK's media types when this reportgen has them; otherwise
-    writes the same records (docs/media-format.md) into the run folder after the run finishes."""
-
-    def __init__(self) -> None:
-        try:
-            self.image_cls = wandb.Image
-        except (AttributeError, ImportError):
-            self.image_cls = None
-        self.rows: list[dict] = []
-        self.summary: dict = {}
-
-    def image(self, key: str, step: int, array: np.ndarray, caption: str) -> dict:
-        if self.image_cls is not None:
-            return {key: self.image_cls(array, caption=caption)}
-        self.rows.append({"_step": step, "_timestamp": time.time(), key: ("image", array, caption)})
-        return {}
-
-    def chart(self, key: str, spec: dict) -> None:
-        self.summary[key] = spec
-
-    def flush(self, run) -> None:
-        from PIL import Image as PILImage
-        from io import BytesIO
-
-        from reportgen.media.base import MediaContext
-        from reportgen.storage.jsonio import read_json, write_json_atomic
-        from reportgen.storage.writer import RunWriter
-
-        writer = None
-        for row in self.rows:
-            out = {}
-            for key, value in row.items():
-                if isinstance(value, tuple):
-                    _, array, caption = value
-                    buf = BytesIO()
-                    PILImage.fromarray(array).save(buf, format="PNG", optimize=False)
-                    path = MediaContext(run.dir, key, row["_step"]).write_bytes("images", "png", buf.getvalue())
-                    value = {"_type": "image", "path": path, "format": "png", "width": array.shape[1],
-                             "height": array.shape[0], "mode": "RGB", "caption": caption}
-                out[key] = value
-            writer = writer or RunWriter(run.dir)
-            writer.append_row(out)
-        if writer is not None:
-            writer.close()
-        if self.summary:
-            summary = read_json(run.dir / "summary.json")
-            for key, spec in self.summary.items():
-                data = json.dumps(spec, indent=1).encode()
-                path = MediaContext(run.dir, key, None).write_bytes("charts", "json", data)
-                summary[key] = {"_type": "vega_lite", "spec": path}
-            write_json_atomic(run.dir / "summary.json", summary)
-
-
 def train(root: Path, cfg: dict, seed: int, epochs: int) -> str:
     x, y, classes = load_iris()
     rng = np.random.default_rng(seed)
@@ -154,7 +82,7 @@ def train(root: Path, cfg: dict, seed: int, epochs: int) -> str:
                      id=f"h{h}-lr{str(lr0).replace('.', 'p')}", group=f"hidden={h}",
                      tags=["example", "lr-sweep" if h == 16 else "small"],
                      config={**cfg, "epochs": epochs, "batch_size": 16, "seed": seed})
-    model, media = MLP(h, len(classes), rng), MediaLog()
+    model = MLP(h, len(classes), rng)
     best = 0.0
     for epoch in range(epochs):
         lr = lr0 * 0.5 * (1 + np.cos(np.pi * epoch / epochs))
@@ -167,13 +95,18 @@ def train(root: Path, cfg: dict, seed: int, epochs: int) -> str:
         row = {"train/loss": tl, "train/accuracy": ta, "val/loss": vl, "val/accuracy": vacc,
                "learning_rate": lr, "epoch": epoch}
         if epoch % 10 == 0 or epoch == epochs - 1:
-            row.update(media.image("predictions", epoch, decision_map(model, xn, y),
-                                   f"epoch {epoch}: val accuracy {vacc:.2f}"))
+            row["predictions"] = wandb.Image(decision_map(model, xn, y),
+                                             caption=f"epoch {epoch}: val accuracy {vacc:.2f}")
         wandb.log(row)
-    media.chart("confusion_matrix", confusion_spec(y[va], pred, classes))
+    names = [str(c) for c in classes]
+    errors = wandb.Table(columns=["sample", *FEATURES, "actual", "predicted"],
+                         data=[[int(i), *[round(float(v), 2) for v in x[i]], names[t], names[p]]
+                               for i, t, p in zip(va, y[va], pred) if t != p])
+    wandb.log({"confusion_matrix": wandb.plot.confusion_matrix(y_true=y[va], preds=pred, class_names=names,
+                                                               title="Confusion matrix (validation)"),
+               "val_errors": errors})
     run.summary["best_val_accuracy"] = best
     wandb.finish()
-    media.flush(run)
     return run.id
 
 

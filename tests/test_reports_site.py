@@ -183,7 +183,7 @@ def test_example_report_renders_every_panel(report_site, site_browser):
     assert_charts_rendered(page, 3)
     assert page.locator(".rg-chart[data-key='val/loss']").get_attribute("data-runs") == \
         '["h16-lr0p3", "h16-lr0p1", "h16-lr0p03"]'
-    # custom chart (vega_lite record from the summary)
+    # custom chart (wandb.plot.confusion_matrix: a custom_chart record)
     assert _render_custom(page) == 1
     # runs table: 4 runs sorted by best_val_accuracy, descending, names link to run pages
     rows = page.locator(".rg-report-runs tbody tr")
@@ -197,8 +197,12 @@ def test_example_report_renders_every_panel(report_site, site_browser):
     assert len(values) == 2 and all(v.endswith("%") for v in values)
     # media: step 0 of one run + last step of the three 16-unit runs, images really loaded
     items = page.locator(".rg-media-item")
-    assert items.count() == 4
+    assert items.count() == 5
     assert "step 0" in items.first.inner_text() and "step 11" in items.nth(1).inner_text()
+    # the wandb.Table of misclassified flowers (logged after the last epoch)
+    errors = page.locator(".rg-media-item[data-kind=table]")
+    assert errors.count() == 1 and "val_errors" in errors.inner_text()
+    assert errors.locator("thead th").all_inner_texts()[-2:] == ["actual", "predicted"]
     imgs = page.locator(".rg-media-item img")
     for i in range(imgs.count()):
         imgs.nth(i).scroll_into_view_if_needed()
@@ -284,7 +288,8 @@ def test_download_buttons_png_svg_csv(report_site, site_browser):
     custom = page.locator(".rg-vega").first
     name, data = _download(page, custom.locator("button[data-action=csv]"))
     lines = data.decode().strip().splitlines()
-    assert lines[0] == "actual,predicted,count" and len(lines) == 1 + 9
+    # wandb.plot.confusion_matrix: one row per (actual, predicted) pair of the 3 classes
+    assert lines[0] == "Actual,Predicted,nPredictions" and len(lines) == 1 + 9
     name, data = _download(page, custom.locator("button[data-action=png]"))
     assert data.startswith(b"\x89PNG")
 
@@ -373,3 +378,39 @@ def test_table_audio_html_and_custom_chart_records(report_site, site_browser):
     assert name == "PR-curve.csv" and lines[0] == "recall,precision" and len(lines) == 12
     spec = page.locator(".rg-vega script.rg-spec").text_content()
     assert '"field":"recall"' in spec and "Precision vs recall" in spec and "${" not in spec
+
+
+def test_report_charts_follow_the_site_controls(report_site, site_browser):
+    """Report charts are drawn by the site's charts.js: x axis and smoothing come from the URL hash."""
+    page = site_browser.open((report_site.site / "reports" / "iris-sweep.html").resolve().as_uri() + "#x=epoch&smooth=0.9")
+    assert_charts_rendered(page, 3)
+    assert page.locator("#rg-x").input_value() == "epoch"
+    assert page.locator("#rg-smooth-value").inner_text() == "0.9"
+    loaded = page.evaluate("Object.keys(RG.loaded)")
+    assert any(k.startswith("smooth/val-loss-") for k in loaded)  # the build-time smoothed series
+    chart = page.locator(".rg-chart[data-key='val/loss']")
+    name, data = _download(page, chart.locator("button[data-action=csv]"))
+    assert data.decode().splitlines()[0] == "run,epoch,value,smoothed"
+
+
+def test_report_is_rebuilt_when_a_run_changes(report_site, tmp_path):
+    """Run pages are skipped when unchanged; reports are always re-rendered (they may cite any run)."""
+    from reportgen.storage.jsonio import read_json, write_json_atomic
+
+    runs, site = tmp_path / "runs", tmp_path / "site"
+    shutil.copytree(report_site.runs, runs)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "one.md").write_text('Best: {{< value run="mlp-h4-lr0.1" key="best_val_accuracy" format=".3f" >}}\n',
+                                    encoding="utf-8")
+    run_cli("build", str(runs), "--reports", str(reports), "-o", str(site), "-q")
+    assert '<span class="rg-value"' in (site / "reports" / "one.html").read_text(encoding="utf-8")
+    summary = read_json(runs / "h4-lr0p1" / "summary.json")
+    summary["best_val_accuracy"] = 0.123456
+    write_json_atomic(runs / "h4-lr0p1" / "summary.json", summary)
+    run_cli("build", str(runs), "--reports", str(reports), "-o", str(site), "-q")
+    assert ">0.123<" in (site / "reports" / "one.html").read_text(encoding="utf-8")
+    (reports / "one.md").unlink()
+    run_cli("build", str(runs), "--reports", str(reports), "-o", str(site), "-q")
+    assert not (site / "reports" / "one.html").exists()
+    assert "rg-reports" not in (site / "index.html").read_text(encoding="utf-8")
