@@ -134,3 +134,22 @@ def test_summary_options_validate():
         SummaryOptions(runs=Path("r"), out=Path("o.md"), image_format="gif")
     with pytest.raises(ValueError, match="max_charts"):
         SummaryOptions(runs=Path("r"), out=Path("o.md"), max_charts=-1)
+
+
+def test_chart_rows_use_the_site_downsampling_and_mark_non_finite():
+    import numpy as np
+
+    from reportgen.export.static_charts import Series, chart_rows, static_spec
+
+    values = np.sin(np.arange(3000) / 50.0)
+    values[1234] = float("nan")
+    values[2000] = 50.0  # a one-step spike survives downsampling
+    rows = chart_rows([("a", Series(np.arange(3000, dtype=float), values))], 300)
+    assert 100 < len(rows) <= 320
+    assert max(r["y"] for r in rows if r["y"] is not None) == 50.0
+    assert [r["bad"] for r in rows if r["bad"]] == ["NaN"]
+    assert all(r["lo"] is not None and r["lo"] <= r["hi"] for r in rows if r["y"] is not None)
+    spec = static_spec("k", ["a"], ["#123456"], rows)
+    assert [layer["name"] for layer in spec["layer"]] == ["band", "main", "nonfinite"]
+    assert spec["encoding"]["color"]["scale"] == {"domain": ["a"], "range": ["#123456"]}
+    assert "params" not in spec and all("params" not in layer for layer in spec["layer"])
