@@ -414,3 +414,18 @@ def test_report_is_rebuilt_when_a_run_changes(report_site, tmp_path):
     run_cli("build", str(runs), "--reports", str(reports), "-o", str(site), "-q")
     assert not (site / "reports" / "one.html").exists()
     assert "rg-reports" not in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_media_panel_charts_have_download_buttons(report_site, site_browser):
+    """The run page's custom-chart panel (wandb.plot.confusion_matrix) gets PNG/SVG/CSV buttons."""
+    page = site_browser.open(report_site.site / "runs" / "h16-lr0p3" / "index.html")
+    panel = page.locator(".rgp-panel[data-kind] .rgp-vega").first
+    panel.scroll_into_view_if_needed()
+    page.wait_for_function("() => { const v = document.querySelector('.rgp-vega');"
+                           " return v && v.dataset.rendered === 'done' && v.querySelector('.rg-chart-actions'); }",
+                           timeout=20_000)
+    name, data = _download(page, panel.locator("button[data-action=csv]"))
+    lines = data.decode().strip().splitlines()
+    assert name == "confusion_matrix.csv" and lines[0] == "Actual,Predicted,nPredictions" and len(lines) == 10
+    name, data = _download(page, panel.locator("button[data-action=svg]"))
+    assert b"<svg" in data[:400]
