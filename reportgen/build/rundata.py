@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from ..storage.reader import run_status
 from .collect import flatten, fmt_value, is_number
 from .downsample import downsample
 from .history import Columns
@@ -109,7 +110,9 @@ class RunInfo:
 
     @property
     def state(self) -> str:
-        return str(self.meta.get("state") or "unknown")
+        """The state to show: ``running`` runs whose writer was killed read as ``crashed``,
+        and those whose heartbeat stopped as ``stale`` (see storage.reader.run_status)."""
+        return run_status(self.meta)
 
 
 def _monotone(v: np.ndarray) -> bool:
