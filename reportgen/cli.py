@@ -35,14 +35,16 @@ def cli() -> None:
               help="Folder of custom-chart presets (<name>.json) that add to or override the built-ins.")
 @click.option("--reports", type=_EXISTING_DIR, default=None,
               help="Folder of markdown reports (default: RUNS/reports).")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Do not read or write the incremental-build cache (SITE/.reportgen-cache/).")
 def build(runs: Path, out: Path, samples: int, strict: bool, quiet: bool, presets: Path | None,
-          reports: Path | None) -> None:
+          reports: Path | None, no_cache: bool) -> None:
     """Build a static site from the run folders in RUNS."""
     from .build.config import BuildConfig
     from .build.site import build as do_build
 
     cfg = BuildConfig(runs=runs, out=out, samples=samples, strict=strict, quiet=quiet,
-                      presets=presets, reports=reports)
+                      presets=presets, reports=reports, cache=not no_cache)
     result = do_build(cfg)
     if not quiet:
         click.echo(f"Open {(out / 'index.html').resolve().as_uri()}")
