@@ -165,7 +165,9 @@
   };
 
   function render(ch, runs) {
-    var el = ch.el, rows = C.rowsFor(ch.metric, runs);
+    var el = ch.el, hidden = ch.hidden || (ch.hidden = {});
+    var rows = C.rowsFor(ch.metric, runs).filter(function (r) { return !hidden[r.run]; });
+    var hiddenList = Object.keys(hidden).filter(function (k) { return hidden[k]; });
     var need = C.layersFor(rows);
     var key = [RG.state.x, RG.state.log, runs.join(","), JSON.stringify(need)].join("|");
     var raw = weightIndex() >= 0 ? 0.25 : 0;
@@ -173,20 +175,40 @@
     if (ch.view && ch.key === key) {  // same axes and runs: update in place, keeping zoom
       ch.view.data("rows", rows);
       ch.view.signal("rawOpacity", raw);
+      ch.view.signal("hidden", hiddenList);
       ch.view.runAsync();
       return;
     }
     var spec = C.specFor(ch.base, runs, el.clientWidth - 30, need);
+    spec.params.forEach(function (p) { if (p.name === "hidden") p.value = hiddenList; });
     spec.datasets = { rows: rows };
     var target = el.querySelector(".rg-chart-view");
     if (ch.view) { ch.view.finalize(); ch.view = null; }
     var token = ch.token;
-    window.vegaEmbed(target, spec, { actions: false, renderer: "canvas" }).then(function (res) {
+    var opts = { actions: false, renderer: "canvas", patch: function (vg) {
+      (vg.legends || []).forEach(function (l) {  // legend clicks reach the view (see C.toggleRun)
+        l.encode = l.encode || {};
+        ["symbols", "labels"].forEach(function (part) {
+          var e = (l.encode[part] = l.encode[part] || {});
+          e.interactive = true;
+          e.update = e.update || {};
+          e.update.opacity = { signal: "indexof(hidden, datum.value) >= 0 ? 0.45 : 1" };
+          e.update.cursor = { value: "pointer" };
+        });
+      });
+      return vg;
+    } };
+    window.vegaEmbed(target, spec, opts).then(function (res) {
       if (token !== ch.token && ch.view) { res.view.finalize(); return; }
       ch.view = res.view;
       ch.key = key;
       RG.views[el.id] = res.view;
       RG.hover.attach(ch);
+      res.view.addEventListener("click", function (event, item) {  // legend entry: switch the run off/on
+        var d = item && item.datum, role = item && item.mark && item.mark.role;
+        if (!d || !role || role.indexOf("legend") !== 0 || d.value === undefined) return;
+        C.toggleRun(el, String(d.value));
+      });
       el.dataset.rendered = "done";
       el.dispatchEvent(new CustomEvent("rg:rendered", { bubbles: true }));
     }).catch(function (err) {
@@ -195,6 +217,14 @@
       console.error(err);
     });
   }
+
+  /* Switch one run (by label) off or on in one chart; the legend keeps its entry, marked. */
+  C.toggleRun = function (el, label) {
+    var ch = chartOf(el);
+    ch.hidden = ch.hidden || {};
+    ch.hidden[label] = !ch.hidden[label];
+    C.draw(el);
+  };
 
   C.reset = function (el) {
     var ch = chartOf(el);

@@ -38,8 +38,10 @@ def cli() -> None:
 @click.option("--format", "formats", type=click.Choice(["html", "markdown"]), multiple=True,
               help="html: the static site (default); markdown: OUT/summary.md with PNG charts "
                    "(see 'reportgen summary'). Repeat to write both.")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Do not read or write the incremental-build cache (SITE/.reportgen-cache/).")
 def build(runs: Path, out: Path, samples: int, strict: bool, quiet: bool, presets: Path | None,
-          reports: Path | None, formats: tuple[str, ...]) -> None:
+          reports: Path | None, formats: tuple[str, ...], no_cache: bool) -> None:
     """Build a static site from the run folders in RUNS."""
     from .build.config import BuildConfig
     from .build.site import build as do_build
@@ -48,7 +50,7 @@ def build(runs: Path, out: Path, samples: int, strict: bool, quiet: bool, preset
     warnings: list[str] = []
     if "html" in formats:
         cfg = BuildConfig(runs=runs, out=out, samples=samples, strict=strict, quiet=quiet,
-                          presets=presets, reports=reports)
+                          presets=presets, reports=reports, cache=not no_cache)
         warnings += do_build(cfg).warnings
         if not quiet:
             click.echo(f"Open {(out / 'index.html').resolve().as_uri()}")

@@ -78,8 +78,20 @@ def train_one(run_root: Path, cfg: dict, x: np.ndarray, y: np.ndarray, classes: 
         tl, ta = evaluate(tr)
         vl, vacc = evaluate(va)
         best = max(best, vacc)
-        reportgen.log({"train/loss": tl, "train/accuracy": ta, "val/loss": vl, "val/accuracy": vacc,
-                       "epoch": epoch, "global_step": step, "learning_rate": lr})
+        row = {"train/loss": tl, "train/accuracy": ta, "val/loss": vl, "val/accuracy": vacc,
+               "epoch": epoch, "global_step": step, "learning_rate": lr}
+        if epoch % 15 == 0 or epoch == epochs - 1:
+            row["weights/hidden"] = reportgen.Histogram(w1)  # distributions over time
+        reportgen.log(row)
+    probs = _softmax(np.maximum(0, xn[va] @ w1 + b1) @ w2 + b2)
+    preds = probs.argmax(1)
+    table = reportgen.Table(columns=["sepal length", "sepal width", "petal length", "petal width",
+                                     "species", "predicted", "confidence"])
+    for i, p in zip(va, probs):
+        table.add_data(*[float(v) for v in x[i]], classes[y[i]], classes[int(p.argmax())], round(float(p.max()), 4))
+    reportgen.log({"val/confusion_matrix": reportgen.plot.confusion_matrix(
+                       y_true=y[va].tolist(), preds=preds.tolist(), class_names=classes),
+                   "val/predictions": table})
     run.summary["best_val_accuracy"] = best
     reportgen.finish()
     return run.id

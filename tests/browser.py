@@ -79,14 +79,19 @@ def chart_count(page) -> int:
     return page.locator(".rg-chart").count()
 
 
+_VISIBLE = "el => el.getClientRects().length > 0"
+
+
 def render_all_charts(page, timeout: float = 20_000) -> int:
-    """Scroll every chart container into view and wait until each has an svg or canvas."""
-    charts = page.locator(".rg-chart")
+    """Scroll every visible chart container into view and wait until each has an svg or canvas.
+
+    Charts hidden by the page (e.g. not yet chosen on the compare page) are not counted."""
+    charts = page.locator(".rg-chart:visible")
     n = charts.count()
     for i in range(n):
         charts.nth(i).scroll_into_view_if_needed()
     page.wait_for_function(
-        """() => Array.from(document.querySelectorAll('.rg-chart')).every(
+        f"""() => Array.from(document.querySelectorAll('.rg-chart')).filter({_VISIBLE}).every(
                el => el.dataset.rendered === 'done' || el.dataset.rendered === 'error')""",
         timeout=timeout)
     return n
@@ -98,7 +103,7 @@ def assert_charts_rendered(page, expected: int | None = None, selector: str = ".
     if expected is not None:
         assert n == expected, f"expected {expected} charts, found {n}"
     info = page.evaluate(
-        """(sel) => Array.from(document.querySelectorAll(sel)).map(el => {
+        """(sel) => Array.from(document.querySelectorAll(sel)).filter(el => el.getClientRects().length > 0).map(el => {
              const c = el.querySelector('canvas'), s = el.querySelector('svg');
              let ink = false;
              if (c && c.width > 0 && c.height > 0) {

@@ -70,3 +70,16 @@ def test_build_prints_where_to_open(tmp_path):
     proc = run_cli("build", str(tmp_path / "runs"), "-o", str(tmp_path / "site"))
     assert (tmp_path / "site" / "index.html").exists()
     assert "file://" in proc.stdout and "index.html" in proc.stdout
+
+
+def test_no_cache_leaves_only_the_site(tmp_path):
+    import reportgen
+
+    reportgen.init(project="p", name="one", dir=tmp_path / "runs")
+    reportgen.log({"loss": 1.0})
+    reportgen.finish()
+    run_cli("build", str(tmp_path / "runs"), "-o", str(tmp_path / "a"), "-q")
+    run_cli("build", str(tmp_path / "runs"), "-o", str(tmp_path / "b"), "-q", "--no-cache")
+    assert (tmp_path / "a" / ".reportgen-cache").is_dir()
+    assert not (tmp_path / "b" / ".reportgen-cache").exists()
+    assert (tmp_path / "b" / "index.html").read_bytes() == (tmp_path / "a" / "index.html").read_bytes()

@@ -74,3 +74,21 @@ def test_minimal_sdk_to_site(tmp_path, site_browser):
     assert_charts_rendered(page, 2)
     assert page.locator("table.rg-runs tbody tr").count() == 2
     assert "best_acc" in page.locator("table.rg-runs thead").inner_text()
+
+
+def test_killed_run_shows_as_crashed_not_running(tmp_path, cli):
+    """A run whose writer died without finishing (pid gone) is shown as crashed."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    code = ("import os, reportgen; reportgen.init(project='p', id='killed', dir='runs', flush_interval=0.01);"
+            "reportgen.log({'loss': 1.0}); reportgen.run._writer.history.flush(); os._exit(9)")
+    subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={"PYTHONPATH": str(REPO)}, check=False)
+    meta = json.loads((tmp_path / "runs" / "killed" / "run.json").read_text())
+    assert meta["state"] == "running"
+    cli("build", str(tmp_path / "runs"), "-o", str(tmp_path / "site"), "-q")
+    page = (tmp_path / "site" / "runs" / "killed" / "index.html").read_text()
+    assert "rg-state-crashed" in page and "rg-state-running" not in page

@@ -170,6 +170,46 @@ def test_controls_change_the_charts_and_the_hash(controls_site, site_browser):
     assert page2.evaluate("() => document.querySelector('.rg-chart canvas').toDataURL()") != pix
 
 
+LEGEND_LABEL_XY = """(label) => {
+    const el = document.querySelector('.rg-chart[data-key="loss"]'), v = RG.views[el.id];
+    let found = null;
+    function walkItem(item, ox, oy) {
+      if (found) return;
+      const mark = item.mark;
+      if (mark && mark.role === 'legend-label' && item.datum && item.datum.value === label) {
+        const b = item.bounds; found = [ox + (b.x1 + b.x2) / 2, oy + (b.y1 + b.y2) / 2]; return;
+      }
+      if (mark && mark.marktype === 'group') {
+        (item.items || []).forEach(m => walkMark(m, ox + (item.x || 0), oy + (item.y || 0)));
+      }
+    }
+    function walkMark(m, ox, oy) { (m.items || []).forEach(it => walkItem(it, ox, oy)); }
+    walkMark(v.scenegraph().root, 0, 0);
+    const r = el.querySelector('canvas').getBoundingClientRect(), o = v.origin();
+    return found && [r.left + o[0] + found[0], r.top + o[1] + found[1]];
+}"""
+
+
+def test_legend_switches_a_run_off_and_on(controls_site, site_browser):
+    page = site_browser.open(controls_site / "index.html")
+    assert_charts_rendered(page)
+    xy = page.evaluate(LEGEND_LABEL_XY, "run1")
+    assert xy, "legend entry not found"
+    page.mouse.click(*xy)
+    page.wait_for_function("""() => { const el = document.querySelector('.rg-chart[data-key="loss"]');
+        return !RG.views[el.id].data('rows').some(r => r.run === 'run1'); }""")
+    info = _chart_info(page)
+    assert info["runs"] == ["run0", "run2"]
+    assert page.evaluate("""() => RG.views[document.querySelector('.rg-chart[data-key="loss"]').id]
+        .scale('color').domain()""") == ["run0", "run1", "run2"]  # the legend keeps the entry
+    other = page.evaluate("""() => RG.views[document.querySelector('.rg-chart[data-key="acc"]').id].data('rows')
+        .some(r => r.run === 'run1')""")
+    assert other  # only this chart
+    page.mouse.click(*page.evaluate(LEGEND_LABEL_XY, "run1"))
+    page.wait_for_function("""() => { const el = document.querySelector('.rg-chart[data-key="loss"]');
+        return RG.views[el.id].data('rows').some(r => r.run === 'run1'); }""")
+
+
 def test_table_sort_filter_and_columns(controls_site, site_browser):
     page = site_browser.open(controls_site / "index.html")
     assert_charts_rendered(page)

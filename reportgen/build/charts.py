@@ -33,7 +33,8 @@ def _y(field: str, title: str | None = None) -> dict[str, Any]:
 
 def metric_chart_spec(title: str, *, x_title: str = "Step", height: int = 220) -> dict[str, Any]:
     """A multi-run line chart with min-max band, faint raw line under the smoothed one,
-    red rules at NaN/Infinity, legend selection and drag/wheel zoom. The hover tooltip
+    red rules at NaN/Infinity, legend entries that switch runs off and on (the page
+filters the rows and sets ``hidden``), and drag/wheel zoom. The hover tooltip
     (every run's value at the pointer's x) is drawn by the page (assets/charts.js): a
     Vega layer of invisible points for it costs more than the lines themselves."""
     return {
@@ -43,7 +44,8 @@ def metric_chart_spec(title: str, *, x_title: str = "Step", height: int = 220) -
         "height": height,
         "autosize": {"type": "fit", "contains": "padding"},
         "data": {"name": "rows"},
-        "params": [{"name": "rawOpacity", "value": 0}],
+        # rawOpacity: the faint raw line under a smoothed one; hidden: runs switched off in the legend
+        "params": [{"name": "rawOpacity", "value": 0}, {"name": "hidden", "value": []}],
         "encoding": {
             "x": {"field": "x", "type": "quantitative", "title": x_title,
                   "scale": {"zero": False, "nice": False},
@@ -65,11 +67,9 @@ def metric_chart_spec(title: str, *, x_title: str = "Step", height: int = 220) -
             {"name": "main",
              "params": [
                  {"name": "zoom", "select": {"type": "interval", "encodings": ["x", "y"]}, "bind": "scales"},
-                 {"name": "pick", "select": {"type": "point", "fields": ["run"]}, "bind": "legend"},
              ],
              "mark": {"type": "line", "strokeWidth": 1.6, "clip": True},
-             "encoding": {"y": _y("s"),
-                          "opacity": {"condition": {"param": "pick", "value": 1}, "value": 0.1}}},
+             "encoding": {"y": _y("s")}},
             {"name": "nonfinite", "transform": [{"filter": "datum.bad != null"}],
              "mark": {"type": "rule", "color": NONFINITE_COLOR, "strokeDash": [4, 3], "strokeWidth": 1.2,
                       "clip": True},

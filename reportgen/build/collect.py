@@ -5,17 +5,7 @@ import datetime as _dt
 import math
 from typing import Any
 
-
-def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested dicts become ``a/b`` paths; tagged objects (``_type``) stay whole."""
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict) and "_type" not in v:
-            out.update(flatten(v, key + "/"))
-        else:
-            out[key] = v
-    return out
+from ..storage.format import flatten  # noqa: F401  (re-exported for the view-models)
 
 
 def is_number(v: Any) -> bool:

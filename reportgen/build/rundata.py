@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from ..storage.reader import RunMeta, run_status
 from .collect import flatten, fmt_value, is_number
 from .downsample import downsample
 from .history import Columns
@@ -75,7 +76,7 @@ def write_overviews(out: Path, runs: list[RunInfo], write) -> list[str]:
 
 
 @dataclass
-class RunInfo:
+class RunInfo(RunMeta):
     """Everything the pages need about one run; small, cached between builds."""
 
     file: str  # safe folder name: run page, data files, selection
@@ -100,16 +101,10 @@ class RunInfo:
         return str(self.meta.get("id") or Path(self.path).name)
 
     @property
-    def name(self) -> str:
-        return str(self.meta.get("name") or self.id)
-
-    @property
-    def project(self) -> str:
-        return str(self.meta.get("project") or "uncategorized")
-
-    @property
     def state(self) -> str:
-        return str(self.meta.get("state") or "unknown")
+        """The state to show: ``running`` runs whose writer was killed read as ``crashed``,
+        and those whose heartbeat stopped as ``stale`` (see storage.reader.run_status)."""
+        return run_status(self.meta)
 
 
 def _monotone(v: np.ndarray) -> bool:

@@ -22,21 +22,10 @@ from typing import Any, Iterator
 
 from ..storage import format as fmt
 from ..storage.jsonio import read_json, write_json_atomic
+from ..storage.format import flatten
 from ..storage.reader import iter_history, list_run_dirs, read_meta, run_status
 from .summary import Summary
 from .values import Normalizer, summary_value
-
-
-def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested dicts become ``a/b`` keys; tagged records (``_type``) stay whole."""
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict) and "_type" not in v:
-            out.update(flatten(v, key + "/"))
-        else:
-            out[key] = v
-    return out
 
 
 def sample_indices(n: int, samples: int) -> list[int]:

@@ -6,6 +6,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 FORMAT_VERSION = 1
 
@@ -78,3 +79,15 @@ class RunPaths:
 
     def is_run(self) -> bool:
         return self.run_json.exists() or self.history.exists()
+
+
+def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dicts become ``a/b`` keys; tagged records (``_type``) stay whole."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and "_type" not in v:
+            out.update(flatten(v, key + "/"))
+        else:
+            out[key] = v
+    return out

@@ -110,8 +110,23 @@ def _read_json_dict(path: Path, warnings: list[str]) -> dict[str, Any]:
     return data
 
 
+class RunMeta:
+    """Display defaults read from ``run.json`` (``meta``), shared by every reader's run object."""
+
+    meta: dict[str, Any]
+    id: str
+
+    @property
+    def name(self) -> str:
+        return str(self.meta.get("name") or self.id)
+
+    @property
+    def project(self) -> str:
+        return str(self.meta.get("project") or "uncategorized")
+
+
 @dataclass
-class RunRecord:
+class RunRecord(RunMeta):
     """Everything read from one run folder, as plain data."""
 
     path: Path
@@ -122,14 +137,6 @@ class RunRecord:
     history: list[dict[str, Any]]
     history_end: int
     warnings: list[str]
-
-    @property
-    def name(self) -> str:
-        return str(self.meta.get("name") or self.id)
-
-    @property
-    def project(self) -> str:
-        return str(self.meta.get("project") or "uncategorized")
 
     @property
     def state(self) -> str:
