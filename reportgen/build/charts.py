@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 
 # Tableau 10 + 10 more distinguishable colours; a run keeps its colour on every page.
 PALETTE = [
