@@ -15,12 +15,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 class ServeProcess:
-    def __init__(self, *args: str, timeout: float = 90, env: dict | None = None):
+    def __init__(self, *args: str, timeout: float = 90, env: dict | None = None, cwd: Path | None = None):
         env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                **(env or {})}
         self._err = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen([sys.executable, "-m", "reportgen", "serve", *args], env=env,
-                                     stdout=subprocess.PIPE, stderr=self._err, text=True)
+                                     stdout=subprocess.PIPE, stderr=self._err, text=True, cwd=cwd)
         self.lines: list[str] = []
         self.url = self._wait_url(timeout)
         m = re.match(r"http://(\[[^\]]+\]|[^:/]+):(\d+)/", self.url)

@@ -17,6 +17,7 @@ import time
 import webbrowser
 from pathlib import Path
 
+from .._resources import assets_dir, templates_dir
 from ..build.config import BuildConfig
 from ..build.site import build
 from .handler import make_handler
@@ -92,7 +93,8 @@ def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool 
             try:
                 if watch:  # watch before the first build: nothing written meanwhile is missed
                     debouncer = Debouncer(site.rebuild, delay=debounce).start()
-                    folders = [runs] + [p for p in (presets, reports) if p is not None]
+                    # the site's templates and assets too: editing them rebuilds every open page
+                    folders = [runs] + [p for p in (presets, reports) if p is not None] + [templates_dir(), assets_dir()]
                     watcher = Watcher(folders, debouncer.poke).start()
                 t0 = time.perf_counter()
                 site.initial_build()
