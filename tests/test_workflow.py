@@ -122,6 +122,7 @@ def test_workflow_build_job_runs(tmp_path):
         _run_script(script, work, env, "push")
     site = work / "site"
     assert (site / "index.html").is_file() and (site / "reports" / "iris-sweep.html").is_file()
+    assert not (site / ".reportgen-cache").exists()  # the published artifact carries no build cache
     text = summary.read_text()
     refs = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     assert refs and "| Run |" in text
