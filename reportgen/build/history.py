@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from ..storage.jsonio import decode_line
+from ..storage.reader import decode_row
 
 ROW_COLS = ("_step", "_runtime", "_timestamp")
 CHUNK_BYTES = 16 * 1024 * 1024
@@ -202,15 +202,9 @@ def _decode_lines(data: bytes, base: int, name: str, warnings: list[str]) -> lis
         pos += len(line) + 1
         if not line.strip():
             continue
-        try:
-            row = decode_line(line)
-        except ValueError:
-            warnings.append(f"{name}: skipped a line that is not valid JSON (byte {start})")
-            continue
-        if not isinstance(row, dict):
-            warnings.append(f"{name}: skipped a line that is not a JSON object (byte {start})")
-            continue
-        rows.append(row)
+        row = decode_row(line, name, start, warnings)
+        if row is not None:
+            rows.append(row)
     return rows
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..build import charts
-from ..build.collect import flatten, is_number
+from ..build.collect import is_number
+from ..storage.format import flat_rows
 from ..build.downsample import downsample
 
 IMAGE_FORMATS = ("png", "svg")
@@ -35,11 +36,7 @@ class Series:
 def numeric_series(history: list[dict[str, Any]]) -> dict[str, Series]:
     """Every numeric key of a run's history rows -> its (step, value) series (``_step``, else the row index)."""
     cols: dict[str, tuple[list[float], list[float]]] = {}
-    for i, row in enumerate(history):
-        flat = flatten(row)
-        step = flat.get("_step", i)
-        if not is_number(step):
-            step = i
+    for step, flat in flat_rows(history):
         for k, v in flat.items():
             if k.startswith("_") or not is_number(v):
                 continue

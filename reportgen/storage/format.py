@@ -6,7 +6,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 FORMAT_VERSION = 1
 
@@ -91,3 +91,13 @@ def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[key] = v
     return out
+
+
+def flat_rows(history: Iterable[dict[str, Any]]) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """``(step, flattened row)`` for each history row; the step is ``_step``, else the row index."""
+    for i, row in enumerate(history):
+        flat = flatten(row)
+        step = flat.get("_step", i)
+        if not isinstance(step, (int, float)) or isinstance(step, bool):
+            step = i
+        yield step, flat

@@ -68,6 +68,19 @@ def iter_history(path: str | os.PathLike, offset: int = 0,
             warnings.append(f"{path.name}: skipped an incomplete last line ({size - end} bytes)")
 
 
+def decode_row(line: bytes, name: str, offset: int, warnings: list[str]) -> dict[str, Any] | None:
+    """One history line as a dict, or None with a warning naming the file and byte offset."""
+    try:
+        row = decode_line(line)
+    except ValueError:
+        warnings.append(f"{name}: skipped a line that is not valid JSON (byte {offset})")
+        return None
+    if not isinstance(row, dict):
+        warnings.append(f"{name}: skipped a line that is not a JSON object (byte {offset})")
+        return None
+    return row
+
+
 def read_history(path: str | os.PathLike, offset: int = 0) -> HistoryChunk:
     path = Path(path)
     rows: list[dict[str, Any]] = []
@@ -78,15 +91,9 @@ def read_history(path: str | os.PathLike, offset: int = 0) -> HistoryChunk:
         lineno += 1
         if not line.strip():
             continue
-        try:
-            row = decode_line(line)
-        except ValueError:
-            warnings.append(f"{path.name}: skipped a line that is not valid JSON (byte {end - len(line)})")
-            continue
-        if not isinstance(row, dict):
-            warnings.append(f"{path.name}: skipped a line that is not a JSON object (byte {end - len(line)})")
-            continue
-        rows.append(row)
+        row = decode_row(line, path.name, end - len(line), warnings)
+        if row is not None:
+            rows.append(row)
     try:
         size = path.stat().st_size
     except FileNotFoundError:

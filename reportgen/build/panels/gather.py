@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..collect import flatten, is_number
+from ...storage.format import flat_rows
+from ..collect import flatten
 
 # record _type -> panel kind; anything else is shown as "unsupported"
 KIND_OF_TYPE = {
@@ -57,11 +58,7 @@ class KeySeries:
 def gather_media(history: list[dict[str, Any]], summary: dict[str, Any]) -> list[KeySeries]:
     """Media keys in display order: history keys (sorted), then summary-only keys (sorted)."""
     by_key: dict[str, KeySeries] = {}
-    for i, row in enumerate(history):
-        flat = flatten(row)
-        step = flat.get("_step", i)
-        if not is_number(step):
-            step = i
+    for step, flat in flat_rows(history):
         for k, v in flat.items():
             if k.startswith("_") or not is_media(v):
                 continue
