@@ -40,32 +40,31 @@ def iter_history_lines(path: Path, offset: int = 0) -> Iterator[tuple[int, bytes
             yield pos, line
 
 
+def _scan(path: Path, offset: int, warnings: list[str]) -> Iterator[tuple[int, dict[str, Any] | None]]:
+    """``(end_offset, row or None)`` for every complete line; blank and bad lines give None."""
+    for end, line in iter_history_lines(path, offset):
+        yield end, (decode_row(line, path.name, end - len(line), warnings) if line.strip() else None)
+
+
+def _note_torn_tail(path: Path, end: int, warnings: list[str]) -> None:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        size = end
+    if size > end:
+        warnings.append(f"{path.name}: skipped an incomplete last line ({size - end} bytes)")
+
+
 def iter_history(path: str | os.PathLike, offset: int = 0,
                  warnings: list[str] | None = None) -> Iterator[dict[str, Any]]:
     """Stream the rows of a history file (constant memory); problems go to ``warnings``."""
     path = Path(path)
+    problems = warnings if warnings is not None else []
     end = offset
-    for end, line in iter_history_lines(path, offset):
-        if not line.strip():
-            continue
-        try:
-            row = decode_line(line)
-        except ValueError:
-            if warnings is not None:
-                warnings.append(f"{path.name}: skipped a line that is not valid JSON (byte {end - len(line)})")
-            continue
-        if not isinstance(row, dict):
-            if warnings is not None:
-                warnings.append(f"{path.name}: skipped a line that is not a JSON object (byte {end - len(line)})")
-            continue
-        yield row
-    if warnings is not None:
-        try:
-            size = path.stat().st_size
-        except FileNotFoundError:
-            size = end
-        if size > end:
-            warnings.append(f"{path.name}: skipped an incomplete last line ({size - end} bytes)")
+    for end, row in _scan(path, offset, problems):
+        if row is not None:
+            yield row
+    _note_torn_tail(path, end, problems)
 
 
 def decode_row(line: bytes, name: str, offset: int, warnings: list[str]) -> dict[str, Any] | None:
@@ -82,24 +81,15 @@ def decode_row(line: bytes, name: str, offset: int, warnings: list[str]) -> dict
 
 
 def read_history(path: str | os.PathLike, offset: int = 0) -> HistoryChunk:
+    """Every row after ``offset``, and the offset just after the last complete line (for incremental reads)."""
     path = Path(path)
     rows: list[dict[str, Any]] = []
     warnings: list[str] = []
     end = offset
-    lineno = 0
-    for end, line in iter_history_lines(path, offset):
-        lineno += 1
-        if not line.strip():
-            continue
-        row = decode_row(line, path.name, end - len(line), warnings)
+    for end, row in _scan(path, offset, warnings):
         if row is not None:
             rows.append(row)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        size = end
-    if size > end:
-        warnings.append(f"{path.name}: skipped an incomplete last line ({size - end} bytes)")
+    _note_torn_tail(path, end, warnings)
     return HistoryChunk(rows, end, warnings)
 
 
