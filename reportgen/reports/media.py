@@ -113,15 +113,23 @@ def _table_item(ctx: ReportContext, run: Any, key: str, record: dict, item: dict
     return item
 
 
-def render_media(ctx: ReportContext, d: Directive) -> Markup:
+def _key_and_runs(ctx: ReportContext, d: Directive, name: str, what: str):
+    """``(key, runs, selection, None)`` for a directive naming a logged key, or a placeholder as the last item."""
     key = d.attrs.get("key")
     if not key:
-        _warn(ctx, d, 'missing key="..." (the key the media was logged under)')
-        return ctx.missing(f'media: missing key="..." in {d.raw}')
+        _warn(ctx, d, f'missing key="..." (the key the {what} was logged under)')
+        return None, [], None, ctx.missing(f'{name.split()[0]}: missing key="..." in {d.raw}')
     runs, sel = select_runs(ctx.runs, d.attrs, ctx.defaults)
     if not runs:
         _warn(ctx, d, f"no run matches {describe(sel)}")
-        return ctx.missing(f"media {key}: no run matches {describe(sel)}")
+        return key, [], sel, ctx.missing(f"{name} {key}: no run matches {describe(sel)}")
+    return key, runs, sel, None
+
+
+def render_media(ctx: ReportContext, d: Directive) -> Markup:
+    key, runs, sel, placeholder = _key_and_runs(ctx, d, "media", "media")
+    if placeholder is not None:
+        return placeholder
     if len(runs) > MAX_RUNS:
         _warn(ctx, d, f"{len(runs)} runs match {describe(sel)}; showing the first {MAX_RUNS}")
         runs = runs[:MAX_RUNS]
@@ -202,14 +210,9 @@ def _custom_record(run: Any, key: str, step: str | None) -> tuple[Any, str | Non
 
 
 def render_custom(ctx: ReportContext, d: Directive) -> Markup:
-    key = d.attrs.get("key")
-    if not key:
-        _warn(ctx, d, 'missing key="..." (the key the chart was logged under)')
-        return ctx.missing(f'custom: missing key="..." in {d.raw}')
-    runs, sel = select_runs(ctx.runs, d.attrs, ctx.defaults)
-    if not runs:
-        _warn(ctx, d, f"no run matches {describe(sel)}")
-        return ctx.missing(f"custom chart {key}: no run matches {describe(sel)}")
+    key, runs, sel, placeholder = _key_and_runs(ctx, d, "custom chart", "chart")
+    if placeholder is not None:
+        return placeholder
     parts: list[Markup] = []
     lacking: list[str] = []
     for run in runs[:MAX_RUNS]:

@@ -112,28 +112,25 @@ class _Sanitizer(HTMLParser):
             if tag not in VOID_TAGS:
                 self.drop_depth, self.drop_tag = 1, tag
             return
+        if self._emit_open(tag, attrs) and tag not in VOID_TAGS:
+            self.open.append(tag)
+
+    def _emit_open(self, tag: str, attrs) -> bool:
+        """Write an allowed tag with its safe attributes; False when the tag was dropped."""
         if tag not in ALLOWED_TAGS:
             self.removed.append(f"<{tag}> tag")
-            return
+            return False
         rendered = self._attrs(tag, attrs)
         if tag == "img" and ' src="' not in rendered:
-            return  # an image whose source was removed would only be an empty box
+            return False  # an image whose source was removed would only be an empty box
         self.out.append(f"<{tag}{rendered}>")
-        if tag not in VOID_TAGS:
-            self.open.append(tag)
+        return True
 
     def handle_startendtag(self, tag: str, attrs) -> None:
         tag = tag.lower()
         if self.drop_depth or tag in DROP_CONTENT:
             return
-        if tag not in ALLOWED_TAGS:
-            self.removed.append(f"<{tag}> tag")
-            return
-        rendered = self._attrs(tag, attrs)
-        if tag == "img" and ' src="' not in rendered:
-            return
-        self.out.append(f"<{tag}{rendered}>")
-        if tag not in VOID_TAGS:
+        if self._emit_open(tag, attrs) and tag not in VOID_TAGS:
             self.out.append(f"</{tag}>")
 
     def handle_endtag(self, tag: str) -> None:
