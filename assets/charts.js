@@ -74,7 +74,7 @@
       if (!xs) return;
       var bad = {};
       (p.nf || []).forEach(function (m) { bad[m[0]] = m[1]; });
-      var label = RG.runsByFile[f].label;
+      var label = RG.runsByFile[f].label, start = rows.length, sorted = true, prev = -Infinity;
       for (var i = 0; i < p.y.length; i++) {
         var x = xs[i];
         if (x === null || x === undefined) continue;
@@ -87,7 +87,15 @@
           if (lo !== null && lo <= 0) lo = null;
           if (hi !== null && hi <= 0) hi = null;
         }
+        if (x < prev) sorted = false;
+        prev = x;
         rows.push({ run: label, x: x, y: y, s: s, lo: lo, hi: hi, bad: bad[i] || null });
+      }
+      // Lines join points in row order (the spec turns Vega's per-series sort off, see
+      // reportgen/build/charts.py); a clock set back or a resumed run's _runtime is sorted here.
+      if (!sorted) {
+        var mine = rows.splice(start).sort(function (a, b) { return a.x - b.x; });
+        for (var j = 0; j < mine.length; j++) rows.push(mine[j]);
       }
     });
     return rows;

@@ -274,6 +274,36 @@ def test_many_runs_use_overview_files_and_few_runs_full_resolution(tmp_path, sit
     assert len(info["runs"]) == 9 and info["n"] > 9 * 500
 
 
+def test_lines_join_points_in_x_order_when_the_clock_went_back(tmp_path, site_browser):
+    # Vega's per-series sort is off (the page sorts); a run whose wall clock was set back an hour
+    # mid-run must still be drawn left to right on the wall-time axis, not folded back on itself.
+    root = tmp_path / "runs"
+    data = rows(400, loss=wavy)
+    for r in data[200:]:
+        r["_timestamp"] -= 3600
+    write_run(root, "clock", data)
+    write_run(root, "plain", rows(400, loss=wavy))
+    out = tmp_path / "site"
+    build(BuildConfig(runs=root, out=out, quiet=True))
+    page = site_browser.open((out / "index.html").as_uri() + "#x=_timestamp")
+    _wait_render(page)
+    xs = page.evaluate("""() => {
+        const v = RG.views[document.querySelector('.rg-chart[data-key="loss"]').id], out = {};
+        (function walk(node) {
+            (node.items || []).forEach(it => {
+                if (it.marktype === 'line' && it.items && it.items.length) {
+                    const d = it.items[0].datum; out[d.run] = it.items.map(p => p.datum.x);
+                }
+                walk(it);
+            });
+        })(v.scenegraph().root);
+        return out;
+    }""")
+    assert sorted(xs) == ["clock", "plain"]
+    for run, x in xs.items():
+        assert len(x) > 100 and x == sorted(x), run
+
+
 def test_at_most_500_columns_with_a_note(tmp_path, site_browser):
     root = tmp_path / "runs"
     write_run(root, "wide", rows(5, loss=wavy), config={f"c{i:03d}": i for i in range(600)})

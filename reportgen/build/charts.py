@@ -47,6 +47,9 @@ filters the rows and sets ``hidden``), and drag/wheel zoom. The hover tooltip
         # rawOpacity: the faint raw line under a smoothed one; hidden: runs switched off in the legend
         "params": [{"name": "rawOpacity", "value": 0}, {"name": "hidden", "value": []}],
         "encoding": {
+            # The page hands over each run's rows sorted by x (assets/charts.js sorts the rare run
+            # whose x goes backwards), so Vega's per-series sort is skipped.
+            "order": {"value": None},
             "x": {"field": "x", "type": "quantitative", "title": x_title,
                   "scale": {"zero": False, "nice": False},
                   "axis": {"labelFlush": True, "tickCount": 6, "labelOverlap": True, "format": "~s"}},
@@ -79,6 +82,9 @@ filters the rows and sets ``hidden``), and drag/wheel zoom. The hover tooltip
                                       {"field": "bad", "type": "nominal", "title": "value"}]}},
         ],
         "config": {
+            # No per-point ARIA descriptions: the canvas renderer never exposes them, and formatting
+            # one string per point was two thirds of a chart's render time (benchmarks/bench_build.py).
+            "mark": {"aria": False},
             "view": {"stroke": None},
             "axis": {"labelFontSize": 11, "titleFontSize": 11, "titleFontWeight": 500, "gridColor": "#eceff3",
                      "domainColor": "#9aa4b2", "tickColor": "#9aa4b2", "labelColor": "#3b4352",
