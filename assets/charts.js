@@ -9,6 +9,7 @@
   var all = [];
   var MAX_BANDS = 8;  // min-max bands are drawn when at most this many runs are shown (else they blur)
   var MAX_FULL = 10;  // with more runs shown, charts use the per-metric overview files (100 points per run)
+  var OVERVIEW_POINTS = 6000, MIN_FOLD = 24;  // points per overview chart, and the least per run
 
   function xOption() {
     var opts = RG.site.xopts, key = RG.state.x;
@@ -64,9 +65,36 @@
     return { p: p, ss: sm ? sm.s[wi] : null };
   }
 
+  /* Indices of at most about `keep` points of a series that keep its first and last point, each
+     group's minimum and maximum of the drawn value `v` (so a spike survives, as in the build's
+     downsampling) and every gap (null or non-finite point). null: keep all. */
+  C.foldIndex = function (v, bad, keep) {
+    var n = v.length;
+    if (n <= keep) return null;
+    var groups = Math.max(1, Math.floor((keep - 2) / 2)), out = [0];
+    for (var g = 0; g < groups; g++) {
+      var a = 1 + Math.floor(g * (n - 2) / groups), b = 1 + Math.floor((g + 1) * (n - 2) / groups);
+      var lo = -1, hi = -1, pick = [];
+      for (var i = a; i < b; i++) {
+        if (v[i] === null || bad[i]) { pick.push(i); continue; }
+        if (lo < 0 || v[i] < v[lo]) lo = i;
+        if (hi < 0 || v[i] > v[hi]) hi = i;
+      }
+      if (lo >= 0) pick.push(lo);
+      if (hi >= 0 && hi !== lo) pick.push(hi);
+      pick.sort(function (p, q) { return p - q; });
+      for (var j = 0; j < pick.length; j++) out.push(pick[j]);
+    }
+    out.push(n - 1);
+    return out;
+  };
+
   C.rowsFor = function (metric, runs) {
     var xo = xOption(), temporal = xo.key === "_timestamp", log = RG.state.log, wi = weightIndex();
     var rows = [], bands = runs.length <= MAX_BANDS, overview = C.useOverview(runs);
+    // Overview charts draw about OVERVIEW_POINTS points in all (min-max folded per run): with 110
+    // runs at 100 points each, the first screen took ~15% longer for no visible detail.
+    var keep = overview ? Math.max(MIN_FOLD, Math.floor(OVERVIEW_POINTS / runs.length)) : Infinity;
     runs.forEach(function (f) {
       var got = series(metric, f, overview, wi), p = got.p, ss = got.ss;
       if (!p) return;
@@ -75,8 +103,9 @@
       var bad = {};
       (p.nf || []).forEach(function (m) { bad[m[0]] = m[1]; });
       var label = RG.runsByFile[f].label, start = rows.length, sorted = true, prev = -Infinity;
-      for (var i = 0; i < p.y.length; i++) {
-        var x = xs[i];
+      var idx = C.foldIndex(ss || p.y, bad, keep), count = idx ? idx.length : p.y.length;
+      for (var k = 0; k < count; k++) {
+        var i = idx ? idx[k] : k, x = xs[i];
         if (x === null || x === undefined) continue;
         if (temporal) x = x * 1000;
         var y = p.y[i], s = ss ? ss[i] : y;
@@ -193,7 +222,9 @@
     var target = el.querySelector(".rg-chart-view");
     if (ch.view) { ch.view.finalize(); ch.view = null; }
     var token = ch.token;
-    var opts = { actions: false, renderer: "canvas", patch: function (vg) {
+    // logLevel 1 (errors only): Vega warns once per chart that a legend of more than 12 runs is cut
+    // short, which is the intended display ("… N more"), not a problem to report in the console.
+    var opts = { actions: false, renderer: "canvas", logLevel: 1, patch: function (vg) {
       (vg.legends || []).forEach(function (l) {  // legend clicks reach the view (see C.toggleRun)
         l.encode = l.encode || {};
         ["symbols", "labels"].forEach(function (part) {

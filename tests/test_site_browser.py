@@ -304,6 +304,23 @@ def test_lines_join_points_in_x_order_when_the_clock_went_back(tmp_path, site_br
         assert len(x) > 100 and x == sorted(x), run
 
 
+def test_overview_fold_keeps_ends_extremes_and_gaps(controls_site, site_browser):
+    page = site_browser.open(controls_site / "index.html")
+    got = page.evaluate("""() => {
+        const n = 100, v = [];
+        for (let i = 0; i < n; i++) v.push(Math.sin(i / 7));
+        v[37] = 50; v[61] = -50; v[80] = null;   // a spike up, a spike down, a gap
+        const bad = {90: "NaN"};                   // a NaN mark
+        const idx = RG.charts.foldIndex(v, bad, 30);
+        return {idx: idx, none: RG.charts.foldIndex(v, bad, 100), again: RG.charts.foldIndex(v, bad, 30)};
+    }""")
+    idx = got["idx"]
+    assert got["none"] is None  # short enough: every point
+    assert idx == got["again"] and idx == sorted(set(idx))  # deterministic, in order, no repeats
+    assert idx[0] == 0 and idx[-1] == 99 and {37, 61, 80, 90} <= set(idx)
+    assert len(idx) <= 30 + 2  # the budget (plus the gap and the NaN kept on top)
+
+
 def test_at_most_500_columns_with_a_note(tmp_path, site_browser):
     root = tmp_path / "runs"
     write_run(root, "wide", rows(5, loss=wavy), config={f"c{i:03d}": i for i in range(600)})
