@@ -66,24 +66,28 @@
   }
 
   /* Indices of at most about `keep` points of a series that keep its first and last point, each
-     group's minimum and maximum of the drawn value `v` (so a spike survives, as in the build's
-     downsampling) and every gap (null or non-finite point). null: keep all. */
-  C.foldIndex = function (v, bad, keep) {
-    var n = v.length;
+     group's minimum and maximum of every drawn value series in `vs` (the line, and the raw line
+     under a smoothed one: a spike survives, as in the build's downsampling) and every gap (null
+     or non-finite point). null: keep all. */
+  C.foldIndex = function (vs, bad, keep) {
+    var n = vs[0].length;
     if (n <= keep) return null;
-    var groups = Math.max(1, Math.floor((keep - 2) / 2)), out = [0];
+    var groups = Math.max(1, Math.floor((keep - 2) / (2 * vs.length))), out = [0];
     for (var g = 0; g < groups; g++) {
       var a = 1 + Math.floor(g * (n - 2) / groups), b = 1 + Math.floor((g + 1) * (n - 2) / groups);
-      var lo = -1, hi = -1, pick = [];
-      for (var i = a; i < b; i++) {
-        if (v[i] === null || bad[i]) { pick.push(i); continue; }
-        if (lo < 0 || v[i] < v[lo]) lo = i;
-        if (hi < 0 || v[i] > v[hi]) hi = i;
-      }
-      if (lo >= 0) pick.push(lo);
-      if (hi >= 0 && hi !== lo) pick.push(hi);
-      pick.sort(function (p, q) { return p - q; });
-      for (var j = 0; j < pick.length; j++) out.push(pick[j]);
+      var pick = {};
+      for (var i = a; i < b; i++) if (vs[0][i] === null || bad[i]) pick[i] = true;
+      vs.forEach(function (v) {
+        var lo = -1, hi = -1;
+        for (var i = a; i < b; i++) {
+          if (v[i] === null || bad[i]) continue;
+          if (lo < 0 || v[i] < v[lo]) lo = i;
+          if (hi < 0 || v[i] > v[hi]) hi = i;
+        }
+        if (lo >= 0) pick[lo] = true;
+        if (hi >= 0) pick[hi] = true;
+      });
+      Object.keys(pick).map(Number).sort(function (p, q) { return p - q; }).forEach(function (i) { out.push(i); });
     }
     out.push(n - 1);
     return out;
@@ -103,7 +107,7 @@
       var bad = {};
       (p.nf || []).forEach(function (m) { bad[m[0]] = m[1]; });
       var label = RG.runsByFile[f].label, start = rows.length, sorted = true, prev = -Infinity;
-      var idx = C.foldIndex(ss || p.y, bad, keep), count = idx ? idx.length : p.y.length;
+      var idx = C.foldIndex(ss ? [ss, p.y] : [p.y], bad, keep), count = idx ? idx.length : p.y.length;
       for (var k = 0; k < count; k++) {
         var i = idx ? idx[k] : k, x = xs[i];
         if (x === null || x === undefined) continue;

@@ -311,14 +311,42 @@ def test_overview_fold_keeps_ends_extremes_and_gaps(controls_site, site_browser)
         for (let i = 0; i < n; i++) v.push(Math.sin(i / 7));
         v[37] = 50; v[61] = -50; v[80] = null;   // a spike up, a spike down, a gap
         const bad = {90: "NaN"};                   // a NaN mark
-        const idx = RG.charts.foldIndex(v, bad, 30);
-        return {idx: idx, none: RG.charts.foldIndex(v, bad, 100), again: RG.charts.foldIndex(v, bad, 30)};
+        const idx = RG.charts.foldIndex([v], bad, 30);
+        // smoothed line drawn over the raw one: the raw line's spike is kept too
+        const sm = v.map((y, i) => y === null ? null : Math.cos(i / 9)), raw = v.slice();
+        raw[12] = 99;
+        return {idx: idx, none: RG.charts.foldIndex([v], bad, 100), again: RG.charts.foldIndex([v], bad, 30),
+                both: RG.charts.foldIndex([sm, raw], bad, 30)};
     }""")
     idx = got["idx"]
     assert got["none"] is None  # short enough: every point
     assert idx == got["again"] and idx == sorted(set(idx))  # deterministic, in order, no repeats
     assert idx[0] == 0 and idx[-1] == 99 and {37, 61, 80, 90} <= set(idx)
     assert len(idx) <= 30 + 2  # the budget (plus the gap and the NaN kept on top)
+    both = got["both"]
+    assert {0, 12, 37, 61, 80, 90, 99} <= set(both) and len(both) <= 30 + 2 and both == sorted(set(both))
+
+
+def test_folded_overview_still_draws_a_raw_spike_under_smoothing(tmp_path, site_browser):
+    # 250 runs: overview lines are folded to 24 of their ~100 points; with smoothing on, a one-step
+    # spike in one run's raw values must survive in the faint raw line.
+    root = tmp_path / "runs"
+    for i in range(250):
+        # rising (the smoothed extremes are at group ends) and jagged (~100 overview points a run)
+        data = rows(300, loss=lambda s, i=i: float(20 * s + i + (s * 7919) % 13))
+        if i == 7:
+            data[123]["loss"] = 50000.0
+        write_run(root, f"s{i:03d}", data)
+    out = tmp_path / "site"
+    build(BuildConfig(runs=root, out=out, quiet=True))
+    page = site_browser.open((out / "index.html").as_uri() + "#smooth=0.99")
+    _wait_render(page)
+    got = page.evaluate("""() => {
+        const v = RG.views[document.querySelector('.rg-chart[data-key="loss"]').id];
+        const mine = v.data('rows').filter(r => r.run === 's007');
+        return {n: mine.length, y: Math.max(...mine.map(r => r.y)), s: Math.max(...mine.map(r => r.s))};
+    }""")
+    assert got["n"] <= 40 and got["y"] == 50000.0 and got["s"] < 50000.0, got
 
 
 def test_at_most_500_columns_with_a_note(tmp_path, site_browser):
