@@ -30,6 +30,13 @@ CHUNK_BYTES = 16 * 1024 * 1024
 _NONE = type(None)
 
 
+def is_media(v: Any) -> bool:
+    """A media record (a dict with a ``_type``) or a non-empty list of them."""
+    if isinstance(v, dict):
+        return isinstance(v.get("_type"), str)
+    return isinstance(v, list) and bool(v) and all(isinstance(x, dict) and isinstance(x.get("_type"), str) for x in v)
+
+
 def type_group(v: Any) -> str:
     """The display group of a non-numeric logged value."""
     if isinstance(v, bool):
@@ -54,6 +61,9 @@ class Columns:
     warnings: list[str] = field(default_factory=list)  # bad lines, kept across incremental parses
     torn: int = 0  # bytes of an incomplete last line at the last parse (not consumed)
     missing_media: list[str] = field(default_factory=list)  # relative paths (first 20)
+    # row -> {flat key: media record(s)}: what the run page's media panels need, kept so that a
+    # rebuild never reads the whole history again for them
+    media: dict[int, dict[str, Any]] = field(default_factory=dict)
     root: Path | None = None  # run folder, to check that media files exist
 
     def _check_media(self, key: str, rec: dict) -> None:
@@ -170,6 +180,8 @@ class Columns:
                 g = type_group(v)
                 if t is dict and self.root is not None:
                     self._check_media(key, v)
+                if is_media(v):
+                    self.media.setdefault(row0 + i, {})[key] = v
                 slot = self.groups.setdefault(key, {}).setdefault(g, [0, None, -1])
                 slot[0] += 1
                 slot[1] = v

@@ -95,6 +95,7 @@ class RunInfo(RunMeta):
     sig: Any = None  # signature of the run folder's files (set by the builder)
     media: int = 0  # media panels on the run page
     lite: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> coarse series for overviews
+    media_rows: list[dict[str, Any]] = field(default_factory=list)  # {_step, key: media} rows with media
 
     @property
     def id(self) -> str:
@@ -177,11 +178,17 @@ def _write(out: Path, rel: str, data_id: str, payload: dict[str, Any], write) ->
     write(out / rel, b"RG.receive(" + orjson.dumps(data_id) + b"," + body + b");\n")
 
 
+def _step_value(s: float) -> int | float:
+    s = float(s)
+    return int(s) if s.is_integer() else s
+
+
 def process_run(info: RunInfo, cols: Columns, samples: int, out: Path, write) -> None:
     """Fill ``info`` from the parsed columns and write the run's chart data files with ``write``."""
     nrows = cols.nrows
     info.nrows = nrows
     steps = cols.steps()
+    info.media_rows = [{"_step": _step_value(steps[r]), **cols.media[r]} for r in sorted(cols.media)]
     xrows: dict[str, np.ndarray] = {"_step": steps}
     rt, ts = cols.row_col("_runtime"), cols.row_col("_timestamp")
     info.has_runtime = bool(np.isfinite(rt).any())

@@ -250,7 +250,10 @@ def build(cfg: BuildConfig) -> BuildResult:
         if not has_media:
             continue
         ps = PanelSite(out, run_page(r.file), presets=cfg.presets)
-        panel_sets[r.file] = run_panels(read_run(Path(r.path)), ps)
+        # The media rows come from the parsed (and cached) history: the history is not read again.
+        rec = read_run(Path(r.path), with_history=False)
+        rec.history = r.media_rows
+        panel_sets[r.file] = run_panels(rec, ps)
         result.warnings.extend(f"run {r.file}: {w}" for w in ps.warnings)
     result.pages.extend(write_compare_pages(
         writer, common, [(r.file, labels[r.file][0], panel_sets.get(r.file, [])) for r in runs],

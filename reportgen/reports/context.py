@@ -43,9 +43,11 @@ class ReportRun:
     path = property(lambda self: Path(self.info.path))
     url = property(lambda self: run_page(self.info.file))
 
+    media_rows = property(lambda self: self.info.media_rows)  # the history rows that logged media
+
     @property
     def history(self) -> list[dict[str, Any]]:
-        """The run's history rows, read on first use (media and custom directives only)."""
+        """The run's whole history, read on first use (only for a key that is not in media_rows)."""
         if self._history is None:
             from ..storage.reader import read_run
 

@@ -33,11 +33,9 @@ def find_record(run: Any, key: str, step: str | None) -> tuple[Any, Any, str | N
     if step == "summary":
         value = flatten(run.summary).get(key)
         return (value, None, None) if value is not None else (None, None, f"no {key!r} in the summary")
-    rows = []
-    for i, r in enumerate(run.history):
-        flat = r if key in r else flatten(r)
-        if key in flat:
-            rows.append((r.get("_step", i), flat[key]))
+    # The rows that logged media come with the builder's parsed history; the whole history is read
+    # only for a key that never logged media there (to say what it is instead).
+    rows = _rows_with(run.media_rows, key) or _rows_with(run.history, key)
     if step in (None, "", "last"):
         if rows:
             return rows[-1][1], rows[-1][0], None
@@ -57,6 +55,15 @@ def find_record(run: Any, key: str, step: str | None) -> tuple[Any, Any, str | N
     steps = [s for s, _ in rows]
     nearest = min(steps, key=lambda s: abs(s - want) if isinstance(s, (int, float)) else 1e18)
     return None, None, f"{key!r} has no entry at step {want} (logged at steps {_steps_text(steps)}; nearest {nearest})"
+
+
+def _rows_with(history: list[dict[str, Any]], key: str) -> list[tuple[Any, Any]]:
+    rows = []
+    for i, r in enumerate(history):
+        flat = r if key in r else flatten(r)
+        if key in flat:
+            rows.append((r.get("_step", i), flat[key]))
+    return rows
 
 
 def _steps_text(steps: list[Any]) -> str:

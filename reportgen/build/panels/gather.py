@@ -6,6 +6,7 @@ from typing import Any
 
 from ...storage.format import flat_rows
 from ..collect import flatten
+from ..history import is_media
 
 # record _type -> panel kind; anything else is shown as "unsupported"
 KIND_OF_TYPE = {
@@ -14,14 +15,6 @@ KIND_OF_TYPE = {
     "custom_chart": "chart", "vega_lite": "chart", "svg": "svg", "plotly": "plotly",
     "tensor": "tensor",
 }
-
-
-def is_media(value: Any) -> bool:
-    if isinstance(value, dict):
-        return isinstance(value.get("_type"), str)
-    if isinstance(value, list) and value:
-        return all(isinstance(v, dict) and isinstance(v.get("_type"), str) for v in value)
-    return False
 
 
 def items_of(value: Any) -> list[dict[str, Any]]:
