@@ -268,15 +268,20 @@
     panels.forEach(function (p) { p._frames.forEach(function (f) { if (typeof f.step === "number") steps[f.step] = true; }); });
     var all = Object.keys(steps).map(Number).sort(function (a, b) { return a - b; });
     var out = sec.querySelector(".rgp-global-label");
-    if (!all.length) { slider.disabled = true; return; }
-    slider.max = all.length - 1;
-    slider.value = all.length - 1;
-    out.textContent = "step " + all[all.length - 1];
-    slider.addEventListener("input", function () {
-      var step = all[Number(slider.value)];
-      out.textContent = "step " + step;
-      panels.forEach(function (p) { if (p._frames.length) showFrame(p, frameAt(p._frames, step)); });
-    });
+    if (all.length < 2) {  // one step (or none): nothing to choose, the label says which
+      slider.disabled = true;
+      slider.parentNode.hidden = true;
+      out.textContent = all.length ? "step " + all[0] : "";
+    } else {
+      slider.max = all.length - 1;
+      slider.value = all.length - 1;
+      out.textContent = "step " + all[all.length - 1];
+      slider.addEventListener("input", function () {
+        var step = all[Number(slider.value)];
+        out.textContent = "step " + step;
+        panels.forEach(function (p) { if (p._frames.length) showFrame(p, frameAt(p._frames, step)); });
+      });
+    }
     sec.querySelectorAll(".rgp-run-toggle input").forEach(function (c) {
       c.addEventListener("change", function () {
         var p = document.getElementById(c.dataset.panel);

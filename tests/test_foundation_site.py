@@ -35,6 +35,11 @@ def test_run_page_from_disk(demo_site, site_browser):
     n = assert_charts_rendered(page)
     assert n >= 6
     assert page.locator(".rg-kv").count() >= 3  # overview, config, summary
+    # media panels logged at one step only: no global step slider to drag, the label names the step
+    page.wait_for_selector(".rgp-root[data-ready='1']")
+    assert page.locator(".rgp-panel").count() == 3
+    assert not page.locator(".rgp-global-step").is_visible()
+    assert page.locator(".rgp-global-label").text_content() == "step 150"
     # relative link back to the index works
     page.locator(".rg-crumbs a").first.click()
     page.wait_for_load_state()
