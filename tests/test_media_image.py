@@ -7,6 +7,7 @@ from PIL import Image as PILImage
 
 from reportgen.media.base import MediaContext
 from reportgen.media.image import Image, array_to_uint8, to_hwc
+from fake_tensor import FakeTensor
 
 
 @pytest.fixture
@@ -16,23 +17,6 @@ def ctx(tmp_path):
 
 def _open(ctx, record, key="path"):
     return PILImage.open(ctx.run_dir / record[key])
-
-
-class FakeTensor:
-    """Duck-typed like a torch tensor: .detach().cpu().numpy()."""
-
-    def __init__(self, arr):
-        self.arr = arr
-        self.shape = arr.shape
-
-    def detach(self):
-        return self
-
-    def cpu(self):
-        return self
-
-    def numpy(self):
-        return self.arr
 
 
 def test_float_rule_scales_unit_range_and_clips_the_rest():

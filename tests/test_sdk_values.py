@@ -13,6 +13,7 @@ from reportgen.media.histogram import Histogram
 from reportgen.sdk.values import tensor_stats
 from reportgen.storage.jsonio import read_json
 from reportgen.storage.reader import read_run
+from fake_tensor import FakeTensor
 
 
 class Blob(Media):
@@ -27,23 +28,6 @@ class Blob(Media):
 
     def to_record(self, ctx):
         return {"_type": self.TYPE, "path": ctx.write_bytes("blobs", "bin", self.data)}
-
-
-class FakeTensor:
-    """Duck-typed torch tensor: .detach().cpu().numpy()."""
-
-    def __init__(self, arr):
-        self.arr = np.asarray(arr)
-        self.shape = self.arr.shape
-
-    def detach(self):
-        return self
-
-    def cpu(self):
-        return self
-
-    def numpy(self):
-        return self.arr
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..storage.format import RunPaths
 from ..reports import build_reports
-from ..storage.reader import list_run_dirs, read_run
+from ..storage.reader import RunRecord, list_run_dirs, read_run
 from . import pages
 from .assets import write_assets
 from .cache import RunCache, read_tail, signature
@@ -250,9 +250,9 @@ def build(cfg: BuildConfig) -> BuildResult:
         if not has_media:
             continue
         ps = PanelSite(out, run_page(r.file), presets=cfg.presets)
-        # The media rows come from the parsed (and cached) history: the history is not read again.
-        rec = read_run(Path(r.path), with_history=False)
-        rec.history = r.media_rows
+        # From what the builder already has: the media rows of the parsed (and cached) history;
+        # the run folder is not read again.
+        rec = RunRecord(Path(r.path), r.id, r.meta, r.config, r.summary, r.media_rows, 0, [])
         panel_sets[r.file] = run_panels(rec, ps)
         result.warnings.extend(f"run {r.file}: {w}" for w in ps.warnings)
     result.pages.extend(write_compare_pages(

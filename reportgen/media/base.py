@@ -107,19 +107,34 @@ def to_numpy(value: Any) -> "np.ndarray | None":
     """``value`` as a numpy array when it is one or looks like a tensor, else None.
 
     Tensors are recognised by duck typing (``.detach().cpu().numpy()`` for torch,
-    ``.numpy()`` for TensorFlow/JAX-likes), so no framework is imported here.
+    ``.numpy()`` for TensorFlow/JAX-likes), so no framework is imported here; they are
+    converted as ``log()`` converts them (:func:`reportgen.sdk.values.to_numpy`).
     """
     import numpy as np
 
     if isinstance(value, np.ndarray):
         return value
-    if hasattr(value, "detach") and hasattr(value, "cpu"):
-        return np.asarray(value.detach().cpu().numpy())
-    if hasattr(value, "numpy") and callable(value.numpy) and hasattr(value, "shape"):
-        return np.asarray(value.numpy())
-    if hasattr(value, "__array__") and hasattr(value, "shape") and hasattr(value, "dtype"):
-        return np.asarray(value)
+    if (hasattr(value, "detach") and hasattr(value, "cpu")) or \
+            (hasattr(value, "numpy") and callable(value.numpy) and hasattr(value, "shape")) or \
+            (hasattr(value, "__array__") and hasattr(value, "shape") and hasattr(value, "dtype")):
+        from ..sdk.values import to_numpy as convert
+
+        return convert(value)
     return None
+
+
+def as_array(value: Any, where: str, expected: str, dtype: Any = None) -> "np.ndarray":
+    """``value`` (an array, a tensor or nested lists) as a numpy array; a ``TypeError`` naming
+    ``where`` and what was ``expected`` when it is none of those. ``dtype`` applies to lists."""
+    import numpy as np
+
+    arr = to_numpy(value)
+    if arr is None:
+        try:
+            arr = np.asarray(value, dtype=dtype)
+        except Exception:
+            raise TypeError(f"{where}: expected {expected}") from None
+    return arr
 
 
 def check_caption(caption: Any, arg: str = "caption") -> str | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Media, MediaContext, check_caption, extension, to_numpy
+from .base import Media, MediaContext, check_caption, extension, as_array
 
 MESH_FORMATS = ("obj", "gltf", "glb")
 SCENE_TYPES = ("lidar/beta",)
@@ -28,12 +28,7 @@ def _finite(arr: np.ndarray, where: str) -> None:
 
 def point_cloud(value: Any, where: str = "data_or_path") -> dict[str, Any]:
     """Validate an ``N x 3|4|6`` array; return the scene fields it becomes."""
-    arr = to_numpy(value)
-    if arr is None:
-        try:
-            arr = np.asarray(value, dtype=float)
-        except (TypeError, ValueError):
-            raise TypeError(f"{where}: expected an N x 3, N x 4 or N x 6 array of numbers") from None
+    arr = as_array(value, where, "an N x 3, N x 4 or N x 6 array of numbers", dtype=float)
     if arr.ndim != 2 or arr.shape[1] not in (3, 4, 6):
         raise ValueError(f"{where}: expected an N x 3 (xyz), N x 4 (xyz + category 1-14) or "
                          f"N x 6 (xyz + r, g, b 0-255) array, got shape {arr.shape}")
@@ -56,25 +51,23 @@ def point_cloud(value: Any, where: str = "data_or_path") -> dict[str, Any]:
     return out
 
 
-def _xyz(value: Any, where: str) -> list[float]:
+def _vec3(value: Any, where: str, expected: str) -> np.ndarray:
     try:
         v = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise TypeError(f"{where}: expected [x, y, z]") from None
+        raise TypeError(f"{where}: expected {expected}") from None
     if v.shape != (3,):
-        raise ValueError(f"{where}: expected [x, y, z], got shape {v.shape}")
+        raise ValueError(f"{where}: expected {expected}, got shape {v.shape}")
     _finite(v, where)
-    return v.tolist()
+    return v
+
+
+def _xyz(value: Any, where: str) -> list[float]:
+    return _vec3(value, where, "[x, y, z]").tolist()
 
 
 def _color(value: Any, where: str) -> list[int]:
-    try:
-        c = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{where}: expected [r, g, b] with values 0-255") from None
-    if c.shape != (3,):
-        raise ValueError(f"{where}: expected [r, g, b] with values 0-255, got shape {c.shape}")
-    _finite(c, where)
+    c = _vec3(value, where, "[r, g, b] with values 0-255")
     if np.any((c < 0) | (c > 255)):
         # the wandb docs' own example uses 321: keep it loggable, but say so
         warnings.warn(f"{where}: colour values must be 0-255, got {c.tolist()}; clipped", stacklevel=4)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import to_numpy
+from .base import as_array
 
 DOMAINS = ("percentage", "pixel")
 
@@ -75,13 +75,7 @@ def check_masks(masks: Any, height: int, width: int) -> dict[str, dict[str, Any]
         if unknown:
             raise ValueError(f"{where}: unknown keys {sorted(unknown)}; expected mask_data, class_labels")
         if "mask_data" in spec:
-            data = spec["mask_data"]
-            arr = to_numpy(data)
-            if arr is None:
-                try:
-                    arr = np.asarray(data)
-                except Exception:
-                    raise TypeError(f"{where}.mask_data: expected a 2-D integer array") from None
+            arr = as_array(spec["mask_data"], f"{where}.mask_data", "a 2-D integer array")
         elif "path" in spec:
             from PIL import Image as PILImage
             try:

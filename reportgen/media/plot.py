@@ -12,7 +12,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from . import metrics
-from .base import to_numpy
+from .base import as_array
 from .custom_chart import CustomChart
 from .table import MAX_ROWS, Table
 
@@ -57,12 +57,7 @@ def histogram(table: Table, value: str, title: str | None = None) -> CustomChart
 
 
 def _array(value: Any, arg: str, ndim: tuple[int, ...]) -> np.ndarray:
-    arr = to_numpy(value)
-    if arr is None:
-        try:
-            arr = np.asarray(value)
-        except Exception:
-            raise TypeError(f"{arg}: expected an array") from None
+    arr = as_array(value, arg, "an array")
     if arr.ndim not in ndim:
         raise ValueError(f"{arg}: expected {' or '.join(f'{n}-D' for n in ndim)} values, got shape {arr.shape}")
     return arr

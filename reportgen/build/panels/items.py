@@ -130,6 +130,14 @@ class ItemMaker:
     def _json(self, path: Any) -> Any:
         return read_json(self.files.source(path))
 
+    def _json_object(self, value: Any, problem: str) -> dict:
+        """A JSON object stored inline or (a string) as a file path in the run; ``problem`` if neither."""
+        if isinstance(value, str):
+            value = self._json(value)
+        if not isinstance(value, dict):
+            raise ValueError(problem)
+        return value
+
     def _table(self, rec, where, name):
         data = self._json(rec.get("path"))
         if not isinstance(data, dict) or not isinstance(data.get("columns"), list) or not isinstance(data.get("data"), list):
@@ -148,11 +156,7 @@ class ItemMaker:
         return {"t": "table", "id": data_id, "data": site, "nrows": len(rows), "columns": cols}
 
     def _molecule(self, rec, where, name):
-        st = rec.get("structure")
-        if isinstance(st, str):
-            st = self._json(st)
-        if not isinstance(st, dict):
-            raise ValueError("molecule has no structure")
+        st = self._json_object(rec.get("structure"), "molecule has no structure")
         atoms = [a for a in st.get("atoms") or [] if isinstance(a, dict)]
         payload = {"atoms": {"e": [str(a.get("element", "C")) for a in atoms],
                              "xyz": [float(a.get(k, 0.0)) for a in atoms for k in ("x", "y", "z")]},
@@ -165,11 +169,7 @@ class ItemMaker:
                 "format": rec.get("format"), "natoms": len(atoms)}
 
     def _object3d(self, rec, where, name):
-        scene = rec.get("scene")
-        if isinstance(scene, str):
-            scene = self._json(scene)
-        if not isinstance(scene, dict):
-            raise ValueError("object3d has no scene")
+        scene = self._json_object(rec.get("scene"), "object3d has no scene")
         payload = {}
         pts = scene.get("points")
         if isinstance(pts, list) and pts:
@@ -200,16 +200,12 @@ class ItemMaker:
         return {"t": "vega", "id": data_id, "data": site, "title": rec.get("title") or rec.get("preset")}
 
     def _vega_lite(self, rec, where, name):
-        spec = self._json(rec.get("spec"))
-        if not isinstance(spec, dict):
-            raise ValueError("vega_lite spec is not a JSON object")
+        spec = self._json_object(rec.get("spec"), "vega_lite spec is not a JSON object")
         data_id, site = self.files.write_data(name, {"spec": spec})
         return {"t": "vega", "id": data_id, "data": site, "title": None}
 
     def _plotly(self, rec, where, name):
-        fig = self._json(rec.get("path"))
-        if not isinstance(fig, dict):
-            raise ValueError("plotly figure is not a JSON object")
+        fig = self._json_object(rec.get("path"), "plotly figure is not a JSON object")
         data_id, site = self.files.write_data(name, {"data": fig.get("data", []), "layout": fig.get("layout", {})})
         return {"t": "plotly", "id": data_id, "data": site}
 
