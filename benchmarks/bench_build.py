@@ -76,8 +76,8 @@ def baseline_parse(root: Path) -> tuple[float, float]:
 CHILD = r"""
 import resource, sys, time, json
 sys.path.insert(0, {repo!r})
-from reportgen.build.config import BuildConfig
-from reportgen.build.site import build
+from reportgen.site.config import BuildConfig
+from reportgen.site.builder import build
 def cpu():
     s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime

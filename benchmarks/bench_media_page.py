@@ -138,8 +138,8 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     from browser import LAUNCH_ARGS, chromium_path
-    from reportgen.build.config import BuildConfig
-    from reportgen.build.site import build
+    from reportgen.site.config import BuildConfig
+    from reportgen.site.builder import build
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -63,11 +63,11 @@ def main() -> None:
 
     import markdown
 
-    from reportgen.build.config import BuildConfig
-    from reportgen.build.site import build
+    from reportgen.site.config import BuildConfig
+    from reportgen.site.builder import build
     from reportgen.export import SummaryOptions, write_summary
-    from reportgen.reports.directives import extract
-    from reportgen.reports.sanitize import sanitize_html
+    from reportgen.site.reports.directives import extract
+    from reportgen.site.reports.sanitize import sanitize_html
 
     tmp = Path(tempfile.mkdtemp(prefix="rg-bench-"))
     try:

@@ -32,8 +32,8 @@ sys.path.insert(0, str(REPO / "tests"))
 from browser import LAUNCH_ARGS, SiteBrowser, assert_charts_rendered, chromium_path  # noqa: E402
 from serveproc import ServeProcess  # noqa: E402
 
-from reportgen.build.config import BuildConfig  # noqa: E402
-from reportgen.build.site import build  # noqa: E402
+from reportgen.site.config import BuildConfig  # noqa: E402
+from reportgen.site.builder import build  # noqa: E402
 from reportgen.sdk.run import Run  # noqa: E402
 
 METRICS = ("loss", "acc", "lr", "grad_norm")

@@ -31,8 +31,8 @@ _LAZY = {
     "plot": ("reportgen.media.plot", None),
     "plot_table": ("reportgen.media.plot", "plot_table"),
     "Api": ("reportgen.sdk.api", "Api"),
-    "build": ("reportgen.build.site", "build"),
-    "BuildConfig": ("reportgen.build.config", "BuildConfig"),
+    "build": ("reportgen.site.builder", "build"),
+    "BuildConfig": ("reportgen.site.config", "BuildConfig"),
 }
 
 

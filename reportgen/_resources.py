@@ -1,9 +1,5 @@
-"""Locate the packaged ``templates/`` and ``assets/`` folders.
-
-In a wheel they are force-included as ``reportgen/templates`` and
-``reportgen/assets``; in a source checkout (or editable install) they live at
-the repository top level, one folder above the package.
-"""
+"""Locate the packaged ``templates/`` and ``assets/`` folders (``reportgen/templates``,
+``reportgen/assets``: package data, in a source checkout and in the wheel alike)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,10 +8,10 @@ _PKG = Path(__file__).resolve().parent
 
 
 def _find(name: str) -> Path:
-    for candidate in (_PKG / name, _PKG.parent / name):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError(f"reportgen is installed without its {name}/ folder (looked in {_PKG})")
+    path = _PKG / name
+    if not path.is_dir():
+        raise FileNotFoundError(f"reportgen is installed without its {name}/ folder (looked in {_PKG})")
+    return path
 
 
 def templates_dir() -> Path:

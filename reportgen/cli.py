@@ -43,8 +43,8 @@ def cli() -> None:
 def build(runs: Path, out: Path, samples: int, strict: bool, quiet: bool, presets: Path | None,
           reports: Path | None, formats: tuple[str, ...], no_cache: bool) -> None:
     """Build a static site from the run folders in RUNS."""
-    from .build.config import BuildConfig
-    from .build.site import build as do_build
+    from .site.config import BuildConfig
+    from .site.builder import build as do_build
 
     formats = formats or ("html",)
     warnings: list[str] = []
@@ -138,8 +138,8 @@ def serve(runs: Path, watch: bool, host: str, port: int, open_browser: bool, sam
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but the path to open.")
 def demo(out: Path, runs: Path | None, quiet: bool) -> None:
     """Train a few small numpy models on a vega_datasets data set, log them, and build the site."""
-    from .build.config import BuildConfig
-    from .build.site import build as do_build
+    from .site.config import BuildConfig
+    from .site.builder import build as do_build
     from .demo import make_demo_runs
 
     runs = runs or out.with_name(out.name + "-runs")

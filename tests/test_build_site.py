@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.build.config import BuildConfig
-from reportgen.build.rundata import data_path
-from reportgen.build.site import build
+from reportgen.site.config import BuildConfig
+from reportgen.site.rundata import data_path
+from reportgen.site.builder import build
 from site_runs import append_rows, rows, wavy, write_run
 
 

@@ -29,7 +29,7 @@ def test_help_does_not_import_heavy_modules():
     code = (
         "import sys; from reportgen.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('pandas', 'altair', 'PIL', 'vl_convert', 'numpy', 'jinja2', 'reportgen.build.site') if m in sys.modules]\n"
+        "heavy = [m for m in ('pandas', 'altair', 'PIL', 'vl_convert', 'numpy', 'jinja2', 'reportgen.site.builder') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from reportgen.build.downsample import downsample
+from reportgen.site.downsample import downsample
 
 
 def test_short_series_kept_whole():

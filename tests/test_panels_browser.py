@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from panels_fixtures import write_run
-from reportgen.build.site import build
-from reportgen.build.config import BuildConfig
+from reportgen.site.builder import build
+from reportgen.site.config import BuildConfig
 
 pytestmark = pytest.mark.browser
 

@@ -10,8 +10,8 @@ import numpy as np
 from PIL import Image
 
 from panels_fixtures import write_run
-from reportgen.build.config import BuildConfig
-from reportgen.build.site import build
+from reportgen.site.config import BuildConfig
+from reportgen.site.builder import build
 
 
 def _tree(root: Path) -> dict[str, str]:

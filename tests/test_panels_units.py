@@ -7,13 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from reportgen.build.panels import compare_sets
-from reportgen.build.panels.charts import custom_chart_spec, preset_file
-from reportgen.build.panels.gather import gather_media
-from reportgen.build.panels.histograms import bars_svg_data, heatmap_rows, rebin
-from reportgen.build.panels.items import clean, item_name
-from reportgen.build.panels.overlays import box_groups, box_to_pixels, class_color, mask_class_ids
-from reportgen.build.panels.waveform import envelope
+from reportgen.site.panels import compare_sets
+from reportgen.site.panels.charts import custom_chart_spec, preset_file
+from reportgen.site.panels.gather import gather_media
+from reportgen.site.panels.histograms import bars_svg_data, heatmap_rows, rebin
+from reportgen.site.panels.items import clean, item_name
+from reportgen.site.panels.overlays import box_groups, box_to_pixels, class_color, mask_class_ids
+from reportgen.site.panels.waveform import envelope
 
 
 @pytest.mark.parametrize("box, expected", [
@@ -156,7 +156,7 @@ def test_compare_sets_only_for_keys_in_several_runs():
 def test_waveform_of_wav_and_compressed_audio(tmp_path):
     import wave
 
-    from reportgen.build.panels.waveform import read_audio, render_waveform
+    from reportgen.site.panels.waveform import read_audio, render_waveform
 
     t = np.arange(8000) / 8000
     x = np.sin(2 * np.pi * 300 * t) * np.linspace(1, 0, t.size) * 0.5

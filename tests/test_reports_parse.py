@@ -5,11 +5,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from reportgen.reports.directives import DirectiveError, extract, parse_directive
-from reportgen.reports.frontmatter import parse_front_matter
-from reportgen.reports.panels import format_value
-from reportgen.reports.sanitize import sanitize_html
-from reportgen.reports.select import match_keys, select_runs
+from reportgen.site.reports.directives import DirectiveError, extract, parse_directive
+from reportgen.site.reports.frontmatter import parse_front_matter
+from reportgen.site.reports.metrics import format_value
+from reportgen.site.reports.sanitize import sanitize_html
+from reportgen.site.reports.select import match_keys, select_runs
 
 
 def test_front_matter_subset():

@@ -33,7 +33,7 @@ def run_script(tmp_path: Path, body: str, *args: str, timeout: float = 60) -> su
 def test_import_is_light(tmp_path):
     proc = run_script(tmp_path, """
         import sys, reportgen
-        heavy = [m for m in ("pandas", "altair", "PIL", "numpy", "jinja2", "reportgen.build", "matplotlib")
+        heavy = [m for m in ("pandas", "altair", "PIL", "numpy", "jinja2", "reportgen.site", "matplotlib")
                  if m in sys.modules]
         print(",".join(heavy))
     """)

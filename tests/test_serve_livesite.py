@@ -7,8 +7,8 @@ import threading
 import time
 from pathlib import Path
 
-from reportgen.build.config import BuildConfig
-from reportgen.build.site import build
+from reportgen.site.config import BuildConfig
+from reportgen.site.builder import build
 from reportgen.sdk.run import Run
 from reportgen.serve.livesite import LiveSite
 from reportgen.serve.watcher import Watcher

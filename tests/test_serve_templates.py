@@ -12,8 +12,7 @@ from serveproc import REPO, ServeProcess
 def test_editing_a_template_rebuilds_served_pages(tmp_path):
     # a private copy of the package, so the test edits its templates and not the repository's
     pkg = tmp_path / "checkout"
-    for name in ("reportgen", "templates", "assets"):
-        shutil.copytree(REPO / name, pkg / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "reportgen", pkg / "reportgen", ignore=shutil.ignore_patterns("__pycache__"))
     runs = tmp_path / "runs"
     env = {"PYTHONPATH": str(pkg), "REPORTGEN_DIR": str(runs)}
     import subprocess
@@ -24,8 +23,8 @@ def test_editing_a_template_rebuilds_served_pages(tmp_path):
                    cwd=tmp_path)
     server = ServeProcess(str(runs), "--watch", "--port", "0", env=env, cwd=tmp_path)
     try:
-        assert f"{pkg / 'templates'}" in server.stderr() or _wait(lambda: str(pkg / "templates") in server.stderr())
-        base = pkg / "templates" / "base.html"
+        assert f"{pkg / 'reportgen' / 'templates'}" in server.stderr() or _wait(lambda: str(pkg / "reportgen" / "templates") in server.stderr())
+        base = pkg / "reportgen" / "templates" / "base.html"
         base.write_text(base.read_text().replace("</footer>", "<span id=edited>template edited</span></footer>"))
         assert _wait(lambda: b"template edited" in urllib.request.urlopen(server.url + "runs/r1/index.html").read()), \
             server.stderr()

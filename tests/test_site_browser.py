@@ -5,8 +5,8 @@ import json
 import pytest
 
 from browser import assert_charts_rendered
-from reportgen.build.config import BuildConfig
-from reportgen.build.site import build
+from reportgen.site.config import BuildConfig
+from reportgen.site.builder import build
 from site_runs import rows, wavy, write_run
 
 pytestmark = pytest.mark.browser

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from reportgen.build.downsample import downsample
-from reportgen.build.smoothing import WEIGHTS, ema_at, ema_many, ema_reference
+from reportgen.site.downsample import downsample
+from reportgen.site.smoothing import WEIGHTS, ema_at, ema_many, ema_reference
 
 
 @pytest.mark.parametrize("w", [0.0, 0.1, 0.5, 0.9, 0.99, 0.999])

@@ -15,10 +15,10 @@ def test_wheel_contains_templates_and_assets(tmp_path):
     assert len(wheels) == 1
     names = set(zipfile.ZipFile(wheels[0]).namelist())
     for folder in ("templates", "assets"):
-        src_files = {p.relative_to(REPO).as_posix() for p in (REPO / folder).rglob("*") if p.is_file()}
+        src_files = {p.relative_to(REPO).as_posix() for p in (REPO / "reportgen" / folder).rglob("*") if p.is_file()}
         assert src_files, folder
         for f in src_files:
-            assert f"reportgen/{f}" in names, f"{f} missing from the wheel"
+            assert f in names, f"{f} missing from the wheel"
     assert "reportgen/cli.py" in names
     # the installed layout is found by the resource locator: unpack and check from there
     target = tmp_path / "unpacked"

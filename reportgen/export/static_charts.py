@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..build import charts
-from ..build.collect import is_number
+from ..site import charts
+from ..site.collect import is_number
 from ..storage.format import flat_rows
-from ..build.downsample import downsample
+from ..site.downsample import downsample
 
 IMAGE_FORMATS = ("png", "svg")
 WIDTH = 640

@@ -18,8 +18,8 @@ import webbrowser
 from pathlib import Path
 
 from .._resources import assets_dir, templates_dir
-from ..build.config import BuildConfig
-from ..build.site import build
+from ..site.config import BuildConfig
+from ..site.builder import build
 from .handler import make_handler
 from .livesite import LiveSite
 from .watcher import DEBOUNCE, Debouncer, Watcher

@@ -16,20 +16,20 @@ from pathlib import Path, PurePosixPath
 import markdown
 from markupsafe import Markup
 
-from . import media, panels
+from . import media, metrics
 from .context import ReportContext
 from .directives import Directive, extract
 from .frontmatter import parse_front_matter
 from .sanitize import sanitize_html
 
 RENDERERS = {
-    "chart": panels.render_chart,
-    "runs": panels.render_runs,
-    "value": panels.render_value,
+    "chart": metrics.render_chart,
+    "runs": metrics.render_runs,
+    "value": metrics.render_value,
     "media": media.render_media,
     "custom": media.render_custom,
 }
-ALLOWED_ATTRS = {**panels.ATTRS, **media.ATTRS}
+ALLOWED_ATTRS = {**metrics.ATTRS, **media.ATTRS}
 MD_EXTENSIONS = ["tables", "fenced_code", "sane_lists", "toc", "def_list", "abbr", "footnotes"]
 MD_CONFIG = {"tables": {"use_align_attribute": True}}
 

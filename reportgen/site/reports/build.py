@@ -1,6 +1,6 @@
 """``build_reports``: every ``*.md`` in the reports folder becomes ``reports/<name>.html``.
 
-Called once by the site builder (reportgen/build/site.py) on every build, after the
+Called once by the site builder (reportgen/site/builder.py) on every build, after the
 metric data files are written and before ``index.html`` (which lists the reports).
 Reports are always re-rendered: they are few and may reference any run. Problems
 are build warnings, never exceptions.
@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ..build import pages
+from .. import pages
 from .context import ReportContext, ReportRun
 from .render import render_report
 

@@ -125,7 +125,7 @@
         rows.push({ run: label, x: x, y: y, s: s, lo: lo, hi: hi, bad: bad[i] || null });
       }
       // Lines join points in row order (the spec turns Vega's per-series sort off, see
-      // reportgen/build/charts.py); a clock set back or a resumed run's _runtime is sorted here.
+      // reportgen/site/charts.py); a clock set back or a resumed run's _runtime is sorted here.
       if (!sorted) {
         var mine = rows.splice(start).sort(function (a, b) { return a.x - b.x; });
         for (var j = 0; j < mine.length; j++) rows.push(mine[j]);

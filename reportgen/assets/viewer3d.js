@@ -3,7 +3,7 @@
    arrows, shaded meshes, molecules as ball-and-stick with element colours.
    Mouse: drag orbits, wheel zooms, ctrl+drag (or right/middle drag, or shift+drag) pans.
    RGViewer3D.create(container, scene) -> viewer; scene is the payload written by
-   reportgen/build/panels/items.py (flat arrays). */
+   reportgen/site/panels/items.py (flat arrays). */
 (function () {
   "use strict";
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..storage.format import RunPaths
-from ..reports import build_reports
+from .reports import build_reports
 from ..storage.reader import RunRecord, list_run_dirs, read_run
 from . import pages
 from .assets import write_assets

@@ -7,7 +7,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ..build.collect import flatten, fmt_value
+from ..collect import flatten, fmt_value
 from .context import ReportContext, finite_json
 from .directives import Directive
 from .select import describe, select_runs
@@ -101,7 +101,7 @@ def _media_item(ctx: ReportContext, run: Any, key: str, record: Any, step: Any) 
 
 
 def _table_item(ctx: ReportContext, run: Any, key: str, record: dict, item: dict) -> dict:
-    from ..storage.jsonio import read_json
+    from ...storage.jsonio import read_json
 
     site_path = ctx.copy_run_file(run, record.get("path"))
     if site_path is None:
@@ -157,7 +157,7 @@ def render_media(ctx: ReportContext, d: Directive) -> Markup:
 
 def resolve_spec(ctx: ReportContext, run: Any, record: dict) -> tuple[dict | None, str | None]:
     """A complete Vega-Lite spec with its data as the named dataset ``rows``."""
-    from ..storage.jsonio import read_json
+    from ...storage.jsonio import read_json
 
     kind = record.get("_type")
     spec_src = ctx.copy_run_file(run, record.get("spec"))
@@ -168,7 +168,7 @@ def resolve_spec(ctx: ReportContext, run: Any, record: dict) -> tuple[dict | Non
         if kind == "vega_lite":
             spec = read_json(ctx.out / spec_src)
         else:
-            from ..media.presets import render_custom_chart, table_values
+            from ...media.presets import render_custom_chart, table_values
 
             table_src = ctx.copy_run_file(run, record.get("table"))
             if table_src is None:

@@ -7,9 +7,9 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ..build import charts
-from ..build.collect import flatten, fmt_time, fmt_value, is_number
-from ..build.rundata import metric_id
+from .. import charts
+from ..collect import flatten, fmt_time, fmt_value, is_number
+from ..rundata import metric_id
 from .context import ReportContext
 from .directives import Directive
 from .select import describe, match_keys, select_runs, split_list

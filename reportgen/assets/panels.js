@@ -1,6 +1,6 @@
 /* reportgen media panels: step sliders, image overlays (masks, boxes), audio, video, html,
    tables, 3D (assets/viewer3d.js), Vega-Lite and plotly charts. Panels are described by the
-   JSON in each figure (see reportgen/build/panels/__init__.py); all user text goes in via
+   JSON in each figure (see reportgen/site/panels/__init__.py); all user text goes in via
    textContent, never innerHTML. No dependencies besides window.vegaEmbed / window.Plotly,
    which are used only when a panel needs them. */
 (function () {

@@ -1,6 +1,6 @@
 """What directive renderers need from the build: runs, metric charts, the page and the site folder.
 
-Runs come from the site builder as :class:`~reportgen.build.rundata.RunInfo` (what the
+Runs come from the site builder as :class:`~reportgen.site.rundata.RunInfo` (what the
 pages know: meta, config, summary, the metrics it logged) plus the label and colour
 the whole site uses (``pages.labels_and_colors``). A report needs a run's full history
 only for ``media`` / ``custom`` directives at a step; it is read then, once per run.
@@ -16,9 +16,9 @@ from typing import Any, Callable
 
 from markupsafe import Markup
 
-from ..build.panels.sitefiles import MissingFile, RunFiles
-from ..build.rundata import RunInfo
-from ..build.urls import rel, run_page
+from ..panels.sitefiles import MissingFile, RunFiles
+from ..rundata import RunInfo
+from ..urls import rel, run_page
 
 
 class ReportRun:
@@ -49,7 +49,7 @@ class ReportRun:
     def history(self) -> list[dict[str, Any]]:
         """The run's whole history, read on first use (only for a key that is not in media_rows)."""
         if self._history is None:
-            from ..storage.reader import read_run
+            from ...storage.reader import read_run
 
             self._history = read_run(self.path).history
         return self._history

@@ -1,1 +1,0 @@
-"""The site builder: run folders in, static site out. Entry point: :func:`reportgen.build.site.build`."""
