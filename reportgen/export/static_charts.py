@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..site import charts
-from ..site.collect import is_number
+from ..site.fmt import is_number
 from ..storage.format import flat_rows
 from ..site.downsample import downsample
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..site import charts
-from ..site.collect import flatten, fmt_value, is_number
+from ..storage.format import flatten
+from ..site.fmt import fmt_value, is_number
 from ..storage.reader import list_run_dirs, read_run
 from .static_charts import (IMAGE_FORMATS, chart_file_name, chart_rows, has_data, numeric_series, render_chart,
                             static_spec)

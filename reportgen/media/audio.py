@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..storage import kinds
 from .base import Media, MediaContext, check_caption, extension, to_numpy
 
 COPY_FORMATS = ("wav", "mp3", "ogg", "flac", "m4a", "aac", "opus")
@@ -78,7 +79,7 @@ def _probe(path: str, ext: str) -> tuple[int | None, int | None, float | None]:
 
 
 class Audio(Media):
-    TYPE = "audio"
+    TYPE = kinds.AUDIO
     MAX_PER_STEP = 100
 
     def __init__(self, data_or_path: Any, sample_rate: int | None = None, caption: str | None = None):

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ..storage import kinds
 from .base import Media, MediaContext
 from .presets import check_fields, load_preset
 from .table import Table
 
 
 class CustomChart(Media):
-    TYPE = "custom_chart"
+    TYPE = kinds.CUSTOM_CHART
 
     def __init__(self, vega_spec_name: str, data_table: Table, fields: Mapping[str, Any],
                  string_fields: Mapping[str, Any] | None = None):

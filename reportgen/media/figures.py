@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..storage import kinds
 from .base import Media, MediaContext
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
@@ -146,7 +147,7 @@ def figure_svg(fig: Any) -> bytes:
 class VegaLite(Media):
     """A complete Vega-Lite spec (data inline)."""
 
-    TYPE = "vega_lite"
+    TYPE = kinds.VEGA_LITE
 
     def __init__(self, spec: dict[str, Any], source: str | None = None):
         if not isinstance(spec, dict):
@@ -163,7 +164,7 @@ class VegaLite(Media):
 class Svg(Media):
     """An SVG drawing (e.g. a matplotlib figure that could not become Vega-Lite)."""
 
-    TYPE = "svg"
+    TYPE = kinds.SVG
 
     def __init__(self, svg: bytes | str):
         if isinstance(svg, str):
@@ -179,7 +180,7 @@ class Svg(Media):
 class Plotly(Media):
     """A plotly figure, stored as its JSON (``fig.to_json()``)."""
 
-    TYPE = "plotly"
+    TYPE = kinds.PLOTLY
 
     def __init__(self, figure: Any):
         if not hasattr(figure, "to_json"):

@@ -5,6 +5,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..storage import kinds
 from .base import Media, MediaContext, to_numpy
 
 MAX_BINS = 512
@@ -12,7 +13,7 @@ DEFAULT_BINS = 64
 
 
 class Histogram(Media):
-    TYPE = "histogram"
+    TYPE = kinds.HISTOGRAM
 
     def __init__(self, sequence: Sequence[float] | np.ndarray | None = None, *,
                  np_histogram: tuple[Sequence[float], Sequence[float]] | None = None,

@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ..storage import kinds
 from .base import Media, MediaContext, extension
 
 _HTML_EXT = ("html", "htm")
 
 
 class Html(Media):
-    TYPE = "html"
+    TYPE = kinds.HTML
 
     def __init__(self, data: Any, inject: bool = True):
         if not isinstance(inject, bool):

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..storage import kinds
 from .base import Media, MediaContext, check_caption, extension, to_numpy
 from .overlays import check_boxes, check_masks
 
@@ -71,7 +72,7 @@ def _is_figure(value: Any) -> bool:
 
 
 class Image(Media):
-    TYPE = "image"
+    TYPE = kinds.IMAGE
     WARN_PER_STEP = 50
 
     def __init__(self, data_or_path: Any, mode: str | None = None, caption: str | None = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from ..storage import kinds
 from .base import Media, MediaContext, check_caption, extension, read_source
 from .molparse import FORMATS, parse_structure
 
@@ -23,7 +24,7 @@ def _require_rdkit():
 
 
 class Molecule(Media):
-    TYPE = "molecule"
+    TYPE = kinds.MOLECULE
     SUPPORTED_TYPES = FORMATS
 
     def __init__(self, data_or_path: Any, caption: str | None = None, file_type: str | None = None):

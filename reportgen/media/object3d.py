@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..storage import kinds
 from .base import Media, MediaContext, check_caption, extension, as_array
 
 MESH_FORMATS = ("obj", "gltf", "glb")
@@ -161,7 +162,7 @@ def mesh_scene(data: bytes, fmt: str, base_dir: str | None = None) -> dict[str, 
 
 
 class Object3D(Media):
-    TYPE = "object3d"
+    TYPE = kinds.OBJECT3D
     SUPPORTED_TYPES = MESH_FORMATS
 
     def __init__(self, data_or_path: Any, caption: str | None = None, file_type: str | None = None):

@@ -13,6 +13,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from ..storage import kinds
 from .base import Media, MediaContext
 
 DEFAULT_COLUMNS = ["Input", "Output", "Expected"]
@@ -66,7 +67,7 @@ def _columns(columns: Any) -> list[str]:
 
 
 class Table(Media):
-    TYPE = "table"
+    TYPE = kinds.TABLE
 
     def __init__(self, columns: Sequence[str] | None = None, data: Sequence[Sequence[Any]] | None = None,
                  rows: Sequence[Sequence[Any]] | None = None, dataframe: Any = None):

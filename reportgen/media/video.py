@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..storage import kinds
 from .base import Media, MediaContext, check_caption, extension, to_numpy
 from .image import array_to_uint8
 
@@ -136,7 +137,7 @@ def _probe(data: bytes, fmt: str) -> dict[str, Any]:
 
 
 class Video(Media):
-    TYPE = "video"
+    TYPE = kinds.VIDEO
 
     def __init__(self, data_or_path: Any, caption: str | None = None, fps: float = 4,
                  format: str | None = None):

@@ -23,6 +23,8 @@ import types
 import warnings
 from typing import Any
 
+from ..storage import kinds
+
 SCALAR_TYPES = (bool, int, float, str, type(None))
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -207,7 +209,7 @@ class Normalizer:
                 user_warn(f"log(): key {key!r}: {n} {cls.__name__} objects in one step; "
                           f"fewer than {soft} per step is recommended")
         ctx = self.context(key, step)
-        return {"_type": "gallery", "items": [item.to_record(ctx.child(i)) for i, item in enumerate(items)],
+        return {"_type": kinds.GALLERY, "items": [item.to_record(ctx.child(i)) for i, item in enumerate(items)],
                 "count": n}
 
 
@@ -244,7 +246,7 @@ def tensor_record(arr, ctx) -> dict[str, Any]:
     buf = io.BytesIO()
     np.save(buf, np.asarray(arr), allow_pickle=False)
     path = ctx.write_bytes("tensors", "npy", buf.getvalue())
-    return {"_type": "tensor", "path": path, **tensor_stats(arr)}
+    return {"_type": kinds.TENSOR, "path": path, **tensor_stats(arr)}
 
 
 def summary_value(normalizer: Normalizer, key: str, value: Any) -> Any:

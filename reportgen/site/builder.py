@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..storage.format import RunPaths
+from ..storage.format import RunPaths, flatten
 from .reports import build_reports
 from ..storage.reader import RunRecord, list_run_dirs, read_run
 from . import pages
 from .assets import write_assets
 from .cache import RunCache, read_tail, signature
-from .collect import flatten, fmt_value
+from .fmt import fmt_value
 from .config import BuildConfig
 from .history import Columns, parse_history
 from .panels import PanelSite, run_panels, write_compare_pages

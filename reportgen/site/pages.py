@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import charts
-from .collect import flatten, fmt_duration, fmt_time, fmt_value, is_number
+from ..storage.format import flatten
+from .fmt import fmt_duration, fmt_time, fmt_value, is_number
 from .rundata import RunInfo, metric_id, safe_name, summary_items, table_value
 from .smoothing import WEIGHTS
 from .urls import rel, run_page

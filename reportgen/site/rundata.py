@@ -18,16 +18,13 @@ import numpy as np
 import orjson
 
 from ..storage.reader import RunMeta, run_status
-from .collect import flatten, fmt_value, is_number
+from ..storage.format import flatten
+from .fmt import fmt_value, is_number
+from . import kinds
 from .downsample import downsample
 from .history import Columns
 from .smoothing import WEIGHTS, ema_many
 
-# `_type`s documented in docs/media-format.md; anything else is shown as "unsupported".
-KNOWN_TYPES = frozenset({
-    "histogram", "gallery", "image", "audio", "video", "table", "html", "molecule", "object3d",
-    "custom_chart", "vega_lite", "svg", "plotly", "tensor",
-})
 # Monotone metrics with these names can be chosen as the x axis.
 X_NAME = re.compile(r"(^|[/_.-])(epoch|epochs|step|steps|global_step|batch|batches|iter|iteration|iterations|"
                     r"sample|samples|examples|tokens|images|seen|trainer/global_step)$", re.I)
@@ -147,7 +144,8 @@ def _nonfinite_marks(y: np.ndarray) -> list[list]:
 
 
 def _unsupported(kind: str) -> bool:
-    return kind not in ("string", "bool", "other") and kind not in KNOWN_TYPES
+    """A ``_type`` the kinds registry does not know (the other groups are plain values)."""
+    return kind not in ("string", "bool", "other") and not kinds.known(kind)
 
 
 def summarize_groups(cols: Columns, numeric_keys: set[str]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -248,15 +246,11 @@ def summary_items(summary: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         item: dict[str, Any] = {"key": k, "text": fmt_value(v), "stats": None, "unsupported": False}
         if isinstance(v, dict) and "_type" in v:
-            t = str(v["_type"])
-            if t == "tensor":
-                shape = v.get("shape")
-                item["text"] = f"tensor {v.get('dtype', '')} {list(shape) if isinstance(shape, list) else ''}".strip()
-                item["stats"] = [(s, fmt_value(v[s])) for s in
-                                 ("min", "max", "mean", "std", "p5", "p25", "p50", "p75", "p95") if s in v]
-            elif _unsupported(t):
-                item["text"] = f"unsupported ({t})"
-                item["unsupported"] = True
+            kind = kinds.get(v["_type"])
+            item["text"] = kinds.text(v)
+            item["unsupported"] = not kinds.known(v["_type"])
+            if kind is not None and hasattr(kind, "stats"):
+                item["stats"] = [(s, fmt_value(x)) for s, x in kind.stats(v)]
         items.append(item)
     return items
 

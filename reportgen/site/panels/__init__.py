@@ -25,14 +25,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ...storage.reader import RunRecord
-from ..collect import flatten
+from ...storage.format import flatten
+from .. import kinds
 from . import histograms
 from .charts import write_plotly_asset
 from .gather import gather_media
 from .items import ItemMaker, clean, item_name
 from .sitefiles import RunFiles, short_hash
 
-NEEDS = {"object3d": "viewer3d", "plotly": "plotly", "chart": "vega", "heatmap": "vega"}
 
 
 @dataclass
@@ -44,17 +44,8 @@ class PanelSite:
 
 
 def _needs(kind: str, frames: list[dict[str, Any]]) -> list[str]:
-    types = {it.get("t") for f in frames for it in f["items"]}
-    out = set()
-    if kind in NEEDS:
-        out.add(NEEDS[kind])
-    if "3d" in types:
-        out.add("viewer3d")
-    if "plotly" in types:
-        out.add("plotly")
-    if "vega" in types:
-        out.add("vega")
-    return sorted(out)
+    """The browser code the panel needs, as its kinds declare it (``kinds.Kind.needs``)."""
+    return kinds.needs_of(kind, {it.get("t") for f in frames for it in f["items"]})
 
 
 def run_panels(record: RunRecord, site: PanelSite) -> list[dict[str, Any]]:
@@ -75,11 +66,9 @@ def run_panels(record: RunRecord, site: PanelSite) -> list[dict[str, Any]]:
                 name, {"spec": histograms.heatmap_spec(ks.key), "rows": clean(rows)})
             vm["nsteps"] = len(ks.frames)
             last = flatten(record.summary).get(ks.key)  # the summary's histogram, drawn beside its value
-            if isinstance(last, dict) and last.get("_type") == "histogram":
+            if isinstance(last, dict) and kinds.panel_of(last.get("_type")) == "heatmap":
                 vm["bars"] = histograms.bars_svg_data(last)
         else:
-            if ks.kind in ("unsupported",):
-                pass
             for f in ks.frames:
                 where = f"{ks.key} (step {f.step})"
                 items = [maker.make(r, where, item_name(ks.key, f.step, i)) for i, r in enumerate(f.records)]

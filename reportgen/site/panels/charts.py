@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
-from ...media.presets import load_template, render_custom_chart
+from ...media.presets import load_template, render_custom_chart, table_values
 
 PLOTLY_ASSET = "assets/plotly.min.js"
 
@@ -45,6 +45,10 @@ def custom_chart_spec(rec: dict[str, Any], read_run_json: Callable[[Any], Any],
     fields = {str(k): str(v) for k, v in (rec.get("fields") or {}).items()}
     strings = {str(k): str(v) for k, v in (rec.get("string_fields") or {}).items()}
     spec = render_custom_chart(template, table, fields, strings)
+    data = spec.get("data")
+    if isinstance(data, dict) and set(data) <= {"name", "format"} and data.get("name") not in \
+            (spec.get("datasets") or {}):  # a template naming its data otherwise (wandb's "wandb")
+        spec["data"] = {"values": table_values(table)}
     if rec.get("title") and "title" not in spec:
         spec["title"] = str(rec["title"])
     return spec

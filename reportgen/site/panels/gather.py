@@ -4,34 +4,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...storage.format import flat_rows
-from ..collect import flatten
+from ...storage.format import flat_rows, flatten
+from .. import kinds
 from ..history import is_media
-
-# record _type -> panel kind; anything else is shown as "unsupported"
-KIND_OF_TYPE = {
-    "image": "images", "audio": "audio", "video": "video", "table": "table", "html": "html",
-    "molecule": "object3d", "object3d": "object3d", "histogram": "heatmap",
-    "custom_chart": "chart", "vega_lite": "chart", "svg": "svg", "plotly": "plotly",
-    "tensor": "tensor",
-}
 
 
 def items_of(value: Any) -> list[dict[str, Any]]:
     """The single records behind a logged value (a gallery or a plain list becomes its items)."""
     if isinstance(value, list):
         return [v for v in value if isinstance(v, dict)]
-    if value.get("_type") == "gallery":
+    if value.get("_type") == kinds.tags.GALLERY:
         items = value.get("items")
         return [v for v in items if isinstance(v, dict)] if isinstance(items, list) else []
     return [value]
 
 
 def kind_of(records: list[dict[str, Any]]) -> str:
-    kinds = {KIND_OF_TYPE.get(r.get("_type"), "unsupported") for r in records}
-    if len(kinds) == 1:
-        return kinds.pop()
-    return "mixed" if kinds else "unsupported"
+    panels = {kinds.panel_of(r.get("_type")) for r in records}
+    if len(panels) == 1:
+        return panels.pop()
+    return "mixed" if panels else "unsupported"
 
 
 @dataclass

@@ -62,7 +62,7 @@ def build_reports(cfg: Any, runs: list[Any], labels: dict[str, tuple[str, str]],
         name = names[source.stem]
         page = f"{REPORTS_DIR}/{name}.html"
         ctx = ReportContext(out=out, page=page, name=name, env=writer.env, runs=report_runs,
-                            metric_keys=metric_keys)
+                            metric_keys=metric_keys, presets=getattr(cfg, "presets", None))
         rendered = render_report(source, folder, ctx, names)
         writer.write("report.html", page, {
             "title": getattr(cfg, "title", "reportgen"), "kind": "report",

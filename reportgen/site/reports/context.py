@@ -67,6 +67,7 @@ class ReportContext:
     warnings: list[str] = field(default_factory=list)
     used_ids: dict[str, int] = field(default_factory=dict)
     charts: int = 0  # metric charts on the page (the page then shows the chart controls)
+    presets: Path | None = None  # reportgen build --presets DIR (custom charts use it as run pages do)
 
     def url(self, target: str) -> str:
         return rel(self.page, target)
@@ -82,6 +83,12 @@ class ReportContext:
         n = self.used_ids.get(base, 0)
         self.used_ids[base] = n + 1
         return (base if n == 0 else f"{base}-{n + 1}"), n
+
+    def read_run_json(self, run: ReportRun, rel_path: Any) -> Any:
+        """A JSON file of the run folder (``MissingFile`` when absent or outside the folder)."""
+        from ...storage.jsonio import read_json
+
+        return read_json(RunFiles(self.out, run.path, run.file).source(rel_path))
 
     def copy_run_file(self, run: ReportRun, rel_path: Any) -> str | None:
         """Copy ``rel_path`` (relative to the run folder) into the site where the run page's media

@@ -7,7 +7,9 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ..collect import flatten, fmt_value
+from ...storage.format import flatten
+from .. import kinds
+from ..fmt import fmt_value
 from .context import ReportContext, finite_json
 from .directives import Directive
 from .select import describe, select_runs
@@ -17,7 +19,6 @@ ATTRS = {
     "custom": {"key", "step", "title", "runs", "run", "tags", "tag", "group", "project"},
 }
 MAX_RUNS = 12
-TABLE_ROWS = 50
 
 
 def _warn(ctx: ReportContext, d: Directive, message: str) -> None:
@@ -72,52 +73,26 @@ def _steps_text(steps: list[Any]) -> str:
 
 
 def _media_item(ctx: ReportContext, run: Any, key: str, record: Any, step: Any) -> dict[str, Any]:
+    """The report entry of one run's ``record``: its kind (``kinds.Kind.report``) fills it in."""
     item: dict[str, Any] = {"run_label": run.label, "run_url": run.url, "color": run.color,
                             "step": step, "missing": None, "kind": "other", "files": [], "note": "",
-                            "rows": [], "columns": []}
+                            "rows": [], "columns": [], "template": None}
     if not isinstance(record, dict) or "_type" not in record:
         item["note"] = f"{key} = {fmt_value(record)} (not a media object)"
         return item
-    kind = record["_type"]
-    records = record.get("items") or [] if kind == "gallery" else [record]
-    kinds = {r.get("_type") for r in records if isinstance(r, dict)}
-    if kind == "gallery" and len(kinds) == 1:
-        kind = kinds.pop()
-    if kind in ("image", "audio", "video", "html"):
-        item["kind"] = kind
-        for r in records:
-            site_path = ctx.copy_run_file(run, r.get("path")) if isinstance(r, dict) else None
-            if site_path is None:
-                item["missing"] = f"{key}: file {str(r.get('path') if isinstance(r, dict) else r)!r} is missing from run {run.id}"
-                return item
-            item["files"].append({"url": site_path, "caption": r.get("caption") or "",
-                                  "width": r.get("width"), "height": r.get("height"),
-                                  "format": r.get("format")})
+    tag = record["_type"]
+    records = (record.get("items") or []) if tag == kinds.tags.GALLERY else [record]
+    records = [r for r in records if isinstance(r, dict)]
+    found = {r.get("_type") for r in records}
+    if tag == kinds.tags.GALLERY and len(found) == 1:
+        tag = found.pop()
+    kind = kinds.get(tag)
+    if kind is None:
+        item["note"] = f"{tag} objects are shown on the run page." if tag == kinds.tags.GALLERY else \
+            f"unsupported ({tag})"
         return item
-    if kind == "table":
-        return _table_item(ctx, run, key, record, item)
-    item["note"] = f"{kind} objects are shown on the run page."
-    return item
-
-
-def _table_item(ctx: ReportContext, run: Any, key: str, record: dict, item: dict) -> dict:
-    from ...storage.jsonio import read_json
-
-    site_path = ctx.copy_run_file(run, record.get("path"))
-    if site_path is None:
-        item["missing"] = f"{key}: table file {record.get('path')!r} is missing from run {run.id}"
-        return item
-    try:
-        data = read_json(ctx.out / site_path)
-        columns, rows = list(data["columns"]), list(data["data"])
-    except (ValueError, KeyError, TypeError, OSError) as exc:
-        item["missing"] = f"{key}: table file is unreadable ({exc.__class__.__name__})"
-        return item
-    item.update(kind="table", columns=[str(c) for c in columns],
-                rows=[[fmt_value(c) for c in row] for row in rows[:TABLE_ROWS]])
-    if len(rows) > TABLE_ROWS:
-        item["note"] = f"First {TABLE_ROWS} of {len(rows)} rows; the run page has them all."
-    return item
+    item.update(kind=tag, template=kind.report_template)
+    return kind.report(ctx, run, key, records, item)
 
 
 def _key_and_runs(ctx: ReportContext, d: Directive, name: str, what: str):
@@ -156,31 +131,16 @@ def render_media(ctx: ReportContext, d: Directive) -> Markup:
 
 
 def resolve_spec(ctx: ReportContext, run: Any, record: dict) -> tuple[dict | None, str | None]:
-    """A complete Vega-Lite spec with its data as the named dataset ``rows``."""
-    from ...storage.jsonio import read_json
+    """A complete Vega-Lite spec with its data as the named dataset ``rows``: the kind's own
+    spec (``kinds.charts``), so a report draws a record exactly as the run page does (``--presets``)."""
+    from ..panels.sitefiles import MissingFile
 
-    kind = record.get("_type")
-    spec_src = ctx.copy_run_file(run, record.get("spec"))
-    if spec_src is None:
-        return None, f"spec file {record.get('spec')!r} is missing"
+    kind = kinds.get(record.get("_type"))
     rows = None
     try:
-        if kind == "vega_lite":
-            spec = read_json(ctx.out / spec_src)
-        else:
-            from ...media.presets import render_custom_chart, table_values
-
-            table_src = ctx.copy_run_file(run, record.get("table"))
-            if table_src is None:
-                return None, f"table file {record.get('table')!r} is missing"
-            # the SDK's own filling (placeholders, optional fields, rows inlined as values)
-            table = read_json(ctx.out / table_src)
-            spec = render_custom_chart(read_json(ctx.out / spec_src), table,
-                                       record.get("fields") or {}, record.get("string_fields") or {})
-            data = spec.get("data") if isinstance(spec, dict) else None
-            if isinstance(data, dict) and set(data) <= {"name", "format"} and data.get("name") not in \
-                    (spec.get("datasets") or {}):  # a template naming its data otherwise (wandb's "wandb")
-                spec["data"] = {"values": table_values(table)}
+        spec = kind.spec(record, lambda p: ctx.read_run_json(run, p), ctx.presets)
+    except MissingFile as exc:
+        return None, str(exc)
     except (ValueError, KeyError, TypeError, OSError) as exc:
         return None, f"unreadable chart files ({exc.__class__.__name__}: {exc})"
     if not isinstance(spec, dict):
@@ -210,7 +170,8 @@ def _custom_record(run: Any, key: str, step: str | None) -> tuple[Any, str | Non
             problem = None
     if problem:
         return None, problem
-    if not (isinstance(record, dict) and record.get("_type") in ("vega_lite", "custom_chart")):
+    kind = kinds.get(record.get("_type")) if isinstance(record, dict) else None
+    if not (kind is not None and kind.chart):
         got = record.get("_type") if isinstance(record, dict) else type(record).__name__
         return None, f"{key!r} is a {got}, not a custom chart (vega_lite or custom_chart)"
     return record, None

@@ -8,7 +8,8 @@ from typing import Any
 from markupsafe import Markup
 
 from .. import charts
-from ..collect import flatten, fmt_time, fmt_value, is_number
+from ...storage.format import flatten
+from ..fmt import fmt_time, fmt_value, is_number
 from ..rundata import metric_id
 from .context import ReportContext
 from .directives import Directive

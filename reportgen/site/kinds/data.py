@@ -1,0 +1,117 @@
+"""Kinds whose data the page loads as a script: table, molecule, object3d."""
+from __future__ import annotations
+
+from typing import Any
+
+from ...storage import kinds as tags
+from . import Kind, register
+from .files import caption
+
+TABLE_ROWS = 50  # rows a report's media directive shows (the run page has them all)
+
+
+@register
+class TableKind(Kind):
+    tag = tags.TABLE
+    panel = "table"
+    item_type = "table"
+    report_template = "partials/report_media_table.html"
+
+    def item(self, ctx, rec, where, name):
+        data = ctx.json(rec.get("path"))
+        if not isinstance(data, dict) or not isinstance(data.get("columns"), list) or not isinstance(data.get("data"), list):
+            raise ValueError("table file is not {columns, data}")
+        cols = [str(c) for c in data["columns"]]
+        rows = []
+        for r, row in enumerate(data["data"]):
+            cells = []
+            for c, cell in enumerate(row if isinstance(row, list) else []):
+                if isinstance(cell, dict) and isinstance(cell.get("_type"), str):
+                    cell = ctx.make(cell, f"{where} row {r} column {cols[c] if c < len(cols) else c}",
+                                    f"{name}_r{r}c{c}")
+                cells.append(cell)
+            rows.append(cells)
+        data_id, site = ctx.files.write_data(name, {"columns": cols, "rows": rows})
+        return {"t": "table", "id": data_id, "data": site, "nrows": len(rows), "columns": cols}
+
+    def report(self, ctx, run, key, records, item):
+        from ...storage.jsonio import read_json
+        from ..fmt import fmt_value
+
+        record = records[0]
+        site_path = ctx.copy_run_file(run, record.get("path"))
+        if site_path is None:
+            item["missing"] = f"{key}: table file {record.get('path')!r} is missing from run {run.id}"
+            return item
+        try:
+            data = read_json(ctx.out / site_path)
+            columns, rows = list(data["columns"]), list(data["data"])
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            item["missing"] = f"{key}: table file is unreadable ({exc.__class__.__name__})"
+            return item
+        item.update(columns=[str(c) for c in columns], rows=[[fmt_value(c) for c in row] for row in rows[:TABLE_ROWS]])
+        if len(rows) > TABLE_ROWS:
+            item["note"] = f"First {TABLE_ROWS} of {len(rows)} rows; the run page has them all."
+        return item
+
+
+def _vecs(values: Any, width: int, conv) -> list:
+    return [conv(v) for p in values for v in p[:width]]
+
+
+@register
+class MoleculeKind(Kind):
+    tag = tags.MOLECULE
+    panel = "object3d"
+    item_type = "3d"
+    needs = ("viewer3d",)
+
+    def item(self, ctx, rec, where, name):
+        from ..panels.items import clean
+
+        st = ctx.json_object(rec.get("structure"), "molecule has no structure")
+        atoms = [a for a in st.get("atoms") or [] if isinstance(a, dict)]
+        payload = {"atoms": {"e": [str(a.get("element", "C")) for a in atoms],
+                             "xyz": [float(a.get(k, 0.0)) for a in atoms for k in ("x", "y", "z")]},
+                   "bonds": [b[:3] if len(b) >= 3 else [b[0], b[1], 1] for b in st.get("bonds") or []
+                             if isinstance(b, list) and len(b) >= 2]}
+        data_id, site = ctx.files.write_data(name, clean(payload))
+        if rec.get("path"):
+            ctx.files.copy(rec["path"])
+        return {"t": "3d", "id": data_id, "data": site, "caption": caption(rec),
+                "format": rec.get("format"), "natoms": len(atoms)}
+
+
+@register
+class Object3DKind(Kind):
+    tag = tags.OBJECT3D
+    panel = "object3d"
+    item_type = "3d"
+    needs = ("viewer3d",)
+
+    def item(self, ctx, rec, where, name):
+        from ..panels.items import clean
+
+        scene = ctx.json_object(rec.get("scene"), "object3d has no scene")
+        payload: dict[str, Any] = {}
+        pts = scene.get("points")
+        if isinstance(pts, list) and pts:
+            payload["points"] = _vecs(pts, 3, float)
+            if isinstance(scene.get("point_colors"), list):
+                payload["colors"] = _vecs(scene["point_colors"], 3, int)
+            elif isinstance(scene.get("categories"), list):
+                payload["categories"] = [int(c) for c in scene["categories"]]
+        mesh = scene.get("mesh")
+        if isinstance(mesh, dict) and mesh.get("vertices"):
+            payload["mesh"] = {"v": _vecs(mesh["vertices"], 3, float), "f": _vecs(mesh.get("faces") or [], 3, int)}
+            if mesh.get("vertex_colors"):
+                payload["mesh"]["c"] = _vecs(mesh["vertex_colors"], 3, int)
+        if isinstance(scene.get("boxes"), list):
+            payload["boxes"] = [{"corners": b.get("corners"), "label": b.get("label"), "color": b.get("color")}
+                                for b in scene["boxes"] if isinstance(b, dict) and isinstance(b.get("corners"), list)]
+        if isinstance(scene.get("vectors"), list):
+            payload["vectors"] = [v for v in scene["vectors"] if isinstance(v, dict) and "start" in v and "end" in v]
+        data_id, site = ctx.files.write_data(name, clean(payload))
+        if rec.get("path"):
+            ctx.files.copy(rec["path"])
+        return {"t": "3d", "id": data_id, "data": site, "caption": caption(rec), "format": rec.get("format")}

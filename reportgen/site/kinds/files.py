@@ -1,0 +1,158 @@
+"""Kinds stored as a file in the run folder: image, audio, video, html, svg."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from ...storage import kinds as tags
+from . import Kind, register
+
+
+def caption(rec: dict[str, Any]) -> str | None:
+    c = rec.get("caption")
+    return None if c is None else str(c)
+
+
+class FileKind(Kind):
+    """A record with a ``path``; a report's media directive shows the copied file."""
+
+
+    def report(self, ctx, run, key, records, item):
+        for r in records:
+            site_path = ctx.copy_run_file(run, r.get("path")) if isinstance(r, dict) else None
+            if site_path is None:
+                shown = r.get("path") if isinstance(r, dict) else r
+                item["missing"] = f"{key}: file {str(shown)!r} is missing from run {run.id}"
+                return item
+            item["files"].append({"url": site_path, "caption": r.get("caption") or "",
+                                  "width": r.get("width"), "height": r.get("height"), "format": r.get("format")})
+        return item
+
+
+@register
+class ImageKind(FileKind):
+    tag = tags.IMAGE
+    report_template = "partials/report_media_image.html"
+    panel = "images"
+    item_type = "image"
+
+    def item(self, ctx, rec, where, name):
+        from ..panels import overlays
+        from ..panels.items import clean
+        from ..panels.sitefiles import make_thumbnail, needs_thumbnail
+
+        f = ctx.files
+        path = rec.get("path")
+        src = f.copy(path)
+        w, h = rec.get("width"), rec.get("height")
+        if not (isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0):
+            from PIL import Image
+            with Image.open(f.source(path)) as im:
+                w, h = im.size
+        thumb = src
+        if needs_thumbnail(w, h, f.source(path)):
+            ext = ".png" if str(rec.get("mode", "")).upper() in ("RGBA", "LA", "P", "PA") else ".jpg"
+            thumb = f.derived(path, "_thumb", ext, make_thumbnail)
+        item = {"t": "image", "src": src, "thumb": thumb, "w": w, "h": h, "caption": caption(rec)}
+        masks = rec.get("masks")
+        if isinstance(masks, dict) and masks:
+            item["masks"] = [self._mask(ctx, mname, m, where) for mname, m in sorted(masks.items()) if isinstance(m, dict)]
+        groups, score_keys = overlays.box_groups(rec.get("boxes"), w, h)
+        if groups:
+            item["boxes"] = clean(groups)
+            item["scores"] = score_keys
+        return item
+
+    @staticmethod
+    def _mask(ctx, mask_name, m, where):
+        from ..panels import overlays
+        from ..panels.sitefiles import MissingFile
+
+        labels = {str(k): str(v) for k, v in (m.get("class_labels") or {}).items()}
+        out = {"name": str(mask_name), "layers": []}
+        try:
+            ids = overlays.read_mask(ctx.files.source(m.get("path")))
+        except MissingFile as exc:
+            ctx.warn(where, f"mask {mask_name}: {exc}")
+            out["missing"] = True
+            return out
+        for c in overlays.mask_class_ids(ids, labels):
+            site = ctx.files.derived(m["path"], f"_c{c}", ".png",
+                                     lambda s, d, c=c: overlays.write_mask_layer(ids, c, d))
+            label = labels.get(str(c), f"class_{c}")
+            # class 0 with the SDK's default label is background: listed, but hidden at first
+            out["layers"].append({"c": c, "label": label, "color": overlays.class_color(c), "src": site,
+                                  "off": c == 0 and label == "class_0"})
+        return out
+
+
+@register
+class AudioKind(FileKind):
+    tag = tags.AUDIO
+    report_template = "partials/report_media_audio.html"
+    panel = "audio"
+    item_type = "audio"
+
+    def item(self, ctx, rec, where, name):
+        from ..panels import waveform
+        from ..panels.items import clean
+
+        path = rec.get("path")
+        src = ctx.files.copy(path)
+        try:
+            wave_png = ctx.files.derived(path, "_wave", ".png", waveform.render_waveform)
+        except (ValueError, OSError, EOFError) as exc:  # no waveform, but the player still works
+            ctx.warn(where, f"no waveform: {exc}")
+            wave_png = None
+        return {"t": "audio", "src": src, "wave": wave_png, "caption": caption(rec),
+                "duration": clean(rec.get("duration")), "rate": rec.get("sample_rate")}
+
+
+@register
+class VideoKind(FileKind):
+    tag = tags.VIDEO
+    report_template = "partials/report_media_video.html"
+    panel = "video"
+    item_type = "video"
+
+    def item(self, ctx, rec, where, name):
+        fmt = str(rec.get("format") or Path(str(rec.get("path"))).suffix.lstrip(".")).lower()
+        return {"t": "video", "src": ctx.files.copy(rec.get("path")), "format": fmt,
+                "caption": caption(rec), "w": rec.get("width"), "h": rec.get("height")}
+
+
+HTML_STYLE = ("<style>body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
+              "font-size:14px;line-height:1.45;color:#1d2433;margin:8px}table{border-collapse:collapse}"
+              "td,th{border:1px solid #e3e7ee;padding:4px 8px}a{color:#3b5bdb}</style>")
+
+
+def inject_style(src: Path, dest: Path) -> None:
+    """Logged HTML with ``inject=True``: the site's default stylesheet goes first."""
+    data, style = src.read_bytes(), HTML_STYLE.encode("utf-8")
+    m = re.search(rb"<head[^>]*>", data, re.IGNORECASE)
+    dest.write_bytes(data[:m.end()] + style + data[m.end():] if m else style + data)
+
+
+@register
+class HtmlKind(FileKind):
+    tag = tags.HTML
+    report_template = "partials/report_media_html.html"
+    panel = "html"
+    item_type = "html"
+
+    def item(self, ctx, rec, where, name):
+        path = rec.get("path")
+        if rec.get("inject", True) is False:
+            return {"t": "html", "src": ctx.files.copy(path)}
+        return {"t": "html", "src": ctx.files.derived(path, "_styled", ".html", inject_style)}
+
+
+@register
+class SvgKind(Kind):
+    tag = tags.SVG
+    panel = "svg"
+    item_type = "svg"
+
+    def item(self, ctx, rec, where, name):
+        return {"t": "svg", "src": ctx.files.copy(rec.get("path")), "caption": caption(rec)}
