@@ -39,9 +39,12 @@ def cli() -> None:
               help="html: the static site (default); markdown: OUT/summary.md with PNG charts "
                    "(see 'reportgen summary'). Repeat to write both.")
 @click.option("--no-cache", "no_cache", is_flag=True,
-              help="Do not read or write the incremental-build cache (SITE/.reportgen-cache/).")
+              help="Do not read or write the incremental-build cache.")
+@click.option("--cache-dir", "cache_dir", type=_DIR, default=None,
+              help="Folder of the incremental-build cache (default: ~/.cache/reportgen/builds/<hash of OUT>; "
+                   "never inside the site).")
 def build(runs: Path, out: Path, samples: int, strict: bool, quiet: bool, presets: Path | None,
-          reports: Path | None, formats: tuple[str, ...], no_cache: bool) -> None:
+          reports: Path | None, formats: tuple[str, ...], no_cache: bool, cache_dir: Path | None) -> None:
     """Build a static site from the run folders in RUNS."""
     from .site.config import BuildConfig
     from .site.builder import build as do_build
@@ -50,7 +53,7 @@ def build(runs: Path, out: Path, samples: int, strict: bool, quiet: bool, preset
     warnings: list[str] = []
     if "html" in formats:
         cfg = BuildConfig(runs=runs, out=out, samples=samples, strict=strict, quiet=quiet,
-                          presets=presets, reports=reports, cache=not no_cache)
+                          presets=presets, reports=reports, cache=not no_cache, cache_dir=cache_dir)
         warnings += do_build(cfg).warnings
         if not quiet:
             click.echo(f"Open {(out / 'index.html').resolve().as_uri()}")

@@ -78,8 +78,34 @@ def test_no_cache_leaves_only_the_site(tmp_path):
     reportgen.init(project="p", name="one", dir=tmp_path / "runs")
     reportgen.log({"loss": 1.0})
     reportgen.finish()
-    run_cli("build", str(tmp_path / "runs"), "-o", str(tmp_path / "a"), "-q")
-    run_cli("build", str(tmp_path / "runs"), "-o", str(tmp_path / "b"), "-q", "--no-cache")
-    assert (tmp_path / "a" / ".reportgen-cache").is_dir()
-    assert not (tmp_path / "b" / ".reportgen-cache").exists()
+    run_cli("build", str(tmp_path / "runs"), "-o", str(tmp_path / "a"), "-q", "--cache-dir", str(tmp_path / "ca"))
+    run_cli("build", str(tmp_path / "runs"), "-o", str(tmp_path / "b"), "-q", "--no-cache", "--cache-dir",
+            str(tmp_path / "cb"))
+    assert (tmp_path / "ca" / "pages.pkl").is_file()  # the cache is outside the site ...
+    assert not (tmp_path / "cb").exists()
+    assert not any(".reportgen-cache" in p.parts or p.suffix == ".pkl" for p in (tmp_path / "a").rglob("*"))
     assert (tmp_path / "b" / "index.html").read_bytes() == (tmp_path / "a" / "index.html").read_bytes()
+
+
+def test_default_cache_is_outside_the_site_and_keyed_by_its_path(tmp_path):
+    import reportgen
+    from reportgen.site.cache import default_cache_dir
+
+    reportgen.init(project="p", name="one", dir=tmp_path / "runs")
+    reportgen.log({"loss": 1.0})
+    reportgen.finish()
+    env = {"REPORTGEN_CACHE_DIR": str(tmp_path / "usercache")}
+    run_cli("build", str(tmp_path / "runs"), "-o", str(tmp_path / "s1"), "-q", env=env)
+    run_cli("build", str(tmp_path / "runs"), "-o", str(tmp_path / "s2"), "-q", env=env)
+    builds = sorted(p.name for p in (tmp_path / "usercache" / "builds").iterdir())
+    assert len(builds) == 2  # one cache per site folder
+    assert not any(p.suffix == ".pkl" for p in (tmp_path / "s1").rglob("*"))
+    import os
+    os.environ["REPORTGEN_CACHE_DIR"], old = str(tmp_path / "usercache"), os.environ.get("REPORTGEN_CACHE_DIR")
+    try:
+        assert default_cache_dir(tmp_path / "s1").name in builds
+    finally:
+        if old is None:
+            del os.environ["REPORTGEN_CACHE_DIR"]
+        else:
+            os.environ["REPORTGEN_CACHE_DIR"] = old

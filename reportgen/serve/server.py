@@ -72,8 +72,9 @@ def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool 
               "(the default 127.0.0.1 is reachable from this computer only)", file=sys.stderr, flush=True)
 
     def build_into(out: Path) -> object:
+        # the cache of each slot lives next to it in the temp folder, and goes with it
         return build(BuildConfig(runs=runs, out=out, samples=samples, presets=presets, reports=reports,
-                                 quiet=True))
+                                 quiet=True, cache_dir=out.parent / f"cache-{out.name}"))
 
     # SIGTERM behaves like Ctrl-C: the same clean shutdown. Handlers are restored on return.
     main = threading.current_thread() is threading.main_thread()

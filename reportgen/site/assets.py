@@ -7,15 +7,10 @@ import shutil
 from pathlib import Path
 
 from .._resources import assets_dir
-from .write import write_text
+from .cache import user_cache
+from .write import write_bytes, write_text
 
 VEGA_BUNDLE = "vega-bundle.js"
-
-
-def _user_cache() -> Path:
-    base = os.environ.get("REPORTGEN_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "reportgen")
-    return Path(base)
 
 
 @functools.lru_cache(maxsize=1)
@@ -24,7 +19,7 @@ def _vega_bundle_text() -> tuple[str, str]:
     import vl_convert
 
     version = getattr(vl_convert, "__version__", "unknown")
-    cached = _user_cache() / f"vega-bundle-{version}.js"
+    cached = user_cache() / f"vega-bundle-{version}.js"
     try:
         return version, cached.read_text(encoding="utf-8")
     except OSError:
@@ -57,6 +52,6 @@ def write_assets(out: Path) -> None:
     if bundle.exists() and stamp.exists() and stamp.read_text() == version:
         return
     _, text = _vega_bundle_text()
-    bundle.write_text("/* Vega, Vega-Lite and vega-embed, bundled by vl-convert-python " + version + " */\n"
-                      + text, encoding="utf-8")
-    stamp.write_text(version)
+    write_bytes(bundle, ("/* Vega, Vega-Lite and vega-embed, bundled by vl-convert-python " + version + " */\n"
+                         + text).encode("utf-8"))
+    write_bytes(stamp, version.encode("utf-8"))

@@ -78,11 +78,11 @@ def _cached_info(run_dir: Path, run_file: str, cache: RunCache, out: Path) -> tu
 
 
 def _process_run(run_dir: Path, run_file: str, samples: int, out: Path, cache_enabled: bool,
-                 sig: dict, cached: Any) -> tuple[RunInfo, bool, set[str]]:
+                 sig: dict, cached: Any, cache_dir: Path) -> tuple[RunInfo, bool, set[str]]:
     """Parse (from the cached offset when history only grew) and write one run's data files.
 
     Runs in a worker process for big builds; returns ``(info, appended, stale data files)``."""
-    cache = RunCache(out, samples, enabled=cache_enabled)
+    cache = RunCache(cache_dir, samples, enabled=cache_enabled)
     history = RunPaths(run_dir).history
     cols = None
     appended = False
@@ -165,7 +165,7 @@ def build(cfg: BuildConfig) -> BuildResult:
     progress = Progress(quiet=cfg.quiet)
     dirs = list_run_dirs(cfg.runs)
     files = _run_files(dirs)
-    cache = RunCache(out, cfg.samples, enabled=cfg.cache)
+    cache = RunCache(cfg.cache_dir, cfg.samples, enabled=cfg.cache)
     stale: set[str] = set()
     page_keys = cache.load_pages()
     old_overviews = set(cache.load_overviews())
@@ -175,7 +175,7 @@ def build(cfg: BuildConfig) -> BuildResult:
         info, sig, cached = _cached_info(d, f, cache, out)
         slots.append(info)
         if info is None:
-            jobs.append((d, f, cfg.samples, out, cfg.cache, sig, cached))
+            jobs.append((d, f, cfg.samples, out, cfg.cache, sig, cached, cfg.cache_dir))
     done = len(dirs) - len(jobs)
     metrics: set[str] = {k for r in slots if r is not None for k in r.metrics}
     progress.update(f"runs {done}/{len(dirs)} (unchanged), parsing {len(jobs)}")

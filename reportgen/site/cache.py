@@ -1,4 +1,9 @@
-"""The incremental-build cache: ``SITE/.reportgen-cache/<run-file>/``.
+"""The incremental-build cache: ``<cache dir>/<run-file>/``, outside the site.
+
+The cache dir is ``--cache-dir DIR`` (``BuildConfig.cache_dir``), else
+``<user cache>/builds/<hash of the site folder's absolute path>`` where the user cache is
+``$REPORTGEN_CACHE_DIR``, ``$XDG_CACHE_HOME/reportgen`` or ``~/.cache/reportgen``: the site
+folder is always safe to publish as it is, and two sites never share a cache.
 
 Per run folder it keeps ``info.pkl`` (the small :class:`RunInfo` plus the
 signature of the folder's files) and ``cols.pkl`` (the parsed history columns
@@ -8,6 +13,7 @@ end; anything else is parsed again from scratch.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 from pathlib import Path
@@ -17,9 +23,20 @@ from ..storage.format import RunPaths
 from .history import Columns
 from .write import write_bytes
 
-CACHE_DIR = ".reportgen-cache"
 CACHE_VERSION = 6  # bump when RunInfo, Columns or the data-file format change
 TAIL = 64  # bytes before the parsed end, to check that history was only appended to
+
+
+def user_cache() -> Path:
+    """The per-user cache folder (also holds the Vega bundle)."""
+    base = os.environ.get("REPORTGEN_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "reportgen")
+    return Path(base)
+
+
+def default_cache_dir(site: Path) -> Path:
+    key = hashlib.sha1(str(Path(site).resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return user_cache() / "builds" / key
 
 
 def _stat(p: Path) -> tuple[int, int] | None:
@@ -47,8 +64,8 @@ def read_tail(history: Path, end: int) -> bytes:
 
 
 class RunCache:
-    def __init__(self, site: Path, samples: int, enabled: bool = True):
-        self.root = site / CACHE_DIR
+    def __init__(self, root: Path, samples: int, enabled: bool = True):
+        self.root = Path(root)
         self.samples = samples
         self.enabled = enabled
 

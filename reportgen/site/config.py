@@ -18,6 +18,7 @@ class BuildConfig:
     presets: Path | None = None  # extra custom-chart presets (Vega-Lite templates)
     reports: Path | None = None  # markdown reports folder (default: RUNS/reports)
     cache: bool = True  # incremental builds
+    cache_dir: Path | None = None  # where the cache lives (default: the user cache, keyed by the site path)
     extra_head: list[str] = field(default_factory=list)  # dev-only snippets (serve); never written by build
 
     def __post_init__(self) -> None:
@@ -27,5 +28,10 @@ class BuildConfig:
             self.presets = Path(self.presets)
         if self.reports is not None:
             self.reports = Path(self.reports)
+        if self.cache_dir is None:
+            from .cache import default_cache_dir
+
+            self.cache_dir = default_cache_dir(self.out)
+        self.cache_dir = Path(self.cache_dir)
         if not isinstance(self.samples, int) or self.samples < 10:
             raise ValueError(f"samples: expected an integer >= 10, got {self.samples!r}")

@@ -25,9 +25,9 @@ def make_env(extra_dirs: list[Path] | None = None) -> Environment:
     dirs = [*(extra_dirs or []), templates_dir()]
     bcc = None
     try:  # compiled templates are kept in the user cache folder (compiling takes ~0.2 s)
-        from .assets import _user_cache
+        from .cache import user_cache
 
-        folder = _user_cache() / "jinja"
+        folder = user_cache() / "jinja"
         folder.mkdir(parents=True, exist_ok=True)
         bcc = FileSystemBytecodeCache(str(folder))
     except OSError:

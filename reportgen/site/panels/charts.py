@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
+from ..write import write_bytes
 from ...media.presets import load_template, render_custom_chart, table_values
 
 PLOTLY_ASSET = "assets/plotly.min.js"
@@ -65,7 +66,6 @@ def write_plotly_asset(out: Path) -> str:
     stamp = target.with_name(target.name + ".version")
     version = getattr(plotly, "__version__", "unknown")
     if not (target.exists() and stamp.exists() and stamp.read_text() == version):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(get_plotlyjs(), encoding="utf-8")
-        stamp.write_text(version)
+        write_bytes(target, get_plotlyjs().encode("utf-8"))
+        write_bytes(stamp, version.encode("utf-8"))
     return PLOTLY_ASSET

@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ...storage.jsonio import dumps
+from ..write import write_if_changed
 
 THUMB_MAX = 320  # longest side of gallery thumbnails, in pixels
 
@@ -63,7 +64,9 @@ class RunFiles:
         dest = self.out / site
         if not (dest.exists() and dest.stat().st_size == src.stat().st_size):
             dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dest)
+            tmp = dest.with_name("." + dest.name + ".tmp")
+            shutil.copyfile(src, tmp)
+            tmp.replace(dest)
         return site
 
     def derived(self, rel_path: str, suffix: str, ext: str, make) -> str:
@@ -85,11 +88,8 @@ class RunFiles:
         stale data files never touches panel data."""
         data_id = f"{self.run_id}/{name}"
         site = f"{self.prefix}/data/{name}.js"
-        target = self.out / site
-        target.parent.mkdir(parents=True, exist_ok=True)
         text = f"RGPanels.receive({dumps(data_id).decode()},{dumps(payload).decode()});\n"
-        if not (target.exists() and target.read_text(encoding="utf-8") == text):
-            target.write_text(text, encoding="utf-8")
+        write_if_changed(self.out / site, text.encode("utf-8"))  # atomic (site/write.py)
         return data_id, site
 
 
