@@ -14,9 +14,7 @@ index.html has rendered in headless Chromium.
 from __future__ import annotations
 
 import argparse
-import math
 import os
-import resource
 import subprocess
 import sys
 import tempfile

@@ -71,7 +71,7 @@ def train_one(run_root: Path, cfg: dict, x: np.ndarray, y: np.ndarray, classes: 
             step += 1
 
         def evaluate(ix: np.ndarray) -> tuple[float, float]:
-            pr = _softmax(np.maximum(0, xn[ix] @ w1 + b1) @ w2 + b2)
+            pr = _softmax(np.maximum(0, xn[ix] @ w1 + b1) @ w2 + b2)  # noqa: B023 (evaluated in this iteration)
             loss = float(-np.log(pr[np.arange(len(ix)), y[ix]] + 1e-12).mean())
             return loss, float((pr.argmax(1) == y[ix]).mean())
 

@@ -58,7 +58,7 @@ class ServeProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-                raise AssertionError(f"reportgen serve did not stop on signal {sig}:\n{self.stderr()}")
+                raise AssertionError(f"reportgen serve did not stop on signal {sig}:\n{self.stderr()}") from None
         return self.proc.returncode
 
     def __enter__(self) -> "ServeProcess":

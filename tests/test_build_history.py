@@ -2,7 +2,7 @@ import math
 
 import numpy as np
 
-from reportgen.site.history import Columns, parse_history
+from reportgen.site.history import parse_history
 from site_runs import append_rows, rows, write_run
 
 

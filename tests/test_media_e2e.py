@@ -122,7 +122,7 @@ def test_per_step_limits_through_log(tmp_path):
 
     import numpy as np
 
-    run = reportgen.init(project="limits", dir=str(tmp_path), id="limits")
+    reportgen.init(project="limits", dir=str(tmp_path), id="limits")
     try:
         with pytest.raises(ValueError, match="at most 100 Audio"):
             reportgen.log({"clips": [reportgen.Audio(np.zeros(8), sample_rate=8) for _ in range(101)]})

@@ -63,7 +63,7 @@ def test_errors(tmp_path, molfiles):
 
 def test_rdkit_missing_is_named(monkeypatch):
     monkeypatch.setitem(sys.modules, "rdkit", None)
-    with pytest.raises(ImportError, match="pip install rdkit"):
+    with pytest.raises(ImportError, match=r"pip install 'reportgen\[chem\]'"):
         Molecule.from_smiles("CCO")
 
 

@@ -175,7 +175,7 @@ def test_html_in_sandboxed_iframe(site_browser, media_site):
     p = panel(page, "page")
     frame_el = p.locator("iframe")
     assert frame_el.get_attribute("sandbox") == "allow-scripts"  # never allow-same-origin
-    page.wait_for_function(f"() => true")
+    page.wait_for_function("() => true")
     frame = frame_el.element_handle().content_frame()
     frame.wait_for_selector("#x[data-ran='1']")  # its scripts run...
     assert frame.locator("#x i").text_content() == "html"

@@ -144,13 +144,13 @@ def test_sigkill_at_random_moments_loses_only_the_last_flush_window(tmp_path):
     results = []
     for b in range(trials // batch):
         procs = [_spawn(child, root, f"kill-{b}-{k}", b * 10 + k) for k in range(batch)]
-        for proc, acks, ready, _ in procs:  # all logging concurrently into one root
+        for proc, _acks, ready, _ in procs:  # all logging concurrently into one root
             assert ready.wait(30), proc.stderr.read()
         # random kill moments: some early (inside the first flush windows), most late enough that
         # rows acknowledged before them must have reached the file even on a loaded machine
         delays = [rnd.uniform(0.05, 0.6) if k < 2 else rnd.uniform(0.9, 2.0) for k in range(len(procs))]
         start = time.monotonic()
-        for (proc, acks, ready, t), delay in sorted(zip(procs, delays), key=lambda pd: pd[1]):
+        for (proc, acks, _ready, t), delay in sorted(zip(procs, delays), key=lambda pd: pd[1]):
             time.sleep(max(0.0, start + delay - time.monotonic()))
             kill_time = time.monotonic()
             proc.send_signal(signal.SIGKILL)

@@ -278,7 +278,7 @@ def test_config_update_and_attribute_set(tmp_path):
                      "epochs": 3, "seed": 7}
     assert run.config.num_steps == 10 and "lr" in run.config and len(run.config) == 7
     with pytest.raises(AttributeError, match="missing"):
-        run.config.missing
+        _ = run.config.missing
     run.finish()
 
 

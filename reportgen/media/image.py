@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..storage import kinds
-from .base import Media, MediaContext, check_caption, extension, to_numpy
+from .base import Media, MediaContext, check_caption, to_numpy
 from .overlays import check_boxes, check_masks
 
 KEEP_FORMATS = {"png": "png", "jpg": "jpeg", "jpeg": "jpeg", "gif": "gif", "webp": "webp"}

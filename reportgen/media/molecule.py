@@ -2,7 +2,7 @@
 
 ``Molecule(open("6lu7.pdb"))`` or ``Molecule("ligand.sdf")``; a file object
 without a name needs ``file_type="pdb"``. ``Molecule.from_smiles`` and
-``Molecule.from_rdkit`` need RDKit (``pip install rdkit``).
+``Molecule.from_rdkit`` need RDKit (``pip install 'reportgen[chem]'``).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def _require_rdkit():
         from rdkit import Chem
         from rdkit.Chem import AllChem
     except ImportError:
-        raise ImportError("Molecule.from_smiles / from_rdkit need RDKit: pip install rdkit") from None
+        raise ImportError("Molecule.from_smiles / from_rdkit need RDKit: pip install 'reportgen[chem]' (or pip install rdkit)") from None
     return Chem, AllChem
 
 

@@ -146,7 +146,7 @@ def _remove_stale(out: Path, keep: set[str], stale: set[str] | None) -> None:
     data = out / "data"
     if not data.is_dir():
         return
-    for dirpath, dirnames, filenames in os.walk(data, topdown=False):
+    for dirpath, _dirnames, filenames in os.walk(data, topdown=False):
         for f in filenames:
             p = Path(dirpath) / f
             if p.relative_to(out).as_posix() not in keep:

@@ -61,7 +61,7 @@ def iter_history(path: str | os.PathLike, offset: int = 0,
     path = Path(path)
     problems = warnings if warnings is not None else []
     end = offset
-    for end, row in _scan(path, offset, problems):
+    for end, row in _scan(path, offset, problems):  # noqa: B007 (the last offset is used below)
         if row is not None:
             yield row
     _note_torn_tail(path, end, problems)
@@ -86,7 +86,7 @@ def read_history(path: str | os.PathLike, offset: int = 0) -> HistoryChunk:
     rows: list[dict[str, Any]] = []
     warnings: list[str] = []
     end = offset
-    for end, row in _scan(path, offset, warnings):
+    for end, row in _scan(path, offset, warnings):  # noqa: B007 (the last offset is used below)
         if row is not None:
             rows.append(row)
     _note_torn_tail(path, end, warnings)

@@ -1,0 +1,107 @@
+"""Static checks CI enforces: ``ruff check`` (config in pyproject.toml) and the import graph
+(data flows sdk -> storage -> site -> templates/assets; no cycles between subpackages)."""
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+PKG = REPO / "reportgen"
+
+
+def test_ruff_check_passes():
+    ruff = shutil.which("ruff")
+    cmd = [ruff] if ruff else [sys.executable, "-m", "ruff"]
+    probe = subprocess.run([*cmd, "--version"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip("ruff is not installed (pip install '.[test]')")
+    proc = subprocess.run([*cmd, "check", str(REPO)], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _imports() -> dict[str, set[str]]:
+    """Module -> the reportgen modules it imports (relative imports resolved; lazy ones too)."""
+    graph: dict[str, set[str]] = {}
+    for path in PKG.rglob("*.py"):
+        rel = path.relative_to(REPO).with_suffix("")
+        parts = list(rel.parts)
+        is_pkg = parts[-1] == "__init__"
+        if is_pkg:
+            parts = parts[:-1]
+        name = ".".join(parts)
+        package = parts if is_pkg else parts[:-1]
+        out = graph.setdefault(name, set())
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                out.update(a.name for a in node.names if a.name.startswith("reportgen"))
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package[: len(package) - node.level + 1]
+                    mod = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    mod = node.module or ""
+                if mod.startswith("reportgen"):
+                    out.add(mod)
+                    out.update(f"{mod}.{a.name}" for a in node.names)
+    return graph
+
+
+# reportgen/media holds the SDK's loggable objects: one layer with reportgen/sdk
+LAYER = {"media": "sdk"}
+
+
+def _area(module: str) -> str:
+    parts = module.split(".")
+    return LAYER.get(parts[1], parts[1]) if len(parts) > 1 else ""
+
+
+def test_the_sdk_and_storage_never_import_the_site():
+    graph = _imports()
+    bad = [(m, d) for m, deps in graph.items() if _area(m) in ("sdk", "storage")
+           for d in deps if _area(d) in ("site", "serve", "export", "cli")]
+    assert not bad, bad
+    # storage is below the SDK: it knows the format, not the objects that write it
+    assert not [(m, d) for m, deps in graph.items() if _area(m) == "storage" for d in deps if _area(d) == "sdk"]
+
+
+def test_no_cycles_between_subpackages():
+    edges: dict[str, set[str]] = {}
+    known = {LAYER.get(p.name, p.name) for p in PKG.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    known |= {p.stem for p in PKG.glob("*.py")}
+    for m, deps in _imports().items():
+        a = _area(m)
+        for d in deps:
+            b = _area(d)
+            if a and b and a != b and a in known and b in known and not a.startswith("_") and b not in ("_version", "_resources"):
+                edges.setdefault(a, set()).add(b)
+    # the package root (reportgen/__init__) and the CLI are entry points, not layers
+    for entry in ("cli", "__main__", "demo"):
+        edges.pop(entry, None)
+    seen, stack, cycles = set(), [], []
+
+    def visit(n: str) -> None:
+        if n in stack:
+            cycles.append(stack[stack.index(n):] + [n])
+            return
+        if n in seen:
+            return
+        seen.add(n)
+        stack.append(n)
+        for m in sorted(edges.get(n, ())):
+            visit(m)
+        stack.pop()
+
+    for n in sorted(edges):
+        visit(n)
+    assert not cycles, cycles
+
+
+def test_the_site_reaches_templates_and_assets_only_through_resources():
+    # the builder is the only reader of the packaged templates/assets (reportgen/_resources.py)
+    users = {m.split(".")[1] for m, deps in _imports().items() if "reportgen._resources" in deps}
+    assert users <= {"site", "serve"}, users
