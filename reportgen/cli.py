@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from ._version import __version__
+from .site.config import DEFAULT_SAMPLES
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 _EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -27,7 +28,7 @@ def cli() -> None:
 @click.argument("runs", type=_EXISTING_DIR)
 @click.option("-o", "--out", "out", type=_DIR, default=Path("site"), show_default=True,
               help="Folder to write the site into.")
-@click.option("--samples", type=click.IntRange(min=10), default=1000, show_default=True,
+@click.option("--samples", type=click.IntRange(min=10), default=DEFAULT_SAMPLES, show_default=True,
               help="Points per line after downsampling (first, last, minima and maxima are kept).")
 @click.option("--strict", is_flag=True, help="Exit with status 1 when a run folder had problems.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
@@ -118,7 +119,7 @@ def summary(runs: Path, out: Path, image_format: str, metrics: str | None, max_c
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0 picks a free one).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the site in a web browser.")
-@click.option("--samples", type=click.IntRange(min=10), default=1000, show_default=True,
+@click.option("--samples", type=click.IntRange(min=10), default=DEFAULT_SAMPLES, show_default=True,
               help="Points per line after downsampling.")
 @click.option("--presets", type=_EXISTING_DIR, default=None,
               help="Folder of custom-chart presets (<name>.json); watched with --watch.")

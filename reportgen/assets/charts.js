@@ -8,7 +8,6 @@
   var C = (RG.charts = {});
   var all = [];
   var MAX_BANDS = 8;  // min-max bands are drawn when at most this many runs are shown (else they blur)
-  var MAX_FULL = 10;  // with more runs shown, charts use the per-metric overview files (100 points per run)
   var OVERVIEW_POINTS = 6000, MIN_FOLD = 24;  // points per overview chart, and the least per run
 
   function xOption() {
@@ -37,7 +36,9 @@
   /* Long-format rows for the "rows" dataset. */
   C.xOption = xOption;
   C.weightIndex = weightIndex;
-  C.useOverview = function (runs) { return runs.length > MAX_FULL; };
+  /* with more runs shown than RG.site.limits.maxFullRuns (site/config.py), charts draw the per-metric
+     overview files (liteSamples points per run) */
+  C.useOverview = function (runs) { return runs.length > RG.site.limits.maxFullRuns; };
   /* Data ids a chart needs: one file per run (few runs) or the metric's overview files. */
   C.idsFor = function (metric, runs) {
     var wi = weightIndex(), ids = [];

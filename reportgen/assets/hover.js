@@ -16,9 +16,7 @@
     return list[lo];
   }
   function fmt(v) {
-    if (v === null || v === undefined) return "—";
-    var a = Math.abs(v);
-    return (a !== 0 && (a >= 1e6 || a < 1e-4)) ? v.toExponential(4) : String(Number(v.toPrecision(6)));
+    return v === null || v === undefined ? "—" : window.RGFormat.number(v);  // assets/format.js
   }
   H.attach = function (ch) {
     var el = ch.el, view = ch.view, canvas = el.querySelector("canvas");

@@ -15,7 +15,7 @@
     var wrap = el("div", "rgp-table");
     wrap.appendChild(el("p", "rg-empty", "Loading " + item.nrows + " rows…"));
     lazy(wrap, function () {
-      P.load(item.id, site(item.data), function (d) { buildTable(wrap, d, panel); });
+      P.load(item.id, site(item.data), function (d) { buildTable(wrap, d, panel); }, wrap);
     });
     return wrap;
   }

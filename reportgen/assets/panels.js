@@ -7,24 +7,23 @@
   "use strict";
   var P = (window.RGPanels = window.RGPanels || {});
   var SVGNS = "http://www.w3.org/2000/svg";
-  var loaded = {}, waiting = {};
+  var waiting = {};  // plotly.js and other scripts loaded on demand
   var root = "";
 
   /* ---- data scripts: media/<run>/data/<name>.js call RGPanels.receive(id, payload) ---- */
-  P.receive = function (id, payload) {
-    loaded[id] = payload;
-    (waiting[id] || []).forEach(function (cb) { cb(payload); });
-    delete waiting[id];
-  };
-  P.load = function (id, src, cb) {
-    if (loaded[id]) { cb(loaded[id]); return; }
-    if (waiting[id]) { waiting[id].push(cb); return; }
-    waiting[id] = [cb];
-    var s = document.createElement("script");
-    s.src = src;
-    s.async = true;
-    s.onerror = function () { console.warn("reportgen: could not load " + src); };
-    document.head.appendChild(s);
+  var chan = window.RGLoader.channel(document);  // assets/loader.js
+  P.receive = chan.receive;
+  /* cb(payload) once the data script ran; when it cannot be loaded, `holder` (if given) says so
+     instead of waiting forever. */
+  P.load = function (id, src, cb, holder) {
+    chan.load(id, src, function (payload, error) {
+      if (payload !== null && payload !== undefined) { cb(payload); return; }
+      if (holder) {
+        holder.textContent = "Could not load this panel's data (" + src + ").";
+        holder.classList.add("rgp-load-error");
+        holder.dataset.rendered = "error";
+      }
+    });
   };
   function loadScript(src, test, cb) {
     if (test()) { cb(); return; }
@@ -51,7 +50,7 @@
   function site(path) { return root + path; }
   function fmt(v) {
     if (v === null || v === undefined) return "";
-    if (typeof v === "number") return isFinite(v) ? String(Math.round(v * 1e6) / 1e6) : String(v);
+    if (typeof v === "number") return window.RGFormat.number(v);  // assets/format.js
     if (typeof v === "object") return JSON.stringify(v);
     return String(v);
   }
@@ -102,7 +101,7 @@
           holder.dataset.rendered = "done";
         });
       });
-    });
+    }, holder);
   }
   function renderBars(item) {
     var wrap = el("div", "rgp-bars");
@@ -163,12 +162,12 @@
             if (!window.RGViewer3D) { box.textContent = "3D viewer missing"; return; }
             try { box._viewer = window.RGViewer3D.create(box, scene); box.dataset.rendered = "done"; }
             catch (err) { box.dataset.rendered = "error"; box.appendChild(el("p", "rgp-unsupported", String(err.message || err))); }
-          });
+          }, box);
         });
         return box;
       case "vega":
         box = el("div", "rgp-vega");
-        lazy(box, function () { P.load(item.id, site(item.data), function (d) { renderVega(box, JSON.parse(JSON.stringify(d.spec)), null, panelName(panel)); }); });
+        lazy(box, function () { P.load(item.id, site(item.data), function (d) { renderVega(box, JSON.parse(JSON.stringify(d.spec)), null, panelName(panel)); }, box); });
         return box;
       case "plotly":
         box = el("div", "rgp-plotly");
@@ -228,7 +227,7 @@
       lazy(target, function () {
         P.load(panel.dataset.id, panel.dataset.src, function (d) {
           renderVega(target, JSON.parse(JSON.stringify(d.spec)), d.rows, panelName(panel));
-        });
+        }, target);
       });
       return;
     }

@@ -5,16 +5,14 @@
   "use strict";
   var RG = (window.RG = window.RG || {});
   var loaded = (RG.loaded = RG.loaded || {});  // data id -> payload
-  var waiting = {};
+  var chan = window.RGLoader.channel(document, loaded);  // assets/loader.js
 
   /* Data files call RG.receive(id, payload) when their <script> runs. A file loaded again
      (serve --watch re-injects it) notifies RG.subscribers[id], which update charts in place. */
   RG.receive = function (id, payload) {
-    var again = Object.prototype.hasOwnProperty.call(loaded, id);
-    loaded[id] = payload;
+    var again = chan.has(id);
+    chan.receive(id, payload);
     if (again) { (RG.subscribers[id] || []).forEach(function (fn) { fn(payload, id); }); }
-    (waiting[id] || []).forEach(function (cb) { cb(payload); });
-    delete waiting[id];
   };
   RG.subscribers = RG.subscribers || {};
   RG.subscribe = function (id, fn) {
@@ -25,19 +23,7 @@
 
   /* Load data file `id` (site path data/<id>.js); cb(payload) once it ran (null on error). */
   RG.loadData = function (id, cb) {
-    if (Object.prototype.hasOwnProperty.call(loaded, id)) { cb(loaded[id]); return; }
-    if (waiting[id]) { waiting[id].push(cb); return; }
-    waiting[id] = [cb];
-    var s = document.createElement("script");
-    s.src = RG.site.data + id + ".js";
-    s.async = true;
-    s.onerror = function () {
-      console.warn("reportgen: could not load " + s.src);
-      var cbs = waiting[id] || [];
-      delete waiting[id];
-      cbs.forEach(function (f) { f(null); });
-    };
-    document.head.appendChild(s);
+    chan.load(id, RG.site.data + id + ".js", function (payload) { cb(payload); });
   };
   /* Load several ids; cb(map id -> payload) when all arrived. */
   RG.loadAll = function (ids, cb) {

@@ -7,24 +7,7 @@
   var T = (RG.table = {});
   var cols = [], shown = {}, sort = { col: null, dir: 1 }, filters = {}, query = "", passing = null;
 
-  function fmtNum(v) {
-    if (typeof v !== "number") return v === null || v === undefined ? "" : String(v);
-    if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
-    return Number(v.toPrecision(6)).toString();
-  }
-  function fmtDate(v) {
-    if (typeof v !== "number") return "";
-    return new Date(v * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC";
-  }
-  function fmtDur(s) {
-    if (typeof s !== "number") return "";
-    s = Math.round(s);
-    if (s < 60) return s + "s";
-    var m = Math.floor(s / 60); s = s % 60;
-    if (m < 60) return m + "m " + (s < 10 ? "0" : "") + s + "s";
-    var h = Math.floor(m / 60); m = m % 60;
-    return h + "h " + (m < 10 ? "0" : "") + m + "m";
-  }
+  var fmtNum = window.RGFormat.number, fmtDate = window.RGFormat.date, fmtDur = window.RGFormat.duration;  // assets/format.js
 
   function buildColumns() {
     var site = RG.site;
@@ -270,7 +253,7 @@
       list.textContent = "";
       var q = (find.value || "").toLowerCase(), k = 0;
       cols.forEach(function (c) {
-        if (c.fixed || (q && c.label.toLowerCase().indexOf(q) < 0) || k >= 1000) return;
+        if (c.fixed || (q && c.label.toLowerCase().indexOf(q) < 0) || k >= RG.site.limits.pickerRows) return;
         k++;
         var lab = cell("label", null, "rg-pick"), cb = document.createElement("input");
         cb.type = "checkbox"; cb.checked = !!shown[c.id]; cb.dataset.col = c.id;

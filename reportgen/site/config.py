@@ -4,7 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_SAMPLES = 1000
+# Limits shared by the builder, the templates and the page scripts: defined here once; the
+# pages get them through the site JSON (``pages.site_json`` -> ``RG.site.limits``).
+DEFAULT_SAMPLES = 1000  # points per line after downsampling (--samples)
+LITE_SAMPLES = 100  # points per run in the per-metric overview files
+MAX_COLUMNS = 500  # runs-table columns shown at once
+MAX_FULL_RUNS = 10  # with more runs in a chart, it draws the overview files
+PICKER_ROWS = 1000  # column-picker entries listed at once (the search box finds the rest)
 
 
 @dataclass

@@ -4,7 +4,7 @@
 cases both must agree on (``tests/test_format.py`` runs them here, ``tests/js/format.test.js``
 in node). The rules:
 
-- numbers: integers (and integral floats below 1e15) exactly; anything else with 6
+- numbers: integers below 1e15 exactly; anything else with 6
   significant digits, in exponent form (``1.23457e+6``, ``1e-5``) when the exponent is
   below -4 or at least 6; NaN, Infinity and -Infinity by name;
 - durations: ``42s``, ``3m 07s``, ``2h 05m`` (rounded to the second);
@@ -26,7 +26,9 @@ def is_number(v: Any) -> bool:
 
 def fmt_number(v: float | int) -> str:
     if isinstance(v, int):
-        return str(v)
+        if abs(v) < 10**15:
+            return str(v)
+        v = float(v)  # as the browser holds it
     if math.isnan(v):
         return "NaN"
     if math.isinf(v):
@@ -59,7 +61,7 @@ def fmt_value(v: Any) -> str:
     """Any summary/config value as one line of text (numbers by :func:`fmt_number`)."""
     if isinstance(v, bool) or v is None:
         return str(v)
-    if isinstance(v, float):
+    if isinstance(v, (int, float)):
         return fmt_number(v)
     if isinstance(v, dict) and "_type" in v:
         from .kinds import text

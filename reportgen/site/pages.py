@@ -10,11 +10,11 @@ from typing import Any
 from . import charts
 from ..storage.format import flatten
 from .fmt import fmt_duration, fmt_time, fmt_value, is_number
+from .config import LITE_SAMPLES, MAX_COLUMNS, MAX_FULL_RUNS, PICKER_ROWS
 from .rundata import RunInfo, metric_id, safe_name, summary_items, table_value
 from .smoothing import WEIGHTS
 from .urls import rel, run_page
 
-MAX_COLUMNS = 500  # runs-table columns shown at once
 
 
 def project_page(project: str) -> str:
@@ -116,6 +116,7 @@ def site_json(runs: list[RunInfo], all_runs: list[RunInfo], labels, page: str, k
         "runs": [run_entry(r, labels, page, cols) for r in runs],
         "cols": cols or {"summary": [], "config": []},
         "maxColumns": MAX_COLUMNS,
+        "limits": {"maxFullRuns": MAX_FULL_RUNS, "liteSamples": LITE_SAMPLES, "pickerRows": PICKER_ROWS},
         "xopts": x_options(runs),
         "weights": list(WEIGHTS),
         "data": rel(page, "data/"),

@@ -21,6 +21,7 @@ from ..storage.reader import RunMeta, run_status
 from ..storage.format import flatten
 from .fmt import fmt_value, is_number
 from . import kinds
+from .config import LITE_SAMPLES
 from .downsample import downsample
 from .history import Columns
 from .smoothing import WEIGHTS, ema_many
@@ -28,8 +29,6 @@ from .smoothing import WEIGHTS, ema_many
 # Monotone metrics with these names can be chosen as the x axis.
 X_NAME = re.compile(r"(^|[/_.-])(epoch|epochs|step|steps|global_step|batch|batches|iter|iteration|iterations|"
                     r"sample|samples|examples|tokens|images|seen|trainer/global_step)$", re.I)
-# Points per line in the overview files (charts showing more than a few runs at once).
-LITE_SAMPLES = 100
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 

@@ -1,0 +1,42 @@
+// Pure parts of the chart runtime (assets/charts.js) and the view state (assets/state.js).
+"use strict";
+const test = require("node:test");
+const assert = require("node:assert");
+const { load } = require("./load.js");
+
+const win = load(["state.js", "charts.js"]);
+const C = win.RG.charts;
+const plain = (x) => JSON.parse(JSON.stringify(x));  // values from the script's own realm
+
+test("foldIndex keeps all points of a short series", () => {
+  assert.strictEqual(C.foldIndex([[1, 2, 3]], {}, 10), null);
+});
+
+test("foldIndex keeps first, last, every spike and every gap", () => {
+  const n = 1000, v = [];
+  for (let i = 0; i < n; i++) v.push(Math.sin(i / 50));
+  v[333] = 50;  // a spike
+  v[777] = -50;
+  v[500] = null;  // a gap
+  const idx = plain(C.foldIndex([v], { 600: "NaN" }, 60));
+  assert.ok(idx.length <= 70, String(idx.length));
+  for (const must of [0, n - 1, 333, 777, 500, 600]) assert.ok(idx.includes(must), `index ${must} kept`);
+  const sorted = [...idx].sort((a, b) => a - b);
+  assert.deepStrictEqual(idx, sorted);
+});
+
+test("foldIndex keeps the extremes of every drawn series (raw under smoothed)", () => {
+  const raw = [], smooth = [];
+  for (let i = 0; i < 500; i++) { raw.push(i % 7 === 0 ? 10 : 0); smooth.push(i / 500); }
+  raw[250] = 99;
+  const idx = C.foldIndex([smooth, raw], {}, 40);
+  assert.ok(idx.includes(250));
+});
+
+test("the URL hash round-trips the view state", () => {
+  const st = { runs: ["a b", "c"], x: "epoch", smooth: 0.9, log: true };
+  const hash = win.RG.formatHash(st);
+  assert.strictEqual(hash, "#runs=a%20b,c&x=epoch&smooth=0.9&log=1");
+  assert.deepStrictEqual(plain(win.RG.parseHash(hash)), st);
+  assert.deepStrictEqual(plain(win.RG.parseHash("")), { runs: null, x: "_step", smooth: 0, log: false });
+});

@@ -1,0 +1,19 @@
+// Load browser scripts of reportgen/assets into a fresh context with a minimal `window`
+// (no DOM): the pure functions they define can then be tested with node's own test runner.
+"use strict";
+const fs = require("node:fs");
+const path = require("node:path");
+const vm = require("node:vm");
+
+const ASSETS = path.join(__dirname, "..", "..", "reportgen", "assets");
+
+function load(files, extra) {
+  const window = { addEventListener() {}, console };
+  Object.assign(window, extra || {});
+  const context = vm.createContext({ window, console, globalThis: undefined });
+  context.globalThis = context;
+  for (const f of files) vm.runInContext(fs.readFileSync(path.join(ASSETS, f), "utf8"), context, { filename: f });
+  return window;
+}
+
+module.exports = { load, ASSETS };
