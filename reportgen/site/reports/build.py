@@ -9,19 +9,32 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import pages
+from ..config import BuildConfig
+from ..phases import Warnings
+from ..render import PageWriter
+from ..rundata import RunInfo
 from .context import ReportContext, ReportRun
 from .render import render_report
 
 REPORTS_DIR = "reports"
 
 
-def reports_source(cfg: Any) -> Path:
+@dataclass
+class Reports:
+    """What :func:`build_reports` wrote: the index entries and the pages."""
+
+    listed: list[dict[str, Any]] = field(default_factory=list)  # [{name, title, description, url, warnings}]
+    pages: list[str] = field(default_factory=list)
+
+
+def reports_source(cfg: BuildConfig) -> Path:
     """``--reports DIR``, else ``RUNS/reports``."""
-    return Path(cfg.reports) if getattr(cfg, "reports", None) else Path(cfg.runs) / REPORTS_DIR
+    return Path(cfg.reports) if cfg.reports else Path(cfg.runs) / REPORTS_DIR
 
 
 def report_name(stem: str) -> str:
@@ -34,20 +47,20 @@ def find_reports(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.md") if p.is_file())
 
 
-def build_reports(cfg: Any, runs: list[Any], labels: dict[str, tuple[str, str]], writer: Any,
-                  result: Any) -> list[dict[str, Any]]:
-    """Write the report pages; return ``[{name, title, description, url, warnings}]`` for the index.
+def build_reports(cfg: BuildConfig, runs: list[RunInfo], labels: dict[str, tuple[str, str]], writer: PageWriter,
+                  warnings: Warnings) -> Reports:
+    """Write the report pages; return them and their entries for the index page.
 
     ``runs`` are the builder's ``RunInfo`` in site order, ``labels`` maps run file -> (label, colour)."""
+    done = Reports()
     out = Path(cfg.out)
     folder = reports_source(cfg)
     sources = find_reports(folder)
     if not sources and not (out / REPORTS_DIR).exists():
-        return []
+        return done
     shutil.rmtree(out / REPORTS_DIR, ignore_errors=True)  # no stale pages from deleted reports
     report_runs = [ReportRun(r, *labels[r.file]) for r in runs]
     metric_keys = sorted({k for r in runs for k in r.metrics})
-    listed: list[dict[str, Any]] = []
     names: dict[str, str] = {}  # source stem -> page name
     for source in sources:
         base = name = report_name(source.stem)
@@ -56,25 +69,24 @@ def build_reports(cfg: Any, runs: list[Any], labels: dict[str, tuple[str, str]],
             n += 1
             name = f"{base}-{n}"
         if n > 1:
-            result.warnings.append(f"report {source.name}: name clash, written as {REPORTS_DIR}/{name}.html")
+            warnings.add(f"report {source.name}", f"name clash, written as {REPORTS_DIR}/{name}.html")
         names[source.stem] = name
     for source in sources:
         name = names[source.stem]
         page = f"{REPORTS_DIR}/{name}.html"
         ctx = ReportContext(out=out, page=page, name=name, env=writer.env, runs=report_runs,
-                            metric_keys=metric_keys, presets=getattr(cfg, "presets", None))
+                            metric_keys=metric_keys, presets=cfg.presets)
         rendered = render_report(source, folder, ctx, names)
         writer.write("report.html", page, {
-            "title": getattr(cfg, "title", "reportgen"), "kind": "report",
+            "title": cfg.title, "kind": "report",
             # the page runtime (assets/charts.js) needs every run's label and colour and the x options
             "site": pages.site_json(runs, runs, labels, page, "report", table=False),
             "has_charts": ctx.charts > 0,
             "report": {"name": name, "title": rendered.title, "description": rendered.description,
                        "source": source.name, "body": rendered.body, "problems": rendered.warnings},
         })
-        for w in rendered.warnings:
-            result.warnings.append(f"report {source.name}: {w}")
-        result.pages.append(page)
-        listed.append({"name": name, "title": rendered.title, "description": rendered.description,
+        warnings.extend(f"report {source.name}", rendered.warnings)
+        done.pages.append(page)
+        done.listed.append({"name": name, "title": rendered.title, "description": rendered.description,
                        "url": page, "warnings": len(rendered.warnings)})
-    return listed
+    return done

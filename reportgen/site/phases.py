@@ -1,0 +1,196 @@
+"""The first two phases of ``build()``: *gather* (which run folders, what the cache still
+holds) and *data* (parse what changed, write chart data files, order and label the runs).
+
+Each phase is a function with a typed input and output; problems go to the build's one
+warning channel (:class:`Warnings`).
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..storage.format import RunPaths
+from ..storage.reader import list_run_dirs, read_run
+from . import pages
+from .assets import write_assets
+from .cache import RunCache, read_tail, signature
+from .config import BuildConfig
+from .history import Columns, parse_history
+from .progress import Progress
+from .rundata import RunInfo, process_run, safe_name, write_overviews
+from .write import write_bytes, write_if_changed
+
+POOL_MIN_BYTES = 64 * 1024 * 1024  # below this much history, a process pool costs more than it saves
+
+
+@dataclass
+class Warnings:
+    """The build's one warning channel: every phase (and the reports) adds here."""
+
+    items: list[str] = field(default_factory=list)
+
+    def add(self, source: str, message: str) -> None:
+        self.items.append(f"{source}: {message}" if source else message)
+
+    def extend(self, source: str, messages: list[str]) -> None:
+        for m in messages:
+            self.add(source, m)
+
+
+@dataclass
+class RunJob:
+    """One run folder to (re)parse: the input of :func:`parse_run` (picklable, for the pool)."""
+
+    run_dir: Path
+    run_file: str  # the run's site key (file and URL name)
+    samples: int
+    out: Path
+    cache_enabled: bool
+    cache_dir: Path
+    sig: dict[str, Any]  # signature of the folder's files now
+    cached: Any  # the cache entry of the previous build, or None
+
+
+@dataclass
+class Parsed:
+    """The output of :func:`parse_run`."""
+
+    info: RunInfo
+    appended: bool  # parsed from the previous end of history.jsonl only
+    stale: set[str]  # data files of the previous build this run no longer has
+
+
+@dataclass
+class Gathered:
+    """The output of :func:`gather`: every run folder, keyed, and what needs parsing."""
+
+    files: list[str]  # site key per run folder, in folder order
+    cached: list[RunInfo | None]  # the cached info of unchanged runs (None: in ``jobs``)
+    jobs: list[RunJob]
+    cache: RunCache
+    page_keys: dict[str, str]  # site path -> hash of its inputs, from the previous build
+    old_overviews: set[str]
+
+
+@dataclass
+class SiteData:
+    """The output of :func:`write_data`: the runs in site order with their labels and colours."""
+
+    runs: list[RunInfo]
+    labels: dict[str, tuple[str, str]]  # run key -> (label, colour)
+    overviews: list[str]  # per-metric overview files written
+    keep: set[str]  # every data file the site now has
+    stale: set[str]  # data files known to be gone
+    reparsed: list[str] = field(default_factory=list)
+    appended: list[str] = field(default_factory=list)
+
+
+def run_keys(dirs: list[Path]) -> list[str]:
+    """A unique, safe site key per run folder (its file and URL name)."""
+    names, seen = [], set()
+    for d in dirs:
+        name = safe_name(d.name)
+        while name in seen:
+            name = safe_name(name + "_")
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def gather(cfg: BuildConfig) -> Gathered:
+    """Phase 1: list the run folders and take what the cache still holds for unchanged ones."""
+    dirs = list_run_dirs(cfg.runs)
+    files = run_keys(dirs)
+    cache = RunCache(cfg.cache_dir, cfg.samples, enabled=cfg.cache)
+    cached_infos: list[RunInfo | None] = []
+    jobs: list[RunJob] = []
+    for d, f in zip(dirs, files):
+        sig = signature(d)
+        entry = cache.load_info(f)
+        if entry and entry["sig"] == sig and all((cfg.out / p).exists() for p in entry["info"].data_files):
+            entry["info"].sig = sig
+            cached_infos.append(entry["info"])
+            continue
+        cached_infos.append(None)
+        jobs.append(RunJob(d, f, cfg.samples, cfg.out, cfg.cache, cfg.cache_dir, sig, entry))
+    return Gathered(files, cached_infos, jobs, cache, cache.load_pages(), set(cache.load_overviews()))
+
+
+def parse_run(job: RunJob) -> Parsed:
+    """Parse one run (from the cached offset when history only grew) and write its data files.
+
+    Runs in a worker process for big builds."""
+    cache = RunCache(job.cache_dir, job.samples, enabled=job.cache_enabled)
+    history = RunPaths(job.run_dir).history
+    cached, sig = job.cached, job.sig
+    cols = None
+    appended = False
+    if cached and sig["history"] and cached["sig"]["history"] and sig["history"][0] >= cached["end"] \
+            and read_tail(history, cached["end"]) == cached["tail"]:
+        cols = cache.load_cols(job.run_file)
+        if cols is not None and cols.end == cached["end"]:
+            appended = True
+        else:
+            cols = None
+    cols = parse_history(history, cols or Columns())
+    rec = read_run(job.run_dir, with_history=False)
+    info = RunInfo(file=job.run_file, path=str(job.run_dir), meta=rec.meta, config=rec.config, summary=rec.summary,
+                   warnings=list(rec.warnings))
+    process_run(info, cols, job.samples, job.out, write_bytes)
+    info.sig = sig
+    stale = set(cached["info"].data_files) - set(info.data_files) if cached else set()
+    cache.save(job.run_file, sig, info, cols, read_tail(history, cols.end))
+    return Parsed(info, appended, stale)
+
+
+def _pool(jobs: list[RunJob]):
+    """A process pool when it pays: several runs with big histories, 2+ CPUs, no other threads
+    (``fork`` with threads running is unsafe; ``serve`` builds sequentially)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if len(jobs) < 2 or cpus < 2 or threading.active_count() > 1 or "fork" not in mp.get_all_start_methods():
+        return None
+    size = sum(job.sig["history"][0] for job in jobs if job.sig["history"])
+    if size < POOL_MIN_BYTES:
+        return None
+    return ProcessPoolExecutor(max_workers=min(cpus, 4), mp_context=mp.get_context("fork"))
+
+
+def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Progress) -> SiteData:
+    """Phase 2: parse the changed runs, write the assets, chart data and overview files."""
+    total = len(g.files)
+    done = total - len(g.jobs)
+    metrics: set[str] = {k for r in g.cached if r is not None for k in r.metrics}
+    progress.update(f"runs {done}/{total} (unchanged), parsing {len(g.jobs)}")
+    pool = _pool(g.jobs)
+    results = pool.map(parse_run, g.jobs) if pool is not None else map(parse_run, g.jobs)
+    fresh: dict[str, RunInfo] = {}
+    stale: set[str] = set()
+    reparsed, appended = [], []
+    try:
+        for job, parsed in zip(g.jobs, results):
+            fresh[job.run_file] = parsed.info
+            reparsed.append(job.run_file)
+            if parsed.appended:
+                appended.append(job.run_file)
+            stale |= parsed.stale
+            done += 1
+            metrics.update(parsed.info.metrics)
+            progress.update(f"runs {done}/{total}, metrics {len(metrics)}")
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    infos = [r if r is not None else fresh[f] for r, f in zip(g.cached, g.files)]
+    stale |= g.cache.prune(set(g.files))
+    runs = pages.order_runs(infos)
+    for r in runs:
+        warnings.extend(f"run {r.file}", r.warnings)
+    labels = pages.labels_and_colors(runs)
+    write_assets(cfg.out)
+    overviews = write_overviews(cfg.out, runs, write_if_changed)  # data before the pages that load it
+    keep = {p for r in runs for p in r.data_files} | set(overviews)
+    return SiteData(runs, labels, overviews, keep, stale, reparsed, appended)
