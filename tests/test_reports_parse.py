@@ -59,7 +59,7 @@ def test_extract_skips_code_and_marks_blocks():
 
 
 @dataclass
-class _Run:  # what select_runs reads of a ReportRun
+class _Run:  # what select_runs reads of a run (the site's RunInfo)
     id: str
     name: str
     project: str = "p"

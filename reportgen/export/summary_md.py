@@ -172,7 +172,7 @@ def _table(records: list[Any], labels: list[str], columns: list[str]) -> list[st
              "| " + " | ".join(["---", "---", *["---:"] * len(columns)]) + " |"]
     for rec, label in zip(records, labels):
         summary = flatten(rec.summary)
-        cells = [md_escape(label), md_escape(rec.state)]
+        cells = [md_escape(label), md_escape(rec.status)]
         for col in columns:
             v = summary.get(col)
             cells.append("" if v is None else md_escape(fmt_value(v)))

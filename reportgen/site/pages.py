@@ -98,7 +98,7 @@ def run_entry(r: RunInfo, labels, page: str, cols: dict[str, list[str]] | None) 
         "f": r.file, "id": r.id, "name": r.name, "label": label, "color": color,
         "project": r.project, "group": str(m.get("group") or ""),
         "tags": [str(t) for t in m.get("tags") or []] if isinstance(m.get("tags"), list) else [],
-        "state": r.state, "created": float(created) if is_number(created) else None,
+        "state": r.status, "created": float(created) if is_number(created) else None,
         "duration": _duration(m), "url": rel(page, run_page(r.file)), "warn": len(r.warnings),
     }
     if cols is not None:
@@ -126,7 +126,7 @@ def site_json(runs: list[RunInfo], all_runs: list[RunInfo], labels, page: str, k
 
 def meta_items(r: RunInfo, duration: str) -> list[tuple[str, str]]:
     m = r.meta
-    items = [("id", r.id), ("project", r.project), ("state", r.state)]
+    items = [("id", r.id), ("project", r.project), ("state", r.status)]
     if m.get("created"):
         items.append(("started", fmt_time(m.get("created"))))
     if duration:
@@ -152,7 +152,7 @@ def run_context(r: RunInfo, labels, page: str) -> dict[str, Any]:
     label, color = labels[r.file]
     duration = fmt_duration(_duration(r.meta))
     return {
-        "run": {"file": r.file, "label": label, "color": color, "state": r.state, "warnings": r.warnings,
+        "run": {"file": r.file, "label": label, "color": color, "state": r.status, "warnings": r.warnings,
                 "project": r.project, "project_url": project_page(r.project)},
         "meta": meta_items(r, duration),
         "config": [(k, fmt_value(v)) for k, v in flatten(r.config).items()],
@@ -167,7 +167,7 @@ def projects(runs: list[RunInfo]) -> list[dict[str, Any]]:
         p = out.setdefault(r.project, {"name": r.project, "page": project_page(r.project), "runs": 0,
                                        "finished": 0, "running": 0, "crashed": 0})
         p["runs"] += 1
-        if r.state in ("finished", "running", "crashed"):
-            p[r.state] += 1
+        if r.status in ("finished", "running", "crashed"):
+            p[r.status] += 1
     return list(out.values())
 

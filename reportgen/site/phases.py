@@ -190,6 +190,8 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
     for r in runs:
         warnings.extend(f"run {r.file}", r.warnings)
     labels = pages.labels_and_colors(runs)
+    for r in runs:
+        r.label, r.color = labels[r.file]
     write_assets(cfg.out)
     overviews = write_overviews(cfg.out, runs, write_if_changed)  # data before the pages that load it
     keep = {p for r in runs for p in r.data_files} | set(overviews)

@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 import orjson
 
-from ..storage.reader import RunMeta, run_status
+from ..storage.reader import RunMeta
 from ..storage.format import flatten
 from .fmt import fmt_value, is_number
 from . import kinds
 from .config import LITE_SAMPLES
 from .downsample import downsample
 from .history import Columns
+from .urls import run_page
 from .smoothing import WEIGHTS, ema_many
 
 # Monotone metrics with these names can be chosen as the x axis.
@@ -73,7 +74,9 @@ def write_overviews(out: Path, runs: list[RunInfo], write) -> list[str]:
 
 @dataclass
 class RunInfo(RunMeta):
-    """Everything the pages need about one run; small, cached between builds."""
+    """The one run model of the site: everything run pages, reports and overview pages need about
+    a run; small, cached between builds. ``state`` is what run.json says, ``status`` what to show
+    (both from :class:`~reportgen.storage.reader.RunMeta`); ``file`` is the run's site key."""
 
     file: str  # safe folder name: run page, data files, selection
     path: str
@@ -92,16 +95,31 @@ class RunInfo(RunMeta):
     media: int = 0  # media panels on the run page
     lite: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> coarse series for overviews
     media_rows: list[dict[str, Any]] = field(default_factory=list)  # {_step, key: media} rows with media
+    label: str = ""  # the run's label and colour on every page (set by the builder, pages.labels_and_colors)
+    color: str = ""
+    _history: list[dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:
         return str(self.meta.get("id") or Path(self.path).name)
 
     @property
-    def state(self) -> str:
-        """The state to show: ``running`` runs whose writer was killed read as ``crashed``,
-        and those whose heartbeat stopped as ``stale`` (see storage.reader.run_status)."""
-        return run_status(self.meta)
+    def url(self) -> str:
+        """Site path of the run page."""
+        return run_page(self.file)
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """The run's whole history, read on first use (reports need it only for a key that is
+        not in ``media_rows``); never cached between builds."""
+        if self._history is None:
+            from ..storage.reader import read_run
+
+            self._history = read_run(self.path).history
+        return self._history
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_history": None}
 
 
 def _monotone(v: np.ndarray) -> bool:

@@ -121,6 +121,17 @@ class RunMeta:
     def project(self) -> str:
         return str(self.meta.get("project") or "uncategorized")
 
+    @property
+    def state(self) -> str:
+        """The state as stored in run.json (see :attr:`status` for what a reader should show)."""
+        return str(self.meta.get("state") or "unknown")
+
+    @property
+    def status(self) -> str:
+        """``running``, ``finished``, ``crashed`` or ``stale``: the stored state, corrected for
+        writers that were killed or stopped beating (see :func:`run_status`)."""
+        return run_status(self.meta)
+
 
 @dataclass
 class RunRecord(RunMeta):
@@ -134,16 +145,6 @@ class RunRecord(RunMeta):
     history: list[dict[str, Any]]
     history_end: int
     warnings: list[str]
-
-    @property
-    def state(self) -> str:
-        """The state as stored in run.json (see :attr:`status` for what a reader should show)."""
-        return str(self.meta.get("state") or "unknown")
-
-    @property
-    def status(self) -> str:
-        """``running``, ``finished``, ``crashed`` or ``stale`` (see :func:`run_status`)."""
-        return run_status(self.meta)
 
 
 #: A ``running`` run whose heartbeat is older than this many heartbeat intervals is stale.

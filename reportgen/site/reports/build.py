@@ -18,7 +18,7 @@ from ..config import BuildConfig
 from ..phases import Warnings
 from ..render import PageWriter
 from ..rundata import RunInfo
-from .context import ReportContext, ReportRun
+from .context import ReportContext
 from .render import render_report
 
 REPORTS_DIR = "reports"
@@ -59,7 +59,6 @@ def build_reports(cfg: BuildConfig, runs: list[RunInfo], labels: dict[str, tuple
     if not sources and not (out / REPORTS_DIR).exists():
         return done
     shutil.rmtree(out / REPORTS_DIR, ignore_errors=True)  # no stale pages from deleted reports
-    report_runs = [ReportRun(r, *labels[r.file]) for r in runs]
     metric_keys = sorted({k for r in runs for k in r.metrics})
     names: dict[str, str] = {}  # source stem -> page name
     for source in sources:
@@ -74,7 +73,7 @@ def build_reports(cfg: BuildConfig, runs: list[RunInfo], labels: dict[str, tuple
     for source in sources:
         name = names[source.stem]
         page = f"{REPORTS_DIR}/{name}.html"
-        ctx = ReportContext(out=out, page=page, name=name, env=writer.env, runs=report_runs,
+        ctx = ReportContext(out=out, page=page, name=name, env=writer.env, runs=runs,
                             metric_keys=metric_keys, presets=cfg.presets)
         rendered = render_report(source, folder, ctx, names)
         writer.write("report.html", page, {

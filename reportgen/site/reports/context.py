@@ -18,41 +18,7 @@ from markupsafe import Markup
 
 from ..panels.sitefiles import MissingFile, RunFiles
 from ..rundata import RunInfo
-from ..urls import rel, run_page
-
-
-class ReportRun:
-    """One run as reports see it: the builder's ``RunInfo`` with its site label and colour."""
-
-    def __init__(self, info: RunInfo, label: str, color: str) -> None:
-        self.info = info
-        self.label = label
-        self.color = color
-        self._history: list[dict[str, Any]] | None = None
-
-    # what run selection (select.py) and the panels read
-    id = property(lambda self: self.info.id)
-    name = property(lambda self: self.info.name)
-    file = property(lambda self: self.info.file)
-    project = property(lambda self: self.info.project)
-    state = property(lambda self: self.info.state)
-    meta = property(lambda self: self.info.meta)
-    config = property(lambda self: self.info.config)
-    summary = property(lambda self: self.info.summary)
-    metrics = property(lambda self: self.info.metrics)
-    path = property(lambda self: Path(self.info.path))
-    url = property(lambda self: run_page(self.info.file))
-
-    media_rows = property(lambda self: self.info.media_rows)  # the history rows that logged media
-
-    @property
-    def history(self) -> list[dict[str, Any]]:
-        """The run's whole history, read on first use (only for a key that is not in media_rows)."""
-        if self._history is None:
-            from ...storage.reader import read_run
-
-            self._history = read_run(self.path).history
-        return self._history
+from ..urls import rel
 
 
 @dataclass
@@ -61,7 +27,7 @@ class ReportContext:
     page: str  # site path of the report page, e.g. "reports/sweep.html"
     name: str  # report name (the page's stem)
     env: Any  # the Jinja environment
-    runs: list[ReportRun]
+    runs: list[RunInfo]  # the builder's runs in site order (label, colour and url set)
     metric_keys: list[str]  # every numeric metric of the site, sorted
     defaults: dict[str, Any] = field(default_factory=dict)  # front-matter run selection
     warnings: list[str] = field(default_factory=list)
@@ -84,13 +50,13 @@ class ReportContext:
         self.used_ids[base] = n + 1
         return (base if n == 0 else f"{base}-{n + 1}"), n
 
-    def read_run_json(self, run: ReportRun, rel_path: Any) -> Any:
+    def read_run_json(self, run: RunInfo, rel_path: Any) -> Any:
         """A JSON file of the run folder (``MissingFile`` when absent or outside the folder)."""
         from ...storage.jsonio import read_json
 
-        return read_json(RunFiles(self.out, run.path, run.file).source(rel_path))
+        return read_json(RunFiles(self.out, Path(run.path), run.file).source(rel_path))
 
-    def copy_run_file(self, run: ReportRun, rel_path: Any) -> str | None:
+    def copy_run_file(self, run: RunInfo, rel_path: Any) -> str | None:
         """Copy ``rel_path`` (relative to the run folder) into the site where the run page's media
         panels put it (``media/<run>/...``); return its site path.
 
@@ -99,7 +65,7 @@ class ReportContext:
         if isinstance(rel_path, str):
             rel_path = rel_path.replace("\\", "/")
         try:
-            return RunFiles(self.out, run.path, run.file).copy(rel_path)
+            return RunFiles(self.out, Path(run.path), run.file).copy(rel_path)
         except MissingFile:
             return None
 

@@ -65,7 +65,7 @@ def lookup(run: Any, column: str) -> tuple[bool, Any]:
     """Resolve a column/key for one run: meta names, ``config.X``, ``summary.X``, else summary then config."""
     if column in META_COLUMNS:
         meta = run.meta
-        value = {"name": run.label, "id": run.id, "state": run.state, "project": run.project,
+        value = {"name": run.label, "id": run.id, "state": run.status, "project": run.project,
                  "group": meta.get("group") or "", "tags": ", ".join(map(str, meta.get("tags") or [])),
                  "created": fmt_time(meta.get("created"))}[column]
         return True, value

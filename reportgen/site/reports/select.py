@@ -66,7 +66,7 @@ def matches(view: Any, sel: dict[str, list[str]]) -> bool:
 
 def select_runs(views: Sequence[Any], attrs: dict[str, Any],
                 defaults: dict[str, Any] | None = None) -> tuple[list[Any], dict[str, list[str]]]:
-    """The runs (``ReportRun``) a directive refers to (site order kept) and the selection used."""
+    """The runs (``RunInfo``) a directive refers to (site order kept) and the selection used."""
     sel = selection_from(attrs)
     if not sel:
         sel = selection_from(defaults or {})
