@@ -188,6 +188,7 @@
   }
 
   P.renderImage = renderImage;
+  P.register("image", function (item, panel) { return renderImage(item, panel, false); });
   P.imageControls = imageControls;
   P.applyOverlays = applyOverlays;
 })();

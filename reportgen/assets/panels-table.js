@@ -95,4 +95,5 @@
   }
 
   P.renderTable = renderTable;
+  P.register("table", renderTable);
 })();

@@ -117,78 +117,100 @@
   }
 
   /* ================= one item ================= */
+  /* Item renderers by the item's `t` (the run-page item of a kind: reportgen/site/kinds). A kind
+     whose items need new browser code registers its renderer from its own script (named in the
+     kind's `needs`, loaded after this file): RGPanels.register("mykind", function (item, panel, inCell) {...}). */
+  var renderers = (P.renderers = {});
+  P.register = function (t, fn) { renderers[t] = fn; };
   P.renderItem = renderItem;
   function renderItem(item, panel, inCell) {
-    var box, m;
-    switch (item.t) {
-      case "image":
-        return P.renderImage(item, panel, false);
-      case "audio":
-        box = el("div", "rgp-audio");
-        if (item.wave) { var w = el("img", "rgp-wave"); w.alt = "waveform"; w.src = site(item.wave); box.appendChild(w); }
-        m = el("audio"); m.controls = true; m.preload = "metadata"; m.src = site(item.src);
-        box.appendChild(m);
-        if (item.caption) box.appendChild(el("div", "rgp-caption", item.caption));
-        return box;
-      case "video":
-        box = el("div", "rgp-video");
-        if (item.format === "gif") { m = el("img", "rgp-gif"); m.alt = item.caption || "animation"; m.loading = "lazy"; }
-        else { m = el("video"); m.controls = true; m.preload = "metadata"; m.muted = true; }
-        m.src = site(item.src);
-        box.appendChild(m);
-        if (item.caption) box.appendChild(el("div", "rgp-caption", item.caption));
-        return box;
-      case "html":
-        m = el("iframe", "rgp-html");
-        m.setAttribute("sandbox", "allow-scripts");
-        m.setAttribute("referrerpolicy", "no-referrer");
-        m.loading = "lazy";
-        m.title = "logged HTML";
-        m.src = site(item.src);
-        return m;
-      case "svg":
-        box = el("div", "rgp-svg");
-        m = el("img"); m.alt = item.caption || "figure"; m.src = site(item.src); m.loading = "lazy";
-        box.appendChild(m);
-        return box;
-      case "table":
-        return P.renderTable(item, panel);
-      case "3d":
-        box = el("div", "rgp-3d");
-        box.appendChild(el("div", "rgp-3d-hint", "drag: orbit · wheel: zoom · ctrl+drag: pan"));
-        if (item.caption) box.appendChild(el("div", "rgp-caption", item.caption));
-        lazy(box, function () {
-          P.load(item.id, site(item.data), function (scene) {
-            if (!window.RGViewer3D) { box.textContent = "3D viewer missing"; return; }
-            try { box._viewer = window.RGViewer3D.create(box, scene); box.dataset.rendered = "done"; }
-            catch (err) { box.dataset.rendered = "error"; box.appendChild(el("p", "rgp-unsupported", String(err.message || err))); }
-          }, box);
-        });
-        return box;
-      case "vega":
-        box = el("div", "rgp-vega");
-        lazy(box, function () { P.load(item.id, site(item.data), function (d) { renderVega(box, JSON.parse(JSON.stringify(d.spec)), null, panelName(panel)); }, box); });
-        return box;
-      case "plotly":
-        box = el("div", "rgp-plotly");
-        lazy(box, function () { renderPlotly(item, box); });
-        return box;
-      case "bars":
-        return renderBars(item);
-      case "tensor":
-        box = el("div", "rgp-tensor");
-        box.appendChild(el("div", null, "shape " + JSON.stringify(item.shape) + " · " + (item.dtype || "")));
-        var dl = el("dl", "rg-kv");
-        item.stats.forEach(function (kv) { dl.appendChild(el("dt", null, kv[0])); dl.appendChild(el("dd", null, fmt(kv[1]))); });
-        box.appendChild(dl);
-        if (item.src) { var a = el("a", null, "download .npy"); a.href = site(item.src); a.download = ""; box.appendChild(a); }
-        return box;
-      case "missing":
-        return el("div", "rgp-missing", item.msg);
-      default:
-        return el("div", "rgp-unsupported", "unsupported media type: " + (item.type || item.t));
-    }
+    var fn = Object.prototype.hasOwnProperty.call(renderers, item.t) ? renderers[item.t] : null;
+    if (fn) return fn(item, panel, inCell);
+    if (item.t === "missing") return el("div", "rgp-missing", item.msg);
+    return el("div", "rgp-unsupported", "unsupported media type: " + (item.type || item.t));
   }
+
+  P.register("audio", function (item) {
+    var box, m;
+    box = el("div", "rgp-audio");
+    if (item.wave) { var w = el("img", "rgp-wave"); w.alt = "waveform"; w.src = site(item.wave); box.appendChild(w); }
+    m = el("audio"); m.controls = true; m.preload = "metadata"; m.src = site(item.src);
+    box.appendChild(m);
+    if (item.caption) box.appendChild(el("div", "rgp-caption", item.caption));
+    return box;
+  });
+
+  P.register("video", function (item) {
+    var box, m;
+    box = el("div", "rgp-video");
+    if (item.format === "gif") { m = el("img", "rgp-gif"); m.alt = item.caption || "animation"; m.loading = "lazy"; }
+    else { m = el("video"); m.controls = true; m.preload = "metadata"; m.muted = true; }
+    m.src = site(item.src);
+    box.appendChild(m);
+    if (item.caption) box.appendChild(el("div", "rgp-caption", item.caption));
+    return box;
+  });
+
+  P.register("html", function (item) {
+    var m;
+    m = el("iframe", "rgp-html");
+    m.setAttribute("sandbox", "allow-scripts");
+    m.setAttribute("referrerpolicy", "no-referrer");
+    m.loading = "lazy";
+    m.title = "logged HTML";
+    m.src = site(item.src);
+    return m;
+  });
+
+  P.register("svg", function (item) {
+    var box, m;
+    box = el("div", "rgp-svg");
+    m = el("img"); m.alt = item.caption || "figure"; m.src = site(item.src); m.loading = "lazy";
+    box.appendChild(m);
+    return box;
+  });
+
+  P.register("3d", function (item) {
+    var box;
+    box = el("div", "rgp-3d");
+    box.appendChild(el("div", "rgp-3d-hint", "drag: orbit · wheel: zoom · ctrl+drag: pan"));
+    if (item.caption) box.appendChild(el("div", "rgp-caption", item.caption));
+    lazy(box, function () {
+      P.load(item.id, site(item.data), function (scene) {
+        if (!window.RGViewer3D) { box.textContent = "3D viewer missing"; return; }
+        try { box._viewer = window.RGViewer3D.create(box, scene); box.dataset.rendered = "done"; }
+        catch (err) { box.dataset.rendered = "error"; box.appendChild(el("p", "rgp-unsupported", String(err.message || err))); }
+      }, box);
+    });
+    return box;
+  });
+
+  P.register("vega", function (item, panel) {
+    var box;
+    box = el("div", "rgp-vega");
+    lazy(box, function () { P.load(item.id, site(item.data), function (d) { renderVega(box, JSON.parse(JSON.stringify(d.spec)), null, panelName(panel)); }, box); });
+    return box;
+  });
+
+  P.register("plotly", function (item) {
+    var box;
+    box = el("div", "rgp-plotly");
+    lazy(box, function () { renderPlotly(item, box); });
+    return box;
+  });
+
+  P.register("bars", function (item) { return renderBars(item); });
+
+  P.register("tensor", function (item) {
+    var box;
+    box = el("div", "rgp-tensor");
+    box.appendChild(el("div", null, "shape " + JSON.stringify(item.shape) + " · " + (item.dtype || "")));
+    var dl = el("dl", "rg-kv");
+    item.stats.forEach(function (kv) { dl.appendChild(el("dt", null, kv[0])); dl.appendChild(el("dd", null, fmt(kv[1]))); });
+    box.appendChild(dl);
+    if (item.src) { var a = el("a", null, "download .npy"); a.href = site(item.src); a.download = ""; box.appendChild(a); }
+    return box;
+  });
 
   /* ================= panels and steps ================= */
   function showFrame(panel, index) {

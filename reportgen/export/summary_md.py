@@ -129,8 +129,10 @@ def build_summary(opts: SummaryOptions) -> tuple[str, list[tuple[str, bytes]], S
     lines += [f"**{len(records)} run{'s' if len(records) != 1 else ''}** · project "
               f"{', '.join(md_escape(p) for p in projects)} · {len(metric_keys)} logged metrics", ""]
 
+    # numbers; logged objects (their kind's one-line text) only when --metrics names them
     summary_keys = sorted({k for r in records for k, v in flatten(r.summary).items()
-                           if not k.startswith("_") and is_number(v)})
+                           if not k.startswith("_") and (is_number(v) or (opts.metrics and isinstance(v, dict)
+                                                                          and "_type" in v))})
     columns, unmatched = _pick(summary_keys, opts.metrics)
     columns = columns[:opts.max_columns]
     lines += _table(records[:opts.max_runs], labels, columns)

@@ -18,14 +18,13 @@ module here, registered with :func:`register`, plus its template and JS (docs/ki
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from typing import Any, ClassVar
 
 from ...storage import kinds as tags
 
 _REGISTRY: dict[str, "Kind"] = {}
-# the built-in kinds' modules, imported on first use of the registry
-BUILTIN = ("files", "data", "charts", "stats")
-_loaded = False
+_loaded = False  # every module of this package is imported on first use of the registry
 
 
 class Kind:
@@ -65,8 +64,8 @@ def _load() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
-        for name in BUILTIN:
-            importlib.import_module(f"{__name__}.{name}")
+        for m in pkgutil.iter_modules(__path__):
+            importlib.import_module(f"{__name__}.{m.name}")
 
 
 def get(tag: Any) -> Kind | None:
