@@ -3,7 +3,8 @@
 The SDK calls it for any logged value that is not a number, a string or a
 Media object. matplotlib (the ``pyplot`` module or a ``Figure``) becomes a
 Vega-Lite chart when it can be converted, else an SVG; a plotly figure is kept
-as its JSON. Anything else is a TypeError.
+as its JSON; an Altair chart is its Vega-Lite spec (``chart.to_dict()``, data inline).
+Anything else is a TypeError.
 """
 from __future__ import annotations
 
@@ -32,6 +33,20 @@ def _is_plotly(value: Any) -> bool:
     return mod.startswith("plotly.") and hasattr(value, "to_plotly_json")
 
 
+def _is_altair(value: Any) -> bool:
+    mod = type(value).__module__ or ""
+    return mod.startswith("altair.") and hasattr(value, "to_dict")
+
+
+def altair_to_media(chart: Any) -> Media:
+    """An Altair chart (any top-level chart: layered, concatenated, faceted) as a ``vega_lite`` record."""
+    try:
+        spec = chart.to_dict()
+    except Exception as exc:  # altair validates the spec here
+        raise ValueError(f"the Altair chart is not a valid Vega-Lite spec: {exc.__class__.__name__}: {exc}") from None
+    return VegaLite(spec, source="altair")
+
+
 def matplotlib_to_media(fig: Any) -> Media:
     try:
         return VegaLite(figure_to_vegalite(fig), source="matplotlib")
@@ -48,6 +63,8 @@ def to_media(value: Any) -> Media:
         return matplotlib_to_media(fig)
     if _is_plotly(value):
         return Plotly(value)
+    if _is_altair(value):
+        return altair_to_media(value)
     raise TypeError(f"cannot log a value of type {type(value).__module__}.{type(value).__name__}: "
-                    "expected a number, a string, a reportgen media object, a matplotlib figure or "
-                    "a plotly figure")
+                    "expected a number, a string, a reportgen media object, a matplotlib figure, "
+                    "a plotly figure or an Altair chart")

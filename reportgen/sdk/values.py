@@ -106,7 +106,7 @@ def _is_figure(value: Any) -> bool:
     if isinstance(value, types.ModuleType):
         return value.__name__ == "matplotlib.pyplot"
     module = type(value).__module__ or ""
-    return module.startswith(("matplotlib.", "plotly."))
+    return module.startswith(("matplotlib.", "plotly.", "altair."))
 
 
 def convert_figure(value: Any) -> Any:
