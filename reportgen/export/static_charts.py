@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import math
 from typing import Any, Sequence
 
@@ -12,6 +11,7 @@ import numpy as np
 
 from ..site import charts
 from ..site.fmt import is_number
+from ..site.urls import slug
 from ..storage.format import flat_rows
 from ..site.downsample import downsample
 
@@ -21,10 +21,7 @@ HEIGHT = 240
 
 
 def chart_file_name(key: str, fmt: str) -> str:
-    safe = "".join(c if c.isalnum() else "-" for c in key).strip("-")[:40] or "metric"
-    while "--" in safe:
-        safe = safe.replace("--", "-")
-    return f"{safe}-{hashlib.sha1(key.encode()).hexdigest()[:8]}.{fmt}"
+    return f"{slug(key, fallback='metric', hashed=True)}.{fmt}"
 
 
 @dataclass

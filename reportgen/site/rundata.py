@@ -7,7 +7,6 @@ and the run folder name, so they are stable across rebuilds.
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from . import kinds
 from .config import LITE_SAMPLES
 from .downsample import downsample
 from .history import Columns
-from .urls import run_page
+from .urls import run_page, slug
 from .smoothing import WEIGHTS, ema_many
 
 # Monotone metrics with these names can be chosen as the x axis.
@@ -37,13 +36,11 @@ def safe_name(name: str) -> str:
     """A file-system and URL safe, stable name (the name itself when already safe)."""
     if _SAFE.match(name) and name not in (".", ".."):
         return name
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.")[:40] or "x"
-    return f"{slug}-{hashlib.sha1(name.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+    return slug(name, keep="_.-", hashed=True)
 
 
 def metric_id(key: str) -> str:
-    safe = re.sub(r"[^A-Za-z0-9]+", "-", key).strip("-")[:40] or "metric"
-    return f"{safe}-{hashlib.sha1(key.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+    return slug(key, fallback="metric", hashed=True)
 
 
 def data_path(kind: str, key: str, run_file: str) -> str:

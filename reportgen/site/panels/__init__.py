@@ -27,6 +27,7 @@ from typing import Any, Callable
 from ...storage.reader import RunRecord
 from ...storage.format import flatten
 from .. import kinds
+from ..urls import slug
 from . import histograms
 from .charts import write_plotly_asset
 from .gather import gather_media
@@ -85,8 +86,7 @@ def run_panels(record: RunRecord, site: PanelSite) -> list[dict[str, Any]]:
 
 
 def compare_page(key: str) -> str:
-    safe = "".join(c if c.isalnum() else "-" for c in key).strip("-")[:40] or "media"
-    return f"compare/{safe}-{short_hash(key, 8)}.html"
+    return f"compare/{slug(key, fallback='media', hashed=True)}.html"
 
 
 def compare_sets(runs: list[tuple[str, str, list[dict[str, Any]]]]) -> dict[str, list[dict[str, Any]]]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from ...storage.jsonio import read_json
 from .. import kinds
+from ..urls import slug
 from .sitefiles import MissingFile, RunFiles, short_hash
 
 
@@ -68,5 +69,4 @@ class ItemMaker:
 
 def item_name(key: str, step: Any, index: int) -> str:
     """A file-system-safe, deterministic name for an item's data file."""
-    safe = "".join(c if c.isalnum() else "_" for c in key)[:32].strip("_") or "key"
-    return f"{safe}_{step}_{index}_{short_hash(f'{key}|{step}|{index}', 8)}"
+    return f"{slug(key, max_len=32, fallback='key')}_{step}_{index}_{short_hash(f'{key}|{step}|{index}', 8)}"

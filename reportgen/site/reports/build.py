@@ -7,7 +7,6 @@ are build warnings, never exceptions.
 """
 from __future__ import annotations
 
-import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from ..config import BuildConfig
 from ..phases import Warnings
 from ..render import PageWriter
 from ..rundata import RunInfo
+from ..urls import slug
 from .context import ReportContext
 from .render import render_report
 
@@ -38,7 +38,7 @@ def reports_source(cfg: BuildConfig) -> Path:
 
 
 def report_name(stem: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.") or "report"
+    return slug(stem, keep="_.-", max_len=120, fallback="report")
 
 
 def find_reports(folder: Path) -> list[Path]:

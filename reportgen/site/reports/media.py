@@ -2,7 +2,6 @@
 step) and ``custom`` (a ``vega_lite`` or ``custom_chart`` record, drawn with its data inline)."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from markupsafe import Markup
@@ -10,6 +9,7 @@ from markupsafe import Markup
 from ...storage.format import flatten
 from .. import kinds
 from ..fmt import fmt_value
+from ..urls import slug
 from .context import ReportContext, finite_json
 from .directives import Directive
 from .select import describe, select_runs
@@ -193,7 +193,7 @@ def render_custom(ctx: ReportContext, d: Directive) -> Markup:
             _warn(ctx, d, f"run {run.id}: {problem}")
             parts.append(ctx.missing(f"custom chart {key} of {run.label}: {problem}"))
             continue
-        base = "vega-" + re.sub(r"[^A-Za-z0-9-]+", "-", f"{run.id}-{key}").strip("-")[:60]
+        base = "vega-" + slug(f"{run.id}-{key}", keep="-", max_len=60, fallback="chart")
         vid, _ = ctx.unique_id(base)
         title = d.attrs.get("title") or record.get("title") or key
         parts.append(ctx.render("partials/report_custom.html",
