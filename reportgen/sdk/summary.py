@@ -25,12 +25,6 @@ class Summary(MutableMapping):
         self._lock = threading.Lock()  # explicit writes and the writer thread's writes never interleave
 
     # automatic updates from log(): no write here, the writer thread persists in batches
-    def _set_from_history(self, row: dict[str, Any]) -> None:
-        for k, v in row.items():
-            if k[:1] != "_":
-                self._data[k] = v
-        self._dirty = True
-
     def _persist_if_dirty(self) -> None:
         """Called by the writer thread: write the summary if log() changed it since the last write."""
         if self._dirty:

@@ -18,7 +18,6 @@ PALETTE = [
     "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 ]
 NONFINITE_COLOR = "#e03131"
-LAYERS = ("band", "raw", "main", "nonfinite")
 
 
 def run_color(index: int) -> str:

@@ -20,7 +20,6 @@ FILES_DIR = "files"
 DEFAULT_ROOT = "runs"
 ROOT_ENV = "REPORTGEN_DIR"
 
-RUN_STATES = ("running", "finished", "crashed")
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"

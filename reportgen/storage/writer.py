@@ -137,11 +137,6 @@ class RunWriter:
     def append_row(self, row: dict[str, Any]) -> None:
         self.history.append(row)
 
-    def media_dir(self, kind: str) -> Path:
-        d = self.paths.media / kind
-        d.mkdir(parents=True, exist_ok=True)
-        return d
-
     # -- background thread -------------------------------------------------------------
     def start(self, periodic: Callable[[], None] | None = None) -> None:
         """Start flushing history every ``flush_interval`` s; every ``heartbeat_interval`` s call

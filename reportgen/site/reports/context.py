@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from markupsafe import Markup
 
@@ -80,5 +80,3 @@ def finite_json(value: Any) -> Any:
         return [finite_json(v) for v in value]
     return value
 
-
-Renderer = Callable[[ReportContext, Any], Markup]
