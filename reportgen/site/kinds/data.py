@@ -59,39 +59,42 @@ def _vecs(values: Any, width: int, conv) -> list:
     return [conv(v) for p in values for v in p[:width]]
 
 
-@register
-class MoleculeKind(Kind):
-    tag = tags.MOLECULE
+class SceneKind(Kind):
+    """Drawn by the WebGL viewer (assets/viewer3d.js) from a scene data script."""
+
     panel = "object3d"
     item_type = "3d"
     needs = ("viewer3d",)
 
-    def item(self, ctx, rec, where, name):
+    def scene_item(self, ctx, rec, name, payload, **extra):
+        """Write ``payload`` as the item's data script (and keep the source file with the site)."""
         from ..panels.items import clean
 
+        data_id, site = ctx.files.write_data(name, clean(payload))
+        if rec.get("path"):
+            ctx.files.copy(rec["path"])
+        return {"t": "3d", "id": data_id, "data": site, "caption": caption(rec), "format": rec.get("format"), **extra}
+
+
+@register
+class MoleculeKind(SceneKind):
+    tag = tags.MOLECULE
+
+    def item(self, ctx, rec, where, name):
         st = ctx.json_object(rec.get("structure"), "molecule has no structure")
         atoms = [a for a in st.get("atoms") or [] if isinstance(a, dict)]
         payload = {"atoms": {"e": [str(a.get("element", "C")) for a in atoms],
                              "xyz": [float(a.get(k, 0.0)) for a in atoms for k in ("x", "y", "z")]},
                    "bonds": [b[:3] if len(b) >= 3 else [b[0], b[1], 1] for b in st.get("bonds") or []
                              if isinstance(b, list) and len(b) >= 2]}
-        data_id, site = ctx.files.write_data(name, clean(payload))
-        if rec.get("path"):
-            ctx.files.copy(rec["path"])
-        return {"t": "3d", "id": data_id, "data": site, "caption": caption(rec),
-                "format": rec.get("format"), "natoms": len(atoms)}
+        return self.scene_item(ctx, rec, name, payload, natoms=len(atoms))
 
 
 @register
-class Object3DKind(Kind):
+class Object3DKind(SceneKind):
     tag = tags.OBJECT3D
-    panel = "object3d"
-    item_type = "3d"
-    needs = ("viewer3d",)
 
     def item(self, ctx, rec, where, name):
-        from ..panels.items import clean
-
         scene = ctx.json_object(rec.get("scene"), "object3d has no scene")
         payload: dict[str, Any] = {}
         pts = scene.get("points")
@@ -111,7 +114,4 @@ class Object3DKind(Kind):
                                 for b in scene["boxes"] if isinstance(b, dict) and isinstance(b.get("corners"), list)]
         if isinstance(scene.get("vectors"), list):
             payload["vectors"] = [v for v in scene["vectors"] if isinstance(v, dict) and "start" in v and "end" in v]
-        data_id, site = ctx.files.write_data(name, clean(payload))
-        if rec.get("path"):
-            ctx.files.copy(rec["path"])
-        return {"t": "3d", "id": data_id, "data": site, "caption": caption(rec), "format": rec.get("format")}
+        return self.scene_item(ctx, rec, name, payload)
