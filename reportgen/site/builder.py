@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..storage.format import flatten
-from ..storage.reader import RunRecord
 from . import pages
 from .config import BuildConfig
 from .fmt import fmt_value
@@ -117,10 +116,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         if not _has_media(r):
             continue
         ps = PanelSite(out, run_page(r.file), presets=cfg.presets)
-        # From what the builder already has: the media rows of the parsed (and cached) history;
-        # the run folder is not read again.
-        rec = RunRecord(Path(r.path), r.file, r.meta, r.config, r.summary, r.media_rows, 0, [])
-        panel_sets[r.file] = run_panels(rec, ps)
+        panel_sets[r.file] = run_panels(r, ps)
         warnings.extend(f"run {r.file}", ps.warnings)
     written += write_compare_pages(
         writer, common, [(r.file, labels[r.file][0], panel_sets.get(r.file, [])) for r in runs],

@@ -1,6 +1,6 @@
 """Media and custom-chart panels of a run page (images, audio, tables, 3D, ...).
 
-``run_panels(record, site)`` turns the media records of one run into panel
+``run_panels(run, site)`` turns the media records of one run (the builder's ``RunInfo``) into panel
 view-models for ``templates/partials/panels.html``; files are copied into the
 site on the way (``site/media/<run_id>/...``, data scripts under
 ``site/media/<run_id>/data/``). ``write_compare_pages`` adds one page per media
@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ...storage.reader import RunRecord
 from ...storage.format import flatten
 from .. import kinds
+from ..rundata import RunInfo
 from ..urls import slug
 from . import histograms
 from .charts import write_plotly_asset
@@ -49,15 +49,19 @@ def _needs(kind: str, frames: list[dict[str, Any]]) -> list[str]:
     return kinds.needs_of(kind, {it.get("t") for f in frames for it in f["items"]})
 
 
-def run_panels(record: RunRecord, site: PanelSite) -> list[dict[str, Any]]:
-    """Panel view-models for one run, in display order (history keys, then summary-only keys)."""
-    files = RunFiles(site.out, record.path, record.id)
+def run_panels(run: RunInfo, site: PanelSite) -> list[dict[str, Any]]:
+    """Panel view-models for one run, in display order (history keys, then summary-only keys).
+
+    From what the builder already has: the media rows of the parsed (and cached) history;
+    the run folder is read only for the files records point at. Site paths are keyed by the
+    run's site key (``run.file``), as every other path of the site."""
+    files = RunFiles(site.out, Path(run.path), run.file)
     maker = ItemMaker(files, site.presets)
     panels = []
-    for ks in gather_media(record.history, record.summary):
-        pid = "p-" + short_hash(f"{record.id}|{ks.key}|{ks.kind}")
+    for ks in gather_media(run.media_rows, run.summary):
+        pid = "p-" + short_hash(f"{run.file}|{ks.key}|{ks.kind}")
         vm: dict[str, Any] = {"kind": ks.kind, "id": pid, "key": ks.key, "title": ks.key, "summary": ks.summary,
-                              "frames": [], "data": None, "data_id": None, "compare": None, "run": record.id}
+                              "frames": [], "data": None, "data_id": None, "compare": None, "run": run.file}
         if ks.kind == "heatmap":
             rows = histograms.heatmap_rows([(f.step, f.records[0]) for f in ks.frames])
             if not rows:
@@ -66,7 +70,7 @@ def run_panels(record: RunRecord, site: PanelSite) -> list[dict[str, Any]]:
             vm["data_id"], vm["data"] = files.write_data(
                 name, {"spec": histograms.heatmap_spec(ks.key), "rows": clean(rows)})
             vm["nsteps"] = len(ks.frames)
-            last = flatten(record.summary).get(ks.key)  # the summary's histogram, drawn beside its value
+            last = flatten(run.summary).get(ks.key)  # the summary's histogram, drawn beside its value
             if isinstance(last, dict) and kinds.panel_of(last.get("_type")) == "heatmap":
                 vm["bars"] = histograms.bars_svg_data(last)
         else:
