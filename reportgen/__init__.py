@@ -33,6 +33,7 @@ _LAZY = {
     "Api": ("reportgen.sdk.api", "Api"),
     "build": ("reportgen.site.builder", "build"),
     "BuildConfig": ("reportgen.site.config", "BuildConfig"),
+    "BuildResult": ("reportgen.site.builder", "BuildResult"),
 }
 
 

@@ -15,7 +15,7 @@ def test_build_from_python(tmp_path):
     cfg = reportgen.BuildConfig(runs=str(runs), out=str(tmp_path / "site"), quiet=True, strict=True,
                                 cache_dir=tmp_path / "cache", title="My sweep")
     result = reportgen.build(cfg)
-    assert isinstance(result.out, type(tmp_path)) and result.out == tmp_path / "site"
+    assert isinstance(result, reportgen.BuildResult) and result.out == tmp_path / "site"
     assert (result.runs, result.metrics) == (2, 1)
     assert {"index.html", "compare.html", "runs/a/index.html", "runs/b/index.html"} <= set(result.pages)
     assert result.warnings and all(w.startswith("run b: ") for w in result.warnings)
