@@ -31,6 +31,12 @@ _LAZY = {
     "plot": ("reportgen.media.plot", None),
     "plot_table": ("reportgen.media.plot", "plot_table"),
     "Api": ("reportgen.sdk.api", "Api"),
+    "Artifact": ("reportgen.sdk.artifacts", "Artifact"),
+    "log_artifact": ("reportgen.sdk.artifact_run", "module_log_artifact"),
+    "use_artifact": ("reportgen.sdk.artifact_run", "module_use_artifact"),
+    "log_model": ("reportgen.sdk.artifact_run", "module_log_model"),
+    "use_model": ("reportgen.sdk.artifact_run", "module_use_model"),
+    "link_model": ("reportgen.sdk.artifact_run", "module_link_model"),
     "build": ("reportgen.build.site", "build"),
     "BuildConfig": ("reportgen.build.config", "BuildConfig"),
 }
