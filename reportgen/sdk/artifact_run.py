@@ -64,7 +64,7 @@ def _commit(run: Any, art: Artifact, aliases: list[str], producer: bool) -> None
     entries = {}
     for path, e in art._entries.items():
         if e.ref is None:
-            st.put_object(store, e.local_path, e.digest)
+            st.put_object(store, e.local_path, e.digest, move=art._owns(e.local_path))
         entries[path] = e.record()
     who = {"run": run.id, "project": run.project, "name": run.name} if producer else None
     record, _ = st.commit(store, art.collection_name, art.type, entries, description=art.description,

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -175,7 +176,13 @@ class Artifact(LoggedArtifactMixin):
     def _stage(self) -> str:
         if self._staging is None:
             self._staging = tempfile.mkdtemp(prefix="reportgen-artifact-")
+            weakref.finalize(self, shutil.rmtree, self._staging, True)  # a draft never logged
         return self._staging
+
+    def _owns(self, path: str | None) -> bool:
+        """True for snapshots in this draft's private staging folder (they may be moved)."""
+        return bool(path and self._staging
+                    and os.path.abspath(path).startswith(os.path.abspath(self._staging) + os.sep))
 
     def _put(self, entry: ArtifactManifestEntry, overwrite: bool) -> ArtifactManifestEntry:
         old = self._entries.get(entry.path)

@@ -126,14 +126,25 @@ def hash_file(path: str | os.PathLike, copy_to: str | os.PathLike | None = None)
     return h.hexdigest(), size
 
 
-def put_object(store: Path, src: str | os.PathLike, sha: str) -> int:
+def put_object(store: Path, src: str | os.PathLike, sha: str, move: bool = False) -> int:
     """Store ``src`` as the object ``sha`` (a no-op when it is stored already); returns its size.
 
-    The copy is hashed on the way in and refused when the file changed since it was added."""
+    The copy is hashed on the way in and refused when the file changed since it was added.
+    ``move=True`` (a private snapshot already hashed) renames the file into place when it is on
+    the same file system, instead of copying it."""
     target = object_path(store, sha)
     if target.is_file() and not target.is_symlink():
         return target.stat().st_size
     target.parent.mkdir(parents=True, exist_ok=True)
+    if move:
+        try:
+            with open(src, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.chmod(src, 0o444)
+            os.replace(src, target)
+            return target.stat().st_size
+        except OSError:
+            pass  # another file system: copy below
     fd, tmp = tempfile.mkstemp(prefix=f".{sha[:8]}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
