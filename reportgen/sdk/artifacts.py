@@ -291,7 +291,8 @@ class Artifact(LoggedArtifactMixin):
             raise TypeError(f"add(): expected a reportgen/wandb media object (Table, Image...), got {type(obj).__name__}")
         folder = Path(tempfile.mkdtemp(dir=self._stage()))
         record = obj.to_record(MediaContext(folder, name, None))
-        self.add_dir(folder, policy="immutable", merge=True) if any(folder.iterdir()) else None
+        if any(folder.iterdir()):  # the object's own files (a table's JSON, an image's PNG...)
+            self.add_dir(folder, policy="immutable", merge=True)
         with self.new_file(f"{name}.{obj.TYPE}.json", mode="wb") as fh:
             fh.write(dumps(record, indent=True))
         return self._entries[f"{name}.{obj.TYPE}.json"]
