@@ -34,7 +34,7 @@ def _aliases(aliases: Any, where: str) -> list[str]:
 
 def _record_in_run(run: Any, kind: str, item: dict[str, Any]) -> None:
     """Append ``item`` to the ``kind`` list of the run folder's artifacts.json (atomic rewrite)."""
-    path = Path(run.dir) / RUN_ARTIFACTS_JSON
+    path = Path(run.root) / run.id / RUN_ARTIFACTS_JSON  # not run.dir: wandb points that at files/
     with _run_file_lock:
         try:
             data = read_json(path) if path.exists() else {}
