@@ -78,6 +78,12 @@ def test_versions_aliases_and_dedup(tmp_path, files):
     assert json.loads(Path(user.use_artifact("entity/p/data:best").download(tmp_path / "dl1"))
                       .joinpath("sub/config.json").read_text()) == {"layers": 3}
     assert Path(v0.download(root=tmp_path / "dl0")).joinpath("sub/config.json").read_text() == '{"layers": 2}'
+    draft = v0.new_draft()  # a new version from an old one: only the new file is stored
+    with draft.new_file("extra.txt") as fh:
+        fh.write("more")
+    user.log_artifact(draft)
+    assert draft.version == "v2" and draft.metadata == {"rows": 3} and len(_objects(root)) == 4
+    assert Path(draft.download(tmp_path / "dl2"), "copy/weights.bin").read_bytes() == (files / "weights.bin").read_bytes()
     user.finish()
 
 

@@ -111,6 +111,20 @@ class LoggedArtifactMixin:
     def is_draft(self) -> bool:
         return self._store is None
 
+    def new_draft(self) -> "Artifact":
+        """A draft holding this version's files, metadata and description: change it and log it
+        for a new version (stored files are not copied again)."""
+        from .artifacts import Artifact, ArtifactManifestEntry
+
+        if self._store is None:
+            raise ValueError(f"new_draft(): artifact {self._name!r} is a draft already")
+        draft = Artifact(self._name, self.type, description=self.description, metadata=dict(self.metadata))
+        for path, e in self._entries.items():
+            local = None if e.ref is not None else str(st.object_path(self._store, e.digest))
+            draft._entries[path] = ArtifactManifestEntry(path, e.digest, e.size, e.ref, local_path=local,
+                                                         _artifact=draft)
+        return draft
+
     def save(self, project: str | None = None, settings: Any = None) -> None:
         """Persist changed ``aliases`` of a logged artifact; log a draft with the active run."""
         if self._store is None:
