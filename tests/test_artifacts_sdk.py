@@ -27,6 +27,12 @@ def _collection(root: Path, name: str) -> dict:
     return json.loads((root / "_artifacts" / "collections" / name / "artifact.json").read_text())
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    """Default downloads go to ./artifacts: keep them out of the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def files(tmp_path):
     d = tmp_path / "ckpt"
@@ -87,8 +93,7 @@ def test_versions_aliases_and_dedup(tmp_path, files):
     user.finish()
 
 
-def test_default_download_folder_file_and_wait(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_default_download_folder_file_and_wait(tmp_path):
     (tmp_path / "model.pt").write_bytes(b"weights")
     run = reportgen.init(dir=tmp_path / "runs")
     draft = reportgen.Artifact("m", "model")
