@@ -103,6 +103,10 @@ def test_tampered_store_is_skipped_and_stale_pages_removed(runs_with_artifacts, 
     api_art = reportgen.Api(root).artifact("dataset-raw:v0")
     assert sorted(api_art.manifest.entries) == ["data.csv"]
 
+    linked_root = tmp_path / "runs-link"  # the root the user names may itself be a link
+    os.symlink(root, linked_root)
+    assert "artifacts/dataset-raw/index.html" in _build(linked_root, tmp_path / "site2").pages
+
     import shutil
     shutil.rmtree(store / f"model-{prod}")
     _build(root, out)

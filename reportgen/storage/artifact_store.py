@@ -92,14 +92,13 @@ def object_path(store: Path, sha: str) -> Path:
 
 
 def inside(path: Path, base: Path) -> bool:
-    """True if ``path`` is a regular file or folder under ``base`` reached without any symlink."""
+    """True if ``path`` is under ``base`` and reached from it without any symlink (``base`` itself,
+    the folder the user named, may be one)."""
     try:
         rel = Path(os.path.abspath(path)).relative_to(os.path.abspath(base))
     except ValueError:
         return False
     cur = Path(os.path.abspath(base))
-    if cur.is_symlink():
-        return False
     for part in rel.parts:
         cur = cur / part
         if cur.is_symlink():
@@ -180,6 +179,8 @@ def lock(store: Path, name: str):
 
     folder = collection_dir(store, name)
     folder.mkdir(parents=True, exist_ok=True)
+    if not inside(folder, store.parent):
+        raise ValueError(f"artifact store {store}: {folder} is reached through a symlink; refusing to write")
     return FileLock(str(folder / ".lock"), timeout=LOCK_TIMEOUT)
 
 
