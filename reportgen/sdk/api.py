@@ -244,6 +244,27 @@ class Api:
             raise ValueError(f"run(): run {run_id!r} belongs to project {run.project!r}, not {project!r}")
         return run
 
+    # -- artifacts (implemented in artifact_run.py) ----------------------------------------
+    def artifact(self, name: str, type: str | None = None):
+        """A logged artifact: ``"name:alias"``, ``"name:v3"`` or ``"entity/project/name:latest"``."""
+        from .artifact_run import api_artifact
+        return api_artifact(self.root, name, type)
+
+    def artifact_versions(self, type_name: str | None = None, name: str | None = None, per_page: int = 50):
+        """Every version of artifact ``name`` (oldest first)."""
+        from .artifact_run import api_artifact_versions
+        return api_artifact_versions(self.root, type_name, name)
+
+    artifacts = artifact_versions
+
+    def artifact_exists(self, name: str, type: str | None = None) -> bool:
+        from .artifact_run import api_artifact
+        try:
+            api_artifact(self.root, name, type)
+        except ValueError:
+            return False
+        return True
+
 
 def _field(run: ApiRun, field: str) -> Any:
     if field.startswith("config."):

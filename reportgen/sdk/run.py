@@ -226,6 +226,33 @@ class Run:
         user_warn("watch(): not supported by reportgen; log parameters or gradients as arrays "
                   "(they become histograms)")
 
+    # -- artifacts (implemented in artifact_run.py) -------------------------------------------
+    def log_artifact(self, artifact_or_path: Any, name: str | None = None, type: str | None = None,
+                     aliases: Any = None, **kwargs: Any):
+        from .artifact_run import log_artifact
+        return log_artifact(self, artifact_or_path, name=name, type=type, aliases=aliases, **kwargs)
+
+    def use_artifact(self, artifact_or_name: Any, type: str | None = None, aliases: Any = None, **kwargs: Any):
+        from .artifact_run import use_artifact
+        return use_artifact(self, artifact_or_name, type=type, aliases=aliases, **kwargs)
+
+    def log_model(self, path: Any, name: str | None = None, aliases: Any = None, **kwargs: Any):
+        from .artifact_run import log_model
+        return log_model(self, path, name=name, aliases=aliases, **kwargs)
+
+    def use_model(self, name: str) -> str:
+        from .artifact_run import use_model
+        return use_model(self, name)
+
+    def link_model(self, path: Any, registered_model_name: str, name: str | None = None,
+                   aliases: Any = None, **kwargs: Any):
+        from .artifact_run import link_model
+        return link_model(self, path, registered_model_name, name=name, aliases=aliases, **kwargs)
+
+    def link_artifact(self, artifact: Any, target_path: str, aliases: Any = None, **kwargs: Any):
+        from .artifact_run import link_artifact
+        return link_artifact(self, artifact, target_path, aliases=aliases)
+
     # -- lifecycle -----------------------------------------------------------------------
     def finish(self, exit_code: int = 0, *, error: str | None = None) -> None:
         """Write the pending row, flush and fsync history, write summary and the final state."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..storage.format import flatten
-from . import pages
+from . import artifacts_pages, pages
 from .config import BuildConfig
 from .fmt import fmt_value
 from .panels import PanelSite, run_panels, write_compare_pages
@@ -78,6 +78,9 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     env = make_env()
     writer = PageWriter(env, out, cfg.extra_head)
     common = {"title": cfg.title}
+    arts = artifacts_pages.collect(cfg.runs, runs)  # artifact store of the runs root, if any
+    if arts:
+        common["artifacts_nav"] = artifacts_pages.INDEX_PAGE
     projects = pages.projects(runs)
     multi = len(projects) > 1
     written: list[str] = []
@@ -130,7 +133,8 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         # A run page depends only on its run folder, its label/colour, its media panels (their
         # compare links) and the site layout: skip rendering when none changed.
         key = hashlib.sha1(repr((r.sig, labels[r.file], multi, r.project, cfg.title, cfg.extra_head, stamp,
-                                 pages.project_page(r.project), [p.get("compare") for p in panels]))
+                                 pages.project_page(r.project), [p.get("compare") for p in panels],
+                                 artifacts_pages.run_key(arts, r.id)))
                            .encode("utf-8", "surrogatepass")).hexdigest()
         keys[page] = key
         r.media = len(panels)
@@ -142,8 +146,10 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             **common, **pages.run_context(r, labels, page), "multi": multi, "kind": "run",
             "site": pages.site_json([r], runs, labels, page, "run", table=False),
             "sections": pages.chart_sections([r], labels),
-            "panels": panels,
+            "panels": panels, "artifacts": arts.for_run(r.id),
         })
+    written += artifacts_pages.write_pages(
+        writer, common, arts, lambda page: pages.site_json([], runs, labels, page, "artifacts", table=False))
     return Pages(written, keys, media)
 
 

@@ -57,6 +57,17 @@ def fmt_duration(seconds: Any) -> str:
     return f"{h}h {m:02d}m"
 
 
+def fmt_size(n: Any) -> str:
+    """A byte count: ``512 B``, ``1.5 KB`` ... ``2.0 TB``."""
+    if not is_number(n) or n < 0:
+        return "—"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return "—"  # pragma: no cover
+
+
 def fmt_value(v: Any) -> str:
     """Any summary/config value as one line of text (numbers by :func:`fmt_number`)."""
     if isinstance(v, bool) or v is None:
