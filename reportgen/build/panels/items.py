@@ -17,6 +17,9 @@ from .sitefiles import MissingFile, RunFiles, make_thumbnail, needs_thumbnail, s
 from .histograms import bars_svg_data
 
 
+MAX_INCREMENTS = 100  # an INCREMENTAL table shows its latest 100 increments, as wandb's UI does
+
+
 def clean(v: Any) -> Any:
     """JSON-safe copy for embedding in pages: non-finite floats become None."""
     if isinstance(v, float):
@@ -139,12 +142,17 @@ class ItemMaker:
         return value
 
     def _table(self, rec, where, name):
-        data = self._json(rec.get("path"))
-        if not isinstance(data, dict) or not isinstance(data.get("columns"), list) or not isinstance(data.get("data"), list):
-            raise ValueError("table file is not {columns, data}")
+        # an INCREMENTAL table's record lists the files of its earlier increments: shown as one table
+        parts = [p for p in rec.get("previous_increments") or [] if isinstance(p, str)][-MAX_INCREMENTS:]
+        data, body = None, []
+        for path in [*parts, rec.get("path")]:
+            data = self._json(path)
+            if not isinstance(data, dict) or not isinstance(data.get("columns"), list) or not isinstance(data.get("data"), list):
+                raise ValueError("table file is not {columns, data}")
+            body.extend(data["data"])
         cols = [str(c) for c in data["columns"]]
         rows = []
-        for r, row in enumerate(data["data"]):
+        for r, row in enumerate(body):
             cells = []
             for c, cell in enumerate(row if isinstance(row, list) else []):
                 if isinstance(cell, dict) and isinstance(cell.get("_type"), str):
