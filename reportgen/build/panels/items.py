@@ -62,9 +62,18 @@ class ItemMaker:
         return item
 
     # -- images ---------------------------------------------------------------------------------
+    def _reference(self, rec, kind):
+        """A logged URL (``Image("https://...")``): shown as a link, never fetched by the site."""
+        url = str(rec.get("url") or "")
+        safe = url.lower().startswith(("https://", "http://"))  # never a javascript: or data: link
+        return {"t": "link", "kind": kind, "href": url if safe else None, "text": url[:500],
+                "caption": _caption(rec)}
+
     def _image(self, rec, where, name):
         f = self.files
         path = rec.get("path")
+        if path is None and rec.get("url"):
+            return self._reference(rec, "image")
         src = f.copy(path)
         w, h = rec.get("width"), rec.get("height")
         if not (isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0):
@@ -106,6 +115,8 @@ class ItemMaker:
     # -- sound, video, html ---------------------------------------------------------------------
     def _audio(self, rec, where, name):
         path = rec.get("path")
+        if path is None and rec.get("url"):
+            return self._reference(rec, "audio")
         src = self.files.copy(path)
         try:
             wave_png = self.files.derived(path, "_wave", ".png", waveform.render_waveform)
