@@ -168,3 +168,20 @@ def test_molecule_from_pdb_text_with_file_type(tmp_path):
     assert len(Molecule(PDB_6LU7_LIKE, file_type="pdb").structure["atoms"]) == 7
     with pytest.raises(ValueError, match="file not found"):
         Molecule("missing.pdb")
+
+
+def test_box3d_as_wandb(tmp_path):
+    import reportgen
+
+    box = reportgen.box3d(center=(1, 2, 3), size=(2, 4, 6), orientation=(1, 0, 0, 0), color=(1, 0.5, 0),
+                          label="car", score=0.9)
+    corners = np.array(box["corners"])
+    assert corners.min(axis=0).tolist() == [0, 0, 0] and corners.max(axis=0).tolist() == [2, 4, 6]
+    assert box["color"] == [255, 128, 0]
+    turned = reportgen.box3d(center=(0, 0, 0), size=(2, 0, 0), orientation=(np.cos(np.pi / 4), 0, 0, np.sin(np.pi / 4)),
+                             color=(0, 0, 1))  # 90 degrees about z: the x extent becomes a y extent
+    assert np.allclose(np.abs(np.array(turned["corners"])).max(axis=0), [0, 1, 0])
+    obj = Object3D.from_point_cloud(points=np.zeros((2, 3)), boxes=[box])
+    assert obj.scene["boxes"][0]["score"] == 0.9 and obj.scene["boxes"][0]["label"] == "car"
+    with pytest.raises(ValueError, match="orientation"):
+        reportgen.box3d(center=(0, 0, 0), size=(1, 1, 1), orientation=(0, 0, 0, 0), color=(1, 1, 1))

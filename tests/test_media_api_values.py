@@ -46,3 +46,9 @@ def test_html_data_is_not_path(tmp_path):
     buf = io.StringIO("<i>again</i>")
     buf.read()
     assert Html(buf).html == "<i>again</i>"  # read from the start, as wandb seeks to 0
+
+
+def test_video_fps_none_is_wandb_default():
+    from reportgen.media.video import Video
+
+    assert Video(np.zeros((2, 3, 8, 8), np.uint8), fps=None).fps == 4

@@ -109,9 +109,9 @@ def lidar_scene(scene: dict) -> dict[str, Any]:
             where = f"data_or_path['boxes'][{i}]"
             if not isinstance(box, dict):
                 raise TypeError(f"{where}: expected a dict with corners, label, color")
-            extra = set(box) - {"corners", "label", "color"}
+            extra = set(box) - {"corners", "label", "color", "score"}
             if extra:
-                raise ValueError(f"{where}: unknown keys {sorted(extra)}; expected corners, label, color")
+                raise ValueError(f"{where}: unknown keys {sorted(extra)}; expected corners, label, color, score")
             try:
                 corners = np.asarray(box.get("corners"), dtype=float)
             except (TypeError, ValueError):
@@ -127,6 +127,11 @@ def lidar_scene(scene: dict) -> dict[str, Any]:
             if "color" not in box:
                 raise ValueError(f"{where}: missing 'color' ([r, g, b], 0-255)")
             item["color"] = _color(box["color"], f"{where}['color']")
+            if box.get("score") is not None:
+                score = box["score"]
+                if isinstance(score, bool) or not isinstance(score, (int, float, np.integer, np.floating)):
+                    raise TypeError(f"{where}['score']: expected a number, got {type(score).__name__}")
+                item["score"] = float(score)
             out["boxes"].append(item)
     vectors = scene.get("vectors")
     if vectors is not None:
@@ -282,3 +287,33 @@ def _read(data: Any) -> tuple[bytes, str | None, str | None]:
         content = content.encode("utf-8")
     return bytes(content), (os.path.basename(path) if path else None), (
         os.path.dirname(os.path.abspath(path)) if path else None)
+
+
+def box3d(*, center: Any, size: Any, orientation: Any, color: Any, label: str | None = None,
+          score: float | None = None) -> dict[str, Any]:
+    """A 3-D box for ``Object3D.from_point_cloud(boxes=...)``, as ``wandb.box3d``: ``center`` and
+    ``size`` are ``[x, y, z]``, ``orientation`` a quaternion ``[r, x, y, z]`` (scalar first),
+    ``color`` ``(r, g, b)`` in 0-1 as wandb documents it (0-255 values are taken as they are)."""
+    c = _vec3(center, "center", "[x, y, z]")
+    s = _vec3(size, "size", "[x, y, z]")
+    try:
+        q = np.asarray(orientation, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError("orientation: expected a quaternion [r, x, y, z]") from None
+    if q.shape != (4,) or not np.all(np.isfinite(q)) or not np.linalg.norm(q):
+        raise ValueError(f"orientation: expected a non-zero quaternion [r, x, y, z], got {q.tolist()}")
+    r, i, j, k = q / np.linalg.norm(q)
+    rot = np.array([[1 - 2 * (j * j + k * k), 2 * (i * j + k * r), 2 * (i * k - j * r)],
+                    [2 * (i * j - k * r), 1 - 2 * (i * i + k * k), 2 * (j * k + i * r)],
+                    [2 * (i * k + j * r), 2 * (j * k - i * r), 1 - 2 * (i * i + j * j)]])
+    unit = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=float)
+    corners = c + (0.5 * s * unit) @ rot
+    rgb = _vec3(color, "color", "(r, g, b)")
+    if np.all((rgb >= 0) & (rgb <= 1)):
+        rgb = rgb * 255
+    out: dict[str, Any] = {"corners": corners.tolist(), "color": np.rint(rgb).tolist()}
+    if label is not None:
+        out["label"] = label
+    if score is not None:
+        out["score"] = score
+    return out
