@@ -103,3 +103,11 @@ def test_audio_list_helpers():
     assert Audio.durations([a, b]) == pytest.approx([0.1, 0.1])
     assert Audio.captions([a, b]) == ["quiet", ""]
     assert Audio.captions([b]) is False
+
+
+def test_torch_images_are_channels_first():
+    t = torch.zeros((3, 4, 4))  # ambiguous for an array: (C, H, W) for a torch tensor, as in wandb
+    t[0] = 1.0
+    img = Image(t)
+    assert (img.width, img.height, img.mode) == (4, 4, "RGB") and img.to_data_array()[0][0] == (255, 0, 0)
+    assert Image(torch.zeros((28, 28, 3))).width == 28  # channels last still works

@@ -150,6 +150,9 @@ class Image(Media):
             img.load()
         else:
             arr = to_numpy(data)
+            if arr is not None and arr.ndim == 3 and arr.shape[0] in (1, 3, 4) and \
+                    type(data).__module__.startswith("torch"):
+                arr = np.transpose(arr, (1, 2, 0))  # torch images are (C, H, W), as wandb reads them
             if arr is None:
                 try:
                     arr = np.asarray(data)
