@@ -40,8 +40,22 @@ def api_site(tmp_path_factory) -> Path:
         "mesh_v1": reportgen.Object3D(str(gltf1(root))),
     }, step=3)
     run.finish()
-    build(BuildConfig(runs, root / "site", quiet=True))
+    reports = root / "reports"
+    reports.mkdir()
+    (reports / "api.md").write_text('---\ntitle: API media\n---\n\n{{< media key="inc" run="api" >}}\n\n'
+                                    '{{< media key="ref" run="api" >}}\n', encoding="utf-8")
+    build(BuildConfig(runs, root / "site", reports=reports, quiet=True))
     return root / "site"
+
+
+def test_report_shows_whole_incremental_table_and_names_references(site_browser, api_site):
+    page = site_browser.open(api_site / "reports" / "api.html")
+    tables = page.locator("table")
+    body = page.locator("body").text_content()
+    assert "a reference to https://example.com/cat.png" in body
+    assert page.locator("a[href='https://example.com/cat.png']").count() == 0  # named, not linked
+    rows = [r for r in tables.first.locator("tbody tr").all_text_contents()]
+    assert len(rows) == 3 and rows[0].strip().startswith("0") and rows[2].strip().startswith("2")
 
 
 def panel(page, key: str):
