@@ -28,6 +28,7 @@ MAX_ROWS = 10_000
 LOG_MODES = ("IMMUTABLE", "MUTABLE", "INCREMENTAL")
 MAX_INLINE_VECTOR = 150  # wandb's _MAX_EMBEDDING_DIMENSIONS
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+_FAST_KIND = {int: "number", float: "number", str: "string", bool: "bool"}
 
 
 def _json_value(value: Any, where: str) -> Any:
@@ -196,10 +197,18 @@ class Table(Media):
         if i >= self.MAX_ROWS and self.log_mode != "INCREMENTAL":
             raise ValueError(f"add_data: a table holds at most {self.MAX_ROWS:,} rows")
         cells = [v if type(v) in _PLAIN else _cell(v, f"row {i}, column {c!r}") for v, c in zip(row, self.columns)]
-        types = self._types
-        new = {c: tt.assign(types[c], v, f"add_data: row {i}, column {c!r}") for v, c in zip(cells, self.columns)}
-        self._mutating("add_data")
-        types.update(new)
+        types, new = self._types, None
+        for v, c in zip(cells, self.columns):
+            t = types[c]
+            if t.kind == "any" or _FAST_KIND.get(type(v), "") == t.kind or (v is None and t.optional):
+                continue  # the common case, checked without building messages
+            if new is None:
+                new = {}
+            new[c] = tt.assign(t, v, f"add_data: row {i}, column {c!r}")
+        if self._logged:
+            self._mutating("add_data")
+        if new:
+            types.update(new)
         self.data.append(cells)
 
     def add_row(self, *row: Any) -> None:
@@ -408,6 +417,9 @@ def _rows(data: Any) -> list[Any]:
         raise TypeError(f"data: expected a list of rows, a numpy array or a DataFrame, got {type(data).__name__}")
     rows = []
     for i, row in enumerate(data):
+        if type(row) is list or type(row) is tuple:
+            rows.append(row)
+            continue
         if isinstance(row, np.ndarray):
             row = list(row) if row.ndim else [row]
         if isinstance(row, (str, bytes, dict)) or not isinstance(row, Iterable):
