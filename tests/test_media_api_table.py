@@ -170,3 +170,24 @@ def test_log_mode_immutable_mutable_incremental(tmp_path):
     assert i1["increment_num"] == 1 and i1["previous_increments"] == [i0["path"]] and i1["row_offset"] == 2
     with pytest.raises(ValueError, match="INCREMENTAL"):
         inc.add_column("b", [1, 2, 3])
+
+
+def test_incremental_table_continues_in_a_resumed_run(tmp_path):
+    import reportgen
+
+    run = reportgen.init(id="inc", dir=tmp_path)
+    t = Table(columns=["a"], log_mode="INCREMENTAL")
+    for i in range(2):
+        t.add_data(i)
+        run.log({"t": t})
+    run.finish()
+    first = read_json(tmp_path / "inc" / "summary.json")["t"]
+    run = reportgen.init(id="inc", dir=tmp_path, resume="allow")
+    t2 = Table(columns=["a"], log_mode="INCREMENTAL")
+    t2.add_data(2)
+    run.log({"t": t2})
+    run.finish()
+    rec = read_json(tmp_path / "inc" / "summary.json")["t"]
+    assert rec["increment_num"] == 2 and rec["previous_increments"] == [*first["previous_increments"], first["path"]]
+    rows = [r for p in [*rec["previous_increments"], rec["path"]] for r in read_json(tmp_path / "inc" / p)["data"]]
+    assert rows == [[0], [1], [2]]

@@ -377,7 +377,9 @@ class Table(Media):
         if stop < len(self.data):
             warnings.warn(f"Table: an increment holds at most {self.MAX_ROWS:,} rows; the other "
                           f"{len(self.data) - stop:,} new rows go into the next log", stacklevel=4)
-        previous = self._increments.setdefault(run, [])
+        if run not in self._increments:  # a resumed run continues the increments logged before
+            self._increments[run] = _resumed_increments(run, ctx.key)
+        previous = self._increments[run]
         path = ctx.sub(f"i{len(previous)}").write_json("tables", self.plain(ctx, start, stop))
         record = self._record(path, stop - start)
         record.update(increment_num=len(previous), previous_increments=list(previous), row_offset=start)
@@ -404,6 +406,23 @@ def _stored_cell(v: Any, ctx: MediaContext | None, i: int, j: int) -> Any:
     if isinstance(v, (list, dict)):
         return _json_value(v, f"row {i}, column {j}")
     return v
+
+
+def _resumed_increments(run: Path, key: str) -> list[str]:
+    """In a resumed run, the increment files of the INCREMENTAL table last logged under ``key``
+    (from the summary the previous session left), as wandb continues them; else []."""
+    from ..storage.jsonio import read_json
+
+    try:
+        if not read_json(run / "run.json").get("resumed"):
+            return []
+        rec = read_json(run / "summary.json").get(key)
+    except (OSError, ValueError, AttributeError):
+        return []
+    if isinstance(rec, dict) and rec.get("_type") == "table" and rec.get("log_mode") == "INCREMENTAL" \
+            and isinstance(rec.get("path"), str):
+        return [p for p in rec.get("previous_increments") or [] if isinstance(p, str)] + [rec["path"]]
+    return []
 
 
 def _rows(data: Any) -> list[Any]:
