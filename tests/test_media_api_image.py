@@ -2,7 +2,6 @@
 masks of another size, tensor box positions, URL references, Audio's list helpers."""
 from __future__ import annotations
 
-import io
 
 import numpy as np
 import pytest
