@@ -28,6 +28,9 @@ def api_site(tmp_path_factory) -> Path:
         run.log({"inc": inc}, step=step)
     cells = reportgen.Table(columns=["name", "grid", "emb"])
     cells.add_data("a", np.arange(12.0).reshape(3, 4), np.array([0.5, 1.5]))
+    refs = reportgen.Table(columns=["name", "picture"])
+    refs.add_data("dog", reportgen.Image("https://example.com/dog.png"))
+    refs.add_data("cat", reportgen.Image("https://example.com/cat.png"))
     mask = np.zeros((4, 5), int)
     mask[2:, :] = 1
     pixels = np.full((16, 20, 3), 120, np.uint8)
@@ -35,6 +38,7 @@ def api_site(tmp_path_factory) -> Path:
         "ref": reportgen.Image("https://example.com/cat.png", caption="remote cat"),
         "sound_ref": reportgen.Audio("https://example.com/a.wav"),
         "cells": cells,
+        "refs": refs,
         "small_mask": reportgen.Image(pixels, masks={"m": {"mask_data": mask, "class_labels": {1: "ground"}}}),
         "empty_cloud": reportgen.Object3D(np.zeros((0, 3))),
         "mesh_v1": reportgen.Object3D(str(gltf1(root))),
@@ -81,6 +85,13 @@ def test_api_media_on_the_run_page(site_browser, api_site, width):
     cells.locator(".rgp-tensor").first.wait_for()
     assert "shape [3,4]" in cells.locator(".rgp-tensor").first.text_content()
     assert "[0.5,1.5]" in cells.text_content()
+
+    refs = panel(page, "refs")
+    refs.locator("tbody tr").first.wait_for()
+    assert refs.locator("td .rgp-link a").first.get_attribute("href") == "https://example.com/dog.png"
+    refs.locator(".rgp-filter").fill("example.com/cat")  # a reference cell filters by its URL
+    page.wait_for_function("(el) => el.querySelectorAll('tbody tr').length === 1", arg=refs.element_handle())
+    assert "cat" in refs.locator("tbody tr").first.text_content()
 
     inc = panel(page, "inc")
     inc.locator("tbody tr").first.wait_for()
