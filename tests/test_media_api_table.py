@@ -191,3 +191,30 @@ def test_incremental_table_continues_in_a_resumed_run(tmp_path):
     assert rec["increment_num"] == 2 and rec["previous_increments"] == [*first["previous_increments"], first["path"]]
     rows = [r for p in [*rec["previous_increments"], rec["path"]] for r in read_json(tmp_path / "inc" / p)["data"]]
     assert rows == [[0], [1], [2]]
+
+
+def test_site_item_of_an_incremental_table(tmp_path, monkeypatch):
+    """The run page's table item: increments joined, the latest 100 only, untrusted lists ignored."""
+    import json
+
+    from reportgen.build.panels import items as items_mod
+    from reportgen.build.panels.items import ItemMaker
+    from reportgen.build.panels.sitefiles import RunFiles
+
+    run_dir = tmp_path / "run"
+    inc = Table(columns=["i"], log_mode="INCREMENTAL")
+    for i in range(103):
+        inc.add_data(i)
+        rec = inc.to_record(MediaContext(run_dir, "inc", i))
+    files = RunFiles(tmp_path / "site", run_dir, "run")
+
+    def rows(record):
+        item = ItemMaker(files).make(record, "inc", f"n{len(files.warnings)}_{id(record)}")
+        text = (tmp_path / "site" / item["data"]).read_text()
+        return json.loads(text[text.index(",") + 1:text.rindex(")")])["rows"]
+
+    got = rows(rec)
+    assert [r[0] for r in got] == list(range(3, 103))  # the latest 100 increments
+    assert [r[0] for r in rows({**rec, "previous_increments": "media/x.json"})] == [102]  # not a list: ignored
+    monkeypatch.setattr(items_mod, "MAX_SHOWN_ROWS", 10)
+    assert [r[0] for r in rows(rec)] == list(range(93, 103)) and "only the latest 10 rows" in files.warnings[-1]

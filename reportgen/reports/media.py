@@ -108,7 +108,8 @@ def _table_item(ctx: ReportContext, run: Any, key: str, record: dict, item: dict
     from ..storage.jsonio import read_json
 
     # an INCREMENTAL table: the earlier increments' rows come first
-    parts = [p for p in record.get("previous_increments") or [] if isinstance(p, str)]
+    prev = record.get("previous_increments")
+    parts = [p for p in prev if isinstance(p, str)][-99:] if isinstance(prev, list) else []
     columns, rows = [], []
     for part in [*parts, record.get("path")]:
         site_path = ctx.copy_run_file(run, part)

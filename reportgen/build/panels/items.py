@@ -18,6 +18,7 @@ from .histograms import bars_svg_data
 
 
 MAX_INCREMENTS = 100  # an INCREMENTAL table shows its latest 100 increments, as wandb's UI does
+MAX_SHOWN_ROWS = 100_000  # ... and at most this many rows of them
 
 
 def clean(v: Any) -> Any:
@@ -154,14 +155,21 @@ class ItemMaker:
 
     def _table(self, rec, where, name):
         # an INCREMENTAL table's record lists the files of its earlier increments: shown as one table
-        parts = [p for p in rec.get("previous_increments") or [] if isinstance(p, str)][-MAX_INCREMENTS:]
-        data, body = None, []
-        for path in [*parts, rec.get("path")]:
+        prev = rec.get("previous_increments")
+        parts = [p for p in prev if isinstance(p, str)] if isinstance(prev, list) else []
+        chunks, total, cols = [], 0, None
+        for path in [rec.get("path"), *reversed(parts[-(MAX_INCREMENTS - 1):])]:  # newest first
             data = self._json(path)
             if not isinstance(data, dict) or not isinstance(data.get("columns"), list) or not isinstance(data.get("data"), list):
                 raise ValueError("table file is not {columns, data}")
-            body.extend(data["data"])
-        cols = [str(c) for c in data["columns"]]
+            cols = data["columns"] if cols is None else cols
+            if chunks and total + len(data["data"]) > MAX_SHOWN_ROWS:
+                self.warn(where, f"incremental table: only the latest {total:,} rows are shown")
+                break
+            chunks.append(data["data"])
+            total += len(data["data"])
+        body = [row for chunk in reversed(chunks) for row in chunk]
+        cols = [str(c) for c in cols]
         rows = []
         for r, row in enumerate(body):
             cells = []
