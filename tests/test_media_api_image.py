@@ -11,7 +11,6 @@ from reportgen.media.audio import Audio
 from reportgen.media.base import MediaContext
 from reportgen.media.image import Image
 
-torch = pytest.importorskip("torch")
 
 
 @pytest.fixture
@@ -66,6 +65,7 @@ def test_mask_of_another_size_is_kept(ctx):
 
 
 def test_box_positions_as_tensors(ctx):
+    torch = pytest.importorskip("torch")  # real tensors (torch is in the framework tests' extra)
     boxes = {"pred": {"box_data": [
         {"position": {"minX": torch.tensor(0.1), "maxX": torch.tensor(0.5),
                       "minY": np.float32(0.2), "maxY": torch.tensor([0.6])},
@@ -105,6 +105,7 @@ def test_audio_list_helpers():
 
 
 def test_torch_images_are_channels_first():
+    torch = pytest.importorskip("torch")  # real tensors (torch is in the framework tests' extra)
     t = torch.zeros((3, 4, 4))  # ambiguous for an array: (C, H, W) for a torch tensor, as in wandb
     t[0] = 1.0
     img = Image(t)

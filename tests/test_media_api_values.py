@@ -10,7 +10,6 @@ from reportgen.media.base import MediaContext
 from reportgen.media.histogram import Histogram
 from reportgen.media.html import Html
 
-torch = pytest.importorskip("torch")
 
 
 def test_histogram_attributes_as_wandb():
@@ -20,6 +19,7 @@ def test_histogram_attributes_as_wandb():
 
 
 def test_np_histogram_accepted_as_given(tmp_path):
+    torch = pytest.importorskip("torch")  # real tensors (torch is in the framework tests' extra)
     counts, edges = np.histogram([0.5, 1.5, 1.7], bins=[0, 1, 2])
     h = Histogram(None, (counts, edges))  # second positional argument, as in wandb
     assert h.histogram == [1, 2] and h.bins == [0, 1, 2]
