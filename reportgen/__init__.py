@@ -28,6 +28,7 @@ _LAZY = {
     "Html": ("reportgen.media.html", "Html"),
     "Molecule": ("reportgen.media.molecule", "Molecule"),
     "Object3D": ("reportgen.media.object3d", "Object3D"),
+    "box3d": ("reportgen.media.object3d", "box3d"),
     "plot": ("reportgen.media.plot", None),
     "plot_table": ("reportgen.media.plot", "plot_table"),
     "Api": ("reportgen.sdk.api", "Api"),
