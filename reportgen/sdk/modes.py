@@ -153,6 +153,19 @@ class DisabledRun:
     def __exit__(self, *exc: Any) -> None:
         self.finish()
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["config"] = self.config.as_dict()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        from .config import Config
+
+        state = dict(state)
+        config = Config(state.pop("config", None))
+        self.__dict__.update(state)
+        self.config = config
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
