@@ -118,14 +118,21 @@ def test_hf_trainer_report_to_wandb(tmp_path, site_browser):
 
 
 @needs_artifacts
-def test_hf_trainer_log_model_checkpoints(tmp_path):
+@pytest.mark.parametrize("when", ["checkpoint", "end"])
+def test_hf_trainer_log_model(tmp_path, when):
     pytest.importorskip("transformers")
-    run_script(tmp_path, HF_SCRIPT, WANDB_LOG_MODEL="checkpoint")
+    run_script(tmp_path, HF_SCRIPT, WANDB_LOG_MODEL=when)
     run = only_run(tmp_path / "runs")
     read(run)
     api_run = reportgen.Api(str(tmp_path / "runs")).run(run.name)
     logged = api_run.logged_artifacts()
-    assert {a.type for a in logged} == {"model"} and len(logged) >= 2
+    assert {a.type for a in logged} == {"model"}
+    aliases = {alias for a in logged for alias in a.aliases}
+    assert "base_model" in aliases  # the architecture, logged at setup
+    if when == "end":
+        assert "final_model" in aliases
+    else:
+        assert {"checkpoint_global_step_4", "checkpoint_global_step_8"} <= aliases
 
 
 LIGHTNING_SCRIPT = """
@@ -188,6 +195,23 @@ def test_lightning_wandb_logger(tmp_path):
     images = next(r["pictures"] for r in rows if "pictures" in r)
     assert images["_type"] in ("gallery", "image")
     build_and_check(tmp_path, run, ["train_loss", "val_loss", "samples", "pictures"])
+
+
+def test_lightning_native_logger_without_reportgen_run(tmp_path):
+    """reportgen.integrations.lightning.ReportgenLogger: one changed line, plain `python train.py`."""
+    pytest.importorskip("lightning")
+    source = LIGHTNING_SCRIPT.replace(", LOG_MODEL_ARG", "").replace(
+        "from lightning.pytorch.loggers import WandbLogger",
+        "from reportgen.integrations.lightning import ReportgenLogger as WandbLogger")
+    script = tmp_path / "native.py"
+    script.write_text(textwrap.dedent(source))
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env.pop("REPORTGEN_DIR", None)
+    proc = subprocess.run([sys.executable, "native.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=550)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    meta, config, rows, summary = read(only_run(tmp_path / "runs"))
+    assert meta["name"] == "tiny-lit" and config["lr"] == 0.05 and any("train_loss" in r for r in rows)
 
 
 @needs_artifacts
