@@ -59,7 +59,7 @@ class RunExtras:
     # -- where things are ------------------------------------------------------------
     @property
     def dir(self) -> RunDir:
-        files = self.folder / fmt.FILES_DIR
+        files = (self.folder / fmt.FILES_DIR).absolute()
         try:
             files.mkdir(parents=True, exist_ok=True)
         except OSError:
