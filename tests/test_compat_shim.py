@@ -145,3 +145,15 @@ def test_server_only_functions_raise_a_named_error():
             wandb.log({"a": 1})  # before init, as wandb
     finally:
         compat.uninstall()
+
+
+def test_native_transformers_callback_uses_the_stand_in(tmp_path, monkeypatch):
+    pytest.importorskip("transformers")
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    try:
+        from reportgen.integrations.transformers import ReportgenCallback
+
+        cb = ReportgenCallback()
+        assert cb._wandb.__file__.startswith(str(compat.SHIM_DIR)) and cb._wandb.run is None
+    finally:
+        compat.uninstall()
