@@ -48,6 +48,11 @@ def test_charts_use_the_step_metric_by_default(step_site, site_browser):
                            return RG.views[el.id].scale('x').domain()[1]; }"""
     assert page.evaluate(domain, "val/loss") >= 1900  # drawn against clock (0..1900)
     assert page.evaluate(domain, "loss") <= 20  # against the step
+    box = page.locator('.rg-chart[data-key="val/loss"] canvas').bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.4)
+    tip = page.locator('.rg-chart[data-key="val/loss"] .rg-tip')
+    tip.wait_for(state="visible")
+    assert tip.inner_text().startswith("clock")  # the hover box names the chart's own x axis
     page.select_option("#rg-x", "_runtime")  # an explicit choice applies to every chart
     page.wait_for_function("() => [...document.querySelectorAll('.rg-chart:not([hidden])')]"
                            ".every(e => e.dataset.rendered === 'done')")
