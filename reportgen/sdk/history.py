@@ -112,6 +112,8 @@ class History:
 
         ``timeout``: from a signal handler, which may have interrupted a ``log()`` holding the
         lock in this very thread, give up after that long (the interrupted row is not written)."""
+        if not self._pending:
+            return
         if not self._lock.acquire(timeout=timeout):
             return
         try:

@@ -16,7 +16,8 @@ program end as it would have without reportgen:
 Handlers are installed once, by the first ``init()`` in the main thread (Python
 allows signal handlers only there); a handler installed by the program after
 ``init()`` replaces ours, as it would replace any other. A forked child (a
-DataLoader worker) that inherits the handler acts as if reportgen were not there.
+DataLoader worker) gets the previous handlers back at fork, so it behaves as if
+reportgen were not there (and does not finish its parent's runs).
 """
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ def install(*, flush: Callable[[], None], finish: Callable[[int, str, str], None
         return False
     if _owner_pid == os.getpid():
         return True
+    if _owner_pid is None and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_restore_in_child)
     _owner_pid = os.getpid()
     _previous.clear()
     for name in SIGNAL_NAMES:
@@ -59,6 +62,15 @@ def install(*, flush: Callable[[], None], finish: Callable[[int, str, str], None
             continue
         _previous[signum] = prev
     return True
+
+
+def _restore_in_child() -> None:
+    for signum, prev in _previous.items():
+        try:
+            if signal.getsignal(signum) is _handler:
+                signal.signal(signum, prev)
+        except (ValueError, OSError):
+            pass
 
 
 @contextlib.contextmanager

@@ -15,8 +15,8 @@ from typing import Any, Callable
 
 
 def _warn(message: str) -> None:
-    try:
-        warnings.warn(message, UserWarning, stacklevel=3)
+    try:  # from the writer thread there is no user frame to point at: name the package
+        warnings.warn_explicit(message, UserWarning, "reportgen", 0, module="reportgen")
     except Exception:  # noqa: BLE001 - warnings turned into errors: never raise into the training loop
         print(f"UserWarning: {message}", file=sys.stderr)
 

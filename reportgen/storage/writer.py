@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import warnings
 from collections import deque
 from pathlib import Path
 from typing import Any, Callable
@@ -207,6 +208,10 @@ class RunWriter:
         self.history = HistoryAppender(self.paths.history, flush_interval, start_thread=False,
                                        health=self.health, max_unwritten=max_unwritten)
         self.health.count = lambda: self.history.rows_written
+        if self.history.torn_bytes_removed:
+            warnings.warn(f"{self.paths.history}: removed an incomplete last line "
+                          f"({self.history.torn_bytes_removed} bytes) left by a writer that was killed mid-write",
+                          UserWarning, stacklevel=4)
         self.append_encoded = self.history.append_encoded
         self._meta: dict[str, Any] | None = None
         self._meta_lock = threading.RLock()  # reentrant: a signal handler may write while it is held
