@@ -72,7 +72,7 @@ def complete_summary(summary: dict[str, Any], meta: dict[str, Any], history: str
         return summary
     known = summary.get("_step")
     known = known if isinstance(known, int) and not isinstance(known, bool) else -1
-    newer: list[dict[str, Any]] = []
+    latest: dict[str, Any] = {}  # walking backwards, the first value seen for a key is its last
     source = reversed(rows if isinstance(rows, list) else list(rows)) if rows is not None \
         else _rows_backwards(Path(history))
     for row in source:
@@ -81,10 +81,7 @@ def complete_summary(summary: dict[str, Any], meta: dict[str, Any], history: str
             continue
         if step <= known:
             break
-        newer.append(row)
-    if not newer:
-        return summary
-    out = dict(summary)
-    for row in reversed(newer):
-        out.update(row)
-    return out
+        for k, v in row.items():
+            if k not in latest:
+                latest[k] = v
+    return {**summary, **latest} if latest else summary
