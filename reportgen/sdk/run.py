@@ -249,7 +249,7 @@ class Run:
             try:
                 self.history.flush_pending(timeout=1.0 if self._signal else -1)
             finally:
-                self._writer.close()
+                self._writer.close(join_timeout=2.0 if self._signal else 10.0)
                 self.summary._save()
                 self._exit_code = exit_code
                 self._write_meta("finished" if exit_code == 0 else "crashed", exit_code, error)
