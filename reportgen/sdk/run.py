@@ -173,8 +173,8 @@ class Run:
         }
         if self._metrics:
             meta["metrics"] = self._metrics
-        if self._signal or signals.received:
-            meta["signal"] = self._signal or signals.received
+        if self._signal:
+            meta["signal"] = self._signal
         if resumed is not None:
             meta["resumed"] = resumed
         elif self._writer._meta and "resumed" in self._writer._meta:
@@ -259,7 +259,7 @@ class Run:
                     _set_module_run(None)
 
     def _finish_from_hook(self, exit_code: int, error: str | None, signal: str | None = None) -> None:
-        self._signal = signal
+        self._signal = signal or self._signal
         self.finish(exit_code, error=error)
 
     def __enter__(self) -> "Run":

@@ -34,10 +34,9 @@ _owner_pid: int | None = None
 _hooks: dict[str, Callable[..., Any]] = {}
 _depth = 0  # main-thread sections a handler must not interrupt (finish())
 _pending: tuple[int, Any] | None = None
-received: str | None = None  # name of the last termination signal received, if any
 
 
-def install(*, flush: Callable[[], None], finish: Callable[[int, str, str], None]) -> bool:
+def install(*, flush: Callable[[str], None], finish: Callable[[int, str, str], None]) -> bool:
     """Install the handlers (main thread only; once per process). True if installed now or before."""
     global _owner_pid
     _hooks.update(flush=flush, finish=finish)
@@ -98,7 +97,7 @@ def _default_action(signum: int) -> None:
 
 
 def _handler(signum: int, frame: Any) -> None:
-    global _pending, received
+    global _pending
     prev = _previous.get(signum, signal.SIG_DFL)
     if os.getpid() != _owner_pid:  # forked child: behave exactly as without reportgen
         if callable(prev):
@@ -110,9 +109,8 @@ def _handler(signum: int, frame: Any) -> None:
         _pending = (signum, frame)
         return
     name = signal.Signals(signum).name
-    received = name
     try:
-        _hooks["flush"]()
+        _hooks["flush"](name)
     except Exception:  # noqa: BLE001 - whatever happens, end as the program would have
         pass
     if callable(prev):

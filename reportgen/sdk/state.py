@@ -90,9 +90,10 @@ def _finish_all_by_signal(code: int, error: str, signal: str) -> None:
     _finish_all(code, error, signal)
 
 
-def _flush_all() -> None:
-    """Write every queued history row now (a termination signal arrived)."""
+def _flush_all(signal: str) -> None:
+    """A termination signal arrived: note it on every open run and write their queued rows now."""
     for run in list(_open_runs):
+        run._signal = signal
         try:
             run._writer.history.flush(timeout=2.0)
         except Exception:  # noqa: BLE001 - best effort; finishing follows

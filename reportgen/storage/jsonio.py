@@ -169,8 +169,9 @@ def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
     data = dumps(obj, indent=True) + b"\n"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as fh:
+            if hasattr(os, "fchmod"):  # POSIX; Windows has no mode bits to set
+                os.fchmod(fh.fileno(), 0o666 & ~current_umask())
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
