@@ -1,12 +1,14 @@
 """The summary of a run whose writer did not get to write it: last values from history.
 
-``summary.json`` is rewritten by the writer at most once a second and at ``finish()``.
-A run killed with ``SIGKILL`` (or out of memory, or a lost machine) leaves a summary
-that is older than its history (``{}`` if it died in its first second). Readers
-therefore complete the summary of any run not marked ``finished`` or ``crashed``:
-every history row with a ``_step`` above the summary's ``_step`` is applied on top, in
-order, exactly as the writer would have done (the last logged value wins). History is
-read backwards from its end, so a live run costs only its last few rows.
+``summary.json`` is rewritten by the writer every heartbeat (15 s) and at ``finish()``
+(also on SIGTERM). A run killed with ``SIGKILL`` (or out of memory, or a lost machine)
+leaves a summary older than its history (``{}`` if it died in its first 15 s). Readers
+therefore complete the summary of a run whose writer is gone (``run_status`` says
+``crashed`` or ``stale`` while run.json still says ``running``, or there is no
+run.json): every history row with a ``_step`` above the summary's ``_step`` is applied
+on top, in order, exactly as the writer would have done (the last logged value wins).
+History is read backwards from its end, so this costs only the rows written since the
+last summary. A live writer's summary is left as it wrote it.
 """
 from __future__ import annotations
 
@@ -63,13 +65,19 @@ def _decode(line: bytes) -> dict[str, Any] | None:
     return row if isinstance(row, dict) else None
 
 
+def run_status(meta: dict[str, Any]) -> str:
+    from .reader import run_status as status  # reader imports this module
+
+    return status(meta)
+
+
 def complete_summary(summary: dict[str, Any], meta: dict[str, Any], history: str | os.PathLike,
                      rows: Iterable[dict[str, Any]] | None = None) -> dict[str, Any]:
     """``summary`` with the rows logged after it applied, for runs the writer did not end.
 
     ``rows``: the history already read (in file order), else the file is read backwards."""
-    if meta.get("state") in _DONE_STATES:
-        return summary
+    if meta.get("state") in _DONE_STATES or (meta and run_status(meta) == "running"):
+        return summary  # ended properly, or its writer is alive and keeps summary.json current
     known = summary.get("_step")
     known = known if isinstance(known, int) and not isinstance(known, bool) else -1
     latest: dict[str, Any] = {}  # walking backwards, the first value seen for a key is its last

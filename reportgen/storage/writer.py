@@ -3,8 +3,8 @@
 History lines are queued in memory and written by one background thread at most
 ``flush_interval`` seconds after they were logged, in a single ``write()`` of
 whole lines (no fsync on that path). The same thread rewrites ``summary.json``
-when the automatic summary changed (at most once a second) and ``run.json`` with
-a fresh ``heartbeat`` every ``heartbeat_interval`` seconds. :meth:`RunWriter.close`
+(when the automatic summary changed) and ``run.json`` with a fresh ``heartbeat``
+every ``heartbeat_interval`` seconds. :meth:`RunWriter.close`
 flushes and fsyncs.
 
 Storage failures (disk full, quota, a removed mount) never reach the training loop
@@ -28,11 +28,12 @@ from .health import StorageHealth
 from .jsonio import write_json_atomic
 
 DEFAULT_HEARTBEAT_INTERVAL = 15.0
-#: The automatic summary is rewritten at most this often (seconds) when it changed.
-SUMMARY_INTERVAL = 1.0
+#: The automatic summary is rewritten with the heartbeat when it changed. Not faster: every
+#: rewrite changes the runs table, which makes pages open in ``serve --watch`` reload; readers
+#: complete the summary of a run whose writer died from its history instead (storage.lastvalues).
 
 __all__ = ["RunWriter", "HistoryAppender", "DEFAULT_FLUSH_INTERVAL", "DEFAULT_HEARTBEAT_INTERVAL",
-           "MAX_UNWRITTEN_BYTES", "SUMMARY_INTERVAL"]
+           "MAX_UNWRITTEN_BYTES"]
 
 
 class RunWriter:
@@ -49,7 +50,6 @@ class RunWriter:
         self.paths.root.mkdir(parents=True, exist_ok=True)
         self.flush_interval = float(flush_interval)
         self.heartbeat_interval = float(heartbeat_interval)
-        self.summary_interval = min(self.heartbeat_interval, max(self.flush_interval, SUMMARY_INTERVAL))
         self._clock = clock
         self.lock = lock  # the writer lock (storage.lock.WriterLock), released by release()
         self.health = StorageHealth(str(self.paths.root))
@@ -133,10 +133,9 @@ class RunWriter:
 
     # -- background thread -------------------------------------------------------------
     def start(self, periodic: Callable[[], None] | None = None) -> None:
-        """Start flushing history every ``flush_interval`` s; call ``periodic()`` every
-        ``summary_interval`` s (the run persists its summary there if it changed) and
-        refresh the heartbeat every ``heartbeat_interval`` s. From now on storage errors
-        are recorded (``health``), never raised."""
+        """Start flushing history every ``flush_interval`` s; every ``heartbeat_interval`` s call
+        ``periodic()`` (the run persists its summary there if it changed) and refresh the
+        heartbeat. From now on storage errors are recorded (``health``), never raised."""
         self._periodic = periodic
         self._absorb = True
         self._thread = threading.Thread(target=self._loop, name="reportgen-writer", daemon=True)
@@ -148,17 +147,15 @@ class RunWriter:
             self._retry()
 
     def _loop(self) -> None:
-        last_beat = last_summary = self._clock()
+        last_beat = self._clock()
         while not self._stop.wait(self.flush_interval):
             try:
                 self._tick()
                 now = self._clock()
-                if now - last_summary >= self.summary_interval:
-                    last_summary = now
-                    if self._periodic is not None:
-                        self._periodic()
                 if now - last_beat >= self.heartbeat_interval:
                     last_beat = now
+                    if self._periodic is not None:
+                        self._periodic()
                     self.heartbeat()
             except Exception as exc:  # noqa: BLE001 - the writer thread must outlive any one failure
                 self.health.failed("writer thread", exc)
