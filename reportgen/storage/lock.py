@@ -84,5 +84,6 @@ class WriterLock:
         if fh is not None:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-            finally:
                 fh.close()
+            except OSError:
+                pass  # closing the descriptor (or the process ending) releases it anyway
