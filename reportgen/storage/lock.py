@@ -82,8 +82,8 @@ class WriterLock:
     def release(self) -> None:
         fh, self._fh = self._fh, None
         if fh is not None:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-                fh.close()
-            except OSError:
-                pass  # closing the descriptor (or the process ending) releases it anyway
+            for step in (lambda: fcntl.flock(fh.fileno(), fcntl.LOCK_UN), fh.close):
+                try:
+                    step()
+                except OSError:
+                    pass  # closing the descriptor (or the process ending) releases it anyway
