@@ -142,7 +142,7 @@ def test_clean_shutdown(tmp_path, sig):
     tmp.mkdir()
     srv = ServeProcess(str(runs), "--watch", "--port", "0", env={"TMPDIR": str(tmp)})
     assert [p.name for p in tmp.iterdir()][0].startswith("reportgen-serve-")
-    # a long-poll in flight must not block or spoil the shutdown
+    # an open keep-alive connection must not block or spoil the shutdown
     conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
     conn.request("GET", "/__reportgen__/events?since=0")
     time.sleep(0.3)
@@ -189,6 +189,11 @@ def test_change_right_after_start_is_seen(tmp_path):
     with ServeProcess(str(runs), "--watch", "--port", "0") as srv:
         with open(runs / "r0" / "history.jsonl", "a") as fh:
             fh.write('{"_step": 30, "loss": 0.5, "acc": 1.0}\n')
-        state = json.loads(_get(srv.port, "/__reportgen__/events?since=0").read())
+        deadline = time.monotonic() + 30  # events answer at once: pages poll them
+        while True:
+            state = json.loads(_get(srv.port, "/__reportgen__/events?since=0").read())
+            if state["generation"] >= 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert state["generation"] >= 1 and state["error"] is None
         assert any(p.startswith("data/metrics/") for p in state["changed"]), state

@@ -1,8 +1,11 @@
 /* reportgen serve --watch: keeps an open page in step with the site being rebuilt.
    Injected by the dev server into HTML responses only; built sites never contain it.
 
-   The page long-polls /__reportgen__/events?since=<generation>; the server answers with the
-   site paths changed since then. This page then
+   The page polls /__reportgen__/events?since=<generation> about twice a second (every 2 s while
+   hidden); the server answers at once with the site paths changed since then. A poll holds a
+   connection for a millisecond, so any number of tabs share the browser's six connections per
+   host (a long-poll or an EventSource per tab would hold one each, and tab 7 would stall).
+   This page then
    - loads changed data files again (charts subscribed to them update in place,
      keeping zoom, scroll and selection),
    - patches its own HTML in place when only text or attributes changed (summary values,
@@ -291,20 +294,38 @@
     });
   }
 
+  var POLL_MS = 500, HIDDEN_POLL_MS = 2000;
+  var timer = null, polling = false;
+  function schedule(ms) {
+    if (live.reloading) return;
+    clearTimeout(timer);
+    timer = setTimeout(poll, ms);
+  }
   function poll() {
+    timer = null;
+    if (polling) return;
+    polling = true;
+    live.polls = (live.polls || 0) + 1;
     fetch(EVENTS + "?since=" + generation, { cache: "no-store" }).then(function (r) {
       if (!r.ok) throw new Error("HTTP " + r.status);
       return r.json();
     }).then(function (state) {
       if (failures > 0) banner("info", null);
       failures = 0;
-      return apply(state).then(function () { if (!live.reloading) poll(); });
+      return apply(state).then(function () {
+        polling = false;
+        schedule(document.hidden ? HIDDEN_POLL_MS : POLL_MS);
+      });
     }).catch(function () {
+      polling = false;
       failures++;
       if (failures >= 2) banner("info", "Lost the connection to reportgen serve; retrying\u2026");
-      setTimeout(poll, Math.min(5000, 500 * failures));
+      schedule(Math.min(5000, 500 * failures));
     });
   }
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && timer !== null && !polling) schedule(0); // back in view: catch up at once
+  });
 
   live.morph = morph; // exposed for tests
 
