@@ -121,13 +121,13 @@ def summary(runs: Path, out: Path, image_format: str, metrics: str | None, max_c
               help="Folder of custom-chart presets (<name>.json); watched with --watch.")
 @click.option("--reports", type=_EXISTING_DIR, default=None,
               help="Folder of markdown reports (default: RUNS/reports); watched with --watch.")
-@click.option("--idle-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+@click.option("--idle-timeout", type=click.IntRange(min=1), default=10, show_default=True,
               help="Seconds before an idle or slow connection is closed.")
 @click.option("--max-connections", type=click.IntRange(min=4), default=None,
               help="Open connections kept at most; the longest idle is closed for a new one "
                    "[default: 1000, less under a low open-file limit].")
 def serve(runs: Path, watch: bool, host: str, port: int, open_browser: bool, samples: int,
-          presets: Path | None, reports: Path | None, idle_timeout: float, max_connections: int | None) -> None:
+          presets: Path | None, reports: Path | None, idle_timeout: int, max_connections: int | None) -> None:
     """Build RUNS into a temporary folder and serve it over HTTP (never touches your -o site)."""
     from .serve import serve as do_serve
 

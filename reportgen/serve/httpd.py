@@ -24,7 +24,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 
 THREADS = 8
-IDLE_TIMEOUT = 10.0
+IDLE_TIMEOUT = 10  # waitress counts these in whole seconds
 HEADER_TIMEOUT = 10.0
 
 
@@ -51,13 +51,14 @@ class _Channel(HTTPChannel):
 class Server(TcpWSGIServer):
     channel_class = _Channel
 
-    def __init__(self, app, host: str, port: int, *, threads: int = THREADS, idle_timeout: float = IDLE_TIMEOUT,
+    def __init__(self, app, host: str, port: int, *, threads: int = THREADS, idle_timeout: int = IDLE_TIMEOUT,
                  header_timeout: float = HEADER_TIMEOUT, max_connections: int | None = None):
         self.header_timeout = header_timeout
         self.max_connections = max_connections or default_max_connections()
-        super().__init__(app, host=host.strip("[]"), port=port, threads=threads, channel_timeout=idle_timeout,
-                         cleanup_interval=min(1.0, idle_timeout / 2), asyncore_use_poll=True,
-                         asyncore_loop_timeout=0.5, connection_limit=self.max_connections + threads + 8,
+        # waitress's settings are whole seconds (a loop timeout of 0 would make its loop spin)
+        super().__init__(app, host=host.strip("[]"), port=port, threads=threads,
+                         channel_timeout=max(1, round(idle_timeout)), cleanup_interval=1, asyncore_use_poll=True,
+                         asyncore_loop_timeout=1, connection_limit=self.max_connections + threads + 8,
                          ident="reportgen", clear_untrusted_proxy_headers=False, expose_tracebacks=False)
 
     @property

@@ -51,7 +51,7 @@ def _on_signal(signum, frame) -> None:
 
 def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool = False,
           open_browser: bool = False, samples: int = 1000, presets: Path | None = None,
-          reports: Path | None = None, debounce: float = DEBOUNCE, idle_timeout: float = IDLE_TIMEOUT,
+          reports: Path | None = None, debounce: float = DEBOUNCE, idle_timeout: int = IDLE_TIMEOUT,
           max_connections: int | None = None, threads: int = THREADS) -> None:
     """Build ``runs`` into a temporary folder and serve it until SIGINT (Ctrl-C) or SIGTERM.
 
