@@ -119,6 +119,16 @@ def test_events_endpoint(served):
     assert _get(srv.port, "/__reportgen__/nothing").status == 404
 
 
+def test_events_are_answered_at_once(served):
+    """No request is held open waiting for a change (a held request per tab stalls the seventh tab)."""
+    srv, _ = served
+    now = json.loads(_get(srv.port, "/__reportgen__/events?since=0").read())["generation"]
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)  # the old long-poll waited 20 s
+    conn.request("GET", f"/__reportgen__/events?since={now}")
+    state = json.loads(conn.getresponse().read())
+    assert state["generation"] == now and state["changed"] == [] and state["reload"] is False
+
+
 def test_head_and_missing(served):
     srv, _ = served
     status, headers, body = _raw_get(srv.port, "/index.html", method="HEAD")

@@ -34,26 +34,30 @@ def test_twenty_tabs_load_and_follow(tmp_path, _playwright_browser):
     run.finish()
     with ServeProcess(str(runs), "--watch", "--port", "0") as srv:
         sb = SiteBrowser(_playwright_browser, allowed_prefixes=(srv.url, "data:", "blob:", "about:"))
+        held = []  # seconds each live-update request kept its connection
+        sb.context.on("requestfinished", lambda r: "/__reportgen__/events" in r.url and held.append(
+            (r.timing["responseEnd"] - r.timing["requestStart"]) / 1000))
         try:
             pages = [sb.new_page() for _ in range(TABS)]
             for page in pages:  # start every navigation without waiting, as when a session is restored
                 page.evaluate("(url) => { location.href = url; }", srv.url)
-            # Generous: well past the 2 s each tab needs here, well short of the 20 s a held
-            # connection kept the seventh tab waiting.
-            deadline = time.monotonic() + 18
-            for i, page in enumerate(pages):
-                left = max(0.5, deadline - time.monotonic())
-                page.wait_for_function(READY, timeout=left * 1000)
+            # The bound only keeps a broken server from hanging the test; benchmarks/bench_tabs.py times it.
+            deadline = time.monotonic() + 120
+            for page in pages:
+                page.wait_for_function(READY, timeout=max(1.0, deadline - time.monotonic()) * 1000)
             assert all(p.evaluate("location.href") == srv.url for p in pages)
 
             run = Run(id="r1", name="run 1", project="p", dir=runs)  # a new run: every page must follow
             run.log({"loss": 0.5})
             run.finish()
-            pages[0].wait_for_function("() => RGLive.generation >= 1", timeout=30_000)
+            pages[0].wait_for_function("() => RGLive.generation >= 1", timeout=60_000)
             target = _generation(srv.port)
             for page in pages:
-                page.wait_for_function("(g) => window.RGLive && RGLive.generation >= g", arg=target, timeout=30_000)
+                page.wait_for_function("(g) => window.RGLive && RGLive.generation >= g", arg=target, timeout=60_000)
             assert all(p.locator("text=run 1").count() >= 1 for p in pages)
+            # No tab holds a connection waiting for news (a long-poll held each for 20 s, which is
+            # what stalled every tab after the sixth): each poll is answered as soon as it arrives.
+            assert held and max(held) < 12, sorted(held)[-5:]
         finally:
             problems = sb.problems.all()
             sb.close()
