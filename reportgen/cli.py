@@ -7,6 +7,7 @@ are one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -130,6 +131,10 @@ def summary(runs: Path, out: Path, image_format: str, metrics: str | None, max_c
 def serve(runs: Path, watch: bool, host: str, port: int, open_browser: bool, samples: int,
           presets: Path | None, reports: Path | None, idle_timeout: int, max_connections: int | None) -> None:
     """Build RUNS into a temporary folder and serve it over HTTP (never touches your -o site)."""
+    # Before the slow imports: started in the background (`reportgen serve &` in a script), the
+    # process inherits SIGINT as ignored, and a Ctrl-C or SIGTERM must stop it even while starting.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     from .serve import serve as do_serve
 
     do_serve(runs, host=host, port=port, watch=watch, open_browser=open_browser, samples=samples,
