@@ -10,7 +10,7 @@ a full ``build()`` of the same runs into a fresh folder plus a page reload until
 the charts are drawn again. The ratio live / baseline is printed.
 
 Also measured: the server's CPU use while nothing changes (from /proc/<pid>/stat,
-with the page still connected and polling twice a second).
+with the page still connected and polling four times a second).
 
     python benchmarks/bench_watch.py [--runs 50] [--steps 1000] [--appends 10]
 """

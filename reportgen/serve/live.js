@@ -1,7 +1,7 @@
 /* reportgen serve --watch: keeps an open page in step with the site being rebuilt.
    Injected by the dev server into HTML responses only; built sites never contain it.
 
-   The page polls /__reportgen__/events?since=<generation> about twice a second (every 2 s while
+   The page polls /__reportgen__/events?since=<generation> about four times a second (every 2 s while
    hidden); the server answers at once with the site paths changed since then. A poll holds a
    connection for a millisecond, so any number of tabs share the browser's six connections per
    host (a long-poll or an EventSource per tab would hold one each, and tab 7 would stall).
@@ -296,7 +296,7 @@
     });
   }
 
-  var POLL_MS = 500, HIDDEN_POLL_MS = 2000;
+  var POLL_MS = 250, HIDDEN_POLL_MS = 2000;
   var timer = null, polling = false;
   var channel = null;
   try { channel = "BroadcastChannel" in window ? new BroadcastChannel("reportgen-live") : null; } catch (e) { channel = null; }
