@@ -281,6 +281,7 @@
   /* ---- the event loop --------------------------------------------------------------- */
   function apply(state) {
     if (state.boot !== boot || state.reload) { reload(state.reload ? "fell behind" : "server restarted"); return Promise.resolve(false); }
+    if (state.generation === generation) return Promise.resolve(true); // polled, nothing new
     var changed = state.changed || [];
     live.eventAt = Date.now(); // wall-clock ms, for benchmarks
     generation = live.generation = state.generation;
