@@ -16,11 +16,15 @@ ratio (slowest of N tabs) / (one tab) is printed.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
+import queue
+import re
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -35,7 +39,8 @@ from reportgen.sdk.run import Run  # noqa: E402
 
 READY = "() => document.readyState === 'complete' && !!window.RGLive"
 LOADED_AT = """() => { const n = performance.getEntriesByType('navigation')[0];
-                       return [performance.timeOrigin + n.responseStart, performance.timeOrigin + n.loadEventEnd]; }"""
+                       return [performance.timeOrigin + n.responseStart, performance.timeOrigin + n.loadEventEnd,
+                               n.loadEventEnd]; }"""
 
 
 def make_run(root: Path, i: int, steps: int) -> None:
@@ -50,20 +55,54 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def open_tabs(context, url: str, n: int, timeout: float) -> tuple[list, list[float], list[float]]:
+def open_tabs(context, url: str, n: int, timeout: float) -> tuple[list, list[float], list[float], list[float]]:
     """Navigate n new pages at once; seconds from the start until each one's load event, and until its
-    HTML's first byte (what the server and the connection pool decide; the rest is the browser's work)."""
+    HTML's first byte (what the server and the connection pool decide; the rest is the browser's work),
+    and each tab's own load time (from its navigation start, which a loaded machine delays)."""
     pages = [context.new_page() for _ in range(n)]
     t0 = time.time() * 1000
     for page in pages:
         page.evaluate("(url) => { location.href = url; }", url)
-    loads, firsts = [], []
+    loads, firsts, owns = [], [], []
     for page in pages:
         page.wait_for_function(READY, timeout=timeout * 1000)
-        first, loaded = page.evaluate(LOADED_AT)
+        first, loaded, own = page.evaluate(LOADED_AT)
         loads.append((loaded - t0) / 1000)
         firsts.append((first - t0) / 1000)
-    return pages, loads, firsts
+        owns.append(own / 1000)
+    return pages, loads, firsts, owns
+
+
+def replay(port: int, tabs: int) -> tuple[float, int]:
+    """The server alone: every file the all-runs page loads, for ``tabs`` tabs, over six keep-alive
+    connections (a browser's per-host limit). Returns (seconds, requests)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", "/")
+    html = conn.getresponse().read().decode()
+    urls = ["/"] + ["/" + u for u in re.findall(r'(?:src|href)="((?:assets|data)/[^"]+)"', html)]
+    todo = queue.Queue()
+    for _ in range(tabs):
+        for u in urls:
+            todo.put(u)
+    n = todo.qsize()
+
+    def worker() -> None:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while True:
+            try:
+                u = todo.get_nowait()
+            except queue.Empty:
+                return
+            c.request("GET", u)
+            c.getresponse().read()
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0, n
 
 
 def main() -> None:
@@ -81,17 +120,19 @@ def main() -> None:
         for i in range(args.runs):
             make_run(runs, i, args.steps)
         srv = ServeProcess(str(runs), "--watch", "--port", "0", timeout=300)
+        replay(srv.port, 1)
+        server_only, requests = replay(srv.port, args.tabs)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=LAUNCH_ARGS)
             warm = browser.new_context()  # first load warms the server's caches and the OS page cache
             open_tabs(warm, srv.url, 1, 60)
             warm.close()
             solo = browser.new_context()
-            _, (baseline,), _ = open_tabs(solo, srv.url, 1, 60)
+            _, (baseline,), _, _ = open_tabs(solo, srv.url, 1, 60)
             solo.close()
 
             context = browser.new_context()
-            pages, loads, firsts = open_tabs(context, srv.url, args.tabs, 120)
+            pages, loads, firsts, owns = open_tabs(context, srv.url, args.tabs, 120)
 
             t_write = time.time() * 1000
             with open(runs / "run00" / "history.jsonl", "a") as fh:
@@ -103,7 +144,7 @@ def main() -> None:
                 page.wait_for_function("(g) => window.RGLive && RGLive.generation >= g", arg=target, timeout=60_000)
                 follow.append((page.evaluate("RGLive.eventAt") - t_write) / 1000)
             reloads = sum(pg.evaluate("RGLive.reloads") for pg in pages)
-            _, (extra,), _ = open_tabs(context, srv.url, 1, 120)
+            _, (extra,), _, _ = open_tabs(context, srv.url, 1, 120)
 
             for page in pages:  # settle: reloads caused by the new run are over
                 page.wait_for_function(READY, timeout=60_000)
@@ -122,6 +163,10 @@ def main() -> None:
           f"(median {statistics.median(loads) * 1000:.0f} ms, target <= 2000 ms)")
     print(f"  their HTML's first byte: slowest {max(firsts) * 1000:.0f} ms, median {statistics.median(firsts) * 1000:.0f} ms"
           " (the rest is the browser parsing and running the page)")
+    print(f"  each tab's own load time (its navigation start -> load): slowest {max(owns) * 1000:.0f} ms, "
+          f"median {statistics.median(owns) * 1000:.0f} ms")
+    print(f"  the server alone answers those {args.tabs} tabs' {requests} requests (6 connections) in "
+          f"{server_only * 1000:.0f} ms")
     print(f"ratio slowest of {args.tabs} / one tab: {max(loads) / baseline:.1f}")
     print(f"row appended -> every tab heard of the rebuild: slowest {max(follow) * 1000:.0f} ms, "
           f"median {statistics.median(follow) * 1000:.0f} ms, {reloads} reloads")

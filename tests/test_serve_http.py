@@ -119,6 +119,22 @@ def test_events_endpoint(served):
     assert _get(srv.port, "/__reportgen__/nothing").status == 404
 
 
+def test_files_revalidate_with_etags(served):
+    """Assets and data may be cached but are checked on every use; pages never are (they carry the generation)."""
+    srv, _ = served
+    resp = _get(srv.port, "/assets/reportgen.css")
+    resp.read()
+    etag = resp.getheader("ETag")
+    assert etag and resp.getheader("Cache-Control") == "no-cache"
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    conn.request("GET", "/assets/reportgen.css", headers={"If-None-Match": etag})
+    again = conn.getresponse()
+    assert again.status == 304 and again.read() == b""
+    page = _get(srv.port, "/index.html")
+    page.read()
+    assert page.getheader("Cache-Control") == "no-store" and page.getheader("ETag") is None
+
+
 def test_events_are_answered_at_once(served):
     """No request is held open waiting for a change (a held request per tab stalls the seventh tab)."""
     srv, _ = served

@@ -28,7 +28,7 @@ from .paths import content_type, resolve, site_path
 PREFIX = "/__reportgen__/"
 LIVE_JS = Path(__file__).with_name("live.js")  # not in assets/: build() copies that folder into sites
 _HEAD_END = re.compile(rb"</head\s*>", re.IGNORECASE)
-_REASONS = {200: "OK", 206: "Partial Content", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+_REASONS = {200: "OK", 206: "Partial Content", 304: "Not Modified", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
             416: "Range Not Satisfiable", 421: "Misdirected Request", 501: "Not Implemented"}
 TEXT = "text/plain; charset=utf-8"
 
@@ -71,9 +71,9 @@ class App:
         head = method == "HEAD"
 
         def send(status: int, body: bytes, ctype: str, extra: dict | None = None) -> list[bytes]:
+            extra = {"Cache-Control": "no-store", **(extra or {})}
             headers = [("Content-Type", ctype), ("Content-Length", str(len(body)))]
-            headers += list((extra or {}).items())
-            headers += [("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")]
+            headers += list(extra.items()) + [("X-Content-Type-Options", "nosniff")]
             start_response(f"{status} {_REASONS[status]}", headers)
             return [] if head else [body]
 
@@ -96,18 +96,25 @@ class App:
             path = resolve(root, rel)
             if path is None:
                 return send(404, b"404 Not found\n", TEXT)
+            ctype = content_type(path.name)
+            if self.live and ctype.startswith("text/html"):  # never cached: it carries the generation
+                return send(200, inject(path.read_bytes(), live_tag(generation, self.site.boot)), ctype)
+            st = path.stat()
+            # Other files may be kept by the browser but are checked on every use (no-cache + ETag):
+            # twenty tabs then share one copy of the Vega runtime, and its compiled code.
+            etag = f'"{st.st_size:x}-{st.st_mtime_ns:x}"'
+            cache = {"Cache-Control": "no-cache", "ETag": etag}
+            if etag in (environ.get("HTTP_IF_NONE_MATCH") or ""):
+                return send(304, b"", ctype, cache)
             body = path.read_bytes()
-        ctype = content_type(path.name)
-        if self.live and ctype.startswith("text/html"):
-            return send(200, inject(body, live_tag(generation, self.site.boot)), ctype)
         span = byte_range(environ.get("HTTP_RANGE"), len(body))
         if span is None:  # no (usable) Range header: the whole file
-            return send(200, body, ctype, {"Accept-Ranges": "bytes"})
+            return send(200, body, ctype, {"Accept-Ranges": "bytes", **cache})
         if span == ():
             return send(416, b"", ctype, {"Content-Range": f"bytes */{len(body)}"})
         start, end = span  # media elements seek with Range requests
         return send(206, body[start:end + 1], ctype,
-                    {"Accept-Ranges": "bytes", "Content-Range": f"bytes {start}-{end}/{len(body)}"})
+                    {"Accept-Ranges": "bytes", "Content-Range": f"bytes {start}-{end}/{len(body)}", **cache})
 
     def _internal(self, rest: str, head: bool, send) -> list[bytes]:
         route, _, query = rest.partition("?")
