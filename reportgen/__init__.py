@@ -9,7 +9,8 @@ import importlib
 from typing import Any
 
 from ._version import __version__
-from .sdk import define_metric, finish, init, log, login, save, watch
+from .sdk import (Settings, define_metric, finish, init, log, login, save, setup, teardown, termerror, termlog,
+                  termwarn, unwatch, watch)
 
 #: The active run (set by :func:`init`, cleared by :func:`finish`).
 run = None
@@ -28,6 +29,7 @@ _LAZY = {
     "Html": ("reportgen.media.html", "Html"),
     "Molecule": ("reportgen.media.molecule", "Molecule"),
     "Object3D": ("reportgen.media.object3d", "Object3D"),
+    "box3d": ("reportgen.media.object3d", "box3d"),
     "plot": ("reportgen.media.plot", None),
     "plot_table": ("reportgen.media.plot", "plot_table"),
     "Api": ("reportgen.sdk.api", "Api"),
@@ -37,6 +39,11 @@ _LAZY = {
     "log_model": ("reportgen.sdk.artifact_run", "module_log_model"),
     "use_model": ("reportgen.sdk.artifact_run", "module_use_model"),
     "link_model": ("reportgen.sdk.artifact_run", "module_link_model"),
+    "Error": ("reportgen.errors", "Error"),
+    "errors": ("reportgen.errors", None),
+    "DisabledRun": ("reportgen.sdk.modes", "DisabledRun"),
+    "compat": ("reportgen.compat", None),
+    "wandb_compat": ("reportgen.compat", "install"),
     "build": ("reportgen.site.builder", "build"),
     "BuildConfig": ("reportgen.site.config", "BuildConfig"),
     "BuildResult": ("reportgen.site.builder", "BuildResult"),
@@ -54,4 +61,5 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = ["__version__", "init", "log", "finish", "save", "define_metric", "watch", "login", "run", "config", "summary", *_LAZY]
+__all__ = ["__version__", "init", "log", "finish", "save", "define_metric", "watch", "unwatch", "login", "setup",
+           "teardown", "termlog", "termwarn", "termerror", "Settings", "run", "config", "summary", *_LAZY]

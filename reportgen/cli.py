@@ -6,6 +6,8 @@ are one line on stderr and exit code 2, never a traceback.
 """
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -125,13 +127,27 @@ def summary(runs: Path, out: Path, image_format: str, metrics: str | None, max_c
               help="Folder of custom-chart presets (<name>.json); watched with --watch.")
 @click.option("--reports", type=_EXISTING_DIR, default=None,
               help="Folder of markdown reports (default: RUNS/reports); watched with --watch.")
+@click.option("--idle-timeout", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Seconds before an idle or slow connection is closed.")
+@click.option("--max-connections", type=click.IntRange(min=4), default=None,
+              help="Open connections kept at most; the longest idle is closed for a new one "
+                   "[default: 1000, less under a low open-file limit].")
 def serve(runs: Path, watch: bool, host: str, port: int, open_browser: bool, samples: int,
-          presets: Path | None, reports: Path | None) -> None:
+          presets: Path | None, reports: Path | None, idle_timeout: int, max_connections: int | None) -> None:
     """Build RUNS into a temporary folder and serve it over HTTP (never touches your -o site)."""
+    # Before the slow imports: started in the background (`reportgen serve &` in a script), the
+    # process inherits SIGINT as ignored, and a Ctrl-C or SIGTERM must stop it even while starting.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     from .serve import serve as do_serve
 
     do_serve(runs, host=host, port=port, watch=watch, open_browser=open_browser, samples=samples,
-             presets=presets, reports=reports)
+             presets=presets, reports=reports, idle_timeout=idle_timeout, max_connections=max_connections)
+    # Stopped cleanly (temp folder gone, threads joined): skip the interpreter's teardown of
+    # pandas/altair & co., which alone takes 1-2 s, so that Ctrl-C ends the process at once.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @cli.command()
@@ -151,6 +167,24 @@ def demo(out: Path, runs: Path | None, quiet: bool) -> None:
     do_build(BuildConfig(runs=runs, out=out, quiet=quiet))
     click.echo(f"Demo runs written to {runs}")
     click.echo(f"Open {(out / 'index.html').resolve().as_uri()}")
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--dir", "runs_dir", type=_DIR, default=None,
+              help="Runs root for every run the program starts (sets $REPORTGEN_DIR; default: the "
+                   "program's own choice, else ./runs).")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def run(runs_dir: Path | None, command: tuple[str, ...]) -> None:
+    """Run COMMAND with `import wandb` meaning reportgen (also in its child processes).
+
+    \b
+    reportgen run -- python train.py --lr 0.1
+    reportgen run --dir runs/ -- accelerate launch train.py
+    The program's exit code is passed through. See docs/coming-from-wandb.md.
+    """
+    from .compat.launcher import launch
+
+    sys.exit(launch(command, runs_dir))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -201,6 +201,16 @@
 
   P.register("bars", function (item) { return renderBars(item); });
 
+  P.register("link", function (item) {  /* a logged URL (image/audio reference): a link only; the site never loads it */
+    var box = el("div", "rgp-link");
+    box.appendChild(el("span", "rgp-link-kind", item.kind + " reference"));
+    var ln = el(item.href ? "a" : "span", null, item.text);
+    if (item.href) { ln.href = item.href; ln.rel = "noopener noreferrer nofollow"; ln.target = "_blank"; }
+    box.appendChild(ln);
+    if (item.caption) box.appendChild(el("div", "rgp-caption", item.caption));
+    return box;
+  });
+
   P.register("tensor", function (item) {
     var box;
     box = el("div", "rgp-tensor");

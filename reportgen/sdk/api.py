@@ -24,6 +24,7 @@ from ..storage import format as fmt
 from ..storage.jsonio import read_json, write_json_atomic
 from ..storage.format import flatten
 from ..storage.reader import iter_history, list_run_dirs, read_meta, run_status
+from ..storage.lastvalues import complete_summary
 from .summary import Summary
 from .values import Normalizer, summary_value
 
@@ -78,7 +79,8 @@ class ApiRun:
         self.notes = self.meta.get("notes")
         self.config: dict[str, Any] = self._read_dict(self._paths.config_json)
         normalizer = Normalizer(self.dir)
-        self.summary = Summary(self._read_dict(self._paths.summary_json),
+        self.summary = Summary(complete_summary(self._read_dict(self._paths.summary_json), self.meta,
+                                                self._paths.history),
                                lambda data: write_json_atomic(self._paths.summary_json, data),
                                convert=lambda key, value: summary_value(normalizer, key, value))
 
@@ -103,6 +105,31 @@ class ApiRun:
 
     def __repr__(self) -> str:
         return f"<ApiRun {self.project}/{self.id} ({self.state})>"
+
+    # -- artifacts (wandb's Run.logged_artifacts / used_artifacts) ------------------------
+    def logged_artifacts(self, per_page: int = 100) -> list:
+        """The artifact versions this run logged, in the order it logged them."""
+        return self._artifacts("logged")
+
+    def used_artifacts(self, per_page: int = 100) -> list:
+        """The artifact versions this run used (``use_artifact``)."""
+        return self._artifacts("used")
+
+    def _artifacts(self, kind: str) -> list:
+        from .artifact_run import RUN_ARTIFACTS_JSON, api_artifact
+
+        data = self._read_dict(self.dir / RUN_ARTIFACTS_JSON)
+        items = data.get(kind) if isinstance(data.get(kind), list) else []
+        found = []
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            ref = f"{item.get('name')}:{item.get('version')}"
+            try:
+                found.append(api_artifact(self.dir.parent, ref))
+            except (ValueError, OSError) as exc:
+                _warn([f"{self.dir.name}: artifact {ref!r} listed in {RUN_ARTIFACTS_JSON} cannot be read ({exc})"])
+        return found
 
     # -- history ------------------------------------------------------------------------
     def _rows(self) -> Iterator[dict[str, Any]]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from ..storage import artifact_store as st
+from ..storage import kinds
 from ..storage.jsonio import loads
 from .values import user_warn
 
@@ -51,7 +52,7 @@ class LoggedArtifactMixin:
             return (root / path).read_bytes()
 
         record = loads(read(match))
-        if isinstance(record, dict) and record.get("_type") == "table" and isinstance(record.get("path"), str):
+        if isinstance(record, dict) and record.get("_type") == kinds.TABLE and isinstance(record.get("path"), str):
             from ..media.table import Table
 
             plain = loads(read(record["path"]))

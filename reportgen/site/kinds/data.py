@@ -8,6 +8,15 @@ from . import Kind, register
 from .files import caption
 
 TABLE_ROWS = 50  # rows a report's media directive shows (the run page has them all)
+MAX_INCREMENTS = 100  # an INCREMENTAL table shows its latest 100 increments, as wandb's UI does
+MAX_SHOWN_ROWS = 100_000  # ... and at most this many rows of them
+
+
+def increments(rec: dict[str, Any]) -> list[str]:
+    """The files of an INCREMENTAL table's earlier increments (oldest first, at most MAX_INCREMENTS - 1)."""
+    prev = rec.get("previous_increments")
+    parts = [p for p in prev if isinstance(p, str)] if isinstance(prev, list) else []
+    return parts[-(MAX_INCREMENTS - 1):]
 
 
 @register
@@ -18,12 +27,22 @@ class TableKind(Kind):
     report_template = "partials/report_media_table.html"
 
     def item(self, ctx, rec, where, name):
-        data = ctx.json(rec.get("path"))
-        if not isinstance(data, dict) or not isinstance(data.get("columns"), list) or not isinstance(data.get("data"), list):
-            raise ValueError("table file is not {columns, data}")
-        cols = [str(c) for c in data["columns"]]
+        # an INCREMENTAL table's record lists the files of its earlier increments: shown as one table
+        chunks, total, cols = [], 0, None
+        for path in [rec.get("path"), *reversed(increments(rec))]:  # newest first
+            data = ctx.json(path)
+            if not isinstance(data, dict) or not isinstance(data.get("columns"), list) or not isinstance(data.get("data"), list):
+                raise ValueError("table file is not {columns, data}")
+            cols = data["columns"] if cols is None else cols
+            if chunks and total + len(data["data"]) > MAX_SHOWN_ROWS:
+                ctx.warn(where, f"incremental table: only the latest {total:,} rows are shown")
+                break
+            chunks.append(data["data"])
+            total += len(data["data"])
+        body = [row for chunk in reversed(chunks) for row in chunk]
+        cols = [str(c) for c in cols]
         rows = []
-        for r, row in enumerate(data["data"]):
+        for r, row in enumerate(body):
             cells = []
             for c, cell in enumerate(row if isinstance(row, list) else []):
                 if isinstance(cell, dict) and isinstance(cell.get("_type"), str):
@@ -39,16 +58,19 @@ class TableKind(Kind):
         from ..fmt import fmt_value
 
         record = records[0]
-        site_path = ctx.copy_run_file(run, record.get("path"))
-        if site_path is None:
-            item["missing"] = f"{key}: table file {record.get('path')!r} is missing from run {run.id}"
-            return item
-        try:
-            data = read_json(ctx.out / site_path)
-            columns, rows = list(data["columns"]), list(data["data"])
-        except (ValueError, KeyError, TypeError, OSError) as exc:
-            item["missing"] = f"{key}: table file is unreadable ({exc.__class__.__name__})"
-            return item
+        columns, rows = [], []
+        for part in [*increments(record), record.get("path")]:  # an INCREMENTAL table: earlier rows first
+            site_path = ctx.copy_run_file(run, part)
+            if site_path is None:
+                item["missing"] = f"{key}: table file {part!r} is missing from run {run.id}"
+                return item
+            try:
+                data = read_json(ctx.out / site_path)
+                columns = list(data["columns"])
+                rows.extend(data["data"])
+            except (ValueError, KeyError, TypeError, OSError) as exc:
+                item["missing"] = f"{key}: table file is unreadable ({exc.__class__.__name__})"
+                return item
         item.update(columns=[str(c) for c in columns], rows=[[fmt_value(c) for c in row] for row in rows[:TABLE_ROWS]])
         if len(rows) > TABLE_ROWS:
             item["note"] = f"First {TABLE_ROWS} of {len(rows)} rows; the run page has them all."

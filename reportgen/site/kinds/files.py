@@ -14,12 +14,27 @@ def caption(rec: dict[str, Any]) -> str | None:
     return None if c is None else str(c)
 
 
-class FileKind(Kind):
-    """A record with a ``path``; a report's media directive shows the copied file."""
+def reference(rec: dict[str, Any], kind: str) -> dict[str, Any]:
+    """A logged URL (``Image("https://...")``): shown as a link, never fetched by the site."""
+    url = str(rec.get("url") or "")
+    safe = url.lower().startswith(("https://", "http://"))  # never a javascript: or data: link
+    return {"t": "link", "kind": kind, "href": url if safe else None, "text": url[:500], "caption": caption(rec)}
 
+
+def is_reference(rec: Any) -> bool:
+    return isinstance(rec, dict) and rec.get("path") is None and bool(rec.get("url"))
+
+
+class FileKind(Kind):
+    """A record with a ``path`` (or, for images and audio, a ``url`` reference); a report's media
+    directive shows the copied file."""
 
     def report(self, ctx, run, key, records, item):
         for r in records:
+            if is_reference(r):
+                # a URL reference (Image("https://...")): named, never fetched or linked from a report
+                item["note"] = f"{key}: a reference to {str(r['url'])[:300]} (not stored in the run)"
+                continue
             site_path = ctx.copy_run_file(run, r.get("path")) if isinstance(r, dict) else None
             if site_path is None:
                 shown = r.get("path") if isinstance(r, dict) else r
@@ -44,6 +59,8 @@ class ImageKind(FileKind):
 
         f = ctx.files
         path = rec.get("path")
+        if is_reference(rec):
+            return reference(rec, "image")
         src = f.copy(path)
         w, h = rec.get("width"), rec.get("height")
         if not (isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0):
@@ -99,6 +116,8 @@ class AudioKind(FileKind):
         from ..panels.items import clean
 
         path = rec.get("path")
+        if is_reference(rec):
+            return reference(rec, "audio")
         src = ctx.files.copy(path)
         try:
             wave_png = ctx.files.derived(path, "_wave", ".png", waveform.render_waveform)
