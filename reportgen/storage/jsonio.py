@@ -56,11 +56,16 @@ def dumps(obj: Any, *, indent: bool = False) -> bytes:
 
 
 def loads(data: bytes | str) -> Any:
+    """Decode JSON (NaN/Infinity tokens accepted); ValueError for anything else, including
+    nesting too deep for the decoder (never RecursionError)."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         # NaN / Infinity tokens are not JSON to orjson; the stdlib accepts them.
-        return json.loads(data)
+        try:
+            return json.loads(data)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 def encode_line(row: dict) -> bytes:

@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 from .format import FORMAT_VERSION, RunPaths
 from .jsonio import decode_line, read_json
+from .safety import MAX_DEPTH, is_inside, too_deep
 
 
 @dataclass
@@ -77,6 +78,9 @@ def decode_row(line: bytes, name: str, offset: int, warnings: list[str]) -> dict
     if not isinstance(row, dict):
         warnings.append(f"{name}: skipped a line that is not a JSON object (byte {offset})")
         return None
+    if too_deep(row):
+        warnings.append(f"{name}: skipped a line nested deeper than {MAX_DEPTH} levels (byte {offset})")
+        return None
     return row
 
 
@@ -103,6 +107,9 @@ def _read_json_dict(path: Path, warnings: list[str]) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         warnings.append(f"{path.name}: expected a JSON object")
+        return {}
+    if too_deep(data):
+        warnings.append(f"{path.name}: ignored, nested deeper than {MAX_DEPTH} levels")
         return {}
     return data
 
@@ -216,11 +223,26 @@ def read_run(path: str | os.PathLike, *, with_history: bool = True) -> RunRecord
     return RunRecord(root, run_id, meta, config, summary, history, end, warnings)
 
 
-def list_run_dirs(root: str | os.PathLike) -> list[Path]:
-    """Run folders directly under ``root`` (or ``root`` itself if it is a run), sorted."""
+def list_run_dirs(root: str | os.PathLike, warnings: list[str] | None = None) -> list[Path]:
+    """Run folders directly under ``root`` (or ``root`` itself if it is a run), sorted.
+
+    A folder that is a link to somewhere outside ``root`` is skipped (with a warning in
+    ``warnings``): readers never follow a link out of the runs root."""
     root = Path(root)
     if RunPaths(root).is_run():
         return [root]
     if not root.is_dir():
         return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and RunPaths(p).is_run())
+    out = []
+    for p in sorted(root.iterdir()):
+        try:
+            if not (p.is_dir() and RunPaths(p).is_run()):
+                continue
+        except OSError:
+            continue
+        if p.is_symlink() and not is_inside(root, p):
+            if warnings is not None:
+                warnings.append(f"run folder {p.name!r} is a link to a folder outside the runs root (skipped)")
+            continue
+        out.append(p)
+    return out
