@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -63,9 +64,35 @@ def loads(data: bytes | str) -> Any:
     except orjson.JSONDecodeError:
         # NaN / Infinity tokens are not JSON to orjson; the stdlib accepts them.
         try:
-            return json.loads(data)
+            obj = json.loads(data)
+            if _SURROGATE_ESCAPE.search(data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")):
+                obj = _no_surrogates(obj)
+            return obj
         except RecursionError:
             raise ValueError("JSON nested too deeply") from None
+
+
+# ``"\ud800"`` is valid JSON but a lone surrogate cannot be written as UTF-8 again: readers
+# replace lone surrogates with U+FFFD, so a page or data file can always be written.
+_SURROGATE_ESCAPE = re.compile(rb"\\[uU][dD][89a-fA-F]")
+
+
+def _fix_str(s: str) -> str:
+    try:
+        s.encode("utf-8")
+        return s
+    except UnicodeEncodeError:
+        return s.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def _no_surrogates(v: Any) -> Any:
+    if isinstance(v, str):
+        return _fix_str(v)
+    if isinstance(v, list):
+        return [_no_surrogates(x) for x in v]
+    if isinstance(v, dict):
+        return {_fix_str(k): _no_surrogates(x) for k, x in v.items()}
+    return v
 
 
 def encode_line(row: dict) -> bytes:
