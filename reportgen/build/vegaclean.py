@@ -50,7 +50,8 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
                 out[k] = _clean(x, f"{path}{k}.", depth + 1, removed)
         return out
     if isinstance(v, list):
-        return [_clean(x, f"{path}[].", depth + 1, removed) for x in v]
+        inner = path[:-1] + "[]." if path else "[]."
+        return [_clean(x, inner, depth + 1, removed) for x in v]
     return v
 
 

@@ -215,7 +215,14 @@ class ItemMaker:
 
     def _plotly(self, rec, where, name):
         fig = self._json_object(rec.get("path"), "plotly figure is not a JSON object")
-        data_id, site = self.files.write_data(name, {"data": fig.get("data", []), "layout": fig.get("layout", {})})
+        layout = fig.get("layout", {})
+        if isinstance(layout, dict) and isinstance(layout.get("images"), list):
+            # layout images load from their URL: only inline (data:) ones are kept
+            kept = [i for i in layout["images"] if isinstance(i, dict) and str(i.get("source", "")).startswith("data:")]
+            if len(kept) < len(layout["images"]):
+                self.warn(where, "plotly layout images that load from a URL were removed (the site makes no requests)")
+            layout = {**layout, "images": kept}
+        data_id, site = self.files.write_data(name, {"data": fig.get("data", []), "layout": layout})
         return {"t": "plotly", "id": data_id, "data": site}
 
     # -- summary-only ---------------------------------------------------------------------------
