@@ -84,6 +84,13 @@ def test_symlinked_media_files_and_folders_are_refused(tmp_path):
     (d / "media/audio").mkdir()
     os.symlink(secret / "passwd", d / "media/audio/a.wav")
     os.symlink(secret / "passwd", d / "media/t.npy")
+    # run files that are links out of their folder (a JSON secret, any text file)
+    (secret / "creds.json").write_text('{"token": "CANARY-SECRET"}')
+    c = _run(runs, "c", [])
+    (c / "history.jsonl").unlink()
+    os.symlink(secret / "creds.json", c / "config.json")
+    os.symlink(secret / "creds.json", c / "summary.json")
+    os.symlink(secret / "passwd", c / "history.jsonl")
     # a whole run folder that is a link out of the runs root
     other = tmp_path / "elsewhere" / "b"
     _run(other.parent, "b", [{"_step": 0, "loss": 1.0}], **{"config.json": '{"secret": "CANARY-SECRET"}'})
@@ -100,6 +107,8 @@ def test_symlinked_media_files_and_folders_are_refused(tmp_path):
     for key in ("leak", "dir", "page", "snd", "t"):
         assert f"run a: media {key} (step 0): file path" in text and "outside the run folder" in text
     assert "run folder 'b' is a link to a folder outside the runs root" in text
+    for name in ("config.json", "summary.json", "history.jsonl"):
+        assert f"run c: {name} is a link to a file outside the run folder (not read)" in text
     assert "report leak.md: a link to a file outside the reports folder" in text
     assert (out / "media/a/image/x.png").is_file() and (out / "reports/ok.html").is_file()
 

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import orjson
 
-from ..storage.reader import decode_row
-from ..storage.safety import MAX_DEPTH, UnsafePath, check_relative, too_deep
+from ..storage.reader import LINKED_OUT, decode_row
+from ..storage.safety import MAX_DEPTH, UnsafePath, check_relative, linked_out, too_deep
 
 ROW_COLS = ("_step", "_runtime", "_timestamp")
 CHUNK_BYTES = 16 * 1024 * 1024
@@ -268,6 +268,10 @@ def parse_history(path: str | os.PathLike, cols: Columns | None = None, *,
     cols = cols if cols is not None else Columns()
     cols.root = path.parent
     cols.torn = 0
+    if linked_out(path):
+        if not any(LINKED_OUT in w for w in cols.warnings):
+            cols.warnings.append(f"{path.name} {LINKED_OUT}")
+        return cols
     try:
         fh = open(path, "rb")
     except FileNotFoundError:

@@ -24,7 +24,7 @@ from ..storage import format as fmt
 from ..storage.jsonio import read_json, write_json_atomic
 from ..storage.format import flatten
 from ..storage.reader import iter_history, list_run_dirs, read_meta, run_status
-from ..storage.safety import MAX_DEPTH, too_deep
+from ..storage.safety import MAX_DEPTH, linked_out, too_deep
 from .summary import Summary
 from .values import Normalizer, summary_value
 
@@ -86,6 +86,9 @@ class ApiRun:
 
     def _read_dict(self, path: Path) -> dict[str, Any]:
         if not path.exists():
+            return {}
+        if linked_out(path):
+            _warn([f"{path}: a link to a file outside the run folder (not read)"])
             return {}
         try:
             data = read_json(path)

@@ -15,7 +15,9 @@ from typing import Any, Iterator
 
 from .format import FORMAT_VERSION, RunPaths
 from .jsonio import decode_line, read_json
-from .safety import MAX_DEPTH, is_inside, too_deep
+from .safety import MAX_DEPTH, is_inside, linked_out, too_deep
+
+LINKED_OUT = "is a link to a file outside the run folder (not read)"
 
 
 @dataclass
@@ -43,6 +45,9 @@ def iter_history_lines(path: Path, offset: int = 0) -> Iterator[tuple[int, bytes
 
 def _scan(path: Path, offset: int, warnings: list[str]) -> Iterator[tuple[int, dict[str, Any] | None]]:
     """``(end_offset, row or None)`` for every complete line; blank and bad lines give None."""
+    if linked_out(path):
+        warnings.append(f"{path.name} {LINKED_OUT}")
+        return
     for end, line in iter_history_lines(path, offset):
         yield end, (decode_row(line, path.name, end - len(line), warnings) if line.strip() else None)
 
@@ -99,6 +104,9 @@ def read_history(path: str | os.PathLike, offset: int = 0) -> HistoryChunk:
 
 def _read_json_dict(path: Path, warnings: list[str]) -> dict[str, Any]:
     if not path.exists():
+        return {}
+    if linked_out(path):
+        warnings.append(f"{path.name} {LINKED_OUT}")
         return {}
     try:
         data = read_json(path)

@@ -98,6 +98,12 @@ def is_inside(root: str | os.PathLike, path: str | os.PathLike) -> bool:
     return p == r or r in p.parents
 
 
+def linked_out(path: str | os.PathLike) -> bool:
+    """Is ``path`` a link to something outside its own folder (a run file that must not be read)?"""
+    p = Path(path)
+    return p.is_symlink() and not is_inside(p.parent, p)
+
+
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     """True when dicts/lists in ``value`` nest deeper than ``limit`` (iterative: never recurses)."""
     stack = [(value, 1)]
