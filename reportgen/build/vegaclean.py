@@ -41,7 +41,10 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
         for k, x in v.items():
             k = str(k)
             if k in DROP_KEYS:
-                removed.append(f"{path}{k}")
+                if k != "usermeta":
+                    removed.append(f"{path}{k}")
+                elif isinstance(x, dict) and "embedOptions" in x:  # other usermeta (the SDK's presets) is quiet
+                    removed.append(f"{path}usermeta.embedOptions")
                 continue
             if k in DATA_KEYS:
                 _check_depth(x, depth + 1)
