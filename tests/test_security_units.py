@@ -74,7 +74,7 @@ SVG = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1
        '<rect width="10" height="10" fill="url(#g)" onclick="d()" style="fill:url(http://e/x)"/>'
        '<a xlink:href="javascript:e()"><text>t</text></a><a href="https://ok.example/">k</a>'
        '<foreignObject><h:iframe src="x"/></foreignObject><image href="http://evil/x.png"/>'
-       '<image href="data:image/png;base64,AAAA"/><use href="#g"/><use href="other.svg#x"/>'
+       '<image href="data:image/png;base64,AAAA"/><use href="#g"/><use href="other.svg#x"/><g xml:base="javascript:h()//"/>'
        '<set attributeName="onmouseover" to="f()"/><animate attributeName="xlink:href" to="javascript:g()"/>'
        '<style>@import url(http://evil/x.css);</style><style>rect{fill:blue}</style></svg>')
 
@@ -82,7 +82,7 @@ SVG = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1
 def test_svg_sanitizer():
     out = sanitize_svg(SVG.encode()).decode()
     for gone in ["onload", "onclick", "<script", "script>", "b()", "c()", "javascript", "foreignObject", "iframe",
-                 "http://evil", "xml-stylesheet", "other.svg", "onmouseover", "@import", "http://e/x"]:
+                 "http://evil", "xml-stylesheet", "other.svg", "h()", "onmouseover", "@import", "http://e/x"]:
         assert gone not in out, gone
     for kept in ['fill="url(#g)"', "linearGradient", "https://ok.example/", "data:image/png", 'href="#g"',
                  "rect{fill:blue}", "<text>t</text>"]:

@@ -49,8 +49,8 @@ def _clean_attrs(el: ET.Element, tag: str) -> None:
         value = el.attrib[name]
         ns, _, local = name[1:].partition("}") if name.startswith("{") else ("", "", name)
         keep = True
-        if ns not in ("", XLINK, XML):
-            keep = False
+        if ns not in ("", XLINK, XML) or (ns == XML and local not in ("space", "lang")):
+            keep = False  # xml:base could turn a kept "#id" link into anything
         elif local.lower().startswith("on"):
             keep = False
         elif local == "href":
