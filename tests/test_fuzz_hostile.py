@@ -243,7 +243,7 @@ def _check_root(seed: int, browser) -> None:
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", [0, 1, 103])  # 103: a gallery whose items are a number
 def test_fixed_hostile_roots(seed, _playwright_browser):
     _check_root(seed, _playwright_browser)
 

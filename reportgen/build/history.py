@@ -76,7 +76,8 @@ class Columns:
                 return
             if not (self.root / p).is_file():
                 self.missing_media.append(p)
-        for item in rec.get("items") or []:  # galleries
+        items = rec.get("items")  # galleries
+        for item in items if isinstance(items, list) else []:
             if isinstance(item, dict):
                 self._check_media(key, item)
 

@@ -79,8 +79,9 @@ def _media_item(ctx: ReportContext, run: Any, key: str, record: Any, step: Any) 
         item["note"] = f"{key} = {fmt_value(record)} (not a media object)"
         return item
     kind = record["_type"]
-    records = record.get("items") or [] if kind == "gallery" else [record]
-    kinds = {r.get("_type") for r in records if isinstance(r, dict)}
+    items = record.get("items")
+    records = (items if isinstance(items, list) else []) if kind == "gallery" else [record]
+    kinds = {str(r.get("_type")) for r in records if isinstance(r, dict)}
     if kind == "gallery" and len(kinds) == 1:
         kind = kinds.pop()
     if kind in ("image", "audio", "video", "html"):
