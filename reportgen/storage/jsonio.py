@@ -63,18 +63,20 @@ def loads(data: bytes | str) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         # NaN / Infinity tokens are not JSON to orjson; the stdlib accepts them.
+        # decoded as json.loads(bytes) does (surrogatepass), kept to look for surrogates below
+        text = data.decode(json.detect_encoding(data), "surrogatepass") if isinstance(data, bytes) else data
         try:
-            obj = json.loads(data)
-            if _SURROGATE_ESCAPE.search(data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")):
-                obj = _no_surrogates(obj)
-            return obj
+            obj = json.loads(text)
         except RecursionError:
             raise ValueError("JSON nested too deeply") from None
+        if _SURROGATE.search(text):
+            obj = _no_surrogates(obj)
+        return obj
 
 
-# ``"\ud800"`` is valid JSON but a lone surrogate cannot be written as UTF-8 again: readers
-# replace lone surrogates with U+FFFD, so a page or data file can always be written.
-_SURROGATE_ESCAPE = re.compile(rb"\\[uU][dD][89a-fA-F]")
+# "\ud800" (escaped, or as raw bytes) decodes to a lone surrogate that cannot be written as
+# UTF-8 again: readers replace it, so a page or data file can always be written.
+_SURROGATE = re.compile("[\ud800-\udfff]|\\\\[uU][dD][89a-fA-F]")
 
 
 def _fix_str(s: str) -> str:
