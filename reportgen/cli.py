@@ -123,7 +123,13 @@ def summary(runs: Path, out: Path, image_format: str, metrics: str | None, max_c
               help="Folder of markdown reports (default: RUNS/reports); watched with --watch.")
 def serve(runs: Path, watch: bool, host: str, port: int, open_browser: bool, samples: int,
           presets: Path | None, reports: Path | None) -> None:
-    """Build RUNS into a temporary folder and serve it over HTTP (never touches your -o site)."""
+    """Build RUNS into a temporary folder and serve it over HTTP (never touches your -o site).
+
+    RUNS may also be a TensorBoard logdir, a wandb folder or an MLflow store: it is imported
+    (and with --watch followed as it grows) into a cache runs root, see docs/import-export.md."""
+    from .importers.follow import follow_for_serve
+
+    runs = follow_for_serve(runs, watch)
     from .serve import serve as do_serve
 
     do_serve(runs, host=host, port=port, watch=watch, open_browser=open_browser, samples=samples,

@@ -103,6 +103,7 @@ class RunImport:
         elif hist_step == self.last_step:
             self.last_keys |= hist_keys
         self.t0 = self.meta.get("created")
+        self._loaded = (dict(self.config), dict(self.summary), dict(self.state))
         self._rows: dict[int, dict[str, Any]] = {}
         self._times: dict[int, float] = {}
         self._summary_overrides: dict[str, Any] = {}
@@ -204,8 +205,15 @@ class RunImport:
         if not (meta or {}).get("updated"):
             m["updated"] = last_ts if isinstance(last_ts, (int, float)) else m.get("updated", now)
         m.setdefault("heartbeat", m["updated"])
-        m["imported"] = {"source": self.source, "time": now}
         m["format"] = fmt.FORMAT_VERSION
+        old_meta = {k: v for k, v in self.meta.items() if k != "imported"}
+        unchanged = (n == 0 and self.existed and m.get("imported", {}).get("source") == self.source
+                     and {k: v for k, v in m.items() if k != "imported"} == old_meta
+                     and self.config == self._loaded[0] and self.summary == self._loaded[1]
+                     and self.state == self._loaded[2])
+        if unchanged:  # nothing new: leave every file alone (a watcher sees no change)
+            return 0
+        m["imported"] = {"source": self.source, "time": now}
         self.meta = m
         write_json_atomic(self.paths.config_json, self.config)
         write_json_atomic(self.paths.summary_json, self.summary)
@@ -213,6 +221,8 @@ class RunImport:
         write_json_atomic(self.dir / IMPORT_JSON, {
             "version": STATE_VERSION, "source": self.source, "last_step": self.last_step,
             "last_keys": sorted(self.last_keys), "state": self.state})
+        self._loaded = (dict(self.config), dict(self.summary), dict(self.state))
+        self.existed = True
         self.rows_written += n
         return n
 

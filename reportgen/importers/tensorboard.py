@@ -17,12 +17,14 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
 from .common import Problems, RunImport
 
 EXTRA = "tensorboard"
+LIVE_WINDOW = 60.0
 
 
 def _tb():
@@ -291,9 +293,12 @@ def import_logdir(opts, problems: Problems, progress, result) -> None:
         latest = max((f.stat().st_mtime for f in files if f.exists()), default=None)
         imp.meta.update({"name": run_name(opts.name, path=display, name=display, id=run_id, project=project),
                          "project": project})
-        if opts.follow:  # no end marker in event files: "running" until the files stop growing
-            imp.meta.update({"state": "running", "heartbeat": latest, "heartbeat_interval": 15.0})
+        # event files have no end marker: while following, a run whose files grew in the last
+        # minute is "running" (heartbeat: the newest file's mtime); otherwise "finished"
+        if opts.follow and latest is not None and time.time() - latest < LIVE_WINDOW:
+            imp.meta.update({"state": "running", "heartbeat": latest, "heartbeat_interval": LIVE_WINDOW / 4})
         else:
             imp.meta["state"] = "finished"
+            imp.meta.pop("heartbeat_interval", None)
         result.rows += import_run(imp, rel, files, problems, tick)
         result.runs.append(run_id)
