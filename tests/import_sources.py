@@ -114,3 +114,17 @@ def wandb_env(root: Path) -> dict:
 
 def mlflow_env() -> dict:
     return {"MLFLOW_ALLOW_FILE_STORE": "true"}
+
+
+
+def make_sources(root: Path) -> dict[str, Path]:
+    """A TensorBoard logdir (torch + tensorboardX runs), a wandb folder and an mlruns store,
+    written by the real libraries (in parallel: their imports are slow)."""
+    tb = root / "logs"
+    procs = [start_script(TORCH_SCRIPT, tb / "torch" / "a", STEPS, MEDIA_EVERY),
+             start_script(TBX_SCRIPT, tb / "tbx", STEPS, MEDIA_EVERY),
+             start_script(WANDB_SCRIPT, root / "wb", STEPS, MEDIA_EVERY, env=wandb_env(root / "wb")),  # wb/wandb/
+             start_script(MLFLOW_SCRIPT, root / "mlruns", STEPS, env=mlflow_env())]
+    for proc in procs:
+        wait_script(proc)
+    return {"tensorboard": tb, "wandb": root / "wb" / "wandb", "mlflow": root / "mlruns"}

@@ -13,25 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
-from import_sources import (MEDIA_EVERY, MLFLOW_SCRIPT, STEPS, TBX_SCRIPT, TORCH_SCRIPT, WANDB_SCRIPT,
-                            loss, mlflow_env, run_script, start_script, wait_script, wandb_env)
+from import_sources import MEDIA_EVERY, STEPS, loss
 from reportgen.storage.reader import list_run_dirs, read_run
 
 pytest.importorskip("tensorboard")
-
-
-# -- sources (one per session: wandb and torch start slowly) -------------------------------
-@pytest.fixture(scope="session")
-def sources(tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("sources")
-    tb = root / "logs"
-    procs = [start_script(TORCH_SCRIPT, tb / "torch" / "a", STEPS, MEDIA_EVERY),  # in parallel: slow imports
-             start_script(TBX_SCRIPT, tb / "tbx", STEPS, MEDIA_EVERY),
-             start_script(WANDB_SCRIPT, root / "wb", STEPS, MEDIA_EVERY, env=wandb_env(root / "wb")),  # wb/wandb/
-             start_script(MLFLOW_SCRIPT, root / "mlruns", STEPS, env=mlflow_env())]
-    for proc in procs:
-        wait_script(proc)
-    return {"tensorboard": tb, "wandb": root / "wb" / "wandb", "mlflow": root / "mlruns"}
 
 
 def _runs(out: Path) -> dict[str, object]:
@@ -82,23 +67,45 @@ def test_tensorboard_torch_and_tensorboardx(sources, tmp_path, cli):
     assert (a.path / _series(a, "sample")[0][1]["path"]).parent.name == "images"
 
 
-def test_tensorboard_reimport_appends_only_new_rows(tmp_path, cli):
+def _main(*args: str) -> int:
+    from reportgen.cli import main
+
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def _tbx_scalars(folder: Path, start: int, stop: int) -> None:
+    """Write steps [start, stop) with tensorboardX in this process (a new event file, like a restart)."""
+    from tensorboardX import SummaryWriter
+
+    w = SummaryWriter(str(folder))
+    for s in range(start, stop):
+        w.add_scalar("loss", loss(s), s)
+    w.close()
+
+
+def test_tensorboard_reimport_appends_only_new_rows(tmp_path, capsys):
     logdir = tmp_path / "logs"
-    run_script(TBX_SCRIPT, logdir / "r", 20, 100)
+    _tbx_scalars(logdir / "r", 0, 20)
     out = tmp_path / "runs"
-    cli("import", "tensorboard", str(logdir), "-o", str(out))
+    args = ("import", "tensorboard", str(logdir), "-o", str(out))
+    assert _main(*args) == 0
     (run_dir,) = list_run_dirs(out)
-    first = read_run(run_dir)
-    assert len(first.history) == 20
+    assert len(read_run(run_dir).history) == 20
     stamp = {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir() if p.is_file()}
-    proc = cli("import", "tensorboard", str(logdir), "-o", str(out))
-    assert "(0 new rows)" in proc.stdout
+    capsys.readouterr()
+    assert _main(*args) == 0
+    assert "(0 new rows)" in capsys.readouterr().out
     assert {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir() if p.is_file()} == stamp  # nothing rewritten
-    run_script(TBX_SCRIPT, logdir / "r", 35, 100, 20)  # the training goes on: a new event file
-    proc = cli("import", "tensorboard", str(logdir), "-o", str(out))
-    assert "(15 new rows)" in proc.stdout
+    _tbx_scalars(logdir / "r", 20, 35)  # the training goes on: a new event file
+    assert _main(*args) == 0
+    assert "(15 new rows)" in capsys.readouterr().out
     rows = read_run(run_dir).history
     assert [r["_step"] for r in rows] == list(range(35))
+    assert [r["loss"] for r in rows] == [float(str(np.float32(loss(s)))) for s in range(35)]
     assert len(list_run_dirs(out)) == 1  # no duplicate run
 
 
@@ -260,7 +267,7 @@ def test_follow_imports_as_the_logdir_grows(tmp_path, monkeypatch):
     from reportgen.importers.follow import Follower, follow_for_serve
 
     logdir = tmp_path / "logs"
-    run_script(TBX_SCRIPT, logdir / "live", 5, 100)
+    _tbx_scalars(logdir / "live", 0, 5)
     assert detect(logdir) == "tensorboard"
     monkeypatch.setenv("REPORTGEN_CACHE_DIR", str(tmp_path / "cache"))
     out = follow_for_serve(logdir, watch=False)
@@ -269,7 +276,7 @@ def test_follow_imports_as_the_logdir_grows(tmp_path, monkeypatch):
     assert len(read_run(run_dir).history) == 5
     f = Follower("tensorboard", logdir, out)
     assert f.poll() == 0
-    run_script(TBX_SCRIPT, logdir / "live", 8, 100, 5)  # the training goes on: a new event file
+    _tbx_scalars(logdir / "live", 5, 8)  # the training goes on: a new event file
     assert f.poll() == 3  # steps 5, 6, 7
     assert read_run(run_dir).meta["state"] == "running"  # following, files just written
 
@@ -291,16 +298,6 @@ def test_export_parquet_and_csv(sources, tmp_path, cli):
         assert hist["loss"].tolist() == [loss(s) for s in range(STEPS)]
         pred = json.loads(hist.loc[hist["_step"] == 3, "pred"].iloc[0])
         assert pred["_type"] == "image" and (runs / run_id / pred["path"]).exists()
-
-
-def _main(*args: str) -> int:
-    from reportgen.cli import main
-
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def test_bad_arguments_and_sources_name_the_problem(tmp_path, capsys):
