@@ -15,7 +15,9 @@ values are ordinary scalars, so they reach the summary). Other plugins warn once
 from __future__ import annotations
 
 import io
+import math
 import os
+import struct
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +27,7 @@ from .common import Problems, RunImport
 
 EXTRA = "tensorboard"
 LIVE_WINDOW = 60.0
+_F32 = struct.Struct("<f")
 
 
 def _tb():
@@ -89,6 +92,18 @@ def read_records(path: Path, offset: int, problems: Problems, label: str) -> Ite
         fh.close()
 
 
+def float32_value(x: float) -> float:
+    """The shortest decimal that reads back as the same float32 (0.9, not 0.8999999761581421)."""
+    if x != x or x in (math.inf, -math.inf):
+        return x
+    want = _F32.pack(x)
+    for digits in (7, 8):
+        y = float(f"{x:.{digits}g}")
+        if _F32.pack(y) == want:
+            return y
+    return float(f"{x:.9g}")
+
+
 def _rebin(counts: list[float], edges: list[float], limit: int = 512) -> tuple[list[float], list[float]]:
     if len(counts) <= limit:
         return counts, edges
@@ -109,6 +124,17 @@ class _Decoder:
         self.config: dict[str, Any] = {}
         self.plugins: dict[str, str] = {}  # tag -> plugin (the first event of a tag carries it)
         self.sample_rates: dict[str, int] = {}
+
+    def simple_values(self, event) -> dict[str, float] | None:
+        """``{tag: value}`` when every value of the event is a legacy ``simple_value`` scalar, else None."""
+        out = {}
+        for v in event.summary.value:
+            if v.WhichOneof("value") != "simple_value":
+                return None
+            if v.metadata.plugin_data.plugin_name:
+                self.plugins[v.tag] = v.metadata.plugin_data.plugin_name
+            out[v.tag] = float32_value(v.simple_value)
+        return out
 
     def values(self, event, tensor_util) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -148,10 +174,8 @@ class _Decoder:
             return None
         arr = tensor_util.make_ndarray(v.tensor)
         if plugin in ("scalars", "") and arr.size == 1 and arr.dtype.kind in "biuf":
-            x = arr.reshape(())
-            if arr.dtype == np.float32:  # the shortest decimal that is this float32 (0.9, not 0.8999999761)
-                return float(str(x))
-            return x.item()
+            x = arr.reshape(()).item()
+            return float32_value(x) if arr.dtype == np.float32 else x
         if plugin == "histograms":
             from ..media.histogram import Histogram
 
@@ -246,6 +270,10 @@ def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, 
                     continue
                 if not event.HasField("summary"):
                     continue
+                simple = dec.simple_values(event)
+                if simple is not None:  # plain scalars (tensorboardX, torch, TF1): no compat layer needed
+                    imp.add(event.step, simple, event.wall_time)
+                    continue
                 event = data_compat.migrate_event(event)
                 for ev in dataclass_compat.migrate_event(event, dec.initial_metadata):
                     values = dec.values(ev, tensor_util)
@@ -253,11 +281,13 @@ def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, 
                         imp.add(ev.step, values, ev.wall_time)
                     elif ev.wall_time and imp.t0 is None:
                         imp.t0 = ev.wall_time
-                if progress is not None:
+                if progress is not None and end - offset > 1 << 20:
                     progress(end - offset)
                     offset = end
         except OSError as exc:
             problems.warn(f"{label}: {exc}; the rest of this file is skipped")
+        if progress is not None:
+            progress(max(0, int(offsets.get(path.name, 0)) - offset))
     config = {**imp.config, **dec.config}
     return imp.commit(config=config, state={"files": offsets, "plugins": dec.plugins,
                                             "sample_rates": dec.sample_rates})
