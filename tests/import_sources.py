@@ -117,12 +117,18 @@ def mlflow_env() -> dict:
 
 
 
+def has_torch() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
 def make_sources(root: Path) -> dict[str, Path]:
-    """A TensorBoard logdir (torch + tensorboardX runs), a wandb folder and an mlruns store,
+    """A TensorBoard logdir (torch's SummaryWriter when torch is installed, and tensorboardX), a wandb folder and an mlruns store,
     written by the real libraries (in parallel: their imports are slow)."""
     tb = root / "logs"
-    procs = [start_script(TORCH_SCRIPT, tb / "torch" / "a", STEPS, MEDIA_EVERY),
-             start_script(TBX_SCRIPT, tb / "tbx", STEPS, MEDIA_EVERY),
+    procs = [start_script(TORCH_SCRIPT, tb / "torch" / "a", STEPS, MEDIA_EVERY)] if has_torch() else []
+    procs += [start_script(TBX_SCRIPT, tb / "tbx", STEPS, MEDIA_EVERY),
              start_script(WANDB_SCRIPT, root / "wb", STEPS, MEDIA_EVERY, env=wandb_env(root / "wb")),  # wb/wandb/
              start_script(MLFLOW_SCRIPT, root / "mlruns", STEPS, env=mlflow_env())]
     for proc in procs:

@@ -47,7 +47,7 @@ def _panel_images(page, key: str):
 
 
 @pytest.mark.parametrize("name, key, image, size, tol", [
-    ("torch/a", "loss", "sample", [9, 6], 1e-6),  # TensorBoard stores float32
+    ("tbx", "loss", "sample", [7, 5], 1e-6),  # TensorBoard stores float32
     ("w-run", "loss", "img", [9, 6], 0),
     ("first", "loss", "pred", [6, 4], 0),
 ])
