@@ -316,3 +316,24 @@ def test_bad_arguments_and_sources_name_the_problem(tmp_path, capsys):
     assert "--step-col 'zz' is not a column" in capsys.readouterr().err
     assert _main("import", "wandb", str(tmp_path), "-o", str(tmp_path / "r"), "--strict") == 1
     assert "no wandb run folders found" in capsys.readouterr().err
+
+
+def test_wandb_log_still_being_written_is_continued(sources, tmp_path):
+    from reportgen.importers import ImportOptions, import_source
+
+    (src,) = [p for p in sources["wandb"].iterdir() if p.name.startswith("offline-run-")]
+    dst = tmp_path / "wandb" / src.name
+    shutil.copytree(src, dst)
+    (log,) = dst.glob("run-*.wandb")
+    full = log.read_bytes()
+    log.write_bytes(full[: len(full) * 2 // 5])  # the training is still running
+    opts = ImportOptions(source="wandb", path=tmp_path / "wandb", out=tmp_path / "runs", quiet=True, follow=True)
+    first = import_source(opts)
+    assert first.warnings == [] and 0 < first.rows < STEPS
+    (run_dir,) = list_run_dirs(tmp_path / "runs")
+    assert read_run(run_dir).meta["state"] == "running"
+    log.write_bytes(full)  # ... and finishes
+    second = import_source(opts)
+    assert first.rows + second.rows == STEPS and second.warnings == []
+    run = read_run(run_dir)
+    assert [r["_step"] for r in run.history] == list(range(STEPS)) and run.meta["state"] == "finished"

@@ -1,5 +1,6 @@
-"""Imported runs in the built site, in headless Chromium: one run page per source kind shows
-the imported values at the imported steps and the imported images (no console errors, no
+"""Imported runs in the built site, in headless Chromium: one run page per source kind
+(TensorBoard, wandb, MLflow, Parquet) shows the imported values at the imported steps and
+the imported images (no console errors, no
 request leaving the site: the site_browser fixture)."""
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ def imported_site(sources, tmp_path_factory):
     runs = root / "runs"
     for kind in ("tensorboard", "wandb", "mlflow"):
         import_source(ImportOptions(source=kind, path=sources[kind], out=runs, quiet=True))
+    import pandas as pd
+
+    pd.DataFrame({"it": range(STEPS), "loss": [loss(s) for s in range(STEPS)]}).to_parquet(root / "table.parquet")
+    import_source(ImportOptions(source="parquet", path=root / "table.parquet", out=runs, step_col="it", quiet=True))
     build(BuildConfig(runs, root / "site", quiet=True))
     by_name = {read_run(d, with_history=False).name: d.name for d in list_run_dirs(runs)}
     return root / "site", by_name
@@ -50,6 +55,7 @@ def _panel_images(page, key: str):
     ("tbx", "loss", "sample", [7, 5], 1e-6),  # TensorBoard stores float32
     ("w-run", "loss", "img", [9, 6], 0),
     ("first", "loss", "pred", [6, 4], 0),
+    ("table", "loss", None, None, 0),
 ])
 def test_imported_run_page_shows_values_steps_and_images(imported_site, site_browser, name, key, image, size, tol):
     site, by_name = imported_site
@@ -58,6 +64,8 @@ def test_imported_run_page_shows_values_steps_and_images(imported_site, site_bro
     points = _chart_points(page, key)
     assert [x for x, _ in points] == list(range(STEPS))
     assert all(abs(y - loss(x)) <= tol for x, y in points)
+    if image is None:
+        return
     panel, images = _panel_images(page, image)
     assert images and all(wh == size for wh in images)
     if name != "first":  # logged every MEDIA_EVERY steps: the panel's step slider ends at the last one

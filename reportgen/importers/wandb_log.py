@@ -49,32 +49,37 @@ def iter_raw(path: Path, offset: int = 0) -> Iterator[tuple[int, bytes]]:
     """``(end offset, record bytes)`` for each complete record after ``offset`` (0: the start).
 
     Raises :class:`LogError` at a corrupt chunk; stops quietly at an incomplete tail."""
-    data = Path(path).read_bytes()
-    if len(data) < len(HEADER):
-        return
-    if data[:len(HEADER)] != HEADER:
-        raise LogError(f"not a wandb transaction log (header {data[:7]!r})", 0)
-    pos = max(offset, len(HEADER))
+    with open(path, "rb") as fh:
+        head = fh.read(len(HEADER))
+        if len(head) < len(HEADER):
+            return
+        if head != HEADER:
+            raise LogError(f"not a wandb transaction log (header {head!r})", 0)
+        base = max(offset, len(HEADER))  # only the part after the last read is loaded
+        fh.seek(base)
+        data = fh.read()
+    size = base + len(data)
+    pos = base
     parts: list[bytes] = []
     while True:
         left = BLOCK - pos % BLOCK
         if left < CHUNK_HEADER:
             pos += left  # block trailer padding
             continue
-        if pos + CHUNK_HEADER > len(data):
+        if pos + CHUNK_HEADER > size:
             return
-        crc, length, kind = struct.unpack_from("<IHB", data, pos)
-        if crc == 0 and length == 0 and kind == 0:  # zero padding (preallocated or torn) : nothing more
-            if any(data[pos:min(len(data), pos + BLOCK)]):
+        crc, length, kind = struct.unpack_from("<IHB", data, pos - base)
+        if crc == 0 and length == 0 and kind == 0:  # zero padding (preallocated or torn): nothing more
+            if any(data[pos - base:pos - base + BLOCK]):
                 raise LogError(f"zero chunk header followed by data at byte {pos}", pos)
             return
         start = pos + CHUNK_HEADER
         end = start + length
         if length > left - CHUNK_HEADER or kind not in _SEED:
             raise LogError(f"bad chunk header at byte {pos}", pos)
-        if end > len(data):
+        if end > size:
             return  # incomplete tail (still being written, or torn)
-        chunk = data[start:end]
+        chunk = data[start - base:end - base]
         if zlib.crc32(chunk, _SEED[kind]) & 0xFFFFFFFF != crc:
             raise LogError(f"checksum mismatch at byte {pos}", pos)
         pos = end
