@@ -57,8 +57,8 @@ def detect(path: Path) -> str | None:
         return {".csv": "csv", ".parquet": "parquet", ".wandb": "wandb"}.get(path.suffix.lower())
     if (path / "meta.yaml").exists() or any(p.name == "meta.yaml" for p in path.glob("*/meta.yaml")):
         return "mlflow"
-    if path.name.startswith(("run-", "offline-run-")) or any(path.glob("*run-*/run-*.wandb")) \
-            or any(path.glob("run-*.wandb")):
+    if any(path.glob("run-*.wandb")) or any(path.glob("*run-*/run-*.wandb")) \
+            or any(path.glob("wandb/*run-*/run-*.wandb")):
         return "wandb"
     for i, p in enumerate(path.rglob("*")):
         if is_event_file(p.name):
