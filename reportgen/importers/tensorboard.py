@@ -263,6 +263,9 @@ def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, 
         try:
             for end, record in read_records(path, offset, problems, label):
                 offsets[path.name] = end
+                if progress is not None and end - offset > 1 << 20:
+                    progress(end - offset)
+                    offset = end
                 try:
                     event = event_pb2.Event.FromString(record)
                 except Exception as exc:  # noqa: BLE001
@@ -281,9 +284,6 @@ def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, 
                         imp.add(ev.step, values, ev.wall_time)
                     elif ev.wall_time and imp.t0 is None:
                         imp.t0 = ev.wall_time
-                if progress is not None and end - offset > 1 << 20:
-                    progress(end - offset)
-                    offset = end
         except OSError as exc:
             problems.warn(f"{label}: {exc}; the rest of this file is skipped")
         if progress is not None:
