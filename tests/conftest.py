@@ -62,7 +62,7 @@ def demo_site(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def sources(tmp_path_factory) -> dict[str, Path]:
+def tracker_sources(tmp_path_factory) -> dict[str, Path]:
     """Other trackers' folders written by the real libraries, once per session (tests/import_sources.py)."""
     pytest.importorskip("tensorboard")
     from import_sources import make_sources

@@ -1,4 +1,4 @@
-"""reportgen import / export: sources written by the real libraries, imported through the
+"""reportgen import / export: tracker_sources written by the real libraries, imported through the
 CLI, then checked in the run folders (values, steps, media bytes, metadata), re-imported
 (incremental, idempotent), damaged (torn/corrupt files), followed live and exported."""
 from __future__ import annotations
@@ -34,9 +34,9 @@ def _png(run_dir: Path, record: dict) -> np.ndarray:
 
 # -- TensorBoard ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def tb_runs(sources, tmp_path_factory):
+def tb_runs(tracker_sources, tmp_path_factory):
     out = tmp_path_factory.mktemp("tb") / "runs"
-    proc = run_cli("import", "tensorboard", str(sources["tensorboard"]), "-o", str(out), "--project", "tb")
+    proc = run_cli("import", "tensorboard", str(tracker_sources["tensorboard"]), "-o", str(out), "--project", "tb")
     assert "Imported" in proc.stdout and "warning" not in proc.stderr, proc.stdout + proc.stderr
     return _runs(out)
 
@@ -115,11 +115,11 @@ def test_tensorboard_reimport_appends_only_new_rows(tmp_path, capsys):
     assert len(list_run_dirs(out)) == 1  # no duplicate run
 
 
-def test_torn_and_corrupt_event_files_import_the_rest(sources, tmp_path, cli):
+def test_torn_and_corrupt_event_files_import_the_rest(tracker_sources, tmp_path, cli):
     logdir = tmp_path / "logs"
-    shutil.copytree(sources["tensorboard"] / "tbx", logdir / "torn")
-    shutil.copytree(sources["tensorboard"] / "tbx", logdir / "corrupt")
-    shutil.copytree(sources["tensorboard"] / "tbx", logdir / "good")
+    shutil.copytree(tracker_sources["tensorboard"] / "tbx", logdir / "torn")
+    shutil.copytree(tracker_sources["tensorboard"] / "tbx", logdir / "corrupt")
+    shutil.copytree(tracker_sources["tensorboard"] / "tbx", logdir / "good")
     (torn,) = (logdir / "torn").glob("*tfevents*")
     data = torn.read_bytes()
     torn.write_bytes(data[: len(data) * 2 // 3])
@@ -138,9 +138,9 @@ def test_torn_and_corrupt_event_files_import_the_rest(sources, tmp_path, cli):
 
 
 # -- wandb ------------------------------------------------------------------------------------
-def test_wandb_offline_run(sources, tmp_path, cli):
+def test_wandb_offline_run(tracker_sources, tmp_path, cli):
     out = tmp_path / "runs"
-    cli("import", "wandb", str(sources["wandb"]), "-o", str(out))
+    cli("import", "wandb", str(tracker_sources["wandb"]), "-o", str(out))
     (run,) = _runs(out).values()
     assert run.name == "w-run" and run.project == "wproj" and run.state == "finished"
     assert run.meta["tags"] == ["t1", "t2"] and run.meta["notes"] == "imported notes"
@@ -158,12 +158,12 @@ def test_wandb_offline_run(sources, tmp_path, cli):
     table = json.loads((run.path / t["path"]).read_text())
     assert t["_type"] == "table" and table["columns"] == ["a", "b"] and table["data"] == [[20, "x"], [21, "y"]]
     assert (run.path / "files" / "wandb-system-metrics.jsonl").exists()
-    again = cli("import", "wandb", str(sources["wandb"]), "-o", str(out))
+    again = cli("import", "wandb", str(tracker_sources["wandb"]), "-o", str(out))
     assert "(0 new rows)" in again.stdout and len(read_run(run.path).history) == STEPS
 
 
-def test_truncated_and_corrupt_wandb_logs(sources, tmp_path, cli):
-    (src,) = [p for p in sources["wandb"].iterdir() if p.name.startswith("offline-run-")]
+def test_truncated_and_corrupt_wandb_logs(tracker_sources, tmp_path, cli):
+    (src,) = [p for p in tracker_sources["wandb"].iterdir() if p.name.startswith("offline-run-")]
     root = tmp_path / "wandb"
     for name, damage in (("offline-run-1-aaaa", "truncate"), ("offline-run-2-bbbb", "flip")):
         dst = root / name
@@ -188,9 +188,9 @@ def test_truncated_and_corrupt_wandb_logs(sources, tmp_path, cli):
 
 
 # -- MLflow -----------------------------------------------------------------------------------
-def test_mlflow_file_store(sources, tmp_path, cli):
+def test_mlflow_file_store(tracker_sources, tmp_path, cli):
     out = tmp_path / "runs"
-    cli("import", "mlflow", str(sources["mlflow"]), "-o", str(out))
+    cli("import", "mlflow", str(tracker_sources["mlflow"]), "-o", str(out))
     runs = _runs(out)
     first, failed = runs["first"], runs["failed"]
     assert first.project == "exp-one" and first.state == "finished" and failed.state == "crashed"
@@ -202,7 +202,7 @@ def test_mlflow_file_store(sources, tmp_path, cli):
     assert step == 3 and _png(first.path, pred)[0, 0].tolist() == [0, 0, 77]
     assert _png(first.path, first.summary["artifacts/plots/nine.png"])[0, 0].tolist() == [9, 9, 9]
     assert _series(failed, "loss") == [(0, 5.0), (1, 4.0)]  # log_metric() without step: one step each
-    proc = cli("import", "mlflow", str(sources["mlflow"]), "-o", str(out))
+    proc = cli("import", "mlflow", str(tracker_sources["mlflow"]), "-o", str(out))
     assert "(0 new rows)" in proc.stdout
 
 
@@ -287,11 +287,11 @@ def test_follow_imports_as_the_logdir_grows(tmp_path, monkeypatch):
     assert read_run(run_dir).meta["state"] == "running"  # following, files just written
 
 
-def test_export_parquet_and_csv(sources, tmp_path, cli):
+def test_export_parquet_and_csv(tracker_sources, tmp_path, cli):
     import pandas as pd
 
     runs = tmp_path / "runs"
-    cli("import", "mlflow", str(sources["mlflow"]), "-o", str(runs))
+    cli("import", "mlflow", str(tracker_sources["mlflow"]), "-o", str(runs))
     for fmt, read in (("parquet", pd.read_parquet), ("csv", pd.read_csv)):
         out = tmp_path / f"export-{fmt}"
         cli("export", str(runs), "--format", fmt, "-o", str(out))
@@ -318,10 +318,10 @@ def test_bad_arguments_and_sources_name_the_problem(tmp_path, capsys):
     assert "no wandb run folders found" in capsys.readouterr().err
 
 
-def test_wandb_log_still_being_written_is_continued(sources, tmp_path):
+def test_wandb_log_still_being_written_is_continued(tracker_sources, tmp_path):
     from reportgen.importers import ImportOptions, import_source
 
-    (src,) = [p for p in sources["wandb"].iterdir() if p.name.startswith("offline-run-")]
+    (src,) = [p for p in tracker_sources["wandb"].iterdir() if p.name.startswith("offline-run-")]
     dst = tmp_path / "wandb" / src.name
     shutil.copytree(src, dst)
     (log,) = dst.glob("run-*.wandb")

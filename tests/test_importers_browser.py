@@ -19,11 +19,11 @@ pytest.importorskip("tensorboard")
 
 
 @pytest.fixture(scope="module")
-def imported_site(sources, tmp_path_factory):
+def imported_site(tracker_sources, tmp_path_factory):
     root = tmp_path_factory.mktemp("imported")
     runs = root / "runs"
     for kind in ("tensorboard", "wandb", "mlflow"):
-        import_source(ImportOptions(source=kind, path=sources[kind], out=runs, quiet=True))
+        import_source(ImportOptions(source=kind, path=tracker_sources[kind], out=runs, quiet=True))
     import pandas as pd
 
     pd.DataFrame({"it": range(STEPS), "loss": [loss(s) for s in range(STEPS)]}).to_parquet(root / "table.parquet")
