@@ -1,4 +1,4 @@
-"""reportgen import / export: tracker_sources written by the real libraries, imported through the
+"""reportgen import / export: sources written by the real libraries, imported through the
 CLI, then checked in the run folders (values, steps, media bytes, metadata), re-imported
 (incremental, idempotent), damaged (torn/corrupt files), followed live and exported."""
 from __future__ import annotations
