@@ -51,6 +51,15 @@ for s in range(int(sys.argv[4]) if len(sys.argv) > 4 else 0, int(sys.argv[2])):
 w.close()
 '''
 
+TB_SCRIPT = r'''
+import sys
+from tensorboard.summary import Writer  # TensorBoard's own writer (no TensorFlow): tensor scalars
+w = Writer(sys.argv[1])
+for s in range(int(sys.argv[2])):
+    w.add_scalar("loss", 1.0 / (s + 1), step=s)
+w.close()
+'''
+
 WANDB_SCRIPT = r'''
 import sys, os, numpy as np
 import wandb
@@ -129,6 +138,7 @@ def make_sources(root: Path) -> dict[str, Path]:
     tb = root / "logs"
     procs = [start_script(TORCH_SCRIPT, tb / "torch" / "a", STEPS, MEDIA_EVERY)] if has_torch() else []
     procs += [start_script(TBX_SCRIPT, tb / "tbx", STEPS, MEDIA_EVERY),
+              start_script(TB_SCRIPT, tb / "tb", STEPS),
              start_script(WANDB_SCRIPT, root / "wb", STEPS, MEDIA_EVERY, env=wandb_env(root / "wb")),  # wb/wandb/
              start_script(MLFLOW_SCRIPT, root / "mlruns", STEPS, env=mlflow_env())]
     for proc in procs:

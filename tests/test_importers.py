@@ -63,6 +63,10 @@ def test_tensorboard_torch_summary_writer(tb_runs):
     assert hp.config == {"lr": 0.01, "opt": "adam"} and hp.summary["hparam/score"] == 0.75
 
 
+def test_tensorboard_own_writer(tb_runs):
+    assert _series(tb_runs["tb"], "loss") == [(s, float(str(np.float32(loss(s))))) for s in range(STEPS)]
+
+
 def test_tensorboardx_writer(tb_runs):
     x = tb_runs["tbx"]
     assert _series(x, "loss") == [(s, float(str(np.float32(loss(s))))) for s in range(STEPS)]
