@@ -38,6 +38,8 @@ _LAZY = {
     "log_model": ("reportgen.sdk.artifact_run", "module_log_model"),
     "use_model": ("reportgen.sdk.artifact_run", "module_use_model"),
     "link_model": ("reportgen.sdk.artifact_run", "module_link_model"),
+    "sweep": ("reportgen.sweeps", "sweep"),
+    "agent": ("reportgen.sweeps", "agent"),
     "build": ("reportgen.build.site", "build"),
     "BuildConfig": ("reportgen.build.config", "BuildConfig"),
 }

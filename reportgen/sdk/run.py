@@ -16,6 +16,7 @@ from .config import Config, config_to_dict
 from .environment import IGNORED_INIT_ARGS, env_float, git_info, resume_mode
 from .history import History
 from .summary import Summary
+from . import sweep_hook
 from .values import Normalizer, summary_value, user_warn
 
 _current: "Run | None" = None
@@ -51,6 +52,13 @@ class Run:
             if id is None:
                 raise ValueError(f"init(): resume={resume!r} needs id= (the id of the run to continue)")
         config_items = config_to_dict(config)
+        sweep = sweep_hook.from_env()
+        if sweep is not None:  # a sweep agent started this run: its parameters win (as in wandb)
+            config_items = {**config_items, **sweep.params}
+            project = project or sweep.project
+            if id is None and sweep.run_id and not (fmt.resolve_root(dir) / sweep.run_id).exists():
+                id = sweep.run_id
+        self._sweep_meta: dict[str, Any] = {"sweep_id": sweep.sweep_id} if sweep is not None else {}
         flush_interval = flush_interval if flush_interval is not None else env_float(
             "REPORTGEN_FLUSH_INTERVAL", DEFAULT_FLUSH_INTERVAL)
         heartbeat_interval = heartbeat_interval if heartbeat_interval is not None else env_float(
@@ -63,6 +71,8 @@ class Run:
         self.resumed = existing is not None
 
         prev_meta = existing.meta if existing else {}
+        if not self._sweep_meta and isinstance(prev_meta.get("sweep_id"), str):  # resuming a sweep run
+            self._sweep_meta = {"sweep_id": prev_meta["sweep_id"]}
         self.project = project or prev_meta.get("project") or "uncategorized"
         self.name = name or prev_meta.get("name") or self.id
         self.group = group if group is not None else prev_meta.get("group")
@@ -93,6 +103,8 @@ class Run:
             self._writer.write_summary({})
         self._writer.start(periodic=self.summary._persist_if_dirty)
         state.register(self)
+        if sweep is not None:
+            sweep_hook.created_runs.append(self)
 
     # -- folder and resume ------------------------------------------------------------------
     def _claim_folder(self, run_id: str | None, mode: str | None):
@@ -166,6 +178,7 @@ class Run:
         }
         if self._metrics:
             meta["metrics"] = self._metrics
+        meta.update(self._sweep_meta)
         if resumed is not None:
             meta["resumed"] = resumed
         elif self._writer._meta and "resumed" in self._writer._meta:
@@ -179,6 +192,8 @@ class Run:
             user_warn(f"log(): run {self.id} is finished; log() ignored")
             return
         self.history.log(data, step, commit)
+        if self._sweep_meta:
+            sweep_hook.observe(self, data)  # may raise to stop a run hyperband terminated
 
     @property
     def step(self) -> int:
