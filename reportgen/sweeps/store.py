@@ -111,7 +111,14 @@ class SweepStore:
         method = self.config["method"]
         if method == "grid":
             space = grid_space(self.params)
-            return optuna.samplers.GridSampler(space) if space else optuna.samplers.RandomSampler()
+            if not space:
+                return optuna.samplers.RandomSampler()
+
+            class Grid(optuna.samplers.GridSampler):
+                def after_trial(self, *args, **kwargs):  # the agent ends a done grid (done_reason);
+                    pass  # Optuna's own Study.stop() fails outside Study.optimize
+
+            return Grid(space)
         if method == "bayes":
             return optuna.samplers.TPESampler()
         return optuna.samplers.RandomSampler()
