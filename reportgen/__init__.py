@@ -9,7 +9,8 @@ import importlib
 from typing import Any
 
 from ._version import __version__
-from .sdk import define_metric, finish, init, log, login, save, watch
+from .sdk import (Settings, define_metric, finish, init, log, login, save, setup, teardown, termerror, termlog,
+                  termwarn, unwatch, watch)
 
 #: The active run (set by :func:`init`, cleared by :func:`finish`).
 run = None
@@ -40,6 +41,11 @@ _LAZY = {
     "link_model": ("reportgen.sdk.artifact_run", "module_link_model"),
     "sweep": ("reportgen.sweeps", "sweep"),
     "agent": ("reportgen.sweeps", "agent"),
+    "Error": ("reportgen.errors", "Error"),
+    "errors": ("reportgen.errors", None),
+    "DisabledRun": ("reportgen.sdk.modes", "DisabledRun"),
+    "compat": ("reportgen.compat", None),
+    "wandb_compat": ("reportgen.compat", "install"),
     "build": ("reportgen.build.site", "build"),
     "BuildConfig": ("reportgen.build.config", "BuildConfig"),
 }
@@ -56,4 +62,5 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = ["__version__", "init", "log", "finish", "save", "define_metric", "watch", "login", "run", "config", "summary", *_LAZY]
+__all__ = ["__version__", "init", "log", "finish", "save", "define_metric", "watch", "unwatch", "login", "setup",
+           "teardown", "termlog", "termwarn", "termerror", "Settings", "run", "config", "summary", *_LAZY]

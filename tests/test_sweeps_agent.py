@@ -105,6 +105,7 @@ def test_function_that_raises_is_a_crashed_run_and_the_agent_goes_on(tmp_path):
     states = {r.id: r.meta["state"] for r in sweep_runs(tmp_path, sweep_id)}
     assert states == {calls[0]: "crashed", calls[1]: "finished"}
     assert reportgen.run is None and "REPORTGEN_SWEEP_ID" not in os.environ
+    assert not list((tmp_path / "sweeps" / sweep_id).glob("params-*"))  # per-run files are removed
 
 
 TRAIN = """
@@ -210,20 +211,20 @@ def test_two_agent_processes_share_a_grid_without_duplicates(tmp_path):
     runs = sweep_runs(tmp_path / "runs", sweep_id)
     points = sorted((r.config["a"], r.config["b"]) for r in runs)
     assert points == [(a, b) for a in (1, 2, 3) for b in (0, 1)]
+    assert not list((tmp_path / "runs" / "sweeps" / sweep_id).glob("*-*.json"))
     assert all(r.config["c"] == "same" and r.summary["loss"] == r.config["a"] * 10 + r.config["b"] for r in runs)
     assert "grid search done" in outs[0] + outs[1]
 
 
-def test_sweep_env_hook_errors_and_resume_keeps_sweep_id(tmp_path, monkeypatch):
+def test_sweep_id_in_run_json_and_resume_keeps_it(tmp_path, monkeypatch):
     monkeypatch.setenv("REPORTGEN_SWEEP_ID", "abc")
-    monkeypatch.setenv("REPORTGEN_SWEEP_PARAMS", "[1]")
-    with pytest.raises(ValueError, match="REPORTGEN_SWEEP_PARAMS: expected a JSON object"):
-        reportgen.init(dir=tmp_path)
-    monkeypatch.setenv("REPORTGEN_SWEEP_PARAMS", json.dumps({"lr": 0.5}))
+    (tmp_path / "p.json").write_text(json.dumps({"lr": {"value": 0.5}}))
+    monkeypatch.setenv("REPORTGEN_SWEEP_CONFIG", str(tmp_path / "p.json"))
     with reportgen.init(dir=tmp_path, id="r1", config={"lr": 1, "other": 2}) as run:
         run.log({"a": 1})
+        assert run.sweep_id == "abc"
     monkeypatch.delenv("REPORTGEN_SWEEP_ID")
-    monkeypatch.delenv("REPORTGEN_SWEEP_PARAMS")
+    monkeypatch.delenv("REPORTGEN_SWEEP_CONFIG")
     with reportgen.init(dir=tmp_path, id="r1", resume="allow") as run:
         run.log({"a": 2})
     rec = read_run(tmp_path / "r1")

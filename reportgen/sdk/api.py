@@ -104,6 +104,31 @@ class ApiRun:
     def __repr__(self) -> str:
         return f"<ApiRun {self.project}/{self.id} ({self.state})>"
 
+    # -- artifacts (wandb's Run.logged_artifacts / used_artifacts) ------------------------
+    def logged_artifacts(self, per_page: int = 100) -> list:
+        """The artifact versions this run logged, in the order it logged them."""
+        return self._artifacts("logged")
+
+    def used_artifacts(self, per_page: int = 100) -> list:
+        """The artifact versions this run used (``use_artifact``)."""
+        return self._artifacts("used")
+
+    def _artifacts(self, kind: str) -> list:
+        from .artifact_run import RUN_ARTIFACTS_JSON, api_artifact
+
+        data = self._read_dict(self.dir / RUN_ARTIFACTS_JSON)
+        items = data.get(kind) if isinstance(data.get(kind), list) else []
+        found = []
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            ref = f"{item.get('name')}:{item.get('version')}"
+            try:
+                found.append(api_artifact(self.dir.parent, ref))
+            except (ValueError, OSError) as exc:
+                _warn([f"{self.dir.name}: artifact {ref!r} listed in {RUN_ARTIFACTS_JSON} cannot be read ({exc})"])
+        return found
+
     # -- history ------------------------------------------------------------------------
     def _rows(self) -> Iterator[dict[str, Any]]:
         problems: list[str] = []

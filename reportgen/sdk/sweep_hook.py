@@ -1,10 +1,9 @@
-"""How a sweep agent hands a run its sweep id and parameters (no Optuna import here).
+"""What reportgen's sweep agent adds to a sweep run (no Optuna import here).
 
-The agent sets, for a child process or in-process around a ``function=`` call:
+The parameters and sweep id reach ``init()`` the general way (:mod:`reportgen.sdk.modes`:
+``$REPORTGEN_SWEEP_CONFIG`` names a JSON file of parameters, ``$REPORTGEN_SWEEP_ID``).
+The agent also sets, for a child process or in-process around a ``function=`` call:
 
-- ``REPORTGEN_SWEEP_ID``: the sweep's id, recorded as ``sweep_id`` in run.json;
-- ``REPORTGEN_SWEEP_PARAMS``: the sampled parameters as a JSON object, merged into
-  ``run.config`` over the values given to ``init(config=...)`` (as wandb does);
 - ``REPORTGEN_SWEEP_RUN_ID``: the run id the agent reserved (used when ``init()`` gets no
   ``id=`` and no folder with that id exists yet), so the agent finds the run's folder;
 - ``REPORTGEN_SWEEP_PROJECT``: the sweep's project, used when ``init()`` gets no ``project=``.
@@ -14,12 +13,11 @@ In-process agents also install an observer (:func:`set_observer`) that sees ever
 """
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Callable
 
 SWEEP_ID_ENV = "REPORTGEN_SWEEP_ID"
-PARAMS_ENV = "REPORTGEN_SWEEP_PARAMS"
+PARAMS_FILE_ENV = "REPORTGEN_SWEEP_CONFIG"
 RUN_ID_ENV = "REPORTGEN_SWEEP_RUN_ID"
 PROJECT_ENV = "REPORTGEN_SWEEP_PROJECT"
 
@@ -29,24 +27,16 @@ created_runs: list[Any] = []
 
 
 class SweepContext:
-    def __init__(self, sweep_id: str, params: dict[str, Any], run_id: str | None, project: str | None):
-        self.sweep_id, self.params, self.run_id, self.project = sweep_id, params, run_id, project
+    def __init__(self, run_id: str | None, project: str | None):
+        self.run_id, self.project = run_id, project
 
 
 def from_env() -> SweepContext | None:
-    """The sweep this process runs for, or None. Bad values raise naming the variable."""
-    sweep_id = os.environ.get(SWEEP_ID_ENV)
-    if not sweep_id:
+    """The agent's reserved run id and project, or None when no agent set them."""
+    run_id, project = os.environ.get(RUN_ID_ENV) or None, os.environ.get(PROJECT_ENV) or None
+    if run_id is None and project is None:
         return None
-    raw = os.environ.get(PARAMS_ENV) or "{}"
-    try:
-        params = json.loads(raw)
-    except ValueError:
-        raise ValueError(f"${PARAMS_ENV}: expected a JSON object, got {raw[:80]!r}") from None
-    if not isinstance(params, dict):
-        raise ValueError(f"${PARAMS_ENV}: expected a JSON object, got {type(params).__name__}")
-    return SweepContext(sweep_id, params, os.environ.get(RUN_ID_ENV) or None,
-                        os.environ.get(PROJECT_ENV) or None)
+    return SweepContext(run_id, project)
 
 
 def set_observer(observer: Callable[[Any, dict], None] | None) -> None:

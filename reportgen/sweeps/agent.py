@@ -46,7 +46,9 @@ def _monitor(store: SweepStore, job: Job) -> Monitor | None:
 def _sweep_env(store: SweepStore, job: Job):
     import json
 
-    values = {sweep_hook.SWEEP_ID_ENV: store.id, sweep_hook.PARAMS_ENV: json.dumps(job.params),
+    params_file = store.dir / f"params-{job.run_id}.json"  # wandb's form: {"lr": {"value": 0.1}}
+    params_file.write_text(json.dumps({k: {"value": v} for k, v in job.params.items()}), encoding="utf-8")
+    values = {sweep_hook.SWEEP_ID_ENV: store.id, sweep_hook.PARAMS_FILE_ENV: str(params_file.resolve()),
               sweep_hook.RUN_ID_ENV: job.run_id, fmt.ROOT_ENV: str(store.root)}
     if store.project:
         values[sweep_hook.PROJECT_ENV] = store.project
@@ -55,6 +57,7 @@ def _sweep_env(store: SweepStore, job: Job):
     try:
         yield values
     finally:
+        params_file.unlink(missing_ok=True)
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
@@ -70,7 +73,7 @@ def _run_function(store: SweepStore, job: Job, function: Callable[[], Any]) -> t
         if monitor is None or metric not in data:
             return
         if monitor.observe(data[metric]):
-            run._sweep_meta["early_terminated"] = True
+            run._early_terminated = True
             raise RunStopped(f"run {run.id} stopped by the sweep's hyperband early termination")
 
     sweep_hook.created_runs.clear()
@@ -90,13 +93,13 @@ def _run_function(store: SweepStore, job: Job, function: Callable[[], Any]) -> t
     if not runs:
         print(f"reportgen agent: the function of run {job.run_id} did not call reportgen.init()", file=sys.stderr)
         return "crashed", False, {}
-    stopped = any(r._sweep_meta.get("early_terminated") for r in runs)
+    stopped = any(r._early_terminated for r in runs)
     for r in runs:
         if not r._finished:
             r.finish(1 if error else 0, error=error)
     last = runs[-1]
-    meta = read_json(last.dir / fmt.RUN_JSON) if (last.dir / fmt.RUN_JSON).exists() else {}
-    summary = read_json(last.dir / fmt.SUMMARY_JSON) if (last.dir / fmt.SUMMARY_JSON).exists() else {}
+    meta = read_json(last.folder / fmt.RUN_JSON) if (last.folder / fmt.RUN_JSON).exists() else {}
+    summary = read_json(last.folder / fmt.SUMMARY_JSON) if (last.folder / fmt.SUMMARY_JSON).exists() else {}
     return (meta.get("state") or "crashed"), stopped, summary if isinstance(summary, dict) else {}
 
 
@@ -108,34 +111,34 @@ def _run_command(store: SweepStore, job: Job) -> tuple[str, bool, dict]:
     metric = (store.metric or {}).get("name")
     with _sweep_env(store, job) as values:
         env = {**os.environ, **values}
-    print(f"reportgen agent: run {job.run_id}: {' '.join(cmd)}", file=sys.stderr)
-    proc = subprocess.Popen(cmd, env=env)
-    offset, stopped = 0, False
-    try:
-        while True:
-            rc = proc.poll()
-            if monitor is not None and not stopped:
-                chunk = read_history(run_dir / fmt.HISTORY_JSONL, offset)
-                offset = chunk.end
-                for row in chunk.rows:
-                    if metric in row and monitor.observe(row[metric]):
-                        stopped = True
-                        print(f"reportgen agent: stopping run {job.run_id} (hyperband)", file=sys.stderr)
-                        proc.terminate()
-                        try:
-                            proc.wait(10)
-                        except subprocess.TimeoutExpired:
-                            proc.kill()
-                        break
-            if rc is not None or stopped:
-                break
-            time.sleep(POLL_SECONDS)
-        rc = proc.wait()
-    except BaseException:
-        proc.kill()
-        raise
-    finally:
-        args_file.unlink(missing_ok=True)
+        print(f"reportgen agent: run {job.run_id}: {' '.join(cmd)}", file=sys.stderr)
+        proc = subprocess.Popen(cmd, env=env)
+        offset, stopped = 0, False
+        try:
+            while True:
+                rc = proc.poll()
+                if monitor is not None and not stopped:
+                    chunk = read_history(run_dir / fmt.HISTORY_JSONL, offset)
+                    offset = chunk.end
+                    for row in chunk.rows:
+                        if metric in row and monitor.observe(row[metric]):
+                            stopped = True
+                            print(f"reportgen agent: stopping run {job.run_id} (hyperband)", file=sys.stderr)
+                            proc.terminate()
+                            try:
+                                proc.wait(10)
+                            except subprocess.TimeoutExpired:
+                                proc.kill()
+                            break
+                if rc is not None or stopped:
+                    break
+                time.sleep(POLL_SECONDS)
+            rc = proc.wait()
+        except BaseException:
+            proc.kill()
+            raise
+        finally:
+            args_file.unlink(missing_ok=True)
     meta_path = run_dir / fmt.RUN_JSON
     meta = read_json(meta_path) if meta_path.is_file() else None
     if isinstance(meta, dict):
