@@ -230,3 +230,23 @@ def test_sweep_id_in_run_json_and_resume_keeps_it(tmp_path, monkeypatch):
     rec = read_run(tmp_path / "r1")
     assert rec.meta["sweep_id"] == "abc" and rec.config == {"lr": 0.5, "other": 2}
     assert [row["a"] for row in read_history(tmp_path / "r1" / "history.jsonl").rows] == [1, 2]
+
+
+def test_wandb_stand_in_runs_sweep_and_agent(tmp_path, monkeypatch):
+    from reportgen import compat
+
+    monkeypatch.chdir(tmp_path)
+    wandb = compat.install(children=False)
+    try:
+        sweep_id = wandb.sweep({"method": "grid", "parameters": {"lr": {"values": [0.1, 0.2]}}}, project="shim")
+
+        def train():
+            run = wandb.init()
+            wandb.log({"loss": wandb.config.lr})
+            run.finish()
+
+        wandb.agent(sweep_id, function=train)
+    finally:
+        compat.uninstall()
+    runs = sweep_runs(tmp_path / "runs", sweep_id)
+    assert sorted(r.summary["loss"] for r in runs) == [0.1, 0.2] and {r.meta["project"] for r in runs} == {"shim"}
