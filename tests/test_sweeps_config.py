@@ -133,3 +133,16 @@ def test_hyperband_reproduces_wandb_example():
     m = hyperband.Monitor(et, "maximize", lambda b, v: None, lambda b: [5.0, 1.0])
     assert m.observe(0) is False and m.observe(0.5) is True  # maximize: 0.5 is below the band threshold (1)
     assert m.observe(float("nan")) is True  # stays stopped
+
+
+def test_metric_value_reads_plain_nested_and_define_metric_summaries():
+    from reportgen.sweeps.store import metric_value
+
+    assert metric_value({"loss": 0.5}, "loss") == 0.5
+    assert metric_value({"val": {"loss": 0.25}}, "val.loss") == 0.25
+    assert metric_value({"loss": {"min": 0.1, "max": 0.9}}, "loss") == 0.1
+    assert metric_value({"loss": {"min": 0.1, "max": 0.9}}, "loss", "maximize") == 0.9
+    assert metric_value({"acc": {"best": 0.7, "last": 0.6}}, "acc", "maximize") == 0.7
+    assert metric_value({"loss": {"last": 2}}, "loss") == 2.0
+    assert metric_value({"loss": float("nan")}, "loss") is None and metric_value({}, "loss") is None
+    assert metric_value({"loss": "x"}, "loss") is None

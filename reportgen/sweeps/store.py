@@ -210,7 +210,7 @@ class SweepStore:
         study = self.study()
         job.trial.set_user_attr("run_state", run_state)
         job.trial.set_user_attr("early_terminated", early_terminated)
-        value = metric_value(summary, self.metric["name"]) if self.metric else None
+        value = metric_value(summary, self.metric["name"], self.metric["goal"]) if self.metric else None
         if early_terminated:
             study.tell(job.trial, state=TrialState.PRUNED)
         elif run_state == "finished" and value is not None:
@@ -226,13 +226,22 @@ class SweepStore:
                 if band in t.intermediate_values]
 
 
-def metric_value(summary: dict[str, Any], name: str) -> float | None:
-    """The summary's value of ``name`` (a key, or a dotted path into nested dicts) if finite."""
+def metric_value(summary: dict[str, Any], name: str, goal: str = "minimize") -> float | None:
+    """The summary's value of ``name`` (a key, or a dotted path into nested dicts) if finite.
+
+    A ``define_metric(summary=...)`` summary (``{"min": .., "max": .., "last": ..}``) gives
+    its ``best``, else ``min``/``max`` by the goal, else ``last``.
+    """
     value: Any = summary.get(name)
     if value is None and "." in name:
         value = summary
         for part in name.split("."):
             value = value.get(part) if isinstance(value, dict) else None
+    if isinstance(value, dict):
+        for key in ("best", "max" if goal == "maximize" else "min", "last"):
+            if key in value:
+                value = value[key]
+                break
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return float(value)
