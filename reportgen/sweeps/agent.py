@@ -176,8 +176,12 @@ def agent(sweep_id: str, function: Callable[[], Any] | None = None, entity: str 
         if job is None:
             print(f"reportgen agent: sweep {store.id}: {reason}; stopping", file=sys.stderr)
             break
-        state, stopped, summary = (_run_function(store, job, function) if function is not None
-                                   else _run_command(store, job))
+        try:
+            state, stopped, summary = (_run_function(store, job, function) if function is not None
+                                       else _run_command(store, job))
+        except BaseException:  # Ctrl-C: the claimed run is over (FAIL), then stop the agent
+            store.finish_job(job, "crashed", False, {})
+            raise
         store.finish_job(job, state, stopped, summary)
         done += 1
         failures = failures + 1 if state == "crashed" else -1
