@@ -187,6 +187,7 @@ def test_command_agent_hyperband_terminates_the_child(tmp_path):
     first, second = sorted(sweep_runs(tmp_path / "runs", sweep_id), key=lambda r: r.meta["created"])
     assert first.meta["state"] == "finished" and "early_terminated" not in first.meta and len(first.history) == 40
     assert second.meta["state"] == "finished" and second.meta["early_terminated"] is True
+    assert second.meta["exit_code"] == 0 and "signal" not in second.meta
     assert 3 <= len(second.history) < 40  # SIGTERM after its value at band 2 (the third)
 
 

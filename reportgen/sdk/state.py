@@ -5,6 +5,7 @@
   code 1 (130 for KeyboardInterrupt) and the error message.
 - ``sys.exit(code)``: the code is remembered, so ``sys.exit(3)`` gives exit code 3
   (a non-zero code means ``crashed``).
+- ``SIGTERM`` / ``SIGHUP``: see :mod:`reportgen.sdk.signals` (installed from the main thread).
 
 The hooks are installed once, by the first ``init()``, and chain to the previous ones.
 """
@@ -16,6 +17,8 @@ import threading
 import weakref
 from typing import Any
 
+from . import signals
+
 _open_runs: "weakref.WeakSet[Any]" = weakref.WeakSet()
 _installed = False
 _lock = threading.Lock()
@@ -26,6 +29,7 @@ _error: str | None = None
 def register(run: Any) -> None:
     install()
     _open_runs.add(run)
+    signals.install(flush=_flush_all, finish=_finish_all_by_signal)
 
 
 def unregister(run: Any) -> None:
@@ -72,10 +76,25 @@ def install() -> None:
         atexit.register(_finish_all)
 
 
-def _finish_all() -> None:
-    code = _exit_code if _exit_code is not None else 0
+def _finish_all(code: int | None = None, error: str | None = None, signal: str | None = None) -> None:
+    if code is None:
+        code, error = (_exit_code if _exit_code is not None else 0), _error
     for run in list(_open_runs):
         try:
-            run._finish_from_hook(code, _error)
+            run._finish_from_hook(code, error, signal=signal)
         except Exception as exc:  # noqa: BLE001 - at exit, report and go on with the others
             print(f"reportgen: could not finish run {getattr(run, 'id', '?')}: {exc}", file=sys.stderr)
+
+
+def _finish_all_by_signal(code: int, error: str, signal: str) -> None:
+    _finish_all(code, error, signal)
+
+
+def _flush_all(signal: str) -> None:
+    """A termination signal arrived: note it on every open run and write their queued rows now."""
+    for run in list(_open_runs):
+        run._signal = signal
+        try:
+            run._writer.history.flush(timeout=2.0)
+        except Exception:  # noqa: BLE001 - best effort; finishing follows
+            pass

@@ -143,7 +143,8 @@ def _run_command(store: SweepStore, job: Job) -> tuple[str, bool, dict]:
     meta = read_json(meta_path) if meta_path.is_file() else None
     if isinstance(meta, dict):
         if stopped:  # killed by us: the run itself could not write its final state
-            meta.update(state="finished", early_terminated=True, exit_code=0, updated=time.time())
+            meta.update(state="finished", early_terminated=True, exit_code=0, error=None, updated=time.time())
+            meta.pop("signal", None)  # the SDK's SIGTERM handler marked it crashed; the sweep stopped it
             write_json_atomic(meta_path, meta)
         elif meta.get("state") == "running":  # died without finishing (signal, os._exit)
             meta.update(state="crashed", exit_code=rc, updated=time.time())
