@@ -13,10 +13,9 @@
 
   function embed(name, target, spec, data) {
     if (views[name]) { views[name].finalize(); }
+    spec.data = { values: data[spec.data.name] };  // inline: one dataflow run, no empty first draw
     return window.vegaEmbed(target, spec, { actions: false, renderer: "svg" }).then(function (res) {
       views[name] = res.view;
-      Object.keys(data).forEach(function (k) { res.view.data(k, data[k]); });
-      return res.view.runAsync();
     });
   }
 
