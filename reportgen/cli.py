@@ -223,6 +223,39 @@ def demo(out: Path, runs: Path | None, quiet: bool) -> None:
     click.echo(f"Open {(out / 'index.html').resolve().as_uri()}")
 
 
+@cli.command("sweep")
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--project", default=None, help="Project of the sweep's runs [default: the config's project].")
+@click.option("--dir", "runs_dir", type=_DIR, default=None,
+              help="Runs root [default: $REPORTGEN_DIR or ./runs]; the sweep lives in DIR/sweeps/<id>/.")
+def sweep_cmd(config: Path, project: str | None, runs_dir: Path | None) -> None:
+    """Create a sweep from a wandb sweep config (YAML) and print its id."""
+    try:
+        from .sweeps import sweep as make_sweep
+        sweep_id = make_sweep(str(config), project=project, dir=runs_dir)
+    except ImportError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(sweep_id)
+    hint = f" --dir {runs_dir}" if runs_dir is not None else ""
+    click.echo(f"Run agents with: reportgen agent{hint} {sweep_id}", err=True)
+
+
+@cli.command("agent")
+@click.argument("sweep_id")
+@click.option("--count", type=click.IntRange(min=1), default=None,
+              help="Run at most this many runs [default: until the sweep is done].")
+@click.option("--dir", "runs_dir", type=_DIR, default=None,
+              help="Runs root holding the sweep [default: $REPORTGEN_DIR or ./runs].")
+def agent_cmd(sweep_id: str, count: int | None, runs_dir: Path | None) -> None:
+    """Run the sweep's program once per sampled parameter set (several agents may share a sweep)."""
+    try:
+        from .sweeps import agent as run_agent
+        n = run_agent(sweep_id, count=count, dir=runs_dir)
+    except ImportError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"reportgen agent: ran {n} run(s)", err=True)
+
+
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.option("--dir", "runs_dir", type=_DIR, default=None,
               help="Runs root for every run the program starts (sets $REPORTGEN_DIR; default: the "

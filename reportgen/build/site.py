@@ -21,7 +21,7 @@ from ..storage.format import RunPaths
 from ..reports import build_reports
 from ..storage.reader import RunRecord, list_run_dirs, read_run
 from ..storage.safety import is_safe_name, unique_names
-from . import artifacts_pages, pages
+from . import artifacts_pages, pages, sweep_pages
 from .assets import write_assets
 from .cache import RunCache, read_tail, signature
 from .collect import flatten, fmt_value
@@ -206,12 +206,14 @@ def build(cfg: BuildConfig) -> BuildResult:
     # Markdown reports (reports/<name>.html), listed on the index page. They are few and may
     # reference any run, so they are always re-rendered (no page skipping).
     reports = build_reports(cfg, runs, labels, writer, result, manifest)
+    sweeps = sweep_pages.collect(cfg.runs, runs)  # one page per sweep id in run.json (written below)
 
     def overview(page: str, scope: list, kind: str, heading: str, project=None) -> None:
         writer.write("index.html", page, {
             **common, "heading": heading, "kind": kind, "project": project,
             "projects": projects if (multi and kind == "index") else [],
             "reports": reports if kind == "index" else [],
+            "sweeps": sweeps if kind == "index" else [],
             "site": pages.site_json(scope, runs, labels, page, kind),
             "sections": pages.chart_sections(scope, labels),
         })
@@ -272,6 +274,8 @@ def build(cfg: BuildConfig) -> BuildResult:
         })
         result.pages.append(page)
 
+    sweep_pages.write_pages(sweeps, writer, common, result,
+                            lambda page: pages.site_json([], runs, labels, page, "sweep", table=False))
     result.pages.extend(artifacts_pages.write_pages(
         writer, common, arts, lambda page: pages.site_json([], runs, labels, page, "artifacts", table=False)))
     cache.save_pages(new_keys, sorted(overviews))
