@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from ..storage.safety import is_inside
 from ..storage import format as fmt
 from ..storage.jsonio import read_json
 from .collect import flatten, fmt_value
@@ -32,8 +33,8 @@ def _number(v: Any) -> bool:
 
 def _sweep_file(runs_root: Path, sweep_id: str) -> dict[str, Any]:
     path = Path(runs_root) / "sweeps" / sweep_id / "sweep.json"
-    try:
-        data = read_json(path) if path.is_file() and not path.is_symlink() else {}
+    try:  # untrusted: never read through a link that leaves the runs root
+        data = read_json(path) if path.is_file() and is_inside(runs_root, path) else {}
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
