@@ -39,6 +39,8 @@ _LAZY = {
     "log_model": ("reportgen.sdk.artifact_run", "module_log_model"),
     "use_model": ("reportgen.sdk.artifact_run", "module_use_model"),
     "link_model": ("reportgen.sdk.artifact_run", "module_link_model"),
+    "sweep": ("reportgen.sweeps", "sweep"),
+    "agent": ("reportgen.sweeps", "agent"),
     "Error": ("reportgen.errors", "Error"),
     "errors": ("reportgen.errors", None),
     "DisabledRun": ("reportgen.sdk.modes", "DisabledRun"),

@@ -137,8 +137,8 @@ def test_install_in_process(tmp_path, monkeypatch):
 def test_server_only_functions_raise_a_named_error():
     wandb = compat.install(children=False)
     try:
-        with pytest.raises(wandb.errors.UnsupportedError, match="sweep.*REPORTGEN_SWEEP_CONFIG"):
-            wandb.sweep({"method": "grid"})
+        with pytest.raises(wandb.errors.UnsupportedError, match="controller.*reportgen agent"):
+            wandb.controller("abc")
         with pytest.raises(AttributeError, match="stand-in.*no attribute 'nonexistent'"):
             wandb.nonexistent  # noqa: B018
         with pytest.raises(wandb.Error):

@@ -152,13 +152,13 @@
   });
 
   P.register("html", function (item) {
-    var m;
-    m = el("iframe", "rgp-html");
+    // Logged HTML is data (media/<run>/data/*.js), shown via srcdoc in an opaque-origin sandbox;
+    // its own Content-Security-Policy (set by the builder) forbids every request.
+    var m = el("iframe", "rgp-html");
     m.setAttribute("sandbox", "allow-scripts");
     m.setAttribute("referrerpolicy", "no-referrer");
-    m.loading = "lazy";
     m.title = "logged HTML";
-    m.src = site(item.src);
+    lazy(m, function () { P.load(item.id, site(item.data), function (d) { m.srcdoc = d.html; }, m); });
     return m;
   });
 

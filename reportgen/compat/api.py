@@ -7,7 +7,8 @@ Most forward to reportgen as they are. The wandb-specific parts:
   ``$REPORTGEN_DIR`` is set (``reportgen run --dir``), which always wins. Without ``dir``,
   ``$WANDB_DIR`` is used the same way, else ``./runs``. Positional arguments follow
   wandb's order.
-- Functions that need wandb's server (sweeps, ``restore``...) raise
+- ``sweep``/``agent`` run sweeps locally (:mod:`reportgen.sweeps`, docs/sweeps.md).
+- Functions that need wandb's server (``controller``, ``restore``...) raise
   :class:`reportgen.errors.UnsupportedError` naming what to do instead.
 - Arguments that mean nothing locally are accepted; each is noted once on stderr.
 """
@@ -150,10 +151,22 @@ def _server_only(name: str, instead: str) -> Any:
     return fn
 
 
-sweep = _server_only("sweep", "run each configuration yourself and pass the parameters through "
-                              "$REPORTGEN_SWEEP_CONFIG (merged into run.config)")
-agent = _server_only("agent", "run each configuration yourself (see $REPORTGEN_SWEEP_CONFIG)")
-controller = _server_only("controller", "run each configuration yourself (see $REPORTGEN_SWEEP_CONFIG)")
+def sweep(sweep: Any, entity: str | None = None, project: str | None = None, prior_runs: Any = None) -> str:
+    """Create a local sweep (reportgen.sweeps, see docs/sweeps.md) under the runs root; returns its id."""
+    from reportgen.sweeps import sweep as local_sweep
+
+    return local_sweep(sweep, entity=entity, project=project, prior_runs=prior_runs, dir=runs_root(None))
+
+
+def agent(sweep_id: str, function: Any = None, entity: str | None = None, project: str | None = None,
+          count: int | None = None) -> None:
+    """Run sweep runs locally (reportgen.sweeps.agent, see docs/sweeps.md)."""
+    from reportgen.sweeps import agent as local_agent
+
+    local_agent(sweep_id, function=function, entity=entity, project=project, count=count, dir=runs_root(None))
+
+
+controller = _server_only("controller", "use wandb.agent() or 'reportgen agent SWEEP_ID' (docs/sweeps.md)")
 restore = _server_only("restore", "read the file from the run folder (runs/<id>/files/)")
 publish_api = _server_only("publish_api", "nothing is published")
 

@@ -17,6 +17,7 @@ from .environment import IGNORED_INIT_ARGS, env_float, git_info, resume_mode
 from .history import History
 from .run_extras import RunExtras
 from .summary import Summary
+from . import sweep_hook
 from .values import Normalizer, summary_value, user_warn
 
 _current: "Run | None" = None
@@ -58,6 +59,12 @@ class Run(RunExtras):
             # resume="allow" without an id starts a new run, as wandb does
         config_items = {**config_to_dict(config), **modes.sweep_params()}
         self._sweep_id = modes.sweep_id()
+        sweep = sweep_hook.from_env() if self._sweep_id else None
+        if sweep is not None:  # started by reportgen's sweep agent: its project and reserved run id
+            project = project or sweep.project
+            if id is None and sweep.run_id and not (fmt.resolve_root(dir) / sweep.run_id).exists():
+                id = sweep.run_id
+        self._early_terminated = False
         flush_interval = flush_interval if flush_interval is not None else env_float(
             "REPORTGEN_FLUSH_INTERVAL", DEFAULT_FLUSH_INTERVAL)
         heartbeat_interval = heartbeat_interval if heartbeat_interval is not None else env_float(
@@ -70,6 +77,8 @@ class Run(RunExtras):
         self.resumed = existing is not None
 
         prev_meta = existing.meta if existing else {}
+        if not self._sweep_id and isinstance(prev_meta.get("sweep_id"), str):  # resuming a sweep run
+            self._sweep_id = prev_meta["sweep_id"]
         self.project = project or prev_meta.get("project") or "uncategorized"
         self.name = name or prev_meta.get("name") or self.id
         self.group = group if group is not None else prev_meta.get("group")
@@ -103,6 +112,8 @@ class Run(RunExtras):
             self._writer.write_summary({})
         self._writer.start(periodic=self.summary._persist_if_dirty)
         state.register(self)
+        if self._sweep_id:
+            sweep_hook.created_runs.append(self)
 
     # -- folder and resume ------------------------------------------------------------------
     def _claim_folder(self, run_id: str | None, mode: str | None):
@@ -179,6 +190,10 @@ class Run(RunExtras):
         }
         if self._metrics:
             meta["metrics"] = self._metrics
+        if self._sweep_id:
+            meta["sweep_id"] = self._sweep_id
+        if self._early_terminated:
+            meta["early_terminated"] = True
         if self._signal:
             meta["signal"] = self._signal
         if resumed is not None:
@@ -194,6 +209,8 @@ class Run(RunExtras):
             user_warn(f"log(): run {self.id} is finished; log() ignored")
             return
         self.history.log(data, step, commit)
+        if self._sweep_id:
+            sweep_hook.observe(self, data)  # may raise to stop a run hyperband terminated
 
     @property
     def step(self) -> int:

@@ -6,7 +6,8 @@ It runs four named phases, each a function with a typed input and output:
 1. :func:`~reportgen.site.phases.gather` -- run folders, their site keys, what the cache holds;
 2. :func:`~reportgen.site.phases.write_data` -- parse what changed, write assets and chart data;
 3. :func:`write_pages` -- reports, overview pages, media comparison pages, run pages;
-4. :func:`cleanup` -- delete data files of runs and metrics that are gone, save the page keys.
+4. :func:`cleanup` -- delete data files of runs and metrics that are gone (only files the
+   builder wrote: ``manifest.py``), save the page keys and the manifest.
 
 Every file is written atomically (``site/write.py``), so a browser (or ``serve``) never sees a
 half-written page; warnings of every phase go through one channel (``phases.Warnings``).
@@ -20,9 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..storage.format import flatten
-from . import artifacts_pages, pages
+from . import artifacts_pages, pages, sweep_pages
 from .config import BuildConfig
 from .fmt import fmt_value
+from .manifest import Manifest
 from .panels import PanelSite, run_panels, write_compare_pages
 from .phases import Gathered, SiteData, Warnings, gather, write_data
 from .progress import Progress
@@ -72,7 +74,7 @@ def _has_media(r) -> bool:
 
 
 def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], warnings: Warnings,
-                progress: Progress) -> Pages:
+                progress: Progress, manifest: Manifest | None = None) -> Pages:
     """Phase 3: every page, after the data files they load."""
     out, runs, labels = cfg.out, data.runs, data.labels
     env = make_env()
@@ -88,14 +90,16 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
 
     # Markdown reports (reports/<name>.html), listed on the index page. They are few and may
     # reference any run, so they are always re-rendered (no page skipping).
-    reports = build_reports(cfg, runs, labels, writer, warnings)
+    reports = build_reports(cfg, runs, labels, writer, warnings, manifest)
     written += reports.pages
+    sweeps = sweep_pages.collect(cfg.runs, runs)  # one page per sweep id in run.json (written below)
 
     def overview(page: str, scope: list, kind: str, heading: str, project=None) -> None:
         writer.write("index.html", page, {
             **common, "heading": heading, "kind": kind, "project": project,
             "projects": projects if (multi and kind == "index") else [],
             "reports": reports.listed if kind == "index" else [],
+            "sweeps": sweeps if kind == "index" else [],
             "site": pages.site_json(scope, runs, labels, page, kind),
             "sections": pages.chart_sections(scope, labels),
         })
@@ -148,35 +152,34 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             "sections": pages.chart_sections([r], labels),
             "panels": panels, "artifacts": arts.for_run(r.id),
         })
+    sweep_problems: list[str] = []
+    written += sweep_pages.write_pages(sweeps, writer, common, sweep_problems,
+                                       lambda page: pages.site_json([], runs, labels, page, "sweep", table=False))
+    warnings.extend("", sweep_problems)
     written += artifacts_pages.write_pages(
         writer, common, arts, lambda page: pages.site_json([], runs, labels, page, "artifacts", table=False))
     return Pages(written, keys, media)
 
 
-def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages) -> None:
+def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest: Manifest,
+            warnings: Warnings) -> None:
     """Phase 4: save the page keys; delete the data files of runs and metrics that are gone (the
-    known stale ones, or, without a previous build's record, every file under data/ not kept)."""
+    known stale ones, or, without a previous build's record, every file under data/ not kept) --
+    only files the builder wrote (``manifest``); save the manifest."""
     g.cache.save_pages(done.keys, sorted(data.overviews))
     out = cfg.out
     if g.page_keys:
-        for rel in (data.stale | g.old_overviews) - data.keep:
-            p = out / rel
-            p.unlink(missing_ok=True)
-            try:
-                p.parent.rmdir()
-            except OSError:
-                pass
-        return
-    root = out / "data"
-    if not root.is_dir():
-        return
-    for dirpath, _dirnames, filenames in os.walk(root, topdown=False):
-        for f in filenames:
-            p = Path(dirpath) / f
-            if p.relative_to(out).as_posix() not in data.keep:
-                p.unlink()
-        if Path(dirpath) != root and not os.listdir(dirpath):
-            os.rmdir(dirpath)
+        for rel in sorted((data.stale | g.old_overviews) - data.keep):
+            manifest.remove(rel)
+    elif (out / "data").is_dir():
+        for dirpath, _dirnames, filenames in os.walk(out / "data", topdown=False):
+            for f in filenames:
+                rel = (Path(dirpath) / f).relative_to(out).as_posix()
+                if rel not in data.keep:
+                    manifest.remove(rel)
+    manifest.save()
+    if manifest.warning():
+        warnings.add("", manifest.warning())
 
 
 def build(cfg: BuildConfig) -> BuildResult:
@@ -184,12 +187,13 @@ def build(cfg: BuildConfig) -> BuildResult:
     if not cfg.runs.exists():
         raise FileNotFoundError(f"runs folder {str(cfg.runs)!r} does not exist")
     cfg.out.mkdir(parents=True, exist_ok=True)
+    manifest = Manifest(cfg.out)  # before anything is written: what is the user's, what is ours
     progress = Progress(quiet=cfg.quiet)
     warnings = Warnings()
-    g = gather(cfg)
+    g = gather(cfg, warnings)
     data = write_data(cfg, g, warnings, progress)
-    done = write_pages(cfg, data, g.page_keys, warnings, progress)
-    cleanup(cfg, g, data, done)
+    done = write_pages(cfg, data, g.page_keys, warnings, progress, manifest)
+    cleanup(cfg, g, data, done, manifest, warnings)
     result = BuildResult(cfg.out, strict=cfg.strict, runs=len(data.runs),
                          metrics=len({k for r in data.runs for k in r.metrics}), media=done.media,
                          pages=done.written, warnings=warnings.items, reparsed=data.reparsed,

@@ -23,7 +23,8 @@ from ..storage.format import RunPaths
 from .history import Columns
 from .write import write_bytes
 
-CACHE_VERSION = 8  # bump when RunInfo, Columns or the data-file format change
+CACHE_VERSION = 9  # bump when RunInfo, Columns or the data-file format change
+CACHE_FILES = ("info.pkl", "cols.pkl")  # per run folder
 TAIL = 64  # bytes before the parsed end, to check that history was only appended to
 
 
@@ -134,16 +135,20 @@ class RunCache:
         return obj
 
     def prune(self, keep: set[str]) -> set[str]:
-        """Forget runs that are gone; returns their data files (to delete)."""
+        """Forget runs that are gone; returns their data files (to delete). Only the cache's own
+        files are deleted (``--cache-dir`` may name a folder that holds other things too)."""
         gone: set[str] = set()
         if not self.root.is_dir():
             return gone
         for d in self.root.iterdir():
-            if d.is_dir() and d.name not in keep:  # pages.pkl is a file: kept
+            if d.is_dir() and not d.is_symlink() and d.name not in keep:  # pages.pkl is a file: kept
                 old = self.load_info(d.name)
                 if old:
                     gone.update(old["info"].data_files)
-                for f in d.iterdir():
-                    f.unlink()
-                os.rmdir(d)
+                for name in CACHE_FILES:
+                    (d / name).unlink(missing_ok=True)
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    pass  # not ours alone
         return gone

@@ -16,13 +16,14 @@ from typing import Any
 
 from ..storage.format import RunPaths
 from ..storage.reader import list_run_dirs, read_run
+from ..storage.safety import is_safe_name, unique_names
 from . import pages
 from .assets import write_assets
 from .cache import RunCache, read_tail, signature
 from .config import BuildConfig
 from .history import Columns, parse_history
 from .progress import Progress
-from .rundata import RunInfo, process_run, safe_name, write_overviews
+from .rundata import RunInfo, process_run, write_overviews
 from .write import write_bytes, write_if_changed
 
 POOL_MIN_BYTES = 64 * 1024 * 1024  # below this much history, a process pool costs more than it saves
@@ -90,22 +91,13 @@ class SiteData:
     appended: list[str] = field(default_factory=list)
 
 
-def run_keys(dirs: list[Path]) -> list[str]:
-    """A unique, safe site key per run folder (its file and URL name)."""
-    names, seen = [], set()
-    for d in dirs:
-        name = safe_name(d.name)
-        while name in seen:
-            name = safe_name(name + "_")
-        seen.add(name)
-        names.append(name)
-    return names
-
-
-def gather(cfg: BuildConfig) -> Gathered:
-    """Phase 1: list the run folders and take what the cache still holds for unchanged ones."""
-    dirs = list_run_dirs(cfg.runs)
-    files = run_keys(dirs)
+def gather(cfg: BuildConfig, warnings: Warnings) -> Gathered:
+    """Phase 1: list the run folders, give each its site key (a safe, unique name made from the
+    folder's name, never from data in it) and take what the cache still holds for unchanged ones."""
+    skipped: list[str] = []
+    dirs = list_run_dirs(cfg.runs, skipped)
+    warnings.extend("", skipped)
+    files = unique_names([d.name for d in dirs])  # the run's site key: pages, media, data, reports
     cache = RunCache(cfg.cache_dir, cfg.samples, enabled=cfg.cache)
     cached_infos: list[RunInfo | None] = []
     jobs: list[RunJob] = []
@@ -188,6 +180,9 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
     stale |= g.cache.prune(set(g.files))
     runs = pages.order_runs(infos)
     for r in runs:
+        if not is_safe_name(r.meta.get("id", r.file)):
+            warnings.add(f"run {r.file}", f"run.json id {r.meta.get('id')!r} is not a safe name; "
+                                          f"its pages and files use {r.file!r}")
         warnings.extend(f"run {r.file}", r.warnings)
     labels = pages.labels_and_colors(runs)
     for r in runs:

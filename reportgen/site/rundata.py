@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 import orjson
 
-from ..storage.reader import RunMeta
 from ..storage.format import flatten
-from .fmt import fmt_value, is_number
+from ..storage.reader import RunMeta
+from ..storage.safety import safe_name  # noqa: F401  (re-exported: pages, projects)
 from . import kinds
 from .config import LITE_SAMPLES
+from .fmt import fmt_value, is_number
 from .stepmetric import default_x_map, step_metric_defs
 from .downsample import downsample
 from .history import Columns
@@ -30,14 +31,6 @@ from .smoothing import WEIGHTS, ema_many
 # Monotone metrics with these names can be chosen as the x axis.
 X_NAME = re.compile(r"(^|[/_.-])(epoch|epochs|step|steps|global_step|batch|batches|iter|iteration|iterations|"
                     r"sample|samples|examples|tokens|images|seen|trainer/global_step)$", re.I)
-_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-def safe_name(name: str) -> str:
-    """A file-system and URL safe, stable name (the name itself when already safe)."""
-    if _SAFE.match(name) and name not in (".", ".."):
-        return name
-    return slug(name, keep="_.-", hashed=True)
 
 
 def metric_id(key: str) -> str:

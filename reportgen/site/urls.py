@@ -1,9 +1,9 @@
 """Every link in the site goes through :func:`rel`, so the folder works under any URL prefix."""
 from __future__ import annotations
 
-import hashlib
 import posixpath
-import re
+
+from ..storage.safety import slug  # noqa: F401  (the one slug helper, re-exported for the site)
 
 
 def rel(from_page: str, target: str) -> str:
@@ -18,13 +18,3 @@ def rel(from_page: str, target: str) -> str:
 def run_page(run_id: str) -> str:
     return f"runs/{run_id}/index.html"
 
-
-def slug(text: str, *, keep: str = "", max_len: int = 40, fallback: str = "x", hashed: bool = False) -> str:
-    """The site's one slug helper: runs of characters other than ASCII letters, digits and ``keep``
-    become ``-`` (trimmed, cut to ``max_len``); ``hashed`` appends 8 hex digits of the text's SHA-1,
-    so different texts never share a slug."""
-    out = re.sub(f"[^A-Za-z0-9{re.escape(keep)}]+", "-", text).strip("-." if "." in keep else "-")[:max_len]
-    out = out or fallback
-    if hashed:
-        out += "-" + hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    return out

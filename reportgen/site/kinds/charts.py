@@ -16,7 +16,11 @@ class VegaKind(Kind):
         raise NotImplementedError
 
     def item(self, ctx, rec, where, name):
-        spec = self.spec(rec, ctx.json, ctx.presets)
+        from ..vegaclean import clean_spec, removed_note
+
+        spec, removed = clean_spec(self.spec(rec, ctx.json, ctx.presets))  # logged specs are data
+        if removed:
+            ctx.warn(where, removed_note(removed))
         data_id, site = ctx.files.write_data(name, {"spec": spec})
         return {"t": "vega", "id": data_id, "data": site, "title": self.title(rec)}
 
@@ -58,5 +62,12 @@ class PlotlyKind(Kind):
 
     def item(self, ctx, rec, where, name):
         fig = ctx.json_object(rec.get("path"), "plotly figure is not a JSON object")
-        data_id, site = ctx.files.write_data(name, {"data": fig.get("data", []), "layout": fig.get("layout", {})})
+        layout = fig.get("layout", {})
+        if isinstance(layout, dict) and isinstance(layout.get("images"), list):
+            # layout images load from their URL: only inline (data:) ones are kept
+            kept = [i for i in layout["images"] if isinstance(i, dict) and str(i.get("source", "")).startswith("data:")]
+            if len(kept) < len(layout["images"]):
+                ctx.warn(where, "plotly layout images that load from a URL were removed (the site makes no requests)")
+            layout = {**layout, "images": kept}
+        data_id, site = ctx.files.write_data(name, {"data": fig.get("data", []), "layout": layout})
         return {"t": "plotly", "id": data_id, "data": site}

@@ -1,7 +1,6 @@
 """Kinds stored as a file in the run folder: image, audio, video, html, svg."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -146,25 +145,33 @@ HTML_STYLE = ("<style>body{font-family:system-ui,-apple-system,'Segoe UI',Roboto
               "td,th{border:1px solid #e3e7ee;padding:4px 8px}a{color:#3b5bdb}</style>")
 
 
-def inject_style(src: Path, dest: Path) -> None:
-    """Logged HTML with ``inject=True``: the site's default stylesheet goes first."""
-    data, style = src.read_bytes(), HTML_STYLE.encode("utf-8")
-    m = re.search(rb"<head[^>]*>", data, re.IGNORECASE)
-    dest.write_bytes(data[:m.end()] + style + data[m.end():] if m else style + data)
-
-
 @register
-class HtmlKind(FileKind):
+class HtmlKind(Kind):
+    """Logged HTML is never published as an .html file: its text goes into a data script and the
+    page shows it in ``<iframe sandbox="allow-scripts" srcdoc>`` (opaque origin, no requests; see
+    site/publish.py). Reports embed the same document as ``srcdoc``."""
+
     tag = tags.HTML
-    report_template = "partials/report_media_html.html"
     panel = "html"
     item_type = "html"
+    report_template = "partials/report_media_html.html"
 
     def item(self, ctx, rec, where, name):
-        path = rec.get("path")
-        if rec.get("inject", True) is False:
-            return {"t": "html", "src": ctx.files.copy(path)}
-        return {"t": "html", "src": ctx.files.derived(path, "_styled", ".html", inject_style)}
+        from ..publish import html_document
+
+        data = ctx.files.source(rec.get("path")).read_bytes()
+        doc = html_document(data, HTML_STYLE if rec.get("inject", True) is not False else "")
+        data_id, site = ctx.files.write_data(name, {"html": doc})
+        return {"t": "html", "id": data_id, "data": site}
+
+    def report(self, ctx, run, key, records, item):
+        for r in records:
+            doc = ctx.run_html(run, r.get("path"), HTML_STYLE)
+            if doc is None:
+                item["missing"] = f"{key}: file {str(r.get('path'))!r} is missing from run {run.id}"
+                return item
+            item["files"].append({"srcdoc": doc, "caption": r.get("caption") or ""})
+        return item
 
 
 @register

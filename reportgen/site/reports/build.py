@@ -7,13 +7,14 @@ are build warnings, never exceptions.
 """
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...storage.safety import is_inside
 from .. import pages
 from ..config import BuildConfig
+from ..manifest import Manifest
 from ..phases import Warnings
 from ..render import PageWriter
 from ..rundata import RunInfo
@@ -38,27 +39,53 @@ def reports_source(cfg: BuildConfig) -> Path:
 
 
 def report_name(stem: str) -> str:
-    return slug(stem, keep="_.-", max_len=120, fallback="report")
+    return slug(stem, keep="_.-", max_len=100, fallback="report")
 
 
-def find_reports(folder: Path) -> list[Path]:
+def find_reports(folder: Path, warnings: Warnings | None = None) -> list[Path]:
+    """``*.md`` in ``folder``; a file that is a link to somewhere outside it is skipped (warned)."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.glob("*.md") if p.is_file())
+    out = []
+    for p in sorted(folder.glob("*.md")):
+        if not p.is_file():
+            continue
+        if not is_inside(folder, p):
+            if warnings is not None:
+                warnings.add(f"report {p.name}", "a link to a file outside the reports folder (skipped)")
+            continue
+        out.append(p)
+    return out
 
 
 def build_reports(cfg: BuildConfig, runs: list[RunInfo], labels: dict[str, tuple[str, str]], writer: PageWriter,
-                  warnings: Warnings) -> Reports:
-    """Write the report pages; return them and their entries for the index page.
+                  warnings: Warnings, manifest: Manifest | None = None) -> Reports:
+    """Write the report pages; return them and their entries for the index page. Pages and images
+    of reports that are gone are deleted (only files reportgen wrote: ``manifest``).
 
     ``runs`` are the builder's ``RunInfo`` in site order, ``labels`` maps run file -> (label, colour)."""
-    done = Reports()
     out = Path(cfg.out)
     folder = reports_source(cfg)
-    sources = find_reports(folder)
-    if not sources and not (out / REPORTS_DIR).exists():
+    if not cfg.reports and folder.is_dir() and not is_inside(cfg.runs, folder):
+        warnings.add(REPORTS_DIR, "a link to a folder outside the runs folder (skipped)")
+        sources = []
+    else:
+        sources = find_reports(folder, warnings)
+    written: set[str] = set()  # site paths written now: pages and copied images
+    done = _write_reports(cfg, sources, folder, out, runs, labels, writer, warnings, written)
+    if manifest is not None:
+        for rel in manifest.owned_under(REPORTS_DIR):
+            if rel not in written:
+                manifest.remove(rel)
+    return done
+
+
+def _write_reports(cfg: BuildConfig, sources: list[Path], folder: Path, out: Path, runs: list[RunInfo],
+                   labels: dict[str, tuple[str, str]], writer: PageWriter, warnings: Warnings,
+                   written: set[str]) -> Reports:
+    done = Reports()
+    if not sources:
         return done
-    shutil.rmtree(out / REPORTS_DIR, ignore_errors=True)  # no stale pages from deleted reports
     metric_keys = sorted({k for r in runs for k in r.metrics})
     names: dict[str, str] = {}  # source stem -> page name
     for source in sources:
@@ -74,7 +101,7 @@ def build_reports(cfg: BuildConfig, runs: list[RunInfo], labels: dict[str, tuple
         name = names[source.stem]
         page = f"{REPORTS_DIR}/{name}.html"
         ctx = ReportContext(out=out, page=page, name=name, env=writer.env, runs=runs,
-                            metric_keys=metric_keys, presets=cfg.presets)
+                            metric_keys=metric_keys, presets=cfg.presets, written=written)
         rendered = render_report(source, folder, ctx, names)
         writer.write("report.html", page, {
             "title": cfg.title, "kind": "report",
@@ -86,6 +113,7 @@ def build_reports(cfg: BuildConfig, runs: list[RunInfo], labels: dict[str, tuple
         })
         warnings.extend(f"report {source.name}", rendered.warnings)
         done.pages.append(page)
+        written.add(page)
         done.listed.append({"name": name, "title": rendered.title, "description": rendered.description,
-                       "url": page, "warnings": len(rendered.warnings)})
+                            "url": page, "warnings": len(rendered.warnings)})
     return done

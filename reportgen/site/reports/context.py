@@ -34,6 +34,7 @@ class ReportContext:
     used_ids: dict[str, int] = field(default_factory=dict)
     charts: int = 0  # metric charts on the page (the page then shows the chart controls)
     presets: Path | None = None  # reportgen build --presets DIR (custom charts use it as run pages do)
+    written: set[str] = field(default_factory=set)  # site paths of files written under reports/
 
     def url(self, target: str) -> str:
         return rel(self.page, target)
@@ -67,6 +68,15 @@ class ReportContext:
         try:
             return RunFiles(self.out, Path(run.path), run.file).copy(rel_path)
         except MissingFile:
+            return None
+
+    def run_html(self, run: RunInfo, rel_path: Any, style: str = "") -> str | None:
+        """The ``srcdoc`` of a logged HTML file of ``run`` (see site/publish.py), or None."""
+        from ..publish import html_document
+
+        try:
+            return html_document(RunFiles(self.out, Path(run.path), run.file).source(rel_path).read_bytes(), style)
+        except (MissingFile, OSError):
             return None
 
 

@@ -81,9 +81,10 @@ def _media_item(ctx: ReportContext, run: Any, key: str, record: Any, step: Any) 
         item["note"] = f"{key} = {fmt_value(record)} (not a media object)"
         return item
     tag = record["_type"]
-    records = (record.get("items") or []) if tag == kinds.tags.GALLERY else [record]
+    items = record.get("items")
+    records = (items if isinstance(items, list) else []) if tag == kinds.tags.GALLERY else [record]
     records = [r for r in records if isinstance(r, dict)]
-    found = {r.get("_type") for r in records}
+    found = {str(r.get("_type")) for r in records}
     if tag == kinds.tags.GALLERY and len(found) == 1:
         tag = found.pop()
     kind = kinds.get(tag)
@@ -145,7 +146,14 @@ def resolve_spec(ctx: ReportContext, run: Any, record: dict) -> tuple[dict | Non
         return None, f"unreadable chart files ({exc.__class__.__name__}: {exc})"
     if not isinstance(spec, dict):
         return None, "the spec is not a JSON object"
-    spec = dict(spec)
+    from ..vegaclean import SpecRefused, clean_spec, removed_note
+
+    try:
+        spec, removed = clean_spec(spec)  # logged specs are data: nothing may reach outside the site
+    except SpecRefused as exc:
+        return None, str(exc)
+    if removed:
+        ctx.warnings.append(f"run {run.id}: {removed_note(removed)}")
     spec.pop("$schema", None)
     data = spec.get("data")
     if rows is None and isinstance(data, dict) and isinstance(data.get("values"), list):

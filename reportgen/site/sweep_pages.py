@@ -1,0 +1,184 @@
+"""Sweep pages: ``sweeps/<id>.html`` for every sweep id found in the runs' run.json.
+
+Each page shows, for a chosen summary metric: parameter importance (random-forest
+importance + correlation, computed here at build time, see reportgen.sweeps.importance),
+parallel coordinates of the sweep's parameters to the metric, a scatter of any parameter
+or metric against another (drag a box on it to filter the runs table below), and the
+runs table. Charts are Vega-Lite specs built here; assets/sweep.js swaps fields when the
+reader picks another metric or axis. The sweep's own folder (``<runs>/sweeps/<id>/``,
+written by the agent) adds its name, method and metric; it is read as untrusted input.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from ..storage.safety import is_inside
+from ..storage import format as fmt
+from ..storage.jsonio import read_json
+from ..storage.format import flatten
+from .fmt import fmt_value
+from .urls import run_page
+
+MAX_IMPORTANCE_METRICS = 8
+
+
+def page_of(sweep_id: str) -> str:
+    return f"sweeps/{sweep_id}.html"
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _sweep_file(runs_root: Path, sweep_id: str) -> dict[str, Any]:
+    path = Path(runs_root) / "sweeps" / sweep_id / "sweep.json"
+    try:  # untrusted: never read through a link that leaves the runs root
+        data = read_json(path) if path.is_file() and is_inside(runs_root, path) else {}
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _param_keys(cfg: dict[str, Any], configs: list[dict[str, Any]]) -> list[str]:
+    """Flattened config keys of the sweep's parameters (else every key that varies)."""
+    def walk(block: Any, prefix: str) -> list[str]:
+        out: list[str] = []
+        if isinstance(block, dict):
+            for name, spec in block.items():
+                if isinstance(spec, dict) and isinstance(spec.get("parameters"), dict):
+                    out += walk(spec["parameters"], f"{prefix}{name}/")
+                elif isinstance(spec, dict) and "value" not in spec:
+                    out.append(f"{prefix}{name}")
+        return out
+
+    keys = walk(cfg.get("parameters"), "") if isinstance(cfg, dict) else []
+    if keys:
+        return keys
+    seen: dict[str, set] = {}
+    for c in configs:
+        for k, v in c.items():
+            seen.setdefault(k, set()).add(fmt_value(v))
+    return sorted(k for k, vals in seen.items() if len(vals) > 1 and not k.startswith("_"))
+
+
+def _norm(values: list[Any]) -> list[float | None]:
+    """Each value on [0, 1] along its axis: numbers by range, other values by sorted rank."""
+    nums = [v for v in values if _number(v)]
+    if nums and len(nums) == sum(v is not None for v in values):
+        lo, hi = min(nums), max(nums)
+        return [None if v is None else (0.5 if hi == lo else (v - lo) / (hi - lo)) for v in values]
+    labels = sorted({fmt_value(v) for v in values if v is not None})
+    pos = {lbl: (i / (len(labels) - 1) if len(labels) > 1 else 0.5) for i, lbl in enumerate(labels)}
+    return [None if v is None else pos[fmt_value(v)] for v in values]
+
+
+def collect(runs_root: Path, runs: list) -> list[dict[str, Any]]:
+    """One view-model per sweep id (runs in build order), for the sweep pages."""
+    by_sweep: dict[str, list] = {}
+    for r in runs:
+        sid = r.meta.get("sweep_id")
+        if isinstance(sid, str):
+            try:
+                by_sweep.setdefault(fmt.validate_run_id(sid), []).append(r)
+            except ValueError:
+                continue
+    out = []
+    for sid, members in sorted(by_sweep.items()):
+        info = _sweep_file(runs_root, sid)
+        cfg = info.get("config") if isinstance(info.get("config"), dict) else {}
+        metric = cfg.get("metric") if isinstance(cfg.get("metric"), dict) else {}
+        configs = [flatten(r.config) for r in members]
+        summaries = [flatten(r.summary) for r in members]
+        params = _param_keys(cfg, configs)
+        metrics = sorted({k for s in summaries for k, v in s.items() if _number(v) and not k.startswith("_")})
+        chosen = metric.get("name") if metric.get("name") in metrics else (metrics[0] if metrics else None)
+        if chosen in metrics:
+            metrics.remove(chosen)
+            metrics.insert(0, chosen)
+        fields = {k: f"p{i}" for i, k in enumerate(params)} | {k: f"m{i}" for i, k in enumerate(metrics)}
+        rows = []
+        for r, c, s in zip(members, configs, summaries):
+            row = {"id": r.id, "name": r.name, "page": run_page(r.file), "state": r.state,
+                   "early": bool(r.meta.get("early_terminated"))}
+            row.update({fields[k]: c.get(k) if isinstance(c.get(k), (int, float, str, bool)) else
+                        (fmt_value(c[k]) if k in c else None) for k in params})
+            row.update({fields[k]: s.get(k) if _number(s.get(k)) else None for k in metrics})
+            rows.append(row)
+        for f in fields.values():
+            for row, z in zip(rows, _norm([row[f] for row in rows])):
+                row["z_" + f] = z
+        out.append({"id": sid, "page": page_of(sid), "name": str(info.get("name") or sid),
+                    "method": str(cfg.get("method") or ""), "goal": str(metric.get("goal") or "minimize"),
+                    "metric": chosen, "params": params, "metrics": metrics, "fields": fields, "rows": rows,
+                    "configs": configs, "summaries": summaries})
+    return out
+
+
+def importance(sweep: dict[str, Any], warnings: list[str]) -> dict[str, list[dict[str, Any]]]:
+    try:
+        from ..sweeps.importance import parameter_importance
+    except ImportError:  # pragma: no cover
+        return {}
+    out = {}
+    configs = [{k: c.get(k) for k in sweep["params"] if k in c} for c in sweep["configs"]]
+    for key in sweep["metrics"][:MAX_IMPORTANCE_METRICS]:
+        try:
+            out[key] = parameter_importance(configs, [s.get(key) for s in sweep["summaries"]])
+        except ImportError as exc:
+            warnings.append(f"sweep {sweep['id']}: {exc}")
+            return {}
+    return out
+
+
+def specs(sweep: dict[str, Any]) -> dict[str, Any]:
+    """Vega-Lite specs; ``assets/sweep.js`` fills in data and the chosen fields."""
+    f = sweep["fields"]
+    axes = [f[k] for k in sweep["params"]]
+    base = {"$schema": "https://vega.github.io/schema/vega-lite/v6.json", "width": "container",
+            "data": {"name": "runs"}, "config": {"view": {"stroke": None}}}
+    parallel = {**base, "height": 260,
+                "transform": [{"fold": ["z_" + a for a in axes] + ["z_METRIC"], "as": ["axis", "z"]}],
+                "mark": {"type": "line", "opacity": 0.6},
+                "encoding": {"x": {"field": "axis", "type": "nominal", "sort": None, "title": None,
+                                   "axis": {"labelExpr": "AXISLABELS[datum.value] || datum.value", "labelAngle": 0}},
+                             "y": {"field": "z", "type": "quantitative", "title": "position on axis (min → max)",
+                                   "scale": {"domain": [0, 1]}},
+                             "detail": {"field": "id"},
+                             "color": {"field": "METRIC", "type": "quantitative", "title": "METRIC_TITLE"},
+                             "tooltip": [{"field": "name", "title": "run"}]}}
+    scatter = {**base, "height": 300, "params": [{"name": "brush", "select": {"type": "interval"}}],
+               "mark": {"type": "point", "filled": True, "size": 60},
+               "encoding": {"x": {"field": "X", "type": "quantitative", "title": "X_TITLE", "scale": {"zero": False}},
+                            "y": {"field": "Y", "type": "quantitative", "title": "Y_TITLE", "scale": {"zero": False}},
+                            "color": {"condition": {"param": "brush", "value": "#3b6fd4"}, "value": "#bbb"},
+                            "tooltip": [{"field": "name", "title": "run"}]}}
+    bars = {"$schema": base["$schema"], "width": "container", "data": {"name": "importance"},
+            "height": {"step": 18},
+            "transform": [{"fold": ["importance", "correlation"], "as": ["measure", "value"]}],
+            "mark": "bar",
+            "encoding": {"y": {"field": "param", "type": "nominal", "sort": None, "title": None},
+                         "x": {"field": "value", "type": "quantitative", "title": None, "scale": {"domain": [-1, 1]}},
+                         "yOffset": {"field": "measure"},
+                         "color": {"field": "measure", "type": "nominal", "title": None,
+                                   "scale": {"domain": ["importance", "correlation"],
+                                             "range": ["#3b6fd4", "#e08a2c"]}},
+                         "tooltip": [{"field": "param"}, {"field": "measure"},
+                                     {"field": "value", "format": ".3f"}]}}
+    return {"parallel": parallel, "scatter": scatter, "importance": bars}
+
+
+def write_pages(sweeps: list[dict[str, Any]], writer, common: dict[str, Any], warnings: list[str],
+                site_json) -> list[str]:
+    """One page per sweep; returns the pages written (problems go to ``warnings``)."""
+    written = []
+    for s in sweeps:
+        labels = {f: k for k, f in s["fields"].items()}
+        payload = {"id": s["id"], "metric": s["metric"], "params": s["params"], "metrics": s["metrics"],
+                   "fields": s["fields"], "labels": labels, "rows": s["rows"], "goal": s["goal"],
+                   "importance": importance(s, warnings), "specs": specs(s)}
+        writer.write("sweep.html", s["page"], {**common, "kind": "sweep", "sweep": s, "sweep_json": payload,
+                                               "fmt": fmt_value, "site": site_json(s["page"])})
+        written.append(s["page"])
+    return written

@@ -1,0 +1,71 @@
+"""The sweep page in Chromium: importance, parallel coordinates, scatter brushing the table."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import reportgen
+from reportgen.site.config import BuildConfig
+from reportgen.site.builder import build
+
+
+@pytest.fixture(scope="module")
+def sweep_site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sweep") / "runs"
+    cfg = {"method": "random", "name": "demo <sweep>", "metric": {"name": "loss", "goal": "minimize"},
+           "parameters": {"x": {"min": 0.0, "max": 1.0}, "noise": {"min": 0.0, "max": 1.0},
+                          "opt": {"values": ["adam", "sgd"]}}}
+    sweep_id = reportgen.sweep(cfg, dir=root)
+    rng = np.random.default_rng(3)
+
+    def train():
+        run = reportgen.init()
+        for step in range(5):
+            run.log({"loss": 4 * run.config["x"] + 0.05 * run.config["noise"] + 0.01 * rng.random() + 1 / (step + 1),
+                     "acc": 1 - run.config["x"]})
+
+    reportgen.agent(sweep_id, function=train, count=12, dir=root)
+    reportgen.init(dir=root, project="other").finish()  # a run outside the sweep
+    out = root.parent / "site"
+    res = build(BuildConfig(runs=root, out=out, quiet=True))
+    return sweep_id, out, res
+
+
+def test_sweep_page_renders_and_brushing_filters_the_table(sweep_site, site_browser):
+    sweep_id, out, res = sweep_site
+    assert f"sweeps/{sweep_id}.html" in res.pages
+    page = site_browser.open(out / "index.html")
+    link = page.locator(".rg-sweeps a")
+    assert link.inner_text() == "demo <sweep>"  # escaped, shown as text
+    for width in (1440, 390):
+        page = site_browser.open(out / "sweeps" / f"{sweep_id}.html")
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
+        assert page.locator("#rg-sweep-runs tbody tr").count() == 12  # the other run is not in it
+        for chart in ("importance", "parallel", "scatter"):
+            assert page.locator(f"#rg-sweep-{chart} svg .mark-{'line' if chart == 'parallel' else ('rect' if chart == 'importance' else 'symbol')} path").count() >= 12 \
+                if chart != "importance" else page.locator("#rg-sweep-importance svg .mark-rect path").count() >= 4
+        data = json.loads(page.locator("#rg-sweep").text_content())
+        imp = data["importance"]["loss"]
+        assert imp[0]["param"] == "x" and imp[0]["importance"] > 0.6 and imp[0]["correlation"] > 0.9
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    # brush the left part of the scatter (x = parameter x, y = loss): fewer runs in the table
+    page = site_browser.open(out / "sweeps" / f"{sweep_id}.html")
+    page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
+    page.locator("#rg-sweep-scatter svg").scroll_into_view_if_needed()
+    box = page.locator("#rg-sweep-scatter svg").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.12, box["y"] + box["height"] * 0.03)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.95, steps=8)
+    page.mouse.up()
+    page.wait_for_function("document.getElementById('rg-sweep-count').textContent.includes('brushed')")
+    count = page.locator("#rg-sweep-count").text_content()
+    shown = page.locator("#rg-sweep-runs tbody tr:not([hidden])").count()
+    assert count == f"{shown} of 12 runs (brushed)" and 0 < shown < 12, count
+    xs = [float(t) for t in page.locator("#rg-sweep-runs tbody tr:not([hidden]) td:nth-child(3)").all_inner_texts()]
+    hidden = [float(t) for t in page.locator("#rg-sweep-runs tbody tr[hidden] td:nth-child(3)").all_inner_texts()]
+    assert xs and hidden and max(xs) < max(hidden)  # the brushed runs are the small-x ones
+    page.locator("#rg-sweep-metric").select_option("acc")  # another metric redraws importance/parallel
+    page.wait_for_function("document.getElementById('rg-sweep-imp-for').textContent === 'for acc'")
