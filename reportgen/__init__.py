@@ -9,7 +9,7 @@ import importlib
 from typing import Any
 
 from ._version import __version__
-from .sdk import define_metric, finish, init, log, login, save, watch
+from .sdk import alert, define_metric, finish, init, log, login, save, watch
 
 #: The active run (set by :func:`init`, cleared by :func:`finish`).
 run = None
@@ -31,6 +31,8 @@ _LAZY = {
     "plot": ("reportgen.media.plot", None),
     "plot_table": ("reportgen.media.plot", "plot_table"),
     "Api": ("reportgen.sdk.api", "Api"),
+    "AlertLevel": ("reportgen.sdk.alerts", "AlertLevel"),
+    "Settings": ("reportgen.sdk.settings", "Settings"),
     "build": ("reportgen.build.site", "build"),
     "BuildConfig": ("reportgen.build.config", "BuildConfig"),
 }
@@ -47,4 +49,4 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = ["__version__", "init", "log", "finish", "save", "define_metric", "watch", "login", "run", "config", "summary", *_LAZY]
+__all__ = ["__version__", "init", "log", "finish", "save", "define_metric", "watch", "login", "alert", "run", "config", "summary", *_LAZY]

@@ -14,6 +14,8 @@ from ..storage.writer import DEFAULT_FLUSH_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL,
 from . import state
 from .config import Config, config_to_dict
 from .environment import IGNORED_INIT_ARGS, env_float, git_info, resume_mode
+from .services import RunServices
+from .settings import resolve as resolve_settings
 from .history import History
 from .summary import Summary
 from .values import Normalizer, summary_value, user_warn
@@ -35,7 +37,8 @@ class Run:
                  tags: list[str] | tuple[str, ...] | None = None, notes: str | None = None,
                  resume: Any = None, job_type: str | None = None,
                  flush_interval: float | None = None, heartbeat_interval: float | None = None,
-                 save_code_info: bool = True, **unknown: Any):
+                 save_code_info: bool = True, settings: Any = None, console: str | None = None,
+                 **unknown: Any):
         unknown = {k: v for k, v in unknown.items() if k not in IGNORED_INIT_ARGS}
         if unknown:
             user_warn(f"init(): ignoring unsupported arguments {sorted(unknown)}")
@@ -51,6 +54,7 @@ class Run:
             if id is None:
                 raise ValueError(f"init(): resume={resume!r} needs id= (the id of the run to continue)")
         config_items = config_to_dict(config)
+        self._settings = resolve_settings(settings, console=console)
         flush_interval = flush_interval if flush_interval is not None else env_float(
             "REPORTGEN_FLUSH_INTERVAL", DEFAULT_FLUSH_INTERVAL)
         heartbeat_interval = heartbeat_interval if heartbeat_interval is not None else env_float(
@@ -87,7 +91,12 @@ class Run:
             start_step, runtime_offset = self._resume_point(existing)
         self.history = History(self._normalizer, self._writer.append_encoded, self.summary,
                                start_step=start_step, runtime_offset=runtime_offset)
-        self._git = git_info() if save_code_info else None
+        self._git = git_info() if save_code_info and not self._settings.disable_git else None
+        self._traceback: str | None = None
+        self._signal: str | None = None
+        self._services = RunServices(self.dir, self._settings, run_label=f"{self.project}/{self.name}",
+                                     t0=lambda: self.history._t0, step=lambda: self.history.step,
+                                     git=save_code_info, on_meta=self._meta_collected)
         self._write_meta("running", resumed=(prev_meta.get("resumed", 0) + 1) if existing else 0)
         if existing is None:
             self._writer.write_summary({})
@@ -166,11 +175,19 @@ class Run:
         }
         if self._metrics:
             meta["metrics"] = self._metrics
+        if self._traceback:
+            meta["traceback"] = self._traceback
+        if self._signal:
+            meta["signal"] = self._signal
+        self._services.annotate(meta)
         if resumed is not None:
             meta["resumed"] = resumed
         elif self._writer._meta and "resumed" in self._writer._meta:
             meta["resumed"] = self._writer._meta["resumed"]
         self._writer.write_meta(meta)
+
+    def _meta_collected(self) -> None:
+        self._writer.update_meta(**self._services.annotate({"git": self._git}))
 
     # -- logging -----------------------------------------------------------------------
     def log(self, data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:
@@ -221,6 +238,10 @@ class Run:
         self._writer.update_meta(metrics=dict(self._metrics))
         return spec
 
+    def alert(self, title: str, text: str, level: Any = None, wait_duration: Any = None) -> bool:
+        """Record an alert in ``alerts.jsonl``, print it, post it to the webhook if set (docs/sdk.md)."""
+        return self._services.alerts.alert(title, text, level, wait_duration)
+
     def watch(self, *args: Any, **kwargs: Any) -> None:
         """wandb's gradient/parameter watching is not implemented; log histograms explicitly."""
         user_warn("watch(): not supported by reportgen; log parameters or gradients as arrays "
@@ -237,6 +258,7 @@ class Run:
         try:
             self.history.flush_pending()
         finally:
+            self._services.close()
             self._writer.close()
             self.summary._save()
             self._exit_code = exit_code
@@ -246,6 +268,7 @@ class Run:
                 _set_module_run(None)
 
     def _finish_from_hook(self, exit_code: int, error: str | None) -> None:
+        self._traceback, self._signal = state.last_traceback(), state.last_signal()
         self.finish(exit_code, error=error)
 
     def __enter__(self) -> "Run":
@@ -257,6 +280,9 @@ class Run:
         else:
             code = 130 if issubclass(exc_type, KeyboardInterrupt) else (
                 state.exit_code_of(exc.code) if issubclass(exc_type, SystemExit) else 1)
+            if code != 0:
+                self._traceback = state.format_traceback(exc_type, exc, tb)
+                self._signal = state.last_signal()
             self.finish(code, error=None if code == 0 else f"{exc_type.__name__}: {exc}")
 
     def __repr__(self) -> str:
@@ -295,6 +321,13 @@ def define_metric(name: str, step_metric: str | None = None, **kwargs: Any) -> d
     if _current is None:
         raise RuntimeError("reportgen.define_metric() called before reportgen.init()")
     return _current.define_metric(name, step_metric, **kwargs)
+
+
+def alert(title: str, text: str, level: Any = None, wait_duration: Any = None) -> bool:
+    """``run.alert()`` of the active run (wandb's ``wandb.alert``)."""
+    if _current is None:
+        raise RuntimeError("reportgen.alert() called before reportgen.init()")
+    return _current.alert(title, text, level, wait_duration)
 
 
 def watch(*args: Any, **kwargs: Any) -> None:

@@ -5,14 +5,22 @@
   code 1 (130 for KeyboardInterrupt) and the error message.
 - ``sys.exit(code)``: the code is remembered, so ``sys.exit(3)`` gives exit code 3
   (a non-zero code means ``crashed``).
+- The traceback of an uncaught exception is kept (``run.json`` ``traceback``), printed
+  first so the console capture still sees it.
+- ``SIGTERM`` (when the program left its default handler in place) raises ``SystemExit(143)``
+  in the main thread, so ``finally`` blocks and the exit hook run; the run records
+  ``signal: "SIGTERM"``. ``SIGKILL`` cannot be caught: such a run stays ``running`` and turns
+  ``stale`` when its heartbeat stops.
 
 The hooks are installed once, by the first ``init()``, and chain to the previous ones.
 """
 from __future__ import annotations
 
 import atexit
+import signal
 import sys
 import threading
+import traceback
 import weakref
 from typing import Any
 
@@ -21,6 +29,8 @@ _installed = False
 _lock = threading.Lock()
 _exit_code: int | None = None
 _error: str | None = None
+_traceback: str | None = None
+_signal: str | None = None
 
 
 def register(run: Any) -> None:
@@ -42,6 +52,36 @@ def exit_code_of(code: Any) -> int:
     return 1  # sys.exit("message") exits with 1
 
 
+def format_traceback(exc_type: Any, exc: Any, tb: Any) -> str:
+    return "".join(traceback.format_exception(exc_type, exc, tb))
+
+
+def last_traceback() -> str | None:
+    return _traceback
+
+
+def last_signal() -> str | None:
+    return _signal
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    global _signal, _exit_code, _error
+    _signal = signal.Signals(signum).name
+    _exit_code = 128 + signum
+    _error = f"killed by {_signal}"
+    raise SystemExit(128 + signum)
+
+
+def _install_sigterm() -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError, AttributeError):  # no SIGTERM on this platform / embedded interpreter
+        pass
+
+
 def install() -> None:
     global _installed
     with _lock:
@@ -51,13 +91,15 @@ def install() -> None:
         previous_hook = sys.excepthook
 
         def excepthook(exc_type, exc, tb):
-            global _exit_code, _error
-            _exit_code = 130 if issubclass(exc_type, KeyboardInterrupt) else 1
-            _error = f"{exc_type.__name__}: {exc}"
+            global _exit_code, _error, _traceback
+            if _signal is None or not issubclass(exc_type, SystemExit):
+                _exit_code = 130 if issubclass(exc_type, KeyboardInterrupt) else 1
+                _error = f"{exc_type.__name__}: {exc}"
+            _traceback = format_traceback(exc_type, exc, tb)
             try:
-                _finish_all()
+                previous_hook(exc_type, exc, tb)  # printed while the console capture still runs
             finally:
-                previous_hook(exc_type, exc, tb)
+                _finish_all()
 
         sys.excepthook = excepthook
         previous_exit = sys.exit
@@ -70,6 +112,7 @@ def install() -> None:
         exit.__doc__ = previous_exit.__doc__
         sys.exit = exit
         atexit.register(_finish_all)
+        _install_sigterm()
 
 
 def _finish_all() -> None:
