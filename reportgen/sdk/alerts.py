@@ -17,7 +17,6 @@ import queue
 import sys
 import threading
 import time
-import urllib.request
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
@@ -128,6 +127,8 @@ class Alerts:
             if body is None:
                 return
             try:
+                import urllib.request
+
                 req = urllib.request.Request(self.webhook, data=json.dumps(body).encode(), method="POST",
                                              headers={"Content-Type": "application/json"})
                 with urllib.request.urlopen(req, timeout=POST_TIMEOUT) as resp:
