@@ -5,9 +5,10 @@ sections it shows. See docs/site.md for the contract.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from . import charts
+from . import charts, story
 from .collect import flatten, fmt_duration, fmt_time, fmt_value, is_number
 from .rundata import RunInfo, metric_id, safe_name, summary_items, table_value
 from .smoothing import WEIGHTS
@@ -100,6 +101,7 @@ def run_entry(r: RunInfo, labels, page: str, cols: dict[str, list[str]] | None) 
         "state": r.state, "created": float(created) if is_number(created) else None,
         "duration": _duration(m), "url": rel(page, run_page(r.file)), "warn": len(r.warnings),
     }
+    entry.update(story.index_fields(Path(r.path), r.meta, r.state))  # "why" it ended, alerts
     if cols is not None:
         s, c = flatten(r.summary), flatten(r.config)
         entry["s"] = {k: table_value(s[k]) for k in cols["summary"] if k in s}

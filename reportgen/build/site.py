@@ -20,7 +20,7 @@ from typing import Any
 from ..storage.format import RunPaths
 from ..reports import build_reports
 from ..storage.reader import RunRecord, list_run_dirs, read_run
-from . import pages
+from . import pages, story
 from .assets import write_assets
 from .cache import RunCache, read_tail, signature
 from .collect import flatten, fmt_value
@@ -264,7 +264,7 @@ def build(cfg: BuildConfig) -> BuildResult:
         panels = panel_sets.get(r.file, [])
         # A run page depends only on its run folder, its label/colour, its media panels (their
         # compare links) and the site layout: skip rendering when none changed.
-        key = hashlib.sha1(repr((r.sig, labels[r.file], multi, r.project, cfg.title, cfg.extra_head, stamp,
+        key = hashlib.sha1(repr((r.sig, story.signature(Path(r.path)), labels[r.file], multi, r.project, cfg.title, cfg.extra_head, stamp,
                                  pages.project_page(r.project), [p.get("compare") for p in panels]))
                            .encode("utf-8", "surrogatepass")).hexdigest()
         new_keys[page] = key
@@ -275,6 +275,7 @@ def build(cfg: BuildConfig) -> BuildResult:
             continue
         writer.write("run.html", page, {
             **common, **pages.run_context(r, labels, page), "multi": multi, "kind": "run",
+            "story": story.run_story(Path(r.path), r.meta, r.state),
             "site": pages.site_json([r], runs, labels, page, "run", table=False),
             "sections": pages.chart_sections([r], labels),
             "panels": panels,
