@@ -78,14 +78,14 @@
     for (var i = 0; i < names.length; i++) {
       var rows = null;
       try { rows = view.data(names[i]); } catch (err) { rows = null; }  // no such dataset
-      if (rows) return el.classList.contains("rg-chart") ? metricRows(rows) : rows;
+      if (rows) return el.classList.contains("rg-chart") ? metricRows(rows, el.dataset.x || null) : rows;
     }
     return [];
   }
 
   /* charts.js rows {run, x, y, s, lo, hi, bad} -> readable columns named after the x axis shown. */
-  function metricRows(rows) {
-    var xo = RG.charts && RG.site ? RG.charts.xOption() : { key: "x" };
+  function metricRows(rows, dx) {
+    var xo = RG.charts && RG.site ? RG.charts.xOption(dx) : { key: "x" };
     var smooth = RG.charts && RG.site ? RG.charts.weightIndex() >= 0 : false;
     var xname = { _step: "step", _runtime: "runtime", _timestamp: "time" }[xo.key] || xo.key;
     var bands = rows.some(function (r) { return r.lo !== null && r.lo !== undefined; });

@@ -11,9 +11,14 @@
   var MAX_FULL = 10;  // with more runs shown, charts use the per-metric overview files (100 points per run)
   var OVERVIEW_POINTS = 6000, MIN_FOLD = 24;  // points per overview chart, and the least per run
 
-  function xOption() {
+  /* The x axis option in use; `dx` is the chart's own default (its define_metric step_metric),
+     used while the selector is on Step. */
+  function xOption(dx) {
     var opts = RG.site.xopts, key = RG.state.x;
+    if (dx && key === "_step") key = dx;
     for (var i = 0; i < opts.length; i++) if (opts[i].key === key) return opts[i];
+    key = RG.state.x;
+    for (i = 0; i < opts.length; i++) if (opts[i].key === key) return opts[i];
     return opts[0];
   }
   function weightIndex() {
@@ -93,8 +98,8 @@
     return out;
   };
 
-  C.rowsFor = function (metric, runs) {
-    var xo = xOption(), temporal = xo.key === "_timestamp", log = RG.state.log, wi = weightIndex();
+  C.rowsFor = function (metric, runs, dx) {
+    var xo = xOption(dx), temporal = xo.key === "_timestamp", log = RG.state.log, wi = weightIndex();
     var rows = [], bands = runs.length <= MAX_BANDS, overview = C.useOverview(runs);
     // Overview charts draw about OVERVIEW_POINTS points in all (min-max folded per run): with 110
     // runs at 100 points each, the first screen took ~15% longer for no visible detail.
@@ -145,10 +150,10 @@
     return need;
   };
 
-  C.specFor = function (base, runs, width, need) {
+  C.specFor = function (base, runs, width, need, dx) {
     var spec = JSON.parse(JSON.stringify(base));
     if (need) spec.layer = spec.layer.filter(function (l) { return need[l.name] !== false; });
-    var xo = xOption(), temporal = xo.key === "_timestamp";
+    var xo = xOption(dx), temporal = xo.key === "_timestamp";
     var x = spec.encoding.x;
     x.title = xo.label;
     if (temporal) {
@@ -182,7 +187,7 @@
   function chartOf(el) {
     if (!el._rg) {
       el._rg = { el: el, metric: el.dataset.chart, runs: JSON.parse(el.dataset.runs || "[]"), view: null,
-                 key: null, token: 0, seen: false,
+                 key: null, token: 0, seen: false, dx: el.dataset.x || null,
                  base: JSON.parse(el.querySelector("script.rg-spec").textContent) };
       el._rg.onData = function () { if (el._rg.seen) C.draw(el); };
     }
@@ -207,7 +212,7 @@
 
   function render(ch, runs) {
     var el = ch.el, hidden = ch.hidden || (ch.hidden = {});
-    var rows = C.rowsFor(ch.metric, runs).filter(function (r) { return !hidden[r.run]; });
+    var rows = C.rowsFor(ch.metric, runs, ch.dx).filter(function (r) { return !hidden[r.run]; });
     var hiddenList = Object.keys(hidden).filter(function (k) { return hidden[k]; });
     var need = C.layersFor(rows);
     var key = [RG.state.x, RG.state.log, runs.join(","), JSON.stringify(need)].join("|");
@@ -220,7 +225,7 @@
       ch.view.runAsync();
       return;
     }
-    var spec = C.specFor(ch.base, runs, el.clientWidth - 30, need);
+    var spec = C.specFor(ch.base, runs, el.clientWidth - 30, need, ch.dx);
     spec.params.forEach(function (p) { if (p.name === "hidden") p.value = hiddenList; });
     spec.datasets = { rows: rows };
     var target = el.querySelector(".rg-chart-view");

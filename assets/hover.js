@@ -32,7 +32,7 @@
       var rect = canvas.getBoundingClientRect(), origin = v.origin();
       var px = e.clientX - rect.left - origin[0], py = e.clientY - rect.top - origin[1];
       if (px < 0 || py < 0 || px > v.width() || py > v.height()) { tip.hidden = true; return; }
-      var xv = v.scale("x").invert(px), xo = RG.charts.xOption(), temporal = xo.key === "_timestamp";
+      var xv = v.scale("x").invert(px), xo = RG.charts.xOption(ch.dx), temporal = xo.key === "_timestamp";
       xv = xv instanceof Date ? xv.getTime() : xv;
       tip.textContent = "";
       var head = document.createElement("div");

@@ -8,7 +8,7 @@
   /* ================= tables ================= */
   var PAGE = 25;
   function cellText(v) {
-    if (v && typeof v === "object" && v.t) return v.caption || v.t;
+    if (v && typeof v === "object" && v.t) return v.caption || v.text || v.t;
     return fmt(v);
   }
   function renderTable(item, panel) {

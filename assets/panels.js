@@ -184,6 +184,14 @@
         box.appendChild(dl);
         if (item.src) { var a = el("a", null, "download .npy"); a.href = site(item.src); a.download = ""; box.appendChild(a); }
         return box;
+      case "link":  /* a logged URL: a link only; the site never loads it */
+        box = el("div", "rgp-link");
+        box.appendChild(el("span", "rgp-link-kind", item.kind + " reference"));
+        var ln = el(item.href ? "a" : "span", null, item.text);
+        if (item.href) { ln.href = item.href; ln.rel = "noopener noreferrer nofollow"; ln.target = "_blank"; }
+        box.appendChild(ln);
+        if (item.caption) box.appendChild(el("div", "rgp-caption", item.caption));
+        return box;
       case "missing":
         return el("div", "rgp-missing", item.msg);
       default:

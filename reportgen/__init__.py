@@ -9,7 +9,8 @@ import importlib
 from typing import Any
 
 from ._version import __version__
-from .sdk import alert, define_metric, finish, init, log, login, save, watch
+from .sdk import (Settings, alert, define_metric, finish, init, log, login, save, setup, teardown, termerror, termlog,
+                  termwarn, unwatch, watch)
 
 #: The active run (set by :func:`init`, cleared by :func:`finish`).
 run = None
@@ -28,11 +29,22 @@ _LAZY = {
     "Html": ("reportgen.media.html", "Html"),
     "Molecule": ("reportgen.media.molecule", "Molecule"),
     "Object3D": ("reportgen.media.object3d", "Object3D"),
+    "box3d": ("reportgen.media.object3d", "box3d"),
     "plot": ("reportgen.media.plot", None),
     "plot_table": ("reportgen.media.plot", "plot_table"),
     "Api": ("reportgen.sdk.api", "Api"),
     "AlertLevel": ("reportgen.sdk.alerts", "AlertLevel"),
-    "Settings": ("reportgen.sdk.settings", "Settings"),
+    "Artifact": ("reportgen.sdk.artifacts", "Artifact"),
+    "log_artifact": ("reportgen.sdk.artifact_run", "module_log_artifact"),
+    "use_artifact": ("reportgen.sdk.artifact_run", "module_use_artifact"),
+    "log_model": ("reportgen.sdk.artifact_run", "module_log_model"),
+    "use_model": ("reportgen.sdk.artifact_run", "module_use_model"),
+    "link_model": ("reportgen.sdk.artifact_run", "module_link_model"),
+    "Error": ("reportgen.errors", "Error"),
+    "errors": ("reportgen.errors", None),
+    "DisabledRun": ("reportgen.sdk.modes", "DisabledRun"),
+    "compat": ("reportgen.compat", None),
+    "wandb_compat": ("reportgen.compat", "install"),
     "build": ("reportgen.build.site", "build"),
     "BuildConfig": ("reportgen.build.config", "BuildConfig"),
 }
@@ -49,4 +61,5 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = ["__version__", "init", "log", "finish", "save", "define_metric", "watch", "login", "alert", "run", "config", "summary", *_LAZY]
+__all__ = ["__version__", "init", "log", "finish", "save", "define_metric", "watch", "unwatch", "login", "setup",
+           "teardown", "termlog", "termwarn", "termerror", "Settings", "alert", "run", "config", "summary", *_LAZY]

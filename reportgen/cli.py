@@ -149,6 +149,24 @@ def demo(out: Path, runs: Path | None, quiet: bool) -> None:
     click.echo(f"Open {(out / 'index.html').resolve().as_uri()}")
 
 
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--dir", "runs_dir", type=_DIR, default=None,
+              help="Runs root for every run the program starts (sets $REPORTGEN_DIR; default: the "
+                   "program's own choice, else ./runs).")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def run(runs_dir: Path | None, command: tuple[str, ...]) -> None:
+    """Run COMMAND with `import wandb` meaning reportgen (also in its child processes).
+
+    \b
+    reportgen run -- python train.py --lr 0.1
+    reportgen run --dir runs/ -- accelerate launch train.py
+    The program's exit code is passed through. See docs/coming-from-wandb.md.
+    """
+    from .compat.launcher import launch
+
+    sys.exit(launch(command, runs_dir))
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="reportgen", standalone_mode=False)

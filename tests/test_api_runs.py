@@ -120,7 +120,7 @@ def test_torn_last_line_is_skipped_with_a_warning(tmp_path):
     for i in range(3):
         run.log({"i": i})
     run.finish()
-    with open(run.dir / "history.jsonl", "ab") as fh:
+    with open(run.folder / "history.jsonl", "ab") as fh:
         fh.write(b'{"_step": 3, "i": ')
     api_run = reportgen.Api(tmp_path).run("torn")
     with pytest.warns(UserWarning, match="incomplete last line"):

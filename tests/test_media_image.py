@@ -101,7 +101,7 @@ def test_masks(ctx):
 
 
 @pytest.mark.parametrize("masks, match", [
-    ({"pred": {"mask_data": np.zeros((8, 9), int)}}, r"masks\['pred'\]\.mask_data: shape \(8, 9\)"),
+    ({"pred": {"mask_data": np.zeros((0, 9), int)}}, r"masks\['pred'\]\.mask_data: the mask is empty"),
     ({"pred": {"mask_data": np.zeros((8, 10)) + 0.5}}, r"masks\['pred'\]\.mask_data: expected integer"),
     ({"pred": {"class_labels": {1: "a"}}}, r"masks\['pred'\]: missing 'mask_data'"),
     ({"pred": {"mask_data": np.zeros((8, 10), int), "class_labels": {"x": "a"}}}, r"masks\['pred'\]\.class_labels"),

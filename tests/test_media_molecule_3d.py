@@ -157,8 +157,11 @@ def test_mesh_files(meshes, ctx, fmt):
 
 
 def test_mesh_errors(tmp_path):
-    (tmp_path / "m.stl").write_text("solid x")
-    with pytest.raises(ValueError, match="expected one of obj, gltf, glb"):
+    (tmp_path / "m.ply").write_text("ply")
+    with pytest.raises(ValueError, match="expected one of obj, gltf, glb, stl, pts.json"):
+        Object3D(str(tmp_path / "m.ply"))
+    (tmp_path / "m.stl").write_text("solid x")  # stl is read (wandb lists it), but this one is empty
+    with pytest.raises(ValueError, match="stl file contains no geometry"):
         Object3D(str(tmp_path / "m.stl"))
     (tmp_path / "m.glb").write_bytes(b"not a glb")
     with pytest.raises(ValueError, match="cannot read this glb"):

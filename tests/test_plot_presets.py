@@ -165,7 +165,7 @@ def test_placeholders():
 
 
 def test_pr_table_binary_known_values():
-    chart = plot.pr_curve(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
+    chart = plot.pr_curve(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]), interp_size=None)
     rows = chart.table.data
     assert [r[0] for r in rows] == ["1"] * 5
     assert np.allclose([r[1] for r in rows], [1.0, 1.0, 0.5, 0.5, 0.0])

@@ -16,7 +16,7 @@ from reportgen.storage.reader import read_run
 
 def history(run):
     run.finish()
-    return read_run(run.dir).history
+    return read_run(run.folder).history
 
 
 def user_rows(rows):
@@ -36,7 +36,7 @@ def test_init_sets_module_run_and_finish_clears_it(tmp_path):
     run = reportgen.init(project="proj", name="nice name", id="abc", dir=tmp_path, group="g", tags=["a", "b"],
                          notes="hello", config={"lr": 0.1})
     assert reportgen.run is run and reportgen.config is run.config and reportgen.summary is run.summary
-    meta = read_json(run.dir / "run.json")
+    meta = read_json(run.folder / "run.json")
     assert meta["format"] == 1 and meta["state"] == "running"
     assert (meta["project"], meta["name"], meta["group"], meta["tags"], meta["notes"]) == \
         ("proj", "nice name", "g", ["a", "b"], "hello")
@@ -44,7 +44,7 @@ def test_init_sets_module_run_and_finish_clears_it(tmp_path):
     reportgen.log({"a": 1})
     reportgen.finish()
     assert reportgen.run is None
-    meta = read_json(run.dir / "run.json")
+    meta = read_json(run.folder / "run.json")
     assert meta["state"] == "finished" and meta["exit_code"] == 0
     with pytest.warns(UserWarning, match="finished"):
         run.log({"late": 1})
@@ -55,13 +55,13 @@ def test_init_sets_module_run_and_finish_clears_it(tmp_path):
 def test_context_manager(tmp_path):
     with reportgen.init(project="p", id="ctx", dir=tmp_path) as run:
         run.log({"a": 1})
-    assert read_run(run.dir).state == "finished"
+    assert read_run(run.folder).state == "finished"
 
 
 def test_init_finishes_previous_run(tmp_path):
     first = reportgen.init(project="p", id="one", dir=tmp_path)
     second = reportgen.init(project="p", id="two", dir=tmp_path)
-    assert read_run(first.dir).state == "finished" and reportgen.run is second
+    assert read_run(first.folder).state == "finished" and reportgen.run is second
     second.finish()
 
 
@@ -110,7 +110,7 @@ def test_each_log_is_a_step_with_system_keys(run):
 def test_same_step_merges_and_step_change_writes(run):
     run.log({"a": 1}, step=0)
     run.log({"b": 2}, step=0)
-    assert not (run.dir / "history.jsonl").read_bytes()  # not written before the step changes
+    assert not (run.folder / "history.jsonl").read_bytes()  # not written before the step changes
     run.log({"a": 3}, step=1)
     run.log({"a": 4}, step=3)  # skipping steps is allowed
     rows = history(run)
@@ -215,13 +215,13 @@ def test_summary_last_value_and_overrides(run):
     run.log({"acc": 0.7})
     assert run.summary["acc"] == 0.7 and run.summary["loss"] == 1.0
     run.summary["best_acc"] = 0.9
-    assert read_json(run.dir / "summary.json")["best_acc"] == 0.9  # persisted at once
+    assert read_json(run.folder / "summary.json")["best_acc"] == 0.9  # persisted at once
     run.summary.update({"final": "done"}, extra=1)
-    saved = read_json(run.dir / "summary.json")
+    saved = read_json(run.folder / "summary.json")
     assert saved["final"] == "done" and saved["extra"] == 1
     run.summary["acc"] = 0.99  # explicit override of a logged key
     run.finish()
-    saved = read_json(run.dir / "summary.json")
+    saved = read_json(run.folder / "summary.json")
     assert saved["acc"] == 0.99 and saved["loss"] == 1.0 and saved["_step"] == 1
     assert run.summary.best_acc == 0.9
 
@@ -259,7 +259,7 @@ class PlainConfig:
 def test_config_sources(tmp_path, source, expected):
     run = reportgen.init(id="cfg", dir=tmp_path, config=source)
     assert run.config.as_dict() == expected
-    assert read_json(run.dir / "config.json") == expected
+    assert read_json(run.folder / "config.json") == expected
     key = next(iter(expected))
     assert run.config[key] == getattr(run.config, key) == expected[key]
     run.finish()
@@ -273,7 +273,7 @@ def test_config_update_and_attribute_set(tmp_path):
     run.config.update(argparse.Namespace(batch_size=8), dropout=0.1)
     run.config.epochs = 3
     reportgen.config["seed"] = 7
-    saved = json.loads((run.dir / "config.json").read_text())
+    saved = json.loads((run.folder / "config.json").read_text())
     assert saved == {"num_steps": 10, "lr": 0.5, "arr": [0, 1, 2], "batch_size": 8, "dropout": 0.1,
                      "epochs": 3, "seed": 7}
     assert run.config.num_steps == 10 and "lr" in run.config and len(run.config) == 7
@@ -316,10 +316,10 @@ def test_resume_must_needs_an_existing_run(tmp_path):
 def test_save_copies_into_files(tmp_path, run):
     src = tmp_path / "model.txt"
     src.write_text("weights")
-    assert run.save(src) == "files/model.txt"
-    assert (run.dir / "files" / "model.txt").read_text() == "weights"
+    assert run.save(src) == [str(run.folder / "files" / "model.txt")]  # wandb returns the copies' paths
+    assert (run.folder / "files" / "model.txt").read_text() == "weights"
     with pytest.raises(FileNotFoundError, match="save"):
-        run.save(tmp_path / "missing.txt")
+        run.save(tmp_path / "missing.txt", policy="now")
 
 
 def test_wandb_compat_helpers(tmp_path):
@@ -327,14 +327,14 @@ def test_wandb_compat_helpers(tmp_path):
     run = reportgen.init(id="compat", dir=tmp_path, entity="me", reinit=True, mode="offline")  # accepted silently
     reportgen.define_metric("val/*", step_metric="epoch")
     run.define_metric("loss", summary="min")
-    with pytest.warns(UserWarning, match="watch"):
+    with pytest.raises(ValueError, match="watch.*torch.nn.Module"):
         reportgen.watch(object())
     run.finish()
-    meta = read_json(run.dir / "run.json")
+    meta = read_json(run.folder / "run.json")
     assert meta["metrics"] == {"val/*": {"step_metric": "epoch"}, "loss": {"summary": "min"}}
     again = reportgen.init(id="compat", dir=tmp_path, resume="allow")
     again.finish()
-    assert read_json(run.dir / "run.json")["metrics"]["val/*"] == {"step_metric": "epoch"}
+    assert read_json(run.folder / "run.json")["metrics"]["val/*"] == {"step_metric": "epoch"}
     with pytest.warns(UserWarning, match="unsupported arguments.*bogus"):
         reportgen.init(id="compat2", dir=tmp_path, bogus=1).finish()
 

@@ -39,7 +39,7 @@ def run(tmp_path):
 
 def rows(run):
     run.finish()
-    return read_run(run.dir).history
+    return read_run(run.folder).history
 
 
 def test_scalars_and_nonfinite_round_trip(run):
@@ -50,7 +50,7 @@ def test_scalars_and_nonfinite_round_trip(run):
     assert row["f"] == 1.5 and row["i"] == 3 and row["b"] is True and row["s"] == "text" and row["n"] is None
     assert math.isnan(row["nan"]) and row["inf"] == math.inf and row["ninf"] == -math.inf
     assert row["np32"] == 0.25 and type(row["npi"]) is int and row["npb"] is False and row["nps"] == "hi"
-    text = (run.dir / "history.jsonl").read_text()
+    text = (run.folder / "history.jsonl").read_text()
     assert "NaN" in text and "-Infinity" in text and "null" not in text.replace('"n": null', "").replace('"n":null', "")
 
 
@@ -72,11 +72,11 @@ def test_media_and_gallery_records(run):
     run.log({"one": Blob(b"a"), "many": [Blob(b"a"), Blob(b"b")], "mixed": [1, Blob(b"c")],
              "hist": Histogram([1, 2, 3], num_bins=3)})
     (row,) = rows(run)
-    assert row["one"]["_type"] == "blob" and (run.dir / row["one"]["path"]).read_bytes() == b"a"
+    assert row["one"]["_type"] == "blob" and (run.folder / row["one"]["path"]).read_bytes() == b"a"
     assert row["one"]["path"].startswith("media/blobs/one_0_")
     gal = row["many"]
     assert gal["_type"] == "gallery" and gal["count"] == 2
-    assert [(run.dir / it["path"]).read_bytes() for it in gal["items"]] == [b"a", b"b"]
+    assert [(run.folder / it["path"]).read_bytes() for it in gal["items"]] == [b"a", b"b"]
     assert "many_0_0_" in gal["items"][0]["path"] and "many_0_1_" in gal["items"][1]["path"]
     assert row["mixed"][0] == 1 and row["mixed"][1]["_type"] == "blob"
     assert row["hist"]["_type"] == "histogram" and row["hist"]["values"] == [1, 1, 1]
@@ -132,8 +132,8 @@ def test_hook_objects_give_their_record(run):
     with pytest.warns(UserWarning, match="'bad'.*BadHook"):
         run.log({"h": Hooked(), "m": HookedMedia(), "bad": BadHook(), "x": 1})
     (row,) = rows(run)
-    assert (run.dir / row["h"]["path"]).read_bytes() == b"hooked"
-    assert (run.dir / row["m"]["path"]).read_bytes() == b"via media"
+    assert (run.folder / row["h"]["path"]).read_bytes() == b"hooked"
+    assert (run.folder / row["m"]["path"]).read_bytes() == b"via media"
     assert row["x"] == 1 and "bad" not in row
 
 
@@ -150,10 +150,10 @@ def test_summary_tensor_histogram_and_media(run):
     run.summary["t"] = arr
     run.summary.update({"h": Histogram(np_histogram=np.histogram([1, 2, 3], bins=3)), "torch": FakeTensor([1.0, 3.0]),
                         "scalar": np.float64(2.5), "blob": Blob(b"s")})
-    data = read_json(run.dir / "summary.json")  # persisted at once, before finish
+    data = read_json(run.folder / "summary.json")  # persisted at once, before finish
     t = data["t"]
     assert t["_type"] == "tensor" and t["shape"] == [10, 100] and t["dtype"] == "float32"
-    assert np.array_equal(np.load(run.dir / t["path"]), arr)
+    assert np.array_equal(np.load(run.folder / t["path"]), arr)
     assert t["path"].startswith("media/tensors/t_summary_")
     assert t["min"] == 0 and t["max"] == 999 and t["p50"] == pytest.approx(499.5)
     assert data["h"]["_type"] == "histogram" and data["h"]["values"] == [1, 1, 1]
@@ -184,7 +184,7 @@ def test_tensors_without_numpy_dtype_are_converted(run):
     run.log({"bf": BF16Tensor(np.arange(10.0))})
     run.summary["bf"] = BF16Tensor(np.arange(4.0))
     assert rows(run)[0]["bf"]["_type"] == "histogram"
-    assert read_json(run.dir / "summary.json")["bf"]["_type"] == "tensor"
+    assert read_json(run.folder / "summary.json")["bf"]["_type"] == "tensor"
 
 
 def test_summary_unsupported_value_raises_naming_the_key(run):

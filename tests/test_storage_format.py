@@ -102,9 +102,9 @@ def test_run_rows_flushed_without_finish(tmp_path):
     run = reportgen.init(id="live", dir=tmp_path, flush_interval=0.05)
     run.log({"a": 1})
     deadline = time.time() + 5
-    while not read_history(run.dir / "history.jsonl").rows and time.time() < deadline:
+    while not read_history(run.folder / "history.jsonl").rows and time.time() < deadline:
         time.sleep(0.01)
-    assert read_history(run.dir / "history.jsonl").rows[0]["a"] == 1
+    assert read_history(run.folder / "history.jsonl").rows[0]["a"] == 1
     run.finish()
 
 

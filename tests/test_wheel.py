@@ -20,6 +20,11 @@ def test_wheel_contains_templates_and_assets(tmp_path):
         for f in src_files:
             assert f"reportgen/{f}" in names, f"{f} missing from the wheel"
     assert "reportgen/cli.py" in names
+    # the wandb stand-in for `reportgen run`, with its dist-info (importlib.metadata.version("wandb"))
+    shim = REPO / "reportgen" / "compat" / "shim"
+    for p in shim.rglob("*"):
+        if p.is_file() and "__pycache__" not in p.parts:
+            assert p.relative_to(REPO).as_posix() in names, f"{p} missing from the wheel"
     # the installed layout is found by the resource locator: unpack and check from there
     target = tmp_path / "unpacked"
     zipfile.ZipFile(wheels[0]).extractall(target)

@@ -18,7 +18,7 @@ from .history import Columns
 from .write import write_bytes
 
 CACHE_DIR = ".reportgen-cache"
-CACHE_VERSION = 6  # bump when RunInfo, Columns or the data-file format change
+CACHE_VERSION = 7  # bump when RunInfo, Columns or the data-file format change
 TAIL = 64  # bytes before the parsed end, to check that history was only appended to
 
 

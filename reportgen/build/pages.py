@@ -43,7 +43,8 @@ def _section_order(name: str) -> tuple[bool, str]:
 
 
 def x_options(runs: list[RunInfo]) -> list[dict[str, str]]:
-    opts = [{"key": "_step", "label": "Step"}]
+    step_label = "Step (or the metric's step_metric)" if any(getattr(r, "dx", None) for r in runs) else "Step"
+    opts = [{"key": "_step", "label": step_label}]
     if any(r.has_runtime for r in runs):
         opts.append({"key": "_runtime", "label": "Relative time (s)"})
     if any(r.has_timestamp for r in runs):
@@ -51,6 +52,12 @@ def x_options(runs: list[RunInfo]) -> list[dict[str, str]]:
     for k in sorted({k for r in runs for k in r.xkeys}):
         opts.append({"key": k, "label": k})
     return opts
+
+
+def _default_x(key: str, runs: list[RunInfo]) -> str | None:
+    """The step_metric the runs showing ``key`` agree on (None when they differ or have none)."""
+    found = {getattr(r, "dx", {}).get(key) for r in runs}
+    return found.pop() if len(found) == 1 else None
 
 
 def chart_sections(runs: list[RunInfo], labels: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
@@ -71,6 +78,7 @@ def chart_sections(runs: list[RunInfo], labels: dict[str, tuple[str, str]]) -> l
             "note": (f"Not merged with {', '.join(twins)} (names differ only in case)" if twins else ""),
             "nonfinite": nonfinite,
             "spec": charts.metric_chart_spec(key),
+            "dx": _default_x(key, present),
         })
     return [{"name": n, "charts": cs} for n, cs in sorted(sections.items(), key=lambda kv: _section_order(kv[0]))]
 

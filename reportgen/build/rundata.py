@@ -19,6 +19,7 @@ import orjson
 
 from ..storage.reader import RunMeta, run_status
 from .collect import flatten, fmt_value, is_number
+from .stepmetric import default_x_map, step_metric_defs
 from .downsample import downsample
 from .history import Columns
 from .smoothing import WEIGHTS, ema_many
@@ -87,6 +88,7 @@ class RunInfo(RunMeta):
     warnings: list[str]
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> {n, last, min, max}
     xkeys: list[str] = field(default_factory=list)  # monotone counters usable as x axis
+    dx: dict[str, str] = field(default_factory=dict)  # metric -> its define_metric step_metric (an x key)
     groups: list[dict[str, Any]] = field(default_factory=list)  # non-numeric entries
     nrows: int = 0
     has_runtime: bool = False
@@ -199,11 +201,13 @@ def process_run(info: RunInfo, cols: Columns, samples: int, out: Path, write) ->
         xrows["_timestamp"] = ts
     keys = sorted(cols.numeric)
     info.xkeys = []
+    steps_named = set(step_metric_defs(info.meta).values())
     for key in keys:
         rows, vals = cols.series(key)
-        if X_NAME.search(key) and _monotone(vals):
+        if (X_NAME.search(key) or key in steps_named) and _monotone(vals):
             info.xkeys.append(key)
             xrows[key] = _ffill_rows(rows, vals, nrows)
+    info.dx = default_x_map(keys, info.meta, set(info.xkeys))
     info.metrics = {}
     info.lite = {}
     info.data_files = []

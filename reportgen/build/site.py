@@ -20,7 +20,7 @@ from typing import Any
 from ..storage.format import RunPaths
 from ..reports import build_reports
 from ..storage.reader import RunRecord, list_run_dirs, read_run
-from . import pages, story
+from . import artifacts_pages, pages, story
 from .assets import write_assets
 from .cache import RunCache, read_tail, signature
 from .collect import flatten, fmt_value
@@ -209,6 +209,9 @@ def build(cfg: BuildConfig) -> BuildResult:
     env = make_env()
     writer = PageWriter(env, out, cfg.extra_head)
     common = {"title": cfg.title}
+    arts = artifacts_pages.collect(cfg.runs, runs)  # artifact store of the runs root, if any
+    if arts:
+        common["artifacts_nav"] = artifacts_pages.INDEX_PAGE
     projects = pages.projects(runs)
     multi = len(projects) > 1
     progress.update(f"pages: index, {len(projects) if multi else 0} projects, {len(runs)} runs")
@@ -265,7 +268,8 @@ def build(cfg: BuildConfig) -> BuildResult:
         # A run page depends only on its run folder, its label/colour, its media panels (their
         # compare links) and the site layout: skip rendering when none changed.
         key = hashlib.sha1(repr((r.sig, story.signature(Path(r.path)), labels[r.file], multi, r.project, cfg.title, cfg.extra_head, stamp,
-                                 pages.project_page(r.project), [p.get("compare") for p in panels]))
+                                 pages.project_page(r.project), [p.get("compare") for p in panels],
+                                 artifacts_pages.run_key(arts, r.id)))
                            .encode("utf-8", "surrogatepass")).hexdigest()
         new_keys[page] = key
         r.media = len(panels)
@@ -278,10 +282,12 @@ def build(cfg: BuildConfig) -> BuildResult:
             "story": story.run_story(Path(r.path), r.meta, r.state),
             "site": pages.site_json([r], runs, labels, page, "run", table=False),
             "sections": pages.chart_sections([r], labels),
-            "panels": panels,
+            "panels": panels, "artifacts": arts.for_run(r.id),
         })
         result.pages.append(page)
 
+    result.pages.extend(artifacts_pages.write_pages(
+        writer, common, arts, lambda page: pages.site_json([], runs, labels, page, "artifacts", table=False)))
     cache.save_pages(new_keys, sorted(overviews))
     _remove_stale(out, keep, (stale | old_overviews) if page_keys else None)
     result.runs = len(runs)

@@ -15,7 +15,7 @@ _LAZY = {
     "Histogram": "histogram", "Image": "image", "Audio": "audio", "Video": "video",
     "Table": "table", "Html": "html", "Molecule": "molecule", "Object3D": "object3d",
     "CustomChart": "custom_chart", "VegaLite": "figures", "Svg": "figures", "Plotly": "figures",
-    "to_media": "convert", "plot_table": "plot",
+    "to_media": "convert", "plot_table": "plot", "box3d": "object3d",
 }
 
 

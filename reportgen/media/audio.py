@@ -4,7 +4,8 @@ Arrays are ``(samples,)`` mono or ``(samples, channels)``; a ``(channels, sample
 array (as torchaudio returns) is recognised when its first axis has at most 8
 entries and is the shorter one. Floats are taken in [-1, 1] (clipped) and become
 16-bit PCM; int16 is stored as is. A WAV path is copied; other audio files
-(mp3, ogg, flac, m4a) are copied as they are.
+(mp3, ogg, flac, m4a) are copied as they are. ``Audio("https://...")`` is a
+reference: nothing is fetched; the site shows the URL as a link.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .base import Media, MediaContext, check_caption, extension, to_numpy
+from .image import is_reference, reference_format
 
 COPY_FORMATS = ("wav", "mp3", "ogg", "flac", "m4a", "aac", "opus")
 
@@ -86,6 +88,13 @@ class Audio(Media):
         if sample_rate is not None and (isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer))
                                         or sample_rate <= 0):
             raise ValueError(f"sample_rate: expected a positive integer (Hz), got {sample_rate!r}")
+        if is_reference(data_or_path):  # a URL: kept as a reference, never fetched
+            self.url, self._bytes = data_or_path, None
+            self.format = reference_format(data_or_path)
+            self.sample_rate = int(sample_rate) if sample_rate else None
+            self.channels = self.duration = None
+            return
+        self.url = None
         if isinstance(data_or_path, (str, os.PathLike)):
             path = os.fspath(data_or_path)
             if not os.path.isfile(path):
@@ -113,7 +122,28 @@ class Audio(Media):
         self.duration = frames.shape[0] / self.sample_rate
         self._bytes = wav_bytes(frames, self.sample_rate)
 
+    @classmethod
+    def durations(cls, audio_list: Any) -> list[float | None]:
+        """Durations in seconds (None where unknown), as ``wandb.Audio.durations``."""
+        return [a.duration for a in audio_list]
+
+    @classmethod
+    def sample_rates(cls, audio_list: Any) -> list[int | None]:
+        """Sample rates in Hz, as ``wandb.Audio.sample_rates``."""
+        return [a.sample_rate for a in audio_list]
+
+    @classmethod
+    def captions(cls, audio_list: Any) -> list[str] | bool:
+        """Captions (``""`` for none), or False when no clip has one, as ``wandb.Audio.captions``."""
+        caps = [a.caption for a in audio_list]
+        return False if all(c is None for c in caps) else ["" if c is None else c for c in caps]
+
     def to_record(self, ctx: MediaContext) -> dict[str, Any]:
+        if self._bytes is None:
+            record = {"_type": self.TYPE, "url": self.url, "format": self.format, "sample_rate": self.sample_rate}
+            if self.caption is not None:
+                record["caption"] = self.caption
+            return record
         record: dict[str, Any] = {
             "_type": self.TYPE,
             "path": ctx.write_bytes("audio", self.format, self._bytes),
@@ -127,4 +157,6 @@ class Audio(Media):
         return record
 
     def __repr__(self) -> str:
+        if self.url is not None:
+            return f"<Audio {self.url}>"
         return f"<Audio {self.format} {self.sample_rate} Hz x{self.channels}>"

@@ -14,7 +14,9 @@ DEFAULT_BINS = 64
 class Histogram(Media):
     TYPE = "histogram"
 
-    def __init__(self, sequence: Sequence[float] | np.ndarray | None = None, *,
+    MAX_LENGTH = MAX_BINS
+
+    def __init__(self, sequence: Sequence[float] | np.ndarray | None = None,
                  np_histogram: tuple[Sequence[float], Sequence[float]] | None = None,
                  num_bins: int = DEFAULT_BINS):
         if not isinstance(num_bins, (int, np.integer)) or isinstance(num_bins, bool) or num_bins < 1:
@@ -29,8 +31,8 @@ class Histogram(Media):
             except (TypeError, ValueError):
                 raise ValueError("np_histogram: expected a (counts, bin_edges) pair as returned by np.histogram") from None
             try:
-                counts = np.asarray(counts, dtype=float)
-                edges = np.asarray(edges, dtype=float)
+                counts = np.asarray(_plain(counts), dtype=float)
+                edges = np.asarray(_plain(edges), dtype=float)
             except (TypeError, ValueError):
                 raise TypeError("np_histogram: counts and bin edges must be numbers") from None
             if counts.ndim != 1 or edges.ndim != 1 or len(edges) != len(counts) + 1:
@@ -55,8 +57,25 @@ class Histogram(Media):
                 counts, edges = np.zeros(int(num_bins)), np.linspace(0.0, 1.0, int(num_bins) + 1)
             else:
                 counts, edges = np.histogram(finite, bins=int(num_bins))
+        # counts as given: whole numbers as ints, weighted/density histograms keep their floats
         self.counts = [int(c) if float(c).is_integer() else float(c) for c in counts]
-        self.bins = [float(e) for e in edges]
+        self.bins = [int(e) if isinstance(e, (int, np.integer)) and not isinstance(e, bool) else float(e)
+                     for e in (_plain(edges) if np_histogram is not None else edges)]
+
+    @property
+    def histogram(self) -> list[float]:
+        """The count in each bin (``wandb.Histogram.histogram``)."""
+        return self.counts
+
+    @histogram.setter
+    def histogram(self, value: Sequence[float]) -> None:
+        self.counts = list(value)
 
     def to_record(self, ctx: MediaContext | None = None) -> dict[str, Any]:
         return {"_type": self.TYPE, "bins": self.bins, "values": self.counts}
+
+
+def _plain(values):
+    """A tensor or array-like as a numpy array / list, so torch.histc results are accepted too."""
+    arr = to_numpy(values)
+    return arr if arr is not None else values

@@ -1,6 +1,7 @@
 """Html: a string, a file object or a path, stored as a file and shown by the site
 in a sandboxed iframe. ``inject=True`` (the default) asks the site to add its
-default stylesheet; ``inject=False`` shows the page as written."""
+default stylesheet; ``inject=False`` shows the page as written. A string ending in
+``.html`` is read as a path unless ``data_is_not_path=True`` (as in wandb)."""
 from __future__ import annotations
 
 import os
@@ -14,12 +15,16 @@ _HTML_EXT = ("html", "htm")
 class Html(Media):
     TYPE = "html"
 
-    def __init__(self, data: Any, inject: bool = True):
+    def __init__(self, data: Any, inject: bool = True, data_is_not_path: bool = False):
         if not isinstance(inject, bool):
             raise TypeError(f"inject: expected True or False, got {inject!r}")
+        if not isinstance(data_is_not_path, bool):
+            raise TypeError(f"data_is_not_path: expected True or False, got {data_is_not_path!r}")
         self.inject = inject
-        if isinstance(data, os.PathLike) or (
-                isinstance(data, str) and extension(data) in _HTML_EXT and "\n" not in data and "<" not in data):
+        if data_is_not_path and isinstance(data, os.PathLike):
+            raise TypeError("data: data_is_not_path=True needs the HTML as a string, got a path object")
+        if not data_is_not_path and (isinstance(data, os.PathLike) or (
+                isinstance(data, str) and extension(data) in _HTML_EXT and "\n" not in data and "<" not in data)):
             path = os.fspath(data)
             if not os.path.isfile(path):
                 raise ValueError(f"data: HTML file not found: {path!r}")
@@ -30,6 +35,11 @@ class Html(Media):
         elif isinstance(data, (bytes, bytearray)):
             text = bytes(data).decode("utf-8", errors="replace")
         elif hasattr(data, "read"):
+            if hasattr(data, "seek"):
+                try:
+                    data.seek(0)  # as wandb: the whole file, even when it was read before
+                except (OSError, ValueError):
+                    pass
             content = data.read()
             if isinstance(content, (bytes, bytearray)):
                 content = bytes(content).decode("utf-8", errors="replace")

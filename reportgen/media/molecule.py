@@ -1,7 +1,8 @@
 """Molecule: a structure file (kept as is) plus a parsed atoms/bonds description.
 
 ``Molecule(open("6lu7.pdb"))`` or ``Molecule("ligand.sdf")``; a file object
-without a name needs ``file_type="pdb"``. ``Molecule.from_smiles`` and
+without a name needs ``file_type="pdb"``; so does the text of a file passed as a string
+(``Molecule(pdb_text, file_type="pdb")``). ``Molecule.from_smiles`` and
 ``Molecule.from_rdkit`` need RDKit (``pip install rdkit``).
 """
 from __future__ import annotations
@@ -28,7 +29,12 @@ class Molecule(Media):
 
     def __init__(self, data_or_path: Any, caption: str | None = None, file_type: str | None = None):
         self.caption = check_caption(caption)
-        self._bytes, name = read_source(data_or_path, "data_or_path")
+        if isinstance(data_or_path, str) and "\n" in data_or_path and file_type:
+            # the file's text itself (e.g. Chem.MolToPDBBlock(mol)) with file_type= naming its format;
+            # wandb would take it for a file name and fail
+            self._bytes, name = data_or_path.encode("utf-8"), None
+        else:
+            self._bytes, name = read_source(data_or_path, "data_or_path")
         fmt = (file_type or extension(name)).lower().lstrip(".")
         if not fmt:
             raise ValueError(f"file_type: cannot tell the format of {name or 'this file object'}; pass "

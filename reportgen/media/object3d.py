@@ -1,9 +1,13 @@
-"""Object3D: mesh files (obj, gltf, glb), point clouds and lidar scenes.
+"""Object3D: mesh files (obj, gltf 1.0/2.0, glb, stl), point clouds (arrays, ``.pts.json``
+files) and lidar scenes.
 
 Every form is stored as one scene JSON for the viewer (docs/media-format.md):
-mesh files are loaded with trimesh (the ``mesh`` extra) and flattened into a
-single triangle mesh (world transforms applied, textures reduced to vertex
-colours); the original file is kept next to it.
+mesh files are loaded with trimesh (the ``mesh`` extra; glTF 1.0 by :mod:`.gltf1`)
+and flattened into a single triangle mesh (world transforms applied, textures
+reduced to vertex colours); the original file is kept next to it. A ``.pts.json``
+file (what wandb writes for point clouds) holds either an N x 3|4|6 list or a
+``lidar/beta`` scene. An empty point cloud is valid (the viewer shows an empty scene).
+wandb's ``babylon`` format is not read: it raises a ValueError saying so.
 """
 from __future__ import annotations
 
@@ -14,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from .base import Media, MediaContext, check_caption, extension, as_array
+from .base import Media, MediaContext, check_caption, extension, to_numpy
 
-MESH_FORMATS = ("obj", "gltf", "glb")
+MESH_FORMATS = ("obj", "gltf", "glb", "stl")
+FILE_FORMATS = (*MESH_FORMATS, "pts.json")
 SCENE_TYPES = ("lidar/beta",)
 _SCENE_KEYS = {"type", "points", "boxes", "vectors"}
 
@@ -28,7 +33,19 @@ def _finite(arr: np.ndarray, where: str) -> None:
 
 def point_cloud(value: Any, where: str = "data_or_path") -> dict[str, Any]:
     """Validate an ``N x 3|4|6`` array; return the scene fields it becomes."""
-    arr = as_array(value, where, "an N x 3, N x 4 or N x 6 array of numbers", dtype=float)
+    arr = to_numpy(value)
+    if arr is None:
+        try:
+            arr = np.asarray(value)
+        except ValueError:  # rows of different lengths
+            raise ValueError(f"{where}: expected an N x 3, N x 4 or N x 6 array; the rows differ in length") from None
+    if arr.size == 0 and (arr.ndim == 1 or (arr.ndim == 2 and arr.shape[1] in (0, 3, 4, 6))):
+        return {"points": []}  # an empty point cloud, as wandb accepts
+    if arr.dtype == object:
+        raise ValueError(f"{where}: expected an N x 3, N x 4 or N x 6 array of numbers; the rows differ in "
+                         "length or hold other objects")
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{where}: expected numbers, got dtype {arr.dtype}")
     if arr.ndim != 2 or arr.shape[1] not in (3, 4, 6):
         raise ValueError(f"{where}: expected an N x 3 (xyz), N x 4 (xyz + category 1-14) or "
                          f"N x 6 (xyz + r, g, b 0-255) array, got shape {arr.shape}")
@@ -81,9 +98,7 @@ def lidar_scene(scene: dict) -> dict[str, Any]:
     unknown = set(scene) - _SCENE_KEYS
     if unknown:
         raise ValueError(f"data_or_path: unknown scene keys {sorted(unknown)}; expected {sorted(_SCENE_KEYS)}")
-    if "points" not in scene:
-        raise ValueError("data_or_path['points']: a lidar/beta scene needs points (N x 3, 4 or 6)")
-    out = point_cloud(scene["points"], "data_or_path['points']")
+    out = point_cloud(scene.get("points", []), "data_or_path['points']")
     boxes = scene.get("boxes")
     if boxes is not None:
         boxes = list(boxes) if isinstance(boxes, (list, tuple, np.ndarray)) else None
@@ -94,9 +109,9 @@ def lidar_scene(scene: dict) -> dict[str, Any]:
             where = f"data_or_path['boxes'][{i}]"
             if not isinstance(box, dict):
                 raise TypeError(f"{where}: expected a dict with corners, label, color")
-            extra = set(box) - {"corners", "label", "color"}
+            extra = set(box) - {"corners", "label", "color", "score"}
             if extra:
-                raise ValueError(f"{where}: unknown keys {sorted(extra)}; expected corners, label, color")
+                raise ValueError(f"{where}: unknown keys {sorted(extra)}; expected corners, label, color, score")
             try:
                 corners = np.asarray(box.get("corners"), dtype=float)
             except (TypeError, ValueError):
@@ -112,6 +127,11 @@ def lidar_scene(scene: dict) -> dict[str, Any]:
             if "color" not in box:
                 raise ValueError(f"{where}: missing 'color' ([r, g, b], 0-255)")
             item["color"] = _color(box["color"], f"{where}['color']")
+            if box.get("score") is not None:
+                score = box["score"]
+                if isinstance(score, bool) or not isinstance(score, (int, float, np.integer, np.floating)):
+                    raise TypeError(f"{where}['score']: expected a number, got {type(score).__name__}")
+                item["score"] = float(score)
             out["boxes"].append(item)
     vectors = scene.get("vectors")
     if vectors is not None:
@@ -127,8 +147,29 @@ def lidar_scene(scene: dict) -> dict[str, Any]:
     return out
 
 
+def pts_scene(data: bytes) -> dict[str, Any]:
+    """A ``.pts.json`` file: an N x 3|4|6 list of points or a ``lidar/beta`` scene dict."""
+    import json
+
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"data_or_path: not a readable .pts.json file ({exc})") from None
+    if isinstance(doc, dict):
+        return lidar_scene(doc)
+    return point_cloud(doc)
+
+
 def mesh_scene(data: bytes, fmt: str, base_dir: str | None = None) -> dict[str, Any]:
-    """Load an obj/gltf/glb file with trimesh into ``{"mesh": {...}}``."""
+    """Load an obj/gltf/glb/stl file with trimesh (glTF 1.0 with :mod:`.gltf1`) into ``{"mesh": {...}}``."""
+    if fmt == "gltf":
+        from .gltf1 import is_gltf1, read_gltf1
+
+        if is_gltf1(data):
+            try:
+                return read_gltf1(data, base_dir)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ValueError(f"data_or_path: cannot read this glTF 1.0 file ({type(exc).__name__}: {exc})") from None
     try:
         import trimesh
     except ImportError:
@@ -162,7 +203,8 @@ def mesh_scene(data: bytes, fmt: str, base_dir: str | None = None) -> dict[str, 
 
 class Object3D(Media):
     TYPE = "object3d"
-    SUPPORTED_TYPES = MESH_FORMATS
+    SUPPORTED_TYPES = FILE_FORMATS
+    SUPPORTED_POINT_CLOUD_TYPES = SCENE_TYPES
 
     def __init__(self, data_or_path: Any, caption: str | None = None, file_type: str | None = None):
         self.caption = check_caption(caption)
@@ -174,10 +216,17 @@ class Object3D(Media):
             return
         if isinstance(data, (str, os.PathLike)) or hasattr(data, "read"):
             raw, name, base = _read(data)
-            fmt = (file_type or extension(name)).lower().lstrip(".")
-            if fmt not in MESH_FORMATS:
+            fmt = (file_type or ("pts.json" if (name or "").lower().endswith(".pts.json") else extension(name)))
+            fmt = fmt.lower().lstrip(".")
+            if fmt == "babylon":
+                raise ValueError("data_or_path: .babylon files are not supported by reportgen; export the scene "
+                                 "as glTF/GLB or OBJ")
+            if fmt not in FILE_FORMATS:
                 raise ValueError(f"data_or_path: unsupported 3-D file {name or fmt!r}; expected one of "
-                                 f"{', '.join(MESH_FORMATS)} (or pass file_type=)")
+                                 f"{', '.join(FILE_FORMATS)} (or pass file_type=)")
+            if fmt == "pts.json":
+                self.format, self.scene = "points", pts_scene(raw)
+                return
             self.format, self._bytes = fmt, raw
             self.scene = mesh_scene(raw, fmt, base)
             return
@@ -195,6 +244,8 @@ class Object3D(Media):
     @classmethod
     def from_point_cloud(cls, points: Any, boxes: Any = None, vectors: Any = None,
                          point_cloud_type: str = "lidar/beta", caption: str | None = None) -> "Object3D":
+        if point_cloud_type not in SCENE_TYPES:
+            raise ValueError(f"point_cloud_type: expected one of {SCENE_TYPES}, got {point_cloud_type!r}")
         scene: dict[str, Any] = {"type": point_cloud_type, "points": points}
         if boxes is not None:
             scene["boxes"] = boxes
@@ -236,3 +287,33 @@ def _read(data: Any) -> tuple[bytes, str | None, str | None]:
         content = content.encode("utf-8")
     return bytes(content), (os.path.basename(path) if path else None), (
         os.path.dirname(os.path.abspath(path)) if path else None)
+
+
+def box3d(*, center: Any, size: Any, orientation: Any, color: Any, label: str | None = None,
+          score: float | None = None) -> dict[str, Any]:
+    """A 3-D box for ``Object3D.from_point_cloud(boxes=...)``, as ``wandb.box3d``: ``center`` and
+    ``size`` are ``[x, y, z]``, ``orientation`` a quaternion ``[r, x, y, z]`` (scalar first),
+    ``color`` ``(r, g, b)`` in 0-1 as wandb documents it (0-255 values are taken as they are)."""
+    c = _vec3(center, "center", "[x, y, z]")
+    s = _vec3(size, "size", "[x, y, z]")
+    try:
+        q = np.asarray(orientation, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError("orientation: expected a quaternion [r, x, y, z]") from None
+    if q.shape != (4,) or not np.all(np.isfinite(q)) or not np.linalg.norm(q):
+        raise ValueError(f"orientation: expected a non-zero quaternion [r, x, y, z], got {q.tolist()}")
+    r, i, j, k = q / np.linalg.norm(q)
+    rot = np.array([[1 - 2 * (j * j + k * k), 2 * (i * j + k * r), 2 * (i * k - j * r)],
+                    [2 * (i * j - k * r), 1 - 2 * (i * i + k * k), 2 * (j * k + i * r)],
+                    [2 * (i * k + j * r), 2 * (j * k - i * r), 1 - 2 * (i * i + j * j)]])
+    unit = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], dtype=float)
+    corners = c + (0.5 * s * unit) @ rot
+    rgb = _vec3(color, "color", "(r, g, b)")
+    if np.all((rgb >= 0) & (rgb <= 1)):
+        rgb = rgb * 255
+    out: dict[str, Any] = {"corners": corners.tolist(), "color": np.rint(rgb).tolist()}
+    if label is not None:
+        out["label"] = label
+    if score is not None:
+        out["score"] = score
+    return out

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import as_array
+from .base import as_array, to_numpy
 
 DOMAINS = ("percentage", "pixel")
 
@@ -57,8 +57,9 @@ def mask_png(ids: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def check_masks(masks: Any, height: int, width: int) -> dict[str, dict[str, Any]]:
-    """Validate ``masks`` against the image size; return ``{name: {png, class_labels}}``."""
+def check_masks(masks: Any) -> dict[str, dict[str, Any]]:
+    """Validate ``masks``; return ``{name: {png, class_labels}}``. A mask may differ in size from
+    its image: as in wandb, it is stored as logged and drawn stretched over the image."""
     if masks is None:
         return {}
     if not isinstance(masks, dict):
@@ -94,9 +95,8 @@ def check_masks(masks: Any, height: int, width: int) -> dict[str, dict[str, Any]
                 arr = arr.astype(np.int64)
             else:
                 raise TypeError(f"{where}.mask_data: expected integer class ids, got dtype {arr.dtype}")
-        if arr.shape != (height, width):
-            raise ValueError(f"{where}.mask_data: shape {arr.shape} does not match the image's "
-                             f"height x width ({height}, {width})")
+        if 0 in arr.shape:
+            raise ValueError(f"{where}.mask_data: the mask is empty (shape {arr.shape})")
         if arr.size and (arr.min() < 0 or arr.max() > 65535):
             raise ValueError(f"{where}.mask_data: class ids must be in 0..65535, got {arr.min()}..{arr.max()}")
         labels = _labels(spec.get("class_labels"), where)
@@ -105,7 +105,18 @@ def check_masks(masks: Any, height: int, width: int) -> dict[str, dict[str, Any]
     return out
 
 
+def _scalar(value: Any) -> Any:
+    """A one-element tensor or array (``torch.tensor(0.5)``, ``box[0]``) as its Python number."""
+    if isinstance(value, (bool, numbers.Number, str)) or value is None:
+        return value
+    arr = to_numpy(value)
+    if arr is not None and arr.size == 1:
+        return arr.reshape(()).item()
+    return value
+
+
 def _number(value: Any, where: str) -> float:
+    value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{where}: expected a number, got {type(value).__name__}")
     f = float(value)
@@ -124,7 +135,8 @@ def _position(pos: Any, where: str) -> dict[str, Any]:
         return p
     if {"middle", "width", "height"} <= set(pos):
         mid = pos["middle"]
-        mid = list(mid.tolist() if isinstance(mid, np.ndarray) else mid) if isinstance(mid, (list, tuple, np.ndarray)) else None
+        arr = to_numpy(mid)
+        mid = arr.ravel().tolist() if arr is not None else (list(mid) if isinstance(mid, (list, tuple)) else None)
         if mid is None or len(mid) != 2:
             raise ValueError(f"{where}.middle: expected [x, y]")
         p = {"middle": [_number(mid[0], f"{where}.middle[0]"), _number(mid[1], f"{where}.middle[1]")],
@@ -149,7 +161,9 @@ def _box(box: Any, where: str) -> dict[str, Any]:
     out["domain"] = domain
     if "class_id" not in box:
         raise ValueError(f"{where}: missing 'class_id' (an integer)")
-    cid = box["class_id"]
+    cid = _scalar(box["class_id"])
+    if isinstance(cid, float) and cid.is_integer():
+        cid = int(cid)
     if isinstance(cid, (bool, np.bool_)) or not isinstance(cid, numbers.Integral):
         raise TypeError(f"{where}.class_id: expected an integer, got {cid!r}")
     out["class_id"] = int(cid)
@@ -182,7 +196,7 @@ def check_boxes(boxes: Any) -> dict[str, dict[str, Any]]:
         if not isinstance(group, dict) or "box_data" not in group:
             raise ValueError(f"{where}: expected {{'box_data': [box, ...], 'class_labels': {{int: str}}}}")
         data = group["box_data"]
-        if isinstance(data, np.ndarray):
+        if isinstance(data, np.ndarray) or to_numpy(data) is not None:
             data = list(data)
         if not isinstance(data, (list, tuple)):
             raise TypeError(f"{where}.box_data: expected a list of boxes, got {type(data).__name__}")

@@ -138,9 +138,11 @@ def _probe(data: bytes, fmt: str) -> dict[str, Any]:
 class Video(Media):
     TYPE = "video"
 
-    def __init__(self, data_or_path: Any, caption: str | None = None, fps: float = 4,
+    def __init__(self, data_or_path: Any, caption: str | None = None, fps: float | None = None,
                  format: str | None = None):
         self.caption = check_caption(caption)
+        if fps is None:  # wandb's default: 4 frames per second
+            fps = 4
         if isinstance(fps, bool) or not isinstance(fps, (int, float, np.integer, np.floating)) \
                 or not math.isfinite(fps) or fps <= 0:
             raise ValueError(f"fps: expected a positive number, got {fps!r}")

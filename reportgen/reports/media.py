@@ -86,6 +86,10 @@ def _media_item(ctx: ReportContext, run: Any, key: str, record: Any, step: Any) 
     if kind in ("image", "audio", "video", "html"):
         item["kind"] = kind
         for r in records:
+            if isinstance(r, dict) and r.get("path") is None and r.get("url"):
+                # a URL reference (Image("https://...")): named, never fetched or linked from a report
+                item["note"] = f"{key}: a reference to {str(r['url'])[:300]} (not stored in the run)"
+                continue
             site_path = ctx.copy_run_file(run, r.get("path")) if isinstance(r, dict) else None
             if site_path is None:
                 item["missing"] = f"{key}: file {str(r.get('path') if isinstance(r, dict) else r)!r} is missing from run {run.id}"
@@ -103,16 +107,22 @@ def _media_item(ctx: ReportContext, run: Any, key: str, record: Any, step: Any) 
 def _table_item(ctx: ReportContext, run: Any, key: str, record: dict, item: dict) -> dict:
     from ..storage.jsonio import read_json
 
-    site_path = ctx.copy_run_file(run, record.get("path"))
-    if site_path is None:
-        item["missing"] = f"{key}: table file {record.get('path')!r} is missing from run {run.id}"
-        return item
-    try:
-        data = read_json(ctx.out / site_path)
-        columns, rows = list(data["columns"]), list(data["data"])
-    except (ValueError, KeyError, TypeError, OSError) as exc:
-        item["missing"] = f"{key}: table file is unreadable ({exc.__class__.__name__})"
-        return item
+    # an INCREMENTAL table: the earlier increments' rows come first
+    prev = record.get("previous_increments")
+    parts = [p for p in prev if isinstance(p, str)][-99:] if isinstance(prev, list) else []
+    columns, rows = [], []
+    for part in [*parts, record.get("path")]:
+        site_path = ctx.copy_run_file(run, part)
+        if site_path is None:
+            item["missing"] = f"{key}: table file {part!r} is missing from run {run.id}"
+            return item
+        try:
+            data = read_json(ctx.out / site_path)
+            columns = list(data["columns"])
+            rows.extend(data["data"])
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            item["missing"] = f"{key}: table file is unreadable ({exc.__class__.__name__})"
+            return item
     item.update(kind="table", columns=[str(c) for c in columns],
                 rows=[[fmt_value(c) for c in row] for row in rows[:TABLE_ROWS]])
     if len(rows) > TABLE_ROWS:

@@ -104,6 +104,31 @@ class ApiRun:
     def __repr__(self) -> str:
         return f"<ApiRun {self.project}/{self.id} ({self.state})>"
 
+    # -- artifacts (wandb's Run.logged_artifacts / used_artifacts) ------------------------
+    def logged_artifacts(self, per_page: int = 100) -> list:
+        """The artifact versions this run logged, in the order it logged them."""
+        return self._artifacts("logged")
+
+    def used_artifacts(self, per_page: int = 100) -> list:
+        """The artifact versions this run used (``use_artifact``)."""
+        return self._artifacts("used")
+
+    def _artifacts(self, kind: str) -> list:
+        from .artifact_run import RUN_ARTIFACTS_JSON, api_artifact
+
+        data = self._read_dict(self.dir / RUN_ARTIFACTS_JSON)
+        items = data.get(kind) if isinstance(data.get(kind), list) else []
+        found = []
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            ref = f"{item.get('name')}:{item.get('version')}"
+            try:
+                found.append(api_artifact(self.dir.parent, ref))
+            except (ValueError, OSError) as exc:
+                _warn([f"{self.dir.name}: artifact {ref!r} listed in {RUN_ARTIFACTS_JSON} cannot be read ({exc})"])
+        return found
+
     # -- history ------------------------------------------------------------------------
     def _rows(self) -> Iterator[dict[str, Any]]:
         problems: list[str] = []
@@ -243,6 +268,27 @@ class Api:
         if project is not None and run.project != project:
             raise ValueError(f"run(): run {run_id!r} belongs to project {run.project!r}, not {project!r}")
         return run
+
+    # -- artifacts (implemented in artifact_run.py) ----------------------------------------
+    def artifact(self, name: str, type: str | None = None):
+        """A logged artifact: ``"name:alias"``, ``"name:v3"`` or ``"entity/project/name:latest"``."""
+        from .artifact_run import api_artifact
+        return api_artifact(self.root, name, type)
+
+    def artifact_versions(self, type_name: str | None = None, name: str | None = None, per_page: int = 50):
+        """Every version of artifact ``name`` (oldest first)."""
+        from .artifact_run import api_artifact_versions
+        return api_artifact_versions(self.root, type_name, name)
+
+    artifacts = artifact_versions
+
+    def artifact_exists(self, name: str, type: str | None = None) -> bool:
+        from .artifact_run import api_artifact
+        try:
+            api_artifact(self.root, name, type)
+        except ValueError:
+            return False
+        return True
 
 
 def _field(run: ApiRun, field: str) -> Any:

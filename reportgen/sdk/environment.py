@@ -7,7 +7,7 @@ from typing import Any
 
 RESUME_MODES = ("allow", "must", "never")
 #: wandb init() arguments that mean nothing for local folders: accepted silently.
-IGNORED_INIT_ARGS = frozenset({"entity", "reinit", "mode", "anonymous", "save_code", "magic",
+IGNORED_INIT_ARGS = frozenset({"entity", "reinit", "mode", "settings", "anonymous", "save_code", "magic",
                                "sync_tensorboard", "monitor_gym", "allow_val_change", "force"})
 
 

@@ -43,6 +43,8 @@ class History:
         self._warned: set[Any] = set()
         self.rows_committed = 0
         self._lock = threading.Lock()  # log() may be called from several threads
+        self.metric_defs: Any = None  # sdk.metrics.MetricDefs once define_metric(summary=...) is used
+        self.on_commit: Any = None  # called with the step after each committed row (run.watch)
 
     # -- public (wandb's run.history) ---------------------------------------------------
     @property
@@ -114,7 +116,10 @@ class History:
     # -- internals ---------------------------------------------------------------------
     def _emit(self, row: dict[str, Any], nonfinite: bool) -> None:
         self._append(encode_plain_line(row, nonfinite))
-        self._summary_data.update(row)
+        if self.metric_defs is None:
+            self._summary_data.update(row)
+        else:
+            self.metric_defs.apply(row, self._summary_data)
         self._summary._dirty = True  # the writer thread persists it
         self._step += 1
         self.rows_committed += 1

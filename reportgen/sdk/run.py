@@ -17,6 +17,7 @@ from .environment import IGNORED_INIT_ARGS, env_float, git_info, resume_mode
 from .services import RunServices
 from .settings import resolve as resolve_settings
 from .history import History
+from .run_extras import RunExtras
 from .summary import Summary
 from .values import Normalizer, summary_value, user_warn
 
@@ -29,7 +30,7 @@ def _now() -> float:
     return time.time()
 
 
-class Run:
+class Run(RunExtras):
     """One run. Create it with :func:`reportgen.init`."""
 
     def __init__(self, *, project: str | None = None, name: str | None = None, id: str | None = None,
@@ -37,8 +38,12 @@ class Run:
                  tags: list[str] | tuple[str, ...] | None = None, notes: str | None = None,
                  resume: Any = None, job_type: str | None = None,
                  flush_interval: float | None = None, heartbeat_interval: float | None = None,
-                 save_code_info: bool = True, settings: Any = None, console: str | None = None,
-                 **unknown: Any):
+                 save_code_info: bool = True, console: str | None = None, **unknown: Any):
+        from . import modes
+
+        self._mode = modes.init_mode(unknown.get("mode"), unknown.get("settings"))
+        self._settings = resolve_settings(unknown.get("settings"), console=console)
+        self._entity = unknown.get("entity") if isinstance(unknown.get("entity"), str) else None
         unknown = {k: v for k, v in unknown.items() if k not in IGNORED_INIT_ARGS}
         if unknown:
             user_warn(f"init(): ignoring unsupported arguments {sorted(unknown)}")
@@ -50,20 +55,20 @@ class Run:
             raise TypeError(f"init(): tags: expected a list of strings, got {tags!r}")
         mode = resume_mode(resume)
         if mode in ("allow", "must") and id is None:
-            id = os.environ.get("REPORTGEN_RUN_ID")
-            if id is None:
+            id = os.environ.get("REPORTGEN_RUN_ID") or os.environ.get("WANDB_RUN_ID") or None
+            if id is None and mode == "must":
                 raise ValueError(f"init(): resume={resume!r} needs id= (the id of the run to continue)")
-        config_items = config_to_dict(config)
-        self._settings = resolve_settings(settings, console=console)
+            # resume="allow" without an id starts a new run, as wandb does
+        config_items = {**config_to_dict(config), **modes.sweep_params()}
+        self._sweep_id = modes.sweep_id()
         flush_interval = flush_interval if flush_interval is not None else env_float(
             "REPORTGEN_FLUSH_INTERVAL", DEFAULT_FLUSH_INTERVAL)
         heartbeat_interval = heartbeat_interval if heartbeat_interval is not None else env_float(
             "REPORTGEN_HEARTBEAT_INTERVAL", DEFAULT_HEARTBEAT_INTERVAL)
 
-        self.root = fmt.resolve_root(dir)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = modes.writable_root(dir)
         self.id, existing = self._claim_folder(id, mode)
-        self.dir = self.root / self.id
+        self.folder = self.root / self.id
         self.resumed = existing is not None
 
         prev_meta = existing.meta if existing else {}
@@ -78,8 +83,8 @@ class Run:
         self._exit_code: int | None = None
         self._metrics: dict[str, Any] = dict(prev_meta.get("metrics") or {})
 
-        self._writer = RunWriter(self.dir, flush_interval=flush_interval, heartbeat_interval=heartbeat_interval)
-        self._normalizer = Normalizer(self.dir)
+        self._writer = RunWriter(self.folder, flush_interval=flush_interval, heartbeat_interval=heartbeat_interval)
+        self._normalizer = Normalizer(self.folder)
         prev_config = dict(existing.config) if existing else {}
         self.config = Config({**prev_config, **config_items}, persist=self._writer.write_config)
         self._writer.write_config(self.config.as_dict())
@@ -91,10 +96,11 @@ class Run:
             start_step, runtime_offset = self._resume_point(existing)
         self.history = History(self._normalizer, self._writer.append_encoded, self.summary,
                                start_step=start_step, runtime_offset=runtime_offset)
+        self._restore_metric_defs()
         self._git = git_info() if save_code_info and not self._settings.disable_git else None
         self._traceback: str | None = None
         self._signal: str | None = None
-        self._services = RunServices(self.dir, self._settings, run_label=f"{self.project}/{self.name}",
+        self._services = RunServices(self.folder, self._settings, run_label=f"{self.project}/{self.name}",
                                      t0=lambda: self.history._t0, step=lambda: self.history.step,
                                      git=save_code_info, on_meta=self._meta_collected)
         self._write_meta("running", resumed=(prev_meta.get("resumed", 0) + 1) if existing else 0)
@@ -205,47 +211,36 @@ class Run:
     def path(self) -> str:
         return f"{self.project}/{self.id}"
 
-    def save(self, path: str | os.PathLike, name: str | None = None) -> str:
-        """Copy a file into the run's ``files/`` folder; returns its run-relative path."""
-        import shutil
+    # -- artifacts (implemented in artifact_run.py) -------------------------------------------
+    def log_artifact(self, artifact_or_path: Any, name: str | None = None, type: str | None = None,
+                     aliases: Any = None, **kwargs: Any):
+        from .artifact_run import log_artifact
+        return log_artifact(self, artifact_or_path, name=name, type=type, aliases=aliases, **kwargs)
 
-        src = Path(path)
-        if not src.is_file():
-            raise FileNotFoundError(f"save(): path {str(path)!r} is not a file")
-        target_name = name or src.name
-        if "/" in target_name.replace("\\", "/") or target_name in (".", ".."):
-            raise ValueError(f"save(): name {target_name!r}: expected a plain file name")
-        dest = self._writer.paths.files
-        dest.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dest / target_name)
-        return f"{fmt.FILES_DIR}/{target_name}"
+    def use_artifact(self, artifact_or_name: Any, type: str | None = None, aliases: Any = None, **kwargs: Any):
+        from .artifact_run import use_artifact
+        return use_artifact(self, artifact_or_name, type=type, aliases=aliases, **kwargs)
 
-    def define_metric(self, name: str, step_metric: str | None = None, *, hidden: bool | None = None,
-                      summary: str | None = None, **ignored: Any) -> dict[str, Any]:
-        """Record how a metric should be shown (wandb's ``define_metric``) in run.json ``metrics``.
+    def log_model(self, path: Any, name: str | None = None, aliases: Any = None, **kwargs: Any):
+        from .artifact_run import log_model
+        return log_model(self, path, name=name, aliases=aliases, **kwargs)
 
-        ``step_metric`` names the metric to use as its default x axis; ``name`` may end with
-        ``*`` (``"val/*"``). ``summary=`` aggregations are not computed (the summary keeps the
-        last value); they are recorded as given.
-        """
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"define_metric(): name: expected a non-empty string, got {name!r}")
-        if step_metric is not None and not isinstance(step_metric, str):
-            raise TypeError(f"define_metric(): step_metric: expected a metric name, got {step_metric!r}")
-        spec = {k: v for k, v in (("step_metric", step_metric), ("hidden", hidden), ("summary", summary))
-                if v is not None}
-        self._metrics[name] = spec
-        self._writer.update_meta(metrics=dict(self._metrics))
-        return spec
+    def use_model(self, name: str) -> str:
+        from .artifact_run import use_model
+        return use_model(self, name)
 
     def alert(self, title: str, text: str, level: Any = None, wait_duration: Any = None) -> bool:
         """Record an alert in ``alerts.jsonl``, print it, post it to the webhook if set (docs/sdk.md)."""
         return self._services.alerts.alert(title, text, level, wait_duration)
 
-    def watch(self, *args: Any, **kwargs: Any) -> None:
-        """wandb's gradient/parameter watching is not implemented; log histograms explicitly."""
-        user_warn("watch(): not supported by reportgen; log parameters or gradients as arrays "
-                  "(they become histograms)")
+    def link_model(self, path: Any, registered_model_name: str, name: str | None = None,
+                   aliases: Any = None, **kwargs: Any):
+        from .artifact_run import link_model
+        return link_model(self, path, registered_model_name, name=name, aliases=aliases, **kwargs)
+
+    def link_artifact(self, artifact: Any, target_path: str, aliases: Any = None, **kwargs: Any):
+        from .artifact_run import link_artifact
+        return link_artifact(self, artifact, target_path, aliases=aliases)
 
     # -- lifecycle -----------------------------------------------------------------------
     def finish(self, exit_code: int = 0, *, error: str | None = None) -> None:
@@ -256,6 +251,7 @@ class Run:
         self._finished = True
         state.unregister(self)
         try:
+            self._finish_extras()
             self.history.flush_pending()
         finally:
             self._services.close()
@@ -297,43 +293,56 @@ def _set_module_run(run: Run | None) -> None:
 
 
 def init(**kwargs: Any) -> Run:
-    """Start a run (finishing the active one) and make it ``reportgen.run``."""
+    """Start a run (finishing the active one) and make it ``reportgen.run``.
+
+    ``mode="disabled"`` (or ``$WANDB_MODE=disabled``) returns a :class:`DisabledRun` that
+    writes nothing; ``reinit="return_previous"`` returns the active run instead of finishing it.
+    """
     global _current
+    from .modes import DisabledRun, init_mode
+
+    if _current is not None and kwargs.get("reinit") == "return_previous":
+        return _current
+    mode = init_mode(kwargs.get("mode"), kwargs.get("settings"))
     if _current is not None:
         _current.finish()
-    _current = Run(**kwargs)
+    _current = DisabledRun(**kwargs) if mode == "disabled" else Run(**kwargs)
     _set_module_run(_current)
     return _current
 
 
-def log(data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:
+def _active(fn: str) -> Run:
     if _current is None:
-        raise RuntimeError("reportgen.log() called before reportgen.init()")
-    _current.log(data, step=step, commit=commit)
+        from ..errors import PreInitError
+        raise PreInitError(f"reportgen.{fn}() called before reportgen.init() (wandb: You must call wandb.init() before {fn}())")
+    return _current
 
 
-def finish(exit_code: int = 0) -> None:
+def log(data: dict[str, Any], step: int | None = None, commit: bool | None = None, sync: Any = None) -> None:
+    _active("log").log(data, step=step, commit=commit)
+
+
+def finish(exit_code: int | None = None, quiet: Any = None) -> None:
     if _current is not None:
-        _current.finish(exit_code)
+        _current.finish(0 if exit_code is None else exit_code)
 
 
 def define_metric(name: str, step_metric: str | None = None, **kwargs: Any) -> dict[str, Any]:
-    if _current is None:
-        raise RuntimeError("reportgen.define_metric() called before reportgen.init()")
-    return _current.define_metric(name, step_metric, **kwargs)
+    return _active("define_metric").define_metric(name, step_metric, **kwargs)
 
 
 def alert(title: str, text: str, level: Any = None, wait_duration: Any = None) -> bool:
     """``run.alert()`` of the active run (wandb's ``wandb.alert``)."""
-    if _current is None:
-        raise RuntimeError("reportgen.alert() called before reportgen.init()")
-    return _current.alert(title, text, level, wait_duration)
+    return _active("alert").alert(title, text, level, wait_duration)
 
 
-def watch(*args: Any, **kwargs: Any) -> None:
-    if _current is None:
-        raise RuntimeError("reportgen.watch() called before reportgen.init()")
-    _current.watch(*args, **kwargs)
+def watch(models: Any, criterion: Any = None, log: str | None = "gradients", log_freq: int = 1000,
+          idx: int | None = None, log_graph: bool = False) -> None:
+    _active("watch").watch(models, criterion, log=log, log_freq=log_freq, idx=idx, log_graph=log_graph)
+
+
+def unwatch(models: Any = None) -> None:
+    _active("unwatch").unwatch(models)
 
 
 def login(*args: Any, **kwargs: Any) -> bool:
@@ -341,7 +350,19 @@ def login(*args: Any, **kwargs: Any) -> bool:
     return True
 
 
-def save(path: str | os.PathLike, name: str | None = None) -> str:
-    if _current is None:
-        raise RuntimeError("reportgen.save() called before reportgen.init()")
-    return _current.save(path, name)
+def save(glob_str: str | os.PathLike, base_path: str | os.PathLike | None = None, policy: str = "live",
+         *, name: str | None = None) -> list[str]:
+    return _active("save").save(glob_str, base_path, policy, name=name)
+
+
+def setup(settings: Any = None) -> None:
+    """wandb starts its service process here; reportgen needs nothing."""
+    return None
+
+
+def teardown(exit_code: int | None = None) -> None:
+    """Finish every open run (wandb: shut its service down)."""
+    from . import state
+
+    for run in list(state._open_runs):
+        run.finish(0 if exit_code is None else exit_code)

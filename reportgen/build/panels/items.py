@@ -17,6 +17,10 @@ from .sitefiles import MissingFile, RunFiles, make_thumbnail, needs_thumbnail, s
 from .histograms import bars_svg_data
 
 
+MAX_INCREMENTS = 100  # an INCREMENTAL table shows its latest 100 increments, as wandb's UI does
+MAX_SHOWN_ROWS = 100_000  # ... and at most this many rows of them
+
+
 def clean(v: Any) -> Any:
     """JSON-safe copy for embedding in pages: non-finite floats become None."""
     if isinstance(v, float):
@@ -59,9 +63,18 @@ class ItemMaker:
         return item
 
     # -- images ---------------------------------------------------------------------------------
+    def _reference(self, rec, kind):
+        """A logged URL (``Image("https://...")``): shown as a link, never fetched by the site."""
+        url = str(rec.get("url") or "")
+        safe = url.lower().startswith(("https://", "http://"))  # never a javascript: or data: link
+        return {"t": "link", "kind": kind, "href": url if safe else None, "text": url[:500],
+                "caption": _caption(rec)}
+
     def _image(self, rec, where, name):
         f = self.files
         path = rec.get("path")
+        if path is None and rec.get("url"):
+            return self._reference(rec, "image")
         src = f.copy(path)
         w, h = rec.get("width"), rec.get("height")
         if not (isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0):
@@ -103,6 +116,8 @@ class ItemMaker:
     # -- sound, video, html ---------------------------------------------------------------------
     def _audio(self, rec, where, name):
         path = rec.get("path")
+        if path is None and rec.get("url"):
+            return self._reference(rec, "audio")
         src = self.files.copy(path)
         try:
             wave_png = self.files.derived(path, "_wave", ".png", waveform.render_waveform)
@@ -139,12 +154,24 @@ class ItemMaker:
         return value
 
     def _table(self, rec, where, name):
-        data = self._json(rec.get("path"))
-        if not isinstance(data, dict) or not isinstance(data.get("columns"), list) or not isinstance(data.get("data"), list):
-            raise ValueError("table file is not {columns, data}")
-        cols = [str(c) for c in data["columns"]]
+        # an INCREMENTAL table's record lists the files of its earlier increments: shown as one table
+        prev = rec.get("previous_increments")
+        parts = [p for p in prev if isinstance(p, str)] if isinstance(prev, list) else []
+        chunks, total, cols = [], 0, None
+        for path in [rec.get("path"), *reversed(parts[-(MAX_INCREMENTS - 1):])]:  # newest first
+            data = self._json(path)
+            if not isinstance(data, dict) or not isinstance(data.get("columns"), list) or not isinstance(data.get("data"), list):
+                raise ValueError("table file is not {columns, data}")
+            cols = data["columns"] if cols is None else cols
+            if chunks and total + len(data["data"]) > MAX_SHOWN_ROWS:
+                self.warn(where, f"incremental table: only the latest {total:,} rows are shown")
+                break
+            chunks.append(data["data"])
+            total += len(data["data"])
+        body = [row for chunk in reversed(chunks) for row in chunk]
+        cols = [str(c) for c in cols]
         rows = []
-        for r, row in enumerate(data["data"]):
+        for r, row in enumerate(body):
             cells = []
             for c, cell in enumerate(row if isinstance(row, list) else []):
                 if isinstance(cell, dict) and isinstance(cell.get("_type"), str):

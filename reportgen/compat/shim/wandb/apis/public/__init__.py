@@ -1,0 +1,1 @@
+from reportgen.sdk.api import Api  # noqa: F401

@@ -1,0 +1,1 @@
+from reportgen.integrations.keras import WandbMetricsLogger, WandbModelCheckpoint  # noqa: F401

@@ -1,0 +1,1 @@
+from reportgen.errors import ConfigError  # noqa: F401

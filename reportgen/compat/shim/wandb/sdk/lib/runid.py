@@ -1,0 +1,1 @@
+from reportgen.compat.glue import generate_id  # noqa: F401

@@ -1,0 +1,1 @@
+from reportgen.sdk.config import Config  # noqa: F401

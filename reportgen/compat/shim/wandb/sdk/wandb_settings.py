@@ -1,0 +1,1 @@
+from reportgen.sdk.term import Settings  # noqa: F401

@@ -1,0 +1,1 @@
+from reportgen.sdk.summary import Summary  # noqa: F401

@@ -1,0 +1,153 @@
+"""``define_metric``: the x axis of a metric and its summary aggregations (as wandb).
+
+``define_metric(name, step_metric=None, summary=None, goal=None, hidden=None, step_sync=None)``:
+
+- ``name`` may end with ``*`` (``"val/*"``, ``"*"``): the definition applies to every key
+  with that prefix that has no exact definition of its own.
+- ``step_metric`` names another logged metric to use as the default x axis on the site.
+- ``summary="min,max"`` (or a list): instead of the last value, ``summary.json`` stores
+  ``{"loss": {"min": 0.1, "max": 2.3}}`` like wandb. Aggregations: ``min``, ``max``,
+  ``mean``, ``first``, ``last``, ``best`` (needs ``goal="minimize"|"maximize"``), and
+  ``none`` (the metric stays out of the summary).
+
+The aggregations are updated row by row from committed history (non-numbers are kept as
+``last``/``first`` only), so ``summary.json`` holds them at every moment.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+SUMMARY_OPS = ("min", "max", "mean", "first", "last", "best", "copy", "none")
+GOALS = {"minimize": "minimize", "min": "minimize", "maximize": "maximize", "max": "maximize"}
+
+
+def parse_summary(summary: Any) -> tuple[str, ...] | None:
+    if summary is None:
+        return None
+    if isinstance(summary, str):
+        ops = [s.strip().lower() for s in summary.split(",") if s.strip()]
+    elif isinstance(summary, (list, tuple)) and all(isinstance(s, str) for s in summary):
+        ops = [s.strip().lower() for s in summary]
+    else:
+        raise TypeError(f"define_metric(): summary: expected a string like 'min,max', got {summary!r}")
+    bad = [s for s in ops if s not in SUMMARY_OPS]
+    if bad:
+        raise ValueError(f"define_metric(): summary: unknown aggregation {bad[0]!r}; expected some of "
+                         f"{', '.join(SUMMARY_OPS)}")
+    return tuple(dict.fromkeys(ops))
+
+
+def check_spec(name: Any, step_metric: Any, summary: Any, goal: Any) -> dict[str, Any]:
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"define_metric(): name: expected a non-empty string, got {name!r}")
+    if "*" in name[:-1]:
+        raise ValueError(f"define_metric(): name {name!r}: '*' is only allowed at the end")
+    if step_metric is not None and (not isinstance(step_metric, str) or not step_metric):
+        raise TypeError(f"define_metric(): step_metric: expected a metric name, got {step_metric!r}")
+    ops = parse_summary(summary)
+    if goal is not None:
+        if goal not in GOALS:
+            raise ValueError(f"define_metric(): goal: expected 'minimize' or 'maximize', got {goal!r}")
+        goal = GOALS[goal]
+    if ops and "best" in ops and goal is None:
+        raise ValueError("define_metric(): summary='best' needs goal='minimize' or goal='maximize'")
+    spec: dict[str, Any] = {}
+    if step_metric is not None:
+        spec["step_metric"] = step_metric
+    if ops is not None:
+        spec["summary"] = ",".join(ops)
+    if goal is not None:
+        spec["goal"] = goal
+    return spec
+
+
+class MetricDefs:
+    """The definitions of one run and the running aggregates behind its summary."""
+
+    def __init__(self, defs: dict[str, dict[str, Any]] | None = None):
+        self.defs: dict[str, dict[str, Any]] = {}
+        self._ops: dict[str, tuple[str, ...]] = {}  # exact names with aggregations
+        self._globs: list[tuple[str, tuple[str, ...], str | None]] = []
+        self._resolved: dict[str, tuple[tuple[str, ...], str | None] | None] = {}
+        self._state: dict[str, dict[str, Any]] = {}
+        for name, spec in (defs or {}).items():
+            if isinstance(name, str) and isinstance(spec, dict):
+                self.add(name, spec)
+
+    def add(self, name: str, spec: dict[str, Any]) -> None:
+        self.defs[name] = {**self.defs.get(name, {}), **spec}
+        self._resolved.clear()
+        self._globs = []
+        self._ops = {}
+        for n, s in self.defs.items():
+            ops = parse_summary(s.get("summary")) if isinstance(s.get("summary"), str) else None
+            if ops is None:
+                continue
+            if n.endswith("*"):
+                self._globs.append((n[:-1], ops, s.get("goal")))
+            else:
+                self._ops[n] = ops
+        self._globs.sort(key=lambda g: -len(g[0]))  # the longest prefix wins
+
+    @property
+    def active(self) -> bool:
+        return bool(self._ops or self._globs)
+
+    def _lookup(self, key: str) -> tuple[tuple[str, ...], str | None] | None:
+        try:
+            return self._resolved[key]
+        except KeyError:
+            pass
+        found = None
+        if key in self._ops:
+            found = (self._ops[key], self.defs[key].get("goal"))
+        elif key not in self.defs:
+            for prefix, ops, goal in self._globs:
+                if key.startswith(prefix):
+                    found = (ops, goal)
+                    break
+        self._resolved[key] = found
+        return found
+
+    def apply(self, row: dict[str, Any], summary: dict[str, Any]) -> None:
+        """Update ``summary`` (the plain dict) from one committed row."""
+        for key, value in row.items():
+            if key[:1] == "_":
+                summary[key] = value
+                continue
+            found = self._lookup(key)
+            if found is None:
+                summary[key] = value
+                continue
+            ops, goal = found
+            if "none" in ops:
+                summary.pop(key, None)
+                continue
+            if "copy" in ops:
+                summary[key] = value
+                continue
+            st = self._state.setdefault(key, {"n": 0, "sum": 0.0})
+            number = isinstance(value, (int, float)) and not isinstance(value, bool) and not (
+                isinstance(value, float) and math.isnan(value))
+            out: dict[str, Any] = {}
+            if "first" in ops:
+                st.setdefault("first", value)
+            if number:
+                st["n"] += 1
+                st["sum"] += value
+                st["min"] = value if "min" not in st else min(st["min"], value)
+                st["max"] = value if "max" not in st else max(st["max"], value)
+            for op in ops:
+                if op == "last":
+                    out["last"] = value
+                elif op == "first":
+                    out["first"] = st["first"]
+                elif op in ("min", "max") and op in st:
+                    out[op] = st[op]
+                elif op == "mean" and st["n"]:
+                    out["mean"] = st["sum"] / st["n"]
+                elif op == "best" and number:
+                    side = "min" if goal == "minimize" else "max"
+                    out["best"] = st[side]
+            summary[key] = out

@@ -1,0 +1,116 @@
+"""``run.save(glob_str, base_path=None, policy="live")``: files kept with the run, as wandb.
+
+- ``glob_str`` is a path or a glob (``"checkpoints/*.pt"``, ``"**/*.json"``), relative to the
+  working folder or absolute. Matches are copied to ``<run>/files/<path relative to
+  base_path>``. ``base_path`` defaults to the working folder for a relative ``glob_str``
+  and to its own folder for an absolute one (the copy is then flat, as wandb does).
+- ``policy="now"``: copy now. ``"live"`` (default): copy now and again at ``finish()``
+  (the last version is kept; files matching the glob later are picked up then).
+  ``"end"``: copy at ``finish()`` only.
+- A file already inside the run's ``files/`` folder (``run.dir``) is kept where it is.
+- Returns the paths of the copies (strings), as wandb returns its symlinks.
+
+A literal path that does not exist warns with ``"now"`` and is looked for again at
+``finish()`` with ``"live"``/``"end"``.
+"""
+from __future__ import annotations
+
+import glob as globmod
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from .values import user_warn
+
+POLICIES = ("live", "now", "end")
+
+
+def _has_magic(text: str) -> bool:
+    return globmod.has_magic(text)
+
+
+class Saver:
+    def __init__(self, files_dir: Path):
+        self.files_dir = files_dir
+        self.pending: list[tuple[str, Path, str | None]] = []  # (glob, base, name) to copy again at finish
+
+    def save(self, glob_str: Any, base_path: Any = None, policy: str = "live", name: str | None = None) -> list[str]:
+        if not isinstance(glob_str, (str, os.PathLike)):
+            raise TypeError(f"save(): glob_str: expected a path or glob string, got {type(glob_str).__name__}")
+        if policy not in POLICIES:
+            raise ValueError(f"save(): policy: expected 'live', 'now' or 'end', got {policy!r}")
+        pattern = os.fspath(glob_str)
+        if isinstance(pattern, bytes):
+            pattern = pattern.decode()
+        if not pattern:
+            raise ValueError("save(): glob_str: expected a path or glob, got ''")
+        if base_path is None:
+            base = Path(pattern).parent if os.path.isabs(pattern) else Path(".")
+            if os.path.isabs(pattern) and _has_magic(str(base)):
+                raise ValueError(f"save(): glob_str {pattern!r}: pass base_path= when the folder part is a glob")
+        else:
+            base = Path(os.fspath(base_path))
+        full = pattern  # relative to the working folder (or absolute); base_path is a prefix of it
+        if name is not None:
+            if _has_magic(pattern):
+                raise ValueError("save(): name= is only allowed for a single file, not a glob")
+            if "/" in name.replace("\\", "/") or name in ("", ".", ".."):
+                raise ValueError(f"save(): name {name!r}: expected a plain file name")
+        if policy != "end":
+            copies = self._copy(full, base, name)
+            if not copies and policy == "now":
+                if _has_magic(pattern):
+                    user_warn(f"save(): no file matches {pattern!r}")
+                else:
+                    raise FileNotFoundError(f"save(): path {pattern!r} is not a file")
+        else:
+            copies = []
+        if policy in ("live", "end"):
+            self.pending.append((full, base, name))
+            if not copies and policy == "live" and not _has_magic(pattern):
+                user_warn(f"save(): {pattern!r} does not exist yet; it is copied at finish() if it appears")
+        return copies
+
+    def _targets(self, full: str, base: Path, name: str | None) -> list[tuple[Path, Path]]:
+        matches = sorted(globmod.glob(full, recursive=True)) if _has_magic(full) else [full]
+        base_abs = base.resolve()
+        files_abs = self.files_dir.resolve()
+        out = []
+        for m in matches:
+            src = Path(m)
+            if not src.is_file():
+                continue
+            src_abs = src.resolve()
+            if src_abs.is_relative_to(files_abs):
+                out.append((src_abs, src_abs))  # already in run.dir: kept where it is
+                continue
+            if name is not None:
+                rel = Path(name)
+            elif src.absolute().is_relative_to(base.absolute()):
+                rel = src.absolute().relative_to(base.absolute())
+            elif src_abs.is_relative_to(base_abs):
+                rel = src_abs.relative_to(base_abs)
+            else:
+                raise ValueError(f"save(): {m!r} is outside base_path {str(base)!r}")
+            out.append((src, self.files_dir / rel))
+        return out
+
+    def _copy(self, full: str, base: Path, name: str | None) -> list[str]:
+        copies = []
+        for src, dest in self._targets(full, base, name):
+            if src != dest:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dest)
+            copies.append(str(dest))
+        return copies
+
+    def finish(self) -> None:
+        """Copy the latest version of every ``live``/``end`` file; never raises."""
+        for full, base, name in self.pending:
+            try:
+                if not self._copy(full, base, name) and not _has_magic(full):
+                    user_warn(f"save(): {full!r} never appeared; nothing saved for it")
+            except Exception as exc:  # noqa: BLE001 - finishing must go on
+                user_warn(f"save(): could not copy {full!r} at finish ({type(exc).__name__}: {exc})")
+        self.pending = []

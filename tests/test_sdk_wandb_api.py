@@ -1,0 +1,196 @@
+"""wandb's documented run API (issue 14): init modes, save, define_metric, watch, run.*."""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import stat
+
+import numpy as np
+import pytest
+
+import reportgen
+from reportgen.storage.jsonio import read_json
+
+
+def rows(run):
+    run._writer.flush() if hasattr(run._writer, "flush") else None
+    return [json.loads(x) for x in (run.folder / "history.jsonl").read_text().splitlines() if x.strip()]
+
+
+def test_resume_allow_without_id_starts_a_new_run(tmp_path, monkeypatch):
+    monkeypatch.delenv("REPORTGEN_RUN_ID", raising=False)
+    monkeypatch.delenv("WANDB_RUN_ID", raising=False)
+    run = reportgen.init(dir=tmp_path, resume="allow")
+    assert not run.resumed and (tmp_path / run.id / "run.json").exists()
+    run.finish()
+
+
+def test_disabled_mode_writes_nothing_and_pickles(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run = reportgen.init(mode="disabled", project="p", config={"lr": 0.1})
+    assert reportgen.run is run and run.disabled and run.config.lr == 0.1
+    run.log({"a": 1})
+    reportgen.log({"a": 2})
+    run.define_metric("a", summary="min")
+    run.log_artifact("anything")
+    run.summary["x"] = 1
+    assert run.save("*.txt") == []
+    clone = pickle.loads(pickle.dumps(run))
+    assert clone.id == run.id and clone.config.lr == 0.1
+    reportgen.finish()
+    assert reportgen.run is None and list(tmp_path.iterdir()) == []
+
+
+def test_wandb_mode_env_disables(tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    run = reportgen.init(dir=tmp_path)
+    assert isinstance(run, reportgen.DisabledRun) and not any(tmp_path.iterdir())
+    run.finish()
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    run = reportgen.init(dir=tmp_path)
+    assert run.offline and run.settings.mode == "offline"
+    run.finish()
+    with pytest.raises(ValueError, match="mode"):
+        reportgen.init(dir=tmp_path, mode="bogus")
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_dir_falls_back_with_a_warning(tmp_path, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    monkeypatch.setenv("REPORTGEN_DIR", str(tmp_path / "fallback"))
+    with pytest.warns(UserWarning, match="not writable"):
+        run = reportgen.init(dir=locked / "runs")
+    assert run.root == tmp_path / "fallback"
+    run.finish()
+
+
+def test_unwritable_dir_falls_back_even_as_root(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")  # a path below a file cannot be created, even by root
+    monkeypatch.setenv("REPORTGEN_DIR", str(tmp_path / "fallback"))
+    with pytest.warns(UserWarning, match="not writable"):
+        run = reportgen.init(dir=blocker / "runs")
+    assert run.root == tmp_path / "fallback"
+    run.finish()
+
+
+def test_sweep_parameters_win_over_init_config(tmp_path, monkeypatch):
+    params = tmp_path / "params.json"
+    params.write_text(json.dumps({"lr": {"value": 0.5}, "layers": 3, "wandb_version": 1}))
+    monkeypatch.setenv("REPORTGEN_SWEEP_CONFIG", str(params))
+    monkeypatch.setenv("REPORTGEN_SWEEP_ID", "sw1")
+    run = reportgen.init(dir=tmp_path / "runs", config={"lr": 0.1, "epochs": 2})
+    assert dict(run.config.items()) == {"lr": 0.5, "epochs": 2, "layers": 3} and run.sweep_id == "sw1"
+    run.finish()
+    assert read_json(run.folder / "config.json")["lr"] == 0.5
+
+
+def test_save_globs_base_path_and_policies(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ckpt" / "sub").mkdir(parents=True)
+    (tmp_path / "ckpt" / "a.pt").write_text("a")
+    (tmp_path / "ckpt" / "sub" / "b.pt").write_text("b")
+    run = reportgen.init(dir=tmp_path / "runs")
+    files = run.folder / "files"
+    got = run.save("ckpt/**/*.pt", policy="now")
+    assert sorted(got) == sorted([str(files / "ckpt" / "a.pt"), str(files / "ckpt" / "sub" / "b.pt")])
+    assert run.save("ckpt/sub/b.pt", base_path="ckpt", policy="now") == [str(files / "sub" / "b.pt")]
+    assert run.save(str(tmp_path / "ckpt" / "a.pt"), policy="now") == [str(files / "a.pt")]  # absolute: flat
+    (tmp_path / "live.txt").write_text("v1")
+    run.save("live.txt")  # live: copied now and again at finish
+    assert run.save("end.txt", policy="end") == []  # end: only at finish
+    (tmp_path / "end.txt").write_text("done")
+    inside = os.path.join(run.dir, "model.bin")  # wandb idiom: write into run.dir
+    with open(inside, "w") as fh:
+        fh.write("w")
+    assert run.save(inside) == [inside]
+    with pytest.raises(ValueError, match="policy"):
+        run.save("x", policy="sometimes")
+    with pytest.raises(ValueError, match="outside base_path"):
+        run.save("live.txt", base_path="ckpt", policy="now")
+    (tmp_path / "live.txt").write_text("v2")
+    run.finish()
+    assert (files / "live.txt").read_text() == "v2" and (files / "end.txt").read_text() == "done"
+    assert (files / "model.bin").read_text() == "w"
+
+
+def test_define_metric_summaries_as_wandb_stores_them(tmp_path):
+    run = reportgen.init(dir=tmp_path)
+    run.define_metric("loss", summary="min,max,mean,last")
+    run.define_metric("acc", summary="best", goal="maximize")
+    run.define_metric("val/*", summary="first")
+    run.define_metric("noise", summary="none")
+    run.define_metric("epoch_x", hidden=True)
+    for loss, acc, v in ((3.0, 0.1, 7), (1.0, 0.9, 8), (2.0, 0.5, 9)):
+        run.log({"loss": loss, "acc": acc, "val/x": v, "noise": 1, "plain": loss})
+    run.finish()
+    summary = read_json(run.folder / "summary.json")
+    assert summary["loss"] == {"min": 1.0, "max": 3.0, "mean": 2.0, "last": 2.0}
+    assert summary["acc"] == {"best": 0.9}
+    assert summary["val/x"] == {"first": 7}
+    assert "noise" not in summary and summary["plain"] == 2.0
+    with pytest.raises(ValueError, match="goal"):
+        run.define_metric("x", summary="best")
+    with pytest.raises(ValueError, match="unknown aggregation 'median'"):
+        run.define_metric("x", summary="median")
+    # a resumed run keeps aggregating
+    again = reportgen.init(dir=tmp_path, id=run.id, resume="must")
+    again.log({"loss": 0.5})
+    again.finish()
+    assert read_json(run.folder / "summary.json")["loss"]["min"] == 0.5
+
+
+def test_watch_logs_histograms_every_log_freq_steps(tmp_path):
+    torch = pytest.importorskip("torch")
+    run = reportgen.init(dir=tmp_path)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    run.watch(model, log="all", log_freq=2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for step in range(4):
+        loss = model(torch.randn(5, 3)).pow(2).mean()
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        run.log({"loss": loss.item()})
+    run.unwatch(model)
+    model(torch.randn(5, 3)).sum().backward()
+    run.log({"loss": 0.0})
+    run.finish()
+    history = rows(run)
+    with_grads = [r["_step"] for r in history if "gradients/0.weight" in r]
+    with_params = [r["_step"] for r in history if "parameters/2.bias" in r]
+    assert with_grads == [0, 2] and with_params == [0, 2]
+    h = history[0]["gradients/0.weight"]
+    assert h["_type"] == "histogram" and sum(h["values"] if "values" in h else h["counts"]) == 12
+    with pytest.raises(ValueError, match="log"):
+        reportgen.init(dir=tmp_path).watch(model, log="weights")
+    reportgen.finish()
+
+
+def test_run_properties_as_wandb(tmp_path, capsys):
+    run = reportgen.init(dir=tmp_path, project="p", entity="team")
+    assert isinstance(run.dir, str) and run.dir == str(run.folder / "files") and os.path.isdir(run.dir)
+    assert run.url.startswith("file://") and run.url.endswith(run.id)
+    assert run.entity == "team" and run.offline is False and run.settings.run_id == run.id
+    assert run.status().state == "running" and run.project_name() == "p"
+    assert run.display() is False and run.id in run.to_html()
+    run._label(code="transformers_trainer")
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "train.py").write_text("print(1)")
+    (tmp_path / "code" / "notes.txt").write_text("x")
+    copied = run.log_code(tmp_path / "code")
+    assert [os.path.basename(p) for p in copied] == ["train.py"]
+    run.finish()
+    assert run.status().state == "finished"
+    reportgen.termwarn("careful", repeat=False)
+    reportgen.termwarn("careful", repeat=False)
+    reportgen.termerror("bad")
+    err = capsys.readouterr().err
+    assert err.count("reportgen: WARNING careful") == 1 and "reportgen: ERROR bad" in err
+    assert reportgen.setup() is None
+    other = reportgen.init(dir=tmp_path)
+    reportgen.teardown()
+    assert read_json(other.folder / "run.json")["state"] == "finished"
