@@ -10,7 +10,7 @@
   var OSC = /\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
   var CSI = /\x1b\[([0-9;?]*)([ -\/]*[@-~])/g;
   var CTRL = /[\x00-\x08\x0b-\x1f\x7f]/g;
-  var ERR = /(\b(error|exception|fatal|failed|failure|panic)\b|^traceback \(most recent call last\)|^\s*raise\b|\bkilled\b)/i;
+  var ERR = /(\b(error|exception|fatal|failed|failure|panic)\b|^[\w.]*(error|exception|interrupt|exit)\b:?|^traceback \(most recent call last\)|^\s*raise\b|\bkilled\b)/i;
   var PALETTE = ["#000000", "#cd3131", "#0dbc79", "#e5e510", "#2472c8", "#bc3fbc", "#11a8cd", "#e5e5e5",
                  "#666666", "#f14c4c", "#23d18b", "#f5f543", "#3b8eea", "#d670d6", "#29b8db", "#ffffff"];
 
