@@ -214,11 +214,20 @@ class _Wrapped:
         return getattr(self._stream, name)
 
 
+def _auto_mode() -> str:
+    """``redirect`` when Python's stdout writes to descriptor 1; ``wrap`` otherwise (Jupyter's
+    kernel streams, an IDE console), as wandb's ``auto`` does."""
+    try:
+        return "redirect" if sys.stdout is not None and sys.stdout.fileno() == 1 else "wrap"
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return "wrap"
+
+
 class ConsoleCapture:
     """Start with :meth:`start`; :meth:`stop` restores the streams and completes ``output.log``."""
 
     def __init__(self, run_dir: Path, mode: str, max_bytes: int):
-        self.mode = "redirect" if mode == "auto" else mode
+        self.mode = (_auto_mode() if mode == "auto" else mode)
         self.log = OutputLog(Path(run_dir) / OUTPUT_LOG, max_bytes)
         self._pipes: list[_Pipe] = []
         self._wrapped: list[tuple[str, _Wrapped]] = []
