@@ -101,10 +101,11 @@ def test_console_is_captured_from_python_children_and_progress_bars(tmp_path):
     assert meta(tmp_path, "c")["console"] == "auto"
 
 
-@pytest.mark.parametrize("how", ["env", "setting", "init"])
+@pytest.mark.parametrize("how", ["env", "setting", "settings-object", "init"])
 def test_console_capture_can_be_turned_off(tmp_path, how):
     env = {"REPORTGEN_CONSOLE": "off"} if how == "env" else None
-    arg = {"env": "", "setting": ", settings={'console': 'off'}", "init": ", console='off'"}[how]
+    arg = {"env": "", "setting": ", settings={'console': 'off'}", "init": ", console='off'",
+           "settings-object": ", settings=reportgen.Settings(console='off')"}[how]
     code, out, err = run(tmp_path, f"""
         import reportgen
         reportgen.init(project="p", id="q", dir="runs"{arg})
@@ -113,6 +114,17 @@ def test_console_capture_can_be_turned_off(tmp_path, how):
     assert code == 0, err
     assert "not kept" in out and not (tmp_path / "runs" / "q" / "output.log").exists()
     assert meta(tmp_path, "q")["console"] == "off"
+
+
+def test_console_auto_wraps_python_streams_that_are_not_descriptor_1(tmp_path, capsys):
+    from reportgen.sdk.console import ConsoleCapture
+
+    cap = ConsoleCapture.start(tmp_path, "auto", 4096)  # under capsys, sys.stdout has no descriptor
+    assert cap is not None and cap.mode == "wrap"
+    print("seen by the wrapper\rSEEN")
+    assert cap.stop() is None
+    assert (tmp_path / "output.log").read_text() == "SEEN by the wrapper\n"
+    assert "seen by the wrapper" in capsys.readouterr().out
 
 
 def test_console_wrap_mode_records_python_writes(tmp_path):
