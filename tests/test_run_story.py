@@ -98,7 +98,7 @@ def test_console_is_captured_from_python_children_and_progress_bars(tmp_path):
     assert "100%|##########" in lines and not any("25%" in ln for ln in lines)
     assert "from a child process" in lines and "raw fd write" in lines
     assert lines[-1] == "no newline at the end" and "after finish" not in log
-    assert meta(tmp_path, "c")["console"] == "auto"
+    assert meta(tmp_path, "c")["console"] == "redirect"  # what "auto" chose
 
 
 @pytest.mark.parametrize("how", ["env", "setting", "settings-object", "init"])

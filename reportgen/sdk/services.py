@@ -28,7 +28,9 @@ class RunServices:
             self.console = ConsoleCapture.start(run_dir, settings.console, settings.console_max_bytes)
         except OSError as exc:
             user_warn(f"init(): console capture is off: {exc}")
-        if self.console is None and settings.console != "off":
+        if self.console is not None:
+            self._fields["console"] = self.console.mode  # what "auto" became: redirect or wrap
+        elif settings.console != "off":
             self._fields["console"] = "off"  # another run of this process captures, or no descriptors
         self.sampler = None
         gpus = None
