@@ -10,7 +10,7 @@ a full ``build()`` of the same runs into a fresh folder plus a page reload until
 the charts are drawn again. The ratio live / baseline is printed.
 
 Also measured: the server's CPU use while nothing changes (from /proc/<pid>/stat,
-with the page still connected and long-polling).
+with the page still connected and polling four times a second).
 
     python benchmarks/bench_watch.py [--runs 50] [--steps 1000] [--appends 10]
 """
@@ -132,7 +132,7 @@ def main() -> None:
     med = statistics.median(latencies)
     print(f"append -> point visible: median {med * 1000:.0f} ms, min {min(latencies) * 1000:.0f} ms, "
           f"max {max(latencies) * 1000:.0f} ms over {len(latencies)} appends (target <= 1000 ms)")
-    print(f"  of which append -> event at the page (debounce, rebuild, long-poll answer): median "
+    print(f"  of which append -> event at the page (debounce, rebuild, next poll): median "
           f"{statistics.median(server_part) * 1000:.0f} ms; the rest is the page loading the data and redrawing")
     if rebuilds:
         print(f"  server rebuild (build + diff + swap): median {statistics.median(rebuilds) * 1000:.0f} ms")

@@ -6,6 +6,8 @@ are one line on stderr and exit code 2, never a traceback.
 """
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -121,13 +123,27 @@ def summary(runs: Path, out: Path, image_format: str, metrics: str | None, max_c
               help="Folder of custom-chart presets (<name>.json); watched with --watch.")
 @click.option("--reports", type=_EXISTING_DIR, default=None,
               help="Folder of markdown reports (default: RUNS/reports); watched with --watch.")
+@click.option("--idle-timeout", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Seconds before an idle or slow connection is closed.")
+@click.option("--max-connections", type=click.IntRange(min=4), default=None,
+              help="Open connections kept at most; the longest idle is closed for a new one "
+                   "[default: 1000, less under a low open-file limit].")
 def serve(runs: Path, watch: bool, host: str, port: int, open_browser: bool, samples: int,
-          presets: Path | None, reports: Path | None) -> None:
+          presets: Path | None, reports: Path | None, idle_timeout: int, max_connections: int | None) -> None:
     """Build RUNS into a temporary folder and serve it over HTTP (never touches your -o site)."""
+    # Before the slow imports: started in the background (`reportgen serve &` in a script), the
+    # process inherits SIGINT as ignored, and a Ctrl-C or SIGTERM must stop it even while starting.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     from .serve import serve as do_serve
 
     do_serve(runs, host=host, port=port, watch=watch, open_browser=open_browser, samples=samples,
-             presets=presets, reports=reports)
+             presets=presets, reports=reports, idle_timeout=idle_timeout, max_connections=max_connections)
+    # Stopped cleanly (temp folder gone, threads joined): skip the interpreter's teardown of
+    # pandas/altair & co., which alone takes 1-2 s, so that Ctrl-C ends the process at once.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @cli.command()

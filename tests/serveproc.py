@@ -15,12 +15,20 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 class ServeProcess:
-    def __init__(self, *args: str, timeout: float = 90, env: dict | None = None, cwd: Path | None = None):
+    def __init__(self, *args: str, timeout: float = 90, env: dict | None = None, cwd: Path | None = None,
+                 ignore_signals: tuple[int, ...] = ()):
+        """``ignore_signals``: set to SIG_IGN before exec, as for a process started in the background."""
         env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                **(env or {})}
         self._err = tempfile.TemporaryFile(mode="w+")
+
+        def ignore() -> None:
+            for sig in ignore_signals:
+                signal.signal(sig, signal.SIG_IGN)
+
         self.proc = subprocess.Popen([sys.executable, "-m", "reportgen", "serve", *args], env=env,
-                                     stdout=subprocess.PIPE, stderr=self._err, text=True, cwd=cwd)
+                                     stdout=subprocess.PIPE, stderr=self._err, text=True, cwd=cwd,
+                                     preexec_fn=ignore if ignore_signals else None)
         self.lines: list[str] = []
         self.url = self._wait_url(timeout)
         m = re.match(r"http://(\[[^\]]+\]|[^:/]+):(\d+)/", self.url)

@@ -339,14 +339,25 @@ def test_wandb_compat_helpers(tmp_path):
         reportgen.init(id="compat2", dir=tmp_path, bogus=1).finish()
 
 
-def test_resuming_a_live_run_warns(tmp_path):
+def test_a_second_writer_of_a_live_run_is_refused(tmp_path):
+    """Two writers of one run id (both resume="allow") once interleaved their histories silently."""
+    import os
+    import socket
+
     from reportgen.sdk.run import Run
+    from reportgen.storage.lock import RunLockedError
 
     live = Run(id="live", dir=tmp_path)  # still running in this (alive) process
-    with pytest.warns(UserWarning, match="still looks alive"):
-        again = reportgen.init(id="live", dir=tmp_path, resume="allow")
+    live.log({"a": 1})
+    with pytest.raises(RunLockedError, match=rf"run 'live' is being written by another process "
+                                             rf"\(pid {os.getpid()} on {socket.gethostname()}"):
+        reportgen.init(id="live", dir=tmp_path, resume="allow")
+    live.log({"a": 2})
+    live.finish()  # the lock goes with the writer: now the run can be continued
+    again = reportgen.init(id="live", dir=tmp_path, resume="allow")
+    again.log({"a": 3})
     again.finish()
-    live.finish()
+    assert [(r["_step"], r["a"]) for r in history(again)] == [(0, 1), (1, 2), (2, 3)]
 
 
 def test_logging_from_several_threads(run):

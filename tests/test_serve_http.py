@@ -119,6 +119,32 @@ def test_events_endpoint(served):
     assert _get(srv.port, "/__reportgen__/nothing").status == 404
 
 
+def test_files_revalidate_with_etags(served):
+    """Assets and data may be cached but are checked on every use; pages never are (they carry the generation)."""
+    srv, _ = served
+    resp = _get(srv.port, "/assets/reportgen.css")
+    resp.read()
+    etag = resp.getheader("ETag")
+    assert etag and resp.getheader("Cache-Control") == "no-cache"
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    conn.request("GET", "/assets/reportgen.css", headers={"If-None-Match": etag})
+    again = conn.getresponse()
+    assert again.status == 304 and again.read() == b""
+    page = _get(srv.port, "/index.html")
+    page.read()
+    assert page.getheader("Cache-Control") == "no-store" and page.getheader("ETag") is None
+
+
+def test_events_are_answered_at_once(served):
+    """No request is held open waiting for a change (a held request per tab stalls the seventh tab)."""
+    srv, _ = served
+    now = json.loads(_get(srv.port, "/__reportgen__/events?since=0").read())["generation"]
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)  # the old long-poll waited 20 s
+    conn.request("GET", f"/__reportgen__/events?since={now}")
+    state = json.loads(conn.getresponse().read())
+    assert state["generation"] == now and state["changed"] == [] and state["reload"] is False
+
+
 def test_head_and_missing(served):
     srv, _ = served
     status, headers, body = _raw_get(srv.port, "/index.html", method="HEAD")
@@ -142,7 +168,7 @@ def test_clean_shutdown(tmp_path, sig):
     tmp.mkdir()
     srv = ServeProcess(str(runs), "--watch", "--port", "0", env={"TMPDIR": str(tmp)})
     assert [p.name for p in tmp.iterdir()][0].startswith("reportgen-serve-")
-    # a long-poll in flight must not block or spoil the shutdown
+    # an open keep-alive connection must not block or spoil the shutdown
     conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
     conn.request("GET", "/__reportgen__/events?since=0")
     time.sleep(0.3)
@@ -189,6 +215,11 @@ def test_change_right_after_start_is_seen(tmp_path):
     with ServeProcess(str(runs), "--watch", "--port", "0") as srv:
         with open(runs / "r0" / "history.jsonl", "a") as fh:
             fh.write('{"_step": 30, "loss": 0.5, "acc": 1.0}\n')
-        state = json.loads(_get(srv.port, "/__reportgen__/events?since=0").read())
+        deadline = time.monotonic() + 30  # events answer at once: pages poll them
+        while True:
+            state = json.loads(_get(srv.port, "/__reportgen__/events?since=0").read())
+            if state["generation"] >= 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert state["generation"] >= 1 and state["error"] is None
         assert any(p.startswith("data/metrics/") for p in state["changed"]), state

@@ -138,8 +138,8 @@ class Alerts:
                 self._warn_once(f"alert(): posting to the webhook failed ({exc.__class__.__name__}: {exc}); "
                                 "alerts are still recorded in alerts.jsonl")
 
-    def close(self, timeout: float = POST_TIMEOUT + 1) -> None:
-        """Wait (bounded) for alerts still being posted."""
+    def close(self, timeout: float | None = None) -> None:
+        """Wait (bounded: the post timeout + 1 s by default) for alerts still being posted."""
         if self._thread is not None:
             self._queue.put(None)
-            self._thread.join(timeout)
+            self._thread.join(POST_TIMEOUT + 1 if timeout is None else timeout)

@@ -24,6 +24,7 @@ from ..storage import format as fmt
 from ..storage.jsonio import read_json, write_json_atomic
 from ..storage.format import flatten
 from ..storage.reader import iter_history, list_run_dirs, read_meta, run_status
+from ..storage.lastvalues import complete_summary
 from .summary import Summary
 from .values import Normalizer, summary_value
 
@@ -78,7 +79,8 @@ class ApiRun:
         self.notes = self.meta.get("notes")
         self.config: dict[str, Any] = self._read_dict(self._paths.config_json)
         normalizer = Normalizer(self.dir)
-        self.summary = Summary(self._read_dict(self._paths.summary_json),
+        self.summary = Summary(complete_summary(self._read_dict(self._paths.summary_json), self.meta,
+                                                self._paths.history),
                                lambda data: write_json_atomic(self._paths.summary_json, data),
                                convert=lambda key, value: summary_value(normalizer, key, value))
 

@@ -17,10 +17,12 @@ import threading
 import time
 from typing import Any, Callable
 
-from ..storage.jsonio import encode_plain_line
+from ..storage.jsonio import any_surrogates, encode_line, encode_plain_line, fix_surrogates
 from .values import Normalizer, user_warn, TooManyMedia, Unsupported
 
 RESERVED_KEYS = frozenset({"_step", "_timestamp", "_runtime"})
+#: what JSON encoding raises for values it cannot hold (huge ints, deep nesting, odd objects)
+_ENCODE_ERRORS = (TypeError, ValueError, OverflowError, RecursionError)
 
 
 class History:
@@ -107,15 +109,29 @@ class History:
         nonfinite = self._fill(row, pending, self._step)  # values set through history.row
         self._emit(row, nonfinite)
 
-    def flush_pending(self) -> None:
-        """At ``finish()``: write the pending row if there is one."""
-        with self._lock:
+    def flush_pending(self, timeout: float = -1) -> None:
+        """At ``finish()``: write the pending row if there is one.
+
+        ``timeout``: from a signal handler, which may have interrupted a ``log()`` holding the
+        lock in this very thread, give up after that long (the interrupted row is not written)."""
+        if not self._pending:
+            return
+        if not self._lock.acquire(timeout=timeout):
+            return
+        try:
             if self._pending:
                 self._commit()
+        finally:
+            self._lock.release()
 
     # -- internals ---------------------------------------------------------------------
     def _emit(self, row: dict[str, Any], nonfinite: bool) -> None:
-        self._append(encode_plain_line(row, nonfinite))
+        try:
+            line = encode_plain_line(row, nonfinite)
+        except _ENCODE_ERRORS:  # rare: repair or drop the values JSON cannot hold, naming their keys
+            row = self._repair(row)
+            line = encode_line(row)
+        self._append(line)
         if self.metric_defs is None:
             self._summary_data.update(row)
         else:
@@ -123,6 +139,29 @@ class History:
         self._summary._dirty = True  # the writer thread persists it
         self._step += 1
         self.rows_committed += 1
+
+    def _repair(self, row: dict[str, Any]) -> dict[str, Any]:
+        """``row`` with lone surrogates replaced (U+FFFD) and unencodable values dropped, with warnings."""
+        out: dict[str, Any] = {}
+        for k, v in row.items():
+            if any_surrogates(k):
+                fixed = fix_surrogates(k)
+                self._warn_once(("surrogate-key", k), f"log(): key {k!r} is not valid Unicode (lone surrogates, "
+                                f"e.g. from a file name); stored as {fixed!r}")
+                k = fixed
+            if any_surrogates(v):
+                v = fix_surrogates(v)
+                self._warn_once(("surrogate", k), f"log(): key {k!r}: text with lone surrogates (not valid "
+                                "Unicode, e.g. a file name from os.listdir); each is stored as U+FFFD")
+            try:
+                encode_line({k: v})
+            except _ENCODE_ERRORS as exc:
+                self._warn_once(("encode", k, type(exc).__name__),
+                                f"log(): key {k!r}: could not store {type(v).__name__} as JSON "
+                                f"({type(exc).__name__}: {str(exc)[:120]}); skipped, the rest of the row is logged")
+                continue
+            out[k] = v
+        return out
 
     def _fill(self, row: dict[str, Any], data: dict[str, Any], step: int) -> bool:
         """Copy ``data`` into ``row``, normalising values; True if a value may hold NaN/Infinity."""

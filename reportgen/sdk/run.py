@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from ..storage import format as fmt
+from ..storage.lock import WriterLock
 from ..storage.writer import DEFAULT_FLUSH_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL, RunWriter
-from . import state
+from . import signals, state
 from .config import Config, config_to_dict
 from .environment import IGNORED_INIT_ARGS, env_float, git_info, resume_mode
 from .services import RunServices
@@ -67,6 +68,7 @@ class Run(RunExtras):
             "REPORTGEN_HEARTBEAT_INTERVAL", DEFAULT_HEARTBEAT_INTERVAL)
 
         self.root = modes.writable_root(dir)
+        self._lock: WriterLock | None = None
         self.id, existing = self._claim_folder(id, mode)
         self.folder = self.root / self.id
         self.resumed = existing is not None
@@ -81,9 +83,11 @@ class Run(RunExtras):
         self._created = prev_meta.get("created") or _now()
         self._finished = False
         self._exit_code: int | None = None
+        self._signal: str | None = None
         self._metrics: dict[str, Any] = dict(prev_meta.get("metrics") or {})
 
-        self._writer = RunWriter(self.folder, flush_interval=flush_interval, heartbeat_interval=heartbeat_interval)
+        self._writer = RunWriter(self.folder, flush_interval=flush_interval, heartbeat_interval=heartbeat_interval,
+                                 lock=self._lock)
         self._normalizer = Normalizer(self.folder)
         prev_config = dict(existing.config) if existing else {}
         self.config = Config({**prev_config, **config_items}, persist=self._writer.write_config)
@@ -99,7 +103,6 @@ class Run(RunExtras):
         self._restore_metric_defs()
         self._git = git_info() if save_code_info and not self._settings.disable_git else None
         self._traceback: str | None = None
-        self._signal: str | None = None
         self._services = RunServices(self.folder, self._settings, run_label=f"{self.project}/{self.name}",
                                      t0=lambda: self.history._t0, step=lambda: self.history.step,
                                      git=save_code_info, on_meta=self._meta_collected)
@@ -120,6 +123,7 @@ class Run(RunExtras):
                     (self.root / candidate).mkdir()
                 except FileExistsError:
                     continue
+                self._lock = WriterLock(self.root / candidate, candidate)
                 return candidate, None
             raise RuntimeError(f"init(): could not create a new run folder in {self.root}")
         run_id = fmt.validate_run_id(run_id)
@@ -127,6 +131,7 @@ class Run(RunExtras):
         exists = fmt.RunPaths(folder).is_run()
         if exists:
             if mode in ("allow", "must"):
+                self._lock = WriterLock(folder, run_id)  # before reading: the previous writer is gone
                 existing = read_run(folder, with_history=False)
                 if run_status(existing.meta) == "running":
                     user_warn(f"init(): resuming run {run_id!r}, which still looks alive (pid "
@@ -138,6 +143,7 @@ class Run(RunExtras):
         if mode == "must":
             raise ValueError(f"init(): resume='must': no run with id={run_id!r} in {self.root}")
         folder.mkdir(parents=True, exist_ok=True)
+        self._lock = WriterLock(folder, run_id)
         return run_id, None
 
     @staticmethod
@@ -244,27 +250,32 @@ class Run(RunExtras):
 
     # -- lifecycle -----------------------------------------------------------------------
     def finish(self, exit_code: int = 0, *, error: str | None = None) -> None:
-        """Write the pending row, flush and fsync history, write summary and the final state."""
+        """Write the pending row, flush and fsync history, write summary and the final state.
+
+        Never raises over storage: a write that fails is recorded in run.json (``storage``)."""
         global _current
         if self._finished:
             return
         self._finished = True
         state.unregister(self)
-        try:
-            self._finish_extras()
-            self.history.flush_pending()
-        finally:
-            self._services.close()
-            self._writer.close()
-            self.summary._save()
-            self._exit_code = exit_code
-            self._write_meta("finished" if exit_code == 0 else "crashed", exit_code, error)
-            if _current is self:
-                _current = None
-                _set_module_run(None)
+        with signals.deferred():  # a SIGTERM now is handled once the run is finished
+            try:
+                self._finish_extras()
+                self.history.flush_pending(timeout=1.0 if self._signal else -1)
+            finally:
+                self._services.close(quick=bool(self._signal))
+                self._writer.close(join_timeout=2.0 if self._signal else 10.0)
+                self.summary._save()
+                self._exit_code = exit_code
+                self._write_meta("finished" if exit_code == 0 else "crashed", exit_code, error)
+                self._writer.release()
+                if _current is self:
+                    _current = None
+                    _set_module_run(None)
 
-    def _finish_from_hook(self, exit_code: int, error: str | None) -> None:
-        self._traceback, self._signal = state.last_traceback(), state.last_signal()
+    def _finish_from_hook(self, exit_code: int, error: str | None, signal: str | None = None) -> None:
+        self._signal = signal or self._signal
+        self._traceback = state.last_traceback()
         self.finish(exit_code, error=error)
 
     def __enter__(self) -> "Run":
@@ -278,7 +289,6 @@ class Run(RunExtras):
                 state.exit_code_of(exc.code) if issubclass(exc_type, SystemExit) else 1)
             if code != 0:
                 self._traceback = state.format_traceback(exc_type, exc, tb)
-                self._signal = state.last_signal()
             self.finish(code, error=None if code == 0 else f"{exc_type.__name__}: {exc}")
 
     def __repr__(self) -> str:

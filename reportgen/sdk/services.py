@@ -84,15 +84,16 @@ class RunServices:
             meta["git"] = {**(meta.get("git") or {}), **git_extra} if "git" in meta else git_extra
         return meta
 
-    def close(self) -> None:
+    def close(self, quick: bool = False) -> None:
+        """Stop everything; ``quick`` (a termination signal): shorter waits, the process is ending."""
         if self._meta_thread is not None:
-            self._meta_thread.join(timeout=10)
-        self.alerts.close()
+            self._meta_thread.join(timeout=1 if quick else 10)
+        self.alerts.close(timeout=1 if quick else None)
         for name, part in (("system metrics", self.sampler), ("console capture", self.console)):
             if part is None:
                 continue
             try:
-                error = part.stop()
+                error = part.stop(timeout=0.5) if quick and part is self.console else part.stop()
             except Exception as exc:  # noqa: BLE001
                 error = f"{exc.__class__.__name__}: {exc}"
             if error:

@@ -7,22 +7,20 @@
   (a non-zero code means ``crashed``).
 - The traceback of an uncaught exception is kept (``run.json`` ``traceback``), printed
   first so the console capture still sees it.
-- ``SIGTERM`` (when the program left its default handler in place) raises ``SystemExit(143)``
-  in the main thread, so ``finally`` blocks and the exit hook run; the run records
-  ``signal: "SIGTERM"``. ``SIGKILL`` cannot be caught: such a run stays ``running`` and turns
-  ``stale`` when its heartbeat stops.
+- ``SIGTERM`` / ``SIGHUP``: see :mod:`reportgen.sdk.signals` (installed from the main thread).
 
 The hooks are installed once, by the first ``init()``, and chain to the previous ones.
 """
 from __future__ import annotations
 
 import atexit
-import signal
 import sys
 import threading
 import traceback
 import weakref
 from typing import Any
+
+from . import signals
 
 _open_runs: "weakref.WeakSet[Any]" = weakref.WeakSet()
 _installed = False
@@ -30,12 +28,12 @@ _lock = threading.Lock()
 _exit_code: int | None = None
 _error: str | None = None
 _traceback: str | None = None
-_signal: str | None = None
 
 
 def register(run: Any) -> None:
     install()
     _open_runs.add(run)
+    signals.install(flush=_flush_all, finish=_finish_all_by_signal)
 
 
 def unregister(run: Any) -> None:
@@ -60,28 +58,6 @@ def last_traceback() -> str | None:
     return _traceback
 
 
-def last_signal() -> str | None:
-    return _signal
-
-
-def _on_sigterm(signum: int, frame: Any) -> None:
-    global _signal, _exit_code, _error
-    _signal = signal.Signals(signum).name
-    _exit_code = 128 + signum
-    _error = f"killed by {_signal}"
-    raise SystemExit(128 + signum)
-
-
-def _install_sigterm() -> None:
-    if threading.current_thread() is not threading.main_thread():
-        return
-    try:
-        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, _on_sigterm)
-    except (ValueError, OSError, AttributeError):  # no SIGTERM on this platform / embedded interpreter
-        pass
-
-
 def install() -> None:
     global _installed
     with _lock:
@@ -92,9 +68,8 @@ def install() -> None:
 
         def excepthook(exc_type, exc, tb):
             global _exit_code, _error, _traceback
-            if _signal is None or not issubclass(exc_type, SystemExit):
-                _exit_code = 130 if issubclass(exc_type, KeyboardInterrupt) else 1
-                _error = f"{exc_type.__name__}: {exc}"
+            _exit_code = 130 if issubclass(exc_type, KeyboardInterrupt) else 1
+            _error = f"{exc_type.__name__}: {exc}"
             _traceback = format_traceback(exc_type, exc, tb)
             try:
                 previous_hook(exc_type, exc, tb)  # printed while the console capture still runs
@@ -112,13 +87,27 @@ def install() -> None:
         exit.__doc__ = previous_exit.__doc__
         sys.exit = exit
         atexit.register(_finish_all)
-        _install_sigterm()
 
 
-def _finish_all() -> None:
-    code = _exit_code if _exit_code is not None else 0
+def _finish_all(code: int | None = None, error: str | None = None, signal: str | None = None) -> None:
+    if code is None:
+        code, error = (_exit_code if _exit_code is not None else 0), _error
     for run in list(_open_runs):
         try:
-            run._finish_from_hook(code, _error)
+            run._finish_from_hook(code, error, signal=signal)
         except Exception as exc:  # noqa: BLE001 - at exit, report and go on with the others
             print(f"reportgen: could not finish run {getattr(run, 'id', '?')}: {exc}", file=sys.stderr)
+
+
+def _finish_all_by_signal(code: int, error: str, signal: str) -> None:
+    _finish_all(code, error, signal)
+
+
+def _flush_all(signal: str) -> None:
+    """A termination signal arrived: note it on every open run and write their queued rows now."""
+    for run in list(_open_runs):
+        run._signal = signal
+        try:
+            run._writer.history.flush(timeout=2.0)
+        except Exception:  # noqa: BLE001 - best effort; finishing follows
+            pass

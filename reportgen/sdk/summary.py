@@ -22,7 +22,7 @@ class Summary(MutableMapping):
         self._persist = persist
         self._convert = convert or (lambda key, value: value)
         self._dirty = False
-        self._lock = threading.Lock()  # explicit writes and the writer thread's writes never interleave
+        self._lock = threading.RLock()  # reentrant (a signal handler may save); explicit writes and the writer thread's writes never interleave
 
     # automatic updates from log(): no write here, the writer thread persists in batches
     def _set_from_history(self, row: dict[str, Any]) -> None:

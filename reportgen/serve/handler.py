@@ -1,31 +1,36 @@
-"""The HTTP side of ``reportgen serve``: files of the active site, the live script and its events.
+"""The HTTP side of ``reportgen serve`` (a WSGI app): files of the active site, the live script, its events.
 
-Routes (GET and HEAD only):
+Routes (GET and HEAD only; other methods get 501):
 
 - ``/__reportgen__/live.js``: the client script (reportgen/serve/live.js);
-- ``/__reportgen__/events?since=N``: long-poll; JSON describing what changed after
-  generation N (see :meth:`LiveSite.wait_events`);
+- ``/__reportgen__/events?since=N``: JSON describing what changed after
+  generation N (see :meth:`LiveSite.wait_events`), answered at once: pages poll
+  it about once a second, so no tab ever holds a connection open;
 - anything else: a file of the active site, resolved by :mod:`.paths`. HTML
   responses get one ``<script>`` tag for live.js inserted before ``</head>``
   (only when watching); the built files themselves never contain it.
+
+Every request must name this server in its ``Host`` header (:mod:`.hosts`);
+others get ``421 Misdirected Request``.
 """
 from __future__ import annotations
 
-import http.server
 import json
 import re
-import socket
 from html import escape
+from pathlib import Path
 from urllib.parse import parse_qs
 
-from pathlib import Path
+from .hosts import HostCheck
 from .livesite import LiveSite
 from .paths import content_type, resolve, site_path
 
 PREFIX = "/__reportgen__/"
-LONG_POLL = 20.0  # seconds an events request may wait for a change
 LIVE_JS = Path(__file__).with_name("live.js")  # not in assets/: build() copies that folder into sites
 _HEAD_END = re.compile(rb"</head\s*>", re.IGNORECASE)
+_REASONS = {200: "OK", 206: "Partial Content", 304: "Not Modified", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+            416: "Range Not Satisfiable", 421: "Misdirected Request", 501: "Not Implemented"}
+TEXT = "text/plain; charset=utf-8"
 
 
 def live_tag(generation: int, boot: str) -> bytes:
@@ -53,94 +58,72 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | tuple[()] | N
     return (start, end) if start <= end and start < size else ()
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    server_version = "reportgen"
-    protocol_version = "HTTP/1.1"
-    # set on the subclass made by make_handler()
-    site: LiveSite
-    live: bool
+class App:
+    """The WSGI application: ``site`` is the :class:`LiveSite`, ``live`` whether pages follow rebuilds."""
 
-    def version_string(self) -> str:
-        return self.server_version
+    def __init__(self, site: LiveSite, live: bool, hosts: HostCheck):
+        self.site = site
+        self.live = live
+        self.hosts = hosts
 
-    def log_message(self, format: str, *args) -> None:  # quiet: the terminal shows rebuilds only
-        pass
+    def __call__(self, environ: dict, start_response):
+        method = environ.get("REQUEST_METHOD", "GET")
+        head = method == "HEAD"
 
-    def do_HEAD(self) -> None:
-        self._dispatch(head=True)
+        def send(status: int, body: bytes, ctype: str, extra: dict | None = None) -> list[bytes]:
+            extra = {"Cache-Control": "no-store", **(extra or {})}
+            headers = [("Content-Type", ctype), ("Content-Length", str(len(body)))]
+            headers += list(extra.items()) + [("X-Content-Type-Options", "nosniff")]
+            start_response(f"{status} {_REASONS[status]}", headers)
+            return [] if head else [body]
 
-    def do_GET(self) -> None:
-        self._dispatch(head=False)
+        if not self.hosts.allows(environ.get("HTTP_HOST")):
+            body = (f"421 Misdirected Request: this server answers only to {self.hosts.describe()} "
+                    f"(port {self.hosts.port}).\n").encode()
+            return send(421, body, TEXT)
+        if method not in ("GET", "HEAD"):
+            return send(501, b"501 Not Implemented: only GET and HEAD\n", TEXT)
+        target = environ.get("REQUEST_URI") or "/"
+        if target.startswith(PREFIX):
+            return self._internal(target[len(PREFIX):], head, send)
+        return self._file(target, environ, send)
 
-    def _dispatch(self, head: bool) -> None:
-        try:
-            if self.path.startswith(PREFIX):
-                self._internal(head)
-            else:
-                self._file(head)
-        except (ConnectionError, socket.timeout):
-            self.close_connection = True
-
-    # -- responses -----------------------------------------------------------------
-    def _send(self, status: int, body: bytes, ctype: str, head: bool, extra: dict | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (extra or {}).items():
-            self.send_header(k, v)
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.end_headers()
-        if not head:
-            self.wfile.write(body)
-
-    def _not_found(self, head: bool, status: int = 404) -> None:
-        text = "Not found" if status == 404 else "Forbidden"
-        self._send(status, f"{status} {text}\n".encode(), "text/plain; charset=utf-8", head)
-
-    def _file(self, head: bool) -> None:
-        rel = site_path(self.path)
+    def _file(self, target: str, environ: dict, send) -> list[bytes]:
+        rel = site_path(target)
         if rel is None:
-            self._not_found(head, 403)
-            return
+            return send(403, b"403 Forbidden\n", TEXT)
         with self.site.reading() as (root, generation):
             path = resolve(root, rel)
             if path is None:
-                self._not_found(head)
-                return
+                return send(404, b"404 Not found\n", TEXT)
+            ctype = content_type(path.name)
+            if self.live and ctype.startswith("text/html"):  # never cached: it carries the generation
+                return send(200, inject(path.read_bytes(), live_tag(generation, self.site.boot)), ctype)
+            st = path.stat()
+            # Other files may be kept by the browser but are checked on every use (no-cache + ETag):
+            # twenty tabs then share one copy of the Vega runtime, and its compiled code.
+            etag = f'"{st.st_size:x}-{st.st_mtime_ns:x}"'
+            cache = {"Cache-Control": "no-cache", "ETag": etag}
+            if etag in (environ.get("HTTP_IF_NONE_MATCH") or ""):
+                return send(304, b"", ctype, cache)
             body = path.read_bytes()
-        ctype = content_type(path.name)
-        if self.live and ctype.startswith("text/html"):
-            body = inject(body, live_tag(generation, self.site.boot))
-            self._send(200, body, ctype, head)
-            return
-        span = byte_range(self.headers.get("Range"), len(body))
+        span = byte_range(environ.get("HTTP_RANGE"), len(body))
         if span is None:  # no (usable) Range header: the whole file
-            self._send(200, body, ctype, head, {"Accept-Ranges": "bytes"})
-        elif span == ():
-            self._send(416, b"", ctype, head, {"Content-Range": f"bytes */{len(body)}"})
-        else:  # media elements seek with Range requests
-            start, end = span
-            self._send(206, body[start:end + 1], ctype, head,
-                       {"Accept-Ranges": "bytes", "Content-Range": f"bytes {start}-{end}/{len(body)}"})
+            return send(200, body, ctype, {"Accept-Ranges": "bytes", **cache})
+        if span == ():
+            return send(416, b"", ctype, {"Content-Range": f"bytes */{len(body)}"})
+        start, end = span  # media elements seek with Range requests
+        return send(206, body[start:end + 1], ctype,
+                    {"Accept-Ranges": "bytes", "Content-Range": f"bytes {start}-{end}/{len(body)}", **cache})
 
-    def _internal(self, head: bool) -> None:
-        route, _, query = self.path[len(PREFIX):].partition("?")
+    def _internal(self, rest: str, head: bool, send) -> list[bytes]:
+        route, _, query = rest.partition("?")
         if route == "live.js" and self.live:
-            body = LIVE_JS.read_bytes()
-            self._send(200, body, "text/javascript; charset=utf-8", head)
-        elif route == "events" and self.live:
-            params = parse_qs(query)
+            return send(200, LIVE_JS.read_bytes(), "text/javascript; charset=utf-8")
+        if route == "events" and self.live:
             try:
-                since = int(params.get("since", ["0"])[0])
+                since = int(parse_qs(query).get("since", ["0"])[0])
             except ValueError:
-                self._send(400, b'{"error": "since: expected an integer"}\n', "application/json", head)
-                return
-            state = self.site.wait_events(since, 0 if head else LONG_POLL)
-            self._send(200, json.dumps(state).encode(), "application/json", head)
-        else:
-            self._not_found(head)
-
-
-def make_handler(site: LiveSite, live: bool) -> type[Handler]:
-    return type("ReportgenHandler", (Handler,), {"site": site, "live": live})
+                return send(400, b'{"error": "since: expected an integer"}\n', "application/json")
+            return send(200, json.dumps(self.site.wait_events(since, 0)).encode(), "application/json")
+        return send(404, b"404 Not found\n", TEXT)

@@ -1,8 +1,13 @@
 /* reportgen serve --watch: keeps an open page in step with the site being rebuilt.
    Injected by the dev server into HTML responses only; built sites never contain it.
 
-   The page long-polls /__reportgen__/events?since=<generation>; the server answers with the
-   site paths changed since then. This page then
+   The page polls /__reportgen__/events?since=<generation> about four times a second (every 2 s while
+   hidden); the server answers at once with the site paths changed since then. A poll holds a
+   connection for a millisecond, so any number of tabs share the browser's six connections per
+   host (a long-poll or an EventSource per tab would hold one each, and tab 7 would stall).
+   Tabs of the same server share each answer over a BroadcastChannel: a tab that hears one
+   puts its own next poll off, so N tabs cost about one poll per interval, not N.
+   This page then
    - loads changed data files again (charts subscribed to them update in place,
      keeping zoom, scroll and selection),
    - patches its own HTML in place when only text or attributes changed (summary values,
@@ -276,6 +281,7 @@
   /* ---- the event loop --------------------------------------------------------------- */
   function apply(state) {
     if (state.boot !== boot || state.reload) { reload(state.reload ? "fell behind" : "server restarted"); return Promise.resolve(false); }
+    if (state.generation === generation) return Promise.resolve(true); // polled, nothing new
     var changed = state.changed || [];
     live.eventAt = Date.now(); // wall-clock ms, for benchmarks
     generation = live.generation = state.generation;
@@ -291,20 +297,57 @@
     });
   }
 
+  var POLL_MS = 250, HIDDEN_POLL_MS = 2000;
+  var timer = null, polling = false;
+  var channel = null;
+  try { channel = "BroadcastChannel" in window ? new BroadcastChannel("reportgen-live") : null; } catch (e) { channel = null; }
+  function interval() { // jittered, so that tabs do not poll in step
+    return (document.hidden ? HIDDEN_POLL_MS : POLL_MS) * (1 + 0.5 * Math.random());
+  }
+  function schedule(ms) {
+    if (live.reloading) return;
+    clearTimeout(timer);
+    timer = setTimeout(poll, ms);
+  }
+  function handle(state) {
+    polling = true;
+    return apply(state).then(function () {
+      polling = false;
+      schedule(interval());
+    });
+  }
   function poll() {
-    fetch(EVENTS + "?since=" + generation, { cache: "no-store" }).then(function (r) {
+    timer = null;
+    if (polling) return;
+    polling = true;
+    live.polls = (live.polls || 0) + 1;
+    var since = generation;
+    fetch(EVENTS + "?since=" + since, { cache: "no-store" }).then(function (r) {
       if (!r.ok) throw new Error("HTTP " + r.status);
       return r.json();
     }).then(function (state) {
       if (failures > 0) banner("info", null);
       failures = 0;
-      return apply(state).then(function () { if (!live.reloading) poll(); });
+      if (channel) channel.postMessage({ since: since, state: state });
+      return handle(state);
     }).catch(function () {
+      polling = false;
       failures++;
       if (failures >= 2) banner("info", "Lost the connection to reportgen serve; retrying\u2026");
-      setTimeout(poll, Math.min(5000, 500 * failures));
+      schedule(Math.min(5000, 500 * failures));
     });
   }
+  if (channel) channel.onmessage = function (e) { // another tab of this origin polled
+    var m = e.data, state = m && m.state;
+    if (!state || state.boot !== boot || polling || live.reloading || failures > 0) return;
+    live.shared = (live.shared || 0) + 1;
+    if (state.generation === generation && !state.reload) { schedule(interval()); return; } // nothing new
+    if (m.since !== generation || state.reload) { schedule(0); return; } // other news: ask for ours
+    handle(state).catch(function () { polling = false; schedule(0); });
+  };
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && timer !== null && !polling) schedule(0); // back in view: catch up at once
+  });
 
   live.morph = morph; // exposed for tests
 

@@ -5,7 +5,7 @@ rebuild writes into the other one, waiting first until no request still reads
 it, and swaps only when ``build()`` returned. A half-built site is never served
 and a failed rebuild leaves the last good site in place. Each rebuild that
 changes something (files or the error state) bumps the *generation* and records
-which site paths changed; open pages long-poll :meth:`LiveSite.wait_events`.
+which site paths changed; open pages poll :meth:`LiveSite.wait_events` (with timeout 0).
 """
 from __future__ import annotations
 

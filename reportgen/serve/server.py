@@ -5,11 +5,9 @@ here and in the sibling modules, never in ``build()``.
 """
 from __future__ import annotations
 
-import http.server
 import ipaddress
 import os
 import signal
-import socket
 import sys
 import tempfile
 import threading
@@ -20,7 +18,9 @@ from pathlib import Path
 from .._resources import assets_dir, templates_dir
 from ..build.config import BuildConfig
 from ..build.site import build
-from .handler import make_handler
+from .handler import App
+from .hosts import HostCheck
+from .httpd import IDLE_TIMEOUT, THREADS, Server, quiet_logs
 from .livesite import LiveSite
 from .watcher import DEBOUNCE, Debouncer, Watcher
 
@@ -41,30 +41,24 @@ def url_for(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request, client_address) -> None:
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, socket.timeout)):
-            return  # a tab closed mid-response
-        super().handle_error(request, client_address)
+class _Stop(KeyboardInterrupt):
+    """Raised in the main thread by the SIGINT/SIGTERM handler (a KeyboardInterrupt, so waitress's loop ends)."""
 
 
-def _make_server(host: str, port: int, handler) -> _Server:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    cls = type("_Server", (_Server,), {"address_family": family})
-    return cls((host.strip("[]"), port), handler)
+def _on_signal(signum, frame) -> None:
+    raise _Stop(signum)
 
 
 def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool = False,
           open_browser: bool = False, samples: int = 1000, presets: Path | None = None,
-          reports: Path | None = None, debounce: float = DEBOUNCE) -> None:
-    """Build ``runs`` into a temporary folder and serve it until Ctrl-C (or SIGTERM).
+          reports: Path | None = None, debounce: float = DEBOUNCE, idle_timeout: int = IDLE_TIMEOUT,
+          max_connections: int | None = None, threads: int = THREADS) -> None:
+    """Build ``runs`` into a temporary folder and serve it until SIGINT (Ctrl-C) or SIGTERM.
 
     With ``watch``, the runs folder (and ``presets``/``reports`` when given) is
     followed; changes rebuild the site and open pages update themselves.
+    ``idle_timeout``, ``max_connections`` and ``threads`` bound what clients can hold
+    (see :mod:`.httpd`).
     """
     runs = Path(runs)
     if not is_loopback(host):
@@ -75,20 +69,24 @@ def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool 
         return build(BuildConfig(runs=runs, out=out, samples=samples, presets=presets, reports=reports,
                                  quiet=True))
 
-    # SIGTERM behaves like Ctrl-C: the same clean shutdown. Handlers are restored on return.
+    # SIGINT and SIGTERM both stop the server cleanly. Installed explicitly: a process started in
+    # the background inherits SIGINT as ignored, and Python then never raises KeyboardInterrupt.
     main = threading.current_thread() is threading.main_thread()
     saved = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) if main else None
     if main:
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
-
+        signal.signal(signal.SIGINT, _on_signal)
+        signal.signal(signal.SIGTERM, _on_signal)
+    quiet_logs()
     try:
-        with tempfile.TemporaryDirectory(prefix="reportgen-serve-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="reportgen-serve-", ignore_cleanup_errors=True) as tmp:
             boot = f"{os.getpid()}-{time.time_ns()}"
             site = LiveSite(Path(tmp), build_into, boot=boot)
             try:  # bind first: a taken port fails at once, not after the build
-                httpd = _make_server(host, port, make_handler(site, live=watch))
+                httpd = Server(None, host, port, threads=threads, idle_timeout=idle_timeout,
+                               header_timeout=idle_timeout, max_connections=max_connections)
             except OSError as exc:  # port taken, address not local, ...
                 raise ValueError(f"cannot serve on {host}:{port}: {exc.strerror or exc} (try --port 0)") from None
+            httpd.application = App(site, live=watch, hosts=HostCheck(host, httpd.port))
             debouncer = watcher = None
             try:
                 if watch:  # watch before the first build: nothing written meanwhile is missed
@@ -98,26 +96,28 @@ def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool 
                     watcher = Watcher(folders, debouncer.poke).start()
                 t0 = time.perf_counter()
                 site.initial_build()
-                url = url_for(host, httpd.server_address[1])
+                url = url_for(host, httpd.port)
                 print(f"Built {runs} in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
                 if watcher is not None:
                     print(f"Watching {', '.join(map(str, watcher.folders))} for changes", file=sys.stderr, flush=True)
                 print(f"Serving {runs} at {url} (Ctrl-C to stop)", flush=True)
                 if open_browser:
                     webbrowser.open(url)
-                httpd.serve_forever()
+                httpd.run()  # returns after a KeyboardInterrupt (our _Stop) in its loop
+                raise KeyboardInterrupt
             except KeyboardInterrupt:
                 print("Stopped.", file=sys.stderr, flush=True)
             finally:
-                # Ignore a second Ctrl-C while cleaning up: it must not print a traceback.
+                # A second signal while cleaning up must not print a traceback or skip the cleanup.
                 if main:
                     signal.signal(signal.SIGINT, signal.SIG_IGN)
+                    signal.signal(signal.SIGTERM, signal.SIG_IGN)
                 site.close()
                 if watcher is not None:
                     watcher.stop()
                 if debouncer is not None:
-                    debouncer.stop()
-                httpd.server_close()
+                    debouncer.stop(timeout=1.0)
+                httpd.stop()
     finally:
         if saved is not None:
             signal.signal(signal.SIGINT, saved[0])

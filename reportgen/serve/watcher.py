@@ -70,12 +70,13 @@ class Debouncer:
                 self._first = None
             self.callback()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop; wait up to ``timeout`` seconds for a callback (a rebuild) still running."""
         with self._cond:
             self._stopped = True
             self._cond.notify()
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=timeout)
 
 
 class _Forward(FileSystemEventHandler):

@@ -44,15 +44,62 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
-def dumps(obj: Any, *, indent: bool = False) -> bytes:
-    """Encode ``obj``; NaN/Infinity become bare tokens rather than null."""
+def fix_text(text: str) -> str:
+    """``text`` encodable as UTF-8: surrogate pairs joined, each lone surrogate replaced by U+FFFD.
+
+    Lone surrogates come from ``os.listdir``/``sys.argv`` on undecodable bytes
+    (``surrogateescape``) or from broken UTF-16; U+FFFD is what decoding the original
+    bytes with ``errors="replace"`` gives."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def any_surrogates(obj: Any) -> bool:
+    """True if a string or dict key anywhere in ``obj`` holds a lone surrogate."""
+    if isinstance(obj, str):
+        return has_surrogates(obj)
+    if isinstance(obj, dict):
+        return any(any_surrogates(k) or any_surrogates(v) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return any(any_surrogates(v) for v in obj)
+    return False
+
+
+def fix_surrogates(obj: Any) -> Any:
+    """``obj`` with :func:`fix_text` applied to every string and dict key inside it."""
+    if isinstance(obj, str):
+        return fix_text(obj) if has_surrogates(obj) else obj
+    if isinstance(obj, dict):
+        return {fix_surrogates(k): fix_surrogates(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [fix_surrogates(v) for v in obj]
+    return obj
+
+
+def dumps(obj: Any, *, indent: bool = False, fix: bool = True) -> bytes:
+    """Encode ``obj``; NaN/Infinity become bare tokens rather than null.
+
+    Lone surrogates become U+FFFD (``fix``), or raise UnicodeEncodeError (``fix=False``:
+    history lines, whose writer warns naming the key)."""
     if not _has_nonfinite(obj):
         try:
             return orjson.dumps(obj, option=_ORJSON_OPTS | (orjson.OPT_INDENT_2 if indent else 0))
         except TypeError:
             pass  # fall through to the stdlib, which reports the offending type
-    return json.dumps(obj, allow_nan=True, default=_json_default, indent=2 if indent else None,
-                      ensure_ascii=False).encode("utf-8")
+    text = json.dumps(obj, allow_nan=True, default=_json_default, indent=2 if indent else None, ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        if not fix:
+            raise
+        return fix_text(text).encode("utf-8")
 
 
 def loads(data: bytes | str) -> Any:
@@ -64,8 +111,8 @@ def loads(data: bytes | str) -> Any:
 
 
 def encode_line(row: dict) -> bytes:
-    """One history line, newline included."""
-    return dumps(row) + b"\n"
+    """One history line, newline included (raises on values JSON cannot hold, lone surrogates included)."""
+    return dumps(row, fix=False) + b"\n"
 
 
 _LINE_OPTS = orjson.OPT_APPEND_NEWLINE
@@ -94,13 +141,37 @@ def read_json(path: str | os.PathLike) -> Any:
         return loads(fh.read())
 
 
+_umask_cache: int | None = None
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where Linux allows (``/proc/self/status``)."""
+    global _umask_cache
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    if _umask_cache is None:  # elsewhere: set and restore once (racy with other threads, so cached)
+        _umask_cache = os.umask(0o022)
+        os.umask(_umask_cache)
+    return _umask_cache
+
+
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
-    """Write ``obj`` as JSON to ``path`` atomically: temp file, fsync, rename."""
+    """Write ``obj`` as JSON to ``path`` atomically: temp file, fsync, rename.
+
+    The file gets the permissions of any file the user creates (``0o666 & ~umask``),
+    like history and media, not ``mkstemp``'s private 0600."""
     path = Path(path)
     data = dumps(obj, indent=True) + b"\n"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
+            if hasattr(os, "fchmod"):  # POSIX; Windows has no mode bits to set
+                os.fchmod(fh.fileno(), 0o666 & ~current_umask())
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 from .format import FORMAT_VERSION, RunPaths
 from .jsonio import decode_line, read_json
+from .lastvalues import complete_summary
 
 
 @dataclass
@@ -212,6 +213,7 @@ def read_run(path: str | os.PathLike, *, with_history: bool = True) -> RunRecord
         chunk = read_history(paths.history)
         history, end = chunk.rows, chunk.end
         warnings.extend(chunk.warnings)
+    summary = complete_summary(summary, meta, paths.history, history if with_history else None)
     run_id = str(meta.get("id") or root.name)
     return RunRecord(root, run_id, meta, config, summary, history, end, warnings)
 

@@ -2,98 +2,46 @@
 
 History lines are queued in memory and written by one background thread at most
 ``flush_interval`` seconds after they were logged, in a single ``write()`` of
-whole lines (no fsync on that path). The same thread rewrites ``run.json`` with a
-fresh ``heartbeat`` every ``heartbeat_interval`` seconds and ``summary.json`` when
-the automatic summary changed. :meth:`RunWriter.close` flushes and fsyncs.
+whole lines (no fsync on that path). The same thread rewrites ``summary.json``
+(when the automatic summary changed) and ``run.json`` with a fresh ``heartbeat``
+every ``heartbeat_interval`` seconds. :meth:`RunWriter.close`
+flushes and fsyncs.
+
+Storage failures (disk full, quota, a removed mount) never reach the training loop
+once the writer runs (:meth:`RunWriter.start`): history bytes that could not be
+written stay in memory (up to ``MAX_UNWRITTEN_BYTES``) and are written, in order,
+when writing works again; a line cut by a partial write is truncated away, so the
+file holds whole lines only (:mod:`reportgen.storage.appender`). See
+:mod:`reportgen.storage.health` for the warnings.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections import deque
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
+from .appender import DEFAULT_FLUSH_INTERVAL, MAX_UNWRITTEN_BYTES, HistoryAppender
 from .format import FORMAT_VERSION, RunPaths
-from .jsonio import encode_line, write_json_atomic
+from .health import StorageHealth
+from .jsonio import write_json_atomic
 
-DEFAULT_FLUSH_INTERVAL = 1.0
 DEFAULT_HEARTBEAT_INTERVAL = 15.0
+#: The automatic summary is rewritten with the heartbeat when it changed. Not faster: every
+#: rewrite changes the runs table, which makes pages open in ``serve --watch`` reload; readers
+#: complete the summary of a run whose writer died from its history instead (storage.lastvalues).
 
-
-class HistoryAppender:
-    """Append-only ``history.jsonl``: lines queued by the caller, written by :meth:`flush`."""
-
-    def __init__(self, path: Path, flush_interval: float = DEFAULT_FLUSH_INTERVAL, *, start_thread: bool = True):
-        self.path = path
-        self.flush_interval = float(flush_interval)
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self._queue: deque[bytes] = deque()
-        #: queue one encoded line (``deque.append``: thread-safe, no lock on the hot path)
-        self.append_encoded = self._queue.append
-        self._write_lock = threading.Lock()
-        self.rows_written = 0  # lines handed to the OS so far (readable by tests and tools)
-        self._closed = False
-        self._thread: threading.Thread | None = None
-        if start_thread:  # standalone use; RunWriter drives flushes from its own thread
-            self._stop = threading.Event()
-            self._thread = threading.Thread(target=self._loop, name="reportgen-flush", daemon=True)
-            self._thread.start()
-
-    def append(self, row: dict) -> None:
-        self._queue.append(encode_line(row))
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.flush_interval):
-            self.flush()
-
-    def flush(self) -> int:
-        """Write every queued line; returns how many. Safe to call from any thread."""
-        with self._write_lock:
-            if self._fd < 0:
-                return 0
-            q = self._queue
-            n = len(q)
-            if not n:
-                return 0
-            data = b"".join([q.popleft() for _ in range(n)])
-            view = memoryview(data)
-            try:
-                while view:
-                    written = os.write(self._fd, view)
-                    view = view[written:]
-            except OSError:
-                if len(view) == len(data):  # nothing written: keep the lines for the next try
-                    q.appendleft(data)
-                raise  # a partial write leaves a torn line, which readers skip
-            self.rows_written += n
-            return n
-
-    def fsync(self) -> None:
-        with self._write_lock:
-            if self._fd >= 0:
-                os.fsync(self._fd)
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join(timeout=5)
-        self.flush()
-        with self._write_lock:
-            os.fsync(self._fd)
-            os.close(self._fd)
-            self._fd = -1
+__all__ = ["RunWriter", "HistoryAppender", "DEFAULT_FLUSH_INTERVAL", "DEFAULT_HEARTBEAT_INTERVAL",
+           "MAX_UNWRITTEN_BYTES"]
 
 
 class RunWriter:
     """Owns one run folder on disk and its background flush/heartbeat thread."""
 
     def __init__(self, root: Path, *, flush_interval: float = DEFAULT_FLUSH_INTERVAL,
-                 heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL, clock: Callable[[], float] = time.time):
+                 heartbeat_interval: float = DEFAULT_HEARTBEAT_INTERVAL, clock: Callable[[], float] = time.time,
+                 lock: Any = None, max_unwritten: int = MAX_UNWRITTEN_BYTES):
         if not flush_interval > 0:
             raise ValueError(f"flush_interval: expected a positive number of seconds, got {flush_interval!r}")
         if not heartbeat_interval > 0:
@@ -103,35 +51,76 @@ class RunWriter:
         self.flush_interval = float(flush_interval)
         self.heartbeat_interval = float(heartbeat_interval)
         self._clock = clock
-        self.history = HistoryAppender(self.paths.history, flush_interval, start_thread=False)
+        self.lock = lock  # the writer lock (storage.lock.WriterLock), released by release()
+        self.health = StorageHealth(str(self.paths.root))
+        self.history = HistoryAppender(self.paths.history, flush_interval, start_thread=False,
+                                       health=self.health, max_unwritten=max_unwritten)
+        self.health.count = lambda: self.history.rows_written
+        if self.history.torn_bytes_removed:
+            warnings.warn(f"{self.paths.history}: removed an incomplete last line "
+                          f"({self.history.torn_bytes_removed} bytes) left by a writer that was killed mid-write",
+                          UserWarning, stacklevel=4)
         self.append_encoded = self.history.append_encoded
         self._meta: dict[str, Any] | None = None
-        self._meta_lock = threading.Lock()
+        # one reentrant lock for every JSON file (a signal handler may write while it is held;
+        # one lock, so metadata and retries can never wait for each other in opposite orders)
+        self._json_lock = self._meta_lock = threading.RLock()
+        self._unsaved: dict[Path, Any] = {}  # JSON files whose last write failed -> content to retry
+        self._absorb = False  # once started, storage errors are recorded, never raised
         self._periodic: Callable[[], None] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.errors: list[str] = []  # background write errors (disk full, folder removed...)
+
+    @property
+    def errors(self) -> list[str]:
+        """The last storage error, if writes ever failed."""
+        return [self.health.error] if self.health.error else []
 
     # -- atomic JSON files -------------------------------------------------------------
+    def _save_json(self, path: Path, obj: Any) -> bool:
+        with self._json_lock:
+            try:
+                write_json_atomic(path, obj)
+            except OSError as exc:
+                if not self._absorb:
+                    raise  # during init(): a folder that cannot be written is the caller's error
+                self._unsaved[path] = obj
+                self.health.failed(path.name, exc)
+                return False
+            self._unsaved.pop(path, None)
+            return True
+
     def write_meta(self, meta: dict[str, Any]) -> None:
         with self._meta_lock:
             self._meta = {"format": FORMAT_VERSION, **meta}
-            write_json_atomic(self.paths.run_json, self._meta)
+            self._save_json(self.paths.run_json, {**self._meta, **self.health.fields()})
 
     def update_meta(self, **fields: Any) -> None:
         with self._meta_lock:
             self._meta = {**(self._meta or {"format": FORMAT_VERSION}), **fields}
-            write_json_atomic(self.paths.run_json, self._meta)
+            self._save_json(self.paths.run_json, {**self._meta, **self.health.fields()})
 
     def heartbeat(self) -> None:
         now = self._clock()
         self.update_meta(heartbeat=now, updated=now)
 
     def write_config(self, config: dict[str, Any]) -> None:
-        write_json_atomic(self.paths.config_json, config)
+        self._save_json(self.paths.config_json, config)
 
     def write_summary(self, summary: dict[str, Any]) -> None:
-        write_json_atomic(self.paths.summary_json, summary)
+        self._save_json(self.paths.summary_json, summary)
+
+    def _retry(self) -> None:
+        """Write again the JSON files whose last write failed, then check whether all is written."""
+        with self._json_lock:
+            for path, obj in list(self._unsaved.items()):
+                if path == self.paths.run_json:
+                    self.update_meta()  # the newest metadata, with the storage record
+                elif self._unsaved.get(path) is obj and not self._save_json(path, obj):
+                    return
+            if self.health.failing and not self._unsaved and self.history.all_written:
+                if self.health.recovered():
+                    self.update_meta()  # record the recovery in run.json
 
     # -- history -------------------------------------------------------------------------
     def append_row(self, row: dict[str, Any]) -> None:
@@ -145,29 +134,45 @@ class RunWriter:
     # -- background thread -------------------------------------------------------------
     def start(self, periodic: Callable[[], None] | None = None) -> None:
         """Start flushing history every ``flush_interval`` s; every ``heartbeat_interval`` s call
-        ``periodic()`` (the run persists its summary there) and refresh the heartbeat."""
+        ``periodic()`` (the run persists its summary there if it changed) and refresh the
+        heartbeat. From now on storage errors are recorded (``health``), never raised."""
         self._periodic = periodic
+        self._absorb = True
         self._thread = threading.Thread(target=self._loop, name="reportgen-writer", daemon=True)
         self._thread.start()
+
+    def _tick(self) -> None:
+        self.history.flush()
+        if self._unsaved or self.health.failing:
+            self._retry()
 
     def _loop(self) -> None:
         last_beat = self._clock()
         while not self._stop.wait(self.flush_interval):
             try:
-                self.history.flush()
-                if self._clock() - last_beat >= self.heartbeat_interval:
-                    last_beat = self._clock()
+                self._tick()
+                now = self._clock()
+                if now - last_beat >= self.heartbeat_interval:
+                    last_beat = now
                     if self._periodic is not None:
                         self._periodic()
                     self.heartbeat()
-            except OSError as exc:  # keep the training loop alive; close() reports it again
-                self.errors.append(f"{exc.__class__.__name__}: {exc}")
+            except Exception as exc:  # noqa: BLE001 - the writer thread must outlive any one failure
+                self.health.failed("writer thread", exc)
 
     def flush(self) -> None:
         self.history.flush()
 
-    def close(self) -> None:
+    def close(self, join_timeout: float = 10.0) -> None:
+        """Stop the thread, flush and fsync history (never raises over storage)."""
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=join_timeout)
+        self._absorb = True
         self.history.close()
+        self._retry()
+
+    def release(self) -> None:
+        """Give up the writer lock (after the final run.json)."""
+        if self.lock is not None:
+            self.lock.release()

@@ -1,0 +1,180 @@
+"""Many tabs of one ``reportgen serve --watch`` in one browser: do they all load, and all follow?
+
+Browsers open at most six HTTP/1.1 connections per host; live updates that hold a
+connection per tab stall every tab after the sixth. Measured in one Chromium
+context: N tabs navigated at once (as when a session is restored), the time until
+each one's load event; then a new run is written and the time until each tab has
+heard of the rebuild; then one more tab; then the server's CPU while the N tabs
+sit idle and poll. A row appended to a run's history is the change (charts update
+in place, no reload).
+
+Baseline, measured in the same run: one tab alone, opened in the same way. The
+ratio (slowest of N tabs) / (one tab) is printed.
+
+    python benchmarks/bench_tabs.py [--tabs 20] [--runs 10] [--steps 300]
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import queue
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
+
+from browser import LAUNCH_ARGS, chromium_path  # noqa: E402
+from serveproc import ServeProcess  # noqa: E402
+
+from reportgen.sdk.run import Run  # noqa: E402
+
+READY = "() => document.readyState === 'complete' && !!window.RGLive"
+LOADED_AT = """() => { const n = performance.getEntriesByType('navigation')[0];
+                       return [performance.timeOrigin + n.responseStart, performance.timeOrigin + n.loadEventEnd,
+                               n.loadEventEnd]; }"""
+
+
+def make_run(root: Path, i: int, steps: int) -> None:
+    run = Run(id=f"run{i:02d}", name=f"run {i}", project="bench", dir=root, config={"seed": i})
+    for s in range(steps):
+        run.log({"loss": 1.0 / (s + 1) + i * 0.01, "acc": s / steps})
+    run.finish()
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def open_tabs(context, url: str, n: int, timeout: float) -> tuple[list, list[float], list[float], list[float]]:
+    """Navigate n new pages at once; seconds from the start until each one's load event, and until its
+    HTML's first byte (what the server and the connection pool decide; the rest is the browser's work),
+    and each tab's own load time (from its navigation start, which a loaded machine delays)."""
+    pages = [context.new_page() for _ in range(n)]
+    t0 = time.time() * 1000
+    for page in pages:
+        page.evaluate("(url) => { location.href = url; }", url)
+    loads, firsts, owns = [], [], []
+    for page in pages:
+        page.wait_for_function(READY, timeout=timeout * 1000)
+        first, loaded, own = page.evaluate(LOADED_AT)
+        loads.append((loaded - t0) / 1000)
+        firsts.append((first - t0) / 1000)
+        owns.append(own / 1000)
+    return pages, loads, firsts, owns
+
+
+def replay(port: int, tabs: int) -> tuple[float, int]:
+    """The server alone: every file the all-runs page loads, for ``tabs`` tabs, over six keep-alive
+    connections (a browser's per-host limit). Returns (seconds, requests)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", "/")
+    html = conn.getresponse().read().decode()
+    urls = ["/"] + ["/" + u for u in re.findall(r'(?:src|href)="((?:assets|data)/[^"]+)"', html)]
+    todo = queue.Queue()
+    for _ in range(tabs):
+        for u in urls:
+            todo.put(u)
+    n = todo.qsize()
+
+    def worker() -> None:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while True:
+            try:
+                u = todo.get_nowait()
+            except queue.Empty:
+                return
+            c.request("GET", u)
+            c.getresponse().read()
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0, n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tabs", type=int, default=20)
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--idle", type=float, default=5.0, help="seconds of idle CPU measurement")
+    args = ap.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="bench-tabs-") as tmp:
+        runs = Path(tmp) / "runs"
+        for i in range(args.runs):
+            make_run(runs, i, args.steps)
+        srv = ServeProcess(str(runs), "--watch", "--port", "0", timeout=300)
+        replay(srv.port, 1)
+        server_only, requests = replay(srv.port, args.tabs)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=LAUNCH_ARGS)
+            warm = browser.new_context()  # first load warms the server's caches and the OS page cache
+            open_tabs(warm, srv.url, 1, 60)
+            warm.close()
+            solo = browser.new_context()
+            _, (baseline,), _, _ = open_tabs(solo, srv.url, 1, 60)
+            solo.close()
+
+            context = browser.new_context()
+            pages, loads, firsts, owns = open_tabs(context, srv.url, args.tabs, 120)
+
+            t_write = time.time() * 1000
+            with open(runs / "run00" / "history.jsonl", "a") as fh:
+                fh.write(json.dumps({"_step": args.steps, "loss": 0.123, "acc": 1.0}) + "\n")
+            pages[0].wait_for_function("() => RGLive.generation >= 1", timeout=60_000)
+            target = pages[0].evaluate("RGLive.generation")
+            follow = []
+            for page in pages:
+                page.wait_for_function("(g) => window.RGLive && RGLive.generation >= g", arg=target, timeout=60_000)
+                follow.append((page.evaluate("RGLive.eventAt") - t_write) / 1000)
+            reloads = sum(pg.evaluate("RGLive.reloads") for pg in pages)
+            _, (extra,), _, _ = open_tabs(context, srv.url, 1, 120)
+
+            for page in pages:  # settle: reloads caused by the new run are over
+                page.wait_for_function(READY, timeout=60_000)
+            time.sleep(1.0)
+            c0, w0 = cpu_seconds(srv.proc.pid), time.perf_counter()
+            pages[0].wait_for_timeout(args.idle * 1000)
+            idle_cpu = (cpu_seconds(srv.proc.pid) - c0) / (time.perf_counter() - w0)
+            polls = sum(pg.evaluate("RGLive.polls || 0") for pg in pages)
+            shared = sum(pg.evaluate("RGLive.shared || 0") for pg in pages)
+            browser.close()
+        srv.stop()
+
+    print(f"{args.runs} runs x {args.steps} steps; all-runs page, {args.tabs} tabs in one Chromium context")
+    print(f"baseline: one tab alone loads in {baseline * 1000:.0f} ms")
+    print(f"{args.tabs} tabs opened at once: all loaded after {max(loads) * 1000:.0f} ms "
+          f"(median {statistics.median(loads) * 1000:.0f} ms, target <= 2000 ms)")
+    print(f"  their HTML's first byte: slowest {max(firsts) * 1000:.0f} ms, median {statistics.median(firsts) * 1000:.0f} ms"
+          " (the rest is the browser parsing and running the page)")
+    print(f"  each tab's own load time (its navigation start -> load): slowest {max(owns) * 1000:.0f} ms, "
+          f"median {statistics.median(owns) * 1000:.0f} ms")
+    print(f"  the server alone answers those {args.tabs} tabs' {requests} requests (6 connections) in "
+          f"{server_only * 1000:.0f} ms")
+    print(f"ratio slowest of {args.tabs} / one tab: {max(loads) / baseline:.1f}")
+    print(f"row appended -> every tab heard of the rebuild: slowest {max(follow) * 1000:.0f} ms, "
+          f"median {statistics.median(follow) * 1000:.0f} ms, {reloads} reloads")
+    print(f"tab {args.tabs + 1}, opened afterwards: loads in {extra * 1000:.0f} ms")
+    print(f"server CPU with {args.tabs} idle tabs: {idle_cpu * 100:.1f}% of one core ({polls} polls by all tabs so far, "
+          f"{shared} answers shared between tabs)")
+    print(f"machine load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+
+if __name__ == "__main__":
+    main()

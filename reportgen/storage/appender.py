@@ -1,0 +1,172 @@
+"""Append-only ``history.jsonl``: lines queued in memory, written in order, never torn.
+
+:class:`HistoryAppender` is the history half of :class:`reportgen.storage.writer.RunWriter`.
+A write that fails (disk full...) keeps the unwritten bytes in memory, in order, and
+cuts a line the failure left half-written, so the file holds whole lines only and
+continues exactly where it stopped once writing works again.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections import deque
+from pathlib import Path
+
+from .health import StorageHealth
+from .jsonio import encode_line
+
+DEFAULT_FLUSH_INTERVAL = 1.0
+#: History bytes kept in memory while writes fail; rows beyond are dropped (and counted).
+MAX_UNWRITTEN_BYTES = 256 * 2**20
+
+
+def _cut_torn_tail(fd: int, path: Path) -> int:
+    """Truncate an incomplete last line (left by a writer killed mid-write); returns bytes removed.
+
+    Only the holder of the run's writer lock appends, so nobody can complete that line."""
+    size = os.fstat(fd).st_size
+    if not size:
+        return 0
+    with open(path, "rb") as fh:
+        pos = size
+        while pos > 0:
+            start = max(0, pos - 65536)
+            fh.seek(start)
+            block = fh.read(pos - start)
+            if pos == size and block.endswith(b"\n"):
+                return 0
+            nl = block.rfind(b"\n")
+            if nl >= 0:
+                keep = start + nl + 1
+                break
+            pos = start
+        else:
+            keep = 0
+    os.ftruncate(fd, keep)
+    return size - keep
+
+
+class HistoryAppender:
+    """Append-only ``history.jsonl``: lines queued by the caller, written by :meth:`flush`."""
+
+    def __init__(self, path: Path, flush_interval: float = DEFAULT_FLUSH_INTERVAL, *, start_thread: bool = True,
+                 health: StorageHealth | None = None, max_unwritten: int = MAX_UNWRITTEN_BYTES):
+        self.path = path
+        self.flush_interval = float(flush_interval)
+        self.health = health or StorageHealth(str(path.parent))
+        self.max_unwritten = int(max_unwritten)
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+        self.torn_bytes_removed = _cut_torn_tail(self._fd, path)
+        self._queue: deque[bytes] = deque()
+        #: queue one encoded line (``deque.append``: thread-safe, no lock on the hot path)
+        self.append_encoded = self._queue.append
+        self._write_lock = threading.Lock()
+        self._unwritten = b""  # whole lines (or the rest of one cut line) taken from the queue, not yet written
+        self._unwritten_rows = 0
+        self._last_failed = False
+        self.rows_written = 0  # lines handed to the OS so far (readable by tests and tools)
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        if start_thread:  # standalone use; RunWriter drives flushes from its own thread
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._loop, name="reportgen-flush", daemon=True)
+            self._thread.start()
+
+    def append(self, row: dict) -> None:
+        self._queue.append(encode_line(row))
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.flush_interval):
+            self.flush()
+
+    @property
+    def pending_rows(self) -> int:
+        """Rows taken from the queue that could not be written yet (writes failing)."""
+        return self._unwritten_rows
+
+    @property
+    def all_written(self) -> bool:
+        """The last write succeeded and nothing waits in memory (queued lines aside)."""
+        return not self._last_failed and not self._unwritten
+
+    def flush(self, timeout: float = -1) -> int:
+        """Write every queued line; returns how many reached the file. Safe to call from any thread.
+
+        Never raises over storage: on failure the unwritten bytes are kept (in order) for the
+        next call and ``health`` is told. ``timeout``: give up (0) if another flush holds the
+        lock that long (a signal handler must not wait forever)."""
+        if not self._write_lock.acquire(timeout=timeout):
+            return 0
+        try:
+            return self._flush_locked()
+        finally:
+            self._write_lock.release()
+
+    def _flush_locked(self) -> int:
+        if self._fd < 0:
+            return 0
+        q = self._queue
+        n = len(q)
+        if not n and not self._unwritten:
+            return 0
+        chunk = b"".join([q.popleft() for _ in range(n)]) if n else b""
+        if self._unwritten:
+            if n and len(self._unwritten) + len(chunk) > self.max_unwritten:
+                self.health.lost(n, f"more than {self.max_unwritten >> 20} MiB waiting to be written")
+                chunk, n = b"", 0
+            data, rows = self._unwritten + chunk, self._unwritten_rows + n
+        else:
+            data, rows = chunk, n
+        return self._write(data, rows)
+
+    def _write(self, data: bytes, rows: int) -> int:
+        view = memoryview(data)
+        off, total = 0, len(data)
+        try:
+            while off < total:
+                off += os.write(self._fd, view[off:])
+        except OSError as exc:
+            line_start = data.rfind(b"\n", 0, off) + 1  # where the line cut by the failure begins
+            if off > line_start:
+                try:  # remove the fragment: the file keeps whole lines only
+                    os.ftruncate(self._fd, os.fstat(self._fd).st_size - (off - line_start))
+                    off = line_start
+                except OSError:
+                    pass  # keep the offset: the next write completes the line byte-exactly
+            self._unwritten = data[off:]
+            left = self._unwritten.count(b"\n")
+            self._unwritten_rows = left
+            self.rows_written += rows - left
+            self._last_failed = True
+            self.health.failed(self.path.name, exc)
+            return rows - left
+        self._unwritten = b""
+        self._unwritten_rows = 0
+        self._last_failed = False
+        self.rows_written += rows
+        return rows
+
+    def fsync(self) -> None:
+        with self._write_lock:
+            if self._fd >= 0:
+                try:
+                    os.fsync(self._fd)
+                except OSError as exc:
+                    self._last_failed = True
+                    self.health.failed(self.path.name, exc)
+
+    def close(self) -> None:
+        """Stop, write what is queued, fsync and close; rows that still cannot be written are counted lost."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join(timeout=5)
+        self.flush()
+        self.fsync()
+        with self._write_lock:
+            self.health.lost(self._unwritten_rows + len(self._queue), "finish")
+            self._unwritten, self._unwritten_rows = b"", 0
+            os.close(self._fd)
+            self._fd = -1

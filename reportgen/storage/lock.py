@@ -1,0 +1,89 @@
+"""One writer per history stream: an exclusive ``flock`` on ``run.lock`` in the run folder.
+
+The SDK takes the lock before it reads a run back (``resume=``) and holds it for the
+writer's lifetime. The operating system drops it when the process ends, however it
+ends (``SIGKILL`` included), so a crashed run can always be resumed; a second process
+opening the same run while the first is alive gets :class:`RunLockedError` naming the
+run and the holder (pid, host, start time) instead of interleaving two histories.
+
+The lock file stays in the folder after the run (deleting it would race with a
+process that just opened it). It belongs to the stream it protects: today one
+history per run, so ``run.lock``; a future many-writers layout takes one lock per
+writer stream (``<stream>.lock``). Where ``fcntl`` does not exist (Windows) no lock
+is taken.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+LOCK_NAME = "run.lock"
+
+
+class RunLockedError(RuntimeError):
+    """Another live process is writing this run (stream)."""
+
+
+def _holder(fh) -> str:
+    try:
+        fh.seek(0)
+        info = json.loads(fh.read(4096) or b"{}")
+    except (OSError, ValueError):
+        info = {}
+    if not isinstance(info, dict):
+        info = {}
+    since = info.get("since")
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since)) if isinstance(since, (int, float)) else "?"
+    return f"pid {info.get('pid', '?')} on {info.get('host', '?')}, since {when}"
+
+
+class WriterLock:
+    """The held lock of one writer stream; :meth:`release` (or process exit) frees it."""
+
+    def __init__(self, folder: str | os.PathLike, run_id: str, name: str = LOCK_NAME):
+        self.path = Path(folder) / name
+        self._fh = None
+        if fcntl is None:
+            return
+        fh = open(self.path, "a+b")  # created 0o666 & ~umask, like every run file
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fh)
+            fh.close()
+            raise RunLockedError(
+                f"init(): run {run_id!r} is being written by another process ({holder}; lock "
+                f"{self.path}). Two writers would interleave one history: finish or stop that "
+                "process first, or log to another id") from None
+        except OSError:
+            fh.close()  # a file system without flock support: go on without the lock
+            return
+        self._fh = fh
+        try:
+            fh.truncate(0)
+            fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                 "since": time.time()}).encode())
+            fh.flush()
+        except OSError:
+            pass  # the holder's details are a courtesy; the lock itself is held
+
+    @property
+    def held(self) -> bool:
+        return self._fh is not None
+
+    def release(self) -> None:
+        fh, self._fh = self._fh, None
+        if fh is not None:
+            for step in (lambda: fcntl.flock(fh.fileno(), fcntl.LOCK_UN), fh.close):
+                try:
+                    step()
+                except OSError:
+                    pass  # closing the descriptor (or the process ending) releases it anyway

@@ -1,0 +1,363 @@
+"""The SDK never loses what it was given: signals, kills, full disks, two writers, odd values, permissions.
+
+Real subprocesses, real signals, a real full file system (a tmpfs the test mounts, or the
+process's file-size limit, which fails writes exactly as a full disk does).
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import reportgen
+from killsuite import ENV, run_batch
+from reportgen.storage.reader import read_run
+
+
+def run_py(tmp_path: Path, body: str, *args: str, timeout: float = 60, **kw) -> subprocess.CompletedProcess:
+    path = tmp_path / f"child_{abs(hash(body))}.py"
+    path.write_text(textwrap.dedent(body))
+    return subprocess.run([sys.executable, str(path), *args], env=ENV, capture_output=True, text=True,
+                          timeout=timeout, cwd=tmp_path, **kw)
+
+
+def clean_history(run_dir: Path) -> list[dict]:
+    """Every line valid JSON, steps 0..n-1 without a gap, no torn last line."""
+    data = (run_dir / "history.jsonl").read_bytes()
+    assert not data or data.endswith(b"\n"), f"torn last line: {data[-80:]!r}"
+    rows = [json.loads(line) for line in data.splitlines()]
+    assert [r["_step"] for r in rows] == list(range(len(rows))), "gap or duplicate in history"
+    return rows
+
+
+# -- SIGKILL / SIGTERM at random moments ------------------------------------------------------
+
+def test_sigterm_and_sigkill_at_random_moments(tmp_path):
+    rnd = random.Random(7)
+    # SIGTERM with a 30 s flush interval: everything logged is still in memory when the signal comes
+    plan = [(signal.SIGTERM, rnd.uniform(0.05, 1.0), 30.0) for _ in range(3)]
+    # SIGKILL early (after a few flushes but before the first summary write at 1 s) and later
+    plan += [(signal.SIGKILL, rnd.uniform(0.4, 0.9), 0.1) for _ in range(2)]
+    plan += [(signal.SIGKILL, rnd.uniform(1.2, 2.0), 0.1)]
+    outcomes = run_batch(tmp_path, plan, seed=1)
+    for o in outcomes:
+        assert not o.problems, o.problems
+        assert o.gaps == 0 and o.bad_lines == 0 and o.rows > 0, o
+        assert o.summary_read["i"] == o.last_row["i"], "the summary must show the last logged values"
+        if o.signal == "SIGTERM":
+            assert o.torn == 0
+            assert o.lost_acked == 0, f"{o.lost_acked} rows logged before SIGTERM never reached the file"
+            assert o.meta["state"] == "crashed" and o.meta["exit_code"] == 128 + signal.SIGTERM
+            assert o.meta["signal"] == "SIGTERM" and o.meta["error"] == "terminated by SIGTERM"
+            # written by the handler itself (not derived by the reader); an interrupted log() may
+            # have queued its row without reaching the summary
+            assert o.summary_file["_step"] >= o.last_row["_step"] - 1
+        else:
+            assert o.meta["state"] == "running"  # nobody could say otherwise; readers show "crashed"
+
+
+def test_reader_completes_a_stale_summary_from_history(tmp_path):
+    run_dir = tmp_path / "r"
+    run_dir.mkdir()
+    # the writer, on another machine, stopped beating a minute ago without a word
+    (run_dir / "run.json").write_text(json.dumps({"id": "r", "state": "running", "pid": 1, "host": "elsewhere",
+                                                  "heartbeat": time.time() - 61, "heartbeat_interval": 15}))
+    (run_dir / "summary.json").write_text(json.dumps({"_step": 1, "loss": 0.9, "best": 7}))
+    rows = [{"_step": i, "loss": 1.0 / (i + 1)} for i in range(5)] + [{"_step": 5, "acc": 0.5}]
+    (run_dir / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"_step": 6, "lo')
+    for summary in (read_run(run_dir).summary, read_run(run_dir, with_history=False).summary,
+                    reportgen.Api(str(tmp_path)).run("r").summary.as_dict()):
+        assert summary == {"_step": 5, "loss": 0.2, "best": 7, "acc": 0.5}
+    meta = json.loads((run_dir / "run.json").read_text())
+    written = {"_step": 1, "loss": 0.9, "best": 7}
+    (run_dir / "run.json").write_text(json.dumps({**meta, "state": "finished"}))
+    assert read_run(run_dir).summary == written  # what the writer wrote at finish
+    (run_dir / "run.json").write_text(json.dumps({**meta, "pid": os.getpid(), "host": socket.gethostname(),
+                                                  "heartbeat": time.time()}))
+    assert read_run(run_dir).summary == written  # a live writer keeps its own summary current
+
+
+# -- SIGTERM and the program's own handlers -----------------------------------------------------
+
+def test_sigterm_chains_to_the_programs_handler(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import signal, sys, reportgen
+        stop = []
+        signal.signal(signal.SIGTERM, lambda s, f: stop.append(s))  # graceful shutdown, installed first
+        run = reportgen.init(id="g", dir="runs", flush_interval=30)
+        print("ready", flush=True)
+        i = 0
+        while not stop:
+            run.log({"i": i})
+            i += 1
+        run.log({"checkpoint": i})  # the program goes on after its handler: it can still log
+        run.finish()
+        print("done", i + 1, flush=True)
+    """)], env=ENV, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    rows = clean_history(tmp_path / "runs" / "g")
+    assert len(rows) == int(out.split()[-1]) and "checkpoint" in rows[-1]
+    meta = json.loads((tmp_path / "runs" / "g" / "run.json").read_text())
+    assert meta["state"] == "finished" and meta["exit_code"] == 0 and meta["signal"] == "SIGTERM"
+
+
+def test_sigterm_handler_that_exits(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import signal, sys, time, reportgen
+        signal.signal(signal.SIGTERM, lambda s, f: sys.exit(5))
+        reportgen.init(id="x", dir="runs", flush_interval=30)
+        for i in range(100):
+            reportgen.log({"i": i})
+        print("ready", flush=True)
+        time.sleep(60)
+    """)], env=ENV, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 5
+    rec = read_run(tmp_path / "runs" / "x")
+    assert len(clean_history(rec.path)) == 100
+    assert rec.meta["state"] == "crashed" and rec.meta["exit_code"] == 5 and rec.meta["signal"] == "SIGTERM"
+
+
+def test_signal_setup_leaves_others_alone(tmp_path):
+    proc = run_py(tmp_path, """
+        import os, signal, threading, reportgen
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # nohup: stays ignored
+        out = []
+        t = threading.Thread(target=lambda: out.append(reportgen.init(id="t", dir="runs")))
+        t.start(); t.join()  # init() in a thread: signal handlers can only be set in the main thread
+        print(signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)
+        out[0].finish()
+        run = reportgen.init(id="m", dir="runs")
+        print(signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL, signal.getsignal(signal.SIGHUP) is signal.SIG_IGN)
+        run.log({"a": 1})
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # a forked worker must not finish the parent's run, and dies of SIGTERM as before
+            os.write(w, b"x")
+            signal.pause()
+            os._exit(3)
+        os.read(r, 1)
+        os.kill(pid, signal.SIGTERM)
+        _, status = os.waitpid(pid, 0)
+        print(os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM)
+        import json
+        print(json.load(open("runs/m/run.json"))["state"])
+        run.log({"a": 2})
+        run.finish()
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "True", "True", "True", "running"]
+    assert [r["a"] for r in clean_history(tmp_path / "runs" / "m")] == [1, 2]
+    assert read_run(tmp_path / "runs" / "m").state == "finished"
+
+
+# -- two writers ---------------------------------------------------------------------------------
+
+def test_second_process_writing_the_same_run_gets_a_clear_error(tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import time, reportgen
+        run = reportgen.init(id="shared", dir="runs", resume="allow", flush_interval=0.05)
+        for i in range(10):
+            run.log({"who": "first", "i": i})
+        print("ready", flush=True)
+        time.sleep(60)
+    """)], env=ENV, cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    second = """
+        import reportgen
+        run = reportgen.init(id="shared", dir="runs", resume="allow")
+        for i in range(5):
+            run.log({"who": "second", "i": i})
+        run.finish()
+    """
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        proc = run_py(tmp_path, second)
+        assert proc.returncode == 1
+        assert "RunLockedError" in proc.stderr and "run 'shared' is being written by another process" in proc.stderr
+        assert f"pid {holder.pid} on" in proc.stderr
+    finally:
+        holder.kill()  # SIGKILL: the OS releases the lock, so the run can be resumed
+        holder.wait()
+    proc = run_py(tmp_path, second)
+    assert proc.returncode == 0, proc.stderr
+    rows = clean_history(tmp_path / "runs" / "shared")
+    assert [(r["who"], r["i"]) for r in rows] == [("first", i) for i in range(10)] + [("second", i) for i in range(5)]
+
+
+def test_resume_cuts_a_torn_last_line(tmp_path):
+    run = reportgen.init(id="torn", dir=tmp_path)
+    run.log({"a": 1})
+    run.finish()
+    with open(run.folder / "history.jsonl", "ab") as fh:
+        fh.write(b'{"_step": 1, "a": 2, "b": "cut by a kill')  # a writer killed in the middle of a write
+    with pytest.warns(UserWarning, match="removed an incomplete last line"):
+        again = reportgen.init(id="torn", dir=tmp_path, resume="allow")
+    again.log({"a": 3})
+    again.finish()
+    assert [(r["_step"], r["a"]) for r in clean_history(run.folder)] == [(0, 1), (1, 3)]
+
+
+# -- full disk -------------------------------------------------------------------------------------
+
+DISK_CHILD = """
+import os, resource, signal, sys, time, reportgen
+mode = sys.argv[1]
+run = reportgen.init(id="full", dir=sys.argv[2], flush_interval=0.02, heartbeat_interval=0.1)
+logged = 0
+
+def log_for(seconds, pause=0.0002):
+    global logged
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        run.log({"i": logged, "pad": "p" * (logged % 50)})
+        logged += 1
+        time.sleep(pause)
+
+if mode == "rlimit":  # writes past the limit fail (EFBIG), like a full disk; a write across it is cut short
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    log_for(0.2)
+    size = os.path.getsize(run.folder / "history.jsonl")
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size + 20_000, hard))
+    log_for(1.0)
+    assert run._writer.health.failing, "the limit was never reached"
+    if sys.argv[3] == "recover":
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        log_for(0.5)
+else:  # a real file system the parent fills and frees
+    print("ready", flush=True)
+    while not os.path.exists(sys.argv[3]):
+        log_for(0.05, pause=0.001)
+run.finish()
+print("finished", logged, flush=True)
+"""
+
+
+def _warnings(stderr: str) -> tuple[int, int, int]:
+    return (stderr.count("cannot write to run folder"), stderr.count("works again after"),
+            stderr.count("history rows of run folder"))
+
+
+def test_full_disk_then_space_again_loses_nothing(tmp_path):
+    proc = run_py(tmp_path, DISK_CHILD, "rlimit", str(tmp_path / "runs"), "recover")
+    assert proc.returncode == 0, proc.stderr
+    logged = int(proc.stdout.split()[-1])
+    rows = clean_history(tmp_path / "runs" / "full")
+    assert len(rows) == logged and [r["i"] for r in rows] == list(range(logged))
+    assert _warnings(proc.stderr) == (1, 1, 0), proc.stderr
+    meta = json.loads((tmp_path / "runs" / "full" / "run.json").read_text())
+    assert meta["state"] == "finished"
+    assert meta["storage"]["failing"] is False and meta["storage"]["rows_lost"] == 0
+    assert "File too large" in meta["storage"]["error"]
+
+
+def test_finish_while_the_disk_is_full_returns_normally(tmp_path):
+    proc = run_py(tmp_path, DISK_CHILD, "rlimit", str(tmp_path / "runs"), "stay-full")
+    assert proc.returncode == 0, proc.stderr  # finish() did not raise
+    logged = int(proc.stdout.split()[-1])
+    rows = clean_history(tmp_path / "runs" / "full")  # whole lines only: the cut line was truncated away
+    assert 0 < len(rows) < logged
+    assert _warnings(proc.stderr) == (1, 0, 1), proc.stderr
+    meta = json.loads((tmp_path / "runs" / "full" / "run.json").read_text())
+    assert meta["state"] == "finished" and meta["storage"]["failing"] is True
+    assert meta["storage"]["rows_lost"] == logged - len(rows)
+
+
+@pytest.fixture
+def tiny_fs(tmp_path):
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    try:
+        res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)],
+                             capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as exc:
+        pytest.skip(f"cannot mount a 4 MiB tmpfs to fill ({exc}); the file-size-limit tests cover the writer")
+    if res.returncode != 0:
+        pytest.skip(f"cannot mount a 4 MiB tmpfs to fill (needs root: {res.stderr.strip()}); "
+                    "the file-size-limit tests cover the writer")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True, timeout=30)
+
+
+def test_real_full_disk_fills_and_frees(tmp_path, tiny_fs):
+    stop = tmp_path / "stop"
+    proc = subprocess.Popen([sys.executable, "-c", DISK_CHILD, "fs", str(tiny_fs / "runs"), str(stop)], env=ENV,
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(0.3)
+    ballast = tiny_fs / "ballast"
+    try:
+        with open(ballast, "wb") as fh:
+            while True:
+                fh.write(b"\0" * 4096)
+                fh.flush()
+    except OSError:
+        pass  # full
+    history = tiny_fs / "runs" / "full" / "history.jsonl"
+    time.sleep(1.0)  # the child logs on: rows wait in memory
+    ballast.unlink()
+    time.sleep(0.5)
+    stop.touch()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    logged = int(out.split()[-1])
+    rows = clean_history(history.parent)
+    assert len(rows) == logged
+    assert _warnings(err) == (1, 1, 0), err
+
+
+# -- values log() used to raise on --------------------------------------------------------------------
+
+def test_log_warns_and_goes_on_for_values_json_cannot_hold(tmp_path):
+    run = reportgen.init(id="odd", dir=tmp_path)
+    with pytest.warns(UserWarning) as caught:
+        run.log({"v": 10**5000, "ok": 1})
+        run.log({"name": "file_\udcff.png", "k\ud800": 2, "nested": {"x\ud800": ["\ud800"]}, "big": 10**30})
+        run.log({"ok": 3})
+    run.finish()
+    text = "\n".join(str(w.message) for w in caught)
+    assert "key 'v'" in text and "4300 digits" in text
+    assert "key 'name'" in text and "key 'k\\ud800'" in text and "key 'nested'" in text
+    rows = clean_history(run.folder)
+    assert [r.get("ok") for r in rows] == [1, None, 3] and "v" not in rows[0]
+    assert rows[1]["name"] == "file_\ufffd.png" and rows[1]["k\ufffd"] == 2
+    assert rows[1]["nested"] == {"x\ufffd": ["\ufffd"]} and rows[1]["big"] == 10**30
+    assert read_run(run.folder).summary["name"] == "file_\ufffd.png"
+
+
+# -- permissions ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002], ids=["022", "077", "002"])
+def test_every_run_file_follows_the_umask(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        run = reportgen.init(id="perm", dir=tmp_path, config={"a": 1})
+        run.log({"x": 1})
+        run.summary["best"] = 1
+        (tmp_path / "notes.txt").write_text("n")
+        run.save(tmp_path / "notes.txt")
+        run.finish()
+    finally:
+        os.umask(old)
+    files = [p for p in run.folder.rglob("*") if p.is_file()]
+    assert {p.name for p in files} >= {"run.json", "config.json", "summary.json", "history.jsonl", "run.lock",
+                                           "notes.txt"}
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in files}
+    assert modes == {name: 0o666 & ~umask for name in modes}
