@@ -73,7 +73,7 @@ class OutputLog:
         self.tail_path = self.path.with_name(self.path.name + TAIL_SUFFIX)
         self.head_budget = max_bytes // 2
         self.tail_budget = max_bytes - self.head_budget
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         self.head_bytes = self.path.stat().st_size  # a resumed run appends
         self._tail: deque[bytes] = deque()
         self._tail_bytes = 0
@@ -105,7 +105,7 @@ class OutputLog:
             return
         if self._tail_fd < 0:
             self.head_bytes = self.head_budget + 1  # head closed for good
-            self._tail_fd = os.open(self.tail_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o644)
+            self._tail_fd = os.open(self.tail_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o666)
         for item in data:
             self._tail.append(item)
             self._tail_bytes += len(item)

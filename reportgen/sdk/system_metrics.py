@@ -98,7 +98,7 @@ class SystemSampler:
         self.gpus = gpus if gpus is not None else Gpus()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         self._lock = threading.Lock()
         self.samples = 0
         self.error: str | None = None
