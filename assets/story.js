@@ -5,8 +5,9 @@
   "use strict";
   var root = document.getElementById("rg-console");
   if (!root) return;
-  var raw = root.querySelector(".rg-console-raw").textContent;
-  var body = root.querySelector(".rg-console-body");
+  var rawEl = root.querySelector(".rg-console-raw");
+  var raw = rawEl.textContent;
+  var body = root.querySelector(".rg-console-rows");
   var OSC = /\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
   var CSI = /\x1b\[([0-9;?]*)([ -\/]*[@-~])/g;
   var CTRL = /[\x00-\x08\x0b-\x1f\x7f]/g;
@@ -102,8 +103,9 @@
     rows.push(row);
     frag.appendChild(row);
   });
-  body.textContent = "";
   body.appendChild(frag);
+  rawEl.remove();  // one copy of the text in the page from here on
+  body.hidden = false;
 
   function show(i) {
     var row = rows[i];

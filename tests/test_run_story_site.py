@@ -93,11 +93,12 @@ def test_crashed_run_page_shows_reason_traceback_console_and_system(story_site, 
     assert red.inner_text() == "ERROR"
     assert red.evaluate("e => getComputedStyle(e).color") == "rgb(205, 49, 49)"
     assert red.evaluate("e => getComputedStyle(e).fontWeight") in ("700", "bold")
-    assert page.locator(".rg-console-body script, .rg-console-body b").count() == 0
+    assert page.locator(".rg-console-rows script, .rg-console-rows b").count() == 0
+    assert page.locator(".rg-console-raw").count() == 0  # the plain copy (no-JS fallback) is gone
     assert page.evaluate("window.pwned") is None
-    assert "<script>window.pwned = 1</script> & <b>not bold</b>" in page.locator(".rg-console-body").inner_text()
-    assert "100%|##########" in page.locator(".rg-console-body").inner_text()
-    assert " 20%|" not in page.locator(".rg-console-body").inner_text()
+    assert "<script>window.pwned = 1</script> & <b>not bold</b>" in page.locator(".rg-console-rows").inner_text()
+    assert "100%|##########" in page.locator(".rg-console-rows").inner_text()
+    assert " 20%|" not in page.locator(".rg-console-rows").inner_text()
     errors = page.locator(".rg-con-err")
     assert errors.count() >= 3  # the red line, "Traceback ...", "RuntimeError: ..."
     assert any("RuntimeError: CUDA out of memory" in t for t in errors.all_inner_texts())
@@ -113,7 +114,7 @@ def test_crashed_run_page_shows_reason_traceback_console_and_system(story_site, 
     page.fill(".rg-console-search", "")
     assert page.locator(".rg-con-hit").count() == 0
 
-    body = page.locator(".rg-console-body")
+    body = page.locator(".rg-console-rows")
     assert body.evaluate("e => e.scrollHeight > e.clientHeight")
     page.click(".rg-console-end")
     assert body.evaluate("e => e.scrollTop + e.clientHeight >= e.scrollHeight - 2")
