@@ -140,12 +140,13 @@
         if (item.caption) box.appendChild(el("div", "rgp-caption", item.caption));
         return box;
       case "html":
+        // Logged HTML is data (media/<run>/data/*.js), shown via srcdoc in an opaque-origin sandbox;
+        // its own Content-Security-Policy (set by the builder) forbids every request.
         m = el("iframe", "rgp-html");
         m.setAttribute("sandbox", "allow-scripts");
         m.setAttribute("referrerpolicy", "no-referrer");
-        m.loading = "lazy";
         m.title = "logged HTML";
-        m.src = site(item.src);
+        lazy(m, function () { P.load(item.id, site(item.data), function (d) { m.srcdoc = d.html; }); });
         return m;
       case "svg":
         box = el("div", "rgp-svg");

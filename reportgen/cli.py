@@ -130,11 +130,17 @@ def summary(runs: Path, out: Path, image_format: str, metrics: str | None, max_c
                    "[default: 1000, less under a low open-file limit].")
 def serve(runs: Path, watch: bool, host: str, port: int, open_browser: bool, samples: int,
           presets: Path | None, reports: Path | None, idle_timeout: int, max_connections: int | None) -> None:
-    """Build RUNS into a temporary folder and serve it over HTTP (never touches your -o site)."""
+    """Build RUNS into a temporary folder and serve it over HTTP (never touches your -o site).
+
+    RUNS may also be a TensorBoard logdir, a wandb folder or an MLflow store: it is imported
+    (and with --watch followed as it grows) into a cache runs root, see docs/import-export.md."""
     # Before the slow imports: started in the background (`reportgen serve &` in a script), the
     # process inherits SIGINT as ignored, and a Ctrl-C or SIGTERM must stop it even while starting.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    from .importers.follow import follow_for_serve
+
+    runs = follow_for_serve(runs, watch)
     from .serve import serve as do_serve
 
     do_serve(runs, host=host, port=port, watch=watch, open_browser=open_browser, samples=samples,
@@ -144,6 +150,58 @@ def serve(runs: Path, watch: bool, host: str, port: int, open_browser: bool, sam
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+@cli.command("import")
+@click.argument("source", type=click.Choice(["tensorboard", "wandb", "mlflow", "csv", "parquet"]))
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--out", "out", type=_DIR, default=Path("runs"), show_default=True,
+              help="Runs root to write run folders into.")
+@click.option("--project", default=None, help="Project of the imported runs [default: from the source].")
+@click.option("--name", "name", default=None, metavar="TEMPLATE",
+              help="Run names, e.g. '{project}-{path}': {path} (relative source path), {name} (the source's "
+                   "own run name), {id} (the run id), {project}.")
+@click.option("--run-col", default=None, help="csv/parquet: column naming the run (one long table).")
+@click.option("--step-col", default=None, help="csv/parquet: step column [default: _step, step or the row number].")
+@click.option("--time-col", default=None, help="csv/parquet: wall-time column (Unix seconds or dates).")
+@click.option("--strict", is_flag=True, help="Exit with status 1 when the source had problems.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
+def import_(source: str, path: Path, out: Path, project: str | None, name: str | None, run_col: str | None,
+            step_col: str | None, time_col: str | None, strict: bool, quiet: bool) -> None:
+    """Import runs from TensorBoard, wandb, MLflow, CSV or Parquet into run folders (again: only what is new)."""
+    from .importers import ImportOptions, import_source
+
+    opts = ImportOptions(source=source, path=path, out=out, project=project, name=name, run_col=run_col,
+                         step_col=step_col, time_col=time_col, quiet=quiet,
+                         warn=lambda m: click.echo(f"warning: {m}", err=True))
+    try:
+        result = import_source(opts)
+    except ImportError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not quiet:
+        click.echo(f"Imported {len(result.runs)} runs ({result.rows} new rows) into {out}")
+    if strict and result.warnings:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("runs", type=_EXISTING_DIR)
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
+              help="File format of the tables.")
+@click.option("-o", "--out", "out", type=_DIR, required=True, help="Folder to write the tables into.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
+def export(runs: Path, fmt: str, out: Path, quiet: bool) -> None:
+    """Export histories, configs and summaries of RUNS as open tables (see docs/import-export.md)."""
+    from .export.tabular import export_runs
+
+    try:
+        result = export_runs(runs, out, fmt)
+    except ImportError as exc:
+        raise click.ClickException(str(exc)) from None
+    for w in result.warnings:
+        click.echo(f"warning: {w}", err=True)
+    if not quiet:
+        click.echo(f"Exported {result.runs} runs ({result.rows} history rows) to {out}")
 
 
 @cli.command()

@@ -59,3 +59,12 @@ def demo_site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("demo") / "site"
     run_cli("demo", "-o", str(out), "--quiet")
     return out
+
+
+@pytest.fixture(scope="session")
+def tracker_sources(tmp_path_factory) -> dict[str, Path]:
+    """Other trackers' folders written by the real libraries, once per session (tests/import_sources.py)."""
+    pytest.importorskip("tensorboard")
+    from import_sources import make_sources
+
+    return make_sources(tmp_path_factory.mktemp("sources"))

@@ -52,7 +52,8 @@ def test_media_files_thumbnails_masks_waveforms_and_determinism(tmp_path):
         assert lay.mode == "RGBA" and a[0, 0, 3] == 255 and a[-1, -1, 3] == 0  # class 1 is the top-left quarter
     with Image.open(media / "audio/sound_0_wave.png") as wv:
         assert wv.size == (600, 72) and np.asarray(wv)[:, :, 3].any()
-    assert (media / "html/page.html").exists() and (media / "videos/clip.mp4").exists()
+    assert not list(media.rglob("*.htm*"))  # logged HTML is never published as a page (data script + srcdoc)
+    assert (media / "videos/clip.mp4").exists()
     assert (site / "assets/plotly.min.js").stat().st_size > 1_000_000
     assert any("unsupported media type 'hologram'" in w for w in r1.warnings)
     assert any("missing file media/images/not_there.png" in w for w in r1.warnings)

@@ -364,7 +364,8 @@ def test_table_audio_html_and_custom_chart_records(report_site, site_browser):
     src = audio.get_attribute("src")
     assert (report_site.site / "reports" / src).resolve().read_bytes()[:4] == b"RIFF"
     frame = page.locator(".rg-media-item iframe")
-    assert frame.get_attribute("sandbox") == ""
+    assert frame.get_attribute("sandbox") == "allow-scripts"  # opaque origin: never allow-same-origin
+    assert frame.get_attribute("src") is None and "Content-Security-Policy" in frame.get_attribute("srcdoc")
     frame.scroll_into_view_if_needed()
     inner = page.frame_locator(".rg-media-item iframe").locator("#hello")
     assert inner.inner_text() == "Hello from a logged page"

@@ -172,3 +172,18 @@ def test_story_reader_treats_files_as_untrusted(tmp_path):
     assert "the run did not finish" in con["text"]
     end = story.ending({"state": "crashed", "exit_code": None, "heartbeat": 1.0}, "crashed")
     assert "killed?" in end["reason"] and end["traceback"] is None
+
+
+def test_story_files_linked_out_of_the_run_folder_are_not_read(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password=hunter2\n")
+    run_dir = tmp_path / "run"
+    (run_dir / "files").mkdir(parents=True)
+    for name in ("output.log", "alerts.jsonl", "system.jsonl", "files/diff.patch"):
+        (run_dir / name).symlink_to(secret)
+    meta = {"git": {"diff": "files/diff.patch"}}
+    assert story.console(run_dir) is None and story.alerts(run_dir) == [] and story.system_charts(run_dir) == []
+    assert story.metadata(meta, run_dir)["files"] == []
+    (run_dir / "output.log").unlink()
+    (run_dir / "output.log").write_text("inside\n")
+    assert story.console(run_dir)["text"] == "inside"

@@ -18,7 +18,7 @@ from .history import Columns
 from .write import write_bytes
 
 CACHE_DIR = ".reportgen-cache"
-CACHE_VERSION = 7  # bump when RunInfo, Columns or the data-file format change
+CACHE_VERSION = 8  # bump when RunInfo, Columns or the data-file format change
 TAIL = 64  # bytes before the parsed end, to check that history was only appended to
 
 
@@ -47,10 +47,11 @@ def read_tail(history: Path, end: int) -> bytes:
 
 
 class RunCache:
-    def __init__(self, site: Path, samples: int, enabled: bool = True):
+    def __init__(self, site: Path, samples: int, enabled: bool = True, manifest: Any = None):
         self.root = site / CACHE_DIR
         self.samples = samples
         self.enabled = enabled
+        self.manifest = manifest  # deletes only what the builder wrote (build/manifest.py)
 
     def _dir(self, run_file: str) -> Path:
         return self.root / run_file
@@ -127,6 +128,12 @@ class RunCache:
                 if old:
                     gone.update(old["info"].data_files)
                 for f in d.iterdir():
-                    f.unlink()
-                os.rmdir(d)
+                    if self.manifest is not None:
+                        self.manifest.remove(f.relative_to(self.manifest.out).as_posix())
+                    else:
+                        f.unlink()
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    pass
         return gone

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 import orjson
 
-from ..storage.reader import decode_row
+from ..storage.reader import LINKED_OUT, decode_row
+from ..storage.safety import MAX_DEPTH, UnsafePath, check_relative, linked_out, too_deep
 
 ROW_COLS = ("_step", "_runtime", "_timestamp")
 CHUNK_BYTES = 16 * 1024 * 1024
@@ -69,9 +70,14 @@ class Columns:
     def _check_media(self, key: str, rec: dict) -> None:
         p = rec.get("path")
         if isinstance(p, str) and p and len(self.missing_media) < 20 and p not in self.missing_media:
+            try:
+                check_relative(p)  # unsafe paths are refused (and named) by the media panels
+            except UnsafePath:
+                return
             if not (self.root / p).is_file():
                 self.missing_media.append(p)
-        for item in rec.get("items") or []:  # galleries
+        items = rec.get("items")  # galleries
+        for item in items if isinstance(items, list) else []:
             if isinstance(item, dict):
                 self._check_media(key, item)
 
@@ -142,7 +148,13 @@ class Columns:
             if name in self.rowcols:
                 self._pad_rowcol(name, self.nrows)
 
-    def _add_column(self, key: str, col, row0: int, n: int) -> None:
+    def _too_deep(self, key: str, row: int) -> None:
+        """A value nested deeper than MAX_DEPTH is dropped (its row's other keys are kept)."""
+        if sum("nested deeper" in w for w in self.warnings) < 5:
+            self.warnings.append(f"history.jsonl: {key!r}: skipped a value nested deeper than {MAX_DEPTH} "
+                                 f"levels (row {row})")
+
+    def _add_column(self, key: str, col, row0: int, n: int, depth: int = 1) -> None:
         if key.startswith("_") and key not in ROW_COLS:
             return  # reserved keys (_wandb, ...) are not metrics
         types = set(map(type, col))
@@ -175,7 +187,12 @@ class Columns:
             elif v is None:
                 continue
             elif t is dict and "_type" not in v:
-                nested[i] = v
+                if depth >= MAX_DEPTH:
+                    self._too_deep(key, row0 + i)
+                else:
+                    nested[i] = v
+            elif (t is dict or t is list) and too_deep(v, MAX_DEPTH - depth):
+                self._too_deep(key, row0 + i)
             else:
                 g = type_group(v)
                 if t is dict and self.root is not None:
@@ -192,7 +209,7 @@ class Columns:
             sub_rows = [nested.get(i) or {} for i in range(n)]
             sub_keys = set().union(*sub_rows)
             for sk in sorted(sub_keys):
-                self._add_column(f"{key}/{sk}", [r.get(sk) for r in sub_rows], row0, n)
+                self._add_column(f"{key}/{sk}", [r.get(sk) for r in sub_rows], row0, n, depth + 1)
 
     def _put_numeric(self, key: str, idx: np.ndarray, vals: np.ndarray, row0: int, n: int) -> None:
         if key in ROW_COLS:
@@ -252,6 +269,10 @@ def parse_history(path: str | os.PathLike, cols: Columns | None = None, *,
     cols = cols if cols is not None else Columns()
     cols.root = path.parent
     cols.torn = 0
+    if linked_out(path):
+        if not any(LINKED_OUT in w for w in cols.warnings):
+            cols.warnings.append(f"{path.name} {LINKED_OUT}")
+        return cols
     try:
         fh = open(path, "rb")
     except FileNotFoundError:

@@ -5,6 +5,7 @@ sections it shows. See docs/site.md for the contract.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -90,10 +91,14 @@ def table_columns(runs: list[RunInfo]) -> dict[str, list[str]]:
     return {"summary": summary, "config": config}
 
 
+def _finite(v: Any) -> bool:
+    return is_number(v) and math.isfinite(v)
+
+
 def _duration(m: dict[str, Any]) -> float | None:
     created = m.get("created")
     end = m.get("heartbeat") or m.get("updated")
-    if is_number(created) and is_number(end) and end >= created:
+    if _finite(created) and _finite(end) and end >= created:
         return float(end - created)
     return None
 
@@ -106,7 +111,7 @@ def run_entry(r: RunInfo, labels, page: str, cols: dict[str, list[str]] | None) 
         "f": r.file, "id": r.id, "name": r.name, "label": label, "color": color,
         "project": r.project, "group": str(m.get("group") or ""),
         "tags": [str(t) for t in m.get("tags") or []] if isinstance(m.get("tags"), list) else [],
-        "state": r.state, "created": float(created) if is_number(created) else None,
+        "state": r.state, "created": float(created) if _finite(created) else None,
         "duration": _duration(m), "url": rel(page, run_page(r.file)), "warn": len(r.warnings),
     }
     entry.update(story.index_fields(Path(r.path), r.meta, r.state))  # "why" it ended, alerts

@@ -18,6 +18,7 @@ import numpy as np
 import orjson
 
 from ..storage.reader import RunMeta, run_status
+from ..storage.safety import safe_name  # noqa: F401  (re-exported: pages, projects)
 from .collect import flatten, fmt_value, is_number
 from .stepmetric import default_x_map, step_metric_defs
 from .downsample import downsample
@@ -34,17 +35,6 @@ X_NAME = re.compile(r"(^|[/_.-])(epoch|epochs|step|steps|global_step|batch|batch
                     r"sample|samples|examples|tokens|images|seen|trainer/global_step)$", re.I)
 # Points per line in the overview files (charts showing more than a few runs at once).
 LITE_SAMPLES = 100
-_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-def safe_name(name: str) -> str:
-    """A file-system and URL safe, stable name (the name itself when already safe)."""
-    if _SAFE.match(name) and name not in (".", ".."):
-        return name
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.")[:40] or "x"
-    return f"{slug}-{hashlib.sha1(name.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
-
-
 def metric_id(key: str) -> str:
     safe = re.sub(r"[^A-Za-z0-9]+", "-", key).strip("-")[:40] or "metric"
     return f"{safe}-{hashlib.sha1(key.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"

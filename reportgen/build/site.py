@@ -20,6 +20,7 @@ from typing import Any
 from ..storage.format import RunPaths
 from ..reports import build_reports
 from ..storage.reader import RunRecord, list_run_dirs, read_run
+from ..storage.safety import is_safe_name, unique_names
 from . import artifacts_pages, pages, story
 from .assets import write_assets
 from .cache import RunCache, read_tail, signature
@@ -29,7 +30,8 @@ from .history import Columns, parse_history
 from .panels import PanelSite, run_panels, write_compare_pages
 from .progress import Progress
 from .render import PageWriter, make_env
-from .rundata import RunInfo, process_run, safe_name, write_overviews
+from .manifest import Manifest
+from .rundata import RunInfo, process_run, write_overviews
 from .urls import run_page
 from .write import write_bytes, write_if_changed
 
@@ -53,18 +55,6 @@ class BuildResult:
     @property
     def exit_code(self) -> int:
         return 1 if self.strict and self.warnings else 0
-
-
-def _run_files(dirs: list[Path]) -> list[str]:
-    """A unique, safe file name per run folder."""
-    names, seen = [], set()
-    for d in dirs:
-        name = safe_name(d.name)
-        while name in seen:
-            name = safe_name(name + "_")
-        seen.add(name)
-        names.append(name)
-    return names
 
 
 def _cached_info(run_dir: Path, run_file: str, cache: RunCache, out: Path) -> tuple[Any, dict, Any]:
@@ -131,28 +121,21 @@ def _template_stamp() -> str:
     return hashlib.sha1("|".join(parts).encode()).hexdigest()
 
 
-def _remove_stale(out: Path, keep: set[str], stale: set[str] | None) -> None:
+def _remove_stale(out: Path, keep: set[str], stale: set[str] | None, manifest: Manifest) -> None:
     """Delete data files of runs and metrics that are gone: the known ``stale`` ones, or (None)
-    every file under data/ not in ``keep``."""
+    every file under data/ not in ``keep``. Only files the builder wrote (``manifest``) go."""
     if stale is not None:
-        for rel in stale - keep:
-            p = out / rel
-            p.unlink(missing_ok=True)
-            try:
-                p.parent.rmdir()
-            except OSError:
-                pass
+        for rel in sorted(stale - keep):
+            manifest.remove(rel)
         return
     data = out / "data"
     if not data.is_dir():
         return
     for dirpath, dirnames, filenames in os.walk(data, topdown=False):
         for f in filenames:
-            p = Path(dirpath) / f
-            if p.relative_to(out).as_posix() not in keep:
-                p.unlink()
-        if Path(dirpath) != data and not os.listdir(dirpath):
-            os.rmdir(dirpath)
+            rel = (Path(dirpath) / f).relative_to(out).as_posix()
+            if rel not in keep:
+                manifest.remove(rel)
 
 
 def build(cfg: BuildConfig) -> BuildResult:
@@ -162,10 +145,11 @@ def build(cfg: BuildConfig) -> BuildResult:
     if not cfg.runs.exists():
         raise FileNotFoundError(f"runs folder {str(cfg.runs)!r} does not exist")
     out.mkdir(parents=True, exist_ok=True)
+    manifest = Manifest(out)  # before anything is written: what is the user's, what is ours
     progress = Progress(quiet=cfg.quiet)
-    dirs = list_run_dirs(cfg.runs)
-    files = _run_files(dirs)
-    cache = RunCache(out, cfg.samples, enabled=cfg.cache)
+    dirs = list_run_dirs(cfg.runs, result.warnings)
+    files = unique_names([d.name for d in dirs])  # the run's site key: pages, media, data, reports
+    cache = RunCache(out, cfg.samples, enabled=cfg.cache, manifest=manifest)
     stale: set[str] = set()
     page_keys = cache.load_pages()
     old_overviews = set(cache.load_overviews())
@@ -199,6 +183,9 @@ def build(cfg: BuildConfig) -> BuildResult:
     stale |= cache.prune(set(files))
     runs = pages.order_runs(infos)
     for r in runs:
+        if not is_safe_name(r.meta.get("id", r.file)):
+            result.warnings.append(f"run {r.file}: run.json id {r.meta.get('id')!r} is not a safe name; "
+                                   f"its pages and files use {r.file!r}")
         for w in r.warnings:
             result.warnings.append(f"run {r.file}: {w}")
     labels = pages.labels_and_colors(runs)
@@ -218,7 +205,7 @@ def build(cfg: BuildConfig) -> BuildResult:
 
     # Markdown reports (reports/<name>.html), listed on the index page. They are few and may
     # reference any run, so they are always re-rendered (no page skipping).
-    reports = build_reports(cfg, runs, labels, writer, result)
+    reports = build_reports(cfg, runs, labels, writer, result, manifest)
 
     def overview(page: str, scope: list, kind: str, heading: str, project=None) -> None:
         writer.write("index.html", page, {
@@ -256,7 +243,7 @@ def build(cfg: BuildConfig) -> BuildResult:
         # From what the builder already has: the media rows of the parsed (and cached) history;
         # the run folder is not read again.
         rec = RunRecord(Path(r.path), r.id, r.meta, r.config, r.summary, r.media_rows, 0, [])
-        panel_sets[r.file] = run_panels(rec, ps)
+        panel_sets[r.file] = run_panels(rec, ps, r.file)
         result.warnings.extend(f"run {r.file}: {w}" for w in ps.warnings)
     result.pages.extend(write_compare_pages(
         writer, common, [(r.file, labels[r.file][0], panel_sets.get(r.file, [])) for r in runs],
@@ -289,7 +276,10 @@ def build(cfg: BuildConfig) -> BuildResult:
     result.pages.extend(artifacts_pages.write_pages(
         writer, common, arts, lambda page: pages.site_json([], runs, labels, page, "artifacts", table=False)))
     cache.save_pages(new_keys, sorted(overviews))
-    _remove_stale(out, keep, (stale | old_overviews) if page_keys else None)
+    _remove_stale(out, keep, (stale | old_overviews) if page_keys else None, manifest)
+    manifest.save()
+    if manifest.warning():
+        result.warnings.append(manifest.warning())
     result.runs = len(runs)
     result.metrics = len({k for r in runs for k in r.metrics})
     result.media = media

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..storage.jsonio import loads
+from ..storage.safety import UnsafePath, inside
 from .collect import fmt_time
 
 OUTPUT_LOG, TAIL, SYSTEM, ALERTS = "output.log", "output.log.tail", "system.jsonl", "alerts.jsonl"
@@ -32,6 +33,15 @@ GPU_CHARTS = [("GPU utilisation", "%", "gpu"), ("GPU memory", "%", "memoryAlloca
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 
 
+def _file(run_dir: Path, rel: str) -> Path | None:
+    """``run_dir/rel`` when it is a file that stays inside the run folder (links followed), else None."""
+    try:
+        path = inside(run_dir, rel, "the run folder")
+    except (UnsafePath, FileNotFoundError, ValueError):
+        return None
+    return path if path.is_file() else None
+
+
 def signature(run_dir: Path) -> tuple:
     """Changes when any file shown here changes (part of the run page's rebuild key)."""
     out = []
@@ -44,8 +54,10 @@ def signature(run_dir: Path) -> tuple:
     return tuple(out)
 
 
-def _read_bounded(path: Path, limit: int) -> tuple[str, int]:
+def _read_bounded(path: Path | None, limit: int) -> tuple[str, int]:
     """Text of ``path`` (head and tail when larger than ``limit``) and the bytes left out."""
+    if path is None:
+        return "", 0
     try:
         with open(path, "rb") as f:
             f.seek(0, 2)
@@ -65,20 +77,22 @@ def _read_bounded(path: Path, limit: int) -> tuple[str, int]:
 
 
 def console(run_dir: Path) -> dict[str, Any] | None:
-    path = Path(run_dir) / OUTPUT_LOG
-    if not path.is_file():
+    path = _file(run_dir, OUTPUT_LOG)
+    if path is None:
         return None
     text, cut = _read_bounded(path, MAX_CONSOLE_BYTES)
-    tail_path = Path(run_dir) / TAIL
-    if tail_path.is_file():  # a run stopped while its head was full: the rolling tail is still apart
+    tail_path = _file(run_dir, TAIL)
+    if tail_path is not None:  # a run stopped while its head was full: the rolling tail is still apart
         tail, _ = _read_bounded(tail_path, MAX_CONSOLE_BYTES // 2)
         text = f"{text}[reportgen: output was cut here; the run did not finish]\n{tail}"
     text = text[:-1] if text.endswith("\n") else text
     return {"text": text, "lines": text.count("\n") + 1 if text else 0, "cut": cut}
 
 
-def _jsonl(path: Path, limit_rows: int) -> list[dict[str, Any]]:
+def _jsonl(path: Path | None, limit_rows: int) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
+    if path is None:
+        return rows
     try:
         with open(path, "rb") as f:
             for line in f:
@@ -99,7 +113,7 @@ def _num(v: Any) -> bool:
 
 def alerts(run_dir: Path) -> list[dict[str, Any]]:
     out = []
-    for row in _jsonl(Path(run_dir) / ALERTS, MAX_ALERTS):
+    for row in _jsonl(_file(run_dir, ALERTS), MAX_ALERTS):
         level = str(row.get("level") or "INFO").upper()
         out.append({"title": str(row.get("title") or "")[:500], "text": str(row.get("text") or "")[:5000],
                     "level": level if level in ("INFO", "WARN", "ERROR") else "INFO",
@@ -159,7 +173,7 @@ def _fmt_seconds(s: float) -> str:
 
 
 def system_charts(run_dir: Path) -> list[dict[str, Any]]:
-    rows = _jsonl(Path(run_dir) / SYSTEM, 100_000)
+    rows = _jsonl(_file(run_dir, SYSTEM), 100_000)
     if not rows:
         return []
     charts = [c for c in (_chart(t, u, rows, keys) for t, u, keys in CHARTS) if c]
@@ -219,7 +233,7 @@ def metadata(meta: dict[str, Any], run_dir: Path) -> dict[str, Any]:
                             ("Installed packages (files/requirements.txt)",
                              sysinfo.get("requirements") == "files/requirements.txt", "requirements.txt")):
         if ok:
-            text, _ = _read_bounded(Path(run_dir) / "files" / name, 256 * 1024)
+            text, _ = _read_bounded(_file(run_dir, f"files/{name}"), 256 * 1024)
             if text:
                 files.append({"title": title, "text": text, "lines": text.count("\n")})
     return {"rows": out, "files": files}

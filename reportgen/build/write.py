@@ -20,7 +20,8 @@ def write_bytes(path: Path, data: bytes) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
-    write_if_changed(path, text.encode("utf-8"))
+    # "replace": a lone surrogate (e.g. from an undecodable folder name) becomes "?", never a crash
+    write_if_changed(path, text.encode("utf-8", "replace"))
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

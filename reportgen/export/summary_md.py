@@ -187,8 +187,8 @@ def write_summary(opts: SummaryOptions) -> SummaryResult:
     opts.out.parent.mkdir(parents=True, exist_ok=True)
     folder = opts.out.parent / f"{opts.out.stem}_files"
     if folder.is_dir():
-        for old in folder.iterdir():
-            if old.is_file() and old.suffix in (".png", ".svg"):
+        for old in folder.iterdir():  # only chart images named as this writer names them
+            if old.is_file() and not old.is_symlink() and re.search(r"-[0-9a-f]{8}\.(png|svg)$", old.name):
                 old.unlink()
     for rel_path, data in images:
         target = opts.out.parent / rel_path

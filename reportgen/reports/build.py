@@ -8,11 +8,11 @@ are build warnings, never exceptions.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 from ..build import pages
+from ..storage.safety import is_inside
 from .context import ReportContext, ReportRun
 from .render import render_report
 
@@ -25,26 +25,51 @@ def reports_source(cfg: Any) -> Path:
 
 
 def report_name(stem: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.") or "report"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.")[:100] or "report"
 
 
-def find_reports(folder: Path) -> list[Path]:
+def find_reports(folder: Path, warnings: list[str] | None = None) -> list[Path]:
+    """``*.md`` in ``folder``; a file that is a link to somewhere outside it is skipped (warned)."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.glob("*.md") if p.is_file())
+    out = []
+    for p in sorted(folder.glob("*.md")):
+        if not p.is_file():
+            continue
+        if not is_inside(folder, p):
+            if warnings is not None:
+                warnings.append(f"report {p.name}: a link to a file outside the reports folder (skipped)")
+            continue
+        out.append(p)
+    return out
 
 
 def build_reports(cfg: Any, runs: list[Any], labels: dict[str, tuple[str, str]], writer: Any,
-                  result: Any) -> list[dict[str, Any]]:
+                  result: Any, manifest: Any = None) -> list[dict[str, Any]]:
     """Write the report pages; return ``[{name, title, description, url, warnings}]`` for the index.
 
     ``runs`` are the builder's ``RunInfo`` in site order, ``labels`` maps run file -> (label, colour)."""
     out = Path(cfg.out)
     folder = reports_source(cfg)
-    sources = find_reports(folder)
-    if not sources and not (out / REPORTS_DIR).exists():
+    if not getattr(cfg, "reports", None) and folder.is_dir() and not is_inside(cfg.runs, folder):
+        result.warnings.append(f"{REPORTS_DIR}: a link to a folder outside the runs folder (skipped)")
+        sources = []
+    else:
+        sources = find_reports(folder, result.warnings)
+    written: set[str] = set()  # site paths written now: pages and copied images
+    listed = _write_reports(cfg, sources, folder, out, runs, labels, writer, result, written)
+    if manifest is not None:  # pages and images of reports that are gone (only files reportgen wrote)
+        for rel in manifest.owned_under(REPORTS_DIR):
+            if rel not in written:
+                manifest.remove(rel)
+    return listed
+
+
+def _write_reports(cfg: Any, sources: list[Path], folder: Path, out: Path, runs: list[Any],
+                   labels: dict[str, tuple[str, str]], writer: Any, result: Any,
+                   written: set[str]) -> list[dict[str, Any]]:
+    if not sources:
         return []
-    shutil.rmtree(out / REPORTS_DIR, ignore_errors=True)  # no stale pages from deleted reports
     report_runs = [ReportRun(r, *labels[r.file]) for r in runs]
     metric_keys = sorted({k for r in runs for k in r.metrics})
     listed: list[dict[str, Any]] = []
@@ -62,7 +87,7 @@ def build_reports(cfg: Any, runs: list[Any], labels: dict[str, tuple[str, str]],
         name = names[source.stem]
         page = f"{REPORTS_DIR}/{name}.html"
         ctx = ReportContext(out=out, page=page, name=name, env=writer.env, runs=report_runs,
-                            metric_keys=metric_keys)
+                            metric_keys=metric_keys, written=written)
         rendered = render_report(source, folder, ctx, names)
         writer.write("report.html", page, {
             "title": getattr(cfg, "title", "reportgen"), "kind": "report",
@@ -75,6 +100,7 @@ def build_reports(cfg: Any, runs: list[Any], labels: dict[str, tuple[str, str]],
         for w in rendered.warnings:
             result.warnings.append(f"report {source.name}: {w}")
         result.pages.append(page)
+        written.add(page)
         listed.append({"name": name, "title": rendered.title, "description": rendered.description,
                        "url": page, "warnings": len(rendered.warnings)})
     return listed

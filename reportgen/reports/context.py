@@ -67,6 +67,7 @@ class ReportContext:
     warnings: list[str] = field(default_factory=list)
     used_ids: dict[str, int] = field(default_factory=dict)
     charts: int = 0  # metric charts on the page (the page then shows the chart controls)
+    written: set[str] = field(default_factory=set)  # site paths of files written under reports/
 
     def url(self, target: str) -> str:
         return rel(self.page, target)
@@ -94,6 +95,16 @@ class ReportContext:
         try:
             return RunFiles(self.out, run.path, run.file).copy(rel_path)
         except MissingFile:
+            return None
+
+    def run_html(self, run: ReportRun, rel_path: Any) -> str | None:
+        """The ``srcdoc`` of a logged HTML file of ``run`` (see build/publish.py), or None."""
+        from ..build.panels.items import HTML_STYLE
+        from ..build.publish import html_document
+
+        try:
+            return html_document(RunFiles(self.out, run.path, run.file).source(rel_path).read_bytes(), HTML_STYLE)
+        except (MissingFile, OSError):
             return None
 
 

@@ -79,8 +79,9 @@ def _media_item(ctx: ReportContext, run: Any, key: str, record: Any, step: Any) 
         item["note"] = f"{key} = {fmt_value(record)} (not a media object)"
         return item
     kind = record["_type"]
-    records = record.get("items") or [] if kind == "gallery" else [record]
-    kinds = {r.get("_type") for r in records if isinstance(r, dict)}
+    items = record.get("items")
+    records = (items if isinstance(items, list) else []) if kind == "gallery" else [record]
+    kinds = {str(r.get("_type")) for r in records if isinstance(r, dict)}
     if kind == "gallery" and len(kinds) == 1:
         kind = kinds.pop()
     if kind in ("image", "audio", "video", "html"):
@@ -89,6 +90,13 @@ def _media_item(ctx: ReportContext, run: Any, key: str, record: Any, step: Any) 
             if isinstance(r, dict) and r.get("path") is None and r.get("url"):
                 # a URL reference (Image("https://...")): named, never fetched or linked from a report
                 item["note"] = f"{key}: a reference to {str(r['url'])[:300]} (not stored in the run)"
+                continue
+            if kind == "html":  # never published as a file: shown via srcdoc (see build/publish.py)
+                doc = ctx.run_html(run, r.get("path")) if isinstance(r, dict) else None
+                if doc is None:
+                    item["missing"] = f"{key}: file {str(r.get('path') if isinstance(r, dict) else r)!r} is missing from run {run.id}"
+                    return item
+                item["files"].append({"srcdoc": doc, "caption": r.get("caption") or ""})
                 continue
             site_path = ctx.copy_run_file(run, r.get("path")) if isinstance(r, dict) else None
             if site_path is None:
@@ -195,7 +203,14 @@ def resolve_spec(ctx: ReportContext, run: Any, record: dict) -> tuple[dict | Non
         return None, f"unreadable chart files ({exc.__class__.__name__}: {exc})"
     if not isinstance(spec, dict):
         return None, "the spec is not a JSON object"
-    spec = dict(spec)
+    from ..build.vegaclean import SpecRefused, clean_spec, removed_note
+
+    try:
+        spec, removed = clean_spec(spec)  # logged specs are data: nothing may reach outside the site
+    except SpecRefused as exc:
+        return None, str(exc)
+    if removed:
+        ctx.warnings.append(f"run {run.id}: {removed_note(removed)}")
     spec.pop("$schema", None)
     data = spec.get("data")
     if rows is None and isinstance(data, dict) and isinstance(data.get("values"), list):

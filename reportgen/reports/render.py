@@ -8,7 +8,6 @@ therefore never reaches the page without passing the whitelist.
 from __future__ import annotations
 
 import re
-import shutil
 from html import escape
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -16,6 +15,9 @@ from pathlib import Path, PurePosixPath
 import markdown
 from markupsafe import Markup
 
+from ..build.publish import NotPublished, publish
+from ..build.svgclean import SvgRefused
+from ..storage.safety import safe_file_name
 from . import media, panels
 from .context import ReportContext
 from .directives import Directive, extract
@@ -68,7 +70,7 @@ def _dispatch(ctx: ReportContext, d: Directive) -> Markup:
         return ctx.missing(f"{d.kind}: could not be rendered ({exc.__class__.__name__})", inline=not d.block)
 
 
-def _image_rewriter(source: Path, reports_root: Path, out: Path):
+def _image_rewriter(source: Path, reports_root: Path, out: Path, written: set[str] | None = None):
     """Relative images next to the report are copied to ``reports/files/``; others are dropped."""
     root = reports_root.resolve()
 
@@ -83,10 +85,13 @@ def _image_rewriter(source: Path, reports_root: Path, out: Path):
             return None
         if not target.is_file():
             return None
-        site_rel = PurePosixPath("files", *relp.parts).as_posix()
-        dest = out / "reports" / site_rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(target, dest)
+        site_rel = PurePosixPath("files", *(safe_file_name(x) for x in relp.parts)).as_posix()
+        try:  # images only as the site may publish them (no .html, sanitized .svg; build/publish.py)
+            publish(target, out / "reports" / site_rel)
+        except (NotPublished, SvgRefused, OSError):
+            return None
+        if written is not None:
+            written.add(f"reports/{site_rel}")
         return site_rel
 
     return rewrite
@@ -117,7 +122,7 @@ def render_report(source: Path, reports_root: Path, ctx: ReportContext,
     ctx.defaults = {k: v for k, v in fm.meta.items() if k in ("runs", "tags", "tag", "group", "project")}
     ex = extract(fm.body, first_line=fm.body_line)
     html = render_markdown(ex.text)
-    clean, removed = sanitize_html(html, _image_rewriter(source, reports_root, ctx.out),
+    clean, removed = sanitize_html(html, _image_rewriter(source, reports_root, ctx.out, ctx.written),
                                    _link_rewriter(source, report_names or {}))
     if removed:
         shown = "; ".join(dict.fromkeys(removed))

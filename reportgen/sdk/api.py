@@ -25,6 +25,7 @@ from ..storage.jsonio import read_json, write_json_atomic
 from ..storage.format import flatten
 from ..storage.reader import iter_history, list_run_dirs, read_meta, run_status
 from ..storage.lastvalues import complete_summary
+from ..storage.safety import MAX_DEPTH, linked_out, too_deep
 from .summary import Summary
 from .values import Normalizer, summary_value
 
@@ -75,7 +76,8 @@ class ApiRun:
         self.name: str = str(self.meta.get("name") or self.id)
         self.project: str = str(self.meta.get("project") or "uncategorized")
         self.group = self.meta.get("group")
-        self.tags: list[str] = list(self.meta.get("tags") or [])
+        tags = self.meta.get("tags")
+        self.tags: list[str] = [str(t) for t in tags] if isinstance(tags, list) else []
         self.notes = self.meta.get("notes")
         self.config: dict[str, Any] = self._read_dict(self._paths.config_json)
         normalizer = Normalizer(self.dir)
@@ -87,12 +89,20 @@ class ApiRun:
     def _read_dict(self, path: Path) -> dict[str, Any]:
         if not path.exists():
             return {}
+        if linked_out(path):
+            _warn([f"{path}: a link to a file outside the run folder (not read)"])
+            return {}
         try:
             data = read_json(path)
         except (OSError, ValueError) as exc:
             _warn([f"{path}: unreadable ({exc.__class__.__name__})"])
             return {}
-        return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            return {}
+        if too_deep(data):
+            _warn([f"{path}: ignored, nested deeper than {MAX_DEPTH} levels"])
+            return {}
+        return data
 
     @property
     def state(self) -> str:
@@ -235,7 +245,14 @@ class Api:
         """
         if project is not None and "/" in project:
             project = project.split("/")[-1]
-        runs = [ApiRun(p) for p in list_run_dirs(self.root)]
+        problems: list[str] = []
+        runs = []
+        for p in list_run_dirs(self.root, problems):
+            try:
+                runs.append(ApiRun(p))
+            except Exception as exc:  # readers never raise on a run folder: warn, skip it, go on
+                problems.append(f"skipped run folder {p.name!r} ({exc.__class__.__name__}: {exc})")
+        _warn(problems)
         if project is not None:
             runs = [r for r in runs if r.project == project]
         for field, wanted in (filters or {}).items():

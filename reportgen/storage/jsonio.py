@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -103,11 +104,44 @@ def dumps(obj: Any, *, indent: bool = False, fix: bool = True) -> bytes:
 
 
 def loads(data: bytes | str) -> Any:
+    """Decode JSON (NaN/Infinity tokens accepted); ValueError for anything else, including
+    nesting too deep for the decoder (never RecursionError)."""
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         # NaN / Infinity tokens are not JSON to orjson; the stdlib accepts them.
-        return json.loads(data)
+        # decoded as json.loads(bytes) does (surrogatepass), kept to look for surrogates below
+        text = data.decode(json.detect_encoding(data), "surrogatepass") if isinstance(data, bytes) else data
+        try:
+            obj = json.loads(text)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        if _SURROGATE.search(text):
+            obj = _no_surrogates(obj)
+        return obj
+
+
+# "\ud800" (escaped, or as raw bytes) decodes to a lone surrogate that cannot be written as
+# UTF-8 again: readers replace it, so a page or data file can always be written.
+_SURROGATE = re.compile("[\ud800-\udfff]|\\\\[uU][dD][89a-fA-F]")
+
+
+def _fix_str(s: str) -> str:
+    try:
+        s.encode("utf-8")
+        return s
+    except UnicodeEncodeError:
+        return s.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def _no_surrogates(v: Any) -> Any:
+    if isinstance(v, str):
+        return _fix_str(v)
+    if isinstance(v, list):
+        return [_no_surrogates(x) for x in v]
+    if isinstance(v, dict):
+        return {_fix_str(k): _no_surrogates(x) for k, x in v.items()}
+    return v
 
 
 def encode_line(row: dict) -> bytes:

@@ -16,6 +16,9 @@ from typing import Any, Iterator
 from .format import FORMAT_VERSION, RunPaths
 from .jsonio import decode_line, read_json
 from .lastvalues import complete_summary
+from .safety import MAX_DEPTH, is_inside, linked_out, too_deep
+
+LINKED_OUT = "is a link to a file outside the run folder (not read)"
 
 
 @dataclass
@@ -43,6 +46,9 @@ def iter_history_lines(path: Path, offset: int = 0) -> Iterator[tuple[int, bytes
 
 def _scan(path: Path, offset: int, warnings: list[str]) -> Iterator[tuple[int, dict[str, Any] | None]]:
     """``(end_offset, row or None)`` for every complete line; blank and bad lines give None."""
+    if linked_out(path):
+        warnings.append(f"{path.name} {LINKED_OUT}")
+        return
     for end, line in iter_history_lines(path, offset):
         yield end, (decode_row(line, path.name, end - len(line), warnings) if line.strip() else None)
 
@@ -78,6 +84,9 @@ def decode_row(line: bytes, name: str, offset: int, warnings: list[str]) -> dict
     if not isinstance(row, dict):
         warnings.append(f"{name}: skipped a line that is not a JSON object (byte {offset})")
         return None
+    if too_deep(row):
+        warnings.append(f"{name}: skipped a line nested deeper than {MAX_DEPTH} levels (byte {offset})")
+        return None
     return row
 
 
@@ -97,6 +106,9 @@ def read_history(path: str | os.PathLike, offset: int = 0) -> HistoryChunk:
 def _read_json_dict(path: Path, warnings: list[str]) -> dict[str, Any]:
     if not path.exists():
         return {}
+    if linked_out(path):
+        warnings.append(f"{path.name} {LINKED_OUT}")
+        return {}
     try:
         data = read_json(path)
     except (ValueError, OSError) as exc:
@@ -104,6 +116,9 @@ def _read_json_dict(path: Path, warnings: list[str]) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         warnings.append(f"{path.name}: expected a JSON object")
+        return {}
+    if too_deep(data):
+        warnings.append(f"{path.name}: ignored, nested deeper than {MAX_DEPTH} levels")
         return {}
     return data
 
@@ -218,11 +233,26 @@ def read_run(path: str | os.PathLike, *, with_history: bool = True) -> RunRecord
     return RunRecord(root, run_id, meta, config, summary, history, end, warnings)
 
 
-def list_run_dirs(root: str | os.PathLike) -> list[Path]:
-    """Run folders directly under ``root`` (or ``root`` itself if it is a run), sorted."""
+def list_run_dirs(root: str | os.PathLike, warnings: list[str] | None = None) -> list[Path]:
+    """Run folders directly under ``root`` (or ``root`` itself if it is a run), sorted.
+
+    A folder that is a link to somewhere outside ``root`` is skipped (with a warning in
+    ``warnings``): readers never follow a link out of the runs root."""
     root = Path(root)
     if RunPaths(root).is_run():
         return [root]
     if not root.is_dir():
         return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and RunPaths(p).is_run())
+    out = []
+    for p in sorted(root.iterdir()):
+        try:
+            if not (p.is_dir() and RunPaths(p).is_run()):
+                continue
+        except OSError:
+            continue
+        if p.is_symlink() and not is_inside(root, p):
+            if warnings is not None:
+                warnings.append(f"run folder {p.name!r} is a link to a folder outside the runs root (skipped)")
+            continue
+        out.append(p)
+    return out

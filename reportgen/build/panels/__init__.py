@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ...storage.reader import RunRecord
+from ...storage.safety import safe_name
 from ..collect import flatten
 from . import histograms
 from .charts import write_plotly_asset
@@ -57,15 +58,19 @@ def _needs(kind: str, frames: list[dict[str, Any]]) -> list[str]:
     return sorted(out)
 
 
-def run_panels(record: RunRecord, site: PanelSite) -> list[dict[str, Any]]:
-    """Panel view-models for one run, in display order (history keys, then summary-only keys)."""
-    files = RunFiles(site.out, record.path, record.id)
+def run_panels(record: RunRecord, site: PanelSite, run_key: str | None = None) -> list[dict[str, Any]]:
+    """Panel view-models for one run, in display order (history keys, then summary-only keys).
+
+    ``run_key`` is the run's site key (the builder's safe, unique folder name; ``site/media/<key>/``).
+    Without it the run folder's name is made safe (never the id from run.json: that is data)."""
+    key = run_key or safe_name(Path(record.path).name)
+    files = RunFiles(site.out, Path(record.path), key)
     maker = ItemMaker(files, site.presets)
     panels = []
     for ks in gather_media(record.history, record.summary):
-        pid = "p-" + short_hash(f"{record.id}|{ks.key}|{ks.kind}")
+        pid = "p-" + short_hash(f"{key}|{ks.key}|{ks.kind}")
         vm: dict[str, Any] = {"kind": ks.kind, "id": pid, "key": ks.key, "title": ks.key, "summary": ks.summary,
-                              "frames": [], "data": None, "data_id": None, "compare": None, "run": record.id}
+                              "frames": [], "data": None, "data_id": None, "compare": None, "run": key}
         if ks.kind == "heatmap":
             rows = histograms.heatmap_rows([(f.step, f.records[0]) for f in ks.frames])
             if not rows:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
+from ...storage.safety import is_inside
 from ...media.presets import load_template, render_custom_chart
 
 PLOTLY_ASSET = "assets/plotly.min.js"
@@ -24,6 +25,8 @@ def preset_file(presets: Path | None, name: Any) -> Path | None:
     for n in names:
         candidate = presets / (n + ".json")
         if candidate.is_file():
+            if not is_inside(presets, candidate):
+                raise ValueError(f"preset {name!r}: a link to a file outside the presets folder (not used)")
             return candidate
     return None
 

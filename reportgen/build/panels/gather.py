@@ -28,7 +28,8 @@ def items_of(value: Any) -> list[dict[str, Any]]:
 
 
 def kind_of(records: list[dict[str, Any]]) -> str:
-    kinds = {KIND_OF_TYPE.get(r.get("_type"), "unsupported") for r in records}
+    types = [r.get("_type") for r in records]
+    kinds = {KIND_OF_TYPE.get(t, "unsupported") if isinstance(t, str) else "unsupported" for t in types}
     if len(kinds) == 1:
         return kinds.pop()
     return "mixed" if kinds else "unsupported"

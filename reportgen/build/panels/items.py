@@ -7,11 +7,12 @@ becomes a ``missing``/``unsupported`` item plus a warning, never an exception.
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import Any
 
 from ...storage.jsonio import read_json
+from ..publish import html_document
+from ..vegaclean import clean_spec, removed_note
 from . import charts, overlays, waveform
 from .sitefiles import MissingFile, RunFiles, make_thumbnail, needs_thumbnail, short_hash
 from .histograms import bars_svg_data
@@ -133,10 +134,12 @@ class ItemMaker:
                 "caption": _caption(rec), "w": rec.get("width"), "h": rec.get("height")}
 
     def _html(self, rec, where, name):
-        path = rec.get("path")
-        if rec.get("inject", True) is False:
-            return {"t": "html", "src": self.files.copy(path)}
-        return {"t": "html", "src": self.files.derived(path, "_styled", ".html", inject_style)}
+        """Never published as an .html file: its text goes into a data script and the page shows it
+        in ``<iframe sandbox="allow-scripts" srcdoc>`` (opaque origin, no requests; see publish.py)."""
+        data = self.files.source(rec.get("path")).read_bytes()
+        doc = html_document(data, HTML_STYLE if rec.get("inject", True) is not False else "")
+        data_id, site = self.files.write_data(name, {"html": doc})
+        return {"t": "html", "id": data_id, "data": site}
 
     def _svg(self, rec, where, name):
         return {"t": "svg", "src": self.files.copy(rec.get("path")), "caption": _caption(rec)}
@@ -221,19 +224,32 @@ class ItemMaker:
             self.files.copy(rec["path"])
         return {"t": "3d", "id": data_id, "data": site, "caption": _caption(rec), "format": rec.get("format")}
 
+    def _clean_spec(self, spec, where):
+        spec, removed = clean_spec(spec)
+        if removed:
+            self.warn(where, removed_note(removed))
+        return spec
+
     def _custom_chart(self, rec, where, name):
-        spec = charts.custom_chart_spec(rec, self._json, self.presets)
+        spec = self._clean_spec(charts.custom_chart_spec(rec, self._json, self.presets), where)
         data_id, site = self.files.write_data(name, {"spec": spec})
         return {"t": "vega", "id": data_id, "data": site, "title": rec.get("title") or rec.get("preset")}
 
     def _vega_lite(self, rec, where, name):
         spec = self._json_object(rec.get("spec"), "vega_lite spec is not a JSON object")
-        data_id, site = self.files.write_data(name, {"spec": spec})
+        data_id, site = self.files.write_data(name, {"spec": self._clean_spec(spec, where)})
         return {"t": "vega", "id": data_id, "data": site, "title": None}
 
     def _plotly(self, rec, where, name):
         fig = self._json_object(rec.get("path"), "plotly figure is not a JSON object")
-        data_id, site = self.files.write_data(name, {"data": fig.get("data", []), "layout": fig.get("layout", {})})
+        layout = fig.get("layout", {})
+        if isinstance(layout, dict) and isinstance(layout.get("images"), list):
+            # layout images load from their URL: only inline (data:) ones are kept
+            kept = [i for i in layout["images"] if isinstance(i, dict) and str(i.get("source", "")).startswith("data:")]
+            if len(kept) < len(layout["images"]):
+                self.warn(where, "plotly layout images that load from a URL were removed (the site makes no requests)")
+            layout = {**layout, "images": kept}
+        data_id, site = self.files.write_data(name, {"data": fig.get("data", []), "layout": layout})
         return {"t": "plotly", "id": data_id, "data": site}
 
     # -- summary-only ---------------------------------------------------------------------------
@@ -258,13 +274,6 @@ class ItemMaker:
 HTML_STYLE = ("<style>body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
               "font-size:14px;line-height:1.45;color:#1d2433;margin:8px}table{border-collapse:collapse}"
               "td,th{border:1px solid #e3e7ee;padding:4px 8px}a{color:#3b5bdb}</style>")
-
-
-def inject_style(src: Path, dest: Path) -> None:
-    """Logged HTML with ``inject=True``: the site's default stylesheet goes first."""
-    data, style = src.read_bytes(), HTML_STYLE.encode("utf-8")
-    m = re.search(rb"<head[^>]*>", data, re.IGNORECASE)
-    dest.write_bytes(data[:m.end()] + style + data[m.end():] if m else style + data)
 
 
 def item_name(key: str, step: Any, index: int) -> str:

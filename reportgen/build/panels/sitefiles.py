@@ -6,18 +6,20 @@ reproducible and a rebuild skips files that are already there.
 from __future__ import annotations
 
 import hashlib
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ...storage.jsonio import dumps
+from ...storage.safety import UnsafePath, check_relative, inside, safe_file_name
+from ..publish import NotPublished, check_publishable, publish
+from ..svgclean import SvgRefused
 
 THUMB_MAX = 320  # longest side of gallery thumbnails, in pixels
 
 
 class MissingFile(Exception):
-    """A record points at a file that is not in the run folder."""
+    """A record points at a file that is not in the run folder (or one the site may not publish)."""
 
 
 def short_hash(text: str, n: int = 10) -> str:
@@ -26,7 +28,12 @@ def short_hash(text: str, n: int = 10) -> str:
 
 @dataclass
 class RunFiles:
-    """Copies files of one run folder into ``site/media/<run_id>/`` and writes data scripts."""
+    """Copies files of one run folder into ``site/media/<run-key>/`` and writes data scripts.
+
+    ``run_id`` is the run's site key (its folder's safe, unique name), never the id from run.json.
+    Every source path is resolved and refused when it leaves the run folder (links included);
+    every file goes through :func:`..publish.publish` (inert types as they are, SVG sanitized,
+    anything that could run script refused)."""
 
     out: Path  # site folder
     run_dir: Path
@@ -40,36 +47,50 @@ class RunFiles:
     def source(self, rel_path: Any) -> Path:
         if not isinstance(rel_path, str) or not rel_path:
             raise MissingFile(f"no file path in the record ({rel_path!r})")
-        p = PurePosixPath(rel_path)
-        if p.is_absolute() or ".." in p.parts:
-            raise MissingFile(f"file path {rel_path!r} leaves the run folder")
-        src = self.run_dir / p
+        try:
+            src = inside(self.run_dir, rel_path, "the run folder")
+        except UnsafePath as exc:
+            raise MissingFile(str(exc)) from None
+        except FileNotFoundError:
+            raise MissingFile(f"missing file {rel_path}") from None
         if not src.is_file():
             raise MissingFile(f"missing file {rel_path}")
         return src
 
     def site_path(self, rel_path: str, suffix: str = "", ext: str | None = None) -> str:
-        p = PurePosixPath(rel_path)
+        try:
+            p = check_relative(rel_path, "the run folder")
+        except UnsafePath as exc:
+            raise MissingFile(str(exc)) from None
         parts = p.parts[1:] if p.parts and p.parts[0] == "media" else p.parts
+        if not parts:
+            raise MissingFile(f"file path {rel_path!r} names no file")
         sub = PurePosixPath(*parts)
         if suffix or ext:
             sub = sub.with_name(sub.stem + suffix + (ext if ext is not None else sub.suffix))
-        return f"{self.prefix}/{sub}"
+        safe = "/".join(safe_file_name(x) for x in sub.parts)
+        return f"{self.prefix}/{safe}"
 
     def copy(self, rel_path: str) -> str:
-        """Copy a run file into the site; return its site path."""
+        """Copy a run file into the site as :func:`..publish.publish` allows; return its site path."""
         src = self.source(rel_path)
         site = self.site_path(rel_path)
         dest = self.out / site
-        if not (dest.exists() and dest.stat().st_size == src.stat().st_size):
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dest)
+        try:
+            if check_publishable(site) == "svg" or not (dest.exists() and dest.stat().st_size == src.stat().st_size):
+                publish(src, dest)
+        except (NotPublished, SvgRefused) as exc:
+            raise MissingFile(str(exc)) from None
         return site
 
     def derived(self, rel_path: str, suffix: str, ext: str, make) -> str:
         """Site path of a file made from a run file by ``make(src, dest)``, made once."""
         src = self.source(rel_path)
         site = self.site_path(rel_path, suffix, ext)
+        try:
+            check_publishable(site)
+        except NotPublished as exc:
+            raise MissingFile(str(exc)) from None
         dest = self.out / site
         if not dest.exists():
             dest.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,103 @@
+"""``SITE/.reportgen-manifest.json``: the files the builder wrote, so it only ever deletes those.
+
+The output folder may hold the user's own files (``-o docs`` with a hand-written
+``docs/reports/mine.html``). At the start of a build the folder is listed (size and
+mtime of every file); a file is the builder's when the previous manifest lists it, or
+when it appeared or changed during this build (the cache folder ``.reportgen-cache/`` is the
+builder's by name and not listed). Deleting goes through :meth:`Manifest.remove`,
+which leaves every other file alone and counts it for one summary warning. The manifest
+is rewritten atomically at the end of every build.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import orjson
+
+
+MANIFEST = ".reportgen-manifest.json"
+CACHE_PREFIX = ".reportgen-cache/"  # the incremental-build cache: the builder's own folder, not listed
+VERSION = 1
+
+
+def _walk(out: Path) -> dict[str, tuple[int, int]]:
+    """``{site path: (size, mtime_ns)}`` of every file under ``out`` (links are not followed)."""
+    files: dict[str, tuple[int, int]] = {}
+    for dirpath, _dirs, names in os.walk(out):
+        base = Path(dirpath)
+        for n in names:
+            p = base / n
+            try:
+                st = p.lstat()
+            except OSError:
+                continue
+            files[p.relative_to(out).as_posix()] = (st.st_size, st.st_mtime_ns)
+    return files
+
+
+class Manifest:
+    def __init__(self, out: Path):
+        self.out = out
+        self.old = self._load()
+        self.before = _walk(out) if out.is_dir() else {}
+        self.left: list[str] = []  # files the builder would have deleted but did not write
+
+    def _load(self) -> set[str]:
+        try:
+            data = orjson.loads((self.out / MANIFEST).read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return set()
+        files = data.get("files") if isinstance(data, dict) and data.get("version") == VERSION else None
+        if not isinstance(files, list):
+            return set()
+        return {f for f in files if isinstance(f, str) and f and not f.startswith("/") and ".." not in f.split("/")}
+
+    def owns(self, rel: str) -> bool:
+        """Did the builder write ``rel`` (in an earlier build, or in this one)?"""
+        if rel in self.old or rel not in self.before or rel.startswith(CACHE_PREFIX):
+            return True
+        try:
+            st = (self.out / rel).lstat()
+        except OSError:
+            return False
+        return (st.st_size, st.st_mtime_ns) != self.before[rel]
+
+    def remove(self, rel: str) -> bool:
+        """Delete ``rel`` if the builder wrote it (and its folder if left empty); else remember it."""
+        p = self.out / rel
+        if not (p.is_file() or p.is_symlink()):
+            return False
+        if not self.owns(rel):
+            self.left.append(rel)
+            return False
+        p.unlink(missing_ok=True)
+        parent = p.parent
+        while parent != self.out:
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+            parent = parent.parent
+        return True
+
+    def owned_under(self, folder: str) -> list[str]:
+        """Site paths under ``folder/`` that the builder wrote in an earlier build and that still exist."""
+        prefix = folder.rstrip("/") + "/"
+        return sorted(f for f in self.old if f.startswith(prefix) and (self.out / f).is_file())
+
+    def warning(self) -> str | None:
+        if not self.left:
+            return None
+        shown = ", ".join(self.left[:3]) + (f" and {len(self.left) - 3} more" if len(self.left) > 3 else "")
+        return (f"left {len(self.left)} file(s) in the output folder alone that reportgen did not write "
+                f"({shown})")
+
+    def save(self) -> None:
+        """Write the manifest atomically (temp file, then rename)."""
+        files = sorted(rel for rel in _walk(self.out)
+                       if rel != MANIFEST and not rel.startswith(CACHE_PREFIX) and self.owns(rel))
+        target = self.out / MANIFEST
+        tmp = target.with_name(f".{MANIFEST}.tmp{os.getpid()}")
+        tmp.write_bytes(orjson.dumps({"version": VERSION, "files": files}))
+        os.replace(tmp, target)

@@ -1,0 +1,88 @@
+"""What a file from a run (or reports) folder may become in the site.
+
+The rule (docs/site.md, "Trust"): no published file can run logged script with the
+site's origin, even when it is opened on its own.
+
+- Files whose type a browser only displays (images, audio, video, 3D and molecule
+  formats, .npy, .json, .csv, .txt) are copied as they are.
+- SVG is copied *sanitized* (:mod:`.svgclean`): no script, no event attributes, no
+  foreign content, no external references.
+- Logged HTML is never published as an ``.html`` file. Its text goes into a data
+  script (``media/<run>/data/*.js``; opened directly, a script file is shown as text)
+  and the page puts it into ``<iframe sandbox="allow-scripts" srcdoc=...>``: an opaque
+  origin, with a Content-Security-Policy that allows inline script and style only and
+  no request at all (:func:`html_document`).
+- Anything else (``.html``, ``.xml``, ``.js``, unknown types) is refused with a warning.
+"""
+from __future__ import annotations
+
+import codecs
+import re
+import shutil
+from pathlib import Path
+
+from .svgclean import sanitize_svg
+
+INERT = frozenset("""
+png jpg jpeg gif webp bmp avif
+wav mp3 ogg oga flac m4a aac opus
+mp4 webm ogv mov m4v
+obj gltf glb stl ply
+pdb pqr mmcif mcif cif sdf sd gro mol2 mmtf mol xyz
+npy npz json csv tsv txt
+""".split())
+
+#: The Content-Security-Policy of logged HTML: inline script and style run, nothing is fetched.
+HTML_CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+            "img-src data: blob:; media-src data: blob:; font-src data:; form-action 'none'; base-uri 'none'")
+_DOCTYPE = re.compile(r"^\s*<!doctype[^>]*>", re.I)
+
+
+class NotPublished(ValueError):
+    """A file the site must not publish (its type can run script, or is unknown)."""
+
+
+def extension(name: str) -> str:
+    return name.rsplit(".", 1)[-1].lower() if "." in name.rsplit("/", 1)[-1] else ""
+
+
+def check_publishable(name: str) -> str:
+    """The lower-case extension of ``name`` if such a file may be published, else NotPublished."""
+    ext = extension(name)
+    if ext in INERT or ext == "svg":
+        return ext
+    what = f".{ext} files" if ext else "files without an extension"
+    raise NotPublished(f"{name}: {what} are not published (they could run script with the site's origin)")
+
+
+def publish(src: Path, dest: Path) -> None:
+    """Write ``src`` to ``dest`` as the site may publish it (``dest`` is named like ``src``)."""
+    ext = check_publishable(dest.name)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name("." + dest.name + ".tmp")
+    if ext == "svg":
+        tmp.write_bytes(sanitize_svg(src.read_bytes()))
+    else:
+        shutil.copyfile(src, tmp)
+    tmp.replace(dest)
+
+
+def decode_html(data: bytes) -> str:
+    """Logged HTML as text: a BOM wins, then UTF-8, then windows-1252 (what browsers fall back to)."""
+    for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                     (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            return data[len(bom):].decode(enc, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def html_document(data: bytes, style: str = "") -> str:
+    """The ``srcdoc`` of a logged HTML page: its policy first (after a leading DOCTYPE), then
+    ``style``, then the page."""
+    text = decode_html(data)
+    head = f'<meta http-equiv="Content-Security-Policy" content="{HTML_CSP}">{style}'
+    m = _DOCTYPE.match(text)
+    return text[:m.end()] + head + text[m.end():] if m else head + text

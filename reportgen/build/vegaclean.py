@@ -1,0 +1,70 @@
+"""Logged Vega-Lite specs are data: nothing in them may reach outside the site.
+
+:func:`clean_spec` returns a copy without
+
+- ``usermeta`` (vega-embed reads ``usermeta.embedOptions``: actions menu, loader, renderer ...);
+- every ``url`` property (``data.url``, lookup ``from.data.url``, ``image`` marks, the
+  ``url`` encoding channel), and ``href`` channels and mark properties (links that a click
+  follows), ``loader`` and ``config.loader`` settings;
+- anything nested deeper than :data:`MAX_SPEC_DEPTH` (refused whole).
+
+Inline data (``data.values``, ``datasets``) is kept, so charts logged with their data still
+draw. What was removed is returned, so the builder can warn naming the key.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+MAX_SPEC_DEPTH = 60
+DROP_KEYS = frozenset({"usermeta", "url", "href", "loader"})
+DATA_KEYS = frozenset({"values", "datasets"})  # inline data: rows are kept as they are
+
+
+class SpecRefused(ValueError):
+    """A spec that cannot be shown (not an object, nested too deeply)."""
+
+
+def clean_spec(spec: Any) -> tuple[dict[str, Any], list[str]]:
+    """``(cleaned copy, sorted list of the removed properties' paths)``."""
+    if not isinstance(spec, dict):
+        raise SpecRefused("a Vega-Lite spec must be a JSON object")
+    removed: list[str] = []
+    out = _clean(spec, "", 0, removed)
+    return out, sorted(set(removed))
+
+
+def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
+    if depth > MAX_SPEC_DEPTH:
+        raise SpecRefused(f"the spec is nested deeper than {MAX_SPEC_DEPTH} levels")
+    if isinstance(v, dict):
+        out = {}
+        for k, x in v.items():
+            k = str(k)
+            if k in DROP_KEYS:
+                if k != "usermeta":
+                    removed.append(f"{path}{k}")
+                elif isinstance(x, dict) and "embedOptions" in x:  # other usermeta (the SDK's presets) is quiet
+                    removed.append(f"{path}usermeta.embedOptions")
+                continue
+            if k in DATA_KEYS:
+                _check_depth(x, depth + 1)
+                out[k] = x
+            else:
+                out[k] = _clean(x, f"{path}{k}.", depth + 1, removed)
+        return out
+    if isinstance(v, list):
+        inner = path[:-1] + "[]." if path else "[]."
+        return [_clean(x, inner, depth + 1, removed) for x in v]
+    return v
+
+
+def _check_depth(v: Any, depth: int) -> None:
+    from ..storage.safety import too_deep
+
+    if too_deep(v, MAX_SPEC_DEPTH - depth + 1):
+        raise SpecRefused(f"the spec is nested deeper than {MAX_SPEC_DEPTH} levels")
+
+
+def removed_note(removed: list[str]) -> str:
+    shown = ", ".join(p.rstrip(".") for p in removed[:5]) + (" ..." if len(removed) > 5 else "")
+    return f"removed from the Vega-Lite spec (it may not reach outside the site): {shown}"

@@ -1,0 +1,98 @@
+"""``reportgen import``: other trackers' runs -> ordinary run folders (see docs/import-export.md).
+
+``import_source(ImportOptions(...))`` dispatches on the source kind; each module owns
+one source (tensorboard, wandb_local, mlflow_store, tabular) and writes through
+:class:`reportgen.importers.common.RunImport`, so imports are incremental and
+idempotent whatever the source.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .common import Problems, RunImport, run_id_for
+
+SOURCES = ("tensorboard", "wandb", "mlflow", "csv", "parquet")
+
+
+@dataclass
+class ImportOptions:
+    source: str
+    path: Path
+    out: Path
+    project: str | None = None
+    name: str | None = None  # template: {path} {name} {id} {project}
+    run_col: str | None = None
+    step_col: str | None = None
+    time_col: str | None = None
+    quiet: bool = False
+    follow: bool = False  # live: runs without an end marker stay "running"
+    warn: Callable[[str], None] | None = None
+
+
+@dataclass
+class ImportResult:
+    runs: list[str] = field(default_factory=list)
+    rows: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def run_name(template: str | None, *, path: str, name: str, id: str, project: str) -> str:
+    if not template:
+        return name
+    try:
+        return template.format(path=path, name=name, id=id, project=project)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(f"--name {template!r}: expected a template using {{path}}, {{name}}, {{id}} "
+                         f"or {{project}} ({exc})") from None
+
+
+def detect(path: Path) -> str | None:
+    """The source kind of ``path`` when it is recognisable (used by ``serve --watch``)."""
+    from .tensorboard import is_event_file
+
+    path = Path(path)
+    if path.is_file():
+        return {".csv": "csv", ".parquet": "parquet", ".wandb": "wandb"}.get(path.suffix.lower())
+    if (path / "meta.yaml").exists() or any(p.name == "meta.yaml" for p in path.glob("*/meta.yaml")):
+        return "mlflow"
+    if any(path.glob("run-*.wandb")) or any(path.glob("*run-*/run-*.wandb")) \
+            or any(path.glob("wandb/*run-*/run-*.wandb")):
+        return "wandb"
+    for i, p in enumerate(path.rglob("*")):
+        if is_event_file(p.name):
+            return "tensorboard"
+        if i > 10000:
+            break
+    return None
+
+
+def import_source(opts: ImportOptions) -> ImportResult:
+    from ..build.progress import Progress
+
+    if opts.source not in SOURCES:
+        raise ValueError(f"SOURCE: expected one of {', '.join(SOURCES)}, got {opts.source!r}")
+    if not Path(opts.path).exists():
+        raise FileNotFoundError(f"PATH: {opts.path} does not exist")
+    problems = Problems(opts.warn)
+    progress = Progress(quiet=opts.quiet)
+    opts.out.mkdir(parents=True, exist_ok=True)
+    if opts.source == "tensorboard":
+        from .tensorboard import import_logdir as run
+    elif opts.source == "wandb":
+        from .wandb_local import import_wandb as run
+    elif opts.source == "mlflow":
+        from .mlflow_store import import_mlflow as run
+    else:
+        from .tabular import import_tabular as run
+    result = ImportResult()
+    try:
+        run(opts, problems, progress, result)
+    finally:
+        progress.done()
+    result.warnings = problems.items
+    return result
+
+
+__all__ = ["ImportOptions", "ImportResult", "import_source", "detect", "Problems", "RunImport", "run_id_for"]

@@ -1,0 +1,233 @@
+"""The incremental writer every importer uses: one :class:`RunImport` per imported run.
+
+An importer reads its source and calls :meth:`RunImport.add` with ``(step, values)``;
+values may be plain numbers/strings or reportgen media objects (``Image``,
+``Histogram``, ``Audio``, ``Table``...), which are normalised exactly as ``log()``
+does (same records, same media files). :meth:`RunImport.commit` writes the new rows in
+step order through the storage writer, then the summary, config, ``run.json`` and
+``import.json`` (the importer's state: source offsets and the last step written).
+
+Re-importing is incremental and idempotent: a run id comes from the source
+(:func:`run_id_for`), and rows at or below the last written step are dropped
+unless they carry keys that step did not have yet (a step that was still being
+written when the last import ran).
+"""
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from ..media.base import slug
+from ..sdk.values import Normalizer, Unsupported
+from ..storage import format as fmt
+from ..storage.jsonio import encode_line, read_json, write_json_atomic
+from ..storage.writer import RunWriter
+
+IMPORT_JSON = "import.json"
+STATE_VERSION = 1
+
+
+def run_id_for(kind: str, key: str) -> str:
+    """A deterministic, valid run id for the run ``key`` (a relative path or a source id) of ``kind``."""
+    digest = hashlib.sha1(f"{kind}:{key}".encode("utf-8")).hexdigest()[:8]
+    base = slug(key.replace("/", "-"), 40).strip("._-") or "run"
+    return fmt.validate_run_id(f"{kind}-{base}-{digest}")
+
+
+class Problems:
+    """One warning per problem (deduplicated), printed through ``emit`` and kept in ``items``."""
+
+    def __init__(self, emit: Callable[[str], None] | None = None):
+        self.items: list[str] = []
+        self._seen: set[str] = set()
+        self._emit = emit if emit is not None else (lambda m: print(f"warning: {m}", file=sys.stderr))
+
+    def warn(self, message: str) -> None:
+        if message not in self._seen:
+            self._seen.add(message)
+            self.items.append(message)
+            self._emit(message)
+
+
+def _last_history_step(path: Path) -> tuple[int, set[str]]:
+    """The largest ``_step`` in the last lines of ``history.jsonl`` and the keys of that step."""
+    from ..storage.jsonio import decode_line
+
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, 2)
+            size = fh.tell()
+            fh.seek(max(0, size - 65536))
+            tail = fh.read()
+    except FileNotFoundError:
+        return -1, set()
+    last, keys = -1, set()
+    for line in tail.split(b"\n")[1 if size > 65536 else 0:]:
+        try:
+            row = decode_line(line) if line.strip() else None
+        except ValueError:
+            continue
+        if isinstance(row, dict) and isinstance(row.get("_step"), int):
+            s = row["_step"]
+            if s > last:
+                last, keys = s, set()
+            if s == last:
+                keys.update(k for k in row if not k.startswith("_"))
+    return last, keys
+
+
+class RunImport:
+    """One run folder being imported into (created or continued)."""
+
+    def __init__(self, root: Path, run_id: str, *, source: dict[str, Any], problems: Problems):
+        self.id = fmt.validate_run_id(run_id)
+        self.dir = Path(root) / self.id
+        self.paths = fmt.RunPaths(self.dir)
+        self.problems = problems
+        self.dir.mkdir(parents=True, exist_ok=True)
+        old = self._read(self.dir / IMPORT_JSON)
+        self.existed = bool(old)
+        self.state: dict[str, Any] = dict(old.get("state") or {})  # the importer's own (offsets...)
+        self.meta: dict[str, Any] = self._read(self.paths.run_json)
+        self.config: dict[str, Any] = self._read(self.paths.config_json)
+        self.summary: dict[str, Any] = self._read(self.paths.summary_json)
+        self.source = source
+        hist_step, hist_keys = _last_history_step(self.paths.history)
+        self.last_step = int(old.get("last_step", -1))
+        self.last_keys = set(old.get("last_keys") or [])
+        if hist_step > self.last_step:  # history got ahead of import.json (interrupted import)
+            self.last_step, self.last_keys = hist_step, hist_keys
+        elif hist_step == self.last_step:
+            self.last_keys |= hist_keys
+        self.t0 = self.meta.get("created")
+        self._loaded = (dict(self.config), dict(self.summary), dict(self.state))
+        self._rows: dict[int, dict[str, Any]] = {}
+        self._times: dict[int, float] = {}
+        self._summary_overrides: dict[str, Any] = {}
+        self._norm = Normalizer(self.dir)
+        self.rows_written = 0
+
+    @staticmethod
+    def _read(path: Path) -> dict[str, Any]:
+        try:
+            data = read_json(path)
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    # -- adding data ---------------------------------------------------------------------
+    def add(self, step: int, values: dict[str, Any], timestamp: float | None = None) -> None:
+        """Merge ``values`` into the row of ``step`` (dropped when that step was imported already)."""
+        step = int(step)
+        if step < self.last_step:
+            return
+        if step == self.last_step:
+            values = {k: v for k, v in values.items() if k not in self.last_keys}
+            if not values:
+                return
+        self._rows.setdefault(step, {}).update(values)
+        if timestamp is not None:
+            ts = float(timestamp)
+            if self.t0 is None or ts < self.t0:
+                self.t0 = ts
+            prev = self._times.get(step)
+            self._times[step] = ts if prev is None else max(prev, ts)
+
+    def set_summary(self, values: dict[str, Any]) -> None:
+        """Summary values the source states itself (they override the last history values)."""
+        self._summary_overrides.update(values)
+
+    @property
+    def pending(self) -> int:
+        return len(self._rows)
+
+    # -- writing -------------------------------------------------------------------------
+    def _normalise(self, step: int | None, values: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in values.items():
+            if type(v) in (int, float, str, bool) or v is None:
+                out[k] = v
+                continue
+            try:
+                out[k] = self._norm.normalize(k, v, step)
+            except Unsupported as exc:
+                self.problems.warn(f"{self.id}: key {k!r}: values of type {exc.type_name} cannot be stored; skipped")
+            except Exception as exc:  # noqa: BLE001 - one bad value never stops the import
+                self.problems.warn(f"{self.id}: key {k!r} at step {step}: {type(exc).__name__}: {exc}; skipped")
+        return out
+
+    def commit(self, *, meta: dict[str, Any] | None = None, config: dict[str, Any] | None = None,
+               state: dict[str, Any] | None = None) -> int:
+        """Write the rows added since the last commit, then summary, config, run.json and import.json."""
+        writer = RunWriter(self.dir)
+        n = 0
+        try:
+            now = time.time()
+            for step in sorted(self._rows):
+                values = self._normalise(step, self._rows[step])
+                if not values:
+                    continue
+                ts = self._times.get(step)
+                ts = ts if ts is not None else (self.t0 if self.t0 is not None else now)
+                if self.t0 is None:
+                    self.t0 = ts
+                row = {"_step": step, "_timestamp": ts, "_runtime": max(0.0, ts - self.t0), **values}
+                writer.history.append_encoded(encode_line(row))
+                self.summary.update(row)
+                if step > self.last_step:
+                    self.last_step, self.last_keys = step, set(values)
+                else:
+                    self.last_keys |= set(values)
+                n += 1
+        finally:
+            writer.close()  # flush + fsync history before the state says it is written
+        self._rows.clear()
+        self._times.clear()
+        if self._summary_overrides:
+            for k, v in self._summary_overrides.items():
+                self.summary[k] = self._summary_value(k, v)
+            self._summary_overrides.clear()
+        if config is not None:
+            self.config = config
+        if state is not None:
+            self.state = state
+        m = {**self.meta, **(meta or {})}
+        m.setdefault("id", self.id)
+        m.setdefault("name", self.id)
+        m.setdefault("project", "uncategorized")
+        m.setdefault("state", "finished")
+        if self.t0 is not None:
+            m.setdefault("created", self.t0)
+        last_ts = self.summary.get("_timestamp")
+        if not (meta or {}).get("updated"):
+            m["updated"] = last_ts if isinstance(last_ts, (int, float)) else m.get("updated", now)
+        m.setdefault("heartbeat", m["updated"])
+        m["format"] = fmt.FORMAT_VERSION
+        old_meta = {k: v for k, v in self.meta.items() if k != "imported"}
+        unchanged = (n == 0 and self.existed and m.get("imported", {}).get("source") == self.source
+                     and {k: v for k, v in m.items() if k != "imported"} == old_meta
+                     and self.config == self._loaded[0] and self.summary == self._loaded[1]
+                     and self.state == self._loaded[2])
+        if unchanged:  # nothing new: leave every file alone (a watcher sees no change)
+            return 0
+        m["imported"] = {"source": self.source, "time": now}
+        self.meta = m
+        write_json_atomic(self.paths.config_json, self.config)
+        write_json_atomic(self.paths.summary_json, self.summary)
+        write_json_atomic(self.paths.run_json, self.meta)
+        write_json_atomic(self.dir / IMPORT_JSON, {
+            "version": STATE_VERSION, "source": self.source, "last_step": self.last_step,
+            "last_keys": sorted(self.last_keys), "state": self.state})
+        self._loaded = (dict(self.config), dict(self.summary), dict(self.state))
+        self.existed = True
+        self.rows_written += n
+        return n
+
+    def _summary_value(self, key: str, value: Any) -> Any:
+        if type(value) in (int, float, str, bool) or value is None:
+            return value
+        out = self._normalise(None, {key: value})  # media in the summary: file names say "summary"
+        return out.get(key)

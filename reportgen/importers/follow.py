@@ -1,0 +1,92 @@
+"""Live import for ``reportgen serve --watch SOURCE``: follow a TensorBoard logdir, a wandb
+folder or an MLflow store that a training run is still writing.
+
+``serve`` calls :func:`follow_for_serve` with its RUNS argument. When that folder holds
+no reportgen run folders but is recognised as another tracker's (:func:`detect`), it
+is imported into a cache runs root (``$REPORTGEN_CACHE_DIR`` or
+``~/.cache/reportgen``, then ``follow/<name>-<hash>``) and that root is served instead;
+with ``--watch`` a background thread re-imports every ``interval`` seconds. Each pass
+appends only what is new, and a pass that finds nothing writes nothing, so the serve
+watcher rebuilds only when the source grew.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import threading
+from pathlib import Path
+
+from . import ImportOptions, detect, import_source
+
+INTERVAL = 2.0
+
+
+def cache_root(source: Path) -> Path:
+    base = os.environ.get("REPORTGEN_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "reportgen")
+    src = Path(source).resolve()
+    digest = hashlib.sha1(str(src).encode("utf-8")).hexdigest()[:10]
+    return Path(base) / "follow" / f"{src.name or 'source'}-{digest}"
+
+
+class Follower:
+    """Imports ``kind`` from ``source`` into ``out`` now and (after :meth:`start`) every ``interval`` s."""
+
+    def __init__(self, kind: str, source: Path, out: Path, interval: float = INTERVAL):
+        self.kind, self.source, self.out, self.interval = kind, Path(source), Path(out), interval
+        self._seen: set[str] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.passes = 0
+
+    def _warn(self, message: str) -> None:
+        if message not in self._seen:
+            self._seen.add(message)
+            print(f"warning: {self.kind}: {message}", file=sys.stderr, flush=True)
+
+    def poll(self) -> int:
+        """One incremental import pass; returns the number of new rows."""
+        opts = ImportOptions(source=self.kind, path=self.source, out=self.out, quiet=True, follow=True,
+                             warn=self._warn)
+        try:
+            result = import_source(opts)
+        except Exception as exc:  # noqa: BLE001 - the watcher keeps going; the next pass retries
+            self._warn(f"import failed ({type(exc).__name__}: {exc}); retrying")
+            return 0
+        self.passes += 1
+        return result.rows
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.poll()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="reportgen-follow", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+
+def follow_for_serve(runs: Path, watch: bool) -> Path:
+    """The runs root ``serve`` should build: ``runs`` itself, or the cache root a source is imported into."""
+    from ..storage.reader import list_run_dirs
+
+    runs = Path(runs)
+    if list_run_dirs(runs):
+        return runs
+    kind = detect(runs)
+    if kind is None:
+        return runs
+    out = cache_root(runs)
+    out.mkdir(parents=True, exist_ok=True)
+    follower = Follower(kind, runs, out)
+    print(f"{runs} is a {kind} folder: importing it into {out}" + (" and following it" if watch else ""),
+          file=sys.stderr, flush=True)
+    follower.poll()
+    if watch:
+        follower.start()
+    return out

@@ -1,0 +1,179 @@
+"""MLflow file stores (``mlruns/``) -> run folders (extra ``[mlflow]``: pyyaml).
+
+The file store is read directly (its layout is simple and has not changed in years;
+MLflow itself no longer needs to be installed):
+
+``mlruns/<experiment id>/meta.yaml`` (experiment name -> project),
+``<experiment id>/<run id>/meta.yaml`` (run name, status, start/end times),
+``params/<key>`` -> config (``"0.1"`` -> 0.1, ``"True"`` -> true: MLflow stores text),
+``metrics/<key>`` (lines ``<timestamp ms> <value> <step>``) -> history,
+``tags/<key>`` -> ``mlflow.runName`` is the name, ``mlflow.note.content`` the notes,
+``mlflow.parentRunId`` the group, other non-``mlflow.*`` tags become ``key=value`` tags,
+``artifacts/images/<key>+step+<n>+...png`` (``mlflow.log_image(key=, step=)``) -> an Image
+in history; other image artifacts -> ``artifacts/<path>`` Images in the summary.
+Metric files are read from their stored byte offsets, so a re-import reads only new lines.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from .common import Problems, RunImport
+
+IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
+_LOGGED_IMAGE = re.compile(r"^(?P<key>.+?)[+%]step[+%](?P<step>\d+)[+%]timestamp[+%](?P<ts>\d+)[+%][^+%]+$")
+_STATUS = {1: "running", 2: "running", 3: "finished", 4: "crashed", 5: "crashed",
+           "RUNNING": "running", "SCHEDULED": "running", "FINISHED": "finished", "FAILED": "crashed",
+           "KILLED": "crashed"}
+
+
+def _yaml(path: Path, problems: Problems) -> dict[str, Any]:
+    try:
+        import yaml
+    except ImportError:
+        raise ImportError("importing MLflow file stores needs pyyaml: pip install 'reportgen[mlflow]'") from None
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.warn(f"{path}: missing; skipped")
+        return {}
+    except Exception as exc:  # noqa: BLE001
+        problems.warn(f"{path}: unreadable ({type(exc).__name__}: {exc})")
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def param_value(text: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"True": True, "False": False, "None": None}.get(text, text)
+
+
+def _key_files(folder: Path) -> list[tuple[str, Path]]:
+    if not folder.is_dir():
+        return []
+    return sorted((p.relative_to(folder).as_posix(), p) for p in folder.rglob("*") if p.is_file())
+
+
+def _read_metric(path: Path, offset: int) -> tuple[list[tuple[float, float, int]], int, int]:
+    """``([(timestamp s, value, step)], new offset, bad lines)`` for the complete lines after ``offset``."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        data = fh.read()
+    end = data.rfind(b"\n") + 1
+    out, bad = [], 0
+    for line in data[:end].splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        try:
+            ts, value = int(parts[0]) / 1000.0, float(parts[1])
+            step = int(parts[2]) if len(parts) > 2 else 0
+        except (ValueError, IndexError):
+            bad += 1
+            continue
+        out.append((ts, value, step))
+    return out, offset + end, bad
+
+
+def import_run(imp: RunImport, run_dir: Path, experiment: str, opts, problems: Problems) -> int:
+    from ..media.image import Image
+    from . import run_name
+
+    meta_yaml = _yaml(run_dir / "meta.yaml", problems)
+    offsets: dict[str, int] = dict(imp.state.get("metrics") or {})
+    counts: dict[str, int] = dict(imp.state.get("counts") or {})
+    stepped: dict[str, bool] = dict(imp.state.get("stepped") or {})
+    label = f"mlflow run {run_dir.name}"
+    for key, path in _key_files(run_dir / "metrics"):
+        try:
+            points, offsets[key], bad = _read_metric(path, int(offsets.get(key, 0)))
+        except OSError as exc:
+            problems.warn(f"{label}: metric {key!r}: {exc}; skipped")
+            continue
+        if bad:
+            problems.warn(f"{label}: metric {key!r}: {bad} unreadable lines skipped")
+        # log_metric() without step= writes step 0 every time: such a metric gets its point
+        # number as step (as wandb.log() would), until a point with a real step shows up
+        stepped[key] = stepped.get(key, False) or any(step != 0 for _, _, step in points)
+        for i, (ts, value, step) in enumerate(points):
+            imp.add(step if stepped[key] else counts.get(key, 0) + i, {key: value}, ts)
+        counts[key] = counts.get(key, 0) + len(points)
+    config = dict(imp.config)
+    for key, path in _key_files(run_dir / "params"):
+        config[key] = param_value(path.read_text(encoding="utf-8", errors="replace"))
+    tags, meta = {}, {}
+    for key, path in _key_files(run_dir / "tags"):
+        tags[key] = path.read_text(encoding="utf-8", errors="replace")
+    artifacts = run_dir / "artifacts"
+    for rel, path in _key_files(artifacts):
+        if not rel.lower().endswith(IMAGE_EXTS) or rel.endswith("+compressed.webp"):
+            continue
+        m = _LOGGED_IMAGE.match(path.stem) if rel.startswith("images/") else None
+        try:
+            if m:
+                imp.add(int(m["step"]), {m["key"]: Image(path)}, int(m["ts"]) / 1000.0)
+            else:
+                imp.set_summary({f"artifacts/{rel}": Image(path)})
+        except (ValueError, TypeError) as exc:
+            problems.warn(f"{label}: artifact {rel!r}: {exc}; skipped")
+    status = meta_yaml.get("status")
+    start, end = meta_yaml.get("start_time"), meta_yaml.get("end_time")
+    name = tags.get("mlflow.runName") or meta_yaml.get("run_name") or run_dir.name
+    meta.update({
+        "name": run_name(opts.name, path=f"{experiment}/{run_dir.name}", name=name, id=imp.id, project=experiment),
+        "project": experiment,
+        "state": _STATUS.get(status, "finished"),
+        "notes": tags.get("mlflow.note.content"),
+        "group": tags.get("mlflow.parentRunId"),
+        "tags": [f"{k}={v}" if v else k for k, v in sorted(tags.items()) if not k.startswith("mlflow.")],
+        "user": meta_yaml.get("user_id") or tags.get("mlflow.user"),
+    })
+    if isinstance(start, (int, float)):
+        meta["created"] = start / 1000.0
+        imp.t0 = start / 1000.0 if imp.t0 is None or start / 1000.0 < imp.t0 else imp.t0
+    if isinstance(end, (int, float)):
+        meta["updated"] = end / 1000.0
+    if tags.get("mlflow.source.name"):
+        meta["command"] = [tags["mlflow.source.name"]]
+    return imp.commit(meta={k: v for k, v in meta.items() if v is not None}, config=config,
+                      state={"metrics": offsets, "counts": counts, "stepped": stepped})
+
+
+def import_mlflow(opts, problems: Problems, progress, result) -> None:
+    root = Path(opts.path)
+    if (root / "meta.yaml").exists() and (root / "metrics").is_dir():  # one run folder
+        experiments = [(root.parent, [root])]
+    elif (root / "meta.yaml").exists():  # one experiment
+        experiments = [(root, [p for p in sorted(root.iterdir()) if (p / "meta.yaml").exists()])]
+    else:
+        experiments = [(e, [p for p in sorted(e.iterdir()) if p.is_dir() and (p / "meta.yaml").exists()])
+                       for e in sorted(root.iterdir()) if e.is_dir() and (e / "meta.yaml").exists()]
+    total = sum(len(r) for _, r in experiments)
+    if not total:
+        problems.warn(f"{root}: no MLflow runs found (expected mlruns/<experiment>/<run>/meta.yaml)")
+        return
+    n = 0
+    for exp_dir, run_dirs in experiments:
+        exp_meta = _yaml(exp_dir / "meta.yaml", problems)
+        if exp_meta.get("lifecycle_stage") == "deleted":
+            continue
+        project = opts.project or str(exp_meta.get("name") or exp_dir.name)
+        for run_dir in run_dirs:
+            n += 1
+            progress.update(f"mlflow: run {n}/{total}")
+            if _yaml(run_dir / "meta.yaml", problems).get("lifecycle_stage") == "deleted":
+                continue
+            run_id = f"mlflow-{run_dir.name}"[:64]
+            imp = RunImport(opts.out, run_id, source={"kind": "mlflow", "path": str(run_dir.resolve())},
+                            problems=problems)
+            try:
+                result.rows += import_run(imp, run_dir, project, opts, problems)
+            except OSError as exc:
+                problems.warn(f"mlflow run {run_dir.name}: {exc}; skipped")
+                continue
+            result.runs.append(run_id)

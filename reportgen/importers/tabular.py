@@ -1,0 +1,228 @@
+"""CSV and Parquet -> run folders (Parquet needs pyarrow: extra ``[parquet]``).
+
+- One file per run (the run is named by the file's path relative to PATH), or one long
+  table with ``--run-col`` (one run per value).
+- ``--step-col`` (default ``_step`` or ``step`` when present, else the row number within
+  the run) and ``--time-col`` (default ``_timestamp``, ``timestamp`` or ``time``; Unix
+  seconds, milliseconds or dates). Every other column is a history key; empty cells
+  are left out of the row.
+- Neptune exporter Parquet (columns ``project_id, run_id, attribute_path,
+  attribute_type, step, timestamp, *_value``) is recognised by its columns:
+  ``float_series``/``string_series`` -> history, ``histogram_series`` -> Histogram,
+  single values -> config, ``sys/*`` -> run metadata.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from .common import Problems, RunImport, run_id_for
+
+NEPTUNE_COLUMNS = {"project_id", "run_id", "attribute_path", "attribute_type", "step"}
+STEP_NAMES = ("_step", "step")
+TIME_NAMES = ("_timestamp", "timestamp", "time")
+
+
+def _read(path: Path, problems: Problems):
+    import pandas as pd
+
+    try:
+        if path.suffix.lower() == ".parquet":
+            try:
+                import pyarrow  # noqa: F401
+            except ImportError:
+                raise ImportError("reading Parquet needs pyarrow: pip install 'reportgen[parquet]'") from None
+            return pd.read_parquet(path)
+        return pd.read_csv(path)
+    except ImportError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bad file is one warning, the others go on
+        problems.warn(f"{path}: cannot be read ({type(exc).__name__}: {exc}); skipped")
+        return None
+
+
+def _files(path: Path, kind: str) -> list[Path]:
+    ext = ".csv" if kind == "csv" else ".parquet"
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.suffix.lower() == ext and p.is_file())
+
+
+def _seconds(series) -> Any:
+    """Unix seconds from numbers (s or ms) or dates."""
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(series):
+        s = series.astype(float)
+        return s / 1000.0 if s.dropna().abs().median() > 1e11 else s
+    t = pd.to_datetime(series, utc=True, errors="coerce")
+    return (t - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
+
+
+def _plain(v: Any) -> Any:
+    if v is None:
+        return None
+    if hasattr(v, "item") and not isinstance(v, (list, dict)):
+        try:
+            v = v.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return v
+
+
+def _import_frame(imp: RunImport, df, opts, problems: Problems, label: str) -> int:
+    import pandas as pd
+
+    cols = list(df.columns)
+    step_col = opts.step_col or next((c for c in STEP_NAMES if c in cols), None)
+    time_col = opts.time_col or next((c for c in TIME_NAMES if c in cols), None)
+    for arg, col in (("--step-col", opts.step_col), ("--time-col", opts.time_col)):
+        if col is not None and col not in cols:
+            problems.warn(f"{label}: {arg} {col!r} is not a column (columns: {', '.join(map(str, cols))})")
+            return 0
+    if step_col is not None:
+        steps = pd.to_numeric(df[step_col], errors="coerce")
+    else:
+        steps = pd.Series(range(len(df)), index=df.index)
+    times = _seconds(df[time_col]) if time_col is not None else None
+    value_cols = [c for c in cols if c not in (step_col, time_col, opts.run_col, "_runtime")]
+    records = df[value_cols].to_dict("records")
+    bad = 0
+    for i, (step, row) in enumerate(zip(steps.tolist(), records)):
+        if step is None or step != step:
+            bad += 1
+            continue
+        values = {str(k): pv for k, v in row.items() if (pv := _plain(v)) is not None}
+        ts = times.iloc[i] if times is not None else None
+        imp.add(int(step), values, None if ts is None or ts != ts else float(ts))
+    if bad:
+        problems.warn(f"{label}: {bad} rows without a usable step in {step_col!r}; skipped")
+    return imp.commit()
+
+
+def _off_int(values) -> float:
+    r = values % 1
+    return float(r.where(r < 0.5, 1 - r).max())
+
+
+def _neptune(df, opts, problems: Problems, result, base: str) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from ..media.histogram import Histogram
+    from . import run_name
+
+    for (project_id, nrun), g in df.groupby(["project_id", "run_id"], sort=True):
+        project = opts.project or str(project_id)
+        run_id = run_id_for("neptune", f"{project_id}/{nrun}")
+        imp = RunImport(opts.out, run_id, source={"kind": "neptune-parquet", "path": base, "run": str(nrun)},
+                        problems=problems)
+        config: dict[str, Any] = dict(imp.config)
+        meta: dict[str, Any] = {"project": project}
+        series = g[g["step"].notna()]
+        steps = pd.to_numeric(series["step"].astype(str), errors="coerce")
+        frac = steps.dropna() % 1
+        mult = 1
+        while len(frac) and mult < 10 ** 6 and _off_int(frac * mult) > 1e-6:
+            mult *= 10
+        if mult > 1:
+            problems.warn(f"{nrun}: fractional Neptune steps multiplied by {mult} to make integer steps")
+        times = _seconds(series["timestamp"]) if "timestamp" in series else None
+        for i, rec in enumerate(series.to_dict("records")):
+            kind, path = rec["attribute_type"], rec["attribute_path"]
+            step = steps.iloc[i]
+            if step != step:
+                continue
+            if kind == "float_series":
+                value = _plain(rec.get("float_value"))
+                value = float("nan") if value is None else value
+            elif kind == "string_series":
+                value = _plain(rec.get("string_value"))
+            elif kind == "histogram_series":
+                h = rec.get("histogram_value") or {}
+                try:
+                    value = Histogram(np_histogram=(np.asarray(h["values"]), np.asarray(h["edges"])))
+                except Exception as exc:  # noqa: BLE001
+                    problems.warn(f"{nrun}: {path!r}: bad histogram ({exc}); skipped")
+                    continue
+            else:
+                problems.warn(f"{nrun}: Neptune {kind} attributes are not imported ({path!r}...)")
+                continue
+            ts = times.iloc[i] if times is not None else None
+            imp.add(int(round(step * mult)), {path: value}, None if ts is None or ts != ts else float(ts))
+        for rec in g[g["step"].isna()].to_dict("records"):
+            kind, path = rec["attribute_type"], rec["attribute_path"]
+            col = {"float": "float_value", "int": "int_value", "string": "string_value", "bool": "bool_value",
+                   "datetime": "datetime_value", "string_set": "string_set_value"}.get(kind)
+            if col is None:
+                problems.warn(f"{nrun}: Neptune {kind} attributes are not imported ({path!r}...)")
+                continue
+            value = rec.get(col)
+            value = sorted(value) if kind == "string_set" and value is not None else _plain(value)
+            if path == "sys/name" and value:
+                meta["name"] = value
+            elif path == "sys/tags":
+                meta["tags"] = list(value or [])
+            elif path == "sys/description" and value:
+                meta["notes"] = value
+            elif path == "sys/group_tags":
+                meta["group"] = ",".join(value or []) or None
+            elif not path.startswith("sys/"):
+                config[path] = value
+        meta["name"] = run_name(opts.name, path=str(nrun), name=meta.get("name") or str(nrun), id=run_id,
+                                project=project)
+        result.rows += imp.commit(meta=meta, config=config)
+        result.runs.append(run_id)
+
+
+def import_tabular(opts, problems: Problems, progress, result) -> None:
+    import pandas as pd
+
+    from . import run_name
+
+    root = Path(opts.path)
+    files = _files(root, opts.source)
+    if not files:
+        problems.warn(f"{root}: no .{'csv' if opts.source == 'csv' else 'parquet'} files found")
+        return
+    base = root.resolve().name
+    project = opts.project or (root.resolve().parent.name if root.is_file() else base)
+    frames = []
+    for n, f in enumerate(files, 1):
+        progress.update(f"{opts.source}: reading {n}/{len(files)} files")
+        df = _read(f, problems)
+        if df is None:
+            continue
+        if NEPTUNE_COLUMNS <= set(df.columns) or opts.run_col:
+            if opts.run_col and opts.run_col not in df.columns:
+                problems.warn(f"{f}: --run-col {opts.run_col!r} is not a column; skipped")
+                continue
+            frames.append(df)
+            continue
+        rel = f.relative_to(root).with_suffix("").as_posix() if f != root else f.stem
+        run_id = run_id_for(opts.source, f"{project}/{rel}")
+        imp = RunImport(opts.out, run_id, source={"kind": opts.source, "path": str(f.resolve())}, problems=problems)
+        imp.meta.update({"project": project, "name": run_name(opts.name, path=rel, name=rel, id=run_id,
+                                                                     project=project)})
+        result.rows += _import_frame(imp, df, opts, problems, str(f))
+        result.runs.append(run_id)
+    if not frames:
+        return
+    table = pd.concat(frames, ignore_index=True)
+    if NEPTUNE_COLUMNS <= set(table.columns) and not opts.run_col:
+        _neptune(table, opts, problems, result, str(root.resolve()))
+        return
+    for key, g in table.groupby(opts.run_col, sort=True):
+        key = str(key)
+        run_id = run_id_for(opts.source, f"{project}/{key}")
+        imp = RunImport(opts.out, run_id, source={"kind": opts.source, "path": str(root.resolve()), "run": key},
+                        problems=problems)
+        imp.meta.update({"project": project, "name": run_name(opts.name, path=key, name=key, id=run_id,
+                                                                     project=project)})
+        result.rows += _import_frame(imp, g.reset_index(drop=True), opts, problems, f"{root}:{key}")
+        result.runs.append(run_id)

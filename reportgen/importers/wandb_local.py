@@ -1,0 +1,266 @@
+"""wandb local run folders (``wandb/run-*``, ``wandb/offline-run-*``) -> run folders (extra ``[wandb]``).
+
+The ``run-<id>.wandb`` transaction log is read record by record (:mod:`.wandb_log`):
+``run`` (name, project, group, job type, tags, notes, host, start time, config),
+``config`` updates, ``history`` rows (``_step``, ``_timestamp``, values; media
+records point at ``files/media/...``), ``summary`` updates (plain values override the
+last history values), ``stats`` (system metrics: written to
+``files/wandb-system-metrics.jsonl``, one JSON object per sample, keys ``system/...``),
+``environment`` (program, Python) and ``exit`` (exit code -> finished / crashed).
+A log without an exit record is a run still writing (or killed): ``running``, with the
+log's modification time as heartbeat, so readers show it ``stale`` once it stops.
+
+Media: ``image-file`` -> Image, ``images/separated`` -> a gallery, ``histogram`` ->
+Histogram, ``table-file`` -> Table, ``audio-file`` -> Audio, ``video-file`` -> Video,
+``html-file`` -> Html, ``object3D-file`` -> Object3D, ``molecule-file`` -> Molecule;
+other types warn once and are skipped. Other files in ``files/`` (config.yaml,
+output.log, requirements.txt...) are copied into the run's ``files/``.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from .common import Problems, RunImport
+from .wandb_log import LogError, iter_records
+
+
+def find_runs(path: Path) -> list[Path]:
+    """Run folders under ``path``: itself, ``path/run-*``, or ``path/wandb/run-*``."""
+    path = Path(path)
+    if path.is_file() and path.suffix == ".wandb":
+        return [path.parent]
+    if any(path.glob("run-*.wandb")):
+        return [path]
+    for base in (path, path / "wandb"):
+        runs = sorted(p for p in base.glob("*run-*") if p.is_dir() and p.name.startswith(("run-", "offline-run-"))
+                      and any(p.glob("run-*.wandb")))
+        if runs:
+            return runs
+    return []
+
+
+def _value(item) -> tuple[list[str], Any]:
+    keys = list(item.nested_key) or [item.key]
+    return keys, json.loads(item.value_json)
+
+
+def _nest(items) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        try:
+            keys, v = _value(item)
+        except ValueError:
+            continue
+        d = out
+        for k in keys[:-1]:
+            nxt = d.get(k)
+            if not isinstance(nxt, dict):
+                nxt = d[k] = {}
+            d = nxt
+        d[keys[-1]] = v
+    return out
+
+
+class _Media:
+    """wandb media records -> reportgen media objects (files resolved inside ``files/``)."""
+
+    def __init__(self, files: Path, problems: Problems, label: str):
+        self.files, self.problems, self.label = files, problems, label
+
+    def _path(self, rel: Any) -> Path:
+        p = (self.files / str(rel)).resolve()
+        if self.files.resolve() not in p.parents:
+            raise ValueError(f"path {rel!r} leaves the run's files/ folder")
+        if not p.is_file():
+            raise ValueError(f"media file {rel!r} is missing")
+        return p
+
+    def convert(self, key: str, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        t = v.get("_type")
+        if t is None:
+            return {k: self.convert(f"{key}/{k}", x) for k, x in v.items()}
+        try:
+            return self._record(t, v)
+        except Exception as exc:  # noqa: BLE001 - one bad value never stops the import
+            self.problems.warn(f"{self.label}: key {key!r} ({t}): {exc}; skipped")
+            return None
+
+    def _record(self, t: str, v: dict[str, Any]) -> Any:
+        import numpy as np
+
+        from .. import media as m  # noqa: F401 (lazy classes below)
+
+        caption = v.get("caption")
+        if t == "image-file":
+            from ..media.image import Image
+            return Image(self._path(v["path"]), caption=caption)
+        if t == "images/separated":
+            from ..media.image import Image
+            names = v.get("filenames") or []
+            caps = v.get("captions") or [None] * len(names)
+            return [Image(self._path(n), caption=c if isinstance(c, str) else None) for n, c in zip(names, caps)]
+        if t == "histogram":
+            from ..media.histogram import Histogram
+            values = v.get("values") or []
+            bins = v.get("bins")
+            if bins is None and isinstance(v.get("packedBins"), dict):
+                pb = v["packedBins"]
+                bins = [pb["min"] + i * pb["size"] for i in range(int(pb["count"]) + 1)]
+            return Histogram(np_histogram=(np.asarray(values, float), np.asarray(bins, float)))
+        if t == "table-file":
+            from ..media.table import Table
+            data = json.loads(self._path(v["path"]).read_text(encoding="utf-8"))
+            rows = [[c if not isinstance(c, dict) else json.dumps(c) for c in row] for row in data.get("data", [])]
+            return Table(columns=[str(c) for c in data.get("columns", [])], data=rows)
+        if t == "audio-file":
+            from ..media.audio import Audio
+            return Audio(self._path(v["path"]), caption=caption)
+        if t == "video-file":
+            from ..media.video import Video
+            return Video(str(self._path(v["path"])), caption=caption)
+        if t == "html-file":
+            from ..media.html import Html
+            return Html(self._path(v["path"]).read_text(encoding="utf-8", errors="replace"))
+        if t == "object3D-file":
+            from ..media.object3d import Object3D
+            return Object3D(str(self._path(v["path"])))
+        if t == "molecule-file":
+            from ..media.molecule import Molecule
+            return Molecule(str(self._path(v["path"])))
+        raise ValueError(f"wandb type {t!r} is not imported")
+
+
+def _copy_files(src: Path, dst: Path) -> None:
+    if not src.is_dir():
+        return
+    for p in src.iterdir():
+        if p.is_file() and p.stat().st_size <= 50 * 2**20:
+            target = dst / p.name
+            if not target.exists() or target.stat().st_size != p.stat().st_size:
+                dst.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(p, target)
+
+
+def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problems) -> int:
+    from . import run_name
+
+    label = run_dir.name
+    offset = int(imp.state.get("offset", 0))
+    size = log.stat().st_size
+    if size < offset:
+        problems.warn(f"{label}: {log.name} shrank since the last import; read again from the start")
+        offset = 0
+    media = _Media(run_dir / "files", problems, label)
+    meta: dict[str, Any] = {}
+    config = dict(imp.config)
+    overrides: dict[str, Any] = {}
+    system: list[dict[str, Any]] = []
+    exit_code = imp.state.get("exit_code")
+    end = offset
+    try:
+        for end, rec in iter_records(log, offset):
+            kind = rec.WhichOneof("record_type")
+            if kind == "history":
+                row = _nest(rec.history.item)
+                step = row.pop("_step", None)
+                if not isinstance(step, int):
+                    step = rec.history.step.num
+                ts = row.pop("_timestamp", None)
+                row.pop("_runtime", None)
+                row.pop("_wandb", None)
+                values = {k: media.convert(k, v) for k, v in row.items()}
+                imp.add(step, {k: v for k, v in values.items() if v is not None},
+                        ts if isinstance(ts, (int, float)) else None)
+            elif kind == "run":
+                r = rec.run
+                meta.update({"name": r.display_name or r.run_id, "project": r.project or "uncategorized",
+                             "group": r.run_group or None, "job_type": r.job_type or None,
+                             "tags": list(r.tags), "notes": r.notes or None, "host": r.host or None,
+                             "wandb_id": r.run_id})
+                if r.start_time.seconds:
+                    meta["created"] = r.start_time.seconds + r.start_time.nanos / 1e9
+                    if imp.t0 is None:
+                        imp.t0 = meta["created"]
+                config.update(_nest(r.config.update))
+            elif kind == "config":
+                config.update(_nest(rec.config.update))
+                for item in rec.config.remove:
+                    config.pop(item.key or "/".join(item.nested_key), None)
+            elif kind == "summary":
+                for k, v in _nest(rec.summary.update).items():
+                    if not k.startswith("_") and (not isinstance(v, dict) or "_type" not in v):
+                        overrides[k] = v
+            elif kind == "stats":
+                s = rec.stats
+                sample: dict[str, Any] = {"_timestamp": s.timestamp.seconds + s.timestamp.nanos / 1e9}
+                for item in s.item:
+                    try:
+                        sample[f"system/{item.key}"] = json.loads(item.value_json)
+                    except ValueError:
+                        pass
+                system.append(sample)
+            elif kind == "environment":
+                e = rec.environment
+                if e.program:
+                    meta["command"] = [e.executable or "python", e.program, *list(e.args)]
+                if e.python:
+                    meta["python"] = e.python
+            elif kind == "exit":
+                exit_code = rec.exit.exit_code
+    except LogError as exc:
+        problems.warn(f"{label}: {log.name}: {exc}; the records before it are imported")
+        end = max(end, offset)
+    except OSError as exc:
+        problems.warn(f"{label}: {log.name}: {exc}")
+    if end < size and exit_code is not None:
+        problems.warn(f"{label}: {log.name}: {size - end} bytes after the last complete record not read")
+    config.pop("_wandb", None)
+    overrides.pop("_wandb", None)
+    imp.set_summary({k: media.convert(k, v) for k, v in overrides.items()})
+    if system:
+        from ..storage.jsonio import encode_line
+        imp.paths.files.mkdir(parents=True, exist_ok=True)
+        with open(imp.paths.files / "wandb-system-metrics.jsonl", "ab") as fh:
+            for sample in system:
+                fh.write(encode_line(sample))
+    _copy_files(run_dir / "files", imp.paths.files)
+    if exit_code is None:
+        meta.update({"state": "running", "exit_code": None, "heartbeat": log.stat().st_mtime,
+                     "heartbeat_interval": 15.0})
+    else:
+        meta.update({"state": "finished" if exit_code == 0 else "crashed", "exit_code": exit_code})
+    if opts.project:
+        meta["project"] = opts.project
+    if "name" in meta or opts.name:
+        meta["name"] = run_name(opts.name, path=run_dir.name, name=meta.get("name") or imp.meta.get("name") or
+                                run_dir.name, id=imp.id, project=meta.get("project") or imp.meta.get("project", ""))
+    meta = {k: v for k, v in meta.items() if v is not None or k == "exit_code"}
+    return imp.commit(meta=meta, config=config, state={"offset": end, "exit_code": exit_code})
+
+
+def import_wandb(opts, problems: Problems, progress, result) -> None:
+    runs = find_runs(Path(opts.path))
+    if not runs:
+        problems.warn(f"{opts.path}: no wandb run folders found (expected wandb/run-*/run-<id>.wandb)")
+        return
+    for n, run_dir in enumerate(runs, 1):
+        progress.update(f"wandb: run {n}/{len(runs)}")
+        logs = sorted(run_dir.glob("run-*.wandb"))
+        if not logs:
+            continue
+        log = logs[-1]
+        wandb_id = log.stem[len("run-"):]
+        run_id = f"wandb-{wandb_id}"
+        try:
+            imp = RunImport(opts.out, run_id, source={"kind": "wandb", "path": str(run_dir.resolve())},
+                            problems=problems)
+            result.rows += import_run(imp, run_dir, log, opts, problems)
+        except (OSError, ValueError) as exc:
+            problems.warn(f"{run_dir.name}: {exc}; skipped")
+            continue
+        result.runs.append(run_id)

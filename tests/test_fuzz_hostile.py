@@ -1,0 +1,265 @@
+"""Fuzz: hostile run roots (issue 12). For every generated root:
+
+- the build finishes;
+- every file under SITE is one the builder wrote (its manifest; the cache folder is its own);
+- nothing outside SITE changed (snapshot of the surrounding tree before and after);
+- no file from outside RUNS is published (canary files outside; the site is grepped for them);
+- pages opened in Chromium show no executed payload (marker, title, canary server request).
+
+Roots come from a seeded generator (:class:`HostileRoot`); hypothesis picks the seeds (a
+handful per run) and a few fixed seeds always run (ten more without the browser, which is
+the slow part; seeds that once found a bug stay in the fixed lists).
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from PIL import Image
+
+from hostile import Canary, Probe, StaticServer, html_payload, payloads, snapshot, svg_payload
+from reportgen.build.config import BuildConfig
+from reportgen.build.manifest import CACHE_PREFIX, MANIFEST
+from reportgen.build.site import build
+
+
+def _png_bytes(extra: bytes = b"") -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    Image.new("RGB", (5, 3), (10, 200, 10)).save(buf, format="PNG")
+    return buf.getvalue() + extra
+
+
+class HostileRoot:
+    """One generated tree: ``base/{outside, neighbour, runs, site}``."""
+
+    def __init__(self, seed: int, base: Path, canary: str):
+        self.rng = random.Random(seed)
+        self.base = base
+        self.canary = canary
+        self.token = f"CANARY-{seed:x}-OUTSIDE"
+        self.strings = payloads(canary)
+        self.runs = base / "runs"
+        self.site = base / "site"
+        self.outside = base / "outside"
+
+    # -- pieces ----------------------------------------------------------------------------------
+    def s(self) -> str:
+        """A hostile string."""
+        r = self.rng.random()
+        if r < 0.55:
+            return self.rng.choice(self.strings)
+        if r < 0.7:
+            return self.rng.choice(["../../../victim", "/etc/passwd", "a/b", "x\x00y", "..", ".", "C:\\x", "\ud800",
+                                    "", " ", "con", "a" * 300])
+        return "".join(self.rng.choice("ab<>\"'&/{}%.\\`$") for _ in range(self.rng.randint(1, 12)))
+
+    def wrong(self):
+        return self.rng.choice([None, 5, -1.5, True, [], {}, [self.s()], {"x": self.s()}, "NaN", float("nan")])
+
+    def deep(self, n: int) -> str:
+        return '{"a":' * n + "1" + "}" * n if self.rng.random() < 0.5 else "[" * n + "]" * n
+
+    def value(self):
+        r = self.rng.random()
+        if r < 0.4:
+            return self.s()
+        if r < 0.7:
+            return self.rng.uniform(-1e3, 1e3)
+        return self.wrong()
+
+    def media_path(self, d: Path) -> str:
+        """A record path: a real file, a link out, a link to a folder out, or a hostile string."""
+        r = self.rng.random()
+        if r < 0.3:
+            return "media/image/ok.png"
+        if r < 0.45:
+            return "media/image/leak.png"  # link to a file outside
+        if r < 0.6:
+            return "media/linked/secret.png"  # through a linked folder outside
+        if r < 0.7:
+            return "media/html/p.html"
+        if r < 0.8:
+            return "media/svg/f.svg"
+        return self.rng.choice(["../../outside/secret.txt", str(self.outside / "secret.txt"), "media/x\x00.png",
+                                "media/../../outside/secret.png", "", 5, None, "media/image/", "run.json"])
+
+    def record(self, d: Path):
+        t = self.rng.choice(["image", "html", "svg", "audio", "video", "table", "vega_lite", "custom_chart",
+                             "object3d", "molecule", "tensor", "histogram", "gallery", self.s(), 7])
+        rec = {"_type": t, "path": self.media_path(d), "caption": self.s()}
+        if t == "table":
+            rec["path"] = "media/table/t.json"
+        if t == "vega_lite":
+            rec["spec"] = {"usermeta": {"embedOptions": {"actions": True}}, "data": {"url": f"{self.canary}/d.json"},
+                           "mark": {"type": "image", "url": f"{self.canary}/i.png"},
+                           "encoding": {"href": {"value": "javascript:alert(1)"}},
+                           "title": self.s()}
+        if t == "gallery":
+            rec["items"] = [self.record(d) for _ in range(2)]
+        if self.rng.random() < 0.2:
+            rec = {k: self.wrong() if self.rng.random() < 0.5 else v for k, v in rec.items()}
+        return rec
+
+    def history(self, d: Path) -> bytes:
+        lines = []
+        for step in range(self.rng.randint(0, 8)):
+            r = self.rng.random()
+            if r < 0.08:
+                lines.append(b"{not json")
+            elif r < 0.14:
+                lines.append(self.deep(self.rng.choice([150, 600, 3000])).encode())
+            elif r < 0.18:
+                lines.append(json.dumps({"_step": step, "big": "x" * 200_000}).encode())
+            elif r < 0.22:
+                lines.append(json.dumps([1, 2, 3]).encode())
+            else:
+                row = {"_step": step if self.rng.random() < 0.8 else self.wrong(), "loss": self.rng.random(),
+                       self.s(): self.value()}
+                if self.rng.random() < 0.6:
+                    row[self.rng.choice(["img", self.s()])] = self.record(d)
+                if self.rng.random() < 0.2:
+                    row["nested"] = {self.s(): {self.s(): self.value()}}
+                lines.append(json.dumps(row, ensure_ascii=self.rng.random() < 0.5).encode("utf-8", "surrogatepass"))
+        data = b"\n".join(lines) + (b"\n" if lines else b"")
+        if self.rng.random() < 0.3:
+            data += b'{"_step": 99, "torn'
+        return data
+
+    def json_file(self, d: Path, name: str, build) -> None:
+        r = self.rng.random()
+        if r < 0.1:
+            return
+        if r < 0.2:
+            (d / name).write_bytes(b"\xff\xfe garbage {")
+        elif r < 0.3:
+            (d / name).write_text(self.deep(self.rng.choice([200, 3000])))
+        elif r < 0.35:
+            (d / name).write_text(json.dumps(self.wrong()))
+        else:
+            (d / name).write_bytes(json.dumps(build()).encode("utf-8", "surrogatepass"))
+
+    def run_folder(self, i: int, ids: list) -> None:
+        name = self.rng.choice([f"run{i}", f"run{i} <b>", f"r{i}-{self.s()[:20]}", f"{i}ünï"])
+        name = name.replace("/", "_").replace("\x00", "_").replace("\ud800", "_")[:80] or f"run{i}"
+        d = self.runs / name
+        if d.exists():
+            d = self.runs / f"run{i}"
+        (d / "media/image").mkdir(parents=True, exist_ok=True)
+        (d / "media/image/ok.png").write_bytes(_png_bytes())
+        os.symlink(self.outside / "secret.png", d / "media/image/leak.png")
+        os.symlink(self.outside / "dir", d / "media/linked")
+        (d / "media/html").mkdir()
+        (d / "media/html/p.html").write_bytes(html_payload(self.canary))
+        (d / "media/svg").mkdir()
+        (d / "media/svg/f.svg").write_bytes(svg_payload(self.canary))
+        (d / "media/table").mkdir()
+        (d / "media/table/t.json").write_text(json.dumps({"columns": [self.s(), "b"],
+                                                          "data": [[self.s(), self.value()] for _ in range(3)]}))
+        run_id = self.rng.choice([self.s(), ids[0] if ids else "dup", d.name, self.wrong()])
+        ids.append(run_id)
+        self.json_file(d, "run.json", lambda: {
+            "id": run_id, "name": self.value(), "project": self.value(), "group": self.value(),
+            "tags": self.rng.choice([[self.s(), self.s()], self.wrong()]), "notes": self.value(),
+            "state": self.rng.choice(["finished", "running", self.s(), 3]), "created": self.value()})
+        self.json_file(d, "config.json", lambda: {self.s(): self.value() for _ in range(3)})
+        self.json_file(d, "summary.json", lambda: {self.s(): self.value(), "media": self.record(d)})
+        (d / "history.jsonl").write_bytes(self.history(d))
+
+    def make(self) -> None:
+        self.outside.mkdir(parents=True)
+        (self.outside / "secret.txt").write_text(self.token)
+        (self.outside / "secret.png").write_bytes(_png_bytes(self.token.encode()))
+        (self.outside / "dir").mkdir()
+        (self.outside / "dir/secret.png").write_bytes(_png_bytes(self.token.encode()))
+        (self.outside / "dir/secret.html").write_text(self.token)
+        (self.base / "neighbour").mkdir()
+        (self.base / "neighbour/keep.txt").write_text("neighbour")
+        self.runs.mkdir()
+        ids: list = []
+        for i in range(self.rng.randint(1, 4)):
+            self.run_folder(i, ids)
+        os.symlink(self.outside, self.runs / "linked-run")  # a "run folder" that is a link out
+        (self.outside / "run.json").write_text('{"id": "linked"}')
+        rep = self.runs / "reports"
+        rep.mkdir()
+        body = "\n\n".join(self.s() for _ in range(4))
+        first = next(iter(sorted(p.name for p in self.runs.iterdir() if p.is_dir() and p.name != "reports")))
+        (rep / "r.md").write_text(f"---\ntitle: {self.s()!r}\n---\n# {self.s()}\n\n{body}\n\n"
+                                  f'![x](img.svg) ![y](../outside/secret.png) [l]({self.s()})\n\n'
+                                  f'{{{{< media run="{first}" key="img" >}}}}\n\n'
+                                  f'{{{{< value run="{self.s()}" key="{self.s()}" >}}}}\n',
+                                  encoding="utf-8", errors="surrogatepass")
+        (rep / "img.svg").write_bytes(svg_payload(self.canary))
+        os.symlink(self.outside / "secret.txt", rep / "leak.md")
+
+
+def _check_root(seed: int, browser=None) -> None:
+    base = Path(tempfile.mkdtemp(prefix="rg-fuzz-"))
+    canary = Canary()
+    try:
+        root = HostileRoot(seed, base, canary.base)
+        root.make()
+        before = snapshot(base, skip=root.site)
+        res = build(BuildConfig(runs=root.runs, out=root.site, quiet=True))  # 1. finishes
+        assert res.runs >= 1
+        # 2. every file under SITE is the builder's
+        listed = set(json.loads((root.site / MANIFEST).read_text())["files"])
+        for p in root.site.rglob("*"):
+            rel = p.relative_to(root.site).as_posix()
+            if p.is_file() or p.is_symlink():
+                assert rel in listed or rel == MANIFEST or rel.startswith(CACHE_PREFIX), f"seed {seed}: {rel}"
+            assert not p.is_symlink(), f"seed {seed}: a link in the site: {rel}"
+        # 3. nothing outside SITE changed
+        assert snapshot(base, skip=root.site) == before, f"seed {seed}: the tree around the site changed"
+        # 4. nothing from outside RUNS is published
+        for p in root.site.rglob("*"):
+            if p.is_file() and not p.name.endswith(".pkl"):
+                assert root.token.encode() not in p.read_bytes(), f"seed {seed}: {p} leaks a file from outside"
+        assert not [p for p in (root.site / "media").rglob("*.htm*")] if (root.site / "media").exists() else True
+        # a rebuild over the same site changes nothing of that
+        build(BuildConfig(runs=root.runs, out=root.site, quiet=True))
+        assert snapshot(base, skip=root.site) == before, f"seed {seed}: a rebuild changed the tree around the site"
+        if browser is None:
+            return
+        # 5. no payload runs, in the pages or in published files opened on their own
+        probe = Probe(browser, canary)
+        runs = sorted(root.site.glob("runs/*/index.html"))
+        pages = [root.site / "index.html"] + runs[-1:] + sorted(root.site.glob("reports/*.html"))[:1] \
+            + sorted(root.site.rglob("*.svg"))[:1]
+        for page in pages:
+            probe.open(page.resolve().as_uri(), wait_ms=150)
+        server = StaticServer(root.site)
+        try:
+            for page in runs[:1]:  # the same files served over http (the GitHub Pages case)
+                probe.open(server.base + page.relative_to(root.site).as_posix(), wait_ms=150)
+        finally:
+            server.close()
+        problems = probe.check()
+        assert not problems, f"seed {seed}:\n" + "\n".join(problems)
+    finally:
+        canary.close()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 103])  # 103: a gallery whose items are a number
+def test_fixed_hostile_roots(seed, _playwright_browser):
+    _check_root(seed, _playwright_browser)
+
+
+@pytest.mark.parametrize("seed", [200 + i for i in range(10)])  # 204: raw surrogate bytes in a key
+def test_hostile_roots_build_only(seed):
+    _check_root(seed)
+
+
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(min_value=4, max_value=2**31))
+def test_generated_hostile_roots(seed, _playwright_browser):
+    _check_root(seed, _playwright_browser)

@@ -1,0 +1,343 @@
+"""reportgen import / export: sources written by the real libraries, imported through the
+CLI, then checked in the run folders (values, steps, media bytes, metadata), re-imported
+(incremental, idempotent), damaged (torn/corrupt files), followed live and exported."""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+
+from import_sources import MEDIA_EVERY, STEPS, loss
+from conftest import run_cli
+from reportgen.storage.reader import list_run_dirs, read_run
+
+pytest.importorskip("tensorboard")
+
+
+def _runs(out: Path) -> dict[str, object]:
+    return {read_run(d).name: read_run(d) for d in list_run_dirs(out)}
+
+
+def _series(rec, key):
+    return [(r["_step"], r[key]) for r in rec.history if key in r]
+
+
+def _png(run_dir: Path, record: dict) -> np.ndarray:
+    return np.asarray(PILImage.open(run_dir / record["path"]))
+
+
+# -- TensorBoard ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tb_runs(tracker_sources, tmp_path_factory):
+    out = tmp_path_factory.mktemp("tb") / "runs"
+    proc = run_cli("import", "tensorboard", str(tracker_sources["tensorboard"]), "-o", str(out), "--project", "tb")
+    assert "Imported" in proc.stdout and "warning" not in proc.stderr, proc.stdout + proc.stderr
+    return _runs(out)
+
+
+def test_tensorboard_torch_summary_writer(tb_runs):
+    pytest.importorskip("torch")
+    a = tb_runs["torch/a"]
+    assert a.project == "tb" and a.state == "finished"
+    assert _series(a, "loss") == [(s, float(str(np.float32(loss(s))))) for s in range(STEPS)]
+    assert _series(a, "acc/train")[5] == (5, 0.05)  # float32 shown as its shortest decimal
+    hists = _series(a, "weights")
+    assert [s for s, _ in hists] == list(range(0, STEPS, MEDIA_EVERY))
+    h = hists[1][1]
+    assert h["_type"] == "histogram" and sum(h["values"]) == 1000 and len(h["bins"]) == len(h["values"]) + 1
+    for s, img in _series(a, "sample"):
+        px = _png(a.path, img)
+        assert img["width"] == 9 and img["height"] == 6 and px[..., 0].max() == s and px[..., 1].max() == 0
+        assert (a.path / img["path"]).parent == a.path / "media" / "images"  # where reportgen.Image writes
+    assert _series(a, "note/text_summary")[2] == (20, "step 20")
+    tone = _series(a, "tone")[0][1]
+    with wave.open(str(a.path / tone["path"])) as w:
+        assert w.getframerate() == 8000 and w.getnframes() == 8000
+    hp = tb_runs["torch/a/hp"]  # add_hparams writes its own sub-run, as TensorBoard shows it
+    assert hp.config == {"lr": 0.01, "opt": "adam"} and hp.summary["hparam/score"] == 0.75
+
+
+def test_tensorboard_own_writer(tb_runs):
+    assert _series(tb_runs["tb"], "loss") == [(s, float(str(np.float32(loss(s))))) for s in range(STEPS)]
+
+
+def test_tensorboardx_writer(tb_runs):
+    x = tb_runs["tbx"]
+    assert _series(x, "loss") == [(s, float(str(np.float32(loss(s))))) for s in range(STEPS)]
+    assert _series(x, "note/text_summary")[1] == (10, "tbx 10")
+    hx = _series(x, "weights")[0][1]
+    assert sum(hx["values"]) == 100 and hx["bins"][0] == 0.0 and hx["bins"][-1] == 99.0
+    img = _series(x, "sample")[2][1]
+    assert (img["width"], img["height"]) == (7, 5) and _png(x.path, img)[0, 0, 0] == 60
+
+
+def _main(*args: str) -> int:
+    from reportgen.cli import main
+
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def _tbx_scalars(folder: Path, start: int, stop: int) -> None:
+    """Write steps [start, stop) with tensorboardX in this process (a new event file, like a restart)."""
+    from tensorboardX import SummaryWriter
+
+    w = SummaryWriter(str(folder))
+    for s in range(start, stop):
+        w.add_scalar("loss", loss(s), s)
+    w.close()
+
+
+def test_tensorboard_reimport_appends_only_new_rows(tmp_path, capsys):
+    logdir = tmp_path / "logs"
+    _tbx_scalars(logdir / "r", 0, 20)
+    out = tmp_path / "runs"
+    args = ("import", "tensorboard", str(logdir), "-o", str(out))
+    assert _main(*args) == 0
+    (run_dir,) = list_run_dirs(out)
+    assert len(read_run(run_dir).history) == 20
+    stamp = {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir() if p.is_file()}
+    capsys.readouterr()
+    assert _main(*args) == 0
+    assert "(0 new rows)" in capsys.readouterr().out
+    assert {p.name: p.stat().st_mtime_ns for p in run_dir.iterdir() if p.is_file()} == stamp  # nothing rewritten
+    _tbx_scalars(logdir / "r", 20, 35)  # the training goes on: a new event file
+    assert _main(*args) == 0
+    assert "(15 new rows)" in capsys.readouterr().out
+    rows = read_run(run_dir).history
+    assert [r["_step"] for r in rows] == list(range(35))
+    assert [r["loss"] for r in rows] == [float(str(np.float32(loss(s)))) for s in range(35)]
+    assert len(list_run_dirs(out)) == 1  # no duplicate run
+
+
+def test_torn_and_corrupt_event_files_import_the_rest(tracker_sources, tmp_path, cli):
+    logdir = tmp_path / "logs"
+    shutil.copytree(tracker_sources["tensorboard"] / "tbx", logdir / "torn")
+    shutil.copytree(tracker_sources["tensorboard"] / "tbx", logdir / "corrupt")
+    shutil.copytree(tracker_sources["tensorboard"] / "tbx", logdir / "good")
+    (torn,) = (logdir / "torn").glob("*tfevents*")
+    data = torn.read_bytes()
+    torn.write_bytes(data[: len(data) * 2 // 3])
+    (bad,) = (logdir / "corrupt").glob("*tfevents*")
+    data = bytearray(bad.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    proc = cli("import", "tensorboard", str(logdir), "-o", str(tmp_path / "runs"))
+    runs = _runs(tmp_path / "runs")
+    assert len(runs["good"].history) == STEPS
+    assert 0 < len(runs["torn"].history) < STEPS and 0 < len(runs["corrupt"].history) < STEPS
+    warnings = [l for l in proc.stderr.splitlines() if l.startswith("warning:")]
+    assert len(warnings) == 2, proc.stderr
+    assert any("torn" in w and "incomplete last record" in w for w in warnings)
+    assert any("corrupt" in w and "corrupt record" in w for w in warnings)
+
+
+# -- wandb ------------------------------------------------------------------------------------
+def test_wandb_offline_run(tracker_sources, tmp_path, cli):
+    out = tmp_path / "runs"
+    cli("import", "wandb", str(tracker_sources["wandb"]), "-o", str(out))
+    (run,) = _runs(out).values()
+    assert run.name == "w-run" and run.project == "wproj" and run.state == "finished"
+    assert run.meta["tags"] == ["t1", "t2"] and run.meta["notes"] == "imported notes"
+    assert run.meta["group"] == "g1" and run.meta["job_type"] == "train" and run.meta["exit_code"] == 0
+    assert run.config == {"lr": 0.01, "arch": {"depth": 3}}
+    assert _series(run, "loss") == [(s, loss(s)) for s in range(STEPS)]
+    assert run.summary["best"] == 0.97 and run.summary["loss"] == loss(STEPS - 1)
+    imgs = _series(run, "img")
+    assert [s for s, _ in imgs] == list(range(0, STEPS, MEDIA_EVERY))
+    for s, img in imgs:
+        assert img["caption"] == f"s{s}" and _png(run.path, img)[0, 0, 1] == 10 + s
+    h = _series(run, "hist")[1][1]
+    assert h["_type"] == "histogram" and sum(h["values"]) == 50
+    t = _series(run, "tbl")[2][1]
+    table = json.loads((run.path / t["path"]).read_text())
+    assert t["_type"] == "table" and table["columns"] == ["a", "b"] and table["data"] == [[20, "x"], [21, "y"]]
+    assert (run.path / "files" / "wandb-system-metrics.jsonl").exists()
+    again = cli("import", "wandb", str(tracker_sources["wandb"]), "-o", str(out))
+    assert "(0 new rows)" in again.stdout and len(read_run(run.path).history) == STEPS
+
+
+def test_truncated_and_corrupt_wandb_logs(tracker_sources, tmp_path, cli):
+    (src,) = [p for p in tracker_sources["wandb"].iterdir() if p.name.startswith("offline-run-")]
+    root = tmp_path / "wandb"
+    for name, damage in (("offline-run-1-aaaa", "truncate"), ("offline-run-2-bbbb", "flip")):
+        dst = root / name
+        shutil.copytree(src, dst)
+        (log,) = dst.glob("run-*.wandb")
+        log.rename(dst / f"run-{name[-4:]}.wandb")
+        log = dst / f"run-{name[-4:]}.wandb"
+        data = bytearray(log.read_bytes())
+        if damage == "truncate":
+            data = data[: len(data) // 2]
+        else:
+            data[len(data) // 2] ^= 0xFF
+        log.write_bytes(bytes(data))
+    proc = cli("import", "wandb", str(root), "-o", str(tmp_path / "runs"))
+    runs = [read_run(d) for d in list_run_dirs(tmp_path / "runs")]
+    assert len(runs) == 2
+    for r in runs:
+        assert 0 < len(r.history) < STEPS
+    assert {r.state for r in runs} == {"running"}  # no exit record was read
+    warnings = [l for l in proc.stderr.splitlines() if l.startswith("warning:")]
+    assert len(warnings) == 1 and "bbbb" in warnings[0] and "checksum" in warnings[0], proc.stderr
+
+
+# -- MLflow -----------------------------------------------------------------------------------
+def test_mlflow_file_store(tracker_sources, tmp_path, cli):
+    out = tmp_path / "runs"
+    cli("import", "mlflow", str(tracker_sources["mlflow"]), "-o", str(out))
+    runs = _runs(out)
+    first, failed = runs["first"], runs["failed"]
+    assert first.project == "exp-one" and first.state == "finished" and failed.state == "crashed"
+    assert first.config == {"lr": 0.1, "layers": 3, "opt": "sgd"}
+    assert first.meta["tags"] == ["team=vision"] and first.meta["notes"] == "a note"
+    assert _series(first, "loss") == [(s, loss(s)) for s in range(STEPS)]
+    assert _series(first, "val/acc")[3] == (6, 0.06)
+    (step, pred), = _series(first, "pred")
+    assert step == 3 and _png(first.path, pred)[0, 0].tolist() == [0, 0, 77]
+    assert _png(first.path, first.summary["artifacts/plots/nine.png"])[0, 0].tolist() == [9, 9, 9]
+    assert _series(failed, "loss") == [(0, 5.0), (1, 4.0)]  # log_metric() without step: one step each
+    proc = cli("import", "mlflow", str(tracker_sources["mlflow"]), "-o", str(out))
+    assert "(0 new rows)" in proc.stdout
+
+
+# -- CSV / Parquet ------------------------------------------------------------------------------
+def test_csv_per_file_grows_incrementally(tmp_path, cli):
+    import pandas as pd
+
+    src = tmp_path / "csv"
+    src.mkdir()
+    pd.DataFrame({"step": [0, 1, 2], "loss": [3.0, 2.0, 1.5], "phase": ["a", "a", "b"]}).to_csv(src / "one.csv",
+                                                                                               index=False)
+    pd.DataFrame({"loss": [9.0, 8.0]}).to_csv(src / "two.csv", index=False)
+    out = tmp_path / "runs"
+    cli("import", "csv", str(src), "-o", str(out), "--project", "p", "--name", "csv-{path}")
+    runs = _runs(out)
+    assert _series(runs["csv-one"], "loss") == [(0, 3.0), (1, 2.0), (2, 1.5)]
+    assert _series(runs["csv-two"], "loss") == [(0, 9.0), (1, 8.0)]  # no step column: the row number
+    with open(src / "one.csv", "a") as fh:
+        fh.write("3,1.25,b\n")
+    proc = cli("import", "csv", str(src), "-o", str(out), "--project", "p", "--name", "csv-{path}")
+    assert "(1 new rows)" in proc.stdout
+    assert _series(read_run(runs["csv-one"].path), "loss")[-2:] == [(2, 1.5), (3, 1.25)]
+
+
+def test_parquet_long_table_and_neptune_layout(tmp_path, cli):
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from decimal import Decimal
+
+    long = tmp_path / "long.parquet"
+    pd.DataFrame({"run": ["r1", "r1", "r2"], "it": [10, 20, 10], "acc": [0.5, 0.6, 0.7],
+                  "when": pd.to_datetime(["2024-01-01T00:00:00Z", "2024-01-01T00:01:00Z",
+                                          "2024-01-02T00:00:00Z"])}).to_parquet(long)
+    out = tmp_path / "runs"
+    cli("import", "parquet", str(long), "-o", str(out), "--run-col", "run", "--step-col", "it", "--time-col", "when")
+    runs = _runs(out)
+    assert _series(runs["r1"], "acc") == [(10, 0.5), (20, 0.6)]
+    assert runs["r1"].history[1]["_timestamp"] == 1704067260.0 and runs["r1"].history[1]["_runtime"] == 60.0
+    # Neptune exporter: <data>/<project>/<run>_part_0.parquet with its schema
+    schema = pa.schema([("project_id", pa.string()), ("run_id", pa.string()), ("attribute_path", pa.string()),
+                        ("attribute_type", pa.string()), ("step", pa.decimal128(18, 6)),
+                        ("timestamp", pa.timestamp("ms", tz="UTC")), ("int_value", pa.int64()),
+                        ("float_value", pa.float64()), ("string_value", pa.string()), ("bool_value", pa.bool_()),
+                        ("string_set_value", pa.list_(pa.string())),
+                        ("histogram_value", pa.struct([("type", pa.string()), ("edges", pa.list_(pa.float64())),
+                                                       ("values", pa.list_(pa.float64()))]))])
+    rows = [dict(attribute_path="sys/name", attribute_type="string", string_value="nep run"),
+            dict(attribute_path="sys/tags", attribute_type="string_set", string_set_value=["x", "y"]),
+            dict(attribute_path="params/lr", attribute_type="float", float_value=0.3),
+            *[dict(attribute_path="train/loss", attribute_type="float_series", step=Decimal(s),
+                   timestamp=1_700_000_000_000 + s * 1000, float_value=1.0 / (s + 1)) for s in range(4)],
+            dict(attribute_path="w", attribute_type="histogram_series", step=Decimal(2), timestamp=1_700_000_002_000,
+                 histogram_value={"type": "COUNTING", "edges": [0.0, 1.0, 2.0], "values": [3.0, 4.0]})]
+    table = pa.Table.from_pylist([{"project_id": "ws/proj", "run_id": "NEP-1", **r} for r in rows], schema=schema)
+    (tmp_path / "nep" / "ws_proj").mkdir(parents=True)
+    pq.write_table(table, tmp_path / "nep" / "ws_proj" / "NEP-1_part_0.parquet")
+    cli("import", "parquet", str(tmp_path / "nep"), "-o", str(out))
+    nep = _runs(out)["nep run"]
+    assert nep.project == "ws/proj" and nep.meta["tags"] == ["x", "y"] and nep.config == {"params/lr": 0.3}
+    assert _series(nep, "train/loss") == [(s, 1.0 / (s + 1)) for s in range(4)]
+    assert _series(nep, "w")[0][1] == {"_type": "histogram", "bins": [0.0, 1.0, 2.0], "values": [3, 4]}
+
+
+# -- live following and export ------------------------------------------------------------------
+def test_follow_imports_as_the_logdir_grows(tmp_path, monkeypatch):
+    from reportgen.importers import detect
+    from reportgen.importers.follow import Follower, follow_for_serve
+
+    logdir = tmp_path / "logs"
+    _tbx_scalars(logdir / "live", 0, 5)
+    assert detect(logdir) == "tensorboard"
+    monkeypatch.setenv("REPORTGEN_CACHE_DIR", str(tmp_path / "cache"))
+    out = follow_for_serve(logdir, watch=False)
+    assert out.is_relative_to(tmp_path / "cache")
+    (run_dir,) = list_run_dirs(out)
+    assert len(read_run(run_dir).history) == 5
+    f = Follower("tensorboard", logdir, out)
+    assert f.poll() == 0
+    _tbx_scalars(logdir / "live", 5, 8)  # the training goes on: a new event file
+    assert f.poll() == 3  # steps 5, 6, 7
+    assert read_run(run_dir).meta["state"] == "running"  # following, files just written
+
+
+def test_export_parquet_and_csv(tracker_sources, tmp_path, cli):
+    import pandas as pd
+
+    runs = tmp_path / "runs"
+    cli("import", "mlflow", str(tracker_sources["mlflow"]), "-o", str(runs))
+    for fmt, read in (("parquet", pd.read_parquet), ("csv", pd.read_csv)):
+        out = tmp_path / f"export-{fmt}"
+        cli("export", str(runs), "--format", fmt, "-o", str(out))
+        table = read(out / f"runs.{fmt}").set_index("name")
+        assert table.loc["first", "config/lr"] == 0.1 and table.loc["first", "state"] == "finished"
+        assert table.loc["first", "summary/loss"] == loss(STEPS - 1)
+        run_id = table.loc["first", "run_id"]
+        hist = read(out / "history" / f"{run_id}.{fmt}")
+        assert hist["_step"].tolist() == list(range(STEPS))
+        assert hist["loss"].tolist() == [loss(s) for s in range(STEPS)]
+        pred = json.loads(hist.loc[hist["_step"] == 3, "pred"].iloc[0])
+        assert pred["_type"] == "image" and (runs / run_id / pred["path"]).exists()
+
+
+def test_bad_arguments_and_sources_name_the_problem(tmp_path, capsys):
+    assert _main("import", "csv", str(tmp_path), "-o", str(tmp_path / "r")) == 0
+    assert "no .csv files found" in capsys.readouterr().err
+    (tmp_path / "a.csv").write_text("x\n1\n")
+    assert _main("import", "csv", str(tmp_path / "a.csv"), "-o", str(tmp_path / "r"), "--name", "{nope}") == 2
+    assert "--name '{nope}': expected a template" in capsys.readouterr().err
+    assert _main("import", "csv", str(tmp_path / "a.csv"), "-o", str(tmp_path / "r"), "--step-col", "zz") == 0
+    assert "--step-col 'zz' is not a column" in capsys.readouterr().err
+    assert _main("import", "wandb", str(tmp_path), "-o", str(tmp_path / "r"), "--strict") == 1
+    assert "no wandb run folders found" in capsys.readouterr().err
+
+
+def test_wandb_log_still_being_written_is_continued(tracker_sources, tmp_path):
+    from reportgen.importers import ImportOptions, import_source
+
+    (src,) = [p for p in tracker_sources["wandb"].iterdir() if p.name.startswith("offline-run-")]
+    dst = tmp_path / "wandb" / src.name
+    shutil.copytree(src, dst)
+    (log,) = dst.glob("run-*.wandb")
+    full = log.read_bytes()
+    log.write_bytes(full[: len(full) * 2 // 5])  # the training is still running
+    opts = ImportOptions(source="wandb", path=tmp_path / "wandb", out=tmp_path / "runs", quiet=True, follow=True)
+    first = import_source(opts)
+    assert first.warnings == [] and 0 < first.rows < STEPS
+    (run_dir,) = list_run_dirs(tmp_path / "runs")
+    assert read_run(run_dir).meta["state"] == "running"
+    log.write_bytes(full)  # ... and finishes
+    second = import_source(opts)
+    assert first.rows + second.rows == STEPS and second.warnings == []
+    run = read_run(run_dir)
+    assert [r["_step"] for r in run.history] == list(range(STEPS)) and run.meta["state"] == "finished"

@@ -1,0 +1,298 @@
+"""Issue 12, points 1-7: the builder never writes, deletes or publishes outside what it owns.
+
+Each test is one of the issue's reproducers (they failed on the code before the fix)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import warnings as pywarnings
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from hostile import Canary, Probe, StaticServer, html_payload, svg_payload
+from reportgen.build.config import BuildConfig
+from reportgen.build.site import build
+
+def _png(path: Path, color=(200, 30, 30)) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (6, 4), color).save(path)
+    return path.name
+
+
+def _run(root: Path, folder: str, rows: list[dict], meta: dict | None = None, **files: str) -> Path:
+    d = root / folder
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "run.json").write_text(json.dumps({"id": folder, "name": folder, "state": "finished", **(meta or {})}))
+    with open(d / "history.jsonl", "w") as fh:
+        for r in rows:
+            fh.write(json.dumps(r) + "\n")
+    for name, text in files.items():
+        (d / name).write_text(text)
+    return d
+
+
+def _img(path: str) -> dict:
+    return {"_type": "image", "path": path, "width": 6, "height": 4}
+
+
+def _build(runs: Path, out: Path, **kw):
+    return build(BuildConfig(runs=runs, out=out, quiet=True, **kw))
+
+
+def _site_bytes(out: Path) -> bytes:
+    return b"\n".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
+
+
+# -- 1. run.json id is data, never a path -----------------------------------------------------------
+
+@pytest.mark.parametrize("bad_id", ["../../../victim", "../" * 40 + "tmp/rg-victim", "/abs/victim", "a/b", "x\x00y"])
+def test_run_id_never_becomes_a_path(tmp_path, bad_id):
+    runs = tmp_path / "runs"
+    d = _run(runs, "a", [{"_step": 0, "img": _img("media/image/x.png"), "loss": 1.0}], meta={"id": bad_id})
+    _png(d / "media/image/x.png")
+    out = tmp_path / "site" / "out"
+    res = _build(runs, out)
+    outside = [p for p in tmp_path.rglob("*") if p.is_file() and runs not in p.parents and out not in p.parents]
+    assert outside == []
+    assert not Path("/tmp/rg-victim").exists() and not Path("/abs").exists()
+    assert (out / "media/a/image/x.png").is_file() and (out / "runs/a/index.html").is_file()
+    assert any("is not a safe name" in w and "'a'" in w for w in res.warnings)
+
+
+# -- 2. links out of the run folder are never followed -------------------------------------------
+
+def test_symlinked_media_files_and_folders_are_refused(tmp_path):
+    secret = tmp_path / "outside"
+    secret.mkdir()
+    (secret / "passwd").write_text("root:x:0:0:CANARY-SECRET\n")
+    _png(secret / "private.png", (1, 2, 3))
+    (secret / "private.png").write_bytes((secret / "private.png").read_bytes() + b"CANARY-SECRET")
+    runs = tmp_path / "runs"
+    d = _run(runs, "a", [{"_step": 0, "img": _img("media/image/x.png"), "leak": _img("media/image/leak.png"),
+                          "dir": _img("media/linked/private.png"),
+                          "page": {"_type": "html", "path": "media/html/p.html"},
+                          "snd": {"_type": "audio", "path": "media/audio/a.wav"},
+                          "t": {"_type": "tensor", "shape": [1], "dtype": "f", "path": "media/t.npy"}}])
+    _png(d / "media/image/x.png")
+    os.symlink(secret / "private.png", d / "media/image/leak.png")
+    os.symlink(secret, d / "media/linked")
+    (d / "media/html").mkdir()
+    os.symlink(secret / "passwd", d / "media/html/p.html")
+    (d / "media/audio").mkdir()
+    os.symlink(secret / "passwd", d / "media/audio/a.wav")
+    os.symlink(secret / "passwd", d / "media/t.npy")
+    # run files that are links out of their folder (a JSON secret, any text file)
+    (secret / "creds.json").write_text('{"token": "CANARY-SECRET"}')
+    c = _run(runs, "c", [])
+    (c / "history.jsonl").unlink()
+    os.symlink(secret / "creds.json", c / "config.json")
+    os.symlink(secret / "creds.json", c / "summary.json")
+    os.symlink(secret / "passwd", c / "history.jsonl")
+    # a whole run folder that is a link out of the runs root
+    other = tmp_path / "elsewhere" / "b"
+    _run(other.parent, "b", [{"_step": 0, "loss": 1.0}], **{"config.json": '{"secret": "CANARY-SECRET"}'})
+    os.symlink(other, runs / "b")
+    # reports and presets: files that are links out of their folder
+    (runs / "reports").mkdir()
+    os.symlink(secret / "passwd", runs / "reports" / "leak.md")
+    (runs / "reports" / "ok.md").write_text("# ok\n\n![x](img.png)\n")
+    os.symlink(secret / "private.png", runs / "reports" / "img.png")
+    out = tmp_path / "site"
+    res = _build(runs, out)
+    assert b"CANARY-SECRET" not in _site_bytes(out)
+    text = "\n".join(res.warnings)
+    for key in ("leak", "dir", "page", "snd", "t"):
+        assert f"run a: media {key} (step 0): file path" in text and "outside the run folder" in text
+    assert "run folder 'b' is a link to a folder outside the runs root" in text
+    for name in ("config.json", "summary.json", "history.jsonl"):
+        assert f"run c: {name} is a link to a file outside the run folder (not read)" in text
+    assert "report leak.md: a link to a file outside the reports folder" in text
+    assert (out / "media/a/image/x.png").is_file() and (out / "reports/ok.html").is_file()
+
+
+def test_symlinked_preset_is_refused(tmp_path):
+    from reportgen.build.panels.charts import preset_file
+
+    presets = tmp_path / "presets"
+    presets.mkdir()
+    (tmp_path / "evil.json").write_text("{}")
+    os.symlink(tmp_path / "evil.json", presets / "mine.json")
+    with pytest.raises(ValueError, match="outside the presets folder"):
+        preset_file(presets, "mine")
+
+
+# -- 3. two folders with the same run id -----------------------------------------------------------
+
+def test_copied_run_folder_keeps_its_own_media(tmp_path):
+    runs = tmp_path / "runs"
+    d = _run(runs, "a", [{"_step": 0, "tbl": {"_type": "table", "path": "media/table/t.json"}}])
+    (d / "media/table").mkdir(parents=True)
+    (d / "media/table/t.json").write_text(json.dumps({"columns": ["v"], "data": [["ORIGINAL"]]}))
+    shutil.copytree(d, runs / "a-backup")
+    (runs / "a-backup/media/table/t.json").write_text(json.dumps({"columns": ["v"], "data": [["BACKUP"]]}))
+    out = tmp_path / "site"
+    _build(runs, out)
+    a = b"".join(p.read_bytes() for p in (out / "media/a").rglob("*.js"))
+    b = b"".join(p.read_bytes() for p in (out / "media/a-backup").rglob("*.js"))
+    assert b"ORIGINAL" in a and b"BACKUP" not in a
+    assert b"BACKUP" in b and b"ORIGINAL" not in b
+    page_a = (out / "runs/a/index.html").read_text()
+    assert "media/a/data/" in page_a and "a-backup" not in page_a.split("rgp-root", 1)[-1].split("</main>")[0]
+
+
+# -- 4. the builder deletes only what it wrote ----------------------------------------------------
+
+def test_user_files_in_the_output_folder_survive(tmp_path):
+    runs = tmp_path / "runs"
+    _run(runs, "a", [{"_step": 0, "loss": 1.0}])
+    (runs / "reports").mkdir()
+    (runs / "reports" / "sweep.md").write_text("# Sweep\n")
+    docs = tmp_path / "docs"
+    mine = {"reports/mine.html": "<p>mine</p>", "data/mine.txt": "mine", "notes.md": "mine",
+            "media/mine.png": "mine", ".reportgen-cache-not/x": "mine"}
+    for rel, text in mine.items():
+        (docs / rel).parent.mkdir(parents=True, exist_ok=True)
+        (docs / rel).write_text(text)
+    first = _build(runs, docs, cache=False)  # no cache: stale data files are found by walking data/
+    assert (docs / "reports/sweep.html").is_file()
+    (runs / "reports" / "sweep.md").unlink()
+    second = _build(runs, docs, cache=False)
+    assert not (docs / "reports/sweep.html").exists()  # the builder's own stale page goes
+    for rel, text in mine.items():
+        assert (docs / rel).read_text() == text, rel
+    assert any("left 1 file(s) in the output folder alone" in w and "data/mine.txt" in w for w in second.warnings)
+    listed = json.loads((docs / ".reportgen-manifest.json").read_text())["files"]
+    assert "index.html" in listed and not any(rel in listed for rel in mine)
+    assert first.runs == second.runs == 1
+
+
+# -- 5. deep nesting ------------------------------------------------------------------------------
+
+def _deep(n: int) -> str:
+    return '{"a":' * n + "1" + "}" * n
+
+
+@pytest.mark.parametrize("depth", [3000, 500])
+def test_deeply_nested_values_never_break_the_build(tmp_path, depth):
+    runs = tmp_path / "runs"
+    good = '{"_step": 0, "loss": 1.0}\n'
+    d = _run(runs, "hist", [])
+    (d / "history.jsonl").write_text(good + '{"_step": 1, "deep": ' + _deep(depth) + ', "loss": 2.0}\n'
+                                     + '{"_step": 2, "loss": 3.0}\n')
+    for name in ("config.json", "summary.json"):
+        _run(runs, name.split(".")[0], [{"_step": 0, "loss": 1.0}], **{name: '{"x": ' + _deep(depth) + "}"})
+    d = _run(runs, "meta", [{"_step": 0, "loss": 1.0}])
+    (d / "run.json").write_text('{"id": "meta", "tags": ' + _deep(depth) + "}")
+    _run(runs, "good", [{"_step": 0, "loss": 1.0}])
+    res = _build(runs, tmp_path / "site")
+    assert res.runs == 5 and (tmp_path / "site/runs/good/index.html").is_file()
+    assert any("nested" in w for w in res.warnings)
+    page = (tmp_path / "site/runs/hist/index.html").read_text()
+    assert "loss" in page
+    import reportgen
+
+    with pywarnings.catch_warnings(record=True):
+        pywarnings.simplefilter("always")
+        found = reportgen.Api(runs).runs()
+        assert sorted(r.id for r in found) == ["config", "good", "hist", "meta", "summary"]
+        rows = list(next(r for r in found if r.id == "hist").scan_history())
+        assert [r["_step"] for r in rows] == ([0, 2] if depth > 100 else [0, 2])
+
+
+# -- 6. logged HTML and SVG never run script with the site's origin ------------------------------
+
+@pytest.fixture
+def canary():
+    c = Canary()
+    yield c
+    c.close()
+
+
+def test_logged_html_and_svg_cannot_run_script_at_the_site_origin(tmp_path, canary, _playwright_browser):
+    runs = tmp_path / "runs"
+    d = _run(runs, "a", [{"_step": 0, "page": {"_type": "html", "path": "media/html/p.html"},
+                          "raw": {"_type": "html", "path": "media/html/r.html", "inject": False},
+                          "fig": {"_type": "svg", "path": "media/svg/f.svg"},
+                          "asimg": _img("media/image/f.svg")}])
+    for rel, data in (("media/html/p.html", html_payload(canary.base)), ("media/html/r.html", html_payload(canary.base)),
+                      ("media/svg/f.svg", svg_payload(canary.base)), ("media/image/f.svg", svg_payload(canary.base))):
+        (d / rel).parent.mkdir(parents=True, exist_ok=True)
+        (d / rel).write_bytes(data)
+    (runs / "reports").mkdir()
+    (runs / "reports" / "r.md").write_text('# r\n\n![f](f.svg)\n\n{{< media run="a" key="page" >}}\n')
+    (runs / "reports" / "f.svg").write_bytes(svg_payload(canary.base))
+    out = tmp_path / "site"
+    _build(runs, out)
+    assert not [p for p in (out / "media").rglob("*") if p.suffix in (".html", ".htm")]
+    published = [p for p in list((out / "media").rglob("*")) + list((out / "reports").rglob("*"))
+                 if p.is_file() and p.suffix in (".svg", ".html", ".js")]
+    assert any(p.suffix == ".svg" for p in published)
+    probe = Probe(_playwright_browser, canary)
+    server = StaticServer(out)
+    try:
+        for p in published + [out / "runs/a/index.html", out / "reports/r.html"]:
+            probe.open(p.resolve().as_uri())
+            probe.open(server.base + p.relative_to(out).as_posix())
+    finally:
+        server.close()
+    problems = probe.check()
+    assert not problems, "\n".join(problems)
+
+
+def test_html_panel_is_an_opaque_sandbox_with_a_policy(tmp_path, canary, _playwright_browser):
+    runs = tmp_path / "runs"
+    d = _run(runs, "a", [{"_step": 0, "page": {"_type": "html", "path": "media/html/p.html"}}])
+    (d / "media/html").mkdir(parents=True)
+    (d / "media/html/p.html").write_bytes(b"<p id=x>hi</p><script>document.getElementById('x').textContent='ran';"
+                                          + f"fetch('{canary.base}/hit')".encode() + b"</script>")
+    out = tmp_path / "site"
+    _build(runs, out)
+    ctx = _playwright_browser.new_context()
+    page = ctx.new_page()
+    page.goto((out / "runs/a/index.html").resolve().as_uri())
+    frame_el = page.locator("iframe.rgp-html")
+    frame_el.scroll_into_view_if_needed()
+    assert frame_el.get_attribute("sandbox") == "allow-scripts"
+    frame = frame_el.element_handle().content_frame()
+    frame.wait_for_selector("#x:text('ran')")  # logged script runs, in its own opaque origin ...
+    assert frame.evaluate("() => self.origin") == "null"
+    page.wait_for_timeout(200)
+    ctx.close()
+    assert canary.hits == []  # ... and cannot reach the network
+
+
+# -- 7. Vega-Lite specs are data -------------------------------------------------------------------
+
+def test_vega_spec_cannot_reach_outside(tmp_path, canary, site_browser):
+    spec = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+            "usermeta": {"embedOptions": {"actions": True}},
+            "data": {"url": f"{canary.base}/data.json"},
+            "layer": [{"mark": "point", "encoding": {"x": {"field": "a", "type": "quantitative"},
+                                                    "href": {"field": "u"}}},
+                      {"mark": {"type": "image", "url": f"{canary.base}/img.png"}},
+                      {"data": {"values": [{"a": 1, "u": "javascript:alert(1)"}]}, "mark": "bar",
+                       "encoding": {"url": {"value": f"{canary.base}/u.png"}, "x": {"field": "a", "type": "quantitative"}}}]}
+    runs = tmp_path / "runs"
+    _run(runs, "a", [{"_step": 0, "chart": {"_type": "vega_lite", "spec": spec}}])
+    (runs / "reports").mkdir()
+    d = runs / "a"
+    (d / "media").mkdir()
+    (d / "media/spec.json").write_text(json.dumps(spec))
+    with open(d / "history.jsonl", "a") as fh:
+        fh.write(json.dumps({"_step": 1, "chart2": {"_type": "vega_lite", "spec": "media/spec.json"}}) + "\n")
+    (runs / "reports" / "v.md").write_text('# v\n\n{{< custom run="a" key="chart2" >}}\n')
+    out = tmp_path / "site"
+    res = _build(runs, out)
+    assert any("removed from the Vega-Lite spec" in w and "usermeta" in w and "data.url" in w for w in res.warnings)
+    data = b"".join(p.read_bytes() for p in (out / "media/a/data").glob("*.js"))
+    assert b"usermeta" not in data and canary.base.encode() not in data
+    for target in (out / "runs/a/index.html", out / "reports/v.html"):
+        page = site_browser.open(target)
+        for el in page.locator(".rgp-vega, .rg-vega").all():
+            el.scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
+        assert page.locator(".vega-actions, details[title='Click to view actions']").count() == 0
+    assert canary.hits == []  # site_browser also fails on any request that leaves the site

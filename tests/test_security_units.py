@@ -1,0 +1,118 @@
+"""The pure parts of the builder's trust rules: names, paths, nesting, SVG and Vega-Lite cleaning."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from reportgen.build.publish import NotPublished, check_publishable, html_document
+from reportgen.build.svgclean import SvgRefused, sanitize_svg
+from reportgen.build.vegaclean import SpecRefused, clean_spec
+from reportgen.storage.jsonio import loads
+from reportgen.storage.safety import (UnsafePath, inside, is_safe_name, safe_file_name, safe_name, too_deep,
+                                      unique_names)
+
+
+def test_names():
+    assert safe_name("run-1.a") == "run-1.a"
+    for bad in ["../../x", "/abs", "a/b", "x\x00y", "..", ".", "", "<script>", "a" * 65, "\ud800"]:
+        name = safe_name(bad)
+        assert is_safe_name(name), bad
+    assert safe_name("a/b") != safe_name("a_b") and safe_name("a/b") == safe_name("a/b")
+    assert unique_names(["A", "a", "a_", "x y", "x-y"]) == unique_names(["A", "a", "a_", "x y", "x-y"])
+    names = unique_names(["A", "a", "a", "b"])
+    assert len({n.lower() for n in names}) == 4
+    assert safe_file_name("a b.png").endswith(".png") and is_safe_name(safe_file_name("a b.png"))
+
+
+def test_inside(tmp_path):
+    base = tmp_path / "run"
+    (base / "media").mkdir(parents=True)
+    (base / "media/ok.png").write_bytes(b"x")
+    (tmp_path / "secret").write_text("s")
+    os.symlink(tmp_path / "secret", base / "media/link.png")
+    os.symlink(base / "media/ok.png", base / "media/inner.png")  # a link that stays inside is fine
+    assert inside(base, "media/ok.png") == (base / "media/ok.png").resolve()
+    assert inside(base, "media/inner.png") == (base / "media/ok.png").resolve()
+    for bad in ["../secret", "/etc/passwd", "media/../../secret", "media/link.png", "x\x00", "C:/x", 5, ""]:
+        with pytest.raises(UnsafePath):
+            inside(base, bad)
+    with pytest.raises(FileNotFoundError):
+        inside(base, "media/none.png")
+
+
+def test_nesting():
+    deep = 1
+    for _ in range(150):
+        deep = {"a": [deep]}
+    assert too_deep(deep) and not too_deep({"a": [[1]]})
+    with pytest.raises(ValueError):  # too deep for both decoders: a ValueError, never RecursionError
+        loads(b"[" * 3000 + b"NaN" + b"]" * 3000)
+    assert loads(b'{"k\\ud800": "v\\udfff", "n": NaN}')["k\ufffd\ufffd\ufffd"] == "v\ufffd\ufffd\ufffd"
+
+
+def test_publishable_types():
+    for ok in ["a.png", "b/c.JPG", "x.wav", "m.glb", "t.npy", "f.svg", "d.json"]:
+        check_publishable(ok)
+    for bad in ["a.html", "a.htm", "a.xhtml", "a.xml", "a.js", "a.mjs", "noext", "a.php", "a.svgz"]:
+        with pytest.raises(NotPublished):
+            check_publishable(bad)
+
+
+def test_html_document_starts_with_its_policy():
+    doc = html_document(b"<!DOCTYPE html><html><script>x()</script></html>", "<style></style>")
+    assert doc.startswith("<!DOCTYPE html><meta http-equiv=\"Content-Security-Policy\"")
+    assert "default-src 'none'" in doc and "connect-src" not in doc
+    utf16 = html_document("\ufeff<p>é</p>".encode("utf-16-le"))
+    assert utf16.startswith("<meta") and "<p>é</p>" in utf16
+
+
+SVG = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+       'xmlns:h="http://www.w3.org/1999/xhtml" width="10" height="10" onload="a()">'
+       '<?xml-stylesheet href="x.xsl"?><script>b()</script><h:script>c()</h:script>'
+       '<defs><linearGradient id="g"><stop offset="0" stop-color="red"/></linearGradient></defs>'
+       '<rect width="10" height="10" fill="url(#g)" onclick="d()" style="fill:url(http://e/x)"/>'
+       '<a xlink:href="javascript:e()"><text>t</text></a><a href="https://ok.example/">k</a>'
+       '<foreignObject><h:iframe src="x"/></foreignObject><image href="http://evil/x.png"/>'
+       '<image href="data:image/png;base64,AAAA"/><use href="#g"/><use href="other.svg#x"/><g xml:base="javascript:h()//"/>'
+       '<set attributeName="onmouseover" to="f()"/><animate attributeName="xlink:href" to="javascript:g()"/>'
+       '<style>@import url(http://evil/x.css);</style><style>rect{fill:blue}</style></svg>')
+
+
+def test_svg_sanitizer():
+    out = sanitize_svg(SVG.encode()).decode()
+    for gone in ["onload", "onclick", "<script", "script>", "b()", "c()", "javascript", "foreignObject", "iframe",
+                 "http://evil", "xml-stylesheet", "other.svg", "h()", "onmouseover", "@import", "http://e/x"]:
+        assert gone not in out, gone
+    for kept in ['fill="url(#g)"', "linearGradient", "https://ok.example/", "data:image/png", 'href="#g"',
+                 "rect{fill:blue}", "<text>t</text>"]:
+        assert kept in out, kept
+    with pytest.raises(SvgRefused):
+        sanitize_svg(b'<!DOCTYPE svg [<!ENTITY a "aaaa">]><svg xmlns="http://www.w3.org/2000/svg">&a;</svg>')
+    with pytest.raises(SvgRefused):
+        sanitize_svg(b'<html xmlns="http://www.w3.org/1999/xhtml"><script>x()</script></html>')
+    with pytest.raises(SvgRefused):
+        sanitize_svg(b"<svg")
+
+
+def test_vega_cleaning():
+    spec = {"usermeta": {"embedOptions": {"actions": True}}, "data": {"url": "http://x/d.json"},
+            "layer": [{"mark": {"type": "image", "url": "http://x/i.png"}, "encoding": {"href": {"field": "u"},
+                                                                                     "url": {"field": "u"}}},
+                      {"data": {"values": [{"url": "kept as data", "a": 1}]}, "mark": "bar"}],
+            "transform": [{"lookup": "a", "from": {"data": {"url": "http://x/l.csv"}, "key": "a"}}],
+            "config": {"loader": {"baseURL": "http://x/"}}}
+    out, removed = clean_spec(spec)
+    text = repr(out)
+    assert "http://x" not in text and "usermeta" not in text and "href" not in text and "loader" not in text
+    assert out["layer"][1]["data"]["values"][0]["url"] == "kept as data"
+    assert "usermeta.embedOptions" in removed and "data.url" in removed and "layer[].mark.url" in removed
+    assert spec["data"]["url"] == "http://x/d.json"  # a copy: the record itself is untouched
+    deep = {}
+    for _ in range(100):
+        deep = {"a": deep}
+    with pytest.raises(SpecRefused):
+        clean_spec(deep)
+    with pytest.raises(SpecRefused):
+        clean_spec([1])
+    assert clean_spec({"usermeta": {"reportgen": {"optional_fields": ["x"]}}, "mark": "bar"}) == ({"mark": "bar"}, [])
