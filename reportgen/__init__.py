@@ -9,7 +9,7 @@ import importlib
 from typing import Any
 
 from ._version import __version__
-from .sdk import (Settings, define_metric, finish, init, log, login, save, setup, teardown, termerror, termlog,
+from .sdk import (Settings, alert, define_metric, finish, init, log, login, save, setup, teardown, termerror, termlog,
                   termwarn, unwatch, watch)
 
 #: The active run (set by :func:`init`, cleared by :func:`finish`).
@@ -33,6 +33,7 @@ _LAZY = {
     "plot": ("reportgen.media.plot", None),
     "plot_table": ("reportgen.media.plot", "plot_table"),
     "Api": ("reportgen.sdk.api", "Api"),
+    "AlertLevel": ("reportgen.sdk.alerts", "AlertLevel"),
     "Artifact": ("reportgen.sdk.artifacts", "Artifact"),
     "log_artifact": ("reportgen.sdk.artifact_run", "module_log_artifact"),
     "use_artifact": ("reportgen.sdk.artifact_run", "module_use_artifact"),
@@ -64,4 +65,4 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["__version__", "init", "log", "finish", "save", "define_metric", "watch", "unwatch", "login", "setup",
-           "teardown", "termlog", "termwarn", "termerror", "Settings", "run", "config", "summary", *_LAZY]
+           "teardown", "termlog", "termwarn", "termerror", "Settings", "alert", "run", "config", "summary", *_LAZY]

@@ -173,8 +173,11 @@
           var a = cell("a", r.label); a.href = r.url;
           td.appendChild(sw); td.appendChild(a);
           if (r.warn) { var w = cell("span", "⚠", "rg-warn-badge"); w.title = r.warn + " problem(s): see the run page"; td.appendChild(w); }
+          if (r.alerts) { var al = cell("span", "🔔" + r.alerts, "rg-alert-badge"); al.title = r.alerts + " alert(s), last: " + r.alert; td.appendChild(al); }
         } else if (c.id === "state") {
-          td = cell("td"); td.appendChild(cell("span", v, "rg-state rg-state-" + v));
+          td = cell("td"); var badge = cell("span", v, "rg-state rg-state-" + v);
+          if (r.why) { badge.title = r.why; badge.classList.add("rg-has-why"); }  // why it ended, on hover
+          td.appendChild(badge);
         } else {
           td = cell("td", c.fmt ? c.fmt(v) : (v === null ? "" : String(v)), c.type === "number" ? "rg-num" : "");
         }

@@ -14,6 +14,8 @@ from ..storage.writer import DEFAULT_FLUSH_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL,
 from . import signals, state
 from .config import Config, config_to_dict
 from .environment import IGNORED_INIT_ARGS, env_float, git_info, resume_mode
+from .services import RunServices
+from .settings import resolve as resolve_settings
 from .history import History
 from .run_extras import RunExtras
 from .summary import Summary
@@ -37,10 +39,11 @@ class Run(RunExtras):
                  tags: list[str] | tuple[str, ...] | None = None, notes: str | None = None,
                  resume: Any = None, job_type: str | None = None,
                  flush_interval: float | None = None, heartbeat_interval: float | None = None,
-                 save_code_info: bool = True, **unknown: Any):
+                 save_code_info: bool = True, console: str | None = None, **unknown: Any):
         from . import modes
 
         self._mode = modes.init_mode(unknown.get("mode"), unknown.get("settings"))
+        self._settings = resolve_settings(unknown.get("settings"), console=console)
         self._entity = unknown.get("entity") if isinstance(unknown.get("entity"), str) else None
         unknown = {k: v for k, v in unknown.items() if k not in IGNORED_INIT_ARGS}
         if unknown:
@@ -106,7 +109,11 @@ class Run(RunExtras):
         self.history = History(self._normalizer, self._writer.append_encoded, self.summary,
                                start_step=start_step, runtime_offset=runtime_offset)
         self._restore_metric_defs()
-        self._git = git_info() if save_code_info else None
+        self._git = git_info() if save_code_info and not self._settings.disable_git else None
+        self._traceback: str | None = None
+        self._services = RunServices(self.folder, self._settings, run_label=f"{self.project}/{self.name}",
+                                     t0=lambda: self.history._t0, step=lambda: self.history.step,
+                                     git=save_code_info, on_meta=self._meta_collected)
         self._write_meta("running", resumed=(prev_meta.get("resumed", 0) + 1) if existing else 0)
         if existing is None:
             self._writer.write_summary({})
@@ -194,13 +201,19 @@ class Run(RunExtras):
             meta["sweep_id"] = self._sweep_id
         if self._early_terminated:
             meta["early_terminated"] = True
+        if self._traceback:
+            meta["traceback"] = self._traceback
         if self._signal:
             meta["signal"] = self._signal
+        self._services.annotate(meta)
         if resumed is not None:
             meta["resumed"] = resumed
         elif self._writer._meta and "resumed" in self._writer._meta:
             meta["resumed"] = self._writer._meta["resumed"]
         self._writer.write_meta(meta)
+
+    def _meta_collected(self) -> None:
+        self._writer.update_meta(**self._services.annotate({"git": self._git}))
 
     # -- logging -----------------------------------------------------------------------
     def log(self, data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:
@@ -238,6 +251,10 @@ class Run(RunExtras):
         from .artifact_run import use_model
         return use_model(self, name)
 
+    def alert(self, title: str, text: str, level: Any = None, wait_duration: Any = None) -> bool:
+        """Record an alert in ``alerts.jsonl``, print it, post it to the webhook if set (docs/sdk.md)."""
+        return self._services.alerts.alert(title, text, level, wait_duration)
+
     def link_model(self, path: Any, registered_model_name: str, name: str | None = None,
                    aliases: Any = None, **kwargs: Any):
         from .artifact_run import link_model
@@ -262,6 +279,7 @@ class Run(RunExtras):
                 self._finish_extras()
                 self.history.flush_pending(timeout=1.0 if self._signal else -1)
             finally:
+                self._services.close(quick=bool(self._signal))
                 self._writer.close(join_timeout=2.0 if self._signal else 10.0)
                 self.summary._save()
                 self._exit_code = exit_code
@@ -273,6 +291,7 @@ class Run(RunExtras):
 
     def _finish_from_hook(self, exit_code: int, error: str | None, signal: str | None = None) -> None:
         self._signal = signal or self._signal
+        self._traceback = state.last_traceback()
         self.finish(exit_code, error=error)
 
     def __enter__(self) -> "Run":
@@ -284,6 +303,8 @@ class Run(RunExtras):
         else:
             code = 130 if issubclass(exc_type, KeyboardInterrupt) else (
                 state.exit_code_of(exc.code) if issubclass(exc_type, SystemExit) else 1)
+            if code != 0:
+                self._traceback = state.format_traceback(exc_type, exc, tb)
             self.finish(code, error=None if code == 0 else f"{exc_type.__name__}: {exc}")
 
     def __repr__(self) -> str:
@@ -334,6 +355,11 @@ def finish(exit_code: int | None = None, quiet: Any = None) -> None:
 
 def define_metric(name: str, step_metric: str | None = None, **kwargs: Any) -> dict[str, Any]:
     return _active("define_metric").define_metric(name, step_metric, **kwargs)
+
+
+def alert(title: str, text: str, level: Any = None, wait_duration: Any = None) -> bool:
+    """``run.alert()`` of the active run (wandb's ``wandb.alert``)."""
+    return _active("alert").alert(title, text, level, wait_duration)
 
 
 def watch(models: Any, criterion: Any = None, log: str | None = "gradients", log_freq: int = 1000,

@@ -211,11 +211,7 @@ class RunExtras:
     def mark_preempting(self) -> None:
         """wandb tells its server the run may be preempted; a local run needs nothing."""
 
-    def alert(self, title: str, text: str, level: Any = None, wait_duration: Any = None) -> None:
-        """wandb sends Slack/e-mail alerts; reportgen prints the alert to stderr."""
-        from .term import termwarn
-
-        termwarn(f"alert [{getattr(level, 'value', level) or 'INFO'}] {title}: {text}")
+    # alert() is Run.alert (sdk/alerts.py): recorded, printed, posted to a webhook
 
     def to_html(self, height: int = 420, hidden: bool = False) -> str:
         import html

@@ -5,6 +5,8 @@
   code 1 (130 for KeyboardInterrupt) and the error message.
 - ``sys.exit(code)``: the code is remembered, so ``sys.exit(3)`` gives exit code 3
   (a non-zero code means ``crashed``).
+- The traceback of an uncaught exception is kept (``run.json`` ``traceback``), printed
+  first so the console capture still sees it.
 - ``SIGTERM`` / ``SIGHUP``: see :mod:`reportgen.sdk.signals` (installed from the main thread).
 
 The hooks are installed once, by the first ``init()``, and chain to the previous ones.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import atexit
 import sys
 import threading
+import traceback
 import weakref
 from typing import Any
 
@@ -24,6 +27,7 @@ _installed = False
 _lock = threading.Lock()
 _exit_code: int | None = None
 _error: str | None = None
+_traceback: str | None = None
 
 
 def register(run: Any) -> None:
@@ -46,6 +50,14 @@ def exit_code_of(code: Any) -> int:
     return 1  # sys.exit("message") exits with 1
 
 
+def format_traceback(exc_type: Any, exc: Any, tb: Any) -> str:
+    return "".join(traceback.format_exception(exc_type, exc, tb))
+
+
+def last_traceback() -> str | None:
+    return _traceback
+
+
 def install() -> None:
     global _installed
     with _lock:
@@ -55,13 +67,14 @@ def install() -> None:
         previous_hook = sys.excepthook
 
         def excepthook(exc_type, exc, tb):
-            global _exit_code, _error
+            global _exit_code, _error, _traceback
             _exit_code = 130 if issubclass(exc_type, KeyboardInterrupt) else 1
             _error = f"{exc_type.__name__}: {exc}"
+            _traceback = format_traceback(exc_type, exc, tb)
             try:
-                _finish_all()
+                previous_hook(exc_type, exc, tb)  # printed while the console capture still runs
             finally:
-                previous_hook(exc_type, exc, tb)
+                _finish_all()
 
         sys.excepthook = excepthook
         previous_exit = sys.exit

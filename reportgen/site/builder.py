@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..storage.format import flatten
-from . import artifacts_pages, pages, sweep_pages
+from . import artifacts_pages, pages, story, sweep_pages
 from .config import BuildConfig
 from .fmt import fmt_value
 from .manifest import Manifest
@@ -136,7 +136,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         panels = panel_sets.get(r.file, [])
         # A run page depends only on its run folder, its label/colour, its media panels (their
         # compare links) and the site layout: skip rendering when none changed.
-        key = hashlib.sha1(repr((r.sig, labels[r.file], multi, r.project, cfg.title, cfg.extra_head, stamp,
+        key = hashlib.sha1(repr((r.sig, story.signature(Path(r.path)), labels[r.file], multi, r.project, cfg.title, cfg.extra_head, stamp,
                                  pages.project_page(r.project), [p.get("compare") for p in panels],
                                  artifacts_pages.run_key(arts, r.id)))
                            .encode("utf-8", "surrogatepass")).hexdigest()
@@ -148,6 +148,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             continue
         writer.write("run.html", page, {
             **common, **pages.run_context(r, labels, page), "multi": multi, "kind": "run",
+            "story": story.run_story(Path(r.path), r.meta, r.status),
             "site": pages.site_json([r], runs, labels, page, "run", table=False),
             "sections": pages.chart_sections([r], labels),
             "panels": panels, "artifacts": arts.for_run(r.id),

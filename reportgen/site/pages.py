@@ -6,9 +6,10 @@ sections it shows. See docs/site.md for the contract.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
-from . import charts
+from . import charts, story
 from ..storage.format import flatten
 from .fmt import fmt_duration, fmt_time, fmt_value, is_number
 from .config import LITE_SAMPLES, MAX_COLUMNS, MAX_FULL_RUNS, PICKER_ROWS
@@ -114,6 +115,7 @@ def run_entry(r: RunInfo, labels, page: str, cols: dict[str, list[str]] | None) 
         "state": r.status, "created": float(created) if _finite(created) else None,
         "duration": _duration(m), "url": rel(page, run_page(r.file)), "warn": len(r.warnings),
     }
+    entry.update(story.index_fields(Path(r.path), r.meta, r.status))  # "why" it ended, alerts
     if cols is not None:
         s, c = flatten(r.summary), flatten(r.config)
         entry["s"] = {k: table_value(s[k]) for k in cols["summary"] if k in s}
