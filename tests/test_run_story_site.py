@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from reportgen.build import story
+from reportgen.site import story
 from test_run_story import run, start
 
 pytestmark = pytest.mark.browser

@@ -1,4 +1,4 @@
-/* Sweep page: fills the Vega-Lite specs built by reportgen/build/sweep_pages.py with the
+/* Sweep page: fills the Vega-Lite specs built by reportgen/site/sweep_pages.py with the
    sweep's runs and the chosen metric / axes; the scatter's brush filters the runs table.
    Data comes from the page's JSON block; text goes in with textContent only. */
 (function () {
