@@ -184,17 +184,21 @@ def lock(store: Path, name: str):
     return FileLock(str(folder / ".lock"), timeout=LOCK_TIMEOUT)
 
 
-def read_collection(store: Path, name: str) -> dict[str, Any] | None:
-    """``artifact.json`` of a collection, or None when there is none (or it is not trustworthy)."""
-    folder = collection_dir(store, name)
-    path = folder / ARTIFACT_JSON
+def _read_store_json(store: Path, path: Path) -> dict[str, Any] | None:
+    """A JSON object of the store, or None when it is missing, unreadable or reached through a link out."""
     if not inside(path, store) or not path.is_file():
         return None
     try:
         data = read_json(path)
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("versions"), list):
+    return data if isinstance(data, dict) else None
+
+
+def read_collection(store: Path, name: str) -> dict[str, Any] | None:
+    """``artifact.json`` of a collection, or None when there is none (or it is not trustworthy)."""
+    data = _read_store_json(store, collection_dir(store, name) / ARTIFACT_JSON)
+    if data is None or not isinstance(data.get("versions"), list):
         return None
     data.setdefault("aliases", {})
     if not isinstance(data["aliases"], dict):
@@ -205,14 +209,8 @@ def read_collection(store: Path, name: str) -> dict[str, Any] | None:
 def read_manifest(store: Path, name: str, version: str) -> dict[str, Any] | None:
     if not is_version(version):
         return None
-    path = collection_dir(store, name) / version / MANIFEST_JSON
-    if not inside(path, store) or not path.is_file():
-        return None
-    try:
-        data = read_json(path)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("entries"), dict):
+    data = _read_store_json(store, collection_dir(store, name) / version / MANIFEST_JSON)
+    if data is None or not isinstance(data.get("entries"), dict):
         return None
     good = {}
     for p, e in data["entries"].items():
