@@ -88,7 +88,8 @@ def test_crashed_run_page_shows_reason_traceback_console_and_system(story_site, 
     rows = page.locator(".rg-con-line")
     assert rows.count() == len(lines)
     assert page.locator(".rg-con-num").nth(len(lines) - 1).inner_text() == str(len(lines))
-    red = page.locator(".rg-con-line").first.locator("span.rg-ansi").first
+    # stdout and stderr are separate pipes: which of their lines comes first is not fixed
+    red = page.locator(".rg-con-line", has_text="ERROR in data loader").first.locator("span.rg-ansi").first
     assert red.inner_text() == "ERROR"
     assert red.evaluate("e => getComputedStyle(e).color") == "rgb(205, 49, 49)"
     assert red.evaluate("e => getComputedStyle(e).fontWeight") in ("700", "bold")

@@ -64,7 +64,7 @@
   RG.toCSV = function (rows) {
     var cols = [];
     rows.forEach(function (r) {
-      Object.keys(r).forEach(function (k) {  // __row: the row index custom charts add (media/presets.py)
+      Object.keys(r).forEach(function (k) {  // __row: the row index custom charts add (storage/presets.py)
         if (k !== "__row" && cols.indexOf(k) < 0) cols.push(k);
       });
     });

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from ..storage import kinds
 from .base import Media, MediaContext
-from .presets import check_fields, load_preset
+from ..storage.presets import check_fields, load_preset
 from .table import Table
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
-from ...media.presets import load_template, render_custom_chart, table_values
+from ...storage.presets import load_template, render_custom_chart, table_values
 from ...storage.safety import is_inside
 from ..write import write_bytes
 
