@@ -41,7 +41,7 @@ def main() -> None:
              "0.1s": {"x_stats_sampling_interval": 0.1}}
     times: dict[str, list[float]] = {m: [] for m in modes}
     with tempfile.TemporaryDirectory() as tmp:
-        for r in range(args.rounds):
+        for _ in range(args.rounds):
             for mode, settings in modes.items():
                 run = reportgen.init(project="bench", dir=tmp, settings={**settings, "console": "off",
                                                                           "x_disable_meta": True})
