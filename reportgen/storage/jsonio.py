@@ -103,19 +103,25 @@ def dumps(obj: Any, *, indent: bool = False, fix: bool = True) -> bytes:
         return fix_text(text).encode("utf-8")
 
 
+class TooDeep(ValueError):
+    """JSON nested deeper than the decoders take (orjson's depth limit, or Python's recursion limit)."""
+
+
 def loads(data: bytes | str) -> Any:
     """Decode JSON (NaN/Infinity tokens accepted); ValueError for anything else, including
     nesting too deep for the decoder (never RecursionError)."""
     try:
         return orjson.loads(data)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
+        if "depth" in str(exc) or "recursion" in str(exc):  # orjson >= 3.9 limits nesting itself
+            raise TooDeep("JSON nested too deeply") from None
         # NaN / Infinity tokens are not JSON to orjson; the stdlib accepts them.
         # decoded as json.loads(bytes) does (surrogatepass), kept to look for surrogates below
         text = data.decode(json.detect_encoding(data), "surrogatepass") if isinstance(data, bytes) else data
         try:
             obj = json.loads(text)
         except RecursionError:
-            raise ValueError("JSON nested too deeply") from None
+            raise TooDeep("JSON nested too deeply") from None
         if _SURROGATE.search(text):
             obj = _no_surrogates(obj)
         return obj

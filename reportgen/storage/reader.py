@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .format import FORMAT_VERSION, RunPaths
-from .jsonio import decode_line, read_json
+from .jsonio import TooDeep, decode_line, read_json
 from .lastvalues import complete_summary
 from .safety import MAX_DEPTH, is_inside, linked_out, too_deep
 
@@ -78,6 +78,9 @@ def decode_row(line: bytes, name: str, offset: int, warnings: list[str]) -> dict
     """One history line as a dict, or None with a warning naming the file and byte offset."""
     try:
         row = decode_line(line)
+    except TooDeep:
+        warnings.append(f"{name}: skipped a line nested deeper than {MAX_DEPTH} levels (byte {offset})")
+        return None
     except ValueError:
         warnings.append(f"{name}: skipped a line that is not valid JSON (byte {offset})")
         return None
@@ -111,6 +114,9 @@ def _read_json_dict(path: Path, warnings: list[str]) -> dict[str, Any]:
         return {}
     try:
         data = read_json(path)
+    except TooDeep:
+        warnings.append(f"{path.name}: ignored, nested deeper than {MAX_DEPTH} levels")
+        return {}
     except (ValueError, OSError) as exc:
         warnings.append(f"{path.name}: unreadable ({exc.__class__.__name__})")
         return {}
