@@ -44,7 +44,7 @@ def test_function_agent_random_with_hyperband(tmp_path):
         order.append(run.config["x"])
         k = len(order)  # every later run is worse, so hyperband stops it at band 1
         for step in range(run.config["epochs"]):
-            reportgen.log({"loss": k + (run.config["x"] - 0.3) ** 2 + 0.01 * rng.random() / (step + 1)})
+            reportgen.log({"loss": 10 * k + (run.config["x"] - 0.3) ** 2 + 0.01 * rng.random() / (step + 1)})
 
     assert reportgen.agent(sweep_id, function=train, count=4, dir=tmp_path) == 4
     runs = sorted(sweep_runs(tmp_path, sweep_id), key=lambda r: r.meta["created"])
