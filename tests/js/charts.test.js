@@ -40,3 +40,18 @@ test("the URL hash round-trips the view state", () => {
   assert.deepStrictEqual(plain(win.RG.parseHash(hash)), st);
   assert.deepStrictEqual(plain(win.RG.parseHash("")), { runs: null, x: "_step", smooth: 0, log: false });
 });
+
+test("the URL hash keeps a comma inside a run name, ignores unknown keys and survives bad escapes", () => {
+  const st = { runs: ["a,b", "c"], x: "_step", smooth: 0, log: false };
+  const hash = win.RG.formatHash(st);
+  assert.strictEqual(hash, "#runs=a%2Cb,c");
+  assert.deepStrictEqual(plain(win.RG.parseHash(hash + "&nosuchkey=1")), st);
+  assert.strictEqual(win.RG.parseHash("#x=%E0%A4%A").x, "_step");
+});
+
+test("a feature module registers its own hash key", () => {
+  win.RG.stateKey("demoKey", { def: 3, parse: Number, format: (v) => (v === 3 ? null : String(v)) });
+  assert.strictEqual(win.RG.state.demoKey, 3);
+  assert.strictEqual(win.RG.parseHash("#demoKey=7").demoKey, 7);
+  assert.strictEqual(win.RG.formatHash({ runs: null, demoKey: 7 }), "#demoKey=7");
+});
