@@ -19,7 +19,7 @@ from .settings import resolve as resolve_settings
 from .history import History
 from .run_extras import RunExtras
 from .summary import Summary
-from . import sweep_hook
+from . import remote_run, sweep_hook
 from .values import Normalizer, summary_value, user_warn
 
 _current: "Run | None" = None
@@ -73,7 +73,11 @@ class Run(RunExtras):
         heartbeat_interval = heartbeat_interval if heartbeat_interval is not None else env_float(
             "REPORTGEN_HEARTBEAT_INTERVAL", DEFAULT_HEARTBEAT_INTERVAL)
 
-        self.root = modes.writable_root(dir)
+        # storage20: a URL root (or a labelled writer) writes a local staging folder, uploaded as segments
+        self._remote, self._uploader, resume_at = remote_run.open_target(dir, self._settings, self._mode), None, None
+        self.root = self._remote.stage_root if self._remote else modes.writable_root(dir)
+        if self._remote is not None and id is not None:
+            resume_at = self._remote.prepare(fmt.validate_run_id(id))
         self._lock: WriterLock | None = None
         self.id, existing = self._claim_folder(id, mode)
         self.folder = self.root / self.id
@@ -118,6 +122,10 @@ class Run(RunExtras):
         if existing is None:
             self._writer.write_summary({})
         self._writer.start(periodic=self.summary._persist_if_dirty)
+        if self._remote is not None:
+            self._uploader = self._remote.uploader(self.id, interval=self._settings.x_upload_interval,
+                                                   max_bytes=self._settings.x_segment_bytes, resume=resume_at)
+            self._uploader.start()
         state.register(self)
         if self._sweep_id:
             sweep_hook.created_runs.append(self)
@@ -285,6 +293,8 @@ class Run(RunExtras):
                 self._exit_code = exit_code
                 self._write_meta("finished" if exit_code == 0 else "crashed", exit_code, error)
                 self._writer.release()
+                if self._uploader is not None:  # storage20: last segments, then the final run.json
+                    self._uploader.close()
                 if _current is self:
                     _current = None
                     _set_module_run(None)

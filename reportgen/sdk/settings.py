@@ -16,6 +16,10 @@ interval``                 (wandb's name; default 10)
 ``disable_git``            no git remote/commit/diff                   ``REPORTGEN_DISABLE_GIT``
 ``x_disable_meta``         no requirements/host/git metadata           ``REPORTGEN_DISABLE_META``
 ``alert_webhook``          URL ``alert()`` posts to                    ``REPORTGEN_ALERT_WEBHOOK``
+``x_label``                this writer's label in a shared run          ``REPORTGEN_LABEL``
+                           (``rank1``; docs/format.md)
+``x_upload_interval``      seconds between segments on a URL root       ``REPORTGEN_UPLOAD_INTERVAL``
+``x_segment_bytes``        a segment is cut early at this size          ``REPORTGEN_SEGMENT_BYTES``
 =========================  ==========================================  =======================
 """
 from __future__ import annotations
@@ -43,6 +47,9 @@ class Settings:
     disable_git: bool | None = None
     x_disable_meta: bool | None = None
     alert_webhook: str | None = None
+    x_label: str | None = None  # storage20: shared runs / URL roots (reportgen.storage.staging)
+    x_upload_interval: float | None = None
+    x_segment_bytes: int | None = None
 
     def __init__(self, **kwargs: Any):
         names = {f.name for f in fields(Settings)}
@@ -114,7 +121,30 @@ def resolve(settings: Any = None, **direct: Any) -> Settings:
     if s.alert_webhook is not None and (not isinstance(s.alert_webhook, str)
                                         or not s.alert_webhook.startswith(("http://", "https://"))):
         raise ValueError(f"init(): alert_webhook: expected an http(s) URL, got {s.alert_webhook!r}")
+    _resolve_storage(s)
     return s
+
+
+def _resolve_storage(s: Settings) -> None:
+    """Settings of the segmented layout (URL roots, shared runs): label, upload interval, segment size."""
+    from ..storage.segments import DEFAULT_SEGMENT_BYTES, DEFAULT_UPLOAD_INTERVAL, validate_label
+
+    if s.x_label is None:
+        s.x_label = os.environ.get("REPORTGEN_LABEL") or None
+    if s.x_label is not None:
+        validate_label(s.x_label)
+    if s.x_upload_interval is None:
+        raw = os.environ.get("REPORTGEN_UPLOAD_INTERVAL")
+        s.x_upload_interval = _float(raw, "$REPORTGEN_UPLOAD_INTERVAL") if raw else DEFAULT_UPLOAD_INTERVAL
+    iv = s.x_upload_interval
+    if isinstance(iv, bool) or not isinstance(iv, (int, float)) or not iv > 0:
+        raise ValueError(f"init(): x_upload_interval: expected a positive number of seconds, got {iv!r}")
+    if s.x_segment_bytes is None:
+        raw = os.environ.get("REPORTGEN_SEGMENT_BYTES")
+        s.x_segment_bytes = _int(raw, "$REPORTGEN_SEGMENT_BYTES") if raw else DEFAULT_SEGMENT_BYTES
+    sb = s.x_segment_bytes
+    if isinstance(sb, bool) or not isinstance(sb, int) or sb < 1024:
+        raise ValueError(f"init(): x_segment_bytes: expected an integer >= 1024, got {sb!r}")
 
 
 def _int(raw: str, name: str) -> int:

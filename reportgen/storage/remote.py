@@ -1,0 +1,109 @@
+"""Runs roots given as URLs (``s3://bucket/prefix``, ``gs://``, ``az://``, any fsspec file system).
+
+- :func:`is_url` / :func:`local_path`: ``file:///x`` is the local folder ``/x`` (plain format);
+  every other ``scheme://`` is opened through fsspec.
+- :func:`open_root`: ``(filesystem, path)``; a missing driver raises ImportError naming the
+  reportgen extra that installs it (``pip install 'reportgen[s3]'``).
+- :func:`materialize` (``reportgen.storage.mirror``): a local, incrementally synced copy of a URL
+  root in the plain run-folder format, for the builder, ``reportgen.Api`` and ``export``.
+
+Options for the file system come from fsspec's own configuration (``~/.config/fsspec/*.json``
+or ``FSSPEC_S3_ENDPOINT_URL``-style environment variables) and the usual credentials
+(``AWS_*``, ``GOOGLE_APPLICATION_CREDENTIALS``...).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+#: protocol -> the reportgen extra that installs its fsspec driver
+EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure",
+          "abfss": "azure", "adl": "azure"}
+CACHE_ENV = "REPORTGEN_CACHE_DIR"
+
+
+def is_url(root: Any) -> bool:
+    """True for ``scheme://...`` strings other than ``file://`` (those are local folders)."""
+    return isinstance(root, str) and bool(_URL_RE.match(root)) and not root.lower().startswith("file://")
+
+
+def local_path(root: Any) -> Any:
+    """``file:///x/runs`` -> ``Path('/x/runs')``; anything else unchanged."""
+    if isinstance(root, str) and root.lower().startswith("file://"):
+        return Path(unquote(urlparse(root).path) or "/")
+    return root
+
+
+def protocol(url: str) -> str:
+    return url.split("://", 1)[0].lower()
+
+
+def _extra_error(url: str, exc: BaseException) -> ImportError:
+    proto = protocol(url)
+    extra = EXTRAS.get(proto, "remote")
+    return ImportError(f"runs root {url!r}: the {proto}:// file system needs an extra package; "
+                       f"install it with: pip install 'reportgen[{extra}]' ({exc})")
+
+
+def open_root(url: str) -> tuple[Any, str]:
+    """``(fsspec filesystem, path without protocol)`` for a URL root (trailing ``/`` removed)."""
+    try:
+        from fsspec.core import url_to_fs
+    except ImportError as exc:
+        raise _extra_error(url, exc) from None
+    try:
+        fs, path = url_to_fs(url)
+    except (ImportError, ValueError) as exc:
+        if isinstance(exc, ValueError) and "protocol" not in str(exc).lower():
+            raise ValueError(f"runs root {url!r}: {exc}") from None
+        raise _extra_error(url, exc) from None
+    return fs, path.rstrip("/")
+
+
+def join(*parts: str) -> str:
+    return "/".join(p.strip("/") for p in parts if p)
+
+
+def cache_home() -> Path:
+    """``$REPORTGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/reportgen``, else ``~/.cache/reportgen``."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "reportgen"
+
+
+def url_key(url: str) -> str:
+    """A short, stable folder name for a URL root."""
+    return hashlib.sha256(url.rstrip("/").encode()).hexdigest()[:16]
+
+
+def materialize(url: str, cache_dir: str | os.PathLike | None = None, *, warnings: list[str] | None = None) -> Path:
+    """Sync ``url`` into ``cache_dir`` (default: the user cache) and return the local runs root.
+
+    Only objects whose size/ETag changed since the last call are read; new history segments
+    are appended to the local ``history.jsonl``; shared runs are merged. See :mod:`.mirror`."""
+    from .mirror import Mirror
+
+    if not is_url(url):
+        return Path(local_path(url))
+    if cache_dir is None:
+        cache_dir = cache_home() / "mirror" / url_key(url)
+    return Mirror(url, Path(cache_dir)).sync(warnings)
+
+
+def resolve_runs(root: Any, cache_dir: str | os.PathLike | None = None,
+                 warnings: list[str] | None = None) -> Path:
+    """What readers call with a RUNS argument: a local Path as is, a URL materialized."""
+    if root is None:
+        from .format import resolve_root
+        root = resolve_root(None)
+    root = local_path(os.fspath(root) if isinstance(root, os.PathLike) else root)
+    if is_url(root):
+        return materialize(root, cache_dir, warnings=warnings)
+    return Path(root)
