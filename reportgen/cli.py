@@ -20,6 +20,36 @@ _DIR = click.Path(file_okay=False, path_type=Path)
 _EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 
 
+class _RunsRoot(click.ParamType):
+    """RUNS: an existing folder, or a URL root (s3://, gs://, az://...; storage20, docs/format.md)."""
+
+    name = "RUNS"
+
+    def convert(self, value, param, ctx):
+        from .storage.remote import is_url
+
+        if isinstance(value, str) and is_url(value):
+            return value
+        return _EXISTING_DIR.convert(value, param, ctx)
+
+
+_RUNS = _RunsRoot()
+
+
+def _local_runs(runs, quiet: bool = True) -> Path:
+    """A URL root (or a local root holding shared/segmented runs) as a local, incrementally synced copy."""
+    from .storage.remote import resolve_runs
+
+    warnings: list[str] = []
+    try:
+        local = resolve_runs(runs, warnings=warnings)
+    except (ImportError, OSError, ValueError) as exc:
+        raise click.ClickException(f"RUNS {runs}: {exc}") from None
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
+    return local
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="reportgen", message="%(prog)s %(version)s")
 def cli() -> None:
@@ -27,7 +57,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("runs", type=_EXISTING_DIR)
+@click.argument("runs", type=_RUNS)
 @click.option("-o", "--out", "out", type=_DIR, default=Path("site"), show_default=True,
               help="Folder to write the site into.")
 @click.option("--samples", type=click.IntRange(min=10), default=DEFAULT_SAMPLES, show_default=True,
@@ -54,6 +84,7 @@ def build(runs: Path, out: Path, samples: int, strict: bool, quiet: bool, preset
 
     formats = formats or ("html",)
     warnings: list[str] = []
+    runs = _local_runs(runs, quiet)
     if "html" in formats:
         cfg = BuildConfig(runs=runs, out=out, samples=samples, strict=strict, quiet=quiet,
                           presets=presets, reports=reports, cache=not no_cache, cache_dir=cache_dir)
@@ -83,7 +114,7 @@ def _write_summary(opts, quiet: bool, show_warnings: bool = True) -> list[str]:
 
 
 @cli.command()
-@click.argument("runs", type=_EXISTING_DIR, default=Path("runs"))
+@click.argument("runs", type=_RUNS, default=Path("runs"))
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("summary.md"), show_default=True,
               help="Markdown file to write; chart images go into <name>_files/ next to it.")
@@ -108,6 +139,7 @@ def summary(runs: Path, out: Path, image_format: str, metrics: str | None, max_c
     from .export import SummaryOptions
 
     keys = [k.strip() for k in metrics.split(",") if k.strip()] if metrics else None
+    runs = _local_runs(runs)
     opts = SummaryOptions(runs=runs, out=out, image_format=image_format, metrics=keys, max_charts=max_charts,
                           max_runs=max_runs, title=title, image_base=image_base)
     warnings = _write_summary(opts, quiet)
@@ -116,7 +148,7 @@ def summary(runs: Path, out: Path, image_format: str, metrics: str | None, max_c
 
 
 @cli.command()
-@click.argument("runs", type=_EXISTING_DIR, default=Path("runs"))
+@click.argument("runs", type=_RUNS, default=Path("runs"))
 @click.option("--watch", is_flag=True, help="Rebuild when run folders change; open pages update themselves.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0 picks a free one).")
@@ -144,6 +176,11 @@ def serve(runs: Path, watch: bool, host: str, port: int, open_browser: bool, sam
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     from .importers.follow import follow_for_serve
 
+    if isinstance(runs, str):  # a URL root: served as synced once (storage20)
+        if watch:
+            raise click.ClickException(f"RUNS {runs}: --watch needs a local folder; serve a URL root without "
+                                       "--watch (a snapshot), or rebuild with 'reportgen build' (incremental)")
+        runs = _local_runs(runs)
     runs = follow_for_serve(runs, watch)
     from .serve import serve as do_serve
 
@@ -189,7 +226,7 @@ def import_(source: str, path: Path, out: Path, project: str | None, name: str |
 
 
 @cli.command()
-@click.argument("runs", type=_EXISTING_DIR)
+@click.argument("runs", type=_RUNS)
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
               help="File format of the tables.")
 @click.option("-o", "--out", "out", type=_DIR, required=True, help="Folder to write the tables into.")
@@ -198,6 +235,7 @@ def export(runs: Path, fmt: str, out: Path, quiet: bool) -> None:
     """Export histories, configs and summaries of RUNS as open tables (see docs/import-export.md)."""
     from .export.tabular import export_runs
 
+    runs = _local_runs(runs)
     try:
         result = export_runs(runs, out, fmt)
     except ImportError as exc:

@@ -233,7 +233,10 @@ class Api:
     """Read (and annotate) the runs under one root folder."""
 
     def __init__(self, root: str | os.PathLike | None = None, overrides: dict | None = None, **_: Any):
-        self.root = fmt.resolve_root(root)
+        from ..storage.remote import resolve_runs  # storage20: a URL root is read from a synced local copy
+
+        self._warnings: list[str] = []
+        self.root = resolve_runs(root, warnings=self._warnings)
 
     def runs(self, project: str | None = None, filters: dict[str, Any] | None = None,
              order: str | None = None) -> list[ApiRun]:

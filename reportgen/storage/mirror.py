@@ -179,7 +179,8 @@ class Mirror:
                     n = seg.parse_seq(parts[1], stream[1])
                     if n is not None:
                         streams[stream[0]][n] = info
-                elif len(parts) == 1 and parts[0] in seg.WHOLE_FILES:
+                elif len(parts) == 1 and (parts[0] in seg.WHOLE_FILES or parts[0] in seg.STREAMS):
+                    # a whole file; also history.jsonl... of a run copied in the plain format
                     changed |= self._fetch(parts, info, folder / parts[0], state, seen)
             for local, found in streams.items():
                 if found:

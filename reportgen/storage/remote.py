@@ -101,9 +101,31 @@ def resolve_runs(root: Any, cache_dir: str | os.PathLike | None = None,
                  warnings: list[str] | None = None) -> Path:
     """What readers call with a RUNS argument: a local Path as is, a URL materialized."""
     if root is None:
-        from .format import resolve_root
-        root = resolve_root(None)
+        from .format import DEFAULT_ROOT, ROOT_ENV
+        root = os.environ.get(ROOT_ENV) or DEFAULT_ROOT
     root = local_path(os.fspath(root) if isinstance(root, os.PathLike) else root)
     if is_url(root):
         return materialize(root, cache_dir, warnings=warnings)
-    return Path(root)
+    root = Path(root)
+    if has_segmented(root):  # labelled writers of a shared run wrote segments on this disk
+        from .mirror import Mirror
+
+        uri = root.resolve().as_uri()
+        return Mirror(uri, Path(cache_dir or cache_home() / "mirror" / url_key(uri))).sync(warnings)
+    return root
+
+
+def _segmented(run: Path) -> bool:
+    from .segments import WRITERS_DIR
+
+    return (run / WRITERS_DIR).is_dir() or (run / "history").is_dir()
+
+
+def has_segmented(root: Path) -> bool:
+    """Whether a local root (or run folder) holds runs in the segmented layout (shared runs)."""
+    try:
+        if (root / "run.json").exists() or (root / "history.jsonl").exists():
+            return _segmented(root)
+        return any(_segmented(p) for p in root.iterdir() if p.is_dir())
+    except OSError:
+        return False

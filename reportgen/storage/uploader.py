@@ -161,7 +161,7 @@ class RunUploader:
 
     def _failed(self, exc: BaseException) -> None:
         now = time.monotonic()
-        self._backoff = min(MAX_BACKOFF, max(self.interval, self._backoff * 2))
+        self._backoff = min(MAX_BACKOFF, max(2.0, self.interval * 10), max(self.interval, self._backoff * 2))
         self._next_try = now + self._backoff
         if self.failing_since is None:
             self.failing_since = now
