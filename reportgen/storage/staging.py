@@ -8,6 +8,7 @@ writer continues after its last step and its last segment number.
 """
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -82,5 +83,11 @@ class RemoteTarget:
 
     def uploader(self, run_id: str, *, interval: float, max_bytes: int,
                  resume: dict[str, tuple[int, int]] | None = None) -> RunUploader:
+        timeout = os.environ.get("REPORTGEN_UPLOAD_TIMEOUT", "")
+        try:
+            final_timeout = float(timeout) if timeout else 60.0
+        except ValueError:
+            raise ValueError(f"$REPORTGEN_UPLOAD_TIMEOUT: expected a number of seconds, got {timeout!r}") from None
         return RunUploader(self.stage_root / run_id, self.fs, self.stream_dest(run_id), self.run_dest(run_id),
-                           url=join(self.url, run_id), interval=interval, max_bytes=max_bytes, resume=resume)
+                           url=join(self.url, run_id), interval=interval, max_bytes=max_bytes, resume=resume,
+                           final_timeout=final_timeout)

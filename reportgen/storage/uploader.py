@@ -18,6 +18,7 @@ uploads work again. :meth:`close` does a last upload bounded by ``final_timeout`
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 import warnings
@@ -196,7 +197,9 @@ class RunUploader:
         worker.start()
         worker.join(timeout=self.final_timeout)
         ok = bool(done and done[0])
-        if not ok:
+        if ok:  # everything is at the root: the staging copy is no longer needed
+            shutil.rmtree(self.stage, ignore_errors=True)
+        else:
             warnings.warn(f"reportgen: could not finish uploading to {self.url} ({self.error or 'timed out'}); "
                           f"the complete run stays in {self.stage}", UserWarning, stacklevel=2)
         return ok
