@@ -159,14 +159,25 @@ def test_s3_outage_warns_once_and_training_goes_on(s3, root, tmp_path):
     assert _steps(rec) == list(range(3000)) and rec.meta["state"] == "finished"
 
 
-def test_build_from_s3_equals_build_from_local_copy(root, tmp_path):
+def _log_run(root, run_id, steps, label=None, **kw):
+    import reportgen
+
+    settings = {"x_upload_interval": 0.2, "console": "off", "x_disable_stats": True}
+    if label:
+        settings["x_label"] = label
+    run = reportgen.init(dir=root, id=run_id, settings=settings, config={"label": label}, **kw)
+    for i in range(steps):
+        run.log({"loss": 1.0 / (i + 1), f"only_{label}": i})
+    run.finish()
+
+
+def test_build_from_s3_equals_build_from_local_copy(root, tmp_path, monkeypatch):
     import fsspec
 
-    p = _writer(root, "b1", 40, 0.0, {"MODE": "shared", "RANK": "0"})
-    q = _writer(root, "b1", 30, 0.0, {"MODE": "shared", "RANK": "1"})
-    r = _writer(root, "b2", 50, 0.0)
-    for proc in (p, q, r):
-        assert proc.wait(timeout=120) == 0
+    monkeypatch.setenv("REPORTGEN_DIR", root)  # the environment's root is a URL too
+    _log_run(None, "b1", 40, "rank0")
+    _log_run(None, "b1", 30, "rank1")
+    _log_run(None, "b2", 50)
     copy = tmp_path / "copy"
     fsspec.filesystem("s3").get(root[5:] + "/", str(copy), recursive=True)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -180,3 +191,57 @@ def test_build_from_s3_equals_build_from_local_copy(root, tmp_path):
     assert files_a == files_b and any("b1" in f for f in files_a)
     differ = [f for f in files_a if (a / f).read_bytes() != (b / f).read_bytes()]
     assert differ == []
+    import reportgen
+
+    runs = {r.id: r for r in reportgen.Api().runs()}  # Api() reads $REPORTGEN_DIR = s3://...
+    assert set(runs) == {"b1", "b2"}
+    assert len(list(runs["b1"].scan_history())) == 40
+
+
+def test_reader_stops_at_a_gap_and_warns(root, tmp_path):
+    import fsspec
+
+    import reportgen
+
+    run = reportgen.init(dir=root, id="gappy", settings={"x_segment_bytes": 1024, "console": "off",
+                                                         "x_disable_stats": True})
+    for i in range(200):
+        run.log({"loss": float(i), "pad": "y" * 40})
+    run.finish()
+    fs = fsspec.filesystem("s3")
+    folder = f"{root[5:]}/gappy/history"
+    names = sorted(fs.ls(folder))
+    assert len(names) >= 4
+    local = read_run(materialize(root, tmp_path / "m1") / "gappy")
+    assert _steps(local) == list(range(200))
+    fs.rm(names[2])  # segment 3 lost: the reader keeps 1-2 and says why
+    warnings: list[str] = []
+    rec = read_run(materialize(root, tmp_path / "m2", warnings=warnings) / "gappy")
+    steps = _steps(rec)
+    assert steps == list(range(len(steps))) and 0 < len(steps) < 200
+    assert any("000003 is missing" in w for w in warnings), warnings
+
+
+def test_missing_driver_names_the_extra():
+    from reportgen.storage.remote import open_root
+
+    with pytest.raises(ImportError, match=r"reportgen\[gcs\]"):
+        open_root("gs://bucket/runs")
+    with pytest.raises(ValueError, match="nope://"):
+        open_root("nope://bucket/runs")
+
+
+def test_shared_run_on_local_disk(tmp_path, monkeypatch):
+    """Labelled writers on a local root write segments there; build/Api read the merged run."""
+    monkeypatch.setenv("REPORTGEN_CACHE_DIR", str(tmp_path / "cache"))
+    runs = tmp_path / "runs"
+    _log_run(runs, "dist", 20, "rank0")
+    _log_run(runs, "dist", 25, "rank1")
+    assert (runs / "dist" / "writers" / "rank1" / "history" / "000001.jsonl").exists()
+    import reportgen
+
+    run = reportgen.Api(str(runs)).run("dist")
+    rows = list(run.scan_history())
+    assert [r["_step"] for r in rows] == list(range(25))
+    assert rows[5]["loss"] == rows[5]["loss@rank1"] and rows[5]["only_rank0"] == 5 and rows[22]["only_rank1"] == 22
+    assert "loss@rank1" in rows[22] and "loss" not in rows[22]

@@ -45,9 +45,11 @@ def protocol(url: str) -> str:
 
 def _extra_error(url: str, exc: BaseException) -> ImportError:
     proto = protocol(url)
-    extra = EXTRAS.get(proto, "remote")
-    return ImportError(f"runs root {url!r}: the {proto}:// file system needs an extra package; "
-                       f"install it with: pip install 'reportgen[{extra}]' ({exc})")
+    if proto in EXTRAS:
+        how = f"install it with: pip install 'reportgen[{EXTRAS[proto]}]'"
+    else:
+        how = "install the fsspec driver package it names"
+    return ImportError(f"runs root {url!r}: the {proto}:// file system needs an extra package; {how} ({exc})")
 
 
 def open_root(url: str) -> tuple[Any, str]:
@@ -58,15 +60,19 @@ def open_root(url: str) -> tuple[Any, str]:
         raise _extra_error(url, exc) from None
     try:
         fs, path = url_to_fs(url)
-    except (ImportError, ValueError) as exc:
-        if isinstance(exc, ValueError) and "protocol" not in str(exc).lower():
-            raise ValueError(f"runs root {url!r}: {exc}") from None
+    except ImportError as exc:
         raise _extra_error(url, exc) from None
+    except ValueError as exc:  # "Protocol not known: nope"
+        raise ValueError(f"runs root {url!r}: expected a local folder or an fsspec URL (s3://, gs://, az://...): "
+                         f"{exc}") from None
     return fs, path.rstrip("/")
 
 
 def join(*parts: str) -> str:
-    return "/".join(p.strip("/") for p in parts if p)
+    """``a/b/c`` from path parts (an absolute first part stays absolute: local file systems)."""
+    parts = [p for p in parts if p]
+    lead = "/" if parts and parts[0].startswith("/") else ""
+    return lead + "/".join(p.strip("/") for p in parts)
 
 
 def cache_home() -> Path:

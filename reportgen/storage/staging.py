@@ -28,7 +28,7 @@ class RemoteTarget:
             from fsspec.implementations.local import LocalFileSystem
 
             root.mkdir(parents=True, exist_ok=True)
-            self.fs, self.path, self.url = LocalFileSystem(), str(root.resolve()), str(root)
+            self.fs, self.path, self.url = LocalFileSystem(auto_mkdir=True), str(root.resolve()), str(root)
         else:
             self.fs, self.path = open_root(root)
             self.url = root.rstrip("/")
