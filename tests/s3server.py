@@ -8,7 +8,6 @@ outage (the objects survive: moto keeps them in this process).
 from __future__ import annotations
 
 import json
-import os
 import socket
 import uuid
 
