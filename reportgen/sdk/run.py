@@ -294,7 +294,7 @@ class Run(RunExtras):
                 self._write_meta("finished" if exit_code == 0 else "crashed", exit_code, error)
                 self._writer.release()
                 if self._uploader is not None:  # storage20: last segments, then the final run.json
-                    self._uploader.close()
+                    self._uploader.close(timeout=10.0 if self._signal else None)
                 if _current is self:
                     _current = None
                     _set_module_run(None)

@@ -186,8 +186,11 @@ class RunUploader:
             if now - self._last >= self.interval or self.pending_bytes() >= self.max_bytes:
                 self._attempt()
 
-    def close(self) -> bool:
-        """Stop the thread and upload everything (bounded by ``final_timeout``); True if all went up."""
+    def close(self, timeout: float | None = None) -> bool:
+        """Stop the thread and upload everything (bounded by ``timeout``, default ``final_timeout``;
+        shorter after SIGTERM, whose grace period is short); True if all went up."""
+        if timeout is not None:
+            self.final_timeout = float(timeout)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self.final_timeout)
