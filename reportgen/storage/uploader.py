@@ -191,14 +191,15 @@ class RunUploader:
         shorter after SIGTERM, whose grace period is short); True if all went up."""
         if timeout is not None:
             self.final_timeout = float(timeout)
+        deadline = time.monotonic() + self.final_timeout
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self.final_timeout)
         done: list[bool] = []
-        worker = threading.Thread(target=lambda: done.append(self._final()), name="reportgen-upload-final",
+        worker = threading.Thread(target=lambda: done.append(self._final(deadline)), name="reportgen-upload-final",
                                   daemon=True)
         worker.start()
-        worker.join(timeout=self.final_timeout)
+        worker.join(timeout=max(0.0, deadline - time.monotonic()))
         ok = bool(done and done[0])
         if ok:  # everything is at the root: the staging copy is no longer needed
             shutil.rmtree(self.stage, ignore_errors=True)
@@ -207,8 +208,7 @@ class RunUploader:
                           f"the complete run stays in {self.stage}", UserWarning, stacklevel=2)
         return ok
 
-    def _final(self) -> bool:
-        deadline = time.monotonic() + self.final_timeout
+    def _final(self, deadline: float) -> bool:
         while True:
             if self._attempt(final=True):
                 return True
