@@ -28,7 +28,7 @@ class S3Server:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._cls = ThreadedMotoServer
         # fail fast when the server is down (the outage test), as a user would configure fsspec
-        self.conf = {"endpoint_url": self.endpoint, "skip_instance_cache": True,
+        self.conf = {"endpoint_url": self.endpoint,
                      "config_kwargs": {"connect_timeout": 2, "retries": {"max_attempts": 1}}}
         self.server = None
         self.env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",

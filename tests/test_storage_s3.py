@@ -128,8 +128,8 @@ def test_sigkill_leaves_gap_free_prefix(root, tmp_path):
         steps = _steps(rec)
         assert steps == list(range(len(steps))), f"attempt {attempt}: not a prefix"
         assert not [w for w in rec.warnings if "skipped" in w]
-        folder = f"{root[5:]}/{run_id}/history"
-        names = sorted(x.rsplit("/", 1)[-1] for x in fs.ls(folder)) if fs.exists(folder) else []
+        fs.invalidate_cache()
+        names = sorted(x.rsplit("/", 1)[-1] for x in fs.find(f"{root[5:]}/{run_id}/history"))
         assert names == [seg.segment_name(i + 1, ".jsonl") for i in range(len(names))]
         if attempt == 0:  # resuming the killed run continues after its last uploaded step and segment
             p = subprocess.run([sys.executable, "-c", WRITER.replace("settings=settings", "settings=settings, "
@@ -209,8 +209,8 @@ def test_reader_stops_at_a_gap_and_warns(root, tmp_path):
         run.log({"loss": float(i), "pad": "y" * 40})
     run.finish()
     fs = fsspec.filesystem("s3")
-    folder = f"{root[5:]}/gappy/history"
-    names = sorted(fs.ls(folder))
+    fs.invalidate_cache()
+    names = sorted(fs.find(f"{root[5:]}/gappy/history"))
     assert len(names) >= 4
     local = read_run(materialize(root, tmp_path / "m1") / "gappy")
     assert _steps(local) == list(range(200))

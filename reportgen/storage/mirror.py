@@ -69,7 +69,7 @@ class Mirror:
         self.cache.mkdir(parents=True, exist_ok=True)
         self.runs.mkdir(exist_ok=True)
         state = self._load_state()
-        self.fs.invalidate_cache(self.path)
+        self.fs.invalidate_cache()  # listings cached by fsspec would hide new segments
         try:
             listing = self.fs.find(self.path, detail=True)
         except FileNotFoundError:

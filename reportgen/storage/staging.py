@@ -55,7 +55,7 @@ class RemoteTarget:
             WriterLock(folder, run_id).release()  # raises RunLockedError while a writer holds it
             shutil.rmtree(folder)
         dest = self.stream_dest(run_id)
-        self.fs.invalidate_cache(dest)
+        self.fs.invalidate_cache()
         if not self.stream_exists(run_id):
             return {}
         folder.mkdir(parents=True)
