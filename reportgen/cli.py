@@ -36,6 +36,18 @@ class _RunsRoot(click.ParamType):
 _RUNS = _RunsRoot()
 
 
+class _RunsRootOrNew(_RunsRoot):
+    """A runs root to write to: a URL, or a folder that may not exist yet."""
+
+    def convert(self, value, param, ctx):
+        from .storage.remote import is_url
+
+        return value if isinstance(value, str) and is_url(value) else _DIR.convert(value, param, ctx)
+
+
+_RUNS_OR_NEW = _RunsRootOrNew()
+
+
 def _local_runs(runs, quiet: bool = True) -> Path:
     """A URL root (or a local root holding shared/segmented runs) as a local, incrementally synced copy."""
     from .storage.remote import resolve_runs
@@ -299,8 +311,9 @@ def agent_cmd(sweep_id: str, count: int | None, runs_dir: Path | None) -> None:
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.option("--dir", "runs_dir", type=_DIR, default=None,
-              help="Runs root for every run the program starts (sets $REPORTGEN_DIR; default: the "
+@click.option("--dir", "runs_dir", type=_RUNS_OR_NEW, default=None,
+              help="Runs root (a folder or a URL such as s3://bucket/runs) for every run the program starts "
+                   "(sets $REPORTGEN_DIR; default: the "
                    "program's own choice, else ./runs).")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def run(runs_dir: Path | None, command: tuple[str, ...]) -> None:

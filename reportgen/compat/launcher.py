@@ -23,7 +23,9 @@ def child_env(runs_dir: str | os.PathLike | None = None, base: dict[str, str] | 
     env["PYTHONPATH"] = prepend_path(env.get("PYTHONPATH"))
     env["REPORTGEN_WANDB_SHIM"] = "1"
     if runs_dir is not None:
-        env["REPORTGEN_DIR"] = str(Path(runs_dir).resolve())
+        from ..storage.remote import is_url  # a URL root (s3://...) is passed on as it is
+
+        env["REPORTGEN_DIR"] = runs_dir if is_url(runs_dir) else str(Path(runs_dir).resolve())
     return env
 
 
