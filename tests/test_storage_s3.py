@@ -180,11 +180,13 @@ def test_build_from_s3_equals_build_from_local_copy(root, tmp_path, monkeypatch)
     _log_run(None, "b2", 50)
     copy = tmp_path / "copy"
     fsspec.filesystem("s3").get(root[5:] + "/", str(copy), recursive=True)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    for src, out in ((root, "site-s3"), (str(copy), "site-local")):
-        res = subprocess.run([sys.executable, "-m", "reportgen", "build", src, "-o", str(tmp_path / out), "-q",
-                              "--no-cache"], env=env, capture_output=True, text=True, timeout=300)
-        assert res.returncode == 0, res.stderr
+    from click.testing import CliRunner
+
+    from reportgen.cli import cli
+
+    for src, out in ((root, "site-s3"), (str(copy), "site-local")):  # the CLI, in this process
+        res = CliRunner().invoke(cli, ["build", src, "-o", str(tmp_path / out), "-q", "--no-cache"])
+        assert res.exit_code == 0, res.output
     a, b = tmp_path / "site-s3", tmp_path / "site-local"
     files_a = sorted(x.relative_to(a).as_posix() for x in a.rglob("*") if x.is_file())
     files_b = sorted(x.relative_to(b).as_posix() for x in b.rglob("*") if x.is_file())
