@@ -23,6 +23,27 @@
 
   function copy(o) { return JSON.parse(JSON.stringify(o || {})); }
 
+  /* The workspace file's page defaults (RG.site.chartDefaults) replace the built-in ones of the
+     page's controls; a hash value equal to the default is left out, any other is kept. */
+  (function workspaceDefaults() {
+    var el = document.getElementById("rg-site"), d = null;
+    try { d = el ? JSON.parse(el.textContent).chartDefaults : null; } catch (e) { d = null; }
+    if (!d) return;
+    var keys = {
+      x: { parse: function (v) { return v || "_step"; }, format: function (v) { return v || "_step"; } },
+      smooth: { parse: function (v) { var n = Number(v); return isFinite(n) && n >= 0 && n < 1 ? n : 0; }, format: String },
+      log: { parse: function (v) { return v === "1"; }, format: function (v) { return v ? "1" : "0"; } },
+      outliers: { parse: function (v) { return v === "1"; }, format: function (v) { return v ? "1" : "0"; } }
+    };
+    Object.keys(keys).forEach(function (k) {
+      if (!Object.prototype.hasOwnProperty.call(d, k)) return;
+      var def = d[k], spec = keys[k];
+      RG.stateKey(k, { def: def, parse: spec.parse,
+                       format: function (v) { return v === def ? null : spec.format(v); } });
+      RG.state[k] = def;
+    });
+  })();
+
   /* ---- zoom <-> hash ---- */
   C.zoom = {
     attach: function (ch) {
