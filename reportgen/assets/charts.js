@@ -253,7 +253,10 @@
     });
     spec.layer.forEach(function (l) {
       var enc = l.encoding || {};
-      if (enc.y && enc.y.scale) enc.y.scale.type = st.log ? "log" : "linear";
+      if (enc.y && enc.y.scale) {
+        enc.y.scale.type = st.log ? "log" : "linear";
+        if (st.log) delete enc.y.scale.zero;  // Vega-Lite warned once per chart: "zero" does not work with log
+      }
       (enc.tooltip || []).forEach(function (t) {
         if (t.field === "x") { t.title = xo.label; if (temporal) { t.type = "temporal"; t.format = "%Y-%m-%d %H:%M:%S"; } }
       });
