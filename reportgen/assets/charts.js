@@ -242,10 +242,10 @@
       series.labels.forEach(function (l) { longest = Math.max(longest, l.length); });
       var labelPx = Math.min(color.legend.labelLimit, longest * 6.6 + 4);
       color.legend.labelLimit = Math.max(60, Math.min(color.legend.labelLimit, (width || 400) - 40));
-      var cols = Math.max(1, Math.min(n, Math.floor((width || 400) / (labelPx + 34))));
-      if (cols < n) cols = Math.max(1, Math.floor(((width || 400) - 60) / (labelPx + 34)));  // room for "… N more"
-      color.legend.columns = cols + (cols < n ? 1 : 0);
-      color.legend.symbolLimit = cols;
+      // one row: with more runs than fit, Vega shows symbolLimit - 1 entries and "… N entries"
+      var fit = Math.max(1, Math.floor((width || 400) / (labelPx + 34)));
+      color.legend.columns = Math.min(n, fit);
+      color.legend.symbolLimit = Math.min(n, fit);
       if (color.legend.columns === 1) color.legend.labelLimit = Math.max(60, (width || 400) - 40);
     }
     spec.params.forEach(function (p) {
