@@ -246,7 +246,8 @@
       var fit = Math.max(1, Math.floor((width || 400) / (labelPx + 34)));
       color.legend.columns = Math.min(n, fit);
       color.legend.symbolLimit = Math.min(n, fit);
-      if (color.legend.columns === 1) color.legend.labelLimit = Math.max(60, (width || 400) - 40);
+      if (fit < 2 && n > fit) color.legend = null;  // room for "… N entries" alone (a phone): the table has them
+      if (color.legend && color.legend.columns === 1) color.legend.labelLimit = Math.max(60, (width || 400) - 40);
     }
     spec.params.forEach(function (p) {
       if (p.name === "rawOpacity") p.value = st.wi >= 0 ? 0.25 : 0;

@@ -13,7 +13,7 @@ from . import chartlayout, charts, story
 from ..storage.format import flatten
 from .fmt import fmt_duration, fmt_time, fmt_value, is_number
 from .config import LITE_SAMPLES, MAX_COLUMNS, MAX_FULL_RUNS, PICKER_ROWS
-from .rundata import RunInfo, metric_id, safe_name, summary_items, table_value
+from .rundata import RunInfo, safe_name, summary_items, table_value
 from .smoothing import WEIGHTS
 from .urls import rel, run_page
 
