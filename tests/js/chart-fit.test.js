@@ -5,7 +5,7 @@ const test = require("node:test");
 const assert = require("node:assert");
 const { load } = require("./load.js");
 
-const win = load(["state.js", "charts.js", "chart-fit.js"]);
+const win = load(["state.js", "charts.js", "chart-spec.js", "chart-fit.js"]);
 const F = win.RGFit;
 const plain = (x) => JSON.parse(JSON.stringify(x));
 const row = (s, y, extra) => Object.assign({ run: "a", x: 0, y: y === undefined ? s : y, s, lo: null, hi: null, bad: null }, extra || {});
