@@ -114,7 +114,8 @@
     if (Object.keys(e).length) m[panel] = e; else delete m[panel];
     RG.setState({ pp: m });
   }
-  function menu(el) {
+  /* The menu's form, built on the first click (a page of 500 charts would hold 500 x 500 options). */
+  function buildForm(el) {
     var ch = C.chartOf(el), base = "rg-ps-" + el.id, form = document.createElement("div");
     form.className = "rg-panel-settings";
     form.hidden = true;
@@ -186,18 +187,22 @@
     });
     sync();
     RG.onState(sync);
-    var gear = document.createElement("button");
+    el.appendChild(form);
+    return form;
+  }
+  function menu(el) {
+    var panel = null, gear = document.createElement("button");
     gear.type = "button"; gear.className = "rg-panel-gear"; gear.textContent = "⚙";
     gear.title = "Settings of this panel (y range, log scale, smoothing, x axis)";
     gear.setAttribute("aria-label", "settings of this panel");
     gear.setAttribute("aria-expanded", "false");
     gear.addEventListener("click", function () {
-      form.hidden = !form.hidden;
-      gear.setAttribute("aria-expanded", String(!form.hidden));
+      panel = panel || buildForm(el);
+      panel.hidden = !panel.hidden;
+      gear.setAttribute("aria-expanded", String(!panel.hidden));
     });
     var bar = el.querySelector(":scope > .rg-chart-actions");  // with the download buttons (chart-actions.js)
     if (bar) bar.insertBefore(gear, bar.firstChild); else el.appendChild(gear);
-    el.appendChild(form);
   }
 
   /* ---- overlaid panels (URL `ov`) ---- */
