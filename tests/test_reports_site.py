@@ -299,7 +299,7 @@ def test_every_chart_on_run_and_index_pages_has_download_buttons(report_site, si
         page = site_browser.open(target)
         n = assert_charts_rendered(page)
         assert n > 0
-        enabled = page.locator(".rg-chart > .rg-chart-actions button:not([disabled])")
+        enabled = page.locator(".rg-chart > .rg-chart-actions button[data-action]:not([disabled])")
         assert enabled.count() == 3 * n
     name, data = _download(page, page.locator(".rg-chart button[data-action=csv]").first)
     assert name.endswith(".csv") and data.decode().startswith("run,step,value\n")

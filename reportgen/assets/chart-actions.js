@@ -78,15 +78,16 @@
     for (var i = 0; i < names.length; i++) {
       var rows = null;
       try { rows = view.data(names[i]); } catch (err) { rows = null; }  // no such dataset
-      if (rows) return el.classList.contains("rg-chart") ? metricRows(rows, el.dataset.x || null) : rows;
+      if (rows) return el.classList.contains("rg-chart") ? metricRows(rows, el) : rows;
     }
     return [];
   }
 
   /* charts.js rows {run, x, y, s, lo, hi, bad} -> readable columns named after the x axis shown. */
-  function metricRows(rows, dx) {
-    var xo = RG.charts && RG.site ? RG.charts.xOption(dx) : { key: "x" };
-    var smooth = RG.charts && RG.site ? RG.charts.weightIndex() >= 0 : false;
+  function metricRows(rows, el) {
+    var st = RG.charts && RG.site && el._rg ? RG.charts.settingsOf(el._rg) : null;  // the panel's own settings
+    var xo = st ? st.xo : { key: "x" };
+    var smooth = st ? st.wi >= 0 : false;
     var xname = { _step: "step", _runtime: "runtime", _timestamp: "time" }[xo.key] || xo.key;
     var bands = rows.some(function (r) { return r.lo !== null && r.lo !== undefined; });
     return rows.map(function (r) {
@@ -117,7 +118,7 @@
 
   function sync(el, bar) {
     var ready = !!viewOf(el);
-    bar.querySelectorAll("button").forEach(function (b) { b.disabled = !ready; });
+    bar.querySelectorAll("button[data-action]").forEach(function (b) { b.disabled = !ready; });
   }
 
   function addToolbar(el) {
@@ -140,6 +141,8 @@
       bar.appendChild(b);
     });
     el.insertBefore(bar, el.firstChild);
+    var gear = el.querySelector(":scope > .rg-panel-gear");  // the panel's settings button (chart-panel.js)
+    if (gear) bar.insertBefore(gear, bar.firstChild);
     sync(el, bar);
     new MutationObserver(function () { sync(el, bar); })
       .observe(el, { attributes: true, attributeFilter: ["data-rendered"] });

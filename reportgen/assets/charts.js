@@ -10,23 +10,45 @@
   var MAX_BANDS = 8;  // min-max bands are drawn when at most this many runs are shown (else they blur)
   var OVERVIEW_POINTS = 6000, MIN_FOLD = 24;  // points per overview chart, and the least per run
 
+  /* The x axis option with this key, else the page's, else Step. */
+  function optionFor(key) {
+    var opts = RG.site.xopts;
+    for (var i = 0; i < opts.length; i++) if (opts[i].key === key) return opts[i];
+    for (i = 0; i < opts.length; i++) if (opts[i].key === RG.state.x) return opts[i];
+    return opts[0];
+  }
   /* The x axis option in use; `dx` is the chart's own default (its define_metric step_metric),
      used while the selector is on Step. */
   function xOption(dx) {
-    var opts = RG.site.xopts, key = RG.state.x;
+    var key = RG.state.x;
     if (dx && key === "_step") key = dx;
-    for (var i = 0; i < opts.length; i++) if (opts[i].key === key) return opts[i];
-    key = RG.state.x;
-    for (i = 0; i < opts.length; i++) if (opts[i].key === key) return opts[i];
-    return opts[0];
+    return optionFor(key);
   }
-  function weightIndex() {
-    var w = RG.state.smooth;
+  function weightIndex(w) {
+    if (w === undefined) w = RG.state.smooth;
     if (!w) return -1;
     var ws = RG.site.weights, best = 0;
     for (var i = 0; i < ws.length; i++) if (Math.abs(ws[i] - w) < Math.abs(ws[best] - w)) best = i;
     return best;
   }
+  function own(o, k) { return o && Object.prototype.hasOwnProperty.call(o, k) && o[k] !== null && o[k] !== undefined; }
+  /* A chart's settings in effect: its URL entry (state `pp`), else its workspace defaults
+     (data-settings, from workspace.json), else the page's controls. See docs/site.md. */
+  C.settingsOf = function (ch) {
+    var pp = (RG.state.pp || {})[ch.panel] || {}, ws = ch.defaults || {};
+    function pick(k, page) { return own(pp, k) ? pp[k] : own(ws, k) ? ws[k] : page; }
+    var xkey = pick("x", null), smooth = pick("smooth", RG.state.smooth);
+    var xo = xkey ? optionFor(xkey) : xOption(ch.dx);
+    return { xo: xo, x: xo.key, log: !!pick("log", RG.state.log), smooth: smooth, wi: weightIndex(smooth),
+             outliers: !!pick("outliers", RG.state.outliers), ymin: pick("ymin", null), ymax: pick("ymax", null) };
+  };
+  function pageSettings(dx) {  // for callers without a chart (and the unit tests)
+    var xo = xOption(dx);
+    return { xo: xo, x: xo.key, log: !!RG.state.log, smooth: RG.state.smooth, wi: weightIndex(),
+             outliers: !!RG.state.outliers, ymin: null, ymax: null };
+  }
+  C.pageSettings = pageSettings;
+
   /* Runs of this chart that are shown: selected in the state and passing the table filters. */
   C.visibleRuns = function (runs) {
     var sel = RG.state.runs;
@@ -45,8 +67,9 @@
      overview files (liteSamples points per run) */
   C.useOverview = function (runs) { return runs.length > RG.site.limits.maxFullRuns; };
   /* Data ids a chart needs: one file per run (few runs) or the metric's overview files. */
-  C.idsFor = function (metric, runs) {
-    var wi = weightIndex(), ids = [];
+  C.idsFor = function (metric, runs, wi) {
+    if (wi === undefined) wi = weightIndex();
+    var ids = [];
     if (C.useOverview(runs)) {
       ids.push("overview/" + metric);
       if (wi >= 0) ids.push("overview-smooth/" + metric);
@@ -99,8 +122,11 @@
     return out;
   };
 
-  C.rowsFor = function (metric, runs, dx) {
-    var xo = xOption(dx), temporal = xo.key === "_timestamp", log = RG.state.log, wi = weightIndex();
+  /* Rows of one metric for `runs` (in drawing order) under settings `st` (C.settingsOf); `suffix`
+     is added to each run's label (" · key" in a panel overlaying several keys). */
+  C.rowsFor = function (metric, runs, dx, st, suffix) {
+    st = st || pageSettings(dx);
+    var xo = st.xo, temporal = xo.key === "_timestamp", log = st.log, wi = st.wi;
     var rows = [], bands = runs.length <= MAX_BANDS, overview = C.useOverview(runs);
     // Overview charts draw about OVERVIEW_POINTS points in all (min-max folded per run): with 110
     // runs at 100 points each, the first screen took ~15% longer for no visible detail.
@@ -112,15 +138,19 @@
       if (!xs) return;
       var bad = {};
       (p.nf || []).forEach(function (m) { bad[m[0]] = m[1]; });
-      var label = RG.runsByFile[f].label, start = rows.length, sorted = true, prev = -Infinity;
+      var label = RG.runsByFile[f].label + (suffix || ""), start = rows.length, sorted = true, prev = -Infinity;
       var idx = C.foldIndex(ss ? [ss, p.y] : [p.y], bad, keep), count = idx ? idx.length : p.y.length;
+      // smoothed points still dominated by the first raw values (debiased EMA warm-up): not used to fit y
+      var warm = ss && window.RGFit ? Math.ceil(window.RGFit.warmup(RG.site.weights[wi]) * p.y.length / Math.max(p.n || 0, p.y.length)) : 0;
       for (var k = 0; k < count; k++) {
         var i = idx ? idx[k] : k, x = xs[i];
         if (x === null || x === undefined) continue;
         if (temporal) x = x * 1000;
         var y = p.y[i], s = ss ? ss[i] : y;
         var lo = bands && p.lo ? p.lo[i] : null, hi = bands && p.hi ? p.hi[i] : null;
-        if (log) {
+        var cut = null;
+        if (log) {  // no position on a log axis: dropped (the hover box says so, docs/site.md)
+          if ((y !== null && y <= 0) || (s !== null && s <= 0)) cut = 1;
           if (y !== null && y <= 0) y = null;
           if (s !== null && s <= 0) s = null;
           if (lo !== null && lo <= 0) lo = null;
@@ -128,7 +158,10 @@
         }
         if (x < prev) sorted = false;
         prev = x;
-        rows.push({ run: label, x: x, y: y, s: s, lo: lo, hi: hi, bad: bad[i] || null });
+        var row = { run: label, x: x, y: y, s: s, lo: lo, hi: hi, bad: bad[i] || null };
+        if (cut) row.cut = 1;
+        if (i < warm) row.warm = 1;
+        rows.push(row);
       }
       // Lines join points in row order (the spec turns Vega's per-series sort off, see
       // reportgen/site/charts.py); a clock set back or a resumed run's _runtime is sorted here.
@@ -140,10 +173,9 @@
     return rows;
   };
 
-  /* The base spec from the page with the view state applied (x field, log scale, colours). */
   /* Which optional layers a chart needs for these rows (fewer layers render faster). */
-  C.layersFor = function (rows) {
-    var need = { band: false, raw: weightIndex() >= 0, nonfinite: false, main: true };
+  C.layersFor = function (rows, st) {
+    var need = { band: false, raw: (st ? st.wi : weightIndex()) >= 0, nonfinite: false, main: true };
     for (var i = 0; i < rows.length && !(need.band && need.nonfinite); i++) {
       if (rows[i].lo !== null) need.band = true;
       if (rows[i].bad !== null) need.nonfinite = true;
@@ -151,49 +183,27 @@
     return need;
   };
 
-  C.specFor = function (base, runs, width, need, dx) {
-    var spec = JSON.parse(JSON.stringify(base));
-    if (need) spec.layer = spec.layer.filter(function (l) { return need[l.name] !== false; });
-    var xo = xOption(dx), temporal = xo.key === "_timestamp";
-    var x = spec.encoding.x;
-    x.title = xo.label;
-    if (temporal) {
-      x.type = "temporal";
-      x.scale = {};
-      delete x.axis.format;
+  function parseKeys(el) {
+    if (el.dataset.keys) {
+      try { return JSON.parse(el.dataset.keys); } catch (e) { return []; }
     }
-    var color = spec.encoding.color;
-    color.scale.domain = runs.map(function (f) { return RG.runsByFile[f].label; });
-    color.scale.range = runs.map(function (f) { return RG.runsByFile[f].color; });
-    if (runs.length === 1) color.legend = null;
-    else {  // as many legend columns as fit the chart's width, so labels never run off the side
-      var longest = 0;
-      color.scale.domain.forEach(function (l) { longest = Math.max(longest, l.length); });
-      var labelPx = Math.min(color.legend.labelLimit, longest * 6.6 + 4);
-      color.legend.labelLimit = Math.max(60, Math.min(color.legend.labelLimit, (width || 400) - 40));
-      color.legend.columns = Math.max(1, Math.min(runs.length, Math.floor((width || 400) / (labelPx + 34))));
-      if (color.legend.columns === 1) color.legend.labelLimit = Math.max(60, (width || 400) - 40);
-    }
-    spec.params.forEach(function (p) { if (p.name === "rawOpacity") p.value = weightIndex() >= 0 ? 0.25 : 0; });
-    spec.layer.forEach(function (l) {
-      var enc = l.encoding || {};
-      if (enc.y && enc.y.scale) enc.y.scale.type = RG.state.log ? "log" : "linear";
-      (enc.tooltip || []).forEach(function (t) {
-        if (t.field === "x") { t.title = xo.label; if (temporal) { t.type = "temporal"; t.format = "%Y-%m-%d %H:%M:%S"; } }
-      });
-    });
-    return spec;
-  };
-
+    return [{ key: el.dataset.key, id: el.dataset.chart, runs: JSON.parse(el.dataset.runs || "[]") }];
+  }
   function chartOf(el) {
     if (!el._rg) {
-      el._rg = { el: el, metric: el.dataset.chart, runs: JSON.parse(el.dataset.runs || "[]"), view: null,
+      var keys = parseKeys(el), runs = [];
+      keys.forEach(function (k) { k.runs.forEach(function (f) { if (runs.indexOf(f) < 0) runs.push(f); }); });
+      var defaults = null;
+      try { defaults = JSON.parse(el.dataset.settings || "null"); } catch (e) { defaults = null; }
+      el._rg = { el: el, metric: keys.length ? keys[0].id : null, keys: keys, multi: keys.length > 1, runs: runs,
+                 panel: el.dataset.panel || el.dataset.key, defaults: defaults, view: null,
                  key: null, token: 0, seen: false, dx: el.dataset.x || null,
                  base: JSON.parse(el.querySelector("script.rg-spec").textContent) };
       el._rg.onData = function () { if (el._rg.seen) C.draw(el); };
     }
     return el._rg;
   }
+  C.chartOf = chartOf;
 
   C.draw = function (el) {
     var ch = chartOf(el);
@@ -202,32 +212,51 @@
     el.hidden = runs.length === 0;
     if (!runs.length) return;
     if (el.dataset.rendered !== "done") el.dataset.rendered = "pending";
-    var ids = C.idsFor(ch.metric, runs);
+    var st = C.settingsOf(ch), ids = [];
+    ch.keys.forEach(function (k) {
+      C.idsFor(k.id, C.visibleRuns(k.runs), st.wi).forEach(function (id) { if (ids.indexOf(id) < 0) ids.push(id); });
+    });
     var token = ++ch.token;
     RG.loadAll(ids, function () {
       if (token !== ch.token) return;  // a newer state superseded this draw
       ids.forEach(function (id) { RG.subscribe(id, ch.onData); });
-      render(ch, runs);
+      render(ch, runs, C.settingsOf(ch));
     });
   };
 
-  function render(ch, runs) {
+  C.yFit = function (rows, st) {
+    return window.RGFit.yDomain(rows, { smooth: st.wi >= 0, log: st.log, outliers: st.outliers, ymin: st.ymin, ymax: st.ymax }) ||
+      (st.log ? [1, 10] : [0, 1]);
+  };
+
+  function render(ch, runs, st) {
     var el = ch.el, hidden = ch.hidden || (ch.hidden = {});
-    var rows = C.rowsFor(ch.metric, runs, ch.dx).filter(function (r) { return !hidden[r.run]; });
+    var order = C.drawOrder(runs), rows = [];
+    ch.keys.forEach(function (k) {
+      var mine = order.filter(function (f) { return k.runs.indexOf(f) >= 0; });
+      rows = rows.concat(C.rowsFor(k.id, mine, ch.dx, st, ch.multi ? " · " + k.key : ""));
+    });
+    rows = rows.filter(function (r) { return !hidden[r.run]; });
     var hiddenList = Object.keys(hidden).filter(function (k) { return hidden[k]; });
-    var need = C.layersFor(rows);
-    var key = [RG.state.x, RG.state.log, runs.join(","), JSON.stringify(need)].join("|");
-    var raw = weightIndex() >= 0 ? 0.25 : 0;
-    RG.hover.index(ch, rows, runs);
+    var need = C.layersFor(rows, st), series = C.seriesOf(ch, runs), ydom = C.yFit(rows, st);
+    var key = [st.x, st.log, runs.join(","), series.colors.join(","), JSON.stringify(need)].join("|");
+    var raw = st.wi >= 0 ? 0.25 : 0;
+    ch.st = st;
+    ch.ydom = ydom;
+    RG.hover.index(ch, rows, series);
     if (ch.view && ch.key === key) {  // same axes and runs: update in place, keeping zoom
       ch.view.data("rows", rows);
       ch.view.signal("rawOpacity", raw);
       ch.view.signal("hidden", hiddenList);
+      ch.view.signal("ydom", ydom);
       ch.view.runAsync();
       return;
     }
-    var spec = C.specFor(ch.base, runs, el.clientWidth - 30, need, ch.dx);
-    spec.params.forEach(function (p) { if (p.name === "hidden") p.value = hiddenList; });
+    var spec = C.specFor(ch.base, runs, el.clientWidth - 30, need, ch.dx, st, series);
+    spec.params.forEach(function (p) {
+      if (p.name === "hidden") p.value = hiddenList;
+      if (p.name === "ydom") p.value = ydom;
+    });
     spec.datasets = { rows: rows };
     var target = el.querySelector(".rg-chart-view");
     if (ch.view) { ch.view.finalize(); ch.view = null; }
@@ -252,6 +281,7 @@
       ch.view = res.view;
       ch.key = key;
       RG.views[el.id] = res.view;
+      if (C.zoom) C.zoom.attach(ch);  // assets/chart-panel.js: zoom kept in the URL hash
       RG.hover.attach(ch);
       res.view.addEventListener("click", function (event, item) {  // legend entry: switch the run off/on
         var d = item && item.datum, role = item && item.mark && item.mark.role;
@@ -280,6 +310,12 @@
     if (ch.view) { ch.view.finalize(); ch.view = null; ch.key = null; }
     if (ch.seen) C.draw(el);
   };
+  /* Reset zoom: every chart back to its fitted axes, and no zoom in the hash. */
+  C.resetZoom = function () {
+    if (RG.state.zoom && Object.keys(RG.state.zoom).length) RG.setState({ zoom: {} }, true);
+    all.forEach(C.reset);
+  };
+  C.all = function () { return all; };
 
   /* Called on every state change: charts already drawn update; others just show/hide. */
   C.refreshAll = function () {
@@ -317,14 +353,22 @@
       RG.setState({ smooth: i > 0 ? RG.site.weights[i - 1] : 0 });
     });
     log.addEventListener("change", function () { RG.setState({ log: log.checked }); });
-    document.getElementById("rg-reset").addEventListener("click", function () { all.forEach(C.reset); });
+    document.getElementById("rg-reset").addEventListener("click", C.resetZoom);
   }
 
   C.init = function () {
+    if (C.panels) C.panels.beforeInit();  // assets/chart-panel.js: overlaid panels from the URL, controls
     all = Array.prototype.slice.call(document.querySelectorAll(".rg-chart"));
     initControls();
     RG.onState(C.refreshAll);
+    window.addEventListener("rg:reset-zoom", C.resetZoom);  // look18's keyboard shortcut (docs/site.md)
+    window.addEventListener("rg:theme", function () { all.forEach(function (el) { if (chartOf(el).seen) C.reset(el); }); });
+    window.addEventListener("rg:panel-resize", function (e) {  // a panel resized or full screen: redraw at its width
+      var el = e.detail && e.detail.el, charts = el ? (el.matches(".rg-chart") ? [el] : el.querySelectorAll(".rg-chart")) : [];
+      Array.prototype.forEach.call(charts, function (c) { if (chartOf(c).seen) C.reset(c); });
+    });
     all.forEach(function (el) { el.hidden = C.visibleRuns(chartOf(el).runs).length === 0; });
+    if (C.panels) C.panels.afterInit(all);
     if (!("IntersectionObserver" in window)) { all.forEach(C.draw); return; }
     var io = new IntersectionObserver(function (entries) {
       entries.forEach(function (e) {

@@ -77,6 +77,7 @@ def static_spec(key: str, labels: list[str], colors: list[str], rows: list[dict[
         if isinstance(opacity, dict) and "condition" in opacity:
             del layer["encoding"]["opacity"]
     spec.pop("params", None)
+    charts.without_page_params(spec)  # the fitted y range and the hovered-run layer are the page's
     color = spec["encoding"]["color"]
     color["scale"] = {"domain": labels, "range": colors}
     if len(labels) == 1:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..storage.format import flatten
-from . import artifacts_pages, pages, story, sweep_pages
+from . import artifacts_pages, pages, story, sweep_pages, workspace
 from .config import BuildConfig
 from .fmt import fmt_value
 from .manifest import Manifest
@@ -86,6 +86,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     projects = pages.projects(runs)
     multi = len(projects) > 1
     written: list[str] = []
+    ws = workspace.load(cfg.runs, cfg.reports, warnings.add)  # charts18: saved views (site/workspace.py)
     progress.update(f"pages: index, {len(projects) if multi else 0} projects, {len(runs)} runs")
 
     # Markdown reports (reports/<name>.html), listed on the index page. They are few and may
@@ -100,8 +101,8 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             "projects": projects if (multi and kind == "index") else [],
             "reports": reports.listed if kind == "index" else [],
             "sweeps": sweeps if kind == "index" else [],
-            "site": pages.site_json(scope, runs, labels, page, kind),
-            "sections": pages.chart_sections(scope, labels),
+            "site": pages.site_json(scope, runs, labels, page, kind, workspace=ws),
+            "sections": pages.chart_sections(scope, labels, ws),
         })
         written.append(page)
 
@@ -111,8 +112,8 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             overview(p["page"], [r for r in runs if r.project == p["name"]], "project", p["name"], project=p)
     writer.write("index.html", "compare.html", {
         **common, "heading": "Compare runs", "kind": "compare", "project": None, "projects": [],
-        "site": pages.site_json(runs, runs, labels, "compare.html", "compare"),
-        "sections": pages.chart_sections(runs, labels),
+        "site": pages.site_json(runs, runs, labels, "compare.html", "compare", workspace=ws),
+        "sections": pages.chart_sections(runs, labels, ws),
         "configs": {r.file: {k: fmt_value(v) for k, v in flatten(r.config).items()} for r in runs},
     })
     written.append("compare.html")
@@ -138,7 +139,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         # compare links) and the site layout: skip rendering when none changed.
         key = hashlib.sha1(repr((r.sig, story.signature(Path(r.path)), labels[r.file], multi, r.project, cfg.title, cfg.extra_head, stamp,
                                  pages.project_page(r.project), [p.get("compare") for p in panels],
-                                 artifacts_pages.run_key(arts, r.id)))
+                                 artifacts_pages.run_key(arts, r.id), repr(ws)))
                            .encode("utf-8", "surrogatepass")).hexdigest()
         keys[page] = key
         r.media = len(panels)
@@ -149,8 +150,8 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         writer.write("run.html", page, {
             **common, **pages.run_context(r, labels, page), "multi": multi, "kind": "run",
             "story": story.run_story(Path(r.path), r.meta, r.status),
-            "site": pages.site_json([r], runs, labels, page, "run", table=False),
-            "sections": pages.chart_sections([r], labels),
+            "site": pages.site_json([r], runs, labels, page, "run", table=False, workspace=ws),
+            "sections": pages.chart_sections([r], labels, ws),
             "panels": panels, "artifacts": arts.for_run(r.id),
         })
     sweep_problems: list[str] = []

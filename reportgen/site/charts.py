@@ -24,10 +24,16 @@ def run_color(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
+# Axis labels: "0, 500, 1k, 1.5k, 12.5k, 0.25" -- up to 4 significant digits, an SI suffix from
+# 1,000 (Vega's own "~s" picks the precision from the tick step and printed "0k, 1k" for 500, 1500).
+TICK_LABEL = "abs(datum.value) >= 1000 ? format(datum.value, '.4~s') : format(datum.value, '.4~g')"
+
+
 def _y(field: str, title: str | None = None) -> dict[str, Any]:
+    # ydom: the range fitted by the page to what is drawn (assets/chart-fit.js), zoom overrides it
     return {"field": field, "type": "quantitative", "title": title,
-            "scale": {"type": "linear", "zero": False},
-            "axis": {"tickCount": 5, "labelOverlap": True}}
+            "scale": {"type": "linear", "zero": False, "domain": {"expr": "ydom"}},
+            "axis": {"tickCount": 5, "labelOverlap": True, "labelExpr": TICK_LABEL}}
 
 
 def metric_chart_spec(title: str, *, x_title: str = "Step", height: int = 220) -> dict[str, Any]:
@@ -43,15 +49,17 @@ filters the rows and sets ``hidden``), and drag/wheel zoom. The hover tooltip
         "height": height,
         "autosize": {"type": "fit", "contains": "padding"},
         "data": {"name": "rows"},
-        # rawOpacity: the faint raw line under a smoothed one; hidden: runs switched off in the legend
-        "params": [{"name": "rawOpacity", "value": 0}, {"name": "hidden", "value": []}],
+        # rawOpacity: the faint raw line under a smoothed one; hidden: runs switched off in the legend;
+        # ydom: the fitted y range; hot: the run under the pointer, drawn again on top of the others
+        "params": [{"name": "rawOpacity", "value": 0}, {"name": "hidden", "value": []},
+                   {"name": "ydom", "value": [0, 1]}, {"name": "hot", "value": None}],
         "encoding": {
             # The page hands over each run's rows sorted by x (assets/charts.js sorts the rare run
             # whose x goes backwards), so Vega's per-series sort is skipped.
             "order": {"value": None},
             "x": {"field": "x", "type": "quantitative", "title": x_title,
                   "scale": {"zero": False, "nice": False},
-                  "axis": {"labelFlush": True, "tickCount": 6, "labelOverlap": True, "format": "~s"}},
+                  "axis": {"labelFlush": True, "tickCount": 6, "labelOverlap": True, "labelExpr": TICK_LABEL}},
             "color": {
                 "field": "run", "type": "nominal", "title": None,
                 "scale": {"domain": [], "range": []},
@@ -70,7 +78,11 @@ filters the rows and sets ``hidden``), and drag/wheel zoom. The hover tooltip
              "params": [
                  {"name": "zoom", "select": {"type": "interval", "encodings": ["x", "y"]}, "bind": "scales"},
              ],
-             "mark": {"type": "line", "strokeWidth": 1.6, "clip": True},
+             # slightly transparent, so where lines cross none hides the others completely
+             "mark": {"type": "line", "strokeWidth": 1.6, "clip": True, "opacity": 0.85},
+             "encoding": {"y": _y("s")}},
+            {"name": "hot", "transform": [{"filter": "hot !== null && datum.run === hot"}],
+             "mark": {"type": "line", "strokeWidth": 2.4, "clip": True},
              "encoding": {"y": _y("s")}},
             {"name": "nonfinite", "transform": [{"filter": "datum.bad != null"}],
              "mark": {"type": "rule", "color": NONFINITE_COLOR, "strokeDash": [4, 3], "strokeWidth": 1.2,
@@ -93,3 +105,14 @@ filters the rows and sets ``hidden``), and drag/wheel zoom. The hover tooltip
             "font": "system-ui, -apple-system, Segoe UI, Roboto, DejaVu Sans, sans-serif",
         },
     }
+
+
+def without_page_params(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec without what only the page supplies (the fitted ``ydom``, the ``hot`` run layer),
+    for drawing it outside a page (``reportgen export``: vl-convert, after the params are dropped)."""
+    spec["layer"] = [layer for layer in spec["layer"] if layer.get("name") != "hot"]
+    for layer in spec["layer"]:
+        y = layer.get("encoding", {}).get("y")
+        if isinstance(y, dict) and isinstance(y.get("scale"), dict):
+            y["scale"].pop("domain", None)
+    return spec

@@ -9,11 +9,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-from . import charts, story
+from . import chartlayout, charts, story
 from ..storage.format import flatten
 from .fmt import fmt_duration, fmt_time, fmt_value, is_number
 from .config import LITE_SAMPLES, MAX_COLUMNS, MAX_FULL_RUNS, PICKER_ROWS
-from .rundata import RunInfo, metric_id, safe_name, summary_items, table_value
+from .rundata import RunInfo, safe_name, summary_items, table_value
 from .smoothing import WEIGHTS
 from .urls import rel, run_page
 
@@ -36,14 +36,6 @@ def labels_and_colors(runs: list[RunInfo]) -> dict[str, tuple[str, str]]:
             for i, r in enumerate(runs)}
 
 
-def _section(key: str) -> str:
-    return key.split("/", 1)[0] if "/" in key else "Charts"
-
-
-def _section_order(name: str) -> tuple[bool, str]:
-    return (name != "Charts", name.lower())
-
-
 def x_options(runs: list[RunInfo]) -> list[dict[str, str]]:
     step_label = "Step (or the metric's step_metric)" if any(getattr(r, "dx", None) for r in runs) else "Step"
     opts = [{"key": "_step", "label": step_label}]
@@ -56,33 +48,11 @@ def x_options(runs: list[RunInfo]) -> list[dict[str, str]]:
     return opts
 
 
-def _default_x(key: str, runs: list[RunInfo]) -> str | None:
-    """The step_metric the runs showing ``key`` agree on (None when they differ or have none)."""
-    found = {getattr(r, "dx", {}).get(key) for r in runs}
-    return found.pop() if len(found) == 1 else None
-
-
-def chart_sections(runs: list[RunInfo], labels: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
-    """Charts of every numeric metric of ``runs``, grouped by key prefix."""
-    keys = sorted({k for r in runs for k in r.metrics})
-    lower: dict[str, list[str]] = {}
-    for k in keys:
-        lower.setdefault(k.lower(), []).append(k)
-    sections: dict[str, list] = {}
-    for key in keys:
-        present = [r for r in runs if key in r.metrics]
-        twins = [k for k in lower[key.lower()] if k != key]
-        nonfinite = sum(r.metrics[key]["nonfinite"] for r in present)
-        sections.setdefault(_section(key), []).append({
-            "id": metric_id(key), "key": key,
-            "runs": [r.file for r in present],
-            "points": sum(r.metrics[key]["n"] for r in present),
-            "note": (f"Not merged with {', '.join(twins)} (names differ only in case)" if twins else ""),
-            "nonfinite": nonfinite,
-            "spec": charts.metric_chart_spec(key),
-            "dx": _default_x(key, present),
-        })
-    return [{"name": n, "charts": cs} for n, cs in sorted(sections.items(), key=lambda kv: _section_order(kv[0]))]
+def chart_sections(runs: list[RunInfo], labels: dict[str, tuple[str, str]],
+                   workspace=None) -> list[dict[str, Any]]:
+    """Charts of every numeric metric of ``runs`` in sections (``site/chartlayout.py``): the
+    workspace file's sections first, then by key prefix, step counters last."""
+    return chartlayout.chart_sections(runs, workspace)
 
 
 def table_columns(runs: list[RunInfo]) -> dict[str, list[str]]:
@@ -124,7 +94,7 @@ def run_entry(r: RunInfo, labels, page: str, cols: dict[str, list[str]] | None) 
 
 
 def site_json(runs: list[RunInfo], all_runs: list[RunInfo], labels, page: str, kind: str,
-              table: bool = True) -> dict[str, Any]:
+              table: bool = True, workspace=None) -> dict[str, Any]:
     cols = table_columns(runs) if table else None
     return {
         "kind": kind,
@@ -136,6 +106,8 @@ def site_json(runs: list[RunInfo], all_runs: list[RunInfo], labels, page: str, k
         "weights": list(WEIGHTS),
         "data": rel(page, "data/"),
         "compare": rel(page, "compare.html"),
+        # the workspace file's page defaults (smooth, log, x, outliers); assets/chart-panel.js
+        "chartDefaults": dict(workspace.defaults) if workspace is not None else {},
     }
 
 
