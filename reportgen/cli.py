@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from ._version import __version__
-from .site.config import DEFAULT_SAMPLES
+from .site.config import DEFAULT_CHART_RUNS, DEFAULT_SAMPLES
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 _EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -46,18 +46,29 @@ def cli() -> None:
 @click.option("--cache-dir", "cache_dir", type=_DIR, default=None,
               help="Folder of the incremental-build cache (default: ~/.cache/reportgen/builds/<hash of OUT>; "
                    "never inside the site).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Parse the runs on an existing Dask cluster (tcp://host:8786); its workers must read "
+                   "RUNS at the same path (shared file system) or RUNS must be a URL. Needs reportgen[dask].")
+@click.option("--chart-runs", "chart_runs", type=click.IntRange(min=1), default=DEFAULT_CHART_RUNS,
+              show_default=True, help="Runs the index's charts draw until others are selected (most recent first).")
 def build(runs: Path, out: Path, samples: int, strict: bool, quiet: bool, presets: Path | None,
-          reports: Path | None, formats: tuple[str, ...], no_cache: bool, cache_dir: Path | None) -> None:
+          reports: Path | None, formats: tuple[str, ...], no_cache: bool, cache_dir: Path | None,
+          scheduler: str | None, chart_runs: int) -> None:
     """Build a static site from the run folders in RUNS."""
     from .site.config import BuildConfig
     from .site.builder import build as do_build
+    from .site.executor import BuildError
 
     formats = formats or ("html",)
     warnings: list[str] = []
     if "html" in formats:
         cfg = BuildConfig(runs=runs, out=out, samples=samples, strict=strict, quiet=quiet,
-                          presets=presets, reports=reports, cache=not no_cache, cache_dir=cache_dir)
-        warnings += do_build(cfg).warnings
+                          presets=presets, reports=reports, cache=not no_cache, cache_dir=cache_dir,
+                          scheduler=scheduler, chart_runs=chart_runs)
+        try:
+            warnings += do_build(cfg).warnings
+        except BuildError as e:
+            raise click.ClickException(str(e)) from None
         if not quiet:
             click.echo(f"Open {(out / 'index.html').resolve().as_uri()}")
     if "markdown" in formats:
