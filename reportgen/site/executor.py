@@ -85,7 +85,7 @@ class _ShippedCache(RunCache):
 
     def save(self, run_file, sig, info, cols, tail) -> None:
         if self.enabled:
-            root, cols.root = cols.root, None  # a Path of the worker's; not needed by the client
+            cols.root = None  # a Path of the worker's; not needed by the client
             self.saved = (run_file, sig, info, cols, tail)
 
 
