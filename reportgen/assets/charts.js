@@ -31,6 +31,7 @@
   C.visibleRuns = function (runs) {
     var sel = RG.state.runs;
     if (sel === null && RG.site.kind === "compare") sel = [];
+    if (sel === null && RG.defaultRuns) sel = RG.defaultRuns();  // bounded default selection (runs-data.js)
     return runs.filter(function (f) {
       if (!RG.runsByFile[f]) return false;
       if (sel !== null && sel.indexOf(f) < 0) return false;
@@ -279,6 +280,18 @@
     var ch = chartOf(el);
     if (ch.view) { ch.view.finalize(); ch.view = null; ch.key = null; }
     if (ch.seen) C.draw(el);
+  };
+
+  /* Every run each chart can show, once the runs table's data file is loaded (runs-data.js):
+     byMetric maps a metric id to run files. Charts whose shown runs did not change are left alone. */
+  C.setRuns = function (byMetric) {
+    all.forEach(function (el) {
+      var ch = chartOf(el), before = C.visibleRuns(ch.runs).join("\n");
+      ch.runs = byMetric[ch.metric] || [];
+      var now = C.visibleRuns(ch.runs);
+      if (ch.seen && now.join("\n") !== before) C.draw(el);
+      else if (!ch.seen) el.hidden = now.length === 0;
+    });
   };
 
   /* Called on every state change: charts already drawn update; others just show/hide. */

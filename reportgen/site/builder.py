@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..storage.format import flatten
-from . import artifacts_pages, pages, story, sweep_pages
+from . import artifacts_pages, pages, runs_data, story, sweep_pages
 from .config import BuildConfig
 from .fmt import fmt_value
 from .manifest import Manifest
@@ -30,7 +30,7 @@ from .phases import Gathered, SiteData, Warnings, gather, write_data
 from .progress import Progress
 from .render import PageWriter, make_env
 from .reports import build_reports
-from .urls import run_page
+from .urls import rel, run_page
 
 
 @dataclass
@@ -94,14 +94,35 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     written += reports.pages
     sweeps = sweep_pages.collect(cfg.runs, runs)  # one page per sweep id in run.json (written below)
 
+    tables: dict[str, str] = {}  # table data files written (runs_data.py): data id -> site path
+
+    def table_page(page: str, scope: list, kind: str, project=None) -> tuple[dict, list]:
+        """Site JSON and chart sections of a page with the runs table: charts draw the default
+        selection; with many runs the table's data is a file loaded after the first charts."""
+        site = pages.site_json(scope, runs, labels, page, kind)
+        site.update(total=len(scope), chartRuns=cfg.chart_runs, root=rel(page, "./"), table=None)
+        sections = pages.chart_sections(scope, labels)
+        if runs_data.lazy(scope):
+            tid = runs_data.scope_id(kind, project["name"] if project else None)
+            if tid not in tables:
+                tables[tid] = runs_data.write_data_file(out, tid, runs_data.table_payload(site["runs"], scope,
+                                                                                          site["cols"]))
+            drawn = set(runs_data.default_drawn(scope, cfg.chart_runs))
+            site["runs"] = [e for e in site["runs"] if e["f"] in drawn]
+            site["table"] = {"id": tid, "src": rel(page, tables[tid])}
+            for sec in sections:
+                for c in sec["charts"]:
+                    c["runs"] = [f for f in c["runs"] if f in drawn]
+        return site, sections
+
     def overview(page: str, scope: list, kind: str, heading: str, project=None) -> None:
+        site, sections = table_page(page, scope, kind, project)
         writer.write("index.html", page, {
             **common, "heading": heading, "kind": kind, "project": project,
             "projects": projects if (multi and kind == "index") else [],
             "reports": reports.listed if kind == "index" else [],
             "sweeps": sweeps if kind == "index" else [],
-            "site": pages.site_json(scope, runs, labels, page, kind),
-            "sections": pages.chart_sections(scope, labels),
+            "site": site, "sections": sections,
         })
         written.append(page)
 
@@ -109,13 +130,18 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     if multi:
         for p in projects:
             overview(p["page"], [r for r in runs if r.project == p["name"]], "project", p["name"], project=p)
+    site, sections = table_page("compare.html", runs, "compare")
+    configs = {r.file: {k: fmt_value(v) for k, v in flatten(r.config).items()} for r in runs}
+    if site["table"]:  # many runs: the configs are a data file too (loaded with the table)
+        tables["table/configs"] = runs_data.write_data_file(out, "table/configs", configs)
+        site["table"]["configs"] = {"id": "table/configs", "src": rel("compare.html", tables["table/configs"])}
     writer.write("index.html", "compare.html", {
         **common, "heading": "Compare runs", "kind": "compare", "project": None, "projects": [],
-        "site": pages.site_json(runs, runs, labels, "compare.html", "compare"),
-        "sections": pages.chart_sections(runs, labels),
-        "configs": {r.file: {k: fmt_value(v) for k, v in flatten(r.config).items()} for r in runs},
+        "site": site, "sections": sections, **({} if site["table"] else {"configs": configs}),
     })
     written.append("compare.html")
+    data.keep.update(tables.values())  # cleanup() deletes them once they are no longer written
+    data.overviews.extend(tables.values())
     # Media panels of every run that logged media, before any run page: the same-key-across-runs
     # pages need all of them (cheap on rebuilds: files are copied and derived only once).
     panel_sets: dict[str, list] = {}
