@@ -19,6 +19,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..storage.format import flatten
 from . import artifacts_pages, pages, runs_data, story, sweep_pages
@@ -45,6 +46,7 @@ class BuildResult:
     appended: list[str] = field(default_factory=list)  # of those, parsed from the previous end
     seconds: float = 0.0
     strict: bool = False
+    published: Any = None  # publish_url.Published when the site went to a URL (-o s3://...)
 
     @property
     def exit_code(self) -> int:
@@ -204,6 +206,13 @@ def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest
                 rel = (Path(dirpath) / f).relative_to(out).as_posix()
                 if rel not in data.keep:
                     manifest.remove(rel)
+    # pages (and copied media) of runs that are gone: only what the builder wrote (bug: they stayed,
+    # and a published site kept serving them)
+    for page in sorted(set(g.page_keys) - set(done.keys)):
+        if page.startswith("runs/") and page.endswith("/index.html"):
+            manifest.remove(page)
+            for rel_path in manifest.owned_under("media/" + page[len("runs/"):-len("/index.html")]):
+                manifest.remove(rel_path)
     manifest.save()
     if manifest.warning():
         warnings.add("", manifest.warning())
@@ -225,6 +234,14 @@ def build(cfg: BuildConfig) -> BuildResult:
                          metrics=len({k for r in data.runs for k in r.metrics}), media=done.media,
                          pages=done.written, warnings=warnings.items, reparsed=data.reparsed,
                          appended=data.appended, seconds=time.perf_counter() - t0)
+    if cfg.publish_url:  # -o URL: upload what changed (publish_url.py)
+        from .publish_url import sync
+
+        progress.update(f"publishing to {cfg.publish_url}")
+        pub = sync(cfg.out, cfg.publish_url, cfg.storage_options)
+        result.published = pub
+        progress.line(f"published to {cfg.publish_url}: {len(pub.uploaded)} files uploaded, "
+                      f"{len(pub.deleted)} deleted, {pub.unchanged} unchanged")
     progress.done()
     for w in result.warnings:
         progress.line(f"warning: {w}")

@@ -31,9 +31,16 @@ class BuildConfig:
     workers: int | None = None  # local process pool size (default: CPUs, at most 4)
     force_pool: bool = False  # use the process pool even for small histories (benchmarks)
     chart_runs: int = DEFAULT_CHART_RUNS  # runs drawn by default in the index's charts (most recent first)
+    publish_url: str | None = None  # set from ``out`` when it is a URL: built into a staging folder, then synced
+    storage_options: dict | None = None  # fsspec options of the publish URL
 
     def __post_init__(self) -> None:
         self.runs = Path(self.runs)
+        from .publish_url import is_url, staging_dir
+
+        if is_url(self.out):  # -o s3://bucket/prefix: build into a local staging folder, then upload
+            self.publish_url = str(self.out).rstrip("/")
+            self.out = staging_dir(self.publish_url)
         self.out = Path(self.out)
         if self.presets is not None:
             self.presets = Path(self.presets)
