@@ -97,11 +97,15 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     sweeps = sweep_pages.collect(cfg.runs, runs)  # one page per sweep id in run.json (written below)
 
     tables: dict[str, str] = {}  # table data files written (runs_data.py): data id -> site path
+    entries: dict[tuple, dict] = {}  # the site JSON of a scope, shared by the index and compare pages
 
     def table_page(page: str, scope: list, kind: str, project=None) -> tuple[dict, list]:
         """Site JSON and chart sections of a page with the runs table: charts draw the default
         selection; with many runs the table's data is a file loaded after the first charts."""
-        site = pages.site_json(scope, runs, labels, page, kind)
+        key = (page.rsplit("/", 1)[0] if "/" in page else "", tuple(r.file for r in scope))
+        if key not in entries:  # run entries read each run's alerts: once per scope and folder
+            entries[key] = pages.site_json(scope, runs, labels, page, kind)
+        site = {**entries[key], "kind": kind}
         site.update(total=len(scope), chartRuns=cfg.chart_runs, root=rel(page, "./"), table=None)
         sections = pages.chart_sections(scope, labels)
         if runs_data.lazy(scope):
