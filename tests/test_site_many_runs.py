@@ -61,6 +61,10 @@ def test_index_embeds_only_the_drawn_runs(big_site):
     assert table.startswith('RG.receive("table/all",') and all(f'"r{i:05d}"' in table for i in range(N))
     assert (big_site / "data/table/configs.js").is_file()
     assert len((big_site / "index.html").read_bytes()) < 60_000
+    # page weight: the metric charts of a page share one Vega-Lite spec (their key is the title)
+    run_page = (big_site / "runs/r00003/index.html").read_text()
+    assert run_page.count('id="rg-spec-base"') == 1 and 'class="rg-spec"' not in run_page
+    assert len(run_page) < 12_000
 
 
 def test_default_selection_table_and_picking_other_runs(big_site, site_browser):

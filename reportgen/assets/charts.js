@@ -186,11 +186,21 @@
     return spec;
   };
 
+  /* A chart's own spec, or the page's shared one with the chart's key as its title (page weight:
+     run_data.share_specs). */
+  function specOf(el) {
+    var own = el.querySelector("script.rg-spec");
+    if (own) return JSON.parse(own.textContent);
+    var spec = JSON.parse(document.getElementById("rg-spec-base").textContent);
+    spec.title.text = el.dataset.key;
+    return spec;
+  }
+
   function chartOf(el) {
     if (!el._rg) {
       el._rg = { el: el, metric: el.dataset.chart, runs: JSON.parse(el.dataset.runs || "[]"), view: null,
                  key: null, token: 0, seen: false, dx: el.dataset.x || null,
-                 base: JSON.parse(el.querySelector("script.rg-spec").textContent) };
+                 base: specOf(el) };
       el._rg.onData = function () { if (el._rg.seen) C.draw(el); };
     }
     return el._rg;

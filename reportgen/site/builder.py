@@ -128,7 +128,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             "projects": projects if (multi and kind == "index") else [],
             "reports": reports.listed if kind == "index" else [],
             "sweeps": sweeps if kind == "index" else [],
-            "site": site, "sections": sections,
+            "site": site, "sections": sections, "spec_base": runs_data.share_specs(sections),
         })
         written.append(page)
 
@@ -143,7 +143,8 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         site["table"]["configs"] = {"id": "table/configs", "src": rel("compare.html", tables["table/configs"])}
     writer.write("index.html", "compare.html", {
         **common, "heading": "Compare runs", "kind": "compare", "project": None, "projects": [],
-        "site": site, "sections": sections, **({} if site["table"] else {"configs": configs}),
+        "site": site, "sections": sections, "spec_base": runs_data.share_specs(sections),
+        **({} if site["table"] else {"configs": configs}),
     })
     written.append("compare.html")
     data.keep.update(tables.values())  # cleanup() deletes them once they are no longer written
@@ -182,7 +183,8 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             **common, **pages.run_context(r, labels, page), "multi": multi, "kind": "run",
             "story": story.run_story(Path(r.path), r.meta, r.status),
             "site": pages.site_json([r], runs, labels, page, "run", table=False),
-            "sections": pages.chart_sections([r], labels),
+            "sections": (sections := pages.chart_sections([r], labels)),
+            "spec_base": runs_data.share_specs(sections),
             "panels": panels, "artifacts": arts.for_run(r.id),
         })
     sweep_problems: list[str] = []

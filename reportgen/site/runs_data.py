@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -67,3 +68,28 @@ def write_data_file(out, data_id: str, payload: Any) -> str:
     body = orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
     write_if_changed(out / rel, b"RG.receive(" + orjson.dumps(data_id) + b"," + body + b");\n")
     return rel
+
+
+def share_specs(sections: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Page weight: metric charts whose Vega-Lite specs differ only in their title (the key) get
+    no spec of their own (``spec`` None); the page carries the shared one once (``#rg-spec-base``,
+    title text empty) and ``charts.js`` puts each chart's key in. 10 charts per run page: ~30 KB
+    -> ~8 KB, 220 MB less for 10,000 runs. Returns the shared spec (None: nothing shared)."""
+    def untitled(spec: Any, key: str) -> Any:
+        if not isinstance(spec, dict) or not isinstance(spec.get("title"), dict) or spec["title"].get("text") != key:
+            return None
+        out = copy.deepcopy(spec)
+        out["title"]["text"] = ""
+        return out
+
+    base = None
+    for sec in sections:
+        for c in sec["charts"]:
+            bare = untitled(c.get("spec"), c["key"])
+            if bare is None:
+                continue
+            if base is None:
+                base = bare
+            if bare == base:
+                c["spec"] = None
+    return base
