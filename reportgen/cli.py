@@ -66,6 +66,8 @@ def build(runs: Path, out: str, samples: int, strict: bool, quiet: bool, presets
     if url and "markdown" in formats:
         raise click.UsageError("--format markdown writes a local file: use a folder for -o")
     out = Path(out[len("file://"):] if out.startswith("file://") else out)
+    if not url and out.is_file():
+        raise click.BadParameter(f"{str(out)!r} is a file, not a folder", param_hint="'-o' / '--out'")
     warnings: list[str] = []
     if "html" in formats:
         cfg = BuildConfig(runs=runs, out=out, samples=samples, strict=strict, quiet=quiet,
