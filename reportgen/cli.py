@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from ._version import __version__
-from .site.config import DEFAULT_SAMPLES
+from .site.config import DEFAULT_CHART_RUNS, DEFAULT_SAMPLES
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 _EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -70,8 +70,9 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("runs", type=_RUNS)
-@click.option("-o", "--out", "out", type=_DIR, default=Path("site"), show_default=True,
-              help="Folder to write the site into.")
+@click.option("-o", "--out", "out", default="site", show_default=True,
+              help="Folder to write the site into, or a URL to publish it to (s3://bucket/prefix, any fsspec "
+                   "URL: built in a local staging folder, then only changed files are uploaded).")
 @click.option("--samples", type=click.IntRange(min=10), default=DEFAULT_SAMPLES, show_default=True,
               help="Points per line after downsampling (first, last, minima and maxima are kept).")
 @click.option("--strict", is_flag=True, help="Exit with status 1 when a run folder had problems.")
@@ -88,21 +89,43 @@ def cli() -> None:
 @click.option("--cache-dir", "cache_dir", type=_DIR, default=None,
               help="Folder of the incremental-build cache (default: ~/.cache/reportgen/builds/<hash of OUT>; "
                    "never inside the site).")
-def build(runs: Path, out: Path, samples: int, strict: bool, quiet: bool, presets: Path | None,
-          reports: Path | None, formats: tuple[str, ...], no_cache: bool, cache_dir: Path | None) -> None:
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Parse the runs on an existing Dask cluster (tcp://host:8786); its workers must read "
+                   "RUNS at the same path (shared file system) or RUNS must be a URL. Needs reportgen[dask].")
+@click.option("--chart-runs", "chart_runs", type=click.IntRange(min=1), default=DEFAULT_CHART_RUNS,
+              show_default=True, help="Runs the index's charts draw until others are selected (most recent first).")
+def build(runs: Path, out: str, samples: int, strict: bool, quiet: bool, presets: Path | None,
+          reports: Path | None, formats: tuple[str, ...], no_cache: bool, cache_dir: Path | None,
+          scheduler: str | None, chart_runs: int) -> None:
     """Build a static site from the run folders in RUNS."""
     from .site.config import BuildConfig
     from .site.builder import build as do_build
+    from .site.executor import BuildError
+    from .site.publish_url import PublishError, is_url
 
     formats = formats or ("html",)
+    url = out if is_url(out) else None
+    if url and "markdown" in formats:
+        raise click.UsageError("--format markdown writes a local file: use a folder for -o")
+    out = Path(out[len("file://"):] if out.startswith("file://") else out)
+    if not url and out.is_file():
+        raise click.BadParameter(f"{str(out)!r} is a file, not a folder", param_hint="'-o' / '--out'")
     warnings: list[str] = []
     runs = _local_runs(runs, quiet)
     if "html" in formats:
         cfg = BuildConfig(runs=runs, out=out, samples=samples, strict=strict, quiet=quiet,
-                          presets=presets, reports=reports, cache=not no_cache, cache_dir=cache_dir)
-        warnings += do_build(cfg).warnings
+                          presets=presets, reports=reports, cache=not no_cache, cache_dir=cache_dir,
+                          scheduler=scheduler, chart_runs=chart_runs)
+        if url:
+            cfg = BuildConfig(runs=runs, out=url, samples=samples, strict=strict, quiet=quiet,
+                              presets=presets, reports=reports, cache=not no_cache, cache_dir=cache_dir,
+                              scheduler=scheduler, chart_runs=chart_runs)
+        try:
+            warnings += do_build(cfg).warnings
+        except (BuildError, PublishError) as e:
+            raise click.ClickException(str(e)) from None
         if not quiet:
-            click.echo(f"Open {(out / 'index.html').resolve().as_uri()}")
+            click.echo(f"Published to {url}/index.html" if url else f"Open {(out / 'index.html').resolve().as_uri()}")
     if "markdown" in formats:
         from .export import SummaryOptions
 

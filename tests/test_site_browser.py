@@ -260,7 +260,7 @@ def test_many_runs_use_overview_files_and_few_runs_full_resolution(tmp_path, sit
     for i in range(12):
         write_run(root, f"m{i:02d}", rows(2000, loss=lambda s, i=i: (i + 1) / (1 + s) + (s % 7) * 1e-3))
     out = tmp_path / "site"
-    build(BuildConfig(runs=root, out=out, quiet=True, samples=600))
+    build(BuildConfig(runs=root, out=out, quiet=True, samples=600, chart_runs=100))  # all 12 drawn by default
     page = site_browser.open(out / "index.html")
     assert_charts_rendered(page, 1)
     info = _chart_info(page)
@@ -338,7 +338,7 @@ def test_folded_overview_still_draws_a_raw_spike_under_smoothing(tmp_path, site_
             data[123]["loss"] = 50000.0
         write_run(root, f"s{i:03d}", data)
     out = tmp_path / "site"
-    build(BuildConfig(runs=root, out=out, quiet=True))
+    build(BuildConfig(runs=root, out=out, quiet=True, chart_runs=1000))  # every run drawn by default
     page = site_browser.open((out / "index.html").as_uri() + "#smooth=0.99")
     _wait_render(page)
     got = page.evaluate("""() => {

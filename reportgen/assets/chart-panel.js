@@ -223,7 +223,7 @@
         parts.push({ key: k, id: src.dataset.chart, runs: JSON.parse(src.dataset.runs || "[]") });
       });
       if (parts.length < 2) return;
-      var spec = JSON.parse(first.querySelector("script.rg-spec").textContent);
+      var spec = RG.charts.specOf(first);  // its own spec, or the page's shared one
       spec.title.text = parts.map(function (p) { return p.key; }).join(" + ");
       var fig = document.createElement("figure"), view = document.createElement("div"), sc = document.createElement("script");
       fig.className = "rg-chart rg-overlay";

@@ -53,6 +53,7 @@
   C.visibleRuns = function (runs) {
     var sel = RG.state.runs;
     if (sel === null && RG.site.kind === "compare") sel = [];
+    if (sel === null && RG.defaultRuns) sel = RG.defaultRuns();  // bounded default selection (runs-data.js)
     return runs.filter(function (f) {
       if (!RG.runsByFile[f]) return false;
       if (sel !== null && sel.indexOf(f) < 0) return false;
@@ -189,6 +190,18 @@
     }
     return [{ key: el.dataset.key, id: el.dataset.chart, runs: JSON.parse(el.dataset.runs || "[]") }];
   }
+
+  /* A chart's own spec, or the page's shared one with the chart's key as its title (page weight:
+     run_data.share_specs). */
+  function specOf(el) {
+    var own = el.querySelector("script.rg-spec");
+    if (own) return JSON.parse(own.textContent);
+    var spec = JSON.parse(document.getElementById("rg-spec-base").textContent);
+    spec.title.text = el.dataset.key;
+    return spec;
+  }
+  C.specOf = specOf;
+
   function chartOf(el) {
     if (!el._rg) {
       var keys = parseKeys(el), runs = [];
@@ -198,7 +211,7 @@
       el._rg = { el: el, metric: keys.length ? keys[0].id : null, keys: keys, multi: keys.length > 1, runs: runs,
                  panel: el.dataset.panel || el.dataset.key, defaults: defaults, view: null,
                  key: null, token: 0, seen: false, dx: el.dataset.x || null,
-                 base: JSON.parse(el.querySelector("script.rg-spec").textContent) };
+                 base: specOf(el) };
       el._rg.onData = function () { if (el._rg.seen) C.draw(el); };
     }
     return el._rg;
@@ -316,6 +329,22 @@
     all.forEach(C.reset);
   };
   C.all = function () { return all; };
+
+  /* Every run each chart can show, once the runs table's data file is loaded (runs-data.js):
+     byMetric maps a metric id to run files. Charts whose shown runs did not change are left alone. */
+  C.setRuns = function (byMetric) {
+    all.forEach(function (el) {
+      var ch = chartOf(el), before = C.visibleRuns(ch.runs).join("\n");
+      ch.runs = [];
+      ch.keys.forEach(function (k) {  // an overlaid panel shows the union of its keys' runs
+        k.runs = byMetric[k.id] || [];
+        k.runs.forEach(function (f) { if (ch.runs.indexOf(f) < 0) ch.runs.push(f); });
+      });
+      var now = C.visibleRuns(ch.runs);
+      if (ch.seen && now.join("\n") !== before) C.draw(el);
+      else if (!ch.seen) el.hidden = now.length === 0;
+    });
+  };
 
   /* Called on every state change: charts already drawn update; others just show/hide. */
   C.refreshAll = function () {

@@ -21,7 +21,8 @@
 
   function render() {
     var table = document.getElementById("rg-diff");
-    var all = JSON.parse(document.getElementById("rg-configs").textContent);
+    var inline = document.getElementById("rg-configs");  // many runs: a data file (runs-data.js)
+    var all = RG.loaded["table/configs"] || (inline ? JSON.parse(inline.textContent) : {});
     var sel = (RG.state.runs || []).filter(function (f) { return RG.runsByFile[f]; });
     document.getElementById("rg-compare-count").textContent = String(sel.length);
     var hint = document.getElementById("rg-compare-hint");
@@ -59,6 +60,7 @@
     table.appendChild(tbody);
   }
 
+  P.render = render;
   P.init = function () {
     if (!document.getElementById("rg-diff")) return;
     render();

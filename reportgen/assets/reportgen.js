@@ -39,7 +39,8 @@
     RG.runsByFile = {};
     RG.site.runs.forEach(function (r) { RG.runsByFile[r.f] = r; });
     RG.loadStateFromHash();
-    if (RG.table) RG.table.init();
+    if (RG.runsData) RG.runsData.init();  // the runs table, now or once its data file is loaded (runs-data.js)
+    else if (RG.table) RG.table.init();
     if (RG.charts) RG.charts.init();
     if (RG.compare) RG.compare.init();
   }

@@ -37,16 +37,22 @@
   function dynCount() { return cols.filter(function (c) { return !c.fixed; }).length; }
   function shownCount() { return cols.filter(function (c) { return shown[c.id]; }).length; }
 
+  /* No runs= in the hash: the default selection (runs-data.js: the most recent runs), or all. */
   function selected() {
     var sel = RG.state.runs;
-    if (sel === null) return RG.site.kind === "compare" ? [] : RG.site.runs.map(function (r) { return r.f; });
+    if (sel === null) {
+      if (RG.site.kind === "compare") return [];
+      return RG.defaultRuns ? RG.defaultRuns() : RG.site.runs.map(function (r) { return r.f; });
+    }
     return sel;
   }
+  function setOf(list) { var s = {}; list.forEach(function (f) { s[f] = true; }); return s; }
   function setSelected(files) {
-    var all = RG.site.runs.map(function (r) { return r.f; });
-    var order = all.filter(function (f) { return files.indexOf(f) >= 0; });
-    var runs = (RG.site.kind !== "compare" && order.length === all.length) ? null : order;
-    RG.setState({ runs: runs });
+    var want = setOf(files);
+    var order = RG.site.runs.map(function (r) { return r.f; }).filter(function (f) { return want[f]; });
+    var def = RG.defaultRuns ? RG.defaultRuns() : RG.site.runs.map(function (r) { return r.f; });
+    var same = order.length === def.length && def.every(function (f) { return want[f]; });
+    RG.setState({ runs: (RG.site.kind !== "compare" && same) ? null : order });
   }
 
   function matches(r) {
@@ -91,14 +97,9 @@
     var all = document.createElement("input");
     all.type = "checkbox"; all.id = "rg-sel-all"; all.setAttribute("aria-label", "select all shown runs");
     all.addEventListener("change", function () {
-      var sel = selected().slice();
-      RG.site.runs.forEach(function (r) {
-        if (!T.passes(r.f)) return;
-        var i = sel.indexOf(r.f);
-        if (all.checked && i < 0) sel.push(r.f);
-        if (!all.checked && i >= 0) sel.splice(i, 1);
-      });
-      setSelected(sel);
+      var sel = setOf(selected());
+      RG.site.runs.forEach(function (r) { if (T.passes(r.f)) sel[r.f] = all.checked; });
+      setSelected(Object.keys(sel).filter(function (f) { return sel[f]; }));
     });
     th0.appendChild(all);
     tr.appendChild(th0);
@@ -139,8 +140,37 @@
     table.appendChild(thead);
   }
 
+  /* Rows are drawn a page at a time (PAGE rows; a site may hold 10,000 runs); filters and sorting
+     apply to every run. */
+  var PAGE = 100, page = 0;
+  function pager(total) {
+    var bar = document.getElementById("rg-pager"), wrap = document.getElementById("rg-runs").parentNode;
+    if (!bar) {
+      bar = cell("div", null, "rg-pager"); bar.id = "rg-pager";
+      var prev = cell("button", "‹ Previous", "rg-btn"), next = cell("button", "Next ›", "rg-btn");
+      prev.type = next.type = "button"; prev.dataset.page = "-1"; next.dataset.page = "1";
+      [prev, next].forEach(function (b) {
+        b.addEventListener("click", function () { page += Number(b.dataset.page); refreshBody(); });
+      });
+      bar.appendChild(prev); bar.appendChild(cell("span", "", "rg-muted rg-pager-text")); bar.appendChild(next);
+      wrap.parentNode.insertBefore(bar, wrap.nextSibling);
+    }
+    var pages = Math.max(1, Math.ceil(total / PAGE));
+    bar.hidden = pages <= 1;
+    bar.querySelector(".rg-pager-text").textContent = "runs " + (total ? page * PAGE + 1 : 0) + "–" +
+      Math.min(total, (page + 1) * PAGE) + " of " + total;
+    bar.querySelector('[data-page="-1"]').disabled = page <= 0;
+    bar.querySelector('[data-page="1"]').disabled = page >= pages - 1;
+  }
+  function refreshBody() {
+    var table = document.getElementById("rg-runs"), old = table.querySelector("tbody");
+    if (old) table.removeChild(old);
+    renderBody(table);
+    syncSelection();
+  }
+
   function renderBody(table) {
-    var tbody = cell("tbody"), sel = selected();
+    var tbody = cell("tbody"), sel = setOf(selected());
     var runs = RG.site.runs.slice();
     if (sort.col) {
       var col = cols.filter(function (c) { return c.id === sort.col; })[0];
@@ -150,12 +180,14 @@
         return blank ? compare(va, vb) : sort.dir * compare(va, vb);
       });
     }
-    runs.forEach(function (r) {
+    runs = runs.filter(function (r) { return T.passes(r.f); });
+    page = Math.max(0, Math.min(page, Math.ceil(runs.length / PAGE) - 1));
+    pager(runs.length);
+    runs.slice(page * PAGE, (page + 1) * PAGE).forEach(function (r) {
       var tr = cell("tr");
       tr.dataset.run = r.f;
-      if (!T.passes(r.f)) tr.hidden = true;
       var td0 = cell("td", null, "rg-sel"), cb = document.createElement("input");
-      cb.type = "checkbox"; cb.checked = sel.indexOf(r.f) >= 0; cb.setAttribute("aria-label", "select " + r.label);
+      cb.type = "checkbox"; cb.checked = !!sel[r.f]; cb.setAttribute("aria-label", "select " + r.label);
       cb.addEventListener("change", function () {
         var s = selected().slice(), i = s.indexOf(r.f);
         if (cb.checked && i < 0) s.push(r.f);
@@ -210,14 +242,14 @@
   }
 
   function syncSelection() {
-    var sel = selected();
+    var sel = selected(), inSel = setOf(sel);
     document.querySelectorAll("#rg-runs tbody tr").forEach(function (tr) {
-      tr.querySelector("input").checked = sel.indexOf(tr.dataset.run) >= 0;
+      tr.querySelector("input").checked = !!inSel[tr.dataset.run];
     });
     var shownRuns = RG.site.runs.filter(function (r) { return T.passes(r.f); });
     var allBox = document.getElementById("rg-sel-all");
     if (allBox) {
-      var k = shownRuns.filter(function (r) { return sel.indexOf(r.f) >= 0; }).length;
+      var k = shownRuns.filter(function (r) { return inSel[r.f]; }).length;
       allBox.checked = k > 0 && k === shownRuns.length;
       allBox.indeterminate = k > 0 && k < shownRuns.length;
     }
@@ -241,7 +273,8 @@
       passing = {};
       RG.site.runs.forEach(function (r) { passing[r.f] = matches(r); });
     }
-    document.querySelectorAll("#rg-runs tbody tr").forEach(function (tr) { tr.hidden = !T.passes(tr.dataset.run); });
+    page = 0;
+    refreshBody();  // rows of the first page that passes (syncSelection included)
     var n = RG.site.runs.filter(function (r) { return T.passes(r.f); }).length;
     var count = document.getElementById("rg-run-count");
     if (count) count.textContent = any ? n + " / " + RG.site.runs.length : String(RG.site.runs.length);

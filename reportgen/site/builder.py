@@ -19,9 +19,10 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..storage.format import flatten
-from . import artifacts_pages, pages, story, sweep_pages, workspace
+from . import artifacts_pages, pages, runs_data, story, sweep_pages, workspace
 from .config import BuildConfig
 from .fmt import fmt_value
 from .manifest import Manifest
@@ -30,7 +31,7 @@ from .phases import Gathered, SiteData, Warnings, gather, write_data
 from .progress import Progress
 from .render import PageWriter, make_env
 from .reports import build_reports
-from .urls import run_page
+from .urls import rel, run_page
 
 
 @dataclass
@@ -45,6 +46,7 @@ class BuildResult:
     appended: list[str] = field(default_factory=list)  # of those, parsed from the previous end
     seconds: float = 0.0
     strict: bool = False
+    published: Any = None  # publish_url.Published when the site went to a URL (-o s3://...)
 
     @property
     def exit_code(self) -> int:
@@ -95,14 +97,39 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     written += reports.pages
     sweeps = sweep_pages.collect(cfg.runs, runs)  # one page per sweep id in run.json (written below)
 
+    tables: dict[str, str] = {}  # table data files written (runs_data.py): data id -> site path
+    entries: dict[tuple, dict] = {}  # the site JSON of a scope, shared by the index and compare pages
+
+    def table_page(page: str, scope: list, kind: str, project=None) -> tuple[dict, list]:
+        """Site JSON and chart sections of a page with the runs table: charts draw the default
+        selection; with many runs the table's data is a file loaded after the first charts."""
+        key = (page.rsplit("/", 1)[0] if "/" in page else "", tuple(r.file for r in scope))
+        if key not in entries:  # run entries read each run's alerts: once per scope and folder
+            entries[key] = pages.site_json(scope, runs, labels, page, kind, workspace=ws)
+        site = {**entries[key], "kind": kind}
+        site.update(total=len(scope), chartRuns=cfg.chart_runs, root=rel(page, "./"), table=None)
+        sections = pages.chart_sections(scope, labels, ws)
+        if runs_data.lazy(scope):
+            tid = runs_data.scope_id(kind, project["name"] if project else None)
+            if tid not in tables:
+                tables[tid] = runs_data.write_data_file(out, tid, runs_data.table_payload(site["runs"], scope,
+                                                                                          site["cols"]))
+            drawn = set(runs_data.default_drawn(scope, cfg.chart_runs))
+            site["runs"] = [e for e in site["runs"] if e["f"] in drawn]
+            site["table"] = {"id": tid, "src": rel(page, tables[tid])}
+            for sec in sections:
+                for c in sec["charts"]:
+                    c["runs"] = [f for f in c["runs"] if f in drawn]
+        return site, sections
+
     def overview(page: str, scope: list, kind: str, heading: str, project=None) -> None:
+        site, sections = table_page(page, scope, kind, project)
         writer.write("index.html", page, {
             **common, "heading": heading, "kind": kind, "project": project,
             "projects": projects if (multi and kind == "index") else [],
             "reports": reports.listed if kind == "index" else [],
             "sweeps": sweeps if kind == "index" else [],
-            "site": pages.site_json(scope, runs, labels, page, kind, workspace=ws),
-            "sections": pages.chart_sections(scope, labels, ws),
+            "site": site, "sections": sections, "spec_base": runs_data.share_specs(sections),
         })
         written.append(page)
 
@@ -110,13 +137,19 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     if multi:
         for p in projects:
             overview(p["page"], [r for r in runs if r.project == p["name"]], "project", p["name"], project=p)
+    site, sections = table_page("compare.html", runs, "compare")
+    configs = {r.file: {k: fmt_value(v) for k, v in flatten(r.config).items()} for r in runs}
+    if site["table"]:  # many runs: the configs are a data file too (loaded with the table)
+        tables["table/configs"] = runs_data.write_data_file(out, "table/configs", configs)
+        site["table"]["configs"] = {"id": "table/configs", "src": rel("compare.html", tables["table/configs"])}
     writer.write("index.html", "compare.html", {
         **common, "heading": "Compare runs", "kind": "compare", "project": None, "projects": [],
-        "site": pages.site_json(runs, runs, labels, "compare.html", "compare", workspace=ws),
-        "sections": pages.chart_sections(runs, labels, ws),
-        "configs": {r.file: {k: fmt_value(v) for k, v in flatten(r.config).items()} for r in runs},
+        "site": site, "sections": sections, "spec_base": runs_data.share_specs(sections),
+        **({} if site["table"] else {"configs": configs}),
     })
     written.append("compare.html")
+    data.keep.update(tables.values())  # cleanup() deletes them once they are no longer written
+    data.overviews.extend(tables.values())
     # Media panels of every run that logged media, before any run page: the same-key-across-runs
     # pages need all of them (cheap on rebuilds: files are copied and derived only once).
     panel_sets: dict[str, list] = {}
@@ -151,7 +184,8 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             **common, **pages.run_context(r, labels, page), "multi": multi, "kind": "run",
             "story": story.run_story(Path(r.path), r.meta, r.status),
             "site": pages.site_json([r], runs, labels, page, "run", table=False, workspace=ws),
-            "sections": pages.chart_sections([r], labels, ws),
+            "sections": (sections := pages.chart_sections([r], labels, ws)),
+            "spec_base": runs_data.share_specs(sections),
             "panels": panels, "artifacts": arts.for_run(r.id),
         })
     sweep_problems: list[str] = []
@@ -179,6 +213,13 @@ def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest
                 rel = (Path(dirpath) / f).relative_to(out).as_posix()
                 if rel not in data.keep:
                     manifest.remove(rel)
+    # pages (and copied media) of runs that are gone: only what the builder wrote (bug: they stayed,
+    # and a published site kept serving them)
+    for page in sorted(set(g.page_keys) - set(done.keys)):
+        if page.startswith("runs/") and page.endswith("/index.html"):
+            manifest.remove(page)
+            for rel_path in manifest.owned_under("media/" + page[len("runs/"):-len("/index.html")]):
+                manifest.remove(rel_path)
     manifest.save()
     if manifest.warning():
         warnings.add("", manifest.warning())
@@ -200,6 +241,14 @@ def build(cfg: BuildConfig) -> BuildResult:
                          metrics=len({k for r in data.runs for k in r.metrics}), media=done.media,
                          pages=done.written, warnings=warnings.items, reparsed=data.reparsed,
                          appended=data.appended, seconds=time.perf_counter() - t0)
+    if cfg.publish_url:  # -o URL: upload what changed (publish_url.py)
+        from .publish_url import sync
+
+        progress.update(f"publishing to {cfg.publish_url}")
+        pub = sync(cfg.out, cfg.publish_url, cfg.storage_options)
+        result.published = pub
+        progress.line(f"published to {cfg.publish_url}: {len(pub.uploaded)} files uploaded, "
+                      f"{len(pub.deleted)} deleted, {pub.unchanged} unchanged")
     progress.done()
     for w in result.warnings:
         progress.line(f"warning: {w}")

@@ -10,6 +10,7 @@ DEFAULT_SAMPLES = 1000  # points per line after downsampling (--samples)
 LITE_SAMPLES = 100  # points per run in the per-metric overview files
 MAX_COLUMNS = 500  # runs-table columns shown at once
 MAX_FULL_RUNS = 10  # with more runs in a chart, it draws the overview files
+DEFAULT_CHART_RUNS = 10  # runs the index's charts draw until the user picks others (--chart-runs)
 PICKER_ROWS = 1000  # column-picker entries listed at once (the search box finds the rest)
 
 
@@ -26,9 +27,20 @@ class BuildConfig:
     cache: bool = True  # incremental builds
     cache_dir: Path | None = None  # where the cache lives (default: the user cache, keyed by the site path)
     extra_head: list[str] = field(default_factory=list)  # dev-only snippets (serve); never written by build
+    scheduler: str | None = None  # Dask scheduler address: parse runs on that cluster (executor.py)
+    workers: int | None = None  # local process pool size (default: CPUs, at most 4)
+    force_pool: bool = False  # use the process pool even for small histories (benchmarks)
+    chart_runs: int = DEFAULT_CHART_RUNS  # runs drawn by default in the index's charts (most recent first)
+    publish_url: str | None = None  # set from ``out`` when it is a URL: built into a staging folder, then synced
+    storage_options: dict | None = None  # fsspec options of the publish URL
 
     def __post_init__(self) -> None:
         self.runs = Path(self.runs)
+        from .publish_url import is_url, staging_dir
+
+        if is_url(self.out):  # -o s3://bucket/prefix: build into a local staging folder, then upload
+            self.publish_url = str(self.out).rstrip("/")
+            self.out = staging_dir(self.publish_url)
         self.out = Path(self.out)
         if self.presets is not None:
             self.presets = Path(self.presets)
@@ -39,5 +51,7 @@ class BuildConfig:
 
             self.cache_dir = default_cache_dir(self.out)
         self.cache_dir = Path(self.cache_dir)
+        if not isinstance(self.chart_runs, int) or self.chart_runs < 1:
+            raise ValueError(f"chart_runs: expected an integer >= 1, got {self.chart_runs!r}")
         if not isinstance(self.samples, int) or self.samples < 10:
             raise ValueError(f"samples: expected an integer >= 10, got {self.samples!r}")

@@ -6,10 +6,6 @@ warning channel (:class:`Warnings`).
 """
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
-import threading
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,12 +17,12 @@ from . import pages
 from .assets import write_assets
 from .cache import RunCache, read_tail, signature
 from .config import BuildConfig
+from .executor import run_jobs
 from .history import Columns, parse_history
 from .progress import Progress
 from .rundata import RunInfo, process_run, write_overviews
 from .write import write_bytes, write_if_changed
 
-POOL_MIN_BYTES = 64 * 1024 * 1024  # below this much history, a process pool costs more than it saves
 
 
 @dataclass
@@ -113,11 +109,12 @@ def gather(cfg: BuildConfig, warnings: Warnings) -> Gathered:
     return Gathered(files, cached_infos, jobs, cache, cache.load_pages(), set(cache.load_overviews()))
 
 
-def parse_run(job: RunJob) -> Parsed:
+def parse_run(job: RunJob, write=write_bytes, cache: RunCache | None = None) -> Parsed:
     """Parse one run (from the cached offset when history only grew) and write its data files.
 
-    Runs in a worker process for big builds."""
-    cache = RunCache(job.cache_dir, job.samples, enabled=job.cache_enabled)
+    Runs in a worker process for big builds (``executor.py``); on a Dask worker, ``write`` and
+    ``cache`` collect the files and the cache entry for the client to write."""
+    cache = cache or RunCache(job.cache_dir, job.samples, enabled=job.cache_enabled)
     history = RunPaths(job.run_dir).history
     cached, sig = job.cached, job.sig
     cols = None
@@ -133,23 +130,11 @@ def parse_run(job: RunJob) -> Parsed:
     rec = read_run(job.run_dir, with_history=False)
     info = RunInfo(file=job.run_file, path=str(job.run_dir), meta=rec.meta, config=rec.config, summary=rec.summary,
                    warnings=list(rec.warnings))
-    process_run(info, cols, job.samples, job.out, write_bytes)
+    process_run(info, cols, job.samples, job.out, write)
     info.sig = sig
     stale = set(cached["info"].data_files) - set(info.data_files) if cached else set()
     cache.save(job.run_file, sig, info, cols, read_tail(history, cols.end))
     return Parsed(info, appended, stale)
-
-
-def _pool(jobs: list[RunJob]):
-    """A process pool when it pays: several runs with big histories, 2+ CPUs, no other threads
-    (``fork`` with threads running is unsafe; ``serve`` builds sequentially)."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if len(jobs) < 2 or cpus < 2 or threading.active_count() > 1 or "fork" not in mp.get_all_start_methods():
-        return None
-    size = sum(job.sig["history"][0] for job in jobs if job.sig["history"])
-    if size < POOL_MIN_BYTES:
-        return None
-    return ProcessPoolExecutor(max_workers=min(cpus, 4), mp_context=mp.get_context("fork"))
 
 
 def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Progress) -> SiteData:
@@ -158,8 +143,8 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
     done = total - len(g.jobs)
     metrics: set[str] = {k for r in g.cached if r is not None for k in r.metrics}
     progress.update(f"runs {done}/{total} (unchanged), parsing {len(g.jobs)}")
-    pool = _pool(g.jobs)
-    results = pool.map(parse_run, g.jobs) if pool is not None else map(parse_run, g.jobs)
+    # where parse_run runs (this process, a process pool, a Dask cluster): executor.py
+    results = run_jobs(g.jobs, cfg.scheduler, cfg.workers, cfg.force_pool)
     fresh: dict[str, RunInfo] = {}
     stale: set[str] = set()
     reparsed, appended = [], []
@@ -174,8 +159,7 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
             metrics.update(parsed.info.metrics)
             progress.update(f"runs {done}/{total}, metrics {len(metrics)}")
     finally:
-        if pool is not None:
-            pool.shutdown()
+        results.close()
     infos = [r if r is not None else fresh[f] for r, f in zip(g.cached, g.files)]
     stale |= g.cache.prune(set(g.files))
     runs = pages.order_runs(infos)

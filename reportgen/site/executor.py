@@ -1,0 +1,193 @@
+"""Where the per-run work of a build (``phases.parse_run``) runs.
+
+* in this process, for small builds;
+* a local process pool (``fork``, one worker per CPU up to 4) when the histories are big enough
+  for it to pay (the default);
+* an existing Dask distributed cluster with ``--scheduler ADDRESS`` (``BuildConfig.scheduler``;
+  ``pip install 'reportgen[dask]'``).
+
+On Dask a worker reads the run folder at the same path the client gave (so the runs root must be
+on a file system every worker mounts at that path, or a URL root), parses it, and sends back the
+run's data files as bytes and its cache entry; the client writes both exactly as a local build
+does, so the site is the same byte for byte. A worker that cannot read a run folder fails the
+build with an error naming the worker and the folder (never a site with runs missing).
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from .cache import RunCache
+from .write import write_bytes
+
+POOL_MIN_BYTES = 64 * 1024 * 1024  # below this much history, a process pool costs more than it saves
+DASK_EXTRA = "dask"
+
+
+class BuildError(RuntimeError):
+    """The build cannot go on (a Dask scheduler that cannot be reached, a worker that cannot read
+    a run folder): one clear message, no traceback at the command line."""
+
+
+def cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def local_pool(jobs: list, workers: int | None = None, force: bool = False):
+    """A process pool when it pays: several runs with big histories, 2+ CPUs, no other threads
+    (``fork`` with threads running is unsafe; ``serve`` builds sequentially). ``force``: whenever
+    it is possible (the benchmark compares it with Dask on the same number of workers)."""
+    n = workers or min(cpus(), 4)
+    if len(jobs) < 2 or n < 2 or threading.active_count() > 1 or "fork" not in mp.get_all_start_methods():
+        return None
+    size = sum(job.sig["history"][0] for job in jobs if job.sig["history"])
+    if size < POOL_MIN_BYTES and not force:
+        return None
+    return ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork"))
+
+
+def run_jobs(jobs: list, scheduler: str | None = None, workers: int | None = None,
+             force_pool: bool = False) -> Iterator[Any]:
+    """``parse_run(job)`` for every job, results in job order."""
+    from .phases import parse_run
+
+    if scheduler:
+        yield from dask_jobs(jobs, scheduler)
+        return
+    pool = local_pool(jobs, workers, force_pool)
+    if pool is None:
+        yield from map(parse_run, jobs)
+        return
+    try:
+        yield from pool.map(parse_run, jobs, chunksize=max(1, min(32, len(jobs) // (8 * pool._max_workers))))
+    finally:
+        pool.shutdown()
+
+
+# --- Dask -----------------------------------------------------------------------------------
+
+class _ShippedCache(RunCache):
+    """The cache as a Dask worker sees it: the client sent the cached columns it may append to;
+    what would be saved is sent back for the client to save."""
+
+    def __init__(self, job, cols):
+        super().__init__(job.cache_dir, job.samples, enabled=job.cache_enabled)
+        self._cols = cols
+        self.saved: tuple | None = None
+
+    def load_cols(self, run_file: str):
+        return self._cols
+
+    def save(self, run_file, sig, info, cols, tail) -> None:
+        if self.enabled:
+            cols.root = None  # a Path of the worker's; not needed by the client
+            self.saved = (run_file, sig, info, cols, tail)
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except Exception:  # not on a worker (called directly)
+        return "this process"
+
+
+def parse_remote(batch: list[tuple[Any, Any]]) -> list[tuple[Any, dict[str, bytes], tuple | None]]:
+    """On a Dask worker: parse each (job, cached columns) of ``batch``; return per job the parse
+    result, the data files it wrote (site path -> bytes) and the cache entry to save."""
+    from .phases import parse_run
+
+    out = []
+    for job, cols in batch:
+        run_dir = Path(job.run_dir)
+        if not run_dir.is_dir() or not os.access(run_dir, os.R_OK | os.X_OK):
+            raise BuildError(
+                f"Dask worker {_worker_name()} cannot read run folder {str(run_dir)!r}: with --scheduler the "
+                "runs root must be readable by every worker at the same path (a shared file system "
+                "mounted at the same place) or be a URL (s3://..., gs://...)")
+        files: dict[str, bytes] = {}
+        base = Path(job.out)
+
+        def write(path: Path, data: bytes, files=files, base=base) -> None:
+            files[Path(path).relative_to(base).as_posix()] = bytes(data)
+
+        cache = _ShippedCache(job, cols)
+        parsed = parse_run(job, write=write, cache=cache)
+        out.append((parsed, files, cache.saved))
+    return out
+
+
+def _may_append(job) -> bool:
+    """Could ``parse_run`` continue from the cached end (the history only grew)? Then the worker
+    needs the cached columns (checked again there, against the file's bytes)."""
+    c, sig = job.cached, job.sig
+    return bool(c and sig["history"] and c["sig"]["history"] and sig["history"][0] >= c["end"])
+
+
+def _client(address: str):
+    try:
+        from distributed import Client
+    except ImportError as e:
+        raise BuildError(f"--scheduler needs Dask distributed, which is not installed: "
+                         f"pip install 'reportgen[{DASK_EXTRA}]' ({e})") from e
+    _reachable(address)
+    try:
+        return Client(address, timeout="20s", set_as_default=False)
+    except (OSError, TimeoutError) as e:
+        raise BuildError(f"--scheduler {address}: cannot connect to a Dask scheduler there ({e})") from e
+
+
+def _reachable(address: str) -> None:
+    """Fail at once (not after the client's connect timeout) when nothing listens at a tcp address."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if "://" not in address:
+        address = "tcp://" + address
+    u = urlsplit(address)
+    if u.scheme not in ("tcp", "tls") or not u.hostname:
+        return  # other comms (inproc, ucx, ws): left to distributed
+    try:
+        socket.create_connection((u.hostname, u.port or 8786), timeout=10).close()
+    except OSError as e:
+        raise BuildError(f"--scheduler {address}: cannot connect to a Dask scheduler there ({e})") from e
+
+
+def dask_jobs(jobs: list, address: str) -> Iterator[Any]:
+    """Run the jobs on the Dask cluster at ``address``; write their files here, in job order."""
+    if not jobs:
+        return
+    client = _client(address)
+    try:
+        nworkers = max(1, len(client.scheduler_info(n_workers=-1)["workers"])) if hasattr(client, "scheduler_info") else 1
+        size = max(1, min(64, len(jobs) // (8 * nworkers)))  # few tasks per worker: scheduler overhead
+        local = RunCache(jobs[0].cache_dir, jobs[0].samples, enabled=jobs[0].cache_enabled)
+        batches = []
+        for i in range(0, len(jobs), size):
+            part = jobs[i:i + size]
+            batches.append([(j, local.load_cols(j.run_file) if _may_append(j) else None) for j in part])
+        futures = client.map(parse_remote, batches, pure=False)
+        for k in range(len(futures)):
+            try:
+                results = futures[k].result()
+            except BuildError:
+                raise
+            except Exception as e:  # noqa: BLE001 - a worker's error, re-raised with what failed
+                names = ", ".join(j.run_file for j, _ in batches[k][:3])
+                raise BuildError(f"Dask worker failed on run(s) {names}: {type(e).__name__}: {e}") from e
+            futures[k] = None  # release the result on the cluster
+            for parsed, files, saved in results:
+                job_out = Path(jobs[0].out)
+                for rel, data in files.items():
+                    write_bytes(job_out / rel, data)
+                if saved is not None:
+                    local.save(*saved)
+                yield parsed
+    finally:
+        client.close()

@@ -1,0 +1,133 @@
+"""``reportgen build RUNS -o s3://bucket/prefix``: publish the site to any fsspec URL.
+
+The site is built into a local *staging* folder outside the target
+(``<user cache>/publish/<hash of the URL>/site``, kept between builds so rebuilds stay
+incremental), then synchronised:
+
+1. files whose size and SHA-256 differ from what the last publish recorded (or that are missing
+   at the target) are uploaded -- data and assets first, ``.html`` pages last, so a reader never
+   gets a page whose data is not there yet;
+2. files the last publish wrote that the site no longer has are deleted -- only those:
+   ``URL/.reportgen-publish.json`` lists what reportgen uploaded, and nothing else under the
+   prefix is ever touched (the rule of ``manifest.py`` for local folders);
+3. the record is rewritten.
+
+Credentials and endpoints come from the file system's usual configuration (for S3:
+``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, ``AWS_ENDPOINT_URL``, ``~/.aws``; fsspec's
+``FSSPEC_S3_ENDPOINT_URL`` and friends) or ``storage_options``.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .cache import user_cache
+from .manifest import MANIFEST
+
+RECORD = ".reportgen-publish.json"
+VERSION = 1
+EXTRA = "publish"
+
+
+class PublishError(RuntimeError):
+    """The site could not be published to the URL (one clear message)."""
+
+
+def is_url(target: str | os.PathLike) -> bool:
+    s = str(target)
+    return "://" in s and not s.startswith("file://")
+
+
+def staging_dir(url: str) -> Path:
+    key = hashlib.sha1(url.rstrip("/").encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return user_cache() / "publish" / key / "site"
+
+
+@dataclass
+class Published:
+    url: str
+    uploaded: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def _filesystem(url: str, storage_options: dict[str, Any] | None):
+    try:
+        import fsspec
+    except ImportError as e:  # pragma: no cover - fsspec comes with the extra
+        raise PublishError(f"-o {url}: publishing to a URL needs fsspec: pip install 'reportgen[{EXTRA}]'") from e
+    try:
+        fs, root = fsspec.core.url_to_fs(url, **(storage_options or {}))
+    except ImportError as e:
+        raise PublishError(f"-o {url}: no file system for this URL is installed ({e}); for S3: "
+                           f"pip install 'reportgen[{EXTRA}]'") from e
+    return fs, root.rstrip("/")
+
+
+def _local_files(site: Path) -> dict[str, tuple[int, str]]:
+    out = {}
+    for p in sorted(site.rglob("*")):
+        if p.is_file() and not p.is_symlink():
+            rel = p.relative_to(site).as_posix()
+            if rel == MANIFEST or rel.startswith(".reportgen-cache/") or (".tmp" in p.name and p.name.startswith(".")):
+                continue
+            out[rel] = (p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest())
+    return out
+
+
+def _read_record(fs, root: str) -> dict[str, list]:
+    try:
+        with fs.open(f"{root}/{RECORD}", "rb") as fh:
+            data = orjson.loads(fh.read())
+    except (FileNotFoundError, OSError, orjson.JSONDecodeError):
+        return {}
+    files = data.get("files") if isinstance(data, dict) and data.get("version") == VERSION else None
+    if not isinstance(files, dict):
+        return {}
+    return {k: v for k, v in files.items()
+            if isinstance(k, str) and k and not k.startswith("/") and ".." not in k.split("/") and isinstance(v, list)}
+
+
+def sync(site: Path, url: str, storage_options: dict[str, Any] | None = None) -> Published:
+    """Make ``url`` hold the site in ``site``: upload what changed, delete what reportgen wrote
+    there before and the site no longer has."""
+    fs, root = _filesystem(url, storage_options)
+    try:
+        return _sync(fs, root, site, url)
+    except OSError as e:
+        raise PublishError(f"-o {url}: {type(e).__name__}: {e}") from e
+
+
+def _sync(fs, root: str, site: Path, url: str) -> Published:
+    fs.invalidate_cache()  # listings cached by an earlier build in this process are stale
+    old = _read_record(fs, root)
+    try:
+        present = {posixpath.relpath(p, root): info.get("size")
+                   for p, info in fs.find(root, detail=True).items()} if fs.exists(root) else {}
+    except FileNotFoundError:
+        present = {}
+    files = _local_files(site)
+    result = Published(url)
+    todo = []
+    for rel, (size, digest) in files.items():
+        if old.get(rel) == [size, digest] and present.get(rel) == size:
+            result.unchanged += 1
+        else:
+            todo.append(rel)
+    todo.sort(key=lambda rel: (rel.endswith(".html"), rel))  # pages after the files they load
+    for rel in todo:
+        fs.put_file(str(site / rel), f"{root}/{rel}")
+        result.uploaded.append(rel)
+    gone = sorted(rel for rel in old if rel not in files and rel in present)
+    if gone:
+        fs.rm([f"{root}/{rel}" for rel in gone])
+        result.deleted = gone
+    with fs.open(f"{root}/{RECORD}", "wb") as fh:
+        fh.write(orjson.dumps({"version": VERSION, "files": {k: list(v) for k, v in files.items()}}))
+    return result

@@ -1,0 +1,120 @@
+"""``reportgen build RUNS -o s3://bucket/prefix`` against a real S3 server (moto's standalone
+server on 127.0.0.1, started here): the bucket holds the site, rebuilds upload only what changed,
+and only files reportgen uploaded are ever deleted."""
+from __future__ import annotations
+
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from scale_runs import touch_run, write_runs  # noqa: E402
+
+pytest.importorskip("s3fs")
+moto_server = pytest.importorskip("moto.server")
+boto3 = pytest.importorskip("boto3")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def s3():
+    port = _free_port()
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_ENDPOINT_URL": endpoint, "FSSPEC_S3_ENDPOINT_URL": endpoint}
+    client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing",
+                          aws_secret_access_key="testing", region_name="us-east-1")
+    client.create_bucket(Bucket="sites")
+    yield env, client
+    server.stop()
+
+
+def _objects(client, prefix: str) -> dict[str, bytes]:
+    out = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket="sites", Prefix=prefix + "/"):
+        for o in page.get("Contents", []):
+            out[o["Key"][len(prefix) + 1:]] = client.get_object(Bucket="sites", Key=o["Key"])["Body"].read()
+    return out
+
+
+def test_publish_to_s3_uploads_only_changes_and_deletes_only_its_files(tmp_path, s3, cli):
+    env, client = s3
+    env = {**env, "REPORTGEN_CACHE_DIR": str(tmp_path / "cache")}
+    runs = tmp_path / "runs"
+    write_runs(runs, 3, n_metrics=2, n_steps=50)
+    client.put_object(Bucket="sites", Key="team/notes/mine.txt", Body=b"not reportgen's")
+    proc = cli("build", str(runs), "-o", "s3://sites/team", env=env)
+    assert "Published to s3://sites/team/index.html" in proc.stdout
+    assert "files uploaded, 0 deleted" in proc.stderr
+    # the bucket holds exactly the site a local build writes (plus the publish record and the user's file)
+    cli("build", str(runs), "-o", str(tmp_path / "local"), "--cache-dir", str(tmp_path / "lc"), env=env)
+    local = {p.relative_to(tmp_path / "local").as_posix(): p.read_bytes()
+             for p in (tmp_path / "local").rglob("*") if p.is_file()}
+    local.pop(".reportgen-manifest.json")
+    remote = _objects(client, "team")
+    assert remote.pop("notes/mine.txt") == b"not reportgen's"
+    assert remote.pop(".reportgen-publish.json")
+    assert remote.keys() == local.keys() and all(remote[k] == local[k] for k in local)
+    assert "index.html" in remote and "runs/r00001/index.html" in remote
+    staging = [p for p in (tmp_path / "cache" / "publish").rglob("index.html")]
+    assert staging and all("team" not in str(p) for p in staging)  # staged outside the target
+
+    # the same through the API (in this process; endpoint and keys as storage options)
+    from reportgen.site.builder import build
+    from reportgen.site.config import BuildConfig
+
+    opts = {"endpoint_url": env["AWS_ENDPOINT_URL"], "key": "testing", "secret": "testing"}
+
+    def publish():
+        return build(BuildConfig(runs, "s3://sites/team", quiet=True, storage_options=opts)).published
+
+    # nothing changed: nothing uploaded
+    pub = publish()
+    assert pub.uploaded == [] and pub.deleted == [] and pub.unchanged == len(local)
+    # one run grew, one was removed: its page and data are deleted, the user's file stays
+    touch_run(runs / "r00000", 5)
+    shutil.rmtree(runs / "r00002")
+    pub = publish()
+    remote = _objects(client, "team")
+    assert "notes/mine.txt" in remote and not any("r00002" in k for k in remote)
+    assert "runs/r00002/index.html" in pub.deleted and "notes/mine.txt" not in pub.deleted
+    assert b"r00002" not in remote["index.html"]
+    assert 0 < len(pub.uploaded) < len(remote) // 2  # only what changed
+    assert "runs/r00001/index.html" not in pub.uploaded and "assets/charts.js" not in pub.uploaded
+    assert pub.uploaded[-1].endswith(".html") and not pub.uploaded[0].endswith(".html")  # pages last
+
+
+def test_publish_errors_are_one_line(tmp_path, s3, cli):
+    env, _client = s3
+    runs = tmp_path / "runs"
+    write_runs(runs, 1, n_metrics=1, n_steps=5)
+    proc = cli("build", str(runs), "-o", "s3://no-such-bucket/x", check=False,
+               env={**env, "REPORTGEN_CACHE_DIR": str(tmp_path / "cache")})
+    assert proc.returncode == 1 and "s3://no-such-bucket/x" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_pages_of_removed_runs_are_deleted(tmp_path):
+    # a run folder removed from RUNS: its run page went on being published (local and URL builds)
+    from reportgen.site.builder import build
+    from reportgen.site.config import BuildConfig
+
+    runs = tmp_path / "runs"
+    write_runs(runs, 2, n_metrics=1, n_steps=5)
+    cfg = dict(quiet=True, cache_dir=tmp_path / "c")
+    build(BuildConfig(runs, tmp_path / "site", **cfg))
+    (tmp_path / "site/runs/r00001/notes.txt").write_text("mine")  # not the builder's: stays
+    assert (tmp_path / "site/runs/r00001/index.html").is_file()
+    shutil.rmtree(runs / "r00001")
+    res = build(BuildConfig(runs, tmp_path / "site", **cfg))
+    assert not (tmp_path / "site/runs/r00001/index.html").exists()
+    assert (tmp_path / "site/runs/r00001/notes.txt").read_text() == "mine" and res.runs == 1
