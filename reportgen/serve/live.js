@@ -90,10 +90,10 @@
   }
 
   /* ---- data files ---------------------------------------------------------------- */
-  /* Changed data files this page has loaded are loaded again, one at a time so that each
-     chart redraws before the next file arrives: charts in (or near) the viewport first;
-     the others when they scroll into view. A file that changes again while it waits is
-     loaded once, in its newest version. */
+  /* Changed data files this page has loaded are loaded again (RG.live.reloadData in assets/live.js:
+     all at once, then each affected chart redraws once, in place). Files of charts in (or near) the
+     viewport first; the others when they scroll into view. A file that changes again while it waits
+     is loaded once, in its newest version. */
   var pending = {}; // site path -> true
   var busy = false;
   var io = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
@@ -108,7 +108,7 @@
     return out;
   }
   function chartsOf(path) { // charts whose data id is part of this data file's path
-    var segs = path.split("/");
+    var segs = path.replace(/\.js$/, "").split("/");
     return Array.prototype.filter.call(document.querySelectorAll(".rg-chart[data-chart]"), function (el) {
       return segs.indexOf(el.getAttribute("data-chart")) >= 0;
     });
@@ -118,35 +118,27 @@
     var r = el.getBoundingClientRect();
     return r.bottom > -200 && r.top < innerHeight + 200;
   }
-  function nextPath() {
-    var best = null, bestTop = Infinity;
-    Object.keys(pending).forEach(function (p) {
+  function due() { // pending paths to load now: not a chart's, or a chart's near the viewport
+    return Object.keys(pending).filter(function (p) {
       var charts = chartsOf(p);
-      if (!charts.length) { if (best === null || bestTop > -Infinity) { best = p; bestTop = -Infinity; } return; }
-      charts.forEach(function (el) {
-        if (!nearView(el)) { if (io) io.observe(el); return; }
-        var top = Math.abs(el.getBoundingClientRect().top);
-        if (top < bestTop) { best = p; bestTop = top; }
-      });
+      if (!charts.length) return true;
+      var near = charts.some(nearView);
+      if (!near && io) charts.forEach(function (el) { io.observe(el); });
+      return near;
     });
-    return best;
   }
   function pump() {
-    if (busy) return;
-    var p = nextPath();
-    if (p === null) return;
-    delete pending[p];
+    if (busy || !window.RG || !RG.live) return;
+    var now = due();
+    if (!now.length) return;
+    now.forEach(function (p) { delete pending[p]; });
     busy = true;
-    var again = document.createElement("script");
-    again.src = "/" + p.split("/").map(encodeURIComponent).join("/") + "?rg-live=" + generation;
-    again.setAttribute("data-rg-live", "");
-    again.onload = again.onerror = function () {
-      if (again.parentNode) again.parentNode.removeChild(again);
-      live.dataLoads = (live.dataLoads || 0) + 1;
-      // let the chart that just got its data draw before the next file arrives
-      requestAnimationFrame(function () { setTimeout(function () { busy = false; pump(); }, 0); });
-    };
-    document.head.appendChild(again);
+    RG.live.reloadData(now, generation, function () {
+      live.dataLoads = (live.dataLoads || 0) + now.length;
+      live.drawnAt = Date.now(); // wall-clock ms, for benchmarks
+      busy = false;
+      pump();
+    });
   }
   function reloadData(paths) {
     var have = loadedScripts();
@@ -155,16 +147,13 @@
   }
 
   /* ---- patching the page's HTML in place ------------------------------------------ */
-  function chartSignature(root) {
-    return Array.prototype.map.call(root.querySelectorAll(".rg-chart"), function (el) {
-      var spec = el.querySelector("script.rg-spec");
-      return [el.id, el.getAttribute("data-src"), el.getAttribute("data-runs"),
-              spec ? spec.textContent : ""].join("\u0000");
-    }).join("\u0001");
-  }
   function headSignature(doc) {
-    return Array.prototype.map.call(doc.querySelectorAll("head link[href], head script[src]:not([data-generation])"),
+    return Array.prototype.map.call(doc.querySelectorAll("head link[href], head script[src]:not([data-generation]):not([data-rg-live])"),
       function (el) { return el.getAttribute("href") || el.getAttribute("src"); }).join(" ");
+  }
+  function chartSignature(el) {
+    var spec = el.querySelector("script.rg-spec");
+    return [el.getAttribute("data-runs"), el.getAttribute("data-x"), spec ? spec.textContent : ""].join("\u0000");
   }
   function replaceChildren(liveEl, fresh) {
     while (liveEl.firstChild) liveEl.removeChild(liveEl.firstChild);
@@ -175,46 +164,57 @@
   function hasState(el) {
     return el.nodeType === 1 && (el.matches(STATEFUL) || !!el.querySelector(STATEFUL));
   }
-  function keyOf(n) { return n.nodeType === 1 && n.hasAttribute("data-run") ? n.getAttribute("data-run") : null; }
-
-  /* The page's site JSON (RG.site) changed. When only per-run live fields moved (state,
-     duration, summary, warnings) they are copied into RG.site; the runs table re-renders
-     through RG.table.refresh() when the runtime offers it. Otherwise (or when the state or
-     summary changed and nothing can show it) the page reloads. */
-  var LIVE_FIELDS = ["state", "duration", "s", "warn"];
-  function patchSite(oldText, newText, apply) {
-    var a, b;
-    try { a = JSON.parse(oldText); b = JSON.parse(newText); } catch (e) { return false; }
-    if (!window.RG || !RG.site || !Array.isArray(RG.site.runs) || !a.runs || !b.runs) return false;
-    var strip = function (site) {
-      return JSON.stringify(site, function (k, v) {
-        return this && this.f !== undefined && LIVE_FIELDS.indexOf(k) >= 0 ? undefined : v;
-      });
-    };
-    if (strip(a) !== strip(b)) return false;
-    var visible = false;
-    for (var i = 0; i < b.runs.length; i++) {
-      var cur = RG.site.runs[i], r = b.runs[i];
-      if (!cur || cur.f !== r.f) return false;
-      LIVE_FIELDS.forEach(function (k) {
-        if (JSON.stringify(cur[k]) === JSON.stringify(r[k])) return;
-        if (k !== "duration") visible = true;
-        if (apply) cur[k] = r[k];
-      });
+  /* Children are matched by a key where they have one: a run row, an element id, a section's title. */
+  function keyOf(n) {
+    if (n.nodeType !== 1) return null;
+    if (n.hasAttribute("data-run")) return "run:" + n.getAttribute("data-run");
+    if (n.id) return "id:" + n.id;
+    if (n.classList.contains("rg-section")) {
+      var h = n.querySelector(".rg-section-title");
+      return "section:" + (h && h.firstChild ? String(h.firstChild.nodeValue).trim() : "");
     }
-    var refresh = RG.table && typeof RG.table.refresh === "function";
-    if (refresh && apply) RG.table.refresh();
-    return refresh || !visible; // only durations moved: not worth a reload
+    return null;
+  }
+  function sameNode(a, b) { return a.nodeName === b.nodeName && keyOf(a) === keyOf(b); }
+  /* A new node can be put into the page as it is when it brings no script or stylesheet the page
+     has not loaded yet (inserted <script src> would not run). */
+  function insertable(n) {
+    if (n.nodeType !== 1) return n.nodeType === 3 || n.nodeType === 8;
+    var have = loadedScripts();
+    var ok = true;
+    n.querySelectorAll("script[src], link[href]").forEach(function (el) {
+      var url = el.getAttribute("src") || el.getAttribute("href");
+      var path = decodeURIComponent(new URL(url, location.href).pathname).replace(/^\//, "");
+      if (el.nodeName === "SCRIPT" && !have[path]) ok = false;
+      if (el.nodeName === "LINK" && !document.querySelector('link[href="' + url.replace(/"/g, '\\"') + '"]')) ok = false;
+    });
+    if (n.matches("script[src], link[href]")) ok = false;
+    return ok;
+  }
+  /* old children as a subsequence of fresh ones (new ones inserted, none removed): fresh index ->
+     old index, or -1 for an inserted node; null when that is not the change. */
+  function align(oc, fc) {
+    var map = [], i = 0;
+    for (var j = 0; j < fc.length; j++) {
+      if (i < oc.length && sameNode(oc[i], fc[j])) map.push(i++);
+      else map.push(-1);
+    }
+    return i === oc.length ? map : null;
   }
 
   /* Three-way: what changed from `old` (served before) to `fresh` (served now) is applied to
      `liveEl` (the page, possibly changed by scripts since). Returns false when not possible.
-     Call it first with apply=false (a dry run), so a page is never half patched and then reloaded. */
-  function morph(old, fresh, liveEl, apply) {
+     Call it first with apply=false (a dry run), so a page is never half patched and then reloaded.
+     With apply, `acts` collects what the page runtime must do afterwards (charts, panels, site JSON). */
+  function morph(old, fresh, liveEl, apply, acts) {
+    acts = acts || { site: null, charts: [], panels: [] };
     if (!liveEl || old.nodeType !== fresh.nodeType || old.nodeName !== fresh.nodeName) return false;
     if (old.nodeName === "SCRIPT") { // data scripts are read once, at start
       if (old.textContent === fresh.textContent) return true;
-      if (old.id === "rg-site" && patchSite(old.textContent, fresh.textContent, apply)) return true;
+      if (old.id === "rg-site" && window.RG && RG.live && RG.live.canApplySite(fresh.textContent)) {
+        if (apply) { liveEl.textContent = fresh.textContent; acts.site = fresh.textContent; }
+        return true;
+      }
       live.why = "site data changed";
       return false;
     }
@@ -224,7 +224,30 @@
     }
     if (old.nodeType !== 1) return true;
     if (liveEl.nodeName !== old.nodeName) return false;
-    if (old.classList.contains("rg-chart")) return true; // same signature: its data updates it
+    if (old.classList.contains("rg-chart")) { // its data updates it; new runs or a new spec: adopt
+      if (chartSignature(old) === chartSignature(fresh)) return true;
+      if (!window.RG || !RG.charts || !RG.charts.adopt) return false;
+      if (apply) {
+        ["data-runs", "data-x"].forEach(function (name) {
+          var v = fresh.getAttribute(name);
+          if (v === null) liveEl.removeAttribute(name); else liveEl.setAttribute(name, v);
+        });
+        var spec = liveEl.querySelector("script.rg-spec"), fspec = fresh.querySelector("script.rg-spec");
+        if (spec && fspec) spec.textContent = fspec.textContent;
+        acts.charts.push(liveEl);
+      }
+      return true;
+    }
+    if (old.classList.contains("rgp-panel")) { // new media: the panel is set up again
+      if (old.outerHTML === fresh.outerHTML) return true;
+      if (!window.RGPanels || !RGPanels.setupPanel || !insertable(fresh)) return false;
+      if (apply) {
+        var panel = document.importNode(fresh, true);
+        liveEl.parentNode.replaceChild(panel, liveEl);
+        acts.panels.push(panel);
+      }
+      return true;
+    }
     var names = {};
     Array.prototype.forEach.call(old.attributes, function (a) { names[a.name] = true; });
     Array.prototype.forEach.call(fresh.attributes, function (a) { names[a.name] = true; });
@@ -234,23 +257,41 @@
       if (after === null) liveEl.removeAttribute(name); else liveEl.setAttribute(name, after);
     });
     var oc = old.childNodes, fc = fresh.childNodes, lc = liveEl.childNodes;
-    var sameShape = oc.length === fc.length;
-    for (var i = 0; sameShape && i < oc.length; i++) {
-      if (oc[i].nodeName !== fc[i].nodeName || keyOf(oc[i]) !== keyOf(fc[i])) sameShape = false;
-    }
-    if (!sameShape) {
+    var map = align(oc, fc);
+    if (map === null) {
       if (hasState(old) || hasState(fresh) || lc.length !== oc.length) return false;
       if (apply) replaceChildren(liveEl, fresh);
       return true;
     }
-    for (var j = 0; j < oc.length; j++) {
-      var key = keyOf(oc[j]), target = null;
+    var targets = [];
+    for (var i = 0; i < oc.length; i++) { // the live node of each old child
+      var key = keyOf(oc[i]), target = null;
       if (key !== null) {
         for (var k = 0; k < lc.length; k++) { if (keyOf(lc[k]) === key) { target = lc[k]; break; } }
       } else {
-        target = lc[j];
+        target = lc[i];
       }
-      if (!morph(oc[j], fc[j], target, apply)) return false;
+      targets.push(target);
+    }
+    var after = null; // where the next inserted node goes: after the live node of the last matched child
+    for (var j = 0; j < fc.length; j++) {
+      if (map[j] >= 0) {
+        if (!morph(oc[map[j]], fc[j], targets[map[j]], apply, acts)) return false;
+        after = targets[map[j]];
+        continue;
+      }
+      if (!insertable(fc[j])) { live.why = "new content brings new scripts"; return false; }
+      if (!apply) continue;
+      var node = document.importNode(fc[j], true);
+      var before = after ? after.nextSibling : liveEl.firstChild;
+      liveEl.insertBefore(node, before);
+      after = node;
+      if (node.nodeType === 1) {
+        if (node.matches(".rg-chart")) acts.charts.push(node);
+        node.querySelectorAll(".rg-chart").forEach(function (c) { acts.charts.push(c); });
+        if (node.matches(".rgp-panel")) acts.panels.push(node);
+        node.querySelectorAll(".rgp-panel").forEach(function (c) { acts.panels.push(c); });
+      }
     }
     return true;
   }
@@ -262,15 +303,21 @@
     }).then(function (html) {
       var doc = new DOMParser().parseFromString(html, "text/html");
       var why = !baseline ? "no baseline" : headSignature(doc) !== baselineHead ? "head changed" :
-        chartSignature(doc.body) !== chartSignature(baseline) ? "charts changed" :
         !morph(baseline, doc.body, document.body, false) ? (live.why || "page structure changed") : null;
       live.why = null;
-      if (!why) morph(baseline, doc.body, document.body, true);
       if (why) {
         live.reloadReason = why;
         reload(why);
         return false;
       }
+      var acts = { site: null, charts: [], panels: [] };
+      morph(baseline, doc.body, document.body, true, acts);
+      if (acts.site !== null) RG.live.applySite(acts.site);
+      acts.charts.forEach(function (el) { RG.charts.adopt(el); });
+      acts.panels.forEach(function (el) {
+        try { RGPanels.setupPanel(el); } catch (err) { console.warn("reportgen panel " + el.id + ": " + err); }
+      });
+      live.patches = (live.patches || 0) + 1;
       baseline = doc.body;
       baselineHead = headSignature(doc);
       if (doc.title !== document.title) document.title = doc.title;
@@ -297,7 +344,7 @@
     });
   }
 
-  var POLL_MS = 250, HIDDEN_POLL_MS = 2000;
+  var POLL_MS = 120, HIDDEN_POLL_MS = 2000;
   var timer = null, polling = false;
   var channel = null;
   try { channel = "BroadcastChannel" in window ? new BroadcastChannel("reportgen-live") : null; } catch (e) { channel = null; }
