@@ -175,7 +175,20 @@
     }
     return null;
   }
-  function sameNode(a, b) { return a.nodeName === b.nodeName && keyOf(a) === keyOf(b); }
+  function describe(el) { // for RGLive.reloadedBecause
+    return el.nodeName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className ? "." + String(el.className).split(" ")[0] : "");
+  }
+  /* old and fresh children (both as the server sent them) also match by class */
+  function alignKey(n) {
+    var k = keyOf(n);
+    return k !== null || n.nodeType !== 1 ? k : "class:" + n.getAttribute("class");
+  }
+  function sameNode(a, b) { return a.nodeName === b.nodeName && alignKey(a) === alignKey(b); }
+  function sameShape(oc, fc) { // children in the same places (classes may have changed)
+    if (oc.length !== fc.length) return false;
+    for (var i = 0; i < oc.length; i++) if (oc[i].nodeName !== fc[i].nodeName || keyOf(oc[i]) !== keyOf(fc[i])) return false;
+    return true;
+  }
   /* A new node can be put into the page as it is when it brings no script or stylesheet the page
      has not loaded yet (inserted <script src> would not run). */
   function insertable(n) {
@@ -195,6 +208,7 @@
      old index, or -1 for an inserted node; null when that is not the change. */
   function align(oc, fc) {
     var map = [], i = 0;
+    if (sameShape(oc, fc)) { for (; i < oc.length; i++) map.push(i); return map; }
     for (var j = 0; j < fc.length; j++) {
       if (i < oc.length && sameNode(oc[i], fc[j])) map.push(i++);
       else map.push(-1);
@@ -259,7 +273,10 @@
     var oc = old.childNodes, fc = fresh.childNodes, lc = liveEl.childNodes;
     var map = align(oc, fc);
     if (map === null) {
-      if (hasState(old) || hasState(fresh) || lc.length !== oc.length) return false;
+      if (hasState(old) || hasState(fresh) || lc.length !== oc.length) {
+        live.why = live.why || "page structure changed at " + describe(old);
+        return false;
+      }
       if (apply) replaceChildren(liveEl, fresh);
       return true;
     }
