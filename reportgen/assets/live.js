@@ -1,6 +1,6 @@
 /* reportgen live updates, the page side (RG.live): what `reportgen serve --watch` calls to bring an open
    page up to date without reloading it. Only served pages load this file (the server adds its <script>
-   next to /__reportgen__/live.js, which polls for changes and patches the page's HTML); a built site
+   next to the dev server's own live script, which polls for changes and patches the page's HTML); a built site
    never runs it.
 
    - RG.live.reloadData(paths, cb): load these changed data files again, all at once, then redraw each
