@@ -102,7 +102,7 @@ def sweep(label: str, args, pw, code: Path | None) -> dict:
         while not all((runs / f"r{i}" / "history.jsonl").exists() for i in range(args.start)):
             time.sleep(0.1)
         env = {"PYTHONPATH": str(code)} if code is not None else None
-        srv = ServeProcess(str(runs), "--watch", "--port", "0", env=env, timeout=120)
+        srv = ServeProcess(str(runs), "--watch", "--port", "0", env=env, timeout=120, cwd=code or REPO)
         seen: list[tuple[str, float, float]] = []
         navigations = []
         browser = pw.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
@@ -131,6 +131,8 @@ def sweep(label: str, args, pw, code: Path | None) -> dict:
             srv.proc.send_signal(signal.SIGINT)
             srv.proc.wait(60)
             stop_s = time.perf_counter() - t0
+            timings = page.evaluate("window.RGLive ? RGLive.timings || [] : []")
+            why = page.evaluate("window.RGLive ? RGLive.reloadedBecause || null : null")
             reloads = len(navigations) - loads_before
             shown_runs = page.evaluate("RG.site.runs.length")
             extra_chart = page.locator('.rg-chart[data-key="val/loss"]').count()
@@ -155,6 +157,13 @@ def sweep(label: str, args, pw, code: Path | None) -> dict:
                     missed += 1
                 else:
                     lat.append(drawn - t_log)
+        import re
+        rebuilds = [float(x) for x in re.findall(r"rebuilt in ([0-9.]+)s", srv.stderr())]
+        if args.verbose:
+            print(f"  [{label}] rebuilds: {len(rebuilds)}, median {statistics.median(rebuilds or [0]):.2f}s, "
+                  f"max {max(rebuilds or [0]):.2f}s; page patches (last 100): "
+                  f"{sorted(t[1] for t in timings if t[2])[-10:]} ms; intervals between news: "
+                  f"{[round((b[0] - a[0]) / 1000, 2) for a, b in zip(timings, timings[1:])][-20:]}; last reload because: {why}")
         return {"label": label, "lat": lat, "missed": missed, "reloads": reloads, "stop": stop_s,
                 "runs": shown_runs, "extra_chart": extra_chart, "rc": srv.proc.returncode}
 
@@ -192,6 +201,7 @@ def main() -> None:
     ap.add_argument("--interval", type=float, default=0.2, help="seconds between log() calls of a run")
     ap.add_argument("--baseline-ref", default="ff5c867")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--verbose", action="store_true", help="also print rebuild and page-patch times")
     args = ap.parse_args()
 
     from playwright.sync_api import sync_playwright

@@ -183,6 +183,10 @@
     var k = keyOf(n);
     return k !== null || n.nodeType !== 1 ? k : "class:" + n.getAttribute("class");
   }
+  function kids(list) {
+    return Array.prototype.filter.call(list, function (n) { return n.nodeType === 1; })
+      .map(function (n) { return describe(n) + (keyOf(n) ? "[" + keyOf(n) + "]" : ""); }).join(" ").slice(0, 300);
+  }
   function sameNode(a, b) { return a.nodeName === b.nodeName && alignKey(a) === alignKey(b); }
   function sameShape(oc, fc) { // children in the same places (classes may have changed)
     if (oc.length !== fc.length) return false;
@@ -274,7 +278,7 @@
     var map = align(oc, fc);
     if (map === null) {
       if (hasState(old) || hasState(fresh) || lc.length !== oc.length) {
-        live.why = live.why || "page structure changed at " + describe(old);
+        live.why = live.why || "page structure changed at " + describe(old) + ": " + kids(oc) + " -> " + kids(fc);
         return false;
       }
       if (apply) replaceChildren(liveEl, fresh);
@@ -352,11 +356,15 @@
     live.lastChanged = changed;
     banner("error", state.error);
     if (changed.some(function (p) { return /^assets\//.test(p); })) { reload("assets changed"); return Promise.resolve(false); }
-    var step = changed.indexOf(pagePath()) >= 0 ? updatePage() : Promise.resolve(true);
+    var t0 = Date.now(), patched = changed.indexOf(pagePath()) >= 0;
+    var step = patched ? updatePage() : Promise.resolve(true);
     return step.then(function (ok) {
       if (!ok) return false;
       reloadData(changed.filter(function (p) { return /\.js$/.test(p); }));
       live.updates++;
+      // for benchmarks: [when the news arrived, ms spent patching the page's HTML] (last 100)
+      (live.timings = live.timings || []).push([t0, Date.now() - t0, patched ? 1 : 0]);
+      if (live.timings.length > 100) live.timings.shift();
       return true;
     });
   }

@@ -45,6 +45,7 @@ class Debouncer:
         self._last = 0.0  # time of the latest pending event
         self._stopped = False
         self._not_before = 0.0  # throttle: the end of the last callback plus its duration
+        self.busy = False  # the callback (a rebuild) is running
         self._thread = threading.Thread(target=self._loop, name="reportgen-debounce", daemon=True)
 
     def start(self) -> "Debouncer":
@@ -79,9 +80,11 @@ class Debouncer:
                     return
                 self._first = None
             started = self.clock()
+            self.busy = True
             try:
                 self.callback()
             finally:
+                self.busy = False
                 ended = self.clock()
                 with self._cond:
                     self._not_before = ended + (ended - started)
@@ -167,9 +170,9 @@ class Watcher:
         """watchdog stops following a folder that was deleted (even if one with its inode returns)."""
         return any(e.watch == watch and e.is_alive() for e in self.observer.emitters)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
         self.observer.stop()
-        self.observer.join(timeout=5)
+        self.observer.join(timeout=timeout)  # daemon threads: a slow join does not keep the process
 
 
 def _identity(folder: Path) -> tuple[int, int] | None:
