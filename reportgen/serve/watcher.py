@@ -5,8 +5,8 @@
 a burst, so a run that writes continuously still updates). It runs on one
 thread that sleeps on a condition while nothing happens: idle CPU is zero.
 Events that arrive during a rebuild cause exactly one more rebuild afterwards,
-started no sooner than the last rebuild took (so rebuilds use at most about half
-a core however fast runs write).
+started no sooner than half the time the last rebuild took (so rebuilds use at most
+about two thirds of a core however fast runs write).
 
 The delays are short on purpose: eight runs of a sweep each flush once a second
 at their own phase, so the folder is never quiet for long; the old 0.2 s quiet
@@ -28,6 +28,7 @@ from watchdog.observers import Observer
 
 DEBOUNCE = 0.05
 MAX_WAIT = 0.25
+THROTTLE = 0.5  # rebuilding back to back takes at most 2/3 of a core
 # Reading files (opened / closed-without-write / attrib) must not trigger a rebuild:
 # the build itself reads every run folder.
 RELEVANT = {EVENT_TYPE_CREATED, EVENT_TYPE_DELETED, EVENT_TYPE_MODIFIED, EVENT_TYPE_MOVED, EVENT_TYPE_CLOSED}
@@ -44,7 +45,7 @@ class Debouncer:
         self._first: float | None = None  # time of the first pending event
         self._last = 0.0  # time of the latest pending event
         self._stopped = False
-        self._not_before = 0.0  # throttle: the end of the last callback plus its duration
+        self._not_before = 0.0  # throttle: the end of the last callback plus THROTTLE x its duration
         self.busy = False  # the callback (a rebuild) is running
         self._thread = threading.Thread(target=self._loop, name="reportgen-debounce", daemon=True)
 
@@ -87,7 +88,7 @@ class Debouncer:
                 self.busy = False
                 ended = self.clock()
                 with self._cond:
-                    self._not_before = ended + (ended - started)
+                    self._not_before = ended + THROTTLE * (ended - started)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop; wait up to ``timeout`` seconds for a callback (a rebuild) still running."""
