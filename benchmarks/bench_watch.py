@@ -114,7 +114,7 @@ def sweep(label: str, args, pw, code: Path | None) -> dict:
             page.on("framenavigated", lambda f: navigations.append(time.time()) if f == page.main_frame else None)
             page.goto(srv.url)
             page.wait_for_selector('.rg-chart[data-key="loss"][data-rendered="done"]', timeout=60_000)
-            page.evaluate("document.querySelector('.rg-chart[data-key=\"loss\"]').scrollIntoView()")
+            safe(page, "document.querySelector('.rg-chart[data-key=\"loss\"]').scrollIntoView()")
             opened = time.time()
             loads_before = len(navigations)
             gap = args.steps * args.interval / (args.runs - args.start + 2)
@@ -126,16 +126,16 @@ def sweep(label: str, args, pw, code: Path | None) -> dict:
             while len(last.logged()) < args.steps * 0.6 and last.proc.poll() is None:
                 time.sleep(0.1)
             ended = time.time()
+            timings = safe(page, "window.RGLive ? RGLive.timings || [] : []") or []
+            why = safe(page, "window.RGLive ? RGLive.reloadedBecause || null : null")
+            shown_runs = safe(page, "RG.site.runs.length")
+            extra_chart = safe(page, "document.querySelectorAll('.rg-chart[data-key=\"val/loss\"]').length")
             time.sleep(0.3)
             t0 = time.perf_counter()
             srv.proc.send_signal(signal.SIGINT)
             srv.proc.wait(60)
             stop_s = time.perf_counter() - t0
-            timings = page.evaluate("window.RGLive ? RGLive.timings || [] : []")
-            why = page.evaluate("window.RGLive ? RGLive.reloadedBecause || null : null")
             reloads = len(navigations) - loads_before
-            shown_runs = page.evaluate("RG.site.runs.length")
-            extra_chart = page.locator('.rg-chart[data-key="val/loss"]').count()
         finally:
             browser.close()
             for w in workers:
@@ -166,6 +166,16 @@ def sweep(label: str, args, pw, code: Path | None) -> dict:
                   f"{[round((b[0] - a[0]) / 1000, 2) for a, b in zip(timings, timings[1:])][-20:]}; last reload because: {why}")
         return {"label": label, "lat": lat, "missed": missed, "reloads": reloads, "stop": stop_s,
                 "runs": shown_runs, "extra_chart": extra_chart, "rc": srv.proc.returncode}
+
+
+def safe(page, js: str):
+    """page.evaluate, but a page that is reloading (the old code's way) answers a few tries later."""
+    for _ in range(20):
+        try:
+            return page.evaluate(js)
+        except Exception:  # noqa: BLE001 - navigated meanwhile
+            time.sleep(0.25)
+    return None
 
 
 def export(ref: str, dest: Path) -> Path | None:
