@@ -136,8 +136,14 @@ def test_three_way_patch_keeps_what_scripts_changed(live_env, browser_page):
       const ok = RGLive.morph(old, fresh, body, true);
       const rows = Array.from(body.querySelectorAll('tr')).map(r => r.dataset.run + r.textContent);
       const bad = RGLive.morph(old, P('<div></div>'), body, false);
-      return {ok, dry, rows, p: body.querySelector('p').outerHTML, dl: body.querySelector('dl').innerHTML, bad};
+      // a section gone and one new (a transient project list, a new chart section): patched, not reloaded
+      const o2 = P('<section class="a"><ul><li>p</li></ul></section><section class="b">t</section>');
+      const f2 = P('<section class="b">t2</section><section class="c">new</section>');
+      const l2 = o2.cloneNode(true);
+      const moved = RGLive.morph(o2, f2, l2, true) && l2.innerHTML;
+      return {ok, dry, rows, p: body.querySelector('p').outerHTML, dl: body.querySelector('dl').innerHTML, bad, moved};
     }""")
+    assert result["moved"] == '<section class="b">t2</section><section class="c">new</section>'
     assert result["ok"] is True and result["dry"] is True and result["bad"] is False
     assert result["rows"] == ["y3", "x1"]  # values updated, the script's order kept
     assert result["p"] == '<p class="b" data-js="1">two</p>'

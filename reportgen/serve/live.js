@@ -208,16 +208,29 @@
     if (n.matches("script[src], link[href]")) ok = false;
     return ok;
   }
-  /* old children as a subsequence of fresh ones (new ones inserted, none removed): fresh index ->
-     old index, or -1 for an inserted node; null when that is not the change. */
+  /* Old children matched to fresh ones: fresh index -> old index, or -1 for a node to insert; old
+     children matched by none are removed. The same places when the shape holds (classes may have
+     changed); otherwise the longest common subsequence by tag and key (a run's row, an id, a section's
+     title, else the class). null when the lists are too long to compare. */
   function align(oc, fc) {
-    var map = [], i = 0;
-    if (sameShape(oc, fc)) { for (; i < oc.length; i++) map.push(i); return map; }
-    for (var j = 0; j < fc.length; j++) {
-      if (i < oc.length && sameNode(oc[i], fc[j])) map.push(i++);
-      else map.push(-1);
+    var map = [], i, j, n = oc.length, m = fc.length;
+    if (sameShape(oc, fc)) { for (i = 0; i < n; i++) map.push(i); return map; }
+    if (n * m > 250000) return null;
+    var L = [];
+    for (i = 0; i <= n; i++) { L.push(new Int32Array(m + 1)); }
+    for (i = n - 1; i >= 0; i--) {
+      for (j = m - 1; j >= 0; j--) {
+        L[i][j] = sameNode(oc[i], fc[j]) ? L[i + 1][j + 1] + 1 : Math.max(L[i + 1][j], L[i][j + 1]);
+      }
     }
-    return i === oc.length ? map : null;
+    for (j = 0; j < m; j++) map.push(-1);
+    i = 0; j = 0;
+    while (i < n && j < m) {
+      if (sameNode(oc[i], fc[j])) { map[j] = i; i++; j++; }
+      else if (L[i + 1][j] >= L[i][j + 1]) i++;
+      else j++;
+    }
+    return map;
   }
 
   /* Three-way: what changed from `old` (served before) to `fresh` (served now) is applied to
@@ -293,6 +306,13 @@
         target = lc[i];
       }
       targets.push(target);
+    }
+    var kept = {};
+    map.forEach(function (o) { if (o >= 0) kept[o] = true; });
+    for (var r = 0; r < oc.length; r++) { // old children gone from the fresh page
+      if (kept[r]) continue;
+      if (!targets[r] || hasState(oc[r])) { live.why = "page structure changed: " + describe(oc[r]) + " went away"; return false; }
+      if (apply && targets[r].parentNode) targets[r].parentNode.removeChild(targets[r]);
     }
     var after = null; // where the next inserted node goes: after the live node of the last matched child
     for (var j = 0; j < fc.length; j++) {
