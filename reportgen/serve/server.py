@@ -151,8 +151,9 @@ def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool 
                 # Every step is bounded, so that the process is gone within a second of the signal
                 # (the threads are daemons; the CLI then ends the process with os._exit).
                 site.close()  # no new rebuild starts; a running one is not waited for long
-                if watcher is not None:
-                    watcher.stop(timeout=STOP_WAIT)
+                if watcher is not None:  # watchdog's inotify close() joins its reader thread (seconds under
+                    # load): stopped on the side; its threads are daemons and die with the process
+                    threading.Thread(target=watcher.stop, name="reportgen-unwatch", daemon=True).start()
                 if debouncer is not None:
                     debouncer.stop(timeout=STOP_WAIT)
                 httpd.stop(timeout=STOP_WAIT)
