@@ -71,6 +71,19 @@ shutil.rmtree(path, ignore_errors=True)
 """
 
 
+def _remove(path: Path, busy: bool) -> None:
+    """Remove the temporary folder: at once when that is quick; when a build still writes into it, or
+    removing takes long (a big site on a busy disk), whatever is left goes once this process is gone."""
+    if not busy:
+        worker = threading.Thread(target=shutil.rmtree, args=(path,), kwargs={"ignore_errors": True},
+                                  name="reportgen-cleanup", daemon=True)
+        worker.start()
+        worker.join(2 * STOP_WAIT)
+        if not worker.is_alive():
+            return
+    _remove_after_exit(path)
+
+
 def _remove_after_exit(path: Path) -> None:
     """Remove ``path`` from a detached process once this one has exited (a rebuild thread, killed
     by the exit, may still be writing into it now)."""
@@ -158,11 +171,7 @@ def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool 
                     debouncer.stop(timeout=STOP_WAIT)
                 httpd.stop(timeout=STOP_WAIT)
         finally:
-            remove_later = debouncer is not None and debouncer.busy
-            if remove_later:  # a build still writes into it: removed once this process is gone
-                _remove_after_exit(Path(tmp))
-            else:
-                shutil.rmtree(tmp, ignore_errors=True)
+            _remove(Path(tmp), busy=debouncer is not None and debouncer.busy)
     finally:
         if saved is not None:
             signal.signal(signal.SIGINT, saved[0])
