@@ -1,7 +1,7 @@
 /* reportgen live updates, the page side (RG.live): what `reportgen serve --watch` calls to bring an open
    page up to date without reloading it. Only served pages load this file (the server adds its <script>
-   next to the dev server's own live script, which polls for changes and patches the page's HTML); a built site
-   never runs it.
+   next to the dev server's own live script, which polls for changes; live-patch.js patches the page's HTML);
+   a built site never runs it.
 
    - RG.live.reloadData(paths, cb): load these changed data files again, all at once, then redraw each
      affected chart once (RG.charts.refresh(ids)), in place: zoom, scroll and selection stay.

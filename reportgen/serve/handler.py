@@ -37,6 +37,7 @@ def live_tag(generation: int, boot: str) -> bytes:
     # assets/live.js: the page side of live updates (RG.live), part of the site's runtime but
     # only ever loaded by served pages; /__reportgen__/live.js polls and patches the page
     return (f'<script src="/assets/live.js" data-rg-live-runtime></script>\n'
+            f'<script src="/assets/live-patch.js" data-rg-live-runtime></script>\n'
             f'<script src="{PREFIX}live.js" data-generation="{generation}" '
             f'data-boot="{escape(boot)}"></script>\n').encode()
 
