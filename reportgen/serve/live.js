@@ -1,18 +1,19 @@
 /* reportgen serve --watch: keeps an open page in step with the site being rebuilt.
    Injected by the dev server into HTML responses only; built sites never contain it.
 
-   The page polls /__reportgen__/events?since=<generation> about four times a second (every 2 s while
+   The page polls /__reportgen__/events?since=<generation> every 120-180 ms (every 2-3 s while
    hidden); the server answers at once with the site paths changed since then. A poll holds a
    connection for a millisecond, so any number of tabs share the browser's six connections per
    host (a long-poll or an EventSource per tab would hold one each, and tab 7 would stall).
    Tabs of the same server share each answer over a BroadcastChannel: a tab that hears one
    puts its own next poll off, so N tabs cost about one poll per interval, not N.
-   This page then
-   - loads changed data files again (charts subscribed to them update in place,
-     keeping zoom, scroll and selection),
-   - patches its own HTML in place when only text or attributes changed (summary values,
-     durations, states), and reloads (restoring the scroll position) when its structure
-     changed (a new chart, a new run, new assets),
+   This page then, without reloading (the page side is RG.live: assets/live.js, live-patch.js)
+   - loads changed data files again, in one batch, and redraws each affected chart once, in place
+     (zoom, scroll and selection kept),
+   - patches its own HTML in place: text and attributes, new runs (table rows, chart lines), new
+     charts and sections, new media; it reloads (restoring the scroll position and typed filters)
+     only for what it cannot patch: a new stylesheet or script, changed assets, a stateful part
+     that went away, a restarted server,
    - shows a banner while the last rebuild failed. */
 (function () {
   "use strict";
