@@ -3,7 +3,12 @@ SDK, and a headless Chromium page that must follow them without reloading."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +18,7 @@ from serveproc import ServeProcess
 
 pytestmark = pytest.mark.browser
 
+WORKER = Path(__file__).with_name("sweep_worker.py")
 ROWS_JS = "(id) => RG.views[id] ? RG.views[id].data('rows').length : -1"
 
 
@@ -45,6 +51,14 @@ def browser_page(_playwright_browser, live_env):
     problems = sb.problems.all()
     sb.close()
     assert not problems, "browser problems:\n" + "\n".join(problems)
+
+
+def _text(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.read().decode()
+    except urllib.error.HTTPError:  # not built yet
+        return ""
 
 
 def _chart_id(page, key: str) -> str:
@@ -122,8 +136,14 @@ def test_three_way_patch_keeps_what_scripts_changed(live_env, browser_page):
       const ok = RGLive.morph(old, fresh, body, true);
       const rows = Array.from(body.querySelectorAll('tr')).map(r => r.dataset.run + r.textContent);
       const bad = RGLive.morph(old, P('<div></div>'), body, false);
-      return {ok, dry, rows, p: body.querySelector('p').outerHTML, dl: body.querySelector('dl').innerHTML, bad};
+      // a section gone and one new (a transient project list, a new chart section): patched, not reloaded
+      const o2 = P('<section class="a"><ul><li>p</li></ul></section><section class="b">t</section>');
+      const f2 = P('<section class="b">t2</section><section class="c">new</section>');
+      const l2 = o2.cloneNode(true);
+      const moved = RGLive.morph(o2, f2, l2, true) && l2.innerHTML;
+      return {ok, dry, rows, p: body.querySelector('p').outerHTML, dl: body.querySelector('dl').innerHTML, bad, moved};
     }""")
+    assert result["moved"] == '<section class="b">t2</section><section class="c">new</section>'
     assert result["ok"] is True and result["dry"] is True and result["bad"] is False
     assert result["rows"] == ["y3", "x1"]  # values updated, the script's order kept
     assert result["p"] == '<p class="b" data-js="1">two</p>'
@@ -152,29 +172,81 @@ def test_failed_rebuild_shows_banner_then_recovers(live_env, browser_page):
     assert "rebuild failed" in srv.stderr()
 
 
-def test_new_run_reloads_page_and_keeps_scroll(live_env, browser_page):
+def _worker(base, run_id: str, *args: str, wait: bool = True) -> subprocess.Popen:
+    """A training process logging through the SDK (``import reportgen as wandb``)."""
+    proc = subprocess.Popen([sys.executable, str(WORKER), str(base / "runs"), run_id, *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if wait:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+    return proc
+
+
+NO_RELOAD_JS = "() => [window.__marker, performance.getEntriesByType('navigation').length, RGLive.reloads]"
+
+
+def test_new_run_and_new_metric_appear_in_place(live_env, browser_page):
     srv, base, _ = live_env
     page = browser_page.open(srv.url + "#smooth=0.6")
-    page.set_viewport_size({"width": 900, "height": 300})
-    assert_charts_rendered(page, 2)
-    page.fill("#rg-filter", "run")  # a typed filter comes back after the reload
-    page.evaluate("window.scrollTo(0, 250)")
-    y = page.evaluate("window.scrollY")
-    assert y > 0
-    page.evaluate("window.__marker = 1")
+    page.set_viewport_size({"width": 900, "height": 400})
+    assert_charts_rendered(page)
+    loss = _chart_id(page, "loss")
+    page.locator(f"#{loss}").scroll_into_view_if_needed()
+    box = page.locator(f"#{loss} canvas").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -300)  # zoom in
+    page.wait_for_function(f"() => RG.views['{loss}'].scale('x').domain()[0] > 0")
+    domain = page.evaluate(f"RG.views['{loss}'].scale('x').domain()")
+    page.fill("#rg-filter", "e")  # matches every run, the new one too
+    page.locator("#rg-runs th", has_text="Name").first.click()
+    page.locator("#rg-runs th", has_text="Name").first.click()  # sorted by name, descending
+    top = f"document.getElementById('{loss}').getBoundingClientRect().top"
+    page.evaluate(f"document.getElementById('{loss}').scrollIntoView()")
+    y = page.evaluate(top)
+    page.evaluate("window.__marker = 'kept'")
 
-    run = Run(id="new", name="new run", project="p", dir=base / "runs")
-    for s in range(5):
-        run.log({"loss": 1.0 + s})
-    run.finish()
-    # a new run changes the charts themselves (legend, colours): the page reloads ...
-    page.wait_for_function("() => window.__marker === undefined && document.querySelector('tr[data-run=\"new\"]')",
+    _worker(base, "sweep1", "--steps", "15", "--extra", "val/loss")  # a new run with a new metric
+    page.wait_for_function("""() => document.querySelector('#rg-runs tr[data-run="sweep1"]') &&
+        document.querySelector('.rg-chart[data-key="val/loss"]')""", timeout=20_000)
+    assert page.evaluate(NO_RELOAD_JS) == ["kept", 1, 0], page.evaluate("RGLive.reloadedBecause")  # no reload
+    # what was in view stays in view (content added above it shifts scrollY, not the chart)
+    assert abs(page.evaluate(top) - y) <= 2
+    assert page.locator("#rg-filter").input_value() == "e" and "smooth=0.6" in page.url
+    names = page.locator("#rg-runs tbody tr td:nth-child(2)").all_inner_texts()
+    assert names[0] == "sweep sweep1" and names == sorted(names, reverse=True)  # the sort holds
+    # the zoomed chart gained the run and kept its zoom
+    page.wait_for_function(f"() => RG.views['{loss}'].data('rows').some(r => r.run === 'sweep sweep1')",
                            timeout=20_000)
-    page.wait_for_load_state("load")
-    time.sleep(0.2)
-    # ... and comes back where it was
-    assert page.evaluate("window.RGLive.reloadedBecause") in ("charts changed", "page structure changed")
-    assert "smooth=0.6" in page.url
-    assert abs(page.evaluate("window.scrollY") - y) <= 2
-    assert page.locator("#rg-filter").input_value() == "run"
-    assert_charts_rendered(page, 2)
+    assert page.evaluate(f"RG.views['{loss}'].scale('x').domain()") == pytest.approx(domain)
+    new = _chart_id(page, "val/loss")
+    page.locator(f"#{new}").scroll_into_view_if_needed()
+    page.wait_for_function(f"() => ({ROWS_JS})('{new}') >= 15", timeout=20_000)
+    assert page.evaluate(NO_RELOAD_JS) == ["kept", 1, 0]
+
+
+def test_run_page_gets_new_media_and_summary_in_place(live_env, browser_page):
+    srv, base, _ = live_env
+    go = base / "go-media1"
+    proc = _worker(base, "media1", "--steps", "8", "--image-every", "2", "--wait-go", str(go), wait=False)
+    try:
+        deadline = time.monotonic() + 30
+        while "rgp-panel" not in _text(srv.url + "runs/media1/index.html"):
+            assert time.monotonic() < deadline and proc.poll() is None, "the first image never reached the site"
+            time.sleep(0.2)
+        page = browser_page.open(srv.url + "runs/media1/")
+        page.wait_for_selector(".rgp-root[data-ready='1'] .rgp-panel img")
+        assert page.locator("h1 .rg-state").inner_text() == "running"
+        page.evaluate("window.__marker = 'kept'")
+        go.touch()
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        page.wait_for_function("""() => document.querySelector('h1 .rg-state').textContent === 'finished' &&
+            document.body.textContent.includes('best_acc') && document.querySelector('.rgp-panel .rgp-step') &&
+            Number(document.querySelector('.rgp-panel .rgp-step').max) === 3""", timeout=20_000)
+        assert page.evaluate(NO_RELOAD_JS) == ["kept", 1, 0]
+        assert page.locator(".rgp-panel img").count() >= 1
+        assert page.locator(".rgp-panel .rgp-step-label").inner_text() == "step 6"  # the newest image is shown
+    finally:
+        go.touch()
+        if proc.poll() is None:
+            proc.kill()

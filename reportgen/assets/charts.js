@@ -272,6 +272,9 @@
     });
     spec.datasets = { rows: rows };
     var target = el.querySelector(".rg-chart-view");
+    // live18: a chart re-embedded because its runs changed (serve --watch) keeps its zoom (see C.adopt)
+    var keep = ch.view && ch.keepZoom ? zoomState(ch.view) : null;
+    ch.keepZoom = false;
     if (ch.view) { ch.view.finalize(); ch.view = null; }
     var token = ch.token;
     // logLevel 1 (errors only): Vega warns once per chart that a legend of more than 12 runs is cut
@@ -293,6 +296,7 @@
       if (token !== ch.token && ch.view) { res.view.finalize(); return; }
       ch.view = res.view;
       ch.key = key;
+      if (keep) { try { res.view.setState(keep); } catch (e) { /* another spec shape: start unzoomed */ } }
       RG.views[el.id] = res.view;
       if (C.zoom) C.zoom.attach(ch);  // assets/chart-panel.js: zoom kept in the URL hash
       RG.hover.attach(ch);
@@ -355,6 +359,34 @@
     });
   };
 
+  /* live18 (serve --watch) hooks. refresh(ids): these data ids were loaded again; charts drawn from
+     any of them redraw in place (zoom kept). adopt(el): a chart element the live page added, or whose
+     data-runs / spec it changed (a new run): (re)read it and draw it when seen, keeping its zoom. */
+  function zoomState(view) {  // the zoom selection's store and its per-channel extents (zoom_x, zoom_<y field>)
+    var st = view.getState({ data: function (n) { return n === "zoom_store"; }, signals: function (n) { return /^zoom_/.test(n); } });
+    var sig = {};
+    Object.keys(st.signals || {}).forEach(function (n) { if (Array.isArray(st.signals[n])) sig[n] = st.signals[n]; });
+    return Object.keys(sig).length ? { signals: sig, data: st.data } : null;
+  }
+  C.refresh = function (ids) {
+    var want = {};
+    ids.forEach(function (id) { want[id] = true; });
+    all.forEach(function (el) {
+      var ch = chartOf(el);
+      if (ch.seen && C.idsFor(ch.metric, C.visibleRuns(ch.runs)).some(function (id) { return want[id]; })) C.draw(el);
+    });
+  };
+  C.adopt = function (el) {
+    var ch = chartOf(el);
+    var runs = JSON.parse(el.dataset.runs || "[]");
+    ch.keepZoom = !!ch.view && runs.join("\n") !== ch.runs.join("\n");  // the runs change: it is re-embedded
+    ch.runs = runs;
+    ch.base = JSON.parse(el.querySelector("script.rg-spec").textContent);
+    if (all.indexOf(el) < 0) { all.push(el); if (C.io) C.io.observe(el); }
+    if (ch.seen || !C.io) C.draw(el);
+    else el.hidden = C.visibleRuns(ch.runs).length === 0;
+  };
+
   function initControls() {
     var xs = document.getElementById("rg-x");
     if (!xs) return;
@@ -399,7 +431,7 @@
     all.forEach(function (el) { el.hidden = C.visibleRuns(chartOf(el).runs).length === 0; });
     if (C.panels) C.panels.afterInit(all);
     if (!("IntersectionObserver" in window)) { all.forEach(C.draw); return; }
-    var io = new IntersectionObserver(function (entries) {
+    var io = C.io = new IntersectionObserver(function (entries) {
       entries.forEach(function (e) {
         if (e.isIntersecting && !chartOf(e.target).seen) { C.draw(e.target); }
       });

@@ -321,6 +321,9 @@
     });
   }
 
+  /* live18 hook: serve --watch replaced a panel whose frames changed (new media); set the new one up */
+  P.setupPanel = function (panel) { setupPanel(panel); };
+
   function start() {
     var sec = document.querySelector(".rgp-root");
     if (!sec) return;

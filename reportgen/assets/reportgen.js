@@ -12,7 +12,8 @@
   RG.receive = function (id, payload) {
     var again = chan.has(id);
     chan.receive(id, payload);
-    if (again) { (RG.subscribers[id] || []).forEach(function (fn) { fn(payload, id); }); }
+    // serve --watch (assets/live.js) loads changed files in a batch, quietly, then calls RG.charts.refresh once
+    if (again && !RG.quietReceive) { (RG.subscribers[id] || []).forEach(function (fn) { fn(payload, id); }); }
   };
   RG.subscribers = RG.subscribers || {};
   RG.subscribe = function (id, fn) {

@@ -264,7 +264,7 @@
     }
   }
 
-  function applyFilters() {
+  function applyFilters(quiet) {
     var any = !!query || Object.keys(filters).some(function (id) {
       var f = filters[id]; return !!(f.text || (f.min !== undefined && f.min !== "") || (f.max !== undefined && f.max !== ""));
     });
@@ -279,7 +279,7 @@
     var count = document.getElementById("rg-run-count");
     if (count) count.textContent = any ? n + " / " + RG.site.runs.length : String(RG.site.runs.length);
     syncSelection();
-    if (RG.charts) RG.charts.refreshAll();
+    if (RG.charts && quiet !== true) RG.charts.refreshAll();
   }
 
   function initPicker() {
@@ -314,6 +314,19 @@
     });
     fill();
   }
+
+  /* live18 hook: RG.site changed in place (serve --watch: new runs, summaries, columns). Re-render,
+     keeping the filters, the sort and the columns the user chose; new columns follow the default. */
+  T.refresh = function () {
+    if (!document.getElementById("rg-runs")) return;
+    var before = shown;
+    shown = {};
+    buildColumns();
+    Object.keys(before).forEach(function (id) { if (id in shown) shown[id] = before[id]; });
+    var was = JSON.stringify(passing);
+    render();
+    applyFilters(JSON.stringify(passing) === was);  // charts redraw only when what passes changed
+  };
 
   T.init = function () {
     if (!document.getElementById("rg-runs")) return;

@@ -34,7 +34,11 @@ TEXT = "text/plain; charset=utf-8"
 
 
 def live_tag(generation: int, boot: str) -> bytes:
-    return (f'<script src="{PREFIX}live.js" data-generation="{generation}" '
+    # assets/live.js: the page side of live updates (RG.live), part of the site's runtime but
+    # only ever loaded by served pages; /__reportgen__/live.js polls and patches the page
+    return (f'<script src="/assets/live.js" data-rg-live-runtime></script>\n'
+            f'<script src="/assets/live-patch.js" data-rg-live-runtime></script>\n'
+            f'<script src="{PREFIX}live.js" data-generation="{generation}" '
             f'data-boot="{escape(boot)}"></script>\n').encode()
 
 

@@ -80,9 +80,9 @@ class Server(TcpWSGIServer):
             for channel in idle[:excess]:
                 channel.handle_close()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 1.0) -> None:
         """After :meth:`run` returned: close the listening socket and every connection, stop the workers."""
-        self.task_dispatcher.shutdown(cancel_pending=True, timeout=1)
+        self.task_dispatcher.shutdown(cancel_pending=True, timeout=timeout)
         wasyncore.close_all(self._map, ignore_all=True)
 
 

@@ -1,18 +1,19 @@
 /* reportgen serve --watch: keeps an open page in step with the site being rebuilt.
    Injected by the dev server into HTML responses only; built sites never contain it.
 
-   The page polls /__reportgen__/events?since=<generation> about four times a second (every 2 s while
+   The page polls /__reportgen__/events?since=<generation> every 120-180 ms (every 2-3 s while
    hidden); the server answers at once with the site paths changed since then. A poll holds a
    connection for a millisecond, so any number of tabs share the browser's six connections per
    host (a long-poll or an EventSource per tab would hold one each, and tab 7 would stall).
    Tabs of the same server share each answer over a BroadcastChannel: a tab that hears one
    puts its own next poll off, so N tabs cost about one poll per interval, not N.
-   This page then
-   - loads changed data files again (charts subscribed to them update in place,
-     keeping zoom, scroll and selection),
-   - patches its own HTML in place when only text or attributes changed (summary values,
-     durations, states), and reloads (restoring the scroll position) when its structure
-     changed (a new chart, a new run, new assets),
+   This page then, without reloading (the page side is RG.live: assets/live.js, live-patch.js)
+   - loads changed data files again, in one batch, and redraws each affected chart once, in place
+     (zoom, scroll and selection kept),
+   - patches its own HTML in place: text and attributes, new runs (table rows, chart lines), new
+     charts and sections, new media; it reloads (restoring the scroll position and typed filters)
+     only for what it cannot patch: a new stylesheet or script, changed assets, a stateful part
+     that went away, a restarted server,
    - shows a banner while the last rebuild failed. */
 (function () {
   "use strict";
@@ -90,25 +91,18 @@
   }
 
   /* ---- data files ---------------------------------------------------------------- */
-  /* Changed data files this page has loaded are loaded again, one at a time so that each
-     chart redraws before the next file arrives: charts in (or near) the viewport first;
-     the others when they scroll into view. A file that changes again while it waits is
-     loaded once, in its newest version. */
+  /* Changed data files this page has loaded are loaded again (RG.live.reloadData in assets/live.js:
+     all at once, then each affected chart redraws once, in place). Files of charts in (or near) the
+     viewport first; the others when they scroll into view. A file that changes again while it waits
+     is loaded once, in its newest version. */
   var pending = {}; // site path -> true
   var busy = false;
   var io = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
     if (entries.some(function (e) { return e.isIntersecting; })) pump();
   }, { rootMargin: "200px 0px" }) : null;
 
-  function loadedScripts() {
-    var out = {};
-    document.querySelectorAll("script[src]:not([data-rg-live])").forEach(function (s) {
-      out[decodeURIComponent(new URL(s.src, location.href).pathname).replace(/^\//, "")] = true;
-    });
-    return out;
-  }
   function chartsOf(path) { // charts whose data id is part of this data file's path
-    var segs = path.split("/");
+    var segs = path.replace(/\.js$/, "").split("/");
     return Array.prototype.filter.call(document.querySelectorAll(".rg-chart[data-chart]"), function (el) {
       return segs.indexOf(el.getAttribute("data-chart")) >= 0;
     });
@@ -118,141 +112,32 @@
     var r = el.getBoundingClientRect();
     return r.bottom > -200 && r.top < innerHeight + 200;
   }
-  function nextPath() {
-    var best = null, bestTop = Infinity;
-    Object.keys(pending).forEach(function (p) {
+  function due() { // pending paths to load now: not a chart's, or a chart's near the viewport
+    return Object.keys(pending).filter(function (p) {
       var charts = chartsOf(p);
-      if (!charts.length) { if (best === null || bestTop > -Infinity) { best = p; bestTop = -Infinity; } return; }
-      charts.forEach(function (el) {
-        if (!nearView(el)) { if (io) io.observe(el); return; }
-        var top = Math.abs(el.getBoundingClientRect().top);
-        if (top < bestTop) { best = p; bestTop = top; }
-      });
+      if (!charts.length) return true;
+      var near = charts.some(nearView);
+      if (!near && io) charts.forEach(function (el) { io.observe(el); });
+      return near;
     });
-    return best;
   }
   function pump() {
-    if (busy) return;
-    var p = nextPath();
-    if (p === null) return;
-    delete pending[p];
+    if (busy || !window.RG || !RG.live) return;
+    var now = due();
+    if (!now.length) return;
+    now.forEach(function (p) { delete pending[p]; });
     busy = true;
-    var again = document.createElement("script");
-    again.src = "/" + p.split("/").map(encodeURIComponent).join("/") + "?rg-live=" + generation;
-    again.setAttribute("data-rg-live", "");
-    again.onload = again.onerror = function () {
-      if (again.parentNode) again.parentNode.removeChild(again);
-      live.dataLoads = (live.dataLoads || 0) + 1;
-      // let the chart that just got its data draw before the next file arrives
-      requestAnimationFrame(function () { setTimeout(function () { busy = false; pump(); }, 0); });
-    };
-    document.head.appendChild(again);
+    RG.live.reloadData(now, generation, function () {
+      live.dataLoads = (live.dataLoads || 0) + now.length;
+      live.drawnAt = Date.now(); // wall-clock ms, for benchmarks
+      busy = false;
+      pump();
+    });
   }
   function reloadData(paths) {
-    var have = loadedScripts();
+    var have = RG.live.loadedScripts();
     paths.forEach(function (p) { if (have[p]) pending[p] = true; });
     pump();
-  }
-
-  /* ---- patching the page's HTML in place ------------------------------------------ */
-  function chartSignature(root) {
-    return Array.prototype.map.call(root.querySelectorAll(".rg-chart"), function (el) {
-      var spec = el.querySelector("script.rg-spec");
-      return [el.id, el.getAttribute("data-src"), el.getAttribute("data-runs"),
-              spec ? spec.textContent : ""].join("\u0000");
-    }).join("\u0001");
-  }
-  function headSignature(doc) {
-    return Array.prototype.map.call(doc.querySelectorAll("head link[href], head script[src]:not([data-generation])"),
-      function (el) { return el.getAttribute("href") || el.getAttribute("src"); }).join(" ");
-  }
-  function replaceChildren(liveEl, fresh) {
-    while (liveEl.firstChild) liveEl.removeChild(liveEl.firstChild);
-    fresh.childNodes.forEach(function (n) { liveEl.appendChild(document.importNode(n, true)); });
-  }
-  /* Parts that scripts made interactive (or hold references to, by id) must not be replaced wholesale. */
-  var STATEFUL = ".rg-chart, table, input, select, textarea, details, canvas, video, audio, iframe, [id]";
-  function hasState(el) {
-    return el.nodeType === 1 && (el.matches(STATEFUL) || !!el.querySelector(STATEFUL));
-  }
-  function keyOf(n) { return n.nodeType === 1 && n.hasAttribute("data-run") ? n.getAttribute("data-run") : null; }
-
-  /* The page's site JSON (RG.site) changed. When only per-run live fields moved (state,
-     duration, summary, warnings) they are copied into RG.site; the runs table re-renders
-     through RG.table.refresh() when the runtime offers it. Otherwise (or when the state or
-     summary changed and nothing can show it) the page reloads. */
-  var LIVE_FIELDS = ["state", "duration", "s", "warn"];
-  function patchSite(oldText, newText, apply) {
-    var a, b;
-    try { a = JSON.parse(oldText); b = JSON.parse(newText); } catch (e) { return false; }
-    if (!window.RG || !RG.site || !Array.isArray(RG.site.runs) || !a.runs || !b.runs) return false;
-    var strip = function (site) {
-      return JSON.stringify(site, function (k, v) {
-        return this && this.f !== undefined && LIVE_FIELDS.indexOf(k) >= 0 ? undefined : v;
-      });
-    };
-    if (strip(a) !== strip(b)) return false;
-    var visible = false;
-    for (var i = 0; i < b.runs.length; i++) {
-      var cur = RG.site.runs[i], r = b.runs[i];
-      if (!cur || cur.f !== r.f) return false;
-      LIVE_FIELDS.forEach(function (k) {
-        if (JSON.stringify(cur[k]) === JSON.stringify(r[k])) return;
-        if (k !== "duration") visible = true;
-        if (apply) cur[k] = r[k];
-      });
-    }
-    var refresh = RG.table && typeof RG.table.refresh === "function";
-    if (refresh && apply) RG.table.refresh();
-    return refresh || !visible; // only durations moved: not worth a reload
-  }
-
-  /* Three-way: what changed from `old` (served before) to `fresh` (served now) is applied to
-     `liveEl` (the page, possibly changed by scripts since). Returns false when not possible.
-     Call it first with apply=false (a dry run), so a page is never half patched and then reloaded. */
-  function morph(old, fresh, liveEl, apply) {
-    if (!liveEl || old.nodeType !== fresh.nodeType || old.nodeName !== fresh.nodeName) return false;
-    if (old.nodeName === "SCRIPT") { // data scripts are read once, at start
-      if (old.textContent === fresh.textContent) return true;
-      if (old.id === "rg-site" && patchSite(old.textContent, fresh.textContent, apply)) return true;
-      live.why = "site data changed";
-      return false;
-    }
-    if (old.nodeType === 3 || old.nodeType === 8) {
-      if (apply && old.nodeValue !== fresh.nodeValue) liveEl.nodeValue = fresh.nodeValue;
-      return true;
-    }
-    if (old.nodeType !== 1) return true;
-    if (liveEl.nodeName !== old.nodeName) return false;
-    if (old.classList.contains("rg-chart")) return true; // same signature: its data updates it
-    var names = {};
-    Array.prototype.forEach.call(old.attributes, function (a) { names[a.name] = true; });
-    Array.prototype.forEach.call(fresh.attributes, function (a) { names[a.name] = true; });
-    Object.keys(names).forEach(function (name) {
-      var before = old.getAttribute(name), after = fresh.getAttribute(name);
-      if (before === after || !apply) return;
-      if (after === null) liveEl.removeAttribute(name); else liveEl.setAttribute(name, after);
-    });
-    var oc = old.childNodes, fc = fresh.childNodes, lc = liveEl.childNodes;
-    var sameShape = oc.length === fc.length;
-    for (var i = 0; sameShape && i < oc.length; i++) {
-      if (oc[i].nodeName !== fc[i].nodeName || keyOf(oc[i]) !== keyOf(fc[i])) sameShape = false;
-    }
-    if (!sameShape) {
-      if (hasState(old) || hasState(fresh) || lc.length !== oc.length) return false;
-      if (apply) replaceChildren(liveEl, fresh);
-      return true;
-    }
-    for (var j = 0; j < oc.length; j++) {
-      var key = keyOf(oc[j]), target = null;
-      if (key !== null) {
-        for (var k = 0; k < lc.length; k++) { if (keyOf(lc[k]) === key) { target = lc[k]; break; } }
-      } else {
-        target = lc[j];
-      }
-      if (!morph(oc[j], fc[j], target, apply)) return false;
-    }
-    return true;
   }
 
   function updatePage() {
@@ -261,18 +146,25 @@
       return r.text();
     }).then(function (html) {
       var doc = new DOMParser().parseFromString(html, "text/html");
-      var why = !baseline ? "no baseline" : headSignature(doc) !== baselineHead ? "head changed" :
-        chartSignature(doc.body) !== chartSignature(baseline) ? "charts changed" :
-        !morph(baseline, doc.body, document.body, false) ? (live.why || "page structure changed") : null;
-      live.why = null;
-      if (!why) morph(baseline, doc.body, document.body, true);
+      var P = RG.live;
+      P.why = null;
+      var why = !baseline ? "no baseline" : P.headSignature(doc) !== baselineHead ? "head changed" :
+        !P.morph(baseline, doc.body, document.body, false) ? (P.why || "page structure changed") : null;
       if (why) {
         live.reloadReason = why;
         reload(why);
         return false;
       }
+      var acts = { site: null, charts: [], panels: [] };
+      P.morph(baseline, doc.body, document.body, true, acts);
+      if (acts.site !== null) RG.live.applySite(acts.site);
+      acts.charts.forEach(function (el) { RG.charts.adopt(el); });
+      acts.panels.forEach(function (el) {
+        try { RGPanels.setupPanel(el); } catch (err) { console.warn("reportgen panel " + el.id + ": " + err); }
+      });
+      live.patches = (live.patches || 0) + 1;
       baseline = doc.body;
-      baselineHead = headSignature(doc);
+      baselineHead = P.headSignature(doc);
       if (doc.title !== document.title) document.title = doc.title;
       return true;
     });
@@ -288,16 +180,20 @@
     live.lastChanged = changed;
     banner("error", state.error);
     if (changed.some(function (p) { return /^assets\//.test(p); })) { reload("assets changed"); return Promise.resolve(false); }
-    var step = changed.indexOf(pagePath()) >= 0 ? updatePage() : Promise.resolve(true);
+    var t0 = Date.now(), patched = changed.indexOf(pagePath()) >= 0;
+    var step = patched ? updatePage() : Promise.resolve(true);
     return step.then(function (ok) {
       if (!ok) return false;
       reloadData(changed.filter(function (p) { return /\.js$/.test(p); }));
       live.updates++;
+      // for benchmarks: [when the news arrived, ms spent patching the page's HTML] (last 100)
+      (live.timings = live.timings || []).push([t0, Date.now() - t0, patched ? 1 : 0]);
+      if (live.timings.length > 100) live.timings.shift();
       return true;
     });
   }
 
-  var POLL_MS = 250, HIDDEN_POLL_MS = 2000;
+  var POLL_MS = 120, HIDDEN_POLL_MS = 2000;
   var timer = null, polling = false;
   var channel = null;
   try { channel = "BroadcastChannel" in window ? new BroadcastChannel("reportgen-live") : null; } catch (e) { channel = null; }
@@ -349,11 +245,11 @@
     if (!document.hidden && timer !== null && !polling) schedule(0); // back in view: catch up at once
   });
 
-  live.morph = morph; // exposed for tests
+  live.morph = function () { return RG.live.morph.apply(null, arguments); }; // for tests
 
   document.addEventListener("DOMContentLoaded", function () {
     baseline = document.body.cloneNode(true); // before reportgen.js makes tables sortable etc.
-    baselineHead = headSignature(document); // before data scripts are added to the head
+    baselineHead = RG.live.headSignature(document); // before data scripts are added to the head
     restoreScroll();
     poll();
   });

@@ -75,6 +75,8 @@ class LiveSite:
     def rebuild(self) -> Event | None:
         """Build into the idle slot and swap it in; returns the new event, if any."""
         with self._build_lock:
+            if self.closed:  # stopping: no new build into a folder about to be removed
+                return None
             target = 1 - self.active
             self._wait_idle(target)
             t0 = time.perf_counter()

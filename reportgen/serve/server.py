@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -49,6 +51,50 @@ def _on_signal(signum, frame) -> None:
     raise _Stop(signum)
 
 
+STOP_WAIT = 0.1  # seconds each part of the shutdown may wait at most (threads are daemons)
+_REMOVER = """import os, shutil, sys, time
+pid, path = int(sys.argv[1]), sys.argv[2]
+def alive():
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
+deadline = time.monotonic() + 120
+while alive() and time.monotonic() < deadline:
+    time.sleep(0.05)
+shutil.rmtree(path, ignore_errors=True)
+"""
+
+
+def _remove(path: Path, busy: bool) -> None:
+    """Remove the temporary folder: at once when that is quick; when a build still writes into it, or
+    removing takes long (a big site on a busy disk), whatever is left goes once this process is gone."""
+    if not busy:
+        worker = threading.Thread(target=shutil.rmtree, args=(path,), kwargs={"ignore_errors": True},
+                                  name="reportgen-cleanup", daemon=True)
+        worker.start()
+        worker.join(2 * STOP_WAIT)
+        if not worker.is_alive():
+            return
+    _remove_after_exit(path)
+
+
+def _remove_after_exit(path: Path) -> None:
+    """Remove ``path`` from a detached process once this one has exited (a rebuild thread, killed
+    by the exit, may still be writing into it now)."""
+    try:
+        subprocess.Popen([sys.executable, "-c", _REMOVER, str(os.getpid()), str(path)], start_new_session=True,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         close_fds=True)
+    except OSError:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool = False,
           open_browser: bool = False, samples: int = 1000, presets: Path | None = None,
           reports: Path | None = None, debounce: float = DEBOUNCE, idle_timeout: int = IDLE_TIMEOUT,
@@ -79,7 +125,9 @@ def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool 
         signal.signal(signal.SIGTERM, _on_signal)
     quiet_logs()
     try:
-        with tempfile.TemporaryDirectory(prefix="reportgen-serve-", ignore_cleanup_errors=True) as tmp:
+        tmp = tempfile.mkdtemp(prefix="reportgen-serve-")
+        debouncer = None
+        try:
             boot = f"{os.getpid()}-{time.time_ns()}"
             site = LiveSite(Path(tmp), build_into, boot=boot)
             try:  # bind first: a taken port fails at once, not after the build
@@ -88,7 +136,7 @@ def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool 
             except OSError as exc:  # port taken, address not local, ...
                 raise ValueError(f"cannot serve on {host}:{port}: {exc.strerror or exc} (try --port 0)") from None
             httpd.application = App(site, live=watch, hosts=HostCheck(host, httpd.port))
-            debouncer = watcher = None
+            watcher = None
             try:
                 if watch:  # watch before the first build: nothing written meanwhile is missed
                     debouncer = Debouncer(site.rebuild, delay=debounce).start()
@@ -113,12 +161,17 @@ def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool 
                 if main:
                     signal.signal(signal.SIGINT, signal.SIG_IGN)
                     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-                site.close()
-                if watcher is not None:
-                    watcher.stop()
+                # Every step is bounded, so that the process is gone within a second of the signal
+                # (the threads are daemons; the CLI then ends the process with os._exit).
+                site.close()  # no new rebuild starts; a running one is not waited for long
+                if watcher is not None:  # watchdog's inotify close() joins its reader thread (seconds under
+                    # load): stopped on the side; its threads are daemons and die with the process
+                    threading.Thread(target=watcher.stop, name="reportgen-unwatch", daemon=True).start()
                 if debouncer is not None:
-                    debouncer.stop(timeout=1.0)
-                httpd.stop()
+                    debouncer.stop(timeout=STOP_WAIT)
+                httpd.stop(timeout=STOP_WAIT)
+        finally:
+            _remove(Path(tmp), busy=debouncer is not None and debouncer.busy)
     finally:
         if saved is not None:
             signal.signal(signal.SIGINT, saved[0])
