@@ -16,6 +16,10 @@
 
   function load() {
     if (pending) return pending;
+    if (root.vegaEmbed && root.vegaEmbed !== standIn) {  // a page that also has the bundle's own tag
+      pending = Promise.resolve(root.vegaEmbed);  // (running it twice would redeclare its names)
+      return pending;
+    }
     pending = new Promise(function (resolve, reject) {
       var s = document.createElement("script");
       s.src = src;
