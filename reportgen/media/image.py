@@ -50,10 +50,14 @@ def array_to_uint8(arr: np.ndarray) -> np.ndarray:
     if arr.dtype == np.bool_:
         return arr.astype(np.uint8) * 255
     if np.issubdtype(arr.dtype, np.floating):
+        if not arr.size:
+            return arr.astype(np.uint8)
+        lo, hi = arr.min(), arr.max()  # NaN if any value is NaN
+        if np.isfinite(lo) and np.isfinite(hi) and lo >= 0.0 and hi <= 1.0:  # the common case: one copy
+            a = np.multiply(arr, 255.0, dtype=np.float64)
+            np.rint(a, out=a)
+            return a.astype(np.uint8)  # 0..255 already
         a = arr.astype(np.float64)  # a copy, changed in place below (no temporaries: issue 19)
-        if not a.size:
-            return a.astype(np.uint8)
-        lo, hi = a.min(), a.max()  # NaN if any value is NaN
         if not (np.isfinite(lo) and np.isfinite(hi)):  # NaN or +-inf inside: the finite values decide
             finite = a[np.isfinite(a)]
             lo, hi = (finite.min(), finite.max()) if finite.size else (np.inf, -np.inf)
