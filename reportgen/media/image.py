@@ -50,12 +50,23 @@ def array_to_uint8(arr: np.ndarray) -> np.ndarray:
     if arr.dtype == np.bool_:
         return arr.astype(np.uint8) * 255
     if np.issubdtype(arr.dtype, np.floating):
-        a = arr.astype(np.float64)
-        finite = a[np.isfinite(a)]
-        if finite.size and finite.min() >= 0.0 and finite.max() <= 1.0:
-            a = a * 255.0
-        a = np.nan_to_num(a, nan=0.0, posinf=255.0, neginf=0.0)
-        return np.clip(np.rint(a), 0, 255).astype(np.uint8)
+        if not arr.size:
+            return arr.astype(np.uint8)
+        lo, hi = arr.min(), arr.max()  # NaN if any value is NaN
+        if np.isfinite(lo) and np.isfinite(hi) and lo >= 0.0 and hi <= 1.0:  # the common case: one copy
+            a = np.multiply(arr, 255.0, dtype=np.float64)
+            np.rint(a, out=a)
+            return a.astype(np.uint8)  # 0..255 already
+        a = arr.astype(np.float64)  # a copy, changed in place below (no temporaries: issue 19)
+        if not (np.isfinite(lo) and np.isfinite(hi)):  # NaN or +-inf inside: the finite values decide
+            finite = a[np.isfinite(a)]
+            lo, hi = (finite.min(), finite.max()) if finite.size else (np.inf, -np.inf)
+            np.nan_to_num(a, copy=False, nan=0.0, posinf=np.inf, neginf=-np.inf)
+        if lo >= 0.0 and hi <= 1.0:
+            np.multiply(a, 255.0, out=a)
+        np.rint(a, out=a)
+        np.clip(a, 0, 255, out=a)  # +-inf -> 255 / 0
+        return a.astype(np.uint8)
     if np.issubdtype(arr.dtype, np.integer):
         return np.clip(arr, 0, 255).astype(np.uint8)
     raise TypeError(f"data: expected a numeric array, got dtype {arr.dtype}")

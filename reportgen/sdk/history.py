@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import threading
 import time
+from math import fsum as _fsum
 from typing import Any, Callable
+
+import orjson
 
 from ..storage.jsonio import any_surrogates, encode_line, encode_plain_line, fix_surrogates
 from .values import Normalizer, user_warn, TooManyMedia, Unsupported
 
 RESERVED_KEYS = frozenset({"_step", "_timestamp", "_runtime"})
+_LINE_OPTS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_SUBCLASS
 #: what JSON encoding raises for values it cannot hold (huge ints, deep nesting, odd objects)
 _ENCODE_ERRORS = (TypeError, ValueError, OverflowError, RecursionError)
 
@@ -68,6 +72,16 @@ class History:
         with self._lock:
             if step is None and commit is None and not self._pending:  # hot path
                 now = self._clock()
+                if type(data) is dict and data.keys() <= self._seen:  # every key accepted before
+                    row = _plain_row(self._step, now, now - self._t0, data)
+                    if row is not None:
+                        try:
+                            line = orjson.dumps(row, option=_LINE_OPTS)
+                        except TypeError:  # a type orjson does not take as is, an integer beyond 64 bits
+                            pass
+                        else:
+                            self._emit_line(row, line)
+                            return
                 row = {"_step": self._step, "_timestamp": now, "_runtime": now - self._t0}
                 nonfinite = self._fill(row, data, self._step)
                 self._emit(row, nonfinite)
@@ -131,7 +145,12 @@ class History:
         except _ENCODE_ERRORS:  # rare: repair or drop the values JSON cannot hold, naming their keys
             row = self._repair(row)
             line = encode_line(row)
-        self._append(line)
+        self._emit_line(row, line)
+
+    def _emit_line(self, row: dict[str, Any], line: bytes) -> None:
+        # orjson's result keeps its whole working buffer (>= 1 KiB) allocated; the queue holds
+        # a compact copy, so a burst of queued lines costs what the lines weigh (docs/sdk.md)
+        self._append(memoryview(line).tobytes())
         if self.metric_defs is None:
             self._summary_data.update(row)
         else:
@@ -231,3 +250,20 @@ class History:
         if step < 0:
             raise ValueError(f"log(): step: expected a non-negative integer, got {step}")
         return step
+
+
+
+
+def _plain_row(step: int, now: float, runtime: float, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The hot path's row when every value is a finite number, else None (``History._fill``
+    looks at each value). No per-value Python code runs: ``math.fsum`` takes only numbers (and
+    objects with ``__float__``, which orjson then refuses: the caller falls back), so text,
+    None, containers, media and arrays take the slow path; its result is NaN or +-Infinity
+    when a value is (JSON has no token for them: orjson would write null), or it raises."""
+    try:
+        total = _fsum(data.values())
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if total - total != 0.0:  # a non-finite value (or a sum beyond 1e308: the slow path decides)
+        return None
+    return {"_step": step, "_timestamp": now, "_runtime": runtime, **data}

@@ -221,6 +221,8 @@ class Run(RunExtras):
         self._writer.write_meta(meta)
 
     def _meta_collected(self) -> None:
+        if not hasattr(self, "_services"):  # collected before init() finished: its run.json includes it
+            return
         self._writer.update_meta(**self._services.annotate({"git": self._git}))
 
     # -- logging -----------------------------------------------------------------------

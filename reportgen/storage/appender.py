@@ -18,6 +18,8 @@ from .jsonio import encode_line
 DEFAULT_FLUSH_INTERVAL = 1.0
 #: History bytes kept in memory while writes fail; rows beyond are dropped (and counted).
 MAX_UNWRITTEN_BYTES = 256 * 2**20
+#: Lines joined into one write() at most (perf19, issue 19: bounds a flush's extra memory)
+FLUSH_LINES = 4096
 
 
 def _cut_torn_tail(fd: int, path: Path) -> int:
@@ -103,10 +105,19 @@ class HistoryAppender:
             self._write_lock.release()
 
     def _flush_locked(self) -> int:
+        # perf19 (issue 19): a burst's queue is written in pieces of FLUSH_LINES lines, so the
+        # flush holds at most one piece besides the queue, not a second copy of all of it
+        written, left = self._flush_piece(), len(self._queue)
+        while left > 0 and not self._last_failed and self._fd >= 0:
+            left -= FLUSH_LINES
+            written += self._flush_piece()
+        return written
+
+    def _flush_piece(self) -> int:
         if self._fd < 0:
             return 0
         q = self._queue
-        n = len(q)
+        n = len(q) if self._unwritten else min(len(q), FLUSH_LINES)  # writes failing: as before
         if not n and not self._unwritten:
             return 0
         chunk = b"".join([q.popleft() for _ in range(n)]) if n else b""
