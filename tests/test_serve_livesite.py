@@ -40,7 +40,7 @@ def test_livesite_swaps_only_good_builds(tmp_path):
         fh.write('{"_step": 20, "loss": 0.5}\n')
     ev = site.rebuild()
     assert ev is not None and ev.generation == 1 and ev.error is None
-    assert any(p.startswith("data/metrics/loss") for p in ev.paths)
+    assert any(p.startswith("data/runs/") for p in ev.paths)
     with site.reading() as (root, gen):
         assert gen == 1 and root != first
 
