@@ -157,8 +157,11 @@ def test_readers_never_see_a_half_built_site(tmp_path):
                         bad.append(f"truncated {page}")
                     # every chart a page shows has its data in the same build
                     for cid in re.findall(r'data-chart="([^"]+)"', text):
-                        if not (root / "data" / "metrics" / cid).is_dir():
+                        if not (root / "data" / "overview" / f"{cid}.js").is_file():
                             bad.append(f"{page.name}: chart {cid} without data")
+                    for rf in re.findall(r'"f": ?"([^"]+)"', text):  # every run listed has its data file
+                        if not (root / "data" / "runs" / f"{rf}.js").is_file():
+                            bad.append(f"{page.name}: run {rf} without data")
                 for f in data:
                     if not f.read_text(encoding="utf-8").rstrip().endswith(");"):
                         bad.append(f"truncated {f}")
