@@ -51,6 +51,7 @@ def ints_or_floats(v: np.ndarray) -> dict[str, Any]:
         if m < 2 ** 31:
             t = "d1" if m < 2 ** 7 else "d2" if m < 2 ** 15 else "d4"
             return col(t, d, int(iv[0]))
+        return col("f8", v)  # integers too far apart for int32 differences: exact as float64
     return floats(v)
 
 
