@@ -162,8 +162,8 @@ def _buckets(ds: Downsampled, n: int, samples: int) -> tuple[np.ndarray | None, 
     nb = max(1, samples // 3)
     b = (ds.idx * nb) // n
     counts = np.bincount(b, minlength=nb)
-    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    anchors = np.unique(np.append(first[counts > 0], k - 1))
+    first = (np.cumsum(counts) - counts)[counts > 0]  # ascending: each non-empty bucket's first point
+    anchors = first if first[-1] == k - 1 else np.append(first, k - 1)
     return counts, anchors
 
 
