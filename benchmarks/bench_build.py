@@ -12,6 +12,7 @@ files per run; an incremental rebuild after 100 rows are appended to one run (a 
 charts of index.html in a cold headless Chromium (median of 5).
 
     python benchmarks/bench_build.py [--scale 0.1] [--runs-scale 0.1] [--only wide|many] [--keep DIR]
+                                     [--screens 5] [--compare /work/main]
 """
 from __future__ import annotations
 
@@ -121,10 +122,10 @@ print(json.dumps({{"seconds": dt, "cpu": cpu() - c0, "rss_mb": resource.getrusag
 """
 
 
-def run_build(runs: Path, out: Path) -> dict:
+def run_build(runs: Path, out: Path, repo: Path = REPO) -> dict:
     import json
 
-    proc = subprocess.run([sys.executable, "-c", CHILD.format(repo=str(REPO), runs=str(runs), out=str(out))],
+    proc = subprocess.run([sys.executable, "-c", CHILD.format(repo=str(repo), runs=str(runs), out=str(out))],
                           capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -171,12 +172,26 @@ def site_size(site: Path, runs: list[str]) -> tuple[int, int, int]:
     return total, files, max(per_run.values(), default=0)
 
 
-def cli_build(runs: Path, out: Path) -> float:
-    """Wall seconds of a whole ``python -m reportgen build`` process (interpreter start included)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+def cli_build(runs: Path, out: Path, repo: Path = REPO) -> tuple[float, float]:
+    """Wall and CPU seconds of a whole ``python -m reportgen build`` process (interpreter start included)."""
+    import resource
+
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run([sys.executable, "-m", "reportgen", "build", str(runs), "-o", str(out), "-q"], env=env, check=True)
-    return time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.perf_counter() - t, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def screens_median(site: Path, n: int) -> tuple[float, float, float, int]:
+    times = []
+    charts = 0
+    for _ in range(n):
+        dt, charts = first_screen(site)
+        times.append(dt)
+    times.sort()
+    return times[len(times) // 2], times[0], times[-1], charts
 
 
 def append_rows(history: Path, n: int) -> None:
@@ -191,7 +206,7 @@ def append_rows(history: Path, n: int) -> None:
 
 
 def scenario(work: Path, name: str, runs_n: int, steps: int, size_target_mb: float, screen_target: float,
-             screens: int) -> None:
+             screens: int, compare: Path | None = None) -> None:
     import shutil
 
     runs, site = work / name / "runs", work / name / "site"
@@ -215,20 +230,35 @@ def scenario(work: Path, name: str, runs_n: int, steps: int, size_target_mb: flo
     total, files, per_run = site_size(site, [d.name for d in runs.iterdir()])
     print(f"[{name}] site: {total / 1e6:.1f} MB in {files} files (target <= {size_target_mb:.0f} MB at full scale; "
           f"{total / size:.3f}x the history), at most {per_run} files per run (target <= 5)")
+    other = None
+    if compare is not None:  # the same runs built by another checkout (e.g. main), for same-run ratios
+        other = work / name / "site-compare"
+        shutil.rmtree(other, ignore_errors=True)
+        old = run_build(runs, other, compare)
+        o_total, o_files, o_per_run = site_size(other, [d.name for d in runs.iterdir()])
+        print(f"[{name}]   {compare}: build {old['cpu']:.2f}s CPU ({full['cpu'] / old['cpu']:.2f}x); site "
+              f"{o_total / 1e6:.1f} MB in {o_files} files, {o_per_run} files per run "
+              f"(this site: {total / o_total:.3f}x its size)")
     first = sorted(runs.iterdir())[0] / "history.jsonl"
     append_rows(first, 100)
-    inc = cli_build(runs, site)
-    print(f"[{name}] incremental rebuild after appending 100 rows to one of {runs_n} runs: {inc:.2f}s for the whole "
-          f"`python -m reportgen build` process (target <= 0.5s)")
+    inc, inc_cpu = cli_build(runs, site)
+    start, start_cpu = cli_build(work / "none", work / "none-site")  # an empty folder: start-up and imports
+    line = (f"[{name}] incremental rebuild after appending 100 rows to one of {runs_n} runs: {inc:.2f}s wall, "
+            f"{inc_cpu:.2f}s CPU for the whole `python -m reportgen build` process (target <= 0.5s); a build of an "
+            f"empty folder (start-up, imports): {start:.2f}s wall, {start_cpu:.2f}s CPU")
+    if other is not None:
+        append_rows(first, 100)
+        o_inc, o_cpu = cli_build(runs, other, compare)
+        line += f"; {compare}: {o_inc:.2f}s wall, {o_cpu:.2f}s CPU"
+    print(line)
     if screens:
-        times = []
-        for _ in range(screens):
-            dt, n = first_screen(site)
-            times.append(dt)
-        times.sort()
-        print(f"[{name}] first screen of index.html: {n} charts rendered in {times[len(times) // 2]:.2f}s median of "
-              f"{screens} cold loads (min {times[0]:.2f}, max {times[-1]:.2f}; target <= {screen_target:.1f}s); "
-              f"load average {os.getloadavg()[0]:.1f}")
+        med, lo, hi, n = screens_median(site, screens)
+        line = (f"[{name}] first screen of index.html: {n} charts rendered in {med:.2f}s median of {screens} cold "
+                f"loads (min {lo:.2f}, max {hi:.2f}; target <= {screen_target:.1f}s)")
+        if other is not None:
+            o_med, o_lo, o_hi, _ = screens_median(other, screens)
+            line += f"; {compare}: {o_med:.2f}s (min {o_lo:.2f}, max {o_hi:.2f}), ratio {med / o_med:.2f}"
+        print(line + f"; load average {os.getloadavg()[0]:.1f}")
 
 
 def main() -> None:
@@ -238,8 +268,11 @@ def main() -> None:
     ap.add_argument("--only", choices=("wide", "many"), default=None)
     ap.add_argument("--screens", type=int, default=5, help="cold browser loads per site (0: skip)")
     ap.add_argument("--keep", type=Path, default=None, help="work folder to keep (default: a temp folder)")
+    ap.add_argument("--compare", type=Path, default=None,
+                    help="another checkout (e.g. /work/main): build the same runs with it too and print ratios")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="reportgen-bench-"))
+    (work / "none").mkdir(parents=True, exist_ok=True)
     # warm the Vega bundle cache so that the timings are the build itself
     warm = work / "warm"
     if not warm.exists():
@@ -248,7 +281,7 @@ def main() -> None:
     for name, runs_n, steps, mb, screen in (("wide", 100, 20_000, 60, 1.0), ("many", 1000, 2_000, 250, 2.0)):
         if args.only in (None, name):
             scenario(work, name, max(2, int(runs_n * args.runs_scale)), max(100, int(steps * args.scale)), mb, screen,
-                     args.screens)
+                     args.screens, args.compare)
     if args.keep is None:
         import shutil
 
