@@ -74,7 +74,7 @@
   /* one decoded series: {key, run, n, x: {axis: values}, y, nf, lo, hi, c} (what charts draw) */
   function decodeSeries(m, x, run) {
     var y = col(m.y), lo = null, hi = null, counts = m.c ? col(m.c) : null;
-    if (counts) {
+    if (counts && m.lo && m.hi) {  // overview series have no band
       var LO = col(m.lo), HI = col(m.hi), b, j, k = 0;
       lo = []; hi = [];
       for (b = 0; b < counts.length; b++) {

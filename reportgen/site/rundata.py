@@ -276,6 +276,8 @@ def process_run(info: RunInfo, cols: Columns, samples: int, out: Path, write) ->
         both = np.union1d(anchors, lanchors)
         sm_both = ema_many(vals, weights, both)
         smooth[metric_id(key)] = _smooth(sm_both[:, np.searchsorted(both, anchors)])
+        lenc.pop("lo", None)  # overview charts (> MAX_FULL_RUNS runs) draw no min/max band
+        lenc.pop("hi", None)
         lenc["x"] = _x_columns(xrows, rows[lite.idx])
         lenc["s"] = _smooth(sm_both[:, np.searchsorted(both, lanchors)])
         info.lite[key] = lenc
