@@ -48,9 +48,11 @@ def test_columns_round_trip_python_encode_js_decode():
     sm = np.linspace(0.001, 5, 300)
     cols = [encode.floats(y), encode.floats(big), encode.ints_or_floats(steps), encode.ints_or_floats(np.arange(300)),
             encode.times(ts), encode.half(sm), encode.col("u1", np.array([1, 2, 255])),
-            encode.ints_or_floats(np.array([0.5, 1.5])), encode.ints_or_floats(huge)]
-    assert [c["t"] for c in cols] == ["f4", "f8", "d4", "d1", "f4", "f2", "u1", "f4", "f8"]
-    (dy, dbig, dsteps, dar, dts, dsm, du1, dhalfs, dhuge) = js_decode(cols)
+            encode.ints_or_floats(np.array([0.5, 1.5])), encode.ints_or_floats(huge),
+            encode.half(sm * 1e-7), encode.half(sm * 1e9)]
+    assert [c["t"] for c in cols] == ["f4", "f8", "d4", "d1", "f4", "f2", "u1", "f4", "f8", "f2", "f2"]
+    (dy, dbig, dsteps, dar, dts, dsm, du1, dhalfs, dhuge, dtiny, dlarge) = js_decode(cols)
+    assert np.allclose(dtiny, sm * 1e-7, rtol=1e-3) and np.allclose(dlarge, sm * 1e9, rtol=1e-3)  # scaled float16
     fin = np.isfinite(y)
     assert [v is None for v in dy] == list(~fin)
     assert np.allclose([v for v in dy if v is not None], y[fin], rtol=1e-7)

@@ -33,8 +33,8 @@
     };
   }
   /* ---- decoding the site's data files (reportgen/site/encode.py, docs/site.md "Data files") ----
-     A column is {t, b, o}: base64 of little-endian f2/f4/f8/u1 values, or d1/d2/d4 int differences
-     (summed), plus the offset o. Non-finite values become null (a gap in the line). */
+     A column is {t, b, o, s}: base64 of little-endian f2/f4/f8/u1 values (times s when given), or
+     d1/d2/d4 int differences (summed), plus the offset o. Non-finite values become null. */
   var HALF = null;
   function halfTable() {
     var t = new Float64Array(65536);
@@ -68,19 +68,26 @@
       for (i = 0; i < v.length; i++) { acc += v[i]; out[i] = acc; }
       return out;
     }
-    for (i = 0; i < v.length; i++) { x = v[i]; out[i] = isFinite(x) ? o + x : null; }
+    var sc = c.s || 1;
+    for (i = 0; i < v.length; i++) { x = v[i]; out[i] = isFinite(x) ? o + x * sc : null; }
     return out;
   }
   /* one decoded series: {key, run, n, x: {axis: values}, y, nf, lo, hi, c} (what charts draw) */
   function decodeSeries(m, x, run) {
     var y = col(m.y), lo = null, hi = null, counts = m.c ? col(m.c) : null;
-    if (counts && m.lo && m.hi) {  // overview series have no band
-      var LO = col(m.lo), HI = col(m.hi), b, j, k = 0;
-      lo = []; hi = [];
+    if (counts) {  // the band: each bucket's min and max, taken from its kept points (they include both)
+      var b, j, k = 0, a, lo1, hi1;
+      lo = new Array(y.length); hi = new Array(y.length);
       for (b = 0; b < counts.length; b++) {
-        if (!counts[b]) continue;
-        for (j = 0; j < counts[b]; j++) { lo.push(LO[k]); hi.push(HI[k]); }
-        k++;
+        lo1 = null; hi1 = null;
+        for (j = k; j < k + counts[b]; j++) {
+          a = y[j];
+          if (a === null) continue;
+          if (lo1 === null || a < lo1) lo1 = a;
+          if (hi1 === null || a > hi1) hi1 = a;
+        }
+        for (j = k; j < k + counts[b]; j++) { lo[j] = lo1; hi[j] = hi1; }
+        k += counts[b];
       }
     }
     return { key: m.key, run: run, n: m.n, x: x, y: y, nf: m.nf || [], lo: lo, hi: hi, c: counts };

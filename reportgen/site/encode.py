@@ -2,7 +2,7 @@
 
 A column is ``{"t": type, "b": base64 of little-endian bytes, "o": offset}`` (``o`` only when
 not 0); the value at ``i`` is ``o + v[i]`` for the plain types and ``o + v[0] + ... + v[i]``
-for the delta types (``d1``/``d2``/``d4``: int8/int16/int32 differences). Plain types:
+for the delta types (``d1``/``d2``/``d4``: int8/int16/int32 differences), times ``s`` when given. Plain types:
 ``f2`` (float16), ``f4`` (float32), ``f8`` (float64), ``u1`` (uint8). Non-finite floats decode
 to ``null`` in the page (their kind is listed separately, see ``rundata``).
 
@@ -67,10 +67,16 @@ def times(v: np.ndarray) -> dict[str, Any]:
 
 
 def half(v: np.ndarray) -> dict[str, Any]:
-    """float16 (3 significant digits): smoothed curves, drawn and hovered at chart resolution.
-    Values outside float16's range are stored as float32."""
+    """float16 scaled by a power of two (``"s"``: the factor to multiply by when decoding) so that the
+    largest magnitude sits near float16's top: 3 significant digits for values down to ~1e-8 of the
+    largest (smoothed curves, drawn and hovered at chart resolution)."""
     v = np.asarray(v, dtype=float)
     fin = np.abs(v[np.isfinite(v)])
-    if fin.size and (fin.max() > 60000 or fin[fin > 0].min(initial=1.0) < 1e-4):
-        return col("f4", v)
-    return col("f2", v)
+    top = float(fin.max()) if fin.size else 0.0
+    if top == 0.0:
+        return col("f2", v)
+    k = int(np.floor(np.log2(32768.0 / top)))
+    out = col("f2", v * 2.0 ** k)
+    if k:
+        out["s"] = 2.0 ** -k
+    return out

@@ -168,16 +168,15 @@ def _buckets(ds: Downsampled, n: int, samples: int) -> tuple[np.ndarray | None, 
 
 
 def _series(vals: np.ndarray, ds: Downsampled, samples: int) -> tuple[dict[str, Any], np.ndarray]:
-    """A downsampled series' encoded values, bucket counts and min/max band; its smoothing anchors
-    (indices into ``vals``)."""
+    """A downsampled series' encoded values and bucket counts; its smoothing anchors (indices into
+    ``vals``)."""
     y = vals[ds.idx]
     counts, anchors = _buckets(ds, len(vals), samples)
     out: dict[str, Any] = {"n": int(len(vals)), "y": encode.floats(y), "nf": _nonfinite_marks(y)}
     if counts is not None:
-        first = np.concatenate([[0], np.cumsum(counts)[:-1]])[counts > 0]
+        # the band needs no bytes: each bucket keeps its minimum and maximum point, so the page
+        # takes a bucket's min and max from its kept points (assets/loader.js)
         out["c"] = encode.col("u1", counts) if counts.max() < 256 else encode.col("d4", np.diff(counts, prepend=0))
-        out["lo"] = encode.floats(ds.lo[first])
-        out["hi"] = encode.floats(ds.hi[first])
     return out, ds.idx[anchors]
 
 
@@ -276,8 +275,6 @@ def process_run(info: RunInfo, cols: Columns, samples: int, out: Path, write) ->
         both = np.union1d(anchors, lanchors)
         sm_both = ema_many(vals, weights, both)
         smooth[metric_id(key)] = _smooth(sm_both[:, np.searchsorted(both, anchors)])
-        lenc.pop("lo", None)  # overview charts (> MAX_FULL_RUNS runs) draw no min/max band
-        lenc.pop("hi", None)
         lenc["x"] = _x_columns(xrows, rows[lite.idx])
         lenc["s"] = _smooth(sm_both[:, np.searchsorted(both, lanchors)])
         info.lite[key] = lenc
