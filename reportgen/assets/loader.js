@@ -92,6 +92,14 @@
     }
     return { key: m.key, run: run, n: m.n, x: x, y: y, nf: m.nf || [], lo: lo, hi: hi, c: counts };
   }
+  /* obj[name] computed on first read (then a plain value); enumerable, so JSON and for-in see it */
+  function lazy(obj, name, make) {
+    Object.defineProperty(obj, name, { enumerable: true, configurable: true, get: function () {
+      var v = make();
+      Object.defineProperty(obj, name, { value: v, enumerable: true, writable: true, configurable: true });
+      return v;
+    } });
+  }
   function memo(obj) {
     if (!obj._rg) Object.defineProperty(obj, "_rg", { value: {}, enumerable: false });
     return obj._rg;
@@ -101,11 +109,14 @@
     var m = run.m && run.m[mid], cache = memo(run);
     if (!m) return null;
     if (cache[mid]) return cache[mid];
-    var table = cache[""] || (cache[""] = {}), name, r = col(m.r), x = {};
-    for (name in run.x) {
-      var tx = table[name] || (table[name] = col(run.x[name]));
-      x[name] = r.map(function (i) { return tx[i]; });
-    }
+    var table = cache[""] || (cache[""] = {}), r = null, x = {};
+    Object.keys(run.x).forEach(function (name) {  // each x axis decoded when a chart first uses it
+      lazy(x, name, function () {
+        var tx = table[name] || (table[name] = col(run.x[name]));
+        r = r || col(m.r);
+        return r.map(function (i) { return tx[i]; });
+      });
+    });
     return (cache[mid] = decodeSeries(m, x, run.run));
   }
   /* run `f` of an overview payload (data/overview/<metric-id>.js) */
@@ -114,7 +125,7 @@
     if (!m) return null;
     if (cache[f]) return cache[f];
     var x = {};
-    for (var name in m.x) x[name] = col(m.x[name]);
+    Object.keys(m.x).forEach(function (name) { lazy(x, name, function () { return col(m.x[name]); }); });
     var p = decodeSeries(m, x, f);
     p.key = ov.key;
     return (cache[f] = p);
