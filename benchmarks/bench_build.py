@@ -1,15 +1,18 @@
-"""Build-speed benchmark (prints figures; never asserts timings).
+"""Build benchmark (prints figures against their targets; never asserts timings).
 
-Generates (into a temp folder, never committed) two projects written directly as
-history.jsonl with orjson (a format-level benchmark):
+Generates (into a temp folder, never committed) projects written directly as history.jsonl
+with orjson (a format-level benchmark), in separate roots:
   * "wide": 100 runs x 10 metrics x 20,000 steps
-  * "long": 10 runs x 2 metrics x 1,000,000 steps
-and prints: full build wall time and peak RSS (the build runs in a child process);
-the same files parsed by an orjson line loop (baseline); incremental rebuild time after
-100 rows are appended to one run; and the time until every chart of the first screen of
-index.html has rendered in headless Chromium.
+  * "many": 1,000 runs x 10 metrics x 2,000 steps
+and prints for each: the fastest plain parse of the same history files (polars, pyarrow,
+duckdb and an orjson line loop are all timed; the fastest CPU is the baseline); the full
+build's CPU and peak RSS (the build runs in a child process) against it; the site's size and
+files per run; an incremental rebuild after 100 rows are appended to one run (a whole
+``python -m reportgen build`` process, interpreter start included); and the first screen of
+charts of index.html in a cold headless Chromium (median of 5).
 
-    python benchmarks/bench_build.py [--scale 0.1] [--keep DIR]
+    python benchmarks/bench_build.py [--scale 0.1] [--runs-scale 0.1] [--only wide|many] [--keep DIR]
+                                     [--screens 5] [--compare /work/main]
 """
 from __future__ import annotations
 
@@ -54,21 +57,51 @@ def write_project(root: Path, project: str, runs: int, metrics: int, steps: int,
         (d / "summary.json").write_bytes(orjson.dumps({n: float(c[-1]) for n, c in zip(names, cols)}))
 
 
-def baseline_parse(root: Path) -> tuple[float, float]:
-    """The fastest plain reader: an orjson loop over every line, values collected per key.
-
-    Returns (wall seconds, CPU seconds)."""
-    t = time.perf_counter()
-    c = time.process_time()
-    for h in sorted(root.glob("*/history.jsonl")):
-        cols: dict[str, list] = {}
-        with open(h, "rb") as fh:
-            for line in fh:
-                row = orjson.loads(line)
-                for k, v in row.items():
-                    cols.setdefault(k, []).append(v)
-        del cols
+def _timed(fn, files) -> tuple[float, float]:
+    t, c = time.perf_counter(), time.process_time()
+    for h in files:
+        fn(h)
     return time.perf_counter() - t, time.process_time() - c
+
+
+def _orjson_loop(h: Path) -> None:
+    cols: dict[str, list] = {}
+    with open(h, "rb") as fh:
+        for line in fh:
+            for k, v in orjson.loads(line).items():
+                cols.setdefault(k, []).append(v)
+
+
+def _polars(h: Path) -> None:
+    import polars as pl
+
+    pl.read_ndjson(h)
+
+
+def _pyarrow(h: Path) -> None:
+    import pyarrow.json as pj
+
+    pj.read_json(h)
+
+
+def _duckdb(h: Path) -> None:
+    import duckdb
+
+    duckdb.sql(f"select * from read_json('{h}', format='newline_delimited')").fetchnumpy()
+
+
+def baselines(root: Path) -> dict[str, tuple[float, float]]:
+    """Every plain reader over the same files: name -> (wall seconds, CPU seconds). A reader that
+    is not installed or fails is left out."""
+    files = sorted(root.glob("*/history.jsonl"))
+    out = {}
+    for name, fn in (("polars", _polars), ("pyarrow", _pyarrow), ("duckdb", _duckdb), ("orjson loop", _orjson_loop)):
+        try:
+            fn(files[0])  # import and warm up
+            out[name] = _timed(fn, files)
+        except Exception as exc:  # noqa: BLE001 - a missing optional reader is reported, not fatal
+            print(f"  ({name}: {type(exc).__name__}: {exc})")
+    return out
 
 
 CHILD = r"""
@@ -89,10 +122,10 @@ print(json.dumps({{"seconds": dt, "cpu": cpu() - c0, "rss_mb": resource.getrusag
 """
 
 
-def run_build(runs: Path, out: Path) -> dict:
+def run_build(runs: Path, out: Path, repo: Path = REPO) -> dict:
     import json
 
-    proc = subprocess.run([sys.executable, "-c", CHILD.format(repo=str(REPO), runs=str(runs), out=str(out))],
+    proc = subprocess.run([sys.executable, "-c", CHILD.format(repo=str(repo), runs=str(runs), out=str(out))],
                           capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -123,53 +156,135 @@ def first_screen(site: Path) -> tuple[float, int]:
     return dt, n
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scale", type=float, default=1.0, help="multiply step counts (quick runs: 0.05)")
-    ap.add_argument("--keep", type=Path, default=None, help="work folder to keep (default: a temp folder)")
-    args = ap.parse_args()
-    work = args.keep or Path(tempfile.mkdtemp(prefix="reportgen-bench-"))
-    runs, site = work / "runs", work / "site"
-    if not runs.exists():
-        t = time.perf_counter()
-        write_project(runs, "wide", 100, 10, max(100, int(20_000 * args.scale)), 1)
-        write_project(runs, "long", 10, 2, max(100, int(1_000_000 * args.scale)), 2)
-        print(f"generated runs in {time.perf_counter() - t:.1f}s")
-    size = sum(p.stat().st_size for p in runs.glob("*/history.jsonl"))
-    print(f"history: {size / 1e6:.0f} MB in {len(list(runs.iterdir()))} runs; load average {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} CPUs")
-    base, base_cpu = baseline_parse(runs)
-    print(f"baseline orjson line loop parse: {base:.2f}s wall, {base_cpu:.2f}s CPU")
-    import shutil
+def site_size(site: Path, runs: list[str]) -> tuple[int, int, int]:
+    """(bytes of the whole site, files in it, the most files belonging to one run)."""
+    total = files = 0
+    per_run = dict.fromkeys(runs, 0)
+    for p in site.rglob("*"):
+        if p.is_file():
+            total += p.stat().st_size
+            files += 1
+            rel = p.relative_to(site).parts
+            if rel[0] in ("runs", "media") and rel[1] in per_run:
+                per_run[rel[1]] += 1
+            elif rel[0] == "data" and rel[1] in ("runs", "smooth") and p.stem in per_run:
+                per_run[p.stem] += 1
+    return total, files, max(per_run.values(), default=0)
 
-    shutil.rmtree(site, ignore_errors=True)
-    # warm the Vega bundle cache so the timing is the build itself
-    run_build(runs / "wide-000", work / "warm")
-    full = run_build(runs, site)
-    print(f"full build: {full['seconds']:.2f}s wall ({full['seconds'] / base:.2f}x baseline; target <= 2x), "
-          f"{full['cpu']:.2f}s CPU in all processes ({full['cpu'] / base_cpu:.2f}x baseline CPU); "
-          f"peak RSS {full['rss_mb']:.0f} MB, largest worker process {full['worker_rss_mb']:.0f} MB (target <= 1024)")
-    target = runs / "long-000" / "history.jsonl"
-    with open(target, "rb") as fh:
+
+def cli_build(runs: Path, out: Path, repo: Path = REPO) -> tuple[float, float]:
+    """Wall and CPU seconds of a whole ``python -m reportgen build`` process (interpreter start included)."""
+    import resource
+
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "reportgen", "build", str(runs), "-o", str(out), "-q"], env=env, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.perf_counter() - t, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def screens_median(site: Path, n: int) -> tuple[float, float, float, int]:
+    times = []
+    charts = 0
+    for _ in range(n):
+        dt, charts = first_screen(site)
+        times.append(dt)
+    times.sort()
+    return times[len(times) // 2], times[0], times[-1], charts
+
+
+def append_rows(history: Path, n: int) -> None:
+    with open(history, "rb") as fh:
         fh.seek(-4096, os.SEEK_END)
         last = orjson.loads(fh.read().rstrip(b"\n").split(b"\n")[-1])
-    with open(target, "ab") as fh:
-        for i in range(1, 101):
+    with open(history, "ab") as fh:
+        for i in range(1, n + 1):
             row = dict(last)
             row["_step"] = last["_step"] + i
             fh.write(orjson.dumps(row) + b"\n")
-    inc = run_build(runs, site)
-    print(f"incremental rebuild after appending 100 rows to one 1M-row run: {inc['seconds']:.2f}s "
-          f"(build() call, {inc['cpu']:.2f}s CPU) "
-          f"(target <= 1s; {inc['reparsed']} run parsed, {inc['appended']} from the previous end)")
-    times = []
-    for _ in range(5):
-        dt, n = first_screen(site)
-        times.append(dt)
-    times.sort()
-    print(f"first screen of index.html: {n} charts rendered in {times[2]:.2f}s median of 5 cold loads "
-          f"(min {times[0]:.2f}, max {times[-1]:.2f}; target <= 2s); load average {os.getloadavg()[0]:.1f}")
+
+
+def scenario(work: Path, name: str, runs_n: int, steps: int, size_target_mb: float, screen_target: float,
+             screens: int, compare: Path | None = None) -> None:
+    import shutil
+
+    runs, site = work / name / "runs", work / name / "site"
+    if not runs.exists():
+        t = time.perf_counter()
+        write_project(runs, name, runs_n, 10, steps, 1)
+        print(f"[{name}] generated {runs_n} runs x 10 metrics x {steps} steps in {time.perf_counter() - t:.1f}s")
+    size = sum(p.stat().st_size for p in runs.glob("*/history.jsonl"))
+    print(f"[{name}] history: {size / 1e6:.0f} MB in {runs_n} runs; load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} CPUs")
+    base = baselines(runs)
+    for reader, (wall, cpu) in sorted(base.items(), key=lambda kv: kv[1][1]):
+        print(f"[{name}]   plain parse, {reader}: {wall:.2f}s wall, {cpu:.2f}s CPU")
+    fastest = min(base, key=lambda k: base[k][1])
+    base_cpu = base[fastest][1]
+    shutil.rmtree(site, ignore_errors=True)
+    full = run_build(runs, site)
+    print(f"[{name}] full build: {full['seconds']:.2f}s wall, {full['cpu']:.2f}s CPU in all processes = "
+          f"{full['cpu'] / base_cpu:.2f}x the fastest plain parse ({fastest}, {base_cpu:.2f}s CPU; target <= 1.5x); "
+          f"peak RSS {full['rss_mb']:.0f} MB, largest worker {full['worker_rss_mb']:.0f} MB")
+    total, files, per_run = site_size(site, [d.name for d in runs.iterdir()])
+    print(f"[{name}] site: {total / 1e6:.1f} MB in {files} files (target <= {size_target_mb:.0f} MB at full scale; "
+          f"{total / size:.3f}x the history), at most {per_run} files per run (target <= 5)")
+    other = None
+    if compare is not None:  # the same runs built by another checkout (e.g. main), for same-run ratios
+        other = work / name / "site-compare"
+        shutil.rmtree(other, ignore_errors=True)
+        old = run_build(runs, other, compare)
+        o_total, o_files, o_per_run = site_size(other, [d.name for d in runs.iterdir()])
+        print(f"[{name}]   {compare}: build {old['cpu']:.2f}s CPU ({full['cpu'] / old['cpu']:.2f}x); site "
+              f"{o_total / 1e6:.1f} MB in {o_files} files, {o_per_run} files per run "
+              f"(this site: {total / o_total:.3f}x its size)")
+    first = sorted(runs.iterdir())[0] / "history.jsonl"
+    append_rows(first, 100)
+    inc, inc_cpu = cli_build(runs, site)
+    start, start_cpu = cli_build(work / "none", work / "none-site")  # an empty folder: start-up and imports
+    line = (f"[{name}] incremental rebuild after appending 100 rows to one of {runs_n} runs: {inc:.2f}s wall, "
+            f"{inc_cpu:.2f}s CPU for the whole `python -m reportgen build` process (target <= 0.5s); a build of an "
+            f"empty folder (start-up, imports): {start:.2f}s wall, {start_cpu:.2f}s CPU")
+    if other is not None:
+        append_rows(first, 100)
+        o_inc, o_cpu = cli_build(runs, other, compare)
+        line += f"; {compare}: {o_inc:.2f}s wall, {o_cpu:.2f}s CPU"
+    print(line)
+    if screens:
+        med, lo, hi, n = screens_median(site, screens)
+        line = (f"[{name}] first screen of index.html: {n} charts rendered in {med:.2f}s median of {screens} cold "
+                f"loads (min {lo:.2f}, max {hi:.2f}; target <= {screen_target:.1f}s)")
+        if other is not None:
+            o_med, o_lo, o_hi, _ = screens_median(other, screens)
+            line += f"; {compare}: {o_med:.2f}s (min {o_lo:.2f}, max {o_hi:.2f}), ratio {med / o_med:.2f}"
+        print(line + f"; load average {os.getloadavg()[0]:.1f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply step counts (quick runs: 0.05)")
+    ap.add_argument("--runs-scale", type=float, default=1.0, help="multiply run counts")
+    ap.add_argument("--only", choices=("wide", "many"), default=None)
+    ap.add_argument("--screens", type=int, default=5, help="cold browser loads per site (0: skip)")
+    ap.add_argument("--keep", type=Path, default=None, help="work folder to keep (default: a temp folder)")
+    ap.add_argument("--compare", type=Path, default=None,
+                    help="another checkout (e.g. /work/main): build the same runs with it too and print ratios")
+    args = ap.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="reportgen-bench-"))
+    (work / "none").mkdir(parents=True, exist_ok=True)
+    # warm the Vega bundle cache so that the timings are the build itself
+    warm = work / "warm"
+    if not warm.exists():
+        write_project(warm / "runs", "warm", 1, 1, 10, 0)
+        run_build(warm / "runs", warm / "site")
+    for name, runs_n, steps, mb, screen in (("wide", 100, 20_000, 60, 1.0), ("many", 1000, 2_000, 250, 2.0)):
+        if args.only in (None, name):
+            scenario(work, name, max(2, int(runs_n * args.runs_scale)), max(100, int(steps * args.scale)), mb, screen,
+                     args.screens, args.compare)
     if args.keep is None:
+        import shutil
+
         shutil.rmtree(work, ignore_errors=True)
 
 

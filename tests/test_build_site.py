@@ -5,20 +5,15 @@ from pathlib import Path
 import pytest
 
 from reportgen.site.config import BuildConfig
-from reportgen.site.rundata import data_path
+from reportgen.site.rundata import run_data_path
 from reportgen.site.builder import build
+from site_data import decoded
 from site_runs import append_rows, rows, wavy, write_run
 
 
 def _files(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
             if p.is_file() and ".reportgen-cache" not in p.parts}
-
-
-def _payload(out: Path, rel: str) -> dict:
-    text = (out / rel).read_text()
-    body = text[text.index(",") + 1:-3]
-    return json.loads(body)
 
 
 @pytest.fixture
@@ -67,7 +62,7 @@ def test_incremental_rebuild_parses_only_the_changed_run(tmp_path):
     cfg = BuildConfig(runs=root, out=out, quiet=True, samples=100)
     first = build(cfg)
     assert sorted(first.reparsed) == ["r0", "r1", "r2"]
-    other = out / data_path("metrics", "loss", "r0")
+    other = out / run_data_path("runs", "r0")
     stamp = other.stat().st_mtime_ns
     again = build(cfg)
     assert again.reparsed == []
@@ -75,7 +70,7 @@ def test_incremental_rebuild_parses_only_the_changed_run(tmp_path):
     third = build(cfg)
     assert third.reparsed == ["r1"] and third.appended == ["r1"]
     assert other.stat().st_mtime_ns == stamp
-    p = _payload(out, data_path("metrics", "loss", "r1"))
+    p = decoded(out, "r1", "loss")["p"]
     assert p["n"] == 500 and p["x"]["_step"][-1] == 499 and len(p["y"]) <= 100 + 2
     # the incremental result equals a full build
     full = build(BuildConfig(runs=root, out=tmp_path / "full", quiet=True, samples=100, cache=False))
@@ -84,7 +79,8 @@ def test_incremental_rebuild_parses_only_the_changed_run(tmp_path):
     import shutil
     shutil.rmtree(root / "r2")
     build(cfg)
-    assert not (out / data_path("metrics", "loss", "r2")).exists()
+    assert not (out / run_data_path("runs", "r2")).exists()
+    assert not (out / run_data_path("smooth", "r2")).exists()
     assert "r2" not in (out / "index.html").read_text()
 
 
@@ -130,7 +126,7 @@ def test_samples_bound_points_and_x_columns(tmp_path):
     write_run(root, "a", data)
     out = tmp_path / "site"
     build(BuildConfig(runs=root, out=out, quiet=True, samples=300))
-    p = _payload(out, data_path("metrics", "loss", "a"))
+    p = decoded(out, "a", "loss")["p"]
     assert len(p["y"]) <= 302 and p["n"] == 20_000
     assert set(p["x"]) == {"_step", "_runtime", "_timestamp", "epoch"}
     assert all(len(v) == len(p["y"]) for v in p["x"].values())
@@ -138,8 +134,8 @@ def test_samples_bound_points_and_x_columns(tmp_path):
     i = p["nf"][0][0]
     assert p["y"][i] is None and p["x"]["_step"][i] == 5000
     assert p["x"]["epoch"][i] == 50  # last logged epoch carried forward
-    s = _payload(out, data_path("smooth", "loss", "a"))
-    assert len(s["s"]) == len(s["w"]) and len(s["s"][0]) == len(p["y"])
+    ss = decoded(out, "a", "loss", weight=3)["ss"]
+    assert len(ss) == len(p["y"]) and ss[i] is None and all(v is not None for v in ss[:i])
 
 
 def test_extra_head_goes_into_every_page(tmp_path):

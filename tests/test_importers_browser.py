@@ -61,7 +61,8 @@ def test_imported_run_page_shows_values_steps_and_images(imported_site, site_bro
     page = site_browser.open(site / "runs" / by_name[name] / "index.html")
     points = _chart_points(page, key)
     assert [x for x, _ in points] == list(range(STEPS))
-    assert all(abs(y - loss(x)) <= tol for x, y in points)
+    # the site's chart data holds float32 values (docs/site.md, "Data files"): 7 significant digits
+    assert all(abs(y - loss(x)) <= max(tol, 1e-6 * abs(loss(x))) for x, y in points)
     if image is None:
         return
     page.wait_for_selector(".rgp-root[data-ready='1']")  # media panels

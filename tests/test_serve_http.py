@@ -249,4 +249,4 @@ def test_change_right_after_start_is_seen(tmp_path):
                 break
             time.sleep(0.1)
         assert state["generation"] >= 1 and state["error"] is None
-        assert any(p.startswith("data/metrics/") for p in state["changed"]), state
+        assert any(p.startswith("data/runs/") for p in state["changed"]), state

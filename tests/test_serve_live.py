@@ -84,7 +84,7 @@ def test_chart_advances_without_reload(live_env, browser_page):
     assert page.evaluate("(id) => RG.views[id] === window.__view", loss)  # same view: zoom kept
     assert page.evaluate("window.RGLive.reloads") == 0 and page.evaluate("window.RGLive.updates") >= 1
     assert page.locator("#rg-smooth").input_value() == slider and "smooth=0.6" in page.url
-    assert any(p.startswith("data/metrics/loss") for p in page.evaluate("window.RGLive.lastChanged"))
+    assert any(p.startswith("data/runs/") for p in page.evaluate("window.RGLive.lastChanged"))
     assert page.locator("#rg-live-banner").count() == 0
     acc = _chart_id(page, "acc")
     page.wait_for_function(f"() => ({ROWS_JS})('{acc}') >= 25", timeout=10_000)

@@ -40,7 +40,7 @@ def test_livesite_swaps_only_good_builds(tmp_path):
         fh.write('{"_step": 20, "loss": 0.5}\n')
     ev = site.rebuild()
     assert ev is not None and ev.generation == 1 and ev.error is None
-    assert any(p.startswith("data/metrics/loss") for p in ev.paths)
+    assert any(p.startswith("data/runs/") for p in ev.paths)
     with site.reading() as (root, gen):
         assert gen == 1 and root != first
 
@@ -157,8 +157,11 @@ def test_readers_never_see_a_half_built_site(tmp_path):
                         bad.append(f"truncated {page}")
                     # every chart a page shows has its data in the same build
                     for cid in re.findall(r'data-chart="([^"]+)"', text):
-                        if not (root / "data" / "metrics" / cid).is_dir():
+                        if not (root / "data" / "overview" / f"{cid}.js").is_file():
                             bad.append(f"{page.name}: chart {cid} without data")
+                    for rf in re.findall(r'"f": ?"([^"]+)"', text):  # every run listed has its data file
+                        if not (root / "data" / "runs" / f"{rf}.js").is_file():
+                            bad.append(f"{page.name}: run {rf} without data")
                 for f in data:
                     if not f.read_text(encoding="utf-8").rstrip().endswith(");"):
                         bad.append(f"truncated {f}")

@@ -1,7 +1,9 @@
 """The built site in headless Chromium: zero console errors and external requests, charts drawn,
 controls that change the charts, the URL hash, escaping of hostile input, in-place data reloads."""
+import base64
 import json
 
+import numpy as np
 import pytest
 
 from browser import assert_charts_rendered
@@ -241,11 +243,14 @@ def test_reloaded_data_updates_charts_in_place(controls_site, site_browser, tmp_
     zoomed = _chart_info(page)["x"]
     view_id = page.evaluate("() => document.querySelector('.rg-chart[data-key=\"loss\"]').id")
     # serve --watch re-injects the data file: here a changed copy under the same id
-    src = (controls_site / "data/metrics").glob("loss-*/run0.js")
-    text = next(src).read_text()
+    text = (controls_site / "data/runs/run0.js").read_text()
     data_id, body = text[len("RG.receive("):].split(",", 1)
     payload = json.loads(body[:-3])
-    payload["y"] = [v * 10 if v is not None else None for v in payload["y"]]
+    for m in payload["m"].values():  # y (a base64 float32/float64 column) times 10
+        if m["key"] == "loss":
+            dt = {"f4": "<f4", "f8": "<f8"}[m["y"]["t"]]
+            y = np.frombuffer(base64.b64decode(m["y"]["b"]), dt) * 10
+            m["y"]["b"] = base64.b64encode(y.astype(dt).tobytes()).decode()
     page.evaluate("([id, p]) => RG.receive(id, p)", [json.loads(data_id), payload])
     page.wait_for_timeout(300)
     info = _chart_info(page)

@@ -1,7 +1,7 @@
 /* reportgen charts: lazy rendering of .rg-chart elements with Vega-Lite, driven by RG.state.
-   Data: data/metrics/<metric-id>/<run-file>.js (points, x columns, min-max band, NaN marks) and
-   data/smooth/<metric-id>/<run-file>.js (debiased EMA over the raw series, one row per slider
-   weight), loaded only for the runs shown (and smoothing only when the slider is used). */
+   Data: data/runs/<run-file>.js (every metric's points, x columns, min-max band, NaN marks) and
+   data/smooth/<run-file>.js (debiased EMA over the raw series, per slider weight), loaded only
+   for the runs shown (and smoothing only when the slider is used); decoded by assets/loader.js. */
 (function () {
   "use strict";
   var RG = (window.RG = window.RG || {});
@@ -76,23 +76,15 @@
       if (wi >= 0) ids.push("overview-smooth/" + metric);
       return ids;
     }
-    runs.forEach(function (f) {
-      ids.push("metrics/" + metric + "/" + f);
-      if (wi >= 0) ids.push("smooth/" + metric + "/" + f);
+    runs.forEach(function (f) {  // one file per run holds every metric (data/runs/<run>.js)
+      ids.push("runs/" + f);
+      if (wi >= 0) ids.push("smooth/" + f);
     });
     return ids;
   };
+  /* {p: series payload, ss: smoothed values}: decoded from the binary data files by assets/loader.js */
   function series(metric, f, overview, wi) {
-    var p, sm;
-    if (overview) {
-      var o = RG.loaded["overview/" + metric], os = wi >= 0 ? RG.loaded["overview-smooth/" + metric] : null;
-      p = o && o.runs[f];
-      sm = os && os.runs[f] ? { s: os.runs[f] } : null;
-    } else {
-      p = RG.loaded["metrics/" + metric + "/" + f];
-      sm = wi >= 0 ? RG.loaded["smooth/" + metric + "/" + f] : null;
-    }
-    return { p: p, ss: sm ? sm.s[wi] : null };
+    return window.RGLoader.series(RG.loaded, metric, f, overview, wi);
   }
 
   /* Indices of at most about `keep` points of a series that keep its first and last point, each

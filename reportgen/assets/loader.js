@@ -1,7 +1,8 @@
 /* reportgen data scripts (JSONP: file:// forbids fetch). A data file is a script calling
    <channel>.receive(id, payload); load(id, src, cb) adds its <script> once and calls cb(payload)
    when it ran, or cb(null, error) when it could not be loaded, so nothing waits forever.
-   Used by the charts (RG.loadData) and the media panels (RGPanels.load). */
+   Used by the charts (RG.loadData) and the media panels (RGPanels.load). The chart data files'
+   binary columns are decoded here too (series()), once per payload and metric. */
 (function (root) {
   "use strict";
   function channel(doc, loaded) {
@@ -31,7 +32,146 @@
       }
     };
   }
-  var L = { channel: channel };
+  /* ---- decoding the site's data files (reportgen/site/encode.py, docs/site.md "Data files") ----
+     A column is {t, b, o, s}: base64 of little-endian f2/f4/f8/u1 values (times s when given), or
+     d1/d2/d4 int differences (summed), plus the offset o. Non-finite values become null. */
+  var HALF = null;
+  function halfTable() {
+    var t = new Float64Array(65536);
+    for (var h = 0; h < 65536; h++) {
+      var s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, f = h & 0x3ff;
+      t[h] = e === 0 ? s * f * Math.pow(2, -24) : e === 31 ? (f ? NaN : s * Infinity)
+        : s * (1 + f / 1024) * Math.pow(2, e - 15);
+    }
+    return t;
+  }
+  function bytes(b64) {
+    var str = root.atob(b64), n = str.length, u = new Uint8Array(n);
+    for (var i = 0; i < n; i++) u[i] = str.charCodeAt(i);
+    return u.buffer;
+  }
+  function col(c) {
+    if (!c) return null;
+    var buf = bytes(c.b), o = c.o || 0, t = c.t, v, i, out, x;
+    if (t === "f2") {
+      HALF = HALF || halfTable();
+      var h = new Uint16Array(buf);
+      v = new Float64Array(h.length);
+      for (i = 0; i < h.length; i++) v[i] = HALF[h[i]];
+    } else {
+      v = new ({ f4: Float32Array, f8: Float64Array, u1: Uint8Array, d1: Int8Array, d2: Int16Array,
+                 d4: Int32Array }[t])(buf);
+    }
+    out = new Array(v.length);
+    if (t.charAt(0) === "d") {
+      var acc = o;
+      for (i = 0; i < v.length; i++) { acc += v[i]; out[i] = acc; }
+      return out;
+    }
+    var sc = c.s || 1;
+    for (i = 0; i < v.length; i++) { x = v[i]; out[i] = isFinite(x) ? o + x * sc : null; }
+    return out;
+  }
+  /* one decoded series: {key, run, n, x: {axis: values}, y, nf, lo, hi, c} (what charts draw) */
+  function decodeSeries(m, x, run) {
+    var y = col(m.y), lo = null, hi = null, counts = m.c ? col(m.c) : null;
+    if (counts) {  // the band: each bucket's min and max, taken from its kept points (they include both)
+      var b, j, k = 0, a, lo1, hi1;
+      lo = new Array(y.length); hi = new Array(y.length);
+      for (b = 0; b < counts.length; b++) {
+        lo1 = null; hi1 = null;
+        for (j = k; j < k + counts[b]; j++) {
+          a = y[j];
+          if (a === null) continue;
+          if (lo1 === null || a < lo1) lo1 = a;
+          if (hi1 === null || a > hi1) hi1 = a;
+        }
+        for (j = k; j < k + counts[b]; j++) { lo[j] = lo1; hi[j] = hi1; }
+        k += counts[b];
+      }
+    }
+    return { key: m.key, run: run, n: m.n, x: x, y: y, nf: m.nf || [], lo: lo, hi: hi, c: counts };
+  }
+  /* obj[name] computed on first read (then a plain value); enumerable, so JSON and for-in see it */
+  function lazy(obj, name, make) {
+    Object.defineProperty(obj, name, { enumerable: true, configurable: true, get: function () {
+      var v = make();
+      Object.defineProperty(obj, name, { value: v, enumerable: true, writable: true, configurable: true });
+      return v;
+    } });
+  }
+  function memo(obj) {
+    if (!obj._rg) Object.defineProperty(obj, "_rg", { value: {}, enumerable: false });
+    return obj._rg;
+  }
+  /* metric `mid` of a run file's payload (data/runs/<run>.js) */
+  function runSeries(run, mid) {
+    var m = run.m && run.m[mid], cache = memo(run);
+    if (!m) return null;
+    if (cache[mid]) return cache[mid];
+    var table = cache[""] || (cache[""] = {}), r = null, x = {};
+    Object.keys(run.x).forEach(function (name) {  // each x axis decoded when a chart first uses it
+      lazy(x, name, function () {
+        var tx = table[name] || (table[name] = col(run.x[name]));
+        r = r || col(m.r);
+        return r.map(function (i) { return tx[i]; });
+      });
+    });
+    return (cache[mid] = decodeSeries(m, x, run.run));
+  }
+  /* run `f` of an overview payload (data/overview/<metric-id>.js) */
+  function liteSeries(ov, f) {
+    var m = ov.runs && ov.runs[f], cache = memo(ov);
+    if (!m) return null;
+    if (cache[f]) return cache[f];
+    var x = {};
+    Object.keys(m.x).forEach(function (name) { lazy(x, name, function () { return col(m.x[name]); }); });
+    var p = decodeSeries(m, x, f);
+    p.key = ov.key;
+    return (cache[f] = p);
+  }
+  /* Smoothed values of series p at weight index wi: stored (built over the raw series) at each
+     bucket's first point and the last point; in between, interpolated along the step. */
+  function smoothed(enc, nw, p, wi, holder, key) {
+    var cache = memo(holder), ck = key + "|" + wi;
+    if (cache[ck]) return cache[ck];
+    var all = cache[key] || (cache[key] = col(enc)), na = all.length / nw, k = p.y.length, anchors = [];
+    if (p.c) {
+      var pos = 0;
+      for (var b = 0; b < p.c.length; b++) { if (p.c[b]) anchors.push(pos); pos += p.c[b]; }
+      if (anchors[anchors.length - 1] !== k - 1) anchors.push(k - 1);
+    } else for (var i = 0; i < k; i++) anchors.push(i);
+    if (anchors.length !== na) return null;  // stale pair of files (a rebuild in between): no smoothing
+    var sx = p.x._step, out = new Array(k), a, j;
+    for (a = 0; a < na; a++) {
+      var i0 = anchors[a], i1 = a + 1 < na ? anchors[a + 1] : i0, s0 = all[wi * na + a], s1 = all[wi * na + Math.min(a + 1, na - 1)];
+      if (s1 === null) s1 = s0;
+      for (j = i0; j < (i1 > i0 ? i1 : i0 + 1); j++) {
+        var t = i1 > i0 && sx[i1] !== sx[i0] ? (sx[j] - sx[i0]) / (sx[i1] - sx[i0]) : 0;
+        out[j] = s0 === null ? null : s0 + (s1 - s0) * t;
+      }
+    }
+    for (j = 0; j < k; j++) if (p.y[j] === null) out[j] = null;
+    return (cache[ck] = out);
+  }
+  /* What one chart line needs: {p: decoded series, ss: smoothed values or null}. `loaded` maps data
+     ids to payloads; overview charts read the metric's overview files, others the run's files. */
+  function series(loaded, metric, f, overview, wi) {
+    var p = null, ss = null, sp;
+    if (overview) {
+      var o = loaded["overview/" + metric];
+      p = o ? liteSeries(o, f) : null;
+      sp = wi >= 0 ? loaded["overview-smooth/" + metric] : null;
+      if (p && sp && sp.runs[f]) ss = smoothed(sp.runs[f], sp.w.length, p, wi, sp, f);
+    } else {
+      var r = loaded["runs/" + f];
+      p = r ? runSeries(r, metric) : null;
+      sp = wi >= 0 ? loaded["smooth/" + f] : null;
+      if (p && sp && sp.m[metric]) ss = smoothed(sp.m[metric], sp.w.length, p, wi, sp, metric);
+    }
+    return { p: p, ss: ss };
+  }
+  var L = { channel: channel, col: col, series: series };
   root.RGLoader = L;
   if (typeof module !== "undefined" && module.exports) module.exports = L;
 })(typeof window !== "undefined" ? window : globalThis);

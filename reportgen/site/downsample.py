@@ -26,7 +26,10 @@ def _first_per_bucket(cand: np.ndarray, bucket: np.ndarray) -> np.ndarray:
     """Of the candidate indices (ascending), the first one in each bucket."""
     if cand.size == 0:
         return cand
-    _, first = np.unique(bucket[cand], return_index=True)
+    b = bucket[cand]  # ascending, since the candidates are
+    first = np.empty(len(b), dtype=bool)
+    first[0] = True
+    np.not_equal(b[1:], b[:-1], out=first[1:])
     return cand[first]
 
 
@@ -50,7 +53,9 @@ def downsample(y: np.ndarray, target: int) -> Downsampled:
         keep.append(_first_per_bucket(np.flatnonzero(np.isnan(y)), bucket))
         keep.append(_first_per_bucket(np.flatnonzero(y == np.inf), bucket))
         keep.append(_first_per_bucket(np.flatnonzero(y == -np.inf), bucket))
-    idx = np.unique(np.concatenate(keep))
+    idx = np.concatenate(keep)
+    idx.sort()
+    idx = idx[np.concatenate(([True], idx[1:] != idx[:-1]))]
     empty = ~np.isfinite(bmin)  # buckets without any finite value
     lo = np.where(empty, np.nan, bmin)[bucket[idx]]
     hi = np.where(empty, np.nan, bmax)[bucket[idx]]

@@ -6,7 +6,9 @@ tokens, a bad line or a blank line is halved until the odd lines are decoded
 line by line, with the same tolerance and warnings as
 :func:`reportgen.storage.reader.read_history`.
 Columns are extracted per key with C-level list operations, never per value in
-Python, except for keys whose values mix types.
+Python, except for keys whose values mix types. A chunk whose every key holds plain
+numbers is read by a columnar reader instead when one is installed (:mod:`columnar`,
+polars: the ``fast`` extra), with no Python object per value at all.
 
 The result, :class:`Columns`, can be extended with the rows appended after
 ``end`` (incremental builds parse only the new bytes).
@@ -25,6 +27,7 @@ import orjson
 
 from ..storage.reader import LINKED_OUT, decode_row
 from ..storage.safety import MAX_DEPTH, UnsafePath, check_relative, linked_out, too_deep
+from . import columnar
 
 ROW_COLS = ("_step", "_runtime", "_timestamp")
 CHUNK_BYTES = 16 * 1024 * 1024
@@ -143,6 +146,24 @@ class Columns:
         else:
             for k in keys:
                 self._add_column(k, [r.get(k) for r in rows], row0, n)
+        self.nrows = row0 + n
+        for name in ROW_COLS:
+            if name in self.rowcols:
+                self._pad_rowcol(name, self.nrows)
+
+    def add_frame(self, frame: dict[str, tuple[np.ndarray, np.ndarray | None]], n: int) -> None:
+        """Rows already in columns (the columnar fast path): key -> (float values, valid mask or None)."""
+        row0 = self.nrows
+        for key in sorted(frame):
+            if key.startswith("_") and key not in ROW_COLS:
+                continue
+            vals, valid = frame[key]
+            if valid is None:
+                self._put_numeric(key, np.arange(n, dtype=np.int64), vals, row0, n)
+            else:
+                idx = np.flatnonzero(valid)
+                if idx.size:
+                    self._put_numeric(key, idx, vals[idx], row0, n)
         self.nrows = row0 + n
         for name in ROW_COLS:
             if name in self.rowcols:
@@ -302,9 +323,13 @@ def _parse_into(fh, cols: Columns, name: str, chunk_bytes: int) -> None:
                 pending = data
                 continue
             complete, pending = data[:cut + 1], data[cut + 1:]
-            rows = _decode_chunk(complete, cols.end, name, cols.warnings)
-            del complete
-            cols.add_rows(rows)
+            fast = columnar.read(complete) if len(complete) >= columnar.MIN_BYTES else None
+            if fast is not None:
+                cols.add_frame(*fast)
+            else:
+                rows = _decode_chunk(complete, cols.end, name, cols.warnings)
+                cols.add_rows(rows)
+                del rows
+            del complete, fast
             cols.end += cut + 1
-            del rows
         cols.torn = len(pending)

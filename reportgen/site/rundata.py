@@ -1,9 +1,11 @@
 """One run folder -> a small :class:`RunInfo` (what pages need) and its chart data files.
 
-Chart data lives in one file per (metric, run): ``data/metrics/<metric-id>/<run-file>.js``
-(points) and ``data/smooth/<metric-id>/<run-file>.js`` (smoothed values, loaded
-only when the smoothing slider is used). Paths depend only on the metric key
-and the run folder name, so they are stable across rebuilds.
+Chart data lives in two files per run: ``data/runs/<run-file>.js`` (every metric's kept points,
+x columns, min/max band, as compact binary columns, see :mod:`encode`) and
+``data/smooth/<run-file>.js`` (smoothed values, loaded only when the smoothing slider is used);
+plus two files per metric with every run's coarse series (``data/overview*/<metric-id>.js``).
+Their size per (run, metric) is bounded by ``--samples``, whatever the number of steps. Paths
+depend only on the metric key and the run folder name, so they are stable across rebuilds.
 """
 from __future__ import annotations
 
@@ -23,12 +25,14 @@ from . import kinds
 from .config import LITE_SAMPLES
 from .fmt import fmt_value, is_number
 from .stepmetric import default_x_map, step_metric_defs
-from .downsample import downsample
+from . import encode
+from .downsample import Downsampled, downsample
 from .history import Columns
 from .urls import run_page, slug
 from .smoothing import WEIGHTS, ema_many
 
 # Monotone metrics with these names can be chosen as the x axis.
+DATA_VERSION = 2  # the data files' encoding (docs/site.md, "Data files"); assets/loader.js decodes it
 X_NAME = re.compile(r"(^|[/_.-])(epoch|epochs|step|steps|global_step|batch|batches|iter|iteration|iterations|"
                     r"sample|samples|examples|tokens|images|seen|trainer/global_step)$", re.I)
 
@@ -37,12 +41,17 @@ def metric_id(key: str) -> str:
     return slug(key, fallback="metric", hashed=True)
 
 
-def data_path(kind: str, key: str, run_file: str) -> str:
-    return f"data/{kind}/{metric_id(key)}/{run_file}.js"
+def run_data_path(kind: str, run_file: str) -> str:
+    """``data/runs/<run>.js`` (every metric of the run) or ``data/smooth/<run>.js`` (their smoothing)."""
+    return f"data/{kind}/{run_file}.js"
 
 
 def overview_path(kind: str, key: str) -> str:
     return f"data/{kind}/{metric_id(key)}.js"
+
+
+def _script(data_id: str, payload: dict[str, Any]) -> bytes:
+    return b"RG.receive(" + orjson.dumps(data_id) + b"," + orjson.dumps(payload) + b");\n"
 
 
 def write_overviews(out: Path, runs: list[RunInfo], write) -> list[str]:
@@ -54,11 +63,10 @@ def write_overviews(out: Path, runs: list[RunInfo], write) -> list[str]:
         points = {r.file: {k: v for k, v in r.lite[key].items() if k != "s"} for r in present}
         smooth = {r.file: r.lite[key]["s"] for r in present}
         mid = metric_id(key)
-        for kind, payload in (("overview", {"key": key, "runs": points}),
-                              ("overview-smooth", {"w": list(WEIGHTS), "runs": smooth})):
+        for kind, payload in (("overview", {"v": DATA_VERSION, "key": key, "runs": points}),
+                              ("overview-smooth", {"v": DATA_VERSION, "w": list(WEIGHTS), "runs": smooth})):
             rel = overview_path(kind, key)
-            body = orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
-            write(out / rel, b"RG.receive(" + orjson.dumps(f"{kind}/{mid}") + b"," + body + b");\n")
+            write(out / rel, _script(f"{kind}/{mid}", payload))
             written.append(rel)
     return written
 
@@ -131,20 +139,56 @@ def _ffill_rows(rows: np.ndarray, vals: np.ndarray, nrows: int) -> np.ndarray:
     return res
 
 
-def _compact_x(v: np.ndarray) -> np.ndarray | list:
-    if v.size and np.all(np.isfinite(v)) and np.all(v == np.round(v)) and np.abs(v).max() < 2 ** 53:
-        return v.astype(np.int64)
-    return v
-
-
-def _x_columns(xrows: dict[str, np.ndarray], kept_rows: np.ndarray) -> dict[str, Any]:
+def _x_columns(xrows: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, Any]:
+    """The x columns at ``rows``, encoded (see :mod:`encode`)."""
     x = {}
     for name, arr in xrows.items():
-        xv = arr[kept_rows]
-        if name in ("_runtime", "_timestamp"):
-            xv = np.round(xv, 3)
-        x[name] = _compact_x(xv)
+        xv = arr[rows]
+        if name == "_timestamp":
+            x[name] = encode.times(xv)
+        elif name == "_runtime":
+            x[name] = encode.floats(np.round(xv, 3))
+        else:
+            x[name] = encode.ints_or_floats(xv)
     return x
+
+
+def _buckets(ds: Downsampled, n: int, samples: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """Per-bucket kept-point counts (None when nothing was folded) and the anchor positions among
+    the kept points: each bucket's first point and the last point (where smoothing is stored)."""
+    k = len(ds.idx)
+    if ds.lo is None:
+        return None, np.arange(k)
+    nb = max(1, samples // 3)
+    b = (ds.idx * nb) // n
+    counts = np.bincount(b, minlength=nb)
+    first = (np.cumsum(counts) - counts)[counts > 0]  # ascending: each non-empty bucket's first point
+    anchors = first if first[-1] == k - 1 else np.append(first, k - 1)
+    return counts, anchors
+
+
+def _series(vals: np.ndarray, ds: Downsampled, samples: int) -> tuple[dict[str, Any], np.ndarray]:
+    """A downsampled series' encoded values and bucket counts; its smoothing anchors (indices into
+    ``vals``)."""
+    y = vals[ds.idx]
+    counts, anchors = _buckets(ds, len(vals), samples)
+    out: dict[str, Any] = {"n": int(len(vals)), "y": encode.floats(y), "nf": _nonfinite_marks(y)}
+    if counts is not None:
+        # the band needs no bytes: each bucket keeps its minimum and maximum point, so the page
+        # takes a bucket's min and max from its kept points (assets/loader.js)
+        out["c"] = encode.col("u1", counts) if counts.max() < 256 else encode.col("d4", np.diff(counts, prepend=0))
+    return out, ds.idx[anchors]
+
+
+def _smooth(sm: np.ndarray) -> dict[str, Any]:
+    """Smoothed values at the anchors, one row per weight; a non-finite point keeps the value before
+    it (the average does not move there; the page leaves such points out of the line)."""
+    ok = np.isfinite(sm)
+    last = np.where(ok, np.arange(sm.shape[1])[None, :], -1)
+    np.maximum.accumulate(last, axis=1, out=last)
+    filled = np.take_along_axis(sm, np.maximum(last, 0), axis=1)
+    filled[last < 0] = np.nan
+    return encode.half(filled.ravel())
 
 
 def _nonfinite_marks(y: np.ndarray) -> list[list]:
@@ -180,11 +224,6 @@ def summary_warnings(summary: dict[str, Any]) -> list[str]:
     return out
 
 
-def _write(out: Path, rel: str, data_id: str, payload: dict[str, Any], write) -> None:
-    body = orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
-    write(out / rel, b"RG.receive(" + orjson.dumps(data_id) + b"," + body + b");\n")
-
-
 def _step_value(s: float) -> int | float:
     s = float(s)
     return int(s) if s.is_integer() else s
@@ -215,13 +254,13 @@ def process_run(info: RunInfo, cols: Columns, samples: int, out: Path, write) ->
     info.dx = default_x_map(keys, info.meta, set(info.xkeys))
     info.metrics = {}
     info.lite = {}
-    info.data_files = []
     weights = list(WEIGHTS)
+    lite_samples = min(samples, LITE_SAMPLES)
+    full: dict[str, tuple[dict[str, Any], np.ndarray]] = {}
+    smooth: dict[str, dict[str, Any]] = {}
     for key in keys:
         rows, vals = cols.series(key)
         ds = downsample(vals, samples)
-        kept_rows = rows[ds.idx]
-        y = vals[ds.idx]
         fin = vals[np.isfinite(vals)]
         info.metrics[key] = {
             "n": int(len(vals)),
@@ -230,21 +269,29 @@ def process_run(info: RunInfo, cols: Columns, samples: int, out: Path, write) ->
             "max": float(fin.max()) if fin.size else None,
             "nonfinite": int(len(vals) - fin.size),
         }
-        lite = downsample(vals, min(samples, LITE_SAMPLES))
-        both = np.union1d(ds.idx, lite.idx)
-        sm_both = ema_many(vals, weights, both).astype(np.float32)
-        sm = np.ascontiguousarray(sm_both[:, np.searchsorted(both, ds.idx)])
-        payload = {"key": key, "run": info.file, "n": int(len(vals)), "x": _x_columns(xrows, kept_rows), "y": y,
-                   "nf": _nonfinite_marks(y), "lo": ds.lo, "hi": ds.hi}
-        yl = vals[lite.idx]
-        info.lite[key] = {"n": int(len(vals)), "x": _x_columns(xrows, rows[lite.idx]), "y": yl,
-                          "nf": _nonfinite_marks(yl),
-                          "s": np.ascontiguousarray(sm_both[:, np.searchsorted(both, lite.idx)])}
-        rel = data_path("metrics", key, info.file)
-        _write(out, rel, f"metrics/{metric_id(key)}/{info.file}", payload, write)
-        srel = data_path("smooth", key, info.file)
-        _write(out, srel, f"smooth/{metric_id(key)}/{info.file}", {"w": weights, "s": sm}, write)
-        info.data_files += [rel, srel]
+        lite = downsample(vals, lite_samples)
+        enc, anchors = _series(vals, ds, samples)
+        lenc, lanchors = _series(vals, lite, lite_samples)
+        both = np.union1d(anchors, lanchors)
+        sm_both = ema_many(vals, weights, both)
+        smooth[metric_id(key)] = _smooth(sm_both[:, np.searchsorted(both, anchors)])
+        lenc["x"] = _x_columns(xrows, rows[lite.idx])
+        lenc["s"] = _smooth(sm_both[:, np.searchsorted(both, lanchors)])
+        info.lite[key] = lenc
+        enc["key"] = key
+        full[key] = (enc, rows[ds.idx])
+    # One row table per run: the x columns at the union of every metric's kept rows (metrics logged
+    # together share them); each metric stores its points' positions in that table.
+    table = np.unique(np.concatenate([r for _, r in full.values()])) if full else np.zeros(0, np.int64)
+    metrics_payload = {}
+    for key, (enc, kept_rows) in full.items():
+        enc["r"] = encode.ints_or_floats(np.searchsorted(table, kept_rows))
+        metrics_payload[metric_id(key)] = enc
+    payload = {"v": DATA_VERSION, "run": info.file, "x": _x_columns(xrows, table), "m": metrics_payload}
+    rel, srel = run_data_path("runs", info.file), run_data_path("smooth", info.file)
+    write(out / rel, _script(f"runs/{info.file}", payload))
+    write(out / srel, _script(f"smooth/{info.file}", {"v": DATA_VERSION, "w": weights, "m": smooth}))
+    info.data_files = [rel, srel]
     info.groups, gw = summarize_groups(cols, set(keys))
     info.warnings = info.warnings + cols.problems() + gw + summary_warnings(info.summary)
 

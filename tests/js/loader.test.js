@@ -34,3 +34,37 @@ test("a script that fails to load calls back with an error", () => {
   chan.load("b", "data/b.js", () => {});  // tried again after a failure: a new script
   assert.strictEqual(doc.added.length, 2);
 });
+
+// ---- decoding the binary data files (the Python side: reportgen/site/encode.py; round trip in
+// tests/test_site_data.py) ----
+function b64(typed) { return Buffer.from(typed.buffer).toString("base64"); }
+const plain = (v) => JSON.parse(JSON.stringify(v));  // arrays made in the vm context
+
+test("columns: float32 with gaps, int differences with an offset, scaled values", () => {
+  const L = load(["loader.js"], { atob }).RGLoader;
+  assert.deepStrictEqual(plain(L.col({ t: "f4", b: b64(new Float32Array([0.5, NaN, Infinity, -2])) })), [0.5, null, null, -2]);
+  assert.deepStrictEqual(plain(L.col({ t: "d1", b: b64(new Int8Array([0, 1, 1, 3])), o: 10 })), [10, 11, 12, 15]);
+  assert.deepStrictEqual(plain(L.col({ t: "f8", b: b64(new Float64Array([1, 2])), o: 1e9, s: 0.5 })), [1e9 + 0.5, 1e9 + 1]);
+  assert.deepStrictEqual(plain(L.col({ t: "f2", b: b64(new Uint16Array([0x3c00, 0xc000, 0x7e00])) })), [1, -2, null]);
+});
+
+test("a run's series: x from the row table, band from each bucket's kept points, smoothing between anchors", () => {
+  const L = load(["loader.js"], { atob }).RGLoader;
+  const run = {
+    run: "r", x: { _step: { t: "d1", b: b64(new Int8Array([0, 10, 10, 10, 10, 10])) } },
+    m: { loss: { key: "loss", n: 60, r: { t: "d1", b: b64(new Int8Array([0, 1, 1, 1, 1, 1])) },
+                 y: { t: "f4", b: b64(new Float32Array([1, 5, 2, 3, NaN, 4])) }, nf: [[4, "NaN"]],
+                 c: { t: "u1", b: b64(new Uint8Array([3, 3])) } } },
+  };
+  // anchors: each bucket's first point (0, 3) and the last point (5); two weights, row after row
+  const smooth = { w: [0.5, 0.9], m: { loss: { t: "f4", b: b64(new Float32Array([1, 3, 4, 1, 2, 3])) } } };
+  const got = L.series({ "runs/r": run, "smooth/r": smooth }, "loss", "r", false, 1);
+  assert.deepStrictEqual(plain(got.p.x._step), [0, 10, 20, 30, 40, 50]);
+  assert.deepStrictEqual(plain(got.p.y), [1, 5, 2, 3, null, 4]);
+  assert.deepStrictEqual(plain(got.p.lo), [1, 1, 1, 3, 3, 3]);
+  assert.deepStrictEqual(plain(got.p.hi), [5, 5, 5, 4, 4, 4]);
+  // weight 0.9: 1 at step 0, 2 at step 30, 3 at step 50; interpolated along the step; null at the NaN
+  assert.deepStrictEqual(plain(got.ss.map((v) => v === null ? null : Math.round(v * 1000) / 1000)),
+                         [1, 1.333, 1.667, 2, null, 3]);
+  assert.strictEqual(L.series({ "runs/r": run }, "nope", "r", false, -1).p, null);
+});

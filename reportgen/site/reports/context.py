@@ -4,7 +4,7 @@ Runs come from the site builder as :class:`~reportgen.site.rundata.RunInfo` (wha
 pages know: meta, config, summary, the metrics it logged) plus the label and colour
 the whole site uses (``pages.labels_and_colors``). A report needs a run's full history
 only for ``media`` / ``custom`` directives at a step; it is read then, once per run.
-Metric charts reuse the site's data files (``data/metrics/<metric-id>/<run>.js``) and
+Metric charts reuse the site's data files (``data/runs/<run>.js``) and
 runtime (assets/charts.js), so nothing chart-specific is written here.
 """
 from __future__ import annotations

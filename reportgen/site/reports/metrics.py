@@ -53,7 +53,7 @@ def render_chart(ctx: ReportContext, d: Directive) -> Markup:
         title = d.attrs.get("title") or key
         if len(present_keys) > 1 and d.attrs.get("title"):
             title = f"{d.attrs['title']}: {key}"
-        # the site's chart: data files data/metrics/<mid>/<run>.js, drawn by assets/charts.js
+        # the site's chart: data file data/runs/<run>.js, drawn by assets/charts.js
         vms.append({"id": mid, "dom_id": dom_id, "key": key, "runs": [r.file for r in present],
                     "nonfinite": sum(r.metrics[key].get("nonfinite", 0) for r in present), "note": "",
                     "spec": charts.metric_chart_spec(title)})

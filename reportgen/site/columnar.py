@@ -1,0 +1,68 @@
+"""The columnar fast path for ``history.jsonl`` chunks: polars (the ``fast`` extra) reads a
+chunk of complete lines straight into columns, no Python object per value.
+
+It is taken only when the result is exactly what the row-by-row reader
+(:mod:`history`) would make: every key holds plain numbers (or nulls). Anything else -- a NaN
+token, a bad or non-object line, strings, bools, nested objects, media records, numbers
+beyond float64 -- makes :func:`read` return None and the chunk is parsed row by row, with
+that reader's tolerance and warnings. Without polars installed it always returns None.
+"""
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+
+MIN_BYTES = 256 * 1024  # below this, importing and starting polars costs more than it saves
+_pl: Any = None
+
+
+def _polars() -> Any:
+    global _pl
+    if _pl is None:
+        try:
+            import polars
+        except ImportError:  # the fast extra is not installed: the row-by-row reader does it all
+            polars = False
+        _pl = polars
+    return _pl
+
+
+def read(data: bytes) -> tuple[dict[str, tuple[np.ndarray, np.ndarray | None]], int] | None:
+    """``({key: (float64 values, valid mask or None)}, rows)`` for a chunk of complete lines, or
+    None when the chunk needs the row-by-row reader."""
+    pl = _polars()
+    if not pl:
+        return None
+    # Every key of a flat numeric row is followed by '":' (how the SDK and json.dumps write it): the
+    # count of cells read must match, else a key first seen after the rows polars inferred its schema
+    # from was dropped -- then the schema is inferred from every row (slower), and checked again.
+    keys = data.count(b'":')
+    df = None
+    for infer in (100, None):
+        try:
+            df = pl.read_ndjson(io.BytesIO(data), infer_schema_length=infer)
+        except Exception:  # noqa: BLE001 - NaN tokens, bad lines, mixed types: the row reader explains
+            return None
+        if sum(df.height - s.null_count() for s in df.get_columns()) == keys:
+            break
+    else:
+        return None
+    numeric = set(pl.datatypes.group.NUMERIC_DTYPES) if hasattr(pl.datatypes, "group") else None
+    out: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+    for name, dtype in df.schema.items():
+        if dtype == pl.Null:
+            continue
+        if not (dtype.is_numeric() if hasattr(dtype, "is_numeric") else dtype in numeric) or dtype == pl.Boolean:
+            return None
+        s = df.get_column(name)
+        nulls = s.null_count()
+        vals = s.cast(pl.Float64).to_numpy()
+        if nulls:
+            valid = ~s.is_null().to_numpy()
+            vals = np.where(valid, vals, np.nan)
+            out[name] = (vals, valid)
+        else:
+            out[name] = (np.ascontiguousarray(vals, dtype=float), None)
+    return out, df.height
