@@ -92,7 +92,7 @@ def test_default_selection_table_and_picking_other_runs(big_site, site_browser):
     page.wait_for_function("() => { const el = document.querySelector('.rg-chart'), v = RG.views[el.id];"
                            " return v && v.data('rows').some(r => r.run === 'run-7'); }", timeout=20000)
     assert _drawn(page) == ["run-7", "run-76", "run-77", "run-78", "run-79"]
-    assert "metrics/" in " ".join(_data_requests(page)) and any(r.endswith("/r00007.js") for r in _data_requests(page))
+    assert "runs/" in " ".join(_data_requests(page)) and any(r.endswith("/r00007.js") for r in _data_requests(page))
     # "Draw latest" changes the default selection
     page.goto((big_site / "index.html").as_uri() + "#n=6")
     page.reload()
