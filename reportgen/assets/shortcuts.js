@@ -71,7 +71,12 @@
       if (RG.state.smooth) lastSmooth = RG.state.smooth;  // e.g. set by a shared link's hash
       RG.setState({ smooth: RG.state.smooth ? 0 : (lastSmooth || defaultSmooth()) });
     },
-    r: function () { window.dispatchEvent(new CustomEvent("rg:reset-zoom")); },
+    r: function () {
+      window.dispatchEvent(new CustomEvent("rg:reset-zoom"));
+      // until charts.js resets on rg:reset-zoom itself (RG.charts.handlesResetZoom): its button does
+      var b = document.getElementById("rg-reset");
+      if (b && !(RG.charts && RG.charts.handlesResetZoom)) b.click();
+    },
     d: function () { if (RG.theme) RG.theme.toggle(); else return false; },
     Escape: function () {
       if (overlay) { closeHelp(); return; }
