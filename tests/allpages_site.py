@@ -22,7 +22,7 @@ title: A small report
 
 {{< chart metric="loss" >}}
 
-{{< media key="examples" >}}
+{{< media key="examples" run="media run a" >}}
 
 {{< runs >}}
 """

@@ -67,7 +67,6 @@ def _open(site_browser, path, viewport=WIDE, scheme="light", hash_=""):
 
 
 def _sweep_run(all_site):
-    import json
     for p in sorted((all_site / "runs").iterdir()):
         html = (p / "index.html").read_text()
         if "weights/hidden" in html and "rgp-kind-heatmap" in html:
@@ -91,7 +90,7 @@ def test_heatmap_axis_ends_at_the_data_and_buttons_leave_the_legend_title_free(a
       (function walk(n) { if (!n || title) return;
         if (n.role === 'legend-title' && n.items && n.items.length) { title = n.items[0]; return; }
         (n.items || []).forEach(walk); })(view.scenegraph().root);
-      let b = title.bounds, g = title.mark.group, x = b.x1, y = b.y1;
+      let b = title.bounds, x = b.x1, y = b.y1;
       for (let it = title.mark.group; it; it = it.mark && it.mark.group) { x += it.x || 0; y += it.y || 0; }
       const c = el.querySelector('canvas').getBoundingClientRect(), o = view.origin();
       const t = {left: c.left + o[0] + x, top: c.top + o[1] + y, right: c.left + o[0] + x + (b.x2 - b.x1), bottom: c.top + o[1] + y + (b.y2 - b.y1)};
@@ -139,14 +138,13 @@ def test_dark_mode_follows_the_system_toggles_persists_and_themes_charts(demo_si
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     dark_panel = _bg(page, ".rg-panel")
     render_all_charts(page)
-    grid_dark = page.evaluate("() => { const v = Object.values(RG.views)[0]; return v.getState ? null : null; }")
     cfg = page.evaluate("RG.theme.vegaConfig()")
     assert cfg["axis"]["gridColor"] == "#2c3240"
     # charts drawn dark: the chart canvas has no white pixels from a light background
     light_px = page.locator(".rg-chart canvas").first.evaluate("""c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 235 && d[i+1] > 235 && d[i+2] > 235 && d[i+3] > 200) n++; return n; }""")
     assert light_px < 50, light_px
-    events = page.evaluate("() => { window.__themes = []; window.addEventListener('rg:theme', e => __themes.push(e.detail.theme)); }")
+    page.evaluate("() => { window.__themes = []; window.addEventListener('rg:theme', e => __themes.push(e.detail.theme)); }")
     page.click("#rg-theme-toggle")
     assert page.evaluate("document.documentElement.dataset.theme") == "light"
     assert _bg(page, ".rg-panel") != dark_panel and _bg(page, ".rg-panel") == "rgb(255, 255, 255)"

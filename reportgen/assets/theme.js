@@ -39,7 +39,8 @@
     header: { labelColor: "#c5cbd6", titleColor: "#d5dae3" },
     view: { stroke: "#2c3240" },
     text: { color: "#dfe3ea" },
-    range: { heatmap: { scheme: "viridis" } }
+    // sequential colours that stay visible on the dark panel (the default blues start near-black)
+    range: { ramp: { scheme: "viridis", extent: [0.3, 1] }, heatmap: { scheme: "viridis", extent: [0.3, 1] } }
   };
 
   RG.theme = {
