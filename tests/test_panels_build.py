@@ -46,7 +46,11 @@ def test_media_files_thumbnails_masks_waveforms_and_determinism(tmp_path):
         assert max(th.size) == 320 and th.size == (320, 240)
     assert not list((media / "images").glob("examples_*_thumb.*"))  # small images are their own thumbnail
     layers = sorted(p.name for p in (media / "masks").glob("seg_0_0_*_c*.png"))
-    assert layers == ["seg_0_0_gt_c3.png", "seg_0_0_pred_c1.png", "seg_0_0_pred_c2.png"]
+    assert layers == ["seg_0_0_gt_c3_edge.png", "seg_0_0_pred_c1.png", "seg_0_0_pred_c2.png"]
+    with Image.open(media / "masks/seg_0_0_gt_c3_edge.png") as lay:  # ground truth: the road's outline only
+        a = np.asarray(lay)[:, :, 3]
+        h, w = a.shape
+        assert a[h // 4, w // 2] == 255 and a[h // 2, w // 2] == 0 and a[0, 0] == 0
     with Image.open(media / "masks/seg_0_0_pred_c1.png") as lay:
         a = np.asarray(lay)
         assert lay.mode == "RGBA" and a[0, 0, 3] == 255 and a[-1, -1, 3] == 0  # class 1 is the top-left quarter

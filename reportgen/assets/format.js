@@ -2,7 +2,7 @@
    (reportgen/site/fmt.py is the Python half; tests/fixtures/format_cases.json holds the cases both
    must agree on). Numbers: integers exactly (below 1e15); otherwise 6 significant digits, in
    exponent form ("1.23457e+6") when the exponent is below -4 or at least 6; NaN/Infinity by name.
-   Durations: "42s", "3m 07s", "2h 05m". Dates (unix seconds): "2024-01-31 12:05 UTC". */
+   Durations: "86ms" (under a second), "42s", "3m 07s", "2h 05m". Dates (unix seconds): "2024-01-31 12:05 UTC". */
 (function (root) {
   "use strict";
   var F = {};
@@ -22,6 +22,8 @@
   };
   F.duration = function (s) {
     if (typeof s !== "number" || !isFinite(s) || s < 0) return "";
+    var ms = Math.round(s * 1000);
+    if (ms > 0 && ms < 1000) return ms + "ms";  // look18: a sub-second run shows its real length, not "0s"
     s = Math.round(s);
     if (s < 60) return s + "s";
     var m = Math.floor(s / 60); s = s % 60;

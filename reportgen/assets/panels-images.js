@@ -5,6 +5,31 @@
   "use strict";
   var P = window.RGPanels;
   var el = P.el, svg = P.svg, fmt = P.fmt, site = P.site, lazy = P.lazy;
+  /* a box score as people read it: 0.34, 12.5, 1.2e+3 (the exact value stays in the tooltip's raw data) */
+  function score(v) {
+    if (typeof v !== "number" || !isFinite(v)) return fmt(v);
+    var a = Math.abs(v);
+    return a < 1 ? v.toFixed(2) : String(Number(v.toPrecision(3)));
+  }
+  P.score = score;
+  /* box labels are drawn in image pixels (the svg's viewBox) but must read at ~11 CSS px on any
+     thumbnail or enlarged view: one observer rescales each svg's text to its drawn width */
+  var LABEL_PX = 11;
+  function fitLabels(s) {
+    var drawn = s.getBoundingClientRect().width;
+    if (!drawn) return;
+    var k = Number(s.dataset.w) / drawn;  // image px per CSS px
+    s.querySelectorAll("text").forEach(function (t) {
+      t.setAttribute("font-size", LABEL_PX * k);
+      t.setAttribute("stroke-width", 3 * k);
+      var r = t.previousSibling;  // the box: its label sits above it, or inside when there is no room
+      var y = Number(r.getAttribute("y"));
+      t.setAttribute("y", y > LABEL_PX * k ? y - 2 * k : y + LABEL_PX * k);
+    });
+  }
+  var labelObserver = ("ResizeObserver" in window) ? new ResizeObserver(function (entries) {
+    entries.forEach(function (e) { fitLabels(e.target); });
+  }) : null;
   /* ================= images with masks and boxes ================= */
   function imageState(panel) {
     if (!panel._img) panel._img = { masksOff: {}, classesOff: {}, opacity: 0.5, groupsOff: {}, boxClassesOff: {}, thresholds: {} };
@@ -53,6 +78,7 @@
     });
     if (item.boxes) {
       var s = svg("svg", { "class": "rgp-boxes", viewBox: "0 0 " + item.w + " " + item.h, preserveAspectRatio: "none" });
+      s.dataset.w = item.w;
       var fs = Math.max(item.w, item.h) / 28, sw = Math.max(item.w, item.h) / 200;
       item.boxes.forEach(function (grp) {
         grp.boxes.forEach(function (b) {
@@ -60,8 +86,10 @@
           g.dataset.group = grp.name; g.dataset.label = b.label; g.dataset.scores = JSON.stringify(b.scores || {});
           g.appendChild(svg("rect", { x: b.r[0], y: b.r[1], width: b.r[2], height: b.r[3], fill: "none", stroke: b.color, "stroke-width": sw }));
           var label = b.caption || b.label;
-          var scoreText = Object.keys(b.scores || {}).map(function (k) { return k + " " + fmt(b.scores[k]); }).join(" ");
-          var t = svg("text", { x: b.r[0] + sw, y: Math.max(b.r[1] - sw, fs), "font-size": fs, fill: b.color, "paint-order": "stroke", stroke: "#000", "stroke-width": fs / 8 });
+          var scoreText = Object.keys(b.scores || {}).map(function (k) { return k + " " + score(b.scores[k]); }).join(" ");
+          // white on a dark halo: readable on any picture and any class colour (the box keeps the colour)
+          var t = svg("text", { "class": "rgp-box-label", x: b.r[0] + sw, y: Math.max(b.r[1] - sw, fs), "font-size": fs, fill: "#fff",
+                                "paint-order": "stroke", stroke: "rgba(0,0,0,.85)", "stroke-width": fs / 4, "stroke-linejoin": "round" });
           t.textContent = label;
           g.appendChild(t);
           var tip = svg("title", {});
@@ -71,6 +99,7 @@
         });
       });
       stage.appendChild(s);
+      if (labelObserver) labelObserver.observe(s);
     }
     box.appendChild(stage);
     if (!full) {
@@ -105,7 +134,7 @@
       f.items.forEach(function (it) {
         (it.masks || []).forEach(function (m) {
           var mm = masks[m.name] = masks[m.name] || {};
-          m.layers.forEach(function (l) { mm[l.c] = { label: l.label, color: l.color, off: !!l.off }; });
+          m.layers.forEach(function (l) { mm[l.c] = { label: l.label, color: l.color, off: !!l.off, outline: !!m.outline }; });
         });
         (it.boxes || []).forEach(function (g) {
           groups[g.name] = true;
@@ -122,12 +151,16 @@
     var st = imageState(panel);
     var bar = el("div", "rgp-controls");
     function update() { applyOverlays(panel); if (panel._modal) applyOverlays(panel, panel._modal); }
-    function toggle(label, color, on, cls, initiallyOff) {
+    function toggle(label, color, on, cls, initiallyOff, outlined) {
       var l = el("label", "rgp-toggle " + (cls || ""));
       var c = el("input"); c.type = "checkbox"; c.checked = !initiallyOff;
       if (initiallyOff) on(false);
       l.appendChild(c);
-      if (color) { var sw = el("span", "rgp-swatch"); sw.style.background = color; l.appendChild(sw); }
+      if (color) {
+        var sw = el("span", "rgp-swatch" + (outlined ? " rgp-swatch-outline" : ""));
+        if (outlined) sw.style.borderColor = color; else sw.style.background = color;  // outline = ground truth
+        l.appendChild(sw);
+      }
       l.appendChild(document.createTextNode(" " + label));
       c.addEventListener("change", function () { on(c.checked); update(); });
       return l;
@@ -142,7 +175,7 @@
         var legend = el("span", "rgp-legend");
         Object.keys(masks[name]).sort(function (a, b) { return a - b; }).forEach(function (c) {
           var info = masks[name][c];
-          legend.appendChild(toggle(info.label, info.color, function (v) { st.classesOff[name + "\u0000" + c] = !v; }, "rgp-class-toggle", info.off));
+          legend.appendChild(toggle(info.label, info.color, function (v) { st.classesOff[name + "\u0000" + c] = !v; }, "rgp-class-toggle", info.off, info.outline));
         });
         box.appendChild(legend);
         mg.appendChild(box);
@@ -172,11 +205,11 @@
         var lab = el("label", "rgp-threshold", k + " ≥ ");
         var r = el("input"); r.type = "range"; r.className = "rgp-threshold-slider"; r.dataset.score = k;
         r.min = s.min; r.max = s.max; r.step = (s.max - s.min) / 100 || 1; r.value = s.min;
-        var out = el("output", null, fmt(s.min));
+        var out = el("output", null, score(s.min));
         st.thresholds[k] = -Infinity;
         r.addEventListener("input", function () {
           st.thresholds[k] = Number(r.value) <= s.min ? -Infinity : Number(r.value);
-          out.textContent = fmt(Number(r.value));
+          out.textContent = score(Number(r.value));
           update();
         });
         lab.appendChild(r); lab.appendChild(out);

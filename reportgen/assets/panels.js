@@ -79,7 +79,16 @@
   function renderVega(target, spec, rows, name) {
     if (!window.vegaEmbed) { target.textContent = "Vega runtime missing"; return; }
     if (rows) spec.datasets = { rows: rows };
+    var fresh = JSON.stringify(spec);
+    target._rgpRedraw = function () {  // dark mode, resize: the same chart drawn again
+      if (target._rgpView) target._rgpView.finalize();
+      var bar = target.querySelector(":scope > .rg-chart-actions");
+      target.textContent = "";
+      if (bar) target.appendChild(bar);
+      renderVega(target, JSON.parse(fresh), null, name);
+    };
     window.vegaEmbed(target, spec, { actions: false, renderer: "canvas" }).then(function (res) {
+      target._rgpView = res.view;
       target.dataset.rendered = "done";
       if (window.RG && RG.chartActions) RG.chartActions.register(target, res.view, name);  // PNG/SVG/CSV buttons
     }).catch(function (err) {

@@ -16,16 +16,20 @@
 
   function load() {
     if (pending) return pending;
-    if (root.vegaEmbed && root.vegaEmbed !== standIn) {  // a page that also has the bundle's own tag
+    if (root.vegaEmbed && !root.vegaEmbed._rgWrapper) {  // a page that also has the bundle's own tag
       pending = Promise.resolve(root.vegaEmbed);  // (running it twice would redeclare its names)
       return pending;
     }
     pending = new Promise(function (resolve, reject) {
       var s = document.createElement("script");
+      var before = root.vegaEmbed;  // the stand-in, or a wrapper around it (theme-vega.js)
       s.src = src;
       s.onload = function () {
-        if (root.vegaEmbed && root.vegaEmbed !== standIn) resolve(root.vegaEmbed);
-        else reject(new Error("the Vega runtime " + src + " did not define vegaEmbed"));
+        var real = root.vegaEmbed;
+        if (real && !real._rgWrapper) {
+          root.vegaEmbed = before;  // keep the wrappers: they call the stand-in, which calls `real`
+          resolve(real);
+        } else reject(new Error("the Vega runtime " + src + " did not define vegaEmbed"));
       };
       s.onerror = function () {
         pending = null;  // a later chart tries again
@@ -40,6 +44,7 @@
     return load().then(function (embed) { return embed(target, spec, options); });
   }
 
+  standIn._rgWrapper = true;  // wrappers (theme-vega.js) copy this mark: none of them is the runtime
   root.vegaEmbed = standIn;
   root.RGVega = { load: load, src: src };
 })(window);

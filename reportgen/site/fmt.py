@@ -7,7 +7,7 @@ in node). The rules:
 - numbers: integers below 1e15 exactly; anything else with 6
   significant digits, in exponent form (``1.23457e+6``, ``1e-5``) when the exponent is
   below -4 or at least 6; NaN, Infinity and -Infinity by name;
-- durations: ``42s``, ``3m 07s``, ``2h 05m`` (rounded to the second);
+- durations: ``86ms`` (under a second), ``42s``, ``3m 07s``, ``2h 05m`` (rounded to the second);
 - dates (unix seconds): ``2024-01-31 12:05 UTC``.
 """
 from __future__ import annotations
@@ -47,6 +47,9 @@ def fmt_time(ts: Any) -> str:
 def fmt_duration(seconds: Any) -> str:
     if not is_number(seconds) or not math.isfinite(seconds) or seconds < 0:
         return ""
+    ms = int(math.floor(seconds * 1000 + 0.5))
+    if 0 < ms < 1000:  # a run shorter than a second (the demo's) shows its real length, not "0s"
+        return f"{ms}ms"
     s = int(math.floor(seconds + 0.5))  # half up, as the browser's Math.round
     if s < 60:
         return f"{s}s"

@@ -93,13 +93,16 @@ class ImageKind(FileKind):
             ctx.warn(where, f"mask {mask_name}: {exc}")
             out["missing"] = True
             return out
+        outlined = overlays.is_truth(str(mask_name))  # ground truth: outlines; predictions: filled
+        if outlined:
+            out["outline"] = True
         for c in overlays.mask_class_ids(ids, labels):
-            site = ctx.files.derived(m["path"], f"_c{c}", ".png",
-                                     lambda s, d, c=c: overlays.write_mask_layer(ids, c, d))
+            site = ctx.files.derived(m["path"], f"_c{c}{'_edge' if outlined else ''}", ".png",
+                                     lambda s, d, c=c: overlays.write_mask_layer(ids, c, d, outlined=outlined))
             label = labels.get(str(c), f"class_{c}")
-            # class 0 with the SDK's default label is background: listed, but hidden at first
+            # background (class 0 with the SDK's default label, or any class named background): listed, hidden at first
             out["layers"].append({"c": c, "label": label, "color": overlays.class_color(c), "src": site,
-                                  "off": c == 0 and label == "class_0"})
+                                  "off": overlays.is_background(c, label)})
         return out
 
 

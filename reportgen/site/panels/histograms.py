@@ -57,14 +57,18 @@ def heatmap_rows(frames: list[tuple[Any, dict[str, Any]]], grid_bins: int = GRID
 
 
 def heatmap_spec(key: str) -> dict[str, Any]:
+    """The heatmap's Vega-Lite spec. Both axes end at the data (``nice: false``: no 150 -> 180
+    overrun past the last column); the colour legend sits on the right below the panel's
+    download buttons (panels.css reserves their strip above the chart)."""
     return {
         "width": "container", "height": 220, "autosize": {"type": "fit-x", "contains": "padding"},
         "data": {"name": "rows"},
         "mark": {"type": "rect"},
         "encoding": {
-            "x": {"field": "step", "type": "quantitative", "title": "step"},
+            "x": {"field": "step", "type": "quantitative", "title": "step",
+                  "scale": {"nice": False, "zero": False}},
             "x2": {"field": "next"},
-            "y": {"field": "lo", "type": "quantitative", "title": key},
+            "y": {"field": "lo", "type": "quantitative", "title": key, "scale": {"nice": False, "zero": False}},
             "y2": {"field": "hi"},
             "color": {"field": "count", "type": "quantitative", "scale": {"scheme": "blues"}, "title": "count"},
             "tooltip": [{"field": "step", "type": "quantitative"}, {"field": "lo", "type": "quantitative", "format": ".4g"},

@@ -90,12 +90,41 @@ def mask_class_ids(ids: np.ndarray, class_labels: dict[str, Any]) -> list[int]:
     return [c for c in present if c != 0 or str(c) in class_labels]
 
 
-def write_mask_layer(ids: np.ndarray, class_id: int, dest: Path) -> None:
+BACKGROUND_NAMES = ("background", "bg", "void", "unlabeled", "unlabelled")
+TRUTH_NAMES = ("ground_truth", "groundtruth", "ground truth", "gt", "truth", "target", "targets", "label", "labels")
+
+
+def is_background(class_id: int, label: str) -> bool:
+    """A class drawn transparent at first (listed, off): one named like background, or the SDK's
+    default label for class 0."""
+    return label.strip().lower() in BACKGROUND_NAMES or (class_id == 0 and label == "class_0")
+
+
+def is_truth(mask_name: str) -> bool:
+    """Ground-truth masks are drawn as outlines, predictions filled: the two never share a look."""
+    return mask_name.strip().lower() in TRUTH_NAMES
+
+
+def outline(sel: np.ndarray) -> np.ndarray:
+    """The border pixels of a boolean region, about 1/100 of the image thick (at least 1 px)."""
+    h, w = sel.shape
+    width = max(1, round(min(h, w) / 100))
+    inner = sel.copy()
+    for _ in range(width):  # erode: a pixel stays inside when its 4 neighbours are in the region
+        p = np.pad(inner, 1, constant_values=False)
+        inner = inner & p[:-2, 1:-1] & p[2:, 1:-1] & p[1:-1, :-2] & p[1:-1, 2:]
+    return sel & ~inner
+
+
+def write_mask_layer(ids: np.ndarray, class_id: int, dest: Path, *, outlined: bool = False) -> None:
     from PIL import Image
 
     rgba = np.zeros(ids.shape + (4,), dtype=np.uint8)
     hexcol = class_color(class_id)
-    rgba[ids == class_id] = (int(hexcol[1:3], 16), int(hexcol[3:5], 16), int(hexcol[5:7], 16), 255)
+    sel = ids == class_id
+    if outlined:
+        sel = outline(sel)
+    rgba[sel] = (int(hexcol[1:3], 16), int(hexcol[3:5], 16), int(hexcol[5:7], 16), 255)
     Image.fromarray(rgba, "RGBA").save(dest, format="PNG")
 
 
