@@ -203,6 +203,8 @@
     if (!runs.length) return;
     if (el.dataset.rendered !== "done") el.dataset.rendered = "pending";
     var ids = C.idsFor(ch.metric, runs);
+    // groups16 hook: grouped lines (assets/groups.js) aggregate every run's overview series
+    if (RG.groups && RG.groups.active()) RG.groups.idsFor(ch.metric).forEach(function (id) { if (ids.indexOf(id) < 0) ids.push(id); });
     var token = ++ch.token;
     RG.loadAll(ids, function () {
       if (token !== ch.token) return;  // a newer state superseded this draw
@@ -213,12 +215,17 @@
 
   function render(ch, runs) {
     var el = ch.el, hidden = ch.hidden || (ch.hidden = {});
-    var rows = C.rowsFor(ch.metric, runs, ch.dx).filter(function (r) { return !hidden[r.run]; });
+    var rows = C.rowsFor(ch.metric, runs, ch.dx);
+    // groups16 hook: one line + band per group instead of one line per run (assets/groups.js)
+    var grp = RG.groups && RG.groups.active() ? RG.groups.rows(ch, runs, rows) : null;
+    if (grp) rows = grp.rows;
+    rows = rows.filter(function (r) { return !hidden[r.run]; });
     var hiddenList = Object.keys(hidden).filter(function (k) { return hidden[k]; });
     var need = C.layersFor(rows);
-    var key = [RG.state.x, RG.state.log, runs.join(","), JSON.stringify(need)].join("|");
+    var key = [RG.state.x, RG.state.log, runs.join(","), JSON.stringify(need), grp ? grp.key : ""].join("|");
     var raw = weightIndex() >= 0 ? 0.25 : 0;
     RG.hover.index(ch, rows, runs);
+    if (grp) RG.groups.hover(ch, grp);
     if (ch.view && ch.key === key) {  // same axes and runs: update in place, keeping zoom
       ch.view.data("rows", rows);
       ch.view.signal("rawOpacity", raw);
@@ -227,6 +234,7 @@
       return;
     }
     var spec = C.specFor(ch.base, runs, el.clientWidth - 30, need, ch.dx);
+    if (grp) RG.groups.spec(spec, grp);  // groups16 hook: colours by group, faint member runs
     spec.params.forEach(function (p) { if (p.name === "hidden") p.value = hiddenList; });
     spec.datasets = { rows: rows };
     var target = el.querySelector(".rg-chart-view");

@@ -12,6 +12,7 @@ from typing import Any
 from . import charts, story
 from ..storage.format import flatten
 from .fmt import fmt_duration, fmt_time, fmt_value, is_number
+from . import run_stats
 from .config import LITE_SAMPLES, MAX_COLUMNS, MAX_FULL_RUNS, PICKER_ROWS
 from .rundata import RunInfo, metric_id, safe_name, summary_items, table_value
 from .smoothing import WEIGHTS
@@ -120,6 +121,7 @@ def run_entry(r: RunInfo, labels, page: str, cols: dict[str, list[str]] | None) 
         s, c = flatten(r.summary), flatten(r.config)
         entry["s"] = {k: table_value(s[k]) for k in cols["summary"] if k in s}
         entry["c"] = {k: table_value(c[k]) for k in cols["config"] if k in c}
+        entry.update(run_stats.table_fields(r, cols["summary"]))  # min/max/last/best, sweep (groups16)
     return entry
 
 
