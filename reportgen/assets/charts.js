@@ -31,11 +31,14 @@
   C.visibleRuns = function (runs) {
     var sel = RG.state.runs;
     if (sel === null && RG.site.kind === "compare") sel = [];
-    return runs.filter(function (f) {
+    var out = runs.filter(function (f) {
       if (!RG.runsByFile[f]) return false;
       if (sel !== null && sel.indexOf(f) < 0) return false;
       return !RG.table || RG.table.passes(f);
     });
+    // groups16 hook: runs pinned in the runs table are drawn last, on top (assets/run-style.js)
+    if (RG.runPinned) out = out.filter(function (f) { return !RG.runPinned(f); }).concat(out.filter(RG.runPinned));
+    return out;
   };
 
   /* Long-format rows for the "rows" dataset. */
@@ -164,7 +167,7 @@
     }
     var color = spec.encoding.color;
     color.scale.domain = runs.map(function (f) { return RG.runsByFile[f].label; });
-    color.scale.range = runs.map(function (f) { return RG.runsByFile[f].color; });
+    color.scale.range = runs.map(function (f) { return RG.runColor ? RG.runColor(f) : RG.runsByFile[f].color; });  // groups16: colour chosen in the table
     if (runs.length === 1) color.legend = null;
     else {  // as many legend columns as fit the chart's width, so labels never run off the side
       var longest = 0;
@@ -222,7 +225,7 @@
     rows = rows.filter(function (r) { return !hidden[r.run]; });
     var hiddenList = Object.keys(hidden).filter(function (k) { return hidden[k]; });
     var need = C.layersFor(rows);
-    var key = [RG.state.x, RG.state.log, runs.join(","), JSON.stringify(need), grp ? grp.key : ""].join("|");
+    var key = [RG.state.x, RG.state.log, runs.join(","), JSON.stringify(need), grp ? grp.key : "", JSON.stringify(RG.state.colors || {})].join("|");
     var raw = weightIndex() >= 0 ? 0.25 : 0;
     RG.hover.index(ch, rows, runs);
     if (grp) RG.groups.hover(ch, grp);

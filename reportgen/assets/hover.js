@@ -70,7 +70,7 @@
     Object.keys(by).forEach(function (k) { by[k].sort(function (a, b) { return a.x - b.x; }); });
     ch.byRun = by;
     ch.labels = runs.map(function (f) { return RG.runsByFile[f].label; });
-    ch.colors = runs.map(function (f) { return RG.runsByFile[f].color; });
+    ch.colors = runs.map(function (f) { return RG.runColor ? RG.runColor(f) : RG.runsByFile[f].color; });
   }
 
 })();
