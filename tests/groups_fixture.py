@@ -25,7 +25,7 @@ def make_runs(root: Path) -> Path:
             write_run(root, f"r{grp}{j}", hist,
                       meta={"group": grp, "tags": ["t" + grp], "created": 1_700_000_000.0 + k,
                             "metrics": {"acc": {"goal": "maximize"}}},
-                      config={"lr": 0.1 if grp == "A" else 0.01, "seed": j, "opt": "adam" if j % 2 else "sgd"},
+                      config={"lr": 0.1 if grp == "A" else 0.01, "seed": j, "batch": 32, "opt": "adam" if j % 2 else "sgd"},
                       summary={"loss": final["loss"], "acc": final["acc"]})
             k += 1
     return root

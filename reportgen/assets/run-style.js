@@ -59,7 +59,7 @@
     return function tools() {
       var span = document.createElement("span");
       span.className = "rg-run-tools";
-      [["pin", "📌", "pin: draw on top"], ["hide", "🚫", "hide from the charts"]].forEach(function (t) {
+      [["pin", "↑", "pin: draw on top"], ["hide", "⊘", "hide from the charts"]].forEach(function (t) {
         var b = document.createElement("button"), on = (RG.state[t[0]] || []).indexOf(r.f) >= 0;
         b.type = "button"; b.className = "rg-run-tool" + (on ? " rg-on" : ""); b.textContent = t[1];
         b.dataset.tool = t[0]; b.title = t[2]; b.setAttribute("aria-pressed", on ? "true" : "false");
