@@ -281,6 +281,11 @@
       if (sel.length > selShown) text += " (" + (sel.length - selShown) + " more selected, hidden by the filter)";
       count.textContent = text;
     }
+    var an = document.getElementById("rg-analyse-link");
+    if (an) {
+      an.href = RG.site.analyse + (sel.length && (sel.length < RG.site.runs.length || RG.site.kind !== "index") ? RG.formatHash({ runs: sel }) : "");
+      an.title = "parameters against metrics (importance, parallel coordinates, scatter) for the " + sel.length + " selected runs";
+    }
     var link = document.getElementById("rg-compare-link");
     if (link) {
       var st = { runs: sel, x: RG.state.x, smooth: RG.state.smooth, log: RG.state.log };
@@ -370,6 +375,11 @@
     csv.type = "button"; csv.id = "rg-table-csv"; csv.title = "download the visible rows and columns as CSV";
     csv.addEventListener("click", function () { RG.tableCsv.download(T.visible(), "runs.csv"); });
     var count = document.getElementById("rg-selected-count");
+    if (RG.site.analyse && RG.site.kind !== "compare") {
+      var an = cell("a", "Analyse selection", "rg-btn");
+      an.id = "rg-analyse-link"; an.href = RG.site.analyse;
+      bar.insertBefore(an, count);
+    }
     bar.insertBefore(lab, count);
     bar.insertBefore(csv, count);
   }

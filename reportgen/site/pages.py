@@ -12,7 +12,7 @@ from typing import Any
 from . import charts, story
 from ..storage.format import flatten
 from .fmt import fmt_duration, fmt_time, fmt_value, is_number
-from . import run_stats
+from . import run_stats, sweep_pages
 from .config import LITE_SAMPLES, MAX_COLUMNS, MAX_FULL_RUNS, PICKER_ROWS
 from .rundata import RunInfo, metric_id, safe_name, summary_items, table_value
 from .smoothing import WEIGHTS
@@ -138,6 +138,8 @@ def site_json(runs: list[RunInfo], all_runs: list[RunInfo], labels, page: str, k
         "weights": list(WEIGHTS),
         "data": rel(page, "data/"),
         "compare": rel(page, "compare.html"),
+        # groups16: the sweep view over any selection of runs (sweeps/_all.html), when built
+        "analyse": rel(page, p) if (p := sweep_pages.all_runs_page(len(all_runs))) else None,
     }
 
 
