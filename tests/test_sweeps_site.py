@@ -44,6 +44,8 @@ def test_sweep_page_renders_and_brushing_filters_the_table(sweep_site, site_brow
         page = site_browser.open(out / "sweeps" / f"{sweep_id}.html")
         page.set_viewport_size({"width": width, "height": 900})
         page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
+        page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()  # drawn when it comes into view
+        page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
         assert page.locator("#rg-sweep-runs tbody tr").count() == 12  # the other run is not in it
         for chart in ("importance", "parallel", "scatter"):
             assert page.locator(f"#rg-sweep-{chart} svg .mark-{'line' if chart == 'parallel' else ('rect' if chart == 'importance' else 'symbol')} path").count() >= 12 \
@@ -55,7 +57,8 @@ def test_sweep_page_renders_and_brushing_filters_the_table(sweep_site, site_brow
     # brush the left part of the scatter (x = parameter x, y = loss): fewer runs in the table
     page = site_browser.open(out / "sweeps" / f"{sweep_id}.html")
     page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
-    page.locator("#rg-sweep-scatter svg").scroll_into_view_if_needed()
+    page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()
+    page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
     box = page.locator("#rg-sweep-scatter svg").bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.12, box["y"] + box["height"] * 0.03)
     page.mouse.down()
@@ -94,8 +97,12 @@ def test_parallel_axis_brush_filters_the_table_and_analyse_selection(sweep_site,
     assert shown and hidden and min(shown) > max(hidden)  # the kept runs are the large-x ones
     assert page.locator("#rg-sweep-count").text_content() == f"{len(shown)} of 12 runs (brushed)"
     assert page.locator("#rg-sweep-parallel").locator("xpath=..").locator(".rg-brush").count() == 1
-    faded = page.evaluate("RG.sweep.views.scatter.signal('sel')")
-    assert len(faded) == len(shown)  # the scatter fades the other runs
+    page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()  # drawn now, with the runs outside faded
+    page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
+    assert len(page.evaluate("RG.sweep.views.scatter.signal('sel')")) == len(shown)
+    page.locator("#rg-sweep-parallel svg").scroll_into_view_if_needed()
+    x0, _ = page.evaluate(AXIS_XY, ["z_p0", 1.0])
+    _, mid = page.evaluate(AXIS_XY, ["z_p0", 0.5])
     page.mouse.click(x0, mid)  # a click on the axis clears its range
     page.wait_for_function("document.getElementById('rg-sweep-count').textContent === '12 of 12 runs'")
 

@@ -24,8 +24,9 @@
                cl: r.left + o[0], ct: r.top + o[1], axes: v.scale("x").domain() };
     }
     function draw() {
-      var g = geometry();
       layer.textContent = "";
+      if (!Object.keys(brushes).length) return;  // nothing to place (and no layout to read)
+      var g = geometry();
       if (!g) return;
       Object.keys(brushes).forEach(function (axis) {
         if (g.axes.indexOf(axis) < 0) return;

@@ -61,8 +61,10 @@
       spec.encoding.opacity = { condition: { test: FADE, value: name === "parallel" ? 0.65 : 1 }, value: 0.08 };
     }
     spec.data = { values: data[spec.data.name] };  // inline: one dataflow run, no empty first draw
+    var t0 = performance.now();
     return window.vegaEmbed(target, spec, { actions: false, renderer: "svg" }).then(function (res) {
       views[name] = res.view;
+      performance.measure("rg:sweep:" + name, { start: t0 });  // seen in the benchmark's profile
     });
   }
 
@@ -137,7 +139,7 @@
       return z !== null && z !== undefined && z >= r[0] && z <= r[1];
     });
   }
-  var keep = null;
+  var keep = null, filtered = false;
   function selected() {
     if (!keep) return ["*"];
     var ids = Object.keys(keep);
@@ -145,6 +147,8 @@
   }
   function filterTable() {
     var active = box && Object.keys(box).length ? box : null, axes = Object.keys(ranges).length > 0;
+    if (!active && !axes && !filtered) return;  // nothing brushed before or now: nothing to redo
+    filtered = !!(active || axes);
     keep = {};
     S.rows.forEach(function (r) { if ((!active || inside(r, active)) && inRanges(r)) keep[r.id] = true; });
     var sel = selected();
@@ -165,14 +169,28 @@
   }
 
   $("rg-sweep-metric").addEventListener("change", drawMetric);
-  $("rg-sweep-x").addEventListener("change", drawScatter);
-  $("rg-sweep-y").addEventListener("change", drawScatter);
+  $("rg-sweep-x").addEventListener("change", function () { scatterDrawn = null; scatterOnce(); });
+  $("rg-sweep-y").addEventListener("change", function () { scatterDrawn = null; scatterOnce(); });
   if (S.metrics.length) {
     $("rg-sweep-metric").value = S.metric || S.metrics[0];
     $("rg-sweep-y").value = S.metric || S.metrics[0];
   }
   if (S.params.length) $("rg-sweep-x").value = S.params[0];
-  Promise.all([drawMetric(), drawScatter()]).then(function () {
+  /* The first screen (importance, parallel coordinates) is drawn at once; the scatter, below it,
+     when it comes near the viewport (drawn at once if it is already in view). */
+  var scatterEl = $("rg-sweep-scatter"), scatterDrawn = null;
+  function scatterOnce() {
+    if (!scatterDrawn) scatterDrawn = drawScatter().then(function () { scatterEl.setAttribute("data-drawn", "1"); });
+    return scatterDrawn;
+  }
+  var nearNow = scatterEl.getBoundingClientRect().top < window.innerHeight + 200 || !("IntersectionObserver" in window);
+  if (!nearNow) {
+    var io = new IntersectionObserver(function (entries) {
+      if (entries.some(function (e) { return e.isIntersecting; })) { io.disconnect(); scatterOnce(); }
+    }, { rootMargin: "200px 0px" });
+    io.observe(scatterEl);
+  }
+  Promise.all([drawMetric(), nearNow ? scatterOnce() : null]).then(function () {
     document.body.setAttribute("data-sweep-ready", "1");
   }).catch(function (err) {
     document.body.setAttribute("data-sweep-error", String(err));
