@@ -41,7 +41,7 @@ def test_group_lines_and_band_cover_the_runs_at_any_sampling_level(site, site_br
     assert "g=group" in pg.url
     assert pg.evaluate(f"RG.views[{LOSS}].scale('color').domain()") == ["group: A", "group: B"]
     a_all = pg.evaluate(GROUP_ROWS, "group: A")
-    assert pg.evaluate(f"RG.charts.useOverview(RG.site.runs.map(r => r.f))")  # 12 runs: overview files
+    assert pg.evaluate("RG.charts.useOverview(RG.site.runs.map(r => r.f))")  # 12 runs: overview files
     assert len(a_all) > 30
     spread = max(OFFSETS["A"]) - min(OFFSETS["A"])
     for r in a_all[1:]:  # the band spans the runs (offsets 0..1 apart, noise ±0.05), the line is inside it
@@ -49,6 +49,9 @@ def test_group_lines_and_band_cover_the_runs_at_any_sampling_level(site, site_br
         assert abs((r["hi"] - r["lo"]) - spread) < 0.15, r
         fx = 1 / (1 + r["x"] / 50)
         assert r["lo"] <= min(OFFSETS["A"]) + fx + 0.1 and r["hi"] >= max(OFFSETS["A"]) + fx - 0.1
+    assert not pg.evaluate(f"RG.views[{LOSS}].data('rows').some(r => r.m !== undefined)")  # runs hidden by default
+    pg.select_option("#rg-group-runs", "faint")
+    _wait_rows(pg, "rows.some(r => r.m !== undefined)")
     members = pg.evaluate(f"RG.views[{LOSS}].data('rows').filter(r => r.m !== undefined).map(r => r.m)")
     assert set(members) == {f"r{g}{j}" for g in "AB" for j in range(6)}  # runs drawn faintly
     pg.select_option("#rg-group-band", "std")

@@ -218,9 +218,10 @@
 
   function render(ch, runs) {
     var el = ch.el, hidden = ch.hidden || (ch.hidden = {});
-    var rows = C.rowsFor(ch.metric, runs, ch.dx);
     // groups16 hook: one line + band per group instead of one line per run (assets/groups.js)
-    var grp = RG.groups && RG.groups.active() ? RG.groups.rows(ch, runs, rows) : null;
+    var grouped = RG.groups && RG.groups.active();
+    var rows = grouped && !RG.groups.needsRuns() ? [] : C.rowsFor(ch.metric, runs, ch.dx);
+    var grp = grouped ? RG.groups.rows(ch, runs, rows) : null;
     if (grp) rows = grp.rows;
     rows = rows.filter(function (r) { return !hidden[r.run]; });
     var hiddenList = Object.keys(hidden).filter(function (k) { return hidden[k]; });

@@ -2,7 +2,7 @@
    ±1 std or ±1 standard error), the group's runs faint or hidden. Runs are grouped by their
    group, tags, sweep or any config key. State in the URL hash: g (what to group by: "group",
    "tag", "sweep" or "c.<config key>"), gagg (mean|median), gband (minmax|std|sem|none),
-   gruns (faint|hide).
+   gruns (hide|faint: the group's own runs hidden, the default, or drawn faintly).
    The band never depends on how a chart samples its runs: it is computed from every run's
    fixed-resolution overview series (data/overview/<metric>.js, LITE_SAMPLES points per run, the
    same file whether the chart draws 3 runs from full files or 200 from the overview), averaged
@@ -13,7 +13,7 @@
   var RG = (window.RG = window.RG || {});
   var G = (RG.groups = {});
   var GROUP_BINS = 50;
-  var AGGS = ["mean", "median"], BANDS = ["minmax", "std", "sem", "none"], SHOW = ["faint", "hide"];
+  var AGGS = ["mean", "median"], BANDS = ["minmax", "std", "sem", "none"], SHOW = ["hide", "faint"];  // first = default (as wandb: group lines only)
 
   function choice(list) {
     return { def: list[0], parse: function (v) { return list.indexOf(v) >= 0 ? v : list[0]; },
@@ -46,6 +46,9 @@
     });
     return out;
   };
+
+  /* Whether the chart's own run lines are drawn (faintly) under the group lines. */
+  G.needsRuns = function () { return RG.state.gruns !== "hide"; };
 
   G.idsFor = function (metric) {
     var ids = ["overview/" + metric];
@@ -196,7 +199,7 @@
     box.appendChild(select("rg-group-by", "Group by", by));
     box.appendChild(select("rg-group-agg", "Line", [["mean", "mean"], ["median", "median"]]));
     box.appendChild(select("rg-group-band", "Band", [["minmax", "min–max"], ["std", "±1 std"], ["sem", "±1 std. error"], ["none", "none"]]));
-    box.appendChild(select("rg-group-runs", "Runs", [["faint", "faint"], ["hide", "hidden"]]));
+    box.appendChild(select("rg-group-runs", "Runs", [["hide", "hidden"], ["faint", "faint"]]));
     var hint = bar.querySelector(".rg-hint");
     bar.insertBefore(box, hint);
     var ids = { g: "rg-group-by", gagg: "rg-group-agg", gband: "rg-group-band", gruns: "rg-group-runs" };
