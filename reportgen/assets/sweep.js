@@ -13,8 +13,8 @@
   if (window.RG) RG.sweep = { views: views };  // for tests and the benchmark
   var FADE = "sel[0] == '*' || indexof(sel, datum.id) >= 0";
   var picked = S.all && window.RG && RG.parseHash ? RG.parseHash(location.hash).runs : null;
-  if (picked && picked.length) {  // a selection of runs: only those
-    S.rows = S.rows.filter(function (r) { return picked.indexOf(r.f) >= 0; });
+  if (S.all) {  // the all-runs view: correlations computed here, for the runs shown
+    if (picked && picked.length) S.rows = S.rows.filter(function (r) { return picked.indexOf(r.f) >= 0; });
     var keepIds = {};
     S.rows.forEach(function (r) { keepIds[r.id] = true; });
     document.querySelectorAll("#rg-sweep-runs tbody tr").forEach(function (tr) {
@@ -24,8 +24,8 @@
     S.importance = selectionImportance();
   }
 
-  /* Pearson correlation of each numeric parameter with each metric over the selected runs; the
-     random-forest importance was computed at build time for all runs, so it is not shown here. */
+  /* Pearson correlation of each numeric parameter with each metric over the runs shown (the
+     random-forest importance is built for sweep pages only: not for every build's all-runs view). */
   function selectionImportance() {
     var out = {};
     S.metrics.forEach(function (m) {

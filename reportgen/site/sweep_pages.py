@@ -132,6 +132,8 @@ def collect(runs_root: Path, runs: list) -> list[dict[str, Any]]:
 
 
 def importance(sweep: dict[str, Any], warnings: list[str]) -> dict[str, list[dict[str, Any]]]:
+    if sweep["all"]:  # no random forests on every build: the page computes correlations itself
+        return {}
     try:
         from ..sweeps.importance import parameter_importance
     except ImportError:  # pragma: no cover
