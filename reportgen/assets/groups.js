@@ -220,6 +220,7 @@
   };
 })();
 (function () {  // after reportgen.js has read the site JSON (its DOMContentLoaded listener runs first)
+  if (typeof document === "undefined") return;  // loaded without a page (tests/js)
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { window.RG.groups.init(); });
   else window.RG.groups.init();
 })();
