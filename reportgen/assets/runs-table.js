@@ -205,7 +205,7 @@
       var tr = cell("tr");
       tr.dataset.run = r.f;
       if (!shownRow(r.f)) tr.hidden = true;
-      if (RG.runHidden && RG.runHidden(r.f)) tr.classList.add("rg-run-hidden");
+      if (RG.runHidden && RG.runHidden(r.f)) { tr.classList.add("rg-run-hidden"); tr.style.opacity = "0.55"; }
       var td0 = cell("td", null, "rg-sel"), cb = document.createElement("input");
       cb.type = "checkbox"; cb.checked = sel.indexOf(r.f) >= 0; cb.setAttribute("aria-label", "select " + r.label);
       cb.addEventListener("change", function () {
