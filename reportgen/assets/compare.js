@@ -38,16 +38,16 @@
     return v === null ? "null" : String(v);
   }
 
-  function toggle(hint) {
-    var box = document.getElementById("rg-diff-only");
-    if (box) return box;
-    var lab = el("label", null, "rg-diff-only");
-    box = document.createElement("input");
-    box.type = "checkbox"; box.id = "rg-diff-only";
+  /* The toggle lives in the table's caption (the table is the script's own: serve --watch
+     patches the page's static HTML by position, so nothing is inserted around it). */
+  function toggle(table) {
+    var cap = el("caption", null, "rg-diff-only"), lab = el("label"), box = document.createElement("input");
+    cap.style.cssText = "caption-side:top;text-align:left;padding:4px 0";
+    box.type = "checkbox"; box.id = "rg-diff-only"; box.checked = RG.state.diff;
     box.addEventListener("change", function () { RG.setState({ diff: box.checked }); });
     lab.appendChild(box); lab.appendChild(document.createTextNode(" Only differences"));
-    hint.parentNode.insertBefore(lab, hint.nextSibling);
-    return box;
+    cap.appendChild(lab);
+    table.appendChild(cap);
   }
 
   function render() {
@@ -56,7 +56,6 @@
     var sel = (RG.state.runs || []).filter(function (f) { return RG.runsByFile[f]; });
     document.getElementById("rg-compare-count").textContent = String(sel.length);
     var hint = document.getElementById("rg-compare-hint"), only = RG.state.diff;
-    toggle(hint).checked = only;
     table.textContent = "";
     if (sel.length < 2) {
       hint.textContent = "Tick two or more runs in the table below: their config and summary differences and overlaid charts appear here.";
@@ -64,6 +63,7 @@
     }
     var parts = [["config", sel.map(function (f) { return all[f] || {}; })],
                  ["summary", sel.map(function (f) { return RG.runsByFile[f].s || {}; })]];
+    toggle(table);
     var counts = parts.map(function (p) { return P.diffKeys(p[1]).length; });
     hint.textContent = counts[0] + " config key" + (counts[0] === 1 ? "" : "s") + " and " + counts[1] + " summary value" +
       (counts[1] === 1 ? "" : "s") + " differ between the " + sel.length + " selected runs; overlaid charts below.";

@@ -200,8 +200,11 @@
     box.appendChild(select("rg-group-agg", "Line", [["mean", "mean"], ["median", "median"]]));
     box.appendChild(select("rg-group-band", "Band", [["minmax", "min–max"], ["std", "±1 std"], ["sem", "±1 std. error"], ["none", "none"]]));
     box.appendChild(select("rg-group-runs", "Runs", [["hide", "hidden"], ["faint", "faint"]]));
+    // appended last (serve --watch patches the page's static HTML by position: nothing may be
+    // inserted before it), shown before the hint by flex order
     var hint = bar.querySelector(".rg-hint");
-    bar.insertBefore(box, hint);
+    bar.appendChild(box);
+    if (hint) hint.style.order = "1";
     var ids = { g: "rg-group-by", gagg: "rg-group-agg", gband: "rg-group-band", gruns: "rg-group-runs" };
     function sync() {
       Object.keys(ids).forEach(function (k) {

@@ -374,15 +374,25 @@
     var csv = cell("button", "CSV", "rg-btn");
     csv.type = "button"; csv.id = "rg-table-csv"; csv.title = "download the visible rows and columns as CSV";
     csv.addEventListener("click", function () { RG.tableCsv.download(T.visible(), "runs.csv"); });
+    // appended last (serve --watch patches the static HTML by position), the count kept last by flex order
     var count = document.getElementById("rg-selected-count");
+    if (count) count.style.order = "1";
     if (RG.site.analyse && RG.site.kind !== "compare") {
       var an = cell("a", "Analyse selection", "rg-btn");
       an.id = "rg-analyse-link"; an.href = RG.site.analyse;
-      bar.insertBefore(an, count);
+      bar.appendChild(an);
     }
-    bar.insertBefore(lab, count);
-    bar.insertBefore(csv, count);
+    bar.appendChild(lab);
+    bar.appendChild(csv);
   }
+
+  /* serve --watch patched the live fields of RG.site.runs (state, summary, min/max/last): redraw
+     the rows, keeping sort, filters, columns and selection (reportgen/serve/live.js). */
+  T.refresh = function () {
+    if (!document.getElementById("rg-runs")) return;
+    if (passing !== null) RG.site.runs.forEach(function (r) { passing[r.f] = matches(r); });
+    render();
+  };
 
   T.init = function () {
     if (!document.getElementById("rg-runs")) return;

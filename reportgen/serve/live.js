@@ -181,7 +181,7 @@
      duration, summary, warnings) they are copied into RG.site; the runs table re-renders
      through RG.table.refresh() when the runtime offers it. Otherwise (or when the state or
      summary changed and nothing can show it) the page reloads. */
-  var LIVE_FIELDS = ["state", "duration", "s", "warn"];
+  var LIVE_FIELDS = ["state", "duration", "s", "warn", "m"];  // groups16: m = per-metric min/max/last
   function patchSite(oldText, newText, apply) {
     var a, b;
     try { a = JSON.parse(oldText); b = JSON.parse(newText); } catch (e) { return false; }
