@@ -6,8 +6,9 @@ Runs a real random sweep (function agent, Optuna) of ``--runs`` runs of 50 steps
 the site, then in headless Chromium measures (median of ``--loads`` cold loads, each in a
 fresh browser context) the time from navigation until:
 - baseline: the index page's ``load`` event plus its runs table rows drawn;
-- the sweep page's first screen: importance, parallel coordinates and scatter drawn
-  (``body[data-sweep-ready]``).
+- the sweep page's first screen: the charts in view drawn (``body[data-sweep-ready]``):
+  importance and parallel coordinates; the scatter below them is drawn when scrolled near
+  (timed separately: scroll to it until drawn).
 Also times a metric switch on the sweep page (importance + parallel coordinates redrawn).
 Prints seconds and the ratio against the baseline. Target (issue 16): first screen ≤ 1 s.
 """
@@ -58,7 +59,7 @@ def main() -> None:
         build(BuildConfig(runs=root, out=out, quiet=True))
         t_build = time.perf_counter() - t0
         index, sweep_page = (out / "index.html").as_uri(), (out / "sweeps" / f"{sid}.html").as_uri()
-        base_times, sweep_times, switch_times = [], [], []
+        base_times, sweep_times, switch_times, scatter_times = [], [], [], []
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium")
             for _ in range(args.loads):
@@ -76,16 +77,22 @@ def main() -> None:
                 page.wait_for_selector("body[data-sweep-ready]", timeout=60_000)
                 sweep_times.append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
+                page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()
+                page.wait_for_selector("#rg-sweep-scatter[data-drawn]", timeout=60_000)
+                scatter_times.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
                 page.select_option("#rg-sweep-metric", "acc")
                 page.wait_for_function("document.getElementById('rg-sweep-imp-for').textContent === 'for acc'"
                                        " && document.querySelector('#rg-sweep-parallel svg') !== null")
                 switch_times.append(time.perf_counter() - t0)
                 ctx.close()
             browser.close()
-    b, s, w = (statistics.median(x) for x in (base_times, sweep_times, switch_times))
+    b, s, w, c = (statistics.median(x) for x in (base_times, sweep_times, switch_times, scatter_times))
     print(f"{args.runs}-run sweep: agent {t_sweep:.1f} s, build {t_build:.1f} s")
     print(f"baseline  index page load + table     {b * 1000:7.0f} ms")
-    print(f"sweep page first screen (3 charts)    {s * 1000:7.0f} ms   ratio {s / b:5.2f}x  (target ≤ 1000 ms)")
+    print(f"sweep page first screen (2 charts)    {s * 1000:7.0f} ms   ratio {s / b:5.2f}x  (target ≤ 1000 ms: "
+          f"{'met' if s <= 1 else 'NOT met'})")
+    print(f"sweep page scatter, scrolled to       {c * 1000:7.0f} ms   ratio {c / b:5.2f}x")
     print(f"sweep page metric switch              {w * 1000:7.0f} ms   ratio {w / b:5.2f}x")
 
 

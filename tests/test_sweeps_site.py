@@ -37,12 +37,15 @@ def test_sweep_page_renders_and_brushing_filters_the_table(sweep_site, site_brow
     sweep_id, out, res = sweep_site
     assert f"sweeps/{sweep_id}.html" in res.pages
     page = site_browser.open(out / "index.html")
-    link = page.locator(".rg-sweeps a")
+    link = page.locator(".rg-sweeps a").first
     assert link.inner_text() == "demo <sweep>"  # escaped, shown as text
+    assert page.locator(".rg-sweeps .rg-count").inner_text() == "1"  # the all-runs view is listed, not counted
     for width in (1440, 390):
         page = site_browser.open(out / "sweeps" / f"{sweep_id}.html")
         page.set_viewport_size({"width": width, "height": 900})
         page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
+        page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()  # drawn when it comes into view
+        page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
         assert page.locator("#rg-sweep-runs tbody tr").count() == 12  # the other run is not in it
         for chart in ("importance", "parallel", "scatter"):
             assert page.locator(f"#rg-sweep-{chart} svg .mark-{'line' if chart == 'parallel' else ('rect' if chart == 'importance' else 'symbol')} path").count() >= 12 \
@@ -54,7 +57,8 @@ def test_sweep_page_renders_and_brushing_filters_the_table(sweep_site, site_brow
     # brush the left part of the scatter (x = parameter x, y = loss): fewer runs in the table
     page = site_browser.open(out / "sweeps" / f"{sweep_id}.html")
     page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
-    page.locator("#rg-sweep-scatter svg").scroll_into_view_if_needed()
+    page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()
+    page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
     box = page.locator("#rg-sweep-scatter svg").bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.12, box["y"] + box["height"] * 0.03)
     page.mouse.down()
@@ -69,3 +73,49 @@ def test_sweep_page_renders_and_brushing_filters_the_table(sweep_site, site_brow
     assert xs and hidden and max(xs) < max(hidden)  # the brushed runs are the small-x ones
     page.locator("#rg-sweep-metric").select_option("acc")  # another metric redraws importance/parallel
     page.wait_for_function("document.getElementById('rg-sweep-imp-for').textContent === 'for acc'")
+
+
+AXIS_XY = """([axis, z]) => { const v = RG.sweep.views.parallel, o = v.origin(),
+    r = document.querySelector('#rg-sweep-parallel svg').getBoundingClientRect();
+    return [r.left + o[0] + v.scale('x')(axis), r.top + o[1] + v.scale('y')(z)]; }"""
+
+
+def test_parallel_axis_brush_filters_the_table_and_analyse_selection(sweep_site, site_browser):
+    sweep_id, out, _ = sweep_site
+    page = site_browser.open(out / "sweeps" / f"{sweep_id}.html")
+    page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
+    page.locator("#rg-sweep-parallel svg").scroll_into_view_if_needed()
+    x0, top = page.evaluate(AXIS_XY, ["z_p0", 1.0])  # axis of parameter x, from its max ...
+    _, mid = page.evaluate(AXIS_XY, ["z_p0", 0.5])  # ... down to its middle
+    page.mouse.move(x0, top)
+    page.mouse.down()
+    page.mouse.move(x0 + 2, mid, steps=6)
+    page.mouse.up()
+    page.wait_for_function("document.getElementById('rg-sweep-count').textContent.includes('brushed')")
+    shown = [float(t) for t in page.locator("#rg-sweep-runs tbody tr:not([hidden]) td:nth-child(3)").all_inner_texts()]
+    hidden = [float(t) for t in page.locator("#rg-sweep-runs tbody tr[hidden] td:nth-child(3)").all_inner_texts()]
+    assert shown and hidden and min(shown) > max(hidden)  # the kept runs are the large-x ones
+    assert page.locator("#rg-sweep-count").text_content() == f"{len(shown)} of 12 runs (brushed)"
+    assert page.locator("#rg-sweep-parallel").locator("xpath=..").locator(".rg-brush").count() == 1
+    page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()  # drawn now, with the runs outside faded
+    page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
+    assert len(page.evaluate("RG.sweep.views.scatter.signal('sel')")) == len(shown)
+    page.locator("#rg-sweep-parallel svg").scroll_into_view_if_needed()
+    x0, _ = page.evaluate(AXIS_XY, ["z_p0", 1.0])
+    _, mid = page.evaluate(AXIS_XY, ["z_p0", 0.5])
+    page.mouse.click(x0, mid)  # a click on the axis clears its range
+    page.wait_for_function("document.getElementById('rg-sweep-count').textContent === '12 of 12 runs'")
+
+    # "Analyse selection" in the runs table: the sweep view over the ticked runs only
+    index = site_browser.open(out / "index.html")
+    index.click("#rg-select-none")
+    runs = index.evaluate("RG.site.runs.filter(r => r.project !== 'other').slice(0, 4).map(r => r.f)")
+    for f in runs:
+        index.locator(f'#rg-runs tr[data-run="{f}"] input[type=checkbox]').check()
+    index.click("#rg-analyse-link")
+    index.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
+    assert index.url.split("/")[-1].startswith("_all.html#runs=")
+    assert sorted(index.evaluate("[...document.querySelectorAll('#rg-sweep-runs tbody tr')].map(r => r.dataset.run)")) \
+        == sorted(runs)
+    assert index.locator("#rg-sweep-nruns").text_content() == "4"
+    assert index.locator("#rg-sweep-parallel svg .mark-line path").count() == 4

@@ -54,6 +54,7 @@
     var sel = RG.state.runs;
     if (sel === null && RG.site.kind === "compare") sel = [];
     if (sel === null && RG.defaultRuns) sel = RG.defaultRuns();  // bounded default selection (runs-data.js)
+    // pinned runs are drawn last (on top) by C.drawOrder (chart-spec.js)
     return runs.filter(function (f) {
       if (!RG.runsByFile[f]) return false;
       if (sel !== null && sel.indexOf(f) < 0) return false;
@@ -221,6 +222,8 @@
     ch.keys.forEach(function (k) {
       C.idsFor(k.id, C.visibleRuns(k.runs), st.wi).forEach(function (id) { if (ids.indexOf(id) < 0) ids.push(id); });
     });
+    // groups16 hook: grouped lines (assets/groups.js) aggregate every run's overview series
+    if (!ch.multi && RG.groups && RG.groups.active()) RG.groups.idsFor(ch.metric).forEach(function (id) { if (ids.indexOf(id) < 0) ids.push(id); });
     var token = ++ch.token;
     RG.loadAll(ids, function () {
       if (token !== ch.token) return;  // a newer state superseded this draw
@@ -236,19 +239,25 @@
 
   function render(ch, runs, st) {
     var el = ch.el, hidden = ch.hidden || (ch.hidden = {});
+    // groups16 hook: one line + band per group instead of one line per run (assets/groups.js);
+    // an overlaid panel (several keys) is not grouped
+    var grouped = !ch.multi && RG.groups && RG.groups.active();
     var order = C.drawOrder(runs), rows = [];
-    ch.keys.forEach(function (k) {
+    if (!grouped || RG.groups.needsRuns()) ch.keys.forEach(function (k) {
       var mine = order.filter(function (f) { return k.runs.indexOf(f) >= 0; });
       rows = rows.concat(C.rowsFor(k.id, mine, ch.dx, st, ch.multi ? " · " + k.key : ""));
     });
+    var grp = grouped ? RG.groups.rows(ch, runs, rows) : null;
+    if (grp) rows = grp.rows;
     rows = rows.filter(function (r) { return !hidden[r.run]; });
     var hiddenList = Object.keys(hidden).filter(function (k) { return hidden[k]; });
     var need = C.layersFor(rows, st), series = C.seriesOf(ch, runs), ydom = C.yFit(rows, st);
-    var key = [st.x, st.log, runs.join(","), series.colors.join(","), JSON.stringify(need)].join("|");
+    var key = [st.x, st.log, runs.join(","), series.colors.join(","), JSON.stringify(need), grp ? grp.key : ""].join("|");
     var raw = st.wi >= 0 ? 0.25 : 0;
     ch.st = st;
     ch.ydom = ydom;
     RG.hover.index(ch, rows, series);
+    if (grp) RG.groups.hover(ch, grp);
     if (ch.view && ch.key === key) {  // same axes and runs: update in place, keeping zoom
       ch.view.data("rows", rows);
       ch.view.signal("rawOpacity", raw);
@@ -258,6 +267,7 @@
       return;
     }
     var spec = C.specFor(ch.base, runs, el.clientWidth - 30, need, ch.dx, st, series);
+    if (grp) RG.groups.spec(spec, grp);  // groups16 hook: colours by group, faint member runs
     spec.params.forEach(function (p) {
       if (p.name === "hidden") p.value = hiddenList;
       if (p.name === "ydom") p.value = ydom;

@@ -1,11 +1,27 @@
 /* reportgen runs table: rendered from the page's site JSON with textContent (never HTML),
-   sort by any column, text filter, per-column filters (numeric min/max, text contains),
-   a column picker (at most RG.site.maxColumns shown), and run selection -> RG.state.runs. */
+   sort by any column, text filter with numeric conditions (`loss < 0.5, lr >= 0.01`), per-column
+   filters (numeric min/max, text contains), all applied as you type; summary columns showing the
+   summary value, or each metric's min, max, last or best (state key `sagg`); a column picker (at
+   most RG.site.maxColumns shown); run selection -> RG.state.runs; run colour / pin / hide
+   (assets/run-style.js) and CSV export of the visible table (assets/table-csv.js). */
 (function () {
   "use strict";
   var RG = (window.RG = window.RG || {});
   var T = (RG.table = {});
-  var cols = [], shown = {}, sort = { col: null, dir: 1 }, filters = {}, query = "", passing = null;
+  var cols = [], shown = {}, sort = { col: null, dir: 1 }, filters = {}, query = "", conds = [], passing = null;
+  var AGGS = ["summary", "last", "min", "max", "best"];
+  RG.stateKey("sagg", { def: "summary", parse: function (v) { return AGGS.indexOf(v) >= 0 ? v : "summary"; },
+                        format: function (v) { return v && v !== "summary" ? v : null; } });
+
+  /* A summary column's value for the chosen aggregation: r.m[key] = [min, max, last] from the
+     whole history (site/run_stats.py); best = min or max by the define_metric goal (default
+     minimize). Keys that are not logged metrics keep their summary value. */
+  T.summaryValue = function (r, key) {
+    var v = r.s[key], agg = RG.state.sagg, m = r.m && r.m[key];
+    if (agg === "summary" || !m) return v === undefined ? null : v;
+    if (agg === "best") return (r.mg && r.mg[key] === "maximize") ? m[1] : m[0];
+    return m[{ min: 0, max: 1, last: 2 }[agg]];
+  };
 
   var fmtNum = window.RGFormat.number, fmtDate = window.RGFormat.date, fmtDur = window.RGFormat.duration;  // assets/format.js
 
@@ -26,7 +42,11 @@
       return { id: kind + ":" + name, label: name, kind: kind, type: numeric ? "number" : "text",
                fmt: fmtNum, get: function (r) { var v = r[field][name]; return v === undefined ? null : v; } };
     }
-    var dynamic = site.cols.summary.map(function (k) { return dyn("summary", "s", k); })
+    var dynamic = site.cols.summary.map(function (k) {
+      var c = dyn("summary", "s", k);
+      c.get = function (r) { return T.summaryValue(r, k); };
+      return c;
+    })
       .concat(site.cols.config.map(function (k) { return dyn("config", "c", k); }));
     cols = fixed.concat(dynamic);
     var budget = site.maxColumns - fixed.length;
@@ -55,7 +75,35 @@
     RG.setState({ runs: (RG.site.kind !== "compare" && same) ? null : order });
   }
 
+  /* Numeric conditions in the filter box: `name OP number`, separated by "," or " and ";
+     name is a summary or config column (prefix summary./config. when both exist). An unfinished
+     condition (`loss <`) filters nothing yet; the rest of the text is a text filter. */
+  var COND = /^\s*([^<>=!,]+?)\s*(<=|>=|!=|==|=|<|>)\s*(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)?\s*$/;
+  T.parseQuery = function (text) {
+    var out = { text: [], conds: [] };
+    text.split(/,|\s+and\s+/i).forEach(function (part) {
+      var m = COND.exec(part);
+      if (!m) { if (part.trim()) out.text.push(part.trim().toLowerCase()); return; }
+      if (m[3] === undefined) return;  // still being typed
+      var name = m[1].trim(), col = null;
+      ["summary:", "config:"].forEach(function (kind) {
+        var id = name.indexOf(kind.slice(0, -1) + ".") === 0 ? kind + name.slice(kind.length) : kind + name;
+        if (!col) col = cols.filter(function (c) { return c.id === id; })[0] || null;
+      });
+      if (!col) col = cols.filter(function (c) { return c.label === name || c.id === name; })[0] || null;
+      out.conds.push({ col: col, op: m[2], v: Number(m[3]), name: name });
+    });
+    return out;
+  };
+  function holds(v, op, x) {
+    if (typeof v !== "number" || isNaN(v)) return false;
+    return op === "<" ? v < x : op === "<=" ? v <= x : op === ">" ? v > x : op === ">=" ? v >= x : op === "!=" ? v !== x : v === x;
+  }
+
   function matches(r) {
+    for (var c = 0; c < conds.length; c++) {
+      if (!conds[c].col || !holds(conds[c].col.get(r), conds[c].op, conds[c].v)) return false;
+    }
     if (query) {
       var hay = [r.label, r.name, r.id, r.project, r.group, r.state, r.tags.join(" ")].join(" ").toLowerCase();
       if (hay.indexOf(query) < 0) return false;
@@ -75,7 +123,10 @@
     }
     return true;
   }
-  T.passes = function (file) { return passing === null || passing[file] === true; };
+  function shownRow(file) { return passing === null || passing[file] === true; }
+  /* Drawn in the charts: passes the filters and not hidden with the hide toggle. */
+  T.passes = function (file) { return shownRow(file) && !(RG.runHidden && RG.runHidden(file)); };
+  T.shownRow = shownRow;
 
   function compare(a, b) {
     var an = a === null || a === undefined || a === "", bn = b === null || b === undefined || b === "";
@@ -98,7 +149,7 @@
     all.type = "checkbox"; all.id = "rg-sel-all"; all.setAttribute("aria-label", "select all shown runs");
     all.addEventListener("change", function () {
       var sel = setOf(selected());
-      RG.site.runs.forEach(function (r) { if (T.passes(r.f)) sel[r.f] = all.checked; });
+      RG.site.runs.forEach(function (r) { if (shownRow(r.f)) sel[r.f] = all.checked; });
       setSelected(Object.keys(sel).filter(function (f) { return sel[f]; }));
     });
     th0.appendChild(all);
@@ -122,7 +173,7 @@
           inp.type = "number"; inp.step = "any"; inp.placeholder = which; inp.className = "rg-range";
           inp.value = f[which] || ""; inp.dataset.filter = c.id + ":" + which;
           inp.setAttribute("aria-label", c.label + " " + which);
-          inp.addEventListener("change", function () { f[which] = inp.value; applyFilters(); });
+          inp.addEventListener("input", function () { f[which] = inp.value; applyFilters(); });
           fth.appendChild(inp);
         });
       } else {
@@ -180,12 +231,13 @@
         return blank ? compare(va, vb) : sort.dir * compare(va, vb);
       });
     }
-    runs = runs.filter(function (r) { return T.passes(r.f); });
+    runs = runs.filter(function (r) { return shownRow(r.f); });  // a hidden run stays listed (dimmed)
     page = Math.max(0, Math.min(page, Math.ceil(runs.length / PAGE) - 1));
     pager(runs.length);
     runs.slice(page * PAGE, (page + 1) * PAGE).forEach(function (r) {
       var tr = cell("tr");
       tr.dataset.run = r.f;
+      if (RG.runHidden && RG.runHidden(r.f)) { tr.classList.add("rg-run-hidden"); tr.style.opacity = "0.55"; }
       var td0 = cell("td", null, "rg-sel"), cb = document.createElement("input");
       cb.type = "checkbox"; cb.checked = !!sel[r.f]; cb.setAttribute("aria-label", "select " + r.label);
       cb.addEventListener("change", function () {
@@ -201,9 +253,9 @@
         var v = c.get(r), td;
         if (c.id === "name") {
           td = cell("td");
-          var sw = cell("span", null, "rg-swatch"); sw.style.background = r.color;
+          var tools = RG.runStyleTools(td, r);  // colour picker swatch, then pin / hide (run-style.js)
           var a = cell("a", r.label); a.href = r.url;
-          td.appendChild(sw); td.appendChild(a);
+          td.appendChild(a); td.appendChild(tools());
           if (r.warn) { var w = cell("span", "⚠", "rg-warn-badge"); w.title = r.warn + " problem(s): see the run page"; td.appendChild(w); }
           if (r.alerts) { var al = cell("span", "🔔" + r.alerts, "rg-alert-badge"); al.title = r.alerts + " alert(s), last: " + r.alert; td.appendChild(al); }
         } else if (c.id === "state") {
@@ -246,7 +298,7 @@
     document.querySelectorAll("#rg-runs tbody tr").forEach(function (tr) {
       tr.querySelector("input").checked = !!inSel[tr.dataset.run];
     });
-    var shownRuns = RG.site.runs.filter(function (r) { return T.passes(r.f); });
+    var shownRuns = RG.site.runs.filter(function (r) { return shownRow(r.f); });
     var allBox = document.getElementById("rg-sel-all");
     if (allBox) {
       var k = shownRuns.filter(function (r) { return inSel[r.f]; }).length;
@@ -254,7 +306,18 @@
       allBox.indeterminate = k > 0 && k < shownRuns.length;
     }
     var count = document.getElementById("rg-selected-count");
-    if (count) count.textContent = sel.length + " of " + RG.site.runs.length + " selected";
+    if (count) {  // honest when a filter hides rows: selected runs that are hidden are said so
+      var total = RG.site.runs.length, selShown = shownRuns.filter(function (r) { return sel.indexOf(r.f) >= 0; }).length;
+      var text = shownRuns.length === total ? selShown + " of " + total + " selected"
+        : shownRuns.length + " of " + total + " shown, " + selShown + " selected";
+      if (sel.length > selShown) text += " (" + (sel.length - selShown) + " more selected, hidden by the filter)";
+      count.textContent = text;
+    }
+    var an = document.getElementById("rg-analyse-link");
+    if (an) {
+      an.href = RG.site.analyse + (sel.length && (sel.length < RG.site.runs.length || RG.site.kind !== "index") ? RG.formatHash({ runs: sel }) : "");
+      an.title = "parameters against metrics (importance, parallel coordinates, scatter) for the " + sel.length + " selected runs";
+    }
     var link = document.getElementById("rg-compare-link");
     if (link) {
       var st = { runs: sel, x: RG.state.x, smooth: RG.state.smooth, log: RG.state.log };
@@ -265,7 +328,7 @@
   }
 
   function applyFilters(quiet) {
-    var any = !!query || Object.keys(filters).some(function (id) {
+    var any = !!query || conds.length > 0 || Object.keys(filters).some(function (id) {
       var f = filters[id]; return !!(f.text || (f.min !== undefined && f.min !== "") || (f.max !== undefined && f.max !== ""));
     });
     passing = null;
@@ -275,7 +338,7 @@
     }
     page = 0;
     refreshBody();  // rows of the first page that passes (syncSelection included)
-    var n = RG.site.runs.filter(function (r) { return T.passes(r.f); }).length;
+    var n = RG.site.runs.filter(function (r) { return shownRow(r.f); }).length;
     var count = document.getElementById("rg-run-count");
     if (count) count.textContent = any ? n + " / " + RG.site.runs.length : String(RG.site.runs.length);
     syncSelection();
@@ -315,6 +378,47 @@
     fill();
   }
 
+  /* The rows and columns on screen, in their order: for the CSV export (assets/table-csv.js). */
+  T.visible = function () {
+    var use = cols.filter(function (c) { return shown[c.id]; });
+    var byFile = {};
+    RG.site.runs.forEach(function (r) { byFile[r.f] = r; });
+    var runs = Array.prototype.map.call(document.querySelectorAll("#rg-runs tbody tr:not([hidden])"),
+                                        function (tr) { return byFile[tr.dataset.run]; });
+    return { cols: use.map(function (c) { return c.kind ? c.kind + ":" + c.label : (c.id === "duration" ? "Duration (s)" : c.label); }),
+             rows: runs.map(function (r) { return use.map(function (c) {
+               var v = c.get(r);
+               return c.id === "created" && typeof v === "number" ? new Date(v * 1000).toISOString() : v;
+             }); }) };
+  };
+
+  function addTools(bar) {
+    var lab = cell("label", "Summary ", "rg-sagg"), sel = document.createElement("select");
+    sel.id = "rg-sagg";
+    [["summary", "summary"], ["last", "last"], ["min", "min"], ["max", "max"], ["best", "best (goal)"]].forEach(function (o) {
+      var opt = cell("option", o[1]); opt.value = o[0]; sel.appendChild(opt);
+    });
+    sel.value = RG.state.sagg;
+    sel.title = "what summary columns show: the run's summary, or each metric's last, min, max or best value " +
+                "over its whole history (best: by define_metric(goal=...), else the minimum)";
+    sel.addEventListener("change", function () { RG.setState({ sagg: sel.value }); });
+    RG.onState(function () { sel.value = RG.state.sagg; });
+    lab.appendChild(sel);
+    var csv = cell("button", "CSV", "rg-btn");
+    csv.type = "button"; csv.id = "rg-table-csv"; csv.title = "download the visible rows and columns as CSV";
+    csv.addEventListener("click", function () { RG.tableCsv.download(T.visible(), "runs.csv"); });
+    // appended last (serve --watch patches the static HTML by position), the count kept last by flex order
+    var count = document.getElementById("rg-selected-count");
+    if (count) count.style.order = "1";
+    if (RG.site.analyse && RG.site.kind !== "compare") {
+      var an = cell("a", "Analyse selection", "rg-btn");
+      an.id = "rg-analyse-link"; an.href = RG.site.analyse;
+      bar.appendChild(an);
+    }
+    bar.appendChild(lab);
+    bar.appendChild(csv);
+  }
+
   /* live18 hook: RG.site changed in place (serve --watch: new runs, summaries, columns). Re-render,
      keeping the filters, the sort and the columns the user chose; new columns follow the default. */
   T.refresh = function () {
@@ -334,11 +438,24 @@
     render();
     initPicker();
     var q = document.getElementById("rg-filter");
-    q.addEventListener("input", function () { query = q.value.trim().toLowerCase(); applyFilters(); });
+    q.placeholder = "Filter runs: name, tag… or loss < 0.5";
+    q.addEventListener("input", function () {
+      var parsed = T.parseQuery(q.value);
+      query = parsed.text.join(" "); conds = parsed.conds;
+      q.classList.toggle("rg-bad-filter", conds.some(function (c) { return !c.col; }));
+      q.title = conds.filter(function (c) { return !c.col; }).map(function (c) { return "no column " + c.name; }).join("; ");
+      applyFilters();
+    });
     document.getElementById("rg-select-all").addEventListener("click", function () {
-      setSelected(RG.site.runs.filter(function (r) { return T.passes(r.f); }).map(function (r) { return r.f; }));
+      setSelected(RG.site.runs.filter(function (r) { return shownRow(r.f); }).map(function (r) { return r.f; }));
     });
     document.getElementById("rg-select-none").addEventListener("click", function () { setSelected([]); });
-    RG.onState(syncSelection);
+    addTools(q.parentNode);
+    var marks = JSON.stringify([RG.state.sagg, RG.state.colors, RG.state.pin, RG.state.hide]);
+    RG.onState(function () {
+      var now = JSON.stringify([RG.state.sagg, RG.state.colors, RG.state.pin, RG.state.hide]);
+      if (now !== marks) { marks = now; render(); if (RG.charts) RG.charts.refreshAll(); }
+      else syncSelection();
+    });
   };
 })();

@@ -1,21 +1,70 @@
 /* Sweep page: fills the Vega-Lite specs built by reportgen/site/sweep_pages.py with the
-   sweep's runs and the chosen metric / axes; the scatter's brush filters the runs table.
+   sweep's runs and the chosen metric / axes. The scatter's box and the parallel-coordinates axis
+   ranges (assets/sweep-brush.js) both filter the runs table and fade the runs outside them in
+   both charts. The all-runs page (sweeps/_all.html) takes a selection as #runs=a,b,… (the runs
+   table's "Analyse selection"): only those runs, and correlations recomputed for them.
    Data comes from the page's JSON block; text goes in with textContent only. */
 (function () {
   "use strict";
   var el = document.getElementById("rg-sweep");
   if (!el || !window.vegaEmbed) return;
   var S = JSON.parse(el.textContent);
-  var views = {};
+  var views = {}, box = null, ranges = {}, brush = null;
+  if (window.RG) RG.sweep = { views: views };  // for tests and the benchmark
+  var FADE = "sel[0] == '*' || indexof(sel, datum.id) >= 0";
+  var picked = S.all && window.RG && RG.parseHash ? RG.parseHash(location.hash).runs : null;
+  if (S.all) {  // the all-runs view: correlations computed here, for the runs shown
+    if (picked && picked.length) S.rows = S.rows.filter(function (r) { return picked.indexOf(r.f) >= 0; });
+    var keepIds = {};
+    S.rows.forEach(function (r) { keepIds[r.id] = true; });
+    document.querySelectorAll("#rg-sweep-runs tbody tr").forEach(function (tr) {
+      if (!keepIds[tr.getAttribute("data-id")]) tr.remove();
+    });
+    document.getElementById("rg-sweep-nruns").textContent = String(S.rows.length);
+    S.importance = selectionImportance();
+  }
+
+  /* Pearson correlation of each numeric parameter with each metric over the runs shown (the
+     random-forest importance is built for sweep pages only: not for every build's all-runs view). */
+  function selectionImportance() {
+    var out = {};
+    S.metrics.forEach(function (m) {
+      var rows = [];
+      S.params.forEach(function (k) {
+        var xs = [], ys = [];
+        S.rows.forEach(function (r) {
+          var x = r[S.fields[k]], y = r[S.fields[m]];
+          if (typeof x === "number" && typeof y === "number") { xs.push(x); ys.push(y); }
+        });
+        var c = pearson(xs, ys);
+        if (c !== null) rows.push({ param: k, importance: null, correlation: c });
+      });
+      if (S.rows.length >= 3 && rows.length) out[m] = rows;
+    });
+    return out;
+  }
+  function pearson(xs, ys) {
+    var n = xs.length, mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+    if (n < 3) return null;
+    for (var i = 0; i < n; i++) { mx += xs[i] / n; my += ys[i] / n; }
+    for (i = 0; i < n; i++) { sxy += (xs[i] - mx) * (ys[i] - my); sxx += (xs[i] - mx) * (xs[i] - mx); syy += (ys[i] - my) * (ys[i] - my); }
+    return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : null;
+  }
   function $(id) { return document.getElementById(id); }
   function clone(x) { return JSON.parse(JSON.stringify(x)); }
   function field(key) { return S.fields[key]; }
 
   function embed(name, target, spec, data) {
     if (views[name]) { views[name].finalize(); }
+    if (name !== "importance") {  // runs outside the brushed ranges fade (signal `sel`, ids or "*")
+      spec.params = (spec.params || []).concat([{ name: "sel", value: selected() }]);
+      spec.encoding.opacity = { condition: { test: FADE, value: name === "parallel" ? 0.65 : 1 }, value: 0.08 };
+    }
     spec.data = { values: data[spec.data.name] };  // inline: one dataflow run, no empty first draw
+    var t0 = performance.now();
     return window.vegaEmbed(target, spec, { actions: false, renderer: "svg" }).then(function (res) {
       views[name] = res.view;
+      performance.measure("rg:sweep:" + name, { start: t0 });  // seen in the benchmark's profile
     });
   }
 
@@ -46,7 +95,12 @@
     spec.encoding.x.axis.labelExpr = "(" + JSON.stringify(labels) + ")[datum.value] || datum.value";
     spec.encoding.tooltip = spec.encoding.tooltip.concat(
       S.params.map(function (k) { return { field: field(k), title: k }; }), [{ field: mf, title: metric }]);
-    return embed("parallel", $("rg-sweep-parallel"), spec, { runs: S.rows });
+    return embed("parallel", $("rg-sweep-parallel"), spec, { runs: S.rows }).then(function () {
+      if (!brush) brush = RG.sweepBrush($("rg-sweep-parallel").parentNode, function () { return views.parallel; },
+                                        function (r) { ranges = r; filterTable(); });
+      brush.redraw();
+      filterTable();
+    });
   }
 
   function isNumeric(key) {
@@ -62,8 +116,9 @@
     if (!isNumeric(yk)) { spec.encoding.y.type = "nominal"; delete spec.encoding.y.scale; }
     spec.encoding.tooltip = spec.encoding.tooltip.concat([{ field: field(xk), title: xk }, { field: field(yk), title: yk }]);
     return embed("scatter", $("rg-sweep-scatter"), spec, { runs: S.rows }).then(function () {
-      filterTable(null);
-      views.scatter.addSignalListener("brush", function (_, value) { filterTable(value); });
+      box = null;
+      filterTable();
+      views.scatter.addSignalListener("brush", function (_, value) { box = value; filterTable(); });
     });
   }
 
@@ -78,17 +133,33 @@
     });
   }
 
-  function filterTable(box) {
-    var active = box && Object.keys(box).length ? box : null;
-    var keep = {};
-    S.rows.forEach(function (r) { if (!active || inside(r, active)) keep[r.id] = true; });
+  function inRanges(row) {
+    return Object.keys(ranges).every(function (axis) {
+      var z = row[axis], r = ranges[axis];
+      return z !== null && z !== undefined && z >= r[0] && z <= r[1];
+    });
+  }
+  var keep = null, filtered = false;
+  function selected() {
+    if (!keep) return ["*"];
+    var ids = Object.keys(keep);
+    return ids.length === S.rows.length ? ["*"] : (ids.length ? ids : ["-"]);
+  }
+  function filterTable() {
+    var active = box && Object.keys(box).length ? box : null, axes = Object.keys(ranges).length > 0;
+    if (!active && !axes && !filtered) return;  // nothing brushed before or now: nothing to redo
+    filtered = !!(active || axes);
+    keep = {};
+    S.rows.forEach(function (r) { if ((!active || inside(r, active)) && inRanges(r)) keep[r.id] = true; });
+    var sel = selected();
+    ["parallel", "scatter"].forEach(function (n) { if (views[n]) views[n].signal("sel", sel).runAsync(); });
     var rows = document.querySelectorAll("#rg-sweep-runs tbody tr"), shown = 0;
     rows.forEach(function (tr) {
       var on = !!keep[tr.getAttribute("data-id")];
       tr.hidden = !on;
       if (on) shown += 1;
     });
-    $("rg-sweep-count").textContent = shown + " of " + rows.length + " runs" + (active ? " (brushed)" : "");
+    $("rg-sweep-count").textContent = shown + " of " + rows.length + " runs" + (active || axes ? " (brushed)" : "");
   }
 
   function drawMetric() {
@@ -98,14 +169,28 @@
   }
 
   $("rg-sweep-metric").addEventListener("change", drawMetric);
-  $("rg-sweep-x").addEventListener("change", drawScatter);
-  $("rg-sweep-y").addEventListener("change", drawScatter);
+  $("rg-sweep-x").addEventListener("change", function () { scatterDrawn = null; scatterOnce(); });
+  $("rg-sweep-y").addEventListener("change", function () { scatterDrawn = null; scatterOnce(); });
   if (S.metrics.length) {
     $("rg-sweep-metric").value = S.metric || S.metrics[0];
     $("rg-sweep-y").value = S.metric || S.metrics[0];
   }
   if (S.params.length) $("rg-sweep-x").value = S.params[0];
-  Promise.all([drawMetric(), drawScatter()]).then(function () {
+  /* The first screen (importance, parallel coordinates) is drawn at once; the scatter, below it,
+     when it comes near the viewport (drawn at once if it is already in view). */
+  var scatterEl = $("rg-sweep-scatter"), scatterDrawn = null;
+  function scatterOnce() {
+    if (!scatterDrawn) scatterDrawn = drawScatter().then(function () { scatterEl.setAttribute("data-drawn", "1"); });
+    return scatterDrawn;
+  }
+  var nearNow = scatterEl.getBoundingClientRect().top < window.innerHeight + 200 || !("IntersectionObserver" in window);
+  if (!nearNow) {
+    var io = new IntersectionObserver(function (entries) {
+      if (entries.some(function (e) { return e.isIntersecting; })) { io.disconnect(); scatterOnce(); }
+    }, { rootMargin: "200px 0px" });
+    io.observe(scatterEl);
+  }
+  Promise.all([drawMetric(), nearNow ? scatterOnce() : null]).then(function () {
     document.body.setAttribute("data-sweep-ready", "1");
   }).catch(function (err) {
     document.body.setAttribute("data-sweep-error", String(err));

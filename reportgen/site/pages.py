@@ -12,6 +12,7 @@ from typing import Any
 from . import chartlayout, charts, story
 from ..storage.format import flatten
 from .fmt import fmt_duration, fmt_time, fmt_value, is_number
+from . import run_stats, sweep_pages
 from .config import LITE_SAMPLES, MAX_COLUMNS, MAX_FULL_RUNS, PICKER_ROWS
 from .rundata import RunInfo, safe_name, summary_items, table_value
 from .smoothing import WEIGHTS
@@ -90,6 +91,7 @@ def run_entry(r: RunInfo, labels, page: str, cols: dict[str, list[str]] | None) 
         s, c = flatten(r.summary), flatten(r.config)
         entry["s"] = {k: table_value(s[k]) for k in cols["summary"] if k in s}
         entry["c"] = {k: table_value(c[k]) for k in cols["config"] if k in c}
+        entry.update(run_stats.table_fields(r, cols["summary"]))  # min/max/last/best, sweep (groups16)
     return entry
 
 
@@ -108,6 +110,8 @@ def site_json(runs: list[RunInfo], all_runs: list[RunInfo], labels, page: str, k
         "compare": rel(page, "compare.html"),
         # the workspace file's page defaults (smooth, log, x, outliers); assets/chart-panel.js
         "chartDefaults": dict(workspace.defaults) if workspace is not None else {},
+        # groups16: the sweep view over any selection of runs (sweeps/_all.html), when built
+        "analyse": rel(page, p) if (p := sweep_pages.all_runs_page(len(all_runs))) else None,
     }
 
 

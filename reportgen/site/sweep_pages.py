@@ -22,6 +22,15 @@ from .fmt import fmt_value
 from .urls import run_page
 
 MAX_IMPORTANCE_METRICS = 8
+ALL_ID = "_all"  # the page over all runs (no sweep id can start with "_")
+ALL_RUNS_RANGE = (3, 1000)  # the all-runs page is built for this many runs (importance needs 3)
+MAX_ALL_PARAMS = 16  # config keys that vary, on the all-runs page
+
+
+def all_runs_page(n_runs: int) -> str | None:
+    """``sweeps/_all.html`` (the sweep view over any selection of runs) if built for ``n_runs``."""
+    lo, hi = ALL_RUNS_RANGE
+    return page_of(ALL_ID) if lo <= n_runs <= hi else None
 
 
 def page_of(sweep_id: str) -> str:
@@ -85,13 +94,18 @@ def collect(runs_root: Path, runs: list) -> list[dict[str, Any]]:
             except ValueError:
                 continue
     out = []
-    for sid, members in sorted(by_sweep.items()):
-        info = _sweep_file(runs_root, sid)
+    groups = sorted(by_sweep.items())
+    if all_runs_page(len(runs)):
+        groups.append((ALL_ID, list(runs)))
+    for sid, members in groups:
+        info = _sweep_file(runs_root, sid) if sid != ALL_ID else {"name": "All runs"}
         cfg = info.get("config") if isinstance(info.get("config"), dict) else {}
         metric = cfg.get("metric") if isinstance(cfg.get("metric"), dict) else {}
         configs = [flatten(r.config) for r in members]
         summaries = [flatten(r.summary) for r in members]
         params = _param_keys(cfg, configs)
+        if sid == ALL_ID:
+            params = params[:MAX_ALL_PARAMS]
         metrics = sorted({k for s in summaries for k, v in s.items() if _number(v) and not k.startswith("_")})
         chosen = metric.get("name") if metric.get("name") in metrics else (metrics[0] if metrics else None)
         if chosen in metrics:
@@ -100,7 +114,7 @@ def collect(runs_root: Path, runs: list) -> list[dict[str, Any]]:
         fields = {k: f"p{i}" for i, k in enumerate(params)} | {k: f"m{i}" for i, k in enumerate(metrics)}
         rows = []
         for r, c, s in zip(members, configs, summaries):
-            row = {"id": r.id, "name": r.name, "page": run_page(r.file), "state": r.state,
+            row = {"id": r.id, "f": r.file, "name": r.name, "page": run_page(r.file), "state": r.state,
                    "early": bool(r.meta.get("early_terminated"))}
             row.update({fields[k]: c.get(k) if isinstance(c.get(k), (int, float, str, bool)) else
                         (fmt_value(c[k]) if k in c else None) for k in params})
@@ -112,11 +126,14 @@ def collect(runs_root: Path, runs: list) -> list[dict[str, Any]]:
         out.append({"id": sid, "page": page_of(sid), "name": str(info.get("name") or sid),
                     "method": str(cfg.get("method") or ""), "goal": str(metric.get("goal") or "minimize"),
                     "metric": chosen, "params": params, "metrics": metrics, "fields": fields, "rows": rows,
-                    "configs": configs, "summaries": summaries})
+                    "configs": configs, "summaries": summaries, "all": sid == ALL_ID,
+                    "heading": "Parameters and metrics of all runs" if sid == ALL_ID else ""})
     return out
 
 
 def importance(sweep: dict[str, Any], warnings: list[str]) -> dict[str, list[dict[str, Any]]]:
+    if sweep["all"]:  # no random forests on every build: the page computes correlations itself
+        return {}
     try:
         from ..sweeps.importance import parameter_importance
     except ImportError:  # pragma: no cover
@@ -175,7 +192,7 @@ def write_pages(sweeps: list[dict[str, Any]], writer, common: dict[str, Any], wa
     written = []
     for s in sweeps:
         labels = {f: k for k, f in s["fields"].items()}
-        payload = {"id": s["id"], "metric": s["metric"], "params": s["params"], "metrics": s["metrics"],
+        payload = {"id": s["id"], "all": s["all"], "metric": s["metric"], "params": s["params"], "metrics": s["metrics"],
                    "fields": s["fields"], "labels": labels, "rows": s["rows"], "goal": s["goal"],
                    "importance": importance(s, warnings), "specs": specs(s)}
         writer.write("sweep.html", s["page"], {**common, "kind": "sweep", "sweep": s, "sweep_json": payload,

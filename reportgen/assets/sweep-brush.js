@@ -1,0 +1,90 @@
+/* Brushable axes for the sweep page's parallel-coordinates chart (a Vega-Lite line chart whose x
+   is a point scale of axes and y the position on each axis, 0..1). Drag along an axis to keep a
+   range of it; click an axis to clear its range. The ranges are drawn as boxes over the chart;
+   onChange({axis: [lo, hi], ...}) gets the ranges in the chart's y units after every change.
+   Pointer events, so it works with a mouse, a pen or a finger. */
+(function () {
+  "use strict";
+  var RG = (window.RG = window.RG || {});
+  var GRAB = 18;  // px either side of an axis that start a brush on it
+
+  RG.sweepBrush = function (wrap, getView, onChange) {
+    var brushes = {}, drag = null;
+    var layer = document.createElement("div");
+    layer.className = "rg-brush-layer";
+    layer.style.cssText = "position:absolute;left:0;top:0;width:0;height:0;pointer-events:none";
+    wrap.style.position = "relative";
+    wrap.appendChild(layer);
+
+    function geometry() {
+      var v = getView(), svg = wrap.querySelector("svg");
+      if (!v || !svg) return null;
+      var r = svg.getBoundingClientRect(), w = wrap.getBoundingClientRect(), o = v.origin();
+      return { v: v, x: v.scale("x"), y: v.scale("y"), left: r.left - w.left + o[0], top: r.top - w.top + o[1],
+               cl: r.left + o[0], ct: r.top + o[1], axes: v.scale("x").domain() };
+    }
+    function draw() {
+      layer.textContent = "";
+      if (!Object.keys(brushes).length) return;  // nothing to place (and no layout to read)
+      var g = geometry();
+      if (!g) return;
+      Object.keys(brushes).forEach(function (axis) {
+        if (g.axes.indexOf(axis) < 0) return;
+        var b = brushes[axis], top = g.y(Math.max(b[0], b[1])), bottom = g.y(Math.min(b[0], b[1]));
+        var box = document.createElement("div");
+        box.className = "rg-brush";
+        box.dataset.axis = axis;
+        box.style.cssText = "position:absolute;width:14px;background:rgba(59,111,212,0.28);border:1px solid #3b6fd4;" +
+          "border-radius:2px;left:" + (g.left + g.x(axis) - 7) + "px;top:" + (g.top + top) + "px;height:" +
+          Math.max(2, bottom - top) + "px";
+        layer.appendChild(box);
+      });
+    }
+    function nearestAxis(g, px) {
+      var best = null, dist = GRAB;
+      g.axes.forEach(function (a) { var d = Math.abs(g.x(a) - px); if (d <= dist) { dist = d; best = a; } });
+      return best;
+    }
+    function clampY(g, py) {
+      var r = g.y.range(), lo = Math.min(r[0], r[1]), hi = Math.max(r[0], r[1]);
+      return Math.max(lo, Math.min(hi, py));
+    }
+    function changed() {
+      var out = {}, g = geometry();
+      Object.keys(brushes).forEach(function (a) { if (!g || g.axes.indexOf(a) >= 0) out[a] = brushes[a].slice().sort(function (p, q) { return p - q; }); });
+      onChange(out);
+    }
+    wrap.addEventListener("pointerdown", function (e) {
+      var g = geometry();
+      if (!g) return;
+      var py = e.clientY - g.ct, yr = g.y.range();
+      if (py < Math.min(yr[0], yr[1]) - 8 || py > Math.max(yr[0], yr[1]) + 8) return;  // not on the plot
+      var axis = nearestAxis(g, e.clientX - g.cl);
+      if (axis === null) return;
+      e.preventDefault();
+      wrap.setPointerCapture(e.pointerId);
+      drag = { axis: axis, y0: clampY(g, e.clientY - g.ct), moved: false };
+    });
+    wrap.addEventListener("pointermove", function (e) {
+      if (!drag) return;
+      var g = geometry(), py = clampY(g, e.clientY - g.ct);
+      if (Math.abs(py - drag.y0) < 3 && !drag.moved) return;
+      drag.moved = true;
+      brushes[drag.axis] = [g.y.invert(drag.y0), g.y.invert(py)];
+      draw();
+      changed();
+    });
+    function end() {
+      if (!drag) return;
+      if (!drag.moved) { delete brushes[drag.axis]; draw(); changed(); }
+      drag = null;
+    }
+    wrap.addEventListener("pointerup", end);
+    wrap.addEventListener("pointercancel", end);
+    return {
+      redraw: draw,
+      ranges: function () { return brushes; },
+      clear: function () { brushes = {}; draw(); changed(); }
+    };
+  };
+})();

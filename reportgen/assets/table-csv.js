@@ -1,0 +1,27 @@
+/* CSV export of a table on screen: RG.tableCsv.text({cols, rows}) (RFC 4180 quoting; numbers in
+   full precision; a cell starting with = + - @ gets a leading ' so a spreadsheet does not run it
+   as a formula) and .download(table, name), a Blob link (works from file://, no server). */
+(function () {
+  "use strict";
+  var RG = (window.RG = window.RG || {});
+  function field(v) {
+    if (v === null || v === undefined) return "";
+    var s = typeof v === "number" ? (isFinite(v) ? String(v) : (isNaN(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity")))
+      : String(v);
+    if (typeof v !== "number" && /^[=+\-@]/.test(s)) s = "'" + s;
+    return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  }
+  RG.tableCsv = {
+    text: function (t) {
+      return [t.cols].concat(t.rows).map(function (row) { return row.map(field).join(","); }).join("\r\n") + "\r\n";
+    },
+    download: function (t, name) {
+      var url = URL.createObjectURL(new Blob([RG.tableCsv.text(t)], { type: "text/csv;charset=utf-8" }));
+      var a = document.createElement("a");
+      a.href = url; a.download = name; a.style.display = "none";
+      document.body.appendChild(a);
+      a.click();
+      setTimeout(function () { URL.revokeObjectURL(url); a.remove(); }, 0);
+    }
+  };
+})();
