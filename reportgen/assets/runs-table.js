@@ -220,8 +220,8 @@
     syncSelection();
   }
 
-  function renderBody(table) {
-    var tbody = cell("tbody"), sel = setOf(selected());
+  /* The rows the table lists, in its sort order, on every page (a hidden run stays listed, dimmed). */
+  function listedRuns() {
     var runs = RG.site.runs.slice();
     if (sort.col) {
       var col = cols.filter(function (c) { return c.id === sort.col; })[0];
@@ -231,7 +231,12 @@
         return blank ? compare(va, vb) : sort.dir * compare(va, vb);
       });
     }
-    runs = runs.filter(function (r) { return shownRow(r.f); });  // a hidden run stays listed (dimmed)
+    return runs.filter(function (r) { return shownRow(r.f); });
+  }
+
+  function renderBody(table) {
+    var tbody = cell("tbody"), sel = setOf(selected());
+    var runs = listedRuns();
     page = Math.max(0, Math.min(page, Math.ceil(runs.length / PAGE) - 1));
     pager(runs.length);
     runs.slice(page * PAGE, (page + 1) * PAGE).forEach(function (r) {
@@ -381,10 +386,7 @@
   /* The rows and columns on screen, in their order: for the CSV export (assets/table-csv.js). */
   T.visible = function () {
     var use = cols.filter(function (c) { return shown[c.id]; });
-    var byFile = {};
-    RG.site.runs.forEach(function (r) { byFile[r.f] = r; });
-    var runs = Array.prototype.map.call(document.querySelectorAll("#rg-runs tbody tr:not([hidden])"),
-                                        function (tr) { return byFile[tr.dataset.run]; });
+    var runs = listedRuns();  // every page of the table, not only the one on screen
     return { cols: use.map(function (c) { return c.kind ? c.kind + ":" + c.label : (c.id === "duration" ? "Duration (s)" : c.label); }),
              rows: runs.map(function (r) { return use.map(function (c) {
                var v = c.get(r);
