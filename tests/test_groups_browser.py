@@ -64,7 +64,7 @@ def test_group_lines_and_band_cover_the_runs_at_any_sampling_level(site, site_br
     only_a = ",".join(f"rA{j}" for j in range(6))
     pg2 = _open(site_browser, site, hash=f"#runs={only_a}&g=group")
     _wait_rows(pg2, "rows.some(r => r.run === 'group: A')")
-    assert pg2.evaluate("Object.keys(RG.loaded).some(k => k.startsWith('metrics/'))")  # full files drawn
+    assert pg2.evaluate("Object.keys(RG.loaded).some(k => k.startsWith('runs/'))")  # full (per-run) files drawn
     assert pg2.evaluate(GROUP_ROWS, "group: A") == a_all
     # smoothing and the x axis choice apply to the group lines
     pg3 = _open(site_browser, site, hash="#x=_runtime&smooth=0.9&g=group")
@@ -78,7 +78,8 @@ def test_group_lines_and_band_cover_the_runs_at_any_sampling_level(site, site_br
 
 
 def test_runs_table_filter_count_summary_mode_csv_and_run_marks(site, site_browser):
-    pg = _open(site_browser, site)
+    every = ",".join(f"r{g}{j}" for g in "AB" for j in range(6))  # explicit: the default selection follows the filter
+    pg = _open(site_browser, site, hash=f"#runs={every}")
     pg.locator("#rg-filter").press_sequentially("loss < 1")  # applies as you type: no Enter
     pg.wait_for_function("document.querySelectorAll('#rg-runs tbody tr:not([hidden])').length === 5")
     assert pg.locator("#rg-selected-count").text_content() == \
@@ -107,7 +108,8 @@ def test_runs_table_filter_count_summary_mode_csv_and_run_marks(site, site_brows
     pg.wait_for_function(f"RG.views[{LOSS}].scale('color').range().includes('#00ff00')")
     assert "colors=rA1:00ff00" in pg.url
     pg.locator('#rg-runs tr[data-run="rA0"] button[data-tool="pin"]').click()
-    pg.wait_for_function(f"JSON.stringify(RG.views[{LOSS}].scale('color').domain()) === '[\"rA1\",\"rA2\",\"rA0\"]'")
+    # drawn last, on top: its rows come last in the chart's data (the drawing order)
+    _wait_rows(pg, "rows.length && rows[rows.length - 1].run === 'rA0' && rows[0].run !== 'rA0'")
     pg.locator('#rg-runs tr[data-run="rA2"] button[data-tool="hide"]').click()
     _wait_rows(pg, "!rows.some(r => r.run === 'rA2') && rows.some(r => r.run === 'rA0')")
     assert "pin=rA0" in pg.url and "hide=rA2" in pg.url

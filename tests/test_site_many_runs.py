@@ -76,7 +76,7 @@ def test_default_selection_table_and_picking_other_runs(big_site, site_browser):
     req = _data_requests(page)
     assert "table/all.js" in req and not any(r.startswith(("overview", "table/configs")) for r in req)
     # only the drawn runs' data: never a file of a run that is not drawn
-    assert {r.rsplit("/", 1)[1] for r in req if r.startswith("metrics/")} <= {f"r{i:05d}.js" for i in range(N - 4, N)}
+    assert {r.rsplit("/", 1)[1] for r in req if r.startswith("runs/")} <= {f"r{i:05d}.js" for i in range(N - 4, N)}
     assert page.locator("#rg-run-count").inner_text() == str(N)
     assert page.locator("#rg-runs tbody tr").count() == 100  # one page of rows
     assert "1–100 of 130" in page.locator("#rg-pager").inner_text()

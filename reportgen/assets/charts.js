@@ -53,7 +53,8 @@
   C.visibleRuns = function (runs) {
     var sel = RG.state.runs;
     if (sel === null && RG.site.kind === "compare") sel = [];
-    if (sel === null && RG.defaultRuns) sel = RG.defaultRuns();  // bounded default selection (runs-data.js)
+    // bounded default selection (runs-data.js); grouped charts aggregate every run passing the filters
+    if (sel === null && RG.defaultRuns && !(RG.groups && RG.groups.active())) sel = RG.defaultRuns();
     // pinned runs are drawn last (on top) by C.drawOrder (chart-spec.js)
     return runs.filter(function (f) {
       if (!RG.runsByFile[f]) return false;

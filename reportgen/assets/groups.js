@@ -77,10 +77,10 @@
 
   /* Per run: [x, value] pairs of its overview series on the chosen x axis (smoothed if on). */
   function points(metric, f, xo, wi) {
-    var o = RG.loaded["overview/" + metric], os = RG.loaded["overview-smooth/" + metric];
-    var p = o && o.runs[f];
+    // the overview file's series, decoded by the data loader (assets/loader.js)
+    var got = window.RGLoader.series(RG.loaded, metric, f, true, wi), p = got.p;
     if (!p || !p.x[xo.key]) return [];
-    var ys = wi >= 0 && os && os.runs[f] ? os.runs[f][wi] : p.y, xs = p.x[xo.key], out = [];
+    var ys = wi >= 0 && got.ss ? got.ss : p.y, xs = p.x[xo.key], out = [];
     for (var i = 0; i < ys.length; i++) {
       var x = xs[i], y = ys[i];
       if (x === null || x === undefined || y === null || !isFinite(y)) continue;
