@@ -212,7 +212,9 @@ def test_new_run_and_new_metric_appear_in_place(live_env, browser_page):
     # what was in view stays in view (content added above it shifts scrollY, not the chart)
     assert abs(page.evaluate(top) - y) <= 2
     assert page.locator("#rg-filter").input_value() == "e" and "smooth=0.6" in page.url
-    names = page.locator("#rg-runs tbody tr td:nth-child(2)").all_inner_texts()
+    names = page.evaluate("""() => [...document.querySelectorAll('#rg-runs tbody tr td:nth-child(2)')].map(td => {
+        const c = td.cloneNode(true); c.querySelectorAll('.rg-run-tools').forEach(t => t.remove());
+        return c.innerText.trim(); })""")  # the name, without the run's colour/pin/hide tools
     assert names[0] == "sweep sweep1" and names == sorted(names, reverse=True)  # the sort holds
     # the zoomed chart gained the run and kept its zoom
     page.wait_for_function(f"() => RG.views['{loss}'].data('rows').some(r => r.run === 'sweep sweep1')",

@@ -376,15 +376,20 @@
     ids.forEach(function (id) { want[id] = true; });
     all.forEach(function (el) {
       var ch = chartOf(el);
-      if (ch.seen && C.idsFor(ch.metric, C.visibleRuns(ch.runs)).some(function (id) { return want[id]; })) C.draw(el);
+      if (!ch.seen) return;
+      var hit = ch.keys.some(function (k) {
+        return C.idsFor(k.id, C.visibleRuns(k.runs)).some(function (id) { return want[id]; });
+      });
+      if (hit) C.draw(el);
     });
   };
   C.adopt = function (el) {
-    var ch = chartOf(el);
-    var runs = JSON.parse(el.dataset.runs || "[]");
+    var ch = chartOf(el), keys = parseKeys(el), runs = [];
+    keys.forEach(function (k) { k.runs.forEach(function (f) { if (runs.indexOf(f) < 0) runs.push(f); }); });
     ch.keepZoom = !!ch.view && runs.join("\n") !== ch.runs.join("\n");  // the runs change: it is re-embedded
+    ch.keys = keys;
     ch.runs = runs;
-    ch.base = JSON.parse(el.querySelector("script.rg-spec").textContent);
+    ch.base = specOf(el);
     if (all.indexOf(el) < 0) { all.push(el); if (C.io) C.io.observe(el); }
     if (ch.seen || !C.io) C.draw(el);
     else el.hidden = C.visibleRuns(ch.runs).length === 0;

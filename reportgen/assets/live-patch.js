@@ -108,13 +108,26 @@
     return map;
   }
 
+  /* Is `live` the page's node for the served node `old`? Same kind and tag, same id, and every class
+     the build gave it (scripts may add classes, e.g. a search that hides a section). */
+  function sameLive(old, live) {
+    if (old.nodeType !== live.nodeType || old.nodeName !== live.nodeName) return false;
+    if (old.nodeType !== 1) return true;
+    if ((old.getAttribute("id") || "") !== (live.getAttribute("id") || "")) return false;
+    for (var c = 0; c < old.classList.length; c++) if (!live.classList.contains(old.classList[c])) return false;
+    return true;
+  }
+
   /* Three-way: what changed from `old` (served before) to `fresh` (served now) is applied to
      `liveEl` (the page, possibly changed by scripts since). Returns false when not possible.
      Call it first with apply=false (a dry run), so a page is never half patched and then reloaded.
      With apply, `acts` collects what the page runtime must do afterwards (charts, panels, site JSON). */
   function morph(old, fresh, liveEl, apply, acts) {
     acts = acts || { site: null, charts: [], panels: [] };
-    if (!liveEl || old.nodeType !== fresh.nodeType || old.nodeName !== fresh.nodeName) return false;
+    if (!liveEl || old.nodeType !== fresh.nodeType || old.nodeName !== fresh.nodeName) {
+      L.why = L.why || "page structure changed at " + describe(old) + (liveEl ? "" : " (not found in the page)");
+      return false;
+    }
     if (old.nodeName === "SCRIPT") { // data scripts are read once, at start
       if (old.textContent === fresh.textContent) return true;
       if (old.id === "rg-site" && window.RG && RG.live && RG.live.canApplySite(fresh.textContent)) {
@@ -129,7 +142,7 @@
       return true;
     }
     if (old.nodeType !== 1) return true;
-    if (liveEl.nodeName !== old.nodeName) return false;
+    if (liveEl.nodeName !== old.nodeName) { L.why = L.why || "page structure changed at " + describe(old); return false; }
     if (old.classList.contains("rg-chart")) { // its data updates it; new runs or a new spec: adopt
       if (chartSignature(old) === chartSignature(fresh)) return true;
       if (!window.RG || !RG.charts || !RG.charts.adopt) return false;
@@ -172,13 +185,14 @@
       if (apply) replaceChildren(liveEl, fresh);
       return true;
     }
-    var targets = [];
+    var targets = [], cursor = 0;
     for (var i = 0; i < oc.length; i++) { // the live node of each old child
       var key = keyOf(oc[i]), target = null;
       if (key !== null) {
         for (var k = 0; k < lc.length; k++) { if (keyOf(lc[k]) === key) { target = lc[k]; break; } }
       } else {
-        target = lc[i];
+        // in order, skipping what the page's scripts added (controls, panel tools, a pager...)
+        for (var q = cursor; q < lc.length; q++) { if (sameLive(oc[i], lc[q])) { target = lc[q]; cursor = q + 1; break; } }
       }
       targets.push(target);
     }

@@ -22,9 +22,10 @@
   D.limit = function () { return RG.state.n || RG.site.chartRuns || 10; };
 
   function created(r) { return typeof r.created === "number" ? r.created : -Infinity; }
+  var orderOf = null;  // the RG.site.runs that `order` indexes (serve --watch appends runs to it)
   function recent() {
-    if (!order) {
-      var runs = RG.site.runs;
+    if (!order || orderOf !== RG.site.runs || order.length !== RG.site.runs.length) {
+      var runs = orderOf = RG.site.runs;
       order = runs.map(function (r, i) { return i; });
       order.sort(function (a, b) {
         var ca = created(runs[a]), cb = created(runs[b]);
