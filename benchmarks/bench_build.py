@@ -134,7 +134,9 @@ def first_screen(site: Path) -> tuple[float, int]:
     """Seconds from navigation until every chart in the first screen of charts is drawn, in a
     freshly launched browser (nothing compiled or cached from an earlier load)."""
     sys.path.insert(0, str(REPO / "tests"))
+    sys.path.insert(0, str(REPO / "benchmarks"))
     from browser import LAUNCH_ARGS, chromium_path
+    from first_screen import charts_in_view, open_first_screen
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -142,16 +144,9 @@ def first_screen(site: Path) -> tuple[float, int]:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         # The first screen of charts: the page opened at its chart area (the runs table is above it).
         t = time.perf_counter()
-        page.goto((site / "index.html").as_uri())
-        page.evaluate("() => document.querySelector('.rg-section').scrollIntoView()")
-        page.wait_for_function("""() => {
-            const vis = [...document.querySelectorAll('.rg-chart:not([hidden])')].filter(el => {
-                const r = el.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; });
-            return vis.length > 0 && vis.every(el => el.dataset.rendered === 'done');
-        }""", timeout=120_000, polling=20)
+        open_first_screen(page, (site / "index.html").as_uri(), 120_000)
         dt = time.perf_counter() - t
-        n = page.evaluate("""() => [...document.querySelectorAll('.rg-chart:not([hidden])')].filter(el => {
-                const r = el.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; }).length""")
+        n = charts_in_view(page)
         browser.close()
     return dt, n
 

@@ -32,6 +32,7 @@ import orjson
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
+from first_screen import open_first_screen  # noqa: E402
 from scale_runs import touch_run, write_runs  # noqa: E402
 
 CHILD = """
@@ -97,13 +98,7 @@ def first_screen(site: Path) -> dict:
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         t = time.perf_counter()
-        page.goto((site / "index.html").as_uri())
-        page.evaluate("() => document.querySelector('.rg-section').scrollIntoView()")
-        page.wait_for_function("""() => {
-            const vis = [...document.querySelectorAll('.rg-chart:not([hidden])')].filter(el => {
-                const r = el.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; });
-            return vis.length > 0 && vis.every(el => el.dataset.rendered === 'done');
-        }""", timeout=300_000, polling=20)
+        open_first_screen(page, (site / "index.html").as_uri(), 300_000)
         charts = time.perf_counter() - t
         page.wait_for_function("() => document.querySelectorAll('#rg-runs tbody tr').length > 0",
                                timeout=300_000, polling=20)
