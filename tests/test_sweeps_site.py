@@ -52,7 +52,11 @@ def test_sweep_page_renders_and_brushing_filters_the_table(sweep_site, site_brow
                 if chart != "importance" else page.locator("#rg-sweep-importance svg .mark-rect path").count() >= 4
         data = json.loads(page.locator("#rg-sweep").text_content())
         imp = data["importance"]["loss"]
-        assert imp[0]["param"] == "x" and imp[0]["importance"] > 0.6 and imp[0]["correlation"] > 0.9
+        # x dominates the loss: ranked first and nearly perfectly correlated (a forest on 12 randomly
+        # sampled runs gave it 0.55 to 0.9 of the importance, so no fixed share is asserted here;
+        # tests/test_sweeps_importance.py checks the shares on a larger synthetic sweep)
+        assert imp[0]["param"] == "x" and imp[0]["correlation"] > 0.9
+        assert all(imp[0]["importance"] > i["importance"] for i in imp[1:]), imp
         assert page.evaluate("document.documentElement.scrollWidth") <= width
     # brush the left part of the scatter (x = parameter x, y = loss): fewer runs in the table
     page = site_browser.open(out / "sweeps" / f"{sweep_id}.html")
