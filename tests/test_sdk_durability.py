@@ -342,6 +342,32 @@ def test_log_warns_and_goes_on_for_values_json_cannot_hold(tmp_path):
     assert read_run(run.folder).summary["name"] == "file_\ufffd.png"
 
 
+def test_summary_set_warns_and_goes_on_for_values_json_cannot_hold(tmp_path):
+    """An explicit summary value JSON cannot hold used to be stored, then made every later
+    summary write raise, finish() included."""
+    run = reportgen.init(id="odd-summary", dir=tmp_path)
+    run.summary["kept"] = 1
+    with pytest.warns(UserWarning, match="summary key 'v'.*4300 digits"):
+        run.summary["v"] = 10**5000
+    with pytest.warns(UserWarning, match="summary key 'w'"):
+        run.summary.update({"w": 10**5000, "ok": 2})
+    run.summary["s"] = "x\ud800"
+    run.finish()
+    summary = json.loads((run.folder / "summary.json").read_text())
+    assert summary["kept"] == 1 and summary["ok"] == 2 and summary["s"] == "x\ufffd"
+    assert "v" not in summary and "w" not in summary
+
+
+def test_media_write_on_a_full_disk_leaves_no_temp_file(tmp_path, tiny_fs):
+    from reportgen.media.base import MediaContext
+
+    ctx = MediaContext(tiny_fs / "run", "img", 0)
+    with pytest.raises(OSError):
+        ctx.write_bytes("image", "bin", os.urandom(6 * 1024 * 1024))
+    left = [p.name for p in (tiny_fs / "run").rglob("*") if p.is_file()]
+    assert left == []
+
+
 # -- permissions ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("umask", [0o022, 0o077, 0o002], ids=["022", "077", "002"])

@@ -60,8 +60,13 @@ class MediaContext:
         target = folder / name
         if not target.exists():
             tmp = target.with_name("." + name + ".tmp")
-            tmp.write_bytes(data)
-            tmp.replace(target)
+            try:
+                tmp.write_bytes(data)
+                tmp.replace(target)
+            except BaseException:
+                # a full disk (or a kill) must not leave a half-written temp file behind
+                tmp.unlink(missing_ok=True)
+                raise
         return f"media/{kind}/{name}"
 
     def write_json(self, kind: str, obj: Any, suffix: str = "") -> str:

@@ -252,8 +252,6 @@ class History:
         return step
 
 
-
-
 def _plain_row(step: int, now: float, runtime: float, data: dict[str, Any]) -> dict[str, Any] | None:
     """The hot path's row when every value is a finite number, else None (``History._fill``
     looks at each value). No per-value Python code runs: ``math.fsum`` takes only numbers (and

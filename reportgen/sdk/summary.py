@@ -38,11 +38,30 @@ class Summary(MutableMapping):
     def __getitem__(self, key: str) -> Any:
         return self._data[key]
 
+    def _storable(self, key: str, value: Any) -> tuple[bool, Any]:
+        """Convert ``value``; (False, None) with a warning naming ``key`` when JSON cannot hold it
+        (a 5,000-digit int, nesting deeper than the encoder takes), as log() does for such values.
+        Storing it anyway would make every later summary write, and finish(), fail."""
+        converted = self._convert(key, value)
+        from ..storage.jsonio import dumps
+
+        try:
+            dumps({key: converted})
+        except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+            from .values import user_warn
+
+            user_warn(f"summary key {key!r}: could not store {type(value).__name__} as JSON "
+                      f"({type(exc).__name__}: {str(exc)[:120]}); the key was not changed")
+            return False, None
+        return True, converted
+
     def __setitem__(self, key: str, value: Any) -> None:
         if not isinstance(key, str):
             raise TypeError(f"summary key {key!r}: expected a string")
-        self._data[key] = self._convert(key, value)
-        self._save()
+        ok, converted = self._storable(key, value)
+        if ok:
+            self._data[key] = converted
+            self._save()
 
     def __delitem__(self, key: str) -> None:
         del self._data[key]
@@ -71,7 +90,9 @@ class Summary(MutableMapping):
         for k, v in items.items():
             if not isinstance(k, str):
                 raise TypeError(f"summary key {k!r}: expected a string")
-            self._data[k] = self._convert(k, v)
+            ok, converted = self._storable(k, v)
+            if ok:
+                self._data[k] = converted
         self._save()
 
     def as_dict(self) -> dict[str, Any]:
