@@ -430,3 +430,19 @@ def test_media_panel_charts_have_download_buttons(report_site, site_browser):
     assert name == "confusion_matrix.csv" and lines[0] == "Actual,Predicted,nPredictions" and len(lines) == 10
     name, data = _download(page, panel.locator("button[data-action=svg]"))
     assert b"<svg" in data[:400]
+
+
+def test_reports_differing_only_in_case_get_distinct_pages(tmp_path):
+    """``Notes.md`` and ``notes.md`` used to become ``Notes.html`` and ``notes.html``: one file on a
+    case-insensitive disk (macOS, Windows, a zip opened there), so one report replaced the other."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "Notes.md").write_text("# Upper\n", encoding="utf-8")
+    (reports / "notes.md").write_text("# lower\n", encoding="utf-8")
+    proc = run_cli("build", str(runs), "--reports", str(reports), "-o", str(tmp_path / "site"), check=False)
+    assert proc.returncode == 0, proc.stderr
+    pages = sorted(p.name for p in (tmp_path / "site" / "reports").glob("*.html"))
+    assert len(pages) == 2 and len({p.lower() for p in pages}) == 2, pages
+    assert "name clash" in proc.stderr + proc.stdout

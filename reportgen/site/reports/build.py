@@ -91,7 +91,7 @@ def _write_reports(cfg: BuildConfig, sources: list[Path], folder: Path, out: Pat
     for source in sources:
         base = name = report_name(source.stem)
         n = 1
-        while name in names.values():
+        while name.lower() in {v.lower() for v in names.values()}:  # unique on case-insensitive disks too
             n += 1
             name = f"{base}-{n}"
         if n > 1:
