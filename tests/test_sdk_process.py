@@ -202,12 +202,13 @@ def test_concurrent_processes_in_one_root(tmp_path):
 
 def test_reader_reads_while_writer_writes(tmp_path):
     child = script(tmp_path, """
-        import time, reportgen
+        import os, time, reportgen
         reportgen.init(project="live", id="live", dir="runs", flush_interval=0.02, heartbeat_interval=0.1)
         print("ready", flush=True)
         t0 = time.time()
         i = 0
-        while time.time() - t0 < 1.5:
+        # runs until the reader has seen enough (a stop file), however slow the machine is
+        while not os.path.exists("stop") and time.time() - t0 < 120:
             reportgen.log({"i": i, "payload": "x" * (i % 500)})
             i += 1
             if i % 20 == 0:
@@ -229,6 +230,8 @@ def test_reader_reads_while_writer_writes(tmp_path):
         assert [r["_step"] for r in rec.history] == list(range(len(rec.history)))
         assert rec.state in ("running", "finished")
         reads += 1
+        if reads > 10 and growth > 5:
+            (tmp_path / "stop").touch()
         time.sleep(0.01)
     total = int(proc.stdout.read().split()[-1])
     rows.extend(read_history(history, offset).rows)
