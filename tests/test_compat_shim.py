@@ -32,7 +32,7 @@ def reportgen_run(tmp_path: Path, script: str, *args: str, pythonpath: str = "",
     full = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), pythonpath) if p), **(env or {})}
     full.pop("REPORTGEN_DIR", None)
     return subprocess.run([sys.executable, "-m", "reportgen", "run", *args, "--", sys.executable, "prog.py"],
-                          cwd=tmp_path, env=full, capture_output=True, text=True, timeout=120)
+                          cwd=tmp_path, env=full, capture_output=True, text=True, timeout=600)
 
 
 PROBE = """
