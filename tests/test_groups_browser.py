@@ -136,3 +136,23 @@ def test_pages_fit_the_screen(site, site_browser, width, tmp_path):
         pg.set_viewport_size({"width": width, "height": 844 if width < 500 else 900})
         render_all_charts(pg)
         assert pg.evaluate("document.documentElement.scrollWidth") <= width, page
+
+
+def test_phone_controls_bar_folds_to_one_row_and_unfolds(site, site_browser):
+    """On a phone the sticky controls bar took ~176 px of an 844 px screen; it now keeps the search
+    row and a Settings button, which unfolds every control (grouping included)."""
+    pg = site_browser.open((site / "index.html").resolve().as_uri())
+    pg.set_viewport_size({"width": 390, "height": 844})
+    render_all_charts(pg)
+    bar = "document.getElementById('rg-controls').getBoundingClientRect().height"
+    folded = pg.evaluate(bar)
+    assert folded < 70, folded
+    assert not pg.is_visible("#rg-group-by") and not pg.is_visible("#rg-x")
+    assert pg.is_visible("#rg-panel-search")
+    pg.click("#rg-controls-more")
+    assert pg.get_attribute("#rg-controls-more", "aria-expanded") == "true"
+    assert pg.is_visible("#rg-group-by") and pg.is_visible("#rg-x") and pg.evaluate(bar) > folded
+    pg.select_option("#rg-group-by", "group")
+    _wait_rows(pg, "rows.some(r => r.run === 'group: A')")
+    pg.set_viewport_size({"width": 1440, "height": 900})  # wide: nothing folds, no button
+    assert not pg.is_visible("#rg-controls-more") and pg.is_visible("#rg-x")

@@ -195,7 +195,7 @@
     (RG.site.cols.config || []).forEach(function (k) { by.push(["c." + k, "config: " + k]); });
     var box = document.createElement("span");
     box.className = "rg-group-controls";
-    box.style.cssText = "display:inline-flex;flex-wrap:wrap;gap:4px 12px;align-items:center";
+    // layout in reportgen.css (.rg-group-controls), so a phone's folded controls bar can hide it
     box.appendChild(select("rg-group-by", "Group by", by));
     box.appendChild(select("rg-group-agg", "Line", [["mean", "mean"], ["median", "median"]]));
     box.appendChild(select("rg-group-band", "Band", [["minmax", "min–max"], ["std", "±1 std"], ["sem", "±1 std. error"], ["none", "none"]]));

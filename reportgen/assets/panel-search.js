@@ -67,7 +67,21 @@
   }
   RG.panelSearch = { apply: apply };
 
+  // phones: the controls bar shows the search row only; "Settings" unfolds the rest (CSS decides
+  // what is folded, so on a wide screen the button is hidden and nothing changes)
+  function foldControls() {
+    var btn = document.getElementById("rg-controls-more");
+    var bar = document.getElementById("rg-controls");
+    if (!btn || !bar) return;
+    btn.addEventListener("click", function () {
+      var open = !bar.classList.contains("rg-controls-open");
+      bar.classList.toggle("rg-controls-open", open);
+      btn.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
   function start() {
+    foldControls();
     var input = document.getElementById("rg-panel-search");
     if (!input) return;
     var q = (RG.state && RG.state.q) || "";
