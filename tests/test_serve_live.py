@@ -252,3 +252,20 @@ def test_run_page_gets_new_media_and_summary_in_place(live_env, browser_page):
         go.touch()
         if proc.poll() is None:
             proc.kill()
+
+
+def test_sweep_page_charts_take_a_new_run_in_place(live_env, browser_page):
+    """The all-runs sweep page's own charts (importance, parallel coordinates) used to show a new
+    run only after the page reloaded; its data JSON is now applied in place."""
+    srv, base, _ = live_env
+    page = browser_page.open(srv.url + "sweeps/_all.html")
+    page.wait_for_selector("body[data-sweep-ready='1']")
+    before = int(page.inner_text("#rg-sweep-nruns"))
+    page.evaluate("window.__marker = 'kept'")
+    _worker(base, "sweeplive", "--steps", "12", "--seed", "3")
+    page.wait_for_function(f"() => +(document.getElementById('rg-sweep-nruns') || {{}}).textContent > {before}"
+                           " || (window.RGLive && RGLive.reloads)", timeout=20_000)
+    assert page.evaluate(NO_RELOAD_JS) == ["kept", 1, 0], page.evaluate("RGLive.reloadedBecause")
+    page.wait_for_function("() => RG.sweep.updates >= 1", timeout=20_000)
+    assert page.locator('#rg-sweep-runs tbody tr[data-id="sweeplive"]').count() == 1
+    assert page.locator("#rg-sweep-parallel svg").count() == 1

@@ -23,7 +23,7 @@
     return out;
   }
   function headSignature(doc) {
-    return Array.prototype.map.call(doc.querySelectorAll("head link[href], head script[src]:not([data-generation]):not([data-rg-live])"),
+    return Array.prototype.map.call(doc.querySelectorAll("head link[href], head script[src]:not([data-generation]):not([data-rg-live]):not([data-rg-added])"),
       function (el) { return el.getAttribute("href") || el.getAttribute("src"); }).join(" ");
   }
   function chartSignature(el) {
@@ -121,7 +121,8 @@
   /* Three-way: what changed from `old` (served before) to `fresh` (served now) is applied to
      `liveEl` (the page, possibly changed by scripts since). Returns false when not possible.
      Call it first with apply=false (a dry run), so a page is never half patched and then reloaded.
-     With apply, `acts` collects what the page runtime must do afterwards (charts, panels, site JSON). */
+     With apply, `acts` collects what the page runtime must do afterwards (charts, panels, site JSON,
+     sweep JSON). */
   function morph(old, fresh, liveEl, apply, acts) {
     acts = acts || { site: null, charts: [], panels: [] };
     if (!liveEl || old.nodeType !== fresh.nodeType || old.nodeName !== fresh.nodeName) {
@@ -132,6 +133,11 @@
       if (old.textContent === fresh.textContent) return true;
       if (old.id === "rg-site" && window.RG && RG.live && RG.live.canApplySite(fresh.textContent)) {
         if (apply) { liveEl.textContent = fresh.textContent; acts.site = fresh.textContent; }
+        return true;
+      }
+      // a sweep page's data (runs, importance): sweep.js redraws its charts in place
+      if (old.id === "rg-sweep" && window.RG && RG.sweep && RG.sweep.canApply && RG.sweep.canApply(fresh.textContent)) {
+        if (apply) { liveEl.textContent = fresh.textContent; acts.sweep = fresh.textContent; }
         return true;
       }
       L.why = "site data changed";

@@ -13,7 +13,8 @@
   if (window.RG) RG.sweep = { views: views };  // for tests and the benchmark
   var FADE = "sel[0] == '*' || indexof(sel, datum.id) >= 0";
   var picked = S.all && window.RG && RG.parseHash ? RG.parseHash(location.hash).runs : null;
-  if (S.all) {  // the all-runs view: correlations computed here, for the runs shown
+  function prepare() {
+    if (!S.all) return;  // the all-runs view: correlations computed here, for the runs shown
     if (picked && picked.length) S.rows = S.rows.filter(function (r) { return picked.indexOf(r.f) >= 0; });
     var keepIds = {};
     S.rows.forEach(function (r) { keepIds[r.id] = true; });
@@ -23,6 +24,7 @@
     document.getElementById("rg-sweep-nruns").textContent = String(S.rows.length);
     S.importance = selectionImportance();
   }
+  prepare();
 
   /* Pearson correlation of each numeric parameter with each metric over the runs shown (the
      random-forest importance is built for sweep pages only: not for every build's all-runs view). */
@@ -190,6 +192,20 @@
     }, { rootMargin: "200px 0px" });
     io.observe(scatterEl);
   }
+  /* Live (serve --watch): the page's sweep JSON changed (a run finished or was added); redraw in
+     place, keeping the chosen metric, axes and brushed ranges (assets/live-patch.js calls this). */
+  function parse(text) { try { return JSON.parse(text); } catch (e) { return null; } }
+  RG.sweep.canApply = function (text) {
+    var n = parse(text);
+    return !!(n && Array.isArray(n.rows) && !!n.all === !!S.all);
+  };
+  RG.sweep.apply = function (text) {
+    S = parse(text);
+    prepare();
+    var redraw = [drawMetric()];
+    if (scatterDrawn) { scatterDrawn = null; redraw.push(scatterOnce()); }
+    return Promise.all(redraw).then(function () { RG.sweep.updates = (RG.sweep.updates || 0) + 1; });
+  };
   Promise.all([drawMetric(), nearNow ? scatterOnce() : null]).then(function () {
     document.body.setAttribute("data-sweep-ready", "1");
   }).catch(function (err) {

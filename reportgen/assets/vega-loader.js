@@ -24,6 +24,7 @@
       var s = document.createElement("script");
       var before = root.vegaEmbed;  // the stand-in, or a wrapper around it (theme-vega.js)
       s.src = src;
+      s.setAttribute("data-rg-added", "");  // added by a script: not part of the page's head (live-patch.js)
       s.onload = function () {
         var real = root.vegaEmbed;
         if (real && !real._rgWrapper) {

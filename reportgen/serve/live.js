@@ -158,6 +158,7 @@
       var acts = { site: null, charts: [], panels: [] };
       P.morph(baseline, doc.body, document.body, true, acts);
       if (acts.site !== null) RG.live.applySite(acts.site);
+      if (acts.sweep) RG.sweep.apply(acts.sweep);
       acts.charts.forEach(function (el) { RG.charts.adopt(el); });
       acts.panels.forEach(function (el) {
         try { RGPanels.setupPanel(el); } catch (err) { console.warn("reportgen panel " + el.id + ": " + err); }
