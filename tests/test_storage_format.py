@@ -119,3 +119,21 @@ def test_run_status_rules():
     assert run_status({**base, "host": "elsewhere", "pid": 2**22 + 12345}, now=now) == "running"
     assert run_status({"state": "finished", "heartbeat": 0}, now=now) == "finished"
     assert run_status({}, now=now) == "unknown"
+
+
+def test_a_run_being_created_is_not_listed_until_it_has_run_json_or_rows(tmp_path):
+    """The SDK opens history.jsonl before it writes run.json: a build at that moment listed the
+    folder as a run of the "uncategorized" project (seen in `serve --watch`)."""
+    from reportgen.storage.writer import RunWriter
+
+    writer = RunWriter(tmp_path / "new")  # the history file exists, run.json not yet
+    try:
+        assert (tmp_path / "new" / "history.jsonl").exists()
+        assert list_run_dirs(tmp_path) == []
+        writer.write_meta({"id": "new", "project": "p"})
+        assert list_run_dirs(tmp_path) == [tmp_path / "new"]
+    finally:
+        writer.history.close()
+    (tmp_path / "rows").mkdir()  # a hand-made folder with rows and no run.json is still a run
+    (tmp_path / "rows" / "history.jsonl").write_text('{"_step": 0, "a": 1}\n')
+    assert list_run_dirs(tmp_path) == [tmp_path / "new", tmp_path / "rows"]

@@ -77,7 +77,15 @@ class RunPaths:
         return self.root / FILES_DIR
 
     def is_run(self) -> bool:
-        return self.run_json.exists() or self.history.exists()
+        """A run.json, or a history with rows. A folder holding only an empty history is a run
+        being created (the SDK opens its history before it writes run.json): not a run yet, so a
+        build at that moment does not show it under an "uncategorized" project."""
+        if self.run_json.exists():
+            return True
+        try:
+            return self.history.stat().st_size > 0
+        except OSError:
+            return False
 
 
 def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
