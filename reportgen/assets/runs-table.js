@@ -1,57 +1,22 @@
 /* reportgen runs table: rendered from the page's site JSON with textContent (never HTML),
    sort by any column, text filter with numeric conditions (`loss < 0.5, lr >= 0.01`), per-column
-   filters (numeric min/max, text contains), all applied as you type; summary columns showing the
-   summary value, or each metric's min, max, last or best (state key `sagg`); a column picker (at
-   most RG.site.maxColumns shown); run selection -> RG.state.runs; run colour / pin / hide
+   filters (numeric min/max, text contains), all applied as you type (the rules:
+   assets/table-filter.js); summary columns showing the summary value, or each metric's min, max,
+   last or best (assets/table-columns.js, state key `sagg`); a column picker (at most
+   RG.site.maxColumns shown); run selection -> RG.state.runs; run colour / pin / hide
    (assets/run-style.js) and CSV export of the visible table (assets/table-csv.js). */
 (function () {
   "use strict";
   var RG = (window.RG = window.RG || {});
   var T = (RG.table = {});
   var cols = [], shown = {}, sort = { col: null, dir: 1 }, filters = {}, query = "", conds = [], passing = null;
-  var AGGS = ["summary", "last", "min", "max", "best"];
-  RG.stateKey("sagg", { def: "summary", parse: function (v) { return AGGS.indexOf(v) >= 0 ? v : "summary"; },
-                        format: function (v) { return v && v !== "summary" ? v : null; } });
-
-  /* A summary column's value for the chosen aggregation: r.m[key] = [min, max, last] from the
-     whole history (site/run_stats.py); best = min or max by the define_metric goal (default
-     minimize). Keys that are not logged metrics keep their summary value. */
-  T.summaryValue = function (r, key) {
-    var v = r.s[key], agg = RG.state.sagg, m = r.m && r.m[key];
-    if (agg === "summary" || !m) return v === undefined ? null : v;
-    if (agg === "best") return (r.mg && r.mg[key] === "maximize") ? m[1] : m[0];
-    return m[{ min: 0, max: 1, last: 2 }[agg]];
-  };
-
-  var fmtNum = window.RGFormat.number, fmtDate = window.RGFormat.date, fmtDur = window.RGFormat.duration;  // assets/format.js
+  var TC = RG.tableColumns;  // column definitions and the summary aggregation: assets/table-columns.js
+  T.summaryValue = TC.summaryValue;
 
   function buildColumns() {
-    var site = RG.site;
-    var fixed = [
-      { id: "name", label: "Name", type: "text", get: function (r) { return r.label; } },
-      { id: "project", label: "Project", type: "text", get: function (r) { return r.project; } },
-      { id: "group", label: "Group", type: "text", get: function (r) { return r.group; } },
-      { id: "tags", label: "Tags", type: "text", get: function (r) { return r.tags.join(", "); } },
-      { id: "state", label: "State", type: "text", get: function (r) { return r.state; } },
-      { id: "created", label: "Started", type: "number", fmt: fmtDate, get: function (r) { return r.created; } },
-      { id: "duration", label: "Duration", type: "number", fmt: fmtDur, get: function (r) { return r.duration; } },
-    ];
-    fixed.forEach(function (c) { c.fixed = true; });
-    function dyn(kind, field, name) {
-      var numeric = site.runs.every(function (r) { var v = r[field][name]; return v === undefined || v === null || typeof v === "number"; });
-      return { id: kind + ":" + name, label: name, kind: kind, type: numeric ? "number" : "text",
-               fmt: fmtNum, get: function (r) { var v = r[field][name]; return v === undefined ? null : v; } };
-    }
-    var dynamic = site.cols.summary.map(function (k) {
-      var c = dyn("summary", "s", k);
-      c.get = function (r) { return T.summaryValue(r, k); };
-      return c;
-    })
-      .concat(site.cols.config.map(function (k) { return dyn("config", "c", k); }));
-    cols = fixed.concat(dynamic);
-    var budget = site.maxColumns - fixed.length;
-    dynamic.forEach(function (c, i) { shown[c.id] = i < budget; });
-    fixed.forEach(function (c) { shown[c.id] = true; });
+    cols = TC.build(RG.site);
+    var budget = RG.site.maxColumns - cols.filter(function (c) { return c.fixed; }).length, i = 0;
+    cols.forEach(function (c) { shown[c.id] = c.fixed || i++ < budget; });
   }
 
   function dynCount() { return cols.filter(function (c) { return !c.fixed; }).length; }
@@ -75,65 +40,16 @@
     RG.setState({ runs: (RG.site.kind !== "compare" && same) ? null : order });
   }
 
-  /* Numeric conditions in the filter box: `name OP number`, separated by "," or " and ";
-     name is a summary or config column (prefix summary./config. when both exist). An unfinished
-     condition (`loss <`) filters nothing yet; the rest of the text is a text filter. */
-  var COND = /^\s*([^<>=!,]+?)\s*(<=|>=|!=|==|=|<|>)\s*(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)?\s*$/;
-  T.parseQuery = function (text) {
-    var out = { text: [], conds: [] };
-    text.split(/,|\s+and\s+/i).forEach(function (part) {
-      var m = COND.exec(part);
-      if (!m) { if (part.trim()) out.text.push(part.trim().toLowerCase()); return; }
-      if (m[3] === undefined) return;  // still being typed
-      var name = m[1].trim(), col = null;
-      ["summary:", "config:"].forEach(function (kind) {
-        var id = name.indexOf(kind.slice(0, -1) + ".") === 0 ? kind + name.slice(kind.length) : kind + name;
-        if (!col) col = cols.filter(function (c) { return c.id === id; })[0] || null;
-      });
-      if (!col) col = cols.filter(function (c) { return c.label === name || c.id === name; })[0] || null;
-      out.conds.push({ col: col, op: m[2], v: Number(m[3]), name: name });
-    });
-    return out;
-  };
-  function holds(v, op, x) {
-    if (typeof v !== "number" || isNaN(v)) return false;
-    return op === "<" ? v < x : op === "<=" ? v <= x : op === ">" ? v > x : op === ">=" ? v >= x : op === "!=" ? v !== x : v === x;
-  }
-
-  function matches(r) {
-    for (var c = 0; c < conds.length; c++) {
-      if (!conds[c].col || !holds(conds[c].col.get(r), conds[c].op, conds[c].v)) return false;
-    }
-    if (query) {
-      var hay = [r.label, r.name, r.id, r.project, r.group, r.state, r.tags.join(" ")].join(" ").toLowerCase();
-      if (hay.indexOf(query) < 0) return false;
-    }
-    for (var id in filters) {
-      var f = filters[id], col = null;
-      for (var i = 0; i < cols.length; i++) if (cols[i].id === id) col = cols[i];
-      if (!col) continue;
-      var v = col.get(r);
-      if (col.type === "number" && col.id !== "created") {
-        if (f.min !== "" && f.min !== undefined && !(typeof v === "number" && v >= Number(f.min))) return false;
-        if (f.max !== "" && f.max !== undefined && !(typeof v === "number" && v <= Number(f.max))) return false;
-      } else if (f.text) {
-        var shownText = col.fmt ? col.fmt(v) : (v === null ? "" : String(v));
-        if (shownText.toLowerCase().indexOf(f.text.toLowerCase()) < 0) return false;
-      }
-    }
-    return true;
-  }
+  /* Filter and sort rules: assets/table-filter.js (RG.tableFilter) */
+  var TF = RG.tableFilter;
+  T.parseQuery = function (text) { return TF.parseQuery(text, cols); };
+  function matches(r) { return TF.rowMatches(r, cols, conds, query, filters); }
   function shownRow(file) { return passing === null || passing[file] === true; }
   /* Drawn in the charts: passes the filters and not hidden with the hide toggle. */
   T.passes = function (file) { return shownRow(file) && !(RG.runHidden && RG.runHidden(file)); };
   T.shownRow = shownRow;
 
-  function compare(a, b) {
-    var an = a === null || a === undefined || a === "", bn = b === null || b === undefined || b === "";
-    if (an || bn) return an && bn ? 0 : (an ? 1 : -1);
-    if (typeof a === "number" && typeof b === "number") return a - b;
-    return String(a).localeCompare(String(b), undefined, { numeric: true, sensitivity: "base" });
-  }
+  var compare = TF.compare;
 
   function cell(tag, text, cls) {
     var el = document.createElement(tag);

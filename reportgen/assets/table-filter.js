@@ -1,0 +1,73 @@
+/* The runs table's filtering and ordering rules (RG.tableFilter), kept apart from its DOM code
+   (assets/runs-table.js) so they are testable on their own (tests/js/table-filter.test.js).
+
+   - parseQuery(text, cols): the filter box. Numeric conditions `name OP number`, separated by ","
+     or " and "; name is a summary or config column (prefix summary./config. when both exist). An
+     unfinished condition (`loss <`) filters nothing yet; the rest of the text is a text filter.
+   - rowMatches(r, cols, conds, query, filters): a run passes the conditions, the text query and
+     the per-column filters (numeric min/max, text "contains" on the shown text).
+   - compare(a, b): the sort order; blanks last, numbers numerically, text naturally. */
+(function () {
+  "use strict";
+  var RG = (window.RG = window.RG || {});
+  var COND = /^\s*([^<>=!,]+?)\s*(<=|>=|!=|==|=|<|>)\s*(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)?\s*$/;
+
+  function colById(cols, id) {
+    for (var i = 0; i < cols.length; i++) if (cols[i].id === id) return cols[i];
+    return null;
+  }
+
+  function parseQuery(text, cols) {
+    var out = { text: [], conds: [] };
+    text.split(/,|\s+and\s+/i).forEach(function (part) {
+      var m = COND.exec(part);
+      if (!m) { if (part.trim()) out.text.push(part.trim().toLowerCase()); return; }
+      if (m[3] === undefined) return;  // still being typed
+      var name = m[1].trim(), col = null;
+      ["summary:", "config:"].forEach(function (kind) {
+        var id = name.indexOf(kind.slice(0, -1) + ".") === 0 ? kind + name.slice(kind.length) : kind + name;
+        if (!col) col = colById(cols, id);
+      });
+      if (!col) col = cols.filter(function (c) { return c.label === name || c.id === name; })[0] || null;
+      out.conds.push({ col: col, op: m[2], v: Number(m[3]), name: name });
+    });
+    return out;
+  }
+
+  function holds(v, op, x) {
+    if (typeof v !== "number" || isNaN(v)) return false;
+    return op === "<" ? v < x : op === "<=" ? v <= x : op === ">" ? v > x : op === ">=" ? v >= x : op === "!=" ? v !== x : v === x;
+  }
+
+  function rowMatches(r, cols, conds, query, filters) {
+    for (var c = 0; c < conds.length; c++) {
+      if (!conds[c].col || !holds(conds[c].col.get(r), conds[c].op, conds[c].v)) return false;
+    }
+    if (query) {
+      var hay = [r.label, r.name, r.id, r.project, r.group, r.state, (r.tags || []).join(" ")].join(" ").toLowerCase();
+      if (hay.indexOf(query) < 0) return false;
+    }
+    for (var id in filters) {
+      var f = filters[id], col = colById(cols, id);
+      if (!col) continue;
+      var v = col.get(r);
+      if (col.type === "number" && col.id !== "created") {
+        if (f.min !== "" && f.min !== undefined && !(typeof v === "number" && v >= Number(f.min))) return false;
+        if (f.max !== "" && f.max !== undefined && !(typeof v === "number" && v <= Number(f.max))) return false;
+      } else if (f.text) {
+        var shownText = col.fmt ? col.fmt(v) : (v === null ? "" : String(v));
+        if (shownText.toLowerCase().indexOf(f.text.toLowerCase()) < 0) return false;
+      }
+    }
+    return true;
+  }
+
+  function compare(a, b) {
+    var an = a === null || a === undefined || a === "", bn = b === null || b === undefined || b === "";
+    if (an || bn) return an && bn ? 0 : (an ? 1 : -1);
+    if (typeof a === "number" && typeof b === "number") return a - b;
+    return String(a).localeCompare(String(b), undefined, { numeric: true, sensitivity: "base" });
+  }
+
+  RG.tableFilter = { parseQuery: parseQuery, holds: holds, rowMatches: rowMatches, compare: compare };
+})();
