@@ -253,3 +253,16 @@ def test_shared_run_on_local_disk(tmp_path, monkeypatch):
     assert [r["_step"] for r in rows] == list(range(25))
     assert rows[5]["loss"] == rows[5]["loss@rank1"] and rows[5]["only_rank0"] == 5 and rows[22]["only_rank1"] == 22
     assert "loss@rank1" in rows[22] and "loss" not in rows[22]
+
+
+def test_id_clash_on_a_url_root_names_the_url(root):
+    """The error named the local staging folder (~/.cache/...), which the user never gave."""
+    import reportgen
+
+    run = reportgen.init(dir=root, id="taken", settings={"x_upload_interval": 0.2})
+    run.log({"a": 1})
+    run.finish()
+    with pytest.raises(ValueError, match=rf"already exists in {root}; "):
+        reportgen.init(dir=root, id="taken")
+    with pytest.raises(ValueError, match=rf"no run with id='nope' in {root}$"):
+        reportgen.init(dir=root, id="nope", resume="must")

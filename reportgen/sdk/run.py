@@ -131,6 +131,10 @@ class Run(RunExtras):
             sweep_hook.created_runs.append(self)
 
     # -- folder and resume ------------------------------------------------------------------
+    def _where(self) -> str:
+        """The runs root as the user gave it: the URL for a URL root, not its local staging folder."""
+        return self._remote.url if self._remote is not None else str(self.root)
+
     def _claim_folder(self, run_id: str | None, mode: str | None):
         from ..storage.reader import read_run, run_status
 
@@ -143,7 +147,7 @@ class Run(RunExtras):
                     continue
                 self._lock = WriterLock(self.root / candidate, candidate)
                 return candidate, None
-            raise RuntimeError(f"init(): could not create a new run folder in {self.root}")
+            raise RuntimeError(f"init(): could not create a new run folder in {self._where()}")
         run_id = fmt.validate_run_id(run_id)
         folder = self.root / run_id
         exists = fmt.RunPaths(folder).is_run()
@@ -156,10 +160,10 @@ class Run(RunExtras):
                               f"{existing.meta.get('pid')} on {existing.meta.get('host')}); two writers "
                               "appending to one history interleave their rows")
                 return run_id, existing
-            raise ValueError(f"init(): id={run_id!r}: a run with this id already exists in {self.root}; "
+            raise ValueError(f"init(): id={run_id!r}: a run with this id already exists in {self._where()}; "
                              "pass resume='allow' to continue it, or choose another id")
         if mode == "must":
-            raise ValueError(f"init(): resume='must': no run with id={run_id!r} in {self.root}")
+            raise ValueError(f"init(): resume='must': no run with id={run_id!r} in {self._where()}")
         folder.mkdir(parents=True, exist_ok=True)
         self._lock = WriterLock(folder, run_id)
         return run_id, None
