@@ -17,6 +17,7 @@ import os
 import random
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,7 @@ class HostileRoot:
 
     def __init__(self, seed: int, base: Path, canary: str):
         self.rng = random.Random(seed)
+        self.pipes = random.Random(seed ^ 0x5EED)  # FIFOs: their own draws, so pinned seeds stay as they were
         self.base = base
         self.canary = canary
         self.token = f"CANARY-{seed:x}-OUTSIDE"
@@ -172,6 +174,20 @@ class HostileRoot:
         self.json_file(d, "config.json", lambda: {self.s(): self.value() for _ in range(3)})
         self.json_file(d, "summary.json", lambda: {self.s(): self.value(), "media": self.record(d)})
         (d / "history.jsonl").write_bytes(self.history(d))
+        self.fifos(d)
+
+    def fifos(self, d: Path) -> None:
+        """Named pipes under run-file and media names: opening one to read blocks until a writer comes,
+        so a builder that reads it never finishes."""
+        if not hasattr(os, "mkfifo"):
+            return
+        names = ["history.jsonl", "config.json", "summary.json", "run.json", "output.log", "system.jsonl"]
+        for name in self.pipes.sample(names, self.pipes.randint(1, 2)):  # one or two in every run folder
+            (d / name).unlink(missing_ok=True)
+            os.mkfifo(d / name)
+        os.mkfifo(d / "media/image/pipe.png")
+        with open(d / "history.jsonl", "ab") if (d / "history.jsonl").is_file() else open(os.devnull, "ab") as fh:
+            fh.write(b'{"_step": 999, "piped": {"_type": "image", "path": "media/image/pipe.png", "width": 1, "height": 1}}\n')
 
     def make(self) -> None:
         self.outside.mkdir(parents=True)
@@ -199,6 +215,30 @@ class HostileRoot:
                                   encoding="utf-8", errors="surrogatepass")
         (rep / "img.svg").write_bytes(svg_payload(self.canary))
         os.symlink(self.outside / "secret.txt", rep / "leak.md")
+        if hasattr(os, "mkfifo"):
+            os.mkfifo(rep / "pipe.md")
+            if self.pipes.random() < 0.5:
+                os.mkfifo(self.runs / "workspace.json")
+
+
+def _build_or_fail(seed: int, cfg: BuildConfig):
+    """The build, failing the test (instead of hanging it) when it does not finish: a reader that
+    opens a named pipe blocks forever."""
+    out: dict = {}
+
+    def go() -> None:
+        try:
+            out["res"] = build(cfg)
+        except BaseException as exc:  # re-raised below, in the test's thread
+            out["exc"] = exc
+
+    t = threading.Thread(target=go, daemon=True)
+    t.start()
+    t.join(300)
+    assert not t.is_alive(), f"seed {seed}: the build did not finish in 300 s (blocked reading a pipe?)"
+    if "exc" in out:
+        raise out["exc"]
+    return out["res"]
 
 
 def _check_root(seed: int, browser=None) -> None:
@@ -208,7 +248,7 @@ def _check_root(seed: int, browser=None) -> None:
         root = HostileRoot(seed, base, canary.base)
         root.make()
         before = snapshot(base, skip=root.site)
-        res = build(BuildConfig(runs=root.runs, out=root.site, quiet=True))  # 1. finishes
+        res = _build_or_fail(seed, BuildConfig(runs=root.runs, out=root.site, quiet=True))  # 1. finishes
         assert res.runs >= 1
         # 2. every file under SITE is the builder's
         listed = set(json.loads((root.site / MANIFEST).read_text())["files"])
@@ -225,7 +265,7 @@ def _check_root(seed: int, browser=None) -> None:
                 assert root.token.encode() not in p.read_bytes(), f"seed {seed}: {p} leaks a file from outside"
         assert not [p for p in (root.site / "media").rglob("*.htm*")] if (root.site / "media").exists() else True
         # a rebuild over the same site changes nothing of that
-        build(BuildConfig(runs=root.runs, out=root.site, quiet=True))
+        _build_or_fail(seed, BuildConfig(runs=root.runs, out=root.site, quiet=True))
         assert snapshot(base, skip=root.site) == before, f"seed {seed}: a rebuild changed the tree around the site"
         if browser is None:
             return

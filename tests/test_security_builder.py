@@ -202,6 +202,47 @@ def test_deeply_nested_values_never_break_the_build(tmp_path, depth):
         assert [r["_step"] for r in rows] == ([0, 2] if depth > 100 else [0, 2])
 
 
+# -- named pipes under run-file names: a reader that opens one blocks forever ------------------------
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need a POSIX system")
+def test_named_pipes_in_a_run_folder_never_block_the_build(tmp_path):
+    """A FIFO named history.jsonl (or config.json, a media file, a console log...) used to hang the
+    build for ever: opening a pipe to read waits for a writer. Every reader refuses non-regular files."""
+    import subprocess
+    import sys
+
+    runs = tmp_path / "runs"
+    d = _run(runs, "piped", [{"_step": 0, "loss": 1.0, "img": _img("media/image/p.png")}])
+    for name in ("config.json", "summary.json", "output.log", "system.jsonl", "media/image/p.png"):
+        (d / name).parent.mkdir(parents=True, exist_ok=True)
+        os.mkfifo(d / name)
+    h = _run(runs, "nohistory", [])
+    (h / "history.jsonl").unlink()
+    os.mkfifo(h / "history.jsonl")
+    _run(runs, "good", [{"_step": 0, "loss": 1.0}])
+    (runs / "reports").mkdir()
+    os.mkfifo(runs / "reports" / "pipe.md")
+    os.mkfifo(runs / "workspace.json")
+    # a subprocess with a deadline: on the old code this build never returns
+    code = ("import reportgen, sys; res = reportgen.build(reportgen.BuildConfig(runs=sys.argv[1], out=sys.argv[2], quiet=True));"
+            "print(res.runs); print(chr(10).join(res.warnings))")
+    proc = subprocess.run([sys.executable, "-c", code, str(runs), str(tmp_path / "site")], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "3"
+    assert any("history.jsonl is not a regular file" in w for w in lines)
+    assert any("config.json is not a regular file" in w for w in lines)
+    assert any("p.png" in w and "not a regular file" in w for w in lines)
+    assert (tmp_path / "site/runs/good/index.html").is_file()
+    assert not list((tmp_path / "site").rglob("p.png"))
+    import reportgen
+
+    with pywarnings.catch_warnings(record=True):
+        pywarnings.simplefilter("always")
+        assert sorted(r.id for r in reportgen.Api(runs).runs()) == ["good", "nohistory", "piped"]
+
+
 # -- 6. logged HTML and SVG never run script with the site's origin ------------------------------
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from ..storage.jsonio import read_json, write_json_atomic
 from ..storage.format import flatten
 from ..storage.reader import iter_history, list_run_dirs, read_meta, run_status
 from ..storage.lastvalues import complete_summary
-from ..storage.safety import MAX_DEPTH, linked_out, too_deep
+from ..storage.safety import MAX_DEPTH, NOT_REGULAR, linked_out, special_file, too_deep
 from .summary import Summary
 from .values import Normalizer, summary_value
 
@@ -91,6 +91,9 @@ class ApiRun:
             return {}
         if linked_out(path):
             _warn([f"{path}: a link to a file outside the run folder (not read)"])
+            return {}
+        if special_file(path):
+            _warn([f"{path} {NOT_REGULAR}"])
             return {}
         try:
             data = read_json(path)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..storage.format import RunPaths
+from ..storage.safety import open_regular
 from .history import Columns
 from .write import write_bytes
 
@@ -57,7 +58,7 @@ def signature(run_dir: Path) -> dict[str, Any]:
 
 def read_tail(history: Path, end: int) -> bytes:
     try:
-        with open(history, "rb") as fh:
+        with open_regular(history) as fh:
             fh.seek(max(0, end - TAIL))
             return fh.read(min(end, TAIL))
     except OSError:

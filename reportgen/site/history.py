@@ -26,7 +26,8 @@ import numpy as np
 import orjson
 
 from ..storage.reader import LINKED_OUT, decode_row
-from ..storage.safety import MAX_DEPTH, UnsafePath, check_relative, linked_out, too_deep
+from ..storage.safety import (MAX_DEPTH, NOT_REGULAR, NotRegularFile, UnsafePath, check_relative, linked_out,
+                               open_regular, too_deep)
 from . import columnar
 
 ROW_COLS = ("_step", "_runtime", "_timestamp")
@@ -295,8 +296,11 @@ def parse_history(path: str | os.PathLike, cols: Columns | None = None, *,
             cols.warnings.append(f"{path.name} {LINKED_OUT}")
         return cols
     try:
-        fh = open(path, "rb")
+        fh = open_regular(path)  # a named pipe under the history's name would block the build
     except FileNotFoundError:
+        return cols
+    except NotRegularFile:
+        cols.warnings.append(f"{path.name} {NOT_REGULAR}")
         return cols
     gc_was_enabled = gc.isenabled()
     gc.disable()  # millions of short-lived dicts: the cyclic GC would rescan them again and again

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..storage.jsonio import loads
-from ..storage.safety import UnsafePath, inside
+from ..storage.safety import UnsafePath, inside, open_regular
 from .fmt import fmt_time
 
 OUTPUT_LOG, TAIL, SYSTEM, ALERTS = "output.log", "output.log.tail", "system.jsonl", "alerts.jsonl"
@@ -59,7 +59,7 @@ def _read_bounded(path: Path | None, limit: int) -> tuple[str, int]:
     if path is None:
         return "", 0
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             f.seek(0, 2)
             size = f.tell()
             f.seek(0)
@@ -94,7 +94,7 @@ def _jsonl(path: Path | None, limit_rows: int) -> list[dict[str, Any]]:
     if path is None:
         return rows
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             for line in f:
                 try:
                     row = loads(line)

@@ -173,7 +173,10 @@ def load(runs: Path, reports: Path | None, warn_to: Callable[[str, str], None]) 
         if path.stat().st_size > MAX_BYTES:
             warn(f"larger than {MAX_BYTES} bytes; not used")
             return None
-        text = path.read_text(encoding="utf-8")
+        from ..storage.safety import open_regular  # a named pipe must not block the build
+
+        with open_regular(path) as fh:
+            text = fh.read().decode("utf-8")
         if path.suffix == ".json":
             data = json.loads(text)
         else:

@@ -177,7 +177,9 @@ def decode_line(line: bytes | str) -> Any:
 
 
 def read_json(path: str | os.PathLike) -> Any:
-    with open(path, "rb") as fh:
+    from .safety import open_regular  # a pipe under a run file's name must not block the reader
+
+    with open_regular(path) as fh:
         return loads(fh.read())
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .jsonio import decode_line
+from .safety import open_regular
 
 _BLOCK = 1 << 16
 _DONE_STATES = ("finished", "crashed")
@@ -30,7 +31,7 @@ def _int_step(row: dict[str, Any]) -> int | None:
 def _rows_backwards(path: Path) -> Iterator[dict[str, Any]]:
     """History rows from the last complete line to the first; bad lines are skipped."""
     try:
-        fh = open(path, "rb")
+        fh = open_regular(path)  # a named pipe would block
     except OSError:
         return
     with fh:

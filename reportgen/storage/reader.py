@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from .format import FORMAT_VERSION, RunPaths
 from .jsonio import TooDeep, decode_line, read_json
 from .lastvalues import complete_summary
-from .safety import MAX_DEPTH, is_inside, linked_out, too_deep
+from .safety import MAX_DEPTH, NOT_REGULAR, NotRegularFile, is_inside, linked_out, open_regular, special_file, too_deep
 
 LINKED_OUT = "is a link to a file outside the run folder (not read)"
 
@@ -31,8 +31,8 @@ class HistoryChunk:
 def iter_history_lines(path: Path, offset: int = 0) -> Iterator[tuple[int, bytes]]:
     """Yield ``(end_offset, line)`` for each complete line after ``offset``."""
     try:
-        fh = open(path, "rb")
-    except FileNotFoundError:
+        fh = open_regular(path)
+    except (FileNotFoundError, NotRegularFile):
         return
     with fh:
         fh.seek(offset)
@@ -48,6 +48,9 @@ def _scan(path: Path, offset: int, warnings: list[str]) -> Iterator[tuple[int, d
     """``(end_offset, row or None)`` for every complete line; blank and bad lines give None."""
     if linked_out(path):
         warnings.append(f"{path.name} {LINKED_OUT}")
+        return
+    if special_file(path):
+        warnings.append(f"{path.name} {NOT_REGULAR}")
         return
     for end, line in iter_history_lines(path, offset):
         yield end, (decode_row(line, path.name, end - len(line), warnings) if line.strip() else None)
@@ -111,6 +114,9 @@ def _read_json_dict(path: Path, warnings: list[str]) -> dict[str, Any]:
         return {}
     if linked_out(path):
         warnings.append(f"{path.name} {LINKED_OUT}")
+        return {}
+    if special_file(path):
+        warnings.append(f"{path.name} {NOT_REGULAR}")
         return {}
     try:
         data = read_json(path)

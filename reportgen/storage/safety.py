@@ -9,13 +9,17 @@ goes through this module:
 - :func:`inside`: a relative path from a record, resolved (links followed) and refused
   unless it stays inside its base folder;
 - :func:`too_deep`: values nested deeper than :data:`MAX_DEPTH` are refused by the readers
-  (one warning per line or file) instead of overflowing the stack of every later step.
+  (one warning per line or file) instead of overflowing the stack of every later step;
+- :func:`open_regular`: how readers open a file from a run folder: a named pipe, socket or
+  device under a run file's name is refused (:class:`NotRegularFile`) instead of blocking the
+  build forever or reading without end.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import re
+import stat
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -26,6 +30,28 @@ MAX_DEPTH = 100
 
 class UnsafePath(ValueError):
     """A path from a run folder (or a reports/presets folder) that leaves its folder."""
+
+
+class NotRegularFile(OSError):
+    """A run file that is a named pipe, socket, device or folder: never read."""
+
+
+def open_regular(path: str | os.PathLike):
+    """Open ``path`` for reading in binary mode, refusing anything but a regular file.
+
+    Opened non-blocking first (opening a named pipe with no writer would block), checked with
+    fstat on the open descriptor (no race with a swap after a check), then made blocking again.
+    Raises :class:`NotRegularFile` (an OSError, so readers' ``except OSError`` covers it)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFile(f"{os.fspath(path)}: not a regular file (a pipe, socket, device or folder); not read")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def is_safe_name(name: Any) -> bool:
@@ -97,6 +123,8 @@ def inside(base: str | os.PathLike, rel: Any, folder: str = "its folder") -> Pat
         raise FileNotFoundError(f"missing file {rel}") from exc
     if real != root and root not in real.parents:
         raise UnsafePath(f"file path {rel!r} is a link to a file outside {folder} (not published)")
+    if real.exists() and not (real.is_file() or real.is_dir()):
+        raise UnsafePath(f"file path {rel!r} is not a regular file (a pipe, socket or device; not published)")
     return real
 
 
@@ -113,6 +141,17 @@ def linked_out(path: str | os.PathLike) -> bool:
     """Is ``path`` a link to something outside its own folder (a run file that must not be read)?"""
     p = Path(path)
     return p.is_symlink() and not is_inside(p.parent, p)
+
+
+def special_file(path: str | os.PathLike) -> bool:
+    """Does ``path`` exist as something other than a regular file (pipe, socket, device, folder)?"""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+NOT_REGULAR = "is not a regular file (a pipe, socket, device or folder; not read)"
 
 
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:

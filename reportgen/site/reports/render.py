@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 import markdown
 from markupsafe import Markup
 
-from ...storage.safety import safe_file_name
+from ...storage.safety import open_regular, safe_file_name
 from ..publish import NotPublished, publish
 from ..svgclean import SvgRefused
 from . import media, metrics
@@ -116,7 +116,8 @@ def _in_attributes(html: str, token: str, text: str) -> str:
 def render_report(source: Path, reports_root: Path, ctx: ReportContext,
                   report_names: dict[str, str] | None = None) -> RenderedReport:
     """``report_names`` maps source stems to page names, for links between reports."""
-    text = source.read_text(encoding="utf-8", errors="replace")
+    with open_regular(source) as fh:  # a named pipe in the reports folder must not block the build
+        text = fh.read().decode("utf-8", errors="replace")
     fm = parse_front_matter(text)
     ctx.warnings.extend(fm.problems)
     ctx.defaults = {k: v for k, v in fm.meta.items() if k in ("runs", "tags", "tag", "group", "project")}
