@@ -243,6 +243,39 @@ def test_named_pipes_in_a_run_folder_never_block_the_build(tmp_path):
         assert sorted(r.id for r in reportgen.Api(runs).runs()) == ["good", "nohistory", "piped"]
 
 
+def test_huge_lines_and_files_are_skipped_not_held_in_memory(tmp_path):
+    """A sparse history.jsonl of 3 GB without a newline took >2 GB of memory and minutes to build.
+    Lines longer than 64 MiB are skipped with a warning (the rows around them are kept), and
+    run.json/config.json/summary.json larger than that are not read. Sparse files: no disk used."""
+    runs = tmp_path / "runs"
+    d = _run(runs, "long", [])
+    with open(d / "history.jsonl", "wb") as fh:
+        fh.write(b'{"_step": 0, "loss": 1.0}\n{"_step": 1, "junk": "')
+        fh.seek(70 << 20, os.SEEK_CUR)  # a 70 MiB hole: zeros that are never written
+        fh.write(b'"}\n{"_step": 2, "loss": 3.0}\n')
+    with open(d / "config.json", "wb") as fh:
+        fh.write(b'{"lr": ')
+        fh.seek(80 << 20, os.SEEK_CUR)
+        fh.write(b"1}")
+    res = _build(runs, tmp_path / "site")
+    # the builder reads 16 MiB blocks: a line that ends within 64 MiB + one block is decoded (and
+    # refused as JSON), a longer one is skipped unread; either way memory stays bounded
+    assert any("history.jsonl" in w and "byte 26" in w for w in res.warnings), res.warnings
+    assert res.runs == 1 and (tmp_path / "site/runs/long/index.html").is_file()
+    assert any("config.json: larger than 64 MiB" in w for w in res.warnings), res.warnings
+    import reportgen
+
+    with pywarnings.catch_warnings(record=True) as caught:
+        pywarnings.simplefilter("always")
+        run = reportgen.Api(runs).runs()[0]
+        assert [r["_step"] for r in run.scan_history()] == [0, 2]
+        assert run.config == {}
+        assert any("line at byte 26 is longer than 64 MiB; skipped" in str(w.message) for w in caught)
+    from reportgen.storage.lastvalues import _rows_backwards
+
+    assert [r["_step"] for r in _rows_backwards(d / "history.jsonl")] == [2, 0]
+
+
 # -- 6. logged HTML and SVG never run script with the site's origin ------------------------------
 
 @pytest.fixture

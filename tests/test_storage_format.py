@@ -137,3 +137,35 @@ def test_a_run_being_created_is_not_listed_until_it_has_run_json_or_rows(tmp_pat
     (tmp_path / "rows").mkdir()  # a hand-made folder with rows and no run.json is still a run
     (tmp_path / "rows" / "history.jsonl").write_text('{"_step": 0, "a": 1}\n')
     assert list_run_dirs(tmp_path) == [tmp_path / "new", tmp_path / "rows"]
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 4096, 1 << 16])  # the file is < 4 KiB
+def test_rows_read_backwards_equal_rows_read_forwards(tmp_path, monkeypatch, block):
+    """The last-values reader (killed runs' summaries) reads from the end in blocks; at any block
+    size it yields the complete rows in reverse, skips bad lines and the torn tail, and drops a
+    line longer than MAX_LINE without holding it."""
+    import random
+
+    from reportgen.storage import lastvalues
+
+    monkeypatch.setattr(lastvalues, "_BLOCK", block)
+    monkeypatch.setattr(lastvalues, "MAX_LINE", 40)
+    rng = random.Random(block)
+    lines, want = [], []
+    for i in range(60):
+        r = rng.random()
+        if r < 0.1:
+            lines.append(b"garbage {")
+        elif r < 0.15:
+            lines.append(b'{"_step": %d, "long": "%s"}' % (i, b"x" * 60))  # longer than MAX_LINE
+            if block > 40:  # read whole within one block: kept; spanning blocks past MAX_LINE (as in production,
+                want.append(i)  # MAX_LINE 64 MiB > block 64 KiB): dropped
+        elif r < 0.2:
+            lines.append(b"")
+        else:
+            lines.append(b'{"_step": %d, "v": %d}' % (i, i))
+            want.append(i)
+    path = tmp_path / "history.jsonl"
+    path.write_bytes(b"\n".join(lines) + b'\n{"_step": 999, "torn')
+    got = [r["_step"] for r in lastvalues._rows_backwards(path)]
+    assert got == list(reversed(want))

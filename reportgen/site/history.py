@@ -26,8 +26,8 @@ import numpy as np
 import orjson
 
 from ..storage.reader import LINKED_OUT, decode_row
-from ..storage.safety import (MAX_DEPTH, NOT_REGULAR, NotRegularFile, UnsafePath, check_relative, linked_out,
-                               open_regular, too_deep)
+from ..storage.safety import (MAX_DEPTH, MAX_LINE, NOT_REGULAR, NotRegularFile, UnsafePath, check_relative,
+                               linked_out, open_regular, too_deep, too_long)
 from . import columnar
 
 ROW_COLS = ("_step", "_runtime", "_timestamp")
@@ -317,14 +317,29 @@ def _parse_into(fh, cols: Columns, name: str, chunk_bytes: int) -> None:
     with fh:
         fh.seek(cols.end)
         pending = b""
+        skipping, skip_start = False, 0  # inside a line longer than MAX_LINE: dropped, not kept
         while True:
             block = fh.read(chunk_bytes)
             if not block:
                 break
+            if skipping:
+                nl = block.find(b"\n")
+                if nl < 0:
+                    cols.end += len(block)
+                    continue
+                cols.end += nl + 1
+                block, skipping = block[nl + 1:], False
+                cols.warnings.append(f"{name}: {too_long(skip_start)}")
+                if not block:
+                    continue
             data = pending + block
             cut = data.rfind(b"\n")
             if cut < 0:
-                pending = data
+                if len(data) > MAX_LINE:  # a sparse file or garbage without newlines: never held whole
+                    skipping, skip_start, pending = True, cols.end, b""
+                    cols.end += len(data)
+                else:
+                    pending = data
                 continue
             complete, pending = data[:cut + 1], data[cut + 1:]
             fast = columnar.read(complete) if len(complete) >= columnar.MIN_BYTES else None

@@ -90,21 +90,26 @@ def console(run_dir: Path) -> dict[str, Any] | None:
 
 
 def _jsonl(path: Path | None, limit_rows: int) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+    from collections import deque
+
+    rows: deque[dict[str, Any]] = deque(maxlen=limit_rows)  # the last rows; memory bounded however long the file
     if path is None:
-        return rows
+        return []
+    from ..storage.reader import iter_history_lines  # bounded lines, regular files only
+
     try:
-        with open_regular(path) as f:
-            for line in f:
-                try:
-                    row = loads(line)
-                except ValueError:
-                    continue  # a torn last line or garbage: skipped
-                if isinstance(row, dict):
-                    rows.append(row)
+        for _end, line in iter_history_lines(path):
+            if line is None:
+                continue  # longer than MAX_LINE: skipped
+            try:
+                row = loads(line)
+            except ValueError:
+                continue  # garbage: skipped (a torn last line is not yielded)
+            if isinstance(row, dict):
+                rows.append(row)
     except OSError:
         return []
-    return rows[-limit_rows:]
+    return list(rows)
 
 
 def _num(v: Any) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .jsonio import decode_line
-from .safety import open_regular
+from .safety import MAX_LINE, open_regular
 
 _BLOCK = 1 << 16
 _DONE_STATES = ("finished", "crashed")
@@ -29,31 +29,46 @@ def _int_step(row: dict[str, Any]) -> int | None:
 
 
 def _rows_backwards(path: Path) -> Iterator[dict[str, Any]]:
-    """History rows from the last complete line to the first; bad lines are skipped."""
+    """History rows from the last complete line to the first; bad lines are skipped.
+
+    Read in blocks from the end. A line is assembled from pieces (never by re-copying what was
+    read), and one longer than MAX_LINE is dropped as its pieces arrive: memory stays bounded."""
     try:
         fh = open_regular(path)  # a named pipe would block
     except OSError:
         return
     with fh:
         pos = fh.seek(0, os.SEEK_END)
-        rest = b""
         in_tail = True  # after the last newline: nothing, or a torn line still being written
+        carry: list[bytes] = []  # pieces of the line being assembled, last piece first
+        carry_len, skipping = 0, False
         while pos > 0:
             start = max(0, pos - _BLOCK)
             fh.seek(start)
-            lines = (fh.read(pos - start) + rest).split(b"\n")
-            pos, rest = start, b""
-            if in_tail:
-                lines.pop()
-                if not lines:
-                    continue
-                in_tail = False
-            if pos > 0:
-                rest = lines.pop(0)  # may continue in the block before
-            for line in reversed(lines):
+            block = fh.read(pos - start)
+            pos = start
+            parts = block.split(b"\n")
+            if len(parts) == 1:  # no newline: all of it belongs to the line being assembled
+                if not (in_tail or skipping):
+                    carry.append(block)
+                    carry_len += len(block)
+                    if carry_len > MAX_LINE:
+                        carry, carry_len, skipping = [], 0, True
+                continue
+            if not (in_tail or skipping):
+                row = _decode(parts[-1] + b"".join(reversed(carry)))
+                if row is not None:
+                    yield row
+            in_tail, skipping = False, False
+            for line in reversed(parts[1:-1]):
                 row = _decode(line)
                 if row is not None:
                     yield row
+            carry, carry_len = [parts[0]], len(parts[0])
+        if carry and not (in_tail or skipping):
+            row = _decode(b"".join(reversed(carry)))
+            if row is not None:
+                yield row
 
 
 def _decode(line: bytes) -> dict[str, Any] | None:

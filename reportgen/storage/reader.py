@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from .format import FORMAT_VERSION, RunPaths
 from .jsonio import TooDeep, decode_line, read_json
 from .lastvalues import complete_summary
-from .safety import MAX_DEPTH, NOT_REGULAR, NotRegularFile, is_inside, linked_out, open_regular, special_file, too_deep
+from .safety import MAX_DEPTH, MAX_LINE, NOT_REGULAR, NotRegularFile, is_inside, linked_out, open_regular, special_file, too_deep, too_long
 
 LINKED_OUT = "is a link to a file outside the run folder (not read)"
 
@@ -28,8 +28,9 @@ class HistoryChunk:
     warnings: list[str] = field(default_factory=list)
 
 
-def iter_history_lines(path: Path, offset: int = 0) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(end_offset, line)`` for each complete line after ``offset``."""
+def iter_history_lines(path: Path, offset: int = 0) -> Iterator[tuple[int, bytes | None]]:
+    """Yield ``(end_offset, line)`` for each complete line after ``offset``; ``line`` is None for a
+    line longer than ``MAX_LINE`` (skipped without reading it into memory)."""
     try:
         fh = open_regular(path)
     except (FileNotFoundError, NotRegularFile):
@@ -37,9 +38,20 @@ def iter_history_lines(path: Path, offset: int = 0) -> Iterator[tuple[int, bytes
     with fh:
         fh.seek(offset)
         pos = offset
-        for line in fh:
+        while True:
+            line = fh.readline(MAX_LINE + 1)  # bounded: a line without end must not fill memory
+            if len(line) > MAX_LINE:
+                skipped = len(line)
+                while not line.endswith(b"\n"):  # skip the rest of an over-long line
+                    line = fh.readline(1 << 20)
+                    if not line:
+                        return  # it never ends: a torn tail, not consumed
+                    skipped += len(line)
+                pos += skipped
+                yield pos, None  # the caller warns (too_long)
+                continue
             if not line.endswith(b"\n"):
-                return  # torn or in-progress last line: not consumed
+                return  # torn or in-progress last line (or the end): not consumed
             pos += len(line)
             yield pos, line
 
@@ -52,8 +64,14 @@ def _scan(path: Path, offset: int, warnings: list[str]) -> Iterator[tuple[int, d
     if special_file(path):
         warnings.append(f"{path.name} {NOT_REGULAR}")
         return
+    start = offset
     for end, line in iter_history_lines(path, offset):
-        yield end, (decode_row(line, path.name, end - len(line), warnings) if line.strip() else None)
+        if line is None:
+            warnings.append(f"{path.name}: {too_long(start)}")
+            yield end, None
+        else:
+            yield end, (decode_row(line, path.name, start, warnings) if line.strip() else None)
+        start = end
 
 
 def _note_torn_tail(path: Path, end: int, warnings: list[str]) -> None:
@@ -109,6 +127,14 @@ def read_history(path: str | os.PathLike, offset: int = 0) -> HistoryChunk:
     return HistoryChunk(rows, end, warnings)
 
 
+def _too_big(path: Path) -> bool:
+    """run.json, config.json, summary.json hold a few KB; a huge (e.g. sparse) one is not read whole."""
+    try:
+        return path.stat().st_size > MAX_LINE
+    except OSError:
+        return False
+
+
 def _read_json_dict(path: Path, warnings: list[str]) -> dict[str, Any]:
     if not path.exists():
         return {}
@@ -117,6 +143,9 @@ def _read_json_dict(path: Path, warnings: list[str]) -> dict[str, Any]:
         return {}
     if special_file(path):
         warnings.append(f"{path.name} {NOT_REGULAR}")
+        return {}
+    if _too_big(path):
+        warnings.append(f"{path.name}: larger than {MAX_LINE >> 20} MiB; not read")
         return {}
     try:
         data = read_json(path)

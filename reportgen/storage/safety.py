@@ -151,6 +151,15 @@ def special_file(path: str | os.PathLike) -> bool:
         return False
 
 
+#: Longest history line a reader keeps (a row is a few KB; media are files). Longer lines are skipped
+#: with a warning: a sparse file of 3 GB without a newline took >2 GB of memory and minutes to build.
+MAX_LINE = 64 << 20
+
+
+def too_long(start: int) -> str:
+    return f"line at byte {start} is longer than {MAX_LINE >> 20} MiB; skipped"
+
+
 NOT_REGULAR = "is not a regular file (a pipe, socket, device or folder; not read)"
 
 
