@@ -22,14 +22,13 @@ from ..storage.format import flatten
 from ..storage.reader import RunMeta
 from ..storage.safety import safe_name  # noqa: F401  (re-exported: pages, projects)
 from . import kinds
-from .config import LITE_SAMPLES
 from .fmt import fmt_value, is_number
 from .stepmetric import default_x_map, step_metric_defs
 from . import encode
-from .downsample import Downsampled, downsample
 from .history import Columns
+from .runagg import Kept, RunAgg
 from .urls import run_page, slug
-from .smoothing import WEIGHTS, ema_many
+from .smoothing import WEIGHTS
 
 # Monotone metrics with these names can be chosen as the x axis.
 DATA_VERSION = 2  # the data files' encoding (docs/site.md, "Data files"); assets/loader.js decodes it
@@ -122,28 +121,10 @@ class RunInfo(RunMeta):
         return {**self.__dict__, "_history": None}
 
 
-def _monotone(v: np.ndarray) -> bool:
-    f = v[np.isfinite(v)]
-    return f.size >= 2 and bool(np.all(f[1:] >= f[:-1])) and f[-1] > f[0]
-
-
-def _ffill_rows(rows: np.ndarray, vals: np.ndarray, nrows: int) -> np.ndarray:
-    """Row-aligned values of a sparse column, carried forward (the last logged value)."""
-    out = np.full(nrows, np.nan)
-    out[rows] = vals
-    ok = np.isfinite(out)
-    last = np.where(ok, np.arange(nrows), -1)
-    np.maximum.accumulate(last, out=last)
-    res = out[np.maximum(last, 0)]
-    res[last < 0] = np.nan
-    return res
-
-
-def _x_columns(xrows: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, Any]:
-    """The x columns at ``rows``, encoded (see :mod:`encode`)."""
+def _x_columns(xrows: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The x columns (values at some rows), encoded (see :mod:`encode`)."""
     x = {}
-    for name, arr in xrows.items():
-        xv = arr[rows]
+    for name, xv in xrows.items():
         if name == "_timestamp":
             x[name] = encode.times(xv)
         elif name == "_runtime":
@@ -153,42 +134,27 @@ def _x_columns(xrows: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, Any]
     return x
 
 
-def _buckets(ds: Downsampled, n: int, samples: int) -> tuple[np.ndarray | None, np.ndarray]:
-    """Per-bucket kept-point counts (None when nothing was folded) and the anchor positions among
-    the kept points: each bucket's first point and the last point (where smoothing is stored)."""
-    k = len(ds.idx)
-    if ds.lo is None:
-        return None, np.arange(k)
-    nb = max(1, samples // 3)
-    b = (ds.idx * nb) // n
-    counts = np.bincount(b, minlength=nb)
-    first = (np.cumsum(counts) - counts)[counts > 0]  # ascending: each non-empty bucket's first point
-    anchors = first if first[-1] == k - 1 else np.append(first, k - 1)
-    return counts, anchors
-
-
-def _series(vals: np.ndarray, ds: Downsampled, samples: int) -> tuple[dict[str, Any], np.ndarray]:
-    """A downsampled series' encoded values and bucket counts; its smoothing anchors (indices into
-    ``vals``)."""
-    y = vals[ds.idx]
-    counts, anchors = _buckets(ds, len(vals), samples)
-    out: dict[str, Any] = {"n": int(len(vals)), "y": encode.floats(y), "nf": _nonfinite_marks(y)}
-    if counts is not None:
+def _series(k: Kept, n: int) -> dict[str, Any]:
+    """A downsampled series' encoded values and bucket counts."""
+    out: dict[str, Any] = {"n": int(n), "y": encode.floats(k.y), "nf": _nonfinite_marks(k.y)}
+    if k.counts is not None:
         # the band needs no bytes: each bucket keeps its minimum and maximum point, so the page
         # takes a bucket's min and max from its kept points (assets/loader.js)
-        out["c"] = encode.col("u1", counts) if counts.max() < 256 else encode.col("d4", np.diff(counts, prepend=0))
-    return out, ds.idx[anchors]
+        c = k.counts
+        out["c"] = encode.col("u1", c) if c.max() < 256 else encode.col("d4", np.diff(c, prepend=0))
+    return out
 
 
 def _smooth(sm: np.ndarray) -> dict[str, Any]:
     """Smoothed values at the anchors, one row per weight; a non-finite point keeps the value before
     it (the average does not move there; the page leaves such points out of the line)."""
     ok = np.isfinite(sm)
-    last = np.where(ok, np.arange(sm.shape[1])[None, :], -1)
-    np.maximum.accumulate(last, axis=1, out=last)
-    filled = np.take_along_axis(sm, np.maximum(last, 0), axis=1)
-    filled[last < 0] = np.nan
-    return encode.half(filled.ravel())
+    if not ok.all():
+        last = np.where(ok, np.arange(sm.shape[1])[None, :], -1)
+        np.maximum.accumulate(last, axis=1, out=last)
+        sm = np.take_along_axis(sm, np.maximum(last, 0), axis=1)
+        sm[last < 0] = np.nan
+    return encode.half(sm.ravel())
 
 
 def _nonfinite_marks(y: np.ndarray) -> list[list]:
@@ -229,57 +195,40 @@ def _step_value(s: float) -> int | float:
     return int(s) if s.is_integer() else s
 
 
-def process_run(info: RunInfo, cols: Columns, samples: int, out: Path, write) -> None:
-    """Fill ``info`` from the parsed columns and write the run's chart data files with ``write``."""
-    nrows = cols.nrows
-    info.nrows = nrows
-    steps = cols.steps()
-    info.media_rows = [{"_step": _step_value(steps[r]), **cols.media[r]} for r in sorted(cols.media)]
-    xrows: dict[str, np.ndarray] = {"_step": steps}
-    rt, ts = cols.row_col("_runtime"), cols.row_col("_timestamp")
-    info.has_runtime = bool(np.isfinite(rt).any())
-    info.has_timestamp = bool(np.isfinite(ts).any())
-    if info.has_runtime:
-        xrows["_runtime"] = rt
-    if info.has_timestamp:
-        xrows["_timestamp"] = ts
-    keys = sorted(cols.numeric)
-    info.xkeys = []
-    steps_named = set(step_metric_defs(info.meta).values())
-    for key in keys:
-        rows, vals = cols.series(key)
-        if (X_NAME.search(key) or key in steps_named) and _monotone(vals):
-            info.xkeys.append(key)
-            xrows[key] = _ffill_rows(rows, vals, nrows)
+def step_metric_names(meta: dict[str, Any]):
+    """Which metric keys may be x axes (by name; :meth:`RunAgg.xkeys` keeps those that only grew)."""
+    named = set(step_metric_defs(meta).values())
+    return lambda key: bool(X_NAME.search(key)) or key in named
+
+
+def process_run(info: RunInfo, cols: Columns, agg: RunAgg, out: Path, write) -> None:
+    """Fill ``info`` from the streamed history (``agg``; ``cols``: its non-numeric entries, media
+    and problems) and write the run's chart data files with ``write``."""
+    info.nrows = cols.nrows
+    info.media_rows = [{"_step": _step_value(s), **cols.media[r]} for r, s in sorted(cols.media_steps.items())]
+    info.has_runtime, info.has_timestamp = agg.has_runtime, agg.has_timestamp
+    keys = agg.metrics()
+    info.xkeys = agg.xkeys()
+    xnames = ["_step"] + [n for n, on in (("_runtime", info.has_runtime), ("_timestamp", info.has_timestamp)) if on]
+    xnames += info.xkeys
     info.dx = default_x_map(keys, info.meta, set(info.xkeys))
     info.metrics = {}
     info.lite = {}
     weights = list(WEIGHTS)
-    lite_samples = min(samples, LITE_SAMPLES)
     full: dict[str, tuple[dict[str, Any], np.ndarray]] = {}
     smooth: dict[str, dict[str, Any]] = {}
     for key in keys:
-        rows, vals = cols.series(key)
-        ds = downsample(vals, samples)
-        fin = vals[np.isfinite(vals)]
-        info.metrics[key] = {
-            "n": int(len(vals)),
-            "last": float(fin[-1]) if fin.size else None,
-            "min": float(fin.min()) if fin.size else None,
-            "max": float(fin.max()) if fin.size else None,
-            "nonfinite": int(len(vals) - fin.size),
-        }
-        lite = downsample(vals, lite_samples)
-        enc, anchors = _series(vals, ds, samples)
-        lenc, lanchors = _series(vals, lite, lite_samples)
-        both = np.union1d(anchors, lanchors)
-        sm_both = ema_many(vals, weights, both)
-        smooth[metric_id(key)] = _smooth(sm_both[:, np.searchsorted(both, anchors)])
-        lenc["x"] = _x_columns(xrows, rows[lite.idx])
-        lenc["s"] = _smooth(sm_both[:, np.searchsorted(both, lanchors)])
+        info.metrics[key] = st = agg.stats(key)
+        k = agg.kept(key)
+        enc = _series(k, st["n"])
+        smooth[metric_id(key)] = _smooth(k.smooth)
+        lite = agg.kept(key, lite=True) if st["n"] > agg.lite_samples else k
+        lenc = _series(lite, st["n"]) if lite is not k else dict(enc)
+        lenc["x"] = _x_columns(agg.x_at(lite.rows, xnames))
+        lenc["s"] = _smooth(lite.smooth) if lite is not k else smooth[metric_id(key)]
         info.lite[key] = lenc
         enc["key"] = key
-        full[key] = (enc, rows[ds.idx])
+        full[key] = (enc, k.rows)
     # One row table per run: the x columns at the union of every metric's kept rows (metrics logged
     # together share them); each metric stores its points' positions in that table.
     table = np.unique(np.concatenate([r for _, r in full.values()])) if full else np.zeros(0, np.int64)
@@ -287,7 +236,7 @@ def process_run(info: RunInfo, cols: Columns, samples: int, out: Path, write) ->
     for key, (enc, kept_rows) in full.items():
         enc["r"] = encode.ints_or_floats(np.searchsorted(table, kept_rows))
         metrics_payload[metric_id(key)] = enc
-    payload = {"v": DATA_VERSION, "run": info.file, "x": _x_columns(xrows, table), "m": metrics_payload}
+    payload = {"v": DATA_VERSION, "run": info.file, "x": _x_columns(agg.x_at(table, xnames)), "m": metrics_payload}
     rel, srel = run_data_path("runs", info.file), run_data_path("smooth", info.file)
     write(out / rel, _script(f"runs/{info.file}", payload))
     write(out / srel, _script(f"smooth/{info.file}", {"v": DATA_VERSION, "w": weights, "m": smooth}))
