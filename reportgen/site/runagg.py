@@ -135,6 +135,7 @@ class RunAgg:
     def consume(self, cols, is_x: Callable[[str], bool]) -> None:
         """Fold the rows ``cols`` holds (a chunk: rows ``cols.row_base`` to ``cols.nrows``) in, then
         drop them from ``cols``."""
+        self.__dict__.pop("_lite", None)
         base, n = cols.row_base, cols.nrows - cols.row_base
         if n <= 0:
             cols.drop_consumed()
@@ -220,9 +221,11 @@ class RunAgg:
     def _keep_x(self, base: int, n: int, xv: dict[str, np.ndarray]) -> None:
         """Keep the x values of this chunk's rows that a bucket kept; forget rows no bucket keeps."""
         live = [t for t in self.tracks if t is not None]
-        ref = np.unique(np.concatenate([t.rows_kept() for t in live])) if live else np.zeros(0, np.int64)
-        new = ref[ref >= base]
-        old = np.isin(self.x_rows, ref, assume_unique=True)
+        ref = np.concatenate([t.rows_kept() for t in live]) if live else np.zeros(0, np.int64)
+        mark = np.zeros(n, dtype=bool)
+        mark[ref[ref >= base] - base] = True
+        new = np.flatnonzero(mark) + base
+        old = np.isin(self.x_rows, ref)
         nold = int(old.sum())
         vals = {}
         for name in set(self.x_vals) | set(xv):
@@ -253,16 +256,24 @@ class RunAgg:
                 "min": float(t.fin_min[j]) if fin else None, "max": float(t.fin_max[j]) if fin else None,
                 "nonfinite": int(t.nonfinite[j])}
 
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_lite"}
+
     def _at(self, key: str) -> tuple[Track, int]:
         tid, j = self.where[key]
         return self.tracks[tid], j
 
     def kept(self, key: str, lite: bool = False) -> Kept:
-        t, j = self._at(key)
+        """``key``'s kept points at ``--samples`` or, with ``lite``, at the overview resolution."""
+        tid, j = self.where[key]
+        t = self.tracks[tid]
         b, n = t.b, t.b.n
-        if lite and width(n, self.lite_samples) > b.w:
-            b = b.take([j]).coarsen(width(n, self.lite_samples))
-            j = 0
+        wl = width(n, self.lite_samples)
+        if lite and wl > b.w:
+            cache = self.__dict__.setdefault("_lite", {})
+            if tid not in cache:  # every metric of the track coarsened at once
+                cache[tid] = b.take(list(range(b.k))).coarsen(wl)
+            b = cache[tid]
         return _kept(b, j, n, t.last_row, float(t.last_val[j]), t.ema_last[j])
 
     def x_at(self, rows: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:

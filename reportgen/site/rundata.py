@@ -231,7 +231,8 @@ def process_run(info: RunInfo, cols: Columns, agg: RunAgg, out: Path, write) -> 
         full[key] = (enc, k.rows)
     # One row table per run: the x columns at the union of every metric's kept rows (metrics logged
     # together share them); each metric stores its points' positions in that table.
-    table = np.unique(np.concatenate([r for _, r in full.values()])) if full else np.zeros(0, np.int64)
+    table = np.sort(np.concatenate([r for _, r in full.values()])) if full else np.zeros(0, np.int64)
+    table = table[np.r_[True, table[1:] != table[:-1]]] if table.size else table
     metrics_payload = {}
     for key, (enc, kept_rows) in full.items():
         enc["r"] = encode.ints_or_floats(np.searchsorted(table, kept_rows))
