@@ -76,6 +76,25 @@ class Buckets:
         self.idx, self.row, self.val = _empty(k, 0)
         self.extra = np.zeros((k, extra, 0))
 
+    def __getstate__(self) -> dict:
+        """Compact for the cache: int32 positions when they fit, the non-finite slots only when
+        used (values stay exact: a run continued from the cache gives the same bytes as a fresh one)."""
+        idx, row, val = self.idx, self.row, self.val
+        if not (idx[:, NAN:] >= 0).any():
+            idx, row, val = idx[:, :NAN], row[:, :NAN], val[:, :NAN]
+        small = max(self.n, int(row.max(initial=0))) < 2 ** 31
+        cast = (lambda a: a.astype(np.int32)) if small else (lambda a: a)
+        return {"k": self.k, "target": self.target, "n": self.n, "w": self.w, "idx": cast(idx), "row": cast(row),
+                "val": val, "extra": self.extra}
+
+    def __setstate__(self, st: dict) -> None:
+        self.k, self.target, self.n, self.w = st["k"], st["target"], st["n"], st["w"]
+        idx, row, val = _empty(self.k, st["idx"].shape[2])
+        used = st["idx"].shape[1]
+        idx[:, :used], row[:, :used], val[:, :used] = st["idx"], st["row"], st["val"]
+        self.idx, self.row, self.val = idx, row, val
+        self.extra = st["extra"]
+
     @property
     def nb(self) -> int:
         return self.idx.shape[2]
@@ -173,7 +192,7 @@ class Buckets:
                     ok = np.take_along_axis(mk, pos[:, :, None], axis=2)[:, :, 0]
                     idx[:, slot] = np.where(ok, gi[np.arange(nbk)[None, :], pos], NONE)
                     row[:, slot] = np.where(ok, gr[np.arange(nbk)[None, :], pos], NONE)
-                    val[:, slot] = np.where(ok, yp.reshape(k, nbk, w)[:, np.arange(nbk), pos], np.nan)
+                    val[:, slot] = np.where(ok, np.take_along_axis(yp.reshape(k, nbk, w), pos[:, :, None], axis=2)[:, :, 0], np.nan)
         ex = self.extra.shape[1]
         new_extra = np.zeros((k, ex, nbk))
         if s:  # the first new bucket continues the last one
