@@ -29,6 +29,17 @@ def _polars() -> Any:
     return _pl
 
 
+def _count_keys(data: bytes, step: int = 1 << 20) -> int:
+    """Occurrences of ``":`` (numpy, ~6x faster than ``bytes.count``), in 1 MB slices so the
+    temporaries stay small."""
+    a = np.frombuffer(data, dtype=np.uint8)
+    n = 0
+    for i in range(0, max(0, len(a) - 1), step):
+        j = min(len(a) - 1, i + step)
+        n += int(np.count_nonzero((a[i:j] == 34) & (a[i + 1:j + 1] == 58)))
+    return n
+
+
 def read(data: bytes) -> tuple[dict[str, tuple[np.ndarray, np.ndarray | None]], int] | None:
     """``({key: (float64 values, valid mask or None)}, rows)`` for a chunk of complete lines, or
     None when the chunk needs the row-by-row reader."""
@@ -38,8 +49,7 @@ def read(data: bytes) -> tuple[dict[str, tuple[np.ndarray, np.ndarray | None]], 
     # Every key of a flat numeric row is followed by '":' (how the SDK and json.dumps write it): the
     # count of cells read must match, else a key first seen after the rows polars inferred its schema
     # from was dropped -- then the schema is inferred from every row (slower), and checked again.
-    a = np.frombuffer(data, dtype=np.uint8)
-    keys = int(np.count_nonzero((a[:-1] == 34) & (a[1:] == 58)))  # '":' (numpy: ~6x bytes.count)
+    keys = _count_keys(data)
     df = None
     for infer in (100, None):
         try:
