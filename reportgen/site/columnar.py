@@ -29,15 +29,11 @@ def _polars() -> Any:
     return _pl
 
 
-def _count_keys(data: bytes, step: int = 1 << 20) -> int:
-    """Occurrences of ``":`` (numpy, ~6x faster than ``bytes.count``), in 1 MB slices so the
+def _count_commas(data: bytes, step: int = 4 << 20) -> int:
+    """Commas in ``data`` (numpy: one compare, ~8x faster than ``bytes.count``), in slices so the
     temporaries stay small."""
     a = np.frombuffer(data, dtype=np.uint8)
-    n = 0
-    for i in range(0, max(0, len(a) - 1), step):
-        j = min(len(a) - 1, i + step)
-        n += int(np.count_nonzero((a[i:j] == 34) & (a[i + 1:j + 1] == 58)))
-    return n
+    return sum(int(np.count_nonzero(a[i:i + step] == 44)) for i in range(0, len(a), step))
 
 
 def read(data: bytes) -> tuple[dict[str, tuple[np.ndarray, np.ndarray | None]], int] | None:
@@ -46,17 +42,18 @@ def read(data: bytes) -> tuple[dict[str, tuple[np.ndarray, np.ndarray | None]], 
     pl = _polars()
     if not pl:
         return None
-    # Every key of a flat numeric row is followed by '":' (how the SDK and json.dumps write it): the
-    # count of cells read must match, else a key first seen after the rows polars inferred its schema
-    # from was dropped -- then the schema is inferred from every row (slower), and checked again.
-    keys = _count_keys(data)
+    # A flat row of numbers has one cell more than it has commas: the count of cells read must match,
+    # else a key first seen after the rows polars inferred its schema from was dropped -- then the
+    # schema is inferred from every row (slower), and checked again. (A comma inside a string, a
+    # null, a nested object: no match either, and such chunks are not plain numbers anyway.)
+    commas = _count_commas(data)
     df = None
     for infer in (100, None):
         try:
             df = pl.read_ndjson(io.BytesIO(data), infer_schema_length=infer)
         except Exception:  # noqa: BLE001 - NaN tokens, bad lines, mixed types: the row reader explains
             return None
-        if sum(df.height - s.null_count() for s in df.get_columns()) == keys:
+        if sum(df.height - s.null_count() for s in df.get_columns()) == commas + df.height:
             break
     else:
         return None

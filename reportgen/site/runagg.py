@@ -278,4 +278,5 @@ class RunAgg:
 
     def x_at(self, rows: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
         pos = np.searchsorted(self.x_rows, rows)
-        return {name: self.x_vals[name][pos] for name in names}
+        nan = np.full(len(rows), np.nan)
+        return {name: self.x_vals[name][pos] if name in self.x_vals else nan for name in names}

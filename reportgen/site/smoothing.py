@@ -38,29 +38,43 @@ def ema_reference(y, w: float) -> list[float]:
     return out
 
 
-BLOCK = 256  # at most: w ** -(BLOCK - 1) stays far from float64's range for w >= 0.3
+BLOCK = 256  # at most, points per block: w ** -(BLOCK - 1) stays far from float64's range for w >= SCALABLE
 SCALABLE = 0.3
+
+
+def _carry(E: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``C[:, b] = sum_{l < b} a ** (b - 1 - l) * E[:, l]`` (the weighted sum of every block before
+    block ``b``), as a log-step scan (Hillis-Steele) instead of a loop over blocks."""
+    S = E
+    p = a.copy()
+    s = 1
+    nb = E.shape[1]
+    while s < nb:
+        T = S.copy()
+        T[:, s:] += p * S[:, :-s]
+        S, p, s = T, p * p, s * 2
+    C = np.zeros_like(E)
+    C[:, 1:] = S[:, :-1]
+    return C
 
 
 def _ema_finite(z: np.ndarray, W: np.ndarray, q: np.ndarray, u: np.ndarray) -> np.ndarray:
     """``(1 - w) * (w ** (q + 1) * u + sum_{i <= q} w ** (q - i) * z[:, i])`` for series ``z``
     ``(K, m)`` of finite values, positions ``q`` and carried-in sums ``u`` ``(K, nw)``: ``(K, len(q), nw)``.
 
-    Block-wise: one matrix product gives every block's weighted sum for all weights, a carry
-    loop over the ``m / B`` blocks (vectorised over series and weights) chains them, and the
-    partial block ending at each position is one more product."""
+    Block-wise: one matrix product gives every block's weighted sum for all weights, a scan
+    chains them (vectorised over series, blocks and weights), and the partial block ending at
+    each position is one more product."""
     k, m = z.shape
-    B = int(min(BLOCK, max(16, 2 ** math.ceil(math.log2(max(1.0, m / 48))))))
+    # Block size: partial blocks cost len(q) * B, the scan over blocks m / B * log(m / B) (measured best)
+    B = int(min(BLOCK, max(32, 2 ** int(math.log2(max(1.0, m / max(1, len(q)) / 2))))))
     nb = -(-m // B)
     Z = np.zeros((k, nb * B))
     Z[:, :m] = z
     Z = Z.reshape(k, nb, B)
     j = np.arange(B, dtype=float)
     E = Z @ (W[None, :] ** (B - 1 - j)[:, None])  # (K, nb, nw): sum_i w ** (B-1-i) * z[b*B + i]
-    a = W ** B
-    C = np.zeros((k, nb, len(W)))  # weighted sum of everything before block b
-    for bb in range(1, nb):
-        C[:, bb] = a * C[:, bb - 1] + E[:, bb - 1]
+    C = _carry(E, W ** B)
     b, r = q // B, q % B
     M = Z[:, b, :] * (j[None, :] <= r[:, None])  # each position's block, zeroed after it: (K, Q, B)
     partial = np.zeros((k, len(q), len(W)))
