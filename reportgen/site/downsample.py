@@ -209,16 +209,33 @@ class Buckets:
 
     def kept(self, j: int, last: tuple[int, int, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
         """Series ``j``'s kept points: (indices, rows, values, points per bucket or None when
-        nothing was folded); ``last``: the series' last point (index, row, value), always kept."""
-        if self.w == 1:
-            return self.idx[j, FIRST], self.row[j, FIRST], self.val[j, FIRST], None
-        i = self.idx[j].ravel()
-        ok = i >= 0
-        i = np.append(i[ok], last[0])
-        r = np.append(self.row[j].ravel()[ok], last[1])
-        v = np.append(self.val[j].ravel()[ok], last[2])
-        i, first = np.unique(i, return_index=True)
-        return i, r[first], v[first], np.bincount(i // self.w, minlength=self.nb)
+        nothing was folded); ``last``: the series' last point (index ``n - 1``, row, value), always kept."""
+        return kept_all(self.take([j]), last[1], np.array([last[2]]))[0]
+
+
+def kept_all(b: Buckets, last_row: int, last_val: np.ndarray) -> list[tuple]:
+    """:meth:`Buckets.kept` of every series at once (the last point: index ``n - 1``, row
+    ``last_row``, values ``last_val``)."""
+    if b.w == 1:
+        return [(b.idx[j, FIRST], b.row[j, FIRST], b.val[j, FIRST], None) for j in range(b.k)]
+    k, nb = b.k, b.nb
+    s = SLOTS if (b.idx[:, NAN:] >= 0).any() else NAN
+    last = np.full((k, 1, nb), NONE, dtype=np.int64)
+    last[:, 0, -1] = b.n - 1
+    lrow = np.full((k, 1, nb), NONE, dtype=np.int64)
+    lrow[:, 0, -1] = last_row
+    lval = np.full((k, 1, nb), np.nan)
+    lval[:, 0, -1] = last_val
+    idx = np.concatenate([b.idx[:, :s], last], axis=1)
+    order = np.argsort(idx, axis=1, kind="stable")
+    idx = np.take_along_axis(idx, order, axis=1)
+    row = np.take_along_axis(np.concatenate([b.row[:, :s], lrow], axis=1), order, axis=1)
+    val = np.take_along_axis(np.concatenate([b.val[:, :s], lval], axis=1), order, axis=1)
+    ok = idx >= 0
+    ok[:, 1:] &= idx[:, 1:] != idx[:, :-1]
+    counts = ok.sum(axis=1)
+    ok, idx, row, val = (a.transpose(0, 2, 1).reshape(k, -1) for a in (ok, idx, row, val))
+    return [(idx[j][ok[j]], row[j][ok[j]], val[j][ok[j]], counts[j]) for j in range(k)]
 
 
 def downsample(y: np.ndarray, target: int) -> Downsampled:

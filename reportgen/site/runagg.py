@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from .downsample import Buckets, width
+from .downsample import Buckets, kept_all, width
 from .smoothing import WEIGHTS, ema_chunk
 
 NW = len(WEIGHTS)
@@ -101,12 +101,12 @@ class Kept:
     smooth: np.ndarray
 
 
-def _kept(b: Buckets, j: int, n: int, last_row: int, last_val: float, ema_last: np.ndarray) -> Kept:
-    idx, rows, y, counts = b.kept(j, (n - 1, last_row, last_val))
-    sm = b.extra[j]
+def _kept_all(t: "Track", b: Buckets) -> list[Kept]:
+    n = b.n
+    sm = b.extra
     if b.w > 1 and (n - 1) % b.w:
-        sm = np.concatenate([sm, ema_last[:, None]], axis=1)
-    return Kept(idx, rows, y, counts, sm)
+        sm = np.concatenate([sm, t.ema_last[:, :, None]], axis=2)
+    return [Kept(i, r, y, c, sm[j]) for j, (i, r, y, c) in enumerate(kept_all(b, t.last_row, t.last_val))]
 
 
 @dataclass
@@ -135,7 +135,6 @@ class RunAgg:
     def consume(self, cols, is_x: Callable[[str], bool]) -> None:
         """Fold the rows ``cols`` holds (a chunk: rows ``cols.row_base`` to ``cols.nrows``) in, then
         drop them from ``cols``."""
-        self.__dict__.pop("_lite", None)
         base, n = cols.row_base, cols.nrows - cols.row_base
         if n <= 0:
             cols.drop_consumed()
@@ -256,25 +255,23 @@ class RunAgg:
                 "min": float(t.fin_min[j]) if fin else None, "max": float(t.fin_max[j]) if fin else None,
                 "nonfinite": int(t.nonfinite[j])}
 
-    def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_lite"}
-
     def _at(self, key: str) -> tuple[Track, int]:
         tid, j = self.where[key]
         return self.tracks[tid], j
 
-    def kept(self, key: str, lite: bool = False) -> Kept:
-        """``key``'s kept points at ``--samples`` or, with ``lite``, at the overview resolution."""
-        tid, j = self.where[key]
-        t = self.tracks[tid]
-        b, n = t.b, t.b.n
-        wl = width(n, self.lite_samples)
-        if lite and wl > b.w:
-            cache = self.__dict__.setdefault("_lite", {})
-            if tid not in cache:  # every metric of the track coarsened at once
-                cache[tid] = b.take(list(range(b.k))).coarsen(wl)
-            b = cache[tid]
-        return _kept(b, j, n, t.last_row, float(t.last_val[j]), t.ema_last[j])
+    def kept(self, lite: bool = False) -> list[tuple[list[str], list[Kept]]]:
+        """Per track, its metrics and their kept points at ``--samples`` or, with ``lite``, at the
+        overview resolution (every metric of a track at once)."""
+        out = []
+        for t in self.tracks:
+            if t is None:
+                continue
+            b = t.b
+            wl = width(b.n, self.lite_samples)
+            if lite and wl > b.w:
+                b = b.take(list(range(b.k))).coarsen(wl)
+            out.append((t.keys, _kept_all(t, b)))
+        return out
 
     def x_at(self, rows: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
         pos = np.searchsorted(self.x_rows, rows)

@@ -121,43 +121,55 @@ class RunInfo(RunMeta):
         return {**self.__dict__, "_history": None}
 
 
-def _x_columns(xrows: dict[str, np.ndarray]) -> dict[str, Any]:
-    """The x columns (values at some rows), encoded (see :mod:`encode`)."""
-    x = {}
-    for name, xv in xrows.items():
-        if name == "_timestamp":
-            x[name] = encode.times(xv)
-        elif name == "_runtime":
-            x[name] = encode.floats(np.round(xv, 3))
-        else:
-            x[name] = encode.ints_or_floats(xv)
-    return x
+_X_ENCODERS = {"_timestamp": encode.times_many, "_runtime": lambda vs: encode.floats_many([np.round(v, 3) for v in vs])}
 
 
-def _series(k: Kept, n: int) -> dict[str, Any]:
-    """A downsampled series' encoded values and bucket counts."""
-    out: dict[str, Any] = {"n": int(n), "y": encode.floats(k.y), "nf": _nonfinite_marks(k.y)}
-    if k.counts is not None:
-        # the band needs no bytes: each bucket keeps its minimum and maximum point, so the page
-        # takes a bucket's min and max from its kept points (assets/loader.js)
-        c = k.counts
-        out["c"] = encode.col("u1", c) if c.max() < 256 else encode.col("d4", np.diff(c, prepend=0))
+def _x_columns_many(agg: RunAgg, rows: list[np.ndarray], names: list[str]) -> list[dict[str, Any]]:
+    """The x columns at each of ``rows`` (one row set per series), encoded (see :mod:`encode`)."""
+    lens = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+    cuts = np.cumsum(lens)[:-1]
+    vals = agg.x_at(np.concatenate(rows) if rows else np.zeros(0, np.int64), names)
+    out: list[dict[str, Any]] = [{} for _ in rows]
+    for name in names:
+        enc = _X_ENCODERS.get(name, encode.ints_or_floats_many)(np.split(vals[name], cuts))
+        for o, e in zip(out, enc):
+            o[name] = e
     return out
 
 
-def _smooth(sm: np.ndarray) -> dict[str, Any]:
+def _smooth_many(sms: list[np.ndarray]) -> list[dict[str, Any]]:
     """Smoothed values at the anchors, one row per weight; a non-finite point keeps the value before
     it (the average does not move there; the page leaves such points out of the line)."""
-    ok = np.isfinite(sm)
-    if not ok.all():
-        last = np.where(ok, np.arange(sm.shape[1])[None, :], -1)
-        np.maximum.accumulate(last, axis=1, out=last)
-        sm = np.take_along_axis(sm, np.maximum(last, 0), axis=1)
-        sm[last < 0] = np.nan
-    return encode.half(sm.ravel())
+    filled = []
+    for sm in sms:
+        ok = np.isfinite(sm)
+        if not ok.all():
+            last = np.where(ok, np.arange(sm.shape[1])[None, :], -1)
+            np.maximum.accumulate(last, axis=1, out=last)
+            sm = np.take_along_axis(sm, np.maximum(last, 0), axis=1)
+            sm[last < 0] = np.nan
+        filled.append(sm.ravel())
+    return encode.half_many(filled)
+
+
+def _series_many(kept: list[Kept], ns: list[int]) -> list[dict[str, Any]]:
+    """Downsampled series' encoded values and bucket counts."""
+    ys = encode.floats_many([k.y for k in kept])
+    out = []
+    for k, n, y in zip(kept, ns, ys):
+        enc: dict[str, Any] = {"n": int(n), "y": y, "nf": _nonfinite_marks(k.y)}
+        if k.counts is not None:
+            # the band needs no bytes: each bucket keeps its minimum and maximum point, so the page
+            # takes a bucket's min and max from its kept points (assets/loader.js)
+            c = k.counts
+            enc["c"] = encode.col("u1", c) if c.max() < 256 else encode.col("d4", np.diff(c, prepend=0))
+        out.append(enc)
+    return out
 
 
 def _nonfinite_marks(y: np.ndarray) -> list[list]:
+    if np.isfinite(y.sum()):
+        return []
     bad = np.flatnonzero(~np.isfinite(y))
     return [[int(i), "NaN" if math.isnan(y[i]) else ("Infinity" if y[i] > 0 else "-Infinity")] for i in bad]
 
@@ -217,27 +229,38 @@ def process_run(info: RunInfo, cols: Columns, agg: RunAgg, out: Path, write) -> 
     weights = list(WEIGHTS)
     full: dict[str, tuple[dict[str, Any], np.ndarray]] = {}
     smooth: dict[str, dict[str, Any]] = {}
-    for key in keys:
-        info.metrics[key] = st = agg.stats(key)
-        k = agg.kept(key)
-        enc = _series(k, st["n"])
-        smooth[metric_id(key)] = _smooth(k.smooth)
-        lite = agg.kept(key, lite=True) if st["n"] > agg.lite_samples else k
-        lenc = _series(lite, st["n"]) if lite is not k else dict(enc)
-        lenc["x"] = _x_columns(agg.x_at(lite.rows, xnames))
-        lenc["s"] = _smooth(lite.smooth) if lite is not k else smooth[metric_id(key)]
-        info.lite[key] = lenc
-        enc["key"] = key
-        full[key] = (enc, k.rows)
+    for (tkeys, fulls), (_, lites) in zip(agg.kept(), agg.kept(lite=True)):
+        ns = []
+        for key in tkeys:
+            info.metrics[key] = st = agg.stats(key)
+            ns.append(st["n"])
+        encs = _series_many(fulls, ns)
+        sms = _smooth_many([k.smooth for k in fulls])
+        lencs = _series_many(lites, ns)
+        lsms = _smooth_many([k.smooth for k in lites])
+        lx = _x_columns_many(agg, [k.rows for k in lites], xnames)
+        for key, k, enc, sm, lenc, lsm, x in zip(tkeys, fulls, encs, sms, lencs, lsms, lx):
+            smooth[metric_id(key)] = sm
+            lenc["x"] = x
+            lenc["s"] = lsm
+            info.lite[key] = lenc
+            enc["key"] = key
+            full[key] = (enc, k.rows)
+    full = {k: full[k] for k in sorted(full)}  # the same bytes however the metrics were grouped
+    smooth = {metric_id(k): smooth[metric_id(k)] for k in full}
+    info.metrics = {k: info.metrics[k] for k in full}
+    info.lite = {k: info.lite[k] for k in full}
     # One row table per run: the x columns at the union of every metric's kept rows (metrics logged
     # together share them); each metric stores its points' positions in that table.
     table = np.sort(np.concatenate([r for _, r in full.values()])) if full else np.zeros(0, np.int64)
     table = table[np.r_[True, table[1:] != table[:-1]]] if table.size else table
     metrics_payload = {}
-    for key, (enc, kept_rows) in full.items():
-        enc["r"] = encode.ints_or_floats(np.searchsorted(table, kept_rows))
+    rs = encode.ints_or_floats_many([np.searchsorted(table, kept_rows) for _, kept_rows in full.values()])
+    for (key, (enc, _)), r in zip(full.items(), rs):
+        enc["r"] = r
         metrics_payload[metric_id(key)] = enc
-    payload = {"v": DATA_VERSION, "run": info.file, "x": _x_columns(agg.x_at(table, xnames)), "m": metrics_payload}
+    payload = {"v": DATA_VERSION, "run": info.file, "x": _x_columns_many(agg, [table], xnames)[0],
+               "m": metrics_payload}
     rel, srel = run_data_path("runs", info.file), run_data_path("smooth", info.file)
     write(out / rel, _script(f"runs/{info.file}", payload))
     write(out / srel, _script(f"smooth/{info.file}", {"v": DATA_VERSION, "w": weights, "m": smooth}))
