@@ -9,6 +9,7 @@ depend only on the metric key and the run folder name, so they are stable across
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ X_NAME = re.compile(r"(^|[/_.-])(epoch|epochs|step|steps|global_step|batch|batch
                     r"sample|samples|examples|tokens|images|seen|trainer/global_step)$", re.I)
 
 
+@functools.lru_cache(maxsize=65536)
 def metric_id(key: str) -> str:
     return slug(key, fallback="metric", hashed=True)
 
