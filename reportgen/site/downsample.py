@@ -74,7 +74,7 @@ class Buckets:
     def __init__(self, k: int, target: int, extra: int = 0):
         self.k, self.target, self.n, self.w = k, target, 0, 1
         self.idx, self.row, self.val = _empty(k, 0)
-        self.extra = np.zeros((k, extra, 0))
+        self.extra = np.zeros((k, extra, 0), dtype=np.float32)  # smoothed values: drawn as float16
 
     def __getstate__(self) -> dict:
         """Compact for the cache: int32 positions when they fit, the non-finite slots only when
@@ -194,7 +194,7 @@ class Buckets:
                     row[:, slot] = np.where(ok, gr[np.arange(nbk)[None, :], pos], NONE)
                     val[:, slot] = np.where(ok, np.take_along_axis(yp.reshape(k, nbk, w), pos[:, :, None], axis=2)[:, :, 0], np.nan)
         ex = self.extra.shape[1]
-        new_extra = np.zeros((k, ex, nbk))
+        new_extra = np.zeros((k, ex, nbk), dtype=np.float32)
         if s:  # the first new bucket continues the last one
             _combine(self.idx[:, :, -1:], self.row[:, :, -1:], self.val[:, :, -1:],
                      idx[:, :, :1], row[:, :, :1], val[:, :, :1])
