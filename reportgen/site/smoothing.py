@@ -79,13 +79,13 @@ def _ema_finite(z: np.ndarray, W: np.ndarray, q: np.ndarray, u: np.ndarray) -> n
     M = Z[:, b, :] * (j[None, :] <= r[:, None])  # each position's block, zeroed after it: (K, Q, B)
     partial = np.zeros((k, len(q), len(W)))
     scal = W >= SCALABLE
+    wr = W[None, :] ** r[:, None].astype(float)  # (Q, nw)
     if scal.any():
-        Ws = W[scal]
-        partial[:, :, scal] = (M @ (Ws[None, :] ** -j[:, None])) * Ws[None, :] ** r[:, None].astype(float)
+        partial[:, :, scal] = (M @ (W[None, scal] ** -j[:, None])) * wr[:, scal]
     for kk in np.flatnonzero(~scal):
         expo = np.maximum(r[:, None] - j[None, :], 0)
         partial[:, :, kk] = (M * (W[kk] ** expo)[None]).sum(axis=2)
-    s = partial + W[None, None, :] ** (r[:, None] + 1.0) * C[:, b, :]
+    s = partial + (wr * W[None, :])[None] * C[:, b, :]
     return (1.0 - W) * (s + W[None, None, :] ** (q[:, None] + 1.0) * u[:, None, :])
 
 
@@ -113,7 +113,7 @@ def ema_chunk(y: np.ndarray, weights, pos: np.ndarray, num0: np.ndarray | None =
         rows = np.flatnonzero(dense)
         q = np.append(pos, m - 1)
         v = _ema_finite(y[rows], W, q, u[rows])  # (K', Q, nw)
-        den = 1.0 - W[None, None, :] ** (cnt0[rows, None, None] + q[None, :, None] + 1.0)
+        den = 1.0 - (W[None, :] ** cnt0[rows, None].astype(float))[:, None, :] * (W[None, :] ** (q[:, None] + 1.0))[None]
         out[rows] = (v[:, :-1] / den[:, :-1]).transpose(0, 2, 1)
         num[rows] = v[:, -1]
         cnt[rows] += m
