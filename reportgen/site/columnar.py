@@ -36,6 +36,11 @@ def _count_commas(data: bytes, step: int = 4 << 20) -> int:
     return sum(int(np.count_nonzero(a[i:i + step] == 44)) for i in range(0, len(a), step))
 
 
+def preload() -> None:
+    """Import polars now (before a process pool forks: each worker would import it again)."""
+    _polars()
+
+
 _KINDS: dict[Any, str] = {}
 
 

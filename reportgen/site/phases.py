@@ -17,6 +17,7 @@ from . import pages
 from .assets import write_assets
 from .cache import RunCache, read_tail, signature
 from .config import LITE_SAMPLES, BuildConfig
+from . import columnar
 from .executor import run_jobs
 from .history import Columns, parse_history
 from .progress import Progress
@@ -148,6 +149,8 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
     done = total - len(g.jobs)
     metrics: set[str] = {k for r in g.cached if r is not None for k in r.metrics}
     progress.update(f"runs {done}/{total} (unchanged), parsing {len(g.jobs)}")
+    if len(g.jobs) > 1 and not cfg.scheduler:
+        columnar.preload()  # build19: import polars once here, not once in every forked pool worker
     # where parse_run runs (this process, a process pool, a Dask cluster): executor.py
     results = run_jobs(g.jobs, cfg.scheduler, cfg.workers, cfg.force_pool)
     fresh: dict[str, RunInfo] = {}
