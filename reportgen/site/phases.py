@@ -6,6 +6,7 @@ warning channel (:class:`Warnings`).
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from .assets import write_assets
 from .cache import RunCache, read_tail, signature
 from .config import LITE_SAMPLES, BuildConfig
 from . import columnar
-from .executor import run_jobs
+from .executor import POOL_MIN_BYTES, run_jobs
 from .history import Columns, parse_history
 from .progress import Progress
 from .runagg import RunAgg
@@ -149,8 +150,9 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
     done = total - len(g.jobs)
     metrics: set[str] = {k for r in g.cached if r is not None for k in r.metrics}
     progress.update(f"runs {done}/{total} (unchanged), parsing {len(g.jobs)}")
-    if len(g.jobs) > 1 and not cfg.scheduler:
-        columnar.preload()  # build19: import polars once here, not once in every forked pool worker
+    if not cfg.scheduler and threading.active_count() == 1 and \
+            sum(j.sig["history"][0] for j in g.jobs if j.sig["history"]) >= POOL_MIN_BYTES:
+        columnar.preload()  # build19: a pool will fork: import polars once here, not in every worker
     # where parse_run runs (this process, a process pool, a Dask cluster): executor.py
     results = run_jobs(g.jobs, cfg.scheduler, cfg.workers, cfg.force_pool)
     fresh: dict[str, RunInfo] = {}
