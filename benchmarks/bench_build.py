@@ -114,7 +114,7 @@ def cpu():
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
 c0 = cpu()
 t = time.perf_counter()
-res = build(BuildConfig(runs={runs!r}, out={out!r}, quiet=True))
+res = build(BuildConfig(runs={runs!r}, out={out!r}, quiet=True, cache_dir={cache!r}))
 dt = time.perf_counter() - t
 print(json.dumps({{"seconds": dt, "cpu": cpu() - c0, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "worker_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
@@ -122,10 +122,17 @@ print(json.dumps({{"seconds": dt, "cpu": cpu() - c0, "rss_mb": resource.getrusag
 """
 
 
-def run_build(runs: Path, out: Path, repo: Path = REPO) -> dict:
+def run_build(runs: Path, out: Path, repo: Path = REPO, fresh: bool = True) -> dict:
+    """A build in a child process; ``fresh``: with an empty cache (a full build, even when ``out``
+    was built before: the default cache folder is keyed by the site path)."""
     import json
+    import shutil
 
-    proc = subprocess.run([sys.executable, "-c", CHILD.format(repo=str(repo), runs=str(runs), out=str(out))],
+    cache = out.parent / f"{out.name}.cache"
+    if fresh:
+        shutil.rmtree(cache, ignore_errors=True)
+    proc = subprocess.run([sys.executable, "-c", CHILD.format(repo=str(repo), runs=str(runs), out=str(out),
+                                                             cache=str(cache))],
                           capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -174,7 +181,9 @@ def cli_build(runs: Path, out: Path, repo: Path = REPO) -> tuple[float, float]:
     env = {**os.environ, "PYTHONPATH": str(repo)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "reportgen", "build", str(runs), "-o", str(out), "-q"], env=env, check=True)
+    cache = out.parent / f"{out.name}.cache"  # the one run_build used
+    subprocess.run([sys.executable, "-m", "reportgen", "build", str(runs), "-o", str(out), "-q", "--cache-dir", str(cache)],
+                   env=env, check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.perf_counter() - t, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 

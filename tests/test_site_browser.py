@@ -276,7 +276,7 @@ def test_many_runs_use_overview_files_and_few_runs_full_resolution(tmp_path, sit
         page.locator(f'#rg-runs tbody tr[data-run="m{i:02d}"] input[type=checkbox]').uncheck()
     _wait_render(page)
     info = _chart_info(page)
-    assert len(info["runs"]) == 9 and info["n"] > 9 * 500
+    assert len(info["runs"]) == 9 and info["n"] > 9 * 300  # --samples 600: 100-200 buckets of up to 3 points
 
 
 def test_lines_join_points_in_x_order_when_the_clock_went_back(tmp_path, site_browser):

@@ -6,8 +6,9 @@ The cache dir is ``--cache-dir DIR`` (``BuildConfig.cache_dir``), else
 folder is always safe to publish as it is, and two sites never share a cache.
 
 Per run folder it keeps ``info.pkl`` (the small :class:`RunInfo` plus the
-signature of the folder's files) and ``cols.pkl`` (the parsed history columns
-and the byte offset where parsing stopped). A run whose files are unchanged is
+signature of the folder's files) and ``cols.pkl`` (the history reduced to what the site
+draws -- :class:`~reportgen.site.runagg.RunAgg`, bounded by ``--samples`` whatever the number of
+steps -- its non-numeric entries and media, and the byte offset where parsing stopped). A run whose files are unchanged is
 not read at all; a run whose ``history.jsonl`` only grew is parsed from the old
 end; anything else is parsed again from scratch.
 """
@@ -24,7 +25,7 @@ from ..storage.safety import open_regular
 from .history import Columns
 from .write import write_bytes
 
-CACHE_VERSION = 10  # bump when RunInfo, Columns or the data-file format change
+CACHE_VERSION = 11  # bump when RunInfo, Columns or the data-file format change
 CACHE_FILES = ("info.pkl", "cols.pkl")  # per run folder
 TAIL = 64  # bytes before the parsed end, to check that history was only appended to
 

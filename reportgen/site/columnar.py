@@ -29,40 +29,75 @@ def _polars() -> Any:
     return _pl
 
 
+def _count_commas(data: bytes, step: int = 4 << 20) -> int:
+    """Commas in ``data`` (numpy: one compare, ~8x faster than ``bytes.count``), in slices so the
+    temporaries stay small."""
+    a = np.frombuffer(data, dtype=np.uint8)
+    return sum(int(np.count_nonzero(a[i:i + step] == 44)) for i in range(0, len(a), step))
+
+
+def preload() -> None:
+    """Import polars now (before a process pool forks: each worker would import it again)."""
+    _polars()
+
+
+_KINDS: dict[Any, str] = {}
+
+
+def _kind(pl: Any, dtype: Any) -> str:
+    """"number", "null" or "other" for a polars dtype (memoised: the check is per column and chunk)."""
+    kind = _KINDS.get(dtype)
+    if kind is None:
+        if dtype == pl.Null:
+            kind = "null"
+        elif dtype == pl.Boolean:
+            kind = "other"
+        elif hasattr(dtype, "is_numeric"):
+            kind = "number" if dtype.is_numeric() else "other"
+        else:
+            kind = "number" if dtype in set(pl.datatypes.group.NUMERIC_DTYPES) else "other"
+        try:
+            _KINDS[dtype] = kind
+        except TypeError:  # an unhashable dtype (nested): not memoised
+            pass
+    return kind
+
+
 def read(data: bytes) -> tuple[dict[str, tuple[np.ndarray, np.ndarray | None]], int] | None:
     """``({key: (float64 values, valid mask or None)}, rows)`` for a chunk of complete lines, or
     None when the chunk needs the row-by-row reader."""
     pl = _polars()
     if not pl:
         return None
-    # Every key of a flat numeric row is followed by '":' (how the SDK and json.dumps write it): the
-    # count of cells read must match, else a key first seen after the rows polars inferred its schema
-    # from was dropped -- then the schema is inferred from every row (slower), and checked again.
-    keys = data.count(b'":')
+    # A flat row of numbers has one cell more than it has commas: the count of cells read must match,
+    # else a key first seen after the rows polars inferred its schema from was dropped -- then the
+    # schema is inferred from every row (slower), and checked again. (A comma inside a string, a
+    # null, a nested object: no match either, and such chunks are not plain numbers anyway.)
+    commas = _count_commas(data)
     df = None
     for infer in (100, None):
         try:
             df = pl.read_ndjson(io.BytesIO(data), infer_schema_length=infer)
         except Exception:  # noqa: BLE001 - NaN tokens, bad lines, mixed types: the row reader explains
             return None
-        if sum(df.height - s.null_count() for s in df.get_columns()) == keys:
+        if sum(df.height - s.null_count() for s in df.get_columns()) == commas + df.height:
             break
     else:
         return None
-    numeric = set(pl.datatypes.group.NUMERIC_DTYPES) if hasattr(pl.datatypes, "group") else None
     out: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
-    for name, dtype in df.schema.items():
-        if dtype == pl.Null:
+    height = df.height
+    for s in df.get_columns():
+        kind = _kind(pl, s.dtype)
+        if kind == "null":
             continue
-        if not (dtype.is_numeric() if hasattr(dtype, "is_numeric") else dtype in numeric) or dtype == pl.Boolean:
+        if kind != "number":
             return None
-        s = df.get_column(name)
         nulls = s.null_count()
         vals = s.cast(pl.Float64).to_numpy()
         if nulls:
             valid = ~s.is_null().to_numpy()
             vals = np.where(valid, vals, np.nan)
-            out[name] = (vals, valid)
+            out[s.name] = (vals, valid)
         else:
-            out[name] = (np.ascontiguousarray(vals, dtype=float), None)
-    return out, df.height
+            out[s.name] = (np.ascontiguousarray(vals, dtype=float), None)
+    return out, height

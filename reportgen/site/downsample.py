@@ -1,12 +1,17 @@
-"""Deterministic min/max downsampling that never hides a spike.
+"""Deterministic min/max downsampling that never hides a spike, computed on a stream.
 
-The series is cut into ``target // 3`` buckets of consecutive points (equal
-counts, not equal steps). Each bucket keeps its first point, its minimum and
-its maximum; the series' last point is always kept; each bucket also keeps its
-first NaN, first +Infinity and first -Infinity so the site can mark the gap.
-For every kept point the min and max of its bucket are returned too: the page
-draws them as the min-max band (what downsampling folded away).
-Pure numpy, no randomness: the same input gives the same output.
+A series of ``n`` points is cut into buckets of ``width(n, target)`` consecutive points: every
+point its own bucket while ``n <= target`` (nothing is folded), else the smallest power of two
+that makes at most ``target // 3`` buckets. Each bucket keeps its first point, its minimum and
+its maximum (the first of equals) and its first NaN, first +Infinity and first -Infinity (so
+the site can mark the gap); the series' last point is always kept. The page draws a bucket's
+min and max as the min-max band (what downsampling folded away).
+
+Because widths are powers of two, a bucket of width ``2w`` is two buckets of width ``w``: a
+:class:`Buckets` state is extended chunk by chunk (the history is never held whole) and merged
+pairwise when it grows past the limit, and the result depends only on the series and
+``target``, not on how it was chunked. Pure numpy, no randomness. :class:`Buckets` holds ``K``
+series that share their indices (metrics logged in the same rows) and works on all at once.
 """
 from __future__ import annotations
 
@@ -14,49 +19,238 @@ from dataclasses import dataclass
 
 import numpy as np
 
+FIRST, MIN, MAX, NAN, PINF, NINF = range(6)
+SLOTS = 6
+NONE = -1
+
+
+def width(n: int, target: int) -> int:
+    """Bucket width for ``n`` points and at most ``target`` points kept."""
+    if n <= target:
+        return 1
+    nb = max(1, target // 3)
+    w = 2
+    while -(-n // w) > nb:
+        w *= 2
+    return w
+
 
 @dataclass
 class Downsampled:
     idx: np.ndarray  # kept indices into the input, ascending
     lo: np.ndarray | None  # bucket minimum per kept point (NaN: bucket had no finite value); None if nothing folded
     hi: np.ndarray | None
+    counts: np.ndarray | None = None  # kept points per bucket (None: nothing folded)
 
 
-def _first_per_bucket(cand: np.ndarray, bucket: np.ndarray) -> np.ndarray:
-    """Of the candidate indices (ascending), the first one in each bucket."""
-    if cand.size == 0:
-        return cand
-    b = bucket[cand]  # ascending, since the candidates are
-    first = np.empty(len(b), dtype=bool)
-    first[0] = True
-    np.not_equal(b[1:], b[:-1], out=first[1:])
-    return cand[first]
+def _combine(ia, ra, va, ib, rb, vb):
+    """Bucket ``a`` followed by bucket ``b`` as one bucket (arrays ``(K, SLOTS, m)``); in place on a."""
+    take = vb[:, MIN] < va[:, MIN]
+    for arr_a, arr_b in ((ia, ib), (ra, rb), (va, vb)):
+        arr_a[:, MIN] = np.where(take, arr_b[:, MIN], arr_a[:, MIN])
+    take = vb[:, MAX] > va[:, MAX]
+    for arr_a, arr_b in ((ia, ib), (ra, rb), (va, vb)):
+        arr_a[:, MAX] = np.where(take, arr_b[:, MAX], arr_a[:, MAX])
+    for s in (FIRST, NAN, PINF, NINF):
+        take = ia[:, s] < 0
+        if take.any():
+            for arr_a, arr_b in ((ia, ib), (ra, rb), (va, vb)):
+                arr_a[:, s] = np.where(take, arr_b[:, s], arr_a[:, s])
+
+
+def _empty(k: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    idx = np.full((k, SLOTS, m), NONE, dtype=np.int64)
+    val = np.full((k, SLOTS, m), np.nan)
+    val[:, MIN] = np.inf
+    val[:, MAX] = -np.inf
+    return idx, idx.copy(), val
+
+
+class Buckets:
+    """The bucket state of ``K`` series sharing indices ``0..n-1``: per bucket and slot the kept
+    point's index, row and value (``idx``/``row``/``val``, shape ``(K, SLOTS, nb)``; index -1: no
+    such point), plus what the caller keeps per bucket start (``extra``, shape ``(K, E, nb)``)."""
+
+    def __init__(self, k: int, target: int, extra: int = 0):
+        self.k, self.target, self.n, self.w = k, target, 0, 1
+        self.idx, self.row, self.val = _empty(k, 0)
+        self.extra = np.zeros((k, extra, 0), dtype=np.float32)  # smoothed values: drawn as float16
+
+    def __getstate__(self) -> dict:
+        """Compact for the cache: int32 positions when they fit, the non-finite slots only when
+        used (values stay exact: a run continued from the cache gives the same bytes as a fresh one)."""
+        idx, row, val = self.idx, self.row, self.val
+        if not (idx[:, NAN:] >= 0).any():
+            idx, row, val = idx[:, :NAN], row[:, :NAN], val[:, :NAN]
+        small = max(self.n, int(row.max(initial=0))) < 2 ** 31
+        cast = (lambda a: a.astype(np.int32)) if small else (lambda a: a)
+        return {"k": self.k, "target": self.target, "n": self.n, "w": self.w, "idx": cast(idx), "row": cast(row),
+                "val": val, "extra": self.extra}
+
+    def __setstate__(self, st: dict) -> None:
+        self.k, self.target, self.n, self.w = st["k"], st["target"], st["n"], st["w"]
+        idx, row, val = _empty(self.k, st["idx"].shape[2])
+        used = st["idx"].shape[1]
+        idx[:, :used], row[:, :used], val[:, :used] = st["idx"], st["row"], st["val"]
+        self.idx, self.row, self.val = idx, row, val
+        self.extra = st["extra"]
+
+    @property
+    def nb(self) -> int:
+        return self.idx.shape[2]
+
+    def take(self, sel) -> "Buckets":
+        """The series ``sel`` (a list of positions) as a state of their own."""
+        out = Buckets(len(sel), self.target, self.extra.shape[1])
+        out.n, out.w = self.n, self.w
+        out.idx, out.row, out.val, out.extra = self.idx[sel], self.row[sel], self.val[sel], self.extra[sel]
+        return out
+
+    def coarsen(self, w: int) -> "Buckets":
+        """Merge buckets pairwise until their width is ``w`` (a power-of-two multiple); in place."""
+        while self.w < w:
+            nb = self.nb
+            if nb % 2:
+                pad = _empty(self.k, 1)
+                self.idx, self.row, self.val = (np.concatenate([a, p], axis=2)
+                                                for a, p in zip((self.idx, self.row, self.val), pad))
+            ia, ra, va = self.idx[:, :, 0::2].copy(), self.row[:, :, 0::2].copy(), self.val[:, :, 0::2].copy()
+            _combine(ia, ra, va, self.idx[:, :, 1::2], self.row[:, :, 1::2], self.val[:, :, 1::2])
+            self.idx, self.row, self.val = ia, ra, va
+            self.extra = self.extra[:, :, 0::2]
+            self.w *= 2
+        return self
+
+    def starts(self, m: int) -> np.ndarray:
+        """Positions (0..m-1) in the next ``m`` points where a bucket starts, at the width
+        :meth:`feed` will use for them (call :meth:`coarsen` for it first)."""
+        first = -(-self.n // self.w) * self.w
+        return np.arange(first, self.n + m, self.w, dtype=np.int64) - self.n
+
+    def prepare(self, m: int) -> None:
+        """Coarsen to the width that ``n + m`` points need."""
+        self.coarsen(width(self.n + m, self.target))
+
+    def feed(self, y: np.ndarray, rows: np.ndarray, extra: np.ndarray | None = None) -> None:
+        """Append ``m`` points of each series (``y``: ``(K, m)``; ``rows``: their row numbers, ``(m,)``);
+        ``extra``: ``(K, E, len(starts(m)))``, stored with each new bucket start. Call
+        :meth:`prepare` first."""
+        k, m = y.shape
+        if m == 0:
+            return
+        w, n0 = self.w, self.n
+        s = n0 % w  # points already in the last (partial) bucket
+        nbk = -(-(s + m) // w)
+        size = nbk * w
+        gidx = np.arange(n0 - s, n0 - s + size, dtype=np.int64)
+        valid = (gidx >= n0) & (gidx < n0 + m)
+        grow = np.full(size, NONE, dtype=np.int64)
+        grow[s:s + m] = rows
+        idx, row, val = _empty(k, nbk)
+        finite = np.isfinite(y)
+        allfin = bool(finite.all())
+        if w == 1:  # every point its own bucket: all slots the point itself (or none)
+            idx[:, FIRST] = gidx[None, :]
+            row[:, FIRST] = grow[None, :]
+            val[:, FIRST] = y
+            for slot, sentinel in ((MIN, np.inf), (MAX, -np.inf)):
+                idx[:, slot] = np.where(finite, gidx[None, :], NONE)
+                row[:, slot] = np.where(finite, grow[None, :], NONE)
+                val[:, slot] = np.where(finite, y, sentinel)
+            if not allfin:
+                for slot, mask in ((NAN, np.isnan(y)), (PINF, y == np.inf), (NINF, y == -np.inf)):
+                    idx[:, slot] = np.where(mask, gidx[None, :], NONE)
+                    row[:, slot] = np.where(mask, grow[None, :], NONE)
+                    val[:, slot] = np.where(mask, y, np.nan)
+        else:
+            yp = np.full((k, size), np.nan)
+            yp[:, s:s + m] = y
+            fin = np.zeros((k, size), dtype=bool)
+            fin[:, s:s + m] = finite
+            gi = gidx.reshape(nbk, w)
+            gr = grow.reshape(nbk, w)
+            # first point of each bucket (in this chunk)
+            fpos = np.zeros(nbk, dtype=np.int64)
+            fpos[0] = s
+            idx[:, FIRST] = gi[np.arange(nbk), fpos][None, :]
+            row[:, FIRST] = gr[np.arange(nbk), fpos][None, :]
+            val[:, FIRST] = yp.reshape(k, nbk, w)[:, np.arange(nbk), fpos]
+            for slot, fill, pick in ((MIN, np.inf, np.argmin), (MAX, -np.inf, np.argmax)):
+                yy = np.where(fin, yp, fill).reshape(k, nbk, w) if not allfin or s or size > s + m else \
+                    yp.reshape(k, nbk, w)
+                pos = pick(yy, axis=2)
+                v = np.take_along_axis(yy, pos[:, :, None], axis=2)[:, :, 0]
+                ok = v != fill
+                idx[:, slot] = np.where(ok, gi[np.arange(nbk)[None, :], pos], NONE)
+                row[:, slot] = np.where(ok, gr[np.arange(nbk)[None, :], pos], NONE)
+                val[:, slot] = np.where(ok, v, fill)
+            if not allfin:
+                for slot, mask in ((NAN, np.isnan(yp)), (PINF, yp == np.inf), (NINF, yp == -np.inf)):
+                    mask &= valid[None, :]
+                    mk = mask.reshape(k, nbk, w)
+                    pos = np.argmax(mk, axis=2)
+                    ok = np.take_along_axis(mk, pos[:, :, None], axis=2)[:, :, 0]
+                    idx[:, slot] = np.where(ok, gi[np.arange(nbk)[None, :], pos], NONE)
+                    row[:, slot] = np.where(ok, gr[np.arange(nbk)[None, :], pos], NONE)
+                    val[:, slot] = np.where(ok, np.take_along_axis(yp.reshape(k, nbk, w), pos[:, :, None], axis=2)[:, :, 0], np.nan)
+        ex = self.extra.shape[1]
+        new_extra = np.zeros((k, ex, nbk), dtype=np.float32)
+        if s:  # the first new bucket continues the last one
+            _combine(self.idx[:, :, -1:], self.row[:, :, -1:], self.val[:, :, -1:],
+                     idx[:, :, :1], row[:, :, :1], val[:, :, :1])
+            idx, row, val, new_extra = idx[:, :, 1:], row[:, :, 1:], val[:, :, 1:], new_extra[:, :, 1:]
+        if ex and extra is not None:
+            new_extra[:] = extra
+        self.idx = np.concatenate([self.idx, idx], axis=2)
+        self.row = np.concatenate([self.row, row], axis=2)
+        self.val = np.concatenate([self.val, val], axis=2)
+        self.extra = np.concatenate([self.extra, new_extra], axis=2)
+        self.n = n0 + m
+
+    def kept(self, j: int, last: tuple[int, int, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """Series ``j``'s kept points: (indices, rows, values, points per bucket or None when
+        nothing was folded); ``last``: the series' last point (index ``n - 1``, row, value), always kept."""
+        return kept_all(self.take([j]), last[1], np.array([last[2]]))[0]
+
+
+def kept_all(b: Buckets, last_row: int, last_val: np.ndarray) -> list[tuple]:
+    """:meth:`Buckets.kept` of every series at once (the last point: index ``n - 1``, row
+    ``last_row``, values ``last_val``)."""
+    if b.w == 1:
+        return [(b.idx[j, FIRST], b.row[j, FIRST], b.val[j, FIRST], None) for j in range(b.k)]
+    k, nb = b.k, b.nb
+    s = SLOTS if (b.idx[:, NAN:] >= 0).any() else NAN
+    last = np.full((k, 1, nb), NONE, dtype=np.int64)
+    last[:, 0, -1] = b.n - 1
+    lrow = np.full((k, 1, nb), NONE, dtype=np.int64)
+    lrow[:, 0, -1] = last_row
+    lval = np.full((k, 1, nb), np.nan)
+    lval[:, 0, -1] = last_val
+    idx = np.concatenate([b.idx[:, :s], last], axis=1)
+    order = np.argsort(idx, axis=1, kind="stable")
+    idx = np.take_along_axis(idx, order, axis=1)
+    row = np.take_along_axis(np.concatenate([b.row[:, :s], lrow], axis=1), order, axis=1)
+    val = np.take_along_axis(np.concatenate([b.val[:, :s], lval], axis=1), order, axis=1)
+    ok = idx >= 0
+    ok[:, 1:] &= idx[:, 1:] != idx[:, :-1]
+    counts = ok.sum(axis=1)
+    ok, idx, row, val = (a.transpose(0, 2, 1).reshape(k, -1) for a in (ok, idx, row, val))
+    return [(idx[j][ok[j]], row[j][ok[j]], val[j][ok[j]], counts[j]) for j in range(k)]
 
 
 def downsample(y: np.ndarray, target: int) -> Downsampled:
+    """One whole series, downsampled (what the streamed build computes chunk by chunk)."""
     y = np.asarray(y, dtype=float)
     n = len(y)
-    if n <= target:
-        return Downsampled(np.arange(n), None, None)
-    nb = max(1, target // 3)
-    bucket = (np.arange(n, dtype=np.int64) * nb) // n
-    starts = np.searchsorted(bucket, np.arange(nb))
-    finite = np.isfinite(y)
-    ymin = np.where(finite, y, np.inf)
-    ymax = np.where(finite, y, -np.inf)
-    bmin = np.minimum.reduceat(ymin, starts)
-    bmax = np.maximum.reduceat(ymax, starts)
-    keep = [starts, np.array([n - 1])]
-    keep.append(_first_per_bucket(np.flatnonzero(finite & (ymin == bmin[bucket])), bucket))
-    keep.append(_first_per_bucket(np.flatnonzero(finite & (ymax == bmax[bucket])), bucket))
-    if not finite.all():
-        keep.append(_first_per_bucket(np.flatnonzero(np.isnan(y)), bucket))
-        keep.append(_first_per_bucket(np.flatnonzero(y == np.inf), bucket))
-        keep.append(_first_per_bucket(np.flatnonzero(y == -np.inf), bucket))
-    idx = np.concatenate(keep)
-    idx.sort()
-    idx = idx[np.concatenate(([True], idx[1:] != idx[:-1]))]
-    empty = ~np.isfinite(bmin)  # buckets without any finite value
-    lo = np.where(empty, np.nan, bmin)[bucket[idx]]
-    hi = np.where(empty, np.nan, bmax)[bucket[idx]]
-    return Downsampled(idx, lo, hi)
+    b = Buckets(1, target)
+    b.prepare(n)
+    b.feed(y[None, :], np.arange(n, dtype=np.int64))
+    if n == 0:
+        return Downsampled(np.zeros(0, np.int64), None, None)
+    idx, _, v, counts = b.kept(0, (n - 1, n - 1, float(y[-1])))
+    if counts is None:
+        return Downsampled(idx, None, None)
+    bucket = idx // b.w
+    bmin, bmax = b.val[0, MIN], b.val[0, MAX]
+    empty = ~np.isfinite(bmin)
+    return Downsampled(idx, np.where(empty, np.nan, bmin)[bucket], np.where(empty, np.nan, bmax)[bucket], counts)

@@ -80,3 +80,105 @@ def half(v: np.ndarray) -> dict[str, Any]:
     if k:
         out["s"] = 2.0 ** -k
     return out
+
+
+# -- many columns at once (a run's metrics): the same output as the functions above, with the
+# -- numpy work done once over their concatenation (a build makes ~100 columns per run) ---------
+
+def _segments(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    cat = np.concatenate(arrays).astype(float, copy=False) if arrays else np.zeros(0)
+    lens = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
+    starts = np.cumsum(lens) - lens
+    return cat, starts, lens
+
+
+def _b64s(arr: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> list[str]:
+    item = arr.itemsize
+    raw = np.ascontiguousarray(arr).tobytes()
+    return [base64.b64encode(raw[s * item:(s + n) * item]).decode("ascii") for s, n in zip(starts.tolist(), lens.tolist())]
+
+
+def floats_many(arrays: list[np.ndarray]) -> list[dict[str, Any]]:
+    """:func:`floats` of each array."""
+    if not arrays or any(len(a) == 0 for a in arrays):
+        return [floats(a) for a in arrays]
+    cat, starts, lens = _segments(arrays)
+    a = np.abs(cat)
+    a[~np.isfinite(cat)] = 0.0
+    big = np.maximum.reduceat(a, starts) > F4_MAX
+    a[a == 0.0] = np.inf
+    small = np.minimum.reduceat(a, starts) < F4_MIN
+    with np.errstate(over="ignore"):  # the columns beyond float32 are written as float64 below
+        f4 = _b64s(cat.astype("<f4"), starts, lens)
+    return [col("f8", arrays[i]) if big[i] or small[i] else {"t": "f4", "b": f4[i]} for i in range(len(arrays))]
+
+
+def ints_or_floats_many(arrays: list[np.ndarray]) -> list[dict[str, Any]]:
+    """:func:`ints_or_floats` of each array."""
+    if not arrays or any(len(a) == 0 for a in arrays):
+        return [ints_or_floats(a) for a in arrays]
+    cat, starts, lens = _segments(arrays)
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(cat) & (cat == np.round(cat)) & (np.abs(cat) < 2 ** 52)
+    isint = np.minimum.reduceat(ok.view(np.int8), starts).astype(bool)
+    iv = np.where(ok, cat, 0).astype(np.int64)
+    d = np.diff(iv, prepend=iv[0])
+    d[starts] = 0
+    m = np.maximum.reduceat(np.abs(d), starts)
+    out: list[dict[str, Any] | None] = [None] * len(arrays)
+    for t, lo, hi, dt in (("d1", 0, 2 ** 7, "<i1"), ("d2", 2 ** 7, 2 ** 15, "<i2"), ("d4", 2 ** 15, 2 ** 31, "<i4")):
+        sel = np.flatnonzero(isint & (m >= lo) & (m < hi))
+        if sel.size:
+            enc = _b64s(d.astype(dt), starts[sel], lens[sel])
+            for i, b in zip(sel.tolist(), enc):
+                out[i] = {"t": t, "b": b}
+                first = int(iv[starts[i]])
+                if first:
+                    out[i]["o"] = first
+    return [o if o is not None else ints_or_floats(arrays[i]) for i, o in enumerate(out)]
+
+
+def half_many(arrays: list[np.ndarray]) -> list[dict[str, Any]]:
+    """:func:`half` of each array."""
+    if not arrays or any(len(a) == 0 for a in arrays):
+        return [half(a) for a in arrays]
+    cat, starts, lens = _segments(arrays)
+    a = np.abs(cat)
+    a[~np.isfinite(cat)] = 0.0
+    top = np.maximum.reduceat(a, starts)
+    if not (top > 0).all():
+        return [half(a) for a in arrays]
+    k = np.floor(np.log2(32768.0 / top)).astype(np.int64)
+    scaled = cat * np.repeat(np.exp2(k.astype(float)), lens)
+    enc = _b64s(scaled.astype("<f2"), starts, lens)
+    out = []
+    for i, b in enumerate(enc):
+        c: dict[str, Any] = {"t": "f2", "b": b}
+        if k[i]:
+            c["s"] = 2.0 ** -int(k[i])
+        out.append(c)
+    return out
+
+
+def times_many(arrays: list[np.ndarray]) -> list[dict[str, Any]]:
+    """:func:`times` of each array."""
+    if not arrays or any(len(a) == 0 or not np.isfinite(a[0]) for a in arrays):
+        return [times(a) for a in arrays]
+    cat, starts, lens = _segments(arrays)
+    base = np.floor(cat[starts])
+    rel = cat - np.repeat(base, lens)
+    a = np.abs(rel)
+    a[~np.isfinite(rel)] = 0.0
+    span = np.maximum.reduceat(a, starts)
+    enc = _b64s(rel.astype("<f4"), starts, lens)
+    out = []
+    for i, b in enumerate(enc):
+        if span[i] >= 2 ** 22:
+            out.append(col("f8", arrays[i]))
+            continue
+        c: dict[str, Any] = {"t": "f4", "b": b}
+        o = float(base[i])
+        if o:
+            c["o"] = int(o) if o.is_integer() else o
+        out.append(c)
+    return out

@@ -60,6 +60,7 @@ class Columns:
 
     nrows: int = 0
     end: int = 0  # byte offset after the last consumed line
+    row_base: int = 0  # rows before this were handed on (:meth:`drop_consumed`); columns hold the rest
     rowcols: dict[str, list[np.ndarray]] = field(default_factory=dict)  # row-aligned, NaN = absent
     numeric: dict[str, list[tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)  # rows, values
     groups: dict[str, dict[str, list]] = field(default_factory=dict)  # key -> group -> [count, last, row]
@@ -69,7 +70,9 @@ class Columns:
     # row -> {flat key: media record(s)}: what the run page's media panels need, kept so that a
     # rebuild never reads the whole history again for them
     media: dict[int, dict[str, Any]] = field(default_factory=dict)
+    media_steps: dict[int, float] = field(default_factory=dict)  # row -> its _step, for the rows in ``media``
     root: Path | None = None  # run folder, to check that media files exist
+    agg: Any = None  # the streamed reduction of the rows handed on (runagg.RunAgg), cached with these
 
     def _check_media(self, key: str, rec: dict) -> None:
         p = rec.get("path")
@@ -104,13 +107,21 @@ class Columns:
                 self.numeric[k] = [(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))]
 
     def row_col(self, name: str) -> np.ndarray:
+        """A row column (``_step``...) for rows ``row_base`` to ``nrows``; NaN where absent."""
+        n = self.nrows - self.row_base
         parts = self.rowcols.get(name)
         if not parts:
-            return np.full(self.nrows, np.nan)
+            return np.full(n, np.nan)
         arr = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        if len(arr) < self.nrows:
-            arr = np.concatenate([arr, np.full(self.nrows - len(arr), np.nan)])
+        if len(arr) < n:
+            arr = np.concatenate([arr, np.full(n - len(arr), np.nan)])
         return arr
+
+    def drop_consumed(self) -> None:
+        """Forget the columns of the rows read so far (a streaming reader took them)."""
+        self.numeric.clear()
+        self.rowcols.clear()
+        self.row_base = self.nrows
 
     def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         parts = self.numeric[key]
@@ -124,12 +135,12 @@ class Columns:
         bad = ~np.isfinite(s)
         if bad.any():
             s = s.copy()
-            s[bad] = np.flatnonzero(bad)
+            s[bad] = np.flatnonzero(bad) + self.row_base
         return s
 
     # -- building -----------------------------------------------------------------------------
     def _pad_rowcol(self, name: str, upto: int) -> None:
-        have = sum(len(p) for p in self.rowcols.setdefault(name, []))
+        have = self.row_base + sum(len(p) for p in self.rowcols.setdefault(name, []))
         if have < upto:
             self.rowcols[name].append(np.full(upto - have, np.nan))
 
@@ -283,10 +294,12 @@ def _decode_chunk(data: bytes, base: int, name: str, warnings: list[str]) -> lis
 
 
 def parse_history(path: str | os.PathLike, cols: Columns | None = None, *,
-                  chunk_bytes: int = CHUNK_BYTES) -> Columns:
+                  chunk_bytes: int = CHUNK_BYTES, sink=None) -> Columns:
     """Parse ``path`` from ``cols.end`` (0 for a new :class:`Columns`) to its last complete line.
 
-    Media records' files are looked up next to ``path`` (the run folder)."""
+    With ``sink``, ``sink(cols)`` is called after each chunk and takes its rows' columns
+    (:meth:`Columns.drop_consumed`): the history is never held whole. Media records' files are
+    looked up next to ``path`` (the run folder)."""
     path = Path(path)
     cols = cols if cols is not None else Columns()
     cols.root = path.parent
@@ -305,7 +318,7 @@ def parse_history(path: str | os.PathLike, cols: Columns | None = None, *,
     gc_was_enabled = gc.isenabled()
     gc.disable()  # millions of short-lived dicts: the cyclic GC would rescan them again and again
     try:
-        _parse_into(fh, cols, path.name, chunk_bytes)
+        _parse_into(fh, cols, path.name, chunk_bytes, sink)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -313,7 +326,7 @@ def parse_history(path: str | os.PathLike, cols: Columns | None = None, *,
     return cols
 
 
-def _parse_into(fh, cols: Columns, name: str, chunk_bytes: int) -> None:
+def _parse_into(fh, cols: Columns, name: str, chunk_bytes: int, sink=None) -> None:
     with fh:
         fh.seek(cols.end)
         pending = b""
@@ -351,4 +364,6 @@ def _parse_into(fh, cols: Columns, name: str, chunk_bytes: int) -> None:
                 del rows
             del complete, fast
             cols.end += cut + 1
+            if sink is not None:
+                sink(cols)
         cols.torn = len(pending)

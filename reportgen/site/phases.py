@@ -6,6 +6,7 @@ warning channel (:class:`Warnings`).
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,13 @@ from ..storage.safety import is_safe_name, unique_names
 from . import pages
 from .assets import write_assets
 from .cache import RunCache, read_tail, signature
-from .config import BuildConfig
-from .executor import run_jobs
+from .config import LITE_SAMPLES, BuildConfig
+from . import columnar
+from .executor import POOL_MIN_BYTES, run_jobs
 from .history import Columns, parse_history
 from .progress import Progress
-from .rundata import RunInfo, process_run, write_overviews
+from .runagg import RunAgg
+from .rundata import RunInfo, process_run, step_metric_names, write_overviews
 from .write import write_bytes, write_if_changed
 
 
@@ -126,11 +129,15 @@ def parse_run(job: RunJob, write=write_bytes, cache: RunCache | None = None) -> 
             appended = True
         else:
             cols = None
-    cols = parse_history(history, cols or Columns())
     rec = read_run(job.run_dir, with_history=False)
+    cols = cols or Columns()
+    if cols.agg is None:
+        cols.agg = RunAgg(job.samples, min(job.samples, LITE_SAMPLES))
+    is_x = step_metric_names(rec.meta)
+    cols = parse_history(history, cols, sink=lambda c: c.agg.consume(c, is_x))  # streamed: bounded memory
     info = RunInfo(file=job.run_file, path=str(job.run_dir), meta=rec.meta, config=rec.config, summary=rec.summary,
                    warnings=list(rec.warnings))
-    process_run(info, cols, job.samples, job.out, write)
+    process_run(info, cols, cols.agg, job.out, write)
     info.sig = sig
     stale = set(cached["info"].data_files) - set(info.data_files) if cached else set()
     cache.save(job.run_file, sig, info, cols, read_tail(history, cols.end))
@@ -143,6 +150,9 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
     done = total - len(g.jobs)
     metrics: set[str] = {k for r in g.cached if r is not None for k in r.metrics}
     progress.update(f"runs {done}/{total} (unchanged), parsing {len(g.jobs)}")
+    if not cfg.scheduler and threading.active_count() == 1 and \
+            sum(j.sig["history"][0] for j in g.jobs if j.sig["history"]) >= POOL_MIN_BYTES:
+        columnar.preload()  # build19: a pool will fork: import polars once here, not in every worker
     # where parse_run runs (this process, a process pool, a Dask cluster): executor.py
     results = run_jobs(g.jobs, cfg.scheduler, cfg.workers, cfg.force_pool)
     fresh: dict[str, RunInfo] = {}

@@ -9,6 +9,7 @@ depend only on the metric key and the run folder name, so they are stable across
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -22,14 +23,13 @@ from ..storage.format import flatten
 from ..storage.reader import RunMeta
 from ..storage.safety import safe_name  # noqa: F401  (re-exported: pages, projects)
 from . import kinds
-from .config import LITE_SAMPLES
 from .fmt import fmt_value, is_number
 from .stepmetric import default_x_map, step_metric_defs
 from . import encode
-from .downsample import Downsampled, downsample
 from .history import Columns
+from .runagg import Kept, RunAgg
 from .urls import run_page, slug
-from .smoothing import WEIGHTS, ema_many
+from .smoothing import WEIGHTS
 
 # Monotone metrics with these names can be chosen as the x axis.
 DATA_VERSION = 2  # the data files' encoding (docs/site.md, "Data files"); assets/loader.js decodes it
@@ -37,6 +37,7 @@ X_NAME = re.compile(r"(^|[/_.-])(epoch|epochs|step|steps|global_step|batch|batch
                     r"sample|samples|examples|tokens|images|seen|trainer/global_step)$", re.I)
 
 
+@functools.lru_cache(maxsize=65536)
 def metric_id(key: str) -> str:
     return slug(key, fallback="metric", hashed=True)
 
@@ -122,76 +123,55 @@ class RunInfo(RunMeta):
         return {**self.__dict__, "_history": None}
 
 
-def _monotone(v: np.ndarray) -> bool:
-    f = v[np.isfinite(v)]
-    return f.size >= 2 and bool(np.all(f[1:] >= f[:-1])) and f[-1] > f[0]
+_X_ENCODERS = {"_timestamp": encode.times_many, "_runtime": lambda vs: encode.floats_many([np.round(v, 3) for v in vs])}
 
 
-def _ffill_rows(rows: np.ndarray, vals: np.ndarray, nrows: int) -> np.ndarray:
-    """Row-aligned values of a sparse column, carried forward (the last logged value)."""
-    out = np.full(nrows, np.nan)
-    out[rows] = vals
-    ok = np.isfinite(out)
-    last = np.where(ok, np.arange(nrows), -1)
-    np.maximum.accumulate(last, out=last)
-    res = out[np.maximum(last, 0)]
-    res[last < 0] = np.nan
-    return res
+def _x_columns_many(agg: RunAgg, rows: list[np.ndarray], names: list[str]) -> list[dict[str, Any]]:
+    """The x columns at each of ``rows`` (one row set per series), encoded (see :mod:`encode`)."""
+    lens = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+    cuts = np.cumsum(lens)[:-1]
+    vals = agg.x_at(np.concatenate(rows) if rows else np.zeros(0, np.int64), names)
+    out: list[dict[str, Any]] = [{} for _ in rows]
+    for name in names:
+        enc = _X_ENCODERS.get(name, encode.ints_or_floats_many)(np.split(vals[name], cuts))
+        for o, e in zip(out, enc):
+            o[name] = e
+    return out
 
 
-def _x_columns(xrows: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, Any]:
-    """The x columns at ``rows``, encoded (see :mod:`encode`)."""
-    x = {}
-    for name, arr in xrows.items():
-        xv = arr[rows]
-        if name == "_timestamp":
-            x[name] = encode.times(xv)
-        elif name == "_runtime":
-            x[name] = encode.floats(np.round(xv, 3))
-        else:
-            x[name] = encode.ints_or_floats(xv)
-    return x
-
-
-def _buckets(ds: Downsampled, n: int, samples: int) -> tuple[np.ndarray | None, np.ndarray]:
-    """Per-bucket kept-point counts (None when nothing was folded) and the anchor positions among
-    the kept points: each bucket's first point and the last point (where smoothing is stored)."""
-    k = len(ds.idx)
-    if ds.lo is None:
-        return None, np.arange(k)
-    nb = max(1, samples // 3)
-    b = (ds.idx * nb) // n
-    counts = np.bincount(b, minlength=nb)
-    first = (np.cumsum(counts) - counts)[counts > 0]  # ascending: each non-empty bucket's first point
-    anchors = first if first[-1] == k - 1 else np.append(first, k - 1)
-    return counts, anchors
-
-
-def _series(vals: np.ndarray, ds: Downsampled, samples: int) -> tuple[dict[str, Any], np.ndarray]:
-    """A downsampled series' encoded values and bucket counts; its smoothing anchors (indices into
-    ``vals``)."""
-    y = vals[ds.idx]
-    counts, anchors = _buckets(ds, len(vals), samples)
-    out: dict[str, Any] = {"n": int(len(vals)), "y": encode.floats(y), "nf": _nonfinite_marks(y)}
-    if counts is not None:
-        # the band needs no bytes: each bucket keeps its minimum and maximum point, so the page
-        # takes a bucket's min and max from its kept points (assets/loader.js)
-        out["c"] = encode.col("u1", counts) if counts.max() < 256 else encode.col("d4", np.diff(counts, prepend=0))
-    return out, ds.idx[anchors]
-
-
-def _smooth(sm: np.ndarray) -> dict[str, Any]:
+def _smooth_many(sms: list[np.ndarray]) -> list[dict[str, Any]]:
     """Smoothed values at the anchors, one row per weight; a non-finite point keeps the value before
     it (the average does not move there; the page leaves such points out of the line)."""
-    ok = np.isfinite(sm)
-    last = np.where(ok, np.arange(sm.shape[1])[None, :], -1)
-    np.maximum.accumulate(last, axis=1, out=last)
-    filled = np.take_along_axis(sm, np.maximum(last, 0), axis=1)
-    filled[last < 0] = np.nan
-    return encode.half(filled.ravel())
+    filled = []
+    for sm in sms:
+        ok = np.isfinite(sm)
+        if not ok.all():
+            last = np.where(ok, np.arange(sm.shape[1])[None, :], -1)
+            np.maximum.accumulate(last, axis=1, out=last)
+            sm = np.take_along_axis(sm, np.maximum(last, 0), axis=1)
+            sm[last < 0] = np.nan
+        filled.append(sm.ravel())
+    return encode.half_many(filled)
+
+
+def _series_many(kept: list[Kept], ns: list[int]) -> list[dict[str, Any]]:
+    """Downsampled series' encoded values and bucket counts."""
+    ys = encode.floats_many([k.y for k in kept])
+    out = []
+    for k, n, y in zip(kept, ns, ys):
+        enc: dict[str, Any] = {"n": int(n), "y": y, "nf": _nonfinite_marks(k.y)}
+        if k.counts is not None:
+            # the band needs no bytes: each bucket keeps its minimum and maximum point, so the page
+            # takes a bucket's min and max from its kept points (assets/loader.js)
+            c = k.counts
+            enc["c"] = encode.col("u1", c) if c.max() < 256 else encode.col("d4", np.diff(c, prepend=0))
+        out.append(enc)
+    return out
 
 
 def _nonfinite_marks(y: np.ndarray) -> list[list]:
+    if np.isfinite(y.sum()):
+        return []
     bad = np.flatnonzero(~np.isfinite(y))
     return [[int(i), "NaN" if math.isnan(y[i]) else ("Infinity" if y[i] > 0 else "-Infinity")] for i in bad]
 
@@ -229,65 +209,60 @@ def _step_value(s: float) -> int | float:
     return int(s) if s.is_integer() else s
 
 
-def process_run(info: RunInfo, cols: Columns, samples: int, out: Path, write) -> None:
-    """Fill ``info`` from the parsed columns and write the run's chart data files with ``write``."""
-    nrows = cols.nrows
-    info.nrows = nrows
-    steps = cols.steps()
-    info.media_rows = [{"_step": _step_value(steps[r]), **cols.media[r]} for r in sorted(cols.media)]
-    xrows: dict[str, np.ndarray] = {"_step": steps}
-    rt, ts = cols.row_col("_runtime"), cols.row_col("_timestamp")
-    info.has_runtime = bool(np.isfinite(rt).any())
-    info.has_timestamp = bool(np.isfinite(ts).any())
-    if info.has_runtime:
-        xrows["_runtime"] = rt
-    if info.has_timestamp:
-        xrows["_timestamp"] = ts
-    keys = sorted(cols.numeric)
-    info.xkeys = []
-    steps_named = set(step_metric_defs(info.meta).values())
-    for key in keys:
-        rows, vals = cols.series(key)
-        if (X_NAME.search(key) or key in steps_named) and _monotone(vals):
-            info.xkeys.append(key)
-            xrows[key] = _ffill_rows(rows, vals, nrows)
+def step_metric_names(meta: dict[str, Any]):
+    """Which metric keys may be x axes (by name; :meth:`RunAgg.xkeys` keeps those that only grew)."""
+    named = set(step_metric_defs(meta).values())
+    return lambda key: bool(X_NAME.search(key)) or key in named
+
+
+def process_run(info: RunInfo, cols: Columns, agg: RunAgg, out: Path, write) -> None:
+    """Fill ``info`` from the streamed history (``agg``; ``cols``: its non-numeric entries, media
+    and problems) and write the run's chart data files with ``write``."""
+    info.nrows = cols.nrows
+    info.media_rows = [{"_step": _step_value(s), **cols.media[r]} for r, s in sorted(cols.media_steps.items())]
+    info.has_runtime, info.has_timestamp = agg.has_runtime, agg.has_timestamp
+    keys = agg.metrics()
+    info.xkeys = agg.xkeys()
+    xnames = ["_step"] + [n for n, on in (("_runtime", info.has_runtime), ("_timestamp", info.has_timestamp)) if on]
+    xnames += info.xkeys
     info.dx = default_x_map(keys, info.meta, set(info.xkeys))
     info.metrics = {}
     info.lite = {}
     weights = list(WEIGHTS)
-    lite_samples = min(samples, LITE_SAMPLES)
     full: dict[str, tuple[dict[str, Any], np.ndarray]] = {}
     smooth: dict[str, dict[str, Any]] = {}
-    for key in keys:
-        rows, vals = cols.series(key)
-        ds = downsample(vals, samples)
-        fin = vals[np.isfinite(vals)]
-        info.metrics[key] = {
-            "n": int(len(vals)),
-            "last": float(fin[-1]) if fin.size else None,
-            "min": float(fin.min()) if fin.size else None,
-            "max": float(fin.max()) if fin.size else None,
-            "nonfinite": int(len(vals) - fin.size),
-        }
-        lite = downsample(vals, lite_samples)
-        enc, anchors = _series(vals, ds, samples)
-        lenc, lanchors = _series(vals, lite, lite_samples)
-        both = np.union1d(anchors, lanchors)
-        sm_both = ema_many(vals, weights, both)
-        smooth[metric_id(key)] = _smooth(sm_both[:, np.searchsorted(both, anchors)])
-        lenc["x"] = _x_columns(xrows, rows[lite.idx])
-        lenc["s"] = _smooth(sm_both[:, np.searchsorted(both, lanchors)])
-        info.lite[key] = lenc
-        enc["key"] = key
-        full[key] = (enc, rows[ds.idx])
+    for (tkeys, fulls), (_, lites) in zip(agg.kept(), agg.kept(lite=True)):
+        ns = []
+        for key in tkeys:
+            info.metrics[key] = st = agg.stats(key)
+            ns.append(st["n"])
+        encs = _series_many(fulls, ns)
+        sms = _smooth_many([k.smooth for k in fulls])
+        lencs = _series_many(lites, ns)
+        lsms = _smooth_many([k.smooth for k in lites])
+        lx = _x_columns_many(agg, [k.rows for k in lites], xnames)
+        for key, k, enc, sm, lenc, lsm, x in zip(tkeys, fulls, encs, sms, lencs, lsms, lx):
+            smooth[metric_id(key)] = sm
+            lenc["x"] = x
+            lenc["s"] = lsm
+            info.lite[key] = lenc
+            enc["key"] = key
+            full[key] = (enc, k.rows)
+    full = {k: full[k] for k in sorted(full)}  # the same bytes however the metrics were grouped
+    smooth = {metric_id(k): smooth[metric_id(k)] for k in full}
+    info.metrics = {k: info.metrics[k] for k in full}
+    info.lite = {k: info.lite[k] for k in full}
     # One row table per run: the x columns at the union of every metric's kept rows (metrics logged
     # together share them); each metric stores its points' positions in that table.
-    table = np.unique(np.concatenate([r for _, r in full.values()])) if full else np.zeros(0, np.int64)
+    table = np.sort(np.concatenate([r for _, r in full.values()])) if full else np.zeros(0, np.int64)
+    table = table[np.r_[True, table[1:] != table[:-1]]] if table.size else table
     metrics_payload = {}
-    for key, (enc, kept_rows) in full.items():
-        enc["r"] = encode.ints_or_floats(np.searchsorted(table, kept_rows))
+    rs = encode.ints_or_floats_many([np.searchsorted(table, kept_rows) for _, kept_rows in full.values()])
+    for (key, (enc, _)), r in zip(full.items(), rs):
+        enc["r"] = r
         metrics_payload[metric_id(key)] = enc
-    payload = {"v": DATA_VERSION, "run": info.file, "x": _x_columns(xrows, table), "m": metrics_payload}
+    payload = {"v": DATA_VERSION, "run": info.file, "x": _x_columns_many(agg, [table], xnames)[0],
+               "m": metrics_payload}
     rel, srel = run_data_path("runs", info.file), run_data_path("smooth", info.file)
     write(out / rel, _script(f"runs/{info.file}", payload))
     write(out / srel, _script(f"smooth/{info.file}", {"v": DATA_VERSION, "w": weights, "m": smooth}))

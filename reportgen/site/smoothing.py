@@ -8,8 +8,9 @@ stays flat thanks to the debiasing.
 The site ships smoothed values only for the points kept by downsampling, but they
 are computed over every raw point, for a fixed set of slider weights
 (:data:`WEIGHTS`), so the smoothed curve does not depend on ``--samples``
-(TensorBoard issue #1518). :func:`ema_at` is vectorized: block-wise cumulative
-products, a short carry loop over blocks (see :func:`ema_many`).
+(TensorBoard issue #1518). :func:`ema_chunk` is vectorised over series and weights and
+carries its state from one chunk of a history to the next, so a long history is smoothed as
+it streams by.
 """
 from __future__ import annotations
 
@@ -37,72 +38,105 @@ def ema_reference(y, w: float) -> list[float]:
     return out
 
 
-BLOCK = 512
+BLOCK = 256  # at most, points per block: w ** -(BLOCK - 1) stays far from float64's range for w >= SCALABLE
+SCALABLE = 0.3
+
+
+def _carry(E: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``C[:, b] = sum_{l < b} a ** (b - 1 - l) * E[:, l]`` (the weighted sum of every block before
+    block ``b``), as a log-step scan (Hillis-Steele) instead of a loop over blocks."""
+    S = E
+    p = a.copy()
+    s = 1
+    nb = E.shape[1]
+    while s < nb:
+        T = S.copy()
+        T[:, s:] += p * S[:, :-s]
+        S, p, s = T, p * p, s * 2
+    C = np.zeros_like(E)
+    C[:, 1:] = S[:, :-1]
+    return C
+
+
+def _ema_finite(z: np.ndarray, W: np.ndarray, q: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``(1 - w) * (w ** (q + 1) * u + sum_{i <= q} w ** (q - i) * z[:, i])`` for series ``z``
+    ``(K, m)`` of finite values, positions ``q`` and carried-in sums ``u`` ``(K, nw)``: ``(K, len(q), nw)``.
+
+    Block-wise: one matrix product gives every block's weighted sum for all weights, a scan
+    chains them (vectorised over series, blocks and weights), and the partial block ending at
+    each position is one more product."""
+    k, m = z.shape
+    # Block size: partial blocks cost len(q) * B, the scan over blocks m / B * log(m / B) (measured best)
+    B = int(min(BLOCK, max(32, 2 ** int(math.log2(max(1.0, m / max(1, len(q)) / 2))))))
+    nb = -(-m // B)
+    Z = np.zeros((k, nb * B))
+    Z[:, :m] = z
+    Z = Z.reshape(k, nb, B)
+    j = np.arange(B, dtype=float)
+    E = Z @ (W[None, :] ** (B - 1 - j)[:, None])  # (K, nb, nw): sum_i w ** (B-1-i) * z[b*B + i]
+    C = _carry(E, W ** B)
+    b, r = q // B, q % B
+    M = Z[:, b, :] * (j[None, :] <= r[:, None])  # each position's block, zeroed after it: (K, Q, B)
+    partial = np.zeros((k, len(q), len(W)))
+    scal = W >= SCALABLE
+    wr = W[None, :] ** r[:, None].astype(float)  # (Q, nw)
+    if scal.any():
+        partial[:, :, scal] = (M @ (W[None, scal] ** -j[:, None])) * wr[:, scal]
+    for kk in np.flatnonzero(~scal):
+        expo = np.maximum(r[:, None] - j[None, :], 0)
+        partial[:, :, kk] = (M * (W[kk] ** expo)[None]).sum(axis=2)
+    s = partial + (wr * W[None, :])[None] * C[:, b, :]
+    return (1.0 - W) * (s + W[None, None, :] ** (q[:, None] + 1.0) * u[:, None, :])
+
+
+def ema_chunk(y: np.ndarray, weights, pos: np.ndarray, num0: np.ndarray | None = None,
+              cnt0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The debiased EMA of ``K`` series ``y`` ``(K, m)`` for each weight at positions ``pos``,
+    continuing from a carried state: ``num0`` ``(K, nw)`` (the running average before debiasing)
+    and ``cnt0`` ``(K,)`` (finite values seen). Returns ``(smoothed (K, nw, len(pos)), num, cnt)``,
+    the last two being the state after the chunk; NaN where ``y`` is not finite. A series is
+    cut into chunks anywhere and gives the same values (the build streams long histories)."""
+    y = np.asarray(y, dtype=float)
+    k, m = y.shape
+    W = np.asarray([float(w) for w in weights])
+    pos = np.asarray(pos, dtype=np.int64)
+    num0 = np.zeros((k, len(W))) if num0 is None else np.asarray(num0, dtype=float)
+    cnt0 = np.zeros(k, dtype=np.int64) if cnt0 is None else np.asarray(cnt0, dtype=np.int64)
+    out = np.full((k, len(W), len(pos)), np.nan)
+    num, cnt = num0.copy(), cnt0.copy()
+    if m == 0:
+        return out, num, cnt
+    u = num0 / (1.0 - W)
+    finite = np.isfinite(y)
+    dense = finite.all(axis=1)
+    if dense.any():
+        rows = np.flatnonzero(dense)
+        q = np.append(pos, m - 1)
+        v = _ema_finite(y[rows], W, q, u[rows])  # (K', Q, nw)
+        den = 1.0 - (W[None, :] ** cnt0[rows, None].astype(float))[:, None, :] * (W[None, :] ** (q[:, None] + 1.0))[None]
+        out[rows] = (v[:, :-1] / den[:, :-1]).transpose(0, 2, 1)
+        num[rows] = v[:, -1]
+        cnt[rows] += m
+    for row in np.flatnonzero(~dense):
+        fin = finite[row]
+        z = y[row, fin]
+        if not z.size:
+            continue
+        fpos = np.cumsum(fin) - 1
+        sel = fin[pos]
+        q = np.append(fpos[pos[sel]], len(z) - 1)
+        v = _ema_finite(z[None, :], W, q, u[row:row + 1])[0]  # (Q, nw)
+        den = 1.0 - W[None, :] ** (cnt0[row] + q[:, None] + 1.0)
+        out[row][:, sel] = (v[:-1] / den[:-1]).T
+        num[row] = v[-1]
+        cnt[row] += len(z)
+    return out, num, cnt
 
 
 def ema_many(y: np.ndarray, weights, idx: np.ndarray) -> np.ndarray:
-    """Debiased EMA of the raw series ``y`` for each weight, evaluated at indices ``idx``.
-
-    Returns an array (len(weights), len(idx)); NaN where ``y[idx]`` is not finite.
-    Cost: one matrix product over the blocks of ``y`` for all weights, a carry
-    recursion over ``len(y) / BLOCK`` blocks, and ``len(idx) * BLOCK`` work for
-    the partial blocks ending at the requested points.
-    """
-    y = np.asarray(y, dtype=float)
-    idx = np.asarray(idx, dtype=np.int64)
-    weights = [float(w) for w in weights]
-    out = np.full((len(weights), len(idx)), np.nan)
-    finite = np.isfinite(y)
-    all_finite = bool(finite.all())
-    z = y if all_finite else y[finite]
-    m = len(z)
-    if m == 0 or len(idx) == 0:
-        return out
-    if all_finite:
-        sel = np.ones(len(idx), dtype=bool)
-        fi = idx
-    else:
-        pos = np.cumsum(finite) - 1  # position of each raw index among the finite values
-        sel = finite[idx]
-        fi = pos[idx[sel]]
-    # Block size balances the Python carry loop (m / B steps) against the vector work (len(idx) * B).
-    B = int(min(BLOCK, max(16, 2 ** round(math.log2(math.sqrt(100.0 * m / max(1, len(idx))))))))
-    nb = -(-m // B)
-    Z = np.zeros(nb * B)
-    Z[:m] = z
-    Z = Z.reshape(nb, B)
-    j = np.arange(B, dtype=float)
-    W = np.asarray(weights)
-    # Block sums for every weight: E[b, k] = sum_i w_k ** (B-1-i) * z[b*B + i]
-    P = W[None, :] ** (B - 1 - j)[:, None]  # (B, K)
-    E = (Z @ P).T.tolist()  # K lists of nb floats
-    b = fi // B
-    r = fi % B
-    # Each requested point's block, zeroed after the point: partial sums are then one product.
-    M = Z[b] * (j[None, :] <= r[:, None])
-    scalable = W >= 0.3  # w ** -(B-1) stays finite
-    partial = np.zeros((len(fi), len(weights)))
-    if scalable.any():
-        Ws = W[scalable]
-        partial[:, scalable] = (M @ (Ws[None, :] ** -j[:, None])) * Ws[None, :] ** r[:, None].astype(float)
-    for k in np.flatnonzero(~scalable):
-        w = W[k]
-        expo = np.maximum(r[:, None] - j[None, :], 0)
-        partial[:, k] = (M * (w ** expo)).sum(axis=1)
-    for k, w in enumerate(weights):
-        if w <= 0:
-            out[k, sel] = z[fi]
-            continue
-        a = w ** B
-        carry = [0.0] * nb  # numerator (without the 1-w factor) at the start of block b
-        c = 0.0
-        ends = E[k]
-        for bb in range(1, nb):
-            c = a * c + ends[bb - 1]
-            carry[bb] = c
-        num = (1.0 - w) * (partial[:, k] + w ** (r + 1.0) * np.asarray(carry)[b])
-        out[k, sel] = num / (1.0 - w ** (fi + 1.0))
-    return out
+    """Debiased EMA of the raw series ``y`` for each weight, evaluated at indices ``idx``:
+    an array ``(len(weights), len(idx))``, NaN where ``y[idx]`` is not finite."""
+    return ema_chunk(np.asarray(y, dtype=float)[None, :], weights, idx)[0][0]
 
 
 def ema_at(y: np.ndarray, w: float, idx: np.ndarray) -> np.ndarray:

@@ -1,0 +1,279 @@
+"""A run's history reduced as it streams by: what the site draws, in memory bounded by
+``--samples``, whatever the number of steps.
+
+The history parser (:mod:`history`) hands over each chunk of rows in columns; :meth:`RunAgg.consume`
+folds them into
+
+* per metric, the downsampling buckets (:class:`~reportgen.site.downsample.Buckets`), with the
+  smoothed value (every slider weight, :mod:`smoothing`) at each bucket start and at the last point,
+  the smoothing state carried to the next chunk, and the metric's statistics (n, last, min, max);
+  metrics logged in the same rows share one state and are computed together (a track);
+* the x values (step, runtime, wall time, monotone counters carried forward) of the rows that
+  some bucket still keeps.
+
+The whole state is small (it is the incremental-build cache: a run whose history grew continues
+from it) and the result does not depend on how the history was cut into chunks.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .downsample import Buckets, kept_all, width
+from .smoothing import WEIGHTS, ema_chunk
+
+NW = len(WEIGHTS)
+ROW_X = ("_step", "_runtime", "_timestamp")
+
+
+class Track:
+    """Metrics that have been logged in the same rows so far: one state for all of them."""
+
+    def __init__(self, keys: list[str], samples: int):
+        k = len(keys)
+        self.keys = keys
+        self.b = Buckets(k, samples, NW)
+        self.num = np.zeros((k, NW))
+        self.cnt = np.zeros(k, dtype=np.int64)
+        self.last_row = -1
+        self.last_val = np.full(k, np.nan)
+        self.ema_last = np.full((k, NW), np.nan)
+        self.fin_last = np.full(k, np.nan)
+        self.fin_min = np.full(k, np.inf)
+        self.fin_max = np.full(k, -np.inf)
+        self.nonfinite = np.zeros(k, dtype=np.int64)
+
+    def split(self) -> list["Track"]:
+        out = []
+        for j, key in enumerate(self.keys):
+            t = Track.__new__(Track)
+            t.keys = [key]
+            t.b = self.b.take([j])
+            t.last_row = self.last_row
+            for name in ("num", "cnt", "last_val", "ema_last", "fin_last", "fin_min", "fin_max", "nonfinite"):
+                setattr(t, name, getattr(self, name)[j:j + 1].copy())
+            out.append(t)
+        return out
+
+    def feed(self, rows: np.ndarray, y: np.ndarray) -> None:
+        m = len(rows)
+        if not m:
+            return
+        b = self.b
+        b.prepare(m)
+        starts = b.starts(m)
+        pos = starts if starts.size and starts[-1] == m - 1 else np.append(starts, m - 1)
+        sm, self.num, self.cnt = ema_chunk(y, WEIGHTS, pos, self.num, self.cnt)
+        b.feed(y, rows, sm[:, :, :len(starts)])
+        self.ema_last = sm[:, :, -1]
+        self.last_row = int(rows[-1])
+        self.last_val = y[:, -1].copy()
+        finite = np.isfinite(y)
+        if finite.all():
+            self.fin_last = y[:, -1].copy()
+            self.fin_min = np.minimum(self.fin_min, y.min(axis=1))
+            self.fin_max = np.maximum(self.fin_max, y.max(axis=1))
+        else:
+            self.nonfinite += m - finite.sum(axis=1)
+            self.fin_min = np.minimum(self.fin_min, np.where(finite, y, np.inf).min(axis=1))
+            self.fin_max = np.maximum(self.fin_max, np.where(finite, y, -np.inf).max(axis=1))
+            has = finite.any(axis=1)
+            lastpos = m - 1 - np.argmax(finite[:, ::-1], axis=1)
+            self.fin_last = np.where(has, y[np.arange(len(y)), lastpos], self.fin_last)
+
+    def rows_kept(self) -> np.ndarray:
+        r = self.b.row.ravel()
+        return np.append(r[r >= 0], self.last_row)
+
+
+@dataclass
+class Kept:
+    """One metric's kept points at one resolution: indices, rows, values, points per bucket
+    (None: nothing folded), and the smoothed values (weights x anchors) at the anchors (each
+    bucket's first point and the last point)."""
+
+    idx: np.ndarray
+    rows: np.ndarray
+    y: np.ndarray
+    counts: np.ndarray | None
+    smooth: np.ndarray
+
+
+def _kept_all(t: "Track", b: Buckets) -> list[Kept]:
+    n = b.n
+    sm = b.extra
+    if b.w > 1 and (n - 1) % b.w:
+        sm = np.concatenate([sm, t.ema_last[:, :, None]], axis=2)
+    return [Kept(i, r, y, c, sm[j]) for j, (i, r, y, c) in enumerate(kept_all(b, t.last_row, t.last_val))]
+
+
+@dataclass
+class XState:
+    """A candidate x axis (a counter metric): its last value (carried forward) and whether it has
+    only grown so far."""
+
+    last: float = float("nan")
+    first: float = float("nan")
+    ok: bool = True
+
+
+@dataclass
+class RunAgg:
+    samples: int
+    lite_samples: int
+    tracks: list[Track] = field(default_factory=list)
+    where: dict[str, tuple[int, int]] = field(default_factory=dict)  # metric -> (track, position)
+    xcand: dict[str, XState] = field(default_factory=dict)
+    x_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # rows some bucket keeps
+    x_vals: dict[str, np.ndarray] = field(default_factory=dict)  # x axis -> values at x_rows
+    has_runtime: bool = False
+    has_timestamp: bool = False
+
+    # -- streaming ------------------------------------------------------------------------------
+    def consume(self, cols, is_x: Callable[[str], bool]) -> None:
+        """Fold the rows ``cols`` holds (a chunk: rows ``cols.row_base`` to ``cols.nrows``) in, then
+        drop them from ``cols``."""
+        base, n = cols.row_base, cols.nrows - cols.row_base
+        if n <= 0:
+            cols.drop_consumed()
+            return
+        xv = {"_step": cols.steps()}
+        for r in cols.media:
+            if r >= base:
+                cols.media_steps[r] = float(xv["_step"][r - base])
+        for name in ROW_X[1:]:
+            v = cols.row_col(name)
+            xv[name] = v
+            if name == "_runtime":
+                self.has_runtime = self.has_runtime or bool(np.isfinite(v).any())
+            else:
+                self.has_timestamp = self.has_timestamp or bool(np.isfinite(v).any())
+        groups: dict = {}
+        for key in sorted(cols.numeric):
+            rows, vals = cols.series(key)
+            if is_x(key):
+                xv[key] = self._x_carry(key, rows - base, vals, n)
+            gk = "" if len(rows) == n else rows.tobytes()
+            g = groups.setdefault(gk, (rows, [], []))
+            g[1].append(key)
+            g[2].append(vals)
+        for name, st in self.xcand.items():  # counters not logged in this chunk: carried forward
+            if name not in xv:
+                xv[name] = np.full(n, st.last)
+        for rows, keys, vals in groups.values():
+            self._feed(keys, rows, np.vstack(vals))
+        self._keep_x(base, n, xv)
+        cols.drop_consumed()
+
+    def _x_carry(self, key: str, local: np.ndarray, vals: np.ndarray, n: int) -> np.ndarray:
+        st = self.xcand.setdefault(key, XState())
+        fin = vals[np.isfinite(vals)]
+        if fin.size:
+            if np.isnan(st.first):
+                st.first = float(fin[0])
+            if st.ok and ((not np.isnan(st.last) and fin[0] < st.last) or np.any(fin[1:] < fin[:-1])):
+                st.ok = False
+        out = np.full(n, np.nan)
+        out[local] = vals
+        ok = np.isfinite(out)
+        lastpos = np.where(ok, np.arange(n), -1)
+        np.maximum.accumulate(lastpos, out=lastpos)
+        res = out[np.maximum(lastpos, 0)]
+        res[lastpos < 0] = st.last
+        if fin.size:
+            st.last = float(fin[-1])
+        return res
+
+    def _feed(self, keys: list[str], rows: np.ndarray, y: np.ndarray) -> None:
+        places = [self.where.get(k) for k in keys]
+        tids = {p[0] for p in places if p is not None}
+        if len(tids) == 1 and None not in places and self.tracks[next(iter(tids))].keys == keys:
+            self.tracks[next(iter(tids))].feed(rows, y)
+            return
+        if not tids:
+            t = Track(keys, self.samples)
+            self._add(t)
+            t.feed(rows, y)
+            return
+        for tid in tids:  # the metrics no longer go together: one track each from now on
+            old = self.tracks[tid]
+            if len(old.keys) > 1:
+                self.tracks[tid] = None
+                for t in old.split():
+                    self._add(t)
+        for j, key in enumerate(keys):
+            p = self.where.get(key)
+            if p is None:
+                t = Track([key], self.samples)
+                self._add(t)
+            else:
+                t = self.tracks[p[0]]
+            t.feed(rows, y[j:j + 1])
+
+    def _add(self, t: Track) -> None:
+        self.tracks.append(t)
+        for j, k in enumerate(t.keys):
+            self.where[k] = (len(self.tracks) - 1, j)
+
+    def _keep_x(self, base: int, n: int, xv: dict[str, np.ndarray]) -> None:
+        """Keep the x values of this chunk's rows that a bucket kept; forget rows no bucket keeps."""
+        live = [t for t in self.tracks if t is not None]
+        ref = np.concatenate([t.rows_kept() for t in live]) if live else np.zeros(0, np.int64)
+        mark = np.zeros(n, dtype=bool)
+        mark[ref[ref >= base] - base] = True
+        new = np.flatnonzero(mark) + base
+        old = np.isin(self.x_rows, ref)
+        nold = int(old.sum())
+        vals = {}
+        for name in set(self.x_vals) | set(xv):
+            prev = self.x_vals.get(name)
+            prev = prev[old] if prev is not None else np.full(nold, np.nan)
+            cur = xv[name][new - base] if name in xv else np.full(len(new), np.nan)
+            vals[name] = np.concatenate([prev, cur])
+        self.x_rows = np.concatenate([self.x_rows[old], new])
+        self.x_vals = vals
+
+    # -- results --------------------------------------------------------------------------------
+    def metrics(self) -> list[str]:
+        return sorted(self.where)
+
+    def xkeys(self) -> list[str]:
+        """Counters usable as an x axis: logged, grown, never decreasing."""
+        out = []
+        for key in self.metrics():
+            st = self.xcand.get(key)
+            if st is not None and st.ok and st.last > st.first:
+                out.append(key)
+        return out
+
+    def stats(self, key: str) -> dict:
+        t, j = self._at(key)
+        fin = t.b.n - int(t.nonfinite[j])
+        return {"n": int(t.b.n), "last": float(t.fin_last[j]) if fin else None,
+                "min": float(t.fin_min[j]) if fin else None, "max": float(t.fin_max[j]) if fin else None,
+                "nonfinite": int(t.nonfinite[j])}
+
+    def _at(self, key: str) -> tuple[Track, int]:
+        tid, j = self.where[key]
+        return self.tracks[tid], j
+
+    def kept(self, lite: bool = False) -> list[tuple[list[str], list[Kept]]]:
+        """Per track, its metrics and their kept points at ``--samples`` or, with ``lite``, at the
+        overview resolution (every metric of a track at once)."""
+        out = []
+        for t in self.tracks:
+            if t is None:
+                continue
+            b = t.b
+            wl = width(b.n, self.lite_samples)
+            if lite and wl > b.w:
+                b = b.take(list(range(b.k))).coarsen(wl)
+            out.append((t.keys, _kept_all(t, b)))
+        return out
+
+    def x_at(self, rows: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
+        pos = np.searchsorted(self.x_rows, rows)
+        nan = np.full(len(rows), np.nan)
+        return {name: self.x_vals[name][pos] if name in self.x_vals else nan for name in names}

@@ -1,0 +1,99 @@
+"""The streamed build (site/runagg.py, downsample.Buckets, smoothing.ema_chunk): a history read in
+chunks of any size gives the same site data as read at once; the incremental-build cache holds a
+bounded state, not the history's columns; a run continued from the cache gives the same bytes."""
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from reportgen.site.builder import build
+from reportgen.site.config import BuildConfig
+from reportgen.site.downsample import Buckets, downsample
+from reportgen.site.history import Columns, parse_history
+from reportgen.site.runagg import RunAgg
+from reportgen.site.rundata import RunInfo, process_run, step_metric_names
+from site_runs import append_rows, rows, write_run
+
+
+def _series(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    y = np.cumsum(rng.normal(size=n))
+    y[rng.integers(0, n, 5)] = np.nan
+    y[rng.integers(0, n, 3)] = np.inf
+    y[rng.integers(0, n, 3)] = -np.inf
+    y[rng.integers(0, n, 2)] = 1e6  # spikes
+    return y
+
+
+@pytest.mark.parametrize("n,target", [(50, 100), (5_000, 100), (77_777, 1000)])
+def test_buckets_fed_in_chunks_equal_buckets_fed_at_once(n, target):
+    y = _series(n, n)
+    whole = Buckets(1, target)
+    whole.prepare(n)
+    whole.feed(y[None], np.arange(n))
+    rng = np.random.default_rng(1)
+    parts = Buckets(1, target)
+    a = 0
+    while a < n:
+        m = int(min(n - a, rng.integers(1, max(2, n // 7))))
+        parts.prepare(m)
+        parts.feed(y[None, a:a + m], np.arange(a, a + m))
+        a += m
+    assert parts.w == whole.w and parts.n == n
+    for arr in ("idx", "row", "val"):
+        assert np.array_equal(getattr(parts, arr), getattr(whole, arr), equal_nan=True)
+    d = downsample(y, target)
+    assert len(d.idx) <= target + 1 + 11  # + the last point + the 11 non-finite marks
+    big = np.flatnonzero(y == 1e6)
+    assert set(big) <= set(d.idx.tolist())  # spikes drawn, whatever the chunking
+
+
+def _stream(h, samples: int, chunk: int, meta: dict) -> dict[str, bytes]:
+    cols = Columns()
+    cols.agg = RunAgg(samples, min(samples, 100))
+    is_x = step_metric_names(meta)
+    parse_history(h, cols, chunk_bytes=chunk, sink=lambda c: c.agg.consume(c, is_x))
+    files: dict[str, bytes] = {}
+    info = RunInfo(file="r", path=str(h.parent), meta=meta, config={}, summary={}, warnings=[])
+    process_run(info, cols, cols.agg, h.parent, lambda p, b: files.__setitem__(p.name + p.parent.name, b))
+    files["info"] = pickle.dumps((info.metrics, info.xkeys, info.lite, info.groups, info.media_rows))
+    return files
+
+
+def test_any_chunking_gives_the_same_data_files(tmp_path):
+    n = 30_000
+    y = _series(n, 3)
+    data = rows(n, loss=lambda s: float(y[s]), acc=lambda s: s / n, epoch=lambda s: s // 1000)
+    for s in range(0, n, 7):  # a metric logged in some rows only, and one that starts late
+        data[s]["val/loss"] = float(np.sin(s))
+    for s in range(n // 2, n):
+        data[s]["late"] = float(s % 13)
+    data[5000]["note"] = "a string"
+    data[6000]["img"] = {"_type": "image", "path": "media/x.png"}
+    d = write_run(tmp_path, "r", data)
+    h = d / "history.jsonl"
+    once = _stream(h, 300, 1 << 30, {})
+    for chunk in (4096, 300_000):
+        assert _stream(h, 300, chunk, {}) == once
+
+
+def test_cache_is_bounded_and_continuing_from_it_gives_the_same_bytes(tmp_path):
+    root = tmp_path / "runs"
+    f = lambda s: float(np.sin(s / 500.0) + (s % 17) * 0.01)  # noqa: E731
+    write_run(root, "short", rows(20_000, loss=f, acc=f))
+    write_run(root, "long", rows(200_000, loss=f, acc=f))
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(BuildConfig(runs=root, out=out, quiet=True, samples=300, cache_dir=cache))
+    short, long_ = ((cache / r / "cols.pkl").stat().st_size for r in ("short", "long"))
+    assert long_ < 1.5 * short  # 10x the steps: the cache does not grow with them
+    history = (root / "long" / "history.jsonl").stat().st_size
+    assert long_ < 0.05 * history
+    append_rows(root / "long", rows(3_333, start=200_000, loss=f, acc=f))
+    res = build(BuildConfig(runs=root, out=out, quiet=True, samples=300, cache_dir=cache))
+    assert res.appended == ["long"]
+    fresh = tmp_path / "fresh"
+    build(BuildConfig(runs=root, out=fresh, quiet=True, samples=300, cache=False))
+    for rel in ("data/runs/long.js", "data/smooth/long.js"):
+        assert (out / rel).read_bytes() == (fresh / rel).read_bytes(), rel
