@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..storage.format import flatten
-from . import artifacts_pages, pages, runs_data, story, sweep_pages, workspace
+from . import artifacts_pages, pages, runs_data, snapshot, story, sweep_pages, workspace
 from .config import BuildConfig
 from .fmt import fmt_value
 from .manifest import Manifest
@@ -76,7 +76,7 @@ def _has_media(r) -> bool:
 
 
 def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], warnings: Warnings,
-                progress: Progress, manifest: Manifest | None = None) -> Pages:
+                progress: Progress, manifest: Manifest | None = None, story_sigs: dict[str, tuple] | None = None) -> Pages:
     """Phase 3: every page, after the data files they load."""
     out, runs, labels = cfg.out, data.runs, data.labels
     env = make_env()
@@ -170,7 +170,8 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         panels = panel_sets.get(r.file, [])
         # A run page depends only on its run folder, its label/colour, its media panels (their
         # compare links) and the site layout: skip rendering when none changed.
-        key = hashlib.sha1(repr((r.sig, story.signature(Path(r.path)), labels[r.file], multi, r.project, cfg.title, cfg.extra_head, stamp,
+        ssig = (story_sigs or {}).get(r.file) or story.signature(Path(r.path))  # from the gather scan
+        key = hashlib.sha1(repr((r.sig, ssig, r.status, labels[r.file], multi, r.project, cfg.title, cfg.extra_head, stamp,
                                  pages.project_page(r.project), [p.get("compare") for p in panels],
                                  artifacts_pages.run_key(arts, r.id), repr(ws)))
                            .encode("utf-8", "surrogatepass")).hexdigest()
@@ -203,6 +204,7 @@ def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest
     known stale ones, or, without a previous build's record, every file under data/ not kept) --
     only files the builder wrote (``manifest``); save the manifest."""
     g.cache.save_pages(done.keys, sorted(data.overviews))
+    snapshot.save(cfg.cache_dir, cfg.samples, data.runs, data.ov_record, enabled=cfg.cache)
     out = cfg.out
     if g.page_keys:
         for rel in sorted((data.stale | g.old_overviews) - data.keep):
@@ -235,7 +237,7 @@ def build(cfg: BuildConfig) -> BuildResult:
     warnings = Warnings()
     g = gather(cfg, warnings)
     data = write_data(cfg, g, warnings, progress)
-    done = write_pages(cfg, data, g.page_keys, warnings, progress, manifest)
+    done = write_pages(cfg, data, g.page_keys, warnings, progress, manifest, g.story)
     cleanup(cfg, g, data, done, manifest, warnings)
     result = BuildResult(cfg.out, strict=cfg.strict, runs=len(data.runs),
                          metrics=len({k for r in data.runs for k in r.metrics}), media=done.media,

@@ -13,6 +13,7 @@ from . import chartlayout, charts, story
 from ..storage.format import flatten
 from .fmt import fmt_duration, fmt_time, fmt_value, is_number
 from . import run_stats, sweep_pages
+from .overviews import shards
 from .config import LITE_SAMPLES, MAX_COLUMNS, MAX_FULL_RUNS, PICKER_ROWS
 from .rundata import RunInfo, safe_name, summary_items, table_value
 from .smoothing import WEIGHTS
@@ -112,6 +113,7 @@ def site_json(runs: list[RunInfo], all_runs: list[RunInfo], labels, page: str, k
         "chartDefaults": dict(workspace.defaults) if workspace is not None else {},
         # groups16: the sweep view over any selection of runs (sweeps/_all.html), when built
         "analyse": rel(page, p) if (p := sweep_pages.all_runs_page(len(all_runs))) else None,
+        "ovShards": shards(len(all_runs)),  # overview files per metric (site/overviews.py, assets/loader.js)
     }
 
 
