@@ -29,7 +29,7 @@ from .manifest import Manifest
 from .panels import PanelSite, run_panels, write_compare_pages
 from .phases import Gathered, SiteData, Warnings, gather, write_data
 from .progress import Progress
-from .render import PageWriter, make_env
+from .render import PageWriter
 from .reports import build_reports
 from .urls import rel, run_page
 
@@ -64,8 +64,9 @@ class Pages:
 
 def _template_stamp() -> str:
     from .._resources import templates_dir
+    from .._version import __version__
 
-    parts = [f"{p.relative_to(templates_dir())}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+    parts = [__version__] + [f"{p.relative_to(templates_dir())}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
              for p in sorted(templates_dir().rglob("*.html"))]
     return hashlib.sha1("|".join(parts).encode()).hexdigest()
 
@@ -79,8 +80,9 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
                 progress: Progress, manifest: Manifest | None = None, story_sigs: dict[str, tuple] | None = None) -> Pages:
     """Phase 3: every page, after the data files they load."""
     out, runs, labels = cfg.out, data.runs, data.labels
-    env = make_env()
-    writer = PageWriter(env, out, cfg.extra_head)
+    stamp = _template_stamp()
+    # every page but the run pages (keyed below) is skipped when made from the same context (render.py)
+    writer = PageWriter(None, out, cfg.extra_head, keys=page_keys if cfg.cache else None, stamp=stamp)
     common = {"title": cfg.title}
     arts = artifacts_pages.collect(cfg.runs, runs)  # artifact store of the runs root, if any
     if arts:
@@ -162,26 +164,27 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     written += write_compare_pages(
         writer, common, [(r.file, labels[r.file][0], panel_sets.get(r.file, [])) for r in runs],
         lambda page: {"kind": "media", "site": pages.site_json([], runs, labels, page, "media", table=False)})
-    stamp = _template_stamp()
     keys: dict[str, str] = {}
     media = 0
+    # what every run page shares, hashed once (10,000 run pages)
+    site_key = hashlib.sha1(repr((multi, cfg.title, cfg.extra_head, stamp, repr(ws), len(runs))).encode(
+        "utf-8", "surrogatepass")).hexdigest()
     for r in runs:
         page = run_page(r.file)
         panels = panel_sets.get(r.file, [])
         # A run page depends only on its run folder, its label/colour, its media panels (their
         # compare links) and the site layout: skip rendering when none changed.
         ssig = (story_sigs or {}).get(r.file) or story.signature(Path(r.path))  # from the gather scan
-        key = hashlib.sha1(repr((r.sig, ssig, r.status, labels[r.file], multi, r.project, cfg.title, cfg.extra_head, stamp,
+        key = hashlib.sha1(repr((r.sig, ssig, r.status, labels[r.file], r.project, site_key,
                                  pages.project_page(r.project), [p.get("compare") for p in panels],
-                                 artifacts_pages.run_key(arts, r.id), repr(ws)))
-                           .encode("utf-8", "surrogatepass")).hexdigest()
+                                 artifacts_pages.run_key(arts, r.id) if arts else "")).encode("utf-8", "surrogatepass")).hexdigest()
         keys[page] = key
         r.media = len(panels)
         media += len(panels)
         written.append(page)
         if page_keys.get(page) == key and (out / page).exists():
             continue
-        writer.write("run.html", page, {
+        writer.render("run.html", page, {
             **common, **pages.run_context(r, labels, page), "multi": multi, "kind": "run",
             "story": story.run_story(Path(r.path), r.meta, r.status),
             "site": pages.site_json([r], runs, labels, page, "run", table=False, workspace=ws),
@@ -195,7 +198,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     warnings.extend("", sweep_problems)
     written += artifacts_pages.write_pages(
         writer, common, arts, lambda page: pages.site_json([], runs, labels, page, "artifacts", table=False))
-    return Pages(written, keys, media)
+    return Pages(written, {**writer.new_keys, **keys}, media)
 
 
 def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest: Manifest,
