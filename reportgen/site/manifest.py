@@ -22,17 +22,29 @@ VERSION = 1
 
 
 def _walk(out: Path) -> dict[str, tuple[int, int]]:
-    """``{site path: (size, mtime_ns)}`` of every file under ``out`` (links are not followed)."""
+    """``{site path: (size, mtime_ns)}`` of every file under ``out`` (links are not followed).
+
+    ``os.scandir`` and string paths: a 10,000-run site has 30,000 files and this runs twice per
+    build (incr19)."""
     files: dict[str, tuple[int, int]] = {}
-    for dirpath, _dirs, names in os.walk(out):
-        base = Path(dirpath)
-        for n in names:
-            p = base / n
-            try:
-                st = p.lstat()
-            except OSError:
-                continue
-            files[p.relative_to(out).as_posix()] = (st.st_size, st.st_mtime_ns)
+    stack = [(os.fspath(out), "")]
+    while stack:
+        path, prefix = stack.pop()
+        try:
+            it = os.scandir(path)
+        except OSError:
+            continue
+        with it:
+            for e in it:
+                try:
+                    if e.is_dir():  # as os.walk: a link to a folder is neither walked nor listed
+                        if not e.is_symlink():
+                            stack.append((e.path, prefix + e.name + "/"))
+                        continue
+                    st = e.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                files[prefix + e.name] = (st.st_size, st.st_mtime_ns)
     return files
 
 
