@@ -26,6 +26,7 @@ from . import artifacts_pages, pages, runs_data, snapshot, story, sweep_pages, w
 from .config import BuildConfig
 from .fmt import fmt_value
 from .manifest import Manifest
+from .memo import Memo
 from .panels import PanelSite, run_panels, write_compare_pages
 from .phases import Gathered, SiteData, Warnings, gather, write_data
 from .progress import Progress
@@ -76,10 +77,28 @@ def _has_media(r) -> bool:
         any(isinstance(v, dict) and "_type" in v for v in flatten(r.summary).values())
 
 
+def _sweep_files(runs_root: Path) -> tuple:
+    """Signature of the sweep files the sweep pages read (``<runs>/sweeps/<id>/sweep.json``)."""
+    out = []
+    try:
+        with os.scandir(runs_root / "sweeps") as it:
+            for e in sorted(it, key=lambda e: e.name):
+                try:
+                    st = os.stat(os.path.join(e.path, "sweep.json"))
+                    out.append((e.name, st.st_size, st.st_mtime_ns))
+                except OSError:
+                    continue
+    except OSError:
+        pass
+    return tuple(out)
+
+
 def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], warnings: Warnings,
-                progress: Progress, manifest: Manifest | None = None, story_sigs: dict[str, tuple] | None = None) -> Pages:
+                progress: Progress, manifest: Manifest | None = None, story_sigs: dict[str, tuple] | None = None,
+                memo: Memo | None = None) -> Pages:
     """Phase 3: every page, after the data files they load."""
     out, runs, labels = cfg.out, data.runs, data.labels
+    memo = memo if memo is not None else Memo()
     stamp = _template_stamp()
     # every page but the run pages (keyed below) is skipped when made from the same context (render.py)
     writer = PageWriter(None, out, cfg.extra_head, keys=page_keys if cfg.cache else None, stamp=stamp)
@@ -97,7 +116,9 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     # reference any run, so they are always re-rendered (no page skipping).
     reports = build_reports(cfg, runs, labels, writer, warnings, manifest)
     written += reports.pages
-    sweeps = sweep_pages.collect(cfg.runs, runs)  # one page per sweep id in run.json (written below)
+    # one page per sweep id in run.json (written below); made again when a run or a sweep file changed
+    sweeps = memo.get("sweeps", "", (tuple((r.file, memo.run_key(r)) for r in runs), _sweep_files(cfg.runs)),
+                      lambda: sweep_pages.collect(cfg.runs, runs))
 
     tables: dict[str, str] = {}  # table data files written (runs_data.py): data id -> site path
     entries: dict[tuple, dict] = {}  # the site JSON of a scope, shared by the index and compare pages
@@ -107,7 +128,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         selection; with many runs the table's data is a file loaded after the first charts."""
         key = (page.rsplit("/", 1)[0] if "/" in page else "", tuple(r.file for r in scope))
         if key not in entries:  # run entries read each run's alerts: once per scope and folder
-            entries[key] = pages.site_json(scope, runs, labels, page, kind, workspace=ws)
+            entries[key] = pages.site_json(scope, runs, labels, page, kind, workspace=ws, memo=memo, story_sigs=story_sigs)
         site = {**entries[key], "kind": kind}
         site.update(total=len(scope), chartRuns=cfg.chart_runs, root=rel(page, "./"), table=None)
         sections = pages.chart_sections(scope, labels, ws)
@@ -140,7 +161,8 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         for p in projects:
             overview(p["page"], [r for r in runs if r.project == p["name"]], "project", p["name"], project=p)
     site, sections = table_page("compare.html", runs, "compare")
-    configs = {r.file: {k: fmt_value(v) for k, v in flatten(r.config).items()} for r in runs}
+    configs = {r.file: memo.get("configs", r.file, memo.run_key(r),
+                                lambda r=r: {k: fmt_value(v) for k, v in flatten(r.config).items()}) for r in runs}
     if site["table"]:  # many runs: the configs are a data file too (loaded with the table)
         tables["table/configs"] = runs_data.write_data_file(out, "table/configs", configs)
         site["table"]["configs"] = {"id": "table/configs", "src": rel("compare.html", tables["table/configs"])}
@@ -202,12 +224,13 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
 
 
 def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest: Manifest,
-            warnings: Warnings) -> None:
+            warnings: Warnings, memo: Memo | None = None) -> None:
     """Phase 4: save the page keys; delete the data files of runs and metrics that are gone (the
     known stale ones, or, without a previous build's record, every file under data/ not kept) --
     only files the builder wrote (``manifest``); save the manifest."""
     g.cache.save_pages(done.keys, sorted(data.overviews))
-    snapshot.save(cfg.cache_dir, cfg.samples, data.runs, data.ov_record, enabled=cfg.cache)
+    snapshot.save(cfg.cache_dir, cfg.samples, data.runs, data.ov_record, memo.new if memo else None,
+                  enabled=cfg.cache)
     out = cfg.out
     if g.page_keys:
         for rel in sorted((data.stale | g.old_overviews) - data.keep):
@@ -240,8 +263,9 @@ def build(cfg: BuildConfig) -> BuildResult:
     warnings = Warnings()
     g = gather(cfg, warnings)
     data = write_data(cfg, g, warnings, progress)
-    done = write_pages(cfg, data, g.page_keys, warnings, progress, manifest, g.story)
-    cleanup(cfg, g, data, done, manifest, warnings)
+    memo = Memo(g.memo if cfg.cache else None)  # page inputs kept from the previous build (memo.py)
+    done = write_pages(cfg, data, g.page_keys, warnings, progress, manifest, g.story, memo)
+    cleanup(cfg, g, data, done, manifest, warnings, memo)
     result = BuildResult(cfg.out, strict=cfg.strict, runs=len(data.runs),
                          metrics=len({k for r in data.runs for k in r.metrics}), media=done.media,
                          pages=done.written, warnings=warnings.items, reparsed=data.reparsed,

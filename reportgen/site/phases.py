@@ -79,6 +79,7 @@ class Gathered:
     story: dict[str, tuple] = field(default_factory=dict)  # run key -> signature of what its page shows
     ov_record: dict[str, str] | None = None  # the previous build's overview shards (overviews.py)
     known: set[str] | None = None  # runs of the previous build's snapshot (None: no snapshot)
+    memo: dict = field(default_factory=dict)  # the previous build's page inputs (memo.py)
 
 
 @dataclass
@@ -125,7 +126,7 @@ def gather(cfg: BuildConfig, warnings: Warnings) -> Gathered:
         cached_infos.append(None)
         jobs.append(RunJob(d, f, cfg.samples, cfg.out, cfg.cache, cfg.cache_dir, sig, entry))
     return Gathered(files, cached_infos, jobs, cache, cache.load_pages(), set(cache.load_overviews()), story,
-                    snap.get("overviews") if snap else None, set(known) if snap else None)
+                    snap.get("overviews") if snap else None, set(known) if snap else None, snap.get("memo") or {})
 
 
 def parse_run(job: RunJob, write=write_bytes, cache: RunCache | None = None) -> Parsed:

@@ -87,14 +87,18 @@ class PageWriter:
             self.render(template, page, context)
             return True
         import hashlib
+        import io
         import pickle
 
+        buf = io.BytesIO()
+        pickler = pickle.Pickler(buf, protocol=4)
+        pickler.fast = True  # no memo: equal contexts give equal bytes, whichever objects they share
         try:
-            blob = pickle.dumps((template, context, self.extra_head, self.stamp), protocol=4)
-        except Exception:  # a function or lambda in the context: no key
+            pickler.dump((template, context, self.extra_head, self.stamp))
+        except Exception:  # a lambda in the context, a cycle: no key
             self.render(template, page, context)
             return True
-        key = hashlib.sha1(blob).hexdigest()
+        key = hashlib.sha1(buf.getvalue()).hexdigest()
         self.new_keys[page] = key
         if self.keys.get(page) == key and (self.out / page).is_file():
             self.skipped += 1

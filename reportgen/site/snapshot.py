@@ -19,7 +19,8 @@ NAME = "snapshot.pkl"
 
 
 def load(root: Path, samples: int, enabled: bool = True) -> dict[str, Any]:
-    """``{"runs": {file: RunInfo}, "overviews": {site path: digest}}`` ({} when there is none)."""
+    """``{"runs": {file: RunInfo}, "overviews": {site path: digest}, "memo": memo.Memo's values}``
+    ({} when there is none)."""
     if not enabled:
         return {}
     try:
@@ -36,13 +37,15 @@ def load(root: Path, samples: int, enabled: bool = True) -> dict[str, Any]:
         info = RunInfo.__new__(RunInfo)
         info.__dict__.update(state)
         runs[info.file] = info
-    return {"runs": runs, "overviews": obj.get("overviews") or {}}
+    return {"runs": runs, "overviews": obj.get("overviews") or {}, "memo": obj.get("memo") or {}}
 
 
-def save(root: Path, samples: int, runs: list, overviews: dict[str, str], enabled: bool = True) -> None:
+def save(root: Path, samples: int, runs: list, overviews: dict[str, str], memo: dict | None = None,
+         enabled: bool = True) -> None:
     if not enabled:
         return
     states = [{**r.__dict__, "lite": dict.fromkeys(r.lite), "_history": None} for r in runs]
     Path(root).mkdir(parents=True, exist_ok=True)
     write_bytes(Path(root) / NAME, pickle.dumps({"version": CACHE_VERSION, "samples": samples, "runs": states,
-                                                 "overviews": overviews}, protocol=pickle.HIGHEST_PROTOCOL))
+                                                 "overviews": overviews, "memo": memo or {}},
+                                                protocol=pickle.HIGHEST_PROTOCOL))
