@@ -117,7 +117,8 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     reports = build_reports(cfg, runs, labels, writer, warnings, manifest)
     written += reports.pages
     # one page per sweep id in run.json (written below); made again when a run or a sweep file changed
-    sweeps = memo.get("sweeps", "", (tuple((r.file, memo.run_key(r)) for r in runs), _sweep_files(cfg.runs)),
+    sweeps = memo.get("sweeps", "", (tuple((r.file, r.path, r.sig.get("run"), r.sig.get("config"), r.sig.get("summary"))
+                                           for r in runs), _sweep_files(cfg.runs)),
                       lambda: sweep_pages.collect(cfg.runs, runs))
 
     tables: dict[str, str] = {}  # table data files written (runs_data.py): data id -> site path
