@@ -121,3 +121,25 @@ def test_shard_of_a_run_is_the_same_in_python_and_in_the_page(tmp_path):
     out = json.loads(subprocess.run(["node", "-e", js], capture_output=True, text=True, check=True).stdout)
     assert out == [[overviews.fnv1a32(k), f"overview/m~{overviews.fnv1a32(k) % 64}"] for k in keys]
     assert overviews.shards(256) == 1 and overviews.shards(257) == 2 and overviews.shards(10_000) == 64
+
+
+def test_serve_first_rebuild_into_the_second_slot_parses_only_the_changed_run(tmp_path):
+    """serve --watch builds into two slots; the second starts from a copy of the first one's site
+    and cache, so its first rebuild does not parse every run again (it did)."""
+    from reportgen.serve.livesite import LiveSite
+
+    root = tmp_path / "runs"
+    _project(root)
+    results = []
+
+    def build_into(out: Path):  # as serve.server.build_into
+        res = build(BuildConfig(root, out, quiet=True, samples=60, cache_dir=out.parent / f"cache-{out.name}"))
+        results.append(res)
+        return res
+
+    site = LiveSite(tmp_path / "serve", build_into, boot="test", log=lambda m: None)
+    site.initial_build()
+    append_rows(root / "run2", rows(10, start=80, loss=wavy, acc=lambda s: s / 100.0))
+    site.rebuild()
+    assert results[-1].out.name == "b" and results[-1].reparsed == ["run2"]
+    _same_as_clean(root, results[-1].out, tmp_path)
