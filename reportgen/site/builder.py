@@ -27,7 +27,6 @@ from .config import BuildConfig
 from .fmt import fmt_value
 from .manifest import Manifest
 from .memo import Memo
-from .panels import PanelSite, run_panels, write_compare_pages
 from .phases import Gathered, SiteData, Warnings, gather, write_data
 from .progress import Progress
 from .render import PageWriter
@@ -178,15 +177,17 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     # Media panels of every run that logged media, before any run page: the same-key-across-runs
     # pages need all of them (cheap on rebuilds: files are copied and derived only once).
     panel_sets: dict[str, list] = {}
-    for r in runs:
-        if not _has_media(r):
-            continue
-        ps = PanelSite(out, run_page(r.file), presets=cfg.presets)
-        panel_sets[r.file] = run_panels(r, ps)
-        warnings.extend(f"run {r.file}", ps.warnings)
-    written += write_compare_pages(
-        writer, common, [(r.file, labels[r.file][0], panel_sets.get(r.file, [])) for r in runs],
-        lambda page: {"kind": "media", "site": pages.site_json([], runs, labels, page, "media", table=False)})
+    with_media = [r for r in runs if _has_media(r)]
+    if with_media:  # the media kinds and panels are imported only for a site with media (incr19)
+        from .panels import PanelSite, run_panels, write_compare_pages
+
+        for r in with_media:
+            ps = PanelSite(out, run_page(r.file), presets=cfg.presets)
+            panel_sets[r.file] = run_panels(r, ps)
+            warnings.extend(f"run {r.file}", ps.warnings)
+        written += write_compare_pages(
+            writer, common, [(r.file, labels[r.file][0], panel_sets.get(r.file, [])) for r in runs],
+            lambda page: {"kind": "media", "site": pages.site_json([], runs, labels, page, "media", table=False)})
     keys: dict[str, str] = {}
     media = 0
     # what every run page shares, hashed once (10,000 run pages)
