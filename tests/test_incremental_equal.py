@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.site import overviews
+from reportgen.site import overviews, snapshot
 from reportgen.site.builder import build
 from reportgen.site.cache import RunCache
 from reportgen.site.config import BuildConfig
@@ -98,9 +98,13 @@ def test_one_run_changed_reads_one_cache_entry_and_rewrites_only_its_shards(tmp_
     assert loaded == [] and rendered == []
     assert {p: p.stat().st_mtime_ns for p in data.rglob("*.js")} == before
 
+    snap = tmp_path / "cache" / "snapshot"
+    buckets = {p.name: p.stat().st_mtime_ns for p in snap.glob("b*.pkl")}
     append_rows(root / "run3", rows(100, start=80, loss=wavy, acc=lambda s: s / 100.0))
     build(cfg)
-    assert loaded == ["run3"]  # the changed run's entry (to parse from where it ended), no other
+    assert loaded == ["run3"]
+    rewritten = [p.name for p in snap.glob("b*.pkl") if p.stat().st_mtime_ns != buckets[p.name]]
+    assert rewritten == [f"b{snapshot._bucket('run3')}.pkl"]  # the snapshot of the other runs is kept  # the changed run's entry (to parse from where it ended), no other
     changed = {p.relative_to(site).as_posix() for p in data.rglob("*.js") if p.stat().st_mtime_ns != before.get(p)}
     shard = overviews.fnv1a32("run3") % overviews.shards(7)
     ov = {c for c in changed if c.startswith("data/overview")}

@@ -71,9 +71,14 @@ def _template_stamp() -> str:
     return hashlib.sha1("|".join(parts).encode()).hexdigest()
 
 
+def _media_value(v) -> bool:
+    return isinstance(v, dict) and ("_type" in v or any(_media_value(x) for x in v.values()))
+
+
 def _has_media(r) -> bool:
+    # (a summary value that is a dict with "_type", at any depth: what flatten() would find)
     return any(g["type"] not in ("string", "bool", "other") for g in r.groups) or \
-        any(isinstance(v, dict) and "_type" in v for v in flatten(r.summary).values())
+        any(_media_value(v) for v in r.summary.values())
 
 
 def _sweep_files(runs_root: Path) -> tuple:
@@ -122,6 +127,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
 
     tables: dict[str, str] = {}  # table data files written (runs_data.py): data id -> site path
     entries: dict[tuple, dict] = {}  # the site JSON of a scope, shared by the index and compare pages
+    section_sets: dict[tuple, list] = {}  # chart sections of a scope, likewise
 
     def table_page(page: str, scope: list, kind: str, project=None) -> tuple[dict, list]:
         """Site JSON and chart sections of a page with the runs table: charts draw the default
@@ -131,7 +137,11 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             entries[key] = pages.site_json(scope, runs, labels, page, kind, workspace=ws, memo=memo, story_sigs=story_sigs)
         site = {**entries[key], "kind": kind}
         site.update(total=len(scope), chartRuns=cfg.chart_runs, root=rel(page, "./"), table=None)
-        sections = pages.chart_sections(scope, labels, ws)
+        skey = tuple(r.file for r in scope)
+        if skey not in section_sets:  # the index and compare pages share them: made once
+            section_sets[skey] = pages.chart_sections(scope, labels, ws)
+        # copies of the chart dicts: the caller changes their "runs" and "spec"
+        sections = [{**sec, "charts": [dict(c) for c in sec["charts"]]} for sec in section_sets[skey]]
         if runs_data.lazy(scope):
             tid = runs_data.scope_id(kind, project["name"] if project else None)
             if tid not in tables:
@@ -231,8 +241,8 @@ def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest
     known stale ones, or, without a previous build's record, every file under data/ not kept) --
     only files the builder wrote (``manifest``); save the manifest."""
     g.cache.save_pages(done.keys, sorted(data.overviews))
-    snapshot.save(cfg.cache_dir, cfg.samples, data.runs, data.ov_record, memo.new if memo else None,
-                  enabled=cfg.cache)
+    snapshot.save(cfg.cache_dir, cfg.samples, data.runs, data.ov_record, memo, fresh=set(data.reparsed),
+                  known=g.known, enabled=cfg.cache)
     out = cfg.out
     if g.page_keys:
         for rel in sorted((data.stale | g.old_overviews) - data.keep):

@@ -18,6 +18,8 @@ class Memo:
         self.old = old or {}
         self.new: dict[str, dict[str, tuple]] = {}
         self.hits = self.misses = 0
+        self._run_keys: dict[str, tuple] = {}  # run key -> (run, its key): made once per build
+        self.touched: set[str] = set()  # names made again in this build (snapshot.py saves their buckets)
 
     def get(self, space: str, name: str, key: Any, make: Callable[[], Any]) -> Any:
         """The value of ``name`` in ``space`` made from ``key`` (``make()`` when not kept)."""
@@ -28,10 +30,14 @@ class Memo:
         else:
             value = make()
             self.misses += 1
+            self.touched.add(name)
         self.new.setdefault(space, {})[name] = (key, value)
         return value
 
     def run_key(self, r) -> tuple:
         """What a run's own values are made from: its folder, the signature of its files (run.json,
         config, summary, history, media), its status (a heartbeat goes stale with time)."""
-        return r.path, repr(r.sig), r.status
+        key = self._run_keys.get(r.file)
+        if key is None or key[0] is not r:
+            key = self._run_keys[r.file] = (r, (r.path, repr(r.sig), r.status))
+        return key[1]

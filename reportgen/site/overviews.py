@@ -17,7 +17,7 @@ one a clean build writes (``tests/test_incremental_equal.py``).
 """
 from __future__ import annotations
 
-import hashlib
+import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -66,11 +66,11 @@ def _read_old(path: Path, did: str) -> dict[str, Any]:
 
 
 def write_overviews(out: Path, runs: list, write: Callable[[Path, bytes], Any], *, fresh: set[str] | None = None,
-                    previous: dict[str, str] | None = None, lite_of: Callable[[str], dict | None] | None = None,
-                    ) -> tuple[list[str], dict[str, str]]:
+                    previous: dict[str, tuple] | None = None, lite_of: Callable[[str], dict | None] | None = None,
+                    ) -> tuple[list[str], dict[str, tuple]]:
     """Write the overview files of ``runs`` (site order). ``fresh``: runs whose ``lite`` was built
     in this build (None: all of them); ``previous``: the previous build's record (site path ->
-    digest of the runs in the file); ``lite_of(file)``: a run's cached lite series, for an
+    the runs in the file); ``lite_of(file)``: a run's cached lite series, for an
     unchanged run that its old shard file does not hold. Returns the files of the site and the
     record for the next build."""
     from .rundata import DATA_VERSION, metric_id
@@ -83,19 +83,22 @@ def write_overviews(out: Path, runs: list, write: Callable[[Path, bytes], Any], 
         for key in r.lite:
             members.setdefault((key, shard_of[r.file]), []).append(r)
     written: list[str] = []
-    record: dict[str, str] = {}
+    record: dict[str, tuple] = {}
     weights = list(WEIGHTS)
+    by_file = {r.file: r for r in runs}
+    touched = None if fresh is None or previous is None else \
+        {(key, shard_of[f]) for f in fresh if f in by_file for key in by_file[f].lite}
     for key, shard in sorted(members):
         group = members[(key, shard)]
         mid = metric_id(key)
-        digest = hashlib.sha1("\n".join([key, *(r.file for r in group)]).encode("utf-8", "surrogatepass")).hexdigest()
+        files = tuple(r.file for r in group)  # the runs in the file, in order
         ids = {kind: data_id(kind, mid, shard, n) for kind in ("overview", "overview-smooth")}
         rels = {kind: f"data/{did}.js" for kind, did in ids.items()}
         written += rels.values()
         for rel in rels.values():
-            record[rel] = digest
-        dirty = fresh is None or previous is None or any(r.file in fresh for r in group)
-        if not dirty and all(previous.get(rel) == digest and (out / rel).exists() for rel in rels.values()):
+            record[rel] = files
+        if touched is not None and (key, shard) not in touched and \
+                all(previous.get(rel) == files and os.path.exists(os.path.join(out, rel)) for rel in rels.values()):
             continue  # the same runs, none changed: the file is the same
         old_pts = _read_old(out / rels["overview"], ids["overview"]) if fresh is not None else {}
         old_sm = _read_old(out / rels["overview-smooth"], ids["overview-smooth"]) if fresh is not None else {}
