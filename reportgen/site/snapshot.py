@@ -10,6 +10,7 @@ unreadable snapshot only makes the rebuild slower (every run's entry is read, as
 """
 from __future__ import annotations
 
+import marshal
 import pickle
 from pathlib import Path
 from typing import Any
@@ -27,10 +28,18 @@ def _bucket(name: str) -> int:
     return fnv1a32(name.rsplit("|", 1)[-1]) % BUCKETS
 
 
+def _dumps(obj: Any) -> bytes:
+    """marshal (twice as fast to read as pickle) for plain data, else pickle."""
+    try:
+        return b"M" + marshal.dumps(obj)
+    except ValueError:  # a type marshal does not know (a str subclass, a numpy scalar...)
+        return b"P" + pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def _read(path: Path, samples: int) -> dict | None:
     try:
-        with open(path, "rb") as fh:
-            obj = pickle.load(fh)
+        raw = path.read_bytes()
+        obj = marshal.loads(raw[1:]) if raw[:1] == b"M" else pickle.loads(raw[1:])
     except Exception:  # missing, truncated, another version: read the per-run entries
         return None
     if not isinstance(obj, dict) or obj.get("version") != CACHE_VERSION or obj.get("samples") != samples:
@@ -95,6 +104,5 @@ def save(root: Path, samples: int, runs: list, overviews: dict, memo: Any = None
                 parts[b]["memo"].setdefault(space, {})[name] = kv
     stamp = {"version": CACHE_VERSION, "samples": samples}
     for b, part in parts.items():
-        write_bytes(folder / f"b{b}.pkl", pickle.dumps({**stamp, **part}, protocol=pickle.HIGHEST_PROTOCOL))
-    write_bytes(folder / "index.pkl", pickle.dumps({**stamp, "buckets": BUCKETS, "overviews": overviews,
-                                                    "memo": head_memo}, protocol=pickle.HIGHEST_PROTOCOL))
+        write_bytes(folder / f"b{b}.pkl", _dumps({**stamp, **part}))
+    write_bytes(folder / "index.pkl", _dumps({**stamp, "buckets": BUCKETS, "overviews": overviews, "memo": head_memo}))
