@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.site import overviews, snapshot
+from reportgen.site import overviews, runs_data, snapshot
 from reportgen.site.builder import build
 from reportgen.site.cache import RunCache
 from reportgen.site.config import BuildConfig
@@ -65,16 +65,20 @@ def _change(root: Path, kind: str) -> set[str]:
     raise AssertionError(kind)
 
 
-@pytest.mark.parametrize("shards", [False, True], ids=["one-file", "sharded"])
-def test_incremental_build_equals_clean_build(tmp_path, request, shards):
+@pytest.mark.parametrize("shards", [False, True, "lazy"], ids=["one-file", "sharded", "sharded+table-file"])
+def test_incremental_build_equals_clean_build(tmp_path, request, shards, monkeypatch):
     if shards:
         request.getfixturevalue("sharded")
+    if shards == "lazy":  # the runs table's data in a file (as above 500 runs), rows kept between builds
+        monkeypatch.setattr(runs_data, "INLINE_TABLE_RUNS", 3)
     root, site = tmp_path / "runs", tmp_path / "site"
     _project(root)
     cfg = BuildConfig(root, site, quiet=True, cache_dir=tmp_path / "cache", samples=60)
     build(cfg)
     if shards:
         assert any("~" in p.name for p in (site / "data" / "overview").iterdir())
+    if shards == "lazy":
+        assert (site / "data" / "table" / "all.js").is_file()
     for kind in ("append", "new run", "deleted run", "config", "summary", "state"):
         touched = _change(root, kind)
         res = build(cfg)

@@ -26,7 +26,7 @@ from . import artifacts_pages, pages, runs_data, snapshot, story, sweep_pages, w
 from .config import BuildConfig
 from .fmt import fmt_value
 from .manifest import Manifest
-from .memo import Memo
+from .memo import Memo, sweep_files_key
 from .phases import Gathered, SiteData, Warnings, gather, write_data
 from .progress import Progress
 from .render import PageWriter
@@ -81,22 +81,6 @@ def _has_media(r) -> bool:
         any(_media_value(v) for v in r.summary.values())
 
 
-def _sweep_files(runs_root: Path) -> tuple:
-    """Signature of the sweep files the sweep pages read (``<runs>/sweeps/<id>/sweep.json``)."""
-    out = []
-    try:
-        with os.scandir(runs_root / "sweeps") as it:
-            for e in sorted(it, key=lambda e: e.name):
-                try:
-                    st = os.stat(os.path.join(e.path, "sweep.json"))
-                    out.append((e.name, st.st_size, st.st_mtime_ns))
-                except OSError:
-                    continue
-    except OSError:
-        pass
-    return tuple(out)
-
-
 def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], warnings: Warnings,
                 progress: Progress, manifest: Manifest | None = None, story_sigs: dict[str, tuple] | None = None,
                 memo: Memo | None = None) -> Pages:
@@ -122,19 +106,33 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     written += reports.pages
     # one page per sweep id in run.json (written below); made again when a run or a sweep file changed
     sweeps = memo.get("sweeps", "", (tuple((r.file, r.path, r.sig.get("run"), r.sig.get("config"), r.sig.get("summary"))
-                                           for r in runs), _sweep_files(cfg.runs)),
+                                           for r in runs), sweep_files_key(cfg.runs)),
                       lambda: sweep_pages.collect(cfg.runs, runs))
 
     tables: dict[str, str] = {}  # table data files written (runs_data.py): data id -> site path
     entries: dict[tuple, dict] = {}  # the site JSON of a scope, shared by the index and compare pages
     section_sets: dict[tuple, list] = {}  # chart sections of a scope, likewise
 
+    def table_rows(tid: str, scope: list, page: str, cols: dict) -> dict:
+        """The table file's payload; each run's row kept between builds (memo.py) with what it is
+        made from (its entry's inputs, the table's columns and metrics)."""
+        metrics = runs_data.table_metrics(scope)
+        index = {k: i for i, k in enumerate(metrics)}
+        shared = (repr(cols), repr(metrics))
+        return runs_data.payload_of([memo.get(
+            "row", f"{tid}|{r.file}", (memo.run_key(r), (story_sigs or {}).get(r.file), labels[r.file], shared),
+            lambda r=r: runs_data.table_row(pages.run_entry(r, labels, page, cols), r, cols, index))
+            for r in scope], cols, metrics)
+
     def table_page(page: str, scope: list, kind: str, project=None) -> tuple[dict, list]:
         """Site JSON and chart sections of a page with the runs table: charts draw the default
         selection; with many runs the table's data is a file loaded after the first charts."""
         key = (page.rsplit("/", 1)[0] if "/" in page else "", tuple(r.file for r in scope))
+        lazy = runs_data.lazy(scope)
+        drawn = set(runs_data.default_drawn(scope, cfg.chart_runs)) if lazy else None
         if key not in entries:  # run entries read each run's alerts: once per scope and folder
-            entries[key] = pages.site_json(scope, runs, labels, page, kind, workspace=ws, memo=memo, story_sigs=story_sigs)
+            entries[key] = pages.site_json(scope, runs, labels, page, kind, workspace=ws, memo=memo,
+                                           story_sigs=story_sigs, only=drawn)
         site = {**entries[key], "kind": kind}
         site.update(total=len(scope), chartRuns=cfg.chart_runs, root=rel(page, "./"), table=None)
         skey = tuple(r.file for r in scope)
@@ -142,13 +140,10 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             section_sets[skey] = pages.chart_sections(scope, labels, ws)
         # copies of the chart dicts: the caller changes their "runs" and "spec"
         sections = [{**sec, "charts": [dict(c) for c in sec["charts"]]} for sec in section_sets[skey]]
-        if runs_data.lazy(scope):
+        if lazy:
             tid = runs_data.scope_id(kind, project["name"] if project else None)
             if tid not in tables:
-                tables[tid] = runs_data.write_data_file(out, tid, runs_data.table_payload(site["runs"], scope,
-                                                                                          site["cols"]))
-            drawn = set(runs_data.default_drawn(scope, cfg.chart_runs))
-            site["runs"] = [e for e in site["runs"] if e["f"] in drawn]
+                tables[tid] = runs_data.write_data_file(out, tid, table_rows(tid, scope, page, site["cols"]))
             site["table"] = {"id": tid, "src": rel(page, tables[tid])}
             for sec in sections:
                 for c in sec["charts"]:

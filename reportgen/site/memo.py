@@ -10,6 +10,8 @@ change them.
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any, Callable
 
 
@@ -41,3 +43,19 @@ class Memo:
         if key is None or key[0] is not r:
             key = self._run_keys[r.file] = (r, (r.path, repr(r.sig), r.status))
         return key[1]
+
+
+def sweep_files_key(runs_root: Path) -> tuple:
+    """Signature of the sweep files the sweep pages read (``<runs>/sweeps/<id>/sweep.json``)."""
+    out = []
+    try:
+        with os.scandir(runs_root / "sweeps") as it:
+            for e in sorted(it, key=lambda e: e.name):
+                try:
+                    st = os.stat(os.path.join(e.path, "sweep.json"))
+                    out.append((e.name, st.st_size, st.st_mtime_ns))
+                except OSError:
+                    continue
+    except OSError:
+        pass
+    return tuple(out)
