@@ -63,11 +63,13 @@ class Pages:
 
 
 def _template_stamp() -> str:
-    from .._resources import templates_dir
+    """Part of every page key: the version, the templates and the page assets (a template may
+    inline or fingerprint them)."""
+    from .._resources import assets_dir, templates_dir
     from .._version import __version__
 
-    parts = [__version__] + [f"{p.relative_to(templates_dir())}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
-             for p in sorted(templates_dir().rglob("*.html"))]
+    parts = [__version__] + [f"{p.relative_to(d)}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+                             for d in (templates_dir(), assets_dir()) for p in sorted(d.rglob("*")) if p.is_file()]
     return hashlib.sha1("|".join(parts).encode()).hexdigest()
 
 
