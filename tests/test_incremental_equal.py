@@ -151,3 +151,18 @@ def test_serve_first_rebuild_into_the_second_slot_parses_only_the_changed_run(tm
     site.rebuild()
     assert results[-1].out.name == "b" and results[-1].reparsed == ["run2"]
     _same_as_clean(root, results[-1].out, tmp_path)
+
+
+def test_run_pages_follow_the_site_layout_when_runs_go(tmp_path):
+    """3 -> 2 runs: the all-runs sweep page is no longer built, so every run page loses its
+    "Analyse selection" link; the old run-page key did not see the run count (stale link)."""
+    root, site = tmp_path / "runs", tmp_path / "site"
+    for i in range(3):
+        write_run(root, f"run{i}", rows(20, loss=wavy), meta={"created": T0 + i}, config={"lr": i + 1.0})
+    cfg = BuildConfig(root, site, quiet=True, cache_dir=tmp_path / "cache", samples=60)
+    build(cfg)
+    assert "sweeps/_all.html" in (site / "runs" / "run0" / "index.html").read_text()
+    shutil.rmtree(root / "run2")
+    build(cfg)
+    assert "sweeps/_all.html" not in (site / "runs" / "run0" / "index.html").read_text()
+    _same_as_clean(root, site, tmp_path)

@@ -250,11 +250,13 @@ def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest
                 rel = (Path(dirpath) / f).relative_to(out).as_posix()
                 if rel not in data.keep:
                     manifest.remove(rel)
-    # pages (and copied media) of runs that are gone: only what the builder wrote (bug: they stayed,
-    # and a published site kept serving them)
+    # pages the previous build wrote and this one did not (runs, sweeps, projects, media comparisons
+    # that are gone; incr19: sweeps/_all.html stayed when the runs fell below 3), and the copied media
+    # of runs that are gone: only what the builder wrote (bug: they stayed, and a published site
+    # kept serving them)
     for page in sorted(set(g.page_keys) - set(done.keys)):
+        manifest.remove(page)
         if page.startswith("runs/") and page.endswith("/index.html"):
-            manifest.remove(page)
             for rel_path in manifest.owned_under("media/" + page[len("runs/"):-len("/index.html")]):
                 manifest.remove(rel_path)
     manifest.save()

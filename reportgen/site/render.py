@@ -95,7 +95,8 @@ class PageWriter:
         pickler.fast = True  # no memo: equal contexts give equal bytes, whichever objects they share
         try:
             pickler.dump((template, context, self.extra_head, self.stamp))
-        except Exception:  # a lambda in the context, a cycle: no key
+        except Exception:  # a lambda in the context, a cycle: no key (but listed: the page is the site's)
+            self.new_keys[page] = ""
             self.render(template, page, context)
             return True
         key = hashlib.sha1(buf.getvalue()).hexdigest()
