@@ -1,7 +1,8 @@
 """reportgen: a local-first experiment tracker with a ``wandb.log()``-compatible API.
 
 ``import reportgen as wandb`` runs wandb-style code. Heavy modules (pandas,
-altair, PIL, the builder) are imported only when used.
+altair, PIL, the builder, and the SDK itself: ``reportgen build`` never needs it) are imported
+only when used.
 """
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ import importlib
 from typing import Any
 
 from ._version import __version__
-from .sdk import (Settings, alert, define_metric, finish, init, log, login, save, setup, teardown, termerror, termlog,
-                  termwarn, unwatch, watch)
 
 #: The active run (set by :func:`init`, cleared by :func:`finish`).
 run = None
@@ -20,6 +19,10 @@ summary = None
 
 # Public names that live in modules imported on first use.
 _LAZY = {
+    # the SDK (imported on first use: ``reportgen build`` and ``serve`` never load it; incr19)
+    **{name: ("reportgen.sdk", name) for name in ("Settings", "alert", "define_metric", "finish", "init", "log",
+                                                   "login", "save", "setup", "teardown", "termerror", "termlog",
+                                                   "termwarn", "unwatch", "watch")},
     "Run": ("reportgen.sdk.run", "Run"),
     "Histogram": ("reportgen.media.histogram", "Histogram"),
     "Image": ("reportgen.media.image", "Image"),

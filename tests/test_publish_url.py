@@ -47,11 +47,16 @@ def _objects(client, prefix: str) -> dict[str, bytes]:
     return out
 
 
-def test_publish_to_s3_uploads_only_changes_and_deletes_only_its_files(tmp_path, s3, cli):
+def test_publish_to_s3_uploads_only_changes_and_deletes_only_its_files(tmp_path, s3, cli, monkeypatch):
     env, client = s3
     env = {**env, "REPORTGEN_CACHE_DIR": str(tmp_path / "cache")}
+    # the in-process builds below stage in the same folder (not the user's cache, which another
+    # checkout publishing to s3://sites/team may have filled with files of its own)
+    monkeypatch.setenv("REPORTGEN_CACHE_DIR", env["REPORTGEN_CACHE_DIR"])
     runs = tmp_path / "runs"
-    write_runs(runs, 3, n_metrics=2, n_steps=50)
+    # 4 runs: removing one keeps 3, where sweeps/_all.html still exists (3 -> 2 runs changes every run
+    # page's "Analyse selection" link, which incremental rebuilds now follow: incr19)
+    write_runs(runs, 4, n_metrics=2, n_steps=50)
     client.put_object(Bucket="sites", Key="team/notes/mine.txt", Body=b"not reportgen's")
     proc = cli("build", str(runs), "-o", "s3://sites/team", env=env)
     assert "Published to s3://sites/team/index.html" in proc.stdout

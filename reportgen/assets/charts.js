@@ -73,11 +73,7 @@
   C.idsFor = function (metric, runs, wi) {
     if (wi === undefined) wi = weightIndex();
     var ids = [];
-    if (C.useOverview(runs)) {
-      ids.push("overview/" + metric);
-      if (wi >= 0) ids.push("overview-smooth/" + metric);
-      return ids;
-    }
+    if (C.useOverview(runs)) return window.RGLoader.overviewIds(metric, runs, wi);  // site/overviews.py
     runs.forEach(function (f) {  // one file per run holds every metric (data/runs/<run>.js)
       ids.push("runs/" + f);
       if (wi >= 0) ids.push("smooth/" + f);
@@ -224,7 +220,7 @@
       C.idsFor(k.id, C.visibleRuns(k.runs), st.wi).forEach(function (id) { if (ids.indexOf(id) < 0) ids.push(id); });
     });
     // groups16 hook: grouped lines (assets/groups.js) aggregate every run's overview series
-    if (!ch.multi && RG.groups && RG.groups.active()) RG.groups.idsFor(ch.metric).forEach(function (id) { if (ids.indexOf(id) < 0) ids.push(id); });
+    if (!ch.multi && RG.groups && RG.groups.active()) RG.groups.idsFor(ch.metric, runs).forEach(function (id) { if (ids.indexOf(id) < 0) ids.push(id); });
     var token = ++ch.token;
     RG.loadAll(ids, function () {
       if (token !== ch.token) return;  // a newer state superseded this draw

@@ -50,10 +50,8 @@
   /* Whether the chart's own run lines are drawn (faintly) under the group lines. */
   G.needsRuns = function () { return RG.state.gruns !== "hide"; };
 
-  G.idsFor = function (metric) {
-    var ids = ["overview/" + metric];
-    if (RG.charts.weightIndex() >= 0) ids.push("overview-smooth/" + metric);
-    return ids;
+  G.idsFor = function (metric, runs) {  // the overview files (or shards) holding these runs (loader.js)
+    return window.RGLoader.overviewIds(metric, runs || [], RG.charts.weightIndex());
   };
 
   function median(a) {

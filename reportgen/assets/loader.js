@@ -154,14 +154,36 @@
     for (j = 0; j < k; j++) if (p.y[j] === null) out[j] = null;
     return (cache[ck] = out);
   }
+  /* The overview file holding run f's series of a metric (site/overviews.py): one file per metric,
+     or with many runs (RG.site.ovShards > 1) shard fnv1a32(f) % ovShards of it. */
+  function shards() { return (root.RG && root.RG.site && root.RG.site.ovShards) || 1; }
+  function fnv(f) {
+    var h = 0x811c9dc5;
+    for (var i = 0; i < f.length; i++) { h ^= f.charCodeAt(i); h = Math.imul(h, 0x01000193) >>> 0; }
+    return h;
+  }
+  function overviewId(kind, metric, f, n) {
+    if (n === undefined) n = shards();
+    return n > 1 ? kind + "/" + metric + "~" + (fnv(f) % n) : kind + "/" + metric;
+  }
+  /* Data ids of the overview files (and their smoothing when wi >= 0) the runs' series are in. */
+  function overviewIds(metric, runs, wi) {
+    var ids = [], seen = {}, n = shards();
+    function add(id) { if (!seen[id]) { seen[id] = true; ids.push(id); } }
+    (n > 1 ? runs : [""]).forEach(function (f) {
+      add(overviewId("overview", metric, f, n));
+      if (wi >= 0) add(overviewId("overview-smooth", metric, f, n));
+    });
+    return ids;
+  }
   /* What one chart line needs: {p: decoded series, ss: smoothed values or null}. `loaded` maps data
      ids to payloads; overview charts read the metric's overview files, others the run's files. */
   function series(loaded, metric, f, overview, wi) {
     var p = null, ss = null, sp;
     if (overview) {
-      var o = loaded["overview/" + metric];
+      var o = loaded[overviewId("overview", metric, f)];
       p = o ? liteSeries(o, f) : null;
-      sp = wi >= 0 ? loaded["overview-smooth/" + metric] : null;
+      sp = wi >= 0 ? loaded[overviewId("overview-smooth", metric, f)] : null;
       if (p && sp && sp.runs[f]) ss = smoothed(sp.runs[f], sp.w.length, p, wi, sp, f);
     } else {
       var r = loaded["runs/" + f];
@@ -171,7 +193,7 @@
     }
     return { p: p, ss: ss };
   }
-  var L = { channel: channel, col: col, series: series };
+  var L = { channel: channel, col: col, series: series, overviewId: overviewId, overviewIds: overviewIds, fnv: fnv };
   root.RGLoader = L;
   if (typeof module !== "undefined" && module.exports) module.exports = L;
 })(typeof window !== "undefined" ? window : globalThis);

@@ -70,6 +70,10 @@ class LiveSite:
             self._manifests[0] = scan(self.slots[0])
             # The second slot starts as a copy, so its first rebuild reuses the Vega runtime etc.
             shutil.copytree(self.slots[0], self.slots[1], dirs_exist_ok=True)
+            # ... and its build cache (server.build_into keeps it in cache-<slot>): the first rebuild
+            # into b then parses only what changed, as every later one (incr19)
+            if (self.root / "cache-a").is_dir():
+                shutil.copytree(self.root / "cache-a", self.root / "cache-b", dirs_exist_ok=True)
             self._manifests[1] = scan(self.slots[1])
 
     def rebuild(self) -> Event | None:

@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from ..storage.format import flatten
-from . import artifacts_pages, pages, runs_data, story, sweep_pages, workspace
+from . import artifacts_pages, pages, runs_data, snapshot, story, sweep_pages, workspace
 from .config import BuildConfig
 from .fmt import fmt_value
 from .manifest import Manifest
-from .panels import PanelSite, run_panels, write_compare_pages
+from .memo import Memo, sweep_files_key
 from .phases import Gathered, SiteData, Warnings, gather, write_data
 from .progress import Progress
-from .render import PageWriter, make_env
+from .render import PageWriter
 from .reports import build_reports
 from .urls import rel, run_page
 
@@ -63,24 +63,35 @@ class Pages:
 
 
 def _template_stamp() -> str:
-    from .._resources import templates_dir
+    """Part of every page key: the version, the templates and the page assets (a template may
+    inline or fingerprint them)."""
+    from .._resources import assets_dir, templates_dir
+    from .._version import __version__
 
-    parts = [f"{p.relative_to(templates_dir())}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
-             for p in sorted(templates_dir().rglob("*.html"))]
+    parts = [__version__] + [f"{p.relative_to(d)}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+                             for d in (templates_dir(), assets_dir()) for p in sorted(d.rglob("*")) if p.is_file()]
     return hashlib.sha1("|".join(parts).encode()).hexdigest()
 
 
+def _media_value(v) -> bool:
+    return isinstance(v, dict) and ("_type" in v or any(_media_value(x) for x in v.values()))
+
+
 def _has_media(r) -> bool:
+    # (a summary value that is a dict with "_type", at any depth: what flatten() would find)
     return any(g["type"] not in ("string", "bool", "other") for g in r.groups) or \
-        any(isinstance(v, dict) and "_type" in v for v in flatten(r.summary).values())
+        any(_media_value(v) for v in r.summary.values())
 
 
 def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], warnings: Warnings,
-                progress: Progress, manifest: Manifest | None = None) -> Pages:
+                progress: Progress, manifest: Manifest | None = None, story_sigs: dict[str, tuple] | None = None,
+                memo: Memo | None = None) -> Pages:
     """Phase 3: every page, after the data files they load."""
     out, runs, labels = cfg.out, data.runs, data.labels
-    env = make_env()
-    writer = PageWriter(env, out, cfg.extra_head)
+    memo = memo if memo is not None else Memo()
+    stamp = _template_stamp()
+    # every page but the run pages (keyed below) is skipped when made from the same context (render.py)
+    writer = PageWriter(None, out, cfg.extra_head, keys=page_keys if cfg.cache else None, stamp=stamp)
     common = {"title": cfg.title}
     arts = artifacts_pages.collect(cfg.runs, runs)  # artifact store of the runs root, if any
     if arts:
@@ -95,27 +106,46 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     # reference any run, so they are always re-rendered (no page skipping).
     reports = build_reports(cfg, runs, labels, writer, warnings, manifest)
     written += reports.pages
-    sweeps = sweep_pages.collect(cfg.runs, runs)  # one page per sweep id in run.json (written below)
+    # one page per sweep id in run.json (written below); made again when a run or a sweep file changed
+    sweeps = memo.get("sweeps", "", (tuple((r.file, r.path, r.sig.get("run"), r.sig.get("config"), r.sig.get("summary"))
+                                           for r in runs), sweep_files_key(cfg.runs)),
+                      lambda: sweep_pages.collect(cfg.runs, runs))
 
     tables: dict[str, str] = {}  # table data files written (runs_data.py): data id -> site path
     entries: dict[tuple, dict] = {}  # the site JSON of a scope, shared by the index and compare pages
+    section_sets: dict[tuple, list] = {}  # chart sections of a scope, likewise
+
+    def table_rows(tid: str, scope: list, page: str, cols: dict) -> dict:
+        """The table file's payload; each run's row kept between builds (memo.py) with what it is
+        made from (its entry's inputs, the table's columns and metrics)."""
+        metrics = runs_data.table_metrics(scope)
+        index = {k: i for i, k in enumerate(metrics)}
+        shared = (repr(cols), repr(metrics))
+        return runs_data.payload_of([memo.get(
+            "row", f"{tid}|{r.file}", (memo.run_key(r), (story_sigs or {}).get(r.file), labels[r.file], shared),
+            lambda r=r: runs_data.table_row(pages.run_entry(r, labels, page, cols), r, cols, index))
+            for r in scope], cols, metrics)
 
     def table_page(page: str, scope: list, kind: str, project=None) -> tuple[dict, list]:
         """Site JSON and chart sections of a page with the runs table: charts draw the default
         selection; with many runs the table's data is a file loaded after the first charts."""
         key = (page.rsplit("/", 1)[0] if "/" in page else "", tuple(r.file for r in scope))
+        lazy = runs_data.lazy(scope)
+        drawn = set(runs_data.default_drawn(scope, cfg.chart_runs)) if lazy else None
         if key not in entries:  # run entries read each run's alerts: once per scope and folder
-            entries[key] = pages.site_json(scope, runs, labels, page, kind, workspace=ws)
+            entries[key] = pages.site_json(scope, runs, labels, page, kind, workspace=ws, memo=memo,
+                                           story_sigs=story_sigs, only=drawn)
         site = {**entries[key], "kind": kind}
         site.update(total=len(scope), chartRuns=cfg.chart_runs, root=rel(page, "./"), table=None)
-        sections = pages.chart_sections(scope, labels, ws)
-        if runs_data.lazy(scope):
+        skey = tuple(r.file for r in scope)
+        if skey not in section_sets:  # the index and compare pages share them: made once
+            section_sets[skey] = pages.chart_sections(scope, labels, ws)
+        # copies of the chart dicts: the caller changes their "runs" and "spec"
+        sections = [{**sec, "charts": [dict(c) for c in sec["charts"]]} for sec in section_sets[skey]]
+        if lazy:
             tid = runs_data.scope_id(kind, project["name"] if project else None)
             if tid not in tables:
-                tables[tid] = runs_data.write_data_file(out, tid, runs_data.table_payload(site["runs"], scope,
-                                                                                          site["cols"]))
-            drawn = set(runs_data.default_drawn(scope, cfg.chart_runs))
-            site["runs"] = [e for e in site["runs"] if e["f"] in drawn]
+                tables[tid] = runs_data.write_data_file(out, tid, table_rows(tid, scope, page, site["cols"]))
             site["table"] = {"id": tid, "src": rel(page, tables[tid])}
             for sec in sections:
                 for c in sec["charts"]:
@@ -138,7 +168,8 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         for p in projects:
             overview(p["page"], [r for r in runs if r.project == p["name"]], "project", p["name"], project=p)
     site, sections = table_page("compare.html", runs, "compare")
-    configs = {r.file: {k: fmt_value(v) for k, v in flatten(r.config).items()} for r in runs}
+    configs = {r.file: memo.get("configs", r.file, memo.run_key(r),
+                                lambda r=r: {k: fmt_value(v) for k, v in flatten(r.config).items()}) for r in runs}
     if site["table"]:  # many runs: the configs are a data file too (loaded with the table)
         tables["table/configs"] = runs_data.write_data_file(out, "table/configs", configs)
         site["table"]["configs"] = {"id": "table/configs", "src": rel("compare.html", tables["table/configs"])}
@@ -153,34 +184,38 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     # Media panels of every run that logged media, before any run page: the same-key-across-runs
     # pages need all of them (cheap on rebuilds: files are copied and derived only once).
     panel_sets: dict[str, list] = {}
-    for r in runs:
-        if not _has_media(r):
-            continue
-        ps = PanelSite(out, run_page(r.file), presets=cfg.presets)
-        panel_sets[r.file] = run_panels(r, ps)
-        warnings.extend(f"run {r.file}", ps.warnings)
-    written += write_compare_pages(
-        writer, common, [(r.file, labels[r.file][0], panel_sets.get(r.file, [])) for r in runs],
-        lambda page: {"kind": "media", "site": pages.site_json([], runs, labels, page, "media", table=False)})
-    stamp = _template_stamp()
+    with_media = [r for r in runs if _has_media(r)]
+    if with_media:  # the media kinds and panels are imported only for a site with media (incr19)
+        from .panels import PanelSite, run_panels, write_compare_pages
+
+        for r in with_media:
+            ps = PanelSite(out, run_page(r.file), presets=cfg.presets)
+            panel_sets[r.file] = run_panels(r, ps)
+            warnings.extend(f"run {r.file}", ps.warnings)
+        written += write_compare_pages(
+            writer, common, [(r.file, labels[r.file][0], panel_sets.get(r.file, [])) for r in runs],
+            lambda page: {"kind": "media", "site": pages.site_json([], runs, labels, page, "media", table=False)})
     keys: dict[str, str] = {}
     media = 0
+    # what every run page shares, hashed once (10,000 run pages)
+    site_key = hashlib.sha1(repr((multi, cfg.title, cfg.extra_head, stamp, repr(ws), len(runs))).encode(
+        "utf-8", "surrogatepass")).hexdigest()
     for r in runs:
         page = run_page(r.file)
         panels = panel_sets.get(r.file, [])
         # A run page depends only on its run folder, its label/colour, its media panels (their
         # compare links) and the site layout: skip rendering when none changed.
-        key = hashlib.sha1(repr((r.sig, story.signature(Path(r.path)), labels[r.file], multi, r.project, cfg.title, cfg.extra_head, stamp,
+        ssig = (story_sigs or {}).get(r.file) or story.signature(Path(r.path))  # from the gather scan
+        key = hashlib.sha1(repr((r.sig, ssig, r.status, labels[r.file], r.project, site_key,
                                  pages.project_page(r.project), [p.get("compare") for p in panels],
-                                 artifacts_pages.run_key(arts, r.id), repr(ws)))
-                           .encode("utf-8", "surrogatepass")).hexdigest()
+                                 artifacts_pages.run_key(arts, r.id) if arts else "")).encode("utf-8", "surrogatepass")).hexdigest()
         keys[page] = key
         r.media = len(panels)
         media += len(panels)
         written.append(page)
         if page_keys.get(page) == key and (out / page).exists():
             continue
-        writer.write("run.html", page, {
+        writer.render("run.html", page, {
             **common, **pages.run_context(r, labels, page), "multi": multi, "kind": "run",
             "story": story.run_story(Path(r.path), r.meta, r.status),
             "site": pages.site_json([r], runs, labels, page, "run", table=False, workspace=ws),
@@ -194,15 +229,17 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     warnings.extend("", sweep_problems)
     written += artifacts_pages.write_pages(
         writer, common, arts, lambda page: pages.site_json([], runs, labels, page, "artifacts", table=False))
-    return Pages(written, keys, media)
+    return Pages(written, {**writer.new_keys, **keys}, media)
 
 
 def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest: Manifest,
-            warnings: Warnings) -> None:
+            warnings: Warnings, memo: Memo | None = None) -> None:
     """Phase 4: save the page keys; delete the data files of runs and metrics that are gone (the
     known stale ones, or, without a previous build's record, every file under data/ not kept) --
     only files the builder wrote (``manifest``); save the manifest."""
     g.cache.save_pages(done.keys, sorted(data.overviews))
+    snapshot.save(cfg.cache_dir, cfg.samples, data.runs, data.ov_record, memo, fresh=set(data.reparsed),
+                  known=g.known, enabled=cfg.cache)
     out = cfg.out
     if g.page_keys:
         for rel in sorted((data.stale | g.old_overviews) - data.keep):
@@ -213,11 +250,13 @@ def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest
                 rel = (Path(dirpath) / f).relative_to(out).as_posix()
                 if rel not in data.keep:
                     manifest.remove(rel)
-    # pages (and copied media) of runs that are gone: only what the builder wrote (bug: they stayed,
-    # and a published site kept serving them)
+    # pages the previous build wrote and this one did not (runs, sweeps, projects, media comparisons
+    # that are gone; incr19: sweeps/_all.html stayed when the runs fell below 3), and the copied media
+    # of runs that are gone: only what the builder wrote (bug: they stayed, and a published site
+    # kept serving them)
     for page in sorted(set(g.page_keys) - set(done.keys)):
+        manifest.remove(page)
         if page.startswith("runs/") and page.endswith("/index.html"):
-            manifest.remove(page)
             for rel_path in manifest.owned_under("media/" + page[len("runs/"):-len("/index.html")]):
                 manifest.remove(rel_path)
     manifest.save()
@@ -235,8 +274,9 @@ def build(cfg: BuildConfig) -> BuildResult:
     warnings = Warnings()
     g = gather(cfg, warnings)
     data = write_data(cfg, g, warnings, progress)
-    done = write_pages(cfg, data, g.page_keys, warnings, progress, manifest)
-    cleanup(cfg, g, data, done, manifest, warnings)
+    memo = Memo(g.memo if cfg.cache else None)  # page inputs kept from the previous build (memo.py)
+    done = write_pages(cfg, data, g.page_keys, warnings, progress, manifest, g.story, memo)
+    cleanup(cfg, g, data, done, manifest, warnings, memo)
     result = BuildResult(cfg.out, strict=cfg.strict, runs=len(data.runs),
                          metrics=len({k for r in data.runs for k in r.metrics}), media=done.media,
                          pages=done.written, warnings=warnings.items, reparsed=data.reparsed,

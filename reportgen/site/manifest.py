@@ -11,6 +11,7 @@ is rewritten atomically at the end of every build.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import orjson
@@ -21,18 +22,55 @@ CACHE_PREFIX = ".reportgen-cache/"  # the incremental-build cache: the builder's
 VERSION = 1
 
 
-def _walk(out: Path) -> dict[str, tuple[int, int]]:
-    """``{site path: (size, mtime_ns)}`` of every file under ``out`` (links are not followed)."""
+RACY_NS = 2_000_000_000  # a folder changed this close to the first listing is listed again regardless
+
+
+def _walk(out: Path, dirs: dict[str, tuple[int, list[str]]] | None = None,
+          reuse: dict[str, tuple[int, list[str]]] | None = None, since: int = 0) -> dict[str, tuple[int, int]]:
+    """``{site path: (size, mtime_ns)}`` of every file under ``out`` (links are not followed).
+
+    ``os.scandir`` and string paths: a 10,000-run site has 30,000 files (incr19). ``dirs`` collects
+    each folder's mtime and file names. With ``reuse`` (such a record from the start of the build),
+    a folder whose mtime did not change, and did not change within ``RACY_NS`` of ``since`` (the
+    start), keeps its recorded names unread (sizes then come from the record: (-1, -1))."""
     files: dict[str, tuple[int, int]] = {}
-    for dirpath, _dirs, names in os.walk(out):
-        base = Path(dirpath)
-        for n in names:
-            p = base / n
+    stack = [(os.fspath(out), "")]
+    while stack:
+        path, prefix = stack.pop()
+        if reuse is not None and prefix in reuse:
             try:
-                st = p.lstat()
+                mtime = os.stat(path).st_mtime_ns
             except OSError:
                 continue
-            files[p.relative_to(out).as_posix()] = (st.st_size, st.st_mtime_ns)
+            rec = reuse[prefix]
+            if rec[0] == mtime and mtime < since - RACY_NS:
+                for name in rec[1]:
+                    files[prefix + name] = (-1, -1)
+                for sub in rec[2]:
+                    stack.append((os.path.join(path, sub), prefix + sub + "/"))
+                continue
+        try:
+            mtime = os.stat(path).st_mtime_ns  # before listing: a change after it shows next time
+            it = os.scandir(path)
+        except OSError:
+            continue
+        names: list[str] = []
+        subs: list[str] = []
+        with it:
+            for e in it:
+                try:
+                    if e.is_dir():  # as os.walk: a link to a folder is neither walked nor listed
+                        if not e.is_symlink():
+                            stack.append((e.path, prefix + e.name + "/"))
+                            subs.append(e.name)
+                        continue
+                    st = e.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                files[prefix + e.name] = (st.st_size, st.st_mtime_ns)
+                names.append(e.name)
+        if dirs is not None:
+            dirs[prefix] = (mtime, names, subs)
     return files
 
 
@@ -40,7 +78,9 @@ class Manifest:
     def __init__(self, out: Path):
         self.out = out
         self.old = self._load()
-        self.before = _walk(out) if out.is_dir() else {}
+        self.dirs: dict[str, tuple] = {}  # folder -> (mtime, file names, sub-folders) at the start
+        self.started = time.time_ns()
+        self.before = _walk(out, self.dirs) if out.is_dir() else {}
         self.left: list[str] = []  # files the builder would have deleted but did not write
 
     def _load(self) -> set[str]:
@@ -95,7 +135,7 @@ class Manifest:
 
     def save(self) -> None:
         """Write the manifest atomically (temp file, then rename)."""
-        files = sorted(rel for rel in _walk(self.out)
+        files = sorted(rel for rel in _walk(self.out, reuse=self.dirs, since=self.started)
                        if rel != MANIFEST and not rel.startswith(CACHE_PREFIX) and self.owns(rel))
         target = self.out / MANIFEST
         tmp = target.with_name(f".{MANIFEST}.tmp{os.getpid()}")

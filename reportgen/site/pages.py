@@ -13,6 +13,7 @@ from . import chartlayout, charts, story
 from ..storage.format import flatten
 from .fmt import fmt_duration, fmt_time, fmt_value, is_number
 from . import run_stats, sweep_pages
+from .overviews import shards
 from .config import LITE_SAMPLES, MAX_COLUMNS, MAX_FULL_RUNS, PICKER_ROWS
 from .rundata import RunInfo, safe_name, summary_items, table_value
 from .smoothing import WEIGHTS
@@ -56,11 +57,15 @@ def chart_sections(runs: list[RunInfo], labels: dict[str, tuple[str, str]],
     return chartlayout.chart_sections(runs, workspace)
 
 
-def table_columns(runs: list[RunInfo]) -> dict[str, list[str]]:
-    summary = sorted({k for r in runs for k, v in flatten(r.summary).items()
-                      if not k.startswith("_") and not (isinstance(v, dict) and "_type" in v)})
-    config = sorted({k for r in runs for k in flatten(r.config) if not k.startswith("_")})
-    return {"summary": summary, "config": config}
+def run_columns(r: RunInfo) -> tuple[list[str], list[str]]:
+    """The runs-table columns one run has: summary keys (not media), config keys."""
+    return ([k for k, v in flatten(r.summary).items() if not k.startswith("_") and not (isinstance(v, dict) and "_type" in v)],
+            [k for k in flatten(r.config) if not k.startswith("_")])
+
+
+def table_columns(runs: list[RunInfo], columns_of=run_columns) -> dict[str, list[str]]:
+    per_run = [columns_of(r) for r in runs]
+    return {"summary": sorted({k for s, _ in per_run for k in s}), "config": sorted({k for _, c in per_run for k in c})}
 
 
 def _finite(v: Any) -> bool:
@@ -96,11 +101,24 @@ def run_entry(r: RunInfo, labels, page: str, cols: dict[str, list[str]] | None) 
 
 
 def site_json(runs: list[RunInfo], all_runs: list[RunInfo], labels, page: str, kind: str,
-              table: bool = True, workspace=None) -> dict[str, Any]:
-    cols = table_columns(runs) if table else None
+              table: bool = True, workspace=None, memo=None, story_sigs=None,
+              only: set[str] | None = None) -> dict[str, Any]:
+    """The page's site JSON. ``memo`` (memo.py): each run's columns and entry are made again only
+    when what they are made from changed (``story_sigs``: the signature of each run's alerts etc.).
+    ``only``: the runs to embed entries of (the others are in the table file); columns and x axes
+    are still those of every run."""
+    if memo is None:
+        cols = table_columns(runs) if table else None
+        entries = [run_entry(r, labels, page, cols) for r in runs]
+    else:
+        cols = table_columns(runs, lambda r: memo.get("cols", r.file, memo.run_key(r), lambda: run_columns(r))) \
+            if table else None
+        folder, ckey = page.rsplit("/", 1)[0] if "/" in page else "", repr(cols)
+        entries = [memo.get("entry", f"{folder}|{r.file}", (memo.run_key(r), (story_sigs or {}).get(r.file), labels[r.file], ckey),
+                            lambda r=r: run_entry(r, labels, page, cols)) for r in runs if only is None or r.file in only]
     return {
         "kind": kind,
-        "runs": [run_entry(r, labels, page, cols) for r in runs],
+        "runs": entries,
         "cols": cols or {"summary": [], "config": []},
         "maxColumns": MAX_COLUMNS,
         "limits": {"maxFullRuns": MAX_FULL_RUNS, "liteSamples": LITE_SAMPLES, "pickerRows": PICKER_ROWS},
@@ -112,6 +130,7 @@ def site_json(runs: list[RunInfo], all_runs: list[RunInfo], labels, page: str, k
         "chartDefaults": dict(workspace.defaults) if workspace is not None else {},
         # groups16: the sweep view over any selection of runs (sweeps/_all.html), when built
         "analyse": rel(page, p) if (p := sweep_pages.all_runs_page(len(all_runs))) else None,
+        "ovShards": shards(len(all_runs)),  # overview files per metric (site/overviews.py, assets/loader.js)
     }
 
 

@@ -6,24 +6,27 @@ warning channel (:class:`Warnings`).
 """
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..storage.format import RunPaths
-from ..storage.reader import list_run_dirs, read_run
+from ..storage.reader import read_run
 from ..storage.safety import is_safe_name, unique_names
 from . import pages
 from .assets import write_assets
-from .cache import RunCache, read_tail, signature
+from . import columnar, snapshot
+from .cache import RunCache, read_tail
 from .config import LITE_SAMPLES, BuildConfig
-from . import columnar
 from .executor import POOL_MIN_BYTES, run_jobs
 from .history import Columns, parse_history
+from .overviews import write_overviews
 from .progress import Progress
 from .runagg import RunAgg
-from .rundata import RunInfo, process_run, step_metric_names, write_overviews
+from .rundata import RunInfo, process_run, step_metric_names
+from .scan import scan_runs
 from .write import write_bytes, write_if_changed
 
 
@@ -75,6 +78,10 @@ class Gathered:
     cache: RunCache
     page_keys: dict[str, str]  # site path -> hash of its inputs, from the previous build
     old_overviews: set[str]
+    story: dict[str, tuple] = field(default_factory=dict)  # run key -> signature of what its page shows
+    ov_record: dict[str, str] | None = None  # the previous build's overview shards (overviews.py)
+    known: set[str] | None = None  # runs of the previous build's snapshot (None: no snapshot)
+    memo: dict = field(default_factory=dict)  # the previous build's page inputs (memo.py)
 
 
 @dataclass
@@ -88,20 +95,31 @@ class SiteData:
     stale: set[str]  # data files known to be gone
     reparsed: list[str] = field(default_factory=list)
     appended: list[str] = field(default_factory=list)
+    ov_record: dict[str, str] = field(default_factory=dict)  # for the next build (overviews.py)
 
 
 def gather(cfg: BuildConfig, warnings: Warnings) -> Gathered:
     """Phase 1: list the run folders, give each its site key (a safe, unique name made from the
     folder's name, never from data in it) and take what the cache still holds for unchanged ones."""
     skipped: list[str] = []
-    dirs = list_run_dirs(cfg.runs, skipped)
+    found = scan_runs(cfg.runs, skipped)  # one scandir per run folder (scan.py)
     warnings.extend("", skipped)
+    dirs = [d for d, _sig, _story in found]
     files = unique_names([d.name for d in dirs])  # the run's site key: pages, media, data, reports
     cache = RunCache(cfg.cache_dir, cfg.samples, enabled=cfg.cache)
+    snap = snapshot.load(cfg.cache_dir, cfg.samples, enabled=cfg.cache)  # every run's info in one file
+    known = snap.get("runs", {})
+    out = str(cfg.out)
     cached_infos: list[RunInfo | None] = []
     jobs: list[RunJob] = []
-    for d, f in zip(dirs, files):
-        sig = signature(d)
+    story: dict[str, tuple] = {}
+    for (d, sig, st), f in zip(found, files):
+        story[f] = st
+        info = known.get(f)
+        if info is not None and info.sig == sig and info.path == str(d) and \
+                all(os.path.exists(os.path.join(out, p)) for p in info.data_files):
+            cached_infos.append(info)
+            continue
         entry = cache.load_info(f)
         if entry and entry["sig"] == sig and all((cfg.out / p).exists() for p in entry["info"].data_files):
             entry["info"].sig = sig
@@ -109,7 +127,8 @@ def gather(cfg: BuildConfig, warnings: Warnings) -> Gathered:
             continue
         cached_infos.append(None)
         jobs.append(RunJob(d, f, cfg.samples, cfg.out, cfg.cache, cfg.cache_dir, sig, entry))
-    return Gathered(files, cached_infos, jobs, cache, cache.load_pages(), set(cache.load_overviews()))
+    return Gathered(files, cached_infos, jobs, cache, cache.load_pages(), set(cache.load_overviews()), story,
+                    snap.get("overviews") if snap else None, set(known) if snap else None, snap.get("memo") or {})
 
 
 def parse_run(job: RunJob, write=write_bytes, cache: RunCache | None = None) -> Parsed:
@@ -144,6 +163,11 @@ def parse_run(job: RunJob, write=write_bytes, cache: RunCache | None = None) -> 
     return Parsed(info, appended, stale)
 
 
+def _cached_lite(cache: RunCache, run_file: str) -> dict | None:
+    entry = cache.load_info(run_file)
+    return getattr(entry["info"], "lite", None) if entry else None
+
+
 def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Progress) -> SiteData:
     """Phase 2: parse the changed runs, write the assets, chart data and overview files."""
     total = len(g.files)
@@ -171,7 +195,7 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
     finally:
         results.close()
     infos = [r if r is not None else fresh[f] for r, f in zip(g.cached, g.files)]
-    stale |= g.cache.prune(set(g.files))
+    stale |= g.cache.prune(set(g.files), None if g.known is None else g.known - set(g.files))
     runs = pages.order_runs(infos)
     for r in runs:
         if not is_safe_name(r.meta.get("id", r.file)):
@@ -182,6 +206,9 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
     for r in runs:
         r.label, r.color = labels[r.file]
     write_assets(cfg.out)
-    overviews = write_overviews(cfg.out, runs, write_if_changed)  # data before the pages that load it
+    # data before the pages that load it; only the shards holding a changed run (overviews.py)
+    overviews, record = write_overviews(
+        cfg.out, runs, write_if_changed, fresh=set(fresh) if g.ov_record is not None else None,
+        previous=g.ov_record, lite_of=lambda f: _cached_lite(g.cache, f))
     keep = {p for r in runs for p in r.data_files} | set(overviews)
-    return SiteData(runs, labels, overviews, keep, stale, reparsed, appended)
+    return SiteData(runs, labels, overviews, keep, stale, reparsed, appended, ov_record=record)

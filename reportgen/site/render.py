@@ -1,12 +1,13 @@
-"""The Jinja environment: packaged templates, autoescape on, relative links only."""
+"""The Jinja environment: packaged templates, autoescape on, relative links only.
+
+Jinja is imported when the first page is rendered: a rebuild whose pages are all unchanged
+(``PageWriter.write_keyed``) never loads it."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Any
 
-from jinja2 import (Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined,
-                    select_autoescape)
 from markupsafe import Markup
 
 from .._resources import templates_dir
@@ -21,7 +22,10 @@ def _json_script(value: Any) -> Markup:
     return Markup(text)
 
 
-def make_env(extra_dirs: list[Path] | None = None) -> Environment:
+def make_env(extra_dirs: list[Path] | None = None):
+    from jinja2 import (Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined,
+                        select_autoescape)
+
     dirs = [*(extra_dirs or []), templates_dir()]
     bcc = None
     try:  # compiled templates are kept in the user cache folder (compiling takes ~0.2 s)
@@ -45,17 +49,60 @@ def make_env(extra_dirs: list[Path] | None = None) -> Environment:
 
 
 class PageWriter:
-    """Renders templates to site paths; ``url(target)`` inside a template is relative to the page."""
+    """Renders templates to site paths; ``url(target)`` inside a template is relative to the page.
 
-    def __init__(self, env: Environment, out: Path, extra_head: list[str] | None = None):
-        self.env = env
+    ``keys``: the previous build's page keys (site path -> hash of what the page is made from);
+    :meth:`write` then skips a page whose key did not change; ``new_keys`` are this build's."""
+
+    def __init__(self, env=None, out: Path | None = None, extra_head: list[str] | None = None,
+                 keys: dict[str, str] | None = None, stamp: str = ""):
+        self._env = env
         self.out = out
         self.extra_head = extra_head or []
+        self.keys = keys
+        self.new_keys: dict[str, str] = {}
+        self.stamp = stamp  # the templates' stamp: part of every key
+        self.skipped = 0
 
-    def write(self, template: str, page: str, context: dict[str, Any]) -> Path:
+    @property
+    def env(self):
+        if self._env is None:
+            self._env = make_env()
+        return self._env
+
+    def render(self, template: str, page: str, context: dict[str, Any]) -> Path:
+        """Render ``page`` now (the caller decided that it changed)."""
         tpl = self.env.get_template(template)
         html = tpl.render(**context, page=page, url=lambda target: rel(page, target),
                           extra_head=[Markup(s) for s in self.extra_head])
         target = self.out / page
         write_text(target, html)  # atomic: never a half-written page
         return target
+
+    def write(self, template: str, page: str, context: dict[str, Any]) -> bool:
+        """Render ``page`` unless, with ``keys`` given, the previous build made it from the same
+        template and context and it is still there (returns whether it was rendered). The key is a
+        hash of the pickled context: a context that cannot be pickled is always rendered."""
+        if self.keys is None:
+            self.render(template, page, context)
+            return True
+        import hashlib
+        import io
+        import pickle
+
+        buf = io.BytesIO()
+        pickler = pickle.Pickler(buf, protocol=4)
+        pickler.fast = True  # no memo: equal contexts give equal bytes, whichever objects they share
+        try:
+            pickler.dump((template, context, self.extra_head, self.stamp))
+        except Exception:  # a lambda in the context, a cycle: no key (but listed: the page is the site's)
+            self.new_keys[page] = ""
+            self.render(template, page, context)
+            return True
+        key = hashlib.sha1(buf.getvalue()).hexdigest()
+        self.new_keys[page] = key
+        if self.keys.get(page) == key and (self.out / page).is_file():
+            self.skipped += 1
+            return False
+        self.render(template, page, context)
+        return True

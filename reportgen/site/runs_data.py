@@ -48,15 +48,22 @@ def scope_id(kind: str, project: str | None) -> str:
 def table_payload(entries: list[dict[str, Any]], runs: list[RunInfo], cols: dict[str, list[str]]) -> dict[str, Any]:
     """Every run's table row, compactly: ``fields`` names the columns of ``rows``; ``s``/``c`` are
     lists aligned with ``cols``; ``m`` lists indexes into ``metrics`` (the charts each run is in)."""
-    metrics = sorted({k for r in runs for k in r.metrics})
+    metrics = table_metrics(runs)
     index = {k: i for i, k in enumerate(metrics)}
-    rows = []
-    for e, r in zip(entries, runs):
-        row = [e.get(f) for f in FIELDS]
-        row.append([e["s"].get(k) for k in cols["summary"]])
-        row.append([e["c"].get(k) for k in cols["config"]])
-        row.append(sorted(index[k] for k in r.metrics))
-        rows.append(row)
+    return payload_of([table_row(e, r, cols, index) for e, r in zip(entries, runs)], cols, metrics)
+
+
+def table_metrics(runs: list[RunInfo]) -> list[str]:
+    return sorted({k for r in runs for k in r.metrics})
+
+
+def table_row(e: dict[str, Any], r: RunInfo, cols: dict[str, list[str]], index: dict[str, int]) -> list:
+    """One run's row of the table file (``e``: its run entry; ``index``: metric -> position)."""
+    return [*(e.get(f) for f in FIELDS), [e["s"].get(k) for k in cols["summary"]],
+            [e["c"].get(k) for k in cols["config"]], sorted(index[k] for k in r.metrics)]
+
+
+def payload_of(rows: list[list], cols: dict[str, list[str]], metrics: list[str]) -> dict[str, Any]:
     return {"fields": FIELDS + ["s", "c", "m"], "cols": cols, "metrics": [metric_id(k) for k in metrics],
             "rows": rows}
 

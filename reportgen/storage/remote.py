@@ -129,9 +129,14 @@ def _segmented(run: Path) -> bool:
 
 def has_segmented(root: Path) -> bool:
     """Whether a local root (or run folder) holds runs in the segmented layout (shared runs)."""
+    from .segments import WRITERS_DIR
+
     try:
         if (root / "run.json").exists() or (root / "history.jsonl").exists():
             return _segmented(root)
-        return any(_segmented(p) for p in root.iterdir() if p.is_dir())
+        # incr19: os.scandir and string paths (10,000 run folders on every build)
+        with os.scandir(root) as it:
+            return any(e.is_dir() and (os.path.isdir(os.path.join(e.path, WRITERS_DIR)) or
+                                       os.path.isdir(os.path.join(e.path, "history"))) for e in it)
     except OSError:
         return False

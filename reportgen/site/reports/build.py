@@ -19,8 +19,6 @@ from ..phases import Warnings
 from ..render import PageWriter
 from ..rundata import RunInfo
 from ..urls import slug
-from .context import ReportContext
-from .render import render_report
 
 REPORTS_DIR = "reports"
 
@@ -86,6 +84,8 @@ def _write_reports(cfg: BuildConfig, sources: list[Path], folder: Path, out: Pat
     done = Reports()
     if not sources:
         return done
+    from .context import ReportContext  # markdown and its extensions: only when there are reports (incr19)
+    from .render import render_report
     metric_keys = sorted({k for r in runs for k in r.metrics})
     names: dict[str, str] = {}  # source stem -> page name
     for source in sources:
