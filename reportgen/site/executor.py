@@ -135,12 +135,19 @@ def parse_remote(batch: list[tuple]) -> list[tuple[Any, dict[str, bytes], tuple 
     from .phases import parse_run
 
     out = []
-    for job, cols, *rest in batch:
-        source = rest[0] if rest else None
+    fetched = {}
+    sources = [(i, item[2]) for i, item in enumerate(batch) if len(item) > 2 and item[2] is not None]
+    if sources:  # the batch's runs read from the URL at once (small objects: latency-bound)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(8, len(sources))) as pool:
+            fetched = dict(zip((i for i, _ in sources),
+                               pool.map(lambda item: _from_url(batch[item[0]][0], item[1]), sources)))
+    for i, (job, cols, *_rest) in enumerate(batch):
         run_dir = Path(job.run_dir)
         shown = run_dir
-        if source is not None:
-            job = _from_url(job, source)
+        if i in fetched:
+            job = fetched[i]
         elif not run_dir.is_dir() or not os.access(run_dir, os.R_OK | os.X_OK):
             raise BuildError(
                 f"Dask worker {_worker_name()} cannot read run folder {str(run_dir)!r}: with --scheduler the "
