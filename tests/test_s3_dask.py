@@ -224,3 +224,28 @@ def test_dask_workers_read_the_url_not_the_clients_mirror(s3_cluster, tmp_path, 
     dask, _ = both("second")
     # (u2 is parsed again too: the client re-joined the history files this test deleted)
     assert "u1" in dask.reparsed and "u1" in dask.appended
+
+
+def test_worker_that_cannot_read_the_url_fails_clearly(s3_cluster, tmp_path, monkeypatch):
+    import fsspec
+
+    import reportgen
+    from reportgen.site.config import BuildConfig
+    from reportgen.site.executor import BuildError, dask_jobs
+    from reportgen.site.phases import Warnings, gather
+
+    server, cluster = s3_cluster
+    root = f"s3://{server.bucket()}/runs"
+    for k, v in _env(tmp_path).items():
+        monkeypatch.setenv(k, v)
+    run = reportgen.init(dir=root, id="lost", settings={"console": "off", "x_disable_stats": True})
+    for i in range(20):
+        run.log({"loss": float(i)})
+    run.finish()
+    runs = materialize(root, tmp_path / "mirror")
+    g = gather(BuildConfig(runs, tmp_path / "site", quiet=True, cache_dir=tmp_path / "c"), Warnings())
+    fs = fsspec.filesystem("s3")
+    fs.invalidate_cache()
+    fs.rm(f"{root[len('s3://'):]}/lost/history", recursive=True)  # gone after the client synced
+    with pytest.raises(BuildError, match=r"Dask worker tcp://127\.0\.0\.1:\d+ cannot read run 'lost' from s3://"):
+        list(dask_jobs(g.jobs, cluster.scheduler_address))

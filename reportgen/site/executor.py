@@ -114,16 +114,16 @@ def _worker_dir() -> Path:
     return base / "reportgen-runs"
 
 
-def _from_url(job, source):
-    """``job`` reading its run from the URL (``source``) into this worker's folder."""
+def _from_url(job, source, base: Path, worker: str):
+    """``job`` reading its run from the URL (``source``) into this worker's folder ``base``."""
     import dataclasses
 
     from ..storage.runsource import fetch
 
     try:
-        local = fetch(source, _worker_dir())
+        local = fetch(source, base)
     except Exception as e:  # noqa: BLE001 - any file-system error: one clear message
-        raise BuildError(f"Dask worker {_worker_name()} cannot read run {source.run!r} from {source.url}: "
+        raise BuildError(f"Dask worker {worker} cannot read run {source.run!r} from {source.url}: "
                          f"{type(e).__name__}: {e} (the workers need the file system's configuration and "
                          "credentials too)") from e
     return dataclasses.replace(job, run_dir=local)
@@ -140,9 +140,10 @@ def parse_remote(batch: list[tuple]) -> list[tuple[Any, dict[str, bytes], tuple 
     if sources:  # the batch's runs read from the URL at once (small objects: latency-bound)
         from concurrent.futures import ThreadPoolExecutor
 
+        base, worker = _worker_dir(), _worker_name()  # get_worker() works in the task's thread only
         with ThreadPoolExecutor(max_workers=min(8, len(sources))) as pool:
             fetched = dict(zip((i for i, _ in sources),
-                               pool.map(lambda item: _from_url(batch[item[0]][0], item[1]), sources)))
+                               pool.map(lambda item: _from_url(batch[item[0]][0], item[1], base, worker), sources)))
     for i, (job, cols, *_rest) in enumerate(batch):
         run_dir = Path(job.run_dir)
         shown = run_dir
