@@ -14,6 +14,11 @@ own folder, incrementally). The worker parses the run and sends back its data fi
 and its cache entry; the client writes both exactly as a local build does, so the site is the
 same byte for byte. A worker that cannot read a run fails the build with an error naming the
 worker and the folder or URL (never a site with runs missing).
+
+Workers that see the client's site and cache folders at the same paths (a ``LocalCluster``, or
+a cluster on a shared file system: checked with a marker file holding a random token in each)
+write the data files and cache entries themselves, as the process pool's workers do, instead
+of sending them back: about 0.5 MB per small run that would otherwise pass through the client.
 """
 from __future__ import annotations
 
@@ -129,11 +134,47 @@ def _from_url(job, source, base: Path, worker: str):
     return dataclasses.replace(job, run_dir=local)
 
 
-def parse_remote(batch: list[tuple]) -> list[tuple[Any, dict[str, bytes], tuple | None]]:
+MARKER = ".reportgen-dask-"  # + token: a file in the site and cache folders during a Dask build
+
+
+def sees_markers(paths: list[str], token: str) -> bool:
+    """On a worker: whether it sees the client's marker files (the same folders at the same paths)."""
+    try:
+        return all(Path(p).read_text() == token for p in paths)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _place_markers(job) -> tuple[list[str], str] | None:
+    import secrets
+
+    token = secrets.token_hex(16)
+    dirs = [Path(job.out)] + ([Path(job.cache_dir)] if job.cache_enabled else [])
+    paths = []
+    try:
+        for d in dirs:
+            d.mkdir(parents=True, exist_ok=True)
+            (d / (MARKER + token)).write_text(token)
+            paths.append(str(d / (MARKER + token)))
+    except OSError:
+        _remove_markers((paths, token))
+        return None
+    return paths, token
+
+
+def _remove_markers(markers) -> None:
+    for p in markers[0] if markers else []:
+        Path(p).unlink(missing_ok=True)
+
+
+def parse_remote(batch: list[tuple], markers: tuple[list[str], str] | None = None
+                 ) -> list[tuple[Any, dict[str, bytes] | None, tuple | None]]:
     """On a Dask worker: parse each (job, cached columns[, URL source]) of ``batch``; return per job
-    the parse result, the data files it wrote (site path -> bytes) and the cache entry to save."""
+    the parse result, the data files it wrote (site path -> bytes) and the cache entry to save --
+    or (result, None, None) when it sees the client's folders (``markers``) and wrote them itself."""
     from .phases import parse_run
 
+    direct = markers is not None and sees_markers(*markers)
     out = []
     fetched = {}
     sources = [(i, item[2]) for i, item in enumerate(batch) if len(item) > 2 and item[2] is not None]
@@ -154,6 +195,11 @@ def parse_remote(batch: list[tuple]) -> list[tuple[Any, dict[str, bytes], tuple 
                 f"Dask worker {_worker_name()} cannot read run folder {str(run_dir)!r}: with --scheduler the "
                 "runs root must be readable by every worker at the same path (a shared file system "
                 "mounted at the same place) or be a URL (s3://..., gs://...)")
+        if direct:  # as in the process pool: data files and cache entry written here
+            parsed = parse_run(job)
+            parsed.info.path = str(shown)
+            out.append((parsed, None, None))
+            continue
         files: dict[str, bytes] = {}
         base = Path(job.out)
 
@@ -213,21 +259,27 @@ def _sources(jobs: list) -> list:
     return [source_of(state, Path(j.run_dir)) for j in jobs]
 
 
-def dask_jobs(jobs: list, address: str) -> Iterator[Any]:
-    """Run the jobs on the Dask cluster at ``address``; write their files here, in job order."""
+def dask_jobs(jobs: list, address: str, direct: bool | None = None) -> Iterator[Any]:
+    """Run the jobs on the Dask cluster at ``address``; their results in job order. ``direct``:
+    None = workers that see the site and cache folders write there; False = always send back."""
     if not jobs:
         return
     client = _client(address)
+    markers = None
     try:
         nworkers = max(1, len(client.scheduler_info(n_workers=-1)["workers"])) if hasattr(client, "scheduler_info") else 1
         size = max(1, min(64, len(jobs) // (8 * nworkers)))  # few tasks per worker: scheduler overhead
         local = RunCache(jobs[0].cache_dir, jobs[0].samples, enabled=jobs[0].cache_enabled)
         sources = _sources(jobs)
+        markers = _place_markers(jobs[0]) if direct is not False else None
+        if markers is not None and not all(client.run(sees_markers, *markers).values()):
+            _remove_markers(markers)  # some worker does not see our folders: results come back as bytes
+            markers = None
         batches = []
-        for i in range(0, len(jobs), size):
-            batches.append([(j, local.load_cols(j.run_file) if _may_append(j) else None, sources[i + k])
-                            for k, j in enumerate(jobs[i:i + size])])
-        futures = client.map(parse_remote, batches, pure=False)
+        for i in range(0, len(jobs), size):  # workers writing directly load the cached columns themselves
+            batches.append([(j, local.load_cols(j.run_file) if markers is None and _may_append(j) else None,
+                             sources[i + k]) for k, j in enumerate(jobs[i:i + size])])
+        futures = client.map(parse_remote, batches, [markers] * len(batches), pure=False)
         for k in range(len(futures)):
             try:
                 results = futures[k].result()
@@ -239,10 +291,11 @@ def dask_jobs(jobs: list, address: str) -> Iterator[Any]:
             futures[k] = None  # release the result on the cluster
             for parsed, files, saved in results:
                 job_out = Path(jobs[0].out)
-                for rel, data in files.items():
+                for rel, data in (files or {}).items():
                     write_bytes(job_out / rel, data)
                 if saved is not None:
                     local.save(*saved)
                 yield parsed
     finally:
+        _remove_markers(markers)
         client.close()
