@@ -73,7 +73,7 @@ def test_scheduler_errors_are_one_line(tmp_path, cli):
 def test_workers_send_files_back_or_write_them_the_same(tmp_path, cluster):
     """Workers that do not see the client's folders send the data files and cache entries back
     (direct=False); workers that do (this LocalCluster) write them: the same bytes either way."""
-    from reportgen.site.executor import sees_markers
+    from reportgen.site.shared_fs import sees_markers
 
     runs = tmp_path / "runs"
     write_runs(runs, 6, n_metrics=3, n_steps=200)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import RunCache
+from .shared_fs import place_markers, remove_markers, sees_markers
 from .write import write_bytes
 
 POOL_MIN_BYTES = 64 * 1024 * 1024  # below this much history, a process pool costs more than it saves
@@ -132,39 +133,6 @@ def _from_url(job, source, base: Path, worker: str):
                          f"{type(e).__name__}: {e} (the workers need the file system's configuration and "
                          "credentials too)") from e
     return dataclasses.replace(job, run_dir=local)
-
-
-MARKER = ".reportgen-dask-"  # + token: a file in the site and cache folders during a Dask build
-
-
-def sees_markers(paths: list[str], token: str) -> bool:
-    """On a worker: whether it sees the client's marker files (the same folders at the same paths)."""
-    try:
-        return all(Path(p).read_text() == token for p in paths)
-    except (OSError, UnicodeDecodeError):
-        return False
-
-
-def _place_markers(job) -> tuple[list[str], str] | None:
-    import secrets
-
-    token = secrets.token_hex(16)
-    dirs = [Path(job.out)] + ([Path(job.cache_dir)] if job.cache_enabled else [])
-    paths = []
-    try:
-        for d in dirs:
-            d.mkdir(parents=True, exist_ok=True)
-            (d / (MARKER + token)).write_text(token)
-            paths.append(str(d / (MARKER + token)))
-    except OSError:
-        _remove_markers((paths, token))
-        return None
-    return paths, token
-
-
-def _remove_markers(markers) -> None:
-    for p in markers[0] if markers else []:
-        Path(p).unlink(missing_ok=True)
 
 
 def parse_remote(batch: list[tuple], markers: tuple[list[str], str] | None = None
@@ -271,9 +239,9 @@ def dask_jobs(jobs: list, address: str, direct: bool | None = None) -> Iterator[
         size = max(1, min(64, len(jobs) // (8 * nworkers)))  # few tasks per worker: scheduler overhead
         local = RunCache(jobs[0].cache_dir, jobs[0].samples, enabled=jobs[0].cache_enabled)
         sources = _sources(jobs)
-        markers = _place_markers(jobs[0]) if direct is not False else None
+        markers = place_markers(jobs[0]) if direct is not False else None
         if markers is not None and not all(client.run(sees_markers, *markers).values()):
-            _remove_markers(markers)  # some worker does not see our folders: results come back as bytes
+            remove_markers(markers)  # some worker does not see our folders: results come back as bytes
             markers = None
         batches = []
         for i in range(0, len(jobs), size):  # workers writing directly load the cached columns themselves
@@ -297,5 +265,5 @@ def dask_jobs(jobs: list, address: str, direct: bool | None = None) -> Iterator[
                     local.save(*saved)
                 yield parsed
     finally:
-        _remove_markers(markers)
+        remove_markers(markers)
         client.close()
