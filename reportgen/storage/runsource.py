@@ -111,7 +111,8 @@ def fetch(src: RunSource, base: Path) -> Path:
     folders: dict[str, Path] = {}
     run_path = f"{m.path}/{src.run}"
     for w, (kind, sigs) in src.history.items():
-        seg.validate_label(w) if w != seg.PRIMARY else None
+        if w != seg.PRIMARY:
+            seg.validate_label(w)
         prefix = run_path if w == seg.PRIMARY else f"{run_path}/{seg.WRITERS_DIR}/{w}"
         folder = m.streams / w
         dest = folder / HISTORY
@@ -148,6 +149,8 @@ def fetch(src: RunSource, base: Path) -> Path:
     for top in seg.TREES:  # presence only (see the module docstring)
         shutil.rmtree(out / top, ignore_errors=True)
     for rel in src.media:
+        if any(part in ("", ".", "..") for part in rel.split("/")):
+            continue  # the client's own listing of its folder: never, but a worker checks anyway
         p = out / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.touch()
