@@ -2,7 +2,7 @@
 targets and baselines measured in the same run; never asserts.
 
     python benchmarks/bench_scale.py [--runs 10000] [--metrics 10] [--steps 1000] [--workers 2]
-                                     [--no-dask] [--keep DIR]
+                                     [--no-dask] [--keep DIR] [--s3] [--no-local]
 
 1. runs written directly (scale_runs.py): N runs x M metrics x S steps;
 2. the fastest parse of the same data: every history.jsonl read and decoded by an orjson line
@@ -15,6 +15,11 @@ targets and baselines measured in the same run; never asserts.
 6. site size (target <= 1 GB) and files per run (target <= 5);
 7. index.html's first screen in a cold headless Chromium (target <= 3 s): until every chart in
    view is drawn; also the data files requested (only the runs drawn) and when the table loaded.
+
+With ``--s3`` the same runs are uploaded to a moto S3 server on 127.0.0.1 (segmented layout,
+scale_s3.py) and built from ``s3://``: the fastest parse there (list + read every history segment
++ orjson), the full build (mirror sync + build), the incremental rebuild after one run got a new
+segment, and the Dask build whose workers read the segments from S3 themselves.
 """
 from __future__ import annotations
 
@@ -41,19 +46,26 @@ sys.path.insert(0, {repo!r})
 from reportgen.site.builder import build
 from reportgen.site.config import BuildConfig
 t = time.perf_counter()
-r = build(BuildConfig({runs!r}, {out!r}, quiet=True, cache_dir={cache!r}, scheduler={scheduler!r},
+runs, sync = {runs!r}, 0.0
+if "://" in runs:  # a URL root: synced into a local mirror first (what `reportgen build s3://...` does)
+    from reportgen.storage.remote import resolve_runs
+    runs = resolve_runs(runs, {mirror!r})
+    sync = time.perf_counter() - t
+    t = time.perf_counter()
+r = build(BuildConfig(runs, {out!r}, quiet=True, cache_dir={cache!r}, scheduler={scheduler!r},
                       workers={workers!r}, force_pool=True))
 dt = time.perf_counter() - t
 ru, rc = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-print(json.dumps({{"seconds": dt, "cpu": ru.ru_utime + ru.ru_stime + rc.ru_utime + rc.ru_stime,
+print(json.dumps({{"seconds": dt, "sync": sync, "cpu": ru.ru_utime + ru.ru_stime + rc.ru_utime + rc.ru_stime,
                   "rss_mb": ru.ru_maxrss / 1024, "reparsed": len(r.reparsed), "appended": len(r.appended)}}))
 """
 
 
-def child_build(runs: Path, out: Path, cache: Path, scheduler: str | None = None, workers: int = 2) -> dict:
+def child_build(runs: Path | str, out: Path, cache: Path, scheduler: str | None = None, workers: int = 2,
+                mirror: Path | None = None) -> dict:
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     code = CHILD.format(repo=str(REPO), runs=str(runs), out=str(out), cache=str(cache), scheduler=scheduler,
-                        workers=workers)
+                        workers=workers, mirror=str(mirror or Path(cache).with_name(Path(cache).name + "-mirror")))
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     if proc.returncode:
@@ -112,12 +124,54 @@ def first_screen(site: Path) -> dict:
             "index_kb": (site / "index.html").stat().st_size / 1024}
 
 
-def dask_build(runs: Path, out: Path, cache: Path, workers: int) -> dict:
+def dask_build(runs: Path | str, out: Path, cache: Path, workers: int) -> dict:
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None, silence_logs=40) as cluster:
         return child_build(runs, out, cache, scheduler=cluster.scheduler_address, workers=workers)
+
+
+def same_site(a: Path, b: Path) -> str:
+    same = subprocess.run(["diff", "-rq", "-x", ".reportgen-manifest.json", str(a), str(b)],
+                          capture_output=True, text=True)
+    return "identical" if same.returncode == 0 else f"{len(same.stdout.splitlines())} files differ"
+
+
+def s3_section(args, runs: Path, work: Path) -> None:
+    """The same runs on a moto S3 server, built from s3://."""
+    from scale_s3 import fastest_parse as s3_parse
+    from scale_s3 import grow_run, start_server, upload
+
+    server = start_server()
+    try:
+        url = f"s3://{server.bucket()}/runs"
+        t = time.perf_counter()
+        objects, size = upload(runs, url)
+        print(f"[s3] uploaded {objects} objects ({size / 1e6:.0f} MB) to {url} in {time.perf_counter() - t:.1f}s",
+              flush=True)
+        parse, nbytes = s3_parse(url)
+        print(f"[s3] fastest parse (list + read every history segment + orjson): {parse:.1f}s for "
+              f"{nbytes / 1e6:.0f} MB", flush=True)
+        site, cache = work / "site-s3", work / "cache-s3"
+        full = child_build(url, site, cache, workers=args.workers)
+        total = full["sync"] + full["seconds"]
+        print(f"[s3] full build from s3:// (process pool, {args.workers} workers): {total:.1f}s = "
+              f"{total / parse:.2f}x the fastest parse (mirror sync {full['sync']:.1f}s + build "
+              f"{full['seconds']:.1f}s); {full['cpu']:.1f}s CPU", flush=True)
+        grow_run(url, sorted(os.listdir(runs))[len(os.listdir(runs)) // 2])
+        inc = child_build(url, site, cache, workers=args.workers)
+        print(f"[s3] incremental rebuild after one run got a new segment: {inc['sync'] + inc['seconds']:.2f}s "
+              f"(sync {inc['sync']:.2f}s + build {inc['seconds']:.2f}s; {inc['reparsed']} run parsed, "
+              f"{inc['appended']} from its previous end)", flush=True)
+        if not args.no_dask:
+            d = dask_build(url, work / "site-s3-dask", work / "cache-s3-dask", args.workers)
+            dt = d["sync"] + d["seconds"]
+            print(f"[s3] Dask build from s3:// (workers read the segments from S3): {dt:.1f}s = {dt / total:.2f}x "
+                  f"the process pool's (sync {d['sync']:.1f}s + build {d['seconds']:.1f}s); Dask site vs pool "
+                  f"site: {same_site(site, work / 'site-s3-dask')}", flush=True)
+    finally:
+        server.stop()
 
 
 def main() -> None:
@@ -128,6 +182,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2, help="process pool and Dask workers (same number)")
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--keep", type=Path, default=None)
+    ap.add_argument("--s3", action="store_true", help="also upload the runs to a moto S3 server and build from s3://")
+    ap.add_argument("--no-local", action="store_true", help="skip the local-disk measurements")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="rg-scale-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -138,6 +194,13 @@ def main() -> None:
         t = time.perf_counter()
         write_runs(runs, args.runs, args.metrics, args.steps)
         print(f"generated in {time.perf_counter() - t:.1f}s", flush=True)
+    if not args.no_local:
+        local_section(args, runs, work)
+    if args.s3:
+        s3_section(args, runs, work)
+
+
+def local_section(args, runs: Path, work: Path) -> None:
     hist = sum((d / "history.jsonl").stat().st_size for d in runs.iterdir())
     parse = fastest_parse(runs)
     print(f"fastest parse (orjson line loop): {parse:.1f}s for {hist / 1e6:.0f} MB of history", flush=True)
@@ -161,11 +224,8 @@ def main() -> None:
         d = dask_build(runs, work / "site-dask", work / "cache-dask", args.workers)
         print(f"Dask build ({args.workers} worker processes): {d['seconds']:.1f}s = "
               f"{d['seconds'] / full['seconds']:.2f}x the process pool ({full['seconds']:.1f}s)", flush=True)
-        same = subprocess.run(["diff", "-rq", "-x", ".reportgen-manifest.json", str(site), str(work / "site-dask")],
-                              capture_output=True, text=True)
         # the pool site was rebuilt incrementally after the change; the Dask one from scratch
-        print("Dask site vs pool site:", "identical" if same.returncode == 0 else
-              f"{len(same.stdout.splitlines())} files differ", flush=True)
+        print("Dask site vs pool site:", same_site(site, work / "site-dask"), flush=True)
 
     times = []
     for _ in range(3):

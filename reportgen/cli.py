@@ -91,7 +91,8 @@ def cli() -> None:
                    "never inside the site).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Parse the runs on an existing Dask cluster (tcp://host:8786); its workers must read "
-                   "RUNS at the same path (shared file system) or RUNS must be a URL. Needs reportgen[dask].")
+                   "RUNS at the same path (shared file system), or RUNS is a URL the workers read "
+                   "themselves. Needs reportgen[dask].")
 @click.option("--chart-runs", "chart_runs", type=click.IntRange(min=1), default=DEFAULT_CHART_RUNS,
               show_default=True, help="Runs the index's charts draw until others are selected (most recent first).")
 def build(runs: Path, out: str, samples: int, strict: bool, quiet: bool, presets: Path | None,

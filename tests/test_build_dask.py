@@ -68,3 +68,34 @@ def test_scheduler_errors_are_one_line(tmp_path, cli):
     proc = cli("build", str(runs), "-o", str(tmp_path / "s"), "--scheduler", "tcp://127.0.0.1:9", check=False)
     assert proc.returncode == 1
     assert "cannot connect to a Dask scheduler" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_workers_send_files_back_or_write_them_the_same(tmp_path, cluster):
+    """Workers that do not see the client's folders send the data files and cache entries back
+    (direct=False); workers that do (this LocalCluster) write them: the same bytes either way."""
+    from reportgen.site.shared_fs import sees_markers
+
+    runs = tmp_path / "runs"
+    write_runs(runs, 6, n_metrics=3, n_steps=200)
+    data = {}
+    for mode in (False, None):
+        out, cache = tmp_path / f"site-{mode}", tmp_path / f"cache-{mode}"
+        cfg = BuildConfig(runs, out, quiet=True, cache_dir=cache)
+        g = gather(cfg, Warnings())
+        out.mkdir()
+        infos = list(dask_jobs(g.jobs, cluster.scheduler_address, direct=mode))
+        assert [i.info.file for i in infos] == [f"r{n:05d}" for n in range(6)]
+        assert not list(out.glob(".reportgen-dask-*")) and not list(cache.glob(".reportgen-dask-*"))
+        data[mode] = site_files(out)
+        assert sorted(p.name for p in cache.iterdir()) == [f"r{n:05d}" for n in range(6)]  # cache entries saved
+    assert data[False] == data[None] and len(data[None]) >= 12
+    # the check itself: a worker sees a marker only with the right token at the right path
+    marker = tmp_path / "m"
+    marker.write_text("tok")
+    client = distributed.Client(cluster.scheduler_address, set_as_default=False)
+    try:
+        assert all(client.run(sees_markers, [str(marker)], "tok").values())
+        assert not any(client.run(sees_markers, [str(marker)], "other").values())
+        assert not any(client.run(sees_markers, [str(tmp_path / "nope")], "tok").values())
+    finally:
+        client.close()

@@ -6,11 +6,19 @@
 * an existing Dask distributed cluster with ``--scheduler ADDRESS`` (``BuildConfig.scheduler``;
   ``pip install 'reportgen[dask]'``).
 
-On Dask a worker reads the run folder at the same path the client gave (so the runs root must be
-on a file system every worker mounts at that path, or a URL root), parses it, and sends back the
-run's data files as bytes and its cache entry; the client writes both exactly as a local build
-does, so the site is the same byte for byte. A worker that cannot read a run folder fails the
-build with an error naming the worker and the folder (never a site with runs missing).
+On Dask a worker reads a local runs root at the same path the client gave (so it must be on a
+file system every worker mounts at that path); a URL root (``s3://...``) it reads from the URL
+itself, never from the client's mirror (``storage/runsource.py``: the client sends the run's
+small files and the list of history segments it synced; the worker joins the segments into its
+own folder, incrementally). The worker parses the run and sends back its data files as bytes
+and its cache entry; the client writes both exactly as a local build does, so the site is the
+same byte for byte. A worker that cannot read a run fails the build with an error naming the
+worker and the folder or URL (never a site with runs missing).
+
+Workers that see the client's site and cache folders at the same paths (a ``LocalCluster``, or
+a cluster on a shared file system: checked with a marker file holding a random token in each)
+write the data files and cache entries themselves, as the process pool's workers do, instead
+of sending them back: about 0.5 MB per small run that would otherwise pass through the client.
 """
 from __future__ import annotations
 
@@ -23,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import RunCache
+from .shared_fs import place_markers, remove_markers, sees_markers
 from .write import write_bytes
 
 POOL_MIN_BYTES = 64 * 1024 * 1024  # below this much history, a process pool costs more than it saves
@@ -98,19 +107,67 @@ def _worker_name() -> str:
         return "this process"
 
 
-def parse_remote(batch: list[tuple[Any, Any]]) -> list[tuple[Any, dict[str, bytes], tuple | None]]:
-    """On a Dask worker: parse each (job, cached columns) of ``batch``; return per job the parse
-    result, the data files it wrote (site path -> bytes) and the cache entry to save."""
+def _worker_dir() -> Path:
+    """Where a worker keeps the runs it read from a URL root (its own local directory)."""
+    try:
+        from distributed import get_worker
+
+        base = Path(get_worker().local_directory)
+    except Exception:  # not on a worker (called directly)
+        import tempfile
+
+        base = Path(tempfile.gettempdir())
+    return base / "reportgen-runs"
+
+
+def _from_url(job, source, base: Path, worker: str):
+    """``job`` reading its run from the URL (``source``) into this worker's folder ``base``."""
+    import dataclasses
+
+    from ..storage.runsource import fetch
+
+    try:
+        local = fetch(source, base)
+    except Exception as e:  # noqa: BLE001 - any file-system error: one clear message
+        raise BuildError(f"Dask worker {worker} cannot read run {source.run!r} from {source.url}: "
+                         f"{type(e).__name__}: {e} (the workers need the file system's configuration and "
+                         "credentials too)") from e
+    return dataclasses.replace(job, run_dir=local)
+
+
+def parse_remote(batch: list[tuple], markers: tuple[list[str], str] | None = None
+                 ) -> list[tuple[Any, dict[str, bytes] | None, tuple | None]]:
+    """On a Dask worker: parse each (job, cached columns[, URL source]) of ``batch``; return per job
+    the parse result, the data files it wrote (site path -> bytes) and the cache entry to save --
+    or (result, None, None) when it sees the client's folders (``markers``) and wrote them itself."""
     from .phases import parse_run
 
+    direct = markers is not None and sees_markers(*markers)
     out = []
-    for job, cols in batch:
+    fetched = {}
+    sources = [(i, item[2]) for i, item in enumerate(batch) if len(item) > 2 and item[2] is not None]
+    if sources:  # the batch's runs read from the URL at once (small objects: latency-bound)
+        from concurrent.futures import ThreadPoolExecutor
+
+        base, worker = _worker_dir(), _worker_name()  # get_worker() works in the task's thread only
+        with ThreadPoolExecutor(max_workers=min(8, len(sources))) as pool:
+            fetched = dict(zip((i for i, _ in sources),
+                               pool.map(lambda item: _from_url(batch[item[0]][0], item[1], base, worker), sources)))
+    for i, (job, cols, *_rest) in enumerate(batch):
         run_dir = Path(job.run_dir)
-        if not run_dir.is_dir() or not os.access(run_dir, os.R_OK | os.X_OK):
+        shown = run_dir
+        if i in fetched:
+            job = fetched[i]
+        elif not run_dir.is_dir() or not os.access(run_dir, os.R_OK | os.X_OK):
             raise BuildError(
                 f"Dask worker {_worker_name()} cannot read run folder {str(run_dir)!r}: with --scheduler the "
                 "runs root must be readable by every worker at the same path (a shared file system "
                 "mounted at the same place) or be a URL (s3://..., gs://...)")
+        if direct:  # as in the process pool: data files and cache entry written here
+            parsed = parse_run(job)
+            parsed.info.path = str(shown)
+            out.append((parsed, None, None))
+            continue
         files: dict[str, bytes] = {}
         base = Path(job.out)
 
@@ -119,6 +176,7 @@ def parse_remote(batch: list[tuple[Any, Any]]) -> list[tuple[Any, dict[str, byte
 
         cache = _ShippedCache(job, cols)
         parsed = parse_run(job, write=write, cache=cache)
+        parsed.info.path = str(shown)  # the client's run folder: its pages read it (same site)
         out.append((parsed, files, cache.saved))
     return out
 
@@ -159,35 +217,53 @@ def _reachable(address: str) -> None:
         raise BuildError(f"--scheduler {address}: cannot connect to a Dask scheduler there ({e})") from e
 
 
-def dask_jobs(jobs: list, address: str) -> Iterator[Any]:
-    """Run the jobs on the Dask cluster at ``address``; write their files here, in job order."""
+def _sources(jobs: list) -> list:
+    """Per job, the URL source a worker reads the run from (runs of a URL root's mirror), else None."""
+    from ..storage.runsource import mirror_state, source_of
+
+    state = mirror_state(Path(jobs[0].run_dir).parent)
+    if state is None:
+        return [None] * len(jobs)
+    return [source_of(state, Path(j.run_dir)) for j in jobs]
+
+
+def dask_jobs(jobs: list, address: str, direct: bool | None = None) -> Iterator[Any]:
+    """Run the jobs on the Dask cluster at ``address``; their results in job order. ``direct``:
+    None = workers that see the site and cache folders write there; False = always send back."""
     if not jobs:
         return
     client = _client(address)
+    markers = None
     try:
         nworkers = max(1, len(client.scheduler_info(n_workers=-1)["workers"])) if hasattr(client, "scheduler_info") else 1
         size = max(1, min(64, len(jobs) // (8 * nworkers)))  # few tasks per worker: scheduler overhead
         local = RunCache(jobs[0].cache_dir, jobs[0].samples, enabled=jobs[0].cache_enabled)
+        sources = _sources(jobs)
+        markers = place_markers(jobs[0]) if direct is not False else None
+        if markers is not None and not all(client.run(sees_markers, *markers).values()):
+            remove_markers(markers)  # some worker does not see our folders: results come back as bytes
+            markers = None
         batches = []
-        for i in range(0, len(jobs), size):
-            part = jobs[i:i + size]
-            batches.append([(j, local.load_cols(j.run_file) if _may_append(j) else None) for j in part])
-        futures = client.map(parse_remote, batches, pure=False)
+        for i in range(0, len(jobs), size):  # workers writing directly load the cached columns themselves
+            batches.append([(j, local.load_cols(j.run_file) if markers is None and _may_append(j) else None,
+                             sources[i + k]) for k, j in enumerate(jobs[i:i + size])])
+        futures = client.map(parse_remote, batches, [markers] * len(batches), pure=False)
         for k in range(len(futures)):
             try:
                 results = futures[k].result()
             except BuildError:
                 raise
             except Exception as e:  # noqa: BLE001 - a worker's error, re-raised with what failed
-                names = ", ".join(j.run_file for j, _ in batches[k][:3])
+                names = ", ".join(b[0].run_file for b in batches[k][:3])
                 raise BuildError(f"Dask worker failed on run(s) {names}: {type(e).__name__}: {e}") from e
             futures[k] = None  # release the result on the cluster
             for parsed, files, saved in results:
                 job_out = Path(jobs[0].out)
-                for rel, data in files.items():
+                for rel, data in (files or {}).items():
                     write_bytes(job_out / rel, data)
                 if saved is not None:
                     local.save(*saved)
                 yield parsed
     finally:
+        remove_markers(markers)
         client.close()
