@@ -3,7 +3,8 @@
 Browsers open at most six HTTP/1.1 connections per host; live updates that hold a
 connection per tab stall every tab after the sixth. Measured in one Chromium
 context: N tabs navigated at once (as when a session is restored), the time until
-each one's load event and the drawing of every chart in its viewport; then a new run is written and the time until each tab has
+each one's load event and the drawing of every chart in its viewport (and, printed apart, of the charts
+within 300 px of it, which pages draw ahead once idle); then a new run is written and the time until each tab has
 heard of the rebuild; then one more tab; then the server's CPU while the N tabs
 sit idle and poll. A row appended to a run's history is the change (charts update
 in place, no reload).
