@@ -386,7 +386,7 @@
     ch.keys = keys;
     ch.runs = runs;
     ch.base = specOf(el);
-    if (all.indexOf(el) < 0) { all.push(el); if (C.io) C.io.observe(el); }
+    if (all.indexOf(el) < 0) { all.push(el); observe(el); }
     if (ch.seen || !C.io) C.draw(el);
     else el.hidden = C.visibleRuns(ch.runs).length === 0;
   };
@@ -435,11 +435,30 @@
     all.forEach(function (el) { el.hidden = C.visibleRuns(chartOf(el).runs).length === 0; });
     if (C.panels) C.panels.afterInit(all);
     if (!("IntersectionObserver" in window)) { all.forEach(C.draw); return; }
-    var io = C.io = new IntersectionObserver(function (entries) {
-      entries.forEach(function (e) {
-        if (e.isIntersecting && !chartOf(e.target).seen) { C.draw(e.target); }
-      });
+    // tabs12 (issue 12): charts in the viewport are drawn at once; those within 300 px of it (drawn
+    // ahead, so that scrolling finds them ready) wait until the page's first charts are drawn and the
+    // page is idle, so they never delay the first screen (and many tabs opened at once each show
+    // theirs sooner).
+    C.io = new IntersectionObserver(function (entries) {
+      entries.forEach(function (e) { if (e.isIntersecting && !chartOf(e.target).seen) C.draw(e.target); });
+    });
+    C.near = new IntersectionObserver(function (entries) {
+      entries.forEach(function (e) { if (e.isIntersecting) ahead(e.target); });
     }, { rootMargin: "300px 0px" });
-    all.forEach(function (el) { io.observe(el); });
+    all.forEach(observe);
   };
+  function observe(el) {
+    if (C.io) { C.io.observe(el); C.near.observe(el); }
+  }
+  /* Draw `el` (near the viewport) once no chart is still being drawn and the page is idle. */
+  function ahead(el, since) {
+    if (chartOf(el).seen) return;
+    since = since || Date.now();
+    if (document.querySelector(".rg-chart[data-rendered='pending']") && Date.now() - since < 3000) {
+      setTimeout(function () { ahead(el, since); }, 60);  // (a chart that never finishes holds it 3 s at most)
+      return;
+    }
+    var idle = window.requestIdleCallback || function (fn) { return setTimeout(fn, 50); };
+    idle(function () { if (!chartOf(el).seen) C.draw(el); }, { timeout: 1000 });
+  }
 })();

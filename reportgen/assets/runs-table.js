@@ -196,12 +196,13 @@
   function render() {
     var table = document.getElementById("rg-runs");
     if (!table) return;
-    var wrap = table.parentNode, scroll = wrap.scrollTop, left = wrap.scrollLeft;
+    // the first render has no scroll position to keep: reading one would force a layout at start-up
+    var wrap = table.parentNode, again = !!table.firstChild, scroll = again ? wrap.scrollTop : 0, left = again ? wrap.scrollLeft : 0;
     var focus = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.filter : null;
     table.textContent = "";
     renderHead(table);
     renderBody(table);
-    wrap.scrollTop = scroll; wrap.scrollLeft = left;
+    if (again) { wrap.scrollTop = scroll; wrap.scrollLeft = left; }
     if (focus) { var f = table.querySelector('[data-filter="' + focus.replace(/"/g, '\\"') + '"]'); if (f) f.focus(); }
     syncSelection();
     var note = document.getElementById("rg-col-note"), n = dynCount(), s = shownCount();

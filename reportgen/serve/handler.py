@@ -21,6 +21,7 @@ from html import escape
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from .etags import ETags
 from .hosts import HostCheck
 from .livesite import LiveSite
 from .paths import content_type, resolve, site_path
@@ -34,11 +35,10 @@ TEXT = "text/plain; charset=utf-8"
 
 
 def live_tag(generation: int, boot: str) -> bytes:
-    # assets/live.js: the page side of live updates (RG.live), part of the site's runtime but
-    # only ever loaded by served pages; /__reportgen__/live.js polls and patches the page
-    return (f'<script src="/assets/live.js" data-rg-live-runtime></script>\n'
-            f'<script src="/assets/live-patch.js" data-rg-live-runtime></script>\n'
-            f'<script src="{PREFIX}live.js" data-generation="{generation}" '
+    # One script (tabs12, issue 12): /__reportgen__/live.js is the site's assets/rg-live.js (the
+    # page side of live updates, RG.live: assets/live.js + live-patch.js) followed by this
+    # server's client script (reportgen/serve/live.js), which polls and patches the page
+    return (f'<script src="{PREFIX}live.js" data-generation="{generation}" '
             f'data-boot="{escape(boot)}"></script>\n').encode()
 
 
@@ -69,6 +69,7 @@ class App:
         self.site = site
         self.live = live
         self.hosts = hosts
+        self.etags = ETags()
 
     def __call__(self, environ: dict, start_response):
         method = environ.get("REQUEST_METHOD", "GET")
@@ -103,14 +104,14 @@ class App:
             ctype = content_type(path.name)
             if self.live and ctype.startswith("text/html"):  # never cached: it carries the generation
                 return send(200, inject(path.read_bytes(), live_tag(generation, self.site.boot)), ctype)
-            st = path.stat()
             # Other files may be kept by the browser but are checked on every use (no-cache + ETag):
-            # twenty tabs then share one copy of the Vega runtime, and its compiled code.
-            etag = f'"{st.st_size:x}-{st.st_mtime_ns:x}"'
+            # twenty tabs then share one copy of the Vega runtime, and its compiled code. The ETag
+            # is the content's hash, so both build slots give the same one for the same bytes.
+            etag = self.etags.tag(path)
             cache = {"Cache-Control": "no-cache", "ETag": etag}
             if etag in (environ.get("HTTP_IF_NONE_MATCH") or ""):
                 return send(304, b"", ctype, cache)
-            body = path.read_bytes()
+            body = path.read_bytes()  # the slot is pinned while reading: the same bytes as hashed
         span = byte_range(environ.get("HTTP_RANGE"), len(body))
         if span is None:  # no (usable) Range header: the whole file
             return send(200, body, ctype, {"Accept-Ranges": "bytes", **cache})
@@ -123,7 +124,10 @@ class App:
     def _internal(self, rest: str, head: bool, send) -> list[bytes]:
         route, _, query = rest.partition("?")
         if route == "live.js" and self.live:
-            return send(200, LIVE_JS.read_bytes(), "text/javascript; charset=utf-8")
+            with self.site.reading() as (root, _generation):
+                runtime = resolve(root, "assets/rg-live.js")
+                body = (runtime.read_bytes() + b"\n" if runtime else b"") + LIVE_JS.read_bytes()
+            return send(200, body, "text/javascript; charset=utf-8")
         if route == "events" and self.live:
             try:
                 since = int(parse_qs(query).get("since", ["0"])[0])

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from .._resources import assets_dir
+from .bundle import write_bundles
 from .cache import user_cache
 from .write import write_bytes, write_text
 
@@ -42,6 +43,7 @@ def write_assets(out: Path) -> None:
             dest.parent.mkdir(parents=True, exist_ok=True)
             if not dest.exists() or dest.read_bytes() != path.read_bytes():
                 shutil.copyfile(path, dest)
+    write_bundles(target)  # tabs12: one script per page part (site/bundle.py)
     # The Vega runtime is written once per vl-convert version (it takes ~2 s to bundle).
     import vl_convert
 
