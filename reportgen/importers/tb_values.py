@@ -17,6 +17,7 @@ from typing import Any
 from .common import Problems, RunImport
 
 _F32 = struct.Struct("<f")
+HF_CONFIG_TEXTS = {"args/text_summary": "args", "model_config/text_summary": "model_config"}
 
 
 def float32_value(x: float) -> float:
@@ -62,6 +63,12 @@ class Decoder:
         self.config: dict[str, Any] = {}
         self.plugins: dict[str, str] = {}  # tag -> plugin (the first event of a tag carries it)
         self.sample_rates: dict[str, int] = {}
+        self.skipped_plugins: set[str] = set()
+        self.hf_config: dict[str, dict] = {}  # "args" / "model_config" -> the JSON written as text
+
+    def run_config(self) -> dict[str, Any]:
+        """Config found in the events: transformers' model config, then its args, then hparams."""
+        return {**self.hf_config.get("model_config", {}), **self.hf_config.get("args", {}), **self.config}
 
     def values(self, event, tensor_util) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -137,14 +144,33 @@ class Decoder:
         if plugin == "text":
             texts = [x.decode("utf-8", "replace") if isinstance(x, bytes) else str(x) for x in arr.reshape(-1)]
             if arr.ndim == 0 or len(texts) == 1:
+                if texts and tag in HF_CONFIG_TEXTS and self._hf_config(tag, texts[0]):
+                    return None
                 return texts[0] if texts else None
             from ..media.table import Table
 
             return Table(columns=["text"], data=[[t] for t in texts])
-        if plugin in ("graph_run_metadata", "graph_keras_model", "graph_run_metadata_graph"):
+        if plugin in ("graph_run_metadata", "graph_keras_model", "graph_run_metadata_graph", "custom_scalars"):
             return None
-        self.problems.warn(f"{self.label}: tag {tag!r}: TensorBoard plugin {plugin or 'tensor'!r} is not imported; skipped")
+        if plugin not in self.skipped_plugins:  # once per plugin and run, naming its first tag
+            self.skipped_plugins.add(plugin)
+            self.problems.warn(f"{self.label}: TensorBoard plugin {plugin or 'tensor'!r} (tag {tag!r}) "
+                               "is not imported; its values are skipped")
         return None
+
+    def _hf_config(self, tag: str, text: str) -> bool:
+        """transformers' ``TensorBoardCallback`` writes ``TrainingArguments`` and the model config as
+        JSON text (``args``, ``model_config``): they become the config, as its wandb callback logs them."""
+        import json
+
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return False
+        if not isinstance(data, dict):
+            return False
+        self.hf_config[HF_CONFIG_TEXTS[tag]] = data
+        return True
 
     def _audio(self, data: bytes, label: str | None, tag: str):
         from ..media.audio import Audio
@@ -162,5 +188,7 @@ class Decoder:
             info = hp.parse_session_start_info_plugin_data(content)
             for name, value in info.hparams.items():
                 kind = value.WhichOneof("kind")
-                self.config[name] = (getattr(value, kind) if kind in ("number_value", "string_value", "bool_value")
-                                     else None)
+                x = getattr(value, kind) if kind in ("number_value", "string_value", "bool_value") else None
+                if kind == "number_value" and x.is_integer() and abs(x) < 2 ** 53:
+                    x = int(x)  # torch/Lightning write ints (and bools) as float64 numbers: 16, not 16.0
+                self.config[name] = x

@@ -190,9 +190,40 @@ def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, 
             offsets[path.name] = end
         if progress is not None:
             progress(max(0, end - offset))
-    config = {**imp.config, **dec.config}
+    config = {**imp.config, **dec.run_config()}
+    if files:
+        hparams = lightning_hparams(files[0].parent / "hparams.yaml", problems, rel)
+        if hparams:  # typed and nested: it replaces the flattened float copies of the session hparams
+            flat = set(_flat_keys(hparams))
+            config = {**{k: v for k, v in config.items() if k not in flat}, **hparams}
     return imp.commit(config=config, state={"files": offsets, "plugins": dec.plugins,
                                             "sample_rates": dec.sample_rates})
+
+
+def lightning_hparams(path: Path, problems: Problems, label: str) -> dict:
+    """The ``hparams.yaml`` Lightning's ``TensorBoardLogger`` writes next to the event files ({} if none)."""
+    if not path.is_file():
+        return {}
+    try:
+        import yaml
+    except ImportError:
+        problems.warn(f"{label}/hparams.yaml: reading it needs pyyaml (pip install 'reportgen[tensorboard]'); "
+                      "the hparams in the event files are used")
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        problems.warn(f"{label}/hparams.yaml: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; "
+                      "the hparams in the event files are used")
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _flat_keys(d: dict, prefix: str = ""):
+    for k, v in d.items():
+        yield f"{prefix}{k}"
+        if isinstance(v, dict):
+            yield from _flat_keys(v, f"{prefix}{k}/")
 
 
 def import_logdir(opts, problems: Problems, progress, result) -> None:
