@@ -67,8 +67,9 @@ def _nest(items) -> dict[str, Any]:
 class _Media:
     """wandb media records -> reportgen media objects (files resolved inside ``files/``)."""
 
-    def __init__(self, files: Path, problems: Problems, label: str):
+    def __init__(self, files: Path, problems: Problems, label: str, config: dict[str, Any] | None = None):
         self.files, self.problems, self.label = files, problems, label
+        self.config = config if config is not None else {}  # the run's config as read so far (its _wandb)
 
     def _path(self, rel: Any) -> Path:
         p = (self.files / str(rel)).resolve()
@@ -85,12 +86,64 @@ class _Media:
         if t is None:
             return {k: self.convert(f"{key}/{k}", x) for k, x in v.items()}
         try:
-            return self._record(t, v)
+            return self._record(t, v, key)
         except Exception as exc:  # noqa: BLE001 - one bad value never stops the import
             self.problems.warn(f"{self.label}: key {key!r} ({t}): {exc}; skipped")
             return None
 
-    def _record(self, t: str, v: dict[str, Any]) -> Any:
+    def _labels(self, kind: str, key: str, name: str) -> dict | None:
+        """Class labels wandb keeps in ``config._wandb["<kind>/class_labels"]["<key>_wandb_delimeter_<name>"]``."""
+        table = (self.config.get("_wandb") or {}).get(f"{kind}/class_labels") or {}
+        entry = table.get(f"{key}_wandb_delimeter_{name}") if isinstance(table, dict) else None
+        labels = entry.get("value") if isinstance(entry, dict) else None
+        return labels if isinstance(labels, dict) else None
+
+    def custom_charts(self, row: dict[str, Any]) -> None:
+        """``wandb.plot.*`` charts: wandb logs the table as ``<key>_table`` and keeps the chart in
+        ``config._wandb.visualize[<key>]``; the row gets ``<key>`` as a custom chart of that table instead."""
+        for key, panel in ((self.config.get("_wandb") or {}).get("visualize") or {}).items():
+            try:
+                cfg = panel["panel_config"]
+                query = cfg["userQuery"]["queryFields"][0]["fields"]
+                table_key = next(a["value"] for f in query if f.get("name") == "summaryTable" for a in f["args"]
+                                 if a.get("name") == "tableKey")
+            except (KeyError, TypeError, IndexError, StopIteration):
+                continue
+            table = row.get(table_key)
+            if not isinstance(table, dict) or table.get("_type") != "table-file" or key in row:
+                continue
+            try:
+                from ..media.plot import plot_table
+
+                chart = plot_table(cfg["panelDefId"], self._record("table-file", table, table_key),
+                                   {k: v for k, v in (cfg.get("fieldSettings") or {}).items() if v is not None},
+                                   {k: str(v) for k, v in (cfg.get("stringSettings") or {}).items()})
+            except Exception as exc:  # noqa: BLE001 - an unknown preset keeps the table
+                self.problems.warn(f"{self.label}: chart {key!r} ({cfg.get('panelDefId')}): {exc}; "
+                                   f"its table {table_key!r} is imported as a table")
+                continue
+            del row[table_key]
+            row[key] = chart
+
+    def _overlays(self, key: str, v: dict[str, Any]) -> dict[str, Any]:
+        """``boxes`` (their JSON files) and ``masks`` (their PNGs) of an image record, as ``Image`` takes them."""
+        out: dict[str, Any] = {}
+        boxes = {}
+        for name, b in (v.get("boxes") or {}).items():
+            data = json.loads(self._path(b["path"]).read_text(encoding="utf-8"))
+            labels = data.get("class_labels") or self._labels("bounding_box", key, name)
+            boxes[name] = {"box_data": data.get("box_data") or [], **({"class_labels": labels} if labels else {})}
+        masks = {}
+        for name, m in (v.get("masks") or {}).items():
+            labels = self._labels("mask", key, name)
+            masks[name] = {"path": self._path(m["path"]), **({"class_labels": labels} if labels else {})}
+        if boxes:
+            out["boxes"] = boxes
+        if masks:
+            out["masks"] = masks
+        return out
+
+    def _record(self, t: str, v: dict[str, Any], key: str = "") -> Any:
         import numpy as np
 
         from .. import media as m  # noqa: F401 (lazy classes below)
@@ -98,7 +151,7 @@ class _Media:
         caption = v.get("caption")
         if t == "image-file":
             from ..media.image import Image
-            return Image(self._path(v["path"]), caption=caption)
+            return Image(self._path(v["path"]), caption=caption, **self._overlays(key, v))
         if t == "images/separated":
             from ..media.image import Image
             names = v.get("filenames") or []
@@ -132,7 +185,46 @@ class _Media:
         if t == "molecule-file":
             from ..media.molecule import Molecule
             return Molecule(str(self._path(v["path"])))
+        if t == "plotly-file":
+            from ..media.figures import Plotly
+            text = self._path(v["path"]).read_text(encoding="utf-8")
+            if not isinstance(json.loads(text), dict):
+                raise ValueError("not a plotly figure (expected a JSON object)")
+            return Plotly(_FigureJSON(text))
         raise ValueError(f"wandb type {t!r} is not imported")
+
+
+class _FigureJSON:
+    """A plotly figure already serialised by wandb (``Plotly`` stores ``to_json()``)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def to_json(self) -> str:
+        return self.text
+
+
+_SUMMARY_OPS = ("min", "max", "mean", "best", "last", "none", "copy", "first")
+
+
+def _metric_spec(m) -> tuple[str, dict[str, Any]] | None:
+    """A ``define_metric`` record as run.json ``metrics`` stores it (reportgen/sdk/metrics.py)."""
+    name = m.name or m.glob_name
+    if not name or m.expanded_from_glob:
+        return None
+    spec: dict[str, Any] = {}
+    if m.step_metric:
+        spec["step_metric"] = m.step_metric
+    ops = [op for op in _SUMMARY_OPS if getattr(m.summary, op)]
+    if ops:
+        spec["summary"] = ",".join(ops)
+    if m.goal in (1, 2):
+        spec["goal"] = "minimize" if m.goal == 1 else "maximize"
+    if m.options.hidden:
+        spec["hidden"] = True
+    if m.options.step_sync:
+        spec["step_sync"] = True
+    return name, spec
 
 
 def _copy_files(src: Path, dst: Path) -> None:
@@ -155,9 +247,11 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
     if size < offset:
         problems.warn(f"{label}: {log.name} shrank since the last import; read again from the start")
         offset = 0
-    media = _Media(run_dir / "files", problems, label)
-    meta: dict[str, Any] = {}
     config = dict(imp.config)
+    media = _Media(run_dir / "files", problems, label, config)
+    meta: dict[str, Any] = {}
+    metrics: dict[str, Any] = dict(imp.meta.get("metrics") or {})
+    in_history = set(imp.summary)  # keys with a history value: their summary media is the last one
     overrides: dict[str, Any] = {}
     system: list[dict[str, Any]] = []
     exit_code = imp.state.get("exit_code")
@@ -173,6 +267,8 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
                 ts = row.pop("_timestamp", None)
                 row.pop("_runtime", None)
                 row.pop("_wandb", None)
+                media.custom_charts(row)
+                in_history.update(row)
                 values = {k: media.convert(k, v) for k, v in row.items()}
                 imp.add(step, {k: v for k, v in values.items() if v is not None},
                         ts if isinstance(ts, (int, float)) else None)
@@ -193,8 +289,15 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
                     config.pop(item.key or "/".join(item.nested_key), None)
             elif kind == "summary":
                 for k, v in _nest(rec.summary.update).items():
-                    if not k.startswith("_") and (not isinstance(v, dict) or "_type" not in v):
+                    # media set on the summary only (run.summary["img"] = wandb.Image(...)) are imported;
+                    # those of history keys repeat the last logged one
+                    if not k.startswith("_") and (not isinstance(v, dict) or "_type" not in v
+                                                  or k not in in_history):
                         overrides[k] = v
+            elif kind == "metric":
+                got = _metric_spec(rec.metric)
+                if got:
+                    metrics[got[0]] = {**metrics.get(got[0], {}), **got[1]}
             elif kind == "stats":
                 s = rec.stats
                 sample: dict[str, Any] = {"_timestamp": s.timestamp.seconds + s.timestamp.nanos / 1e9}
@@ -221,6 +324,10 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
         problems.warn(f"{label}: {log.name}: {size - end} bytes after the last complete record not read")
     config.pop("_wandb", None)
     overrides.pop("_wandb", None)
+    for k in [k for k, v in overrides.items() if isinstance(v, dict) and "_type" in v and k in in_history]:
+        del overrides[k]  # logged to history after it was set on the summary
+    if metrics:
+        meta["metrics"] = metrics
     imp.set_summary({k: media.convert(k, v) for k, v in overrides.items()})
     if system:
         from ..storage.jsonio import encode_line
