@@ -133,6 +133,7 @@ WANDB_SCRIPT = """
     table = wandb.Table(data=[[x, x * x] for x in range(5)], columns=["x", "y"])
     wandb.log({"curve": wandb.plot.line(table, "x", "y", title="squares")})
     run.summary["best_pic"] = wandb.Image(np.full((4, 4, 3), 200, np.uint8))
+    wandb.log({"page": wandb.Html("<b>hi</b>")})
     run.finish()
 """
 
@@ -156,5 +157,7 @@ def test_wandb_offline_media_charts_and_metrics(tmp_path, capsys):
     curve = next(r["curve"] for r in run.history if "curve" in r)
     assert curve["_type"] == "custom_chart" and curve["preset"] == "reportgen/line" and curve["title"] == "squares"
     assert json.loads((run.path / curve["table"]).read_text())["data"][4] == [4, 16]
-    assert not any("curve_table" in r for r in run.history)
+    assert not any("curve_table" in r for r in run.history) and "curve_table" not in run.summary
     assert run.summary["best_pic"]["_type"] == "image" and (run.path / run.summary["best_pic"]["path"]).is_file()
+    page = next(r["page"] for r in run.history if "page" in r)  # without the stylesheet wandb links from its server
+    assert "wandb.ai" not in (run.path / page["path"]).read_text() and "<b>hi</b>" in (run.path / page["path"]).read_text()

@@ -98,9 +98,11 @@ class _Media:
         labels = entry.get("value") if isinstance(entry, dict) else None
         return labels if isinstance(labels, dict) else None
 
-    def custom_charts(self, row: dict[str, Any]) -> None:
+    def custom_charts(self, row: dict[str, Any]) -> list[str]:
         """``wandb.plot.*`` charts: wandb logs the table as ``<key>_table`` and keeps the chart in
-        ``config._wandb.visualize[<key>]``; the row gets ``<key>`` as a custom chart of that table instead."""
+        ``config._wandb.visualize[<key>]``; the row gets ``<key>`` as a custom chart of that table instead.
+        Returns the table keys replaced."""
+        replaced = []
         for key, panel in ((self.config.get("_wandb") or {}).get("visualize") or {}).items():
             try:
                 cfg = panel["panel_config"]
@@ -124,6 +126,8 @@ class _Media:
                 continue
             del row[table_key]
             row[key] = chart
+            replaced.append(table_key)
+        return replaced
 
     def _overlays(self, key: str, v: dict[str, Any]) -> dict[str, Any]:
         """``boxes`` (their JSON files) and ``masks`` (their PNGs) of an image record, as ``Image`` takes them."""
@@ -178,7 +182,8 @@ class _Media:
             return Video(str(self._path(v["path"])), caption=caption)
         if t == "html-file":
             from ..media.html import Html
-            return Html(self._path(v["path"]).read_text(encoding="utf-8", errors="replace"))
+            text = self._path(v["path"]).read_text(encoding="utf-8", errors="replace")
+            return Html(text.replace(WANDB_HTML_HEAD, "", 1))  # wandb's stylesheet would load from its server
         if t == "object3D-file":
             from ..media.object3d import Object3D
             return Object3D(str(self._path(v["path"])))
@@ -204,6 +209,8 @@ class _FigureJSON:
         return self.text
 
 
+# what wandb.Html(inject=True), its default, puts in front of the page
+WANDB_HTML_HEAD = '<base target="_blank"><link rel="stylesheet" type="text/css" href="https://app.wandb.ai/normalize.css" />'
 _SUMMARY_OPS = ("min", "max", "mean", "best", "last", "none", "copy", "first")
 
 
@@ -267,7 +274,7 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
                 ts = row.pop("_timestamp", None)
                 row.pop("_runtime", None)
                 row.pop("_wandb", None)
-                media.custom_charts(row)
+                in_history.update(media.custom_charts(row))  # their summary copies are not media of their own
                 in_history.update(row)
                 values = {k: media.convert(k, v) for k, v in row.items()}
                 imp.add(step, {k: v for k, v in values.items() if v is not None},
