@@ -96,7 +96,7 @@ def read_with_tensorboard(files: list[Path]) -> int:
 
     n = 0
     for path in files:
-        for event in EventFileLoader(str(path)).Load():
+        for _event in EventFileLoader(str(path)).Load():
             n += 1
     return n
 
