@@ -164,6 +164,27 @@ def test_torn_and_corrupt_event_files_import_the_rest(tracker_sources, tmp_path,
     assert sum("corrupt" in w and "corrupt record" in w for w in warnings) == 2
 
 
+def test_record_being_written_is_no_problem_while_following(tmp_path):
+    """serve --watch polls a live logdir: a record cut short at the end is one still being written."""
+    from reportgen.importers import ImportOptions, import_source
+
+    _tbx_scalars(tmp_path / "full", 0, 10)
+    (full,) = (tmp_path / "full").glob("*tfevents*")
+    data = full.read_bytes()
+    cut, _ = _loss_record(_records(data), 6)
+    live = tmp_path / "logs" / "r" / full.name
+    live.parent.mkdir(parents=True)
+    live.write_bytes(data[:cut + 20])
+    warnings: list[str] = []
+    opts = ImportOptions(source="tensorboard", path=tmp_path / "logs", out=tmp_path / "runs", quiet=True,
+                         follow=True, warn=warnings.append)
+    assert import_source(opts).rows == 6
+    live.write_bytes(data)  # the writer finished the record and went on
+    assert import_source(opts).rows == 4 and warnings == []
+    (run_dir,) = list_run_dirs(tmp_path / "runs")
+    assert [r["_step"] for r in read_run(run_dir).history] == list(range(10))
+
+
 def test_benchmark_writer_writes_what_tensorboardx_writes(tmp_path):
     """benchmarks/bench_import.py writes its 20M events itself; they are tensorboardX's records."""
     import sys

@@ -110,7 +110,8 @@ def _fast_scalars(summary, plugins: dict[str, str]) -> list | None:
     return out
 
 
-def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, progress=None) -> int:
+def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, progress=None,
+               live: bool = False) -> int:
     """Read every event file of one run from its stored offsets into ``imp``; returns rows written."""
     event_pb2, data_compat, dataclass_compat, tensor_util = _tb()
     parse = event_pb2.Event.FromString
@@ -136,7 +137,7 @@ def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, 
             continue
         end = offset
         try:
-            for end, record in read_records(path, offset, problems.warn, label):
+            for end, record in read_records(path, offset, problems.warn, label, live):
                 try:
                     event = parse(record)
                 except Exception as exc:  # noqa: BLE001
@@ -263,5 +264,5 @@ def import_logdir(opts, problems: Problems, progress, result) -> None:
         else:
             imp.meta["state"] = "finished"
             imp.meta.pop("heartbeat_interval", None)
-        result.rows += import_run(imp, rel, files, problems, tick)
+        result.rows += import_run(imp, rel, files, problems, tick, live=bool(opts.follow))
         result.runs.append(run_id)

@@ -51,8 +51,12 @@ def frame(data: bytes) -> bytes:
     return head + _U32.pack(masked_crc32c(head)) + data + _U32.pack(masked_crc32c(data))
 
 
-def read_records(path: Path, offset: int, warn: Callable[[str], None], label: str) -> Iterator[tuple[int, bytes]]:
-    """``(end offset, record data)`` for each complete, checked record of ``path`` after ``offset``."""
+def read_records(path: Path, offset: int, warn: Callable[[str], None], label: str,
+                 live: bool = False) -> Iterator[tuple[int, bytes]]:
+    """``(end offset, record data)`` for each complete, checked record of ``path`` after ``offset``.
+
+    ``live``: the file is being followed, so a record cut short at its end is one still
+    being written, not a problem (no warning; the next read continues from it)."""
     crc = _crc32c()
     head_unpack, u32_unpack = _HEAD.unpack_from, _U32.unpack_from
     with open(path, "rb") as fh:
@@ -88,7 +92,7 @@ def read_records(path: Path, offset: int, warn: Callable[[str], None], label: st
             else:
                 need = HEADER
             if eof:
-                if n > pos:
+                if n > pos and not live:
                     warn(f"{label}: incomplete last record ({n - pos} bytes) not read yet")
                 return
             want = max(BLOCK, need - (n - pos))  # keep the unread tail, read at least the record in hand
