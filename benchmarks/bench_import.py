@@ -1,23 +1,30 @@
 """How fast does ``reportgen import tensorboard`` turn a logdir into run folders?
 
-The logdir (``--runs`` runs x ``--scalars`` scalars x ``--steps`` steps, one
-``add_scalar`` event per value, written by tensorboardX; default 100 x 10 x 20,000 as
-in the issue) is generated once and cached (``$REPORTGEN_CACHE_DIR`` or
-``~/.cache/reportgen``, ``bench-import/<shape>/``).
+The logdir: ``--runs`` runs x ``--scalars`` scalars x ``--steps`` steps, one scalar
+event per value, as tensorboardX's and torch's ``add_scalar`` write them (default
+100 x 10 x 20,000 = 20M events, as in the issue). It is generated once and cached
+(``$REPORTGEN_CACHE_DIR`` or ``~/.cache/reportgen``, ``bench-import/<shape>/``).
+The events are written directly with TensorBoard's ``Event`` protos and the TFRecord
+framing (:func:`write_run`), because tensorboardX's writer takes ~120 us per
+``add_scalar`` call here (40 min for 20M); ``tests/test_importers.py`` checks that
+this writer's records are the ones tensorboardX writes, and the importer tests read
+files written by the real torch / tensorboardX / TensorBoard writers.
 
-Baseline, measured in the same run: reading every event of the same logdir with
-TensorBoard's own reader alone (``EventFileLoader(path).Load()``, the loader
-TensorBoard's backend uses; it parses the records and applies the read-time compat
-layers) and doing nothing with them. Then the import into a fresh runs root (read +
-decode + write history/summary/run.json), and a re-import of the unchanged logdir
-(the incremental path: nothing new). The ratio import / baseline is printed, and
-import / reading the raw records only (``RawEventFileLoader``: framing and crc32c
-checks, no protobuf parsing), the floor any importer using TensorBoard's reader has.
-The import can beat the full loader: plain ``simple_value`` scalars (what
-tensorboardX, torch and TF1 write) skip TensorBoard's compat layer, which turns
-each one into a tensor proto.
+Measured in the same run, on the same files:
 
-    python benchmarks/bench_import.py [--runs 100] [--scalars 10] [--steps 20000]
+- **TensorBoard's reader alone**: ``EventFileLoader(path).Load()`` over every event
+  (the loader TensorBoard's backend uses: its framing reader with a pure-Python crc32c,
+  the ``Event`` parse and the read-time compat layers), doing nothing with the events.
+  At ~100 us per event it would take ~40 min at the full size, so by default it reads
+  a subset (every ``--baseline-every``-th run, 10 of the 100) and the time for all
+  events is extrapolated per event; the output says so. ``--baseline-every 1`` reads all.
+- **the raw-record floor**: our framing reader alone (C crc32c checks, no parse), on
+  all files; and TensorBoard's ``RawEventFileLoader`` (framing only) on the subset.
+- **reportgen import** of the whole logdir into a fresh runs root (read, check,
+  parse, decode, write history/summary/run.json), then a re-import of the unchanged
+  logdir (the incremental path: nothing new).
+
+    python benchmarks/bench_import.py [--runs 100] [--scalars 10] [--steps 20000] [--baseline-every 10]
 """
 from __future__ import annotations
 
@@ -33,6 +40,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from reportgen.importers import ImportOptions, import_source  # noqa: E402
+from reportgen.importers.tfrecord import frame, read_records  # noqa: E402
+
+WALL0 = 1.7e9
 
 
 def cache_dir(runs: int, scalars: int, steps: int) -> Path:
@@ -41,39 +51,70 @@ def cache_dir(runs: int, scalars: int, steps: int) -> Path:
     return Path(base) / "bench-import" / f"{runs}x{scalars}x{steps}"
 
 
-def generate(logdir: Path, runs: int, scalars: int, steps: int) -> None:
-    from tensorboardX import SummaryWriter
+def value(r: int, s: int, k: int) -> float:
+    return (s * (k + 1)) % 97 / 97.0 + r
 
+
+def write_run(folder: Path, r: int, scalars: int, steps: int) -> Path:
+    """One run's event file, record for record what ``SummaryWriter.add_scalar`` writes
+    (a ``file_version`` event, then one ``simple_value`` event per scalar)."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"events.out.tfevents.{int(WALL0) + r}.bench.{r}.0"
+    Event, Summary = event_pb2.Event, summary_pb2.Summary
+    chunks = [frame(Event(wall_time=WALL0 + r, file_version="brain.Event:2").SerializeToString())]
+    with open(path, "wb") as fh:
+        for s in range(steps):
+            wall = WALL0 + r + s * 0.01
+            for k in range(scalars):
+                ev = Event(wall_time=wall, step=s, summary=Summary(value=[
+                    Summary.Value(tag=f"metric{k}", simple_value=value(r, s, k))]))
+                chunks.append(frame(ev.SerializeToString()))
+            if len(chunks) > 50_000:
+                fh.write(b"".join(chunks))
+                chunks = []
+        fh.write(b"".join(chunks))
+    return path
+
+
+def generate(logdir: Path, runs: int, scalars: int, steps: int) -> None:
     done = logdir / ".complete"
     if done.exists():
         return
     shutil.rmtree(logdir, ignore_errors=True)
     t = time.perf_counter()
     for r in range(runs):
-        w = SummaryWriter(str(logdir / f"group{r % 10}" / f"run{r:03d}"), max_queue=1000, flush_secs=60)
-        for s in range(steps):
-            for k in range(scalars):
-                w.add_scalar(f"metric{k}", (s * (k + 1)) % 97 / 97.0 + r, s)
-        w.close()
+        write_run(logdir / f"group{r % 10}" / f"run{r:03d}", r, scalars, steps)
         print(f"\rgenerating: {r + 1}/{runs} runs ({time.perf_counter() - t:.0f} s)", end="", file=sys.stderr)
     print(file=sys.stderr)
     done.write_text("ok\n")
 
 
-def read_with_tensorboard(logdir: Path) -> int:
+def read_with_tensorboard(files: list[Path]) -> int:
     from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 
     n = 0
-    for path in sorted(logdir.rglob("*tfevents*")):
-        for event in EventFileLoader(str(path)).Load():
-            n += len(event.summary.value)
+    for path in files:
+        for _event in EventFileLoader(str(path)).Load():
+            n += 1
     return n
 
 
-def read_raw_records(logdir: Path) -> int:
+def raw_with_tensorboard(files: list[Path]) -> int:
     from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
 
-    return sum(1 for path in sorted(logdir.rglob("*tfevents*")) for _ in RawEventFileLoader(str(path)).Load())
+    return sum(1 for path in files for _ in RawEventFileLoader(str(path)).Load())
+
+
+def raw_floor(files: list[Path]) -> int:
+    return sum(1 for path in files for _ in read_records(path, 0, print, path.name))
+
+
+def timed(fn, *args):
+    t = time.perf_counter()
+    out = fn(*args)
+    return time.perf_counter() - t, out
 
 
 def main() -> None:
@@ -81,35 +122,47 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=100)
     ap.add_argument("--scalars", type=int, default=10)
     ap.add_argument("--steps", type=int, default=20_000)
+    ap.add_argument("--baseline-every", type=int, default=10,
+                    help="TensorBoard's reader reads every N-th run and is extrapolated per event (1: all)")
     args = ap.parse_args()
     logdir = cache_dir(args.runs, args.scalars, args.steps)
-    generate(logdir, args.runs, args.scalars, args.steps)
-    size = sum(p.stat().st_size for p in logdir.rglob("*tfevents*"))
-    print(f"logdir: {args.runs} runs x {args.scalars} scalars x {args.steps} steps, {size / 1e6:.0f} MB ({logdir})")
+    t, _ = timed(generate, logdir, args.runs, args.scalars, args.steps)
+    files = sorted(logdir.rglob("*tfevents*"))
+    size = sum(p.stat().st_size for p in files)
+    made = f"generated in {t:.0f} s" if t > 1 else "cached"
+    print(f"logdir: {args.runs} runs x {args.scalars} scalars x {args.steps:,} steps, {size / 1e6:.0f} MB, "
+          f"{len(files)} files ({logdir}; {made})")
+    subset = files[::max(1, args.baseline_every)]
 
-    t = time.perf_counter()
-    values = read_with_tensorboard(logdir)
-    baseline = time.perf_counter() - t
-    print(f"tensorboard reader alone: {baseline:8.2f} s  ({values:,} values)")
-    t = time.perf_counter()
-    records = read_raw_records(logdir)
-    raw = time.perf_counter() - t
-    print(f"  of which raw records:   {raw:8.2f} s  ({records:,} crc-checked records, not parsed)")
+    t_floor, records = timed(raw_floor, files)
+    t_tb, tb_events = timed(read_with_tensorboard, subset)
+    t_tb_raw, tb_raw = timed(raw_with_tensorboard, subset)
+    assert tb_events == tb_raw
+    per_event = t_tb / tb_events
+    baseline = per_event * records
+    how = ("all files" if subset == files else
+           f"measured on {len(subset)} of {len(files)} files (every {args.baseline_every}th run), "
+           f"{tb_events:,} events in {t_tb:.1f} s, extrapolated per event to all {records:,}")
+    print(f"tensorboard reader alone (EventFileLoader): {baseline:9.1f} s  ({per_event * 1e6:.1f} us/event; {how})")
+    print(f"  its raw records (RawEventFileLoader):     {t_tb_raw / tb_raw * records:9.1f} s  "
+          f"({t_tb_raw / tb_raw * 1e6:.1f} us/event, same subset)")
+    print(f"raw-record floor (our framing + crc32c):   {t_floor:9.1f} s  ({t_floor / records * 1e6:.2f} us/event, "
+          f"{records:,} records, not parsed)")
 
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
         out = Path(tmp) / "runs"
-        t = time.perf_counter()
-        result = import_source(ImportOptions(source="tensorboard", path=logdir, out=out, quiet=True))
-        imported = time.perf_counter() - t
+        imported, result = timed(import_source, ImportOptions(source="tensorboard", path=logdir, out=out, quiet=True))
         assert len(result.runs) == args.runs and result.rows == args.runs * args.steps, result
-        print(f"reportgen import:         {imported:8.2f} s  ({result.rows:,} rows in {len(result.runs)} runs)")
-        t = time.perf_counter()
-        again = import_source(ImportOptions(source="tensorboard", path=logdir, out=out, quiet=True))
-        reimport = time.perf_counter() - t
+        print(f"reportgen import:                          {imported:9.1f} s  "
+              f"({imported / records * 1e6:.2f} us/event; {result.rows:,} rows in {len(result.runs)} runs)")
+        reimport, again = timed(import_source, ImportOptions(source="tensorboard", path=logdir, out=out, quiet=True))
         assert again.rows == 0
-        print(f"re-import, nothing new:   {reimport:8.2f} s")
-    print(f"ratio import / tensorboard reader: {imported / baseline:.2f}x "
-          f"(import / raw record reading: {imported / raw:.2f}x)")
+        print(f"re-import, nothing new:                    {reimport:9.2f} s")
+    print(f"ratio import / tensorboard reader alone: {imported / baseline:.3f}x"
+          f"{' (baseline extrapolated from a subset)' if subset != files else ''}; "
+          f"import / raw-record floor: {imported / t_floor:.2f}x")
+    print(f"load: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f} (1/5/15 min), "
+          f"{os.cpu_count()} cpus")
 
 
 if __name__ == "__main__":

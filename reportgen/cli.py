@@ -232,8 +232,8 @@ def serve(runs: Path, watch: bool, host: str, port: int, open_browser: bool, sam
 @cli.command("import")
 @click.argument("source", type=click.Choice(["tensorboard", "wandb", "mlflow", "csv", "parquet"]))
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--out", "out", type=_DIR, default=Path("runs"), show_default=True,
-              help="Runs root to write run folders into.")
+@click.option("-o", "--out", "out", type=_RUNS_OR_NEW, default=Path("runs"), show_default=True,
+              help="Runs root to write run folders into (a folder, or a URL: s3://bucket/prefix).")
 @click.option("--project", default=None, help="Project of the imported runs [default: from the source].")
 @click.option("--name", "name", default=None, metavar="TEMPLATE",
               help="Run names, e.g. '{project}-{path}': {path} (relative source path), {name} (the source's "
@@ -253,7 +253,7 @@ def import_(source: str, path: Path, out: Path, project: str | None, name: str |
                          warn=lambda m: click.echo(f"warning: {m}", err=True))
     try:
         result = import_source(opts)
-    except ImportError as exc:
+    except (ImportError, OSError) as exc:  # OSError: the URL root could not be written (after the import)
         raise click.ClickException(str(exc)) from None
     if not quiet:
         click.echo(f"Imported {len(result.runs)} runs ({result.rows} new rows) into {out}")

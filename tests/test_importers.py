@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import struct
 import wave
 from pathlib import Path
 
@@ -118,26 +119,97 @@ def test_tensorboard_reimport_appends_only_new_rows(tmp_path, capsys):
     assert len(list_run_dirs(out)) == 1  # no duplicate run
 
 
+def _records(data: bytes) -> list[tuple[int, int, object]]:
+    """``(start, length, Event)`` of every TFRecord in ``data``, walked here without checks."""
+    from tensorboard.compat.proto import event_pb2
+
+    out, pos = [], 0
+    while pos + 12 <= len(data):
+        (length,) = struct.unpack_from("<Q", data, pos)
+        out.append((pos, length, event_pb2.Event.FromString(data[pos + 12:pos + 12 + length])))
+        pos += 16 + length
+    return out
+
+
+def _loss_record(records, step: int) -> tuple[int, int]:
+    return next((p, n) for p, n, ev in records if ev.step == step and [v.tag for v in ev.summary.value] == ["loss"])
+
+
 def test_torn_and_corrupt_event_files_import_the_rest(tracker_sources, tmp_path, cli):
     logdir = tmp_path / "logs"
-    shutil.copytree(tracker_sources["tensorboard"] / "tbx", logdir / "torn")
-    shutil.copytree(tracker_sources["tensorboard"] / "tbx", logdir / "corrupt")
-    shutil.copytree(tracker_sources["tensorboard"] / "tbx", logdir / "good")
+    for name in ("torn", "corrupt", "good"):
+        shutil.copytree(tracker_sources["tensorboard"] / "tbx", logdir / name)
     (torn,) = (logdir / "torn").glob("*tfevents*")
     data = torn.read_bytes()
-    torn.write_bytes(data[: len(data) * 2 // 3])
+    cut, _ = _loss_record(_records(data), 20)
+    torn.write_bytes(data[:cut + 30])  # the writer died inside the record of step 20
     (bad,) = (logdir / "corrupt").glob("*tfevents*")
     data = bytearray(bad.read_bytes())
-    data[len(data) // 2] ^= 0xFF
+    records = _records(bytes(data))
+    pos, length = _loss_record(records, 15)
+    data[pos + 12 + length // 2] ^= 0xFF  # step 15: the data checksum fails, the framing holds
+    pos, _ = _loss_record(records, 25)
+    data[pos + 2] ^= 0xFF  # step 25: the length is garbage, its checksum fails
     bad.write_bytes(bytes(data))
     proc = cli("import", "tensorboard", str(logdir), "-o", str(tmp_path / "runs"))
     runs = _runs(tmp_path / "runs")
     assert len(runs["good"].history) == STEPS
-    assert 0 < len(runs["torn"].history) < STEPS and 0 < len(runs["corrupt"].history) < STEPS
+    assert [s for s, _ in _series(runs["torn"], "loss")] == list(range(20))
+    # a damaged record is skipped and the reading goes on after it
+    assert [s for s, _ in _series(runs["corrupt"], "loss")] == [s for s in range(STEPS) if s not in (15, 25)]
+    assert [s for s, _ in _series(runs["corrupt"], "weights")] == list(range(0, STEPS, MEDIA_EVERY))
     warnings = [ln for ln in proc.stderr.splitlines() if ln.startswith("warning:")]
-    assert len(warnings) == 2, proc.stderr
+    assert len(warnings) == 3, proc.stderr
     assert any("torn" in w and "incomplete last record" in w for w in warnings)
-    assert any("corrupt" in w and "corrupt record" in w for w in warnings)
+    assert sum("corrupt" in w and "corrupt record" in w for w in warnings) == 2
+
+
+def test_record_being_written_is_no_problem_while_following(tmp_path):
+    """serve --watch polls a live logdir: a record cut short at the end is one still being written."""
+    from reportgen.importers import ImportOptions, import_source
+
+    _tbx_scalars(tmp_path / "full", 0, 10)
+    (full,) = (tmp_path / "full").glob("*tfevents*")
+    data = full.read_bytes()
+    cut, _ = _loss_record(_records(data), 6)
+    live = tmp_path / "logs" / "r" / full.name
+    live.parent.mkdir(parents=True)
+    live.write_bytes(data[:cut + 20])
+    warnings: list[str] = []
+    opts = ImportOptions(source="tensorboard", path=tmp_path / "logs", out=tmp_path / "runs", quiet=True,
+                         follow=True, warn=warnings.append)
+    assert import_source(opts).rows == 6
+    live.write_bytes(data)  # the writer finished the record and went on
+    assert import_source(opts).rows == 4 and warnings == []
+    (run_dir,) = list_run_dirs(tmp_path / "runs")
+    assert [r["_step"] for r in read_run(run_dir).history] == list(range(10))
+
+
+def test_benchmark_writer_writes_what_tensorboardx_writes(tmp_path):
+    """benchmarks/bench_import.py writes its 20M events itself; they are tensorboardX's records."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from bench_import import value, write_run
+    from tensorboardX import SummaryWriter
+
+    ours = write_run(tmp_path / "ours", 3, 2, 4)
+    w = SummaryWriter(str(tmp_path / "tbx"))
+    for s in range(4):
+        for k in range(2):
+            w.add_scalar(f"metric{k}", value(3, s, k), s)
+    w.close()
+    (theirs,) = (tmp_path / "tbx").glob("*tfevents*")
+
+    def strip(path):
+        out = []
+        for _, _, ev in _records(path.read_bytes()):
+            ev.wall_time = 0
+            ev.ClearField("source_metadata")
+            out.append(ev.SerializeToString())
+        return out
+
+    assert strip(ours) == strip(theirs) and len(strip(ours)) == 9
 
 
 # -- wandb ------------------------------------------------------------------------------------

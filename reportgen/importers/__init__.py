@@ -20,7 +20,7 @@ SOURCES = ("tensorboard", "wandb", "mlflow", "csv", "parquet")
 class ImportOptions:
     source: str
     path: Path
-    out: Path
+    out: Path  # or a URL runs root (str): s3://bucket/prefix
     project: str | None = None
     name: str | None = None  # template: {path} {name} {id} {project}
     run_col: str | None = None
@@ -69,6 +69,17 @@ def detect(path: Path) -> str | None:
 
 
 def import_source(opts: ImportOptions) -> ImportResult:
+    """Import ``opts.path`` into ``opts.out`` (a folder, or a URL runs root: :mod:`.to_url`)."""
+    from ..storage.remote import is_url
+
+    if is_url(str(opts.out)):
+        from .to_url import import_to_url
+
+        return import_to_url(opts, _import_local)
+    return _import_local(opts)
+
+
+def _import_local(opts: ImportOptions) -> ImportResult:
     from ..site.progress import Progress
 
     if opts.source not in SOURCES:

@@ -1,45 +1,46 @@
 """TensorBoard event files -> run folders (extra ``[tensorboard]``; no TensorFlow needed).
 
-Records are read with TensorBoard's own record reader (the TensorFlow stub's
-``PyRecordReader_New``: length-prefixed, crc32c-checked), decoded as ``Event``
-protos and passed through TensorBoard's read-time compat layers
-(``data_compat`` / ``dataclass_compat``, as its ``EventFileLoader`` does), so files
-from TensorFlow, ``torch.utils.tensorboard`` and tensorboardX look alike.
+Records are framed and checksummed by :mod:`.tfrecord` (a C crc32c), parsed as
+TensorBoard's own ``Event`` protos (``tensorboard.compat.proto.event_pb2``), and the
+values decoded per plugin by :mod:`.tb_values`. Anything but a plain scalar first goes
+through TensorBoard's read-time compat layers (``data_compat`` / ``dataclass_compat``,
+as its ``EventFileLoader`` does), so files from TensorFlow, ``torch.utils.tensorboard``
+and tensorboardX look alike.
+
+Plain float scalars (legacy ``simple_value``, as tensorboardX, torch and TF1 write, and
+``DT_FLOAT`` tensor scalars of the scalars plugin, as TensorBoard's and TF2's writers
+write) take a fast path: collected in columns and turned into their shortest float32
+decimals in one call per batch; they never meet the compat layers.
 
 One run per folder holding ``*tfevents*`` files, named by its path relative to the
-logdir. Mapping per plugin: scalars -> numbers; histograms -> ``Histogram``;
-images -> ``Image`` (a gallery when several); audio -> ``Audio``; text -> a string
-(one value) or a ``Table`` with a ``text`` column; hparams -> config (the metric
-values are ordinary scalars, so they reach the summary). Other plugins warn once.
+logdir; ``import.json`` keeps each file's offset, so a re-import reads only what was
+appended.
 """
 from __future__ import annotations
 
-import io
-import math
 import os
-import struct
-import tempfile
 import time
 from pathlib import Path
-from typing import Any, Iterator
 
 from .common import Problems, RunImport
+from .tb_values import Decoder, float32_values
+from .tfrecord import read_records
 
 EXTRA = "tensorboard"
 LIVE_WINDOW = 60.0
-_F32 = struct.Struct("<f")
+_DT_FLOAT = 1
+BATCH = 65536  # scalars collected before they are converted and added as rows
 
 
 def _tb():
     try:
         from tensorboard import data_compat, dataclass_compat
-        from tensorboard.compat import tf
         from tensorboard.compat.proto import event_pb2
         from tensorboard.util import tensor_util
     except ImportError:
         raise ImportError("importing TensorBoard event files needs the 'tensorboard' package: "
                           "pip install 'reportgen[tensorboard]'") from None
-    return tf, event_pb2, data_compat, dataclass_compat, tensor_util
+    return event_pb2, data_compat, dataclass_compat, tensor_util
 
 
 def is_event_file(name: str) -> bool:
@@ -58,197 +59,72 @@ def find_runs(logdir: Path) -> list[tuple[str, Path, list[Path]]]:
     return out
 
 
-def read_records(path: Path, offset: int, problems: Problems, label: str) -> Iterator[tuple[int, bytes]]:
-    """``(end offset, record)`` for each complete record after ``offset``.
+class _Scalars:
+    """Float32 scalars in columns until :meth:`flush` adds them to the run, one row per step."""
 
-    A record cut short at the end of the file (still being written, or torn) ends
-    the read quietly at the last complete record; a failed checksum warns once and
-    ends the read of this file (the rest of the import goes on)."""
-    tf = _tb()[0]
-    reader = tf.pywrap_tensorflow.PyRecordReader_New(os.fsencode(path), 0, b"", None)
-    reader.file_handle.close()
-    fh = open(path, "rb")
-    fh.seek(offset)
-    reader.file_handle = fh  # the stub reader only calls read(n); start at our offset
-    pos = offset
-    try:
-        while True:
-            try:
-                reader.GetNext()
-            except tf.errors.OutOfRangeError:
-                return
-            except tf.errors.DataLossError as exc:
-                if "truncated" in str(exc):
-                    size = os.path.getsize(path)
-                    if size > pos:
-                        problems.warn(f"{label}: incomplete last record ({size - pos} bytes) not read yet")
-                else:
-                    problems.warn(f"{label}: corrupt record at byte {pos} ({exc}); the rest of this file is skipped")
-                return
-            record = reader.record()
-            pos += len(record) + 16
-            yield pos, record
-    finally:
-        fh.close()
+    def __init__(self, imp: RunImport):
+        self.imp = imp
+        self.steps: list[int] = []
+        self.times: list[float] = []
+        self.tags: list[str] = []
+        self.values: list[float] = []
+
+    def flush(self) -> None:
+        if not self.steps:
+            return
+        rows: dict[int, dict] = {}
+        times: dict[int, float] = {}
+        for step, ts, tag, x in zip(self.steps, self.times, self.tags, float32_values(self.values)):
+            row = rows.get(step)
+            if row is None:
+                rows[step] = row = {}
+                times[step] = ts
+            elif ts > times[step]:
+                times[step] = ts
+            row[tag] = x
+        add = self.imp.add
+        for step, row in rows.items():
+            add(step, row, times[step])
+        for column in (self.steps, self.times, self.tags, self.values):
+            column.clear()  # in place: the reading loop holds these lists
 
 
-def float32_value(x: float) -> float:
-    """The shortest decimal that reads back as the same float32 (0.9, not 0.8999999761581421)."""
-    if x != x or x in (math.inf, -math.inf):
-        return x
-    want = _F32.pack(x)
-    for digits in (7, 8):
-        y = float(f"{x:.{digits}g}")
-        if _F32.pack(y) == want:
-            return y
-    return float(f"{x:.9g}")
-
-
-def _rebin(counts: list[float], edges: list[float], limit: int = 512) -> tuple[list[float], list[float]]:
-    if len(counts) <= limit:
-        return counts, edges
-    k = -(-len(counts) // limit)
-    c = [sum(counts[i:i + k]) for i in range(0, len(counts), k)]
-    e = edges[::k]
-    if len(e) != len(c) + 1:
-        e = e[:len(c)] + [edges[-1]]
-    return c, e
-
-
-class _Decoder:
-    """Turns one event's values into ``{tag: value}`` (numbers, media objects, strings)."""
-
-    def __init__(self, imp: RunImport, problems: Problems, label: str):
-        self.imp, self.problems, self.label = imp, problems, label
-        self.initial_metadata: dict[str, Any] = {}
-        self.config: dict[str, Any] = {}
-        self.plugins: dict[str, str] = {}  # tag -> plugin (the first event of a tag carries it)
-        self.sample_rates: dict[str, int] = {}
-
-    def simple_values(self, event) -> dict[str, float] | None:
-        """``{tag: value}`` when every value of the event is a legacy ``simple_value`` scalar, else None."""
-        out = {}
-        for v in event.summary.value:
-            if v.WhichOneof("value") != "simple_value":
+def _fast_scalars(summary, plugins: dict[str, str]) -> list | None:
+    """``[(tag, float)]`` when every value of an event is a plain float32 scalar, else None."""
+    out = []
+    for v in summary:
+        kind = v.WhichOneof("value")
+        if kind == "simple_value" and not v.HasField("metadata"):
+            out.append((v.tag, v.simple_value))
+        elif kind == "tensor":
+            t = v.tensor
+            if t.dtype != _DT_FLOAT or len(t.float_val) != 1 or t.tensor_shape.dim:
                 return None
-            if v.metadata.plugin_data.plugin_name:
-                self.plugins[v.tag] = v.metadata.plugin_data.plugin_name
-            out[v.tag] = float32_value(v.simple_value)
-        return out
-
-    def values(self, event, tensor_util) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for v in event.summary.value:
-            tag = v.tag
-            plugin = v.metadata.plugin_data.plugin_name
-            if plugin:
-                self.plugins[tag] = plugin
-                if plugin == "audio":
-                    self._audio_meta(tag, v.metadata)
-            else:
-                plugin = self.plugins.get(tag, "")
-            try:
-                value = self._value(tag, plugin, v, tensor_util)
-            except Exception as exc:  # noqa: BLE001 - one bad value never stops the import
-                self.problems.warn(f"{self.label}: tag {tag!r} ({plugin or 'tensor'}): {type(exc).__name__}: {exc}; skipped")
-                continue
-            if value is not None:
-                out[tag] = value
-        return out
-
-    def _audio_meta(self, tag: str, metadata) -> None:
-        from tensorboard.plugins.audio import metadata as audio_md
-
-        try:
-            self.sample_rates[tag] = int(audio_md.parse_plugin_metadata(metadata.plugin_data.content).sample_rate or 0)
-        except Exception:  # noqa: BLE001
-            pass
-
-    def _value(self, tag: str, plugin: str, v, tensor_util) -> Any:
-        import numpy as np
-
-        if plugin == "hparams":
-            self._hparams(v)
-            return None
-        if not v.HasField("tensor"):
-            return None
-        arr = tensor_util.make_ndarray(v.tensor)
-        if plugin in ("scalars", "") and arr.size == 1 and arr.dtype.kind in "biuf":
-            x = arr.reshape(()).item()
-            return float32_value(x) if arr.dtype == np.float32 else x
-        if plugin == "histograms":
-            from ..media.histogram import Histogram
-
-            if arr.size == 0:
+            plugin = v.metadata.plugin_data.plugin_name if v.HasField("metadata") else plugins.get(v.tag)
+            if plugin != "scalars":
                 return None
-            arr = np.asarray(arr, dtype=float).reshape(-1, 3)
-            edges = [float(arr[0, 0])] + [float(x) for x in arr[:, 1]]
-            counts = [float(x) for x in arr[:, 2]]
-            for i in range(1, len(edges)):  # degenerate one-value buckets (left == right)
-                if edges[i] < edges[i - 1]:
-                    edges[i] = edges[i - 1]
-            counts, edges = _rebin(counts, edges)
-            return Histogram(np_histogram=(counts, edges))
-        if plugin == "images":
-            from PIL import Image as PILImage
-            from ..media.image import Image
-
-            imgs = []
-            for blob in arr.reshape(-1)[2:]:
-                im = PILImage.open(io.BytesIO(bytes(blob)))
-                im.load()
-                imgs.append(Image(im))
-            return imgs[0] if len(imgs) == 1 else (imgs or None)
-        if plugin == "audio":
-
-            clips = []
-            rows = arr.reshape(-1, 2) if arr.ndim == 2 and arr.shape[1] == 2 else arr.reshape(-1, 1)
-            for row in rows:
-                label = row[1].decode("utf-8", "replace") if len(row) > 1 and row[1] else None
-                clips.append(self._audio(bytes(row[0]), label, tag))
-            return clips[0] if len(clips) == 1 else (clips or None)
-        if plugin == "text":
-            texts = [x.decode("utf-8", "replace") if isinstance(x, bytes) else str(x) for x in arr.reshape(-1)]
-            if arr.ndim == 0 or len(texts) == 1:
-                return texts[0] if texts else None
-            from ..media.table import Table
-
-            return Table(columns=["text"], data=[[t] for t in texts])
-        if plugin in ("graph_run_metadata", "graph_keras_model", "graph_run_metadata_graph"):
+            plugins[v.tag] = plugin
+            out.append((v.tag, t.float_val[0]))
+        else:
             return None
-        self.problems.warn(f"{self.label}: tag {tag!r}: TensorBoard plugin {plugin or 'tensor'!r} is not imported; skipped")
-        return None
-
-    def _audio(self, data: bytes, label: str | None, tag: str):
-        from ..media.audio import Audio
-
-        with tempfile.TemporaryDirectory() as tmp:
-            p = Path(tmp) / "clip.wav"
-            p.write_bytes(data)
-            return Audio(p, sample_rate=self.sample_rates.get(tag) or None, caption=label or None)
-
-    def _hparams(self, v) -> None:
-        from tensorboard.plugins.hparams import metadata as hp
-
-        content = v.metadata.plugin_data.content
-        if v.tag == hp.SESSION_START_INFO_TAG:
-            info = hp.parse_session_start_info_plugin_data(content)
-            for name, value in info.hparams.items():
-                kind = value.WhichOneof("kind")
-                self.config[name] = (getattr(value, kind) if kind in ("number_value", "string_value", "bool_value")
-                                     else None)
+    return out
 
 
-def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, progress=None) -> int:
+def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, progress=None,
+               live: bool = False) -> int:
     """Read every event file of one run from its stored offsets into ``imp``; returns rows written."""
-    tf, event_pb2, data_compat, dataclass_compat, tensor_util = _tb()
+    event_pb2, data_compat, dataclass_compat, tensor_util = _tb()
+    parse = event_pb2.Event.FromString
     offsets: dict[str, int] = dict(imp.state.get("files") or {})
-    dec = _Decoder(imp, problems, rel)
+    dec = Decoder(imp, problems, rel)
     dec.plugins.update(imp.state.get("plugins") or {})
     dec.sample_rates.update({k: int(v) for k, v in (imp.state.get("sample_rates") or {}).items()})
+    plugins = dec.plugins
+    scalars = _Scalars(imp)
+    steps, times, tags, values = scalars.steps, scalars.times, scalars.tags, scalars.values
     for path in files:
         label = f"{rel}/{path.name}" if rel != "." else path.name
-        offset = int(offsets.get(path.name, 0))
+        offset = start = int(offsets.get(path.name, 0))
         try:
             size = path.stat().st_size
         except OSError as exc:
@@ -256,40 +132,99 @@ def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, 
             continue
         if size < offset:
             problems.warn(f"{label}: the file shrank since the last import; read again from the start")
-            offset = 0
+            offset = start = 0
         if size == offset:
             continue
+        end = offset
         try:
-            for end, record in read_records(path, offset, problems, label):
-                offsets[path.name] = end
-                if progress is not None and end - offset > 1 << 20:
-                    progress(end - offset)
-                    offset = end
+            for end, record in read_records(path, offset, problems.warn, label, live):
                 try:
-                    event = event_pb2.Event.FromString(record)
+                    event = parse(record)
                 except Exception as exc:  # noqa: BLE001
                     problems.warn(f"{label}: undecodable event ({exc}); skipped")
                     continue
-                if not event.HasField("summary"):
+                summary = event.summary.value
+                if len(summary) == 1:  # the common case, inlined: one plain scalar
+                    v = summary[0]
+                    if v.WhichOneof("value") == "simple_value" and not v.HasField("metadata"):
+                        steps.append(event.step)
+                        times.append(event.wall_time)
+                        tags.append(v.tag)
+                        values.append(v.simple_value)
+                        if len(steps) < BATCH:
+                            continue
+                        fast = ()
+                    else:
+                        fast = _fast_scalars(summary, plugins)
+                elif not event.HasField("summary"):
                     continue
-                simple = dec.simple_values(event)
-                if simple is not None:  # plain scalars (tensorboardX, torch, TF1): no compat layer needed
-                    imp.add(event.step, simple, event.wall_time)
+                else:
+                    fast = _fast_scalars(summary, plugins)
+                if fast is not None:
+                    step, ts = event.step, event.wall_time
+                    for tag, x in fast:
+                        steps.append(step)
+                        times.append(ts)
+                        tags.append(tag)
+                        values.append(x)
+                    if len(steps) >= BATCH:
+                        scalars.flush()
+                        if progress is not None and end - offset > 1 << 20:
+                            progress(end - offset)
+                            offset = end
                     continue
+                scalars.flush()  # keep the order of values against the rest
                 event = data_compat.migrate_event(event)
                 for ev in dataclass_compat.migrate_event(event, dec.initial_metadata):
-                    values = dec.values(ev, tensor_util)
-                    if values:
-                        imp.add(ev.step, values, ev.wall_time)
+                    got = dec.values(ev, tensor_util)
+                    if got:
+                        imp.add(ev.step, got, ev.wall_time)
                     elif ev.wall_time and imp.t0 is None:
                         imp.t0 = ev.wall_time
+                if progress is not None and end - offset > 1 << 20:
+                    progress(end - offset)
+                    offset = end
         except OSError as exc:
             problems.warn(f"{label}: {exc}; the rest of this file is skipped")
+        scalars.flush()
+        if end > start:
+            offsets[path.name] = end
         if progress is not None:
-            progress(max(0, int(offsets.get(path.name, 0)) - offset))
-    config = {**imp.config, **dec.config}
+            progress(max(0, end - offset))
+    config = {**imp.config, **dec.run_config()}
+    if files:
+        hparams = lightning_hparams(files[0].parent / "hparams.yaml", problems, rel)
+        if hparams:  # typed and nested: it replaces the flattened float copies of the session hparams
+            flat = set(_flat_keys(hparams))
+            config = {**{k: v for k, v in config.items() if k not in flat}, **hparams}
     return imp.commit(config=config, state={"files": offsets, "plugins": dec.plugins,
                                             "sample_rates": dec.sample_rates})
+
+
+def lightning_hparams(path: Path, problems: Problems, label: str) -> dict:
+    """The ``hparams.yaml`` Lightning's ``TensorBoardLogger`` writes next to the event files ({} if none)."""
+    if not path.is_file():
+        return {}
+    try:
+        import yaml
+    except ImportError:
+        problems.warn(f"{label}/hparams.yaml: reading it needs pyyaml (pip install 'reportgen[tensorboard]'); "
+                      "the hparams in the event files are used")
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        problems.warn(f"{label}/hparams.yaml: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; "
+                      "the hparams in the event files are used")
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _flat_keys(d: dict, prefix: str = ""):
+    for k, v in d.items():
+        yield f"{prefix}{k}"
+        if isinstance(v, dict):
+            yield from _flat_keys(v, f"{prefix}{k}/")
 
 
 def import_logdir(opts, problems: Problems, progress, result) -> None:
@@ -329,5 +264,5 @@ def import_logdir(opts, problems: Problems, progress, result) -> None:
         else:
             imp.meta["state"] = "finished"
             imp.meta.pop("heartbeat_interval", None)
-        result.rows += import_run(imp, rel, files, problems, tick)
+        result.rows += import_run(imp, rel, files, problems, tick, live=bool(opts.follow))
         result.runs.append(run_id)

@@ -25,6 +25,7 @@ from typing import Any
 
 from .common import Problems, RunImport
 from .wandb_log import LogError, iter_records
+from .wandb_media import WandbMedia
 
 
 def find_runs(path: Path) -> list[Path]:
@@ -64,75 +65,27 @@ def _nest(items) -> dict[str, Any]:
     return out
 
 
-class _Media:
-    """wandb media records -> reportgen media objects (files resolved inside ``files/``)."""
+_SUMMARY_OPS = ("min", "max", "mean", "best", "last", "none", "copy", "first")
 
-    def __init__(self, files: Path, problems: Problems, label: str):
-        self.files, self.problems, self.label = files, problems, label
 
-    def _path(self, rel: Any) -> Path:
-        p = (self.files / str(rel)).resolve()
-        if self.files.resolve() not in p.parents:
-            raise ValueError(f"path {rel!r} leaves the run's files/ folder")
-        if not p.is_file():
-            raise ValueError(f"media file {rel!r} is missing")
-        return p
-
-    def convert(self, key: str, v: Any) -> Any:
-        if not isinstance(v, dict):
-            return v
-        t = v.get("_type")
-        if t is None:
-            return {k: self.convert(f"{key}/{k}", x) for k, x in v.items()}
-        try:
-            return self._record(t, v)
-        except Exception as exc:  # noqa: BLE001 - one bad value never stops the import
-            self.problems.warn(f"{self.label}: key {key!r} ({t}): {exc}; skipped")
-            return None
-
-    def _record(self, t: str, v: dict[str, Any]) -> Any:
-        import numpy as np
-
-        from .. import media as m  # noqa: F401 (lazy classes below)
-
-        caption = v.get("caption")
-        if t == "image-file":
-            from ..media.image import Image
-            return Image(self._path(v["path"]), caption=caption)
-        if t == "images/separated":
-            from ..media.image import Image
-            names = v.get("filenames") or []
-            caps = v.get("captions") or [None] * len(names)
-            return [Image(self._path(n), caption=c if isinstance(c, str) else None) for n, c in zip(names, caps)]
-        if t == "histogram":
-            from ..media.histogram import Histogram
-            values = v.get("values") or []
-            bins = v.get("bins")
-            if bins is None and isinstance(v.get("packedBins"), dict):
-                pb = v["packedBins"]
-                bins = [pb["min"] + i * pb["size"] for i in range(int(pb["count"]) + 1)]
-            return Histogram(np_histogram=(np.asarray(values, float), np.asarray(bins, float)))
-        if t == "table-file":
-            from ..media.table import Table
-            data = json.loads(self._path(v["path"]).read_text(encoding="utf-8"))
-            rows = [[c if not isinstance(c, dict) else json.dumps(c) for c in row] for row in data.get("data", [])]
-            return Table(columns=[str(c) for c in data.get("columns", [])], data=rows)
-        if t == "audio-file":
-            from ..media.audio import Audio
-            return Audio(self._path(v["path"]), caption=caption)
-        if t == "video-file":
-            from ..media.video import Video
-            return Video(str(self._path(v["path"])), caption=caption)
-        if t == "html-file":
-            from ..media.html import Html
-            return Html(self._path(v["path"]).read_text(encoding="utf-8", errors="replace"))
-        if t == "object3D-file":
-            from ..media.object3d import Object3D
-            return Object3D(str(self._path(v["path"])))
-        if t == "molecule-file":
-            from ..media.molecule import Molecule
-            return Molecule(str(self._path(v["path"])))
-        raise ValueError(f"wandb type {t!r} is not imported")
+def _metric_spec(m) -> tuple[str, dict[str, Any]] | None:
+    """A ``define_metric`` record as run.json ``metrics`` stores it (reportgen/sdk/metrics.py)."""
+    name = m.name or m.glob_name
+    if not name or m.expanded_from_glob:
+        return None
+    spec: dict[str, Any] = {}
+    if m.step_metric:
+        spec["step_metric"] = m.step_metric
+    ops = [op for op in _SUMMARY_OPS if getattr(m.summary, op)]
+    if ops:
+        spec["summary"] = ",".join(ops)
+    if m.goal in (1, 2):
+        spec["goal"] = "minimize" if m.goal == 1 else "maximize"
+    if m.options.hidden:
+        spec["hidden"] = True
+    if m.options.step_sync:
+        spec["step_sync"] = True
+    return name, spec
 
 
 def _copy_files(src: Path, dst: Path) -> None:
@@ -155,9 +108,11 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
     if size < offset:
         problems.warn(f"{label}: {log.name} shrank since the last import; read again from the start")
         offset = 0
-    media = _Media(run_dir / "files", problems, label)
-    meta: dict[str, Any] = {}
     config = dict(imp.config)
+    media = WandbMedia(run_dir / "files", problems, label, config)
+    meta: dict[str, Any] = {}
+    metrics: dict[str, Any] = dict(imp.meta.get("metrics") or {})
+    in_history = set(imp.summary)  # keys with a history value: their summary media is the last one
     overrides: dict[str, Any] = {}
     system: list[dict[str, Any]] = []
     exit_code = imp.state.get("exit_code")
@@ -173,6 +128,8 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
                 ts = row.pop("_timestamp", None)
                 row.pop("_runtime", None)
                 row.pop("_wandb", None)
+                in_history.update(media.custom_charts(row))  # their summary copies are not media of their own
+                in_history.update(row)
                 values = {k: media.convert(k, v) for k, v in row.items()}
                 imp.add(step, {k: v for k, v in values.items() if v is not None},
                         ts if isinstance(ts, (int, float)) else None)
@@ -193,8 +150,15 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
                     config.pop(item.key or "/".join(item.nested_key), None)
             elif kind == "summary":
                 for k, v in _nest(rec.summary.update).items():
-                    if not k.startswith("_") and (not isinstance(v, dict) or "_type" not in v):
+                    # media set on the summary only (run.summary["img"] = wandb.Image(...)) are imported;
+                    # those of history keys repeat the last logged one
+                    if not k.startswith("_") and (not isinstance(v, dict) or "_type" not in v
+                                                  or k not in in_history):
                         overrides[k] = v
+            elif kind == "metric":
+                got = _metric_spec(rec.metric)
+                if got:
+                    metrics[got[0]] = {**metrics.get(got[0], {}), **got[1]}
             elif kind == "stats":
                 s = rec.stats
                 sample: dict[str, Any] = {"_timestamp": s.timestamp.seconds + s.timestamp.nanos / 1e9}
@@ -221,6 +185,10 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
         problems.warn(f"{label}: {log.name}: {size - end} bytes after the last complete record not read")
     config.pop("_wandb", None)
     overrides.pop("_wandb", None)
+    for k in [k for k, v in overrides.items() if isinstance(v, dict) and "_type" in v and k in in_history]:
+        del overrides[k]  # logged to history after it was set on the summary
+    if metrics:
+        meta["metrics"] = metrics
     imp.set_summary({k: media.convert(k, v) for k, v in overrides.items()})
     if system:
         from ..storage.jsonio import encode_line
