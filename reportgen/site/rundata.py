@@ -55,23 +55,6 @@ def _script(data_id: str, payload: dict[str, Any]) -> bytes:
     return b"RG.receive(" + orjson.dumps(data_id) + b"," + orjson.dumps(payload) + b");\n"
 
 
-def write_overviews(out: Path, runs: list[RunInfo], write) -> list[str]:
-    """One file per metric with the coarse series of every run (``data/overview/<metric-id>.js``)
-    and one with their smoothed values (``data/overview-smooth/<metric-id>.js``)."""
-    written = []
-    for key in sorted({k for r in runs for k in r.lite}):
-        present = [r for r in runs if key in r.lite]
-        points = {r.file: {k: v for k, v in r.lite[key].items() if k != "s"} for r in present}
-        smooth = {r.file: r.lite[key]["s"] for r in present}
-        mid = metric_id(key)
-        for kind, payload in (("overview", {"v": DATA_VERSION, "key": key, "runs": points}),
-                              ("overview-smooth", {"v": DATA_VERSION, "w": list(WEIGHTS), "runs": smooth})):
-            rel = overview_path(kind, key)
-            write(out / rel, _script(f"{kind}/{mid}", payload))
-            written.append(rel)
-    return written
-
-
 @dataclass
 class RunInfo(RunMeta):
     """The one run model of the site: everything run pages, reports and overview pages need about
