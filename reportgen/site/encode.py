@@ -98,13 +98,23 @@ def _b64s(arr: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> list[str]:
     return [base64.b64encode(raw[s * item:(s + n) * item]).decode("ascii") for s, n in zip(starts.tolist(), lens.tolist())]
 
 
-def floats_many(arrays: list[np.ndarray]) -> list[dict[str, Any]]:
-    """:func:`floats` of each array."""
+def _magnitudes(arrays: list[np.ndarray]):
+    """(concatenated, starts, lengths, |values| with non-finite ones as 0) of ``arrays``; None when
+    there is none or one is empty (the callers then encode each array on its own)."""
     if not arrays or any(len(a) == 0 for a in arrays):
-        return [floats(a) for a in arrays]
+        return None
     cat, starts, lens = _segments(arrays)
     a = np.abs(cat)
     a[~np.isfinite(cat)] = 0.0
+    return cat, starts, lens, a
+
+
+def floats_many(arrays: list[np.ndarray]) -> list[dict[str, Any]]:
+    """:func:`floats` of each array."""
+    batch = _magnitudes(arrays)
+    if batch is None:
+        return [floats(a) for a in arrays]
+    cat, starts, lens, a = batch
     big = np.maximum.reduceat(a, starts) > F4_MAX
     a[a == 0.0] = np.inf
     small = np.minimum.reduceat(a, starts) < F4_MIN
@@ -140,11 +150,10 @@ def ints_or_floats_many(arrays: list[np.ndarray]) -> list[dict[str, Any]]:
 
 def half_many(arrays: list[np.ndarray]) -> list[dict[str, Any]]:
     """:func:`half` of each array."""
-    if not arrays or any(len(a) == 0 for a in arrays):
+    batch = _magnitudes(arrays)
+    if batch is None:
         return [half(a) for a in arrays]
-    cat, starts, lens = _segments(arrays)
-    a = np.abs(cat)
-    a[~np.isfinite(cat)] = 0.0
+    cat, starts, lens, a = batch
     top = np.maximum.reduceat(a, starts)
     if not (top > 0).all():
         return [half(a) for a in arrays]
