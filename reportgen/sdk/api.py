@@ -25,7 +25,7 @@ from ..storage.jsonio import read_json, write_json_atomic
 from ..storage.format import flatten
 from ..storage.reader import iter_history, list_run_dirs, read_meta, run_status
 from ..storage.lastvalues import complete_summary
-from ..storage.safety import MAX_DEPTH, MAX_LINE, NOT_REGULAR, linked_out, special_file, too_deep
+from ..storage.safety import MAX_DEPTH, MAX_LINE, NOT_REGULAR, FileTooBig, NotRegularFile, linked_out, too_deep
 from .summary import Summary
 from .values import Normalizer, summary_value
 
@@ -92,14 +92,14 @@ class ApiRun:
         if linked_out(path):
             _warn([f"{path}: a link to a file outside the run folder (not read)"])
             return {}
-        if special_file(path):
+        try:
+            data = read_json(path, max_bytes=MAX_LINE)  # a few KB normally
+        except NotRegularFile:
             _warn([f"{path} {NOT_REGULAR}"])
             return {}
-        if path.stat().st_size > MAX_LINE:  # a few KB normally; a huge (sparse) file is not read whole
+        except FileTooBig:
             _warn([f"{path}: larger than {MAX_LINE >> 20} MiB; not read"])
             return {}
-        try:
-            data = read_json(path)
         except (OSError, ValueError) as exc:
             _warn([f"{path}: unreadable ({exc.__class__.__name__})"])
             return {}

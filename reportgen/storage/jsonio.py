@@ -176,10 +176,13 @@ def decode_line(line: bytes | str) -> Any:
     return loads(line)
 
 
-def read_json(path: str | os.PathLike) -> Any:
-    from .safety import open_regular  # a pipe under a run file's name must not block the reader
+def read_json(path: str | os.PathLike, max_bytes: int | None = None) -> Any:
+    """Decode a JSON file; only a regular file of at most ``max_bytes`` is read (else
+    ``safety.NotRegularFile`` / ``safety.FileTooBig``): a pipe under a run file's name must not
+    block the reader, a huge (e.g. sparse) one must not fill memory."""
+    from .safety import open_regular
 
-    with open_regular(path) as fh:
+    with open_regular(path, max_bytes) as fh:
         return loads(fh.read())
 
 

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from .format import FORMAT_VERSION, RunPaths
 from .jsonio import TooDeep, decode_line, read_json
 from .lastvalues import complete_summary
-from .safety import MAX_DEPTH, MAX_LINE, NOT_REGULAR, NotRegularFile, is_inside, linked_out, open_regular, special_file, too_deep, too_long
+from .safety import MAX_DEPTH, MAX_LINE, NOT_REGULAR, FileTooBig, NotRegularFile, is_inside, linked_out, open_regular, special_file, too_deep, too_long
 
 LINKED_OUT = "is a link to a file outside the run folder (not read)"
 
@@ -127,28 +127,20 @@ def read_history(path: str | os.PathLike, offset: int = 0) -> HistoryChunk:
     return HistoryChunk(rows, end, warnings)
 
 
-def _too_big(path: Path) -> bool:
-    """run.json, config.json, summary.json hold a few KB; a huge (e.g. sparse) one is not read whole."""
-    try:
-        return path.stat().st_size > MAX_LINE
-    except OSError:
-        return False
-
-
 def _read_json_dict(path: Path, warnings: list[str]) -> dict[str, Any]:
     if not path.exists():
         return {}
     if linked_out(path):
         warnings.append(f"{path.name} {LINKED_OUT}")
         return {}
-    if special_file(path):
+    try:
+        data = read_json(path, max_bytes=MAX_LINE)  # a few KB normally
+    except NotRegularFile:
         warnings.append(f"{path.name} {NOT_REGULAR}")
         return {}
-    if _too_big(path):
+    except FileTooBig:
         warnings.append(f"{path.name}: larger than {MAX_LINE >> 20} MiB; not read")
         return {}
-    try:
-        data = read_json(path)
     except TooDeep:
         warnings.append(f"{path.name}: ignored, nested deeper than {MAX_DEPTH} levels")
         return {}

@@ -36,16 +36,24 @@ class NotRegularFile(OSError):
     """A run file that is a named pipe, socket, device or folder: never read."""
 
 
-def open_regular(path: str | os.PathLike):
+class FileTooBig(OSError):
+    """A run file larger than its reader accepts (``open_regular(max_bytes=...)``): never read."""
+
+
+def open_regular(path: str | os.PathLike, max_bytes: int | None = None):
     """Open ``path`` for reading in binary mode, refusing anything but a regular file.
 
     Opened non-blocking first (opening a named pipe with no writer would block), checked with
     fstat on the open descriptor (no race with a swap after a check), then made blocking again.
-    Raises :class:`NotRegularFile` (an OSError, so readers' ``except OSError`` covers it)."""
+    Raises :class:`NotRegularFile`, or :class:`FileTooBig` beyond ``max_bytes`` (both OSErrors, so
+    readers' ``except OSError`` covers them)."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
             raise NotRegularFile(f"{os.fspath(path)}: not a regular file (a pipe, socket, device or folder); not read")
+        if max_bytes is not None and st.st_size > max_bytes:
+            raise FileTooBig(f"{os.fspath(path)}: larger than {max_bytes >> 20} MiB; not read")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
