@@ -130,8 +130,12 @@ def test_a_run_being_created_is_not_listed_until_it_has_run_json_or_rows(tmp_pat
     try:
         assert (tmp_path / "new" / "history.jsonl").exists()
         assert list_run_dirs(tmp_path) == []
+        from reportgen.site.scan import scan_runs  # the builder's own listing agrees
+
+        assert scan_runs(tmp_path) == []
         writer.write_meta({"id": "new", "project": "p"})
         assert list_run_dirs(tmp_path) == [tmp_path / "new"]
+        assert [p for p, _, _ in scan_runs(tmp_path)] == [tmp_path / "new"]
     finally:
         writer.history.close()
     (tmp_path / "rows").mkdir()  # a hand-made folder with rows and no run.json is still a run

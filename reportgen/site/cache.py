@@ -20,7 +20,6 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from ..storage.format import RunPaths
 from ..storage.safety import open_regular
 from .history import Columns
 from .write import write_bytes
@@ -40,21 +39,6 @@ def user_cache() -> Path:
 def default_cache_dir(site: Path) -> Path:
     key = hashlib.sha1(str(Path(site).resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:16]
     return user_cache() / "builds" / key
-
-
-def _stat(p: Path) -> tuple[int, int] | None:
-    try:
-        st = p.stat()
-    except OSError:
-        return None
-    return st.st_size, st.st_mtime_ns
-
-
-def signature(run_dir: Path) -> dict[str, Any]:
-    paths = RunPaths(run_dir)
-    return {"run": _stat(paths.run_json), "config": _stat(paths.config_json),
-            "summary": _stat(paths.summary_json), "history": _stat(paths.history),
-            "media": _stat(paths.media)}
 
 
 def read_tail(history: Path, end: int) -> bytes:

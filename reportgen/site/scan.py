@@ -1,6 +1,6 @@
 """The gather phase's one pass over the runs root: the run folders (as
 :func:`reportgen.storage.reader.list_run_dirs` lists them) with the signature of the files the build
-reads (:func:`reportgen.site.cache.signature`) and of those the run page shows
+reads (size and mtime of run.json, config, summary, history, media) and of those the run page shows
 (:func:`reportgen.site.story.signature`), from one ``scandir`` per run folder and one ``stat`` per
 file that exists: at 10,000 runs this is the part of a rebuild that grows with the runs, so it
 avoids ``pathlib`` and a failing ``stat`` per missing file.
@@ -39,8 +39,8 @@ def scan_run(run_dir: str) -> tuple[dict[str, Any], tuple] | None:
     except OSError:
         return None
     sig = {key: _stat(entries, name) for key, name in SIG_FILES}
-    if sig["run"] is None and sig["history"] is None:  # RunPaths.is_run
-        return None
+    if sig["run"] is None and (sig["history"] is None or sig["history"][0] == 0):  # RunPaths.is_run:
+        return None  # an empty history without run.json is a run the SDK is still creating
     story = tuple((name, *st) if (st := _stat(entries, name)) else (name, None) for name in STORY_FILES)
     return sig, story
 
