@@ -218,3 +218,27 @@ def test_the_smoothed_line_drawn_in_chromium_is_the_reference_ema(tmp_path, site
         assert y == ys[run][x] and s == pytest.approx(ref, rel=1e-12, abs=1e-12), (run, x)
         checked += 1
     assert checked >= len(runs) * 70
+
+
+def test_a_downsampled_runs_smoothing_file_is_loaded_once_its_run_file_names_it(tmp_path, site_browser):
+    """The chart learns from the run file (``s``) that a smoothing file exists and loads it before
+    drawing (charts.js draws in two rounds); a run kept whole needs no second file."""
+    root = tmp_path / "runs"
+    long_, short = _gappy(3_000, 4), _gappy(80, 5)
+    write_run(root, "long", rows(3_000, loss=lambda s: float(long_[s])))
+    write_run(root, "short", rows(80, loss=lambda s: float(short[s])))
+    out = tmp_path / "site"
+    build(BuildConfig(runs=root, out=out, quiet=True, cache=False))
+    page = site_browser.open((out / "index.html").as_uri() + "#smooth=0.9")
+    assert_charts_rendered(page, 1)
+    got = page.evaluate("""() => {
+        const el = document.querySelector('.rg-chart[data-key="loss"]');
+        return {rows: RG.views[el.id].data('rows').map(r => [r.run, r.x, r.s]), loaded: Object.keys(RG.loaded).sort()}; }""")
+    assert [k for k in got["loaded"] if k.startswith(("runs/", "smooth/"))] == ["runs/long", "runs/short", "smooth/long"]
+    ref = np.array(ema_reference(long_, 0.9))
+    pts = [(x, s) for run, x, s in got["rows"] if run == "long" and s is not None]
+    assert len(pts) > 500
+    starts = [(x, s) for x, s in pts if x % 16 == 0]  # 3,000 steps: buckets of 16, stored at their starts
+    assert len(starts) > 150
+    for x, s in starts:  # float16
+        assert s == pytest.approx(ref[x], rel=2e-3, abs=2e-3), x

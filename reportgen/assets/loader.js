@@ -188,7 +188,7 @@
   /* Smoothing of a series kept whole (no buckets: every raw point is there), computed in the page
      (assets/smooth.js) at weight w[wi] of its payload: the same debiased EMA the build computes. */
   function computed(p, w, wi, holder, key) {
-    if (p.c || !w || !(wi < w.length) || !root.RGSmooth) return null;
+    if (p.c || p.y.length !== p.n || !w || !(wi < w.length) || !root.RGSmooth) return null;
     var cache = memo(holder), ck = "~" + key + "|" + wi;
     return cache[ck] || (cache[ck] = root.RGSmooth.ema(p.y, w[wi]));
   }

@@ -162,7 +162,7 @@ def _series_many(kept: list[Kept], ns: list[int]) -> list[dict[str, Any]]:
 
 
 def _nonfinite_marks(y: np.ndarray) -> list[list]:
-    if np.isfinite(y.sum()):
+    if np.isfinite(y).all():
         return []
     bad = np.flatnonzero(~np.isfinite(y))
     return [[int(i), "NaN" if math.isnan(y[i]) else ("Infinity" if y[i] > 0 else "-Infinity")] for i in bad]
