@@ -72,6 +72,17 @@ def test_columns_round_trip_python_encode_js_decode():
     assert ddec == [None if not math.isfinite(v) else v for v in dec.tolist()]
 
 
+def test_exact_decimals_are_found_past_the_first_values_and_floats_stay_float32():
+    rng = np.random.default_rng(1)
+    late = np.r_[np.round(rng.normal(size=40), 2), np.round(rng.normal(size=300), 6)]  # more digits later on
+    f32 = rng.normal(size=300).astype(np.float32).astype(float)  # torch's float32 values: not short decimals
+    near = np.round(rng.normal(size=300), 9) + 1e-12  # one digit too many for DECIMALS
+    cols = encode.values_many([late, f32, near, np.arange(1e6, 1e6 + 300)])
+    assert [(c["t"], c.get("e")) for c in cols] == [("d4", 6), ("f4", None), ("f4", None), ("a", None)]
+    dlate, df32, _, dint = js_decode(cols)
+    assert dlate == late.tolist() and df32 == f32.tolist() and dint == list(range(10 ** 6, 10 ** 6 + 300))
+
+
 def test_files_per_run_are_bounded_and_size_does_not_grow_with_steps(tmp_path):
     root = tmp_path / "runs"
     metrics = {f"m{i}": wavy for i in range(6)}

@@ -129,21 +129,65 @@ _INT_TYPES = (("d1", 2 ** 7, "<i1"), ("d2", 2 ** 15, "<i2"), ("d4", 2 ** 31, "<i
 
 def _decimals_needed(cat: np.ndarray, fin: np.ndarray, decimals: int) -> np.ndarray:
     """Per value, the fewest decimals ``k <= decimals`` with ``round(v * 10**k) / 10**k == v``
-    exactly in float64 and the integer within 2**53; ``decimals + 1`` when none; 0 when not finite."""
+    exactly in float64 and the integer within 2**53; ``decimals + 1`` when none; 0 when not finite.
+
+    Integers pass at ``k = 0``; a value that is not exact with ``decimals`` digits (while its
+    integer stays far below 2**53, so that rounding cannot be the cause) is not exact with fewer."""
     need = np.zeros(len(cat), dtype=np.int64)
     left = np.flatnonzero(fin)
     with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(decimals + 1):
+        def exact(idx: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+            v = cat[idx]
+            p = 10.0 ** k
+            q = np.rint(v * p)
+            a = np.abs(q)
+            return (q / p == v) & (a < 2.0 ** 53), a < 2.0 ** 50
+        ok, _ = exact(left, 0)
+        left = left[~ok]
+        if left.size and decimals > 0:
+            ok, small = exact(left, decimals)
+            never = ~ok & small
+            need[left[never]] = decimals + 1
+            left = left[~never]
+        for k in range(1, decimals + 1):
             if not left.size:
                 break
-            v = cat[left]
-            p = 10.0 ** k
-            q = np.round(v * p)
-            ok = (q / p == v) & (np.abs(q) < 2.0 ** 53)
+            ok, _ = exact(left, k)
             need[left[ok]] = k
             left = left[~ok]
     need[left] = decimals + 1
     return need
+
+
+SAMPLE = 16
+
+
+def _array_decimals(cat: np.ndarray, fin: np.ndarray, starts: np.ndarray, lens: np.ndarray,
+                    decimals: int) -> np.ndarray:
+    """Per array (segments of ``cat``), the fewest decimals that give every finite value back
+    (:func:`_decimals_needed`), ``decimals + 1`` when none. Each array's first values decide
+    first (a float series fails there, at no further cost); an array that passes is checked whole
+    at that count, and only its values that fail it are searched further (exact with ``k``
+    decimals means exact with more)."""
+    n = len(starts)
+    ends = starts + lens - 1
+    samp = np.minimum(starts[:, None] + np.arange(SAMPLE)[None, :], ends[:, None]).ravel()
+    k = _decimals_needed(cat[samp], fin[samp], decimals).reshape(n, SAMPLE).max(axis=1)
+    cand = np.flatnonzero((k <= decimals) & (lens > SAMPLE))
+    if cand.size:
+        sel = np.concatenate([np.arange(starts[j], starts[j] + lens[j]) for j in cand])
+        kk = np.repeat(k[cand], lens[cand])
+        with np.errstate(over="ignore", invalid="ignore"):
+            v = cat[sel]
+            p = 10.0 ** kk
+            q = np.rint(v * p)
+            bad = fin[sel] & ~((q / p == v) & (np.abs(q) < 2.0 ** 53))
+        if bad.any():
+            more = np.zeros(len(sel), dtype=np.int64)
+            more[bad] = _decimals_needed(v[bad], np.ones(int(bad.sum()), dtype=bool), decimals)
+            seg = np.cumsum(np.r_[0, lens[cand][:-1]])
+            k[cand] = np.maximum(k[cand], np.maximum.reduceat(more, seg))
+    return k
 
 
 def numbers_many(arrays: list[np.ndarray], decimals: int = 0) -> list[dict[str, Any]]:
@@ -156,17 +200,22 @@ def numbers_many(arrays: list[np.ndarray], decimals: int = 0) -> list[dict[str, 
     if idx:
         cat, starts, lens = _segments([arrays[i] for i in idx])
         fin = np.isfinite(cat)
-        k = np.maximum.reduceat(_decimals_needed(cat, fin, decimals), starts)
+        k = _array_decimals(cat, fin, starts, lens, decimals)
         nfin = np.add.reduceat(fin.astype(np.int64), starts)
         ok = (k <= decimals) & (nfin > 0) & ((lens - nfin) * 10 <= lens)
+        if not ok.all():  # only the arrays stored as integers go on (the others: floats, below)
+            keep = np.flatnonzero(ok)
+            idx, k, nfin = [idx[j] for j in keep], k[keep], nfin[keep]
+            fin = np.concatenate([fin[starts[j]:starts[j] + lens[j]] for j in keep]) if keep.size else fin[:0]
+            cat, starts, lens = _segments([arrays[i] for i in idx])
+    if idx:
         pos = np.arange(len(cat))
         seg0 = np.repeat(starts, lens)
         prev = np.maximum.accumulate(np.where(fin, pos, -1))  # a gap takes its neighbour's integer
         nxt = np.minimum.accumulate(np.where(fin, pos, len(cat))[::-1])[::-1]
         fill = np.where(prev >= seg0, prev, np.minimum(nxt, len(cat) - 1))
         with np.errstate(over="ignore", invalid="ignore"):
-            q = np.round(cat[fill] * 10.0 ** np.repeat(np.minimum(k, decimals), lens))
-        iv = np.where(np.repeat(ok, lens), q, 0).astype(np.int64)
+            iv = np.rint(cat[fill] * 10.0 ** np.repeat(k, lens)).astype(np.int64)
         d = np.diff(iv, prepend=iv[:1])
         d[starts] = 0
         m = np.maximum.reduceat(np.abs(d), starts)
@@ -175,8 +224,6 @@ def numbers_many(arrays: list[np.ndarray], decimals: int = 0) -> list[dict[str, 
         dd[starts] = d[second]  # each series' first difference stands in for its (zero) start
         even = (np.minimum.reduceat(dd, starts) == np.maximum.reduceat(dd, starts)) & (nfin == lens)
         for j, i in enumerate(idx):
-            if not ok[j]:
-                continue
             first = int(iv[starts[j]])
             if even[j]:
                 c: dict[str, Any] = {"t": "a", "n": int(lens[j]), "o": first,

@@ -2,8 +2,8 @@
 what changed.
 
 A chart drawing more than ``MAX_FULL_RUNS`` runs reads, per metric, ``data/overview/<metric-id>.js``
-(each run's ``LITE_SAMPLES``-point series) and ``data/overview-smooth/<metric-id>.js`` (their
-smoothing). With many runs one such file would hold every run: 10,000 runs make 20 MB per metric,
+(each run's ``LITE_SAMPLES``-point series) and ``data/overview-smooth/<metric-id>.js`` (the
+smoothing of the series that were downsampled; the page smooths the others itself). With many runs one such file would hold every run: 10,000 runs make 20 MB per metric,
 all rewritten whenever one run changes. Above :data:`SHARD_RUNS` runs the files are split into
 ``shards(n)`` shards, ``data/overview/<metric-id>~<k>.js``; run ``f`` is in shard
 ``fnv1a32(f) % shards`` (``assets/loader.js`` computes the same, ``RGLoader.overviewId``), so a run

@@ -1,9 +1,11 @@
 """One run folder -> a small :class:`RunInfo` (what pages need) and its chart data files.
 
-Chart data lives in two files per run: ``data/runs/<run-file>.js`` (every metric's kept points,
-x columns, min/max band, as compact binary columns, see :mod:`encode`) and
-``data/smooth/<run-file>.js`` (smoothed values, loaded only when the smoothing slider is used);
-plus two files per metric with every run's coarse series (``data/overview*/<metric-id>.js``).
+Chart data lives in one or two files per run: ``data/runs/<run-file>.js`` (every metric's kept
+points, x columns, min/max band, as compact binary columns, see :mod:`encode`) and, when some
+metric was downsampled, ``data/smooth/<run-file>.js`` (their smoothed values over the raw series,
+loaded only when the smoothing slider is used; a series kept whole is smoothed in the page,
+``assets/smooth.js``); plus two files per metric with every run's coarse series
+(``data/overview*/<metric-id>.js``).
 Their size per (run, metric) is bounded by ``--samples``, whatever the number of steps. Paths
 depend only on the metric key and the run folder name, so they are stable across rebuilds.
 """
