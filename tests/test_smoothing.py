@@ -37,3 +37,18 @@ def test_smoothing_does_not_depend_on_downsampling_level():
         assert np.allclose(a, b, rtol=1e-12, atol=1e-12)
         ref = np.array(ema_reference(y, w))[common]
         assert np.allclose(a, ref, rtol=1e-8, atol=1e-8)
+
+
+def test_the_pages_smoothing_cases_are_the_reference_loops_outputs():
+    """tests/js/smooth_cases.json (what tests/js/smooth.test.js checks assets/smooth.js against)
+    holds ema_reference's outputs: the page's EMA is checked against the build's own loop."""
+    import json
+    import math
+    from pathlib import Path
+
+    cases = json.loads((Path(__file__).parent / "js" / "smooth_cases.json").read_text())["cases"]
+    assert {c["name"] for c in cases} >= {"gaps", "starts with gaps", "constant stays flat", "noisy with gaps"}
+    for c in cases:
+        y = [float(v) for v in c["y"]]
+        ref = ema_reference(y, c["w"])
+        assert [None if math.isnan(v) else v for v in ref] == c["want"], (c["name"], c["w"])
