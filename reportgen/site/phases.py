@@ -10,6 +10,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Container
 from typing import Any
 
 from ..storage.format import RunPaths
@@ -98,9 +99,11 @@ class SiteData:
     ov_record: dict[str, str] = field(default_factory=dict)  # for the next build (overviews.py)
 
 
-def gather(cfg: BuildConfig, warnings: Warnings) -> Gathered:
+def gather(cfg: BuildConfig, warnings: Warnings, present: Container[str] | None = None) -> Gathered:
     """Phase 1: list the run folders, give each its site key (a safe, unique name made from the
-    folder's name, never from data in it) and take what the cache still holds for unchanged ones."""
+    folder's name, never from data in it) and take what the cache still holds for unchanged ones.
+    ``present``: the site paths in the output folder now (the manifest's listing at the start of
+    the build), so an unchanged run's data files are looked up there, not stat'ed one by one."""
     skipped: list[str] = []
     found = scan_runs(cfg.runs, skipped)  # one scandir per run folder (scan.py)
     warnings.extend("", skipped)
@@ -110,6 +113,7 @@ def gather(cfg: BuildConfig, warnings: Warnings) -> Gathered:
     snap = snapshot.load(cfg.cache_dir, cfg.samples, enabled=cfg.cache)  # every run's info in one file
     known = snap.get("runs", {})
     out = str(cfg.out)
+    exists = present.__contains__ if present is not None else (lambda p: os.path.exists(os.path.join(out, p)))
     cached_infos: list[RunInfo | None] = []
     jobs: list[RunJob] = []
     story: dict[str, tuple] = {}
@@ -117,7 +121,7 @@ def gather(cfg: BuildConfig, warnings: Warnings) -> Gathered:
         story[f] = st
         info = known.get(f)
         if info is not None and info.sig == sig and info.path == str(d) and \
-                all(os.path.exists(os.path.join(out, p)) for p in info.data_files):
+                all(map(exists, info.data_files)):
             cached_infos.append(info)
             continue
         entry = cache.load_info(f)
