@@ -207,9 +207,12 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         # A run page depends only on its run folder, its label/colour, its media panels (their
         # compare links) and the site layout: skip rendering when none changed.
         ssig = (story_sigs or {}).get(r.file) or story.signature(Path(r.path))  # from the gather scan
-        key = hashlib.sha1(repr((r.sig, ssig, r.status, labels[r.file], r.project, site_key,
-                                 pages.project_page(r.project), [p.get("compare") for p in panels],
-                                 artifacts_pages.run_key(arts, r.id) if arts else "")).encode("utf-8", "surrogatepass")).hexdigest()
+        made = (memo.run_key(r), ssig, labels[r.file], r.project, site_key, [p.get("compare") for p in panels],
+                artifacts_pages.run_key(arts, r.id) if arts else "")
+        # (kept in the memo: comparing the inputs is cheaper than hashing their repr, 10,000 times)
+        key = memo.get("page", r.file, made, lambda made=made, r=r: hashlib.sha1(repr((
+            r.sig, made[1], r.status, made[2], r.project, site_key, pages.project_page(r.project), made[5],
+            made[6])).encode("utf-8", "surrogatepass")).hexdigest())
         keys[page] = key
         r.media = len(panels)
         media += len(panels)

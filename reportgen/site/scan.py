@@ -20,28 +20,28 @@ SIG_FILES = (("run", RUN_JSON), ("config", CONFIG_JSON), ("summary", SUMMARY_JSO
 STORY_FILES = (OUTPUT_LOG, TAIL, SYSTEM, ALERTS)
 
 
-def _stat(entries: dict[str, os.DirEntry], name: str) -> tuple[int, int] | None:
-    e = entries.get(name)
-    if e is None:
-        return None
-    try:
-        st = e.stat()  # follows a link, as Path.stat does
-    except OSError:
-        return None
-    return st.st_size, st.st_mtime_ns
+_WANTED = frozenset(name for _key, name in SIG_FILES) | frozenset(STORY_FILES)
 
 
 def scan_run(run_dir: str) -> tuple[dict[str, Any], tuple] | None:
     """(build signature, story signature) of one run folder; None when it is not a run folder."""
+    found: dict[str, tuple[int, int]] = {}
     try:
         with os.scandir(run_dir) as it:
-            entries = {e.name: e for e in it}
+            for e in it:  # a stat only for the files the signatures name (incr20)
+                if e.name in _WANTED:
+                    try:
+                        st = e.stat()  # follows a link, as Path.stat does
+                    except OSError:
+                        continue
+                    found[e.name] = (st.st_size, st.st_mtime_ns)
     except OSError:
         return None
-    sig = {key: _stat(entries, name) for key, name in SIG_FILES}
+    get = found.get
+    sig = {key: get(name) for key, name in SIG_FILES}
     if sig["run"] is None and (sig["history"] is None or sig["history"][0] == 0):  # RunPaths.is_run:
         return None  # an empty history without run.json is a run the SDK is still creating
-    story = tuple((name, *st) if (st := _stat(entries, name)) else (name, None) for name in STORY_FILES)
+    story = tuple((name, *st) if (st := get(name)) else (name, None) for name in STORY_FILES)
     return sig, story
 
 
