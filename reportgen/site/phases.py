@@ -131,7 +131,8 @@ def gather(cfg: BuildConfig, warnings: Warnings, present: Container[str] | None 
             continue
         cached_infos.append(None)
         jobs.append(RunJob(d, f, cfg.samples, cfg.out, cfg.cache, cfg.cache_dir, sig, entry))
-    return Gathered(files, cached_infos, jobs, cache, cache.load_pages(), set(cache.load_overviews()), story,
+    page_keys, old_overviews = cache.load_pages_and_overviews()
+    return Gathered(files, cached_infos, jobs, cache, page_keys, set(old_overviews), story,
                     snap.get("overviews") if snap else None, set(known) if snap else None, snap.get("memo") or {})
 
 
