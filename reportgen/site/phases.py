@@ -107,8 +107,8 @@ def gather(cfg: BuildConfig, warnings: Warnings, present: Container[str] | None 
     skipped: list[str] = []
     found = scan_runs(cfg.runs, skipped)  # one scandir per run folder (scan.py)
     warnings.extend("", skipped)
-    dirs = [d for d, _sig, _story in found]
-    files = unique_names([d.name for d in dirs])  # the run's site key: pages, media, data, reports
+    # the run's site key: pages, media, data, reports
+    files = unique_names([os.path.basename(d) for d, _sig, _story in found])
     cache = RunCache(cfg.cache_dir, cfg.samples, enabled=cfg.cache)
     snap = snapshot.load(cfg.cache_dir, cfg.samples, enabled=cfg.cache)  # every run's info in one file
     known = snap.get("runs", {})
@@ -120,17 +120,17 @@ def gather(cfg: BuildConfig, warnings: Warnings, present: Container[str] | None 
     for (d, sig, st), f in zip(found, files):
         story[f] = st
         info = known.get(f)
-        if info is not None and info.sig == sig and info.path == str(d) and \
+        if info is not None and info.sig == sig and info.path == d and \
                 all(map(exists, info.data_files)):
             cached_infos.append(info)
             continue
         entry = cache.load_info(f)
-        if entry and entry["sig"] == sig and all((cfg.out / p).exists() for p in entry["info"].data_files):
+        if entry and entry["sig"] == sig and all(map(exists, entry["info"].data_files)):
             entry["info"].sig = sig
             cached_infos.append(entry["info"])
             continue
         cached_infos.append(None)
-        jobs.append(RunJob(d, f, cfg.samples, cfg.out, cfg.cache, cfg.cache_dir, sig, entry))
+        jobs.append(RunJob(Path(d), f, cfg.samples, cfg.out, cfg.cache, cfg.cache_dir, sig, entry))
     page_keys, old_overviews = cache.load_pages_and_overviews()
     return Gathered(files, cached_infos, jobs, cache, page_keys, set(old_overviews), story,
                     snap.get("overviews") if snap else None, set(known) if snap else None, snap.get("memo") or {})
