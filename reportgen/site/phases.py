@@ -105,7 +105,8 @@ def gather(cfg: BuildConfig, warnings: Warnings, present: Container[str] | None 
     ``present``: the site paths in the output folder now (the manifest's listing at the start of
     the build), so an unchanged run's data files are looked up there, not stat'ed one by one."""
     skipped: list[str] = []
-    found = scan_runs(cfg.runs, skipped)  # one scandir per run folder (scan.py)
+    # one scandir per run folder, or a stat per file of a folder unchanged since the last build (scan.py)
+    found = scan_runs(cfg.runs, skipped, cfg.cache_dir / "scan.bin" if cfg.cache else None)
     warnings.extend("", skipped)
     # the run's site key: pages, media, data, reports
     files = unique_names([os.path.basename(d) for d, _sig, _story in found])
