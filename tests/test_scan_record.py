@@ -67,3 +67,25 @@ def test_rebuilds_through_the_record_equal_a_clean_build(tmp_path):
     assert sorted(a) == sorted(b)
     assert [k for k in a if a[k] != b[k]] == []
     shutil.rmtree(clean)
+
+
+def test_a_moved_runs_root_is_read_where_it_is_now_and_remembered(tmp_path):
+    """incr20: after the runs root moved, unchanged runs were taken from their per-run cache entries
+    with the old path, and the snapshot kept it: every later rebuild read all the entries again,
+    and the run pages read their output log at the old place."""
+    from reportgen.site import snapshot
+
+    root, site, cache = tmp_path / "runs", tmp_path / "site", tmp_path / "cache"
+    for name in ("a", "b"):
+        write_run(root, name, rows(20))
+    build(BuildConfig(root, site, quiet=True, cache_dir=cache, samples=60))
+    moved = tmp_path / "moved"
+    root.rename(moved)
+    (moved / "b" / "output.log").write_text("after the move\n")
+    build(BuildConfig(moved, site, quiet=True, cache_dir=cache, samples=60))
+    kept = snapshot.load(cache, 60)["runs"]
+    assert {f: r.path for f, r in kept.items()} == {"a": str(moved / "a"), "b": str(moved / "b")}
+    clean = tmp_path / "clean"
+    build(BuildConfig(moved, clean, quiet=True, cache=False, samples=60))
+    for page in ("runs/a/index.html", "runs/b/index.html", "index.html"):
+        assert (site / page).read_bytes() == (clean / page).read_bytes(), page

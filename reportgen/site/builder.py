@@ -242,7 +242,7 @@ def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest
     known stale ones, or, without a previous build's record, every file under data/ not kept) --
     only files the builder wrote (``manifest``); save the manifest."""
     g.cache.save_pages(done.keys, sorted(data.overviews))
-    snapshot.save(cfg.cache_dir, cfg.samples, data.runs, data.ov_record, memo, fresh=set(data.reparsed),
+    snapshot.save(cfg.cache_dir, cfg.samples, data.runs, data.ov_record, memo, fresh=set(data.reparsed) | g.moved,
                   known=g.known, enabled=cfg.cache)
     out = cfg.out
     if g.page_keys:

@@ -83,6 +83,7 @@ class Gathered:
     ov_record: dict[str, str] | None = None  # the previous build's overview shards (overviews.py)
     known: set[str] | None = None  # runs of the previous build's snapshot (None: no snapshot)
     memo: dict = field(default_factory=dict)  # the previous build's page inputs (memo.py)
+    moved: set[str] = field(default_factory=set)  # unchanged runs whose folder path changed (snapshot.py)
 
 
 @dataclass
@@ -118,6 +119,7 @@ def gather(cfg: BuildConfig, warnings: Warnings, present: Container[str] | None 
     cached_infos: list[RunInfo | None] = []
     jobs: list[RunJob] = []
     story: dict[str, tuple] = {}
+    moved: set[str] = set()
     for (d, sig, st), f in zip(found, files):
         story[f] = st
         info = known.get(f)
@@ -128,13 +130,17 @@ def gather(cfg: BuildConfig, warnings: Warnings, present: Container[str] | None 
         entry = cache.load_info(f)
         if entry and entry["sig"] == sig and all(map(exists, entry["info"].data_files)):
             entry["info"].sig = sig
+            if entry["info"].path != d:  # the runs root was moved (or is reached by another path):
+                entry["info"].path = d  # read the run's files where they are now; the snapshot
+                moved.add(f)  # keeps the new path (else every rebuild came here for every run)
             cached_infos.append(entry["info"])
             continue
         cached_infos.append(None)
         jobs.append(RunJob(Path(d), f, cfg.samples, cfg.out, cfg.cache, cfg.cache_dir, sig, entry))
     page_keys, old_overviews = cache.load_pages_and_overviews()
     return Gathered(files, cached_infos, jobs, cache, page_keys, set(old_overviews), story,
-                    snap.get("overviews") if snap else None, set(known) if snap else None, snap.get("memo") or {})
+                    snap.get("overviews") if snap else None, set(known) if snap else None, snap.get("memo") or {},
+                    moved)
 
 
 def parse_run(job: RunJob, write=write_bytes, cache: RunCache | None = None) -> Parsed:
