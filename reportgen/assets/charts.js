@@ -265,12 +265,23 @@
     }
     var spec = C.specFor(ch.base, runs, el.clientWidth - 30, need, ch.dx, st, series);
     if (grp) RG.groups.spec(spec, grp);  // groups16 hook: colours by group, faint member runs
+    var target = el.querySelector(".rg-chart-view");
+    // issue 12: without a Vega view yet, the chart is drawn by assets/chart-lite.js (no Vega runtime);
+    // the reader reaching for it (pointer, touch, focus) upgrades it to the Vega view (C.upgrade)
+    if (!ch.view && RG.lite && RG.lite.usable(ch, st, grp, hiddenList)) {
+      RG.lite.draw(ch, target, spec, rows, series, ydom, st, need);
+      ch.lite = { runs: runs, width: target.clientWidth };
+      el.dataset.draw = "lite";
+      bindUpgrade(el);
+      el.dataset.rendered = "done";
+      el.dispatchEvent(new CustomEvent("rg:rendered", { bubbles: true }));
+      return;
+    }
     spec.params.forEach(function (p) {
       if (p.name === "hidden") p.value = hiddenList;
       if (p.name === "ydom") p.value = ydom;
     });
     spec.datasets = { rows: rows };
-    var target = el.querySelector(".rg-chart-view");
     // live18: a chart re-embedded because its runs changed (serve --watch) keeps its zoom (see C.adopt)
     var keep = ch.view && ch.keepZoom ? zoomState(ch.view) : null;
     ch.keepZoom = false;
@@ -295,6 +306,8 @@
       if (token !== ch.token && ch.view) { res.view.finalize(); return; }
       ch.view = res.view;
       ch.key = key;
+      ch.lite = null;
+      el.dataset.draw = "vega";
       if (keep) { try { res.view.setState(keep); } catch (e) { /* another spec shape: start unzoomed */ } }
       RG.views[el.id] = res.view;
       if (C.zoom) C.zoom.attach(ch);  // assets/chart-panel.js: zoom kept in the URL hash
@@ -312,6 +325,31 @@
       console.error(err);
     });
   }
+
+  /* The full Vega view for a lite chart (assets/chart-lite.js), when the reader reaches for it. */
+  C.upgrade = function (el) {
+    var ch = chartOf(el);
+    if (ch.full) return;
+    ch.full = true;
+    if (ch.seen) C.draw(el);
+  };
+  function bindUpgrade(el) {
+    if (el._rgUpgrade) return;
+    el._rgUpgrade = function () { C.upgrade(el); };
+    ["pointerenter", "focusin"].forEach(function (t) { el.addEventListener(t, el._rgUpgrade); });
+    el.addEventListener("touchstart", el._rgUpgrade, { passive: true });
+  }
+  /* Lite charts follow the page's width (Vega views do so themselves). */
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () {
+      all.forEach(function (el) {
+        var ch = el._rg, t = el.querySelector(".rg-chart-view");
+        if (ch && ch.lite && !ch.view && t && t.clientWidth !== ch.lite.width) C.draw(el);
+      });
+    }, 120);
+  });
 
   /* Switch one run (by label) off or on in one chart; the legend keeps its entry, marked. */
   C.toggleRun = function (el, label) {
