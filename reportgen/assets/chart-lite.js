@@ -182,15 +182,25 @@
     g.clip();
     var byRun = {};
     rows.forEach(function (r) { (byRun[r.run] = byRun[r.run] || []).push(r); });
-    function line(pts, color, w, alpha, dash) {
+    // one series' line: a path through its rows' `field` values, broken where L.segments breaks it
+    function line(rs, field, color, w, alpha, dash) {
       g.strokeStyle = color;
       g.lineWidth = w;
       g.globalAlpha = alpha;
       g.setLineDash(dash && dash.length > 1 && dash[1] ? dash : []);
-      g.lineJoin = "round";
       g.beginPath();
-      pts.forEach(function (p, i) { var X = xs(p[0]), Y = ys(p[1]); if (i) g.lineTo(X, Y); else g.moveTo(X, Y); });
-      if (pts.length === 1) g.lineTo(xs(pts[0][0]) + 0.5, ys(pts[0][1]));
+      var open = false, lone = null;
+      for (var k = 0; k < rs.length; k++) {
+        var v = rs[k][field];
+        if (v === null || v === undefined || !isFinite(v) || (log && v <= 0)) {
+          if (lone) g.lineTo(lone[0] + 0.5, lone[1]);  // a single point between gaps: a dot
+          open = false; lone = null;
+          continue;
+        }
+        var X = xs(rs[k].x), Y = ys(v);
+        if (open) { g.lineTo(X, Y); lone = null; } else { g.moveTo(X, Y); open = true; lone = [X, Y]; }
+      }
+      if (lone) g.lineTo(lone[0] + 0.5, lone[1]);
       g.stroke();
     }
     if (need.band) labels.forEach(function (label, i) {
@@ -204,12 +214,8 @@
       g.closePath();
       g.fill();
     });
-    if (need.raw) labels.forEach(function (label, i) {
-      L.segments(byRun[label] || [], "y", log).forEach(function (pts) { line(pts, colors[i], 1, 0.25, dashes && dashes[i]); });
-    });
-    labels.forEach(function (label, i) {
-      L.segments(byRun[label] || [], "s", log).forEach(function (pts) { line(pts, colors[i], 1.6, 0.85, dashes && dashes[i]); });
-    });
+    if (need.raw) labels.forEach(function (label, i) { line(byRun[label] || [], "y", colors[i], 1, 0.25, dashes && dashes[i]); });
+    labels.forEach(function (label, i) { line(byRun[label] || [], "s", colors[i], 1.6, 0.85, dashes && dashes[i]); });
     g.globalAlpha = 1;
     if (need.nonfinite) {  // NaN/Infinity: red dashed rules across the plot (site/charts.py NONFINITE_COLOR)
       g.strokeStyle = "#e03131";

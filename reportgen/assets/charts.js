@@ -253,8 +253,10 @@
     var raw = st.wi >= 0 ? 0.25 : 0;
     ch.st = st;
     ch.ydom = ydom;
-    RG.hover.index(ch, rows, series);
-    if (grp) RG.groups.hover(ch, grp);
+    if (ch.view || !RG.lite || !RG.lite.usable(ch, st, grp, hiddenList)) {  // the hover box is the Vega view's
+      RG.hover.index(ch, rows, series);
+      if (grp) RG.groups.hover(ch, grp);
+    }
     if (ch.view && ch.key === key) {  // same axes and runs: update in place, keeping zoom
       ch.view.data("rows", rows);
       ch.view.signal("rawOpacity", raw);
