@@ -42,8 +42,8 @@ def _has(pixels, color: str, tol: int = 40) -> bool:
 
 def _site(tmp_path):
     root = tmp_path / "runs"
-    write_run(root, "up", rows(101, loss=UP))
-    write_run(root, "down", rows(101, loss=DOWN))
+    write_run(root, "up", rows(101, loss=UP, acc=UP))
+    write_run(root, "down", rows(101, loss=DOWN, acc=DOWN))
     out = tmp_path / "site"
     build(BuildConfig(runs=root, out=out, quiet=True))
     return out
@@ -105,9 +105,18 @@ def test_pointing_at_a_lite_chart_upgrades_it_to_the_vega_view_with_tooltip(tmp_
     tip.wait_for(state="visible")
     assert "up" in tip.inner_text() and "down" in tip.inner_text()
     assert len(bundle) == 1
-    # the other chart (no pointer on it) is still lite
-    assert page.locator(".rg-chart[data-key='loss'] ~ .rg-chart, .rg-chart:not([data-key='loss'])").evaluate_all(
-        "els => els.filter(e => !e.hidden && e.dataset.rendered === 'done').map(e => e.dataset.draw)") in ([], ["lite"])
+    # the other chart (no pointer on it) is still lite, and shows the crosshair at the same x
+    acc = page.locator(".rg-chart[data-key='acc']")
+    acc.scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelector('.rg-chart[data-key=\"acc\"]').dataset.rendered === 'done'")
+    assert acc.get_attribute("data-draw") == "lite"
+    box = el.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.move(box["x"] + box["width"] / 2 + 3, box["y"] + box["height"] / 2)
+    cross = acc.locator(".rg-cross")
+    cross.wait_for(state="visible")
+    assert cross.get_attribute("data-x") == el.locator(".rg-cross").get_attribute("data-x")
+    assert acc.get_attribute("data-draw") == "lite"
 
 
 @pytest.mark.parametrize("width", [1440, 390])

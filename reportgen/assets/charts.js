@@ -271,8 +271,8 @@
     // issue 12: without a Vega view yet, the chart is drawn by assets/chart-lite.js (no Vega runtime);
     // the reader reaching for it (pointer, touch, focus) upgrades it to the Vega view (C.upgrade)
     if (!ch.view && RG.lite && RG.lite.usable(ch, st, grp, hiddenList)) {
-      RG.lite.draw(ch, target, spec, rows, series, ydom, st, need);
-      ch.lite = { runs: runs, width: target.clientWidth };
+      var geom = RG.lite.draw(ch, target, spec, rows, series, ydom, st, need);
+      ch.lite = { runs: runs, width: target.clientWidth, geom: geom };  // geom: the crosshair (hover.js)
       el.dataset.draw = "lite";
       bindUpgrade(el);
       el.dataset.rendered = "done";
