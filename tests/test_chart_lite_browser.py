@@ -5,6 +5,7 @@ lite charts in place."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -163,3 +164,19 @@ def test_serve_watch_redraws_lite_charts_in_place(tmp_path, _playwright_browser)
             assert not sb.problems.all(), sb.problems.all()
         finally:
             sb.close()
+
+
+def test_download_buttons_of_a_lite_chart_upgrade_it_and_download(tmp_path, site_browser):
+    site = _site(tmp_path)
+    page = _open(site_browser, site / "index.html")
+    el = page.locator(".rg-chart[data-key='loss']")
+    assert el.get_attribute("data-draw") == "lite"
+    button = el.locator("button[data-action=csv]")
+    assert button.is_enabled()
+    with page.expect_download() as got:
+        button.evaluate("(b) => b.click()")  # no pointer over the chart: the button itself upgrades it
+    text = Path(got.value.path()).read_text()
+    assert el.get_attribute("data-draw") == "vega"
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("run,step,value") and len(lines) == 1 + 202
+    assert {ln.split(",")[0] for ln in lines[1:]} == {"up", "down"}
