@@ -140,6 +140,12 @@ def test_lite_chart_follows_the_theme_and_the_width(tmp_path, site_browser, widt
       return [c.getBoundingClientRect().width, el.querySelector('.rg-chart-view').clientWidth, document.documentElement.scrollWidth]; }""")
     assert abs(size[0] - size[1]) <= 1 and size[2] <= width, size
     assert page.locator(".rg-chart[data-key='loss']").get_attribute("data-draw") == "lite"
+    # a narrower window: the lite chart is drawn again at its panel's new width (narrower, or wider in fewer columns)
+    page.set_viewport_size({"width": int(width * 0.8), "height": 900})
+    page.wait_for_function("""(before) => { const el = document.querySelector('.rg-chart[data-key="loss"]'),
+      c = el.querySelector('canvas.rg-lite'), w = c.getBoundingClientRect().width;
+      return Math.abs(w - before) > 10 && Math.abs(w - el.querySelector('.rg-chart-view').clientWidth) <= 1; }""", arg=size[0])
+    assert page.evaluate("document.documentElement.scrollWidth") <= int(width * 0.8)
 
 
 def test_serve_watch_redraws_lite_charts_in_place(tmp_path, _playwright_browser):

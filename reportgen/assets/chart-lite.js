@@ -115,7 +115,7 @@
   /* Draw `rows` into ch's view element (a canvas of the Vega chart's size); `spec` is what
      C.specFor built for Vega (legend, colours, theme config), `series` the chart's series. */
   L.draw = function (ch, target, spec, rows, series, ydom, st, need) {
-    var width = Math.max(120, Math.floor(target.clientWidth || (ch.el.clientWidth - 30)));
+    var width = Math.max(120, Math.floor(ch.size ? ch.size.view : target.clientWidth));  // read by charts.js
     var height = typeof spec.height === "number" ? spec.height : 220;
     var canvas = target.querySelector("canvas.rg-lite");
     if (!canvas) {

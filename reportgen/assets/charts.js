@@ -210,6 +210,10 @@
 
   C.draw = function (el) {
     var ch = chartOf(el);
+    // the widths the chart is drawn at, read here, before this draw changes the page: charts drawn one
+    // after the other when their data arrives then never force a layout each (the page's is done once)
+    var view = el.querySelector(".rg-chart-view");
+    ch.size = { el: el.clientWidth, view: view ? view.clientWidth : el.clientWidth - 30 };
     ch.seen = true;
     var runs = C.visibleRuns(ch.runs);
     el.hidden = runs.length === 0;
@@ -265,16 +269,17 @@
       ch.view.runAsync();
       return;
     }
-    var spec = C.specFor(ch.base, runs, el.clientWidth - 30, need, ch.dx, st, series);
+    var spec = C.specFor(ch.base, runs, ch.size.el - 30, need, ch.dx, st, series);
     if (grp) RG.groups.spec(spec, grp);  // groups16 hook: colours by group, faint member runs
     var target = el.querySelector(".rg-chart-view");
     // issue 12: without a Vega view yet, the chart is drawn by assets/chart-lite.js (no Vega runtime);
     // the reader reaching for it (pointer, touch, focus) upgrades it to the Vega view (C.upgrade)
     if (!ch.view && RG.lite && RG.lite.usable(ch, st, grp, hiddenList)) {
       var geom = RG.lite.draw(ch, target, spec, rows, series, ydom, st, need);
-      ch.lite = { runs: runs, width: target.clientWidth, geom: geom };  // geom: the crosshair (hover.js)
+      ch.lite = { runs: runs, width: ch.size.view, geom: geom };  // geom: the crosshair (hover.js)
       el.dataset.draw = "lite";
       bindUpgrade(el);
+      if (C.resized) C.resized.observe(target);
       el.dataset.rendered = "done";
       el.dispatchEvent(new CustomEvent("rg:rendered", { bubbles: true }));
       return;
@@ -341,17 +346,27 @@
     ["pointerenter", "focusin"].forEach(function (t) { el.addEventListener(t, el._rgUpgrade); });
     el.addEventListener("touchstart", el._rgUpgrade, { passive: true });
   }
-  /* Lite charts follow the page's width (Vega views do so themselves). */
-  var resizeTimer = null;
-  window.addEventListener("resize", function () {
-    clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(function () {
-      all.forEach(function (el) {
-        var ch = el._rg, t = el.querySelector(".rg-chart-view");
-        if (ch && ch.lite && !ch.view && t && t.clientWidth !== ch.lite.width) C.draw(el);
+  /* Lite charts follow their panel's width (Vega views do so themselves): redrawn when it changed
+     (the window, a scrollbar appearing, the layout around them). */
+  if ("ResizeObserver" in window) {
+    C.resized = new ResizeObserver(function (entries) {
+      entries.forEach(function (e) {
+        var el = e.target.closest(".rg-chart"), ch = el && el._rg;
+        if (ch && ch.lite && !ch.view && Math.round(e.contentRect.width) !== Math.round(ch.lite.width)) C.draw(el);
       });
-    }, 120);
-  });
+    });
+  } else {
+    var resizeTimer = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(function () {
+        all.forEach(function (el) {
+          var ch = el._rg, t = el.querySelector(".rg-chart-view");
+          if (ch && ch.lite && !ch.view && t && t.clientWidth !== ch.lite.width) C.draw(el);
+        });
+      }, 120);
+    });
+  }
 
   /* Switch one run (by label) off or on in one chart; the legend keeps its entry, marked. */
   C.toggleRun = function (el, label) {
