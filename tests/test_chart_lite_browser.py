@@ -41,10 +41,11 @@ def _has(pixels, color: str, tol: int = 40) -> bool:
     return any(sum((a - b) ** 2 for a, b in zip(px, want)) <= tol * tol for px in pixels)
 
 
-def _site(tmp_path):
+def _site(tmp_path, n=101):
     root = tmp_path / "runs"
-    write_run(root, "up", rows(101, loss=UP, acc=UP))
-    write_run(root, "down", rows(101, loss=DOWN, acc=DOWN))
+    up, down = (lambda s: s / (n - 1)), (lambda s: 1 - s / (n - 1))
+    write_run(root, "up", rows(n, loss=up, acc=up))
+    write_run(root, "down", rows(n, loss=down, acc=down))
     out = tmp_path / "site"
     build(BuildConfig(runs=root, out=out, quiet=True))
     return out
@@ -65,8 +66,11 @@ def _open(sb, path, width=1400):
     return page
 
 
-def test_lite_chart_draws_each_run_where_its_data_is_without_vega(tmp_path, site_browser):
-    site = _site(tmp_path)
+# 2,001 points a run: more points than pixels, drawn with side-by-side hairlines (chart-lite.js `fast`)
+@pytest.mark.parametrize("n", [101, 2001])
+def test_lite_chart_draws_each_run_where_its_data_is_without_vega(tmp_path, site_browser, n):
+    site = _site(tmp_path, n)
+    k = (n - 1) / 100  # data x of "step 25" on the 0..100 scale below
     bundle = _bundle_requests(site_browser)
     page = _open(site_browser, site / "index.html")
     el = page.locator(".rg-chart[data-key='loss']")
@@ -75,17 +79,17 @@ def test_lite_chart_draws_each_run_where_its_data_is_without_vega(tmp_path, site
     colors = page.evaluate(COLORS)
     assert colors["up"] != colors["down"]
     for x in (25, 75):  # each run's line passes through its own points, and only its own
-        at_up, at_down = page.evaluate(PIXELS, ["loss", x, UP(x)]), page.evaluate(PIXELS, ["loss", x, DOWN(x)])
+        at_up, at_down = page.evaluate(PIXELS, ["loss", x * k, UP(x)]), page.evaluate(PIXELS, ["loss", x * k, DOWN(x)])
         assert _has(at_up, colors["up"]) and not _has(at_up, colors["down"]), (x, at_up)
         assert _has(at_down, colors["down"]) and not _has(at_down, colors["up"]), (x, at_down)
-    between = page.evaluate(PIXELS, ["loss", 10, 0.5])  # no line there
+    between = page.evaluate(PIXELS, ["loss", 10 * k, 0.5])  # no line there
     assert not _has(between, colors["up"]) and not _has(between, colors["down"])
     plot = json.loads(el.locator("canvas.rg-lite").get_attribute("data-plot"))
-    assert plot["x"] == [0, 100] and plot["y"][0] <= 0 and plot["y"][1] >= 1
+    assert plot["x"] == [0, n - 1] and plot["y"][0] <= 0 and plot["y"][1] >= 1
     # the log scale control redraws it on a log axis, still lite
     page.check("#rg-log")
     page.wait_for_function("() => JSON.parse(document.querySelector('.rg-chart[data-key=\"loss\"] canvas.rg-lite').dataset.plot).log")
-    assert _has(page.evaluate(PIXELS, ["loss", 50, 0.5]), colors["up"], tol=60)
+    assert _has(page.evaluate(PIXELS, ["loss", 50 * k, 0.5]), colors["up"], tol=60)
     assert bundle == []
 
 
