@@ -132,9 +132,7 @@
     canvas.style.width = width + "px";
     canvas.style.height = height + "px";
     canvas.style.display = "block";
-    // willReadFrequently: a plain CPU bitmap; without a GPU (headless, --disable-gpu, VMs) the default
-    // accelerated canvas is emulated in software and rasterising the lines cost ~10x more
-    var g = canvas.getContext("2d", { willReadFrequently: true });
+    var g = canvas.getContext("2d");
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
     g.clearRect(0, 0, width, height);
     var bg = (spec.config || {}).background;
