@@ -185,7 +185,7 @@
     // one series' line: a path through its rows' `field` values, broken where L.segments breaks it.
     // `fast` (many points): the width is made of 1-device-pixel strokes side by side. Rasterising a
     // wide anti-aliased stroke of a polyline with thousands of vertices is Skia's slow path (without a
-    // GPU: ~27 ms a chart of 10 x 1,000 points, most of a cold first screen); hairlines are ~15x cheaper
+    // GPU: ~27 ms a chart of 10 x 1,000 points, most of a cold first screen); hairlines are 4-7x cheaper
     // and look the same at this width.
     var dpr0 = window.devicePixelRatio || 1;
     function line(rs, field, color, w, alpha, dash, fast) {
