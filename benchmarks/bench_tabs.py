@@ -10,7 +10,9 @@ sit idle and poll. A row appended to a run's history is the change (charts updat
 in place, no reload).
 
 Baseline, measured in the same run: one tab alone, opened in the same way. The
-ratio (slowest of N tabs) / (one tab) is printed.
+ratio (slowest of N tabs) / (one tab) is printed. Then (unless --no-vega) the same N tabs
+again with every chart drawn by Vega from the start (``window.RG_CHARTS = 'vega'``, the pages
+before the lite charts of assets/chart-lite.js), for a before/after ratio on the same load.
 
     python benchmarks/bench_tabs.py [--tabs 20] [--runs 10] [--steps 300]
 """
@@ -160,6 +162,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--idle", type=float, default=5.0, help="seconds of idle CPU measurement")
+    ap.add_argument("--no-vega", action="store_true",
+                    help="skip the same-run comparison with every chart drawn by Vega from the start")
     args = ap.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -209,6 +213,17 @@ def main() -> None:
             idle_cpu = (cpu_seconds(srv.proc.pid) - c0) / (time.perf_counter() - w0)
             polls = sum(pg.evaluate("RGLive.polls || 0") for pg in pages)
             shared = sum(pg.evaluate("RGLive.shared || 0") for pg in pages)
+            modes = [pg.evaluate("() => [...document.querySelectorAll('.rg-chart[data-draw]')].map(e => e.dataset.draw)")
+                     for pg in pages]
+            context.close()
+            vega = None
+            if not args.no_vega:  # the same tabs with charts drawn by Vega at once (before issue 12's lite charts)
+                vctx = new_context(browser)
+                vctx.add_init_script("window.RG_CHARTS = 'vega';")
+                b0 = browser_cpu(srv.proc.pid)
+                _, vloads, _, _ = open_tabs(vctx, srv.url, args.tabs, 180)
+                vega = (vloads, browser_cpu(srv.proc.pid) - b0)
+                vctx.close()
             browser.close()
         srv.stop()
 
@@ -235,6 +250,13 @@ def main() -> None:
     print(f"tab {args.tabs + 1}, opened afterwards: loads in {extra * 1000:.0f} ms")
     print(f"server CPU with {args.tabs} idle tabs: {idle_cpu * 100:.1f}% of one core ({polls} polls by all tabs so far, "
           f"{shared} answers shared between tabs)")
+    drawn_by = {m: sum(x.count(m) for x in modes) for m in ("lite", "vega")}
+    print(f"charts drawn by: {drawn_by} (assets/chart-lite.js first; Vega when the reader points at one)")
+    if vega:
+        vloads, vcpu = vega
+        print(f"same run, charts drawn by Vega from the start (window.RG_CHARTS='vega'): {args.tabs} tabs all loaded "
+              f"after {max(vloads) * 1000:.0f} ms (median {statistics.median(vloads) * 1000:.0f} ms), browser CPU "
+              f"{vcpu / args.tabs * 1000:.0f} ms a tab; lite / Vega, slowest tab: {max(loads) / max(vloads):.2f}")
     print(f"machine load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 

@@ -59,6 +59,11 @@ class SiteBrowser:
             self.problems.external_requests.append(url)
             route.abort()
 
+    def use_vega_charts(self) -> None:
+        """Pages opened from now on draw metric charts with Vega from the start instead of the lite
+        canvas renderer (assets/chart-lite.js): for tests that inspect the Vega view (RG.views)."""
+        self.context.add_init_script("window.RG_CHARTS = 'vega';")
+
     def new_page(self):
         page = self.context.new_page()
         page.on("console", lambda m: m.type == "error" and self.problems.console_errors.append(m.text))

@@ -26,10 +26,13 @@ def _playwright_browser():
 
 
 @pytest.fixture
-def site_browser(_playwright_browser):
+def site_browser(_playwright_browser, request):
     """Open built pages from file://; the test fails on console errors, page errors
-    or any request that leaves the site (anything but file:, data:, blob:)."""
+    or any request that leaves the site (anything but file:, data:, blob:). Tests marked
+    ``vega_charts`` get metric charts drawn by Vega from the start (they inspect its view)."""
     sb = SiteBrowser(_playwright_browser)
+    if request.node.get_closest_marker("vega_charts"):
+        sb.use_vega_charts()
     yield sb
     problems = sb.problems.all()
     sb.close()

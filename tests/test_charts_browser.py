@@ -11,7 +11,8 @@ from reportgen.site.builder import build
 from reportgen.site.config import BuildConfig
 from site_runs import rows, write_run
 
-pytestmark = pytest.mark.browser
+# these tests inspect the Vega view of metric charts (RG.views): drawn by Vega from the start
+pytestmark = [pytest.mark.browser, pytest.mark.vega_charts]
 
 
 @pytest.fixture(scope="session")

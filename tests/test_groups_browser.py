@@ -34,6 +34,7 @@ def _wait_rows(pg, cond):
     pg.wait_for_function(f"() => {{ const rows = RG.views[{LOSS}].data('rows'); return {cond}; }}")
 
 
+@pytest.mark.vega_charts  # inspects the Vega view (RG.views)
 def test_group_lines_and_band_cover_the_runs_at_any_sampling_level(site, site_browser):
     pg = _open(site_browser, site)
     pg.select_option("#rg-group-by", "group")  # operate the control
@@ -77,6 +78,7 @@ def test_group_lines_and_band_cover_the_runs_at_any_sampling_level(site, site_br
     assert wiggle(a_rt) < 0.7 * wiggle(a_all)  # the smoothed runs make a smoother group line
 
 
+@pytest.mark.vega_charts  # inspects the Vega view (RG.views)
 def test_runs_table_filter_count_summary_mode_csv_and_run_marks(site, site_browser):
     every = ",".join(f"r{g}{j}" for g in "AB" for j in range(6))  # explicit: the default selection follows the filter
     pg = _open(site_browser, site, hash=f"#runs={every}")
@@ -138,6 +140,7 @@ def test_pages_fit_the_screen(site, site_browser, width, tmp_path):
         assert pg.evaluate("document.documentElement.scrollWidth") <= width, page
 
 
+@pytest.mark.vega_charts  # inspects the Vega view (RG.views)
 def test_phone_controls_bar_folds_to_one_row_and_unfolds(site, site_browser):
     """On a phone the sticky controls bar took ~176 px of an 844 px screen; it now keeps the search
     row and a Settings button, which unfolds every control (grouping included)."""

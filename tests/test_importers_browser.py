@@ -56,6 +56,7 @@ def _panel_images(page, key: str):
     ("first", "loss", "pred", [6, 4], 0),
     ("table", "loss", None, None, 0),
 ])
+@pytest.mark.vega_charts  # inspects the Vega view (RG.views)
 def test_imported_run_page_shows_values_steps_and_images(imported_site, site_browser, name, key, image, size, tol):
     site, by_name = imported_site
     page = site_browser.open(site / "runs" / by_name[name] / "index.html")

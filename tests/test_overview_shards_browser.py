@@ -31,6 +31,7 @@ def sharded_site(tmp_path_factory):
     return tmp / "site"
 
 
+@pytest.mark.vega_charts  # inspects the Vega view (RG.views)
 @pytest.mark.parametrize("width", [1440, 390])
 def test_many_runs_drawn_from_overview_shards(sharded_site, site_browser, width):
     shards = {p.name for p in (sharded_site / "data" / "overview").iterdir()}

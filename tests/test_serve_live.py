@@ -44,9 +44,11 @@ def live_env(tmp_path_factory):
 
 
 @pytest.fixture
-def browser_page(_playwright_browser, live_env):
+def browser_page(_playwright_browser, live_env, request):
     srv = live_env[0]
     sb = SiteBrowser(_playwright_browser, allowed_prefixes=(srv.url, "data:", "blob:", "about:"))
+    if request.node.get_closest_marker("vega_charts"):
+        sb.use_vega_charts()
     yield sb
     problems = sb.problems.all()
     sb.close()
@@ -65,6 +67,7 @@ def _chart_id(page, key: str) -> str:
     return page.locator(f'.rg-chart[data-key="{key}"]').first.get_attribute("id")
 
 
+@pytest.mark.vega_charts  # inspects the Vega view (RG.views)
 def test_chart_advances_without_reload(live_env, browser_page):
     srv, _, live = live_env
     page = browser_page.open(srv.url + "#smooth=0.6")
@@ -185,6 +188,7 @@ def _worker(base, run_id: str, *args: str, wait: bool = True) -> subprocess.Pope
 NO_RELOAD_JS = "() => [window.__marker, performance.getEntriesByType('navigation').length, RGLive.reloads]"
 
 
+@pytest.mark.vega_charts  # inspects the Vega view (RG.views)
 def test_new_run_and_new_metric_appear_in_place(live_env, browser_page):
     srv, base, _ = live_env
     page = browser_page.open(srv.url + "#smooth=0.6")

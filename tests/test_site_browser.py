@@ -49,6 +49,7 @@ def controls_site(tmp_path_factory):
     return out
 
 
+@pytest.mark.vega_charts  # inspects the Vega view (RG.views)
 def test_demo_pages_render_without_errors(demo_site, site_browser):
     page = site_browser.open(demo_site / "index.html")
     n = assert_charts_rendered(page)
@@ -119,6 +120,7 @@ def _wait_render(page):
     page.wait_for_timeout(150)
 
 
+@pytest.mark.vega_charts  # inspects the Vega view (RG.views)
 def test_controls_change_the_charts_and_the_hash(controls_site, site_browser):
     page = site_browser.open(controls_site / "index.html")
     assert_charts_rendered(page)
@@ -192,6 +194,7 @@ LEGEND_LABEL_XY = """(label) => {
 }"""
 
 
+@pytest.mark.vega_charts  # inspects the Vega view (RG.views)
 def test_legend_switches_a_run_off_and_on(controls_site, site_browser):
     page = site_browser.open(controls_site / "index.html")
     assert_charts_rendered(page)
@@ -212,6 +215,7 @@ def test_legend_switches_a_run_off_and_on(controls_site, site_browser):
         return RG.views[el.id].data('rows').some(r => r.run === 'run1'); }""")
 
 
+@pytest.mark.vega_charts  # inspects the Vega view (RG.views)
 def test_table_sort_filter_and_columns(controls_site, site_browser):
     page = site_browser.open(controls_site / "index.html")
     assert_charts_rendered(page)
@@ -260,6 +264,7 @@ def test_reloaded_data_updates_charts_in_place(controls_site, site_browser, tmp_
     assert page.evaluate("(id) => document.getElementById(id).dataset.rendered", view_id) == "done"
 
 
+@pytest.mark.vega_charts  # inspects the Vega view (RG.views)
 def test_many_runs_use_overview_files_and_few_runs_full_resolution(tmp_path, site_browser):
     root = tmp_path / "runs"
     for i in range(12):
@@ -332,6 +337,7 @@ def test_overview_fold_keeps_ends_extremes_and_gaps(controls_site, site_browser)
     assert {0, 12, 37, 61, 80, 90, 99} <= set(both) and len(both) <= 30 + 2 and both == sorted(set(both))
 
 
+@pytest.mark.vega_charts  # inspects the Vega view (RG.views)
 def test_folded_overview_still_draws_a_raw_spike_under_smoothing(tmp_path, site_browser):
     # 250 runs: overview lines are folded to 24 of their ~100 points; with smoothing on, a one-step
     # spike in one run's raw values must survive in the faint raw line.

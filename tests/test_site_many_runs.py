@@ -67,6 +67,7 @@ def test_index_embeds_only_the_drawn_runs(big_site):
     assert len(run_page) < 12_000
 
 
+@pytest.mark.vega_charts  # inspects the Vega view (RG.views)
 def test_default_selection_table_and_picking_other_runs(big_site, site_browser):
     page = _open(site_browser, big_site / "index.html")
     page.wait_for_function("() => document.querySelector('.rg-chart[data-rendered=done]')", timeout=20000)

@@ -40,6 +40,7 @@ def test_run_page_marks_the_step_metric(step_site):
     assert 'data-key="loss" data-x=' not in html
 
 
+@pytest.mark.vega_charts  # inspects the Vega view (RG.views)
 @pytest.mark.browser
 def test_charts_use_the_step_metric_by_default(step_site, site_browser):
     page = site_browser.open(step_site / "runs" / "sm" / "index.html")

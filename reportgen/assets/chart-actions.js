@@ -116,8 +116,25 @@
     }
   };
 
+  /* A metric chart drawn lite (assets/chart-lite.js) has no Vega view yet: its buttons work, they
+     upgrade it first (RG.charts.upgrade) and act once its view is there. */
+  function isLite(el) { return el.dataset.draw === "lite" && !!(RG.charts && RG.charts.upgrade); }
+  function whenView(el) {
+    var view = viewOf(el);
+    if (view || !isLite(el)) return Promise.resolve(view);
+    RG.charts.upgrade(el);
+    return new Promise(function (resolve) {
+      var since = Date.now();
+      (function wait() {
+        var v = viewOf(el);
+        if (v || el.dataset.rendered === "error" || Date.now() - since > 60000) resolve(v || null);
+        else setTimeout(wait, 40);
+      })();
+    });
+  }
+
   function sync(el, bar) {
-    var ready = !!viewOf(el);
+    var ready = !!viewOf(el) || isLite(el);
     bar.querySelectorAll("button[data-action]").forEach(function (b) { b.disabled = !ready; });
   }
 
@@ -134,9 +151,10 @@
       b.title = "Download " + (kind === "csv" ? "the chart's data as CSV" : "the chart as " + kind.toUpperCase());
       b.setAttribute("data-action", kind);
       b.addEventListener("click", function () {
-        var view = viewOf(el);
-        if (!view) return;
-        ACTIONS[kind](view, el).catch(function (err) { console.warn("reportgen: download failed: " + err); });
+        whenView(el).then(function (view) {
+          if (!view) return;
+          return ACTIONS[kind](view, el);
+        }).catch(function (err) { console.warn("reportgen: download failed: " + err); });
       });
       bar.appendChild(b);
     });
@@ -145,7 +163,7 @@
     if (gear) bar.insertBefore(gear, bar.firstChild);
     sync(el, bar);
     new MutationObserver(function () { sync(el, bar); })
-      .observe(el, { attributes: true, attributeFilter: ["data-rendered"] });
+      .observe(el, { attributes: true, attributeFilter: ["data-rendered", "data-draw"] });
   }
 
   /* For charts drawn by other scripts (media panels): register the view and add the toolbar. */

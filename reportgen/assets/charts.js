@@ -211,6 +211,10 @@
 
   C.draw = function (el) {
     var ch = chartOf(el);
+    // the widths the chart is drawn at, read here, before this draw changes the page: charts drawn one
+    // after the other when their data arrives then never force a layout each (the page's is done once)
+    var view = el.querySelector(".rg-chart-view");
+    ch.size = { el: el.clientWidth, view: view ? view.clientWidth : el.clientWidth - 30 };
     ch.seen = true;
     var runs = C.visibleRuns(ch.runs);
     el.hidden = runs.length === 0;
@@ -260,8 +264,10 @@
     var raw = st.wi >= 0 ? 0.25 : 0;
     ch.st = st;
     ch.ydom = ydom;
-    RG.hover.index(ch, rows, series);
-    if (grp) RG.groups.hover(ch, grp);
+    if (ch.view || !RG.lite || !RG.lite.usable(ch, st, grp, hiddenList)) {  // the hover box is the Vega view's
+      RG.hover.index(ch, rows, series);
+      if (grp) RG.groups.hover(ch, grp);
+    }
     if (ch.view && ch.key === key) {  // same axes and runs: update in place, keeping zoom
       ch.view.data("rows", rows);
       ch.view.signal("rawOpacity", raw);
@@ -270,14 +276,26 @@
       ch.view.runAsync();
       return;
     }
-    var spec = C.specFor(ch.base, runs, el.clientWidth - 30, need, ch.dx, st, series);
+    var spec = C.specFor(ch.base, runs, ch.size.el - 30, need, ch.dx, st, series);
     if (grp) RG.groups.spec(spec, grp);  // groups16 hook: colours by group, faint member runs
+    var target = el.querySelector(".rg-chart-view");
+    // issue 12: without a Vega view yet, the chart is drawn by assets/chart-lite.js (no Vega runtime);
+    // the reader reaching for it (pointer, touch, focus) upgrades it to the Vega view (C.upgrade)
+    if (!ch.view && RG.lite && RG.lite.usable(ch, st, grp, hiddenList)) {
+      var geom = RG.lite.draw(ch, target, spec, rows, series, ydom, st, need);
+      ch.lite = { runs: runs, width: ch.size.view, geom: geom };  // geom: the crosshair (hover.js)
+      el.dataset.draw = "lite";
+      bindUpgrade(el);
+      if (C.resized) C.resized.observe(target);
+      el.dataset.rendered = "done";
+      el.dispatchEvent(new CustomEvent("rg:rendered", { bubbles: true }));
+      return;
+    }
     spec.params.forEach(function (p) {
       if (p.name === "hidden") p.value = hiddenList;
       if (p.name === "ydom") p.value = ydom;
     });
     spec.datasets = { rows: rows };
-    var target = el.querySelector(".rg-chart-view");
     // live18: a chart re-embedded because its runs changed (serve --watch) keeps its zoom (see C.adopt)
     var keep = ch.view && ch.keepZoom ? zoomState(ch.view) : null;
     ch.keepZoom = false;
@@ -302,6 +320,8 @@
       if (token !== ch.token && ch.view) { res.view.finalize(); return; }
       ch.view = res.view;
       ch.key = key;
+      ch.lite = null;
+      el.dataset.draw = "vega";
       if (keep) { try { res.view.setState(keep); } catch (e) { /* another spec shape: start unzoomed */ } }
       RG.views[el.id] = res.view;
       if (C.zoom) C.zoom.attach(ch);  // assets/chart-panel.js: zoom kept in the URL hash
@@ -317,6 +337,41 @@
       el.dataset.rendered = "error";
       target.textContent = "Chart failed to render: " + err;
       console.error(err);
+    });
+  }
+
+  /* The full Vega view for a lite chart (assets/chart-lite.js), when the reader reaches for it. */
+  C.upgrade = function (el) {
+    var ch = chartOf(el);
+    if (ch.full) return;
+    ch.full = true;
+    if (ch.seen) C.draw(el);
+  };
+  function bindUpgrade(el) {
+    if (el._rgUpgrade) return;
+    el._rgUpgrade = function () { C.upgrade(el); };
+    ["pointerenter", "focusin"].forEach(function (t) { el.addEventListener(t, el._rgUpgrade); });
+    el.addEventListener("touchstart", el._rgUpgrade, { passive: true });
+  }
+  /* Lite charts follow their panel's width (Vega views do so themselves): redrawn when it changed
+     (the window, a scrollbar appearing, the layout around them). */
+  if ("ResizeObserver" in window) {
+    C.resized = new ResizeObserver(function (entries) {
+      entries.forEach(function (e) {
+        var el = e.target.closest(".rg-chart"), ch = el && el._rg;
+        if (ch && ch.lite && !ch.view && Math.round(e.contentRect.width) !== Math.round(ch.lite.width)) C.draw(el);
+      });
+    });
+  } else {
+    var resizeTimer = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(function () {
+        all.forEach(function (el) {
+          var ch = el._rg, t = el.querySelector(".rg-chart-view");
+          if (ch && ch.lite && !ch.view && t && t.clientWidth !== ch.lite.width) C.draw(el);
+        });
+      }, 120);
     });
   }
 

@@ -30,7 +30,12 @@
 
   /* The vertical line of one chart at data value xv (hidden when xv is null or off its x range). */
   function cross(ch, xv) {
-    var el = ch.el, v = ch.view, canvas = el.querySelector("canvas");
+    var el = ch.el, canvas = el.querySelector("canvas");
+    // a lite chart (assets/chart-lite.js) has no Vega view: its drawn plot box and x scale stand in
+    var lite = !ch.view && ch.lite && ch.lite.geom, g = lite ? ch.lite.geom : null;
+    var v = ch.view || (lite ? { scale: function () { return function (x) { return g.x(x) - g.left; }; },
+                                 width: function () { return g.right - g.left; }, height: function () { return g.bottom - g.top; },
+                                 origin: function () { return [g.left, g.top]; } } : null);
     var line = el.querySelector(":scope > .rg-cross");
     if (xv === null || !v || !canvas) { if (line) line.hidden = true; return; }
     var px = v.scale("x")(xv);
@@ -54,7 +59,7 @@
     var xkey = from.st ? from.st.x : null;
     (RG.charts.all ? RG.charts.all() : []).forEach(function (el) {
       var ch = el._rg;
-      if (!ch || !ch.view) return;
+      if (!ch || !(ch.view || (ch.lite && ch.lite.geom))) return;
       cross(ch, xv !== null && ch.st && ch.st.x === xkey ? xv : null);
     });
   };

@@ -27,7 +27,7 @@ from pathlib import Path
 from .._resources import assets_dir
 
 HEAD = ("theme.js", "format.js", "smooth.js", "loader.js")
-PAGE = ("vega-loader.js", "theme-vega.js", "state.js", "charts.js", "chart-spec.js", "chart-fit.js",
+PAGE = ("vega-loader.js", "theme-vega.js", "state.js", "charts.js", "chart-spec.js", "chart-lite.js", "chart-fit.js",
         "chart-panel.js", "hover.js", "run-style.js", "table-csv.js", "table-columns.js",
         "table-filter.js", "runs-table.js", "runs-data.js",
         "compare.js", "reportgen.js", "groups.js", "chart-actions.js", "shortcuts.js", "panel-search.js",
