@@ -140,6 +140,17 @@ class Buckets:
             return
         w, n0 = self.w, self.n
         s = n0 % w  # points already in the last (partial) bucket
+        if w > 1 and m >= 2 * w and np.isfinite(y).all():
+            # whole buckets of finite values are reduced in place (views, no padded copies); the
+            # partial buckets at either end go the general way
+            h = min(m, (w - s) % w)
+            nf = (m - h) // w
+            if h:
+                self.feed(y[:, :h], rows[:h], None if extra is None else extra[:, :, :0])
+            self._feed_whole(y[:, h:h + nf * w], rows[h:h + nf * w], None if extra is None else extra[:, :, :nf])
+            if h + nf * w < m:
+                self.feed(y[:, h + nf * w:], rows[h + nf * w:], None if extra is None else extra[:, :, nf:])
+            return
         nbk = -(-(s + m) // w)
         size = nbk * w
         gidx = np.arange(n0 - s, n0 - s + size, dtype=np.int64)
@@ -200,6 +211,31 @@ class Buckets:
                      idx[:, :, :1], row[:, :, :1], val[:, :, :1])
             idx, row, val, new_extra = idx[:, :, 1:], row[:, :, 1:], val[:, :, 1:], new_extra[:, :, 1:]
         if ex and extra is not None:
+            new_extra[:] = extra
+        self.idx = np.concatenate([self.idx, idx], axis=2)
+        self.row = np.concatenate([self.row, row], axis=2)
+        self.val = np.concatenate([self.val, val], axis=2)
+        self.extra = np.concatenate([self.extra, new_extra], axis=2)
+        self.n = n0 + m
+
+    def _feed_whole(self, y: np.ndarray, rows: np.ndarray, extra: np.ndarray | None) -> None:
+        """:meth:`feed` of finite values that fill whole buckets, starting at a bucket start."""
+        k, m = y.shape
+        w, n0 = self.w, self.n
+        nf = m // w
+        yv = y.reshape(k, nf, w)
+        idx, row, val = _empty(k, nf)
+        off = np.arange(0, m, w, dtype=np.int64)
+        idx[:, FIRST] = n0 + off
+        row[:, FIRST] = rows[off]
+        val[:, FIRST] = yv[:, :, 0]
+        for slot, pick in ((MIN, np.argmin), (MAX, np.argmax)):
+            at = off + pick(yv, axis=2)  # (k, nf): the first of equals
+            idx[:, slot] = n0 + at
+            row[:, slot] = rows[at]
+            val[:, slot] = np.take_along_axis(y, at, axis=1)
+        new_extra = np.zeros((k, self.extra.shape[1], nf), dtype=np.float32)
+        if new_extra.shape[1] and extra is not None:
             new_extra[:] = extra
         self.idx = np.concatenate([self.idx, idx], axis=2)
         self.row = np.concatenate([self.row, row], axis=2)
