@@ -107,18 +107,28 @@ class Buckets:
         return out
 
     def coarsen(self, w: int) -> "Buckets":
-        """Merge buckets pairwise until their width is ``w`` (a power-of-two multiple); in place."""
-        while self.w < w:
-            nb = self.nb
-            if nb % 2:
-                pad = _empty(self.k, 1)
+        """Merge buckets until their width is ``w`` (a power-of-two multiple); in place. Merging
+        ``f`` neighbours at once gives what merging pairs ``log2(f)`` times gives (the first of equal
+        minima and maxima, the first point of each other slot)."""
+        if self.w >= w:
+            return self
+        f = w // self.w
+        nb = self.nb
+        if nb:
+            nbn = -(-nb // f)
+            if nbn * f > nb:  # empty buckets to fill the last group
+                pad = _empty(self.k, nbn * f - nb)
                 self.idx, self.row, self.val = (np.concatenate([a, p], axis=2)
                                                 for a, p in zip((self.idx, self.row, self.val), pad))
-            ia, ra, va = self.idx[:, :, 0::2].copy(), self.row[:, :, 0::2].copy(), self.val[:, :, 0::2].copy()
-            _combine(ia, ra, va, self.idx[:, :, 1::2], self.row[:, :, 1::2], self.val[:, :, 1::2])
-            self.idx, self.row, self.val = ia, ra, va
-            self.extra = self.extra[:, :, 0::2]
-            self.w *= 2
+            shape = (self.k, SLOTS, nbn, f)
+            I, R, V = self.idx.reshape(shape), self.row.reshape(shape), self.val.reshape(shape)
+            pos = np.argmax(I >= 0, axis=3)  # FIRST, NAN, PINF, NINF: the first bucket that has one
+            pos[:, MIN] = np.argmin(V[:, MIN], axis=2)
+            pos[:, MAX] = np.argmax(V[:, MAX], axis=2)
+            pos = pos[..., None]
+            self.idx, self.row, self.val = (np.take_along_axis(A, pos, axis=3)[..., 0] for A in (I, R, V))
+            self.extra = self.extra[:, :, 0::f]
+        self.w = w
         return self
 
     def starts(self, m: int) -> np.ndarray:
@@ -256,6 +266,8 @@ def kept_all(b: Buckets, last_row: int, last_val: np.ndarray) -> list[tuple]:
         return [(b.idx[j, FIRST], b.row[j, FIRST], b.val[j, FIRST], None) for j in range(b.k)]
     k, nb = b.k, b.nb
     s = SLOTS if (b.idx[:, NAN:] >= 0).any() else NAN
+    if s == NAN:
+        return _kept_finite(b, last_row, last_val)
     last = np.full((k, 1, nb), NONE, dtype=np.int64)
     last[:, 0, -1] = b.n - 1
     lrow = np.full((k, 1, nb), NONE, dtype=np.int64)
@@ -272,6 +284,31 @@ def kept_all(b: Buckets, last_row: int, last_val: np.ndarray) -> list[tuple]:
     counts = ok.sum(axis=1)
     ok, idx, row, val = (a.transpose(0, 2, 1).reshape(k, -1) for a in (ok, idx, row, val))
     return [(idx[j][ok[j]], row[j][ok[j]], val[j][ok[j]], counts[j]) for j in range(k)]
+
+
+
+def _kept_finite(b: Buckets, last_row: int, last_val: np.ndarray) -> list[tuple]:
+    """:func:`kept_all` when no bucket holds a non-finite value: each bucket's points are its first,
+    its minimum and maximum in index order, and the last point (the last bucket), so no sort is needed."""
+    k, nb = b.k, b.nb
+    lo_is_min = b.idx[:, MIN] <= b.idx[:, MAX]
+    out = []
+    for a, last in ((b.idx, b.n - 1), (b.row, last_row), (b.val, last_val)):
+        x = np.empty((k, nb, 4), dtype=a.dtype)
+        x[:, :, 0] = a[:, FIRST]
+        x[:, :, 1] = np.where(lo_is_min, a[:, MIN], a[:, MAX])
+        x[:, :, 2] = np.where(lo_is_min, a[:, MAX], a[:, MIN])
+        x[:, :, 3] = NONE if a.dtype.kind == "i" else np.nan
+        x[:, -1, 3] = last
+        out.append(x)
+    idx, row, val = out
+    ok = idx >= 0
+    ok[:, :, 1:] &= idx[:, :, 1:] != idx[:, :, :-1]
+    counts = ok.sum(axis=2)
+    ends = np.cumsum(counts.sum(axis=1)).tolist()
+    ok = ok.ravel()
+    idx, row, val = idx.ravel()[ok], row.ravel()[ok], val.ravel()[ok]
+    return [(idx[a:e], row[a:e], val[a:e], counts[j]) for j, (a, e) in enumerate(zip([0] + ends[:-1], ends))]
 
 
 def downsample(y: np.ndarray, target: int) -> Downsampled:
