@@ -121,12 +121,12 @@ class Buckets:
                 self.idx, self.row, self.val = (np.concatenate([a, p], axis=2)
                                                 for a, p in zip((self.idx, self.row, self.val), pad))
             shape = (self.k, SLOTS, nbn, f)
-            I, R, V = self.idx.reshape(shape), self.row.reshape(shape), self.val.reshape(shape)
-            pos = np.argmax(I >= 0, axis=3)  # FIRST, NAN, PINF, NINF: the first bucket that has one
-            pos[:, MIN] = np.argmin(V[:, MIN], axis=2)
-            pos[:, MAX] = np.argmax(V[:, MAX], axis=2)
+            ix, rw, vl = self.idx.reshape(shape), self.row.reshape(shape), self.val.reshape(shape)
+            pos = np.argmax(ix >= 0, axis=3)  # FIRST, NAN, PINF, NINF: the first bucket that has one
+            pos[:, MIN] = np.argmin(vl[:, MIN], axis=2)
+            pos[:, MAX] = np.argmax(vl[:, MAX], axis=2)
             pos = pos[..., None]
-            self.idx, self.row, self.val = (np.take_along_axis(A, pos, axis=3)[..., 0] for A in (I, R, V))
+            self.idx, self.row, self.val = (np.take_along_axis(A, pos, axis=3)[..., 0] for A in (ix, rw, vl))
             self.extra = self.extra[:, :, 0::f]
         self.w = w
         return self
