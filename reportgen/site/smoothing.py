@@ -119,7 +119,7 @@ def _ema_segments(z: np.ndarray, W: np.ndarray, q: np.ndarray, u: np.ndarray) ->
     nw = len(W)
     E = np.empty((k, nw, J))  # the scan runs along the last axis (long and contiguous)
     E[:, :, 0] = z[:, :q0 + 1] @ _powers(W, q0 + 1)
-    E[:, :, 1:] = _powers(W, step).T @ z[:, q0 + 1:q0 + 1 + (J - 1) * step].reshape(k, J - 1, step).transpose(0, 2, 1)
+    E[:, :, 1:] = (z[:, q0 + 1:q0 + 1 + (J - 1) * step].reshape(k, J - 1, step) @ _powers(W, step)).transpose(0, 2, 1)
     p = W ** step
     s = 1
     while s < J:  # inclusive scan of S_j = W ** step * S_(j-1) + E_j (Hillis-Steele)
