@@ -229,9 +229,18 @@ def serve(runs: Path, watch: bool, host: str, port: int, open_browser: bool, sam
     os._exit(0)
 
 
+class _SourcePath(click.Path):
+    """An existing path; MLflow's tracking URI ``sqlite:///mlflow.db`` names its database file."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and value.startswith("sqlite:///"):
+            value = value[len("sqlite:///"):]
+        return super().convert(value, param, ctx)
+
+
 @cli.command("import")
 @click.argument("source", type=click.Choice(["tensorboard", "wandb", "mlflow", "csv", "parquet"]))
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", type=_SourcePath(exists=True, path_type=Path))
 @click.option("-o", "--out", "out", type=_RUNS_OR_NEW, default=Path("runs"), show_default=True,
               help="Runs root to write run folders into (a folder, or a URL: s3://bucket/prefix).")
 @click.option("--project", default=None, help="Project of the imported runs [default: from the source].")

@@ -43,24 +43,44 @@ def test_columns_round_trip_python_encode_js_decode():
     y[[3, 7, 9]] = [math.nan, math.inf, -math.inf]
     big = np.array([1e300, -2.5, 1e-300, 0.0])
     steps = np.array([0, 1, 2, 5, 300, 70_000, 70_001, 2 ** 30 + 70_002])
-    huge = np.array([0, 2 ** 40 + 1])
+    huge = np.array([0, 2 ** 40 + 1, 5])
     ts = 1.7e9 + np.arange(200) * 0.125
     sm = np.linspace(0.001, 5, 300)
+    dec = np.round(1 + np.cumsum(rng.normal(0, 0.01, 400)), 5)  # logged as round(x, 5): exact as integers / 1e5
+    dec[[0, 50]] = [math.nan, math.inf]
+    walls = 1.7e9 + np.cumsum(rng.uniform(0.05, 3, 300))  # an irregular clock, to the millisecond
     cols = [encode.floats(y), encode.floats(big), encode.ints_or_floats(steps), encode.ints_or_floats(np.arange(300)),
             encode.times(ts), encode.half(sm), encode.col("u1", np.array([1, 2, 255])),
             encode.ints_or_floats(np.array([0.5, 1.5])), encode.ints_or_floats(huge),
-            encode.half(sm * 1e-7), encode.half(sm * 1e9)]
-    assert [c["t"] for c in cols] == ["f4", "f8", "d4", "d1", "f4", "f2", "u1", "f4", "f8", "f2", "f2"]
-    (dy, dbig, dsteps, dar, dts, dsm, du1, dhalfs, dhuge, dtiny, dlarge) = js_decode(cols)
+            encode.half(sm * 1e-7), encode.half(sm * 1e9), encode.values_many([dec])[0], encode.times(walls),
+            encode.values_many([y])[0], encode.ints_or_floats(np.arange(7, 700, 7))]
+    assert [c["t"] for c in cols] == ["f4", "f8", "d4", "a", "a", "f2", "u1", "f4", "f8", "f2", "f2", "d2", "d2",
+                                      "f4", "a"]
+    assert cols[11]["e"] == 5 and cols[11]["z"] == [0, 50] and cols[12]["e"] == 3 and "b" not in cols[3]
+    (dy, dbig, dsteps, dar, dts, dsm, du1, dhalfs, dhuge, dtiny, dlarge, ddec, dwalls, dy2, dsev) = js_decode(cols)
     assert np.allclose(dtiny, sm * 1e-7, rtol=1e-3) and np.allclose(dlarge, sm * 1e9, rtol=1e-3)  # scaled float16
     fin = np.isfinite(y)
-    assert [v is None for v in dy] == list(~fin)
+    assert [v is None for v in dy] == list(~fin) and dy2 == dy
     assert np.allclose([v for v in dy if v is not None], y[fin], rtol=1e-7)
     assert dbig == [1e300, -2.5, 1e-300, 0.0]  # float64 kept exactly
-    assert dsteps == steps.tolist() and dar == list(range(300))
-    assert np.allclose(dts, ts, rtol=0, atol=1e-3)  # wall time: ms precision
+    assert dsteps == steps.tolist() and dar == list(range(300)) and dsev == list(range(7, 700, 7))
+    assert dts == ts.tolist()  # wall time to the millisecond: these are exact
+    assert dwalls == np.round(walls, 3).tolist()
     assert np.allclose(dsm, sm, rtol=1e-3)  # smoothed values: float16
-    assert du1 == [1, 2, 255] and dhalfs == [0.5, 1.5] and dhuge == [0, 2 ** 40 + 1]
+    assert du1 == [1, 2, 255] and dhalfs == [0.5, 1.5] and dhuge == [0, 2 ** 40 + 1, 5]
+    # decimals come back as the very float64 the history held (not float32's nearest)
+    assert ddec == [None if not math.isfinite(v) else v for v in dec.tolist()]
+
+
+def test_exact_decimals_are_found_past_the_first_values_and_floats_stay_float32():
+    rng = np.random.default_rng(1)
+    late = np.r_[np.round(rng.normal(size=40), 2), np.round(rng.normal(size=300), 6)]  # more digits later on
+    f32 = rng.normal(size=300).astype(np.float32).astype(float)  # torch's float32 values: not short decimals
+    near = np.round(rng.normal(size=300), 9) + 1e-12  # one digit too many for DECIMALS
+    cols = encode.values_many([late, f32, near, np.arange(1e6, 1e6 + 300)])
+    assert [(c["t"], c.get("e")) for c in cols] == [("d4", 6), ("f4", None), ("f4", None), ("a", None)]
+    dlate, df32, _, dint = js_decode(cols)
+    assert dlate == late.tolist() and df32 == f32.tolist() and dint == list(range(10 ** 6, 10 ** 6 + 300))
 
 
 def test_files_per_run_are_bounded_and_size_does_not_grow_with_steps(tmp_path):
@@ -135,3 +155,101 @@ def test_index_and_run_pages_draw_from_the_run_files(tmp_path, site_browser, wid
         assert overflow <= 1
         page.screenshot(path=str(tmp_path / f"{page_path.parent.name}-{width}.png"), full_page=True)
         page.close()
+
+
+def _gappy(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    y = np.round(np.cos(np.arange(n) / 40) + rng.normal(0, 0.2, n), 4)
+    y[[0, 7, 8, 60]] = [math.nan, math.inf, -math.inf, math.nan]
+    return y
+
+
+def test_a_run_kept_whole_has_no_smoothing_file_and_the_page_smooths_it_exactly(tmp_path):
+    """Issue 20 (site size): smoothing is stored only for downsampled series. A run whose lines are
+    kept whole (steps <= --samples) gets no data/smooth file and no overview smoothing, and what the
+    page's decoder gives for every slider weight is ema_reference over the raw series (gaps
+    included); a downsampled run keeps its stored smoothing."""
+    short, long_ = _gappy(100, 1), _gappy(3_000, 2)  # 100 steps: whole in the overview files too
+    root = tmp_path / "runs"
+    write_run(root, "short", rows(100, loss=lambda s: float(short[s])))
+    write_run(root, "long", rows(3_000, loss=lambda s: float(long_[s])))
+    out = tmp_path / "site"
+    build(BuildConfig(runs=root, out=out, quiet=True, samples=500, cache=False))
+    assert not (out / "data/smooth/short.js").exists()
+    assert (out / "data/smooth/long.js").exists()
+    ov_smooth = (out / "data/overview-smooth").glob("*.js")
+    assert all(b'"short"' not in p.read_bytes() and b'"long"' in p.read_bytes() for p in ov_smooth)
+    for wi, w in enumerate(WEIGHTS):
+        ref = ema_reference(short, w)
+        for overview in (False, True):
+            d = decoded(out, "short", "loss", weight=wi, overview=overview)
+            steps = d["p"]["x"]["_step"]
+            assert steps == list(range(100)) and d["p"]["c"] is None
+            got = d["ss"]
+            assert got is not None and len(got) == len(steps)
+            # raw values are decoded exactly, so the page's EMA over them is the build's to rounding
+            for s, v in zip(steps, got):
+                if math.isnan(ref[s]):
+                    assert v is None
+                else:
+                    assert v == pytest.approx(ref[s], rel=1e-12, abs=1e-12), (w, s, overview)
+    stored = decoded(out, "long", "loss", weight=WEIGHTS.index(0.9))
+    assert stored["p"]["c"] is not None and stored["ss"] is not None
+
+
+@pytest.mark.parametrize("overview", [False, True])
+def test_the_smoothed_line_drawn_in_chromium_is_the_reference_ema(tmp_path, site_browser, overview):
+    """What the chart draws with the slider at 0.9 for runs kept whole (no smoothing file): the
+    debiased EMA of the raw values, gaps skipped; with 12 runs selected the chart draws the overview
+    files (more than 10 runs), whose 80-point series are whole too."""
+    root = tmp_path / "runs"
+    ys = {f"r{i:02d}": _gappy(80, 10 + i) for i in range(12)}
+    for run, y in ys.items():
+        write_run(root, run, rows(80, loss=lambda s, y=y: float(y[s])), meta={"created": 1_700_000_000.0 + int(run[1:])})
+    out = tmp_path / "site"
+    build(BuildConfig(runs=root, out=out, quiet=True, cache=False))
+    assert not list((out / "data").glob("smooth/*.js"))
+    sel = "runs=" + ",".join(ys) + "&" if overview else ""
+    page = site_browser.open((out / "index.html").as_uri() + "#" + sel + "smooth=0.9")
+    assert_charts_rendered(page, 1)
+    got = page.evaluate("""() => {
+        const el = document.querySelector('.rg-chart[data-key="loss"]');
+        return {rows: RG.views[el.id].data('rows').map(r => [r.run, r.x, r.y, r.s]),
+                loaded: Object.keys(RG.loaded)}; }""")
+    assert any(k.startswith("overview") for k in got["loaded"]) == overview
+    assert not any(k.startswith("smooth/") for k in got["loaded"])
+    runs = {r for r, *_ in got["rows"]}
+    assert len(runs) == (12 if overview else 10)
+    checked = 0
+    for run, x, y, s in got["rows"]:
+        ref = ema_reference(ys[run], 0.9)[x]
+        if math.isnan(ref):
+            assert s is None
+            continue
+        assert y == ys[run][x] and s == pytest.approx(ref, rel=1e-12, abs=1e-12), (run, x)
+        checked += 1
+    assert checked >= len(runs) * 70
+
+
+def test_a_downsampled_runs_smoothing_file_is_loaded_once_its_run_file_names_it(tmp_path, site_browser):
+    """The chart learns from the run file (``s``) that a smoothing file exists and loads it before
+    drawing (charts.js draws in two rounds); a run kept whole needs no second file."""
+    root = tmp_path / "runs"
+    long_, short = _gappy(3_000, 4), _gappy(80, 5)
+    write_run(root, "long", rows(3_000, loss=lambda s: float(long_[s])))
+    write_run(root, "short", rows(80, loss=lambda s: float(short[s])))
+    out = tmp_path / "site"
+    build(BuildConfig(runs=root, out=out, quiet=True, cache=False))
+    page = site_browser.open((out / "index.html").as_uri() + "#smooth=0.9")
+    assert_charts_rendered(page, 1)
+    got = page.evaluate("""() => {
+        const el = document.querySelector('.rg-chart[data-key="loss"]');
+        return {rows: RG.views[el.id].data('rows').map(r => [r.run, r.x, r.s]), loaded: Object.keys(RG.loaded).sort()}; }""")
+    assert [k for k in got["loaded"] if k.startswith(("runs/", "smooth/"))] == ["runs/long", "runs/short", "smooth/long"]
+    ref = np.array(ema_reference(long_, 0.9))
+    pts = [(x, s) for run, x, s in got["rows"] if run == "long" and s is not None]
+    assert len(pts) > 500
+    starts = [(x, s) for x, s in pts if x % 16 == 0]  # 3,000 steps: buckets of 16, stored at their starts
+    assert len(starts) > 150
+    for x, s in starts:  # float16
+        assert s == pytest.approx(ref[x], rel=2e-3, abs=2e-3), x

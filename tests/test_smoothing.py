@@ -60,3 +60,18 @@ def test_evenly_spaced_positions_match_the_loop(w, first, spacing):
     idx = np.concatenate([p for p, _ in out])
     got = np.concatenate([v for _, v in out])
     assert np.allclose(got, ref[idx], rtol=1e-10, atol=1e-10)
+
+
+def test_the_pages_smoothing_cases_are_the_reference_loops_outputs():
+    """tests/js/smooth_cases.json (what tests/js/smooth.test.js checks assets/smooth.js against)
+    holds ema_reference's outputs: the page's EMA is checked against the build's own loop."""
+    import json
+    import math
+    from pathlib import Path
+
+    cases = json.loads((Path(__file__).parent / "js" / "smooth_cases.json").read_text())["cases"]
+    assert {c["name"] for c in cases} >= {"gaps", "starts with gaps", "constant stays flat", "noisy with gaps"}
+    for c in cases:
+        y = [float(v) for v in c["y"]]
+        ref = ema_reference(y, c["w"])
+        assert [None if math.isnan(v) else v for v in ref] == c["want"], (c["name"], c["w"])

@@ -5,6 +5,7 @@ import json
 import math
 import socket
 import time
+from pathlib import Path
 
 import pytest
 
@@ -135,7 +136,7 @@ def test_a_run_being_created_is_not_listed_until_it_has_run_json_or_rows(tmp_pat
         assert scan_runs(tmp_path) == []
         writer.write_meta({"id": "new", "project": "p"})
         assert list_run_dirs(tmp_path) == [tmp_path / "new"]
-        assert [p for p, _, _ in scan_runs(tmp_path)] == [tmp_path / "new"]
+        assert [Path(p) for p, _, _ in scan_runs(tmp_path)] == [tmp_path / "new"]
     finally:
         writer.history.close()
     (tmp_path / "rows").mkdir()  # a hand-made folder with rows and no run.json is still a run

@@ -123,3 +123,33 @@ def test_parallel_axis_brush_filters_the_table_and_analyse_selection(sweep_site,
         == sorted(runs)
     assert index.locator("#rg-sweep-nruns").text_content() == "4"
     assert index.locator("#rg-sweep-parallel svg .mark-line path").count() == 4
+
+
+def _all_runs_header(tmp_path, log_run) -> str:
+    root = tmp_path / "runs"
+    for i in range(3):
+        run = reportgen.init(dir=root, project="p", config={"lr": 0.1 * (i + 1)})
+        log_run(run, i)
+        run.finish()
+    build(BuildConfig(runs=root, out=tmp_path / "site", quiet=True))
+    return (tmp_path / "site" / "sweeps" / "_all.html").read_text()
+
+
+def test_all_runs_page_goal_follows_define_metric_else_the_metric_name(tmp_path):
+    """No sweep config names a goal: an accuracy is maximized (the demo's best_val_accuracy was
+    shown as "minimize"), and a define_metric(goal=...) of the runs wins over the name."""
+    def by_name(run, i):
+        run.summary["best_val_accuracy"] = 0.5 + i / 10
+
+    assert "metric best_val_accuracy (maximize)" in _all_runs_header(tmp_path / "a", by_name)
+
+    def defined(run, i):
+        run.define_metric("acc", goal="minimize", summary="last")
+        run.log({"acc": i / 10})
+
+    assert "metric acc/last (minimize)" in _all_runs_header(tmp_path / "b", defined)
+
+    def loss(run, i):
+        run.summary["a_loss"] = 1.0 / (i + 1)
+
+    assert "metric a_loss (minimize)" in _all_runs_header(tmp_path / "c", loss)

@@ -1,7 +1,8 @@
 /* reportgen charts: lazy rendering of .rg-chart elements with Vega-Lite, driven by RG.state.
    Data: data/runs/<run-file>.js (every metric's points, x columns, min-max band, NaN marks) and
-   data/smooth/<run-file>.js (debiased EMA over the raw series, per slider weight), loaded only
-   for the runs shown (and smoothing only when the slider is used); decoded by assets/loader.js. */
+   data/smooth/<run-file>.js (debiased EMA over the raw series, per slider weight, for downsampled
+   metrics only; the others are smoothed in the page), loaded only for the runs shown (and smoothing
+   only when the slider is used); decoded by assets/loader.js. */
 (function () {
   "use strict";
   var RG = (window.RG = window.RG || {});
@@ -74,9 +75,9 @@
     if (wi === undefined) wi = weightIndex();
     var ids = [];
     if (C.useOverview(runs)) return window.RGLoader.overviewIds(metric, runs, wi);  // site/overviews.py
-    runs.forEach(function (f) {  // one file per run holds every metric (data/runs/<run>.js)
-      ids.push("runs/" + f);
-      if (wi >= 0) ids.push("smooth/" + f);
+    runs.forEach(function (f) {  // one file per run holds every metric (data/runs/<run>.js), and
+      // data/smooth/<run>.js when it says so (downsampled metrics): known once the run file is loaded
+      ids = ids.concat(window.RGLoader.runIds(RG.loaded, f, wi));
     });
     return ids;
   };
@@ -216,17 +217,23 @@
     if (!runs.length) return;
     if (el.dataset.rendered !== "done") el.dataset.rendered = "pending";
     var st = C.settingsOf(ch), ids = [];
-    ch.keys.forEach(function (k) {
-      C.idsFor(k.id, C.visibleRuns(k.runs), st.wi).forEach(function (id) { if (ids.indexOf(id) < 0) ids.push(id); });
-    });
-    // groups16 hook: grouped lines (assets/groups.js) aggregate every run's overview series
-    if (!ch.multi && RG.groups && RG.groups.active()) RG.groups.idsFor(ch.metric, runs).forEach(function (id) { if (ids.indexOf(id) < 0) ids.push(id); });
+    function want() {  // the data ids needed, given what is loaded (a run file tells whether it has smoothing)
+      ch.keys.forEach(function (k) {
+        C.idsFor(k.id, C.visibleRuns(k.runs), st.wi).forEach(function (id) { if (ids.indexOf(id) < 0) ids.push(id); });
+      });
+      // groups16 hook: grouped lines (assets/groups.js) aggregate every run's overview series
+      if (!ch.multi && RG.groups && RG.groups.active()) RG.groups.idsFor(ch.metric, runs).forEach(function (id) { if (ids.indexOf(id) < 0) ids.push(id); });
+      return ids.length;
+    }
     var token = ++ch.token;
-    RG.loadAll(ids, function () {
-      if (token !== ch.token) return;  // a newer state superseded this draw
-      ids.forEach(function (id) { RG.subscribe(id, ch.onData); });
-      render(ch, runs, C.settingsOf(ch));
-    });
+    (function fetch(had) {
+      RG.loadAll(ids, function () {
+        if (token !== ch.token) return;  // a newer state superseded this draw
+        if (want() > had) { fetch(ids.length); return; }  // smoothing files the run files named
+        ids.forEach(function (id) { RG.subscribe(id, ch.onData); });
+        render(ch, runs, C.settingsOf(ch));
+      });
+    })(want());
   };
 
   C.yFit = function (rows, st) {

@@ -34,7 +34,9 @@
   }
   /* ---- decoding the site's data files (reportgen/site/encode.py, docs/site.md "Data files") ----
      A column is {t, b, o, s}: base64 of little-endian f2/f4/f8/u1 values (times s when given), or
-     d1/d2/d4 int differences (summed), plus the offset o. Non-finite values become null. */
+     d1/d2/d4 int differences (summed), plus the offset o; t "a" is the sequence o + i * d (n values,
+     no bytes). e: integer columns are divided by 10 ** e (exact decimals). Non-finite values (and the
+     positions in z) become null. */
   var HALF = null;
   function halfTable() {
     var t = new Float64Array(65536);
@@ -52,7 +54,13 @@
   }
   function col(c) {
     if (!c) return null;
-    var buf = bytes(c.b), o = c.o || 0, t = c.t, v, i, out, x;
+    var o = c.o || 0, t = c.t, v, i, out, x, P = c.e ? Number("1e" + c.e) : 0;  // 10 ** e, exact
+    if (t === "a") {  // arithmetic sequence: no bytes
+      out = new Array(c.n);
+      for (i = 0; i < c.n; i++) { x = o + i * c.d; out[i] = P ? x / P : x; }
+      return out;
+    }
+    var buf = bytes(c.b);
     if (t === "f2") {
       HALF = HALF || halfTable();
       var h = new Uint16Array(buf);
@@ -65,7 +73,8 @@
     out = new Array(v.length);
     if (t.charAt(0) === "d") {
       var acc = o;
-      for (i = 0; i < v.length; i++) { acc += v[i]; out[i] = acc; }
+      for (i = 0; i < v.length; i++) { acc += v[i]; out[i] = P ? acc / P : acc; }
+      if (c.z) c.z.forEach(function (j) { out[j] = null; });  // not finite (kind in the series' nf)
       return out;
     }
     var sc = c.s || 1;
@@ -176,8 +185,17 @@
     });
     return ids;
   }
+  /* Smoothing of a series kept whole (no buckets: every raw point is there), computed in the page
+     (assets/smooth.js) at weight w[wi] of its payload: the same debiased EMA the build computes. */
+  function computed(p, w, wi, holder, key) {
+    if (p.c || p.y.length !== p.n || !w || !(wi < w.length) || !root.RGSmooth) return null;
+    var cache = memo(holder), ck = "~" + key + "|" + wi;
+    return cache[ck] || (cache[ck] = root.RGSmooth.ema(p.y, w[wi]));
+  }
   /* What one chart line needs: {p: decoded series, ss: smoothed values or null}. `loaded` maps data
-     ids to payloads; overview charts read the metric's overview files, others the run's files. */
+     ids to payloads; overview charts read the metric's overview files, others the run's files.
+     Smoothing: stored (data/smooth, data/overview-smooth) for downsampled series, computed here
+     for the others. */
   function series(loaded, metric, f, overview, wi) {
     var p = null, ss = null, sp;
     if (overview) {
@@ -185,15 +203,25 @@
       p = o ? liteSeries(o, f) : null;
       sp = wi >= 0 ? loaded[overviewId("overview-smooth", metric, f)] : null;
       if (p && sp && sp.runs[f]) ss = smoothed(sp.runs[f], sp.w.length, p, wi, sp, f);
+      else if (p && wi >= 0) ss = computed(p, o.w, wi, o, f);
     } else {
       var r = loaded["runs/" + f];
       p = r ? runSeries(r, metric) : null;
       sp = wi >= 0 ? loaded["smooth/" + f] : null;
       if (p && sp && sp.m[metric]) ss = smoothed(sp.m[metric], sp.w.length, p, wi, sp, metric);
+      else if (p && wi >= 0) ss = computed(p, r.w, wi, r, metric);
     }
     return { p: p, ss: ss };
   }
-  var L = { channel: channel, col: col, series: series, overviewId: overviewId, overviewIds: overviewIds, fnv: fnv };
+  /* Data ids of run f's files that a chart needs at weight index wi: its data/runs file, and its
+     data/smooth file when smoothing is on and the run file (once loaded) says it has one. */
+  function runIds(loaded, f, wi) {
+    var r = loaded["runs/" + f], ids = ["runs/" + f];
+    if (wi >= 0 && r && r.s) ids.push("smooth/" + f);
+    return ids;
+  }
+  var L = { channel: channel, col: col, series: series, overviewId: overviewId, overviewIds: overviewIds, fnv: fnv,
+            runIds: runIds };
   root.RGLoader = L;
   if (typeof module !== "undefined" && module.exports) module.exports = L;
 })(typeof window !== "undefined" ? window : globalThis);

@@ -50,9 +50,12 @@ def run_name(template: str | None, *, path: str, name: str, id: str, project: st
 
 def detect(path: Path) -> str | None:
     """The source kind of ``path`` when it is recognisable (used by ``serve --watch``)."""
+    from .mlflow_sql import sql_store
     from .tensorboard import is_event_file
 
     path = Path(path)
+    if sql_store(path) is not None:  # mlflow.db (or a folder holding it)
+        return "mlflow"
     if path.is_file():
         return {".csv": "csv", ".parquet": "parquet", ".wandb": "wandb"}.get(path.suffix.lower())
     if (path / "meta.yaml").exists() or any(p.name == "meta.yaml" for p in path.glob("*/meta.yaml")):

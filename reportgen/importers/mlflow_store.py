@@ -16,6 +16,7 @@ Metric files are read from their stored byte offsets, so a re-import reads only 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,22 +82,48 @@ def _read_metric(path: Path, offset: int) -> tuple[list[tuple[float, float, int]
 
 
 def import_run(imp: RunImport, run_dir: Path, experiment: str, opts, problems: Problems) -> int:
-    from ..media.image import Image
-    from . import run_name
-
     meta_yaml = _yaml(run_dir / "meta.yaml", problems)
     offsets: dict[str, int] = dict(imp.state.get("metrics") or {})
-    counts: dict[str, int] = dict(imp.state.get("counts") or {})
-    stepped: dict[str, bool] = dict(imp.state.get("stepped") or {})
     label = f"mlflow run {run_dir.name}"
+    points: dict[str, list[tuple[float, float, int]]] = {}
     for key, path in _key_files(run_dir / "metrics"):
         try:
-            points, offsets[key], bad = _read_metric(path, int(offsets.get(key, 0)))
+            points[key], offsets[key], bad = _read_metric(path, int(offsets.get(key, 0)))
         except OSError as exc:
             problems.warn(f"{label}: metric {key!r}: {exc}; skipped")
             continue
         if bad:
             problems.warn(f"{label}: metric {key!r}: {bad} unreadable lines skipped")
+    params = {key: path.read_text(encoding="utf-8", errors="replace") for key, path in _key_files(run_dir / "params")}
+    tags = {key: path.read_text(encoding="utf-8", errors="replace") for key, path in _key_files(run_dir / "tags")}
+    info = {k: meta_yaml.get(k) for k in ("status", "start_time", "end_time", "run_name", "user_id")}
+    return record_run(imp, RunSource(label, run_dir.name, points, params, tags, run_dir / "artifacts", info),
+                      experiment, opts, problems, {"metrics": offsets})
+
+
+@dataclass
+class RunSource:
+    """One MLflow run as read from a store (file or SQL): metric points (timestamp s, value, step)
+    per key, params and tags as MLflow's text, the local artifacts folder (or None), and
+    ``status``/``start_time``/``end_time`` (ms)/``run_name``/``user_id``."""
+    label: str
+    run_id: str
+    points: dict[str, list[tuple[float, float, int]]]
+    params: dict[str, str]
+    tags: dict[str, str]
+    artifacts: Path | None
+    info: dict[str, Any]
+
+
+def record_run(imp: RunImport, src: RunSource, experiment: str, opts, problems: Problems,
+               state: dict[str, Any]) -> int:
+    """Write what ``src`` adds to the run folder of ``imp``; ``state`` is the reader's own (offsets)."""
+    from ..media.image import Image
+    from . import run_name
+
+    counts: dict[str, int] = dict(imp.state.get("counts") or {})
+    stepped: dict[str, bool] = dict(imp.state.get("stepped") or {})
+    for key, points in src.points.items():
         # log_metric() without step= writes step 0 every time: such a metric gets its point
         # number as step (as wandb.log() would), until a point with a real step shows up
         stepped[key] = stepped.get(key, False) or any(step != 0 for _, _, step in points)
@@ -104,13 +131,9 @@ def import_run(imp: RunImport, run_dir: Path, experiment: str, opts, problems: P
             imp.add(step if stepped[key] else counts.get(key, 0) + i, {key: value}, ts)
         counts[key] = counts.get(key, 0) + len(points)
     config = dict(imp.config)
-    for key, path in _key_files(run_dir / "params"):
-        config[key] = param_value(path.read_text(encoding="utf-8", errors="replace"))
-    tags, meta = {}, {}
-    for key, path in _key_files(run_dir / "tags"):
-        tags[key] = path.read_text(encoding="utf-8", errors="replace")
-    artifacts = run_dir / "artifacts"
-    for rel, path in _key_files(artifacts):
+    config.update({key: param_value(text) for key, text in src.params.items()})
+    tags, meta, info = src.tags, {}, src.info
+    for rel, path in _key_files(src.artifacts) if src.artifacts else ():
         if not rel.lower().endswith(IMAGE_EXTS) or rel.endswith("+compressed.webp"):
             continue
         m = _LOGGED_IMAGE.match(path.stem) if rel.startswith("images/") else None
@@ -120,32 +143,37 @@ def import_run(imp: RunImport, run_dir: Path, experiment: str, opts, problems: P
             else:
                 imp.set_summary({f"artifacts/{rel}": Image(path)})
         except (ValueError, TypeError) as exc:
-            problems.warn(f"{label}: artifact {rel!r}: {exc}; skipped")
-    status = meta_yaml.get("status")
-    start, end = meta_yaml.get("start_time"), meta_yaml.get("end_time")
-    name = tags.get("mlflow.runName") or meta_yaml.get("run_name") or run_dir.name
+            problems.warn(f"{src.label}: artifact {rel!r}: {exc}; skipped")
+    start, end = info.get("start_time"), info.get("end_time")
+    name = tags.get("mlflow.runName") or info.get("run_name") or src.run_id
     meta.update({
-        "name": run_name(opts.name, path=f"{experiment}/{run_dir.name}", name=name, id=imp.id, project=experiment),
+        "name": run_name(opts.name, path=f"{experiment}/{src.run_id}", name=str(name), id=imp.id, project=experiment),
         "project": experiment,
-        "state": _STATUS.get(status, "finished"),
+        "state": _STATUS.get(info.get("status"), "finished"),
         "notes": tags.get("mlflow.note.content"),
         "group": tags.get("mlflow.parentRunId"),
         "tags": [f"{k}={v}" if v else k for k, v in sorted(tags.items()) if not k.startswith("mlflow.")],
-        "user": meta_yaml.get("user_id") or tags.get("mlflow.user"),
+        "user": info.get("user_id") or tags.get("mlflow.user"),
     })
-    if isinstance(start, (int, float)):
+    if isinstance(start, (int, float)) and not isinstance(start, bool):
         meta["created"] = start / 1000.0
         imp.t0 = start / 1000.0 if imp.t0 is None or start / 1000.0 < imp.t0 else imp.t0
-    if isinstance(end, (int, float)):
+    if isinstance(end, (int, float)) and not isinstance(end, bool):
         meta["updated"] = end / 1000.0
     if tags.get("mlflow.source.name"):
         meta["command"] = [tags["mlflow.source.name"]]
     return imp.commit(meta={k: v for k, v in meta.items() if v is not None}, config=config,
-                      state={"metrics": offsets, "counts": counts, "stepped": stepped})
+                      state={**state, "counts": counts, "stepped": stepped})
 
 
 def import_mlflow(opts, problems: Problems, progress, result) -> None:
+    from .mlflow_sql import import_sql_store, sql_store
+
     root = Path(opts.path)
+    db = sql_store(root)
+    if db is not None:  # MLflow >= 3's default store: sqlite:///mlflow.db
+        import_sql_store(db, opts, problems, progress, result)
+        return
     if (root / "meta.yaml").exists() and (root / "metrics").is_dir():  # one run folder
         experiments = [(root.parent, [root])]
     elif (root / "meta.yaml").exists():  # one experiment

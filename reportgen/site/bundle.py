@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .._resources import assets_dir
 
-HEAD = ("theme.js", "format.js", "loader.js")
+HEAD = ("theme.js", "format.js", "smooth.js", "loader.js")
 PAGE = ("vega-loader.js", "theme-vega.js", "state.js", "charts.js", "chart-spec.js", "chart-fit.js",
         "chart-panel.js", "hover.js", "run-style.js", "table-csv.js", "table-columns.js",
         "table-filter.js", "runs-table.js", "runs-data.js",

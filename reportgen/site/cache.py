@@ -24,7 +24,7 @@ from ..storage.safety import open_regular
 from .history import Columns
 from .write import write_bytes
 
-CACHE_VERSION = 11  # bump when RunInfo, Columns or the data-file format change
+CACHE_VERSION = 12  # bump when RunInfo, Columns or the data-file format change
 CACHE_FILES = ("info.pkl", "cols.pkl")  # per run folder
 TAIL = 64  # bytes before the parsed end, to check that history was only appended to
 
@@ -95,12 +95,15 @@ class RunCache:
                                                  protocol=pickle.HIGHEST_PROTOCOL))
 
     def load_pages(self) -> dict[str, str]:
-        obj = self._load_root("pages.pkl")
-        return obj.get("pages", {}) if obj else {}
+        return self.load_pages_and_overviews()[0]
 
     def load_overviews(self) -> list[str]:
+        return self.load_pages_and_overviews()[1]
+
+    def load_pages_and_overviews(self) -> tuple[dict[str, str], list[str]]:
+        """The previous build's page keys and overview files (one read of ``pages.pkl``)."""
         obj = self._load_root("pages.pkl")
-        return obj.get("overviews", []) if obj else []
+        return (obj.get("pages", {}), obj.get("overviews", [])) if obj else ({}, [])
 
     def save_pages(self, keys: dict[str, str], overviews: list[str]) -> None:
         if self.enabled:

@@ -3,8 +3,18 @@
 A column is ``{"t": type, "b": base64 of little-endian bytes, "o": offset}`` (``o`` only when
 not 0); the value at ``i`` is ``o + v[i]`` for the plain types and ``o + v[0] + ... + v[i]``
 for the delta types (``d1``/``d2``/``d4``: int8/int16/int32 differences), times ``s`` when given. Plain types:
-``f2`` (float16), ``f4`` (float32), ``f8`` (float64), ``u1`` (uint8). Non-finite floats decode
-to ``null`` in the page (their kind is listed separately, see ``rundata``).
+``f2`` (float16), ``f4`` (float32), ``f8`` (float64), ``u1`` (uint8). Type ``a`` has no bytes: an
+arithmetic sequence of ``n`` values ``o + i * d`` (a plain range of steps, rows logged every k-th
+step, a clock that ticks evenly). ``"e": k`` (integer types only) divides every value by ``10 ** k``:
+decimals stored exactly as integers. ``"z"``: positions whose value is not finite (``null`` in the
+page; for the float types a non-finite value decodes to ``null`` by itself). Non-finite kinds are
+listed separately (see ``rundata``).
+
+Numbers are stored exactly when they can be (:func:`numbers_many`): values that are integers, or
+decimals of at most ``k`` digits after the point (logged as ``round(x, 4)``, wall clock to the
+millisecond), are integers over ``10 ** k``, delta-coded in the narrowest int type; the page divides
+(``q / 10 ** k`` is the float64 the history held, both divisions being correctly rounded). Any
+other series is float32 (float64 beyond float32's range).
 
 Base64 inside a ``.js`` file keeps the site loadable from ``file://`` (a ``<script>``, no
 ``fetch``); typed arrays decode it in the browser with no library.
@@ -43,27 +53,17 @@ def floats(v: np.ndarray) -> dict[str, Any]:
 
 def ints_or_floats(v: np.ndarray) -> dict[str, Any]:
     """Integers (steps, counters) delta-coded in the narrowest int type; anything else as floats."""
-    v = np.asarray(v, dtype=float)
-    if v.size and np.all(np.isfinite(v)) and np.all(v == np.round(v)) and np.abs(v).max() < 2 ** 52:
-        iv = v.astype(np.int64)
-        d = np.diff(iv, prepend=iv[0])
-        m = int(np.abs(d).max()) if d.size else 0
-        if m < 2 ** 31:
-            t = "d1" if m < 2 ** 7 else "d2" if m < 2 ** 15 else "d4"
-            return col(t, d, int(iv[0]))
-        return col("f8", v)  # integers too far apart for int32 differences: exact as float64
-    return floats(v)
+    return numbers_many([np.asarray(v, dtype=float)], 0)[0]
 
 
 def times(v: np.ndarray) -> dict[str, Any]:
-    """Wall-clock seconds: float32 offsets from the first finite value (ms precision over days)."""
-    v = np.asarray(v, dtype=float)
-    fin = v[np.isfinite(v)]
-    if not fin.size:
-        return col("f4", v)
-    base = float(np.floor(fin[0]))
-    span = float(np.abs(fin - base).max())
-    return col("f4", v - base, base) if span < 2 ** 22 else col("f8", v)
+    """Wall-clock seconds, to the millisecond: exact integer milliseconds, delta-coded."""
+    return times_many([v])[0]
+
+
+def numbers(v: np.ndarray, decimals: int = 0) -> dict[str, Any]:
+    """:func:`numbers_many` of one array."""
+    return numbers_many([np.asarray(v, dtype=float)], decimals)[0]
 
 
 def half(v: np.ndarray) -> dict[str, Any]:
@@ -123,29 +123,144 @@ def floats_many(arrays: list[np.ndarray]) -> list[dict[str, Any]]:
     return [col("f8", arrays[i]) if big[i] or small[i] else {"t": "f4", "b": f4[i]} for i in range(len(arrays))]
 
 
+DECIMALS = 9  # at most, decimals a series of values is stored exactly with (more: float32)
+_INT_TYPES = (("d1", 2 ** 7, "<i1"), ("d2", 2 ** 15, "<i2"), ("d4", 2 ** 31, "<i4"))
+
+
+def _decimals_needed(cat: np.ndarray, fin: np.ndarray, decimals: int) -> np.ndarray:
+    """Per value, the fewest decimals ``k <= decimals`` with ``round(v * 10**k) / 10**k == v``
+    exactly in float64 and the integer within 2**53; ``decimals + 1`` when none; 0 when not finite.
+
+    Integers pass at ``k = 0``; a value that is not exact with ``decimals`` digits (while its
+    integer stays far below 2**53, so that rounding cannot be the cause) is not exact with fewer."""
+    need = np.zeros(len(cat), dtype=np.int64)
+    left = np.flatnonzero(fin)
+    with np.errstate(over="ignore", invalid="ignore"):
+        def exact(idx: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+            v = cat[idx]
+            p = 10.0 ** k
+            q = np.rint(v * p)
+            a = np.abs(q)
+            return (q / p == v) & (a < 2.0 ** 53), a < 2.0 ** 50
+        ok, _ = exact(left, 0)
+        left = left[~ok]
+        if left.size and decimals > 0:
+            ok, small = exact(left, decimals)
+            never = ~ok & small
+            need[left[never]] = decimals + 1
+            left = left[~never]
+        for k in range(1, decimals + 1):
+            if not left.size:
+                break
+            ok, _ = exact(left, k)
+            need[left[ok]] = k
+            left = left[~ok]
+    need[left] = decimals + 1
+    return need
+
+
+SAMPLE = 16
+
+
+def _array_decimals(cat: np.ndarray, fin: np.ndarray, starts: np.ndarray, lens: np.ndarray,
+                    decimals: int) -> np.ndarray:
+    """Per array (segments of ``cat``), the fewest decimals that give every finite value back
+    (:func:`_decimals_needed`), ``decimals + 1`` when none. Each array's first values decide
+    first (a float series fails there, at no further cost); an array that passes is checked whole
+    at that count, and only its values that fail it are searched further (exact with ``k``
+    decimals means exact with more)."""
+    n = len(starts)
+    ends = starts + lens - 1
+    samp = np.minimum(starts[:, None] + np.arange(SAMPLE)[None, :], ends[:, None]).ravel()
+    k = _decimals_needed(cat[samp], fin[samp], decimals).reshape(n, SAMPLE).max(axis=1)
+    cand = np.flatnonzero((k <= decimals) & (lens > SAMPLE))
+    if cand.size:
+        sel = np.concatenate([np.arange(starts[j], starts[j] + lens[j]) for j in cand])
+        kk = np.repeat(k[cand], lens[cand])
+        with np.errstate(over="ignore", invalid="ignore"):
+            v = cat[sel]
+            p = 10.0 ** kk
+            q = np.rint(v * p)
+            bad = fin[sel] & ~((q / p == v) & (np.abs(q) < 2.0 ** 53))
+        if bad.any():
+            more = np.zeros(len(sel), dtype=np.int64)
+            more[bad] = _decimals_needed(v[bad], np.ones(int(bad.sum()), dtype=bool), decimals)
+            seg = np.cumsum(np.r_[0, lens[cand][:-1]])
+            k[cand] = np.maximum(k[cand], np.maximum.reduceat(more, seg))
+    return k
+
+
+def numbers_many(arrays: list[np.ndarray], decimals: int = 0) -> list[dict[str, Any]]:
+    """Each array exactly when it can be: as integers over ``10 ** k`` (``k <= decimals``, the
+    fewest that give every finite value back), delta-coded in the narrowest int type, or type
+    ``a`` when the differences are all equal; non-finite values (at most a tenth of a series)
+    listed in ``z``. Any other array: :func:`floats`."""
+    out: list[dict[str, Any] | None] = [None] * len(arrays)
+    idx = [i for i, a in enumerate(arrays) if len(a)]
+    if idx:
+        cat, starts, lens = _segments([arrays[i] for i in idx])
+        fin = np.isfinite(cat)
+        k = _array_decimals(cat, fin, starts, lens, decimals)
+        nfin = np.add.reduceat(fin.astype(np.int64), starts)
+        ok = (k <= decimals) & (nfin > 0) & ((lens - nfin) * 10 <= lens)
+        if not ok.all():  # only the arrays stored as integers go on (the others: floats, below)
+            keep = np.flatnonzero(ok)
+            idx, k, nfin = [idx[j] for j in keep], k[keep], nfin[keep]
+            fin = np.concatenate([fin[starts[j]:starts[j] + lens[j]] for j in keep]) if keep.size else fin[:0]
+            cat, starts, lens = _segments([arrays[i] for i in idx])
+    if idx:
+        pos = np.arange(len(cat))
+        seg0 = np.repeat(starts, lens)
+        prev = np.maximum.accumulate(np.where(fin, pos, -1))  # a gap takes its neighbour's integer
+        nxt = np.minimum.accumulate(np.where(fin, pos, len(cat))[::-1])[::-1]
+        fill = np.where(prev >= seg0, prev, np.minimum(nxt, len(cat) - 1))
+        with np.errstate(over="ignore", invalid="ignore"):
+            iv = np.rint(cat[fill] * 10.0 ** np.repeat(k, lens)).astype(np.int64)
+        d = np.diff(iv, prepend=iv[:1])
+        d[starts] = 0
+        m = np.maximum.reduceat(np.abs(d), starts)
+        second = np.minimum(starts + 1, len(cat) - 1)
+        dd = d.copy()
+        dd[starts] = d[second]  # each series' first difference stands in for its (zero) start
+        even = (np.minimum.reduceat(dd, starts) == np.maximum.reduceat(dd, starts)) & (nfin == lens)
+        for j, i in enumerate(idx):
+            first = int(iv[starts[j]])
+            if even[j]:
+                c: dict[str, Any] = {"t": "a", "n": int(lens[j]), "o": first,
+                                     "d": int(d[second[j]]) if lens[j] > 1 else 0}
+            else:
+                t = next((t for t, hi, _dt in _INT_TYPES if m[j] < hi), None)
+                if t is None:  # integers too far apart for int32 differences: exact as float64
+                    out[i] = col("f8", np.asarray(arrays[i], dtype=float))
+                    continue
+                c = {"t": t}
+                if first:
+                    c["o"] = first
+            if k[j]:
+                c["e"] = int(k[j])
+            if nfin[j] < lens[j]:
+                c["z"] = np.flatnonzero(~fin[starts[j]:starts[j] + lens[j]]).tolist()
+            out[i] = c
+        for t, _hi, dt in _INT_TYPES:  # the bytes of each int type's columns in one pass
+            sel = [j for j, i in enumerate(idx) if out[i] is not None and out[i]["t"] == t]
+            if sel:
+                for j, b in zip(sel, _b64s(d.astype(dt), starts[sel], lens[sel])):
+                    c = out[idx[j]]
+                    out[idx[j]] = {"t": t, "b": b, **{kk: v for kk, v in c.items() if kk != "t"}}
+    rest = [i for i, o in enumerate(out) if o is None]
+    for i, c in zip(rest, floats_many([np.asarray(arrays[i], dtype=float) for i in rest])):
+        out[i] = c
+    return out  # type: ignore[return-value]
+
+
 def ints_or_floats_many(arrays: list[np.ndarray]) -> list[dict[str, Any]]:
     """:func:`ints_or_floats` of each array."""
-    if not arrays or any(len(a) == 0 for a in arrays):
-        return [ints_or_floats(a) for a in arrays]
-    cat, starts, lens = _segments(arrays)
-    with np.errstate(invalid="ignore"):
-        ok = np.isfinite(cat) & (cat == np.round(cat)) & (np.abs(cat) < 2 ** 52)
-    isint = np.minimum.reduceat(ok.view(np.int8), starts).astype(bool)
-    iv = np.where(ok, cat, 0).astype(np.int64)
-    d = np.diff(iv, prepend=iv[0])
-    d[starts] = 0
-    m = np.maximum.reduceat(np.abs(d), starts)
-    out: list[dict[str, Any] | None] = [None] * len(arrays)
-    for t, lo, hi, dt in (("d1", 0, 2 ** 7, "<i1"), ("d2", 2 ** 7, 2 ** 15, "<i2"), ("d4", 2 ** 15, 2 ** 31, "<i4")):
-        sel = np.flatnonzero(isint & (m >= lo) & (m < hi))
-        if sel.size:
-            enc = _b64s(d.astype(dt), starts[sel], lens[sel])
-            for i, b in zip(sel.tolist(), enc):
-                out[i] = {"t": t, "b": b}
-                first = int(iv[starts[i]])
-                if first:
-                    out[i]["o"] = first
-    return [o if o is not None else ints_or_floats(arrays[i]) for i, o in enumerate(out)]
+    return numbers_many(arrays, 0)
+
+
+def values_many(arrays: list[np.ndarray]) -> list[dict[str, Any]]:
+    """Metric values: exact decimals (up to :data:`DECIMALS`) when they are, else float32/64."""
+    return numbers_many(arrays, DECIMALS)
 
 
 def half_many(arrays: list[np.ndarray]) -> list[dict[str, Any]]:
@@ -170,24 +285,5 @@ def half_many(arrays: list[np.ndarray]) -> list[dict[str, Any]]:
 
 
 def times_many(arrays: list[np.ndarray]) -> list[dict[str, Any]]:
-    """:func:`times` of each array."""
-    if not arrays or any(len(a) == 0 or not np.isfinite(a[0]) for a in arrays):
-        return [times(a) for a in arrays]
-    cat, starts, lens = _segments(arrays)
-    base = np.floor(cat[starts])
-    rel = cat - np.repeat(base, lens)
-    a = np.abs(rel)
-    a[~np.isfinite(rel)] = 0.0
-    span = np.maximum.reduceat(a, starts)
-    enc = _b64s(rel.astype("<f4"), starts, lens)
-    out = []
-    for i, b in enumerate(enc):
-        if span[i] >= 2 ** 22:
-            out.append(col("f8", arrays[i]))
-            continue
-        c: dict[str, Any] = {"t": "f4", "b": b}
-        o = float(base[i])
-        if o:
-            c["o"] = int(o) if o.is_integer() else o
-        out.append(c)
-    return out
+    """:func:`times` of each array: rounded to the millisecond, exact integer milliseconds."""
+    return numbers_many([np.round(np.asarray(a, dtype=float), 3) for a in arrays], 3)

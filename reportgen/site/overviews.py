@@ -2,8 +2,8 @@
 what changed.
 
 A chart drawing more than ``MAX_FULL_RUNS`` runs reads, per metric, ``data/overview/<metric-id>.js``
-(each run's ``LITE_SAMPLES``-point series) and ``data/overview-smooth/<metric-id>.js`` (their
-smoothing). With many runs one such file would hold every run: 10,000 runs make 20 MB per metric,
+(each run's ``LITE_SAMPLES``-point series) and ``data/overview-smooth/<metric-id>.js`` (the
+smoothing of the series that were downsampled; the page smooths the others itself). With many runs one such file would hold every run: 10,000 runs make 20 MB per metric,
 all rewritten whenever one run changes. Above :data:`SHARD_RUNS` runs the files are split into
 ``shards(n)`` shards, ``data/overview/<metric-id>~<k>.js``; run ``f`` is in shard
 ``fnv1a32(f) % shards`` (``assets/loader.js`` computes the same, ``RGLoader.overviewId``), so a run
@@ -106,14 +106,18 @@ def write_overviews(out: Path, runs: list, write: Callable[[Path, bytes], Any], 
         smooth: dict[str, Any] = {}
         for r in group:
             lite = r.lite.get(key)
-            if lite is None and r.file in old_pts and r.file in old_sm:
-                points[r.file], smooth[r.file] = old_pts[r.file], old_sm[r.file]
+            # (a downsampled series, "c", has its smoothing stored; the others are smoothed in the page)
+            if lite is None and r.file in old_pts and (r.file in old_sm or "c" not in old_pts[r.file]):
+                points[r.file] = old_pts[r.file]
+                if r.file in old_sm:
+                    smooth[r.file] = old_sm[r.file]
                 continue
             if lite is None:  # unchanged, but not in its old shard file: from the cache
                 lite = ((lite_of(r.file) if lite_of else None) or {}).get(key) or {}
             points[r.file] = {k: v for k, v in lite.items() if k != "s"}
-            smooth[r.file] = lite.get("s")
-        for kind, payload in (("overview", {"v": DATA_VERSION, "key": key, "runs": points}),
+            if lite.get("s") is not None:  # stored for downsampled series only; else smoothed in the page
+                smooth[r.file] = lite["s"]
+        for kind, payload in (("overview", {"v": DATA_VERSION, "key": key, "w": weights, "runs": points}),
                               ("overview-smooth", {"v": DATA_VERSION, "w": weights, "runs": smooth})):
             head, tail = _script_parts(ids[kind])
             write(out / rels[kind], head + orjson.dumps(payload) + tail)

@@ -10,6 +10,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Container
 from typing import Any
 
 from ..storage.format import RunPaths
@@ -82,6 +83,7 @@ class Gathered:
     ov_record: dict[str, str] | None = None  # the previous build's overview shards (overviews.py)
     known: set[str] | None = None  # runs of the previous build's snapshot (None: no snapshot)
     memo: dict = field(default_factory=dict)  # the previous build's page inputs (memo.py)
+    moved: set[str] = field(default_factory=set)  # unchanged runs whose folder path changed (snapshot.py)
 
 
 @dataclass
@@ -98,37 +100,47 @@ class SiteData:
     ov_record: dict[str, str] = field(default_factory=dict)  # for the next build (overviews.py)
 
 
-def gather(cfg: BuildConfig, warnings: Warnings) -> Gathered:
+def gather(cfg: BuildConfig, warnings: Warnings, present: Container[str] | None = None) -> Gathered:
     """Phase 1: list the run folders, give each its site key (a safe, unique name made from the
-    folder's name, never from data in it) and take what the cache still holds for unchanged ones."""
+    folder's name, never from data in it) and take what the cache still holds for unchanged ones.
+    ``present``: the site paths in the output folder now (the manifest's listing at the start of
+    the build), so an unchanged run's data files are looked up there, not stat'ed one by one."""
     skipped: list[str] = []
-    found = scan_runs(cfg.runs, skipped)  # one scandir per run folder (scan.py)
+    # one scandir per run folder, or a stat per file of a folder unchanged since the last build (scan.py)
+    found = scan_runs(cfg.runs, skipped, cfg.cache_dir / "scan.bin" if cfg.cache else None)
     warnings.extend("", skipped)
-    dirs = [d for d, _sig, _story in found]
-    files = unique_names([d.name for d in dirs])  # the run's site key: pages, media, data, reports
+    # the run's site key: pages, media, data, reports
+    files = unique_names([os.path.basename(d) for d, _sig, _story in found])
     cache = RunCache(cfg.cache_dir, cfg.samples, enabled=cfg.cache)
     snap = snapshot.load(cfg.cache_dir, cfg.samples, enabled=cfg.cache)  # every run's info in one file
     known = snap.get("runs", {})
     out = str(cfg.out)
+    exists = present.__contains__ if present is not None else (lambda p: os.path.exists(os.path.join(out, p)))
     cached_infos: list[RunInfo | None] = []
     jobs: list[RunJob] = []
     story: dict[str, tuple] = {}
+    moved: set[str] = set()
     for (d, sig, st), f in zip(found, files):
         story[f] = st
         info = known.get(f)
-        if info is not None and info.sig == sig and info.path == str(d) and \
-                all(os.path.exists(os.path.join(out, p)) for p in info.data_files):
+        if info is not None and info.sig == sig and info.path == d and \
+                all(map(exists, info.data_files)):
             cached_infos.append(info)
             continue
         entry = cache.load_info(f)
-        if entry and entry["sig"] == sig and all((cfg.out / p).exists() for p in entry["info"].data_files):
+        if entry and entry["sig"] == sig and all(map(exists, entry["info"].data_files)):
             entry["info"].sig = sig
+            if entry["info"].path != d:  # the runs root was moved (or is reached by another path):
+                entry["info"].path = d  # read the run's files where they are now; the snapshot
+                moved.add(f)  # keeps the new path (else every rebuild came here for every run)
             cached_infos.append(entry["info"])
             continue
         cached_infos.append(None)
-        jobs.append(RunJob(d, f, cfg.samples, cfg.out, cfg.cache, cfg.cache_dir, sig, entry))
-    return Gathered(files, cached_infos, jobs, cache, cache.load_pages(), set(cache.load_overviews()), story,
-                    snap.get("overviews") if snap else None, set(known) if snap else None, snap.get("memo") or {})
+        jobs.append(RunJob(Path(d), f, cfg.samples, cfg.out, cfg.cache, cfg.cache_dir, sig, entry))
+    page_keys, old_overviews = cache.load_pages_and_overviews()
+    return Gathered(files, cached_infos, jobs, cache, page_keys, set(old_overviews), story,
+                    snap.get("overviews") if snap else None, set(known) if snap else None, snap.get("memo") or {},
+                    moved)
 
 
 def parse_run(job: RunJob, write=write_bytes, cache: RunCache | None = None) -> Parsed:

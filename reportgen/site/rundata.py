@@ -1,9 +1,11 @@
 """One run folder -> a small :class:`RunInfo` (what pages need) and its chart data files.
 
-Chart data lives in two files per run: ``data/runs/<run-file>.js`` (every metric's kept points,
-x columns, min/max band, as compact binary columns, see :mod:`encode`) and
-``data/smooth/<run-file>.js`` (smoothed values, loaded only when the smoothing slider is used);
-plus two files per metric with every run's coarse series (``data/overview*/<metric-id>.js``).
+Chart data lives in one or two files per run: ``data/runs/<run-file>.js`` (every metric's kept
+points, x columns, min/max band, as compact binary columns, see :mod:`encode`) and, when some
+metric was downsampled, ``data/smooth/<run-file>.js`` (their smoothed values over the raw series,
+loaded only when the smoothing slider is used; a series kept whole is smoothed in the page,
+``assets/smooth.js``); plus two files per metric with every run's coarse series
+(``data/overview*/<metric-id>.js``).
 Their size per (run, metric) is bounded by ``--samples``, whatever the number of steps. Paths
 depend only on the metric key and the run folder name, so they are stable across rebuilds.
 """
@@ -32,7 +34,7 @@ from .urls import run_page, slug
 from .smoothing import WEIGHTS
 
 # Monotone metrics with these names can be chosen as the x axis.
-DATA_VERSION = 2  # the data files' encoding (docs/site.md, "Data files"); assets/loader.js decodes it
+DATA_VERSION = 3  # the data files' encoding (docs/site.md, "Data files"); assets/loader.js decodes it
 X_NAME = re.compile(r"(^|[/_.-])(epoch|epochs|step|steps|global_step|batch|batches|iter|iteration|iterations|"
                     r"sample|samples|examples|tokens|images|seen|trainer/global_step)$", re.I)
 
@@ -106,7 +108,7 @@ class RunInfo(RunMeta):
         return {**self.__dict__, "_history": None}
 
 
-_X_ENCODERS = {"_timestamp": encode.times_many, "_runtime": encode.floats_many}
+_X_ENCODERS = {"_timestamp": encode.times_many, "_runtime": encode.times_many}  # both to the millisecond
 
 
 def _x_columns_many(agg: RunAgg, rows: list[np.ndarray], names: list[str]) -> list[dict[str, Any]]:
@@ -116,7 +118,7 @@ def _x_columns_many(agg: RunAgg, rows: list[np.ndarray], names: list[str]) -> li
     vals = agg.x_at(np.concatenate(rows) if rows else np.zeros(0, np.int64), names)
     out: list[dict[str, Any]] = [{} for _ in rows]
     for name in names:
-        v = np.round(vals[name], 3) if name == "_runtime" else vals[name]
+        v = vals[name]
         enc = _X_ENCODERS.get(name, encode.ints_or_floats_many)([v[a:e] for a, e in spans])
         for o, e in zip(out, enc):
             o[name] = e
@@ -138,9 +140,18 @@ def _smooth_many(sms: list[np.ndarray]) -> list[dict[str, Any]]:
     return encode.half_many(filled)
 
 
+def _stored_smoothing(kept: list[Kept]) -> list[dict[str, Any] | None]:
+    """The smoothing columns the site stores: only for downsampled series (``counts`` set). A series
+    kept whole is smoothed in the page from its points (``assets/smooth.js``), which gives the same
+    values as the build's EMA over the raw series, since every raw point is there."""
+    folded = [k.smooth for k in kept if k.counts is not None]
+    enc = iter(_smooth_many(folded)) if folded else iter(())
+    return [next(enc) if k.counts is not None else None for k in kept]
+
+
 def _series_many(kept: list[Kept], ns: list[int]) -> list[dict[str, Any]]:
     """Downsampled series' encoded values and bucket counts."""
-    ys = encode.floats_many([k.y for k in kept])
+    ys = encode.values_many([k.y for k in kept])
     out = []
     for k, n, y in zip(kept, ns, ys):
         enc: dict[str, Any] = {"n": int(n), "y": y, "nf": _nonfinite_marks(k.y)}
@@ -154,7 +165,7 @@ def _series_many(kept: list[Kept], ns: list[int]) -> list[dict[str, Any]]:
 
 
 def _nonfinite_marks(y: np.ndarray) -> list[list]:
-    if np.isfinite(y.sum()):
+    if np.isfinite(y).all():
         return []
     bad = np.flatnonzero(~np.isfinite(y))
     return [[int(i), "NaN" if math.isnan(y[i]) else ("Infinity" if y[i] > 0 else "-Infinity")] for i in bad]
@@ -221,19 +232,21 @@ def process_run(info: RunInfo, cols: Columns, agg: RunAgg, out: Path, write) -> 
             info.metrics[key] = st = agg.stats(key)
             ns.append(st["n"])
         encs = _series_many(fulls, ns)
-        sms = _smooth_many([k.smooth for k in fulls])
+        sms = _stored_smoothing(fulls)
         lencs = _series_many(lites, ns)
-        lsms = _smooth_many([k.smooth for k in lites])
+        lsms = _stored_smoothing(lites)
         lx = _x_columns_many(agg, [k.rows for k in lites], xnames)
         for key, k, enc, sm, lenc, lsm, x in zip(tkeys, fulls, encs, sms, lencs, lsms, lx):
-            smooth[metric_id(key)] = sm
+            if sm is not None:
+                smooth[metric_id(key)] = sm
             lenc["x"] = x
-            lenc["s"] = lsm
+            if lsm is not None:
+                lenc["s"] = lsm
             info.lite[key] = lenc
             enc["key"] = key
             full[key] = (enc, k.rows)
     full = {k: full[k] for k in sorted(full)}  # the same bytes however the metrics were grouped
-    smooth = {metric_id(k): smooth[metric_id(k)] for k in full}
+    smooth = {metric_id(k): smooth[metric_id(k)] for k in full if metric_id(k) in smooth}
     info.metrics = {k: info.metrics[k] for k in full}
     info.lite = {k: info.lite[k] for k in full}
     # One row table per run: the x columns at the union of every metric's kept rows (metrics logged
@@ -245,12 +258,16 @@ def process_run(info: RunInfo, cols: Columns, agg: RunAgg, out: Path, write) -> 
     for (key, (enc, _)), r in zip(full.items(), rs):
         enc["r"] = r
         metrics_payload[metric_id(key)] = enc
-    payload = {"v": DATA_VERSION, "run": info.file, "x": _x_columns_many(agg, [table], xnames)[0],
+    payload = {"v": DATA_VERSION, "run": info.file, "w": weights, "x": _x_columns_many(agg, [table], xnames)[0],
                "m": metrics_payload}
+    if smooth:  # some metric was downsampled: its smoothing (over the raw series) is in data/smooth
+        payload["s"] = 1
     rel, srel = run_data_path("runs", info.file), run_data_path("smooth", info.file)
     write(out / rel, _script(f"runs/{info.file}", payload))
-    write(out / srel, _script(f"smooth/{info.file}", {"v": DATA_VERSION, "w": weights, "m": smooth}))
-    info.data_files = [rel, srel]
+    info.data_files = [rel]
+    if smooth:
+        write(out / srel, _script(f"smooth/{info.file}", {"v": DATA_VERSION, "w": weights, "m": smooth}))
+        info.data_files.append(srel)
     info.groups, gw = summarize_groups(cols, set(keys))
     info.warnings = info.warnings + cols.problems() + gw + summary_warnings(info.summary)
 

@@ -12,20 +12,21 @@ from __future__ import annotations
 
 import marshal
 import pickle
+import zlib
 from pathlib import Path
 from typing import Any
 
 from .cache import CACHE_VERSION
-from .overviews import fnv1a32
 from .write import write_bytes
 
 NAME = "snapshot"
 BUCKETS = 32
+HASH = "crc32"  # how run keys are put in buckets (a snapshot made otherwise is not read)
 
 
 def _bucket(name: str) -> int:
     """The bucket of a run key, or of a memo name ``<folder>|<run key>``."""
-    return fnv1a32(name.rsplit("|", 1)[-1]) % BUCKETS
+    return zlib.crc32(name.rsplit("|", 1)[-1].encode("utf-8", "surrogatepass")) % BUCKETS
 
 
 def _dumps(obj: Any) -> bytes:
@@ -54,7 +55,7 @@ def load(root: Path, samples: int, enabled: bool = True) -> dict[str, Any]:
         return {}
     folder = Path(root) / NAME
     head = _read(folder / "index.pkl", samples)
-    if head is None or head.get("buckets") != BUCKETS:
+    if head is None or head.get("buckets") != BUCKETS or head.get("hash") != HASH:
         return {}
     from .rundata import RunInfo
 
@@ -90,8 +91,9 @@ def save(root: Path, samples: int, runs: list, overviews: dict, memo: Any = None
         dirty = {_bucket(n) for n in changed if n}
     head_memo: dict[str, dict] = {}
     parts: dict[int, dict] = {b: {"runs": [], "memo": {}} for b in dirty}
+    of_run = {r.file: _bucket(r.file) for r in runs}  # (a run's memo names share its bucket)
     for r in runs:
-        b = _bucket(r.file)
+        b = of_run[r.file]
         if b in parts:
             parts[b]["runs"].append({**r.__dict__, "lite": dict.fromkeys(r.lite), "_history": None})
     for space, entries in values.items():
@@ -99,10 +101,13 @@ def save(root: Path, samples: int, runs: list, overviews: dict, memo: Any = None
             if not name:  # page-wide values (the sweeps): kept with the index
                 head_memo.setdefault(space, {})[name] = kv
                 continue
-            b = _bucket(name)
+            b = of_run.get(name.rsplit("|", 1)[-1])
+            if b is None:
+                b = _bucket(name)
             if b in parts:
                 parts[b]["memo"].setdefault(space, {})[name] = kv
     stamp = {"version": CACHE_VERSION, "samples": samples}
     for b, part in parts.items():
         write_bytes(folder / f"b{b}.pkl", _dumps({**stamp, **part}))
-    write_bytes(folder / "index.pkl", _dumps({**stamp, "buckets": BUCKETS, "overviews": overviews, "memo": head_memo}))
+    write_bytes(folder / "index.pkl", _dumps({**stamp, "buckets": BUCKETS, "hash": HASH, "overviews": overviews,
+                                              "memo": head_memo}))

@@ -11,6 +11,7 @@ written by the agent) adds its name, method and metric; it is read as untrusted 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ from ..storage import format as fmt
 from ..storage.jsonio import read_json
 from ..storage.format import flatten
 from .fmt import fmt_value
+from ..sdk.metrics import SUMMARY_OPS
+from .run_stats import goals
 from .urls import run_page
 
 MAX_IMPORTANCE_METRICS = 8
@@ -123,12 +126,36 @@ def collect(runs_root: Path, runs: list) -> list[dict[str, Any]]:
         for f in fields.values():
             for row, z in zip(rows, _norm([row[f] for row in rows])):
                 row["z_" + f] = z
+        goal = metric.get("goal") if metric.get("goal") in ("minimize", "maximize") else default_goal(chosen, members)
         out.append({"id": sid, "page": page_of(sid), "name": str(info.get("name") or sid),
-                    "method": str(cfg.get("method") or ""), "goal": str(metric.get("goal") or "minimize"),
+                    "method": str(cfg.get("method") or ""), "goal": goal,
                     "metric": chosen, "params": params, "metrics": metrics, "fields": fields, "rows": rows,
                     "configs": configs, "summaries": summaries, "all": sid == ALL_ID,
                     "heading": "Parameters and metrics of all runs" if sid == ALL_ID else ""})
     return out
+
+
+# metric names a user maximizes (wandb and Optuna have no default; ours without a goal is by name)
+_MAXIMIZED = re.compile(r"(^|[^a-z])(acc|accuracy|auc|auroc|f1|precision|recall|score|reward|return|iou|map|"
+                        r"bleu|rouge|r2|ndcg|mrr|psnr|ssim)([^a-z]|$)")
+
+
+def default_goal(metric: str | None, members: list) -> str:
+    """The goal of ``metric`` when the sweep config names none: a ``define_metric(goal=...)`` of the
+    runs (the most common), else "maximize" for names like accuracy/f1/reward, else "minimize"."""
+    if not metric:
+        return "minimize"
+    head, _, last = metric.rpartition("/")
+    base = head if last in SUMMARY_OPS else metric
+    votes: dict[str, int] = {}
+    for r in members:
+        gs = goals(r.meta)  # the summary column of a define_metric(summary="max") metric is "<name>/max"
+        g = gs.get(metric) or gs.get(base)
+        if g:
+            votes[g] = votes.get(g, 0) + 1
+    if votes:
+        return max(sorted(votes), key=votes.__getitem__)
+    return "maximize" if _MAXIMIZED.search(metric.lower()) else "minimize"
 
 
 def importance(sweep: dict[str, Any], warnings: list[str]) -> dict[str, list[dict[str, Any]]]:

@@ -10,7 +10,7 @@ const { load } = require("./load.js");
 const [site, run, mid, mode, wiArg] = process.argv.slice(2);
 const overview = mode === "overview";
 const wi = wiArg === undefined ? -1 : Number(wiArg);
-const window = load(["loader.js"], { atob });
+const window = load(["smooth.js", "loader.js"], { atob });
 const loaded = {};
 const RG = { receive(id, payload) { loaded[id] = payload; } };
 function run_file(rel) {
@@ -21,8 +21,9 @@ if (overview) {
   run_file("overview/" + mid);
   if (wi >= 0) run_file("overview-smooth/" + mid);
 } else {
+  // the files a chart loads (RGLoader.runIds): the run file, then its smoothing file if it names one
   run_file("runs/" + run);
-  if (wi >= 0) run_file("smooth/" + run);
+  window.RGLoader.runIds(loaded, run, wi).slice(1).forEach(run_file);
 }
 const got = window.RGLoader.series(loaded, mid, run, overview, wi);
 process.stdout.write(JSON.stringify(got));

@@ -68,3 +68,28 @@ test("a run's series: x from the row table, band from each bucket's kept points,
                          [1, 1.333, 1.667, 2, null, 3]);
   assert.strictEqual(L.series({ "runs/r": run }, "nope", "r", false, -1).p, null);
 });
+
+test("a series kept whole is smoothed in the page; its run file says when a smoothing file exists", () => {
+  const L = load(["smooth.js", "loader.js"], { atob }).RGLoader;
+  // exact decimals (e: 2, z: a gap) and an arithmetic row table (type a, no bytes)
+  const run = {
+    run: "r", w: [0.5, 0.9], x: { _step: { t: "a", n: 4, o: 0, d: 5 } },
+    m: { loss: { key: "loss", n: 4, r: { t: "a", n: 4, o: 0, d: 1 }, nf: [[1, "NaN"]],
+                 y: { t: "d1", b: b64(new Int8Array([100, 0, 100, -50])), o: 0, e: 2, z: [1] } } },
+  };
+  const got = L.series({ "runs/r": run }, "loss", "r", false, 0);
+  assert.deepStrictEqual(plain(got.p.x._step), [0, 5, 10, 15]);
+  assert.deepStrictEqual(plain(got.p.y), [1, null, 2, 1.5]);
+  // w = 0.5: 1; gap; (0.25 + 1) / 0.75; (0.625 + 0.75) / 0.875
+  assert.deepStrictEqual(plain(got.ss), [1, null, 1.25 / 0.75, 1.375 / 0.875]);
+  assert.strictEqual(L.series({ "runs/r": run }, "loss", "r", false, -1).ss, null);
+  // which files a chart loads: the run file, and its smoothing file only when it says it has one
+  assert.deepStrictEqual(plain(L.runIds({}, "r", 0)), ["runs/r"]);
+  assert.deepStrictEqual(plain(L.runIds({ "runs/r": run }, "r", 0)), ["runs/r"]);
+  const folded = Object.assign({}, run, { s: 1 });
+  assert.deepStrictEqual(plain(L.runIds({ "runs/r": folded }, "r", 3)), ["runs/r", "smooth/r"]);
+  assert.deepStrictEqual(plain(L.runIds({ "runs/r": folded }, "r", -1)), ["runs/r"]);
+  // a downsampled series (c) whose smoothing file is not loaded gets no smoothing, never a made-up one
+  const ds = { run: "r", w: [0.5], x: run.x, m: { loss: Object.assign({}, run.m.loss, { n: 40, c: { t: "u1", b: b64(new Uint8Array([2, 2])) } }) } };
+  assert.strictEqual(L.series({ "runs/r": ds }, "loss", "r", false, 0).ss, null);
+});

@@ -1,0 +1,156 @@
+"""MLflow SQL stores (``sqlite:///mlflow.db``, MLflow 3's default tracking URI) -> run folders.
+
+Read with the standard library's ``sqlite3``, read-only and with ``trusted_schema`` off (the
+database is untrusted input: its views and triggers never run). MLflow itself is not needed.
+Tables read (MLflow's schema, stable since 1.x): ``experiments`` (name -> project, deleted ones
+skipped), ``runs`` (name, status, start/end times, user, artifact location), ``metrics``
+(``key, value, timestamp ms, step, is_nan``; MLflow stores NaN as ``is_nan`` and +-inf as
++-1.797e308, both turned back), ``params`` and ``tags`` (as the file store's, see
+:mod:`.mlflow_store`, which turns a run into a run folder).
+
+Metrics are read after the last ``rowid`` imported, so a re-import (and ``serve --watch``
+following a training run that still logs) reads only new rows. Artifacts are imported from
+the run's ``artifact_uri`` only when it is a local folder inside the folder holding the
+database (``./mlruns/...`` or a server's ``./mlartifacts/...``, MLflow's defaults; MLflow
+stores them as absolute paths, so a copied store is found by that tail): an artifact
+location elsewhere on the machine is not read from an untrusted database.
+"""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from .common import Problems, RunImport
+from .mlflow_store import RunSource, record_run
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+DB_NAMES = ("mlflow.db",)
+TABLES = ("experiments", "runs", "metrics", "params", "tags")
+F64_MAX = 1.7976931348623157e308
+
+
+def sql_store(path: Path) -> Path | None:
+    """The SQLite database behind ``path`` (the file itself, or ``mlflow.db`` in a folder), else None."""
+    path = Path(path)
+    if path.is_dir():
+        path = next((path / n for n in DB_NAMES if (path / n).is_file()), path)
+    if not path.is_file():
+        return None
+    try:
+        with open(path, "rb") as fh:
+            return path if fh.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC else None
+    except OSError:
+        return None
+
+
+def _connect(db: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+    conn.execute("PRAGMA trusted_schema = OFF")
+    conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+def _value(value, is_nan) -> float:
+    if is_nan:
+        return float("nan")
+    v = float(value)
+    return float("inf") if v >= F64_MAX else float("-inf") if v <= -F64_MAX else v
+
+
+def _artifacts(uri, base: Path, label: str, problems: Problems) -> Path | None:
+    """The local artifacts folder of ``uri`` if it lies inside ``base`` (the database's folder)."""
+    if not isinstance(uri, str) or not uri:
+        return None
+    parsed = urlparse(uri)
+    if parsed.scheme == "mlflow-artifacts":  # `mlflow server`'s proxy: ./mlartifacts/<path>
+        path = base / "mlartifacts" / unquote(parsed.path).lstrip("/")
+    elif parsed.scheme in ("", "file"):
+        path = Path(unquote(parsed.path) if parsed.scheme else uri)
+        path = path if path.is_absolute() else base / path
+    else:
+        problems.warn(f"{label}: artifacts at {uri!r} are not local; not imported")
+        return None
+    parts = path.parts
+    tops = [i for i, p in enumerate(parts) if p in ("mlruns", "mlartifacts")]
+    if path.is_absolute() and tops:  # the store was copied or moved: MLflow's paths are absolute
+        moved = base.joinpath(*parts[tops[-1]:])
+        if moved.is_dir():
+            path = moved
+    if not path.is_dir():  # a run that logged no artifacts has no folder
+        return None
+    try:
+        real, root = path.resolve(), base.resolve()
+    except (OSError, RuntimeError):
+        return None
+    if real != root and root not in real.parents:
+        problems.warn(f"{label}: artifacts at {uri!r} are outside {root}; not imported")
+        return None
+    return real
+
+
+def _rows(conn: sqlite3.Connection, sql: str, args=()) -> list[tuple]:
+    return conn.execute(sql, args).fetchall()
+
+
+def import_sql_store(db: Path, opts, problems: Problems, progress, result) -> None:
+    try:
+        conn = _connect(db)
+        have = {r[0] for r in _rows(conn, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error as exc:
+        problems.warn(f"{db}: not a readable MLflow database ({exc})")
+        return
+    missing = [t for t in TABLES if t not in have]
+    if missing:
+        problems.warn(f"{db}: not an MLflow database (missing tables: {', '.join(missing)})")
+        return
+    try:
+        _import(conn, db, opts, problems, progress, result)
+    except sqlite3.Error as exc:  # a corrupt page, a schema that is not MLflow's: what was committed stays
+        problems.warn(f"{db}: {type(exc).__name__}: {exc}; import stopped")
+    finally:
+        conn.close()
+
+
+def _import(conn: sqlite3.Connection, db: Path, opts, problems: Problems, progress, result) -> None:
+    experiments = {eid: (name, stage) for eid, name, stage in
+                   _rows(conn, "SELECT experiment_id, name, lifecycle_stage FROM experiments")}
+    runs = _rows(conn, "SELECT run_uuid, name, status, start_time, end_time, lifecycle_stage, experiment_id, "
+                       "user_id, artifact_uri FROM runs ORDER BY start_time, run_uuid")
+    if not runs:
+        problems.warn(f"{db}: no MLflow runs found")
+        return
+    for n, (uuid, name, status, start, end, stage, eid, user, uri) in enumerate(runs, 1):
+        progress.update(f"mlflow: run {n}/{len(runs)}")
+        exp_name, exp_stage = experiments.get(eid, (None, None))
+        if stage == "deleted" or exp_stage == "deleted" or not isinstance(uuid, str):
+            continue
+        project = opts.project or str(exp_name or eid)
+        run_id = f"mlflow-{uuid}"[:64]
+        imp = RunImport(opts.out, run_id, source={"kind": "mlflow", "path": f"{db.resolve()}#{uuid}"},
+                        problems=problems)
+        label = f"mlflow run {uuid}"
+        last = imp.state.get("rowid")
+        last = last if isinstance(last, int) else 0
+        points: dict[str, list[tuple[float, float, int]]] = {}
+        for rowid, key, value, ts, step, is_nan in _rows(
+                conn, "SELECT rowid, key, value, timestamp, step, is_nan FROM metrics "
+                      "WHERE run_uuid = ? AND rowid > ? ORDER BY rowid", (uuid, last)):
+            last = max(last, rowid)
+            try:
+                points.setdefault(str(key), []).append((int(ts) / 1000.0, _value(value, is_nan), int(step)))
+            except (TypeError, ValueError, OverflowError):
+                problems.warn(f"{label}: metric {key!r}: unreadable row {rowid} skipped")
+        text = {"params": {}, "tags": {}}
+        for table, out in text.items():
+            for key, value in _rows(conn, f"SELECT key, value FROM {table} WHERE run_uuid = ?", (uuid,)):
+                out[str(key)] = "" if value is None else str(value)
+        info = {"status": status, "start_time": start, "end_time": end, "run_name": name, "user_id": user}
+        src = RunSource(label, uuid, points, text["params"], text["tags"],
+                        _artifacts(uri, db.parent, label, problems), info)
+        try:
+            result.rows += record_run(imp, src, project, opts, problems, {"rowid": last})
+        except OSError as exc:
+            problems.warn(f"{label}: {exc}; skipped")
+            continue
+        result.runs.append(run_id)
