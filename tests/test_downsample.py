@@ -52,3 +52,41 @@ def test_all_nan_bucket_has_no_band_and_bounded_size():
 def test_size_bound(target):
     d = downsample(np.random.default_rng(2).normal(size=50_000), target)
     assert len(d.idx) <= target + 2
+
+
+@pytest.mark.parametrize("nonfinite", [False, True])
+def test_kept_points_match_a_plain_loop(nonfinite):
+    """Each bucket keeps its first point, its first minimum and first maximum (and its first NaN/±Inf),
+    and the series' last point; fed in uneven chunks and coarsened several levels at once."""
+    from reportgen.site.downsample import Buckets, kept_all
+
+    rng = np.random.default_rng(7 + nonfinite)
+    k, n, target = 3, 7_001, 300
+    y = np.round(rng.normal(size=(k, n)) * 3)  # ties: the first of equals is kept
+    if nonfinite:
+        y[rng.random((k, n)) < 0.002] = np.nan
+        y[0, 17] = np.inf
+    b = Buckets(k, target)
+    a = 0
+    for cut in (5, 6, 700, 2_500, n):
+        b.prepare(cut - a)
+        b.feed(y[:, a:cut], np.arange(a, cut) * 2)
+        a = cut
+    b.coarsen(b.w * 8)
+    got = kept_all(b, 2 * (n - 1), y[:, -1])
+    for j in range(k):
+        want = {n - 1}
+        for s in range(0, n, b.w):
+            seg = y[j, s:s + b.w]
+            fin = np.isfinite(seg)
+            want.add(s)
+            if fin.any():
+                want.add(s + int(np.flatnonzero(seg == seg[fin].min())[0]))
+                want.add(s + int(np.flatnonzero(seg == seg[fin].max())[0]))
+            for bad in (np.isnan(seg), seg == np.inf, seg == -np.inf):
+                if bad.any():
+                    want.add(s + int(np.flatnonzero(bad)[0]))
+        idx, rows, vals, counts = got[j]
+        assert idx.tolist() == sorted(want)
+        assert np.array_equal(rows, idx * 2) and np.array_equal(vals, y[j, idx], equal_nan=True)
+        assert counts.sum() == len(idx)

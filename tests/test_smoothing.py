@@ -39,6 +39,29 @@ def test_smoothing_does_not_depend_on_downsampling_level():
         assert np.allclose(a, ref, rtol=1e-8, atol=1e-8)
 
 
+@pytest.mark.parametrize("w", [0.0, 0.1, 0.5, 0.9, 0.999])
+@pytest.mark.parametrize("first,spacing", [(0, 1), (0, 8), (5, 64), (63, 64), (300, 4096)])
+def test_evenly_spaced_positions_match_the_loop(w, first, spacing):
+    """Bucket starts (evenly spaced, then the last point) take the segment scan; it agrees with the
+    loop, also continued from a carried state (a history read in two chunks)."""
+    from reportgen.site.smoothing import ema_chunk
+
+    rng = np.random.default_rng(first + spacing)
+    y = np.cumsum(rng.normal(size=20_000)) + 100
+    ref = np.array(ema_reference(y, w))
+    cut = 7_777
+    out = []
+    num, cnt = None, None
+    for a, b in ((0, cut), (cut, len(y))):
+        pos = np.arange(first, b - a, spacing)
+        pos = np.append(pos, b - a - 1)
+        sm, num, cnt = ema_chunk(y[None, a:b], [w], pos, num, cnt)
+        out.append((pos + a, sm[0, 0]))
+    idx = np.concatenate([p for p, _ in out])
+    got = np.concatenate([v for _, v in out])
+    assert np.allclose(got, ref[idx], rtol=1e-10, atol=1e-10)
+
+
 def test_the_pages_smoothing_cases_are_the_reference_loops_outputs():
     """tests/js/smooth_cases.json (what tests/js/smooth.test.js checks assets/smooth.js against)
     holds ema_reference's outputs: the page's EMA is checked against the build's own loop."""

@@ -107,18 +107,28 @@ class Buckets:
         return out
 
     def coarsen(self, w: int) -> "Buckets":
-        """Merge buckets pairwise until their width is ``w`` (a power-of-two multiple); in place."""
-        while self.w < w:
-            nb = self.nb
-            if nb % 2:
-                pad = _empty(self.k, 1)
+        """Merge buckets until their width is ``w`` (a power-of-two multiple); in place. Merging
+        ``f`` neighbours at once gives what merging pairs ``log2(f)`` times gives (the first of equal
+        minima and maxima, the first point of each other slot)."""
+        if self.w >= w:
+            return self
+        f = w // self.w
+        nb = self.nb
+        if nb:
+            nbn = -(-nb // f)
+            if nbn * f > nb:  # empty buckets to fill the last group
+                pad = _empty(self.k, nbn * f - nb)
                 self.idx, self.row, self.val = (np.concatenate([a, p], axis=2)
                                                 for a, p in zip((self.idx, self.row, self.val), pad))
-            ia, ra, va = self.idx[:, :, 0::2].copy(), self.row[:, :, 0::2].copy(), self.val[:, :, 0::2].copy()
-            _combine(ia, ra, va, self.idx[:, :, 1::2], self.row[:, :, 1::2], self.val[:, :, 1::2])
-            self.idx, self.row, self.val = ia, ra, va
-            self.extra = self.extra[:, :, 0::2]
-            self.w *= 2
+            shape = (self.k, SLOTS, nbn, f)
+            ix, rw, vl = self.idx.reshape(shape), self.row.reshape(shape), self.val.reshape(shape)
+            pos = np.argmax(ix >= 0, axis=3)  # FIRST, NAN, PINF, NINF: the first bucket that has one
+            pos[:, MIN] = np.argmin(vl[:, MIN], axis=2)
+            pos[:, MAX] = np.argmax(vl[:, MAX], axis=2)
+            pos = pos[..., None]
+            self.idx, self.row, self.val = (np.take_along_axis(A, pos, axis=3)[..., 0] for A in (ix, rw, vl))
+            self.extra = self.extra[:, :, 0::f]
+        self.w = w
         return self
 
     def starts(self, m: int) -> np.ndarray:
@@ -140,6 +150,17 @@ class Buckets:
             return
         w, n0 = self.w, self.n
         s = n0 % w  # points already in the last (partial) bucket
+        if w > 1 and m >= 2 * w and np.isfinite(y).all():
+            # whole buckets of finite values are reduced in place (views, no padded copies); the
+            # partial buckets at either end go the general way
+            h = min(m, (w - s) % w)
+            nf = (m - h) // w
+            if h:
+                self.feed(y[:, :h], rows[:h], None if extra is None else extra[:, :, :0])
+            self._feed_whole(y[:, h:h + nf * w], rows[h:h + nf * w], None if extra is None else extra[:, :, :nf])
+            if h + nf * w < m:
+                self.feed(y[:, h + nf * w:], rows[h + nf * w:], None if extra is None else extra[:, :, nf:])
+            return
         nbk = -(-(s + m) // w)
         size = nbk * w
         gidx = np.arange(n0 - s, n0 - s + size, dtype=np.int64)
@@ -207,6 +228,31 @@ class Buckets:
         self.extra = np.concatenate([self.extra, new_extra], axis=2)
         self.n = n0 + m
 
+    def _feed_whole(self, y: np.ndarray, rows: np.ndarray, extra: np.ndarray | None) -> None:
+        """:meth:`feed` of finite values that fill whole buckets, starting at a bucket start."""
+        k, m = y.shape
+        w, n0 = self.w, self.n
+        nf = m // w
+        yv = y.reshape(k, nf, w)
+        idx, row, val = _empty(k, nf)
+        off = np.arange(0, m, w, dtype=np.int64)
+        idx[:, FIRST] = n0 + off
+        row[:, FIRST] = rows[off]
+        val[:, FIRST] = yv[:, :, 0]
+        for slot, pick in ((MIN, np.argmin), (MAX, np.argmax)):
+            at = off + pick(yv, axis=2)  # (k, nf): the first of equals
+            idx[:, slot] = n0 + at
+            row[:, slot] = rows[at]
+            val[:, slot] = np.take_along_axis(y, at, axis=1)
+        new_extra = np.zeros((k, self.extra.shape[1], nf), dtype=np.float32)
+        if new_extra.shape[1] and extra is not None:
+            new_extra[:] = extra
+        self.idx = np.concatenate([self.idx, idx], axis=2)
+        self.row = np.concatenate([self.row, row], axis=2)
+        self.val = np.concatenate([self.val, val], axis=2)
+        self.extra = np.concatenate([self.extra, new_extra], axis=2)
+        self.n = n0 + m
+
     def kept(self, j: int, last: tuple[int, int, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
         """Series ``j``'s kept points: (indices, rows, values, points per bucket or None when
         nothing was folded); ``last``: the series' last point (index ``n - 1``, row, value), always kept."""
@@ -220,6 +266,8 @@ def kept_all(b: Buckets, last_row: int, last_val: np.ndarray) -> list[tuple]:
         return [(b.idx[j, FIRST], b.row[j, FIRST], b.val[j, FIRST], None) for j in range(b.k)]
     k, nb = b.k, b.nb
     s = SLOTS if (b.idx[:, NAN:] >= 0).any() else NAN
+    if s == NAN:
+        return _kept_finite(b, last_row, last_val)
     last = np.full((k, 1, nb), NONE, dtype=np.int64)
     last[:, 0, -1] = b.n - 1
     lrow = np.full((k, 1, nb), NONE, dtype=np.int64)
@@ -236,6 +284,31 @@ def kept_all(b: Buckets, last_row: int, last_val: np.ndarray) -> list[tuple]:
     counts = ok.sum(axis=1)
     ok, idx, row, val = (a.transpose(0, 2, 1).reshape(k, -1) for a in (ok, idx, row, val))
     return [(idx[j][ok[j]], row[j][ok[j]], val[j][ok[j]], counts[j]) for j in range(k)]
+
+
+
+def _kept_finite(b: Buckets, last_row: int, last_val: np.ndarray) -> list[tuple]:
+    """:func:`kept_all` when no bucket holds a non-finite value: each bucket's points are its first,
+    its minimum and maximum in index order, and the last point (the last bucket), so no sort is needed."""
+    k, nb = b.k, b.nb
+    lo_is_min = b.idx[:, MIN] <= b.idx[:, MAX]
+    out = []
+    for a, last in ((b.idx, b.n - 1), (b.row, last_row), (b.val, last_val)):
+        x = np.empty((k, nb, 4), dtype=a.dtype)
+        x[:, :, 0] = a[:, FIRST]
+        x[:, :, 1] = np.where(lo_is_min, a[:, MIN], a[:, MAX])
+        x[:, :, 2] = np.where(lo_is_min, a[:, MAX], a[:, MIN])
+        x[:, :, 3] = NONE if a.dtype.kind == "i" else np.nan
+        x[:, -1, 3] = last
+        out.append(x)
+    idx, row, val = out
+    ok = idx >= 0
+    ok[:, :, 1:] &= idx[:, :, 1:] != idx[:, :, :-1]
+    counts = ok.sum(axis=2)
+    ends = np.cumsum(counts.sum(axis=1)).tolist()
+    ok = ok.ravel()
+    idx, row, val = idx.ravel()[ok], row.ravel()[ok], val.ravel()[ok]
+    return [(idx[a:e], row[a:e], val[a:e], counts[j]) for j, (a, e) in enumerate(zip([0] + ends[:-1], ends))]
 
 
 def downsample(y: np.ndarray, target: int) -> Downsampled:

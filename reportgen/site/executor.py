@@ -22,6 +22,7 @@ of sending them back: about 0.5 MB per small run that would otherwise pass throu
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import threading
@@ -72,10 +73,14 @@ def run_jobs(jobs: list, scheduler: str | None = None, workers: int | None = Non
     if pool is None:
         yield from map(parse_run, jobs)
         return
+    # The parent's objects go to the permanent generation before the workers fork: the workers'
+    # collections never walk them, so the pages they share stay shared (no copy-on-write faults).
+    gc.freeze()
     try:
         yield from pool.map(parse_run, jobs, chunksize=max(1, min(32, len(jobs) // (8 * pool._max_workers))))
     finally:
         pool.shutdown()
+        gc.unfreeze()
 
 
 # --- Dask -----------------------------------------------------------------------------------

@@ -113,12 +113,13 @@ _X_ENCODERS = {"_timestamp": encode.times_many, "_runtime": encode.times_many}  
 
 def _x_columns_many(agg: RunAgg, rows: list[np.ndarray], names: list[str]) -> list[dict[str, Any]]:
     """The x columns at each of ``rows`` (one row set per series), encoded (see :mod:`encode`)."""
-    lens = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
-    cuts = np.cumsum(lens)[:-1]
+    ends = np.cumsum([len(r) for r in rows]).tolist()
+    spans = list(zip([0] + ends[:-1], ends))
     vals = agg.x_at(np.concatenate(rows) if rows else np.zeros(0, np.int64), names)
     out: list[dict[str, Any]] = [{} for _ in rows]
     for name in names:
-        enc = _X_ENCODERS.get(name, encode.ints_or_floats_many)(np.split(vals[name], cuts))
+        v = vals[name]
+        enc = _X_ENCODERS.get(name, encode.ints_or_floats_many)([v[a:e] for a, e in spans])
         for o, e in zip(out, enc):
             o[name] = e
     return out

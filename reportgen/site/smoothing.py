@@ -89,6 +89,59 @@ def _ema_finite(z: np.ndarray, W: np.ndarray, q: np.ndarray, u: np.ndarray) -> n
     return (1.0 - W) * (s + W[None, None, :] ** (q[:, None] + 1.0) * u[:, None, :])
 
 
+TINY = 1e-300  # decay factors below this are 0 (their products would be slow subnormals)
+
+
+def _powers(W: np.ndarray, n: int) -> np.ndarray:
+    """``W ** (n - 1 - i)`` for ``i < n``: ``(n, nw)`` (the weight of each point of a segment of ``n``
+    points at the segment's last point)."""
+    return W[None, :] ** np.arange(n - 1, -1, -1, dtype=float)[:, None]
+
+
+def _ema_segments(z: np.ndarray, W: np.ndarray, q: np.ndarray, u: np.ndarray) -> np.ndarray | None:
+    """:func:`_ema_finite` when the positions ``q`` are evenly spaced (bucket starts) but for a few
+    at the end (the chunk's last point), else None. The series is cut into segments that end at the
+    positions: one matrix product gives every segment's weighted sum for all weights, a scan chains
+    them. Only powers ``w ** k`` with ``k >= 0`` are used, whatever the spacing."""
+    k, m = z.shape
+    nq = len(q)
+    if nq < 3 or q[0] < 0 or q[-1] >= m:
+        return None
+    step = int(q[1] - q[0])
+    if step < 1:
+        return None
+    d = np.diff(q)
+    irregular = np.flatnonzero(d != step)
+    J = int(irregular[0]) + 1 if irregular.size else nq  # q[:J] are evenly spaced
+    if J < 2 or nq - J > 4 or (d[J - 1:] < 0).any():
+        return None
+    q0 = int(q[0])
+    nw = len(W)
+    E = np.empty((k, nw, J))  # the scan runs along the last axis (long and contiguous)
+    E[:, :, 0] = z[:, :q0 + 1] @ _powers(W, q0 + 1)
+    E[:, :, 1:] = (z[:, q0 + 1:q0 + 1 + (J - 1) * step].reshape(k, J - 1, step) @ _powers(W, step)).transpose(0, 2, 1)
+    p = W ** step
+    s = 1
+    while s < J:  # inclusive scan of S_j = W ** step * S_(j-1) + E_j (Hillis-Steele)
+        E[:, :, s:] += p[:, None] * E[:, :, :-s]
+        p = p * p
+        p[p < TINY] = 0.0
+        s *= 2
+    out = np.empty((k, nw, nq))
+    out[:, :, :J] = E
+    prev, last = int(q[J - 1]), E[:, :, J - 1]
+    for j in range(J, nq):  # the few positions after the evenly spaced ones
+        g = int(q[j]) - prev
+        last = last * W ** g + (z[:, prev + 1:prev + 1 + g] @ _powers(W, g) if g else 0.0)
+        out[:, :, j] = last
+        prev = int(q[j])
+    with np.errstate(divide="ignore"):
+        decay = np.exp(np.log(W)[:, None] * (q[None, :] + 1.0))  # W ** (q + 1), (nw, nq)
+    out += decay[None] * u[:, :, None]
+    out *= (1.0 - W)[None, :, None]
+    return out.transpose(0, 2, 1)
+
+
 def ema_chunk(y: np.ndarray, weights, pos: np.ndarray, num0: np.ndarray | None = None,
               cnt0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The debiased EMA of ``K`` series ``y`` ``(K, m)`` for each weight at positions ``pos``,
@@ -112,7 +165,10 @@ def ema_chunk(y: np.ndarray, weights, pos: np.ndarray, num0: np.ndarray | None =
     if dense.any():
         rows = np.flatnonzero(dense)
         q = np.append(pos, m - 1)
-        v = _ema_finite(y[rows], W, q, u[rows])  # (K', Q, nw)
+        z = y if len(rows) == k else y[rows]
+        v = _ema_segments(z, W, q, u[rows])
+        if v is None:
+            v = _ema_finite(z, W, q, u[rows])  # (K', Q, nw)
         den = 1.0 - (W[None, :] ** cnt0[rows, None].astype(float))[:, None, :] * (W[None, :] ** (q[:, None] + 1.0))[None]
         out[rows] = (v[:, :-1] / den[:, :-1]).transpose(0, 2, 1)
         num[rows] = v[:, -1]
@@ -125,7 +181,8 @@ def ema_chunk(y: np.ndarray, weights, pos: np.ndarray, num0: np.ndarray | None =
         fpos = np.cumsum(fin) - 1
         sel = fin[pos]
         q = np.append(fpos[pos[sel]], len(z) - 1)
-        v = _ema_finite(z[None, :], W, q, u[row:row + 1])[0]  # (Q, nw)
+        v = _ema_segments(z[None, :], W, q, u[row:row + 1])
+        v = (v if v is not None else _ema_finite(z[None, :], W, q, u[row:row + 1]))[0]  # (Q, nw)
         den = 1.0 - W[None, :] ** (cnt0[row] + q[:, None] + 1.0)
         out[row][:, sel] = (v[:-1] / den[:-1]).T
         num[row] = v[-1]
