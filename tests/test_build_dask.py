@@ -80,7 +80,8 @@ def test_workers_send_files_back_or_write_them_the_same(tmp_path, cluster):
     data = {}
     for mode in (False, None):
         out, cache = tmp_path / f"site-{mode}", tmp_path / f"cache-{mode}"
-        cfg = BuildConfig(runs, out, quiet=True, cache_dir=cache)
+        # downsampled (200 steps > 100 samples): each run has a data file and a smoothing file
+        cfg = BuildConfig(runs, out, quiet=True, cache_dir=cache, samples=100)
         g = gather(cfg, Warnings())
         out.mkdir()
         infos = list(dask_jobs(g.jobs, cluster.scheduler_address, direct=mode))
