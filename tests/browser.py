@@ -64,6 +64,12 @@ class SiteBrowser:
         canvas renderer (assets/chart-lite.js): for tests that inspect the Vega view (RG.views)."""
         self.context.add_init_script("window.RG_CHARTS = 'vega';")
 
+    def vega_bundle_requests(self) -> list[str]:
+        """The URLs of every request for the Vega runtime (vega-bundle.js) from now on."""
+        seen: list[str] = []
+        self.context.on("request", lambda r: r.url.endswith("/vega-bundle.js") and seen.append(r.url))
+        return seen
+
     def new_page(self):
         page = self.context.new_page()
         page.on("console", lambda m: m.type == "error" and self.problems.console_errors.append(m.text))

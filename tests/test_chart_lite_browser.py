@@ -51,12 +51,6 @@ def _site(tmp_path, n=101):
     return out
 
 
-def _bundle_requests(sb) -> list[str]:
-    seen: list[str] = []
-    sb.context.on("request", lambda r: r.url.endswith("/vega-bundle.js") and seen.append(r.url))
-    return seen
-
-
 def _open(sb, path, width=1400):
     page = sb.new_page()
     page.set_viewport_size({"width": width, "height": 900})
@@ -71,7 +65,7 @@ def _open(sb, path, width=1400):
 def test_lite_chart_draws_each_run_where_its_data_is_without_vega(tmp_path, site_browser, n):
     site = _site(tmp_path, n)
     k = (n - 1) / 100  # data x of "step 25" on the 0..100 scale below
-    bundle = _bundle_requests(site_browser)
+    bundle = site_browser.vega_bundle_requests()
     page = _open(site_browser, site / "index.html")
     el = page.locator(".rg-chart[data-key='loss']")
     assert el.get_attribute("data-draw") == "lite"
@@ -95,7 +89,7 @@ def test_lite_chart_draws_each_run_where_its_data_is_without_vega(tmp_path, site
 
 def test_pointing_at_a_lite_chart_upgrades_it_to_the_vega_view_with_tooltip(tmp_path, site_browser):
     site = _site(tmp_path)
-    bundle = _bundle_requests(site_browser)
+    bundle = site_browser.vega_bundle_requests()
     page = _open(site_browser, site / "index.html")
     el = page.locator(".rg-chart[data-key='loss']")
     box = el.bounding_box()

@@ -22,15 +22,9 @@ def _site(tmp_path, runs):
     return out
 
 
-def _watch_bundle(site_browser) -> list[str]:
-    seen: list[str] = []
-    site_browser.context.on("request", lambda r: r.url.endswith("/vega-bundle.js") and seen.append(r.url))
-    return seen
-
-
 def test_a_page_without_charts_never_loads_the_runtime(tmp_path, site_browser):
     site = _site(tmp_path, {"notes": [{"_step": s, "phase": f"phase {s}"} for s in range(5)]})
-    bundle = _watch_bundle(site_browser)
+    bundle = site_browser.vega_bundle_requests()
     pages = [site / "index.html", *sorted((site / "runs").rglob("*.html"))]
     assert len(pages) >= 2
     for page_path in pages:
@@ -46,7 +40,7 @@ def test_charts_draw_without_the_runtime_and_load_it_once_when_pointed_at(tmp_pa
     """Metric charts are drawn by the lite renderer first (assets/chart-lite.js); the runtime is
     loaded when the reader points at a chart, once, however many charts are then upgraded."""
     site = _site(tmp_path, {f"r{i}": rows(50, loss=wavy, acc=lambda s: s / 50) for i in range(3)})
-    bundle = _watch_bundle(site_browser)
+    bundle = site_browser.vega_bundle_requests()
     page = site_browser.open(site / "index.html")
     n = assert_charts_rendered(page)
     assert n >= 2
@@ -64,7 +58,7 @@ def test_charts_draw_without_the_runtime_and_load_it_once_when_pointed_at(tmp_pa
 @pytest.mark.vega_charts
 def test_charts_load_the_runtime_once_and_draw(tmp_path, site_browser):
     site = _site(tmp_path, {f"r{i}": rows(50, loss=wavy, acc=lambda s: s / 50) for i in range(3)})
-    bundle = _watch_bundle(site_browser)
+    bundle = site_browser.vega_bundle_requests()
     page = site_browser.open(site / "index.html")
     n = assert_charts_rendered(page)
     assert n >= 2

@@ -220,13 +220,7 @@ class Buckets:
             _combine(self.idx[:, :, -1:], self.row[:, :, -1:], self.val[:, :, -1:],
                      idx[:, :, :1], row[:, :, :1], val[:, :, :1])
             idx, row, val, new_extra = idx[:, :, 1:], row[:, :, 1:], val[:, :, 1:], new_extra[:, :, 1:]
-        if ex and extra is not None:
-            new_extra[:] = extra
-        self.idx = np.concatenate([self.idx, idx], axis=2)
-        self.row = np.concatenate([self.row, row], axis=2)
-        self.val = np.concatenate([self.val, val], axis=2)
-        self.extra = np.concatenate([self.extra, new_extra], axis=2)
-        self.n = n0 + m
+        self._append(idx, row, val, new_extra, extra, n0 + m)
 
     def _feed_whole(self, y: np.ndarray, rows: np.ndarray, extra: np.ndarray | None) -> None:
         """:meth:`feed` of finite values that fill whole buckets, starting at a bucket start."""
@@ -244,14 +238,17 @@ class Buckets:
             idx[:, slot] = n0 + at
             row[:, slot] = rows[at]
             val[:, slot] = np.take_along_axis(y, at, axis=1)
-        new_extra = np.zeros((k, self.extra.shape[1], nf), dtype=np.float32)
+        self._append(idx, row, val, np.zeros((k, self.extra.shape[1], nf), dtype=np.float32), extra, n0 + m)
+
+    def _append(self, idx, row, val, new_extra: np.ndarray, extra: np.ndarray | None, n: int) -> None:
+        """New buckets after the kept ones (``extra``: their extra columns, else zeros); ``n`` points seen."""
         if new_extra.shape[1] and extra is not None:
             new_extra[:] = extra
         self.idx = np.concatenate([self.idx, idx], axis=2)
         self.row = np.concatenate([self.row, row], axis=2)
         self.val = np.concatenate([self.val, val], axis=2)
         self.extra = np.concatenate([self.extra, new_extra], axis=2)
-        self.n = n0 + m
+        self.n = n
 
     def kept(self, j: int, last: tuple[int, int, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
         """Series ``j``'s kept points: (indices, rows, values, points per bucket or None when
