@@ -86,6 +86,12 @@ class SiteBrowser:
         self.context.close()
 
 
+def point_at_chart(page, selector: str) -> None:
+    """Point at a chart as a reader would: a lite chart (assets/chart-lite.js) becomes its Vega view."""
+    page.locator(selector).hover()
+    page.wait_for_function("(s) => document.querySelector(s).dataset.draw === 'vega'", arg=selector)
+
+
 def chart_count(page) -> int:
     return page.locator(".rg-chart").count()
 

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from browser import assert_charts_rendered
+from browser import assert_charts_rendered, point_at_chart
 from conftest import REPO, run_cli
 
 pytestmark = pytest.mark.browser
@@ -390,8 +390,7 @@ def test_report_charts_follow_the_site_controls(report_site, site_browser):
     loaded = page.evaluate("Object.keys(RG.loaded)")
     # these runs are short, kept whole: no smoothing file, the page smooths their points (assets/smooth.js)
     assert any(k.startswith("runs/") for k in loaded) and not any(k.startswith("smooth/") for k in loaded)
-    page.locator(".rg-chart[data-key='val/loss']").hover()  # the reader points at it: the Vega view
-    page.wait_for_function("() => document.querySelector(\".rg-chart[data-key='val/loss']\").dataset.draw === 'vega'")
+    point_at_chart(page, ".rg-chart[data-key='val/loss']")  # the Vega view (lite charts first)
     assert page.evaluate("""() => {
         const rows = RG.views[document.querySelector(".rg-chart[data-key='val/loss']").id].data('rows');
         return rows.some(r => r.s !== null && r.y !== null && Math.abs(r.s - r.y) > 1e-9); }""")

@@ -11,7 +11,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from browser import assert_charts_rendered
+from browser import assert_charts_rendered, point_at_chart
 from reportgen.site import encode
 from reportgen.site.builder import build
 from reportgen.site.config import BuildConfig
@@ -212,6 +212,7 @@ def test_the_smoothed_line_drawn_in_chromium_is_the_reference_ema(tmp_path, site
     sel = "runs=" + ",".join(ys) + "&" if overview else ""
     page = site_browser.open((out / "index.html").as_uri() + "#" + sel + "smooth=0.9")
     assert_charts_rendered(page, 1)
+    point_at_chart(page, '.rg-chart[data-key="loss"]')  # the Vega view (lite charts first)
     got = page.evaluate("""() => {
         const el = document.querySelector('.rg-chart[data-key="loss"]');
         return {rows: RG.views[el.id].data('rows').map(r => [r.run, r.x, r.y, r.s]),
@@ -242,6 +243,7 @@ def test_a_downsampled_runs_smoothing_file_is_loaded_once_its_run_file_names_it(
     build(BuildConfig(runs=root, out=out, quiet=True, cache=False))
     page = site_browser.open((out / "index.html").as_uri() + "#smooth=0.9")
     assert_charts_rendered(page, 1)
+    point_at_chart(page, '.rg-chart[data-key="loss"]')  # the Vega view (lite charts first)
     got = page.evaluate("""() => {
         const el = document.querySelector('.rg-chart[data-key="loss"]');
         return {rows: RG.views[el.id].data('rows').map(r => [r.run, r.x, r.s]), loaded: Object.keys(RG.loaded).sort()}; }""")
