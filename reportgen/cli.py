@@ -111,6 +111,9 @@ def build(runs: Path, out: str, samples: int, strict: bool, quiet: bool, presets
     out = Path(out[len("file://"):] if out.startswith("file://") else out)
     if not url and out.is_file():
         raise click.BadParameter(f"{str(out)!r} is a file, not a folder", param_hint="'-o' / '--out'")
+    if not url and out.is_symlink() and not out.exists():
+        raise click.BadParameter(f"{str(out)!r} is a symbolic link to {os.readlink(out)!r}, which does not exist",
+                                 param_hint="'-o' / '--out'")
     warnings: list[str] = []
     runs = _local_runs(runs, quiet)
     if "html" in formats:

@@ -184,3 +184,29 @@ def test_download_buttons_of_a_lite_chart_upgrade_it_and_download(tmp_path, site
     lines = text.strip().splitlines()
     assert lines[0].startswith("run,step,value") and len(lines) == 1 + 202
     assert {ln.split(",")[0] for ln in lines[1:]} == {"up", "down"}
+
+
+# the text of the x axis' labels of a Vega view (its scenegraph: the axis groups of scale "x")
+VEGA_X_LABELS = """(id) => { const out = [];
+  (function walk(n, bottom) {
+    if (!n) return;
+    if (n.role === 'axis' && n.items && n.items[0]) bottom = n.items[0].datum && n.items[0].datum.scale === 'x';
+    if (bottom && n.marktype === 'text' && n.role === 'axis-label') n.items.forEach((i) => out.push(i.text));
+    (n.items || []).forEach((c) => walk(c, bottom));
+  })(RG.views[id].scenegraph().root, false);
+  return out; }"""
+
+
+def test_a_short_runs_step_axis_has_whole_steps_only_lite_and_vega(tmp_path, site_browser):
+    """Five steps: ticks 0..4, not 0, 0.5, 1, ... (steps are whole), in the lite chart and in its Vega view."""
+    root = tmp_path / "runs"
+    write_run(root, "short", rows(5, loss=DOWN))
+    out = tmp_path / "site"
+    build(BuildConfig(runs=root, out=out, quiet=True))
+    page = _open(site_browser, out / "index.html")
+    el = page.locator(".rg-chart[data-key='loss']")
+    assert json.loads(el.locator("canvas.rg-lite").get_attribute("data-plot"))["xt"] == [0, 1, 2, 3, 4]
+    box = el.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => document.querySelector('.rg-chart[data-key=\"loss\"]').dataset.draw === 'vega'")
+    assert page.evaluate(VEGA_X_LABELS, el.get_attribute("id")) == ["0", "1", "2", "3", "4"]

@@ -61,6 +61,15 @@ def test_wrong_arguments_one_line_exit_2(args, fragment, tmp_path):
     assert err.startswith("reportgen")
 
 
+def test_build_into_a_dangling_symlink_is_a_usage_error(tmp_path):
+    """-o naming a symbolic link whose target is gone: one line naming it (was a FileExistsError traceback)."""
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "site").symlink_to(tmp_path / "gone")
+    proc = run_cli("build", "runs", "-o", "site", check=False, cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "'site' is a symbolic link to" in proc.stderr and "which does not exist" in proc.stderr
+
+
 def test_build_prints_where_to_open(tmp_path):
     import reportgen
 

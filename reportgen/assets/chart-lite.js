@@ -13,11 +13,13 @@
 
   /* ---- pure helpers (tests/js/chart-lite.test.js) ---- */
 
-  /* "Nice" ticks (1, 2, 5 x 10^k) inside [lo, hi], about `count` of them. */
-  L.ticks = function (lo, hi, count) {
+  /* "Nice" ticks (1, 2, 5 x 10^k) inside [lo, hi], about `count` of them, at least `minStep` apart
+     (1 on a Step axis: no tick between two steps, as Vega-Lite's tickMinStep). */
+  L.ticks = function (lo, hi, count, minStep) {
     if (!(isFinite(lo) && isFinite(hi)) || hi <= lo) return isFinite(lo) ? [lo] : [];
     var raw = (hi - lo) / Math.max(1, count), step = Math.pow(10, Math.floor(Math.log10(raw))), err = raw / step;
     if (err >= 7.07) step *= 10; else if (err >= 3.16) step *= 5; else if (err >= 1.41) step *= 2;
+    if (minStep && step < minStep) step = minStep;
     var out = [], a = Math.ceil(lo / step - 1e-9), b = Math.floor(hi / step + 1e-9);
     for (var i = a; i <= b; i++) out.push(Number((i * step).toPrecision(12)));
     return out;
@@ -165,7 +167,7 @@
     var left = pad + Math.ceil(lw) + 9, right = width - pad - 2;
     if (bottom - top < 30) bottom = top + 30;
     var xd = L.xDomain(rows), xs = L.scale(xd, left, right, false), ys = L.scale(ydom, bottom, top, log);
-    var xt = L.ticks(xd[0], xd[1], Math.max(2, Math.min(6, Math.floor((right - left) / 60))));
+    var xt = L.ticks(xd[0], xd[1], Math.max(2, Math.min(6, Math.floor((right - left) / 60))), st.x === "_step" ? 1 : 0);
 
     // grid, then axes (Vega-Lite: grid under the marks, domain lines on the left and bottom)
     g.lineWidth = 1;
@@ -306,8 +308,8 @@
         g.fillText(t, i < shown.length ? x + 22 : x, y);
       });
     }
-    // where things are drawn (plot box in CSS px, x and y domains, y ticks): for tests and tools
-    canvas.dataset.plot = JSON.stringify({ box: [left, top, right, bottom], x: xd, y: ydom, yt: yt, log: log });
+    // where things are drawn (plot box in CSS px, x and y domains, y and x ticks): for tests and tools
+    canvas.dataset.plot = JSON.stringify({ box: [left, top, right, bottom], x: xd, y: ydom, yt: yt, xt: xt, log: log });
     return { left: left, top: top, right: right, bottom: bottom, x: xs, y: ys, xDomain: xd };
   };
   function fit(g, text, max) {

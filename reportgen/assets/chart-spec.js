@@ -45,6 +45,7 @@
     var xo = st.xo, temporal = xo.key === "_timestamp";
     var x = spec.encoding.x;
     x.title = xo.label;
+    if (xo.key === "_step") x.axis.tickMinStep = 1;  // steps are whole: no 0.5 ticks on a short run
     if (temporal) {
       x.type = "temporal";
       x.scale = {};

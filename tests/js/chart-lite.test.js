@@ -13,6 +13,9 @@ test("ticks are 1/2/5 x 10^k steps inside the range", () => {
   assert.deepStrictEqual(plain(L.ticks(0, 299, 6)), [0, 50, 100, 150, 200, 250]);
   assert.deepStrictEqual(plain(L.ticks(-0.013, 0.027, 4)), [-0.01, 0, 0.01, 0.02]);
   assert.deepStrictEqual(plain(L.ticks(3, 3, 5)), [3]);
+  // a Step axis over 5 steps: whole steps only (was 0, 0.5, 1, ... 4)
+  assert.deepStrictEqual(plain(L.ticks(0, 4, 6)), [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4]);
+  assert.deepStrictEqual(plain(L.ticks(0, 4, 6, 1)), [0, 1, 2, 3, 4]);
 });
 
 test("the y range is widened to whole steps as Vega's nice (count 10)", () => {
