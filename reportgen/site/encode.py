@@ -61,11 +61,6 @@ def times(v: np.ndarray) -> dict[str, Any]:
     return times_many([v])[0]
 
 
-def numbers(v: np.ndarray, decimals: int = 0) -> dict[str, Any]:
-    """:func:`numbers_many` of one array."""
-    return numbers_many([np.asarray(v, dtype=float)], decimals)[0]
-
-
 def half(v: np.ndarray) -> dict[str, Any]:
     """float16 scaled by a power of two (``"s"``: the factor to multiply by when decoding) so that the
     largest magnitude sits near float16's top: 3 significant digits for values down to ~1e-8 of the

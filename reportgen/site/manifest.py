@@ -15,13 +15,13 @@ listings of a 10,000-run site's 30,000 files were a sixth of a rebuild).
 """
 from __future__ import annotations
 
-import marshal
 import os
 import time
 from pathlib import Path
 
 import orjson
 
+from . import records
 
 MANIFEST = ".reportgen-manifest.json"
 CACHE_PREFIX = ".reportgen-cache/"  # the incremental-build cache: the builder's own folder, not listed
@@ -95,7 +95,7 @@ class Manifest:
         self.record = record
         self.dirs: dict[str, tuple] = {}  # folder -> (mtime, file names, sub-folders) at the start
         self.started = time.time_ns()
-        kept, since = self._load_record()
+        kept, since = records.load(record, VERSION, os.fspath(out)) or (None, 0)
         self.before = _walk(out, self.dirs, reuse=kept, since=since, known=self.old) if out.is_dir() else {}
         if kept:  # a file in a folder not listed again: its size and mtime, unless the builder wrote it
             for rel, st in self.before.items():
@@ -106,19 +106,6 @@ class Manifest:
                     except OSError:
                         pass
         self.left: list[str] = []  # files the builder would have deleted but did not write
-
-    def _load_record(self) -> tuple[dict | None, int]:
-        """The previous build's folders of this site and when they were listed (None: none kept)."""
-        if self.record is None:
-            return None, 0
-        try:
-            obj = marshal.loads(Path(self.record).read_bytes())
-            if obj.get("version") == VERSION and obj.get("out") == os.fspath(self.out) and \
-                    isinstance(obj.get("dirs"), dict) and isinstance(obj.get("since"), int):
-                return obj["dirs"], obj["since"]
-        except (OSError, ValueError, EOFError, TypeError, AttributeError):
-            pass
-        return None, 0
 
     def _load(self) -> set[str]:
         try:
@@ -182,11 +169,4 @@ class Manifest:
         if self.record is not None:
             # the root folder changed with the manifest's rename: listed again next time (cheap)
             dirs.pop("", None)
-            try:
-                Path(self.record).parent.mkdir(parents=True, exist_ok=True)
-                tmp = Path(self.record).with_name(f".{Path(self.record).name}.tmp{os.getpid()}")
-                tmp.write_bytes(marshal.dumps({"version": VERSION, "out": os.fspath(self.out),
-                                               "since": self.started, "dirs": dirs}))
-                os.replace(tmp, self.record)
-            except OSError:
-                pass  # only the next build's listing is slower
+            records.save(self.record, VERSION, os.fspath(self.out), self.started, dirs)

@@ -13,7 +13,6 @@ still stat'ed; a file created, deleted or renamed into place changes it.
 """
 from __future__ import annotations
 
-import marshal
 import os
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 from ..storage.format import CONFIG_JSON, HISTORY_JSONL, MEDIA_DIR, RUN_JSON, SUMMARY_JSON
 from ..storage.safety import is_inside
+from . import records
 from .story import ALERTS, OUTPUT_LOG, SYSTEM, TAIL
 
 SIG_FILES = (("run", RUN_JSON), ("config", CONFIG_JSON), ("summary", SUMMARY_JSON), ("history", HISTORY_JSONL),
@@ -84,29 +84,6 @@ def scan_run(run_dir: str, kept: tuple | None = None, since: int = 0,
     return sig, story
 
 
-def _load_record(path: Path | None, root: str) -> tuple[dict[str, tuple], int]:
-    if path is None:
-        return {}, 0
-    try:
-        obj = marshal.loads(Path(path).read_bytes())
-        if obj.get("version") == RECORD_VERSION and obj.get("root") == root and isinstance(obj.get("runs"), dict) \
-                and isinstance(obj.get("since"), int):
-            return obj["runs"], obj["since"]
-    except (OSError, ValueError, EOFError, TypeError, AttributeError):
-        pass
-    return {}, 0
-
-
-def _save_record(path: Path, root: str, since: int, runs: dict[str, tuple]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        tmp.write_bytes(marshal.dumps({"version": RECORD_VERSION, "root": root, "since": since, "runs": runs}))
-        os.replace(tmp, path)
-    except OSError:
-        pass  # the next scan lists every folder
-
-
 def scan_runs(root: Path, warnings: list[str] | None = None,
               record: Path | None = None) -> list[tuple[str, dict[str, Any], tuple]]:
     """Every run folder under ``root`` (sorted by name; ``root`` itself when it is a run) with its
@@ -124,7 +101,7 @@ def scan_runs(root: Path, warnings: list[str] | None = None,
             entries = sorted(it, key=lambda e: e.name)
     except OSError:
         return []
-    kept, since = _load_record(record, base)
+    kept, since = records.load(record, RECORD_VERSION, base) or ({}, 0)
     now: dict[str, tuple] = {}
     out = []
     for e in entries:
@@ -142,5 +119,5 @@ def scan_runs(root: Path, warnings: list[str] | None = None,
             continue
         out.append((os.path.join(base, e.name), *found))
     if record is not None:
-        _save_record(Path(record), base, started, now)
+        records.save(Path(record), RECORD_VERSION, base, started, now)
     return out
