@@ -286,7 +286,7 @@
       ch.lite = { runs: runs, width: ch.size.view, geom: geom };  // geom: the crosshair (hover.js)
       el.dataset.draw = "lite";
       bindUpgrade(el);
-      if (C.resized) C.resized.observe(target);
+      C.resized.observe(target);
       el.dataset.rendered = "done";
       el.dispatchEvent(new CustomEvent("rg:rendered", { bubbles: true }));
       return;
@@ -355,25 +355,12 @@
   }
   /* Lite charts follow their panel's width (Vega views do so themselves): redrawn when it changed
      (the window, a scrollbar appearing, the layout around them). */
-  if ("ResizeObserver" in window) {
-    C.resized = new ResizeObserver(function (entries) {
-      entries.forEach(function (e) {
-        var el = e.target.closest(".rg-chart"), ch = el && el._rg;
-        if (ch && ch.lite && !ch.view && Math.round(e.contentRect.width) !== Math.round(ch.lite.width)) C.draw(el);
-      });
+  C.resized = new window.ResizeObserver(function (entries) {
+    entries.forEach(function (e) {
+      var el = e.target.closest(".rg-chart"), ch = el && el._rg;
+      if (ch && ch.lite && !ch.view && Math.round(e.contentRect.width) !== Math.round(ch.lite.width)) C.draw(el);
     });
-  } else {
-    var resizeTimer = null;
-    window.addEventListener("resize", function () {
-      clearTimeout(resizeTimer);
-      resizeTimer = setTimeout(function () {
-        all.forEach(function (el) {
-          var ch = el._rg, t = el.querySelector(".rg-chart-view");
-          if (ch && ch.lite && !ch.view && t && t.clientWidth !== ch.lite.width) C.draw(el);
-        });
-      }, 120);
-    });
-  }
+  });
 
   /* Switch one run (by label) off or on in one chart; the legend keeps its entry, marked. */
   C.toggleRun = function (el, label) {

@@ -8,7 +8,8 @@ const vm = require("node:vm");
 const ASSETS = path.join(__dirname, "..", "..", "reportgen", "assets");
 
 function load(files, extra) {
-  const window = { addEventListener() {}, console };
+  // the browser APIs the scripts touch when loaded (no layout here: nothing is observed)
+  const window = { addEventListener() {}, console, ResizeObserver: class { observe() {} } };
   Object.assign(window, extra || {});
   const context = vm.createContext({ window, console, globalThis: undefined });
   context.globalThis = context;
