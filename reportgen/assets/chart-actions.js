@@ -122,14 +122,13 @@
   function whenView(el) {
     var view = viewOf(el);
     if (view || !isLite(el)) return Promise.resolve(view);
-    RG.charts.upgrade(el);
-    return new Promise(function (resolve) {
-      var since = Date.now();
-      (function wait() {
+    return new Promise(function (resolve) {  // charts.js marks the chart when its view is there, or failed
+      var mo = new MutationObserver(function () {
         var v = viewOf(el);
-        if (v || el.dataset.rendered === "error" || Date.now() - since > 60000) resolve(v || null);
-        else setTimeout(wait, 40);
-      })();
+        if (v || el.dataset.rendered === "error") { mo.disconnect(); resolve(v || null); }
+      });
+      mo.observe(el, { attributes: true, attributeFilter: ["data-draw", "data-rendered"] });
+      RG.charts.upgrade(el);
     });
   }
 
