@@ -132,3 +132,18 @@ def test_paths_and_bytesio(ctx, tmp_path):
         Video(_frames(), fps=0)
     with pytest.raises(ValueError, match=r"\(T, C, H, W\)"):
         Video(np.zeros((4, 4, 4)))
+
+
+def test_mp4_encoding_is_reproducible_while_the_cpu_is_busy():
+    """The file name is the content's hash: the same frames encoded at the same time on 4 threads
+    give one file (x264's own threads made 2 of 60 differ under load; CI failed on it once)."""
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reportgen.media.video import encode_av
+
+    pytest.importorskip("av")
+    frames = np.random.default_rng(0).integers(0, 255, (6, 8, 10, 3), dtype=np.uint8)
+    with ThreadPoolExecutor(4) as ex:
+        digests = set(ex.map(lambda _: hashlib.sha1(encode_av(frames, 8, "mp4")).hexdigest(), range(60)))
+    assert len(digests) == 1

@@ -95,6 +95,9 @@ def encode_av(frames: np.ndarray, fps: float, fmt: str) -> bytes:
     with av.open(buf, mode="w", format=fmt, options={"fflags": "+bitexact"}) as container:
         stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1000))
         stream.width, stream.height, stream.pix_fmt = pw, ph, "yuv420p"
+        # one encoder thread: x264's threads gave a different file now and then under CPU load
+        # (2 of 60 encodings of the same frames), and the file name is the content's hash
+        stream.codec_context.thread_count = 1
         for f in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
                 container.mux(packet)
