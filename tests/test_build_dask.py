@@ -101,3 +101,34 @@ def test_workers_send_files_back_or_write_them_the_same(tmp_path, cluster):
         assert not any(client.run(sees_markers, [str(tmp_path / "nope")], "tok").values())
     finally:
         client.close()
+
+
+def test_marker_of_a_killed_client_is_removed_by_the_next_build(tmp_path, cluster):
+    """A Dask client SIGKILLed mid-build left its marker dot-file in the site (and cache) folder,
+    where every later build kept it and published it. The next build removes it."""
+    import signal
+    import subprocess
+    import time
+
+    runs, out, cache = tmp_path / "runs", tmp_path / "site", tmp_path / "cache"
+    write_runs(runs, 60, n_metrics=5, n_steps=3000)
+    proc = subprocess.Popen([sys.executable, "-m", "reportgen", "build", str(runs), "-o", str(out),
+                             "--scheduler", cluster.scheduler_address, "--quiet", "--cache-dir", str(cache)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".reportgen-dask-*")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert list(out.glob(".reportgen-dask-*")), "the client finished before it could be killed mid-build"
+    client = distributed.Client(cluster.scheduler_address, set_as_default=False)
+    try:  # the killed client's tasks are released before the next build writes the same files
+        while client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        client.close()
+    build(BuildConfig(runs, out, quiet=True, cache_dir=cache))
+    assert not list(out.glob(".reportgen-dask-*")) and not list(cache.glob(".reportgen-dask-*"))
+    fresh = tmp_path / "fresh"
+    build(BuildConfig(runs, fresh, quiet=True, cache=False))
+    assert site_files(out) == site_files(fresh)

@@ -31,6 +31,7 @@ from .memo import Memo, sweep_files_key
 from .phases import Gathered, SiteData, Warnings, gather, write_data
 from .progress import Progress
 from .render import PageWriter
+from .shared_fs import remove_stale_markers
 from .reports import build_reports
 from .urls import rel, run_page
 
@@ -287,6 +288,7 @@ def _build(cfg: BuildConfig) -> BuildResult:
     if not cfg.runs.exists():
         raise FileNotFoundError(f"runs folder {str(cfg.runs)!r} does not exist")
     cfg.out.mkdir(parents=True, exist_ok=True)
+    remove_stale_markers([cfg.out, cfg.cache_dir])  # left by a killed Dask client (shared_fs.py)
     # before anything is written: what is the user's, what is ours (its folders kept in the cache)
     manifest = Manifest(cfg.out, cfg.cache_dir / "site-folders.bin" if cfg.cache else None)
     progress = Progress(quiet=cfg.quiet)

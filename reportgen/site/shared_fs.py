@@ -3,13 +3,18 @@
 The client writes a marker file holding a random token into the site folder and the cache
 folder; a worker that reads the same token at the same paths shares them (a ``LocalCluster``,
 a shared file system) and writes the data files and cache entries itself, as a process pool's
-worker does. The markers are removed when the per-run work is done.
+worker does. The markers are removed when the per-run work is done; markers a killed client
+left behind are removed by the next build of the same site (``remove_stale_markers``), before they
+could be published.
 """
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 MARKER = ".reportgen-dask-"  # + token: a file in the site and cache folders during a Dask build
+_MARKER_NAME = re.compile(re.escape(MARKER) + "[0-9a-f]{32}")
 
 
 def sees_markers(paths: list[str], token: str) -> bool:
@@ -40,3 +45,20 @@ def place_markers(job) -> tuple[list[str], str] | None:
 def remove_markers(markers) -> None:
     for p in markers[0] if markers else []:
         Path(p).unlink(missing_ok=True)
+
+
+def remove_stale_markers(dirs) -> None:
+    """Before a build writes anything: delete marker files (exactly our name: prefix + 32 hex
+    digits) that a Dask client killed mid-build left in the site or cache folder. Only one build
+    writes a site at a time, so any marker found here is stale."""
+    for d in dirs:
+        try:
+            with os.scandir(d) as it:
+                stale = [e.path for e in it if _MARKER_NAME.fullmatch(e.name) and not e.is_dir(follow_symlinks=False)]
+        except OSError:
+            continue
+        for p in stale:
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
