@@ -97,3 +97,31 @@ def test_cache_is_bounded_and_continuing_from_it_gives_the_same_bytes(tmp_path):
     build(BuildConfig(runs=root, out=fresh, quiet=True, samples=300, cache=False))
     for rel in ("data/runs/long.js", "data/smooth/long.js"):
         assert (out / rel).read_bytes() == (fresh / rel).read_bytes(), rel
+
+
+@pytest.mark.parametrize("change", ["same size, same last bytes", "grown, new first rows"])
+def test_history_rewritten_not_appended_is_parsed_again(tmp_path, change):
+    """Only appends are parsed from the cached offset. A history rewritten in place (a row fixed
+    by hand, a run restarted from scratch) kept the old values on the site when its size did not
+    change or its bytes before the old end still ended the same (bug)."""
+    import os
+
+    from reportgen.storage.jsonio import encode_line
+
+    root, out, cache = tmp_path / "runs", tmp_path / "site", tmp_path / "cache"
+    write_run(root, "a", rows(50, loss=lambda s: 1.0 + s))
+    build(BuildConfig(runs=root, out=out, quiet=True, cache_dir=cache))
+    h = root / "a" / "history.jsonl"
+    old = h.read_bytes()
+    new = old.replace(b'"loss":1.0}', b'"loss":7.0}', 1)  # the first row's value, same length
+    assert new != old and len(new) == len(old) and new[-64:] == old[-64:]
+    if change == "grown, new first rows":
+        new += b"".join(encode_line(r) for r in rows(5, start=50, loss=lambda s: 1.0 + s))
+    st = h.stat()
+    h.write_bytes(new)
+    os.utime(h, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # a later write, whatever the clock's grain
+    res = build(BuildConfig(runs=root, out=out, quiet=True, cache_dir=cache))
+    assert res.appended == [] and res.reparsed == ["a"]
+    fresh = tmp_path / "fresh"
+    build(BuildConfig(runs=root, out=fresh, quiet=True, cache=False))
+    assert (out / "data/runs/a.js").read_bytes() == (fresh / "data/runs/a.js").read_bytes()

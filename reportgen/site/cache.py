@@ -42,10 +42,13 @@ def default_cache_dir(site: Path) -> Path:
 
 
 def read_tail(history: Path, end: int) -> bytes:
+    """The first and the last ``TAIL`` bytes before ``end``: kept with a cache entry, and compared
+    before parsing only what was appended (a history rewritten from the start shows in its head)."""
     try:
         with open_regular(history) as fh:
+            head = fh.read(min(end, TAIL))
             fh.seek(max(0, end - TAIL))
-            return fh.read(min(end, TAIL))
+            return head + fh.read(min(end, TAIL))
     except OSError:
         return b""
 

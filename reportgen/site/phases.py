@@ -153,7 +153,10 @@ def parse_run(job: RunJob, write=write_bytes, cache: RunCache | None = None) -> 
     cached, sig = job.cached, job.sig
     cols = None
     appended = False
-    if cached and sig["history"] and cached["sig"]["history"] and sig["history"][0] >= cached["end"] \
+    # only appended to: untouched, or grown past the parsed end with the same first and last bytes
+    # before it (a history rewritten at the same size has a new mtime and was parsed again, bug: not)
+    if cached and sig["history"] and cached["sig"]["history"] \
+            and (sig["history"] == cached["sig"]["history"] or sig["history"][0] > cached["end"]) \
             and read_tail(history, cached["end"]) == cached["tail"]:
         cols = cache.load_cols(job.run_file)
         if cols is not None and cols.end == cached["end"]:
