@@ -58,6 +58,30 @@ def test_twenty_tabs_load_and_follow(tmp_path, _playwright_browser):
             # No tab holds a connection waiting for news (a long-poll held each for 20 s, which is
             # what stalled every tab after the sixth): each poll is answered as soon as it arrives.
             assert held and max(held) < 12, sorted(held)[-5:]
+
+            # One tab polls for all (a Web Locks leader); the others poll only to catch up, so twenty
+            # idle tabs do not wake each other ~130 times a second (issue 12 point 10).
+            leaders = [p for p in pages if p.evaluate("RGLive.leader === true")]
+            assert len(leaders) == 1, [p.evaluate("[RGLive.leader, RGLive.following]") for p in pages]
+            before = [p.evaluate("RGLive.polls") for p in pages]
+            pages[0].wait_for_timeout(1500)
+            after = [p.evaluate("RGLive.polls") for p in pages]
+            grew = [b - a for a, b, p in zip(before, after, pages) if p is not leaders[0]]
+            assert max(grew) == 0, grew
+            assert after[pages.index(leaders[0])] - before[pages.index(leaders[0])] >= 3  # it keeps polling
+
+            # The leader's tab closes: another one takes the lead, and every tab still follows.
+            rest = [p for p in pages if p is not leaders[0]]
+            leaders[0].close()
+            run = Run(id="r2", name="run 2", project="p", dir=runs)
+            run.log({"loss": 0.25})
+            run.finish()
+            rest[0].wait_for_function("(g) => RGLive.generation > g", arg=target, timeout=60_000)
+            target = _generation(srv.port)
+            for page in rest:
+                page.wait_for_function("(g) => window.RGLive && RGLive.generation >= g", arg=target, timeout=60_000)
+            assert all(p.locator("text=run 2").count() >= 1 for p in rest)
+            assert sum(p.evaluate("RGLive.leader === true") for p in rest) == 1
         finally:
             problems = sb.problems.all()
             sb.close()
