@@ -134,6 +134,14 @@ def test_files_revalidate_with_etags(served):
     page = _get(srv.port, "/index.html")
     page.read()
     assert page.getheader("Cache-Control") == "no-store" and page.getheader("ETag") is None
+    # the live script too (every tab loads it: 31 KB downloaded and compiled again when it was no-store)
+    live = _get(srv.port, "/__reportgen__/live.js")
+    body = live.read()
+    tag = live.getheader("ETag")
+    assert tag and live.getheader("Cache-Control") == "no-cache" and b"RGLive" in body
+    conn.request("GET", "/__reportgen__/live.js", headers={"If-None-Match": tag})
+    again = conn.getresponse()
+    assert again.status == 304 and again.read() == b""
 
 
 def test_events_are_answered_at_once(served):
