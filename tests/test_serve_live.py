@@ -273,3 +273,24 @@ def test_sweep_page_charts_take_a_new_run_in_place(live_env, browser_page):
     page.wait_for_function("() => RG.sweep.updates >= 1", timeout=20_000)
     assert page.locator('#rg-sweep-runs tbody tr[data-id="sweeplive"]').count() == 1
     assert page.locator("#rg-sweep-parallel svg").count() == 1
+
+
+def test_data_files_come_in_one_request_and_still_follow(live_env, browser_page):
+    """A served page asks for its data files in one request (issue 12: each request costs every tab
+    CPU in three processes); a changed file is then still loaded again and its charts redrawn."""
+    srv, _, live = live_env
+    urls = []
+    browser_page.context.on("request", lambda r: urls.append(r.url[len(srv.url) - 1:]))
+    page = browser_page.open(srv.url)
+    page.wait_for_function("() => [...document.querySelectorAll('.rg-chart:not([hidden])')]"
+                           ".every(e => e.dataset.rendered === 'done')", timeout=30_000)
+    batches = [u for u in urls if u.startswith("/__reportgen__/data?")]
+    singles = [u for u in urls if u.startswith("/data/runs/")]
+    assert len(batches) == 1 and not singles, urls
+    assert all(f"%2Fdata%2Fruns%2F{r}.js" in batches[0] for r in ("done0", "done1", "live")), batches
+    drawn = page.evaluate("RGLive.dataLoads || 0")
+    for s in range(40, 45):
+        live.log({"loss": 3.0 / (s + 1), "acc": s / 50})
+    page.wait_for_function("(n) => (RGLive.dataLoads || 0) > n", arg=drawn, timeout=20_000)
+    assert any(u.startswith("/data/runs/live.js?rg-live=") for u in urls), urls
+    assert page.evaluate("RGLive.reloads") == 0

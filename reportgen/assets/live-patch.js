@@ -18,7 +18,12 @@
   function loadedScripts() { // site paths of the scripts this page has run
     var out = {};
     document.querySelectorAll("script[src]:not([data-rg-live])").forEach(function (s) {
-      out[decodeURIComponent(new URL(s.src, location.href).pathname).replace(/^\//, "")] = true;
+      var url = new URL(s.src, location.href);
+      if (url.pathname === "/__reportgen__/data") { // several data files in one (RG.batchSrc, serve/live.js)
+        url.searchParams.getAll("f").forEach(function (f) { out[decodeURIComponent(f).replace(/^\//, "")] = true; });
+        return;
+      }
+      out[decodeURIComponent(url.pathname).replace(/^\//, "")] = true;
     });
     return out;
   }
