@@ -17,9 +17,10 @@
 
   function loadedScripts() { // site paths of the scripts this page has run
     var out = {};
+    var batch = RG.batchSrc && RG.batchSrc.path; // the server's URL for several data files in one (serve/live.js)
     document.querySelectorAll("script[src]:not([data-rg-live])").forEach(function (s) {
       var url = new URL(s.src, location.href);
-      if (url.pathname === "/__reportgen__/data") { // several data files in one (RG.batchSrc, serve/live.js)
+      if (batch && url.pathname === batch) {
         url.searchParams.getAll("f").forEach(function (f) { out[decodeURIComponent(f).replace(/^\//, "")] = true; });
         return;
       }
