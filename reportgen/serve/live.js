@@ -316,6 +316,11 @@
     baseline = document.body.cloneNode(true); // before reportgen.js makes tables sortable etc.
     baselineHead = RG.live.headSignature(document); // before data scripts are added to the head
     restoreScroll();
-    start();
+    // polling and the election start once the page has loaded and is idle: twenty tabs opened at once
+    // each draw their first screen first (the first poll asks for everything since the HTML anyway)
+    var go = function () {
+      if (window.requestIdleCallback) requestIdleCallback(start, { timeout: 500 }); else setTimeout(start, 50);
+    };
+    if (document.readyState === "complete") go(); else window.addEventListener("load", go);
   });
 })();
