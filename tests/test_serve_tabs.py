@@ -86,3 +86,44 @@ def test_twenty_tabs_load_and_follow(tmp_path, _playwright_browser):
             problems = sb.problems.all()
             sb.close()
         assert not problems, "browser problems:\n" + "\n".join(problems)
+
+
+SHOW = """(hidden) => {  // what the browser does when the reader switches tabs (headless pages are all visible)
+  Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => hidden ? 'hidden' : 'visible' });
+  document.dispatchEvent(new Event('visibilitychange')); }"""
+
+
+def test_the_tab_in_front_takes_the_lead_and_the_others_follow(tmp_path, _playwright_browser):
+    """The leader polls for every tab; a tab brought to the front takes the lead (a hidden leader's
+    polls are slowed down by the browser), and news still reaches the tab sent to the back."""
+    runs = tmp_path / "runs"
+    run = Run(id="r0", name="run 0", project="p", dir=runs)
+    run.log({"loss": 1.0})
+    run.finish()
+    with ServeProcess(str(runs), "--watch", "--port", "0") as srv:
+        sb = SiteBrowser(_playwright_browser, allowed_prefixes=(srv.url, "data:", "blob:", "about:"))
+        try:
+            first, second = sb.new_page(), sb.new_page()
+            for page in (first, second):
+                page.goto(srv.url)
+                page.wait_for_function("() => window.RGLive && RGLive.following === true", timeout=30_000)
+            # the newest visible tab leads (it took the lock from the first)
+            second.wait_for_function("() => RGLive.leader === true", timeout=10_000)
+            assert first.evaluate("RGLive.leader") is False
+            second.evaluate(SHOW, True)  # the reader switches back to the first tab
+            first.evaluate(SHOW, False)
+            first.wait_for_function("() => RGLive.leader === true", timeout=10_000)
+            second.wait_for_function("() => RGLive.leader === false", timeout=10_000)
+            polls = second.evaluate("RGLive.polls")
+            run = Run(id="r1", name="run 1", project="p", dir=runs)
+            run.log({"loss": 0.5})
+            run.finish()
+            for page in (first, second):
+                page.wait_for_function("() => RGLive.generation >= 1", timeout=60_000)
+                page.wait_for_function("() => document.body.textContent.includes('run 1')", timeout=30_000)
+            assert second.evaluate("RGLive.polls") - polls <= 1  # it heard the news from the leader
+        finally:
+            problems = sb.problems.all()
+            sb.close()
+        assert not problems, "browser problems:\n" + "\n".join(problems)
