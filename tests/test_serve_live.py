@@ -294,3 +294,21 @@ def test_data_files_come_in_one_request_and_still_follow(live_env, browser_page)
     page.wait_for_function("(n) => (RGLive.dataLoads || 0) > n", arg=drawn, timeout=20_000)
     assert any(u.startswith("/data/runs/live.js?rg-live=") for u in urls), urls
     assert page.evaluate("RGLive.reloads") == 0
+
+
+def test_a_reload_keeps_scroll_and_typed_filter_a_fresh_tab_does_not(live_env, browser_page):
+    """A change the page cannot patch reloads it, keeping the scroll position and typed filters (saved in
+    sessionStorage); a tab opened fresh does not read sessionStorage at all (tabs12)."""
+    srv, _, _ = live_env
+    page = browser_page.open(srv.url)
+    page.wait_for_function("() => window.RGLive && RGLive.following === true", timeout=30_000)
+    page.fill("#rg-filter", "done")
+    page.evaluate("() => { document.body.style.minHeight = '5000px'; scrollTo(0, 700); }")
+    page.evaluate("RGLive.reload('test')")
+    page.wait_for_function("() => window.RGLive && RGLive.reloadedBecause === 'test' && document.readyState === 'complete'",
+                           timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#rg-filter').value === 'done'", timeout=10_000)
+    assert page.evaluate("window.scrollY") > 0
+    fresh = browser_page.open(srv.url)
+    fresh.wait_for_function("() => window.RGLive && RGLive.following === true", timeout=30_000)
+    assert fresh.evaluate("RGLive.reloadedBecause") is None

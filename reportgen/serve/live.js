@@ -68,6 +68,10 @@
     location.reload();
   }
   function restoreScroll() {
+    // only a reload can have saved one: a tab opened fresh skips sessionStorage (its first use is a
+    // synchronous round trip to the browser process, which is busy when many tabs open at once)
+    var nav = performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    if (nav && nav.type !== "reload") return;
     var saved;
     try { saved = JSON.parse(sessionStorage.getItem(SCROLL_KEY) || "null"); } catch (e) { saved = null; }
     if (!saved || saved.path !== pagePath()) return;
@@ -309,6 +313,8 @@
     }).join("&");
   };
   RG.batchSrc.path = BATCH;
+
+  live.reload = reload; // for tests: what a change the page cannot patch does
 
   live.morph = function () { return RG.live.morph.apply(null, arguments); }; // for tests
 
