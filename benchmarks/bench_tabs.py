@@ -273,10 +273,11 @@ def main() -> None:
         step = args.steps
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=LAUNCH_ARGS)
+            blank_burst(browser, 2, srv.proc.pid)  # warms the blank server, and Chromium's spare renderer
             warm = new_context(browser)  # first load warms the server's caches and the OS page cache
             open_tabs(warm, srv.url, 1, 60)
             warm.close()
-            blank_burst(browser, 2, srv.proc.pid)  # and the blank server, and Chromium's spare renderer
+            time.sleep(1.0)  # the closed contexts' processes are gone before the one tab is measured
             solo = new_context(browser)
             b0 = browser_cpu(srv.proc.pid)
             _, (baseline,), _, _ = open_tabs(solo, srv.url, 1, 60)
