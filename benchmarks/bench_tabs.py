@@ -25,7 +25,11 @@ every tab here draws and polls as the tab in front does: a browser window showin
 twenty has the others hidden, and they do less. Chromium's flags and process model are the
 tests' own (tests/browser.py), never changed here.
 
-    python benchmarks/bench_tabs.py [--tabs 20] [--runs 10] [--steps 300] [--gap 250]
+With ``--baseline-ref REF`` the code at git REF (exported with ``git archive``) is served too, and
+the burst, the tabs opened one after another, the requests a tab makes and the 20 idle tabs' CPU
+are measured for it and for this code alternately (base, ours, ours, base), on the same load.
+
+    python benchmarks/bench_tabs.py [--tabs 20] [--runs 10] [--steps 300] [--gap 250] [--baseline-ref 05ba608]
 """
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ import os
 import queue
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -216,6 +221,46 @@ def ms(xs: list[float]) -> str:
     return f"slowest {max(xs) * 1000:.0f} ms, median {statistics.median(xs) * 1000:.0f} ms"
 
 
+def export(ref: str, dest: Path) -> Path | None:
+    """The package as it was at git ``ref`` (for a baseline server in the same run), or None."""
+    try:
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "reportgen"], check=True,
+                                 capture_output=True).stdout
+        dest.mkdir(parents=True)
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+        return dest
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"(no baseline: cannot export {ref}: {exc})")
+        return None
+
+
+def compact(browser, url: str, n: int, gap: float, pids: list[int], idle: float) -> dict:
+    """The figures compared with the baseline code: the burst, tabs one after another, then those n
+    tabs idle (the browser's CPU, polls and channel messages a second)."""
+    ctx = new_context(browser)
+    b0 = browser_cpu(*pids)
+    _, loads, _, _ = open_tabs(ctx, url, n, 180)
+    out = {"burst": max(loads), "burst_median": statistics.median(loads), "burst_cpu": (browser_cpu(*pids) - b0) / n}
+    ctx.close()
+    ctx = new_context(browser)
+    pages, owns = open_one_by_one(ctx, url, n, gap, 180)
+    out.update(seq=max(owns), seq_median=statistics.median(owns))
+    out["requests"] = pages[0].evaluate(
+        "performance.getEntriesByType('resource').filter((r) => !r.name.includes('/events')).length + 1")
+    time.sleep(1.0)
+    count = "() => [RGLive.polls || 0, RGLive.shared || 0]"
+    p0 = [pg.evaluate(count) for pg in pages]
+    c0, w0 = browser_cpu(*pids), time.perf_counter()
+    time.sleep(idle)
+    wall = time.perf_counter() - w0
+    out["idle_cpu"] = (browser_cpu(*pids) - c0) / wall
+    p1 = [pg.evaluate(count) for pg in pages]
+    out["polls"] = sum(b[0] - a[0] for a, b in zip(p0, p1)) / wall
+    out["messages"] = sum(b[1] - a[1] for a, b in zip(p0, p1)) / wall
+    ctx.close()
+    return out
+
+
 def replay(port: int, tabs: int) -> tuple[float, int]:
     """The server alone: every file the all-runs page loads, for ``tabs`` tabs, over six keep-alive
     connections (a browser's per-host limit). Returns (seconds, requests)."""
@@ -255,6 +300,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--gap", type=float, default=250.0, help="ms between tabs opened one after another")
     ap.add_argument("--idle", type=float, default=5.0, help="seconds of idle CPU measurement")
+    ap.add_argument("--baseline-ref", default=None, metavar="REF",
+                    help="also serve the code at git REF (e.g. 05ba608, before tabs12) and compare, alternating")
     ap.add_argument("--no-vega", action="store_true",
                     help="skip the same-run comparison with every chart drawn by Vega from the start")
     args = ap.parse_args()
@@ -328,6 +375,21 @@ def main() -> None:
                 _, vloads, _, _ = open_tabs(vctx, srv.url, n, 180)
                 vega = (vloads, browser_cpu(srv.proc.pid) - b0)
                 vctx.close()
+            ab = None
+            if args.baseline_ref:  # the same figures for the code at REF and for ours, alternating
+                code = export(args.baseline_ref, Path(tmp) / "base")
+                if code is not None:
+                    old = ServeProcess(str(runs), "--watch", "--port", "0", timeout=300, env={"PYTHONPATH": str(code)},
+                                       cwd=code)  # (python -m puts the working directory first on sys.path)
+                    pids = [srv.proc.pid, old.proc.pid]
+                    w = new_context(browser)
+                    open_tabs(w, old.url, 1, 60)
+                    w.close()
+                    ab = {"base": [], "ours": []}
+                    for name in ("base", "ours", "ours", "base"):
+                        ab[name].append(compact(browser, old.url if name == "base" else srv.url, n,
+                                                args.gap / 1000, pids, args.idle))
+                    old.stop()
             browser.close()
         srv.stop()
 
@@ -366,6 +428,19 @@ def main() -> None:
         print(f"same run, charts drawn by Vega from the start (window.RG_CHARTS='vega'): {n} tabs all loaded "
               f"after {max(vloads) * 1000:.0f} ms (median {statistics.median(vloads) * 1000:.0f} ms), browser CPU "
               f"{vcpu / n * 1000:.0f} ms a tab; lite / Vega, slowest tab: {max(loads) / max(vloads):.2f}")
+    if ab:
+        print(f"same run, code at {args.baseline_ref} ('base') against this code ('ours'), measured base, ours, ours, base:")
+        rows = [("burst", "{n} tabs at once, slowest (ms)", 1000), ("burst_median", "  median (ms)", 1000),
+                ("burst_cpu", "  browser CPU a tab (ms)", 1000), ("seq", "a tab every {gap} ms, slowest own load (ms)", 1000),
+                ("seq_median", "  median (ms)", 1000), ("requests", "requests to load a tab (without polls)", 1),
+                ("idle_cpu", "{n} idle tabs: browser CPU (% of a core)", 100), ("polls", "  polls a second", 1),
+                ("messages", "  channel messages handled a second", 1)]
+        for key, label, scale in rows:
+            b = [r[key] * scale for r in ab["base"]]
+            o = [r[key] * scale for r in ab["ours"]]
+            ratio = f"ours / base {statistics.mean(o) / statistics.mean(b):.2f}" if statistics.mean(b) else ""
+            print(f"  {label.format(n=n, gap=int(args.gap)):46s} base {' '.join(f'{x:.0f}' for x in b):>12s}   "
+                  f"ours {' '.join(f'{x:.0f}' for x in o):>12s}   {ratio}")
     print(f"machine load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
