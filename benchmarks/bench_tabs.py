@@ -1,30 +1,47 @@
 """Many tabs of one ``reportgen serve --watch`` in one browser: do they all load, and all follow?
 
 Browsers open at most six HTTP/1.1 connections per host; live updates that hold a
-connection per tab stall every tab after the sixth. Measured in one Chromium
-context: N tabs navigated at once (as when a session is restored), the time until
-each one's load event and the drawing of every chart in its viewport (and, printed apart, of the charts
-within 300 px of it, which pages draw ahead once idle); then a new run is written and the time until each tab has
-heard of the rebuild; then one more tab; then the server's CPU while the N tabs
-sit idle and poll. A row appended to a run's history is the change (charts update
-in place, no reload).
+connection per tab stall every tab after the sixth. Measured in one Chromium context, in
+the two ways a person ends up with N tabs (issue 12 point 10):
 
-Baseline, measured in the same run: one tab alone, opened in the same way. The
-ratio (slowest of N tabs) / (one tab) is printed. Then (unless --no-vega) the same N tabs
-again with every chart drawn by Vega from the start (``window.RG_CHARTS = 'vega'``, the pages
-before the lite charts of assets/chart-lite.js), for a before/after ratio on the same load.
+(a) one after another, as a user opens them: a new tab every ``--gap`` ms (and again, each
+    one as soon as the one before it has loaded), every earlier tab kept open and polling.
+    Each tab's own load time (its navigation start until its load event and every chart in its
+    viewport drawn); then a row is appended to a run and every tab must hear of it.
+(b) the burst: all N navigated in the same instant (a restored session). The time from the
+    start until each one is loaded (and, printed apart, the charts within 300 px of the
+    viewport, which pages draw ahead once idle); then a row is appended and every tab must
+    hear of it; then one more tab; then the server's CPU while the N tabs sit idle and poll.
 
-    python benchmarks/bench_tabs.py [--tabs 20] [--runs 10] [--steps 300]
+Floor, measured in the same run and the same browser: N tabs of a one-line page (served by
+a plain HTTP server on 127.0.0.1), opened in the same burst. Its slowest tab is what Chromium
+itself costs per tab on this machine (creating N renderer processes on a few cores); the ratio
+ours / floor is what the page costs on top. Baseline: one tab of ours alone. Then (unless
+--no-vega) the burst again with every chart drawn by Vega from the start (``window.RG_CHARTS =
+'vega'``, the pages before the lite charts of assets/chart-lite.js).
+
+Every Playwright page is visible (headless Chromium shows each page in its own window), so
+every tab here draws and polls as the tab in front does: a browser window showing one tab of
+twenty has the others hidden, and they do less. Chromium's flags and process model are the
+tests' own (tests/browser.py), never changed here.
+
+With ``--baseline-ref REF`` the code at git REF (exported with ``git archive``) is served too, and
+the burst, the tabs opened one after another, the requests a tab makes and the 20 idle tabs' CPU
+are measured for it and for this code alternately (base, ours, ours, base), on the same load.
+
+    python benchmarks/bench_tabs.py [--tabs 20] [--runs 10] [--steps 300] [--gap 250] [--baseline-ref 05ba608]
 """
 from __future__ import annotations
 
 import argparse
 import http.client
+import http.server
 import json
 import os
 import queue
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -124,6 +141,126 @@ def open_tabs(context, url: str, n: int, timeout: float) -> tuple[list, list[flo
     return pages, loads, firsts, owns
 
 
+def open_one_by_one(context, url: str, n: int, gap: float | None, timeout: float) -> tuple[list, list[float]]:
+    """Open n tabs one after another: the next ``gap`` seconds after the one before was navigated
+    (``gap=None``: as soon as the one before has loaded). Returns the pages and each tab's own load
+    time (its navigation start -> load event and every chart in its viewport drawn)."""
+    pages, owns = [], []
+    for _ in range(n):
+        page = context.new_page()
+        t = time.perf_counter()
+        page.evaluate("(url) => { location.href = url; }", url)
+        pages.append(page)
+        if gap is None:
+            page.wait_for_function(READY, timeout=timeout * 1000)
+        else:
+            page.wait_for_timeout(max(0.0, gap - (time.perf_counter() - t)) * 1000)
+    for page in pages:
+        page.wait_for_function(READY, timeout=timeout * 1000)
+        owns.append(page.evaluate(LOADED_AT)[2] / 1000)
+    return pages, owns
+
+
+def append_and_follow(runs: Path, pages: list, step: int) -> tuple[list[float], int]:
+    """Append a row to run00's history; seconds until each tab heard of the rebuild, and its reloads."""
+    before = [pg.evaluate("RGLive.generation") for pg in pages]
+    t_write = time.time() * 1000
+    with open(runs / "run00" / "history.jsonl", "a") as fh:
+        fh.write(json.dumps({"_step": step, "loss": 0.123, "acc": 1.0}) + "\n")
+    follow = []
+    for page, gen in zip(pages, before):
+        page.wait_for_function("(g) => window.RGLive && RGLive.generation > g", arg=gen, timeout=60_000)
+        follow.append((page.evaluate("RGLive.eventAt") - t_write) / 1000)
+    return follow, sum(pg.evaluate("RGLive.reloads") for pg in pages)
+
+
+BLANK = b"<!doctype html><title>blank</title><p>one line</p>\n"
+
+
+class _Blank(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(BLANK)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(BLANK)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def blank_burst(browser, n: int, server_pid: int) -> tuple[list[float], float]:
+    """The floor: n tabs of a one-line page navigated at once. Seconds from the start until each
+    one's load event, and the browser CPU seconds it took."""
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Blank)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.server_address[1]}/"
+    context = browser.new_context()
+    pages = [context.new_page() for _ in range(n)]
+    b0 = browser_cpu(server_pid)
+    t0 = time.time() * 1000
+    for page in pages:
+        page.evaluate("(url) => { location.href = url; }", url)
+    loads = []
+    for page in pages:
+        page.wait_for_function("() => document.readyState === 'complete' && document.title === 'blank'",
+                               timeout=120_000)
+        end = page.evaluate("() => performance.timeOrigin + performance.getEntriesByType('navigation')[0].loadEventEnd")
+        loads.append((end - t0) / 1000)
+    cpu = browser_cpu(server_pid) - b0
+    context.close()
+    srv.shutdown()
+    srv.server_close()
+    return loads, cpu
+
+
+def ms(xs: list[float]) -> str:
+    return f"slowest {max(xs) * 1000:.0f} ms, median {statistics.median(xs) * 1000:.0f} ms"
+
+
+def export(ref: str, dest: Path) -> Path | None:
+    """The package as it was at git ``ref`` (for a baseline server in the same run), or None."""
+    try:
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "reportgen"], check=True,
+                                 capture_output=True).stdout
+        dest.mkdir(parents=True)
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+        return dest
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"(no baseline: cannot export {ref}: {exc})")
+        return None
+
+
+def compact(browser, url: str, n: int, gap: float, pids: list[int], idle: float) -> dict:
+    """The figures compared with the baseline code: the burst, tabs one after another, then those n
+    tabs idle (the browser's CPU, polls and channel messages a second)."""
+    ctx = new_context(browser)
+    b0 = browser_cpu(*pids)
+    _, loads, _, _ = open_tabs(ctx, url, n, 180)
+    out = {"burst": max(loads), "burst_median": statistics.median(loads), "burst_cpu": (browser_cpu(*pids) - b0) / n}
+    ctx.close()
+    ctx = new_context(browser)
+    pages, owns = open_one_by_one(ctx, url, n, gap, 180)
+    out.update(seq=max(owns), seq_median=statistics.median(owns))
+    out["requests"] = pages[0].evaluate(
+        "performance.getEntriesByType('resource').filter((r) => !r.name.includes('/events')).length + 1")
+    time.sleep(1.0)
+    count = "() => [RGLive.polls || 0, RGLive.shared || 0]"
+    p0 = [pg.evaluate(count) for pg in pages]
+    c0, w0 = browser_cpu(*pids), time.perf_counter()
+    time.sleep(idle)
+    wall = time.perf_counter() - w0
+    out["idle_cpu"] = (browser_cpu(*pids) - c0) / wall
+    p1 = [pg.evaluate(count) for pg in pages]
+    out["polls"] = sum(b[0] - a[0] for a, b in zip(p0, p1)) / wall
+    out["messages"] = sum(b[1] - a[1] for a, b in zip(p0, p1)) / wall
+    ctx.close()
+    return out
+
+
 def replay(port: int, tabs: int) -> tuple[float, int]:
     """The server alone: every file the all-runs page loads, for ``tabs`` tabs, over six keep-alive
     connections (a browser's per-host limit). Returns (seconds, requests)."""
@@ -161,10 +298,15 @@ def main() -> None:
     ap.add_argument("--tabs", type=int, default=20)
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--gap", type=float, default=250.0, help="ms between tabs opened one after another")
     ap.add_argument("--idle", type=float, default=5.0, help="seconds of idle CPU measurement")
+    ap.add_argument("--baseline-ref", default=None, metavar="REF",
+                    help="also serve the code at git REF (e.g. 05ba608, before tabs12) and compare, alternating")
     ap.add_argument("--no-vega", action="store_true",
                     help="skip the same-run comparison with every chart drawn by Vega from the start")
     args = ap.parse_args()
+    n = args.tabs
+    load0 = os.getloadavg()[0]
 
     from playwright.sync_api import sync_playwright
 
@@ -174,35 +316,44 @@ def main() -> None:
             make_run(runs, i, args.steps)
         srv = ServeProcess(str(runs), "--watch", "--port", "0", timeout=300)
         replay(srv.port, 1)
-        server_only, requests = replay(srv.port, args.tabs)
+        server_only, requests = replay(srv.port, n)
+        step = args.steps
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=LAUNCH_ARGS)
+            blank_burst(browser, 2, srv.proc.pid)  # warms the blank server, and Chromium's spare renderer
             warm = new_context(browser)  # first load warms the server's caches and the OS page cache
             open_tabs(warm, srv.url, 1, 60)
             warm.close()
+            time.sleep(1.0)  # the closed contexts' processes are gone before the one tab is measured
             solo = new_context(browser)
             b0 = browser_cpu(srv.proc.pid)
             _, (baseline,), _, _ = open_tabs(solo, srv.url, 1, 60)
             solo_cpu = browser_cpu(srv.proc.pid) - b0
             solo.close()
 
+            # (a) one after another, every --gap ms, then each as soon as the one before loaded
+            seq = {}
+            for label, gap in ((f"a new tab every {args.gap:.0f} ms", args.gap / 1000),
+                               ("each as soon as the one before loaded", None)):
+                ctx = new_context(browser)
+                b0 = browser_cpu(srv.proc.pid)
+                pages, owns = open_one_by_one(ctx, srv.url, n, gap, 120)
+                cpu = browser_cpu(srv.proc.pid) - b0
+                follow, reloads = append_and_follow(runs, pages, step)
+                step += 1
+                seq[label] = (owns, cpu, follow, reloads)
+                ctx.close()
+
+            # (b) the burst, with its floor (a one-line page) measured just before it
+            floor, floor_cpu = blank_burst(browser, n, srv.proc.pid)
             context = new_context(browser)
             b0 = browser_cpu(srv.proc.pid)
-            pages, loads, firsts, owns = open_tabs(context, srv.url, args.tabs, 120)
+            pages, loads, firsts, owns = open_tabs(context, srv.url, n, 120)
             charts_per_tab = max(open_tabs.charts)
             near, near_charts = open_tabs.near, open_tabs.near_charts
             tabs_cpu = browser_cpu(srv.proc.pid) - b0
-
-            t_write = time.time() * 1000
-            with open(runs / "run00" / "history.jsonl", "a") as fh:
-                fh.write(json.dumps({"_step": args.steps, "loss": 0.123, "acc": 1.0}) + "\n")
-            pages[0].wait_for_function("() => RGLive.generation >= 1", timeout=60_000)
-            target = pages[0].evaluate("RGLive.generation")
-            follow = []
-            for page in pages:
-                page.wait_for_function("(g) => window.RGLive && RGLive.generation >= g", arg=target, timeout=60_000)
-                follow.append((page.evaluate("RGLive.eventAt") - t_write) / 1000)
-            reloads = sum(pg.evaluate("RGLive.reloads") for pg in pages)
+            follow, reloads = append_and_follow(runs, pages, step)
+            step += 1
             _, (extra,), _, _ = open_tabs(context, srv.url, 1, 120)
 
             for page in pages:  # settle: reloads caused by the new run are over
@@ -221,42 +372,75 @@ def main() -> None:
                 vctx = new_context(browser)
                 vctx.add_init_script("window.RG_CHARTS = 'vega';")
                 b0 = browser_cpu(srv.proc.pid)
-                _, vloads, _, _ = open_tabs(vctx, srv.url, args.tabs, 180)
+                _, vloads, _, _ = open_tabs(vctx, srv.url, n, 180)
                 vega = (vloads, browser_cpu(srv.proc.pid) - b0)
                 vctx.close()
+            ab = None
+            if args.baseline_ref:  # the same figures for the code at REF and for ours, alternating
+                code = export(args.baseline_ref, Path(tmp) / "base")
+                if code is not None:
+                    old = ServeProcess(str(runs), "--watch", "--port", "0", timeout=300, env={"PYTHONPATH": str(code)},
+                                       cwd=code)  # (python -m puts the working directory first on sys.path)
+                    pids = [srv.proc.pid, old.proc.pid]
+                    w = new_context(browser)
+                    open_tabs(w, old.url, 1, 60)
+                    w.close()
+                    ab = {"base": [], "ours": []}
+                    for name in ("base", "ours", "ours", "base"):
+                        ab[name].append(compact(browser, old.url if name == "base" else srv.url, n,
+                                                args.gap / 1000, pids, args.idle))
+                    old.stop()
             browser.close()
         srv.stop()
 
-    print(f"{args.runs} runs x {args.steps} steps; all-runs page, {args.tabs} tabs in one Chromium context")
-    print(f"baseline: one tab alone loads in {baseline * 1000:.0f} ms (loaded: load event, and every chart in the "
-          f"viewport or started drawn; {charts_per_tab} such charts a tab)")
-    print(f"{args.tabs} tabs opened at once: all loaded after {max(loads) * 1000:.0f} ms "
-          f"(median {statistics.median(loads) * 1000:.0f} ms, target <= 2000 ms)")
-    print(f"  and the {near_charts} charts within 300 px of the viewport (drawn ahead, once each page is idle) "
-          f"drawn too: slowest {max(near) * 1000:.0f} ms, median {statistics.median(near) * 1000:.0f} ms")
-    print(f"  their HTML's first byte: slowest {max(firsts) * 1000:.0f} ms, median {statistics.median(firsts) * 1000:.0f} ms"
-          " (the rest is the browser parsing and running the page)")
-    print(f"  each tab's own load time (its navigation start -> load): slowest {max(owns) * 1000:.0f} ms, "
-          f"median {statistics.median(owns) * 1000:.0f} ms")
-    print(f"  the server alone answers those {args.tabs} tabs' {requests} requests (6 connections) in "
-          f"{server_only * 1000:.0f} ms")
-    print(f"ratio slowest of {args.tabs} / one tab: {max(loads) / baseline:.1f}")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"browser CPU: one tab {solo_cpu * 1000:.0f} ms; {args.tabs} tabs {tabs_cpu * 1000:.0f} ms "
-          f"({tabs_cpu / args.tabs * 1000:.0f} ms a tab) = at least {tabs_cpu / cores * 1000:.0f} ms on {cores} cores "
-          "with nothing else running")
-    print(f"row appended -> every tab heard of the rebuild: slowest {max(follow) * 1000:.0f} ms, "
-          f"median {statistics.median(follow) * 1000:.0f} ms, {reloads} reloads")
-    print(f"tab {args.tabs + 1}, opened afterwards: loads in {extra * 1000:.0f} ms")
-    print(f"server CPU with {args.tabs} idle tabs: {idle_cpu * 100:.1f}% of one core ({polls} polls by all tabs so far, "
+    print(f"{args.runs} runs x {args.steps} steps; all-runs page; {n} tabs in one Chromium context; "
+          f"load average at the start {load0:.1f} on {os.cpu_count()} CPUs")
+    print(f"baseline: one tab alone loads in {baseline * 1000:.0f} ms, browser CPU {solo_cpu * 1000:.0f} ms "
+          f"(loaded: load event, and every chart in the viewport or started drawn; {charts_per_tab} such charts a tab)")
+    print(f"(a) {n} tabs opened one after another, all kept open and live (target: each loads within 2000 ms):")
+    for label, (owns_, cpu, follow_, reloads_) in seq.items():
+        print(f"  {label}: each tab's own load time {ms(owns_)}; browser CPU {cpu / n * 1000:.0f} ms a tab")
+        print(f"    row appended -> all {n} tabs heard of the rebuild: {ms(follow_)}, {reloads_} reloads")
+    print(f"(b) {n} tabs opened in the same instant: all loaded after {max(loads) * 1000:.0f} ms "
+          f"(median {statistics.median(loads) * 1000:.0f} ms, target <= 2000 ms)")
+    print(f"  floor, same run: {n} tabs of a one-line page opened at once: all loaded after {max(floor) * 1000:.0f} ms "
+          f"(median {statistics.median(floor) * 1000:.0f} ms), browser CPU {floor_cpu / n * 1000:.0f} ms a tab")
+    print(f"  ratio ours / one-line page, slowest tab: {max(loads) / max(floor):.2f}; "
+          f"median: {statistics.median(loads) / statistics.median(floor):.2f}")
+    print(f"  and the {near_charts} charts within 300 px of the viewport (drawn ahead, once each page is idle) "
+          f"drawn too: {ms(near)}")
+    print(f"  their HTML's first byte: {ms(firsts)} (the rest is the browser parsing and running the page)")
+    print(f"  each tab's own load time (its navigation start -> load): {ms(owns)}")
+    print(f"  the server alone answers those {n} tabs' {requests} requests (6 connections) in "
+          f"{server_only * 1000:.0f} ms")
+    print(f"  ratio slowest of {n} / one tab: {max(loads) / baseline:.1f}")
+    print(f"  browser CPU: {n} tabs {tabs_cpu * 1000:.0f} ms ({tabs_cpu / n * 1000:.0f} ms a tab) = at least "
+          f"{tabs_cpu / cores * 1000:.0f} ms on {cores} cores with nothing else running")
+    print(f"  row appended -> every tab heard of the rebuild: {ms(follow)}, {reloads} reloads")
+    print(f"  tab {n + 1}, opened afterwards: loads in {extra * 1000:.0f} ms")
+    print(f"  server CPU with {n} idle tabs: {idle_cpu * 100:.1f}% of one core ({polls} polls by all tabs so far, "
           f"{shared} answers shared between tabs)")
     drawn_by = {m: sum(x.count(m) for x in modes) for m in ("lite", "vega")}
-    print(f"charts drawn by: {drawn_by} (assets/chart-lite.js first; Vega when the reader points at one)")
+    print(f"  charts drawn by: {drawn_by} (assets/chart-lite.js first; Vega when the reader points at one)")
     if vega:
         vloads, vcpu = vega
-        print(f"same run, charts drawn by Vega from the start (window.RG_CHARTS='vega'): {args.tabs} tabs all loaded "
+        print(f"same run, charts drawn by Vega from the start (window.RG_CHARTS='vega'): {n} tabs all loaded "
               f"after {max(vloads) * 1000:.0f} ms (median {statistics.median(vloads) * 1000:.0f} ms), browser CPU "
-              f"{vcpu / args.tabs * 1000:.0f} ms a tab; lite / Vega, slowest tab: {max(loads) / max(vloads):.2f}")
+              f"{vcpu / n * 1000:.0f} ms a tab; lite / Vega, slowest tab: {max(loads) / max(vloads):.2f}")
+    if ab:
+        print(f"same run, code at {args.baseline_ref} ('base') against this code ('ours'), measured base, ours, ours, base:")
+        rows = [("burst", "{n} tabs at once, slowest (ms)", 1000), ("burst_median", "  median (ms)", 1000),
+                ("burst_cpu", "  browser CPU a tab (ms)", 1000), ("seq", "a tab every {gap} ms, slowest own load (ms)", 1000),
+                ("seq_median", "  median (ms)", 1000), ("requests", "requests to load a tab (without polls)", 1),
+                ("idle_cpu", "{n} idle tabs: browser CPU (% of a core)", 100), ("polls", "  polls a second", 1),
+                ("messages", "  channel messages handled a second", 1)]
+        for key, label, scale in rows:
+            b = [r[key] * scale for r in ab["base"]]
+            o = [r[key] * scale for r in ab["ours"]]
+            ratio = f"ours / base {statistics.mean(o) / statistics.mean(b):.2f}" if statistics.mean(b) else ""
+            print(f"  {label.format(n=n, gap=int(args.gap)):46s} base {' '.join(f'{x:.0f}' for x in b):>12s}   "
+                  f"ours {' '.join(f'{x:.0f}' for x in o):>12s}   {ratio}")
     print(f"machine load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 

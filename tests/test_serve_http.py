@@ -134,6 +134,14 @@ def test_files_revalidate_with_etags(served):
     page = _get(srv.port, "/index.html")
     page.read()
     assert page.getheader("Cache-Control") == "no-store" and page.getheader("ETag") is None
+    # the live script too (every tab loads it: 31 KB downloaded and compiled again when it was no-store)
+    live = _get(srv.port, "/__reportgen__/live.js")
+    body = live.read()
+    tag = live.getheader("ETag")
+    assert tag and live.getheader("Cache-Control") == "no-cache" and b"RGLive" in body
+    conn.request("GET", "/__reportgen__/live.js", headers={"If-None-Match": tag})
+    again = conn.getresponse()
+    assert again.status == 304 and again.read() == b""
 
 
 def test_events_are_answered_at_once(served):
@@ -250,3 +258,18 @@ def test_change_right_after_start_is_seen(tmp_path):
             time.sleep(0.1)
         assert state["generation"] >= 1 and state["error"] is None
         assert any(p.startswith("data/runs/") for p in state["changed"]), state
+
+
+def test_data_files_in_one_request(served):
+    """/__reportgen__/data joins data files of the active site into one script; nothing else is served by it."""
+    srv, _ = served
+    one = _get(srv.port, "/data/runs/r0.js").read()
+    resp = _get(srv.port, "/__reportgen__/data?f=%2Fdata%2Fruns%2Fr0.js&f=%2Fdata%2Fruns%2Fr1.js&f=/data/runs/gone.js")
+    body = resp.read()
+    assert resp.status == 200 and resp.getheader("Content-Type") == "text/javascript; charset=utf-8"
+    assert body.startswith(one.rstrip(b"\n")) and b'RG.receive("runs/r1"' in body and b"gone" not in body
+    assert resp.getheader("ETag") and resp.getheader("Cache-Control") == "no-cache"
+    for bad in ("/index.html", "/../../etc/passwd", "/data/../index.html", "/assets/reportgen.css", "/data/x.json"):
+        assert _get(srv.port, "/__reportgen__/data?f=" + bad).status == 403, bad
+    assert _get(srv.port, "/__reportgen__/data").status == 400
+    assert _get(srv.port, "/__reportgen__/data?" + "&".join(["f=/data/runs/r0.js"] * 65)).status == 400

@@ -2,6 +2,7 @@
 SDK, and a headless Chromium page that must follow them without reloading."""
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -273,3 +274,42 @@ def test_sweep_page_charts_take_a_new_run_in_place(live_env, browser_page):
     page.wait_for_function("() => RG.sweep.updates >= 1", timeout=20_000)
     assert page.locator('#rg-sweep-runs tbody tr[data-id="sweeplive"]').count() == 1
     assert page.locator("#rg-sweep-parallel svg").count() == 1
+
+
+def test_data_files_come_in_one_request_and_still_follow(live_env, browser_page):
+    """A served page asks for its data files in one request (issue 12: each request costs every tab
+    CPU in three processes); a changed file is then still loaded again and its charts redrawn."""
+    srv, base, _ = live_env
+    urls = []
+    browser_page.context.on("request", lambda r: urls.append(r.url[len(srv.url) - 1:]))
+    page = browser_page.open(srv.url)
+    page.wait_for_function("() => [...document.querySelectorAll('.rg-chart:not([hidden])')]"
+                           ".every(e => e.dataset.rendered === 'done')", timeout=30_000)
+    batches = [u for u in urls if u.startswith("/__reportgen__/data?")]
+    singles = [u for u in urls if u.startswith("/data/runs/")]
+    assert len(batches) == 1 and not singles, urls
+    assert all(f"%2Fdata%2Fruns%2F{r}.js" in batches[0] for r in ("done0", "done1", "live")), batches
+    drawn = page.evaluate("RGLive.dataLoads || 0")
+    with open(base / "runs" / "done0" / "history.jsonl", "a") as fh:  # a row appended (the live run may be over)
+        fh.write(json.dumps({"_step": 40, "loss": 0.5, "acc": 1.0}) + "\n")
+    page.wait_for_function("(n) => (RGLive.dataLoads || 0) > n", arg=drawn, timeout=20_000)
+    assert any(u.startswith("/data/runs/done0.js?rg-live=") for u in urls), urls
+    assert page.evaluate("RGLive.reloads") == 0
+
+
+def test_a_reload_keeps_scroll_and_typed_filter_a_fresh_tab_does_not(live_env, browser_page):
+    """A change the page cannot patch reloads it, keeping the scroll position and typed filters (saved in
+    sessionStorage); a tab opened fresh does not read sessionStorage at all (tabs12)."""
+    srv, _, _ = live_env
+    page = browser_page.open(srv.url)
+    page.wait_for_function("() => window.RGLive && RGLive.following === true", timeout=30_000)
+    page.fill("#rg-filter", "done")
+    page.evaluate("() => { document.body.style.minHeight = '5000px'; scrollTo(0, 700); }")
+    page.evaluate("RGLive.reload('test')")
+    page.wait_for_function("() => window.RGLive && RGLive.reloadedBecause === 'test' && document.readyState === 'complete'",
+                           timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#rg-filter').value === 'done'", timeout=10_000)
+    assert page.evaluate("window.scrollY") > 0
+    fresh = browser_page.open(srv.url)
+    fresh.wait_for_function("() => window.RGLive && RGLive.following === true", timeout=30_000)
+    assert fresh.evaluate("RGLive.reloadedBecause") is None

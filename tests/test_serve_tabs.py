@@ -58,6 +58,71 @@ def test_twenty_tabs_load_and_follow(tmp_path, _playwright_browser):
             # No tab holds a connection waiting for news (a long-poll held each for 20 s, which is
             # what stalled every tab after the sixth): each poll is answered as soon as it arrives.
             assert held and max(held) < 12, sorted(held)[-5:]
+
+            # One tab polls for all (a Web Locks leader); the others poll only to catch up, so twenty
+            # idle tabs do not wake each other ~130 times a second (issue 12 point 10).
+            leaders = [p for p in pages if p.evaluate("RGLive.leader === true")]
+            assert len(leaders) == 1, [p.evaluate("[RGLive.leader, RGLive.following]") for p in pages]
+            before = [p.evaluate("RGLive.polls") for p in pages]
+            pages[0].wait_for_timeout(1500)
+            after = [p.evaluate("RGLive.polls") for p in pages]
+            grew = [b - a for a, b, p in zip(before, after, pages) if p is not leaders[0]]
+            assert max(grew) == 0, grew
+            assert after[pages.index(leaders[0])] - before[pages.index(leaders[0])] >= 3  # it keeps polling
+
+            # The leader's tab closes: another one takes the lead, and every tab still follows.
+            rest = [p for p in pages if p is not leaders[0]]
+            leaders[0].close()
+            run = Run(id="r2", name="run 2", project="p", dir=runs)
+            run.log({"loss": 0.25})
+            run.finish()
+            rest[0].wait_for_function("(g) => RGLive.generation > g", arg=target, timeout=60_000)
+            target = _generation(srv.port)
+            for page in rest:
+                page.wait_for_function("(g) => window.RGLive && RGLive.generation >= g", arg=target, timeout=60_000)
+            assert all(p.locator("text=run 2").count() >= 1 for p in rest)
+            assert sum(p.evaluate("RGLive.leader === true") for p in rest) == 1
+        finally:
+            problems = sb.problems.all()
+            sb.close()
+        assert not problems, "browser problems:\n" + "\n".join(problems)
+
+
+SHOW = """(hidden) => {  // what the browser does when the reader switches tabs (headless pages are all visible)
+  Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => hidden ? 'hidden' : 'visible' });
+  document.dispatchEvent(new Event('visibilitychange')); }"""
+
+
+def test_the_tab_in_front_takes_the_lead_and_the_others_follow(tmp_path, _playwright_browser):
+    """The leader polls for every tab; a tab brought to the front takes the lead (a hidden leader's
+    polls are slowed down by the browser), and news still reaches the tab sent to the back."""
+    runs = tmp_path / "runs"
+    run = Run(id="r0", name="run 0", project="p", dir=runs)
+    run.log({"loss": 1.0})
+    run.finish()
+    with ServeProcess(str(runs), "--watch", "--port", "0") as srv:
+        sb = SiteBrowser(_playwright_browser, allowed_prefixes=(srv.url, "data:", "blob:", "about:"))
+        try:
+            first, second = sb.new_page(), sb.new_page()
+            for page in (first, second):
+                page.goto(srv.url)
+                page.wait_for_function("() => window.RGLive && RGLive.following === true", timeout=30_000)
+            # the newest visible tab leads (it took the lock from the first)
+            second.wait_for_function("() => RGLive.leader === true", timeout=10_000)
+            assert first.evaluate("RGLive.leader") is False
+            second.evaluate(SHOW, True)  # the reader switches back to the first tab
+            first.evaluate(SHOW, False)
+            first.wait_for_function("() => RGLive.leader === true", timeout=10_000)
+            second.wait_for_function("() => RGLive.leader === false", timeout=10_000)
+            polls = second.evaluate("RGLive.polls")
+            run = Run(id="r1", name="run 1", project="p", dir=runs)
+            run.log({"loss": 0.5})
+            run.finish()
+            for page in (first, second):
+                page.wait_for_function("() => RGLive.generation >= 1", timeout=60_000)
+                page.wait_for_function("() => document.body.textContent.includes('run 1')", timeout=30_000)
+            assert second.evaluate("RGLive.polls") - polls <= 1  # it heard the news from the leader
         finally:
             problems = sb.problems.all()
             sb.close()

@@ -17,8 +17,14 @@
 
   function loadedScripts() { // site paths of the scripts this page has run
     var out = {};
+    var batch = RG.batchSrc && RG.batchSrc.path; // the server's URL for several data files in one (serve/live.js)
     document.querySelectorAll("script[src]:not([data-rg-live])").forEach(function (s) {
-      out[decodeURIComponent(new URL(s.src, location.href).pathname).replace(/^\//, "")] = true;
+      var url = new URL(s.src, location.href);
+      if (batch && url.pathname === batch) {
+        url.searchParams.getAll("f").forEach(function (f) { out[decodeURIComponent(f).replace(/^\//, "")] = true; });
+        return;
+      }
+      out[decodeURIComponent(url.pathname).replace(/^\//, "")] = true;
     });
     return out;
   }

@@ -21,17 +21,42 @@
         if (Object.prototype.hasOwnProperty.call(loaded, id)) { cb(loaded[id], null); return; }
         if (waiting[id]) { waiting[id].push(cb); return; }
         waiting[id] = [cb];
-        var d = doc || root.document, s = d.createElement("script");
-        s.src = src;
-        s.async = true;
-        s.onerror = function () {
-          if (root.console) root.console.warn("reportgen: could not load " + src);
-          done(id, null, new Error("could not load " + src));
-        };
-        d.head.appendChild(s);
+        add(id, src);
+      },
+      /* Several files in one request (reportgen serve, tabs12): items = [[id, src]], url(srcs) = the
+         URL of one script made of those files (or null). Ids it did not deliver (or all of them, when
+         it failed) are then loaded on their own; load() calls made meanwhile wait for either. */
+      batch: function (items, url) {
+        var todo = items.filter(function (it) {
+          return !Object.prototype.hasOwnProperty.call(loaded, it[0]) && !waiting[it[0]];
+        });
+        for (var i = 0; i < todo.length; i += BATCH) one(todo.slice(i, i + BATCH));
+        function one(part) {
+          var src = part.length > 1 && url(part.map(function (it) { return it[1]; }));
+          if (!src) return;
+          part.forEach(function (it) { waiting[it[0]] = []; });
+          var d = doc || root.document, s = d.createElement("script");
+          function rest() { part.forEach(function (it) { if (waiting[it[0]]) add(it[0], it[1]); }); }
+          s.src = src;
+          s.async = true;
+          s.onload = rest;
+          s.onerror = rest;
+          d.head.appendChild(s);
+        }
       }
     };
+    function add(id, src) {
+      var d = doc || root.document, s = d.createElement("script");
+      s.src = src;
+      s.async = true;
+      s.onerror = function () {
+        if (root.console) root.console.warn("reportgen: could not load " + src);
+        done(id, null, new Error("could not load " + src));
+      };
+      d.head.appendChild(s);
+    }
   }
+  var BATCH = 32;  // files per batched request (the URL stays short)
   /* ---- decoding the site's data files (reportgen/site/encode.py, docs/site.md "Data files") ----
      A column is {t, b, o, s}: base64 of little-endian f2/f4/f8/u1 values (times s when given), or
      d1/d2/d4 int differences (summed), plus the offset o; t "a" is the sequence o + i * d (n values,

@@ -30,6 +30,11 @@
   RG.loadAll = function (ids, cb) {
     var out = {}, left = ids.length;
     if (!left) { cb(out); return; }
+    // reportgen serve sets RG.batchSrc (reportgen/serve/live.js): the files not loaded yet come in one
+    // request instead of one each (fewer requests for every tab: issue 12, twenty tabs)
+    if (RG.batchSrc && left > 1) {
+      chan.batch(ids.map(function (id) { return [id, RG.site.data + id + ".js"]; }), RG.batchSrc);
+    }
     ids.forEach(function (id) {
       RG.loadData(id, function (p) { out[id] = p; if (--left === 0) cb(out); });
     });

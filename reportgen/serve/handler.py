@@ -3,6 +3,8 @@
 Routes (GET and HEAD only; other methods get 501):
 
 - ``/__reportgen__/live.js``: the client script (reportgen/serve/live.js);
+- ``/__reportgen__/data?f=/data/a.js&f=...``: those data files of the active site joined into
+  one script (pages under ``serve --watch`` load their data files in one request);
 - ``/__reportgen__/events?since=N``: JSON describing what changed after
   generation N (see :meth:`LiveSite.wait_events`), answered at once: pages poll
   it about once a second, so no tab ever holds a connection open;
@@ -15,6 +17,7 @@ others get ``421 Misdirected Request``.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from html import escape
@@ -32,6 +35,7 @@ _HEAD_END = re.compile(rb"</head\s*>", re.IGNORECASE)
 _REASONS = {200: "OK", 206: "Partial Content", 304: "Not Modified", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
             416: "Range Not Satisfiable", 421: "Misdirected Request", 501: "Not Implemented"}
 TEXT = "text/plain; charset=utf-8"
+MAX_BATCH = 64  # data files in one /__reportgen__/data request (the page asks for at most 32)
 
 
 def live_tag(generation: int, boot: str) -> bytes:
@@ -90,7 +94,7 @@ class App:
             return send(501, b"501 Not Implemented: only GET and HEAD\n", TEXT)
         target = environ.get("REQUEST_URI") or "/"
         if target.startswith(PREFIX):
-            return self._internal(target[len(PREFIX):], head, send)
+            return self._internal(target[len(PREFIX):], head, send, environ.get("HTTP_IF_NONE_MATCH"))
         return self._file(target, environ, send)
 
     def _file(self, target: str, environ: dict, send) -> list[bytes]:
@@ -121,13 +125,44 @@ class App:
         return send(206, body[start:end + 1], ctype,
                     {"Accept-Ranges": "bytes", "Content-Range": f"bytes {start}-{end}/{len(body)}", **cache})
 
-    def _internal(self, rest: str, head: bool, send) -> list[bytes]:
+    def _data(self, files: list[str], if_none_match: str | None, send) -> list[bytes]:
+        """Several data files of the active site in one script (``?f=/data/x.js&f=...``, joined): a
+        page's data files in one request (RG.batchSrc in live.js). Only ``data/**.js`` files; those
+        missing are left out (the page then asks for each on its own, and gets the 404)."""
+        if not files or len(files) > MAX_BATCH:
+            return send(400, f"400 Bad Request: f: expected 1 to {MAX_BATCH} data file paths\n".encode(), TEXT)
+        parts = []
+        with self.site.reading() as (root, _generation):
+            for raw in files:
+                rel = site_path(raw if raw.startswith("/") else "/" + raw)
+                if rel is None or not rel.startswith("data/") or not rel.endswith(".js"):
+                    return send(403, b"403 Forbidden: f: expected paths of data files (data/...js)\n", TEXT)
+                path = resolve(root, rel)
+                if path is not None:
+                    parts.append(path.read_bytes())
+        body = b";\n".join(parts) + b"\n"
+        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        cache = {"Cache-Control": "no-cache", "ETag": etag}
+        if etag in (if_none_match or ""):
+            return send(304, b"", "text/javascript; charset=utf-8", cache)
+        return send(200, body, "text/javascript; charset=utf-8", cache)
+
+    def _internal(self, rest: str, head: bool, send, if_none_match: str | None = None) -> list[bytes]:
         route, _, query = rest.partition("?")
         if route == "live.js" and self.live:
             with self.site.reading() as (root, _generation):
                 runtime = resolve(root, "assets/rg-live.js")
                 body = (runtime.read_bytes() + b"\n" if runtime else b"") + LIVE_JS.read_bytes()
-            return send(200, body, "text/javascript; charset=utf-8")
+            # kept by the browser and checked on every use, as the site's own files (tabs12): each new
+            # tab then neither downloads it again nor compiles it (Chromium's code cache follows the
+            # cached response); it was no-store, 31 KB fetched and compiled by every tab
+            etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+            cache = {"Cache-Control": "no-cache", "ETag": etag}
+            if etag in (if_none_match or ""):
+                return send(304, b"", "text/javascript; charset=utf-8", cache)
+            return send(200, body, "text/javascript; charset=utf-8", cache)
+        if route == "data" and self.live:
+            return self._data(parse_qs(query).get("f", []), if_none_match, send)
         if route == "events" and self.live:
             try:
                 since = int(parse_qs(query).get("since", ["0"])[0])

@@ -68,6 +68,10 @@
     location.reload();
   }
   function restoreScroll() {
+    // only a reload can have saved one: a tab opened fresh skips sessionStorage (its first use is a
+    // synchronous round trip to the browser process, which is busy when many tabs open at once)
+    var nav = performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    if (nav && nav.type !== "reload") return;
     var saved;
     try { saved = JSON.parse(sessionStorage.getItem(SCROLL_KEY) || "null"); } catch (e) { saved = null; }
     if (!saved || saved.path !== pagePath()) return;
@@ -195,23 +199,53 @@
   }
 
   var POLL_MS = 120, HIDDEN_POLL_MS = 2000;
-  var timer = null, polling = false;
+  var timer = null, polling = false, missed = false;
   var channel = null;
   try { channel = "BroadcastChannel" in window ? new BroadcastChannel("reportgen-live") : null; } catch (e) { channel = null; }
+  /* One tab polls for all tabs of this server (tabs12, issue 12). With twenty tabs each polling and
+     sharing every answer, each answer woke every tab: ~130 wake-ups a second, about a third of a
+     core of the browser's CPU with nothing changing, taken from the tabs being opened. Now the tabs
+     elect a leader with the Web Locks API (one holder of the lock per origin; when its tab closes the
+     next tab in the queue gets it): the leader polls and shares an answer only when it has news (or
+     lost the server); the other tabs wait on the lock and their channel, using no CPU. A tab the
+     reader looks at takes the lead (steals the lock) so that a hidden leader, whose polls the
+     browser slows down, never delays a visible tab. Each tab still polls once when it starts, for
+     what changed since its HTML was served. Without Web Locks (they exist only in secure contexts,
+     so not on http://<LAN address>) or BroadcastChannel, every tab polls and shares as before. */
+  var LOCK = "reportgen-live";
+  var locks = channel && navigator.locks && typeof navigator.locks.request === "function" ? navigator.locks : null;
+  var leader = !locks;
+  live.leader = leader;
   function interval() { // jittered, so that tabs do not poll in step
     return (document.hidden ? HIDDEN_POLL_MS : POLL_MS) * (1 + 0.5 * Math.random());
   }
-  function schedule(ms) {
-    if (live.reloading) return;
+  function schedule(ms, once) { // `once`: a follower's own catch-up poll
+    if (live.reloading || (!leader && !once)) return;
     clearTimeout(timer);
     timer = setTimeout(poll, ms);
+  }
+  function lead(steal) {
+    locks.request(LOCK, steal ? { steal: true } : {}, function () {
+      leader = live.leader = true;
+      live.leads = (live.leads || 0) + 1;
+      if (!polling) schedule(0);
+      return new Promise(function () { /* held until the tab goes (or another tab steals it) */ });
+    }).catch(function () { // another tab took the lead: follow, and queue for the lock again
+      leader = live.leader = false;
+      clearTimeout(timer);
+      timer = null;
+      if (!live.reloading) lead(false);
+    });
   }
   function handle(state) {
     polling = true;
     return apply(state).then(function () {
       polling = false;
-      schedule(interval());
+      if (missed) { missed = false; schedule(0, true); } else schedule(interval());
     });
+  }
+  function news(since, state) {
+    return state.boot !== boot || state.reload || state.generation !== since;
   }
   function poll() {
     timer = null;
@@ -223,28 +257,64 @@
       if (!r.ok) throw new Error("HTTP " + r.status);
       return r.json();
     }).then(function (state) {
-      if (failures > 0) banner("info", null);
+      if (failures > 0) {
+        banner("info", null);
+        if (channel && leader && locks) channel.postMessage({ lost: 0 });
+      }
       failures = 0;
-      if (channel) channel.postMessage({ since: since, state: state });
+      // with a leader, only news is shared (the others need nothing else); without, every answer,
+      // which tells the other tabs to put their own polls off
+      if (channel && (!locks || news(since, state))) channel.postMessage({ since: since, state: state });
       return handle(state);
     }).catch(function () {
       polling = false;
       failures++;
-      if (failures >= 2) banner("info", "Lost the connection to reportgen serve; retrying\u2026");
-      schedule(Math.min(5000, 500 * failures));
+      if (failures >= 2) {
+        banner("info", "Lost the connection to reportgen serve; retrying\u2026");
+        if (channel && leader && locks) channel.postMessage({ lost: failures });
+      }
+      if (leader) schedule(Math.min(5000, 500 * failures));
+      else if (failures < 3) schedule(500 * failures, true); // a follower's first poll failed: try again
     });
   }
   if (channel) channel.onmessage = function (e) { // another tab of this origin polled
     var m = e.data, state = m && m.state;
-    if (!state || state.boot !== boot || polling || live.reloading || failures > 0) return;
+    if (m && typeof m.lost === "number" && !leader) { // the leader lost (or found again) the server
+      banner("info", m.lost ? "Lost the connection to reportgen serve; retrying\u2026" : null);
+      return;
+    }
+    if (!state || live.reloading || failures > 0) return;
+    if (state.boot !== boot) { if (!polling) schedule(0, true); return; } // a restarted server: see for ourselves
+    if (polling) { if (news(generation, state)) missed = true; return; } // ask again once this poll is done
     live.shared = (live.shared || 0) + 1;
-    if (state.generation === generation && !state.reload) { schedule(interval()); return; } // nothing new
-    if (m.since !== generation || state.reload) { schedule(0); return; } // other news: ask for ours
-    handle(state).catch(function () { polling = false; schedule(0); });
+    if (!state.reload && state.generation <= generation) { schedule(interval()); return; } // nothing new here
+    if (m.since !== generation || state.reload) { schedule(0, true); return; } // other news: ask for ours
+    handle(state).catch(function () { polling = false; schedule(0, true); });
   };
+  function start() {
+    poll(); // what changed since this page's HTML was served (every tab, leader or not)
+    if (!locks) return;
+    live.following = true;
+    lead(!document.hidden); // a tab the reader looks at leads; a hidden one waits its turn
+  }
   document.addEventListener("visibilitychange", function () {
-    if (!document.hidden && timer !== null && !polling) schedule(0); // back in view: catch up at once
+    if (document.hidden) return;
+    if (locks && !leader && live.following && !live.reloading) lead(true); // in front now: take the lead
+    else if (leader && timer !== null && !polling) schedule(0); // back in view: catch up at once
   });
+
+  /* Data files asked for together come in one response (/__reportgen__/data?f=<path>&f=..., the files
+     joined; RG.loadAll and the loader's batch() in assets/), not one request each: a request costs the
+     browser process, the network process and the renderer a few ms each, times twenty tabs. */
+  var BATCH = "/__reportgen__/data";
+  (window.RG = window.RG || {}).batchSrc = function (srcs) {
+    return BATCH + "?" + srcs.map(function (s) {
+      return "f=" + encodeURIComponent(new URL(s, location.href).pathname);
+    }).join("&");
+  };
+  RG.batchSrc.path = BATCH;
+
+  live.reload = reload; // for tests: what a change the page cannot patch does
 
   live.morph = function () { return RG.live.morph.apply(null, arguments); }; // for tests
 
@@ -252,6 +322,11 @@
     baseline = document.body.cloneNode(true); // before reportgen.js makes tables sortable etc.
     baselineHead = RG.live.headSignature(document); // before data scripts are added to the head
     restoreScroll();
-    poll();
+    // polling and the election start once the page has loaded and is idle: twenty tabs opened at once
+    // each draw their first screen first (the first poll asks for everything since the HTML anyway)
+    var go = function () {
+      if (window.requestIdleCallback) requestIdleCallback(start, { timeout: 500 }); else setTimeout(start, 50);
+    };
+    if (document.readyState === "complete") go(); else window.addEventListener("load", go);
   });
 })();
