@@ -97,3 +97,43 @@ def test_cache_is_bounded_and_continuing_from_it_gives_the_same_bytes(tmp_path):
     build(BuildConfig(runs=root, out=fresh, quiet=True, samples=300, cache=False))
     for rel in ("data/runs/long.js", "data/smooth/long.js"):
         assert (out / rel).read_bytes() == (fresh / rel).read_bytes(), rel
+
+
+def _agg_of(cache, run: str):
+    with open(cache / run / "cols.pkl", "rb") as fh:
+        return pickle.load(fh)["cols"].agg
+
+
+def test_series_kept_whole_keep_no_smoothing(tmp_path):
+    root = tmp_path / "runs"
+    f = lambda s: float(np.sin(s / 50.0) + (s % 17) * 0.01)  # noqa: E731
+    write_run(root, "r", rows(900, loss=f, acc=f, lr=f, gn=f))  # kept whole at --samples 1000
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(BuildConfig(runs=root, out=out, quiet=True, samples=1000, cache_dir=cache))
+    agg = _agg_of(cache, "r")
+    assert [t.b.w for t in agg.tracks] == [1] and agg.tracks[0].b.extra.shape[1] == 0
+    assert (out / "data/smooth/r.js").exists() is False  # the page smooths series kept whole
+
+
+@pytest.mark.parametrize("n0", [90, 250, 300], ids=["whole in both", "whole, folded in the overview", "at --samples"])
+def test_kept_whole_then_folded_by_an_append_gives_the_same_site_as_a_fresh_build(tmp_path, n0):
+    """A series kept whole carries no smoothing; the append that first folds it computes it from the
+    kept points: the same bytes as a build that read the whole history at once."""
+    root = tmp_path / "runs"
+    y = _series(2_000, n0)
+    f = lambda s: float(y[s])  # noqa: E731
+    g = lambda s: float(np.cos(s / 7.0))  # noqa: E731
+    write_run(root, "r", rows(n0, loss=f, acc=g))
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(BuildConfig(runs=root, out=out, quiet=True, samples=300, cache_dir=cache))
+    for start, m in ((n0, 5), (n0 + 5, 400), (n0 + 405, 900)):
+        append_rows(root / "r", rows(m, start=start, loss=f, acc=g))
+        res = build(BuildConfig(runs=root, out=out, quiet=True, samples=300, cache_dir=cache))
+        assert res.appended == ["r"]
+        fresh = tmp_path / f"fresh{start}"
+        build(BuildConfig(runs=root, out=fresh, quiet=True, samples=300, cache=False))
+        data = sorted(p.relative_to(fresh) for p in (fresh / "data").rglob("*.js"))
+        assert data == sorted(p.relative_to(out) for p in (out / "data").rglob("*.js"))
+        assert any(p.parts[1] == "smooth" for p in data) == (start + m > 300)
+        for rel in data:
+            assert (out / rel).read_bytes() == (fresh / rel).read_bytes(), (start, rel)
