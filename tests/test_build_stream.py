@@ -99,12 +99,41 @@ def test_cache_is_bounded_and_continuing_from_it_gives_the_same_bytes(tmp_path):
         assert (out / rel).read_bytes() == (fresh / rel).read_bytes(), rel
 
 
+def _state(n: int, target: int, seed: int, sparse: bool) -> tuple[Buckets, np.ndarray, np.ndarray]:
+    y = np.vstack([_series(n, seed), _series(n, seed + 1)])
+    if not sparse:
+        y = np.nan_to_num(y, nan=0.5, posinf=2.0, neginf=-2.0)
+    rows = np.arange(n) * (3 if sparse else 1) + 7
+    b = Buckets(2, target, 2)
+    b.prepare(n)
+    k = len(b.starts(n))
+    b.feed(y, rows, np.random.default_rng(seed).normal(size=(2, 2, k)).astype(np.float32))
+    return b, y, rows
+
+
+@pytest.mark.parametrize("n,target", [(80, 100), (100, 100), (5_000, 100), (70_000, 90)])
+@pytest.mark.parametrize("sparse", [False, True], ids=["consecutive rows, finite", "sparse rows, non-finite"])
+def test_bucket_state_from_the_cache_is_the_same_state(n, target, sparse):
+    b, y, rows = _state(n, target, n, sparse)
+    c = pickle.loads(pickle.dumps(b))
+    for arr in ("idx", "row", "val", "extra"):
+        assert getattr(c, arr).dtype == getattr(b, arr).dtype
+        assert np.array_equal(getattr(c, arr), getattr(b, arr), equal_nan=True), arr
+    assert (c.n, c.w, c.k, c.target) == (b.n, b.w, b.k, b.target)
+    more = y[:, : n // 2 + 50] * 2
+    for s in (b, c):  # and both continue alike
+        s.prepare(more.shape[1])
+        s.feed(more, rows[-1] + 1 + np.arange(more.shape[1]))
+    for arr in ("idx", "row", "val"):
+        assert np.array_equal(getattr(c, arr), getattr(b, arr), equal_nan=True), arr
+
+
 def _agg_of(cache, run: str):
     with open(cache / run / "cols.pkl", "rb") as fh:
         return pickle.load(fh)["cols"].agg
 
 
-def test_series_kept_whole_keep_no_smoothing(tmp_path):
+def test_series_kept_whole_keep_no_smoothing_and_their_cache_is_smaller_than_their_history(tmp_path):
     root = tmp_path / "runs"
     f = lambda s: float(np.sin(s / 50.0) + (s % 17) * 0.01)  # noqa: E731
     write_run(root, "r", rows(900, loss=f, acc=f, lr=f, gn=f))  # kept whole at --samples 1000
@@ -112,6 +141,7 @@ def test_series_kept_whole_keep_no_smoothing(tmp_path):
     build(BuildConfig(runs=root, out=out, quiet=True, samples=1000, cache_dir=cache))
     agg = _agg_of(cache, "r")
     assert [t.b.w for t in agg.tracks] == [1] and agg.tracks[0].b.extra.shape[1] == 0
+    assert (cache / "r" / "cols.pkl").stat().st_size < 0.6 * (root / "r" / "history.jsonl").stat().st_size
     assert (out / "data/smooth/r.js").exists() is False  # the page smooths series kept whole
 
 
