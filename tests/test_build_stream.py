@@ -167,3 +167,25 @@ def test_kept_whole_then_folded_by_an_append_gives_the_same_site_as_a_fresh_buil
         assert any(p.parts[1] == "smooth" for p in data) == (start + m > 300)
         for rel in data:
             assert (out / rel).read_bytes() == (fresh / rel).read_bytes(), (start, rel)
+
+
+@pytest.mark.parametrize("bent", [False, True], ids=["_step is the row", "_step bent"])
+def test_run_state_from_the_cache_is_the_same_state(tmp_path, bent):
+    data = rows(700, start=3, loss=lambda s: float(np.sin(s)), epoch=lambda s: s // 100)
+    for s in range(0, 700, 5):
+        data[s]["val/loss"] = float(s % 11) if s % 35 else float("nan")
+    for r in data[300:] if bent else ():
+        r["_step"] = r["_step"] * 2 + 0.5  # _step no longer the row plus a constant
+    h = write_run(tmp_path, "r", data) / "history.jsonl"
+    is_x = step_metric_names({})
+    for samples in (1000, 200):
+        cols = Columns()
+        cols.agg = RunAgg(samples, 100)
+        parse_history(h, cols, chunk_bytes=4096, sink=lambda c: c.agg.consume(c, is_x))
+        a, b = cols.agg, pickle.loads(pickle.dumps(cols.agg))
+        assert isinstance(a.__getstate__()["x_vals"]["_step"], float) is not bent  # stored as 3.0
+        assert a.x_rows.dtype == b.x_rows.dtype and np.array_equal(a.x_rows, b.x_rows)
+        assert sorted(a.x_vals) == sorted(b.x_vals) == sorted(["_step", "_runtime", "_timestamp", "epoch"])
+        for name in a.x_vals:
+            assert a.x_vals[name].tobytes() == b.x_vals[name].tobytes(), name
+        assert [t.keys for t in a.tracks] == [t.keys for t in b.tracks]

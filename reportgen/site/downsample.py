@@ -66,14 +66,14 @@ def _empty(k: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return idx, idx.copy(), val
 
 
-def _rows_state(rows: np.ndarray, n: int) -> dict:
+def rows_state(rows: np.ndarray, n: int) -> dict:
     """Rows ``rows`` (``n`` of them, ascending) for the cache: the first when they are consecutive."""
     if n and len(rows) == n and int(rows[-1]) - int(rows[0]) == n - 1:
-        return {"r0": int(rows[0])}
-    return {"rows": rows.astype(np.int32) if int(rows.max(initial=0)) < 2 ** 31 else rows}
+        return {"r0": int(rows[0]), "n": n}
+    return {"rows": rows.astype(np.int32) if int(rows.max(initial=0)) < 2 ** 31 else rows, "n": n}
 
 
-def _rows_of(st: dict, n: int) -> np.ndarray:
+def rows_of(st: dict, n: int) -> np.ndarray:
     if "r0" in st:
         return np.arange(st["r0"], st["r0"] + n, dtype=np.int64)
     return np.asarray(st["rows"], dtype=np.int64)
@@ -100,7 +100,7 @@ class Buckets:
         if self.w == 1:
             rows = self.row[0, FIRST] if self.k else np.zeros(0, np.int64)
             st["y"] = self.val[:, FIRST]
-            st.update(_rows_state(rows, self.n))
+            st.update(rows_state(rows, self.n))
             return st
         idx, row, val = self.idx, self.row, self.val
         if not (idx[:, NAN:] >= 0).any():
@@ -123,7 +123,7 @@ class Buckets:
     def __setstate__(self, st: dict) -> None:
         self.__init__(st["k"], st["target"])
         if "y" in st:  # kept whole: fed again from its points
-            self.feed(st["y"], _rows_of(st, st["n"]), None)
+            self.feed(st["y"], rows_of(st, st["n"]), None)
             self.extra = st["extra"]
             return
         self.n, self.w = st["n"], st["w"]

@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from .downsample import FIRST, Buckets, kept_all, width
+from .downsample import FIRST, Buckets, kept_all, rows_of, rows_state, width
 from .smoothing import WEIGHTS, ema_chunk
 
 NW = len(WEIGHTS)
@@ -155,6 +155,28 @@ class RunAgg:
     x_vals: dict[str, np.ndarray] = field(default_factory=dict)  # x axis -> values at x_rows
     has_runtime: bool = False
     has_timestamp: bool = False
+
+    def __getstate__(self) -> dict:
+        """For the cache: the kept rows as their first when consecutive, and an x column that is the
+        row number plus a constant (``_step`` usually) as that constant (bit for bit)."""
+        st = dict(self.__dict__)
+        rows = self.x_rows
+        st["x_rows"] = rows_state(rows, len(rows))
+        vals: dict = {}
+        for name, v in self.x_vals.items():
+            c = float(v[0] - rows[0]) if len(v) and v.dtype == np.float64 else 0.0
+            if len(v) and v.dtype == np.float64 and np.array_equal((rows + c).view(np.int64), v.view(np.int64)):
+                vals[name] = c
+            else:
+                vals[name] = v
+        st["x_vals"] = vals
+        return st
+
+    def __setstate__(self, st: dict) -> None:
+        rows = rows_of(st["x_rows"], st["x_rows"].get("n", 0))
+        st = {**st, "x_rows": rows,
+              "x_vals": {name: rows + v if isinstance(v, float) else v for name, v in st["x_vals"].items()}}
+        self.__dict__.update(st)
 
     # -- streaming ------------------------------------------------------------------------------
     def consume(self, cols, is_x: Callable[[str], bool]) -> None:
