@@ -125,3 +125,95 @@ def test_history_rewritten_not_appended_is_parsed_again(tmp_path, change):
     fresh = tmp_path / "fresh"
     build(BuildConfig(runs=root, out=fresh, quiet=True, cache=False))
     assert (out / "data/runs/a.js").read_bytes() == (fresh / "data/runs/a.js").read_bytes()
+
+
+def _state(n: int, target: int, seed: int, sparse: bool) -> tuple[Buckets, np.ndarray, np.ndarray]:
+    y = np.vstack([_series(n, seed), _series(n, seed + 1)])
+    if not sparse:
+        y = np.nan_to_num(y, nan=0.5, posinf=2.0, neginf=-2.0)
+    rows = np.arange(n) * (3 if sparse else 1) + 7
+    b = Buckets(2, target, 2)
+    b.prepare(n)
+    k = len(b.starts(n))
+    b.feed(y, rows, np.random.default_rng(seed).normal(size=(2, 2, k)).astype(np.float32))
+    return b, y, rows
+
+
+@pytest.mark.parametrize("n,target", [(80, 100), (100, 100), (5_000, 100), (70_000, 90)])
+@pytest.mark.parametrize("sparse", [False, True], ids=["consecutive rows, finite", "sparse rows, non-finite"])
+def test_bucket_state_from_the_cache_is_the_same_state(n, target, sparse):
+    b, y, rows = _state(n, target, n, sparse)
+    c = pickle.loads(pickle.dumps(b))
+    for arr in ("idx", "row", "val", "extra"):
+        assert getattr(c, arr).dtype == getattr(b, arr).dtype
+        assert np.array_equal(getattr(c, arr), getattr(b, arr), equal_nan=True), arr
+    assert (c.n, c.w, c.k, c.target) == (b.n, b.w, b.k, b.target)
+    more = y[:, : n // 2 + 50] * 2
+    for s in (b, c):  # and both continue alike
+        s.prepare(more.shape[1])
+        s.feed(more, rows[-1] + 1 + np.arange(more.shape[1]))
+    for arr in ("idx", "row", "val"):
+        assert np.array_equal(getattr(c, arr), getattr(b, arr), equal_nan=True), arr
+
+
+def _agg_of(cache, run: str):
+    with open(cache / run / "cols.pkl", "rb") as fh:
+        return pickle.load(fh)["cols"].agg
+
+
+def test_series_kept_whole_keep_no_smoothing_and_their_cache_is_smaller_than_their_history(tmp_path):
+    root = tmp_path / "runs"
+    f = lambda s: float(np.sin(s / 50.0) + (s % 17) * 0.01)  # noqa: E731
+    write_run(root, "r", rows(900, loss=f, acc=f, lr=f, gn=f))  # kept whole at --samples 1000
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(BuildConfig(runs=root, out=out, quiet=True, samples=1000, cache_dir=cache))
+    agg = _agg_of(cache, "r")
+    assert [t.b.w for t in agg.tracks] == [1] and agg.tracks[0].b.extra.shape[1] == 0
+    assert (cache / "r" / "cols.pkl").stat().st_size < 0.6 * (root / "r" / "history.jsonl").stat().st_size
+    assert (out / "data/smooth/r.js").exists() is False  # the page smooths series kept whole
+
+
+@pytest.mark.parametrize("n0", [90, 250, 300], ids=["whole in both", "whole, folded in the overview", "at --samples"])
+def test_kept_whole_then_folded_by_an_append_gives_the_same_site_as_a_fresh_build(tmp_path, n0):
+    """A series kept whole carries no smoothing; the append that first folds it computes it from the
+    kept points: the same bytes as a build that read the whole history at once."""
+    root = tmp_path / "runs"
+    y = _series(2_000, n0)
+    f = lambda s: float(y[s])  # noqa: E731
+    g = lambda s: float(np.cos(s / 7.0))  # noqa: E731
+    write_run(root, "r", rows(n0, loss=f, acc=g))
+    out, cache = tmp_path / "site", tmp_path / "cache"
+    build(BuildConfig(runs=root, out=out, quiet=True, samples=300, cache_dir=cache))
+    for start, m in ((n0, 5), (n0 + 5, 400), (n0 + 405, 900)):
+        append_rows(root / "r", rows(m, start=start, loss=f, acc=g))
+        res = build(BuildConfig(runs=root, out=out, quiet=True, samples=300, cache_dir=cache))
+        assert res.appended == ["r"]
+        fresh = tmp_path / f"fresh{start}"
+        build(BuildConfig(runs=root, out=fresh, quiet=True, samples=300, cache=False))
+        data = sorted(p.relative_to(fresh) for p in (fresh / "data").rglob("*.js"))
+        assert data == sorted(p.relative_to(out) for p in (out / "data").rglob("*.js"))
+        assert any(p.parts[1] == "smooth" for p in data) == (start + m > 300)
+        for rel in data:
+            assert (out / rel).read_bytes() == (fresh / rel).read_bytes(), (start, rel)
+
+
+@pytest.mark.parametrize("bent", [False, True], ids=["_step is the row", "_step bent"])
+def test_run_state_from_the_cache_is_the_same_state(tmp_path, bent):
+    data = rows(700, start=3, loss=lambda s: float(np.sin(s)), epoch=lambda s: s // 100)
+    for s in range(0, 700, 5):
+        data[s]["val/loss"] = float(s % 11) if s % 35 else float("nan")
+    for r in data[300:] if bent else ():
+        r["_step"] = r["_step"] * 2 + 0.5  # _step no longer the row plus a constant
+    h = write_run(tmp_path, "r", data) / "history.jsonl"
+    is_x = step_metric_names({})
+    for samples in (1000, 200):
+        cols = Columns()
+        cols.agg = RunAgg(samples, 100)
+        parse_history(h, cols, chunk_bytes=4096, sink=lambda c: c.agg.consume(c, is_x))
+        a, b = cols.agg, pickle.loads(pickle.dumps(cols.agg))
+        assert isinstance(a.__getstate__()["x_vals"]["_step"], float) is not bent  # stored as 3.0
+        assert a.x_rows.dtype == b.x_rows.dtype and np.array_equal(a.x_rows, b.x_rows)
+        assert sorted(a.x_vals) == sorted(b.x_vals) == sorted(["_step", "_runtime", "_timestamp", "epoch"])
+        for name in a.x_vals:
+            assert a.x_vals[name].tobytes() == b.x_vals[name].tobytes(), name
+        assert [t.keys for t in a.tracks] == [t.keys for t in b.tracks]

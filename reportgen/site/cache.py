@@ -24,7 +24,7 @@ from ..storage.safety import open_regular
 from .history import Columns
 from .write import write_bytes
 
-CACHE_VERSION = 12  # bump when RunInfo, Columns or the data-file format change
+CACHE_VERSION = 13  # bump when RunInfo, Columns or the data-file format change
 CACHE_FILES = ("info.pkl", "cols.pkl")  # per run folder
 TAIL = 64  # bytes before the parsed end, to check that history was only appended to
 

@@ -66,6 +66,19 @@ def _empty(k: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return idx, idx.copy(), val
 
 
+def rows_state(rows: np.ndarray, n: int) -> dict:
+    """Rows ``rows`` (``n`` of them, ascending) for the cache: the first when they are consecutive."""
+    if n and len(rows) == n and int(rows[-1]) - int(rows[0]) == n - 1:
+        return {"r0": int(rows[0]), "n": n}
+    return {"rows": rows.astype(np.int32) if int(rows.max(initial=0)) < 2 ** 31 else rows, "n": n}
+
+
+def rows_of(st: dict, n: int) -> np.ndarray:
+    if "r0" in st:
+        return np.arange(st["r0"], st["r0"] + n, dtype=np.int64)
+    return np.asarray(st["rows"], dtype=np.int64)
+
+
 class Buckets:
     """The bucket state of ``K`` series sharing indices ``0..n-1``: per bucket and slot the kept
     point's index, row and value (``idx``/``row``/``val``, shape ``(K, SLOTS, nb)``; index -1: no
@@ -77,21 +90,62 @@ class Buckets:
         self.extra = np.zeros((k, extra, 0), dtype=np.float32)  # smoothed values: drawn as float16
 
     def __getstate__(self) -> dict:
-        """Compact for the cache: int32 positions when they fit, the non-finite slots only when
-        used (values stay exact: a run continued from the cache gives the same bytes as a fresh one)."""
+        """Compact for the cache (values stay exact: a run continued from the cache gives the same
+        bytes as a fresh one). A series kept whole (``w == 1``) is its values and rows only (every
+        slot follows from them). Else a bucket's first point is at ``bucket * w``, the other slots'
+        indices are stored as offsets in the bucket in the smallest unsigned type, rows as one
+        offset from the indices when the series is logged in consecutive rows, and the non-finite
+        slots only when used."""
+        st: dict = {"k": self.k, "target": self.target, "n": self.n, "w": self.w, "extra": self.extra}
+        if self.w == 1:
+            rows = self.row[0, FIRST] if self.k else np.zeros(0, np.int64)
+            st["y"] = self.val[:, FIRST]
+            st.update(rows_state(rows, self.n))
+            return st
         idx, row, val = self.idx, self.row, self.val
         if not (idx[:, NAN:] >= 0).any():
             idx, row, val = idx[:, :NAN], row[:, :NAN], val[:, :NAN]
-        small = max(self.n, int(row.max(initial=0))) < 2 ** 31
-        cast = (lambda a: a.astype(np.int32)) if small else (lambda a: a)
-        return {"k": self.k, "target": self.target, "n": self.n, "w": self.w, "idx": cast(idx), "row": cast(row),
-                "val": val, "extra": self.extra}
+        start = np.arange(self.nb, dtype=np.int64) * self.w
+        ok = idx >= 0
+        if not (idx[:, FIRST] == start).all():  # never, by construction; stored as it is if it were
+            st.update(idx=idx, row=row, val=val)
+            return st
+        dtype = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if np.iinfo(t).max > self.w)
+        st["off"] = np.where(ok, idx - start, np.iinfo(dtype).max)[:, 1:].astype(dtype)
+        st["val"] = val
+        d = (row - idx)[ok]
+        if d.size and (d == d[0]).all():
+            st["roff"] = int(d[0])
+        else:
+            st["row"] = row.astype(np.int32) if int(row.max(initial=0)) < 2 ** 31 else row
+        return st
 
     def __setstate__(self, st: dict) -> None:
-        self.k, self.target, self.n, self.w = st["k"], st["target"], st["n"], st["w"]
-        idx, row, val = _empty(self.k, st["idx"].shape[2])
-        used = st["idx"].shape[1]
-        idx[:, :used], row[:, :used], val[:, :used] = st["idx"], st["row"], st["val"]
+        self.__init__(st["k"], st["target"])
+        if "y" in st:  # kept whole: fed again from its points
+            self.feed(st["y"], rows_of(st, st["n"]), None)
+            self.extra = st["extra"]
+            return
+        self.n, self.w = st["n"], st["w"]
+        if "idx" in st:
+            used, nb = st["idx"].shape[1:]
+        else:
+            used, nb = st["off"].shape[1] + 1, st["off"].shape[2]
+        start = np.arange(nb, dtype=np.int64) * self.w
+        idx, row, val = _empty(self.k, nb)
+        if "idx" in st:
+            idx[:, :used], row[:, :used], val[:, :used] = st["idx"], st["row"], st["val"]
+            self.idx, self.row, self.val, self.extra = idx, row, val, st["extra"]
+            return
+        off = st["off"].astype(np.int64)
+        sub = np.where(off == np.iinfo(st["off"].dtype).max, NONE, off + start)
+        idx[:, FIRST] = start
+        idx[:, 1:used] = sub
+        val[:, :used] = st["val"]
+        if "roff" in st:
+            row[:, :used] = np.where(idx[:, :used] >= 0, idx[:, :used] + st["roff"], NONE)
+        else:
+            row[:, :used] = st["row"]
         self.idx, self.row, self.val = idx, row, val
         self.extra = st["extra"]
 

@@ -7,7 +7,11 @@ folds them into
 * per metric, the downsampling buckets (:class:`~reportgen.site.downsample.Buckets`), with the
   smoothed value (every slider weight, :mod:`smoothing`) at each bucket start and at the last point,
   the smoothing state carried to the next chunk, and the metric's statistics (n, last, min, max);
-  metrics logged in the same rows share one state and are computed together (a track);
+  metrics logged in the same rows share one state and are computed together (a track). While a
+  series is kept whole (at most ``--samples`` points) no smoothing is computed or kept: the site
+  stores none for it (the page smooths its points), and every point is in the bucket state, so the
+  smoothing is computed exactly from them when the series first needs it (it grows past
+  ``--samples``, or the coarser overview resolution folds it);
 * the x values (step, runtime, wall time, monotone counters carried forward) of the rows that
   some bucket still keeps.
 
@@ -21,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from .downsample import Buckets, kept_all, width
+from .downsample import FIRST, Buckets, kept_all, rows_of, rows_state, width
 from .smoothing import WEIGHTS, ema_chunk
 
 NW = len(WEIGHTS)
@@ -34,7 +38,7 @@ class Track:
     def __init__(self, keys: list[str], samples: int):
         k = len(keys)
         self.keys = keys
-        self.b = Buckets(k, samples, NW)
+        self.b = Buckets(k, samples)  # smoothing columns (``extra``) only once the series is folded
         self.num = np.zeros((k, NW))
         self.cnt = np.zeros(k, dtype=np.int64)
         self.last_row = -1
@@ -62,12 +66,21 @@ class Track:
         if not m:
             return
         b = self.b
-        b.prepare(m)
-        starts = b.starts(m)
-        pos = starts if starts.size and starts[-1] == m - 1 else np.append(starts, m - 1)
-        sm, self.num, self.cnt = ema_chunk(y, WEIGHTS, pos, self.num, self.cnt)
-        b.feed(y, rows, sm[:, :, :len(starts)])
-        self.ema_last = sm[:, :, -1]
+        if b.w == 1:
+            w = width(b.n + m, b.target)
+            if w == 1:  # still kept whole: no smoothing (see the module's docstring)
+                b.feed(y, rows)
+            else:  # folded from now on: the smoothing of the points so far, from the points themselves
+                sm, self.num, self.cnt = smooth_whole(b, w)
+                b.prepare(m)
+                b.extra = sm[:, :, :b.nb].astype(np.float32)
+        if b.w > 1:
+            b.prepare(m)
+            starts = b.starts(m)
+            pos = starts if starts.size and starts[-1] == m - 1 else np.append(starts, m - 1)
+            sm, self.num, self.cnt = ema_chunk(y, WEIGHTS, pos, self.num, self.cnt)
+            b.feed(y, rows, sm[:, :, :len(starts)])
+            self.ema_last = sm[:, :, -1]
         self.last_row = int(rows[-1])
         self.last_val = y[:, -1].copy()
         finite = np.isfinite(y)
@@ -101,11 +114,23 @@ class Kept:
     smooth: np.ndarray
 
 
-def _kept_all(t: "Track", b: Buckets) -> list[Kept]:
+def smooth_whole(b: Buckets, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The smoothing of a state that keeps every point (``b.w == 1``) at the starts of buckets of
+    width ``w`` and at the last point: ``(K, NW, buckets + 1)``, and the state after the last point
+    (as :func:`~reportgen.site.smoothing.ema_chunk` returns them)."""
+    n = b.n
+    y = b.val[:, FIRST, :n]
+    pos = np.arange(0, n, w, dtype=np.int64)
+    if not n:
+        return np.zeros((b.k, NW, 1)), np.zeros((b.k, NW)), np.zeros(b.k, dtype=np.int64)
+    return ema_chunk(y, WEIGHTS, np.append(pos, n - 1))
+
+
+def _kept_all(t: "Track", b: Buckets, ema_last: np.ndarray | None = None) -> list[Kept]:
     n = b.n
     sm = b.extra
     if b.w > 1 and (n - 1) % b.w:
-        sm = np.concatenate([sm, t.ema_last[:, :, None]], axis=2)
+        sm = np.concatenate([sm, (t.ema_last if ema_last is None else ema_last)[:, :, None]], axis=2)
     return [Kept(i, r, y, c, sm[j]) for j, (i, r, y, c) in enumerate(kept_all(b, t.last_row, t.last_val))]
 
 
@@ -130,6 +155,28 @@ class RunAgg:
     x_vals: dict[str, np.ndarray] = field(default_factory=dict)  # x axis -> values at x_rows
     has_runtime: bool = False
     has_timestamp: bool = False
+
+    def __getstate__(self) -> dict:
+        """For the cache: the kept rows as their first when consecutive, and an x column that is the
+        row number plus a constant (``_step`` usually) as that constant (bit for bit)."""
+        st = dict(self.__dict__)
+        rows = self.x_rows
+        st["x_rows"] = rows_state(rows, len(rows))
+        vals: dict = {}
+        for name, v in self.x_vals.items():
+            c = float(v[0] - rows[0]) if len(v) and v.dtype == np.float64 else 0.0
+            if len(v) and v.dtype == np.float64 and np.array_equal((rows + c).view(np.int64), v.view(np.int64)):
+                vals[name] = c
+            else:
+                vals[name] = v
+        st["x_vals"] = vals
+        return st
+
+    def __setstate__(self, st: dict) -> None:
+        rows = rows_of(st["x_rows"], st["x_rows"].get("n", 0))
+        st = {**st, "x_rows": rows,
+              "x_vals": {name: rows + v if isinstance(v, float) else v for name, v in st["x_vals"].items()}}
+        self.__dict__.update(st)
 
     # -- streaming ------------------------------------------------------------------------------
     def consume(self, cols, is_x: Callable[[str], bool]) -> None:
@@ -268,9 +315,15 @@ class RunAgg:
                 continue
             b = t.b
             wl = width(b.n, self.lite_samples)
+            ema_last = None
             if lite and wl > b.w:
+                sm = None
+                if b.w == 1:  # kept whole at --samples, folded in the overview: its smoothing now
+                    sm, _, _ = smooth_whole(b, wl)
                 b = b.take(list(range(b.k))).coarsen(wl)
-            out.append((t.keys, _kept_all(t, b)))
+                if sm is not None:
+                    b.extra, ema_last = sm[:, :, :b.nb].astype(np.float32), sm[:, :, -1]
+            out.append((t.keys, _kept_all(t, b, ema_last)))
         return out
 
     def x_at(self, rows: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
