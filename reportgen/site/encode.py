@@ -204,13 +204,21 @@ def numbers_many(arrays: list[np.ndarray], decimals: int = 0) -> list[dict[str, 
             fin = np.concatenate([fin[starts[j]:starts[j] + lens[j]] for j in keep]) if keep.size else fin[:0]
             cat, starts, lens = _segments([arrays[i] for i in idx])
     if idx:
-        pos = np.arange(len(cat))
-        seg0 = np.repeat(starts, lens)
-        prev = np.maximum.accumulate(np.where(fin, pos, -1))  # a gap takes its neighbour's integer
-        nxt = np.minimum.accumulate(np.where(fin, pos, len(cat))[::-1])[::-1]
-        fill = np.where(prev >= seg0, prev, np.minimum(nxt, len(cat) - 1))
+        allfin = bool(nfin.sum() == len(cat))
+        if allfin:  # (the common case: no gap to fill)
+            filled = cat
+        else:
+            pos = np.arange(len(cat))
+            seg0 = np.repeat(starts, lens)
+            prev = np.maximum.accumulate(np.where(fin, pos, -1))  # a gap takes its neighbour's integer
+            nxt = np.minimum.accumulate(np.where(fin, pos, len(cat))[::-1])[::-1]
+            filled = cat[np.where(prev >= seg0, prev, np.minimum(nxt, len(cat) - 1))]
+        k0 = int(k[0])
         with np.errstate(over="ignore", invalid="ignore"):
-            iv = np.rint(cat[fill] * 10.0 ** np.repeat(k, lens)).astype(np.int64)
+            if (k == k0).all():  # one scale for every array (integers: none)
+                iv = (np.rint(filled * 10.0 ** k0) if k0 else np.rint(filled)).astype(np.int64)
+            else:
+                iv = np.rint(filled * 10.0 ** np.repeat(k, lens)).astype(np.int64)
         d = np.diff(iv, prepend=iv[:1])
         d[starts] = 0
         m = np.maximum.reduceat(np.abs(d), starts)
