@@ -147,3 +147,40 @@ def test_extra_head_goes_into_every_page(tmp_path):
     assert res.pages and all(snippet in (out / p).read_text().split("</head>")[0] for p in res.pages)
     build(BuildConfig(runs=root, out=out, quiet=True))  # without it (the serve snippet is dev-only)
     assert not any(snippet in (out / p).read_text() for p in res.pages)
+
+
+def test_site_links_are_posix_relpaths_without_getcwd():
+    """urls.rel computes plain site paths itself (many19: relpath's getcwd cost ~1 ms per run page);
+    every path, plain or not, gives what posixpath.relpath gives."""
+    import posixpath
+    import random
+
+    from reportgen.site.urls import _relpath
+
+    segs = ["a", "b", "runs", "x", "index.html", "assets", ".", "..", "", "a.b", "x y"]
+    rng = random.Random(0)
+    checked = 0
+    for _ in range(20000):
+        target = "/".join(rng.choice(segs) for _ in range(rng.randint(1, 4))) + ("/" if rng.random() < 0.2 else "")
+        base = "." if rng.random() < 0.3 else "/".join(rng.choice(segs) for _ in range(rng.randint(1, 4)))
+        if not target or not base:
+            continue
+        try:
+            want = posixpath.relpath(target, base)
+        except ValueError:
+            continue
+        assert _relpath(target, base) == want, (target, base)
+        checked += 1
+    assert checked > 15000
+    assert _relpath("assets/x.css", "runs/r1") == "../../assets/x.css" and _relpath("runs/r1", "runs/r1") == "."
+
+
+def test_templates_read_dict_keys_and_dict_methods_as_jinja_does():
+    """The site's Jinja environment looks a dict's key up first (many19), except for dict methods:
+    ``d.items`` stays the method even when the dict has an "items" key (galleries do)."""
+    from reportgen.site.render import make_env
+
+    env = make_env()
+    tpl = env.from_string("{{ d.x }}|{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}|{{ o.real }}|"
+                          "{{ d.missing is defined }}|{{ d['items'] }}")
+    assert tpl.render(d={"x": 1, "items": [1, 2]}, o=3) == "1|x=1;items=[1, 2];|3|False|[1, 2]"

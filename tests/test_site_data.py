@@ -83,6 +83,23 @@ def test_exact_decimals_are_found_past_the_first_values_and_floats_stay_float32(
     assert dlate == late.tolist() and df32 == f32.tolist() and dint == list(range(10 ** 6, 10 ** 6 + 300))
 
 
+def test_a_column_encodes_the_same_alone_or_batched_with_others():
+    """The build encodes every column of a run in one call per encoder (many19): each column's bytes
+    must not depend on its neighbours (gaps, decimals, offsets, scales)."""
+    rng = np.random.default_rng(2)
+    gap = np.round(rng.normal(size=50), 3)
+    gap[[0, 1, 49]] = math.nan  # leading and trailing gaps take the neighbour inside their own column
+    arrays = [np.arange(0, 600, 3.0), np.round(rng.uniform(0, 1, 80), 2), gap, rng.normal(size=40),
+              np.array([5.0]), np.zeros(0), 1.7e9 + np.arange(30) * 0.25, np.array([0, 2 ** 40 + 1, 5.0]),
+              np.arange(20.0) ** 2, np.round(rng.normal(size=70), 4)]
+    for fn in (encode.values_many, encode.ints_or_floats_many, encode.times_many):
+        alone = [fn([a])[0] for a in arrays]
+        assert fn(arrays) == alone
+        assert fn(arrays[::-1]) == alone[::-1]
+        assert [fn(arrays[i:i + 2]) for i in range(0, len(arrays), 2)] == \
+            [alone[i:i + 2] for i in range(0, len(arrays), 2)]
+
+
 def test_files_per_run_are_bounded_and_size_does_not_grow_with_steps(tmp_path):
     root = tmp_path / "runs"
     metrics = {f"m{i}": wavy for i in range(6)}

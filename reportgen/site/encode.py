@@ -155,6 +155,7 @@ def _decimals_needed(cat: np.ndarray, fin: np.ndarray, decimals: int) -> np.ndar
 
 
 SAMPLE = 16
+_POW10 = 10.0 ** np.arange(23, dtype=float)  # 10.0 ** k by lookup (all exact), not a pow per value
 
 
 def _array_decimals(cat: np.ndarray, fin: np.ndarray, starts: np.ndarray, lens: np.ndarray,
@@ -174,7 +175,7 @@ def _array_decimals(cat: np.ndarray, fin: np.ndarray, starts: np.ndarray, lens: 
         kk = np.repeat(k[cand], lens[cand])
         with np.errstate(over="ignore", invalid="ignore"):
             v = cat[sel]
-            p = 10.0 ** kk
+            p = _POW10[kk]
             q = np.rint(v * p)
             bad = fin[sel] & ~((q / p == v) & (np.abs(q) < 2.0 ** 53))
         if bad.any():
@@ -204,13 +205,21 @@ def numbers_many(arrays: list[np.ndarray], decimals: int = 0) -> list[dict[str, 
             fin = np.concatenate([fin[starts[j]:starts[j] + lens[j]] for j in keep]) if keep.size else fin[:0]
             cat, starts, lens = _segments([arrays[i] for i in idx])
     if idx:
-        pos = np.arange(len(cat))
-        seg0 = np.repeat(starts, lens)
-        prev = np.maximum.accumulate(np.where(fin, pos, -1))  # a gap takes its neighbour's integer
-        nxt = np.minimum.accumulate(np.where(fin, pos, len(cat))[::-1])[::-1]
-        fill = np.where(prev >= seg0, prev, np.minimum(nxt, len(cat) - 1))
+        allfin = bool(nfin.sum() == len(cat))
+        if allfin:  # (the common case: no gap to fill)
+            filled = cat
+        else:
+            pos = np.arange(len(cat))
+            seg0 = np.repeat(starts, lens)
+            prev = np.maximum.accumulate(np.where(fin, pos, -1))  # a gap takes its neighbour's integer
+            nxt = np.minimum.accumulate(np.where(fin, pos, len(cat))[::-1])[::-1]
+            filled = cat[np.where(prev >= seg0, prev, np.minimum(nxt, len(cat) - 1))]
+        k0 = int(k[0])
         with np.errstate(over="ignore", invalid="ignore"):
-            iv = np.rint(cat[fill] * 10.0 ** np.repeat(k, lens)).astype(np.int64)
+            if (k == k0).all():  # one scale for every array (integers: none)
+                iv = (np.rint(filled * 10.0 ** k0) if k0 else np.rint(filled)).astype(np.int64)
+            else:
+                iv = np.rint(filled * np.repeat(_POW10[k], lens)).astype(np.int64)
         d = np.diff(iv, prepend=iv[:1])
         d[starts] = 0
         m = np.maximum.reduceat(np.abs(d), starts)
@@ -281,4 +290,8 @@ def half_many(arrays: list[np.ndarray]) -> list[dict[str, Any]]:
 
 def times_many(arrays: list[np.ndarray]) -> list[dict[str, Any]]:
     """:func:`times` of each array: rounded to the millisecond, exact integer milliseconds."""
-    return numbers_many([np.round(np.asarray(a, dtype=float), 3) for a in arrays], 3)
+    arrays = [np.asarray(a, dtype=float) for a in arrays]
+    if len(arrays) > 1:  # one rounding pass over them all (elementwise: the same values)
+        lens = np.cumsum([len(a) for a in arrays])[:-1]
+        return numbers_many(np.split(np.round(np.concatenate(arrays), 3), lens), 3)
+    return numbers_many([np.round(a, 3) for a in arrays], 3)

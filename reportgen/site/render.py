@@ -15,11 +15,34 @@ from .urls import rel
 from .write import write_text
 
 
+_JSON = json.JSONEncoder(allow_nan=False, separators=(",", ":"))  # json.dumps's, made once
+
+
 def _json_script(value: Any) -> Markup:
     """JSON safe to embed inside <script type="application/json">."""
-    text = json.dumps(value, allow_nan=False, separators=(",", ":"))
+    text = _JSON.encode(value)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)
+
+
+_DICT_ATTRS = frozenset(dir(dict))
+
+
+def _dict_first(environment_class):
+    """``environment_class`` whose ``x.name`` on a plain dict looks the key up at once. Jinja tries
+    ``getattr`` first, which on a dict fails (an exception) for every name that is not a dict
+    method -- ~200 times per run page; the result is the same."""
+
+    class Env(environment_class):
+        def getattr(self, obj, attribute):
+            if type(obj) is dict and attribute not in _DICT_ATTRS:
+                try:
+                    return obj[attribute]
+                except KeyError:
+                    pass
+            return super().getattr(obj, attribute)
+
+    return Env
 
 
 def make_env(extra_dirs: list[Path] | None = None):
@@ -36,13 +59,16 @@ def make_env(extra_dirs: list[Path] | None = None):
         bcc = FileSystemBytecodeCache(str(folder))
     except OSError:
         pass
-    env = Environment(
+    env = _dict_first(Environment)(
         loader=FileSystemLoader([str(d) for d in dirs]),
         bytecode_cache=bcc,
         autoescape=select_autoescape(["html", "htm", "xml"], default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # one environment per build (a rebuild, e.g. serve --watch, makes a new one and sees edited
+        # templates): no stat of the template file at every page and include (~20 per run page)
+        auto_reload=False,
     )
     env.filters["json_script"] = _json_script
     return env

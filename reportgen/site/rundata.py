@@ -111,18 +111,35 @@ class RunInfo(RunMeta):
 _X_ENCODERS = {"_timestamp": encode.times_many, "_runtime": encode.times_many}  # both to the millisecond
 
 
-def _x_columns_many(agg: RunAgg, rows: list[np.ndarray], names: list[str]) -> list[dict[str, Any]]:
-    """The x columns at each of ``rows`` (one row set per series), encoded (see :mod:`encode`)."""
+def _encode_batched(items: list[tuple[Any, np.ndarray]]) -> list[dict[str, Any]]:
+    """``encoder([array])[0]`` for each (encoder, array) of ``items``, with one call per encoder
+    (each array is encoded on its own: the output is the same however they are batched)."""
+    by: dict[Any, list[int]] = {}
+    for i, (fn, _a) in enumerate(items):
+        by.setdefault(fn, []).append(i)
+    out: list[dict[str, Any]] = [{}] * len(items)
+    for fn, idx in by.items():
+        for i, e in zip(idx, fn([items[i][1] for i in idx])):
+            out[i] = e
+    return out
+
+
+def _x_columns_many(agg: RunAgg, rows: list[np.ndarray], names: list[str],
+                    extra: list[np.ndarray] = ()) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The x columns at each of ``rows`` (one row set per series), encoded (see :mod:`encode`); and
+    ``extra`` integer columns encoded in the same calls (:func:`encode.ints_or_floats_many`)."""
     ends = np.cumsum([len(r) for r in rows]).tolist()
     spans = list(zip([0] + ends[:-1], ends))
     vals = agg.x_at(np.concatenate(rows) if rows else np.zeros(0, np.int64), names)
+    items = [(_X_ENCODERS.get(name, encode.ints_or_floats_many), vals[name][a:e]) for name in names for a, e in spans]
+    items += [(encode.ints_or_floats_many, x) for x in extra]
+    enc = _encode_batched(items)
     out: list[dict[str, Any]] = [{} for _ in rows]
+    it = iter(enc)
     for name in names:
-        v = vals[name]
-        enc = _X_ENCODERS.get(name, encode.ints_or_floats_many)([v[a:e] for a, e in spans])
-        for o, e in zip(out, enc):
-            o[name] = e
-    return out
+        for o in out:
+            o[name] = next(it)
+    return out, list(it)
 
 
 def _smooth_many(sms: list[np.ndarray]) -> list[dict[str, Any]]:
@@ -224,42 +241,48 @@ def process_run(info: RunInfo, cols: Columns, agg: RunAgg, out: Path, write) -> 
     info.metrics = {}
     info.lite = {}
     weights = list(WEIGHTS)
-    full: dict[str, tuple[dict[str, Any], np.ndarray]] = {}
-    smooth: dict[str, dict[str, Any]] = {}
-    for (tkeys, fulls), (_, lites) in zip(agg.kept(), agg.kept(lite=True)):
-        ns = []
-        for key in tkeys:
-            info.metrics[key] = st = agg.stats(key)
-            ns.append(st["n"])
-        encs = _series_many(fulls, ns)
-        sms = _stored_smoothing(fulls)
-        lencs = _series_many(lites, ns)
-        lsms = _stored_smoothing(lites)
-        lx = _x_columns_many(agg, [k.rows for k in lites], xnames)
-        for key, k, enc, sm, lenc, lsm, x in zip(tkeys, fulls, encs, sms, lencs, lsms, lx):
-            if sm is not None:
-                smooth[metric_id(key)] = sm
-            lenc["x"] = x
-            if lsm is not None:
-                lenc["s"] = lsm
-            info.lite[key] = lenc
-            enc["key"] = key
-            full[key] = (enc, k.rows)
-    full = {k: full[k] for k in sorted(full)}  # the same bytes however the metrics were grouped
-    smooth = {metric_id(k): smooth[metric_id(k)] for k in full if metric_id(k) in smooth}
-    info.metrics = {k: info.metrics[k] for k in full}
-    info.lite = {k: info.lite[k] for k in full}
+    # every track's series (full and lite), smoothing and x columns encoded together: a few numpy
+    # passes per run instead of a few per track and column (the bytes are the same)
+    groups = [(tkeys, fulls, lites) for (tkeys, fulls), (_, lites) in zip(agg.kept(), agg.kept(lite=True))]
+    tkeys = [key for g in groups for key in g[0]]
+    fulls = [k for g in groups for k in g[1]]
+    lites = [k for g in groups for k in g[2]]
+    ns = []
+    for key in tkeys:
+        info.metrics[key] = st = agg.stats(key)
+        ns.append(st["n"])
+    encs = _series_many(fulls + lites, ns + ns)
+    sms = _stored_smoothing(fulls + lites)
+    nk = len(tkeys)
+    order = sorted(range(nk), key=tkeys.__getitem__)  # the same bytes however the metrics were grouped
     # One row table per run: the x columns at the union of every metric's kept rows (metrics logged
     # together share them); each metric stores its points' positions in that table.
-    table = np.sort(np.concatenate([r for _, r in full.values()])) if full else np.zeros(0, np.int64)
+    table = np.sort(np.concatenate([fulls[i].rows for i in order])) if nk else np.zeros(0, np.int64)
     table = table[np.r_[True, table[1:] != table[:-1]]] if table.size else table
+    xs, rs = _x_columns_many(agg, [k.rows for k in lites] + [table], xnames,
+                             [np.searchsorted(table, fulls[i].rows) for i in order])
+    full: dict[str, dict[str, Any]] = {}
+    smooth: dict[str, dict[str, Any]] = {}
+    for i, key in enumerate(tkeys):
+        enc, lenc, sm, lsm = encs[i], encs[nk + i], sms[i], sms[nk + i]
+        if sm is not None:
+            smooth[metric_id(key)] = sm
+        lenc["x"] = xs[i]
+        if lsm is not None:
+            lenc["s"] = lsm
+        info.lite[key] = lenc
+        enc["key"] = key
+        full[key] = enc
+    keys_sorted = [tkeys[i] for i in order]
+    smooth = {metric_id(k): smooth[metric_id(k)] for k in keys_sorted if metric_id(k) in smooth}
+    info.metrics = {k: info.metrics[k] for k in keys_sorted}
+    info.lite = {k: info.lite[k] for k in keys_sorted}
     metrics_payload = {}
-    rs = encode.ints_or_floats_many([np.searchsorted(table, kept_rows) for _, kept_rows in full.values()])
-    for (key, (enc, _)), r in zip(full.items(), rs):
+    for key, r in zip(keys_sorted, rs):
+        enc = full[key]
         enc["r"] = r
         metrics_payload[metric_id(key)] = enc
-    payload = {"v": DATA_VERSION, "run": info.file, "w": weights, "x": _x_columns_many(agg, [table], xnames)[0],
-               "m": metrics_payload}
+    payload = {"v": DATA_VERSION, "run": info.file, "w": weights, "x": xs[-1], "m": metrics_payload}
     if smooth:  # some metric was downsampled: its smoothing (over the raw series) is in data/smooth
         payload["s"] = 1
     rel, srel = run_data_path("runs", info.file), run_data_path("smooth", info.file)

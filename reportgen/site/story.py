@@ -7,6 +7,7 @@ and returns a plain view-model. System charts are inline SVG polylines built her
 from __future__ import annotations
 
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e3
 
 def _file(run_dir: Path, rel: str) -> Path | None:
     """``run_dir/rel`` when it is a file that stays inside the run folder (links followed), else None."""
+    if not os.path.lexists(os.path.join(run_dir, rel)):  # (most runs have no such file: one lstat, no resolve)
+        return None
     try:
         path = inside(run_dir, rel, "the run folder")
     except (UnsafePath, FileNotFoundError, ValueError):
