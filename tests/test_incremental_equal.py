@@ -166,3 +166,28 @@ def test_run_pages_follow_the_site_layout_when_runs_go(tmp_path):
     build(cfg)
     assert "sweeps/_all.html" not in (site / "runs" / "run0" / "index.html").read_text()
     _same_as_clean(root, site, tmp_path)
+
+
+def test_a_new_run_renders_its_own_page_and_the_pages_that_list_runs(tmp_path, sharded, monkeypatch):
+    """Adding a run re-rendered every run page (their key held the number of runs); now only the
+    new run's page and the pages listing runs are rendered, other run pages keep their files --
+    unless what a run page shows of the count changes (here the overview shard count)."""
+    root, site = tmp_path / "runs", tmp_path / "site"
+    _project(root)
+    cfg = BuildConfig(root, site, quiet=True, cache_dir=tmp_path / "cache", samples=60)
+    build(cfg)
+    runs_before = {p: p.stat().st_mtime_ns for p in (site / "runs").glob("*/index.html")}
+    rendered, real_render = [], PageWriter.render
+    monkeypatch.setattr(PageWriter, "render", lambda self, t, page, ctx: rendered.append(page) or real_render(self, t, page, ctx))
+    write_run(root, "run7", rows(30, loss=wavy), meta={"created": T0 + 99}, config={"lr": 9.0})  # the newest: last
+    res = build(cfg)
+    assert res.reparsed == ["run7"]
+    assert [p for p in rendered if p.startswith("runs/")] == ["runs/run7/index.html"]
+    assert {"index.html", "compare.html"} <= set(rendered)
+    assert {p: p.stat().st_mtime_ns for p in runs_before} == runs_before
+    _same_as_clean(root, site, tmp_path)
+    rendered.clear()
+    write_run(root, "run8", rows(30, loss=wavy), meta={"created": T0 + 100})  # 9 runs: 4 -> 8 shards
+    build(cfg)
+    assert len([p for p in rendered if p.startswith("runs/")]) == 9
+    _same_as_clean(root, site, tmp_path)

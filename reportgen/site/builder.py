@@ -28,6 +28,7 @@ from .config import BuildConfig
 from .fmt import fmt_value
 from .manifest import Manifest
 from .memo import Memo, sweep_files_key
+from .overviews import shards
 from .phases import Gathered, SiteData, Warnings, gather, write_data
 from .progress import Progress
 from .render import PageWriter
@@ -198,8 +199,11 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             lambda page: {"kind": "media", "site": pages.site_json([], runs, labels, page, "media", table=False)})
     keys: dict[str, str] = {}
     media = 0
-    # what every run page shares, hashed once (10,000 run pages)
-    site_key = hashlib.sha1(repr((multi, cfg.title, cfg.extra_head, stamp, repr(ws), len(runs))).encode(
+    # what every run page shares, hashed once (10,000 run pages). Of the number of runs, only what a
+    # run page shows of it: the all-runs sweep page's link and the overview shard count (incr20: the
+    # count itself re-rendered every run page when one run was added)
+    site_key = hashlib.sha1(repr((multi, cfg.title, cfg.extra_head, stamp, repr(ws),
+                                  sweep_pages.all_runs_page(len(runs)), shards(len(runs)))).encode(
         "utf-8", "surrogatepass")).hexdigest()
     for r in runs:
         page = run_page(r.file)
