@@ -191,3 +191,48 @@ def test_a_new_run_renders_its_own_page_and_the_pages_that_list_runs(tmp_path, s
     build(cfg)
     assert len([p for p in rendered if p.startswith("runs/")]) == 9
     _same_as_clean(root, site, tmp_path)
+
+
+def test_overviews_of_an_appended_run_are_written_without_regrouping_every_run(tmp_path, sharded, monkeypatch):
+    """The same runs in the same order, the changed run with series of the same metrics: only its
+    shards are written, from the previous build's record (the runs are not grouped by metric again);
+    a new run (another order) takes the full path. Both equal a clean build."""
+    root, site = tmp_path / "runs", tmp_path / "site"
+    _project(root)
+    cfg = BuildConfig(root, site, quiet=True, cache_dir=tmp_path / "cache", samples=60)
+    build(cfg)
+    results, real = [], overviews._write_changed
+    monkeypatch.setattr(overviews, "_write_changed", lambda *a: results.append(r := real(*a)) or r)
+    append_rows(root / "run3", rows(100, start=80, loss=wavy, acc=lambda s: s / 100.0))
+    build(cfg)
+    assert len(results) == 1 and results[0] is not None
+    _same_as_clean(root, site, tmp_path)
+    append_rows(root / "run4", rows(10, start=80, loss=wavy, acc=lambda s: s / 100.0, extra=lambda s: s))
+    build(cfg)  # run4 has a new metric: its files are not those of the record
+    assert len(results) == 2 and results[1] is None
+    _same_as_clean(root, site, tmp_path)
+    write_run(root, "run9", rows(30, loss=wavy), meta={"created": T0 + 99})
+    build(cfg)  # another order: the full path
+    assert len(results) == 2
+    _same_as_clean(root, site, tmp_path)
+
+
+def test_snapshot_written_by_bucket_equals_one_written_whole(tmp_path):
+    """A rebuild writes only the snapshot buckets that changed, from the previous snapshot's layout
+    (which runs and memo names each bucket held): what it holds then equals the snapshot a build
+    with an empty cache writes whole."""
+    root, site = tmp_path / "runs", tmp_path / "site"
+    _project(root)
+    cfg = BuildConfig(root, site, quiet=True, cache_dir=tmp_path / "cache", samples=60)
+    build(cfg)
+    for kind in ("append", "new run", "deleted run", "config"):
+        _change(root, kind)
+        build(cfg)
+    build(BuildConfig(root, tmp_path / "site2", quiet=True, cache_dir=tmp_path / "cache2", samples=60))
+    a, b = snapshot.load(tmp_path / "cache", 60), snapshot.load(tmp_path / "cache2", 60)
+    assert sorted(a["runs"]) == sorted(b["runs"]) == sorted(p.name for p in root.iterdir())
+    for f in a["runs"]:
+        assert a["runs"][f].sig == b["runs"][f].sig and a["runs"][f].lite == b["runs"][f].lite
+    assert {s: sorted(v) for s, v in a["memo"].items()} == {s: sorted(v) for s, v in b["memo"].items()}
+    assert {s: {n: kv[1] for n, kv in v.items()} for s, v in a["memo"].items()} == \
+        {s: {n: kv[1] for n, kv in v.items()} for s, v in b["memo"].items()}

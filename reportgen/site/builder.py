@@ -247,7 +247,7 @@ def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest
     only files the builder wrote (``manifest``); save the manifest."""
     g.cache.save_pages(done.keys, sorted(data.overviews))
     snapshot.save(cfg.cache_dir, cfg.samples, data.runs, data.ov_record, memo, fresh=set(data.reparsed) | g.moved,
-                  known=g.known, enabled=cfg.cache)
+                  known=g.known, enabled=cfg.cache, layout=g.layout)
     out = cfg.out
     if g.page_keys:
         for rel in sorted((data.stale | g.old_overviews) - data.keep):

@@ -84,6 +84,8 @@ class Gathered:
     known: set[str] | None = None  # runs of the previous build's snapshot (None: no snapshot)
     memo: dict = field(default_factory=dict)  # the previous build's page inputs (memo.py)
     moved: set[str] = field(default_factory=set)  # unchanged runs whose folder path changed (snapshot.py)
+    layout: list | None = None  # the previous snapshot's runs and memo names per bucket (snapshot.py)
+    old_infos: dict[str, RunInfo] = field(default_factory=dict)  # the previous snapshot's runs
 
 
 @dataclass
@@ -140,7 +142,7 @@ def gather(cfg: BuildConfig, warnings: Warnings, present: Container[str] | None 
     page_keys, old_overviews = cache.load_pages_and_overviews()
     return Gathered(files, cached_infos, jobs, cache, page_keys, set(old_overviews), story,
                     snap.get("overviews") if snap else None, set(known) if snap else None, snap.get("memo") or {},
-                    moved)
+                    moved, snap.get("layout"), known)
 
 
 def parse_run(job: RunJob, write=write_bytes, cache: RunCache | None = None) -> Parsed:
@@ -221,6 +223,7 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
     # data before the pages that load it; only the shards holding a changed run (overviews.py)
     overviews, record = write_overviews(
         cfg.out, runs, write_if_changed, fresh=set(fresh) if g.ov_record is not None else None,
-        previous=g.ov_record, lite_of=lambda f: _cached_lite(g.cache, f))
+        previous=g.ov_record, lite_of=lambda f: _cached_lite(g.cache, f),
+        old_keys=lambda f: (lambda o: None if o is None else o.lite)(g.old_infos.get(f)))
     keep = {p for r in runs for p in r.data_files} | set(overviews)
     return SiteData(runs, labels, overviews, keep, stale, reparsed, appended, ov_record=record)
