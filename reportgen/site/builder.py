@@ -116,6 +116,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     tables: dict[str, str] = {}  # table data files written (runs_data.py): data id -> site path
     entries: dict[tuple, dict] = {}  # the site JSON of a scope, shared by the index and compare pages
     section_sets: dict[tuple, list] = {}  # chart sections of a scope, likewise
+    drawn_sets: dict[tuple, set] = {}  # runs drawn by default in a scope, likewise
 
     def table_rows(tid: str, scope: list, page: str, cols: dict) -> dict:
         """The table file's payload; each run's row kept between builds (memo.py) with what it is
@@ -133,13 +134,15 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         selection; with many runs the table's data is a file loaded after the first charts."""
         key = (page.rsplit("/", 1)[0] if "/" in page else "", tuple(r.file for r in scope))
         lazy = runs_data.lazy(scope)
-        drawn = set(runs_data.default_drawn(scope, cfg.chart_runs)) if lazy else None
+        skey = tuple(r.file for r in scope)
+        if lazy and skey not in drawn_sets:  # the index and compare pages share it: made once
+            drawn_sets[skey] = set(runs_data.default_drawn(scope, cfg.chart_runs))
+        drawn = drawn_sets[skey] if lazy else None
         if key not in entries:  # run entries read each run's alerts: once per scope and folder
             entries[key] = pages.site_json(scope, runs, labels, page, kind, workspace=ws, memo=memo,
                                            story_sigs=story_sigs, only=drawn)
         site = {**entries[key], "kind": kind}
         site.update(total=len(scope), chartRuns=cfg.chart_runs, root=rel(page, "./"), table=None)
-        skey = tuple(r.file for r in scope)
         if skey not in section_sets:  # the index and compare pages share them: made once
             section_sets[skey] = pages.chart_sections(scope, labels, ws)
         # copies of the chart dicts: the caller changes their "runs" and "spec"
@@ -199,6 +202,8 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             lambda page: {"kind": "media", "site": pages.site_json([], runs, labels, page, "media", table=False)})
     keys: dict[str, str] = {}
     media = 0
+    # the site's files at the start of the build (the manifest's listing): no stat per run page
+    exists = (lambda page: page in manifest.before) if manifest is not None else (lambda page: (out / page).exists())
     # what every run page shares, hashed once (10,000 run pages). Of the number of runs, only what a
     # run page shows of it: the all-runs sweep page's link and the overview shard count (incr20: the
     # count itself re-rendered every run page when one run was added)
@@ -221,7 +226,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         r.media = len(panels)
         media += len(panels)
         written.append(page)
-        if page_keys.get(page) == key and (out / page).exists():
+        if page_keys.get(page) == key and exists(page):
             continue
         writer.render("run.html", page, {
             **common, **pages.run_context(r, labels, page), "multi": multi, "kind": "run",

@@ -115,7 +115,8 @@ class Manifest:
         files = data.get("files") if isinstance(data, dict) and data.get("version") == VERSION else None
         if not isinstance(files, list):
             return set()
-        return {f for f in files if isinstance(f, str) and f and not f.startswith("/") and ".." not in f.split("/")}
+        # (the split only for the names that hold "..": 30,000 names per build, incr20)
+        return {f for f in files if isinstance(f, str) and f and f[0] != "/" and (".." not in f or ".." not in f.split("/"))}
 
     def owns(self, rel: str) -> bool:
         """Did the builder write ``rel`` (in an earlier build, or in this one)?"""

@@ -174,10 +174,14 @@ def run_context(r: RunInfo, labels, page: str) -> dict[str, Any]:
 def projects(runs: list[RunInfo]) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for r in runs:
-        p = out.setdefault(r.project, {"name": r.project, "page": project_page(r.project), "runs": 0,
-                                       "finished": 0, "running": 0, "crashed": 0})
+        project = r.project
+        p = out.get(project)
+        if p is None:  # (not a new dict and page name per run: 10,000 runs, incr20)
+            p = out[project] = {"name": project, "page": project_page(project), "runs": 0,
+                                "finished": 0, "running": 0, "crashed": 0}
         p["runs"] += 1
-        if r.status in ("finished", "running", "crashed"):
-            p[r.status] += 1
+        status = r.status
+        if status in ("finished", "running", "crashed"):
+            p[status] += 1
     return list(out.values())
 

@@ -66,16 +66,17 @@ def _listed(run_dir: str, kept: tuple | None, since: int) -> tuple[dict[str, tup
 
 
 def scan_run(run_dir: str, kept: tuple | None = None, since: int = 0,
-             record: dict[str, tuple] | None = None) -> tuple[dict[str, Any], tuple] | None:
+             record: dict[str, tuple] | None = None, name: str | None = None) -> tuple[dict[str, Any], tuple] | None:
     """(build signature, story signature) of one run folder; None when it is not a run folder.
     ``kept``/``since``: the folder's record from a previous scan and when that scan started;
-    ``record``: where this scan's record of the folder goes (by folder name)."""
+    ``record``: where this scan's record of the folder goes (by folder name: ``name``, else the
+    path's last part)."""
     listed = _listed(run_dir, kept, since)
     if listed is None:
         return None
     found, rec = listed
     if record is not None:
-        record[os.path.basename(run_dir)] = rec
+        record[name if name is not None else os.path.basename(run_dir)] = rec
     get = found.get
     sig = {key: get(name) for key, name in SIG_FILES}
     if sig["run"] is None and (sig["history"] is None or sig["history"][0] == 0):  # RunPaths.is_run:
@@ -110,14 +111,15 @@ def scan_runs(root: Path, warnings: list[str] | None = None,
                 continue
         except OSError:
             continue
-        found = scan_run(e.path, kept.get(e.name), since, now)
+        path = e.path  # (os.scandir's own join of root and name)
+        found = scan_run(path, kept.get(e.name), since, now, e.name)
         if found is None:
             continue
         if e.is_symlink() and not is_inside(root, root / e.name):
             if warnings is not None:
                 warnings.append(f"run folder {e.name!r} is a link to a folder outside the runs root (skipped)")
             continue
-        out.append((os.path.join(base, e.name), *found))
+        out.append((path, *found))
     if record is not None:
         records.save(Path(record), RECORD_VERSION, base, started, now)
     return out
