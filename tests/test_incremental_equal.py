@@ -236,3 +236,16 @@ def test_snapshot_written_by_bucket_equals_one_written_whole(tmp_path):
     assert {s: sorted(v) for s, v in a["memo"].items()} == {s: sorted(v) for s, v in b["memo"].items()}
     assert {s: {n: kv[1] for n, kv in v.items()} for s, v in a["memo"].items()} == \
         {s: {n: kv[1] for n, kv in v.items()} for s, v in b["memo"].items()}
+
+
+def test_a_run_page_deleted_from_the_site_is_written_again(tmp_path):
+    """Run pages whose inputs did not change are skipped when the site still has them (the
+    manifest's listing at the start of the build); one deleted meanwhile is rendered again."""
+    root, site = tmp_path / "runs", tmp_path / "site"
+    _project(root)
+    cfg = BuildConfig(root, site, quiet=True, cache_dir=tmp_path / "cache", samples=60)
+    build(cfg)
+    (site / "runs" / "run2" / "index.html").unlink()
+    build(cfg)
+    assert (site / "runs" / "run2" / "index.html").is_file()
+    _same_as_clean(root, site, tmp_path)
