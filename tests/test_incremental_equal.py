@@ -249,3 +249,21 @@ def test_a_run_page_deleted_from_the_site_is_written_again(tmp_path):
     build(cfg)
     assert (site / "runs" / "run2" / "index.html").is_file()
     _same_as_clean(root, site, tmp_path)
+
+
+def test_memo_keys_of_an_unchanged_run_are_the_previous_builds_objects(tmp_path):
+    """Memo.run_key returns the previous build's key object when the run did not change (the other
+    spaces' keys then compare by identity); a changed run gets its new key and is marked touched."""
+    from types import SimpleNamespace
+
+    from reportgen.site.memo import Memo
+
+    a = SimpleNamespace(file="a", path="/r/a", sig={"run": (1, 2)}, status="finished")
+    first = Memo()
+    k1 = first.run_key(a)
+    second = Memo(first.new)
+    a2 = SimpleNamespace(file="a", path="/r/a", sig={"run": (1, 2)}, status="finished")
+    assert second.run_key(a2) is k1 and "a" not in second.touched
+    third = Memo(second.new)
+    a3 = SimpleNamespace(file="a", path="/r/a", sig={"run": (1, 3)}, status="finished")
+    assert third.run_key(a3) == ("/r/a", {"run": (1, 3)}, "finished") and "a" in third.touched

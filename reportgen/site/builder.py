@@ -306,7 +306,7 @@ def _build(cfg: BuildConfig) -> BuildResult:
     done = write_pages(cfg, data, g.page_keys, warnings, progress, manifest, g.story, memo)
     cleanup(cfg, g, data, done, manifest, warnings, memo)
     result = BuildResult(cfg.out, strict=cfg.strict, runs=len(data.runs),
-                         metrics=len({k for r in data.runs for k in r.metrics}), media=done.media,
+                         metrics=len(set().union(*(r.metrics for r in data.runs))), media=done.media,
                          pages=done.written, warnings=warnings.items, reparsed=data.reparsed,
                          appended=data.appended, seconds=time.perf_counter() - t0)
     if cfg.publish_url:  # -o URL: upload what changed (publish_url.py)

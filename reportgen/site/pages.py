@@ -45,7 +45,7 @@ def x_options(runs: list[RunInfo]) -> list[dict[str, str]]:
         opts.append({"key": "_runtime", "label": "Relative time (s)"})
     if any(r.has_timestamp for r in runs):
         opts.append({"key": "_timestamp", "label": "Wall time"})
-    for k in sorted({k for r in runs for k in r.xkeys}):
+    for k in sorted(set().union(*(r.xkeys for r in runs))):
         opts.append({"key": k, "label": k})
     return opts
 
