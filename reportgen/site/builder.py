@@ -62,6 +62,7 @@ class Pages:
     written: list[str]  # every page of the site (rendered now or unchanged since the last build)
     keys: dict[str, str]  # run page -> hash of its inputs (pages whose inputs did not change are skipped)
     media: int  # media panels on run pages
+    kept_run_pages: set[str] = field(default_factory=set)  # run pages not rendered again (their file stands)
 
 
 def _template_stamp() -> str:
@@ -210,13 +211,16 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     site_key = hashlib.sha1(repr((multi, cfg.title, cfg.extra_head, stamp, repr(ws),
                                   sweep_pages.all_runs_page(len(runs)), shards(len(runs)))).encode(
         "utf-8", "surrogatepass")).hexdigest()
+    sigs = story_sigs or {}
+    kept: set[str] = set()
     for r in runs:
         page = run_page(r.file)
         panels = panel_sets.get(r.file, [])
         # A run page depends only on its run folder, its label/colour, its media panels (their
         # compare links) and the site layout: skip rendering when none changed.
-        ssig = (story_sigs or {}).get(r.file) or story.signature(Path(r.path))  # from the gather scan
-        made = (memo.run_key(r), ssig, labels[r.file], r.project, site_key, [p.get("compare") for p in panels],
+        ssig = sigs.get(r.file) or story.signature(Path(r.path))  # from the gather scan
+        made = (memo.run_key(r), ssig, labels[r.file], r.project, site_key,
+                [p.get("compare") for p in panels] if panels else [],
                 artifacts_pages.run_key(arts, r.id) if arts else "")
         # (kept in the memo: comparing the inputs is cheaper than hashing their repr, 10,000 times)
         key = memo.get("page", r.file, made, lambda made=made, r=r: hashlib.sha1(repr((
@@ -227,6 +231,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         media += len(panels)
         written.append(page)
         if page_keys.get(page) == key and exists(page):
+            kept.add(page)
             continue
         writer.render("run.html", page, {
             **common, **pages.run_context(r, labels, page), "multi": multi, "kind": "run",
@@ -242,7 +247,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     warnings.extend("", sweep_problems)
     written += artifacts_pages.write_pages(
         writer, common, arts, lambda page: pages.site_json([], runs, labels, page, "artifacts", table=False))
-    return Pages(written, {**writer.new_keys, **keys}, media)
+    return Pages(written, {**writer.new_keys, **keys}, media, kept)
 
 
 def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest: Manifest,
@@ -272,7 +277,8 @@ def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest
         if page.startswith("runs/") and page.endswith("/index.html"):
             for rel_path in manifest.owned_under("media/" + page[len("runs/"):-len("/index.html")]):
                 manifest.remove(rel_path)
-    manifest.save()
+    # the folders of run pages not rendered now: nothing of the builder's changed there
+    manifest.save({page[:-len("index.html")] for page in done.kept_run_pages})
     if manifest.warning():
         warnings.add("", manifest.warning())
 

@@ -33,24 +33,29 @@ RACY_NS = 2_000_000_000  # a folder changed this close to the first listing is l
 
 def _walk(out: Path, dirs: dict[str, tuple[int, list[str]]] | None = None,
           reuse: dict[str, tuple[int, list[str]]] | None = None, since: int = 0,
-          known: set[str] | frozenset[str] = frozenset(), names_only: bool = False) -> dict[str, tuple[int, int]]:
+          known: set[str] | frozenset[str] = frozenset(), names_only: bool = False,
+          trusted: set[str] | frozenset[str] = frozenset()) -> dict[str, tuple[int, int]]:
     """``{site path: (size, mtime_ns)}`` of every file under ``out`` (links are not followed).
 
     ``os.scandir`` and string paths: a 10,000-run site has 30,000 files (incr19). ``dirs`` collects
     each folder's mtime and file names. With ``reuse`` (such a record from the start of the build),
     a folder whose mtime did not change, and did not change within ``RACY_NS`` of ``since`` (the
-    start), keeps its recorded names unread (sizes then come from the record: (-1, -1))."""
+    start), keeps its recorded names unread (sizes then come from the record: (-1, -1)). A folder
+    in ``trusted`` keeps its ``reuse`` record without even a stat (the builder wrote nothing there)."""
     files: dict[str, tuple[int, int]] = {}
     stack = [(os.fspath(out), "")]
     while stack:
         path, prefix = stack.pop()
         if reuse is not None and prefix in reuse:
-            try:
-                mtime = os.stat(path).st_mtime_ns
-            except OSError:
-                continue
             rec = reuse[prefix]
-            if rec[0] == mtime and mtime < since - RACY_NS:
+            if prefix in trusted:
+                mtime = rec[0]
+            else:
+                try:
+                    mtime = os.stat(path).st_mtime_ns
+                except OSError:
+                    continue
+            if prefix in trusted or (rec[0] == mtime and mtime < since - RACY_NS):
                 for name in rec[1]:
                     files[prefix + name] = (-1, -1)
                 for sub in rec[2]:
@@ -158,10 +163,14 @@ class Manifest:
         return (f"left {len(self.left)} file(s) in the output folder alone that reportgen did not write "
                 f"({shown})")
 
-    def save(self) -> None:
-        """Write the manifest atomically (temp file, then rename)."""
+    def save(self, untouched: set[str] | frozenset[str] = frozenset()) -> None:
+        """Write the manifest atomically (temp file, then rename). ``untouched``: folders (``runs/x/``)
+        the builder neither wrote in nor deleted from in this build: their listing at the start of
+        the build stands (incr20: 10,000 run-page folders were stat'ed again). A file someone else
+        put there meanwhile is then not listed: it is left alone, as any file that is not the builder's."""
         dirs: dict[str, tuple] = {}
-        files = sorted(rel for rel in _walk(self.out, dirs, reuse=self.dirs, since=self.started, names_only=True)
+        files = sorted(rel for rel in _walk(self.out, dirs, reuse=self.dirs, since=self.started, names_only=True,
+                                            trusted=untouched)
                        if rel != MANIFEST and not rel.startswith(CACHE_PREFIX) and self.owns(rel))
         target = self.out / MANIFEST
         tmp = target.with_name(f".{MANIFEST}.tmp{os.getpid()}")
