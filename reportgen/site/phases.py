@@ -215,7 +215,8 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
         if not is_safe_name(r.meta.get("id", r.file)):
             warnings.add(f"run {r.file}", f"run.json id {r.meta.get('id')!r} is not a safe name; "
                                           f"its pages and files use {r.file!r}")
-        warnings.extend(f"run {r.file}", r.warnings)
+        if r.warnings:
+            warnings.extend(f"run {r.file}", r.warnings)
     labels = pages.labels_and_colors(runs)
     for r in runs:
         r.label, r.color = labels[r.file]
