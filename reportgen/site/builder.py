@@ -118,6 +118,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     entries: dict[tuple, dict] = {}  # the site JSON of a scope, shared by the index and compare pages
     section_sets: dict[tuple, list] = {}  # chart sections of a scope, likewise
     drawn_sets: dict[tuple, set] = {}  # runs drawn by default in a scope, likewise
+    drawn_runs: dict[tuple, list] = {}  # each chart's runs drawn by default in a scope, likewise
 
     def table_rows(tid: str, scope: list, page: str, cols: dict) -> dict:
         """The table file's payload; each run's row kept between builds (memo.py) with what it is
@@ -153,9 +154,11 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             if tid not in tables:
                 tables[tid] = runs_data.write_data_file(out, tid, table_rows(tid, scope, page, site["cols"]))
             site["table"] = {"id": tid, "src": rel(page, tables[tid])}
-            for sec in sections:
-                for c in sec["charts"]:
-                    c["runs"] = [f for f in c["runs"] if f in drawn]
+            if skey not in drawn_runs:  # the charts' runs drawn by default, per scope (index, compare)
+                drawn_runs[skey] = [[[f for f in c["runs"] if f in drawn] for c in sec["charts"]] for sec in sections]
+            for sec, chart_runs in zip(sections, drawn_runs[skey]):
+                for c, kept_runs in zip(sec["charts"], chart_runs):
+                    c["runs"] = list(kept_runs)
         return site, sections
 
     def overview(page: str, scope: list, kind: str, heading: str, project=None) -> None:
