@@ -114,6 +114,8 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
                                            for r in runs), sweep_files_key(cfg.runs)),
                       lambda: sweep_pages.collect(cfg.runs, runs))
 
+    run_keys = {r.file: memo.run_key(r) for r in runs}  # (once per run: 10,000 runs, 4 uses each)
+    sigs = story_sigs or {}
     tables: dict[str, str] = {}  # table data files written (runs_data.py): data id -> site path
     entries: dict[tuple, dict] = {}  # the site JSON of a scope, shared by the index and compare pages
     section_sets: dict[tuple, list] = {}  # chart sections of a scope, likewise
@@ -127,7 +129,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         index = {k: i for i, k in enumerate(metrics)}
         shared = (repr(cols), repr(metrics))
         return runs_data.payload_of([memo.get(
-            "row", f"{tid}|{r.file}", (memo.run_key(r), (story_sigs or {}).get(r.file), labels[r.file], shared),
+            "row", f"{tid}|{r.file}", (run_keys[r.file], sigs.get(r.file), labels[r.file], shared),
             lambda r=r: runs_data.table_row(pages.run_entry(r, labels, page, cols), r, cols, index))
             for r in scope], cols, metrics)
 
@@ -177,7 +179,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         for p in projects:
             overview(p["page"], [r for r in runs if r.project == p["name"]], "project", p["name"], project=p)
     site, sections = table_page("compare.html", runs, "compare")
-    configs = {r.file: memo.get("configs", r.file, memo.run_key(r),
+    configs = {r.file: memo.get("configs", r.file, run_keys[r.file],
                                 lambda r=r: {k: fmt_value(v) for k, v in flatten(r.config).items()}) for r in runs}
     if site["table"]:  # many runs: the configs are a data file too (loaded with the table)
         tables["table/configs"] = runs_data.write_data_file(out, "table/configs", configs)
@@ -193,7 +195,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     # Media panels of every run that logged media, before any run page: the same-key-across-runs
     # pages need all of them (cheap on rebuilds: files are copied and derived only once).
     panel_sets: dict[str, list] = {}
-    with_media = [r for r in runs if memo.get("media", r.file, memo.run_key(r), lambda r=r: _has_media(r))]
+    with_media = [r for r in runs if memo.get("media", r.file, run_keys[r.file], lambda r=r: _has_media(r))]
     if with_media:  # the media kinds and panels are imported only for a site with media (incr19)
         from .panels import PanelSite, run_panels, write_compare_pages
 
@@ -214,7 +216,6 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     site_key = hashlib.sha1(repr((multi, cfg.title, cfg.extra_head, stamp, repr(ws),
                                   sweep_pages.all_runs_page(len(runs)), shards(len(runs)))).encode(
         "utf-8", "surrogatepass")).hexdigest()
-    sigs = story_sigs or {}
     kept: set[str] = set()
     for r in runs:
         page = run_page(r.file)
@@ -222,7 +223,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         # A run page depends only on its run folder, its label/colour, its media panels (their
         # compare links) and the site layout: skip rendering when none changed.
         ssig = sigs.get(r.file) or story.signature(Path(r.path))  # from the gather scan
-        made = (memo.run_key(r), ssig, labels[r.file], r.project, site_key,
+        made = (run_keys[r.file], ssig, labels[r.file], r.project, site_key,
                 [p.get("compare") for p in panels] if panels else [],
                 artifacts_pages.run_key(arts, r.id) if arts else "")
         # (kept in the memo: comparing the inputs is cheaper than hashing their repr, 10,000 times)
