@@ -115,6 +115,11 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
                       lambda: sweep_pages.collect(cfg.runs, runs))
 
     run_keys = {r.file: memo.run_key(r) for r in runs}  # (once per run: 10,000 runs, 4 uses each)
+    # what the pages take from each run alone, kept together (one memo value per run, incr20): its
+    # table columns, its config as the compare page shows it, whether it has media panels
+    inputs = {r.file: memo.get("inputs", r.file, run_keys[r.file], lambda r=r: (
+        pages.run_columns(r), {k: fmt_value(v) for k, v in flatten(r.config).items()}, _has_media(r)))
+        for r in runs}
     sigs = story_sigs or {}
     tables: dict[str, str] = {}  # table data files written (runs_data.py): data id -> site path
     entries: dict[tuple, dict] = {}  # the site JSON of a scope, shared by the index and compare pages
@@ -144,7 +149,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         drawn = drawn_sets[skey] if lazy else None
         if key not in entries:  # run entries read each run's alerts: once per scope and folder
             entries[key] = pages.site_json(scope, runs, labels, page, kind, workspace=ws, memo=memo,
-                                           story_sigs=story_sigs, only=drawn)
+                                           story_sigs=story_sigs, only=drawn, columns_of=lambda r: inputs[r.file][0])
         site = {**entries[key], "kind": kind}
         site.update(total=len(scope), chartRuns=cfg.chart_runs, root=rel(page, "./"), table=None)
         if skey not in section_sets:  # the index and compare pages share them: made once
@@ -179,8 +184,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         for p in projects:
             overview(p["page"], [r for r in runs if r.project == p["name"]], "project", p["name"], project=p)
     site, sections = table_page("compare.html", runs, "compare")
-    configs = {r.file: memo.get("configs", r.file, run_keys[r.file],
-                                lambda r=r: {k: fmt_value(v) for k, v in flatten(r.config).items()}) for r in runs}
+    configs = {r.file: inputs[r.file][1] for r in runs}
     if site["table"]:  # many runs: the configs are a data file too (loaded with the table)
         tables["table/configs"] = runs_data.write_data_file(out, "table/configs", configs)
         site["table"]["configs"] = {"id": "table/configs", "src": rel("compare.html", tables["table/configs"])}
@@ -195,7 +199,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     # Media panels of every run that logged media, before any run page: the same-key-across-runs
     # pages need all of them (cheap on rebuilds: files are copied and derived only once).
     panel_sets: dict[str, list] = {}
-    with_media = [r for r in runs if memo.get("media", r.file, run_keys[r.file], lambda r=r: _has_media(r))]
+    with_media = [r for r in runs if inputs[r.file][2]]
     if with_media:  # the media kinds and panels are imported only for a site with media (incr19)
         from .panels import PanelSite, run_panels, write_compare_pages
 

@@ -106,17 +106,18 @@ def run_entry(r: RunInfo, labels, page: str, cols: dict[str, list[str]] | None) 
 
 def site_json(runs: list[RunInfo], all_runs: list[RunInfo], labels, page: str, kind: str,
               table: bool = True, workspace=None, memo=None, story_sigs=None,
-              only: set[str] | None = None) -> dict[str, Any]:
+              only: set[str] | None = None, columns_of=None) -> dict[str, Any]:
     """The page's site JSON. ``memo`` (memo.py): each run's columns and entry are made again only
     when what they are made from changed (``story_sigs``: the signature of each run's alerts etc.).
     ``only``: the runs to embed entries of (the others are in the table file); columns and x axes
-    are still those of every run."""
+    are still those of every run. ``columns_of(run)``: its table columns (kept by the caller), else
+    kept in ``memo``."""
     if memo is None:
         cols = table_columns(runs) if table else None
         entries = [run_entry(r, labels, page, cols) for r in runs]
     else:
-        cols = table_columns(runs, lambda r: memo.get("cols", r.file, memo.run_key(r), lambda: run_columns(r))) \
-            if table else None
+        cols = table_columns(runs, columns_of or (lambda r: memo.get("cols", r.file, memo.run_key(r),
+                                                                      lambda: run_columns(r)))) if table else None
         folder, ckey = page.rsplit("/", 1)[0] if "/" in page else "", repr(cols)
         entries = [memo.get("entry", f"{folder}|{r.file}", (memo.run_key(r), (story_sigs or {}).get(r.file), labels[r.file], ckey),
                             lambda r=r: run_entry(r, labels, page, cols)) for r in runs if only is None or r.file in only]
