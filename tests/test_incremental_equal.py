@@ -267,3 +267,24 @@ def test_memo_keys_of_an_unchanged_run_are_the_previous_builds_objects(tmp_path)
     third = Memo(second.new)
     a3 = SimpleNamespace(file="a", path="/r/a", sig={"run": (1, 3)}, status="finished")
     assert third.run_key(a3) == ("/r/a", {"run": (1, 3)}, "finished") and "a" in third.touched
+
+
+def test_snapshot_drops_page_inputs_no_longer_made(tmp_path):
+    """Page inputs of a kind this build no longer makes (a memo space of another version) are not
+    kept in the buckets that did not change: every bucket is written again without them."""
+    root, site, cache = tmp_path / "runs", tmp_path / "site", tmp_path / "cache"
+    _project(root)
+    cfg = BuildConfig(root, site, quiet=True, cache_dir=cache, samples=60)
+    build(cfg)
+    snap = snapshot.load(cache, 60)
+    from reportgen.site.memo import Memo
+
+    memo = Memo(snap["memo"])
+    memo.new = {space: dict(v) for space, v in snap["memo"].items()}
+    memo.new["old-kind"] = {"run0": ("k", 1), "run5": ("k", 2)}
+    infos = list(snap["runs"].values())
+    snapshot.save(cache, 60, infos, snap["overviews"], memo)  # every bucket, with "old-kind"
+    assert set(snapshot.load(cache, 60)["memo"]["old-kind"]) == {"run0", "run5"}
+    build(cfg)  # nothing changed, but "old-kind" is not made any more
+    assert "old-kind" not in snapshot.load(cache, 60)["memo"]
+    _same_as_clean(root, site, tmp_path)

@@ -92,7 +92,10 @@ def save(root: Path, samples: int, runs: list, overviews: dict, memo: Any = None
     values = memo.new if memo is not None else {}
     touched = memo.touched if memo is not None else set()
     by_file = {r.file: r for r in runs}
-    if known is None:
+    # a kind of page input no longer made (another version, another site layout): every bucket is
+    # written again, without it (else the buckets not written now kept loading it)
+    dropped = memo is not None and any(space not in values for space in memo.old)
+    if known is None or dropped:
         dirty = set(range(BUCKETS))
     else:
         changed = set(fresh or ()) | (by_file.keys() ^ known) | touched
