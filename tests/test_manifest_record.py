@@ -91,3 +91,17 @@ def test_run_page_folders_not_written_keep_their_listing_and_users_files(tmp_pat
     clean = tmp_path / "clean"
     build(BuildConfig(runs, clean, quiet=True, cache=False, samples=60))
     assert listed == _listed(clean)
+
+
+def test_the_manifest_is_not_rewritten_when_its_files_are_the_same(tmp_path):
+    runs, site, cache = tmp_path / "runs", tmp_path / "site", tmp_path / "cache"
+    for name in ("a", "b"):
+        write_run(runs, name, rows(20))
+    _build(runs, site, cache)
+    before = (site / MANIFEST).stat().st_mtime_ns
+    time.sleep(0.01)
+    _build(runs, site, cache)  # the same files
+    assert (site / MANIFEST).stat().st_mtime_ns == before
+    write_run(runs, "c", rows(5))
+    _build(runs, site, cache)
+    assert "runs/c/index.html" in _listed(site)

@@ -126,6 +126,9 @@ def scan_runs(root: Path, warnings: list[str] | None = None,
                 warnings.append(f"run folder {e.name!r} is a link to a folder outside the runs root (skipped)")
             continue
         out.append((path, *found))
-    if record is not None:
+    # the same record, and no folder listed again for having changed close to the old listing: the
+    # file stands (its older listing time is safe); else it is written with this listing's time
+    limit = since - RACY_NS
+    if record is not None and (now != kept or any(rec[0] >= limit for rec in now.values())):
         records.save(Path(record), RECORD_VERSION, base, started, now)
     return out
