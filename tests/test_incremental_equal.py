@@ -166,3 +166,125 @@ def test_run_pages_follow_the_site_layout_when_runs_go(tmp_path):
     build(cfg)
     assert "sweeps/_all.html" not in (site / "runs" / "run0" / "index.html").read_text()
     _same_as_clean(root, site, tmp_path)
+
+
+def test_a_new_run_renders_its_own_page_and_the_pages_that_list_runs(tmp_path, sharded, monkeypatch):
+    """Adding a run re-rendered every run page (their key held the number of runs); now only the
+    new run's page and the pages listing runs are rendered, other run pages keep their files --
+    unless what a run page shows of the count changes (here the overview shard count)."""
+    root, site = tmp_path / "runs", tmp_path / "site"
+    _project(root)
+    cfg = BuildConfig(root, site, quiet=True, cache_dir=tmp_path / "cache", samples=60)
+    build(cfg)
+    runs_before = {p: p.stat().st_mtime_ns for p in (site / "runs").glob("*/index.html")}
+    rendered, real_render = [], PageWriter.render
+    monkeypatch.setattr(PageWriter, "render", lambda self, t, page, ctx: rendered.append(page) or real_render(self, t, page, ctx))
+    write_run(root, "run7", rows(30, loss=wavy), meta={"created": T0 + 99}, config={"lr": 9.0})  # the newest: last
+    res = build(cfg)
+    assert res.reparsed == ["run7"]
+    assert [p for p in rendered if p.startswith("runs/")] == ["runs/run7/index.html"]
+    assert {"index.html", "compare.html"} <= set(rendered)
+    assert {p: p.stat().st_mtime_ns for p in runs_before} == runs_before
+    _same_as_clean(root, site, tmp_path)
+    rendered.clear()
+    write_run(root, "run8", rows(30, loss=wavy), meta={"created": T0 + 100})  # 9 runs: 4 -> 8 shards
+    build(cfg)
+    assert len([p for p in rendered if p.startswith("runs/")]) == 9
+    _same_as_clean(root, site, tmp_path)
+
+
+def test_overviews_of_an_appended_run_are_written_without_regrouping_every_run(tmp_path, sharded, monkeypatch):
+    """The same runs in the same order, the changed run with series of the same metrics: only its
+    shards are written, from the previous build's record (the runs are not grouped by metric again);
+    a new run (another order) takes the full path. Both equal a clean build."""
+    root, site = tmp_path / "runs", tmp_path / "site"
+    _project(root)
+    cfg = BuildConfig(root, site, quiet=True, cache_dir=tmp_path / "cache", samples=60)
+    build(cfg)
+    results, real = [], overviews._write_changed
+    monkeypatch.setattr(overviews, "_write_changed", lambda *a: results.append(r := real(*a)) or r)
+    append_rows(root / "run3", rows(100, start=80, loss=wavy, acc=lambda s: s / 100.0))
+    build(cfg)
+    assert len(results) == 1 and results[0] is not None
+    _same_as_clean(root, site, tmp_path)
+    append_rows(root / "run4", rows(10, start=80, loss=wavy, acc=lambda s: s / 100.0, extra=lambda s: s))
+    build(cfg)  # run4 has a new metric: its files are not those of the record
+    assert len(results) == 2 and results[1] is None
+    _same_as_clean(root, site, tmp_path)
+    write_run(root, "run9", rows(30, loss=wavy), meta={"created": T0 + 99})
+    build(cfg)  # another order: the full path
+    assert len(results) == 2
+    _same_as_clean(root, site, tmp_path)
+
+
+def test_snapshot_written_by_bucket_equals_one_written_whole(tmp_path):
+    """A rebuild writes only the snapshot buckets that changed, from the previous snapshot's layout
+    (which runs and memo names each bucket held): what it holds then equals the snapshot a build
+    with an empty cache writes whole."""
+    root, site = tmp_path / "runs", tmp_path / "site"
+    _project(root)
+    cfg = BuildConfig(root, site, quiet=True, cache_dir=tmp_path / "cache", samples=60)
+    build(cfg)
+    for kind in ("append", "new run", "deleted run", "config"):
+        _change(root, kind)
+        build(cfg)
+    build(BuildConfig(root, tmp_path / "site2", quiet=True, cache_dir=tmp_path / "cache2", samples=60))
+    a, b = snapshot.load(tmp_path / "cache", 60), snapshot.load(tmp_path / "cache2", 60)
+    assert sorted(a["runs"]) == sorted(b["runs"]) == sorted(p.name for p in root.iterdir())
+    for f in a["runs"]:
+        assert a["runs"][f].sig == b["runs"][f].sig and a["runs"][f].lite == b["runs"][f].lite
+    assert {s: sorted(v) for s, v in a["memo"].items()} == {s: sorted(v) for s, v in b["memo"].items()}
+    assert {s: {n: kv[1] for n, kv in v.items()} for s, v in a["memo"].items()} == \
+        {s: {n: kv[1] for n, kv in v.items()} for s, v in b["memo"].items()}
+
+
+def test_a_run_page_deleted_from_the_site_is_written_again(tmp_path):
+    """Run pages whose inputs did not change are skipped when the site still has them (the
+    manifest's listing at the start of the build); one deleted meanwhile is rendered again."""
+    root, site = tmp_path / "runs", tmp_path / "site"
+    _project(root)
+    cfg = BuildConfig(root, site, quiet=True, cache_dir=tmp_path / "cache", samples=60)
+    build(cfg)
+    (site / "runs" / "run2" / "index.html").unlink()
+    build(cfg)
+    assert (site / "runs" / "run2" / "index.html").is_file()
+    _same_as_clean(root, site, tmp_path)
+
+
+def test_memo_keys_of_an_unchanged_run_are_the_previous_builds_objects(tmp_path):
+    """Memo.run_key returns the previous build's key object when the run did not change (the other
+    spaces' keys then compare by identity); a changed run gets its new key and is marked touched."""
+    from types import SimpleNamespace
+
+    from reportgen.site.memo import Memo
+
+    a = SimpleNamespace(file="a", path="/r/a", sig={"run": (1, 2)}, status="finished")
+    first = Memo()
+    k1 = first.run_key(a)
+    second = Memo(first.new)
+    a2 = SimpleNamespace(file="a", path="/r/a", sig={"run": (1, 2)}, status="finished")
+    assert second.run_key(a2) is k1 and "a" not in second.touched
+    third = Memo(second.new)
+    a3 = SimpleNamespace(file="a", path="/r/a", sig={"run": (1, 3)}, status="finished")
+    assert third.run_key(a3) == ("/r/a", {"run": (1, 3)}, "finished") and "a" in third.touched
+
+
+def test_snapshot_drops_page_inputs_no_longer_made(tmp_path):
+    """Page inputs of a kind this build no longer makes (a memo space of another version) are not
+    kept in the buckets that did not change: every bucket is written again without them."""
+    root, site, cache = tmp_path / "runs", tmp_path / "site", tmp_path / "cache"
+    _project(root)
+    cfg = BuildConfig(root, site, quiet=True, cache_dir=cache, samples=60)
+    build(cfg)
+    snap = snapshot.load(cache, 60)
+    from reportgen.site.memo import Memo
+
+    memo = Memo(snap["memo"])
+    memo.new = {space: dict(v) for space, v in snap["memo"].items()}
+    memo.new["old-kind"] = {"run0": ("k", 1), "run5": ("k", 2)}
+    infos = list(snap["runs"].values())
+    snapshot.save(cache, 60, infos, snap["overviews"], memo)  # every bucket, with "old-kind"
+    assert set(snapshot.load(cache, 60)["memo"]["old-kind"]) == {"run0", "run5"}
+    build(cfg)  # nothing changed, but "old-kind" is not made any more
+    assert "old-kind" not in snapshot.load(cache, 60)["memo"]
+    _same_as_clean(root, site, tmp_path)

@@ -89,3 +89,27 @@ def test_a_moved_runs_root_is_read_where_it_is_now_and_remembered(tmp_path):
     build(BuildConfig(moved, clean, quiet=True, cache=False, samples=60))
     for page in ("runs/a/index.html", "runs/b/index.html", "index.html"):
         assert (site / page).read_bytes() == (clean / page).read_bytes(), page
+
+
+def test_the_record_is_written_only_when_it_changed(tmp_path):
+    """A scan that finds the record as it was does not write it again (its older listing time is
+    safe); a folder changed close to that listing, or a new file, has it written again."""
+    root, rec = tmp_path / "runs", tmp_path / "scan.bin"
+    for name in ("a", "b"):
+        write_run(root, name, rows(10))
+    scan_runs(root, record=rec)  # listed close to the folders' creation: written again next time
+    before = rec.stat().st_mtime_ns
+    time.sleep(0.01)
+    scan_runs(root, record=rec)
+    assert rec.stat().st_mtime_ns != before
+    _age(root)
+    scan_runs(root, record=rec)
+    before = rec.stat().st_mtime_ns
+    append_rows(root / "a", rows(5, start=10))  # the folder keeps its mtime: the record is the same
+    time.sleep(0.01)
+    scan_runs(root, record=rec)
+    assert rec.stat().st_mtime_ns == before
+    (root / "b" / "output.log").write_text("x\n")  # a new file: b's mtime changed, b is listed again
+    scan_runs(root, record=rec)
+    assert rec.stat().st_mtime_ns != before
+    assert scan_runs(root, record=rec) == scan_runs(root)

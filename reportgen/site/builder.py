@@ -28,6 +28,7 @@ from .config import BuildConfig
 from .fmt import fmt_value
 from .manifest import Manifest
 from .memo import Memo, sweep_files_key
+from .overviews import shards
 from .phases import Gathered, SiteData, Warnings, gather, write_data
 from .progress import Progress
 from .render import PageWriter
@@ -62,6 +63,7 @@ class Pages:
     written: list[str]  # every page of the site (rendered now or unchanged since the last build)
     keys: dict[str, str]  # run page -> hash of its inputs (pages whose inputs did not change are skipped)
     media: int  # media panels on run pages
+    kept_run_pages: set[str] = field(default_factory=set)  # run pages not rendered again (their file stands)
 
 
 def _template_stamp() -> str:
@@ -113,9 +115,18 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
                                            for r in runs), sweep_files_key(cfg.runs)),
                       lambda: sweep_pages.collect(cfg.runs, runs))
 
+    run_keys = {r.file: memo.run_key(r) for r in runs}  # (once per run: 10,000 runs, 4 uses each)
+    # what the pages take from each run alone, kept together (one memo value per run, incr20): its
+    # table columns, its config as the compare page shows it, whether it has media panels
+    inputs = {r.file: memo.get("inputs", r.file, run_keys[r.file], lambda r=r: (
+        pages.run_columns(r), {k: fmt_value(v) for k, v in flatten(r.config).items()}, _has_media(r)))
+        for r in runs}
+    sigs = story_sigs or {}
     tables: dict[str, str] = {}  # table data files written (runs_data.py): data id -> site path
     entries: dict[tuple, dict] = {}  # the site JSON of a scope, shared by the index and compare pages
     section_sets: dict[tuple, list] = {}  # chart sections of a scope, likewise
+    drawn_sets: dict[tuple, set] = {}  # runs drawn by default in a scope, likewise
+    drawn_runs: dict[tuple, list] = {}  # each chart's runs drawn by default in a scope, likewise
 
     def table_rows(tid: str, scope: list, page: str, cols: dict) -> dict:
         """The table file's payload; each run's row kept between builds (memo.py) with what it is
@@ -124,7 +135,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         index = {k: i for i, k in enumerate(metrics)}
         shared = (repr(cols), repr(metrics))
         return runs_data.payload_of([memo.get(
-            "row", f"{tid}|{r.file}", (memo.run_key(r), (story_sigs or {}).get(r.file), labels[r.file], shared),
+            "row", f"{tid}|{r.file}", (run_keys[r.file], sigs.get(r.file), labels[r.file], shared),
             lambda r=r: runs_data.table_row(pages.run_entry(r, labels, page, cols), r, cols, index))
             for r in scope], cols, metrics)
 
@@ -133,13 +144,15 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         selection; with many runs the table's data is a file loaded after the first charts."""
         key = (page.rsplit("/", 1)[0] if "/" in page else "", tuple(r.file for r in scope))
         lazy = runs_data.lazy(scope)
-        drawn = set(runs_data.default_drawn(scope, cfg.chart_runs)) if lazy else None
+        skey = tuple(r.file for r in scope)
+        if lazy and skey not in drawn_sets:  # the index and compare pages share it: made once
+            drawn_sets[skey] = set(runs_data.default_drawn(scope, cfg.chart_runs))
+        drawn = drawn_sets[skey] if lazy else None
         if key not in entries:  # run entries read each run's alerts: once per scope and folder
             entries[key] = pages.site_json(scope, runs, labels, page, kind, workspace=ws, memo=memo,
-                                           story_sigs=story_sigs, only=drawn)
+                                           story_sigs=story_sigs, only=drawn, columns_of=lambda r: inputs[r.file][0])
         site = {**entries[key], "kind": kind}
         site.update(total=len(scope), chartRuns=cfg.chart_runs, root=rel(page, "./"), table=None)
-        skey = tuple(r.file for r in scope)
         if skey not in section_sets:  # the index and compare pages share them: made once
             section_sets[skey] = pages.chart_sections(scope, labels, ws)
         # copies of the chart dicts: the caller changes their "runs" and "spec"
@@ -149,9 +162,11 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             if tid not in tables:
                 tables[tid] = runs_data.write_data_file(out, tid, table_rows(tid, scope, page, site["cols"]))
             site["table"] = {"id": tid, "src": rel(page, tables[tid])}
-            for sec in sections:
-                for c in sec["charts"]:
-                    c["runs"] = [f for f in c["runs"] if f in drawn]
+            if skey not in drawn_runs:  # the charts' runs drawn by default, per scope (index, compare)
+                drawn_runs[skey] = [[[f for f in c["runs"] if f in drawn] for c in sec["charts"]] for sec in sections]
+            for sec, chart_runs in zip(sections, drawn_runs[skey]):
+                for c, kept_runs in zip(sec["charts"], chart_runs):
+                    c["runs"] = list(kept_runs)
         return site, sections
 
     def overview(page: str, scope: list, kind: str, heading: str, project=None) -> None:
@@ -170,8 +185,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         for p in projects:
             overview(p["page"], [r for r in runs if r.project == p["name"]], "project", p["name"], project=p)
     site, sections = table_page("compare.html", runs, "compare")
-    configs = {r.file: memo.get("configs", r.file, memo.run_key(r),
-                                lambda r=r: {k: fmt_value(v) for k, v in flatten(r.config).items()}) for r in runs}
+    configs = {r.file: inputs[r.file][1] for r in runs}
     if site["table"]:  # many runs: the configs are a data file too (loaded with the table)
         tables["table/configs"] = runs_data.write_data_file(out, "table/configs", configs)
         site["table"]["configs"] = {"id": "table/configs", "src": rel("compare.html", tables["table/configs"])}
@@ -186,7 +200,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     # Media panels of every run that logged media, before any run page: the same-key-across-runs
     # pages need all of them (cheap on rebuilds: files are copied and derived only once).
     panel_sets: dict[str, list] = {}
-    with_media = [r for r in runs if memo.get("media", r.file, memo.run_key(r), lambda r=r: _has_media(r))]
+    with_media = [r for r in runs if inputs[r.file][2]]
     if with_media:  # the media kinds and panels are imported only for a site with media (incr19)
         from .panels import PanelSite, run_panels, write_compare_pages
 
@@ -199,16 +213,23 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             lambda page: {"kind": "media", "site": pages.site_json([], runs, labels, page, "media", table=False)})
     keys: dict[str, str] = {}
     media = 0
-    # what every run page shares, hashed once (10,000 run pages)
-    site_key = hashlib.sha1(repr((multi, cfg.title, cfg.extra_head, stamp, repr(ws), len(runs))).encode(
+    # the site's files at the start of the build (the manifest's listing): no stat per run page
+    exists = (lambda page: page in manifest.before) if manifest is not None else (lambda page: (out / page).exists())
+    # what every run page shares, hashed once (10,000 run pages). Of the number of runs, only what a
+    # run page shows of it: the all-runs sweep page's link and the overview shard count (incr20: the
+    # count itself re-rendered every run page when one run was added)
+    site_key = hashlib.sha1(repr((multi, cfg.title, cfg.extra_head, stamp, repr(ws),
+                                  sweep_pages.all_runs_page(len(runs)), shards(len(runs)))).encode(
         "utf-8", "surrogatepass")).hexdigest()
+    kept: set[str] = set()
     for r in runs:
         page = run_page(r.file)
         panels = panel_sets.get(r.file, [])
         # A run page depends only on its run folder, its label/colour, its media panels (their
         # compare links) and the site layout: skip rendering when none changed.
-        ssig = (story_sigs or {}).get(r.file) or story.signature(Path(r.path))  # from the gather scan
-        made = (memo.run_key(r), ssig, labels[r.file], r.project, site_key, [p.get("compare") for p in panels],
+        ssig = sigs.get(r.file) or story.signature(Path(r.path))  # from the gather scan
+        made = (run_keys[r.file], ssig, labels[r.file], r.project, site_key,
+                [p.get("compare") for p in panels] if panels else [],
                 artifacts_pages.run_key(arts, r.id) if arts else "")
         # (kept in the memo: comparing the inputs is cheaper than hashing their repr, 10,000 times)
         key = memo.get("page", r.file, made, lambda made=made, r=r: hashlib.sha1(repr((
@@ -218,7 +239,8 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         r.media = len(panels)
         media += len(panels)
         written.append(page)
-        if page_keys.get(page) == key and (out / page).exists():
+        if page_keys.get(page) == key and exists(page):
+            kept.add(page)
             continue
         writer.render("run.html", page, {
             **common, **pages.run_context(r, labels, page), "multi": multi, "kind": "run",
@@ -234,7 +256,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     warnings.extend("", sweep_problems)
     written += artifacts_pages.write_pages(
         writer, common, arts, lambda page: pages.site_json([], runs, labels, page, "artifacts", table=False))
-    return Pages(written, {**writer.new_keys, **keys}, media)
+    return Pages(written, {**writer.new_keys, **keys}, media, kept)
 
 
 def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest: Manifest,
@@ -244,7 +266,7 @@ def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest
     only files the builder wrote (``manifest``); save the manifest."""
     g.cache.save_pages(done.keys, sorted(data.overviews))
     snapshot.save(cfg.cache_dir, cfg.samples, data.runs, data.ov_record, memo, fresh=set(data.reparsed) | g.moved,
-                  known=g.known, enabled=cfg.cache)
+                  known=g.known, enabled=cfg.cache, layout=g.layout)
     out = cfg.out
     if g.page_keys:
         for rel in sorted((data.stale | g.old_overviews) - data.keep):
@@ -264,7 +286,8 @@ def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest
         if page.startswith("runs/") and page.endswith("/index.html"):
             for rel_path in manifest.owned_under("media/" + page[len("runs/"):-len("/index.html")]):
                 manifest.remove(rel_path)
-    manifest.save()
+    # the folders of run pages not rendered now: nothing of the builder's changed there
+    manifest.save({page[:-len("index.html")] for page in done.kept_run_pages})
     if manifest.warning():
         warnings.add("", manifest.warning())
 
@@ -299,7 +322,7 @@ def _build(cfg: BuildConfig) -> BuildResult:
     done = write_pages(cfg, data, g.page_keys, warnings, progress, manifest, g.story, memo)
     cleanup(cfg, g, data, done, manifest, warnings, memo)
     result = BuildResult(cfg.out, strict=cfg.strict, runs=len(data.runs),
-                         metrics=len({k for r in data.runs for k in r.metrics}), media=done.media,
+                         metrics=len(set().union(*(r.metrics for r in data.runs))), media=done.media,
                          pages=done.written, warnings=warnings.items, reparsed=data.reparsed,
                          appended=data.appended, seconds=time.perf_counter() - t0)
     if cfg.publish_url:  # -o URL: upload what changed (publish_url.py)

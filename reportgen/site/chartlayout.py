@@ -29,9 +29,8 @@ def _section_order(name: str) -> tuple[bool, str]:
 
 def counters(runs: list[RunInfo]) -> set[str]:
     """Keys used as an x axis: monotone step-like counters and define_metric step metrics."""
-    out = {k for r in runs for k in getattr(r, "xkeys", [])}
-    out |= {v for r in runs for v in getattr(r, "dx", {}).values()}
-    return out
+    out: set[str] = set().union(*[getattr(r, "xkeys", ()) for r in runs])  # (in C: 10,000 runs, incr20)
+    return out.union(*[d.values() for r in runs if (d := getattr(r, "dx", None))])
 
 
 def tally(runs: list[RunInfo]) -> dict[str, tuple[list[str], int, int, set]]:

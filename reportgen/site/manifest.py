@@ -33,24 +33,29 @@ RACY_NS = 2_000_000_000  # a folder changed this close to the first listing is l
 
 def _walk(out: Path, dirs: dict[str, tuple[int, list[str]]] | None = None,
           reuse: dict[str, tuple[int, list[str]]] | None = None, since: int = 0,
-          known: set[str] | frozenset[str] = frozenset(), names_only: bool = False) -> dict[str, tuple[int, int]]:
+          known: set[str] | frozenset[str] = frozenset(), names_only: bool = False,
+          trusted: set[str] | frozenset[str] = frozenset()) -> dict[str, tuple[int, int]]:
     """``{site path: (size, mtime_ns)}`` of every file under ``out`` (links are not followed).
 
     ``os.scandir`` and string paths: a 10,000-run site has 30,000 files (incr19). ``dirs`` collects
     each folder's mtime and file names. With ``reuse`` (such a record from the start of the build),
     a folder whose mtime did not change, and did not change within ``RACY_NS`` of ``since`` (the
-    start), keeps its recorded names unread (sizes then come from the record: (-1, -1))."""
+    start), keeps its recorded names unread (sizes then come from the record: (-1, -1)). A folder
+    in ``trusted`` keeps its ``reuse`` record without even a stat (the builder wrote nothing there)."""
     files: dict[str, tuple[int, int]] = {}
     stack = [(os.fspath(out), "")]
     while stack:
         path, prefix = stack.pop()
         if reuse is not None and prefix in reuse:
-            try:
-                mtime = os.stat(path).st_mtime_ns
-            except OSError:
-                continue
             rec = reuse[prefix]
-            if rec[0] == mtime and mtime < since - RACY_NS:
+            if prefix in trusted:
+                mtime = rec[0]
+            else:
+                try:
+                    mtime = os.stat(path).st_mtime_ns
+                except OSError:
+                    continue
+            if prefix in trusted or (rec[0] == mtime and mtime < since - RACY_NS):
                 for name in rec[1]:
                     files[prefix + name] = (-1, -1)
                 for sub in rec[2]:
@@ -108,14 +113,18 @@ class Manifest:
         self.left: list[str] = []  # files the builder would have deleted but did not write
 
     def _load(self) -> set[str]:
+        self._raw = b""
         try:
-            data = orjson.loads((self.out / MANIFEST).read_bytes())
+            raw = (self.out / MANIFEST).read_bytes()
+            data = orjson.loads(raw)
         except (OSError, orjson.JSONDecodeError):
             return set()
+        self._raw = raw  # (save() does not write the same bytes again)
         files = data.get("files") if isinstance(data, dict) and data.get("version") == VERSION else None
         if not isinstance(files, list):
             return set()
-        return {f for f in files if isinstance(f, str) and f and not f.startswith("/") and ".." not in f.split("/")}
+        # (the split only for the names that hold "..": 30,000 names per build, incr20)
+        return {f for f in files if isinstance(f, str) and f and f[0] != "/" and (".." not in f or ".." not in f.split("/"))}
 
     def owns(self, rel: str) -> bool:
         """Did the builder write ``rel`` (in an earlier build, or in this one)?"""
@@ -157,15 +166,23 @@ class Manifest:
         return (f"left {len(self.left)} file(s) in the output folder alone that reportgen did not write "
                 f"({shown})")
 
-    def save(self) -> None:
-        """Write the manifest atomically (temp file, then rename)."""
+    def save(self, untouched: set[str] | frozenset[str] = frozenset()) -> None:
+        """Write the manifest atomically (temp file, then rename). ``untouched``: folders (``runs/x/``)
+        the builder neither wrote in nor deleted from in this build: their listing at the start of
+        the build stands (incr20: 10,000 run-page folders were stat'ed again). A file someone else
+        put there meanwhile is then not listed: it is left alone, as any file that is not the builder's."""
         dirs: dict[str, tuple] = {}
-        files = sorted(rel for rel in _walk(self.out, dirs, reuse=self.dirs, since=self.started, names_only=True)
+        files = sorted(rel for rel in _walk(self.out, dirs, reuse=self.dirs, since=self.started, names_only=True,
+                                            trusted=untouched)
                        if rel != MANIFEST and not rel.startswith(CACHE_PREFIX) and self.owns(rel))
         target = self.out / MANIFEST
-        tmp = target.with_name(f".{MANIFEST}.tmp{os.getpid()}")
-        tmp.write_bytes(orjson.dumps({"version": VERSION, "files": files}))
-        os.replace(tmp, target)
+        data = orjson.dumps({"version": VERSION, "files": files})
+        # the manifest read at the start, byte for byte: not written again (incr20: 30,000 names
+        # rewritten by every rebuild that only changed files)
+        if data != self._raw or not target.is_file():
+            tmp = target.with_name(f".{MANIFEST}.tmp{os.getpid()}")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
         if self.record is not None:
             # the root folder changed with the manifest's rename: listed again next time (cheap)
             dirs.pop("", None)

@@ -84,6 +84,8 @@ class Gathered:
     known: set[str] | None = None  # runs of the previous build's snapshot (None: no snapshot)
     memo: dict = field(default_factory=dict)  # the previous build's page inputs (memo.py)
     moved: set[str] = field(default_factory=set)  # unchanged runs whose folder path changed (snapshot.py)
+    layout: list | None = None  # the previous snapshot's runs and memo names per bucket (snapshot.py)
+    old_infos: dict[str, RunInfo] = field(default_factory=dict)  # the previous snapshot's runs
 
 
 @dataclass
@@ -140,7 +142,7 @@ def gather(cfg: BuildConfig, warnings: Warnings, present: Container[str] | None 
     page_keys, old_overviews = cache.load_pages_and_overviews()
     return Gathered(files, cached_infos, jobs, cache, page_keys, set(old_overviews), story,
                     snap.get("overviews") if snap else None, set(known) if snap else None, snap.get("memo") or {},
-                    moved)
+                    moved, snap.get("layout"), known)
 
 
 def parse_run(job: RunJob, write=write_bytes, cache: RunCache | None = None) -> Parsed:
@@ -187,7 +189,7 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
     """Phase 2: parse the changed runs, write the assets, chart data and overview files."""
     total = len(g.files)
     done = total - len(g.jobs)
-    metrics: set[str] = {k for r in g.cached if r is not None for k in r.metrics}
+    metrics: set[str] = set().union(*(r.metrics for r in g.cached if r is not None))  # (keys, in C)
     progress.update(f"runs {done}/{total} (unchanged), parsing {len(g.jobs)}")
     if not cfg.scheduler and threading.active_count() == 1 and \
             sum(j.sig["history"][0] for j in g.jobs if j.sig["history"]) >= POOL_MIN_BYTES:
@@ -216,7 +218,8 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
         if not is_safe_name(r.meta.get("id", r.file)):
             warnings.add(f"run {r.file}", f"run.json id {r.meta.get('id')!r} is not a safe name; "
                                           f"its pages and files use {r.file!r}")
-        warnings.extend(f"run {r.file}", r.warnings)
+        if r.warnings:
+            warnings.extend(f"run {r.file}", r.warnings)
     labels = pages.labels_and_colors(runs)
     for r in runs:
         r.label, r.color = labels[r.file]
@@ -224,6 +227,7 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
     # data before the pages that load it; only the shards holding a changed run (overviews.py)
     overviews, record = write_overviews(
         cfg.out, runs, write_if_changed, fresh=set(fresh) if g.ov_record is not None else None,
-        previous=g.ov_record, lite_of=lambda f: _cached_lite(g.cache, f))
-    keep = {p for r in runs for p in r.data_files} | set(overviews)
+        previous=g.ov_record, lite_of=lambda f: _cached_lite(g.cache, f),
+        old_keys=lambda f: (lambda o: None if o is None else o.lite)(g.old_infos.get(f)))
+    keep = set().union(*(r.data_files for r in runs), overviews)
     return SiteData(runs, labels, overviews, keep, stale, reparsed, appended, ov_record=record)

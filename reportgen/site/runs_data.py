@@ -54,7 +54,7 @@ def table_payload(entries: list[dict[str, Any]], runs: list[RunInfo], cols: dict
 
 
 def table_metrics(runs: list[RunInfo]) -> list[str]:
-    return sorted({k for r in runs for k in r.metrics})
+    return sorted(set().union(*(r.metrics for r in runs)))
 
 
 def table_row(e: dict[str, Any], r: RunInfo, cols: dict[str, list[str]], index: dict[str, int]) -> list:

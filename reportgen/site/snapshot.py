@@ -61,53 +61,102 @@ def load(root: Path, samples: int, enabled: bool = True) -> dict[str, Any]:
 
     runs: dict[str, Any] = {}
     memo: dict[str, dict] = {space: dict(names) for space, names in (head.get("memo") or {}).items()}
+    layout: list[tuple[list[str], dict[str, list[str]]]] = []  # per bucket: its runs, its memo names
     for b in range(BUCKETS):
         part = _read(folder / f"b{b}.pkl", samples)
         if part is None:
             return {}
+        files = []
         for state in part["runs"]:
             info = RunInfo.__new__(RunInfo)
             info.__dict__.update(state)
             runs[info.file] = info
+            files.append(info.file)
         for space, names in part["memo"].items():
             memo.setdefault(space, {}).update(names)
-    return {"runs": runs, "overviews": head.get("overviews") or {}, "memo": memo}
+        layout.append((files, {space: list(names) for space, names in part["memo"].items()}))
+    return {"runs": runs, "overviews": head.get("overviews") or {}, "memo": memo, "layout": layout}
 
 
 def save(root: Path, samples: int, runs: list, overviews: dict, memo: Any = None, *,
-         fresh: set[str] | None = None, known: set[str] | None = None, enabled: bool = True) -> None:
+         fresh: set[str] | None = None, known: set[str] | None = None, enabled: bool = True,
+         layout: list | None = None) -> None:
     """Write the snapshot: every bucket without a previous snapshot (``known`` None), else only the
-    buckets of runs parsed now (``fresh``), added, deleted, or whose page inputs were made again."""
+    buckets of runs parsed now (``fresh``), added, deleted, or whose page inputs were made again.
+    ``layout``: the previous snapshot's runs and memo names per bucket (:func:`load`); with it only
+    the names of the buckets written are looked at (incr20: not every run's every memo value)."""
     if not enabled:
         return
     folder = Path(root) / NAME
     folder.mkdir(parents=True, exist_ok=True)
     values = memo.new if memo is not None else {}
-    names = {r.file for r in runs}
-    if known is None:
+    touched = memo.touched if memo is not None else set()
+    by_file = {r.file: r for r in runs}
+    # a kind of page input no longer made (another version, another site layout): every bucket is
+    # written again, without it (else the buckets not written now kept loading it)
+    dropped = memo is not None and any(space not in values for space in memo.old)
+    if known is None or dropped:
         dirty = set(range(BUCKETS))
     else:
-        changed = set(fresh or ()) | (names ^ known) | (memo.touched if memo is not None else set())
+        changed = set(fresh or ()) | (by_file.keys() ^ known) | touched
         dirty = {_bucket(n) for n in changed if n}
-    head_memo: dict[str, dict] = {}
     parts: dict[int, dict] = {b: {"runs": [], "memo": {}} for b in dirty}
+    if known is None or layout is None or len(layout) != BUCKETS:
+        _fill_all(parts, runs, values)
+    else:
+        _fill_dirty(parts, by_file, values, layout, set(by_file.keys() - known) | touched)
+    head_memo = {space: {"": entries[""]} for space, entries in values.items() if "" in entries}
+    stamp = {"version": CACHE_VERSION, "samples": samples}
+    for b, part in parts.items():
+        write_bytes(folder / f"b{b}.pkl", _dumps({**stamp, **part}))
+    write_bytes(folder / "index.pkl", _dumps({**stamp, "buckets": BUCKETS, "hash": HASH, "overviews": overviews,
+                                              "memo": head_memo}))
+
+
+def _state(r) -> dict:
+    return {**r.__dict__, "lite": dict.fromkeys(r.lite), "_history": None}
+
+
+def _fill_all(parts: dict[int, dict], runs: list, values: dict) -> None:
+    """The buckets of ``parts`` from every run and memo name (no previous layout)."""
     of_run = {r.file: _bucket(r.file) for r in runs}  # (a run's memo names share its bucket)
     for r in runs:
         b = of_run[r.file]
         if b in parts:
-            parts[b]["runs"].append({**r.__dict__, "lite": dict.fromkeys(r.lite), "_history": None})
+            parts[b]["runs"].append(_state(r))
     for space, entries in values.items():
         for name, kv in entries.items():
             if not name:  # page-wide values (the sweeps): kept with the index
-                head_memo.setdefault(space, {})[name] = kv
                 continue
             b = of_run.get(name.rsplit("|", 1)[-1])
             if b is None:
                 b = _bucket(name)
             if b in parts:
                 parts[b]["memo"].setdefault(space, {})[name] = kv
-    stamp = {"version": CACHE_VERSION, "samples": samples}
+
+
+def _fill_dirty(parts: dict[int, dict], by_file: dict, values: dict, layout: list, new_names: set[str]) -> None:
+    """The buckets of ``parts`` from the names the previous snapshot had in them and the names new
+    in this build (``new_names``: runs added, memo values made); a name no longer used is dropped.
+    A name's bucket is its run key's (:func:`_bucket`), the same in both."""
+    added: dict[int, list[str]] = {}
+    for name in new_names:
+        if name:
+            b = _bucket(name)
+            if b in parts:
+                added.setdefault(b, []).append(name)
     for b, part in parts.items():
-        write_bytes(folder / f"b{b}.pkl", _dumps({**stamp, **part}))
-    write_bytes(folder / "index.pkl", _dumps({**stamp, "buckets": BUCKETS, "hash": HASH, "overviews": overviews,
-                                              "memo": head_memo}))
+        old_files, old_memo = layout[b]
+        extra = added.get(b, [])
+        for f in dict.fromkeys([*old_files, *extra]):
+            r = by_file.get(f)
+            if r is not None:
+                part["runs"].append(_state(r))
+        for space, entries in values.items():
+            kept = {}
+            for name in dict.fromkeys([*old_memo.get(space, ()), *extra]):
+                kv = entries.get(name)
+                if kv is not None:
+                    kept[name] = kv
+            if kept:
+                part["memo"][space] = kept

@@ -134,9 +134,9 @@ def has_segmented(root: Path) -> bool:
     try:
         if (root / "run.json").exists() or (root / "history.jsonl").exists():
             return _segmented(root)
-        # incr19: os.scandir and string paths (10,000 run folders on every build)
+        # incr19: os.scandir and string paths (10,000 run folders on every build); incr20: no join
+        isdir, writers, history = os.path.isdir, os.sep + WRITERS_DIR, os.sep + "history"
         with os.scandir(root) as it:
-            return any(e.is_dir() and (os.path.isdir(os.path.join(e.path, WRITERS_DIR)) or
-                                       os.path.isdir(os.path.join(e.path, "history"))) for e in it)
+            return any(e.is_dir() and (isdir(e.path + writers) or isdir(e.path + history)) for e in it)
     except OSError:
         return False
