@@ -45,14 +45,14 @@ class _RunPlan:
 
     def __init__(self, run: str):
         self.run = run
-        self.files: list[tuple[dict, Path, bool]] = []
+        self.files: list[tuple[dict, str, bool]] = []  # (info, path under the cache, changes the run)
         self.streams: list[tuple[str, Path, list[tuple[int, dict]]]] = []
         self.writers: list[str] = []
         self.changed = False
         self.nbytes = 0
 
-    def add_file(self, info: dict, dest: Path, changes: bool) -> None:
-        self.files.append((info, dest, changes))
+    def add_file(self, info: dict, rel: str, changes: bool) -> None:
+        self.files.append((info, rel, changes))
         self.nbytes += int(info.get("size") or 0)
         self.changed |= changes
 
@@ -111,6 +111,7 @@ class Mirror:
         self.url = url
         self.fs, self.path = open_root(url)
         self.cache = Path(cache_dir)
+        self._base = str(self.cache)
         self.runs = self.cache / "runs"
         self.streams = self.cache / "streams"
         self.state_file = self.cache / "state.json"
@@ -181,11 +182,11 @@ class Mirror:
                 self._run_group(group, state, warnings)
                 group, pending = [], 0
         self._run_group(group, state, warnings)
-        files = [(info, self.runs.joinpath(*parts)) for parts, info in plain.items()]
-        want = [(info, dest) for info, dest in files if self._want_file(info, dest, state, seen_files)]
+        files = [(info, "runs/" + "/".join(parts)) for parts, info in plain.items()]
+        want = [(info, rel) for info, rel in files if self._want_file(info, rel, state, seen_files)]
         data = read_many(self.fs, [info["name"] for info, _ in want])
-        for info, dest in want:
-            self._put_file(info, dest, data[info["name"]], state)
+        for info, rel in want:
+            self._put_file(info, rel, data[info["name"]], state)
         for rel in set(state["files"]) - seen_files:  # removed from the root
             state["files"].pop(rel)
             (self.cache / rel).unlink(missing_ok=True)
@@ -198,25 +199,27 @@ class Mirror:
         self._save_state(state)
         return self.runs
 
-    # -- whole files -------------------------------------------------------------------------
-    def _want_file(self, info: dict, dest: Path, state: dict, seen: set[str]) -> bool:
-        """Whether ``dest`` must be (re)read: its size/ETag differs from the one last written."""
-        rel = dest.relative_to(self.cache).as_posix()
+    # -- whole files (``rel``: the path under the cache folder, with ``/``) ---------------------
+    def _want_file(self, info: dict, rel: str, state: dict, seen: set[str]) -> bool:
+        """Whether ``rel`` must be (re)read: its size/ETag differs from the one last written.
+        (Strings, not Paths: this runs for every object of every run on each sync.)"""
         seen.add(rel)
-        return not (state["files"].get(rel) == _sig(info) and dest.exists())
+        return not (state["files"].get(rel) == _sig(info) and os.path.exists(os.path.join(self._base, rel)))
 
-    def _put_file(self, info: dict, dest: Path, data: bytes, state: dict) -> None:
+    def _put_file(self, info: dict, rel: str, data: bytes, state: dict) -> None:
+        dest = self.cache / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, dest)
-        state["files"][dest.relative_to(self.cache).as_posix()] = _sig(info)
+        state["files"][rel] = _sig(info)
 
     def _fetch(self, parts: tuple[str, ...], info: dict, dest: Path, state: dict, seen: set[str]) -> bool:
         """One whole file: read (one GET) only if its size/ETag changed; True if it was."""
-        if not self._want_file(info, dest, state, seen):
+        rel = dest.relative_to(self.cache).as_posix()
+        if not self._want_file(info, rel, state, seen):
             return False
-        self._put_file(info, dest, read_many(self.fs, [info["name"]])[info["name"]], state)
+        self._put_file(info, rel, read_many(self.fs, [info["name"]])[info["name"]], state)
         return True
 
     # -- append-only streams -----------------------------------------------------------------
@@ -225,17 +228,23 @@ class Mirror:
         """The segments of one stream to read and append to ``dest`` (None: nothing changed).
         Consumed segments that changed or vanished (or a local file not as left) restart it."""
         st = state["streams"].get(key)
-        if st is not None and (not dest.exists() or dest.stat().st_size != st["size"] or any(
+        try:
+            size = os.stat(dest).st_size
+        except FileNotFoundError:
+            size = None
+        if st is not None and (size != st["size"] or any(
                 _sig(found[int(n)]) != sig if int(n) in found else True for n, sig in st["sigs"].items())):
             st = None  # consumed segments changed: rebuild
         if st is None:
             st = {"size": 0, "sigs": {}}
-            dest.unlink(missing_ok=True)
+            if size is not None:
+                os.unlink(dest)
+                size = None
         state["streams"][key] = st
         parts, gap = seg.ordered(found, len(st["sigs"]) + 1)
         if gap:
-            warnings.append(f"{dest.name} of {key}: {gap}")
-        if not parts and dest.exists():
+            warnings.append(f"{os.path.basename(dest)} of {key}: {gap}")
+        if not parts and size is not None:
             return None
         return parts
 
@@ -276,11 +285,11 @@ class Mirror:
                 writers.setdefault(seg.PRIMARY, {})[parts] = info
         for parts, info in shared.items():
             if parts[0] in seg.TREES:
-                dest = self.runs.joinpath(run, *parts)
-                if self._want_file(info, dest, state, seen):
-                    plan.add_file(info, dest, changes=False)
+                rel = f"runs/{run}/" + "/".join(parts)
+                if self._want_file(info, rel, state, seen):
+                    plan.add_file(info, rel, changes=False)
         for w, objs in writers.items():
-            folder = self.streams / run / w
+            folder = f"streams/{run}/{w}/"
             streams: dict[str, dict[int, dict]] = {local: {} for local in seg.STREAMS}
             for parts, info in objs.items():
                 stream = seg.stream_of(parts[0]) if len(parts) == 2 else None
@@ -290,15 +299,15 @@ class Mirror:
                         streams[stream[0]][n] = info
                 elif len(parts) == 1 and (parts[0] in seg.WHOLE_FILES or parts[0] in seg.STREAMS):
                     # a whole file; also history.jsonl... of a run copied in the plain format
-                    dest = folder / parts[0]
-                    if self._want_file(info, dest, state, seen):
-                        plan.add_file(info, dest, changes=True)
+                    if self._want_file(info, folder + parts[0], state, seen):
+                        plan.add_file(info, folder + parts[0], changes=True)
             for local, found in streams.items():
                 if found:
                     key = f"{run}/{w}/{local}"
-                    todo = self._want_stream(key, found, folder / local, state, warnings)
+                    dest = self.cache / (folder + local)
+                    todo = self._want_stream(key, found, dest, state, warnings)
                     if todo is not None:
-                        plan.add_stream(key, folder / local, todo)
+                        plan.add_stream(key, dest, todo)
         plan.writers = sorted(writers)
         if state["writers"].get(run) != plan.writers:
             plan.changed = True
@@ -311,8 +320,8 @@ class Mirror:
         names += [info["name"] for p in plans for _k, _d, parts in p.streams for _n, info in parts]
         data = read_many(self.fs, names)
         for p in plans:
-            for info, dest, _changes in p.files:
-                self._put_file(info, dest, data[info["name"]], state)
+            for info, rel, _changes in p.files:
+                self._put_file(info, rel, data[info["name"]], state)
             for key, dest, parts in p.streams:
                 self._put_stream(key, dest, parts, data, state)
             if p.changed:
