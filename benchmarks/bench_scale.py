@@ -141,35 +141,52 @@ def same_site(a: Path, b: Path) -> str:
 def s3_section(args, runs: Path, work: Path) -> None:
     """The same runs on a moto S3 server, built from s3://."""
     from scale_s3 import fastest_parse as s3_parse
-    from scale_s3 import grow_run, start_server, upload
+    from scale_s3 import grow_run, listing, start_server, upload
 
-    server = start_server()
+    def log(msg: str) -> None:
+        print(f"{msg} (load {os.getloadavg()[0]:.1f})", flush=True)
+
+    server = start_server(s3_only=not args.moto_lookup)
     try:
         url = f"s3://{server.bucket()}/runs"
-        t = time.perf_counter()
-        objects, size = upload(runs, url)
-        print(f"[s3] uploaded {objects} objects ({size / 1e6:.0f} MB) to {url} in {time.perf_counter() - t:.1f}s",
-              flush=True)
+        t, c = time.perf_counter(), server.cpu()
+        objects, size = upload(runs, url, log)
+        dt = time.perf_counter() - t
+        log(f"[s3] uploaded {objects} objects ({objects / args.runs:.1f} per run, {size / 1e6:.0f} MB) to {url} in "
+            f"{dt:.1f}s = {objects / dt:.0f} objects/s; server CPU {server.cpu() - c:.1f}s")
         parse, nbytes = s3_parse(url)
-        print(f"[s3] fastest parse (list + read every history segment + orjson): {parse:.1f}s for "
-              f"{nbytes / 1e6:.0f} MB", flush=True)
+        log(f"[s3] fastest parse (list + read every history segment + orjson): {parse:.1f}s for "
+            f"{nbytes / 1e6:.0f} MB")
         site, cache = work / "site-s3", work / "cache-s3"
+        c = server.cpu()
         full = child_build(url, site, cache, workers=args.workers)
         total = full["sync"] + full["seconds"]
-        print(f"[s3] full build from s3:// (process pool, {args.workers} workers): {total:.1f}s = "
-              f"{total / parse:.2f}x the fastest parse (mirror sync {full['sync']:.1f}s + build "
-              f"{full['seconds']:.1f}s); {full['cpu']:.1f}s CPU", flush=True)
+        log(f"[s3] full build from s3:// (process pool, {args.workers} workers): {total:.1f}s = "
+            f"{total / parse:.2f}x the fastest parse (mirror sync {full['sync']:.1f}s = "
+            f"{objects / full['sync']:.0f} objects/s + build {full['seconds']:.1f}s); {full['cpu']:.1f}s CPU "
+            f"(+ server {server.cpu() - c:.1f}s)")
+        c = server.cpu()
+        lt, n = listing(url)
+        log(f"[s3] one recursive listing of the root: {lt:.2f}s for {n} objects ({-(-n // 1000)} pages); "
+            f"server CPU {server.cpu() - c:.2f}s")
         grow_run(url, sorted(os.listdir(runs))[len(os.listdir(runs)) // 2])
+        c = server.cpu()
         inc = child_build(url, site, cache, workers=args.workers)
-        print(f"[s3] incremental rebuild after one run got a new segment: {inc['sync'] + inc['seconds']:.2f}s "
-              f"(sync {inc['sync']:.2f}s + build {inc['seconds']:.2f}s; {inc['reparsed']} run parsed, "
-              f"{inc['appended']} from its previous end)", flush=True)
+        log(f"[s3] incremental rebuild after one run got a new segment: {inc['sync'] + inc['seconds']:.2f}s "
+            f"(sync {inc['sync']:.2f}s + build {inc['seconds']:.2f}s; {inc['reparsed']} run parsed, "
+            f"{inc['appended']} from its previous end); server CPU {server.cpu() - c:.2f}s")
+        size, files = site_stats(site)
+        log(f"[s3] site: {size / 1e6:.0f} MB (target <= 1000 MB), {files} files = {files / args.runs:.2f} per run "
+            f"(target <= 5)")
+        if args.no_local:
+            report_first_screen(site, args.runs)
         if not args.no_dask:
             d = dask_build(url, work / "site-s3-dask", work / "cache-s3-dask", args.workers)
             dt = d["sync"] + d["seconds"]
-            print(f"[s3] Dask build from s3:// (workers read the segments from S3): {dt:.1f}s = {dt / total:.2f}x "
-                  f"the process pool's (sync {d['sync']:.1f}s + build {d['seconds']:.1f}s); Dask site vs pool "
-                  f"site: {same_site(site, work / 'site-s3-dask')}", flush=True)
+            log(f"[s3] Dask build from s3:// (workers read the segments from S3): {dt:.1f}s = {dt / total:.2f}x "
+                f"the process pool's (sync {d['sync']:.1f}s + build {d['seconds']:.1f}s; the pool's build alone "
+                f"{full['seconds']:.1f}s: {d['seconds'] / full['seconds']:.2f}x); Dask site vs pool site: "
+                f"{same_site(site, work / 'site-s3-dask')}")
     finally:
         server.stop()
 
@@ -183,7 +200,10 @@ def main() -> None:
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--keep", type=Path, default=None)
     ap.add_argument("--s3", action="store_true", help="also upload the runs to a moto S3 server and build from s3://")
-    ap.add_argument("--no-local", action="store_true", help="skip the local-disk measurements")
+    ap.add_argument("--no-local", action="store_true", help="skip the local-disk measurements (the first screen "
+                    "is then measured on the site built from s3://)")
+    ap.add_argument("--moto-lookup", action="store_true", help="keep moto's per-request service lookup (slower "
+                    "server; by default the server dispatches every request to S3 directly)")
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="rg-scale-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -227,16 +247,20 @@ def local_section(args, runs: Path, work: Path) -> None:
         # the pool site was rebuilt incrementally after the change; the Dask one from scratch
         print("Dask site vs pool site:", same_site(site, work / "site-dask"), flush=True)
 
+    report_first_screen(site, args.runs)
+
+
+def report_first_screen(site: Path, n_runs: int) -> None:
     times = []
     for _ in range(3):
         times.append(first_screen(site))
     times.sort(key=lambda r: r["charts"])
     m = times[1]
     print(f"index first screen (cold Chromium, median of 3): {m['charts']:.2f}s (target <= 3 s; "
-          f"{[round(r['charts'], 2) for r in times]}); table of {args.runs} runs shown at {m['table']:.2f}s; "
+          f"{[round(r['charts'], 2) for r in times]}); table of {n_runs} runs shown at {m['table']:.2f}s; "
           f"index.html {m['index_kb']:.0f} KB; {m['drawn']} runs drawn, {m['data_files']} data files requested "
-          f"({m['overview']} overview files); console errors {len(m['errors'])}, requests outside {len(m['outside'])}",
-          flush=True)
+          f"({m['overview']} overview files); console errors {len(m['errors'])}, requests outside {len(m['outside'])}"
+          f" (load {os.getloadavg()[0]:.1f})", flush=True)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 ``S3Server`` starts ``moto.server.ThreadedMotoServer`` on a free port, creates a bucket and
 points this process and its subprocesses at it through the environment (fake credentials,
 ``FSSPEC_S3_ENDPOINT_URL``); nothing leaves the machine. ``stop()``/``start()`` simulate an
-outage (the objects survive: moto keeps them in this process).
+outage (the objects survive: moto keeps them in this process). ``requests`` lists every request
+the server answered (method, path, query), for tests of how many calls a reader makes.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class S3Server:
         self.conf = {"endpoint_url": self.endpoint,
                      "config_kwargs": {"connect_timeout": 2, "retries": {"max_attempts": 1}}}
         self.server = None
+        self.requests: list[tuple[str, str, str]] = []  # (method, path, query) of every request served
         self.env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                     "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
                     "FSSPEC_S3": json.dumps(self.conf)}
@@ -38,6 +40,14 @@ class S3Server:
     def start(self) -> "S3Server":
         self.server = self._cls(ip_address="127.0.0.1", port=self.port, verbose=False)
         self.server.start()
+        app = self.server._server.app  # the server's WSGI app: every request it serves is logged
+
+        def logged(environ, start_response):
+            self.requests.append((environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""),
+                                  environ.get("QUERY_STRING", "")))
+            return app(environ, start_response)
+
+        self.server._server.app = logged
         return self
 
     def stop(self) -> None:

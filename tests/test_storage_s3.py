@@ -266,3 +266,71 @@ def test_id_clash_on_a_url_root_names_the_url(root):
         reportgen.init(dir=root, id="taken")
     with pytest.raises(ValueError, match=rf"no run with id='nope' in {root}$"):
         reportgen.init(dir=root, id="nope", resume="must")
+
+
+def _put_runs(base: str, runs: dict[str, int]) -> dict[str, bytes]:
+    """Runs in the segmented layout as a writer leaves them (``{run: segments}``); {key: bytes}."""
+    import fsspec
+
+    objects = {}
+    for run, n in runs.items():
+        for k in range(1, n + 1):
+            rows = [json.dumps({"_step": s, "loss": s / 7}) for s in range((k - 1) * 5, k * 5)]
+            objects[f"{base}/{run}/history/{seg.segment_name(k, '.jsonl')}"] = ("\n".join(rows) + "\n").encode()
+        objects[f"{base}/{run}/config.json"] = b'{"lr": 0.1}'
+        objects[f"{base}/{run}/run.json"] = json.dumps({"format": 1, "id": run, "state": "finished"}).encode()
+    fsspec.filesystem("s3").pipe(objects)
+    return objects
+
+
+def _calls(s3) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {"list": [], "get": [], "head": [], "other": []}
+    for method, path, query in s3.requests:
+        kind = "list" if method == "GET" and "list-type" in query else method.lower()
+        out[kind if kind in out else "other"].append(path.lstrip("/"))
+    return out
+
+
+def test_sync_reads_each_object_once_and_unchanged_ones_never(s3, root, tmp_path):
+    base = root[5:]
+    objects = _put_runs(base, {"s1": 2, "s2": 3, "s3": 1})
+    s3.requests.clear()
+    local = materialize(root, tmp_path / "m")
+    calls = _calls(s3)  # one listing, then one GET per object: no HEAD (the listing gave the sizes)
+    assert len(calls["list"]) == 1 and calls["head"] == [] and calls["other"] == []
+    assert sorted(calls["get"]) == sorted(objects)
+    joined = b"".join(v for k, v in sorted(objects.items()) if k.startswith(f"{base}/s2/history/"))
+    assert (local / "s2" / "history.jsonl").read_bytes() == joined
+
+    s3.requests.clear()  # nothing changed: the listing alone
+    materialize(root, tmp_path / "m")
+    assert _calls(s3) == {"list": [s3.requests[0][1].lstrip("/")], "get": [], "head": [], "other": []}
+
+    new = _put_runs(base, {"s2": 4})  # a 4th segment for s2 (and its run.json/config.json again)
+    key = f"{base}/s2/history/000004.jsonl"
+    s3.requests.clear()
+    materialize(root, tmp_path / "m")
+    calls = _calls(s3)  # same bytes re-put keep their ETag: only the new segment is read
+    assert len(calls["list"]) == 1 and calls["head"] == [] and calls["get"] == [key]
+    assert (local / "s2" / "history.jsonl").read_bytes() == joined + new[key]
+
+
+def test_dask_worker_fetch_reads_the_segments_with_one_get_each(s3, root, tmp_path):
+    from reportgen.storage.runsource import fetch, mirror_state, source_of
+
+    base = root[5:]
+    objects = _put_runs(base, {"w1": 3})
+    local = materialize(root, tmp_path / "m")
+    src = source_of(mirror_state(local), local / "w1")
+    import fsspec
+
+    fsspec.filesystem("s3").invalidate_cache()  # a worker process has no listing cached
+    s3.requests.clear()
+    out = fetch(src, tmp_path / "worker")
+    calls = _calls(s3)  # what the worker's run source names is read, nothing listed, no HEAD
+    history = sorted(k for k in objects if "/history/" in k)
+    assert sorted(calls["get"]) == history and calls["list"] == calls["head"] == calls["other"] == []
+    assert (out / "history.jsonl").read_bytes() == b"".join(objects[k] for k in history)
+    s3.requests.clear()  # fetched again with nothing new: no request
+    fetch(src, tmp_path / "worker")
+    assert s3.requests == []

@@ -1,7 +1,9 @@
 """A local copy of a URL runs root in the plain run-folder format, synced incrementally.
 
-``Mirror(url, cache_dir).sync()`` lists the root once (``find``: one paginated listing,
-sizes and ETags included) and reads only objects whose size/ETag it has not seen:
+``Mirror(url, cache_dir).sync()`` lists the root once (``find``: one recursive, paginated
+listing, sizes and ETags included) and reads only objects whose size/ETag it has not seen, with
+one GET each (no HEAD: the listing gave the size), many at once (:func:`read_many`); an
+unchanged object costs no request at all:
 
 - new segments of a stream are appended to the joined local file (``history.jsonl``...),
   so an incremental build sees a history that only grew; a consumed segment that changed
@@ -16,6 +18,8 @@ a safe single path component is skipped with a warning.
 """
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
 import os
 import shutil
@@ -29,7 +33,68 @@ from .merge import merge_run
 from .remote import open_root
 
 STATE_VERSION = 1
-SYNC_THREADS = 16  # runs synced at once (requests in flight)
+READ_BATCH = 32  # objects read at once (requests in flight)
+GROUP_RUNS = 500  # runs planned, read and written together...
+GROUP_BYTES = 64 * 2**20  # ...or runs holding this many bytes to read (bounds memory)
+
+
+class _RunPlan:
+    """The objects one run needs read (whole files, segments per stream) and whether it changed."""
+
+    __slots__ = ("run", "files", "streams", "writers", "changed", "nbytes")
+
+    def __init__(self, run: str):
+        self.run = run
+        self.files: list[tuple[dict, str, bool]] = []  # (info, path under the cache, changes the run)
+        self.streams: list[tuple[str, Path, list[tuple[int, dict]]]] = []
+        self.writers: list[str] = []
+        self.changed = False
+        self.nbytes = 0
+
+    def add_file(self, info: dict, rel: str, changes: bool) -> None:
+        self.files.append((info, rel, changes))
+        self.nbytes += int(info.get("size") or 0)
+        self.changed |= changes
+
+    def add_stream(self, key: str, dest: Path, parts: list[tuple[int, dict]]) -> None:
+        self.streams.append((key, dest, parts))
+        self.nbytes += sum(int(info.get("size") or 0) for _, info in parts)
+        self.changed = True
+
+
+def _read_kwargs(fs: Any) -> dict[str, Any]:
+    """s3fs reads an object with a HEAD first (for a parallel ranged read of big objects) unless
+    ``max_concurrency=1``: our objects are small and the listing already gave their sizes."""
+    try:
+        params = inspect.signature(getattr(fs, "_cat_file", fs.cat_file)).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {"max_concurrency": 1} if "max_concurrency" in params else {}
+
+
+def read_many(fs: Any, paths: list[str]) -> dict[str, bytes]:
+    """The bytes of every object in ``paths``: one GET each, READ_BATCH in flight (the event loop
+    of an async file system such as s3fs, else threads). A missing object raises."""
+    if not paths:
+        return {}
+    kw = _read_kwargs(fs)
+    if getattr(fs, "async_impl", False) and getattr(fs, "loop", None) is not None:
+        from fsspec.asyn import sync
+
+        async def gather() -> list[bytes]:
+            gate = asyncio.Semaphore(READ_BATCH)
+
+            async def one(path: str) -> bytes:
+                async with gate:
+                    return await fs._cat_file(path, **kw)
+
+            return await asyncio.gather(*(one(p) for p in paths))
+
+        return dict(zip(paths, sync(fs.loop, gather)))
+    if len(paths) == 1:
+        return {paths[0]: fs.cat_file(paths[0], **kw)}
+    with ThreadPoolExecutor(max_workers=min(READ_BATCH, len(paths))) as pool:
+        return dict(zip(paths, pool.map(lambda p: fs.cat_file(p, **kw), paths)))
 
 
 def _sig(info: dict[str, Any]) -> list:
@@ -46,6 +111,7 @@ class Mirror:
         self.url = url
         self.fs, self.path = open_root(url)
         self.cache = Path(cache_dir)
+        self._base = str(self.cache)
         self.runs = self.cache / "runs"
         self.streams = self.cache / "streams"
         self.state_file = self.cache / "state.json"
@@ -103,13 +169,24 @@ class Mirror:
                 todo.append((top, objects))
             else:  # _artifacts/, sweeps/...: copied as they are
                 plain.update({(top, *p): i for p, i in objects.items()})
-        # runs are independent (their own folders and state keys): synced by a few threads, so the
-        # requests of many small runs overlap (one GET at a time took ~30 min for 10,000 runs)
-        with ThreadPoolExecutor(max_workers=SYNC_THREADS) as pool:
-            for _ in pool.map(lambda item: self._sync_run(item[0], item[1], state, warnings, seen_files), todo):
-                pass
-        for parts, info in plain.items():
-            self._fetch(parts, info, self.runs.joinpath(*parts), state, seen_files)
+        # Every run is planned from the listing alone (an unchanged object costs no request: its
+        # size/ETag is the key); the objects to read are then fetched together, READ_BATCH in
+        # flight, for a group of runs at a time (bounded memory), and written.
+        group: list[_RunPlan] = []
+        pending = 0
+        for run, objects in todo:
+            plan = self._plan_run(run, objects, state, warnings, seen_files)
+            group.append(plan)
+            pending += plan.nbytes
+            if pending >= GROUP_BYTES or len(group) >= GROUP_RUNS:
+                self._run_group(group, state, warnings)
+                group, pending = [], 0
+        self._run_group(group, state, warnings)
+        files = [(info, "runs/" + "/".join(parts)) for parts, info in plain.items()]
+        want = [(info, rel) for info, rel in files if self._want_file(info, rel, state, seen_files)]
+        data = read_many(self.fs, [info["name"] for info, _ in want])
+        for info, rel in want:
+            self._put_file(info, rel, data[info["name"]], state)
         for rel in set(state["files"]) - seen_files:  # removed from the root
             state["files"].pop(rel)
             (self.cache / rel).unlink(missing_ok=True)
@@ -122,44 +199,76 @@ class Mirror:
         self._save_state(state)
         return self.runs
 
-    # -- one object --------------------------------------------------------------------------
-    def _fetch(self, parts: tuple[str, ...], info: dict, dest: Path, state: dict, seen: set[str]) -> bool:
-        rel = dest.relative_to(self.cache).as_posix()
+    # -- whole files (``rel``: the path under the cache folder, with ``/``) ---------------------
+    def _want_file(self, info: dict, rel: str, state: dict, seen: set[str]) -> bool:
+        """Whether ``rel`` must be (re)read: its size/ETag differs from the one last written.
+        (Strings, not Paths: this runs for every object of every run on each sync.)"""
         seen.add(rel)
-        sig = _sig(info)
-        if state["files"].get(rel) == sig and dest.exists():
-            return False
+        return not (state["files"].get(rel) == _sig(info) and os.path.exists(os.path.join(self._base, rel)))
+
+    def _put_file(self, info: dict, rel: str, data: bytes, state: dict) -> None:
+        dest = self.cache / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.tmp")
-        tmp.write_bytes(self.fs.cat_file(info["name"]))
+        tmp.write_bytes(data)
         os.replace(tmp, dest)
-        state["files"][rel] = sig
+        state["files"][rel] = _sig(info)
+
+    def _fetch(self, parts: tuple[str, ...], info: dict, dest: Path, state: dict, seen: set[str]) -> bool:
+        """One whole file: read (one GET) only if its size/ETag changed; True if it was."""
+        rel = dest.relative_to(self.cache).as_posix()
+        if not self._want_file(info, rel, state, seen):
+            return False
+        self._put_file(info, rel, read_many(self.fs, [info["name"]])[info["name"]], state)
         return True
 
-    def _sync_stream(self, key: str, found: dict[int, dict], dest: Path, state: dict, warnings: list[str]) -> bool:
-        """Append the new segments of one stream to ``dest``; True if it changed."""
+    # -- append-only streams -----------------------------------------------------------------
+    def _want_stream(self, key: str, found: dict[int, dict], dest: Path, state: dict,
+                     warnings: list[str]) -> list[tuple[int, dict]] | None:
+        """The segments of one stream to read and append to ``dest`` (None: nothing changed).
+        Consumed segments that changed or vanished (or a local file not as left) restart it."""
         st = state["streams"].get(key)
-        if st is not None and (not dest.exists() or dest.stat().st_size != st["size"] or any(
+        try:
+            size = os.stat(dest).st_size
+        except FileNotFoundError:
+            size = None
+        if st is not None and (size != st["size"] or any(
                 _sig(found[int(n)]) != sig if int(n) in found else True for n, sig in st["sigs"].items())):
             st = None  # consumed segments changed: rebuild
         if st is None:
             st = {"size": 0, "sigs": {}}
-            dest.unlink(missing_ok=True)
+            if size is not None:
+                os.unlink(dest)
+                size = None
+        state["streams"][key] = st
         parts, gap = seg.ordered(found, len(st["sigs"]) + 1)
         if gap:
-            warnings.append(f"{dest.name} of {key}: {gap}")
-        if not parts and dest.exists():
-            state["streams"][key] = st
-            return False
+            warnings.append(f"{os.path.basename(dest)} of {key}: {gap}")
+        if not parts and size is not None:
+            return None
+        return parts
+
+    def _put_stream(self, key: str, dest: Path, parts: list[tuple[int, dict]], data: dict[str, bytes],
+                    state: dict) -> None:
+        st = state["streams"][key]
         dest.parent.mkdir(parents=True, exist_ok=True)
         with open(dest, "ab") as out:
             for n, info in parts:
-                st["size"] += out.write(self.fs.cat_file(info["name"]))
+                st["size"] += out.write(data[info["name"]])
                 st["sigs"][str(n)] = _sig(info)
-        state["streams"][key] = st
+
+    def _sync_stream(self, key: str, found: dict[int, dict], dest: Path, state: dict, warnings: list[str]) -> bool:
+        """Append the new segments of one stream to ``dest``; True if it changed."""
+        parts = self._want_stream(key, found, dest, state, warnings)
+        if parts is None:
+            return False
+        self._put_stream(key, dest, parts, read_many(self.fs, [info["name"] for _, info in parts]), state)
         return True
 
-    def _sync_run(self, run: str, objects: dict, state: dict, warnings: list[str], seen: set[str]) -> None:
+    # -- runs --------------------------------------------------------------------------------
+    def _plan_run(self, run: str, objects: dict, state: dict, warnings: list[str], seen: set[str]) -> _RunPlan:
+        """What to read for one run, decided from the listing and the state alone."""
+        plan = _RunPlan(run)
         writers: dict[str, dict[tuple[str, ...], dict]] = {}
         shared: dict[tuple[str, ...], dict] = {}
         for parts, info in objects.items():
@@ -176,10 +285,11 @@ class Mirror:
                 writers.setdefault(seg.PRIMARY, {})[parts] = info
         for parts, info in shared.items():
             if parts[0] in seg.TREES:
-                self._fetch(parts, info, self.runs.joinpath(run, *parts), state, seen)
-        changed = False
+                rel = f"runs/{run}/" + "/".join(parts)
+                if self._want_file(info, rel, state, seen):
+                    plan.add_file(info, rel, changes=False)
         for w, objs in writers.items():
-            folder = self.streams / run / w
+            folder = f"streams/{run}/{w}/"
             streams: dict[str, dict[int, dict]] = {local: {} for local in seg.STREAMS}
             for parts, info in objs.items():
                 stream = seg.stream_of(parts[0]) if len(parts) == 2 else None
@@ -189,16 +299,33 @@ class Mirror:
                         streams[stream[0]][n] = info
                 elif len(parts) == 1 and (parts[0] in seg.WHOLE_FILES or parts[0] in seg.STREAMS):
                     # a whole file; also history.jsonl... of a run copied in the plain format
-                    changed |= self._fetch(parts, info, folder / parts[0], state, seen)
+                    if self._want_file(info, folder + parts[0], state, seen):
+                        plan.add_file(info, folder + parts[0], changes=True)
             for local, found in streams.items():
                 if found:
-                    changed |= self._sync_stream(f"{run}/{w}/{local}", found, folder / local, state, warnings)
-        names = sorted(writers)
-        if state["writers"].get(run) != names:
-            changed = True
-            state["writers"][run] = names
-        if changed:
-            self._assemble(run, {w: self.streams / run / w for w in names}, warnings)
+                    key = f"{run}/{w}/{local}"
+                    dest = self.cache / (folder + local)
+                    todo = self._want_stream(key, found, dest, state, warnings)
+                    if todo is not None:
+                        plan.add_stream(key, dest, todo)
+        plan.writers = sorted(writers)
+        if state["writers"].get(run) != plan.writers:
+            plan.changed = True
+            state["writers"][run] = plan.writers
+        return plan
+
+    def _run_group(self, plans: list[_RunPlan], state: dict, warnings: list[str]) -> None:
+        """Read what a group of runs needs (concurrently), write it, assemble the runs that changed."""
+        names = [info["name"] for p in plans for info, _dest, _c in p.files]
+        names += [info["name"] for p in plans for _k, _d, parts in p.streams for _n, info in parts]
+        data = read_many(self.fs, names)
+        for p in plans:
+            for info, rel, _changes in p.files:
+                self._put_file(info, rel, data[info["name"]], state)
+            for key, dest, parts in p.streams:
+                self._put_stream(key, dest, parts, data, state)
+            if p.changed:
+                self._assemble(p.run, {w: self.streams / p.run / w for w in p.writers}, warnings)
 
     def _assemble(self, run: str, writers: dict[str, Path], warnings: list[str]) -> None:
         out = self.runs / run
