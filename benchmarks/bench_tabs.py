@@ -41,7 +41,6 @@ import os
 import queue
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -54,6 +53,8 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from browser import LAUNCH_ARGS, chromium_path  # noqa: E402
 from serveproc import ServeProcess  # noqa: E402
+
+from bench_watch import export  # noqa: E402  (the package at a git ref, for the baseline server)
 
 from reportgen.sdk.run import Run  # noqa: E402
 
@@ -219,19 +220,6 @@ def blank_burst(browser, n: int, server_pid: int) -> tuple[list[float], float]:
 
 def ms(xs: list[float]) -> str:
     return f"slowest {max(xs) * 1000:.0f} ms, median {statistics.median(xs) * 1000:.0f} ms"
-
-
-def export(ref: str, dest: Path) -> Path | None:
-    """The package as it was at git ``ref`` (for a baseline server in the same run), or None."""
-    try:
-        archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "reportgen"], check=True,
-                                 capture_output=True).stdout
-        dest.mkdir(parents=True)
-        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
-        return dest
-    except (OSError, subprocess.CalledProcessError) as exc:
-        print(f"(no baseline: cannot export {ref}: {exc})")
-        return None
 
 
 def compact(browser, url: str, n: int, gap: float, pids: list[int], idle: float) -> dict:
