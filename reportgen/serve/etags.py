@@ -15,6 +15,11 @@ from pathlib import Path
 MAX = 4096  # remembered files; the oldest half is forgotten past this
 
 
+def content_tag(data: bytes) -> str:
+    """The ETag of these bytes: a hash of the content."""
+    return '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
+
+
 class ETags:
     def __init__(self) -> None:
         self._known: dict[tuple[str, int, int], str] = {}
@@ -27,7 +32,7 @@ class ETags:
         with self._lock:
             tag = self._known.get(key)
         if tag is None:
-            tag = '"' + hashlib.blake2b(path.read_bytes(), digest_size=12).hexdigest() + '"'
+            tag = content_tag(path.read_bytes())
             with self._lock:
                 if len(self._known) >= MAX:
                     for k in list(self._known)[: MAX // 2]:

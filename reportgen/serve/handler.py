@@ -17,14 +17,13 @@ others get ``421 Misdirected Request``.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from html import escape
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from .etags import ETags
+from .etags import ETags, content_tag
 from .hosts import HostCheck
 from .livesite import LiveSite
 from .paths import content_type, resolve, site_path
@@ -140,8 +139,13 @@ class App:
                 path = resolve(root, rel)
                 if path is not None:
                     parts.append(path.read_bytes())
-        body = b";\n".join(parts) + b"\n"
-        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        return self._script(b";\n".join(parts) + b"\n", if_none_match, send)
+
+    @staticmethod
+    def _script(body: bytes, if_none_match: str | None, send) -> list[bytes]:
+        """A generated script kept by the browser and checked on every use, as the site's own
+        files are (no-cache + an ETag of its content; 304 when the browser has it)."""
+        etag = content_tag(body)
         cache = {"Cache-Control": "no-cache", "ETag": etag}
         if etag in (if_none_match or ""):
             return send(304, b"", "text/javascript; charset=utf-8", cache)
@@ -156,11 +160,7 @@ class App:
             # kept by the browser and checked on every use, as the site's own files (tabs12): each new
             # tab then neither downloads it again nor compiles it (Chromium's code cache follows the
             # cached response); it was no-store, 31 KB fetched and compiled by every tab
-            etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-            cache = {"Cache-Control": "no-cache", "ETag": etag}
-            if etag in (if_none_match or ""):
-                return send(304, b"", "text/javascript; charset=utf-8", cache)
-            return send(200, body, "text/javascript; charset=utf-8", cache)
+            return self._script(body, if_none_match, send)
         if route == "data" and self.live:
             return self._data(parse_qs(query).get("f", []), if_none_match, send)
         if route == "events" and self.live:
