@@ -107,11 +107,16 @@ def write_overviews(out: Path, runs: list, write: Callable[[Path, bytes], Any], 
     return written, record
 
 
-def _rels(key: str, shard: int, n: int) -> dict[str, str]:
+def _ids(key: str, shard: int, n: int) -> dict[str, str]:
+    """The data ids of one (metric, shard)'s two files."""
     from .rundata import metric_id
 
     mid = metric_id(key)
-    return {kind: f"data/{data_id(kind, mid, shard, n)}.js" for kind in ("overview", "overview-smooth")}
+    return {kind: data_id(kind, mid, shard, n) for kind in ("overview", "overview-smooth")}
+
+
+def _rels(key: str, shard: int, n: int) -> dict[str, str]:
+    return {kind: f"data/{did}.js" for kind, did in _ids(key, shard, n).items()}
 
 
 def _write_changed(out: Path, runs: list, write, fresh: set[str], previous: dict[str, tuple], lite_of,
@@ -147,11 +152,10 @@ def _write_changed(out: Path, runs: list, write, fresh: set[str], previous: dict
 def _write_shard(out: Path, key: str, shard: int, n: int, group: list, write, incremental: bool, lite_of) -> None:
     """Write the two files of one (metric, shard): the runs of ``group`` in order; with
     ``incremental``, a run whose series was not built now is taken from the old file."""
-    from .rundata import DATA_VERSION, metric_id
+    from .rundata import DATA_VERSION
     from .smoothing import WEIGHTS
 
-    mid = metric_id(key)
-    ids = {kind: data_id(kind, mid, shard, n) for kind in ("overview", "overview-smooth")}
+    ids = _ids(key, shard, n)
     rels = {kind: f"data/{did}.js" for kind, did in ids.items()}
     old_pts = _read_old(out / rels["overview"], ids["overview"]) if incremental else {}
     old_sm = _read_old(out / rels["overview-smooth"], ids["overview-smooth"]) if incremental else {}
