@@ -118,3 +118,21 @@ def test_default_cache_is_outside_the_site_and_keyed_by_its_path(tmp_path):
             del os.environ["REPORTGEN_CACHE_DIR"]
         else:
             os.environ["REPORTGEN_CACHE_DIR"] = old
+
+
+def test_a_build_does_not_import_the_sdk(tmp_path):
+    """Building reads run folders; the logging SDK (and what it imports) is not loaded for it."""
+    writer = ("import reportgen as wandb\n"
+              "for i in range(2):\n"
+              "    run = wandb.init(project='p', dir=%r, config={'lr': 0.1 * (i + 1)}, sweep_id='s1')\n"
+              "    [run.log({'loss': 1.0 / (s + 1), 'val_accuracy': s / 10}) for s in range(5)]\n"
+              "    run.finish()\n") % str(tmp_path / "runs")
+    subprocess.run([sys.executable, "-c", writer], cwd=REPO, check=True, capture_output=True)
+    code = ("import sys; from reportgen.cli import main\n"
+            "try:\n    main(['build', %r, '-o', %r, '--quiet'])\nexcept SystemExit as e:\n    assert not e.code, e\n"
+            "print('SWEEP', 'reportgen.site.sweep_pages' in sys.modules)\n"
+            "print('SDK', sorted(m for m in sys.modules if m.startswith('reportgen.sdk')))\n"
+            ) % (str(tmp_path / "runs"), str(tmp_path / "site"))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert "SWEEP True" in proc.stdout, proc.stdout + proc.stderr  # the sweep pages were built
+    assert "SDK []" in proc.stdout, proc.stdout

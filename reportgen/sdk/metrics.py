@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-SUMMARY_OPS = ("min", "max", "mean", "first", "last", "best", "copy", "none")
+from ..storage.format import SUMMARY_OPS
 GOALS = {"minimize": "minimize", "min": "minimize", "maximize": "maximize", "max": "maximize"}
 
 

@@ -18,9 +18,8 @@ from typing import Any
 from ..storage.safety import is_inside
 from ..storage import format as fmt
 from ..storage.jsonio import read_json
-from ..storage.format import flatten
+from ..storage.format import SUMMARY_OPS, flatten
 from .fmt import fmt_value
-from ..sdk.metrics import SUMMARY_OPS
 from .run_stats import goals
 from .urls import run_page
 

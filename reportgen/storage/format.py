@@ -19,6 +19,8 @@ FILES_DIR = "files"
 
 DEFAULT_ROOT = "runs"
 ROOT_ENV = "REPORTGEN_DIR"
+# define_metric(summary=...) aggregations; a summary key "<metric>/<op>" holds one (summary.json)
+SUMMARY_OPS = ("min", "max", "mean", "first", "last", "best", "copy", "none")
 
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
