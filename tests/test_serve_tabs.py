@@ -127,3 +127,33 @@ def test_the_tab_in_front_takes_the_lead_and_the_others_follow(tmp_path, _playwr
             problems = sb.problems.all()
             sb.close()
         assert not problems, "browser problems:\n" + "\n".join(problems)
+
+
+def test_a_visible_tab_takes_the_lead_from_a_hidden_one(tmp_path, _playwright_browser):
+    """When the leader's tab closes, the lock goes to the next tab in its queue, which may be hidden
+    (polling every 2 s): a visible follower (a second window) takes the lead from it."""
+    runs = tmp_path / "runs"
+    run = Run(id="r0", name="run 0", project="p", dir=runs)
+    run.log({"loss": 1.0})
+    run.finish()
+    with ServeProcess(str(runs), "--watch", "--port", "0") as srv:
+        sb = SiteBrowser(_playwright_browser, allowed_prefixes=(srv.url, "data:", "blob:", "about:"))
+        try:
+            first, second, third = sb.new_page(), sb.new_page(), sb.new_page()
+            for page in (first, second, third):  # each visible tab steals the lock on start: the
+                page.goto(srv.url)                # others queue for it in the order first, second
+                page.wait_for_function("() => window.RGLive && RGLive.following === true", timeout=30_000)
+                page.wait_for_function("() => RGLive.leader === true", timeout=10_000)
+            first.evaluate(SHOW, True)  # the first tab is in the back of a window; the second stays in view
+            third.close()  # the leader goes: the lock passes to the first tab in the queue, hidden
+            second.wait_for_function("() => RGLive.leader === true", timeout=10_000)
+            first.wait_for_function("() => RGLive.leader === false", timeout=10_000)
+            run = Run(id="r1", name="run 1", project="p", dir=runs)
+            run.log({"loss": 0.5})
+            run.finish()
+            for page in (first, second):
+                page.wait_for_function("() => document.body.textContent.includes('run 1')", timeout=30_000)
+        finally:
+            problems = sb.problems.all()
+            sb.close()
+        assert not problems, "browser problems:\n" + "\n".join(problems)

@@ -229,6 +229,7 @@
       leader = live.leader = true;
       live.leads = (live.leads || 0) + 1;
       if (!polling) schedule(0);
+      hiddenLead();
       return new Promise(function () { /* held until the tab goes (or another tab steals it) */ });
     }).catch(function () { // another tab took the lead: follow, and queue for the lock again
       leader = live.leader = false;
@@ -236,6 +237,12 @@
       timer = null;
       if (!live.reloading) lead(false);
     });
+  }
+  /* The lock passes to the next tab in its queue when the leader's tab closes, and that tab may be
+     hidden (its polls slowed to HIDDEN_POLL_MS) while the reader looks at another one, e.g. in a
+     second window. A hidden leader says so; a visible follower that hears it takes the lead. */
+  function hiddenLead() {
+    if (leader && locks && document.hidden && channel) channel.postMessage({ hiddenLeader: true });
   }
   function handle(state) {
     polling = true;
@@ -279,6 +286,10 @@
   }
   if (channel) channel.onmessage = function (e) { // another tab of this origin polled
     var m = e.data, state = m && m.state;
+    if (m && m.hiddenLeader) { // the leader's tab is hidden: a tab in front takes over
+      if (!document.hidden && !leader && live.following && !live.reloading) lead(true);
+      return;
+    }
     if (m && typeof m.lost === "number" && !leader) { // the leader lost (or found again) the server
       banner("info", m.lost ? "Lost the connection to reportgen serve; retrying\u2026" : null);
       return;
@@ -298,7 +309,7 @@
     lead(!document.hidden); // a tab the reader looks at leads; a hidden one waits its turn
   }
   document.addEventListener("visibilitychange", function () {
-    if (document.hidden) return;
+    if (document.hidden) { hiddenLead(); return; } // sent to the back: a tab in front may lead
     if (locks && !leader && live.following && !live.reloading) lead(true); // in front now: take the lead
     else if (leader && timer !== null && !polling) schedule(0); // back in view: catch up at once
   });
