@@ -334,3 +334,31 @@ def test_dask_worker_fetch_reads_the_segments_with_one_get_each(s3, root, tmp_pa
     s3.requests.clear()  # fetched again with nothing new: no request
     fetch(src, tmp_path / "worker")
     assert s3.requests == []
+
+
+def test_listing_equals_find_across_pages_without_filling_the_dircache(s3, root):
+    """The mirror's listing (storage.listing) reads ListObjectsV2 pages itself: the same objects,
+    sizes and ETags as s3fs's find, over several pages, and without s3fs's directory cache (whose
+    filling is quadratic in the runs under the root)."""
+    import fsspec
+
+    from reportgen.storage.listing import list_objects
+
+    base = root[5:] + "/listing"
+    fs = fsspec.filesystem("s3")
+    fs.pipe({f"{base}/r{i:04d}/{name}": f"{i}{name}".encode() for i in range(600)
+             for name in ("run.json", "history/000000.jsonl")})
+    fs.pipe({f"{base}/top.txt": b"x", f"{base}/placeholder/": b""})  # a folder placeholder object
+    fs.invalidate_cache()
+    s3.requests.clear()
+    got = list_objects(fs, base)
+    lists = _calls(s3)["list"]
+    assert len(lists) == 2 and s3.requests and all(r[0] == "GET" for r in s3.requests)  # 1,202 keys: 2 pages
+    assert fs.dircache == {}
+    fs.invalidate_cache()
+    # find reports the placeholder "placeholder/" as a file (the mirror then warned that its name is
+    # not a safe path); the listing leaves folder placeholders out: they hold nothing to read
+    want = {k: v for k, v in fs.find(base, detail=True).items() if v["type"] != "directory" and k[-1] != "/"}
+    assert set(got) == set(want) and len(got) == 1201
+    assert all(got[k]["size"] == want[k]["size"] and got[k]["ETag"] == want[k]["ETag"] for k in want)
+    assert list_objects(fs, root[5:] + "/nothing-here") == {}

@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from ..storage.listing import list_objects
 from .cache import user_cache
 from .manifest import MANIFEST
 
@@ -109,7 +110,7 @@ def _sync(fs, root: str, site: Path, url: str) -> Published:
     old = _read_record(fs, root)
     try:
         present = {posixpath.relpath(p, root): info.get("size")
-                   for p, info in fs.find(root, detail=True).items()} if fs.exists(root) else {}
+                   for p, info in list_objects(fs, root).items()} if fs.exists(root) else {}
     except FileNotFoundError:
         present = {}
     files = _local_files(site)

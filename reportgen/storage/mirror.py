@@ -1,8 +1,8 @@
 """A local copy of a URL runs root in the plain run-folder format, synced incrementally.
 
-``Mirror(url, cache_dir).sync()`` lists the root once (``find``: one recursive, paginated
-listing, sizes and ETags included) and reads only objects whose size/ETag it has not seen, with
-one GET each (no HEAD: the listing gave the size), many at once (:func:`read_many`); an
+``Mirror(url, cache_dir).sync()`` lists the root once (:func:`.listing.list_objects`: one
+recursive, paginated listing, sizes and ETags included) and reads only objects whose size/ETag
+it has not seen, with one GET each (no HEAD: the listing gave the size), many at once (:func:`read_many`); an
 unchanged object costs no request at all:
 
 - new segments of a stream are appended to the joined local file (``history.jsonl``...),
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import segments as seg
+from .listing import list_objects
 from .format import validate_run_id
 from .merge import merge_run
 from .remote import open_root
@@ -139,7 +140,7 @@ class Mirror:
         state = self._load_state()
         self.fs.invalidate_cache()  # listings cached by fsspec would hide new segments
         try:
-            listing = self.fs.find(self.path, detail=True)
+            listing = list_objects(self.fs, self.path)
         except FileNotFoundError:
             listing = {}
         by_run: dict[str, dict[tuple[str, ...], dict]] = {}
