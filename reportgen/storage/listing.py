@@ -3,7 +3,8 @@
 fsspec's ``find(path, detail=True)`` gives that for any file system. s3fs's ``find`` also fills
 its directory cache for every folder on the way, and checks each new folder against a list of
 its parent's entries: time quadratic in the folders under one prefix, i.e. in the runs of a runs
-root (3.5 s of CPU for 10,000 runs, ~350 s for 100,000; ``benchmarks/bench_listing.py``). For
+root (6.2 s of client CPU for 10,000 runs where reading the same pages here takes 2.1 s;
+``benchmarks/bench_listing.py``). For
 s3fs the listing is therefore read from the ListObjectsV2 pages themselves (``call_s3``, with
 the file system's own credentials, endpoint and request options), the same requests ``find``
 sends; every other file system (and a version-aware s3fs) uses ``find``.
@@ -21,8 +22,8 @@ def _is_s3(fs: Any) -> bool:
 
 def list_objects(fs: Any, path: str) -> dict[str, dict[str, Any]]:
     """``{name: info}`` for every object (not folder) under ``path``: ``name`` as fsspec names it
-    (``bucket/key``), ``size``, ``ETag`` where the store has one. A missing root raises
-    FileNotFoundError."""
+    (``bucket/key``), ``size``, ``ETag`` where the store has one. A prefix with nothing under
+    it gives ``{}``; a missing bucket raises FileNotFoundError."""
     if not _is_s3(fs):
         return {k: v for k, v in fs.find(path, detail=True).items() if v.get("type") != "directory"}
     bucket, key, _ = fs.split_path(path)
