@@ -362,3 +362,5 @@ def test_listing_equals_find_across_pages_without_filling_the_dircache(s3, root)
     assert set(got) == set(want) and len(got) == 1201
     assert all(got[k]["size"] == want[k]["size"] and got[k]["ETag"] == want[k]["ETag"] for k in want)
     assert list_objects(fs, root[5:] + "/nothing-here") == {}
+    with pytest.raises(FileNotFoundError):  # as find raises it (the mirror then starts empty)
+        list_objects(fs, "no-such-bucket-rg/runs")
