@@ -182,8 +182,10 @@ def cli_build(runs: Path, out: Path, repo: Path = REPO) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     cache = out.parent / f"{out.name}.cache"  # the one run_build used
+    # cwd: ``python -m`` puts the current folder first on sys.path, before PYTHONPATH (bug: run from
+    # another checkout, --compare's incremental build ran that checkout's code on the compared cache)
     subprocess.run([sys.executable, "-m", "reportgen", "build", str(runs), "-o", str(out), "-q", "--cache-dir", str(cache)],
-                   env=env, check=True)
+                   env=env, check=True, cwd=str(repo))
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.perf_counter() - t, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 

@@ -89,7 +89,7 @@ def test_workers_send_files_back_or_write_them_the_same(tmp_path, cluster):
         assert not list(out.glob(".reportgen-dask-*")) and not list(cache.glob(".reportgen-dask-*"))
         data[mode] = site_files(out)
         # cache entries saved (gather also keeps its scan record there: scan.bin)
-        assert sorted(p.name for p in cache.iterdir() if p.is_dir()) == [f"r{n:05d}" for n in range(6)]
+        assert sorted(p.name for p in (cache / "runs").iterdir()) == [f"r{n:05d}.pkl" for n in range(6)]
     assert data[False] == data[None] and len(data[None]) >= 12
     # the check itself: a worker sees a marker only with the right token at the right path
     marker = tmp_path / "m"

@@ -86,7 +86,7 @@ def test_cache_is_bounded_and_continuing_from_it_gives_the_same_bytes(tmp_path):
     write_run(root, "long", rows(200_000, loss=f, acc=f))
     out, cache = tmp_path / "site", tmp_path / "cache"
     build(BuildConfig(runs=root, out=out, quiet=True, samples=300, cache_dir=cache))
-    short, long_ = ((cache / r / "cols.pkl").stat().st_size for r in ("short", "long"))
+    short, long_ = ((cache / "runs" / f"{r}.pkl").stat().st_size for r in ("short", "long"))
     assert long_ < 1.5 * short  # 10x the steps: the cache does not grow with them
     history = (root / "long" / "history.jsonl").stat().st_size
     assert long_ < 0.05 * history
@@ -157,8 +157,9 @@ def test_bucket_state_from_the_cache_is_the_same_state(n, target, sparse):
 
 
 def _agg_of(cache, run: str):
-    with open(cache / run / "cols.pkl", "rb") as fh:
-        return pickle.load(fh)["cols"].agg
+    with open(cache / "runs" / f"{run}.pkl", "rb") as fh:
+        pickle.load(fh)  # the entry (cache.py), then the columns
+        return pickle.load(fh).agg
 
 
 def test_series_kept_whole_keep_no_smoothing_and_their_cache_is_smaller_than_their_history(tmp_path):
@@ -169,7 +170,7 @@ def test_series_kept_whole_keep_no_smoothing_and_their_cache_is_smaller_than_the
     build(BuildConfig(runs=root, out=out, quiet=True, samples=1000, cache_dir=cache))
     agg = _agg_of(cache, "r")
     assert [t.b.w for t in agg.tracks] == [1] and agg.tracks[0].b.extra.shape[1] == 0
-    assert (cache / "r" / "cols.pkl").stat().st_size < 0.6 * (root / "r" / "history.jsonl").stat().st_size
+    assert (cache / "runs" / "r.pkl").stat().st_size < 0.6 * (root / "r" / "history.jsonl").stat().st_size
     assert (out / "data/smooth/r.js").exists() is False  # the page smooths series kept whole
 
 

@@ -5,12 +5,15 @@ The cache dir is ``--cache-dir DIR`` (``BuildConfig.cache_dir``), else
 ``$REPORTGEN_CACHE_DIR``, ``$XDG_CACHE_HOME/reportgen`` or ``~/.cache/reportgen``: the site
 folder is always safe to publish as it is, and two sites never share a cache.
 
-Per run folder it keeps ``info.pkl`` (the small :class:`RunInfo` plus the
-signature of the folder's files) and ``cols.pkl`` (the history reduced to what the site
-draws -- :class:`~reportgen.site.runagg.RunAgg`, bounded by ``--samples`` whatever the number of
-steps -- its non-numeric entries and media, and the byte offset where parsing stopped). A run whose files are unchanged is
-not read at all; a run whose ``history.jsonl`` only grew is parsed from the old
-end; anything else is parsed again from scratch.
+Per run folder it keeps one file, ``runs/<run-file>.pkl``, of two pickles one after the other:
+the entry (the small :class:`RunInfo`, the signature of the folder's files, the byte offset where
+parsing stopped and the bytes around it), read alone by :meth:`RunCache.load_info`; then the
+history reduced to what the site draws (:class:`~reportgen.site.history.Columns` with its
+:class:`~reportgen.site.runagg.RunAgg`, bounded by ``--samples`` whatever the number of steps, its
+non-numeric entries and media). One file and no folder per run: creating files and folders is
+much of a small run's build (cpu19: it was a folder and two files). A run whose files are
+unchanged is not read at all; a run whose ``history.jsonl`` only grew is parsed from the old end;
+anything else is parsed again from scratch.
 """
 from __future__ import annotations
 
@@ -24,8 +27,9 @@ from ..storage.safety import open_regular
 from .history import Columns
 from .write import write_bytes
 
-CACHE_VERSION = 13  # bump when RunInfo, Columns or the data-file format change
-CACHE_FILES = ("info.pkl", "cols.pkl")  # per run folder
+CACHE_VERSION = 14  # bump when RunInfo, Columns, the data-file format or the cache's layout change
+RUNS_DIR = "runs"  # <cache>/runs/<run-file>.pkl: one file per run folder
+OLD_FILES = ("info.pkl", "cols.pkl")  # the layout before version 14: <cache>/<run-file>/ with these
 TAIL = 64  # bytes before the parsed end, to check that history was only appended to
 
 
@@ -59,43 +63,48 @@ class RunCache:
         self.samples = samples
         self.enabled = enabled
 
-    def _dir(self, run_file: str) -> Path:
-        return self.root / run_file
+    def path(self, run_file: str) -> Path:
+        """The run's cache file."""
+        return self.root / RUNS_DIR / f"{run_file}.pkl"
 
-    def _load(self, run_file: str, name: str) -> Any:
+    def _ok(self, obj: Any) -> bool:
+        return isinstance(obj, dict) and obj.get("version") == CACHE_VERSION and obj.get("samples") == self.samples
+
+    def load_info(self, run_file: str) -> dict[str, Any] | None:
+        """``{"sig", "info", "end", "tail"}`` or None (the file's first pickle only)."""
         if not self.enabled:
             return None
         try:
-            with open(self._dir(run_file) / name, "rb") as fh:
+            with open(self.path(run_file), "rb") as fh:
                 obj = pickle.load(fh)
         except Exception:  # missing, truncated or from another version: rebuild
             return None
-        if not isinstance(obj, dict) or obj.get("version") != CACHE_VERSION or obj.get("samples") != self.samples:
-            return None
-        return obj
-
-    def load_info(self, run_file: str) -> dict[str, Any] | None:
-        """``{"sig", "info", "end", "tail"}`` or None."""
-        return self._load(run_file, "info.pkl")
+        return obj if self._ok(obj) else None
 
     def load_cols(self, run_file: str) -> Columns | None:
-        obj = self._load(run_file, "cols.pkl")
-        return obj["cols"] if obj else None
+        if not self.enabled:
+            return None
+        try:
+            with open(self.path(run_file), "rb") as fh:
+                head = pickle.load(fh)
+                if not self._ok(head):
+                    return None
+                cols = pickle.load(fh)
+        except Exception:  # missing, truncated or from another version: rebuild
+            return None
+        return cols if isinstance(cols, Columns) else None
 
     def save(self, run_file: str, sig: dict[str, Any], info: Any, cols: Columns, tail: bytes) -> None:
         if not self.enabled:
             return
-        d = self._dir(run_file)
-        d.mkdir(parents=True, exist_ok=True)
         root, cols.root = cols.root, None
         try:
-            write_bytes(d / "cols.pkl", pickle.dumps({"version": CACHE_VERSION, "samples": self.samples,
-                                                      "cols": cols}, protocol=pickle.HIGHEST_PROTOCOL))
+            data = pickle.dumps({"version": CACHE_VERSION, "samples": self.samples, "sig": sig, "info": info,
+                                 "end": cols.end, "tail": tail}, protocol=pickle.HIGHEST_PROTOCOL) + \
+                pickle.dumps(cols, protocol=pickle.HIGHEST_PROTOCOL)
         finally:
             cols.root = root
-        write_bytes(d / "info.pkl", pickle.dumps({"version": CACHE_VERSION, "samples": self.samples, "sig": sig,
-                                                  "info": info, "end": cols.end, "tail": tail},
-                                                 protocol=pickle.HIGHEST_PROTOCOL))
+        write_bytes(self.path(run_file), data)
 
     def load_pages(self) -> dict[str, str]:
         return self.load_pages_and_overviews()[0]
@@ -130,19 +139,35 @@ class RunCache:
         """Forget runs that are gone; returns their data files (to delete). Only the cache's own
         files are deleted (``--cache-dir`` may name a folder that holds other things too).
         ``only``: the runs to look at (the builder's snapshot knows which were there), not every
-        folder of the cache (incr19: 10,000 runs)."""
+        file of the cache (incr19: 10,000 runs); without it, the per-run folders of the layout
+        before version 14 are removed too."""
         gone: set[str] = set()
+        runs = self.root / RUNS_DIR
+        if only is None:
+            names = [p.name[:-4] for p in runs.iterdir() if p.name.endswith(".pkl")] if runs.is_dir() else []
+            self._remove_old_layout()
+        else:
+            names = sorted(only)
+        for name in names:
+            if name in keep:
+                continue
+            old = self.load_info(name)
+            if old:
+                gone.update(old["info"].data_files)
+            p = self.path(name)
+            if not p.is_symlink():
+                p.unlink(missing_ok=True)
+        return gone
+
+    def _remove_old_layout(self) -> None:
         if not self.root.is_dir():
-            return gone
-        for d in (self.root.iterdir() if only is None else (self.root / n for n in sorted(only))):
-            if d.is_dir() and not d.is_symlink() and d.name not in keep:  # pages.pkl is a file: kept
-                old = self.load_info(d.name)
-                if old:
-                    gone.update(old["info"].data_files)
-                for name in CACHE_FILES:
+            return
+        for d in self.root.iterdir():
+            if d.is_dir() and not d.is_symlink() and d.name != RUNS_DIR and \
+                    any((d / name).is_file() for name in OLD_FILES):
+                for name in OLD_FILES:
                     (d / name).unlink(missing_ok=True)
                 try:
                     os.rmdir(d)
                 except OSError:
                     pass  # not ours alone
-        return gone

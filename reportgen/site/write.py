@@ -8,9 +8,15 @@ from pathlib import Path
 def write_bytes(path: Path, data: bytes) -> None:
     """Replace ``path`` atomically (temp file + rename); a new file is written directly,
     since no page links to it yet (pages are written last) and replacing is slow on some disks."""
-    if not path.exists():
+    try:  # (no stat and no mkdir first: a build creates thousands of files in folders that exist)
+        fh = open(path, "xb")
+    except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "xb") as fh:
+        fh = open(path, "xb")
+    except FileExistsError:
+        fh = None
+    if fh is not None:
+        with fh:
             fh.write(data)
         return
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
