@@ -25,6 +25,9 @@ every tab here draws and polls as the tab in front does: a browser window showin
 twenty has the others hidden, and they do less. Chromium's flags and process model are the
 tests' own (tests/browser.py), never changed here.
 
+The browser's CPU in the burst and in its floor is also printed by Chromium process (renderer, browser,
+GPU, network service), per tab.
+
 With ``--baseline-ref REF`` the code at git REF (exported with ``git archive``) is served too, and
 the burst, the tabs opened one after another, the requests a tab makes and the 20 idle tabs' CPU
 are measured for it and for this code alternately (base, ours, ours, base), on the same load.
@@ -110,6 +113,41 @@ def browser_cpu(*server_pids: int) -> float:
         except psutil.Error:
             pass
     return total
+
+
+def _kind(proc) -> str:
+    """Which Chromium process ``proc`` is: browser, renderer, gpu, network, or other."""
+    args = proc.cmdline()
+    kind = next((a[len("--type="):] for a in args if a.startswith("--type=")), "browser")
+    if kind == "utility":
+        sub = next((a for a in args if a.startswith("--utility-sub-type=")), "")
+        return "network" if "network" in sub.lower() else "other"
+    return {"renderer": "renderer", "gpu-process": "gpu", "browser": "browser"}.get(kind, "other")
+
+
+def browser_cpu_split(*server_pids: int) -> dict[int, tuple[str, float]]:
+    """browser_cpu() per process: {pid: (kind, CPU seconds so far)}, kind as _kind() names it."""
+    import psutil
+
+    out: dict[int, tuple[str, float]] = {}
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            if {proc.pid, *(p.pid for p in proc.parents())} & set(server_pids):
+                continue
+            t = proc.cpu_times()
+            out[proc.pid] = (_kind(proc), t.user + t.system)
+        except psutil.Error:
+            pass
+    return out
+
+
+def split_delta(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]], n: int) -> str:
+    """ms a tab by process kind between two browser_cpu_split() readings (a process that ended in
+    between is left out; one that started counts whole)."""
+    kinds = dict.fromkeys(("renderer", "browser", "gpu", "network", "other"), 0.0)
+    for pid, (kind, cpu) in after.items():
+        kinds[kind] += cpu - before.get(pid, (kind, 0.0))[1]
+    return ", ".join(f"{k} {v / n * 1000:.0f}" for k, v in kinds.items())
 
 
 def cpu_seconds(pid: int) -> float:
@@ -201,7 +239,7 @@ def blank_burst(browser, n: int, server_pid: int) -> tuple[list[float], float]:
     url = f"http://127.0.0.1:{srv.server_address[1]}/"
     context = browser.new_context()
     pages = [context.new_page() for _ in range(n)]
-    b0 = browser_cpu(server_pid)
+    b0, s0 = browser_cpu(server_pid), browser_cpu_split(server_pid)
     t0 = time.time() * 1000
     for page in pages:
         page.evaluate("(url) => { location.href = url; }", url)
@@ -212,6 +250,7 @@ def blank_burst(browser, n: int, server_pid: int) -> tuple[list[float], float]:
         end = page.evaluate("() => performance.timeOrigin + performance.getEntriesByType('navigation')[0].loadEventEnd")
         loads.append((end - t0) / 1000)
     cpu = browser_cpu(server_pid) - b0
+    blank_burst.split = split_delta(s0, browser_cpu_split(server_pid), n)
     context.close()
     srv.shutdown()
     srv.server_close()
@@ -335,11 +374,12 @@ def main() -> None:
             # (b) the burst, with its floor (a one-line page) measured just before it
             floor, floor_cpu = blank_burst(browser, n, srv.proc.pid)
             context = new_context(browser)
-            b0 = browser_cpu(srv.proc.pid)
+            b0, s0 = browser_cpu(srv.proc.pid), browser_cpu_split(srv.proc.pid)
             pages, loads, firsts, owns = open_tabs(context, srv.url, n, 120)
             charts_per_tab = max(open_tabs.charts)
             near, near_charts = open_tabs.near, open_tabs.near_charts
             tabs_cpu = browser_cpu(srv.proc.pid) - b0
+            tabs_split = split_delta(s0, browser_cpu_split(srv.proc.pid), n)
             follow, reloads = append_and_follow(runs, pages, step)
             step += 1
             _, (extra,), _, _ = open_tabs(context, srv.url, 1, 120)
@@ -393,7 +433,8 @@ def main() -> None:
     print(f"(b) {n} tabs opened in the same instant: all loaded after {max(loads) * 1000:.0f} ms "
           f"(median {statistics.median(loads) * 1000:.0f} ms, target <= 2000 ms)")
     print(f"  floor, same run: {n} tabs of a one-line page opened at once: all loaded after {max(floor) * 1000:.0f} ms "
-          f"(median {statistics.median(floor) * 1000:.0f} ms), browser CPU {floor_cpu / n * 1000:.0f} ms a tab")
+          f"(median {statistics.median(floor) * 1000:.0f} ms), browser CPU {floor_cpu / n * 1000:.0f} ms a tab "
+          f"({blank_burst.split})")
     print(f"  ratio ours / one-line page, slowest tab: {max(loads) / max(floor):.2f}; "
           f"median: {statistics.median(loads) / statistics.median(floor):.2f}")
     print(f"  and the {near_charts} charts within 300 px of the viewport (drawn ahead, once each page is idle) "
@@ -405,6 +446,7 @@ def main() -> None:
     print(f"  ratio slowest of {n} / one tab: {max(loads) / baseline:.1f}")
     print(f"  browser CPU: {n} tabs {tabs_cpu * 1000:.0f} ms ({tabs_cpu / n * 1000:.0f} ms a tab) = at least "
           f"{tabs_cpu / cores * 1000:.0f} ms on {cores} cores with nothing else running")
+    print(f"    by process, ms a tab: {tabs_split} (floor: {blank_burst.split})")
     print(f"  row appended -> every tab heard of the rebuild: {ms(follow)}, {reloads} reloads")
     print(f"  tab {n + 1}, opened afterwards: loads in {extra * 1000:.0f} ms")
     print(f"  server CPU with {n} idle tabs: {idle_cpu * 100:.1f}% of one core ({polls} polls by all tabs so far, "

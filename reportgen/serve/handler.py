@@ -37,12 +37,20 @@ TEXT = "text/plain; charset=utf-8"
 MAX_BATCH = 64  # data files in one /__reportgen__/data request (the page asks for at most 32)
 
 
+# burst12 (issue 12, twenty tabs opened at once): a served page is first painted once it is parsed and
+# its scripts have built it (the runs table, the controls), not also before, as a skeleton that the
+# scripts then rebuild: that first paint cost each tab a style, layout, paint and raster pass, and a
+# frame through the browser and GPU processes, while twenty tabs shared two cores. An ``expect`` link
+# to an id no page has blocks rendering until the parser is done (browsers without it ignore it).
+RENDER_AFTER_PARSE = b'<link rel="expect" href="#rg-end-of-parse" blocking="render">\n'
+
+
 def live_tag(generation: int, boot: str) -> bytes:
     # One script (tabs12, issue 12): /__reportgen__/live.js is the site's assets/rg-live.js (the
     # page side of live updates, RG.live: assets/live.js + live-patch.js) followed by this
     # server's client script (reportgen/serve/live.js), which polls and patches the page
-    return (f'<script src="{PREFIX}live.js" data-generation="{generation}" '
-            f'data-boot="{escape(boot)}"></script>\n').encode()
+    return RENDER_AFTER_PARSE + (f'<script src="{PREFIX}live.js" data-generation="{generation}" '
+                                 f'data-boot="{escape(boot)}"></script>\n').encode()
 
 
 def inject(html: bytes, tag: bytes) -> bytes:
