@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+from contextlib import contextmanager
 
 import pytest
 
@@ -94,69 +95,87 @@ SHOW = """(hidden) => {  // what the browser does when the reader switches tabs 
   document.dispatchEvent(new Event('visibilitychange')); }"""
 
 
-def test_the_tab_in_front_takes_the_lead_and_the_others_follow(tmp_path, _playwright_browser):
-    """The leader polls for every tab; a tab brought to the front takes the lead (a hidden leader's
-    polls are slowed down by the browser), and news still reaches the tab sent to the back."""
+@contextmanager
+def _tabs(tmp_path, browser, n: int, lead_each: bool = False):
+    """``n`` tabs of a ``serve --watch`` of one run, opened one after another, each following the
+    live updates (``lead_each``: and each the leader before the next opens, so that the others
+    queue for the lock in the order they opened); yields (runs folder, pages)."""
     runs = tmp_path / "runs"
     run = Run(id="r0", name="run 0", project="p", dir=runs)
     run.log({"loss": 1.0})
     run.finish()
     with ServeProcess(str(runs), "--watch", "--port", "0") as srv:
-        sb = SiteBrowser(_playwright_browser, allowed_prefixes=(srv.url, "data:", "blob:", "about:"))
+        sb = SiteBrowser(browser, allowed_prefixes=(srv.url, "data:", "blob:", "about:"))
         try:
-            first, second = sb.new_page(), sb.new_page()
-            for page in (first, second):
+            pages = [sb.new_page() for _ in range(n)]
+            for page in pages:
                 page.goto(srv.url)
                 page.wait_for_function("() => window.RGLive && RGLive.following === true", timeout=30_000)
-            # the newest visible tab leads (it took the lock from the first)
-            second.wait_for_function("() => RGLive.leader === true", timeout=10_000)
-            assert first.evaluate("RGLive.leader") is False
-            second.evaluate(SHOW, True)  # the reader switches back to the first tab
-            first.evaluate(SHOW, False)
-            first.wait_for_function("() => RGLive.leader === true", timeout=10_000)
-            second.wait_for_function("() => RGLive.leader === false", timeout=10_000)
-            polls = second.evaluate("RGLive.polls")
-            run = Run(id="r1", name="run 1", project="p", dir=runs)
-            run.log({"loss": 0.5})
-            run.finish()
-            for page in (first, second):
-                page.wait_for_function("() => RGLive.generation >= 1", timeout=60_000)
-                page.wait_for_function("() => document.body.textContent.includes('run 1')", timeout=30_000)
-            assert second.evaluate("RGLive.polls") - polls <= 1  # it heard the news from the leader
+                if lead_each:  # a visible tab steals the lock on start
+                    page.wait_for_function("() => RGLive.leader === true", timeout=10_000)
+            yield runs, pages
         finally:
             problems = sb.problems.all()
             sb.close()
         assert not problems, "browser problems:\n" + "\n".join(problems)
+
+
+def _new_run(runs, i: int) -> None:
+    run = Run(id=f"r{i}", name=f"run {i}", project="p", dir=runs)
+    run.log({"loss": 1.0 / (i + 1)})
+    run.finish()
+
+
+def test_the_tab_in_front_takes_the_lead_and_the_others_follow(tmp_path, _playwright_browser):
+    """The leader polls for every tab; a tab brought to the front takes the lead (a hidden leader's
+    polls are slowed down by the browser), and news still reaches the tab sent to the back."""
+    with _tabs(tmp_path, _playwright_browser, 2) as (runs, (first, second)):
+        # the newest visible tab leads (it took the lock from the first)
+        second.wait_for_function("() => RGLive.leader === true", timeout=10_000)
+        assert first.evaluate("RGLive.leader") is False
+        second.evaluate(SHOW, True)  # the reader switches back to the first tab
+        first.evaluate(SHOW, False)
+        first.wait_for_function("() => RGLive.leader === true", timeout=10_000)
+        second.wait_for_function("() => RGLive.leader === false", timeout=10_000)
+        polls = second.evaluate("RGLive.polls")
+        _new_run(runs, 1)
+        for page in (first, second):
+            page.wait_for_function("() => RGLive.generation >= 1", timeout=60_000)
+            page.wait_for_function("() => document.body.textContent.includes('run 1')", timeout=30_000)
+        assert second.evaluate("RGLive.polls") - polls <= 1  # it heard the news from the leader
 
 
 def test_a_visible_tab_takes_the_lead_from_a_hidden_one(tmp_path, _playwright_browser):
     """When the leader's tab closes, the lock goes to the next tab in its queue, which may be hidden
     (polling every 2 s): a visible follower (a second window) takes the lead from it."""
-    runs = tmp_path / "runs"
-    run = Run(id="r0", name="run 0", project="p", dir=runs)
-    run.log({"loss": 1.0})
-    run.finish()
-    with ServeProcess(str(runs), "--watch", "--port", "0") as srv:
-        sb = SiteBrowser(_playwright_browser, allowed_prefixes=(srv.url, "data:", "blob:", "about:"))
-        try:
-            first, second, third = sb.new_page(), sb.new_page(), sb.new_page()
-            for page in (first, second, third):  # each visible tab steals the lock on start: the
-                page.goto(srv.url)                # others queue for it in the order first, second
-                page.wait_for_function("() => window.RGLive && RGLive.following === true", timeout=30_000)
-                page.wait_for_function("() => RGLive.leader === true", timeout=10_000)
-            first.evaluate(SHOW, True)  # the first tab is in the back of a window; the second stays in view
-            third.close()  # the leader goes: the lock passes to the first tab in the queue, hidden
-            second.wait_for_function("() => RGLive.leader === true", timeout=10_000)
-            first.wait_for_function("() => RGLive.leader === false", timeout=10_000)
-            run = Run(id="r1", name="run 1", project="p", dir=runs)
-            run.log({"loss": 0.5})
-            run.finish()
-            for page in (first, second):
-                page.wait_for_function("() => document.body.textContent.includes('run 1')", timeout=30_000)
-        finally:
-            problems = sb.problems.all()
-            sb.close()
-        assert not problems, "browser problems:\n" + "\n".join(problems)
+    with _tabs(tmp_path, _playwright_browser, 3, lead_each=True) as (runs, (first, second, third)):
+        first.evaluate(SHOW, True)  # the first tab is in the back of a window; the second stays in view
+        third.close()  # the leader goes: the lock passes to the first tab in the queue, hidden
+        second.wait_for_function("() => RGLive.leader === true", timeout=10_000)
+        first.wait_for_function("() => RGLive.leader === false", timeout=10_000)
+        _new_run(runs, 1)
+        for page in (first, second):
+            page.wait_for_function("() => document.body.textContent.includes('run 1')", timeout=30_000)
+
+
+def test_a_tab_asked_twice_at_once_to_lead_leads(tmp_path, _playwright_browser):
+    """A tab brought to the front that also hears that the leader is hidden asks for the lock
+    twice; its second request steals the lock from its first, which must not make it follow and
+    queue behind itself (nobody would then lead)."""
+    with _tabs(tmp_path, _playwright_browser, 2) as (runs, (first, second)):
+        second.wait_for_function("() => RGLive.leader === true", timeout=10_000)
+        first.evaluate(SHOW, True)  # both tabs go to the back (the leader says it is hidden)
+        second.evaluate(SHOW, True)
+        first.wait_for_timeout(300)
+        first.evaluate("""() => { Object.defineProperty(document, 'hidden', { configurable: true, get: () => false });
+            document.dispatchEvent(new Event('visibilitychange'));  // in front: a first request...
+            new BroadcastChannel('reportgen-live').postMessage({ hiddenLeader: true }); }""")  # ...and a second
+        first.wait_for_function("() => RGLive.leader === true", timeout=10_000)
+        first.wait_for_timeout(1000)
+        assert first.evaluate("RGLive.leader") is True and second.evaluate("RGLive.leader") is False
+        _new_run(runs, 1)
+        for page in (first, second):
+            page.wait_for_function("() => document.body.textContent.includes('run 1')", timeout=30_000)
 
 
 # when the runs table got its rows, and when the page was first painted (ms since navigation start)

@@ -224,14 +224,19 @@
     clearTimeout(timer);
     timer = setTimeout(poll, ms);
   }
+  var request = 0; // the newest lock request of this tab: an older one (stolen by a newer one of
+  // ours, e.g. a tab that is shown and hears of a hidden leader at once) neither leads nor follows
   function lead(steal) {
+    var id = ++request;
     locks.request(LOCK, steal ? { steal: true } : {}, function () {
+      if (id !== request) return undefined; // superseded while queued: let the lock go at once
       leader = live.leader = true;
       live.leads = (live.leads || 0) + 1;
       if (!polling) schedule(0);
       hiddenLead();
       return new Promise(function () { /* held until the tab goes (or another tab steals it) */ });
     }).catch(function () { // another tab took the lead: follow, and queue for the lock again
+      if (id !== request) return; // stolen by this tab's own newer request
       leader = live.leader = false;
       clearTimeout(timer);
       timer = null;
