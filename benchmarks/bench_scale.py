@@ -68,8 +68,9 @@ def child_build(runs: Path | str, out: Path, cache: Path, scheduler: str | None 
                         workers=workers, mirror=str(mirror or Path(cache).with_name(Path(cache).name + "-mirror")))
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    if proc.returncode:
-        raise SystemExit(proc.stderr)
+    if proc.returncode:  # printed first: inside a LocalCluster, an error closing it hides this one
+        print(proc.stderr, file=sys.stderr, flush=True)
+        raise SystemExit(f"build failed (exit code {proc.returncode}): {proc.stderr[-2000:]}")
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     res["wall"] = time.perf_counter() - t
     return res
