@@ -27,14 +27,21 @@ def _generation(port: int) -> int:
         return json.loads(r.read())["generation"]
 
 
-def test_twenty_tabs_load_and_follow(tmp_path, _playwright_browser):
+@contextmanager
+def _served(tmp_path, browser, steps: int = 1):
+    """A ``serve --watch`` of one run logged ``steps`` times and a browser context allowed only its
+    origin; yields (runs folder, server, SiteBrowser). The caller closes the SiteBrowser."""
     runs = tmp_path / "runs"
     run = Run(id="r0", name="run 0", project="p", dir=runs)
-    for s in range(5):
+    for s in range(steps):
         run.log({"loss": 1.0 / (s + 1)})
     run.finish()
     with ServeProcess(str(runs), "--watch", "--port", "0") as srv:
-        sb = SiteBrowser(_playwright_browser, allowed_prefixes=(srv.url, "data:", "blob:", "about:"))
+        yield runs, srv, SiteBrowser(browser, allowed_prefixes=(srv.url, "data:", "blob:", "about:"))
+
+
+def test_twenty_tabs_load_and_follow(tmp_path, _playwright_browser):
+    with _served(tmp_path, _playwright_browser, steps=5) as (runs, srv, sb):
         held = []  # seconds each live-update request kept its connection
         sb.context.on("requestfinished", lambda r: "/__reportgen__/events" in r.url and held.append(
             (r.timing["responseEnd"] - r.timing["requestStart"]) / 1000))
@@ -100,12 +107,7 @@ def _tabs(tmp_path, browser, n: int, lead_each: bool = False):
     """``n`` tabs of a ``serve --watch`` of one run, opened one after another, each following the
     live updates (``lead_each``: and each the leader before the next opens, so that the others
     queue for the lock in the order they opened); yields (runs folder, pages)."""
-    runs = tmp_path / "runs"
-    run = Run(id="r0", name="run 0", project="p", dir=runs)
-    run.log({"loss": 1.0})
-    run.finish()
-    with ServeProcess(str(runs), "--watch", "--port", "0") as srv:
-        sb = SiteBrowser(browser, allowed_prefixes=(srv.url, "data:", "blob:", "about:"))
+    with _served(tmp_path, browser) as (runs, srv, sb):
         try:
             pages = [sb.new_page() for _ in range(n)]
             for page in pages:
@@ -192,13 +194,7 @@ def test_a_served_page_is_first_painted_once_its_scripts_built_it(tmp_path, _pla
     scripts ran, even when the page script arrives late (delayed here by 600 ms)."""
     import time as _time
 
-    runs = tmp_path / "runs"
-    run = Run(id="r0", name="run 0", project="p", dir=runs)
-    for s in range(5):
-        run.log({"loss": 1.0 / (s + 1)})
-    run.finish()
-    with ServeProcess(str(runs), "--watch", "--port", "0") as srv:
-        sb = SiteBrowser(_playwright_browser, allowed_prefixes=(srv.url, "data:", "blob:", "about:"))
+    with _served(tmp_path, _playwright_browser, steps=5) as (_runs, srv, sb):
         try:
             sb.context.add_init_script(_TABLE_AT)
 
