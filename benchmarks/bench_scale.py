@@ -128,9 +128,18 @@ def first_screen(site: Path) -> dict:
 def dask_build(runs: Path | str, out: Path, cache: Path, workers: int) -> dict:
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, silence_logs=40) as cluster:
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None, silence_logs=40)
+    try:
         return child_build(runs, out, cache, scheduler=cluster.scheduler_address, workers=workers)
+    finally:
+        # Under load a nanny can take longer than distributed's default to reap its worker; that
+        # teardown is the harness's, not the build's, so it gets time and never discards the result.
+        try:
+            cluster.close(timeout=180)
+        except TimeoutError as exc:
+            print(f"warning: the LocalCluster did not close within 180 s ({exc!r}); the build's result "
+                  "stands", file=sys.stderr, flush=True)
 
 
 def same_site(a: Path, b: Path) -> str:
