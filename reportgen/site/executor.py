@@ -1,4 +1,4 @@
-"""Where the per-run work of a build (``phases.parse_run``) runs.
+"""Where the per-run work of a build (``phases.parse_run``, in batches of runs: ``batch.py``) runs.
 
 * in this process, for small builds;
 * a local process pool (``fork``, one worker per CPU up to 4) when the histories are big enough
@@ -61,23 +61,35 @@ def local_pool(jobs: list, workers: int | None = None, force: bool = False):
     return ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork"))
 
 
+BATCH = 32  # at most, runs per task (batch.py)
+
+
+def batches(jobs: list, parts: int = 1) -> list[list]:
+    """``jobs`` cut into consecutive batches of at most :data:`BATCH`, at least ~8 per worker (``parts``)
+    so that the workers finish together."""
+    size = max(1, min(BATCH, len(jobs) // (8 * parts) if parts > 1 else BATCH))
+    return [jobs[i:i + size] for i in range(0, len(jobs), size)]
+
+
 def run_jobs(jobs: list, scheduler: str | None = None, workers: int | None = None,
              force_pool: bool = False) -> Iterator[Any]:
-    """``parse_run(job)`` for every job, results in job order."""
-    from .phases import parse_run
+    """``parse_run(job)`` for every job, results in job order; run in batches (``batch.py``)."""
+    from .batch import parse_batch
 
     if scheduler:
         yield from dask_jobs(jobs, scheduler)
         return
     pool = local_pool(jobs, workers, force_pool)
     if pool is None:
-        yield from map(parse_run, jobs)
+        for batch in batches(jobs):
+            yield from parse_batch(batch)
         return
     # The parent's objects go to the permanent generation before the workers fork: the workers'
     # collections never walk them, so the pages they share stay shared (no copy-on-write faults).
     gc.freeze()
     try:
-        yield from pool.map(parse_run, jobs, chunksize=max(1, min(32, len(jobs) // (8 * pool._max_workers))))
+        for results in pool.map(parse_batch, batches(jobs, pool._max_workers)):
+            yield from results
     finally:
         pool.shutdown()
         gc.unfreeze()
