@@ -11,7 +11,7 @@ import numpy as np
 import orjson
 import pytest
 
-from reportgen.site import batch, columnar
+from reportgen.site import batch, columnar, runagg
 from reportgen.site.cache import RunCache
 from reportgen.site.config import BuildConfig
 from reportgen.site.phases import Warnings, gather, parse_run
@@ -114,8 +114,12 @@ def _same(runs, tmp_path, monkeypatch) -> list:
 
 
 def test_a_batch_gives_what_runs_parsed_one_by_one_give(runs, tmp_path, monkeypatch):
+    fed = []
+    real = runagg.Track.feed
+    monkeypatch.setattr(runagg.Track, "feed", lambda self, rows, y: (fed.append(len(y)), real(self, rows, y))[1])
     reads = _same(runs, tmp_path, monkeypatch)
     assert reads == [(5, True)]  # all five histories in one polars read
+    assert max(fed) == 8 + 8 + 10  # the runs logged in the same 1,500 rows fed through one track
     torn = RunCache(tmp_path / "cache-many", 1000).load_info("d-ints")
     assert any("incomplete last line" in w for w in torn["info"].warnings)
 

@@ -5,7 +5,9 @@ run as for a big one is paid once per batch:
 * the histories parsed from their first byte (or a small rest of them) are read ahead, and a
   group of them (up to :data:`GROUP_BYTES`) goes through one polars read
   (:func:`~reportgen.site.columnar.read_many`), which is what the run's own read would give;
-* each run is then parsed and reduced as on its own (``phases.parse_steps``);
+* the first chunks of the runs that have no state yet are fed to their tracks together (series of
+  several runs logged in the same rows go through one track: ``runagg.feed_fresh``); the rest of
+  each history (if it grew meanwhile) is parsed as on its own (``phases.parse_steps``);
 * the data columns of every run of the batch are encoded in the same calls
   (:func:`~reportgen.site.rundata.encode_items`: the same bytes however they are batched);
 * then each run's data files and cache entry are written.
@@ -20,6 +22,7 @@ from . import columnar
 from .cache import RunCache
 from .history import CHUNK_BYTES
 from .phases import Parsed, RunJob, parse_steps, resume
+from .runagg import feed_fresh
 from .rundata import encode_items
 from .write import write_bytes
 
@@ -77,8 +80,8 @@ def _groups(sizes: list[int]) -> list[list[int]]:
 
 
 def _first_chunks(jobs: list[RunJob], ends: list[int]) -> list:
-    """Per job, ``(bytes, columns)`` of its history's first chunk read with the others of the group
-    (``history.parse_history``'s ``pre``), or None (the run reads it on its own)."""
+    """Per job, ``(size, columns)`` of its history's first chunk read with the others of the group
+    (``phases.parse_steps``'s ``first``), or None (the run reads it on its own)."""
     ahead = [_read_ahead(j, e) for j, e in zip(jobs, ends)]
     ok = [i for i, d in enumerate(ahead) if d is not None]
     frames = columnar.read_many([ahead[i] for i in ok]) if len(ok) > 1 else None
@@ -96,7 +99,7 @@ def parse_batch(jobs: list[RunJob], writes: list | None = None, caches: list[Run
                 ) -> list[Parsed]:
     """``phases.parse_run`` of each job (``writes``/``caches``: per job, as its arguments), with
     the histories read and the data columns encoded for the whole batch at once."""
-    writes = writes or [write_bytes] * len(jobs)
+    writes = [w or write_bytes for w in writes or [None] * len(jobs)]
     caches = [c or RunCache(j.cache_dir, j.samples, enabled=j.cache_enabled)
               for j, c in zip(jobs, caches or [None] * len(jobs))]
     starts = [resume(j, c) for j, c in zip(jobs, caches)]
@@ -105,12 +108,17 @@ def parse_batch(jobs: list[RunJob], writes: list | None = None, caches: list[Run
     values = 0
     # group by group (the group's bytes are let go before the next is read), in job order
     for group in _groups([_left(j, cols.end) for j, (cols, _a) in zip(jobs, starts)]):
-        pre = _first_chunks([jobs[i] for i in group], [starts[i][0].end for i in group]) if len(group) > 1 \
+        first = _first_chunks([jobs[i] for i in group], [starts[i][0].end for i in group]) if len(group) > 1 \
             else [None]
-        for i, p in zip(group, pre):
-            steps = parse_steps(jobs[i], caches[i], writes[i], *starts[i], pre=p)
-            request = next(steps)
-            pending.append((steps, request))
+        steps = [parse_steps(jobs[i], caches[i], writes[i], *starts[i], first=f) for i, f in zip(group, first)]
+        asks = [next(st) for st in steps]
+        feeds = [k for k, ask in enumerate(asks) if ask[0] == "feed"]
+        if feeds:  # the group's first chunks fed together, then each run parses the rest of its history
+            feed_fresh([asks[k][1:] for k in feeds])
+            for k in feeds:
+                asks[k] = next(steps[k])
+        for st, (_kind, request) in zip(steps, asks):
+            pending.append((st, request))
             values += sum(len(a) for _fn, a in request)
         if values > FLUSH_VALUES:  # runs with very many metrics: their state is let go sooner
             out += _finish(pending)

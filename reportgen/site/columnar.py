@@ -124,7 +124,7 @@ def read_many(datas: list[bytes]) -> list[tuple[dict[str, tuple[np.ndarray, np.n
     pl = _polars()
     if not pl or not datas:
         return None
-    joined = b"".join(SEP + d for d in datas)
+    joined = b"".join([part for d in datas for part in (SEP, d)])
     res = _frame(pl, joined)
     if res is None:
         return None

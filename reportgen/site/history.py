@@ -294,15 +294,12 @@ def _decode_chunk(data: bytes, base: int, name: str, warnings: list[str]) -> lis
 
 
 def parse_history(path: str | os.PathLike, cols: Columns | None = None, *,
-                  chunk_bytes: int = CHUNK_BYTES, sink=None, pre: tuple[int, Any] | None = None) -> Columns:
+                  chunk_bytes: int = CHUNK_BYTES, sink=None) -> Columns:
     """Parse ``path`` from ``cols.end`` (0 for a new :class:`Columns`) to its last complete line.
 
     With ``sink``, ``sink(cols)`` is called after each chunk and takes its rows' columns
     (:meth:`Columns.drop_consumed`): the history is never held whole. Media records' files are
-    looked up next to ``path`` (the run folder). ``pre``: ``(size, columns)``: the complete lines of
-    ``size`` bytes after ``cols.end``, read by the caller already and put in columns
-    (``columnar.read_many``: several histories in one read, ``batch.py``); they are the first
-    chunk, and the file is read after them."""
+    looked up next to ``path`` (the run folder)."""
     path = Path(path)
     cols = cols if cols is not None else Columns()
     cols.root = path.parent
@@ -321,7 +318,7 @@ def parse_history(path: str | os.PathLike, cols: Columns | None = None, *,
     gc_was_enabled = gc.isenabled()
     gc.disable()  # millions of short-lived dicts: the cyclic GC would rescan them again and again
     try:
-        _parse_into(fh, cols, path.name, chunk_bytes, sink, pre)
+        _parse_into(fh, cols, path.name, chunk_bytes, sink)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -329,14 +326,8 @@ def parse_history(path: str | os.PathLike, cols: Columns | None = None, *,
     return cols
 
 
-def _parse_into(fh, cols: Columns, name: str, chunk_bytes: int, sink=None, pre=None) -> None:
+def _parse_into(fh, cols: Columns, name: str, chunk_bytes: int, sink=None) -> None:
     with fh:
-        if pre is not None:
-            size, fast = pre
-            cols.add_frame(*fast)
-            cols.end += size
-            if sink is not None:
-                sink(cols)
         fh.seek(cols.end)
         pending = b""
         skipping, skip_start = False, 0  # inside a line longer than MAX_LINE: dropped, not kept

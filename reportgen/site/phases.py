@@ -152,12 +152,12 @@ def parse_run(job: RunJob, write=write_bytes, cache: RunCache | None = None) -> 
     worker, ``write`` and ``cache`` collect the files and the cache entry for the client to write."""
     cache = cache or RunCache(job.cache_dir, job.samples, enabled=job.cache_enabled)
     steps = parse_steps(job, cache, write, *resume(job, cache))
-    items = next(steps)
+    _kind, items = next(steps)
     try:
         steps.send(encode_items(items))
     except StopIteration as done:
         return done.value
-    raise RuntimeError("parse_steps yields once")
+    raise RuntimeError("parse_steps yields once per step")
 
 
 def resume(job: RunJob, cache: RunCache) -> tuple[Columns, bool]:
@@ -176,21 +176,35 @@ def resume(job: RunJob, cache: RunCache) -> tuple[Columns, bool]:
     return Columns(), False
 
 
-def parse_steps(job: RunJob, cache: RunCache, write, cols: Columns, appended: bool, pre=None):
-    """:func:`parse_run` from :func:`resume`'s columns, as a generator: it yields the run's columns
-    to encode once and is sent their encodings (``rundata.run_steps``); it returns the
-    :class:`Parsed`. ``pre``: the history's first chunk read already (``history.parse_history``)."""
+def parse_steps(job: RunJob, cache: RunCache, write, cols: Columns, appended: bool, first=None):
+    """:func:`parse_run` from :func:`resume`'s columns, as a generator that lets a batch of runs
+    (``batch.py``) share its steps; it returns the :class:`Parsed`. It yields
+
+    * with ``first`` (``(size, columns)``: the history's complete lines after ``cols.end``, read and
+      put in columns with other runs' histories, ``columnar.read_many``): ``("feed", agg, groups)``,
+      the groups of metrics to feed to the run's tracks (``runagg.feed_fresh``), and is sent
+      nothing; then the history after them is parsed as usual;
+    * ``("encode", items)``: the run's columns to encode (``rundata.run_steps``), and is sent
+      their encodings."""
     history = RunPaths(job.run_dir).history
     cached, sig = job.cached, job.sig
     rec = read_run(job.run_dir, with_history=False)
     if cols.agg is None:
         cols.agg = RunAgg(job.samples, min(job.samples, LITE_SAMPLES))
     is_x = step_metric_names(rec.meta)
-    cols = parse_history(history, cols, sink=lambda c: c.agg.consume(c, is_x), pre=pre)  # streamed: bounded memory
+    if first is not None:  # what parse_history does with a chunk, the feeding left to the batch
+        size, (frame, nrows) = first
+        cols.add_frame(frame, nrows)
+        cols.end += size
+        staged = cols.agg.stage(cols, is_x)
+        if staged is not None:
+            yield "feed", cols.agg, staged[1]
+            cols.agg.settle(cols, staged)
+    cols = parse_history(history, cols, sink=lambda c: c.agg.consume(c, is_x))  # streamed: bounded memory
     info = RunInfo(file=job.run_file, path=str(job.run_dir), meta=rec.meta, config=rec.config, summary=rec.summary,
                    warnings=list(rec.warnings))
     steps = run_steps(info, cols, cols.agg, job.out, write)
-    enc = yield next(steps)
+    enc = yield "encode", next(steps)
     try:
         steps.send(enc)
     except StopIteration:
