@@ -124,6 +124,12 @@ def test_a_batch_gives_what_runs_parsed_one_by_one_give(runs, tmp_path, monkeypa
     assert any("incomplete last line" in w for w in torn["info"].warnings)
 
 
+def test_runs_written_before_the_batch_ends_give_the_same(runs, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "FLUSH_VALUES", 1)  # every run encoded and written once parsed
+    monkeypatch.setattr(batch, "GROUP_BYTES", 900_000)  # two histories per polars read
+    assert _same(runs, tmp_path, monkeypatch) == [(2, True)]  # a and b together; the others alone
+
+
 def test_a_history_with_nan_tokens_is_read_on_its_own(runs, tmp_path, monkeypatch):
     def nan(i, row):
         if i == 700:
