@@ -36,8 +36,21 @@ def _count_commas(data: bytes, step: int = 4 << 20) -> int:
     return sum(int(np.count_nonzero(a[i:i + step] == 44)) for i in range(0, len(a), step))
 
 
-def preload() -> None:
-    """Import polars now (before a process pool forks: each worker would import it again)."""
+def preload(threads: int | None = None) -> None:
+    """Import polars now (before a process pool forks: each worker would import it again).
+    ``threads``: the size of polars' own thread pool, when polars is not imported yet and the user
+    did not set ``POLARS_MAX_THREADS`` (a process pool already keeps every CPU busy: polars' threads
+    in each worker only add CPU time, waking and spinning; it reads with one thread)."""
+    import os
+    import sys
+
+    if threads and "polars" not in sys.modules and "POLARS_MAX_THREADS" not in os.environ:
+        os.environ["POLARS_MAX_THREADS"] = str(threads)
+        try:
+            _polars()
+        finally:
+            del os.environ["POLARS_MAX_THREADS"]  # read when polars starts: not left for other code
+        return
     _polars()
 
 
@@ -73,17 +86,10 @@ def read(data: bytes) -> tuple[dict[str, tuple[np.ndarray, np.ndarray | None]], 
     # else a key first seen after the rows polars inferred its schema from was dropped -- then the
     # schema is inferred from every row (slower), and checked again. (A comma inside a string, a
     # null, a nested object: no match either, and such chunks are not plain numbers anyway.)
-    commas = _count_commas(data)
-    df = None
-    for infer in (100, None):
-        try:
-            df = pl.read_ndjson(io.BytesIO(data), infer_schema_length=infer)
-        except Exception:  # noqa: BLE001 - NaN tokens, bad lines, mixed types: the row reader explains
-            return None
-        if sum(df.height - s.null_count() for s in df.get_columns()) == commas + df.height:
-            break
-    else:
+    res = _frame(pl, data)
+    if res is None:
         return None
+    df = res[0]
     out: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
     height = df.height
     for s in df.get_columns():
@@ -101,3 +107,68 @@ def read(data: bytes) -> tuple[dict[str, tuple[np.ndarray, np.ndarray | None]], 
         else:
             out[s.name] = (np.ascontiguousarray(vals, dtype=float), None)
     return out, height
+
+
+# A line before each history of :func:`read_many` (the first row: the schema is inferred from the first
+# rows): its rows are where one history starts. (A key of the same name in a history makes more of them
+# than histories: then nothing is taken from the read.)
+SEP_KEY = "\x00rg"
+SEP = b'{"\\u0000rg":0}\n'
+
+
+def read_many(datas: list[bytes]) -> list[tuple[dict[str, tuple[np.ndarray, np.ndarray | None]], int]] | None:
+    """:func:`read` of each of ``datas`` (chunks of complete lines, each read on its own would give
+    the same) with one polars read of them all, a separator line before each: a small history costs
+    polars a fixed amount per read besides its bytes. None when any of them needs the row-by-row
+    reader, or when polars is not installed (then each is read on its own)."""
+    pl = _polars()
+    if not pl or not datas:
+        return None
+    joined = b"".join([part for d in datas for part in (SEP, d)])
+    res = _frame(pl, joined)
+    if res is None:
+        return None
+    df, height = res
+    sep = df.get_column(SEP_KEY) if SEP_KEY in df.columns else None
+    if sep is None or sep.null_count() != height - len(datas):
+        return None
+    starts = np.flatnonzero(~sep.is_null().to_numpy()) + 1
+    cols = []
+    for s in df.get_columns():
+        if s.name == SEP_KEY:
+            continue
+        kind = _kind(pl, s.dtype)
+        if kind == "null":
+            continue
+        if kind != "number":
+            return None
+        vals = s.cast(pl.Float64).to_numpy()
+        valid = ~s.is_null().to_numpy() if s.null_count() else None
+        cols.append((s.name, np.where(valid, vals, np.nan) if valid is not None else vals, valid))
+    out = []
+    for start, end in zip(starts.tolist(), starts[1:].tolist() + [height + 1]):
+        end -= 1  # (the next history's separator)
+        frame: dict[str, tuple[np.ndarray, np.ndarray | None]] = {}
+        for name, vals, valid in cols:
+            ok = valid[start:end] if valid is not None else None
+            if ok is not None and ok.all():
+                ok = None
+            if ok is not None and not ok.any():
+                continue  # not in this history (its own read has no such column)
+            frame[name] = (np.ascontiguousarray(vals[start:end], dtype=float), ok)
+        out.append((frame, end - start))
+    return out
+
+
+def _frame(pl: Any, data: bytes):
+    """``(frame, rows)`` of polars' read of ``data`` when it holds every cell of every line (see
+    :func:`read`), else None."""
+    commas = _count_commas(data)
+    for infer in (100, None):
+        try:
+            df = pl.read_ndjson(io.BytesIO(data), infer_schema_length=infer)
+        except Exception:  # noqa: BLE001 - NaN tokens, bad lines, mixed types: the row reader explains
+            return None
+        if sum(df.height - s.null_count() for s in df.get_columns()) == commas + df.height:
+            return df, df.height
+    return None

@@ -1,4 +1,4 @@
-"""Where the per-run work of a build (``phases.parse_run``) runs.
+"""Where the per-run work of a build (``phases.parse_run``, in batches of runs: ``batch.py``) runs.
 
 * in this process, for small builds;
 * a local process pool (``fork``, one worker per CPU up to 4) when the histories are big enough
@@ -61,23 +61,35 @@ def local_pool(jobs: list, workers: int | None = None, force: bool = False):
     return ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork"))
 
 
+BATCH = 32  # at most, runs per task (batch.py)
+
+
+def batches(jobs: list, parts: int = 1) -> list[list]:
+    """``jobs`` cut into consecutive batches of at most :data:`BATCH`, at least ~8 per worker (``parts``)
+    so that the workers finish together."""
+    size = max(1, min(BATCH, len(jobs) // (8 * parts) if parts > 1 else BATCH))
+    return [jobs[i:i + size] for i in range(0, len(jobs), size)]
+
+
 def run_jobs(jobs: list, scheduler: str | None = None, workers: int | None = None,
              force_pool: bool = False) -> Iterator[Any]:
-    """``parse_run(job)`` for every job, results in job order."""
-    from .phases import parse_run
+    """``parse_run(job)`` for every job, results in job order; run in batches (``batch.py``)."""
+    from .batch import parse_batch
 
     if scheduler:
         yield from dask_jobs(jobs, scheduler)
         return
     pool = local_pool(jobs, workers, force_pool)
     if pool is None:
-        yield from map(parse_run, jobs)
+        for batch in batches(jobs):
+            yield from parse_batch(batch)
         return
     # The parent's objects go to the permanent generation before the workers fork: the workers'
     # collections never walk them, so the pages they share stay shared (no copy-on-write faults).
     gc.freeze()
     try:
-        yield from pool.map(parse_run, jobs, chunksize=max(1, min(32, len(jobs) // (8 * pool._max_workers))))
+        for results in pool.map(parse_batch, batches(jobs, pool._max_workers)):
+            yield from results
     finally:
         pool.shutdown()
         gc.unfreeze()
@@ -144,8 +156,9 @@ def parse_remote(batch: list[tuple], markers: tuple[list[str], str] | None = Non
                  ) -> list[tuple[Any, dict[str, bytes] | None, tuple | None]]:
     """On a Dask worker: parse each (job, cached columns[, URL source]) of ``batch``; return per job
     the parse result, the data files it wrote (site path -> bytes) and the cache entry to save --
-    or (result, None, None) when it sees the client's folders (``markers``) and wrote them itself."""
-    from .phases import parse_run
+    or (result, None, None) when it sees the client's folders (``markers``) and wrote them itself.
+    The batch is parsed as the pool's batches are (``batch.py``)."""
+    from .batch import parse_batch
 
     direct = markers is not None and sees_markers(*markers)
     out = []
@@ -158,9 +171,10 @@ def parse_remote(batch: list[tuple], markers: tuple[list[str], str] | None = Non
         with ThreadPoolExecutor(max_workers=min(8, len(sources))) as pool:
             fetched = dict(zip((i for i, _ in sources),
                                pool.map(lambda item: _from_url(batch[item[0]][0], item[1], base, worker), sources)))
+    jobs, shown, writes, caches, sent = [], [], [], [], []
     for i, (job, cols, *_rest) in enumerate(batch):
         run_dir = Path(job.run_dir)
-        shown = run_dir
+        shown.append(run_dir)
         if i in fetched:
             job = fetched[i]
         elif not run_dir.is_dir() or not os.access(run_dir, os.R_OK | os.X_OK):
@@ -168,10 +182,11 @@ def parse_remote(batch: list[tuple], markers: tuple[list[str], str] | None = Non
                 f"Dask worker {_worker_name()} cannot read run folder {str(run_dir)!r}: with --scheduler the "
                 "runs root must be readable by every worker at the same path (a shared file system "
                 "mounted at the same place) or be a URL (s3://..., gs://...)")
+        jobs.append(job)
         if direct:  # as in the process pool: data files and cache entry written here
-            parsed = parse_run(job)
-            parsed.info.path = str(shown)
-            out.append((parsed, None, None))
+            writes.append(None)
+            caches.append(None)
+            sent.append(None)
             continue
         files: dict[str, bytes] = {}
         base = Path(job.out)
@@ -179,10 +194,12 @@ def parse_remote(batch: list[tuple], markers: tuple[list[str], str] | None = Non
         def write(path: Path, data: bytes, files=files, base=base) -> None:
             files[Path(path).relative_to(base).as_posix()] = bytes(data)
 
-        cache = _ShippedCache(job, cols)
-        parsed = parse_run(job, write=write, cache=cache)
-        parsed.info.path = str(shown)  # the client's run folder: its pages read it (same site)
-        out.append((parsed, files, cache.saved))
+        writes.append(write)
+        caches.append(_ShippedCache(job, cols))
+        sent.append(files)
+    for parsed, run_dir, cache, files in zip(parse_batch(jobs, writes, caches), shown, caches, sent):
+        parsed.info.path = str(run_dir)  # the client's run folder: its pages read it (same site)
+        out.append((parsed, files, cache.saved if cache is not None else None))
     return out
 
 

@@ -26,7 +26,7 @@ from .history import Columns, parse_history
 from .overviews import write_overviews
 from .progress import Progress
 from .runagg import RunAgg
-from .rundata import RunInfo, process_run, step_metric_names
+from .rundata import RunInfo, encode_items, run_steps, step_metric_names
 from .scan import scan_runs
 from .write import write_bytes, write_if_changed
 
@@ -148,13 +148,23 @@ def gather(cfg: BuildConfig, warnings: Warnings, present: Container[str] | None 
 def parse_run(job: RunJob, write=write_bytes, cache: RunCache | None = None) -> Parsed:
     """Parse one run (from the cached offset when history only grew) and write its data files.
 
-    Runs in a worker process for big builds (``executor.py``); on a Dask worker, ``write`` and
-    ``cache`` collect the files and the cache entry for the client to write."""
+    Runs in a worker process for big builds (``executor.py``, in batches: ``batch.py``); on a Dask
+    worker, ``write`` and ``cache`` collect the files and the cache entry for the client to write."""
     cache = cache or RunCache(job.cache_dir, job.samples, enabled=job.cache_enabled)
+    steps = parse_steps(job, cache, write, *resume(job, cache))
+    _kind, items = next(steps)
+    try:
+        steps.send(encode_items(items))
+    except StopIteration as done:
+        return done.value
+    raise RuntimeError("parse_steps yields once per step")
+
+
+def resume(job: RunJob, cache: RunCache) -> tuple[Columns, bool]:
+    """The columns to parse ``job``'s history into: the cached ones when the history was only
+    appended to since (then True), else new ones (from the first byte)."""
     history = RunPaths(job.run_dir).history
     cached, sig = job.cached, job.sig
-    cols = None
-    appended = False
     # only appended to: untouched, or grown past the parsed end with the same first and last bytes
     # before it (a history rewritten at the same size has a new mtime and was parsed again, bug: not)
     if cached and sig["history"] and cached["sig"]["history"] \
@@ -162,18 +172,43 @@ def parse_run(job: RunJob, write=write_bytes, cache: RunCache | None = None) -> 
             and read_tail(history, cached["end"]) == cached["tail"]:
         cols = cache.load_cols(job.run_file)
         if cols is not None and cols.end == cached["end"]:
-            appended = True
-        else:
-            cols = None
+            return cols, True
+    return Columns(), False
+
+
+def parse_steps(job: RunJob, cache: RunCache, write, cols: Columns, appended: bool, first=None):
+    """:func:`parse_run` from :func:`resume`'s columns, as a generator that lets a batch of runs
+    (``batch.py``) share its steps; it returns the :class:`Parsed`. It yields
+
+    * with ``first`` (``(size, columns)``: the history's complete lines after ``cols.end``, read and
+      put in columns with other runs' histories, ``columnar.read_many``): ``("feed", agg, groups)``,
+      the groups of metrics to feed to the run's tracks (``runagg.feed_fresh``), and is sent
+      nothing; then the history after them is parsed as usual;
+    * ``("encode", items)``: the run's columns to encode (``rundata.run_steps``), and is sent
+      their encodings."""
+    history = RunPaths(job.run_dir).history
+    cached, sig = job.cached, job.sig
     rec = read_run(job.run_dir, with_history=False)
-    cols = cols or Columns()
     if cols.agg is None:
         cols.agg = RunAgg(job.samples, min(job.samples, LITE_SAMPLES))
     is_x = step_metric_names(rec.meta)
+    if first is not None:  # what parse_history does with a chunk, the feeding left to the batch
+        size, (frame, nrows) = first
+        cols.add_frame(frame, nrows)
+        cols.end += size
+        staged = cols.agg.stage(cols, is_x)
+        if staged is not None:
+            yield "feed", cols.agg, staged[1]
+            cols.agg.settle(cols, staged)
     cols = parse_history(history, cols, sink=lambda c: c.agg.consume(c, is_x))  # streamed: bounded memory
     info = RunInfo(file=job.run_file, path=str(job.run_dir), meta=rec.meta, config=rec.config, summary=rec.summary,
                    warnings=list(rec.warnings))
-    process_run(info, cols, cols.agg, job.out, write)
+    steps = run_steps(info, cols, cols.agg, job.out, write)
+    enc = yield "encode", next(steps)
+    try:
+        steps.send(enc)
+    except StopIteration:
+        pass
     info.sig = sig
     stale = set(cached["info"].data_files) - set(info.data_files) if cached else set()
     cache.save(job.run_file, sig, info, cols, read_tail(history, cols.end))
@@ -193,7 +228,7 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
     progress.update(f"runs {done}/{total} (unchanged), parsing {len(g.jobs)}")
     if not cfg.scheduler and threading.active_count() == 1 and \
             sum(j.sig["history"][0] for j in g.jobs if j.sig["history"]) >= POOL_MIN_BYTES:
-        columnar.preload()  # build19: a pool will fork: import polars once here, not in every worker
+        columnar.preload(threads=1)  # build19: a pool will fork: import polars once here, not in every worker
     # where parse_run runs (this process, a process pool, a Dask cluster): executor.py
     results = run_jobs(g.jobs, cfg.scheduler, cfg.workers, cfg.force_pool)
     fresh: dict[str, RunInfo] = {}

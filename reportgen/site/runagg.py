@@ -49,6 +49,15 @@ class Track:
         self.fin_max = np.full(k, -np.inf)
         self.nonfinite = np.zeros(k, dtype=np.int64)
 
+    def take(self, keys: list[str], a: int, b: int) -> "Track":
+        """The series ``a`` to ``b`` (named ``keys``) as a track of their own."""
+        t = Track.__new__(Track)
+        for name in self.__dict__:  # (in the order __init__ sets them: pickled as a track fed alone is)
+            v = getattr(self, name)
+            setattr(t, name, keys if name == "keys" else self.b.take(list(range(a, b))) if name == "b" else
+                    v if name == "last_row" else v[a:b].copy())
+        return t
+
     def split(self) -> list["Track"]:
         out = []
         for j, key in enumerate(self.keys):
@@ -80,7 +89,7 @@ class Track:
             pos = starts if starts.size and starts[-1] == m - 1 else np.append(starts, m - 1)
             sm, self.num, self.cnt = ema_chunk(y, WEIGHTS, pos, self.num, self.cnt)
             b.feed(y, rows, sm[:, :, :len(starts)])
-            self.ema_last = sm[:, :, -1]
+            self.ema_last = sm[:, :, -1].copy()  # (contiguous: pickled as a track cut from a batch's is)
         self.last_row = int(rows[-1])
         self.last_val = y[:, -1].copy()
         finite = np.isfinite(y)
@@ -182,10 +191,21 @@ class RunAgg:
     def consume(self, cols, is_x: Callable[[str], bool]) -> None:
         """Fold the rows ``cols`` holds (a chunk: rows ``cols.row_base`` to ``cols.nrows``) in, then
         drop them from ``cols``."""
+        staged = self.stage(cols, is_x)
+        if staged is None:
+            return
+        for rows, keys, vals in staged[1]:
+            self._feed(keys, rows, np.vstack(vals))
+        self.settle(cols, staged)
+
+    def stage(self, cols, is_x: Callable[[str], bool]):
+        """:meth:`consume` up to feeding the tracks: the chunk's x values and its metrics grouped by
+        the rows they are logged in, ``(x values, [(rows, keys, values)])``; None (and ``cols``
+        dropped) when the chunk has no row. :func:`feed_fresh` feeds the groups of several runs."""
         base, n = cols.row_base, cols.nrows - cols.row_base
         if n <= 0:
             cols.drop_consumed()
-            return
+            return None
         xv = {"_step": cols.steps()}
         for r in cols.media:
             if r >= base:
@@ -209,9 +229,11 @@ class RunAgg:
         for name, st in self.xcand.items():  # counters not logged in this chunk: carried forward
             if name not in xv:
                 xv[name] = np.full(n, st.last)
-        for rows, keys, vals in groups.values():
-            self._feed(keys, rows, np.vstack(vals))
-        self._keep_x(base, n, xv)
+        return xv, list(groups.values())
+
+    def settle(self, cols, staged) -> None:
+        """:meth:`consume` after the tracks were fed: keep the x values the buckets need."""
+        self._keep_x(cols.row_base, cols.nrows - cols.row_base, staged[0])
         cols.drop_consumed()
 
     def _x_carry(self, key: str, local: np.ndarray, vals: np.ndarray, n: int) -> np.ndarray:
@@ -330,3 +352,36 @@ class RunAgg:
         pos = np.searchsorted(self.x_rows, rows)
         nan = np.full(len(rows), np.nan)
         return {name: self.x_vals[name][pos] if name in self.x_vals else nan for name in names}
+
+
+def feed_fresh(items: list[tuple["RunAgg", list[tuple]]]) -> None:
+    """:meth:`RunAgg.consume`'s feeding of the staged groups (:meth:`RunAgg.stage`) of several runs
+    that have no track yet (their first chunk): groups of different runs logged in the same rows,
+    with all their values finite or not, go through one :class:`Track` (what the tracks of small
+    runs cost is mostly per call, not per value), which is then cut into each run's tracks. Every
+    series is computed on its own in a track, so each run's state is what its own feeding makes."""
+    together: dict[tuple, list[tuple[int, int, np.ndarray]]] = {}
+    made: list[list] = []
+    for a, (agg, groups) in enumerate(items):
+        made.append([None] * len(groups))
+        for g, (rows, keys, vals) in enumerate(groups):
+            y = np.vstack(vals)
+            if agg.tracks:  # (not a fresh run: fed as consume feeds it)
+                agg._feed(keys, rows, y)
+                continue
+            key = (agg.samples, len(rows), rows.tobytes(), bool(np.isfinite(y).all()))
+            together.setdefault(key, []).append((a, g, y))
+    for (samples, _n, _rb, _fin), parts in together.items():
+        a0, g0, _y = parts[0]
+        rows = items[a0][1][g0][0]
+        keys = [k for a, g, _y in parts for k in items[a][1][g][1]]
+        big = Track(keys, samples)
+        big.feed(rows, parts[0][2] if len(parts) == 1 else np.vstack([y for _a, _g, y in parts]))
+        at = 0
+        for a, g, y in parts:
+            made[a][g] = big.take(items[a][1][g][1], at, at + len(y))
+            at += len(y)
+    for (agg, _groups), tracks in zip(items, made):
+        for t in tracks:
+            if t is not None:
+                agg._add(t)

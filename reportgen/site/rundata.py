@@ -111,9 +111,10 @@ class RunInfo(RunMeta):
 _X_ENCODERS = {"_timestamp": encode.times_many, "_runtime": encode.times_many}  # both to the millisecond
 
 
-def _encode_batched(items: list[tuple[Any, np.ndarray]]) -> list[dict[str, Any]]:
+def encode_items(items: list[tuple[Any, np.ndarray]]) -> list[dict[str, Any]]:
     """``encoder([array])[0]`` for each (encoder, array) of ``items``, with one call per encoder
-    (each array is encoded on its own: the output is the same however they are batched)."""
+    (each array is encoded on its own: the output is the same however they are batched, so the
+    items of several runs go through the same calls: ``batch.py``)."""
     by: dict[Any, list[int]] = {}
     for i, (fn, _a) in enumerate(items):
         by.setdefault(fn, []).append(i)
@@ -124,17 +125,21 @@ def _encode_batched(items: list[tuple[Any, np.ndarray]]) -> list[dict[str, Any]]
     return out
 
 
-def _x_columns_many(agg: RunAgg, rows: list[np.ndarray], names: list[str],
-                    extra: list[np.ndarray] = ()) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The x columns at each of ``rows`` (one row set per series), encoded (see :mod:`encode`); and
-    ``extra`` integer columns encoded in the same calls (:func:`encode.ints_or_floats_many`)."""
+def _x_items(agg: RunAgg, rows: list[np.ndarray], names: list[str],
+             extra: list[np.ndarray] = ()) -> list[tuple[Any, np.ndarray]]:
+    """What to encode for the x columns at each of ``rows`` (one row set per series) and the
+    ``extra`` integer columns (:func:`_x_columns`)."""
     ends = np.cumsum([len(r) for r in rows]).tolist()
     spans = list(zip([0] + ends[:-1], ends))
     vals = agg.x_at(np.concatenate(rows) if rows else np.zeros(0, np.int64), names)
     items = [(_X_ENCODERS.get(name, encode.ints_or_floats_many), vals[name][a:e]) for name in names for a, e in spans]
-    items += [(encode.ints_or_floats_many, x) for x in extra]
-    enc = _encode_batched(items)
-    out: list[dict[str, Any]] = [{} for _ in rows]
+    return items + [(encode.ints_or_floats_many, x) for x in extra]
+
+
+def _x_columns(enc: list[dict[str, Any]], nrows: int, names: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The encoded x columns per row set (name -> column) and the extra columns, from the
+    encodings of :func:`_x_items`."""
+    out: list[dict[str, Any]] = [{} for _ in range(nrows)]
     it = iter(enc)
     for name in names:
         for o in out:
@@ -142,9 +147,9 @@ def _x_columns_many(agg: RunAgg, rows: list[np.ndarray], names: list[str],
     return out, list(it)
 
 
-def _smooth_many(sms: list[np.ndarray]) -> list[dict[str, Any]]:
-    """Smoothed values at the anchors, one row per weight; a non-finite point keeps the value before
-    it (the average does not move there; the page leaves such points out of the line)."""
+def _smooth_filled(sms: list[np.ndarray]) -> list[np.ndarray]:
+    """Smoothed values at the anchors, one row per weight, raveled; a non-finite point keeps the
+    value before it (the average does not move there; the page leaves such points out of the line)."""
     filled = []
     for sm in sms:
         ok = np.isfinite(sm)
@@ -154,21 +159,24 @@ def _smooth_many(sms: list[np.ndarray]) -> list[dict[str, Any]]:
             sm = np.take_along_axis(sm, np.maximum(last, 0), axis=1)
             sm[last < 0] = np.nan
         filled.append(sm.ravel())
-    return encode.half_many(filled)
+    return filled
 
 
-def _stored_smoothing(kept: list[Kept]) -> list[dict[str, Any] | None]:
-    """The smoothing columns the site stores: only for downsampled series (``counts`` set). A series
-    kept whole is smoothed in the page from its points (``assets/smooth.js``), which gives the same
+def _stored(kept: list[Kept]) -> list[np.ndarray]:
+    """The smoothing the site stores: only for downsampled series (``counts`` set). A series kept
+    whole is smoothed in the page from its points (``assets/smooth.js``), which gives the same
     values as the build's EMA over the raw series, since every raw point is there."""
-    folded = [k.smooth for k in kept if k.counts is not None]
-    enc = iter(_smooth_many(folded)) if folded else iter(())
-    return [next(enc) if k.counts is not None else None for k in kept]
+    return [k.smooth for k in kept if k.counts is not None]
 
 
-def _series_many(kept: list[Kept], ns: list[int]) -> list[dict[str, Any]]:
-    """Downsampled series' encoded values and bucket counts."""
-    ys = encode.values_many([k.y for k in kept])
+def _place_smoothing(kept: list[Kept], enc: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+    it = iter(enc)
+    return [next(it) if k.counts is not None else None for k in kept]
+
+
+def _series_many(kept: list[Kept], ns: list[int], ys: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Downsampled series' encoded values (``ys``: their encodings, when made already) and bucket counts."""
+    ys = ys if ys is not None else encode.values_many([k.y for k in kept])
     out = []
     for k, n, y in zip(kept, ns, ys):
         enc: dict[str, Any] = {"n": int(n), "y": y, "nf": _nonfinite_marks(k.y)}
@@ -230,6 +238,18 @@ def step_metric_names(meta: dict[str, Any]):
 def process_run(info: RunInfo, cols: Columns, agg: RunAgg, out: Path, write) -> None:
     """Fill ``info`` from the streamed history (``agg``; ``cols``: its non-numeric entries, media
     and problems) and write the run's chart data files with ``write``."""
+    steps = run_steps(info, cols, agg, out, write)
+    items = next(steps)
+    try:
+        steps.send(encode_items(items))
+    except StopIteration:
+        pass
+
+
+def run_steps(info: RunInfo, cols: Columns, agg: RunAgg, out: Path, write):
+    """:func:`process_run` as a generator: it yields the columns to encode (a list of (encoder,
+    array), :func:`encode_items`) once and is sent their encodings, so that the columns of several
+    runs are encoded in the same calls (``batch.py``); then it writes the data files."""
     info.nrows = cols.nrows
     info.media_rows = [{"_step": _step_value(s), **cols.media[r]} for r, s in sorted(cols.media_steps.items())]
     info.has_runtime, info.has_timestamp = agg.has_runtime, agg.has_timestamp
@@ -242,7 +262,7 @@ def process_run(info: RunInfo, cols: Columns, agg: RunAgg, out: Path, write) -> 
     info.lite = {}
     weights = list(WEIGHTS)
     # every track's series (full and lite), smoothing and x columns encoded together: a few numpy
-    # passes per run instead of a few per track and column (the bytes are the same)
+    # passes per run (or per batch of runs) instead of a few per track and column (the bytes are the same)
     groups = [(tkeys, fulls, lites) for (tkeys, fulls), (_, lites) in zip(agg.kept(), agg.kept(lite=True))]
     tkeys = [key for g in groups for key in g[0]]
     fulls = [k for g in groups for k in g[1]]
@@ -251,16 +271,22 @@ def process_run(info: RunInfo, cols: Columns, agg: RunAgg, out: Path, write) -> 
     for key in tkeys:
         info.metrics[key] = st = agg.stats(key)
         ns.append(st["n"])
-    encs = _series_many(fulls + lites, ns + ns)
-    sms = _stored_smoothing(fulls + lites)
     nk = len(tkeys)
     order = sorted(range(nk), key=tkeys.__getitem__)  # the same bytes however the metrics were grouped
     # One row table per run: the x columns at the union of every metric's kept rows (metrics logged
     # together share them); each metric stores its points' positions in that table.
     table = np.sort(np.concatenate([fulls[i].rows for i in order])) if nk else np.zeros(0, np.int64)
     table = table[np.r_[True, table[1:] != table[:-1]]] if table.size else table
-    xs, rs = _x_columns_many(agg, [k.rows for k in lites] + [table], xnames,
-                             [np.searchsorted(table, fulls[i].rows) for i in order])
+    series = fulls + lites
+    folded = _smooth_filled(_stored(series))
+    xrows = [k.rows for k in lites] + [table]
+    items = [(encode.values_many, k.y) for k in series] + [(encode.half_many, f) for f in folded]
+    items += _x_items(agg, xrows, xnames, [np.searchsorted(table, fulls[i].rows) for i in order])
+    enc = yield items
+    ny, nh = len(series), len(folded)
+    encs = _series_many(series, ns + ns, enc[:ny])
+    sms = _place_smoothing(series, enc[ny:ny + nh])
+    xs, rs = _x_columns(enc[ny + nh:], len(xrows), xnames)
     full: dict[str, dict[str, Any]] = {}
     smooth: dict[str, dict[str, Any]] = {}
     for i, key in enumerate(tkeys):

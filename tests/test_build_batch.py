@@ -1,0 +1,174 @@
+"""Runs parsed in batches (site/batch.py: histories read together by one polars read, data columns
+encoded in the same calls) give the same data files, run infos and cache entries as runs parsed
+one by one; a history the batched read cannot take (NaN tokens, the separator's key, a torn or
+growing last line) is read on its own."""
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pytest
+
+from reportgen.site import batch, columnar, runagg
+from reportgen.site.cache import RunCache
+from reportgen.site.config import BuildConfig
+from reportgen.site.phases import Warnings, gather, parse_run
+
+pytest.importorskip("polars")
+T0 = 1_700_000_000.0
+
+
+def _run(root: Path, name: str, rows: int, seed: int, tweak=None, tail: bytes = b"") -> Path:
+    """A run folder whose history is big enough for the columnar reader (format level, as the SDK
+    writes it); ``tweak(i, row)`` changes a row."""
+    d = root / name
+    d.mkdir(parents=True)
+    (d / "run.json").write_bytes(orjson.dumps({"format": 1, "id": name, "name": name, "state": "finished",
+                                               "created": T0, "updated": T0 + rows}))
+    rng = np.random.default_rng(seed)
+    lines = []
+    for i in range(rows):
+        row = {"_step": i, "_runtime": i * 0.01, "_timestamp": T0 + i * 0.01}
+        for m in range(8):
+            row[f"m/{m}"] = float(np.exp(-i / (50 + m)) + 0.05 * rng.standard_normal())
+        if tweak:
+            tweak(i, row)
+        lines.append(orjson.dumps(row))
+    (d / "history.jsonl").write_bytes(b"\n".join(lines) + b"\n" + tail)
+    return d
+
+
+def _late_key(i, row):
+    if i > 300:
+        row["late/key"] = i * 0.5
+
+
+def _sparse(i, row):
+    if i % 3 == 0:
+        row["sparse"] = i
+    if i % 2:
+        row.pop("m/1", None)
+
+
+def _big_ints(i, row):
+    row["count"] = i * 7
+    row["big"] = 2 ** 60 + i
+
+
+@pytest.fixture
+def runs(tmp_path):
+    root = tmp_path / "runs"
+    _run(root, "a-plain", 1500, 1)
+    _run(root, "b-late", 1500, 2, _late_key)
+    _run(root, "c-sparse", 1800, 3, _sparse)
+    _run(root, "d-ints", 1500, 4, _big_ints, tail=b'{"_step": 99999, "m/0"')  # a torn last line
+    _run(root, "e-plain", 1600, 5)
+    return root
+
+
+def _jobs(root: Path, tmp_path: Path, cache: str):
+    cfg = BuildConfig(runs=root, out=tmp_path / "site", cache_dir=tmp_path / cache, quiet=True)
+    return gather(cfg, Warnings()).jobs
+
+
+def _parsed(jobs, batched: bool) -> tuple[dict[str, bytes], list]:
+    files: dict[str, bytes] = {}
+
+    def write(path, data):
+        files[Path(path).as_posix()] = bytes(data)
+
+    if batched:
+        parsed = batch.parse_batch(jobs, [write] * len(jobs))
+    else:
+        parsed = [parse_run(j, write=write) for j in jobs]
+    return files, parsed
+
+
+def _cache_files(jobs) -> dict[str, bytes]:
+    cache = RunCache(jobs[0].cache_dir, jobs[0].samples)
+    return {j.run_file: cache.path(j.run_file).read_bytes() for j in jobs}
+
+
+def _same(runs, tmp_path, monkeypatch) -> list:
+    """Parse the runs one by one and in a batch; assert the same output; the batched reads made."""
+    one = _jobs(runs, tmp_path, "cache-one")
+    files_one, parsed_one = _parsed(one, batched=False)
+    cache_one = _cache_files(one)
+    reads = []
+    real = columnar.read_many
+
+    def spy(datas):
+        out = real(datas)
+        reads.append((len(datas), out is not None))
+        return out
+
+    monkeypatch.setattr(columnar, "read_many", spy)
+    many = _jobs(runs, tmp_path, "cache-many")
+    files_many, parsed_many = _parsed(many, batched=True)
+    assert files_many == files_one
+    assert [pickle.dumps(p.info) for p in parsed_many] == [pickle.dumps(p.info) for p in parsed_one]
+    assert _cache_files(many) == cache_one  # the incremental-build cache too, byte for byte
+    return reads
+
+
+def test_a_batch_gives_what_runs_parsed_one_by_one_give(runs, tmp_path, monkeypatch):
+    fed = []
+    real = runagg.Track.feed
+    monkeypatch.setattr(runagg.Track, "feed", lambda self, rows, y: (fed.append(len(y)), real(self, rows, y))[1])
+    reads = _same(runs, tmp_path, monkeypatch)
+    assert reads == [(5, True)]  # all five histories in one polars read
+    assert max(fed) == 8 + 8 + 10  # the runs logged in the same 1,500 rows fed through one track
+    torn = RunCache(tmp_path / "cache-many", 1000).load_info("d-ints")
+    assert any("incomplete last line" in w for w in torn["info"].warnings)
+
+
+def test_runs_written_before_the_batch_ends_give_the_same(runs, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "FLUSH_VALUES", 1)  # every run encoded and written once parsed
+    monkeypatch.setattr(batch, "GROUP_BYTES", 900_000)  # two histories per polars read
+    assert _same(runs, tmp_path, monkeypatch) == [(2, True)]  # a and b together; the others alone
+
+
+def test_a_history_with_nan_tokens_is_read_on_its_own(runs, tmp_path, monkeypatch):
+    def nan(i, row):
+        if i == 700:
+            row["m/3"] = float("nan")
+
+    _run(runs, "b2-nan", 1500, 6)
+    h = runs / "b2-nan" / "history.jsonl"
+    h.write_bytes(h.read_bytes().replace(b'"_step":700,', b'"_step":700,"x":NaN,'))
+    reads = _same(runs, tmp_path, monkeypatch)
+    assert reads == [(6, False), (5, True)]  # the group failed, then the others went together
+
+
+def test_a_history_holding_the_separator_key_is_not_split_wrongly(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    _run(root, "a", 1500, 1)
+    _run(root, "b", 1500, 2, lambda i, row: row.__setitem__(columnar.SEP_KEY, 0) if i == 5 else None)
+    _run(root, "c", 1500, 3)
+    reads = _same(root, tmp_path, monkeypatch)
+    assert reads and not any(ok for _n, ok in reads)
+
+
+def test_read_many_equals_read_of_each():
+    datas = []
+    for seed, tweak in ((1, None), (2, _late_key), (3, _sparse), (4, _big_ints)):
+        rng = np.random.default_rng(seed)
+        rows = []
+        for i in range(400):
+            row = {"_step": i, "a": float(rng.standard_normal()), "b": i, "m/1": i * 0.25}
+            if tweak:
+                tweak(i, row)
+            rows.append(orjson.dumps(row))
+        datas.append(b"\n".join(rows) + b"\n")
+    many = columnar.read_many(datas)
+    assert many is not None and len(many) == 4
+    for data, (frame, n) in zip(datas, many):
+        own, own_n = columnar.read(data)
+        assert n == own_n and sorted(frame) == sorted(own)
+        for key, (vals, valid) in own.items():
+            assert frame[key][0].tobytes() == vals.tobytes()
+            assert (frame[key][1] is None) == (valid is None)
+            if valid is not None:
+                assert np.array_equal(frame[key][1], valid)
