@@ -10,6 +10,8 @@ that reader's tolerance and warnings. Without polars installed it always returns
 from __future__ import annotations
 
 import io
+import os
+import sys
 from typing import Any
 
 import numpy as np
@@ -36,8 +38,13 @@ def _count_commas(data: bytes, step: int = 4 << 20) -> int:
     return sum(int(np.count_nonzero(a[i:i + step] == 44)) for i in range(0, len(a), step))
 
 
-def preload() -> None:
-    """Import polars now (before a process pool forks: each worker would import it again)."""
+def pool_worker() -> None:
+    """In a build's process-pool worker, before it reads anything: polars single-threaded (the pool
+    is the parallelism; its own threads on top made 2 workers x 2 threads compete for 2 CPUs, where
+    polars' spinning threads cost ~10% of a wide build's CPU). The thread count is fixed when polars
+    is imported, so it is imported here, in the worker, unless this process already had it."""
+    if "polars" not in sys.modules:
+        os.environ.setdefault("POLARS_MAX_THREADS", "1")
     _polars()
 
 
