@@ -31,9 +31,9 @@ def _polars() -> Any:
     return _pl
 
 
-def _count_commas(data: bytes, step: int = 4 << 20) -> int:
-    """Commas in ``data`` (numpy: one compare, ~8x faster than ``bytes.count``), in slices so the
-    temporaries stay small."""
+def _count_commas(data: bytes, step: int = 256 << 10) -> int:
+    """Commas in ``data`` (numpy: one compare, ~3x faster than ``bytes.count``), in slices whose
+    temporaries stay in the CPU cache (256 KB: ~2.0 ms per 8.5 MB chunk, 4 MB slices ~3.2 ms)."""
     a = np.frombuffer(data, dtype=np.uint8)
     return sum(int(np.count_nonzero(a[i:i + step] == 44)) for i in range(0, len(a), step))
 
