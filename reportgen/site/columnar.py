@@ -40,9 +40,11 @@ def _count_commas(data: bytes, step: int = 256 << 10) -> int:
 
 def pool_worker() -> None:
     """In a build's process-pool worker, before it reads anything: polars single-threaded (the pool
-    is the parallelism; its own threads on top made 2 workers x 2 threads compete for 2 CPUs, where
-    polars' spinning threads cost ~10% of a wide build's CPU). The thread count is fixed when polars
-    is imported, so it is imported here, in the worker, unless this process already had it."""
+    is the parallelism; its own threads on top made 2 workers x 2 threads compete for 2 CPUs: with
+    one thread, a wide build took 6.6 s CPU instead of 7.4 at a load of 2-3; on a busier machine, where
+    the workers seldom run at once, the difference vanishes). The thread count is fixed when polars is
+    imported, so it is imported here, in the worker (~0.2 s CPU each), unless this process already had
+    it (polars' docs also advise against forking a process that imported it)."""
     if "polars" not in sys.modules:
         os.environ.setdefault("POLARS_MAX_THREADS", "1")
     _polars()
