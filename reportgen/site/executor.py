@@ -58,7 +58,9 @@ def local_pool(jobs: list, workers: int | None = None, force: bool = False):
     size = sum(job.sig["history"][0] for job in jobs if job.sig["history"])
     if size < POOL_MIN_BYTES and not force:
         return None
-    return ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork"))
+    from . import columnar
+
+    return ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork"), initializer=columnar.pool_worker)
 
 
 BATCH = 32  # at most, runs per task (batch.py)

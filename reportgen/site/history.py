@@ -166,12 +166,15 @@ class Columns:
     def add_frame(self, frame: dict[str, tuple[np.ndarray, np.ndarray | None]], n: int) -> None:
         """Rows already in columns (the columnar fast path): key -> (float values, valid mask or None)."""
         row0 = self.nrows
+        every = np.arange(row0, row0 + n, dtype=np.int64)  # the rows of a key logged in every row (shared)
         for key in sorted(frame):
             if key.startswith("_") and key not in ROW_COLS:
                 continue
             vals, valid = frame[key]
-            if valid is None:
-                self._put_numeric(key, np.arange(n, dtype=np.int64), vals, row0, n)
+            if valid is None and key not in ROW_COLS:
+                self.numeric.setdefault(key, []).append((every, vals))
+            elif valid is None:
+                self._put_numeric(key, every - row0, vals, row0, n)
             else:
                 idx = np.flatnonzero(valid)
                 if idx.size:

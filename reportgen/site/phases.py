@@ -7,7 +7,6 @@ warning channel (:class:`Warnings`).
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Container
@@ -18,10 +17,10 @@ from ..storage.reader import read_run
 from ..storage.safety import is_safe_name, unique_names
 from . import pages
 from .assets import write_assets
-from . import columnar, snapshot
+from . import snapshot
 from .cache import RunCache, read_tail
 from .config import LITE_SAMPLES, BuildConfig
-from .executor import POOL_MIN_BYTES, run_jobs
+from .executor import run_jobs
 from .history import Columns, parse_history
 from .overviews import write_overviews
 from .progress import Progress
@@ -226,9 +225,6 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
     done = total - len(g.jobs)
     metrics: set[str] = set().union(*(r.metrics for r in g.cached if r is not None))  # (keys, in C)
     progress.update(f"runs {done}/{total} (unchanged), parsing {len(g.jobs)}")
-    if not cfg.scheduler and threading.active_count() == 1 and \
-            sum(j.sig["history"][0] for j in g.jobs if j.sig["history"]) >= POOL_MIN_BYTES:
-        columnar.preload(threads=1)  # build19: a pool will fork: import polars once here, not in every worker
     # where parse_run runs (this process, a process pool, a Dask cluster): executor.py
     results = run_jobs(g.jobs, cfg.scheduler, cfg.workers, cfg.force_pool)
     fresh: dict[str, RunInfo] = {}

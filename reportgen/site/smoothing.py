@@ -117,29 +117,28 @@ def _ema_segments(z: np.ndarray, W: np.ndarray, q: np.ndarray, u: np.ndarray) ->
         return None
     q0 = int(q[0])
     nw = len(W)
-    E = np.empty((k, nw, J))  # the scan runs along the last axis (long and contiguous)
-    E[:, :, 0] = z[:, :q0 + 1] @ _powers(W, q0 + 1)
-    E[:, :, 1:] = (z[:, q0 + 1:q0 + 1 + (J - 1) * step].reshape(k, J - 1, step) @ _powers(W, step)).transpose(0, 2, 1)
-    p = W ** step
+    out = np.empty((nq, k, nw))  # positions first: the scan runs over rows of k * nw contiguous sums
+    out[0] = z[:, :q0 + 1] @ _powers(W, q0 + 1)
+    out[1:J] = (z[:, q0 + 1:q0 + 1 + (J - 1) * step].reshape(k, J - 1, step) @ _powers(W, step)).transpose(1, 0, 2)
+    E = out[:J].reshape(J, k * nw)
+    p = np.tile(W ** step, k)  # the weight of each column of E
     s = 1
     while s < J:  # inclusive scan of S_j = W ** step * S_(j-1) + E_j (Hillis-Steele)
-        E[:, :, s:] += p[:, None] * E[:, :, :-s]
+        E[s:] += p * E[:-s]
         p = p * p
         p[p < TINY] = 0.0
         s *= 2
-    out = np.empty((k, nw, nq))
-    out[:, :, :J] = E
-    prev, last = int(q[J - 1]), E[:, :, J - 1]
+    prev, last = int(q[J - 1]), out[J - 1]
     for j in range(J, nq):  # the few positions after the evenly spaced ones
         g = int(q[j]) - prev
         last = last * W ** g + (z[:, prev + 1:prev + 1 + g] @ _powers(W, g) if g else 0.0)
-        out[:, :, j] = last
+        out[j] = last
         prev = int(q[j])
     with np.errstate(divide="ignore"):
-        decay = np.exp(np.log(W)[:, None] * (q[None, :] + 1.0))  # W ** (q + 1), (nw, nq)
-    out += decay[None] * u[:, :, None]
-    out *= (1.0 - W)[None, :, None]
-    return out.transpose(0, 2, 1)
+        decay = np.exp(np.log(W)[None, :] * (q[:, None] + 1.0))  # W ** (q + 1), (nq, nw)
+    out += decay[:, None, :] * u[None, :, :]
+    out *= 1.0 - W
+    return out.transpose(1, 0, 2)
 
 
 def ema_chunk(y: np.ndarray, weights, pos: np.ndarray, num0: np.ndarray | None = None,
