@@ -171,14 +171,12 @@ class Columns:
             if key.startswith("_") and key not in ROW_COLS:
                 continue
             vals, valid = frame[key]
-            if valid is None and key not in ROW_COLS:
-                self.numeric.setdefault(key, []).append((every, vals))
-            elif valid is None:
-                self._put_numeric(key, every - row0, vals, row0, n)
+            if valid is None:
+                self._put_numeric(key, every, vals, row0, n)
             else:
                 idx = np.flatnonzero(valid)
                 if idx.size:
-                    self._put_numeric(key, idx, vals[idx], row0, n)
+                    self._put_numeric(key, idx + row0, vals[idx], row0, n)
         self.nrows = row0 + n
         for name in ROW_COLS:
             if name in self.rowcols:
@@ -209,7 +207,7 @@ class Columns:
                     vals = np.array(col, dtype=float)
                 except OverflowError:
                     vals = np.array([float(v) for v in col])
-            self._put_numeric(key, idx, vals, row0, n)
+            self._put_numeric(key, idx + row0, vals, row0, n)
             return
         # Mixed or non-numeric values: one pass in Python over this column only.
         num_idx: list[int] = []
@@ -240,23 +238,25 @@ class Columns:
                 slot[1] = v
                 slot[2] = row0 + i
         if num_idx:
-            self._put_numeric(key, np.asarray(num_idx, dtype=np.int64), np.asarray(num_val, dtype=float), row0, n)
+            self._put_numeric(key, np.asarray(num_idx, dtype=np.int64) + row0, np.asarray(num_val, dtype=float), row0, n)
         if nested:
             sub_rows = [nested.get(i) or {} for i in range(n)]
             sub_keys = set().union(*sub_rows)
             for sk in sorted(sub_keys):
                 self._add_column(f"{key}/{sk}", [r.get(sk) for r in sub_rows], row0, n, depth + 1)
 
-    def _put_numeric(self, key: str, idx: np.ndarray, vals: np.ndarray, row0: int, n: int) -> None:
+    def _put_numeric(self, key: str, rows: np.ndarray, vals: np.ndarray, row0: int, n: int) -> None:
+        """Values of ``key`` at ``rows`` (int64 row numbers, ``row0`` to ``row0 + n``; kept as given, so
+        one array of every row can be shared by the keys logged in every row)."""
         if key in ROW_COLS:
             full = np.full(n, np.nan)
-            full[idx] = vals
+            full[rows - row0] = vals
             self._pad_rowcol(key, row0)
             self.rowcols[key].append(full)
             return
         if key.startswith("_"):
             return
-        self.numeric.setdefault(key, []).append((idx.astype(np.int64) + row0, vals))
+        self.numeric.setdefault(key, []).append((rows, vals))
 
 
 def _decode_lines(data: bytes, base: int, name: str, warnings: list[str]) -> list[dict]:
