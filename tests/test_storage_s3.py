@@ -255,6 +255,37 @@ def test_shared_run_on_local_disk(tmp_path, monkeypatch):
     assert "loss@rank1" in rows[22] and "loss" not in rows[22]
 
 
+def test_cli_build_joins_a_local_segmented_root_found_by_its_scan(tmp_path, monkeypatch):
+    """``reportgen build`` no longer checks a local root for segmented runs before the build (20,000
+    stat calls at 10,000 runs): the build's scan finds them, and the site is built from their joined
+    copy, as from a root checked first -- fresh, incrementally after another writer's rows, and when
+    the segments appear in a root built before without any."""
+    from reportgen.cli import main
+    from reportgen.site.builder import build
+    from reportgen.site.config import BuildConfig
+    from reportgen.storage.remote import resolve_runs
+
+    monkeypatch.setenv("REPORTGEN_CACHE_DIR", str(tmp_path / "cache"))
+    runs, site, ref = tmp_path / "runs", tmp_path / "site", tmp_path / "ref"
+    _log_run(runs, "plain", 5)
+    main(["build", str(runs), "-o", str(site), "-q"])
+    assert (site / "runs" / "plain" / "index.html").is_file()
+    for rank, steps in (("rank0", 20), ("rank1", 25)):
+        _log_run(runs, "dist", steps, rank)
+        main(["build", str(runs), "-o", str(site), "-q"])
+        build(BuildConfig(resolve_runs(runs), ref, quiet=True, cache=False))
+        # the joined run, as a build from the checked root shows it
+        assert _site_files(site) == _site_files(ref)
+        assert b"only_rank1" in (site / "runs" / "dist" / "index.html").read_bytes() or rank == "rank0"
+
+
+def _site_files(site) -> dict:
+    from reportgen.site.manifest import MANIFEST
+
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*"))
+            if p.is_file() and p.name != MANIFEST}
+
+
 def test_id_clash_on_a_url_root_names_the_url(root):
     """The error named the local staging folder (~/.cache/...), which the user never gave."""
     import reportgen

@@ -14,6 +14,7 @@ half-written page; warnings of every phase go through one channel (``phases.Warn
 """
 from __future__ import annotations
 
+import dataclasses
 import gc
 import hashlib
 import os
@@ -26,6 +27,7 @@ from ..storage.format import flatten
 from . import artifacts_pages, pages, runs_data, snapshot, story, sweep_pages, workspace
 from .config import BuildConfig
 from .fmt import fmt_value
+from . import listings
 from .manifest import Manifest
 from .memo import Memo, sweep_files_key
 from .overviews import shards
@@ -128,15 +130,15 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     drawn_sets: dict[tuple, set] = {}  # runs drawn by default in a scope, likewise
     drawn_runs: dict[tuple, list] = {}  # each chart's runs drawn by default in a scope, likewise
 
-    def table_rows(tid: str, scope: list, page: str, cols: dict) -> dict:
-        """The table file's payload; each run's row kept between builds (memo.py) with what it is
-        made from (its entry's inputs, the table's columns and metrics)."""
+    def write_table(tid: str, scope: list, page: str, cols: dict) -> str:
+        """Write the table file; each run's row kept between builds (memo.py), as JSON, with what
+        it is made from (its entry's inputs, the table's columns and metrics)."""
         metrics = runs_data.table_metrics(scope)
         index = {k: i for i, k in enumerate(metrics)}
         shared = (repr(cols), repr(metrics))
-        return runs_data.payload_of([memo.get(
-            "row", f"{tid}|{r.file}", (run_keys[r.file], sigs.get(r.file), labels[r.file], shared),
-            lambda r=r: runs_data.table_row(pages.run_entry(r, labels, page, cols), r, cols, index))
+        return runs_data.write_rows_file(out, tid, [memo.get(
+            "row-json", f"{tid}|{r.file}", (run_keys[r.file], sigs.get(r.file), labels[r.file], shared),
+            lambda r=r: runs_data.row_json(runs_data.table_row(pages.run_entry(r, labels, page, cols), r, cols, index)))
             for r in scope], cols, metrics)
 
     def table_page(page: str, scope: list, kind: str, project=None) -> tuple[dict, list]:
@@ -160,7 +162,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         if lazy:
             tid = runs_data.scope_id(kind, project["name"] if project else None)
             if tid not in tables:
-                tables[tid] = runs_data.write_data_file(out, tid, table_rows(tid, scope, page, site["cols"]))
+                tables[tid] = write_table(tid, scope, page, site["cols"])
             site["table"] = {"id": tid, "src": rel(page, tables[tid])}
             if skey not in drawn_runs:  # the charts' runs drawn by default, per scope (index, compare)
                 drawn_runs[skey] = [[[f for f in c["runs"] if f in drawn] for c in sec["charts"]] for sec in sections]
@@ -312,17 +314,34 @@ def _build(cfg: BuildConfig) -> BuildResult:
         raise FileNotFoundError(f"runs folder {str(cfg.runs)!r} does not exist")
     cfg.out.mkdir(parents=True, exist_ok=True)
     remove_stale_markers([cfg.out, cfg.cache_dir])  # left by a killed Dask client (shared_fs.py)
-    # before anything is written: what is the user's, what is ours (its folders kept in the cache)
-    manifest = Manifest(cfg.out, cfg.cache_dir / "site-folders.bin" if cfg.cache else None)
-    progress = Progress(quiet=cfg.quiet)
+    # before anything is written: the run folders, and what is the user's, what is ours (the output
+    # folder's listing, its folders kept in the cache), listed in forked children (listings.py)
+    # while the snapshot loads here
+    site_record = listings.site_record(cfg)
+    scan = listings.scan_forked(cfg.runs, listings.scan_record(cfg))
+    site = listings.site_listing(cfg.out, site_record)
+    manifest = Manifest(cfg.out, site_record) if site is None else None
+    snap = snapshot.load(cfg.cache_dir, cfg.samples, enabled=cfg.cache)
+    if manifest is None:
+        manifest = Manifest(cfg.out, site_record, state=site.result())
+    found, skipped, segmented = scan.result()
     warnings = Warnings()
-    g = gather(cfg, warnings, manifest.before)
+    if segmented and cfg.join_segmented:  # shared runs' segments on this disk: their joined copy
+        from ..storage.remote import resolve_runs
+
+        joined: list[str] = []
+        runs = resolve_runs(cfg.runs, warnings=joined)
+        result = _build(dataclasses.replace(cfg, runs=runs, join_segmented=False))
+        result.warnings[:0] = joined
+        return result
+    progress = Progress(quiet=cfg.quiet)
+    g = gather(cfg, warnings, manifest.before, listed=(found, skipped), snap=snap)
     data = write_data(cfg, g, warnings, progress)
     memo = Memo(g.memo if cfg.cache else None)  # page inputs kept from the previous build (memo.py)
     done = write_pages(cfg, data, g.page_keys, warnings, progress, manifest, g.story, memo)
     cleanup(cfg, g, data, done, manifest, warnings, memo)
     result = BuildResult(cfg.out, strict=cfg.strict, runs=len(data.runs),
-                         metrics=len(set().union(*(r.metrics for r in data.runs))), media=done.media,
+                         metrics=len(set().union(*(r.counts()[0] for r in data.runs))), media=done.media,
                          pages=done.written, warnings=warnings.items, reparsed=data.reparsed,
                          appended=data.appended, seconds=time.perf_counter() - t0)
     if cfg.publish_url:  # -o URL: upload what changed (publish_url.py)

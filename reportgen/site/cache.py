@@ -17,13 +17,13 @@ anything else is parsed again from scratch.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 from pathlib import Path
 from typing import Any
 
 from ..storage.safety import open_regular
+from .config import default_cache_dir, user_cache  # noqa: F401  (re-exported: assets, render, benchmarks)
 from .history import Columns
 from .write import write_bytes
 
@@ -31,18 +31,6 @@ CACHE_VERSION = 14  # bump when RunInfo, Columns, the data-file format or the ca
 RUNS_DIR = "runs"  # <cache>/runs/<run-file>.pkl: one file per run folder
 OLD_FILES = ("info.pkl", "cols.pkl")  # the layout before version 14: <cache>/<run-file>/ with these
 TAIL = 64  # bytes before the parsed end, to check that history was only appended to
-
-
-def user_cache() -> Path:
-    """The per-user cache folder (also holds the Vega bundle)."""
-    base = os.environ.get("REPORTGEN_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "reportgen")
-    return Path(base)
-
-
-def default_cache_dir(site: Path) -> Path:
-    key = hashlib.sha1(str(Path(site).resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    return user_cache() / "builds" / key
 
 
 def read_tail(history: Path, end: int) -> bytes:

@@ -34,22 +34,42 @@ def counters(runs: list[RunInfo]) -> set[str]:
 
 
 def tally(runs: list[RunInfo]) -> dict[str, tuple[list[str], int, int, set]]:
-    """Per key, in one pass over the runs (incr20: one pass per key was 10 x 10,000 lookups on an
-    index): the runs showing it (site order), their points, their non-finite values, their step
-    metrics for it."""
-    acc: dict[str, list] = {}
+    """Per key: the runs showing it (site order), their points, their non-finite values, their step
+    metrics for it.
+
+    Runs that log the same keys with the same step metrics (at 10,000 runs, nearly all of them) are
+    tallied together, their counts summed column by column (in C), from ``RunInfo.counts`` (which a
+    run from the build snapshot has without unpacking its ``metrics``, incr20)."""
+    groups: dict[tuple, list] = {}
     for r in runs:
-        dx = getattr(r, "dx", None) or {}
-        f = r.file
-        for key, m in r.metrics.items():
+        keys, ns, nfs = r.counts()
+        dx = getattr(r, "dx", None)
+        sig = (keys, tuple(dx.items()) if dx else ())
+        g = groups.get(sig)
+        if g is None:
+            g = groups[sig] = [[], [], []]
+        g[0].append(r.file)
+        g[1].append(ns)
+        g[2].append(nfs)
+    acc: dict[str, list] = {}
+    for (keys, dx_items), (files, ns, nfs) in groups.items():
+        dx = dict(dx_items)
+        for key, n, nf in zip(keys, map(sum, zip(*ns)), map(sum, zip(*nfs))):
             a = acc.get(key)
             if a is None:
                 a = acc[key] = [[], 0, 0, set()]
-            a[0].append(f)
-            a[1] += m["n"]
-            a[2] += m["nonfinite"]
+            a[0].append(files)
+            a[1] += n
+            a[2] += nf
             a[3].add(dx.get(key))
-    return {k: (a[0], a[1], a[2], a[3]) for k, a in acc.items()}
+    if len(groups) > 1:  # each key's runs back in site order (several groups may show it)
+        order = {r.file: i for i, r in enumerate(runs)}
+    out: dict[str, tuple[list[str], int, int, set]] = {}
+    for k, a in acc.items():
+        parts = a[0]
+        files = parts[0] if len(parts) == 1 else sorted((f for p in parts for f in p), key=order.__getitem__)
+        out[k] = (files, a[1], a[2], a[3])
+    return out
 
 
 def chart_vm(key: str, runs: list[RunInfo], lower: dict[str, list[str]], *, title: str | None = None,

@@ -31,19 +31,25 @@ VERSION = 1
 RACY_NS = 2_000_000_000  # a folder changed this close to the first listing is listed again regardless
 
 
-def _walk(out: Path, dirs: dict[str, tuple[int, list[str]]] | None = None,
-          reuse: dict[str, tuple[int, list[str]]] | None = None, since: int = 0,
+RECORD_VERSION = 2  # the folder record (site-folders.bin): files by their site path since version 2
+_UNKNOWN = (-1, -1)  # a file's (size, mtime) when its folder was not listed again
+
+
+def _walk(out: Path, dirs: dict[str, tuple[int, list[str], list[str]]] | None = None,
+          reuse: dict[str, tuple[int, list[str], list[str]]] | None = None, since: int = 0,
           known: set[str] | frozenset[str] = frozenset(), names_only: bool = False,
           trusted: set[str] | frozenset[str] = frozenset()) -> dict[str, tuple[int, int]]:
     """``{site path: (size, mtime_ns)}`` of every file under ``out`` (links are not followed).
 
     ``os.scandir`` and string paths: a 10,000-run site has 30,000 files (incr19). ``dirs`` collects
-    each folder's mtime and file names. With ``reuse`` (such a record from the start of the build),
-    a folder whose mtime did not change, and did not change within ``RACY_NS`` of ``since`` (the
-    start), keeps its recorded names unread (sizes then come from the record: (-1, -1)). A folder
-    in ``trusted`` keeps its ``reuse`` record without even a stat (the builder wrote nothing there)."""
+    each folder's mtime, files (by site path) and sub-folders. With ``reuse`` (such a record from the
+    start of the build), a folder whose mtime did not change, and did not change within ``RACY_NS``
+    of ``since`` (the start), keeps its recorded files unread (sizes then come from the record:
+    (-1, -1); incr20: taken in one ``dict.update``, not name by name). A folder in ``trusted`` keeps
+    its ``reuse`` record without even a stat (the builder wrote nothing there)."""
     files: dict[str, tuple[int, int]] = {}
-    stack = [(os.fspath(out), "")]
+    sep = os.sep
+    stack = [(os.fspath(out).rstrip(sep) or sep, "")]
     while stack:
         path, prefix = stack.pop()
         if reuse is not None and prefix in reuse:
@@ -56,10 +62,9 @@ def _walk(out: Path, dirs: dict[str, tuple[int, list[str]]] | None = None,
                 except OSError:
                     continue
             if prefix in trusted or (rec[0] == mtime and mtime < since - RACY_NS):
-                for name in rec[1]:
-                    files[prefix + name] = (-1, -1)
+                files.update(dict.fromkeys(rec[1], _UNKNOWN))
                 for sub in rec[2]:
-                    stack.append((os.path.join(path, sub), prefix + sub + "/"))
+                    stack.append((path + sep + sub, prefix + sub + "/"))
                 if dirs is not None:
                     dirs[prefix] = rec
                 continue
@@ -80,37 +85,45 @@ def _walk(out: Path, dirs: dict[str, tuple[int, list[str]]] | None = None,
                         continue
                     rel = prefix + e.name
                     if names_only or rel in known:
-                        files[rel] = (-1, -1)
+                        files[rel] = _UNKNOWN
                     else:
                         st = e.stat(follow_symlinks=False)
                         files[rel] = (st.st_size, st.st_mtime_ns)
                 except OSError:
                     continue
-                names.append(e.name)
+                names.append(rel)
         if dirs is not None:
             dirs[prefix] = (mtime, names, subs)
     return files
 
 
 class Manifest:
-    def __init__(self, out: Path, record: Path | None = None):
-        """``record``: where the folders of the listing are kept between builds (None: not kept)."""
+    def __init__(self, out: Path, record: Path | None = None, state: tuple | None = None):
+        """``record``: where the folders of the listing are kept between builds (None: not kept).
+        ``state``: the :meth:`state` of the same listing made in another process (``listings.py``)."""
         self.out = out
-        self.old = self._load()
         self.record = record
+        if state is not None:
+            self.old, self._raw, self.dirs, self.started, self.before, self.left = state
+            return
+        self.old = self._load()
         self.dirs: dict[str, tuple] = {}  # folder -> (mtime, file names, sub-folders) at the start
         self.started = time.time_ns()
-        kept, since = records.load(record, VERSION, os.fspath(out)) or (None, 0)
+        kept, since = records.load(record, RECORD_VERSION, os.fspath(out)) or (None, 0)
         self.before = _walk(out, self.dirs, reuse=kept, since=since, known=self.old) if out.is_dir() else {}
         if kept:  # a file in a folder not listed again: its size and mtime, unless the builder wrote it
-            for rel, st in self.before.items():
-                if st[0] == -1 and rel not in self.old:
+            for rel in self.before.keys() - self.old:
+                if self.before[rel][0] == -1:
                     try:
                         s = os.lstat(os.path.join(out, rel))
                         self.before[rel] = (s.st_size, s.st_mtime_ns)
                     except OSError:
                         pass
         self.left: list[str] = []  # files the builder would have deleted but did not write
+
+    def state(self) -> tuple:
+        """What the listing found, as plain data (``Manifest(out, record, state)``)."""
+        return self.old, self._raw, self.dirs, self.started, self.before, self.left
 
     def _load(self) -> set[str]:
         self._raw = b""
@@ -172,9 +185,11 @@ class Manifest:
         the build stands (incr20: 10,000 run-page folders were stat'ed again). A file someone else
         put there meanwhile is then not listed: it is left alone, as any file that is not the builder's."""
         dirs: dict[str, tuple] = {}
-        files = sorted(rel for rel in _walk(self.out, dirs, reuse=self.dirs, since=self.started, names_only=True,
-                                            trusted=untouched)
-                       if rel != MANIFEST and not rel.startswith(CACHE_PREFIX) and self.owns(rel))
+        listed = _walk(self.out, dirs, reuse=self.dirs, since=self.started, names_only=True, trusted=untouched)
+        # (those the previous manifest lists are the builder's: in one set operation, incr20)
+        others = listed.keys() - self.old
+        files = sorted((listed.keys() & self.old).union(rel for rel in others if self.owns(rel)))
+        files = [rel for rel in files if rel != MANIFEST and not rel.startswith(CACHE_PREFIX)]
         target = self.out / MANIFEST
         data = orjson.dumps({"version": VERSION, "files": files})
         # the manifest read at the start, byte for byte: not written again (incr20: 30,000 names
@@ -186,4 +201,4 @@ class Manifest:
         if self.record is not None:
             # the root folder changed with the manifest's rename: listed again next time (cheap)
             dirs.pop("", None)
-            records.save(self.record, VERSION, os.fspath(self.out), self.started, dirs)
+            records.save(self.record, RECORD_VERSION, os.fspath(self.out), self.started, dirs)

@@ -26,6 +26,7 @@ from .overviews import write_overviews
 from .progress import Progress
 from .runagg import RunAgg
 from .rundata import RunInfo, encode_items, run_steps, step_metric_names
+from .listings import scan_record
 from .scan import scan_runs
 from .write import write_bytes, write_if_changed
 
@@ -101,19 +102,26 @@ class SiteData:
     ov_record: dict[str, str] = field(default_factory=dict)  # for the next build (overviews.py)
 
 
-def gather(cfg: BuildConfig, warnings: Warnings, present: Container[str] | None = None) -> Gathered:
+def gather(cfg: BuildConfig, warnings: Warnings, present: Container[str] | None = None,
+           listed: tuple[list, list[str]] | None = None, snap: dict | None = None) -> Gathered:
     """Phase 1: list the run folders, give each its site key (a safe, unique name made from the
     folder's name, never from data in it) and take what the cache still holds for unchanged ones.
     ``present``: the site paths in the output folder now (the manifest's listing at the start of
-    the build), so an unchanged run's data files are looked up there, not stat'ed one by one."""
-    skipped: list[str] = []
-    # one scandir per run folder, or a stat per file of a folder unchanged since the last build (scan.py)
-    found = scan_runs(cfg.runs, skipped, cfg.cache_dir / "scan.bin" if cfg.cache else None)
+    the build), so an unchanged run's data files are looked up there, not stat'ed one by one.
+    ``listed``: the run folders and the scan's warnings, and ``snap``: the build snapshot, when the
+    builder already has them (``listings.py``)."""
+    if listed is None:
+        skipped: list[str] = []
+        # one scandir per run folder, or a stat per file of a folder unchanged since the last build (scan.py)
+        found = scan_runs(cfg.runs, skipped, scan_record(cfg))
+    else:
+        found, skipped = listed
     warnings.extend("", skipped)
     # the run's site key: pages, media, data, reports
     files = unique_names([os.path.basename(d) for d, _sig, _story in found])
     cache = RunCache(cfg.cache_dir, cfg.samples, enabled=cfg.cache)
-    snap = snapshot.load(cfg.cache_dir, cfg.samples, enabled=cfg.cache)  # every run's info in one file
+    if snap is None:
+        snap = snapshot.load(cfg.cache_dir, cfg.samples, enabled=cfg.cache)  # every run's info in one file
     known = snap.get("runs", {})
     out = str(cfg.out)
     exists = present.__contains__ if present is not None else (lambda p: os.path.exists(os.path.join(out, p)))
@@ -223,7 +231,7 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
     """Phase 2: parse the changed runs, write the assets, chart data and overview files."""
     total = len(g.files)
     done = total - len(g.jobs)
-    metrics: set[str] = set().union(*(r.metrics for r in g.cached if r is not None))  # (keys, in C)
+    metrics: set[str] = set().union(*(r.counts()[0] for r in g.cached if r is not None))  # (keys, in C)
     progress.update(f"runs {done}/{total} (unchanged), parsing {len(g.jobs)}")
     # where parse_run runs (this process, a process pool, a Dask cluster): executor.py
     results = run_jobs(g.jobs, cfg.scheduler, cfg.workers, cfg.force_pool)

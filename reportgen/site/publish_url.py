@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from ..storage.listing import list_objects
-from .cache import user_cache
+from .config import user_cache
 from .manifest import MANIFEST
 
 RECORD = ".reportgen-publish.json"

@@ -54,7 +54,7 @@ def table_payload(entries: list[dict[str, Any]], runs: list[RunInfo], cols: dict
 
 
 def table_metrics(runs: list[RunInfo]) -> list[str]:
-    return sorted(set().union(*(r.metrics for r in runs)))
+    return sorted(set().union(*(r.counts()[0] for r in runs)))
 
 
 def table_row(e: dict[str, Any], r: RunInfo, cols: dict[str, list[str]], index: dict[str, int]) -> list:
@@ -66,6 +66,24 @@ def table_row(e: dict[str, Any], r: RunInfo, cols: dict[str, list[str]], index: 
 def payload_of(rows: list[list], cols: dict[str, list[str]], metrics: list[str]) -> dict[str, Any]:
     return {"fields": FIELDS + ["s", "c", "m"], "cols": cols, "metrics": [metric_id(k) for k in metrics],
             "rows": rows}
+
+
+def row_json(row: list) -> bytes:
+    """A table row as it is written in the table file (:func:`write_rows_file`): kept so between
+    builds (memo.py), a rebuild after one run changed neither loads 10,000 rows as lists nor
+    serializes them again (incr20)."""
+    return orjson.dumps(row, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def write_rows_file(out, data_id: str, rows: list[bytes], cols: dict[str, list[str]], metrics: list[str]) -> str:
+    """:func:`write_data_file` of ``payload_of(rows, cols, metrics)``, the rows given as
+    :func:`row_json` (the same bytes)."""
+    rel = f"data/{data_id}.js"
+    head = orjson.dumps(payload_of([], cols, metrics))
+    assert head.endswith(b'"rows":[]}')  # (rows is the payload's last key)
+    body = head[:-2] + b",".join(rows) + b"]}"
+    write_if_changed(out / rel, b"RG.receive(" + orjson.dumps(data_id) + b"," + body + b");\n")
+    return rel
 
 
 def write_data_file(out, data_id: str, payload: Any) -> str:

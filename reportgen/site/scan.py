@@ -20,6 +20,7 @@ from typing import Any
 
 from ..storage.format import CONFIG_JSON, HISTORY_JSONL, MEDIA_DIR, RUN_JSON, SUMMARY_JSON
 from ..storage.safety import is_inside
+from ..storage.segments import WRITERS_DIR
 from . import records
 from .story import ALERTS, OUTPUT_LOG, SYSTEM, TAIL
 
@@ -28,9 +29,12 @@ SIG_FILES = (("run", RUN_JSON), ("config", CONFIG_JSON), ("summary", SUMMARY_JSO
 STORY_FILES = (OUTPUT_LOG, TAIL, SYSTEM, ALERTS)  # (scan_run builds both signatures from these, in order)
 
 
-_WANTED = frozenset(name for _key, name in SIG_FILES) | frozenset(STORY_FILES)
+# the folders of a run in the segmented layout (shared runs: storage/segments.py), recorded too, so
+# that the scan tells whether the root needs joining first (``segmented``) without a stat of its own
+SEGMENT_DIRS = (WRITERS_DIR, "history")
+_WANTED = frozenset(name for _key, name in SIG_FILES) | frozenset(STORY_FILES) | frozenset(SEGMENT_DIRS)
 RACY_NS = 2_000_000_000  # a folder changed this close to its listing is listed again regardless
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 
 
 def _listed(run_dir: str, kept: tuple | None, since: int) -> tuple[dict[str, tuple[int, int]], tuple] | None:
@@ -54,6 +58,8 @@ def _listed(run_dir: str, kept: tuple | None, since: int) -> tuple[dict[str, tup
         with os.scandir(run_dir) as it:
             for e in it:  # a stat only for the files the signatures name (incr20)
                 if e.name in _WANTED:
+                    if e.name in SEGMENT_DIRS and not _is_dir(e):  # (as has_segmented: folders only)
+                        continue
                     names.append(e.name)
                     try:
                         st = e.stat()  # follows a link, as Path.stat does
@@ -91,15 +97,22 @@ def _story(name: str, st: tuple[int, int] | None) -> tuple:
     return (name, st[0], st[1]) if st else (name, None)
 
 
-def scan_runs(root: Path, warnings: list[str] | None = None,
-              record: Path | None = None) -> list[tuple[str, dict[str, Any], tuple]]:
+def scan_runs(root: Path, warnings: list[str] | None = None, record: Path | None = None,
+              flags: dict[str, bool] | None = None) -> list[tuple[str, dict[str, Any], tuple]]:
     """Every run folder under ``root`` (sorted by name; ``root`` itself when it is a run) with its
     two signatures. A folder that is a link out of ``root`` is skipped with a warning. Paths are
     strings (incr20: a ``Path`` per run folder was a third of the scan at 10,000 runs).
-    ``record``: the file keeping each folder's listing between scans (None: every folder listed)."""
+    ``record``: the file keeping each folder's listing between scans (None: every folder listed).
+    ``flags["segmented"]``: whether ``root``, or a folder in it, holds a run in the segmented
+    layout (as ``storage.remote.has_segmented`` tells)."""
     root = Path(root)
     base = str(root)
-    own = scan_run(base)
+    mine: dict[str, tuple] = {}
+    own = scan_run(base, record=mine, name="")
+    # (as has_segmented: the root's own folders when it holds run.json or history.jsonl, else its runs')
+    root_is_run = bool(mine) and any(n in (RUN_JSON, HISTORY_JSONL) for n in mine[""][1])
+    if flags is not None:
+        flags["segmented"] = root_is_run and _segmented(mine)
     if own is not None:
         return [(base, *own)]
     started = time.time_ns()
@@ -126,9 +139,22 @@ def scan_runs(root: Path, warnings: list[str] | None = None,
                 warnings.append(f"run folder {e.name!r} is a link to a folder outside the runs root (skipped)")
             continue
         out.append((path, *found))
+    if flags is not None and not root_is_run:
+        flags["segmented"] = _segmented(now)
     # the same record, and no folder listed again for having changed close to the old listing: the
     # file stands (its older listing time is safe); else it is written with this listing's time
     limit = since - RACY_NS
     if record is not None and (now != kept or any(rec[0] >= limit for rec in now.values())):
         records.save(Path(record), RECORD_VERSION, base, started, now)
     return out
+
+
+def _segmented(listed: dict[str, tuple]) -> bool:
+    return any(name in SEGMENT_DIRS for rec in listed.values() for name in rec[1])
+
+
+def _is_dir(e: os.DirEntry) -> bool:
+    try:
+        return e.is_dir()
+    except OSError:
+        return False

@@ -21,7 +21,7 @@ from .write import write_bytes
 
 NAME = "snapshot"
 BUCKETS = 32
-HASH = "crc32"  # how run keys are put in buckets (a snapshot made otherwise is not read)
+HASH = "crc32/packed"  # how run keys are put in buckets, and runs packed (a snapshot made otherwise is not read)
 
 
 def _bucket(name: str) -> int:
@@ -114,7 +114,26 @@ def save(root: Path, samples: int, runs: list, overviews: dict, memo: Any = None
 
 
 def _state(r) -> dict:
-    return {**r.__dict__, "lite": dict.fromkeys(r.lite), "_history": None}
+    """A run's state as the snapshot keeps it: the fields a rebuild reads for every run, and the
+    others (:data:`~reportgen.site.rundata.COLD`) packed in one value, unpacked on first use
+    (``RunInfo.__getattr__``); a run loaded and not used keeps its packed value as it was."""
+    from .rundata import COLD
+
+    d = r.__dict__
+    if "_cold" in d:
+        if not COLD.intersection(d):
+            return {**d, "_history": None}
+        r.config  # noqa: B018 - a packed field was set since: unpacked (keeping it), then packed again
+    hot = {k: v for k, v in d.items() if k not in COLD}
+    hot["_history"] = None
+    hot["_counts"] = r.counts()
+    hot["_cold"] = _dumps({k: dict.fromkeys(d[k]) if k == "lite" else d[k] for k in COLD if k in d})
+    return hot
+
+
+def thaw(packed: bytes) -> dict:
+    """The fields :func:`_state` packed."""
+    return marshal.loads(packed[1:]) if packed[:1] == b"M" else pickle.loads(packed[1:])
 
 
 def _fill_all(parts: dict[int, dict], runs: list, values: dict) -> None:

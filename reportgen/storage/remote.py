@@ -104,8 +104,10 @@ def materialize(url: str, cache_dir: str | os.PathLike | None = None, *, warning
 
 
 def resolve_runs(root: Any, cache_dir: str | os.PathLike | None = None,
-                 warnings: list[str] | None = None) -> Path:
-    """What readers call with a RUNS argument: a local Path as is, a URL materialized."""
+                 warnings: list[str] | None = None, segmented: bool = True) -> Path:
+    """What readers call with a RUNS argument: a local Path as is, a URL materialized.
+    ``segmented``: a local root holding runs in the segmented layout is joined into a local copy
+    too (False: the caller checks that itself, as the builder's scan does: ``BuildConfig.join_segmented``)."""
     if root is None:
         from .format import DEFAULT_ROOT, ROOT_ENV
         root = os.environ.get(ROOT_ENV) or DEFAULT_ROOT
@@ -113,7 +115,7 @@ def resolve_runs(root: Any, cache_dir: str | os.PathLike | None = None,
     if is_url(root):
         return materialize(root, cache_dir, warnings=warnings)
     root = Path(root)
-    if has_segmented(root):  # labelled writers of a shared run wrote segments on this disk
+    if segmented and has_segmented(root):  # labelled writers of a shared run wrote segments on this disk
         from .mirror import Mirror
 
         uri = root.resolve().as_uri()
