@@ -291,3 +291,22 @@ def test_the_build_command_ends_with_its_status_and_output(tmp_path):
         assert "Open file://" in proc.stdout and proc.stdout.endswith("\n")
         assert "warning: run r9" in proc.stderr and "built 4 runs" in proc.stderr
     assert (tmp_path / "site" / "index.html").is_file()
+
+
+# --- phases.write_data: the site order and labels kept while no run.json changed -------------------
+
+def test_order_and_labels_follow_a_run_json_change_alone(tmp_path):
+    root, site, fresh = tmp_path / "runs", tmp_path / "site", tmp_path / "fresh"
+    _project(root)
+    build(BuildConfig(root, site, quiet=True, cache_dir=tmp_path / "c"))
+    append_rows(root / "r1", rows(3, start=30, loss=wavy, acc=lambda s: s / 30))
+    build(BuildConfig(root, site, quiet=True, cache_dir=tmp_path / "c"))  # kept: only history grew
+    for rid, change in (("r2", {"name": "r4"}), ("r5", {"created": 1.0})):  # a label, the order
+        j = root / rid / "run.json"
+        j.write_bytes(orjson.dumps({**orjson.loads(j.read_bytes()), **change}))
+    res = build(BuildConfig(root, site, quiet=True, cache_dir=tmp_path / "c"))
+    assert sorted(res.reparsed) == ["r2", "r5"]
+    build(BuildConfig(root, fresh, quiet=True, cache=False))
+    a, b = _files(site), _files(fresh)
+    assert a.keys() == b.keys() and all(a[k] == b[k] for k in a if k != ".reportgen-manifest.json")
+    assert b'"r4 (r2)"' in a["index.html"] or b"r4 (r2)" in a["index.html"]  # two runs named r4 now

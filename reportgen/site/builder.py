@@ -336,8 +336,8 @@ def _build(cfg: BuildConfig) -> BuildResult:
         return result
     progress = Progress(quiet=cfg.quiet)
     g = gather(cfg, warnings, manifest.before, listed=(found, skipped), snap=snap)
-    data = write_data(cfg, g, warnings, progress)
     memo = Memo(g.memo if cfg.cache else None)  # page inputs kept from the previous build (memo.py)
+    data = write_data(cfg, g, warnings, progress, memo)
     done = write_pages(cfg, data, g.page_keys, warnings, progress, manifest, g.story, memo)
     cleanup(cfg, g, data, done, manifest, warnings, memo)
     result = BuildResult(cfg.out, strict=cfg.strict, runs=len(data.runs),

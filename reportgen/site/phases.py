@@ -27,6 +27,7 @@ from .progress import Progress
 from .runagg import RunAgg
 from .rundata import RunInfo, encode_items, run_steps, step_metric_names
 from .listings import scan_record
+from .memo import Memo
 from .scan import scan_runs
 from .write import write_bytes, write_if_changed
 
@@ -227,8 +228,10 @@ def _cached_lite(cache: RunCache, run_file: str) -> dict | None:
     return getattr(entry["info"], "lite", None) if entry else None
 
 
-def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Progress) -> SiteData:
-    """Phase 2: parse the changed runs, write the assets, chart data and overview files."""
+def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Progress, memo: Memo | None = None) -> SiteData:
+    """Phase 2: parse the changed runs, write the assets, chart data and overview files. ``memo``:
+    the site order and labels are kept there between builds (made again when a run folder's name,
+    site key or run.json changed)."""
     total = len(g.files)
     done = total - len(g.jobs)
     metrics: set[str] = set().union(*(r.counts()[0] for r in g.cached if r is not None))  # (keys, in C)
@@ -252,14 +255,19 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
         results.close()
     infos = [r if r is not None else fresh[f] for r, f in zip(g.cached, g.files)]
     stale |= g.cache.prune(set(g.files), None if g.known is None else g.known - set(g.files))
-    runs = pages.order_runs(infos)
+    # the site order and each run's label and colour come from run.json and the folder alone: kept
+    # while no run.json changed (incr20: 10,000 runs sorted and labelled again after one run grew)
+    order_key = tuple([(f, r.path, r.sig.get("run") if isinstance(r.sig, dict) else r.sig)
+                       for r, f in zip(infos, g.files)])
+    order, labels = (memo or Memo()).get("order", "", order_key, lambda: _order_and_labels(infos))
+    by_file = dict(zip(g.files, infos))
+    runs = [by_file[f] for f in order]
     for r in runs:
         if not is_safe_name(r.meta.get("id", r.file)):
             warnings.add(f"run {r.file}", f"run.json id {r.meta.get('id')!r} is not a safe name; "
                                           f"its pages and files use {r.file!r}")
         if r.warnings:
             warnings.extend(f"run {r.file}", r.warnings)
-    labels = pages.labels_and_colors(runs)
     for r in runs:
         r.label, r.color = labels[r.file]
     write_assets(cfg.out)
@@ -270,3 +278,8 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
         old_keys=lambda f: (lambda o: None if o is None else o.lite)(g.old_infos.get(f)))
     keep = set().union(*(r.data_files for r in runs), overviews)
     return SiteData(runs, labels, overviews, keep, stale, reparsed, appended, ov_record=record)
+
+
+def _order_and_labels(infos: list[RunInfo]) -> tuple[list[str], dict[str, tuple[str, str]]]:
+    runs = pages.order_runs(infos)
+    return [r.file for r in runs], pages.labels_and_colors(runs)
