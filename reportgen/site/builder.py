@@ -319,11 +319,9 @@ def _build(cfg: BuildConfig) -> BuildResult:
     # while the snapshot loads here
     site_record = listings.site_record(cfg)
     scan = listings.scan_forked(cfg.runs, listings.scan_record(cfg))
-    site = listings.site_listing(cfg.out, site_record)
-    manifest = Manifest(cfg.out, site_record) if site is None else None
+    site = listings.site_listing(cfg.out, site_record)  # (started by the CLI, else listed below)
     snap = snapshot.load(cfg.cache_dir, cfg.samples, enabled=cfg.cache)
-    if manifest is None:
-        manifest = Manifest(cfg.out, site_record, state=site.result())
+    manifest = Manifest(cfg.out, site_record, state=site.result() if site is not None else None)
     found, skipped, segmented = scan.result()
     warnings = Warnings()
     if segmented and cfg.join_segmented:  # shared runs' segments on this disk: their joined copy

@@ -29,7 +29,9 @@ from .manifest import Manifest
 from .scan import scan_runs
 
 
-def _scan(runs: Path, record: Path | None) -> tuple[list, list[str], bool]:
+def scan(runs: Path, record: Path | None) -> tuple[list, list[str], bool]:
+    """(run folders as ``scan_runs`` lists them, its warnings, whether the root holds runs in the
+    segmented layout)."""
     skipped: list[str] = []
     flags: dict[str, bool] = {}
     found = scan_runs(runs, skipped, record, flags)
@@ -109,14 +111,13 @@ def start(cfg) -> None:
     be forked; the build takes them (else it lists as without)."""
     if can_fork():
         runs, out, scan_rec, site_rec = Path(cfg.runs), Path(cfg.out), scan_record(cfg), site_record(cfg)
-        _STARTED[("scan", runs, scan_rec)] = Forked(_scan, runs, scan_rec)
+        _STARTED[("scan", runs, scan_rec)] = Forked(scan, runs, scan_rec)
         _STARTED[("site", out, site_rec)] = Forked(_site, out, site_rec)
 
 
 def scan_forked(runs: Path, record: Path | None) -> Forked:
-    """The scan of ``runs`` (started by :func:`start`, else now); ``.result()``: (run folders as
-    ``scan_runs`` lists them, its warnings, whether the root holds runs in the segmented layout)."""
-    return _STARTED.pop(("scan", Path(runs), record), None) or Forked(_scan, runs, record)
+    """The scan of ``runs`` (started by :func:`start`, else now); ``.result()``: :func:`scan`'s."""
+    return _STARTED.pop(("scan", Path(runs), record), None) or Forked(scan, runs, record)
 
 
 def site_listing(out: Path, record: Path | None) -> Forked | None:

@@ -26,9 +26,8 @@ from .overviews import write_overviews
 from .progress import Progress
 from .runagg import RunAgg
 from .rundata import RunInfo, encode_items, run_steps, step_metric_names
-from .listings import scan_record
+from . import listings
 from .memo import Memo
-from .scan import scan_runs
 from .write import write_bytes, write_if_changed
 
 
@@ -111,12 +110,8 @@ def gather(cfg: BuildConfig, warnings: Warnings, present: Container[str] | None 
     the build), so an unchanged run's data files are looked up there, not stat'ed one by one.
     ``listed``: the run folders and the scan's warnings, and ``snap``: the build snapshot, when the
     builder already has them (``listings.py``)."""
-    if listed is None:
-        skipped: list[str] = []
-        # one scandir per run folder, or a stat per file of a folder unchanged since the last build (scan.py)
-        found = scan_runs(cfg.runs, skipped, scan_record(cfg))
-    else:
-        found, skipped = listed
+    # one scandir per run folder, or a stat per file of a folder unchanged since the last build (scan.py)
+    found, skipped = listed if listed is not None else listings.scan(cfg.runs, listings.scan_record(cfg))[:2]
     warnings.extend("", skipped)
     # the run's site key: pages, media, data, reports
     files = unique_names([os.path.basename(d) for d, _sig, _story in found])

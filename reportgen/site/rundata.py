@@ -113,19 +113,26 @@ class RunInfo(RunMeta):
         that run alone (incr20: unpacking every run's were a third of loading the snapshot)."""
         d = self.__dict__
         if "_cold" in d and not name.startswith("__"):
-            from .snapshot import thaw
-
-            for k, v in thaw(d.pop("_cold")).items():
-                d.setdefault(k, v)  # (a field set since it was loaded keeps its new value)
+            self.unpack()
             if name in d:
                 return d[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def unpack(self) -> None:
+        """Unpack the fields the snapshot kept packed, if any (a field set since it was loaded keeps
+        its new value)."""
+        packed = self.__dict__.pop("_cold", None)
+        if packed is not None:
+            from .snapshot import thaw
+
+            for k, v in thaw(packed).items():
+                self.__dict__.setdefault(k, v)
 
     def counts(self) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]:
         """The numeric keys in order, with their points and non-finite values (from ``metrics``,
         or, for a run from the snapshot whose ``metrics`` are still packed, as the snapshot kept them)."""
         d = self.__dict__
-        if "_cold" in d and "_counts" in d:
+        if "metrics" not in d and "_counts" in d:
             return d["_counts"]
         m = self.metrics
         return tuple(m), tuple(v["n"] for v in m.values()), tuple(v["nonfinite"] for v in m.values())

@@ -78,18 +78,19 @@ def row_json(row: list) -> bytes:
 def write_rows_file(out, data_id: str, rows: list[bytes], cols: dict[str, list[str]], metrics: list[str]) -> str:
     """:func:`write_data_file` of ``payload_of(rows, cols, metrics)``, the rows given as
     :func:`row_json` (the same bytes)."""
-    rel = f"data/{data_id}.js"
     head = orjson.dumps(payload_of([], cols, metrics))
     assert head.endswith(b'"rows":[]}')  # (rows is the payload's last key)
-    body = head[:-2] + b",".join(rows) + b"]}"
-    write_if_changed(out / rel, b"RG.receive(" + orjson.dumps(data_id) + b"," + body + b");\n")
-    return rel
+    return _write_js(out, data_id, head[:-2] + b",".join(rows) + b"]}")
 
 
 def write_data_file(out, data_id: str, payload: Any) -> str:
     """``data/<data_id>.js`` calling ``RG.receive(id, payload)``; returns its site path."""
+    return _write_js(out, data_id, orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY))
+
+
+def _write_js(out, data_id: str, body: bytes) -> str:
+    """``data/<data_id>.js`` calling ``RG.receive(id, <body: JSON>)``, written when it changed; its site path."""
     rel = f"data/{data_id}.js"
-    body = orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
     write_if_changed(out / rel, b"RG.receive(" + orjson.dumps(data_id) + b"," + body + b");\n")
     return rel
 

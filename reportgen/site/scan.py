@@ -20,7 +20,7 @@ from typing import Any
 
 from ..storage.format import CONFIG_JSON, HISTORY_JSONL, MEDIA_DIR, RUN_JSON, SUMMARY_JSON
 from ..storage.safety import is_inside
-from ..storage.segments import WRITERS_DIR
+from ..storage.segments import SEGMENT_DIRS
 from . import records
 from .story import ALERTS, OUTPUT_LOG, SYSTEM, TAIL
 
@@ -29,9 +29,8 @@ SIG_FILES = (("run", RUN_JSON), ("config", CONFIG_JSON), ("summary", SUMMARY_JSO
 STORY_FILES = (OUTPUT_LOG, TAIL, SYSTEM, ALERTS)  # (scan_run builds both signatures from these, in order)
 
 
-# the folders of a run in the segmented layout (shared runs: storage/segments.py), recorded too, so
+# the folders of a run in the segmented layout (shared runs: storage/segments.py) are recorded too, so
 # that the scan tells whether the root needs joining first (``segmented``) without a stat of its own
-SEGMENT_DIRS = (WRITERS_DIR, "history")
 _WANTED = frozenset(name for _key, name in SIG_FILES) | frozenset(STORY_FILES) | frozenset(SEGMENT_DIRS)
 RACY_NS = 2_000_000_000  # a folder changed this close to its listing is listed again regardless
 RECORD_VERSION = 2

@@ -123,7 +123,7 @@ def _state(r) -> dict:
     if "_cold" in d:
         if not COLD.intersection(d):
             return {**d, "_history": None}
-        r.config  # noqa: B018 - a packed field was set since: unpacked (keeping it), then packed again
+        r.unpack()  # a packed field was set since it was loaded: packed again with it
     hot = {k: v for k, v in d.items() if k not in COLD}
     hot["_history"] = None
     hot["_counts"] = r.counts()

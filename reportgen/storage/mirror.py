@@ -161,7 +161,7 @@ class Mirror:
         todo = []
         for top, objects in sorted(by_run.items()):
             names = {p[0] for p in objects}
-            if {"run.json", seg.WRITERS_DIR, "history"} & names:
+            if {"run.json", *seg.SEGMENT_DIRS} & names:
                 try:
                     validate_run_id(top)
                 except ValueError:

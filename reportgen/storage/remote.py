@@ -124,21 +124,21 @@ def resolve_runs(root: Any, cache_dir: str | os.PathLike | None = None,
 
 
 def _segmented(run: Path) -> bool:
-    from .segments import WRITERS_DIR
+    from .segments import SEGMENT_DIRS
 
-    return (run / WRITERS_DIR).is_dir() or (run / "history").is_dir()
+    return any((run / name).is_dir() for name in SEGMENT_DIRS)
 
 
 def has_segmented(root: Path) -> bool:
     """Whether a local root (or run folder) holds runs in the segmented layout (shared runs)."""
-    from .segments import WRITERS_DIR
+    from .segments import SEGMENT_DIRS
 
     try:
         if (root / "run.json").exists() or (root / "history.jsonl").exists():
             return _segmented(root)
         # incr19: os.scandir and string paths (10,000 run folders on every build); incr20: no join
-        isdir, writers, history = os.path.isdir, os.sep + WRITERS_DIR, os.sep + "history"
+        isdir, subs = os.path.isdir, [os.sep + name for name in SEGMENT_DIRS]
         with os.scandir(root) as it:
-            return any(e.is_dir() and (isdir(e.path + writers) or isdir(e.path + history)) for e in it)
+            return any(e.is_dir() and any(isdir(e.path + sub) for sub in subs) for e in it)
     except OSError:
         return False

@@ -33,6 +33,8 @@ WHOLE_FILES = ("run.json", "config.json", "summary.json", "artifacts.json", "out
 TREES = ("media", "files")
 #: labelled writers of a shared run keep their own streams under ``writers/<label>/``
 WRITERS_DIR = "writers"
+# the folders that mark a run folder in the segmented layout (remote.has_segmented, the build's scan)
+SEGMENT_DIRS = (WRITERS_DIR, "history")
 #: name of the unlabelled (primary) writer's stream in merged views; no label can take it
 PRIMARY = "_"
 SEQ_DIGITS = 6
