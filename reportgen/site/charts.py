@@ -11,11 +11,14 @@ from typing import Any
 
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 
-# Tableau 10 + 10 more distinguishable colours; a run keeps its colour on every page.
+# Tableau 10 (Vega's default), then 10 colours picked to stand apart from them and from each other
+# (no pair closer than CIEDE2000 16.9; the earlier second ten were Matplotlib's, 2.9-4.8 from three
+# of the first ten), all of lightness 42-82 so that lines show on the light and the dark theme.
+# Which run takes which colour: pages.run_colors.
 PALETTE = [
     "#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6",
-    "#9d755d", "#bab0ac", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-    "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    "#9d755d", "#bab0ac", "#696900", "#007869", "#a5b4ff", "#c30069", "#874bb4", "#3cc3ff",
+    "#a5965a", "#b43c0f", "#f096ff", "#007800",
 ]
 NONFINITE_COLOR = "#e03131"
 

@@ -35,9 +35,47 @@ def labels_and_colors(runs: list[RunInfo]) -> dict[str, tuple[str, str]]:
     counts: dict[str, int] = {}
     for name in names:
         counts[name] = counts.get(name, 0) + 1
-    color = charts.run_color
-    return {r.file: (name if counts[name] == 1 else f"{name} ({r.id})", color(i))
-            for i, (r, name) in enumerate(zip(runs, names))}
+    colors = run_colors(runs)
+    return {r.file: (name if counts[name] == 1 else f"{name} ({r.id})", color)
+            for r, name, color in zip(runs, names, colors)}
+
+
+def run_colors(runs: list[RunInfo]) -> list[str]:
+    """Each run's colour (``runs`` in site order). Runs take colours in the order they were
+    created (``created``, as ``runs_data.default_drawn`` ranks the runs charts draw by default):
+    each takes the least recently taken colour that none of the runs created just before it has
+    -- the last ``len(PALETTE) // 2 - 1`` of the site and the last as many of its project. So the
+    runs drawn by default (the 10 most recent) differ in colour on the index and on every project
+    page, and a run keeps its colour when newer runs are added (it depends only on older ones).
+    A site of one project cycles through the palette in start order."""
+    from collections import deque
+
+    palette = charts.PALETTE
+    window = len(palette) // 2 - 1  # the site's and the project's: 2 x 9 < 20, a colour is always left
+
+    def created(r: RunInfo) -> float:
+        c = r.meta.get("created")
+        return float(c) if is_number(c) and math.isfinite(c) else -math.inf
+
+    # oldest first; the reverse of default_drawn's order (created descending, then site order)
+    order = sorted(range(len(runs)), key=lambda i: (created(runs[i]), -i))
+    lru = list(range(len(palette)))  # colours, the least recently taken first
+    site: deque[int] = deque(maxlen=window)
+    projects: dict[Any, deque[int]] = {}
+    out = [""] * len(runs)
+    for i in order:
+        project = projects.get(runs[i].project)
+        if project is None:
+            project = projects[runs[i].project] = deque(maxlen=window)
+        taken = set(site)
+        taken.update(project)
+        c = next(k for k in lru if k not in taken)
+        lru.remove(c)
+        lru.append(c)
+        site.append(c)
+        project.append(c)
+        out[i] = palette[c]
+    return out
 
 
 def x_options(runs: list[RunInfo]) -> list[dict[str, str]]:

@@ -252,8 +252,8 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
     stale |= g.cache.prune(set(g.files), None if g.known is None else g.known - set(g.files))
     # the site order and each run's label and colour come from run.json and the folder alone: kept
     # while no run.json changed (incr20: 10,000 runs sorted and labelled again after one run grew)
-    order_key = tuple([(f, r.path, r.sig.get("run") if isinstance(r.sig, dict) else r.sig)
-                       for r, f in zip(infos, g.files)])
+    order_key = (ORDER_VERSION, tuple([(f, r.path, r.sig.get("run") if isinstance(r.sig, dict) else r.sig)
+                                       for r, f in zip(infos, g.files)]))
     order, labels = (memo or Memo()).get("order", "", order_key, lambda: _order_and_labels(infos))
     by_file = dict(zip(g.files, infos))
     runs = [by_file[f] for f in order]
@@ -273,6 +273,9 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
         old_keys=lambda f: (lambda o: None if o is None else o.lite)(g.old_infos.get(f)))
     keep = set().union(*(r.data_files for r in runs), overviews)
     return SiteData(runs, labels, overviews, keep, stale, reparsed, appended, ov_record=record)
+
+
+ORDER_VERSION = 2  # of how the order, labels and colours are made: a kept value of another is made again
 
 
 def _order_and_labels(infos: list[RunInfo]) -> tuple[list[str], dict[str, tuple[str, str]]]:
