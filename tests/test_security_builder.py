@@ -370,3 +370,41 @@ def test_vega_spec_cannot_reach_outside(tmp_path, canary, site_browser):
         page.wait_for_timeout(500)
         assert page.locator(".vega-actions, details[title='Click to view actions']").count() == 0
     assert canary.hits == []  # site_browser also fails on any request that leaves the site
+
+
+# -- numbers beyond any date or float: a run.json "created": 1e308 made the build raise ----------------
+
+def test_numbers_beyond_any_date_never_break_the_build_or_the_pages(tmp_path, site_browser):
+    """Finite numbers a date cannot hold (``datetime`` stops at year 9999, ``Date`` at 8.64e15 ms):
+    the build raised OverflowError at the run page, and the index page threw "Invalid time value"."""
+    runs = tmp_path / "runs"
+    d = _run(runs, "far", [{"_step": 0, "loss": 1.0, "_timestamp": 1e300}, {"_step": 10 ** 30, "loss": 1e308},
+                           {"_step": 2, "loss": -1e308, "_timestamp": -1e300}],
+             meta={"created": 1e308, "updated": -1e308, "heartbeat": 1e300},
+             **{"summary.json": '{"a": 1e400, "b": -1e400, "c": 123456789012345678901234567890}',
+                "config.json": '{"lr": 1e-400, "n": 99999999999999999999999999999999999999}'})
+    _run(runs, "year10k", [{"_step": 0, "loss": 1.0}], meta={"created": 253402300800, "updated": 253402300900})
+    _run(runs, "good", [{"_step": 0, "loss": 2.0}], meta={"created": 1_700_000_000})
+    out = tmp_path / "site"
+    res = _build(runs, out)
+    assert res.runs == 3
+    assert d.is_dir() and (out / "runs/far/index.html").is_file()
+    for target in (out / "index.html", out / "compare.html", out / "runs/far/index.html", out / "runs/year10k/index.html"):
+        page = site_browser.open(target)  # fails on any console or page error
+        page.wait_for_timeout(300)
+    # the runs table's CSV holds every run's start time (runs-table.js): beyond any date it is left empty
+    page = site_browser.open(out / "index.html")
+    visible = page.evaluate("() => RG.table.visible()")
+    started = visible["cols"].index("Started")
+    assert {row[0]: row[started] for row in visible["rows"]} == {
+        "far": "", "year10k": "+010000-01-01T00:00:00.000Z", "good": "2023-11-14T22:13:20.000Z"}
+    from reportgen.storage.lock import _holder
+    import io
+
+    assert "since ?" in _holder(io.BytesIO(b'{"pid": 1, "since": 1e308}'))
+    from reportgen.sdk.artifacts import Artifact
+
+    art = Artifact("a", "dataset")
+    for created, want in ((1e308, None), ("x", None), (float("nan"), None), (0, "1970-01-01T00:00:00Z")):
+        art._created = created  # as read from an artifact store's index (untrusted)
+        assert art.created_at == want

@@ -92,7 +92,7 @@
     var bands = rows.some(function (r) { return r.lo !== null && r.lo !== undefined; });
     return rows.map(function (r) {
       var o = { run: r.run };
-      o[xname] = xo.key === "_timestamp" && r.x !== null ? new Date(r.x).toISOString() : r.x;
+      o[xname] = xo.key === "_timestamp" && r.x !== null ? window.RGFormat.iso(r.x) : r.x;
       o.value = r.bad || r.y;
       if (smooth) o.smoothed = r.s;
       if (bands) { o.min = r.lo; o.max = r.hi; }  // the bucket a kept point stands for (downsampled)

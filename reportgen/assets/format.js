@@ -31,9 +31,16 @@
     var h = Math.floor(m / 60); m = m % 60;
     return h + "h " + (m < 10 ? "0" : "") + m + "m";
   };
+  /* ISO 8601 of a time in ms since the epoch; "" for one no Date holds (beyond 8.64e15 ms either
+     way: a run folder's number, e.g. run.json created 1e308, where toISOString throws). */
+  F.iso = function (ms) {
+    var d = new Date(ms);
+    return isNaN(d.getTime()) ? "" : d.toISOString();
+  };
   F.date = function (v) {
     if (typeof v !== "number" || !isFinite(v)) return "";
-    return new Date(v * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC";
+    var s = F.iso(v * 1000);  // years 1 to 9999, as Python's datetime (site/fmt.py): "" beyond
+    return /^\d{4}-/.test(s) && s.slice(0, 4) !== "0000" ? s.replace("T", " ").slice(0, 16) + " UTC" : "";
   };
 
   root.RGFormat = F;

@@ -101,7 +101,7 @@
       tip.textContent = "";
       var head = document.createElement("div");
       head.className = "rg-tip-x";
-      head.textContent = xo.label + " " + (temporal ? new Date(xr).toISOString().replace("T", " ").slice(0, 19) : fmt(xr));
+      head.textContent = xo.label + " " + (temporal ? window.RGFormat.iso(xr).replace("T", " ").slice(0, 19) : fmt(xr));
       tip.appendChild(head);
       var table = document.createElement("table");
       table.className = "rg-tip-table";

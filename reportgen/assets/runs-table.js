@@ -307,7 +307,7 @@
     return { cols: use.map(function (c) { return c.kind ? c.kind + ":" + c.label : (c.id === "duration" ? "Duration (s)" : c.label); }),
              rows: runs.map(function (r) { return use.map(function (c) {
                var v = c.get(r);
-               return c.id === "created" && typeof v === "number" ? new Date(v * 1000).toISOString() : v;
+               return c.id === "created" && typeof v === "number" ? window.RGFormat.iso(v * 1000) : v;
              }); }) };
   };
 

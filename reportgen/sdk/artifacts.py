@@ -154,7 +154,12 @@ class Artifact(LoggedArtifactMixin):
 
     @property
     def created_at(self) -> str | None:
-        return None if self._created is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._created))
+        if not isinstance(self._created, (int, float)) or isinstance(self._created, bool):
+            return None  # (read from the store's index: not set, or not a number)
+        try:
+            return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._created))
+        except (OverflowError, OSError, ValueError):  # NaN, or beyond any date
+            return None
 
     @property
     def size(self) -> int:

@@ -41,7 +41,11 @@ def fmt_number(v: float | int) -> str:
 def fmt_time(ts: Any) -> str:
     if not is_number(ts) or not math.isfinite(ts):
         return ""
-    return _dt.datetime.fromtimestamp(float(ts), tz=_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    try:  # a run folder's number: 1e308 is beyond any date (OverflowError), as is year 10,000 (ValueError)
+        d = _dt.datetime.fromtimestamp(float(ts), tz=_dt.timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return ""
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d} {d.hour:02d}:{d.minute:02d} UTC"  # (%Y: "1", not "0001")
 
 
 def fmt_duration(seconds: Any) -> str:

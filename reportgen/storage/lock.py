@@ -41,7 +41,10 @@ def _holder(fh) -> str:
     if not isinstance(info, dict):
         info = {}
     since = info.get("since")
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since)) if isinstance(since, (int, float)) else "?"
+    try:  # another process's file: any number (1e308 is beyond any date), or anything else
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since)) if isinstance(since, (int, float)) else "?"
+    except (OverflowError, OSError, ValueError):
+        when = "?"
     return f"pid {info.get('pid', '?')} on {info.get('host', '?')}, since {when}"
 
 
