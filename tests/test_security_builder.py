@@ -408,3 +408,67 @@ def test_numbers_beyond_any_date_never_break_the_build_or_the_pages(tmp_path, si
     for created, want in ((1e308, None), ("x", None), (float("nan"), None), (0, "1970-01-01T00:00:00Z")):
         art._created = created  # as read from an artifact store's index (untrusted)
         assert art.created_at == want
+
+
+# -- keys that come and go: a 1.2 MB history took more than 2 GB (a 2.5 MB one, 24 GB) ------------------
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the memory bound is set on a child process (POSIX)")
+def test_a_new_key_in_every_row_builds_in_bounded_memory(tmp_path):
+    """20,000 keys each logged once (and "loss" in every row): polars, asked again for a schema
+    inferred from every row, held every key in every row (20,000 x 20,000 floats) and the row reader
+    made a list per key over every row. Under a 2 GB data limit the build died (SIGABRT). Now it
+    builds, and charts the first MAX_METRICS keys logged, with a warning naming the first left out."""
+    import resource
+    import subprocess
+    import sys
+
+    from reportgen.site.config import MAX_METRICS
+
+    runs = tmp_path / "runs"
+    d = _run(runs, "wide", [{"_step": i, f"k{i:05d}": float(i), "loss": 1.0 / (i + 1)} for i in range(20_000)])
+    assert d.joinpath("history.jsonl").stat().st_size < 1_500_000
+    out = tmp_path / "site"
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_DATA, (2_000_000_000, 2_000_000_000))
+
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "build", str(runs), "-o", str(out),
+                           "--cache-dir", str(tmp_path / "cache")], capture_output=True, text=True, preexec_fn=limit)
+    said = proc.stdout + proc.stderr
+    assert proc.returncode == 0, said[-2000:]
+    assert f"built 1 runs, {MAX_METRICS} metrics" in said
+    first_left = f"k{MAX_METRICS - 1:05d}"  # row 0 logs k00000 and loss: the first MAX_METRICS are k00000..k09998, loss
+    assert f"more than {MAX_METRICS:,} metrics" in said and repr(first_left) in said
+    page = (out / "runs/wide/index.html").read_text()
+    assert 'data-key="k09998"' in page and 'data-key="loss"' in page and f'data-key="{first_left}"' not in page
+
+
+def test_the_metrics_charted_past_the_limit_do_not_depend_on_the_chunks(tmp_path, monkeypatch):
+    """The keys kept are the first logged (first row, then name): the same whether the history is
+    read whole, in small chunks, or as an incremental build reads what was appended."""
+    from reportgen.site import runagg
+    from reportgen.site.history import parse_history
+
+    monkeypatch.setattr(runagg, "MAX_METRICS", 40)
+    rows = []
+    for i in range(300):
+        row = {"_step": i, "loss": 1.0}
+        for j in range(i % 4):
+            row[f"m{(i * 7 + j) % 97:02d}"] = float(j)
+        rows.append(row)
+    d = _run(tmp_path / "runs", "r", rows)
+    results = set()
+    for chunk in (200, 1000, 5000, 1 << 20):
+        agg = runagg.RunAgg(1000, 100)
+        cols = parse_history(d / "history.jsonl", chunk_bytes=chunk, sink=lambda c: agg.consume(c, lambda k: False))
+        results.add((tuple(agg.metrics()), tuple(w for w in cols.warnings if "more than" in w)))
+    assert len(results) == 1
+    (metrics, warned), = results
+    assert len(metrics) == 40 and len(warned) == 1
+    # the first 40 keys logged, by (first row, name)
+    first: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        for k in sorted(row):
+            if not k.startswith("_"):
+                first.setdefault(k, i)
+    assert list(metrics) == sorted(sorted(first, key=lambda k: (first[k], k))[:40])

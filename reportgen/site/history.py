@@ -155,9 +155,14 @@ class Columns:
             columns = zip(*map(itemgetter(*keys), rows))
             for k, col in zip(keys, columns):
                 self._add_column(k, col, row0, n)
-        else:
+        elif len(keys) <= 16 or 4 * sum(map(len, rows)) >= len(keys) * n:  # most keys in most rows
             for k in keys:
                 self._add_column(k, [r.get(k) for r in rows], row0, n)
+        else:  # keys that come and go (one per row, say): a list per key over every row would cost keys x rows
+            per = _gather(rows)
+            for k in keys:
+                at, col = per[k]
+                self._add_column(k, col, row0, n, at=at)
         self.nrows = row0 + n
         for name in ROW_COLS:
             if name in self.rowcols:
@@ -188,7 +193,9 @@ class Columns:
             self.warnings.append(f"history.jsonl: {key!r}: skipped a value nested deeper than {MAX_DEPTH} "
                                  f"levels (row {row})")
 
-    def _add_column(self, key: str, col, row0: int, n: int, depth: int = 1) -> None:
+    def _add_column(self, key: str, col, row0: int, n: int, depth: int = 1, at: list[int] | None = None) -> None:
+        """``col``: the key's value in each of the ``n`` rows from ``row0`` (None where absent), or with
+        ``at``, its values in the rows ``row0 + at[i]`` only."""
         if key.startswith("_") and key not in ROW_COLS:
             return  # reserved keys (_wandb, ...) are not metrics
         types = set(map(type, col))
@@ -201,8 +208,10 @@ class Columns:
                 obj = np.array(col, dtype=object)
                 idx = np.flatnonzero(np.not_equal(obj, None))
                 vals = obj[idx].astype(float)
+                if at is not None:
+                    idx = np.asarray(at, dtype=np.int64)[idx]
             else:
-                idx = np.arange(n, dtype=np.int64)
+                idx = np.arange(n, dtype=np.int64) if at is None else np.asarray(at, dtype=np.int64)
                 try:
                     vals = np.array(col, dtype=float)
                 except OverflowError:
@@ -213,7 +222,7 @@ class Columns:
         num_idx: list[int] = []
         num_val: list[float] = []
         nested: dict[int, dict] = {}
-        for i, v in enumerate(col):
+        for i, v in enumerate(col) if at is None else zip(at, col):
             t = type(v)
             if t is float or t is int:
                 num_idx.append(i)
@@ -239,11 +248,12 @@ class Columns:
                 slot[2] = row0 + i
         if num_idx:
             self._put_numeric(key, np.asarray(num_idx, dtype=np.int64) + row0, np.asarray(num_val, dtype=float), row0, n)
-        if nested:
-            sub_rows = [nested.get(i) or {} for i in range(n)]
-            sub_keys = set().union(*sub_rows)
-            for sk in sorted(sub_keys):
-                self._add_column(f"{key}/{sk}", [r.get(sk) for r in sub_rows], row0, n, depth + 1)
+        if nested:  # each nested key over the rows that hold it (not over every row: keys x rows)
+            rows_of = list(nested)  # (in row order)
+            per = _gather(list(nested.values()))
+            for sk in sorted(per):
+                pos, sub = per[sk]
+                self._add_column(f"{key}/{sk}", sub, row0, n, depth + 1, at=[rows_of[p] for p in pos])
 
     def _put_numeric(self, key: str, rows: np.ndarray, vals: np.ndarray, row0: int, n: int) -> None:
         """Values of ``key`` at ``rows`` (int64 row numbers, ``row0`` to ``row0 + n``; kept as given, so
@@ -257,6 +267,19 @@ class Columns:
         if key.startswith("_"):
             return
         self.numeric.setdefault(key, []).append((rows, vals))
+
+
+def _gather(rows: list[dict[str, Any]]) -> dict[str, tuple[list[int], list]]:
+    """key -> (the positions in ``rows`` of the rows that hold it, its values there), in one pass."""
+    per: dict[str, tuple[list[int], list]] = {}
+    for i, r in enumerate(rows):
+        for k, v in r.items():
+            e = per.get(k)
+            if e is None:
+                e = per[k] = ([], [])
+            e[0].append(i)
+            e[1].append(v)
+    return per
 
 
 def _decode_lines(data: bytes, base: int, name: str, warnings: list[str]) -> list[dict]:

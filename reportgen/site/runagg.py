@@ -25,11 +25,13 @@ from typing import Callable
 
 import numpy as np
 
+from .config import MAX_METRICS
 from .downsample import FIRST, Buckets, kept_all, rows_of, rows_state, width
 from .smoothing import WEIGHTS, ema_chunk
 
 NW = len(WEIGHTS)
 ROW_X = ("_step", "_runtime", "_timestamp")
+TOO_MANY = "history.jsonl: more than"
 
 
 class Track:
@@ -218,7 +220,7 @@ class RunAgg:
             else:
                 self.has_timestamp = self.has_timestamp or bool(np.isfinite(v).any())
         groups: dict = {}
-        for key in sorted(cols.numeric):
+        for key in self._charted(cols):
             rows, vals = cols.series(key)
             if is_x(key):
                 xv[key] = self._x_carry(key, rows - base, vals, n)
@@ -230,6 +232,21 @@ class RunAgg:
             if name not in xv:
                 xv[name] = np.full(n, st.last)
         return xv, list(groups.values())
+
+    def _charted(self, cols) -> list[str]:
+        """The chunk's metrics, sorted, but for those beyond :data:`MAX_METRICS` per run: the keys
+        kept are the first logged (first row, then name), whatever the chunks the history came in."""
+        keys = sorted(cols.numeric)
+        new = [k for k in keys if k not in self.where]
+        room = MAX_METRICS - len(self.where)
+        if len(new) <= room:
+            return keys
+        new.sort(key=lambda k: (int(cols.numeric[k][0][0][0]), k))
+        left = set(new[max(room, 0):])
+        if not any(w.startswith(TOO_MANY) for w in cols.warnings):
+            cols.warnings.append(f"{TOO_MANY} {MAX_METRICS:,} metrics; those first logged after them are not "
+                                 f"charted (the first left out: {new[max(room, 0)]!r})")
+        return [k for k in keys if k not in left]
 
     def settle(self, cols, staged) -> None:
         """:meth:`consume` after the tracks were fed: keep the x values the buckets need."""
