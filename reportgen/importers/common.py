@@ -27,6 +27,30 @@ from ..storage.jsonio import encode_line, encode_plain_line, read_json, write_js
 from ..storage.writer import RunWriter
 
 IMPORT_JSON = "import.json"
+SOURCE_MAX = 64 << 20  # a params/tags/meta/hparams file larger than this is not read
+
+
+class OutsideSource(OSError):
+    """A file of the folder being imported that is a link to somewhere outside it: never read."""
+
+
+def source_open(path: Path, root: Path, max_bytes: int | None = None):
+    """``path`` opened for reading (binary), a file of the source folder ``root`` being imported
+    (an ``mlruns/`` run, a wandb run's ``files/``): the folder is untrusted, so a file that is a
+    link to somewhere outside ``root`` (``params/x`` -> ``~/.ssh/id_rsa``, published as a config
+    value) raises :class:`OutsideSource`, and a named pipe, device or folder ``NotRegularFile``
+    (opening a pipe would block for ever); all are OSErrors, as a missing file is."""
+    from ..storage.safety import is_inside, open_regular
+
+    if not is_inside(root, path):
+        raise OutsideSource(f"{path.name} is a link to a file outside {root.name}/ (not imported)")
+    return open_regular(path, max_bytes)
+
+
+def source_text(path: Path, root: Path, max_bytes: int = SOURCE_MAX) -> str:
+    """:func:`source_open`, read as UTF-8 text (undecodable bytes replaced)."""
+    with source_open(path, root, max_bytes) as fh:
+        return fh.read().decode("utf-8", "replace")
 _NUMBERS = {float, int}
 STATE_VERSION = 1
 

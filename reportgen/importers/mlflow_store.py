@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .common import Problems, RunImport
+from .common import Problems, RunImport, source_open, source_text
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
 _LOGGED_IMAGE = re.compile(r"^(?P<key>.+?)[+%]step[+%](?P<step>\d+)[+%]timestamp[+%](?P<ts>\d+)[+%][^+%]+$")
@@ -35,7 +35,7 @@ def _yaml(path: Path, problems: Problems) -> dict[str, Any]:
     except ImportError:
         raise ImportError("importing MLflow file stores needs pyyaml: pip install 'reportgen[mlflow]'") from None
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(source_text(path, path.parent))
     except FileNotFoundError:
         problems.warn(f"{path}: missing; skipped")
         return {}
@@ -55,14 +55,17 @@ def param_value(text: str) -> Any:
 
 
 def _key_files(folder: Path) -> list[tuple[str, Path]]:
+    """(key, file) of everything under ``folder`` but folders: their readers refuse (with a warning)
+    links that lead outside the run and pipes (:func:`source_open`)."""
     if not folder.is_dir():
         return []
-    return sorted((p.relative_to(folder).as_posix(), p) for p in folder.rglob("*") if p.is_file())
+    return sorted((p.relative_to(folder).as_posix(), p) for p in folder.rglob("*") if not p.is_dir())
 
 
-def _read_metric(path: Path, offset: int) -> tuple[list[tuple[float, float, int]], int, int]:
-    """``([(timestamp s, value, step)], new offset, bad lines)`` for the complete lines after ``offset``."""
-    with open(path, "rb") as fh:
+def _read_metric(path: Path, offset: int, root: Path) -> tuple[list[tuple[float, float, int]], int, int]:
+    """``([(timestamp s, value, step)], new offset, bad lines)`` for the complete lines after ``offset``
+    (``root``: the run folder; see :func:`source_open`)."""
+    with source_open(path, root) as fh:
         fh.seek(offset)
         data = fh.read()
     end = data.rfind(b"\n") + 1
@@ -88,14 +91,19 @@ def import_run(imp: RunImport, run_dir: Path, experiment: str, opts, problems: P
     points: dict[str, list[tuple[float, float, int]]] = {}
     for key, path in _key_files(run_dir / "metrics"):
         try:
-            points[key], offsets[key], bad = _read_metric(path, int(offsets.get(key, 0)))
+            points[key], offsets[key], bad = _read_metric(path, int(offsets.get(key, 0)), run_dir)
         except OSError as exc:
             problems.warn(f"{label}: metric {key!r}: {exc}; skipped")
             continue
         if bad:
             problems.warn(f"{label}: metric {key!r}: {bad} unreadable lines skipped")
-    params = {key: path.read_text(encoding="utf-8", errors="replace") for key, path in _key_files(run_dir / "params")}
-    tags = {key: path.read_text(encoding="utf-8", errors="replace") for key, path in _key_files(run_dir / "tags")}
+    params, tags = {}, {}
+    for kind, into in (("params", params), ("tags", tags)):
+        for key, path in _key_files(run_dir / kind):
+            try:
+                into[key] = source_text(path, run_dir)
+            except OSError as exc:
+                problems.warn(f"{label}: {kind[:-1]} {key!r}: {exc}; skipped")
     info = {k: meta_yaml.get(k) for k in ("status", "start_time", "end_time", "run_name", "user_id")}
     return record_run(imp, RunSource(label, run_dir.name, points, params, tags, run_dir / "artifacts", info),
                       experiment, opts, problems, {"metrics": offsets})
@@ -137,6 +145,12 @@ def record_run(imp: RunImport, src: RunSource, experiment: str, opts, problems: 
         if not rel.lower().endswith(IMAGE_EXTS) or rel.endswith("+compressed.webp"):
             continue
         m = _LOGGED_IMAGE.match(path.stem) if rel.startswith("images/") else None
+        try:
+            with source_open(path, src.artifacts):  # a link out of the artifacts folder, a pipe: refused
+                pass
+        except OSError as exc:
+            problems.warn(f"{src.label}: artifact {rel!r}: {exc}; skipped")
+            continue
         try:
             if m:
                 imp.add(int(m["step"]), {m["key"]: Image(path)}, int(m["ts"]) / 1000.0)

@@ -17,7 +17,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .common import Problems, RunImport, run_id_for
+from .common import Problems, RunImport, run_id_for, source_open
 
 NEPTUNE_COLUMNS = {"project_id", "run_id", "attribute_path", "attribute_type", "step"}
 STEP_NAMES = ("_step", "step")
@@ -42,11 +42,22 @@ def _read(path: Path, problems: Problems):
         return None
 
 
-def _files(path: Path, kind: str) -> list[Path]:
+def _files(path: Path, kind: str, problems: Problems) -> list[Path]:
+    """The file named, or the .csv/.parquet files under the folder named; in a folder, a link to a
+    file outside it or a pipe is refused with a warning (:func:`common.source_open`)."""
     ext = ".csv" if kind == "csv" else ".parquet"
     if path.is_file():
         return [path]
-    return sorted(p for p in path.rglob("*") if p.suffix.lower() == ext and p.is_file())
+    out = []
+    for p in sorted(path.rglob("*")):
+        if p.suffix.lower() != ext or p.is_dir():
+            continue
+        try:
+            with source_open(p, path):
+                out.append(p)
+        except OSError as exc:
+            problems.warn(f"{p}: {exc}; skipped")
+    return out
 
 
 def _seconds(series) -> Any:
@@ -186,7 +197,7 @@ def import_tabular(opts, problems: Problems, progress, result) -> None:
     from . import run_name
 
     root = Path(opts.path)
-    files = _files(root, opts.source)
+    files = _files(root, opts.source, problems)
     if not files:
         problems.warn(f"{root}: no .{'csv' if opts.source == 'csv' else 'parquet'} files found")
         return

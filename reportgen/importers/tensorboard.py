@@ -22,7 +22,7 @@ import os
 import time
 from pathlib import Path
 
-from .common import Problems, RunImport
+from .common import Problems, RunImport, source_text
 from .tb_values import Decoder, float32_values
 from .tfrecord import read_records
 
@@ -203,7 +203,7 @@ def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, 
 
 def lightning_hparams(path: Path, problems: Problems, label: str) -> dict:
     """The ``hparams.yaml`` Lightning's ``TensorBoardLogger`` writes next to the event files ({} if none)."""
-    if not path.is_file():
+    if not (path.is_file() or path.is_symlink()):
         return {}
     try:
         import yaml
@@ -211,8 +211,8 @@ def lightning_hparams(path: Path, problems: Problems, label: str) -> dict:
         problems.warn(f"{label}/hparams.yaml: reading it needs pyyaml (pip install 'reportgen[tensorboard]'); "
                       "the hparams in the event files are used")
         return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:  # (a link to a file outside the run's folder, e.g. ~/.kube/config, is refused: it would be published)
+        data = yaml.safe_load(source_text(path, path.parent))
     except (OSError, ValueError, yaml.YAMLError) as exc:
         problems.warn(f"{label}/hparams.yaml: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; "
                       "the hparams in the event files are used")

@@ -23,6 +23,8 @@ import struct
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ..storage.safety import open_regular
+
 BLOCK = 1 << 22  # 4 MiB reads
 HEADER = 12  # u64 length + u32 crc
 _HEAD = struct.Struct("<QI")
@@ -59,7 +61,7 @@ def read_records(path: Path, offset: int, warn: Callable[[str], None], label: st
     being written, not a problem (no warning; the next read continues from it)."""
     crc = _crc32c()
     head_unpack, u32_unpack = _HEAD.unpack_from, _U32.unpack_from
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:  # (a named pipe under an event file's name would block for ever)
         fh.seek(offset)
         buf = fh.read(BLOCK)
         base, pos, eof = offset, 0, len(buf) < BLOCK  # buf[0] is byte `base` of the file

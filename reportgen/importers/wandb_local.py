@@ -19,11 +19,13 @@ output.log, requirements.txt...) are copied into the run's ``files/``.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
 
-from .common import Problems, RunImport
+from ..storage.safety import FileTooBig
+from .common import Problems, RunImport, source_open
 from .wandb_log import LogError, iter_records
 from .wandb_media import WandbMedia
 
@@ -88,15 +90,26 @@ def _metric_spec(m) -> tuple[str, dict[str, Any]] | None:
     return name, spec
 
 
-def _copy_files(src: Path, dst: Path) -> None:
+def _copy_files(src: Path, dst: Path, problems: Problems, label: str) -> None:
+    """The run's own files (output.log, requirements.txt, ...) up to 50 MB each; a link to a file
+    outside ``files/`` or a pipe is refused with a warning (:func:`common.source_open`)."""
     if not src.is_dir():
         return
     for p in src.iterdir():
-        if p.is_file() and p.stat().st_size <= 50 * 2**20:
-            target = dst / p.name
-            if not target.exists() or target.stat().st_size != p.stat().st_size:
-                dst.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(p, target)
+        if p.is_dir():
+            continue
+        try:
+            with source_open(p, src, 50 * 2**20) as fh:
+                size = os.fstat(fh.fileno()).st_size
+                target = dst / p.name
+                if not target.exists() or target.stat().st_size != size:
+                    dst.mkdir(parents=True, exist_ok=True)
+                    with open(target, "wb") as out:
+                        shutil.copyfileobj(fh, out)
+        except FileTooBig:
+            continue  # (large files were never copied)
+        except OSError as exc:
+            problems.warn(f"{label}: files/{p.name}: {exc}; skipped")
 
 
 def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problems) -> int:
@@ -196,7 +209,7 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
         with open(imp.paths.files / "wandb-system-metrics.jsonl", "ab") as fh:
             for sample in system:
                 fh.write(encode_line(sample))
-    _copy_files(run_dir / "files", imp.paths.files)
+    _copy_files(run_dir / "files", imp.paths.files, problems, label)
     if exit_code is None:
         meta.update({"state": "running", "exit_code": None, "heartbeat": log.stat().st_mtime,
                      "heartbeat_interval": 15.0})

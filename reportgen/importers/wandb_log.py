@@ -21,6 +21,8 @@ import zlib
 from pathlib import Path
 from typing import Iterator
 
+from ..storage.safety import open_regular
+
 HEADER = b":W&B" + struct.pack("<H", 0xBEE1) + b"\x00"
 BLOCK = 32768
 CHUNK_HEADER = 7
@@ -49,7 +51,7 @@ def iter_raw(path: Path, offset: int = 0) -> Iterator[tuple[int, bytes]]:
     """``(end offset, record bytes)`` for each complete record after ``offset`` (0: the start).
 
     Raises :class:`LogError` at a corrupt chunk; stops quietly at an incomplete tail."""
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:  # (a named pipe under the log's name would block for ever)
         head = fh.read(len(HEADER))
         if len(head) < len(HEADER):
             return

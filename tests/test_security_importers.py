@@ -1,0 +1,123 @@
+"""Issue 12 for the importers: a downloaded mlruns/, wandb/ or TensorBoard logdir is as untrusted
+as a run folder. A file in it that is a link to somewhere outside (``params/x`` -> a key file) was
+imported and then published; a named pipe under a source file's name blocked the import for ever.
+Sources are written by the real libraries (tests/import_sources.py), then made hostile."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("tensorboard")
+pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="links and named pipes: POSIX")
+
+SECRET = "SECRET-0d1f-CANARY"
+
+
+def _import(source: str, path: Path, out: Path) -> subprocess.CompletedProcess:
+    """``reportgen import`` in a subprocess with a deadline (a pipe that blocks fails the test, not CI)."""
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "import", source, str(path), "-o", str(out)],
+                          capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def _leaked(out: Path) -> list[Path]:
+    return [p for p in out.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
+
+
+@pytest.fixture
+def outside(tmp_path) -> Path:
+    """Files outside every source: what a hostile link points at."""
+    d = tmp_path / "outside"
+    d.mkdir()
+    (d / "id_rsa").write_text(f"{SECRET}\n")
+    (d / "metric").write_text(f"1700000000000 {len(SECRET)}.5 0\n")  # reads as an MLflow metric file
+    (d / "kube.yaml").write_text(f"token: {SECRET}\nserver: https://example.invalid\n")
+    (d / "table.csv").write_text(f"step,loss,secret\n0,1.0,{SECRET}\n")
+    from PIL import Image
+
+    Image.new("RGB", (3, 3), (1, 2, 3)).save(d / "private.png")
+    (d / "private.png").write_bytes((d / "private.png").read_bytes() + SECRET.encode())
+    return d
+
+
+def test_mlflow_store_links_out_and_pipes_are_refused(tracker_sources, tmp_path, outside):
+    store = tmp_path / "mlruns"
+    shutil.copytree(tracker_sources["mlflow"], store, symlinks=True)
+    run = next(p.parent for p in sorted(store.rglob("params")) if p.is_dir())
+    (run / "params" / "secret").symlink_to(outside / "id_rsa")
+    (run / "tags" / "leak").symlink_to(outside / "id_rsa")
+    (run / "metrics" / "leak").symlink_to(outside / "metric")
+    os.mkfifo(run / "params" / "pipe")
+    os.mkfifo(run / "metrics" / "pipe")
+    art = run / "artifacts"
+    art.mkdir(exist_ok=True)
+    (art / "private.png").symlink_to(outside / "private.png")
+    (art / "plots").mkdir(exist_ok=True)
+    (art / "plots" / "pipe.png").parent.mkdir(exist_ok=True)
+    os.mkfifo(art / "plots" / "pipe.png")
+    out = tmp_path / "runs"
+    proc = _import("mlflow", store, out)
+    said = proc.stdout + proc.stderr
+    assert _leaked(out) == []
+    for what in ("param 'secret'", "tag 'leak'", "metric 'leak'", "artifact 'private.png'"):
+        assert what in said and "link to a file outside" in said, what
+    assert "param 'pipe'" in said and "not a regular file" in said
+    from reportgen.storage.reader import list_run_dirs, read_run
+
+    runs = [read_run(d) for d in list_run_dirs(out)]
+    assert all("secret" not in r.config and "leak" not in str(r.meta.get("tags")) for r in runs)
+    assert any(r.config.get("lr") == 0.1 for r in runs)  # the store's own values are imported as before
+
+
+def test_wandb_run_files_linked_out_are_not_copied(tracker_sources, tmp_path, outside):
+    src = tmp_path / "wandb"
+    shutil.copytree(tracker_sources["wandb"], src, symlinks=True)
+    files = next(p for p in src.rglob("files") if p.is_dir())
+    (files / "output.log").unlink(missing_ok=True)
+    (files / "output.log").symlink_to(outside / "id_rsa")
+    os.mkfifo(files / "requirements.txt.pipe")
+    out = tmp_path / "runs"
+    proc = _import("wandb", src, out)
+    assert _leaked(out) == []
+    assert "files/output.log" in proc.stderr and "link to a file outside" in proc.stderr
+    assert "requirements.txt.pipe" in proc.stderr and "not a regular file" in proc.stderr
+    assert list(out.rglob("wandb-system-metrics.jsonl"))  # the run's own files are still copied
+
+
+def test_tensorboard_hparams_linked_out_and_piped_event_files(tmp_path, outside):
+    from tensorboardX import SummaryWriter
+
+    logdir = tmp_path / "logs"
+    w = SummaryWriter(str(logdir / "run1"))
+    for s in range(5):
+        w.add_scalar("loss", 1.0 / (s + 1), s)
+    w.close()
+    (logdir / "run1" / "hparams.yaml").symlink_to(outside / "kube.yaml")  # as Lightning's logger writes it
+    os.mkfifo(logdir / "run1" / "events.out.tfevents.1700000000.host.99.0")
+    out = tmp_path / "runs"
+    proc = _import("tensorboard", logdir, out)
+    assert _leaked(out) == []
+    assert "hparams.yaml" in proc.stderr and "link to a file outside" in proc.stderr
+    # (the pipe named like an event file: not taken for one, and never opened: the import returned)
+    from reportgen.storage.reader import list_run_dirs, read_run
+
+    (run,) = [read_run(d) for d in list_run_dirs(out)]
+    assert [r["loss"] for r in run.history] == pytest.approx([1.0 / (s + 1) for s in range(5)], rel=1e-6)  # (float32)
+
+
+def test_csv_folder_links_out_are_refused(tmp_path, outside):
+    src = tmp_path / "tables"
+    src.mkdir()
+    (src / "a.csv").write_text("step,loss\n0,1.0\n1,0.5\n")
+    (src / "b.csv").symlink_to(outside / "table.csv")
+    out = tmp_path / "runs"
+    proc = _import("csv", src, out)
+    assert _leaked(out) == []
+    assert "b.csv" in proc.stderr and "link to a file outside" in proc.stderr
