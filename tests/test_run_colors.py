@@ -23,9 +23,10 @@ def _colors(runs: list[RunInfo]) -> dict[str, str]:
 
 
 def _site(rng: random.Random, n: int) -> list[RunInfo]:
+    """Start times all different (float seconds, as the SDK writes them), or none at all (an import)."""
     projects = [f"p{k}" for k in range(rng.randint(1, 5))]
-    return [_run(i, rng.choice(projects), rng.choice([rng.randint(0, 3 * n), rng.random() * n, None]))
-            for i in range(n)]
+    undated = rng.random() < 0.2
+    return [_run(i, rng.choice(projects), None if undated else rng.random() * n) for i in range(n)]
 
 
 def test_one_project_cycles_through_the_palette_in_start_order():
@@ -44,6 +45,15 @@ def test_runs_drawn_by_default_differ_in_colour_on_the_index_and_every_project_p
         for scope in scopes:
             drawn = runs_data.default_drawn(scope, 10)
             assert len({colors[f] for f in drawn}) == len(drawn), (len(runs), drawn)
+
+
+def test_a_run_keeps_its_colour_when_runs_with_the_same_start_time_are_added():
+    """Runs with one start time (or none): a run added after the others in site order changes nothing."""
+    for created in (1_700_000_000.0, None):
+        runs = [_run(i, "p", created) for i in range(25)]
+        before = _colors(runs)
+        after = _colors(runs + [_run(25 + j, "p", created) for j in range(5)])
+        assert {f: after[f] for f in before} == before
 
 
 def test_a_run_keeps_its_colour_when_newer_runs_are_added():

@@ -460,7 +460,7 @@ def test_the_metrics_charted_past_the_limit_do_not_depend_on_the_chunks(tmp_path
     results = set()
     for chunk in (200, 1000, 5000, 1 << 20):
         agg = runagg.RunAgg(1000, 100)
-        cols = parse_history(d / "history.jsonl", chunk_bytes=chunk, sink=lambda c: agg.consume(c, lambda k: False))
+        cols = parse_history(d / "history.jsonl", chunk_bytes=chunk, sink=lambda c, agg=agg: agg.consume(c, lambda k: False))
         results.add((tuple(agg.metrics()), tuple(w for w in cols.warnings if "more than" in w)))
     assert len(results) == 1
     (metrics, warned), = results

@@ -57,8 +57,11 @@ def run_colors(runs: list[RunInfo]) -> list[str]:
         c = r.meta.get("created")
         return float(c) if is_number(c) and math.isfinite(c) else -math.inf
 
-    # oldest first; the reverse of default_drawn's order (created descending, then site order)
-    order = sorted(range(len(runs)), key=lambda i: (created(runs[i]), -i))
+    # oldest first, ties in site order: a run added with the same start time (or none, as every run of
+    # an import may have) comes after the others and changes no colour. The runs drawn by default
+    # (created descending, ties in site order) are then consecutive here, but when they end inside a
+    # second group of equal start times.
+    order = sorted(range(len(runs)), key=lambda i: (created(runs[i]), i))
     lru = list(range(len(palette)))  # colours, the least recently taken first
     site: deque[int] = deque(maxlen=window)
     projects: dict[Any, deque[int]] = {}
