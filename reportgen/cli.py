@@ -129,7 +129,15 @@ def build(runs: Path, out: str, samples: int, strict: bool, quiet: bool, presets
         from .site.executor import BuildError
 
         try:
-            warnings += do_build(cfg).warnings
+            res = do_build(cfg)
+            if not res.runs and isinstance(runs, Path):  # a TensorBoard logdir, wandb folder, mlruns/ (as serve)
+                from .importers.follow import import_tracker
+
+                imported = import_tracker(runs)
+                if imported is not None:
+                    runs = cfg.runs = imported
+                    res = do_build(cfg)
+            warnings += res.warnings
         except (BuildError, PublishError) as e:
             raise click.ClickException(str(e)) from None
         if not quiet:

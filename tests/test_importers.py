@@ -412,3 +412,24 @@ def test_wandb_log_still_being_written_is_continued(tracker_sources, tmp_path):
     assert first.rows + second.rows == STEPS and second.warnings == []
     run = read_run(run_dir)
     assert [r["_step"] for r in run.history] == list(range(STEPS)) and run.meta["state"] == "finished"
+
+
+def test_build_of_a_tracker_folder_imports_it_as_serve_does(tmp_path, monkeypatch):
+    """``reportgen build ./logs -o site`` on a TensorBoard logdir (no run folders in it) built an empty
+    site without a word; it imports the logdir into its cache runs root first, as ``serve`` does."""
+    monkeypatch.setenv("REPORTGEN_CACHE_DIR", str(tmp_path / "cache"))
+    _tbx_scalars(tmp_path / "logs" / "exp1", 0, 12)
+    site = tmp_path / "site"
+    assert _main("build", str(tmp_path / "logs"), "-o", str(site), "-q") == 0
+    (page,) = list((site / "runs").glob("*/index.html"))
+    assert 'data-key="loss"' in page.read_text()
+    _tbx_scalars(tmp_path / "logs" / "exp1", 12, 20)  # the logdir grows: the next build imports what is new
+    assert _main("build", str(tmp_path / "logs"), "-o", str(site), "-q") == 0
+    from reportgen.importers.follow import cache_root
+
+    (run,) = [read_run(d) for d in list_run_dirs(cache_root(tmp_path / "logs"))]
+    assert [r["_step"] for r in run.history] == list(range(20))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert _main("build", str(empty), "-o", str(tmp_path / "site2"), "-q") == 0  # neither: an empty site, as before
+    assert not list(cache_root(empty).parent.glob(f"{empty.name}-*"))

@@ -78,12 +78,19 @@ def follow_for_serve(runs: Path, watch: bool) -> Path:
     runs = Path(runs)
     if list_run_dirs(runs):
         return runs
-    kind = detect(runs)
+    return import_tracker(runs, watch) or runs
+
+
+def import_tracker(runs: Path, watch: bool = False) -> Path | None:
+    """When ``runs`` is another tracker's folder (:func:`detect`): it imported (what is new since the
+    last time) into its cache runs root, which is returned; else None. ``reportgen build`` calls it
+    when RUNS held no run folder, ``serve`` (with ``watch``: followed from now on) before it starts."""
+    kind = detect(Path(runs))
     if kind is None:
-        return runs
+        return None
     out = cache_root(runs)
     out.mkdir(parents=True, exist_ok=True)
-    follower = Follower(kind, runs, out)
+    follower = Follower(kind, Path(runs), out)
     print(f"{runs} is a {kind} folder: importing it into {out}" + (" and following it" if watch else ""),
           file=sys.stderr, flush=True)
     follower.poll()
