@@ -133,7 +133,7 @@ def build(runs: Path, out: str, samples: int, strict: bool, quiet: bool, presets
             if not res.runs and isinstance(runs, Path):  # a TensorBoard logdir, wandb folder, mlruns/ (as serve)
                 from .importers.follow import import_tracker
 
-                imported = import_tracker(runs)
+                imported = import_tracker(runs, quiet=quiet)
                 if imported is not None:
                     runs = cfg.runs = imported
                     res = do_build(cfg)

@@ -81,7 +81,7 @@ def follow_for_serve(runs: Path, watch: bool) -> Path:
     return import_tracker(runs, watch) or runs
 
 
-def import_tracker(runs: Path, watch: bool = False) -> Path | None:
+def import_tracker(runs: Path, watch: bool = False, quiet: bool = False) -> Path | None:
     """When ``runs`` is another tracker's folder (:func:`detect`): it imported (what is new since the
     last time) into its cache runs root, which is returned; else None. ``reportgen build`` calls it
     when RUNS held no run folder, ``serve`` (with ``watch``: followed from now on) before it starts."""
@@ -91,8 +91,9 @@ def import_tracker(runs: Path, watch: bool = False) -> Path | None:
     out = cache_root(runs)
     out.mkdir(parents=True, exist_ok=True)
     follower = Follower(kind, Path(runs), out)
-    print(f"{runs} is a {kind} folder: importing it into {out}" + (" and following it" if watch else ""),
-          file=sys.stderr, flush=True)
+    if not quiet:
+        print(f"{runs} is a {kind} folder: importing it into {out}" + (" and following it" if watch else ""),
+              file=sys.stderr, flush=True)
     follower.poll()
     if watch:
         follower.start()
