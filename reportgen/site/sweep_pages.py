@@ -118,7 +118,8 @@ def collect(runs_root: Path, runs: list) -> list[dict[str, Any]]:
         for r, c, s in zip(members, configs, summaries):
             row = {"id": r.id, "f": r.file, "name": r.name, "page": run_page(r.file), "state": r.state,
                    "early": bool(r.meta.get("early_terminated"))}
-            row.update({fields[k]: c.get(k) if isinstance(c.get(k), (int, float, str, bool)) else
+            # (a NaN or infinite config value as its text: the page's JSON has no such number)
+            row.update({fields[k]: c.get(k) if isinstance(c.get(k), (int, str, bool)) or _number(c.get(k)) else
                         (fmt_value(c[k]) if k in c else None) for k in params})
             row.update({fields[k]: s.get(k) if _number(s.get(k)) else None for k in metrics})
             rows.append(row)
