@@ -16,6 +16,7 @@ from . import run_stats, sweep_pages
 from .overviews import shards
 from .config import LITE_SAMPLES, MAX_COLUMNS, MAX_FULL_RUNS, PICKER_ROWS
 from .rundata import RunInfo, safe_name, summary_items, table_value
+from .runs_data import created
 from .smoothing import WEIGHTS
 from .urls import rel, run_page
 
@@ -52,10 +53,6 @@ def run_colors(runs: list[RunInfo]) -> list[str]:
 
     palette = charts.PALETTE
     window = len(palette) // 2 - 1  # the site's and the project's: 2 x 9 < 20, a colour is always left
-
-    def created(r: RunInfo) -> float:
-        c = r.meta.get("created")
-        return float(c) if is_number(c) and math.isfinite(c) else -math.inf
 
     # oldest first, ties in site order: a run added with the same start time (or none, as every run of
     # an import may have) comes after the others and changes no colour. The runs drawn by default

@@ -26,12 +26,14 @@ FIELDS = ["f", "id", "name", "label", "color", "project", "group", "tags", "stat
           "warn", "why", "alerts", "alert"]
 
 
+def created(r: RunInfo) -> float:
+    """A run's start time for ordering runs by recency (-inf when run.json has none usable)."""
+    c = r.meta.get("created")
+    return float(c) if is_number(c) and math.isfinite(c) else -math.inf
+
+
 def default_drawn(runs: list[RunInfo], n: int) -> list[str]:
     """Site keys of the ``n`` most recent runs (``created`` descending, then site order)."""
-    def created(r: RunInfo) -> float:
-        c = r.meta.get("created")
-        return float(c) if is_number(c) and math.isfinite(c) else -math.inf
-
     order = sorted(range(len(runs)), key=lambda i: (-created(runs[i]), i))
     return [runs[i].file for i in order[:n]]
 
