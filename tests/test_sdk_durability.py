@@ -358,6 +358,46 @@ def test_summary_set_warns_and_goes_on_for_values_json_cannot_hold(tmp_path):
     assert "v" not in summary and "w" not in summary
 
 
+def _nested(depth: int) -> dict:
+    deep = cur = {}
+    for _ in range(depth):
+        cur["a"] = {}
+        cur = cur["a"]
+    return deep
+
+
+def test_values_that_contain_themselves_or_nest_deep_warn_in_log_config_and_summary(tmp_path):
+    """log() raised RecursionError on a dict nested 600 deep (its repair pass recursed outside its
+    guard), and config (init, update, item) and summary (item, update) raised it on a dict or list
+    that contains itself or nests ~600 deep: each is now a warning naming the key, and the rest is
+    stored."""
+    cyclic: dict = {"x": 1}
+    cyclic["self"] = cyclic
+    looped: list = [1]
+    looped.append(looped)
+    with pytest.warns(UserWarning) as caught:
+        run = reportgen.init(id="cycles", dir=tmp_path, config={"cyc": cyclic, "ok": 1})
+        for depth in (600, 5000):
+            run.log({f"d{depth}": _nested(depth), "fine": depth})
+            run.config.update({f"d{depth}": _nested(depth), f"c{depth}": depth})
+            run.summary[f"d{depth}"] = _nested(depth)
+        run.config["loop"] = looped
+        run.config.setdefaults({"cyc2": cyclic})
+        run.summary.update({"cyc": cyclic, "s": 2})
+        run.summary["loop"] = looped
+    run.finish()
+    text = "\n".join(str(w.message) for w in caught)
+    for key in ("d600", "d5000"):
+        assert f"log(): key {key!r}" in text and f"config key {key!r}" in text and f"summary key {key!r}" in text
+    for line in ("config key 'cyc'", "config key 'loop'", "config key 'cyc2'", "summary key 'cyc'", "summary key 'loop'"):
+        assert line in text
+    assert [r["fine"] for r in clean_history(run.folder)] == [600, 5000]
+    config = json.loads((run.folder / "config.json").read_text())
+    assert config == {"ok": 1, "c600": 600, "c5000": 5000}
+    summary = json.loads((run.folder / "summary.json").read_text())
+    assert summary["s"] == 2 and not {"d600", "d5000", "cyc", "loop"} & set(summary)
+
+
 def test_media_write_on_a_full_disk_leaves_no_temp_file(tmp_path, tiny_fs):
     from reportgen.media.base import MediaContext
 

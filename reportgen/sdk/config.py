@@ -54,14 +54,33 @@ def _plain(key: str, value: Any) -> Any:
     return str(value)
 
 
+def _stored(key: str, value: Any) -> tuple[bool, Any]:
+    """(True, ``_plain(value)``), or (False, None) with a warning naming ``key`` when JSON cannot hold
+    it: a value that contains itself, or nested deeper than the encoder takes (as run.summary)."""
+    from ..storage.jsonio import dumps
+
+    try:
+        plain = _plain(key, value)
+        dumps({key: plain})
+    except (ValueError, OverflowError, RecursionError) as exc:
+        from .values import user_warn
+
+        user_warn(f"config key {key!r}: could not store {type(value).__name__} as JSON ({type(exc).__name__}: "
+                  f"{str(exc)[:120]}); the key was not changed")
+        return False, None
+    return True, plain
+
+
 class Config:
     """Attribute and item access to the run's config; every change is written at once."""
 
     def __init__(self, data: dict[str, Any] | None = None, persist: Callable[[dict[str, Any]], None] | None = None):
         object.__setattr__(self, "_data", {})
         object.__setattr__(self, "_persist", None)
-        if data:
-            self._data.update({k: _plain(k, v) for k, v in data.items()})
+        for k, v in (data or {}).items():
+            ok, plain = _stored(k, v)
+            if ok:
+                self._data[k] = plain
         object.__setattr__(self, "_persist", persist)
 
     def _save(self) -> None:
@@ -73,8 +92,10 @@ class Config:
         return self._data[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._data[str(key)] = _plain(str(key), value)
-        self._save()
+        ok, plain = _stored(str(key), value)
+        if ok:
+            self._data[str(key)] = plain
+            self._save()
 
     def __delitem__(self, key: str) -> None:
         del self._data[key]
@@ -122,12 +143,17 @@ class Config:
         items = config_to_dict(other, argument="config.update()")
         items.update(kwargs)
         for k, v in items.items():
-            self._data[str(k)] = _plain(str(k), v)
+            ok, plain = _stored(str(k), v)
+            if ok:
+                self._data[str(k)] = plain
         self._save()
 
     def setdefaults(self, other: Any) -> None:
         for k, v in config_to_dict(other, argument="config.setdefaults()").items():
-            self._data.setdefault(str(k), _plain(str(k), v))
+            if str(k) not in self._data:
+                ok, plain = _stored(str(k), v)
+                if ok:
+                    self._data[str(k)] = plain
         self._save()
 
     def as_dict(self) -> dict[str, Any]:

@@ -168,11 +168,11 @@ class History:
                 self._warn_once(("surrogate-key", k), f"log(): key {k!r} is not valid Unicode (lone surrogates, "
                                 f"e.g. from a file name); stored as {fixed!r}")
                 k = fixed
-            if any_surrogates(v):
-                v = fix_surrogates(v)
-                self._warn_once(("surrogate", k), f"log(): key {k!r}: text with lone surrogates (not valid "
-                                "Unicode, e.g. a file name from os.listdir); each is stored as U+FFFD")
-            try:
+            try:  # (the surrogate walk recurses as deep as the value: a dict nested 600 deep raised here)
+                if any_surrogates(v):
+                    v = fix_surrogates(v)
+                    self._warn_once(("surrogate", k), f"log(): key {k!r}: text with lone surrogates (not valid "
+                                    "Unicode, e.g. a file name from os.listdir); each is stored as U+FFFD")
                 encode_line({k: v})
             except _ENCODE_ERRORS as exc:
                 self._warn_once(("encode", k, type(exc).__name__),

@@ -40,20 +40,28 @@ class Summary(MutableMapping):
 
     def _storable(self, key: str, value: Any) -> tuple[bool, Any]:
         """Convert ``value``; (False, None) with a warning naming ``key`` when JSON cannot hold it
-        (a 5,000-digit int, nesting deeper than the encoder takes), as log() does for such values.
-        Storing it anyway would make every later summary write, and finish(), fail."""
-        converted = self._convert(key, value)
+        (a 5,000-digit int, nesting deeper than the encoder takes, a value that contains itself), as
+        log() does for such values. Storing it anyway would make every later summary write, and
+        finish(), fail. A type that cannot be stored at all raises TypeError naming the key."""
         from ..storage.jsonio import dumps
 
         try:
+            converted = self._convert(key, value)
+        except RecursionError as exc:  # (converting recurses as deep as the value)
+            return self._refused(key, value, exc)
+        try:
             dumps({key: converted})
         except (TypeError, ValueError, OverflowError, RecursionError) as exc:
-            from .values import user_warn
-
-            user_warn(f"summary key {key!r}: could not store {type(value).__name__} as JSON "
-                      f"({type(exc).__name__}: {str(exc)[:120]}); the key was not changed")
-            return False, None
+            return self._refused(key, value, exc)
         return True, converted
+
+    @staticmethod
+    def _refused(key: str, value: Any, exc: BaseException) -> tuple[bool, Any]:
+        from .values import user_warn
+
+        user_warn(f"summary key {key!r}: could not store {type(value).__name__} as JSON "
+                  f"({type(exc).__name__}: {str(exc)[:120]}); the key was not changed")
+        return False, None
 
     def __setitem__(self, key: str, value: Any) -> None:
         if not isinstance(key, str):
