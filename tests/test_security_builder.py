@@ -169,6 +169,28 @@ def test_user_files_in_the_output_folder_survive(tmp_path):
     assert first.runs == second.runs == 1
 
 
+def test_a_site_folder_that_holds_the_runs_folder_is_refused(tmp_path):
+    """``-o RUNS`` built the site into the runs folder, and ``-o .`` beside ``runs/`` wrote a run page
+    into every run folder (the site's runs/<run>/index.html is RUNS/<run>/index.html) and published
+    them; ``-o /`` crashed listing /proc. Each is now refused before anything is written, naming -o;
+    a site inside the runs folder (``reportgen build . -o site`` in it) still builds."""
+    import subprocess
+    import sys
+
+    runs = tmp_path / "runs"
+    _run(runs, "a", [{"_step": 0, "loss": 1.0}])
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    for out in ("runs", ".", "/", "runs/.."):
+        proc = subprocess.run([sys.executable, "-m", "reportgen", "build", "runs", "-o", out, "--cache-dir",
+                               str(tmp_path.parent / f"{tmp_path.name}-cache")], cwd=tmp_path, capture_output=True,
+                              text=True)
+        assert proc.returncode == 1 and f"-o {out!r}: the site folder holds the runs folder" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    res = _build(runs, runs / "site", cache=False)
+    assert res.runs == 1 and (runs / "site/runs/a/index.html").is_file() and not (runs / "a/index.html").exists()
+
+
 # -- 5. deep nesting ------------------------------------------------------------------------------
 
 def _deep(n: int) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..storage.format import flatten
+from ..storage.safety import is_inside
 from . import artifacts_pages, pages, runs_data, snapshot, story, sweep_pages, workspace
 from .config import BuildConfig
 from .fmt import fmt_value
@@ -312,6 +313,13 @@ def _build(cfg: BuildConfig) -> BuildResult:
     t0 = time.perf_counter()
     if not cfg.runs.exists():
         raise FileNotFoundError(f"runs folder {str(cfg.runs)!r} does not exist")
+    if is_inside(cfg.out, cfg.runs):  # (-o RUNS, -o . with RUNS under it, -o ~, -o /)
+        from .executor import BuildError
+
+        raise BuildError(f"-o {str(cfg.out)!r}: the site folder holds the runs folder {str(cfg.runs)!r}. The site "
+                         "writes runs/, data/ and assets/ there (a page into each run folder), and publishing it "
+                         "would publish every run's files. Build into a folder beside the runs or inside them "
+                         "(e.g. -o site).")
     cfg.out.mkdir(parents=True, exist_ok=True)
     remove_stale_markers([cfg.out, cfg.cache_dir])  # left by a killed Dask client (shared_fs.py)
     # before anything is written: the run folders, and what is the user's, what is ours (the output
