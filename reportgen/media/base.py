@@ -52,11 +52,13 @@ class MediaContext:
         parts.append(content_hash(data))
         return "_".join(parts) + "." + ext.lstrip(".")
 
-    def write_bytes(self, kind: str, ext: str, data: bytes, suffix: str = "") -> str:
-        """Write ``data`` under ``media/<kind>/`` and return its run-relative path."""
+    def write_bytes(self, kind: str, ext: str, data: bytes, suffix: str = "", named_by: bytes | None = None) -> str:
+        """Write ``data`` under ``media/<kind>/`` and return its run-relative path. The name's hash is
+        of ``data``, or of ``named_by`` (what the data was made from, when making it is not
+        byte-reproducible)."""
         folder = self.run_dir / "media" / kind
         folder.mkdir(parents=True, exist_ok=True)
-        name = self.file_name(ext, data, suffix)
+        name = self.file_name(ext, data if named_by is None else named_by, suffix)
         target = folder / name
         if not target.exists():
             tmp = target.with_name("." + name + ".tmp")

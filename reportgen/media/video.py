@@ -95,8 +95,9 @@ def encode_av(frames: np.ndarray, fps: float, fmt: str) -> bytes:
     with av.open(buf, mode="w", format=fmt, options={"fflags": "+bitexact"}) as container:
         stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1000))
         stream.width, stream.height, stream.pix_fmt = pw, ph, "yuv420p"
-        # one encoder thread: x264's threads gave a different file now and then under CPU load
-        # (2 of 60 encodings of the same frames), and the file name is the content's hash
+        # one encoder thread: x264's threads gave a different file now and then under CPU load (2 of 60
+        # encodings of the same frames); one thread made that rare, not impossible (see Video: the
+        # file is named by its frames)
         stream.codec_context.thread_count = 1
         for f in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
@@ -156,6 +157,7 @@ class Video(Media):
             format = format.lower()
         self.fps: float | None = float(fps)
         self.meta: dict[str, Any] = {}
+        self._named_by: bytes | None = None
         data = data_or_path
         if isinstance(data, (str, os.PathLike)):
             path = os.fspath(data)
@@ -189,6 +191,10 @@ class Video(Media):
                 self._bytes = encode_gif(frames, self.fps)
             else:
                 self._bytes = encode_av(frames, self.fps, self.format)
+                # named by the frames: x264 gave another file for the same frames now and then under
+                # CPU load, even on one thread (1 of ~2,000 encodings in CI; never seen when run alone)
+                self._named_by = b"%s:%r:%r:" % (self.format.encode(), self.fps, frames.shape) + \
+                    np.ascontiguousarray(frames).tobytes()
             t, h, w = (int(n) for n in frames.shape[:3])
             if self.format != "gif":  # encoded at even sizes (black padding)
                 h, w = h + h % 2, w + w % 2
@@ -201,7 +207,7 @@ class Video(Media):
     def to_record(self, ctx: MediaContext) -> dict[str, Any]:
         record: dict[str, Any] = {
             "_type": self.TYPE,
-            "path": ctx.write_bytes("videos", self.format, self._bytes),
+            "path": ctx.write_bytes("videos", self.format, self._bytes, named_by=self._named_by),
             "format": self.format,
         }
         if self.fps is not None:
