@@ -172,3 +172,38 @@ def test_read_many_equals_read_of_each():
             assert (frame[key][1] is None) == (valid is None)
             if valid is not None:
                 assert np.array_equal(frame[key][1], valid)
+
+
+POOL_AFTER_POLARS = r"""
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from reportgen.site import columnar
+from reportgen.site.builder import build
+from reportgen.site.config import BuildConfig
+
+runs = Path(sys.argv[1])
+first = build(BuildConfig(runs, Path(sys.argv[2]) / "first", quiet=True, cache=False))  # serial: polars read here
+assert first.runs == 5 and columnar.pool_started(), "the first build did not read with polars"
+second = build(BuildConfig(runs, Path(sys.argv[2]) / "second", quiet=True, cache=False, force_pool=True, workers=2))
+print("built", second.runs)
+"""
+
+
+def test_a_build_after_polars_ran_in_the_process_does_not_fork_it(runs, tmp_path):
+    """A small build (polars read in this process, its thread pool started), then a big one in the
+    same process (a notebook, the Python API): the big build's forked workers waited for ever on
+    polars threads they did not inherit. Now a process whose polars has started its threads builds
+    on its own, and the site is the same."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-c", POOL_AFTER_POLARS, str(runs), str(tmp_path), str(repo)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "built 5" in proc.stdout, proc.stderr[-2000:]
+    first, second = tmp_path / "first", tmp_path / "second"
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file() and p.name != ".reportgen-manifest.json")
+    assert files and files == sorted(p.relative_to(second) for p in second.rglob("*")
+                                     if p.is_file() and p.name != ".reportgen-manifest.json")
+    assert all((first / f).read_bytes() == (second / f).read_bytes() for f in files)

@@ -52,6 +52,29 @@ def pool_worker() -> None:
     _polars()
 
 
+def pool_started() -> bool:
+    """Has polars started its thread pool in this process (a read by a build before this one, or the
+    user's own polars)? Then a forked child that reads with polars waits for ever on threads it did
+    not inherit (a small build, then a big one, in one Python process hung). Its threads are named
+    ``polars-<n>``; importing polars alone starts none of them. True when it cannot be told (no
+    ``/proc``)."""
+    if "polars" not in sys.modules:
+        return False
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return True
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/comm", "rb") as fh:
+                name = fh.read().strip()
+        except OSError:
+            continue  # (a thread that ended meanwhile)
+        if name.startswith(b"polars-") and name[7:].isdigit():
+            return True
+    return False
+
+
 _KINDS: dict[Any, str] = {}
 
 

@@ -50,15 +50,18 @@ def cpus() -> int:
 
 def local_pool(jobs: list, workers: int | None = None, force: bool = False):
     """A process pool when it pays: several runs with big histories, 2+ CPUs, no other threads
-    (``fork`` with threads running is unsafe; ``serve`` builds sequentially). ``force``: whenever
-    it is possible (the benchmark compares it with Dask on the same number of workers)."""
+    (``fork`` with threads running is unsafe; ``serve`` builds sequentially), polars' own threads
+    included (``columnar.pool_started``: a process that read with polars before builds on its own).
+    ``force``: whenever it is possible (the benchmark compares it with Dask on the same number of
+    workers)."""
+    from . import columnar
+
     n = workers or min(cpus(), 4)
     if len(jobs) < 2 or n < 2 or threading.active_count() > 1 or "fork" not in mp.get_all_start_methods():
         return None
     size = sum(job.sig["history"][0] for job in jobs if job.sig["history"])
-    if size < POOL_MIN_BYTES and not force:
+    if size < POOL_MIN_BYTES and not force or columnar.pool_started():
         return None
-    from . import columnar
 
     return ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork"), initializer=columnar.pool_worker)
 
