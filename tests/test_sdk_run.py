@@ -65,6 +65,31 @@ def test_init_finishes_previous_run(tmp_path):
     second.finish()
 
 
+def test_reinit_modes_as_wandb(tmp_path):
+    """reinit="create_new" (wandb's several runs in one process) finished the active run as every
+    other value did, and an unknown value passed silently: each mode now does what wandb's does."""
+    main = reportgen.init(dir=tmp_path, id="main")
+    main.log({"a": 1})
+    assert reportgen.init(dir=tmp_path, id="unused", reinit="return_previous") is main
+    side = reportgen.init(dir=tmp_path, id="side", reinit="create_new")
+    assert reportgen.run is side and not main._finished
+    side.log({"b": 2})
+    main.log({"a": 2})
+    side.finish()
+    main.log({"a": 3})
+    last = reportgen.init(dir=tmp_path, id="last", settings={"reinit": True})  # finish_previous
+    assert main._finished and reportgen.run is last
+    last.finish()
+    def rows(run):
+        return [json.loads(line) for line in (run.folder / "history.jsonl").read_text().splitlines()]
+
+    assert [r["a"] for r in rows(main)] == [1, 2, 3] and [r["b"] for r in rows(side)] == [2]
+    assert read_run(main.folder).state == read_run(side.folder).state == "finished"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(r.folder.name for r in (main, side, last))
+    with pytest.raises(ValueError, match="reinit: expected True, False or one of .*'create_new', got 'sometimes'"):
+        reportgen.init(dir=tmp_path, reinit="sometimes")
+
+
 def test_bad_init_arguments_raise(tmp_path):
     with pytest.raises(ValueError, match="id="):
         reportgen.init(id="../escape", dir=tmp_path)

@@ -6,6 +6,7 @@ import platform
 import socket
 import sys
 import time
+import weakref
 from typing import Any
 
 from ..storage import format as fmt
@@ -23,6 +24,7 @@ from . import remote_run, sweep_hook
 from .values import Normalizer, summary_value, user_warn
 
 _current: "Run | None" = None
+_started: "weakref.WeakSet[Any]" = weakref.WeakSet()  # the runs init() started (reinit="create_new" leaves them open)
 
 
 
@@ -334,21 +336,46 @@ def _set_module_run(run: Run | None) -> None:
     reportgen.summary = run.summary if run is not None else None
 
 
+REINIT = ("default", "return_previous", "finish_previous", "create_new")
+
+
+def _reinit(value: Any, settings: Any) -> str:
+    """``init(reinit=)`` (or the settings' ``reinit``) as one of :data:`REINIT`, as wandb reads it:
+    True is "finish_previous", False and None "default" (which finishes the active run here)."""
+    if value is None and settings is not None:
+        value = settings.get("reinit") if isinstance(settings, dict) else getattr(settings, "reinit", None)
+    if value is None or value is False:
+        return "default"
+    if value is True:
+        return "finish_previous"
+    if value not in REINIT:
+        raise ValueError(f"init(): reinit: expected True, False or one of {', '.join(map(repr, REINIT))}, "
+                         f"got {value!r}")
+    return value
+
+
 def init(**kwargs: Any) -> Run:
     """Start a run (finishing the active one) and make it ``reportgen.run``.
 
     ``mode="disabled"`` (or ``$WANDB_MODE=disabled``) returns a :class:`DisabledRun` that
-    writes nothing; ``reinit="return_previous"`` returns the active run instead of finishing it.
+    writes nothing; ``reinit="return_previous"`` returns the active run instead of finishing it,
+    ``reinit="create_new"`` starts another run and leaves the open ones open (wandb's several
+    runs in one process: each logs to its own folder until finished); otherwise every open run
+    is finished first.
     """
     global _current
     from .modes import DisabledRun, init_mode
 
-    if _current is not None and kwargs.get("reinit") == "return_previous":
+    reinit = _reinit(kwargs.get("reinit"), kwargs.get("settings"))
+    if _current is not None and reinit == "return_previous":
         return _current
     mode = init_mode(kwargs.get("mode"), kwargs.get("settings"))
-    if _current is not None:
-        _current.finish()
+    if reinit != "create_new":  # "default" and "finish_previous": every run init() started, as wandb
+        for other in [_current, *(r for r in list(_started) if r is not _current)]:
+            if other is not None:
+                other.finish()
     _current = DisabledRun(**kwargs) if mode == "disabled" else Run(**kwargs)
+    _started.add(_current)
     _set_module_run(_current)
     return _current
 
