@@ -50,6 +50,9 @@ _LAZY = {
     "DisabledRun": ("reportgen.sdk.modes", "DisabledRun"),
     "compat": ("reportgen.compat", None),
     "wandb_compat": ("reportgen.compat", "install"),
+    # the rest of wandb's module functions, so that `import reportgen as wandb` has them too
+    **{name: ("reportgen.compat.api", name) for name in ("require", "log_code", "mark_preempting", "controller",
+                                                          "restore")},
     "build": ("reportgen.site.builder", "build"),
     "BuildConfig": ("reportgen.site.config", "BuildConfig"),
     "BuildResult": ("reportgen.site.builder", "BuildResult"),
@@ -60,7 +63,8 @@ def __getattr__(name: str) -> Any:
     try:
         module_name, attr = _LAZY[name]
     except KeyError:
-        raise AttributeError(f"module 'reportgen' has no attribute {name!r}") from None
+        raise AttributeError(f"module 'reportgen' has no attribute {name!r} (what it has of wandb's: "
+                             "docs/coming-from-wandb.md)") from None
     module = importlib.import_module(module_name)
     value = module if attr is None else getattr(module, attr)
     globals()[name] = value

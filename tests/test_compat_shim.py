@@ -147,6 +147,26 @@ def test_server_only_functions_raise_a_named_error():
         compat.uninstall()
 
 
+def test_import_reportgen_as_wandb_has_the_stand_ins_module_functions(tmp_path):
+    """`import reportgen as wandb` lacked wandb.require (common at the top of scripts: "service",
+    "core"), log_code, mark_preempting, controller and restore, which the stand-in module has."""
+    import reportgen as wandb
+    from reportgen.errors import UnsupportedError
+
+    wandb.require("core")
+    run = wandb.init(dir=tmp_path, id="plain")
+    (tmp_path / "train.py").write_text("print('hi')\n")
+    assert wandb.log_code(str(tmp_path)) is not None
+    wandb.mark_preempting()
+    with pytest.raises(UnsupportedError, match="restore.*runs/<id>/files"):
+        wandb.restore("model.pt")
+    with pytest.raises(UnsupportedError, match="controller"):
+        wandb.controller("abc")
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'.*coming-from-wandb.md"):
+        wandb.nonexistent  # noqa: B018
+    run.finish()
+
+
 def test_native_transformers_callback_uses_the_stand_in(tmp_path, monkeypatch):
     pytest.importorskip("transformers")
     monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
