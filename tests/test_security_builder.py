@@ -472,3 +472,64 @@ def test_the_metrics_charted_past_the_limit_do_not_depend_on_the_chunks(tmp_path
             if not k.startswith("_"):
                 first.setdefault(k, i)
     assert list(metrics) == sorted(sorted(first, key=lambda k: (first[k], k))[:40])
+
+
+# -- names of Object.prototype's properties, logged as data: page scripts and Vega use plain objects --
+
+PROTO_NAMES = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"]
+
+
+def test_object_prototype_names_in_logged_data_neither_break_nor_pollute_pages(tmp_path, site_browser):
+    """Logged names that are properties of Object.prototype, each found by a hostile run folder:
+    - a mask or box score named ``__proto__`` wrote into Object.prototype itself (panels-images.js:
+      every object of the run page then had ``min``, ``max`` and the mask's class ids);
+    - a run named ``constructor``: "Cannot read properties of undefined (reading 's')" on every page
+      with its charts (chart-lite.js grouped rows in a plain object);
+    - a metric ``toString`` (its chart's title), a table column ``constructor`` (a logged chart's
+      field), a config value ``__proto__`` (a sweep axis): Vega threw "Operator not defined";
+    - a summary key ``constructor``: the sweep page threw ("... .map is not a function")."""
+    runs = tmp_path / "runs"
+    for i, name in enumerate(PROTO_NAMES):
+        _run(runs, f"r{i}", [{"_step": s, "loss": 1.0 / (s + 1) + i, "toString": s * 2.0 + i} for s in range(4)],
+             meta={"name": name, "created": 1_700_000_000 + i},
+             **{"config.json": json.dumps({"opt": name, "lr": 0.1 * (i + 1), name: i}),
+                "summary.json": json.dumps({"constructor": float(i), "valueOf": float(-i), "loss": float(i)})})
+    d = runs / "r0"
+    (d / "media/masks").mkdir(parents=True)
+    Image.new("L", (6, 4), 1).save(d / "media/masks/m.png")
+    _png(d / "media/image/x.png")
+    image = {**_img("media/image/x.png"),
+             "masks": {"__proto__": {"path": "media/masks/m.png", "class_labels": {"1": "__proto__", "0": "toString"}}},
+             "boxes": {"__proto__": {"box_data": [{"position": {"minX": 0.1, "maxX": 0.6, "minY": 0.1, "maxY": 0.6},
+                                                   "class_id": 1, "scores": {"__proto__": 0.5, "constructor": 0.4}}],
+                                     "class_labels": {"1": "constructor"}}}}
+    spec = {"data": {"values": [{"constructor": "toString", "valueOf": 1}, {"constructor": "__proto__", "valueOf": 2}]},
+            "mark": "bar", "title": "hasOwnProperty",
+            "encoding": {"x": {"field": "constructor", "type": "nominal"}, "y": {"field": "valueOf", "type": "quantitative"}}}
+    (d / "media/charts").mkdir()
+    (d / "media/charts/c.json").write_text(json.dumps(spec))
+    with open(d / "history.jsonl", "a") as fh:
+        fh.write(json.dumps({"_step": 4, "img": image, "chart": {"_type": "vega_lite", "spec": "media/charts/c.json"}}) + "\n")
+    out = tmp_path / "site"
+    res = _build(runs, out)
+    assert res.runs == len(PROTO_NAMES)
+
+    def look(page) -> None:
+        for _ in range(6):
+            page.mouse.wheel(0, 800)
+            page.wait_for_timeout(150)
+        page.wait_for_timeout(300)
+        assert page.evaluate("() => Object.getOwnPropertyNames(Object.prototype).filter(k => ({})[k] !== undefined "
+                             "&& !['constructor', 'toString', 'toLocaleString', 'valueOf', 'hasOwnProperty', "
+                             "'isPrototypeOf', 'propertyIsEnumerable', '__defineGetter__', '__defineSetter__', "
+                             "'__lookupGetter__', '__lookupSetter__', '__proto__'].includes(k))") == []
+
+    pages = [out / "index.html", out / "runs/r0/index.html", out / "runs/r1/index.html", out / "sweeps/_all.html"]
+    for target in pages:  # charts drawn by the lite renderer, then (below) by Vega
+        look(site_browser.open(target))
+    page = site_browser.open(out / "runs/r0/index.html")
+    look(page)
+    assert page.locator(".rgp-mask-toggle").count() == 1 and "__proto__" in page.locator(".rgp-mask-toggle").inner_text()
+    site_browser.use_vega_charts()
+    for target in pages:
+        look(site_browser.open(target))
