@@ -533,3 +533,25 @@ def test_object_prototype_names_in_logged_data_neither_break_nor_pollute_pages(t
     site_browser.use_vega_charts()
     for target in pages:
         look(site_browser.open(target))
+
+
+def test_a_table_that_lists_itself_in_its_cells_builds_at_once(tmp_path):
+    """A 150-byte table file whose two cells are records of that same table: the builder expanded
+    each cell as a table, 2, 4, 8... times, and the build never finished (one such cell: 50 nested
+    data files, until their names were too long). The SDK never nests tables: the cell is shown
+    as unsupported, with a warning naming the run and key."""
+    import subprocess
+    import sys
+
+    runs = tmp_path / "runs"
+    d = _run(runs, "a", [{"_step": 0, "loss": 1.0, "t": {"_type": "table", "path": "media/table/t.json"}}])
+    (d / "media/table").mkdir(parents=True)
+    me = {"_type": "table", "path": "media/table/t.json"}
+    (d / "media/table/t.json").write_text(json.dumps({"columns": ["c", "d"], "data": [[me, me], ["x", 1]]}))
+    code = ("import reportgen, sys; res = reportgen.build(reportgen.BuildConfig(runs=sys.argv[1], out=sys.argv[2], quiet=True));"
+            "print(chr(10).join(res.warnings))")
+    proc = subprocess.run([sys.executable, "-c", code, str(runs), str(tmp_path / "site")], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    assert proc.returncode == 0, proc.stderr
+    assert "run a: media t (step 0) row 0 column c: a table inside a table cell is not shown" in proc.stdout
+    assert len(list((tmp_path / "site/media/a/data").glob("t_*.js"))) == 1
