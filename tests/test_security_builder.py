@@ -555,3 +555,36 @@ def test_a_table_that_lists_itself_in_its_cells_builds_at_once(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "run a: media t (step 0) row 0 column c: a table inside a table cell is not shown" in proc.stdout
     assert len(list((tmp_path / "site/media/a/data").glob("t_*.js"))) == 1
+
+
+def test_plotly_figures_cannot_make_the_page_load_from_the_internet(tmp_path, site_browser):
+    """plotly.js fetches on its own: a logged ``scattergeo`` figure made the run page request
+    https://cdn.plot.ly/un/world_110m.json, a ``scattermap`` one https://basemaps.cartocdn.com/...
+    (only ``layout.images`` were filtered). Such traces, subplots and image sources are removed
+    with a warning naming the run and key; the rest of the figure draws."""
+    figs = {
+        "geo": {"data": [{"type": "scattergeo", "lon": [0], "lat": [0]}, {"type": "bar", "y": [1, 2]}]},
+        "map": {"data": [{"type": "scattermap", "lon": [0], "lat": [0]}], "layout": {"map": {"style": "open-street-map"}}},
+        "mapbox": {"data": [{"type": "choroplethmapbox", "z": [1], "locations": ["a"]}],
+                   "layout": {"mapbox": {"style": "https://example.com/style.json"}}},
+        "tmpl": {"data": [{"type": "bar", "y": [1, 2]}],
+                 "layout": {"template": {"layout": {"images": [{"source": "https://example.com/i.png"}]}},
+                            "updatemenus": [{"buttons": [{"method": "relayout",
+                                                          "args": ["images[0].source", "https://example.com/j.png"]}]}]}},
+    }
+    runs = tmp_path / "runs"
+    d = _run(runs, "a", [{"_step": 0, **{k: {"_type": "plotly", "path": f"media/plotly/{k}.json"} for k in figs}}])
+    (d / "media/plotly").mkdir(parents=True)
+    for k, fig in figs.items():
+        (d / f"media/plotly/{k}.json").write_text(json.dumps(fig))
+    out = tmp_path / "site"
+    res = _build(runs, out)
+    for k in figs:
+        assert any(w.startswith(f"run a: media {k} (step 0): removed from the plotly figure") for w in res.warnings), k
+    data = b"".join(p.read_bytes() for p in (out / "media/a/data").glob("*.js"))
+    assert b"example.com" not in data and b"geo\"" not in data and b"map\"" not in data and b"mapbox\"" not in data
+    page = site_browser.open(out / "runs/a/index.html")
+    for el in page.locator(".rgp-plotly").all():
+        el.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+    page.wait_for_function("() => document.querySelectorAll('.rgp-plotly[data-rendered=done]').length === 4")
