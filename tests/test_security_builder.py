@@ -588,3 +588,33 @@ def test_plotly_figures_cannot_make_the_page_load_from_the_internet(tmp_path, si
         el.scroll_into_view_if_needed()
         page.wait_for_timeout(300)
     page.wait_for_function("() => document.querySelectorAll('.rgp-plotly[data-rendered=done]').length === 4")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the memory bound is set on a child process (POSIX)")
+def test_a_report_number_format_cannot_ask_for_gigabytes(tmp_path):
+    """``{{< value key="loss" format=".3000000000f" >}}`` in a report (reports travel with run
+    folders) matched the allowed format pattern and made one directive a 3 GB string: under a
+    2 GB data limit the directive failed with MemoryError, without one, a 3 GB page. Width and
+    precision are bounded, with a warning naming the report's line."""
+    import resource
+    import subprocess
+    import sys
+
+    runs = tmp_path / "runs"
+    _run(runs, "a", [{"_step": 0, "loss": 0.25}], **{"summary.json": '{"loss": 0.25}'})
+    (runs / "reports").mkdir()
+    (runs / "reports" / "r.md").write_text('# r\n\nloss {{< value run="a" key="loss" format=".3000000000f" >}}, '
+                                           'or {{< value run="a" key="loss" format=".3f" >}}\n')
+    out = tmp_path / "site"
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_DATA, (2_000_000_000, 2_000_000_000))
+
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "build", str(runs), "-o", str(out),
+                           "--cache-dir", str(tmp_path / "cache")], capture_output=True, text=True, preexec_fn=limit,
+                          timeout=300, env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    said = proc.stdout + proc.stderr
+    assert proc.returncode == 0, said[-2000:]
+    assert 'report r.md: line 3: value: format=".3000000000f": width and precision are at most 100' in said
+    page = (out / "reports/r.html").read_text()
+    assert "0.250" in page and (out / "reports/r.html").stat().st_size < 1_000_000
