@@ -641,3 +641,60 @@ def test_a_sweep_with_thousands_of_parameters_builds_in_seconds(tmp_path):
                           env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "p4999" in (tmp_path / "site/sweeps/sw1.html").read_text()
+
+
+def _silent_flac(path: Path, seconds: int, tone: bool = False) -> None:
+    import av
+    import numpy as np
+
+    out = av.open(str(path), "w")
+    stream = out.add_stream("flac", rate=48000)
+    stream.layout = "mono"
+    block = 48000
+    for i in range(seconds):
+        t = (np.arange(block) + i * block) / 48000.0
+        a = (np.sin(2 * np.pi * 3 * t) * (i + 1) / seconds * 20000 if tone else np.zeros(block)).astype(np.int16)
+        frame = av.AudioFrame.from_ndarray(a.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate, frame.pts = 48000, i * block
+        for packet in stream.encode(frame):
+            out.mux(packet)
+    for packet in stream.encode(None):
+        out.mux(packet)
+    out.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the memory bound is set on a child process (POSIX)")
+def test_a_long_compressed_audio_file_draws_its_waveform_in_bounded_memory(tmp_path):
+    """An hour of silence is 0.5 MB of FLAC: its waveform decoded every sample into one float64
+    array (1.4 GB, twice while joined; three hours ran a 23 GB machine short), so a run folder of a
+    few such files could not be built. Long files are now reduced column by column as they
+    decode; under a 1 GB data limit the waveform is drawn."""
+    pytest.importorskip("av")
+    import resource
+    import subprocess
+    import sys
+
+    from reportgen.site.panels import waveform
+
+    runs = tmp_path / "runs"
+    d = _run(runs, "a", [{"_step": 0, "snd": {"_type": "audio", "path": "media/audio/s.flac", "format": "flac"}}])
+    (d / "media/audio").mkdir(parents=True)
+    _silent_flac(d / "media/audio/s.flac", 3600)
+    assert (d / "media/audio/s.flac").stat().st_size < 1_000_000
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_DATA, (1_000_000_000, 1_000_000_000))
+
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "build", str(runs), "-o", str(tmp_path / "site"),
+                           "--cache-dir", str(tmp_path / "cache")], capture_output=True, text=True, timeout=300,
+                          preexec_fn=limit, env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "could not show audio" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert list((tmp_path / "site/media/a").rglob("*_wave.png"))
+    # the reduced envelope is the one drawn from every sample (a tone that swells over 8 s)
+    _silent_flac(tmp_path / "tone.flac", 8, tone=True)
+    samples = waveform.read_audio(tmp_path / "tone.flac")
+    lo, hi = waveform.envelope(samples, 600)
+    lo2, hi2 = waveform._long_envelope(tmp_path / "tone.flac", 8 * 48000, 600)
+    top = max(abs(lo2).max(), abs(hi2).max())
+    assert abs(lo2 / top - lo / abs(samples).max()).max() < 0.01 and abs(hi2 / top - hi / abs(samples).max()).max() < 0.01
