@@ -698,3 +698,26 @@ def test_a_long_compressed_audio_file_draws_its_waveform_in_bounded_memory(tmp_p
     lo2, hi2 = waveform._long_envelope(tmp_path / "tone.flac", 8 * 48000, 600)
     top = max(abs(lo2).max(), abs(hi2).max())
     assert abs(lo2 / top - lo / abs(samples).max()).max() < 0.01 and abs(hi2 / top - hi / abs(samples).max()).max() < 0.01
+
+
+def test_a_tiny_mask_with_thousands_of_class_ids_writes_a_bounded_number_of_layers(tmp_path):
+    """A 200-byte 16-bit mask PNG holding 4,096 class ids made 4,096 layer images (17 MB, and as
+    many toggles on the page); 65,535 ids, as many. At most MAX_MASK_LAYERS are drawn (labeled
+    classes first), with a warning naming the run, key and mask."""
+    import numpy as np
+
+    from reportgen.site.panels.overlays import MAX_MASK_LAYERS
+
+    runs = tmp_path / "runs"
+    image = {**_img("media/image/x.png"), "width": 64, "height": 64,
+             "masks": {"m": {"path": "media/image/m.png", "class_labels": {"4000": "kept"}}}}
+    d = _run(runs, "a", [{"_step": 0, "img": image}])
+    (d / "media/image").mkdir(parents=True)
+    Image.new("RGB", (64, 64)).save(d / "media/image/x.png")
+    Image.fromarray((np.arange(64 * 64).reshape(64, 64) + 1).astype(np.uint16)).save(d / "media/image/m.png")
+    assert (d / "media/image/m.png").stat().st_size < 1000
+    out = tmp_path / "site"
+    res = _build(runs, out)
+    assert "run a: media img (step 0): mask m: 4,096 classes; 256 are drawn (the labeled ones first)" in res.warnings
+    layers = [p for p in (out / "media/a").rglob("*.png") if "_c" in p.name]
+    assert len(layers) == MAX_MASK_LAYERS and any(p.name.split("_c")[-1].startswith("4000") for p in layers)
