@@ -5,7 +5,8 @@ plotly.js loads from the internet on its own for some figures: geo traces (``sca
 ``*mapbox``...) fetch a map style and tiles, and an image (a layout image, a template's layout
 image, an ``image`` trace) loads its ``source`` URL. :func:`clean_figure` returns a copy without
 
-- traces, template traces and subplots (``geo``, ``map``, ``mapbox``, ``geo2``...) of those kinds;
+- traces and subplots (``geo``, ``map``, ``mapbox``, ``geo2``...) of those kinds (a template's
+  styles for them stay: plotly.py's default template has them, and they draw nothing);
 - every ``source`` that is not inline (``data:``), and the layout images that had one;
 - ``relayout``/``restyle`` arguments of buttons and sliders that would set a ``source``;
 
@@ -44,7 +45,7 @@ def _clean(v: Any, path: str, removed: list[str]) -> Any:
             return []
         kept = []
         for x in v:
-            if isinstance(x, dict) and x.get("type") in MAP_TRACES:
+            if path == "data" and isinstance(x, dict) and x.get("type") in MAP_TRACES:
                 removed.append(f"{path}: a {x['type']} trace (its map loads from the internet)")
             elif isinstance(x, dict) and not _inline(x.get("source")):
                 removed.append(f"{path}: an image from a URL")
@@ -55,12 +56,10 @@ def _clean(v: Any, path: str, removed: list[str]) -> Any:
         out = {}
         for k, x in v.items():
             k = str(k)
-            if _MAP_SUBPLOT.match(k) and path.endswith("layout"):
+            if _MAP_SUBPLOT.match(k) and path == "layout":
                 removed.append(f"{path}.{k} (its map loads from the internet)")
             elif k == "source" and not _inline(x):
                 removed.append(f"{path}.source (an image from a URL)")
-            elif k in MAP_TRACES and path.endswith("template.data"):
-                removed.append(f"{path}.{k}")
             else:
                 out[k] = _clean(x, f"{path}.{k}", removed)
         return out
