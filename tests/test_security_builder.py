@@ -721,3 +721,20 @@ def test_a_tiny_mask_with_thousands_of_class_ids_writes_a_bounded_number_of_laye
     assert "run a: media img (step 0): mask m: 4,096 classes; 256 are drawn (the labeled ones first)" in res.warnings
     layers = [p for p in (out / "media/a").rglob("*.png") if "_c" in p.name]
     assert len(layers) == MAX_MASK_LAYERS and any(p.name.split("_c")[-1].startswith("4000") for p in layers)
+
+
+def test_one_media_file_named_by_many_rows_is_published_once(tmp_path):
+    """500 history lines naming one 100 KB table wrote 500 copies of its data (50 MB; 2,000 lines,
+    200 MB and 25 s, from a 250 KB run folder). Equal records are one item: one data file."""
+    runs = tmp_path / "runs"
+    d = _run(runs, "a", [{"_step": s, "t": {"_type": "table", "path": "media/t.json"},
+                          "h": {"_type": "html", "path": "media/p.html"}} for s in range(500)])
+    (d / "media").mkdir()
+    (d / "media/t.json").write_text(json.dumps({"columns": ["a", "b"], "data": [[i, "x" * 40] for i in range(2000)]}))
+    (d / "media/p.html").write_text("<p>" + "y" * 50_000 + "</p>")
+    out = tmp_path / "site"
+    res = _build(runs, out)
+    assert res.runs == 1
+    data = sorted((out / "media/a/data").glob("*.js"))
+    assert len(data) == 2, [p.name for p in data]
+    assert sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) < 5_000_000
