@@ -738,3 +738,38 @@ def test_one_media_file_named_by_many_rows_is_published_once(tmp_path):
     data = sorted((out / "media/a/data").glob("*.js"))
     assert len(data) == 2, [p.name for p in data]
     assert sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) < 5_000_000
+
+
+def test_published_svg_cannot_load_anything_through_css(tmp_path, canary, _playwright_browser):
+    """The SVG sanitizer looked for ``url(`` and ``@import`` as written: CSS that loads without
+    them, or with them escaped, stayed in the published SVG, and opened on its own (file:// or
+    over http) it requested the canary: ``image-set("http://...")`` in a style attribute or sheet,
+    ``u\\72l(...)``, ``@\\69mport``, and a sheet's text after an element inside ``<style>``."""
+    b = canary.base
+    svgs = {
+        "set": f'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40" style="background-image: '
+               f'image-set(\'{b}/set.png\' 1x); cursor: image-set(\'{b}/cur.png\' 1x), auto"><rect width="9" height="9"/></svg>',
+        "esc": f'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40" style="background: u\\72l({b}/esc.png)">'
+               f'<style>@\\69mport "{b}/imp.css"; rect {{ mask-image: image-set("{b}/mask.png" 1x) }}</style>'
+               f'<rect width="9" height="9"/></svg>',
+        "tail": f'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><style>rect {{ fill: blue }}<g/>'
+                f'svg {{ background: url({b}/tail.png) }}</style><rect width="9" height="9"/></svg>',
+    }
+    runs = tmp_path / "runs"
+    d = _run(runs, "a", [{"_step": 0, **{k: {"_type": "svg", "path": f"media/svg/{k}.svg"} for k in svgs}}])
+    (d / "media/svg").mkdir(parents=True)
+    for k, text in svgs.items():
+        (d / f"media/svg/{k}.svg").write_text(text)
+    out = tmp_path / "site"
+    _build(runs, out)
+    published = sorted((out / "media/a").rglob("*.svg"))
+    assert len(published) == 3 and all(b"<rect" in p.read_bytes() for p in published)
+    probe = Probe(_playwright_browser, canary)
+    server = StaticServer(out)
+    try:
+        for p in published:
+            probe.open(p.resolve().as_uri())
+            probe.open(server.base + p.relative_to(out).as_posix())
+    finally:
+        server.close()
+    assert probe.check() == []
