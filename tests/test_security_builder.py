@@ -494,3 +494,304 @@ def test_the_metrics_charted_past_the_limit_do_not_depend_on_the_chunks(tmp_path
             if not k.startswith("_"):
                 first.setdefault(k, i)
     assert list(metrics) == sorted(sorted(first, key=lambda k: (first[k], k))[:40])
+
+
+# -- names of Object.prototype's properties, logged as data: page scripts and Vega use plain objects --
+
+PROTO_NAMES = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"]
+
+
+def test_object_prototype_names_in_logged_data_neither_break_nor_pollute_pages(tmp_path, site_browser):
+    """Logged names that are properties of Object.prototype, each found by a hostile run folder:
+    - a mask or box score named ``__proto__`` wrote into Object.prototype itself (panels-images.js:
+      every object of the run page then had ``min``, ``max`` and the mask's class ids);
+    - a run named ``constructor``: "Cannot read properties of undefined (reading 's')" on every page
+      with its charts (chart-lite.js grouped rows in a plain object);
+    - a metric ``toString`` (its chart's title), a table column ``constructor`` (a logged chart's
+      field), a config value ``__proto__`` (a sweep axis): Vega threw "Operator not defined";
+    - a summary key ``constructor``: the sweep page threw ("... .map is not a function")."""
+    runs = tmp_path / "runs"
+    for i, name in enumerate(PROTO_NAMES):
+        _run(runs, f"r{i}", [{"_step": s, "loss": 1.0 / (s + 1) + i, "toString": s * 2.0 + i} for s in range(4)],
+             meta={"name": name, "created": 1_700_000_000 + i},
+             **{"config.json": json.dumps({"opt": name, "lr": 0.1 * (i + 1), name: i}),
+                "summary.json": json.dumps({"constructor": float(i), "valueOf": float(-i), "loss": float(i)})})
+    d = runs / "r0"
+    (d / "media/masks").mkdir(parents=True)
+    Image.new("L", (6, 4), 1).save(d / "media/masks/m.png")
+    _png(d / "media/image/x.png")
+    image = {**_img("media/image/x.png"),
+             "masks": {"__proto__": {"path": "media/masks/m.png", "class_labels": {"1": "__proto__", "0": "toString"}}},
+             "boxes": {"__proto__": {"box_data": [{"position": {"minX": 0.1, "maxX": 0.6, "minY": 0.1, "maxY": 0.6},
+                                                   "class_id": 1, "scores": {"__proto__": 0.5, "constructor": 0.4}}],
+                                     "class_labels": {"1": "constructor"}}}}
+    spec = {"data": {"values": [{"constructor": "toString", "valueOf": 1}, {"constructor": "__proto__", "valueOf": 2}]},
+            "mark": "bar", "title": "hasOwnProperty",
+            "encoding": {"x": {"field": "constructor", "type": "nominal"}, "y": {"field": "valueOf", "type": "quantitative"}}}
+    (d / "media/charts").mkdir()
+    (d / "media/charts/c.json").write_text(json.dumps(spec))
+    with open(d / "history.jsonl", "a") as fh:
+        fh.write(json.dumps({"_step": 4, "img": image, "chart": {"_type": "vega_lite", "spec": "media/charts/c.json"}}) + "\n")
+    out = tmp_path / "site"
+    res = _build(runs, out)
+    assert res.runs == len(PROTO_NAMES)
+
+    def look(page) -> None:
+        for _ in range(6):
+            page.mouse.wheel(0, 800)
+            page.wait_for_timeout(150)
+        page.wait_for_timeout(300)
+        assert page.evaluate("() => Object.getOwnPropertyNames(Object.prototype).filter(k => ({})[k] !== undefined "
+                             "&& !['constructor', 'toString', 'toLocaleString', 'valueOf', 'hasOwnProperty', "
+                             "'isPrototypeOf', 'propertyIsEnumerable', '__defineGetter__', '__defineSetter__', "
+                             "'__lookupGetter__', '__lookupSetter__', '__proto__'].includes(k))") == []
+
+    pages = [out / "index.html", out / "runs/r0/index.html", out / "runs/r1/index.html", out / "sweeps/_all.html"]
+    for target in pages:  # charts drawn by the lite renderer, then (below) by Vega
+        look(site_browser.open(target))
+    page = site_browser.open(out / "runs/r0/index.html")
+    look(page)
+    assert page.locator(".rgp-mask-toggle").count() == 1 and "__proto__" in page.locator(".rgp-mask-toggle").inner_text()
+    site_browser.use_vega_charts()
+    for target in pages:
+        look(site_browser.open(target))
+
+
+def test_a_table_that_lists_itself_in_its_cells_builds_at_once(tmp_path):
+    """A 150-byte table file whose two cells are records of that same table: the builder expanded
+    each cell as a table, 2, 4, 8... times, and the build never finished (one such cell: 50 nested
+    data files, until their names were too long). The SDK never nests tables: the cell is shown
+    as unsupported, with a warning naming the run and key."""
+    import subprocess
+    import sys
+
+    runs = tmp_path / "runs"
+    d = _run(runs, "a", [{"_step": 0, "loss": 1.0, "t": {"_type": "table", "path": "media/table/t.json"}}])
+    (d / "media/table").mkdir(parents=True)
+    me = {"_type": "table", "path": "media/table/t.json"}
+    (d / "media/table/t.json").write_text(json.dumps({"columns": ["c", "d"], "data": [[me, me], ["x", 1]]}))
+    code = ("import reportgen, sys; res = reportgen.build(reportgen.BuildConfig(runs=sys.argv[1], out=sys.argv[2], quiet=True));"
+            "print(chr(10).join(res.warnings))")
+    proc = subprocess.run([sys.executable, "-c", code, str(runs), str(tmp_path / "site")], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    assert proc.returncode == 0, proc.stderr
+    assert "run a: media t (step 0) row 0 column c: a table inside a table cell is not shown" in proc.stdout
+    assert len(list((tmp_path / "site/media/a/data").glob("t_*.js"))) == 1
+
+
+def test_plotly_figures_cannot_make_the_page_load_from_the_internet(tmp_path, site_browser):
+    """plotly.js fetches on its own: a logged ``scattergeo`` figure made the run page request
+    https://cdn.plot.ly/un/world_110m.json, a ``scattermap`` one https://basemaps.cartocdn.com/...
+    (only ``layout.images`` were filtered). Such traces, subplots and image sources are removed
+    with a warning naming the run and key; the rest of the figure draws."""
+    figs = {
+        "geo": {"data": [{"type": "scattergeo", "lon": [0], "lat": [0]}, {"type": "bar", "y": [1, 2]}]},
+        "map": {"data": [{"type": "scattermap", "lon": [0], "lat": [0]}], "layout": {"map": {"style": "open-street-map"}}},
+        "mapbox": {"data": [{"type": "choroplethmapbox", "z": [1], "locations": ["a"]}],
+                   "layout": {"mapbox": {"style": "https://example.com/style.json"}}},
+        "tmpl": {"data": [{"type": "bar", "y": [1, 2]}],
+                 "layout": {"template": {"layout": {"images": [{"source": "https://example.com/i.png"}]}},
+                            "updatemenus": [{"buttons": [{"method": "relayout",
+                                                          "args": ["images[0].source", "https://example.com/j.png"]}]}]}},
+    }
+    runs = tmp_path / "runs"
+    d = _run(runs, "a", [{"_step": 0, **{k: {"_type": "plotly", "path": f"media/plotly/{k}.json"} for k in figs}}])
+    (d / "media/plotly").mkdir(parents=True)
+    for k, fig in figs.items():
+        (d / f"media/plotly/{k}.json").write_text(json.dumps(fig))
+    out = tmp_path / "site"
+    res = _build(runs, out)
+    for k in figs:
+        assert any(w.startswith(f"run a: media {k} (step 0): removed from the plotly figure") for w in res.warnings), k
+    data = b"".join(p.read_bytes() for p in (out / "media/a/data").glob("*.js"))
+    assert b"example.com" not in data and b"geo\"" not in data and b"map\"" not in data and b"mapbox\"" not in data
+    page = site_browser.open(out / "runs/a/index.html")
+    for el in page.locator(".rgp-plotly").all():
+        el.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+    page.wait_for_function("() => document.querySelectorAll('.rgp-plotly[data-rendered=done]').length === 4")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the memory bound is set on a child process (POSIX)")
+def test_a_report_number_format_cannot_ask_for_gigabytes(tmp_path):
+    """``{{< value key="loss" format=".3000000000f" >}}`` in a report (reports travel with run
+    folders) matched the allowed format pattern and made one directive a 3 GB string: under a
+    2 GB data limit the directive failed with MemoryError, without one, a 3 GB page. Width and
+    precision are bounded, with a warning naming the report's line."""
+    import resource
+    import subprocess
+    import sys
+
+    runs = tmp_path / "runs"
+    _run(runs, "a", [{"_step": 0, "loss": 0.25}], **{"summary.json": '{"loss": 0.25}'})
+    (runs / "reports").mkdir()
+    (runs / "reports" / "r.md").write_text('# r\n\nloss {{< value run="a" key="loss" format=".3000000000f" >}}, '
+                                           'or {{< value run="a" key="loss" format=".3f" >}}\n')
+    out = tmp_path / "site"
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_DATA, (2_000_000_000, 2_000_000_000))
+
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "build", str(runs), "-o", str(out),
+                           "--cache-dir", str(tmp_path / "cache")], capture_output=True, text=True, preexec_fn=limit,
+                          timeout=300, env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    said = proc.stdout + proc.stderr
+    assert proc.returncode == 0, said[-2000:]
+    assert 'report r.md: line 3: value: format=".3000000000f": width and precision are at most 100' in said
+    page = (out / "reports/r.html").read_text()
+    assert "0.250" in page and (out / "reports/r.html").stat().st_size < 1_000_000
+
+
+def test_a_sweep_with_thousands_of_parameters_builds_in_seconds(tmp_path):
+    """A sweep folder whose sweep.json lists 5,000 parameters (5 runs): the importance of each
+    read the random forest's ``feature_importances_``, a property that walks all 100 trees, once
+    per parameter; the build took 2.5 minutes (20,000 parameters: a quarter of an hour). Now seconds."""
+    import subprocess
+    import sys
+
+    runs, n = tmp_path / "runs", 5000
+    for i in range(5):
+        _run(runs, f"r{i}", [{"_step": 0, "loss": 1.0}], meta={"sweep_id": "sw1"},
+             **{"config.json": json.dumps({f"p{j}": (i * j) % 7 for j in range(n)}),
+                "summary.json": json.dumps({"acc": i * 0.1, "loss": 1 - i * 0.1})})
+    (runs / "sweeps/sw1").mkdir(parents=True)
+    (runs / "sweeps/sw1/sweep.json").write_text(json.dumps(
+        {"name": "wide", "config": {"method": "grid", "metric": {"name": "acc"},
+                                    "parameters": {f"p{j}": {"values": [1, 2]} for j in range(n)}}}))
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "build", str(runs), "-o", str(tmp_path / "site"), "-q",
+                           "--cache-dir", str(tmp_path / "cache")], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "p4999" in (tmp_path / "site/sweeps/sw1.html").read_text()
+
+
+def _silent_flac(path: Path, seconds: int, tone: bool = False) -> None:
+    import av
+    import numpy as np
+
+    out = av.open(str(path), "w")
+    stream = out.add_stream("flac", rate=48000)
+    stream.layout = "mono"
+    block = 48000
+    for i in range(seconds):
+        t = (np.arange(block) + i * block) / 48000.0
+        a = (np.sin(2 * np.pi * 3 * t) * (i + 1) / seconds * 20000 if tone else np.zeros(block)).astype(np.int16)
+        frame = av.AudioFrame.from_ndarray(a.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate, frame.pts = 48000, i * block
+        for packet in stream.encode(frame):
+            out.mux(packet)
+    for packet in stream.encode(None):
+        out.mux(packet)
+    out.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the memory bound is set on a child process (POSIX)")
+def test_a_long_compressed_audio_file_draws_its_waveform_in_bounded_memory(tmp_path):
+    """An hour of silence is 0.5 MB of FLAC: its waveform decoded every sample into one float64
+    array (1.4 GB, twice while joined; three hours ran a 23 GB machine short), so a run folder of a
+    few such files could not be built. Long files are now reduced column by column as they
+    decode; under a 1 GB data limit the waveform is drawn."""
+    pytest.importorskip("av")
+    import resource
+    import subprocess
+    import sys
+
+    from reportgen.site.panels import waveform
+
+    runs = tmp_path / "runs"
+    d = _run(runs, "a", [{"_step": 0, "snd": {"_type": "audio", "path": "media/audio/s.flac", "format": "flac"}}])
+    (d / "media/audio").mkdir(parents=True)
+    _silent_flac(d / "media/audio/s.flac", 3600)
+    assert (d / "media/audio/s.flac").stat().st_size < 1_000_000
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_DATA, (1_000_000_000, 1_000_000_000))
+
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "build", str(runs), "-o", str(tmp_path / "site"),
+                           "--cache-dir", str(tmp_path / "cache")], capture_output=True, text=True, timeout=300,
+                          preexec_fn=limit, env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "could not show audio" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert list((tmp_path / "site/media/a").rglob("*_wave.png"))
+    # the reduced envelope is the one drawn from every sample (a tone that swells over 8 s)
+    _silent_flac(tmp_path / "tone.flac", 8, tone=True)
+    samples = waveform.read_audio(tmp_path / "tone.flac")
+    lo, hi = waveform.envelope(samples, 600)
+    lo2, hi2 = waveform._long_envelope(tmp_path / "tone.flac", 8 * 48000, 600)
+    top = max(abs(lo2).max(), abs(hi2).max())
+    assert abs(lo2 / top - lo / abs(samples).max()).max() < 0.01 and abs(hi2 / top - hi / abs(samples).max()).max() < 0.01
+
+
+def test_a_tiny_mask_with_thousands_of_class_ids_writes_a_bounded_number_of_layers(tmp_path):
+    """A 200-byte 16-bit mask PNG holding 4,096 class ids made 4,096 layer images (17 MB, and as
+    many toggles on the page); 65,535 ids, as many. At most MAX_MASK_LAYERS are drawn (labeled
+    classes first), with a warning naming the run, key and mask."""
+    import numpy as np
+
+    from reportgen.site.panels.overlays import MAX_MASK_LAYERS
+
+    runs = tmp_path / "runs"
+    image = {**_img("media/image/x.png"), "width": 64, "height": 64,
+             "masks": {"m": {"path": "media/image/m.png", "class_labels": {"4000": "kept"}}}}
+    d = _run(runs, "a", [{"_step": 0, "img": image}])
+    (d / "media/image").mkdir(parents=True)
+    Image.new("RGB", (64, 64)).save(d / "media/image/x.png")
+    Image.fromarray((np.arange(64 * 64).reshape(64, 64) + 1).astype(np.uint16)).save(d / "media/image/m.png")
+    assert (d / "media/image/m.png").stat().st_size < 1000
+    out = tmp_path / "site"
+    res = _build(runs, out)
+    assert "run a: media img (step 0): mask m: 4,096 classes; 256 are drawn (the labeled ones first)" in res.warnings
+    layers = [p for p in (out / "media/a").rglob("*.png") if "_c" in p.name]
+    assert len(layers) == MAX_MASK_LAYERS and any(p.name.split("_c")[-1].startswith("4000") for p in layers)
+
+
+def test_one_media_file_named_by_many_rows_is_published_once(tmp_path):
+    """500 history lines naming one 100 KB table wrote 500 copies of its data (50 MB; 2,000 lines,
+    200 MB and 25 s, from a 250 KB run folder). Equal records are one item: one data file."""
+    runs = tmp_path / "runs"
+    d = _run(runs, "a", [{"_step": s, "t": {"_type": "table", "path": "media/t.json"},
+                          "h": {"_type": "html", "path": "media/p.html"}} for s in range(500)])
+    (d / "media").mkdir()
+    (d / "media/t.json").write_text(json.dumps({"columns": ["a", "b"], "data": [[i, "x" * 40] for i in range(2000)]}))
+    (d / "media/p.html").write_text("<p>" + "y" * 50_000 + "</p>")
+    out = tmp_path / "site"
+    res = _build(runs, out)
+    assert res.runs == 1
+    data = sorted((out / "media/a/data").glob("*.js"))
+    assert len(data) == 2, [p.name for p in data]
+    assert sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) < 5_000_000
+
+
+def test_published_svg_cannot_load_anything_through_css(tmp_path, canary, _playwright_browser):
+    """The SVG sanitizer looked for ``url(`` and ``@import`` as written: CSS that loads without
+    them, or with them escaped, stayed in the published SVG, and opened on its own (file:// or
+    over http) it requested the canary: ``image-set("http://...")`` in a style attribute or sheet,
+    ``u\\72l(...)``, ``@\\69mport``, and a sheet's text after an element inside ``<style>``."""
+    b = canary.base
+    svgs = {
+        "set": f'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40" style="background-image: '
+               f'image-set(\'{b}/set.png\' 1x); cursor: image-set(\'{b}/cur.png\' 1x), auto"><rect width="9" height="9"/></svg>',
+        "esc": f'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40" style="background: u\\72l({b}/esc.png)">'
+               f'<style>@\\69mport "{b}/imp.css"; rect {{ mask-image: image-set("{b}/mask.png" 1x) }}</style>'
+               f'<rect width="9" height="9"/></svg>',
+        "tail": f'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><style>rect {{ fill: blue }}<g/>'
+                f'svg {{ background: url({b}/tail.png) }}</style><rect width="9" height="9"/></svg>',
+    }
+    runs = tmp_path / "runs"
+    d = _run(runs, "a", [{"_step": 0, **{k: {"_type": "svg", "path": f"media/svg/{k}.svg"} for k in svgs}}])
+    (d / "media/svg").mkdir(parents=True)
+    for k, text in svgs.items():
+        (d / f"media/svg/{k}.svg").write_text(text)
+    out = tmp_path / "site"
+    _build(runs, out)
+    published = sorted((out / "media/a").rglob("*.svg"))
+    assert len(published) == 3 and all(b"<rect" in p.read_bytes() for p in published)
+    probe = Probe(_playwright_browser, canary)
+    server = StaticServer(out)
+    try:
+        for p in published:
+            probe.open(p.resolve().as_uri())
+            probe.open(server.base + p.relative_to(out).as_posix())
+    finally:
+        server.close()
+    assert probe.check() == []

@@ -182,7 +182,7 @@
     g.beginPath();
     g.rect(left, top, right - left, bottom - top);
     g.clip();
-    var byRun = {};
+    var byRun = Object.create(null);  // keyed by run labels: a run may be named "constructor"
     rows.forEach(function (r) { (byRun[r.run] = byRun[r.run] || []).push(r); });
     // one series' line: a path through its rows' `field` values, broken where L.segments breaks it.
     // `fast` (many points): the width is made of 1-device-pixel strokes side by side. Rasterising a

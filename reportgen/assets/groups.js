@@ -144,7 +144,7 @@
 
   /* Hook (charts.js render): the hover box lists the groups. */
   G.hover = function (ch, grp) {
-    var by = {};
+    var by = Object.create(null);  // group labels as keys
     grp.rows.forEach(function (r) { if (r.m === undefined) (by[r.run] = by[r.run] || []).push(r); });
     ch.byRun = by;
     ch.labels = grp.groups.map(function (g) { return g.label; });

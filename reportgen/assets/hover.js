@@ -132,7 +132,7 @@
   };
   /* Rows by series label, sorted by x; `series` = {labels, colors} in legend order (charts.js). */
   H.index = function (ch, rows, series) {
-    var by = {};
+    var by = Object.create(null);  // run labels as keys (a run named "constructor" too)
     rows.forEach(function (r) { if (r.y !== null || r.bad || r.cut) (by[r.run] = by[r.run] || []).push(r); });
     Object.keys(by).forEach(function (k) { by[k].sort(function (a, b) { return a.x - b.x; }); });
     ch.byRun = by;

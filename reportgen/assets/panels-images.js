@@ -32,7 +32,10 @@
   }) : null;
   /* ================= images with masks and boxes ================= */
   function imageState(panel) {
-    if (!panel._img) panel._img = { masksOff: {}, classesOff: {}, opacity: 0.5, groupsOff: {}, boxClassesOff: {}, thresholds: {} };
+    // keyed by logged names (masks, box groups, class labels, scores): no prototype, so a name like
+    // "__proto__" or "constructor" is a key like any other (never Object.prototype itself)
+    var d = function () { return Object.create(null); };
+    if (!panel._img) panel._img = { masksOff: d(), classesOff: d(), opacity: 0.5, groupsOff: d(), boxClassesOff: d(), thresholds: d() };
     return panel._img;
   }
   function applyOverlays(panel, scope) {
@@ -129,11 +132,13 @@
     applyOverlays(panel, back);
   }
   function imageControls(panel, frames) {
-    var masks = {}, groups = {}, boxLabels = {}, scores = {};
+    // logged names as keys: a mask or score named "__proto__" wrote into Object.prototype (every
+    // object of the page then had `min`, `max` and the mask's class ids)
+    var masks = Object.create(null), groups = Object.create(null), boxLabels = Object.create(null), scores = Object.create(null);
     frames.forEach(function (f) {
       f.items.forEach(function (it) {
         (it.masks || []).forEach(function (m) {
-          var mm = masks[m.name] = masks[m.name] || {};
+          var mm = masks[m.name] = masks[m.name] || Object.create(null);
           m.layers.forEach(function (l) { mm[l.c] = { label: l.label, color: l.color, off: !!l.off, outline: !!m.outline }; });
         });
         (it.boxes || []).forEach(function (g) {

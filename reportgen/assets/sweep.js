@@ -16,7 +16,7 @@
   function prepare() {
     if (!S.all) return;  // the all-runs view: correlations computed here, for the runs shown
     if (picked && picked.length) S.rows = S.rows.filter(function (r) { return picked.indexOf(r.f) >= 0; });
-    var keepIds = {};
+    var keepIds = Object.create(null);  // run ids and metric names as keys ("constructor" too)
     S.rows.forEach(function (r) { keepIds[r.id] = true; });
     document.querySelectorAll("#rg-sweep-runs tbody tr").forEach(function (tr) {
       if (!keepIds[tr.getAttribute("data-id")]) tr.remove();
@@ -29,7 +29,7 @@
   /* Pearson correlation of each numeric parameter with each metric over the runs shown (the
      random-forest importance is built for sweep pages only: not for every build's all-runs view). */
   function selectionImportance() {
-    var out = {};
+    var out = Object.create(null);
     S.metrics.forEach(function (m) {
       var rows = [];
       S.params.forEach(function (k) {
@@ -71,7 +71,8 @@
   }
 
   function drawImportance(metric) {
-    var rows = (S.importance[metric] || []).map(function (d) {
+    var own = Object.prototype.hasOwnProperty.call(S.importance, metric);  // a metric named "constructor"
+    var rows = (own ? S.importance[metric] : []).map(function (d) {
       return { param: d.param, importance: d.importance, correlation: d.correlation === null ? 0 : d.correlation };
     });
     $("rg-sweep-imp-for").textContent = metric ? "for " + metric : "";
@@ -91,9 +92,9 @@
     spec.transform[0].fold = spec.transform[0].fold.map(function (f) { return f === "z_METRIC" ? "z_" + mf : f; });
     spec.encoding.color.field = mf;
     spec.encoding.color.title = metric;
-    var labels = {};
-    S.params.forEach(function (k) { labels["z_" + field(k)] = k; });
-    labels["z_" + mf] = metric;
+    var labels = {}, text = (window.RG && RG.vegaSafe) || String;  // names inside an expression: Vega-safe (theme-vega.js)
+    S.params.forEach(function (k) { labels["z_" + field(k)] = text(k); });
+    labels["z_" + mf] = text(metric);
     spec.encoding.x.axis.labelExpr = "(" + JSON.stringify(labels) + ")[datum.value] || datum.value";
     spec.encoding.tooltip = spec.encoding.tooltip.concat(
       S.params.map(function (k) { return { field: field(k), title: k }; }), [{ field: mf, title: metric }]);
@@ -151,7 +152,7 @@
     var active = box && Object.keys(box).length ? box : null, axes = Object.keys(ranges).length > 0;
     if (!active && !axes && !filtered) return;  // nothing brushed before or now: nothing to redo
     filtered = !!(active || axes);
-    keep = {};
+    keep = Object.create(null);
     S.rows.forEach(function (r) { if ((!active || inside(r, active)) && inRanges(r)) keep[r.id] = true; });
     var sel = selected();
     ["parallel", "scatter"].forEach(function (n) { if (views[n]) views[n].signal("sel", sel).runAsync(); });

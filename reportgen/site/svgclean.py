@@ -4,7 +4,8 @@ An allow-list, not a deny-list: only SVG drawing elements and their attributes a
 Dropped: ``<script>``, ``<foreignObject>`` and every element outside the SVG namespace
 (with their content), event attributes (``on*``), links other than ``#fragment`` (and
 ``http(s):`` on ``<a>``), ``data:`` images other than png/jpeg/gif/webp, ``url(...)``
-that is not ``url(#id)``, CSS ``@import``, processing instructions (``xml-stylesheet``),
+that is not ``url(#id)``, ``image-set()`` and other CSS that loads (read with its escapes decoded),
+CSS ``@import``, processing instructions (``xml-stylesheet``),
 comments, animations of ``href``/``on*``, and the DOCTYPE. SVG with entity declarations
 is refused whole (entity expansion bombs).
 """
@@ -27,8 +28,21 @@ feGaussianBlur feImage feMerge feMergeNode feMorphology feOffset fePointLight
 feSpecularLighting feSpotLight feTile feTurbulence
 """.split())
 _DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|jpg|gif|webp)[;,]", re.I)
-_BAD_CSS = re.compile(r"@import|url\s*\(\s*(?!['\"]?#)|expression\s*\(|javascript:|behavior\s*:", re.I)
+# CSS that loads something: url() (but url(#id)), image-set() and image() take a bare string too
+_BAD_CSS = re.compile(r"@import|url\s*\(\s*(?!['\"]?#)|image-set\s*\(|\bimage\s*\(|cross-fade\s*\(|\bsrc\s*\("
+                      r"|expression\s*\(|javascript:|behavior\s*:", re.I)
+_CSS_COMMENT = re.compile(r"/\*.*?(\*/|$)", re.S)
+_CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})[ \t\r\n\f]?|(.))", re.S)
 _CONTROL = re.compile(r"[\x00-\x20\x7f]+")
+
+
+def _bad_css(text: str) -> bool:
+    """Does CSS ``text`` load anything? Read as a browser reads it: comments out, escapes decoded
+    (``u\\72l(`` is ``url(``, ``@\\69mport`` is ``@import``: both fetched from a published SVG)."""
+    text = _CSS_COMMENT.sub("", text)
+    text = _CSS_ESCAPE.sub(lambda m: chr(min(int(m.group(1), 16), 0x10FFFF) or 0xFFFD) if m.group(1)
+                           else (m.group(2) or ""), text)
+    return bool(_BAD_CSS.search(text))
 
 
 class SvgRefused(ValueError):
@@ -55,7 +69,7 @@ def _clean_attrs(el: ET.Element, tag: str) -> None:
             keep = False
         elif local == "href":
             keep = _href_ok(tag, value)
-        elif _BAD_CSS.search(value):
+        elif _bad_css(value):
             keep = False
         elif tag in ("animate", "set", "animateTransform", "animateMotion") and local == "attributeName":
             target = value.split(":")[-1].strip().lower()
@@ -73,9 +87,12 @@ def _clean(el: ET.Element) -> None:
         if ns != SVG or local not in ELEMENTS:
             el.remove(child)
             continue
-        if local == "style" and child.text and _BAD_CSS.search(child.text):
-            el.remove(child)
-            continue
+        if local == "style":
+            for inner in list(child):  # a style sheet is text: elements inside (and the text after
+                child.remove(inner)    # them, which is part of the sheet) go
+            if child.text and _bad_css(child.text):
+                el.remove(child)
+                continue
         _clean_attrs(child, local)
         _clean(child)
 

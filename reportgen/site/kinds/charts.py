@@ -61,13 +61,10 @@ class PlotlyKind(Kind):
     needs = ("plotly",)
 
     def item(self, ctx, rec, where, name):
-        fig = ctx.json_object(rec.get("path"), "plotly figure is not a JSON object")
-        layout = fig.get("layout", {})
-        if isinstance(layout, dict) and isinstance(layout.get("images"), list):
-            # layout images load from their URL: only inline (data:) ones are kept
-            kept = [i for i in layout["images"] if isinstance(i, dict) and str(i.get("source", "")).startswith("data:")]
-            if len(kept) < len(layout["images"]):
-                ctx.warn(where, "plotly layout images that load from a URL were removed (the site makes no requests)")
-            layout = {**layout, "images": kept}
-        data_id, site = ctx.files.write_data(name, {"data": fig.get("data", []), "layout": layout})
+        from ..plotlyclean import clean_figure, removed_note
+
+        fig, removed = clean_figure(ctx.json_object(rec.get("path"), "plotly figure is not a JSON object"))
+        if removed:
+            ctx.warn(where, removed_note(removed))
+        data_id, site = ctx.files.write_data(name, fig)
         return {"t": "plotly", "id": data_id, "data": site}

@@ -46,8 +46,14 @@ class TableKind(Kind):
             cells = []
             for c, cell in enumerate(row if isinstance(row, list) else []):
                 if isinstance(cell, dict) and isinstance(cell.get("_type"), str):
-                    cell = ctx.make(cell, f"{where} row {r} column {cols[c] if c < len(cols) else c}",
-                                    f"{name}_r{r}c{c}")
+                    at = f"{where} row {r} column {cols[c] if c < len(cols) else c}"
+                    if cell["_type"] == tags.TABLE:
+                        # the SDK never writes one; a table file listing itself in two cells made
+                        # the build expand it 2, 4, 8... times, without end
+                        ctx.warn(at, "a table inside a table cell is not shown")
+                        cell = {"t": "unsupported", "type": tags.TABLE}
+                    else:
+                        cell = ctx.make(cell, at, f"{name}_r{r}c{c}")
                 cells.append(cell)
             rows.append(cells)
         data_id, site = ctx.files.write_data(name, {"columns": cols, "rows": rows})

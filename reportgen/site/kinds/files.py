@@ -96,7 +96,11 @@ class ImageKind(FileKind):
         outlined = overlays.is_truth(str(mask_name))  # ground truth: outlines; predictions: filled
         if outlined:
             out["outline"] = True
-        for c in overlays.mask_class_ids(ids, labels):
+        found = overlays.mask_class_ids(ids, labels)
+        classes = overlays.first_layers(found, labels)
+        if len(found) > len(classes):
+            ctx.warn(where, f"mask {mask_name}: {len(found):,} classes; {len(classes)} are drawn (the labeled ones first)")
+        for c in classes:
             site = ctx.files.derived(m["path"], f"_c{c}{'_edge' if outlined else ''}", ".png",
                                      lambda s, d, c=c: overlays.write_mask_layer(ids, c, d, outlined=outlined))
             label = labels.get(str(c), f"class_{c}")

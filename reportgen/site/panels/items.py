@@ -6,6 +6,7 @@ becomes a ``missing``/``unsupported`` item plus a warning, never an exception.
 """
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -33,12 +34,28 @@ class ItemMaker:
     def __init__(self, files: RunFiles, presets: Path | None = None):
         self.files = files
         self.presets = presets
+        # items by record: the same record at many steps (a static table logged every epoch, or
+        # 2,000 history lines naming one 100 KB table: 200 MB of data files) is made once
+        self._made: dict[str, dict[str, Any]] = {}
 
     def warn(self, where: str, msg: str) -> None:
         self.files.warnings.append(f"{where}: {msg}")
 
     def make(self, rec: dict[str, Any], where: str, name: str) -> dict[str, Any]:
-        """``where`` names the key and step for warnings; ``name`` is unique per item (data file names)."""
+        """``where`` names the key and step for warnings; ``name`` is unique per item (data file names).
+        A record made before (equal JSON) gives the same item: its data files are written once."""
+        try:
+            key = json.dumps(rec, sort_keys=True, default=str)
+        except (TypeError, ValueError):  # keys of mixed types: made every time
+            key = None
+        if key is not None and key in self._made:
+            return dict(self._made[key])
+        item = self._make(rec, where, name)
+        if key is not None:
+            self._made[key] = item
+        return dict(item)
+
+    def _make(self, rec: dict[str, Any], where: str, name: str) -> dict[str, Any]:
         t = rec.get("_type")
         kind = kinds.get(t)
         if kind is None:

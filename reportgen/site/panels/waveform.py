@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import wave
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -32,25 +33,77 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     return data, rate
 
 
-def read_audio(path: Path) -> np.ndarray:
-    """Mono samples of a WAV (stdlib) or, with PyAV installed, any audio file (mp3, ogg, flac...)."""
-    if path.suffix.lower() == ".wav":
-        return read_wav(path)[0]
+#: samples of a compressed file decoded and held at once for its waveform; a longer file is read
+#: twice (counted, then reduced column by column as it decodes): 1.5 MB of FLAC holds three hours
+#: of silence, 4 GB as float64, and the build ran out of memory on it
+MAX_SAMPLES = 1 << 22
+
+
+def _decoded(path: Path) -> Iterator[np.ndarray]:
+    """Mono float64 chunks of any audio file PyAV decodes (mp3, ogg, flac...), as decoded."""
     try:
         import av
     except ImportError as exc:
         raise ValueError(f"a waveform of {path.suffix} audio needs PyAV: pip install 'reportgen[video]'") from exc
-    chunks = []
     with av.open(str(path)) as container:
         for frame in container.decode(audio=0):
             a = frame.to_ndarray().astype(np.float64)
             if a.ndim == 2 and a.shape[0] > 1 and not frame.format.is_planar:  # packed: (1, samples * channels)
                 a = a.reshape(-1, len(frame.layout.channels)).T
-            chunks.append(a.mean(axis=0) if a.ndim == 2 else a)
-    data = np.concatenate(chunks) if chunks else np.zeros(0)
+            yield a.mean(axis=0) if a.ndim == 2 else a
+
+
+def _normalised(data: np.ndarray) -> np.ndarray:
     if np.issubdtype(data.dtype, np.integer) or (data.size and np.abs(data).max() > 1.5):
         data = data / max(float(np.abs(data).max()), 1.0)
     return data
+
+
+def read_audio(path: Path) -> np.ndarray:
+    """Mono samples of a WAV (stdlib) or, with PyAV installed, any audio file (mp3, ogg, flac...)."""
+    if path.suffix.lower() == ".wav":
+        return read_wav(path)[0]
+    chunks = list(_decoded(path))
+    return _normalised(np.concatenate(chunks) if chunks else np.zeros(0))
+
+
+def _long_envelope(path: Path, total: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`envelope` of a long compressed file (``total`` samples), reduced as it decodes."""
+    lo, hi = np.full(width, np.inf), np.full(width, -np.inf)
+    pos = 0
+    for a in _decoded(path):
+        if a.size:
+            col = np.minimum((pos + np.arange(a.size)) * width // total, width - 1)
+            starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
+            at = col[starts]
+            lo[at] = np.minimum(lo[at], np.minimum.reduceat(a, starts))
+            hi[at] = np.maximum(hi[at], np.maximum.reduceat(a, starts))
+            pos += a.size
+    lo[~np.isfinite(lo)] = 0.0
+    hi[~np.isfinite(hi)] = 0.0
+    return lo, hi
+
+
+def audio_envelope(path: Path, width: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(lo, hi, peak)`` of an audio file in bounded memory (:data:`MAX_SAMPLES`)."""
+    if path.suffix.lower() != ".wav":
+        chunks: list[np.ndarray] | None = []
+        total, top = 0, 0.0
+        for a in _decoded(path):
+            total += a.size
+            top = max(top, float(np.abs(a).max()) if a.size else 0.0)
+            if chunks is not None:
+                chunks.append(a)
+                if total > MAX_SAMPLES:
+                    chunks = None  # too long to hold: counted here, reduced in a second pass
+        if chunks is None:
+            lo, hi = _long_envelope(path, total, width)
+            return lo, hi, top
+        samples = _normalised(np.concatenate(chunks) if chunks else np.zeros(0))
+    else:
+        samples = read_wav(path)[0]
+    lo, hi = envelope(samples, width)
+    return lo, hi, float(np.abs(samples).max()) if samples.size else 0.0
 
 
 def envelope(samples: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -72,9 +125,8 @@ def envelope(samples: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
 def render_waveform(src: Path, dest: Path, width: int = WIDTH, height: int = HEIGHT) -> None:
     from PIL import Image, ImageDraw
 
-    samples = read_audio(src)
-    lo, hi = envelope(samples, width)
-    peak = max(float(np.abs(samples).max()) if samples.size else 0.0, 1e-9)
+    lo, hi, peak = audio_envelope(src, width)
+    peak = max(peak, 1e-9)
     img = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
     mid = (height - 1) / 2

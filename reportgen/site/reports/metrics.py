@@ -130,14 +130,20 @@ def render_runs(ctx: ReportContext, d: Directive) -> Markup:
     return ctx.render("partials/report_runs.html", t={"columns": labels, "rows": rows})
 
 
-_FORMAT_RE = re.compile(r"^[<>=^]?[+\- ]?#?0?\d*[,_]?(\.\d+)?[bdeEfFgGnoxX%]?$")
+_FORMAT_RE = re.compile(r"^[<>=^]?[+\- ]?#?0?(\d*)[,_]?(?:\.(\d+))?[bdeEfFgGnoxX%]?$")
+#: widest width and precision a report's format may ask for: format=".2000000000f" made one
+#: directive a 2 GB string (seconds of CPU, and a 2 GB page); a few of them, a build killed for memory
+MAX_FORMAT_DIGITS = 100
 
 
 def format_value(value: Any, spec: str | None) -> str:
     """Format a summary value; ``spec`` is a Python format spec such as ``.3f`` or ``.1%``."""
     if spec and is_number(value) and math.isfinite(value):
-        if not _FORMAT_RE.match(spec):
+        m = _FORMAT_RE.match(spec)
+        if not m:
             raise ValueError(f'format="{spec}": expected a number format such as ".3f", ".1%" or ",d"')
+        if any(g and int(g) > MAX_FORMAT_DIGITS for g in m.groups()):
+            raise ValueError(f'format="{spec[:40]}": width and precision are at most {MAX_FORMAT_DIGITS}')
         if spec[-1:] in "bdoxX" and float(value).is_integer():
             value = int(value)
         try:
