@@ -166,6 +166,40 @@ def test_signal_setup_leaves_others_alone(tmp_path):
     assert read_run(tmp_path / "runs" / "m").state == "finished"
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_second_signal_while_the_first_is_handled_loses_nothing(tmp_path, signum):
+    """docker stop twice, or Ctrl-C pressed again while the run finishes: the second signal comes
+    while the first one's flush writes history. It used to hang forever (SIGTERM: the nested
+    handler waited for the history lock its own thread held) or to cut finish() short
+    (SIGINT: rows lost, run.json left "running")."""
+    rows = 200_000
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import time, reportgen
+        run = reportgen.init(id="s", dir="runs", flush_interval=60, save_code_info=False)
+        for i in range({rows}):
+            run.log({{"i": i, "pad": "x" * 300}})
+        print("ready", flush=True)
+        time.sleep(60)
+    """)], env=ENV, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    history = tmp_path / "runs" / "s" / "history.jsonl"
+    assert proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signum)
+    deadline = time.monotonic() + 10
+    while not history.stat().st_size and time.monotonic() < deadline:
+        time.sleep(0.0005)  # the first signal's flush has begun: the second one comes in the middle
+    proc.send_signal(signum)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        pytest.fail(f"the process hung after a second {signum.name}")
+    assert proc.returncode == -signum, proc.stderr.read()
+    assert len(clean_history(history.parent)) == rows
+    meta = json.loads((history.parent / "run.json").read_text())
+    assert meta["state"] == "crashed" and meta["exit_code"] == (128 + signum if signum == signal.SIGTERM else 130)
+
+
 # -- two writers ---------------------------------------------------------------------------------
 
 def test_second_process_writing_the_same_run_gets_a_clear_error(tmp_path):
