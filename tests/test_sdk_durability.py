@@ -200,6 +200,34 @@ def test_a_second_signal_while_the_first_is_handled_loses_nothing(tmp_path, sign
     assert meta["state"] == "crashed" and meta["exit_code"] == (128 + signum if signum == signal.SIGTERM else 130)
 
 
+def test_a_forked_child_neither_writes_nor_finishes_its_parents_run(tmp_path):
+    """os.fork() after init() (a worker pool, a daemonising helper) whose child ends normally: its
+    atexit used to finish the parent's run, writing the rows the parent had queued a second time
+    (duplicate steps) and the parent's run.json and summary with the child's view."""
+    proc = run_py(tmp_path, """
+        import os, sys, json, reportgen
+        run = reportgen.init(id="p", dir="runs", flush_interval=30, save_code_info=False)
+        for i in range(10):
+            run.log({"i": i})
+        pid = os.fork()
+        if pid == 0:
+            run.log({"i": -1})  # the parent's run: ignored with a warning, as wandb does
+            run.summary["child"] = 1
+            sys.exit(0)  # a normal end: atexit runs in the child
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status), json.load(open("runs/p/run.json"))["state"])
+        for i in range(10, 20):
+            run.log({"i": i})
+        run.finish()
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["0", "running"]
+    assert "log() ignored" in proc.stderr and "is a fork of it" in proc.stderr
+    assert [r["i"] for r in clean_history(tmp_path / "runs" / "p")] == list(range(20))
+    rec = read_run(tmp_path / "runs" / "p")
+    assert rec.state == "finished" and rec.summary["i"] == 19 and "child" not in rec.summary
+
+
 # -- two writers ---------------------------------------------------------------------------------
 
 def test_second_process_writing_the_same_run_gets_a_clear_error(tmp_path):

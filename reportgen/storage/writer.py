@@ -16,6 +16,7 @@ file holds whole lines only (:mod:`reportgen.storage.appender`). See
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 import warnings
@@ -24,13 +25,25 @@ from typing import Any, Callable
 
 from .appender import DEFAULT_FLUSH_INTERVAL, MAX_UNWRITTEN_BYTES, HistoryAppender
 from .format import FORMAT_VERSION, RunPaths
-from .health import StorageHealth
+from .health import StorageHealth, _warn
 from .jsonio import write_json_atomic
 
 DEFAULT_HEARTBEAT_INTERVAL = 15.0
 #: The automatic summary is rewritten with the heartbeat when it changed. Not faster: every
 #: rewrite changes the runs table, which makes pages open in ``serve --watch`` reload; readers
 #: complete the summary of a run whose writer died from its history instead (storage.lastvalues).
+
+#: how many forks this process is from the one that imported reportgen (one more in each child)
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
 
 __all__ = ["RunWriter", "HistoryAppender", "DEFAULT_FLUSH_INTERVAL", "DEFAULT_HEARTBEAT_INTERVAL",
            "MAX_UNWRITTEN_BYTES"]
@@ -70,6 +83,19 @@ class RunWriter:
         self._periodic: Callable[[], None] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._forks, self._pid, self._warned_foreign = _forks, os.getpid(), False
+
+    def foreign(self, what: str, *, warn: bool = True) -> bool:
+        """True in a process forked from the writer's (a DataLoader or ``multiprocessing`` worker):
+        it must not write the parent's run, whose history it would duplicate. Warns once."""
+        if self._forks == _forks:
+            return False
+        if warn and not self._warned_foreign:
+            self._warned_foreign = True
+            _warn(f"reportgen: {what} ignored: run folder {self.paths.root} is written by process "
+                  f"{self._pid}, and this process ({os.getpid()}) is a fork of it. Call reportgen.init() "
+                  "here for a run of its own")
+        return True
 
     @property
     def errors(self) -> list[str]:
@@ -78,6 +104,8 @@ class RunWriter:
 
     # -- atomic JSON files -------------------------------------------------------------
     def _save_json(self, path: Path, obj: Any) -> bool:
+        if self.foreign(f"writing {path.name}"):
+            return False
         with self._json_lock:
             try:
                 write_json_atomic(path, obj)
