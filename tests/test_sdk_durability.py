@@ -228,6 +228,31 @@ def test_a_forked_child_neither_writes_nor_finishes_its_parents_run(tmp_path):
     assert rec.state == "finished" and rec.summary["i"] == 19 and "child" not in rec.summary
 
 
+def test_a_run_folder_deleted_while_training_is_made_anew_with_a_warning(tmp_path):
+    """rm -rf of the run folder mid-training: the writer went on appending to the deleted file,
+    so every later row was lost without a word and the run ended "finished" without history."""
+    proc = run_py(tmp_path, """
+        import shutil, time, reportgen
+        run = reportgen.init(id="d", dir="runs", config={"lr": 3}, flush_interval=0.05,
+                             heartbeat_interval=0.1, save_code_info=False)
+        for i in range(10):
+            run.log({"i": i})
+        time.sleep(0.3)
+        shutil.rmtree("runs/d")
+        for i in range(10, 20):
+            run.log({"i": i})
+        time.sleep(0.3)
+        run.finish()
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "history.jsonl was deleted while the run wrote it" in proc.stderr
+    run_dir = tmp_path / "runs" / "d"
+    assert [json.loads(line)["i"] for line in (run_dir / "history.jsonl").read_text().splitlines()] == list(range(10, 20))
+    rec = read_run(run_dir)
+    assert rec.state == "finished" and rec.config == {"lr": 3} and rec.summary["i"] == 19
+    assert rec.meta["storage"]["failures"] == 1 and not rec.meta["storage"]["failing"]
+
+
 # -- two writers ---------------------------------------------------------------------------------
 
 def test_second_process_writing_the_same_run_gets_a_clear_error(tmp_path):

@@ -79,6 +79,8 @@ class RunWriter:
         # one lock, so metadata and retries can never wait for each other in opposite orders)
         self._json_lock = self._meta_lock = threading.RLock()
         self._unsaved: dict[Path, Any] = {}  # JSON files whose last write failed -> content to retry
+        self._saved: dict[Path, Any] = {}  # the last content of each JSON file, to write anew
+        self._recreated = 0  # history recreations handled (the folder was deleted: JSON files too)
         self._absorb = False  # once started, storage errors are recorded, never raised
         self._periodic: Callable[[], None] | None = None
         self._stop = threading.Event()
@@ -116,6 +118,7 @@ class RunWriter:
                 self.health.failed(path.name, exc)
                 return False
             self._unsaved.pop(path, None)
+            self._saved[path] = obj
             return True
 
     def write_meta(self, meta: dict[str, Any]) -> None:
@@ -141,6 +144,9 @@ class RunWriter:
     def _retry(self) -> None:
         """Write again the JSON files whose last write failed, then check whether all is written."""
         with self._json_lock:
+            if self.history.recreated != self._recreated:  # the run folder was deleted: its JSON files too
+                self._recreated = self.history.recreated
+                self._unsaved = {**self._saved, **self._unsaved}
             for path, obj in list(self._unsaved.items()):
                 if path == self.paths.run_json:
                     self.update_meta()  # the newest metadata, with the storage record
@@ -165,8 +171,9 @@ class RunWriter:
         self._thread.start()
 
     def _tick(self) -> None:
+        self.history.recreate_if_deleted()
         self.history.flush()
-        if self._unsaved or self.health.failing:
+        if self._unsaved or self.health.failing or self.history.recreated != self._recreated:
             self._retry()
 
     def _loop(self) -> None:
