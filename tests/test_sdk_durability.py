@@ -495,6 +495,25 @@ def test_media_write_on_a_full_disk_leaves_no_temp_file(tmp_path, tiny_fs):
     assert left == []
 
 
+def test_save_on_a_full_disk_warns_and_keeps_the_previous_copy(tmp_path, tiny_fs):
+    """wandb.save() of a checkpoint while the disk is full raised OSError into the training loop
+    and left a cut copy in files/ in place of the good one saved before."""
+    ckpt = tmp_path / "ckpt.pt"
+    ckpt.write_bytes(b"1" * 1_000_000)
+    run = reportgen.init(id="save", dir=tiny_fs / "runs", save_code_info=False, settings={"x_disable_stats": True})
+    try:
+        saved = tiny_fs / "runs" / "save" / "files" / "ckpt.pt"
+        assert run.save(str(ckpt), policy="now") == [str(saved)]
+        (tiny_fs / "ballast").write_bytes(b"\0" * 2_200_000)  # about 0.8 MB left
+        ckpt.write_bytes(b"2" * 2_000_000)
+        with pytest.warns(UserWarning, match="save\\(\\): could not copy .*ckpt.pt.*No space left.*keeps its previous copy"):
+            assert run.save(str(ckpt), policy="now") == []
+        assert saved.read_bytes() == b"1" * 1_000_000
+        assert sorted(p.name for p in saved.parent.iterdir()) == ["ckpt.pt"]  # no temp file left
+    finally:
+        run.finish()
+
+
 # -- permissions ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("umask", [0o022, 0o077, 0o002], ids=["022", "077", "002"])
