@@ -514,6 +514,25 @@ def test_save_on_a_full_disk_warns_and_keeps_the_previous_copy(tmp_path, tiny_fs
         run.finish()
 
 
+def test_summary_media_on_a_full_disk_warns_and_goes_on(tmp_path, tiny_fs):
+    """run.summary["best"] = wandb.Image(...) (or an array, saved as .npy) on a full disk raised
+    OSError into the training loop; log() of the same image warned and went on."""
+    import numpy as np
+
+    run = reportgen.init(id="sm", dir=tiny_fs / "runs", save_code_info=False, settings={"x_disable_stats": True})
+    try:
+        run.summary["best"] = 1
+        (tiny_fs / "ballast").write_bytes(b"\0" * (4 * 2**20 - 64 * 1024))
+        pixels = np.random.default_rng(0).integers(0, 255, (256, 256, 3), dtype=np.uint8)
+        with pytest.warns(UserWarning, match="summary key 'best': could not store Image .*No space left"):
+            run.summary["best"] = reportgen.Image(pixels)
+        with pytest.warns(UserWarning, match="summary key 'weights': could not store ndarray .*No space left"):
+            run.summary.update({"weights": np.random.default_rng(1).random((300, 300))})
+        assert run.summary["best"] == 1 and "weights" not in run.summary
+    finally:
+        run.finish()
+
+
 # -- permissions ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("umask", [0o022, 0o077, 0o002], ids=["022", "077", "002"])
