@@ -166,6 +166,93 @@ def test_signal_setup_leaves_others_alone(tmp_path):
     assert read_run(tmp_path / "runs" / "m").state == "finished"
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_second_signal_while_the_first_is_handled_loses_nothing(tmp_path, signum):
+    """docker stop twice, or Ctrl-C pressed again while the run finishes: the second signal comes
+    while the first one's flush writes history. It used to hang forever (SIGTERM: the nested
+    handler waited for the history lock its own thread held) or to cut finish() short
+    (SIGINT: rows lost, run.json left "running")."""
+    rows = 200_000
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import time, reportgen
+        run = reportgen.init(id="s", dir="runs", flush_interval=60, save_code_info=False)
+        for i in range({rows}):
+            run.log({{"i": i, "pad": "x" * 300}})
+        print("ready", flush=True)
+        time.sleep(60)
+    """)], env=ENV, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    history = tmp_path / "runs" / "s" / "history.jsonl"
+    assert proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signum)
+    deadline = time.monotonic() + 10
+    while not history.stat().st_size and time.monotonic() < deadline:
+        time.sleep(0.0005)  # the first signal's flush has begun: the second one comes in the middle
+    proc.send_signal(signum)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        pytest.fail(f"the process hung after a second {signum.name}")
+    assert proc.returncode == -signum, proc.stderr.read()
+    assert len(clean_history(history.parent)) == rows
+    meta = json.loads((history.parent / "run.json").read_text())
+    assert meta["state"] == "crashed" and meta["exit_code"] == (128 + signum if signum == signal.SIGTERM else 130)
+
+
+def test_a_forked_child_neither_writes_nor_finishes_its_parents_run(tmp_path):
+    """os.fork() after init() (a worker pool, a daemonising helper) whose child ends normally: its
+    atexit used to finish the parent's run, writing the rows the parent had queued a second time
+    (duplicate steps) and the parent's run.json and summary with the child's view."""
+    proc = run_py(tmp_path, """
+        import os, sys, json, reportgen
+        run = reportgen.init(id="p", dir="runs", flush_interval=30, save_code_info=False)
+        for i in range(10):
+            run.log({"i": i})
+        pid = os.fork()
+        if pid == 0:
+            run.log({"i": -1})  # the parent's run: ignored with a warning, as wandb does
+            run.summary["child"] = 1
+            sys.exit(0)  # a normal end: atexit runs in the child
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status), json.load(open("runs/p/run.json"))["state"])
+        for i in range(10, 20):
+            run.log({"i": i})
+        run.finish()
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["0", "running"]
+    assert "log() ignored" in proc.stderr and "is a fork of it" in proc.stderr
+    assert [r["i"] for r in clean_history(tmp_path / "runs" / "p")] == list(range(20))
+    rec = read_run(tmp_path / "runs" / "p")
+    assert rec.state == "finished" and rec.summary["i"] == 19 and "child" not in rec.summary
+
+
+def test_a_run_folder_deleted_while_training_is_made_anew_with_a_warning(tmp_path):
+    """rm -rf of the run folder mid-training: the writer went on appending to the deleted file,
+    so every later row was lost without a word and the run ended "finished" without history."""
+    proc = run_py(tmp_path, """
+        import shutil, time, reportgen
+        run = reportgen.init(id="d", dir="runs", config={"lr": 3}, flush_interval=0.05,
+                             heartbeat_interval=0.1, save_code_info=False)
+        for i in range(10):
+            run.log({"i": i})
+        time.sleep(0.3)
+        shutil.rmtree("runs/d")
+        for i in range(10, 20):
+            run.log({"i": i})
+        time.sleep(0.3)
+        run.finish()
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "history.jsonl was deleted while the run wrote it" in proc.stderr
+    run_dir = tmp_path / "runs" / "d"
+    assert [json.loads(line)["i"] for line in (run_dir / "history.jsonl").read_text().splitlines()] == list(range(10, 20))
+    rec = read_run(run_dir)
+    assert rec.state == "finished" and rec.config == {"lr": 3} and rec.summary["i"] == 19
+    assert rec.meta["storage"]["failures"] == 1 and not rec.meta["storage"]["failing"]
+
+
 # -- two writers ---------------------------------------------------------------------------------
 
 def test_second_process_writing_the_same_run_gets_a_clear_error(tmp_path):
@@ -406,6 +493,44 @@ def test_media_write_on_a_full_disk_leaves_no_temp_file(tmp_path, tiny_fs):
         ctx.write_bytes("image", "bin", os.urandom(6 * 1024 * 1024))
     left = [p.name for p in (tiny_fs / "run").rglob("*") if p.is_file()]
     assert left == []
+
+
+def test_save_on_a_full_disk_warns_and_keeps_the_previous_copy(tmp_path, tiny_fs):
+    """wandb.save() of a checkpoint while the disk is full raised OSError into the training loop
+    and left a cut copy in files/ in place of the good one saved before."""
+    ckpt = tmp_path / "ckpt.pt"
+    ckpt.write_bytes(b"1" * 1_000_000)
+    run = reportgen.init(id="save", dir=tiny_fs / "runs", save_code_info=False, settings={"x_disable_stats": True})
+    try:
+        saved = tiny_fs / "runs" / "save" / "files" / "ckpt.pt"
+        assert run.save(str(ckpt), policy="now") == [str(saved)]
+        (tiny_fs / "ballast").write_bytes(b"\0" * 2_200_000)  # about 0.8 MB left
+        ckpt.write_bytes(b"2" * 2_000_000)
+        with pytest.warns(UserWarning, match="save\\(\\): could not copy .*ckpt.pt.*No space left.*keeps its previous copy"):
+            assert run.save(str(ckpt), policy="now") == []
+        assert saved.read_bytes() == b"1" * 1_000_000
+        assert sorted(p.name for p in saved.parent.iterdir()) == ["ckpt.pt"]  # no temp file left
+    finally:
+        run.finish()
+
+
+def test_summary_media_on_a_full_disk_warns_and_goes_on(tmp_path, tiny_fs):
+    """run.summary["best"] = wandb.Image(...) (or an array, saved as .npy) on a full disk raised
+    OSError into the training loop; log() of the same image warned and went on."""
+    import numpy as np
+
+    run = reportgen.init(id="sm", dir=tiny_fs / "runs", save_code_info=False, settings={"x_disable_stats": True})
+    try:
+        run.summary["best"] = 1
+        (tiny_fs / "ballast").write_bytes(b"\0" * (4 * 2**20 - 64 * 1024))
+        pixels = np.random.default_rng(0).integers(0, 255, (256, 256, 3), dtype=np.uint8)
+        with pytest.warns(UserWarning, match="summary key 'best': could not store Image .*No space left"):
+            run.summary["best"] = reportgen.Image(pixels)
+        with pytest.warns(UserWarning, match="summary key 'weights': could not store ndarray .*No space left"):
+            run.summary.update({"weights": np.random.default_rng(1).random((300, 300))})
+        assert run.summary["best"] == 1 and "weights" not in run.summary
+    finally:
+        run.finish()
 
 
 # -- permissions ---------------------------------------------------------------------------------------

@@ -237,6 +237,8 @@ class Run(RunExtras):
         if self._finished:
             user_warn(f"log(): run {self.id} is finished; log() ignored")
             return
+        if self._writer.foreign("log()"):
+            return
         self.history.log(data, step, commit)
         if self._sweep_id:
             sweep_hook.observe(self, data)  # may raise to stop a run hyperband terminated
@@ -290,6 +292,8 @@ class Run(RunExtras):
             return
         self._finished = True
         state.unregister(self)
+        if self._writer.foreign("finish()", warn=False):  # a fork ending: the run is its parent's
+            return
         with signals.deferred():  # a SIGTERM now is handled once the run is finished
             try:
                 self._finish_extras()

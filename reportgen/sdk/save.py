@@ -21,6 +21,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ..storage.jsonio import atomic_file
 from .values import user_warn
 
 POLICIES = ("live", "now", "end")
@@ -34,6 +35,7 @@ class Saver:
     def __init__(self, files_dir: Path):
         self.files_dir = files_dir
         self.pending: list[tuple[str, Path, str | None]] = []  # (glob, base, name) to copy again at finish
+        self._failed: set[Path] = set()  # copies that failed (warned about once each)
 
     def save(self, glob_str: Any, base_path: Any = None, policy: str = "live", name: str | None = None) -> list[str]:
         if not isinstance(glob_str, (str, os.PathLike)):
@@ -58,17 +60,17 @@ class Saver:
             if "/" in name.replace("\\", "/") or name in ("", ".", ".."):
                 raise ValueError(f"save(): name {name!r}: expected a plain file name")
         if policy != "end":
-            copies = self._copy(full, base, name)
-            if not copies and policy == "now":
+            copies, matched = self._copy(full, base, name)
+            if not matched and policy == "now":
                 if _has_magic(pattern):
                     user_warn(f"save(): no file matches {pattern!r}")
                 else:
                     raise FileNotFoundError(f"save(): path {pattern!r} is not a file")
         else:
-            copies = []
+            copies, matched = [], 0
         if policy in ("live", "end"):
             self.pending.append((full, base, name))
-            if not copies and policy == "live" and not _has_magic(pattern):
+            if not matched and policy == "live" and not _has_magic(pattern):
                 user_warn(f"save(): {pattern!r} does not exist yet; it is copied at finish() if it appears")
         return copies
 
@@ -96,20 +98,37 @@ class Saver:
             out.append((src, self.files_dir / rel))
         return out
 
-    def _copy(self, full: str, base: Path, name: str | None) -> list[str]:
-        copies = []
-        for src, dest in self._targets(full, base, name):
-            if src != dest:
+    def _copy(self, full: str, base: Path, name: str | None) -> tuple[list[str], int]:
+        """The copies made, and how many files matched (a copy that could not be written is warned about)."""
+        copies, targets = [], self._targets(full, base, name)
+        for src, dest in targets:
+            if src == dest or self._copy_file(src, dest):
+                copies.append(str(dest))
+        return copies, len(targets)
+
+    def _copy_file(self, src: Path, dest: Path) -> bool:
+        """Copy ``src`` to ``dest`` whole or not at all (a full disk leaves the previous copy as
+        it was, and no partial file); a failure to write warns once per file and returns False."""
+        with open(src, "rb") as fin:  # the user's file: a failure to open it is the caller's error
+            try:
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, dest)
-            copies.append(str(dest))
-        return copies
+                with atomic_file(dest, fsync=False) as fout:
+                    shutil.copyfileobj(fin, fout, 2**20)
+            except OSError as exc:
+                if dest not in self._failed:
+                    self._failed.add(dest)
+                    kept = "the run keeps its previous copy" if dest.exists() else "nothing is saved for it yet"
+                    user_warn(f"save(): could not copy {str(src)!r} to {str(dest)!r} ({type(exc).__name__}: "
+                              f"{exc}); {kept}")
+                return False
+        self._failed.discard(dest)
+        return True
 
     def finish(self) -> None:
         """Copy the latest version of every ``live``/``end`` file; never raises."""
         for full, base, name in self.pending:
             try:
-                if not self._copy(full, base, name) and not _has_magic(full):
+                if not self._copy(full, base, name)[1] and not _has_magic(full):
                     user_warn(f"save(): {full!r} never appeared; nothing saved for it")
             except Exception as exc:  # noqa: BLE001 - finishing must go on
                 user_warn(f"save(): could not copy {full!r} at finish ({type(exc).__name__}: {exc})")

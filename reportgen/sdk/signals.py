@@ -74,20 +74,64 @@ def _restore_in_child() -> None:
 
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
-    """A section (``finish()``) that a signal must not cut short: the handler runs at its end."""
+    """A section (``finish()``, our own handler) that a signal must not cut short.
+
+    ``SIGTERM``/``SIGHUP`` run our handler at its end; a ``SIGINT`` (a second Ctrl-C while
+    the run finishes) reaches the program's handler (``KeyboardInterrupt``) at its end."""
     global _depth, _pending
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     _depth += 1
+    held = _hold_sigint() if _depth == 1 else None
     try:
         yield
     finally:
         _depth -= 1
-        if _depth == 0 and _pending is not None:
-            signum, frame = _pending
-            _pending = None
-            _handler(signum, frame)
+        if _depth == 0:
+            late_sigint = _release_sigint(held)
+            if _pending is not None:
+                signum, frame = _pending
+                _pending = None
+                _handler(signum, frame)
+            if late_sigint is not None:
+                held(*late_sigint)  # the program's SIGINT handler, as if it came now
+
+
+_sigint_seen: tuple[int, Any] | None = None
+
+
+def _note_sigint(signum: int, frame: Any) -> None:
+    global _sigint_seen
+    _sigint_seen = (signum, frame)
+
+
+def _hold_sigint() -> Any:
+    """Route SIGINT to a note while a deferred section runs; returns the handler it replaced."""
+    global _sigint_seen
+    _sigint_seen = None
+    try:
+        prev = signal.getsignal(signal.SIGINT)
+        if not callable(prev) or prev is _note_sigint:
+            return None  # ignored, default or set from C: nothing of Python's to interrupt us
+        signal.signal(signal.SIGINT, _note_sigint)
+    except (ValueError, OSError):
+        return None
+    return prev
+
+
+def _release_sigint(held: Any) -> tuple[int, Any] | None:
+    """Give SIGINT back to ``held``; returns the SIGINT that arrived meanwhile, if one did."""
+    global _sigint_seen
+    if held is None:
+        return None
+    try:
+        if signal.getsignal(signal.SIGINT) is _note_sigint:
+            signal.signal(signal.SIGINT, held)
+    except (ValueError, OSError):
+        pass
+    seen, _sigint_seen = _sigint_seen, None
+    return seen
 
 
 def _default_action(signum: int) -> None:
@@ -105,9 +149,14 @@ def _handler(signum: int, frame: Any) -> None:
         elif prev != signal.SIG_IGN:
             _default_action(signum)
         return
-    if _depth:
+    if _depth:  # in finish(), or handling a first signal: this one waits for that to end
         _pending = (signum, frame)
         return
+    with deferred():
+        _handle(signum, frame, prev)
+
+
+def _handle(signum: int, frame: Any, prev: Any) -> None:
     name = signal.Signals(signum).name
     try:
         _hooks["flush"](name)

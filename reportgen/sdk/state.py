@@ -95,6 +95,8 @@ def _finish_all(code: int | None = None, error: str | None = None, signal: str |
     for run in list(_open_runs):
         try:
             run._finish_from_hook(code, error, signal=signal)
+        except KeyboardInterrupt:  # a second Ctrl-C while the process ends: that run is finished
+            continue              # (signals.deferred), the process ends anyway: finish the others
         except Exception as exc:  # noqa: BLE001 - at exit, report and go on with the others
             print(f"reportgen: could not finish run {getattr(run, 'id', '?')}: {exc}", file=sys.stderr)
 

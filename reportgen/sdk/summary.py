@@ -42,12 +42,13 @@ class Summary(MutableMapping):
         """Convert ``value``; (False, None) with a warning naming ``key`` when JSON cannot hold it
         (a 5,000-digit int, nesting deeper than the encoder takes, a value that contains itself), as
         log() does for such values. Storing it anyway would make every later summary write, and
-        finish(), fail. A type that cannot be stored at all raises TypeError naming the key."""
+        finish(), fail. Media that cannot be written (a full disk) warn the same way. A type that
+        cannot be stored at all raises TypeError naming the key."""
         from ..storage.jsonio import dumps
 
         try:
             converted = self._convert(key, value)
-        except RecursionError as exc:  # (converting recurses as deep as the value)
+        except (RecursionError, OSError) as exc:  # (converting recurses as deep as the value; media files)
             return self._refused(key, value, exc)
         try:
             dumps({key: converted})
@@ -59,7 +60,7 @@ class Summary(MutableMapping):
     def _refused(key: str, value: Any, exc: BaseException) -> tuple[bool, Any]:
         from .values import user_warn
 
-        user_warn(f"summary key {key!r}: could not store {type(value).__name__} as JSON "
+        user_warn(f"summary key {key!r}: could not store {type(value).__name__} "
                   f"({type(exc).__name__}: {str(exc)[:120]}); the key was not changed")
         return False, None
 

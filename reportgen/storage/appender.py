@@ -48,6 +48,18 @@ def _cut_torn_tail(fd: int, path: Path) -> int:
     return size - keep
 
 
+def _open(path: Path) -> int:
+    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+
+
+def _same_file(st: os.stat_result, path: Path) -> bool:
+    try:
+        other = os.stat(path)
+    except FileNotFoundError:
+        return False
+    return (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino)
+
+
 class HistoryAppender:
     """Append-only ``history.jsonl``: lines queued by the caller, written by :meth:`flush`."""
 
@@ -57,7 +69,7 @@ class HistoryAppender:
         self.flush_interval = float(flush_interval)
         self.health = health or StorageHealth(str(path.parent))
         self.max_unwritten = int(max_unwritten)
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+        self._fd = _open(path)
         self.torn_bytes_removed = _cut_torn_tail(self._fd, path)
         self._queue: deque[bytes] = deque()
         #: queue one encoded line (``deque.append``: thread-safe, no lock on the hot path)
@@ -67,6 +79,7 @@ class HistoryAppender:
         self._unwritten_rows = 0
         self._last_failed = False
         self.rows_written = 0  # lines handed to the OS so far (readable by tests and tools)
+        self.recreated = 0  # times the file was deleted (``rm -rf`` of the run folder) and made anew
         self._closed = False
         self._thread: threading.Thread | None = None
         if start_thread:  # standalone use; RunWriter drives flushes from its own thread
@@ -130,10 +143,35 @@ class HistoryAppender:
             data, rows = chunk, n
         return self._write(data, rows)
 
+    def recreate_if_deleted(self) -> None:
+        with self._write_lock:
+            if self._fd >= 0:
+                try:
+                    self._recreate_if_deleted()
+                except OSError as exc:
+                    self.health.failed(self.path.name, exc)
+
+    def _recreate_if_deleted(self) -> None:
+        """The file, or the whole run folder, was deleted while the run wrote it: rows written
+        to the deleted file can be read by nobody, so the file (and its folder) is made anew and
+        the rows go on there (recorded: ``health``). Raises OSError if it cannot be made anew:
+        the rows then wait in memory, as on a full disk."""
+        st = os.fstat(self._fd)
+        if st.st_nlink or _same_file(st, self.path):  # some network file systems report 0 links
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = _open(self.path)
+        os.close(self._fd)
+        self._fd = fd
+        self.recreated += 1
+        self.health.recreated(self.path.name, f"{self.path} was deleted while the run wrote it (after "
+                              f"{self.rows_written} rows); it is made anew and the rows logged from now on go there")
+
     def _write(self, data: bytes, rows: int) -> int:
         view = memoryview(data)
         off, total = 0, len(data)
         try:
+            self._recreate_if_deleted()
             while off < total:
                 off += os.write(self._fd, view[off:])
         except OSError as exc:

@@ -70,6 +70,16 @@ class StorageHealth:
         self._warn(message)
         return True
 
+    def recreated(self, what: str, message: str) -> None:
+        """``what`` was deleted under the writer and made anew: a failure that is over (warns)."""
+        with self._lock:
+            self.error = f"{what}: {message}"
+            self.failures += 1
+            self.failed_at = self._clock()
+            if not self.failing:
+                self.recovered_at = self.failed_at
+        self._warn(f"reportgen: {message}")
+
     def lost(self, rows: int, why: str) -> None:
         """``rows`` history rows will never be written (memory limit reached, or the run ended while failing)."""
         if rows <= 0:

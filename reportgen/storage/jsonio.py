@@ -7,13 +7,14 @@ Lines without non-finite values are encoded and decoded by orjson.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import orjson
 
@@ -205,21 +206,24 @@ def current_umask() -> int:
     return _umask_cache
 
 
-def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
-    """Write ``obj`` as JSON to ``path`` atomically: temp file, fsync, rename.
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike, *, fsync: bool = True) -> Iterator[Any]:
+    """A binary file object whose content replaces ``path`` at once when the block ends: temp
+    file in the same folder, fsync (unless ``fsync=False``: a kill cannot tear it either), rename. If the block (or the writing) fails, ``path`` keeps
+    its previous content and no temp file is left.
 
     The file gets the permissions of any file the user creates (``0o666 & ~umask``),
     like history and media, not ``mkstemp``'s private 0600."""
     path = Path(path)
-    data = dumps(obj, indent=True) + b"\n"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             if hasattr(os, "fchmod"):  # POSIX; Windows has no mode bits to set
                 os.fchmod(fh.fileno(), 0o666 & ~current_umask())
-            fh.write(data)
+            yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if fsync:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -227,3 +231,10 @@ def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
         except OSError:
             pass
         raise
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
+    """Write ``obj`` as JSON to ``path`` atomically (:func:`atomic_file`)."""
+    data = dumps(obj, indent=True) + b"\n"
+    with atomic_file(path) as fh:
+        fh.write(data)

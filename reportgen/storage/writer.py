@@ -16,6 +16,7 @@ file holds whole lines only (:mod:`reportgen.storage.appender`). See
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 import warnings
@@ -24,13 +25,25 @@ from typing import Any, Callable
 
 from .appender import DEFAULT_FLUSH_INTERVAL, MAX_UNWRITTEN_BYTES, HistoryAppender
 from .format import FORMAT_VERSION, RunPaths
-from .health import StorageHealth
+from .health import StorageHealth, _warn
 from .jsonio import write_json_atomic
 
 DEFAULT_HEARTBEAT_INTERVAL = 15.0
 #: The automatic summary is rewritten with the heartbeat when it changed. Not faster: every
 #: rewrite changes the runs table, which makes pages open in ``serve --watch`` reload; readers
 #: complete the summary of a run whose writer died from its history instead (storage.lastvalues).
+
+#: how many forks this process is from the one that imported reportgen (one more in each child)
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
 
 __all__ = ["RunWriter", "HistoryAppender", "DEFAULT_FLUSH_INTERVAL", "DEFAULT_HEARTBEAT_INTERVAL",
            "MAX_UNWRITTEN_BYTES"]
@@ -66,10 +79,25 @@ class RunWriter:
         # one lock, so metadata and retries can never wait for each other in opposite orders)
         self._json_lock = self._meta_lock = threading.RLock()
         self._unsaved: dict[Path, Any] = {}  # JSON files whose last write failed -> content to retry
+        self._saved: dict[Path, Any] = {}  # the last content of each JSON file, to write anew
+        self._recreated = 0  # history recreations handled (the folder was deleted: JSON files too)
         self._absorb = False  # once started, storage errors are recorded, never raised
         self._periodic: Callable[[], None] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._forks, self._pid, self._warned_foreign = _forks, os.getpid(), False
+
+    def foreign(self, what: str, *, warn: bool = True) -> bool:
+        """True in a process forked from the writer's (a DataLoader or ``multiprocessing`` worker):
+        it must not write the parent's run, whose history it would duplicate. Warns once."""
+        if self._forks == _forks:
+            return False
+        if warn and not self._warned_foreign:
+            self._warned_foreign = True
+            _warn(f"reportgen: {what} ignored: run folder {self.paths.root} is written by process "
+                  f"{self._pid}, and this process ({os.getpid()}) is a fork of it. Call reportgen.init() "
+                  "here for a run of its own")
+        return True
 
     @property
     def errors(self) -> list[str]:
@@ -78,6 +106,8 @@ class RunWriter:
 
     # -- atomic JSON files -------------------------------------------------------------
     def _save_json(self, path: Path, obj: Any) -> bool:
+        if self.foreign(f"writing {path.name}"):
+            return False
         with self._json_lock:
             try:
                 write_json_atomic(path, obj)
@@ -88,6 +118,7 @@ class RunWriter:
                 self.health.failed(path.name, exc)
                 return False
             self._unsaved.pop(path, None)
+            self._saved[path] = obj
             return True
 
     def write_meta(self, meta: dict[str, Any]) -> None:
@@ -113,6 +144,9 @@ class RunWriter:
     def _retry(self) -> None:
         """Write again the JSON files whose last write failed, then check whether all is written."""
         with self._json_lock:
+            if self.history.recreated != self._recreated:  # the run folder was deleted: its JSON files too
+                self._recreated = self.history.recreated
+                self._unsaved = {**self._saved, **self._unsaved}
             for path, obj in list(self._unsaved.items()):
                 if path == self.paths.run_json:
                     self.update_meta()  # the newest metadata, with the storage record
@@ -137,8 +171,9 @@ class RunWriter:
         self._thread.start()
 
     def _tick(self) -> None:
+        self.history.recreate_if_deleted()
         self.history.flush()
-        if self._unsaved or self.health.failing:
+        if self._unsaved or self.health.failing or self.history.recreated != self._recreated:
             self._retry()
 
     def _loop(self) -> None:
