@@ -10,7 +10,9 @@ their path relative to the run folder.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -61,7 +63,9 @@ class MediaContext:
         name = self.file_name(ext, data if named_by is None else named_by, suffix)
         target = folder / name
         if not target.exists():
-            tmp = target.with_name("." + name + ".tmp")
+            # a temp name of this thread's own: two threads logging the same file (same name) at once
+            # renamed one temp file twice (FileNotFoundError in the second)
+            tmp = target.with_name(f".{name}.{os.getpid()}-{threading.get_ident()}.tmp")
             try:
                 tmp.write_bytes(data)
                 tmp.replace(target)
