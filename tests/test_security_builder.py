@@ -487,7 +487,9 @@ def test_object_prototype_names_in_logged_data_neither_break_nor_pollute_pages(t
       with its charts (chart-lite.js grouped rows in a plain object);
     - a metric ``toString`` (its chart's title), a table column ``constructor`` (a logged chart's
       field), a config value ``__proto__`` (a sweep axis): Vega threw "Operator not defined";
-    - a summary key ``constructor``: the sweep page threw ("... .map is not a function")."""
+    - a summary key ``constructor``: the sweep page threw ("... .map is not a function");
+    - a config key ``toString`` that a run lacks: its cell in the runs table showed
+      "function toString() { [native code] }"."""
     runs = tmp_path / "runs"
     for i, name in enumerate(PROTO_NAMES):
         _run(runs, f"r{i}", [{"_step": s, "loss": 1.0 / (s + 1) + i, "toString": s * 2.0 + i} for s in range(4)],
@@ -527,6 +529,10 @@ def test_object_prototype_names_in_logged_data_neither_break_nor_pollute_pages(t
     pages = [out / "index.html", out / "runs/r0/index.html", out / "runs/r1/index.html", out / "sweeps/_all.html"]
     for target in pages:  # charts drawn by the lite renderer, then (below) by Vega
         look(site_browser.open(target))
+    # a run without the config key "toString" showed "function toString() { [native code] }" there
+    table = site_browser.open(out / "index.html")
+    table.wait_for_selector("#rg-runs tbody tr")
+    assert "[native code]" not in table.inner_text("#rg-runs")
     page = site_browser.open(out / "runs/r0/index.html")
     look(page)
     assert page.locator(".rgp-mask-toggle").count() == 1 and "__proto__" in page.locator(".rgp-mask-toggle").inner_text()
