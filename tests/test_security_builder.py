@@ -489,7 +489,8 @@ def test_object_prototype_names_in_logged_data_neither_break_nor_pollute_pages(t
       field), a config value ``__proto__`` (a sweep axis): Vega threw "Operator not defined";
     - a summary key ``constructor``: the sweep page threw ("... .map is not a function");
     - a config key ``toString`` that a run lacks: its cell in the runs table showed
-      "function toString() { [native code] }"."""
+      "function toString() { [native code] }", and a config key ``__proto__`` was missing from the
+      compare page's differences."""
     runs = tmp_path / "runs"
     for i, name in enumerate(PROTO_NAMES):
         _run(runs, f"r{i}", [{"_step": s, "loss": 1.0 / (s + 1) + i, "toString": s * 2.0 + i} for s in range(4)],
@@ -533,6 +534,11 @@ def test_object_prototype_names_in_logged_data_neither_break_nor_pollute_pages(t
     table = site_browser.open(out / "index.html")
     table.wait_for_selector("#rg-runs tbody tr")
     assert "[native code]" not in table.inner_text("#rg-runs")
+    # the config differences of two runs: a key "__proto__" was missing from them
+    compare = site_browser.open((out / "compare.html").resolve().as_uri() + "#runs=r0,r1,r3")
+    compare.wait_for_function("() => (document.getElementById('rg-diff') || {}).innerText.includes('hasOwnProperty')")
+    keys = compare.evaluate("() => Array.from(document.querySelectorAll('#rg-diff tr')).map(tr => tr.cells[0].innerText)")
+    assert "__proto__" in keys and "constructor" in keys, keys
     page = site_browser.open(out / "runs/r0/index.html")
     look(page)
     assert page.locator(".rgp-mask-toggle").count() == 1 and "__proto__" in page.locator(".rgp-mask-toggle").inner_text()
