@@ -785,3 +785,27 @@ def test_published_svg_cannot_load_anything_through_css(tmp_path, canary, _playw
     finally:
         server.close()
     assert probe.check() == []
+
+
+def test_a_logged_vega_spec_cannot_generate_millions_of_rows_in_the_page(tmp_path, site_browser):
+    """``{"data": {"sequence": {"start": 0, "stop": 1e8}}}`` in a logged Vega-Lite spec (60 bytes)
+    crashed the run page's tab ("Target crashed"); a sequence transform, impute ``keyvals`` or
+    density ``steps`` as large would too. Such a spec is refused with a warning naming the key;
+    the page and its other charts draw."""
+    runs = tmp_path / "runs"
+    ok = {"data": {"sequence": {"start": 0, "stop": 50, "as": "a"}}, "mark": "point",
+          "encoding": {"x": {"field": "a", "type": "quantitative"}}}
+    bomb = {**ok, "data": {"sequence": {"start": 0, "stop": 100_000_000, "as": "a"}}}
+    impute = {**ok, "transform": [{"impute": "a", "key": "a", "keyvals": {"start": 0, "stop": 1e9}}]}
+    _run(runs, "a", [{"_step": 0, "loss": 1.0, **{k: {"_type": "vega_lite", "spec": v}
+                                                  for k, v in (("ok", ok), ("bomb", bomb), ("impute", impute))}}])
+    out = tmp_path / "site"
+    res = _build(runs, out)
+    for key in ("bomb", "impute"):
+        assert f"run a: media {key} (step 0): could not show vega_lite: SpecRefused: the spec generates more than " \
+               "1,000,000 rows in the page" in res.warnings
+    page = site_browser.open(out / "runs/a/index.html")
+    for el in page.locator(".rgp-vega").all():
+        el.scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelectorAll('.rgp-vega canvas').length === 1")
+    assert page.evaluate("() => document.title") != ""
