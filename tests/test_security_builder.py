@@ -509,7 +509,10 @@ def test_object_prototype_names_in_logged_data_neither_break_nor_pollute_pages(t
       with its charts (chart-lite.js grouped rows in a plain object);
     - a metric ``toString`` (its chart's title), a table column ``constructor`` (a logged chart's
       field), a config value ``__proto__`` (a sweep axis): Vega threw "Operator not defined";
-    - a summary key ``constructor``: the sweep page threw ("... .map is not a function")."""
+    - a summary key ``constructor``: the sweep page threw ("... .map is not a function");
+    - a config key ``toString`` that a run lacks: its cell in the runs table showed
+      "function toString() { [native code] }", and a config key ``__proto__`` was missing from the
+      compare page's differences."""
     runs = tmp_path / "runs"
     for i, name in enumerate(PROTO_NAMES):
         _run(runs, f"r{i}", [{"_step": s, "loss": 1.0 / (s + 1) + i, "toString": s * 2.0 + i} for s in range(4)],
@@ -549,6 +552,15 @@ def test_object_prototype_names_in_logged_data_neither_break_nor_pollute_pages(t
     pages = [out / "index.html", out / "runs/r0/index.html", out / "runs/r1/index.html", out / "sweeps/_all.html"]
     for target in pages:  # charts drawn by the lite renderer, then (below) by Vega
         look(site_browser.open(target))
+    # a run without the config key "toString" showed "function toString() { [native code] }" there
+    table = site_browser.open(out / "index.html")
+    table.wait_for_selector("#rg-runs tbody tr")
+    assert "[native code]" not in table.inner_text("#rg-runs")
+    # the config differences of two runs: a key "__proto__" was missing from them
+    compare = site_browser.open((out / "compare.html").resolve().as_uri() + "#runs=r0,r1,r3")
+    compare.wait_for_function("() => (document.getElementById('rg-diff') || {}).innerText.includes('hasOwnProperty')")
+    keys = compare.evaluate("() => Array.from(document.querySelectorAll('#rg-diff tr')).map(tr => tr.cells[0].innerText)")
+    assert "__proto__" in keys and "constructor" in keys, keys
     page = site_browser.open(out / "runs/r0/index.html")
     look(page)
     assert page.locator(".rgp-mask-toggle").count() == 1 and "__proto__" in page.locator(".rgp-mask-toggle").inner_text()
@@ -795,3 +807,27 @@ def test_published_svg_cannot_load_anything_through_css(tmp_path, canary, _playw
     finally:
         server.close()
     assert probe.check() == []
+
+
+def test_a_logged_vega_spec_cannot_generate_millions_of_rows_in_the_page(tmp_path, site_browser):
+    """``{"data": {"sequence": {"start": 0, "stop": 1e8}}}`` in a logged Vega-Lite spec (60 bytes)
+    crashed the run page's tab ("Target crashed"); a sequence transform, impute ``keyvals`` or
+    density ``steps`` as large would too. Such a spec is refused with a warning naming the key;
+    the page and its other charts draw."""
+    runs = tmp_path / "runs"
+    ok = {"data": {"sequence": {"start": 0, "stop": 50, "as": "a"}}, "mark": "point",
+          "encoding": {"x": {"field": "a", "type": "quantitative"}}}
+    bomb = {**ok, "data": {"sequence": {"start": 0, "stop": 100_000_000, "as": "a"}}}
+    impute = {**ok, "transform": [{"impute": "a", "key": "a", "keyvals": {"start": 0, "stop": 1e9}}]}
+    _run(runs, "a", [{"_step": 0, "loss": 1.0, **{k: {"_type": "vega_lite", "spec": v}
+                                                  for k, v in (("ok", ok), ("bomb", bomb), ("impute", impute))}}])
+    out = tmp_path / "site"
+    res = _build(runs, out)
+    for key in ("bomb", "impute"):
+        assert f"run a: media {key} (step 0): could not show vega_lite: SpecRefused: the spec generates more than " \
+               "1,000,000 rows in the page" in res.warnings
+    page = site_browser.open(out / "runs/a/index.html")
+    for el in page.locator(".rgp-vega").all():
+        el.scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelectorAll('.rgp-vega canvas').length === 1")
+    assert page.evaluate("() => document.title") != ""

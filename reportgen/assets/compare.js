@@ -17,7 +17,7 @@
   };
   /* Every key of the dicts, sorted, with whether its value differs between them. */
   P.rows = function (dicts) {
-    var keys = {};
+    var keys = Object.create(null);  // a config key "__proto__" is a row like any other
     dicts.forEach(function (c) { Object.keys(c).forEach(function (k) { keys[k] = true; }); });
     return Object.keys(keys).sort().map(function (k) {
       var first = has(dicts[0], k) ? dicts[0][k] : MISSING, differs = false;

@@ -32,7 +32,7 @@
     if (by === "group") v = r.group;
     else if (by === "tag") v = (r.tags || []).slice().sort().join(", ");
     else if (by === "sweep") v = r.sweep;
-    else if (by.indexOf("c.") === 0) v = r.c ? r.c[by.slice(2)] : undefined;
+    else if (by.indexOf("c.") === 0) v = r.c && Object.prototype.hasOwnProperty.call(r.c, by.slice(2)) ? r.c[by.slice(2)] : undefined;
     return v === undefined || v === null || v === "" ? "(none)" : String(v);
   };
 

@@ -13,10 +13,14 @@
   RG.stateKey("sagg", { def: "summary", parse: function (v) { return AGGS.indexOf(v) >= 0 ? v : "summary"; },
                         format: function (v) { return v && v !== "summary" ? v : null; } });
 
+  /* o[k] when o has it as its own: a key named "constructor" that a run lacks is missing, not
+     Object's constructor ("function Object() { [native code] }" in the table) */
+  function own(o, k) { return o && Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined; }
+
   function summaryValue(r, key) {
-    var v = r.s[key], agg = RG.state.sagg, m = r.m && r.m[key];
+    var v = own(r.s, key), agg = RG.state.sagg, m = own(r.m, key);
     if (agg === "summary" || !m) return v === undefined ? null : v;
-    if (agg === "best") return (r.mg && r.mg[key] === "maximize") ? m[1] : m[0];
+    if (agg === "best") return own(r.mg, key) === "maximize" ? m[1] : m[0];
     return m[{ min: 0, max: 1, last: 2 }[agg]];
   }
 
@@ -33,9 +37,9 @@
     ];
     fixed.forEach(function (c) { c.fixed = true; });
     function dyn(kind, field, name) {
-      var numeric = site.runs.every(function (r) { var v = r[field][name]; return v === undefined || v === null || typeof v === "number"; });
+      var numeric = site.runs.every(function (r) { var v = own(r[field], name); return v === undefined || v === null || typeof v === "number"; });
       return { id: kind + ":" + name, label: name, kind: kind, type: numeric ? "number" : "text",
-               fmt: F.number, get: function (r) { var v = r[field][name]; return v === undefined ? null : v; } };
+               fmt: F.number, get: function (r) { var v = own(r[field], name); return v === undefined ? null : v; } };
     }
     var summary = site.cols.summary.map(function (k) {
       var c = dyn("summary", "s", k);

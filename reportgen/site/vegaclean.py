@@ -6,7 +6,8 @@
 - every ``url`` property (``data.url``, lookup ``from.data.url``, ``image`` marks, the
   ``url`` encoding channel), and ``href`` channels and mark properties (links that a click
   follows), ``loader`` and ``config.loader`` settings;
-- anything nested deeper than :data:`MAX_SPEC_DEPTH` (refused whole).
+- anything nested deeper than :data:`MAX_SPEC_DEPTH`, or generating more than
+  :data:`MAX_GENERATED` rows (refused whole).
 
 Inline data (``data.values``, ``datasets``) is kept, so charts logged with their data still
 draw. What was removed is returned, so the builder can warn naming the key.
@@ -16,6 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 MAX_SPEC_DEPTH = 60
+#: rows a spec may generate in the page (``data.sequence``, a ``sequence`` transform, impute
+#: ``keyvals``, density ``steps``): a logged ``{"sequence": {"start": 0, "stop": 1e8}}`` crashed the tab
+MAX_GENERATED = 1_000_000
+_STEPS = frozenset({"steps", "minsteps", "maxsteps"})
 DROP_KEYS = frozenset({"usermeta", "url", "href", "loader"})
 DATA_KEYS = frozenset({"values", "datasets"})  # inline data: rows are kept as they are
 
@@ -37,6 +42,7 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
     if depth > MAX_SPEC_DEPTH:
         raise SpecRefused(f"the spec is nested deeper than {MAX_SPEC_DEPTH} levels")
     if isinstance(v, dict):
+        _check_generated(v)
         out = {}
         for k, x in v.items():
             k = str(k)
@@ -56,6 +62,22 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
         inner = path[:-1] + "[]." if path else "[]."
         return [_clean(x, inner, depth + 1, removed) for x in v]
     return v
+
+
+def _rows(seq: Any) -> float:
+    """How many rows ``{"start", "stop", "step"}`` generates (0 when it is not such a range)."""
+    if not isinstance(seq, dict) or not all(isinstance(seq.get(k, 1), (int, float)) for k in ("start", "stop", "step")):
+        return 0
+    start, stop, step = float(seq.get("start", 0)), float(seq.get("stop", 0)), float(seq.get("step", 1))
+    n = (stop - start) / step if step else float("inf")
+    return n if n == n else float("inf")  # a step of 0, NaN: refused too
+
+
+def _check_generated(v: dict) -> None:
+    ranges = [v.get("sequence"), v.get("keyvals")] + ([v] if v.get("type") == "sequence" else [])
+    steps = [x for k, x in v.items() if k in _STEPS and isinstance(x, (int, float))]
+    if any(_rows(r) > MAX_GENERATED for r in ranges) or any(not x <= MAX_GENERATED for x in steps):
+        raise SpecRefused(f"the spec generates more than {MAX_GENERATED:,} rows in the page")
 
 
 def _check_depth(v: Any, depth: int) -> None:
