@@ -253,6 +253,33 @@ def test_a_run_folder_deleted_while_training_is_made_anew_with_a_warning(tmp_pat
     assert rec.meta["storage"]["failures"] == 1 and not rec.meta["storage"]["failing"]
 
 
+def test_sigterm_in_the_middle_of_a_print_with_console_wrap(tmp_path):
+    """console="wrap" (Jupyter, an IDE) records print() in the main thread: a SIGTERM landing in
+    that write finished the run from the handler, whose console shutdown waited forever for the
+    lock the interrupted print held (2 hangs in 5 trials of a loop printing long lines)."""
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import os, signal, sys, time, reportgen
+        sys.stdout = open(os.devnull, "w")
+        run = reportgen.init(id="w", dir="runs", console="wrap", flush_interval=30, save_code_info=False)
+        for i in range(100):
+            print("step", i)
+            run.log({"i": i})
+        with run._services.console.log._lock:  # where print() is when the signal lands
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(30)
+    """)], env=ENV, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        pytest.fail("SIGTERM during a captured print() hung the process")
+    assert proc.returncode == -signal.SIGTERM, proc.stderr.read()
+    rec = read_run(tmp_path / "runs" / "w")
+    assert len(clean_history(rec.path)) == 100 and rec.meta["signal"] == "SIGTERM" and rec.state == "crashed"
+    assert "step 99" in (rec.path / "output.log").read_text()
+
+
 # -- two writers ---------------------------------------------------------------------------------
 
 def test_second_process_writing_the_same_run_gets_a_clear_error(tmp_path):

@@ -24,7 +24,7 @@ from typing import Any
 
 OUTPUT_LOG = "output.log"
 TAIL_SUFFIX = ".tail"
-_capture_lock = threading.Lock()
+_capture_lock = threading.RLock()  # reentrant: a SIGTERM handler may stop the capture (finish) while start() holds it
 _active: "ConsoleCapture | None" = None  # one capture per process (fds 1 and 2 are global)
 
 
@@ -81,7 +81,9 @@ class OutputLog:
         self._tail_fd = -1
         self.cut_lines = 0
         self.cut_bytes = 0
-        self._lock = threading.Lock()
+        # reentrant: a SIGTERM arriving in print() (console="wrap" writes here from the main thread)
+        # finishes the run, which closes this log, in that same thread
+        self._lock = threading.RLock()
         self.error: str | None = None
 
     def write_lines(self, lines: list[str]) -> None:
