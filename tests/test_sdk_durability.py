@@ -280,6 +280,31 @@ def test_sigterm_in_the_middle_of_a_print_with_console_wrap(tmp_path):
     assert "step 99" in (rec.path / "output.log").read_text()
 
 
+def test_sigterm_in_a_forked_child_with_a_run_of_its_own_leaves_the_parents_run_alone(tmp_path):
+    """A fork that starts a run of its own and is then terminated: the SIGTERM handler flushed every
+    open run of the process, the parent's too, writing the rows the parent had queued a second time."""
+    proc = run_py(tmp_path, """
+        import os, signal, time, reportgen
+        from reportgen.sdk.run import Run
+        run = reportgen.init(id="p", dir="runs", flush_interval=30, save_code_info=False)
+        for i in range(10):
+            run.log({"i": i})
+        pid = os.fork()
+        if pid == 0:
+            Run(id="c", dir="runs", save_code_info=False).log({"c": 1})  # the parent's run stays open
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(10)
+            os._exit(3)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status))
+        run.finish()
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [str(-signal.SIGTERM)]
+    assert [r["i"] for r in clean_history(tmp_path / "runs" / "p")] == list(range(10))
+    assert read_run(tmp_path / "runs" / "c").meta["signal"] == "SIGTERM"
+
+
 # -- two writers ---------------------------------------------------------------------------------
 
 def test_second_process_writing_the_same_run_gets_a_clear_error(tmp_path):
