@@ -338,6 +338,40 @@ def test_second_process_writing_the_same_run_gets_a_clear_error(tmp_path):
     assert [(r["who"], r["i"]) for r in rows] == [("first", i) for i in range(10)] + [("second", i) for i in range(5)]
 
 
+def test_resume_after_a_kill_in_a_restarted_container_keeps_the_last_values(tmp_path):
+    """A container killed and restarted runs the program as the same pid (1) on the same host: the
+    resuming writer took the killed run for alive (its pid is the resumer's own), so it started
+    from the killed run's stale summary.json ({} in its first 15 s, the last values lost for good)
+    and warned that two writers would interleave."""
+    unshare = ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc"]
+    probe = subprocess.run([*unshare, "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot start a process in a new pid namespace (needs root): {probe.stderr.decode().strip()}")
+    first = subprocess.Popen([*unshare, sys.executable, "-c", textwrap.dedent("""
+        import os, time, reportgen
+        run = reportgen.init(id="k", dir="runs", flush_interval=0.05, save_code_info=False)
+        for i in range(50):
+            run.log({"loss": i})
+        run.log({"only_before": 5})
+        print("ready", os.getpid(), flush=True)
+        time.sleep(60)
+    """)], env=ENV, cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    assert first.stdout.readline().split() == ["ready", "1"]
+    time.sleep(0.3)
+    first.kill()  # unshare --kill-child: the program (pid 1 inside) gets SIGKILL too
+    first.wait()
+    second = subprocess.run([*unshare, sys.executable, "-W", "error::UserWarning", "-c", textwrap.dedent("""
+        import os, reportgen
+        run = reportgen.init(id="k", dir="runs", resume="allow", save_code_info=False)
+        print(os.getpid(), run.summary.get("loss"), run.summary.get("only_before"))
+        run.log({"loss": 100})
+        run.finish()
+    """)], env=ENV, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.split() == ["1", "49", "5"]
+    assert read_run(tmp_path / "runs" / "k").summary["only_before"] == 5
+
+
 def test_resume_cuts_a_torn_last_line(tmp_path):
     run = reportgen.init(id="torn", dir=tmp_path)
     run.log({"a": 1})

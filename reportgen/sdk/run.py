@@ -136,6 +136,7 @@ class Run(RunExtras):
         return self._remote.url if self._remote is not None else str(self.root)
 
     def _claim_folder(self, run_id: str | None, mode: str | None):
+        from ..storage.lastvalues import complete_summary
         from ..storage.reader import read_run, run_status
 
         if run_id is None:
@@ -155,7 +156,11 @@ class Run(RunExtras):
             if mode in ("allow", "must"):
                 self._lock = WriterLock(folder, run_id)  # before reading: the previous writer is gone
                 existing = read_run(folder, with_history=False)
-                if run_status(existing.meta) == "running":
+                if run_status(existing.meta) == "running" and self._lock.held:
+                    # its writer was killed, whatever process its pid names now (a restarted container
+                    # runs as the same pid on the same host): its summary misses the last values
+                    existing.summary = complete_summary(existing.summary, {}, fmt.RunPaths(folder).history)
+                elif run_status(existing.meta) == "running":  # no lock on this file system: cannot tell
                     user_warn(f"init(): resuming run {run_id!r}, which still looks alive (pid "
                               f"{existing.meta.get('pid')} on {existing.meta.get('host')}); two writers "
                               "appending to one history interleave their rows")
