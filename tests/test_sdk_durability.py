@@ -175,7 +175,8 @@ def test_a_second_signal_while_the_first_is_handled_loses_nothing(tmp_path, sign
     rows = 200_000
     proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import time, reportgen
-        run = reportgen.init(id="s", dir="runs", flush_interval=60, save_code_info=False)
+        run = reportgen.init(id="s", dir="runs", flush_interval=60, save_code_info=False,
+                             settings={{"x_disable_meta": True}})  # (as in the Ctrl-C test below)
         for i in range({rows}):
             run.log({{"i": i, "pad": "x" * 300}})
         print("ready", flush=True)
@@ -198,6 +199,31 @@ def test_a_second_signal_while_the_first_is_handled_loses_nothing(tmp_path, sign
     assert len(clean_history(history.parent)) == rows
     meta = json.loads((history.parent / "run.json").read_text())
     assert meta["state"] == "crashed" and meta["exit_code"] == (128 + signum if signum == signal.SIGTERM else 130)
+
+
+def test_ctrl_c_reaches_the_program_while_its_own_sigterm_handler_runs(tmp_path):
+    """Only reportgen's own flush and finish hold signals back; the program's handler gets them as usual."""
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import signal, time, reportgen
+        def graceful(s, f):
+            print("stopping", flush=True)
+            time.sleep(30)  # waits for workers to drain
+        signal.signal(signal.SIGTERM, graceful)
+        # (no metadata thread: an exec() in any thread, as its imports do, makes CPython exit 1
+        # instead of by SIGINT after an unhandled KeyboardInterrupt; a CPython quirk)
+        run = reportgen.init(id="g", dir="runs", flush_interval=30, save_code_info=False,
+                             settings={"x_disable_meta": True})
+        run.log({"i": 0})
+        print("ready", flush=True)
+        time.sleep(60)
+    """)], env=ENV, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.stdout.readline().strip() == "stopping"
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=10) == -signal.SIGINT
+    rec = read_run(tmp_path / "runs" / "g")
+    assert rec.state == "crashed" and rec.meta["exit_code"] == 130 and len(clean_history(rec.path)) == 1
 
 
 def test_a_forked_child_neither_writes_nor_finishes_its_parents_run(tmp_path):
