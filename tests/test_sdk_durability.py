@@ -398,6 +398,34 @@ def test_resume_after_a_kill_in_a_restarted_container_keeps_the_last_values(tmp_
     assert read_run(tmp_path / "runs" / "k").summary["only_before"] == 5
 
 
+@pytest.mark.parametrize("name", ["run.lock", "history.jsonl", "output.log", "alerts.jsonl", "system.jsonl"])
+def test_resuming_a_shared_run_never_writes_through_its_links(tmp_path, name):
+    """A run folder from someone else, resumed: its run.lock (truncated, then overwritten with the
+    lock's JSON) or history.jsonl (last line cut, rows appended) pointed at ~/.bashrc got written."""
+    from reportgen.storage.safety import NotRegularFile
+
+    victim = tmp_path / "bashrc"
+    victim.write_text("precious\n")
+    folder = tmp_path / "runs" / "x"
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text('{"id": "x", "state": "finished"}')
+    (folder / name).symlink_to(victim)
+    if name in ("run.lock", "history.jsonl"):  # the run itself: a clear error from init()
+        with pytest.raises(NotRegularFile, match=f"{name}: a symbolic link .*does not write through links"):
+            reportgen.init(id="x", dir=tmp_path / "runs", resume="allow", save_code_info=False)
+    else:  # a part of it (console, alerts, system metrics): a warning, the run goes on
+        with pytest.warns(UserWarning, match=f"{name}: a symbolic link"):
+            run = reportgen.init(id="x", dir=tmp_path / "runs", resume="allow", save_code_info=False,
+                                 settings={"x_stats_sampling_interval": 0.05})
+            run.log({"a": 1})
+            run.alert("t", "x")
+            print("captured")
+            time.sleep(0.2)
+            run.finish()
+        assert [r["a"] for r in clean_history(folder)] == [1]
+    assert victim.read_text() == "precious\n"
+
+
 def test_resume_cuts_a_torn_last_line(tmp_path):
     run = reportgen.init(id="torn", dir=tmp_path)
     run.log({"a": 1})
@@ -621,7 +649,7 @@ def test_save_on_a_full_disk_warns_and_keeps_the_previous_copy(tmp_path, tiny_fs
         with pytest.warns(UserWarning, match="save\\(\\): could not copy .*ckpt.pt.*No space left.*keeps its previous copy"):
             assert run.save(str(ckpt), policy="now") == []
         assert saved.read_bytes() == b"1" * 1_000_000
-        assert sorted(p.name for p in saved.parent.iterdir()) == ["ckpt.pt"]  # no temp file left
+        assert not [p.name for p in saved.parent.iterdir() if p.name.endswith(".tmp")]  # no temp file left
     finally:
         run.finish()
 
