@@ -226,17 +226,22 @@ def test_ctrl_c_reaches_the_program_while_its_own_sigterm_handler_runs(tmp_path)
     assert rec.state == "crashed" and rec.meta["exit_code"] == 130 and len(clean_history(rec.path)) == 1
 
 
-def test_a_forked_child_neither_writes_nor_finishes_its_parents_run(tmp_path):
-    """os.fork() after init() (a worker pool, a daemonising helper) whose child ends normally: its
-    atexit used to finish the parent's run, writing the rows the parent had queued a second time
-    (duplicate steps) and the parent's run.json and summary with the child's view."""
-    proc = run_py(tmp_path, """
-        import os, sys, json, reportgen
+#: a child script's start: run "p" with ten rows queued (not yet written), then a fork
+FORK_AFTER_TEN_ROWS = """
+        import json, os, signal, sys, time, reportgen
+        from reportgen.sdk.run import Run
         run = reportgen.init(id="p", dir="runs", flush_interval=30, save_code_info=False)
         for i in range(10):
             run.log({"i": i})
         pid = os.fork()
-        if pid == 0:
+        if pid == 0:"""
+
+
+def test_a_forked_child_neither_writes_nor_finishes_its_parents_run(tmp_path):
+    """os.fork() after init() (a worker pool, a daemonising helper) whose child ends normally: its
+    atexit used to finish the parent's run, writing the rows the parent had queued a second time
+    (duplicate steps) and the parent's run.json and summary with the child's view."""
+    proc = run_py(tmp_path, FORK_AFTER_TEN_ROWS + """
             run.log({"i": -1})  # the parent's run: ignored with a warning, as wandb does
             run.summary["child"] = 1
             sys.exit(0)  # a normal end: atexit runs in the child
@@ -309,14 +314,7 @@ def test_sigterm_in_the_middle_of_a_print_with_console_wrap(tmp_path):
 def test_sigterm_in_a_forked_child_with_a_run_of_its_own_leaves_the_parents_run_alone(tmp_path):
     """A fork that starts a run of its own and is then terminated: the SIGTERM handler flushed every
     open run of the process, the parent's too, writing the rows the parent had queued a second time."""
-    proc = run_py(tmp_path, """
-        import os, signal, time, reportgen
-        from reportgen.sdk.run import Run
-        run = reportgen.init(id="p", dir="runs", flush_interval=30, save_code_info=False)
-        for i in range(10):
-            run.log({"i": i})
-        pid = os.fork()
-        if pid == 0:
+    proc = run_py(tmp_path, FORK_AFTER_TEN_ROWS + """
             Run(id="c", dir="runs", save_code_info=False).log({"c": 1})  # the parent's run stays open
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(10)
