@@ -237,6 +237,28 @@ FORK_AFTER_TEN_ROWS = """
         if pid == 0:"""
 
 
+def test_ctrl_c_during_init_shows_its_traceback_and_ends_the_run(tmp_path):
+    """A Ctrl-C landing in init() once the console was captured (fds 1 and 2 into a pipe) left them
+    captured: the KeyboardInterrupt traceback never reached the terminal and run.json said running."""
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+        import os, signal, reportgen
+        from reportgen.sdk import console
+        start = console.ConsoleCapture.start
+        def start_then_ctrl_c(*args):
+            capture = start(*args)
+            os.kill(os.getpid(), signal.SIGINT)  # lands right after the console is captured
+            return capture
+        console.ConsoleCapture.start = staticmethod(start_then_ctrl_c)
+        reportgen.init(id="i", dir="runs", save_code_info=False, settings={"x_disable_meta": True})
+        print("init returned")
+    """)], env=ENV, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == -signal.SIGINT
+    assert proc.stderr.rstrip().endswith("KeyboardInterrupt"), proc.stderr
+    assert "init returned" not in proc.stdout
+    rec = read_run(tmp_path / "runs" / "i")
+    assert rec.state == "crashed" and rec.meta["exit_code"] == 130
+
+
 def test_a_forked_child_neither_writes_nor_finishes_its_parents_run(tmp_path):
     """os.fork() after init() (a worker pool, a daemonising helper) whose child ends normally: its
     atexit used to finish the parent's run, writing the rows the parent had queued a second time
@@ -263,13 +285,14 @@ def test_a_run_folder_deleted_while_training_is_made_anew_with_a_warning(tmp_pat
     """rm -rf of the run folder mid-training: the writer went on appending to the deleted file,
     so every later row was lost without a word and the run ended "finished" without history."""
     proc = run_py(tmp_path, """
-        import shutil, time, reportgen
+        import os, shutil, time, reportgen
         run = reportgen.init(id="d", dir="runs", config={"lr": 3}, flush_interval=0.05,
                              heartbeat_interval=0.1, save_code_info=False)
         for i in range(10):
             run.log({"i": i})
         time.sleep(0.3)
-        shutil.rmtree("runs/d")
+        os.rename("runs/d", "trash")  # (rm -rf runs/d, without racing the writer that makes it anew)
+        shutil.rmtree("trash")
         for i in range(10, 20):
             run.log({"i": i})
         time.sleep(0.3)
