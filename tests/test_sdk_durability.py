@@ -175,7 +175,8 @@ def test_a_second_signal_while_the_first_is_handled_loses_nothing(tmp_path, sign
     rows = 200_000
     proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import time, reportgen
-        run = reportgen.init(id="s", dir="runs", flush_interval=60, save_code_info=False)
+        run = reportgen.init(id="s", dir="runs", flush_interval=60, save_code_info=False,
+                             settings={{"x_disable_meta": True}})  # (as in the Ctrl-C test below)
         for i in range({rows}):
             run.log({{"i": i, "pad": "x" * 300}})
         print("ready", flush=True)
@@ -200,17 +201,69 @@ def test_a_second_signal_while_the_first_is_handled_loses_nothing(tmp_path, sign
     assert meta["state"] == "crashed" and meta["exit_code"] == (128 + signum if signum == signal.SIGTERM else 130)
 
 
-def test_a_forked_child_neither_writes_nor_finishes_its_parents_run(tmp_path):
-    """os.fork() after init() (a worker pool, a daemonising helper) whose child ends normally: its
-    atexit used to finish the parent's run, writing the rows the parent had queued a second time
-    (duplicate steps) and the parent's run.json and summary with the child's view."""
-    proc = run_py(tmp_path, """
-        import os, sys, json, reportgen
+def test_ctrl_c_reaches_the_program_while_its_own_sigterm_handler_runs(tmp_path):
+    """Only reportgen's own flush and finish hold signals back; the program's handler gets them as usual."""
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import signal, time, reportgen
+        def graceful(s, f):
+            print("stopping", flush=True)
+            time.sleep(30)  # waits for workers to drain
+        signal.signal(signal.SIGTERM, graceful)
+        # (no metadata thread: an exec() in any thread, as its imports do, makes CPython exit 1
+        # instead of by SIGINT after an unhandled KeyboardInterrupt; a CPython quirk)
+        run = reportgen.init(id="g", dir="runs", flush_interval=30, save_code_info=False,
+                             settings={"x_disable_meta": True})
+        run.log({"i": 0})
+        print("ready", flush=True)
+        time.sleep(60)
+    """)], env=ENV, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.stdout.readline().strip() == "stopping"
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=10) == -signal.SIGINT
+    rec = read_run(tmp_path / "runs" / "g")
+    assert rec.state == "crashed" and rec.meta["exit_code"] == 130 and len(clean_history(rec.path)) == 1
+
+
+#: a child script's start: run "p" with ten rows queued (not yet written), then a fork
+FORK_AFTER_TEN_ROWS = """
+        import json, os, signal, sys, time, reportgen
+        from reportgen.sdk.run import Run
         run = reportgen.init(id="p", dir="runs", flush_interval=30, save_code_info=False)
         for i in range(10):
             run.log({"i": i})
         pid = os.fork()
-        if pid == 0:
+        if pid == 0:"""
+
+
+def test_ctrl_c_during_init_shows_its_traceback_and_ends_the_run(tmp_path):
+    """A Ctrl-C landing in init() once the console was captured (fds 1 and 2 into a pipe) left them
+    captured: the KeyboardInterrupt traceback never reached the terminal and run.json said running."""
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+        import os, signal, reportgen
+        from reportgen.sdk import console
+        start = console.ConsoleCapture.start
+        def start_then_ctrl_c(*args):
+            capture = start(*args)
+            os.kill(os.getpid(), signal.SIGINT)  # lands right after the console is captured
+            return capture
+        console.ConsoleCapture.start = staticmethod(start_then_ctrl_c)
+        reportgen.init(id="i", dir="runs", save_code_info=False, settings={"x_disable_meta": True})
+        print("init returned")
+    """)], env=ENV, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == -signal.SIGINT
+    assert proc.stderr.rstrip().endswith("KeyboardInterrupt"), proc.stderr
+    assert "init returned" not in proc.stdout
+    rec = read_run(tmp_path / "runs" / "i")
+    assert rec.state == "crashed" and rec.meta["exit_code"] == 130
+
+
+def test_a_forked_child_neither_writes_nor_finishes_its_parents_run(tmp_path):
+    """os.fork() after init() (a worker pool, a daemonising helper) whose child ends normally: its
+    atexit used to finish the parent's run, writing the rows the parent had queued a second time
+    (duplicate steps) and the parent's run.json and summary with the child's view."""
+    proc = run_py(tmp_path, FORK_AFTER_TEN_ROWS + """
             run.log({"i": -1})  # the parent's run: ignored with a warning, as wandb does
             run.summary["child"] = 1
             sys.exit(0)  # a normal end: atexit runs in the child
@@ -232,13 +285,14 @@ def test_a_run_folder_deleted_while_training_is_made_anew_with_a_warning(tmp_pat
     """rm -rf of the run folder mid-training: the writer went on appending to the deleted file,
     so every later row was lost without a word and the run ended "finished" without history."""
     proc = run_py(tmp_path, """
-        import shutil, time, reportgen
+        import os, shutil, time, reportgen
         run = reportgen.init(id="d", dir="runs", config={"lr": 3}, flush_interval=0.05,
                              heartbeat_interval=0.1, save_code_info=False)
         for i in range(10):
             run.log({"i": i})
         time.sleep(0.3)
-        shutil.rmtree("runs/d")
+        os.rename("runs/d", "trash")  # (rm -rf runs/d, without racing the writer that makes it anew)
+        shutil.rmtree("trash")
         for i in range(10, 20):
             run.log({"i": i})
         time.sleep(0.3)
@@ -251,6 +305,51 @@ def test_a_run_folder_deleted_while_training_is_made_anew_with_a_warning(tmp_pat
     rec = read_run(run_dir)
     assert rec.state == "finished" and rec.config == {"lr": 3} and rec.summary["i"] == 19
     assert rec.meta["storage"]["failures"] == 1 and not rec.meta["storage"]["failing"]
+
+
+def test_sigterm_in_the_middle_of_a_print_with_console_wrap(tmp_path):
+    """console="wrap" (Jupyter, an IDE) records print() in the main thread: a SIGTERM landing in
+    that write finished the run from the handler, whose console shutdown waited forever for the
+    lock the interrupted print held (2 hangs in 5 trials of a loop printing long lines)."""
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import os, signal, sys, time, reportgen
+        sys.stdout = open(os.devnull, "w")
+        run = reportgen.init(id="w", dir="runs", console="wrap", flush_interval=30, save_code_info=False)
+        for i in range(100):
+            print("step", i)
+            run.log({"i": i})
+        with run._services.console.log._lock:  # where print() is when the signal lands
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(30)
+    """)], env=ENV, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        pytest.fail("SIGTERM during a captured print() hung the process")
+    assert proc.returncode == -signal.SIGTERM, proc.stderr.read()
+    rec = read_run(tmp_path / "runs" / "w")
+    assert len(clean_history(rec.path)) == 100 and rec.meta["signal"] == "SIGTERM" and rec.state == "crashed"
+    assert "step 99" in (rec.path / "output.log").read_text()
+
+
+def test_sigterm_in_a_forked_child_with_a_run_of_its_own_leaves_the_parents_run_alone(tmp_path):
+    """A fork that starts a run of its own and is then terminated: the SIGTERM handler flushed every
+    open run of the process, the parent's too, writing the rows the parent had queued a second time."""
+    proc = run_py(tmp_path, FORK_AFTER_TEN_ROWS + """
+            Run(id="c", dir="runs", save_code_info=False).log({"c": 1})  # the parent's run stays open
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(10)
+            os._exit(3)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status))
+        run.finish()
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [str(-signal.SIGTERM)]
+    assert [r["i"] for r in clean_history(tmp_path / "runs" / "p")] == list(range(10))
+    assert read_run(tmp_path / "runs" / "c").meta["signal"] == "SIGTERM"
 
 
 # -- two writers ---------------------------------------------------------------------------------
@@ -284,6 +383,68 @@ def test_second_process_writing_the_same_run_gets_a_clear_error(tmp_path):
     assert proc.returncode == 0, proc.stderr
     rows = clean_history(tmp_path / "runs" / "shared")
     assert [(r["who"], r["i"]) for r in rows] == [("first", i) for i in range(10)] + [("second", i) for i in range(5)]
+
+
+def test_resume_after_a_kill_in_a_restarted_container_keeps_the_last_values(tmp_path):
+    """A container killed and restarted runs the program as the same pid (1) on the same host: the
+    resuming writer took the killed run for alive (its pid is the resumer's own), so it started
+    from the killed run's stale summary.json ({} in its first 15 s, the last values lost for good)
+    and warned that two writers would interleave."""
+    unshare = ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc"]
+    probe = subprocess.run([*unshare, "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot start a process in a new pid namespace (needs root): {probe.stderr.decode().strip()}")
+    first = subprocess.Popen([*unshare, sys.executable, "-c", textwrap.dedent("""
+        import os, time, reportgen
+        run = reportgen.init(id="k", dir="runs", flush_interval=0.05, save_code_info=False)
+        for i in range(50):
+            run.log({"loss": i})
+        run.log({"only_before": 5})
+        print("ready", os.getpid(), flush=True)
+        time.sleep(60)
+    """)], env=ENV, cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    assert first.stdout.readline().split() == ["ready", "1"]
+    time.sleep(0.3)
+    first.kill()  # unshare --kill-child: the program (pid 1 inside) gets SIGKILL too
+    first.wait()
+    second = subprocess.run([*unshare, sys.executable, "-W", "error::UserWarning", "-c", textwrap.dedent("""
+        import os, reportgen
+        run = reportgen.init(id="k", dir="runs", resume="allow", save_code_info=False)
+        print(os.getpid(), run.summary.get("loss"), run.summary.get("only_before"))
+        run.log({"loss": 100})
+        run.finish()
+    """)], env=ENV, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.split() == ["1", "49", "5"]
+    assert read_run(tmp_path / "runs" / "k").summary["only_before"] == 5
+
+
+@pytest.mark.parametrize("name", ["run.lock", "history.jsonl", "output.log", "alerts.jsonl", "system.jsonl"])
+def test_resuming_a_shared_run_never_writes_through_its_links(tmp_path, name):
+    """A run folder from someone else, resumed: its run.lock (truncated, then overwritten with the
+    lock's JSON) or history.jsonl (last line cut, rows appended) pointed at ~/.bashrc got written."""
+    from reportgen.storage.safety import NotRegularFile
+
+    victim = tmp_path / "bashrc"
+    victim.write_text("precious\n")
+    folder = tmp_path / "runs" / "x"
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text('{"id": "x", "state": "finished"}')
+    (folder / name).symlink_to(victim)
+    if name in ("run.lock", "history.jsonl"):  # the run itself: a clear error from init()
+        with pytest.raises(NotRegularFile, match=f"{name}: a symbolic link .*does not write through links"):
+            reportgen.init(id="x", dir=tmp_path / "runs", resume="allow", save_code_info=False)
+    else:  # a part of it (console, alerts, system metrics): a warning, the run goes on
+        with pytest.warns(UserWarning, match=f"{name}: a symbolic link"):
+            run = reportgen.init(id="x", dir=tmp_path / "runs", resume="allow", save_code_info=False,
+                                 settings={"x_stats_sampling_interval": 0.05})
+            run.log({"a": 1})
+            run.alert("t", "x")
+            print("captured")
+            time.sleep(0.2)
+            run.finish()
+        assert [r["a"] for r in clean_history(folder)] == [1]
+    assert victim.read_text() == "precious\n"
 
 
 def test_resume_cuts_a_torn_last_line(tmp_path):
@@ -509,8 +670,7 @@ def test_save_on_a_full_disk_warns_and_keeps_the_previous_copy(tmp_path, tiny_fs
         with pytest.warns(UserWarning, match="save\\(\\): could not copy .*ckpt.pt.*No space left.*keeps its previous copy"):
             assert run.save(str(ckpt), policy="now") == []
         assert saved.read_bytes() == b"1" * 1_000_000
-        # no temp file left (files/ also gets the environment's requirements.txt, from a thread)
-        assert sorted(p.name for p in saved.parent.iterdir() if p.name != "requirements.txt") == ["ckpt.pt"]
+        assert not [p.name for p in saved.parent.iterdir() if p.name.endswith(".tmp")]  # no temp file left
     finally:
         run.finish()
 

@@ -145,6 +145,17 @@ def test_trickling_headers_are_cut_off(served):
         s.close()
 
 
+def test_request_bodies_are_refused_before_they_are_read(served):
+    """Only GET and HEAD are answered, yet a POST of 300 MB (any web page can send one to
+    127.0.0.1 cross-origin) was read to the end into a temporary file before the answer."""
+    for head in (b"POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: 300000000\r\n\r\n",
+                 b"POST / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nTransfer-Encoding: chunked\r\n\r\n10000000\r\n"):
+        with socket.create_connection(("127.0.0.1", served.port), timeout=5) as s:
+            s.sendall(head % served.port)  # and no body: the answer must not wait for it
+            assert s.recv(200).startswith(b"HTTP/1.1 413 ")
+    assert _request(served.port)[0] == 200
+
+
 # -- signals ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_stops_on_signal_even_when_inherited_ignored(tmp_path, sig):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import queue
 import sys
 import threading
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..storage.jsonio import encode_line
+from ..storage.safety import open_own
 from .values import user_warn
 
 ALERTS_JSONL = "alerts.jsonl"
@@ -100,7 +102,7 @@ class Alerts:
             if wait is not None:
                 record["wait_duration"] = wait
             try:
-                with open(self.path, "ab") as f:
+                with os.fdopen(open_own(self.path), "ab") as f:
                     f.write(encode_line(record))
             except OSError as exc:
                 self._warn_once(f"alert(): could not record the alert in {self.path}: {exc}")

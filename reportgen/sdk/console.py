@@ -22,9 +22,11 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from ..storage.safety import open_own
+
 OUTPUT_LOG = "output.log"
 TAIL_SUFFIX = ".tail"
-_capture_lock = threading.Lock()
+_capture_lock = threading.RLock()  # reentrant: a SIGTERM handler may stop the capture (finish) while start() holds it
 _active: "ConsoleCapture | None" = None  # one capture per process (fds 1 and 2 are global)
 
 
@@ -73,7 +75,7 @@ class OutputLog:
         self.tail_path = self.path.with_name(self.path.name + TAIL_SUFFIX)
         self.head_budget = max_bytes // 2
         self.tail_budget = max_bytes - self.head_budget
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        self._fd = open_own(self.path)
         self.head_bytes = self.path.stat().st_size  # a resumed run appends
         self._tail: deque[bytes] = deque()
         self._tail_bytes = 0
@@ -81,7 +83,9 @@ class OutputLog:
         self._tail_fd = -1
         self.cut_lines = 0
         self.cut_bytes = 0
-        self._lock = threading.Lock()
+        # reentrant: a SIGTERM arriving in print() (console="wrap" writes here from the main thread)
+        # finishes the run, which closes this log, in that same thread
+        self._lock = threading.RLock()
         self.error: str | None = None
 
     def write_lines(self, lines: list[str]) -> None:
@@ -105,7 +109,7 @@ class OutputLog:
             return
         if self._tail_fd < 0:
             self.head_bytes = self.head_budget + 1  # head closed for good
-            self._tail_fd = os.open(self.tail_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o666)
+            self._tail_fd = open_own(self.tail_path, os.O_WRONLY | os.O_APPEND | os.O_TRUNC)
         for item in data:
             self._tail.append(item)
             self._tail_bytes += len(item)
@@ -123,7 +127,7 @@ class OutputLog:
             tmp.write_bytes(kept)
             os.replace(tmp, self.tail_path)
             os.close(self._tail_fd)
-            self._tail_fd = os.open(self.tail_path, os.O_WRONLY | os.O_APPEND)
+            self._tail_fd = open_own(self.tail_path)
             self._tail_file_bytes = len(kept)
 
     def close(self) -> None:

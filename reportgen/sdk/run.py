@@ -117,18 +117,26 @@ class Run(RunExtras):
         self._restore_metric_defs()
         self._git = git_info() if save_code_info and not self._settings.disable_git else None
         self._traceback: str | None = None
-        self._services = RunServices(self.folder, self._settings, run_label=f"{self.project}/{self.name}",
-                                     t0=lambda: self.history._t0, step=lambda: self.history.step,
-                                     git=save_code_info, on_meta=self._meta_collected)
-        self._write_meta("running", resumed=(prev_meta.get("resumed", 0) + 1) if existing else 0)
-        if existing is None:
-            self._writer.write_summary({})
-        self._writer.start(periodic=self.summary._persist_if_dirty)
-        if self._remote is not None:
-            self._uploader = self._remote.uploader(self.id, interval=self._settings.x_upload_interval,
-                                                   max_bytes=self._settings.x_segment_bytes, resume=resume_at)
-            self._uploader.start()
-        state.register(self)
+        # From the console capture on, until the run is registered, a Ctrl-C waits (milliseconds):
+        # it used to leave output redirected, so its own traceback never reached the terminal
+        with signals.deferred():
+            self._services = RunServices(self.folder, self._settings, run_label=f"{self.project}/{self.name}",
+                                         t0=lambda: self.history._t0, step=lambda: self.history.step,
+                                         git=save_code_info, on_meta=self._meta_collected)
+            try:
+                self._write_meta("running", resumed=(prev_meta.get("resumed", 0) + 1) if existing else 0)
+                if existing is None:
+                    self._writer.write_summary({})
+                self._writer.start(periodic=self.summary._persist_if_dirty)
+                if self._remote is not None:
+                    self._uploader = self._remote.uploader(self.id, interval=self._settings.x_upload_interval,
+                                                           max_bytes=self._settings.x_segment_bytes, resume=resume_at)
+                    self._uploader.start()
+            except BaseException:  # init() fails (a folder that cannot be written): give the console back
+                self._services.close(quick=True)
+                self._writer.release()
+                raise
+            state.register(self)
         if self._sweep_id:
             sweep_hook.created_runs.append(self)
 
@@ -138,6 +146,7 @@ class Run(RunExtras):
         return self._remote.url if self._remote is not None else str(self.root)
 
     def _claim_folder(self, run_id: str | None, mode: str | None):
+        from ..storage.lastvalues import complete_summary
         from ..storage.reader import read_run, run_status
 
         if run_id is None:
@@ -157,7 +166,11 @@ class Run(RunExtras):
             if mode in ("allow", "must"):
                 self._lock = WriterLock(folder, run_id)  # before reading: the previous writer is gone
                 existing = read_run(folder, with_history=False)
-                if run_status(existing.meta) == "running":
+                if run_status(existing.meta) == "running" and self._lock.held:
+                    # its writer was killed, whatever process its pid names now (a restarted container
+                    # runs as the same pid on the same host): its summary misses the last values
+                    existing.summary = complete_summary(existing.summary, {}, fmt.RunPaths(folder).history)
+                elif run_status(existing.meta) == "running":  # no lock on this file system: cannot tell
                     user_warn(f"init(): resuming run {run_id!r}, which still looks alive (pid "
                               f"{existing.meta.get('pid')} on {existing.meta.get('host')}); two writers "
                               "appending to one history interleave their rows")

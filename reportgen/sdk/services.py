@@ -21,7 +21,7 @@ class RunServices:
                  step: Callable[[], int], git: bool, on_meta: Callable[[], None]):
         self.settings = settings
         self._fields: dict[str, Any] = {"console": settings.console}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: a signal handler's finish() annotates run.json
         runtime = lambda: time.time() - t0()  # noqa: E731
         self.console: ConsoleCapture | None = None
         try:

@@ -149,23 +149,20 @@ def _handler(signum: int, frame: Any) -> None:
         elif prev != signal.SIG_IGN:
             _default_action(signum)
         return
-    if _depth:  # in finish(), or handling a first signal: this one waits for that to end
+    if _depth:  # in finish(), or writing history for a first signal: this one waits for that
         _pending = (signum, frame)
         return
-    with deferred():
-        _handle(signum, frame, prev)
-
-
-def _handle(signum: int, frame: Any, prev: Any) -> None:
     name = signal.Signals(signum).name
-    try:
-        _hooks["flush"](name)
-    except Exception:  # noqa: BLE001 - whatever happens, end as the program would have
-        pass
+    with deferred():  # a second signal must not cut this flush short (it would wait for its own lock)
+        try:
+            _hooks["flush"](name)
+        except Exception:  # noqa: BLE001 - whatever happens, end as the program would have
+            pass
     if callable(prev):
-        prev(signum, frame)  # the program's own handler decides what happens next
+        prev(signum, frame)  # the program's own handler decides what happens next, signals as usual
         return
-    try:
-        _hooks["finish"](128 + signum, f"terminated by {name}", name)
-    finally:
-        _default_action(signum)
+    with deferred():
+        try:
+            _hooks["finish"](128 + signum, f"terminated by {name}", name)
+        finally:
+            _default_action(signum)

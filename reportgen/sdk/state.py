@@ -14,6 +14,7 @@ The hooks are installed once, by the first ``init()``, and chain to the previous
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 import threading
 import traceback
@@ -87,6 +88,8 @@ def install() -> None:
         exit.__doc__ = previous_exit.__doc__
         sys.exit = exit
         atexit.register(_finish_all)
+        if hasattr(os, "register_at_fork"):  # a forked child's open runs are its parent's, not its own
+            os.register_at_fork(after_in_child=_open_runs.clear)
 
 
 def _finish_all(code: int | None = None, error: str | None = None, signal: str | None = None) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..storage.jsonio import encode_line
+from ..storage.safety import open_own
 
 SYSTEM_JSONL = "system.jsonl"
 _MB = 1024 * 1024
@@ -98,7 +99,7 @@ class SystemSampler:
         self.gpus = gpus if gpus is not None else Gpus()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        self._fd = open_own(self.path)
         self._lock = threading.Lock()
         self.samples = 0
         self.error: str | None = None

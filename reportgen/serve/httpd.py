@@ -8,6 +8,7 @@ costs a socket, never a thread. On top of waitress's own settings:
   that long is closed (waitress's ``channel_timeout``, checked every second);
 - ``header_timeout``: a request whose line and headers are not complete that long
   after its first byte is dropped (a client trickling bytes cannot keep its socket);
+- ``MAX_BODY``: a request announcing a body gets ``413`` at once, before its body is read;
 - ``max_connections``: when a new connection would exceed it, the connection idle
   the longest is closed to make room, so a flood of idle sockets never locks out
   a real browser (the fd limit is respected: the default stays well below it).
@@ -26,6 +27,10 @@ from waitress.server import TcpWSGIServer
 THREADS = 8
 IDLE_TIMEOUT = 10  # waitress counts these in whole seconds
 HEADER_TIMEOUT = 10.0
+#: request bodies taken at most: only GET and HEAD are answered, so none is needed; waitress's
+#: default (1 GiB, buffered to a temporary file before the app sees the request) let any client,
+#: or any web page through a cross-origin POST, write that much to disk per request
+MAX_BODY = 0
 
 
 def default_max_connections() -> int:
@@ -59,7 +64,8 @@ class Server(TcpWSGIServer):
         super().__init__(app, host=host.strip("[]"), port=port, threads=threads,
                          channel_timeout=max(1, round(idle_timeout)), cleanup_interval=1, asyncore_use_poll=True,
                          asyncore_loop_timeout=1, connection_limit=self.max_connections + threads + 8,
-                         ident="reportgen", clear_untrusted_proxy_headers=False, expose_tracebacks=False)
+                         ident="reportgen", clear_untrusted_proxy_headers=False, expose_tracebacks=False,
+                         max_request_body_size=MAX_BODY)
 
     @property
     def port(self) -> int:

@@ -13,6 +13,7 @@ from collections import deque
 from pathlib import Path
 
 from .health import StorageHealth
+from .safety import open_own
 from .jsonio import encode_line
 
 DEFAULT_FLUSH_INTERVAL = 1.0
@@ -49,7 +50,7 @@ def _cut_torn_tail(fd: int, path: Path) -> int:
 
 
 def _open(path: Path) -> int:
-    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+    return open_own(path)
 
 
 def _same_file(st: os.stat_result, path: Path) -> bool:

@@ -34,7 +34,7 @@ class StorageHealth:
         self.rows_lost = 0
         self._warn = warn
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: a signal handler's flush may fail while it is held
         self._warned_lost = False
         #: rows written so far (set by the writer), to say how many waited in memory
         self.count: Callable[[], int] = lambda: 0

@@ -20,6 +20,8 @@ import socket
 import time
 from pathlib import Path
 
+from .safety import open_own
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
@@ -56,7 +58,7 @@ class WriterLock:
         self._fh = None
         if fcntl is None:
             return
-        fh = open(self.path, "a+b")  # created 0o666 & ~umask, like every run file
+        fh = os.fdopen(open_own(self.path, os.O_RDWR | os.O_APPEND), "a+b")  # 0o666 & ~umask, never via a link
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -12,10 +12,12 @@ goes through this module:
   (one warning per line or file) instead of overflowing the stack of every later step;
 - :func:`open_regular`: how readers open a file from a run folder: a named pipe, socket or
   device under a run file's name is refused (:class:`NotRegularFile`) instead of blocking the
-  build forever or reading without end.
+  build forever or reading without end; :func:`open_own`, how the SDK opens the files it
+  appends to: never through a link.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -57,6 +59,35 @@ def open_regular(path: str | os.PathLike, max_bytes: int | None = None):
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def open_own(path: str | os.PathLike, flags: int = os.O_WRONLY | os.O_APPEND) -> int:
+    """``os.open`` (with ``O_CREAT``, mode ``0o666 & ~umask``) of a file the SDK writes in a run folder.
+
+    A run folder may come from someone else (a shared drive, a colleague's copy, then resumed):
+    its ``history.jsonl`` or ``run.lock`` can be a link to ``~/.bashrc``, or a named pipe. Links are
+    not followed and anything but a regular file is refused, with :class:`NotRegularFile` (an
+    OSError) naming the file, instead of writing (or truncating) outside the run folder."""
+    path = os.fspath(path)
+    try:
+        fd = os.open(path, flags | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_CLOEXEC", 0), 0o666)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise NotRegularFile(f"{path}: a symbolic link (to {os.readlink(path)!r}); reportgen does not write "
+                                 "through links in a run folder: remove it, or use another run id") from None
+        if exc.errno == getattr(errno, "ENXIO", None):  # a named pipe that nobody reads
+            raise NotRegularFile(f"{path}: not a regular file (a named pipe); not written") from None
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFile(f"{path}: not a regular file (a pipe, socket, device or folder); not written")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return fd
     except BaseException:
         os.close(fd)
         raise
