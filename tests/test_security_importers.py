@@ -121,3 +121,40 @@ def test_csv_folder_links_out_are_refused(tmp_path, outside):
     proc = _import("csv", src, out)
     assert _leaked(out) == []
     assert "b.csv" in proc.stderr and "link to a file outside" in proc.stderr
+
+
+def test_export_file_names_never_come_from_run_json():
+    """`reportgen export RUNS -o DIR` named each history file after run.json's id: an id of
+    "../../../x" wrote x.csv outside DIR (a hostile run folder writing on the exporting machine),
+    and two folders with one id (a copied run) overwrote each other's file. Names are now safe
+    and unique, with a warning; an int beyond 64 bits (Parquet cannot hold it) is exported as
+    its exact text instead of failing the export."""
+    import json
+    import tempfile
+
+    import pandas as pd
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "home" / "work"
+        runs = root / "runs"
+        for folder, rid in (("a", "../../../../escaped"), ("b", "../../../../escaped"), ("c", "plain")):
+            (runs / folder).mkdir(parents=True)
+            (runs / folder / "run.json").write_text(json.dumps({"format": 1, "id": rid, "name": folder}))
+            (runs / folder / "history.jsonl").write_text(
+                '{"_step": 0, "loss": 1.0, "big": "x"}\n{"_step": 1, "loss": 0.5, "big": %d}\n' % 10**30
+                if folder == "c" else '{"_step": 0, "loss": 1.0}\n')
+        before = sorted(p for p in Path(tmp).rglob("*"))
+        for fmt, read in (("csv", pd.read_csv), ("parquet", pd.read_parquet)):
+            out = root / f"out-{fmt}"
+            proc = subprocess.run([sys.executable, "-m", "reportgen", "export", str(runs), "--format", fmt,
+                                   "-o", str(out)], capture_output=True, text=True)
+            assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+            assert "'../../../../escaped': its history is exported as history/" in proc.stderr
+            written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+            assert len(written) == 4 and f"history/plain.{fmt}" in written and f"runs.{fmt}" in written
+            assert all(w.startswith("history/escaped-") or w in (f"history/plain.{fmt}", f"runs.{fmt}")
+                       for w in written)
+            assert read(out / "history" / f"plain.{fmt}")["loss"].tolist() == [1.0, 0.5]
+        after = sorted(p for p in Path(tmp).rglob("*") if not p.is_relative_to(root / "out-csv")
+                       and not p.is_relative_to(root / "out-parquet"))
+        assert after == before  # nothing written outside DIR

@@ -22,6 +22,7 @@ from typing import Any
 from ..storage.format import RunPaths, flatten
 from ..storage.jsonio import dumps
 from ..storage.reader import iter_history, list_run_dirs, read_run
+from ..storage.safety import safe_name
 
 META_FIELDS = ("name", "project", "group", "job_type", "tags", "notes", "state", "created", "updated")
 
@@ -48,6 +49,9 @@ def _frame(rows: list[dict[str, Any]]):
     for col in df.columns:
         kinds = {("num" if isinstance(v, (int, float)) and not isinstance(v, bool) else type(v).__name__)
                  for v in df[col] if v is not None and not (isinstance(v, float) and v != v)}
+        if kinds == {"num"} and df[col].dtype == object and any(isinstance(v, int) and not -2**63 <= v < 2**63
+                                                               for v in df[col]):
+            kinds.add("int beyond 64 bits")  # (Parquet cannot hold it: OverflowError) kept exact as text
         if len(kinds) > 1:
             df[col] = [None if v is None or (isinstance(v, float) and v != v) else
                        (v if isinstance(v, str) else dumps(v).decode("utf-8")) for v in df[col]]
@@ -74,6 +78,7 @@ def export_runs(runs: Path, out: Path, fmt: str = "parquet") -> ExportResult:
         raise ValueError(f"--format: expected parquet or csv, got {fmt!r}")
     result = ExportResult()
     table: list[dict[str, Any]] = []
+    files: set[str] = set()  # history file names so far (lower case: case-insensitive disks too)
     for run_dir in list_run_dirs(runs):
         rec = read_run(run_dir, with_history=False)
         result.warnings += [f"{rec.id}: {w}" for w in rec.warnings]
@@ -90,8 +95,15 @@ def export_runs(runs: Path, out: Path, fmt: str = "parquet") -> ExportResult:
         rows = [{"run_id": rec.id, **flatten(r)} for r in iter_history(RunPaths(run_dir).history,
                                                                        warnings=hist_warnings)]
         result.warnings += [f"{rec.id}: {w}" for w in hist_warnings]
-        if rows:
-            target = out / "history" / f"{rec.id}.{fmt}"
+        if rows:  # the id comes from run.json (untrusted: "../../x" wrote outside DIR): a safe, unique name
+            name = safe_name(rec.id)
+            while name.lower() in files:  # (two folders with one id: a copied run)
+                name = safe_name(name + "_")
+            files.add(name.lower())
+            if name != rec.id:
+                result.warnings.append(f"{rec.id!r}: its history is exported as history/{name}.{fmt} "
+                                       "(the id is not a safe file name, or another run has it)")
+            target = out / "history" / f"{name}.{fmt}"
             _write(_frame(rows), target, fmt)
             result.files.append(target)
         result.rows += len(rows)
