@@ -22,7 +22,7 @@ from typing import Any
 from ..storage.format import RunPaths, flatten
 from ..storage.jsonio import dumps
 from ..storage.reader import iter_history, list_run_dirs, read_run
-from ..storage.safety import safe_name
+from ..storage.safety import unique_name
 
 META_FIELDS = ("name", "project", "group", "job_type", "tags", "notes", "state", "created", "updated")
 
@@ -96,10 +96,7 @@ def export_runs(runs: Path, out: Path, fmt: str = "parquet") -> ExportResult:
                                                                        warnings=hist_warnings)]
         result.warnings += [f"{rec.id}: {w}" for w in hist_warnings]
         if rows:  # the id comes from run.json (untrusted: "../../x" wrote outside DIR): a safe, unique name
-            name = safe_name(rec.id)
-            while name.lower() in files:  # (two folders with one id: a copied run)
-                name = safe_name(name + "_")
-            files.add(name.lower())
+            name = unique_name(rec.id, files)  # (two folders with one id: a copied run)
             if name != rec.id:
                 result.warnings.append(f"{rec.id!r}: its history is exported as history/{name}.{fmt} "
                                        "(the id is not a safe file name, or another run has it)")

@@ -129,16 +129,20 @@ def safe_file_name(part: str) -> str:
     return f"{slug(stem, keep='_.-')}-{_sha8(part)}.{ext}"
 
 
+def unique_name(name: Any, seen: set[str]) -> str:
+    """:func:`safe_name` of ``name``, made unique against ``seen`` (lower-cased names so far), which
+    it joins."""
+    out = safe_name(name)
+    while out.lower() in seen:  # also unique on case-insensitive file systems
+        out = safe_name(out + "_")
+    seen.add(out.lower())
+    return out
+
+
 def unique_names(names: list[str]) -> list[str]:
     """:func:`safe_name` of each, de-duplicated deterministically (in the given order)."""
-    out, seen = [], set()
-    for n in names:
-        name = safe_name(n)
-        while name.lower() in seen:  # also unique on case-insensitive file systems
-            name = safe_name(name + "_")
-        seen.add(name.lower())
-        out.append(name)
-    return out
+    seen: set[str] = set()
+    return [unique_name(n, seen) for n in names]
 
 
 def check_relative(rel: Any, folder: str = "its folder") -> PurePosixPath:
