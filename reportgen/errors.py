@@ -38,7 +38,8 @@ class UnsupportedError(UsageError):
 
 
 class ConfigError(Error):
-    """wandb: a config value changed without ``allow_val_change``. reportgen accepts the change."""
+    """A config value changed with ``allow_val_change=False`` (``config.update()`` or ``init()``). Without
+    the argument reportgen accepts the change (wandb raises outside notebooks): sdk/config.py."""
 
 
 __all__ = ["Error", "UsageError", "PreInitError", "CommError", "AuthenticationError", "UnsupportedError",

@@ -87,6 +87,44 @@ def test_sweep_parameters_win_over_init_config(tmp_path, monkeypatch):
     assert read_json(run.folder / "config.json")["lr"] == 0.5
 
 
+def test_sweep_parameters_stay_when_the_script_updates_config_later(tmp_path, monkeypatch):
+    """wandb locks the sweep's keys: ``config.update(vars(args))`` after init() (a common script)
+    kept the sweep's lr in wandb and replaced it here, silently (the run trained and recorded another lr)."""
+    params = tmp_path / "params.json"
+    params.write_text(json.dumps({"lr": {"value": 0.5}}))
+    monkeypatch.setenv("REPORTGEN_SWEEP_CONFIG", str(params))
+    monkeypatch.setenv("REPORTGEN_SWEEP_ID", "sw1")
+    run = reportgen.init(dir=tmp_path / "runs", config={"epochs": 2})
+    with pytest.warns(UserWarning, match="config key 'lr' was locked by 'sweep'") as caught:
+        run.config.update({"lr": 0.01, "batch": 8}, allow_val_change=True)
+        run.config.lr = 0.02
+        run.config["lr"] = 0.03
+    assert len([w for w in caught if "locked" in str(w.message)]) == 1  # once per key
+    run.config.update({"lr": 0.5}, allow_val_change=False)  # the same value: no change, no error
+    assert dict(run.config.items()) == {"lr": 0.5, "epochs": 2, "batch": 8}
+    run.finish()
+    assert read_json(run.folder / "config.json") == {"lr": 0.5, "epochs": 2, "batch": 8}
+
+
+def test_allow_val_change_false_raises_config_error_as_wandb(tmp_path):
+    from reportgen.compat.shim.wandb.sdk.lib.config_util import ConfigError
+
+    run = reportgen.init(dir=tmp_path / "runs", config={"lr": 0.1})
+    run.config.update({"lr": 0.2})  # reportgen's default: accepted (docs/coming-from-wandb.md)
+    with pytest.raises(ConfigError, match='(?s)key "lr" from 0.2 to 0.3.*allow_val_change=True'):
+        run.config.update({"other": 1, "lr": 0.3}, allow_val_change=False)
+    assert dict(run.config.items()) == {"lr": 0.2}  # nothing of the refused update was set
+    run.finish()
+    strict = reportgen.init(dir=tmp_path / "runs", config={"a": 1}, allow_val_change=False)
+    strict.config.a = 1
+    strict.config.b = 2
+    with pytest.raises(reportgen.errors.ConfigError, match='key "a"'):
+        strict.config.a = 2
+    strict.config.update({"a": 3}, allow_val_change=True)
+    strict.finish()
+    assert read_json(strict.folder / "config.json") == {"a": 3, "b": 2}
+
+
 def test_save_globs_base_path_and_policies(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ckpt" / "sub").mkdir(parents=True)

@@ -4,6 +4,14 @@
 flags object (``flags.FLAGS``: anything with ``flag_values_dict()``) or a plain
 object with attributes. Nested dicts are kept; values are stored as JSON
 (numpy scalars become Python numbers, arrays become lists).
+
+Changing a value, as wandb has it: a key the sweep set (its parameters) keeps the sweep's
+value, and a change of it is ignored with one warning per key ("locked by 'sweep'"), so
+``config.update(vars(args))`` after ``init()`` cannot undo the sweep's choice. A change of any
+other key is accepted unless ``allow_val_change=False`` is passed (to ``config.update()``, or
+to ``init()`` for every change): then it raises :class:`~reportgen.errors.ConfigError`, as wandb
+does. Decision: without the argument reportgen accepts the change, where a wandb script outside
+a notebook raises (a run is never ended by a changed hyper-parameter; pass False to be told).
 """
 from __future__ import annotations
 
@@ -72,16 +80,51 @@ def _stored(key: str, value: Any) -> tuple[bool, Any]:
 
 
 class Config:
-    """Attribute and item access to the run's config; every change is written at once."""
+    """Attribute and item access to the run's config; every change is written at once.
 
-    def __init__(self, data: dict[str, Any] | None = None, persist: Callable[[dict[str, Any]], None] | None = None):
+    ``locked``: keys whose value a change leaves as it is (key -> who set it: "sweep");
+    ``allow_val_change``: False makes a change of a key's value raise ``ConfigError``."""
+
+    def __init__(self, data: dict[str, Any] | None = None, persist: Callable[[dict[str, Any]], None] | None = None,
+                 *, locked: Mapping[str, str] | None = None, allow_val_change: bool = True):
         object.__setattr__(self, "_data", {})
         object.__setattr__(self, "_persist", None)
+        object.__setattr__(self, "_locked", dict(locked or {}))
+        object.__setattr__(self, "_told", set())  # locked keys whose ignored change was warned of
+        object.__setattr__(self, "_allow_val_change", allow_val_change)
         for k, v in (data or {}).items():
             ok, plain = _stored(k, v)
             if ok:
                 self._data[k] = plain
         object.__setattr__(self, "_persist", persist)
+
+    def _changes(self, items: Mapping[str, Any], allow_val_change: bool | None) -> dict[str, Any]:
+        """The stored form of ``items`` that may be set: a locked key's change left out (one
+        warning per key), a changed value raising ``ConfigError`` when changes are not allowed."""
+        allow = self._allow_val_change if allow_val_change is None else bool(allow_val_change)
+        out: dict[str, Any] = {}
+        for k, v in items.items():
+            key = str(k)
+            ok, plain = _stored(key, v)
+            if not ok:
+                continue
+            changed = key in self._data and self._data[key] != plain
+            if key in self._locked:
+                if changed and key not in self._told:
+                    from .values import user_warn
+
+                    self._told.add(key)
+                    user_warn(f"config key {key!r} was locked by {self._locked[key]!r} (its value "
+                              f"{self._data[key]!r} is kept; the change to {plain!r} was ignored)")
+                continue
+            if changed and not allow:
+                from ..errors import ConfigError
+
+                raise ConfigError(f'Attempted to change value of key "{key}" from {self._data[key]!r} to '
+                                  f"{plain!r}\nIf you really want to do this, pass allow_val_change=True "
+                                  "to config.update()")
+            out[key] = plain
+        return out
 
     def _save(self) -> None:
         if self._persist is not None:
@@ -92,9 +135,9 @@ class Config:
         return self._data[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
-        ok, plain = _stored(str(key), value)
-        if ok:
-            self._data[str(key)] = plain
+        items = self._changes({str(key): value}, None)
+        if items:
+            self._data.update(items)
             self._save()
 
     def __delitem__(self, key: str) -> None:
@@ -138,14 +181,12 @@ class Config:
         except KeyError:
             raise AttributeError(f"config has no key {name!r}") from None
 
-    def update(self, other: Any = None, allow_val_change: bool = True, **kwargs: Any) -> None:
-        """Merge a dict / Namespace / flags object / plain object (and keyword arguments)."""
+    def update(self, other: Any = None, allow_val_change: bool | None = None, **kwargs: Any) -> None:
+        """Merge a dict / Namespace / flags object / plain object (and keyword arguments). With
+        ``allow_val_change=False`` a changed value raises ``ConfigError`` and nothing is set."""
         items = config_to_dict(other, argument="config.update()")
         items.update(kwargs)
-        for k, v in items.items():
-            ok, plain = _stored(str(k), v)
-            if ok:
-                self._data[str(k)] = plain
+        self._data.update(self._changes(items, allow_val_change))
         self._save()
 
     def setdefaults(self, other: Any) -> None:

@@ -125,7 +125,8 @@ class DisabledRun:
         self.name = name or "dummy-" + self.id
         self.project = project or "uncategorized"
         self.tags = list(tags or [])
-        self.config = Config({**config_to_dict(config), **sweep_params()})
+        swept = sweep_params()
+        self.config = Config({**config_to_dict(config), **swept}, locked=dict.fromkeys(swept, "sweep"))
         self.summary: dict[str, Any] = {}
         self.dir = tempfile.gettempdir()
         self.path = f"{self.project}/{self.id}"

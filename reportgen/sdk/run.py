@@ -47,6 +47,7 @@ class Run(RunExtras):
         self._mode = modes.init_mode(unknown.get("mode"), unknown.get("settings"))
         self._settings = resolve_settings(unknown.get("settings"), console=console)
         self._entity = unknown.get("entity") if isinstance(unknown.get("entity"), str) else None
+        unknown_allow = unknown.get("allow_val_change")  # False: a changed config value raises (config.py)
         unknown = {k: v for k, v in unknown.items() if k not in IGNORED_INIT_ARGS}
         if unknown:
             user_warn(f"init(): ignoring unsupported arguments {sorted(unknown)}")
@@ -62,7 +63,8 @@ class Run(RunExtras):
             if id is None and mode == "must":
                 raise ValueError(f"init(): resume={resume!r} needs id= (the id of the run to continue)")
             # resume="allow" without an id starts a new run, as wandb does
-        config_items = {**config_to_dict(config), **modes.sweep_params()}
+        swept = modes.sweep_params()  # the sweep's choices: kept over any later change (config.py)
+        config_items = {**config_to_dict(config), **swept}
         self._sweep_id = modes.sweep_id()
         sweep = sweep_hook.from_env() if self._sweep_id else None
         if sweep is not None:  # started by reportgen's sweep agent: its project and reserved run id
@@ -104,7 +106,9 @@ class Run(RunExtras):
                                  lock=self._lock)
         self._normalizer = Normalizer(self.folder)
         prev_config = dict(existing.config) if existing else {}
-        self.config = Config({**prev_config, **config_items}, persist=self._writer.write_config)
+        self.config = Config({**prev_config, **config_items}, persist=self._writer.write_config,
+                             locked=dict.fromkeys(swept, "sweep"),
+                             allow_val_change=unknown_allow is not False)
         self._writer.write_config(self.config.as_dict())
         prev_summary = dict(existing.summary) if existing else {}
         self.summary = Summary(prev_summary, self._writer.write_summary,
