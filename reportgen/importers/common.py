@@ -132,6 +132,9 @@ class RunImport:
         self._rows: dict[int, dict[str, Any]] = {}
         self._times: dict[int, float] = {}
         self._summary_overrides: dict[str, Any] = {}
+        # keys the source keeps out of its summary (wandb's define_metric(summary="none")): their last
+        # history value is not put there either
+        self.summary_hidden: Callable[[str], bool] | None = None
         self._norm = Normalizer(self.dir)
         self.rows_written = 0
 
@@ -219,6 +222,9 @@ class RunImport:
             writer.close()  # flush + fsync history before the state says it is written
         self._rows.clear()
         self._times.clear()
+        if self.summary_hidden is not None:
+            for k in [k for k in self.summary if not k.startswith("_") and self.summary_hidden(k)]:
+                del self.summary[k]
         if self._summary_overrides:
             for k, v in self._summary_overrides.items():
                 self.summary[k] = self._summary_value(k, v)

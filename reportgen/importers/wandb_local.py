@@ -90,6 +90,16 @@ def _metric_spec(m) -> tuple[str, dict[str, Any]] | None:
     return name, spec
 
 
+def _summary_none(metrics: dict[str, Any]):
+    """Whether a key is one wandb keeps out of the summary: ``define_metric(name or "prefix*",
+    summary="none")``; an exact name's own definition wins over a glob's (sdk/metrics.py)."""
+    names = {n for n, spec in metrics.items() if not n.endswith("*")}
+    none = {n for n in names if "none" in str(metrics[n].get("summary", "")).split(",")}
+    prefixes = tuple(n[:-1] for n, spec in metrics.items()
+                     if n.endswith("*") and "none" in str(spec.get("summary", "")).split(","))
+    return lambda key: key in none or (key not in names and bool(prefixes) and key.startswith(prefixes))
+
+
 def _copy_files(src: Path, dst: Path, problems: Problems, label: str) -> None:
     """The run's own files (output.log, requirements.txt, ...) up to 50 MB each; a link to a file
     outside ``files/`` or a pipe is refused with a warning (:func:`common.source_open`)."""
@@ -202,6 +212,7 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
         del overrides[k]  # logged to history after it was set on the summary
     if metrics:
         meta["metrics"] = metrics
+        imp.summary_hidden = _summary_none(metrics)
     imp.set_summary({k: media.convert(k, v) for k, v in overrides.items()})
     if system:
         from ..storage.jsonio import encode_line

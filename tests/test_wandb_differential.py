@@ -1,0 +1,81 @@
+"""One script run twice: with the real wandb (offline; its run imported by ``reportgen import
+wandb``) and with ``import reportgen as wandb``. The history, summary and config must be the same:
+a difference is a drop-in gap of the SDK or a reading gap of the importer."""
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from import_sources import run_script, wandb_env
+from reportgen.storage.reader import read_run
+
+pytest.importorskip("wandb")
+
+REPO = Path(__file__).resolve().parent.parent
+
+SCRIPT = r'''
+import sys
+if sys.argv[1] == "wandb":
+    import wandb
+else:
+    import reportgen as wandb
+run = wandb.init(project="d", config={"a": 1, "nested": {"b": 2}}, dir=sys.argv[2])
+wandb.define_metric("loss", summary="min")
+wandb.define_metric("acc", summary="max,last")
+wandb.define_metric("val/*", step_metric="epoch")
+wandb.define_metric("m", summary="mean")
+wandb.define_metric("f", summary="first")
+wandb.define_metric("hidden", summary="none")
+wandb.define_metric("quiet/*", summary="none")
+for i in range(10):
+    wandb.log({"loss": 1 / (i + 1), "acc": i / 10, "m": i, "f": (i - 5) ** 2, "hidden": i, "quiet/x": -i,
+               "nested": {"x": i, "y": {"z": i * 2}}})
+wandb.log({"val/loss": 0.5, "epoch": 1})
+wandb.log({"late": 1}, step=5)  # a step lower than the current one: dropped
+wandb.log({"c1": 1}, commit=False)
+wandb.log({"c2": 2}, commit=False)
+wandb.log({"c3": 3})
+wandb.log({"s": 7}, step=20)
+wandb.log({"s": 8}, step=20)
+wandb.log({"s": 9}, step=21)
+run.summary["manual"] = 42
+run.summary.update({"loss": 123})
+wandb.config.update({"later": "x"})
+wandb.log({"nan": float("nan"), "inf": float("inf"), "text": "hello", "flag": True})
+run.finish()
+'''
+
+
+def _user(d: dict) -> dict:
+    return {k: v for k, v in d.items() if not k.startswith("_")}
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return a == b
+
+
+def test_a_script_logs_the_same_with_wandb_and_with_reportgen(tmp_path, cli):
+    wroot, rroot, imported = tmp_path / "w", tmp_path / "r", tmp_path / "imported"
+    run_script(SCRIPT, "wandb", wroot, env=wandb_env(wroot))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", SCRIPT, "reportgen", rroot], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    cli("import", "wandb", str(wroot / "wandb"), "-o", str(imported), "-q")
+    (theirs,) = [read_run(p) for p in imported.iterdir() if p.is_dir()]
+    (ours,) = [read_run(p) for p in rroot.iterdir() if p.is_dir()]
+    assert [r["_step"] for r in theirs.history] == [r["_step"] for r in ours.history]
+    for a, b in zip(theirs.history, ours.history):
+        assert _same(_user(a), _user(b)), (a, b)
+    assert _same(_user(theirs.summary), _user(ours.summary)), (theirs.summary, ours.summary)
+    assert "hidden" not in ours.summary and "quiet/x" not in ours.summary and ours.summary["loss"] == 123
+    assert theirs.config == ours.config == {"a": 1, "nested": {"b": 2}, "later": "x"}
