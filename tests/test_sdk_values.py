@@ -62,10 +62,20 @@ def test_nested_dicts_lists_and_arrays(run):
     assert row["train"]["loss"] == 0.5 and math.isnan(row["train"]["deep"]["x"])
     assert row["lst"] == [1, 2.5, 3]
     assert row["zero_d"] == 4.0 and row["one"] == 2.0 and row["t0"] == 1.5
+    # as wandb: more than 32 values make a histogram of 32 bins, at most 32 a (nested) list
     assert row["arr"]["_type"] == "histogram" and sum(row["arr"]["values"]) == 100
-    assert len(row["arr"]["bins"]) == len(row["arr"]["values"]) + 1
-    assert row["tensor"]["_type"] == "histogram" and sum(row["tensor"]["values"]) == 9
+    assert len(row["arr"]["bins"]) == len(row["arr"]["values"]) + 1 == 33
+    assert row["tensor"] == [[1.0] * 3] * 3
     assert row["empty"] == []
+
+
+def test_arrays_become_lists_up_to_32_values_then_histograms_as_in_wandb(run):
+    run.log({"a32": np.arange(32), "a33": np.arange(33.0), "names": np.array(["x", "y"]),
+             "t": FakeTensor(np.arange(6.0).reshape(2, 3)), "nan": np.array([1.0, float("nan")])})
+    (row,) = rows(run)
+    assert row["a32"] == list(range(32)) and row["t"] == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    assert row["a33"]["_type"] == "histogram" and len(row["a33"]["values"]) == 32 and sum(row["a33"]["values"]) == 33
+    assert row["names"] == ["x", "y"] and row["nan"][0] == 1.0 and math.isnan(row["nan"][1])
 
 
 def test_media_and_gallery_records(run):
@@ -181,7 +191,7 @@ class BF16Tensor(FakeTensor):
 
 
 def test_tensors_without_numpy_dtype_are_converted(run):
-    run.log({"bf": BF16Tensor(np.arange(10.0))})
+    run.log({"bf": BF16Tensor(np.arange(40.0))})
     run.summary["bf"] = BF16Tensor(np.arange(4.0))
     assert rows(run)[0]["bf"]["_type"] == "histogram"
     assert read_json(run.folder / "summary.json")["bf"]["_type"] == "tensor"

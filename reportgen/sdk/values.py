@@ -63,6 +63,10 @@ def is_media(value: Any) -> bool:
     return isinstance(value, Media)
 
 
+ARRAY_AS_LIST = 32  # wandb: an array or tensor of at most 32 values is logged as a list
+ARRAY_BINS = 32  # and a bigger one as a histogram of 32 bins (not Histogram()'s default 64)
+
+
 def _is_array_like(value: Any) -> bool:
     t = type(value)
     return hasattr(t, "shape") and hasattr(t, "dtype") or (hasattr(value, "detach") and hasattr(value, "shape"))
@@ -170,16 +174,20 @@ class Normalizer:
         raise Unsupported(t.__name__)
 
     def _array(self, key: str, value: Any, step: int | None) -> Any:
+        """As wandb: one value is a number, up to :data:`ARRAY_AS_LIST` a (nested) list, more a
+        histogram of :data:`ARRAY_BINS` bins (wandb's ``maybe_compress_history``)."""
         arr = to_numpy(value)
         if arr.size == 1:
             return scalar_from_numpy(arr.reshape(()))
         if arr.size == 0:
             return []
+        if arr.size <= ARRAY_AS_LIST and arr.dtype.kind in "biufU":
+            return self._sequence(key, arr.tolist(), step)
         if arr.dtype.kind not in "biuf":
             raise Unsupported(f"{type(value).__name__}[{arr.dtype}]", "only numeric arrays become histograms")
         from ..media.histogram import Histogram
         _, MediaContext = _media_base()
-        return Histogram(arr).to_record(MediaContext(self.run_dir, key, step))
+        return Histogram(arr, num_bins=ARRAY_BINS).to_record(MediaContext(self.run_dir, key, step))
 
     def _sequence(self, key: str, value: list | tuple, step: int | None) -> Any:
         if not value:
