@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 SCRIPT = r'''
 import sys
+import numpy as np
 if sys.argv[1] == "wandb":
     import wandb
 else:
@@ -46,7 +47,10 @@ wandb.log({"s": 9}, step=21)
 run.summary["manual"] = 42
 run.summary.update({"loss": 123})
 wandb.config.update({"later": "x"})
-wandb.log({"nan": float("nan"), "inf": float("inf"), "text": "hello", "flag": True})
+wandb.log({"nan": float("nan"), "inf": float("inf"), "text": "hello", "flag": True, "none": None})
+wandb.log({"lst": [1, 2, 3], "tup": (1, 2), "small": np.arange(5), "grid": np.ones((2, 2)), "one": np.float32(1.5),
+           "npint": np.int64(3), "big": 2 ** 70, "arr": np.arange(100), "h": wandb.Histogram([1, 2, 2, 3, 3, 3]),
+           "h2": wandb.Histogram(np_histogram=np.histogram([1, 2, 3], bins=3))})
 run.finish()
 '''
 

@@ -153,8 +153,9 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
                 row.pop("_wandb", None)
                 in_history.update(media.custom_charts(row))  # their summary copies are not media of their own
                 in_history.update(row)
+                # a logged None stays null (as in wandb's history); a media record that could not be read is left out
                 values = {k: media.convert(k, v) for k, v in row.items()}
-                imp.add(step, {k: v for k, v in values.items() if v is not None},
+                imp.add(step, {k: v for k, v in values.items() if v is not None or row[k] is None},
                         ts if isinstance(ts, (int, float)) else None)
             elif kind == "run":
                 r = rec.run
