@@ -16,7 +16,7 @@ from reportgen.media.presets import (PresetError, builtin_names, canonical_name,
 from reportgen.media.table import Table
 from reportgen.storage.jsonio import read_json
 
-BUILTINS = ["reportgen/bar", "reportgen/confusion_matrix", "reportgen/histogram", "reportgen/line",
+BUILTINS = ["reportgen/area-under-curve", "reportgen/bar", "reportgen/confusion_matrix", "reportgen/histogram", "reportgen/line",
             "reportgen/line_series", "reportgen/pr_curve", "reportgen/roc_curve", "reportgen/scatter"]
 
 

@@ -50,8 +50,10 @@ def _value(item) -> tuple[list[str], Any]:
     return keys, json.loads(item.value_json)
 
 
-def _nest(items) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _nest(items, into: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The items' values at their key paths (``nested_key``: ``["_wandb", "visualize", "line"]``),
+    set in ``into`` (a config: one path changes, its neighbours stay) or in a new dict."""
+    out: dict[str, Any] = {} if into is None else into
     for item in items:
         try:
             keys, v = _value(item)
@@ -167,9 +169,9 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
                     meta["created"] = r.start_time.seconds + r.start_time.nanos / 1e9
                     if imp.t0 is None:
                         imp.t0 = meta["created"]
-                config.update(_nest(r.config.update))
+                _nest(r.config.update, config)
             elif kind == "config":
-                config.update(_nest(rec.config.update))
+                _nest(rec.config.update, config)
                 for item in rec.config.remove:
                     config.pop(item.key or "/".join(item.nested_key), None)
             elif kind == "summary":

@@ -39,15 +39,19 @@ def builtin_names() -> list[str]:
     return sorted(f"reportgen/{p.stem}" for p in BUILTIN_DIR.glob("*.json"))
 
 
+ALIASES = {"lineseries": "line_series"}  # wandb's preset names that are spelled otherwise here
+
+
 def canonical_name(name: str) -> str:
-    """``wandb/line/v0`` -> ``reportgen/line``; other names unchanged."""
+    """``wandb/line/v0`` -> ``reportgen/line`` (``wandb/lineseries/v0`` -> ``reportgen/line_series``);
+    other names unchanged."""
     if not isinstance(name, str) or not name:
         raise PresetError(f"vega_spec_name: expected a preset name such as 'reportgen/line', got {name!r}")
     parts = name.strip("/").split("/")
     if parts[0] in ("wandb", "reportgen") and len(parts) >= 2:
         if len(parts) == 3 and re.fullmatch(r"v\d+", parts[2]):
             parts = parts[:2]
-        return "reportgen/" + "/".join(parts[1:])
+        return "reportgen/" + "/".join([ALIASES.get(parts[1], parts[1]), *parts[2:]])
     return "/".join(parts)
 
 
