@@ -189,10 +189,17 @@ def test_pending_row_written_at_finish(run):
 def test_bad_step_raises(run):
     with pytest.raises(TypeError, match="step"):
         run.log({"a": 1}, step=1.5)
-    with pytest.raises(ValueError, match="step"):
-        run.log({"a": 1}, step=-1)
     with pytest.raises(TypeError, match="dict"):
         run.log([("a", 1)])
+
+
+def test_a_negative_step_is_dropped_as_a_lower_step_as_in_wandb(run):
+    """wandb takes step=-1 and drops it (lower than the current step); it raised ValueError here,
+    ending a training loop that ran under wandb."""
+    with pytest.warns(UserWarning, match="step -1 is lower than the current step 0; that data is dropped"):
+        run.log({"a": 1}, step=-1)
+    run.log({"a": 2})
+    assert user_rows(history(run)) == [{"a": 2}]
 
 
 def test_custom_x_axes_are_plain_metrics(run):

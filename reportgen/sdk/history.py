@@ -246,10 +246,8 @@ class History:
     def _check_step(step: Any) -> int:
         if isinstance(step, bool) or not hasattr(step, "__index__"):
             raise TypeError(f"log(): step: expected a non-negative integer, got {step!r}")
-        step = step.__index__()
-        if step < 0:
-            raise ValueError(f"log(): step: expected a non-negative integer, got {step}")
-        return step
+        # a negative step is lower than every step: dropped with the lower-step warning, as wandb does
+        return step.__index__()
 
 
 def _plain_row(step: int, now: float, runtime: float, data: dict[str, Any]) -> dict[str, Any] | None:
