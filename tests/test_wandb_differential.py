@@ -149,3 +149,53 @@ def _pixels(path: Path) -> list:
 
     with Image.open(path) as im:
         return list(im.convert("RGB").getdata())
+
+
+STEPS_SCRIPT = r'''
+import sys
+if sys.argv[1] == "wandb":
+    import wandb
+else:
+    import reportgen as wandb
+run = wandb.init(project="d", dir=sys.argv[2])
+wandb.log({"a": 1}, commit=False)
+wandb.log({"b": 2}, step=3)
+wandb.log({"c": 3}, step=3, commit=False)
+wandb.log({"d": 4})
+wandb.log({"e": 5}, step=5, commit=True)
+wandb.log({"f": 6}, step=5)
+wandb.log({"g": 7}, commit=False)
+wandb.log({"g": 8}, commit=False)
+wandb.log({"h": 9})
+wandb.define_metric("epoch")
+wandb.define_metric("val_acc", step_metric="epoch", step_sync=True)
+wandb.define_metric("val_loss", step_metric="epoch", step_sync=False)
+wandb.log({"epoch": 1})
+wandb.log({"val_acc": 0.5, "val_loss": 0.1})
+wandb.log({"val_loss": 0.2})
+wandb.define_metric("train/*", step_metric="train/step")
+wandb.log({"train/loss": 1, "train/step": 10})
+wandb.log({"train/loss": 2})
+wandb.log({"train/other": 3, "train/step": 11})
+run.finish()
+'''
+
+
+def test_steps_commits_and_step_sync_are_the_same_with_wandb_and_with_reportgen(tmp_path, cli):
+    """define_metric(step_metric=...) syncs the step metric into rows that lack it (wandb's
+    step_sync, on by default with a step_metric): those rows had no epoch / train/step here."""
+    wroot, rroot, imported = tmp_path / "w", tmp_path / "r", tmp_path / "imported"
+    run_script(STEPS_SCRIPT, "wandb", wroot, env=wandb_env(wroot))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", STEPS_SCRIPT, "reportgen", rroot], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    cli("import", "wandb", str(wroot / "wandb"), "-o", str(imported), "-q")
+    (theirs,) = [read_run(p) for p in imported.iterdir() if p.is_dir()]
+    (ours,) = [read_run(p) for p in rroot.iterdir() if p.is_dir()]
+    assert [_user(r) | {"_step": r["_step"]} for r in theirs.history] == \
+           [_user(r) | {"_step": r["_step"]} for r in ours.history]
+    assert {"_step": 8, "val_acc": 0.5, "val_loss": 0.1, "epoch": 1} in [_user(r) | {"_step": r["_step"]}
+                                                                         for r in ours.history]
+    assert {"_step": 11, "train/loss": 2, "train/step": 10} in [_user(r) | {"_step": r["_step"]}
+                                                                for r in ours.history]

@@ -50,6 +50,7 @@ class History:
         self.rows_committed = 0
         self._lock = threading.Lock()  # log() may be called from several threads
         self.metric_defs: Any = None  # sdk.metrics.MetricDefs once define_metric(summary=...) is used
+        self.step_sync: Any = None  # sdk.metrics.StepSync once a definition names a step_metric
         self.on_commit: Any = None  # called with the step after each committed row (run.watch)
 
     # -- public (wandb's run.history) ---------------------------------------------------
@@ -70,7 +71,7 @@ class History:
     # -- logging -------------------------------------------------------------------------
     def log(self, data: dict[str, Any], step: Any = None, commit: bool | None = None) -> None:
         with self._lock:
-            if step is None and commit is None and not self._pending:  # hot path
+            if step is None and commit is None and not self._pending and self.step_sync is None:  # hot path
                 now = self._clock()
                 if type(data) is dict and data.keys() <= self._seen:  # every key accepted before
                     row = _plain_row(self._step, now, now - self._t0, data)
@@ -121,6 +122,8 @@ class History:
         self._pending = {}
         self._pending_time = None
         nonfinite = self._fill(row, pending, self._step)  # values set through history.row
+        if self.step_sync is not None:
+            nonfinite = self.step_sync.apply(row) or nonfinite
         self._emit(row, nonfinite)
 
     def flush_pending(self, timeout: float = -1) -> None:

@@ -5,6 +5,8 @@
 - ``name`` may end with ``*`` (``"val/*"``, ``"*"``): the definition applies to every key
   with that prefix that has no exact definition of its own.
 - ``step_metric`` names another logged metric to use as the default x axis on the site.
+  With ``step_sync`` (its default when ``step_metric`` is given, as wandb) a row that logs the
+  metric without the step metric gets the step metric's last value (:class:`StepSync`).
 - ``summary="min,max"`` (or a list): instead of the last value, ``summary.json`` stores
   ``{"loss": {"min": 0.1, "max": 2.3}}`` like wandb. Aggregations: ``min``, ``max``,
   ``mean``, ``first``, ``last``, ``best`` (needs ``goal="minimize"|"maximize"``), and
@@ -151,3 +153,68 @@ class MetricDefs:
                     side = "min" if goal == "minimize" else "max"
                     out["best"] = st[side]
             summary[key] = out
+
+
+class StepSync:
+    """wandb's ``step_sync``: a committed row that logs a metric whose definition names a
+    ``step_metric`` (``step_sync`` true, its default when ``step_metric`` is given), but not the
+    step metric itself, gets the step metric's last logged value (``{"val_acc": 0.5}`` after
+    ``{"epoch": 1}`` is stored as ``{"val_acc": 0.5, "epoch": 1}``). An exact definition wins
+    over the globs; the longest glob prefix wins among them."""
+
+    def __init__(self, defs: dict[str, dict[str, Any]], last: dict[str, Any] | None = None):
+        self._exact: dict[str, str | None] = {}
+        self._globs: list[tuple[str, str]] = []
+        for name, spec in defs.items():
+            if not isinstance(name, str) or not isinstance(spec, dict):
+                continue
+            step = spec.get("step_metric")
+            sync = spec.get("step_sync")
+            target = step if isinstance(step, str) and step and (sync is None or sync) else None
+            if name.endswith("*"):
+                if target:
+                    self._globs.append((name[:-1], target))
+            else:
+                self._exact[name] = target
+        self._globs.sort(key=lambda g: -len(g[0]))
+        self.steps = {t for t in self._exact.values() if t} | {t for _p, t in self._globs}
+        self._last = {k: v for k, v in (last or {}).items() if k in self.steps and _plain_number(v)}
+        self._resolved: dict[str, str | None] = {}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.steps)
+
+    def _target(self, key: str) -> str | None:
+        try:
+            return self._resolved[key]
+        except KeyError:
+            pass
+        if key in self._exact:
+            found = self._exact[key]
+        else:
+            found = next((t for prefix, t in self._globs if key.startswith(prefix)), None)
+        if found == key:
+            found = None
+        self._resolved[key] = found
+        return found
+
+    def apply(self, row: dict[str, Any]) -> bool:
+        """Add the synced step values to ``row`` (a committed row); True if one is not finite."""
+        last = self._last
+        for s in self.steps:
+            if s in row:
+                last[s] = row[s]
+        add: dict[str, Any] = {}
+        for key in row:
+            if key[:1] == "_":
+                continue
+            target = self._target(key)
+            if target is not None and target not in row and target in last:
+                add[target] = last[target]
+        row.update(add)
+        return any(isinstance(v, float) and not math.isfinite(v) for v in add.values())
+
+
+def _plain_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)

@@ -180,14 +180,25 @@ class RunExtras:
             else:
                 defs.add(name, spec)
             self.history.metric_defs = defs
+        self._set_step_sync()
         self._writer.update_meta(metrics=dict(self._metrics))
         return dict(self._metrics[name])
+
+    def _set_step_sync(self) -> None:
+        """wandb's step_sync from the definitions (sdk/metrics.py): the last step values carried over,
+        or the summary's on a resumed run."""
+        from .metrics import StepSync
+
+        old = self.history.step_sync
+        sync = StepSync(self._metrics, {**self.history._summary_data, **(old._last if old is not None else {})})
+        self.history.step_sync = sync if sync.active else None
 
     def _restore_metric_defs(self) -> None:
         from .metrics import MetricDefs
 
         if any(isinstance(s, dict) and "summary" in s for s in self._metrics.values()):
             self.history.metric_defs = MetricDefs(self._metrics)
+        self._set_step_sync()
 
     def watch(self, models: Any, criterion: Any = None, log: str | None = "gradients", log_freq: int = 1000,
               idx: int | None = None, log_graph: bool = False) -> None:
