@@ -199,3 +199,41 @@ def test_steps_commits_and_step_sync_are_the_same_with_wandb_and_with_reportgen(
                                                                          for r in ours.history]
     assert {"_step": 11, "train/loss": 2, "train/step": 10} in [_user(r) | {"_step": r["_step"]}
                                                                 for r in ours.history]
+
+
+SUMMARY_SCRIPT = r'''
+import sys
+if sys.argv[1] == "wandb":
+    import wandb
+else:
+    import reportgen as wandb
+run = wandb.init(project="d", dir=sys.argv[2])
+run.summary["x"] = {"y": 1}
+run.summary["x"]["z"] = 2
+run.summary.best = 5
+run.summary.gone = 6
+run.summary.update({"n": {"a": {"b": 1}}})
+run.summary["n"]["a"]["c"] = 3
+wandb.log({"loss": 1.0})
+run.summary["loss"] = 0.5
+wandb.log({"acc": 1.0})
+del run.summary["gone"]
+wandb.summary["ws"] = 7
+run.finish()
+'''
+
+
+def test_summary_changes_are_the_same_with_wandb_and_with_reportgen(tmp_path, cli):
+    """``run.summary.best = 5`` was a Python attribute here (never written); the importer took a
+    nested summary key (``run.summary["x"]["z"] = 2``) for the whole of ``x`` and missed deletions."""
+    wroot, rroot, imported = tmp_path / "w", tmp_path / "r", tmp_path / "imported"
+    run_script(SUMMARY_SCRIPT, "wandb", wroot, env=wandb_env(wroot))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", SUMMARY_SCRIPT, "reportgen", rroot], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    cli("import", "wandb", str(wroot / "wandb"), "-o", str(imported), "-q")
+    (theirs,) = [read_run(p) for p in imported.iterdir() if p.is_dir()]
+    (ours,) = [read_run(p) for p in rroot.iterdir() if p.is_dir()]
+    assert _user(theirs.summary) == _user(ours.summary) == {
+        "x": {"y": 1, "z": 2}, "best": 5, "n": {"a": {"b": 1, "c": 3}}, "loss": 0.5, "acc": 1.0, "ws": 7}

@@ -132,6 +132,7 @@ class RunImport:
         self._rows: dict[int, dict[str, Any]] = {}
         self._times: dict[int, float] = {}
         self._summary_overrides: dict[str, Any] = {}
+        self._summary_removed: set[str] = set()
         # keys the source keeps out of its summary (wandb's define_metric(summary="none")): their last
         # history value is not put there either
         self.summary_hidden: Callable[[str], bool] | None = None
@@ -167,6 +168,10 @@ class RunImport:
     def set_summary(self, values: dict[str, Any]) -> None:
         """Summary values the source states itself (they override the last history values)."""
         self._summary_overrides.update(values)
+
+    def drop_summary(self, keys) -> None:
+        """Summary keys the source deleted (wandb's ``del run.summary[k]``): left out at the next commit."""
+        self._summary_removed.update(keys)
 
     @property
     def pending(self) -> int:
@@ -229,6 +234,9 @@ class RunImport:
             for k, v in self._summary_overrides.items():
                 self.summary[k] = self._summary_value(k, v)
             self._summary_overrides.clear()
+        for k in self._summary_removed:
+            self.summary.pop(k, None)
+        self._summary_removed.clear()
         if config is not None:
             self.config = config
         if state is not None:

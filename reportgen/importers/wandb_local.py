@@ -92,6 +92,17 @@ def _metric_spec(m) -> tuple[str, dict[str, Any]] | None:
     return name, spec
 
 
+def _merged(old: Any, new: Any) -> Any:
+    """``new`` set over ``old``: plain dicts (not media records) merge key by key, as wandb's nested
+    summary keys do; anything else replaces."""
+    if isinstance(old, dict) and isinstance(new, dict) and "_type" not in old and "_type" not in new:
+        out = dict(old)
+        for k, v in new.items():
+            out[k] = _merged(out.get(k), v)
+        return out
+    return new
+
+
 def _summary_none(metrics: dict[str, Any]):
     """Whether a key is one wandb keeps out of the summary: ``define_metric(name or "prefix*",
     summary="none")``; an exact name's own definition wins over a glob's (sdk/metrics.py)."""
@@ -139,6 +150,7 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
     metrics: dict[str, Any] = dict(imp.meta.get("metrics") or {})
     in_history = set(imp.summary)  # keys with a history value: their summary media is the last one
     overrides: dict[str, Any] = {}
+    removed: set[str] = set()  # summary keys deleted after they were set
     system: list[dict[str, Any]] = []
     exit_code = imp.state.get("exit_code")
     end = offset
@@ -155,6 +167,7 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
                 row.pop("_wandb", None)
                 in_history.update(media.custom_charts(row))  # their summary copies are not media of their own
                 in_history.update(row)
+                removed.difference_update(row)  # logged again after a del: the summary has it again
                 # a logged None stays null (as in wandb's history); a media record that could not be read is left out
                 values = {k: media.convert(k, v) for k, v in row.items()}
                 imp.add(step, {k: v for k, v in values.items() if v is not None or row[k] is None},
@@ -175,12 +188,18 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
                 for item in rec.config.remove:
                     config.pop(item.key or "/".join(item.nested_key), None)
             elif kind == "summary":
+                for item in rec.summary.remove:  # del run.summary["k"]
+                    k = item.key or "/".join(item.nested_key)
+                    overrides.pop(k, None)
+                    removed.add(k)
                 for k, v in _nest(rec.summary.update).items():
                     # media set on the summary only (run.summary["img"] = wandb.Image(...)) are imported;
                     # those of history keys repeat the last logged one
                     if not k.startswith("_") and (not isinstance(v, dict) or "_type" not in v
                                                   or k not in in_history):
-                        overrides[k] = v
+                        # run.summary["x"]["z"] = 2 updates x's z (a nested key), not all of x
+                        overrides[k] = _merged(overrides.get(k), v)
+                        removed.discard(k)
             elif kind == "metric":
                 got = _metric_spec(rec.metric)
                 if got:
@@ -217,6 +236,7 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
         meta["metrics"] = metrics
         imp.summary_hidden = _summary_none(metrics)
     imp.set_summary({k: media.convert(k, v) for k, v in overrides.items()})
+    imp.drop_summary(removed)
     if system:
         from ..storage.jsonio import encode_line
         imp.paths.files.mkdir(parents=True, exist_ok=True)

@@ -93,6 +93,23 @@ class Summary(MutableMapping):
         except KeyError:
             raise AttributeError(f"summary has no key {name!r}") from None
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """``run.summary.best_acc = 0.9`` sets the key, as wandb's summary does (it was a Python
+        attribute here: never written, and lost)."""
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:
+            self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        if name.startswith("_"):
+            object.__delattr__(self, name)
+            return
+        try:
+            del self[name]
+        except KeyError:
+            raise AttributeError(f"summary has no key {name!r}") from None
+
     def update(self, other: Any = (), /, **kwargs: Any) -> None:  # type: ignore[override]
         """Merge ``other`` and ``kwargs`` and persist; ``summary.update()`` alone just persists."""
         items = dict(other or {}, **kwargs)
