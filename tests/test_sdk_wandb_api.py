@@ -231,3 +231,12 @@ def test_run_properties_as_wandb(tmp_path, capsys):
     other = reportgen.init(dir=tmp_path)
     reportgen.teardown()
     assert read_json(other.folder / "run.json")["state"] == "finished"
+
+
+def test_config_keys_lose_their_dashes_as_in_wandb(tmp_path):
+    run = reportgen.init(dir=tmp_path / "runs", config={"--lr": 0.1, "-x-": 1, "--": 2})
+    run.config.update({"--epochs": 3})
+    run.config["--batch"] = 8
+    run.config.setdefaults({"--seed": 1, "--lr": 9})
+    assert dict(run.config.items()) == {"lr": 0.1, "x": 1, "--": 2, "epochs": 3, "batch": 8, "seed": 1}
+    run.finish()

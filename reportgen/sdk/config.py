@@ -62,6 +62,13 @@ def _plain(key: str, value: Any) -> Any:
     return str(value)
 
 
+def _key(key: Any) -> str:
+    """A config key as wandb stores it: leading and trailing dashes dropped (``{"--lr": 0.1}``, keys
+    taken from command-line flags, is ``lr``)."""
+    key = str(key)
+    return key.strip("-") or key
+
+
 def _stored(key: str, value: Any) -> tuple[bool, Any]:
     """(True, ``_plain(value)``), or (False, None) with a warning naming ``key`` when JSON cannot hold
     it: a value that contains itself, or nested deeper than the encoder takes (as run.summary)."""
@@ -93,9 +100,9 @@ class Config:
         object.__setattr__(self, "_told", set())  # locked keys whose ignored change was warned of
         object.__setattr__(self, "_allow_val_change", allow_val_change)
         for k, v in (data or {}).items():
-            ok, plain = _stored(k, v)
+            ok, plain = _stored(_key(k), v)
             if ok:
-                self._data[k] = plain
+                self._data[_key(k)] = plain
         object.__setattr__(self, "_persist", persist)
 
     def _changes(self, items: Mapping[str, Any], allow_val_change: bool | None) -> dict[str, Any]:
@@ -104,7 +111,7 @@ class Config:
         allow = self._allow_val_change if allow_val_change is None else bool(allow_val_change)
         out: dict[str, Any] = {}
         for k, v in items.items():
-            key = str(k)
+            key = _key(k)
             ok, plain = _stored(key, v)
             if not ok:
                 continue
@@ -135,7 +142,7 @@ class Config:
         return self._data[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
-        items = self._changes({str(key): value}, None)
+        items = self._changes({key: value}, None)
         if items:
             self._data.update(items)
             self._save()
@@ -191,10 +198,10 @@ class Config:
 
     def setdefaults(self, other: Any) -> None:
         for k, v in config_to_dict(other, argument="config.setdefaults()").items():
-            if str(k) not in self._data:
-                ok, plain = _stored(str(k), v)
+            if _key(k) not in self._data:
+                ok, plain = _stored(_key(k), v)
                 if ok:
-                    self._data[str(k)] = plain
+                    self._data[_key(k)] = plain
         self._save()
 
     def as_dict(self) -> dict[str, Any]:
