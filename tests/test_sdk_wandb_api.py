@@ -240,3 +240,23 @@ def test_config_keys_lose_their_dashes_as_in_wandb(tmp_path):
     run.config.setdefaults({"--seed": 1, "--lr": 9})
     assert dict(run.config.items()) == {"lr": 0.1, "x": 1, "--": 2, "epochs": 3, "batch": 8, "seed": 1}
     run.finish()
+
+
+def test_run_properties_wandb_scripts_read(tmp_path):
+    run = reportgen.init(dir=tmp_path / "runs", id="props", config={"lr": 0.1})
+    run.log({"a": 1})
+    assert run.project_url == run.get_project_url() and run.sweep_url is None
+    assert run.sync_dir == str(run.folder) and run.starting_step == 0
+    static = run.config_static
+    assert static.lr == 0.1 and static["lr"] == 0.1
+    with pytest.raises(AttributeError, match="read-only"):
+        static.lr = 1
+    run.pin_config_keys(["lr"])
+    art = reportgen.Artifact("data", type="dataset")
+    art.add_file(str(run.folder / "run.json"), name="a.json")
+    assert art.file_count == 1
+    run.finish()
+    again = reportgen.init(dir=tmp_path / "runs", id="props", resume="allow")
+    assert again.starting_step == 1
+    again.finish()
+    assert read_json(run.folder / "run.json")["pinned_config"] == ["lr"]

@@ -166,6 +166,10 @@ class Artifact(LoggedArtifactMixin):
         return sum(e.size or 0 for e in self._entries.values())
 
     @property
+    def file_count(self) -> int:
+        return len(self._entries)
+
+    @property
     def manifest(self) -> ArtifactManifest:
         return ArtifactManifest(dict(self._entries))
 

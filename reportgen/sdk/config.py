@@ -214,3 +214,30 @@ class Config:
 
     def __repr__(self) -> str:
         return f"Config({self._data!r})"
+
+
+class ConfigStatic:
+    """``run.config_static``: the config as it was when asked for, read-only."""
+
+    def __init__(self, data: dict[str, Any]):
+        object.__setattr__(self, "_data", dict(data))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._data[name]
+        except KeyError:
+            raise AttributeError(f"config has no key {name!r}") from None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("run.config_static is read-only: change run.config")
+
+    __setitem__ = __setattr__
+
+    def keys(self):
+        return self._data.keys()
+
+    def __repr__(self) -> str:
+        return f"ConfigStatic({self._data!r})"

@@ -88,6 +88,8 @@ class Run(RunExtras):
         self.resumed = existing is not None
 
         prev_meta = existing.meta if existing else {}
+        if isinstance(prev_meta.get("pinned_config"), list):  # resuming: kept
+            self._pinned = [k for k in prev_meta["pinned_config"] if isinstance(k, str)]
         if not self._sweep_id and isinstance(prev_meta.get("sweep_id"), str):  # resuming a sweep run
             self._sweep_id = prev_meta["sweep_id"]
         self.project = project or prev_meta.get("project") or "uncategorized"
@@ -116,6 +118,7 @@ class Run(RunExtras):
         start_step, runtime_offset = 0, 0.0
         if existing is not None:
             start_step, runtime_offset = self._resume_point(existing)
+        self._starting_step = start_step
         self.history = History(self._normalizer, self._writer.append_encoded, self.summary,
                                start_step=start_step, runtime_offset=runtime_offset)
         self._restore_metric_defs()
@@ -230,6 +233,8 @@ class Run(RunExtras):
             meta["metrics"] = self._metrics
         if self._sweep_id:
             meta["sweep_id"] = self._sweep_id
+        if self._pinned is not None:
+            meta["pinned_config"] = self._pinned
         if self._early_terminated:
             meta["early_terminated"] = True
         if self._traceback:

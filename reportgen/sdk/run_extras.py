@@ -55,6 +55,7 @@ class RunExtras:
     _entity: str | None = None
     _labels: dict[str, Any] | None = None
     _sweep_id: str | None = None
+    _pinned: list[str] | None = None  # pin_config_keys()
 
     # -- where things are ------------------------------------------------------------
     @property
@@ -79,6 +80,39 @@ class RunExtras:
 
     def get_sweep_url(self) -> str | None:
         return None
+
+    @property
+    def project_url(self) -> str:
+        return self.get_project_url()
+
+    @property
+    def sweep_url(self) -> str | None:
+        return self.get_sweep_url()
+
+    @property
+    def sync_dir(self) -> str:
+        """The run folder (wandb: the folder ``wandb sync`` takes)."""
+        return str(self.folder)
+
+    @property
+    def starting_step(self) -> int:
+        """The step of the first row this process logs (0, or where a resumed run went on)."""
+        return getattr(self, "_starting_step", 0)
+
+    @property
+    def config_static(self):
+        """A read-only copy of the config, by attribute or item (wandb's ``ConfigStatic``)."""
+        from .config import ConfigStatic
+
+        return ConfigStatic(self.config.as_dict())
+
+    def pin_config_keys(self, keys: Any = ()) -> None:
+        """wandb pins these keys on its run page; kept in run.json ``pinned_config`` (the site does not
+        show them apart yet). Calling it again replaces the list."""
+        if isinstance(keys, str) or not all(isinstance(k, str) for k in keys):
+            raise TypeError(f"pin_config_keys(): keys: expected a list of config keys, got {keys!r}")
+        self._pinned = list(keys)
+        self._writer.update_meta(pinned_config=self._pinned)
 
     def project_name(self) -> str:
         return self.project
