@@ -99,8 +99,10 @@ def test_bad_init_arguments_raise(tmp_path):
         reportgen.init(project=3, dir=tmp_path)
     with pytest.raises(ValueError, match="resume"):
         reportgen.init(id="x", resume="sometimes", dir=tmp_path)
+    with pytest.raises(reportgen.errors.ConfigError, match="config: config file 'lr=0.1' does not exist"):
+        reportgen.init(config="lr=0.1", dir=tmp_path)  # a string is a config file's path, as in wandb
     with pytest.raises(TypeError, match="config"):
-        reportgen.init(config="lr=0.1", dir=tmp_path)
+        reportgen.init(config=3, dir=tmp_path)
     with pytest.raises(ValueError, match="flush_interval"):
         reportgen.init(dir=tmp_path, flush_interval=0)
 

@@ -260,3 +260,30 @@ def test_run_properties_wandb_scripts_read(tmp_path):
     assert again.starting_step == 1
     again.finish()
     assert read_json(run.folder / "run.json")["pinned_config"] == ["lr"]
+
+
+def test_config_files_defaults_and_key_selection_as_in_wandb(tmp_path, monkeypatch):
+    """wandb reads config-defaults.yaml from the working directory, takes config= as a path to a
+    YAML file, and filters with config_include_keys / config_exclude_keys; here the first was
+    not read, the second raised TypeError and the last two were ignored."""
+    pytest.importorskip("yaml")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config-defaults.yaml").write_text(
+        "wandb_version: 1\nlr:\n  desc: learning rate\n  value: 0.01\nepochs:\n  value: 3\nbatch: 8\n")
+    (tmp_path / "exp.yaml").write_text("lr: 0.5\nlayers: 4\nsecret: x\n")
+    run = reportgen.init(dir=tmp_path / "runs", config=str(tmp_path / "exp.yaml"), config_exclude_keys=["secret"])
+    assert dict(run.config.items()) == {"lr": 0.5, "epochs": 3, "batch": 8, "layers": 4}
+    run.config.update(tmp_path / "exp.yaml", allow_val_change=True)
+    assert run.config.secret == "x"
+    run.finish()
+    only = reportgen.init(dir=tmp_path / "runs", config={"a": 1, "b": 2}, config_include_keys=["a"])
+    assert dict(only.config.items()) == {"lr": 0.01, "epochs": 3, "batch": 8, "a": 1}
+    only.finish()
+    with pytest.raises(reportgen.errors.UsageError, match="at most one"):
+        reportgen.init(dir=tmp_path / "runs", config_include_keys=["a"], config_exclude_keys=["b"])
+    with pytest.raises(reportgen.errors.ConfigError, match="missing.yaml.*does not exist"):
+        reportgen.init(dir=tmp_path / "runs", config="missing.yaml")
+    monkeypatch.setenv("WANDB_CONFIG_PATHS", str(tmp_path / "exp.yaml"))
+    env = reportgen.init(dir=tmp_path / "runs")
+    assert dict(env.config.items()) == {"lr": 0.5, "layers": 4, "secret": "x"}  # instead of config-defaults.yaml
+    env.finish()

@@ -31,7 +31,7 @@ _INIT_ORDER = ("entity", "project", "dir", "id", "name", "notes", "tags", "confi
                "monitor_gym", "settings")
 #: accepted, noted once, no effect
 _NOTED = ("anonymous", "save_code", "sync_tensorboard", "tensorboard", "monitor_gym", "magic", "force",
-          "resume_from", "fork_from", "config_exclude_keys", "config_include_keys")
+          "resume_from", "fork_from")
 _noted: set[str] = set()
 
 
@@ -62,7 +62,7 @@ def init(*args: Any, **kwargs: Any) -> Any:
         if kwargs.get(name) not in (None, False):
             _note_once(f"wandb.init({name}=...)")
             kwargs.pop(name, None)
-    for name in ("config_exclude_keys", "config_include_keys", "resume_from", "fork_from", "tensorboard"):
+    for name in ("resume_from", "fork_from", "tensorboard"):
         kwargs.pop(name, None)
     if not kwargs.get("project"):
         kwargs["project"] = os.environ.get("WANDB_PROJECT") or None

@@ -20,9 +20,12 @@ from typing import Any, Callable, Iterator
 
 
 def config_to_dict(source: Any, *, argument: str = "config") -> dict[str, Any]:
-    """The key/value pairs of any supported config source."""
+    """The key/value pairs of any supported config source; a string or path names a YAML or JSON
+    config file (:func:`read_config_file`), as wandb takes it."""
     if source is None:
         return {}
+    if isinstance(source, str) or hasattr(source, "__fspath__"):
+        return read_config_file(source, argument=argument)
     if isinstance(source, Config):
         return source.as_dict()
     if isinstance(source, Mapping):
@@ -30,7 +33,7 @@ def config_to_dict(source: Any, *, argument: str = "config") -> dict[str, Any]:
     flag_values = getattr(source, "flag_values_dict", None)
     if callable(flag_values):  # absl.flags.FLAGS / tf.app.flags.FLAGS
         return dict(flag_values())
-    if isinstance(source, (str, bytes, int, float, bool, list, tuple, set)):
+    if isinstance(source, (bytes, int, float, bool, list, tuple, set)):
         raise TypeError(f"{argument}: expected a dict, argparse.Namespace, absl flags or an object with "
                         f"attributes, got {type(source).__name__}")
     try:
@@ -38,6 +41,73 @@ def config_to_dict(source: Any, *, argument: str = "config") -> dict[str, Any]:
     except TypeError:
         attrs = {name: getattr(source, name) for name in dir(source) if not name.startswith("_")}
     return {k: v for k, v in attrs.items() if not k.startswith("_") and not callable(v)}
+
+
+DEFAULTS_FILE = "config-defaults.yaml"  # read by init() from the working directory, as wandb does
+
+
+def read_config_file(path: Any, *, argument: str = "config", must_exist: bool = True) -> dict[str, Any]:
+    """The parameters of a config file as wandb writes them (``key: {value: v, desc: ...}``, an
+    optional ``wandb_version: 1``) or plain (``key: v``); YAML (pyyaml) or JSON."""
+    import json
+    import os
+
+    from ..errors import ConfigError
+
+    try:
+        with open(os.fspath(path), encoding="utf-8") as fh:
+            text = fh.read(64 << 20)
+    except FileNotFoundError:
+        if not must_exist:
+            return {}
+        raise ConfigError(f"{argument}: config file {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{argument}: cannot read config file {str(path)!r}: {exc}") from None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        try:
+            import yaml
+        except ImportError:
+            raise ConfigError(f"{argument}: {str(path)!r} is not JSON, and reading YAML needs pyyaml "
+                              "(pip install pyyaml)") from None
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{argument}: {str(path)!r} is not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{argument}: {str(path)!r} must hold a mapping of config keys, got {type(data).__name__}")
+    return {str(k): (v["value"] if isinstance(v, dict) and "value" in v and set(v) <= {"value", "desc"} else v)
+            for k, v in data.items() if k != "wandb_version"}
+
+
+def config_defaults() -> dict[str, Any]:
+    """wandb's default config: ``$WANDB_CONFIG_PATHS`` (comma-separated files), else
+    ``config-defaults.yaml`` in the working directory when there is one."""
+    import os
+
+    paths = [p for p in os.environ.get("WANDB_CONFIG_PATHS", "").split(",") if p.strip()]
+    out: dict[str, Any] = {}
+    if paths:
+        for p in paths:
+            out.update(read_config_file(p.strip(), argument="$WANDB_CONFIG_PATHS"))
+        return out
+    return read_config_file(DEFAULTS_FILE, argument=DEFAULTS_FILE, must_exist=False)
+
+
+def select_keys(items: dict[str, Any], include: Any = None, exclude: Any = None) -> dict[str, Any]:
+    """``init(config_include_keys=..., config_exclude_keys=...)``: at most one of them."""
+    from ..errors import UsageError
+
+    if include and exclude:
+        raise UsageError("init(): expected at most one of config_include_keys and config_exclude_keys")
+    if include:
+        return {k: v for k, v in items.items() if k in set(include)}
+    if exclude:
+        return {k: v for k, v in items.items() if k not in set(exclude)}
+    return items
 
 
 def _plain(key: str, value: Any) -> Any:

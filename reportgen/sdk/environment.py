@@ -8,7 +8,8 @@ from typing import Any
 RESUME_MODES = ("allow", "must", "never")
 #: wandb init() arguments that mean nothing for local folders: accepted silently.
 IGNORED_INIT_ARGS = frozenset({"entity", "reinit", "mode", "settings", "anonymous", "save_code", "magic",
-                               "sync_tensorboard", "monitor_gym", "allow_val_change", "force"})
+                               "sync_tensorboard", "monitor_gym", "allow_val_change", "force",
+                               "config_include_keys", "config_exclude_keys"})  # (these three: sdk/run.py)
 
 
 def env_float(name: str, default: float) -> float:

@@ -14,7 +14,6 @@
 """
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -64,27 +63,18 @@ def writable_root(dir: Any) -> Path:
 
 
 def sweep_params() -> dict[str, Any]:
-    """The parameters of the sweep this process runs in ({} outside a sweep)."""
+    """The parameters of the sweep this process runs in ({} outside a sweep): the file named by
+    ``$REPORTGEN_SWEEP_CONFIG`` / ``$WANDB_SWEEP_PARAM_PATH``, read as a config file (sdk/config.py)."""
+    from ..errors import ConfigError
+    from .config import read_config_file
+
     for var in SWEEP_ENV:
         path = os.environ.get(var)
-        if not path:
-            continue
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ValueError(f"${var}: cannot read the sweep parameters file {path!r}: {exc}") from None
-        try:
-            data = json.loads(text)
-        except ValueError:
+        if path:
             try:
-                import yaml
-            except ImportError:
-                raise ValueError(f"${var}: {path!r} is not JSON (YAML needs `pip install pyyaml`)") from None
-            data = yaml.safe_load(text)
-        if not isinstance(data, dict):
-            raise ValueError(f"${var}: expected a mapping of parameter names in {path!r}")
-        return {str(k): (v["value"] if isinstance(v, dict) and set(v) <= {"value", "desc"} and "value" in v else v)
-                for k, v in data.items() if k != "wandb_version"}
+                return read_config_file(path, argument=f"${var} (the sweep parameters file)")
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
     return {}
 
 

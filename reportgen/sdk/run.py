@@ -13,7 +13,7 @@ from ..storage import format as fmt
 from ..storage.lock import WriterLock
 from ..storage.writer import DEFAULT_FLUSH_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL, RunWriter
 from . import signals, state
-from .config import Config, config_to_dict
+from .config import Config, config_defaults, config_to_dict, select_keys
 from .environment import IGNORED_INIT_ARGS, env_float, git_info, resume_mode
 from .services import RunServices
 from .settings import resolve as resolve_settings
@@ -48,6 +48,7 @@ class Run(RunExtras):
         self._settings = resolve_settings(unknown.get("settings"), console=console)
         self._entity = unknown.get("entity") if isinstance(unknown.get("entity"), str) else None
         unknown_allow = unknown.get("allow_val_change")  # False: a changed config value raises (config.py)
+        unknown_include, unknown_exclude = unknown.get("config_include_keys"), unknown.get("config_exclude_keys")
         unknown = {k: v for k, v in unknown.items() if k not in IGNORED_INIT_ARGS}
         if unknown:
             user_warn(f"init(): ignoring unsupported arguments {sorted(unknown)}")
@@ -64,7 +65,8 @@ class Run(RunExtras):
                 raise ValueError(f"init(): resume={resume!r} needs id= (the id of the run to continue)")
             # resume="allow" without an id starts a new run, as wandb does
         swept = modes.sweep_params()  # the sweep's choices: kept over any later change (config.py)
-        config_items = {**config_to_dict(config), **swept}
+        given = select_keys(config_to_dict(config), unknown_include, unknown_exclude)
+        config_items = {**config_defaults(), **given, **swept}  # config-defaults.yaml < config= < the sweep's
         self._sweep_id = modes.sweep_id()
         sweep = sweep_hook.from_env() if self._sweep_id else None
         if sweep is not None:  # started by reportgen's sweep agent: its project and reserved run id
