@@ -4,6 +4,7 @@ Each test is one of the issue's reproducers (they failed on the code before the 
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import warnings as pywarnings
@@ -831,3 +832,35 @@ def test_a_logged_vega_spec_cannot_generate_millions_of_rows_in_the_page(tmp_pat
         el.scroll_into_view_if_needed()
     page.wait_for_function("() => document.querySelectorAll('.rgp-vega canvas').length === 1")
     assert page.evaluate("() => document.title") != ""
+
+
+# -- metrics of their own in every run: 50 runs x 5,000 made a 2.2 GB site of 500,000 files ----------
+
+@pytest.mark.browser
+def test_the_all_runs_pages_chart_at_most_the_site_cap_of_metrics(tmp_path, monkeypatch, site_browser):
+    """Runs that each log metrics of their own: every distinct metric got two overview files and a
+    chart on the index and compare pages (50 runs x 5,000 metrics of 3 steps, a 13 MB folder: 3 min,
+    4.6 GB, a 2.2 GB site of 500,000 files, a 54 MB index.html). Now the all-runs pages chart the
+    MAX_SITE_METRICS logged by the most runs, with a warning; each run page still charts its own."""
+    from browser import assert_charts_rendered
+    from reportgen.site import phases
+
+    monkeypatch.setattr(phases, "MAX_SITE_METRICS", 5)
+    runs = tmp_path / "runs"
+    for r in range(4):  # loss and acc in every run, then 3 metrics of each run's own
+        _run(runs, f"r{r}", [{"_step": s, "loss": 1.0 / (s + 1), "acc": s / 10, **{f"own{r}_{k}": float(k + s)
+                                                                               for k in range(3)}} for s in range(5)])
+    out = tmp_path / "site"
+    res = build(BuildConfig(runs, out, quiet=True, cache_dir=tmp_path / "cache"))
+    said = " ".join(str(w) for w in res.warnings)
+    assert "the runs log 14 metrics: the all-runs pages chart the 5 logged by the most runs" in said
+    kept = {"acc", "loss", "own0_0", "own0_1", "own0_2"}  # by runs logging them, then by name
+    index = (out / "index.html").read_text()
+    assert {k for k in re.findall(r'data-key="([^"]+)"', index)} == kept
+    assert len(list((out / "data" / "overview").iterdir())) == 5  # one file per metric charted (4 runs: 1 shard)
+    assert 'data-key="own3_2"' in (out / "runs" / "r3" / "index.html").read_text()
+    for page_name in ("index.html", "compare.html"):
+        page = site_browser.open(out / page_name)  # fails on any console error or request for a missing file
+        assert_charts_rendered(page)
+    page = site_browser.open(out / "runs" / "r3" / "index.html")
+    assert assert_charts_rendered(page) == 5

@@ -157,7 +157,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         site = {**entries[key], "kind": kind}
         site.update(total=len(scope), chartRuns=cfg.chart_runs, root=rel(page, "./"), table=None)
         if skey not in section_sets:  # the index and compare pages share them: made once
-            section_sets[skey] = pages.chart_sections(scope, labels, ws)
+            section_sets[skey] = pages.chart_sections(scope, labels, ws, data.site_metrics)
         # copies of the chart dicts: the caller changes their "runs" and "spec"
         sections = [{**sec, "charts": [dict(c) for c in sec["charts"]]} for sec in section_sets[skey]]
         if lazy:

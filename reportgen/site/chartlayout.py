@@ -114,9 +114,25 @@ def _panel_vm(p: Panel, runs: list[RunInfo], lower, seen: dict[str, int],
     return vm
 
 
-def chart_sections(runs: list[RunInfo], workspace: Workspace | None = None) -> list[dict[str, Any]]:
-    """Charts of every numeric metric of ``runs``: workspace sections, then by key prefix, counters last."""
+def site_metrics(runs: list[RunInfo], cap: int) -> tuple[set[str] | None, int]:
+    """The metrics the all-runs pages chart when ``runs`` log more than ``cap`` of them: those logged
+    by the most runs (then by name); None when all of them are. Also how many there are."""
+    count: dict[str, int] = {}
+    for r in runs:
+        for key in r.counts()[0]:
+            count[key] = count.get(key, 0) + 1
+    if len(count) <= cap:
+        return None, len(count)
+    return set(sorted(count, key=lambda k: (-count[k], k))[:cap]), len(count)
+
+
+def chart_sections(runs: list[RunInfo], workspace: Workspace | None = None,
+                   only: set[str] | None = None) -> list[dict[str, Any]]:
+    """Charts of every numeric metric of ``runs`` (``only``: of those): workspace sections, then by
+    key prefix, counters last."""
     tallied = tally(runs)
+    if only is not None:
+        tallied = {k: v for k, v in tallied.items() if k in only}
     keys = sorted(tallied)
     lower: dict[str, list[str]] = {}
     for k in keys:

@@ -13,6 +13,8 @@ LITE_SAMPLES = 100  # points per run in the per-metric overview files
 MAX_COLUMNS = 500  # runs-table columns shown at once
 MAX_METRICS = 10_000  # metrics charted per run (wandb advises fewer than 10,000 in a project); the keys first
 # logged after them are left out with a warning: each costs every page and build (50,000 took 30 s, 1.7 GB)
+MAX_SITE_METRICS = 10_000  # metrics charted on the all-runs pages (index, projects, compare): those logged
+# by the most runs (50 runs x 5,000 metrics of their own made a 2.2 GB site of 500,000 overview files, 4.6 GB, 3 min)
 MAX_FULL_RUNS = 10  # with more runs in a chart, it draws the overview files
 DEFAULT_CHART_RUNS = 10  # runs the index's charts draw until the user picks others (--chart-runs)
 PICKER_ROWS = 1000  # column-picker entries listed at once (the search box finds the rest)

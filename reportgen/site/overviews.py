@@ -70,15 +70,18 @@ ORDER = ""  # the record's entry for the runs' site order (not a site path)
 
 def write_overviews(out: Path, runs: list, write: Callable[[Path, bytes], Any], *, fresh: set[str] | None = None,
                     previous: dict[str, tuple] | None = None, lite_of: Callable[[str], dict | None] | None = None,
-                    old_keys: Callable[[str], Any] | None = None) -> tuple[list[str], dict[str, tuple]]:
+                    old_keys: Callable[[str], Any] | None = None,
+                    only: set[str] | None = None) -> tuple[list[str], dict[str, tuple]]:
     """Write the overview files of ``runs`` (site order). ``fresh``: runs whose ``lite`` was built
     in this build (None: all of them); ``previous``: the previous build's record (site path ->
     the runs in the file); ``lite_of(file)``: a run's cached lite series, for an
     unchanged run that its old shard file does not hold; ``old_keys(file)``: the metrics of a
     run's overview series in the previous build (None: unknown). Returns the files of the site and
-    the record for the next build."""
+    the record for the next build. ``only``: the metrics the all-runs pages chart (None: all; a
+    site over the cap writes its files anew each build)."""
     order = tuple(r.file for r in runs)
-    if fresh is not None and previous is not None and old_keys is not None and previous.get(ORDER) == order:
+    if fresh is not None and previous is not None and old_keys is not None and previous.get(ORDER) == order \
+            and only is None:
         done = _write_changed(out, runs, write, fresh, previous, lite_of, old_keys)
         if done is not None:
             return done
@@ -87,12 +90,15 @@ def write_overviews(out: Path, runs: list, write: Callable[[Path, bytes], Any], 
     members: dict[tuple[str, int], list] = {}
     for r in runs:  # site order within each (metric, shard)
         for key in r.lite:
-            members.setdefault((key, shard_of[r.file]), []).append(r)
+            if only is None or key in only:
+                members.setdefault((key, shard_of[r.file]), []).append(r)
     written: list[str] = []
     record: dict[str, tuple] = {ORDER: order}
     by_file = {r.file: r for r in runs}
     touched = None if fresh is None or previous is None else \
         {(key, shard_of[f]) for f in fresh if f in by_file for key in by_file[f].lite}
+    if only is not None:
+        touched = None
     for key, shard in sorted(members):
         group = members[(key, shard)]
         files = tuple(r.file for r in group)  # the runs in the file, in order

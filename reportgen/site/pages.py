@@ -91,10 +91,11 @@ def x_options(runs: list[RunInfo]) -> list[dict[str, str]]:
 
 
 def chart_sections(runs: list[RunInfo], labels: dict[str, tuple[str, str]],
-                   workspace=None) -> list[dict[str, Any]]:
-    """Charts of every numeric metric of ``runs`` in sections (``site/chartlayout.py``): the
-    workspace file's sections first, then by key prefix, step counters last."""
-    return chartlayout.chart_sections(runs, workspace)
+                   workspace=None, only: set[str] | None = None) -> list[dict[str, Any]]:
+    """Charts of every numeric metric of ``runs`` (``only``: of those) in sections
+    (``site/chartlayout.py``): the workspace file's sections first, then by key prefix, step
+    counters last."""
+    return chartlayout.chart_sections(runs, workspace, only)
 
 
 def run_columns(r: RunInfo) -> tuple[list[str], list[str]]:

@@ -15,11 +15,11 @@ from typing import Any
 from ..storage.format import RunPaths
 from ..storage.reader import read_run
 from ..storage.safety import is_safe_name, unique_names
-from . import pages
+from . import chartlayout, pages
 from .assets import write_assets
 from . import snapshot
 from .cache import RunCache, read_tail
-from .config import LITE_SAMPLES, BuildConfig
+from .config import LITE_SAMPLES, MAX_SITE_METRICS, BuildConfig
 from .executor import run_jobs
 from .history import Columns, parse_history
 from .overviews import write_overviews
@@ -100,6 +100,7 @@ class SiteData:
     reparsed: list[str] = field(default_factory=list)
     appended: list[str] = field(default_factory=list)
     ov_record: dict[str, str] = field(default_factory=dict)  # for the next build (overviews.py)
+    site_metrics: set[str] | None = None  # the metrics the all-runs pages chart (None: all of them)
 
 
 def gather(cfg: BuildConfig, warnings: Warnings, present: Container[str] | None = None,
@@ -266,13 +267,17 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
     for r in runs:
         r.label, r.color = labels[r.file]
     write_assets(cfg.out)
+    only, total = chartlayout.site_metrics(runs, MAX_SITE_METRICS)
+    if only is not None:
+        warnings.add("site", f"the runs log {total:,} metrics: the all-runs pages chart the {MAX_SITE_METRICS:,} "
+                             f"logged by the most runs; the other {total - MAX_SITE_METRICS:,} are on their runs' pages")
     # data before the pages that load it; only the shards holding a changed run (overviews.py)
     overviews, record = write_overviews(
         cfg.out, runs, write_if_changed, fresh=set(fresh) if g.ov_record is not None else None,
         previous=g.ov_record, lite_of=lambda f: _cached_lite(g.cache, f),
-        old_keys=lambda f: (lambda o: None if o is None else o.lite)(g.old_infos.get(f)))
+        old_keys=lambda f: (lambda o: None if o is None else o.lite)(g.old_infos.get(f)), only=only)
     keep = set().union(*(r.data_files for r in runs), overviews)
-    return SiteData(runs, labels, overviews, keep, stale, reparsed, appended, ov_record=record)
+    return SiteData(runs, labels, overviews, keep, stale, reparsed, appended, ov_record=record, site_metrics=only)
 
 
 ORDER_VERSION = 2  # of how the order, labels and colours are made: a kept value of another is made again
