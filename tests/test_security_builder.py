@@ -864,3 +864,32 @@ def test_the_all_runs_pages_chart_at_most_the_site_cap_of_metrics(tmp_path, monk
         assert_charts_rendered(page)
     page = site_browser.open(out / "runs" / "r3" / "index.html")
     assert assert_charts_rendered(page) == 5
+
+
+@pytest.mark.browser
+def test_text_longer_than_a_page_lays_out_is_cut(tmp_path, site_browser):
+    """A run.json name of 5,000,000 characters hung the index page's tab for good (and its run page
+    for 10 s); long tags, notes, groups and config values slowed every page showing them. The site
+    now shows names cut to 256 characters and other text to 4,096, with a warning; long config keys
+    are cut with a hash, so two of them stay apart."""
+    from browser import assert_charts_rendered
+    from reportgen.site.clip import NAME_CHARS, TEXT_CHARS
+
+    runs = tmp_path / "runs"
+    rows = [{"_step": s, "loss": 1.0 / (s + 1)} for s in range(5)]
+    _run(runs, "long", rows, meta={"name": "n" * 5_000_000, "tags": ["t" * 100_000] * 3, "notes": "x" * 1_000_000,
+                                   "group": "g" * 100_000},
+         **{"config.json": json.dumps({"k" * 1000 + "a": 1, "k" * 1000 + "b": 2, "v": "y" * 1_000_000})})
+    _run(runs, "short", rows)
+    out = tmp_path / "site"
+    res = build(BuildConfig(runs, out, quiet=True, cache_dir=tmp_path / "cache"))
+    said = "\n".join(res.warnings)
+    assert "run.json name, tags, notes, group: text longer than the site shows is cut" in said
+    assert "config.json: keys longer than" in said
+    index = (out / "index.html").read_text()
+    assert "n" * NAME_CHARS + "\\u2026 (5,000,000 characters)" in index and "n" * (NAME_CHARS + 1) not in index
+    page_text = (out / "runs" / "long" / "index.html").read_text()
+    assert "x" * (TEXT_CHARS + 1) not in page_text and "y" * (TEXT_CHARS + 1) not in page_text
+    assert page_text.count("k" * NAME_CHARS + "…") == 2  # two long keys, two entries
+    for page in ("index.html", "compare.html", "runs/long/index.html"):
+        assert_charts_rendered(site_browser.open(out / page))  # (the index timed out before)

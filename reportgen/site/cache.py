@@ -27,7 +27,7 @@ from .config import default_cache_dir, user_cache  # noqa: F401  (re-exported: a
 from .history import Columns
 from .write import write_bytes
 
-CACHE_VERSION = 15  # bump when RunInfo, Columns, the data-file format or the cache's layout change
+CACHE_VERSION = 16  # bump when RunInfo, Columns, the data-file format or the cache's layout change
 RUNS_DIR = "runs"  # <cache>/runs/<run-file>.pkl: one file per run folder
 OLD_FILES = ("info.pkl", "cols.pkl")  # the layout before version 14: <cache>/<run-file>/ with these
 TAIL = 64  # bytes before the parsed end, to check that history was only appended to

@@ -19,6 +19,7 @@ from . import chartlayout, pages
 from .assets import write_assets
 from . import snapshot
 from .cache import RunCache, read_tail
+from .clip import clip_run
 from .config import LITE_SAMPLES, MAX_SITE_METRICS, BuildConfig
 from .executor import run_jobs
 from .history import Columns, parse_history
@@ -205,8 +206,9 @@ def parse_steps(job: RunJob, cache: RunCache, write, cols: Columns, appended: bo
             yield "feed", cols.agg, staged[1]
             cols.agg.settle(cols, staged)
     cols = parse_history(history, cols, sink=lambda c: c.agg.consume(c, is_x))  # streamed: bounded memory
-    info = RunInfo(file=job.run_file, path=str(job.run_dir), meta=rec.meta, config=rec.config, summary=rec.summary,
-                   warnings=list(rec.warnings))
+    meta, config, summary, cut = clip_run(rec.meta, rec.config, rec.summary)  # what a browser lays out (clip.py)
+    info = RunInfo(file=job.run_file, path=str(job.run_dir), meta=meta, config=config, summary=summary,
+                   warnings=list(rec.warnings) + cut)
     steps = run_steps(info, cols, cols.agg, job.out, write)
     enc = yield "encode", next(steps)
     try:

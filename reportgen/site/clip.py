@@ -1,0 +1,71 @@
+"""Text from a run folder as the pages show it: cut to a length a browser lays out at once.
+
+A run name of 5,000,000 characters (run.json), a tag, group or note of a million, or a config
+value of two million each made a page's tab hang for good (laying out one unbroken word that
+long, in the runs table, a legend or a run page's lists). Every string the site takes from
+run.json, config.json and summary.json is cut when it is longer (``"abc…"`` plus how long it
+was), names and tags shorter than other text; keys are cut too, with a short hash of the whole
+key so that two long keys stay apart. The run folder is not changed; the run's warning says
+what was cut."""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+NAME_CHARS = 256  # run names, projects, groups, job types, tags, ids; config and summary keys
+TEXT_CHARS = 4096  # notes, config and summary text, any other string
+_NAMES = frozenset({"name", "project", "group", "job_type", "id"})
+
+
+def clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def _key(key: str) -> str:
+    if len(key) <= NAME_CHARS:
+        return key
+    return f"{key[:NAME_CHARS]}…{hashlib.sha1(key.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
+def clip_value(value: Any, limit: int = TEXT_CHARS) -> tuple[Any, bool]:
+    """``value`` with its strings (and dict keys) cut; whether anything was."""
+    if isinstance(value, str):
+        out = clip(value, limit)
+        return out, out is not value
+    if isinstance(value, dict):
+        changed = False
+        items = {}
+        for k, v in value.items():
+            ck = _key(k) if isinstance(k, str) else k
+            cv, c = clip_value(v, limit)
+            changed |= c or ck is not k
+            items[ck] = cv
+        return (items, True) if changed else (value, False)
+    if isinstance(value, list):
+        pairs = [clip_value(v, limit) for v in value]
+        if any(c for _v, c in pairs):
+            return [v for v, _c in pairs], True
+    return value, False
+
+
+def clip_run(meta: dict[str, Any], config: dict[str, Any], summary: dict[str, Any]
+             ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[str]]:
+    """run.json, config and summary as the site shows them, and a warning per file with text cut."""
+    out_meta, cut = {}, []
+    for k, v in meta.items():
+        limit = NAME_CHARS if k in _NAMES or k == "tags" else TEXT_CHARS
+        cv, c = clip_value(v, limit)
+        out_meta[k] = cv
+        if c:
+            cut.append(k)
+    warnings = [f"run.json {', '.join(cut)}: text longer than the site shows is cut ({NAME_CHARS} characters "
+                f"for names and tags, {TEXT_CHARS:,} for other text)"] if cut else []
+    config, c1 = clip_value(config)
+    summary, c2 = clip_value(summary)
+    for name, changed in (("config.json", c1), ("summary.json", c2)):
+        if changed:
+            warnings.append(f"{name}: keys longer than {NAME_CHARS} characters or text longer than "
+                            f"{TEXT_CHARS:,} are cut on the site")
+    return out_meta, config, summary, warnings
