@@ -24,7 +24,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ..storage.safety import FileTooBig
+from ..storage.safety import FileTooBig, is_inside
 from .common import Problems, RunImport, source_open
 from .wandb_log import LogError, iter_records
 from .wandb_media import WandbMedia
@@ -122,7 +122,12 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
         problems.warn(f"{label}: {log.name} shrank since the last import; read again from the start")
         offset = 0
     config = dict(imp.config)
-    media = WandbMedia(run_dir / "files", problems, label, config)
+    files = run_dir / "files"
+    if not is_inside(run_dir, files):  # files/ itself a link to ~/.ssh: nothing in it is read
+        problems.warn(f"{label}: files/ is a link to a folder outside {run_dir.name}/ (not imported); "
+                      "its files and media are skipped")
+        files = None
+    media = WandbMedia(files, problems, label, config)
     meta: dict[str, Any] = {}
     metrics: dict[str, Any] = dict(imp.meta.get("metrics") or {})
     in_history = set(imp.summary)  # keys with a history value: their summary media is the last one
@@ -209,7 +214,8 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
         with open(imp.paths.files / "wandb-system-metrics.jsonl", "ab") as fh:
             for sample in system:
                 fh.write(encode_line(sample))
-    _copy_files(run_dir / "files", imp.paths.files, problems, label)
+    if files is not None:
+        _copy_files(files, imp.paths.files, problems, label)
     if exit_code is None:
         meta.update({"state": "running", "exit_code": None, "heartbeat": log.stat().st_mtime,
                      "heartbeat_interval": 15.0})

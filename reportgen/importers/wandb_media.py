@@ -16,11 +16,13 @@ from .common import Problems
 class WandbMedia:
     """wandb media records -> reportgen media objects (files resolved inside ``files/``)."""
 
-    def __init__(self, files: Path, problems: Problems, label: str, config: dict[str, Any] | None = None):
-        self.files, self.problems, self.label = files, problems, label
+    def __init__(self, files: Path | None, problems: Problems, label: str, config: dict[str, Any] | None = None):
+        self.files, self.problems, self.label = files, problems, label  # files None: files/ is not read
         self.config = config if config is not None else {}  # the run's config as read so far (its _wandb)
 
     def _path(self, rel: Any) -> Path:
+        if self.files is None:
+            raise ValueError("the run's files/ folder leads outside the run (not read)")
         p = (self.files / str(rel)).resolve()
         if self.files.resolve() not in p.parents:
             raise ValueError(f"path {rel!r} leaves the run's files/ folder")

@@ -1,0 +1,126 @@
+"""Issue 12 for foreign folders, second hunt: hostile TensorBoard logdirs, wandb run folders,
+MLflow stores and CSV files crafted byte by byte (real protobufs, real framing, real YAML).
+Each must import what is readable, warn naming the file, never read or publish what lies
+outside the source, and never crash, hang or fill memory. Imports run as real subprocesses
+with a deadline and an address-space limit, so a bomb fails the test instead of the machine."""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("tensorboard")
+pytestmark = pytest.mark.skipif(not hasattr(os, "symlink") or sys.platform == "win32",
+                                reason="links, sparse files and rlimits: POSIX")
+
+REPO = Path(__file__).parent.parent
+SECRET = "SECRET-7c2e-CANARY"
+MEMORY = 6 << 30  # address space of an import: a bomb raises MemoryError here instead of eating the machine
+
+
+def _limit() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+def _import(source: str, path: Path, out: Path, timeout: float = 60) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "import", source, str(path), "-o", str(out)],
+                          capture_output=True, text=True, timeout=timeout, preexec_fn=_limit,
+                          env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"})
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stdout + proc.stderr[-3000:]
+    return proc
+
+
+def _runs(out: Path) -> dict:
+    from reportgen.storage.reader import list_run_dirs, read_run
+
+    return {r.id: r for r in (read_run(d) for d in list_run_dirs(out))}
+
+
+def _leaked(out: Path) -> list[Path]:
+    return [p for p in out.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
+
+
+@pytest.fixture
+def outside(tmp_path) -> Path:
+    """A folder outside every source, holding what a hostile link points at."""
+    from PIL import Image
+
+    d = tmp_path / "outside"
+    d.mkdir()
+    (d / "id_rsa").write_text(f"{SECRET}\n")
+    Image.new("RGB", (3, 3), (1, 2, 3)).save(d / "holiday.png")
+    (d / "holiday.png").write_bytes((d / "holiday.png").read_bytes() + SECRET.encode())
+    return d
+
+
+# -- wandb: records in the .wandb log's LevelDB framing, as wandb-core writes them -------------------
+W_HEADER = b":W&B" + struct.pack("<H", 0xBEE1) + b"\x00"
+W_BLOCK = 32768
+
+
+def _wandb_log(path: Path, records: list) -> None:
+    out = bytearray(W_HEADER)
+    for rec in records:
+        data = rec if isinstance(rec, bytes) else rec.SerializeToString()
+        first = True
+        while True:
+            left = W_BLOCK - len(out) % W_BLOCK
+            if left < 7:
+                out += b"\0" * left
+                continue
+            chunk, data = data[:left - 7], data[left - 7:]
+            kind = (1 if not data else 2) if first else (4 if not data else 3)
+            out += struct.pack("<IHB", zlib.crc32(chunk, zlib.crc32(bytes([kind]))), len(chunk), kind) + chunk
+            first = False
+            if not data:
+                break
+    path.write_bytes(bytes(out))
+
+
+def _w(kind: str, step: int | None = None, **items):
+    from wandb.proto import wandb_internal_pb2 as pb
+
+    rec = pb.Record()
+    if kind == "run":
+        rec.run.run_id, rec.run.project, rec.run.display_name = items.pop("id", "abc"), "p", "n"
+    elif kind == "exit":
+        rec.exit.exit_code = 0
+    else:
+        msg = {"history": rec.history, "config": rec.config, "summary": rec.summary}[kind]
+        field = msg.item if kind == "history" else msg.update
+        if step is not None:
+            items = {"_step": step, **items}
+        for k, v in items.items():
+            it = field.add()
+            it.key, it.value_json = k, v if isinstance(v, str) else json.dumps(v)
+    return rec
+
+
+def _wandb_run(root: Path, records: list, rid: str = "abc") -> Path:
+    run = root / "wandb" / f"run-20240101_000000-{rid}"
+    (run / "files").mkdir(parents=True, exist_ok=True)
+    _wandb_log(run / f"run-{rid}.wandb", [_w("run", id=rid), *records])
+    return run
+
+
+def test_wandb_files_folder_linked_out_is_not_read(tmp_path, outside):
+    """A wandb run whose files/ folder is itself a link (files -> ~/.ssh): every file in it was
+    copied into the run's files/ and an html-file record named one of them was published as a
+    page. Now files/ is not read at all, with a warning naming it; the history still imports."""
+    src = tmp_path / "src"
+    run = _wandb_run(src, [_w("history", 0, loss=1.0, page=json.dumps({"_type": "html-file", "path": "id_rsa"})),
+                           _w("exit")])
+    (run / "files").rmdir()
+    (run / "files").symlink_to(outside)
+    out = tmp_path / "runs"
+    proc = _import("wandb", src, out)
+    assert _leaked(out) == []
+    assert "files/ is a link to a folder outside" in proc.stderr
+    assert [r["loss"] for r in _runs(out)["wandb-abc"].history] == [1.0]
