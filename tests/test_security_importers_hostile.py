@@ -124,3 +124,34 @@ def test_wandb_files_folder_linked_out_is_not_read(tmp_path, outside):
     assert _leaked(out) == []
     assert "files/ is a link to a folder outside" in proc.stderr
     assert [r["loss"] for r in _runs(out)["wandb-abc"].history] == [1.0]
+
+
+# -- MLflow file stores ----------------------------------------------------------------------------
+def _mlflow_run(store: Path, rid: str, meta: str = "", exp_meta: str = "name: exp\n") -> Path:
+    exp = store / "1"
+    exp.mkdir(parents=True, exist_ok=True)
+    if not (exp / "meta.yaml").exists():
+        (exp / "meta.yaml").write_text(f"experiment_id: '1'\nlifecycle_stage: active\n{exp_meta}")
+    run = exp / rid
+    for sub in ("metrics", "params", "tags"):
+        (run / sub).mkdir(parents=True, exist_ok=True)
+    (run / "meta.yaml").write_text(meta or f"run_id: {rid}\nstatus: 3\nstart_time: 1700000000000\n"
+                                           "lifecycle_stage: active\n")
+    (run / "metrics" / "loss").write_text("1700000000000 0.5 0\n1700000001000 0.25 1\n")
+    (run / "params" / "lr").write_text("0.1")
+    return run
+
+
+def test_mlflow_artifacts_folder_linked_out_is_not_read(tmp_path, outside):
+    """An MLflow run whose artifacts/ folder is itself a link (artifacts -> ~/Pictures): every image
+    under it was imported as a summary Image and so published. Now artifacts/ is not read, with a
+    warning naming the run; its metrics and params still import."""
+    store = tmp_path / "mlruns"
+    run = _mlflow_run(store, "r1")
+    (run / "artifacts").symlink_to(outside)
+    out = tmp_path / "runs"
+    proc = _import("mlflow", store, out)
+    assert _leaked(out) == [] and not list(out.rglob("*.png"))
+    assert "mlflow run r1: artifacts/ is a link to a folder outside r1/" in proc.stderr
+    r = _runs(out)["mlflow-r1"]
+    assert [x["loss"] for x in r.history] == [0.5, 0.25] and r.config["lr"] == 0.1

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..storage.safety import is_inside
 from .common import Problems, RunImport, source_open, source_text
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
@@ -105,7 +106,11 @@ def import_run(imp: RunImport, run_dir: Path, experiment: str, opts, problems: P
             except OSError as exc:
                 problems.warn(f"{label}: {kind[:-1]} {key!r}: {exc}; skipped")
     info = {k: meta_yaml.get(k) for k in ("status", "start_time", "end_time", "run_name", "user_id")}
-    return record_run(imp, RunSource(label, run_dir.name, points, params, tags, run_dir / "artifacts", info),
+    artifacts: Path | None = run_dir / "artifacts"
+    if not is_inside(run_dir, artifacts):  # artifacts/ itself a link to ~/Pictures: none of it is read
+        problems.warn(f"{label}: artifacts/ is a link to a folder outside {run_dir.name}/ (not imported)")
+        artifacts = None
+    return record_run(imp, RunSource(label, run_dir.name, points, params, tags, artifacts, info),
                       experiment, opts, problems, {"metrics": offsets})
 
 
