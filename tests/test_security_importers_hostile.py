@@ -155,3 +155,42 @@ def test_mlflow_artifacts_folder_linked_out_is_not_read(tmp_path, outside):
     assert "mlflow run r1: artifacts/ is a link to a folder outside r1/" in proc.stderr
     r = _runs(out)["mlflow-r1"]
     assert [x["loss"] for x in r.history] == [0.5, 0.25] and r.config["lr"] == 0.1
+
+
+def _laughs(levels: int = 9) -> str:
+    """A "billion laughs" YAML document: 1 KB whose aliases expand to 9**levels strings."""
+    doc = 'l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    for i in range(1, levels):
+        doc += f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 9) + "]\n"
+    return doc
+
+
+def test_yaml_bombs_in_meta_and_hparams_yaml(tmp_path):
+    """A 1 KB "billion laughs" meta.yaml (experiment name, run name) or Lightning hparams.yaml
+    expands to 9**9 strings: the MLflow import hung for ever in str() of the name and the
+    TensorBoard import would have written them all into config.json; an hparams.yaml nested
+    20,000 deep crashed the TensorBoard import with RecursionError. Now such a file is not read,
+    with a warning naming it, and everything else imports."""
+    from tensorboardX import SummaryWriter
+
+    store = tmp_path / "mlruns"
+    _mlflow_run(store, "r1", exp_meta=_laughs() + "name: *l8\n")
+    _mlflow_run(store, "r2", meta=_laughs() + "run_name: *l8\nuser_id: *l8\nstatus: 3\nlifecycle_stage: active\n")
+    out = tmp_path / "runs"
+    proc = _import("mlflow", store, out)
+    assert "1/meta.yaml: unreadable (ValueError: its aliases expand to more than" in proc.stderr
+    assert "r2/meta.yaml: unreadable" in proc.stderr
+    runs = _runs(out)
+    assert [x["loss"] for x in runs["mlflow-r2"].history] == [0.5, 0.25] and runs["mlflow-r1"].project == "1"
+
+    logdir = tmp_path / "logs"
+    for name, text in (("laughs", _laughs() + "lr: *l8\n"), ("deep", "lr: " + "[" * 20000 + "]" * 20000 + "\n")):
+        w = SummaryWriter(str(logdir / name))
+        w.add_scalar("loss", 0.5, 0)
+        w.close()
+        (logdir / name / "hparams.yaml").write_text(text)
+    proc = _import("tensorboard", logdir, tmp_path / "tb")
+    assert "laughs/hparams.yaml: ValueError: its aliases expand to more than" in proc.stderr
+    assert "deep/hparams.yaml: ValueError: nested deeper than" in proc.stderr
+    runs = _runs(tmp_path / "tb")
+    assert len(runs) == 2 and all(r.config == {} and r.history[0]["loss"] == 0.5 for r in runs.values())

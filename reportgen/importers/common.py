@@ -51,6 +51,42 @@ def source_text(path: Path, root: Path, max_bytes: int = SOURCE_MAX) -> str:
     """:func:`source_open`, read as UTF-8 text (undecodable bytes replaced)."""
     with source_open(path, root, max_bytes) as fh:
         return fh.read().decode("utf-8", "replace")
+YAML_VALUES = 1_000_000  # values a source YAML file may expand to (aliases counted each time they are used)
+
+
+def source_yaml(path: Path, root: Path, max_bytes: int = SOURCE_MAX) -> Any:
+    """A YAML file of the source folder ``root`` (``meta.yaml``, ``hparams.yaml``), read as
+    :func:`source_text` and parsed with ``yaml.safe_load``. The file is untrusted: a document whose
+    aliases expand to more than :data:`YAML_VALUES` values (a "billion laughs" file of 1 KB expands to
+    10**9 strings, and every later use of it, ``str()`` or JSON, walks them all) or that nests deeper
+    than ``MAX_DEPTH`` raises ValueError naming the problem (never RecursionError, never a hang)."""
+    import yaml
+
+    from ..storage.safety import MAX_DEPTH
+
+    text = source_text(path, root, max_bytes)
+    try:
+        data = yaml.safe_load(text)
+    except RecursionError:
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels; not read") from None
+    stack, seen = [(data, 1)], 0
+    while stack:  # the expanded size: a value reached through n aliases counts n times
+        value, depth = stack.pop()
+        seen += 1
+        if seen > YAML_VALUES:
+            raise ValueError(f"its aliases expand to more than {YAML_VALUES} values (a YAML bomb); not read")
+        if isinstance(value, dict):
+            items = [*value.keys(), *value.values()]
+        elif isinstance(value, (list, tuple, set)):
+            items = list(value)
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels; not read")
+        stack.extend((x, depth + 1) for x in items)
+    return data
+
+
 _NUMBERS = {float, int}
 STATE_VERSION = 1
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..storage.safety import is_inside
-from .common import Problems, RunImport, source_open, source_text
+from .common import Problems, RunImport, source_open, source_text, source_yaml
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
 _LOGGED_IMAGE = re.compile(r"^(?P<key>.+?)[+%]step[+%](?P<step>\d+)[+%]timestamp[+%](?P<ts>\d+)[+%][^+%]+$")
@@ -32,11 +32,11 @@ _STATUS = {1: "running", 2: "running", 3: "finished", 4: "crashed", 5: "crashed"
 
 def _yaml(path: Path, problems: Problems) -> dict[str, Any]:
     try:
-        import yaml
+        import yaml  # noqa: F401 (present?)
     except ImportError:
         raise ImportError("importing MLflow file stores needs pyyaml: pip install 'reportgen[mlflow]'") from None
     try:
-        data = yaml.safe_load(source_text(path, path.parent))
+        data = source_yaml(path, path.parent)  # (a YAML bomb or a too deep file: ValueError)
     except FileNotFoundError:
         problems.warn(f"{path}: missing; skipped")
         return {}

@@ -22,7 +22,7 @@ import os
 import time
 from pathlib import Path
 
-from .common import Problems, RunImport, source_text
+from .common import Problems, RunImport, source_yaml
 from .tb_values import Decoder, float32_values
 from .tfrecord import read_records
 
@@ -212,7 +212,7 @@ def lightning_hparams(path: Path, problems: Problems, label: str) -> dict:
                       "the hparams in the event files are used")
         return {}
     try:  # (a link to a file outside the run's folder, e.g. ~/.kube/config, is refused: it would be published)
-        data = yaml.safe_load(source_text(path, path.parent))
+        data = source_yaml(path, path.parent)  # (a YAML bomb or a too deep file: ValueError)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         problems.warn(f"{label}/hparams.yaml: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; "
                       "the hparams in the event files are used")
