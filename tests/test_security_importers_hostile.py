@@ -194,3 +194,24 @@ def test_yaml_bombs_in_meta_and_hparams_yaml(tmp_path):
     assert "deep/hparams.yaml: ValueError: nested deeper than" in proc.stderr
     runs = _runs(tmp_path / "tb")
     assert len(runs) == 2 and all(r.config == {} and r.history[0]["loss"] == 0.5 for r in runs.values())
+
+
+def test_mlflow_runs_with_hostile_meta_and_ids_do_not_lose_the_import(tmp_path):
+    """One run of an mlruns/ store with ``status: [1, 2]`` (TypeError: unhashable), a start_time of
+    400 digits (OverflowError) or a folder name that is no run id (``has space``: ValueError) ended
+    the whole import with a traceback, every other run lost. Now such values are ignored (the state
+    is "finished", no time), an odd id gets a safe one with a warning, and every run imports."""
+    store = tmp_path / "mlruns"
+    _mlflow_run(store, "good")
+    _mlflow_run(store, "status", meta="status: [1, 2]\nrun_name: {a: 1}\nlifecycle_stage: active\n")
+    _mlflow_run(store, "times", meta=f"status: 3\nstart_time: {'9' * 400}\nend_time: .inf\n")
+    _mlflow_run(store, "has space")
+    _mlflow_run(store, "x" * 80)
+    out = tmp_path / "runs"
+    proc = _import("mlflow", store, out)
+    assert "mlflow run 'has space': not usable as a folder name; imported as mlflow-has_space-" in proc.stderr
+    runs = {r.name: r for r in _runs(out).values()}
+    assert sorted(runs) == sorted(["good", "status", "times", "has space", "x" * 80])
+    assert all([x["loss"] for x in r.history] == [0.5, 0.25] for r in runs.values())
+    assert runs["status"].state == "finished" and runs["times"].meta["created"] == 1700000000.0  # (its first metric)
+    assert runs["good"].meta["created"] == 1700000000.0

@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from .common import Problems, RunImport
-from .mlflow_store import RunSource, record_run
+from .mlflow_store import RunSource, record_run, run_id_of
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 DB_NAMES = ("mlflow.db",)
@@ -126,7 +126,7 @@ def _import(conn: sqlite3.Connection, db: Path, opts, problems: Problems, progre
         if stage == "deleted" or exp_stage == "deleted" or not isinstance(uuid, str):
             continue
         project = opts.project or str(exp_name or eid)
-        run_id = f"mlflow-{uuid}"[:64]
+        run_id = run_id_of(uuid, problems)
         imp = RunImport(opts.out, run_id, source={"kind": "mlflow", "path": f"{db.resolve()}#{uuid}"},
                         problems=problems)
         label = f"mlflow run {uuid}"
@@ -152,5 +152,8 @@ def _import(conn: sqlite3.Connection, db: Path, opts, problems: Problems, progre
             result.rows += record_run(imp, src, project, opts, problems, {"rowid": last})
         except OSError as exc:
             problems.warn(f"{label}: {exc}; skipped")
+            continue
+        except Exception as exc:  # noqa: BLE001 - one hostile run never loses the others
+            problems.warn(f"{label}: {type(exc).__name__}: {exc}; skipped")
             continue
         result.runs.append(run_id)

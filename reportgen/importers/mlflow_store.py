@@ -163,26 +163,60 @@ def record_run(imp: RunImport, src: RunSource, experiment: str, opts, problems: 
                 imp.set_summary({f"artifacts/{rel}": Image(path)})
         except (ValueError, TypeError) as exc:
             problems.warn(f"{src.label}: artifact {rel!r}: {exc}; skipped")
-    start, end = info.get("start_time"), info.get("end_time")
-    name = tags.get("mlflow.runName") or info.get("run_name") or src.run_id
+    start, end = _seconds(info.get("start_time")), _seconds(info.get("end_time"))
+    status = info.get("status")
+    if not isinstance(status, (str, int)):  # meta.yaml is untrusted: a list here is no status
+        status = None
+    name = tags.get("mlflow.runName") or _text(info.get("run_name")) or src.run_id
     meta.update({
         "name": run_name(opts.name, path=f"{experiment}/{src.run_id}", name=str(name), id=imp.id, project=experiment),
         "project": experiment,
-        "state": _STATUS.get(info.get("status"), "finished"),
+        "state": _STATUS.get(status, "finished"),
         "notes": tags.get("mlflow.note.content"),
         "group": tags.get("mlflow.parentRunId"),
         "tags": [f"{k}={v}" if v else k for k, v in sorted(tags.items()) if not k.startswith("mlflow.")],
-        "user": info.get("user_id") or tags.get("mlflow.user"),
+        "user": _text(info.get("user_id")) or tags.get("mlflow.user"),
     })
-    if isinstance(start, (int, float)) and not isinstance(start, bool):
-        meta["created"] = start / 1000.0
-        imp.t0 = start / 1000.0 if imp.t0 is None or start / 1000.0 < imp.t0 else imp.t0
-    if isinstance(end, (int, float)) and not isinstance(end, bool):
-        meta["updated"] = end / 1000.0
+    if start is not None:
+        meta["created"] = start
+        imp.t0 = start if imp.t0 is None or start < imp.t0 else imp.t0
+    if end is not None:
+        meta["updated"] = end
     if tags.get("mlflow.source.name"):
         meta["command"] = [tags["mlflow.source.name"]]
     return imp.commit(meta={k: v for k, v in meta.items() if v is not None}, config=config,
                       state={**state, "counts": counts, "stepped": stepped})
+
+
+def _seconds(ms: Any) -> float | None:
+    """A ``start_time``/``end_time`` (ms since the epoch) as seconds; None unless a finite number in the
+    range of dates (meta.yaml and the database are untrusted: ``9e400`` or ``.inf`` are no time)."""
+    if isinstance(ms, bool) or not isinstance(ms, (int, float)):
+        return None
+    try:
+        s = ms / 1000.0
+    except OverflowError:
+        return None
+    return s if abs(s) < 1e11 else None  # (+-inf and NaN fail this too)
+
+
+def _text(value: Any) -> str | None:
+    """A name from meta.yaml: a string or a number, else None (a list or a mapping is no name)."""
+    return str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
+
+
+def run_id_of(uuid: str, problems: Problems) -> str:
+    """``mlflow-<run id>``; a run id that cannot be a folder name (a hostile store: ``a b``, ``../x``, 80
+    characters) gets a safe id derived from it instead, with a warning."""
+    from ..storage.format import validate_run_id
+    from .common import run_id_for
+
+    try:
+        return validate_run_id(f"mlflow-{uuid}")
+    except ValueError:
+        safe = run_id_for("mlflow", uuid)
+        problems.warn(f"mlflow run {uuid!r}: not usable as a folder name; imported as {safe}")
+        return safe
 
 
 def import_mlflow(opts, problems: Problems, progress, result) -> None:
@@ -215,12 +249,15 @@ def import_mlflow(opts, problems: Problems, progress, result) -> None:
             progress.update(f"mlflow: run {n}/{total}")
             if _yaml(run_dir / "meta.yaml", problems).get("lifecycle_stage") == "deleted":
                 continue
-            run_id = f"mlflow-{run_dir.name}"[:64]
-            imp = RunImport(opts.out, run_id, source={"kind": "mlflow", "path": str(run_dir.resolve())},
-                            problems=problems)
+            run_id = run_id_of(run_dir.name, problems)
             try:
+                imp = RunImport(opts.out, run_id, source={"kind": "mlflow", "path": str(run_dir.resolve())},
+                                problems=problems)
                 result.rows += import_run(imp, run_dir, project, opts, problems)
             except OSError as exc:
                 problems.warn(f"mlflow run {run_dir.name}: {exc}; skipped")
+                continue
+            except Exception as exc:  # noqa: BLE001 - one hostile run never loses the others
+                problems.warn(f"mlflow run {run_dir.name}: {type(exc).__name__}: {exc}; skipped")
                 continue
             result.runs.append(run_id)
