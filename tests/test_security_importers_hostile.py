@@ -215,3 +215,25 @@ def test_mlflow_runs_with_hostile_meta_and_ids_do_not_lose_the_import(tmp_path):
     assert all([x["loss"] for x in r.history] == [0.5, 0.25] for r in runs.values())
     assert runs["status"].state == "finished" and runs["times"].meta["created"] == 1700000000.0  # (its first metric)
     assert runs["good"].meta["created"] == 1700000000.0
+
+
+def test_wandb_undecodable_records_and_deep_json_do_not_lose_the_import(tmp_path):
+    """A .wandb log record whose checksum holds but that is no protobuf Record (DecodeError), or a
+    config / history value_json of 100,000 nested brackets (RecursionError), ended the whole import
+    with a traceback, every other run lost; a value nested 900 deep crashed the media conversion.
+    Now the record or the key is skipped with a warning naming it, and the rest imports."""
+    src = tmp_path / "src"
+    deep = "[" * 100_000 + "]" * 100_000
+    _wandb_run(src, [_w("history", 0, loss=1.0), b"\xff\xff\xff\xff\xff", _w("config", lr=0.1, deep=deep),
+                     _w("history", 1, loss=0.5, deep=deep, deep900='{"a":' * 900 + "1" + "}" * 900),
+                     _w("summary", best=0.9, deep=deep), _w("exit")])
+    _wandb_run(src, [_w("history", 0, loss=3.0), _w("exit")], rid="other")
+    out = tmp_path / "runs"
+    proc = _import("wandb", src, out)
+    assert "undecodable record (5 bytes" in proc.stderr and "config key 'deep': nested deeper than 100 levels" in proc.stderr
+    assert "history key 'deep900': nested deeper than 100 levels" in proc.stderr
+    runs = _runs(out)
+    a = runs["wandb-abc"]
+    assert [(r["_step"], r["loss"]) for r in a.history] == [(0, 1.0), (1, 0.5)]
+    assert a.config == {"lr": 0.1} and a.summary["best"] == 0.9 and "deep" not in a.summary
+    assert runs["wandb-other"].history[0]["loss"] == 3.0

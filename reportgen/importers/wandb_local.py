@@ -18,13 +18,13 @@ output.log, requirements.txt...) are copied into the run's ``files/``.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from ..storage.safety import FileTooBig, is_inside
+from ..storage.jsonio import loads
+from ..storage.safety import MAX_DEPTH, FileTooBig, is_inside, too_deep
 from .common import Problems, RunImport, source_open
 from .wandb_log import LogError, iter_records
 from .wandb_media import WandbMedia
@@ -45,17 +45,28 @@ def find_runs(path: Path) -> list[Path]:
     return []
 
 
+def _json(text: str) -> Any:
+    """A ``value_json`` of the log: ValueError (never RecursionError) for anything but JSON nested at
+    most ``MAX_DEPTH`` deep (a config value of 100,000 brackets crashed the import)."""
+    value = loads(text)
+    if too_deep(value):
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+    return value
+
+
 def _value(item) -> tuple[list[str], Any]:
     keys = list(item.nested_key) or [item.key]
-    return keys, json.loads(item.value_json)
+    return keys, _json(item.value_json)
 
 
-def _nest(items) -> dict[str, Any]:
+def _nest(items, bad: Callable[[Any, Exception], None] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items:
         try:
             keys, v = _value(item)
-        except ValueError:
+        except ValueError as exc:
+            if bad is not None:
+                bad(item, exc)
             continue
         d = out
         for k in keys[:-1]:
@@ -135,11 +146,18 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
     system: list[dict[str, Any]] = []
     exit_code = imp.state.get("exit_code")
     end = offset
+
+    def bad(item, exc: Exception) -> None:
+        problems.warn(f"{label}: {log.name}: {kind} key {item.key or '/'.join(item.nested_key)!r}: {exc}; skipped")
+
+    def warn(message: str) -> None:
+        problems.warn(f"{label}: {log.name}: {message}")
+
     try:
-        for end, rec in iter_records(log, offset):  # noqa: B007 (the last offset is used below)
+        for end, rec in iter_records(log, offset, warn):  # noqa: B007 (the last offset is used below)
             kind = rec.WhichOneof("record_type")
             if kind == "history":
-                row = _nest(rec.history.item)
+                row = _nest(rec.history.item, bad)
                 step = row.pop("_step", None)
                 if not isinstance(step, int):
                     step = rec.history.step.num
@@ -161,13 +179,13 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
                     meta["created"] = r.start_time.seconds + r.start_time.nanos / 1e9
                     if imp.t0 is None:
                         imp.t0 = meta["created"]
-                config.update(_nest(r.config.update))
+                config.update(_nest(r.config.update, bad))
             elif kind == "config":
-                config.update(_nest(rec.config.update))
+                config.update(_nest(rec.config.update, bad))
                 for item in rec.config.remove:
                     config.pop(item.key or "/".join(item.nested_key), None)
             elif kind == "summary":
-                for k, v in _nest(rec.summary.update).items():
+                for k, v in _nest(rec.summary.update, bad).items():
                     # media set on the summary only (run.summary["img"] = wandb.Image(...)) are imported;
                     # those of history keys repeat the last logged one
                     if not k.startswith("_") and (not isinstance(v, dict) or "_type" not in v
@@ -182,7 +200,7 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
                 sample: dict[str, Any] = {"_timestamp": s.timestamp.seconds + s.timestamp.nanos / 1e9}
                 for item in s.item:
                     try:
-                        sample[f"system/{item.key}"] = json.loads(item.value_json)
+                        sample[f"system/{item.key}"] = _json(item.value_json)
                     except ValueError:
                         pass
                 system.append(sample)
@@ -249,5 +267,8 @@ def import_wandb(opts, problems: Problems, progress, result) -> None:
             result.rows += import_run(imp, run_dir, log, opts, problems)
         except (OSError, ValueError) as exc:
             problems.warn(f"{run_dir.name}: {exc}; skipped")
+            continue
+        except Exception as exc:  # noqa: BLE001 - one hostile run never loses the others
+            problems.warn(f"{run_dir.name}: {log.name}: {type(exc).__name__}: {exc}; skipped")
             continue
         result.runs.append(run_id)

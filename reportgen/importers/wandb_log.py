@@ -19,7 +19,7 @@ from __future__ import annotations
 import struct
 import zlib
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..storage.safety import open_regular
 
@@ -98,10 +98,20 @@ def iter_raw(path: Path, offset: int = 0) -> Iterator[tuple[int, bytes]]:
             parts = []
 
 
-def iter_records(path: Path, offset: int = 0) -> Iterator[tuple[int, object]]:
-    """``(end offset, wandb_internal_pb2.Record)`` for each complete record after ``offset``."""
+def iter_records(path: Path, offset: int = 0, warn: Callable[[str], None] | None = None
+                 ) -> Iterator[tuple[int, object]]:
+    """``(end offset, wandb_internal_pb2.Record)`` for each complete record after ``offset``; a record
+    whose checksum holds but that is no ``Record`` is skipped with a ``warn`` (raised without one)."""
+    from google.protobuf.message import DecodeError
+
     pb = _pb()
     for end, raw in iter_raw(path, offset):
         rec = pb.Record()
-        rec.ParseFromString(raw)
+        try:
+            rec.ParseFromString(raw)
+        except DecodeError as exc:
+            if warn is None:
+                raise
+            warn(f"undecodable record ({len(raw)} bytes, ending at byte {end}: {exc}); skipped")
+            continue
         yield end, rec
