@@ -237,3 +237,23 @@ def test_wandb_undecodable_records_and_deep_json_do_not_lose_the_import(tmp_path
     assert [(r["_step"], r["loss"]) for r in a.history] == [(0, 1.0), (1, 0.5)]
     assert a.config == {"lr": 0.1} and a.summary["best"] == 0.9 and "deep" not in a.summary
     assert runs["wandb-other"].history[0]["loss"] == 3.0
+
+
+def test_wandb_histogram_packed_bins_count_is_checked(tmp_path):
+    """A wandb histogram record ``{"packedBins": {"count": 10**12}}`` (an 80-byte history value) made
+    a list of 10**12 bin edges: the import ate all memory. Now a count that is not the number of its
+    values is refused with a warning naming the key; a true packed histogram still imports."""
+    import time
+
+    src = tmp_path / "src"
+    bomb = {"_type": "histogram", "values": [1, 2], "packedBins": {"min": 0, "size": 1, "count": 10**12}}
+    good = {"_type": "histogram", "values": [1, 2, 3], "packedBins": {"min": 0.0, "size": 0.5, "count": 3}}
+    _wandb_run(src, [_w("history", 0, loss=1.0, h=json.dumps(bomb)), _w("history", 1, h=json.dumps(good)),
+                     _w("exit")])
+    out = tmp_path / "runs"
+    t0 = time.monotonic()
+    proc = _import("wandb", src, out)
+    assert time.monotonic() - t0 < 30
+    assert "key 'h' (histogram): packedBins count 1000000000000 is not the number of its values (2)" in proc.stderr
+    h = [r["h"] for r in _runs(out)["wandb-abc"].history if "h" in r]
+    assert len(h) == 1 and h[0]["bins"] == [0.0, 0.5, 1.0, 1.5] and h[0]["values"] == [1, 2, 3]

@@ -118,7 +118,11 @@ class WandbMedia:
             bins = v.get("bins")
             if bins is None and isinstance(v.get("packedBins"), dict):
                 pb = v["packedBins"]
-                bins = [pb["min"] + i * pb["size"] for i in range(int(pb["count"]) + 1)]
+                count = pb.get("count")
+                if not isinstance(count, int) or isinstance(count, bool) or count != len(values):
+                    # (a count of 10**12 from an untrusted log made a list of 10**12 edges)
+                    raise ValueError(f"packedBins count {count!r} is not the number of its values ({len(values)})")
+                bins = [pb["min"] + i * pb["size"] for i in range(count + 1)]
             return Histogram(np_histogram=(np.asarray(values, float), np.asarray(bins, float)))
         if t == "table-file":
             from ..media.table import Table
