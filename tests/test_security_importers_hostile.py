@@ -257,3 +257,17 @@ def test_wandb_histogram_packed_bins_count_is_checked(tmp_path):
     assert "key 'h' (histogram): packedBins count 1000000000000 is not the number of its values (2)" in proc.stderr
     h = [r["h"] for r in _runs(out)["wandb-abc"].history if "h" in r]
     assert len(h) == 1 and h[0]["bins"] == [0.0, 0.5, 1.0, 1.5] and h[0]["values"] == [1, 2, 3]
+
+
+def test_wandb_sparse_log_is_not_read_whole(tmp_path):
+    """A .wandb log made 20 GB by a sparse tail (``truncate -s 20G``: no disk used) was read into
+    memory whole: MemoryError and a traceback under a 6 GiB limit, the machine's memory without
+    one. Now the log is read in 1 MiB pieces; its records import and the zero tail ends the read."""
+    src = tmp_path / "src"
+    run = _wandb_run(src, [_w("history", s, loss=1.0 / (s + 1)) for s in range(3)] + [_w("exit")])
+    with open(run / "run-abc.wandb", "r+b") as fh:
+        fh.truncate(20 << 30)
+    out = tmp_path / "runs"
+    proc = _import("wandb", src, out)
+    assert "bytes after the last complete record not read" in proc.stderr
+    assert [r["loss"] for r in _runs(out)["wandb-abc"].history] == [1.0, 0.5, 1.0 / 3]
