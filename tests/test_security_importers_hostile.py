@@ -271,3 +271,45 @@ def test_wandb_sparse_log_is_not_read_whole(tmp_path):
     proc = _import("wandb", src, out)
     assert "bytes after the last complete record not read" in proc.stderr
     assert [r["loss"] for r in _runs(out)["wandb-abc"].history] == [1.0, 0.5, 1.0 / 3]
+
+
+# -- TensorBoard: events framed as TFRecords, as every writer frames them ------------------------------
+def _frame(data: bytes) -> bytes:
+    from reportgen.importers.tfrecord import frame
+
+    return frame(data)
+
+
+def _event(step: int, **summary) -> bytes:
+    """An Event at ``step``: ``loss=0.5`` a simple_value scalar, or ``value=`` a Summary.Value."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+
+    values = [summary_pb2.Summary.Value(tag=k, simple_value=v) for k, v in summary.items() if k != "value"]
+    if "value" in summary:
+        values.append(summary["value"])
+    return event_pb2.Event(step=step, wall_time=1700000000.0 + step,
+                           summary=summary_pb2.Summary(value=values)).SerializeToString()
+
+
+def _logdir(root: Path, *records: bytes, name: str = "run") -> Path:
+    (root / name).mkdir(parents=True, exist_ok=True)
+    (root / name / "events.out.tfevents.1700000000.host.1.0").write_bytes(b"".join(records))
+    return root
+
+
+def test_tfrecord_length_of_2_to_the_60_is_not_read(tmp_path):
+    """An event file (over 4 MiB) with a record whose length, checksummed, claims 2**60 bytes: that
+    length was passed to read(), a MemoryError traceback that ended the whole import. Now such a
+    length ends the read of that file with a warning; its records before it and the other runs import."""
+    from reportgen.importers.tfrecord import masked_crc32c
+
+    head = struct.pack("<Q", 1 << 60)
+    bomb = head + struct.pack("<I", masked_crc32c(head)) + b"x" * (5 << 20)
+    logs = _logdir(tmp_path / "logs", _frame(_event(0, loss=1.0)), _frame(_event(1, loss=0.5)), bomb)
+    _logdir(logs, _frame(_event(0, loss=2.0)), name="other")
+    out = tmp_path / "runs"
+    proc = _import("tensorboard", logs, out)
+    at = len(_frame(_event(0, loss=1.0))) + len(_frame(_event(1, loss=0.5)))
+    assert f"record at byte {at} claims {1 << 60} bytes" in proc.stderr
+    runs = {r.name: r for r in _runs(out).values()}
+    assert [x["loss"] for x in runs["run"].history] == [1.0, 0.5] and runs["other"].history[0]["loss"] == 2.0

@@ -10,7 +10,9 @@ this reader reads the file in large blocks and checks every record with
 Damage, each reported once through ``warn`` and never raised:
 
 - a record cut short at the end of the file (still being written, or torn): the read
-  stops at the last complete record, whose end is the offset to continue from;
+  stops at the last complete record, whose end is the offset to continue from (a length
+  larger than :data:`MAX_RECORD`, checksum or not, ends the read of that file: a crafted
+  2**60 was passed to ``read()``, a MemoryError);
 - a record whose data checksum fails (its length checksum holds, so the framing is
   intact): that record is skipped and the read goes on with the next one;
 - a length whose checksum fails (the framing is lost): the reader looks for the next
@@ -19,6 +21,7 @@ Damage, each reported once through ``warn`` and never raised:
 """
 from __future__ import annotations
 
+import os
 import struct
 from pathlib import Path
 from typing import Callable, Iterator
@@ -26,6 +29,7 @@ from typing import Callable, Iterator
 from ..storage.safety import open_regular
 
 BLOCK = 1 << 22  # 4 MiB reads
+MAX_RECORD = 1 << 30  # no event is larger (protobuf caps messages at 2 GiB; an image summary is MBs)
 HEADER = 12  # u64 length + u32 crc
 _HEAD = struct.Struct("<QI")
 _U32 = struct.Struct("<I")
@@ -80,6 +84,10 @@ def read_records(path: Path, offset: int, warn: Callable[[str], None], label: st
                     continue
                 start = pos + HEADER
                 end = start + length
+                if length > MAX_RECORD:  # checksummed, yet no event is this large: crafted or damaged
+                    warn(f"{label}: record at byte {base + pos} claims {length} bytes (more than "
+                         f"{MAX_RECORD >> 20} MiB); the rest of this file is skipped")
+                    return
                 if end + 4 <= n:
                     data = buf[start:end]
                     c = crc(data)
@@ -98,6 +106,7 @@ def read_records(path: Path, offset: int, warn: Callable[[str], None], label: st
                     warn(f"{label}: incomplete last record ({n - pos} bytes) not read yet")
                 return
             want = max(BLOCK, need - (n - pos))  # keep the unread tail, read at least the record in hand
+            want = max(BLOCK, min(want, os.fstat(fh.fileno()).st_size - fh.tell()))  # (never beyond the file)
             more = fh.read(want)
             buf, base, pos, eof = buf[pos:] + more, base + pos, 0, len(more) < want
 
