@@ -313,3 +313,32 @@ def test_tfrecord_length_of_2_to_the_60_is_not_read(tmp_path):
     assert f"record at byte {at} claims {1 << 60} bytes" in proc.stderr
     runs = {r.name: r for r in _runs(out).values()}
     assert [x["loss"] for x in runs["run"].history] == [1.0, 0.5] and runs["other"].history[0]["loss"] == 2.0
+
+
+def test_tfrecord_resync_after_a_broken_length_is_bounded(tmp_path):
+    """After a record whose length checksum fails, the reader searched byte by byte for the next good
+    record through the rest of the file, read whole: a 4 MiB zero tail took 5 s (so a GB, an hour),
+    and a sparse 20 GB tail was a MemoryError ending the import. Now the search is filtered with
+    numpy and bounded to the next 32 MiB: a good record after 12 MiB of garbage is still found, the
+    sparse tail is skipped with a warning, in seconds."""
+    import random
+    import time
+
+    broken = struct.pack("<QI", 5, 0) + b"abcde"  # length checksum 0: wrong
+    garbage = random.Random(0).randbytes(12 << 20)
+    logs = _logdir(tmp_path / "logs", _frame(_event(0, loss=1.0)), broken, garbage, b"\0" * (4 << 20),
+                   _frame(_event(1, loss=0.5)), name="found")
+    sparse = logs / "sparse" / "events.out.tfevents.1700000000.host.1.0"
+    _logdir(logs, _frame(_event(0, loss=2.0)), broken, name="sparse")
+    with open(sparse, "r+b") as fh:
+        fh.truncate(20 << 30)
+    out = tmp_path / "runs"
+    t0 = time.monotonic()
+    proc = _import("tensorboard", logs, out)
+    assert time.monotonic() - t0 < 40
+    assert f"{(16 << 20) + len(broken)} bytes skipped" in proc.stderr
+    assert "sparse/events.out.tfevents.1700000000.host.1.0: corrupt record at byte" in proc.stderr
+    assert "no whole record in the next 32 MiB; the rest of this file is skipped" in proc.stderr
+    runs = {r.name: r for r in _runs(out).values()}
+    assert [x["loss"] for x in runs["found"].history] == [1.0, 0.5]
+    assert [x["loss"] for x in runs["sparse"].history] == [2.0]
