@@ -342,3 +342,30 @@ def test_tfrecord_resync_after_a_broken_length_is_bounded(tmp_path):
     runs = {r.name: r for r in _runs(out).values()}
     assert [x["loss"] for x in runs["found"].history] == [1.0, 0.5]
     assert [x["loss"] for x in runs["sparse"].history] == [2.0]
+
+
+def _tensor_value(tag: str, plugin: str, shape: list[int], **fields):
+    from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2
+
+    dims = [tensor_shape_pb2.TensorShapeProto.Dim(size=s) for s in shape]
+    return summary_pb2.Summary.Value(
+        tag=tag, tensor=tensor_pb2.TensorProto(tensor_shape=tensor_shape_pb2.TensorShapeProto(dim=dims), **fields),
+        metadata=summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin)))
+
+
+def test_tensor_shape_bomb_is_not_expanded(tmp_path):
+    """A 40-byte event holding a tensor of shape [10**9] with a single float_val (or a single
+    string_val, as text) was expanded by TensorBoard's make_ndarray into 10**9 values: 4 GB of memory
+    (8 GB for the strings, the machine's memory when there are a few). Now a tensor needing more
+    values than it stores (beyond 65,536) is skipped with a warning naming its tag."""
+    bomb = _tensor_value("big", "scalars", [10**9], dtype=1, float_val=[1.0])
+    text = _tensor_value("words", "text", [10**9], dtype=7, string_val=[b"lol"])
+    ok = _tensor_value("const", "text", [3], dtype=7, string_val=[b"same"])  # TF's compact constant: kept
+    logs = _logdir(tmp_path / "logs", _frame(_event(0, loss=1.0)), _frame(_event(1, value=bomb)),
+                   _frame(_event(2, value=text)), _frame(_event(3, value=ok)), _frame(_event(4, loss=0.5)))
+    out = tmp_path / "runs"
+    proc = _import("tensorboard", logs, out)
+    assert "tag 'big' (scalars): ValueError: tensor of shape [1000000000] (1000000000 values) from 1 stored" \
+        in proc.stderr and "tag 'words' (text): ValueError: tensor of shape" in proc.stderr
+    (run,) = _runs(out).values()
+    assert [x.get("loss") for x in run.history] == [1.0, None, 0.5] and "big" not in run.summary

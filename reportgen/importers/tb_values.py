@@ -43,6 +43,26 @@ def float32_values(xs: list[float]) -> list[float]:
     return out
 
 
+EXPAND_MAX = 1 << 16  # values a tensor may broadcast from fewer stored ones (TF's compact constant form)
+_VALUE_FIELDS = ("float_val", "double_val", "int_val", "int64_val", "string_val", "bool_val", "half_val",
+                 "uint32_val", "uint64_val", "scomplex_val", "dcomplex_val")
+
+
+def check_tensor(t) -> None:
+    """ValueError unless ``make_ndarray(t)`` allocates no more than ``t`` stores: a TensorProto of shape
+    [10**9] with one float_val is expanded by TensorBoard's ``make_ndarray`` into 10**9 copies (4 GB from
+    a 30-byte event). Broadcasting up to :data:`EXPAND_MAX` values is kept (TF writes constants so)."""
+    size = 1
+    for d in t.tensor_shape.dim:
+        if d.size < 0:
+            raise ValueError(f"tensor shape {[x.size for x in t.tensor_shape.dim]} has a negative dimension")
+        size *= d.size
+    stored = len(t.tensor_content) or max(len(getattr(t, f)) for f in _VALUE_FIELDS)
+    if size > max(stored, EXPAND_MAX):
+        raise ValueError(f"tensor of shape {[x.size for x in t.tensor_shape.dim]} ({size} values) from "
+                         f"{stored} stored values; not expanded")
+
+
 def _rebin(counts: list[float], edges: list[float], limit: int = 512) -> tuple[list[float], list[float]]:
     if len(counts) <= limit:
         return counts, edges
@@ -106,6 +126,7 @@ class Decoder:
             return None
         if not v.HasField("tensor"):
             return None
+        check_tensor(v.tensor)
         arr = tensor_util.make_ndarray(v.tensor)
         if plugin in ("scalars", "") and arr.size == 1 and arr.dtype.kind in "biuf":
             x = arr.reshape(()).item()
