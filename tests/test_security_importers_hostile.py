@@ -369,3 +369,19 @@ def test_tensor_shape_bomb_is_not_expanded(tmp_path):
         in proc.stderr and "tag 'words' (text): ValueError: tensor of shape" in proc.stderr
     (run,) = _runs(out).values()
     assert [x.get("loss") for x in run.history] == [1.0, None, 0.5] and "big" not in run.summary
+
+
+def test_event_the_compat_layer_cannot_read_is_skipped(tmp_path):
+    """An audio event whose tensor has shape [1, 0] made TensorBoard's dataclass_compat raise
+    "slice step cannot be zero" outside any handler: the whole import ended (every run lost).
+    Now that event is skipped with a warning naming the file and step; the rest imports."""
+    audio = _tensor_value("clip", "audio", [1, 0], dtype=7, string_val=[b"RIFF"])
+    logs = _logdir(tmp_path / "logs", _frame(_event(0, loss=1.0)), _frame(_event(1, value=audio)),
+                   _frame(_event(2, loss=0.5)))
+    _logdir(logs, _frame(_event(0, loss=2.0)), name="other")
+    out = tmp_path / "runs"
+    proc = _import("tensorboard", logs, out)
+    assert "run/events.out.tfevents.1700000000.host.1.0: event at step 1 cannot be read (ValueError: slice step" \
+        in proc.stderr
+    runs = {r.name: r for r in _runs(out).values()}
+    assert [x["loss"] for x in runs["run"].history] == [1.0, 0.5] and runs["other"].history[0]["loss"] == 2.0

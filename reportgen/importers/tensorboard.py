@@ -174,8 +174,14 @@ def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, 
                             offset = end
                     continue
                 scalars.flush()  # keep the order of values against the rest
-                event = data_compat.migrate_event(event)
-                for ev in dataclass_compat.migrate_event(event, dec.initial_metadata):
+                try:  # (the compat layers trust the event: an audio tensor of shape [1, 0] raised ValueError)
+                    events = tuple(dataclass_compat.migrate_event(data_compat.migrate_event(event),
+                                                                  dec.initial_metadata))
+                except Exception as exc:  # noqa: BLE001 - one bad event never stops the import
+                    problems.warn(f"{label}: event at step {event.step} cannot be read "
+                                  f"({type(exc).__name__}: {exc}); skipped")
+                    continue
+                for ev in events:
                     got = dec.values(ev, tensor_util)
                     if got:
                         imp.add(ev.step, got, ev.wall_time)
@@ -264,5 +270,11 @@ def import_logdir(opts, problems: Problems, progress, result) -> None:
         else:
             imp.meta["state"] = "finished"
             imp.meta.pop("heartbeat_interval", None)
-        result.rows += import_run(imp, rel, files, problems, tick, live=bool(opts.follow))
+        try:
+            result.rows += import_run(imp, rel, files, problems, tick, live=bool(opts.follow))
+        except ImportError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one hostile run never loses the others
+            problems.warn(f"{display}: {type(exc).__name__}: {exc}; skipped")
+            continue
         result.runs.append(run_id)
