@@ -385,3 +385,21 @@ def test_event_the_compat_layer_cannot_read_is_skipped(tmp_path):
         in proc.stderr
     runs = {r.name: r for r in _runs(out).values()}
     assert [x["loss"] for x in runs["run"].history] == [1.0, 0.5] and runs["other"].history[0]["loss"] == 2.0
+
+
+def test_mlflow_metric_file_with_a_7_gb_line(tmp_path):
+    """An MLflow metric file holding a 7 GB line (a sparse file: no disk used) was read into memory
+    whole: MemoryError under a 6 GiB limit (the run lost), the machine's memory without one; a
+    400-digit timestamp raised OverflowError. Now metric files are read in 4 MiB pieces, a line
+    over 64 MiB (and an unreadable one) counts as an unreadable line, and the lines around it import."""
+    store = tmp_path / "mlruns"
+    run = _mlflow_run(store, "r1")
+    metric = run / "metrics" / "loss"
+    with open(metric, "r+b") as fh:
+        fh.truncate(7 << 30)
+        fh.seek(0, 2)
+        fh.write(b"\n" + b"9" * 400 + b" 1.0 5\n1700000002000 0.125 2\n")
+    out = tmp_path / "runs"
+    proc = _import("mlflow", store, out, timeout=120)
+    assert "mlflow run r1: metric 'loss': 2 unreadable lines skipped" in proc.stderr
+    assert [(x["_step"], x["loss"]) for x in _runs(out)["mlflow-r1"].history] == [(0, 0.5), (1, 0.25), (2, 0.125)]

@@ -23,6 +23,7 @@ from typing import Any
 from ..storage.safety import is_inside
 from .common import Problems, RunImport, source_open, source_text, source_yaml
 
+METRIC_READ = 4 << 20
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
 _LOGGED_IMAGE = re.compile(r"^(?P<key>.+?)[+%]step[+%](?P<step>\d+)[+%]timestamp[+%](?P<ts>\d+)[+%][^+%]+$")
 _STATUS = {1: "running", 2: "running", 3: "finished", 4: "crashed", 5: "crashed",
@@ -65,24 +66,49 @@ def _key_files(folder: Path) -> list[tuple[str, Path]]:
 
 def _read_metric(path: Path, offset: int, root: Path) -> tuple[list[tuple[float, float, int]], int, int]:
     """``([(timestamp s, value, step)], new offset, bad lines)`` for the complete lines after ``offset``
-    (``root``: the run folder; see :func:`source_open`)."""
+    (``root``: the run folder; see :func:`source_open`). Read in 4 MiB pieces: a line longer than
+    ``MAX_LINE`` (64 MiB) is skipped as one bad line (a sparse 20 GB file without a newline was read
+    into memory whole)."""
+    from ..storage.safety import MAX_LINE
+
+    out: list[tuple[float, float, int]] = []
+    bad = 0
     with source_open(path, root) as fh:
         fh.seek(offset)
-        data = fh.read()
-    end = data.rfind(b"\n") + 1
-    out, bad = [], 0
-    for line in data[:end].splitlines():
-        parts = line.split()
-        if not parts:
-            continue
-        try:
-            ts, value = int(parts[0]) / 1000.0, float(parts[1])
-            step = int(parts[2]) if len(parts) > 2 else 0
-        except (ValueError, IndexError):
-            bad += 1
-            continue
-        out.append((ts, value, step))
-    return out, offset + end, bad
+        pos, tail, skipping = offset, b"", False  # pos: the end of the last complete line
+        while True:
+            block = fh.read(METRIC_READ)
+            if not block:
+                break
+            if skipping:  # inside a line too long to keep: up to its newline
+                nl = block.find(b"\n")
+                if nl < 0:
+                    pos += len(block)
+                    continue
+                pos, block, skipping = pos + nl + 1, block[nl + 1:], False
+            data = tail + block
+            end = data.rfind(b"\n") + 1
+            for line in data[:end].splitlines():
+                parsed = _metric_line(line)
+                if parsed is None:
+                    bad += 1 if line.strip() else 0
+                else:
+                    out.append(parsed)
+            pos, tail = pos + end, data[end:]
+            if len(tail) > MAX_LINE:
+                bad += 1
+                pos, tail, skipping = pos + len(tail), b"", True
+    return out, pos, bad
+
+
+def _metric_line(line: bytes) -> tuple[float, float, int] | None:
+    parts = line.split()
+    try:
+        ts, value = int(parts[0]) / 1000.0, float(parts[1])
+        step = int(parts[2]) if len(parts) > 2 else 0
+    except (ValueError, IndexError, OverflowError):
+        return None
+    return ts, value, step
 
 
 def import_run(imp: RunImport, run_dir: Path, experiment: str, opts, problems: Problems) -> int:
