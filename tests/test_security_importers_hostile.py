@@ -403,3 +403,20 @@ def test_mlflow_metric_file_with_a_7_gb_line(tmp_path):
     proc = _import("mlflow", store, out, timeout=120)
     assert "mlflow run r1: metric 'loss': 2 unreadable lines skipped" in proc.stderr
     assert [(x["_step"], x["loss"]) for x in _runs(out)["mlflow-r1"].history] == [(0, 0.5), (1, 0.25), (2, 0.125)]
+
+
+def test_csv_with_infinite_steps(tmp_path):
+    """A CSV whose step column holds ``inf`` ended the whole import with OverflowError (int(inf)),
+    every other file lost. Now such rows count as rows without a usable step (warned), the rest of
+    the file and the other files import."""
+    src = tmp_path / "tables"
+    src.mkdir()
+    (src / "a.csv").write_text("step,loss\n0,1.0\ninf,2.0\n-inf,3.0\n1e30,4.0\n2,0.5\n")
+    (src / "b.csv").write_text("step,loss\n0,9.0\n")
+    out = tmp_path / "runs"
+    proc = _import("csv", src, out)
+    assert "a.csv: 2 rows without a usable step in 'step'; skipped" in proc.stderr
+    runs = {r.name: r for r in _runs(out).values()}
+    assert [(x["_step"], x["loss"]) for x in runs["a"].history][:2] == [(0, 1.0), (2, 0.5)]
+    assert [x["loss"] for x in runs["a"].history] == [1.0, 0.5, 4.0]  # (1e30: a step, if an odd one)
+    assert runs["b"].history[0]["loss"] == 9.0

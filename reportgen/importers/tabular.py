@@ -105,7 +105,7 @@ def _import_frame(imp: RunImport, df, opts, problems: Problems, label: str) -> i
     records = df[value_cols].to_dict("records")
     bad = 0
     for i, (step, row) in enumerate(zip(steps.tolist(), records)):
-        if step is None or step != step:
+        if step is None or step != step or step in (math.inf, -math.inf):  # (int(inf) raised OverflowError)
             bad += 1
             continue
         values = {str(k): pv for k, v in row.items() if (pv := _plain(v)) is not None}
@@ -220,7 +220,11 @@ def import_tabular(opts, problems: Problems, progress, result) -> None:
         imp = RunImport(opts.out, run_id, source={"kind": opts.source, "path": str(f.resolve())}, problems=problems)
         imp.meta.update({"project": project, "name": run_name(opts.name, path=rel, name=rel, id=run_id,
                                                                      project=project)})
-        result.rows += _import_frame(imp, df, opts, problems, str(f))
+        try:
+            result.rows += _import_frame(imp, df, opts, problems, str(f))
+        except Exception as exc:  # noqa: BLE001 - one hostile file never loses the others
+            problems.warn(f"{f}: {type(exc).__name__}: {exc}; skipped")
+            continue
         result.runs.append(run_id)
     if not frames:
         return
@@ -235,5 +239,9 @@ def import_tabular(opts, problems: Problems, progress, result) -> None:
                         problems=problems)
         imp.meta.update({"project": project, "name": run_name(opts.name, path=key, name=key, id=run_id,
                                                                      project=project)})
-        result.rows += _import_frame(imp, g.reset_index(drop=True), opts, problems, f"{root}:{key}")
+        try:
+            result.rows += _import_frame(imp, g.reset_index(drop=True), opts, problems, f"{root}:{key}")
+        except Exception as exc:  # noqa: BLE001 - one hostile run never loses the others
+            problems.warn(f"{root}:{key}: {type(exc).__name__}: {exc}; skipped")
+            continue
         result.runs.append(run_id)
