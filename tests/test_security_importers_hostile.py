@@ -420,3 +420,37 @@ def test_csv_with_infinite_steps(tmp_path):
     assert [(x["_step"], x["loss"]) for x in runs["a"].history][:2] == [(0, 1.0), (2, 0.5)]
     assert [x["loss"] for x in runs["a"].history] == [1.0, 0.5, 4.0]  # (1e30: a step, if an odd one)
     assert runs["b"].history[0]["loss"] == 9.0
+
+
+def test_mlflow_database_with_a_blob_bomb_column(tmp_path):
+    """A 24 KB mlflow.db whose metrics table computes ``value`` as zeroblob(900000000) (a generated
+    column, allowed with trusted_schema off) made 900 MB per row, all rows fetched at once: a
+    MemoryError traceback after 12 s under a 6 GiB limit, the machine's memory without one. Now no
+    query may produce a value over 1 MiB (SQLITE_LIMIT_LENGTH): that run is skipped with a warning
+    naming it, the other runs import."""
+    import sqlite3
+
+    db = tmp_path / "store" / "mlflow.db"
+    db.parent.mkdir()
+    conn = sqlite3.connect(db)
+    conn.executescript("""
+        CREATE TABLE experiments (experiment_id INTEGER, name TEXT, lifecycle_stage TEXT);
+        CREATE TABLE runs (run_uuid TEXT, name TEXT, status TEXT, start_time INTEGER, end_time INTEGER,
+                           lifecycle_stage TEXT, experiment_id INTEGER, user_id TEXT, artifact_uri TEXT);
+        CREATE TABLE metrics (key TEXT, n INTEGER, timestamp INTEGER, step INTEGER, is_nan INTEGER, run_uuid TEXT,
+                              value AS (CASE WHEN run_uuid = 'bomb' THEN zeroblob(900000000) ELSE n * 0.5 END));
+        CREATE TABLE params (key TEXT, value TEXT, run_uuid TEXT);
+        CREATE TABLE tags (key TEXT, value TEXT, run_uuid TEXT);
+        INSERT INTO experiments VALUES (1, 'exp', 'active');
+        INSERT INTO runs VALUES ('bomb', 'b', 'FINISHED', 1700000000000, NULL, 'active', 1, 'u', NULL),
+                                ('good', 'g', 'FINISHED', 1700000000001, NULL, 'active', 1, 'u', NULL);""")
+    for run in ("bomb", "good"):
+        conn.executemany("INSERT INTO metrics (key, n, timestamp, step, is_nan, run_uuid) "
+                         "VALUES ('loss', ?, 1700000000000, ?, 0, ?)", [(i, i, run) for i in range(20)])
+    conn.commit()
+    conn.close()
+    out = tmp_path / "runs"
+    proc = _import("mlflow", db, out)
+    assert "mlflow run bomb: DataError: string or blob too big; skipped" in proc.stderr
+    runs = _runs(out)
+    assert list(runs) == ["mlflow-good"] and [x["loss"] for x in runs["mlflow-good"].history] == [i * 0.5 for i in range(20)]

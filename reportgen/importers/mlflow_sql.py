@@ -28,6 +28,9 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 DB_NAMES = ("mlflow.db",)
 TABLES = ("experiments", "runs", "metrics", "params", "tags")
 F64_MAX = 1.7976931348623157e308
+# longest text or blob a query may produce: MLflow's own limits are 8,000 characters (a tag value), and
+# a 24 KB database whose metrics table has a generated column zeroblob(900000000) made 900 MB per row
+VALUE_MAX = 1 << 20
 
 
 def sql_store(path: Path) -> Path | None:
@@ -48,6 +51,8 @@ def _connect(db: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
     conn.execute("PRAGMA trusted_schema = OFF")
     conn.execute("PRAGMA query_only = ON")
+    if hasattr(conn, "setlimit"):  # Python >= 3.11: no value larger than VALUE_MAX is ever made
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, VALUE_MAX)
     return conn
 
 
@@ -133,18 +138,22 @@ def _import(conn: sqlite3.Connection, db: Path, opts, problems: Problems, progre
         last = imp.state.get("rowid")
         last = last if isinstance(last, int) else 0
         points: dict[str, list[tuple[float, float, int]]] = {}
-        for rowid, key, value, ts, step, is_nan in _rows(
-                conn, "SELECT rowid, key, value, timestamp, step, is_nan FROM metrics "
-                      "WHERE run_uuid = ? AND rowid > ? ORDER BY rowid", (uuid, last)):
-            last = max(last, rowid)
-            try:
-                points.setdefault(str(key), []).append((int(ts) / 1000.0, _value(value, is_nan), int(step)))
-            except (TypeError, ValueError, OverflowError):
-                problems.warn(f"{label}: metric {key!r}: unreadable row {rowid} skipped")
-        text = {"params": {}, "tags": {}}
-        for table, out in text.items():
-            for key, value in _rows(conn, f"SELECT key, value FROM {table} WHERE run_uuid = ?", (uuid,)):
-                out[str(key)] = "" if value is None else str(value)
+        text: dict[str, dict[str, str]] = {"params": {}, "tags": {}}
+        try:  # (a value over VALUE_MAX, a column that is not MLflow's: this run is skipped, not the store)
+            for rowid, key, value, ts, step, is_nan in conn.execute(
+                    "SELECT rowid, key, value, timestamp, step, is_nan FROM metrics "
+                    "WHERE run_uuid = ? AND rowid > ? ORDER BY rowid", (uuid, last)):
+                last = max(last, rowid)
+                try:
+                    points.setdefault(str(key), []).append((int(ts) / 1000.0, _value(value, is_nan), int(step)))
+                except (TypeError, ValueError, OverflowError):
+                    problems.warn(f"{label}: metric {key!r}: unreadable row {rowid} skipped")
+            for table, out in text.items():
+                for key, value in _rows(conn, f"SELECT key, value FROM {table} WHERE run_uuid = ?", (uuid,)):
+                    out[str(key)] = "" if value is None else str(value)
+        except sqlite3.Error as exc:
+            problems.warn(f"{label}: {type(exc).__name__}: {exc}; skipped")
+            continue
         info = {"status": status, "start_time": start, "end_time": end, "run_name": name, "user_id": user}
         src = RunSource(label, uuid, points, text["params"], text["tags"],
                         _artifacts(uri, db.parent, label, problems), info)
