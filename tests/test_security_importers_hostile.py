@@ -454,3 +454,20 @@ def test_mlflow_database_with_a_blob_bomb_column(tmp_path):
     assert "mlflow run bomb: DataError: string or blob too big; skipped" in proc.stderr
     runs = _runs(out)
     assert list(runs) == ["mlflow-good"] and [x["loss"] for x in runs["mlflow-good"].history] == [i * 0.5 for i in range(20)]
+
+
+def test_wandb_media_files_that_are_too_large(tmp_path):
+    """A wandb table-file record naming a 7 GB file of files/ (sparse: no disk used) had it read into
+    memory whole: MemoryError under a 6 GiB limit, the machine's memory without one. Now a table,
+    HTML, plotly or boxes file over 64 MiB (and any media file over 1 GiB) is skipped with a warning
+    naming the key and file."""
+    src = tmp_path / "src"
+    run = _wandb_run(src, [_w("history", 0, loss=1.0, tbl=json.dumps({"_type": "table-file", "path": "media/t.json"})),
+                           _w("exit")])
+    (run / "files" / "media").mkdir()
+    with open(run / "files" / "media" / "t.json", "wb") as fh:
+        fh.truncate(7 << 30)
+    out = tmp_path / "runs"
+    proc = _import("wandb", src, out)
+    assert "key 'tbl' (table-file): media file 'media/t.json' is larger than 64 MiB; not imported" in proc.stderr
+    assert [r["loss"] for r in _runs(out)["wandb-abc"].history] == [1.0]

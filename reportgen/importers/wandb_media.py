@@ -13,6 +13,10 @@ from typing import Any
 from .common import Problems
 
 
+MEDIA_MAX = 1 << 30  # a media file (video, audio, image) larger than this is not imported
+TEXT_MAX = 64 << 20  # nor a table, HTML, plotly or boxes file larger than this
+
+
 class WandbMedia:
     """wandb media records -> reportgen media objects (files resolved inside ``files/``)."""
 
@@ -20,7 +24,8 @@ class WandbMedia:
         self.files, self.problems, self.label = files, problems, label  # files None: files/ is not read
         self.config = config if config is not None else {}  # the run's config as read so far (its _wandb)
 
-    def _path(self, rel: Any) -> Path:
+    def _path(self, rel: Any, max_bytes: int | None = None) -> Path:
+        max_bytes = MEDIA_MAX if max_bytes is None else max_bytes
         if self.files is None:
             raise ValueError("the run's files/ folder leads outside the run (not read)")
         p = (self.files / str(rel)).resolve()
@@ -28,7 +33,13 @@ class WandbMedia:
             raise ValueError(f"path {rel!r} leaves the run's files/ folder")
         if not p.is_file():
             raise ValueError(f"media file {rel!r} is missing")
+        if p.stat().st_size > max_bytes:  # (a sparse 20 GB "table" was read into memory whole)
+            raise ValueError(f"media file {rel!r} is larger than {max_bytes >> 20} MiB; not imported")
         return p
+
+    def _text(self, rel: Any, errors: str = "strict") -> str:
+        """A JSON or HTML file of the run's media (at most :data:`TEXT_MAX` bytes), as text."""
+        return self._path(rel, TEXT_MAX).read_text(encoding="utf-8", errors=errors)
 
     def convert(self, key: str, v: Any) -> Any:
         if not isinstance(v, dict):
@@ -85,7 +96,7 @@ class WandbMedia:
         out: dict[str, Any] = {}
         boxes = {}
         for name, b in (v.get("boxes") or {}).items():
-            data = json.loads(self._path(b["path"]).read_text(encoding="utf-8"))
+            data = json.loads(self._text(b["path"]))
             labels = data.get("class_labels") or self._labels("bounding_box", key, name)
             boxes[name] = {"box_data": data.get("box_data") or [], **({"class_labels": labels} if labels else {})}
         masks = {}
@@ -126,7 +137,7 @@ class WandbMedia:
             return Histogram(np_histogram=(np.asarray(values, float), np.asarray(bins, float)))
         if t == "table-file":
             from ..media.table import Table
-            data = json.loads(self._path(v["path"]).read_text(encoding="utf-8"))
+            data = json.loads(self._text(v["path"]))
             rows = [[c if not isinstance(c, dict) else json.dumps(c) for c in row] for row in data.get("data", [])]
             return Table(columns=[str(c) for c in data.get("columns", [])], data=rows)
         if t == "audio-file":
@@ -137,7 +148,7 @@ class WandbMedia:
             return Video(str(self._path(v["path"])), caption=caption)
         if t == "html-file":
             from ..media.html import Html
-            text = self._path(v["path"]).read_text(encoding="utf-8", errors="replace")
+            text = self._text(v["path"], errors="replace")
             return Html(text.replace(WANDB_HTML_HEAD, "", 1))  # wandb's stylesheet would load from its server
         if t == "object3D-file":
             from ..media.object3d import Object3D
@@ -147,7 +158,7 @@ class WandbMedia:
             return Molecule(str(self._path(v["path"])))
         if t == "plotly-file":
             from ..media.figures import Plotly
-            text = self._path(v["path"]).read_text(encoding="utf-8")
+            text = self._text(v["path"])
             if not isinstance(json.loads(text), dict):
                 raise ValueError("not a plotly figure (expected a JSON object)")
             return Plotly(_FigureJSON(text))
