@@ -471,3 +471,65 @@ def test_wandb_media_files_that_are_too_large(tmp_path):
     proc = _import("wandb", src, out)
     assert "key 'tbl' (table-file): media file 'media/t.json' is larger than 64 MiB; not imported" in proc.stderr
     assert [r["loss"] for r in _runs(out)["wandb-abc"].history] == [1.0]
+
+
+def _png_bomb() -> bytes:
+    """A small PNG of 6,000 x 6,000 pixels (a 1-bit one: quick to make; Pillow would decode up to 179M
+    pixels of any mode, 13,300 x 13,300 RGBA is 690 KB of PNG and 700 MB decoded)."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("1", (6000, 6000)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def png_bomb() -> bytes:
+    return _png_bomb()
+
+
+def test_image_decompression_bombs_are_not_decoded(tmp_path, png_bomb):
+    """A TensorBoard image summary, a wandb image-file or an MLflow image artifact holding a 690 KB PNG
+    of 13,300 x 13,300 pixels was decoded (700 MB) and re-encoded (5 s) each, Pillow only warning:
+    100 MB of them cost 12 minutes. Images in another format than trackers write (a TIFF named .png)
+    were decoded by whatever Pillow plugin matched. Now images beyond 33.5M pixels or in another
+    format are skipped with a warning naming the key, at the cost of reading their header."""
+    import io
+    import time
+
+    from PIL import Image
+    from tensorboard.compat.proto import summary_pb2
+
+    tiff = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(tiff, "TIFF")
+    ok = io.BytesIO()
+    Image.new("RGB", (4, 3), (9, 9, 9)).save(ok, "PNG")
+    logs = tmp_path / "logs"
+    records = [_frame(_event(0, loss=1.0))]
+    for step, (tag, data) in enumerate((("bomb", png_bomb), ("tiff", tiff.getvalue()), ("ok", ok.getvalue())), 1):
+        img = summary_pb2.Summary.Image(height=1, width=1, colorspace=4, encoded_image_string=data)
+        records.append(_frame(_event(step, value=summary_pb2.Summary.Value(tag=tag, image=img))))
+    _logdir(logs, *records)
+    src = tmp_path / "src"
+    run = _wandb_run(src, [_w("history", 0, loss=1.0, img=json.dumps({"_type": "image-file", "path": "media/b.png"})),
+                           _w("exit")])
+    (run / "files" / "media").mkdir()
+    (run / "files" / "media" / "b.png").write_bytes(png_bomb)
+    store = tmp_path / "mlruns"
+    art = _mlflow_run(store, "r1") / "artifacts" / "plots"
+    art.mkdir(parents=True)
+    (art / "bomb.png").write_bytes(png_bomb)
+    (art / "tiff.png").write_bytes(tiff.getvalue())
+    t0 = time.monotonic()
+    said = "".join(_import(kind, path, tmp_path / f"out-{kind}").stderr
+                   for kind, path in (("tensorboard", logs), ("wandb", src), ("mlflow", store)))
+    assert time.monotonic() - t0 < 30
+    bomb = "an image of 6000 x 6000 pixels (more than 33,554,432); not imported"
+    assert f"tag 'bomb' (images): ValueError: {bomb}" in said and "tag 'tiff' (images): ValueError: not an image" in said
+    assert f"key 'img' (image-file): {bomb}" in said
+    assert f"artifact 'plots/bomb.png': {bomb}" in said and "artifact 'plots/tiff.png': not an image" in said
+    (tb,) = _runs(tmp_path / "out-tensorboard").values()
+    assert [sorted(k for k in r if not k.startswith("_")) for r in tb.history] == [["loss"], ["ok"]]
+    assert not list((tmp_path / "out-mlflow").rglob("*.png")) and not list((tmp_path / "out-wandb").rglob("*.png"))

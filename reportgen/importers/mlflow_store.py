@@ -22,6 +22,7 @@ from typing import Any
 
 from ..storage.safety import is_inside
 from .common import Problems, RunImport, source_open, source_text, source_yaml
+from .images import check_image_file
 
 METRIC_READ = 4 << 20
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
@@ -183,10 +184,11 @@ def record_run(imp: RunImport, src: RunSource, experiment: str, opts, problems: 
             problems.warn(f"{src.label}: artifact {rel!r}: {exc}; skipped")
             continue
         try:
+            image = Image(check_image_file(path))  # (bounded pixels, the formats trackers write)
             if m:
-                imp.add(int(m["step"]), {m["key"]: Image(path)}, int(m["ts"]) / 1000.0)
+                imp.add(int(m["step"]), {m["key"]: image}, int(m["ts"]) / 1000.0)
             else:
-                imp.set_summary({f"artifacts/{rel}": Image(path)})
+                imp.set_summary({f"artifacts/{rel}": image})
         except (ValueError, TypeError) as exc:
             problems.warn(f"{src.label}: artifact {rel!r}: {exc}; skipped")
     start, end = _seconds(info.get("start_time")), _seconds(info.get("end_time"))

@@ -7,7 +7,6 @@ hparams -> config. Graph plugins are ignored; any other plugin warns once per ta
 """
 from __future__ import annotations
 
-import io
 import math
 import struct
 import tempfile
@@ -145,14 +144,12 @@ class Decoder:
             counts, edges = _rebin(counts, edges)
             return Histogram(np_histogram=(counts, edges))
         if plugin == "images":
-            from PIL import Image as PILImage
             from ..media.image import Image
+            from .images import decode_image
 
             imgs = []
             for blob in arr.reshape(-1)[2:]:
-                im = PILImage.open(io.BytesIO(bytes(blob)))
-                im.load()
-                imgs.append(Image(im))
+                imgs.append(Image(decode_image(bytes(blob))))  # (bounded pixels, the formats writers use)
             return imgs[0] if len(imgs) == 1 else (imgs or None)
         if plugin == "audio":
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .common import Problems
+from .images import check_image_file
 
 
 MEDIA_MAX = 1 << 30  # a media file (video, audio, image) larger than this is not imported
@@ -117,12 +118,13 @@ class WandbMedia:
         caption = v.get("caption")
         if t == "image-file":
             from ..media.image import Image
-            return Image(self._path(v["path"]), caption=caption, **self._overlays(key, v))
+            return Image(check_image_file(self._path(v["path"])), caption=caption, **self._overlays(key, v))
         if t == "images/separated":
             from ..media.image import Image
             names = v.get("filenames") or []
             caps = v.get("captions") or [None] * len(names)
-            return [Image(self._path(n), caption=c if isinstance(c, str) else None) for n, c in zip(names, caps)]
+            return [Image(check_image_file(self._path(n)), caption=c if isinstance(c, str) else None)
+                    for n, c in zip(names, caps)]
         if t == "histogram":
             from ..media.histogram import Histogram
             values = v.get("values") or []
