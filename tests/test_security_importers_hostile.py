@@ -533,3 +533,41 @@ def test_image_decompression_bombs_are_not_decoded(tmp_path, png_bomb):
     (tb,) = _runs(tmp_path / "out-tensorboard").values()
     assert [sorted(k for k in r if not k.startswith("_")) for r in tb.history] == [["loss"], ["ok"]]
     assert not list((tmp_path / "out-mlflow").rglob("*.png")) and not list((tmp_path / "out-wandb").rglob("*.png"))
+
+
+def test_sources_with_1100_nested_folders(tmp_path):
+    """A logdir, CSV folder or MLflow artifacts folder holding a chain of 1,100 nested folders ended
+    ``reportgen import`` (os.walk, Path.rglob: RecursionError) and ``reportgen build LOGDIR`` (the
+    source detection) with a traceback. Now folders are walked iteratively, at most 64 deep, with a
+    warning naming the folder; everything shallower imports and builds."""
+    def chain(base: Path) -> None:  # (made by descriptors: pathlib's mkdir(parents=True) recurses too)
+        base.mkdir(parents=True, exist_ok=True)
+        fd = os.open(base, os.O_RDONLY)
+        for _ in range(1100):
+            os.mkdir("a", dir_fd=fd)
+            fd, old = os.open("a", os.O_RDONLY, dir_fd=fd), fd
+            os.close(old)
+        out = os.open("x.csv", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(out, b"step,loss\n0,1\n")
+        os.close(out)
+        os.close(fd)
+
+    logs = _logdir(tmp_path / "logs", _frame(_event(0, loss=1.0)), _frame(_event(1, loss=0.5)))
+    chain(logs / "deep")
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    (tables / "a.csv").write_text("step,loss\n0,1.0\n")
+    chain(tables / "deep")
+    store = tmp_path / "mlruns"
+    chain(_mlflow_run(store, "r1") / "artifacts")
+    for kind, path in (("tensorboard", logs), ("csv", tables), ("mlflow", store)):
+        proc = _import(kind, path, tmp_path / f"out-{kind}")
+        runs = _runs(tmp_path / f"out-{kind}")
+        assert len(runs) == 1 and next(iter(runs.values())).history[0]["loss"] in (1.0, 0.5), kind
+        if kind != "mlflow":
+            assert "folders more than 64 levels deep are not searched" in proc.stderr, kind
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "build", str(logs), "-o", str(tmp_path / "site")],
+                          capture_output=True, text=True, timeout=120,  # (no rlimit: V8 reserves address space)
+                          env={**os.environ, "PYTHONPATH": str(REPO), "REPORTGEN_CACHE_DIR": str(tmp_path / "cache")})
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    assert (tmp_path / "site" / "index.html").is_file()

@@ -15,6 +15,7 @@ written when the last import ran).
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -51,6 +52,46 @@ def source_text(path: Path, root: Path, max_bytes: int = SOURCE_MAX) -> str:
     """:func:`source_open`, read as UTF-8 text (undecodable bytes replaced)."""
     with source_open(path, root, max_bytes) as fh:
         return fh.read().decode("utf-8", "replace")
+MAX_WALK_DEPTH = 64  # folders deeper than this under a source are not searched
+
+
+def walk(root: Path, warn: Callable[[str], None] | None = None, max_depth: int = MAX_WALK_DEPTH):
+    """``(folder, dir names, file names)`` under ``root`` top-down, names sorted, as ``os.walk`` (links to
+    folders listed as folders, never walked into), but iterative and at most ``max_depth`` folders deep:
+    ``os.walk`` and ``Path.rglob`` recurse, and a source holding a chain of 1,100 nested folders ended
+    ``reportgen import`` and ``reportgen build FOREIGN`` with RecursionError. Deeper folders are skipped,
+    with one ``warn``."""
+    stack, told = [(Path(root), 0)], False
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue
+        dirs, files, walk_into = [], [], []
+        for e in entries:
+            try:
+                is_dir = e.is_dir()
+                if is_dir and not e.is_symlink():
+                    walk_into.append(e.name)
+            except OSError:
+                is_dir = False
+            (dirs if is_dir else files).append(e.name)
+        yield folder, dirs, files
+        if depth >= max_depth:
+            if walk_into and warn is not None and not told:
+                told = True
+                warn(f"{root}: folders more than {max_depth} levels deep are not searched ({folder}/...)")
+            continue
+        stack.extend((folder / d, depth + 1) for d in reversed(walk_into))
+
+
+def walk_files(root: Path, warn: Callable[[str], None] | None = None) -> list[Path]:
+    """Every path under ``root`` that is not a folder (:func:`walk`), sorted."""
+    return sorted(folder / f for folder, _, files in walk(root, warn) for f in files)
+
+
 YAML_VALUES = 1_000_000  # values a source YAML file may expand to (aliases counted each time they are used)
 
 

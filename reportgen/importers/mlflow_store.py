@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..storage.safety import is_inside
-from .common import Problems, RunImport, source_open, source_text, source_yaml
+from .common import Problems, RunImport, source_open, source_text, source_yaml, walk_files
 from .images import check_image_file
 
 METRIC_READ = 4 << 20
@@ -62,7 +62,7 @@ def _key_files(folder: Path) -> list[tuple[str, Path]]:
     links that lead outside the run and pipes (:func:`source_open`)."""
     if not folder.is_dir():
         return []
-    return sorted((p.relative_to(folder).as_posix(), p) for p in folder.rglob("*") if not p.is_dir())
+    return [(p.relative_to(folder).as_posix(), p) for p in walk_files(folder)]  # (iterative, bounded depth)
 
 
 def _read_metric(path: Path, offset: int, root: Path) -> tuple[list[tuple[float, float, int]], int, int]:

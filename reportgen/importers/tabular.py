@@ -17,7 +17,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .common import Problems, RunImport, run_id_for, source_open
+from .common import Problems, RunImport, run_id_for, source_open, walk_files
 
 NEPTUNE_COLUMNS = {"project_id", "run_id", "attribute_path", "attribute_type", "step"}
 STEP_NAMES = ("_step", "step")
@@ -49,8 +49,8 @@ def _files(path: Path, kind: str, problems: Problems) -> list[Path]:
     if path.is_file():
         return [path]
     out = []
-    for p in sorted(path.rglob("*")):
-        if p.suffix.lower() != ext or p.is_dir():
+    for p in walk_files(path, problems.warn):  # (iterative, at most 64 folders deep)
+        if p.suffix.lower() != ext:
             continue
         try:
             with source_open(p, path):

@@ -18,11 +18,10 @@ appended.
 """
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
-from .common import Problems, RunImport, source_yaml
+from .common import Problems, RunImport, source_yaml, walk
 from .tb_values import Decoder, float32_values
 from .tfrecord import read_records
 
@@ -47,11 +46,11 @@ def is_event_file(name: str) -> bool:
     return "tfevents" in name and not name.endswith((".tmp", ".lock"))
 
 
-def find_runs(logdir: Path) -> list[tuple[str, Path, list[Path]]]:
-    """``(relative path, folder, event files sorted by name)`` for every folder with event files."""
+def find_runs(logdir: Path, warn=None) -> list[tuple[str, Path, list[Path]]]:
+    """``(relative path, folder, event files sorted by name)`` for every folder with event files
+    (:func:`common.walk`: at most 64 folders deep, ``warn`` told of deeper ones)."""
     out = []
-    for dirpath, dirnames, filenames in os.walk(logdir):
-        dirnames.sort()
+    for dirpath, _dirnames, filenames in walk(logdir, warn):
         files = sorted(Path(dirpath) / f for f in filenames if is_event_file(f))
         if files:
             rel = Path(dirpath).relative_to(logdir).as_posix()
@@ -242,7 +241,7 @@ def import_logdir(opts, problems: Problems, progress, result) -> None:
         runs = [(".", logdir.parent, [logdir])]
         logdir = logdir.parent
     else:
-        runs = find_runs(logdir)
+        runs = find_runs(logdir, problems.warn)
     if not runs:
         problems.warn(f"{logdir}: no TensorBoard event files (*tfevents*) found")
         return
