@@ -571,3 +571,21 @@ def test_sources_with_1100_nested_folders(tmp_path):
                           env={**os.environ, "PYTHONPATH": str(REPO), "REPORTGEN_CACHE_DIR": str(tmp_path / "cache")})
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
     assert (tmp_path / "site" / "index.html").is_file()
+
+
+def test_wandb_files_are_copied_up_to_a_total(tmp_path):
+    """A wandb run whose files/ holds sparse files of 50 MB each (no disk used in the source) had each
+    copied dense into the runs root: 1,000 of them wrote 50 GB. Now a run's files are copied up to
+    200 MiB in all, smallest first (logs, requirements); the others are skipped with a warning naming them."""
+    src = tmp_path / "src"
+    run = _wandb_run(src, [_w("history", 0, loss=1.0), _w("exit")])
+    (run / "files" / "output.log").write_text("epoch 1\n")
+    for i in range(6):
+        with open(run / "files" / f"blob{i}.bin", "wb") as fh:
+            fh.truncate(40 << 20)
+    out = tmp_path / "runs"
+    proc = _import("wandb", src, out)
+    for skipped in ("blob4.bin", "blob5.bin"):
+        assert f"files/{skipped}: the run's files pass 200 MiB in all; not copied" in proc.stderr
+    copied = sorted(p.name for p in (out / "wandb-abc" / "files").iterdir())
+    assert copied == ["blob0.bin", "blob1.bin", "blob2.bin", "blob3.bin", "output.log"]  # (smallest first)

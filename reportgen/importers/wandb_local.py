@@ -101,19 +101,36 @@ def _metric_spec(m) -> tuple[str, dict[str, Any]] | None:
     return name, spec
 
 
+FILE_MAX = 50 << 20  # a file of files/ larger than this is not copied
+FILES_TOTAL = 200 << 20  # nor the files past this much in all (sparse source files are written dense)
+
+
 def _copy_files(src: Path, dst: Path, problems: Problems, label: str) -> None:
-    """The run's own files (output.log, requirements.txt, ...) up to 50 MB each; a link to a file
-    outside ``files/`` or a pipe is refused with a warning (:func:`common.source_open`)."""
+    """The run's own files (output.log, requirements.txt, ...) up to 50 MB each and 200 MB in all (a
+    folder of sparse 50 MB files, no disk in the source, filled the disk of the runs root); a link to
+    a file outside ``files/`` or a pipe is refused with a warning (:func:`common.source_open`)."""
     if not src.is_dir():
         return
-    for p in src.iterdir():
+    def size(p: Path) -> int:
+        try:
+            return p.stat().st_size
+        except OSError:
+            return 0
+
+    total = 0
+    for p in sorted(src.iterdir(), key=lambda p: (size(p), p.name)):  # (small ones first: logs, requirements)
         if p.is_dir():
             continue
         try:
-            with source_open(p, src, 50 * 2**20) as fh:
-                size = os.fstat(fh.fileno()).st_size
+            with source_open(p, src, FILE_MAX) as fh:
+                size_now = os.fstat(fh.fileno()).st_size
+                if total + size_now > FILES_TOTAL:
+                    problems.warn(f"{label}: files/{p.name}: the run's files pass {FILES_TOTAL >> 20} MiB in all; "
+                                  "not copied")
+                    continue
+                total += size_now
                 target = dst / p.name
-                if not target.exists() or target.stat().st_size != size:
+                if not target.exists() or target.stat().st_size != size_now:
                     dst.mkdir(parents=True, exist_ok=True)
                     with open(target, "wb") as out:
                         shutil.copyfileobj(fh, out)
