@@ -589,3 +589,44 @@ def test_wandb_files_are_copied_up_to_a_total(tmp_path):
         assert f"files/{skipped}: the run's files pass 200 MiB in all; not copied" in proc.stderr
     copied = sorted(p.name for p in (out / "wandb-abc" / "files").iterdir())
     assert copied == ["blob0.bin", "blob1.bin", "blob2.bin", "blob3.bin", "output.log"]  # (smallest first)
+
+
+def test_wandb_gltf1_model_cannot_read_files_outside(tmp_path, outside):
+    """A wandb object3D-file record naming a glTF 1.0 model whose buffer uri is "/home/me/.ssh/id_rsa"
+    (or "../../x", or a link next to it): the file was read as the vertex buffer (uint8 positions),
+    so the published scene held the secret byte for byte. Now a buffer must be a file in the .gltf's
+    folder (links followed): the model is skipped with a warning naming the key."""
+    secret = outside / "id_rsa"
+    n = len(secret.read_bytes()) // 3
+
+    def model(uri: str) -> str:
+        return json.dumps({"asset": {"version": "1.0"}, "buffers": {"b": {"uri": uri}},
+                           "bufferViews": {"v": {"buffer": "b", "byteOffset": 0}},
+                           "accessors": {"a": {"bufferView": "v", "componentType": 5121, "count": n, "type": "VEC3"}},
+                           "meshes": {"m": {"primitives": [{"attributes": {"POSITION": "a"}, "mode": 4}]}}})
+
+    src = tmp_path / "src"
+    uris = {"abs": str(secret), "up": os.path.relpath(secret, tmp_path / "x" / "y"), "link": "link.bin",
+            "ok": "ok.bin"}
+    records = [_w("history", i, **{k: json.dumps({"_type": "object3D-file", "path": f"media/object3D/{k}.gltf"})})
+               for i, k in enumerate(uris)]
+    run = _wandb_run(src, [*records, _w("exit")])
+    folder = run / "files" / "media" / "object3D"
+    folder.mkdir(parents=True)
+    for k, uri in uris.items():
+        (folder / f"{k}.gltf").write_text(model(uri))
+    (folder / "link.bin").symlink_to(secret)
+    (folder / "ok.bin").write_bytes(bytes(range(3 * n)))
+    uris["up"] = os.path.relpath(secret, folder)
+    (folder / "up.gltf").write_text(model(uris["up"]))
+    out = tmp_path / "runs"
+    proc = _import("wandb", src, out)
+    assert _leaked(out) == []
+    for scene in out.rglob("*scene*.json"):  # vertices as bytes: what a reader of the site could decode
+        vertices = json.loads(scene.read_text())["mesh"]["vertices"]
+        assert SECRET.encode() not in bytes(int(x) % 256 for v in vertices for x in v)
+    for k in ("abs", "up", "link"):
+        assert f"key '{k}' (object3D-file): data_or_path: cannot read this glTF 1.0 file (ValueError: glTF 1.0: " \
+               f"buffer 'b': file path {uris[k]!r}" in proc.stderr, k
+    rows = _runs(out)["wandb-abc"].history
+    assert [sorted(k for k in r if not k.startswith("_")) for r in rows] == [["ok"]]  # a buffer beside it: read
