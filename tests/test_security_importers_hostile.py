@@ -630,3 +630,25 @@ def test_wandb_gltf1_model_cannot_read_files_outside(tmp_path, outside):
                f"buffer 'b': file path {uris[k]!r}" in proc.stderr, k
     rows = _runs(out)["wandb-abc"].history
     assert [sorted(k for k in r if not k.startswith("_")) for r in rows] == [["ok"]]  # a buffer beside it: read
+
+
+def test_wandb_nested_keys_deeper_than_the_limit(tmp_path):
+    """A config or history item whose nested_key holds 5,000 names built a value 5,000 dicts deep:
+    writing it raised RecursionError and the whole run was lost. Now a key nesting (with its value)
+    deeper than 100 levels is skipped with a warning naming it; the rest of the run imports."""
+    src = tmp_path / "src"
+    cfg = _w("config", lr=0.1)
+    item = cfg.config.update.add()
+    item.nested_key.extend(["k"] * 5000)
+    item.value_json = "1"
+    row = _w("history", 0, loss=1.0)
+    item = row.history.item.add()
+    item.nested_key.extend(["k"] * 99)
+    item.value_json = "[[1]]"  # 99 keys and 2 levels of lists: 101 deep
+    _wandb_run(src, [cfg, row, _w("exit")])
+    out = tmp_path / "runs"
+    proc = _import("wandb", src, out)
+    assert "config key 'k/k/k/" in proc.stderr and "history key 'k/k/k/" in proc.stderr
+    assert proc.stderr.count("nested deeper than 100 levels") == 2
+    run = _runs(out)["wandb-abc"]
+    assert run.config == {"lr": 0.1} and [r["loss"] for r in run.history] == [1.0]

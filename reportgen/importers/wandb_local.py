@@ -45,18 +45,21 @@ def find_runs(path: Path) -> list[Path]:
     return []
 
 
-def _json(text: str) -> Any:
-    """A ``value_json`` of the log: ValueError (never RecursionError) for anything but JSON nested at
-    most ``MAX_DEPTH`` deep (a config value of 100,000 brackets crashed the import)."""
+def _json(text: str, depth: int = 0) -> Any:
+    """A ``value_json`` of the log (``depth``: the dicts it sits in): ValueError (never RecursionError)
+    for anything but JSON nested at most ``MAX_DEPTH`` deep in all (a config value of 100,000 brackets
+    crashed the import)."""
+    if depth >= MAX_DEPTH:  # (a nested_key of 5,000 names made a config 5,000 deep: the run was lost)
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
     value = loads(text)
-    if too_deep(value):
+    if too_deep(value, MAX_DEPTH - depth):
         raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
     return value
 
 
 def _value(item) -> tuple[list[str], Any]:
     keys = list(item.nested_key) or [item.key]
-    return keys, _json(item.value_json)
+    return keys, _json(item.value_json, len(keys))  # (under the config's or row's dict: as the readers count)
 
 
 def _nest(items, bad: Callable[[Any, Exception], None] | None = None) -> dict[str, Any]:
@@ -165,7 +168,9 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
     end = offset
 
     def bad(item, exc: Exception) -> None:
-        problems.warn(f"{label}: {log.name}: {kind} key {item.key or '/'.join(item.nested_key)!r}: {exc}; skipped")
+        name = item.key or "/".join(item.nested_key)
+        name = name if len(name) <= 200 else f"{name[:200]}..."
+        problems.warn(f"{label}: {log.name}: {kind} key {name!r}: {exc}; skipped")
 
     def warn(message: str) -> None:
         problems.warn(f"{label}: {log.name}: {message}")
