@@ -422,23 +422,18 @@ def test_csv_with_infinite_steps(tmp_path):
     assert runs["b"].history[0]["loss"] == 9.0
 
 
-def test_mlflow_database_with_a_blob_bomb_column(tmp_path):
-    """A 24 KB mlflow.db whose metrics table computes ``value`` as zeroblob(900000000) (a generated
-    column, allowed with trusted_schema off) made 900 MB per row, all rows fetched at once: a
-    MemoryError traceback after 12 s under a 6 GiB limit, the machine's memory without one. Now no
-    query may produce a value over 1 MiB (SQLITE_LIMIT_LENGTH): that run is skipped with a warning
-    naming it, the other runs import."""
+def _mlflow_db(path: Path, value: str, rows: int = 20) -> Path:
+    """An mlflow.db with MLflow's tables (the columns read), runs 'bomb' and 'good', ``rows`` metric rows
+    each; the metrics table's ``value`` is the SQL expression ``value`` (a generated column)."""
     import sqlite3
 
-    db = tmp_path / "store" / "mlflow.db"
-    db.parent.mkdir()
-    conn = sqlite3.connect(db)
-    conn.executescript("""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    conn.executescript(f"""
         CREATE TABLE experiments (experiment_id INTEGER, name TEXT, lifecycle_stage TEXT);
         CREATE TABLE runs (run_uuid TEXT, name TEXT, status TEXT, start_time INTEGER, end_time INTEGER,
                            lifecycle_stage TEXT, experiment_id INTEGER, user_id TEXT, artifact_uri TEXT);
-        CREATE TABLE metrics (key TEXT, n INTEGER, timestamp INTEGER, step INTEGER, is_nan INTEGER, run_uuid TEXT,
-                              value AS (CASE WHEN run_uuid = 'bomb' THEN zeroblob(900000000) ELSE n * 0.5 END));
+        CREATE TABLE metrics (key TEXT, n INTEGER, timestamp INTEGER, step INTEGER, is_nan INTEGER, run_uuid TEXT);
         CREATE TABLE params (key TEXT, value TEXT, run_uuid TEXT);
         CREATE TABLE tags (key TEXT, value TEXT, run_uuid TEXT);
         INSERT INTO experiments VALUES (1, 'exp', 'active');
@@ -446,14 +441,43 @@ def test_mlflow_database_with_a_blob_bomb_column(tmp_path):
                                 ('good', 'g', 'FINISHED', 1700000000001, NULL, 'active', 1, 'u', NULL);""")
     for run in ("bomb", "good"):
         conn.executemany("INSERT INTO metrics (key, n, timestamp, step, is_nan, run_uuid) "
-                         "VALUES ('loss', ?, 1700000000000, ?, 0, ?)", [(i, i, run) for i in range(20)])
+                         "VALUES ('loss', ?, 1700000000000, ?, 0, ?)", [(i, i, run) for i in range(rows)])
+    conn.execute(f"ALTER TABLE metrics ADD COLUMN value AS ({value})")  # (added last: inserts compute it too)
     conn.commit()
     conn.close()
+    return path
+
+
+def test_mlflow_database_with_a_blob_bomb_column(tmp_path):
+    """A 24 KB mlflow.db whose metrics table computes ``value`` as zeroblob(900000000) (a generated
+    column, allowed with trusted_schema off) made 900 MB per row, all rows fetched at once: a
+    MemoryError traceback after 12 s under a 6 GiB limit, the machine's memory without one. Now no
+    query may produce a value over 1 MiB (SQLITE_LIMIT_LENGTH), and (next fix) such a database is
+    not read at all; either way the import warns, naming it, and ends cleanly."""
+    db = _mlflow_db(tmp_path / "store" / "mlflow.db",
+                    "CASE WHEN run_uuid = 'bomb' THEN zeroblob(900000000) ELSE n * 0.5 END")
     out = tmp_path / "runs"
     proc = _import("mlflow", db, out)
-    assert "mlflow run bomb: DataError: string or blob too big; skipped" in proc.stderr
-    runs = _runs(out)
-    assert list(runs) == ["mlflow-good"] and [x["loss"] for x in runs["mlflow-good"].history] == [i * 0.5 for i in range(20)]
+    assert "mlflow run bomb: DataError: string or blob too big; skipped" in proc.stderr \
+        or "column 'value' of table metrics is computed, not stored" in proc.stderr
+    assert "mlflow-bomb" not in _runs(out)
+
+
+def test_mlflow_database_with_computed_columns_is_not_read(tmp_path):
+    """A 2 MB mlflow.db whose metrics table computes ``value AS (hex(zeroblob(500000)))`` (under any
+    length limit) for 100,000 rows made 100 GB of text to read it: the import ran for 5 minutes.
+    MLflow's schema has no generated column nor virtual table: such a database is now refused at
+    once, with a warning naming the column."""
+    import time
+
+    db = _mlflow_db(tmp_path / "store" / "mlflow.db", "hex(zeroblob(500000))", rows=50_000)
+    out = tmp_path / "runs"
+    t0 = time.monotonic()
+    proc = _import("mlflow", db, out)
+    assert time.monotonic() - t0 < 20
+    assert "not an MLflow database (column 'value' of table metrics is computed, not stored); not read" \
+        in proc.stderr
+    assert _runs(out) == {}
 
 
 def test_wandb_media_files_that_are_too_large(tmp_path):
