@@ -429,7 +429,7 @@ def _mlflow_db(path: Path, value: str, rows: int = 20) -> Path:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path)
-    conn.executescript(f"""
+    conn.executescript("""
         CREATE TABLE experiments (experiment_id INTEGER, name TEXT, lifecycle_stage TEXT);
         CREATE TABLE runs (run_uuid TEXT, name TEXT, status TEXT, start_time INTEGER, end_time INTEGER,
                            lifecycle_stage TEXT, experiment_id INTEGER, user_id TEXT, artifact_uri TEXT);
