@@ -676,3 +676,20 @@ def test_wandb_nested_keys_deeper_than_the_limit(tmp_path):
     assert proc.stderr.count("nested deeper than 100 levels") == 2
     run = _runs(out)["wandb-abc"]
     assert run.config == {"lr": 0.1} and [r["loss"] for r in run.history] == [1.0]
+
+
+def test_transformers_config_text_nested_too_deep(tmp_path):
+    """transformers' TensorBoardCallback writes its TrainingArguments as the JSON text
+    ``args/text_summary``, which becomes the run's config: a text of 950 nested objects was taken as
+    config and writing config.json raised RecursionError, the whole run lost. Now JSON deeper than
+    100 levels stays a text value, with a warning naming the tag."""
+    deep = '{"a":' * 950 + "1" + "}" * 950
+    text = _tensor_value("args/text_summary", "text", [], dtype=7, string_val=[deep.encode()])
+    good = _tensor_value("model_config/text_summary", "text", [], dtype=7, string_val=[b'{"layers": 12}'])
+    logs = _logdir(tmp_path / "logs", _frame(_event(0, loss=1.0)), _frame(_event(1, value=text)),
+                   _frame(_event(2, value=good)))
+    out = tmp_path / "runs"
+    proc = _import("tensorboard", logs, out)
+    assert "tag 'args/text_summary': JSON nested deeper than 100 levels; kept as text" in proc.stderr
+    (run,) = _runs(out).values()
+    assert run.config == {"layers": 12} and run.history[0]["loss"] == 1.0

@@ -179,13 +179,18 @@ class Decoder:
     def _hf_config(self, tag: str, text: str) -> bool:
         """transformers' ``TensorBoardCallback`` writes ``TrainingArguments`` and the model config as
         JSON text (``args``, ``model_config``): they become the config, as its wandb callback logs them."""
-        import json
+        from ..storage.jsonio import loads
+        from ..storage.safety import MAX_DEPTH, too_deep
 
         try:
-            data = json.loads(text)
+            data = loads(text)  # (ValueError, never RecursionError)
         except ValueError:
             return False
         if not isinstance(data, dict):
+            return False
+        if too_deep(data):  # (950 levels were written into config.json: RecursionError, the run lost)
+            self.problems.warn(f"{self.label}: tag {tag!r}: JSON nested deeper than {MAX_DEPTH} levels; "
+                               "kept as text, not as config")
             return False
         self.hf_config[HF_CONFIG_TEXTS[tag]] = data
         return True
