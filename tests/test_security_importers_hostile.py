@@ -693,3 +693,22 @@ def test_transformers_config_text_nested_too_deep(tmp_path):
     assert "tag 'args/text_summary': JSON nested deeper than 100 levels; kept as text" in proc.stderr
     (run,) = _runs(out).values()
     assert run.config == {"layers": 12} and run.history[0]["loss"] == 1.0
+
+
+def test_source_keys_named_like_the_rows_own(tmp_path):
+    """An MLflow metric (or a TensorBoard tag) named ``_step``, ``_timestamp`` or ``_runtime`` replaced
+    the row's own step and time in history.jsonl: steps became 0.5 and 99999.0, times 1e300 and
+    NaN, so charts and the run's times were the source's fiction. Now such keys are skipped with a
+    warning naming them; steps and times stay the importer's."""
+    store = tmp_path / "mlruns"
+    run = _mlflow_run(store, "r1")
+    (run / "metrics" / "_step").write_text("1700000000000 0.5 0\n1700000001000 99999 1\n")
+    (run / "metrics" / "_timestamp").write_text("1700000000000 1e300 0\n1700000001000 -5 1\n")
+    (run / "metrics" / "_runtime").write_text("1700000000000 nan 0\n")
+    out = tmp_path / "runs"
+    proc = _import("mlflow", store, out)
+    for key in ("_step", "_timestamp", "_runtime"):
+        assert f"key {key!r} is the row's own (step, time)" in proc.stderr, key
+    rows = _runs(out)["mlflow-r1"].history
+    assert [(r["_step"], r["_timestamp"], r["_runtime"], r["loss"]) for r in rows] == \
+        [(0, 1700000000.0, 0.0, 0.5), (1, 1700000001.0, 1.0, 0.25)]

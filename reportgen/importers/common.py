@@ -129,6 +129,7 @@ def source_yaml(path: Path, root: Path, max_bytes: int = SOURCE_MAX) -> Any:
 
 
 _NUMBERS = {float, int}
+_RESERVED = frozenset(("_step", "_timestamp", "_runtime"))  # what every history row holds of its own
 STATE_VERSION = 1
 
 
@@ -270,6 +271,13 @@ class RunImport:
             now = time.time()
             for step in sorted(self._rows):
                 values = self._rows[step]
+                if not _RESERVED.isdisjoint(values):  # a source's own "_step" replaced the row's step
+                    for key in sorted(_RESERVED.intersection(values)):
+                        self.problems.warn(f"{self.id}: key {key!r} is the row's own (step, time); the source's "
+                                           "values under that name are skipped")
+                    values = {k: v for k, v in values.items() if k not in _RESERVED}
+                    if not values:
+                        continue
                 # rows of plain numbers (most imported rows): no normalising, and the fast encoder when
                 # their sum shows every one is finite
                 plain = bool(values) and set(map(type, values.values())) <= _NUMBERS
