@@ -712,3 +712,26 @@ def test_source_keys_named_like_the_rows_own(tmp_path):
     rows = _runs(out)["mlflow-r1"].history
     assert [(r["_step"], r["_timestamp"], r["_runtime"], r["loss"]) for r in rows] == \
         [(0, 1700000000.0, 0.0, 0.5), (1, 1700000001.0, 1.0, 0.25)]
+
+
+def test_wandb_media_file_named_by_many_records(tmp_path):
+    """2,000 history records of a 190 KB .wandb log each naming the same 450 KB table-file: the table
+    was parsed and converted 2,000 times, minutes (a 100 MB log: hours, and again on every serve --watch
+    restart). wandb writes a new file per logged value, so a file named by more than 8 records is
+    now read no more, with a warning naming it; the rows' other values import."""
+    import time
+
+    src = tmp_path / "src"
+    rec = json.dumps({"_type": "table-file", "path": "media/t.json"})
+    run = _wandb_run(src, [_w("history", i, loss=1.0 / (i + 1), tbl=rec) for i in range(2000)] + [_w("exit")])
+    (run / "files" / "media").mkdir()
+    (run / "files" / "media" / "t.json").write_text(
+        json.dumps({"columns": ["a", "b"], "data": [[i, "x" * 40] for i in range(9000)]}))
+    out = tmp_path / "runs"
+    t0 = time.monotonic()
+    proc = _import("wandb", src, out)
+    assert time.monotonic() - t0 < 30
+    assert "key 'tbl' (table-file): media file 'media/t.json' is named by more than 8 records; not read again" \
+        in proc.stderr
+    rows = _runs(out)["wandb-abc"].history
+    assert len(rows) == 2000 and sum("tbl" in r for r in rows) == 8
