@@ -735,3 +735,36 @@ def test_wandb_media_file_named_by_many_records(tmp_path):
         in proc.stderr
     rows = _runs(out)["wandb-abc"].history
     assert len(rows) == 2000 and sum("tbl" in r for r in rows) == 8
+
+
+def test_table_files_too_large_to_read(tmp_path):
+    """A 1.7 MB Parquet file whose dictionary-encoded column holds 100M rows decoded to 10 GB (and a
+    100M-row Python loop after it), and a CSV made 7 GB by a sparse tail was read whole by pandas:
+    each took the machine's memory (under a 6 GiB limit: MemoryError). Now a Parquet file whose
+    footer declares more than 50M cells, or a CSV over 2 GiB, is not read, with a warning naming it."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "tables"
+    src.mkdir()
+    chunk = pa.table({"step": pa.array(np.zeros(10_000_000, dtype=np.int64)),
+                      "s": pa.DictionaryArray.from_arrays(pa.array(np.zeros(10_000_000, dtype=np.int32)),
+                                                          pa.array(["x" * 100]))})
+    with pq.ParquetWriter(src / "bomb.parquet", chunk.schema, compression="zstd") as w:
+        for _ in range(3):
+            w.write_table(chunk)
+    pq.write_table(pa.table({"step": [0, 1], "loss": [1.0, 0.5]}), src / "ok.parquet")
+    out = tmp_path / "runs"
+    proc = _import("parquet", src, out)
+    assert "bomb.parquet: 30000000 rows x 2 columns (more than 50,000,000 cells); not read (split it" in proc.stderr
+    assert [r["loss"] for r in _runs(out)[next(iter(_runs(out)))].history] == [1.0, 0.5]
+    csvs = tmp_path / "csvs"
+    csvs.mkdir()
+    (csvs / "ok.csv").write_text("step,loss\n0,1.0\n")
+    with open(csvs / "big.csv", "wb") as fh:
+        fh.write(b"step,loss\n0,")
+        fh.truncate(7 << 30)
+    proc = _import("csv", csvs, tmp_path / "csv-runs")
+    assert f"big.csv: {7 << 30} bytes (more than 2 GiB); not read" in proc.stderr
+    assert len(_runs(tmp_path / "csv-runs")) == 1

@@ -24,6 +24,24 @@ STEP_NAMES = ("_step", "step")
 TIME_NAMES = ("_timestamp", "timestamp", "time")
 
 
+MAX_CELLS = 50_000_000  # rows x columns of one Parquet file (its footer says; a 1.7 MB file held 100M rows)
+MAX_CSV = 2 << 30  # bytes of one CSV file (a sparse file is free to make and read whole by pandas)
+
+
+def _too_big(path: Path) -> str | None:
+    """Why ``path`` is too large to read into memory (None: it is not), from its size or its Parquet
+    footer: a dictionary-encoded Parquet column of 1.7 MB decodes to 100M rows and 10 GB."""
+    if path.suffix.lower() != ".parquet":
+        size = path.stat().st_size
+        return f"{size} bytes (more than {MAX_CSV >> 30} GiB)" if size > MAX_CSV else None
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    cells = meta.num_rows * meta.num_columns
+    return f"{meta.num_rows} rows x {meta.num_columns} columns (more than {MAX_CELLS:,} cells)" \
+        if cells > MAX_CELLS else None
+
+
 def _read(path: Path, problems: Problems):
     import pandas as pd
 
@@ -33,6 +51,11 @@ def _read(path: Path, problems: Problems):
                 import pyarrow  # noqa: F401
             except ImportError:
                 raise ImportError("reading Parquet needs pyarrow: pip install 'reportgen[parquet]'") from None
+        big = _too_big(path)
+        if big:
+            problems.warn(f"{path}: {big}; not read (split it into smaller files)")
+            return None
+        if path.suffix.lower() == ".parquet":
             return pd.read_parquet(path)
         return pd.read_csv(path)
     except ImportError:
