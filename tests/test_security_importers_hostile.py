@@ -559,13 +559,39 @@ def test_image_decompression_bombs_are_not_decoded(tmp_path, png_bomb):
     assert not list((tmp_path / "out-mlflow").rglob("*.png")) and not list((tmp_path / "out-wandb").rglob("*.png"))
 
 
-def test_sources_with_1100_nested_folders(tmp_path):
+def _remove_chain(base: Path) -> None:
+    """Delete the chain ``base/a/a/...`` bottom-up, by descriptors (shutil.rmtree recurses: pytest's
+    clean-up of old temporary folders would meet RecursionError on it)."""
+    fds = [os.open(base, os.O_RDONLY)]
+    while "a" in os.listdir(fds[-1]):
+        fds.append(os.open("a", os.O_RDONLY, dir_fd=fds[-1]))
+    while fds:
+        fd = fds.pop()
+        for name in os.listdir(fd):
+            if name != "a":
+                os.unlink(name, dir_fd=fd)
+        if fds:
+            os.rmdir("a", dir_fd=fds[-1])
+        os.close(fd)
+
+
+@pytest.fixture
+def chains():
+    """Bases of the folder chains a test makes, removed after it."""
+    bases: list[Path] = []
+    yield bases
+    for base in bases:
+        _remove_chain(base)
+
+
+def test_sources_with_1100_nested_folders(tmp_path, chains):
     """A logdir, CSV folder or MLflow artifacts folder holding a chain of 1,100 nested folders ended
     ``reportgen import`` (os.walk, Path.rglob: RecursionError) and ``reportgen build LOGDIR`` (the
     source detection) with a traceback. Now folders are walked iteratively, at most 64 deep, with a
     warning naming the folder; everything shallower imports and builds."""
     def chain(base: Path) -> None:  # (made by descriptors: pathlib's mkdir(parents=True) recurses too)
         base.mkdir(parents=True, exist_ok=True)
+        chains.append(base)
         fd = os.open(base, os.O_RDONLY)
         for _ in range(1100):
             os.mkdir("a", dir_fd=fd)
