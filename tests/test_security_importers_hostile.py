@@ -794,3 +794,17 @@ def test_table_files_too_large_to_read(tmp_path):
     proc = _import("csv", csvs, tmp_path / "csv-runs")
     assert f"big.csv: {7 << 30} bytes (more than 2 GiB); not read" in proc.stderr
     assert len(_runs(tmp_path / "csv-runs")) == 1
+
+
+def test_hparams_yaml_with_types_json_cannot_hold(tmp_path):
+    """A Lightning hparams.yaml holding a ``!!binary`` value or a ``!!set`` became a config that
+    config.json could not be written from (TypeError): the whole run was lost. Now YAML's types come
+    back as JSON's (bytes as text, sets as sorted lists, dates as ISO text); the run imports."""
+    logs = _logdir(tmp_path / "logs", _frame(_event(0, loss=1.0)))
+    (logs / "run" / "hparams.yaml").write_text("lr: 0.1\nb: !!binary aGVsbG8=\ns: !!set {b, a}\nd: 2024-01-01\n"
+                                               "1: one\n")
+    out = tmp_path / "runs"
+    _import("tensorboard", logs, out)
+    (run,) = _runs(out).values()
+    assert run.config == {"lr": 0.1, "b": "hello", "s": ["a", "b"], "d": "2024-01-01", "1": "one"}
+    assert run.history[0]["loss"] == 1.0

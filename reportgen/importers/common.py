@@ -100,7 +100,8 @@ def source_yaml(path: Path, root: Path, max_bytes: int = SOURCE_MAX) -> Any:
     :func:`source_text` and parsed with ``yaml.safe_load``. The file is untrusted: a document whose
     aliases expand to more than :data:`YAML_VALUES` values (a "billion laughs" file of 1 KB expands to
     10**9 strings, and every later use of it, ``str()`` or JSON, walks them all) or that nests deeper
-    than ``MAX_DEPTH`` raises ValueError naming the problem (never RecursionError, never a hang)."""
+    than ``MAX_DEPTH`` raises ValueError naming the problem (never RecursionError, never a hang). The
+    values come back as JSON's types (:func:`_json_ready`)."""
     import yaml
 
     from ..storage.safety import MAX_DEPTH
@@ -125,7 +126,26 @@ def source_yaml(path: Path, root: Path, max_bytes: int = SOURCE_MAX) -> Any:
         if depth > MAX_DEPTH:
             raise ValueError(f"nested deeper than {MAX_DEPTH} levels; not read")
         stack.extend((x, depth + 1) for x in items)
-    return data
+    return _json_ready(data)
+
+
+def _json_ready(value: Any) -> Any:
+    """YAML's types as JSON's (``!!binary`` bytes, ``!!set``, dates and times had ``config.json`` fail
+    to be written, the run lost): bytes as UTF-8 text (undecodable bytes replaced), sets as sorted
+    lists, dates as ISO text, keys as text. (Nesting is bounded by :func:`source_yaml`.)"""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, dict):
+        return {k if isinstance(k, str) else str(_json_ready(k)): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((_json_ready(v) for v in value), key=repr)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "replace")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
 
 
 _NUMBERS = {float, int}
