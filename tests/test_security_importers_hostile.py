@@ -808,3 +808,18 @@ def test_hparams_yaml_with_types_json_cannot_hold(tmp_path):
     (run,) = _runs(out).values()
     assert run.config == {"lr": 0.1, "b": "hello", "s": ["a", "b"], "d": "2024-01-01", "1": "one"}
     assert run.history[0]["loss"] == 1.0
+
+
+def test_warnings_never_print_control_characters(tmp_path):
+    """A logdir folder named "x\\x1b]0;owned\\x07\\x1b[2J" (or a key, or a file) reached the terminal
+    raw in every warning naming it: the importing user's terminal title was set and the screen
+    cleared (and a name with "\\n" forged warning lines). Now warnings write control characters as
+    their escapes."""
+    evil = "x\x1b]0;owned\x07\x1b[2J\nwarning: all good"
+    logs = _logdir(tmp_path / "logs", _frame(_event(0, loss=1.0)), name=evil)
+    (logs / evil / "hparams.yaml").write_text("a: [unclosed\n")
+    out = tmp_path / "runs"
+    proc = _import("tensorboard", logs, out)
+    assert "\x1b" not in proc.stderr and "\x07" not in proc.stderr
+    assert "x\\x1b]0;owned\\x07\\x1b[2J\\nwarning: all good/hparams.yaml: " in proc.stderr
+    assert not any(line.startswith("warning: all good") for line in proc.stderr.splitlines())

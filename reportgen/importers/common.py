@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -160,6 +161,17 @@ def run_id_for(kind: str, key: str) -> str:
     return fmt.validate_run_id(f"{kind}-{base}-{digest}")
 
 
+# C0 and C1 controls, DEL and the bidirectional overrides: a folder, run or key name holding
+# "\x1b]0;...\x07\x1b[2J" rewrote the terminal of the person importing when a warning named it
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character written as its escape (``\\x1b``, ``\\n``): warnings
+    name things from the source, and are printed on the user's terminal."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 class Problems:
     """One warning per problem (deduplicated), printed through ``emit`` and kept in ``items``."""
 
@@ -169,6 +181,7 @@ class Problems:
         self._emit = emit if emit is not None else (lambda m: print(f"warning: {m}", file=sys.stderr))
 
     def warn(self, message: str) -> None:
+        message = printable(message)
         if message not in self._seen:
             self._seen.add(message)
             self.items.append(message)
