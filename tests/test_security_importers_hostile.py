@@ -823,3 +823,27 @@ def test_warnings_never_print_control_characters(tmp_path):
     assert "\x1b" not in proc.stderr and "\x07" not in proc.stderr
     assert "x\\x1b]0;owned\\x07\\x1b[2J\\nwarning: all good/hparams.yaml: " in proc.stderr
     assert not any(line.startswith("warning: all good") for line in proc.stderr.splitlines())
+
+
+def test_wandb_mask_decompression_bomb(tmp_path, png_bomb):
+    """The mask PNG of a wandb image-file record (``masks: {name: {path}}``) was decoded by Pillow
+    whatever its size or format, as images were: a small PNG of 6,000 x 6,000 (or 13,300 x 13,300
+    RGBA, 700 MB) pixels. Now masks go through the same check as images: skipped with a warning."""
+    import io
+
+    from PIL import Image
+
+    src = tmp_path / "src"
+    img = {"_type": "image-file", "path": "media/images/i.png",
+           "masks": {"pred": {"_type": "mask", "path": "media/images/mask/m.png"}}}
+    run = _wandb_run(src, [_w("history", 0, loss=1.0, img=json.dumps(img)), _w("exit")])
+    (run / "files" / "media" / "images" / "mask").mkdir(parents=True)
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(buf, "PNG")
+    (run / "files" / "media" / "images" / "i.png").write_bytes(buf.getvalue())
+    (run / "files" / "media" / "images" / "mask" / "m.png").write_bytes(png_bomb)
+    out = tmp_path / "runs"
+    proc = _import("wandb", src, out)
+    assert "key 'img' (image-file): an image of 6000 x 6000 pixels (more than 33,554,432); not imported" \
+        in proc.stderr
+    assert [r["loss"] for r in _runs(out)["wandb-abc"].history] == [1.0]

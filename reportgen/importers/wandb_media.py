@@ -110,7 +110,8 @@ class WandbMedia:
         masks = {}
         for name, m in (v.get("masks") or {}).items():
             labels = self._labels("mask", key, name)
-            masks[name] = {"path": self._path(m["path"]), **({"class_labels": labels} if labels else {})}
+            masks[name] = {"path": check_image_file(self._path(m["path"])),  # (bounded pixels, as images)
+                           **({"class_labels": labels} if labels else {})}
         if boxes:
             out["boxes"] = boxes
         if masks:
