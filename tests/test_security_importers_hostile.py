@@ -847,3 +847,32 @@ def test_wandb_mask_decompression_bomb(tmp_path, png_bomb):
     assert "key 'img' (image-file): an image of 6000 x 6000 pixels (more than 33,554,432); not imported" \
         in proc.stderr
     assert [r["loss"] for r in _runs(out)["wandb-abc"].history] == [1.0]
+
+
+def test_gltf_accessor_count_bomb(tmp_path):
+    """A 400-byte glTF 2.0 model (a wandb object3D-file) whose POSITION accessor has no bufferView and
+    a count of 300M: trimesh allocated the zeros it declares, 3.6 GB then 7 GB (and a 900M-float
+    list for the scene). Now a model whose accessors declare more than 20M values, or more than
+    their bufferView holds, is not read, with a warning naming the key."""
+    import base64
+
+    idx = struct.pack("<3I", 0, 1, 2)
+    model = {"asset": {"version": "2.0"}, "scene": 0, "scenes": [{"nodes": [0]}], "nodes": [{"mesh": 0}],
+             "meshes": [{"primitives": [{"attributes": {"POSITION": 0}, "indices": 1}]}],
+             "buffers": [{"uri": "data:application/octet-stream;base64," + base64.b64encode(idx).decode(),
+                          "byteLength": 12}],
+             "bufferViews": [{"buffer": 0, "byteOffset": 0, "byteLength": 12}],
+             "accessors": [{"componentType": 5126, "count": 300_000_000, "type": "VEC3",
+                            "min": [0, 0, 0], "max": [1, 1, 1]},
+                           {"bufferView": 0, "componentType": 5125, "count": 3, "type": "SCALAR"}]}
+    src = tmp_path / "src"
+    run = _wandb_run(src, [_w("history", 0, loss=1.0, obj=json.dumps({"_type": "object3D-file",
+                                                                      "path": "media/object3D/m.gltf"})),
+                           _w("exit")])
+    (run / "files" / "media" / "object3D").mkdir(parents=True)
+    (run / "files" / "media" / "object3D" / "m.gltf").write_text(json.dumps(model))
+    out = tmp_path / "runs"
+    proc = _import("wandb", src, out)
+    assert "key 'obj' (object3D-file): data_or_path: cannot read this gltf file (glTF accessors declare more " \
+           "than 20,000,000 values (accessor 0: 300000000 x VEC3); not read)" in proc.stderr
+    assert [r["loss"] for r in _runs(out)["wandb-abc"].history] == [1.0]
