@@ -50,6 +50,7 @@ def run_name(template: str | None, *, path: str, name: str, id: str, project: st
 
 def detect(path: Path) -> str | None:
     """The source kind of ``path`` when it is recognisable (used by ``serve --watch``)."""
+    from .common import walk
     from .mlflow_sql import sql_store
     from .tensorboard import is_event_file
 
@@ -63,10 +64,12 @@ def detect(path: Path) -> str | None:
     if any(path.glob("run-*.wandb")) or any(path.glob("*run-*/run-*.wandb")) \
             or any(path.glob("wandb/*run-*/run-*.wandb")):
         return "wandb"
-    for i, p in enumerate(path.rglob("*")):
-        if is_event_file(p.name):
+    seen = 0
+    for _folder, dirs, files in walk(path):  # (iterative and bounded: never RecursionError)
+        if any(is_event_file(f) for f in files):
             return "tensorboard"
-        if i > 10000:
+        seen += len(dirs) + len(files)
+        if seen > 10000:
             break
     return None
 

@@ -15,6 +15,8 @@ written when the last import ran).
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -51,7 +53,104 @@ def source_text(path: Path, root: Path, max_bytes: int = SOURCE_MAX) -> str:
     """:func:`source_open`, read as UTF-8 text (undecodable bytes replaced)."""
     with source_open(path, root, max_bytes) as fh:
         return fh.read().decode("utf-8", "replace")
+MAX_WALK_DEPTH = 64  # folders deeper than this under a source are not searched
+
+
+def walk(root: Path, warn: Callable[[str], None] | None = None, max_depth: int = MAX_WALK_DEPTH):
+    """``(folder, dir names, file names)`` under ``root`` top-down, names sorted, as ``os.walk`` (links to
+    folders listed as folders, never walked into), but iterative and at most ``max_depth`` folders deep:
+    ``os.walk`` and ``Path.rglob`` recurse, and a source holding a chain of 1,100 nested folders ended
+    ``reportgen import`` and ``reportgen build FOREIGN`` with RecursionError. Deeper folders are skipped,
+    with one ``warn``."""
+    stack, told = [(Path(root), 0)], False
+    while stack:
+        folder, depth = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue
+        dirs, files, walk_into = [], [], []
+        for e in entries:
+            try:
+                is_dir = e.is_dir()
+                if is_dir and not e.is_symlink():
+                    walk_into.append(e.name)
+            except OSError:
+                is_dir = False
+            (dirs if is_dir else files).append(e.name)
+        yield folder, dirs, files
+        if depth >= max_depth:
+            if walk_into and warn is not None and not told:
+                told = True
+                warn(f"{root}: folders more than {max_depth} levels deep are not searched ({folder}/...)")
+            continue
+        stack.extend((folder / d, depth + 1) for d in reversed(walk_into))
+
+
+def walk_files(root: Path, warn: Callable[[str], None] | None = None) -> list[Path]:
+    """Every path under ``root`` that is not a folder (:func:`walk`), sorted."""
+    return sorted(folder / f for folder, _, files in walk(root, warn) for f in files)
+
+
+YAML_VALUES = 1_000_000  # values a source YAML file may expand to (aliases counted each time they are used)
+
+
+def source_yaml(path: Path, root: Path, max_bytes: int = SOURCE_MAX) -> Any:
+    """A YAML file of the source folder ``root`` (``meta.yaml``, ``hparams.yaml``), read as
+    :func:`source_text` and parsed with ``yaml.safe_load``. The file is untrusted: a document whose
+    aliases expand to more than :data:`YAML_VALUES` values (a "billion laughs" file of 1 KB expands to
+    10**9 strings, and every later use of it, ``str()`` or JSON, walks them all) or that nests deeper
+    than ``MAX_DEPTH`` raises ValueError naming the problem (never RecursionError, never a hang). The
+    values come back as JSON's types (:func:`_json_ready`)."""
+    import yaml
+
+    from ..storage.safety import MAX_DEPTH
+
+    text = source_text(path, root, max_bytes)
+    try:
+        data = yaml.safe_load(text)
+    except RecursionError:
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels; not read") from None
+    stack, seen = [(data, 1)], 0
+    while stack:  # the expanded size: a value reached through n aliases counts n times
+        value, depth = stack.pop()
+        seen += 1
+        if seen > YAML_VALUES:
+            raise ValueError(f"its aliases expand to more than {YAML_VALUES} values (a YAML bomb); not read")
+        if isinstance(value, dict):
+            items = [*value.keys(), *value.values()]
+        elif isinstance(value, (list, tuple, set)):
+            items = list(value)
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels; not read")
+        stack.extend((x, depth + 1) for x in items)
+    return _json_ready(data)
+
+
+def _json_ready(value: Any) -> Any:
+    """YAML's types as JSON's (``!!binary`` bytes, ``!!set``, dates and times had ``config.json`` fail
+    to be written, the run lost): bytes as UTF-8 text (undecodable bytes replaced), sets as sorted
+    lists, dates as ISO text, keys as text. (Nesting is bounded by :func:`source_yaml`.)"""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, dict):
+        return {k if isinstance(k, str) else str(_json_ready(k)): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((_json_ready(v) for v in value), key=repr)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "replace")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
 _NUMBERS = {float, int}
+_RESERVED = frozenset(("_step", "_timestamp", "_runtime"))  # what every history row holds of its own
 STATE_VERSION = 1
 
 
@@ -60,6 +159,17 @@ def run_id_for(kind: str, key: str) -> str:
     digest = hashlib.sha1(f"{kind}:{key}".encode("utf-8")).hexdigest()[:8]
     base = slug(key.replace("/", "-"), 40).strip("._-") or "run"
     return fmt.validate_run_id(f"{kind}-{base}-{digest}")
+
+
+# C0 and C1 controls, DEL and the bidirectional overrides: a folder, run or key name holding
+# "\x1b]0;...\x07\x1b[2J" rewrote the terminal of the person importing when a warning named it
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character written as its escape (``\\x1b``, ``\\n``): warnings
+    name things from the source, and are printed on the user's terminal."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class Problems:
@@ -71,6 +181,7 @@ class Problems:
         self._emit = emit if emit is not None else (lambda m: print(f"warning: {m}", file=sys.stderr))
 
     def warn(self, message: str) -> None:
+        message = printable(message)
         if message not in self._seen:
             self._seen.add(message)
             self.items.append(message)
@@ -201,6 +312,13 @@ class RunImport:
             now = time.time()
             for step in sorted(self._rows):
                 values = self._rows[step]
+                if not _RESERVED.isdisjoint(values):  # a source's own "_step" replaced the row's step
+                    for key in sorted(_RESERVED.intersection(values)):
+                        self.problems.warn(f"{self.id}: key {key!r} is the row's own (step, time); the source's "
+                                           "values under that name are skipped")
+                    values = {k: v for k, v in values.items() if k not in _RESERVED}
+                    if not values:
+                        continue
                 # rows of plain numbers (most imported rows): no normalising, and the fast encoder when
                 # their sum shows every one is finite
                 plain = bool(values) and set(map(type, values.values())) <= _NUMBERS

@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 
 from . import ImportOptions, detect, import_source
+from .common import printable
 
 INTERVAL = 2.0
 
@@ -41,6 +42,7 @@ class Follower:
         self.passes = 0
 
     def _warn(self, message: str) -> None:
+        message = printable(message)  # (names from the source: no control characters on the terminal)
         if message not in self._seen:
             self._seen.add(message)
             print(f"warning: {self.kind}: {message}", file=sys.stderr, flush=True)

@@ -22,12 +22,15 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from .common import Problems, RunImport
-from .mlflow_store import RunSource, record_run
+from .mlflow_store import RunSource, record_run, run_id_of
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 DB_NAMES = ("mlflow.db",)
 TABLES = ("experiments", "runs", "metrics", "params", "tags")
 F64_MAX = 1.7976931348623157e308
+# longest text or blob a query may produce: MLflow's own limits are 8,000 characters (a tag value), and
+# a 24 KB database whose metrics table has a generated column zeroblob(900000000) made 900 MB per row
+VALUE_MAX = 1 << 20
 
 
 def sql_store(path: Path) -> Path | None:
@@ -48,6 +51,8 @@ def _connect(db: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
     conn.execute("PRAGMA trusted_schema = OFF")
     conn.execute("PRAGMA query_only = ON")
+    if hasattr(conn, "setlimit"):  # Python >= 3.11: no value larger than VALUE_MAX is ever made
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, VALUE_MAX)
     return conn
 
 
@@ -93,6 +98,20 @@ def _rows(conn: sqlite3.Connection, sql: str, args=()) -> list[tuple]:
     return conn.execute(sql, args).fetchall()
 
 
+def _computed(conn: sqlite3.Connection) -> str | None:
+    """What in the tables read is computed when a row is read, not stored (None: nothing): a virtual
+    table, or a generated column. MLflow's schema has neither, and a 20 MB database whose metrics
+    table computes ``value AS (hex(zeroblob(500000)))`` for 100,000 rows made 100 GB of text to read."""
+    for table in TABLES:
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+        if sql and isinstance(sql[0], str) and sql[0].lstrip().upper().startswith("CREATE VIRTUAL"):
+            return f"table {table} is a virtual table"
+        for row in conn.execute(f"PRAGMA table_xinfo({table})"):
+            if row[6]:  # hidden: 1 a virtual table's, 2 and 3 generated (VIRTUAL, STORED)
+                return f"column {row[1]!r} of table {table} is computed, not stored"
+    return None
+
+
 def import_sql_store(db: Path, opts, problems: Problems, progress, result) -> None:
     try:
         conn = _connect(db)
@@ -103,6 +122,15 @@ def import_sql_store(db: Path, opts, problems: Problems, progress, result) -> No
     missing = [t for t in TABLES if t not in have]
     if missing:
         problems.warn(f"{db}: not an MLflow database (missing tables: {', '.join(missing)})")
+        conn.close()
+        return
+    try:
+        computed = _computed(conn)
+    except sqlite3.Error as exc:
+        computed = f"its schema is unreadable ({exc})"
+    if computed:
+        problems.warn(f"{db}: not an MLflow database ({computed}); not read")
+        conn.close()
         return
     try:
         _import(conn, db, opts, problems, progress, result)
@@ -126,25 +154,29 @@ def _import(conn: sqlite3.Connection, db: Path, opts, problems: Problems, progre
         if stage == "deleted" or exp_stage == "deleted" or not isinstance(uuid, str):
             continue
         project = opts.project or str(exp_name or eid)
-        run_id = f"mlflow-{uuid}"[:64]
+        run_id = run_id_of(uuid, problems)
         imp = RunImport(opts.out, run_id, source={"kind": "mlflow", "path": f"{db.resolve()}#{uuid}"},
                         problems=problems)
         label = f"mlflow run {uuid}"
         last = imp.state.get("rowid")
         last = last if isinstance(last, int) else 0
         points: dict[str, list[tuple[float, float, int]]] = {}
-        for rowid, key, value, ts, step, is_nan in _rows(
-                conn, "SELECT rowid, key, value, timestamp, step, is_nan FROM metrics "
-                      "WHERE run_uuid = ? AND rowid > ? ORDER BY rowid", (uuid, last)):
-            last = max(last, rowid)
-            try:
-                points.setdefault(str(key), []).append((int(ts) / 1000.0, _value(value, is_nan), int(step)))
-            except (TypeError, ValueError, OverflowError):
-                problems.warn(f"{label}: metric {key!r}: unreadable row {rowid} skipped")
-        text = {"params": {}, "tags": {}}
-        for table, out in text.items():
-            for key, value in _rows(conn, f"SELECT key, value FROM {table} WHERE run_uuid = ?", (uuid,)):
-                out[str(key)] = "" if value is None else str(value)
+        text: dict[str, dict[str, str]] = {"params": {}, "tags": {}}
+        try:  # (a value over VALUE_MAX, a column that is not MLflow's: this run is skipped, not the store)
+            for rowid, key, value, ts, step, is_nan in conn.execute(
+                    "SELECT rowid, key, value, timestamp, step, is_nan FROM metrics "
+                    "WHERE run_uuid = ? AND rowid > ? ORDER BY rowid", (uuid, last)):
+                last = max(last, rowid)
+                try:
+                    points.setdefault(str(key), []).append((int(ts) / 1000.0, _value(value, is_nan), int(step)))
+                except (TypeError, ValueError, OverflowError):
+                    problems.warn(f"{label}: metric {key!r}: unreadable row {rowid} skipped")
+            for table, out in text.items():
+                for key, value in _rows(conn, f"SELECT key, value FROM {table} WHERE run_uuid = ?", (uuid,)):
+                    out[str(key)] = "" if value is None else str(value)
+        except sqlite3.Error as exc:
+            problems.warn(f"{label}: {type(exc).__name__}: {exc}; skipped")
+            continue
         info = {"status": status, "start_time": start, "end_time": end, "run_name": name, "user_id": user}
         src = RunSource(label, uuid, points, text["params"], text["tags"],
                         _artifacts(uri, db.parent, label, problems), info)
@@ -152,5 +184,8 @@ def _import(conn: sqlite3.Connection, db: Path, opts, problems: Problems, progre
             result.rows += record_run(imp, src, project, opts, problems, {"rowid": last})
         except OSError as exc:
             problems.warn(f"{label}: {exc}; skipped")
+            continue
+        except Exception as exc:  # noqa: BLE001 - one hostile run never loses the others
+            problems.warn(f"{label}: {type(exc).__name__}: {exc}; skipped")
             continue
         result.runs.append(run_id)

@@ -20,8 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .common import Problems, RunImport, source_open, source_text
+from ..storage.safety import is_inside
+from .common import Problems, RunImport, source_open, source_text, source_yaml, walk_files
+from .images import check_image_file
 
+METRIC_READ = 4 << 20
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
 _LOGGED_IMAGE = re.compile(r"^(?P<key>.+?)[+%]step[+%](?P<step>\d+)[+%]timestamp[+%](?P<ts>\d+)[+%][^+%]+$")
 _STATUS = {1: "running", 2: "running", 3: "finished", 4: "crashed", 5: "crashed",
@@ -31,11 +34,11 @@ _STATUS = {1: "running", 2: "running", 3: "finished", 4: "crashed", 5: "crashed"
 
 def _yaml(path: Path, problems: Problems) -> dict[str, Any]:
     try:
-        import yaml
+        import yaml  # noqa: F401 (present?)
     except ImportError:
         raise ImportError("importing MLflow file stores needs pyyaml: pip install 'reportgen[mlflow]'") from None
     try:
-        data = yaml.safe_load(source_text(path, path.parent))
+        data = source_yaml(path, path.parent)  # (a YAML bomb or a too deep file: ValueError)
     except FileNotFoundError:
         problems.warn(f"{path}: missing; skipped")
         return {}
@@ -59,29 +62,54 @@ def _key_files(folder: Path) -> list[tuple[str, Path]]:
     links that lead outside the run and pipes (:func:`source_open`)."""
     if not folder.is_dir():
         return []
-    return sorted((p.relative_to(folder).as_posix(), p) for p in folder.rglob("*") if not p.is_dir())
+    return [(p.relative_to(folder).as_posix(), p) for p in walk_files(folder)]  # (iterative, bounded depth)
 
 
 def _read_metric(path: Path, offset: int, root: Path) -> tuple[list[tuple[float, float, int]], int, int]:
     """``([(timestamp s, value, step)], new offset, bad lines)`` for the complete lines after ``offset``
-    (``root``: the run folder; see :func:`source_open`)."""
+    (``root``: the run folder; see :func:`source_open`). Read in 4 MiB pieces: a line longer than
+    ``MAX_LINE`` (64 MiB) is skipped as one bad line (a sparse 20 GB file without a newline was read
+    into memory whole)."""
+    from ..storage.safety import MAX_LINE
+
+    out: list[tuple[float, float, int]] = []
+    bad = 0
     with source_open(path, root) as fh:
         fh.seek(offset)
-        data = fh.read()
-    end = data.rfind(b"\n") + 1
-    out, bad = [], 0
-    for line in data[:end].splitlines():
-        parts = line.split()
-        if not parts:
-            continue
-        try:
-            ts, value = int(parts[0]) / 1000.0, float(parts[1])
-            step = int(parts[2]) if len(parts) > 2 else 0
-        except (ValueError, IndexError):
-            bad += 1
-            continue
-        out.append((ts, value, step))
-    return out, offset + end, bad
+        pos, tail, skipping = offset, b"", False  # pos: the end of the last complete line
+        while True:
+            block = fh.read(METRIC_READ)
+            if not block:
+                break
+            if skipping:  # inside a line too long to keep: up to its newline
+                nl = block.find(b"\n")
+                if nl < 0:
+                    pos += len(block)
+                    continue
+                pos, block, skipping = pos + nl + 1, block[nl + 1:], False
+            data = tail + block
+            end = data.rfind(b"\n") + 1
+            for line in data[:end].splitlines():
+                parsed = _metric_line(line)
+                if parsed is None:
+                    bad += 1 if line.strip() else 0
+                else:
+                    out.append(parsed)
+            pos, tail = pos + end, data[end:]
+            if len(tail) > MAX_LINE:
+                bad += 1
+                pos, tail, skipping = pos + len(tail), b"", True
+    return out, pos, bad
+
+
+def _metric_line(line: bytes) -> tuple[float, float, int] | None:
+    parts = line.split()
+    try:
+        ts, value = int(parts[0]) / 1000.0, float(parts[1])
+        step = int(parts[2]) if len(parts) > 2 else 0
+    except (ValueError, IndexError, OverflowError):
+        return None
+    return ts, value, step
 
 
 def import_run(imp: RunImport, run_dir: Path, experiment: str, opts, problems: Problems) -> int:
@@ -105,7 +133,11 @@ def import_run(imp: RunImport, run_dir: Path, experiment: str, opts, problems: P
             except OSError as exc:
                 problems.warn(f"{label}: {kind[:-1]} {key!r}: {exc}; skipped")
     info = {k: meta_yaml.get(k) for k in ("status", "start_time", "end_time", "run_name", "user_id")}
-    return record_run(imp, RunSource(label, run_dir.name, points, params, tags, run_dir / "artifacts", info),
+    artifacts: Path | None = run_dir / "artifacts"
+    if not is_inside(run_dir, artifacts):  # artifacts/ itself a link to ~/Pictures: none of it is read
+        problems.warn(f"{label}: artifacts/ is a link to a folder outside {run_dir.name}/ (not imported)")
+        artifacts = None
+    return record_run(imp, RunSource(label, run_dir.name, points, params, tags, artifacts, info),
                       experiment, opts, problems, {"metrics": offsets})
 
 
@@ -152,32 +184,67 @@ def record_run(imp: RunImport, src: RunSource, experiment: str, opts, problems: 
             problems.warn(f"{src.label}: artifact {rel!r}: {exc}; skipped")
             continue
         try:
+            image = Image(check_image_file(path))  # (bounded pixels, the formats trackers write)
             if m:
-                imp.add(int(m["step"]), {m["key"]: Image(path)}, int(m["ts"]) / 1000.0)
+                imp.add(int(m["step"]), {m["key"]: image}, int(m["ts"]) / 1000.0)
             else:
-                imp.set_summary({f"artifacts/{rel}": Image(path)})
+                imp.set_summary({f"artifacts/{rel}": image})
         except (ValueError, TypeError) as exc:
             problems.warn(f"{src.label}: artifact {rel!r}: {exc}; skipped")
-    start, end = info.get("start_time"), info.get("end_time")
-    name = tags.get("mlflow.runName") or info.get("run_name") or src.run_id
+    start, end = _seconds(info.get("start_time")), _seconds(info.get("end_time"))
+    status = info.get("status")
+    if not isinstance(status, (str, int)):  # meta.yaml is untrusted: a list here is no status
+        status = None
+    name = tags.get("mlflow.runName") or _text(info.get("run_name")) or src.run_id
     meta.update({
         "name": run_name(opts.name, path=f"{experiment}/{src.run_id}", name=str(name), id=imp.id, project=experiment),
         "project": experiment,
-        "state": _STATUS.get(info.get("status"), "finished"),
+        "state": _STATUS.get(status, "finished"),
         "notes": tags.get("mlflow.note.content"),
         "group": tags.get("mlflow.parentRunId"),
         "tags": [f"{k}={v}" if v else k for k, v in sorted(tags.items()) if not k.startswith("mlflow.")],
-        "user": info.get("user_id") or tags.get("mlflow.user"),
+        "user": _text(info.get("user_id")) or tags.get("mlflow.user"),
     })
-    if isinstance(start, (int, float)) and not isinstance(start, bool):
-        meta["created"] = start / 1000.0
-        imp.t0 = start / 1000.0 if imp.t0 is None or start / 1000.0 < imp.t0 else imp.t0
-    if isinstance(end, (int, float)) and not isinstance(end, bool):
-        meta["updated"] = end / 1000.0
+    if start is not None:
+        meta["created"] = start
+        imp.t0 = start if imp.t0 is None or start < imp.t0 else imp.t0
+    if end is not None:
+        meta["updated"] = end
     if tags.get("mlflow.source.name"):
         meta["command"] = [tags["mlflow.source.name"]]
     return imp.commit(meta={k: v for k, v in meta.items() if v is not None}, config=config,
                       state={**state, "counts": counts, "stepped": stepped})
+
+
+def _seconds(ms: Any) -> float | None:
+    """A ``start_time``/``end_time`` (ms since the epoch) as seconds; None unless a finite number in the
+    range of dates (meta.yaml and the database are untrusted: ``9e400`` or ``.inf`` are no time)."""
+    if isinstance(ms, bool) or not isinstance(ms, (int, float)):
+        return None
+    try:
+        s = ms / 1000.0
+    except OverflowError:
+        return None
+    return s if abs(s) < 1e11 else None  # (+-inf and NaN fail this too)
+
+
+def _text(value: Any) -> str | None:
+    """A name from meta.yaml: a string or a number, else None (a list or a mapping is no name)."""
+    return str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
+
+
+def run_id_of(uuid: str, problems: Problems) -> str:
+    """``mlflow-<run id>``; a run id that cannot be a folder name (a hostile store: ``a b``, ``../x``, 80
+    characters) gets a safe id derived from it instead, with a warning."""
+    from ..storage.format import validate_run_id
+    from .common import run_id_for
+
+    try:
+        return validate_run_id(f"mlflow-{uuid}")
+    except ValueError:
+        safe = run_id_for("mlflow", uuid)
+        problems.warn(f"mlflow run {uuid!r}: not usable as a folder name; imported as {safe}")
+        return safe
 
 
 def import_mlflow(opts, problems: Problems, progress, result) -> None:
@@ -210,12 +277,15 @@ def import_mlflow(opts, problems: Problems, progress, result) -> None:
             progress.update(f"mlflow: run {n}/{total}")
             if _yaml(run_dir / "meta.yaml", problems).get("lifecycle_stage") == "deleted":
                 continue
-            run_id = f"mlflow-{run_dir.name}"[:64]
-            imp = RunImport(opts.out, run_id, source={"kind": "mlflow", "path": str(run_dir.resolve())},
-                            problems=problems)
+            run_id = run_id_of(run_dir.name, problems)
             try:
+                imp = RunImport(opts.out, run_id, source={"kind": "mlflow", "path": str(run_dir.resolve())},
+                                problems=problems)
                 result.rows += import_run(imp, run_dir, project, opts, problems)
             except OSError as exc:
                 problems.warn(f"mlflow run {run_dir.name}: {exc}; skipped")
+                continue
+            except Exception as exc:  # noqa: BLE001 - one hostile run never loses the others
+                problems.warn(f"mlflow run {run_dir.name}: {type(exc).__name__}: {exc}; skipped")
                 continue
             result.runs.append(run_id)

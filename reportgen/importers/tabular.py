@@ -17,11 +17,29 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .common import Problems, RunImport, run_id_for, source_open
+from .common import Problems, RunImport, run_id_for, source_open, walk_files
 
 NEPTUNE_COLUMNS = {"project_id", "run_id", "attribute_path", "attribute_type", "step"}
 STEP_NAMES = ("_step", "step")
 TIME_NAMES = ("_timestamp", "timestamp", "time")
+
+
+MAX_CELLS = 50_000_000  # rows x columns of one Parquet file (its footer says; a 1.7 MB file held 100M rows)
+MAX_CSV = 2 << 30  # bytes of one CSV file (a sparse file is free to make and read whole by pandas)
+
+
+def _too_big(path: Path) -> str | None:
+    """Why ``path`` is too large to read into memory (None: it is not), from its size or its Parquet
+    footer: a dictionary-encoded Parquet column of 1.7 MB decodes to 100M rows and 10 GB."""
+    if path.suffix.lower() != ".parquet":
+        size = path.stat().st_size
+        return f"{size} bytes (more than {MAX_CSV >> 30} GiB)" if size > MAX_CSV else None
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    cells = meta.num_rows * meta.num_columns
+    return f"{meta.num_rows} rows x {meta.num_columns} columns (more than {MAX_CELLS:,} cells)" \
+        if cells > MAX_CELLS else None
 
 
 def _read(path: Path, problems: Problems):
@@ -33,6 +51,11 @@ def _read(path: Path, problems: Problems):
                 import pyarrow  # noqa: F401
             except ImportError:
                 raise ImportError("reading Parquet needs pyarrow: pip install 'reportgen[parquet]'") from None
+        big = _too_big(path)
+        if big:
+            problems.warn(f"{path}: {big}; not read (split it into smaller files)")
+            return None
+        if path.suffix.lower() == ".parquet":
             return pd.read_parquet(path)
         return pd.read_csv(path)
     except ImportError:
@@ -49,8 +72,8 @@ def _files(path: Path, kind: str, problems: Problems) -> list[Path]:
     if path.is_file():
         return [path]
     out = []
-    for p in sorted(path.rglob("*")):
-        if p.suffix.lower() != ext or p.is_dir():
+    for p in walk_files(path, problems.warn):  # (iterative, at most 64 folders deep)
+        if p.suffix.lower() != ext:
             continue
         try:
             with source_open(p, path):
@@ -105,7 +128,7 @@ def _import_frame(imp: RunImport, df, opts, problems: Problems, label: str) -> i
     records = df[value_cols].to_dict("records")
     bad = 0
     for i, (step, row) in enumerate(zip(steps.tolist(), records)):
-        if step is None or step != step:
+        if step is None or step != step or step in (math.inf, -math.inf):  # (int(inf) raised OverflowError)
             bad += 1
             continue
         values = {str(k): pv for k, v in row.items() if (pv := _plain(v)) is not None}
@@ -220,7 +243,11 @@ def import_tabular(opts, problems: Problems, progress, result) -> None:
         imp = RunImport(opts.out, run_id, source={"kind": opts.source, "path": str(f.resolve())}, problems=problems)
         imp.meta.update({"project": project, "name": run_name(opts.name, path=rel, name=rel, id=run_id,
                                                                      project=project)})
-        result.rows += _import_frame(imp, df, opts, problems, str(f))
+        try:
+            result.rows += _import_frame(imp, df, opts, problems, str(f))
+        except Exception as exc:  # noqa: BLE001 - one hostile file never loses the others
+            problems.warn(f"{f}: {type(exc).__name__}: {exc}; skipped")
+            continue
         result.runs.append(run_id)
     if not frames:
         return
@@ -235,5 +262,9 @@ def import_tabular(opts, problems: Problems, progress, result) -> None:
                         problems=problems)
         imp.meta.update({"project": project, "name": run_name(opts.name, path=key, name=key, id=run_id,
                                                                      project=project)})
-        result.rows += _import_frame(imp, g.reset_index(drop=True), opts, problems, f"{root}:{key}")
+        try:
+            result.rows += _import_frame(imp, g.reset_index(drop=True), opts, problems, f"{root}:{key}")
+        except Exception as exc:  # noqa: BLE001 - one hostile run never loses the others
+            problems.warn(f"{root}:{key}: {type(exc).__name__}: {exc}; skipped")
+            continue
         result.runs.append(run_id)

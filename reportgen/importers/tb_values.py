@@ -7,7 +7,6 @@ hparams -> config. Graph plugins are ignored; any other plugin warns once per ta
 """
 from __future__ import annotations
 
-import io
 import math
 import struct
 import tempfile
@@ -41,6 +40,26 @@ def float32_values(xs: list[float]) -> list[float]:
     if None in out:  # NaN and +-inf come back as null: keep them as they were
         out = [xs[i] if y is None else y for i, y in enumerate(out)]
     return out
+
+
+EXPAND_MAX = 1 << 16  # values a tensor may broadcast from fewer stored ones (TF's compact constant form)
+_VALUE_FIELDS = ("float_val", "double_val", "int_val", "int64_val", "string_val", "bool_val", "half_val",
+                 "uint32_val", "uint64_val", "scomplex_val", "dcomplex_val")
+
+
+def check_tensor(t) -> None:
+    """ValueError unless ``make_ndarray(t)`` allocates no more than ``t`` stores: a TensorProto of shape
+    [10**9] with one float_val is expanded by TensorBoard's ``make_ndarray`` into 10**9 copies (4 GB from
+    a 30-byte event). Broadcasting up to :data:`EXPAND_MAX` values is kept (TF writes constants so)."""
+    size = 1
+    for d in t.tensor_shape.dim:
+        if d.size < 0:
+            raise ValueError(f"tensor shape {[x.size for x in t.tensor_shape.dim]} has a negative dimension")
+        size *= d.size
+    stored = len(t.tensor_content) or max(len(getattr(t, f)) for f in _VALUE_FIELDS)
+    if size > max(stored, EXPAND_MAX):
+        raise ValueError(f"tensor of shape {[x.size for x in t.tensor_shape.dim]} ({size} values) from "
+                         f"{stored} stored values; not expanded")
 
 
 def _rebin(counts: list[float], edges: list[float], limit: int = 512) -> tuple[list[float], list[float]]:
@@ -106,6 +125,7 @@ class Decoder:
             return None
         if not v.HasField("tensor"):
             return None
+        check_tensor(v.tensor)
         arr = tensor_util.make_ndarray(v.tensor)
         if plugin in ("scalars", "") and arr.size == 1 and arr.dtype.kind in "biuf":
             x = arr.reshape(()).item()
@@ -124,14 +144,12 @@ class Decoder:
             counts, edges = _rebin(counts, edges)
             return Histogram(np_histogram=(counts, edges))
         if plugin == "images":
-            from PIL import Image as PILImage
             from ..media.image import Image
+            from .images import decode_image
 
             imgs = []
             for blob in arr.reshape(-1)[2:]:
-                im = PILImage.open(io.BytesIO(bytes(blob)))
-                im.load()
-                imgs.append(Image(im))
+                imgs.append(Image(decode_image(bytes(blob))))  # (bounded pixels, the formats writers use)
             return imgs[0] if len(imgs) == 1 else (imgs or None)
         if plugin == "audio":
 
@@ -161,13 +179,18 @@ class Decoder:
     def _hf_config(self, tag: str, text: str) -> bool:
         """transformers' ``TensorBoardCallback`` writes ``TrainingArguments`` and the model config as
         JSON text (``args``, ``model_config``): they become the config, as its wandb callback logs them."""
-        import json
+        from ..storage.jsonio import loads
+        from ..storage.safety import MAX_DEPTH, too_deep
 
         try:
-            data = json.loads(text)
+            data = loads(text)  # (ValueError, never RecursionError)
         except ValueError:
             return False
         if not isinstance(data, dict):
+            return False
+        if too_deep(data):  # (950 levels were written into config.json: RecursionError, the run lost)
+            self.problems.warn(f"{self.label}: tag {tag!r}: JSON nested deeper than {MAX_DEPTH} levels; "
+                               "kept as text, not as config")
             return False
         self.hf_config[HF_CONFIG_TEXTS[tag]] = data
         return True

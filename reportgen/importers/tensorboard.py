@@ -18,11 +18,10 @@ appended.
 """
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
-from .common import Problems, RunImport, source_text
+from .common import Problems, RunImport, source_yaml, walk
 from .tb_values import Decoder, float32_values
 from .tfrecord import read_records
 
@@ -47,11 +46,11 @@ def is_event_file(name: str) -> bool:
     return "tfevents" in name and not name.endswith((".tmp", ".lock"))
 
 
-def find_runs(logdir: Path) -> list[tuple[str, Path, list[Path]]]:
-    """``(relative path, folder, event files sorted by name)`` for every folder with event files."""
+def find_runs(logdir: Path, warn=None) -> list[tuple[str, Path, list[Path]]]:
+    """``(relative path, folder, event files sorted by name)`` for every folder with event files
+    (:func:`common.walk`: at most 64 folders deep, ``warn`` told of deeper ones)."""
     out = []
-    for dirpath, dirnames, filenames in os.walk(logdir):
-        dirnames.sort()
+    for dirpath, _dirnames, filenames in walk(logdir, warn):
         files = sorted(Path(dirpath) / f for f in filenames if is_event_file(f))
         if files:
             rel = Path(dirpath).relative_to(logdir).as_posix()
@@ -174,8 +173,14 @@ def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, 
                             offset = end
                     continue
                 scalars.flush()  # keep the order of values against the rest
-                event = data_compat.migrate_event(event)
-                for ev in dataclass_compat.migrate_event(event, dec.initial_metadata):
+                try:  # (the compat layers trust the event: an audio tensor of shape [1, 0] raised ValueError)
+                    events = tuple(dataclass_compat.migrate_event(data_compat.migrate_event(event),
+                                                                  dec.initial_metadata))
+                except Exception as exc:  # noqa: BLE001 - one bad event never stops the import
+                    problems.warn(f"{label}: event at step {event.step} cannot be read "
+                                  f"({type(exc).__name__}: {exc}); skipped")
+                    continue
+                for ev in events:
                     got = dec.values(ev, tensor_util)
                     if got:
                         imp.add(ev.step, got, ev.wall_time)
@@ -212,7 +217,7 @@ def lightning_hparams(path: Path, problems: Problems, label: str) -> dict:
                       "the hparams in the event files are used")
         return {}
     try:  # (a link to a file outside the run's folder, e.g. ~/.kube/config, is refused: it would be published)
-        data = yaml.safe_load(source_text(path, path.parent))
+        data = source_yaml(path, path.parent)  # (a YAML bomb or a too deep file: ValueError)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         problems.warn(f"{label}/hparams.yaml: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; "
                       "the hparams in the event files are used")
@@ -236,7 +241,7 @@ def import_logdir(opts, problems: Problems, progress, result) -> None:
         runs = [(".", logdir.parent, [logdir])]
         logdir = logdir.parent
     else:
-        runs = find_runs(logdir)
+        runs = find_runs(logdir, problems.warn)
     if not runs:
         problems.warn(f"{logdir}: no TensorBoard event files (*tfevents*) found")
         return
@@ -264,5 +269,11 @@ def import_logdir(opts, problems: Problems, progress, result) -> None:
         else:
             imp.meta["state"] = "finished"
             imp.meta.pop("heartbeat_interval", None)
-        result.rows += import_run(imp, rel, files, problems, tick, live=bool(opts.follow))
+        try:
+            result.rows += import_run(imp, rel, files, problems, tick, live=bool(opts.follow))
+        except ImportError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one hostile run never loses the others
+            problems.warn(f"{display}: {type(exc).__name__}: {exc}; skipped")
+            continue
         result.runs.append(run_id)

@@ -18,13 +18,13 @@ output.log, requirements.txt...) are copied into the run's ``files/``.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from ..storage.safety import FileTooBig
+from ..storage.jsonio import loads
+from ..storage.safety import MAX_DEPTH, FileTooBig, is_inside, too_deep
 from .common import Problems, RunImport, source_open
 from .wandb_log import LogError, iter_records
 from .wandb_media import WandbMedia
@@ -45,19 +45,35 @@ def find_runs(path: Path) -> list[Path]:
     return []
 
 
+def _json(text: str, depth: int = 0) -> Any:
+    """A ``value_json`` of the log (``depth``: the dicts it sits in): ValueError (never RecursionError)
+    for anything but JSON nested at most ``MAX_DEPTH`` deep in all (a config value of 100,000 brackets
+    crashed the import)."""
+    if depth >= MAX_DEPTH:  # (a nested_key of 5,000 names made a config 5,000 deep: the run was lost)
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+    value = loads(text)
+    if too_deep(value, MAX_DEPTH - depth):
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+    return value
+
+
 def _value(item) -> tuple[list[str], Any]:
     keys = list(item.nested_key) or [item.key]
-    return keys, json.loads(item.value_json)
+    return keys, _json(item.value_json, len(keys))  # (under the config's or row's dict: as the readers count)
 
 
-def _nest(items, into: dict[str, Any] | None = None) -> dict[str, Any]:
+def _nest(items, bad: Callable[[Any, Exception], None] | None = None,
+          into: dict[str, Any] | None = None) -> dict[str, Any]:
     """The items' values at their key paths (``nested_key``: ``["_wandb", "visualize", "line"]``),
-    set in ``into`` (a config: one path changes, its neighbours stay) or in a new dict."""
+    set in ``into`` (a config: one path changes, its neighbours stay) or in a new dict; an item
+    that cannot be read goes to ``bad``."""
     out: dict[str, Any] = {} if into is None else into
     for item in items:
         try:
             keys, v = _value(item)
-        except ValueError:
+        except ValueError as exc:
+            if bad is not None:
+                bad(item, exc)
             continue
         d = out
         for k in keys[:-1]:
@@ -113,19 +129,36 @@ def _summary_none(metrics: dict[str, Any]):
     return lambda key: key in none or (key not in names and bool(prefixes) and key.startswith(prefixes))
 
 
+FILE_MAX = 50 << 20  # a file of files/ larger than this is not copied
+FILES_TOTAL = 200 << 20  # nor the files past this much in all (sparse source files are written dense)
+
+
 def _copy_files(src: Path, dst: Path, problems: Problems, label: str) -> None:
-    """The run's own files (output.log, requirements.txt, ...) up to 50 MB each; a link to a file
-    outside ``files/`` or a pipe is refused with a warning (:func:`common.source_open`)."""
+    """The run's own files (output.log, requirements.txt, ...) up to 50 MB each and 200 MB in all (a
+    folder of sparse 50 MB files, no disk in the source, filled the disk of the runs root); a link to
+    a file outside ``files/`` or a pipe is refused with a warning (:func:`common.source_open`)."""
     if not src.is_dir():
         return
-    for p in src.iterdir():
+    def size(p: Path) -> int:
+        try:
+            return p.stat().st_size
+        except OSError:
+            return 0
+
+    total = 0
+    for p in sorted(src.iterdir(), key=lambda p: (size(p), p.name)):  # (small ones first: logs, requirements)
         if p.is_dir():
             continue
         try:
-            with source_open(p, src, 50 * 2**20) as fh:
-                size = os.fstat(fh.fileno()).st_size
+            with source_open(p, src, FILE_MAX) as fh:
+                size_now = os.fstat(fh.fileno()).st_size
+                if total + size_now > FILES_TOTAL:
+                    problems.warn(f"{label}: files/{p.name}: the run's files pass {FILES_TOTAL >> 20} MiB in all; "
+                                  "not copied")
+                    continue
+                total += size_now
                 target = dst / p.name
-                if not target.exists() or target.stat().st_size != size:
+                if not target.exists() or target.stat().st_size != size_now:
                     dst.mkdir(parents=True, exist_ok=True)
                     with open(target, "wb") as out:
                         shutil.copyfileobj(fh, out)
@@ -145,7 +178,12 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
         problems.warn(f"{label}: {log.name} shrank since the last import; read again from the start")
         offset = 0
     config = dict(imp.config)
-    media = WandbMedia(run_dir / "files", problems, label, config)
+    files = run_dir / "files"
+    if not is_inside(run_dir, files):  # files/ itself a link to ~/.ssh: nothing in it is read
+        problems.warn(f"{label}: files/ is a link to a folder outside {run_dir.name}/ (not imported); "
+                      "its files and media are skipped")
+        files = None
+    media = WandbMedia(files, problems, label, config)
     meta: dict[str, Any] = {}
     metrics: dict[str, Any] = dict(imp.meta.get("metrics") or {})
     in_history = set(imp.summary)  # keys with a history value: their summary media is the last one
@@ -154,11 +192,20 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
     system: list[dict[str, Any]] = []
     exit_code = imp.state.get("exit_code")
     end = offset
+
+    def bad(item, exc: Exception) -> None:
+        name = item.key or "/".join(item.nested_key)
+        name = name if len(name) <= 200 else f"{name[:200]}..."
+        problems.warn(f"{label}: {log.name}: {kind} key {name!r}: {exc}; skipped")
+
+    def warn(message: str) -> None:
+        problems.warn(f"{label}: {log.name}: {message}")
+
     try:
-        for end, rec in iter_records(log, offset):  # noqa: B007 (the last offset is used below)
+        for end, rec in iter_records(log, offset, warn):  # noqa: B007 (the last offset is used below)
             kind = rec.WhichOneof("record_type")
             if kind == "history":
-                row = _nest(rec.history.item)
+                row = _nest(rec.history.item, bad)
                 step = row.pop("_step", None)
                 if not isinstance(step, int):
                     step = rec.history.step.num
@@ -182,9 +229,9 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
                     meta["created"] = r.start_time.seconds + r.start_time.nanos / 1e9
                     if imp.t0 is None:
                         imp.t0 = meta["created"]
-                _nest(r.config.update, config)
+                _nest(r.config.update, bad, config)
             elif kind == "config":
-                _nest(rec.config.update, config)
+                _nest(rec.config.update, bad, config)
                 for item in rec.config.remove:
                     config.pop(item.key or "/".join(item.nested_key), None)
             elif kind == "summary":
@@ -192,7 +239,7 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
                     k = item.key or "/".join(item.nested_key)
                     overrides.pop(k, None)
                     removed.add(k)
-                for k, v in _nest(rec.summary.update).items():
+                for k, v in _nest(rec.summary.update, bad).items():
                     # media set on the summary only (run.summary["img"] = wandb.Image(...)) are imported;
                     # those of history keys repeat the last logged one
                     if not k.startswith("_") and (not isinstance(v, dict) or "_type" not in v
@@ -209,7 +256,7 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
                 sample: dict[str, Any] = {"_timestamp": s.timestamp.seconds + s.timestamp.nanos / 1e9}
                 for item in s.item:
                     try:
-                        sample[f"system/{item.key}"] = json.loads(item.value_json)
+                        sample[f"system/{item.key}"] = _json(item.value_json)
                     except ValueError:
                         pass
                 system.append(sample)
@@ -243,7 +290,8 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
         with open(imp.paths.files / "wandb-system-metrics.jsonl", "ab") as fh:
             for sample in system:
                 fh.write(encode_line(sample))
-    _copy_files(run_dir / "files", imp.paths.files, problems, label)
+    if files is not None:
+        _copy_files(files, imp.paths.files, problems, label)
     if exit_code is None:
         meta.update({"state": "running", "exit_code": None, "heartbeat": log.stat().st_mtime,
                      "heartbeat_interval": 15.0})
@@ -277,5 +325,8 @@ def import_wandb(opts, problems: Problems, progress, result) -> None:
             result.rows += import_run(imp, run_dir, log, opts, problems)
         except (OSError, ValueError) as exc:
             problems.warn(f"{run_dir.name}: {exc}; skipped")
+            continue
+        except Exception as exc:  # noqa: BLE001 - one hostile run never loses the others
+            problems.warn(f"{run_dir.name}: {log.name}: {type(exc).__name__}: {exc}; skipped")
             continue
         result.runs.append(run_id)

@@ -11,22 +11,43 @@ from pathlib import Path
 from typing import Any
 
 from .common import Problems
+from .images import check_image_file
+
+
+MEDIA_MAX = 1 << 30  # a media file (video, audio, image) larger than this is not imported
+TEXT_MAX = 64 << 20  # nor a table, HTML, plotly or boxes file larger than this
+# records that may name one media file (wandb names each file by key, step and hash: a file is named by one
+# history record, and its summary copy): 2,000 rows naming one 650 KB table took 96 s to import
+MAX_USES = 8
 
 
 class WandbMedia:
     """wandb media records -> reportgen media objects (files resolved inside ``files/``)."""
 
-    def __init__(self, files: Path, problems: Problems, label: str, config: dict[str, Any] | None = None):
-        self.files, self.problems, self.label = files, problems, label
+    def __init__(self, files: Path | None, problems: Problems, label: str, config: dict[str, Any] | None = None):
+        self.files, self.problems, self.label = files, problems, label  # files None: files/ is not read
+        self._uses: dict[Path, int] = {}  # media file -> times read this pass
         self.config = config if config is not None else {}  # the run's config as read so far (its _wandb)
 
-    def _path(self, rel: Any) -> Path:
+    def _path(self, rel: Any, max_bytes: int | None = None) -> Path:
+        max_bytes = MEDIA_MAX if max_bytes is None else max_bytes
+        if self.files is None:
+            raise ValueError("the run's files/ folder leads outside the run (not read)")
         p = (self.files / str(rel)).resolve()
         if self.files.resolve() not in p.parents:
             raise ValueError(f"path {rel!r} leaves the run's files/ folder")
         if not p.is_file():
             raise ValueError(f"media file {rel!r} is missing")
+        if p.stat().st_size > max_bytes:  # (a sparse 20 GB "table" was read into memory whole)
+            raise ValueError(f"media file {rel!r} is larger than {max_bytes >> 20} MiB; not imported")
+        uses = self._uses[p] = self._uses.get(p, 0) + 1
+        if uses > MAX_USES:  # wandb writes a new file per logged value: many records naming one are crafted
+            raise ValueError(f"media file {rel!r} is named by more than {MAX_USES} records; not read again")
         return p
+
+    def _text(self, rel: Any, errors: str = "strict") -> str:
+        """A JSON or HTML file of the run's media (at most :data:`TEXT_MAX` bytes), as text."""
+        return self._path(rel, TEXT_MAX).read_text(encoding="utf-8", errors=errors)
 
     def convert(self, key: str, v: Any) -> Any:
         if not isinstance(v, dict):
@@ -83,13 +104,14 @@ class WandbMedia:
         out: dict[str, Any] = {}
         boxes = {}
         for name, b in (v.get("boxes") or {}).items():
-            data = json.loads(self._path(b["path"]).read_text(encoding="utf-8"))
+            data = json.loads(self._text(b["path"]))
             labels = data.get("class_labels") or self._labels("bounding_box", key, name)
             boxes[name] = {"box_data": data.get("box_data") or [], **({"class_labels": labels} if labels else {})}
         masks = {}
         for name, m in (v.get("masks") or {}).items():
             labels = self._labels("mask", key, name)
-            masks[name] = {"path": self._path(m["path"]), **({"class_labels": labels} if labels else {})}
+            masks[name] = {"path": check_image_file(self._path(m["path"])),  # (bounded pixels, as images)
+                           **({"class_labels": labels} if labels else {})}
         if boxes:
             out["boxes"] = boxes
         if masks:
@@ -104,23 +126,28 @@ class WandbMedia:
         caption = v.get("caption")
         if t == "image-file":
             from ..media.image import Image
-            return Image(self._path(v["path"]), caption=caption, **self._overlays(key, v))
+            return Image(check_image_file(self._path(v["path"])), caption=caption, **self._overlays(key, v))
         if t == "images/separated":
             from ..media.image import Image
             names = v.get("filenames") or []
             caps = v.get("captions") or [None] * len(names)
-            return [Image(self._path(n), caption=c if isinstance(c, str) else None) for n, c in zip(names, caps)]
+            return [Image(check_image_file(self._path(n)), caption=c if isinstance(c, str) else None)
+                    for n, c in zip(names, caps)]
         if t == "histogram":
             from ..media.histogram import Histogram
             values = v.get("values") or []
             bins = v.get("bins")
             if bins is None and isinstance(v.get("packedBins"), dict):
                 pb = v["packedBins"]
-                bins = [pb["min"] + i * pb["size"] for i in range(int(pb["count"]) + 1)]
+                count = pb.get("count")
+                if not isinstance(count, int) or isinstance(count, bool) or count != len(values):
+                    # (a count of 10**12 from an untrusted log made a list of 10**12 edges)
+                    raise ValueError(f"packedBins count {count!r} is not the number of its values ({len(values)})")
+                bins = [pb["min"] + i * pb["size"] for i in range(count + 1)]
             return Histogram(np_histogram=(np.asarray(values, float), np.asarray(bins, float)))
         if t == "table-file":
             from ..media.table import Table
-            data = json.loads(self._path(v["path"]).read_text(encoding="utf-8"))
+            data = json.loads(self._text(v["path"]))
             rows = [[c if not isinstance(c, dict) else json.dumps(c) for c in row] for row in data.get("data", [])]
             return Table(columns=[str(c) for c in data.get("columns", [])], data=rows)
         if t == "audio-file":
@@ -131,7 +158,7 @@ class WandbMedia:
             return Video(str(self._path(v["path"])), caption=caption)
         if t == "html-file":
             from ..media.html import Html
-            text = self._path(v["path"]).read_text(encoding="utf-8", errors="replace")
+            text = self._text(v["path"], errors="replace")
             return Html(text.replace(WANDB_HTML_HEAD, "", 1))  # wandb's stylesheet would load from its server
         if t == "object3D-file":
             from ..media.object3d import Object3D
@@ -141,7 +168,7 @@ class WandbMedia:
             return Molecule(str(self._path(v["path"])))
         if t == "plotly-file":
             from ..media.figures import Plotly
-            text = self._path(v["path"]).read_text(encoding="utf-8")
+            text = self._text(v["path"])
             if not isinstance(json.loads(text), dict):
                 raise ValueError("not a plotly figure (expected a JSON object)")
             return Plotly(_FigureJSON(text))

@@ -5,14 +5,14 @@ has technique-based materials. This reader takes what the viewer needs: triangle
 geometry (modes TRIANGLES, TRIANGLE_STRIP, TRIANGLE_FAN; points and lines are left
 out), node transforms (``matrix`` or translation/rotation/scale) from the default
 scene, and a material's ``values.diffuse`` colour as vertex colours. Buffers are
-``data:`` URIs or files next to the .gltf. Binary glTF 1.0 (``KHR_binary_glTF``) is
+``data:`` URIs or files in the .gltf's folder (never outside it, links followed: a model
+from someone else must not read the machine's files). Binary glTF 1.0 (``KHR_binary_glTF``) is
 not read: the error says so.
 """
 from __future__ import annotations
 
 import base64
 import json
-import os
 from typing import Any
 
 import numpy as np
@@ -46,10 +46,17 @@ def _buffer(doc: dict, bid: str, base_dir: str | None, cache: dict) -> bytes:
     else:
         if base_dir is None:
             raise ValueError(f"glTF 1.0: buffer {bid!r} is the file {uri!r}; pass the .gltf as a path so it can be found")
-        path = os.path.join(base_dir, uri)
-        if not os.path.isfile(path):
+        from ..storage.safety import UnsafePath, inside, open_regular
+
+        try:  # a file next to the .gltf only: "/home/me/.ssh/id_rsa" or "../../x" (an imported wandb run's
+            path = inside(base_dir, uri, "the .gltf's folder")  # model) became published vertices, byte by byte
+        except UnsafePath as exc:
+            raise ValueError(f"glTF 1.0: buffer {bid!r}: {exc}") from None
+        except FileNotFoundError:
+            raise ValueError(f"glTF 1.0: buffer file not found: {uri!r}") from None
+        if not path.is_file():
             raise ValueError(f"glTF 1.0: buffer file not found: {uri!r}")
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             data = fh.read()
     cache[bid] = data
     return data

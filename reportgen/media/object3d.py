@@ -161,6 +161,49 @@ def pts_scene(data: bytes) -> dict[str, Any]:
     return point_cloud(doc)
 
 
+GLTF_MAX_VALUES = 20_000_000  # numbers a glTF file's accessors may declare in all (x, y, z count three)
+_GLTF_WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT2": 4, "MAT3": 9, "MAT4": 16}
+_GLTF_ITEM = {5120: 1, 5121: 1, 5122: 2, 5123: 2, 5125: 4, 5126: 4}
+
+
+def check_gltf_sizes(data: bytes, fmt: str) -> None:
+    """ValueError when a glTF 2.0 file (``gltf`` JSON or ``glb``) declares more accessor values than
+    :data:`GLTF_MAX_VALUES`, or an accessor larger than its bufferView: trimesh allocates what the
+    accessors declare (an accessor without a bufferView is zeros), so a 400-byte file declaring
+    300M vertices was 7 GB. Files it cannot parse are left to trimesh to report."""
+    import json
+    import struct
+
+    try:
+        if fmt == "glb":
+            if len(data) < 20 or data[:4] != b"glTF" or struct.unpack_from("<I", data, 16)[0] != 0x4E4F534A:
+                return
+            doc = json.loads(data[20:20 + struct.unpack_from("<I", data, 12)[0]])
+        else:
+            doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return
+    if not isinstance(doc, dict) or not isinstance(doc.get("accessors"), list):
+        return
+    views = doc.get("bufferViews") if isinstance(doc.get("bufferViews"), list) else []
+    total = 0
+    for i, acc in enumerate(doc["accessors"]):
+        count = acc.get("count") if isinstance(acc, dict) else None
+        if not isinstance(count, int) or count < 0:
+            continue
+        width = _GLTF_WIDTH.get(acc.get("type"), 1)
+        total += count * width
+        if total > GLTF_MAX_VALUES:
+            raise ValueError(f"glTF accessors declare more than {GLTF_MAX_VALUES:,} values (accessor {i}: "
+                             f"{count} x {acc.get('type')}); not read")
+        view = acc.get("bufferView")
+        if isinstance(view, int) and 0 <= view < len(views) and isinstance(views[view], dict):
+            length = views[view].get("byteLength")
+            need = count * width * _GLTF_ITEM.get(acc.get("componentType"), 1)
+            if isinstance(length, int) and count and need > length and not views[view].get("byteStride"):
+                raise ValueError(f"glTF accessor {i} needs {need} bytes, its bufferView holds {length}; not read")
+
+
 def mesh_scene(data: bytes, fmt: str, base_dir: str | None = None) -> dict[str, Any]:
     """Load an obj/gltf/glb/stl file with trimesh (glTF 1.0 with :mod:`.gltf1`) into ``{"mesh": {...}}``."""
     if fmt == "gltf":
@@ -175,6 +218,11 @@ def mesh_scene(data: bytes, fmt: str, base_dir: str | None = None) -> dict[str, 
         import trimesh
     except ImportError:
         raise ImportError("reading obj/gltf/glb files needs trimesh: pip install reportgen[mesh]") from None
+    if fmt in ("gltf", "glb"):
+        try:
+            check_gltf_sizes(data, fmt)
+        except ValueError as exc:
+            raise ValueError(f"data_or_path: cannot read this {fmt} file ({exc})") from None
     kwargs: dict[str, Any] = {}
     if base_dir:
         kwargs["resolver"] = trimesh.resolvers.FilePathResolver(base_dir)
