@@ -16,6 +16,7 @@ import click
 
 from ._version import __version__
 from .site.config import DEFAULT_CHART_RUNS, DEFAULT_SAMPLES
+from .storage.safety import printable
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 _EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -60,7 +61,7 @@ def _local_runs(runs, quiet: bool = True, segmented: bool = True) -> Path:
     except (ImportError, OSError, ValueError) as exc:
         raise click.ClickException(f"RUNS {runs}: {exc}") from None
     for w in warnings:
-        click.echo(f"warning: {w}", err=True)
+        click.echo(f"warning: {printable(str(w))}", err=True)
     return local
 
 
@@ -170,7 +171,7 @@ def _write_summary(opts, quiet: bool, show_warnings: bool = True) -> list[str]:
     result = write_summary(opts)
     if show_warnings:
         for w in result.warnings:
-            click.echo(f"warning: {w}", err=True)
+            click.echo(f"warning: {printable(str(w))}", err=True)
     if not quiet:
         click.echo(f"Wrote {opts.out} ({result.runs} runs, {len(result.images)} charts in "
                    f"{opts.out.stem}_files/)")
@@ -287,7 +288,7 @@ def import_(source: str, path: Path, out: Path, project: str | None, name: str |
 
     opts = ImportOptions(source=source, path=path, out=out, project=project, name=name, run_col=run_col,
                          step_col=step_col, time_col=time_col, quiet=quiet,
-                         warn=lambda m: click.echo(f"warning: {m}", err=True))
+                         warn=lambda m: click.echo(f"warning: {printable(str(m))}", err=True))
     try:
         result = import_source(opts)
     except (ImportError, OSError) as exc:  # OSError: the URL root could not be written (after the import)
@@ -314,7 +315,7 @@ def export(runs: Path, fmt: str, out: Path, quiet: bool) -> None:
     except ImportError as exc:
         raise click.ClickException(str(exc)) from None
     for w in result.warnings:
-        click.echo(f"warning: {w}", err=True)
+        click.echo(f"warning: {printable(str(w))}", err=True)
     if not quiet:
         click.echo(f"Exported {result.runs} runs ({result.rows} history rows) to {out}")
 

@@ -893,3 +893,15 @@ def test_text_longer_than_a_page_lays_out_is_cut(tmp_path, site_browser):
     assert page_text.count("k" * NAME_CHARS + "…") == 2  # two long keys, two entries
     for page in ("index.html", "compare.html", "runs/long/index.html"):
         assert_charts_rendered(site_browser.open(out / page))  # (the index timed out before)
+
+
+def test_build_warnings_carry_no_control_characters(tmp_path, cli):
+    """A logged key 'img\\x1b[5m' with a bad media path was named raw in the build's warning: a
+    run folder could rewrite the terminal of the person building it (as importers' warnings could)."""
+    runs = tmp_path / "runs"
+    _run(runs, "r", [{"_step": 0, "img\x1b[5m": {"_type": "image", "path": "../../\x1b[2Jx.png"}, "k\x1b]0;t\x07": 1}])
+    res = build(BuildConfig(runs, tmp_path / "site", quiet=True, cache_dir=tmp_path / "cache"))
+    said = "\n".join(res.warnings)
+    assert "img\\x1b[5m" in said and not any(c in said for c in "\x1b\x07")
+    out = cli("build", str(runs), "-o", str(tmp_path / "site2"))
+    assert "\x1b" not in out.stdout + out.stderr and "img\\x1b[5m" in out.stderr

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any, Callable
 from ..media.base import slug
 from ..sdk.values import Normalizer, Unsupported
 from ..storage import format as fmt
+from ..storage.safety import printable  # noqa: F401 (importers.follow imports it from here)
 from ..storage.jsonio import encode_line, encode_plain_line, read_json, write_json_atomic
 from ..storage.writer import RunWriter
 
@@ -162,16 +162,6 @@ def run_id_for(kind: str, key: str) -> str:
 
 
 # C0 and C1 controls, DEL and the bidirectional overrides: a folder, run or key name holding
-# "\x1b]0;...\x07\x1b[2J" rewrote the terminal of the person importing when a warning named it
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(text: str) -> str:
-    """``text`` with every control character written as its escape (``\\x1b``, ``\\n``): warnings
-    name things from the source, and are printed on the user's terminal."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-
-
 class Problems:
     """One warning per problem (deduplicated), printed through ``emit`` and kept in ``items``."""
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..storage.format import RunPaths
 from ..storage.reader import read_run
-from ..storage.safety import is_safe_name, unique_names
+from ..storage.safety import is_safe_name, printable, unique_names
 from . import chartlayout, pages
 from .assets import write_assets
 from . import snapshot
@@ -40,7 +40,8 @@ class Warnings:
     items: list[str] = field(default_factory=list)
 
     def add(self, source: str, message: str) -> None:
-        self.items.append(f"{source}: {message}" if source else message)
+        # (names and keys from run folders: no control characters reach the terminal or the page)
+        self.items.append(printable(f"{source}: {message}" if source else message))
 
     def extend(self, source: str, messages: list[str]) -> None:
         for m in messages:

@@ -221,3 +221,13 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
             return True
         stack.extend((x, depth + 1) for x in items if isinstance(x, (dict, list, tuple)))
     return False
+
+
+# "\x1b]0;...\x07\x1b[2J" rewrote the terminal of the person importing when a warning named it
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character written as its escape (``\\x1b``, ``\\n``): warnings
+    name things from the source, and are printed on the user's terminal."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
