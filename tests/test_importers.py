@@ -433,3 +433,26 @@ def test_build_of_a_tracker_folder_imports_it_as_serve_does(tmp_path, monkeypatc
     empty.mkdir()
     assert _main("build", str(empty), "-o", str(tmp_path / "site2"), "-q") == 0  # neither: an empty site, as before
     assert not list(cache_root(empty).parent.glob(f"{empty.name}-*"))
+
+
+def test_a_logdir_of_linked_runs_is_imported_and_a_link_loop_ends(tmp_path, cli):
+    """docs/import-export.md: 'ln -s /data/exp1 logs/exp1 is how many logdirs are made' and such
+    links are followed; the walker never went into them (0 runs, 'no event files found')."""
+    pytest.importorskip("tensorboardX")
+    from tensorboardX import SummaryWriter
+
+    data, logs = tmp_path / "data", tmp_path / "logs"
+    for name in ("exp1", "exp2"):
+        w = SummaryWriter(str(data / name))
+        for s in range(4):
+            w.add_scalar("loss", 1.0 / (s + 1), s)
+        w.close()
+    logs.mkdir()
+    (logs / "exp1").symlink_to(data / "exp1")
+    (logs / "exp2").symlink_to(data / "exp2")
+    (data / "exp1" / "back").symlink_to(logs)  # a loop: each real folder is walked once
+    out = tmp_path / "runs"
+    cli("import", "tensorboard", str(logs), "-o", str(out), "-q")
+    runs = _runs(out)
+    assert sorted(r.meta["name"] for r in runs.values()) == ["exp1", "exp2"]
+    assert all(_series(r, "loss")[-1] == (3, 0.25) for r in runs.values())

@@ -65,7 +65,7 @@ def detect(path: Path) -> str | None:
             or any(path.glob("wandb/*run-*/run-*.wandb")):
         return "wandb"
     seen = 0
-    for _folder, dirs, files in walk(path):  # (iterative and bounded: never RecursionError)
+    for _folder, dirs, files in walk(path, follow_links=True):  # (bounded, linked runs too: tensorboard.py)
         if any(is_event_file(f) for f in files):
             return "tensorboard"
         seen += len(dirs) + len(files)

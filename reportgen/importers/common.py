@@ -56,15 +56,26 @@ def source_text(path: Path, root: Path, max_bytes: int = SOURCE_MAX) -> str:
 MAX_WALK_DEPTH = 64  # folders deeper than this under a source are not searched
 
 
-def walk(root: Path, warn: Callable[[str], None] | None = None, max_depth: int = MAX_WALK_DEPTH):
+def walk(root: Path, warn: Callable[[str], None] | None = None, max_depth: int = MAX_WALK_DEPTH,
+         follow_links: bool = False):
     """``(folder, dir names, file names)`` under ``root`` top-down, names sorted, as ``os.walk`` (links to
-    folders listed as folders, never walked into), but iterative and at most ``max_depth`` folders deep:
-    ``os.walk`` and ``Path.rglob`` recurse, and a source holding a chain of 1,100 nested folders ended
-    ``reportgen import`` and ``reportgen build FOREIGN`` with RecursionError. Deeper folders are skipped,
-    with one ``warn``."""
+    folders listed as folders, and walked into only with ``follow_links``: a TensorBoard logdir of
+    linked runs, ``ln -s /data/exp1 logs/exp1``; each real folder once, so a link loop ends), but
+    iterative and at most ``max_depth`` folders deep: ``os.walk`` and ``Path.rglob`` recurse, and a
+    source holding a chain of 1,100 nested folders ended ``reportgen import`` and ``reportgen build
+    FOREIGN`` with RecursionError. Deeper folders are skipped, with one ``warn``."""
     stack, told = [(Path(root), 0)], False
+    seen: set[tuple[int, int]] = set()
     while stack:
         folder, depth = stack.pop()
+        if follow_links:
+            try:
+                st = os.stat(folder)
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
         try:
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -74,7 +85,7 @@ def walk(root: Path, warn: Callable[[str], None] | None = None, max_depth: int =
         for e in entries:
             try:
                 is_dir = e.is_dir()
-                if is_dir and not e.is_symlink():
+                if is_dir and (follow_links or not e.is_symlink()):
                     walk_into.append(e.name)
             except OSError:
                 is_dir = False

@@ -50,7 +50,7 @@ def find_runs(logdir: Path, warn=None) -> list[tuple[str, Path, list[Path]]]:
     """``(relative path, folder, event files sorted by name)`` for every folder with event files
     (:func:`common.walk`: at most 64 folders deep, ``warn`` told of deeper ones)."""
     out = []
-    for dirpath, _dirnames, filenames in walk(logdir, warn):
+    for dirpath, _dirnames, filenames in walk(logdir, warn, follow_links=True):  # (linked runs: docs)
         files = sorted(Path(dirpath) / f for f in filenames if is_event_file(f))
         if files:
             rel = Path(dirpath).relative_to(logdir).as_posix()
