@@ -55,6 +55,21 @@ run.finish()
 '''
 
 
+def _both(tmp_path: Path, cli, script: str):
+    """``script`` run with the real wandb (offline, then ``reportgen import wandb``) and with
+    reportgen: the two runs as the readers see them."""
+    wroot, rroot, imported = tmp_path / "w", tmp_path / "r", tmp_path / "imported"
+    run_script(script, "wandb", wroot, env=wandb_env(wroot))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", script, "reportgen", rroot], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    cli("import", "wandb", str(wroot / "wandb"), "-o", str(imported), "-q")
+    (theirs,) = [read_run(p) for p in imported.iterdir() if p.is_dir()]
+    (ours,) = [read_run(p) for p in rroot.iterdir() if p.is_dir()]
+    return theirs, ours
+
+
 def _user(d: dict) -> dict:
     return {k: v for k, v in d.items() if not k.startswith("_")}
 
@@ -68,15 +83,7 @@ def _same(a, b) -> bool:
 
 
 def test_a_script_logs_the_same_with_wandb_and_with_reportgen(tmp_path, cli):
-    wroot, rroot, imported = tmp_path / "w", tmp_path / "r", tmp_path / "imported"
-    run_script(SCRIPT, "wandb", wroot, env=wandb_env(wroot))
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-c", SCRIPT, "reportgen", rroot], env=env, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    cli("import", "wandb", str(wroot / "wandb"), "-o", str(imported), "-q")
-    (theirs,) = [read_run(p) for p in imported.iterdir() if p.is_dir()]
-    (ours,) = [read_run(p) for p in rroot.iterdir() if p.is_dir()]
+    theirs, ours = _both(tmp_path, cli, SCRIPT)
     assert [r["_step"] for r in theirs.history] == [r["_step"] for r in ours.history]
     for a, b in zip(theirs.history, ours.history):
         assert _same(_user(a), _user(b)), (a, b)
@@ -120,15 +127,7 @@ def test_media_and_charts_log_the_same_with_wandb_and_with_reportgen(tmp_path, c
     """wandb.plot.* charts of one table each, read back from a real wandb run: only the last
     chart's definition survived the import (each is a config update of its own nested key), and
     wandb's ``lineseries`` preset was unknown."""
-    wroot, rroot, imported = tmp_path / "w", tmp_path / "r", tmp_path / "imported"
-    run_script(MEDIA_SCRIPT, "wandb", wroot, env=wandb_env(wroot))
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-c", MEDIA_SCRIPT, "reportgen", rroot], env=env, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    cli("import", "wandb", str(wroot / "wandb"), "-o", str(imported), "-q")
-    (theirs,) = [read_run(p) for p in imported.iterdir() if p.is_dir()]
-    (ours,) = [read_run(p) for p in rroot.iterdir() if p.is_dir()]
+    theirs, ours = _both(tmp_path, cli, MEDIA_SCRIPT)
     (a,), (b,) = theirs.history, ours.history
     assert _user(a).keys() == _user(b).keys()
     for key in ("line", "scatter", "bar", "hist", "ls", "cm", "custom"):
@@ -184,15 +183,7 @@ run.finish()
 def test_steps_commits_and_step_sync_are_the_same_with_wandb_and_with_reportgen(tmp_path, cli):
     """define_metric(step_metric=...) syncs the step metric into rows that lack it (wandb's
     step_sync, on by default with a step_metric): those rows had no epoch / train/step here."""
-    wroot, rroot, imported = tmp_path / "w", tmp_path / "r", tmp_path / "imported"
-    run_script(STEPS_SCRIPT, "wandb", wroot, env=wandb_env(wroot))
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-c", STEPS_SCRIPT, "reportgen", rroot], env=env, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    cli("import", "wandb", str(wroot / "wandb"), "-o", str(imported), "-q")
-    (theirs,) = [read_run(p) for p in imported.iterdir() if p.is_dir()]
-    (ours,) = [read_run(p) for p in rroot.iterdir() if p.is_dir()]
+    theirs, ours = _both(tmp_path, cli, STEPS_SCRIPT)
     assert [_user(r) | {"_step": r["_step"]} for r in theirs.history] == \
            [_user(r) | {"_step": r["_step"]} for r in ours.history]
     assert {"_step": 8, "val_acc": 0.5, "val_loss": 0.1, "epoch": 1} in [_user(r) | {"_step": r["_step"]}
@@ -226,14 +217,6 @@ run.finish()
 def test_summary_changes_are_the_same_with_wandb_and_with_reportgen(tmp_path, cli):
     """``run.summary.best = 5`` was a Python attribute here (never written); the importer took a
     nested summary key (``run.summary["x"]["z"] = 2``) for the whole of ``x`` and missed deletions."""
-    wroot, rroot, imported = tmp_path / "w", tmp_path / "r", tmp_path / "imported"
-    run_script(SUMMARY_SCRIPT, "wandb", wroot, env=wandb_env(wroot))
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-c", SUMMARY_SCRIPT, "reportgen", rroot], env=env, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    cli("import", "wandb", str(wroot / "wandb"), "-o", str(imported), "-q")
-    (theirs,) = [read_run(p) for p in imported.iterdir() if p.is_dir()]
-    (ours,) = [read_run(p) for p in rroot.iterdir() if p.is_dir()]
+    theirs, ours = _both(tmp_path, cli, SUMMARY_SCRIPT)
     assert _user(theirs.summary) == _user(ours.summary) == {
         "x": {"y": 1, "z": 2}, "best": 5, "n": {"a": {"b": 1, "c": 3}}, "loss": 0.5, "acc": 1.0, "ws": 7}
