@@ -88,6 +88,21 @@ def test_reportgen_run_dir_and_quickstart(tmp_path):
     assert json.loads((run / "summary.json").read_text())["best"] == 1
 
 
+def test_wandb_helper_parse_config_selects_keys(tmp_path):
+    """wandb's deprecation of init(config_include_keys=...) points to wandb.helper.parse_config,
+    which the stand-in lacked (AttributeError)."""
+    script = """
+        import wandb
+        from wandb.sdk import wandb_helper
+        assert wandb_helper.parse_config({"a": 1, "b": 2}, include=("a",)) == {"a": 1}
+        cfg = wandb.helper.parse_config({"a": 1, "secret": 2}, exclude=["secret"])
+        with wandb.init(project="p", config=cfg) as run:
+            assert dict(run.config) == {"a": 1}
+    """
+    proc = reportgen_run(tmp_path, script)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_reportgen_run_reports_a_missing_command(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "reportgen", "run", "--", "no-such-program-xyz"],
                           cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True)

@@ -172,7 +172,7 @@ publish_api = _server_only("publish_api", "nothing is published")
 
 #: names forwarded to reportgen when the ``wandb`` module is asked for them
 LIVE = ("run", "config", "summary")
-SUBMODULES = ("sdk", "plot", "errors", "data_types", "util", "env", "apis", "integration", "keras",
+SUBMODULES = ("sdk", "helper", "plot", "errors", "data_types", "util", "env", "apis", "integration", "keras",
               "wandb_run")
 
 

@@ -102,7 +102,7 @@ def select_keys(items: dict[str, Any], include: Any = None, exclude: Any = None)
     from ..errors import UsageError
 
     if include and exclude:
-        raise UsageError("init(): expected at most one of config_include_keys and config_exclude_keys")
+        raise UsageError("config_include_keys (include) and config_exclude_keys (exclude): expected at most one of them")
     if include:
         return {k: v for k, v in items.items() if k in set(include)}
     if exclude:

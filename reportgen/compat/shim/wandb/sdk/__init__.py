@@ -5,7 +5,7 @@ from reportgen.sdk.config import Config  # noqa: F401
 from reportgen.sdk.run import Run  # noqa: F401
 from reportgen.sdk.summary import Summary  # noqa: F401
 
-from . import lib, wandb_run  # noqa: F401,E402
+from . import lib, wandb_helper, wandb_run  # noqa: F401,E402
 
 
 def __getattr__(name):
