@@ -6,8 +6,9 @@
 - every ``url`` property (``data.url``, lookup ``from.data.url``, ``image`` marks, the
   ``url`` encoding channel), and ``href`` channels and mark properties (links that a click
   follows), ``loader`` and ``config.loader`` settings;
-- anything nested deeper than :data:`MAX_SPEC_DEPTH`, or generating more than
-  :data:`MAX_GENERATED` rows (refused whole).
+- anything nested deeper than :data:`MAX_SPEC_DEPTH`, generating more than
+  :data:`MAX_GENERATED` rows, or with an expression the page could run without bound
+  (``sequence(0, 1e9)``, see :mod:`.vegaexpr`): such a spec is refused whole.
 
 Inline data (``data.values``, ``datasets``) is kept, so charts logged with their data still
 draw. What was removed is returned, so the builder can warn naming the key.
@@ -15,6 +16,8 @@ draw. What was removed is returned, so the builder can warn naming the key.
 from __future__ import annotations
 
 from typing import Any
+
+from .vegaexpr import expression_problem
 
 MAX_SPEC_DEPTH = 60
 #: rows a spec may generate in the page (``data.sequence``, a ``sequence`` transform, impute
@@ -61,6 +64,10 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
     if isinstance(v, list):
         inner = path[:-1] + "[]." if path else "[]."
         return [_clean(x, inner, depth + 1, removed) for x in v]
+    if isinstance(v, str):
+        problem = expression_problem(v)
+        if problem:
+            raise SpecRefused(f"{path.rstrip('.') or 'the spec'} {problem}")
     return v
 
 

@@ -1,0 +1,75 @@
+"""Issue 12: a logged chart spec may not make the run page hang, eat memory or crash.
+
+Each test logs a few hostile Vega-Lite specs next to a harmless one, builds the site and opens
+the run page in Chromium: the hostile ones are refused at build time with a warning naming the
+run and key, and the page stays responsive and draws the harmless chart. Each failed on the code
+before its fix (the tab hung for good, at up to a gigabyte)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from reportgen.site.builder import build
+from reportgen.site.config import BuildConfig
+
+OK = {"data": {"values": [{"a": 1, "s": "x"}, {"a": 2, "s": "y"}]}, "mark": "point",
+      "encoding": {"x": {"field": "a", "type": "quantitative"}}}
+
+
+def _site(tmp_path: Path, specs: dict[str, dict]):
+    runs = tmp_path / "runs"
+    d = runs / "a"
+    d.mkdir(parents=True)
+    (d / "run.json").write_text(json.dumps({"id": "a", "name": "a", "state": "finished"}))
+    row = {"_step": 0, "loss": 1.0, "ok": {"_type": "vega_lite", "spec": OK},
+           **{k: {"_type": "vega_lite", "spec": v} for k, v in specs.items()}}
+    (d / "history.jsonl").write_text(json.dumps(row) + "\n")
+    out = tmp_path / "site"
+    return out, build(BuildConfig(runs=runs, out=out, quiet=True))
+
+
+def _refused(res, key: str) -> str:
+    prefix = f"run a: media {key} (step 0): could not show vega_lite: SpecRefused: "
+    found = [w[len(prefix):] for w in res.warnings if w.startswith(prefix)]
+    assert found, f"no refusal for {key}: {res.warnings}"
+    return found[0]
+
+
+def _page_draws_only_the_harmless_chart(site_browser, out: Path) -> None:
+    for width in (1400, 390):  # a desktop and a phone
+        _open_and_wait(site_browser, out, width)
+
+
+def _open_and_wait(site_browser, out: Path, width: int) -> None:
+    site_browser.context.close()
+    site_browser.context = site_browser.browser.new_context(viewport={"width": width, "height": 900})
+    site_browser.context.route("**/*", site_browser._route)
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                   return document.querySelectorAll('.rgp-vega[data-rendered]').length === 1; }""", timeout=8000)
+    page.wait_for_function("() => document.querySelector('.rgp-vega').dataset.rendered === 'done'", timeout=4000)
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => true", timeout=3000)  # still answers: nothing runs without end
+
+
+def test_expressions_that_build_without_bound_are_refused(tmp_path, site_browser):
+    """``sequence(0, 1e9)`` or ``pad('a', 1e9)`` in a calculate, a filter, a param's expr or an
+    ExprRef made the run page hang for good (300 MB to 1 GB); ``\\u0070ad`` is the same call."""
+    t = lambda *tr: {**OK, "transform": list(tr)}  # noqa: E731
+    specs = {
+        "seq": t({"calculate": "length(sequence(0, 1e9))", "as": "b"}),
+        "pad": t({"calculate": "length(pad('a', 1e9))", "as": "b"}),
+        "filt": t({"filter": {"and": ["datum.a > 0", "length(sequence (0, 1e9)) > 0"]}}),
+        "param": {**OK, "params": [{"name": "p", "expr": "length(\\u0070ad('', 1e9))"}]},
+        "ref": {**OK, "mark": {"type": "point", "size": {"expr": "length(sequence(1e9))"}}},
+        "time": t({"calculate": "utcSequence('millisecond', 0, 1e12)", "as": "b"}),
+    }
+    out, res = _site(tmp_path, specs)
+    assert _refused(res, "seq") == "transform[].calculate calls sequence(), which builds a list or string of " \
+                                   "any length in the page"
+    assert "calls pad()" in _refused(res, "pad") and "calls sequence()" in _refused(res, "filt")
+    assert _refused(res, "param").startswith("params[].expr calls pad()")
+    assert _refused(res, "ref").startswith("mark.size.expr calls sequence()")
+    assert "calls utcSequence()" in _refused(res, "time")
+    _page_draws_only_the_harmless_chart(site_browser, out)
