@@ -73,3 +73,30 @@ def test_expressions_that_build_without_bound_are_refused(tmp_path, site_browser
     assert _refused(res, "ref").startswith("mark.size.expr calls sequence()")
     assert "calls utcSequence()" in _refused(res, "time")
     _page_draws_only_the_harmless_chart(site_browser, out)
+
+
+def test_regular_expressions_are_refused(tmp_path, site_browser):
+    """``test(/(a+)+$/, datum.s)`` on a logged string of 40 characters backtracked for ever: the
+    tab hung at once. A regular expression (a literal or ``regexp()``) in any expression of a
+    logged spec is refused; a ``/`` in a title or a URL is not one."""
+    rows = [{"a": 1, "s": "a" * 40 + "!"}]
+    specs = {
+        "lit": {**OK, "data": {"values": rows}, "transform": [{"filter": "test(/(a+)+$/, datum.s)"}]},
+        "call": {**OK, "data": {"values": rows},
+                 "transform": [{"calculate": "replace(datum.s, regexp('(a|aa)+$'), '')", "as": "t"}]},
+        "label": {**OK, "encoding": {"x": {"field": "a", "type": "quantitative",
+                                           "axis": {"labelExpr": "test(/^(\\\\w+\\\\s?)*$/, datum.label) ? 'x' : 'y'"}}}},
+    }
+    fine = {**OK, "title": "loss (/step) a/b https://example.com/x/y"}
+    out, res = _site(tmp_path, {**specs, "fine": fine})
+    assert _refused(res, "lit") == "transform[].filter has a regular expression, which can run for ever on " \
+                                   "logged text in the page"
+    assert "regular expression" in _refused(res, "call") and "regular expression" in _refused(res, "label")
+    assert not [w for w in res.warnings if "media fine " in w]
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                   const done = document.querySelectorAll('.rgp-vega[data-rendered="done"]');
+                   return done.length === 2; }""", timeout=8000)
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => true", timeout=3000)

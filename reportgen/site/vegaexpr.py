@@ -4,7 +4,10 @@ A Vega expression (``calculate``, ``filter``, ``{"expr": ...}``, ``labelExpr``, 
 ``expr``, an event filter ...) is compiled and run by the page. A few of its functions build
 something as large as their arguments say: ``sequence(0, 1e9)`` a list of a billion numbers,
 ``pad('a', 1e9)`` a string of a billion characters (a 40-byte spec hung the run page's tab and
-took it to a gigabyte). Those calls are refused wherever they appear in a spec.
+took it to a gigabyte). Those calls are refused wherever they appear in a spec, and so is any
+regular expression (a ``/.../`` literal or ``regexp()``): ``test(/(a+)+$/, datum.name)`` on a
+logged name of 40 characters hung the tab for good, and which patterns backtrack without end on
+some text cannot be told in general.
 
 Every string of the spec except its inline data is looked at (expressions sit in many places:
 the properties above, predicates, conditions, selections' event streams), so a title that reads
@@ -18,6 +21,11 @@ import re
 #: functions whose result is as large as their (numeric) arguments say, whatever the data
 UNBOUNDED = ("sequence", "timeSequence", "utcSequence", "pad")
 _CALL = re.compile(r"(?<![\w$.])(" + "|".join(UNBOUNDED) + r")\s*\(")
+_REGEXP_CALL = re.compile(r"(?<![\w$.])regexp\s*\(")
+#: where a ``/.../flags`` literal may start: after an operator, ``(``, ``,``, ``[`` ...
+_REGEX_START = re.compile(r"(?:^|[(,=:\[!&|?{};+\-*%<>~^])\s*/(?![/*])")
+_SPECIAL = re.compile(r"[\\\n\r\u2028\u2029\[\]/]")  # what ends or escapes inside a literal
+_REGEX_END = re.compile(r"[dgimsuvy]*(?![\w$])")  # flags, then no more of a name
 _ESCAPE = re.compile(r"\\u(?:\{([0-9a-fA-F]{1,6})\}|([0-9a-fA-F]{4}))")
 
 
@@ -31,9 +39,42 @@ def _unescape(text: str) -> str:
 
 def expression_problem(text: str) -> str | None:
     """Why ``text`` may not be in a spec the page runs, or None."""
-    if "(" not in text:
+    if "(" not in text and "/" not in text:
         return None
-    m = _CALL.search(_unescape(text))
+    text = _unescape(text)
+    m = _CALL.search(text)
     if m:
         return f"calls {m.group(1)}(), which builds a list or string of any length in the page"
+    if _REGEXP_CALL.search(text) or _has_regex_literal(text):
+        return "has a regular expression, which can run for ever on logged text in the page"
     return None
+
+
+def _has_regex_literal(text: str) -> bool:
+    """Whether ``text`` holds something the expression parser reads as a ``/.../flags`` literal
+    (``/`` in a title, a path or a URL is not one). At most a few passes over ``text``: past that,
+    it is taken for one."""
+    budget = 2 * len(text) + 10_000
+    pos = 0
+    while (m := _REGEX_START.search(text, pos)) is not None:
+        i, in_class = m.end(), False
+        while (c := _SPECIAL.search(text, i)) is not None:
+            budget -= c.end() - i
+            if budget < 0:
+                return True
+            i = c.end()
+            ch = c.group()
+            if ch == "\\":
+                i += 1
+            elif ch in "\n\r\u2028\u2029":
+                break
+            elif in_class:
+                in_class = ch != "]"
+            elif ch == "[":
+                in_class = True
+            elif ch == "/":
+                if _REGEX_END.match(text, i):
+                    return True
+                break
+        pos = m.end()
+    return False
