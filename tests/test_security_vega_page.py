@@ -16,10 +16,13 @@ OK = {"data": {"values": [{"a": 1, "s": "x"}, {"a": 2, "s": "y"}]}, "mark": "poi
       "encoding": {"x": {"field": "a", "type": "quantitative"}}}
 
 
-def _site(tmp_path: Path, specs: dict[str, dict]):
+def _site(tmp_path: Path, specs: dict[str, dict], report: str | None = None):
     runs = tmp_path / "runs"
     d = runs / "a"
     d.mkdir(parents=True)
+    if report:
+        (runs / "reports").mkdir()
+        (runs / "reports" / "r.md").write_text(report)
     (d / "run.json").write_text(json.dumps({"id": "a", "name": "a", "state": "finished"}))
     row = {"_step": 0, "loss": 1.0, "ok": {"_type": "vega_lite", "spec": OK},
            **{k: {"_type": "vega_lite", "spec": v} for k, v in specs.items()}}
@@ -99,4 +102,42 @@ def test_regular_expressions_are_refused(tmp_path, site_browser):
                    const done = document.querySelectorAll('.rgp-vega[data-rendered="done"]');
                    return done.length === 2; }""", timeout=8000)
     page.wait_for_timeout(300)
+    page.wait_for_function("() => true", timeout=3000)
+
+
+def test_only_vega_lite_specs_are_drawn(tmp_path, site_browser):
+    """vega-embed draws a logged spec as a *Vega* spec when its ``$schema`` names Vega or when it
+    has none of the Vega-Lite keys: a signal doubling a string on a timer took the tab to a
+    gigabyte, and a Vega ``sequence`` transform can take its stop from a signal. Such specs are
+    refused; a Vega-Lite one with or without ``$schema`` draws."""
+    doubling = {"signals": [{"name": "s", "value": "ab", "on": [{"events": "timer{20}", "update": "s + s"}]}],
+                "marks": [{"type": "text", "encode": {"update": {"text": {"signal": "length(s)"}}}}]}
+    generated = {"data": [{"name": "t", "transform": [{"type": "sequence", "start": 0, "stop": {"signal": "1e9"}}]}]}
+    specs = {"vega": {"$schema": "https://vega.github.io/schema/vega/v5.json", "width": 50, **doubling},
+             "guessed": doubling, "nomarks": generated,
+             "odd": {**OK, "$schema": "vega"}}
+    concat = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "concat": [OK, OK]}  # Altair's alt.concat
+    specs["concat_vega"] = {k: v for k, v in concat.items() if k != "$schema"}
+    report = "# r\n\n" + "".join(f'{{{{< custom key="{k}" run="a" >}}}}\n\n' for k in ("vega", "guessed", "concat"))
+    out, res = _site(tmp_path, {**specs, "lite": {**OK, "$schema": "https://vega.github.io/schema/vega-lite/v5.json"},
+                                "concat": concat}, report)
+    assert _refused(res, "vega") == "a vega spec ($schema 'https://vega.github.io/schema/vega/v5.json'), not a " \
+                                    "Vega-Lite one: only Vega-Lite specs are drawn"
+    assert _refused(res, "guessed").startswith("not a Vega-Lite spec: it has none of mark, encoding, layer")
+    assert _refused(res, "nomarks").startswith("not a Vega-Lite spec")
+    assert _refused(res, "odd").startswith("a spec ($schema")
+    assert _refused(res, "concat_vega").startswith("not a Vega-Lite spec")
+    assert not [w for w in res.warnings if "media lite " in w or "media concat " in w]
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                   return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 3; }""", timeout=8000)
+    page.wait_for_timeout(1500)  # the timer had doubled the string 60 times by now
+    page.wait_for_function("() => true", timeout=3000)
+    page = site_browser.open(out / "reports/r.html")  # a report draws the record as the run page does
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rg-vega').forEach(el => el.scrollIntoView());
+                   return document.querySelectorAll('.rg-vega[data-rendered="done"]').length === 1; }""", timeout=8000)
+    assert page.locator(".rg-vega").count() == 1
+    page.wait_for_timeout(1000)
     page.wait_for_function("() => true", timeout=3000)

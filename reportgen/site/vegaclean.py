@@ -6,6 +6,8 @@
 - every ``url`` property (``data.url``, lookup ``from.data.url``, ``image`` marks, the
   ``url`` encoding channel), and ``href`` channels and mark properties (links that a click
   follows), ``loader`` and ``config.loader`` settings;
+- a spec that vega-embed would draw as a Vega spec (``$schema`` naming Vega, or none of the
+  Vega-Lite keys): refused whole;
 - anything nested deeper than :data:`MAX_SPEC_DEPTH`, generating more than
   :data:`MAX_GENERATED` rows, or with an expression the page could run without bound
   (``sequence(0, 1e9)``, see :mod:`.vegaexpr`): such a spec is refused whole.
@@ -15,6 +17,7 @@ draw. What was removed is returned, so the builder can warn naming the key.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .vegaexpr import expression_problem
@@ -25,6 +28,9 @@ MAX_SPEC_DEPTH = 60
 MAX_GENERATED = 1_000_000
 _STEPS = frozenset({"steps", "minsteps", "maxsteps"})
 DROP_KEYS = frozenset({"usermeta", "url", "href", "loader"})
+#: the keys that make vega-embed read a spec without ``$schema`` as Vega-Lite (its ``guessMode``)
+VEGA_LITE_KEYS = ("mark", "encoding", "layer", "hconcat", "vconcat", "facet", "repeat")
+_SCHEMA = re.compile(r"/schema/([\w-]+)/([\w.\-]+)\.json\Z", re.ASCII)  # vega-embed's, a JS regex without flags
 DATA_KEYS = frozenset({"values", "datasets"})  # inline data: rows are kept as they are
 
 
@@ -36,6 +42,7 @@ def clean_spec(spec: Any) -> tuple[dict[str, Any], list[str]]:
     """``(cleaned copy, sorted list of the removed properties' paths)``."""
     if not isinstance(spec, dict):
         raise SpecRefused("a Vega-Lite spec must be a JSON object")
+    _check_vega_lite(spec)
     removed: list[str] = []
     out = _clean(spec, "", 0, removed)
     return out, sorted(set(removed))
@@ -69,6 +76,29 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
         if problem:
             raise SpecRefused(f"{path.rstrip('.') or 'the spec'} {problem}")
     return v
+
+
+def _check_vega_lite(spec: dict) -> None:
+    """The page hands a spec to vega-embed, which draws a *Vega* spec as it is when ``$schema``
+    names Vega, or when there is no ``$schema`` and none of its Vega-Lite keys: a Vega spec's
+    signals can update themselves on a timer (a string doubling every 50 ms took the tab to a
+    gigabyte) and compute any transform's parameters, so only what vega-embed reads as
+    Vega-Lite is drawn (a ``concat`` spec, as Altair writes one, only with its ``$schema``: see
+    :func:`schema_needed`)."""
+    schema = spec.get("$schema")
+    if schema is not None:
+        m = _SCHEMA.search(schema) if isinstance(schema, str) else None
+        if m is None or m.group(1) != "vega-lite":
+            what = f"a {m.group(1)} spec" if m else "a spec"
+            raise SpecRefused(f"{what} ($schema {str(schema)[:80]!r}), not a Vega-Lite one: only Vega-Lite specs are drawn")
+    if not any(k in spec for k in VEGA_LITE_KEYS) and not (schema is not None and "concat" in spec):
+        raise SpecRefused(f"not a Vega-Lite spec: it has none of {', '.join(VEGA_LITE_KEYS)} at its top, "
+                          "nor concat and a Vega-Lite $schema (vega-embed would draw it as a Vega spec)")
+
+
+def schema_needed(spec: dict) -> bool:
+    """Whether vega-embed needs the (cleaned) spec's ``$schema`` to read it as Vega-Lite."""
+    return not any(k in spec for k in VEGA_LITE_KEYS)
 
 
 def _rows(seq: Any) -> float:
