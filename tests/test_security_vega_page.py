@@ -141,3 +141,40 @@ def test_only_vega_lite_specs_are_drawn(tmp_path, site_browser):
     assert page.locator(".rg-vega").count() == 1
     page.wait_for_timeout(1000)
     page.wait_for_function("() => true", timeout=3000)
+
+
+def test_sizes_no_chart_needs_are_refused(tmp_path, site_browser):
+    """``"width": 1e9`` (a tick per 40 pixels), ``"tickCount": 1e9`` (or from an expression),
+    ``"maxbins": 1e9`` or a bin step of 1 over an extent of 1e9 each hung the tab (200 MB to
+    1.2 GB) before anything showed. Such sizes are refused; ``"width": "container"`` and a sane
+    bin draw."""
+    x = lambda **kw: {**OK, "encoding": {"x": {"field": "a", "type": "quantitative", **kw}}}  # noqa: E731
+    specs = {
+        "wide": {**OK, "width": 1e9},
+        "view": {**OK, "config": {"view": {"continuousWidth": 1e9}}},
+        "ticks": x(axis={"tickCount": 1e9}),
+        "tickexpr": x(axis={"tickCount": {"expr": "1e9"}}),
+        "maxbins": x(bin={"maxbins": 1e9}),
+        "extent": x(bin={"extent": [0, 1e9], "step": 1}),
+        "zero": x(bin={"step": 0}),
+    }
+    fine = {**x(bin={"step": 0.5}), "width": "container", "height": 300}
+    out, res = _site(tmp_path, {**specs, "fine": fine})
+    assert _refused(res, "wide") == "width is 1e+09, more than 20,000"
+    assert _refused(res, "view") == "config.view.continuousWidth is 1e+09, more than 20,000"
+    assert _refused(res, "ticks") == "encoding.x.axis.tickCount is 1e+09, more than 10,000"
+    assert _refused(res, "tickexpr").startswith("encoding.x.axis.tickCount comes from an expression")
+    assert _refused(res, "maxbins") == "encoding.x.bin.maxbins is 1e+09, more than 10,000"
+    assert _refused(res, "extent") == "encoding.x.bin makes 1e+09 bins (step 1 over 0..1e+09), more than 10,000"
+    assert _refused(res, "zero") == "encoding.x.bin.step is 0, not a positive number"
+    assert not [w for w in res.warnings if "media fine " in w]
+    for width in (1400, 390):
+        site_browser.context.close()
+        site_browser.context = site_browser.browser.new_context(viewport={"width": width, "height": 900})
+        site_browser.context.route("**/*", site_browser._route)
+        page = site_browser.open(out / "runs/a/index.html")
+        page.wait_for_function(
+            """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                       return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 2; }""",
+            timeout=8000)
+        page.wait_for_function("() => true", timeout=3000)

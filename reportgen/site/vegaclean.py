@@ -10,7 +10,8 @@
   Vega-Lite keys): refused whole;
 - anything nested deeper than :data:`MAX_SPEC_DEPTH`, generating more than
   :data:`MAX_GENERATED` rows, or with an expression the page could run without bound
-  (``sequence(0, 1e9)``, see :mod:`.vegaexpr`): such a spec is refused whole.
+  (``sequence(0, 1e9)``, see :mod:`.vegaexpr`), or asking for a size no chart needs
+  (``"width": 1e9``, ``"tickCount": 1e9``, see :mod:`.vegasize`): such a spec is refused whole.
 
 Inline data (``data.values``, ``datasets``) is kept, so charts logged with their data still
 draw. What was removed is returned, so the builder can warn naming the key.
@@ -21,6 +22,7 @@ import re
 from typing import Any
 
 from .vegaexpr import expression_problem
+from .vegasize import size_problem
 
 MAX_SPEC_DEPTH = 60
 #: rows a spec may generate in the page (``data.sequence``, a ``sequence`` transform, impute
@@ -53,6 +55,9 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
         raise SpecRefused(f"the spec is nested deeper than {MAX_SPEC_DEPTH} levels")
     if isinstance(v, dict):
         _check_generated(v)
+        problem = size_problem(v, in_view=path.endswith("view."))
+        if problem:
+            raise SpecRefused(f"{path}{problem}" if path else problem)
         out = {}
         for k, x in v.items():
             k = str(k)
