@@ -178,3 +178,36 @@ def test_sizes_no_chart_needs_are_refused(tmp_path, site_browser):
                        return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 2; }""",
             timeout=8000)
         page.wait_for_function("() => true", timeout=3000)
+
+
+def test_number_formats_padded_without_bound_are_refused(tmp_path, site_browser):
+    """A d3 number format pads every label to its width: an axis or text ``format`` of
+    ``"0100000000d"``, or ``format(datum.a, '0100000000d')`` in an expression, hung the tab for
+    good. Widths over 100 are refused, and so is a ``format()`` specifier computed in the page;
+    ``format(datum.a, '.2f')`` and a title reading "Data format (v2)" draw."""
+    text = {**OK, "mark": "text", "encoding": {"x": {"field": "a", "type": "quantitative"}, "text": {"field": "t"}}}
+    specs = {
+        "axis": {**OK, "encoding": {"x": {"field": "a", "type": "quantitative", "axis": {"format": "0100000000d"}}}},
+        "config": {**OK, "config": {"numberFormat": "0100000000d"}},
+        "expr": {**text, "transform": [{"calculate": "format(datum.a, '0100000000d')", "as": "t"}]},
+        "computed": {**text, "transform": [{"calculate": "format(datum.a, '0' + '100000000d')", "as": "t"}]},
+    }
+    fine = {**text, "title": "Data format (v2)", "transform": [{"calculate": "format(datum.a, '.2f')", "as": "t"}]}
+    out, res = _site(tmp_path, {**specs, "fine": fine})
+    assert _refused(res, "axis") == "encoding.x.axis.format: number format '0100000000d' pads to 100,000,000 " \
+                                    "characters, more than 100"
+    assert _refused(res, "config").startswith("config.numberFormat: number format '0100000000d'")
+    assert _refused(res, "expr") == "transform[].calculate calls format() with a number format '0100000000d' pads " \
+                                    "to 100,000,000 characters, more than 100"
+    assert "not a plain string" in _refused(res, "computed")
+    assert not [w for w in res.warnings if "media fine " in w]
+    _page_draws_two_charts(site_browser, out)
+
+
+def _page_draws_two_charts(site_browser, out: Path) -> None:
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                   return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 2; }""", timeout=8000)
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => true", timeout=3000)

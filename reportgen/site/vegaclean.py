@@ -22,6 +22,7 @@ import re
 from typing import Any
 
 from .vegaexpr import expression_problem
+from .vegaformat import FORMAT_KEYS, specifier_problem
 from .vegasize import size_problem
 
 MAX_SPEC_DEPTH = 60
@@ -67,6 +68,8 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
                 elif isinstance(x, dict) and "embedOptions" in x:  # other usermeta (the SDK's presets) is quiet
                     removed.append(f"{path}usermeta.embedOptions")
                 continue
+            if k in FORMAT_KEYS and isinstance(x, str) and (problem := specifier_problem(x)):
+                raise SpecRefused(f"{path}{k}: {problem}")
             if k in DATA_KEYS:
                 _check_depth(x, depth + 1)
                 out[k] = x

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+from .vegaformat import format_call_problem
+
 #: functions whose result is as large as their (numeric) arguments say, whatever the data
 UNBOUNDED = ("sequence", "timeSequence", "utcSequence", "pad")
 _CALL = re.compile(r"(?<![\w$.])(" + "|".join(UNBOUNDED) + r")\s*\(")
@@ -47,7 +49,7 @@ def expression_problem(text: str) -> str | None:
         return f"calls {m.group(1)}(), which builds a list or string of any length in the page"
     if _REGEXP_CALL.search(text) or _has_regex_literal(text):
         return "has a regular expression, which can run for ever on logged text in the page"
-    return None
+    return format_call_problem(text)
 
 
 def _has_regex_literal(text: str) -> bool:
