@@ -211,3 +211,22 @@ def _page_draws_two_charts(site_browser, out: Path) -> None:
                    return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 2; }""", timeout=8000)
     page.wait_for_timeout(300)
     page.wait_for_function("() => true", timeout=3000)
+
+
+def test_a_whole_data_set_per_row_is_refused(tmp_path, site_browser):
+    """``{"calculate": "data('source_0')"}`` then ``flatten`` makes rows times rows: 2,000 logged
+    rows hung the tab. ``data()`` in a ``calculate`` or a param's ``expr`` is refused; a title
+    reading "Training data (v2)" is not an expression and draws."""
+    rows = [{"a": i} for i in range(2000)]
+    specs = {
+        "calc": {**OK, "data": {"values": rows},
+                 "transform": [{"calculate": "data('source_0')", "as": "arr"}, {"flatten": ["arr"]}]},
+        "param": {**OK, "data": {"values": rows}, "params": [{"name": "p", "expr": "data ('source_0')"}],
+                  "transform": [{"calculate": "p", "as": "arr"}, {"flatten": ["arr"]}]},
+    }
+    out, res = _site(tmp_path, {**specs, "fine": {**OK, "title": "Training data (v2)"}})
+    assert _refused(res, "calc") == "transform[].calculate calls data(), which puts a whole data set in the page " \
+                                    "in each row (flattened, rows times rows)"
+    assert _refused(res, "param").startswith("params[].expr calls data()")
+    assert not [w for w in res.warnings if "media fine " in w]
+    _page_draws_two_charts(site_browser, out)

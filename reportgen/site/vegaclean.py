@@ -80,7 +80,7 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
         inner = path[:-1] + "[]." if path else "[]."
         return [_clean(x, inner, depth + 1, removed) for x in v]
     if isinstance(v, str):
-        problem = expression_problem(v)
+        problem = expression_problem(v, path.rstrip(".").rsplit(".", 1)[-1].removesuffix("[]"))
         if problem:
             raise SpecRefused(f"{path.rstrip('.') or 'the spec'} {problem}")
     return v

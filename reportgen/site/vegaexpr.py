@@ -4,7 +4,9 @@ A Vega expression (``calculate``, ``filter``, ``{"expr": ...}``, ``labelExpr``, 
 ``expr``, an event filter ...) is compiled and run by the page. A few of its functions build
 something as large as their arguments say: ``sequence(0, 1e9)`` a list of a billion numbers,
 ``pad('a', 1e9)`` a string of a billion characters (a 40-byte spec hung the run page's tab and
-took it to a gigabyte). Those calls are refused wherever they appear in a spec, and so is any
+took it to a gigabyte). Those calls are refused wherever they appear in a spec, so is
+``data()`` in a ``calculate`` or an ``expr`` (a whole data set as one value: flattened, rows
+times rows: 2,000 logged rows hung the tab), and so is any
 regular expression (a ``/.../`` literal or ``regexp()``): ``test(/(a+)+$/, datum.name)`` on a
 logged name of 40 characters hung the tab for good, and which patterns backtrack without end on
 some text cannot be told in general.
@@ -23,6 +25,7 @@ from .vegaformat import format_call_problem
 #: functions whose result is as large as their (numeric) arguments say, whatever the data
 UNBOUNDED = ("sequence", "timeSequence", "utcSequence", "pad")
 _CALL = re.compile(r"(?<![\w$.])(" + "|".join(UNBOUNDED) + r")\s*\(")
+_DATA_CALL = re.compile(r"(?<![\w$.])data\s*\(")
 _REGEXP_CALL = re.compile(r"(?<![\w$.])regexp\s*\(")
 #: where a ``/.../flags`` literal may start: after an operator, ``(``, ``,``, ``[`` ...
 _REGEX_START = re.compile(r"(?:^|[(,=:\[!&|?{};+\-*%<>~^])\s*/(?![/*])")
@@ -39,14 +42,22 @@ def _unescape(text: str) -> str:
     return _ESCAPE.sub(char, text) if "\\u" in text else text
 
 
-def expression_problem(text: str) -> str | None:
-    """Why ``text`` may not be in a spec the page runs, or None."""
+#: where a value computed by an expression can become rows (``calculate`` then ``flatten``; a
+#: param's ``expr`` used in a ``calculate``): only there is ``data()`` refused, so a title reading
+#: "Training data (v2)" is fine
+_VALUE_KEYS = frozenset({"calculate", "expr"})
+
+
+def expression_problem(text: str, key: str = "") -> str | None:
+    """Why ``text`` (the value of property ``key``) may not be in a spec the page runs, or None."""
     if "(" not in text and "/" not in text:
         return None
     text = _unescape(text)
     m = _CALL.search(text)
     if m:
         return f"calls {m.group(1)}(), which builds a list or string of any length in the page"
+    if key in _VALUE_KEYS and _DATA_CALL.search(text):
+        return "calls data(), which puts a whole data set in the page in each row (flattened, rows times rows)"
     if _REGEXP_CALL.search(text) or _has_regex_literal(text):
         return "has a regular expression, which can run for ever on logged text in the page"
     return format_call_problem(text)
