@@ -230,3 +230,30 @@ def test_a_whole_data_set_per_row_is_refused(tmp_path, site_browser):
     assert _refused(res, "param").startswith("params[].expr calls data()")
     assert not [w for w in res.warnings if "media fine " in w]
     _page_draws_two_charts(site_browser, out)
+
+
+def test_transforms_that_multiply_rows_are_bounded(tmp_path, site_browser):
+    """A 300-field ``fold`` over 3,000 logged rows (900,000 points) hung the tab for half a minute;
+    ``{"quantile": "a", "step": 1e-8}`` or a million ``density`` steps over two rows hung it for
+    good. Transforms that make more than 200,000 rows (or a loess of rows times rows beyond 2e8
+    steps) are refused; a density per class of 3,000 rows draws."""
+    rows = [{"a": i, "g": i % 3} for i in range(3000)]
+    two = {**OK, "data": {"values": rows[:2]}, "encoding": {"x": {"field": "value", "type": "quantitative"}}}
+    specs = {
+        "fold": {**OK, "data": {"values": rows}, "transform": [{"fold": [f"f{i}" for i in range(300)]}]},
+        "quantile": {**two, "transform": [{"quantile": "a", "step": 1e-8}]},
+        "density": {**two, "transform": [{"density": "a", "steps": 1_000_000}]},
+        "loess": {**OK, "data": {"values": [{"a": i, "y": i % 7} for i in range(60_000)]},
+                  "transform": [{"loess": "y", "on": "a", "bandwidth": 1}]},
+    }
+    fine = {**OK, "data": {"values": rows}, "transform": [{"density": "a", "groupby": ["g"]}],
+            "mark": "line", "encoding": {"x": {"field": "value", "type": "quantitative"},
+                                         "y": {"field": "density", "type": "quantitative"},
+                                         "color": {"field": "g", "type": "nominal"}}}
+    out, res = _site(tmp_path, {**specs, "fine": fine})
+    assert _refused(res, "fold") == "transform[0]: the transforms make 900,000 rows in the page, more than 200,000"
+    assert _refused(res, "quantile").startswith("transform[0]: the transforms make 100,000,000 rows")
+    assert _refused(res, "density").startswith("transform[0]: the transforms make 1,000,000 rows")
+    assert _refused(res, "loess") == "transform[0]: a loess over 60,000 rows, 3.6e+09 steps in the page (at most 2e+08)"
+    assert not [w for w in res.warnings if "media fine " in w]
+    _page_draws_two_charts(site_browser, out)

@@ -11,7 +11,8 @@
 - anything nested deeper than :data:`MAX_SPEC_DEPTH`, generating more than
   :data:`MAX_GENERATED` rows, or with an expression the page could run without bound
   (``sequence(0, 1e9)``, see :mod:`.vegaexpr`), or asking for a size no chart needs
-  (``"width": 1e9``, ``"tickCount": 1e9``, see :mod:`.vegasize`): such a spec is refused whole.
+  (``"width": 1e9``, ``"tickCount": 1e9``, see :mod:`.vegasize`), or whose transforms make too
+  many rows (a fold, a quantile, a density, a loess: :mod:`.vegarows`): such a spec is refused whole.
 
 Inline data (``data.values``, ``datasets``) is kept, so charts logged with their data still
 draw. What was removed is returned, so the builder can warn naming the key.
@@ -23,6 +24,7 @@ from typing import Any
 
 from .vegaexpr import expression_problem
 from .vegaformat import FORMAT_KEYS, specifier_problem
+from .vegarows import rows_problem
 from .vegasize import size_problem
 
 MAX_SPEC_DEPTH = 60
@@ -48,6 +50,9 @@ def clean_spec(spec: Any) -> tuple[dict[str, Any], list[str]]:
     _check_vega_lite(spec)
     removed: list[str] = []
     out = _clean(spec, "", 0, removed)
+    problem = rows_problem(out)
+    if problem:
+        raise SpecRefused(problem)
     return out, sorted(set(removed))
 
 
