@@ -1,6 +1,7 @@
 """Kinds whose data the page loads as a script: table, molecule, object3d."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ...storage import kinds as tags
@@ -87,6 +88,21 @@ def _vecs(values: Any, width: int, conv) -> list:
     return [conv(v) for p in values for v in p[:width]]
 
 
+def _box(b: dict) -> dict | None:
+    """A lidar box as the viewer draws it: exactly 8 corners of [x, y, z] (the viewer finds its
+    12 edges among every pair of corners), a colour of 3 numbers; None when it is not one."""
+    corners = b.get("corners")
+    if not (isinstance(corners, list) and len(corners) == 8 and all(_finite_vec(c) for c in corners)):
+        return None
+    color = b.get("color")
+    return {"corners": corners, "label": b.get("label"), "color": color if _finite_vec(color) else None}
+
+
+def _finite_vec(v: Any) -> bool:
+    return (isinstance(v, list) and len(v) == 3
+            and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v))
+
+
 class SceneKind(Kind):
     """Drawn by the WebGL viewer (assets/viewer3d.js) from a scene data script."""
 
@@ -138,8 +154,12 @@ class Object3DKind(SceneKind):
             if mesh.get("vertex_colors"):
                 payload["mesh"]["c"] = _vecs(mesh["vertex_colors"], 3, int)
         if isinstance(scene.get("boxes"), list):
-            payload["boxes"] = [{"corners": b.get("corners"), "label": b.get("label"), "color": b.get("color")}
-                                for b in scene["boxes"] if isinstance(b, dict) and isinstance(b.get("corners"), list)]
+            boxes = [(i, _box(b)) for i, b in enumerate(scene["boxes"]) if isinstance(b, dict)]
+            bad = [i for i, b in boxes if b is None]
+            if bad:  # the viewer pairs every two corners of a box: 20,000 corners hung the tab
+                ctx.warn(where, f"object3d: left out {len(bad)} box(es) without 8 corners of 3 finite numbers "
+                                f"(boxes {', '.join(map(str, bad[:5]))}{' ...' if len(bad) > 5 else ''})")
+            payload["boxes"] = [b for _, b in boxes if b is not None]
         if isinstance(scene.get("vectors"), list):
             payload["vectors"] = [v for v in scene["vectors"] if isinstance(v, dict) and "start" in v and "end" in v]
         return self.scene_item(ctx, rec, name, payload)
