@@ -11,6 +11,9 @@ from .files import caption
 TABLE_ROWS = 50  # rows a report's media directive shows (the run page has them all)
 MAX_INCREMENTS = 100  # an INCREMENTAL table shows its latest 100 increments, as wandb's UI does
 MAX_SHOWN_ROWS = 100_000  # ... and at most this many rows of them
+#: columns the run page's table shows: each page of 25 rows is in the DOM with all its cells, and
+#: a logged table of 20,000 columns (a 1 MB file) hung the tab for 25 s
+MAX_SHOWN_COLUMNS = 1_000
 
 
 def increments(rec: dict[str, Any]) -> list[str]:
@@ -42,10 +45,14 @@ class TableKind(Kind):
             total += len(data["data"])
         body = [row for chunk in reversed(chunks) for row in chunk]
         cols = [str(c) for c in cols]
+        if len(cols) > MAX_SHOWN_COLUMNS:
+            ctx.warn(where, f"table: only the first {MAX_SHOWN_COLUMNS:,} of {len(cols):,} columns are shown")
+            cols = cols[:MAX_SHOWN_COLUMNS]
+        width = len(cols)  # a row never has more cells than the table has columns
         rows = []
         for r, row in enumerate(body):
             cells = []
-            for c, cell in enumerate(row if isinstance(row, list) else []):
+            for c, cell in enumerate(row[:width] if isinstance(row, list) else []):
                 if isinstance(cell, dict) and isinstance(cell.get("_type"), str):
                     at = f"{where} row {r} column {cols[c] if c < len(cols) else c}"
                     if cell["_type"] == tags.TABLE:
@@ -78,9 +85,14 @@ class TableKind(Kind):
             except (ValueError, KeyError, TypeError, OSError) as exc:
                 item["missing"] = f"{key}: table file is unreadable ({exc.__class__.__name__})"
                 return item
-        item.update(columns=[str(c) for c in columns], rows=[[fmt_value(c) for c in row] for row in rows[:TABLE_ROWS]])
-        if len(rows) > TABLE_ROWS:
-            item["note"] = f"First {TABLE_ROWS} of {len(rows)} rows; the run page has them all."
+        width = min(len(columns), MAX_SHOWN_COLUMNS)
+        item.update(columns=[str(c) for c in columns[:width]],
+                    rows=[[fmt_value(c) for c in row[:width]] for row in rows[:TABLE_ROWS] if isinstance(row, list)])
+        notes = [f"First {TABLE_ROWS} of {len(rows)} rows; the run page has them all."] if len(rows) > TABLE_ROWS else []
+        if len(columns) > width:
+            notes.append(f"First {width:,} of {len(columns):,} columns.")
+        if notes:
+            item["note"] = " ".join(notes)
         return item
 
 
