@@ -257,3 +257,31 @@ def test_transforms_that_multiply_rows_are_bounded(tmp_path, site_browser):
     assert _refused(res, "loess") == "transform[0]: a loess over 60,000 rows, 3.6e+09 steps in the page (at most 2e+08)"
     assert not [w for w in res.warnings if "media fine " in w]
     _page_draws_two_charts(site_browser, out)
+
+
+def test_a_cursor_cannot_load_from_outside(tmp_path, site_browser):
+    """Vega sets a mark's ``cursor`` as the chart's CSS cursor: ``"url(https://...), auto"`` in a
+    logged spec made the browser fetch that address as soon as a reader pointed at a mark. A
+    ``cursor`` that is not a CSS keyword is removed with a warning; ``"pointer"`` stays."""
+    rows = [{"a": i, "b": i} for i in range(30)]
+    enc = {"x": {"field": "a", "type": "quantitative"}, "y": {"field": "b", "type": "quantitative"}}
+    evil = {"data": {"values": rows}, "encoding": enc,
+            "mark": {"type": "square", "size": 20_000, "cursor": "url(https://evil.example/c.png), auto"},
+            "config": {"mark": {"cursor": {"expr": "'url(https://evil.example/e.png), auto'"}}}}
+    fine = {"data": {"values": rows}, "encoding": enc, "mark": {"type": "square", "size": 20_000, "cursor": "pointer"}}
+    out, res = _site(tmp_path, {"evil": evil, "fine": fine})
+    assert "run a: media evil (step 0): removed from the Vega-Lite spec (it may not reach outside the site): " \
+           "config.mark.cursor, mark.cursor" in res.warnings
+    assert not [w for w in res.warnings if "media fine " in w]
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                   return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 3; }""", timeout=8000)
+    for el in page.locator(".rgp-vega canvas").all():  # point at every mark: nothing is fetched
+        el.scroll_into_view_if_needed()
+        box = el.bounding_box()
+        for i in range(12):
+            page.mouse.move(box["x"] + box["width"] * (i + 0.5) / 12, box["y"] + box["height"] * (1 - (i + 0.5) / 12))
+    page.wait_for_timeout(300)
+    cursors = page.evaluate("() => Array.from(document.querySelectorAll('.rgp-vega')).map(e => e.style.cursor)")
+    assert not [c for c in cursors if "url" in c]

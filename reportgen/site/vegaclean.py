@@ -5,7 +5,8 @@
 - ``usermeta`` (vega-embed reads ``usermeta.embedOptions``: actions menu, loader, renderer ...);
 - every ``url`` property (``data.url``, lookup ``from.data.url``, ``image`` marks, the
   ``url`` encoding channel), and ``href`` channels and mark properties (links that a click
-  follows), ``loader`` and ``config.loader`` settings;
+  follows), ``loader`` and ``config.loader`` settings, and every ``cursor`` that is not a CSS
+  keyword (Vega sets it as the chart's CSS cursor: ``url(https://...)`` is fetched on hover);
 - a spec that vega-embed would draw as a Vega spec (``$schema`` naming Vega, or none of the
   Vega-Lite keys): refused whole;
 - anything nested deeper than :data:`MAX_SPEC_DEPTH`, generating more than
@@ -36,6 +37,7 @@ DROP_KEYS = frozenset({"usermeta", "url", "href", "loader"})
 #: the keys that make vega-embed read a spec without ``$schema`` as Vega-Lite (its ``guessMode``)
 VEGA_LITE_KEYS = ("mark", "encoding", "layer", "hconcat", "vconcat", "facet", "repeat")
 _SCHEMA = re.compile(r"/schema/([\w-]+)/([\w.\-]+)\.json\Z", re.ASCII)  # vega-embed's, a JS regex without flags
+_CURSOR = re.compile(r"[a-z-]{1,20}")  # a CSS cursor keyword (pointer, crosshair, ...), never url(...)
 DATA_KEYS = frozenset({"values", "datasets"})  # inline data: rows are kept as they are
 
 
@@ -67,6 +69,9 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
         out = {}
         for k, x in v.items():
             k = str(k)
+            if k == "cursor" and not (isinstance(x, str) and _CURSOR.fullmatch(x)):
+                removed.append(f"{path}{k}")  # "url(https://...), auto": fetched when a reader points at the chart
+                continue
             if k in DROP_KEYS:
                 if k != "usermeta":
                     removed.append(f"{path}{k}")
