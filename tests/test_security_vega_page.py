@@ -285,3 +285,19 @@ def test_a_cursor_cannot_load_from_outside(tmp_path, site_browser):
     page.wait_for_timeout(300)
     cursors = page.evaluate("() => Array.from(document.querySelectorAll('.rgp-vega')).map(e => e.style.cursor)")
     assert not [c for c in cursors if "url" in c]
+
+
+def test_a_binding_stays_with_its_chart(tmp_path, site_browser):
+    """A param's ``bind.element`` is a CSS selector of where Vega puts the input: ``"body"`` (or
+    the site's own header) put a logged chart's slider anywhere in the page. It is removed with a
+    warning; the input is drawn under its chart."""
+    spec = {**OK, "params": [{"name": "p", "value": 1, "bind": {"input": "range", "min": 0, "max": 5, "element": "body"}}]}
+    out, res = _site(tmp_path, {"bound": spec})
+    assert "run a: media bound (step 0): removed from the Vega-Lite spec (it may not reach outside the site): " \
+           "params[].bind.element" in res.warnings
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                   return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 2; }""", timeout=8000)
+    assert page.evaluate("() => Array.from(document.querySelectorAll('input[name=p]')).map("
+                         "i => !!i.closest('.rgp-vega'))") == [True]

@@ -6,7 +6,8 @@
 - every ``url`` property (``data.url``, lookup ``from.data.url``, ``image`` marks, the
   ``url`` encoding channel), and ``href`` channels and mark properties (links that a click
   follows), ``loader`` and ``config.loader`` settings, and every ``cursor`` that is not a CSS
-  keyword (Vega sets it as the chart's CSS cursor: ``url(https://...)`` is fetched on hover);
+  keyword (Vega sets it as the chart's CSS cursor: ``url(https://...)`` is fetched on hover),
+  and a param binding's ``element`` (a CSS selector: the input went anywhere in the page);
 - a spec that vega-embed would draw as a Vega spec (``$schema`` naming Vega, or none of the
   Vega-Lite keys): refused whole;
 - anything nested deeper than :data:`MAX_SPEC_DEPTH`, generating more than
@@ -71,6 +72,9 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
             k = str(k)
             if k == "cursor" and not (isinstance(x, str) and _CURSOR.fullmatch(x)):
                 removed.append(f"{path}{k}")  # "url(https://...), auto": fetched when a reader points at the chart
+                continue
+            if k == "element" and path.endswith("bind."):  # a CSS selector: where in the page the input goes
+                removed.append(f"{path}{k}")
                 continue
             if k in DROP_KEYS:
                 if k != "usermeta":
