@@ -5,16 +5,29 @@
 - ``usermeta`` (vega-embed reads ``usermeta.embedOptions``: actions menu, loader, renderer ...);
 - every ``url`` property (``data.url``, lookup ``from.data.url``, ``image`` marks, the
   ``url`` encoding channel), and ``href`` channels and mark properties (links that a click
-  follows), ``loader`` and ``config.loader`` settings;
-- anything nested deeper than :data:`MAX_SPEC_DEPTH`, or generating more than
-  :data:`MAX_GENERATED` rows (refused whole).
+  follows), ``loader`` and ``config.loader`` settings, and every ``cursor`` that is not a CSS
+  keyword (Vega sets it as the chart's CSS cursor: ``url(https://...)`` is fetched on hover),
+  and a param binding's ``element`` (a CSS selector: the input went anywhere in the page);
+- a spec that vega-embed would draw as a Vega spec (``$schema`` naming Vega, or none of the
+  Vega-Lite keys): refused whole;
+- anything nested deeper than :data:`MAX_SPEC_DEPTH`, generating more than
+  :data:`MAX_GENERATED` rows, or with an expression the page could run without bound
+  (``sequence(0, 1e9)``, see :mod:`.vegaexpr`), or asking for a size no chart needs
+  (``"width": 1e9``, ``"tickCount": 1e9``, see :mod:`.vegasize`), or whose transforms make too
+  many rows (a fold, a quantile, a density, a loess: :mod:`.vegarows`): such a spec is refused whole.
 
 Inline data (``data.values``, ``datasets``) is kept, so charts logged with their data still
 draw. What was removed is returned, so the builder can warn naming the key.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from .vegaexpr import expression_problem
+from .vegaformat import FORMAT_KEYS, specifier_problem
+from .vegarows import rows_problem
+from .vegasize import size_problem
 
 MAX_SPEC_DEPTH = 60
 #: rows a spec may generate in the page (``data.sequence``, a ``sequence`` transform, impute
@@ -22,6 +35,10 @@ MAX_SPEC_DEPTH = 60
 MAX_GENERATED = 1_000_000
 _STEPS = frozenset({"steps", "minsteps", "maxsteps"})
 DROP_KEYS = frozenset({"usermeta", "url", "href", "loader"})
+#: the keys that make vega-embed read a spec without ``$schema`` as Vega-Lite (its ``guessMode``)
+VEGA_LITE_KEYS = ("mark", "encoding", "layer", "hconcat", "vconcat", "facet", "repeat")
+_SCHEMA = re.compile(r"/schema/([\w-]+)/([\w.\-]+)\.json\Z", re.ASCII)  # vega-embed's, a JS regex without flags
+_CURSOR = re.compile(r"[a-z-]{1,20}")  # a CSS cursor keyword (pointer, crosshair, ...), never url(...)
 DATA_KEYS = frozenset({"values", "datasets"})  # inline data: rows are kept as they are
 
 
@@ -33,8 +50,12 @@ def clean_spec(spec: Any) -> tuple[dict[str, Any], list[str]]:
     """``(cleaned copy, sorted list of the removed properties' paths)``."""
     if not isinstance(spec, dict):
         raise SpecRefused("a Vega-Lite spec must be a JSON object")
+    _check_vega_lite(spec)
     removed: list[str] = []
     out = _clean(spec, "", 0, removed)
+    problem = rows_problem(out)
+    if problem:
+        raise SpecRefused(problem)
     return out, sorted(set(removed))
 
 
@@ -43,15 +64,26 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
         raise SpecRefused(f"the spec is nested deeper than {MAX_SPEC_DEPTH} levels")
     if isinstance(v, dict):
         _check_generated(v)
+        problem = size_problem(v, in_view=path.endswith("view."))
+        if problem:
+            raise SpecRefused(f"{path}{problem}" if path else problem)
         out = {}
         for k, x in v.items():
             k = str(k)
+            if k == "cursor" and not (isinstance(x, str) and _CURSOR.fullmatch(x)):
+                removed.append(f"{path}{k}")  # "url(https://...), auto": fetched when a reader points at the chart
+                continue
+            if k == "element" and path.endswith("bind."):  # a CSS selector: where in the page the input goes
+                removed.append(f"{path}{k}")
+                continue
             if k in DROP_KEYS:
                 if k != "usermeta":
                     removed.append(f"{path}{k}")
                 elif isinstance(x, dict) and "embedOptions" in x:  # other usermeta (the SDK's presets) is quiet
                     removed.append(f"{path}usermeta.embedOptions")
                 continue
+            if k in FORMAT_KEYS and isinstance(x, str) and (problem := specifier_problem(x)):
+                raise SpecRefused(f"{path}{k}: {problem}")
             if k in DATA_KEYS:
                 _check_depth(x, depth + 1)
                 out[k] = x
@@ -61,7 +93,34 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
     if isinstance(v, list):
         inner = path[:-1] + "[]." if path else "[]."
         return [_clean(x, inner, depth + 1, removed) for x in v]
+    if isinstance(v, str):
+        problem = expression_problem(v, path.rstrip(".").rsplit(".", 1)[-1].removesuffix("[]"))
+        if problem:
+            raise SpecRefused(f"{path.rstrip('.') or 'the spec'} {problem}")
     return v
+
+
+def _check_vega_lite(spec: dict) -> None:
+    """The page hands a spec to vega-embed, which draws a *Vega* spec as it is when ``$schema``
+    names Vega, or when there is no ``$schema`` and none of its Vega-Lite keys: a Vega spec's
+    signals can update themselves on a timer (a string doubling every 50 ms took the tab to a
+    gigabyte) and compute any transform's parameters, so only what vega-embed reads as
+    Vega-Lite is drawn (a ``concat`` spec, as Altair writes one, only with its ``$schema``: see
+    :func:`schema_needed`)."""
+    schema = spec.get("$schema")
+    if schema is not None:
+        m = _SCHEMA.search(schema) if isinstance(schema, str) else None
+        if m is None or m.group(1) != "vega-lite":
+            what = f"a {m.group(1)} spec" if m else "a spec"
+            raise SpecRefused(f"{what} ($schema {str(schema)[:80]!r}), not a Vega-Lite one: only Vega-Lite specs are drawn")
+    if not any(k in spec for k in VEGA_LITE_KEYS) and not (schema is not None and "concat" in spec):
+        raise SpecRefused(f"not a Vega-Lite spec: it has none of {', '.join(VEGA_LITE_KEYS)} at its top, "
+                          "nor concat and a Vega-Lite $schema (vega-embed would draw it as a Vega spec)")
+
+
+def schema_needed(spec: dict) -> bool:
+    """Whether vega-embed needs the (cleaned) spec's ``$schema`` to read it as Vega-Lite."""
+    return not any(k in spec for k in VEGA_LITE_KEYS)
 
 
 def _rows(seq: Any) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -46,6 +47,16 @@ class Workspace:
     sections: list[Section] = field(default_factory=list)
 
 
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+
+
+def _short(v: Any) -> str:
+    """A value as a warning quotes it: bounded, whatever its size. A YAML file of 1 KB can hold
+    a list of 10 billion strings (aliases of aliases), and ``repr()`` of it filled 5.7 GB."""
+    return _REPR.repr(v)[:60]
+
+
 def _number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -71,7 +82,7 @@ def _settings(obj: dict[str, Any], where: str, warn: Callable[[str], None], skip
             continue
         check, expected = SETTINGS[k]
         if not check(v):
-            warn(f"{where}.{k}: expected {expected}, got {v!r:.60}")
+            warn(f"{where}.{k}: expected {expected}, got {_short(v)}")
             continue
         out[k] = v
     if _number(out.get("ymin")) and _number(out.get("ymax")) and out["ymin"] >= out["ymax"]:
@@ -85,7 +96,7 @@ def _keys(p: dict[str, Any], where: str, warn: Callable[[str], None]) -> list[st
     if isinstance(raw, str):
         raw = [raw]
     if not isinstance(raw, list) or not raw or not all(isinstance(k, str) and k for k in raw):
-        warn(f"{where}.keys: expected a metric key or a list of metric keys, got {raw!r:.60}")
+        warn(f"{where}.keys: expected a metric key or a list of metric keys, got {_short(raw)}")
         return None
     if len(raw) > MAX_KEYS:
         warn(f"{where}.keys: at most {MAX_KEYS} keys in one panel; the rest left out")
@@ -134,7 +145,7 @@ def parse(data: Any, source: str, warn: Callable[[str], None]) -> Workspace:
                 continue
             title = p.get("title")
             if title is not None and not isinstance(title, str):
-                warn(f"{pw}.title: expected text, got {title!r:.60}")
+                warn(f"{pw}.title: expected text, got {_short(title)}")
                 title = None
             count += 1
             if count > MAX_PANELS:

@@ -63,8 +63,13 @@ class PlotlyKind(Kind):
     def item(self, ctx, rec, where, name):
         from ..plotlyclean import clean_figure, removed_note
 
+        from ..plotlysize import bound_figure, removed_note as bounded_note
+
         fig, removed = clean_figure(ctx.json_object(rec.get("path"), "plotly figure is not a JSON object"))
         if removed:
             ctx.warn(where, removed_note(removed))
+        fig, bounded = bound_figure(fig)  # ticks, bins, contour levels: plotly.js has no limit of its own
+        if bounded:
+            ctx.warn(where, bounded_note(bounded))
         data_id, site = ctx.files.write_data(name, fig)
         return {"t": "plotly", "id": data_id, "data": site}

@@ -1,6 +1,7 @@
 """Kinds whose data the page loads as a script: table, molecule, object3d."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ...storage import kinds as tags
@@ -10,6 +11,9 @@ from .files import caption
 TABLE_ROWS = 50  # rows a report's media directive shows (the run page has them all)
 MAX_INCREMENTS = 100  # an INCREMENTAL table shows its latest 100 increments, as wandb's UI does
 MAX_SHOWN_ROWS = 100_000  # ... and at most this many rows of them
+#: columns the run page's table shows: each page of 25 rows is in the DOM with all its cells, and
+#: a logged table of 20,000 columns (a 1 MB file) hung the tab for 25 s
+MAX_SHOWN_COLUMNS = 1_000
 
 
 def increments(rec: dict[str, Any]) -> list[str]:
@@ -41,10 +45,14 @@ class TableKind(Kind):
             total += len(data["data"])
         body = [row for chunk in reversed(chunks) for row in chunk]
         cols = [str(c) for c in cols]
+        if len(cols) > MAX_SHOWN_COLUMNS:
+            ctx.warn(where, f"table: only the first {MAX_SHOWN_COLUMNS:,} of {len(cols):,} columns are shown")
+            cols = cols[:MAX_SHOWN_COLUMNS]
+        width = len(cols)  # a row never has more cells than the table has columns
         rows = []
         for r, row in enumerate(body):
             cells = []
-            for c, cell in enumerate(row if isinstance(row, list) else []):
+            for c, cell in enumerate(row[:width] if isinstance(row, list) else []):
                 if isinstance(cell, dict) and isinstance(cell.get("_type"), str):
                     at = f"{where} row {r} column {cols[c] if c < len(cols) else c}"
                     if cell["_type"] == tags.TABLE:
@@ -77,14 +85,34 @@ class TableKind(Kind):
             except (ValueError, KeyError, TypeError, OSError) as exc:
                 item["missing"] = f"{key}: table file is unreadable ({exc.__class__.__name__})"
                 return item
-        item.update(columns=[str(c) for c in columns], rows=[[fmt_value(c) for c in row] for row in rows[:TABLE_ROWS]])
-        if len(rows) > TABLE_ROWS:
-            item["note"] = f"First {TABLE_ROWS} of {len(rows)} rows; the run page has them all."
+        width = min(len(columns), MAX_SHOWN_COLUMNS)
+        item.update(columns=[str(c) for c in columns[:width]],
+                    rows=[[fmt_value(c) for c in row[:width]] for row in rows[:TABLE_ROWS] if isinstance(row, list)])
+        notes = [f"First {TABLE_ROWS} of {len(rows)} rows; the run page has them all."] if len(rows) > TABLE_ROWS else []
+        if len(columns) > width:
+            notes.append(f"First {width:,} of {len(columns):,} columns.")
+        if notes:
+            item["note"] = " ".join(notes)
         return item
 
 
 def _vecs(values: Any, width: int, conv) -> list:
     return [conv(v) for p in values for v in p[:width]]
+
+
+def _box(b: dict) -> dict | None:
+    """A lidar box as the viewer draws it: exactly 8 corners of [x, y, z] (the viewer finds its
+    12 edges among every pair of corners), a colour of 3 numbers; None when it is not one."""
+    corners = b.get("corners")
+    if not (isinstance(corners, list) and len(corners) == 8 and all(_finite_vec(c) for c in corners)):
+        return None
+    color = b.get("color")
+    return {"corners": corners, "label": b.get("label"), "color": color if _finite_vec(color) else None}
+
+
+def _finite_vec(v: Any) -> bool:
+    return (isinstance(v, list) and len(v) == 3
+            and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v))
 
 
 class SceneKind(Kind):
@@ -138,8 +166,12 @@ class Object3DKind(SceneKind):
             if mesh.get("vertex_colors"):
                 payload["mesh"]["c"] = _vecs(mesh["vertex_colors"], 3, int)
         if isinstance(scene.get("boxes"), list):
-            payload["boxes"] = [{"corners": b.get("corners"), "label": b.get("label"), "color": b.get("color")}
-                                for b in scene["boxes"] if isinstance(b, dict) and isinstance(b.get("corners"), list)]
+            boxes = [(i, _box(b)) for i, b in enumerate(scene["boxes"]) if isinstance(b, dict)]
+            bad = [i for i, b in boxes if b is None]
+            if bad:  # the viewer pairs every two corners of a box: 20,000 corners hung the tab
+                ctx.warn(where, f"object3d: left out {len(bad)} box(es) without 8 corners of 3 finite numbers "
+                                f"(boxes {', '.join(map(str, bad[:5]))}{' ...' if len(bad) > 5 else ''})")
+            payload["boxes"] = [b for _, b in boxes if b is not None]
         if isinstance(scene.get("vectors"), list):
             payload["vectors"] = [v for v in scene["vectors"] if isinstance(v, dict) and "start" in v and "end" in v]
         return self.scene_item(ctx, rec, name, payload)

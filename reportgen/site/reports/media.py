@@ -146,7 +146,7 @@ def resolve_spec(ctx: ReportContext, run: Any, record: dict) -> tuple[dict | Non
         return None, f"unreadable chart files ({exc.__class__.__name__}: {exc})"
     if not isinstance(spec, dict):
         return None, "the spec is not a JSON object"
-    from ..vegaclean import SpecRefused, clean_spec, removed_note
+    from ..vegaclean import SpecRefused, clean_spec, removed_note, schema_needed
 
     try:
         spec, removed = clean_spec(spec)  # logged specs are data: nothing may reach outside the site
@@ -154,7 +154,8 @@ def resolve_spec(ctx: ReportContext, run: Any, record: dict) -> tuple[dict | Non
         return None, str(exc)
     if removed:
         ctx.warnings.append(f"run {run.id}: {removed_note(removed)}")
-    spec.pop("$schema", None)
+    if not schema_needed(spec):  # a concat spec without it would be drawn as a Vega spec
+        spec.pop("$schema", None)
     data = spec.get("data")
     if rows is None and isinstance(data, dict) and isinstance(data.get("values"), list):
         rows = data["values"]

@@ -22,6 +22,7 @@ from . import media, metrics
 from .context import ReportContext
 from .directives import Directive, extract
 from .frontmatter import parse_front_matter
+from .mdlimits import markdown_problem
 from .sanitize import sanitize_html
 
 RENDERERS = {
@@ -122,7 +123,15 @@ def render_report(source: Path, reports_root: Path, ctx: ReportContext,
     ctx.warnings.extend(fm.problems)
     ctx.defaults = {k: v for k, v in fm.meta.items() if k in ("runs", "tags", "tag", "group", "project")}
     ex = extract(fm.body, first_line=fm.body_line)
-    html = render_markdown(ex.text)
+    problem = markdown_problem(ex.text, fm.body_line)
+    if problem is None:
+        try:
+            html = render_markdown(ex.text)
+        except RecursionError:  # a backstop: mdlimits keeps what it knows of out
+            problem = "the markdown nests too deeply to render"
+    if problem is not None:
+        ctx.warnings.append(f"{problem}; the report is shown as plain text")
+        html = f"<pre>{escape(ex.text)}</pre>"
     clean, removed = sanitize_html(html, _image_rewriter(source, reports_root, ctx.out, ctx.written),
                                    _link_rewriter(source, report_names or {}))
     if removed:

@@ -55,6 +55,11 @@ def _clean_url(value: str, *, image: bool) -> str | None:
     return value if m.group(1).lower() in LINK_SCHEMES else None
 
 
+#: open tags at once: 100,000 nested <div>s made the page take 20 s to show, and each stray
+#: closing tag is looked for among the open ones (30,000 of them: 40 s of build)
+MAX_NESTING = 100
+
+
 class _Sanitizer(HTMLParser):
     def __init__(self, rewrite_src=None, rewrite_href=None) -> None:
         super().__init__(convert_charrefs=True)
@@ -65,6 +70,7 @@ class _Sanitizer(HTMLParser):
         self.drop_depth = 0
         self.drop_tag: str | None = None
         self.removed: list[str] = []
+        self.too_deep = False
 
     def _attrs(self, tag: str, attrs: list[tuple[str, str | None]]) -> str:
         allowed = GLOBAL_ATTRS | TAG_ATTRS.get(tag, set())
@@ -111,6 +117,11 @@ class _Sanitizer(HTMLParser):
             self.removed.append(f"<{tag}> element")
             if tag not in VOID_TAGS:
                 self.drop_depth, self.drop_tag = 1, tag
+            return
+        if len(self.open) >= MAX_NESTING and tag not in VOID_TAGS:
+            if not self.too_deep:
+                self.removed.append(f"tags nested deeper than {MAX_NESTING} levels (their text is kept)")
+            self.too_deep = True
             return
         if self._emit_open(tag, attrs) and tag not in VOID_TAGS:
             self.open.append(tag)

@@ -1,0 +1,40 @@
+"""Issue 12: a logged table may not make the run page hang.
+
+The run page's table keeps one page of 25 rows in the DOM, with every cell of each: a logged
+table of 20,000 columns (a 1 MB file) hung the tab for 25 s. The page shows the first 1,000
+columns, with a warning naming the run and key; a row never has more cells than the table has
+columns (one of 20,000 cells under two columns is cut to two)."""
+from __future__ import annotations
+
+import json
+
+from reportgen.site.builder import build
+from reportgen.site.config import BuildConfig
+
+
+def test_a_table_shows_at_most_a_thousand_columns(tmp_path, site_browser):
+    d = tmp_path / "runs" / "a"
+    (d / "media" / "table").mkdir(parents=True)
+    (d / "run.json").write_text(json.dumps({"id": "a", "name": "a", "state": "finished"}))
+    wide = {"columns": [f"c{i}" for i in range(20_000)], "data": [[i] * 20_000 for i in range(20)]}
+    long_rows = {"columns": ["a", "b"], "data": [[1, 2, *range(20_000)] for _ in range(20)]}
+    row = {"_step": 0, "loss": 1.0}
+    for key, table in (("wide", wide), ("long", long_rows)):
+        (d / "media" / "table" / f"{key}.json").write_text(json.dumps(table))
+        row[key] = {"_type": "table", "path": f"media/table/{key}.json", "ncols": len(table["columns"]), "nrows": 20}
+    (d / "history.jsonl").write_text(json.dumps(row) + "\n")
+    (tmp_path / "runs" / "reports").mkdir()
+    (tmp_path / "runs" / "reports" / "r.md").write_text('# r\n\n{{< media key="wide" run="a" >}}\n')
+    out = tmp_path / "site"
+    res = build(BuildConfig(runs=tmp_path / "runs", out=out, quiet=True))
+    assert res.warnings == ["run a: media wide (step 0): table: only the first 1,000 of 20,000 columns are shown"]
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rgp-table').forEach(el => el.scrollIntoView());
+                   return document.querySelectorAll('.rgp-table table').length === 2; }""", timeout=8000)
+    page.wait_for_function("() => true", timeout=3000)
+    cells = page.evaluate("() => Array.from(document.querySelectorAll('.rgp-table table')).map("
+                          "t => [t.querySelectorAll('th').length, t.querySelector('tbody tr').children.length])")
+    assert sorted(cells) == [[2, 2], [1000, 1000]]
+    report = (out / "reports" / "r.html").read_text()  # a report's table: 20 rows, 1,000 columns
+    assert report.count("<td") == 20 * 1000 and "First 1,000 of 20,000 columns." in report

@@ -1,0 +1,303 @@
+"""Issue 12: a logged chart spec may not make the run page hang, eat memory or crash.
+
+Each test logs a few hostile Vega-Lite specs next to a harmless one, builds the site and opens
+the run page in Chromium: the hostile ones are refused at build time with a warning naming the
+run and key, and the page stays responsive and draws the harmless chart. Each failed on the code
+before its fix (the tab hung for good, at up to a gigabyte)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from reportgen.site.builder import build
+from reportgen.site.config import BuildConfig
+
+OK = {"data": {"values": [{"a": 1, "s": "x"}, {"a": 2, "s": "y"}]}, "mark": "point",
+      "encoding": {"x": {"field": "a", "type": "quantitative"}}}
+
+
+def _site(tmp_path: Path, specs: dict[str, dict], report: str | None = None):
+    runs = tmp_path / "runs"
+    d = runs / "a"
+    d.mkdir(parents=True)
+    if report:
+        (runs / "reports").mkdir()
+        (runs / "reports" / "r.md").write_text(report)
+    (d / "run.json").write_text(json.dumps({"id": "a", "name": "a", "state": "finished"}))
+    row = {"_step": 0, "loss": 1.0, "ok": {"_type": "vega_lite", "spec": OK},
+           **{k: {"_type": "vega_lite", "spec": v} for k, v in specs.items()}}
+    (d / "history.jsonl").write_text(json.dumps(row) + "\n")
+    out = tmp_path / "site"
+    return out, build(BuildConfig(runs=runs, out=out, quiet=True))
+
+
+def _refused(res, key: str) -> str:
+    prefix = f"run a: media {key} (step 0): could not show vega_lite: SpecRefused: "
+    found = [w[len(prefix):] for w in res.warnings if w.startswith(prefix)]
+    assert found, f"no refusal for {key}: {res.warnings}"
+    return found[0]
+
+
+def _page_draws_only_the_harmless_chart(site_browser, out: Path) -> None:
+    for width in (1400, 390):  # a desktop and a phone
+        _open_and_wait(site_browser, out, width)
+
+
+def _open_and_wait(site_browser, out: Path, width: int) -> None:
+    site_browser.context.close()
+    site_browser.context = site_browser.browser.new_context(viewport={"width": width, "height": 900})
+    site_browser.context.route("**/*", site_browser._route)
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                   return document.querySelectorAll('.rgp-vega[data-rendered]').length === 1; }""", timeout=8000)
+    page.wait_for_function("() => document.querySelector('.rgp-vega').dataset.rendered === 'done'", timeout=4000)
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => true", timeout=3000)  # still answers: nothing runs without end
+
+
+def test_expressions_that_build_without_bound_are_refused(tmp_path, site_browser):
+    """``sequence(0, 1e9)`` or ``pad('a', 1e9)`` in a calculate, a filter, a param's expr or an
+    ExprRef made the run page hang for good (300 MB to 1 GB); ``\\u0070ad`` is the same call."""
+    t = lambda *tr: {**OK, "transform": list(tr)}  # noqa: E731
+    specs = {
+        "seq": t({"calculate": "length(sequence(0, 1e9))", "as": "b"}),
+        "pad": t({"calculate": "length(pad('a', 1e9))", "as": "b"}),
+        "filt": t({"filter": {"and": ["datum.a > 0", "length(sequence (0, 1e9)) > 0"]}}),
+        "param": {**OK, "params": [{"name": "p", "expr": "length(\\u0070ad('', 1e9))"}]},
+        "ref": {**OK, "mark": {"type": "point", "size": {"expr": "length(sequence(1e9))"}}},
+        "time": t({"calculate": "utcSequence('millisecond', 0, 1e12)", "as": "b"}),
+    }
+    out, res = _site(tmp_path, specs)
+    assert _refused(res, "seq") == "transform[].calculate calls sequence(), which builds a list or string of " \
+                                   "any length in the page"
+    assert "calls pad()" in _refused(res, "pad") and "calls sequence()" in _refused(res, "filt")
+    assert _refused(res, "param").startswith("params[].expr calls pad()")
+    assert _refused(res, "ref").startswith("mark.size.expr calls sequence()")
+    assert "calls utcSequence()" in _refused(res, "time")
+    _page_draws_only_the_harmless_chart(site_browser, out)
+
+
+def test_regular_expressions_are_refused(tmp_path, site_browser):
+    """``test(/(a+)+$/, datum.s)`` on a logged string of 40 characters backtracked for ever: the
+    tab hung at once. A regular expression (a literal or ``regexp()``) in any expression of a
+    logged spec is refused; a ``/`` in a title or a URL is not one."""
+    rows = [{"a": 1, "s": "a" * 40 + "!"}]
+    specs = {
+        "lit": {**OK, "data": {"values": rows}, "transform": [{"filter": "test(/(a+)+$/, datum.s)"}]},
+        "call": {**OK, "data": {"values": rows},
+                 "transform": [{"calculate": "replace(datum.s, regexp('(a|aa)+$'), '')", "as": "t"}]},
+        "label": {**OK, "encoding": {"x": {"field": "a", "type": "quantitative",
+                                           "axis": {"labelExpr": "test(/^(\\\\w+\\\\s?)*$/, datum.label) ? 'x' : 'y'"}}}},
+    }
+    fine = {**OK, "title": "loss (/step) a/b https://example.com/x/y"}
+    out, res = _site(tmp_path, {**specs, "fine": fine})
+    assert _refused(res, "lit") == "transform[].filter has a regular expression, which can run for ever on " \
+                                   "logged text in the page"
+    assert "regular expression" in _refused(res, "call") and "regular expression" in _refused(res, "label")
+    assert not [w for w in res.warnings if "media fine " in w]
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                   const done = document.querySelectorAll('.rgp-vega[data-rendered="done"]');
+                   return done.length === 2; }""", timeout=8000)
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => true", timeout=3000)
+
+
+def test_only_vega_lite_specs_are_drawn(tmp_path, site_browser):
+    """vega-embed draws a logged spec as a *Vega* spec when its ``$schema`` names Vega or when it
+    has none of the Vega-Lite keys: a signal doubling a string on a timer took the tab to a
+    gigabyte, and a Vega ``sequence`` transform can take its stop from a signal. Such specs are
+    refused; a Vega-Lite one with or without ``$schema`` draws."""
+    doubling = {"signals": [{"name": "s", "value": "ab", "on": [{"events": "timer{20}", "update": "s + s"}]}],
+                "marks": [{"type": "text", "encode": {"update": {"text": {"signal": "length(s)"}}}}]}
+    generated = {"data": [{"name": "t", "transform": [{"type": "sequence", "start": 0, "stop": {"signal": "1e9"}}]}]}
+    specs = {"vega": {"$schema": "https://vega.github.io/schema/vega/v5.json", "width": 50, **doubling},
+             "guessed": doubling, "nomarks": generated,
+             "odd": {**OK, "$schema": "vega"}}
+    concat = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "concat": [OK, OK]}  # Altair's alt.concat
+    specs["concat_vega"] = {k: v for k, v in concat.items() if k != "$schema"}
+    report = "# r\n\n" + "".join(f'{{{{< custom key="{k}" run="a" >}}}}\n\n' for k in ("vega", "guessed", "concat"))
+    out, res = _site(tmp_path, {**specs, "lite": {**OK, "$schema": "https://vega.github.io/schema/vega-lite/v5.json"},
+                                "concat": concat}, report)
+    assert _refused(res, "vega") == "a vega spec ($schema 'https://vega.github.io/schema/vega/v5.json'), not a " \
+                                    "Vega-Lite one: only Vega-Lite specs are drawn"
+    assert _refused(res, "guessed").startswith("not a Vega-Lite spec: it has none of mark, encoding, layer")
+    assert _refused(res, "nomarks").startswith("not a Vega-Lite spec")
+    assert _refused(res, "odd").startswith("a spec ($schema")
+    assert _refused(res, "concat_vega").startswith("not a Vega-Lite spec")
+    assert not [w for w in res.warnings if "media lite " in w or "media concat " in w]
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                   return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 3; }""", timeout=8000)
+    page.wait_for_timeout(1500)  # the timer had doubled the string 60 times by now
+    page.wait_for_function("() => true", timeout=3000)
+    page = site_browser.open(out / "reports/r.html")  # a report draws the record as the run page does
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rg-vega').forEach(el => el.scrollIntoView());
+                   return document.querySelectorAll('.rg-vega[data-rendered="done"]').length === 1; }""", timeout=8000)
+    assert page.locator(".rg-vega").count() == 1
+    page.wait_for_timeout(1000)
+    page.wait_for_function("() => true", timeout=3000)
+
+
+def test_sizes_no_chart_needs_are_refused(tmp_path, site_browser):
+    """``"width": 1e9`` (a tick per 40 pixels), ``"tickCount": 1e9`` (or from an expression),
+    ``"maxbins": 1e9`` or a bin step of 1 over an extent of 1e9 each hung the tab (200 MB to
+    1.2 GB) before anything showed. Such sizes are refused; ``"width": "container"`` and a sane
+    bin draw."""
+    x = lambda **kw: {**OK, "encoding": {"x": {"field": "a", "type": "quantitative", **kw}}}  # noqa: E731
+    specs = {
+        "wide": {**OK, "width": 1e9},
+        "view": {**OK, "config": {"view": {"continuousWidth": 1e9}}},
+        "ticks": x(axis={"tickCount": 1e9}),
+        "tickexpr": x(axis={"tickCount": {"expr": "1e9"}}),
+        "maxbins": x(bin={"maxbins": 1e9}),
+        "extent": x(bin={"extent": [0, 1e9], "step": 1}),
+        "zero": x(bin={"step": 0}),
+    }
+    fine = {**x(bin={"step": 0.5}), "width": "container", "height": 300}
+    out, res = _site(tmp_path, {**specs, "fine": fine})
+    assert _refused(res, "wide") == "width is 1e+09, more than 20,000"
+    assert _refused(res, "view") == "config.view.continuousWidth is 1e+09, more than 20,000"
+    assert _refused(res, "ticks") == "encoding.x.axis.tickCount is 1e+09, more than 10,000"
+    assert _refused(res, "tickexpr").startswith("encoding.x.axis.tickCount comes from an expression")
+    assert _refused(res, "maxbins") == "encoding.x.bin.maxbins is 1e+09, more than 10,000"
+    assert _refused(res, "extent") == "encoding.x.bin makes 1e+09 bins (step 1 over 0..1e+09), more than 10,000"
+    assert _refused(res, "zero") == "encoding.x.bin.step is 0, not a positive number"
+    assert not [w for w in res.warnings if "media fine " in w]
+    for width in (1400, 390):
+        site_browser.context.close()
+        site_browser.context = site_browser.browser.new_context(viewport={"width": width, "height": 900})
+        site_browser.context.route("**/*", site_browser._route)
+        page = site_browser.open(out / "runs/a/index.html")
+        page.wait_for_function(
+            """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                       return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 2; }""",
+            timeout=8000)
+        page.wait_for_function("() => true", timeout=3000)
+
+
+def test_number_formats_padded_without_bound_are_refused(tmp_path, site_browser):
+    """A d3 number format pads every label to its width: an axis or text ``format`` of
+    ``"0100000000d"``, or ``format(datum.a, '0100000000d')`` in an expression, hung the tab for
+    good. Widths over 100 are refused, and so is a ``format()`` specifier computed in the page;
+    ``format(datum.a, '.2f')`` and a title reading "Data format (v2)" draw."""
+    text = {**OK, "mark": "text", "encoding": {"x": {"field": "a", "type": "quantitative"}, "text": {"field": "t"}}}
+    specs = {
+        "axis": {**OK, "encoding": {"x": {"field": "a", "type": "quantitative", "axis": {"format": "0100000000d"}}}},
+        "config": {**OK, "config": {"numberFormat": "0100000000d"}},
+        "expr": {**text, "transform": [{"calculate": "format(datum.a, '0100000000d')", "as": "t"}]},
+        "computed": {**text, "transform": [{"calculate": "format(datum.a, '0' + '100000000d')", "as": "t"}]},
+    }
+    fine = {**text, "title": "Data format (v2)", "transform": [{"calculate": "format(datum.a, '.2f')", "as": "t"}]}
+    out, res = _site(tmp_path, {**specs, "fine": fine})
+    assert _refused(res, "axis") == "encoding.x.axis.format: number format '0100000000d' pads to 100,000,000 " \
+                                    "characters, more than 100"
+    assert _refused(res, "config").startswith("config.numberFormat: number format '0100000000d'")
+    assert _refused(res, "expr") == "transform[].calculate calls format() with a number format '0100000000d' pads " \
+                                    "to 100,000,000 characters, more than 100"
+    assert "not a plain string" in _refused(res, "computed")
+    assert not [w for w in res.warnings if "media fine " in w]
+    _page_draws_two_charts(site_browser, out)
+
+
+def _page_draws_two_charts(site_browser, out: Path) -> None:
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                   return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 2; }""", timeout=8000)
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => true", timeout=3000)
+
+
+def test_a_whole_data_set_per_row_is_refused(tmp_path, site_browser):
+    """``{"calculate": "data('source_0')"}`` then ``flatten`` makes rows times rows: 2,000 logged
+    rows hung the tab. ``data()`` in a ``calculate`` or a param's ``expr`` is refused; a title
+    reading "Training data (v2)" is not an expression and draws."""
+    rows = [{"a": i} for i in range(2000)]
+    specs = {
+        "calc": {**OK, "data": {"values": rows},
+                 "transform": [{"calculate": "data('source_0')", "as": "arr"}, {"flatten": ["arr"]}]},
+        "param": {**OK, "data": {"values": rows}, "params": [{"name": "p", "expr": "data ('source_0')"}],
+                  "transform": [{"calculate": "p", "as": "arr"}, {"flatten": ["arr"]}]},
+    }
+    out, res = _site(tmp_path, {**specs, "fine": {**OK, "title": "Training data (v2)"}})
+    assert _refused(res, "calc") == "transform[].calculate calls data(), which puts a whole data set in the page " \
+                                    "in each row (flattened, rows times rows)"
+    assert _refused(res, "param").startswith("params[].expr calls data()")
+    assert not [w for w in res.warnings if "media fine " in w]
+    _page_draws_two_charts(site_browser, out)
+
+
+def test_transforms_that_multiply_rows_are_bounded(tmp_path, site_browser):
+    """A 300-field ``fold`` over 3,000 logged rows (900,000 points) hung the tab for half a minute;
+    ``{"quantile": "a", "step": 1e-8}`` or a million ``density`` steps over two rows hung it for
+    good. Transforms that make more than 200,000 rows (or a loess of rows times rows beyond 2e8
+    steps) are refused; a density per class of 3,000 rows draws."""
+    rows = [{"a": i, "g": i % 3} for i in range(3000)]
+    two = {**OK, "data": {"values": rows[:2]}, "encoding": {"x": {"field": "value", "type": "quantitative"}}}
+    specs = {
+        "fold": {**OK, "data": {"values": rows}, "transform": [{"fold": [f"f{i}" for i in range(300)]}]},
+        "quantile": {**two, "transform": [{"quantile": "a", "step": 1e-8}]},
+        "density": {**two, "transform": [{"density": "a", "steps": 1_000_000}]},
+        "loess": {**OK, "data": {"values": [{"a": i, "y": i % 7} for i in range(60_000)]},
+                  "transform": [{"loess": "y", "on": "a", "bandwidth": 1}]},
+    }
+    fine = {**OK, "data": {"values": rows}, "transform": [{"density": "a", "groupby": ["g"]}],
+            "mark": "line", "encoding": {"x": {"field": "value", "type": "quantitative"},
+                                         "y": {"field": "density", "type": "quantitative"},
+                                         "color": {"field": "g", "type": "nominal"}}}
+    out, res = _site(tmp_path, {**specs, "fine": fine})
+    assert _refused(res, "fold") == "transform[0]: the transforms make 900,000 rows in the page, more than 200,000"
+    assert _refused(res, "quantile").startswith("transform[0]: the transforms make 100,000,000 rows")
+    assert _refused(res, "density").startswith("transform[0]: the transforms make 1,000,000 rows")
+    assert _refused(res, "loess") == "transform[0]: a loess over 60,000 rows, 3.6e+09 steps in the page (at most 2e+08)"
+    assert not [w for w in res.warnings if "media fine " in w]
+    _page_draws_two_charts(site_browser, out)
+
+
+def test_a_cursor_cannot_load_from_outside(tmp_path, site_browser):
+    """Vega sets a mark's ``cursor`` as the chart's CSS cursor: ``"url(https://...), auto"`` in a
+    logged spec made the browser fetch that address as soon as a reader pointed at a mark. A
+    ``cursor`` that is not a CSS keyword is removed with a warning; ``"pointer"`` stays."""
+    rows = [{"a": i, "b": i} for i in range(30)]
+    enc = {"x": {"field": "a", "type": "quantitative"}, "y": {"field": "b", "type": "quantitative"}}
+    evil = {"data": {"values": rows}, "encoding": enc,
+            "mark": {"type": "square", "size": 20_000, "cursor": "url(https://evil.example/c.png), auto"},
+            "config": {"mark": {"cursor": {"expr": "'url(https://evil.example/e.png), auto'"}}}}
+    fine = {"data": {"values": rows}, "encoding": enc, "mark": {"type": "square", "size": 20_000, "cursor": "pointer"}}
+    out, res = _site(tmp_path, {"evil": evil, "fine": fine})
+    assert "run a: media evil (step 0): removed from the Vega-Lite spec (it may not reach outside the site): " \
+           "config.mark.cursor, mark.cursor" in res.warnings
+    assert not [w for w in res.warnings if "media fine " in w]
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                   return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 3; }""", timeout=8000)
+    for el in page.locator(".rgp-vega canvas").all():  # point at every mark: nothing is fetched
+        el.scroll_into_view_if_needed()
+        box = el.bounding_box()
+        for i in range(12):
+            page.mouse.move(box["x"] + box["width"] * (i + 0.5) / 12, box["y"] + box["height"] * (1 - (i + 0.5) / 12))
+    page.wait_for_timeout(300)
+    cursors = page.evaluate("() => Array.from(document.querySelectorAll('.rgp-vega')).map(e => e.style.cursor)")
+    assert not [c for c in cursors if "url" in c]
+
+
+def test_a_binding_stays_with_its_chart(tmp_path, site_browser):
+    """A param's ``bind.element`` is a CSS selector of where Vega puts the input: ``"body"`` (or
+    the site's own header) put a logged chart's slider anywhere in the page. It is removed with a
+    warning; the input is drawn under its chart."""
+    spec = {**OK, "params": [{"name": "p", "value": 1, "bind": {"input": "range", "min": 0, "max": 5, "element": "body"}}]}
+    out, res = _site(tmp_path, {"bound": spec})
+    assert "run a: media bound (step 0): removed from the Vega-Lite spec (it may not reach outside the site): " \
+           "params[].bind.element" in res.warnings
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                   return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 2; }""", timeout=8000)
+    assert page.evaluate("() => Array.from(document.querySelectorAll('input[name=p]')).map("
+                         "i => !!i.closest('.rgp-vega'))") == [True]
