@@ -23,7 +23,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable
 
-from ..storage.jsonio import loads
+from ..storage.jsonio import TooDeep, loads
 from ..storage.safety import MAX_DEPTH, FileTooBig, is_inside, too_deep
 from .common import Problems, RunImport, source_open
 from .wandb_log import LogError, iter_records
@@ -51,7 +51,10 @@ def _json(text: str, depth: int = 0) -> Any:
     crashed the import)."""
     if depth >= MAX_DEPTH:  # (a nested_key of 5,000 names made a config 5,000 deep: the run was lost)
         raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
-    value = loads(text)
+    try:
+        value = loads(text)
+    except TooDeep:  # (orjson >= 3.9 stops at its own depth limit; older ones parse it all: the same message)
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels") from None
     if too_deep(value, MAX_DEPTH - depth):
         raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
     return value
