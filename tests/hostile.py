@@ -165,3 +165,8 @@ class Probe:
 
     def check(self) -> list[str]:
         return self.fired + [f"canary server got {h}" for h in self.canary.hits]
+
+
+def leaked(out: Path, secret: str) -> list[Path]:
+    """Files under ``out`` holding ``secret`` (a canary planted outside a source or run folder)."""
+    return [p for p in out.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]

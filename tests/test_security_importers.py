@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from hostile import leaked
+
 pytest.importorskip("tensorboard")
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="links and named pipes: POSIX")
 
@@ -25,10 +27,6 @@ def _import(source: str, path: Path, out: Path) -> subprocess.CompletedProcess:
                           env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
-
-
-def _leaked(out: Path) -> list[Path]:
-    return [p for p in out.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
 
 
 @pytest.fixture
@@ -65,7 +63,7 @@ def test_mlflow_store_links_out_and_pipes_are_refused(tracker_sources, tmp_path,
     out = tmp_path / "runs"
     proc = _import("mlflow", store, out)
     said = proc.stdout + proc.stderr
-    assert _leaked(out) == []
+    assert leaked(out, SECRET) == []
     for what in ("param 'secret'", "tag 'leak'", "metric 'leak'", "artifact 'private.png'"):
         assert what in said and "link to a file outside" in said, what
     assert "param 'pipe'" in said and "not a regular file" in said
@@ -85,7 +83,7 @@ def test_wandb_run_files_linked_out_are_not_copied(tracker_sources, tmp_path, ou
     os.mkfifo(files / "requirements.txt.pipe")
     out = tmp_path / "runs"
     proc = _import("wandb", src, out)
-    assert _leaked(out) == []
+    assert leaked(out, SECRET) == []
     assert "files/output.log" in proc.stderr and "link to a file outside" in proc.stderr
     assert "requirements.txt.pipe" in proc.stderr and "not a regular file" in proc.stderr
     assert list(out.rglob("wandb-system-metrics.jsonl"))  # the run's own files are still copied
@@ -103,7 +101,7 @@ def test_tensorboard_hparams_linked_out_and_piped_event_files(tmp_path, outside)
     os.mkfifo(logdir / "run1" / "events.out.tfevents.1700000000.host.99.0")
     out = tmp_path / "runs"
     proc = _import("tensorboard", logdir, out)
-    assert _leaked(out) == []
+    assert leaked(out, SECRET) == []
     assert "hparams.yaml" in proc.stderr and "link to a file outside" in proc.stderr
     # (the pipe named like an event file: not taken for one, and never opened: the import returned)
     from reportgen.storage.reader import list_run_dirs, read_run
@@ -119,7 +117,7 @@ def test_csv_folder_links_out_are_refused(tmp_path, outside):
     (src / "b.csv").symlink_to(outside / "table.csv")
     out = tmp_path / "runs"
     proc = _import("csv", src, out)
-    assert _leaked(out) == []
+    assert leaked(out, SECRET) == []
     assert "b.csv" in proc.stderr and "link to a file outside" in proc.stderr
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from hostile import leaked
+
 pytest.importorskip("tensorboard")
 pytestmark = pytest.mark.skipif(not hasattr(os, "symlink") or sys.platform == "win32",
                                 reason="links, sparse files and rlimits: POSIX")
@@ -41,10 +43,6 @@ def _runs(out: Path) -> dict:
     from reportgen.storage.reader import list_run_dirs, read_run
 
     return {r.id: r for r in (read_run(d) for d in list_run_dirs(out))}
-
-
-def _leaked(out: Path) -> list[Path]:
-    return [p for p in out.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
 
 
 @pytest.fixture
@@ -121,7 +119,7 @@ def test_wandb_files_folder_linked_out_is_not_read(tmp_path, outside):
     (run / "files").symlink_to(outside)
     out = tmp_path / "runs"
     proc = _import("wandb", src, out)
-    assert _leaked(out) == []
+    assert leaked(out, SECRET) == []
     assert "files/ is a link to a folder outside" in proc.stderr
     assert [r["loss"] for r in _runs(out)["wandb-abc"].history] == [1.0]
 
@@ -151,7 +149,7 @@ def test_mlflow_artifacts_folder_linked_out_is_not_read(tmp_path, outside):
     (run / "artifacts").symlink_to(outside)
     out = tmp_path / "runs"
     proc = _import("mlflow", store, out)
-    assert _leaked(out) == [] and not list(out.rglob("*.png"))
+    assert leaked(out, SECRET) == [] and not list(out.rglob("*.png"))
     assert "mlflow run r1: artifacts/ is a link to a folder outside r1/" in proc.stderr
     r = _runs(out)["mlflow-r1"]
     assert [x["loss"] for x in r.history] == [0.5, 0.25] and r.config["lr"] == 0.1
@@ -659,7 +657,7 @@ def test_wandb_gltf1_model_cannot_read_files_outside(tmp_path, outside):
     (folder / "up.gltf").write_text(model(uris["up"]))
     out = tmp_path / "runs"
     proc = _import("wandb", src, out)
-    assert _leaked(out) == []
+    assert leaked(out, SECRET) == []
     for scene in out.rglob("*scene*.json"):  # vertices as bytes: what a reader of the site could decode
         vertices = json.loads(scene.read_text())["mesh"]["vertices"]
         assert SECRET.encode() not in bytes(int(x) % 256 for v in vertices for x in v)
