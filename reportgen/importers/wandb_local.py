@@ -23,6 +23,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable
 
+from ..sdk.metrics import MetricDefs
 from ..storage.jsonio import TooDeep, loads
 from ..storage.safety import MAX_DEPTH, FileTooBig, is_inside, too_deep
 from .common import Problems, RunImport, source_open
@@ -120,16 +121,6 @@ def _merged(old: Any, new: Any) -> Any:
             out[k] = _merged(out.get(k), v)
         return out
     return new
-
-
-def _summary_none(metrics: dict[str, Any]):
-    """Whether a key is one wandb keeps out of the summary: ``define_metric(name or "prefix*",
-    summary="none")``; an exact name's own definition wins over a glob's (sdk/metrics.py)."""
-    names = {n for n, spec in metrics.items() if not n.endswith("*")}
-    none = {n for n in names if "none" in str(metrics[n].get("summary", "")).split(",")}
-    prefixes = tuple(n[:-1] for n, spec in metrics.items()
-                     if n.endswith("*") and "none" in str(spec.get("summary", "")).split(","))
-    return lambda key: key in none or (key not in names and bool(prefixes) and key.startswith(prefixes))
 
 
 FILE_MAX = 50 << 20  # a file of files/ larger than this is not copied
@@ -284,7 +275,10 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
         del overrides[k]  # logged to history after it was set on the summary
     if metrics:
         meta["metrics"] = metrics
-        imp.summary_hidden = _summary_none(metrics)
+        try:  # define_metric(summary="none"), resolved as the SDK resolves it
+            imp.summary_hidden = MetricDefs(metrics).hidden
+        except (TypeError, ValueError) as exc:  # (an odd summary op in an earlier import's run.json)
+            warn(f"define_metric records: {exc}; their summary aggregations are not applied")
     imp.set_summary({k: media.convert(k, v) for k, v in overrides.items()})
     imp.drop_summary(removed)
     if system:

@@ -112,6 +112,11 @@ class MetricDefs:
         self._resolved[key] = found
         return found
 
+    def hidden(self, key: str) -> bool:
+        """Whether ``key`` stays out of the summary (``summary="none"``, by its own or a glob's definition)."""
+        found = self._lookup(key)
+        return found is not None and "none" in found[0]
+
     def apply(self, row: dict[str, Any], summary: dict[str, Any]) -> None:
         """Update ``summary`` (the plain dict) from one committed row."""
         for key, value in row.items():
