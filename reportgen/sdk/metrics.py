@@ -64,14 +64,41 @@ def check_spec(name: Any, step_metric: Any, summary: Any, goal: Any) -> dict[str
     return spec
 
 
+class Definitions:
+    """Which definition applies to a key, as wandb resolves ``define_metric``: an exact
+    definition wins (even one that says nothing of what is asked: then None), else the glob
+    (``"val/*"``: ``"val/"``) with the longest prefix. Answers are memoised per key."""
+
+    def __init__(self, exact: dict[str, Any], globs: list[tuple[str, Any]]):
+        self._exact = exact
+        self._globs = sorted(globs, key=lambda g: -len(g[0]))  # the longest prefix first
+        self._resolved: dict[str, Any] = {}
+
+    def __bool__(self) -> bool:
+        return any(v is not None for v in self._exact.values()) or bool(self._globs)
+
+    def values(self) -> list[Any]:
+        return [v for v in self._exact.values() if v is not None] + [v for _p, v in self._globs]
+
+    def __call__(self, key: str) -> Any:
+        try:
+            return self._resolved[key]
+        except KeyError:
+            pass
+        if key in self._exact:
+            found = self._exact[key]
+        else:
+            found = next((v for prefix, v in self._globs if key.startswith(prefix)), None)
+        self._resolved[key] = found
+        return found
+
+
 class MetricDefs:
     """The definitions of one run and the running aggregates behind its summary."""
 
     def __init__(self, defs: dict[str, dict[str, Any]] | None = None):
         self.defs: dict[str, dict[str, Any]] = {}
-        self._ops: dict[str, tuple[str, ...]] = {}  # exact names with aggregations
-        self._globs: list[tuple[str, tuple[str, ...], str | None]] = []
-        self._resolved: dict[str, tuple[tuple[str, ...], str | None] | None] = {}
+        self._lookup = Definitions({}, [])  # key -> (aggregations, goal) or None
         self._state: dict[str, dict[str, Any]] = {}
         for name, spec in (defs or {}).items():
             if isinstance(name, str) and isinstance(spec, dict):
@@ -79,38 +106,22 @@ class MetricDefs:
 
     def add(self, name: str, spec: dict[str, Any]) -> None:
         self.defs[name] = {**self.defs.get(name, {}), **spec}
-        self._resolved.clear()
-        self._globs = []
-        self._ops = {}
+        exact: dict[str, tuple[tuple[str, ...], str | None] | None] = {}
+        globs = []
         for n, s in self.defs.items():
             ops = parse_summary(s.get("summary")) if isinstance(s.get("summary"), str) else None
-            if ops is None:
-                continue
+            found = (ops, s.get("goal")) if ops is not None else None
             if n.endswith("*"):
-                self._globs.append((n[:-1], ops, s.get("goal")))
+                exact[n] = None  # (a key logged as "val/*" is not matched by the glob "val/*")
+                if found is not None:
+                    globs.append((n[:-1], found))
             else:
-                self._ops[n] = ops
-        self._globs.sort(key=lambda g: -len(g[0]))  # the longest prefix wins
+                exact[n] = found
+        self._lookup = Definitions(exact, globs)
 
     @property
     def active(self) -> bool:
-        return bool(self._ops or self._globs)
-
-    def _lookup(self, key: str) -> tuple[tuple[str, ...], str | None] | None:
-        try:
-            return self._resolved[key]
-        except KeyError:
-            pass
-        found = None
-        if key in self._ops:
-            found = (self._ops[key], self.defs[key].get("goal"))
-        elif key not in self.defs:
-            for prefix, ops, goal in self._globs:
-                if key.startswith(prefix):
-                    found = (ops, goal)
-                    break
-        self._resolved[key] = found
-        return found
+        return bool(self._lookup)
 
     def hidden(self, key: str) -> bool:
         """Whether ``key`` stays out of the summary (``summary="none"``, by its own or a glob's definition)."""
@@ -168,8 +179,8 @@ class StepSync:
     over the globs; the longest glob prefix wins among them."""
 
     def __init__(self, defs: dict[str, dict[str, Any]], last: dict[str, Any] | None = None):
-        self._exact: dict[str, str | None] = {}
-        self._globs: list[tuple[str, str]] = []
+        exact: dict[str, str | None] = {}
+        globs: list[tuple[str, str]] = []
         for name, spec in defs.items():
             if not isinstance(name, str) or not isinstance(spec, dict):
                 continue
@@ -178,31 +189,20 @@ class StepSync:
             target = step if isinstance(step, str) and step and (sync is None or sync) else None
             if name.endswith("*"):
                 if target:
-                    self._globs.append((name[:-1], target))
+                    globs.append((name[:-1], target))
             else:
-                self._exact[name] = target
-        self._globs.sort(key=lambda g: -len(g[0]))
-        self.steps = {t for t in self._exact.values() if t} | {t for _p, t in self._globs}
+                exact[name] = target
+        self._lookup = Definitions(exact, globs)
+        self.steps = set(self._lookup.values())
         self._last = {k: v for k, v in (last or {}).items() if k in self.steps and _plain_number(v)}
-        self._resolved: dict[str, str | None] = {}
 
     @property
     def active(self) -> bool:
         return bool(self.steps)
 
     def _target(self, key: str) -> str | None:
-        try:
-            return self._resolved[key]
-        except KeyError:
-            pass
-        if key in self._exact:
-            found = self._exact[key]
-        else:
-            found = next((t for prefix, t in self._globs if key.startswith(prefix)), None)
-        if found == key:
-            found = None
-        self._resolved[key] = found
-        return found
+        found = self._lookup(key)
+        return None if found == key else found  # (a metric that is its own step metric)
 
     def apply(self, row: dict[str, Any]) -> bool:
         """Add the synced step values to ``row`` (a committed row); True if one is not finite."""
