@@ -118,7 +118,14 @@ def build(runs: Path, out: str, samples: int, strict: bool, quiet: bool, presets
     warnings: list[str] = []
     # a site only: the build's own scan tells whether a local root holds segmented runs (join_segmented)
     site_only = "markdown" not in formats
-    runs = _local_runs(runs, quiet, segmented=not site_only)
+    from .importers.mlflow_server import is_db_url
+
+    if is_db_url(runs):  # an MLflow tracking server's database: imported into its cache runs root (as serve)
+        from .importers.follow import import_tracker
+
+        runs = import_tracker(runs, quiet=quiet)
+    else:
+        runs = _local_runs(runs, quiet, segmented=not site_only)
     if "html" in formats:
         cfg = BuildConfig(runs=runs, out=url or out, samples=samples, strict=strict, quiet=quiet,
                           presets=presets, reports=reports, cache=not no_cache, cache_dir=cache_dir,
@@ -241,7 +248,9 @@ def serve(runs: Path, watch: bool, host: str, port: int, open_browser: bool, sam
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     from .importers.follow import follow_for_serve
 
-    if isinstance(runs, str):  # a URL root: served as synced once (storage20)
+    from .importers.mlflow_server import is_db_url
+
+    if isinstance(runs, str) and not is_db_url(runs):  # a URL root: served as synced once (storage20)
         if watch:
             raise click.ClickException(f"RUNS {runs}: --watch needs a local folder; serve a URL root without "
                                        "--watch (a snapshot), or rebuild with 'reportgen build' (incremental)")
@@ -259,9 +268,14 @@ def serve(runs: Path, watch: bool, host: str, port: int, open_browser: bool, sam
 
 
 class _SourcePath(click.Path):
-    """An existing path; MLflow's tracking URI ``sqlite:///mlflow.db`` names its database file."""
+    """An existing path; MLflow's tracking URI ``sqlite:///mlflow.db`` names its database file, and a
+    tracking server's database URI (``postgresql://...``, ``mysql://...``) is taken as it is."""
 
     def convert(self, value, param, ctx):
+        from .importers.mlflow_server import is_db_url
+
+        if is_db_url(value):
+            return value
         if isinstance(value, str) and value.startswith("sqlite:///"):
             value = value[len("sqlite:///"):]
         return super().convert(value, param, ctx)

@@ -19,7 +19,7 @@ SOURCES = ("tensorboard", "wandb", "mlflow", "csv", "parquet")
 @dataclass
 class ImportOptions:
     source: str
-    path: Path
+    path: Path  # or an MLflow tracking server's database URI (str): postgresql://...
     out: Path  # or a URL runs root (str): s3://bucket/prefix
     project: str | None = None
     name: str | None = None  # template: {path} {name} {id} {project}
@@ -52,8 +52,11 @@ def detect(path: Path) -> str | None:
     """The source kind of ``path`` when it is recognisable (used by ``serve --watch``)."""
     from .common import walk
     from .mlflow_sql import sql_store
+    from .mlflow_server import is_db_url
     from .tensorboard import is_event_file
 
+    if is_db_url(path):
+        return "mlflow"
     path = Path(path)
     if sql_store(path) is not None:  # mlflow.db (or a folder holding it)
         return "mlflow"
@@ -90,7 +93,13 @@ def _import_local(opts: ImportOptions) -> ImportResult:
 
     if opts.source not in SOURCES:
         raise ValueError(f"SOURCE: expected one of {', '.join(SOURCES)}, got {opts.source!r}")
-    if not Path(opts.path).exists():
+    from .mlflow_server import is_db_url
+
+    if is_db_url(opts.path):
+        if opts.source != "mlflow":
+            raise ValueError(f"PATH: a database URI is an MLflow tracking server's store; "
+                             f"use 'reportgen import mlflow', not {opts.source!r}")
+    elif not Path(opts.path).exists():
         raise FileNotFoundError(f"PATH: {opts.path} does not exist")
     problems = Problems(opts.warn)
     progress = Progress(quiet=opts.quiet)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import ImportOptions, detect, import_source
 from .common import printable
+from .mlflow_server import is_db_url
 
 INTERVAL = 2.0
 
@@ -26,16 +27,24 @@ INTERVAL = 2.0
 def cache_root(source: Path) -> Path:
     base = os.environ.get("REPORTGEN_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "reportgen")
-    src = Path(source).resolve()
-    digest = hashlib.sha1(str(src).encode("utf-8")).hexdigest()[:10]
-    return Path(base) / "follow" / f"{src.name or 'source'}-{digest}"
+    if is_db_url(source):  # a tracking server's database: named by its host and database, keyed by the URI
+        from .mlflow_server import redacted
+
+        key = redacted(str(source))
+        name = "".join(c if c.isalnum() or c in "-_." else "-" for c in key.split("://", 1)[-1].split("@")[-1])[:60]
+    else:
+        src = Path(source).resolve()
+        key, name = str(src), src.name
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
+    return Path(base) / "follow" / f"{name or 'source'}-{digest}"
 
 
 class Follower:
     """Imports ``kind`` from ``source`` into ``out`` now and (after :meth:`start`) every ``interval`` s."""
 
     def __init__(self, kind: str, source: Path, out: Path, interval: float = INTERVAL):
-        self.kind, self.source, self.out, self.interval = kind, Path(source), Path(out), interval
+        self.kind, self.out, self.interval = kind, Path(out), interval
+        self.source = source if is_db_url(source) else Path(source)
         self._seen: set[str] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -77,6 +86,8 @@ def follow_for_serve(runs: Path, watch: bool) -> Path:
     """The runs root ``serve`` should build: ``runs`` itself, or the cache root a source is imported into."""
     from ..storage.reader import list_run_dirs
 
+    if is_db_url(runs):
+        return import_tracker(runs, watch) or Path(runs)
     runs = Path(runs)
     if list_run_dirs(runs):
         return runs
@@ -87,14 +98,21 @@ def import_tracker(runs: Path, watch: bool = False, quiet: bool = False) -> Path
     """When ``runs`` is another tracker's folder (:func:`detect`): it imported (what is new since the
     last time) into its cache runs root, which is returned; else None. ``reportgen build`` calls it
     when RUNS held no run folder, ``serve`` (with ``watch``: followed from now on) before it starts."""
-    kind = detect(Path(runs))
+    runs = runs if is_db_url(runs) else Path(runs)
+    kind = detect(runs)
     if kind is None:
         return None
     out = cache_root(runs)
     out.mkdir(parents=True, exist_ok=True)
-    follower = Follower(kind, Path(runs), out)
+    follower = Follower(kind, runs, out)
     if not quiet:
-        print(f"{runs} is a {kind} folder: importing it into {out}" + (" and following it" if watch else ""),
+        if is_db_url(runs):
+            from .mlflow_server import redacted
+
+            what = f"{redacted(runs)} is an MLflow tracking server's database"
+        else:
+            what = f"{runs} is a {kind} folder"
+        print(f"{printable(what)}: importing it into {out}" + (" and following it" if watch else ""),
               file=sys.stderr, flush=True)
     follower.poll()
     if watch:

@@ -141,12 +141,53 @@ def import_sql_store(db: Path, opts, problems: Problems, progress, result) -> No
 
 
 def _import(conn: sqlite3.Connection, db: Path, opts, problems: Problems, progress, result) -> None:
-    experiments = {eid: (name, stage) for eid, name, stage in
-                   _rows(conn, "SELECT experiment_id, name, lifecycle_stage FROM experiments")}
-    runs = _rows(conn, "SELECT run_uuid, name, status, start_time, end_time, lifecycle_stage, experiment_id, "
-                       "user_id, artifact_uri FROM runs ORDER BY start_time, run_uuid")
+    import_runs(_SqliteStore(conn, db), opts, problems, progress, result)
+
+
+class _SqliteStore:
+    """What :func:`import_runs` reads, from an SQLite database (metrics after the last ``rowid``)."""
+
+    errors = (sqlite3.Error,)
+
+    def __init__(self, conn: sqlite3.Connection, db: Path):
+        self.conn, self.db, self.name = conn, db, str(db)
+
+    def source(self, uuid: str) -> str:
+        return f"{self.db.resolve()}#{uuid}"
+
+    def experiments(self) -> list[tuple]:
+        return _rows(self.conn, "SELECT experiment_id, name, lifecycle_stage FROM experiments")
+
+    def runs(self) -> list[tuple]:
+        return _rows(self.conn, "SELECT run_uuid, name, status, start_time, end_time, lifecycle_stage, "
+                                "experiment_id, user_id, artifact_uri FROM runs ORDER BY start_time, run_uuid")
+
+    def metrics(self, uuid: str, state: dict, add) -> dict:
+        """``add(key, value, timestamp, step, is_nan, row)`` for each metric row not read before
+        (``state``: what the last import left); returns the state to keep."""
+        last = state.get("rowid")
+        last = last if isinstance(last, int) else 0
+        for rowid, key, value, ts, step, is_nan in self.conn.execute(
+                "SELECT rowid, key, value, timestamp, step, is_nan FROM metrics "
+                "WHERE run_uuid = ? AND rowid > ? ORDER BY rowid", (uuid, last)):
+            last = max(last, rowid)
+            add(key, value, ts, step, is_nan, rowid)
+        return {"rowid": last}
+
+    def text(self, table: str, uuid: str) -> list[tuple]:
+        return _rows(self.conn, f"SELECT key, value FROM {table} WHERE run_uuid = ?", (uuid,))
+
+    def artifacts(self, uri, label: str, problems: Problems) -> Path | None:
+        return _artifacts(uri, self.db.parent, label, problems)
+
+
+def import_runs(store, opts, problems: Problems, progress, result) -> None:
+    """Every run of an MLflow SQL store (``store``: :class:`_SqliteStore`, or a server's database,
+    :mod:`.mlflow_server`) into run folders, each adding only what it did not read before."""
+    experiments = {eid: (name, stage) for eid, name, stage in store.experiments()}
+    runs = store.runs()
     if not runs:
-        problems.warn(f"{db}: no MLflow runs found")
+        problems.warn(f"{store.name}: no MLflow runs found")
         return
     for n, (uuid, name, status, start, end, stage, eid, user, uri) in enumerate(runs, 1):
         progress.update(f"mlflow: run {n}/{len(runs)}")
@@ -155,33 +196,22 @@ def _import(conn: sqlite3.Connection, db: Path, opts, problems: Problems, progre
             continue
         project = opts.project or str(exp_name or eid)
         run_id = run_id_of(uuid, problems)
-        imp = RunImport(opts.out, run_id, source={"kind": "mlflow", "path": f"{db.resolve()}#{uuid}"},
-                        problems=problems)
+        imp = RunImport(opts.out, run_id, source={"kind": "mlflow", "path": store.source(uuid)}, problems=problems)
         label = f"mlflow run {uuid}"
-        last = imp.state.get("rowid")
-        last = last if isinstance(last, int) else 0
         points: dict[str, list[tuple[float, float, int]]] = {}
         text: dict[str, dict[str, str]] = {"params": {}, "tags": {}}
         try:  # (a value over VALUE_MAX, a column that is not MLflow's: this run is skipped, not the store)
-            for rowid, key, value, ts, step, is_nan in conn.execute(
-                    "SELECT rowid, key, value, timestamp, step, is_nan FROM metrics "
-                    "WHERE run_uuid = ? AND rowid > ? ORDER BY rowid", (uuid, last)):
-                last = max(last, rowid)
-                try:
-                    points.setdefault(str(key), []).append((int(ts) / 1000.0, _value(value, is_nan), int(step)))
-                except (TypeError, ValueError, OverflowError):
-                    problems.warn(f"{label}: metric {key!r}: unreadable row {rowid} skipped")
+            state = store.metrics(uuid, imp.state, _adder(points, label, problems))
             for table, out in text.items():
-                for key, value in _rows(conn, f"SELECT key, value FROM {table} WHERE run_uuid = ?", (uuid,)):
-                    out[str(key)] = "" if value is None else str(value)
-        except sqlite3.Error as exc:
+                for key, value in store.text(table, uuid):
+                    out[str(key)] = "" if value is None else str(value)[:VALUE_MAX]
+        except store.errors as exc:
             problems.warn(f"{label}: {type(exc).__name__}: {exc}; skipped")
             continue
         info = {"status": status, "start_time": start, "end_time": end, "run_name": name, "user_id": user}
-        src = RunSource(label, uuid, points, text["params"], text["tags"],
-                        _artifacts(uri, db.parent, label, problems), info)
+        src = RunSource(label, uuid, points, text["params"], text["tags"], store.artifacts(uri, label, problems), info)
         try:
-            result.rows += record_run(imp, src, project, opts, problems, {"rowid": last})
+            result.rows += record_run(imp, src, project, opts, problems, state)
         except OSError as exc:
             problems.warn(f"{label}: {exc}; skipped")
             continue
@@ -189,3 +219,14 @@ def _import(conn: sqlite3.Connection, db: Path, opts, problems: Problems, progre
             problems.warn(f"{label}: {type(exc).__name__}: {exc}; skipped")
             continue
         result.runs.append(run_id)
+
+
+def _adder(points: dict[str, list[tuple[float, float, int]]], label: str, problems: Problems):
+    """``add(key, value, timestamp ms, step, is_nan, row)``: one metric row into ``points`` (a row that
+    is not numbers is skipped with a warning naming ``row``)."""
+    def add(key, value, ts, step, is_nan, row) -> None:
+        try:
+            points.setdefault(str(key), []).append((int(ts) / 1000.0, _value(value, is_nan), int(step)))
+        except (TypeError, ValueError, OverflowError):
+            problems.warn(f"{label}: metric {key!r}: unreadable row {row} skipped")
+    return add

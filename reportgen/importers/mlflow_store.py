@@ -248,8 +248,12 @@ def run_id_of(uuid: str, problems: Problems) -> str:
 
 
 def import_mlflow(opts, problems: Problems, progress, result) -> None:
+    from .mlflow_server import import_server_store, is_db_url
     from .mlflow_sql import import_sql_store, sql_store
 
+    if is_db_url(opts.path):  # a tracking server's database: postgresql://..., mysql://...
+        import_server_store(opts.path, opts, problems, progress, result)
+        return
     root = Path(opts.path)
     db = sql_store(root)
     if db is not None:  # MLflow >= 3's default store: sqlite:///mlflow.db

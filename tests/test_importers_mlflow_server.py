@@ -1,0 +1,141 @@
+"""MLflow tracking servers' databases (``mlflow server --backend-store-uri postgresql://...``):
+a real PostgreSQL server on 127.0.0.1, written by the real mlflow client in a subprocess,
+imported with ``reportgen import mlflow postgresql://...``, built and followed."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from import_sources import run_script
+from pgserver import PgServer, pg_bin
+from reportgen.importers import detect
+from reportgen.storage.reader import list_run_dirs, read_run
+
+pytest.importorskip("mlflow")
+pytest.importorskip("sqlalchemy")
+pytest.importorskip("psycopg")
+if pg_bin("initdb") is None:
+    pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql; .ci/run installs it)",
+                allow_module_level=True)
+
+PASSWORD = "s3cret-pw"  # (the server trusts 127.0.0.1: the password is only there to be kept out of output)
+
+WRITE = r'''
+import os, sys, mlflow
+os.chdir(sys.argv[1])  # artifacts go to ./mlruns (the client's default next to a database store)
+mlflow.set_tracking_uri(sys.argv[2])
+mlflow.set_experiment("exp-pg")
+if sys.argv[3] == "first":
+    with mlflow.start_run(run_name="first", tags={"team": "nlp"}) as run:
+        mlflow.log_params({"lr": 0.01, "layers": 2})
+        for s in range(20):
+            mlflow.log_metric("loss", 1.0 / (s + 1), step=s)
+        mlflow.log_metric("odd", float("nan"), step=18)
+        mlflow.log_metric("odd", float("inf"), step=19)
+        mlflow.log_text("hello", "notes.txt")
+    with mlflow.start_run(run_name="failed"):
+        mlflow.log_metric("loss", 5.0)
+        mlflow.log_metric("loss", 4.0)
+        mlflow.end_run(status="FAILED")
+    open("first.id", "w").write(run.info.run_id)
+else:  # the training run goes on: more rows in the same run
+    with mlflow.start_run(run_id=open("first.id").read()):
+        for s in range(20, 25):
+            mlflow.log_metric("loss", 1.0 / (s + 1), step=s)
+'''
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """(server, URI of its database ``mlflow``, the client's folder) with WRITE's first runs in it."""
+    pg = PgServer()
+    try:
+        pg.create_db("mlflow")
+        url = pg.url("mlflow", PASSWORD)
+        work = tmp_path_factory.mktemp("client")
+        run_script(WRITE, work, url, "first")
+        yield pg, url, work
+    finally:
+        pg.stop()
+
+
+def _runs(out):
+    return {read_run(d).name: read_run(d) for d in list_run_dirs(out)}
+
+
+def _series(rec, key):
+    return [(r["_step"], r[key]) for r in rec.history if key in r]
+
+
+def _texts(folder):
+    return "".join(p.read_text(errors="replace") for p in folder.rglob("*") if p.is_file())
+
+
+def test_postgres_store_imports_like_the_sqlite_store_then_only_new_rows(store, tmp_path, cli):
+    _server, url, work = store
+    assert detect(url) == "mlflow"  # serve --watch / build follow it
+    out = tmp_path / "runs"
+    proc = cli("import", "mlflow", url, "-o", str(out))
+    # artifacts are in the server's artifact store: said once, not read
+    assert proc.stderr.count("not imported") == 1 and "artifact store" in proc.stderr, proc.stderr
+    assert PASSWORD not in proc.stdout + proc.stderr and "postgres:***@" in proc.stderr
+    runs = _runs(out)
+    first, failed = runs["first"], runs["failed"]
+    assert first.project == "exp-pg" and first.state == "finished" and failed.state == "crashed"
+    assert first.config == {"lr": 0.01, "layers": 2}
+    assert first.meta["tags"] == ["team=nlp"]
+    assert _series(first, "loss") == [(s, 1.0 / (s + 1)) for s in range(20)]
+    (s18, nan), (s19, inf) = _series(first, "odd")  # MLflow stores NaN as is_nan and inf as 1.797e308
+    assert (s18, s19) == (18, 19) and math.isnan(nan) and inf == math.inf
+    assert _series(failed, "loss") == [(0, 5.0), (1, 4.0)]
+    assert PASSWORD not in _texts(out)  # (the runs' source names the database without it)
+
+    run_script(WRITE, work, url, "more")
+    proc = cli("import", "mlflow", url, "-o", str(out))
+    assert "(5 new rows)" in proc.stdout, proc.stdout
+    assert _series(_runs(out)["first"], "loss") == [(s, 1.0 / (s + 1)) for s in range(25)]
+    proc = cli("import", "mlflow", url, "-o", str(out))
+    assert "(0 new rows)" in proc.stdout, proc.stdout
+
+
+def test_rows_at_the_newest_timestamp_read_are_neither_lost_nor_doubled(store, tmp_path, cli):
+    """No rowid: a re-import reads from the newest timestamp it took on. A row that arrives later with
+    that very timestamp (log_batch writes many rows with one) is taken; those read before are not again."""
+    server, url, _work = store
+    run_script(r'''
+import sys, mlflow
+from mlflow.entities import Metric
+mlflow.set_tracking_uri(sys.argv[1])
+mlflow.set_experiment("b")
+with mlflow.start_run(run_name="b") as run:
+    mlflow.MlflowClient().log_batch(run.info.run_id, metrics=[Metric("m", float(s), 1_700_000_000_000, s) for s in range(3)])
+''', url)
+    out = tmp_path / "runs"
+    cli("import", "mlflow", url, "-o", str(out))
+    assert _series(_runs(out)["b"], "m") == [(0, 0.0), (1, 1.0), (2, 2.0)]
+    # two more rows at the timestamp already read, one later: what a still-running batch logger adds
+    rows = [(3, 1700000000000), (4, 1700000000000), (5, 1700000000001)]
+    server.sql("mlflow", "; ".join(
+        f"INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) SELECT 'm', {s}, {ts}, run_uuid, {s}, "
+        f"false FROM runs WHERE name = 'b'" for s, ts in rows))
+    proc = cli("import", "mlflow", url, "-o", str(out))
+    assert "(3 new rows)" in proc.stdout, proc.stdout
+    assert _series(_runs(out)["b"], "m") == [(s, float(s)) for s in range(6)]
+
+
+def test_build_and_errors_name_the_database_without_its_password(store, tmp_path, cli):
+    server, url, _work = store
+    env = {"REPORTGEN_CACHE_DIR": str(tmp_path / "cache")}
+    site = tmp_path / "site"
+    proc = cli("build", url, "-o", str(site), env=env)
+    assert "tracking server's database" in proc.stderr and PASSWORD not in proc.stdout + proc.stderr
+    assert "first" in (site / "index.html").read_text() and "failed" in (site / "index.html").read_text()
+
+    missing = server.url("no_such_db", PASSWORD)
+    proc = cli("import", "mlflow", missing, "-o", str(tmp_path / "none"))
+    assert "not a readable MLflow database" in proc.stderr and "no_such_db" in proc.stderr
+    assert PASSWORD not in proc.stdout + proc.stderr
+    server.create_db("empty")
+    proc = cli("import", "mlflow", server.url("empty"), "-o", str(tmp_path / "none"))
+    assert "not an MLflow database (missing tables: experiments, runs, metrics, params, tags)" in proc.stderr
