@@ -118,7 +118,7 @@ def build(runs: Path, out: str, samples: int, strict: bool, quiet: bool, presets
     warnings: list[str] = []
     # a site only: the build's own scan tells whether a local root holds segmented runs (join_segmented)
     site_only = "markdown" not in formats
-    from .importers.mlflow_server import is_db_url
+    from .storage.remote import is_db_url
 
     if is_db_url(runs):  # an MLflow tracking server's database: imported into its cache runs root (as serve)
         from .importers.follow import import_tracker
@@ -248,7 +248,7 @@ def serve(runs: Path, watch: bool, host: str, port: int, open_browser: bool, sam
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     from .importers.follow import follow_for_serve
 
-    from .importers.mlflow_server import is_db_url
+    from .storage.remote import is_db_url
 
     if isinstance(runs, str) and not is_db_url(runs):  # a URL root: served as synced once (storage20)
         if watch:
@@ -272,7 +272,7 @@ class _SourcePath(click.Path):
     tracking server's database URI (``postgresql://...``, ``mysql://...``) is taken as it is."""
 
     def convert(self, value, param, ctx):
-        from .importers.mlflow_server import is_db_url
+        from .storage.remote import is_db_url
 
         if is_db_url(value):
             return value

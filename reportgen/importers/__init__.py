@@ -52,7 +52,7 @@ def detect(path: Path) -> str | None:
     """The source kind of ``path`` when it is recognisable (used by ``serve --watch``)."""
     from .common import walk
     from .mlflow_sql import sql_store
-    from .mlflow_server import is_db_url
+    from ..storage.remote import is_db_url
     from .tensorboard import is_event_file
 
     if is_db_url(path):
@@ -93,7 +93,7 @@ def _import_local(opts: ImportOptions) -> ImportResult:
 
     if opts.source not in SOURCES:
         raise ValueError(f"SOURCE: expected one of {', '.join(SOURCES)}, got {opts.source!r}")
-    from .mlflow_server import is_db_url
+    from ..storage.remote import is_db_url
 
     if is_db_url(opts.path):
         if opts.source != "mlflow":

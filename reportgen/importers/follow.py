@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import ImportOptions, detect, import_source
 from .common import printable
-from .mlflow_server import is_db_url
+from ..storage.remote import is_db_url
 
 INTERVAL = 2.0
 

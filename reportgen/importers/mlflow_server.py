@@ -19,21 +19,12 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from typing import Any
 
 from .common import Problems
 from .mlflow_sql import TABLES, VALUE_MAX, import_runs
 
 EXTRA = "mlflow-server"
-SCHEMES = ("postgresql", "postgres", "mysql", "mariadb", "mssql", "oracle")
-_URL = re.compile(r"^([a-z][a-z0-9]*)(\+[a-z0-9_]+)?://", re.IGNORECASE)
 METRIC_COLUMNS = ("run_uuid", "key", "value", "timestamp", "step", "is_nan")
-
-
-def is_db_url(value: Any) -> bool:
-    """Whether ``value`` is a database URI of an MLflow tracking server (not a file or a storage URL)."""
-    m = _URL.match(value) if isinstance(value, str) else None
-    return bool(m) and m.group(1).lower() in SCHEMES
 
 
 def _sqlalchemy():

@@ -248,7 +248,8 @@ def run_id_of(uuid: str, problems: Problems) -> str:
 
 
 def import_mlflow(opts, problems: Problems, progress, result) -> None:
-    from .mlflow_server import import_server_store, is_db_url
+    from ..storage.remote import is_db_url
+    from .mlflow_server import import_server_store
     from .mlflow_sql import import_sql_store, sql_store
 
     if is_db_url(opts.path):  # a tracking server's database: postgresql://..., mysql://...

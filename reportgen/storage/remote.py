@@ -32,6 +32,17 @@ def is_url(root: Any) -> bool:
     return isinstance(root, str) and bool(_URL_RE.match(root)) and not root.lower().startswith("file://")
 
 
+DB_SCHEMES = ("postgresql", "postgres", "mysql", "mariadb", "mssql", "oracle")
+_DB_URL_RE = re.compile(r"^([a-z][a-z0-9]*)(\+[a-z0-9_]+)?://", re.IGNORECASE)
+
+
+def is_db_url(value: Any) -> bool:
+    """Whether ``value`` is a database URI (``postgresql://...``, ``mysql+pymysql://...``): an MLflow
+    tracking server's store (``importers/mlflow_server.py``), not a runs root on object storage."""
+    m = _DB_URL_RE.match(value) if isinstance(value, str) else None
+    return bool(m) and m.group(1).lower() in DB_SCHEMES
+
+
 def local_path(root: Any) -> Any:
     """``file:///x/runs`` -> ``Path('/x/runs')``; anything else unchanged."""
     if isinstance(root, str) and root.lower().startswith("file://"):
