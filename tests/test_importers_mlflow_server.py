@@ -1,31 +1,28 @@
-"""MLflow tracking servers' databases (``mlflow server --backend-store-uri postgresql://...``):
-a real PostgreSQL server on 127.0.0.1, written by the real mlflow client in a subprocess,
-imported with ``reportgen import mlflow postgresql://...``, built and followed."""
+"""MLflow tracking servers' databases (``mlflow server --backend-store-uri postgresql://...`` or
+``mysql://...``): real PostgreSQL and MariaDB servers on 127.0.0.1, written by the real mlflow
+client in a subprocess, imported with ``reportgen import mlflow URI``, built and followed."""
 from __future__ import annotations
 
+import importlib.util
 import math
 
 import pytest
 
+from dbservers import MariaDbServer, PgServer, mariadb_bin, pg_bin
 from import_sources import run_script
-from pgserver import PgServer, pg_bin
 from reportgen.importers import detect
 from reportgen.storage.reader import list_run_dirs, read_run
 
 pytest.importorskip("mlflow")
 pytest.importorskip("sqlalchemy")
-pytest.importorskip("psycopg")
-if pg_bin("initdb") is None:
-    pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql; .ci/run installs it)",
-                allow_module_level=True)
 
-PASSWORD = "s3cret-pw"  # (the server trusts 127.0.0.1: the password is only there to be kept out of output)
+PASSWORD = "s3cret-pw"  # (kept out of every message and file)
 
 WRITE = r'''
 import os, sys, mlflow
 os.chdir(sys.argv[1])  # artifacts go to ./mlruns (the client's default next to a database store)
 mlflow.set_tracking_uri(sys.argv[2])
-mlflow.set_experiment("exp-pg")
+mlflow.set_experiment("exp-db")
 if sys.argv[3] == "first":
     with mlflow.start_run(run_name="first", tags={"team": "nlp"}) as run:
         mlflow.log_params({"lr": 0.01, "layers": 2})
@@ -46,18 +43,29 @@ else:  # the training run goes on: more rows in the same run
 '''
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """(server, URI of its database ``mlflow``, the client's folder) with WRITE's first runs in it."""
-    pg = PgServer()
+SERVERS = {  # kind: (server, what it needs, the reason to skip without it)
+    "postgresql": (PgServer, lambda: pg_bin("initdb") and importlib.util.find_spec("psycopg"),
+                   "PostgreSQL or psycopg is not installed (Debian: apt-get install postgresql; .ci/run installs it)"),
+    "mariadb": (MariaDbServer, lambda: mariadb_bin("mariadbd") and importlib.util.find_spec("pymysql"),
+                "MariaDB or PyMySQL is not installed (Debian: apt-get install mariadb-server; .ci/run installs it)"),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SERVERS))
+def store(request, tmp_path_factory):
+    """(kind, server, URI of its database ``mlflow``, the client's folder) with WRITE's first runs in it."""
+    make, present, reason = SERVERS[request.param]
+    if not present():
+        pytest.skip(reason)
+    server = make(PASSWORD)
     try:
-        pg.create_db("mlflow")
-        url = pg.url("mlflow", PASSWORD)
+        server.create_db("mlflow")
+        url = server.url("mlflow")
         work = tmp_path_factory.mktemp("client")
         run_script(WRITE, work, url, "first")
-        yield pg, url, work
+        yield request.param, server, url, work
     finally:
-        pg.stop()
+        server.stop()
 
 
 def _runs(out):
@@ -72,17 +80,17 @@ def _texts(folder):
     return "".join(p.read_text(errors="replace") for p in folder.rglob("*") if p.is_file())
 
 
-def test_postgres_store_imports_like_the_sqlite_store_then_only_new_rows(store, tmp_path, cli):
-    _server, url, work = store
+def test_server_store_imports_like_the_sqlite_store_then_only_new_rows(store, tmp_path, cli):
+    kind, _server, url, work = store
     assert detect(url) == "mlflow"  # serve --watch / build follow it
     out = tmp_path / "runs"
     proc = cli("import", "mlflow", url, "-o", str(out))
     # artifacts are in the server's artifact store: said once, not read
     assert proc.stderr.count("not imported") == 1 and "artifact store" in proc.stderr, proc.stderr
-    assert PASSWORD not in proc.stdout + proc.stderr and "postgres:***@" in proc.stderr
+    assert PASSWORD not in proc.stdout + proc.stderr and ":***@127.0.0.1" in proc.stderr
     runs = _runs(out)
     first, failed = runs["first"], runs["failed"]
-    assert first.project == "exp-pg" and first.state == "finished" and failed.state == "crashed"
+    assert first.project == "exp-db" and first.state == "finished" and failed.state == "crashed"
     assert first.config == {"lr": 0.01, "layers": 2}
     assert first.meta["tags"] == ["team=nlp"]
     assert _series(first, "loss") == [(s, 1.0 / (s + 1)) for s in range(20)]
@@ -102,7 +110,7 @@ def test_postgres_store_imports_like_the_sqlite_store_then_only_new_rows(store, 
 def test_rows_at_the_newest_timestamp_read_are_neither_lost_nor_doubled(store, tmp_path, cli):
     """No rowid: a re-import reads from the newest timestamp it took on. A row that arrives later with
     that very timestamp (log_batch writes many rows with one) is taken; those read before are not again."""
-    server, url, _work = store
+    kind, server, url, _work = store
     run_script(r'''
 import sys, mlflow
 from mlflow.entities import Metric
@@ -116,23 +124,24 @@ with mlflow.start_run(run_name="b") as run:
     assert _series(_runs(out)["b"], "m") == [(0, 0.0), (1, 1.0), (2, 2.0)]
     # two more rows at the timestamp already read, one later: what a still-running batch logger adds
     rows = [(3, 1700000000000), (4, 1700000000000), (5, 1700000000001)]
-    server.sql("mlflow", "; ".join(
-        f"INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) SELECT 'm', {s}, {ts}, run_uuid, {s}, "
-        f"false FROM runs WHERE name = 'b'" for s, ts in rows))
+    key = "`key`" if kind == "mariadb" else "key"  # (a reserved word in MySQL)
+    server.sql("mlflow", [
+        f"INSERT INTO metrics ({key}, value, timestamp, run_uuid, step, is_nan) SELECT 'm', {s}, {ts}, run_uuid, "
+        f"{s}, false FROM runs WHERE name = 'b'" for s, ts in rows])
     proc = cli("import", "mlflow", url, "-o", str(out))
     assert "(3 new rows)" in proc.stdout, proc.stdout
     assert _series(_runs(out)["b"], "m") == [(s, float(s)) for s in range(6)]
 
 
 def test_build_and_errors_name_the_database_without_its_password(store, tmp_path, cli):
-    server, url, _work = store
+    _kind, server, url, _work = store
     env = {"REPORTGEN_CACHE_DIR": str(tmp_path / "cache")}
     site = tmp_path / "site"
     proc = cli("build", url, "-o", str(site), env=env)
     assert "tracking server's database" in proc.stderr and PASSWORD not in proc.stdout + proc.stderr
     assert "first" in (site / "index.html").read_text() and "failed" in (site / "index.html").read_text()
 
-    missing = server.url("no_such_db", PASSWORD)
+    missing = server.url("no_such_db")
     proc = cli("import", "mlflow", missing, "-o", str(tmp_path / "none"))
     assert "not a readable MLflow database" in proc.stderr and "no_such_db" in proc.stderr
     assert PASSWORD not in proc.stdout + proc.stderr
