@@ -301,3 +301,35 @@ def test_a_binding_stays_with_its_chart(tmp_path, site_browser):
                    return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 2; }""", timeout=8000)
     assert page.evaluate("() => Array.from(document.querySelectorAll('input[name=p]')).map("
                          "i => !!i.closest('.rgp-vega'))") == [True]
+
+
+def test_titles_and_text_are_not_expressions(tmp_path, site_browser):
+    """A title, a description or a mark's text is a literal string the page never runs: a title
+    reading ``pad(x)`` or ``/(a+)+$/`` was refused as if it were an expression (the chart was
+    lost). Such text draws; the same words in an expression (a ``labelExpr``, a title's
+    ``{"expr": ...}``) are still refused."""
+    quote = "x\"] + pad('a', 1e9) + ['/(a+)+$/"  # written into VL's tooltip signal, quoted there
+    fine = {**OK, "title": {"text": "loss: pad(x) vs sequence(1, 3)", "subtitle": ["/(a+)+$/ a/b", "format(x, '0999d')"]},
+            "description": "regexp('(a|aa)+$') and data('x')",
+            "mark": {"type": "point", "tooltip": True},
+            "encoding": {"x": {"field": "a", "type": "quantitative", "title": quote},
+                         "y": {"field": "s", "type": "nominal", "axis": {"title": "pad(y, 9)"}}}}
+    text = {**OK, "mark": {"type": "text", "text": "pad(x)"}, "encoding": {
+        "x": {"field": "a", "type": "quantitative"}, "color": {"value": "sequence(0, 1e9)"}}}
+    specs = {"label": {**OK, "encoding": {"x": {"field": "a", "type": "quantitative",
+                                                "axis": {"labelExpr": "pad(datum.label, 1e9)"}}}},
+             "titleexpr": {**OK, "title": {"text": {"expr": "pad('a', 1e9)"}}}}
+    out, res = _site(tmp_path, {**specs, "fine": fine, "text": text})
+    assert _refused(res, "label").startswith("encoding.x.axis.labelExpr calls pad()")
+    assert _refused(res, "titleexpr").startswith("title.text.expr calls pad()")
+    assert not [w for w in res.warnings if "media fine " in w or "media text " in w]
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                   return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 3; }""", timeout=8000)
+    for el in page.locator(".rgp-vega canvas").all():  # the tooltips hold the titles
+        el.scroll_into_view_if_needed()
+        box = el.bounding_box()
+        for i in range(8):
+            page.mouse.move(box["x"] + box["width"] * (i + 0.5) / 8, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => true", timeout=3000)
