@@ -333,3 +333,57 @@ def test_titles_and_text_are_not_expressions(tmp_path, site_browser):
         for i in range(8):
             page.mouse.move(box["x"] + box["width"] * (i + 0.5) / 8, box["y"] + box["height"] / 2)
     page.wait_for_function("() => true", timeout=3000)
+
+
+_BIN_STEPS = """() => Array.from(document.querySelectorAll('.rgp-vega')).map(el => {
+  const steps = [];  // the bin width of each bar: end - start of its datum's bin fields
+  const walk = (node) => {
+    if (node.marktype === 'rect' && node.role === 'mark') node.items.forEach(it => {
+      const d = it.datum, k = Object.keys(d).find(k => k.startsWith('bin_') && !k.endsWith('_end'));
+      if (k && (k + '_end') in d) steps.push(d[k + '_end'] - d[k]);
+    });
+    (node.items || []).forEach(walk);
+  };
+  walk(el._rgpView.scenegraph().root);
+  return steps.length ? Math.min(...steps) : null;
+})"""
+
+
+def test_bins_over_the_data_range_are_bounded(tmp_path, site_browser):
+    """``{"bin": {"step": 1e-3}}`` over logged values from 0 to 1e6 hung the tab for 30 s and broke
+    the chart (a billion bins); so did ``steps: [1e-3]``, a binned field's step and a scale's
+    ``bins`` over the data's range. A bin step is kept when it makes at most 10,000 bins over the
+    data (a step of 0.5 over 0..10 stays 0.5), else Vega takes a wider one; a binned or scale-bins
+    step is counted over the scale's domain or the inline data, and refused beyond 10,000 or when
+    the page alone knows the range."""
+    wide = [{"a": 0.0, "b": 1e6}, {"a": 5.0, "b": 6.0}, {"a": 1e6, "b": 1e6}]
+    hist = lambda rows, bin_: {"data": {"values": rows}, "mark": "bar", "encoding": {  # noqa: E731
+        "x": {"field": "a", "type": "quantitative", "bin": bin_}, "y": {"aggregate": "count"}}}
+    binned = lambda rows, step: {"data": {"values": rows}, "mark": "bar", "encoding": {  # noqa: E731
+        "x": {"field": "a", "type": "quantitative", "bin": {"binned": True, "step": step}}, "x2": {"field": "b"}}}
+    scale = lambda rows, sc: {"data": {"values": rows}, "mark": "point", "transform": [  # noqa: E731
+        {"calculate": "datum.a", "as": "c"}], "encoding": {"x": {"field": "c", "type": "quantitative", "scale": sc}}}
+    specs = {"binned": binned(wide, 1e-3), "scale": scale(wide, {"bins": {"step": 1e-3}}),
+             "scaledomain": scale(wide, {"domain": [0, 1e6], "bins": {"step": 1e-3}})}
+    fine = {"wide": hist(wide, {"step": 1e-3}), "steps": hist(wide, {"steps": [1e-3]}),
+            "fine": hist([{"a": x / 4} for x in range(41)], {"step": 0.5}),
+            "binnedfine": binned([{"a": 0, "b": 0.5}, {"a": 0.5, "b": 1}], 0.5),
+            "scalefine": scale(wide, {"domain": [0, 1e6], "bins": {"step": 1e5}})}
+    out, res = _site(tmp_path, {**specs, **fine})
+    assert _refused(res, "binned") == "encoding.x.bin makes 1e+09 bins (step 0.001 over a range of 1e+06), " \
+                                      "more than 10,000"
+    assert _refused(res, "scale") == "encoding.x.scale.bins.step 0.001 is counted over the data's range, known " \
+                                     "only in the page (give the scale a literal domain)"
+    assert _refused(res, "scaledomain").startswith("encoding.x.scale.bins makes 1e+09 bins")
+    assert not [w for w in res.warnings if any(f"media {k} " in w for k in fine)]
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                   return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 6; }""", timeout=20_000)
+    page.wait_for_function("() => true", timeout=3000)
+    steps = page.evaluate(_BIN_STEPS)  # OK, wide, steps, fine, binnedfine, scalefine, in the page's order
+    by_key = dict(zip(page.evaluate("() => Array.from(document.querySelectorAll('.rgp-vega')).map("
+                                    "el => el.closest('.rgp-panel').querySelector('.rgp-title').textContent)"), steps))
+    assert by_key["fine"] == 0.5, by_key  # the step it asked for
+    for key in ("wide", "steps"):  # 1e6 over at most 10,000 bins
+        assert 1e6 / by_key[key] <= 10_000, by_key
