@@ -387,3 +387,25 @@ def test_bins_over_the_data_range_are_bounded(tmp_path, site_browser):
     assert by_key["fine"] == 0.5, by_key  # the step it asked for
     for key in ("wide", "steps"):  # 1e6 over at most 10,000 bins
         assert 1e6 / by_key[key] <= 10_000, by_key
+
+
+def test_impute_counts_a_row_per_group_and_key(tmp_path, site_browser):
+    """``impute`` makes a row for each group and each key: grouped by a field with a value per row
+    over 3,000 logged rows that is 9 million rows. An encoding's ``impute`` (grouped by the colour
+    field) hung the tab for 84 s, an impute transform for good; keyvals from 0 to 1e6 per group
+    as well. They are refused; a line per class of 3,000 rows with gaps filled draws."""
+    rows = [{"x": i, "g": i, "y": 1} for i in range(3000)]
+    line = lambda rows: {"data": {"values": rows}, "mark": "line", "encoding": {  # noqa: E731
+        "x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative", "impute": {"value": 0}},
+        "color": {"field": "g", "type": "nominal", "legend": None}}}
+    specs = {"enc": line(rows),
+             "tr": {**OK, "data": {"values": rows}, "transform": [{"impute": "y", "key": "x", "groupby": ["g"], "value": 0}]},
+             "keyvals": {**OK, "data": {"values": rows[:2]}, "transform": [
+                 {"impute": "y", "key": "x", "groupby": ["g"], "keyvals": {"start": 0, "stop": 1e6}}]}}
+    fine = line([{"x": i, "g": i % 3, "y": i % 7} for i in range(3000) if i % 5])
+    out, res = _site(tmp_path, {**specs, "fine": fine})
+    assert _refused(res, "enc") == "encoding.y.impute: makes 9,003,000 rows in the page, more than 200,000"
+    assert _refused(res, "tr") == "transform[0]: the transforms make 9,003,000 rows in the page, more than 200,000"
+    assert _refused(res, "keyvals").startswith("transform[0]: the transforms make 2,000,006 rows")
+    assert not [w for w in res.warnings if "media fine " in w]
+    _page_draws_two_charts(site_browser, out)
