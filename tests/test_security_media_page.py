@@ -38,3 +38,34 @@ def test_a_histogram_of_many_bins_draws_at_most_160_bars(tmp_path, site_browser)
     assert dict(bars)["big"] <= 160 and dict(bars)["small"] == 10, bars
     titles = page.evaluate("() => Array.from(document.querySelectorAll('.rgp-bars rect title')).map(t => t.textContent)")
     assert any(t.endswith(": 5.012e+05") for t in titles), titles[-3:]  # the spike is still the tallest bar
+
+
+def _png(path: Path) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (8, 8), "red").save(path, "PNG")
+
+
+def test_captions_are_cut(tmp_path, site_browser):
+    """Ten images captioned with 2 MB each made a 20 MB run page that blocked the tab for 11 s.
+    A caption is cut at 1,000 characters with its length (a box's caption or class label at 256),
+    on the run page and in reports; a short caption is shown whole."""
+    _png(tmp_path / "runs/a/media/images/i.png")
+    image = {"_type": "image", "path": "media/images/i.png", "format": "png", "width": 8, "height": 8}
+    long_ = {**image, "caption": "c" * 2_000_000, "boxes": {"p": {"box_data": [
+        {"position": {"minX": 0, "maxX": 4, "minY": 0, "maxY": 4, "domain": "pixel"}, "class_id": 1,
+         "box_caption": "b" * 1_000_000}], "class_labels": {"1": "l" * 1_000_000}}}}
+    (tmp_path / "runs/reports").mkdir(parents=True)
+    (tmp_path / "runs/reports/r.md").write_text('# r\n\n{{< media key="g" run="a" >}}\n')
+    out, warnings = _run(tmp_path, {"g": {"_type": "gallery", "items": [long_] * 10},
+                                    "short": {**image, "caption": "a short one"}})
+    assert warnings == []
+    assert (out / "runs/a/index.html").stat().st_size < 1_000_000
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function("""() => { document.querySelectorAll('.rgp-panel').forEach(el => el.scrollIntoView());
+                                      return document.querySelectorAll('.rgp-caption').length === 11; }""", timeout=8000)
+    captions = page.evaluate("() => Array.from(document.querySelectorAll('.rgp-caption')).map(c => c.textContent)")
+    assert sorted(set(captions)) == ["a short one", "c" * 1000 + "… (2,000,000 characters)"]
+    report = (out / "reports/r.html").read_text()
+    assert len(report) < 1_000_000 and "c" * 1000 + "… (2,000,000 characters)" in report

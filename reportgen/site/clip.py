@@ -21,6 +21,8 @@ from typing import Any
 NAME_CHARS = 256  # run names, projects, groups, job types, tags, ids; config and summary keys
 TEXT_CHARS = 4096  # notes, config and summary text, any other string
 CELL_CHARS = 1000  # a table cell's text (a list or dict cell: its JSON)
+#: a media caption (ten images captioned with 2 MB each made a 20 MB run page, 11 s to open)
+CAPTION_CHARS = 1000
 ROW_CHARS = 100_000  # a table row's text, at 100 characters a cell at least
 _NAMES = frozenset({"name", "project", "group", "job_type", "id"})
 

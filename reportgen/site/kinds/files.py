@@ -9,8 +9,11 @@ from . import Kind, register
 
 
 def caption(rec: dict[str, Any]) -> str | None:
+    """A record's caption as pages show it: cut at :data:`..clip.CAPTION_CHARS`, with its length."""
+    from ..clip import CAPTION_CHARS, clip
+
     c = rec.get("caption")
-    return None if c is None else str(c)
+    return None if c is None else clip(str(c), CAPTION_CHARS)
 
 
 def reference(rec: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -39,7 +42,7 @@ class FileKind(Kind):
                 shown = r.get("path") if isinstance(r, dict) else r
                 item["missing"] = f"{key}: file {str(shown)!r} is missing from run {run.id}"
                 return item
-            item["files"].append({"url": site_path, "caption": r.get("caption") or "",
+            item["files"].append({"url": site_path, "caption": caption(r) or "",
                                   "width": r.get("width"), "height": r.get("height"), "format": r.get("format")})
         return item
 
@@ -177,7 +180,7 @@ class HtmlKind(Kind):
             if doc is None:
                 item["missing"] = f"{key}: file {str(r.get('path'))!r} is missing from run {run.id}"
                 return item
-            item["files"].append({"srcdoc": doc, "caption": r.get("caption") or ""})
+            item["files"].append({"srcdoc": doc, "caption": caption(r) or ""})
         return item
 
 

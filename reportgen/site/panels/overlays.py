@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..clip import NAME_CHARS, clip
+
 # 20 distinguishable colours (Tableau 20 order), picked by class id
 PALETTE = [
     (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
@@ -65,7 +67,7 @@ def box_groups(boxes: Any, width: float, height: float) -> tuple[list[dict[str, 
         g = boxes[name]
         if not isinstance(g, dict):
             continue
-        labels = {str(k): str(v) for k, v in (g.get("class_labels") or {}).items()}
+        labels = {str(k): clip(str(v), NAME_CHARS) for k, v in (g.get("class_labels") or {}).items()}
         out = []
         for b in g.get("box_data") or []:
             if not isinstance(b, dict):
@@ -78,7 +80,7 @@ def box_groups(boxes: Any, width: float, height: float) -> tuple[list[dict[str, 
             scores = {str(k): _num(v) for k, v in (b.get("scores") or {}).items() if _num(v) is not None}
             score_keys.update(scores)
             out.append({"r": list(rect), "c": cid, "label": labels.get(str(cid), f"class_{cid}"),
-                        "caption": str(b["box_caption"]) if b.get("box_caption") is not None else None,
+                        "caption": clip(str(b["box_caption"]), NAME_CHARS) if b.get("box_caption") is not None else None,
                         "scores": scores, "color": class_color(cid)})
         groups.append({"name": str(name), "labels": labels, "boxes": out})
     return groups, sorted(score_keys)
