@@ -5,13 +5,12 @@ from pathlib import Path
 from typing import Any
 
 from ...storage import kinds as tags
+from ..clip import CAPTION_CHARS, NAME_CHARS, clip
 from . import Kind, register
 
 
 def caption(rec: dict[str, Any]) -> str | None:
     """A record's caption as pages show it: cut at :data:`..clip.CAPTION_CHARS`, with its length."""
-    from ..clip import CAPTION_CHARS, clip
-
     c = rec.get("caption")
     return None if c is None else clip(str(c), CAPTION_CHARS)
 
@@ -78,6 +77,9 @@ class ImageKind(FileKind):
         if isinstance(masks, dict) and masks:
             item["masks"] = [self._mask(ctx, mname, m, where) for mname, m in sorted(masks.items()) if isinstance(m, dict)]
         groups, score_keys = overlays.box_groups(rec.get("boxes"), w, h)
+        logged = overlays.box_count(rec.get("boxes"))
+        if logged > overlays.MAX_BOXES:
+            ctx.warn(where, f"image: only the first {overlays.MAX_BOXES:,} of {logged:,} boxes are drawn")
         if groups:
             item["boxes"] = clean(groups)
             item["scores"] = score_keys
@@ -88,7 +90,7 @@ class ImageKind(FileKind):
         from ..panels import overlays
         from ..panels.sitefiles import MissingFile
 
-        labels = {str(k): str(v) for k, v in (m.get("class_labels") or {}).items()}
+        labels = {str(k): clip(str(v), NAME_CHARS) for k, v in (m.get("class_labels") or {}).items()}
         out = {"name": str(mask_name), "layers": []}
         try:
             ids = overlays.read_mask(ctx.files.source(m.get("path")))
