@@ -76,3 +76,26 @@ def test_long_cells_are_cut_and_the_whole_table_is_linked(tmp_path, site_browser
     assert len(cells) == 75 and max(len(c) for c in cells) < 1100
     assert report.evaluate("() => document.querySelector('.rg-report-media a[href$=\"big.json\"]').textContent") \
         == "the whole table (JSON)"
+
+
+def test_a_table_shows_at_most_100000_rows(tmp_path, site_browser):
+    """Only an INCREMENTAL table's rows were capped: a plain logged table of 1,000,000 rows went
+    to the page whole (its filter and sort index every row). The page shows the first 100,000,
+    with a warning naming the run and key; the whole file is published with the site."""
+    d = tmp_path / "runs" / "a"
+    (d / "media" / "table").mkdir(parents=True)
+    (d / "run.json").write_text(json.dumps({"id": "a", "name": "a", "state": "finished"}))
+    table = {"columns": ["i", "s"], "data": [[i, f"r{i}"] for i in range(1_000_000)]}
+    (d / "media" / "table" / "t.json").write_text(json.dumps(table))
+    row = {"_step": 0, "t": {"_type": "table", "path": "media/table/t.json", "ncols": 2, "nrows": 1_000_000}}
+    (d / "history.jsonl").write_text(json.dumps(row) + "\n")
+    out = tmp_path / "site"
+    res = build(BuildConfig(runs=tmp_path / "runs", out=out, quiet=True))
+    assert res.warnings == ["run a: media t (step 0): table: only the first 100,000 of 1,000,000 rows are shown "
+                            "(the whole table: media/a/table/t.json)"]
+    assert (out / "media/a/table/t.json").stat().st_size == (d / "media/table/t.json").stat().st_size
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rgp-table').forEach(el => el.scrollIntoView());
+                   return document.querySelectorAll('.rgp-table table').length === 1; }""", timeout=15_000)
+    assert page.locator(".rgp-table-info").text_content() == "rows 1–25 of 100000"

@@ -11,7 +11,7 @@ from .files import caption
 
 TABLE_ROWS = 50  # rows a report's media directive shows (the run page has them all)
 MAX_INCREMENTS = 100  # an INCREMENTAL table shows its latest 100 increments, as wandb's UI does
-MAX_SHOWN_ROWS = 100_000  # ... and at most this many rows of them
+MAX_SHOWN_ROWS = 100_000  # ... and at most this many rows of them (of any table)
 #: columns the run page's table shows: each page of 25 rows is in the DOM with all its cells, and
 #: a logged table of 20,000 columns (a 1 MB file) hung the tab for 25 s
 MAX_SHOWN_COLUMNS = 1_000
@@ -42,9 +42,14 @@ class TableKind(Kind):
             if chunks and total + len(data["data"]) > MAX_SHOWN_ROWS:
                 ctx.warn(where, f"incremental table: only the latest {total:,} rows are shown")
                 break
-            chunks.append(data["data"])
+            part = data["data"]
+            if len(part) > MAX_SHOWN_ROWS:  # 10^6 rows: the page sorted and filtered them all
+                ctx.warn(where, f"table: only the first {MAX_SHOWN_ROWS:,} of {len(part):,} rows are shown "
+                                f"(the whole table: {', '.join(_published(ctx, [path]))})")
+                part = part[:MAX_SHOWN_ROWS]
+            chunks.append(part)
             paths.append(path)
-            total += len(data["data"])
+            total += len(part)
         body = [row for chunk in reversed(chunks) for row in chunk]
         cols = [clip(str(c), NAME_CHARS) for c in cols]
         if len(cols) > MAX_SHOWN_COLUMNS:
