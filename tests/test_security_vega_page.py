@@ -409,3 +409,21 @@ def test_impute_counts_a_row_per_group_and_key(tmp_path, site_browser):
     assert _refused(res, "keyvals").startswith("transform[0]: the transforms make 2,000,006 rows")
     assert not [w for w in res.warnings if "media fine " in w]
     _page_draws_two_charts(site_browser, out)
+
+
+def test_inline_data_of_a_million_rows_is_refused(tmp_path, site_browser):
+    """A logged chart of a million inline points took the tab a minute to draw (a line of 100,000
+    points 25 s). A spec whose inline data (``data.values`` and ``datasets``, all views together)
+    has more than 20,000 rows is refused with a warning naming the key; 10,000 points draw."""
+    rows = [{"a": i, "b": (i * 7919) % 1000} for i in range(1_000_000)]
+    enc = {"x": {"field": "a", "type": "quantitative"}, "y": {"field": "b", "type": "quantitative"}}
+    specs = {"big": {"data": {"values": rows}, "mark": "point", "encoding": enc},
+             "layers": {"datasets": {"d": rows[:15_000]}, "layer": [
+                 {"data": {"name": "d"}, "mark": "point", "encoding": enc},
+                 {"data": {"values": rows[:15_000]}, "mark": "line", "encoding": enc}]}}
+    fine = {"data": {"values": rows[:10_000]}, "mark": "point", "encoding": enc}
+    out, res = _site(tmp_path, {**specs, "fine": fine})
+    assert _refused(res, "big") == "its inline data has 1,000,000 rows, more than the 20,000 a chart in the page draws"
+    assert _refused(res, "layers").startswith("its inline data has 30,000 rows")
+    assert not [w for w in res.warnings if "media fine " in w]
+    _page_draws_two_charts(site_browser, out)

@@ -18,7 +18,7 @@
   spec is refused whole (a bin ``step`` over the data's range is rewritten to a bounded one).
 
 Inline data (``data.values``, ``datasets``) is kept, so charts logged with their data still
-draw. What was removed is returned, so the builder can warn naming the key.
+draw (up to :data:`.vegarows.MAX_INLINE_ROWS` rows). What was removed is returned, so the builder can warn naming the key.
 """
 from __future__ import annotations
 
