@@ -301,3 +301,129 @@ def test_a_binding_stays_with_its_chart(tmp_path, site_browser):
                    return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 2; }""", timeout=8000)
     assert page.evaluate("() => Array.from(document.querySelectorAll('input[name=p]')).map("
                          "i => !!i.closest('.rgp-vega'))") == [True]
+
+
+def test_titles_and_text_are_not_expressions(tmp_path, site_browser):
+    """A title, a description or a mark's text is a literal string the page never runs: a title
+    reading ``pad(x)`` or ``/(a+)+$/`` was refused as if it were an expression (the chart was
+    lost). Such text draws; the same words in an expression (a ``labelExpr``, a title's
+    ``{"expr": ...}``) are still refused."""
+    quote = "x\"] + pad('a', 1e9) + ['/(a+)+$/"  # written into VL's tooltip signal, quoted there
+    fine = {**OK, "title": {"text": "loss: pad(x) vs sequence(1, 3)", "subtitle": ["/(a+)+$/ a/b", "format(x, '0999d')"]},
+            "description": "regexp('(a|aa)+$') and data('x')",
+            "mark": {"type": "point", "tooltip": True},
+            "encoding": {"x": {"field": "a", "type": "quantitative", "title": quote},
+                         "y": {"field": "s", "type": "nominal", "axis": {"title": "pad(y, 9)"}}}}
+    text = {**OK, "mark": {"type": "text", "text": "pad(x)"}, "encoding": {
+        "x": {"field": "a", "type": "quantitative"}, "color": {"value": "sequence(0, 1e9)"}}}
+    specs = {"label": {**OK, "encoding": {"x": {"field": "a", "type": "quantitative",
+                                                "axis": {"labelExpr": "pad(datum.label, 1e9)"}}}},
+             "titleexpr": {**OK, "title": {"text": {"expr": "pad('a', 1e9)"}}}}
+    out, res = _site(tmp_path, {**specs, "fine": fine, "text": text})
+    assert _refused(res, "label").startswith("encoding.x.axis.labelExpr calls pad()")
+    assert _refused(res, "titleexpr").startswith("title.text.expr calls pad()")
+    assert not [w for w in res.warnings if "media fine " in w or "media text " in w]
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                   return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 3; }""", timeout=8000)
+    for el in page.locator(".rgp-vega canvas").all():  # the tooltips hold the titles
+        el.scroll_into_view_if_needed()
+        box = el.bounding_box()
+        for i in range(8):
+            page.mouse.move(box["x"] + box["width"] * (i + 0.5) / 8, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => true", timeout=3000)
+
+
+_BIN_STEPS = """() => Array.from(document.querySelectorAll('.rgp-vega')).map(el => {
+  const steps = [];  // the bin width of each bar: end - start of its datum's bin fields
+  const walk = (node) => {
+    if (node.marktype === 'rect' && node.role === 'mark') node.items.forEach(it => {
+      const d = it.datum, k = Object.keys(d).find(k => k.startsWith('bin_') && !k.endsWith('_end'));
+      if (k && (k + '_end') in d) steps.push(d[k + '_end'] - d[k]);
+    });
+    (node.items || []).forEach(walk);
+  };
+  walk(el._rgpView.scenegraph().root);
+  return steps.length ? Math.min(...steps) : null;
+})"""
+
+
+def test_bins_over_the_data_range_are_bounded(tmp_path, site_browser):
+    """``{"bin": {"step": 1e-3}}`` over logged values from 0 to 1e6 hung the tab for 30 s and broke
+    the chart (a billion bins); so did ``steps: [1e-3]``, a binned field's step and a scale's
+    ``bins`` over the data's range. A bin step is kept when it makes at most 10,000 bins over the
+    data (a step of 0.5 over 0..10 stays 0.5), else Vega takes a wider one; a binned or scale-bins
+    step is counted over the scale's domain or the inline data, and refused beyond 10,000 or when
+    the page alone knows the range."""
+    wide = [{"a": 0.0, "b": 1e6}, {"a": 5.0, "b": 6.0}, {"a": 1e6, "b": 1e6}]
+    hist = lambda rows, bin_: {"data": {"values": rows}, "mark": "bar", "encoding": {  # noqa: E731
+        "x": {"field": "a", "type": "quantitative", "bin": bin_}, "y": {"aggregate": "count"}}}
+    binned = lambda rows, step: {"data": {"values": rows}, "mark": "bar", "encoding": {  # noqa: E731
+        "x": {"field": "a", "type": "quantitative", "bin": {"binned": True, "step": step}}, "x2": {"field": "b"}}}
+    scale = lambda rows, sc: {"data": {"values": rows}, "mark": "point", "transform": [  # noqa: E731
+        {"calculate": "datum.a", "as": "c"}], "encoding": {"x": {"field": "c", "type": "quantitative", "scale": sc}}}
+    specs = {"binned": binned(wide, 1e-3), "scale": scale(wide, {"bins": {"step": 1e-3}}),
+             "scaledomain": scale(wide, {"domain": [0, 1e6], "bins": {"step": 1e-3}})}
+    fine = {"wide": hist(wide, {"step": 1e-3}), "steps": hist(wide, {"steps": [1e-3]}),
+            "fine": hist([{"a": x / 4} for x in range(41)], {"step": 0.5}),
+            "binnedfine": binned([{"a": 0, "b": 0.5}, {"a": 0.5, "b": 1}], 0.5),
+            "scalefine": scale(wide, {"domain": [0, 1e6], "bins": {"step": 1e5}})}
+    out, res = _site(tmp_path, {**specs, **fine})
+    assert _refused(res, "binned") == "encoding.x.bin makes 1e+09 bins (step 0.001 over a range of 1e+06), " \
+                                      "more than 10,000"
+    assert _refused(res, "scale") == "encoding.x.scale.bins.step 0.001 is counted over the data's range, known " \
+                                     "only in the page (give the scale a literal domain)"
+    assert _refused(res, "scaledomain").startswith("encoding.x.scale.bins makes 1e+09 bins")
+    assert not [w for w in res.warnings if any(f"media {k} " in w for k in fine)]
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                   return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 6; }""", timeout=20_000)
+    page.wait_for_function("() => true", timeout=3000)
+    steps = page.evaluate(_BIN_STEPS)  # OK, wide, steps, fine, binnedfine, scalefine, in the page's order
+    by_key = dict(zip(page.evaluate("() => Array.from(document.querySelectorAll('.rgp-vega')).map("
+                                    "el => el.closest('.rgp-panel').querySelector('.rgp-title').textContent)"), steps))
+    assert by_key["fine"] == 0.5, by_key  # the step it asked for
+    for key in ("wide", "steps"):  # 1e6 over at most 10,000 bins
+        assert 1e6 / by_key[key] <= 10_000, by_key
+
+
+def test_impute_counts_a_row_per_group_and_key(tmp_path, site_browser):
+    """``impute`` makes a row for each group and each key: grouped by a field with a value per row
+    over 3,000 logged rows that is 9 million rows. An encoding's ``impute`` (grouped by the colour
+    field) hung the tab for 84 s, an impute transform for good; keyvals from 0 to 1e6 per group
+    as well. They are refused; a line per class of 3,000 rows with gaps filled draws."""
+    rows = [{"x": i, "g": i, "y": 1} for i in range(3000)]
+    line = lambda rows: {"data": {"values": rows}, "mark": "line", "encoding": {  # noqa: E731
+        "x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative", "impute": {"value": 0}},
+        "color": {"field": "g", "type": "nominal", "legend": None}}}
+    specs = {"enc": line(rows),
+             "tr": {**OK, "data": {"values": rows}, "transform": [{"impute": "y", "key": "x", "groupby": ["g"], "value": 0}]},
+             "keyvals": {**OK, "data": {"values": rows[:2]}, "transform": [
+                 {"impute": "y", "key": "x", "groupby": ["g"], "keyvals": {"start": 0, "stop": 1e6}}]}}
+    fine = line([{"x": i, "g": i % 3, "y": i % 7} for i in range(3000) if i % 5])
+    out, res = _site(tmp_path, {**specs, "fine": fine})
+    assert _refused(res, "enc") == "encoding.y.impute: makes 9,003,000 rows in the page, more than 200,000"
+    assert _refused(res, "tr") == "transform[0]: the transforms make 9,003,000 rows in the page, more than 200,000"
+    assert _refused(res, "keyvals").startswith("transform[0]: the transforms make 2,000,006 rows")
+    assert not [w for w in res.warnings if "media fine " in w]
+    _page_draws_two_charts(site_browser, out)
+
+
+def test_inline_data_of_a_million_rows_is_refused(tmp_path, site_browser):
+    """A logged chart of a million inline points took the tab a minute to draw (a line of 100,000
+    points 25 s). A spec whose inline data (``data.values`` and ``datasets``, all views together)
+    has more than 20,000 rows is refused with a warning naming the key; 10,000 points draw."""
+    rows = [{"a": i, "b": (i * 7919) % 1000} for i in range(1_000_000)]
+    enc = {"x": {"field": "a", "type": "quantitative"}, "y": {"field": "b", "type": "quantitative"}}
+    specs = {"big": {"data": {"values": rows}, "mark": "point", "encoding": enc},
+             "layers": {"datasets": {"d": rows[:15_000]}, "layer": [
+                 {"data": {"name": "d"}, "mark": "point", "encoding": enc},
+                 {"data": {"values": rows[:15_000]}, "mark": "line", "encoding": enc}]}}
+    fine = {"data": {"values": rows[:10_000]}, "mark": "point", "encoding": enc}
+    out, res = _site(tmp_path, {**specs, "fine": fine})
+    assert _refused(res, "big") == "its inline data has 1,000,000 rows, more than the 20,000 a chart in the page draws"
+    assert _refused(res, "layers").startswith("its inline data has 30,000 rows")
+    assert not [w for w in res.warnings if "media fine " in w]
+    _page_draws_two_charts(site_browser, out)

@@ -15,11 +15,21 @@
     var wrap = el("div", "rgp-table");
     wrap.appendChild(el("p", "rg-empty", "Loading " + item.nrows + " rows…"));
     lazy(wrap, function () {
-      P.load(item.id, site(item.data), function (d) { buildTable(wrap, d, panel); }, wrap);
+      P.load(item.id, site(item.data), function (d) { buildTable(wrap, d, panel, item.files); }, wrap);
     });
     return wrap;
   }
-  function buildTable(wrap, d, panel) {
+  function fullLinks(files) {  /* cells cut by the builder (reportgen/site/clip.py): the whole table's files */
+    var p = el("p", "rg-empty rgp-table-full", "Long cells are cut: the whole table ");
+    files.forEach(function (f, i) {
+      var a = el("a", null, files.length > 1 ? "part " + (i + 1) : "(JSON)");
+      a.href = site(f);
+      if (i) p.appendChild(document.createTextNode(" · "));
+      p.appendChild(a);
+    });
+    return p;
+  }
+  function buildTable(wrap, d, panel, files) {
     wrap.textContent = "";
     var rows = d.rows, cols = d.columns;
     var texts = rows.map(function (r) { return r.map(cellText).join("\u0001").toLowerCase(); });
@@ -50,6 +60,7 @@
     thead.appendChild(tr); table.appendChild(thead);
     var tbody = el("tbody"); table.appendChild(tbody);
     scroller.appendChild(table); wrap.appendChild(scroller);
+    if (files && files.length) wrap.appendChild(fullLinks(files));
     function key(v) {
       if (typeof v === "number") return isNaN(v) ? null : v;
       if (v === null || v === undefined || v === "") return null;

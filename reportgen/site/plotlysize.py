@@ -2,8 +2,9 @@
 
 plotly.js draws a tick every ``dtick``, a bin every ``xbins.size`` and a contour level every
 ``contours.size`` over the data's range, with no limit of its own: ``"dtick": 1e-9`` on an axis
-over 0..1, a ``histogram2d`` with bins of 1e-9 or a contour ``size`` of 1e-12 hung the run page's
-tab for good. :func:`bound_figure` removes such a setting (plotly then chooses its own, as when
+over 0..1 (or its ``minor.dtick``), a ``histogram2d`` with bins of 1e-9 or a contour ``size`` of
+1e-12 hung the run page's tab for good; what buttons and sliders set is bounded alike
+(:mod:`.plotlymenus`). :func:`bound_figure` removes such a setting (plotly then chooses its own, as when
 the figure does not set it) and says what it removed, so the builder can warn naming the key.
 
 The range a setting is measured against is the figure's: for an ``x`` axis (``xaxis2``, a 3D
@@ -21,20 +22,29 @@ import numpy as np
 MAX_TICKS = 10_000
 MAX_BINS = 10_000
 MAX_CONTOURS = 1_000
-_AXIS = re.compile(r"^([xyz]|radial|angular|real|imaginary|a|b|c)axis\d*$")
+AXIS = re.compile(r"^([xyz]|radial|angular|real|imaginary|a|b|c)axis\d*$")
 
 
 def bound_figure(fig: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """``(fig with unbounded settings removed, what was removed)``; ``fig`` is changed in place."""
+    from .plotlymenus import bound_menus, menu_ranges, menu_settings
+
     removed: list[str] = []
     data = fig.get("data") if isinstance(fig.get("data"), list) else []
-    spans = {letter: _span([t.get(letter) for t in data if isinstance(t, dict)]) for letter in "xyz"}
+    spans = {letter: span_of([t.get(letter) for t in data if isinstance(t, dict)]) for letter in "xyz"}
     layout = fig.get("layout")
+    settings = []
     if isinstance(layout, dict):
+        settings = menu_settings(layout)  # a button may set any axis' range: every dtick is measured over it
+        for letter, span in menu_ranges(settings).items():
+            for each in (letter,) if letter else tuple(spans):
+                spans[each] = max(spans.get(each, 0.0), span)
         _axes(layout, "layout", spans, removed)
     for i, trace in enumerate(data):
         if isinstance(trace, dict):
             _trace(trace, f"data[{i}]", spans, removed)
+    if isinstance(layout, dict):
+        bound_menus(layout, settings, spans, removed)  # what its buttons and sliders set when clicked
     return fig, removed
 
 
@@ -63,14 +73,14 @@ def _values(v: Any) -> np.ndarray:
     return np.asarray(out, dtype=float)
 
 
-def _span(arrays: list[Any], *ranges: Any) -> float:
+def span_of(arrays: list[Any], *ranges: Any) -> float:
     vals = [_values(a) for a in arrays] + [_values(r) for r in ranges]
     allv = np.concatenate(vals) if vals else np.empty(0)
     allv = allv[np.isfinite(allv)]
     return float(allv.max() - allv.min()) if allv.size else 0.0
 
 
-def _too_many(span: float, step: Any, limit: int) -> bool:
+def too_many(span: float, step: Any, limit: int) -> bool:
     if not isinstance(step, (int, float)) or isinstance(step, bool):
         return False
     return not step > 0 or span / step > limit  # 0, negative, NaN: no end to them
@@ -81,14 +91,15 @@ def _axes(obj: dict, path: str, spans: dict, removed: list[str]) -> None:
     for key, v in obj.items():
         if not isinstance(v, dict):
             continue
-        m = _AXIS.match(key)
+        m = AXIS.match(key)
         if m or key == "colorbar":
             letter = m.group(1) if m else ""
             span = spans.get(letter, max(spans.values()))
-            span = max(span, _span([], v.get("range"))) or 10.0  # no data: plotly's own range is a few units
-            if _too_many(span, v.get("dtick"), MAX_TICKS):
-                removed.append(f"{path}.{key}.dtick ({v['dtick']!r}: more than {MAX_TICKS:,} ticks)")
-                del v["dtick"]
+            span = max(span, span_of([], v.get("range"))) or 10.0  # no data: plotly's own range is a few units
+            for ticks, where in ((v, f"{path}.{key}"), (v.get("minor"), f"{path}.{key}.minor")):
+                if isinstance(ticks, dict) and too_many(span, ticks.get("dtick"), MAX_TICKS):
+                    removed.append(f"{where}.dtick ({ticks['dtick']!r}: more than {MAX_TICKS:,} ticks)")
+                    del ticks["dtick"]
             if isinstance(v.get("nticks"), (int, float)) and not v["nticks"] <= MAX_TICKS:
                 removed.append(f"{path}.{key}.nticks ({v['nticks']!r}: more than {MAX_TICKS:,})")
                 del v["nticks"]
@@ -104,9 +115,9 @@ def _trace(t: dict, path: str, spans: dict, removed: list[str]) -> None:
             del t[f"nbins{letter}"]
         bins = t.get(f"{letter}bins")
         if isinstance(bins, dict):
-            given = _span([], [bins.get("start"), bins.get("end")]) if "start" in bins and "end" in bins else 0.0
-            span = max(given, _span([t.get(letter)]))
-            if _too_many(span, bins.get("size"), MAX_BINS):
+            given = span_of([], [bins.get("start"), bins.get("end")]) if "start" in bins and "end" in bins else 0.0
+            span = max(given, span_of([t.get(letter)]))
+            if too_many(span, bins.get("size"), MAX_BINS):
                 removed.append(f"{path}.{letter}bins.size ({bins['size']!r}: more than {MAX_BINS:,} bins)")
                 del bins["size"]
     ncont = t.get("ncontours")
@@ -115,8 +126,8 @@ def _trace(t: dict, path: str, spans: dict, removed: list[str]) -> None:
         del t["ncontours"]
     contours = t.get("contours")
     if isinstance(contours, dict) and "size" in contours:
-        span = max(_span([t.get("z")]), _span([], [contours.get("start"), contours.get("end")]))
-        if _too_many(span, contours.get("size"), MAX_CONTOURS):
+        span = max(span_of([t.get("z")]), span_of([], [contours.get("start"), contours.get("end")]))
+        if too_many(span, contours.get("size"), MAX_CONTOURS):
             removed.append(f"{path}.contours.size ({contours['size']!r}: more than {MAX_CONTOURS:,} levels)")
             del contours["size"]
             t["autocontour"] = True

@@ -13,17 +13,19 @@
 - anything nested deeper than :data:`MAX_SPEC_DEPTH`, generating more than
   :data:`MAX_GENERATED` rows, or with an expression the page could run without bound
   (``sequence(0, 1e9)``, see :mod:`.vegaexpr`), or asking for a size no chart needs
-  (``"width": 1e9``, ``"tickCount": 1e9``, see :mod:`.vegasize`), or whose transforms make too
-  many rows (a fold, a quantile, a density, a loess: :mod:`.vegarows`): such a spec is refused whole.
+  (``"width": 1e9``, ``"tickCount": 1e9``, see :mod:`.vegasize`; bins: :mod:`.vegabins`), or whose
+  transforms make too many rows (a fold, a quantile, a density, a loess: :mod:`.vegarows`): such a
+  spec is refused whole (a bin ``step`` over the data's range is rewritten to a bounded one).
 
 Inline data (``data.values``, ``datasets``) is kept, so charts logged with their data still
-draw. What was removed is returned, so the builder can warn naming the key.
+draw (up to :data:`.vegarows.MAX_INLINE_ROWS` rows). What was removed is returned, so the builder can warn naming the key.
 """
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from .vegabins import bounded_bin, domain_bins_problem
 from .vegaexpr import expression_problem
 from .vegaformat import FORMAT_KEYS, specifier_problem
 from .vegarows import rows_problem
@@ -53,7 +55,7 @@ def clean_spec(spec: Any) -> tuple[dict[str, Any], list[str]]:
     _check_vega_lite(spec)
     removed: list[str] = []
     out = _clean(spec, "", 0, removed)
-    problem = rows_problem(out)
+    problem = rows_problem(out) or domain_bins_problem(out)
     if problem:
         raise SpecRefused(problem)
     return out, sorted(set(removed))
@@ -84,6 +86,8 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
                 continue
             if k in FORMAT_KEYS and isinstance(x, str) and (problem := specifier_problem(x)):
                 raise SpecRefused(f"{path}{k}: {problem}")
+            if k == "bin" and isinstance(x, dict):  # a step over the data's range: bounded bins
+                x = bounded_bin(x) or x
             if k in DATA_KEYS:
                 _check_depth(x, depth + 1)
                 out[k] = x

@@ -11,10 +11,14 @@ regular expression (a ``/.../`` literal or ``regexp()``): ``test(/(a+)+$/, datum
 logged name of 40 characters hung the tab for good, and which patterns backtrack without end on
 some text cannot be told in general.
 
-Every string of the spec except its inline data is looked at (expressions sit in many places:
-the properties above, predicates, conditions, selections' event streams), so a title that reads
-``pad(x)`` is refused too; a spec is refused as a whole, with a message naming the property.
-Identifier escapes (``\\u0070ad``) are read as the parser reads them.
+Every string of the spec except its inline data and its text (:data:`TEXT_KEYS`) is looked at
+(expressions sit in many places: the properties above, predicates, conditions, selections' event
+streams); a spec is refused as a whole, with a message naming the property. Identifier escapes
+(``\\u0070ad``) are read as the parser reads them.
+
+A title, a description or a mark's text is never run: Vega-Lite hands it to Vega as a literal
+string (an expression there is an ``{"expr": ...}`` object, whose ``expr`` is looked at). A
+title reading ``loss: pad(x) vs /(a+)+$/`` was refused, a chart that could not hurt the page.
 """
 from __future__ import annotations
 
@@ -46,11 +50,13 @@ def _unescape(text: str) -> str:
 #: param's ``expr`` used in a ``calculate``): only there is ``data()`` refused, so a title reading
 #: "Training data (v2)" is fine
 _VALUE_KEYS = frozenset({"calculate", "expr"})
+#: properties whose string is text Vega-Lite passes on as it is, never compiled as an expression
+TEXT_KEYS = frozenset({"title", "subtitle", "text", "description", "value", "datum"})
 
 
 def expression_problem(text: str, key: str = "") -> str | None:
     """Why ``text`` (the value of property ``key``) may not be in a spec the page runs, or None."""
-    if "(" not in text and "/" not in text:
+    if key in TEXT_KEYS or ("(" not in text and "/" not in text):
         return None
     text = _unescape(text)
     m = _CALL.search(text)

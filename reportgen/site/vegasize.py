@@ -7,18 +7,19 @@ shows: ``"width": 1e9``, ``"tickCount": 1e9`` or ``"maxbins": 1e9`` hung the run
 beyond what a chart needs; the spec is then refused whole. A size computed by an expression
 (``{"expr": ...}``) is refused too: what it comes to is known only in the page.
 
-Not bounded here: a bin ``step`` without an ``extent`` (how many bins it makes depends on the
-data, which transforms compute in the page).
+A bin ``step`` without an ``extent`` (how many bins it makes depends on the data) is bounded by
+:mod:`.vegabins`.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from .vegabins import MAX_BINS, literal_bins_problem, steps_problem
+
 #: pixels: a chart's width or height, a band's step, the view's default sizes
 MAX_PIXELS = 20_000
-#: ticks on an axis, bins of a field
+#: ticks on an axis (bins of a field: :data:`.vegabins.MAX_BINS`)
 MAX_TICKS = 10_000
-MAX_BINS = 10_000
 
 _PIXEL_KEYS = frozenset({"width", "height", "continuousWidth", "continuousHeight",
                          "discreteWidth", "discreteHeight"})
@@ -50,29 +51,9 @@ def size_problem(obj: dict, in_view: bool = False) -> str | None:
         elif key == "maxbins":
             problem = _number_problem(key, v, MAX_BINS)
         elif key in ("bin", "bins") and isinstance(v, dict):
-            problem = _bins_problem(key, v)
+            problem = literal_bins_problem(key, v) or steps_problem(key, v)
         else:
             problem = None
         if problem:
             return problem
-    return None
-
-
-def _bins_problem(key: str, params: dict) -> str | None:
-    """A bin's (or a scale's ``bins``) literal step over its literal extent."""
-    extent = params.get("extent")
-    if isinstance(extent, list) and len(extent) == 2:
-        lo, hi = extent
-    else:
-        lo, hi = params.get("start"), params.get("stop")
-    nums = [x for x in (lo, hi) if isinstance(x, (int, float)) and not isinstance(x, bool)]
-    step = params.get("step")
-    if not isinstance(step, (int, float)) or isinstance(step, bool):
-        return None
-    if not step > 0:  # 0, negative, NaN: no end to the bins
-        return f"{key}.step is {step:g}, not a positive number"
-    if len(nums) == 2:
-        n = abs(nums[1] - nums[0]) / step if step else float("inf")
-        if not n <= MAX_BINS:  # NaN too
-            return f"{key} makes {n:g} bins (step {step:g} over {nums[0]:g}..{nums[1]:g}), more than {MAX_BINS:,}"
     return None

@@ -5,12 +5,13 @@ import math
 from typing import Any
 
 from ...storage import kinds as tags
+from ..clip import NAME_CHARS, cell_chars, clip, clip_cell
 from . import Kind, register
 from .files import caption
 
 TABLE_ROWS = 50  # rows a report's media directive shows (the run page has them all)
 MAX_INCREMENTS = 100  # an INCREMENTAL table shows its latest 100 increments, as wandb's UI does
-MAX_SHOWN_ROWS = 100_000  # ... and at most this many rows of them
+MAX_SHOWN_ROWS = 100_000  # ... and at most this many rows of them (of any table)
 #: columns the run page's table shows: each page of 25 rows is in the DOM with all its cells, and
 #: a logged table of 20,000 columns (a 1 MB file) hung the tab for 25 s
 MAX_SHOWN_COLUMNS = 1_000
@@ -32,7 +33,7 @@ class TableKind(Kind):
 
     def item(self, ctx, rec, where, name):
         # an INCREMENTAL table's record lists the files of its earlier increments: shown as one table
-        chunks, total, cols = [], 0, None
+        chunks, total, cols, paths = [], 0, None, []
         for path in [rec.get("path"), *reversed(increments(rec))]:  # newest first
             data = ctx.json(path)
             if not isinstance(data, dict) or not isinstance(data.get("columns"), list) or not isinstance(data.get("data"), list):
@@ -41,15 +42,21 @@ class TableKind(Kind):
             if chunks and total + len(data["data"]) > MAX_SHOWN_ROWS:
                 ctx.warn(where, f"incremental table: only the latest {total:,} rows are shown")
                 break
-            chunks.append(data["data"])
-            total += len(data["data"])
+            part = data["data"]
+            if len(part) > MAX_SHOWN_ROWS:  # 10^6 rows: the page sorted and filtered them all
+                ctx.warn(where, f"table: only the first {MAX_SHOWN_ROWS:,} of {len(part):,} rows are shown "
+                                f"(the whole table: {', '.join(_published(ctx, [path]))})")
+                part = part[:MAX_SHOWN_ROWS]
+            chunks.append(part)
+            paths.append(path)
+            total += len(part)
         body = [row for chunk in reversed(chunks) for row in chunk]
-        cols = [str(c) for c in cols]
+        cols = [clip(str(c), NAME_CHARS) for c in cols]
         if len(cols) > MAX_SHOWN_COLUMNS:
             ctx.warn(where, f"table: only the first {MAX_SHOWN_COLUMNS:,} of {len(cols):,} columns are shown")
             cols = cols[:MAX_SHOWN_COLUMNS]
         width = len(cols)  # a row never has more cells than the table has columns
-        rows = []
+        rows, cut, limit = [], 0, cell_chars(width)
         for r, row in enumerate(body):
             cells = []
             for c, cell in enumerate(row[:width] if isinstance(row, list) else []):
@@ -62,10 +69,18 @@ class TableKind(Kind):
                         cell = {"t": "unsupported", "type": tags.TABLE}
                     else:
                         cell = ctx.make(cell, at, f"{name}_r{r}c{c}")
+                else:
+                    cell, was_cut = clip_cell(cell, limit)
+                    cut += was_cut
                 cells.append(cell)
             rows.append(cells)
         data_id, site = ctx.files.write_data(name, {"columns": cols, "rows": rows})
-        return {"t": "table", "id": data_id, "data": site, "nrows": len(rows), "columns": cols}
+        item = {"t": "table", "id": data_id, "data": site, "nrows": len(rows), "columns": cols}
+        if cut:  # the whole values: the table's files, published with the site
+            item["files"] = _published(ctx, reversed(paths))
+            ctx.warn(where, f"table: {cut:,} cell(s) longer than {limit:,} characters are cut on the page"
+                     + (f" (the whole table: {', '.join(item['files'][-3:])})" if item["files"] else ""))
+        return item
 
     def report(self, ctx, run, key, records, item):
         from ...storage.jsonio import read_json
@@ -86,14 +101,28 @@ class TableKind(Kind):
                 item["missing"] = f"{key}: table file is unreadable ({exc.__class__.__name__})"
                 return item
         width = min(len(columns), MAX_SHOWN_COLUMNS)
-        item.update(columns=[str(c) for c in columns[:width]],
-                    rows=[[fmt_value(c) for c in row[:width]] for row in rows[:TABLE_ROWS] if isinstance(row, list)])
+        shown = [[fmt_value(c) for c in row[:width]] for row in rows[:TABLE_ROWS] if isinstance(row, list)]
+        cut = [[clip(c, cell_chars(width)) for c in row] for row in shown]  # a megabyte per cell: the whole file is linked
+        item.update(columns=[clip(str(c), NAME_CHARS) for c in columns[:width]], rows=cut,
+                    full=site_path if cut != shown else None)
         notes = [f"First {TABLE_ROWS} of {len(rows)} rows; the run page has them all."] if len(rows) > TABLE_ROWS else []
         if len(columns) > width:
             notes.append(f"First {width:,} of {len(columns):,} columns.")
         if notes:
             item["note"] = " ".join(notes)
         return item
+
+
+def _published(ctx, paths) -> list[str]:
+    from ..panels.sitefiles import MissingFile
+
+    out = []
+    for p in paths:
+        try:
+            out.append(ctx.files.copy(p))
+        except MissingFile:
+            pass
+    return out
 
 
 def _vecs(values: Any, width: int, conv) -> list:

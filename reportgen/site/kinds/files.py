@@ -5,12 +5,14 @@ from pathlib import Path
 from typing import Any
 
 from ...storage import kinds as tags
+from ..clip import CAPTION_CHARS, NAME_CHARS, clip
 from . import Kind, register
 
 
 def caption(rec: dict[str, Any]) -> str | None:
+    """A record's caption as pages show it: cut at :data:`..clip.CAPTION_CHARS`, with its length."""
     c = rec.get("caption")
-    return None if c is None else str(c)
+    return None if c is None else clip(str(c), CAPTION_CHARS)
 
 
 def reference(rec: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -39,7 +41,7 @@ class FileKind(Kind):
                 shown = r.get("path") if isinstance(r, dict) else r
                 item["missing"] = f"{key}: file {str(shown)!r} is missing from run {run.id}"
                 return item
-            item["files"].append({"url": site_path, "caption": r.get("caption") or "",
+            item["files"].append({"url": site_path, "caption": caption(r) or "",
                                   "width": r.get("width"), "height": r.get("height"), "format": r.get("format")})
         return item
 
@@ -75,6 +77,9 @@ class ImageKind(FileKind):
         if isinstance(masks, dict) and masks:
             item["masks"] = [self._mask(ctx, mname, m, where) for mname, m in sorted(masks.items()) if isinstance(m, dict)]
         groups, score_keys = overlays.box_groups(rec.get("boxes"), w, h)
+        logged = overlays.box_count(rec.get("boxes"))
+        if logged > overlays.MAX_BOXES:
+            ctx.warn(where, f"image: only the first {overlays.MAX_BOXES:,} of {logged:,} boxes are drawn")
         if groups:
             item["boxes"] = clean(groups)
             item["scores"] = score_keys
@@ -85,7 +90,7 @@ class ImageKind(FileKind):
         from ..panels import overlays
         from ..panels.sitefiles import MissingFile
 
-        labels = {str(k): str(v) for k, v in (m.get("class_labels") or {}).items()}
+        labels = {str(k): clip(str(v), NAME_CHARS) for k, v in (m.get("class_labels") or {}).items()}
         out = {"name": str(mask_name), "layers": []}
         try:
             ids = overlays.read_mask(ctx.files.source(m.get("path")))
@@ -177,7 +182,7 @@ class HtmlKind(Kind):
             if doc is None:
                 item["missing"] = f"{key}: file {str(r.get('path'))!r} is missing from run {run.id}"
                 return item
-            item["files"].append({"srcdoc": doc, "caption": r.get("caption") or ""})
+            item["files"].append({"srcdoc": doc, "caption": caption(r) or ""})
         return item
 
 

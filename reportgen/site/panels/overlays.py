@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..clip import NAME_CHARS, clip
+
 # 20 distinguishable colours (Tableau 20 order), picked by class id
 PALETTE = [
     (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
@@ -56,33 +58,57 @@ def box_to_pixels(box: dict[str, Any], width: float, height: float) -> tuple[flo
     return (round(x0, 3), round(y0, 3), round(x1 - x0, 3), round(y1 - y0, 3))
 
 
+#: boxes drawn on one image, all groups together, and class labels kept per group: 100,000 logged
+#: boxes made a 10 MB run page that took 32 s to open
+MAX_BOXES = 1_000
+MAX_LABELS = 256
+
+
+def box_count(boxes: Any) -> int:
+    """How many boxes a record logs (what :func:`box_groups` may leave out)."""
+    if not isinstance(boxes, dict):
+        return 0
+    return sum(len(g["box_data"]) for g in boxes.values() if isinstance(g, dict) and isinstance(g.get("box_data"), list))
+
+
 def box_groups(boxes: Any, width: float, height: float) -> tuple[list[dict[str, Any]], list[str]]:
-    """View-models of the box groups of one image and the sorted score keys they use."""
-    groups, score_keys = [], set()
+    """View-models of the box groups of one image (at most :data:`MAX_BOXES` boxes in all) and the
+    sorted score keys they use."""
+    groups, score_keys, budget = [], set(), MAX_BOXES
     if not isinstance(boxes, dict):
         return groups, []
     for name in sorted(boxes):
         g = boxes[name]
         if not isinstance(g, dict):
             continue
-        labels = {str(k): str(v) for k, v in (g.get("class_labels") or {}).items()}
+        labels = {str(k): clip(str(v), NAME_CHARS) for k, v in (g.get("class_labels") or {}).items()}
         out = []
         for b in g.get("box_data") or []:
+            if budget <= 0:
+                break
             if not isinstance(b, dict):
                 continue
             rect = box_to_pixels(b, width, height)
             if rect is None:
                 continue
+            budget -= 1
             cid = b.get("class_id", 0)
             cid = int(cid) if isinstance(cid, (int, float)) and not isinstance(cid, bool) else 0
             scores = {str(k): _num(v) for k, v in (b.get("scores") or {}).items() if _num(v) is not None}
             score_keys.update(scores)
             out.append({"r": list(rect), "c": cid, "label": labels.get(str(cid), f"class_{cid}"),
-                        "caption": str(b["box_caption"]) if b.get("box_caption") is not None else None,
+                        "caption": clip(str(b["box_caption"]), NAME_CHARS) if b.get("box_caption") is not None else None,
                         "scores": scores, "color": class_color(cid)})
-        groups.append({"name": str(name), "labels": labels, "boxes": out})
+        groups.append({"name": str(name), "labels": _some_labels(labels, {str(b["c"]) for b in out}), "boxes": out})
     return groups, sorted(score_keys)
 
+
+def _some_labels(labels: dict[str, str], used: set[str]) -> dict[str, str]:
+    """At most :data:`MAX_LABELS` of ``labels``: those of the drawn boxes' classes first."""
+    if len(labels) <= MAX_LABELS:
+        return labels
+    keep = set(sorted(labels, key=lambda k: k not in used)[:MAX_LABELS])
+    return {k: v for k, v in labels.items() if k in keep}
 
 #: layers (one image file each) drawn for one mask: a 200-byte 16-bit mask PNG holding 4,096 ids
 #: wrote 4,096 layer files (17 MB); 65,535 ids, as many
