@@ -1,0 +1,54 @@
+// Logged Vega-Lite charts fitted to their panel (assets/vega-fit.js): the pr_curve / roc_curve
+// legend beside a 300 px plot made a 390 px phone page 417 px wide.
+"use strict";
+const test = require("node:test");
+const assert = require("node:assert");
+const { load } = require("./load.js");
+
+const F = load(["vega-fit.js"]).RGVegaFit;
+const plain = (x) => JSON.parse(JSON.stringify(x));
+const curve = () => ({
+  data: { values: [] }, mark: "line",
+  encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" },
+              color: { field: "class", type: "nominal" } },
+});
+
+test("a chart without a width fills its panel; the given spec is not changed", () => {
+  const spec = curve(), before = plain(spec);
+  const out = plain(F.fit(spec, 900));
+  assert.strictEqual(out.width, "container");
+  assert.deepStrictEqual(out.autosize, { type: "fit-x", contains: "padding" });
+  assert.strictEqual(out.config, undefined);  // wide: the legend stays beside the plot
+  assert.deepStrictEqual(plain(spec), before);
+});
+
+test("in a phone-wide panel legends go below the plot, in the columns that fit", () => {
+  const out = plain(F.fit(Object.assign(curve(), { config: { axis: { grid: false } } }), 330));
+  assert.deepStrictEqual(out.config.axis, { grid: false });
+  assert.strictEqual(out.config.legend.orient, "bottom");
+  assert.strictEqual(out.config.legend.columns, 2);
+  assert.ok(out.config.legend.labelLimit <= 130);
+  assert.strictEqual(plain(F.fit(curve(), 100)).config.legend.columns, 1);
+});
+
+test("a spec's own width, autosize and legend placement are kept", () => {
+  const own = Object.assign(curve(), { width: 600, config: { legend: { orient: "top" } } });
+  assert.deepStrictEqual(plain(F.fit(own, 330)), plain(own));
+  const enc = curve();
+  enc.encoding.color.legend = { orient: "right" };
+  enc.autosize = "pad";
+  const out = plain(F.fit(enc, 330));
+  assert.strictEqual(out.autosize, "pad");
+  assert.strictEqual(out.config, undefined);
+  const layered = { layer: [enc] };
+  assert.strictEqual(plain(F.fit(layered, 330)).config, undefined);
+  assert.strictEqual(F.fit(layered, 330).width, "container");
+});
+
+test("composed specs are left alone", () => {
+  for (const spec of [{ hconcat: [curve(), curve()] }, { facet: { field: "a" }, spec: curve() },
+                      { repeat: ["a"], spec: curve() },
+                      Object.assign(curve(), { encoding: { row: { field: "a" } } })]) {
+    assert.strictEqual(F.fit(spec, 330), spec);
+  }
+});
