@@ -256,3 +256,24 @@ def test_pages_in_both_themes_and_widths(all_site, site_browser, scheme, viewpor
         assert (bg == "rgb(18, 21, 28)") == (scheme == "dark"), bg
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         page.close()
+
+
+
+@pytest.mark.vega_charts
+def test_runs_named_like_object_properties_are_drawn(all_site, site_browser):
+    """Runs named "constructor" and "toString": their lines were never drawn (the chart's map of
+    switched-off runs was a plain object, so hidden["constructor"] was truthy), and a legend click
+    sent Vega the names without the zero-width space it had been given them with at the embed
+    (theme-vega.js): the run lost its colour and its legend entry was not dimmed."""
+    page = _open(site_browser, all_site / "projects" / "plots" / "index.html")
+    render_all_charts(page)
+    runs = """(key) => { const el = document.querySelector(`.rg-chart[data-key="${key}"]`), v = RG.views[el.id];
+      const shown = s => s.replace(/\u200b$/, '');
+      return {runs: [...new Set(v.data('rows').map(r => shown(r.run)))].sort(),
+              inDomain: v.data('rows').every(r => v.scale('color').domain().includes(r.run)),
+              hidden: v.signal('hidden').map(shown)}; }"""
+    assert page.evaluate(runs, "loss") == {"runs": ["constructor", "toString"], "inDomain": True, "hidden": []}
+    page.evaluate("RG.charts.toggleRun(document.querySelector('.rg-chart[data-key=loss]'), 'constructor')")
+    page.wait_for_function("() => { const el = document.querySelector('.rg-chart[data-key=loss]'); "
+                           "return RG.views[el.id].signal('hidden').length === 1; }")
+    assert page.evaluate(runs, "loss") == {"runs": ["toString"], "inDomain": True, "hidden": ["constructor"]}

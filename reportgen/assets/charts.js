@@ -246,7 +246,7 @@
   };
 
   function render(ch, runs, st) {
-    var el = ch.el, hidden = ch.hidden || (ch.hidden = {});
+    var el = ch.el, hidden = ch.hidden || (ch.hidden = Object.create(null));  // run labels as keys: "constructor" too
     // groups16 hook: one line + band per group instead of one line per run (assets/groups.js);
     // an overlaid panel (several keys) is not grouped
     var grouped = !ch.multi && RG.groups && RG.groups.active();
@@ -269,9 +269,12 @@
       if (grp) RG.groups.hover(ch, grp);
     }
     if (ch.view && ch.key === key) {  // same axes and runs: update in place, keeping zoom
-      ch.view.data("rows", rows);
+      // run labels as the view was given them at its embed (theme-vega.js vegaSafe): a run named
+      // "constructor" keeps its colour and is dimmed in the legend when switched off
+      var safe = RG.vegaSafe || function (v) { return v; };
+      ch.view.data("rows", safe(rows));
       ch.view.signal("rawOpacity", raw);
-      ch.view.signal("hidden", hiddenList);
+      ch.view.signal("hidden", safe(hiddenList));
       ch.view.signal("ydom", ydom);
       ch.view.runAsync();
       return;
@@ -365,7 +368,7 @@
   /* Switch one run (by label) off or on in one chart; the legend keeps its entry, marked. */
   C.toggleRun = function (el, label) {
     var ch = chartOf(el);
-    ch.hidden = ch.hidden || {};
+    ch.hidden = ch.hidden || Object.create(null);  // a run named "toString" is not hidden from the start
     ch.hidden[label] = !ch.hidden[label];
     C.draw(el);
   };
