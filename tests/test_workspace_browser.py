@@ -3,6 +3,8 @@ histogram heatmap, image overlays, dark mode, keyboard shortcuts, panel search, 
 screen. Each control is operated and what is drawn is checked."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from allpages_site import build_all_pages, page_list
@@ -277,3 +279,37 @@ def test_runs_named_like_object_properties_are_drawn(all_site, site_browser):
     page.wait_for_function("() => { const el = document.querySelector('.rg-chart[data-key=loss]'); "
                            "return RG.views[el.id].signal('hidden').length === 1; }")
     assert page.evaluate(runs, "loss") == {"runs": ["toString"], "inDomain": True, "hidden": ["constructor"]}
+
+
+LABELS_JS = """(view) => { const out = []; (function walk(n, role) {
+    (n.items || []).forEach(it => { const r = n.role || role;
+      if (typeof it.text === 'string' && (r === 'legend-label' || r === 'axis-label')) out.push(it.text); walk(it, r); }); })(view.scenegraph().root, '');
+  return out; }"""
+
+
+def test_custom_chart_names_show_as_logged(all_site, site_browser):
+    """Classes and series named "constructor", "__proto__", "toString", "hasOwnProperty" (pr_curve,
+    roc_curve, line_series, confusion_matrix, wandb's area-under-curve) reach Vega with a zero-width
+    space (theme-vega.js; Vega throws on such names), which legends, axis labels, tooltips and the
+    CSV download showed; now they show the names as logged."""
+    page = _open(site_browser, all_site / "runs" / "plots-a" / "index.html")
+    render_all_panels(page)
+    got = page.evaluate(f"""() => {{ const out = {{}}, labels = {LABELS_JS};
+      document.querySelectorAll('.rgp-vega').forEach(t => {{
+        const key = t.closest('.rgp-panel').querySelector('.rgp-title').textContent;
+        out[key] = labels(t._rgpView).filter(s => /[a-z_]{{5}}/.test(s)); }});
+      return out; }}""")
+    names = {"constructor", "__proto__", "toString", "hasOwnProperty"}
+    assert set(got["pr"]) == {"constructor", "__proto__", "toString"}, got["pr"]
+    assert set(got["roc"]) == {"__proto__", "toString", "hasOwnProperty"}, got["roc"]
+    assert set(got["auc"]) == names, got["auc"]
+    assert set(got["series"]) == {"constructor", "__proto__"}, got["series"]
+    assert set(got["conf"]) >= {"constructor", "__proto__", "toString"}, got["conf"]  # the matrix's axes
+    # the CSV download of the PR curve
+    panel = page.locator(".rgp-panel:has(.rgp-title:text-is('pr'))")
+    panel.hover()
+    with page.expect_download() as dl:
+        panel.locator(".rg-chart-actions button", has_text="CSV").click()
+    csv = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert "\u200b" not in csv and {line.split(",")[0] for line in csv.splitlines()[1:]} == \
+        {"constructor", "__proto__", "toString"}, csv[:300]
