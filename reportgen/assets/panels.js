@@ -123,7 +123,8 @@
     if (!sec) { holder.textContent = "plotly.js is missing from this site"; return; }
     P.load(item.id, site(item.data), function (fig) {
       loadScript(sec.dataset.plotly, function () { return !!window.Plotly; }, function () {
-        window.Plotly.newPlot(holder, fig.data, fig.layout, { displaylogo: false, responsive: true }).then(function () {
+        var layout = window.RGVegaFit ? window.RGVegaFit.plotly(fig.layout, holder.clientWidth) : fig.layout;  // a phone
+        window.Plotly.newPlot(holder, fig.data, layout, { displaylogo: false, responsive: true }).then(function () {
           holder.dataset.rendered = "done";
         });
       });

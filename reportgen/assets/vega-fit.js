@@ -6,7 +6,7 @@
    and, in a panel narrower than NARROW px, has its legends below the plot, in as many columns
    as fit. A spec that sets its own width, or its own legend orientation, keeps it (the panel
    then scrolls that chart sideways in its own box, never the page). Composed specs (concat,
-   facet, repeat) are left as they are. */
+   facet, repeat) are left as they are. RGVegaFit.plotly does the same for a plotly figure's layout. */
 (function (root) {
   "use strict";
   var F = {};
@@ -52,6 +52,17 @@
       cfg.legend = legend;
       out.config = cfg;
     }
+    return out;
+  };
+  /* A plotly figure in a phone-wide panel: plotly's default margins (80 px left and right, 100
+     on top) left a 170 px plot; without margins or a legend placement of its own, the figure gets
+     narrow margins and its legend below the plot. */
+  F.plotly = function (layout, width) {
+    layout = isObj(layout) ? layout : {};
+    if (!(width > 0 && width < F.NARROW)) return layout;
+    var out = copy(layout);
+    if (out.margin === undefined) out.margin = { l: 48, r: 16, t: out.title ? 48 : 24, b: 40 };
+    if (out.legend === undefined) out.legend = { orientation: "h", y: -0.25 };
     return out;
   };
   root.RGVegaFit = F;

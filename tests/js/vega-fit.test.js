@@ -52,3 +52,15 @@ test("composed specs are left alone", () => {
     assert.strictEqual(F.fit(spec, 330), spec);
   }
 });
+
+test("a plotly figure on a phone gets narrow margins and its legend below, unless it sets them", () => {
+  const layout = { title: { text: "t" } };
+  assert.strictEqual(F.plotly(layout, 900), layout);
+  const out = plain(F.plotly(layout, 330));
+  assert.deepStrictEqual(out.margin, { l: 48, r: 16, t: 48, b: 40 });
+  assert.strictEqual(out.legend.orientation, "h");
+  assert.deepStrictEqual(plain(layout), { title: { text: "t" } });
+  const own = { margin: { l: 5 }, legend: { x: 1 } };
+  assert.deepStrictEqual(plain(F.plotly(own, 330)), plain(own));
+  assert.strictEqual(plain(F.plotly(undefined, 330)).margin.t, 24);
+});
