@@ -90,6 +90,7 @@ def log_plots(root: Path) -> None:
         run = reportgen.init(project="plots", id=run_id, name=name, dir=root)
         for step in range(4):
             run.log({"loss": 1 / (step + 1) + 0.1 * rng.random()})
+        run.log({"test_acc": 0.9})  # a metric logged once: one point
         truth = rng.integers(0, 3, 120)
         probas = rng.dirichlet([1, 1, 1], 120)
         auc = reportgen.Table(data=[[0, 0, c] for c in PROTO_NAMES] + [[1, 1, c] for c in PROTO_NAMES],

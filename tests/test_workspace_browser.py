@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from allpages_site import build_all_pages, page_list
-from browser import render_all_charts, render_all_panels
+from browser import point_at_chart, render_all_charts, render_all_panels
 
 pytestmark = pytest.mark.browser
 
@@ -313,3 +313,26 @@ def test_custom_chart_names_show_as_logged(all_site, site_browser):
     csv = Path(dl.value.path()).read_text(encoding="utf-8")
     assert "\u200b" not in csv and {line.split(",")[0] for line in csv.splitlines()[1:]} == \
         {"constructor", "__proto__", "toString"}, csv[:300]
+
+
+def test_a_metric_logged_once_is_drawn_as_a_dot(all_site, site_browser):
+    """A line through one point draws nothing: a metric logged once (a final test accuracy) had an
+    empty chart, in the lite canvas and in the Vega view alike."""
+    page = _open(site_browser, all_site / "runs" / "plots-a" / "index.html")
+    render_all_charts(page)
+    sel = ".rg-chart[data-key=test_acc]"
+    assert page.locator(sel).get_attribute("data-draw") == "lite"
+    # pixels of the run's colour in the lite chart's canvas (a dot of radius 3: ~28 CSS px)
+    ink = page.locator(sel).evaluate("""el => { const c = el.querySelector('canvas'), ctx = c.getContext('2d');
+        const f = el._rg.runs[0], hex = RG.runColor ? RG.runColor(f) : RG.runsByFile[f].color, want = [1, 3, 5].map(i => parseInt(hex.slice(i, i + 2), 16));
+        const d = ctx.getImageData(0, 0, c.width, c.height).data; let n = 0;
+        for (let i = 0; i < d.length; i += 4)
+          if (d[i + 3] > 200 && Math.abs(d[i] - want[0]) + Math.abs(d[i + 1] - want[1]) + Math.abs(d[i + 2] - want[2]) < 60) n++;
+        return n; }""")
+    assert ink >= 15, ink
+    point_at_chart(page, sel)  # the Vega view: its "lone" layer draws the point
+    page.wait_for_function("s => document.querySelector(s).dataset.rendered === 'done'", arg=sel)
+    dots = page.locator(sel).evaluate("""el => { let n = 0; (function walk(m) { (m.items || []).forEach(it => {
+        if (m.marktype === 'symbol' && m.name && m.name.indexOf('lone') >= 0) n++; walk(it); }); })(RG.views[el.id].scenegraph().root);
+        return n; }""")
+    assert dots == 1, dots

@@ -166,11 +166,19 @@
   };
 
   /* Which optional layers a chart needs for these rows (fewer layers render faster). */
+  /* The layers `rows` need. Rows with a value but no neighbour to draw a line to (a metric logged
+     once, a point between gaps: a line of one point draws nothing) are marked `lone` and drawn
+     as dots (the "lone" layer, site/charts.py; chart-lite.js draws the same). Each run's rows are
+     consecutive and sorted by x (C.rowsFor). */
   C.layersFor = function (rows, st) {
-    var need = { band: false, raw: (st ? st.wi : weightIndex()) >= 0, nonfinite: false, main: true };
-    for (var i = 0; i < rows.length && !(need.band && need.nonfinite); i++) {
-      if (rows[i].lo !== null) need.band = true;
-      if (rows[i].bad !== null) need.nonfinite = true;
+    var need = { band: false, raw: (st ? st.wi : weightIndex()) >= 0, nonfinite: false, main: true, lone: false };
+    function has(r, run) { return !!r && r.run === run && r.s !== null && r.s !== undefined; }
+    for (var i = 0; i < rows.length; i++) {
+      var r = rows[i];
+      if (r.lo !== null) need.band = true;
+      if (r.bad !== null) need.nonfinite = true;
+      r.lone = has(r, r.run) && !has(rows[i - 1], r.run) && !has(rows[i + 1], r.run);
+      if (r.lone) need.lone = true;
     }
     return need;
   };
