@@ -35,12 +35,29 @@
     })(spec);
     return found;
   }
+  /* A chart with a discrete y (a bar chart of categories) takes its height from a step per
+     category; beside a "container" width Vega-Lite then warns on every draw ('Dropping "fit-y"
+     because spec has discrete height'). Its height as a number: the step (20, Vega-Lite's
+     default) times the categories of its inline data; null when that cannot be told. */
+  function discreteHeight(spec) {
+    var y = isObj(spec.encoding) ? spec.encoding.y : null;
+    if (!isObj(y) || (y.type !== "nominal" && y.type !== "ordinal")) return undefined;  // not discrete
+    if (typeof spec.height === "number") return undefined;
+    var values = isObj(spec.data) ? spec.data.values : null;
+    if (typeof y.field !== "string" || !Array.isArray(values) || spec.transform) return null;
+    var seen = new Set();
+    values.forEach(function (r) { if (isObj(r)) seen.add(r[y.field]); });
+    var step = isObj(spec.height) && typeof spec.height.step === "number" ? spec.height.step : 20;
+    return seen.size ? step * seen.size : null;
+  }
   F.fit = function (spec, width) {
     if (!F.singleView(spec)) return spec;
     var out = copy(spec);
-    if (out.width === undefined) {
+    var h = discreteHeight(out);
+    if (out.width === undefined && h !== null) {
       out.width = "container";
       if (out.autosize === undefined) out.autosize = { type: "fit-x", contains: "padding" };
+      if (h !== undefined) out.height = h;
     }
     var cfg = isObj(out.config) ? copy(out.config) : {};
     var legend = isObj(cfg.legend) ? copy(cfg.legend) : {};

@@ -64,3 +64,17 @@ test("a plotly figure on a phone gets narrow margins and its legend below, unles
   assert.deepStrictEqual(plain(F.plotly(own, 330)), plain(own));
   assert.strictEqual(plain(F.plotly(undefined, 330)).margin.t, 24);
 });
+
+test("a bar chart of categories gets its height as a number (Vega-Lite warns on a step beside a container width)", () => {
+  const bars = (extra) => Object.assign({ data: { values: [{ l: "cat", v: 1 }, { l: "dog", v: 2 }, { l: "cat", v: 3 }] },
+    mark: "bar", encoding: { y: { field: "l", type: "nominal" }, x: { field: "v", type: "quantitative" } } }, extra || {});
+  const out = plain(F.fit(bars(), 900));
+  assert.strictEqual(out.width, "container");
+  assert.strictEqual(out.height, 40);
+  assert.strictEqual(plain(F.fit(bars({ height: { step: 30 } }), 900)).height, 60);
+  assert.strictEqual(plain(F.fit(bars({ height: 99 }), 900)).height, 99);
+  // categories that cannot be counted (data by name, a transform): the chart keeps its own size
+  const named = bars({ data: { name: "table" } });
+  assert.strictEqual(F.fit(named, 900).width, undefined);
+  assert.strictEqual(F.fit(bars({ transform: [{ filter: "true" }] }), 900).width, undefined);
+});
