@@ -1,5 +1,6 @@
 """One site with every page kind (index, run, compare, media compare, sweep, report, artifacts,
-a crashed run's story, an imported run, a project overview), built once for the layout tests.
+a crashed run's story, an imported run, a project overview, every wandb.plot custom chart),
+built once for the layout tests.
 
 Runs come from the real SDK (sweep agent, artifacts, a crash, histograms), the hand-written
 media fixture (every media record type) and ``reportgen import csv``."""
@@ -66,6 +67,10 @@ def make_runs(base: Path) -> tuple[Path, Path]:
     prod.finish()
     # a crashed run: the run story (traceback, console, alert)
     subprocess.run([sys.executable, "-c", CRASH.format(root=str(root))], capture_output=True, timeout=120)
+    # wandb.plot presets (pr_curve, roc_curve, line_series, confusion_matrix, wandb's area-under-curve)
+    # in two runs, so each key also gets an "across runs" page; runs, classes and series named as
+    # properties of Object.prototype
+    log_plots(root)
     # an imported run (CSV)
     csv = base / "imported.csv"
     csv.write_text("step,loss,accuracy\n" + "".join(f"{s},{1 / (s + 1):.4f},{s / 10:.2f}\n" for s in range(10)))
@@ -74,6 +79,32 @@ def make_runs(base: Path) -> tuple[Path, Path]:
     reports.mkdir()
     (reports / "small.md").write_text(REPORT, encoding="utf-8")
     return root, reports
+
+
+PROTO_NAMES = ["constructor", "__proto__", "toString", "hasOwnProperty"]
+
+
+def log_plots(root: Path) -> None:
+    rng = np.random.default_rng(7)
+    for run_id, name in (("plots-a", "constructor"), ("plots-b", "toString")):
+        run = reportgen.init(project="plots", id=run_id, name=name, dir=root)
+        for step in range(4):
+            run.log({"loss": 1 / (step + 1) + 0.1 * rng.random()})
+        run.log({"test_acc": 0.9})  # a metric logged once: one point
+        truth = rng.integers(0, 3, 120)
+        probas = rng.dirichlet([1, 1, 1], 120)
+        auc = reportgen.Table(data=[[0, 0, c] for c in PROTO_NAMES] + [[1, 1, c] for c in PROTO_NAMES],
+                              columns=["x", "y", "class"])
+        run.log({"pr": reportgen.plot.pr_curve(truth, probas, labels=PROTO_NAMES[:3]),
+                 "roc": reportgen.plot.roc_curve(truth, probas, labels=PROTO_NAMES[1:]),
+                 "series": reportgen.plot.line_series(xs=[0, 1, 2], ys=[[1, 2, 3], [3, 2, 1]],
+                                                      keys=PROTO_NAMES[:2], title="series"),
+                 "conf": reportgen.plot.confusion_matrix(probas, truth, PROTO_NAMES[:3]),
+                 "auc": reportgen.plot_table("wandb/area-under-curve/v0", auc,
+                                             {"x": "x", "y": "y", "class": "class"},
+                                             {"title": "area under curve", "x-axis-title": "recall",
+                                              "y-axis-title": "precision"})})
+        run.finish()
 
 
 def build_all_pages(base: Path) -> Path:

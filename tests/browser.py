@@ -114,6 +114,20 @@ def render_all_charts(page, timeout: float = 20_000) -> int:
     return n
 
 
+PANELS = ".rgp-vega, .rgp-plotly"
+
+
+def render_all_panels(page, timeout: float = 20_000) -> int:
+    """Scroll every logged chart panel (Vega, plotly: drawn when scrolled near) into view and wait
+    until each has drawn (or failed)."""
+    panels = page.locator(PANELS)
+    n = panels.count()
+    for i in range(n):
+        panels.nth(i).scroll_into_view_if_needed()
+        page.wait_for_function("el => !!el.dataset.rendered", arg=panels.nth(i).element_handle(), timeout=timeout)
+    return n
+
+
 def assert_charts_rendered(page, expected: int | None = None, selector: str = ".rg-chart") -> int:
     """Assert that ``expected`` chart containers exist and each drew an svg or a non-empty canvas."""
     n = render_all_charts(page)

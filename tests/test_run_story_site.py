@@ -167,12 +167,20 @@ def test_story_reader_treats_files_as_untrusted(tmp_path):
     (tmp_path / "output.log.tail").write_bytes(b"last words\n")
     charts = story.system_charts(tmp_path)
     assert [c["title"] for c in charts] == ["CPU"] and len(charts[0]["series"][0]["path"].split()) == 2
+    assert not charts[0]["series"][0]["dot"]
     assert story.alerts(tmp_path)[0]["level"] == "INFO" and story.alerts(tmp_path)[0]["text"] == "3"
     con = story.console(tmp_path)
     assert con["text"].startswith("head\n") and con["text"].endswith("last words")
     assert "the run did not finish" in con["text"]
     end = story.ending({"state": "crashed", "exit_code": None, "heartbeat": 1.0}, "crashed")
     assert "killed?" in end["reason"] and end["traceback"] is None
+
+
+def test_a_single_system_sample_is_drawn_as_a_dot(tmp_path):
+    # a run shorter than the 10 s sampling interval has one sample: a one-point polyline drew nothing
+    (tmp_path / "system.jsonl").write_text('{"_runtime": 0.5, "system/cpu": 60, "system/proc.cpu": 12}\n')
+    series = story.system_charts(tmp_path)[0]["series"]
+    assert all(s["dot"] and len(s["path"].split()) == 2 and len(set(s["path"].split())) == 1 for s in series)
 
 
 def test_story_files_linked_out_of_the_run_folder_are_not_read(tmp_path):

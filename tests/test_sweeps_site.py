@@ -41,7 +41,10 @@ def test_sweep_page_renders_and_brushing_filters_the_table(sweep_site, site_brow
     assert link.inner_text() == "demo <sweep>"  # escaped, shown as text
     assert page.locator(".rg-sweeps .rg-count").inner_text() == "1"  # the all-runs view is listed, not counted
     for width in (1440, 390):
-        page = site_browser.open(out / "sweeps" / f"{sweep_id}.html")
+        page = site_browser.new_page()
+        warned = []  # Vega-Lite's warnings (the importance chart's 'Dropping "fit-y"' on every draw)
+        page.on("console", lambda m, w=warned: m.type == "warning" and "WARN" in m.text and w.append(m.text))
+        page.goto((out / "sweeps" / f"{sweep_id}.html").resolve().as_uri())
         page.set_viewport_size({"width": width, "height": 900})
         page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
         page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()  # drawn when it comes into view
@@ -58,6 +61,7 @@ def test_sweep_page_renders_and_brushing_filters_the_table(sweep_site, site_brow
         assert imp[0]["param"] == "x" and imp[0]["correlation"] > 0.9
         assert all(imp[0]["importance"] > i["importance"] for i in imp[1:]), imp
         assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert not warned, warned
     # brush the left part of the scatter (x = parameter x, y = loss): fewer runs in the table
     page = site_browser.open(out / "sweeps" / f"{sweep_id}.html")
     page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)

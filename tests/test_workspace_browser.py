@@ -3,10 +3,12 @@ histogram heatmap, image overlays, dark mode, keyboard shortcuts, panel search, 
 screen. Each control is operated and what is drawn is checked."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from allpages_site import build_all_pages, page_list
-from browser import render_all_charts
+from browser import point_at_chart, render_all_charts, render_all_panels
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +38,12 @@ def test_every_page_kind_fits_a_phone(all_site, site_browser):
     for prefix in ("runs/", "compare/", "sweeps/", "projects/", "artifacts/dataset"):
         assert any(r.startswith(prefix) for r in rel), prefix
     assert "runs/csv-imported" in " ".join(sorted(rel))  # an imported run
+    # wandb.plot custom charts, on their run page and across runs: with no width of their own they
+    # drew a 300 px plot with the legend beside it (the page was 417+ px wide on a 390 px phone)
+    always = ("csv-imported", "media-a", "runs/plots-a/", "compare/pr-", "compare/roc-", "compare/auc-",
+              "projects/plots/")
+    for r in always[2:]:
+        assert any(x.startswith(r) for x in rel), r
     site_browser.context.set_default_timeout(20_000)
     # one page of each kind (the media-compare pages share one template: a few of them)
     seen: dict[str, int] = {}
@@ -44,7 +52,7 @@ def test_every_page_kind_fits_a_phone(all_site, site_browser):
         r = path.relative_to(all_site).as_posix()
         kind = r.split("/")[0] if "/" in r else r
         limit = 3 if kind in ("compare", "runs") else 1
-        if seen.get(kind, 0) < limit or "csv-imported" in r or "media-a" in r:
+        if seen.get(kind, 0) < limit or any(a in r for a in always):
             seen[kind] = seen.get(kind, 0) + 1
             picked.append(path)
     for path in picked:
@@ -52,6 +60,7 @@ def test_every_page_kind_fits_a_phone(all_site, site_browser):
         page.set_viewport_size(NARROW)
         page.goto(path.resolve().as_uri())
         render_all_charts(page)
+        render_all_panels(page)  # logged charts draw when scrolled near: every one, before measuring
         page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
         res = page.evaluate(OVERFLOW_JS)
         assert res["sw"] <= NARROW["width"] and not res["out"], f"{path.relative_to(all_site)}: {res}"
@@ -249,3 +258,81 @@ def test_pages_in_both_themes_and_widths(all_site, site_browser, scheme, viewpor
         assert (bg == "rgb(18, 21, 28)") == (scheme == "dark"), bg
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         page.close()
+
+
+
+@pytest.mark.vega_charts
+def test_runs_named_like_object_properties_are_drawn(all_site, site_browser):
+    """Runs named "constructor" and "toString": their lines were never drawn (the chart's map of
+    switched-off runs was a plain object, so hidden["constructor"] was truthy), and a legend click
+    sent Vega the names without the zero-width space it had been given them with at the embed
+    (theme-vega.js): the run lost its colour and its legend entry was not dimmed."""
+    page = _open(site_browser, all_site / "projects" / "plots" / "index.html")
+    render_all_charts(page)
+    runs = """(key) => { const el = document.querySelector(`.rg-chart[data-key="${key}"]`), v = RG.views[el.id];
+      const shown = s => s.replace(/\u200b$/, '');
+      return {runs: [...new Set(v.data('rows').map(r => shown(r.run)))].sort(),
+              inDomain: v.data('rows').every(r => v.scale('color').domain().includes(r.run)),
+              hidden: v.signal('hidden').map(shown)}; }"""
+    assert page.evaluate(runs, "loss") == {"runs": ["constructor", "toString"], "inDomain": True, "hidden": []}
+    page.evaluate("RG.charts.toggleRun(document.querySelector('.rg-chart[data-key=loss]'), 'constructor')")
+    page.wait_for_function("() => { const el = document.querySelector('.rg-chart[data-key=loss]'); "
+                           "return RG.views[el.id].signal('hidden').length === 1; }")
+    assert page.evaluate(runs, "loss") == {"runs": ["toString"], "inDomain": True, "hidden": ["constructor"]}
+
+
+LABELS_JS = """(view) => { const out = []; (function walk(n, role) {
+    (n.items || []).forEach(it => { const r = n.role || role;
+      if (typeof it.text === 'string' && (r === 'legend-label' || r === 'axis-label')) out.push(it.text); walk(it, r); }); })(view.scenegraph().root, '');
+  return out; }"""
+
+
+def test_custom_chart_names_show_as_logged(all_site, site_browser):
+    """Classes and series named "constructor", "__proto__", "toString", "hasOwnProperty" (pr_curve,
+    roc_curve, line_series, confusion_matrix, wandb's area-under-curve) reach Vega with a zero-width
+    space (theme-vega.js; Vega throws on such names), which legends, axis labels, tooltips and the
+    CSV download showed; now they show the names as logged."""
+    page = _open(site_browser, all_site / "runs" / "plots-a" / "index.html")
+    render_all_panels(page)
+    got = page.evaluate(f"""() => {{ const out = {{}}, labels = {LABELS_JS};
+      document.querySelectorAll('.rgp-vega').forEach(t => {{
+        const key = t.closest('.rgp-panel').querySelector('.rgp-title').textContent;
+        out[key] = labels(t._rgpView).filter(s => /[a-z_]{{5}}/.test(s)); }});
+      return out; }}""")
+    names = {"constructor", "__proto__", "toString", "hasOwnProperty"}
+    assert set(got["pr"]) == {"constructor", "__proto__", "toString"}, got["pr"]
+    assert set(got["roc"]) == {"__proto__", "toString", "hasOwnProperty"}, got["roc"]
+    assert set(got["auc"]) == names, got["auc"]
+    assert set(got["series"]) == {"constructor", "__proto__"}, got["series"]
+    assert set(got["conf"]) >= {"constructor", "__proto__", "toString"}, got["conf"]  # the matrix's axes
+    # the CSV download of the PR curve
+    panel = page.locator(".rgp-panel:has(.rgp-title:text-is('pr'))")
+    panel.hover()
+    with page.expect_download() as dl:
+        panel.locator(".rg-chart-actions button", has_text="CSV").click()
+    csv = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert "\u200b" not in csv and {line.split(",")[0] for line in csv.splitlines()[1:]} == \
+        {"constructor", "__proto__", "toString"}, csv[:300]
+
+
+def test_a_metric_logged_once_is_drawn_as_a_dot(all_site, site_browser):
+    """A line through one point draws nothing: a metric logged once (a final test accuracy) had an
+    empty chart, in the lite canvas and in the Vega view alike."""
+    page = _open(site_browser, all_site / "runs" / "plots-a" / "index.html")
+    render_all_charts(page)
+    sel = ".rg-chart[data-key=test_acc]"
+    assert page.locator(sel).get_attribute("data-draw") == "lite"
+    # pixels of the run's colour in the lite chart's canvas (a dot of radius 3: ~28 CSS px)
+    ink = page.locator(sel).evaluate("""el => { const c = el.querySelector('canvas'), ctx = c.getContext('2d');
+        const f = el._rg.runs[0], hex = RG.runColor ? RG.runColor(f) : RG.runsByFile[f].color, want = [1, 3, 5].map(i => parseInt(hex.slice(i, i + 2), 16));
+        const d = ctx.getImageData(0, 0, c.width, c.height).data; let n = 0;
+        for (let i = 0; i < d.length; i += 4)
+          if (d[i + 3] > 200 && Math.abs(d[i] - want[0]) + Math.abs(d[i + 1] - want[1]) + Math.abs(d[i + 2] - want[2]) < 60) n++;
+        return n; }""")
+    assert ink >= 15, ink
+    point_at_chart(page, sel)  # the Vega view: its "lone" layer draws the point
+    page.wait_for_function("s => document.querySelector(s).dataset.rendered === 'done'", arg=sel)
+    dots = page.locator(sel).evaluate("""el => { let n = 0; (function walk(m) { (m.items || []).forEach(it => {
+        if (m.marktype === 'symbol' && m.name && m.name.indexOf('lone') >= 0) n++; walk(it); }); })(RG.views[el.id].scenegraph().root);
+        return n; }""")
+    assert dots == 1, dots

@@ -78,7 +78,10 @@
     for (var i = 0; i < names.length; i++) {
       var rows = null;
       try { rows = view.data(names[i]); } catch (err) { rows = null; }  // no such dataset
-      if (rows) return el.classList.contains("rg-chart") ? metricRows(rows, el) : rows;
+      if (rows) {  // names as logged (the view holds "constructor" + a zero-width space: theme-vega.js)
+        if (RG.vegaShown) rows = RG.vegaShown(rows);
+        return el.classList.contains("rg-chart") ? metricRows(rows, el) : rows;
+      }
     }
     return [];
   }

@@ -191,18 +191,25 @@
     // and look the same at this width.
     var dpr0 = window.devicePixelRatio || 1;
     function line(rs, field, color, w, alpha, dash, fast) {
-      var path = new Path2D(), open = false, lone = null;
+      var path = new Path2D(), open = false, lone = null, dots = [];
       for (var k = 0; k < rs.length; k++) {
         var v = rs[k][field];
         if (v === null || v === undefined || !isFinite(v) || (log && v <= 0)) {
-          if (lone) path.lineTo(lone[0] + 0.5, lone[1]);  // a single point between gaps: a dot
+          if (lone) dots.push(lone);  // a single point between gaps: a dot (the Vega "lone" layer)
           open = false; lone = null;
           continue;
         }
         var X = xs(rs[k].x), Y = ys(v);
         if (open) { path.lineTo(X, Y); lone = null; } else { path.moveTo(X, Y); open = true; lone = [X, Y]; }
       }
-      if (lone) path.lineTo(lone[0] + 0.5, lone[1]);
+      if (lone) dots.push(lone);
+      if (dots.length) {  // Vega's point of size 30: radius 3
+        g.fillStyle = color;
+        g.globalAlpha = alpha;
+        var dotPath = new Path2D();
+        dots.forEach(function (d) { dotPath.moveTo(d[0] + (w > 1 ? 3 : 2), d[1]); dotPath.arc(d[0], d[1], w > 1 ? 3 : 2, 0, 2 * Math.PI); });
+        g.fill(dotPath);
+      }
       g.strokeStyle = color;
       g.setLineDash(dash && dash.length > 1 && dash[1] ? dash : []);
       var n = Math.max(1, Math.round(w * dpr0));

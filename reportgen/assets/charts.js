@@ -166,11 +166,19 @@
   };
 
   /* Which optional layers a chart needs for these rows (fewer layers render faster). */
+  /* The layers `rows` need. Rows with a value but no neighbour to draw a line to (a metric logged
+     once, a point between gaps: a line of one point draws nothing) are marked `lone` and drawn
+     as dots (the "lone" layer, site/charts.py; chart-lite.js draws the same). Each run's rows are
+     consecutive and sorted by x (C.rowsFor). */
   C.layersFor = function (rows, st) {
-    var need = { band: false, raw: (st ? st.wi : weightIndex()) >= 0, nonfinite: false, main: true };
-    for (var i = 0; i < rows.length && !(need.band && need.nonfinite); i++) {
-      if (rows[i].lo !== null) need.band = true;
-      if (rows[i].bad !== null) need.nonfinite = true;
+    var need = { band: false, raw: (st ? st.wi : weightIndex()) >= 0, nonfinite: false, main: true, lone: false };
+    function has(r, run) { return !!r && r.run === run && r.s !== null && r.s !== undefined; }
+    for (var i = 0; i < rows.length; i++) {
+      var r = rows[i];
+      if (r.lo !== null) need.band = true;
+      if (r.bad !== null) need.nonfinite = true;
+      r.lone = has(r, r.run) && !has(rows[i - 1], r.run) && !has(rows[i + 1], r.run);
+      if (r.lone) need.lone = true;
     }
     return need;
   };
@@ -246,7 +254,7 @@
   };
 
   function render(ch, runs, st) {
-    var el = ch.el, hidden = ch.hidden || (ch.hidden = {});
+    var el = ch.el, hidden = ch.hidden || (ch.hidden = Object.create(null));  // run labels as keys: "constructor" too
     // groups16 hook: one line + band per group instead of one line per run (assets/groups.js);
     // an overlaid panel (several keys) is not grouped
     var grouped = !ch.multi && RG.groups && RG.groups.active();
@@ -269,9 +277,12 @@
       if (grp) RG.groups.hover(ch, grp);
     }
     if (ch.view && ch.key === key) {  // same axes and runs: update in place, keeping zoom
-      ch.view.data("rows", rows);
+      // run labels as the view was given them at its embed (theme-vega.js vegaSafe): a run named
+      // "constructor" keeps its colour and is dimmed in the legend when switched off
+      var safe = RG.vegaSafe || function (v) { return v; };
+      ch.view.data("rows", safe(rows));
       ch.view.signal("rawOpacity", raw);
-      ch.view.signal("hidden", hiddenList);
+      ch.view.signal("hidden", safe(hiddenList));
       ch.view.signal("ydom", ydom);
       ch.view.runAsync();
       return;
@@ -365,7 +376,7 @@
   /* Switch one run (by label) off or on in one chart; the legend keeps its entry, marked. */
   C.toggleRun = function (el, label) {
     var ch = chartOf(el);
-    ch.hidden = ch.hidden || {};
+    ch.hidden = ch.hidden || Object.create(null);  // a run named "toString" is not hidden from the start
     ch.hidden[label] = !ch.hidden[label];
     C.draw(el);
   };

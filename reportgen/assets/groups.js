@@ -38,7 +38,7 @@
 
   /* [{label, color, files}] in the order groups first appear among `runs`. */
   G.partition = function (runs, by) {
-    var out = [], at = {};
+    var out = [], at = Object.create(null);
     runs.forEach(function (f) {
       var r = RG.runsByFile[f], k = by + ": " + G.keyOf(r, by);
       if (!at[k]) { at[k] = { label: k, color: RG.runColor ? RG.runColor(f) : r.color, files: [] }; out.push(at[k]); }
@@ -124,9 +124,9 @@
   /* Hook (charts.js render): the chart's rows when grouped. `drawn` are the runs' own rows. */
   G.rows = function (ch, runs, drawn) {
     var xo = RG.charts.xOption(ch.dx), wi = RG.charts.weightIndex(), st = RG.state;
-    var groups = G.partition(runs, st.g), rows = [], byLabel = {};
+    var groups = G.partition(runs, st.g), rows = [], byLabel = Object.create(null);  // run labels as keys
     runs.forEach(function (f) { byLabel[RG.runsByFile[f].label] = f; });
-    var groupOf = {};
+    var groupOf = Object.create(null);
     groups.forEach(function (g) {
       g.files.forEach(function (f) { groupOf[f] = g.label; });
       var series = g.files.map(function (f) { return points(ch.metric, f, xo, wi); });

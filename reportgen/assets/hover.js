@@ -66,7 +66,8 @@
   function setHot(ch, label) {
     if (ch.hot === label || !ch.view) return;
     ch.hot = label;
-    try { ch.view.signal("hot", label).runAsync(); } catch (e) { /* a spec without the hot layer */ }
+    var safe = RG.vegaSafe || function (v) { return v; };  // the label as the view holds it (theme-vega.js)
+    try { ch.view.signal("hot", safe(label)).runAsync(); } catch (e) { /* a spec without the hot layer */ }
   }
 
   H.attach = function (ch) {

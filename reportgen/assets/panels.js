@@ -80,6 +80,11 @@
     if (!window.vegaEmbed) { target.textContent = "Vega runtime missing"; return; }
     if (rows) spec.datasets = { rows: rows };
     var fresh = JSON.stringify(spec);
+    var fit = window.RGVegaFit, width = target.clientWidth;  // assets/vega-fit.js
+    if (fit) {  // fills the panel; legends below it on a phone
+      target._rgpNarrow = width < fit.NARROW;  // drawn again when this changes (see below)
+      spec = fit.fit(spec, width);
+    }
     target._rgpRedraw = function () {  // dark mode, resize: the same chart drawn again
       if (target._rgpView) target._rgpView.finalize();
       var bar = target.querySelector(":scope > .rg-chart-actions");
@@ -97,6 +102,18 @@
       console.warn(err);
     });
   }
+  /* a chart fitted narrow (legends below) or wide (legends beside) drawn again when the panel
+     crossed that width: a phone turned, a window resized */
+  var refit = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(refit);
+    refit = setTimeout(function () {
+      document.querySelectorAll(".rgp-vega[data-rendered='done']").forEach(function (t) {
+        var fit = window.RGVegaFit;
+        if (fit && t._rgpRedraw && (t.clientWidth < fit.NARROW) !== t._rgpNarrow) t._rgpRedraw();
+      });
+    }, 200);
+  });
   function panelName(panel) {  // download file name of a panel's chart: its key
     var k = panel && panel.querySelector ? (panel.querySelector(".rgp-key") || panel.querySelector(".rgp-title")) : null;
     return k ? k.textContent : "chart";
@@ -106,7 +123,8 @@
     if (!sec) { holder.textContent = "plotly.js is missing from this site"; return; }
     P.load(item.id, site(item.data), function (fig) {
       loadScript(sec.dataset.plotly, function () { return !!window.Plotly; }, function () {
-        window.Plotly.newPlot(holder, fig.data, fig.layout, { displaylogo: false, responsive: true }).then(function () {
+        var layout = window.RGVegaFit ? window.RGVegaFit.plotly(fig.layout, holder.clientWidth) : fig.layout;  // a phone
+        window.Plotly.newPlot(holder, fig.data, layout, { displaylogo: false, responsive: true }).then(function () {
           holder.dataset.rendered = "done";
         });
       });

@@ -83,7 +83,11 @@
       return Promise.resolve();
     }
     target.textContent = "";
-    return embed("importance", target, clone(S.specs.importance), { importance: rows });
+    // the band height times the parameters, as a number: a step height beside a "container"
+    // width made Vega-Lite warn on every draw ('Dropping "fit-y" because spec has discrete height')
+    var spec = clone(S.specs.importance);
+    if (spec.height && spec.height.step) spec.height = spec.height.step * rows.length;
+    return embed("importance", target, spec, { importance: rows });
   }
 
   function drawParallel(metric) {

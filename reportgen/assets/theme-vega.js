@@ -23,11 +23,29 @@
      Object.prototype ("toString", "constructor", "hasOwnProperty", "__proto__", ...) as a title, a
      field, a value or a category (a metric key, a table column, a config value, all logged by
      anyone) made Vega throw ("Operator not defined: undefined") and the chart stay empty. Every
-     such string, key or value, data included, gets a zero-width space appended: the same text on
-     the chart. Copy on write: the caller's objects are never changed. */
-  var CLASH = Object.create(null);
-  Object.getOwnPropertyNames(Object.prototype).forEach(function (k) { CLASH[k] = true; });
-  function safeText(s) { return CLASH[s] === true ? s + "\u200b" : s; }
+     such string, key or value, data included, gets a zero-width space appended (so does one that
+     already ends so: "constructor" + ZWSP logged becomes + ZWSP ZWSP, and RG.vegaShown gives back
+     exactly what was logged). Copy on write: the caller's objects are never changed.
+     What a reader sees or takes away shows the names as logged: legend and axis labels (a
+     labelExpr where the spec has none), tooltips, and the CSV download (chart-actions.js) drop
+     the mark; titles keep it, where it is invisible. */
+  var NAMES = Object.getOwnPropertyNames(Object.prototype).filter(function (k) { return /^\w+$/.test(k); });
+  var MARKED = new RegExp("^(?:" + NAMES.join("|") + ")\u200b*$");
+  function safeText(s) { return MARKED.test(s) ? s + "\u200b" : s; }
+  function shownText(s) { return MARKED.test(s) && s.charAt(s.length - 1) === "\u200b" ? s.slice(0, -1) : s; }
+  /* the label as logged, in a Vega expression (the names are \w+: no escaping needed) */
+  var LABEL = "test(/^(?:" + NAMES.join("|") + ")\\u200b+$/, datum.label) ? slice(datum.label, 0, -1) : datum.label";
+  function vegaShown(v) {
+    if (typeof v === "string") return shownText(v);
+    if (Array.isArray(v)) return v.map(vegaShown);
+    var proto = v && typeof v === "object" ? Object.getPrototypeOf(v) : undefined;
+    if (proto !== Object.prototype && proto !== null) return v;
+    var out = Object.create(null);  // a key "__proto__" is a key
+    Object.keys(v).forEach(function (k) { out[shownText(k)] = vegaShown(v[k]); });
+    return out;
+  }
+  RG.vegaShown = vegaShown;
+  function escapeHTML(s) { return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;"); }  // vega-tooltip's own
   function vegaSafe(v) {
     if (typeof v === "string") return safeText(v);
     if (!v || typeof v !== "object") return v;
@@ -55,19 +73,63 @@
     return out;
   }
   RG.vegaSafe = vegaSafe;
+  /* Legends of a spec vegaSafe changed show the labels as logged (Vega-Lite has no legend
+     labelExpr in its config: each legend of a field gets one, unless it has its own). */
+  var LEGEND = ["color", "fill", "stroke", "shape", "size", "opacity", "fillOpacity", "strokeOpacity",
+                "strokeWidth", "strokeDash", "angle"];
+  function plainObj(v) { return !!v && typeof v === "object" && !Array.isArray(v); }
+  function labelled(spec) {
+    if (!plainObj(spec)) return spec;
+    var out = spec;
+    function set(k, v) {
+      if (out === spec) { out = {}; Object.keys(spec).forEach(function (x) { out[x] = spec[x]; }); }
+      out[k] = v;
+    }
+    if (plainObj(spec.encoding)) {
+      var enc = spec.encoding, encOut = enc;
+      LEGEND.forEach(function (ch) {
+        var d = enc[ch];
+        if (!plainObj(d) || !d.field || d.legend === null || (plainObj(d.legend) && d.legend.labelExpr !== undefined)) return;
+        var nd = {};
+        Object.keys(d).forEach(function (x) { nd[x] = d[x]; });
+        nd.legend = {};
+        Object.keys(plainObj(d.legend) ? d.legend : {}).forEach(function (x) { nd.legend[x] = d.legend[x]; });
+        nd.legend.labelExpr = LABEL;
+        if (encOut === enc) { encOut = {}; Object.keys(enc).forEach(function (x) { encOut[x] = enc[x]; }); }
+        encOut[ch] = nd;
+      });
+      if (encOut !== enc) set("encoding", encOut);
+    }
+    ["layer", "concat", "hconcat", "vconcat"].forEach(function (k) {
+      if (Array.isArray(spec[k])) {
+        var parts = spec[k].map(labelled);
+        if (parts.some(function (p, i) { return p !== spec[k][i]; })) set(k, parts);
+      }
+    });
+    if (plainObj(spec.spec)) { var inner = labelled(spec.spec); if (inner !== spec.spec) set("spec", inner); }
+    return out;
+  }
   var themed = function (target, spec, given) {
     var el = typeof target === "string" ? document.querySelector(target) : target;
     if (el) el._rgEmbed = { spec: spec, opts: given };  // for redrawing charts nobody else redraws
-    spec = vegaSafe(spec);
+    var safe = vegaSafe(spec), marked = safe !== spec;  // marked: some name got a zero-width space
+    spec = marked ? labelled(safe) : safe;
     var cfg = RG.theme ? RG.theme.vegaConfig() : {};
-    if (spec && typeof spec === "object" && Object.keys(cfg).length) {
-      // the theme's colours win over a spec's own (light) ones; everything else in the spec stays
+    if (spec && typeof spec === "object" && (marked || Object.keys(cfg).length)) {
+      // axis labels as logged (a spec's own labelExpr wins); the theme's colours win over a spec's
+      // own (light) ones; everything else in the spec stays
       var themedSpec = {};
       Object.keys(spec).forEach(function (k) { themedSpec[k] = spec[k]; });
-      themedSpec.config = merge(spec.config || {}, cfg);
+      themedSpec.config = merge(marked ? merge({ axis: { labelExpr: LABEL } }, spec.config || {}) : spec.config || {}, cfg);
       spec = themedSpec;
     }
-    return orig(target, spec, given);
+    var opts = given;
+    if (!given || given.tooltip === undefined || given.tooltip === true) {  // tooltips show names as logged
+      opts = {};
+      Object.keys(given || {}).forEach(function (k) { opts[k] = given[k]; });
+      opts.tooltip = { sanitize: function (v) { return escapeHTML(shownText(String(v))); } };
+    }
+    return orig(target, spec, opts);
   };
   Object.keys(orig).forEach(function (k) { themed[k] = orig[k]; });
   themed._rgThemed = true;

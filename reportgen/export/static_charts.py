@@ -68,7 +68,7 @@ def static_spec(key: str, labels: list[str], colors: list[str], rows: list[dict[
     """The site's metric-chart spec (build/charts.py) with a fixed size, its colours and its data inline;
     layers without data (band, NaN rules) and the interactive ones are left out."""
     spec = copy.deepcopy(charts.metric_chart_spec(key, height=height))
-    need = {"band": any(r["lo"] is not None for r in rows), "raw": False, "main": True,
+    need = {"band": any(r["lo"] is not None for r in rows), "raw": False, "main": True, "lone": False,
             "nonfinite": any(r["bad"] is not None for r in rows)}
     spec["layer"] = [layer for layer in spec["layer"] if need.get(layer["name"], True)]
     for layer in spec["layer"]:

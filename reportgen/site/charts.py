@@ -84,6 +84,11 @@ filters the rows and sets ``hidden``), and drag/wheel zoom. The hover tooltip
              # slightly transparent, so where lines cross none hides the others completely
              "mark": {"type": "line", "strokeWidth": 1.6, "clip": True, "opacity": 0.85},
              "encoding": {"y": _y("s")}},
+            # a value with no neighbour to draw a line to (a metric logged once, a point between
+            # gaps): a dot, as a line of one point draws nothing (the page marks such rows `lone`)
+            {"name": "lone", "transform": [{"filter": "datum.lone"}],
+             "mark": {"type": "point", "filled": True, "size": 30, "opacity": 0.85, "clip": True},
+             "encoding": {"y": _y("s")}},
             {"name": "hot", "transform": [{"filter": "hot !== null && datum.run === hot"}],
              "mark": {"type": "line", "strokeWidth": 2.4, "clip": True},
              "encoding": {"y": _y("s")}},

@@ -160,11 +160,17 @@ def _chart(title: str, unit: str, rows: list[dict[str, Any]], keys: list[str]) -
     y0, y1 = min(0.0, min(ys)), max(ys)
     if unit == "%":
         y1 = max(y1, 100.0)
-    x1, y1 = (x1 if x1 > x0 else x0 + 1), (y1 if y1 > y0 else y0 + 1)
+    if x1 <= x0:  # one sample time: drawn in the middle, not half off the left edge
+        x0, x1 = x0 - 1, x0 + 1
+    y1 = y1 if y1 > y0 else y0 + 1
     w, h = 600, 160
     for s in series:
+        # one sample (a run shorter than the sampling interval): a polyline of one point draws
+        # nothing, so it is drawn as a dot (the point twice, a wide round cap)
+        pts = s["points"] * 2 if len(s["points"]) == 1 else s["points"]
+        s["dot"] = len(s["points"]) == 1
         s["path"] = " ".join(f"{(x - x0) / (x1 - x0) * w:.1f},{h - (y - y0) / (y1 - y0) * h:.1f}"
-                             for x, y in s["points"])
+                             for x, y in pts)
         s["last_text"] = _fmt(s["last"])
         del s["points"]
     return {"title": title, "unit": unit, "series": series, "w": w, "h": h, "ymax": _fmt(y1), "ymin": _fmt(y0),

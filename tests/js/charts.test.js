@@ -55,3 +55,14 @@ test("a feature module registers its own hash key", () => {
   assert.strictEqual(win.RG.parseHash("#demoKey=7").demoKey, 7);
   assert.strictEqual(win.RG.formatHash({ runs: null, demoKey: 7 }), "#demoKey=7");
 });
+
+test("layersFor marks values with no neighbour to draw a line to (drawn as dots)", () => {
+  const row = (run, x, s) => ({ run, x, y: s, s, lo: null, hi: null, bad: null });
+  const rows = [row("once", 1, 0.9),                                  // a metric logged once
+                row("gap", 0, 1), row("gap", 1, null), row("gap", 2, 3), row("gap", 3, 4),  // alone between gaps
+                row("line", 0, 1), row("line", 1, 2)];
+  const need = C.layersFor(rows, { wi: -1 });
+  assert.strictEqual(need.lone, true);
+  assert.deepStrictEqual(rows.map((r) => r.lone), [true, true, false, false, false, false, false]);
+  assert.strictEqual(C.layersFor([row("line", 0, 1), row("line", 1, 2)], { wi: -1 }).lone, false);
+});

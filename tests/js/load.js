@@ -14,6 +14,8 @@ function load(files, extra) {
   const context = vm.createContext({ window, console, globalThis: undefined });
   context.globalThis = context;
   for (const f of files) vm.runInContext(fs.readFileSync(path.join(ASSETS, f), "utf8"), context, { filename: f });
+  // objects made in the scripts' own realm (their Object.prototype is not this file's)
+  Object.defineProperty(window, "inPage", { value: (code) => vm.runInContext("(" + code + ")", context) });
   return window;
 }
 
