@@ -84,3 +84,22 @@ def test_write_bytes_creates_folders_and_replaces_files_and_links(tmp_path):
     dangling.symlink_to(tmp_path / "nowhere" / "x")
     write_bytes(dangling, b"ours")
     assert not dangling.is_symlink() and dangling.read_bytes() == b"ours" and not (tmp_path / "nowhere").exists()
+
+
+def test_a_cache_written_by_another_release_is_not_reused(tmp_path, monkeypatch):
+    """An upgrade can change what a cache entry holds (a page's media items, a run's story) without a
+    format change: entries are stamped with the release that wrote them and another's means a parse."""
+    from reportgen.site import cache as cache_mod
+    from reportgen.site import snapshot
+
+    root, out, cache = tmp_path / "runs", tmp_path / "site", tmp_path / "cache"
+    write_run(root, "a", rows(300, loss=wavy))
+    older = (cache_mod.CACHE_VERSION, "0.0.1-older")
+    monkeypatch.setattr(cache_mod, "STAMP", older)
+    monkeypatch.setattr(snapshot, "STAMP", older)  # (the build's one-file snapshot of every run's info)
+    _build(root, out, cache)
+    assert RunCache(cache, 100).load_info("a") is not None  # (that release reads its own entry)
+    monkeypatch.undo()
+    assert RunCache(cache, 100).load_info("a") is None
+    assert _build(root, out, cache).reparsed == ["a"]
+    assert RunCache(cache, 100).load_info("a") is not None

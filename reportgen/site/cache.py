@@ -22,12 +22,16 @@ import pickle
 from pathlib import Path
 from typing import Any
 
+from .._version import __version__
 from ..storage.safety import open_regular
 from .config import default_cache_dir, user_cache  # noqa: F401  (re-exported: assets, render, benchmarks)
 from .history import Columns
 from .write import write_bytes
 
-CACHE_VERSION = 16  # bump when RunInfo, Columns, the data-file format or the cache's layout change
+CACHE_VERSION = 17  # bump when RunInfo, Columns, the data-file format or the cache's layout change
+# what a cache entry must have been written by: this format, and this release of reportgen (an upgrade
+# may change what is cached, a page's media items or a run's story, without a format change)
+STAMP = (CACHE_VERSION, __version__)
 RUNS_DIR = "runs"  # <cache>/runs/<run-file>.pkl: one file per run folder
 OLD_FILES = ("info.pkl", "cols.pkl")  # the layout before version 14: <cache>/<run-file>/ with these
 TAIL = 64  # bytes before the parsed end, to check that history was only appended to
@@ -56,7 +60,7 @@ class RunCache:
         return self.root / RUNS_DIR / f"{run_file}.pkl"
 
     def _ok(self, obj: Any) -> bool:
-        return isinstance(obj, dict) and obj.get("version") == CACHE_VERSION and obj.get("samples") == self.samples
+        return isinstance(obj, dict) and obj.get("version") == STAMP and obj.get("samples") == self.samples
 
     def load_info(self, run_file: str) -> dict[str, Any] | None:
         """``{"sig", "info", "end", "tail"}`` or None (the file's first pickle only)."""
@@ -87,7 +91,7 @@ class RunCache:
             return
         root, cols.root = cols.root, None
         try:
-            data = pickle.dumps({"version": CACHE_VERSION, "samples": self.samples, "sig": sig, "info": info,
+            data = pickle.dumps({"version": STAMP, "samples": self.samples, "sig": sig, "info": info,
                                  "end": cols.end, "tail": tail}, protocol=pickle.HIGHEST_PROTOCOL) + \
                 pickle.dumps(cols, protocol=pickle.HIGHEST_PROTOCOL)
         finally:
@@ -108,7 +112,7 @@ class RunCache:
     def save_pages(self, keys: dict[str, str], overviews: list[str]) -> None:
         if self.enabled:
             self.root.mkdir(parents=True, exist_ok=True)
-            write_bytes(self.root / "pages.pkl", pickle.dumps({"version": CACHE_VERSION, "samples": self.samples,
+            write_bytes(self.root / "pages.pkl", pickle.dumps({"version": STAMP, "samples": self.samples,
                                                                "pages": keys, "overviews": overviews}))
 
     def _load_root(self, name: str) -> Any:
@@ -119,7 +123,7 @@ class RunCache:
                 obj = pickle.load(fh)
         except Exception:
             return None
-        if not isinstance(obj, dict) or obj.get("version") != CACHE_VERSION or obj.get("samples") != self.samples:
+        if not isinstance(obj, dict) or obj.get("version") != STAMP or obj.get("samples") != self.samples:
             return None
         return obj
 

@@ -16,7 +16,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from .cache import CACHE_VERSION
+from .cache import STAMP
 from .write import write_bytes
 
 NAME = "snapshot"
@@ -43,7 +43,7 @@ def _read(path: Path, samples: int) -> dict | None:
         obj = marshal.loads(raw[1:]) if raw[:1] == b"M" else pickle.loads(raw[1:])
     except Exception:  # missing, truncated, another version: read the per-run entries
         return None
-    if not isinstance(obj, dict) or obj.get("version") != CACHE_VERSION or obj.get("samples") != samples:
+    if not isinstance(obj, dict) or obj.get("version") != STAMP or obj.get("samples") != samples:
         return None
     return obj
 
@@ -106,7 +106,7 @@ def save(root: Path, samples: int, runs: list, overviews: dict, memo: Any = None
     else:
         _fill_dirty(parts, by_file, values, layout, set(by_file.keys() - known) | touched)
     head_memo = {space: {"": entries[""]} for space, entries in values.items() if "" in entries}
-    stamp = {"version": CACHE_VERSION, "samples": samples}
+    stamp = {"version": STAMP, "samples": samples}
     for b, part in parts.items():
         write_bytes(folder / f"b{b}.pkl", _dumps({**stamp, **part}))
     write_bytes(folder / "index.pkl", _dumps({**stamp, "buckets": BUCKETS, "hash": HASH, "overviews": overviews,
