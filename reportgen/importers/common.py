@@ -19,7 +19,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..media.base import slug
 from ..sdk.values import Normalizer, Unsupported
@@ -27,6 +27,9 @@ from ..storage import format as fmt
 from ..storage.safety import printable  # noqa: F401 (importers.follow imports it from here)
 from ..storage.jsonio import encode_line, encode_plain_line, read_json, write_json_atomic
 from ..storage.writer import RunWriter
+
+if TYPE_CHECKING:
+    from .budget import MediaBudget
 
 IMPORT_JSON = "import.json"
 SOURCE_MAX = 64 << 20  # a params/tags/meta/hparams file larger than this is not read
@@ -161,6 +164,7 @@ def _json_ready(value: Any) -> Any:
 
 
 _NUMBERS = {float, int}
+_PLAIN = (int, float, str, bool)
 _RESERVED = frozenset(("_step", "_timestamp", "_runtime"))  # what every history row holds of its own
 STATE_VERSION = 1
 
@@ -176,8 +180,11 @@ def run_id_for(kind: str, key: str) -> str:
 class Problems:
     """One warning per problem (deduplicated), printed through ``emit`` and kept in ``items``."""
 
-    def __init__(self, emit: Callable[[str], None] | None = None):
+    def __init__(self, emit: Callable[[str], None] | None = None, media: "MediaBudget | None" = None):
+        from .budget import MediaBudget
+
         self.items: list[str] = []
+        self.media = media if media is not None else MediaBudget()  # the import's media budget (budget.py)
         self._seen: set[str] = set()
         self._emit = emit if emit is not None else (lambda m: print(f"warning: {m}", file=sys.stderr))
 
@@ -269,6 +276,9 @@ class RunImport:
             values = {k: v for k, v in values.items() if k not in self.last_keys}
             if not values:
                 return
+        values = self._within_budget(values, step)
+        if not values:
+            return
         self._rows.setdefault(step, {}).update(values)
         if timestamp is not None:
             ts = float(timestamp)
@@ -279,7 +289,25 @@ class RunImport:
 
     def set_summary(self, values: dict[str, Any]) -> None:
         """Summary values the source states itself (they override the last history values)."""
-        self._summary_overrides.update(values)
+        self._summary_overrides.update(self._within_budget(values, None))
+
+    def _within_budget(self, values: dict[str, Any], step: int | None) -> dict[str, Any]:
+        """``values`` but the media past the import's budget (:mod:`.budget`), with one warning per run."""
+        from .budget import media_bytes
+
+        out = values
+        for k, v in values.items():
+            if type(v) in _PLAIN or v is None:
+                continue
+            size = media_bytes(v)
+            if size and not self.problems.media.take(self.id, size):
+                where = "the summary" if step is None else f"step {step}"
+                message = self.problems.media.refusal(self.id, f"key {k!r} at {where}", size)
+                if message:
+                    self.problems.warn(message)
+                out = {**out}
+                del out[k]
+        return out
 
     def drop_summary(self, keys) -> None:
         """Summary keys the source deleted (wandb's ``del run.summary[k]``): left out at the next commit."""

@@ -15,12 +15,14 @@ Metric files are read from their stored byte offsets, so a re-import reads only 
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..storage.safety import is_inside
+from .budget import FILE_MAX, OverBudget
 from .common import Problems, RunImport, source_open, source_text, source_yaml, walk_files
 from .images import check_image_file
 
@@ -178,8 +180,12 @@ def record_run(imp: RunImport, src: RunSource, experiment: str, opts, problems: 
             continue
         m = _LOGGED_IMAGE.match(path.stem) if rel.startswith("images/") else None
         try:
-            with source_open(path, src.artifacts):  # a link out of the artifacts folder, a pipe: refused
-                pass
+            with source_open(path, src.artifacts, FILE_MAX) as fh:  # a link out of artifacts/, a pipe: refused
+                problems.media.check_file(imp.id, os.fstat(fh.fileno()).st_size, f"artifact {rel!r}")
+        except OverBudget as exc:  # (one warning per run)
+            if str(exc):
+                problems.warn(str(exc))
+            continue
         except OSError as exc:
             problems.warn(f"{src.label}: artifact {rel!r}: {exc}; skipped")
             continue

@@ -177,7 +177,7 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
         problems.warn(f"{label}: files/ is a link to a folder outside {run_dir.name}/ (not imported); "
                       "its files and media are skipped")
         files = None
-    media = WandbMedia(files, problems, label, config)
+    media = WandbMedia(files, problems, label, config, run=imp.id)
     meta: dict[str, Any] = {}
     metrics: dict[str, Any] = dict(imp.meta.get("metrics") or {})
     in_history = set(imp.summary)  # keys with a history value: their summary media is the last one
