@@ -39,14 +39,30 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
 MAX_SAMPLES = 1 << 22
 
 
+#: samples decoded for one waveform at most (3 hours at 48 kHz): a few KB of FLAC can claim days of
+#: silence, and decoding them all would hold the build that long
+MAX_DECODED = 1 << 29
+
+
 def _decoded(path: Path) -> Iterator[np.ndarray]:
-    """Mono float64 chunks of any audio file PyAV decodes (mp3, ogg, flac...), as decoded."""
+    """Mono float64 chunks of an audio file PyAV decodes (mp3, ogg, flac...), as decoded: opened only
+    as the format its extension names and bounded (:mod:`reportgen.media.avsafe`; an ``x.mp3`` that
+    was a concat script had a file outside the runs root decoded and its waveform published), and at
+    most :data:`MAX_DECODED` samples (ValueError past that: no waveform)."""
+    from ...media.avsafe import open_media
+
     try:
-        import av
+        container = open_media(path, path.suffix.lstrip("."))
     except ImportError as exc:
         raise ValueError(f"a waveform of {path.suffix} audio needs PyAV: pip install 'reportgen[video]'") from exc
-    with av.open(str(path)) as container:
-        for frame in container.decode(audio=0):
+    done = 0
+    with container:
+        if not container.streams.audio:
+            raise ValueError("no audio stream")
+        for frame in container.decode(container.streams.audio[0]):
+            done += frame.samples
+            if done > MAX_DECODED:
+                raise ValueError(f"longer than {MAX_DECODED:,} samples; no waveform")
             a = frame.to_ndarray().astype(np.float64)
             if a.ndim == 2 and a.shape[0] > 1 and not frame.format.is_planar:  # packed: (1, samples * channels)
                 a = a.reshape(-1, len(frame.layout.channels)).T
