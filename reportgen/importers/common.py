@@ -169,9 +169,21 @@ _RESERVED = frozenset(("_step", "_timestamp", "_runtime"))  # what every history
 STATE_VERSION = 1
 
 
+def _valid_text(value: Any) -> Any:
+    """``value`` with every string made valid UTF-8: a folder name's bytes that are not UTF-8 (Python's
+    surrogate escapes) become U+FFFD, as the JSON files store them, so the source an import compares
+    with the one it stored is equal (or each pass rewrote the run, and ``serve --watch`` rebuilt it)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {_valid_text(k): _valid_text(v) for k, v in value.items()}
+    return value
+
+
 def run_id_for(kind: str, key: str) -> str:
-    """A deterministic, valid run id for the run ``key`` (a relative path or a source id) of ``kind``."""
-    digest = hashlib.sha1(f"{kind}:{key}".encode("utf-8")).hexdigest()[:8]
+    """A deterministic, valid run id for the run ``key`` (a relative path or a source id) of ``kind``;
+    ``key`` may hold a folder name's bytes that are not UTF-8 (they ended a TensorBoard import)."""
+    digest = hashlib.sha1(f"{kind}:{key}".encode("utf-8", "surrogateescape")).hexdigest()[:8]
     base = slug(key.replace("/", "-"), 40).strip("._-") or "run"
     return fmt.validate_run_id(f"{kind}-{base}-{digest}")
 
@@ -238,7 +250,7 @@ class RunImport:
         self.meta: dict[str, Any] = self._read(self.paths.run_json)
         self.config: dict[str, Any] = self._read(self.paths.config_json)
         self.summary: dict[str, Any] = self._read(self.paths.summary_json)
-        self.source = source
+        self.source = _valid_text(source)  # (as stored: a folder name's undecodable bytes become U+FFFD)
         hist_step, hist_keys = _last_history_step(self.paths.history)
         self.last_step = int(old.get("last_step", -1))
         self.last_keys = set(old.get("last_keys") or [])

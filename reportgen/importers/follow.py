@@ -27,7 +27,7 @@ def cache_root(source: Path) -> Path:
     base = os.environ.get("REPORTGEN_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "reportgen")
     src = Path(source).resolve()
-    digest = hashlib.sha1(str(src).encode("utf-8")).hexdigest()[:10]
+    digest = hashlib.sha1(str(src).encode("utf-8", "surrogateescape")).hexdigest()[:10]
     return Path(base) / "follow" / f"{src.name or 'source'}-{digest}"
 
 
