@@ -253,6 +253,36 @@ def run_id_of(uuid: str, problems: Problems) -> str:
         return safe
 
 
+def _folders(folder: Path, problems: Problems) -> list[Path]:
+    """The folders in ``folder``, sorted; none, with a warning, when it cannot be read."""
+    try:
+        with os.scandir(folder) as it:
+            return sorted(Path(e.path) for e in it if _is_dir(e))
+    except OSError as exc:
+        problems.warn(f"{folder}: cannot be read ({exc.strerror or type(exc).__name__}); skipped")
+        return []
+
+
+def _is_dir(e: os.DirEntry) -> bool:
+    try:
+        return e.is_dir()
+    except OSError:
+        return False
+
+
+def _has_meta(folder: Path, problems: Problems) -> bool:
+    """Whether ``folder`` holds a meta.yaml (an experiment or a run); a folder that may not be searched
+    is skipped with a warning."""
+    try:
+        os.stat(folder / "meta.yaml")
+        return True
+    except PermissionError as exc:
+        problems.warn(f"{folder}: cannot be read ({exc.strerror}); skipped")
+    except OSError:
+        pass
+    return False
+
+
 def import_mlflow(opts, problems: Problems, progress, result) -> None:
     from .mlflow_sql import import_sql_store, sql_store
 
@@ -261,13 +291,14 @@ def import_mlflow(opts, problems: Problems, progress, result) -> None:
     if db is not None:  # MLflow >= 3's default store: sqlite:///mlflow.db
         import_sql_store(db, opts, problems, progress, result)
         return
-    if (root / "meta.yaml").exists() and (root / "metrics").is_dir():  # one run folder
+    # (os.path, not Path: pathlib raises PermissionError for a folder of the store the user may not read)
+    if os.path.exists(root / "meta.yaml") and os.path.isdir(root / "metrics"):  # one run folder
         experiments = [(root.parent, [root])]
-    elif (root / "meta.yaml").exists():  # one experiment
-        experiments = [(root, [p for p in sorted(root.iterdir()) if (p / "meta.yaml").exists()])]
+    elif os.path.exists(root / "meta.yaml"):  # one experiment
+        experiments = [(root, [p for p in _folders(root, problems) if _has_meta(p, problems)])]
     else:
-        experiments = [(e, [p for p in sorted(e.iterdir()) if p.is_dir() and (p / "meta.yaml").exists()])
-                       for e in sorted(root.iterdir()) if e.is_dir() and (e / "meta.yaml").exists()]
+        experiments = [(e, [p for p in _folders(e, problems) if _has_meta(p, problems)])
+                       for e in _folders(root, problems) if _has_meta(e, problems)]
     total = sum(len(r) for _, r in experiments)
     if not total:
         problems.warn(f"{root}: no MLflow runs found (expected mlruns/<experiment>/<run>/meta.yaml)")

@@ -139,9 +139,14 @@ def _copy_files(src: Path, dst: Path, problems: Problems, label: str) -> None:
         except OSError:
             return 0
 
+    try:
+        listed = list(src.iterdir())
+    except OSError as exc:  # (a files/ folder the user may not read: the run's history still imports)
+        problems.warn(f"{label}: files/: cannot be read ({exc.strerror or type(exc).__name__}); not copied")
+        return
     total = 0
-    for p in sorted(src.iterdir(), key=lambda p: (size(p), p.name)):  # (small ones first: logs, requirements)
-        if p.is_dir():
+    for p in sorted(listed, key=lambda p: (size(p), p.name)):  # (small ones first: logs, requirements)
+        if os.path.isdir(p):
             continue
         try:
             with source_open(p, src, FILE_MAX) as fh:
