@@ -97,3 +97,24 @@ def test_unreadable_folders_never_end_an_import(tmp_path, locked):
     proc = _reportgen("import", "wandb", src, "-o", tmp_path / "wb")
     assert "files/: cannot be read (Permission denied); not copied" in proc.stderr
     assert [x["loss"] for x in _runs(tmp_path / "wb")["wandb-abc"].history] == [1.0]
+
+
+def test_serve_watch_on_folders_it_may_not_read_is_quiet(tmp_path, locked):
+    """``serve --watch`` on a runs root holding folders the user may not read printed watchdog's
+    RuntimeWarning for each, with a repr of its whole watch table (screens of text per start). Now
+    such folders are not followed, quietly (the build names them), and the others are."""
+    pytest.importorskip("watchdog")
+    runs = tmp_path / "runs"
+    for name in ("ok", "a", "b"):
+        _folder(runs, name, [{"_step": 0, "loss": 1.0}])
+    locked(runs / "a")
+    locked(runs / "b/media/image")
+    prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if ROOT else []
+    code = ("import sys, threading; from pathlib import Path; from reportgen.serve.watcher import Watcher\n"
+            "seen = threading.Event(); w = Watcher([Path(sys.argv[1])], seen.set).start()\n"
+            "with Path(sys.argv[1], 'ok', 'history.jsonl').open('a') as fh: fh.write('{\"_step\": 1}\\n')\n"
+            "print('poked' if seen.wait(60) else 'not poked'); w.stop()")
+    proc = subprocess.run([*prefix, sys.executable, "-W", "always", "-c", code, str(runs)], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 0 and proc.stdout.strip() == "poked", proc.stdout + proc.stderr[-2000:]
+    assert "Warning" not in proc.stderr, proc.stderr[:2000]
