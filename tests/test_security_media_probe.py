@@ -83,3 +83,22 @@ def test_video_declaring_more_streams_than_a_recorder_writes(tmp_path):
     (tmp_path / "many.webm").write_bytes(buf.getvalue())
     with pytest.raises(ValueError, match=r"17 streams \(more than 16\); not read"):
         Video(str(tmp_path / "many.webm"))
+
+
+def test_video_with_frames_larger_than_an_image_may_be(tmp_path):
+    """A 100 KB MP4 of one 8200 x 4200 frame was decoded while probed (FFmpeg decodes a frame to find
+    the streams: 137 MB peak here, and a header can claim 16,384 x 16,384 on every thread) and
+    imported. Now decoders keep to 8192 x 4096 pixels a frame and the file is refused, naming its size."""
+    from reportgen.media.video import Video
+
+    path = tmp_path / "big.mp4"
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=4, options={"preset": "ultrafast"})
+        s.width, s.height, s.pix_fmt = 8200, 4200, "yuv420p"
+        frame = av.VideoFrame(8200, 4200, "yuv420p")
+        for plane in frame.planes:
+            plane.update(bytes(plane.buffer_size))
+        for p in [*s.encode(frame), *s.encode()]:
+            c.mux(p)
+    with pytest.raises(ValueError, match=r"video frames of 8200 x 4200 pixels \(more than 33,554,432\); not read"):
+        Video(str(path))
