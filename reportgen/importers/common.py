@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..media.base import slug
 from ..sdk.values import Normalizer, Unsupported
 from ..storage import format as fmt
+from ..storage.safety import is_inside
 from ..storage.safety import printable  # noqa: F401 (importers.follow imports it from here)
 from ..storage.jsonio import encode_line, encode_plain_line, read_json, write_json_atomic
 from ..storage.writer import RunWriter
@@ -235,6 +236,41 @@ def _last_history_step(path: Path) -> tuple[int, set[str]]:
     return last, keys
 
 
+# files of a run folder the importer writes (appends to some): each must be a regular file when present
+_WRITTEN = (fmt.HISTORY_JSONL, fmt.RUN_JSON, fmt.CONFIG_JSON, fmt.SUMMARY_JSON, IMPORT_JSON)
+
+
+def unsafe_target(root: Path, run_dir: Path) -> str | None:
+    """Why the import must not write into ``run_dir`` (a run folder of the runs root ``root`` it imports
+    into), or None. The runs root may hold what others made (a shared folder, an unpacked zip): a run
+    folder that is a link out of the root, its ``media/``, a folder in it or ``files/`` a link out of
+    the run folder, or a run file that is a link or no regular file (a pipe: appending to the history
+    blocked the import for ever) would have the import write outside what it owns."""
+    import stat
+
+    if os.path.lexists(run_dir):
+        if not is_inside(root, run_dir) or not os.path.isdir(run_dir):
+            return f"{run_dir.name} is a link to a folder outside the runs root, or no folder"
+        for sub in (fmt.MEDIA_DIR, "files"):
+            if os.path.lexists(run_dir / sub) and not is_inside(run_dir, run_dir / sub):
+                return f"{run_dir.name}/{sub}/ is a link to somewhere outside the run folder"
+        try:
+            with os.scandir(run_dir / fmt.MEDIA_DIR) as it:
+                for e in it:
+                    if e.is_symlink() and not is_inside(run_dir, e.path):
+                        return f"{run_dir.name}/{fmt.MEDIA_DIR}/{e.name} is a link to somewhere outside the run folder"
+        except OSError:
+            pass
+        for name in _WRITTEN:
+            try:
+                mode = os.lstat(run_dir / name).st_mode
+            except OSError:
+                continue
+            if not stat.S_ISREG(mode):
+                return f"{run_dir.name}/{name} is a link, a pipe, a socket, a device or a folder"
+    return None
+
+
 class RunImport:
     """One run folder being imported into (created or continued)."""
 
@@ -243,15 +279,21 @@ class RunImport:
         self.dir = Path(root) / self.id
         self.paths = fmt.RunPaths(self.dir)
         self.problems = problems
-        self.dir.mkdir(parents=True, exist_ok=True)
-        old = self._read(self.dir / IMPORT_JSON)
+        # what makes this run folder one the import must not write into (None: it may); then it adds
+        # nothing and commits nothing, with one warning
+        self.refused = unsafe_target(Path(root), self.dir)
+        if self.refused:
+            problems.warn(f"{self.id}: {self.refused}; not imported (nothing is written there)")
+        else:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        old = {} if self.refused else self._read(self.dir / IMPORT_JSON)
         self.existed = bool(old)
         self.state: dict[str, Any] = dict(old.get("state") or {})  # the importer's own (offsets...)
         self.meta: dict[str, Any] = self._read(self.paths.run_json)
         self.config: dict[str, Any] = self._read(self.paths.config_json)
         self.summary: dict[str, Any] = self._read(self.paths.summary_json)
         self.source = _valid_text(source)  # (as stored: a folder name's undecodable bytes become U+FFFD)
-        hist_step, hist_keys = _last_history_step(self.paths.history)
+        hist_step, hist_keys = (-1, set()) if self.refused else _last_history_step(self.paths.history)
         self.last_step = int(old.get("last_step", -1))
         self.last_keys = set(old.get("last_keys") or [])
         if hist_step > self.last_step:  # history got ahead of import.json (interrupted import)
@@ -282,7 +324,7 @@ class RunImport:
     def add(self, step: int, values: dict[str, Any], timestamp: float | None = None) -> None:
         """Merge ``values`` into the row of ``step`` (dropped when that step was imported already)."""
         step = int(step)
-        if step < self.last_step:
+        if step < self.last_step or self.refused:
             return
         if step == self.last_step:
             values = {k: v for k, v in values.items() if k not in self.last_keys}
@@ -347,6 +389,9 @@ class RunImport:
     def commit(self, *, meta: dict[str, Any] | None = None, config: dict[str, Any] | None = None,
                state: dict[str, Any] | None = None) -> int:
         """Write the rows added since the last commit, then summary, config, run.json and import.json."""
+        if self.refused:
+            self._rows.clear()
+            return 0
         writer = RunWriter(self.dir)
         n = 0
         try:

@@ -157,6 +157,10 @@ def _copy_files(src: Path, dst: Path, problems: Problems, label: str) -> None:
                     continue
                 total += size_now
                 target = dst / p.name
+                if os.path.islink(target) or (os.path.lexists(target) and not os.path.isfile(target)):
+                    problems.warn(f"{label}: files/{p.name}: the imported run's file of that name is a link "
+                                  "or no regular file; not copied over it")
+                    continue
                 if not target.exists() or target.stat().st_size != size_now:
                     dst.mkdir(parents=True, exist_ok=True)
                     with open(target, "wb") as out:
@@ -286,13 +290,16 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
             warn(f"define_metric records: {exc}; their summary aggregations are not applied")
     imp.set_summary({k: media.convert(k, v) for k, v in overrides.items()})
     imp.drop_summary(removed)
-    if system:
+    sys_log = imp.paths.files / "wandb-system-metrics.jsonl"
+    if system and not imp.refused and (os.path.islink(sys_log) or (os.path.lexists(sys_log) and not os.path.isfile(sys_log))):
+        warn(f"the imported run's files/{sys_log.name} is a link or no regular file; system metrics not written")
+    elif system and not imp.refused:
         from ..storage.jsonio import encode_line
         imp.paths.files.mkdir(parents=True, exist_ok=True)
-        with open(imp.paths.files / "wandb-system-metrics.jsonl", "ab") as fh:
+        with open(sys_log, "ab") as fh:
             for sample in system:
                 fh.write(encode_line(sample))
-    if files is not None:
+    if files is not None and not imp.refused:
         _copy_files(files, imp.paths.files, problems, label)
     if exit_code is None:
         meta.update({"state": "running", "exit_code": None, "heartbeat": log.stat().st_mtime,
