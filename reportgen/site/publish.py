@@ -17,6 +17,8 @@ site's origin, even when it is opened on its own.
 from __future__ import annotations
 
 import codecs
+import errno
+import os
 import re
 import shutil
 from pathlib import Path
@@ -63,8 +65,43 @@ def publish(src: Path, dest: Path) -> None:
     if ext == "svg":
         tmp.write_bytes(sanitize_svg(src.read_bytes()))
     else:
-        shutil.copyfile(src, tmp)
+        copy_keeping_holes(src, tmp)
     tmp.replace(dest)
+
+
+def copy_keeping_holes(src: Path, dest: Path) -> None:
+    """``shutil.copyfile``, but the holes of a sparse ``src`` stay holes in ``dest``: a run folder's 1 TB
+    media file made of holes costs no disk, and was written dense into the site (the disk filled).
+    File systems without ``SEEK_DATA`` get a plain copy."""
+    if not hasattr(os, "SEEK_DATA"):
+        shutil.copyfile(src, dest)
+        return
+    with open(src, "rb") as fi, open(dest, "wb") as fo:
+        fd, size = fi.fileno(), os.fstat(fi.fileno()).st_size
+        try:
+            pos = os.lseek(fd, 0, os.SEEK_DATA) if size else 0
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:  # (ENXIO: nothing but a hole up to the end)
+                fi.seek(0)
+                shutil.copyfileobj(fi, fo, 1 << 20)  # (no SEEK_DATA here: EINVAL)
+                return
+            pos = size
+        while pos < size:
+            end = os.lseek(fd, pos, os.SEEK_HOLE)
+            fi.seek(pos)
+            fo.seek(pos)
+            left = end - pos
+            while left > 0:
+                block = fi.read(min(left, 1 << 20))
+                if not block:  # (the file shrank while read)
+                    break
+                fo.write(block)
+                left -= len(block)
+            try:
+                pos = os.lseek(fd, end, os.SEEK_DATA)
+            except OSError:  # ENXIO: holes up to the end
+                break
+        fo.truncate(size)
 
 
 def decode_html(data: bytes) -> str:

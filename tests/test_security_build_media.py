@@ -1,0 +1,50 @@
+"""Issue 12: media files of a run folder cost the builder no more than they cost the folder.
+Builds run as subprocesses with a deadline and an address-space limit."""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).parent.parent
+pytestmark = pytest.mark.skipif(not hasattr(os, "SEEK_DATA"), reason="sparse files: SEEK_DATA (Linux, macOS)")
+
+
+def _build(runs: Path, site: Path) -> subprocess.CompletedProcess:
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
+
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "build", str(runs), "-o", str(site), "--no-cache"],
+                          capture_output=True, text=True, timeout=300, preexec_fn=limit,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    return proc
+
+
+def test_sparse_media_files_stay_sparse_in_the_site(tmp_path):
+    """A run folder's video of 4 GiB that is all holes but its first bytes (no disk used; a zip holds
+    it in a few KB) was copied dense into the site: 4 GiB written, and a folder of such files filled
+    the disk. Now the site's copy keeps the holes: the same bytes, the disk the source uses."""
+    runs = tmp_path / "runs"
+    d = runs / "a"
+    (d / "media/videos").mkdir(parents=True)
+    (d / "run.json").write_text(json.dumps({"id": "a", "name": "a"}))
+    (d / "history.jsonl").write_text(json.dumps({"_step": 0, "loss": 1.0, "v": {
+        "_type": "video", "path": "media/videos/v.mp4", "format": "mp4"}}) + "\n")
+    src = d / "media/videos/v.mp4"
+    with open(src, "wb") as fh:
+        fh.write(b"\0\0\0\x18ftypmp42" + os.urandom(4096))
+        fh.truncate(4 << 30)
+    if src.stat().st_blocks * 512 > 1 << 20:
+        pytest.skip("this file system does not keep holes")
+    site = tmp_path / "site"
+    _build(runs, site)
+    (copy,) = site.rglob("v*.mp4")
+    assert copy.stat().st_size == 4 << 30 and copy.stat().st_blocks * 512 < 1 << 20
+    with open(copy, "rb") as a, open(src, "rb") as b:
+        assert a.read(8192) == b.read(8192)
