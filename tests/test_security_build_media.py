@@ -48,3 +48,26 @@ def test_sparse_media_files_stay_sparse_in_the_site(tmp_path):
     assert copy.stat().st_size == 4 << 30 and copy.stat().st_blocks * 512 < 1 << 20
     with open(copy, "rb") as a, open(src, "rb") as b:
         assert a.read(8192) == b.read(8192)
+
+
+def test_run_files_read_whole_are_bounded(tmp_path):
+    """A logged HTML page, SVG image, table or plotly figure that is an 8 GiB sparse file (a few KB in
+    a zip) was read into memory whole: MemoryError under a 6 GiB limit, the machine's memory without
+    one. Now such a file over 64 MiB is not read, with a warning naming it; the rest of the run builds."""
+    runs = tmp_path / "runs"
+    d = runs / "a"
+    (d / "media").mkdir(parents=True)
+    (d / "run.json").write_text(json.dumps({"id": "a", "name": "a"}))
+    rec = {"h": {"_type": "html", "path": "media/h.html"}, "s": {"_type": "image", "path": "media/x.svg"},
+           "t": {"_type": "table", "path": "media/t.json"}, "p": {"_type": "plotly", "path": "media/p.json"}}
+    (d / "history.jsonl").write_text(json.dumps({"_step": 0, "loss": 1.0, **rec}) + "\n")
+    for r in rec.values():
+        with open(d / r["path"], "wb") as fh:
+            fh.write(b"<svg" if r["path"].endswith(".svg") else b"{")
+            fh.truncate(8 << 30)
+    site = tmp_path / "site"
+    proc = _build(runs, site)
+    for key, r in rec.items():
+        assert f"media {key} (step 0): could not show" in proc.stderr
+        assert f"{r['path']}: larger than 64 MiB; not read" in proc.stderr, proc.stderr
+    assert (site / "runs/a/index.html").is_file()

@@ -25,6 +25,10 @@ from pathlib import Path
 
 from .svgclean import sanitize_svg
 
+#: a run file the builder reads whole (logged HTML, SVG, a table's or a figure's JSON) is at most this
+#: large: a sparse 8 GB ``.html`` (a few KB in a zip) was read into memory whole
+READ_MAX = 64 << 20
+
 INERT = frozenset("""
 png jpg jpeg gif webp bmp avif
 wav mp3 ogg oga flac m4a aac opus
@@ -63,10 +67,19 @@ def publish(src: Path, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name("." + dest.name + ".tmp")
     if ext == "svg":
-        tmp.write_bytes(sanitize_svg(src.read_bytes()))
+        tmp.write_bytes(sanitize_svg(read_whole(src)))
     else:
         copy_keeping_holes(src, tmp)
     tmp.replace(dest)
+
+
+def read_whole(path: Path, max_bytes: int = READ_MAX) -> bytes:
+    """A run file read whole: a regular file of at most ``max_bytes`` (else ``FileTooBig``, an OSError
+    naming it), read no further than that should it grow while read."""
+    from ..storage.safety import open_regular
+
+    with open_regular(path, max_bytes) as fh:
+        return fh.read(max_bytes + 1)
 
 
 def copy_keeping_holes(src: Path, dest: Path) -> None:
