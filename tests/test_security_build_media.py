@@ -71,3 +71,36 @@ def test_run_files_read_whole_are_bounded(tmp_path):
         assert f"media {key} (step 0): could not show" in proc.stderr
         assert f"{r['path']}: larger than 64 MiB; not read" in proc.stderr, proc.stderr
     assert (site / "runs/a/index.html").is_file()
+
+
+def test_a_wav_claiming_hours_draws_no_waveform_in_bounded_memory(tmp_path):
+    """A WAV whose header and (sparse) data claim 3 GB of samples was read whole for its waveform:
+    12 GB of float samples, MemoryError under a 6 GiB limit, and the audio item was lost with it.
+    Now a WAV is read a piece at a time like compressed audio, and past 512 Mi samples it gets no
+    waveform (a warning says so) while its player is still built."""
+    import struct
+    import wave
+
+    runs = tmp_path / "runs"
+    d = runs / "a"
+    (d / "media/audio").mkdir(parents=True)
+    (d / "run.json").write_text(json.dumps({"id": "a", "name": "a"}))
+    (d / "history.jsonl").write_text(json.dumps({"_step": 0, "s": {
+        "_type": "audio", "path": "media/audio/s.wav", "sample_rate": 8000}}) + "\n")
+    path = d / "media/audio/s.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\0" * 8000)
+    size = 3 << 30
+    with open(path, "r+b") as fh:  # the RIFF and data sizes of a 3 GB file, and its length: holes
+        fh.seek(4)
+        fh.write(struct.pack("<I", size - 8))
+        fh.seek(40)
+        fh.write(struct.pack("<I", size - 44))
+        fh.truncate(size)
+    site = tmp_path / "site"
+    proc = _build(runs, site)
+    assert "media s (step 0): no waveform: longer than 536,870,912 samples" in proc.stderr, proc.stderr
+    assert list(site.rglob("s*.wav")) and "could not show audio" not in proc.stderr
