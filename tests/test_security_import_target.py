@@ -50,3 +50,18 @@ def test_import_never_writes_through_links_or_pipes_in_the_runs_root(tmp_path):
     assert "wandb-a3: wandb-a3/media/images is a link to somewhere outside the run folder" in proc.stderr
     assert "files/output.log: the imported run's file of that name is a link" in proc.stderr
     assert [x["loss"] for x in _runs(out)["wandb-a4"].history] == [1.0]
+
+
+def test_import_into_a_run_whose_summary_is_a_sparse_8_gib_file(tmp_path):
+    """A runs root whose ``wandb-abc/summary.json`` is an 8 GiB sparse file: the import read it whole
+    to continue the run (MemoryError under a 6 GiB limit: the run was skipped with that word, and
+    the machine's memory without a limit). Now such a run is not imported, with a warning saying why."""
+    src = tmp_path / "src"
+    _wandb_run(src, [_w("history", 0, loss=1.0), _w("exit")])
+    out = tmp_path / "runs"
+    (out / "wandb-abc").mkdir(parents=True)
+    with open(out / "wandb-abc/summary.json", "wb") as fh:
+        fh.write(b"{")
+        fh.truncate(8 << 30)
+    proc = _import("wandb", src, out)
+    assert "wandb-abc: wandb-abc/summary.json is larger than 64 MiB; not imported" in proc.stderr, proc.stderr

@@ -245,7 +245,8 @@ def unsafe_target(root: Path, run_dir: Path) -> str | None:
     into), or None. The runs root may hold what others made (a shared folder, an unpacked zip): a run
     folder that is a link out of the root, its ``media/``, a folder in it or ``files/`` a link out of
     the run folder, or a run file that is a link or no regular file (a pipe: appending to the history
-    blocked the import for ever) would have the import write outside what it owns."""
+    blocked the import for ever) would have the import write outside what it owns; a JSON file of it
+    over 64 MiB (a sparse 8 GiB summary.json) would be read into memory whole to be continued."""
     import stat
 
     if os.path.lexists(run_dir):
@@ -263,11 +264,13 @@ def unsafe_target(root: Path, run_dir: Path) -> str | None:
             pass
         for name in _WRITTEN:
             try:
-                mode = os.lstat(run_dir / name).st_mode
+                st = os.lstat(run_dir / name)
             except OSError:
                 continue
-            if not stat.S_ISREG(mode):
+            if not stat.S_ISREG(st.st_mode):
                 return f"{run_dir.name}/{name} is a link, a pipe, a socket, a device or a folder"
+            if name != fmt.HISTORY_JSONL and st.st_size > SOURCE_MAX:  # (read whole to be continued)
+                return f"{run_dir.name}/{name} is larger than {SOURCE_MAX >> 20} MiB"
     return None
 
 
