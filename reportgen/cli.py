@@ -293,15 +293,17 @@ class _SourcePath(click.Path):
 @click.option("--run-col", default=None, help="csv/parquet: column naming the run (one long table).")
 @click.option("--step-col", default=None, help="csv/parquet: step column [default: _step, step or the row number].")
 @click.option("--time-col", default=None, help="csv/parquet: wall-time column (Unix seconds or dates).")
+@click.option("--max-media", "max_media", type=click.IntRange(min=1), default=2048, show_default=True, metavar="MIB",
+              help="Media (images, audio, video...) one run may import, in MiB; an import takes 4 times that in all.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 when the source had problems.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
 def import_(source: str, path: Path, out: Path, project: str | None, name: str | None, run_col: str | None,
-            step_col: str | None, time_col: str | None, strict: bool, quiet: bool) -> None:
+            step_col: str | None, time_col: str | None, max_media: int, strict: bool, quiet: bool) -> None:
     """Import runs from TensorBoard, wandb, MLflow, CSV or Parquet into run folders (again: only what is new)."""
     from .importers import ImportOptions, import_source
 
     opts = ImportOptions(source=source, path=path, out=out, project=project, name=name, run_col=run_col,
-                         step_col=step_col, time_col=time_col, quiet=quiet,
+                         step_col=step_col, time_col=time_col, quiet=quiet, max_media=max_media << 20,
                          warn=lambda m: click.echo(f"warning: {printable(str(m))}", err=True))
     try:
         result = import_source(opts)

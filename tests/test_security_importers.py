@@ -99,11 +99,15 @@ def test_tensorboard_hparams_linked_out_and_piped_event_files(tmp_path, outside)
     w.close()
     (logdir / "run1" / "hparams.yaml").symlink_to(outside / "kube.yaml")  # as Lightning's logger writes it
     os.mkfifo(logdir / "run1" / "events.out.tfevents.1700000000.host.99.0")
+    (logdir / "run2").mkdir()
+    os.mkfifo(logdir / "run2" / "events.out.tfevents.1700000000.host.99.1")
     out = tmp_path / "runs"
     proc = _import("tensorboard", logdir, out)
     assert leaked(out, SECRET) == []
     assert "hparams.yaml" in proc.stderr and "link to a file outside" in proc.stderr
-    # (the pipe named like an event file: not taken for one, and never opened: the import returned)
+    # (a pipe named like an event file: not taken for one, and never opened: the import returned; a folder
+    # holding only such a pipe made an empty run without a word: now no run, and a warning naming it)
+    assert "run2/events.out.tfevents.1700000000.host.99.1: not a regular file" in proc.stderr
     from reportgen.storage.reader import list_run_dirs, read_run
 
     (run,) = [read_run(d) for d in list_run_dirs(out)]

@@ -31,8 +31,8 @@ def _limit() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
 
 
-def _import(source: str, path: Path, out: Path, timeout: float = 60) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "reportgen", "import", source, str(path), "-o", str(out)],
+def _import(source: str, path: Path, out: Path, timeout: float = 60, extra=()) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "import", source, str(path), "-o", str(out), *extra],
                           capture_output=True, text=True, timeout=timeout, preexec_fn=_limit,
                           env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"})
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stdout + proc.stderr[-3000:]

@@ -28,6 +28,7 @@ class ImportOptions:
     time_col: str | None = None
     quiet: bool = False
     follow: bool = False  # live: runs without an end marker stay "running"
+    max_media: int | None = None  # media bytes one run may take (None: budget.RUN_MAX; an import 4x that)
     warn: Callable[[str], None] | None = None
 
 
@@ -101,7 +102,9 @@ def _import_local(opts: ImportOptions) -> ImportResult:
                              f"use 'reportgen import mlflow', not {opts.source!r}")
     elif not Path(opts.path).exists():
         raise FileNotFoundError(f"PATH: {opts.path} does not exist")
-    problems = Problems(opts.warn)
+    from .budget import MediaBudget
+
+    problems = Problems(opts.warn, MediaBudget(opts.max_media) if opts.max_media else None)
     progress = Progress(quiet=opts.quiet)
     opts.out.mkdir(parents=True, exist_ok=True)
     if opts.source == "tensorboard":

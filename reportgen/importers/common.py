@@ -19,14 +19,18 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..media.base import slug
 from ..sdk.values import Normalizer, Unsupported
 from ..storage import format as fmt
+from ..storage.safety import is_inside
 from ..storage.safety import printable  # noqa: F401 (importers.follow imports it from here)
 from ..storage.jsonio import encode_line, encode_plain_line, read_json, write_json_atomic
 from ..storage.writer import RunWriter
+
+if TYPE_CHECKING:
+    from .budget import MediaBudget
 
 IMPORT_JSON = "import.json"
 SOURCE_MAX = 64 << 20  # a params/tags/meta/hparams file larger than this is not read
@@ -161,13 +165,26 @@ def _json_ready(value: Any) -> Any:
 
 
 _NUMBERS = {float, int}
+_PLAIN = (int, float, str, bool)
 _RESERVED = frozenset(("_step", "_timestamp", "_runtime"))  # what every history row holds of its own
 STATE_VERSION = 1
 
 
+def _valid_text(value: Any) -> Any:
+    """``value`` with every string made valid UTF-8: a folder name's bytes that are not UTF-8 (Python's
+    surrogate escapes) become U+FFFD, as the JSON files store them, so the source an import compares
+    with the one it stored is equal (or each pass rewrote the run, and ``serve --watch`` rebuilt it)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {_valid_text(k): _valid_text(v) for k, v in value.items()}
+    return value
+
+
 def run_id_for(kind: str, key: str) -> str:
-    """A deterministic, valid run id for the run ``key`` (a relative path or a source id) of ``kind``."""
-    digest = hashlib.sha1(f"{kind}:{key}".encode("utf-8")).hexdigest()[:8]
+    """A deterministic, valid run id for the run ``key`` (a relative path or a source id) of ``kind``;
+    ``key`` may hold a folder name's bytes that are not UTF-8 (they ended a TensorBoard import)."""
+    digest = hashlib.sha1(f"{kind}:{key}".encode("utf-8", "surrogateescape")).hexdigest()[:8]
     base = slug(key.replace("/", "-"), 40).strip("._-") or "run"
     return fmt.validate_run_id(f"{kind}-{base}-{digest}")
 
@@ -176,8 +193,11 @@ def run_id_for(kind: str, key: str) -> str:
 class Problems:
     """One warning per problem (deduplicated), printed through ``emit`` and kept in ``items``."""
 
-    def __init__(self, emit: Callable[[str], None] | None = None):
+    def __init__(self, emit: Callable[[str], None] | None = None, media: "MediaBudget | None" = None):
+        from .budget import MediaBudget
+
         self.items: list[str] = []
+        self.media = media if media is not None else MediaBudget()  # the import's media budget (budget.py)
         self._seen: set[str] = set()
         self._emit = emit if emit is not None else (lambda m: print(f"warning: {m}", file=sys.stderr))
 
@@ -216,6 +236,44 @@ def _last_history_step(path: Path) -> tuple[int, set[str]]:
     return last, keys
 
 
+# files of a run folder the importer writes (appends to some): each must be a regular file when present
+_WRITTEN = (fmt.HISTORY_JSONL, fmt.RUN_JSON, fmt.CONFIG_JSON, fmt.SUMMARY_JSON, IMPORT_JSON)
+
+
+def unsafe_target(root: Path, run_dir: Path) -> str | None:
+    """Why the import must not write into ``run_dir`` (a run folder of the runs root ``root`` it imports
+    into), or None. The runs root may hold what others made (a shared folder, an unpacked zip): a run
+    folder that is a link out of the root, its ``media/``, a folder in it or ``files/`` a link out of
+    the run folder, or a run file that is a link or no regular file (a pipe: appending to the history
+    blocked the import for ever) would have the import write outside what it owns; a JSON file of it
+    over 64 MiB (a sparse 8 GiB summary.json) would be read into memory whole to be continued."""
+    import stat
+
+    if os.path.lexists(run_dir):
+        if not is_inside(root, run_dir) or not os.path.isdir(run_dir):
+            return f"{run_dir.name} is a link to a folder outside the runs root, or no folder"
+        for sub in (fmt.MEDIA_DIR, "files"):
+            if os.path.lexists(run_dir / sub) and not is_inside(run_dir, run_dir / sub):
+                return f"{run_dir.name}/{sub}/ is a link to somewhere outside the run folder"
+        try:
+            with os.scandir(run_dir / fmt.MEDIA_DIR) as it:
+                for e in it:
+                    if e.is_symlink() and not is_inside(run_dir, e.path):
+                        return f"{run_dir.name}/{fmt.MEDIA_DIR}/{e.name} is a link to somewhere outside the run folder"
+        except OSError:
+            pass
+        for name in _WRITTEN:
+            try:
+                st = os.lstat(run_dir / name)
+            except OSError:
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                return f"{run_dir.name}/{name} is a link, a pipe, a socket, a device or a folder"
+            if name != fmt.HISTORY_JSONL and st.st_size > SOURCE_MAX:  # (read whole to be continued)
+                return f"{run_dir.name}/{name} is larger than {SOURCE_MAX >> 20} MiB"
+    return None
+
+
 class RunImport:
     """One run folder being imported into (created or continued)."""
 
@@ -224,15 +282,21 @@ class RunImport:
         self.dir = Path(root) / self.id
         self.paths = fmt.RunPaths(self.dir)
         self.problems = problems
-        self.dir.mkdir(parents=True, exist_ok=True)
-        old = self._read(self.dir / IMPORT_JSON)
+        # what makes this run folder one the import must not write into (None: it may); then it adds
+        # nothing and commits nothing, with one warning
+        self.refused = unsafe_target(Path(root), self.dir)
+        if self.refused:
+            problems.warn(f"{self.id}: {self.refused}; not imported (nothing is written there)")
+        else:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        old = {} if self.refused else self._read(self.dir / IMPORT_JSON)
         self.existed = bool(old)
         self.state: dict[str, Any] = dict(old.get("state") or {})  # the importer's own (offsets...)
         self.meta: dict[str, Any] = self._read(self.paths.run_json)
         self.config: dict[str, Any] = self._read(self.paths.config_json)
         self.summary: dict[str, Any] = self._read(self.paths.summary_json)
-        self.source = source
-        hist_step, hist_keys = _last_history_step(self.paths.history)
+        self.source = _valid_text(source)  # (as stored: a folder name's undecodable bytes become U+FFFD)
+        hist_step, hist_keys = (-1, set()) if self.refused else _last_history_step(self.paths.history)
         self.last_step = int(old.get("last_step", -1))
         self.last_keys = set(old.get("last_keys") or [])
         if hist_step > self.last_step:  # history got ahead of import.json (interrupted import)
@@ -263,12 +327,15 @@ class RunImport:
     def add(self, step: int, values: dict[str, Any], timestamp: float | None = None) -> None:
         """Merge ``values`` into the row of ``step`` (dropped when that step was imported already)."""
         step = int(step)
-        if step < self.last_step:
+        if step < self.last_step or self.refused:
             return
         if step == self.last_step:
             values = {k: v for k, v in values.items() if k not in self.last_keys}
             if not values:
                 return
+        values = self._within_budget(values, step)
+        if not values:
+            return
         self._rows.setdefault(step, {}).update(values)
         if timestamp is not None:
             ts = float(timestamp)
@@ -279,7 +346,25 @@ class RunImport:
 
     def set_summary(self, values: dict[str, Any]) -> None:
         """Summary values the source states itself (they override the last history values)."""
-        self._summary_overrides.update(values)
+        self._summary_overrides.update(self._within_budget(values, None))
+
+    def _within_budget(self, values: dict[str, Any], step: int | None) -> dict[str, Any]:
+        """``values`` but the media past the import's budget (:mod:`.budget`), with one warning per run."""
+        from .budget import media_bytes
+
+        out = values
+        for k, v in values.items():
+            if type(v) in _PLAIN or v is None:
+                continue
+            size = media_bytes(v)
+            if size and not self.problems.media.take(self.id, size):
+                where = "the summary" if step is None else f"step {step}"
+                message = self.problems.media.refusal(self.id, f"key {k!r} at {where}", size)
+                if message:
+                    self.problems.warn(message)
+                out = {**out}
+                del out[k]
+        return out
 
     def drop_summary(self, keys) -> None:
         """Summary keys the source deleted (wandb's ``del run.summary[k]``): left out at the next commit."""
@@ -307,6 +392,9 @@ class RunImport:
     def commit(self, *, meta: dict[str, Any] | None = None, config: dict[str, Any] | None = None,
                state: dict[str, Any] | None = None) -> int:
         """Write the rows added since the last commit, then summary, config, run.json and import.json."""
+        if self.refused:
+            self._rows.clear()
+            return 0
         writer = RunWriter(self.dir)
         n = 0
         try:

@@ -35,7 +35,7 @@ def cache_root(source: Path) -> Path:
     else:
         src = Path(source).resolve()
         key, name = str(src), src.name
-    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
+    digest = hashlib.sha1(key.encode("utf-8", "surrogateescape")).hexdigest()[:10]
     return Path(base) / "follow" / f"{name or 'source'}-{digest}"
 
 

@@ -15,12 +15,14 @@ Metric files are read from their stored byte offsets, so a re-import reads only 
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..storage.safety import is_inside
+from .budget import FILE_MAX, OverBudget
 from .common import Problems, RunImport, source_open, source_text, source_yaml, walk_files
 from .images import check_image_file
 
@@ -178,8 +180,12 @@ def record_run(imp: RunImport, src: RunSource, experiment: str, opts, problems: 
             continue
         m = _LOGGED_IMAGE.match(path.stem) if rel.startswith("images/") else None
         try:
-            with source_open(path, src.artifacts):  # a link out of the artifacts folder, a pipe: refused
-                pass
+            with source_open(path, src.artifacts, FILE_MAX) as fh:  # a link out of artifacts/, a pipe: refused
+                problems.media.check_file(imp.id, os.fstat(fh.fileno()).st_size, f"artifact {rel!r}")
+        except OverBudget as exc:  # (one warning per run)
+            if str(exc):
+                problems.warn(str(exc))
+            continue
         except OSError as exc:
             problems.warn(f"{src.label}: artifact {rel!r}: {exc}; skipped")
             continue
@@ -247,6 +253,36 @@ def run_id_of(uuid: str, problems: Problems) -> str:
         return safe
 
 
+def _folders(folder: Path, problems: Problems) -> list[Path]:
+    """The folders in ``folder``, sorted; none, with a warning, when it cannot be read."""
+    try:
+        with os.scandir(folder) as it:
+            return sorted(Path(e.path) for e in it if _is_dir(e))
+    except OSError as exc:
+        problems.warn(f"{folder}: cannot be read ({exc.strerror or type(exc).__name__}); skipped")
+        return []
+
+
+def _is_dir(e: os.DirEntry) -> bool:
+    try:
+        return e.is_dir()
+    except OSError:
+        return False
+
+
+def _has_meta(folder: Path, problems: Problems) -> bool:
+    """Whether ``folder`` holds a meta.yaml (an experiment or a run); a folder that may not be searched
+    is skipped with a warning."""
+    try:
+        os.stat(folder / "meta.yaml")
+        return True
+    except PermissionError as exc:
+        problems.warn(f"{folder}: cannot be read ({exc.strerror}); skipped")
+    except OSError:
+        pass
+    return False
+
+
 def import_mlflow(opts, problems: Problems, progress, result) -> None:
     from ..storage.remote import is_db_url
     from .mlflow_server import import_server_store
@@ -260,13 +296,14 @@ def import_mlflow(opts, problems: Problems, progress, result) -> None:
     if db is not None:  # MLflow >= 3's default store: sqlite:///mlflow.db
         import_sql_store(db, opts, problems, progress, result)
         return
-    if (root / "meta.yaml").exists() and (root / "metrics").is_dir():  # one run folder
+    # (os.path, not Path: pathlib raises PermissionError for a folder of the store the user may not read)
+    if os.path.exists(root / "meta.yaml") and os.path.isdir(root / "metrics"):  # one run folder
         experiments = [(root.parent, [root])]
-    elif (root / "meta.yaml").exists():  # one experiment
-        experiments = [(root, [p for p in sorted(root.iterdir()) if (p / "meta.yaml").exists()])]
+    elif os.path.exists(root / "meta.yaml"):  # one experiment
+        experiments = [(root, [p for p in _folders(root, problems) if _has_meta(p, problems)])]
     else:
-        experiments = [(e, [p for p in sorted(e.iterdir()) if p.is_dir() and (p / "meta.yaml").exists()])
-                       for e in sorted(root.iterdir()) if e.is_dir() and (e / "meta.yaml").exists()]
+        experiments = [(e, [p for p in _folders(e, problems) if _has_meta(p, problems)])
+                       for e in _folders(root, problems) if _has_meta(e, problems)]
     total = sum(len(r) for _, r in experiments)
     if not total:
         problems.warn(f"{root}: no MLflow runs found (expected mlruns/<experiment>/<run>/meta.yaml)")

@@ -18,6 +18,8 @@ appended.
 """
 from __future__ import annotations
 
+import os
+import stat
 import time
 from pathlib import Path
 
@@ -46,12 +48,26 @@ def is_event_file(name: str) -> bool:
     return "tfevents" in name and not name.endswith((".tmp", ".lock"))
 
 
+def _regular(path: Path, warn=None) -> bool:
+    """Whether ``path`` (or what its link names) is a regular file; a pipe, socket or device named like
+    an event file is not (reading it yields nothing, or blocks), and made an empty run without a word."""
+    try:
+        if stat.S_ISREG(os.stat(path).st_mode):
+            return True
+        why = "not a regular file (a pipe, socket or device); not read"
+    except OSError as exc:
+        why = f"{exc.strerror or type(exc).__name__}; not read"
+    if warn is not None:
+        warn(f"{path}: {why}")
+    return False
+
+
 def find_runs(logdir: Path, warn=None) -> list[tuple[str, Path, list[Path]]]:
     """``(relative path, folder, event files sorted by name)`` for every folder with event files
     (:func:`common.walk`: at most 64 folders deep, ``warn`` told of deeper ones)."""
     out = []
     for dirpath, _dirnames, filenames in walk(logdir, warn, follow_links=True):  # (linked runs: docs)
-        files = sorted(Path(dirpath) / f for f in filenames if is_event_file(f))
+        files = sorted(Path(dirpath) / f for f in filenames if is_event_file(f) and _regular(Path(dirpath) / f, warn))
         if files:
             rel = Path(dirpath).relative_to(logdir).as_posix()
             out.append((rel, Path(dirpath), files))

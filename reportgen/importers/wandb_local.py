@@ -139,9 +139,14 @@ def _copy_files(src: Path, dst: Path, problems: Problems, label: str) -> None:
         except OSError:
             return 0
 
+    try:
+        listed = list(src.iterdir())
+    except OSError as exc:  # (a files/ folder the user may not read: the run's history still imports)
+        problems.warn(f"{label}: files/: cannot be read ({exc.strerror or type(exc).__name__}); not copied")
+        return
     total = 0
-    for p in sorted(src.iterdir(), key=lambda p: (size(p), p.name)):  # (small ones first: logs, requirements)
-        if p.is_dir():
+    for p in sorted(listed, key=lambda p: (size(p), p.name)):  # (small ones first: logs, requirements)
+        if os.path.isdir(p):
             continue
         try:
             with source_open(p, src, FILE_MAX) as fh:
@@ -152,6 +157,10 @@ def _copy_files(src: Path, dst: Path, problems: Problems, label: str) -> None:
                     continue
                 total += size_now
                 target = dst / p.name
+                if os.path.islink(target) or (os.path.lexists(target) and not os.path.isfile(target)):
+                    problems.warn(f"{label}: files/{p.name}: the imported run's file of that name is a link "
+                                  "or no regular file; not copied over it")
+                    continue
                 if not target.exists() or target.stat().st_size != size_now:
                     dst.mkdir(parents=True, exist_ok=True)
                     with open(target, "wb") as out:
@@ -177,7 +186,7 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
         problems.warn(f"{label}: files/ is a link to a folder outside {run_dir.name}/ (not imported); "
                       "its files and media are skipped")
         files = None
-    media = WandbMedia(files, problems, label, config)
+    media = WandbMedia(files, problems, label, config, run=imp.id)
     meta: dict[str, Any] = {}
     metrics: dict[str, Any] = dict(imp.meta.get("metrics") or {})
     in_history = set(imp.summary)  # keys with a history value: their summary media is the last one
@@ -281,13 +290,16 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
             warn(f"define_metric records: {exc}; their summary aggregations are not applied")
     imp.set_summary({k: media.convert(k, v) for k, v in overrides.items()})
     imp.drop_summary(removed)
-    if system:
+    sys_log = imp.paths.files / "wandb-system-metrics.jsonl"
+    if system and not imp.refused and (os.path.islink(sys_log) or (os.path.lexists(sys_log) and not os.path.isfile(sys_log))):
+        warn(f"the imported run's files/{sys_log.name} is a link or no regular file; system metrics not written")
+    elif system and not imp.refused:
         from ..storage.jsonio import encode_line
         imp.paths.files.mkdir(parents=True, exist_ok=True)
-        with open(imp.paths.files / "wandb-system-metrics.jsonl", "ab") as fh:
+        with open(sys_log, "ab") as fh:
             for sample in system:
                 fh.write(encode_line(sample))
-    if files is not None:
+    if files is not None and not imp.refused:
         _copy_files(files, imp.paths.files, problems, label)
     if exit_code is None:
         meta.update({"state": "running", "exit_code": None, "heartbeat": log.stat().st_mtime,

@@ -10,11 +10,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .budget import FILE_MAX as MEDIA_MAX, OverBudget
 from .common import Problems
 from .images import check_image_file
 
 
-MEDIA_MAX = 1 << 30  # a media file (video, audio, image) larger than this is not imported
 TEXT_MAX = 64 << 20  # nor a table, HTML, plotly or boxes file larger than this
 # records that may name one media file (wandb names each file by key, step and hash: a file is named by one
 # history record, and its summary copy): 2,000 rows naming one 650 KB table took 96 s to import
@@ -24,8 +24,10 @@ MAX_USES = 8
 class WandbMedia:
     """wandb media records -> reportgen media objects (files resolved inside ``files/``)."""
 
-    def __init__(self, files: Path | None, problems: Problems, label: str, config: dict[str, Any] | None = None):
+    def __init__(self, files: Path | None, problems: Problems, label: str, config: dict[str, Any] | None = None,
+                 run: str | None = None):
         self.files, self.problems, self.label = files, problems, label  # files None: files/ is not read
+        self.run = run or label  # the run id the media budget counts against (budget.py)
         self._uses: dict[Path, int] = {}  # media file -> times read this pass
         self.config = config if config is not None else {}  # the run's config as read so far (its _wandb)
 
@@ -40,6 +42,8 @@ class WandbMedia:
             raise ValueError(f"media file {rel!r} is missing")
         if p.stat().st_size > max_bytes:  # (a sparse 20 GB "table" was read into memory whole)
             raise ValueError(f"media file {rel!r} is larger than {max_bytes >> 20} MiB; not imported")
+        if max_bytes == MEDIA_MAX:  # (not read at all past the import's media budget)
+            self.problems.media.check_file(self.run, p.stat().st_size, repr(f"files/{rel}"))
         uses = self._uses[p] = self._uses.get(p, 0) + 1
         if uses > MAX_USES:  # wandb writes a new file per logged value: many records naming one are crafted
             raise ValueError(f"media file {rel!r} is named by more than {MAX_USES} records; not read again")
@@ -57,6 +61,10 @@ class WandbMedia:
             return {k: self.convert(f"{key}/{k}", x) for k, x in v.items()}
         try:
             return self._record(t, v, key)
+        except OverBudget as exc:  # one warning per run, not one per record
+            if str(exc):
+                self.problems.warn(str(exc))
+            return None
         except Exception as exc:  # noqa: BLE001 - one bad value never stops the import
             self.problems.warn(f"{self.label}: key {key!r} ({t}): {exc}; skipped")
             return None

@@ -67,16 +67,15 @@ def _probe(path: str, ext: str) -> tuple[int | None, int | None, float | None]:
             return rate, ch, n / rate if rate else None
         except (wave.Error, EOFError) as exc:
             raise ValueError(f"data_or_path: {path!r} is not a readable WAV file ({exc})") from None
+    from .avsafe import number, open_media
+
     try:
-        import av
-    except ImportError:
-        return None, None, None
-    try:
-        with av.open(path) as c:
+        with open_media(path, ext) as c:  # (as the extension says, bounded: a concat script naming a pipe hung)
             s = c.streams.audio[0]
-            dur = float(c.duration / 1_000_000) if c.duration else None
-            return s.rate, s.channels, dur
-    except Exception:
+            rate, channels = number(s.rate, 10_000_000), number(s.channels, 255)
+            dur = number(c.duration / 1_000_000, 1e9) if c.duration else None
+            return (int(rate) if rate else None), (int(channels) if channels else None), dur
+    except Exception:  # noqa: BLE001 - no PyAV, not readable: the file is kept as it is, unprobed
         return None, None, None
 
 

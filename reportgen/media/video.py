@@ -123,21 +123,27 @@ def _probe(data: bytes, fmt: str) -> dict[str, Any]:
                 return {"width": im.width, "height": im.height, "frames": getattr(im, "n_frames", 1)}
         except Exception as exc:
             raise ValueError(f"data_or_path: not a readable GIF ({exc})") from None
+    from .avsafe import MAX_PIXELS, Refused, number, open_media
+
     try:
-        import av
+        import av  # noqa: F401
     except ImportError:
         return {}
-    try:
-        with av.open(io.BytesIO(data)) as c:
+    try:  # (as the extension says, bounded probing: avsafe)
+        with open_media(data, fmt) as c:
             s = c.streams.video[0]
             out = {"width": s.codec_context.width, "height": s.codec_context.height}
             if s.frames:
-                out["frames"] = int(s.frames)
+                out["frames"] = s.frames
             if s.average_rate:
-                out["fps"] = float(s.average_rate)
-            return out
-    except Exception:
+                out["fps"] = s.average_rate
+    except Refused as exc:  # (more streams or pixels than a video has)
+        raise ValueError(f"data_or_path: {exc}") from None
+    except Exception:  # noqa: BLE001 - unreadable: kept as it is, unprobed
         return {}
+    tops = {"width": MAX_PIXELS, "height": MAX_PIXELS, "frames": 1e12, "fps": 1000}
+    clean = {k: number(v, tops[k]) for k, v in out.items()}  # (a header says anything)
+    return {k: (v if k == "fps" else int(v)) for k, v in clean.items() if v is not None}
 
 
 class Video(Media):

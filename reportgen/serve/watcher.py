@@ -19,12 +19,18 @@ from __future__ import annotations
 import os
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Callable
 
 from watchdog.events import (EVENT_TYPE_CLOSED, EVENT_TYPE_CREATED, EVENT_TYPE_DELETED, EVENT_TYPE_MODIFIED,
                              EVENT_TYPE_MOVED, FileSystemEvent, FileSystemEventHandler)
 from watchdog.observers import Observer
+
+# watchdog's inotify observer warns once per folder it may not read (a shared drive's), with a repr of
+# its whole watch table: screens of text at every start of ``serve --watch``, nothing the user can act
+# on (the build names such folders itself). Those folders are not followed; the others are.
+warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning, module=r"watchdog\.")
 
 DEBOUNCE = 0.05
 MAX_WAIT = 0.25

@@ -81,7 +81,7 @@ class Columns:
                 check_relative(p)  # unsafe paths are refused (and named) by the media panels
             except UnsafePath:
                 return
-            if not (self.root / p).is_file():
+            if not os.path.isfile(self.root / p):  # (Path.is_file raises on a folder it may not search)
                 self.missing_media.append(p)
         items = rec.get("items")  # galleries
         for item in items if isinstance(items, list) else []:
@@ -340,6 +340,9 @@ def parse_history(path: str | os.PathLike, cols: Columns | None = None, *,
         return cols
     except NotRegularFile:
         cols.warnings.append(f"{path.name} {NOT_REGULAR}")
+        return cols
+    except OSError as exc:  # (unreadable: a permission, a file system gone; the build goes on)
+        cols.warnings.append(f"{path.name}: unreadable ({exc.strerror or type(exc).__name__}); not read")
         return cols
     gc_was_enabled = gc.isenabled()
     gc.disable()  # millions of short-lived dicts: the cyclic GC would rescan them again and again

@@ -17,11 +17,17 @@ site's origin, even when it is opened on its own.
 from __future__ import annotations
 
 import codecs
+import errno
+import os
 import re
 import shutil
 from pathlib import Path
 
 from .svgclean import sanitize_svg
+
+#: a run file the builder reads whole (logged HTML, SVG, a table's or a figure's JSON) is at most this
+#: large: a sparse 8 GB ``.html`` (a few KB in a zip) was read into memory whole
+READ_MAX = 64 << 20
 
 INERT = frozenset("""
 png jpg jpeg gif webp bmp avif
@@ -61,10 +67,54 @@ def publish(src: Path, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name("." + dest.name + ".tmp")
     if ext == "svg":
-        tmp.write_bytes(sanitize_svg(src.read_bytes()))
+        tmp.write_bytes(sanitize_svg(read_whole(src)))
     else:
-        shutil.copyfile(src, tmp)
+        copy_keeping_holes(src, tmp)
     tmp.replace(dest)
+
+
+def read_whole(path: Path, max_bytes: int = READ_MAX) -> bytes:
+    """A run file read whole: a regular file of at most ``max_bytes`` (else ``FileTooBig``, an OSError
+    naming it), read no further than that should it grow while read."""
+    from ..storage.safety import open_regular
+
+    with open_regular(path, max_bytes) as fh:
+        return fh.read(max_bytes + 1)
+
+
+def copy_keeping_holes(src: Path, dest: Path) -> None:
+    """``shutil.copyfile``, but the holes of a sparse ``src`` stay holes in ``dest``: a run folder's 1 TB
+    media file made of holes costs no disk, and was written dense into the site (the disk filled).
+    File systems without ``SEEK_DATA`` get a plain copy."""
+    if not hasattr(os, "SEEK_DATA"):
+        shutil.copyfile(src, dest)
+        return
+    with open(src, "rb") as fi, open(dest, "wb") as fo:
+        fd, size = fi.fileno(), os.fstat(fi.fileno()).st_size
+        try:
+            pos = os.lseek(fd, 0, os.SEEK_DATA) if size else 0
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:  # (ENXIO: nothing but a hole up to the end)
+                fi.seek(0)
+                shutil.copyfileobj(fi, fo, 1 << 20)  # (no SEEK_DATA here: EINVAL)
+                return
+            pos = size
+        while pos < size:
+            end = os.lseek(fd, pos, os.SEEK_HOLE)
+            fi.seek(pos)
+            fo.seek(pos)
+            left = end - pos
+            while left > 0:
+                block = fi.read(min(left, 1 << 20))
+                if not block:  # (the file shrank while read)
+                    break
+                fo.write(block)
+                left -= len(block)
+            try:
+                pos = os.lseek(fd, end, os.SEEK_DATA)
+            except OSError:  # ENXIO: holes up to the end
+                break
+        fo.truncate(size)
 
 
 def decode_html(data: bytes) -> str:

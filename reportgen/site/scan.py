@@ -132,6 +132,9 @@ def scan_runs(root: Path, warnings: list[str] | None = None, record: Path | None
         path = e.path  # (os.scandir's own join of root and name)
         found = scan_run(path, kept.get(e.name), since, now, e.name)
         if found is None:
+            denied = _denied(path)
+            if denied and warnings is not None:  # (a folder of a shared drive the user may not read)
+                warnings.append(f"run folder {e.name!r} cannot be read ({denied}); skipped")
             continue
         if e.is_symlink() and not is_inside(root, root / e.name):
             if warnings is not None:
@@ -146,6 +149,17 @@ def scan_runs(root: Path, warnings: list[str] | None = None, record: Path | None
     if record is not None and (now != kept or any(rec[0] >= limit for rec in now.values())):
         records.save(Path(record), RECORD_VERSION, base, started, now)
     return out
+
+
+def _denied(path: str) -> str | None:
+    """Why the folder ``path`` cannot be listed, when a permission is the reason."""
+    try:
+        with os.scandir(path):
+            return None
+    except PermissionError as exc:
+        return exc.strerror or "permission denied"
+    except OSError:
+        return None
 
 
 def _segmented(listed: dict[str, tuple]) -> bool:

@@ -108,6 +108,17 @@ class TooDeep(ValueError):
     """JSON nested deeper than the decoders take (orjson's depth limit, or Python's recursion limit)."""
 
 
+def _parse_int(s: str) -> int | float:
+    """A JSON integer as orjson reads one: an int within 64 bits, else a float (+-inf past a double:
+    orjson refuses such a document, and the stdlib made a 400-digit int that ended the build with
+    OverflowError wherever it met a float)."""
+    if len(s) <= 20:
+        i = int(s)
+        if -(1 << 63) <= i < 1 << 64:
+            return i
+    return float(s)
+
+
 def loads(data: bytes | str) -> Any:
     """Decode JSON (NaN/Infinity tokens accepted); ValueError for anything else, including
     nesting too deep for the decoder (never RecursionError)."""
@@ -120,7 +131,7 @@ def loads(data: bytes | str) -> Any:
         # decoded as json.loads(bytes) does (surrogatepass), kept to look for surrogates below
         text = data.decode(json.detect_encoding(data), "surrogatepass") if isinstance(data, bytes) else data
         try:
-            obj = json.loads(text)
+            obj = json.loads(text, parse_int=_parse_int)
         except RecursionError:
             raise TooDeep("JSON nested too deeply") from None
         if _SURROGATE.search(text):

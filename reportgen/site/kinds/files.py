@@ -171,7 +171,7 @@ class HtmlKind(Kind):
     def item(self, ctx, rec, where, name):
         from ..publish import html_document
 
-        data = ctx.files.source(rec.get("path")).read_bytes()
+        data = ctx.files.read_bytes(rec.get("path"))
         doc = html_document(data, HTML_STYLE if rec.get("inject", True) is not False else "")
         data_id, site = ctx.files.write_data(name, {"html": doc})
         return {"t": "html", "id": data_id, "data": site}

@@ -12,7 +12,7 @@ from typing import Any
 
 from ...storage.jsonio import dumps
 from ...storage.safety import UnsafePath, check_relative, inside, safe_file_name
-from ..publish import NotPublished, check_publishable, publish
+from ..publish import NotPublished, check_publishable, publish, read_whole
 from ..svgclean import SvgRefused
 from ..write import write_if_changed
 
@@ -57,6 +57,10 @@ class RunFiles:
         if not src.is_file():
             raise MissingFile(f"missing file {rel_path}")
         return src
+
+    def read_bytes(self, rel_path: Any) -> bytes:
+        """A run file read whole (logged HTML, a JSON file), bounded (:func:`..publish.read_whole`)."""
+        return read_whole(self.source(rel_path))
 
     def site_path(self, rel_path: str, suffix: str = "", ext: str | None = None) -> str:
         try:

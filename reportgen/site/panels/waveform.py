@@ -11,17 +11,14 @@ WIDTH, HEIGHT = 600, 72
 COLOR = (59, 91, 219, 255)
 
 
-def read_wav(path: Path) -> tuple[np.ndarray, int]:
-    """Samples as float in [-1, 1], shape (frames,) (channels mixed down), and the sample rate."""
-    with wave.open(str(path), "rb") as w:
-        n, ch, width, rate = w.getnframes(), w.getnchannels(), w.getsampwidth(), w.getframerate()
-        raw = w.readframes(n)
+def _samples(raw: bytes, width: int, ch: int) -> np.ndarray:
+    """WAV frames as mono float samples in [-1, 1] (channels mixed down)."""
     if width == 1:
         data = (np.frombuffer(raw, dtype=np.uint8).astype(np.float64) - 128.0) / 128.0
     elif width == 2:
         data = np.frombuffer(raw, dtype="<i2").astype(np.float64) / 32768.0
     elif width == 3:
-        b = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
+        b = np.frombuffer(raw, dtype=np.uint8)[: len(raw) // 3 * 3].reshape(-1, 3).astype(np.int32)
         v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
         data = np.where(v >= 1 << 23, v - (1 << 24), v).astype(np.float64) / float(1 << 23)
     elif width == 4:
@@ -30,7 +27,30 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
         raise ValueError(f"unsupported WAV sample width {width}")
     if ch > 1:
         data = data[: len(data) // ch * ch].reshape(-1, ch).mean(axis=1)
-    return data, rate
+    return data
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    """Samples as float in [-1, 1], shape (frames,) (channels mixed down), and the sample rate."""
+    with wave.open(str(path), "rb") as w:
+        n, ch, width, rate = w.getnframes(), w.getnchannels(), w.getsampwidth(), w.getframerate()
+        raw = w.readframes(n)
+    return _samples(raw, width, ch), rate
+
+
+WAV_FRAMES = 1 << 16  # frames of a WAV read at once for its waveform
+
+
+def _wav_chunks(path: Path) -> Iterator[np.ndarray]:
+    """Mono float chunks of a WAV, read a piece at a time: a header may claim any length (a sparse
+    3 GB WAV was read whole and made 12 GB of samples)."""
+    with wave.open(str(path), "rb") as w:
+        ch, width = w.getnchannels(), w.getsampwidth()
+        while True:
+            raw = w.readframes(WAV_FRAMES)
+            if not raw:
+                return
+            yield _samples(raw, width, ch)
 
 
 #: samples of a compressed file decoded and held at once for its waveform; a longer file is read
@@ -39,14 +59,39 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
 MAX_SAMPLES = 1 << 22
 
 
+#: samples decoded for one waveform at most (3 hours at 48 kHz): a few KB of FLAC can claim days of
+#: silence, and decoding them all would hold the build that long
+MAX_DECODED = 1 << 29
+
+
 def _decoded(path: Path) -> Iterator[np.ndarray]:
-    """Mono float64 chunks of any audio file PyAV decodes (mp3, ogg, flac...), as decoded."""
+    """Mono float64 chunks of a WAV (:func:`_wav_chunks`) or of an audio file PyAV decodes (mp3, ogg,
+    flac...), as decoded: opened only as the format its extension names and bounded
+    (:mod:`reportgen.media.avsafe`; an ``x.mp3`` that was a concat script had a file outside the runs
+    root decoded and its waveform published), and at most :data:`MAX_DECODED` samples (ValueError
+    past that: no waveform)."""
+    from ...media.avsafe import open_media
+
+    if path.suffix.lower() == ".wav":
+        done = 0
+        for a in _wav_chunks(path):
+            done += a.size
+            if done > MAX_DECODED:
+                raise ValueError(f"longer than {MAX_DECODED:,} samples")
+            yield a
+        return
     try:
-        import av
+        container = open_media(path, path.suffix.lstrip("."))
     except ImportError as exc:
         raise ValueError(f"a waveform of {path.suffix} audio needs PyAV: pip install 'reportgen[video]'") from exc
-    with av.open(str(path)) as container:
-        for frame in container.decode(audio=0):
+    done = 0
+    with container:
+        if not container.streams.audio:
+            raise ValueError("no audio stream")
+        for frame in container.decode(container.streams.audio[0]):
+            done += frame.samples
+            if done > MAX_DECODED:
+                raise ValueError(f"longer than {MAX_DECODED:,} samples")
             a = frame.to_ndarray().astype(np.float64)
             if a.ndim == 2 and a.shape[0] > 1 and not frame.format.is_planar:  # packed: (1, samples * channels)
                 a = a.reshape(-1, len(frame.layout.channels)).T
@@ -85,23 +130,21 @@ def _long_envelope(path: Path, total: int, width: int) -> tuple[np.ndarray, np.n
 
 
 def audio_envelope(path: Path, width: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """``(lo, hi, peak)`` of an audio file in bounded memory (:data:`MAX_SAMPLES`)."""
-    if path.suffix.lower() != ".wav":
-        chunks: list[np.ndarray] | None = []
-        total, top = 0, 0.0
-        for a in _decoded(path):
-            total += a.size
-            top = max(top, float(np.abs(a).max()) if a.size else 0.0)
-            if chunks is not None:
-                chunks.append(a)
-                if total > MAX_SAMPLES:
-                    chunks = None  # too long to hold: counted here, reduced in a second pass
-        if chunks is None:
-            lo, hi = _long_envelope(path, total, width)
-            return lo, hi, top
-        samples = _normalised(np.concatenate(chunks) if chunks else np.zeros(0))
-    else:
-        samples = read_wav(path)[0]
+    """``(lo, hi, peak)`` of an audio file in bounded memory (:data:`MAX_SAMPLES`), WAV included (read
+    whole, a sparse 3 GB WAV made 12 GB of samples)."""
+    chunks: list[np.ndarray] | None = []
+    total, top = 0, 0.0
+    for a in _decoded(path):
+        total += a.size
+        top = max(top, float(np.abs(a).max()) if a.size else 0.0)
+        if chunks is not None:
+            chunks.append(a)
+            if total > MAX_SAMPLES:
+                chunks = None  # too long to hold: counted here, reduced in a second pass
+    if chunks is None:
+        lo, hi = _long_envelope(path, total, width)
+        return lo, hi, top
+    samples = _normalised(np.concatenate(chunks) if chunks else np.zeros(0))
     lo, hi = envelope(samples, width)
     return lo, hi, float(np.abs(samples).max()) if samples.size else 0.0
 

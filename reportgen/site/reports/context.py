@@ -53,9 +53,9 @@ class ReportContext:
 
     def read_run_json(self, run: RunInfo, rel_path: Any) -> Any:
         """A JSON file of the run folder (``MissingFile`` when absent or outside the folder)."""
-        from ...storage.jsonio import read_json
+        from ...storage.jsonio import loads
 
-        return read_json(RunFiles(self.out, Path(run.path), run.file).source(rel_path))
+        return loads(RunFiles(self.out, Path(run.path), run.file).read_bytes(rel_path))
 
     def copy_run_file(self, run: RunInfo, rel_path: Any) -> str | None:
         """Copy ``rel_path`` (relative to the run folder) into the site where the run page's media
@@ -75,7 +75,7 @@ class ReportContext:
         from ..publish import html_document
 
         try:
-            return html_document(RunFiles(self.out, Path(run.path), run.file).source(rel_path).read_bytes(), style)
+            return html_document(RunFiles(self.out, Path(run.path), run.file).read_bytes(rel_path), style)
         except (MissingFile, OSError):
             return None
 
