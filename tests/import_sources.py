@@ -111,6 +111,34 @@ def wait_script(proc: subprocess.Popen, timeout: float = 300) -> None:
         raise AssertionError(f"source script failed ({proc.returncode}):\n{out}\n{err}")
 
 
+# MLflow SQL stores (tests/test_importers_mlflow_sql.py, _server.py): argv folder, tracking URI,
+# experiment, "first" (two runs) or "more" (the first run goes on)
+MLFLOW_SQL_SCRIPT = r'''
+import os, sys, numpy as np, mlflow
+os.chdir(sys.argv[1])  # artifacts go to ./mlruns (the client's default next to a database store)
+mlflow.set_tracking_uri(sys.argv[2])
+mlflow.set_experiment(sys.argv[3])
+if sys.argv[4] == "first":
+    with mlflow.start_run(run_name="first", tags={"team": "nlp"}) as run:
+        mlflow.log_params({"lr": 0.01, "layers": 2, "opt": "adam"})
+        for s in range(20):
+            mlflow.log_metric("loss", 1.0 / (s + 1), step=s)
+        mlflow.log_metric("odd", float("nan"), step=18)
+        mlflow.log_metric("odd", float("inf"), step=19)
+        img = np.zeros((4, 6, 3), dtype=np.uint8); img[..., 1] = 55
+        mlflow.log_image(img, key="pred", step=3)
+    with mlflow.start_run(run_name="failed"):
+        mlflow.log_metric("loss", 5.0)
+        mlflow.log_metric("loss", 4.0)
+        mlflow.end_run(status="FAILED")
+    open("first.id", "w").write(run.info.run_id)
+else:  # the training run goes on: more rows in the same run
+    with mlflow.start_run(run_id=open("first.id").read()):
+        for s in range(20, 25):
+            mlflow.log_metric("loss", 1.0 / (s + 1), step=s)
+'''
+
+
 def run_script(script: str, *args: object, env: dict | None = None) -> None:
     wait_script(start_script(script, *args, env=env))
 

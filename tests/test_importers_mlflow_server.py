@@ -9,7 +9,7 @@ import math
 import pytest
 
 from dbservers import MariaDbServer, PgServer, mariadb_bin, pg_bin
-from import_sources import run_script
+from import_sources import MLFLOW_SQL_SCRIPT, run_script
 from reportgen.importers import detect
 from reportgen.storage.reader import list_run_dirs, read_run
 
@@ -18,29 +18,8 @@ pytest.importorskip("sqlalchemy")
 
 PASSWORD = "s3cret-pw"  # (kept out of every message and file)
 
-WRITE = r'''
-import os, sys, mlflow
-os.chdir(sys.argv[1])  # artifacts go to ./mlruns (the client's default next to a database store)
-mlflow.set_tracking_uri(sys.argv[2])
-mlflow.set_experiment("exp-db")
-if sys.argv[3] == "first":
-    with mlflow.start_run(run_name="first", tags={"team": "nlp"}) as run:
-        mlflow.log_params({"lr": 0.01, "layers": 2})
-        for s in range(20):
-            mlflow.log_metric("loss", 1.0 / (s + 1), step=s)
-        mlflow.log_metric("odd", float("nan"), step=18)
-        mlflow.log_metric("odd", float("inf"), step=19)
-        mlflow.log_text("hello", "notes.txt")
-    with mlflow.start_run(run_name="failed"):
-        mlflow.log_metric("loss", 5.0)
-        mlflow.log_metric("loss", 4.0)
-        mlflow.end_run(status="FAILED")
-    open("first.id", "w").write(run.info.run_id)
-else:  # the training run goes on: more rows in the same run
-    with mlflow.start_run(run_id=open("first.id").read()):
-        for s in range(20, 25):
-            mlflow.log_metric("loss", 1.0 / (s + 1), step=s)
-'''
+WRITE = MLFLOW_SQL_SCRIPT  # (the SQLite store's test writes the same runs)
+
 
 
 SERVERS = {  # kind: (server, what it needs, the reason to skip without it)
@@ -62,7 +41,7 @@ def store(request, tmp_path_factory):
         server.create_db("mlflow")
         url = server.url("mlflow")
         work = tmp_path_factory.mktemp("client")
-        run_script(WRITE, work, url, "first")
+        run_script(WRITE, work, url, "exp-db", "first")
         yield request.param, server, url, work
     finally:
         server.stop()
@@ -91,7 +70,7 @@ def test_server_store_imports_like_the_sqlite_store_then_only_new_rows(store, tm
     runs = _runs(out)
     first, failed = runs["first"], runs["failed"]
     assert first.project == "exp-db" and first.state == "finished" and failed.state == "crashed"
-    assert first.config == {"lr": 0.01, "layers": 2}
+    assert first.config == {"lr": 0.01, "layers": 2, "opt": "adam"}
     assert first.meta["tags"] == ["team=nlp"]
     assert _series(first, "loss") == [(s, 1.0 / (s + 1)) for s in range(20)]
     (s18, nan), (s19, inf) = _series(first, "odd")  # MLflow stores NaN as is_nan and inf as 1.797e308
@@ -99,7 +78,7 @@ def test_server_store_imports_like_the_sqlite_store_then_only_new_rows(store, tm
     assert _series(failed, "loss") == [(0, 5.0), (1, 4.0)]
     assert PASSWORD not in _texts(out)  # (the runs' source names the database without it)
 
-    run_script(WRITE, work, url, "more")
+    run_script(WRITE, work, url, "exp-db", "more")
     proc = cli("import", "mlflow", url, "-o", str(out))
     assert "(5 new rows)" in proc.stdout, proc.stdout
     assert _series(_runs(out)["first"], "loss") == [(s, 1.0 / (s + 1)) for s in range(25)]

@@ -10,36 +10,14 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
-from import_sources import run_script
+from import_sources import MLFLOW_SQL_SCRIPT, run_script
 from reportgen.importers import detect
 from reportgen.storage.reader import list_run_dirs, read_run
 
 pytest.importorskip("mlflow")
 
-WRITE = r'''
-import os, sys, numpy as np, mlflow
-os.chdir(sys.argv[1])  # artifacts go to ./mlruns next to mlflow.db (the client's default)
-mlflow.set_tracking_uri("sqlite:///mlflow.db")
-mlflow.set_experiment("exp-sql")
-if sys.argv[2] == "first":
-    with mlflow.start_run(run_name="first", tags={"team": "nlp"}) as run:
-        mlflow.log_params({"lr": 0.01, "layers": 2, "opt": "adam"})
-        for s in range(20):
-            mlflow.log_metric("loss", 1.0 / (s + 1), step=s)
-        mlflow.log_metric("odd", float("nan"), step=18)
-        mlflow.log_metric("odd", float("inf"), step=19)
-        img = np.zeros((4, 6, 3), dtype=np.uint8); img[..., 1] = 55
-        mlflow.log_image(img, key="pred", step=3)
-    with mlflow.start_run(run_name="failed"):
-        mlflow.log_metric("loss", 5.0)
-        mlflow.log_metric("loss", 4.0)
-        mlflow.end_run(status="FAILED")
-    open("first.id", "w").write(run.info.run_id)
-else:  # the training run goes on: more rows in the same run
-    with mlflow.start_run(run_id=open("first.id").read()):
-        for s in range(20, 25):
-            mlflow.log_metric("loss", 1.0 / (s + 1), step=s)
-'''
+WRITE = MLFLOW_SQL_SCRIPT
+
 
 
 def _runs(out):
@@ -53,7 +31,7 @@ def _series(rec, key):
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     src = tmp_path_factory.mktemp("mlflow-sql")
-    run_script(WRITE, src, "first")
+    run_script(WRITE, src, "sqlite:///mlflow.db", "exp-sql", "first")
     return src
 
 
@@ -76,7 +54,7 @@ def test_sqlite_store_imports_like_the_file_store_and_then_only_new_rows(store, 
     assert step == 3 and np.asarray(PILImage.open(first.path / pred["path"]))[0, 0].tolist() == [0, 55, 0]
     assert _series(failed, "loss") == [(0, 5.0), (1, 4.0)]
 
-    run_script(WRITE, src, "more")
+    run_script(WRITE, src, "sqlite:///mlflow.db", "exp-sql", "more")
     proc = cli("import", "mlflow", str(src), "-o", str(out))  # the folder holding mlflow.db
     assert "(5 new rows)" in proc.stdout, proc.stdout
     assert _series(_runs(out)["first"], "loss") == [(s, 1.0 / (s + 1)) for s in range(25)]

@@ -14,6 +14,19 @@ from reportgen.site.config import BuildConfig
 LINE = {"type": "scatter", "x": [0, 1], "y": [0, 1]}
 
 
+
+def _build_figures(tmp_path, figs: dict, out):
+    """Run ``a`` logging each of ``figs`` (key: plotly figure JSON) at step 0, built into ``out``."""
+    d = tmp_path / "runs" / "a"
+    (d / "media" / "plotly").mkdir(parents=True)
+    (d / "run.json").write_text(json.dumps({"id": "a", "name": "a", "state": "finished"}))
+    row = {"_step": 0, "loss": 1.0}
+    for key, fig in figs.items():
+        (d / "media" / "plotly" / f"{key}.json").write_text(json.dumps(fig))
+        row[key] = {"_type": "plotly", "path": f"media/plotly/{key}.json"}
+    (d / "history.jsonl").write_text(json.dumps(row) + "\n")
+    return build(BuildConfig(runs=tmp_path / "runs", out=out, quiet=True))
+
 def test_plotly_ticks_bins_and_contours_are_bounded(tmp_path, site_browser):
     figs = {
         "ticks": {"data": [LINE], "layout": {"xaxis": {"dtick": 1e-9, "tickmode": "linear"}}},
@@ -24,16 +37,8 @@ def test_plotly_ticks_bins_and_contours_are_bounded(tmp_path, site_browser):
         "fine": {"data": [{"type": "scatter", "x": ["2020-01-01", "2020-03-01"], "y": [0.0, 1.0]}],
                  "layout": {"xaxis": {"dtick": 86_400_000}, "yaxis": {"dtick": 0.1}}},
     }
-    d = tmp_path / "runs" / "a"
-    (d / "media" / "plotly").mkdir(parents=True)
-    (d / "run.json").write_text(json.dumps({"id": "a", "name": "a", "state": "finished"}))
-    row = {"_step": 0, "loss": 1.0}
-    for key, fig in figs.items():
-        (d / "media" / "plotly" / f"{key}.json").write_text(json.dumps(fig))
-        row[key] = {"_type": "plotly", "path": f"media/plotly/{key}.json"}
-    (d / "history.jsonl").write_text(json.dumps(row) + "\n")
     out = tmp_path / "site"
-    res = build(BuildConfig(runs=tmp_path / "runs", out=out, quiet=True))
+    res = _build_figures(tmp_path, figs, out)
     note = "removed from the plotly figure (plotly chooses its own instead): "
     assert f"run a: media ticks (step 0): {note}layout.xaxis.dtick (1e-09: more than 10,000 ticks)" in res.warnings
     assert f"run a: media bins (step 0): {note}data[0].xbins.size (1e-09: more than 10,000 bins); " \
@@ -66,16 +71,8 @@ def test_plotly_buttons_and_minor_ticks_are_bounded(tmp_path, site_browser):
                 "sliders": [{"steps": [{"label": "s", "method": "relayout", "args": ["xaxis.dtick", 1e-9]}]}]}},
             "fine": {"data": [line], "layout": {"updatemenus": [{"type": "buttons", "buttons": [
                 relayout("wide", {"xaxis.range": [0, 2]}), relayout("fine", {"xaxis.dtick": 0.25, "xaxis.range": [0, 1]})]}]}}}
-    d = tmp_path / "runs" / "a"
-    (d / "media" / "plotly").mkdir(parents=True)
-    (d / "run.json").write_text(json.dumps({"id": "a", "name": "a", "state": "finished"}))
-    row = {"_step": 0, "loss": 1.0}
-    for key, fig in figs.items():
-        (d / "media" / "plotly" / f"{key}.json").write_text(json.dumps(fig))
-        row[key] = {"_type": "plotly", "path": f"media/plotly/{key}.json"}
-    (d / "history.jsonl").write_text(json.dumps(row) + "\n")
     out = tmp_path / "site"
-    res = build(BuildConfig(runs=tmp_path / "runs", out=out, quiet=True))
+    res = _build_figures(tmp_path, figs, out)
     menu = "layout.updatemenus[0].buttons"
     assert res.warnings == [
         "run a: media bad (step 0): removed from the plotly figure (plotly chooses its own instead): "
