@@ -139,6 +139,22 @@ else:  # the training run goes on: more rows in the same run
 '''
 
 
+
+def check_mlflow_sql_runs(runs: dict, project: str) -> None:
+    """What MLFLOW_SQL_SCRIPT's "first" runs must be once imported (``runs``: run name -> record)."""
+    import math
+
+    first, failed = runs["first"], runs["failed"]
+    assert first.project == project and first.state == "finished" and failed.state == "crashed"
+    assert first.config == {"lr": 0.01, "layers": 2, "opt": "adam"}
+    assert first.meta["tags"] == ["team=nlp"]
+    loss = [(r["_step"], r["loss"]) for r in first.history if "loss" in r]
+    assert loss == [(s, 1.0 / (s + 1)) for s in range(20)]
+    (s18, nan), (s19, inf) = [(r["_step"], r["odd"]) for r in first.history if "odd" in r]
+    assert (s18, s19) == (18, 19) and math.isnan(nan) and inf == math.inf  # MLflow's is_nan and 1.797e308
+    assert [(r["_step"], r["loss"]) for r in failed.history if "loss" in r] == [(0, 5.0), (1, 4.0)]
+
+
 def run_script(script: str, *args: object, env: dict | None = None) -> None:
     wait_script(start_script(script, *args, env=env))
 

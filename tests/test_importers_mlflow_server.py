@@ -4,12 +4,11 @@ client in a subprocess, imported with ``reportgen import mlflow URI``, built and
 from __future__ import annotations
 
 import importlib.util
-import math
 
 import pytest
 
 from dbservers import MariaDbServer, PgServer, mariadb_bin, pg_bin
-from import_sources import MLFLOW_SQL_SCRIPT, run_script
+from import_sources import MLFLOW_SQL_SCRIPT, check_mlflow_sql_runs, run_script
 from reportgen.importers import detect
 from reportgen.storage.reader import list_run_dirs, read_run
 
@@ -67,15 +66,7 @@ def test_server_store_imports_like_the_sqlite_store_then_only_new_rows(store, tm
     # artifacts are in the server's artifact store: said once, not read
     assert proc.stderr.count("not imported") == 1 and "artifact store" in proc.stderr, proc.stderr
     assert PASSWORD not in proc.stdout + proc.stderr and ":***@127.0.0.1" in proc.stderr
-    runs = _runs(out)
-    first, failed = runs["first"], runs["failed"]
-    assert first.project == "exp-db" and first.state == "finished" and failed.state == "crashed"
-    assert first.config == {"lr": 0.01, "layers": 2, "opt": "adam"}
-    assert first.meta["tags"] == ["team=nlp"]
-    assert _series(first, "loss") == [(s, 1.0 / (s + 1)) for s in range(20)]
-    (s18, nan), (s19, inf) = _series(first, "odd")  # MLflow stores NaN as is_nan and inf as 1.797e308
-    assert (s18, s19) == (18, 19) and math.isnan(nan) and inf == math.inf
-    assert _series(failed, "loss") == [(0, 5.0), (1, 4.0)]
+    check_mlflow_sql_runs(_runs(out), "exp-db")
     assert PASSWORD not in _texts(out)  # (the runs' source names the database without it)
 
     run_script(WRITE, work, url, "exp-db", "more")

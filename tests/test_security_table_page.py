@@ -12,19 +12,24 @@ from reportgen.site.builder import build
 from reportgen.site.config import BuildConfig
 
 
-def test_a_table_shows_at_most_a_thousand_columns(tmp_path, site_browser):
+
+def _table_run(tmp_path, tables: dict, nrows: int, report_key: str) -> None:
+    """Run ``a`` logging each of ``tables`` (key: table JSON) at step 0, and a report showing ``report_key``."""
     d = tmp_path / "runs" / "a"
     (d / "media" / "table").mkdir(parents=True)
     (d / "run.json").write_text(json.dumps({"id": "a", "name": "a", "state": "finished"}))
-    wide = {"columns": [f"c{i}" for i in range(20_000)], "data": [[i] * 20_000 for i in range(20)]}
-    long_rows = {"columns": ["a", "b"], "data": [[1, 2, *range(20_000)] for _ in range(20)]}
     row = {"_step": 0, "loss": 1.0}
-    for key, table in (("wide", wide), ("long", long_rows)):
+    for key, table in tables.items():
         (d / "media" / "table" / f"{key}.json").write_text(json.dumps(table))
-        row[key] = {"_type": "table", "path": f"media/table/{key}.json", "ncols": len(table["columns"]), "nrows": 20}
+        row[key] = {"_type": "table", "path": f"media/table/{key}.json", "ncols": len(table["columns"]), "nrows": nrows}
     (d / "history.jsonl").write_text(json.dumps(row) + "\n")
     (tmp_path / "runs" / "reports").mkdir()
-    (tmp_path / "runs" / "reports" / "r.md").write_text('# r\n\n{{< media key="wide" run="a" >}}\n')
+    (tmp_path / "runs" / "reports" / "r.md").write_text(f'# r\n\n{{{{< media key="{report_key}" run="a" >}}}}\n')
+
+def test_a_table_shows_at_most_a_thousand_columns(tmp_path, site_browser):
+    wide = {"columns": [f"c{i}" for i in range(20_000)], "data": [[i] * 20_000 for i in range(20)]}
+    long_rows = {"columns": ["a", "b"], "data": [[1, 2, *range(20_000)] for _ in range(20)]}
+    _table_run(tmp_path, {"wide": wide, "long": long_rows}, 20, report_key="wide")
     out = tmp_path / "site"
     res = build(BuildConfig(runs=tmp_path / "runs", out=out, quiet=True))
     assert res.warnings == ["run a: media wide (step 0): table: only the first 1,000 of 20,000 columns are shown"]
@@ -44,18 +49,9 @@ def test_long_cells_are_cut_and_the_whole_table_is_linked(tmp_path, site_browser
     """25 logged cells of a megabyte (one page of the table) blocked the tab for 17 s. A cell's
     text is cut at 1,000 characters (fewer in a wide table) with how long it was; the table's file
     is published with the site and linked, on the run page and in a report."""
-    d = tmp_path / "runs" / "a"
-    (d / "media" / "table").mkdir(parents=True)
-    (d / "run.json").write_text(json.dumps({"id": "a", "name": "a", "state": "finished"}))
     big = {"columns": ["i", "text", "list"], "data": [[i, f"{i}:" + "x" * 1_000_000, [i] * 300_000] for i in range(25)]}
     small = {"columns": ["i", "text"], "data": [[1, "short"], [2, "y" * 1000]]}
-    row = {"_step": 0, "loss": 1.0}
-    for key, table in (("big", big), ("small", small)):
-        (d / "media" / "table" / f"{key}.json").write_text(json.dumps(table))
-        row[key] = {"_type": "table", "path": f"media/table/{key}.json", "ncols": len(table["columns"]), "nrows": 25}
-    (d / "history.jsonl").write_text(json.dumps(row) + "\n")
-    (tmp_path / "runs" / "reports").mkdir()
-    (tmp_path / "runs" / "reports" / "r.md").write_text('# r\n\n{{< media key="big" run="a" >}}\n')
+    _table_run(tmp_path, {"big": big, "small": small}, 25, report_key="big")
     out = tmp_path / "site"
     res = build(BuildConfig(runs=tmp_path / "runs", out=out, quiet=True))
     assert res.warnings == ["run a: media big (step 0): table: 50 cell(s) longer than 1,000 characters are cut on "

@@ -56,6 +56,14 @@ def _open_and_wait(site_browser, out: Path, width: int) -> None:
     page.wait_for_function("() => true", timeout=3000)  # still answers: nothing runs without end
 
 
+
+def _wait_drawn(page, n: int, timeout: int = 8000) -> None:
+    """Until ``n`` logged charts of ``page`` are drawn (each scrolled into view: panels draw when seen)."""
+    page.wait_for_function(
+        """n => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                  return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === n; }""",
+        arg=n, timeout=timeout)
+
 def test_expressions_that_build_without_bound_are_refused(tmp_path, site_browser):
     """``sequence(0, 1e9)`` or ``pad('a', 1e9)`` in a calculate, a filter, a param's expr or an
     ExprRef made the run page hang for good (300 MB to 1 GB); ``\\u0070ad`` is the same call."""
@@ -129,9 +137,7 @@ def test_only_vega_lite_specs_are_drawn(tmp_path, site_browser):
     assert _refused(res, "concat_vega").startswith("not a Vega-Lite spec")
     assert not [w for w in res.warnings if "media lite " in w or "media concat " in w]
     page = site_browser.open(out / "runs/a/index.html")
-    page.wait_for_function(
-        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
-                   return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 3; }""", timeout=8000)
+    _wait_drawn(page, 3)
     page.wait_for_timeout(1500)  # the timer had doubled the string 60 times by now
     page.wait_for_function("() => true", timeout=3000)
     page = site_browser.open(out / "reports/r.html")  # a report draws the record as the run page does
@@ -206,9 +212,7 @@ def test_number_formats_padded_without_bound_are_refused(tmp_path, site_browser)
 
 def _page_draws_two_charts(site_browser, out: Path) -> None:
     page = site_browser.open(out / "runs/a/index.html")
-    page.wait_for_function(
-        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
-                   return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 2; }""", timeout=8000)
+    _wait_drawn(page, 2)
     page.wait_for_timeout(300)
     page.wait_for_function("() => true", timeout=3000)
 
@@ -274,9 +278,7 @@ def test_a_cursor_cannot_load_from_outside(tmp_path, site_browser):
            "config.mark.cursor, mark.cursor" in res.warnings
     assert not [w for w in res.warnings if "media fine " in w]
     page = site_browser.open(out / "runs/a/index.html")
-    page.wait_for_function(
-        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
-                   return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 3; }""", timeout=8000)
+    _wait_drawn(page, 3)
     for el in page.locator(".rgp-vega canvas").all():  # point at every mark: nothing is fetched
         el.scroll_into_view_if_needed()
         box = el.bounding_box()
@@ -296,9 +298,7 @@ def test_a_binding_stays_with_its_chart(tmp_path, site_browser):
     assert "run a: media bound (step 0): removed from the Vega-Lite spec (it may not reach outside the site): " \
            "params[].bind.element" in res.warnings
     page = site_browser.open(out / "runs/a/index.html")
-    page.wait_for_function(
-        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
-                   return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 2; }""", timeout=8000)
+    _wait_drawn(page, 2)
     assert page.evaluate("() => Array.from(document.querySelectorAll('input[name=p]')).map("
                          "i => !!i.closest('.rgp-vega'))") == [True]
 
@@ -324,9 +324,7 @@ def test_titles_and_text_are_not_expressions(tmp_path, site_browser):
     assert _refused(res, "titleexpr").startswith("title.text.expr calls pad()")
     assert not [w for w in res.warnings if "media fine " in w or "media text " in w]
     page = site_browser.open(out / "runs/a/index.html")
-    page.wait_for_function(
-        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
-                   return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 3; }""", timeout=8000)
+    _wait_drawn(page, 3)
     for el in page.locator(".rgp-vega canvas").all():  # the tooltips hold the titles
         el.scroll_into_view_if_needed()
         box = el.bounding_box()
@@ -377,9 +375,7 @@ def test_bins_over_the_data_range_are_bounded(tmp_path, site_browser):
     assert _refused(res, "scaledomain").startswith("encoding.x.scale.bins makes 1e+09 bins")
     assert not [w for w in res.warnings if any(f"media {k} " in w for k in fine)]
     page = site_browser.open(out / "runs/a/index.html")
-    page.wait_for_function(
-        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
-                   return document.querySelectorAll('.rgp-vega[data-rendered="done"]').length === 6; }""", timeout=20_000)
+    _wait_drawn(page, 6, timeout=20_000)
     page.wait_for_function("() => true", timeout=3000)
     steps = page.evaluate(_BIN_STEPS)  # OK, wide, steps, fine, binnedfine, scalefine, in the page's order
     by_key = dict(zip(page.evaluate("() => Array.from(document.querySelectorAll('.rgp-vega')).map("
