@@ -157,3 +157,14 @@ def test_all_runs_page_goal_follows_define_metric_else_the_metric_name(tmp_path)
         run.summary["a_loss"] = 1.0 / (i + 1)
 
     assert "metric a_loss (minimize)" in _all_runs_header(tmp_path / "c", loss)
+
+
+def test_index_without_sweeps_has_no_sweeps_zero_heading(tmp_path):
+    """Runs with a config and no sweep: the index lists the all-runs view under its own heading,
+    not under "Sweeps 0" (seen on the 1,000-run benchmark site)."""
+    _all_runs_header(tmp_path, lambda run, i: run.log({"loss": 1.0 / (i + 1)}))
+    html = (tmp_path / "site" / "index.html").read_text()
+    section = html[html.index('class="rg-panel rg-sweeps"'):]
+    section = section[:section.index("</section>")]
+    assert "<h1>Parameters against metrics</h1>" in section and "rg-count" not in section
+    assert 'href="sweeps/_all.html"' in section
