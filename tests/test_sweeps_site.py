@@ -168,3 +168,28 @@ def test_index_without_sweeps_has_no_sweeps_zero_heading(tmp_path):
     section = section[:section.index("</section>")]
     assert "<h1>Parameters against metrics</h1>" in section and "rg-count" not in section
     assert 'href="sweeps/_all.html"' in section
+
+
+def test_sweep_page_keeps_the_metrics_most_runs_have(tmp_path):
+    """A run with thousands of summary keys (a hostile or a careless one) made the all-runs page
+    49 MB for 12 runs: the page keeps MAX_SWEEP_METRICS metrics, those most runs have, and says so."""
+    from reportgen.site.sweep_pages import MAX_SWEEP_METRICS
+
+    def log(run, i):
+        run.summary.update({"loss": 1.0 / (i + 1), "acc": i / 3})
+        if i == 0:
+            run.summary.update({f"k{j:05d}": j for j in range(3000)})
+
+    root = tmp_path / "runs"
+    for i in range(3):
+        run = reportgen.init(dir=root, project="p", config={"lr": 0.1 * (i + 1)})
+        log(run, i)
+        run.finish()
+    res = build(BuildConfig(runs=root, out=tmp_path / "site", quiet=True))
+    html = (tmp_path / "site" / "sweeps" / "_all.html").read_text()
+    assert len(html) < 400_000
+    metric_select = html[html.index('id="rg-sweep-metric"'):]
+    options = metric_select[:metric_select.index("</select>")].count("<option")
+    assert options == MAX_SWEEP_METRICS
+    assert '<option value="loss">' in metric_select and '<option value="acc">' in metric_select  # in every run
+    assert any("3,002 summary metrics" in w and "(2,902 left out)" in w for w in res.warnings)

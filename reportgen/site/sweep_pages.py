@@ -27,6 +27,10 @@ MAX_IMPORTANCE_METRICS = 8
 ALL_ID = "_all"  # the page over all runs (no sweep id can start with "_")
 ALL_RUNS_RANGE = (3, 1000)  # the all-runs page is built for this many runs (importance needs 3)
 MAX_ALL_PARAMS = 16  # config keys that vary, on the all-runs page
+# at most, on a sweep page (its selects, its table and its data hold every one, for every run: a run
+# with 60,000 summary keys made a 49 MB page for 12 runs); the metrics most runs have are kept
+MAX_SWEEP_METRICS = 100
+MAX_SWEEP_PARAMS = 64
 
 
 def all_runs_page(n_runs: int) -> str | None:
@@ -106,10 +110,19 @@ def collect(runs_root: Path, runs: list) -> list[dict[str, Any]]:
         configs = [flatten(r.config) for r in members]
         summaries = [flatten(r.summary) for r in members]
         params = _param_keys(cfg, configs)
-        if sid == ALL_ID:
-            params = params[:MAX_ALL_PARAMS]
-        metrics = sorted({k for s in summaries for k, v in s.items() if _number(v) and not k.startswith("_")})
-        chosen = metric.get("name") if metric.get("name") in metrics else (metrics[0] if metrics else None)
+        cut = {"params": max(0, len(params) - MAX_SWEEP_PARAMS)}
+        params = params[:MAX_ALL_PARAMS if sid == ALL_ID else MAX_SWEEP_PARAMS]
+        counts: dict[str, int] = {}
+        for s in summaries:
+            for k, v in s.items():
+                if _number(v) and not k.startswith("_"):
+                    counts[k] = counts.get(k, 0) + 1
+        metrics = sorted(counts)
+        chosen = metric.get("name") if metric.get("name") in counts else (metrics[0] if metrics else None)
+        if len(metrics) > MAX_SWEEP_METRICS:
+            kept = set(sorted(metrics, key=lambda k: (k != chosen, -counts[k], k))[:MAX_SWEEP_METRICS])
+            cut["metrics"] = len(metrics) - len(kept)
+            metrics = [k for k in metrics if k in kept]
         if chosen in metrics:
             metrics.remove(chosen)
             metrics.insert(0, chosen)
@@ -130,7 +143,7 @@ def collect(runs_root: Path, runs: list) -> list[dict[str, Any]]:
         out.append({"id": sid, "page": page_of(sid), "name": str(info.get("name") or sid),
                     "method": str(cfg.get("method") or ""), "goal": goal,
                     "metric": chosen, "params": params, "metrics": metrics, "fields": fields, "rows": rows,
-                    "configs": configs, "summaries": summaries, "all": sid == ALL_ID,
+                    "configs": configs, "summaries": summaries, "all": sid == ALL_ID, "cut": cut,
                     "heading": "Parameters and metrics of all runs" if sid == ALL_ID else ""})
     return out
 
@@ -218,6 +231,13 @@ def write_pages(sweeps: list[dict[str, Any]], writer, common: dict[str, Any], wa
     """One page per sweep; returns the pages written (problems go to ``warnings``)."""
     written = []
     for s in sweeps:
+        cut = s.get("cut") or {}
+        if cut.get("metrics"):
+            warnings.append(f"sweep {s['id']}: {len(s['metrics']) + cut['metrics']:,} summary metrics; its page shows "
+                            f"the {MAX_SWEEP_METRICS} most runs have ({cut['metrics']:,} left out)")
+        if cut.get("params") and not s["all"]:
+            warnings.append(f"sweep {s['id']}: {len(s['params']) + cut['params']:,} parameters; its page shows the "
+                            f"first {MAX_SWEEP_PARAMS} ({cut['params']:,} left out)")
         labels = {f: k for k, f in s["fields"].items()}
         payload = {"id": s["id"], "all": s["all"], "metric": s["metric"], "params": s["params"], "metrics": s["metrics"],
                    "fields": s["fields"], "labels": labels, "rows": s["rows"], "goal": s["goal"],
