@@ -30,6 +30,7 @@ _LAZY = {
     "Video": ("reportgen.media.video", "Video"),
     "Table": ("reportgen.media.table", "Table"),
     "Html": ("reportgen.media.html", "Html"),
+    "Plotly": ("reportgen.media.figures", "Plotly"),  # wandb.Plotly(fig); a figure logged as it is works too
     "Molecule": ("reportgen.media.molecule", "Molecule"),
     "Object3D": ("reportgen.media.object3d", "Object3D"),
     "box3d": ("reportgen.media.object3d", "box3d"),

@@ -86,3 +86,17 @@ def test_to_media_passthrough_and_errors():
     with pytest.raises(TypeError):
         to_media(json_module)
     assert isinstance(to_media(plt), Media)
+
+
+def test_wandb_plotly_wrapper_is_exported(tmp_path):
+    """wandb code writes wandb.Plotly(fig): `import reportgen as wandb` has it, logs the same record
+    as the figure logged as it is, and a matplotlib figure given to it gets an error saying what to do."""
+    import reportgen
+
+    go = pytest.importorskip("plotly.graph_objects")
+    rec = reportgen.Plotly(go.Figure(go.Scatter(x=[1, 2], y=[3, 4]))).to_record(MediaContext(tmp_path, "p", 0))
+    assert rec["_type"] == "plotly" and json.loads((tmp_path / rec["path"]).read_text())["data"][0]["y"] == [3, 4]
+    fig, _ax = plt.subplots()
+    with pytest.raises(TypeError, match=r"figure: expected a plotly figure, got Figure \(log a matplotlib figure as it is"):
+        reportgen.Plotly(fig)
+    plt.close(fig)

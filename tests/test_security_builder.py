@@ -361,6 +361,45 @@ def test_html_panel_is_an_opaque_sandbox_with_a_policy(tmp_path, canary, _playwr
     assert canary.hits == []  # ... and cannot reach the network
 
 
+
+def test_logged_html_cannot_navigate_its_frame_out_of_the_site(tmp_path, canary, _playwright_browser):
+    """The frame's own policy forbids fetches, not navigations: a logged meta refresh, a script setting
+    location.href or a link it clicks took the srcdoc frame of a run page (a table cell's too) to any
+    URL, a request out of the published site. Site pages forbid every frame load (frame-src 'none')."""
+    ways = {"refresh": f'<meta http-equiv="refresh" content="0;url={canary.base}/refresh">',
+            "script": f'<script>location.href = "{canary.base}/script"</script>',
+            "click": f'<a id=a href="{canary.base}/click">x</a><script>document.getElementById("a").click()</script>'}
+    runs = tmp_path / "runs"
+    row = {"_step": 0, **{k: {"_type": "html", "path": f"media/html/{k}.html"} for k in ways},
+           "cells": {"_type": "table", "path": "media/table/t.table.json"}}
+    d = _run(runs, "a", [row])
+    (d / "media/html").mkdir(parents=True)
+    for k, html in ways.items():
+        (d / f"media/html/{k}.html").write_text(html + "<p id=x>shown</p>")
+    (d / "media/table").mkdir(parents=True)
+    (d / "media/table/t.table.json").write_text(json.dumps({
+        "columns": ["way", "html"], "data": [[k, {"_type": "html", "path": f"media/html/{k}.html"}] for k in ways]}))
+    (runs / "reports").mkdir()
+    (runs / "reports" / "r.md").write_text("# r\n\n" + "".join(f'{{{{< media run="a" key="{k}" >}}}}\n' for k in ways))
+    out = tmp_path / "site"
+    _build(runs, out)
+    ctx = _playwright_browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        for target in ("runs/a/index.html", "reports/r.html"):
+            page = ctx.new_page()
+            page.goto((out / target).resolve().as_uri())
+            for y in range(0, 4000, 300):  # panels and table cells are drawn as they come into view
+                page.evaluate(f"scrollTo(0, {y})")
+                page.wait_for_timeout(80)
+            page.wait_for_timeout(800)
+            frames = page.frames[1:]
+            assert len(frames) >= (6 if target.startswith("runs") else 3), target
+            assert all(not f.url.startswith("http") for f in frames), [f.url for f in frames]
+            page.close()
+    finally:
+        ctx.close()
+    assert canary.hits == []
+
 # -- 7. Vega-Lite specs are data -------------------------------------------------------------------
 
 def test_vega_spec_cannot_reach_outside(tmp_path, canary, site_browser):

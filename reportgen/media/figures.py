@@ -184,7 +184,9 @@ class Plotly(Media):
 
     def __init__(self, figure: Any):
         if not hasattr(figure, "to_json"):
-            raise TypeError(f"figure: expected a plotly figure, got {type(figure).__name__}")
+            hint = (" (log a matplotlib figure as it is: wandb.log({'chart': fig}) draws it as a chart, "
+                    "wandb.Image(fig) as a picture)" if hasattr(figure, "savefig") else "")
+            raise TypeError(f"figure: expected a plotly figure, got {type(figure).__name__}{hint}")
         self.json = figure.to_json(engine="json") if _accepts_engine(figure) else figure.to_json()
 
     def to_record(self, ctx: MediaContext) -> dict[str, Any]:
