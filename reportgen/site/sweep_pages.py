@@ -30,7 +30,7 @@ MAX_ALL_PARAMS = 16  # config keys that vary, on the all-runs page
 # at most, on a sweep page (its selects, its table and its data hold every one, for every run: a run
 # with 60,000 summary keys made a 49 MB page for 12 runs); the metrics most runs have are kept
 MAX_SWEEP_METRICS = 100
-MAX_SWEEP_PARAMS = 64
+MAX_SWEEP_PARAMS = 10_000  # (a sweep config's own list: a grid over 5,000 is shown whole)
 
 
 def all_runs_page(n_runs: int) -> str | None:
