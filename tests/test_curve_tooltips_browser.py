@@ -36,18 +36,22 @@ def test_pr_and_roc_tooltips_show_no_row_field(tmp_path, site_browser):
     run.finish()
     out = tmp_path / "site"
     build(BuildConfig(runs=tmp_path / "runs", out=out, quiet=True))
-    page = site_browser.open(out / "runs/curves/index.html")
-    panels = page.locator(".rgp-vega")
-    assert panels.count() == 2
-    fields = []
-    for i in range(2):
-        panels.nth(i).scroll_into_view_if_needed()
-        page.wait_for_function("el => el.dataset.rendered === 'done'", arg=panels.nth(i).element_handle())
-        tips = panels.nth(i).evaluate(TOOLTIPS)
-        assert tips, "no tooltips"
-        fields.append({k for t in tips for k in t})
-    assert sorted(fields, key=sorted) == [{"False positive rate", "True positive rate", "class"},
-                                          {"Recall", "Precision", "class"}]
+    for width in (1280, 390):
+        page = site_browser.new_page()
+        page.set_viewport_size({"width": width, "height": 800 if width > 600 else 844})
+        page.goto((out / "runs/curves/index.html").as_uri())
+        panels = page.locator(".rgp-vega")
+        assert panels.count() == 2
+        fields = []
+        for i in range(2):
+            panels.nth(i).scroll_into_view_if_needed()
+            page.wait_for_function("el => el.dataset.rendered === 'done'", arg=panels.nth(i).element_handle())
+            tips = panels.nth(i).evaluate(TOOLTIPS)
+            assert tips, "no tooltips"
+            fields.append({k for t in tips for k in t})
+        assert sorted(fields, key=sorted) == [{"False positive rate", "True positive rate", "class"},
+                                              {"Recall", "Precision", "class"}]
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 @pytest.mark.parametrize("tooltip", [{"tooltip": [{"field": "x"}]}, {}])
