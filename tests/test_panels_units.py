@@ -41,7 +41,8 @@ def test_box_groups_labels_scores_and_defaults():
         {"position": {"minX": 0, "maxX": 1, "minY": 0, "maxY": 1}, "class_id": 1, "scores": {"acc": 0.5, "bad": float("nan")}},
         {"position": {"minX": 0, "maxX": 1, "minY": 0, "maxY": 1}, "class_id": 7, "box_caption": "x"},
         {"position": {}}]}, "gt": {"box_data": []}}
-    groups, keys = box_groups(boxes, 10, 20)
+    groups, keys, cut = box_groups(boxes, 10, 20)
+    assert cut == []
     assert [g["name"] for g in groups] == ["gt", "pred"]
     pred = groups[1]["boxes"]
     assert len(pred) == 2

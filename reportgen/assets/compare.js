@@ -55,9 +55,20 @@
     var inline = document.getElementById("rg-configs");  // many runs: a data file (runs-data.js)
     var all = RG.loaded["table/configs"] || (inline ? JSON.parse(inline.textContent) : {});
     var sel = (RG.state.runs || []).filter(function (f) { return RG.runsByFile[f]; });
-    document.getElementById("rg-compare-count").textContent = String(sel.length);
+    var box = document.getElementById("rg-compare"), count = document.getElementById("rg-compare-count");
+    count.textContent = String(sel.length);
     var hint = document.getElementById("rg-compare-hint"), only = RG.state.diff;
     table.textContent = "";
+    /* Nothing to compare: one message, and no counts over empty sections (reportgen.css hides the
+       runs table when the site has no runs, the chart controls and sections while none is ticked) */
+    var total = RG.site.total != null ? RG.site.total : Object.keys(RG.runsByFile).length;  // (many runs: total)
+    var none = !total ? "runs" : !sel.length ? "selected" : null;
+    if (none) box.dataset.empty = none; else delete box.dataset.empty;
+    count.hidden = !!none;
+    if (none === "runs") {
+      hint.textContent = "No runs to compare yet: this site was built from a folder without runs. Log runs with reportgen, then build the site again.";
+      return;
+    }
     if (sel.length < 2) {
       hint.textContent = "Tick two or more runs in the table below: their config and summary differences and overlaid charts appear here.";
       return;

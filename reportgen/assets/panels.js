@@ -123,13 +123,25 @@
     if (!sec) { holder.textContent = "plotly.js is missing from this site"; return; }
     P.load(item.id, site(item.data), function (fig) {
       loadScript(sec.dataset.plotly, function () { return !!window.Plotly; }, function () {
-        var layout = window.RGVegaFit ? window.RGVegaFit.plotly(fig.layout, holder.clientWidth) : fig.layout;  // a phone
-        window.Plotly.newPlot(holder, fig.data, layout, { displaylogo: false, responsive: true }).then(function () {
-          holder.dataset.rendered = "done";
-        });
+        holder._rgPlotly = JSON.stringify(fig);  // as logged: plotly writes into what it is given
+        drawPlotly(holder, window.Plotly.newPlot);
       });
     }, holder);
   }
+  /* a figure for this width (a phone: RGVegaFit) and theme (RG.theme.plotlyLayout: dark mode) */
+  function drawPlotly(holder, draw) {
+    var fig = JSON.parse(holder._rgPlotly);
+    var layout = window.RGVegaFit ? window.RGVegaFit.plotly(fig.layout, holder.clientWidth) : fig.layout;
+    if (window.RG && RG.theme && RG.theme.plotlyLayout) layout = RG.theme.plotlyLayout(layout);
+    return draw(holder, fig.data, layout, { displaylogo: false, responsive: true }).then(function () {
+      holder.dataset.rendered = "done";
+    });
+  }
+  window.addEventListener("rg:theme", function () {  // figures follow the theme at once
+    document.querySelectorAll(".rgp-plotly[data-rendered='done']").forEach(function (h) {
+      if (h._rgPlotly && window.Plotly) drawPlotly(h, window.Plotly.react);
+    });
+  });
   function renderBars(item) {
     var wrap = el("div", "rgp-bars");
     var s = svg("svg", { width: item.width, height: item.height, viewBox: "0 0 " + item.width + " " + item.height, "class": "rgp-bars-svg" });

@@ -43,7 +43,62 @@
     range: { ramp: { scheme: "viridis", extent: [0.3, 1] }, heatmap: { scheme: "viridis", extent: [0.3, 1] } }
   };
 
+  /* Plotly figures in dark mode (panels.js draws each through RG.theme.plotlyLayout and again on
+     `rg:theme`). Decision: a figure's template (plotly.py writes its default "plotly" template into
+     every figure: a light-blue plot, dark-blue text, white grid) holds defaults only, so dark mode
+     puts its own text, grid and axis-line colours over the template's and keeps every colour the
+     figure's layout sets itself (traces, a font colour, an annotation) as logged. Backgrounds are
+     the one exception: a paper, plot or legend background that is unset or light (white, as
+     matplotlib conversions and `paper_bgcolor="white"` set it) becomes transparent, so the dark
+     panel shows through; a dark or coloured background chosen by the user stays. */
+  var CLEAR = "rgba(0,0,0,0)";
+  var AXIS = { gridcolor: "#2c3240", linecolor: "#5c6577", zerolinecolor: "#3a4356", tickcolor: "#5c6577" };
+  var PLOTLY_DARK = {
+    font: { color: "#dfe3ea" }, paper_bgcolor: CLEAR, plot_bgcolor: CLEAR, xaxis: AXIS, yaxis: AXIS,
+    scene: { xaxis: AXIS, yaxis: AXIS, zaxis: AXIS }, polar: { bgcolor: CLEAR, angularaxis: AXIS, radialaxis: AXIS },
+    ternary: { bgcolor: CLEAR, aaxis: AXIS, baxis: AXIS, caxis: AXIS }, geo: { bgcolor: CLEAR },
+    legend: { bgcolor: CLEAR }, hoverlabel: { bordercolor: "#5c6577" }
+  };
+  var probe = null;
+  function isLight(color) {  // a colour as the browser reads it: light when its luminance is high
+    if (typeof color !== "string") return false;
+    probe = probe || document.createElement("canvas").getContext("2d");
+    probe.fillStyle = "#010203";
+    probe.fillStyle = color;
+    var m = /^#(..)(..)(..)$/.exec(probe.fillStyle), rgb;
+    if (m) rgb = [m[1], m[2], m[3]].map(function (h) { return parseInt(h, 16); });
+    else {
+      var n = (probe.fillStyle.match(/[\d.]+/g) || []).map(Number);
+      if (n.length < 4 || n[3] < 0.3) return false;  // see-through: leave it
+      rgb = n.slice(0, 3);
+    }
+    return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2] > 190;
+  }
+  /* top's settings over base's, nested objects merged (plain {}: plotly.js wants Object.prototype;
+     "__proto__", no plotly attribute, is left out so it cannot become the copy's prototype) */
+  function over(base, top) {
+    var out = {};
+    [base, top].forEach(function (o) {
+      Object.keys(o).forEach(function (k) {
+        if (k === "__proto__") return;
+        var b = out[k], t = o[k];
+        out[k] = o === top && b && t && typeof b === "object" && typeof t === "object" && !Array.isArray(t) ? over(b, t) : t;
+      });
+    });
+    return out;
+  }
+  function plotlyLayout(layout) {
+    if (RG.theme.get() !== "dark" || !layout || typeof layout !== "object") return layout;
+    var tpl = layout.template && typeof layout.template === "object" ? layout.template : {};
+    var own = {};
+    ["paper_bgcolor", "plot_bgcolor"].forEach(function (k) { if (isLight(layout[k])) own[k] = CLEAR; });
+    if (layout.legend && typeof layout.legend === "object" && isLight(layout.legend.bgcolor)) own.legend = { bgcolor: CLEAR };
+    own.template = { data: tpl.data || {}, layout: over(tpl.layout || {}, PLOTLY_DARK) };
+    return over(layout, own);
+  }
+
   RG.theme = {
+    plotlyLayout: plotlyLayout,
     get: function () { return document.documentElement.dataset.theme || "light"; },
     /* set("dark"|"light"): the reader's choice, remembered; set(null): follow the system again */
     set: function (theme) {

@@ -69,6 +69,14 @@
       cfg.legend = legend;
       out.config = cfg;
     }
+    // a long title (up to 256 characters reach the page) ends in an ellipsis at the panel's edge
+    // instead of widening the chart beyond it (a chart with a width of its own keeps its title)
+    var title = isObj(cfg.title) ? copy(cfg.title) : {};
+    if (width > 0 && out.title && out.width === "container" && title.limit === undefined) {
+      title.limit = Math.max(60, width - 24);
+      cfg.title = title;
+      out.config = cfg;
+    }
     return out;
   };
   /* A plotly figure in a phone-wide panel: plotly's default margins (80 px left and right, 100

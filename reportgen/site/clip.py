@@ -53,10 +53,11 @@ def clip_cell(cell: Any, limit: int = CELL_CHARS) -> tuple[Any, bool]:
     return cell, False
 
 
-def _key(key: str) -> str:
-    if len(key) <= NAME_CHARS:
+def clip_key(key: str, limit: int = NAME_CHARS) -> str:
+    """A key cut at ``limit`` characters, with a short hash of the whole key (two long keys stay apart)."""
+    if len(key) <= limit:
         return key
-    return f"{key[:NAME_CHARS]}…{hashlib.sha1(key.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+    return f"{key[:limit]}…{hashlib.sha1(key.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
 def clip_value(value: Any, limit: int = TEXT_CHARS) -> tuple[Any, bool]:
@@ -68,7 +69,7 @@ def clip_value(value: Any, limit: int = TEXT_CHARS) -> tuple[Any, bool]:
         changed = False
         items = {}
         for k, v in value.items():
-            ck = _key(k) if isinstance(k, str) else k
+            ck = clip_key(k) if isinstance(k, str) else k
             cv, c = clip_value(v, limit)
             changed |= c or ck is not k
             items[ck] = cv

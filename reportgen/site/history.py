@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from ..storage.format import is_system_key
 from ..storage.reader import LINKED_OUT, decode_row
 from ..storage.safety import (MAX_DEPTH, MAX_LINE, NOT_REGULAR, NotRegularFile, UnsafePath, check_relative,
                                linked_out, open_regular, too_deep, too_long)
@@ -173,7 +174,7 @@ class Columns:
         row0 = self.nrows
         every = np.arange(row0, row0 + n, dtype=np.int64)  # the rows of a key logged in every row (shared)
         for key in sorted(frame):
-            if key.startswith("_") and key not in ROW_COLS:
+            if is_system_key(key) and key not in ROW_COLS:
                 continue
             vals, valid = frame[key]
             if valid is None:
@@ -196,8 +197,8 @@ class Columns:
     def _add_column(self, key: str, col, row0: int, n: int, depth: int = 1, at: list[int] | None = None) -> None:
         """``col``: the key's value in each of the ``n`` rows from ``row0`` (None where absent), or with
         ``at``, its values in the rows ``row0 + at[i]`` only."""
-        if key.startswith("_") and key not in ROW_COLS:
-            return  # reserved keys (_wandb, ...) are not metrics
+        if is_system_key(key) and key not in ROW_COLS:
+            return  # system keys (_wandb, ...) are not metrics; a user's _lr is
         types = set(map(type, col))
         has_none = _NONE in types
         types.discard(_NONE)
@@ -264,7 +265,7 @@ class Columns:
             self._pad_rowcol(key, row0)
             self.rowcols[key].append(full)
             return
-        if key.startswith("_"):
+        if is_system_key(key):
             return
         self.numeric.setdefault(key, []).append((rows, vals))
 

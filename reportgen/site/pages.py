@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from . import chartlayout, charts, story
-from ..storage.format import flatten
+from ..storage.format import flatten, is_system_key
 from .fmt import fmt_duration, fmt_time, fmt_value, is_number
 from . import run_stats, sweep_pages
 from .overviews import shards
@@ -100,8 +100,8 @@ def chart_sections(runs: list[RunInfo], labels: dict[str, tuple[str, str]],
 
 def run_columns(r: RunInfo) -> tuple[list[str], list[str]]:
     """The runs-table columns one run has: summary keys (not media), config keys."""
-    return ([k for k, v in flatten(r.summary).items() if not k.startswith("_") and not (isinstance(v, dict) and "_type" in v)],
-            [k for k in flatten(r.config) if not k.startswith("_")])
+    return ([k for k, v in flatten(r.summary).items() if not is_system_key(k) and not (isinstance(v, dict) and "_type" in v)],
+            [k for k in flatten(r.config) if not is_system_key(k)])
 
 
 def table_columns(runs: list[RunInfo], columns_of=run_columns) -> dict[str, list[str]]:

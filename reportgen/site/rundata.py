@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from ..storage.format import flatten
+from ..storage.format import flatten, is_system_key
 from ..storage.reader import RunMeta
 from ..storage.safety import safe_name  # noqa: F401  (re-exported: pages, projects)
 from . import kinds
@@ -359,7 +359,7 @@ def summary_items(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """Summary rows for the run page; tensor records show their statistics."""
     items = []
     for k, v in flatten(summary).items():
-        if k.startswith("_"):
+        if is_system_key(k):
             continue
         item: dict[str, Any] = {"key": k, "text": fmt_value(v), "stats": None, "unsupported": False}
         if isinstance(v, dict) and "_type" in v:

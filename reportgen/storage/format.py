@@ -17,6 +17,18 @@ SUMMARY_JSON = "summary.json"
 MEDIA_DIR = "media"
 FILES_DIR = "files"
 
+#: the keys a history row or a summary holds of its own (the row's step, time and runtime) and the
+#: ones wandb keeps for itself (``_wandb``, and nested under it ``_wandb/...``): not metrics. Any
+#: other key is the user's, ``_``-prefixed or not: wandb hides only its own ``_`` keys, so a logged
+#: ``_lr`` or ``__proto__`` is charted like ``lr``.
+SYSTEM_KEYS = frozenset({"_step", "_runtime", "_timestamp", "_wandb"})
+
+
+def is_system_key(key: str) -> bool:
+    """A row or summary key that is not a user's metric (see :data:`SYSTEM_KEYS`)."""
+    return key[:1] == "_" and (key in SYSTEM_KEYS or key.startswith("_wandb/"))
+
+
 DEFAULT_ROOT = "runs"
 ROOT_ENV = "REPORTGEN_DIR"
 # define_metric(summary=...) aggregations; a summary key "<metric>/<op>" holds one (summary.json)

@@ -224,6 +224,23 @@ def table_values(table: Mapping[str, Any]) -> list[dict[str, Any]]:
             for i, row in enumerate(table["data"])]
 
 
+def _tooltips_without_row(spec: Any) -> None:
+    """A mark with ``"tooltip": true`` shows every encoded field, ``__row`` too when it orders the
+    line (the built-in line, PR and ROC presets): such a view gets a tooltip channel listing its
+    other encoded fields instead. A view with a tooltip channel of its own is left as it is."""
+    for d in list(_walk_dicts(spec)):
+        enc, mark = d.get("encoding"), d.get("mark")
+        if not isinstance(enc, dict) or "tooltip" in enc:
+            continue
+        if not isinstance(mark, dict) or mark.get("tooltip") not in (True, {"content": "encoding"}):
+            continue
+        defs = [v for v in enc.values() if isinstance(v, dict) and "field" in v]
+        if not any(v.get("field") == ROW_FIELD for v in defs):
+            continue
+        enc["tooltip"] = [{k: v[k] for k in ("field", "type", "title", "format", "timeUnit") if k in v}
+                          for v in defs if v.get("field") != ROW_FIELD]
+
+
 def render_custom_chart(template: Mapping[str, Any], table: Mapping[str, Any],
                         fields: Mapping[str, Any], string_fields: Mapping[str, Any] | None = None
                         ) -> dict[str, Any]:
@@ -231,6 +248,7 @@ def render_custom_chart(template: Mapping[str, Any], table: Mapping[str, Any],
     wherever the template has ``{"name": "table"}``. Pure: no files, no SDK state."""
     check_fields(dict(template), list(table["columns"]), fields, string_fields)
     spec = _fill(copy.deepcopy(dict(template)), dict(fields), dict(string_fields or {}))
+    _tooltips_without_row(spec)
     values = table_values(table)
     for d in list(_walk_dicts(spec)):
         if d.get("name") == "table" and set(d) <= {"name", "format"}:

@@ -45,6 +45,13 @@ test("a spec's own width, autosize and legend placement are kept", () => {
   assert.strictEqual(F.fit(layered, 330).width, "container");
 });
 
+test("a chart's title ends at the panel's edge (a 256-character title widened the chart beyond it)", () => {
+  const out = plain(F.fit(Object.assign(curve(), { title: "T".repeat(256) }), 330));
+  assert.deepStrictEqual(out.config.title, { limit: 306 });
+  const own = Object.assign(curve(), { title: "t", config: { title: { limit: 40 } } });
+  assert.deepStrictEqual(plain(F.fit(own, 330)).config.title, { limit: 40 });
+});
+
 test("composed specs are left alone", () => {
   for (const spec of [{ hconcat: [curve(), curve()] }, { facet: { field: "a" }, spec: curve() },
                       { repeat: ["a"], spec: curve() },

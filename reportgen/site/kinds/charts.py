@@ -21,11 +21,46 @@ class VegaKind(Kind):
         spec, removed = clean_spec(self.spec(rec, ctx.json, ctx.presets))  # logged specs are data
         if removed:
             ctx.warn(where, removed_note(removed))
+        title, cut = _clipped(self.title(rec))
+        spec["title"], cut_spec = _clipped(spec.get("title"))
+        if spec["title"] is None:
+            del spec["title"]
+        if cut or cut_spec:
+            ctx.warn(where, f"chart title longer than {TITLE_CHARS} characters: cut")
         data_id, site = ctx.files.write_data(name, {"spec": spec})
-        return {"t": "vega", "id": data_id, "data": site, "title": self.title(rec)}
+        return {"t": "vega", "id": data_id, "data": site, "title": title}
 
     def title(self, rec):
         return None
+
+
+#: a chart's title (the panel's, and the spec's own): a 10 MB logged title made a 10 MB data file
+#: and a page laying out one unbroken word
+TITLE_CHARS = 256
+
+
+def _clipped(title):
+    """``title`` (a string, lines, or a Vega-Lite title object: its text and subtitle) cut at
+    :data:`TITLE_CHARS`; whether any of it was."""
+    from ..clip import clip
+
+    if isinstance(title, str):
+        out = clip(title, TITLE_CHARS)
+        return out, out is not title
+    if isinstance(title, list):
+        pairs = [_clipped(t) for t in title[:TITLE_LINES]]
+        return [t for t, _ in pairs], len(title) > TITLE_LINES or any(c for _, c in pairs)
+    if isinstance(title, dict):
+        out, cut = dict(title), False
+        for k in ("text", "subtitle"):
+            if k in out:
+                out[k], c = _clipped(out[k])
+                cut = cut or c
+        return out, cut
+    return title, False
+
+
+TITLE_LINES = 10  # a title given as lines
 
 
 @register

@@ -76,10 +76,12 @@ class ImageKind(FileKind):
         masks = rec.get("masks")
         if isinstance(masks, dict) and masks:
             item["masks"] = [self._mask(ctx, mname, m, where) for mname, m in sorted(masks.items()) if isinstance(m, dict)]
-        groups, score_keys = overlays.box_groups(rec.get("boxes"), w, h)
+        groups, score_keys, cut = overlays.box_groups(rec.get("boxes"), w, h)
         logged = overlays.box_count(rec.get("boxes"))
         if logged > overlays.MAX_BOXES:
             ctx.warn(where, f"image: only the first {overlays.MAX_BOXES:,} of {logged:,} boxes are drawn")
+        if cut:
+            ctx.warn(where, "image boxes: " + "; ".join(cut))
         if groups:
             item["boxes"] = clean(groups)
             item["scores"] = score_keys

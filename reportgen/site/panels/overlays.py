@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..clip import NAME_CHARS, clip
+from ..clip import NAME_CHARS, clip, clip_key
 
 # 20 distinguishable colours (Tableau 20 order), picked by class id
 PALETTE = [
@@ -62,6 +62,10 @@ def box_to_pixels(box: dict[str, Any], width: float, height: float) -> tuple[flo
 #: boxes made a 10 MB run page that took 32 s to open
 MAX_BOXES = 1_000
 MAX_LABELS = 256
+#: score names of one image (the page draws a filter slider for each and lists them on every box)
+#: and each name's length: a box with 100,000 score keys, or a 10 MB name, made the page hang
+MAX_SCORE_KEYS = 32
+SCORE_KEY_CHARS = 64
 
 
 def box_count(boxes: Any) -> int:
@@ -71,12 +75,15 @@ def box_count(boxes: Any) -> int:
     return sum(len(g["box_data"]) for g in boxes.values() if isinstance(g, dict) and isinstance(g.get("box_data"), list))
 
 
-def box_groups(boxes: Any, width: float, height: float) -> tuple[list[dict[str, Any]], list[str]]:
-    """View-models of the box groups of one image (at most :data:`MAX_BOXES` boxes in all) and the
-    sorted score keys they use."""
-    groups, score_keys, budget = [], set(), MAX_BOXES
+def box_groups(boxes: Any, width: float, height: float) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+    """View-models of the box groups of one image (at most :data:`MAX_BOXES` boxes in all), the
+    sorted score keys they use (the first :data:`MAX_SCORE_KEYS` names logged, each cut at
+    :data:`SCORE_KEY_CHARS`), and what was left out or cut of the scores (for the run's warning)."""
+    groups, budget = [], MAX_BOXES
+    score_keys: dict[str, str] = {}  # a logged name -> its name on the page
+    dropped: set[str] = set()
     if not isinstance(boxes, dict):
-        return groups, []
+        return groups, [], []
     for name in sorted(boxes):
         g = boxes[name]
         if not isinstance(g, dict):
@@ -94,13 +101,35 @@ def box_groups(boxes: Any, width: float, height: float) -> tuple[list[dict[str, 
             budget -= 1
             cid = b.get("class_id", 0)
             cid = int(cid) if isinstance(cid, (int, float)) and not isinstance(cid, bool) else 0
-            scores = {str(k): _num(v) for k, v in (b.get("scores") or {}).items() if _num(v) is not None}
-            score_keys.update(scores)
+            scores = _scores(b.get("scores"), score_keys, dropped)
             out.append({"r": list(rect), "c": cid, "label": labels.get(str(cid), f"class_{cid}"),
                         "caption": clip(str(b["box_caption"]), NAME_CHARS) if b.get("box_caption") is not None else None,
                         "scores": scores, "color": class_color(cid)})
         groups.append({"name": str(name), "labels": _some_labels(labels, {str(b["c"]) for b in out}), "boxes": out})
-    return groups, sorted(score_keys)
+    notes = [f"{len(score_keys) + len(dropped):,} score names; the first {MAX_SCORE_KEYS} are shown"] if dropped else []
+    if any(k != shown for k, shown in score_keys.items()):
+        notes.append(f"score names longer than {SCORE_KEY_CHARS} characters are cut")
+    return groups, sorted(score_keys.values()), notes
+
+
+def _scores(raw: Any, keys: dict[str, str], dropped: set[str]) -> dict[str, float]:
+    """A box's numeric scores under their page names; names beyond the image's first
+    :data:`MAX_SCORE_KEYS` are left out (and counted in ``dropped``)."""
+    out: dict[str, float] = {}
+    for k, v in (raw.items() if isinstance(raw, dict) else ()):
+        n = _num(v)
+        if n is None:
+            continue
+        k = str(k)
+        shown = keys.get(k)
+        if shown is None:
+            if len(keys) >= MAX_SCORE_KEYS:
+                if len(dropped) < 1_000_000:
+                    dropped.add(k)
+                continue
+            shown = keys[k] = clip_key(k, SCORE_KEY_CHARS)
+        out[shown] = n
+    return out
 
 
 def _some_labels(labels: dict[str, str], used: set[str]) -> dict[str, str]:
