@@ -48,3 +48,23 @@ def test_top_bar_is_one_line(long_crumbs_site, site_browser, width):
         assert bar["height"] < 56, f"{rel} at {width}px: {bar}"
         assert bar["right"] <= bar["width"] and bar["scroll"] <= bar["width"], f"{rel} at {width}px: {bar}"
         page.screenshot(path=str(long_crumbs_site.parent / f"top-{width}-{rel.replace('/', '-')}.png"))
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_long_unbroken_names_wrap_inside_the_page(tmp_path, site_browser, width):
+    """A project and a run named with 256 letters and no space (names are cut at 256): the projects
+    list spilled over its neighbour column and the page became 2,442 px wide at 1280; the run's
+    heading pushed its state badge off the screen. Names wrap; badges keep their shape."""
+    runs = tmp_path / "runs"
+    write_run(runs, "a", rows(5, loss=wavy), meta={"project": "p" * 256, "name": "n" * 256})
+    write_run(runs, "b", rows(5, loss=wavy), meta={"project": "short"})
+    out = tmp_path / "site"
+    build(BuildConfig(runs=runs, out=out, quiet=True))
+    project = next(p for p in (out / "projects").iterdir() if p.name.startswith("ppp"))
+    for path in (out / "index.html", out / "runs/a/index.html", project / "index.html"):
+        page = open_at(site_browser, path, width, 844 if width < 600 else 800)
+        scroll = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll <= width, f"{path.relative_to(out)} at {width}px is {scroll}px wide"
+        if path.parent.name == "a":
+            badge = page.locator("h1 .rg-state").bounding_box()
+            assert badge["width"] < 120 and badge["height"] < 30 and badge["x"] + badge["width"] <= width
