@@ -123,6 +123,29 @@ def test_hostile_run_names_are_escaped(tmp_path):
     assert "evil|&lt;img" in row and "*bold*" in row
 
 
+
+def test_control_characters_and_builtin_names_cannot_stop_the_summary(tmp_path):
+    """A run named with a terminal escape made vl-convert's SVG text parser panic, and the panic
+    aborted `reportgen summary` (exit 134, no file); a metric named toString or valueOf made Vega fail
+    to compile the chart ('Operator not defined') and the whole summary exit 2. Every chart is drawn,
+    the escape is not in the Markdown."""
+    import reportgen
+
+    run = reportgen.init(project="p", name="\x1b]0;pwned\x07\x1b[31mred", dir=tmp_path / "runs", id="esc")
+    for i in range(3):
+        run.log({"toString": 1.0 / (i + 1), "valueOf": float(i), "hasOwnProperty": 2.0 - i, "loss\x1b[2J": 0.5})
+    run.finish()
+    out = tmp_path / "s.md"
+    proc = run_cli("summary", str(tmp_path / "runs"), "-o", str(out), check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    md = out.read_text(encoding="utf-8")
+    assert "\x1b" not in md and "\x07" not in md
+    refs = _images(md)
+    assert len(refs) == 4, md
+    for _alt, ref in refs:
+        with Image.open(out.parent / ref) as im:
+            assert im.width > 100
+
 def test_md_escape_and_ranking():
     assert md_escape("a|b\n<c> *d* _e_ [f]") == "a\\|b &lt;c&gt; \\*d\\* \\_e\\_ \\[f\\]"
     assert rank_keys(["epoch", "zeta", "val/loss", "global_step", "acc"]) == \

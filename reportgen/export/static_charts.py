@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from typing import Any, Sequence
 
 from dataclasses import dataclass
@@ -89,10 +90,39 @@ def static_spec(key: str, labels: list[str], colors: list[str], rows: list[dict[
     return spec
 
 
+# characters XML 1.0 does not allow (C0 controls but tab, newline and carriage return; lone
+# surrogates; U+FFFE, U+FFFF): vl-convert draws text through an SVG parser that panics on them, and
+# the panic aborts the process (`reportgen summary` of a run named with a terminal escape died)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+# Vega's runtime fails on a title that is the name of a JavaScript object's built-in ("Operator not
+# defined": a metric named toString or valueOf): a zero-width space after it is not such a name
+_PROTO_NAMES = frozenset(("constructor", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toString",
+                          "toLocaleString", "valueOf", "__proto__", "__defineGetter__", "__defineSetter__",
+                          "__lookupGetter__", "__lookupSetter__"))
+
+
+def xml_safe(value: Any) -> Any:
+    """``value`` (a spec: dicts, lists, strings, numbers) with every character XML cannot hold, in
+    keys and strings, replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _NOT_XML.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {xml_safe(k): xml_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [xml_safe(v) for v in value]
+    return value
+
+
 def render_chart(spec: dict[str, Any], fmt: str) -> bytes:
-    """PNG (2x scale) or SVG bytes for a Vega-Lite spec."""
+    """PNG (2x scale) or SVG bytes for a Vega-Lite spec (its text made XML-safe first)."""
     import vl_convert
 
+    spec = xml_safe(spec)
+    title = spec.get("title")
+    if isinstance(title, dict) and title.get("text") in _PROTO_NAMES:
+        spec["title"] = {**title, "text": title["text"] + "\u200b"}
     if fmt == "png":
         return bytes(vl_convert.vegalite_to_png(spec, scale=2))
     if fmt == "svg":

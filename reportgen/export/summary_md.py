@@ -63,9 +63,12 @@ class SummaryResult:
     warnings: list[str] = field(default_factory=list)
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def md_escape(text: Any) -> str:
     """Inline Markdown text that renders literally: no emphasis, links, HTML or table breaks."""
-    s = str(text).replace("\r", " ").replace("\n", " ")
+    s = _CONTROL.sub("\ufffd", str(text).replace("\r", " ").replace("\n", " "))  # (a terminal escape in a run name)
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", s)
 
@@ -157,7 +160,11 @@ def build_summary(opts: SummaryOptions) -> tuple[str, list[tuple[str, bytes]], S
         rows = chart_rows([(label, s) for label, _, s in present], opts.samples)
         spec = static_spec(key, [p[0] for p in present], [p[1] for p in present], rows)
         rel_path = f"{folder}/{chart_file_name(key, opts.image_format)}"
-        images.append((rel_path, render_chart(spec, opts.image_format)))
+        try:
+            images.append((rel_path, render_chart(spec, opts.image_format)))
+        except Exception as exc:  # noqa: BLE001 - one chart vl-convert cannot draw costs that chart, not the summary
+            result.warnings.append(f"chart of {key!r}: not drawn ({str(exc).strip().splitlines()[0][:200]})")
+            continue
         chart_lines += [f"![{md_escape(key)}]({_image_ref(rel_path, opts.image_base)})", ""]
         drawn += 1
     if chart_lines:
