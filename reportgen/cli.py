@@ -310,7 +310,9 @@ def import_(source: str, path: Path, out: Path, project: str | None, name: str |
     except (ImportError, OSError) as exc:  # OSError: the URL root could not be written (after the import)
         raise click.ClickException(str(exc)) from None
     if not quiet:
-        click.echo(f"Imported {len(result.runs)} runs ({result.rows} new rows) into {out}")
+        left = [f"{n} {what}" for n, what in ((len(result.refused), "refused"), (result.skipped, "skipped")) if n]
+        click.echo(f"Imported {len(result.runs)} runs ({result.rows} new rows) into {out}"
+                   + (f"; {' and '.join(left)} (see the warnings)" if left else ""))
     if strict and result.warnings:
         sys.exit(1)
 

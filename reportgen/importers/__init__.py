@@ -34,9 +34,11 @@ class ImportOptions:
 
 @dataclass
 class ImportResult:
-    runs: list[str] = field(default_factory=list)
+    runs: list[str] = field(default_factory=list)  # run folders written (or up to date already)
     rows: int = 0
     warnings: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # runs not written: their run folder is unsafe to write
+    skipped: int = 0  # source runs (or files) not imported: unreadable, hostile (their warnings say why)
 
 
 def run_name(template: str | None, *, path: str, name: str, id: str, project: str) -> str:
@@ -121,6 +123,10 @@ def _import_local(opts: ImportOptions) -> ImportResult:
     finally:
         progress.done()
     result.warnings = problems.items
+    # (a run whose folder the import refused to write into is no imported run: bug, it was counted)
+    result.refused = [r for r in result.runs if r in problems.refused]
+    result.runs = [r for r in result.runs if r not in problems.refused]
+    result.skipped = problems.skipped
     return result
 
 

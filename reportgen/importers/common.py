@@ -197,6 +197,8 @@ class Problems:
         from .budget import MediaBudget
 
         self.items: list[str] = []
+        self.refused: set[str] = set()  # run ids whose folder the import does not write into (RunImport)
+        self.skipped = 0  # source runs not imported (:meth:`skip`)
         self.media = media if media is not None else MediaBudget()  # the import's media budget (budget.py)
         self._seen: set[str] = set()
         self._emit = emit if emit is not None else (lambda m: print(f"warning: {m}", file=sys.stderr))
@@ -207,6 +209,11 @@ class Problems:
             self._seen.add(message)
             self.items.append(message)
             self._emit(message)
+
+    def skip(self, message: str) -> None:
+        """:meth:`warn` that a run of the source is not imported (``message`` says which and why)."""
+        self.skipped += 1
+        self.warn(message)
 
 
 def _last_history_step(path: Path) -> tuple[int, set[str]]:
@@ -286,6 +293,7 @@ class RunImport:
         # nothing and commits nothing, with one warning
         self.refused = unsafe_target(Path(root), self.dir)
         if self.refused:
+            problems.refused.add(self.id)
             problems.warn(f"{self.id}: {self.refused}; not imported (nothing is written there)")
         else:
             self.dir.mkdir(parents=True, exist_ok=True)

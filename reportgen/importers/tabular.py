@@ -234,7 +234,7 @@ def import_tabular(opts, problems: Problems, progress, result) -> None:
             continue
         if NEPTUNE_COLUMNS <= set(df.columns) or opts.run_col:
             if opts.run_col and opts.run_col not in df.columns:
-                problems.warn(f"{f}: --run-col {opts.run_col!r} is not a column; skipped")
+                problems.skip(f"{f}: --run-col {opts.run_col!r} is not a column; skipped")
                 continue
             frames.append(df)
             continue
@@ -246,7 +246,7 @@ def import_tabular(opts, problems: Problems, progress, result) -> None:
         try:
             result.rows += _import_frame(imp, df, opts, problems, str(f))
         except Exception as exc:  # noqa: BLE001 - one hostile file never loses the others
-            problems.warn(f"{f}: {type(exc).__name__}: {exc}; skipped")
+            problems.skip(f"{f}: {type(exc).__name__}: {exc}; skipped")
             continue
         result.runs.append(run_id)
     if not frames:
@@ -265,6 +265,6 @@ def import_tabular(opts, problems: Problems, progress, result) -> None:
         try:
             result.rows += _import_frame(imp, g.reset_index(drop=True), opts, problems, f"{root}:{key}")
         except Exception as exc:  # noqa: BLE001 - one hostile run never loses the others
-            problems.warn(f"{root}:{key}: {type(exc).__name__}: {exc}; skipped")
+            problems.skip(f"{root}:{key}: {type(exc).__name__}: {exc}; skipped")
             continue
         result.runs.append(run_id)
