@@ -146,7 +146,8 @@ class ServerStore:
     def artifacts(self, uri, label: str, problems: Problems):
         if uri and not self.artifacts_warned:
             self.artifacts_warned = True
-            problems.warn(f"{self.name}: artifacts live in the tracking server's artifact store ({uri!r}...), "
+            # (informational: a server store's import never takes artifacts, so --strict does not fail on it)
+            problems.note(f"{self.name}: artifacts live in the tracking server's artifact store ({uri!r}...), "
                           "not in its database: not imported (metrics, params and tags are)")
         return None
 
