@@ -295,7 +295,8 @@ class _SourcePath(click.Path):
 @click.option("--time-col", default=None, help="csv/parquet: wall-time column (Unix seconds or dates).")
 @click.option("--max-media", "max_media", type=click.IntRange(min=1), default=2048, show_default=True, metavar="MIB",
               help="Media (images, audio, video...) one run may import, in MiB; an import takes 4 times that in all.")
-@click.option("--strict", is_flag=True, help="Exit with status 1 when the source had problems.")
+@click.option("--strict", is_flag=True, help="Exit with status 1 when the source had problems (warnings; "
+              "notes are no problems).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
 def import_(source: str, path: Path, out: Path, project: str | None, name: str | None, run_col: str | None,
             step_col: str | None, time_col: str | None, max_media: int, strict: bool, quiet: bool) -> None:
@@ -304,13 +305,16 @@ def import_(source: str, path: Path, out: Path, project: str | None, name: str |
 
     opts = ImportOptions(source=source, path=path, out=out, project=project, name=name, run_col=run_col,
                          step_col=step_col, time_col=time_col, quiet=quiet, max_media=max_media << 20,
-                         warn=lambda m: click.echo(f"warning: {printable(str(m))}", err=True))
+                         warn=lambda m: click.echo(f"warning: {printable(str(m))}", err=True),
+                         note=lambda m: click.echo(f"note: {printable(str(m))}", err=True))
     try:
         result = import_source(opts)
     except (ImportError, OSError) as exc:  # OSError: the URL root could not be written (after the import)
         raise click.ClickException(str(exc)) from None
     if not quiet:
-        click.echo(f"Imported {len(result.runs)} runs ({result.rows} new rows) into {out}")
+        left = [f"{n} {what}" for n, what in ((len(result.refused), "refused"), (result.skipped, "skipped")) if n]
+        click.echo(f"Imported {len(result.runs)} runs ({result.rows} new rows) into {out}"
+                   + (f"; {' and '.join(left)} (see the warnings)" if left else ""))
     if strict and result.warnings:
         sys.exit(1)
 

@@ -77,6 +77,20 @@ def test_server_store_imports_like_the_sqlite_store_then_only_new_rows(store, tm
     assert "(0 new rows)" in proc.stdout, proc.stdout
 
 
+def test_strict_import_of_a_server_store_fails_only_on_problems(store, tmp_path, cli):
+    """``import --strict`` of a tracking server's store exited 1 on every import: the one line saying
+    its artifacts (in the server's artifact store) are not imported counted as a problem. It is a
+    note now, printed as one; --strict still fails on a problem (a URI naming no database)."""
+    _kind, _server, url, _work = store
+    proc = cli("import", "mlflow", url, "-o", str(tmp_path / "runs"), "--strict", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "note: " in proc.stderr and "artifact store" in proc.stderr and "warning" not in proc.stderr, proc.stderr
+    assert "Imported " in proc.stdout and "refused" not in proc.stdout, proc.stdout
+    bad = url.rsplit("/", 1)[0] + "/no_such_db"
+    proc = cli("import", "mlflow", bad, "-o", str(tmp_path / "runs2"), "--strict", check=False)
+    assert proc.returncode == 1 and "warning: " in proc.stderr, proc.stdout + proc.stderr
+
+
 def test_rows_at_the_newest_timestamp_read_are_neither_lost_nor_doubled(store, tmp_path, cli):
     """No rowid: a re-import reads from the newest timestamp it took on. A row that arrives later with
     that very timestamp (log_batch writes many rows with one) is taken; those read before are not again."""

@@ -104,3 +104,36 @@ def test_a_wav_claiming_hours_draws_no_waveform_in_bounded_memory(tmp_path):
     proc = _build(runs, site)
     assert "media s (step 0): no waveform: longer than 536,870,912 samples" in proc.stderr, proc.stderr
     assert list(site.rglob("s*.wav")) and "could not show audio" not in proc.stderr
+
+
+def test_media_files_per_run_and_key_are_capped_with_a_warning(tmp_path):
+    """A run logging an image at each of 5,000 steps had all 5,000 copied into the site and listed on
+    its page (100,000 took minutes and a 14 MB page); a gallery of 150 images at one step, likewise.
+    Now a run page shows at most 2,000 media files of a key (its steps thinned evenly, the first and
+    the last kept) and 100 of a key at one step, with one warning naming the run and the key."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (2, 2), (9, 9, 9)).save(buf, "PNG")
+    d = tmp_path / "runs/a"
+    (d / "media/images").mkdir(parents=True)
+    (d / "run.json").write_text(json.dumps({"id": "a", "name": "a"}))
+    rows = []
+    for s in range(5000):
+        (d / f"media/images/x_{s}.png").write_bytes(buf.getvalue())
+        rows.append({"_step": s, "img": {"_type": "image", "path": f"media/images/x_{s}.png", "format": "png",
+                                         "width": 2, "height": 2}})
+    rows[0]["grid"] = [{"_type": "image", "path": "media/images/x_0.png", "format": "png", "width": 2, "height": 2}
+                       for _ in range(150)]
+    (d / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    site = tmp_path / "site"
+    proc = _build(tmp_path / "runs", site)
+    assert "run a: media key 'img': 5,000 media files in 5,000 steps; the run page shows 2,000 in 2,000 steps " \
+           "(at most 2,000 a key" in proc.stderr, proc.stderr
+    assert "run a: media key 'grid': 150 media files in 1 steps; the run page shows 100 in 1 steps" in proc.stderr
+    copied = {p.name for p in (site / "media/a").rglob("x_*.png")}
+    assert len(copied) == 2000 and {"x_0.png", "x_4999.png"} <= copied, len(copied)
+    page = (site / "runs/a/index.html").read_text()
+    assert page.count("x_4999.png") >= 1 and "x_4998.png" not in page

@@ -65,3 +65,27 @@ def test_import_into_a_run_whose_summary_is_a_sparse_8_gib_file(tmp_path):
         fh.truncate(8 << 30)
     proc = _import("wandb", src, out)
     assert "wandb-abc: wandb-abc/summary.json is larger than 64 MiB; not imported" in proc.stderr, proc.stderr
+
+
+def test_import_counts_only_the_runs_it_wrote(tmp_path):
+    """``reportgen import`` said "Imported 4 runs" when the runs root refused two of them (a run folder
+    that is a link out of the root, a history that is a pipe: nothing written there) and the source's
+    run named ``bad~id`` was skipped. Now it counts the runs written and says how many were refused
+    and skipped; the refused run folders are left as they were."""
+    src = tmp_path / "src"
+    for rid in ("a1", "a2", "a3", "bad~id"):
+        _wandb_run(src, [_w("history", 0, loss=1.0), _w("exit")], rid=rid)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    out = tmp_path / "runs"
+    out.mkdir()
+    (out / "wandb-a1").symlink_to(outside)
+    (out / "wandb-a2").mkdir()
+    os.mkfifo(out / "wandb-a2/history.jsonl")
+    proc = _import("wandb", src, out)
+    assert "Imported 1 runs (1 new rows)" in proc.stdout and "; 2 refused and 1 skipped (see the warnings)" \
+        in proc.stdout, proc.stdout + proc.stderr
+    assert "bad~id" in proc.stderr and "; skipped" in proc.stderr
+    assert list(_runs(out)) == ["wandb-a3"] and list(outside.iterdir()) == []
+    proc = _import("wandb", src, out)  # (again: nothing new, the same refusals)
+    assert "Imported 1 runs (0 new rows)" in proc.stdout and "2 refused and 1 skipped" in proc.stdout, proc.stdout

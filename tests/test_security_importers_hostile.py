@@ -775,8 +775,26 @@ def test_table_files_too_large_to_read(tmp_path):
         fh.write(b"step,loss\n0,")
         fh.truncate(7 << 30)
     proc = _import("csv", csvs, tmp_path / "csv-runs")
-    assert f"big.csv: {7 << 30} bytes (more than 2 GiB); not read" in proc.stderr
-    assert len(_runs(tmp_path / "csv-runs")) == 1
+    assert f"big.csv: larger than 64 MiB ({7 << 30:,} bytes); only the rows in its first 64 MiB are imported" \
+        in proc.stderr, proc.stderr
+    assert sorted(len(r.history) for r in _runs(tmp_path / "csv-runs").values()) == [0, 1]
+
+
+def test_huge_sparse_csv_keeps_the_rows_before_the_read_limit(tmp_path):
+    """A CSV of 2 GiB (``truncate -s 2G`` after its rows: free to make) was read whole into memory
+    (only a file over 2 GiB was refused, whole). Now at most 64 MiB of it are read (the importers' one
+    read limit for a source file), with a warning naming the file and the limit; the rows before it
+    are imported."""
+    src = tmp_path / "csvs"
+    src.mkdir()
+    with open(src / "run.csv", "wb") as fh:
+        fh.write(b"step,loss\n" + b"".join(b"%d,%r\n" % (s, 1.0 / (s + 1)) for s in range(1000)))
+        fh.truncate(2 << 30)
+    proc = _import("csv", src, tmp_path / "runs", timeout=120)
+    assert f"run.csv: larger than 64 MiB ({2 << 30:,} bytes); only the rows in its first 64 MiB are imported" \
+        in proc.stderr, proc.stderr
+    (run,) = _runs(tmp_path / "runs").values()
+    assert [r["loss"] for r in run.history] == [1.0 / (s + 1) for s in range(1000)]
 
 
 def test_hparams_yaml_with_types_json_cannot_hold(tmp_path):

@@ -74,6 +74,25 @@ def test_unreadable_run_files_and_folders_never_end_the_build(tmp_path, locked):
     assert (site / "media/ok/image/x.png").is_file()
 
 
+def test_run_folder_listed_but_not_entered_is_skipped_with_a_warning(tmp_path):
+    """A run folder of mode 0o600 (it may be listed, not entered: an unpacked archive's odd modes)
+    was skipped by the build without a word: its names listed, every stat of them refused. Now the
+    warning names it and why, at every build (the scan record of a cached build too)."""
+    runs = tmp_path / "runs"
+    for name in ("ok", "shut"):
+        _folder(runs, name, [{"_step": 0, "loss": 1.0}])
+    (runs / "shut").chmod(0o600)
+    try:
+        for _build in range(2):  # (the second from the build cache's scan record)
+            proc = _reportgen("build", runs, "-o", tmp_path / "site")
+            assert "run folder 'shut' cannot be read (Permission denied: its files are listed but cannot " \
+                   "be opened); skipped" in proc.stderr, proc.stderr
+            assert (tmp_path / "site/runs/ok/index.html").is_file()
+            assert not (tmp_path / "site/runs/shut").exists()
+    finally:
+        (runs / "shut").chmod(0o755)
+
+
 def test_unreadable_folders_never_end_an_import(tmp_path, locked):
     """An MLflow store holding one run folder the user may not read ended the import
     (PermissionError: every run lost); a wandb run whose files/ may not be read lost its history.

@@ -30,13 +30,17 @@ class ImportOptions:
     follow: bool = False  # live: runs without an end marker stay "running"
     max_media: int | None = None  # media bytes one run may take (None: budget.RUN_MAX; an import 4x that)
     warn: Callable[[str], None] | None = None
+    note: Callable[[str], None] | None = None  # informational notices (no problem: not counted by --strict)
 
 
 @dataclass
 class ImportResult:
-    runs: list[str] = field(default_factory=list)
+    runs: list[str] = field(default_factory=list)  # run folders written (or up to date already)
     rows: int = 0
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # informational: no problem of the source
+    refused: list[str] = field(default_factory=list)  # runs not written: their run folder is unsafe to write
+    skipped: int = 0  # source runs (or files) not imported: unreadable, hostile (their warnings say why)
 
 
 def run_name(template: str | None, *, path: str, name: str, id: str, project: str) -> str:
@@ -104,7 +108,7 @@ def _import_local(opts: ImportOptions) -> ImportResult:
         raise FileNotFoundError(f"PATH: {opts.path} does not exist")
     from .budget import MediaBudget
 
-    problems = Problems(opts.warn, MediaBudget(opts.max_media) if opts.max_media else None)
+    problems = Problems(opts.warn, MediaBudget(opts.max_media) if opts.max_media else None, opts.note)
     progress = Progress(quiet=opts.quiet)
     opts.out.mkdir(parents=True, exist_ok=True)
     if opts.source == "tensorboard":
@@ -120,7 +124,11 @@ def _import_local(opts: ImportOptions) -> ImportResult:
         run(opts, problems, progress, result)
     finally:
         progress.done()
-    result.warnings = problems.items
+    result.warnings, result.notes = problems.items, problems.notes
+    # (a run whose folder the import refused to write into is no imported run: bug, it was counted)
+    result.refused = [r for r in result.runs if r in problems.refused]
+    result.runs = [r for r in result.runs if r not in problems.refused]
+    result.skipped = problems.skipped
     return result
 
 

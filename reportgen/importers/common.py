@@ -193,13 +193,18 @@ def run_id_for(kind: str, key: str) -> str:
 class Problems:
     """One warning per problem (deduplicated), printed through ``emit`` and kept in ``items``."""
 
-    def __init__(self, emit: Callable[[str], None] | None = None, media: "MediaBudget | None" = None):
+    def __init__(self, emit: Callable[[str], None] | None = None, media: "MediaBudget | None" = None,
+                 inform: Callable[[str], None] | None = None):
         from .budget import MediaBudget
 
         self.items: list[str] = []
+        self.notes: list[str] = []  # informational notices (:meth:`note`): no problem, never counted as one
+        self.refused: set[str] = set()  # run ids whose folder the import does not write into (RunImport)
+        self.skipped = 0  # source runs not imported (:meth:`skip`)
         self.media = media if media is not None else MediaBudget()  # the import's media budget (budget.py)
         self._seen: set[str] = set()
         self._emit = emit if emit is not None else (lambda m: print(f"warning: {m}", file=sys.stderr))
+        self._inform = inform if inform is not None else (lambda m: print(f"note: {m}", file=sys.stderr))
 
     def warn(self, message: str) -> None:
         message = printable(message)
@@ -207,6 +212,20 @@ class Problems:
             self._seen.add(message)
             self.items.append(message)
             self._emit(message)
+
+    def note(self, message: str) -> None:
+        """Say something the user should know that is no problem of the source (what an import of that
+        kind of source never takes, as a tracking server's artifacts): once, printed through ``inform``,
+        kept in ``notes``, not in ``items`` (``reportgen import --strict`` fails on items only)."""
+        message = printable(message)
+        if message not in self.notes:
+            self.notes.append(message)
+            self._inform(message)
+
+    def skip(self, message: str) -> None:
+        """:meth:`warn` that a run of the source is not imported (``message`` says which and why)."""
+        self.skipped += 1
+        self.warn(message)
 
 
 def _last_history_step(path: Path) -> tuple[int, set[str]]:
@@ -286,6 +305,7 @@ class RunImport:
         # nothing and commits nothing, with one warning
         self.refused = unsafe_target(Path(root), self.dir)
         if self.refused:
+            problems.refused.add(self.id)
             problems.warn(f"{self.id}: {self.refused}; not imported (nothing is written there)")
         else:
             self.dir.mkdir(parents=True, exist_ok=True)

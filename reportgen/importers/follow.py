@@ -50,16 +50,19 @@ class Follower:
         self._thread: threading.Thread | None = None
         self.passes = 0
 
-    def _warn(self, message: str) -> None:
+    def _warn(self, message: str, label: str = "warning") -> None:
         message = printable(message)  # (names from the source: no control characters on the terminal)
-        if message not in self._seen:
+        if message not in self._seen:  # (once, not at every pass)
             self._seen.add(message)
-            print(f"warning: {self.kind}: {message}", file=sys.stderr, flush=True)
+            print(f"{label}: {self.kind}: {message}", file=sys.stderr, flush=True)
+
+    def _note(self, message: str) -> None:
+        self._warn(message, "note")
 
     def poll(self) -> int:
         """One incremental import pass; returns the number of new rows."""
         opts = ImportOptions(source=self.kind, path=self.source, out=self.out, quiet=True, follow=True,
-                             warn=self._warn)
+                             warn=self._warn, note=self._note)
         try:
             result = import_source(opts)
         except Exception as exc:  # noqa: BLE001 - the watcher keeps going; the next pass retries

@@ -13,7 +13,7 @@ logs) reads the rows from the newest timestamp it imported on and skips those it
 (the rows at that very timestamp are remembered). A row logged later with an older timestamp
 (``log_metric(timestamp=...)`` in the past) is not seen by a re-import: import into a new
 folder to take everything again. Artifacts live in the server's artifact store, not in the
-database: they are not imported (one warning says so). Passwords in the URI are never printed.
+database: they are not imported (one note says so; no problem for ``--strict``). Passwords in the URI are never printed.
 """
 from __future__ import annotations
 
@@ -146,7 +146,8 @@ class ServerStore:
     def artifacts(self, uri, label: str, problems: Problems):
         if uri and not self.artifacts_warned:
             self.artifacts_warned = True
-            problems.warn(f"{self.name}: artifacts live in the tracking server's artifact store ({uri!r}...), "
+            # (informational: a server store's import never takes artifacts, so --strict does not fail on it)
+            problems.note(f"{self.name}: artifacts live in the tracking server's artifact store ({uri!r}...), "
                           "not in its database: not imported (metrics, params and tags are)")
         return None
 

@@ -206,17 +206,17 @@ def import_runs(store, opts, problems: Problems, progress, result) -> None:
                 for key, value in store.text(table, uuid):
                     out[str(key)] = "" if value is None else str(value)[:VALUE_MAX]
         except store.errors as exc:
-            problems.warn(f"{label}: {type(exc).__name__}: {exc}; skipped")
+            problems.skip(f"{label}: {type(exc).__name__}: {exc}; skipped")
             continue
         info = {"status": status, "start_time": start, "end_time": end, "run_name": name, "user_id": user}
         src = RunSource(label, uuid, points, text["params"], text["tags"], store.artifacts(uri, label, problems), info)
         try:
             result.rows += record_run(imp, src, project, opts, problems, state)
         except OSError as exc:
-            problems.warn(f"{label}: {exc}; skipped")
+            problems.skip(f"{label}: {exc}; skipped")
             continue
         except Exception as exc:  # noqa: BLE001 - one hostile run never loses the others
-            problems.warn(f"{label}: {type(exc).__name__}: {exc}; skipped")
+            problems.skip(f"{label}: {type(exc).__name__}: {exc}; skipped")
             continue
         result.runs.append(run_id)
 

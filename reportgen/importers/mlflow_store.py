@@ -325,9 +325,9 @@ def import_mlflow(opts, problems: Problems, progress, result) -> None:
                                 problems=problems)
                 result.rows += import_run(imp, run_dir, project, opts, problems)
             except OSError as exc:
-                problems.warn(f"mlflow run {run_dir.name}: {exc}; skipped")
+                problems.skip(f"mlflow run {run_dir.name}: {exc}; skipped")
                 continue
             except Exception as exc:  # noqa: BLE001 - one hostile run never loses the others
-                problems.warn(f"mlflow run {run_dir.name}: {type(exc).__name__}: {exc}; skipped")
+                problems.skip(f"mlflow run {run_dir.name}: {type(exc).__name__}: {exc}; skipped")
                 continue
             result.runs.append(run_id)

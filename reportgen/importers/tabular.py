@@ -14,10 +14,12 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any
 
-from .common import Problems, RunImport, run_id_for, source_open, walk_files
+from ..storage.safety import open_regular
+from .common import SOURCE_MAX, Problems, RunImport, run_id_for, source_open, walk_files
 
 NEPTUNE_COLUMNS = {"project_id", "run_id", "attribute_path", "attribute_type", "step"}
 STEP_NAMES = ("_step", "step")
@@ -25,15 +27,30 @@ TIME_NAMES = ("_timestamp", "timestamp", "time")
 
 
 MAX_CELLS = 50_000_000  # rows x columns of one Parquet file (its footer says; a 1.7 MB file held 100M rows)
-MAX_CSV = 2 << 30  # bytes of one CSV file (a sparse file is free to make and read whole by pandas)
+CSV_MAX = SOURCE_MAX  # bytes of one CSV file read (the rows after them are not: a sparse file is free to make)
+
+
+def _csv_rows(path: Path, problems: Problems):
+    """The rows of the CSV file ``path`` in its first :data:`CSV_MAX` bytes, as a DataFrame: a larger
+    file (``truncate -s 2G``: free to make) was read whole into memory. Past the limit, the complete
+    lines before it are kept, with a warning naming the file and the limit."""
+    import io
+
+    import pandas as pd
+
+    with open_regular(path) as fh:  # (one open: a regular file, checked on its descriptor)
+        size = os.fstat(fh.fileno()).st_size
+        data = fh.read(CSV_MAX + 1)
+    if len(data) > CSV_MAX:
+        data = data[:data.rfind(b"\n", 0, CSV_MAX) + 1]
+        problems.warn(f"{path}: larger than {CSV_MAX >> 20} MiB ({size:,} bytes); only the rows in its first "
+                      f"{CSV_MAX >> 20} MiB are imported")
+    return pd.read_csv(io.BytesIO(data))
 
 
 def _too_big(path: Path) -> str | None:
-    """Why ``path`` is too large to read into memory (None: it is not), from its size or its Parquet
+    """Why the Parquet file ``path`` is too large to read into memory (None: it is not), from its
     footer: a dictionary-encoded Parquet column of 1.7 MB decodes to 100M rows and 10 GB."""
-    if path.suffix.lower() != ".parquet":
-        size = path.stat().st_size
-        return f"{size} bytes (more than {MAX_CSV >> 30} GiB)" if size > MAX_CSV else None
     import pyarrow.parquet as pq
 
     meta = pq.ParquetFile(path).metadata
@@ -46,18 +63,17 @@ def _read(path: Path, problems: Problems):
     import pandas as pd
 
     try:
-        if path.suffix.lower() == ".parquet":
-            try:
-                import pyarrow  # noqa: F401
-            except ImportError:
-                raise ImportError("reading Parquet needs pyarrow: pip install 'reportgen[parquet]'") from None
+        if path.suffix.lower() != ".parquet":
+            return _csv_rows(path, problems)
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise ImportError("reading Parquet needs pyarrow: pip install 'reportgen[parquet]'") from None
         big = _too_big(path)
         if big:
             problems.warn(f"{path}: {big}; not read (split it into smaller files)")
             return None
-        if path.suffix.lower() == ".parquet":
-            return pd.read_parquet(path)
-        return pd.read_csv(path)
+        return pd.read_parquet(path)
     except ImportError:
         raise
     except Exception as exc:  # noqa: BLE001 - a bad file is one warning, the others go on
@@ -234,7 +250,7 @@ def import_tabular(opts, problems: Problems, progress, result) -> None:
             continue
         if NEPTUNE_COLUMNS <= set(df.columns) or opts.run_col:
             if opts.run_col and opts.run_col not in df.columns:
-                problems.warn(f"{f}: --run-col {opts.run_col!r} is not a column; skipped")
+                problems.skip(f"{f}: --run-col {opts.run_col!r} is not a column; skipped")
                 continue
             frames.append(df)
             continue
@@ -246,7 +262,7 @@ def import_tabular(opts, problems: Problems, progress, result) -> None:
         try:
             result.rows += _import_frame(imp, df, opts, problems, str(f))
         except Exception as exc:  # noqa: BLE001 - one hostile file never loses the others
-            problems.warn(f"{f}: {type(exc).__name__}: {exc}; skipped")
+            problems.skip(f"{f}: {type(exc).__name__}: {exc}; skipped")
             continue
         result.runs.append(run_id)
     if not frames:
@@ -265,6 +281,6 @@ def import_tabular(opts, problems: Problems, progress, result) -> None:
         try:
             result.rows += _import_frame(imp, g.reset_index(drop=True), opts, problems, f"{root}:{key}")
         except Exception as exc:  # noqa: BLE001 - one hostile run never loses the others
-            problems.warn(f"{root}:{key}: {type(exc).__name__}: {exc}; skipped")
+            problems.skip(f"{root}:{key}: {type(exc).__name__}: {exc}; skipped")
             continue
         result.runs.append(run_id)

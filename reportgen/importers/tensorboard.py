@@ -290,6 +290,6 @@ def import_logdir(opts, problems: Problems, progress, result) -> None:
         except ImportError:
             raise
         except Exception as exc:  # noqa: BLE001 - one hostile run never loses the others
-            problems.warn(f"{display}: {type(exc).__name__}: {exc}; skipped")
+            problems.skip(f"{display}: {type(exc).__name__}: {exc}; skipped")
             continue
         result.runs.append(run_id)

@@ -333,9 +333,9 @@ def import_wandb(opts, problems: Problems, progress, result) -> None:
                             problems=problems)
             result.rows += import_run(imp, run_dir, log, opts, problems)
         except (OSError, ValueError) as exc:
-            problems.warn(f"{run_dir.name}: {exc}; skipped")
+            problems.skip(f"{run_dir.name}: {exc}; skipped")
             continue
         except Exception as exc:  # noqa: BLE001 - one hostile run never loses the others
-            problems.warn(f"{run_dir.name}: {log.name}: {type(exc).__name__}: {exc}; skipped")
+            problems.skip(f"{run_dir.name}: {log.name}: {type(exc).__name__}: {exc}; skipped")
             continue
         result.runs.append(run_id)

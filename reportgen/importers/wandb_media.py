@@ -7,6 +7,7 @@ custom charts again (``config._wandb.visualize``).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,22 +33,47 @@ class WandbMedia:
         self.config = config if config is not None else {}  # the run's config as read so far (its _wandb)
 
     def _path(self, rel: Any, max_bytes: int | None = None) -> Path:
-        max_bytes = MEDIA_MAX if max_bytes is None else max_bytes
+        p = self._inside(rel)
+        if not p.is_file():
+            raise ValueError(f"media file {rel!r} is missing")
+        self._check(rel, p, p.stat().st_size, max_bytes)
+        return p
+
+    def _open(self, rel: Any):
+        """The media file ``rel`` opened once, as :meth:`_path` checks it but on the open descriptor: no
+        link (one swapped in after the check would be followed out of files/), no pipe; for audio and
+        video, whose objects read the file object given (``media.base.read_once``)."""
+        from ..storage.safety import open_regular
+
+        p = self._inside(rel)
+        try:
+            fh = open_regular(p, follow=False)
+        except FileNotFoundError:
+            raise ValueError(f"media file {rel!r} is missing") from None
+        try:
+            self._check(rel, p, os.fstat(fh.fileno()).st_size, None)
+        except BaseException:
+            fh.close()
+            raise
+        return fh
+
+    def _inside(self, rel: Any) -> Path:
         if self.files is None:
             raise ValueError("the run's files/ folder leads outside the run (not read)")
         p = (self.files / str(rel)).resolve()
         if self.files.resolve() not in p.parents:
             raise ValueError(f"path {rel!r} leaves the run's files/ folder")
-        if not p.is_file():
-            raise ValueError(f"media file {rel!r} is missing")
-        if p.stat().st_size > max_bytes:  # (a sparse 20 GB "table" was read into memory whole)
+        return p
+
+    def _check(self, rel: Any, p: Path, size: int, max_bytes: int | None) -> None:
+        max_bytes = MEDIA_MAX if max_bytes is None else max_bytes
+        if size > max_bytes:  # (a sparse 20 GB "table" was read into memory whole)
             raise ValueError(f"media file {rel!r} is larger than {max_bytes >> 20} MiB; not imported")
         if max_bytes == MEDIA_MAX:  # (not read at all past the import's media budget)
-            self.problems.media.check_file(self.run, p.stat().st_size, repr(f"files/{rel}"))
+            self.problems.media.check_file(self.run, size, repr(f"files/{rel}"))
         uses = self._uses[p] = self._uses.get(p, 0) + 1
         if uses > MAX_USES:  # wandb writes a new file per logged value: many records naming one are crafted
             raise ValueError(f"media file {rel!r} is named by more than {MAX_USES} records; not read again")
-        return p
 
     def _text(self, rel: Any, errors: str = "strict") -> str:
         """A JSON or HTML file of the run's media (at most :data:`TEXT_MAX` bytes), as text."""
@@ -160,10 +186,16 @@ class WandbMedia:
             return Table(columns=[str(c) for c in data.get("columns", [])], data=rows)
         if t == "audio-file":
             from ..media.audio import Audio
-            return Audio(self._path(v["path"]), caption=caption)
+            with self._open(v["path"]) as fh:
+                return Audio(fh, caption=caption)
         if t == "video-file":
-            from ..media.video import Video
-            return Video(str(self._path(v["path"])), caption=caption)
+            from ..media.base import extension
+            from ..media.video import FORMATS, Video
+            ext = extension(str(v["path"]))
+            if ext not in FORMATS:
+                raise ValueError(f"unsupported video file {v['path']!r}; expected one of {', '.join(FORMATS)}")
+            with self._open(v["path"]) as fh:
+                return Video(fh, caption=caption, format=ext)
         if t == "html-file":
             from ..media.html import Html
             text = self._text(v["path"], errors="replace")

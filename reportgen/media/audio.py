@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..storage import kinds
-from .base import Media, MediaContext, check_caption, extension, to_numpy
+from .base import Media, MediaContext, check_caption, extension, read_once, to_numpy
 from .image import is_reference, reference_format
 
 COPY_FORMATS = ("wav", "mp3", "ogg", "flac", "m4a", "aac", "opus")
@@ -59,18 +59,19 @@ def wav_bytes(frames: np.ndarray, sample_rate: int) -> bytes:
     return buf.getvalue()
 
 
-def _probe(path: str, ext: str) -> tuple[int | None, int | None, float | None]:
+def _probe(data: bytes, ext: str, name: str) -> tuple[int | None, int | None, float | None]:
+    """(sample rate, channels, duration) of an audio file's bytes (read once: ``read_once``)."""
     if ext == "wav":
         try:
-            with wave.open(path, "rb") as w:
+            with wave.open(io.BytesIO(data), "rb") as w:
                 rate, ch, n = w.getframerate(), w.getnchannels(), w.getnframes()
             return rate, ch, n / rate if rate else None
         except (wave.Error, EOFError) as exc:
-            raise ValueError(f"data_or_path: {path!r} is not a readable WAV file ({exc})") from None
+            raise ValueError(f"data_or_path: {name!r} is not a readable WAV file ({exc})") from None
     from .avsafe import number, open_media
 
     try:
-        with open_media(path, ext) as c:  # (as the extension says, bounded: a concat script naming a pipe hung)
+        with open_media(data, ext) as c:  # (as the extension says, bounded: a concat script naming a pipe hung)
             s = c.streams.audio[0]
             rate, channels = number(s.rate, 10_000_000), number(s.channels, 255)
             dur = number(c.duration / 1_000_000, 1e9) if c.duration else None
@@ -95,17 +96,20 @@ class Audio(Media):
             self.channels = self.duration = None
             return
         self.url = None
-        if isinstance(data_or_path, (str, os.PathLike)):
-            path = os.fspath(data_or_path)
-            if not os.path.isfile(path):
-                raise ValueError(f"data_or_path: audio file not found: {path!r}")
-            self.format = extension(path)
+        if isinstance(data_or_path, (str, os.PathLike)) or hasattr(data_or_path, "read"):
+            # a path, or a binary file opened already (an importer's): read once, probed from the bytes
+            name = os.fspath(data_or_path) if isinstance(data_or_path, (str, os.PathLike)) \
+                else str(getattr(data_or_path, "name", ""))
+            self.format = extension(name)
             if self.format not in COPY_FORMATS:
-                raise ValueError(f"data_or_path: unsupported audio file {path!r}; expected one of {', '.join(COPY_FORMATS)}")
-            rate, self.channels, self.duration = _probe(path, self.format)
+                raise ValueError(f"data_or_path: unsupported audio file {name!r}; expected one of {', '.join(COPY_FORMATS)}")
+            data, _name = read_once(data_or_path, "data_or_path", "audio")
+            if not isinstance(data, bytes):
+                raise TypeError(f"data_or_path: the file object returned {type(data).__name__}, expected bytes "
+                                "(open it in binary mode)")
+            rate, self.channels, self.duration = _probe(data, self.format, name)
             self.sample_rate = rate if rate is not None else (int(sample_rate) if sample_rate else None)
-            with open(path, "rb") as fh:
-                self._bytes = fh.read()
+            self._bytes = data
             return
         arr = to_numpy(data_or_path)
         if arr is None:

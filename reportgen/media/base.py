@@ -180,6 +180,32 @@ def read_source(data: Any, arg: str) -> tuple[bytes, str | None]:
     raise TypeError(f"{arg}: expected a path or a file object, got {type(data).__name__}")
 
 
+def read_once(source: Any, arg: str, what: str) -> tuple[bytes, str]:
+    """The bytes and the file name of a media file given as a path or as a binary file object already
+    opened (an importer opens the source's file once: :mod:`reportgen.importers.wandb_media`). A path
+    is opened once, its links resolved first (the user's own: a DVC cache links its files), then
+    without following a link put there since (``O_NOFOLLOW``), non-blocking, and checked on the open
+    descriptor: a regular file (bug: a regular-file check, then ``open()`` of the path, read a named
+    pipe or a link swapped in between, or blocked on the pipe for ever). ValueError naming ``arg``."""
+    from ..storage.safety import NotRegularFile, open_regular
+
+    if hasattr(source, "read"):
+        name = getattr(source, "name", None)
+        return source.read(), (os.path.basename(os.fsdecode(name)) if isinstance(name, (str, bytes, os.PathLike))
+                               else "")
+    path = os.fspath(source)
+    try:
+        with open_regular(os.path.realpath(path), follow=False) as fh:
+            return fh.read(), os.path.basename(path)
+    except NotRegularFile:
+        raise ValueError(f"{arg}: {path!r} is not a regular {what} file (a pipe, socket, device, folder or "
+                         "link); not read") from None
+    except FileNotFoundError:
+        raise ValueError(f"{arg}: {what} file not found: {path!r}") from None
+    except OSError as exc:
+        raise ValueError(f"{arg}: {what} file {path!r} cannot be read ({exc.strerror or exc})") from None
+
+
 def extension(name: str | None) -> str:
     """Lower-case extension without the dot (``"a.PDB"`` -> ``"pdb"``)."""
     if not name or "." not in name:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..storage import kinds
-from .base import Media, MediaContext, check_caption, extension, to_numpy
+from .base import Media, MediaContext, check_caption, extension, read_once, to_numpy
 from .image import array_to_uint8
 
 FORMATS = ("gif", "mp4", "webm", "ogg")
@@ -170,12 +170,9 @@ class Video(Media):
             ext = extension(path)
             if ext not in FORMATS:
                 raise ValueError(f"data_or_path: unsupported video file {path!r}; expected one of {', '.join(FORMATS)}")
-            if not os.path.isfile(path):
-                raise ValueError(f"data_or_path: video file not found: {path!r}")
             if format is not None and format != ext:
                 raise ValueError(f"format={format!r} does not match the file extension of {path!r}")
-            with open(path, "rb") as fh:
-                self._bytes = fh.read()
+            self._bytes = read_once(path, "data_or_path", "video")[0]  # (opened once, checked on its descriptor)
             self.format = ext
             self._from_file()
         elif isinstance(data, (io.BytesIO, bytes, bytearray)) or (hasattr(data, "read") and not hasattr(data, "shape")):

@@ -105,6 +105,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         common["artifacts_nav"] = artifacts_pages.INDEX_PAGE
     projects = pages.projects(runs)
     multi = len(projects) > 1
+    project_urls = {p["name"]: p["page"] for p in projects}  # (unique even under case folding)
     written: list[str] = []
     ws = workspace.load(cfg.runs, cfg.reports, warnings.add)  # charts18: saved views (site/workspace.py)
     progress.update(f"pages: index, {len(projects) if multi else 0} projects, {len(runs)} runs")
@@ -161,7 +162,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         # copies of the chart dicts: the caller changes their "runs" and "spec"
         sections = [{**sec, "charts": [dict(c) for c in sec["charts"]]} for sec in section_sets[skey]]
         if lazy:
-            tid = runs_data.scope_id(kind, project["name"] if project else None)
+            tid = runs_data.scope_id(kind, project["dir"] if project else None)
             if tid not in tables:
                 tables[tid] = write_table(tid, scope, page, site["cols"])
             site["table"] = {"id": tid, "src": rel(page, tables[tid])}
@@ -231,12 +232,12 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         # A run page depends only on its run folder, its label/colour, its media panels (their
         # compare links) and the site layout: skip rendering when none changed.
         ssig = sigs.get(r.file) or story.signature(Path(r.path))  # from the gather scan
-        made = (run_keys[r.file], ssig, labels[r.file], r.project, site_key,
+        made = (run_keys[r.file], ssig, labels[r.file], (r.project, project_urls[r.project]), site_key,
                 [p.get("compare") for p in panels] if panels else [],
                 artifacts_pages.run_key(arts, r.id) if arts else "")
         # (kept in the memo: comparing the inputs is cheaper than hashing their repr, 10,000 times)
         key = memo.get("page", r.file, made, lambda made=made, r=r: hashlib.sha1(repr((
-            r.sig, made[1], r.status, made[2], r.project, site_key, pages.project_page(r.project), made[5],
+            r.sig, made[1], r.status, made[2], made[3], site_key, made[5],
             made[6])).encode("utf-8", "surrogatepass")).hexdigest())
         keys[page] = key
         r.media = len(panels)
@@ -246,7 +247,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             kept.add(page)
             continue
         writer.render("run.html", page, {
-            **common, **pages.run_context(r, labels, page), "multi": multi, "kind": "run",
+            **common, **pages.run_context(r, labels, page, project_urls[r.project]), "multi": multi, "kind": "run",
             "story": story.run_story(Path(r.path), r.meta, r.status),
             "site": pages.site_json([r], runs, labels, page, "run", table=False, workspace=ws),
             "sections": (sections := pages.chart_sections([r], labels, ws)),

@@ -18,6 +18,9 @@ MAX_SITE_METRICS = 10_000  # metrics charted on the all-runs pages (index, proje
 MAX_FULL_RUNS = 10  # with more runs in a chart, it draws the overview files
 DEFAULT_CHART_RUNS = 10  # runs the index's charts draw until the user picks others (--chart-runs)
 PICKER_ROWS = 1000  # column-picker entries listed at once (the search box finds the rest)
+MEDIA_PER_KEY = 2000  # media files one run page shows of one key: steps past it are thinned evenly (first
+# and last kept; 20,000 images under one key made a 2.7 MB run page and 20,000 copies, 11 s; 100,000, 5x that)
+MEDIA_PER_STEP = 100  # media files of one key shown at one step (the SDK's Audio takes 100 a step, as wandb)
 
 
 def user_cache() -> Path:

@@ -6,6 +6,7 @@ sections it shows. See docs/site.md for the contract.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from .fmt import fmt_duration, fmt_time, fmt_value, is_number
 from . import run_stats, sweep_pages
 from .overviews import shards
 from .config import LITE_SAMPLES, MAX_COLUMNS, MAX_FULL_RUNS, PICKER_ROWS
+from ..storage.safety import slug, unique_name
 from .rundata import RunInfo, safe_name, summary_items, table_value
 from .runs_data import created
 from .smoothing import WEIGHTS
@@ -22,8 +24,20 @@ from .urls import rel, run_page
 
 
 
-def project_page(project: str) -> str:
-    return f"projects/{safe_name(project)}/index.html"
+def project_page(folder: str) -> str:
+    """The page of the project whose site folder is ``folder`` (:func:`project_folders`)."""
+    return f"projects/{folder}/index.html"
+
+
+def project_folders(names) -> dict[str, str]:
+    """Each project's site folder: its :func:`safe_name`, unless that equals another project's but for
+    case (``Mnist`` and ``mnist``: one folder on a case-insensitive file system, where one project's
+    pages overwrote the other's); then a slug of the name plus 8 hex digits of its hash, whatever
+    other projects the site has (unique as run keys are: ``unique_name``)."""
+    folded = Counter(safe_name(n).lower() for n in set(names))
+    seen: set[str] = set()
+    return {n: unique_name(slug(n, keep="_.-", hashed=True) if folded[safe_name(n).lower()] > 1 else n, seen)
+            for n in sorted(set(names))}
 
 
 def order_runs(infos: list[RunInfo]) -> list[RunInfo]:
@@ -202,12 +216,12 @@ def meta_items(r: RunInfo, duration: str) -> list[tuple[str, str]]:
     return items
 
 
-def run_context(r: RunInfo, labels, page: str) -> dict[str, Any]:
+def run_context(r: RunInfo, labels, page: str, project_url: str) -> dict[str, Any]:
     label, color = labels[r.file]
     duration = fmt_duration(_duration(r.meta))
     return {
         "run": {"file": r.file, "label": label, "color": color, "state": r.status, "warnings": r.warnings,
-                "project": r.project, "project_url": project_page(r.project)},
+                "project": r.project, "project_url": project_url},
         "meta": meta_items(r, duration),
         "config": [(k, fmt_value(v)) for k, v in flatten(r.config).items()],
         "summary": summary_items(r.summary),
@@ -216,16 +230,20 @@ def run_context(r: RunInfo, labels, page: str) -> dict[str, Any]:
 
 
 def projects(runs: list[RunInfo]) -> list[dict[str, Any]]:
+    """Each project (in site order): its name, site folder (``dir``), page and run counts."""
     out: dict[str, dict[str, Any]] = {}
     for r in runs:
         project = r.project
         p = out.get(project)
-        if p is None:  # (not a new dict and page name per run: 10,000 runs, incr20)
-            p = out[project] = {"name": project, "page": project_page(project), "runs": 0,
-                                "finished": 0, "running": 0, "crashed": 0}
+        if p is None:  # (not a new dict per run: 10,000 runs, incr20)
+            p = out[project] = {"name": project, "runs": 0, "finished": 0, "running": 0, "crashed": 0}
         p["runs"] += 1
         status = r.status
         if status in ("finished", "running", "crashed"):
             p[status] += 1
+    folders = project_folders(out)
+    for name, p in out.items():
+        p["dir"] = folders[name]
+        p["page"] = project_page(folders[name])
     return list(out.values())
 

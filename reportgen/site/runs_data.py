@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from .fmt import is_number
-from .rundata import RunInfo, metric_id, safe_name
+from .rundata import RunInfo, metric_id
 from .write import write_if_changed
 
 INLINE_TABLE_RUNS = 500  # more runs than this: the table data is a file loaded after the first charts
@@ -42,9 +42,10 @@ def lazy(runs: list[RunInfo]) -> bool:
     return len(runs) > INLINE_TABLE_RUNS
 
 
-def scope_id(kind: str, project: str | None) -> str:
-    """The data id of a page's table file: ``table/all`` (index, compare) or ``table/p-<project>``."""
-    return f"table/p-{safe_name(project)}" if kind == "project" and project is not None else "table/all"
+def scope_id(kind: str, folder: str | None) -> str:
+    """The data id of a page's table file: ``table/all`` (index, compare) or ``table/p-<folder>`` (the
+    project's site folder: ``pages.project_folders``)."""
+    return f"table/p-{folder}" if kind == "project" and folder is not None else "table/all"
 
 
 def table_payload(entries: list[dict[str, Any]], runs: list[RunInfo], cols: dict[str, list[str]]) -> dict[str, Any]:

@@ -152,14 +152,24 @@ def scan_runs(root: Path, warnings: list[str] | None = None, record: Path | None
 
 
 def _denied(path: str) -> str | None:
-    """Why the folder ``path`` cannot be listed, when a permission is the reason."""
+    """Why the folder ``path`` cannot be read, when a permission is the reason: it cannot be listed,
+    or it can (read permission) but not entered (no search permission: mode 0o600), so the run files
+    it lists cannot be opened (bug: such a run folder was skipped without a word)."""
     try:
-        with os.scandir(path):
-            return None
+        with os.scandir(path) as it:
+            listed = [e.name for e in it if e.name in (RUN_JSON, HISTORY_JSONL)]
     except PermissionError as exc:
         return exc.strerror or "permission denied"
     except OSError:
         return None
+    for name in listed:
+        try:
+            os.stat(os.path.join(path, name))
+        except PermissionError as exc:
+            return f"{exc.strerror or 'permission denied'}: its files are listed but cannot be opened"
+        except OSError:
+            continue
+    return None
 
 
 def _segmented(listed: dict[str, tuple]) -> bool:

@@ -42,14 +42,22 @@ class FileTooBig(OSError):
     """A run file larger than its reader accepts (``open_regular(max_bytes=...)``): never read."""
 
 
-def open_regular(path: str | os.PathLike, max_bytes: int | None = None):
+def open_regular(path: str | os.PathLike, max_bytes: int | None = None, follow: bool = True):
     """Open ``path`` for reading in binary mode, refusing anything but a regular file.
 
     Opened non-blocking first (opening a named pipe with no writer would block), checked with
     fstat on the open descriptor (no race with a swap after a check), then made blocking again.
+    ``follow=False``: a link as the path's last part is refused too (``O_NOFOLLOW``: a path checked,
+    then swapped for a link to somewhere else before it is opened, is not read).
     Raises :class:`NotRegularFile`, or :class:`FileTooBig` beyond ``max_bytes`` (both OSErrors, so
     readers' ``except OSError`` covers them)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags if follow else flags | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        if not follow and exc.errno in (errno.ELOOP, getattr(errno, "EMLINK", None)) and os.path.islink(path):
+            raise NotRegularFile(f"{os.fspath(path)}: a symbolic link; not read") from None
+        raise
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -58,7 +66,7 @@ def open_regular(path: str | os.PathLike, max_bytes: int | None = None):
             raise FileTooBig(f"{os.fspath(path)}: larger than {max_bytes >> 20} MiB; not read")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
+        return open(path, "rb", opener=lambda _path, _flags: fd)  # (named by the path, as open() names it)
     except BaseException:
         os.close(fd)
         raise

@@ -30,7 +30,7 @@ from ..rundata import RunInfo
 from ..urls import slug
 from . import histograms
 from .charts import write_plotly_asset
-from .gather import gather_media
+from .gather import cap, gather_media
 from .items import ItemMaker, clean, item_name
 from .sitefiles import RunFiles, short_hash
 
@@ -59,6 +59,9 @@ def run_panels(run: RunInfo, site: PanelSite) -> list[dict[str, Any]]:
     maker = ItemMaker(files, site.presets)
     panels = []
     for ks in gather_media(run.media_rows, run.summary):
+        left_out = cap(ks)  # (files per key and per step: config.MEDIA_PER_KEY, MEDIA_PER_STEP)
+        if left_out:
+            files.warnings.append(left_out)
         pid = "p-" + short_hash(f"{run.file}|{ks.key}|{ks.kind}")
         vm: dict[str, Any] = {"kind": ks.kind, "id": pid, "key": ks.key, "title": ks.key, "summary": ks.summary,
                               "frames": [], "data": None, "data_id": None, "compare": None, "run": run.file}

@@ -6,6 +6,7 @@ from typing import Any
 
 from ...storage.format import flat_rows, flatten
 from .. import kinds
+from ..config import MEDIA_PER_KEY, MEDIA_PER_STEP
 from ..history import is_media
 
 
@@ -70,3 +71,26 @@ def gather_media(history: list[dict[str, Any]], summary: dict[str, Any]) -> list
             extra.append(KeySeries(k, kind, [Frame("summary", recs)], summary=True))
     out.extend(sorted(extra, key=lambda s: s.key))
     return out
+
+
+def cap(ks: KeySeries, per_key: int = MEDIA_PER_KEY, per_step: int = MEDIA_PER_STEP) -> str | None:
+    """Keep at most ``per_step`` files of ``ks`` a step (the first) and ``per_key`` in all (steps thinned
+    evenly, first and last kept): a run logging 100,000 images under one key copied every one and listed
+    them all on its page. What was left out, said once (None: nothing was); histograms are no files
+    (their heatmap thins its own steps)."""
+    if ks.kind == "heatmap":
+        return None
+    total = sum(len(f.records) for f in ks.frames)
+    widest = max((len(f.records) for f in ks.frames), default=0)
+    if total <= per_key and widest <= per_step:
+        return None
+    from ...media.metrics import thin
+
+    for f in ks.frames:
+        del f.records[per_step:]
+    steps = len(ks.frames)
+    ks.frames = [ks.frames[i] for i in thin(steps, max(2, per_key // min(widest, per_step)))]
+    shown = sum(len(f.records) for f in ks.frames)
+    return (f"key {ks.key!r}: {total:,} media files in {steps:,} steps; the run page shows {shown:,} in "
+            f"{len(ks.frames):,} steps (at most {per_key:,} a key, steps thinned evenly with the first and "
+            f"last kept, and {per_step:,} a step)")
