@@ -116,3 +116,31 @@ def test_vega_cleaning():
     with pytest.raises(SpecRefused):
         clean_spec([1])
     assert clean_spec({"usermeta": {"reportgen": {"optional_fields": ["x"]}}, "mark": "bar"}) == ({"mark": "bar"}, [])
+
+
+def test_published_files_are_read_without_following_a_link_swapped_in(tmp_path):
+    """The builder checks a media path inside its run folder (``inside``: the real path), then copies
+    it; a link put in its place between the two was followed (open() of the path): a file outside the
+    run folder could be published. The copy and the whole-file read take no link as the last part
+    of the path, nor anything but a regular file."""
+    from reportgen.site.publish import publish, read_whole
+    from reportgen.storage.safety import NotRegularFile
+
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"\x89PNG secret")
+    run = tmp_path / "run" / "media"
+    run.mkdir(parents=True)
+    real = run / "a.png"
+    real.write_bytes(b"\x89PNG mine")
+    checked = inside(tmp_path / "run", "media/a.png")
+    real.unlink()
+    real.symlink_to(secret)  # the swap, after the check
+    with pytest.raises(NotRegularFile):
+        publish(checked, tmp_path / "site" / "a.png")
+    with pytest.raises(NotRegularFile):
+        read_whole(checked)
+    assert not (tmp_path / "site" / "a.png").exists()
+    real.unlink()
+    os.mkfifo(real)  # a pipe: never opened for a blocking read
+    with pytest.raises(NotRegularFile):
+        publish(checked, tmp_path / "site" / "a.png")

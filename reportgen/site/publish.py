@@ -78,18 +78,22 @@ def read_whole(path: Path, max_bytes: int = READ_MAX) -> bytes:
     naming it), read no further than that should it grow while read."""
     from ..storage.safety import open_regular
 
-    with open_regular(path, max_bytes) as fh:
+    with open_regular(path, max_bytes, follow=False) as fh:  # (callers give real paths: a link now is a swap)
         return fh.read(max_bytes + 1)
 
 
 def copy_keeping_holes(src: Path, dest: Path) -> None:
     """``shutil.copyfile``, but the holes of a sparse ``src`` stay holes in ``dest``: a run folder's 1 TB
     media file made of holes costs no disk, and was written dense into the site (the disk filled).
-    File systems without ``SEEK_DATA`` get a plain copy."""
-    if not hasattr(os, "SEEK_DATA"):
-        shutil.copyfile(src, dest)
-        return
-    with open(src, "rb") as fi, open(dest, "wb") as fo:
+    File systems without ``SEEK_DATA`` get a plain copy. ``src`` is a real path (checked inside its run
+    folder): it is opened without following a link in its last part, as a regular file (a link or a pipe
+    swapped in after the check is not read)."""
+    from ..storage.safety import open_regular
+
+    with open_regular(src, follow=False) as fi, open(dest, "wb") as fo:
+        if not hasattr(os, "SEEK_DATA"):
+            shutil.copyfileobj(fi, fo, 1 << 20)
+            return
         fd, size = fi.fileno(), os.fstat(fi.fileno()).st_size
         try:
             pos = os.lseek(fd, 0, os.SEEK_DATA) if size else 0
