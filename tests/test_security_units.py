@@ -144,3 +144,22 @@ def test_published_files_are_read_without_following_a_link_swapped_in(tmp_path):
     os.mkfifo(real)  # a pipe: never opened for a blocking read
     with pytest.raises(NotRegularFile):
         publish(checked, tmp_path / "site" / "a.png")
+
+
+def test_waveforms_are_read_from_the_checked_file_only(tmp_path):
+    """Waveforms opened the audio file again by its path (wave.open, PyAV): a pipe put there after
+    the check made the build wait for ever, a link read a file from elsewhere."""
+    from reportgen.site.panels.waveform import audio_envelope
+    from reportgen.storage.safety import NotRegularFile
+
+    for name in ("a.wav", "a.flac"):
+        path = tmp_path / name
+        os.mkfifo(path)
+        with pytest.raises(NotRegularFile):
+            audio_envelope(path, 100)
+        path.unlink()
+        path.symlink_to(tmp_path / "elsewhere")
+        (tmp_path / "elsewhere").write_bytes(b"RIFF")
+        with pytest.raises(NotRegularFile):
+            audio_envelope(path, 100)
+        path.unlink()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import math
 import os
-from typing import Any
+from typing import Any, BinaryIO
 
 #: demuxer of each extension PyAV opens here (nothing else is opened)
 DEMUXERS = {"mp3": "mp3", "ogg": "ogg", "oga": "ogg", "opus": "ogg", "flac": "flac", "m4a": "mov",
@@ -42,7 +42,7 @@ def require_av(what: str):
     return av
 
 
-def open_media(source: str | os.PathLike | bytes, ext: str):
+def open_media(source: str | os.PathLike | bytes | BinaryIO, ext: str):
     """A PyAV input container for ``source`` (a path, or bytes) read as the format its extension
     ``ext`` names; ValueError when ``ext`` is not one of :data:`DEMUXERS`, when FFmpeg cannot read
     it or when it declares more than :data:`MAX_STREAMS` streams or frames over :data:`MAX_PIXELS`."""
@@ -50,7 +50,8 @@ def open_media(source: str | os.PathLike | bytes, ext: str):
     demuxer = DEMUXERS.get(str(ext).lower().lstrip("."))
     if demuxer is None:
         raise ValueError(f".{ext} files are not read (expected one of {', '.join(sorted(DEMUXERS))})")
-    file = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else os.fspath(source)
+    file = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else \
+        source if hasattr(source, "read") else os.fspath(source)  # (an open binary file: read from it)
     try:
         container = av.open(file, format=demuxer, container_options=dict(_FORMAT_OPTIONS),
                             stream_options=[dict(_CODEC_OPTIONS)] * (MAX_STREAMS + 1))

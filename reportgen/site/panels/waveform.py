@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ...storage.safety import open_regular
+
 WIDTH, HEIGHT = 600, 72
 COLOR = (59, 91, 219, 255)
 
@@ -32,7 +34,7 @@ def _samples(raw: bytes, width: int, ch: int) -> np.ndarray:
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
     """Samples as float in [-1, 1], shape (frames,) (channels mixed down), and the sample rate."""
-    with wave.open(str(path), "rb") as w:
+    with open_regular(path, follow=False) as fh, wave.open(fh, "rb") as w:  # (a real path: no link, no pipe)
         n, ch, width, rate = w.getnframes(), w.getnchannels(), w.getsampwidth(), w.getframerate()
         raw = w.readframes(n)
     return _samples(raw, width, ch), rate
@@ -44,7 +46,7 @@ WAV_FRAMES = 1 << 16  # frames of a WAV read at once for its waveform
 def _wav_chunks(path: Path) -> Iterator[np.ndarray]:
     """Mono float chunks of a WAV, read a piece at a time: a header may claim any length (a sparse
     3 GB WAV was read whole and made 12 GB of samples)."""
-    with wave.open(str(path), "rb") as w:
+    with open_regular(path, follow=False) as fh, wave.open(fh, "rb") as w:
         ch, width = w.getnchannels(), w.getsampwidth()
         while True:
             raw = w.readframes(WAV_FRAMES)
@@ -80,10 +82,15 @@ def _decoded(path: Path) -> Iterator[np.ndarray]:
                 raise ValueError(f"longer than {MAX_DECODED:,} samples")
             yield a
         return
-    try:
-        container = open_media(path, path.suffix.lstrip("."))
-    except ImportError as exc:
-        raise ValueError(f"a waveform of {path.suffix} audio needs PyAV: pip install 'reportgen[video]'") from exc
+    with open_regular(path, follow=False) as fh:  # (a real path, checked: a link or a pipe now is a swap)
+        try:
+            container = open_media(fh, path.suffix.lstrip("."))
+        except ImportError as exc:
+            raise ValueError(f"a waveform of {path.suffix} audio needs PyAV: pip install 'reportgen[video]'") from exc
+        yield from _decode(container)
+
+
+def _decode(container) -> Iterator[np.ndarray]:
     done = 0
     with container:
         if not container.streams.audio:
