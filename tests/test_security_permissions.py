@@ -89,6 +89,11 @@ def test_run_folder_listed_but_not_entered_is_skipped_with_a_warning(tmp_path):
                    "be opened); skipped" in proc.stderr, proc.stderr
             assert (tmp_path / "site/runs/ok/index.html").is_file()
             assert not (tmp_path / "site/runs/shut").exists()
+        # the other readers of a runs root (export, summary; Api() lists them the same way) too
+        for cmd in (("export", runs, "-o", tmp_path / "tables"), ("summary", runs, "-o", tmp_path / "s.md")):
+            proc = _reportgen(*cmd)
+            assert "run folder 'shut' cannot be read (Permission denied: its files are listed but cannot " \
+                   "be opened); skipped" in proc.stdout + proc.stderr, cmd
     finally:
         (runs / "shut").chmod(0o755)
 

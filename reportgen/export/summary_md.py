@@ -113,7 +113,7 @@ def _image_ref(rel_path: str, base: str | None) -> str:
 def build_summary(opts: SummaryOptions) -> tuple[str, list[tuple[str, bytes]], SummaryResult]:
     """The Markdown text and the image files to write (relative path, bytes); no writing."""
     result = SummaryResult(opts.out)
-    records = [read_run(p) for p in list_run_dirs(opts.runs)]
+    records = [read_run(p) for p in list_run_dirs(opts.runs, result.warnings)]
     records.sort(key=lambda r: (r.project, r.meta.get("created") or 0, r.id))
     for r in records:
         result.warnings.extend(f"run {r.id}: {w}" for w in r.warnings)

@@ -79,7 +79,7 @@ def export_runs(runs: Path, out: Path, fmt: str = "parquet") -> ExportResult:
     result = ExportResult()
     table: list[dict[str, Any]] = []
     files: set[str] = set()  # history file names so far (lower case: case-insensitive disks too)
-    for run_dir in list_run_dirs(runs):
+    for run_dir in list_run_dirs(runs, result.warnings):
         rec = read_run(run_dir, with_history=False)
         result.warnings += [f"{rec.id}: {w}" for w in rec.warnings]
         row: dict[str, Any] = {"run_id": rec.id}

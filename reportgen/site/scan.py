@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..storage.format import CONFIG_JSON, HISTORY_JSONL, MEDIA_DIR, RUN_JSON, SUMMARY_JSON
-from ..storage.safety import is_inside
+from ..storage.safety import denied_reason, is_inside
 from ..storage.segments import SEGMENT_DIRS
 from . import records
 from .story import ALERTS, OUTPUT_LOG, SYSTEM, TAIL
@@ -132,7 +132,7 @@ def scan_runs(root: Path, warnings: list[str] | None = None, record: Path | None
         path = e.path  # (os.scandir's own join of root and name)
         found = scan_run(path, kept.get(e.name), since, now, e.name)
         if found is None:
-            denied = _denied(path)
+            denied = denied_reason(path)
             if denied and warnings is not None:  # (a folder of a shared drive the user may not read)
                 warnings.append(f"run folder {e.name!r} cannot be read ({denied}); skipped")
             continue
@@ -149,27 +149,6 @@ def scan_runs(root: Path, warnings: list[str] | None = None, record: Path | None
     if record is not None and (now != kept or any(rec[0] >= limit for rec in now.values())):
         records.save(Path(record), RECORD_VERSION, base, started, now)
     return out
-
-
-def _denied(path: str) -> str | None:
-    """Why the folder ``path`` cannot be read, when a permission is the reason: it cannot be listed,
-    or it can (read permission) but not entered (no search permission: mode 0o600), so the run files
-    it lists cannot be opened (bug: such a run folder was skipped without a word)."""
-    try:
-        with os.scandir(path) as it:
-            listed = [e.name for e in it if e.name in (RUN_JSON, HISTORY_JSONL)]
-    except PermissionError as exc:
-        return exc.strerror or "permission denied"
-    except OSError:
-        return None
-    for name in listed:
-        try:
-            os.stat(os.path.join(path, name))
-        except PermissionError as exc:
-            return f"{exc.strerror or 'permission denied'}: its files are listed but cannot be opened"
-        except OSError:
-            continue
-    return None
 
 
 def _segmented(listed: dict[str, tuple]) -> bool:

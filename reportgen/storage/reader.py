@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from .format import FORMAT_VERSION, RunPaths
 from .jsonio import TooDeep, decode_line, read_json
 from .lastvalues import complete_summary
-from .safety import MAX_DEPTH, MAX_LINE, NOT_REGULAR, FileTooBig, NotRegularFile, is_inside, linked_out, open_regular, special_file, too_deep, too_long
+from .safety import MAX_DEPTH, denied_reason, MAX_LINE, NOT_REGULAR, FileTooBig, NotRegularFile, is_inside, linked_out, open_regular, special_file, too_deep, too_long
 
 LINKED_OUT = "is a link to a file outside the run folder (not read)"
 
@@ -280,7 +280,14 @@ def list_run_dirs(root: str | os.PathLike, warnings: list[str] | None = None) ->
     out = []
     for p in sorted(root.iterdir()):
         try:
-            if not (p.is_dir() and RunPaths(p).is_run()):
+            if not p.is_dir():
+                continue
+            denied = denied_reason(p)
+            if denied is not None:  # (mode 0o600: listed, not entered; skipped, not without a word)
+                if warnings is not None:
+                    warnings.append(f"run folder {p.name!r} cannot be read ({denied}); skipped")
+                continue
+            if not RunPaths(p).is_run():
                 continue
         except OSError:
             continue

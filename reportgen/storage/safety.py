@@ -239,3 +239,24 @@ def printable(text: str) -> str:
     """``text`` with every control character written as its escape (``\\x1b``, ``\\n``): warnings
     name things from the source, and are printed on the user's terminal."""
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def denied_reason(path: str | os.PathLike) -> str | None:
+    """Why the folder ``path`` cannot be read, when a permission is the reason: it cannot be listed,
+    or it can (read permission) but not entered (no search permission: mode 0o600), so the run files
+    it lists cannot be opened (bug: such a run folder was skipped without a word)."""
+    try:
+        with os.scandir(os.fspath(path)) as it:
+            listed = [e.name for e in it if e.name in ("run.json", "history.jsonl")]
+    except PermissionError as exc:
+        return exc.strerror or "permission denied"
+    except OSError:
+        return None
+    for name in listed:
+        try:
+            os.stat(os.path.join(os.fspath(path), name))
+        except PermissionError as exc:
+            return f"{exc.strerror or 'permission denied'}: its files are listed but cannot be opened"
+        except OSError:
+            continue
+    return None
