@@ -261,6 +261,10 @@ def test_plotly_panel(site_browser, media_site):
     assert page.locator(f"#{pid} .rgp-plotly svg.main-svg").count() >= 1
     assert page.locator(f"#{pid} .rgp-plotly .scatterlayer path").count() >= 1
     assert (media_site / "assets" / "plotly.min.js").exists()
+    # as tall as plotly draws a figure with no height of its own (450): in a 240 px panel plotly's
+    # default margins left a plot 60 px high
+    plot = page.evaluate(f"() => document.querySelector('#{pid} .rgp-plotly')._fullLayout._size")
+    assert plot["h"] >= 250, plot
 
 
 def test_svg_summary_histogram_tensor_and_problems(site_browser, media_site):

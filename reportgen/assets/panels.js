@@ -133,6 +133,10 @@
     var fig = JSON.parse(holder._rgPlotly);
     var layout = window.RGVegaFit ? window.RGVegaFit.plotly(fig.layout, holder.clientWidth) : fig.layout;
     if (window.RG && RG.theme && RG.theme.plotlyLayout) layout = RG.theme.plotlyLayout(layout);
+    // the panel is as tall as the figure asks (plotly's default, 450, when it does not; at most 900):
+    // filling a 240 px panel, plotly's own margins (100 px on top, 80 below) left a 60 px plot
+    var h = layout && typeof layout.height === "number" && isFinite(layout.height) ? layout.height : 450;
+    holder.style.height = Math.round(Math.min(900, Math.max(240, h))) + "px";
     return draw(holder, fig.data, layout, { displaylogo: false, responsive: true }).then(function () {
       holder.dataset.rendered = "done";
     });
