@@ -37,6 +37,7 @@ from .progress import Progress
 from .render import PageWriter
 from .shared_fs import remove_stale_markers
 from .reports import build_reports
+from .sectionsmemo import SectionsMemo
 from .urls import rel, run_page
 
 
@@ -226,6 +227,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
                                   sweep_pages.all_runs_page(len(runs)), shards(len(runs)))).encode(
         "utf-8", "surrogatepass")).hexdigest()
     kept: set[str] = set()
+    section_memo = SectionsMemo()  # the chart sections of run pages, rendered once per shape
     for r in runs:
         page = run_page(r.file)
         panels = panel_sets.get(r.file, [])
@@ -251,7 +253,9 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             "story": story.run_story(Path(r.path), r.meta, r.status),
             "site": pages.site_json([r], runs, labels, page, "run", table=False, workspace=ws),
             "sections": (sections := pages.chart_sections([r], labels, ws)),
-            "spec_base": runs_data.share_specs(sections),
+            "spec_base": (spec_base := runs_data.share_specs(sections)),
+            **({"sections_html": html} if (html := section_memo.html(writer.env, sections, spec_base, r.file))
+               is not None else {}),
             "panels": panels, "artifacts": arts.for_run(r.id),
         })
     sweep_problems: list[str] = []
