@@ -176,3 +176,20 @@ def test_chart_rows_use_the_site_downsampling_and_mark_non_finite():
     assert [layer["name"] for layer in spec["layer"]] == ["band", "main", "nonfinite"]
     assert spec["encoding"]["color"]["scale"] == {"domain": ["a"], "range": ["#123456"]}
     assert "params" not in spec and all("params" not in layer for layer in spec["layer"])
+
+
+def test_underscore_metrics_are_summarised_system_keys_are_not(tmp_path):
+    """The site charts a logged ``_lr`` (only _step, _runtime, _timestamp, _wandb are system keys);
+    the Markdown summary's table and charts left it out."""
+    import reportgen
+
+    run = reportgen.init(project="p", dir=tmp_path / "runs", id="u")
+    for i in range(3):
+        run.log({"_lr": 0.1 / (i + 1), "loss": 1.0 / (i + 1)})
+    run.finish()
+    out = tmp_path / "s.md"
+    write_summary(SummaryOptions(runs=tmp_path / "runs", out=out))
+    md = out.read_text()
+    assert sorted(alt for alt, _ in _images(md)) == ["\\_lr", "loss"]
+    header = next(line for line in md.splitlines() if line.startswith("| Run"))
+    assert "\\_lr" in header and "\\_step" not in header and "\\_runtime" not in header

@@ -176,7 +176,7 @@ def test_sweep_page_keeps_the_metrics_most_runs_have(tmp_path):
     from reportgen.site.sweep_pages import MAX_SWEEP_METRICS
 
     def log(run, i):
-        run.summary.update({"loss": 1.0 / (i + 1), "acc": i / 3})
+        run.summary.update({"loss": 1.0 / (i + 1), "acc": i / 3, "_lr": 0.1 * i})
         if i == 0:
             run.summary.update({f"k{j:05d}": j for j in range(3000)})
 
@@ -192,4 +192,5 @@ def test_sweep_page_keeps_the_metrics_most_runs_have(tmp_path):
     options = metric_select[:metric_select.index("</select>")].count("<option")
     assert options == MAX_SWEEP_METRICS
     assert '<option value="loss">' in metric_select and '<option value="acc">' in metric_select  # in every run
-    assert any("3,002 summary metrics" in w and "(2,902 left out)" in w for w in res.warnings)
+    assert '<option value="_lr">' in metric_select and '<option value="_runtime">' not in metric_select
+    assert any("3,003 summary metrics" in w and "(2,903 left out)" in w for w in res.warnings)

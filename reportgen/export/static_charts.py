@@ -13,7 +13,7 @@ import numpy as np
 from ..site import charts
 from ..site.fmt import is_number
 from ..site.urls import slug
-from ..storage.format import flat_rows
+from ..storage.format import flat_rows, is_system_key
 from ..site.downsample import downsample
 
 IMAGE_FORMATS = ("png", "svg")
@@ -36,7 +36,7 @@ def numeric_series(history: list[dict[str, Any]]) -> dict[str, Series]:
     cols: dict[str, tuple[list[float], list[float]]] = {}
     for step, flat in flat_rows(history):
         for k, v in flat.items():
-            if k.startswith("_") or not is_number(v):
+            if is_system_key(k) or not is_number(v):
                 continue
             xs, ys = cols.setdefault(k, ([], []))
             xs.append(step)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..site import charts
-from ..storage.format import flatten
+from ..storage.format import flatten, is_system_key
 from ..site.fmt import fmt_value, is_number
 from ..storage.reader import list_run_dirs, read_run
 from .static_charts import (IMAGE_FORMATS, chart_file_name, chart_rows, has_data, numeric_series, render_chart,
@@ -134,7 +134,7 @@ def build_summary(opts: SummaryOptions) -> tuple[str, list[tuple[str, bytes]], S
 
     # numbers; logged objects (their kind's one-line text) only when --metrics names them
     summary_keys = sorted({k for r in records for k, v in flatten(r.summary).items()
-                           if not k.startswith("_") and (is_number(v) or (opts.metrics and isinstance(v, dict)
+                           if not is_system_key(k) and (is_number(v) or (opts.metrics and isinstance(v, dict)
                                                                           and "_type" in v))})
     columns, unmatched = _pick(summary_keys, opts.metrics)
     columns = columns[:opts.max_columns]

@@ -18,7 +18,7 @@ from typing import Any
 from ..storage.safety import is_inside
 from ..storage import format as fmt
 from ..storage.jsonio import read_json
-from ..storage.format import SUMMARY_OPS, flatten
+from ..storage.format import SUMMARY_OPS, flatten, is_system_key
 from .fmt import fmt_value
 from .run_stats import goals
 from .urls import run_page
@@ -115,7 +115,7 @@ def collect(runs_root: Path, runs: list) -> list[dict[str, Any]]:
         counts: dict[str, int] = {}
         for s in summaries:
             for k, v in s.items():
-                if _number(v) and not k.startswith("_"):
+                if _number(v) and not is_system_key(k):
                     counts[k] = counts.get(k, 0) + 1
         metrics = sorted(counts)
         chosen = metric.get("name") if metric.get("name") in counts else (metrics[0] if metrics else None)

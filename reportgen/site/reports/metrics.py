@@ -8,7 +8,7 @@ from typing import Any
 from markupsafe import Markup
 
 from .. import charts
-from ...storage.format import flatten
+from ...storage.format import flatten, is_system_key
 from ..fmt import fmt_time, fmt_value, is_number
 from ..rundata import metric_id
 from .context import ReportContext
@@ -83,7 +83,7 @@ def lookup(run: Any, column: str) -> tuple[bool, Any]:
 
 def _default_columns(runs: list[Any]) -> list[str]:
     keys = sorted({k for v in runs for k, val in flatten(v.summary).items()
-                   if not k.startswith("_") and is_number(val)})
+                   if not is_system_key(k) and is_number(val)})
     return ["name", "state", *keys[:8]]
 
 
