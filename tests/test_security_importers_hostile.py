@@ -797,6 +797,23 @@ def test_huge_sparse_csv_keeps_the_rows_before_the_read_limit(tmp_path):
     assert [r["loss"] for r in run.history] == [1.0 / (s + 1) for s in range(1000)]
 
 
+
+def test_a_large_csv_of_real_rows_is_read_whole(tmp_path):
+    """The 64 MiB read limit is for a sparse CSV (holes: free to make); a CSV whose bytes are on disk
+    (an export of many rows) is read up to 2 GiB: a 70 MiB one lost its rows after the first 64 MiB."""
+    src = tmp_path / "csvs"
+    src.mkdir()
+    note = "x" * (700 << 10)
+    with open(src / "run.csv", "w") as fh:
+        fh.write("step,loss,note\n")
+        for s in range(100):
+            fh.write(f"{s},{1.0 / (s + 1)!r},{note}\n")
+    assert (src / "run.csv").stat().st_size > 68 << 20  # (past the 64 MiB a sparse file is read to)
+    proc = _import("csv", src, tmp_path / "runs", timeout=300)
+    assert "larger than" not in proc.stderr, proc.stderr
+    (run,) = _runs(tmp_path / "runs").values()
+    assert [r["loss"] for r in run.history] == [1.0 / (s + 1) for s in range(100)]
+
 def test_hparams_yaml_with_types_json_cannot_hold(tmp_path):
     """A Lightning hparams.yaml holding a ``!!binary`` value or a ``!!set`` became a config that
     config.json could not be written from (TypeError): the whole run was lost. Now YAML's types come

@@ -27,24 +27,28 @@ TIME_NAMES = ("_timestamp", "timestamp", "time")
 
 
 MAX_CELLS = 50_000_000  # rows x columns of one Parquet file (its footer says; a 1.7 MB file held 100M rows)
-CSV_MAX = SOURCE_MAX  # bytes of one CSV file read (the rows after them are not: a sparse file is free to make)
+CSV_MAX = SOURCE_MAX  # bytes of a sparse CSV read (the rows after them are not: a sparse file is free to make)
+CSV_DENSE_MAX = 2 << 30  # bytes of a CSV whose bytes are on disk (an export of real rows) read
 
 
 def _csv_rows(path: Path, problems: Problems):
-    """The rows of the CSV file ``path`` in its first :data:`CSV_MAX` bytes, as a DataFrame: a larger
-    file (``truncate -s 2G``: free to make) was read whole into memory. Past the limit, the complete
+    """The rows of the CSV file ``path`` as a DataFrame, read up to a limit: :data:`CSV_MAX` bytes of a
+    sparse file (``truncate -s 2G``: free to make, and it was read whole into memory), else
+    :data:`CSV_DENSE_MAX` (a real export of many rows is read whole). Past the limit, the complete
     lines before it are kept, with a warning naming the file and the limit."""
     import io
 
     import pandas as pd
 
     with open_regular(path) as fh:  # (one open: a regular file, checked on its descriptor)
-        size = os.fstat(fh.fileno()).st_size
-        data = fh.read(CSV_MAX + 1)
-    if len(data) > CSV_MAX:
-        data = data[:data.rfind(b"\n", 0, CSV_MAX) + 1]
-        problems.warn(f"{path}: larger than {CSV_MAX >> 20} MiB ({size:,} bytes); only the rows in its first "
-                      f"{CSV_MAX >> 20} MiB are imported")
+        st = os.fstat(fh.fileno())
+        size, blocks = st.st_size, getattr(st, "st_blocks", None)
+        limit = CSV_MAX if blocks is not None and blocks * 512 < size // 2 else CSV_DENSE_MAX  # (mostly holes)
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        data = data[:data.rfind(b"\n", 0, limit) + 1]
+        problems.warn(f"{path}: larger than {limit >> 20} MiB ({size:,} bytes); only the rows in its first "
+                      f"{limit >> 20} MiB are imported")
     return pd.read_csv(io.BytesIO(data))
 
 
