@@ -193,4 +193,5 @@ def test_sweep_page_keeps_the_metrics_most_runs_have(tmp_path):
     assert options == MAX_SWEEP_METRICS
     assert '<option value="loss">' in metric_select and '<option value="acc">' in metric_select  # in every run
     assert '<option value="_lr">' in metric_select and '<option value="_runtime">' not in metric_select
+    assert metric_select.index('<option value="acc">') < metric_select.index('<option value="_lr">')  # the default
     assert any("3,003 summary metrics" in w and "(2,903 left out)" in w for w in res.warnings)

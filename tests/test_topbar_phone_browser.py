@@ -65,6 +65,9 @@ def test_long_unbroken_names_wrap_inside_the_page(tmp_path, site_browser, width)
         page = open_at(site_browser, path, width, 844 if width < 600 else 800)
         scroll = page.evaluate("document.documentElement.scrollWidth")
         assert scroll <= width, f"{path.relative_to(out)} at {width}px is {scroll}px wide"
+        # a project's entry stays in one column of the list (it ran on into the next, over its bullet)
+        assert page.evaluate("Array.from(document.querySelectorAll('.rg-project-list li'))"
+                             ".every(li => li.getClientRects().length === 1)"), path.relative_to(out)
         if path.parent.name == "a":
             badge = page.locator("h1 .rg-state").bounding_box()
             assert badge["width"] < 120 and badge["height"] < 30 and badge["x"] + badge["width"] <= width

@@ -118,7 +118,9 @@ def collect(runs_root: Path, runs: list) -> list[dict[str, Any]]:
                 if _number(v) and not is_system_key(k):
                     counts[k] = counts.get(k, 0) + 1
         metrics = sorted(counts)
-        chosen = metric.get("name") if metric.get("name") in counts else (metrics[0] if metrics else None)
+        # (by default the first metric by name, one of the user's _-prefixed ones only when there is no other)
+        chosen = metric.get("name") if metric.get("name") in counts else \
+            next((m for m in metrics if not m.startswith("_")), metrics[0] if metrics else None)
         if len(metrics) > MAX_SWEEP_METRICS:
             kept = set(sorted(metrics, key=lambda k: (k != chosen, -counts[k], k))[:MAX_SWEEP_METRICS])
             cut["metrics"] = len(metrics) - len(kept)
