@@ -282,12 +282,10 @@ def list_run_dirs(root: str | os.PathLike, warnings: list[str] | None = None) ->
         try:
             if not p.is_dir():
                 continue
-            denied = denied_reason(p)
-            if denied is not None:  # (mode 0o600: listed, not entered; skipped, not without a word)
-                if warnings is not None:
+            if not RunPaths(p).is_run():  # (or it may not be entered: mode 0o600; asked only then)
+                denied = denied_reason(p)
+                if denied is not None and warnings is not None:
                     warnings.append(f"run folder {p.name!r} cannot be read ({denied}); skipped")
-                continue
-            if not RunPaths(p).is_run():
                 continue
         except OSError:
             continue
