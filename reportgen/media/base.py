@@ -161,15 +161,12 @@ def read_source(data: Any, arg: str) -> tuple[bytes, str | None]:
     import os
 
     if isinstance(data, (str, os.PathLike)):
-        path = Path(data)
-        if not path.is_file():
-            raise ValueError(f"{arg}: file not found: {str(path)!r}")
-        return path.read_bytes(), path.name
+        return read_once(data, arg, "media")  # (opened once, as audio and video are)
     if hasattr(data, "read"):
         name = getattr(data, "name", None)
         if isinstance(name, (str, os.PathLike)) and "b" not in str(getattr(data, "mode", "b")) \
                 and Path(name).is_file():
-            return Path(name).read_bytes(), Path(name).name  # text-mode open() of a binary file works too
+            return read_once(name, arg, "media")  # text-mode open() of a binary file works too
         content = data.read()
         if isinstance(content, str):
             content = content.encode("utf-8")
