@@ -282,12 +282,13 @@ def list_run_dirs(root: str | os.PathLike, warnings: list[str] | None = None) ->
         try:
             if not p.is_dir():
                 continue
-            if not RunPaths(p).is_run():  # (or it may not be entered: mode 0o600; asked only then)
-                denied = denied_reason(p)
-                if denied is not None and warnings is not None:
-                    warnings.append(f"run folder {p.name!r} cannot be read ({denied}); skipped")
-                continue
-        except OSError:
+            run = RunPaths(p).is_run()
+        except OSError:  # (a folder that may not be entered: its run.json cannot even be looked at)
+            run = False
+        if not run:  # why, asked only then (mode 0o600: listed, not entered)
+            denied = denied_reason(p)
+            if denied is not None and warnings is not None:
+                warnings.append(f"run folder {p.name!r} cannot be read ({denied}); skipped")
             continue
         if p.is_symlink() and not is_inside(root, p):
             if warnings is not None:
