@@ -1,5 +1,6 @@
 """How pages start (issue 12 point 10, many tabs): the site's own scripts come in one file per page
-part (site/bundle.py), the charts in the viewport are drawn first and those just below it on idle,
+part (site/bundle.py), the charts in the viewport are drawn first and those just below it once the
+reader scrolls or the page has been loaded 2 s,
 and ``serve`` gives each file one ETag whichever build slot serves it."""
 from __future__ import annotations
 
@@ -85,6 +86,55 @@ def test_charts_in_view_first_then_those_just_below(tmp_path, site_browser):
     assert set(drawn[:len(in_view)]) == set(in_view), (drawn, place)
     assert set(near) <= set(drawn)
     assert not set(far) & set(drawn)
+    assert not site_browser.problems.all()
+
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("how", ["two seconds", "a scroll"])
+def test_charts_just_below_wait_for_the_reader_or_two_seconds(tmp_path, site_browser, how):
+    """Drawing ahead is work the reader may never need: twenty tabs opened at once would each spend the
+    shared cores on it before the last one showed its first screen. It waits for a scroll (or a key,
+    a touch) or until the page has been loaded 2 s. The page's clock is Playwright's, so that the
+    test says what happens at which page time whatever the machine's speed."""
+    _, site = _site(tmp_path, metrics=("loss", "acc", "lr", "grad"))
+    page = site_browser.new_page()
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.clock.install()
+    page.add_init_script("""document.addEventListener('rg:rendered', (e) => {
+        (window.__drawn = window.__drawn || []).push(e.target.dataset.key); }, true);""")
+    page.goto((site / "index.html").as_uri())
+    page.wait_for_function("() => window.RG && RG.charts && RG.charts.all().length > 0")
+    place = page.evaluate("""() => RG.charts.all().map((el) => [el.dataset.key, el.getBoundingClientRect().top])""")
+    in_view = {k for k, top in place if top < 900}
+    near = {k for k, top in place if 900 <= top < 1200}
+    assert in_view and near, place
+
+    def drawn() -> set:
+        return set(page.evaluate("window.__drawn || []"))
+
+    for _ in range(40):  # the charts in view are drawn within the first second of page time
+        if in_view <= drawn():
+            break
+        page.clock.run_for(25)
+        page.wait_for_timeout(25)
+    assert drawn() == in_view, (drawn(), place)
+    page.clock.run_for(max(0, 1800 - page.evaluate("performance.now()")))  # 1.8 s of page time in all
+    for _ in range(5):  # (what the page would do in idle moments, given real time to do it)
+        page.wait_for_timeout(50)
+        page.clock.run_for(1)
+    assert drawn() == in_view, (drawn(), place)  # charts just below: not yet
+    if how == "a scroll":
+        page.mouse.move(600, 350)
+        page.mouse.wheel(0, 40)
+    else:
+        page.clock.run_for(400)  # 2.2 s of page time
+    for _ in range(200):
+        if near <= drawn():
+            break
+        page.clock.run_for(1)  # at most 0.2 s of page time: with a scroll, before the 2 s are up
+        page.wait_for_timeout(25)
+    assert near <= drawn(), (drawn(), place)
     assert not site_browser.problems.all()
 
 

@@ -496,9 +496,9 @@
     if (C.panels) C.panels.afterInit(all);
     if (!("IntersectionObserver" in window)) { all.forEach(C.draw); return; }
     // tabs12 (issue 12): charts in the viewport are drawn at once; those within 300 px of it (drawn
-    // ahead, so that scrolling finds them ready) wait until the page's first charts are drawn and the
-    // page is idle, so they never delay the first screen (and many tabs opened at once each show
-    // theirs sooner).
+    // ahead, so that scrolling finds them ready) wait until the page's first charts are drawn, the
+    // machine is not busy and the page is idle, so they never delay the first screen (and many tabs
+    // opened at once each show theirs sooner).
     C.io = new IntersectionObserver(function (entries) {
       entries.forEach(function (e) { if (e.isIntersecting && !chartOf(e.target).seen) C.draw(e.target); });
     });
@@ -510,7 +510,8 @@
   function observe(el) {
     if (C.io) { C.io.observe(el); C.near.observe(el); }
   }
-  /* Draw `el` (near the viewport) once no chart is still being drawn and the page is idle. */
+  /* Draw `el` (near the viewport) once no chart is still being drawn, the machine has CPU to spare
+     (whenSettled) and the page is idle. */
   function ahead(el, since) {
     if (chartOf(el).seen) return;
     since = since || Date.now();
@@ -519,6 +520,30 @@
       return;
     }
     var idle = window.requestIdleCallback || function (fn) { return setTimeout(fn, 50); };
-    idle(function () { if (!chartOf(el).seen) C.draw(el); }, { timeout: 1000 });
+    whenSettled(function () {
+      idle(function () { if (!chartOf(el).seen) C.draw(el); }, { timeout: 1000 });
+    });
+  }
+  /* Drawing ahead is work the reader may never need, so it waits for a sign that the reader goes on
+     (a scroll, a wheel, a key or a touch) or until the page has been loaded AHEAD_AFTER_MS. Twenty
+     tabs opened at once (a restored session, issue 12) then each draw their first screen before any
+     of them draws what is below it, on a machine whose cores they share. A chart scrolled into view
+     is drawn at once whatever happens here (C.io). */
+  var AHEAD_AFTER_MS = 2000, settleWaiters = null;
+  function whenSettled(fn) {
+    var nav = performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
+    var since = nav && nav.loadEventEnd ? Math.max(0, performance.now() - nav.loadEventEnd) : 0;  // loaded that long ago
+    if (settleWaiters) { settleWaiters.push(fn); return; }
+    settleWaiters = [fn];
+    var EVENTS = ["scroll", "wheel", "keydown", "touchstart", "pointerdown"], timer;
+    function go() {
+      clearTimeout(timer);
+      EVENTS.forEach(function (name) { window.removeEventListener(name, go, true); });
+      var waiting = settleWaiters;
+      settleWaiters = null;
+      if (waiting) waiting.forEach(function (f) { f(); });
+    }
+    EVENTS.forEach(function (name) { window.addEventListener(name, go, { capture: true, passive: true }); });
+    timer = setTimeout(go, Math.max(0, AHEAD_AFTER_MS - since));
   }
 })();
