@@ -647,6 +647,34 @@ def test_values_that_contain_themselves_or_nest_deep_warn_in_log_config_and_summ
     assert summary["s"] == 2 and not {"d600", "d5000", "cyc", "loop"} & set(summary)
 
 
+
+def test_config_values_whose_str_or_items_raise_warn_and_the_run_goes_on(tmp_path):
+    """config (init, update, attribute) raised into the script when a value's __repr__ raised (its
+    str() is what config keeps of an object JSON cannot hold), or when a mapping's items() raised:
+    now a warning naming the key; the value is kept as its type's name, or the key is not changed."""
+    class Bad:
+        def __repr__(self):
+            raise RuntimeError("boom")
+
+    class BadMap(dict):
+        def items(self):
+            raise KeyError("nope")
+
+    with pytest.warns(UserWarning) as caught:
+        run = reportgen.init(id="badrepr", dir=tmp_path, config={"a": 1, "z": Bad()})
+        run.config.update({"b": Bad(), "c": 2})
+        run.config.x = Bad()
+        run.config.update({"m": BadMap(q=1), "n": 3})
+        run.log({"v": 1.0})
+    run.finish()
+    text = "\n".join(str(w.message) for w in caught)
+    for key in ("z", "b", "x"):
+        assert f"config key {key!r}: str() of a Bad raised RuntimeError" in text
+    assert "config key 'm': could not store BadMap" in text
+    config = json.loads((run.folder / "config.json").read_text())
+    assert config == {"a": 1, "z": "<Bad>", "b": "<Bad>", "c": 2, "x": "<Bad>", "n": 3}
+    assert [r["v"] for r in clean_history(run.folder)] == [1.0]
+
 def test_media_write_on_a_full_disk_leaves_no_temp_file(tmp_path, tiny_fs):
     from reportgen.media.base import MediaContext
 

@@ -129,7 +129,14 @@ def _plain(key: str, value: Any) -> Any:
     if hasattr(value, "__fspath__"):
         return str(value)
     # Enums, dataclass instances, classes... keep something readable rather than fail
-    return str(value)
+    try:
+        return str(value)
+    except Exception as exc:  # a __str__/__repr__ that raises: its type, and one warning naming the key
+        from .values import user_warn
+
+        user_warn(f"config key {key!r}: str() of a {type(value).__name__} raised {type(exc).__name__}; "
+                  f"stored as '<{type(value).__name__}>'")
+        return f"<{type(value).__name__}>"
 
 
 def _key(key: Any) -> str:
@@ -147,7 +154,7 @@ def _stored(key: str, value: Any) -> tuple[bool, Any]:
     try:
         plain = _plain(key, value)
         dumps({key: plain})
-    except (ValueError, OverflowError, RecursionError) as exc:
+    except Exception as exc:  # noqa: BLE001 (user objects: whatever they raise, the run goes on)
         from .values import user_warn
 
         user_warn(f"config key {key!r}: could not store {type(value).__name__} as JSON ({type(exc).__name__}: "
