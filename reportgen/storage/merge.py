@@ -6,7 +6,8 @@ layout). :func:`merge_run` writes the plain run folder readers know:
 - history rows are merged by ``_step`` (one row per step; ``_timestamp``/``_runtime`` the
   latest); a metric logged by more than one writer keeps its name for the first writer
   (the unlabelled one, else the lowest label) and is stored as ``key@label`` for the others
-  (``loss``, ``loss@rank1``); keys are compared as ``a/b`` paths;
+  (``loss``, ``loss@rank1``; a metric named ``_lr`` too: only ``_step``, ``_timestamp``,
+  ``_runtime`` and ``_wandb`` are not metrics); keys are compared as ``a/b`` paths;
 - system metrics: every writer's samples on one time axis; a key sampled by more than one
   writer (all of them, usually) is ``system/cpu@rank1`` for the others;
 - alerts: all, in time order, each with ``writer``; output: the writers' logs one after another;
@@ -20,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from .format import flatten
+from .format import flatten, is_system_key
 from .jsonio import encode_line, write_json_atomic
 from .reader import _read_json_dict, iter_history, run_status
 from .segments import PRIMARY
@@ -42,7 +43,7 @@ def _rename_map(per_writer: dict[str, set[str]]) -> dict[tuple[str, str], str]:
 
 
 def _name(renames: dict[tuple[str, str], str], w: str, key: str) -> str:
-    return key if key.startswith("_") else renames.get((w, key), key)
+    return key if is_system_key(key) else renames.get((w, key), key)
 
 
 def _write_lines(path: Path, rows: Iterable[dict[str, Any]]) -> None:
@@ -55,7 +56,7 @@ def _write_lines(path: Path, rows: Iterable[dict[str, Any]]) -> None:
 
 def _merge_history(writers: dict[str, Path], out: Path, warnings: list[str]) -> tuple[dict, set[str]]:
     rows = {w: [flatten(r) for r in iter_history(d / "history.jsonl", warnings=warnings)] for w, d in writers.items()}
-    keys = {w: {k for r in rs for k in r if not k.startswith("_")} for w, rs in rows.items()}
+    keys = {w: {k for r in rs for k in r if not is_system_key(k)} for w, rs in rows.items()}
     renames = _rename_map(keys)
     merged: dict[Any, dict[str, Any]] = {}
     for w in writer_order(rows):
@@ -81,7 +82,7 @@ def _merge_timed(writers: dict[str, Path], name: str, out: Path, tag: str | None
     rows = {w: list(iter_history(d / name, warnings=warnings)) for w, d in writers.items() if (d / name).exists()}
     if not rows:
         return
-    renames = _rename_map({w: {k for r in rs for k in r if not k.startswith("_")} for w, rs in rows.items()})
+    renames = _rename_map({w: {k for r in rs for k in r if not is_system_key(k)} for w, rs in rows.items()})
     allrows = []
     for w in writer_order(rows):
         for r in rows[w]:
@@ -143,11 +144,11 @@ def merge_run(writers: dict[str, Path], out: Path) -> list[str]:
     summaries = {w: _read_json_dict(d / "summary.json", warnings) for w, d in writers.items()}
     for w in reversed(writer_order(writers)):
         config.update(_read_json_dict(writers[w] / "config.json", warnings))
-    renames = _rename_map({w: {k for k in s if not k.startswith("_")} | (collided & set(s)) for w, s in summaries.items()})
+    renames = _rename_map({w: {k for k in s if not is_system_key(k)} | (collided & set(s)) for w, s in summaries.items()})
     summary = dict(last)
     for w in writer_order(summaries):
         for k, v in summaries[w].items():
-            if not k.startswith("_"):
+            if not is_system_key(k):
                 summary[_name(renames, w, k)] = v
     write_json_atomic(out / "config.json", config)
     write_json_atomic(out / "summary.json", summary)
