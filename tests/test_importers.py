@@ -302,6 +302,28 @@ def test_csv_per_file_grows_incrementally(tmp_path, cli):
     assert _series(read_run(runs["csv-one"].path), "loss")[-2:] == [(2, 1.5), (3, 1.25)]
 
 
+
+def test_a_metric_named_with_a_leading_underscore_is_not_imported_twice(tmp_path, cli):
+    """An import cut short after its history was written (import.json not yet) resumes from the
+    history's last step and the keys that step has. Those keys left out every ``_`` key, so a
+    metric named ``_lr`` was written a second time for that step. Only ``_step``, ``_timestamp``,
+    ``_runtime`` and ``_wandb`` are not metrics."""
+    import pandas as pd
+
+    from reportgen.importers.common import IMPORT_JSON
+
+    src = tmp_path / "csv"
+    src.mkdir()
+    pd.DataFrame({"step": [0, 1, 2], "loss": [3.0, 2.0, 1.5], "_lr": [0.1, 0.05, 0.01]}).to_csv(src / "one.csv", index=False)
+    out = tmp_path / "runs"
+    cli("import", "csv", str(src), "-o", str(out), "--project", "p", "--name", "csv-{path}")
+    run = _runs(out)["csv-one"]
+    (run.path / IMPORT_JSON).unlink()  # as if the import had stopped before writing its state
+    cli("import", "csv", str(src), "-o", str(out), "--project", "p", "--name", "csv-{path}")
+    lines = [json.loads(x) for x in (run.path / "history.jsonl").read_text().splitlines()]
+    assert [r["_step"] for r in lines] == [0, 1, 2]
+    assert _series(read_run(run.path), "_lr") == [(0, 0.1), (1, 0.05), (2, 0.01)]
+
 def test_parquet_long_table_and_neptune_layout(tmp_path, cli):
     import pandas as pd
     import pyarrow as pa

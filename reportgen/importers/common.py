@@ -251,7 +251,7 @@ def _last_history_step(path: Path) -> tuple[int, set[str]]:
             if s > last:
                 last, keys = s, set()
             if s == last:
-                keys.update(k for k in row if not k.startswith("_"))
+                keys.update(k for k in row if not fmt.is_system_key(k))
     return last, keys
 
 
@@ -455,7 +455,7 @@ class RunImport:
         self._rows.clear()
         self._times.clear()
         if self.summary_hidden is not None:
-            for k in [k for k in self.summary if not k.startswith("_") and self.summary_hidden(k)]:
+            for k in [k for k in self.summary if not fmt.is_system_key(k) and self.summary_hidden(k)]:
                 del self.summary[k]
         if self._summary_overrides:
             for k, v in self._summary_overrides.items():
