@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import reportgen
+from reportgen.media.figures import VegaLite
 from reportgen.site.builder import build
 from reportgen.site.config import BuildConfig
 from reportgen.site.kinds.charts import TITLE_CHARS
@@ -30,7 +31,10 @@ def hostile_site(tmp_path):
     table = reportgen.Table(columns=["x", "y"], data=[[0, 1], [1, 2]])
     run.log({"img": img, "chart": reportgen.plot.line(table, "x", "y", title="T" * 10_000_000),
              "custom": reportgen.plot_table("reportgen/line", table, {"x": "x", "y": "y"},
-                                            {"title": "U" * 300})})
+                                            {"title": "U" * 300}),
+             "axis": VegaLite({"mark": "point", "data": {"values": [{"x": 1, "y": 2}]},
+                                         "encoding": {"x": {"field": "x", "type": "quantitative", "axis": {"title": "X" * 100_000}},
+                                                      "y": {"field": "y", "type": "quantitative"}}})})
     run.finish()
     out = tmp_path / "site"
     return out, build(BuildConfig(runs=tmp_path / "runs", out=out, quiet=True))
@@ -40,6 +44,8 @@ def test_scores_and_titles_are_bounded(hostile_site, site_browser):
     out, res = hostile_site
     warned = [w for w in res.warnings if "media " in w]
     assert sorted(warned) == [
+        f"run h: media axis (step 0): text of the Vega-Lite spec longer than {TITLE_CHARS} characters (or 10 lines) "
+        "cut: encoding.x.axis.title",
         f"run h: media chart (step 0): chart title longer than {TITLE_CHARS} characters: cut",
         f"run h: media custom (step 0): chart title longer than {TITLE_CHARS} characters: cut",
         f"run h: media img (step 0): image boxes: 100,003 score names; the first {MAX_SCORE_KEYS} are shown; "
@@ -59,6 +65,6 @@ def test_scores_and_titles_are_bounded(hostile_site, site_browser):
             panels.nth(i).scroll_into_view_if_needed()
             page.wait_for_function("el => el.dataset.rendered === 'done'", arg=panels.nth(i).element_handle())
         texts = page.eval_on_selector_all(".rgp-vega", "els => els.map(e => e.closest('.rgp-panel').textContent.length)")
-        assert len(texts) == 2 and all(n < 1000 for n in texts), texts
+        assert len(texts) == 3 and all(n < 1000 for n in texts), texts
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.screenshot(path=str(out.parent / f"bounds-{width}.png"), full_page=True)

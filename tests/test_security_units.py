@@ -118,6 +118,29 @@ def test_vega_cleaning():
     assert clean_spec({"usermeta": {"reportgen": {"optional_fields": ["x"]}}, "mark": "bar"}) == ({"mark": "bar"}, [])
 
 
+
+def test_vega_text_is_bounded():
+    """A logged spec's text (axis, legend and chart titles, subtitles, a text mark's literal, the
+    description) is cut at 256 characters, a title given as lines at 10 lines; data is left alone."""
+    from reportgen.site.vegaclean import TEXT_CHARS, TEXT_LINES, removed_note
+
+    long = "A" * 1_000_000
+    spec = {"mark": {"type": "text", "text": long}, "description": long,
+            "title": {"text": [long] * 50, "subtitle": long},
+            "encoding": {"x": {"field": "x", "axis": {"title": long}}, "color": {"field": "c", "legend": {"title": "short"}}},
+            "data": {"values": [{"x": 1, "title": long}]}}
+    out, removed = clean_spec(spec)
+    assert len(out["mark"]["text"]) < TEXT_CHARS + 40 and out["mark"]["text"].startswith("A" * TEXT_CHARS)
+    assert len(out["description"]) < TEXT_CHARS + 40 and len(out["encoding"]["x"]["axis"]["title"]) < TEXT_CHARS + 40
+    assert len(out["title"]["text"]) == TEXT_LINES and all(len(t) < TEXT_CHARS + 40 for t in out["title"]["text"])
+    assert len(out["title"]["subtitle"]) < TEXT_CHARS + 40
+    assert out["encoding"]["color"]["legend"]["title"] == "short"
+    assert out["data"]["values"][0]["title"] == long  # data is data
+    note = removed_note(removed)
+    assert note.startswith(f"text of the Vega-Lite spec longer than {TEXT_CHARS} characters")
+    assert "encoding.x.axis.title" in note and "removed from" not in note
+    assert len(str({k: v for k, v in out.items() if k != "data"})) < 10_000
+
 def test_published_files_are_read_without_following_a_link_swapped_in(tmp_path):
     """The builder checks a media path inside its run folder (``inside``: the real path), then copies
     it; a link put in its place between the two was followed (open() of the path): a file outside the

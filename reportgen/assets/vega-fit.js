@@ -50,6 +50,20 @@
     var step = isObj(spec.height) && typeof spec.height.step === "number" ? spec.height.step : 20;
     return seen.size ? step * seen.size : null;
   }
+  /* The longest title (or field name, Vega-Lite's default title) the spec's `ch` axes may show. */
+  function longestTitle(spec, ch) {
+    var n = 0;
+    (function walk(s) {
+      if (!isObj(s)) return;
+      var e = isObj(s.encoding) ? s.encoding[ch] : null;
+      if (isObj(e)) [e.title, e.field, isObj(e.axis) ? e.axis.title : null].forEach(function (t) {
+        if (typeof t === "string") n = Math.max(n, t.length);
+        else if (Array.isArray(t)) t.forEach(function (x) { if (typeof x === "string") n = Math.max(n, x.length); });
+      });
+      if (Array.isArray(s.layer)) s.layer.forEach(walk);
+    })(spec);
+    return n;
+  }
   F.fit = function (spec, width) {
     if (!F.singleView(spec)) return spec;
     var out = copy(spec);
@@ -76,6 +90,18 @@
       title.limit = Math.max(60, width - 24);
       cfg.title = title;
       out.config = cfg;
+    }
+    // a long axis title (up to 256 characters reach the page: vegaclean.TEXT_CHARS) ends in an
+    // ellipsis too; unlimited, fit-x shrank the plot to nothing beside a title wider than the panel
+    if (width > 0 && out.width === "container") {
+      [["axisX", width - 60, "x"], ["axisY", 200, "y"]].forEach(function (a) {
+        var ax = isObj(cfg[a[0]]) ? copy(cfg[a[0]]) : {};
+        if (ax.titleLimit !== undefined || (isObj(cfg.axis) && cfg.axis.titleLimit !== undefined)) return;
+        if (longestTitle(out, a[2]) <= 30) return;  // a usual title: the spec is left as it is
+        ax.titleLimit = Math.max(60, a[1]);
+        cfg[a[0]] = ax;
+        out.config = cfg;
+      });
     }
     return out;
   };

@@ -17,8 +17,11 @@
   transforms make too many rows (a fold, a quantile, a density, a loess: :mod:`.vegarows`): such a
   spec is refused whole (a bin ``step`` over the data's range is rewritten to a bounded one).
 
-Inline data (``data.values``, ``datasets``) is kept, so charts logged with their data still
-draw (up to :data:`.vegarows.MAX_INLINE_ROWS` rows). What was removed is returned, so the builder can warn naming the key.
+Text the chart lays out (titles, axis and legend titles, subtitles, a text mark's literal, the
+description) is cut at :data:`TEXT_CHARS` characters (a title given as lines: the first
+:data:`TEXT_LINES`). Inline data (``data.values``, ``datasets``) is kept, so charts logged with
+their data still draw (up to :data:`.vegarows.MAX_INLINE_ROWS` rows). What was removed or cut is
+returned, so the builder can warn naming the key.
 """
 from __future__ import annotations
 
@@ -42,6 +45,13 @@ VEGA_LITE_KEYS = ("mark", "encoding", "layer", "hconcat", "vconcat", "facet", "r
 _SCHEMA = re.compile(r"/schema/([\w-]+)/([\w.\-]+)\.json\Z", re.ASCII)  # vega-embed's, a JS regex without flags
 _CURSOR = re.compile(r"[a-z-]{1,20}")  # a CSS cursor keyword (pointer, crosshair, ...), never url(...)
 DATA_KEYS = frozenset({"values", "datasets"})  # inline data: rows are kept as they are
+#: text the chart lays out (titles, axis and legend titles, a title's subtitle, a text mark's
+#: literal, the description): a logged 10 MB axis title made a 10 MB data file and a chart laying
+#: out one unbroken word. Cut at TEXT_CHARS (a title given as lines: its first TEXT_LINES).
+TEXT_KEYS = frozenset({"title", "subtitle", "description", "text"})
+TEXT_CHARS = 256
+TEXT_LINES = 10
+CUT = "cut:"  # a path in clean_spec's list that was cut, not removed
 
 
 class SpecRefused(ValueError):
@@ -96,12 +106,25 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
         return out
     if isinstance(v, list):
         inner = path[:-1] + "[]." if path else "[]."
+        if len(v) > TEXT_LINES and _key_of(path) in TEXT_KEYS:  # a title given as lines
+            v = v[:TEXT_LINES]
+            removed.append(f"{CUT}{path}")
         return [_clean(x, inner, depth + 1, removed) for x in v]
     if isinstance(v, str):
+        if len(v) > TEXT_CHARS and _key_of(path) in TEXT_KEYS:
+            from .clip import clip
+
+            removed.append(f"{CUT}{path}")
+            return clip(v, TEXT_CHARS)
         problem = expression_problem(v, path.rstrip(".").rsplit(".", 1)[-1].removesuffix("[]"))
         if problem:
             raise SpecRefused(f"{path.rstrip('.') or 'the spec'} {problem}")
     return v
+
+
+def _key_of(path: str) -> str:
+    """The property a path ends with (``x.axis.title.`` and ``title[].``: ``title``)."""
+    return path.rstrip(".").rsplit(".", 1)[-1].removesuffix("[]")
 
 
 def _check_vega_lite(spec: dict) -> None:
@@ -151,5 +174,14 @@ def _check_depth(v: Any, depth: int) -> None:
 
 
 def removed_note(removed: list[str]) -> str:
-    shown = ", ".join(p.rstrip(".") for p in removed[:5]) + (" ..." if len(removed) > 5 else "")
-    return f"removed from the Vega-Lite spec (it may not reach outside the site): {shown}"
+    """What :func:`clean_spec` removed (and cut: its ``cut:`` entries), in one warning."""
+    def shown(paths: list[str]) -> str:
+        return ", ".join(p.rstrip(".") for p in paths[:5]) + (" ..." if len(paths) > 5 else "")
+
+    gone = [p for p in removed if not p.startswith(CUT)]
+    cut = [p[len(CUT):] for p in removed if p.startswith(CUT)]
+    notes = [f"removed from the Vega-Lite spec (it may not reach outside the site): {shown(gone)}"] if gone else []
+    if cut:
+        notes.append(f"text of the Vega-Lite spec longer than {TEXT_CHARS} characters (or {TEXT_LINES} lines) "
+                     f"cut: {shown(cut)}")
+    return "; ".join(notes)

@@ -85,3 +85,17 @@ test("a bar chart of categories gets its height as a number (Vega-Lite warns on 
   assert.strictEqual(F.fit(named, 900).width, undefined);
   assert.strictEqual(F.fit(bars({ transform: [{ filter: "true" }] }), 900).width, undefined);
 });
+
+test("a long axis title ends in an ellipsis at the panel's edge instead of squeezing the plot away", () => {
+  const spec = curve();
+  spec.encoding.x.axis = { title: "X".repeat(300) };
+  spec.layer = undefined;
+  const out = plain(F.fit(spec, 900));
+  assert.strictEqual(out.config.axisX.titleLimit, 840);
+  assert.strictEqual(out.config.axisY, undefined);  // the y title is short: left alone
+  const own = curve();
+  own.encoding.x.axis = { title: "X".repeat(300) };
+  own.config = { axis: { titleLimit: 50 } };
+  assert.deepStrictEqual(plain(F.fit(own, 900)).config, { axis: { titleLimit: 50 } });  // its own limit is kept
+  assert.strictEqual(plain(F.fit(curve(), 900)).config, undefined);  // short titles: unchanged
+});

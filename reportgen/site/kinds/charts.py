@@ -16,15 +16,14 @@ class VegaKind(Kind):
         raise NotImplementedError
 
     def item(self, ctx, rec, where, name):
-        from ..vegaclean import clean_spec, removed_note
+        from ..vegaclean import CUT, clean_spec, removed_note
 
         spec, removed = clean_spec(self.spec(rec, ctx.json, ctx.presets))  # logged specs are data
-        if removed:
-            ctx.warn(where, removed_note(removed))
         title, cut = _clipped(self.title(rec))
-        spec["title"], cut_spec = _clipped(spec.get("title"))
-        if spec["title"] is None:
-            del spec["title"]
+        cut_spec = [p for p in removed if p in (f"{CUT}title.", f"{CUT}title[].") or p.startswith(f"{CUT}title.")]
+        others = [p for p in removed if p not in cut_spec]
+        if others:
+            ctx.warn(where, removed_note(others))
         if cut or cut_spec:
             ctx.warn(where, f"chart title longer than {TITLE_CHARS} characters: cut")
         data_id, site = ctx.files.write_data(name, {"spec": spec})
@@ -34,8 +33,8 @@ class VegaKind(Kind):
         return None
 
 
-#: a chart's title (the panel's, and the spec's own): a 10 MB logged title made a 10 MB data file
-#: and a page laying out one unbroken word
+#: a chart's title (the panel's; the spec's own and its other text: vegaclean.TEXT_CHARS): a 10 MB
+#: logged title made a 10 MB data file and a page laying out one unbroken word
 TITLE_CHARS = 256
 
 
