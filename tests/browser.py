@@ -67,7 +67,7 @@ class SiteBrowser:
     def vega_bundle_requests(self) -> list[str]:
         """The URLs of every request for the Vega runtime (vega-bundle.js) from now on."""
         seen: list[str] = []
-        self.context.on("request", lambda r: r.url.endswith("/vega-bundle.js") and seen.append(r.url))
+        self.context.on("request", lambda r: r.url.split("?", 1)[0].endswith("/vega-bundle.js") and seen.append(r.url))
         return seen
 
     def new_page(self):

@@ -48,11 +48,39 @@ def test_a_module_that_throws_does_not_stop_the_next(tmp_path):
     assert out.stdout.split("\n")[:2] == ["reached true", "uncaught boom"], out
 
 
+
+def test_asset_urls_carry_their_contents_hash(tmp_path):
+    """GitHub Pages lets browsers keep a file 10 minutes: a site published again after an upgrade ran
+    the new pages against the old scripts (or the other way round). Every page names each asset
+    with a short hash of what it holds, so a changed asset is a new URL; the query is ignored where
+    the file is read (from disk, by serve, by any static server)."""
+    import re
+
+    import vl_convert
+
+    _, site = _site(tmp_path)
+    pages = [site / "index.html", *sorted((site / "runs").glob("*/index.html"))]
+    seen = set()
+    for page in pages:
+        html = page.read_text()
+        refs = re.findall(r'(?:src|href|data-src)="((?:\.\./)*assets/[^"]+)"', html)
+        assert refs, page
+        for ref in refs:
+            path, _, query = ref.partition("?")
+            assert query.startswith("v="), ref
+            name = path.rsplit("assets/", 1)[1]
+            held = vl_convert.__version__ if name == "vega-bundle.js" else (site / "assets" / name).read_bytes()
+            want = bundle.version(held)[:10]  # the Vega runtime: vl-convert's version decides it
+            assert query == f"v={want}", (ref, want)
+            assert (page.parent / path).resolve() == (site / "assets" / name).resolve()
+            seen.add(name)
+    assert {"reportgen.css", "rg-head.js", "rg-page.js", "vega-bundle.js"} <= seen
+
 @pytest.mark.browser
 def test_pages_load_the_bundles_not_each_module(tmp_path, site_browser):
     _, site = _site(tmp_path)
     scripts: list[str] = []
-    site_browser.context.on("request", lambda r: r.resource_type == "script" and scripts.append(r.url.rsplit("/", 2)[-2:]))
+    site_browser.context.on("request", lambda r: r.resource_type == "script" and scripts.append(r.url.split("?", 1)[0].rsplit("/", 2)[-2:]))
     for page_path in (site / "index.html", *sorted((site / "runs").glob("*/index.html"))[:1]):
         scripts.clear()
         page = site_browser.open(page_path)

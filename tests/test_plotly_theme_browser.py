@@ -43,7 +43,7 @@ def drawn(page, n=3):
     page.wait_for_function(
         """(n) => { document.querySelectorAll('.rgp-plotly').forEach(el => el.scrollIntoView());
                     return document.querySelectorAll('.rgp-plotly[data-rendered="done"]').length === n; }""", arg=n,
-        timeout=15_000)
+        timeout=60_000)
     return page.evaluate(LAYOUTS)
 
 

@@ -202,7 +202,7 @@ def test_a_served_page_is_first_painted_once_its_scripts_built_it(tmp_path, _pla
                 _time.sleep(0.6)
                 route.continue_()
 
-            sb.context.route("**/assets/rg-page.js", late)
+            sb.context.route("**/assets/rg-page.js?*", late)
             page = sb.open(srv.url)
             page.wait_for_function(READY, timeout=60_000)
             page.wait_for_function("() => performance.getEntriesByType('paint').length > 0", timeout=10_000)

@@ -33,6 +33,33 @@ def _vega_bundle_text() -> tuple[str, str]:
     return version, text
 
 
+def _vl_convert_version() -> str:
+    import vl_convert
+
+    return getattr(vl_convert, "__version__", "unknown")
+
+
+@functools.lru_cache(maxsize=4)
+def _versions(src: str, stamp: tuple) -> dict[str, str]:
+    from .bundle import BUNDLES, bundle_text, version
+
+    out = {f"assets/{p.relative_to(src).as_posix()}": version(p.read_bytes())[:10]
+           for p in sorted(Path(src).rglob("*")) if p.is_file()}
+    out.update({f"assets/{name}": version(bundle_text(name))[:10] for name in BUNDLES})
+    out[f"assets/{VEGA_BUNDLE}"] = version(_vl_convert_version())[:10]
+    return out
+
+
+def asset_versions() -> dict[str, str]:
+    """Site path of each file in ``assets/`` -> a short hash of what it holds (the Vega runtime: of
+    vl-convert's version, which decides it). Pages ask for ``assets/x.js?v=<hash>``: a browser, or
+    GitHub Pages' 10-minute cache, never runs a page against the assets of another build (the
+    query is ignored where the file is read: from disk, by ``serve``, by any static server)."""
+    src = assets_dir()
+    stamp = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(src.rglob("*")) if p.is_file())
+    return _versions(str(src), stamp + (_vl_convert_version(),))
+
+
 def write_assets(out: Path) -> None:
     target = out / "assets"
     target.mkdir(parents=True, exist_ok=True)

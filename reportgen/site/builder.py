@@ -71,12 +71,15 @@ class Pages:
 
 
 def _template_stamp() -> str:
-    """Part of every page key: the version, the templates and the page assets (a template may
-    inline or fingerprint them)."""
+    """Part of every page key: the version, the templates and the page assets (pages name each
+    asset with its content's hash: assets.asset_versions), and vl-convert's version (the Vega
+    runtime's)."""
     from .._resources import assets_dir, templates_dir
     from .._version import __version__
 
-    parts = [__version__] + [f"{p.relative_to(d)}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+    from .assets import _vl_convert_version
+
+    parts = [__version__, _vl_convert_version()] + [f"{p.relative_to(d)}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
                              for d in (templates_dir(), assets_dir()) for p in sorted(d.rglob("*")) if p.is_file()]
     return hashlib.sha1("|".join(parts).encode()).hexdigest()
 

@@ -88,6 +88,7 @@ class PageWriter:
         self.keys = keys
         self.new_keys: dict[str, str] = {}
         self.stamp = stamp  # the templates' stamp: part of every key
+        self._versions: dict[str, str] | None = None
         self.skipped = 0
 
     @property
@@ -99,7 +100,17 @@ class PageWriter:
     def render(self, template: str, page: str, context: dict[str, Any]) -> Path:
         """Render ``page`` now (the caller decided that it changed)."""
         tpl = self.env.get_template(template)
-        html = tpl.render(**context, page=page, url=lambda target: rel(page, target),
+        if self._versions is None:
+            from .assets import asset_versions
+
+            self._versions = asset_versions()
+        versions = self._versions
+
+        def url(target: str) -> str:  # an asset's URL carries its content's hash (assets.asset_versions)
+            v = versions.get(target)
+            return rel(page, target) + (f"?v={v}" if v else "")
+
+        html = tpl.render(**context, page=page, url=url,
                           extra_head=[Markup(s) for s in self.extra_head])
         target = self.out / page
         write_text(target, html)  # atomic: never a half-written page
