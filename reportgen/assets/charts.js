@@ -497,8 +497,8 @@
     if (!("IntersectionObserver" in window)) { all.forEach(C.draw); return; }
     // tabs12 (issue 12): charts in the viewport are drawn at once; those within 300 px of it (drawn
     // ahead, so that scrolling finds them ready) wait until the page's first charts are drawn, the
-    // machine is not busy and the page is idle, so they never delay the first screen (and many tabs
-    // opened at once each show theirs sooner).
+    // reader has scrolled or the page has been loaded 2 s, and the page is idle, so they never delay
+    // the first screen (and many tabs opened at once each show theirs sooner).
     C.io = new IntersectionObserver(function (entries) {
       entries.forEach(function (e) { if (e.isIntersecting && !chartOf(e.target).seen) C.draw(e.target); });
     });
@@ -510,8 +510,8 @@
   function observe(el) {
     if (C.io) { C.io.observe(el); C.near.observe(el); }
   }
-  /* Draw `el` (near the viewport) once no chart is still being drawn, the machine has CPU to spare
-     (whenSettled) and the page is idle. */
+  /* Draw `el` (near the viewport) once no chart is still being drawn, the reader has scrolled or the
+     page has been loaded 2 s (whenSettled), and the page is idle. */
   function ahead(el, since) {
     if (chartOf(el).seen) return;
     since = since || Date.now();
