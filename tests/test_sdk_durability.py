@@ -46,7 +46,7 @@ def test_sigterm_and_sigkill_at_random_moments(tmp_path):
     rnd = random.Random(7)
     # SIGTERM with a 30 s flush interval: everything logged is still in memory when the signal comes
     plan = [(signal.SIGTERM, rnd.uniform(0.05, 1.0), 30.0) for _ in range(3)]
-    # SIGKILL early (after a few flushes but before the first summary write at 1 s) and later
+    # SIGKILL early (after a few flushes, long before the first heartbeat at 15 s) and later
     plan += [(signal.SIGKILL, rnd.uniform(0.4, 0.9), 0.1) for _ in range(2)]
     plan += [(signal.SIGKILL, rnd.uniform(1.2, 2.0), 0.1)]
     outcomes = run_batch(tmp_path, plan, seed=1)
@@ -64,6 +64,8 @@ def test_sigterm_and_sigkill_at_random_moments(tmp_path):
             assert o.summary_file["_step"] >= o.last_row["_step"] - 1
         else:
             assert o.meta["state"] == "running"  # nobody could say otherwise; readers show "crashed"
+            # summary.json itself: written after each flush (was {} until the first heartbeat, 15 s)
+            assert o.summary_file.get("i") == o.summary_file.get("_step") and o.summary_file["i"] >= 0, o.summary_file
 
 
 def test_reader_completes_a_stale_summary_from_history(tmp_path):

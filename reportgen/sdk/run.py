@@ -136,7 +136,7 @@ class Run(RunExtras):
                 self._write_meta("running", resumed=(prev_meta.get("resumed", 0) + 1) if existing else 0)
                 if existing is None:
                     self._writer.write_summary({})
-                self._writer.start(periodic=self.summary._persist_if_dirty)
+                self._writer.start(periodic=self.summary._persist_if_dirty, often=self.summary._persist_soon)
                 if self._remote is not None:
                     self._uploader = self._remote.uploader(self.id, interval=self._settings.x_upload_interval,
                                                            max_bytes=self._settings.x_segment_bytes, resume=resume_at)

@@ -1,14 +1,17 @@
 """``run.summary``: last value per key unless overridden; persisted atomically.
 
 Every committed history row updates the summary (the last logged value wins);
-those automatic updates are written by the writer thread every heartbeat and at
-``finish()``. ``run.summary["k"] = v`` and ``run.summary.update({...})`` convert
+those automatic updates are written by the writer thread after each flush of history
+(about every second: a SIGKILLed run's summary.json holds the values of its last
+flush; a summary so large that writing it costs more than 2% of the time is written
+less often, and at least every heartbeat) and at ``finish()``. ``run.summary["k"] = v`` and ``run.summary.update({...})`` convert
 the value (arrays and tensors become ``tensor`` records with the array saved as
 ``.npy``; Media objects become their records) and write ``summary.json`` at once.
 """
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import MutableMapping
 from typing import Any, Callable, Iterator
 
@@ -22,6 +25,7 @@ class Summary(MutableMapping):
         self._persist = persist
         self._convert = convert or (lambda key, value: value)
         self._dirty = False
+        self._next_soon = 0.0  # monotonic time before which _persist_soon() leaves the summary
         self._lock = threading.RLock()  # reentrant (a signal handler may save); explicit writes and the writer thread's writes never interleave
 
     # automatic updates from log(): no write here, the writer thread persists in batches
@@ -29,6 +33,16 @@ class Summary(MutableMapping):
         """Called by the writer thread: write the summary if log() changed it since the last write."""
         if self._dirty:
             self._save()
+
+    def _persist_soon(self) -> None:
+        """Called by the writer thread after each flush of history: :meth:`_persist_if_dirty`, unless
+        the last write took more than 2% of the time since (a summary of 60,000 keys)."""
+        if not self._dirty or time.monotonic() < self._next_soon:
+            return
+        t0 = time.monotonic()
+        self._save()
+        took = time.monotonic() - t0
+        self._next_soon = t0 + 50 * took
 
     def _save(self) -> None:
         with self._lock:

@@ -3,8 +3,9 @@
 History lines are queued in memory and written by one background thread at most
 ``flush_interval`` seconds after they were logged, in a single ``write()`` of
 whole lines (no fsync on that path). The same thread rewrites ``summary.json``
-(when the automatic summary changed) and ``run.json`` with a fresh ``heartbeat``
-every ``heartbeat_interval`` seconds. :meth:`RunWriter.close`
+when the automatic summary changed, after each flush (so a run killed in its first
+seconds leaves its last values there too, not ``{}``), and ``run.json`` with a fresh
+``heartbeat`` every ``heartbeat_interval`` seconds. :meth:`RunWriter.close`
 flushes and fsyncs.
 
 Storage failures (disk full, quota, a removed mount) never reach the training loop
@@ -83,6 +84,7 @@ class RunWriter:
         self._recreated = 0  # history recreations handled (the folder was deleted: JSON files too)
         self._absorb = False  # once started, storage errors are recorded, never raised
         self._periodic: Callable[[], None] | None = None
+        self._often: Callable[[], None] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._forks, self._pid, self._warned_foreign = _forks, os.getpid(), False
@@ -161,11 +163,13 @@ class RunWriter:
         self.history.append(row)
 
     # -- background thread -------------------------------------------------------------
-    def start(self, periodic: Callable[[], None] | None = None) -> None:
-        """Start flushing history every ``flush_interval`` s; every ``heartbeat_interval`` s call
-        ``periodic()`` (the run persists its summary there if it changed) and refresh the
-        heartbeat. From now on storage errors are recorded (``health``), never raised."""
+    def start(self, periodic: Callable[[], None] | None = None, often: Callable[[], None] | None = None) -> None:
+        """Start flushing history every ``flush_interval`` s, calling ``often()`` after each flush (the
+        run persists its summary there if it changed and a write is cheap enough); every
+        ``heartbeat_interval`` s call ``periodic()`` (the summary if it changed, whatever it costs)
+        and refresh the heartbeat. From now on storage errors are recorded (``health``), never raised."""
         self._periodic = periodic
+        self._often = often
         self._absorb = True
         self._thread = threading.Thread(target=self._loop, name="reportgen-writer", daemon=True)
         self._thread.start()
@@ -181,6 +185,8 @@ class RunWriter:
         while not self._stop.wait(self.flush_interval):
             try:
                 self._tick()
+                if self._often is not None:
+                    self._often()
                 now = self._clock()
                 if now - last_beat >= self.heartbeat_interval:
                     last_beat = now
