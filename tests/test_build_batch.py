@@ -207,3 +207,30 @@ def test_a_build_after_polars_ran_in_the_process_does_not_fork_it(runs, tmp_path
     assert files and files == sorted(p.relative_to(second) for p in second.rglob("*")
                                      if p.is_file() and p.name != ".reportgen-manifest.json")
     assert all((first / f).read_bytes() == (second / f).read_bytes() for f in files)
+
+
+def test_compressed_history_is_not_inflated_by_polars(tmp_path, monkeypatch):
+    """Polars inflates gzip/zlib/zstd input before reading it: a history.jsonl holding compressed bytes
+    (a small file that inflates to many GB) is never handed to it; the row reader reads it as lines
+    (bad lines, warned), as it did."""
+    import gzip
+
+    import polars as pl
+
+    from reportgen.site import history
+
+    rng = np.random.default_rng(0)
+    raw = b"".join(orjson.dumps({"_step": i, "loss": float(rng.standard_normal())}) + b"\n" for i in range(40000))
+    packed = gzip.compress(raw)
+    assert len(packed) >= columnar.MIN_BYTES
+    calls = []
+    real = pl.read_ndjson
+    monkeypatch.setattr(pl, "read_ndjson", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert columnar.read(packed) is None and not calls
+    assert columnar.read(raw) is not None and calls  # (a plain history: polars reads it)
+    d = tmp_path / "run"
+    d.mkdir()
+    (d / "history.jsonl").write_bytes(packed + b"\n")
+    calls.clear()
+    cols = history.parse_history(d / "history.jsonl")
+    assert not calls and cols.warnings and not cols.numeric

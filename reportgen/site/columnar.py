@@ -101,7 +101,10 @@ def read(data: bytes) -> tuple[dict[str, tuple[np.ndarray, np.ndarray | None]], 
     """``({key: (float64 values, valid mask or None)}, rows)`` for a chunk of complete lines, or
     None when the chunk needs the row-by-row reader."""
     pl = _polars()
-    if not pl:
+    if not pl or data[:1] != b"{":
+        # (not a row first -- a blank line, or compressed bytes: polars inflates gzip, zlib and zstd
+        # input before reading it, and a 16 MB chunk of a compressed history could inflate to many GB
+        # before the cell check refused it; the row reader reads such a chunk as lines, as before)
         return None
     # A flat row of numbers has one cell more than it has commas: the count of cells read must match,
     # else a key first seen after the rows polars inferred its schema from was dropped -- then the
