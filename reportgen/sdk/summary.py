@@ -4,9 +4,10 @@ Every committed history row updates the summary (the last logged value wins);
 those automatic updates are written by the writer thread after each flush of history
 (about every second: a SIGKILLed run's summary.json holds the values of its last
 flush; a summary so large that writing it costs more than 2% of the time is written
-less often, and at least every heartbeat) and at ``finish()``. ``run.summary["k"] = v`` and ``run.summary.update({...})`` convert
-the value (arrays and tensors become ``tensor`` records with the array saved as
-``.npy``; Media objects become their records) and write ``summary.json`` at once.
+less often, and at least every heartbeat) and at ``finish()``.
+``run.summary["k"] = v`` and ``run.summary.update({...})`` convert the value (arrays
+and tensors become ``tensor`` records with the array saved as ``.npy``; Media objects
+become their records) and write ``summary.json`` at once.
 """
 from __future__ import annotations
 
