@@ -127,7 +127,8 @@ def test_vega_text_is_bounded():
     long = "A" * 1_000_000
     spec = {"mark": {"type": "text", "text": long}, "description": long,
             "title": {"text": [long] * 50, "subtitle": long},
-            "encoding": {"x": {"field": "x", "axis": {"title": long}}, "color": {"field": "c", "legend": {"title": "short"}}},
+            "encoding": {"x": {"field": "x", "axis": {"title": long}}, "color": {"field": "c", "legend": {"title": "short"}},
+                         "text": {"value": long}, "tooltip": {"value": "v" * 300}},
             "data": {"values": [{"x": 1, "title": long}]}}
     out, removed = clean_spec(spec)
     assert len(out["mark"]["text"]) < TEXT_CHARS + 40 and out["mark"]["text"].startswith("A" * TEXT_CHARS)
@@ -135,6 +136,8 @@ def test_vega_text_is_bounded():
     assert len(out["title"]["text"]) == TEXT_LINES and all(len(t) < TEXT_CHARS + 40 for t in out["title"]["text"])
     assert len(out["title"]["subtitle"]) < TEXT_CHARS + 40
     assert out["encoding"]["color"]["legend"]["title"] == "short"
+    assert len(out["encoding"]["text"]["value"]) < TEXT_CHARS + 40
+    assert out["encoding"]["tooltip"]["value"] == "v" * 300  # (not text the chart lays out as such)
     assert out["data"]["values"][0]["title"] == long  # data is data
     note = removed_note(removed)
     assert note.startswith(f"text of the Vega-Lite spec longer than {TEXT_CHARS} characters")

@@ -17,8 +17,8 @@
   transforms make too many rows (a fold, a quantile, a density, a loess: :mod:`.vegarows`): such a
   spec is refused whole (a bin ``step`` over the data's range is rewritten to a bounded one).
 
-Text the chart lays out (titles, axis and legend titles, subtitles, a text mark's literal, the
-description) is cut at :data:`TEXT_CHARS` characters (a title given as lines: the first
+Text the chart lays out (titles, axis and legend titles, subtitles, a text mark's literal or a
+text channel's ``value``/``datum``, the description) is cut at :data:`TEXT_CHARS` characters (a title given as lines: the first
 :data:`TEXT_LINES`). Inline data (``data.values``, ``datasets``) is kept, so charts logged with
 their data still draw (up to :data:`.vegarows.MAX_INLINE_ROWS` rows). What was removed or cut is
 returned, so the builder can warn naming the key.
@@ -111,7 +111,7 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
             removed.append(f"{CUT}{path}")
         return [_clean(x, inner, depth + 1, removed) for x in v]
     if isinstance(v, str):
-        if len(v) > TEXT_CHARS and _key_of(path) in TEXT_KEYS:
+        if len(v) > TEXT_CHARS and _is_text(path):
             from .clip import clip
 
             removed.append(f"{CUT}{path}")
@@ -125,6 +125,13 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
 def _key_of(path: str) -> str:
     """The property a path ends with (``x.axis.title.`` and ``title[].``: ``title``)."""
     return path.rstrip(".").rsplit(".", 1)[-1].removesuffix("[]")
+
+
+def _is_text(path: str) -> bool:
+    """Whether a string at ``path`` is text the chart lays out: a TEXT_KEYS property, or the literal
+    ``value``/``datum`` of one (``encoding.text.value``, ``encoding.text.datum``)."""
+    parts = [p.removesuffix("[]") for p in path.rstrip(".").split(".")]
+    return parts[-1] in TEXT_KEYS or (len(parts) > 1 and parts[-1] in ("value", "datum") and parts[-2] in TEXT_KEYS)
 
 
 def _check_vega_lite(spec: dict) -> None:
