@@ -103,3 +103,26 @@ def test_a_cache_written_by_another_release_is_not_reused(tmp_path, monkeypatch)
     assert RunCache(cache, 100).load_info("a") is None
     assert _build(root, out, cache).reparsed == ["a"]
     assert RunCache(cache, 100).load_info("a") is not None
+
+
+def test_a_cache_entry_is_the_same_bytes_in_every_process(tmp_path):
+    """The x axes a run's kept rows carry (epoch, tokens: any step metric) were gathered in a set's
+    order, which follows the interpreter's hash seed: the same run made a different cache file in
+    each build process (the state loaded was the same). Now in name order."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = tmp_path / "runs"
+    write_run(root, "a", [{"_step": s, "_runtime": s * 0.1, "_timestamp": 1.7e9 + s, "epoch": s // 100,
+                           "tokens": s * 512, "loss": 1 / (s + 1)} for s in range(3000)])
+    (root / "a" / "config.json").write_text(json.dumps({"lr": 0.1}))
+    entries = set()
+    for seed in ("1", "2", "3", "4"):
+        cache = tmp_path / f"cache{seed}"
+        subprocess.run([sys.executable, "-m", "reportgen", "build", str(root), "-o", str(tmp_path / f"site{seed}"),
+                        "--cache-dir", str(cache), "--quiet"], check=True, timeout=120,
+                       env={**os.environ, "PYTHONHASHSEED": seed})
+        entries.add((cache / "runs" / "a.pkl").read_bytes())
+    assert len(entries) == 1

@@ -313,7 +313,7 @@ class RunAgg:
         old = np.isin(self.x_rows, ref)
         nold = int(old.sum())
         vals = {}
-        for name in set(self.x_vals) | set(xv):
+        for name in sorted(set(self.x_vals) | set(xv)):  # (sorted: the same cache bytes in every process)
             prev = self.x_vals.get(name)
             prev = prev[old] if prev is not None else np.full(nold, np.nan)
             cur = xv[name][new - base] if name in xv else np.full(len(new), np.nan)
