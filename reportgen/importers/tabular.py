@@ -151,11 +151,12 @@ def _import_frame(imp: RunImport, df, opts, problems: Problems, label: str) -> i
     # (a part ends where the step changes); others wait for the last part (a later row may be earlier).
     n, bad, written, start = len(df), 0, 0, 0
     ordered = n > CHUNK_ROWS and bool(steps.is_monotonic_increasing)
+    table = df[value_cols]  # (once: a column selection copies the frame)
     while start < n:
         stop = min(n, start + CHUNK_ROWS)
         while ordered and stop < n and steps.iat[stop] == steps.iat[stop - 1]:
             stop += 1
-        records = df[value_cols].iloc[start:stop].to_dict("records")
+        records = table.iloc[start:stop].to_dict("records")
         for i, (step, row) in enumerate(zip(steps.iloc[start:stop].tolist(), records), start):
             if step is None or step != step or step in (math.inf, -math.inf):  # (int(inf) raised OverflowError)
                 bad += 1

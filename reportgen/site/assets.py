@@ -18,7 +18,7 @@ def _vega_bundle_text() -> tuple[str, str]:
     """The bundle text; bundling takes seconds, so it is also kept in the user cache folder."""
     import vl_convert
 
-    version = getattr(vl_convert, "__version__", "unknown")
+    version = _vl_convert_version()
     cached = user_cache() / f"vega-bundle-{version}.js"
     try:
         return version, cached.read_text(encoding="utf-8")
@@ -72,9 +72,7 @@ def write_assets(out: Path) -> None:
                 shutil.copyfile(path, dest)
     write_bundles(target)  # tabs12: one script per page part (site/bundle.py)
     # The Vega runtime is written once per vl-convert version (it takes ~2 s to bundle).
-    import vl_convert
-
-    version = getattr(vl_convert, "__version__", "unknown")
+    version = _vl_convert_version()
     stamp = target / (VEGA_BUNDLE + ".version")
     bundle = target / VEGA_BUNDLE
     if bundle.exists() and stamp.exists() and stamp.read_text() == version:

@@ -106,7 +106,7 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
         return out
     if isinstance(v, list):
         inner = path[:-1] + "[]." if path else "[]."
-        if len(v) > TEXT_LINES and _key_of(path) in TEXT_KEYS:  # a title given as lines
+        if len(v) > TEXT_LINES and _props(path)[-1] in TEXT_KEYS:  # a title given as lines
             v = v[:TEXT_LINES]
             removed.append(f"{CUT}{path}")
         return [_clean(x, inner, depth + 1, removed) for x in v]
@@ -122,16 +122,16 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
     return v
 
 
-def _key_of(path: str) -> str:
-    """The property a path ends with (``x.axis.title.`` and ``title[].``: ``title``)."""
-    return path.rstrip(".").rsplit(".", 1)[-1].removesuffix("[]")
+def _props(path: str) -> list[str]:
+    """The properties a path goes through (``x.axis.title.``: x, axis, title; ``title[].``: title)."""
+    return [p.removesuffix("[]") for p in path.rstrip(".").split(".")]
 
 
 def _is_text(path: str) -> bool:
     """Whether a string at ``path`` is text the chart lays out: a TEXT_KEYS property, or the literal
     ``value``/``datum`` of one (``encoding.text.value``, ``encoding.text.datum``)."""
-    parts = [p.removesuffix("[]") for p in path.rstrip(".").split(".")]
-    return parts[-1] in TEXT_KEYS or (len(parts) > 1 and parts[-1] in ("value", "datum") and parts[-2] in TEXT_KEYS)
+    props = _props(path)
+    return props[-1] in TEXT_KEYS or (len(props) > 1 and props[-1] in ("value", "datum") and props[-2] in TEXT_KEYS)
 
 
 def _check_vega_lite(spec: dict) -> None:

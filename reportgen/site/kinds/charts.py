@@ -20,7 +20,7 @@ class VegaKind(Kind):
 
         spec, removed = clean_spec(self.spec(rec, ctx.json, ctx.presets))  # logged specs are data
         title, cut = _clipped(self.title(rec))
-        cut_spec = [p for p in removed if p in (f"{CUT}title.", f"{CUT}title[].") or p.startswith(f"{CUT}title.")]
+        cut_spec = [p for p in removed if p.startswith((f"{CUT}title.", f"{CUT}title[]."))]  # the spec's own title
         others = [p for p in removed if p not in cut_spec]
         if others:
             ctx.warn(where, removed_note(others))
