@@ -146,6 +146,32 @@ def test_files_revalidate_with_etags(served):
     assert again.status == 304 and again.read() == b""
 
 
+def test_assets_asked_for_by_their_hash_are_kept_without_checking(served):
+    """A page asks for each asset by the hash of what it holds (``?v=``); that URL always means those
+    bytes, so the browser may keep the file without asking again (a restored session of twenty tabs,
+    or a click to the next page, requests none of them). Any other ``?v=`` is checked on every use."""
+    import re
+
+    srv, _ = served
+    html = _get(srv.port, "/index.html").read().decode()
+    urls = re.findall(r'(?:src|href)="((?:assets/[^"?]+|/__reportgen__/live\.js)\?v=[0-9a-f]{10})"', html)
+    names = {u.split("?")[0].rsplit("/", 1)[-1] for u in urls}
+    assert {"reportgen.css", "rg-head.js", "rg-page.js", "vega-bundle.js", "live.js"} <= names, urls
+    for url in urls:
+        resp = _get(srv.port, url if url.startswith("/") else "/" + url)
+        body = resp.read()
+        assert resp.status == 200 and body, url
+        assert resp.getheader("Cache-Control") == "public, max-age=31536000, immutable", url
+        stale = url[:-10] + "0123456789"  # a page of another build, or an asset that changed since
+        resp = _get(srv.port, stale if stale.startswith("/") else "/" + stale)
+        assert resp.read() == body and resp.getheader("Cache-Control") == "no-cache", stale
+    # the hash in the page is that of the bytes served (the Vega runtime's: of the vl-convert version)
+    from reportgen.site.bundle import version
+
+    page_js = next(u for u in urls if "rg-page.js" in u)
+    assert version(_get(srv.port, "/" + page_js).read())[:10] == page_js[-10:]
+
+
 def test_events_are_answered_at_once(served):
     """No request is held open waiting for a change (a held request per tab stalls the seventh tab)."""
     srv, _ = served

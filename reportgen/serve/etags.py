@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 MAX = 4096  # remembered files; the oldest half is forgotten past this
+VEGA_BUNDLE = "vega-bundle.js"  # site/assets.py: its ?v= is a hash of the vl-convert version in its stamp file
 
 
 def content_tag(data: bytes) -> str:
@@ -20,22 +21,43 @@ def content_tag(data: bytes) -> str:
     return '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
 
 
+def asset_version(path: Path, data: bytes) -> str:
+    """The hash a page puts after ``?v=`` when it asks for this file of ``assets/`` (site/assets.py:
+    of the content; of the Vega runtime, of the vl-convert version in its stamp file)."""
+    from ..site.bundle import version
+
+    if path.name == VEGA_BUNDLE:
+        try:
+            return version(path.with_name(VEGA_BUNDLE + ".version").read_bytes())[:10]
+        except OSError:
+            return ""
+    return version(data)[:10]
+
+
 class ETags:
     def __init__(self) -> None:
-        self._known: dict[tuple[str, int, int], str] = {}
+        self._known: dict[tuple[str, int, int], tuple[str, str]] = {}
         self._lock = threading.Lock()
 
     def tag(self, path: Path) -> str:
         """The ETag of the file at ``path`` (hashed when its size or mtime is new)."""
+        return self._entry(path)[0]
+
+    def version(self, path: Path) -> str:
+        """:func:`asset_version` of the file at ``path`` (remembered as its ETag is)."""
+        return self._entry(path)[1]
+
+    def _entry(self, path: Path) -> tuple[str, str]:
         st = path.stat()
         key = (str(path), st.st_size, st.st_mtime_ns)
         with self._lock:
-            tag = self._known.get(key)
-        if tag is None:
-            tag = content_tag(path.read_bytes())
+            entry = self._known.get(key)
+        if entry is None:
+            data = path.read_bytes()
+            entry = (content_tag(data), asset_version(path, data))
             with self._lock:
                 if len(self._known) >= MAX:
                     for k in list(self._known)[: MAX // 2]:
                         del self._known[k]
-                self._known[key] = tag
-        return tag
+                self._known[key] = entry
+        return entry

@@ -34,6 +34,7 @@ _HEAD_END = re.compile(rb"</head\s*>", re.IGNORECASE)
 _REASONS = {200: "OK", 206: "Partial Content", 304: "Not Modified", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
             416: "Range Not Satisfiable", 421: "Misdirected Request", 501: "Not Implemented"}
 TEXT = "text/plain; charset=utf-8"
+IMMUTABLE = "public, max-age=31536000, immutable"  # a versioned asset (App._versioned)
 MAX_BATCH = 64  # data files in one /__reportgen__/data request (the page asks for at most 32)
 
 
@@ -45,11 +46,13 @@ MAX_BATCH = 64  # data files in one /__reportgen__/data request (the page asks f
 RENDER_AFTER_PARSE = b'<link rel="expect" href="#rg-end-of-parse" blocking="render">\n'
 
 
-def live_tag(generation: int, boot: str) -> bytes:
+def live_tag(generation: int, boot: str, version: str = "") -> bytes:
     # One script (tabs12, issue 12): /__reportgen__/live.js is the site's assets/rg-live.js (the
     # page side of live updates, RG.live: assets/live.js + live-patch.js) followed by this
-    # server's client script (reportgen/serve/live.js), which polls and patches the page
-    return RENDER_AFTER_PARSE + (f'<script src="{PREFIX}live.js" data-generation="{generation}" '
+    # server's client script (reportgen/serve/live.js), which polls and patches the page.
+    # ``version``: a hash of that script, asked for as ``?v=`` (kept by the browser as the assets are)
+    query = f"?v={version}" if version else ""
+    return RENDER_AFTER_PARSE + (f'<script src="{PREFIX}live.js{query}" data-generation="{generation}" '
                                  f'data-boot="{escape(boot)}"></script>\n').encode()
 
 
@@ -114,12 +117,13 @@ class App:
                 return send(404, b"404 Not found\n", TEXT)
             ctype = content_type(path.name)
             if self.live and ctype.startswith("text/html"):  # never cached: it carries the generation
-                return send(200, inject(path.read_bytes(), live_tag(generation, self.site.boot)), ctype)
+                _, version = self._live_script(root)
+                return send(200, inject(path.read_bytes(), live_tag(generation, self.site.boot, version)), ctype)
             # Other files may be kept by the browser but are checked on every use (no-cache + ETag):
             # twenty tabs then share one copy of the Vega runtime, and its compiled code. The ETag
             # is the content's hash, so both build slots give the same one for the same bytes.
             etag = self.etags.tag(path)
-            cache = {"Cache-Control": "no-cache", "ETag": etag}
+            cache = {"Cache-Control": IMMUTABLE if self._versioned(rel, target, path) else "no-cache", "ETag": etag}
             if etag in (environ.get("HTTP_IF_NONE_MATCH") or ""):
                 return send(304, b"", ctype, cache)
             body = path.read_bytes()  # the slot is pinned while reading: the same bytes as hashed
@@ -131,6 +135,17 @@ class App:
         start, end = span  # media elements seek with Range requests
         return send(206, body[start:end + 1], ctype,
                     {"Accept-Ranges": "bytes", "Content-Range": f"bytes {start}-{end}/{len(body)}", **cache})
+
+    def _versioned(self, rel: str, target: str, path: Path) -> bool:
+        """Whether ``target`` asks for a file of ``assets/`` by the hash of what it holds
+        (``?v=``, site/assets.py) and this is that file: such a URL always means these bytes, so
+        the browser keeps the file without asking again (a restored session of twenty tabs then
+        neither requests nor compiles the page scripts again). Any other ``?v=`` (a page of an
+        earlier build) gets the file checked on every use, as files without one."""
+        if not rel.startswith("assets/"):
+            return False
+        wanted = parse_qs(target.partition("?")[2]).get("v")
+        return bool(wanted) and wanted[0] == self.etags.version(path)
 
     def _data(self, files: list[str], if_none_match: str | None, send) -> list[bytes]:
         """Several data files of the active site in one script (``?f=/data/x.js&f=...``, joined): a
@@ -150,11 +165,21 @@ class App:
         return self._script(b";\n".join(parts) + b"\n", if_none_match, send)
 
     @staticmethod
-    def _script(body: bytes, if_none_match: str | None, send) -> list[bytes]:
+    def _live_script(root: Path) -> tuple[bytes, str]:
+        """The live script (the site's assets/rg-live.js, then reportgen/serve/live.js) and its hash."""
+        from ..site.bundle import version
+
+        runtime = resolve(root, "assets/rg-live.js")
+        body = (runtime.read_bytes() + b"\n" if runtime else b"") + LIVE_JS.read_bytes()
+        return body, version(body)[:10]
+
+    @staticmethod
+    def _script(body: bytes, if_none_match: str | None, send, immutable: bool = False) -> list[bytes]:
         """A generated script kept by the browser and checked on every use, as the site's own
-        files are (no-cache + an ETag of its content; 304 when the browser has it)."""
+        files are (no-cache + an ETag of its content; 304 when the browser has it); ``immutable``:
+        kept without being checked (its URL names its content)."""
         etag = content_tag(body)
-        cache = {"Cache-Control": "no-cache", "ETag": etag}
+        cache = {"Cache-Control": IMMUTABLE if immutable else "no-cache", "ETag": etag}
         if etag in (if_none_match or ""):
             return send(304, b"", "text/javascript; charset=utf-8", cache)
         return send(200, body, "text/javascript; charset=utf-8", cache)
@@ -163,12 +188,13 @@ class App:
         route, _, query = rest.partition("?")
         if route == "live.js" and self.live:
             with self.site.reading() as (root, _generation):
-                runtime = resolve(root, "assets/rg-live.js")
-                body = (runtime.read_bytes() + b"\n" if runtime else b"") + LIVE_JS.read_bytes()
+                body, version = self._live_script(root)
             # kept by the browser and checked on every use, as the site's own files (tabs12): each new
             # tab then neither downloads it again nor compiles it (Chromium's code cache follows the
-            # cached response); it was no-store, 31 KB fetched and compiled by every tab
-            return self._script(body, if_none_match, send)
+            # cached response); it was no-store, 31 KB fetched and compiled by every tab. Asked for by
+            # its hash (the pages' ?v=), it is kept without being checked, as the assets are
+            immutable = parse_qs(query).get("v") == [version]
+            return self._script(body, if_none_match, send, immutable)
         if route == "data" and self.live:
             return self._data(parse_qs(query).get("f", []), if_none_match, send)
         if route == "events" and self.live:
