@@ -1,6 +1,6 @@
 /* CSV export of a table on screen: RG.tableCsv.text({cols, rows}) (RFC 4180 quoting; numbers in
-   full precision; a cell starting with = + - @ gets a leading ' so a spreadsheet does not run it
-   as a formula) and .download(table, name), a Blob link (works from file://, no server). */
+   full precision; a text cell starting with = + - @, a tab or a carriage return gets a leading '
+   so a spreadsheet does not run it as a formula: OWASP's list, as chart-actions.js's csvCell) and .download(table, name), a Blob link (works from file://, no server). */
 (function () {
   "use strict";
   var RG = (window.RG = window.RG || {});
@@ -8,7 +8,7 @@
     if (v === null || v === undefined) return "";
     var s = typeof v === "number" ? (isFinite(v) ? String(v) : (isNaN(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity")))
       : String(v);
-    if (typeof v !== "number" && /^[=+\-@]/.test(s)) s = "'" + s;
+    if (typeof v !== "number" && /^[=+\-@\t\r]/.test(s)) s = "'" + s;
     return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
   }
   RG.tableCsv = {

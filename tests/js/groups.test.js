@@ -37,6 +37,7 @@ test("aggregate: nothing outside a run's own x range", () => {
 });
 
 test("CSV: quoting, formulas defused, non-finite numbers spelled out", () => {
-  const text = win.RG.tableCsv.text({ cols: ["a", "b,c"], rows: [['say "hi"', 1.5], ["=1+1", NaN], [null, -Infinity]] });
-  assert.strictEqual(text, 'a,"b,c"\r\n"say ""hi""",1.5\r\n\'=1+1,NaN\r\n,-Infinity\r\n');
+  const text = win.RG.tableCsv.text({ cols: ["a", "b,c"], rows: [['say "hi"', 1.5], ["=1+1", NaN], [null, -Infinity],
+    ["\t=1+1", "@SUM(A1)"]] });
+  assert.strictEqual(text, 'a,"b,c"\r\n"say ""hi""",1.5\r\n\'=1+1,NaN\r\n,-Infinity\r\n\'\t=1+1,\'@SUM(A1)\r\n');
 });
