@@ -388,6 +388,46 @@ def test_second_process_writing_the_same_run_gets_a_clear_error(tmp_path):
     assert [(r["who"], r["i"]) for r in rows] == [("first", i) for i in range(10)] + [("second", i) for i in range(5)]
 
 
+def test_a_deleted_lock_file_does_not_let_a_second_writer_in(tmp_path):
+    """Someone deletes run.lock while its run is written (a "stale lock" clean-up): the second
+    writer made a new run.lock, locked it and interleaved its rows with the first's. The writer
+    also holds the run folder's lock, which still refuses it; once the first is gone, it resumes."""
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import sys, time, reportgen
+        run = reportgen.init(id="shared", dir="runs", resume="allow", flush_interval=0.05)
+        for i in range(10):
+            run.log({"who": "first", "i": i})
+        print("ready", flush=True)
+        sys.stdin.readline()
+        for i in range(10, 15):
+            run.log({"who": "first", "i": i})
+        run.finish()
+    """)], env=ENV, cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    second = """
+        import reportgen
+        run = reportgen.init(id="shared", dir="runs", resume="allow")
+        for i in range(5):
+            run.log({"who": "second", "i": i})
+        run.finish()
+    """
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        (tmp_path / "runs" / "shared" / "run.lock").unlink()
+        proc = run_py(tmp_path, second)
+        assert proc.returncode == 1, proc.stderr
+        assert "RunLockedError" in proc.stderr and "run 'shared' is being written by another process" in proc.stderr
+        assert "run.lock was deleted" in proc.stderr
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        assert holder.wait(timeout=60) == 0
+    finally:
+        holder.kill()
+    proc = run_py(tmp_path, second)
+    assert proc.returncode == 0, proc.stderr
+    rows = clean_history(tmp_path / "runs" / "shared")
+    assert [(r["who"], r["i"]) for r in rows] == [("first", i) for i in range(15)] + [("second", i) for i in range(5)]
+
+
 def test_resume_after_a_kill_in_a_restarted_container_keeps_the_last_values(tmp_path):
     """A container killed and restarted runs the program as the same pid (1) on the same host: the
     resuming writer took the killed run for alive (its pid is the resumer's own), so it started

@@ -7,7 +7,11 @@ opening the same run while the first is alive gets :class:`RunLockedError` namin
 run and the holder (pid, host, start time) instead of interleaving two histories.
 
 The lock file stays in the folder after the run (deleting it would race with a
-process that just opened it). It belongs to the stream it protects: today one
+process that just opened it). The writer also holds a ``flock`` on the run folder itself:
+a ``run.lock`` deleted while its run is written (someone cleaning up "stale" lock files)
+let a second writer create a new one, lock that, and interleave its rows with the
+first's; the folder's lock still refuses it. (Where a folder cannot be locked, on some
+network file systems, ``run.lock`` alone decides.) It belongs to the stream it protects: today one
 history per run, so ``run.lock``; a future many-writers layout takes one lock per
 writer stream (``<stream>.lock``). Where ``fcntl`` does not exist (Windows) no lock
 is taken.
@@ -50,12 +54,40 @@ def _holder(fh) -> str:
     return f"pid {info.get('pid', '?')} on {info.get('host', '?')}, since {when}"
 
 
+def _lock_folder(folder: str | os.PathLike, run_id: str, fh) -> int | None:
+    """An exclusive ``flock`` on the run folder itself, whose descriptor is returned (None where a
+    folder cannot be locked); RunLockedError (``fh``, our ``run.lock``, released) when a live writer
+    holds it, as after its ``run.lock`` was deleted and made again by us."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        for step in (lambda: fcntl.flock(fh.fileno(), fcntl.LOCK_UN), fh.close):
+            try:
+                step()
+            except OSError:
+                pass
+        raise RunLockedError(
+            f"init(): run {run_id!r} is being written by another process (it holds the run folder "
+            f"{folder}; its lock file run.lock was deleted). Two writers would interleave one history: "
+            "finish or stop that process first, or log to another id") from None
+    except OSError:
+        os.close(fd)
+        return None  # a file system that cannot lock a folder: run.lock alone decides
+    return fd
+
+
 class WriterLock:
     """The held lock of one writer stream; :meth:`release` (or process exit) frees it."""
 
     def __init__(self, folder: str | os.PathLike, run_id: str, name: str = LOCK_NAME):
         self.path = Path(folder) / name
         self._fh = None
+        self._folder_fd: int | None = None
         if fcntl is None:
             return
         fh = os.fdopen(open_own(self.path, os.O_RDWR | os.O_APPEND), "a+b")  # 0o666 & ~umask, never via a link
@@ -72,6 +104,7 @@ class WriterLock:
             fh.close()  # a file system without flock support: go on without the lock
             return
         self._fh = fh
+        self._folder_fd = _lock_folder(folder, run_id, fh)
         try:
             fh.truncate(0)
             fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
@@ -85,6 +118,12 @@ class WriterLock:
         return self._fh is not None
 
     def release(self) -> None:
+        fd, self._folder_fd = self._folder_fd, None
+        if fd is not None:
+            try:
+                os.close(fd)  # (closing the descriptor releases its flock)
+            except OSError:
+                pass
         fh, self._fh = self._fh, None
         if fh is not None:
             for step in (lambda: fcntl.flock(fh.fileno(), fcntl.LOCK_UN), fh.close):
