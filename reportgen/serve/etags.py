@@ -13,7 +13,6 @@ import threading
 from pathlib import Path
 
 MAX = 4096  # remembered files; the oldest half is forgotten past this
-VEGA_BUNDLE = "vega-bundle.js"  # site/assets.py: its ?v= is a hash of the vl-convert version in its stamp file
 
 
 def content_tag(data: bytes) -> str:
@@ -24,6 +23,7 @@ def content_tag(data: bytes) -> str:
 def asset_version(path: Path, data: bytes) -> str:
     """The hash a page puts after ``?v=`` when it asks for this file of ``assets/`` (site/assets.py:
     of the content; of the Vega runtime, of the vl-convert version in its stamp file)."""
+    from ..site.assets import VEGA_BUNDLE
     from ..site.bundle import version
 
     if path.name == VEGA_BUNDLE:

@@ -119,9 +119,10 @@ class App:
             if self.live and ctype.startswith("text/html"):  # never cached: it carries the generation
                 _, version = self._live_script(root)
                 return send(200, inject(path.read_bytes(), live_tag(generation, self.site.boot, version)), ctype)
-            # Other files may be kept by the browser but are checked on every use (no-cache + ETag):
-            # twenty tabs then share one copy of the Vega runtime, and its compiled code. The ETag
-            # is the content's hash, so both build slots give the same one for the same bytes.
+            # Other files may be kept by the browser: an asset asked for by its hash for good
+            # (immutable, _versioned), the rest checked on every use (no-cache + ETag): twenty tabs
+            # then share one copy of the Vega runtime, and its compiled code. The ETag is the
+            # content's hash, so both build slots give the same one for the same bytes.
             etag = self.etags.tag(path)
             cache = {"Cache-Control": IMMUTABLE if self._versioned(rel, target, path) else "no-cache", "ETag": etag}
             if etag in (environ.get("HTTP_IF_NONE_MATCH") or ""):
