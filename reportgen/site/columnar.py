@@ -167,8 +167,15 @@ def read_many(datas: list[bytes]) -> list[tuple[dict[str, tuple[np.ndarray, np.n
             continue
         if kind != "number":
             return None
+        nulls = s.null_count()
+        if nulls == len(datas):
+            # null in the separator lines alone (each holds only SEP_KEY), which no history's slice
+            # below takes: no mask, and the nulls filled in polars (its own conversion of a column
+            # with nulls to numpy goes value by value, half of this loop's time)
+            cols.append((s.name, s.cast(pl.Float64).fill_null(np.nan).to_numpy(), None))
+            continue
         vals = s.cast(pl.Float64).to_numpy()
-        valid = ~s.is_null().to_numpy() if s.null_count() else None
+        valid = ~s.is_null().to_numpy() if nulls else None
         cols.append((s.name, np.where(valid, vals, np.nan) if valid is not None else vals, valid))
     out = []
     for start, end in zip(starts.tolist(), starts[1:].tolist() + [height + 1]):

@@ -35,7 +35,8 @@ def fmt_number(v: float | int) -> str:
         return "Infinity" if v > 0 else "-Infinity"
     if v.is_integer() and abs(v) < 1e15:
         return str(int(v))
-    return _EXP.sub(r"e\1\2", f"{v:.6g}")
+    text = f"{v:.6g}"
+    return _EXP.sub(r"e\1\2", text) if "e" in text else text  # (most have no exponent: no regex)
 
 
 def fmt_time(ts: Any) -> str:
