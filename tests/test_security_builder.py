@@ -144,6 +144,26 @@ def test_copied_run_folder_keeps_its_own_media(tmp_path):
     assert "media/a/data/" in page_a and "a-backup" not in page_a.split("rgp-root", 1)[-1].split("</main>")[0]
 
 
+def test_run_folders_named_as_windows_devices_get_other_site_paths(tmp_path):
+    """``CON``, ``nul.txt``, ``Aux`` and ``run.`` are fine folder names on Linux, but a site holding them
+    cannot be unzipped or checked out on Windows (``run.`` would be ``run``): their pages and media go
+    under other names, with the usual not-a-safe-name warning."""
+    device = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
+    runs = tmp_path / "runs"
+    for folder in ["CON", "nul.txt", "Aux", "lpt1", "run.", "run"]:
+        d = _run(runs, folder, [{"_step": 0, "img": _img("media/image/x.png"), "loss": 1.0}])
+        _png(d / "media/image/x.png")
+    out = tmp_path / "site"
+    res = _build(runs, out)
+    parts = {part for p in out.rglob("*") for part in p.relative_to(out).parts}
+    assert not [p for p in parts if device.match(p) or p.endswith(".")]
+    run_pages = sorted(p.parent.name for p in (out / "runs").glob("*/index.html"))
+    assert len(run_pages) == 6 and "run" in run_pages
+    assert len({p.lower() for p in run_pages}) == 6
+    assert all(any(f"id {name!r} is not a safe name" in w for w in res.warnings) for name in ["CON", "nul.txt", "run."])
+    assert len(list((out / "media").glob("*/image/x.png"))) == 6
+
+
 # -- 4. the builder deletes only what it wrote ----------------------------------------------------
 
 def test_user_files_in_the_output_folder_survive(tmp_path):

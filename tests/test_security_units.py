@@ -9,7 +9,7 @@ from reportgen.site.publish import NotPublished, check_publishable, html_documen
 from reportgen.site.svgclean import SvgRefused, sanitize_svg
 from reportgen.site.vegaclean import SpecRefused, clean_spec
 from reportgen.storage.jsonio import loads
-from reportgen.storage.safety import (UnsafePath, inside, is_safe_name, safe_file_name, safe_name, too_deep,
+from reportgen.storage.safety import (UnsafePath, inside, is_safe_name, safe_file_name, safe_name, slug, too_deep,
                                       unique_names)
 
 
@@ -23,6 +23,14 @@ def test_names():
     names = unique_names(["A", "a", "a", "b"])
     assert len({n.lower() for n in names}) == 4
     assert safe_file_name("a b.png").endswith(".png") and is_safe_name(safe_file_name("a b.png"))
+    # Windows device names, in any case and with any extension, and a trailing dot: never used as they are
+    for device in ["CON", "con", "nul.txt", "Aux.tar.gz", "lpt1", "COM9.png", "prn", "run."]:
+        assert not is_safe_name(device), device
+        for made in (safe_name(device), safe_file_name(device), slug(device, keep="_.-")):
+            assert is_safe_name(made) and made.lower() != device.lower(), (device, made)
+    assert unique_names(["CON", "con"]) == ["CON-7679a072", "con-b1f6e510"]
+    for fine in ["console", "com10", "connect.png", "aux_1", "null"]:
+        assert is_safe_name(fine) and safe_name(fine) == fine and slug(fine, keep="_.-") == fine
 
 
 def test_inside(tmp_path):

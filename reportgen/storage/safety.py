@@ -26,6 +26,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+#: Names Windows keeps for devices, in any case and with any extension (``CON``, ``nul.txt``, ``Lpt1``):
+#: a site holding one cannot be unzipped, checked out or copied there. Never a site folder or file name.
+WINDOWS_DEVICE = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
 #: Deepest nesting (dicts and lists) a reader accepts in a history line, config, summary or run.json.
 MAX_DEPTH = 100
 
@@ -102,7 +105,11 @@ def open_own(path: str | os.PathLike, flags: int = os.O_WRONLY | os.O_APPEND) ->
 
 
 def is_safe_name(name: Any) -> bool:
-    return isinstance(name, str) and bool(SAFE_NAME.match(name)) and name not in (".", "..")
+    """A name usable as is for a site folder or file on any file system: ASCII letters, digits and
+    ``_.-``, at most 64, not a Windows device name and not ending in a dot (Windows drops it: ``run.``
+    would be ``run``)."""
+    return (isinstance(name, str) and bool(SAFE_NAME.match(name)) and not name.endswith(".")
+            and not WINDOWS_DEVICE.match(name))
 
 
 def _sha8(text: str) -> str:
@@ -112,9 +119,13 @@ def _sha8(text: str) -> str:
 def slug(text: str, *, keep: str = "", max_len: int = 40, fallback: str = "x", hashed: bool = False) -> str:
     """The one slug helper (site paths, ids and file names all come from it): runs of characters
     other than ASCII letters, digits and ``keep`` become ``-`` (trimmed, cut to ``max_len``);
-    ``hashed`` appends 8 hex digits of the text's SHA-1, so different texts never share a slug."""
+    ``hashed`` appends 8 hex digits of the text's SHA-1, so different texts never share a slug (so does
+    a slug that would be a Windows device name, :data:`WINDOWS_DEVICE`)."""
     out = re.sub(f"[^A-Za-z0-9{re.escape(keep)}]+", "-", text).strip("-." if "." in keep else "-")[:max_len]
     out = out or fallback
+    device = WINDOWS_DEVICE.match(out)  # (``nul.txt-<hash>`` would be one too: the hash goes after its name)
+    if device:
+        return f"{device.group(1)}-{_sha8(text)}{device.group(2) or ''}"
     return f"{out}-{_sha8(text)}" if hashed else out
 
 
