@@ -115,11 +115,13 @@ from reportgen.site.builder import build
 def cpu():
     s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
-c0 = cpu()
+def sys_cpu():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_stime + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime
+c0, k0 = cpu(), sys_cpu()
 t = time.perf_counter()
 res = build(BuildConfig(runs={runs!r}, out={out!r}, quiet=True, cache_dir={cache!r}))
 dt = time.perf_counter() - t
-print(json.dumps({{"seconds": dt, "cpu": cpu() - c0, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+print(json.dumps({{"seconds": dt, "cpu": cpu() - c0, "sys": sys_cpu() - k0, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "worker_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                   "reparsed": len(res.reparsed), "appended": len(res.appended), "metrics": res.metrics}}))
 """
@@ -236,6 +238,10 @@ def scenario(work: Path, name: str, runs_n: int, steps: int, size_target_mb: flo
     print(f"[{name}] full build: {full['seconds']:.2f}s wall, {full['cpu']:.2f}s CPU in all processes = "
           f"{full['cpu'] / base_cpu:.2f}x the fastest plain parse ({fastest}, {base_cpu:.2f}s CPU; target <= 1.5x); "
           f"peak RSS {full['rss_mb']:.0f} MB, largest worker {full['worker_rss_mb']:.0f} MB")
+    # the kernel's share apart: creating the site's files (thousands on the many shape) costs 0.4-0.6 ms each
+    # on some file systems (seen on this machine's /tmp; on tmpfs a fifth of that), a cost the plain parse has not
+    print(f"[{name}]   of which system (kernel) CPU {full['sys']:.2f}s; user CPU alone {full['cpu'] - full['sys']:.2f}s = "
+          f"{(full['cpu'] - full['sys']) / base_cpu:.2f}x the fastest plain parse")
     if repeat > 1:  # on a busy machine CPU seconds vary by a third from minute to minute: pairs taken
         # one right after the other (the fastest reader, then a full build from scratch), median ratio
         files = sorted(runs.glob("*/history.jsonl"))
