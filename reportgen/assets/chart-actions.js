@@ -57,7 +57,7 @@
     if (typeof v === "number") return isFinite(v) ? String(v) : "";
     if (typeof v === "object") v = JSON.stringify(v);
     v = String(v);
-    if (/^[=+\-@\t\r]/.test(v) && isNaN(Number(v))) v = "'" + v;
+    if (RG.tableCsv.formula(v) && isNaN(Number(v))) v = "'" + v;  // (a number given as text stays as it is)
     return /[",\n\r]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
   }
 

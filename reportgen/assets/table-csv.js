@@ -1,17 +1,21 @@
 /* CSV export of a table on screen: RG.tableCsv.text({cols, rows}) (RFC 4180 quoting; numbers in
-   full precision; a text cell starting with = + - @, a tab or a carriage return gets a leading '
-   so a spreadsheet does not run it as a formula: OWASP's list, as chart-actions.js's csvCell) and .download(table, name), a Blob link (works from file://, no server). */
+   full precision; a text cell that RG.tableCsv.formula() says a spreadsheet would run as a formula
+   gets a leading ') and .download(table, name), a Blob link (works from file://, no server). */
 (function () {
   "use strict";
   var RG = (window.RG = window.RG || {});
+  // a cell starting with = + - @, a tab or a carriage return (OWASP's list); chart-actions.js's CSV
+  // asks this too, so both exports defuse the same cells
+  function formula(s) { return /^[=+\-@\t\r]/.test(s); }
   function field(v) {
     if (v === null || v === undefined) return "";
     var s = typeof v === "number" ? (isFinite(v) ? String(v) : (isNaN(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity")))
       : String(v);
-    if (typeof v !== "number" && /^[=+\-@\t\r]/.test(s)) s = "'" + s;
+    if (typeof v !== "number" && formula(s)) s = "'" + s;
     return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
   }
   RG.tableCsv = {
+    formula: formula,
     text: function (t) {
       return [t.cols].concat(t.rows).map(function (row) { return row.map(field).join(","); }).join("\r\n") + "\r\n";
     },

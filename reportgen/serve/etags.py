@@ -39,15 +39,9 @@ class ETags:
         self._known: dict[tuple[str, int, int], tuple[str, str]] = {}
         self._lock = threading.Lock()
 
-    def tag(self, path: Path) -> str:
-        """The ETag of the file at ``path`` (hashed when its size or mtime is new)."""
-        return self._entry(path)[0]
-
-    def version(self, path: Path) -> str:
-        """:func:`asset_version` of the file at ``path`` (remembered as its ETag is)."""
-        return self._entry(path)[1]
-
-    def _entry(self, path: Path) -> tuple[str, str]:
+    def entry(self, path: Path) -> tuple[str, str]:
+        """The ETag of the file at ``path`` and its :func:`asset_version` (both hashed when its size
+        or mtime is new)."""
         st = path.stat()
         key = (str(path), st.st_size, st.st_mtime_ns)
         with self._lock:

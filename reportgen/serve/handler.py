@@ -84,6 +84,7 @@ class App:
         self.live = live
         self.hosts = hosts
         self.etags = ETags()
+        self._live: tuple[tuple, bytes, str] | None = None  # _live_script's (files' stat, body, hash)
 
     def __call__(self, environ: dict, start_response):
         method = environ.get("REQUEST_METHOD", "GET")
@@ -117,14 +118,14 @@ class App:
                 return send(404, b"404 Not found\n", TEXT)
             ctype = content_type(path.name)
             if self.live and ctype.startswith("text/html"):  # never cached: it carries the generation
-                _, version = self._live_script(root)
+                _, version = self._live_script(root)  # (remembered: not read nor hashed for each page)
                 return send(200, inject(path.read_bytes(), live_tag(generation, self.site.boot, version)), ctype)
             # Other files may be kept by the browser: an asset asked for by its hash for good
             # (immutable, _versioned), the rest checked on every use (no-cache + ETag): twenty tabs
             # then share one copy of the Vega runtime, and its compiled code. The ETag is the
             # content's hash, so both build slots give the same one for the same bytes.
-            etag = self.etags.tag(path)
-            cache = {"Cache-Control": IMMUTABLE if self._versioned(rel, target, path) else "no-cache", "ETag": etag}
+            etag, version = self.etags.entry(path)
+            cache = {"Cache-Control": IMMUTABLE if self._versioned(rel, target, version) else "no-cache", "ETag": etag}
             if etag in (environ.get("HTTP_IF_NONE_MATCH") or ""):
                 return send(304, b"", ctype, cache)
             body = path.read_bytes()  # the slot is pinned while reading: the same bytes as hashed
@@ -137,16 +138,17 @@ class App:
         return send(206, body[start:end + 1], ctype,
                     {"Accept-Ranges": "bytes", "Content-Range": f"bytes {start}-{end}/{len(body)}", **cache})
 
-    def _versioned(self, rel: str, target: str, path: Path) -> bool:
-        """Whether ``target`` asks for a file of ``assets/`` by the hash of what it holds
-        (``?v=``, site/assets.py) and this is that file: such a URL always means these bytes, so
-        the browser keeps the file without asking again (a restored session of twenty tabs then
-        neither requests nor compiles the page scripts again). Any other ``?v=`` (a page of an
-        earlier build) gets the file checked on every use, as files without one."""
+    @staticmethod
+    def _versioned(rel: str, target: str, version: str) -> bool:
+        """Whether ``target`` asks for a file of ``assets/`` by the hash of what it holds (``?v=``,
+        site/assets.py) and ``version``, the file's (ETags.entry), is that hash: such a URL always
+        means these bytes, so the browser keeps the file without asking again (a restored session
+        of twenty tabs then neither requests nor compiles the page scripts again). Any other ``?v=``
+        (a page of an earlier build) gets the file checked on every use, as files without one."""
         if not rel.startswith("assets/"):
             return False
         wanted = parse_qs(target.partition("?")[2]).get("v")
-        return bool(wanted) and wanted[0] == self.etags.version(path)
+        return bool(wanted) and wanted[0] == version
 
     def _data(self, files: list[str], if_none_match: str | None, send) -> list[bytes]:
         """Several data files of the active site in one script (``?f=/data/x.js&f=...``, joined): a
@@ -165,14 +167,24 @@ class App:
                     parts.append(path.read_bytes())
         return self._script(b";\n".join(parts) + b"\n", if_none_match, send)
 
-    @staticmethod
-    def _live_script(root: Path) -> tuple[bytes, str]:
-        """The live script (the site's assets/rg-live.js, then reportgen/serve/live.js) and its hash."""
+    def _live_script(self, root: Path) -> tuple[bytes, str]:
+        """The live script (the site's assets/rg-live.js, then reportgen/serve/live.js) and its hash;
+        read and hashed again only when one of the two files changed (every page served asks)."""
         from ..site.bundle import version
 
         runtime = resolve(root, "assets/rg-live.js")
+        stamps = []
+        for p in (runtime, LIVE_JS):
+            if p is not None:
+                st = p.stat()
+                stamps.append((str(p), st.st_size, st.st_mtime_ns))
+        key = tuple(stamps)
+        known = self._live
+        if known is not None and known[0] == key:
+            return known[1], known[2]
         body = (runtime.read_bytes() + b"\n" if runtime else b"") + LIVE_JS.read_bytes()
-        return body, version(body)[:10]
+        self._live = (key, body, version(body)[:10])  # (one tuple: a thread reads the old or the new)
+        return body, self._live[2]
 
     @staticmethod
     def _script(body: bytes, if_none_match: str | None, send, immutable: bool = False) -> list[bytes]:

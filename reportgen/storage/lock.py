@@ -54,10 +54,10 @@ def _holder(fh) -> str:
     return f"pid {info.get('pid', '?')} on {info.get('host', '?')}, since {when}"
 
 
-def _lock_folder(folder: str | os.PathLike, run_id: str, fh) -> int | None:
+def _lock_folder(folder: str | os.PathLike, run_id: str) -> int | None:
     """An exclusive ``flock`` on the run folder itself, whose descriptor is returned (None where a
-    folder cannot be locked); RunLockedError (``fh``, our ``run.lock``, released) when a live writer
-    holds it, as after its ``run.lock`` was deleted and made again by us."""
+    folder cannot be locked); RunLockedError when a live writer holds it, as after its ``run.lock``
+    was deleted and made again by us."""
     try:
         fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
@@ -66,11 +66,6 @@ def _lock_folder(folder: str | os.PathLike, run_id: str, fh) -> int | None:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        for step in (lambda: fcntl.flock(fh.fileno(), fcntl.LOCK_UN), fh.close):
-            try:
-                step()
-            except OSError:
-                pass
         raise RunLockedError(
             f"init(): run {run_id!r} is being written by another process (it holds the run folder "
             f"{folder}; its lock file run.lock was deleted). Two writers would interleave one history: "
@@ -104,7 +99,11 @@ class WriterLock:
             fh.close()  # a file system without flock support: go on without the lock
             return
         self._fh = fh
-        self._folder_fd = _lock_folder(folder, run_id, fh)
+        try:
+            self._folder_fd = _lock_folder(folder, run_id)
+        except RunLockedError:
+            self.release()  # our run.lock too
+            raise
         try:
             fh.truncate(0)
             fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
