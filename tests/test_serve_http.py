@@ -301,3 +301,15 @@ def test_data_files_in_one_request(served):
         assert _get(srv.port, "/__reportgen__/data?f=" + bad).status == 403, bad
     assert _get(srv.port, "/__reportgen__/data").status == 400
     assert _get(srv.port, "/__reportgen__/data?" + "&".join(["f=/data/runs/r0.js"] * 65)).status == 400
+
+
+@pytest.mark.parametrize("target", ["/" + "a" * 300, "/runs/r0/" + "b" * 300 + ".png", "/" + "c/" * 3000,
+                                    "/__reportgen__/data?f=/data/" + "d" * 300 + ".js"],
+                         ids=["long-name", "long-media-name", "deep-path", "long-data-name"])
+def test_names_longer_than_the_file_system_allows_are_not_found(served, target):
+    """They made the lookup raise ENAMETOOLONG: a 500 and a traceback on the terminal, for any client."""
+    srv, _ = served
+    status, _, body = _raw_get(srv.port, target)
+    assert status in (200, 404), (target, status)  # the data route leaves missing files out (200, empty)
+    assert b"RG.receive" not in body
+    assert "Traceback" not in srv.stderr()

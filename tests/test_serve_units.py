@@ -46,6 +46,10 @@ def test_resolve_stays_inside(tmp_path):
     assert resolve(site, "missing.html") is None
     assert resolve(site, "leak") is None  # a symlink out of the site is not followed
     assert resolve(site, "../secret.txt") is None
+    assert resolve(site, "x" * 300) is None and resolve(site, "y/" * 3000) is None  # ENAMETOOLONG: not a 500
+    (site / "loop").symlink_to(site / "loop")
+    assert resolve(site, "loop") is None and resolve(site, "loop/index.html") is None
+
 
 
 @pytest.mark.parametrize("name, ctype", [

@@ -87,12 +87,18 @@ def resolve(root: Path, rel: str) -> Path | None:
     """The file under ``root`` for a site path from :func:`site_path`, or ``None``.
 
     Directories map to their ``index.html``. The resolved path (symlinks
-    followed) must stay inside ``root``.
+    followed) must stay inside ``root``. A path the system cannot look up (a
+    name longer than the file system allows, a link loop) is no file either: a
+    request must not make the server fail (a 500 and a traceback on the
+    developer's terminal) for a name any client can send.
     """
     base = root.resolve()
-    target = (base / rel).resolve() if rel else base
-    if target != base and base not in target.parents:
+    try:
+        target = (base / rel).resolve() if rel else base
+        if target != base and base not in target.parents:
+            return None
+        if target.is_dir():
+            target = target / "index.html"
+        return target if target.is_file() else None
+    except (OSError, RuntimeError):  # ENAMETOOLONG, ELOOP; RuntimeError: a link loop (Python < 3.13)
         return None
-    if target.is_dir():
-        target = target / "index.html"
-    return target if target.is_file() else None
