@@ -303,6 +303,39 @@ def test_data_files_in_one_request(served):
     assert _get(srv.port, "/__reportgen__/data?" + "&".join(["f=/data/runs/r0.js"] * 65)).status == 400
 
 
+def _get_with(port: int, target: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", target, headers=headers)
+    resp = conn.getresponse()
+    return resp.status, resp.read()
+
+
+@pytest.mark.parametrize("target", ["/data/runs/r0.js", "/__reportgen__/data?f=/data/runs/r0.js",
+                                    "/__reportgen__/events?since=0", "/index.html", "/assets/reportgen.css"])
+def test_pages_of_other_sites_cannot_read_the_run_data(served, target):
+    """A page of any web site may put <script src="http://127.0.0.1:PORT/data/runs/r0.js"> in itself: its
+    Host header names this server, and RG.receive(...) then hands the run's data to a RG the page defined.
+    Browsers say who asks (Sec-Fetch-Site): requests of other sites' pages are refused, unless they open a page."""
+    srv, _ = served
+    for site in ("cross-site", "same-site"):  # same-site: another server on localhost, another port
+        status, body = _get_with(srv.port, target, {"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "no-cors",
+                                                    "Sec-Fetch-Dest": "script"})
+        assert status == 403 and b"RG.receive" not in body and b"boot" not in body, (target, site)
+    for site in ("same-origin", "none"):  # the site's own pages; an address typed or bookmarked
+        status, body = _get_with(srv.port, target, {"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "no-cors"})
+        assert status == 200, (target, site)
+
+
+def test_a_link_from_another_site_still_opens_a_page(served):
+    srv, _ = served
+    status, body = _get_with(srv.port, "/runs/r0/", {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate",
+                                                     "Sec-Fetch-Dest": "document"})
+    assert status == 200 and b"<html" in body.lower()
+    status, _ = _get_with(srv.port, "/runs/r0/", {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate",
+                                                  "Sec-Fetch-Dest": "embed"})
+    assert status == 403
+
+
 @pytest.mark.parametrize("target", ["/" + "a" * 300, "/runs/r0/" + "b" * 300 + ".png", "/" + "c/" * 3000,
                                     "/__reportgen__/data?f=/data/" + "d" * 300 + ".js"],
                          ids=["long-name", "long-media-name", "deep-path", "long-data-name"])

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from reportgen.serve.handler import byte_range, inject, live_tag
+from reportgen.serve.handler import byte_range, from_another_site, inject, live_tag
 from reportgen.serve.manifest import diff, scan
 from reportgen.serve.paths import content_type, resolve, site_path
 from reportgen.serve.server import is_loopback, url_for
@@ -50,6 +50,19 @@ def test_resolve_stays_inside(tmp_path):
     (site / "loop").symlink_to(site / "loop")
     assert resolve(site, "loop") is None and resolve(site, "loop/index.html") is None
 
+
+@pytest.mark.parametrize("headers, refused", [
+    ({}, False),  # curl, older browsers
+    ({"HTTP_SEC_FETCH_SITE": "same-origin", "HTTP_SEC_FETCH_MODE": "no-cors", "HTTP_SEC_FETCH_DEST": "script"}, False),
+    ({"HTTP_SEC_FETCH_SITE": "none", "HTTP_SEC_FETCH_MODE": "navigate", "HTTP_SEC_FETCH_DEST": "document"}, False),
+    ({"HTTP_SEC_FETCH_SITE": "cross-site", "HTTP_SEC_FETCH_MODE": "navigate", "HTTP_SEC_FETCH_DEST": "document"}, False),
+    ({"HTTP_SEC_FETCH_SITE": "cross-site", "HTTP_SEC_FETCH_MODE": "no-cors", "HTTP_SEC_FETCH_DEST": "script"}, True),
+    ({"HTTP_SEC_FETCH_SITE": "same-site", "HTTP_SEC_FETCH_MODE": "no-cors", "HTTP_SEC_FETCH_DEST": "image"}, True),
+    ({"HTTP_SEC_FETCH_SITE": "cross-site", "HTTP_SEC_FETCH_MODE": "cors", "HTTP_SEC_FETCH_DEST": "empty"}, True),
+    ({"HTTP_SEC_FETCH_SITE": "cross-site", "HTTP_SEC_FETCH_MODE": "navigate", "HTTP_SEC_FETCH_DEST": "object"}, True),
+])
+def test_requests_of_other_sites_pages(headers, refused):
+    assert from_another_site(headers) is refused
 
 
 @pytest.mark.parametrize("name, ctype", [

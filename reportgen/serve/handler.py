@@ -13,7 +13,11 @@ Routes (GET and HEAD only; other methods get 501):
   (only when watching); the built files themselves never contain it.
 
 Every request must name this server in its ``Host`` header (:mod:`.hosts`);
-others get ``421 Misdirected Request``.
+others get ``421 Misdirected Request``. A request another web site's page makes
+(``Sec-Fetch-Site: cross-site`` or ``same-site``) gets ``403`` unless it opens a page
+(a link followed): the Host check cannot see those, since they name this server,
+and a ``<script src>`` of a data file (``RG.receive(...)``) would hand the run data
+to that page.
 """
 from __future__ import annotations
 
@@ -76,6 +80,20 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | tuple[()] | N
     return (start, end) if start <= end and start < size else ()
 
 
+def from_another_site(environ: dict) -> bool:
+    """Whether a browser made this request for a page of another site (fetch metadata), other than
+    to open one of ours: a page on any web site (or another server on localhost) may put
+    ``<script src="http://127.0.0.1:8000/data/runs/x.js">`` in itself and define ``RG.receive``
+    to read the data, as a script of another origin runs with the page's own. The site's pages
+    ask for their files from their own origin only (logged HTML runs in opaque sandboxes whose
+    policy forbids every request). Requests without the header (curl, older browsers) pass."""
+    site = environ.get("HTTP_SEC_FETCH_SITE", "").strip().lower()
+    if site in ("", "same-origin", "none"):
+        return False
+    navigate = environ.get("HTTP_SEC_FETCH_MODE", "").strip().lower() == "navigate"
+    return not (navigate and environ.get("HTTP_SEC_FETCH_DEST", "").strip().lower() in ("document", "iframe", "frame"))
+
+
 class App:
     """The WSGI application: ``site`` is the :class:`LiveSite`, ``live`` whether pages follow rebuilds."""
 
@@ -103,6 +121,8 @@ class App:
             return send(421, body, TEXT)
         if method not in ("GET", "HEAD"):
             return send(501, b"501 Not Implemented: only GET and HEAD\n", TEXT)
+        if from_another_site(environ):
+            return send(403, b"403 Forbidden: asked for by a page of another site\n", TEXT)
         target = environ.get("REQUEST_URI") or "/"
         if target.startswith(PREFIX):
             return self._internal(target[len(PREFIX):], head, send, environ.get("HTTP_IF_NONE_MATCH"))
