@@ -414,6 +414,21 @@ def test_csv_with_infinite_steps(tmp_path):
     assert runs["b"].history[0]["loss"] == 9.0
 
 
+def test_csv_with_dates_a_nanosecond_clock_cannot_hold(tmp_path):
+    """A time column holding 9999-12-31 (a common "no end" value) or 0001-01-01 raised OutOfBoundsDatetime
+    (seconds were counted from a nanosecond epoch) and the whole file was skipped. Now every row imports,
+    at its date; a cell that is no date is a row without a time."""
+    src = tmp_path / "tables"
+    src.mkdir()
+    (src / "a.csv").write_text("step,time,loss\n0,2020-01-01,1.0\n1,9999-12-31,2.0\n2,0001-01-01,3.0\n3,no date,4.0\n")
+    out = tmp_path / "runs"
+    proc = _import("csv", src, out)
+    assert "skipped" not in proc.stderr and "UserWarning" not in proc.stderr, proc.stderr
+    run = next(iter(_runs(out).values()))
+    assert [x["loss"] for x in run.history] == [1.0, 2.0, 3.0, 4.0]
+    assert [x["_timestamp"] for x in run.history][:3] == [1577836800.0, 253402214400.0, -62135596800.0]
+
+
 def _mlflow_db(path: Path, value: str, rows: int = 20) -> Path:
     """An mlflow.db with MLflow's tables (the columns read), runs 'bomb' and 'good', ``rows`` metric rows
     each; the metrics table's ``value`` is the SQL expression ``value`` (a generated column)."""

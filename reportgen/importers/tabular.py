@@ -105,14 +105,17 @@ def _files(path: Path, kind: str, problems: Problems) -> list[Path]:
 
 
 def _seconds(series) -> Any:
-    """Unix seconds from numbers (s or ms) or dates."""
+    """Unix seconds from numbers (s or ms) or dates (each parsed on its own: ``format="mixed"``; a
+    cell that is no date is NaN). The epoch is taken in the dates' own unit: in nanoseconds (its
+    default), a date past 2262 or before 1677 (``9999-12-31``, a common "no end" value) raised
+    OutOfBoundsDatetime, and the whole file was skipped."""
     import pandas as pd
 
     if pd.api.types.is_numeric_dtype(series):
         s = series.astype(float)
         return s / 1000.0 if s.dropna().abs().median() > 1e11 else s
-    t = pd.to_datetime(series, utc=True, errors="coerce")
-    return (t - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
+    t = pd.to_datetime(series, utc=True, errors="coerce", format="mixed")
+    return (t - pd.Timestamp(0, tz="UTC").as_unit(t.dt.unit)).dt.total_seconds()
 
 
 def _plain(v: Any) -> Any:
