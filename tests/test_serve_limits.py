@@ -156,6 +156,55 @@ def test_request_bodies_are_refused_before_they_are_read(served):
     assert _request(served.port)[0] == 200
 
 
+# -- large media files ----------------------------------------------------------------------------
+def _disk_used(folder: Path) -> int:
+    return sum(p.stat().st_blocks * 512 for p in folder.rglob("*") if p.is_file())
+
+
+def test_a_sparse_4_gib_video_costs_no_disk_memory_or_time(tmp_path):
+    """A run's 4 GiB video made of holes (a few KB in a zip; the build keeps the holes) was copied dense
+    into the second build slot (4 GiB of disk), hashed twice by the manifest scan before the server
+    answered, and read whole into memory, to hash it and to answer, for each Range request a video
+    element makes (8 threads at once: 32 GiB). Now the slot keeps the holes, large files are tagged by
+    size and mtime, and only the range asked for is read, 1 MiB at a time."""
+    runs = tmp_path / "runs"
+    d = runs / "a"
+    (d / "media/videos").mkdir(parents=True)
+    (d / "run.json").write_text('{"id": "a", "name": "a"}')
+    (d / "history.jsonl").write_text('{"_step": 0, "loss": 1.0, "v": {"_type": "video", '
+                                     '"path": "media/videos/v.mp4", "format": "mp4"}}\n')
+    head = b"\0\0\0\x18ftypmp42" + bytes(range(256)) * 16
+    with open(d / "media/videos/v.mp4", "wb") as fh:
+        fh.write(head)
+        fh.truncate(4 << 30)
+    if (d / "media/videos/v.mp4").stat().st_blocks * 512 > 1 << 20:
+        pytest.skip("this file system does not keep holes")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    t0 = time.monotonic()
+    srv = ServeProcess(str(runs), "--watch", "--port", "0", "--max-connections", "20", env={"TMPDIR": str(tmp)})
+    try:
+        assert time.monotonic() - t0 < 20  # (it took 60 s and more: 8 GiB read to hash, 4 GiB written)
+        assert _disk_used(tmp) < 64 << 20
+        (video,) = (tmp.glob("*/a/media/**/*.mp4"))
+        target = "/" + video.relative_to(next(tmp.iterdir()) / "a").as_posix()
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=20) as s:
+            s.sendall(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nRange: bytes=0-4095\r\n"
+                      "Connection: close\r\n\r\n".encode())
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        status, _, rest = data.partition(b"\r\n")
+        assert status.startswith(b"HTTP/1.1 206 ") and b"Content-Range: bytes 0-4095/4294967296" in rest
+        assert rest.partition(b"\r\n\r\n")[2] == head[:4096]
+        peak = next(int(line.split()[1]) for line in Path(f"/proc/{srv.proc.pid}/status").read_text().splitlines()
+                    if line.startswith("VmHWM:"))
+        assert peak < 1 << 20, f"{peak} kB"  # (the whole file was read: 4 GiB)
+    finally:
+        srv.stop()
+    assert "Traceback" not in srv.stderr()
+
+
 # -- signals ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_stops_on_signal_even_when_inherited_ignored(tmp_path, sig):

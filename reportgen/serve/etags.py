@@ -4,7 +4,7 @@
 them for the very same file (the Vega runtime, the page scripts), so after every rebuild each
 tab downloaded and compiled those again, and Chromium's code cache, keyed on the response,
 started over. The tag is now a hash of the content, remembered per (path, size, mtime) so a
-file is hashed once, not on every request.
+file is hashed once, not on every request. Files over :data:`HASH_MAX` are tagged by size and mtime.
 """
 from __future__ import annotations
 
@@ -13,6 +13,10 @@ import threading
 from pathlib import Path
 
 MAX = 4096  # remembered files; the oldest half is forgotten past this
+#: files larger than this are not hashed (nor read whole to serve them: handler.WHOLE_MAX): their tag is
+#: made of size and mtime. A run's 2 GiB video (or a sparse 4 GiB one, which costs no disk) was read
+#: whole into memory to be hashed, for a Range request of 1 KiB
+HASH_MAX = 64 << 20
 
 
 def content_tag(data: bytes) -> str:
@@ -46,7 +50,9 @@ class ETags:
         key = (str(path), st.st_size, st.st_mtime_ns)
         with self._lock:
             entry = self._known.get(key)
-        if entry is None:
+        if entry is None and st.st_size > HASH_MAX:  # (no asset is this large: no version)
+            entry = (f'"{st.st_size:x}-{st.st_mtime_ns:x}"', "")
+        elif entry is None:
             data = path.read_bytes()
             entry = (content_tag(data), asset_version(path, data))
             with self._lock:

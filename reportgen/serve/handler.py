@@ -22,12 +22,14 @@ to that page.
 from __future__ import annotations
 
 import json
+import os
 import re
 from html import escape
 from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator
 from urllib.parse import parse_qs
 
-from .etags import ETags, content_tag
+from .etags import HASH_MAX, ETags, content_tag
 from .hosts import HostCheck
 from .livesite import LiveSite
 from .paths import content_type, resolve, site_path
@@ -40,6 +42,11 @@ _REASONS = {200: "OK", 206: "Partial Content", 304: "Not Modified", 400: "Bad Re
 TEXT = "text/plain; charset=utf-8"
 IMMUTABLE = "public, max-age=31536000, immutable"  # a versioned asset (App._versioned)
 MAX_BATCH = 64  # data files in one /__reportgen__/data request (the page asks for at most 32)
+#: files up to this size are read whole to be served; larger ones (a run's video: a sparse 4 GiB one costs
+#: no disk) are sent a piece at a time, only the range asked for (every Range request read the whole
+#: file into memory: 2 GiB, and 11 s, for 1 KiB; a few at once ended the machine's memory)
+WHOLE_MAX = HASH_MAX
+PIECE = 1 << 20
 
 
 # burst12 (issue 12, twenty tabs opened at once): a served page is first painted once it is parsed and
@@ -94,6 +101,21 @@ def from_another_site(environ: dict) -> bool:
     return not (navigate and environ.get("HTTP_SEC_FETCH_DEST", "").strip().lower() in ("document", "iframe", "frame"))
 
 
+def pieces(fh: BinaryIO, start: int, length: int) -> Iterator[bytes]:
+    """``length`` bytes of the open file ``fh`` from ``start``, 1 MiB at a time; the file is closed at the
+    end, or when the server closes the iterator (a client gone)."""
+    try:
+        fh.seek(start)
+        while length > 0:
+            block = fh.read(min(length, PIECE))
+            if not block:  # (the file shrank meanwhile)
+                return
+            length -= len(block)
+            yield block
+    finally:
+        fh.close()
+
+
 class App:
     """The WSGI application: ``site`` is the :class:`LiveSite`, ``live`` whether pages follow rebuilds."""
 
@@ -108,12 +130,20 @@ class App:
         method = environ.get("REQUEST_METHOD", "GET")
         head = method == "HEAD"
 
-        def send(status: int, body: bytes, ctype: str, extra: dict | None = None) -> list[bytes]:
+        def send(status: int, body: bytes | Iterator[bytes], ctype: str, extra: dict | None = None,
+                 length: int | None = None) -> Iterable[bytes]:
+            """``body``: bytes, or the pieces of ``length`` bytes of a large file (:func:`pieces`)."""
             extra = {"Cache-Control": "no-store", **(extra or {})}
-            headers = [("Content-Type", ctype), ("Content-Length", str(len(body)))]
+            size = len(body) if isinstance(body, bytes) else length
+            headers = [("Content-Type", ctype), ("Content-Length", str(size))]
             headers += list(extra.items()) + [("X-Content-Type-Options", "nosniff")]
             start_response(f"{status} {_REASONS[status]}", headers)
-            return [] if head else [body]
+            if isinstance(body, bytes):
+                return [] if head else [body]
+            if head:
+                body.close()  # (the file is closed)
+                return []
+            return body
 
         if not self.hosts.allows(environ.get("HTTP_HOST")):
             body = (f"421 Misdirected Request: this server answers only to {self.hosts.describe()} "
@@ -148,15 +178,24 @@ class App:
             cache = {"Cache-Control": IMMUTABLE if self._versioned(rel, target, version) else "no-cache", "ETag": etag}
             if etag in (environ.get("HTTP_IF_NONE_MATCH") or ""):
                 return send(304, b"", ctype, cache)
-            body = path.read_bytes()  # the slot is pinned while reading: the same bytes as hashed
-        span = byte_range(environ.get("HTTP_RANGE"), len(body))
-        if span is None:  # no (usable) Range header: the whole file
-            return send(200, body, ctype, {"Accept-Ranges": "bytes", **cache})
+            fh = open(path, "rb")  # (the slot is pinned while opening; an open file keeps its bytes)
+            size = os.fstat(fh.fileno()).st_size
+            body = None
+            if size <= WHOLE_MAX:  # read now, while pinned: the same bytes as hashed
+                with fh:
+                    body = fh.read()
+                size = len(body)
+        span = byte_range(environ.get("HTTP_RANGE"), size)
         if span == ():
-            return send(416, b"", ctype, {"Content-Range": f"bytes */{len(body)}"})
-        start, end = span  # media elements seek with Range requests
-        return send(206, body[start:end + 1], ctype,
-                    {"Accept-Ranges": "bytes", "Content-Range": f"bytes {start}-{end}/{len(body)}", **cache})
+            if body is None:
+                fh.close()
+            return send(416, b"", ctype, {"Content-Range": f"bytes */{size}"})
+        start, end = (0, size - 1) if span is None else span  # media elements seek with Range requests
+        part = body[start:end + 1] if body is not None else pieces(fh, start, end + 1 - start)
+        if span is None:  # no (usable) Range header: the whole file
+            return send(200, part, ctype, {"Accept-Ranges": "bytes", **cache}, length=size)
+        return send(206, part, ctype, {"Accept-Ranges": "bytes", "Content-Range": f"bytes {start}-{end}/{size}", **cache},
+                    length=end + 1 - start)
 
     @staticmethod
     def _versioned(rel: str, target: str, version: str) -> bool:

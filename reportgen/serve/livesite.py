@@ -32,6 +32,17 @@ class Event:
     error: str | None  # the rebuild error, None after a good rebuild
 
 
+def _copy(src: str, dest: str) -> str:
+    """``shutil.copy2`` keeping the holes of a sparse file: the site keeps those of a run's media file
+    (publish.copy_keeping_holes), and seeding the second slot wrote a sparse 4 GiB video dense into
+    the temporary folder (4 GiB of disk per file, for a run folder of a few KB)."""
+    from ..site.publish import copy_keeping_holes
+
+    copy_keeping_holes(Path(src), Path(dest))
+    shutil.copystat(src, dest)
+    return dest
+
+
 def describe_error(exc: BaseException) -> str:
     """One line for the banner: the exception and where it was raised."""
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -69,11 +80,11 @@ class LiveSite:
             self.build_fn(self.slots[0])
             self._manifests[0] = scan(self.slots[0])
             # The second slot starts as a copy, so its first rebuild reuses the Vega runtime etc.
-            shutil.copytree(self.slots[0], self.slots[1], dirs_exist_ok=True)
+            shutil.copytree(self.slots[0], self.slots[1], dirs_exist_ok=True, copy_function=_copy)
             # ... and its build cache (server.build_into keeps it in cache-<slot>): the first rebuild
             # into b then parses only what changed, as every later one (incr19)
             if (self.root / "cache-a").is_dir():
-                shutil.copytree(self.root / "cache-a", self.root / "cache-b", dirs_exist_ok=True)
+                shutil.copytree(self.root / "cache-a", self.root / "cache-b", dirs_exist_ok=True, copy_function=_copy)
             self._manifests[1] = scan(self.slots[1])
 
     def rebuild(self) -> Event | None:
