@@ -909,3 +909,17 @@ def test_gltf_accessor_count_bomb(tmp_path):
     assert "key 'obj' (object3D-file): data_or_path: cannot read this gltf file (glTF accessors declare more " \
            "than 20,000,000 values (accessor 0: 300000000 x VEC3); not read)" in proc.stderr
     assert [r["loss"] for r in _runs(out)["wandb-abc"].history] == [1.0]
+
+
+def test_building_a_tracker_folder_with_an_escape_in_its_name_keeps_the_terminal(tmp_path):
+    """``reportgen build LOGS`` on another tracker's folder imports it into a cache folder named after
+    the source and says so: that name was printed as it was, so a folder named with a terminal escape
+    (unzipped from someone's archive) rewrote the terminal of the person building."""
+    logs = _logdir(tmp_path / "logs\x1b]0;owned\x07\x1b[2J", _frame(_event(0, loss=1.0)))
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "build", str(logs), "-o", str(tmp_path / "site")],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1",
+                               "REPORTGEN_CACHE_DIR": str(tmp_path / "cache")})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "importing it into" in proc.stderr
+    assert "\x1b" not in proc.stdout + proc.stderr and "\\x1b]0;owned" in proc.stderr

@@ -115,7 +115,7 @@ def import_tracker(runs: Path, watch: bool = False, quiet: bool = False) -> Path
             what = f"{redacted(runs)} is an MLflow tracking server's database"
         else:
             what = f"{runs} is a {kind} folder"
-        print(f"{printable(what)}: importing it into {out}" + (" and following it" if watch else ""),
+        print(f"{printable(what)}: importing it into {printable(str(out))}" + (" and following it" if watch else ""),
               file=sys.stderr, flush=True)
     follower.poll()
     if watch:
