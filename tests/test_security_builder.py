@@ -684,6 +684,50 @@ def test_plotly_figures_cannot_make_the_page_load_from_the_internet(tmp_path, si
     page.wait_for_function("() => document.querySelectorAll('.rgp-plotly[data-rendered=done]').length === 4")
 
 
+def test_plotly_text_styles_and_buttons_cannot_make_the_page_load_from_the_internet(tmp_path, site_browser):
+    """plotly.js sets the ``style`` of its text markup (``<span style="...">`` in a title, a trace
+    name, a label, a hover template) on the drawn text: ``background-image:url(...)``,
+    ``mask:url(...)``, ``cursor:url(...)`` were fetched from the logged address as the page drew
+    (entities and CSS escapes decoded: ``&#117;rl(``, ``u\\72l(``). A button whose ``restyle``
+    made a trace ``scattergeo`` fetched the world map from cdn.plot.ly at the click. Such styles
+    and arguments are removed with a warning; plain styles (``color:red``) and other buttons stay."""
+    ex = "https://example.com"
+    styles = [f"background-image:url({ex}/bg.png)", f"mask:&#117;rl({ex}/m.svg#m)",
+              f"cursor:u\\72l({ex}/c.png), auto", f"fill:url({ex}/f.svg#g)"]
+    spans = " ".join(f'<span style="{s}">s{i}</span>' for i, s in enumerate(styles))
+    fig = {"data": [{"type": "scatter", "x": [1, 2], "y": [2, 1], "mode": "markers+text", "name": spans,
+                     "text": [spans, "<b style='color:red'>ok</b>"], "hovertemplate": spans}],
+           "layout": {"title": {"text": spans}, "showlegend": True,
+                      "annotations": [{"text": spans, "x": 1, "y": 1}],
+                      "updatemenus": [{"type": "buttons", "buttons": [
+                          {"label": "geo", "method": "restyle", "args": [{"type": ["scattergeo"]}]},
+                          {"label": "choro", "method": "update", "args": [{"type": "choropleth"}, {}]},
+                          {"label": "map", "method": "restyle", "args": ["type", "scattermap"], "args2": ["type", "scatter"]},
+                          {"label": "bar", "method": "restyle", "args": [{"type": "bar"}]}]}]}}
+    runs = tmp_path / "runs"
+    d = _run(runs, "a", [{"_step": 0, "fig": {"_type": "plotly", "path": "media/plotly/f.json"}}])
+    (d / "media/plotly").mkdir(parents=True)
+    (d / "media/plotly/f.json").write_text(json.dumps(fig))
+    out = tmp_path / "site"
+    res = _build(runs, out)
+    note = [w for w in res.warnings if w.startswith("run a: media fig (step 0): removed from the plotly figure")]
+    assert note and "a style that loads from a URL" in note[0], res.warnings
+    data = b"".join(p.read_bytes() for p in (out / "media/a/data").glob("*.js"))
+    assert b"example.com" not in data and b"scattergeo" not in data and b"choropleth" not in data
+    assert b"color:red" in data and b'"bar"' in data
+    page = site_browser.open(out / "runs/a/index.html")
+    page.locator(".rgp-plotly").first.scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length === 1")
+    for el in page.locator(".js-plotly-plot text, .js-plotly-plot .point").all():
+        el.hover(force=True)
+    for button in page.locator(".updatemenu-button").all():
+        button.click(force=True)
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(300)
+    assert not site_browser.problems.external_requests
+    assert page.evaluate("() => document.querySelector('.js-plotly-plot').data[0].type") == "bar"
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="the memory bound is set on a child process (POSIX)")
 def test_a_report_number_format_cannot_ask_for_gigabytes(tmp_path):
     """``{{< value key="loss" format=".3000000000f" >}}`` in a report (reports travel with run
