@@ -93,6 +93,24 @@ def test_a_report_reads_a_table_file_bounded(tmp_path):
     assert "t: table file is unreadable (FileTooBig)" in (site / "reports/r.html").read_text()
 
 
+def test_a_sweep_file_is_read_bounded(tmp_path):
+    """``RUNS/sweeps/<id>/sweep.json`` of a run's ``sweep_id`` was read whole: an 8 GiB sparse one
+    (a few KB in a zip) was MemoryError under a 6 GiB limit. Now it is read up to 64 MiB, as a
+    run.json is; the sweep page is built without its configuration."""
+    runs = tmp_path / "runs"
+    d = runs / "a"
+    d.mkdir(parents=True)
+    (d / "run.json").write_text(json.dumps({"id": "a", "name": "a", "sweep_id": "sw1"}))
+    (d / "history.jsonl").write_text(json.dumps({"_step": 0, "loss": 1.0}) + "\n")
+    (runs / "sweeps/sw1").mkdir(parents=True)
+    with open(runs / "sweeps/sw1/sweep.json", "wb") as fh:
+        fh.write(b'{"name": "x", "pad": "')
+        fh.truncate(8 << 30)
+    site = tmp_path / "site"
+    _build(runs, site)
+    assert (site / "sweeps/sw1.html").is_file()
+
+
 def test_a_table_file_listed_as_every_increment_is_held_once(tmp_path):
     """An INCREMENTAL table's record lists the files of its earlier increments; a 60 MiB file (60 KB
     in a zip) with one long cell, listed as all 100 increments, was read and held 100 times over by
