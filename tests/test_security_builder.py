@@ -728,6 +728,53 @@ def test_plotly_text_styles_and_buttons_cannot_make_the_page_load_from_the_inter
     assert page.evaluate("() => document.querySelector('.js-plotly-plot').data[0].type") == "bar"
 
 
+def test_pages_load_images_from_the_site_alone(tmp_path, _playwright_browser):
+    """What plotly draws from a hover or text template is known in the page only: a template of
+    ``%{customdata[0]}%{customdata[1]}`` over data halves ``<span sty`` + ``le="background-image:
+    url(...)">``, or ``<a href="%{customdata}">`` over ``x" style="cursor:url(...)"``, gave
+    plotly a style no build-time cleaning can see, and the page fetched it as a reader pointed at
+    a point (from file:// and over http). Site pages now say where images (CSS url() included)
+    may come from: the site itself (``img-src 'self' file: data: blob:``)."""
+    canary = Canary()
+    try:
+        c = canary.base
+        fig = {"data": [{"type": "scatter", "x": [1, 2], "y": [1, 2], "mode": "markers+text", "marker": {"size": 60},
+                         "customdata": [["<span sty", f'le="background-image:url({c}/split.png);mask:url({c}/m.svg#m)">x</span>']] * 2,
+                         "texttemplate": "%{customdata[0]}%{customdata[1]}",
+                         "hovertemplate": "%{customdata[0]}%{customdata[1]}<extra></extra>"},
+                        {"type": "scatter", "x": [1, 2], "y": [2, 1], "mode": "markers", "marker": {"size": 60},
+                         "customdata": [f'x" style="cursor:url({c}/cur.png),auto;background-image:url({c}/href.png)'] * 2,
+                         "hovertemplate": '<a href="%{customdata}">h</a><extra></extra>'}],
+               "layout": {"width": 600, "height": 400, "hovermode": "closest"}}
+        runs = tmp_path / "runs"
+        d = _run(runs, "a", [{"_step": 0, "fig": {"_type": "plotly", "path": "media/plotly/f.json"}}])
+        (d / "media/plotly").mkdir(parents=True)
+        (d / "media/plotly/f.json").write_text(json.dumps(fig))
+        _png(d / "media/images/i.png")
+        with open(d / "history.jsonl", "a") as fh:
+            fh.write(json.dumps({"_step": 1, "img": _img("media/images/i.png")}) + "\n")
+        out = tmp_path / "site"
+        _build(runs, out)
+        server = StaticServer(out)
+        try:
+            for url in ((out / "runs/a/index.html").as_uri(), server.base + "runs/a/index.html"):
+                ctx = _playwright_browser.new_context(viewport={"width": 1400, "height": 900})
+                page = ctx.new_page()
+                page.goto(url)
+                page.evaluate("() => document.querySelectorAll('.rgp-panel').forEach(e => e.scrollIntoView())")
+                page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .point').length === 4")
+                for point in page.locator(".js-plotly-plot .point").all():
+                    point.hover(force=True)
+                    page.wait_for_timeout(150)
+                page.wait_for_function("() => [...document.querySelectorAll('.rgp-panel img')].some(i => i.naturalWidth > 0)")
+                ctx.close()
+        finally:
+            server.close()
+        assert not canary.hits
+    finally:
+        canary.close()
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="the memory bound is set on a child process (POSIX)")
 def test_a_report_number_format_cannot_ask_for_gigabytes(tmp_path):
     """``{{< value key="loss" format=".3000000000f" >}}`` in a report (reports travel with run
