@@ -212,6 +212,43 @@ def test_a_site_folder_that_holds_the_runs_folder_is_refused(tmp_path):
     assert res.runs == 1 and (runs / "site/runs/a/index.html").is_file() and not (runs / "a/index.html").exists()
 
 
+def test_a_site_folder_holding_links_to_folders_is_refused(tmp_path):
+    """A site folder that came from elsewhere (a CI artifact of runs and site, a repository's docs/)
+    with ``data``, ``runs`` or ``media/a`` as links to folders outside it, and a manifest listing
+    ``data/keep.txt``: the builder wrote its pages, data and assets through the links and deleted
+    the listed "stale" files where they led. Such a build is now refused before anything is written,
+    naming the links; without them it builds."""
+    import subprocess
+    import sys
+
+    from hostile import snapshot
+
+    runs = tmp_path / "runs"
+    _run(runs, "a", [{"_step": 0, "loss": 1.0}, {"_step": 1, "loss": 0.5}])
+    victim = tmp_path / "victim"
+    for name in ("data", "runs", "assets", "m"):
+        (victim / name).mkdir(parents=True)
+        (victim / name / "keep.txt").write_text("the user's")
+    site = tmp_path / "site"
+    (site / "media").mkdir(parents=True)
+    for name in ("data", "runs", "assets"):
+        os.symlink(victim / name, site / name)
+    os.symlink(victim / "m", site / "media" / "a")
+    (site / ".reportgen-manifest.json").write_text(json.dumps(
+        {"version": 1, "files": ["data/keep.txt", "runs/keep.txt", "assets/keep.txt", "media/a/keep.txt"]}))
+    before = snapshot(victim)
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "build", str(runs), "-o", str(site), "--cache-dir",
+                           str(tmp_path / "cache")], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"-o {str(site)!r}: the site folder holds links to folders (assets, data, media/a ...)" in proc.stderr
+    assert snapshot(victim) == before
+    for name in ("data", "runs", "assets", "media/a"):
+        (site / name).unlink()
+    assert _build(runs, site).runs == 1 and (site / "runs/a/index.html").is_file()
+    assert snapshot(victim) == before
+
+
 # -- 5. deep nesting ------------------------------------------------------------------------------
 
 def _deep(n: int) -> str:
