@@ -249,6 +249,26 @@ def test_a_site_folder_holding_links_to_folders_is_refused(tmp_path):
     assert snapshot(victim) == before
 
 
+def test_a_link_under_a_media_files_site_name_is_replaced(tmp_path):
+    """A site folder made elsewhere holding ``media/a/images/x.png`` as a link to a file outside it,
+    of the size of the run's ``x.png``: the copy was skipped (same size: already there), so the
+    site kept the link, listed it as the builder's, and published the file it led to (the run page
+    showed it). A link under a media file's or a thumbnail's site name is now replaced by the copy."""
+    runs = tmp_path / "runs"
+    d = _run(runs, "a", [{"_step": 0, "img": _img("media/images/x.png")}])
+    _png(d / "media/images/x.png")
+    secret = tmp_path / "outside.png"
+    secret.write_bytes(b"S" * (d / "media/images/x.png").stat().st_size)
+    site = tmp_path / "site"
+    (site / "media/a/images").mkdir(parents=True)
+    os.symlink(secret, site / "media/a/images/x.png")
+    _build(runs, site)
+    copy = site / "media/a/images/x.png"
+    assert not copy.is_symlink() and copy.read_bytes() == (d / "media/images/x.png").read_bytes()
+    assert secret.read_bytes() == b"S" * len(copy.read_bytes())
+    assert not [p for p in site.rglob("*") if p.is_symlink()]
+
+
 # -- 5. deep nesting ------------------------------------------------------------------------------
 
 def _deep(n: int) -> str:
