@@ -73,6 +73,70 @@ def test_run_files_read_whole_are_bounded(tmp_path):
     assert (site / "runs/a/index.html").is_file()
 
 
+def test_a_report_reads_a_table_file_bounded(tmp_path):
+    """A report's ``{{< media >}}`` of a table read the table's file whole (its copy in the site),
+    where the run page refuses one over 64 MiB: an 8 GiB sparse table file (a few KB in a zip) was
+    MemoryError under a 6 GiB limit, the machine's memory without one. Now the report says the file
+    is unreadable, as the run page does."""
+    runs = tmp_path / "runs"
+    d = runs / "a"
+    (d / "media").mkdir(parents=True)
+    (d / "run.json").write_text(json.dumps({"id": "a", "name": "a"}))
+    (d / "history.jsonl").write_text(json.dumps({"_step": 0, "loss": 1.0, "t": {"_type": "table", "path": "media/t.json"}}) + "\n")
+    with open(d / "media/t.json", "wb") as fh:
+        fh.write(b'{"columns": ["c"], "data": [["x"]], "pad": "')
+        fh.truncate(8 << 30)
+    (runs / "reports").mkdir()
+    (runs / "reports/r.md").write_text('# R\n\n{{< media key="t" run="a" >}}\n')
+    site = tmp_path / "site"
+    _build(runs, site)
+    assert "t: table file is unreadable (FileTooBig)" in (site / "reports/r.html").read_text()
+
+
+def test_a_sweep_file_is_read_bounded(tmp_path):
+    """``RUNS/sweeps/<id>/sweep.json`` of a run's ``sweep_id`` was read whole: an 8 GiB sparse one
+    (a few KB in a zip) was MemoryError under a 6 GiB limit. Now it is read up to 64 MiB, as a
+    run.json is; the sweep page is built without its configuration."""
+    runs = tmp_path / "runs"
+    d = runs / "a"
+    d.mkdir(parents=True)
+    (d / "run.json").write_text(json.dumps({"id": "a", "name": "a", "sweep_id": "sw1"}))
+    (d / "history.jsonl").write_text(json.dumps({"_step": 0, "loss": 1.0}) + "\n")
+    (runs / "sweeps/sw1").mkdir(parents=True)
+    with open(runs / "sweeps/sw1/sweep.json", "wb") as fh:
+        fh.write(b'{"name": "x", "pad": "')
+        fh.truncate(8 << 30)
+    site = tmp_path / "site"
+    _build(runs, site)
+    assert (site / "sweeps/sw1.html").is_file()
+
+
+def test_a_table_file_listed_as_every_increment_is_held_once(tmp_path):
+    """An INCREMENTAL table's record lists the files of its earlier increments; a 60 MiB file (60 KB
+    in a zip) with one long cell, listed as all 100 increments, was read and held 100 times over by
+    the run page (and its first 50 rows by a report): 6 GB, MemoryError under a 6 GiB limit. Now
+    each file's cells are cut as it is read, a file listed twice is read once, and the report keeps
+    only the rows it shows; both show the table's 100 rows."""
+    runs = tmp_path / "runs"
+    d = runs / "a"
+    (d / "media").mkdir(parents=True)
+    (d / "run.json").write_text(json.dumps({"id": "a", "name": "a"}))
+    (d / "media/t.json").write_text(json.dumps({"columns": ["c"], "data": [["x" * (60 << 20)]]}))
+    rec = {"_type": "table", "path": "media/t.json", "log_mode": "INCREMENTAL", "increment_num": 99,
+           "previous_increments": ["media/t.json"] * 99}
+    (d / "history.jsonl").write_text(json.dumps({"_step": 0, "loss": 1.0, "t": rec}) + "\n")
+    (runs / "reports").mkdir()
+    (runs / "reports/r.md").write_text('# R\n\n{{< media key="t" run="a" >}}\n')
+    site = tmp_path / "site"
+    proc = _build(runs, site)
+    assert "could not show" not in proc.stderr, proc.stderr[-2000:]
+    assert "table: 100 cell(s) longer than 1,000 characters are cut" in proc.stderr
+    (data,) = (site / "media/a/data").glob("t_*.js")
+    assert data.stat().st_size < 1 << 20 and data.read_text().count('"x') == 100
+    page = (site / "reports/r.html").read_text()
+    assert "First 50 of 100 rows" in page and "Long cells are cut" in page
+
+
 def test_a_wav_claiming_hours_draws_no_waveform_in_bounded_memory(tmp_path):
     """A WAV whose header and (sparse) data claim 3 GB of samples was read whole for its waveform:
     12 GB of float samples, MemoryError under a 6 GiB limit, and the audio item was lost with it.

@@ -212,6 +212,63 @@ def test_a_site_folder_that_holds_the_runs_folder_is_refused(tmp_path):
     assert res.runs == 1 and (runs / "site/runs/a/index.html").is_file() and not (runs / "a/index.html").exists()
 
 
+def test_a_site_folder_holding_links_to_folders_is_refused(tmp_path):
+    """A site folder that came from elsewhere (a CI artifact of runs and site, a repository's docs/)
+    with ``data``, ``runs`` or ``media/a`` as links to folders outside it, and a manifest listing
+    ``data/keep.txt``: the builder wrote its pages, data and assets through the links and deleted
+    the listed "stale" files where they led. Such a build is now refused before anything is written,
+    naming the links; without them it builds."""
+    import subprocess
+    import sys
+
+    from hostile import snapshot
+
+    runs = tmp_path / "runs"
+    _run(runs, "a", [{"_step": 0, "loss": 1.0}, {"_step": 1, "loss": 0.5}])
+    victim = tmp_path / "victim"
+    for name in ("data", "runs", "assets", "m"):
+        (victim / name).mkdir(parents=True)
+        (victim / name / "keep.txt").write_text("the user's")
+    site = tmp_path / "site"
+    (site / "media").mkdir(parents=True)
+    for name in ("data", "runs", "assets"):
+        os.symlink(victim / name, site / name)
+    os.symlink(victim / "m", site / "media" / "a")
+    (site / ".reportgen-manifest.json").write_text(json.dumps(
+        {"version": 1, "files": ["data/keep.txt", "runs/keep.txt", "assets/keep.txt", "media/a/keep.txt"]}))
+    before = snapshot(victim)
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "build", str(runs), "-o", str(site), "--cache-dir",
+                           str(tmp_path / "cache")], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"-o {str(site)!r}: the site folder holds links to folders (assets, data, media/a ...)" in proc.stderr
+    assert snapshot(victim) == before
+    for name in ("data", "runs", "assets", "media/a"):
+        (site / name).unlink()
+    assert _build(runs, site).runs == 1 and (site / "runs/a/index.html").is_file()
+    assert snapshot(victim) == before
+
+
+def test_a_link_under_a_media_files_site_name_is_replaced(tmp_path):
+    """A site folder made elsewhere holding ``media/a/images/x.png`` as a link to a file outside it,
+    of the size of the run's ``x.png``: the copy was skipped (same size: already there), so the
+    site kept the link, listed it as the builder's, and published the file it led to (the run page
+    showed it). A link under a media file's or a thumbnail's site name is now replaced by the copy."""
+    runs = tmp_path / "runs"
+    d = _run(runs, "a", [{"_step": 0, "img": _img("media/images/x.png")}])
+    _png(d / "media/images/x.png")
+    secret = tmp_path / "outside.png"
+    secret.write_bytes(b"S" * (d / "media/images/x.png").stat().st_size)
+    site = tmp_path / "site"
+    (site / "media/a/images").mkdir(parents=True)
+    os.symlink(secret, site / "media/a/images/x.png")
+    _build(runs, site)
+    copy = site / "media/a/images/x.png"
+    assert not copy.is_symlink() and copy.read_bytes() == (d / "media/images/x.png").read_bytes()
+    assert secret.read_bytes() == b"S" * len(copy.read_bytes())
+    assert not [p for p in site.rglob("*") if p.is_symlink()]
+
+
 # -- 5. deep nesting ------------------------------------------------------------------------------
 
 def _deep(n: int) -> str:
@@ -682,6 +739,97 @@ def test_plotly_figures_cannot_make_the_page_load_from_the_internet(tmp_path, si
         el.scroll_into_view_if_needed()
         page.wait_for_timeout(300)
     page.wait_for_function("() => document.querySelectorAll('.rgp-plotly[data-rendered=done]').length === 4")
+
+
+def test_plotly_text_styles_and_buttons_cannot_make_the_page_load_from_the_internet(tmp_path, site_browser):
+    """plotly.js sets the ``style`` of its text markup (``<span style="...">`` in a title, a trace
+    name, a label, a hover template) on the drawn text: ``background-image:url(...)``,
+    ``mask:url(...)``, ``cursor:url(...)`` were fetched from the logged address as the page drew
+    (entities and CSS escapes decoded: ``&#117;rl(``, ``u\\72l(``). A button whose ``restyle``
+    made a trace ``scattergeo`` fetched the world map from cdn.plot.ly at the click. Such styles
+    and arguments are removed with a warning; plain styles (``color:red``) and other buttons stay."""
+    ex = "https://example.com"
+    styles = [f"background-image:url({ex}/bg.png)", f"mask:&#117;rl({ex}/m.svg#m)",
+              f"cursor:u\\72l({ex}/c.png), auto", f"fill:url({ex}/f.svg#g)"]
+    spans = " ".join(f'<span style="{s}">s{i}</span>' for i, s in enumerate(styles))
+    fig = {"data": [{"type": "scatter", "x": [1, 2], "y": [2, 1], "mode": "markers+text", "name": spans,
+                     "text": [spans, "<b style='color:red'>ok</b>"], "hovertemplate": spans}],
+           "layout": {"title": {"text": spans}, "showlegend": True,
+                      "annotations": [{"text": spans, "x": 1, "y": 1}],
+                      "updatemenus": [{"type": "buttons", "buttons": [
+                          {"label": "geo", "method": "restyle", "args": [{"type": ["scattergeo"]}]},
+                          {"label": "choro", "method": "update", "args": [{"type": "choropleth"}, {}]},
+                          {"label": "map", "method": "restyle", "args": ["type", "scattermap"], "args2": ["type", "scatter"]},
+                          {"label": "bar", "method": "restyle", "args": [{"type": "bar"}]}]}]}}
+    runs = tmp_path / "runs"
+    d = _run(runs, "a", [{"_step": 0, "fig": {"_type": "plotly", "path": "media/plotly/f.json"}}])
+    (d / "media/plotly").mkdir(parents=True)
+    (d / "media/plotly/f.json").write_text(json.dumps(fig))
+    out = tmp_path / "site"
+    res = _build(runs, out)
+    note = [w for w in res.warnings if w.startswith("run a: media fig (step 0): removed from the plotly figure")]
+    assert note and "a style that loads from a URL" in note[0], res.warnings
+    data = b"".join(p.read_bytes() for p in (out / "media/a/data").glob("*.js"))
+    assert b"example.com" not in data and b"scattergeo" not in data and b"choropleth" not in data
+    assert b"color:red" in data and b'"bar"' in data
+    page = site_browser.open(out / "runs/a/index.html")
+    page.locator(".rgp-plotly").first.scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length === 1")
+    for el in page.locator(".js-plotly-plot text, .js-plotly-plot .point").all():
+        el.hover(force=True)
+    for button in page.locator(".updatemenu-button").all():
+        button.click(force=True)
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(300)
+    assert not site_browser.problems.external_requests
+    assert page.evaluate("() => document.querySelector('.js-plotly-plot').data[0].type") == "bar"
+
+
+def test_pages_load_images_from_the_site_alone(tmp_path, _playwright_browser):
+    """What plotly draws from a hover or text template is known in the page only: a template of
+    ``%{customdata[0]}%{customdata[1]}`` over data halves ``<span sty`` + ``le="background-image:
+    url(...)">``, or ``<a href="%{customdata}">`` over ``x" style="cursor:url(...)"``, gave
+    plotly a style no build-time cleaning can see, and the page fetched it as a reader pointed at
+    a point (from file:// and over http). Site pages now say where images (CSS url() included)
+    may come from: the site itself (``img-src 'self' file: data: blob:``)."""
+    canary = Canary()
+    try:
+        c = canary.base
+        fig = {"data": [{"type": "scatter", "x": [1, 2], "y": [1, 2], "mode": "markers+text", "marker": {"size": 60},
+                         "customdata": [["<span sty", f'le="background-image:url({c}/split.png);mask:url({c}/m.svg#m)">x</span>']] * 2,
+                         "texttemplate": "%{customdata[0]}%{customdata[1]}",
+                         "hovertemplate": "%{customdata[0]}%{customdata[1]}<extra></extra>"},
+                        {"type": "scatter", "x": [1, 2], "y": [2, 1], "mode": "markers", "marker": {"size": 60},
+                         "customdata": [f'x" style="cursor:url({c}/cur.png),auto;background-image:url({c}/href.png)'] * 2,
+                         "hovertemplate": '<a href="%{customdata}">h</a><extra></extra>'}],
+               "layout": {"width": 600, "height": 400, "hovermode": "closest"}}
+        runs = tmp_path / "runs"
+        d = _run(runs, "a", [{"_step": 0, "fig": {"_type": "plotly", "path": "media/plotly/f.json"}}])
+        (d / "media/plotly").mkdir(parents=True)
+        (d / "media/plotly/f.json").write_text(json.dumps(fig))
+        _png(d / "media/images/i.png")
+        with open(d / "history.jsonl", "a") as fh:
+            fh.write(json.dumps({"_step": 1, "img": _img("media/images/i.png")}) + "\n")
+        out = tmp_path / "site"
+        _build(runs, out)
+        server = StaticServer(out)
+        try:
+            for url in ((out / "runs/a/index.html").as_uri(), server.base + "runs/a/index.html"):
+                ctx = _playwright_browser.new_context(viewport={"width": 1400, "height": 900})
+                page = ctx.new_page()
+                page.goto(url)
+                page.evaluate("() => document.querySelectorAll('.rgp-panel').forEach(e => e.scrollIntoView())")
+                page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot .point').length === 4")
+                for point in page.locator(".js-plotly-plot .point").all():
+                    point.hover(force=True)
+                    page.wait_for_timeout(150)
+                page.wait_for_function("() => [...document.querySelectorAll('.rgp-panel img')].some(i => i.naturalWidth > 0)")
+                ctx.close()
+        finally:
+            server.close()
+        assert not canary.hits
+    finally:
+        canary.close()
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="the memory bound is set on a child process (POSIX)")

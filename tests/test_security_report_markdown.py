@@ -3,7 +3,8 @@
 Reports come from other people. Python-Markdown recursed on a list nested 500 levels deep or a
 run of 10,000 ``*`` (RecursionError: the whole build failed) and tried every ``[`` of a
 paragraph as a link (10,000 of them in a 10 KB file: minutes). Such a report is shown as plain
-text, with a warning naming the line; the other reports and the run pages are built as usual."""
+text, with a warning naming the line; the other reports and the run pages are built as usual.
+Nor may its HTML be taken for the page's own elements (ids ``rg-*``, globals ``RG*``)."""
 from __future__ import annotations
 
 import json
@@ -66,3 +67,37 @@ def test_html_nested_too_deeply_is_not_rendered(tmp_path, site_browser):
     html, removed = sanitize_html(deep)
     assert html.count("<div>") == 100 and "deep text" in html
     assert removed == ["tags nested deeper than 100 levels (their text is kept)"]
+
+
+def test_report_html_cannot_pass_for_the_pages_own_settings(tmp_path, site_browser):
+    """The page reads its runtime settings with ``getElementById("rg-site")``, and the first element
+    of that id wins: a report's ``<p id="rg-site">`` holding settings JSON came before the page's
+    own, and its ``"data"`` (where the page loads its data scripts from) made the chart directive
+    load ``data:text/javascript,...``: the report's script ran at the site's origin. A heading
+    "RG site" had the same id (the toc extension's) and broke the page. Ids starting with ``rg``
+    (any case: also the page's globals ``RG``, ``RGPanels``...) are dropped with a warning."""
+    runs = tmp_path / "runs"
+    (runs / "a").mkdir(parents=True)
+    (runs / "a" / "run.json").write_text(json.dumps({"id": "a", "name": "a", "state": "finished"}))
+    (runs / "a" / "history.jsonl").write_text("".join(json.dumps({"_step": i, "loss": 1.0 / (i + 1)}) + "\n"
+                                                      for i in range(5)))
+    (runs / "reports").mkdir()
+    code = "window.__pwned=1;document.title='PWNED';//"
+    fake = {"kind": "report", "runs": [{"f": "a", "id": "a", "name": "a", "label": "a", "color": "#000",
+                                        "url": "../runs/a/index.html"}],
+            "cols": {"summary": [], "config": []}, "maxColumns": 500, "xopts": [{"key": "_step", "label": "Step"}],
+            "weights": [0.5], "limits": {"maxFullRuns": 10, "liteSamples": 100, "pickerRows": 1000},
+            "chartDefaults": {}, "ovShards": 1, "data": "data:text/javascript," + code}
+    (runs / "reports" / "r.md").write_text(
+        f'# Report\n\n<p id="rg-site">{json.dumps(fake)}</p>\n\n<a id="RG" href="#x">g</a> <span id="RGPanels">p</span>'
+        f' <span id="keep-me">k</span>\n\n## RG site\n\n{{{{< chart metric="loss" >}}}}\n')
+    out = tmp_path / "site"
+    res = build(BuildConfig(runs=runs, out=out, quiet=True))
+    (warning,) = [w for w in res.warnings if w.startswith("report r.md: raw HTML removed")]
+    assert "id 'rg-site' on <p> (the site's own names)" in warning and "id 'RG' on <a>" in warning
+    html = (out / "reports" / "r.html").read_text()
+    assert html.count('id="rg-site"') == 1 and 'id="keep-me"' in html and 'id="RG"' not in html
+    page = site_browser.open(out / "reports" / "r.html")
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.__pwned") is None and page.title() != "PWNED"
+    page.wait_for_function("() => document.querySelector('.rg-chart canvas, .rg-chart svg')", timeout=10_000)

@@ -289,6 +289,48 @@ def test_a_cursor_cannot_load_from_outside(tmp_path, site_browser):
     assert not [c for c in cursors if "url" in c]
 
 
+def test_a_tooltip_image_is_shown_as_text(tmp_path, site_browser):
+    """vega-tooltip shows a tooltip object's ``image`` as ``<img src=...>``: a logged chart with a
+    tooltip field titled "image", ``{"content": "data"}`` over a column "image", or a tooltip
+    expression building one made the page fetch that address as soon as a reader pointed at a
+    mark (run pages and reports). The tooltip shows it as a row of text; the rest is as before."""
+    enc = {"x": {"field": "a", "type": "quantitative"}, "y": {"field": "a", "type": "quantitative"}}
+    rows = [{"a": i, "u": f"https://evil.example/t{i}.png", "image": "https://evil.example/d.png"} for i in range(3)]
+    specs = {
+        "titled": {"data": {"values": rows}, "mark": {"type": "square", "size": 20_000},
+                   "encoding": {**enc, "tooltip": [{"field": "u", "title": "image"}, {"field": "a"}]}},
+        "data": {"data": {"values": rows}, "encoding": enc,
+                 "mark": {"type": "square", "size": 20_000, "tooltip": {"content": "data"}}},
+        "expr": {"data": {"values": rows}, "encoding": enc,
+                 "mark": {"type": "square", "size": 20_000,
+                          "tooltip": {"expr": "{'title': 'T', 'image': 'https://evil.example/e.png'}"}}},
+    }
+    report = '# R\n\n{{< custom key="titled" run="a" >}}\n'
+    out, res = _site(tmp_path, specs, report)
+    shown = set()
+    for page_path, n in ((out / "runs/a/index.html", 4), (out / "reports/r.html", 1)):
+        page = site_browser.open(page_path)
+        if n == 4:
+            _wait_drawn(page, n)
+        else:
+            page.wait_for_function("() => document.querySelector('.rg-vega[data-rendered=done] canvas')", timeout=8000)
+        for el in page.locator(".rgp-vega canvas, .rg-vega canvas").all():  # point at every mark
+            el.scroll_into_view_if_needed()
+            box = el.bounding_box()
+            for i in range(12):
+                page.mouse.move(box["x"] + box["width"] * (i + 0.5) / 12, box["y"] + box["height"] * (1 - (i + 0.5) / 12))
+                page.wait_for_timeout(20)
+                html = page.evaluate("() => { const e = document.getElementById('vg-tooltip-element');"
+                                     " return e && e.classList.contains('visible') ? e.innerHTML : ''; }")
+                if html:
+                    shown.add(html)
+        page.wait_for_timeout(300)
+    assert not site_browser.problems.external_requests
+    assert not [h for h in shown if "<img" in h]
+    assert [h for h in shown if '<td class="key">image</td><td class="value">https://evil.example/t1.png' in h]
+    assert [h for h in shown if h.startswith("<h2>T</h2>") and "evil.example/e.png" in h]
+
+
 def test_a_binding_stays_with_its_chart(tmp_path, site_browser):
     """A param's ``bind.element`` is a CSS selector of where Vega puts the input: ``"body"`` (or
     the site's own header) put a logged chart's slider anywhere in the page. It is removed with a

@@ -109,6 +109,36 @@
     if (plainObj(spec.spec)) { var inner = labelled(spec.spec); if (inner !== spec.spec) set("spec", inner); }
     return out;
   }
+  /* A tooltip's HTML as vega-tooltip's own formatValue makes it (a title, then a table of the other
+     keys), but for "image": vega-tooltip makes that <img src=...>, so a logged chart whose tooltip
+     had one (a field titled "image", {"content": "data"} over a column "image", a tooltip
+     expression) made the page load the URL from the internet as a reader pointed at a mark. It is
+     a row of the table here, as text. ``html`` is the handler's sanitize. */
+  function tooltipHTML(value, html, maxDepth) {
+    function json(v) {  // vega-tooltip's stringify: nesting beyond maxDepth and cycles as text
+      var stack = [];
+      return JSON.stringify(v, function (k, x) {
+        if (typeof x !== "object" || x === null) return x;
+        stack.length = stack.indexOf(this) + 1;
+        if (stack.length > maxDepth) return "[Object]";
+        if (stack.indexOf(x) >= 0) return "[Circular]";
+        stack.push(x);
+        return x;
+      });
+    }
+    if (Array.isArray(value)) {
+      return "[" + value.map(function (v) { return html(typeof v === "string" ? v : json(v)); }).join(", ") + "]";
+    }
+    if (!value || typeof value !== "object") return html(value);
+    var out = value.title ? "<h2>" + html(value.title) + "</h2>" : "", rows = "";
+    Object.keys(value).forEach(function (k) {
+      var v = value[k];
+      if (k === "title" || v === undefined) return;
+      if (v && typeof v === "object") v = json(v);
+      rows += '<tr><td class="key">' + html(k) + '</td><td class="value">' + html(v) + "</td></tr>";
+    });
+    return out + (rows ? "<table>" + rows + "</table>" : "") || "{}";
+  }
   var themed = function (target, spec, given) {
     var el = typeof target === "string" ? document.querySelector(target) : target;
     if (el) el._rgEmbed = { spec: spec, opts: given };  // for redrawing charts nobody else redraws
@@ -127,7 +157,7 @@
     if (!given || given.tooltip === undefined || given.tooltip === true) {  // tooltips show names as logged
       opts = {};
       Object.keys(given || {}).forEach(function (k) { opts[k] = given[k]; });
-      opts.tooltip = { sanitize: function (v) { return escapeHTML(shownText(String(v))); } };
+      opts.tooltip = { sanitize: function (v) { return escapeHTML(shownText(String(v))); }, formatTooltip: tooltipHTML };
     }
     return orig(target, spec, opts);
   };

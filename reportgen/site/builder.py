@@ -338,6 +338,13 @@ def _build(cfg: BuildConfig) -> BuildResult:
     site = listings.site_listing(cfg.out, site_record)  # (started by the CLI, else listed below)
     snap = snapshot.load(cfg.cache_dir, cfg.samples, enabled=cfg.cache)
     manifest = Manifest(cfg.out, site_record, state=site.result() if site is not None else None)
+    if manifest.links:  # (a site folder from elsewhere: a CI artifact, a repository's docs/)
+        from .executor import BuildError
+
+        shown = ", ".join(sorted(manifest.links)[:3]) + (" ..." if len(manifest.links) > 3 else "")
+        raise BuildError(f"-o {str(cfg.out)!r}: the site folder holds links to folders ({shown}). The builder "
+                         "writes only inside the site folder: through such a link it would write pages and data, "
+                         "and delete stale files, wherever it leads. Remove the links, or build into another folder.")
     found, skipped, segmented = scan.result()
     warnings = Warnings()
     if segmented and cfg.join_segmented:  # shared runs' segments on this disk: their joined copy

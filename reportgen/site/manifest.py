@@ -31,14 +31,16 @@ VERSION = 1
 RACY_NS = 2_000_000_000  # a folder changed this close to the first listing is listed again regardless
 
 
-RECORD_VERSION = 2  # the folder record (site-folders.bin): files by their site path since version 2
+RECORD_VERSION = 3  # the folder record (site-folders.bin): files by their site path since version 2; 3: every
+# folder listed once more, for links to folders (a record of version 2 did not look for them)
 _UNKNOWN = (-1, -1)  # a file's (size, mtime) when its folder was not listed again
 
 
 def _walk(out: Path, dirs: dict[str, tuple[int, list[str], list[str]]] | None = None,
           reuse: dict[str, tuple[int, list[str], list[str]]] | None = None, since: int = 0,
           known: set[str] | frozenset[str] = frozenset(), names_only: bool = False,
-          trusted: set[str] | frozenset[str] = frozenset()) -> dict[str, tuple[int, int]]:
+          trusted: set[str] | frozenset[str] = frozenset(),
+          links: list[str] | None = None) -> dict[str, tuple[int, int]]:
     """``{site path: (size, mtime_ns)}`` of every file under ``out`` (links are not followed).
 
     ``os.scandir`` and string paths: a 10,000-run site has 30,000 files (incr19). ``dirs`` collects
@@ -46,7 +48,8 @@ def _walk(out: Path, dirs: dict[str, tuple[int, list[str], list[str]]] | None = 
     start of the build), a folder whose mtime did not change, and did not change within ``RACY_NS``
     of ``since`` (the start), keeps its recorded files unread (sizes then come from the record:
     (-1, -1); incr20: taken in one ``dict.update``, not name by name). A folder in ``trusted`` keeps
-    its ``reuse`` record without even a stat (the builder wrote nothing there)."""
+    its ``reuse`` record without even a stat (the builder wrote nothing there). ``links`` collects the
+    site paths of links to folders found in the folders listed."""
     files: dict[str, tuple[int, int]] = {}
     sep = os.sep
     stack = [(os.fspath(out).rstrip(sep) or sep, "")]
@@ -82,6 +85,8 @@ def _walk(out: Path, dirs: dict[str, tuple[int, list[str], list[str]]] | None = 
                         if not e.is_symlink():
                             stack.append((e.path, prefix + e.name + "/"))
                             subs.append(e.name)
+                        elif links is not None:
+                            links.append(prefix + e.name)
                         continue
                     rel = prefix + e.name
                     if names_only or rel in known:
@@ -104,13 +109,17 @@ class Manifest:
         self.out = out
         self.record = record
         if state is not None:
-            self.old, self._raw, self.dirs, self.started, self.before, self.left = state
+            self.old, self._raw, self.dirs, self.started, self.before, self.left, self.links = state
             return
         self.old = self._load()
         self.dirs: dict[str, tuple] = {}  # folder -> (mtime, file names, sub-folders) at the start
         self.started = time.time_ns()
         kept, since = records.load(record, RECORD_VERSION, os.fspath(out)) or (None, 0)
-        self.before = _walk(out, self.dirs, reuse=kept, since=since, known=self.old) if out.is_dir() else {}
+        # links to folders in the output folder: the builder would write (and delete its stale files)
+        # wherever they lead; the build refuses them (builder.py)
+        self.links: list[str] = []
+        self.before = _walk(out, self.dirs, reuse=kept, since=since, known=self.old,
+                            links=self.links) if out.is_dir() else {}
         if kept:  # a file in a folder not listed again: its size and mtime, unless the builder wrote it
             for rel in self.before.keys() - self.old:
                 if self.before[rel][0] == -1:
@@ -123,7 +132,7 @@ class Manifest:
 
     def state(self) -> tuple:
         """What the listing found, as plain data (``Manifest(out, record, state)``)."""
-        return self.old, self._raw, self.dirs, self.started, self.before, self.left
+        return self.old, self._raw, self.dirs, self.started, self.before, self.left, self.links
 
     def _load(self) -> set[str]:
         self._raw = b""

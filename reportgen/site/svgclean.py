@@ -36,7 +36,7 @@ _CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})[ \t\r\n\f]?|(.))", re.S)
 _CONTROL = re.compile(r"[\x00-\x20\x7f]+")
 
 
-def _bad_css(text: str) -> bool:
+def bad_css(text: str) -> bool:
     """Does CSS ``text`` load anything? Read as a browser reads it: comments out, escapes decoded
     (``u\\72l(`` is ``url(``, ``@\\69mport`` is ``@import``: both fetched from a published SVG)."""
     text = _CSS_COMMENT.sub("", text)
@@ -69,7 +69,7 @@ def _clean_attrs(el: ET.Element, tag: str) -> None:
             keep = False
         elif local == "href":
             keep = _href_ok(tag, value)
-        elif _bad_css(value):
+        elif bad_css(value):
             keep = False
         elif tag in ("animate", "set", "animateTransform", "animateMotion") and local == "attributeName":
             target = value.split(":")[-1].strip().lower()
@@ -90,7 +90,7 @@ def _clean(el: ET.Element) -> None:
         if local == "style":
             for inner in list(child):  # a style sheet is text: elements inside (and the text after
                 child.remove(inner)    # them, which is part of the sheet) go
-            if child.text and _bad_css(child.text):
+            if child.text and bad_css(child.text):
                 el.remove(child)
                 continue
         _clean_attrs(child, local)

@@ -32,34 +32,47 @@ class TableKind(Kind):
     report_template = "partials/report_media_table.html"
 
     def item(self, ctx, rec, where, name):
-        # an INCREMENTAL table's record lists the files of its earlier increments: shown as one table
-        chunks, total, cols, paths = [], 0, None, []
+        # an INCREMENTAL table's record lists the files of its earlier increments: shown as one table.
+        # Each file's cells are cut as it is read, and a file listed twice is read once (a 60 MB
+        # cell in a file listed as all 100 increments was held 100 times over: 6 GB for a 60 KB zip)
+        chunks, total, cols, paths, cut, seen = [], 0, None, [], 0, {}
         for path in [rec.get("path"), *reversed(increments(rec))]:  # newest first
-            data = ctx.json(path)
-            if not isinstance(data, dict) or not isinstance(data.get("columns"), list) or not isinstance(data.get("data"), list):
-                raise ValueError("table file is not {columns, data}")
-            cols = data["columns"] if cols is None else cols
-            if chunks and total + len(data["data"]) > MAX_SHOWN_ROWS:
+            if path in seen:
+                shown, cut_here = seen[path]
+            else:
+                data = ctx.json(path)
+                if not isinstance(data, dict) or not isinstance(data.get("columns"), list) or not isinstance(data.get("data"), list):
+                    raise ValueError("table file is not {columns, data}")
+                if cols is None:
+                    cols = [clip(str(c), NAME_CHARS) for c in data["columns"]]
+                    if len(cols) > MAX_SHOWN_COLUMNS:
+                        ctx.warn(where, f"table: only the first {MAX_SHOWN_COLUMNS:,} of {len(cols):,} columns are shown")
+                        cols = cols[:MAX_SHOWN_COLUMNS]
+                    width = len(cols)  # a row never has more cells than the table has columns
+                    limit = cell_chars(width)
+                part = data["data"]
+                if chunks and total + len(part) > MAX_SHOWN_ROWS:
+                    ctx.warn(where, f"incremental table: only the latest {total:,} rows are shown")
+                    break
+                if len(part) > MAX_SHOWN_ROWS:  # 10^6 rows: the page sorted and filtered them all
+                    ctx.warn(where, f"table: only the first {MAX_SHOWN_ROWS:,} of {len(part):,} rows are shown "
+                                    f"(the whole table: {', '.join(_published(ctx, [path]))})")
+                    part = part[:MAX_SHOWN_ROWS]
+                shown, cut_here = _cut_rows(part, width, limit)
+                seen[path] = shown, cut_here
+                del data, part
+            if chunks and total + len(shown) > MAX_SHOWN_ROWS:
                 ctx.warn(where, f"incremental table: only the latest {total:,} rows are shown")
                 break
-            part = data["data"]
-            if len(part) > MAX_SHOWN_ROWS:  # 10^6 rows: the page sorted and filtered them all
-                ctx.warn(where, f"table: only the first {MAX_SHOWN_ROWS:,} of {len(part):,} rows are shown "
-                                f"(the whole table: {', '.join(_published(ctx, [path]))})")
-                part = part[:MAX_SHOWN_ROWS]
-            chunks.append(part)
+            chunks.append(shown)
             paths.append(path)
-            total += len(part)
+            total += len(shown)
+            cut += cut_here
         body = [row for chunk in reversed(chunks) for row in chunk]
-        cols = [clip(str(c), NAME_CHARS) for c in cols]
-        if len(cols) > MAX_SHOWN_COLUMNS:
-            ctx.warn(where, f"table: only the first {MAX_SHOWN_COLUMNS:,} of {len(cols):,} columns are shown")
-            cols = cols[:MAX_SHOWN_COLUMNS]
-        width = len(cols)  # a row never has more cells than the table has columns
-        rows, cut, limit = [], 0, cell_chars(width)
+        rows = []
         for r, row in enumerate(body):
             cells = []
-            for c, cell in enumerate(row[:width] if isinstance(row, list) else []):
+            for c, cell in enumerate(row):
                 if isinstance(cell, dict) and isinstance(cell.get("_type"), str):
                     at = f"{where} row {r} column {cols[c] if c < len(cols) else c}"
                     if cell["_type"] == tags.TABLE:
@@ -69,9 +82,6 @@ class TableKind(Kind):
                         cell = {"t": "unsupported", "type": tags.TABLE}
                     else:
                         cell = ctx.make(cell, at, f"{name}_r{r}c{c}")
-                else:
-                    cell, was_cut = clip_cell(cell, limit)
-                    cut += was_cut
                 cells.append(cell)
             rows.append(cells)
         data_id, site = ctx.files.write_data(name, {"columns": cols, "rows": rows})
@@ -86,31 +96,57 @@ class TableKind(Kind):
         from ...storage.jsonio import read_json
         from ..fmt import fmt_value
 
+        from ..clip import CELL_CHARS
+        from ..publish import READ_MAX
+
         record = records[0]
-        columns, rows = [], []
+        columns, rows, nrows, long_cells = [], [], 0, False
         for part in [*increments(record), record.get("path")]:  # an INCREMENTAL table: earlier rows first
             site_path = ctx.copy_run_file(run, part)
             if site_path is None:
                 item["missing"] = f"{key}: table file {part!r} is missing from run {run.id}"
                 return item
             try:
-                data = read_json(ctx.out / site_path)
+                # read bounded, as the run page does (a sparse 8 GB table file was read whole), and only
+                # the rows shown are kept, their text cut (a file listed as every increment was held
+                # 100 times over)
+                data = read_json(ctx.out / site_path, READ_MAX)
                 columns = list(data["columns"])
-                rows.extend(data["data"])
+                for row in data["data"][:TABLE_ROWS - len(rows)]:
+                    text = [fmt_value(c) for c in row[:MAX_SHOWN_COLUMNS]] if isinstance(row, list) else None
+                    long_cells = long_cells or any(len(t) > CELL_CHARS for t in text or ())
+                    rows.append(text and [clip(t, CELL_CHARS) for t in text])
+                nrows += len(data["data"])
+                del data
             except (ValueError, KeyError, TypeError, OSError) as exc:
                 item["missing"] = f"{key}: table file is unreadable ({exc.__class__.__name__})"
                 return item
         width = min(len(columns), MAX_SHOWN_COLUMNS)
-        shown = [[fmt_value(c) for c in row[:width]] for row in rows[:TABLE_ROWS] if isinstance(row, list)]
+        shown = [row[:width] for row in rows if row is not None]
         cut = [[clip(c, cell_chars(width)) for c in row] for row in shown]  # a megabyte per cell: the whole file is linked
         item.update(columns=[clip(str(c), NAME_CHARS) for c in columns[:width]], rows=cut,
-                    full=site_path if cut != shown else None)
-        notes = [f"First {TABLE_ROWS} of {len(rows)} rows; the run page has them all."] if len(rows) > TABLE_ROWS else []
+                    full=site_path if long_cells or cut != shown else None)
+        notes = [f"First {TABLE_ROWS} of {nrows} rows; the run page has them all."] if nrows > TABLE_ROWS else []
         if len(columns) > width:
             notes.append(f"First {width:,} of {len(columns):,} columns.")
         if notes:
             item["note"] = " ".join(notes)
         return item
+
+
+def _cut_rows(part: list, width: int, limit: int) -> tuple[list[list], int]:
+    """Rows of a table file as the page shows them: at most ``width`` cells, text cut at ``limit``
+    (media records are made later); how many cells were cut."""
+    rows, cut = [], 0
+    for row in part:
+        cells = []
+        for cell in row[:width] if isinstance(row, list) else []:
+            if not (isinstance(cell, dict) and isinstance(cell.get("_type"), str)):
+                cell, was_cut = clip_cell(cell, limit)
+                cut += was_cut
+            cells.append(cell)
+        rows.append(cells)
+    return rows, cut
 
 
 def _published(ctx, paths) -> list[str]:

@@ -82,7 +82,10 @@ class RunFiles:
         site = self.site_path(rel_path)
         dest = self.out / site
         try:
-            if check_publishable(site) == "svg" or not (dest.exists() and dest.stat().st_size == src.stat().st_size):
+            # (a link under the site's name, from a site folder made elsewhere, is replaced: kept because
+            # its size matched, it published the file it led to)
+            if check_publishable(site) == "svg" or dest.is_symlink() or not (
+                    dest.exists() and dest.stat().st_size == src.stat().st_size):
                 publish(src, dest)
         except (NotPublished, SvgRefused) as exc:
             raise MissingFile(str(exc)) from None
@@ -97,7 +100,7 @@ class RunFiles:
         except NotPublished as exc:
             raise MissingFile(str(exc)) from None
         dest = self.out / site
-        if not dest.exists():
+        if dest.is_symlink() or not dest.exists():
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_name("." + dest.name + ".tmp")
             make(src, tmp)

@@ -102,6 +102,11 @@ class _Sanitizer(HTMLParser):
                     continue
             if name == "id" and not _ID_RE.match(value):
                 continue
+            if name == "id" and value[:2].lower() == "rg":
+                # the page's own ids (rg-site: its runtime settings, where its data scripts load from)
+                # and globals (RG, RGPanels...): an element of the report named so was taken for them
+                self.removed.append(f"id {value[:60]!r} on <{tag}> (the site's own names)")
+                continue
             parts.append(f' {name}="{escape(value, quote=True)}"')
         if tag == "a" and any(n == "href" for n, _ in attrs):
             parts.append(' rel="noopener noreferrer"')
