@@ -90,13 +90,14 @@ def test_report_html_cannot_pass_for_the_pages_own_settings(tmp_path, site_brows
             "chartDefaults": {}, "ovShards": 1, "data": "data:text/javascript," + code}
     (runs / "reports" / "r.md").write_text(
         f'# Report\n\n<p id="rg-site">{json.dumps(fake)}</p>\n\n<a id="RG" href="#x">g</a> <span id="RGPanels">p</span>'
-        f' <span id="keep-me">k</span>\n\n## RG site\n\n{{{{< chart metric="loss" >}}}}\n')
+        f' <span id="keep-me">k</span>\n\n## RG site\n\n{{{{< chart metric="loss" >}}}}\n\n## RGB images\n')
     out = tmp_path / "site"
     res = build(BuildConfig(runs=runs, out=out, quiet=True))
     (warning,) = [w for w in res.warnings if w.startswith("report r.md: raw HTML removed")]
     assert "id 'rg-site' on <p> (the site's own names)" in warning and "id 'RG' on <a>" in warning
     html = (out / "reports" / "r.html").read_text()
     assert html.count('id="rg-site"') == 1 and 'id="keep-me"' in html and 'id="RG"' not in html
+    assert 'id="rgb-images"' in html  # (a heading of the report's own keeps its anchor)
     page = site_browser.open(out / "reports" / "r.html")
     page.wait_for_timeout(500)
     assert page.evaluate("() => window.__pwned") is None and page.title() != "PWNED"

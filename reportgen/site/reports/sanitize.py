@@ -40,6 +40,9 @@ _SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _DATA_IMAGE_RE = re.compile(r"^data:image/(png|jpeg|jpg|gif|webp);base64,[A-Za-z0-9+/=\s]*$")
 _CLASS_RE = re.compile(r"^[A-Za-z0-9_ -]*$")
 _ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_:.-]*$")
+#: the page's own names: ids rg, rg-*, rg_* (any case) and globals RG* (RG, RGPanels, RG_CHARTS); a heading
+#: "RGB images" keeps its id rgb-images
+_SITE_ID_RE = re.compile(r"(?i:rg)(?:$|[-_])|RG[A-Z]")
 
 
 def _clean_url(value: str, *, image: bool) -> str | None:
@@ -102,7 +105,7 @@ class _Sanitizer(HTMLParser):
                     continue
             if name == "id" and not _ID_RE.match(value):
                 continue
-            if name == "id" and value[:2].lower() == "rg":
+            if name == "id" and _SITE_ID_RE.match(value):
                 # the page's own ids (rg-site: its runtime settings, where its data scripts load from)
                 # and globals (RG, RGPanels...): an element of the report named so was taken for them
                 self.removed.append(f"id {value[:60]!r} on <{tag}> (the site's own names)")
