@@ -123,3 +123,24 @@ def test_pages_of_removed_runs_are_deleted(tmp_path):
     res = build(BuildConfig(runs, tmp_path / "site", **cfg))
     assert not (tmp_path / "site/runs/r00001/index.html").exists()
     assert (tmp_path / "site/runs/r00001/notes.txt").read_text() == "mine" and res.runs == 1
+
+
+def test_a_sparse_media_file_is_hashed_a_piece_at_a_time(tmp_path):
+    """Publishing to a URL hashes every site file to upload only what changed. A run's sparse media
+    file (1.25 GiB of holes here, a few KB in a zip; the site keeps the holes) was read whole to be
+    hashed: MemoryError under a 1 GiB memory limit (a 50 GB one on any machine)."""
+    import subprocess
+
+    site = tmp_path / "site"
+    (site / "media").mkdir(parents=True)
+    with open(site / "media" / "v.mp4", "wb") as fh:
+        fh.write(b"head")
+        fh.truncate(5 << 28)
+    (site / "index.html").write_text("<!doctype html>")
+    code = ("import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30));"
+            "from pathlib import Path; from reportgen.site.publish_url import _local_files;"
+            "print(sorted((k, v[0]) for k, v in _local_files(Path(sys.argv[1])).items()))")
+    proc = subprocess.run([sys.executable, "-c", code, str(site)], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == str([("index.html", 15), ("media/v.mp4", 5 << 28)])
