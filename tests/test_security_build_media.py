@@ -201,3 +201,34 @@ def test_media_files_per_run_and_key_are_capped_with_a_warning(tmp_path):
     assert len(copied) == 2000 and {"x_0.png", "x_4999.png"} <= copied, len(copied)
     page = (site / "runs/a/index.html").read_text()
     assert page.count("x_4999.png") >= 1 and "x_4998.png" not in page
+
+
+def test_images_too_large_to_decode_are_named_not_decoded(tmp_path):
+    """A 140 KB PNG of 12,000 x 12,000 pixels took 760 MB to make its gallery thumbnail, and Pillow's
+    warning went to the terminal as it was; one of 9,000 x 8,000 (under Pillow's limit) as a mask took
+    as much. Past 64 megapixels the builder decodes no image: one warning names it, the run is built,
+    and a normal image of the same run has its thumbnail."""
+    from PIL import Image
+
+    runs = tmp_path / "runs"
+    d = runs / "a"
+    (d / "media/images").mkdir(parents=True)
+    Image.new("L", (12000, 12000), 0).save(d / "media/images/huge.png")
+    Image.new("L", (9000, 8000), 0).save(d / "media/images/big.png")
+    Image.new("RGB", (800, 600), (200, 10, 10)).save(d / "media/images/fine.png")
+    (d / "run.json").write_text(json.dumps({"id": "a", "name": "a"}))
+
+    def image(name, **more):
+        return {"_type": "image", "path": f"media/images/{name}.png", "format": "png", **more}
+
+    mask = {"path": "media/images/big.png", "class_labels": {"0": "bg", "1": "thing"}}
+    rows = [{"_step": 0, "huge": image("huge"), "big": image("big", width=9000, height=8000),
+             "fine": image("fine", width=800, height=600),
+             "masked": image("fine", width=800, height=600, masks={"m": mask})}]
+    (d / "history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    proc = _build(runs, tmp_path / "site")
+    assert "DecompressionBombWarning:" not in proc.stderr.replace("could not show image: DecompressionBombWarning", "")
+    assert "huge" in proc.stderr and "exceeds limit" in proc.stderr
+    assert "an image of 9,000 x 8,000 pixels is not decoded by the builder (at most 64 megapixels)" in proc.stderr
+    thumbs = [p.name for p in (tmp_path / "site").rglob("*_thumb*")]
+    assert len(thumbs) == 1 and thumbs[0].startswith("fine"), thumbs

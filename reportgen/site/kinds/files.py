@@ -56,7 +56,7 @@ class ImageKind(FileKind):
     def item(self, ctx, rec, where, name):
         from ..panels import overlays
         from ..panels.items import clean
-        from ..panels.sitefiles import make_thumbnail, needs_thumbnail
+        from ..panels.sitefiles import make_thumbnail, needs_thumbnail, open_image
 
         f = ctx.files
         path = rec.get("path")
@@ -65,8 +65,7 @@ class ImageKind(FileKind):
         src = f.copy(path)
         w, h = rec.get("width"), rec.get("height")
         if not (isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0):
-            from PIL import Image
-            with Image.open(f.source(path)) as im:
+            with open_image(f.source(path)) as im:
                 w, h = im.size
         thumb = src
         if needs_thumbnail(w, h, f.source(path)):

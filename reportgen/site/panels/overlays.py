@@ -196,7 +196,7 @@ def write_mask_layer(ids: np.ndarray, class_id: int, dest: Path, *, outlined: bo
 
 
 def read_mask(src: Path) -> np.ndarray:
-    from PIL import Image
+    from .sitefiles import open_image
 
-    with Image.open(src) as im:
+    with open_image(src, decode=True) as im:
         return np.asarray(im if im.mode in ("L", "I", "I;16") else im.convert("L")).astype(np.int64)

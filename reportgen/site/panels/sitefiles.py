@@ -6,9 +6,10 @@ reproducible and a rebuild skips files that are already there.
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Iterator
 
 from ...storage.jsonio import dumps
 from ...storage.safety import UnsafePath, check_relative, inside, safe_file_name
@@ -17,6 +18,10 @@ from ..svgclean import SvgRefused
 from ..write import write_if_changed
 
 THUMB_MAX = 320  # longest side of gallery thumbnails, in pixels
+#: at most, pixels of a logged image the builder decodes (a thumbnail, a mask): 64 megapixels (an 8K x 8K
+#: image, 256 MB as RGBA). A 140 KB PNG of 12,000 x 12,000 pixels took 760 MB to make its thumbnail, and
+#: Pillow's own warning (past 89 megapixels) went to the terminal as it was
+DECODE_MAX = 64_000_000
 
 
 class MissingFile(Exception):
@@ -119,10 +124,30 @@ class RunFiles:
         return data_id, site
 
 
+@contextmanager
+def open_image(src: Path, decode: bool = False) -> Iterator[Any]:
+    """The image file ``src`` opened with Pillow (its header read). Pillow's decompression-bomb warning is
+    an error here (one warning line of the build names the image); ``decode``: the caller will decode
+    it whole, so an image of more than :data:`DECODE_MAX` pixels is refused first."""
+    import warnings
+
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        im = Image.open(src)
+    with im:
+        w, h = im.size
+        if decode and w * h > DECODE_MAX:
+            raise ValueError(f"an image of {w:,} x {h:,} pixels is not decoded by the builder (at most "
+                             f"{DECODE_MAX // 1_000_000} megapixels)")
+        yield im
+
+
 def make_thumbnail(src: Path, dest: Path, max_side: int = THUMB_MAX) -> None:
     from PIL import Image
 
-    with Image.open(src) as im:
+    with open_image(src, decode=True) as im:
         im.seek(0)
         im = im.convert("RGBA") if im.mode in ("RGBA", "LA", "P", "PA") else im.convert("RGB")
         im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
