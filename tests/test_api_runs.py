@@ -99,6 +99,30 @@ def test_files(root, tmp_path):
         f.download(tmp_path)
 
 
+def test_files_linked_out_of_a_shared_run_are_not_listed_or_downloaded(tmp_path):
+    """A downloaded run folder whose files/key is a link to ~/.ssh/id_rsa: run.files() listed it and
+    download() copied the private key into the download folder (to be uploaded with the rest)."""
+    secret = tmp_path / "id_rsa"
+    secret.write_text("PRIVATE KEY")
+    folder = tmp_path / "runs" / "x"
+    (folder / "files").mkdir(parents=True)
+    (folder / "run.json").write_text('{"id": "x", "state": "finished"}')
+    (folder / "files" / "notes.txt").write_text("mine")
+    (folder / "files" / "key").symlink_to(secret)
+    (folder / "files" / "alias").symlink_to("notes.txt")  # a link inside the run folder is its own file
+    run = reportgen.Api(tmp_path / "runs").run("x")
+    with pytest.warns(UserWarning, match="links to files outside the run folder; not listed: 'files/key'"):
+        names = [f.name for f in run.files()]
+    assert "files/key" not in names and {"files/notes.txt", "files/alias"} <= set(names)
+    with pytest.warns(UserWarning), pytest.raises(FileNotFoundError):
+        run.file("files/key")
+    with pytest.warns(UserWarning, match="not listed"):
+        listed = reportgen.Api(tmp_path / "runs").run("x").files()
+    for f in listed:
+        f.download(tmp_path / "dl")
+    assert "PRIVATE KEY" not in [p.read_text() for p in (tmp_path / "dl").rglob("*") if p.is_file()]
+
+
 def test_summary_update_persists_tensor(root):
     arr = np.random.default_rng(0).random(1000)
     run = reportgen.Api(root).run("user/proj/run0")

@@ -6,6 +6,7 @@ process's file-size limit, which fails writes exactly as a full disk does).
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 import os
 import random
 import signal
@@ -454,6 +455,35 @@ def test_resuming_a_shared_run_never_writes_through_its_links(tmp_path, name):
             run.finish()
         assert [r["a"] for r in clean_history(folder)] == [1]
     assert victim.read_text() == "precious\n"
+
+
+@pytest.mark.parametrize("name", ["media", "media/images", "files", "files/code", "files/requirements.txt"])
+def test_resuming_a_shared_run_never_writes_through_its_linked_folders(tmp_path, name):
+    """A run folder from someone else, resumed, with media/, files/ or files/code linked to a folder
+    outside (~, ~/.ssh): the SDK wrote its images, saved files and copied code there, and wrote
+    requirements.txt through a files/requirements.txt link. Now each is refused with a warning naming
+    the link, and the rows are logged."""
+    import numpy as np
+
+    victim = tmp_path / "home"
+    victim.mkdir()
+    (victim / "keep").write_text("precious\n")
+    folder = tmp_path / "runs" / "x"
+    (folder / name).parent.mkdir(parents=True, exist_ok=True)
+    (folder / "run.json").write_text('{"id": "x", "state": "finished"}')
+    (folder / name).symlink_to(victim / "keep" if name.endswith(".txt") else victim)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text("print(1)\n")
+    (tmp_path / "model.bin").write_bytes(b"weights")
+    with pytest.warns(UserWarning, match="a symbolic link") if name != "files/requirements.txt" else nullcontext():
+        run = reportgen.init(id="x", dir=tmp_path / "runs", resume="allow", save_code_info=False)
+        run.log({"a": 1, "img": reportgen.Image(np.zeros((4, 4, 3), dtype=np.uint8))})
+        run.log_code(tmp_path / "src")
+        run.save(str(tmp_path / "model.bin"), base_path=str(tmp_path), policy="now")
+        run.finish()
+    assert [r["a"] for r in clean_history(folder)] == [1]
+    assert sorted(p.name for p in victim.iterdir()) == ["keep"]
+    assert (victim / "keep").read_text() == "precious\n"
 
 
 def test_resume_cuts_a_torn_last_line(tmp_path):

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..storage.safety import own_dir
+
 if TYPE_CHECKING:  # numpy is imported only when a helper needs it: plain log() rows stay cheap
     import numpy as np
 
@@ -58,8 +60,7 @@ class MediaContext:
         """Write ``data`` under ``media/<kind>/`` and return its run-relative path. The name's hash is
         of ``data``, or of ``named_by`` (what the data was made from, when making it is not
         byte-reproducible)."""
-        folder = self.run_dir / "media" / kind
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = own_dir(self.run_dir, f"media/{kind}")  # never a link out of a shared run folder
         name = self.file_name(ext, data if named_by is None else named_by, suffix)
         target = folder / name
         if not target.exists():

@@ -25,7 +25,8 @@ from ..storage.jsonio import read_json, write_json_atomic
 from ..storage.format import flatten
 from ..storage.reader import iter_history, list_run_dirs, read_meta, run_status
 from ..storage.lastvalues import complete_summary
-from ..storage.safety import MAX_DEPTH, MAX_LINE, NOT_REGULAR, FileTooBig, NotRegularFile, linked_out, too_deep
+from ..storage.safety import (MAX_DEPTH, MAX_LINE, NOT_REGULAR, FileTooBig, NotRegularFile, is_inside, linked_out,
+                              open_regular, too_deep)
 from .summary import Summary
 from .values import Normalizer, summary_value
 
@@ -59,8 +60,10 @@ class File:
         target = Path(root) / self.name
         if target.exists() and not replace:
             raise FileExistsError(f"download(): {target} exists; pass replace=True to overwrite it")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self.path, target)
+        with open_regular(self.path) as fin:  # (a pipe swapped in after files() listed it: never blocks)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "wb") as fout:
+                shutil.copyfileobj(fin, fout, 2**20)
         return target
 
 
@@ -211,10 +214,16 @@ class ApiRun:
     # -- files --------------------------------------------------------------------------
     def files(self) -> list[File]:
         """Every file of the run folder (run.json, history, summary, media/..., files/...), sorted."""
-        out = []
+        out, outside = [], []
         for p in sorted(self.dir.rglob("*")):
             if p.is_file() and not p.name.startswith("."):
+                if p.is_symlink() and not is_inside(self.dir, p):
+                    outside.append(p.relative_to(self.dir).as_posix())  # a shared run folder's link to ~/.ssh/id_rsa
+                    continue
                 out.append(File(p.relative_to(self.dir).as_posix(), p, p.stat().st_size))
+        if outside:
+            _warn([f"run {self.id}: {len(outside)} file(s) are links to files outside the run folder; not listed: "
+                   + ", ".join(repr(n) for n in outside[:5]) + (" ..." if len(outside) > 5 else "")])
         return out
 
     def file(self, name: str) -> File:

@@ -50,10 +50,20 @@ def git_details(files_dir: Path, cwd: str | os.PathLike | None = None) -> dict[s
         if len(data) > MAX_DIFF_BYTES:
             out["diff_truncated"] = len(data)
             data = data[:MAX_DIFF_BYTES]
-        files_dir.mkdir(parents=True, exist_ok=True)
-        (files_dir / DIFF_FILE).write_bytes(data)
+        _write_own(files_dir, DIFF_FILE, data)
         out["diff"] = f"files/{DIFF_FILE}"
     return out
+
+
+def _write_own(files_dir: Path, name: str, data: bytes) -> None:
+    """Write ``files/<name>`` of a run: a shared run folder's ``files/`` or ``files/<name>`` that is a
+    link to a file outside (``~/.bashrc``) is refused or replaced, never written through."""
+    from ..storage.jsonio import atomic_file
+    from ..storage.safety import own_dir
+
+    own_dir(files_dir.parent, files_dir.name)
+    with atomic_file(files_dir / name, fsync=False) as fh:
+        fh.write(data)
 
 
 def requirements() -> list[str]:
@@ -139,8 +149,7 @@ def collect(run_dir: Path, *, git: bool, gpu_names: list[str] | None) -> dict[st
     files_dir = Path(run_dir) / "files"
     out: dict[str, Any] = {"system": host_info(gpu_names)}
     reqs = cached_requirements()
-    files_dir.mkdir(parents=True, exist_ok=True)
-    (files_dir / REQUIREMENTS_FILE).write_text("\n".join(reqs) + "\n", encoding="utf-8")
+    _write_own(files_dir, REQUIREMENTS_FILE, ("\n".join(reqs) + "\n").encode("utf-8"))
     out["system"]["requirements"] = f"files/{REQUIREMENTS_FILE}"
     if git:
         out["git_extra"] = git_details(files_dir)

@@ -8,10 +8,12 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..storage import format as fmt
+from ..storage.jsonio import atomic_file
+from ..storage.safety import NotRegularFile, own_dir
 from .values import user_warn
 
 #: folders never copied by ``log_code()``
@@ -62,7 +64,11 @@ class RunExtras:
     def dir(self) -> RunDir:
         files = (self.folder / fmt.FILES_DIR).absolute()
         try:
-            files.mkdir(parents=True, exist_ok=True)
+            own_dir(self.folder, fmt.FILES_DIR)
+        except NotRegularFile as exc:  # a shared run folder's files/ linked to ~: files written there leave it
+            if not self.__dict__.get("_dir_warned"):
+                self.__dict__["_dir_warned"] = True
+                user_warn(f"run.dir: {exc}")
         except OSError:
             pass
         return RunDir(files, self.folder)
@@ -188,9 +194,15 @@ class RunExtras:
                 if len(copied) >= _CODE_MAX_FILES:
                     user_warn(f"log_code(): more than {_CODE_MAX_FILES} files under {str(base)!r}; the rest skipped")
                     return copied
-                dest = self.folder / fmt.FILES_DIR / "code" / (here / fname).relative_to(base)
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, dest)
+                rel = (here / fname).relative_to(base)
+                # never through a link in a shared run folder (files/code linked to ~ got the code)
+                try:
+                    dest = own_dir(self.folder, PurePosixPath(fmt.FILES_DIR, "code", *rel.parts[:-1]).as_posix()) / fname
+                except NotRegularFile as exc:
+                    user_warn(f"log_code(): {exc}; {path!r} and the files after it are not copied")
+                    return copied
+                with open(path, "rb") as fin, atomic_file(dest, fsync=False) as fout:
+                    shutil.copyfileobj(fin, fout, 2**20)
                 copied.append(str(dest))
         return copied
 

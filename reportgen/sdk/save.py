@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..storage.jsonio import atomic_file
+from ..storage.safety import own_dir
 from .values import user_warn
 
 POLICIES = ("live", "now", "end")
@@ -111,7 +112,8 @@ class Saver:
         it was, and no partial file); a failure to write warns once per file and returns False."""
         with open(src, "rb") as fin:  # the user's file: a failure to open it is the caller's error
             try:
-                dest.parent.mkdir(parents=True, exist_ok=True)
+                run_dir = self.files_dir.parent  # never through a link in a shared run folder (own_dir)
+                own_dir(run_dir, dest.parent.relative_to(run_dir).as_posix())
                 with atomic_file(dest, fsync=False) as fout:
                     shutil.copyfileobj(fin, fout, 2**20)
             except OSError as exc:

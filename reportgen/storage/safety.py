@@ -13,7 +13,7 @@ goes through this module:
 - :func:`open_regular`: how readers open a file from a run folder: a named pipe, socket or
   device under a run file's name is refused (:class:`NotRegularFile`) instead of blocking the
   build forever or reading without end; :func:`open_own`, how the SDK opens the files it
-  appends to: never through a link.
+  appends to: never through a link; :func:`own_dir`, the folders it writes in: never a link.
 """
 from __future__ import annotations
 
@@ -102,6 +102,31 @@ def open_own(path: str | os.PathLike, flags: int = os.O_WRONLY | os.O_APPEND) ->
     except BaseException:
         os.close(fd)
         raise
+
+
+def own_dir(base: str | os.PathLike, rel: str) -> Path:
+    """The folder ``base/rel`` (``rel`` a POSIX path the SDK chose: ``media/images``, ``files/code/x``),
+    made one part at a time, for the SDK to write in.
+
+    A shared run folder, resumed, can hold ``media/`` or ``files/code`` as a link to ``~`` or
+    ``~/.ssh``: the SDK wrote its images and copied code there. A part that is a link, or not a
+    folder, is refused with :class:`NotRegularFile` naming it (``base`` itself is the user's choice)."""
+    path = Path(base)
+    path.mkdir(parents=True, exist_ok=True)
+    for part in PurePosixPath(rel).parts:
+        path = path / part
+        try:
+            os.mkdir(path)
+            continue
+        except FileExistsError:
+            pass
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            raise NotRegularFile(f"{path}: a symbolic link (to {os.readlink(path)!r}); reportgen does not write "
+                                 "through links in a run folder: remove it, or use another run id")
+        if not stat.S_ISDIR(st.st_mode):
+            raise NotRegularFile(f"{path}: not a folder; not written")
+    return path
 
 
 def is_safe_name(name: Any) -> bool:
