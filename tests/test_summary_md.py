@@ -1,6 +1,7 @@
 """The Markdown summary for CI: real runs, real vl-convert images, relative links, escaping."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -122,6 +123,45 @@ def test_hostile_run_names_are_escaped(tmp_path):
     assert row.count("<td") == 3  # Run, State, loss: the | in the name did not split the row
     assert "evil|&lt;img" in row and "*bold*" in row
 
+
+
+def test_hostile_names_cannot_mention_link_or_typeset_in_a_pr_comment(tmp_path):
+    """GitHub turns @user and @org/team into notifications, bare https:// and www. text into links and
+    $...$ into LaTeX even when the Markdown is escaped: a run folder named '@acme/security-team please
+    approve https://evil.example' pinged the team from the CI bot's comment with a clickable link."""
+    folder = tmp_path / "runs" / "a"
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({
+        "format": 1, "id": "a", "project": "p @octocat", "state": "finished",
+        "name": "@acme/security-team approve https://evil.example/x WWW.evil.example me@evil.example $\\Huge{OK}$"}))
+    (folder / "history.jsonl").write_text('{"_step": 0, "@admin http://x.example": 1.0}\n')
+    (folder / "summary.json").write_text('{"@admin http://x.example": 1.0}')
+    out = tmp_path / "s.md"
+    write_summary(SummaryOptions(runs=tmp_path / "runs", out=out))
+    text = out.read_text()
+    assert not re.search(r"@[A-Za-z0-9]", text)  # no mention, no mail link
+    assert not re.search(r"https?://|(?i:\bwww\.)", text.replace("](s_files/", ""))  # no autolink
+    assert not re.search(r"(?<!\\)\$", text)  # no math
+    html = markdown.markdown(text, extensions=["tables"])
+    assert "acme/security-team approve https:\u200b//evil.example/x" in html.replace("&#8203;", "\u200b")
+
+
+def test_huge_names_and_keys_keep_the_summary_postable(tmp_path):
+    """A run folder named with 200,000 characters and keys of 50,000 made a 1 MB summary: beyond a PR
+    comment (65,536 characters) and a GitHub job summary (1 MiB), so posting it failed the CI job."""
+    for i in range(3):
+        folder = tmp_path / "runs" / f"r{i}"
+        folder.mkdir(parents=True)
+        (folder / "run.json").write_text(json.dumps({"format": 1, "id": f"r{i}", "name": "N" * 200_000,
+                                                     "project": "P" * 100_000, "state": "finished"}))
+        keys = {"k" * 50_000 + str(j): 1.0 for j in range(8)}
+        (folder / "history.jsonl").write_text(json.dumps({"_step": 0, **keys}) + "\n")
+        (folder / "summary.json").write_text(json.dumps(keys))
+    out = tmp_path / "s.md"
+    write_summary(SummaryOptions(runs=tmp_path / "runs", out=out, max_charts=1))
+    text = out.read_text()
+    assert len(text) < 10_000
+    assert "N" * 100 + "…" in text and text.count("|\n") == 5  # header, rule, three runs
 
 
 def test_control_characters_and_builtin_names_cannot_stop_the_summary(tmp_path):

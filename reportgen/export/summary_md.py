@@ -25,7 +25,11 @@ from .static_charts import (IMAGE_FORMATS, chart_file_name, chart_rows, has_data
 _KEY_HINTS = re.compile(r"(loss|acc|accuracy|f1|auc|score|error|err|precision|recall|iou|map|bleu|reward|best)",
                         re.IGNORECASE)
 _COUNTERS = {"epoch", "global_step", "step", "iteration", "iter", "batch"}
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~$])")  # ($: GitHub renders $...$ as LaTeX, \Huge included)
+# What GitHub turns into a notification or a link in a PR comment even when escaped: @user and
+# @org/team mentions (and user@host mail links), bare https:// and www. links. A zero-width space
+# (as Dependabot writes it) after the @ or the : keeps the text as it reads, inert.
+_GITHUB_AUTO = re.compile(r"@|:(?=//)|(?<![A-Za-z0-9])www(?=\.)", re.IGNORECASE)
 
 
 @dataclass
@@ -66,11 +70,24 @@ class SummaryResult:
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-def md_escape(text: Any) -> str:
-    """Inline Markdown text that renders literally: no emphasis, links, HTML or table breaks."""
-    s = _CONTROL.sub("\ufffd", str(text).replace("\r", " ").replace("\n", " "))  # (a terminal escape in a run name)
+#: Longest name, key or value (in characters, before escaping) the summary shows: a run folder named with
+#: 200,000 characters made a 1 MB summary, beyond a PR comment (65,536) and a job summary (1 MiB).
+MAX_TEXT = 120
+
+
+def _cut(text: Any, limit: int = MAX_TEXT) -> str:
+    s = str(text)
+    return s if len(s) <= limit else s[:limit - 1] + "…"
+
+
+def md_escape(text: Any, limit: int | None = None) -> str:
+    """Inline Markdown text that renders literally: no emphasis, links, HTML or table breaks;
+    cut to ``limit`` characters (with an ellipsis) when given."""
+    s = str(text) if limit is None else _cut(text, limit)
+    s = _CONTROL.sub("\ufffd", s.replace("\r", " ").replace("\n", " "))  # (a terminal escape in a run name)
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", s)
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    return _GITHUB_AUTO.sub(lambda m: m.group() + "&#8203;", s)
 
 
 def _is_counter(key: str) -> bool:
@@ -100,10 +117,11 @@ def _pick(keys: list[str], patterns: list[str] | None) -> tuple[list[str], list[
 
 
 def _labels(records: list[Any]) -> list[str]:
+    names = [_cut(r.name) for r in records]  # (also the charts' legends: vl-convert took minutes on a long one)
     counts: dict[str, int] = {}
-    for r in records:
-        counts[r.name] = counts.get(r.name, 0) + 1
-    return [r.name if counts[r.name] == 1 else f"{r.name} ({r.id})" for r in records]
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    return [name if counts[name] == 1 else f"{name} ({_cut(r.id)})" for name, r in zip(names, records)]
 
 
 def _image_ref(rel_path: str, base: str | None) -> str:
@@ -130,7 +148,7 @@ def build_summary(opts: SummaryOptions) -> tuple[str, list[tuple[str, bytes]], S
     projects = sorted({r.project for r in records})
     metric_keys = sorted({k for s in series for k in s})
     lines += [f"**{len(records)} run{'s' if len(records) != 1 else ''}** · project "
-              f"{', '.join(md_escape(p) for p in projects)} · {len(metric_keys)} logged metrics", ""]
+              f"{', '.join(md_escape(p, MAX_TEXT) for p in projects[:20])}{' …' if len(projects) > 20 else ''} · {len(metric_keys)} logged metrics", ""]
 
     # numbers; logged objects (their kind's one-line text) only when --metrics names them
     summary_keys = sorted({k for r in records for k, v in flatten(r.summary).items()
@@ -158,14 +176,14 @@ def build_summary(opts: SummaryOptions) -> tuple[str, list[tuple[str, bytes]], S
         if not present:
             continue
         rows = chart_rows([(label, s) for label, _, s in present], opts.samples)
-        spec = static_spec(key, [p[0] for p in present], [p[1] for p in present], rows)
+        spec = static_spec(_cut(key), [p[0] for p in present], [p[1] for p in present], rows)
         rel_path = f"{folder}/{chart_file_name(key, opts.image_format)}"
         try:
             images.append((rel_path, render_chart(spec, opts.image_format)))
         except Exception as exc:  # noqa: BLE001 - one chart vl-convert cannot draw costs that chart, not the summary
             result.warnings.append(f"chart of {key!r}: not drawn ({str(exc).strip().splitlines()[0][:200]})")
             continue
-        chart_lines += [f"![{md_escape(key)}]({_image_ref(rel_path, opts.image_base)})", ""]
+        chart_lines += [f"![{md_escape(key, MAX_TEXT)}]({_image_ref(rel_path, opts.image_base)})", ""]
         drawn += 1
     if chart_lines:
         lines += ["## Charts", "", *chart_lines]
@@ -177,14 +195,14 @@ def build_summary(opts: SummaryOptions) -> tuple[str, list[tuple[str, bytes]], S
 
 def _table(records: list[Any], labels: list[str], columns: list[str]) -> list[str]:
     header = ["Run", "State", *columns]
-    lines = ["| " + " | ".join(md_escape(h) for h in header) + " |",
+    lines = ["| " + " | ".join(md_escape(h, MAX_TEXT) for h in header) + " |",
              "| " + " | ".join(["---", "---", *["---:"] * len(columns)]) + " |"]
     for rec, label in zip(records, labels):
         summary = flatten(rec.summary)
-        cells = [md_escape(label), md_escape(rec.status)]
+        cells = [md_escape(label, MAX_TEXT), md_escape(rec.status, MAX_TEXT)]
         for col in columns:
             v = summary.get(col)
-            cells.append("" if v is None else md_escape(fmt_value(v)))
+            cells.append("" if v is None else md_escape(fmt_value(v), MAX_TEXT))
         lines.append("| " + " | ".join(cells) + " |")
     return lines + [""]
 
