@@ -216,6 +216,30 @@ def test_two_agent_processes_share_a_grid_without_duplicates(tmp_path):
     assert "grid search done" in outs[0] + outs[1]
 
 
+@pytest.mark.parametrize("journal", ["link", "garbage"])
+def test_a_shared_sweeps_journal_is_never_written_through_a_link_or_read_as_garbage(tmp_path, journal):
+    """A shared sweep folder whose optuna.journal was a link to ~/.bashrc: the agent appended the
+    trial records to it, then died with a bare JSONDecodeError. Now a clear error names the file
+    before anything is written; a journal of garbage lines gets one too."""
+    from reportgen.storage.safety import NotRegularFile
+
+    sweep_id = reportgen.sweep({"method": "random", "metric": {"name": "loss"},
+                                "parameters": {"x": {"values": [1, 2]}}}, dir=tmp_path / "runs")
+    path = tmp_path / "runs" / "sweeps" / sweep_id / "optuna.journal"
+    path.unlink(missing_ok=True)
+    victim = tmp_path / "bashrc"
+    victim.write_text("precious\n")
+    if journal == "link":
+        path.symlink_to(victim)
+    else:
+        path.write_text('garbage\n[1]\n{"op_code": 99}\n')
+    ran = []
+    err = NotRegularFile if journal == "link" else ValueError
+    with pytest.raises(err, match="optuna.journal"):
+        reportgen.agent(sweep_id, function=lambda: ran.append(1), count=1, dir=tmp_path / "runs")
+    assert victim.read_text() == "precious\n" and ran == []
+
+
 def test_sweep_id_in_run_json_and_resume_keeps_it(tmp_path, monkeypatch):
     monkeypatch.setenv("REPORTGEN_SWEEP_ID", "abc")
     (tmp_path / "p.json").write_text(json.dumps({"lr": {"value": 0.5}}))

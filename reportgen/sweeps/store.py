@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..storage import format as fmt
 from ..storage.jsonio import read_json, write_json_atomic
+from ..storage.safety import open_own
 from . import config as sweep_config
 from .params import grid_space, grid_values, nest, suggest, suggest_grid
 
@@ -128,10 +130,17 @@ class SweepStore:
             from optuna.storages import JournalStorage
             from optuna.storages.journal import JournalFileBackend
 
-            storage = JournalStorage(JournalFileBackend(str(self.dir / JOURNAL)))
+            journal = self.dir / JOURNAL
+            # a shared sweep folder's optuna.journal linked to ~/.bashrc got every trial appended to it
+            os.close(open_own(journal, os.O_RDONLY))  # NotRegularFile (naming it) for a link or a pipe
             goal = (self.metric or {}).get("goal", "minimize")
-            self._study = optuna.create_study(storage=storage, study_name=self.id, sampler=self._sampler(),
-                                              direction=goal, load_if_exists=True)
+            try:
+                storage = JournalStorage(JournalFileBackend(str(journal)))
+                self._study = optuna.create_study(storage=storage, study_name=self.id, sampler=self._sampler(),
+                                                  direction=goal, load_if_exists=True)
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:  # not Optuna's journal lines
+                raise ValueError(f"sweep {self.id}: {journal} cannot be read as an Optuna journal "
+                                 f"({type(exc).__name__}: {str(exc)[:200]})") from None
         return self._study
 
     def grid_size(self) -> int | None:
