@@ -58,3 +58,29 @@ def test_underscore_and_prototype_names_are_charted(names_site, site_browser, dr
             assert "_lr" in heads and "__proto__" in heads and "_wandb" not in " ".join(heads) and "_step" not in heads
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.screenshot(path=str(names_site.parent / f"names-{draw}-{page_name.split('/')[0].split('.')[0]}.png"))
+
+
+@pytest.mark.parametrize("draw", ["lite", "vega"])
+def test_runs_with_ids_named_like_prototype_properties(tmp_path, site_browser, draw):
+    """Run folders named "constructor", "toString", "valueOf" (run ids are folder names). The page
+    kept runs by id in a plain object, so RG.runColor("constructor") gave Object itself: the Vega
+    spec got a function as a colour (DataCloneError on every chart) and the runs table showed
+    "function Object() { [native code] }"; grouped charts (#g=group) threw reading the series of run
+    "constructor" from the loader's cache. Now every id is a key like any other."""
+    if draw == "vega":
+        site_browser.use_vega_charts()
+    ids = ["constructor", "toString", "valueOf", "b"]
+    for i, rid in enumerate(ids):
+        write_run(tmp_path / "runs", rid, rows(6, loss=lambda s, i=i: i + wavy(s)), summary={"loss": 1.0})
+    out = tmp_path / "site"
+    build(BuildConfig(runs=tmp_path / "runs", out=out, quiet=True))
+    for page_name, hash_ in (("index.html", ""), ("index.html", "#g=group&smooth=0.5"), ("runs/constructor/index.html", ""),
+                             ("compare.html", "#runs=" + ",".join(ids))):
+        page = site_browser.new_page()
+        page.goto((out / page_name).as_uri() + hash_)
+        page.wait_for_function("() => document.querySelectorAll('.rg-chart').length > 0")
+        assert_charts_rendered(page)
+        colors = page.evaluate("(ids) => ids.map(f => RG.runColor(f))", ids)
+        assert all(isinstance(c, str) and c.startswith("#") for c in colors), (page_name, colors)
+        text = page.evaluate("() => document.body.innerText")
+        assert "native code" not in text and "function Object" not in text, page_name

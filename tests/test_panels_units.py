@@ -2,6 +2,8 @@
 record grouping, custom-chart presets."""
 from __future__ import annotations
 
+import math
+
 import json
 
 import numpy as np
@@ -88,6 +90,18 @@ def test_heatmap_rows_common_grid_and_thinning():
         assert sum(r["count"] for r in rows if r["step"] == s) == pytest.approx(4.0)
     assert all(r["next"] > r["step"] for r in rows)
     assert heatmap_rows([(0, {"bins": [0, 1], "values": [1, 2]})]) == []  # malformed: skipped
+
+
+def test_heatmap_rows_of_bins_spanning_the_float_range_are_finite():
+    """Bin edges at ±1e308 (finite, so accepted): the grid's hi - lo overflowed to inf, every row's
+    lo/hi became NaN (null in the page) and the heatmap drew nothing ("Infinite extent")."""
+    frames = [(s, {"bins": [-1e308, 0.0, 1.0, 1e308], "values": [1, 2, 3]}) for s in range(3)]
+    rows = heatmap_rows(frames, grid_bins=8)
+    assert len(rows) == 3 * 8
+    assert all(math.isfinite(r[k]) for r in rows for k in ("step", "next", "lo", "hi", "count"))
+    assert rows[0]["lo"] == -1e308 and rows[7]["hi"] == 1e308
+    for s in range(3):
+        assert sum(r["count"] for r in rows if r["step"] == s) == pytest.approx(6.0)
 
 
 def test_bars_svg_data():

@@ -89,3 +89,20 @@ def test_an_image_draws_at_most_a_thousand_boxes(tmp_path, site_browser):
                                       return document.querySelectorAll('.rgp-panel img').length > 0; }""", timeout=8000)
     page.wait_for_function("() => true", timeout=3000)
     assert page.locator(".rgp-boxes .rgp-box").count() == 1000
+
+
+def test_a_box_at_huge_coordinates_is_drawn_over_the_image(tmp_path, site_browser):
+    """A box logged at ±1e308 (finite, so accepted) overflowed to ±inf once scaled to pixels; the
+    page got null coordinates and Chromium logged "<rect> attribute x: Expected length, "null"".
+    Now a box reaches at most an image's size beyond each side, and is drawn covering the image."""
+    _png(tmp_path / "runs/a/media/images/i.png")
+    boxes = [{"position": {"minX": -1e308, "maxX": 1e308, "minY": -1e308, "maxY": 0.5}, "class_id": 1},
+             {"position": {"middle": [0.5, 0.5], "width": 1e308, "height": 1e308}, "class_id": 2}]
+    image = {"_type": "image", "path": "media/images/i.png", "format": "png", "width": 8, "height": 8,
+             "boxes": {"pred": {"box_data": boxes, "class_labels": {"1": "a", "2": "b"}}}}
+    out, _ = _run(tmp_path, {"img": image})
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function("""() => { document.querySelectorAll('.rgp-panel').forEach(el => el.scrollIntoView());
+                                      return document.querySelectorAll('.rgp-boxes .rgp-box').length === 2; }""", timeout=8000)
+    rects = page.eval_on_selector_all(".rgp-boxes rect", "els => els.map(e => ['x','y','width','height'].map(a => Number(e.getAttribute(a))))")
+    assert rects == [[-8, -8, 24, 12], [-8, -8, 24, 24]]

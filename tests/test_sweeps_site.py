@@ -195,3 +195,31 @@ def test_sweep_page_keeps_the_metrics_most_runs_have(tmp_path):
     assert '<option value="_lr">' in metric_select and '<option value="_runtime">' not in metric_select
     assert metric_select.index('<option value="acc">') < metric_select.index('<option value="_lr">')  # the default
     assert any("3,003 summary metrics" in w and "(2,903 left out)" in w for w in res.warnings)
+
+
+def test_names_with_line_separators_draw_every_sweep_chart(tmp_path, site_browser):
+    """A parameter and a metric named with U+2028/U+2029 (line terminators to Vega's expression
+    parser). The parallel coordinates' axis labels and Vega-Lite's tooltip titles are expressions
+    with the names in them as JSON: the chart failed to parse and stayed empty, with no console
+    error (only body[data-sweep-error]). Now the names are shown with spaces and every chart draws."""
+    root = tmp_path / "runs"
+    cfg = {"method": "random", "metric": {"name": "lo\u2029ss", "goal": "minimize"},
+           "parameters": {"a\u2028b": {"min": 0.0, "max": 1.0}, "x": {"min": 0.0, "max": 1.0}}}
+    sweep_id = reportgen.sweep(cfg, dir=root)
+
+    def train():
+        run = reportgen.init()
+        run.log({"lo\u2029ss": run.config["a\u2028b"] + run.config["x"]})
+
+    reportgen.agent(sweep_id, function=train, count=4, dir=root)
+    out = tmp_path / "site"
+    build(BuildConfig(runs=root, out=out, quiet=True))
+    page = site_browser.open(out / "sweeps" / f"{sweep_id}.html")
+    page.wait_for_selector("body[data-sweep-ready], body[data-sweep-error]", timeout=30_000)
+    assert page.get_attribute("body", "data-sweep-error") is None
+    page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()
+    page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
+    assert page.locator("#rg-sweep-parallel svg .mark-line path").count() == 4
+    assert page.locator("#rg-sweep-scatter svg .mark-symbol path").count() == 4
+    labels = page.locator("#rg-sweep-parallel svg .role-axis-label text").all_text_contents()
+    assert "a b" in labels and "lo ss" in labels

@@ -73,7 +73,7 @@
       hint.textContent = "Tick two or more runs in the table below: their config and summary differences and overlaid charts appear here.";
       return;
     }
-    var parts = [["config", sel.map(function (f) { return all[f] || {}; })],
+    var parts = [["config", sel.map(function (f) { return has(all, f) ? all[f] : {}; })],
                  ["summary", sel.map(function (f) { return RG.runsByFile[f].s || {}; })]];
     toggle(table);
     var counts = parts.map(function (p) { return P.diffKeys(p[1]).length; });

@@ -54,7 +54,7 @@
               b.kind === RG.site.kind && b.data === RG.site.data);
   };
   L.applySite = function (text) {
-    var b = parse(text), site = RG.site, byFile = {}, added = [];
+    var b = parse(text), site = RG.site, byFile = Object.create(null), added = [];  // run ids: "constructor" too
     site.runs.forEach(function (r) { byFile[r.f] = r; });
     var runs = b.runs.map(function (r) {
       var cur = byFile[r.f];
@@ -66,7 +66,7 @@
     Object.keys(b).forEach(function (k) { if (k !== "runs") site[k] = b[k]; });
     site.runs.length = 0;
     runs.forEach(function (r) { site.runs.push(r); });
-    RG.runsByFile = {};
+    RG.runsByFile = Object.create(null);
     site.runs.forEach(function (r) { RG.runsByFile[r.f] = r; });
     L.addedRuns = (L.addedRuns || []).concat(added);
     if (RG.table && RG.table.refresh) RG.table.refresh();

@@ -134,16 +134,19 @@
       return v;
     } });
   }
+  /* Decoded series cached on their payload, keyed by run ids and metric names: prototype-free (a
+     run folder may be named "constructor", "toString"...) */
   function memo(obj) {
-    if (!obj._rg) Object.defineProperty(obj, "_rg", { value: {}, enumerable: false });
+    if (!obj._rg) Object.defineProperty(obj, "_rg", { value: Object.create(null), enumerable: false });
     return obj._rg;
   }
+  function own(o, k) { return o && Object.prototype.hasOwnProperty.call(o, k) ? o[k] : null; }
   /* metric `mid` of a run file's payload (data/runs/<run>.js) */
   function runSeries(run, mid) {
-    var m = run.m && run.m[mid], cache = memo(run);
+    var m = own(run.m, mid), cache = memo(run);
     if (!m) return null;
     if (cache[mid]) return cache[mid];
-    var table = cache[""] || (cache[""] = {}), r = null, x = {};
+    var table = cache[""] || (cache[""] = Object.create(null)), r = null, x = {};
     Object.keys(run.x).forEach(function (name) {  // each x axis decoded when a chart first uses it
       lazy(x, name, function () {
         var tx = table[name] || (table[name] = col(run.x[name]));
@@ -155,7 +158,7 @@
   }
   /* run `f` of an overview payload (data/overview/<metric-id>.js) */
   function liteSeries(ov, f) {
-    var m = ov.runs && ov.runs[f], cache = memo(ov);
+    var m = own(ov.runs, f), cache = memo(ov);
     if (!m) return null;
     if (cache[f]) return cache[f];
     var x = {};
@@ -227,13 +230,13 @@
       var o = loaded[overviewId("overview", metric, f)];
       p = o ? liteSeries(o, f) : null;
       sp = wi >= 0 ? loaded[overviewId("overview-smooth", metric, f)] : null;
-      if (p && sp && sp.runs[f]) ss = smoothed(sp.runs[f], sp.w.length, p, wi, sp, f);
+      if (p && sp && own(sp.runs, f)) ss = smoothed(sp.runs[f], sp.w.length, p, wi, sp, f);
       else if (p && wi >= 0) ss = computed(p, o.w, wi, o, f);
     } else {
       var r = loaded["runs/" + f];
       p = r ? runSeries(r, metric) : null;
       sp = wi >= 0 ? loaded["smooth/" + f] : null;
-      if (p && sp && sp.m[metric]) ss = smoothed(sp.m[metric], sp.w.length, p, wi, sp, metric);
+      if (p && sp && own(sp.m, metric)) ss = smoothed(sp.m[metric], sp.w.length, p, wi, sp, metric);
       else if (p && wi >= 0) ss = computed(p, r.w, wi, r, metric);
     }
     return { p: p, ss: ss };

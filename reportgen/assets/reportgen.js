@@ -42,7 +42,7 @@
 
   function start() {
     RG.site = JSON.parse(document.getElementById("rg-site").textContent);
-    RG.runsByFile = {};
+    RG.runsByFile = Object.create(null);  // run ids as keys: a run folder may be named "constructor"
     RG.site.runs.forEach(function (r) { RG.runsByFile[r.f] = r; });
     RG.loadStateFromHash();
     if (RG.runsData) RG.runsData.init();  // the runs table, now or once its data file is loaded (runs-data.js)

@@ -30,8 +30,9 @@
   RG.stateKey("hide", list());
 
   RG.runColor = function (file) {
-    var c = RG.state.colors && RG.state.colors[file];
-    return c || (RG.runsByFile && RG.runsByFile[file] ? RG.runsByFile[file].color : "#888888");
+    var own = Object.prototype.hasOwnProperty, cs = RG.state.colors;  // a run id may be "constructor"
+    var c = cs && own.call(cs, file) ? cs[file] : null;
+    return c || (RG.runsByFile && own.call(RG.runsByFile, file) ? RG.runsByFile[file].color : "#888888");
   };
   RG.runPinned = function (file) { return (RG.state.pin || []).indexOf(file) >= 0; };
   RG.runHidden = function (file) { return (RG.state.hide || []).indexOf(file) >= 0; };

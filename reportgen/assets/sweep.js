@@ -55,6 +55,10 @@
   function $(id) { return document.getElementById(id); }
   function clone(x) { return JSON.parse(JSON.stringify(x)); }
   function field(key) { return S.fields[key]; }
+  /* A name as a chart title or label: Vega-Lite writes tooltip titles (and sweep.js the axis labels)
+     into Vega expressions as JSON, where U+2028/U+2029 are line breaks that fail to parse (a
+     parameter named "a\u2028b" left the parallel coordinates empty): shown as spaces. */
+  function title(k) { return String(k).replace(/[\u2028\u2029]/g, " "); }
 
   function embed(name, target, spec, data) {
     if (views[name]) { views[name].finalize(); }
@@ -95,13 +99,13 @@
     var mf = field(metric);
     spec.transform[0].fold = spec.transform[0].fold.map(function (f) { return f === "z_METRIC" ? "z_" + mf : f; });
     spec.encoding.color.field = mf;
-    spec.encoding.color.title = metric;
+    spec.encoding.color.title = title(metric);
     var labels = {}, text = (window.RG && RG.vegaSafe) || String;  // names inside an expression: Vega-safe (theme-vega.js)
-    S.params.forEach(function (k) { labels["z_" + field(k)] = text(k); });
-    labels["z_" + mf] = text(metric);
+    S.params.forEach(function (k) { labels["z_" + field(k)] = text(title(k)); });
+    labels["z_" + mf] = text(title(metric));
     spec.encoding.x.axis.labelExpr = "(" + JSON.stringify(labels) + ")[datum.value] || datum.value";
     spec.encoding.tooltip = spec.encoding.tooltip.concat(
-      S.params.map(function (k) { return { field: field(k), title: k }; }), [{ field: mf, title: metric }]);
+      S.params.map(function (k) { return { field: field(k), title: title(k) }; }), [{ field: mf, title: title(metric) }]);
     return embed("parallel", $("rg-sweep-parallel"), spec, { runs: S.rows }).then(function () {
       if (!brush) brush = RG.sweepBrush($("rg-sweep-parallel").parentNode, function () { return views.parallel; },
                                         function (r) { ranges = r; filterTable(); });
@@ -117,11 +121,11 @@
   function drawScatter() {
     var xk = $("rg-sweep-x").value, yk = $("rg-sweep-y").value;
     var spec = clone(S.specs.scatter);
-    spec.encoding.x.field = field(xk); spec.encoding.x.title = xk;
-    spec.encoding.y.field = field(yk); spec.encoding.y.title = yk;
+    spec.encoding.x.field = field(xk); spec.encoding.x.title = title(xk);
+    spec.encoding.y.field = field(yk); spec.encoding.y.title = title(yk);
     if (!isNumeric(xk)) { spec.encoding.x.type = "nominal"; delete spec.encoding.x.scale; }
     if (!isNumeric(yk)) { spec.encoding.y.type = "nominal"; delete spec.encoding.y.scale; }
-    spec.encoding.tooltip = spec.encoding.tooltip.concat([{ field: field(xk), title: xk }, { field: field(yk), title: yk }]);
+    spec.encoding.tooltip = spec.encoding.tooltip.concat([{ field: field(xk), title: title(xk) }, { field: field(yk), title: title(yk) }]);
     return embed("scatter", $("rg-sweep-scatter"), spec, { runs: S.rows }).then(function () {
       box = null;
       filterTable();

@@ -93,3 +93,25 @@ test("a series kept whole is smoothed in the page; its run file says when a smoo
   const ds = { run: "r", w: [0.5], x: run.x, m: { loss: Object.assign({}, run.m.loss, { n: 40, c: { t: "u1", b: b64(new Uint8Array([2, 2])) } }) } };
   assert.strictEqual(L.series({ "runs/r": ds }, "loss", "r", false, 0).ss, null);
 });
+
+test("run ids and metric names like Object.prototype's properties are looked up as data", () => {
+  // The decoded-series cache was a plain object: run "constructor" of an overview file got
+  // Object itself back (p.x undefined: grouped charts threw); a run absent from a file found
+  // Object.prototype.toString as its series.
+  const L = load(["loader.js"], { atob }).RGLoader;
+  const m = (v) => ({ key: "loss", n: 2, r: { t: "a", n: 2, o: 0, d: 1 }, y: { t: "f4", b: b64(new Float32Array([v, v])) } });
+  const ov = { key: "loss", runs: { constructor: Object.assign({ x: { _step: { t: "a", n: 2, o: 0, d: 1 } } }, m(7)) } };
+  const got = L.series({ "overview/loss": ov }, "loss", "constructor", true, -1);
+  assert.deepStrictEqual(plain(got.p.x._step), [0, 1]);
+  assert.deepStrictEqual(plain(got.p.y), [7, 7]);
+  for (const f of ["toString", "valueOf", "__proto__", "hasOwnProperty"]) {
+    assert.strictEqual(L.series({ "overview/loss": ov }, "loss", f, true, -1).p, null, f);
+    assert.strictEqual(L.series({ "overview/loss": ov, "overview-smooth/loss": { w: [0.5], runs: {} } }, "loss", f, true, 0).p, null, f);
+  }
+  const run = { run: "r", x: { _step: { t: "a", n: 2, o: 0, d: 1 } }, m: { loss: m(3) } };
+  for (const metric of ["toString", "constructor", "__proto__"]) {
+    assert.strictEqual(L.series({ "runs/r": run }, metric, "r", false, -1).p, null, metric);
+  }
+  const s = L.series({ "runs/r": run, "smooth/r": { w: [0.5], m: {} } }, "loss", "r", false, 0);
+  assert.deepStrictEqual(plain(s.p.y), [3, 3]);
+});

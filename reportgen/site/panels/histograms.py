@@ -47,7 +47,11 @@ def heatmap_rows(frames: list[tuple[Any, dict[str, Any]]], grid_bins: int = GRID
     hi = max(float(e[-1]) for _, (e, _) in valid)
     if hi <= lo:
         hi = lo + 1.0
-    grid = np.linspace(lo, hi, grid_bins + 1)
+    if math.isfinite(hi - lo):
+        grid = np.linspace(lo, hi, grid_bins + 1)
+    else:  # hi - lo overflows (edges at ±1e308: every row NaN, an empty heatmap); a weighted mean does not
+        t = np.linspace(0.0, 1.0, grid_bins + 1)
+        grid = lo * (1.0 - t) + hi * t
     rows = []
     steps = [float(s) for s, _ in valid]
     for i, (step, (edges, counts)) in enumerate(valid):

@@ -55,6 +55,10 @@ def box_to_pixels(box: dict[str, Any], width: float, height: float) -> tuple[flo
         return None
     if box.get("domain", "percentage") != "pixel":
         x0, x1, y0, y1 = x0 * width, x1 * width, y0 * height, y1 * height
+    # an image's width beyond each side at most: a box logged at ±1e308 overflowed to ±inf (null in
+    # the page: an SVG rect without x, y, width, height and a console error); what shows is the same
+    x0, x1 = (min(max(v, -width), 2 * width) for v in (x0, x1))
+    y0, y1 = (min(max(v, -height), 2 * height) for v in (y0, y1))
     return (round(x0, 3), round(y0, 3), round(x1 - x0, 3), round(y1 - y0, 3))
 
 
