@@ -29,7 +29,11 @@
   L.nice = function (dom, count, log) {
     var lo = dom[0], hi = dom[1];
     if (!(isFinite(lo) && isFinite(hi)) || hi <= lo) return [lo, hi];
-    if (log) return lo > 0 ? [Math.pow(10, Math.floor(Math.log10(lo))), Math.pow(10, Math.ceil(Math.log10(hi)))] : [lo, hi];
+    if (log) {  // (a power of ten past the data's: 1.5e308 -> 1e309 = Infinity, 5e-324 -> 0: the data's own end)
+      if (!(lo > 0)) return [lo, hi];
+      var p0 = Math.pow(10, Math.floor(Math.log10(lo))), p1 = Math.pow(10, Math.ceil(Math.log10(hi)));
+      return [p0 > 0 ? p0 : lo, isFinite(p1) ? p1 : hi];
+    }
     for (var i = 0; i < 3; i++) {
       var t = L.ticks(lo, hi, count), step = t.length > 1 ? t[1] - t[0] : 0;
       if (!step) break;
@@ -42,7 +46,8 @@
   };
   /* Ticks of a log axis: powers of ten, with 2 and 5 between them when the range spans few decades. */
   L.logTicks = function (lo, hi) {
-    if (!(lo > 0 && hi > lo)) return lo > 0 ? [lo] : [];
+    // (hi = Infinity looped for ever: a chart of a metric near the largest double, on a log axis, hung the page)
+    if (!(lo > 0 && hi > lo && isFinite(hi))) return lo > 0 && isFinite(lo) ? [lo] : [];
     var a = Math.floor(Math.log10(lo)), b = Math.ceil(Math.log10(hi)), out = [];
     var mult = b - a <= 1 ? [1, 2, 3, 5, 7] : b - a <= 3 ? [1, 2, 5] : [1];
     var every = Math.max(1, Math.ceil((b - a) / 6));

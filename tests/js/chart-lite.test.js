@@ -32,6 +32,15 @@ test("log ticks: powers of ten, with 2 and 5 between them over few decades", () 
   assert.ok(L.logTicks(1e-30, 1).length <= 7);
 });
 
+test("a log axis near the largest and smallest doubles stays finite (an endless tick loop hung the page)", () => {
+  const dom = plain(L.nice([0.0033, 1.5e308], 10, true));
+  assert.deepStrictEqual(dom, [0.001, 1.5e308]);
+  const ticks = L.logTicks(dom[0], dom[1]);
+  assert.ok(ticks.length >= 2 && ticks.length <= 8 && ticks.every(Number.isFinite), String(ticks));
+  assert.deepStrictEqual(plain(L.logTicks(0.001, Infinity)), [0.001]);
+  assert.deepStrictEqual(plain(L.nice([5e-324, 1], 10, true)), [5e-324, 1]);
+});
+
 test("axis labels match the Vega spec's TICK_LABEL (4 significant digits, SI from 1,000)", () => {
   const cases = [[0, "0"], [0.25, "0.25"], [500, "500"], [1000, "1k"], [1500, "1.5k"], [12500, "12.5k"],
                  [2e6, "2M"], [0.30000000000000004, "0.3"], [-0.5, "\u22120.5"], [999999, "1M"], [123456789, "123.5M"]];
