@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 
+from ..storage.artifact_store import hash_file
 from ..storage.listing import list_objects
 from .config import user_cache
 from .manifest import MANIFEST
@@ -78,18 +79,9 @@ def _local_files(site: Path) -> dict[str, tuple[int, str]]:
             rel = p.relative_to(site).as_posix()
             if rel == MANIFEST or rel.startswith(".reportgen-cache/") or (".tmp" in p.name and p.name.startswith(".")):
                 continue
-            out[rel] = (p.stat().st_size, _sha256(p))
+            # hashed a piece at a time (a run's sparse 50 GB media file, kept sparse in the site, was read whole)
+            out[rel] = (p.stat().st_size, hash_file(p)[0])
     return out
-
-
-def _sha256(path: Path) -> str:
-    """The file's hash, read 1 MiB at a time (a run's sparse 50 GB media file, a few KB in a zip and
-    kept sparse in the site, was read whole: MemoryError)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _read_record(fs, root: str) -> dict[str, list]:
