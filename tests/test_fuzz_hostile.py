@@ -241,6 +241,15 @@ def _build_or_fail(seed: int, cfg: BuildConfig):
     return out["res"]
 
 
+def _is_run(d: Path) -> bool:
+    """Whether the folder ``d`` is a run folder as the scanner tells (scan.scan_run): a run.json of
+    any kind, or a history.jsonl that is not empty (a pipe's size is 0)."""
+    if d.is_symlink() or not d.is_dir():
+        return False
+    run, hist = d / "run.json", d / "history.jsonl"
+    return run.exists() or (hist.exists() and hist.stat().st_size > 0)
+
+
 def _check_root(seed: int, browser=None) -> None:
     base = Path(tempfile.mkdtemp(prefix="rg-fuzz-"))
     canary = Canary()
@@ -249,7 +258,9 @@ def _check_root(seed: int, browser=None) -> None:
         root.make()
         before = snapshot(base, skip=root.site)
         res = _build_or_fail(seed, BuildConfig(runs=root.runs, out=root.site, quiet=True))  # 1. finishes
-        assert res.runs >= 1
+        # (a root whose folders all lack run.json and hold a pipe as history.jsonl has no run: such a
+        # folder is one the SDK is still creating, scan.py; seeds 1038 and 1128)
+        assert res.runs >= 1 or not any(_is_run(d) for d in root.runs.iterdir()), f"seed {seed}: no run built"
         # 2. every file under SITE is the builder's
         listed = set(json.loads((root.site / MANIFEST).read_text())["files"])
         for p in root.site.rglob("*"):
@@ -294,7 +305,7 @@ def test_fixed_hostile_roots(seed, _playwright_browser):
     _check_root(seed, _playwright_browser)
 
 
-@pytest.mark.parametrize("seed", [80] + [200 + i for i in range(10)])
+@pytest.mark.parametrize("seed", [80, 1038] + [200 + i for i in range(10)])
 def test_hostile_roots_build_only(seed):
     """204: raw surrogate bytes in a key; 80: a NaN config value of a sweep's parameter (the sweep
     page's JSON raised "Out of range float values", found by hypothesis in CI)."""
