@@ -61,3 +61,17 @@ def test_odd_lines_in_big_chunks(tmp_path):
     r, v = c.series("loss")
     assert c.nrows == 20_010 and math.isnan(v[123]) and v[15_000] == -np.inf and v[-1] == 20_009.0
     assert c.warnings == [f"history.jsonl: skipped a line that is not valid JSON (byte {bad_at})"]
+
+
+def test_a_late_key_polars_takes_and_orjson_refuses(tmp_path):
+    """A key first logged after the rows polars infers its schema from, spelled with a lone
+    surrogate escape (``"late\\ud800"``): polars reads the line, orjson (which counts the late keys)
+    refused it, and the build of the whole site stopped on a JSONDecodeError (fuzz seed 3056). The
+    row reader takes the chunk now."""
+    d = write_run(tmp_path, "r", rows(12_000, loss=lambda s: s * 0.5))
+    with open(d / "history.jsonl", "ab") as fh:  # (above columnar.MIN_BYTES: the polars path)
+        fh.write(b'{"_step": 12000, "loss": 1.0, "late\\ud800": 2}\n')
+    c = parse_history(d / "history.jsonl")
+    r, v = c.series("loss")
+    assert c.nrows == 12_001 and v[-1] == 1.0 and v[:3].tolist() == [0.0, 0.5, 1.0]
+    assert [k for k in c.numeric if k.startswith("late")]

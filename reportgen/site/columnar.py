@@ -228,7 +228,10 @@ def _late_keys_fit(pl: Any, df: Any, data: bytes) -> bool:
     known = set(df.columns)
     new: set[str] = set()
     for at in range(0, len(short), 4096):  # (in blocks: a key in every row is seen in the first)
-        rows = orjson.loads(b"[" + b",".join([data[starts[i]:ends[i]] for i in short[at:at + 4096]]) + b"]")
+        try:
+            rows = orjson.loads(b"[" + b",".join([data[starts[i]:ends[i]] for i in short[at:at + 4096]]) + b"]")
+        except orjson.JSONDecodeError:  # a line polars took and orjson does not (a lone surrogate
+            return False  # escaped in a key, "\\ud800"): the row reader, which warns about that line alone
         for row in rows:
             new.update(row.keys() - known)
         if len(new) > budget:
