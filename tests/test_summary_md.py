@@ -186,6 +186,23 @@ def test_control_characters_and_builtin_names_cannot_stop_the_summary(tmp_path):
         with Image.open(out.parent / ref) as im:
             assert im.width > 100
 
+def test_runs_whose_start_times_are_of_different_types_are_summarised(tmp_path):
+    """run.json "created" is a number the SDK writes; a shared folder's may be a date string in one run
+    and a number in another (or an object): sorting the runs raised TypeError and `reportgen summary`
+    wrote nothing (fuzz seed 17). They are ordered as the site orders them, the odd ones first."""
+    for i, created in enumerate(["2026-01-01", 1_700_000_000.5, {"t": 1}, None]):
+        d = tmp_path / "runs" / f"r{i}"
+        d.mkdir(parents=True)
+        (d / "run.json").write_text(json.dumps({"id": f"r{i}", "name": f"run {i}", "created": created}))
+        (d / "history.jsonl").write_text("".join(json.dumps({"_step": s, "loss": 1.0 / (s + 1 + i)}) + "\n"
+                                                 for s in range(3)))
+    out = tmp_path / "s.md"
+    proc = run_cli("summary", str(tmp_path / "runs"), "-o", str(out), check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    md = out.read_text(encoding="utf-8")
+    assert all(f"run {i}" in md for i in range(4)) and len(_images(md)) == 1
+
+
 def test_md_escape_and_ranking():
     assert md_escape("a|b\n<c> *d* _e_ [f]") == "a\\|b &lt;c&gt; \\*d\\* \\_e\\_ \\[f\\]"
     assert rank_keys(["epoch", "zeta", "val/loss", "global_step", "acc"]) == \

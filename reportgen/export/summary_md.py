@@ -132,7 +132,10 @@ def build_summary(opts: SummaryOptions) -> tuple[str, list[tuple[str, bytes]], S
     """The Markdown text and the image files to write (relative path, bytes); no writing."""
     result = SummaryResult(opts.out)
     records = [read_run(p) for p in list_run_dirs(opts.runs, result.warnings)]
-    records.sort(key=lambda r: (r.project, r.meta.get("created") or 0, r.id))
+    # (as the site orders them, pages.order_runs: a run.json "created" that is no number, a string in one
+    # run and a number in another, raised TypeError and no summary was written)
+    records.sort(key=lambda r: (str(r.project), r.meta.get("created") if is_number(r.meta.get("created")) else 0,
+                                str(r.id)))
     for r in records:
         result.warnings.extend(f"run {r.id}: {w}" for w in r.warnings)
     labels = _labels(records)
