@@ -55,6 +55,24 @@ def test_run_paths(root):
         api.run("other/run1")
 
 
+def test_run_ids_no_folder_can_be_named(tmp_path):
+    """Api().run(id) looks for a folder of that name first: an id longer than a file name may be (a
+    shared run.json's, 300 characters) raised OSError "File name too long" instead of finding the run
+    by its id (fuzz seed 9); a NUL in it raised "embedded null byte"; ".." read the root's parent
+    when that was a run folder."""
+    runs = tmp_path / "shared" / "runs"
+    (runs / "long").mkdir(parents=True)
+    (runs / "long" / "run.json").write_text('{"id": "%s", "project": "p"}' % ("a" * 300))
+    (runs / "long" / "history.jsonl").write_text('{"_step": 0, "loss": 1.0}\n')
+    (tmp_path / "shared" / "run.json").write_text('{"id": "parent", "project": "p"}')
+    api = reportgen.Api(runs)
+    assert api.run("a" * 300).history()["loss"].tolist() == [1.0]
+    assert api.run("p/" + "a" * 300).project == "p"
+    for bad in ("b" * 300, "x\x00y", "..", "."):
+        with pytest.raises(ValueError, match="no run with id"):
+            api.run(bad)
+
+
 def test_api_root_from_environment(root, monkeypatch):
     monkeypatch.setenv("REPORTGEN_DIR", str(root))
     assert reportgen.Api().run("run0").id == "run0"

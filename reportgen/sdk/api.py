@@ -296,7 +296,7 @@ class Api:
             raise ValueError(f"run(): path {path!r}: no run id")
         project = parts[-2] if len(parts) >= 2 else None
         folder = self.root / run_id
-        if not fmt.RunPaths(folder).is_run():
+        if run_id in (".", "..") or not fmt.RunPaths(folder).is_run():  # ("..": not the root's parent)
             matches = [p for p in list_run_dirs(self.root) if ApiRun(p).id == run_id]
             if not matches:
                 raise ValueError(f"run(): no run with id {run_id!r} under {self.root}")

@@ -94,11 +94,9 @@ class RunPaths:
         """A run.json, or a history with rows. A folder holding only an empty history is a run
         being created (the SDK opens its history before it writes run.json): not a run yet, so a
         build at that moment does not show it under an "uncategorized" project."""
-        if self.run_json.exists():
-            return True
-        try:
-            return self.history.stat().st_size > 0
-        except OSError:
+        try:  # (os.path.exists: Path.exists raised on a name too long for the file system)
+            return os.path.exists(self.run_json) or self.history.stat().st_size > 0
+        except (OSError, ValueError):  # (no history, a name too long, a NUL in it)
             return False
 
 
