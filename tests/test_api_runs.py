@@ -73,6 +73,30 @@ def test_run_ids_no_folder_can_be_named(tmp_path):
             api.run(bad)
 
 
+def test_warnings_naming_a_shared_roots_files_print_no_terminal_escapes(tmp_path):
+    """The Api's warnings name folders, files and run ids of a shared root: a folder named
+    "r\x1b]0;PWN\x07", an id "x\x1b[2J" or a linked file "l\x1b[31m.png" set the terminal's title,
+    cleared it or coloured it when the warning was printed. Their control characters are escaped."""
+    import os
+    import warnings
+
+    d = tmp_path / "runs" / "r\x1b]0;PWN\x07\x1b[31m"
+    (d / "media" / "image").mkdir(parents=True)
+    (d / "run.json").write_text('{"id": "x\\u001b[2J", "name": "n"}')
+    os.mkfifo(d / "config.json")
+    (d / "media" / "image" / "l\x1b[31m.png").symlink_to(tmp_path / "secret.png")
+    (tmp_path / "secret.png").write_bytes(b"secret")
+    (d / "history.jsonl").write_text('{"_step": 0, "x": 1}\n')
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = reportgen.Api(tmp_path / "runs").runs()[0]
+        assert not [f for f in run.files() if f.name.endswith(".png")]
+    texts = [str(w.message) for w in caught]
+    assert any("config.json" in t for t in texts) and any("links to files outside" in t for t in texts), texts
+    assert not any("\x1b" in t or "\x07" in t for t in texts), texts
+    assert any("\\x1b]0;PWN\\x07" in t for t in texts)  # (named, escaped)
+
+
 def test_api_root_from_environment(root, monkeypatch):
     monkeypatch.setenv("REPORTGEN_DIR", str(root))
     assert reportgen.Api().run("run0").id == "run0"

@@ -26,7 +26,7 @@ from ..storage.format import flatten
 from ..storage.reader import iter_history, list_run_dirs, read_meta, run_status
 from ..storage.lastvalues import complete_summary
 from ..storage.safety import (MAX_DEPTH, MAX_LINE, NOT_REGULAR, FileTooBig, NotRegularFile, is_inside, linked_out,
-                              open_regular, too_deep)
+                              open_regular, printable, too_deep)
 from .summary import Summary
 from .values import Normalizer, summary_value
 
@@ -43,8 +43,8 @@ def sample_indices(n: int, samples: int) -> list[int]:
 
 
 def _warn(problems: list[str]) -> None:
-    for p in problems:
-        warnings.warn(f"reportgen.Api: {p}", stacklevel=3)
+    for p in problems:  # (they name folders, files and ids of a shared root: no terminal escapes printed)
+        warnings.warn(printable(f"reportgen.Api: {p}"), stacklevel=3)
 
 
 @dataclass

@@ -24,6 +24,7 @@ import warnings
 from typing import Any
 
 from ..storage import kinds
+from ..storage.safety import printable
 
 SCALAR_TYPES = (bool, int, float, str, type(None))
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -37,7 +38,7 @@ def user_warn(message: str, category: type[Warning] = UserWarning) -> None:
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(pkg):
         frame = frame.f_back
         level += 1
-    warnings.warn(message, category, stacklevel=level)
+    warnings.warn(printable(message), category, stacklevel=level)  # (keys and ids of a resumed, shared run)
 
 
 class Unsupported(TypeError):
