@@ -316,3 +316,61 @@ def test_hostile_roots_build_only(seed):
 @given(seed=st.integers(min_value=4, max_value=2**31))
 def test_generated_hostile_roots(seed, _playwright_browser):
     _check_root(seed, _playwright_browser)
+
+
+def _other_readers(seed: int) -> None:
+    """The generated root through the other readers of run folders: ``Api()`` (every run's fields,
+    history, scan, files; sorted, filtered, looked up by id), ``reportgen export`` (Parquet, CSV) and
+    ``reportgen summary``. None raises, none writes outside its output folder, none copies a file
+    from outside RUNS, and no warning carries a control character to the terminal."""
+    import warnings
+
+    import reportgen
+    from reportgen.export.summary_md import SummaryOptions, write_summary
+    from reportgen.export.tabular import export_runs
+
+    base = Path(tempfile.mkdtemp(prefix="rg-fuzz-readers-"))
+    canary = Canary()
+    try:
+        root = HostileRoot(seed, base, canary.base)
+        root.make()
+        work = base / "work"
+        work.mkdir()
+        before = snapshot(base, skip=work)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            api = reportgen.Api(root.runs)
+            runs = api.runs()
+            for r in runs:
+                (r.id, r.name, r.project, r.group, r.tags, r.state, dict(r.config), dict(r.summary))
+                r.history(), r.history(samples=3), r.history(keys=["loss"]), list(r.scan_history())
+                [f.name for f in r.files()]
+                if isinstance(r.id, str):
+                    try:
+                        api.run(r.id)
+                    except ValueError:  # (an id shared by two folders, or one a folder name cannot be)
+                        pass
+            api.runs(order="-summary.loss"), api.runs(order="created"), api.runs(filters={"tags": "x"})
+        export_runs(root.runs, work / "pq", "parquet")
+        export_runs(root.runs, work / "csv", "csv")
+        for fmt in ("png", "svg"):
+            write_summary(SummaryOptions(root.runs, work / f"s-{fmt}.md", image_format=fmt))
+        assert snapshot(base, skip=work) == before, f"seed {seed}: a reader changed the tree around its output"
+        for p in work.rglob("*"):
+            assert not (p.is_file() and root.token.encode() in p.read_bytes()), f"seed {seed}: {p} leaks a file"
+        texts = [str(w.message) for w in caught]
+        assert not [t for t in texts if "\x1b" in t or "\x07" in t], f"seed {seed}: {texts}"
+    finally:
+        canary.close()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.parametrize("seed", [9, 17])  # 9: a 300-character run id; 17: "created" of mixed types
+def test_hostile_roots_through_the_other_readers(seed):
+    _other_readers(seed)
+
+
+@settings(max_examples=2, deadline=None)
+@given(seed=st.integers(min_value=4, max_value=2**31))
+def test_generated_hostile_roots_through_the_other_readers(seed):
+    _other_readers(seed)
