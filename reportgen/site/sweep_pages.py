@@ -76,7 +76,7 @@ def _param_keys(cfg: dict[str, Any], configs: list[dict[str, Any]]) -> list[str]
     for c in configs:
         for k, v in c.items():
             seen.setdefault(k, set()).add(fmt_value(v))
-    return sorted(k for k, vals in seen.items() if len(vals) > 1 and not k.startswith("_"))
+    return sorted(k for k, vals in seen.items() if len(vals) > 1 and not is_system_key(k))  # "_lr", "__proto__" too
 
 
 def _norm(values: list[Any]) -> list[float | None]:
