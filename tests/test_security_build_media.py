@@ -232,3 +232,64 @@ def test_images_too_large_to_decode_are_named_not_decoded(tmp_path):
     assert "an image of 9,000 x 8,000 pixels is not decoded by the builder (at most 64 megapixels)" in proc.stderr
     thumbs = [p.name for p in (tmp_path / "site").rglob("*_thumb*")]
     assert len(thumbs) == 1 and thumbs[0].startswith("fine"), thumbs
+
+
+def test_images_that_cannot_be_shown_are_not_published(tmp_path, site_browser):
+    """A logged image the builder could not show (undecodable bytes, truncated, past the 64-megapixel
+    decode limit, not an image at all) was copied into the site all the same, while the page said
+    "could not show image". Now it is not published (nor a thumbnail of it), the page still says
+    so under its key, and an image shown by one key stays when another record of it fails. A copy
+    an earlier build published is deleted once the image cannot be shown (the manifest no longer
+    lists it)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    import reportgen
+    from reportgen.site.builder import build
+    from reportgen.site.config import BuildConfig
+
+    runs = tmp_path / "runs"
+    run = reportgen.init(dir=runs, id="im", name="im", project="p")
+    rng = np.random.default_rng(0)
+    pixels = {k: (rng.random((400, 400, 3)) * 255).astype(np.uint8) for k in ("ok", "garbage", "huge", "pdf", "cut")}
+    run.log({k: reportgen.Image(v, caption=k) for k, v in pixels.items()}, step=0)
+    run.log({"later": reportgen.Image(np.zeros((8, 8, 3), np.uint8))}, step=1)  # small: copied as it is
+    run.finish()
+    media = runs / "im" / "media" / "images"
+    files = {p.name.split("_")[0]: p for p in media.iterdir()}
+    files["garbage"].write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40)
+    buf = io.BytesIO()
+    Image.new("L", (8200, 8200)).save(buf, "PNG")
+    files["huge"].write_bytes(buf.getvalue())
+    files["pdf"].write_bytes(b"%PDF-1.4\n" + b"x" * 70_000)
+    files["cut"].write_bytes(files["cut"].read_bytes()[:100_000])
+    site = tmp_path / "site"
+    build(BuildConfig(runs=runs, out=site, quiet=True))
+
+    def published() -> set[str]:
+        return {p.name.split("_")[0] for p in (site / "media").rglob("*.*") if p.parent.name == "images"}
+
+    def manifest() -> str:
+        return (site / ".reportgen-manifest.json").read_text()
+
+    assert published() == {"ok", "later"}
+    assert files["later"].name in manifest() and files["garbage"].name not in manifest()
+    for key in ("garbage", "huge", "pdf", "cut"):
+        assert _shown_missing(site_browser, site, key).startswith("could not show image: "), key
+    # an earlier build published "later" (8 x 8, never decoded); its file in the run is now no image
+    files["later"].write_bytes(b"not an image" * 10_000)
+    build(BuildConfig(runs=runs, out=site, quiet=True))
+    assert published() == {"ok"} and files["later"].name not in manifest()
+    assert _shown_missing(site_browser, site, "later").startswith("could not show image: ")
+
+
+def _shown_missing(site_browser, site: Path, key: str) -> str:
+    """What the run page's panel of ``key`` says in place of its image (in Chromium), at its step."""
+    page = site_browser.open(site / "runs/im/index.html")
+    panel = page.locator(".rgp-panel", has=page.locator(f".rgp-title:text-is('{key}')"))
+    panel.scroll_into_view_if_needed()
+    panel.locator(".rgp-missing").wait_for(timeout=10_000)
+    assert panel.locator(".rgp-step-label").inner_text() == ("step 1" if key == "later" else "step 0")
+    return panel.locator(".rgp-missing").inner_text()

@@ -152,6 +152,19 @@ def test_vega_text_is_bounded():
     assert "encoding.x.axis.title" in note and "removed from" not in note
     assert len(str({k: v for k, v in out.items() if k != "data"})) < 10_000
 
+def test_vega_line_separators_become_spaces():
+    """U+2028/U+2029 end a string in a Vega expression, where Vega-Lite writes titles, fields and
+    literals: they become spaces everywhere in the spec, inline data (keys and values) included."""
+    spec = {"data": {"values": [{"a\u2028b": "x\u2029y", "n": 1}]}, "mark": "point",
+            "encoding": {"x": {"field": "a\u2028b", "title": "t\u2028\u2028t"}},
+            "transform": [{"filter": {"field": "a\u2028b", "equal": "x\u2029y"}}]}
+    out, removed = clean_spec(spec)
+    assert out == {"data": {"values": [{"a b": "x y", "n": 1}]}, "mark": "point",
+                   "encoding": {"x": {"field": "a b", "title": "t  t"}},
+                   "transform": [{"filter": {"field": "a b", "equal": "x y"}}]}
+    assert removed == [] and spec["encoding"]["x"]["field"] == "a\u2028b"  # the record is untouched
+
+
 def test_published_files_are_read_without_following_a_link_swapped_in(tmp_path):
     """The builder checks a media path inside its run folder (``inside``: the real path), then copies
     it; a link put in its place between the two was followed (open() of the path): a file outside the

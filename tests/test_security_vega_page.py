@@ -465,3 +465,66 @@ def test_inline_data_of_a_million_rows_is_refused(tmp_path, site_browser):
     assert _refused(res, "layers").startswith("its inline data has 30,000 rows")
     assert not [w for w in res.warnings if "media fine " in w]
     _page_draws_two_charts(site_browser, out)
+
+
+def test_line_and_paragraph_separators_in_text_draw(tmp_path, site_browser):
+    """Vega-Lite writes a tooltip's titles, field names and filter literals into Vega expressions as
+    JSON, where U+2028/U+2029 are line breaks inside a string: a logged chart whose tooltip title
+    read "tip\\u2028x" (or a plot_table column, a field, an ``equal`` holding one) failed to draw
+    ("Expression parse error") on the run page and in reports. They are drawn as spaces; the
+    field, the filter and the rows still agree."""
+    import reportgen
+    from reportgen.media.figures import VegaLite
+
+    L, P = "\u2028", "\u2029"
+    rows = [{"a" + L + "z": 1, "s": "x" + L + "y"}, {"a" + L + "z": 2, "s": "y"}]
+    x = {"field": "a" + L + "z", "type": "quantitative"}
+    tip = {"data": {"values": rows}, "mark": {"type": "square", "size": 20_000},
+           "encoding": {"x": {**x, "title": "a" + L + "b" + L + "c"}, "y": {"field": "s", "type": "nominal"},
+                        "tooltip": [{"field": "a" + L + "z", "title": "tip" + L + "x" + P},
+                                    {"field": "s", "title": "t" + P + "y"}]}}
+    eq = {"data": {"values": rows}, "mark": "point", "encoding": {"x": x},
+          "transform": [{"filter": {"field": "s", "equal": "x" + L + "y"}}]}
+    runs = tmp_path / "runs"
+    run = reportgen.init(dir=runs, id="a", name="a", project="p")
+    table = reportgen.Table(columns=["x" + L, "y"], data=[[1, 2], [2, 3], [3, 1]])
+    run.log({"tip": VegaLite(tip), "eq": VegaLite(eq),
+             "line": reportgen.plot.line(table, "x" + L, "y", title="line" + P)})
+    run.finish()
+    (runs / "reports").mkdir()
+    (runs / "reports" / "r.md").write_text('# R\n\n{{< custom key="tip" run="a" >}}\n')
+    out = tmp_path / "site"
+    build(BuildConfig(runs=runs, out=out, quiet=True))
+
+    page = site_browser.open(out / "runs/a/index.html")
+    page.wait_for_function(
+        """() => { document.querySelectorAll('.rgp-vega').forEach(el => el.scrollIntoView());
+                   const els = document.querySelectorAll('.rgp-vega');
+                   return els.length === 3 && Array.from(els).every(el => el.dataset.rendered); }""", timeout=8000)
+    states = page.evaluate("() => Array.from(document.querySelectorAll('.rgp-vega')).map("
+                           "el => [el.dataset.rendered, el.textContent.slice(0, 300)])")
+    assert [s for s, _ in states] == ["done"] * 3, states
+    marks = page.evaluate("""() => Array.from(document.querySelectorAll('.rgp-vega')).map(el => {
+        let n = 0;
+        const walk = (node) => { if (node.marktype === 'symbol' && node.role === 'mark') n += node.items.length;
+                                 (node.items || []).forEach(walk); };
+        walk(el._rgpView.scenegraph().root);
+        return n; })""")
+    assert 1 in marks  # the filter still matches its row
+    shown = set()
+    for el in page.locator(".rgp-vega canvas").all():  # point at every mark: the tooltip shows the titles
+        el.scroll_into_view_if_needed()
+        box = el.bounding_box()
+        for i in range(12):
+            for j in (0.25, 0.75):
+                page.mouse.move(box["x"] + box["width"] * (i + 0.5) / 12, box["y"] + box["height"] * j)
+                html = page.evaluate("() => { const e = document.getElementById('vg-tooltip-element');"
+                                     " return e && e.classList.contains('visible') ? e.innerHTML : ''; }")
+                if html:
+                    shown.add(html)
+    assert [h for h in shown if "tip x " in h and "t y" in h], shown
+
+    page = site_browser.open(out / "reports/r.html")
+    page.wait_for_function("() => { const el = document.querySelector('.rg-vega');"
+                           " return el && ['done', 'error'].includes(el.dataset.rendered); }", timeout=8000)
+    assert page.evaluate("() => document.querySelector('.rg-vega').dataset.rendered") == "done"

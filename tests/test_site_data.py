@@ -72,6 +72,21 @@ def test_columns_round_trip_python_encode_js_decode():
     assert ddec == [None if not math.isfinite(v) else v for v in dec.tolist()]
 
 
+def test_smoothed_columns_of_any_magnitude_decode():
+    """Smoothed values (scaled float16) of a series near 1e-306 stopped the build: 32768 / top was
+    Infinity and ``2.0 ** k`` an OverflowError; at float64's top (1.797e308) the page decoded
+    float16's 32768 times 2 ** 1009 as Infinity. Alone and batched, every magnitude decodes."""
+    big = float(np.finfo(float).max)
+    arrays = [np.array([1e-306, 2.5e-306, 0.0]), np.array([5e-324, 1e-323]), np.array([big, -big, 1e308, math.nan]),
+              np.array([1.0, 0.5]), np.array([-1e-310, 3e-311])]
+    for cols in ([encode.half(a) for a in arrays], encode.half_many(arrays), encode.half_many(arrays[:3])):
+        for got, want in zip(js_decode(cols), arrays):
+            assert all(g is None for g, w in zip(got, want) if math.isnan(w))
+            got = np.array([g for g, w in zip(got, want) if not math.isnan(w)], dtype=float)
+            want = want[~np.isnan(want)]
+            assert np.isfinite(got).all() and np.allclose(got, want, rtol=1e-3, atol=0), (got, want)
+
+
 def test_exact_decimals_are_found_past_the_first_values_and_floats_stay_float32():
     rng = np.random.default_rng(1)
     late = np.r_[np.round(rng.normal(size=40), 2), np.round(rng.normal(size=300), 6)]  # more digits later on
@@ -272,3 +287,52 @@ def test_a_downsampled_runs_smoothing_file_is_loaded_once_its_run_file_names_it(
     assert len(starts) > 150
     for x, s in starts:  # float16
         assert s == pytest.approx(ref[x], rel=2e-3, abs=2e-3), x
+
+
+def test_values_near_the_largest_double_build_quietly_and_draw(tmp_path, site_browser):
+    """Runs logging values near ±1.8e308 (and near 1e-306): the build printed raw numpy warnings
+    ("RuntimeWarning: overflow encountered in matmul" from the smoothing, "... in cast" from
+    storing it as float32) and lost the smoothed line; with three such runs it stopped ("Out of
+    range float values are not JSON compliant": the all-runs sweep page's axis positions were
+    inf / inf), and a series near 1e-306 stopped it too (OverflowError scaling its smoothing). Now
+    the terminal shows no warning, the smoothed values are the reference EMA, and the pages draw."""
+    import os
+    import sys
+
+    import reportgen
+
+    big = float(np.finfo(float).max)
+    root = tmp_path / "runs"
+    n = 2500  # past --samples: downsampled, its smoothing stored
+    ys = {"loss": lambda i, r: big if (i + r) % 2 else -big, "near": lambda i, r: big - (n - i) * 1e304,
+          "tiny": lambda i, r: 1e-306 * (i % 17), "wave": lambda i, r: math.sin(i / 40)}
+    for r in range(3):
+        run = reportgen.init(dir=root, id=f"r{r}", name=f"r{r}", project="p")
+        for i in range(n):
+            run.log({k: f(i, r) for k, f in ys.items()})
+        run.summary["best"] = (-big, 0.0, big)[r]
+        run.finish()
+    out = tmp_path / "site"
+    env = {**os.environ, "PYTHONWARNINGS": "default"}
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "build", str(root), "-o", str(out), "--no-cache"],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stdout + proc.stderr, proc.stderr
+    wi = WEIGHTS.index(0.999)
+    for key, f in ys.items():
+        y = [f(i, 0) for i in range(n)]
+        ref = np.array(ema_reference(y, 0.999))
+        d = decoded(out, "r0", key, weight=wi)
+        assert d["ss"] is not None and d["p"]["c"] is not None  # downsampled: the build's smoothing
+        firsts = np.cumsum([0] + d["p"]["c"][:-1])  # each bucket's first kept point: a smoothing anchor
+        xs, ss = np.array(d["p"]["x"]["_step"])[firsts], [d["ss"][i] for i in firsts]
+        assert all(v is not None for v in ss), key
+        scale = max(abs(v) for v in y)
+        assert np.allclose(ss, ref[xs], rtol=2e-3, atol=1e-3 * scale), key
+        assert max(d["p"]["y"]) == pytest.approx(max(y), rel=1e-6) and min(d["p"]["y"]) == pytest.approx(min(y), rel=1e-6)
+    for page_path in ("runs/r0/index.html", "index.html"):
+        page = site_browser.open((out / page_path).as_uri() + "#smooth=0.999")
+        assert_charts_rendered(page, 4)
+    page = site_browser.open(out / "sweeps" / "_all.html")
+    page.wait_for_selector("body[data-sweep-ready], body[data-sweep-error]", timeout=30_000)
+    assert page.get_attribute("body", "data-sweep-error") is None

@@ -75,3 +75,42 @@ def test_the_pages_smoothing_cases_are_the_reference_loops_outputs():
         y = [float(v) for v in c["y"]]
         ref = ema_reference(y, c["w"])
         assert [None if math.isnan(v) else v for v in ref] == c["want"], (c["name"], c["w"])
+
+
+@pytest.mark.parametrize("spacing", [1, 8, None])  # None: irregular positions (the block-wise path)
+def test_values_near_the_largest_double_are_smoothed_without_overflow(spacing):
+    """Series near ±1.8e308 (and, in the same batch, near 1e-305): the weighted sums on the way to
+    the average overflowed ("RuntimeWarning: overflow encountered in matmul" on the build's
+    terminal) and the smoothing was Infinity or NaN. Each such series is smoothed scaled by a power
+    of two: the loop's values, no warning, the others in the batch untouched; across chunks too."""
+    import warnings
+
+    from reportgen.site.smoothing import ema_chunk
+
+    big = float(np.finfo(float).max)
+    n = 3000
+    i = np.arange(n, dtype=float)
+    ys = np.stack([np.where(i % 2, big, -big), big - (n - i) * 1e304, 1e-308 * i, np.sin(i / 50),
+                   np.array([1e-300, big, -big, 0.5, np.nan])[i.astype(int) % 5]])
+    rng = np.random.default_rng(1)
+    cut = 1234
+    for w in (0.5, 0.999):
+        got, num, cnt = [], None, None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            for a, b in ((0, cut), (cut, n)):
+                if spacing:
+                    pos = np.append(np.arange(0, b - a, spacing), b - a - 1)
+                else:
+                    pos = np.unique(np.r_[0, rng.integers(0, b - a, 200), b - a - 1])
+                sm, num, cnt = ema_chunk(ys[:, a:b], [w], pos, num, cnt)
+                got.append((pos + a, sm[:, 0]))
+        idx = np.concatenate([p for p, _ in got])
+        out = np.concatenate([v for _, v in got], axis=1)
+        for row, y in zip(out, ys):
+            ref = np.array(ema_reference(y, w))[idx]
+            assert np.array_equal(np.isnan(row), np.isnan(ref))
+            ok = ~np.isnan(ref)
+            assert np.isfinite(row[ok]).all()
+            scale = np.abs(y[np.isfinite(y)]).max()  # (1e-300 beside 1.8e308 is 0 in either)
+            assert np.allclose(row[ok], ref[ok], rtol=1e-9, atol=1e-15 * scale)

@@ -35,3 +35,17 @@ def test_too_few_runs_and_bad_values():
         parameter_importance([{}, {}, {}], [1, 2])
     names, rows = design_matrix([{"b": True, "n": None}, {"b": False, "n": 2}, {"b": True, "n": 4}])
     assert names == ["b", "n"] and rows == [[1.0, 3.0], [0.0, 2.0], [1.0, 4.0]]
+
+
+def test_parameters_named_like_javascript_internals_are_parameters():
+    """A parameter named ``__proto__`` was left out of the importance (every ``_``-prefixed key
+    was); ``constructor``, ``toString`` and a user's ``_lr`` are parameters too. Only system keys
+    (``_wandb``) are not."""
+    rng = np.random.default_rng(1)
+    configs = [{"__proto__": float(rng.uniform()), "constructor": float(rng.uniform()), "_lr": float(rng.uniform()),
+                "toString": str(rng.choice(["a", "b"])), "_wandb": {"cli_version": str(i)}} for i in range(30)]
+    metric = [5 * c["__proto__"] + c["constructor"] + c["_lr"] for c in configs]
+    names, _ = design_matrix(configs)
+    assert names == ["__proto__", "_lr", "constructor", "toString: a", "toString: b"]
+    out = parameter_importance(configs, metric)
+    assert out[0]["param"] == "__proto__" and out[0]["correlation"] > 0.9

@@ -223,3 +223,33 @@ def test_names_with_line_separators_draw_every_sweep_chart(tmp_path, site_browse
     assert page.locator("#rg-sweep-scatter svg .mark-symbol path").count() == 4
     labels = page.locator("#rg-sweep-parallel svg .role-axis-label text").all_text_contents()
     assert "a b" in labels and "lo ss" in labels
+
+
+@pytest.mark.parametrize("with_config", [True, False])
+def test_parameters_named_proto_and_constructor_are_in_the_importance(tmp_path, site_browser, with_config):
+    """A sweep parameter named ``__proto__`` was missing from the parameter importance bars (and,
+    without a sweep config, from the parameters altogether: every ``_``-prefixed key was left out).
+    It is listed like ``constructor`` and any other parameter, on the sweep page and on the
+    all-runs page (whose correlations the page computes)."""
+    root = tmp_path / "runs"
+    cfg = {"method": "random", "metric": {"name": "loss", "goal": "minimize"},
+           "parameters": {"__proto__": {"min": 0.0, "max": 1.0}, "constructor": {"min": 0.0, "max": 1.0},
+                          "x": {"min": 0.0, "max": 1.0}}}
+    sweep_id = reportgen.sweep(cfg, dir=root)
+
+    def train():
+        run = reportgen.init()
+        c = run.config
+        run.log({"loss": 3 * c["__proto__"] + 2 * c["constructor"] + c["x"]})
+
+    reportgen.agent(sweep_id, function=train, count=6, dir=root)
+    if not with_config:  # the parameters are then the config keys that vary
+        (root / "sweeps" / sweep_id / "sweep.json").unlink()
+    out = tmp_path / "site"
+    build(BuildConfig(runs=root, out=out, quiet=True))
+    for name in (sweep_id, "_all"):
+        page = site_browser.open(out / "sweeps" / f"{name}.html")
+        page.wait_for_selector("body[data-sweep-ready], body[data-sweep-error]", timeout=30_000)
+        assert page.get_attribute("body", "data-sweep-error") is None
+        labels = page.locator("#rg-sweep-importance svg .role-axis-label text").all_text_contents()
+        assert {"__proto__", "constructor", "x"} <= set(labels), (name, labels)

@@ -4,6 +4,7 @@ screen. Each control is operated and what is drawn is checked."""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -223,6 +224,40 @@ def test_panel_search_text_regex_invalid_and_hash(all_site, site_browser):
     page2.wait_for_function("() => document.getElementById('rg-panel-search').value === 'SOU'")
     assert page2.locator(".rgp-panel:visible .rgp-title").all_text_contents() == ["sound"]
 
+
+
+def test_a_crafted_search_link_cannot_hang_the_page(tmp_path, site_browser):
+    """``#q=/(a+)+$/`` against metric names of 40 a's and a "!" hung the tab for good (the browser's
+    RegExp backtracks 2 ** 40 ways): a link could freeze anyone's page. Regular expressions are now
+    matched in time linear in the key (assets/panel-regex.js): the page answers and filters as the
+    expression says; one that cannot be matched that way (a lookaround) is matched as text, with a hint."""
+    import reportgen
+    from reportgen.site.builder import build
+    from reportgen.site.config import BuildConfig
+
+    runs = tmp_path / "runs"
+    keys = ["a" * 40 + "!", "a" * 40, "val/" + "a" * 60 + "b", "x" * 200 + "a", "loss"]
+    run = reportgen.init(dir=runs, id="r", name="r", project="p")
+    for i in range(3):
+        run.log({k: float(i) for k in keys})
+    run.finish()
+    out = tmp_path / "site"
+    build(BuildConfig(runs=runs, out=out, quiet=True))
+    shown = "() => Array.from(document.querySelectorAll('.rg-chart:not(.rg-search-miss)')).map(e => e.dataset.key).sort()"
+    hint = "() => (document.getElementById('rg-panel-search-hint') || {}).textContent || ''"
+    for q, want in (("/(a+)+$/", ["a" * 40, "x" * 200 + "a"]), ("/(a|aa)+$/", ["a" * 40, "x" * 200 + "a"]),
+                    ("/^(.*a){20}$/", ["a" * 40]), ("/^(\\w+\\s?)*$/", ["a" * 40, "loss", "x" * 200 + "a"])):
+        page = _open(site_browser, out / "runs/r/index.html", hash_="#q=" + quote(q, safe=""))
+        page.wait_for_function("() => true", timeout=5_000)  # the page answers (it hung here)
+        page.wait_for_function(f"() => ({hint})().endsWith('panels')", timeout=5_000)  # filtered
+        assert page.evaluate(shown) == sorted(want), q
+        assert page.evaluate(hint) == f"{len(want)} of {len(keys)} panels"
+        page.close()
+    page = _open(site_browser, out / "runs/r/index.html")
+    page.locator("#rg-panel-search").fill("/(?=a)(a+)+$/")
+    page.wait_for_function("() => true", timeout=5_000)
+    assert page.evaluate(hint).startswith("Not matched as a regular expression (lookarounds")
+    assert page.evaluate(shown) == []  # the text "(?=a)(a+)+$" is in no key
 
 def test_panel_size_and_full_screen(demo_site, site_browser):
     page = _open(site_browser, next((demo_site / "runs").iterdir()) / "index.html")

@@ -2,7 +2,10 @@
    metric charts (.rg-chart, by data-key) and media panels (.rgp-panel, by key) of the page.
    Plain text matches case-insensitively anywhere in the key; /pattern/flags is a regular
    expression (an invalid one is matched as plain text, with a visible hint, never an error).
-   Sections left empty are hidden. The query is the hash key `q` (#q=loss). See docs/panels.md. */
+   Regular expressions are matched by assets/panel-regex.js, in time linear in the key (a shared
+   link #q=/(a+)+$/ hung the tab on long metric names); one it cannot match that way (lookarounds,
+   backreferences, too large, too slow over the page) is matched as plain text, with a hint.
+   Sections left empty are hidden. The query is the hash key `q` (#q=loss). See docs/site.md. */
 (function () {
   "use strict";
   var RG = (window.RG = window.RG || {});
@@ -14,27 +17,47 @@
     });
   }
 
-  /* (query) -> {test(key) -> bool, error: message or null} */
+  function text(q, error) {
+    var low = q.toLowerCase();
+    return { test: function (k) { return k.toLowerCase().indexOf(low) >= 0; }, error: error || null };
+  }
+
+  /* (query) -> {test(key) -> bool, error: message or null, fallback: the text matcher to use when
+     test() throws (a regular expression past its budget over the page's keys)} */
   function matcher(q) {
     q = String(q || "").trim();
     if (!q) return { test: function () { return true; }, error: null };
     var m = /^\/(.*)\/([a-z]*)$/.exec(q);
-    if (m && m[1]) {
-      try {
-        var re = new RegExp(m[1], m[2].replace(/[gy]/g, "") || "i");
-        return { test: function (k) { return re.test(k); }, error: null };
-      } catch (e) {
-        var why = String(e.message || e).replace(/^Invalid regular expression: /, "");
-        q = m[1];
-        var low = q.toLowerCase();
-        return { test: function (k) { return k.toLowerCase().indexOf(low) >= 0; },
-                 error: "Not a valid regular expression (" + why + "): matching it as text" };
-      }
+    if (!(m && m[1])) return text(q);
+    var src = m[1], flags = m[2].replace(/[gy]/g, "") || "i", linear = RG.linearRegex;
+    if (!linear || src.length > linear.MAX_SOURCE) return text(src, "Too long for a regular expression: matching it as text");
+    try {
+      new RegExp(src, flags);  // (compiled, never run: its syntax errors in the browser's words)
+    } catch (e) {
+      var why = String(e.message || e).replace(/^Invalid regular expression: /, "");
+      return text(src, "Not a valid regular expression (" + why + "): matching it as text");
     }
-    var text = q.toLowerCase();
-    return { test: function (k) { return k.toLowerCase().indexOf(text) >= 0; }, error: null };
+    try {
+      var re = linear(src, flags);
+    } catch (e) {
+      if (!(e instanceof linear.Unsupported)) throw e;
+      return text(src, "Not matched as a regular expression (" + e.message + "): matching it as text");
+    }
+    return { test: function (k) { return re.test(k); }, error: null,
+             fallback: function (why) { return text(src, "Stopped matching the regular expression (" + why + "): matching it as text"); } };
   }
   RG.panelMatcher = matcher;
+
+  /* Which of the keys m matches, and the matcher that decided (a regular expression that runs out of
+     its budget hands over to plain text: every key is then matched as text) */
+  function matchAll(m, keys) {
+    try {
+      return { m: m, hits: keys.map(function (k) { return m.test(k); }) };
+    } catch (e) {
+      if (!m.fallback || !(RG.linearRegex && e instanceof RG.linearRegex.Unsupported)) throw e;
+      return matchAll(m.fallback(e.message), keys);
+    }
+  }
 
   function keyOf(el) {
     if (el.classList.contains("rg-chart")) return el.getAttribute("data-key") || "";
@@ -44,10 +67,10 @@
 
   function apply(q) {
     var input = document.getElementById("rg-panel-search");
-    var m = matcher(q);
     var items = document.querySelectorAll(".rg-chart, .rgp-panel"), shown = 0;
-    items.forEach(function (el) {
-      var hit = m.test(keyOf(el));
+    var found = matchAll(matcher(q), Array.prototype.map.call(items, keyOf)), m = found.m;
+    items.forEach(function (el, i) {
+      var hit = found.hits[i];
       el.classList.toggle("rg-search-miss", !hit);
       if (hit) shown += 1;
     });

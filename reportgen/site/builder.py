@@ -208,6 +208,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     # Media panels of every run that logged media, before any run page: the same-key-across-runs
     # pages need all of them (cheap on rebuilds: files are copied and derived only once).
     panel_sets: dict[str, list] = {}
+    dropped: dict[str, tuple[str, ...]] = {}  # per run, the files of media items that could not be shown
     with_media = [r for r in runs if inputs[r.file][2]]
     if with_media:  # the media kinds and panels are imported only for a site with media (incr19)
         from .panels import PanelSite, run_panels, write_compare_pages
@@ -216,6 +217,10 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             ps = PanelSite(out, run_page(r.file), presets=cfg.presets)
             panel_sets[r.file] = run_panels(r, ps)
             warnings.extend(f"run {r.file}", ps.warnings)
+            for unused in ps.unused if manifest is not None else ():  # (an image that could not be shown)
+                manifest.remove(unused)
+            if ps.dropped:
+                dropped[r.file] = tuple(ps.dropped)
         written += write_compare_pages(
             writer, common, [(r.file, labels[r.file][0], panel_sets.get(r.file, [])) for r in runs],
             lambda page: {"kind": "media", "site": pages.site_json([], runs, labels, page, "media", table=False)})
@@ -239,11 +244,11 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         ssig = sigs.get(r.file) or story.signature(Path(r.path))  # from the gather scan
         made = (run_keys[r.file], ssig, labels[r.file], (r.project, project_urls[r.project]), site_key,
                 [p.get("compare") for p in panels] if panels else [],
-                artifacts_pages.run_key(arts, r.id) if arts else "")
+                artifacts_pages.run_key(arts, r.id) if arts else "", dropped.get(r.file, ()))
         # (kept in the memo: comparing the inputs is cheaper than hashing their repr, 10,000 times)
         key = memo.get("page", r.file, made, lambda made=made, r=r: hashlib.sha1(repr((
             r.sig, made[1], r.status, made[2], made[3], site_key, made[5],
-            made[6])).encode("utf-8", "surrogatepass")).hexdigest())
+            made[6]) + ((made[7],) if made[7] else ())).encode("utf-8", "surrogatepass")).hexdigest())
         keys[page] = key
         r.media = len(panels)
         media += len(panels)

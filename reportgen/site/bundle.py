@@ -30,8 +30,8 @@ HEAD = ("theme.js", "format.js", "smooth.js", "loader.js")
 PAGE = ("vega-loader.js", "theme-vega.js", "state.js", "charts.js", "chart-spec.js", "chart-lite.js", "chart-fit.js",
         "chart-panel.js", "hover.js", "run-style.js", "table-csv.js", "table-columns.js",
         "table-filter.js", "runs-table.js", "runs-data.js",
-        "compare.js", "reportgen.js", "groups.js", "chart-actions.js", "shortcuts.js", "panel-search.js",
-        "panel-tools.js")
+        "compare.js", "reportgen.js", "groups.js", "chart-actions.js", "shortcuts.js", "panel-regex.js",
+        "panel-search.js", "panel-tools.js")
 LIVE = ("live.js", "live-patch.js")
 BUNDLES = {"rg-head.js": HEAD, "rg-page.js": PAGE, "rg-live.js": LIVE}
 

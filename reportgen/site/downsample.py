@@ -79,6 +79,22 @@ def rows_of(st: dict, n: int) -> np.ndarray:
     return np.asarray(st["rows"], dtype=np.int64)
 
 
+def extra_store(v: np.ndarray) -> np.ndarray:
+    """The extra columns (smoothed values) as :class:`Buckets` keeps them: float32, or float64 when a
+    finite one is outside float32's range (a series near 1e308: float32 made its smoothing Infinity,
+    with a raw "overflow encountered in cast" on the terminal; near 1e-40: 0). Buckets that keep
+    float64 once keep it; the page gets both as scaled float16 (encode.half_many)."""
+    from .encode import F4_MAX, F4_MIN
+
+    v = np.asarray(v, dtype=float)
+    if v.size:
+        a = np.abs(v)
+        ok = np.isfinite(v) & (a > 0.0)
+        if float(np.max(a, where=ok, initial=0.0)) > F4_MAX or float(np.min(a, where=ok, initial=np.inf)) < F4_MIN:
+            return v.copy()
+    return v.astype(np.float32)
+
+
 class Buckets:
     """The bucket state of ``K`` series sharing indices ``0..n-1``: per bucket and slot the kept
     point's index, row and value (``idx``/``row``/``val``, shape ``(K, SLOTS, nb)``; index -1: no
@@ -87,7 +103,7 @@ class Buckets:
     def __init__(self, k: int, target: int, extra: int = 0):
         self.k, self.target, self.n, self.w = k, target, 0, 1
         self.idx, self.row, self.val = _empty(k, 0)
-        self.extra = np.zeros((k, extra, 0), dtype=np.float32)  # smoothed values: drawn as float16
+        self.extra = np.zeros((k, extra, 0), dtype=np.float32)  # smoothed values: drawn as float16 (see extra_store)
 
     def __getstate__(self) -> dict:
         """Compact for the cache (values stay exact: a run continued from the cache gives the same
@@ -297,6 +313,8 @@ class Buckets:
     def _append(self, idx, row, val, new_extra: np.ndarray, extra: np.ndarray | None, n: int) -> None:
         """New buckets after the kept ones (``extra``: their extra columns, else zeros); ``n`` points seen."""
         if new_extra.shape[1] and extra is not None:
+            extra = extra_store(extra)
+            new_extra = new_extra.astype(extra.dtype, copy=False)
             new_extra[:] = extra
         self.idx = np.concatenate([self.idx, idx], axis=2)
         self.row = np.concatenate([self.row, row], axis=2)

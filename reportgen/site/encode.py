@@ -22,6 +22,7 @@ Base64 inside a ``.js`` file keeps the site loadable from ``file://`` (a ``<scri
 from __future__ import annotations
 
 import base64
+import math
 from typing import Any
 
 import numpy as np
@@ -70,11 +71,41 @@ def half(v: np.ndarray) -> dict[str, Any]:
     top = float(fin.max()) if fin.size else 0.0
     if top == 0.0:
         return col("f2", v)
-    k = int(np.floor(np.log2(32768.0 / top)))
-    out = col("f2", v * 2.0 ** k)
+    k = int(_half_exponents(np.array([top]))[0])
+    out = col("f2", _below_top(np.ldexp(v, k), k))
     if k:
-        out["s"] = 2.0 ** -k
+        out["s"] = math.ldexp(1.0, -k)
     return out
+
+
+#: the largest scaling :func:`half` uses: its decoding factor ``2 ** -k`` is still a number (a subnormal)
+HALF_K_MAX = 1074
+
+
+def _half_exponents(top: np.ndarray) -> np.ndarray:
+    """Per largest magnitude ``top`` (> 0), the ``k`` that puts ``top * 2 ** k`` near float16's top:
+    ``floor(log2(32768 / top))``. Below ~1e-304, ``32768 / top`` is no number (a series of values
+    near 1e-306 stopped the build with an OverflowError): ``15 - log2(top)`` then, at most
+    :data:`HALF_K_MAX`. Scaling is by ``ldexp`` (``2.0 ** k`` itself overflows past 1023)."""
+    with np.errstate(over="ignore", divide="ignore"):
+        q = 32768.0 / top
+        k = np.where(np.isfinite(q), np.floor(np.log2(q)), np.floor(15.0 - np.log2(top)))
+    return np.minimum(k, HALF_K_MAX).astype(np.int64)
+
+
+#: a scaled value at float64's top (1.797e308, scale 2 ** 1009) rounds to float16's 32768, which
+#: the page decodes as 2 ** 1024 = Infinity (a gap in the smoothed line): such columns stop at the
+#: float16 below it (1.7966e308; float16 keeps 3 digits anyway)
+F2_TOP = 32752.0
+
+
+def _below_top(scaled: np.ndarray, k: np.ndarray | int) -> np.ndarray:
+    """``scaled`` (values times ``2 ** k``, per value) with what decodes past float64's top cut to :data:`F2_TOP`."""
+    over = np.asarray(k) <= -1009
+    if not over.any():
+        return scaled
+    cap = np.where(over, F2_TOP, np.inf)
+    return np.clip(scaled, -cap, cap)
 
 
 # -- many columns at once (a run's metrics): the same output as the functions above, with the
@@ -276,14 +307,15 @@ def half_many(arrays: list[np.ndarray]) -> list[dict[str, Any]]:
     top = np.maximum.reduceat(a, starts)
     if not (top > 0).all():
         return [half(a) for a in arrays]
-    k = np.floor(np.log2(32768.0 / top)).astype(np.int64)
-    scaled = cat * np.repeat(np.exp2(k.astype(float)), lens)
+    k = _half_exponents(top)
+    kk = np.repeat(k, lens)
+    scaled = _below_top(np.ldexp(cat, kk), kk)
     enc = _b64s(scaled.astype("<f2"), starts, lens)
     out = []
     for i, b in enumerate(enc):
         c: dict[str, Any] = {"t": "f2", "b": b}
         if k[i]:
-            c["s"] = 2.0 ** -int(k[i])
+            c["s"] = math.ldexp(1.0, -int(k[i]))
         out.append(c)
     return out
 

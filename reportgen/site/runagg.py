@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 
 from .config import MAX_METRICS
-from .downsample import FIRST, Buckets, kept_all, rows_of, rows_state, width
+from .downsample import FIRST, Buckets, extra_store, kept_all, rows_of, rows_state, width
 from .smoothing import WEIGHTS, ema_chunk
 
 NW = len(WEIGHTS)
@@ -84,7 +84,7 @@ class Track:
             else:  # folded from now on: the smoothing of the points so far, from the points themselves
                 sm, self.num, self.cnt = smooth_whole(b, w)
                 b.prepare(m)
-                b.extra = sm[:, :, :b.nb].astype(np.float32)
+                b.extra = extra_store(sm[:, :, :b.nb])
         if b.w > 1:
             b.prepare(m)
             starts = b.starts(m)
@@ -361,7 +361,7 @@ class RunAgg:
                     sm, _, _ = smooth_whole(b, wl)
                 b = b.take(list(range(b.k))).coarsen(wl)
                 if sm is not None:
-                    b.extra, ema_last = sm[:, :, :b.nb].astype(np.float32), sm[:, :, -1]
+                    b.extra, ema_last = extra_store(sm[:, :, :b.nb]), sm[:, :, -1]
             out.append((t.keys, _kept_all(t, b, ema_last)))
         return out
 

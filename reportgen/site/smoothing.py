@@ -11,6 +11,13 @@ are computed over every raw point, for a fixed set of slider weights
 (TensorBoard issue #1518). :func:`ema_chunk` is vectorised over series and weights and
 carries its state from one chunk of a history to the next, so a long history is smoothed as
 it streams by.
+
+Values near the largest double (``1.7e308``) are smoothed too: the average of such values is a
+number, but the weighted sums on the way to it are up to ``1 / (1 - w)`` times larger (and the
+block sums ``0.3 ** -255`` times), which overflowed (a raw ``RuntimeWarning`` on the terminal and
+no smoothed curve). A series whose magnitudes in a chunk pass :data:`SAFE_MAX` is smoothed scaled
+down by a power of two and scaled back, which changes no digit (a value below ~1e-150 in such a
+series becomes 0, as it is beside the others anyway).
 """
 from __future__ import annotations
 
@@ -148,6 +155,34 @@ def ema_chunk(y: np.ndarray, weights, pos: np.ndarray, num0: np.ndarray | None =
     and ``cnt0`` ``(K,)`` (finite values seen). Returns ``(smoothed (K, nw, len(pos)), num, cnt)``,
     the last two being the state after the chunk; NaN where ``y`` is not finite. A series is
     cut into chunks anywhere and gives the same values (the build streams long histories)."""
+    y = np.asarray(y, dtype=float)
+    num0 = None if num0 is None else np.asarray(num0, dtype=float)
+    if not y.size:
+        return _ema_chunk(y, weights, pos, num0, cnt0)
+    top = np.max(np.abs(y), axis=1, where=np.isfinite(y), initial=0.0)
+    if num0 is not None:
+        top = np.maximum(top, np.max(np.abs(num0), axis=1, initial=0.0))
+    if not (top > SAFE_MAX).any():
+        return _ema_chunk(y, weights, pos, num0, cnt0)
+    # each such series scaled by 2 ** -e below 1 (exactly: a power of two), the others as they are
+    e = np.where(top > SAFE_MAX, np.frexp(top)[1], 0)
+    out, num, cnt = _ema_chunk(np.ldexp(y, -e[:, None]), weights, pos,
+                               None if num0 is None else np.ldexp(num0, -e[:, None]), cnt0)
+    with np.errstate(over="ignore"):  # an average is within the values: only rounding passes the top
+        out = np.clip(np.ldexp(out, e[:, None, None]), -F8_MAX, F8_MAX)
+        num = np.clip(np.ldexp(num, e[:, None]), -F8_MAX, F8_MAX)
+    return out, num, cnt
+
+
+#: magnitudes smoothed as they are; above, scaled first (the block sums reach 0.3 ** -255 ~ 1e133
+#: times a value, the scan 1 / (1 - 0.999) times)
+SAFE_MAX = 2.0 ** 500
+F8_MAX = float(np.finfo(np.float64).max)
+
+
+def _ema_chunk(y: np.ndarray, weights, pos: np.ndarray, num0: np.ndarray | None = None,
+               cnt0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`ema_chunk` of values below :data:`SAFE_MAX`."""
     y = np.asarray(y, dtype=float)
     k, m = y.shape
     W = np.asarray([float(w) for w in weights])

@@ -76,7 +76,7 @@ def _param_keys(cfg: dict[str, Any], configs: list[dict[str, Any]]) -> list[str]
     for c in configs:
         for k, v in c.items():
             seen.setdefault(k, set()).add(fmt_value(v))
-    return sorted(k for k, vals in seen.items() if len(vals) > 1 and not k.startswith("_"))
+    return sorted(k for k, vals in seen.items() if len(vals) > 1 and not is_system_key(k))  # "_lr", "__proto__" too
 
 
 def _norm(values: list[Any]) -> list[float | None]:
@@ -84,6 +84,9 @@ def _norm(values: list[Any]) -> list[float | None]:
     nums = [v for v in values if _number(v)]
     if nums and len(nums) == sum(v is not None for v in values):
         lo, hi = min(nums), max(nums)
+        if math.isinf(hi - lo):  # values near ±1e308: the span is no number (inf / inf made NaN, and the
+            # page's JSON refused it: the build stopped), its halves are (the same quotient, exactly)
+            return [None if v is None else (v / 2 - lo / 2) / (hi / 2 - lo / 2) for v in values]
         return [None if v is None else (0.5 if hi == lo else (v - lo) / (hi - lo)) for v in values]
     labels = sorted({fmt_value(v) for v in values if v is not None})
     pos = {lbl: (i / (len(labels) - 1) if len(labels) > 1 else 0.5) for i, lbl in enumerate(labels)}

@@ -22,6 +22,12 @@ text channel's ``value``/``datum``, the description) is cut at :data:`TEXT_CHARS
 :data:`TEXT_LINES`). Inline data (``data.values``, ``datasets``) is kept, so charts logged with
 their data still draw (up to :data:`.vegarows.MAX_INLINE_ROWS` rows). What was removed or cut is
 returned, so the builder can warn naming the key.
+
+U+2028 and U+2029 (line and paragraph separators) become spaces everywhere in the spec, inline data
+included: Vega-Lite writes titles, field names and literals into Vega expressions as JSON, and
+Vega's expression parser reads those characters as line breaks inside a string ("Expression parse
+error": a tooltip titled ``"a\\u2028b"`` left the chart empty). Data keys and values change the same
+way, so a field, a filter's ``equal`` and the rows they name still agree.
 """
 from __future__ import annotations
 
@@ -65,6 +71,7 @@ def clean_spec(spec: Any) -> tuple[dict[str, Any], list[str]]:
     _check_vega_lite(spec)
     removed: list[str] = []
     out = _clean(spec, "", 0, removed)
+    out = _unseparated(out)
     problem = rows_problem(out) or domain_bins_problem(out)
     if problem:
         raise SpecRefused(problem)
@@ -120,6 +127,33 @@ def _clean(v: Any, path: str, depth: int, removed: list[str]) -> Any:
         if problem:
             raise SpecRefused(f"{path.rstrip('.') or 'the spec'} {problem}")
     return v
+
+
+_SEPARATORS = re.compile("[\u2028\u2029]")
+_SEPARATOR_BYTES = re.compile(b"\xe2\x80[\xa8\xa9]")  # the two in UTF-8, as orjson writes them
+
+
+def _unseparated(spec: dict) -> dict:
+    """``spec`` with U+2028/U+2029 in every string and key as a space (``spec`` itself when it has
+    none: one pass of orjson over it tells)."""
+    import orjson
+
+    try:
+        if not _SEPARATOR_BYTES.search(orjson.dumps(spec, option=orjson.OPT_NON_STR_KEYS)):
+            return spec
+    except (TypeError, ValueError):  # not JSON (e.g. a number too large): looked at one by one
+        pass
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, str):
+            return _SEPARATORS.sub(" ", v)
+        if isinstance(v, dict):
+            return {walk(k) if isinstance(k, str) else k: walk(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        return v
+
+    return walk(spec)
 
 
 def _props(path: str) -> list[str]:

@@ -4,8 +4,10 @@ For each config key: the **correlation** (Pearson) between the key and the metri
 **importance** from a random forest (scikit-learn ``RandomForestRegressor``) predicting
 the metric from all keys at once (impurity-based feature importances, summing to 1).
 Numbers and booleans are used as they are; other values (strings, lists) are one-hot
-encoded, one column per value (``optimizer: adam``), as wandb does. Keys that never change
-and runs without a finite metric value are left out. Computed at build time.
+encoded, one column per value (``optimizer: adam``), as wandb does. Keys that never change,
+system keys (``_wandb``: :func:`~reportgen.storage.format.is_system_key`) and runs without a
+finite metric value are left out; a user's ``_lr`` or ``__proto__`` is a parameter like any
+other. Computed at build time.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import json
 import math
 from typing import Any, Sequence
 
-from ..storage.format import flatten
+from ..storage.format import flatten, is_system_key
 
 MIN_RUNS = 3
 
@@ -25,7 +27,7 @@ def _is_number(v: Any) -> bool:
 def design_matrix(configs: Sequence[dict[str, Any]]) -> tuple[list[str], list[list[float]]]:
     """Column names and rows (missing numbers filled with the column mean)."""
     flat = [flatten(c) for c in configs]
-    keys = sorted({k for c in flat for k in c if not k.startswith("_")})
+    keys = sorted({k for c in flat for k in c if not is_system_key(k)})  # (a parameter "__proto__" was left out)
     names: list[str] = []
     columns: list[list[float]] = []
     for key in keys:

@@ -62,16 +62,22 @@ class ImageKind(FileKind):
         path = rec.get("path")
         if is_reference(rec):
             return reference(rec, "image")
-        src = f.copy(path)
+        # the image is read (its size, its thumbnail) before it is copied: one that cannot be shown
+        # (undecodable, past DECODE_MAX, not an image) is not published (ItemMaker drops what it made,
+        # and a copy an earlier build made)
+        file = f.source(path)
+        # (an SVG is read as it is copied: sanitized, bounded; Pillow reads no SVG)
+        src = f.copy(path) if f.claim(path).lower().endswith(".svg") else None
         w, h = rec.get("width"), rec.get("height")
         if not (isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0):
-            with open_image(f.source(path)) as im:
+            with open_image(file) as im:
                 w, h = im.size
-        thumb = src
-        if needs_thumbnail(w, h, f.source(path)):
+        thumb = None
+        if needs_thumbnail(w, h, file):
             ext = ".png" if str(rec.get("mode", "")).upper() in ("RGBA", "LA", "P", "PA") else ".jpg"
             thumb = f.derived(path, "_thumb", ext, make_thumbnail)
-        item = {"t": "image", "src": src, "thumb": thumb, "w": w, "h": h, "caption": caption(rec)}
+        src = src or f.copy(path)
+        item = {"t": "image", "src": src, "thumb": thumb or src, "w": w, "h": h, "caption": caption(rec)}
         masks = rec.get("masks")
         if isinstance(masks, dict) and masks:
             item["masks"] = [self._mask(ctx, mname, m, where) for mname, m in sorted(masks.items()) if isinstance(m, dict)]

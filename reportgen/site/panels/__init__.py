@@ -42,6 +42,12 @@ class PanelSite:
     page: str  # site path of the page the panels go on
     presets: Path | None = None  # reportgen build --presets DIR
     warnings: list[str] = field(default_factory=list)  # problems found while building panels
+    #: site files that only items which could not be shown copied or made: the builder deletes them
+    #: (through its manifest: only files it wrote), so the site publishes nothing its pages do not show
+    unused: list[str] = field(default_factory=list)
+    #: the files of every item that could not be shown: part of the run page's key (an image shown
+    #: before and not now, its file changed under the same name, renders the page again)
+    dropped: list[str] = field(default_factory=list)
 
 
 def _needs(kind: str, frames: list[dict[str, Any]]) -> list[str]:
@@ -89,6 +95,8 @@ def run_panels(run: RunInfo, site: PanelSite) -> list[dict[str, Any]]:
                 files.warnings.append(f"{ks.key}: {exc}")
         panels.append(vm)
     site.warnings.extend(f"media {w}" for w in files.warnings)
+    site.unused.extend(files.unused())
+    site.dropped.extend(sorted(files.dropped))
     return panels
 
 

@@ -61,14 +61,18 @@ class ItemMaker:
         if kind is None:
             self.warn(where, f"unsupported media type {t!r}")
             return {"t": "unsupported", "type": str(t)}
+        mark = len(self.files.touched)  # the files it copies or makes: published only if it is shown
         try:
             item = kind.item(self, rec, where, name)
         except MissingFile as exc:
+            self.files.settle(mark, shown=False)
             self.warn(where, str(exc))
             return {"t": "missing", "msg": str(exc), "type": t}
         except Exception as exc:  # a broken file must not break the build
+            self.files.settle(mark, shown=False)
             self.warn(where, f"could not show {t}: {exc.__class__.__name__}: {exc}")
             return {"t": "missing", "msg": f"could not show {t}: {exc}", "type": t}
+        self.files.settle(mark, shown=True)
         return item
 
     def json(self, path: Any) -> Any:

@@ -45,6 +45,21 @@ class RunFiles:
     run_dir: Path
     run_id: str
     warnings: list[str] = field(default_factory=list)
+    #: site paths of the files the items made so far wrote or use (copies, derived files, data
+    #: scripts), in order; an item that fails gives its own back (:meth:`settle`)
+    touched: list[str] = field(default_factory=list)
+    used: set[str] = field(default_factory=set)  # those of items shown
+    dropped: set[str] = field(default_factory=set)  # those of items that could not be shown
+
+    def settle(self, mark: int, shown: bool) -> None:
+        """The files touched since ``len(touched) == mark`` belong to an item that is ``shown``, or not."""
+        (self.used if shown else self.dropped).update(self.touched[mark:])
+        del self.touched[mark:]
+
+    def unused(self) -> list[str]:
+        """Site paths of files that only items which could not be shown touched: the page links none
+        of them, so the site must not publish them (an undecodable image was copied all the same)."""
+        return sorted(self.dropped - self.used - set(self.touched))
 
     @property
     def prefix(self) -> str:
@@ -81,10 +96,18 @@ class RunFiles:
         safe = "/".join(safe_file_name(x) for x in sub.parts)
         return f"{self.prefix}/{safe}"
 
+    def claim(self, rel_path: str) -> str:
+        """The site path :meth:`copy` gives ``rel_path``, counted as the current item's before its file
+        is read: an item that then cannot be shown drops a copy an earlier build made there."""
+        site = self.site_path(rel_path)
+        self.touched.append(site)
+        return site
+
     def copy(self, rel_path: str) -> str:
         """Copy a run file into the site as :func:`..publish.publish` allows; return its site path."""
         src = self.source(rel_path)
         site = self.site_path(rel_path)
+        self.touched.append(site)
         dest = self.out / site
         try:
             # (a link under the site's name, from a site folder made elsewhere, is replaced: kept because
@@ -104,11 +127,16 @@ class RunFiles:
             check_publishable(site)
         except NotPublished as exc:
             raise MissingFile(str(exc)) from None
+        self.touched.append(site)
         dest = self.out / site
         if dest.is_symlink() or not dest.exists():
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_name("." + dest.name + ".tmp")
-            make(src, tmp)
+            try:
+                make(src, tmp)
+            except BaseException:
+                tmp.unlink(missing_ok=True)  # (a half-written thumbnail is no file of the site)
+                raise
             tmp.replace(dest)
         return site
 
@@ -119,6 +147,7 @@ class RunFiles:
         stale data files never touches panel data."""
         data_id = f"{self.run_id}/{name}"
         site = f"{self.prefix}/data/{name}.js"
+        self.touched.append(site)
         text = f"RGPanels.receive({dumps(data_id).decode()},{dumps(payload).decode()});\n"
         write_if_changed(self.out / site, text.encode("utf-8"))  # atomic (site/write.py)
         return data_id, site
