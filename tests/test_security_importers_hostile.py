@@ -792,7 +792,9 @@ def test_table_files_too_large_to_read(tmp_path):
     proc = _import("csv", csvs, tmp_path / "csv-runs")
     assert f"big.csv: larger than 64 MiB ({7 << 30:,} bytes); only the rows in its first 64 MiB are imported" \
         in proc.stderr, proc.stderr
-    assert sorted(len(r.history) for r in _runs(tmp_path / "csv-runs").values()) == [0, 1]
+    # (no whole row in those 64 MiB: the file is skipped, and leaves no empty run folder)
+    assert "big.csv: no row with a step and a value that can be stored; skipped" in proc.stderr
+    assert sorted(len(r.history) for r in _runs(tmp_path / "csv-runs").values()) == [1]
 
 
 def test_huge_sparse_csv_keeps_the_rows_before_the_read_limit(tmp_path):
@@ -923,3 +925,54 @@ def test_building_a_tracker_folder_with_an_escape_in_its_name_keeps_the_terminal
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "importing it into" in proc.stderr
     assert "\x1b" not in proc.stdout + proc.stderr and "\\x1b]0;owned" in proc.stderr
+
+
+def test_skipped_tables_leave_no_run_folder(tmp_path):
+    """A CSV or Parquet file that was skipped left an empty run folder behind (listed as an imported run,
+    shown by the site as a run without data): a header alone, only unusable steps, only binary cells
+    (Parquet written by polars), a --step-col that is not a column; also in the cache runs root that
+    ``reportgen build FILE.csv`` imports into. Now such a file is counted as skipped, with a warning
+    naming it, and no run folder is left; an unreadable file likewise."""
+    pl = pytest.importorskip("polars")
+    pytest.importorskip("pyarrow")
+    src = tmp_path / "tables"
+    src.mkdir()
+    (src / "good.csv").write_text("step,loss\n0,1.0\n1,0.5\n")
+    (src / "header.csv").write_text("step,loss\n")
+    (src / "nosteps.csv").write_text("step,loss\nx,1.0\ny,2.0\n")
+    (src / "garbage.csv").write_bytes(bytes(range(256)) * 8)
+    out = tmp_path / "runs"
+    proc = _import("csv", src, out)
+    assert [r.name for r in _runs(out).values()] == ["good"] and len(os.listdir(out)) == 1, os.listdir(out)
+    assert "Imported 1 runs (2 new rows)" in proc.stdout and "3 skipped" in proc.stdout
+    for name in ("header", "nosteps", "garbage"):
+        assert f"{src / name}.csv: " in proc.stderr and "skipped" in proc.stderr
+    proc = _import("csv", src, out)  # again: the good run is no skipped file, nothing new is written
+    assert "Imported 1 runs (0 new rows)" in proc.stdout and len(os.listdir(out)) == 1
+
+    psrc = tmp_path / "parquet"
+    psrc.mkdir()
+    pl.DataFrame({"step": [0, 1], "loss": [1.0, 0.5]}).write_parquet(psrc / "good.parquet")
+    pl.DataFrame({"blob": [b"\x00\x01", b"\x02"]}).write_parquet(psrc / "binary.parquet")
+    pl.DataFrame({"loss": []}, schema={"loss": pl.Float64}).write_parquet(psrc / "empty.parquet")
+    (psrc / "garbage.parquet").write_bytes(b"PAR1" + b"\xff" * 100 + b"PAR1")
+    pout = tmp_path / "pruns"
+    proc = _import("parquet", psrc, pout)
+    assert [r.name for r in _runs(pout).values()] == ["good"] and len(os.listdir(pout)) == 1, os.listdir(pout)
+    assert "3 skipped" in proc.stdout
+    for name in ("binary", "empty", "garbage"):
+        assert f"{psrc / name}.parquet: " in proc.stderr
+
+    sout = tmp_path / "sruns"
+    proc = _import("csv", src / "good.csv", sout, extra=("--step-col", "nope"))
+    assert "good.csv: --step-col 'nope' is not a column (columns: step, loss); skipped" in proc.stderr
+    assert "Imported 0 runs" in proc.stdout and not os.listdir(sout)
+
+    cache = tmp_path / "cache"  # the cache runs root a source is imported into for serve --watch (follow.py)
+    code = "import sys; from reportgen.importers.follow import import_tracker; print(import_tracker(sys.argv[1]))"
+    proc = subprocess.run([sys.executable, "-c", code, str(src / "header.csv")], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(REPO), "REPORTGEN_CACHE_DIR": str(cache)})
+    assert proc.returncode == 0 and "header.csv: no row with a step and a value that can be stored; skipped" \
+        in proc.stderr, proc.stderr
+    root = Path(proc.stdout.strip())
+    assert root.parent == cache / "follow" and root.is_dir() and not os.listdir(root), os.listdir(root)

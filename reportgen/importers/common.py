@@ -304,10 +304,12 @@ class RunImport:
         # what makes this run folder one the import must not write into (None: it may); then it adds
         # nothing and commits nothing, with one warning
         self.refused = unsafe_target(Path(root), self.dir)
+        self.created = False  # whether this import made the run folder (:meth:`discard` removes only such)
         if self.refused:
             problems.refused.add(self.id)
             problems.warn(f"{self.id}: {self.refused}; not imported (nothing is written there)")
         else:
+            self.created = not os.path.lexists(self.dir)
             self.dir.mkdir(parents=True, exist_ok=True)
         old = {} if self.refused else self._read(self.dir / IMPORT_JSON)
         self.existed = bool(old)
@@ -334,6 +336,19 @@ class RunImport:
         self.summary_hidden: Callable[[str], bool] | None = None
         self._norm = Normalizer(self.dir)
         self.rows_written = 0
+
+    def discard(self) -> bool:
+        """Remove the run folder when this import made it (True if so): a source skipped after its
+        :class:`RunImport` was made (nothing to import in it, or an error part way) leaves no run folder
+        behind, empty or half written. A folder that was there before is never touched."""
+        import shutil
+
+        if not self.created or os.path.islink(self.dir):
+            return False
+        self._rows.clear()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.created = False
+        return True
 
     @staticmethod
     def _read(path: Path) -> dict[str, Any]:
