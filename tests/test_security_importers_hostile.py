@@ -976,3 +976,35 @@ def test_skipped_tables_leave_no_run_folder(tmp_path):
         in proc.stderr, proc.stderr
     root = Path(proc.stdout.strip())
     assert root.parent == cache / "follow" and root.is_dir() and not os.listdir(root), os.listdir(root)
+
+
+def test_hundreds_of_bad_media_records_are_counted_not_each_named(tmp_path):
+    """A logdir with 300 undecodable image summaries (each under its own tag) or a wandb run whose 300
+    image records name missing files printed 300 warnings, one each, burying everything else. Now the
+    first 3 of a run are named and the rest counted in one line naming the run; the rest imports."""
+    from tensorboard.compat.proto import summary_pb2
+
+    records = [_frame(_event(0, loss=1.0))]
+    for i in range(300):
+        img = summary_pb2.Summary.Image(height=1, width=1, colorspace=4, encoded_image_string=b"junk %d" % i)
+        records.append(_frame(_event(i + 1, value=summary_pb2.Summary.Value(tag=f"sample/{i}", image=img))))
+    records.append(_frame(_event(301, loss=0.5)))
+    logs = _logdir(tmp_path / "logs", *records)
+    proc = _import("tensorboard", logs, tmp_path / "tb-runs")
+    warned = [line for line in proc.stderr.splitlines() if line.startswith("warning: ")]
+    assert [w for w in warned if "(images): ValueError: not an image" in w] == [
+        f"warning: run: tag 'sample/{i}' (images): ValueError: not an image in one of the formats imported "
+        "(PNG, JPEG, GIF, WEBP, BMP); skipped" for i in range(3)]
+    assert "warning: … and 297 more values skipped in run" in warned and len(warned) == 4, warned
+    (run,) = _runs(tmp_path / "tb-runs").values()
+    assert [r["loss"] for r in run.history] == [1.0, 0.5]
+
+    src = tmp_path / "src"
+    _wandb_run(src, [*(_w("history", i, loss=1.0 / (i + 1), img=json.dumps(
+        {"_type": "image-file", "path": f"media/images/img_{i}.png"})) for i in range(300)), _w("exit")])
+    proc = _import("wandb", src, tmp_path / "w-runs")
+    warned = [line for line in proc.stderr.splitlines() if line.startswith("warning: ")]
+    assert warned == [f"warning: run-20240101_000000-abc: key 'img' (image-file): media file "
+                      f"'media/images/img_{i}.png' is missing; skipped" for i in range(3)] + [
+        "warning: … and 297 more media values skipped in run-20240101_000000-abc"], warned
+    assert len(_runs(tmp_path / "w-runs")["wandb-abc"].history) == 300

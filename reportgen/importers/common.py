@@ -189,9 +189,12 @@ def run_id_for(kind: str, key: str) -> str:
     return fmt.validate_run_id(f"{kind}-{base}-{digest}")
 
 
-# C0 and C1 controls, DEL and the bidirectional overrides: a folder, run or key name holding
+NAMED = 3  # problems of one kind in one run that are warned by name (:meth:`Problems.some`); the rest are counted
+
+
 class Problems:
-    """One warning per problem (deduplicated), printed through ``emit`` and kept in ``items``."""
+    """One warning per problem (deduplicated), printed through ``emit`` and kept in ``items``; problems that
+    may come by the hundred in one run (bad media records) are named up to :data:`NAMED`, then counted."""
 
     def __init__(self, emit: Callable[[str], None] | None = None, media: "MediaBudget | None" = None,
                  inform: Callable[[str], None] | None = None):
@@ -203,6 +206,7 @@ class Problems:
         self.skipped = 0  # source runs not imported (:meth:`skip`)
         self.media = media if media is not None else MediaBudget()  # the import's media budget (budget.py)
         self._seen: set[str] = set()
+        self._counts: dict[tuple[str, str], int] = {}  # (run, what) -> problems of :meth:`some`
         self._emit = emit if emit is not None else (lambda m: print(f"warning: {m}", file=sys.stderr))
         self._inform = inform if inform is not None else (lambda m: print(f"note: {m}", file=sys.stderr))
 
@@ -212,6 +216,28 @@ class Problems:
             self._seen.add(message)
             self.items.append(message)
             self._emit(message)
+
+    def some(self, run: str, what: str, message: str) -> None:
+        """:meth:`warn` of one problem of a kind that may come by the hundred in one run (a logdir with
+        hundreds of undecodable image summaries, a wandb run naming hundreds of missing media files: one
+        line each buried the rest): the first :data:`NAMED` of ``run`` and ``what`` are warned in full, the
+        others counted, and :meth:`finish` says them in one line, "… and 297 more <what> in <run>"."""
+        message = printable(message)
+        if message in self._seen:
+            return
+        key = (run, what)
+        n = self._counts[key] = self._counts.get(key, 0) + 1
+        if n <= NAMED:
+            self.warn(message)
+        else:
+            self._seen.add(message)
+
+    def finish(self) -> None:
+        """Warn of the problems :meth:`some` counted without naming them: one line per run and kind."""
+        counts, self._counts = self._counts, {}
+        for (run, what), n in counts.items():
+            if n > NAMED:
+                self.warn(f"… and {n - NAMED} more {what} in {run}")
 
     def note(self, message: str) -> None:
         """Say something the user should know that is no problem of the source (what an import of that
@@ -419,9 +445,11 @@ class RunImport:
             try:
                 out[k] = self._norm.normalize(k, v, step)
             except Unsupported as exc:
-                self.problems.warn(f"{self.id}: key {k!r}: values of type {exc.type_name} cannot be stored; skipped")
+                self.problems.some(self.id, "values skipped",
+                                   f"{self.id}: key {k!r}: values of type {exc.type_name} cannot be stored; skipped")
             except Exception as exc:  # noqa: BLE001 - one bad value never stops the import
-                self.problems.warn(f"{self.id}: key {k!r} at step {step}: {type(exc).__name__}: {exc}; skipped")
+                self.problems.some(self.id, "values skipped",
+                                   f"{self.id}: key {k!r} at step {step}: {type(exc).__name__}: {exc}; skipped")
         return out
 
     def commit(self, *, meta: dict[str, Any] | None = None, config: dict[str, Any] | None = None,

@@ -156,7 +156,7 @@ def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, 
                 try:
                     event = parse(record)
                 except Exception as exc:  # noqa: BLE001
-                    problems.warn(f"{label}: undecodable event ({exc}); skipped")
+                    problems.some(rel, "events skipped", f"{label}: undecodable event ({exc}); skipped")
                     continue
                 summary = event.summary.value
                 if len(summary) == 1:  # the common case, inlined: one plain scalar
@@ -193,7 +193,7 @@ def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, 
                     events = tuple(dataclass_compat.migrate_event(data_compat.migrate_event(event),
                                                                   dec.initial_metadata))
                 except Exception as exc:  # noqa: BLE001 - one bad event never stops the import
-                    problems.warn(f"{label}: event at step {event.step} cannot be read "
+                    problems.some(rel, "events skipped", f"{label}: event at step {event.step} cannot be read "
                                   f"({type(exc).__name__}: {exc}); skipped")
                     continue
                 for ev in events:
