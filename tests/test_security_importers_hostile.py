@@ -1008,3 +1008,37 @@ def test_hundreds_of_bad_media_records_are_counted_not_each_named(tmp_path):
                       f"'media/images/img_{i}.png' is missing; skipped" for i in range(3)] + [
         "warning: … and 297 more media values skipped in run-20240101_000000-abc"], warned
     assert len(_runs(tmp_path / "w-runs")["wandb-abc"].history) == 300
+
+
+def test_event_steps_a_run_folder_cannot_hold_are_left_out_with_a_warning(tmp_path):
+    """TensorBoard steps are int64: an event at step -2**63 (or -5, an image) was left out without a word,
+    and one at -1 was even written as a history row at step -1. A run folder's steps run from 0 to
+    2**63 - 1 (docs/format.md). Now values at other steps are left out with a warning naming the run,
+    tag and step: once per run and tag, and past 3 tags of a run counted in one line."""
+    import io
+
+    from PIL import Image
+    from tensorboard.compat.proto import summary_pb2
+
+    png = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(png, "PNG")
+    pic = summary_pb2.Summary.Value(tag="pic", image=summary_pb2.Summary.Image(
+        height=2, width=2, colorspace=3, encoded_image_string=png.getvalue()))
+    logs = _logdir(tmp_path / "logs", _frame(_event(0, loss=1.0)), _frame(_event(-2 ** 63, loss=9.0)),
+                   _frame(_event(-2 ** 63, loss=8.0)), _frame(_event(-1, acc=9.0)), _frame(_event(-5, value=pic)),
+                   _frame(_event(1, loss=0.5)))
+    _logdir(logs, _frame(_event(0, a=1.0)), *(_frame(_event(-1, **{f"t{i}": 1.0})) for i in range(5)), name="many")
+    out = tmp_path / "runs"
+    proc = _import("tensorboard", logs, out)
+    warned = [line for line in proc.stderr.splitlines() if line.startswith("warning: ")]
+    assert [w for w in warned if w.startswith("warning: run: ")] == [
+        f"warning: run: tag 'loss': 2 values at steps outside 0..{2 ** 63 - 1} left out (the first at step {-2 ** 63})",
+        f"warning: run: tag 'acc': 1 value at steps outside 0..{2 ** 63 - 1} left out (the first at step -1)",
+        f"warning: run: tag 'pic': 1 value at steps outside 0..{2 ** 63 - 1} left out (the first at step -5)"]
+    assert [w for w in warned if "many" in w] == [
+        *(f"warning: many: tag 't{i}': 1 value at steps outside 0..{2 ** 63 - 1} left out (the first at step -1)"
+          for i in range(3)), "warning: … and 2 more tags with steps out of range in many"], warned
+    runs = {r.name: r for r in _runs(out).values()}
+    assert [(r["_step"], r.get("loss")) for r in runs["run"].history] == [(0, 1.0), (1, 0.5)]
+    assert [r["_step"] for r in runs["many"].history] == [0]
+    assert "warning" not in _import("tensorboard", logs, out).stderr  # (read once: not warned again)
