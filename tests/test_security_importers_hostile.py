@@ -792,7 +792,9 @@ def test_table_files_too_large_to_read(tmp_path):
     proc = _import("csv", csvs, tmp_path / "csv-runs")
     assert f"big.csv: larger than 64 MiB ({7 << 30:,} bytes); only the rows in its first 64 MiB are imported" \
         in proc.stderr, proc.stderr
-    assert sorted(len(r.history) for r in _runs(tmp_path / "csv-runs").values()) == [0, 1]
+    # (no whole row in those 64 MiB: the file is skipped, and leaves no empty run folder)
+    assert "big.csv: no row with a step and a value that can be stored; skipped" in proc.stderr
+    assert sorted(len(r.history) for r in _runs(tmp_path / "csv-runs").values()) == [1]
 
 
 def test_huge_sparse_csv_keeps_the_rows_before_the_read_limit(tmp_path):
@@ -923,3 +925,120 @@ def test_building_a_tracker_folder_with_an_escape_in_its_name_keeps_the_terminal
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "importing it into" in proc.stderr
     assert "\x1b" not in proc.stdout + proc.stderr and "\\x1b]0;owned" in proc.stderr
+
+
+def test_skipped_tables_leave_no_run_folder(tmp_path):
+    """A CSV or Parquet file that was skipped left an empty run folder behind (listed as an imported run,
+    shown by the site as a run without data): a header alone, only unusable steps, only binary cells
+    (Parquet written by polars), a --step-col that is not a column; also in the cache runs root that
+    ``reportgen build FILE.csv`` imports into. Now such a file is counted as skipped, with a warning
+    naming it, and no run folder is left; an unreadable file likewise."""
+    pl = pytest.importorskip("polars")
+    pytest.importorskip("pyarrow")
+    src = tmp_path / "tables"
+    src.mkdir()
+    (src / "good.csv").write_text("step,loss\n0,1.0\n1,0.5\n")
+    (src / "header.csv").write_text("step,loss\n")
+    (src / "nosteps.csv").write_text("step,loss\nx,1.0\ny,2.0\n")
+    (src / "garbage.csv").write_bytes(bytes(range(256)) * 8)
+    out = tmp_path / "runs"
+    proc = _import("csv", src, out)
+    assert [r.name for r in _runs(out).values()] == ["good"] and len(os.listdir(out)) == 1, os.listdir(out)
+    assert "Imported 1 runs (2 new rows)" in proc.stdout and "3 skipped" in proc.stdout
+    for name in ("header", "nosteps", "garbage"):
+        assert f"{src / name}.csv: " in proc.stderr and "skipped" in proc.stderr
+    proc = _import("csv", src, out)  # again: the good run is no skipped file, nothing new is written
+    assert "Imported 1 runs (0 new rows)" in proc.stdout and len(os.listdir(out)) == 1
+
+    psrc = tmp_path / "parquet"
+    psrc.mkdir()
+    pl.DataFrame({"step": [0, 1], "loss": [1.0, 0.5]}).write_parquet(psrc / "good.parquet")
+    pl.DataFrame({"blob": [b"\x00\x01", b"\x02"]}).write_parquet(psrc / "binary.parquet")
+    pl.DataFrame({"loss": []}, schema={"loss": pl.Float64}).write_parquet(psrc / "empty.parquet")
+    (psrc / "garbage.parquet").write_bytes(b"PAR1" + b"\xff" * 100 + b"PAR1")
+    pout = tmp_path / "pruns"
+    proc = _import("parquet", psrc, pout)
+    assert [r.name for r in _runs(pout).values()] == ["good"] and len(os.listdir(pout)) == 1, os.listdir(pout)
+    assert "3 skipped" in proc.stdout
+    for name in ("binary", "empty", "garbage"):
+        assert f"{psrc / name}.parquet: " in proc.stderr
+
+    sout = tmp_path / "sruns"
+    proc = _import("csv", src / "good.csv", sout, extra=("--step-col", "nope"))
+    assert "good.csv: --step-col 'nope' is not a column (columns: step, loss); skipped" in proc.stderr
+    assert "Imported 0 runs" in proc.stdout and not os.listdir(sout)
+
+    cache = tmp_path / "cache"  # the cache runs root a source is imported into for serve --watch (follow.py)
+    code = "import sys; from reportgen.importers.follow import import_tracker; print(import_tracker(sys.argv[1]))"
+    proc = subprocess.run([sys.executable, "-c", code, str(src / "header.csv")], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(REPO), "REPORTGEN_CACHE_DIR": str(cache)})
+    assert proc.returncode == 0 and "header.csv: no row with a step and a value that can be stored; skipped" \
+        in proc.stderr, proc.stderr
+    root = Path(proc.stdout.strip())
+    assert root.parent == cache / "follow" and root.is_dir() and not os.listdir(root), os.listdir(root)
+
+
+def test_hundreds_of_bad_media_records_are_counted_not_each_named(tmp_path):
+    """A logdir with 300 undecodable image summaries (each under its own tag) or a wandb run whose 300
+    image records name missing files printed 300 warnings, one each, burying everything else. Now the
+    first 3 of a run are named and the rest counted in one line naming the run; the rest imports."""
+    from tensorboard.compat.proto import summary_pb2
+
+    records = [_frame(_event(0, loss=1.0))]
+    for i in range(300):
+        img = summary_pb2.Summary.Image(height=1, width=1, colorspace=4, encoded_image_string=b"junk %d" % i)
+        records.append(_frame(_event(i + 1, value=summary_pb2.Summary.Value(tag=f"sample/{i}", image=img))))
+    records.append(_frame(_event(301, loss=0.5)))
+    logs = _logdir(tmp_path / "logs", *records)
+    proc = _import("tensorboard", logs, tmp_path / "tb-runs")
+    warned = [line for line in proc.stderr.splitlines() if line.startswith("warning: ")]
+    assert [w for w in warned if "(images): ValueError: not an image" in w] == [
+        f"warning: run: tag 'sample/{i}' (images): ValueError: not an image in one of the formats imported "
+        "(PNG, JPEG, GIF, WEBP, BMP); skipped" for i in range(3)]
+    assert "warning: … and 297 more values skipped in run" in warned and len(warned) == 4, warned
+    (run,) = _runs(tmp_path / "tb-runs").values()
+    assert [r["loss"] for r in run.history] == [1.0, 0.5]
+
+    src = tmp_path / "src"
+    _wandb_run(src, [*(_w("history", i, loss=1.0 / (i + 1), img=json.dumps(
+        {"_type": "image-file", "path": f"media/images/img_{i}.png"})) for i in range(300)), _w("exit")])
+    proc = _import("wandb", src, tmp_path / "w-runs")
+    warned = [line for line in proc.stderr.splitlines() if line.startswith("warning: ")]
+    assert warned == [f"warning: run-20240101_000000-abc: key 'img' (image-file): media file "
+                      f"'media/images/img_{i}.png' is missing; skipped" for i in range(3)] + [
+        "warning: … and 297 more media values skipped in run-20240101_000000-abc"], warned
+    assert len(_runs(tmp_path / "w-runs")["wandb-abc"].history) == 300
+
+
+def test_event_steps_a_run_folder_cannot_hold_are_left_out_with_a_warning(tmp_path):
+    """TensorBoard steps are int64: an event at step -2**63 (or -5, an image) was left out without a word,
+    and one at -1 was even written as a history row at step -1. A run folder's steps run from 0 to
+    2**63 - 1 (docs/format.md). Now values at other steps are left out with a warning naming the run,
+    tag and step: once per run and tag, and past 3 tags of a run counted in one line."""
+    import io
+
+    from PIL import Image
+    from tensorboard.compat.proto import summary_pb2
+
+    png = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(png, "PNG")
+    pic = summary_pb2.Summary.Value(tag="pic", image=summary_pb2.Summary.Image(
+        height=2, width=2, colorspace=3, encoded_image_string=png.getvalue()))
+    logs = _logdir(tmp_path / "logs", _frame(_event(0, loss=1.0)), _frame(_event(-2 ** 63, loss=9.0)),
+                   _frame(_event(-2 ** 63, loss=8.0)), _frame(_event(-1, acc=9.0)), _frame(_event(-5, value=pic)),
+                   _frame(_event(1, loss=0.5)))
+    _logdir(logs, _frame(_event(0, a=1.0)), *(_frame(_event(-1, **{f"t{i}": 1.0})) for i in range(5)), name="many")
+    out = tmp_path / "runs"
+    proc = _import("tensorboard", logs, out)
+    warned = [line for line in proc.stderr.splitlines() if line.startswith("warning: ")]
+    assert [w for w in warned if w.startswith("warning: run: ")] == [
+        f"warning: run: tag 'loss': 2 values at steps outside 0..{2 ** 63 - 1} left out (the first at step {-2 ** 63})",
+        f"warning: run: tag 'acc': 1 value at steps outside 0..{2 ** 63 - 1} left out (the first at step -1)",
+        f"warning: run: tag 'pic': 1 value at steps outside 0..{2 ** 63 - 1} left out (the first at step -5)"]
+    assert [w for w in warned if "many" in w] == [
+        *(f"warning: many: tag 't{i}': 1 value at steps outside 0..{2 ** 63 - 1} left out (the first at step -1)"
+          for i in range(3)), "warning: … and 2 more tags with steps out of range in many"], warned
+    runs = {r.name: r for r in _runs(out).values()}
+    assert [(r["_step"], r.get("loss")) for r in runs["run"].history] == [(0, 1.0), (1, 0.5)]
+    assert [r["_step"] for r in runs["many"].history] == [0]
+    assert "warning" not in _import("tensorboard", logs, out).stderr  # (read once: not warned again)

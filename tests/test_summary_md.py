@@ -146,6 +146,32 @@ def test_hostile_names_cannot_mention_link_or_typeset_in_a_pr_comment(tmp_path):
     assert "acme/security-team approve https:\u200b//evil.example/x" in html.replace("&#8203;", "\u200b")
 
 
+def test_issue_references_are_inert_and_long_shared_names_keep_their_ids(tmp_path):
+    """'#123' (and 'GH-42', 'acme/widgets#7') in a run name or key still linked to an issue or pull request
+    in a PR comment (and put a "mentioned this" event on it); and two runs sharing a name longer than
+    the 120 characters shown were both cut to the same 120 characters: the " (id)" that tells them apart
+    was cut off. Now a zero-width space follows the # or GH- before a digit, and the name is cut so
+    that its "(id)" stays within the 120 characters."""
+    import reportgen
+
+    long = "L" * 200
+    for rid, name in (("a1", "fixes #123 and GH-42, see acme/widgets#7 and gh-9"), ("dup1", long), ("dup2", long)):
+        run = reportgen.init(project="p #8", name=name, dir=tmp_path / "runs", id=rid)
+        for i in range(3):
+            run.log({"loss #5": 1.0 / (i + 1)})
+        run.finish()
+    out = tmp_path / "s.md"
+    run_cli("summary", str(tmp_path / "runs"), "-o", str(out))
+    text = out.read_text(encoding="utf-8")
+    assert not re.search(r"(?<!&)#[0-9]|(?i:\bgh-[0-9])", text), text  # (&#8203; is the zero-width space)
+    html = markdown.markdown(text, extensions=["tables"]).replace("&#8203;", "\u200b")
+    assert "fixes #\u200b123 and GH-\u200b42, see acme/widgets#\u200b7 and gh-\u200b9" in html
+    assert "loss #\u200b5" in html and "p #\u200b8" in html
+    cells = [line.split(" | ")[0][2:] for line in text.splitlines() if line.startswith("| LL")]
+    assert [c[-8:] for c in cells] == ["… (dup1)", "… (dup2)"], cells
+    assert all(len(c) == 120 and c.startswith("L" * 100) for c in cells), cells
+
+
 def test_huge_names_and_keys_keep_the_summary_postable(tmp_path):
     """A run folder named with 200,000 characters and keys of 50,000 made a 1 MB summary: beyond a PR
     comment (65,536 characters) and a GitHub job summary (1 MiB), so posting it failed the CI job."""

@@ -27,9 +27,12 @@ _KEY_HINTS = re.compile(r"(loss|acc|accuracy|f1|auc|score|error|err|precision|re
 _COUNTERS = {"epoch", "global_step", "step", "iteration", "iter", "batch"}
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~$])")  # ($: GitHub renders $...$ as LaTeX, \Huge included)
 # What GitHub turns into a notification or a link in a PR comment even when escaped: @user and
-# @org/team mentions (and user@host mail links), bare https:// and www. links. A zero-width space
-# (as Dependabot writes it) after the @ or the : keeps the text as it reads, inert.
-_GITHUB_AUTO = re.compile(r"@|:(?=//)|(?<![A-Za-z0-9])www(?=\.)", re.IGNORECASE)
+# @org/team mentions (and user@host mail links), bare https:// and www. links, and references to
+# issues and pull requests (#123, GH-123, owner/repo#123: a link, and a "mentioned this" event on
+# that issue). A zero-width space (as Dependabot writes it) after the @, the :, the # or the GH- keeps
+# the text as it reads, inert.
+_GITHUB_AUTO = re.compile(r"@|:(?=//)|(?<![A-Za-z0-9])www(?=\.)|#(?=[0-9])|(?<![A-Za-z0-9])gh-(?=[0-9])",
+                          re.IGNORECASE)
 
 
 @dataclass
@@ -117,11 +120,21 @@ def _pick(keys: list[str], patterns: list[str] | None) -> tuple[list[str], list[
 
 
 def _labels(records: list[Any]) -> list[str]:
-    names = [_cut(r.name) for r in records]  # (also the charts' legends: vl-convert took minutes on a long one)
+    """Run names as the table and the charts' legends show them, at most :data:`MAX_TEXT` characters (vl-convert
+    took minutes on a long one); a name that several runs share ends with the run's id, "name (id)", and
+    it is the name that is cut to make room for it (the table cuts a label to MAX_TEXT: a long shared
+    name lost its "(id)", and its runs could not be told apart)."""
+    names = [_cut(r.name) for r in records]
     counts: dict[str, int] = {}
     for name in names:
         counts[name] = counts.get(name, 0) + 1
-    return [name if counts[name] == 1 else f"{name} ({_cut(r.id)})" for name, r in zip(names, records)]
+    labels = []
+    for name, r in zip(names, records):
+        if counts[name] > 1:
+            suffix = f" ({_cut(r.id, MAX_TEXT // 2)})"
+            name = _cut(r.name, MAX_TEXT - len(suffix)) + suffix
+        labels.append(name)
+    return labels
 
 
 def _image_ref(rel_path: str, base: str | None) -> str:

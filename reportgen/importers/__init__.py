@@ -124,6 +124,7 @@ def _import_local(opts: ImportOptions) -> ImportResult:
         run(opts, problems, progress, result)
     finally:
         progress.done()
+        problems.finish()  # ("… and 297 more values skipped in <run>")
     result.warnings, result.notes = problems.items, problems.notes
     # (a run whose folder the import refused to write into is no imported run: bug, it was counted)
     result.refused = [r for r in result.runs if r in problems.refused]

@@ -189,9 +189,12 @@ def run_id_for(kind: str, key: str) -> str:
     return fmt.validate_run_id(f"{kind}-{base}-{digest}")
 
 
-# C0 and C1 controls, DEL and the bidirectional overrides: a folder, run or key name holding
+NAMED = 3  # problems of one kind in one run that are warned by name (:meth:`Problems.some`); the rest are counted
+
+
 class Problems:
-    """One warning per problem (deduplicated), printed through ``emit`` and kept in ``items``."""
+    """One warning per problem (deduplicated), printed through ``emit`` and kept in ``items``; problems that
+    may come by the hundred in one run (bad media records) are named up to :data:`NAMED`, then counted."""
 
     def __init__(self, emit: Callable[[str], None] | None = None, media: "MediaBudget | None" = None,
                  inform: Callable[[str], None] | None = None):
@@ -203,6 +206,7 @@ class Problems:
         self.skipped = 0  # source runs not imported (:meth:`skip`)
         self.media = media if media is not None else MediaBudget()  # the import's media budget (budget.py)
         self._seen: set[str] = set()
+        self._counts: dict[tuple[str, str], int] = {}  # (run, what) -> problems of :meth:`some`
         self._emit = emit if emit is not None else (lambda m: print(f"warning: {m}", file=sys.stderr))
         self._inform = inform if inform is not None else (lambda m: print(f"note: {m}", file=sys.stderr))
 
@@ -212,6 +216,28 @@ class Problems:
             self._seen.add(message)
             self.items.append(message)
             self._emit(message)
+
+    def some(self, run: str, what: str, message: str) -> None:
+        """:meth:`warn` of one problem of a kind that may come by the hundred in one run (a logdir with
+        hundreds of undecodable image summaries, a wandb run naming hundreds of missing media files: one
+        line each buried the rest): the first :data:`NAMED` of ``run`` and ``what`` are warned in full, the
+        others counted, and :meth:`finish` says them in one line, "… and 297 more <what> in <run>"."""
+        message = printable(message)
+        if message in self._seen:
+            return
+        key = (run, what)
+        n = self._counts[key] = self._counts.get(key, 0) + 1
+        if n <= NAMED:
+            self.warn(message)
+        else:
+            self._seen.add(message)
+
+    def finish(self) -> None:
+        """Warn of the problems :meth:`some` counted without naming them: one line per run and kind."""
+        counts, self._counts = self._counts, {}
+        for (run, what), n in counts.items():
+            if n > NAMED:
+                self.warn(f"… and {n - NAMED} more {what} in {run}")
 
     def note(self, message: str) -> None:
         """Say something the user should know that is no problem of the source (what an import of that
@@ -304,10 +330,12 @@ class RunImport:
         # what makes this run folder one the import must not write into (None: it may); then it adds
         # nothing and commits nothing, with one warning
         self.refused = unsafe_target(Path(root), self.dir)
+        self.created = False  # whether this import made the run folder (:meth:`discard` removes only such)
         if self.refused:
             problems.refused.add(self.id)
             problems.warn(f"{self.id}: {self.refused}; not imported (nothing is written there)")
         else:
+            self.created = not os.path.lexists(self.dir)
             self.dir.mkdir(parents=True, exist_ok=True)
         old = {} if self.refused else self._read(self.dir / IMPORT_JSON)
         self.existed = bool(old)
@@ -334,6 +362,19 @@ class RunImport:
         self.summary_hidden: Callable[[str], bool] | None = None
         self._norm = Normalizer(self.dir)
         self.rows_written = 0
+
+    def discard(self) -> bool:
+        """Remove the run folder when this import made it (True if so): a source skipped after its
+        :class:`RunImport` was made (nothing to import in it, or an error part way) leaves no run folder
+        behind, empty or half written. A folder that was there before is never touched."""
+        import shutil
+
+        if not self.created or os.path.islink(self.dir):
+            return False
+        self._rows.clear()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.created = False
+        return True
 
     @staticmethod
     def _read(path: Path) -> dict[str, Any]:
@@ -404,9 +445,11 @@ class RunImport:
             try:
                 out[k] = self._norm.normalize(k, v, step)
             except Unsupported as exc:
-                self.problems.warn(f"{self.id}: key {k!r}: values of type {exc.type_name} cannot be stored; skipped")
+                self.problems.some(self.id, "values skipped",
+                                   f"{self.id}: key {k!r}: values of type {exc.type_name} cannot be stored; skipped")
             except Exception as exc:  # noqa: BLE001 - one bad value never stops the import
-                self.problems.warn(f"{self.id}: key {k!r} at step {step}: {type(exc).__name__}: {exc}; skipped")
+                self.problems.some(self.id, "values skipped",
+                                   f"{self.id}: key {k!r} at step {step}: {type(exc).__name__}: {exc}; skipped")
         return out
 
     def commit(self, *, meta: dict[str, Any] | None = None, config: dict[str, Any] | None = None,

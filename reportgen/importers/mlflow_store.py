@@ -187,7 +187,7 @@ def record_run(imp: RunImport, src: RunSource, experiment: str, opts, problems: 
                 problems.warn(str(exc))
             continue
         except OSError as exc:
-            problems.warn(f"{src.label}: artifact {rel!r}: {exc}; skipped")
+            problems.some(src.label, "artifacts skipped", f"{src.label}: artifact {rel!r}: {exc}; skipped")
             continue
         try:
             image = Image(check_image_file(path))  # (bounded pixels, the formats trackers write)
@@ -196,7 +196,7 @@ def record_run(imp: RunImport, src: RunSource, experiment: str, opts, problems: 
             else:
                 imp.set_summary({f"artifacts/{rel}": image})
         except (ValueError, TypeError) as exc:
-            problems.warn(f"{src.label}: artifact {rel!r}: {exc}; skipped")
+            problems.some(src.label, "artifacts skipped", f"{src.label}: artifact {rel!r}: {exc}; skipped")
     start, end = _seconds(info.get("start_time")), _seconds(info.get("end_time"))
     status = info.get("status")
     if not isinstance(status, (str, int)):  # meta.yaml is untrusted: a list here is no status

@@ -76,13 +76,13 @@ def _read(path: Path, problems: Problems):
             raise ImportError("reading Parquet needs pyarrow: pip install 'reportgen[parquet]'") from None
         big = _too_big(path)
         if big:
-            problems.warn(f"{path}: {big}; not read (split it into smaller files)")
+            problems.skip(f"{path}: {big}; not read (split it into smaller files)")
             return None
         return pd.read_parquet(path)
     except ImportError:
         raise
     except Exception as exc:  # noqa: BLE001 - a bad file is one warning, the others go on
-        problems.warn(f"{path}: cannot be read ({type(exc).__name__}: {exc}); skipped")
+        problems.skip(f"{path}: cannot be read ({type(exc).__name__}: {exc}); skipped")
         return None
 
 
@@ -133,6 +133,30 @@ def _plain(v: Any) -> Any:
     return v
 
 
+class NotImported(ValueError):
+    """A table (or one run of a long table) with nothing to import; the message says why."""
+
+
+def _import_run(imp: RunImport, df, opts, problems: Problems, result, label: str) -> None:
+    """The table ``df`` imported into ``imp``, counted in ``result``. A table that is skipped (an error,
+    or no row a run folder can hold: a header alone, no usable step, only values that cannot be stored)
+    leaves no run folder: the one made for it is removed (an empty or half-written run folder was left
+    in the runs root, or the ``serve``/``build`` cache, and listed as imported)."""
+    try:
+        rows = _import_frame(imp, df, opts, problems, label)
+    except Exception as exc:  # noqa: BLE001 - one hostile file (or run) never loses the others
+        imp.discard()
+        problems.skip(f"{label}: {exc if isinstance(exc, NotImported) else f'{type(exc).__name__}: {exc}'}; "
+                      "skipped (no run written)")
+        return
+    if imp.created and not imp.rows_written:  # (a run imported before may simply have nothing new)
+        imp.discard()
+        problems.skip(f"{label}: no row with a step and a value that can be stored; skipped (no run written)")
+        return
+    result.rows += rows
+    result.runs.append(imp.id)
+
+
 def _import_frame(imp: RunImport, df, opts, problems: Problems, label: str) -> int:
     import pandas as pd
 
@@ -141,8 +165,7 @@ def _import_frame(imp: RunImport, df, opts, problems: Problems, label: str) -> i
     time_col = opts.time_col or next((c for c in TIME_NAMES if c in cols), None)
     for arg, col in (("--step-col", opts.step_col), ("--time-col", opts.time_col)):
         if col is not None and col not in cols:
-            problems.warn(f"{label}: {arg} {col!r} is not a column (columns: {', '.join(map(str, cols))})")
-            return 0
+            raise NotImported(f"{arg} {col!r} is not a column (columns: {', '.join(map(str, cols))})")
     if step_col is not None:
         steps = pd.to_numeric(df[step_col], errors="coerce")
     else:
@@ -286,12 +309,7 @@ def import_tabular(opts, problems: Problems, progress, result) -> None:
         imp = RunImport(opts.out, run_id, source={"kind": opts.source, "path": str(f.resolve())}, problems=problems)
         imp.meta.update({"project": project, "name": run_name(opts.name, path=rel, name=rel, id=run_id,
                                                                      project=project)})
-        try:
-            result.rows += _import_frame(imp, df, opts, problems, str(f))
-        except Exception as exc:  # noqa: BLE001 - one hostile file never loses the others
-            problems.skip(f"{f}: {type(exc).__name__}: {exc}; skipped")
-            continue
-        result.runs.append(run_id)
+        _import_run(imp, df, opts, problems, result, str(f))
     if not frames:
         return
     table = pd.concat(frames, ignore_index=True)
@@ -305,9 +323,4 @@ def import_tabular(opts, problems: Problems, progress, result) -> None:
                         problems=problems)
         imp.meta.update({"project": project, "name": run_name(opts.name, path=key, name=key, id=run_id,
                                                                      project=project)})
-        try:
-            result.rows += _import_frame(imp, g.reset_index(drop=True), opts, problems, f"{root}:{key}")
-        except Exception as exc:  # noqa: BLE001 - one hostile run never loses the others
-            problems.skip(f"{root}:{key}: {type(exc).__name__}: {exc}; skipped")
-            continue
-        result.runs.append(run_id)
+        _import_run(imp, g.reset_index(drop=True), opts, problems, result, f"{root}:{key}")

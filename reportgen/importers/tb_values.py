@@ -103,7 +103,8 @@ class Decoder:
             try:
                 value = self._value(tag, plugin, v, tensor_util)
             except Exception as exc:  # noqa: BLE001 - one bad value never stops the import
-                self.problems.warn(f"{self.label}: tag {tag!r} ({plugin or 'tensor'}): {type(exc).__name__}: {exc}; skipped")
+                self.problems.some(self.label, "values skipped", f"{self.label}: tag {tag!r} ({plugin or 'tensor'}): "
+                                   f"{type(exc).__name__}: {exc}; skipped")
                 continue
             if value is not None:
                 out[tag] = value

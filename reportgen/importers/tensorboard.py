@@ -23,6 +23,7 @@ import stat
 import time
 from pathlib import Path
 
+from ..storage.format import MAX_STEP
 from .common import Problems, RunImport, source_yaml, walk
 from .tb_values import Decoder, float32_values
 from .tfrecord import read_records
@@ -74,11 +75,31 @@ def find_runs(logdir: Path, warn=None) -> list[tuple[str, Path, list[Path]]]:
     return out
 
 
+class _BadSteps:
+    """Values at steps a run folder cannot hold (TensorBoard's steps are int64: -1 and -2**63 are written;
+    a run's steps run from 0 to ``MAX_STEP``): left out, and warned of once per run and tag
+    (:meth:`warn`; they were left out without a word)."""
+
+    def __init__(self):
+        self.tags: dict[str, list[int]] = {}  # tag -> [first step left out, values left out]
+
+    def add(self, step: int, tags) -> None:
+        for tag in tags:
+            seen = self.tags.setdefault(tag, [step, 0])
+            seen[1] += 1
+
+    def warn(self, problems: Problems, rel: str) -> None:
+        for tag, (step, n) in self.tags.items():
+            problems.some(rel, "tags with steps out of range", f"{rel}: tag {tag!r}: {n} value{'s' if n != 1 else ''} "
+                          f"at steps outside 0..{MAX_STEP} left out (the first at step {step})")
+        self.tags.clear()
+
+
 class _Scalars:
     """Float32 scalars in columns until :meth:`flush` adds them to the run, one row per step."""
 
-    def __init__(self, imp: RunImport):
-        self.imp = imp
+    def __init__(self, imp: RunImport, bad: _BadSteps):
+        self.imp, self.bad = imp, bad
         self.steps: list[int] = []
         self.times: list[float] = []
         self.tags: list[str] = []
@@ -89,7 +110,11 @@ class _Scalars:
             return
         rows: dict[int, dict] = {}
         times: dict[int, float] = {}
+        check = min(self.steps) < 0 or max(self.steps) > MAX_STEP  # (in C: rare, so the loop stays lean)
         for step, ts, tag, x in zip(self.steps, self.times, self.tags, float32_values(self.values)):
+            if check and not 0 <= step <= MAX_STEP:
+                self.bad.add(step, (tag,))
+                continue
             row = rows.get(step)
             if row is None:
                 rows[step] = row = {}
@@ -135,7 +160,8 @@ def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, 
     dec.plugins.update(imp.state.get("plugins") or {})
     dec.sample_rates.update({k: int(v) for k, v in (imp.state.get("sample_rates") or {}).items()})
     plugins = dec.plugins
-    scalars = _Scalars(imp)
+    bad_steps = _BadSteps()
+    scalars = _Scalars(imp, bad_steps)
     steps, times, tags, values = scalars.steps, scalars.times, scalars.tags, scalars.values
     for path in files:
         label = f"{rel}/{path.name}" if rel != "." else path.name
@@ -156,7 +182,7 @@ def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, 
                 try:
                     event = parse(record)
                 except Exception as exc:  # noqa: BLE001
-                    problems.warn(f"{label}: undecodable event ({exc}); skipped")
+                    problems.some(rel, "events skipped", f"{label}: undecodable event ({exc}); skipped")
                     continue
                 summary = event.summary.value
                 if len(summary) == 1:  # the common case, inlined: one plain scalar
@@ -193,12 +219,14 @@ def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, 
                     events = tuple(dataclass_compat.migrate_event(data_compat.migrate_event(event),
                                                                   dec.initial_metadata))
                 except Exception as exc:  # noqa: BLE001 - one bad event never stops the import
-                    problems.warn(f"{label}: event at step {event.step} cannot be read "
+                    problems.some(rel, "events skipped", f"{label}: event at step {event.step} cannot be read "
                                   f"({type(exc).__name__}: {exc}); skipped")
                     continue
                 for ev in events:
                     got = dec.values(ev, tensor_util)
-                    if got:
+                    if got and not 0 <= ev.step <= MAX_STEP:
+                        bad_steps.add(ev.step, got)
+                    elif got:
                         imp.add(ev.step, got, ev.wall_time)
                     elif ev.wall_time and imp.t0 is None:
                         imp.t0 = ev.wall_time
@@ -212,6 +240,7 @@ def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, 
             offsets[path.name] = end
         if progress is not None:
             progress(max(0, end - offset))
+    bad_steps.warn(problems, rel)
     config = {**imp.config, **dec.run_config()}
     if files:
         hparams = lightning_hparams(files[0].parent / "hparams.yaml", problems, rel)

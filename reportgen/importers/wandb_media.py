@@ -92,7 +92,7 @@ class WandbMedia:
                 self.problems.warn(str(exc))
             return None
         except Exception as exc:  # noqa: BLE001 - one bad value never stops the import
-            self.problems.warn(f"{self.label}: key {key!r} ({t}): {exc}; skipped")
+            self.problems.some(self.label, "media values skipped", f"{self.label}: key {key!r} ({t}): {exc}; skipped")
             return None
 
     def _labels(self, kind: str, key: str, name: str) -> dict | None:

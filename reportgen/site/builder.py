@@ -376,6 +376,7 @@ def _build(cfg: BuildConfig) -> BuildResult:
         progress.update(f"publishing to {cfg.publish_url}")
         pub = sync(cfg.out, cfg.publish_url, cfg.storage_options)
         result.published = pub
+        result.warnings.extend(pub.warnings)  # (site files not uploaded: a sparse video)
         progress.line(f"published to {cfg.publish_url}: {len(pub.uploaded)} files uploaded, "
                       f"{len(pub.deleted)} deleted, {pub.unchanged} unchanged")
     progress.done()

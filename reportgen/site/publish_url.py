@@ -12,6 +12,12 @@ incremental), then synchronised:
    prefix is ever touched (the rule of ``manifest.py`` for local folders);
 3. the record is rewritten.
 
+A site file over :data:`SPARSE_MAX` that is mostly holes (a run's sparse 4 GiB video: a few KB in a
+zip, kept sparse in the site) is not uploaded, with a warning naming it and the limit: it was sent
+at its full size, 4 GiB of zeros. Files over :data:`WHOLE_MAX` go to S3 a part at a time
+(:func:`_upload`): s3fs's ``put_file`` reads 10 parts of 50 MiB at once (1.25 GB of memory for a
+1 GiB video, more for larger files).
+
 Credentials and endpoints come from the file system's usual configuration (for S3:
 ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, ``AWS_ENDPOINT_URL``, ``~/.aws``; fsspec's
 ``FSSPEC_S3_ENDPOINT_URL`` and friends) or ``storage_options``.
@@ -19,6 +25,7 @@ Credentials and endpoints come from the file system's usual configuration (for S
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import os
 import posixpath
 from dataclasses import dataclass, field
@@ -35,6 +42,10 @@ from .manifest import MANIFEST
 RECORD = ".reportgen-publish.json"
 VERSION = 1
 EXTRA = "publish"
+SPARSE_MAX = 64 << 20  # a site file larger than this whose data on disk is under half its size is not uploaded
+WHOLE_MAX = 64 << 20  # a site file up to this size is uploaded by the file system's put_file; larger: streamed
+PART = 8 << 20  # what a streamed upload holds at once (an S3 part is at least 5 MiB)
+PIECE = 1 << 20
 
 
 class PublishError(RuntimeError):
@@ -57,6 +68,7 @@ class Published:
     uploaded: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     unchanged: int = 0
+    warnings: list[str] = field(default_factory=list)  # site files not uploaded, and why
 
 
 def _filesystem(url: str, storage_options: dict[str, Any] | None):
@@ -72,16 +84,54 @@ def _filesystem(url: str, storage_options: dict[str, Any] | None):
     return fs, root.rstrip("/")
 
 
-def _local_files(site: Path) -> dict[str, tuple[int, str]]:
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):,.1f} MiB" if n >= 1 << 20 else f"{n:,} bytes"
+
+
+def _local_files(site: Path, refused: list[str] | None = None) -> dict[str, tuple[int, str]]:
+    """``{path: (size, sha256)}`` of the site files to publish; a file over :data:`SPARSE_MAX` that is
+    mostly holes is left out (neither hashed nor uploaded), with a warning added to ``refused``."""
     out = {}
     for p in sorted(site.rglob("*")):
         if p.is_file() and not p.is_symlink():
             rel = p.relative_to(site).as_posix()
             if rel == MANIFEST or rel.startswith(".reportgen-cache/") or (".tmp" in p.name and p.name.startswith(".")):
                 continue
+            st = p.stat()
+            data = getattr(st, "st_blocks", None)
+            data = None if data is None else data * 512  # (bytes on disk; a file system without holes: all)
+            if data is not None and st.st_size > SPARSE_MAX and data < st.st_size // 2:
+                if refused is not None:
+                    refused.append(f"{rel}: {_mib(st.st_size)}, of which {_mib(data)} hold data (a sparse file); "
+                                   f"not uploaded (a site file over {SPARSE_MAX >> 20} MiB that is mostly holes "
+                                   "is not published)")
+                continue
             # hashed a piece at a time (a run's sparse 50 GB media file, kept sparse in the site, was read whole)
-            out[rel] = (p.stat().st_size, hash_file(p)[0])
+            out[rel] = (st.st_size, hash_file(p)[0])
     return out
+
+
+def _upload(fs, local: Path, remote: str, size: int) -> None:
+    """``local`` written to ``remote``: by the file system's ``put_file``, or, for a file over
+    :data:`WHOLE_MAX` to S3, :data:`PIECE` by :data:`PIECE` into a file opened for writing that sends
+    a part every :data:`PART` bytes (s3fs's ``put_file`` holds 10 parts of 50 MiB, or of size/10,000
+    for a file over 500 GB). The content type is set as ``put_file`` sets it; an upload that fails part
+    way is aborted (no object made of its first parts)."""
+    protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
+    if size <= WHOLE_MAX or not {"s3", "s3a"} & set(protocols):
+        fs.put_file(str(local), remote)
+        return
+    ctype = mimetypes.guess_type(local.name)[0]
+    with open(local, "rb") as src:
+        dst = fs.open(remote, "wb", block_size=PART, **({"ContentType": ctype} if ctype else {}))
+        try:
+            while piece := src.read(PIECE):
+                dst.write(piece)
+        except BaseException:
+            dst.discard()  # (s3fs: the multipart upload is aborted)
+            dst.closed = True  # (closing it now would send what it holds as the file)
+            raise
+        dst.close()
 
 
 def _read_record(fs, root: str) -> dict[str, list]:
@@ -115,8 +165,8 @@ def _sync(fs, root: str, site: Path, url: str) -> Published:
                    for p, info in list_objects(fs, root).items()} if fs.exists(root) else {}
     except FileNotFoundError:
         present = {}
-    files = _local_files(site)
     result = Published(url)
+    files = _local_files(site, result.warnings)
     todo = []
     for rel, (size, digest) in files.items():
         if old.get(rel) == [size, digest] and present.get(rel) == size:
@@ -125,7 +175,7 @@ def _sync(fs, root: str, site: Path, url: str) -> Published:
             todo.append(rel)
     todo.sort(key=lambda rel: (rel.endswith(".html"), rel))  # pages after the files they load
     for rel in todo:
-        fs.put_file(str(site / rel), f"{root}/{rel}")
+        _upload(fs, site / rel, f"{root}/{rel}", files[rel][0])
         result.uploaded.append(rel)
     gone = sorted(rel for rel in old if rel not in files and rel in present)
     if gone:

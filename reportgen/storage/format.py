@@ -24,6 +24,11 @@ FILES_DIR = "files"
 SYSTEM_KEYS = frozenset({"_step", "_runtime", "_timestamp", "_wandb"})
 
 
+#: the steps a history row may have: ``log()`` takes no negative step, and a JSON integer from 2**63 on is no
+#: 64-bit step (importers leave rows at other steps out, with a warning: docs/format.md)
+MAX_STEP = (1 << 63) - 1
+
+
 def is_system_key(key: str) -> bool:
     """A row or summary key that is not a user's metric (see :data:`SYSTEM_KEYS`)."""
     return key[:1] == "_" and (key in SYSTEM_KEYS or key.startswith("_wandb/"))
