@@ -290,6 +290,27 @@ def test_a_stale_optuna_lock_link_neither_hangs_the_agent_nor_is_touched(tmp_pat
     assert sorted(p.name for p in outside.iterdir()) == ([] if target == "broken" else ["precious"])
 
 
+@pytest.mark.parametrize("name", ["lock", "journal.flock"])
+def test_a_sweep_lock_file_that_is_a_link_out_is_refused_not_created_outside(tmp_path, name):
+    """The sweep's own lock files are opened without following links: a shared folder whose `lock` was a
+    link to a missing file outside had the agent create that file (open(..., "a+b")). Now the agent
+    stops at once with an error naming the file and how to remove it; nothing appears outside."""
+    folder = _program_sweep(tmp_path)
+    victim = tmp_path / "outside-created"
+    (folder / name).unlink(missing_ok=True)
+    (folder / name).symlink_to(victim)
+    try:  # the timeout is a hang guard only
+        ran = cli("agent", folder.name, "--count", "1", "--dir", "runs", cwd=tmp_path)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the agent hung on a linked lock file")
+    assert ran.returncode == 1, ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert f"reportgen: error: runs/sweeps/{folder.name}/{name}: a symbolic link (to {str(victim)!r})" in ran.stderr
+    assert "remove it (rm " in ran.stderr
+    assert not victim.exists() and not os.path.lexists(victim)
+    assert sweep_runs(tmp_path / "runs", folder.name) == []
+
+
 def test_sweep_id_in_run_json_and_resume_keeps_it(tmp_path, monkeypatch):
     monkeypatch.setenv("REPORTGEN_SWEEP_ID", "abc")
     (tmp_path / "p.json").write_text(json.dumps({"lr": {"value": 0.5}}))

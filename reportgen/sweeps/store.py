@@ -7,13 +7,14 @@ sweeps/<sweep_id>/
   optuna.journal  Optuna JournalStorage: one trial per run (params, run id, metric value,
                   values at hyperband bands); shared by every agent
   journal.flock   OS-locked around every append to optuna.journal (see journal.py)
-  lock            held while an agent claims the next run (run_cap, grid points, target)
+  lock            OS-locked while an agent claims the next run (run_cap, grid points, target)
 ```
 """
 from __future__ import annotations
 
 import contextlib
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -152,31 +153,18 @@ class SweepStore:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """An exclusive lock across processes (released by the OS if the holder dies)."""
-        path = self.dir / "lock"
-        with open(path, "a+b") as fh:
-            try:
-                import fcntl
-            except ImportError:  # pragma: no cover - Windows
-                import msvcrt
-
-                while True:
-                    try:
-                        msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
-                        break
-                    except OSError:
-                        time.sleep(0.05)
-                try:
-                    yield
-                finally:
-                    fh.seek(0)
-                    msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
-                return
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        """An exclusive lock across processes (released by the OS if the holder dies), on the regular
+        file ``lock``: never through a link (a shared folder's ``lock`` linked to a missing file outside
+        made that file), NotRegularFile naming it otherwise."""
+        fd = sweep_journal.open_lock_file(self.dir / "lock")
+        try:
+            sweep_journal.os_lock(fd)
             try:
                 yield
             finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+                sweep_journal.os_unlock(fd)
+        finally:
+            os.close(fd)
 
     # -- claiming and closing runs ----------------------------------------------------------
     def done_reason(self, trials: list[Any]) -> str | None:
