@@ -65,7 +65,7 @@ class ImageKind(FileKind):
         src = f.copy(path)
         w, h = rec.get("width"), rec.get("height")
         if not (isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0):
-            with open_image(f.source(path)) as im:
+            with f.reading(), open_image(f.source(path)) as im:
                 w, h = im.size
         thumb = src
         if needs_thumbnail(w, h, f.source(path)):
@@ -94,7 +94,9 @@ class ImageKind(FileKind):
         labels = {str(k): clip(str(v), NAME_CHARS) for k, v in (m.get("class_labels") or {}).items()}
         out = {"name": str(mask_name), "layers": []}
         try:
-            ids = overlays.read_mask(ctx.files.source(m.get("path")))
+            src = ctx.files.source(m.get("path"))
+            with ctx.files.reading():
+                ids = overlays.read_mask(src)
         except MissingFile as exc:
             ctx.warn(where, f"mask {mask_name}: {exc}")
             out["missing"] = True
