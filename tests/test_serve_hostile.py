@@ -79,3 +79,27 @@ def test_a_terabyte_sparse_history_or_system_file_does_not_stall_live_updates(tm
         run = [r for r in reportgen.Api(runs).runs() if r.id == "a"][0]
         assert [r["_step"] for r in run.scan_history()] == [0, 1, 2, 3, 4, 6]  # the row after the hole kept
     assert any("is longer than 64 MiB; skipped" in str(w.message) for w in caught)
+
+
+def test_folder_names_with_terminal_escapes_are_printed_escaped(tmp_path):
+    """The server printed the runs folder's name as it is (`Built ...`, `Watching ...`, `Serving ...`):
+    a folder named with terminal escapes (`ESC ] 0 ; title BEL`, `ESC [ 2 J`) retitled and cleared the
+    terminal of whoever served it, and a newline in it printed a fake log line. Now every log line
+    shows control characters escaped (`\\x1b`, `\\n`), also the banner line of a failed rebuild."""
+    import re
+    import shutil
+
+    runs = tmp_path / "x\x1b]0;PWNED\x07\x1b[2J\nrebuilt in 0.01s: fake" / "runs"
+    _run(runs, "a")
+    with ServeProcess(str(runs), "--watch", "--port", "0") as srv:
+        assert _status(srv, "/runs/a/index.html") == 200
+        shutil.rmtree(runs)  # a failed rebuild: its line names the folder too
+        deadline = time.monotonic() + GUARD
+        while "rebuild failed" not in srv.stderr() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    out, err = "".join(srv.lines), srv.stderr()
+    assert "rebuild failed" in err and "Built " in err and "Serving " in out
+    for text in (out, err):
+        assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", text), repr(text)
+        assert "\\x1b]0;PWNED\\x07" in text
+    assert not any(line.startswith("rebuilt in 0.01s: fake") for line in err.splitlines())
