@@ -384,10 +384,12 @@ def sweep_cmd(config: Path, project: str | None, runs_dir: Path | None) -> None:
               help="Runs root holding the sweep [default: $REPORTGEN_DIR or ./runs].")
 def agent_cmd(sweep_id: str, count: int | None, runs_dir: Path | None) -> None:
     """Run the sweep's program once per sampled parameter set (several agents may share a sweep)."""
+    from .storage.safety import NotRegularFile
+
     try:
         from .sweeps import agent as run_agent
         n = run_agent(sweep_id, count=count, dir=runs_dir)
-    except ImportError as exc:
+    except (ImportError, NotRegularFile) as exc:  # NotRegularFile: a sweep file that is a link or a pipe
         raise click.ClickException(str(exc)) from None
     click.echo(f"reportgen agent: ran {n} run(s)", err=True)
 

@@ -305,6 +305,54 @@ def test_deeply_nested_values_never_break_the_build(tmp_path, depth):
 # -- named pipes under run-file names: a reader that opens one blocks forever ------------------------
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need a POSIX system")
+@pytest.mark.parametrize("when", ["after the scan", "after parsing"])
+def test_a_run_folder_swapped_for_a_link_out_during_a_build_is_not_published(tmp_path, monkeypatch, when):
+    """`serve --watch` rebuilding a shared runs folder: a run folder replaced by a link to a folder
+    outside the runs root after the build listed it (the link check is made at the scan) had the
+    link target's history, console output and media published (found by swapping folders while a
+    served site rebuilt). Now every file is checked where it really is when opened."""
+    import reportgen.site.builder as builder
+
+    runs, out = tmp_path / "runs", tmp_path / "site"
+    row = {"_step": 0, "loss": 1.0, "img": _img("media/images/a.png"),
+           "tbl": {"_type": "table", "path": "media/table/t.json", "columns": ["a"], "nrows": 1},
+           "page": {"_type": "html", "path": "media/html/p.html"}}
+    d = _run(runs, "victim", [row], **{"output.log": "hello\n"})
+    _png(d / "media/images/a.png")
+    (d / "media/table").mkdir()
+    (d / "media/table/t.json").write_text('{"columns": ["a"], "data": [[1]]}')
+    (d / "media/html").mkdir()
+    (d / "media/html/p.html").write_text("<b>hello</b>")
+    _run(runs, "other", [{"_step": 0, "loss": 2.0}])
+    secret = tmp_path / "outside" / "victim"
+    _run(secret.parent, "victim", [{**row, "CANARY-SECRET": 5.0}], **{"output.log": "CANARY-SECRET\n"})
+    _png(secret / "media/images/a.png", (9, 9, 9))
+    (secret / "media/images/a.png").write_bytes((secret / "media/images/a.png").read_bytes() + b"CANARY-SECRET")
+    (secret / "media/table").mkdir()
+    (secret / "media/table/t.json").write_text('{"columns": ["a"], "data": [["CANARY-SECRET"]]}')
+    (secret / "media/html").mkdir()
+    (secret / "media/html/p.html").write_text("<b>CANARY-SECRET</b>")
+    (secret / "alerts.jsonl").write_text('{"title": "CANARY-SECRET", "level": "WARN"}\n')
+
+    def swap():
+        d.rename(tmp_path / "victim-real")
+        os.symlink(secret, d)
+
+    target = "gather" if when == "after the scan" else "write_pages"
+    real = getattr(builder, target)
+
+    def then_swap(*args, **kwargs):
+        result = real(*args, **kwargs) if target == "gather" else None
+        swap()
+        return result if target == "gather" else real(*args, **kwargs)
+
+    monkeypatch.setattr(builder, target, then_swap)
+    res = _build(runs, out)
+    assert res.runs == 2
+    assert b"CANARY-SECRET" not in _site_bytes(out)
+    assert "the run folder is a link out of the runs root now" in "\n".join(res.warnings) or when == "after the scan"
+
+
 def test_named_pipes_in_a_run_folder_never_block_the_build(tmp_path):
     """A FIFO named history.jsonl (or config.json, a media file, a console log...) used to hang the
     build for ever: opening a pipe to read waits for a writer. Every reader refuses non-regular files."""

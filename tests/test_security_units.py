@@ -193,6 +193,38 @@ def test_published_files_are_read_without_following_a_link_swapped_in(tmp_path):
         publish(checked, tmp_path / "site" / "a.png")
 
 
+def test_a_run_folder_swapped_for_a_link_after_the_check_is_not_read(tmp_path):
+    """The same swap one level up: the run folder itself replaced by a link out of the runs root after
+    the media path was checked. ``O_NOFOLLOW`` sees only the last part of the path; inside
+    ``reading_inside`` the open file is checked where it really is."""
+    from reportgen.site.publish import publish, read_whole
+    from reportgen.storage.safety import OutsideRunFolder, open_regular, reading_inside
+
+    runs, outside = tmp_path / "runs", tmp_path / "outside"
+    (runs / "r" / "media").mkdir(parents=True)
+    (runs / "r" / "media" / "a.png").write_bytes(b"\x89PNG mine")
+    (outside / "media").mkdir(parents=True)
+    (outside / "media" / "a.png").write_bytes(b"\x89PNG CANARY-SECRET")
+    checked = inside(runs / "r", "media/a.png")
+    with reading_inside(runs / "r", runs) as real:
+        assert real == os.path.realpath(runs / "r")
+        with open_regular(checked, follow=False) as fh:
+            assert fh.read() == b"\x89PNG mine"
+        (runs / "r").rename(tmp_path / "r-real")
+        (runs / "r").symlink_to(outside)  # the swap, after the check
+        with pytest.raises(OutsideRunFolder):
+            publish(checked, tmp_path / "site" / "a.png")
+        with pytest.raises(OutsideRunFolder):
+            read_whole(checked)
+    assert not (tmp_path / "site" / "a.png").exists()
+    with open_regular(checked) as fh:  # (outside such a block: not checked, as before)
+        assert b"CANARY" in fh.read()
+    with reading_inside(runs / "r", runs) as real:  # the folder is a link out already: nothing is read
+        assert real is None
+        with pytest.raises(OutsideRunFolder):
+            open_regular(runs / "r" / "media" / "a.png")
+
+
 def test_waveforms_are_read_from_the_checked_file_only(tmp_path):
     """Waveforms opened the audio file again by its path (wave.open, PyAV): a pipe put there after
     the check made the build wait for ever, a link read a file from elsewhere."""

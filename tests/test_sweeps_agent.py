@@ -240,6 +240,77 @@ def test_a_shared_sweeps_journal_is_never_written_through_a_link_or_read_as_garb
     assert victim.read_text() == "precious\n" and ran == []
 
 
+ONE_RUN = """
+import reportgen
+run = reportgen.init()
+run.log({"loss": run.config["x"]})
+"""
+
+
+def _program_sweep(tmp_path: Path) -> Path:
+    (tmp_path / "one.py").write_text(ONE_RUN)
+    sweep_id = reportgen.sweep({"program": "one.py", "method": "random", "metric": {"name": "loss"},
+                                "parameters": {"x": {"values": [1, 2]}}}, dir=tmp_path / "runs")
+    return tmp_path / "runs" / "sweeps" / sweep_id
+
+
+@pytest.mark.parametrize("target", ["broken", "outside"])
+def test_a_stale_optuna_lock_link_neither_hangs_the_agent_nor_is_touched(tmp_path, target):
+    """A shared sweep folder holding optuna.journal.lock as a broken link (hostile, or left by an agent
+    killed mid-append before the folder moved) made `reportgen agent` spin forever in Optuna's
+    JournalFileSymlinkLock. The journal is now locked with an OS lock on journal.flock: the agent runs,
+    says the link is ignored (naming it and how to remove it), and never follows, renames or deletes it."""
+    folder = _program_sweep(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / ("missing" if target == "broken" else "precious")
+    if target == "outside":
+        victim.write_text("precious\n")
+        os.utime(victim, (1, 1))  # older than any grace period
+    link = folder / "optuna.journal.lock"
+    link.symlink_to(victim)
+    try:  # the timeout is a hang guard only
+        ran = cli("agent", folder.name, "--count", "2", "--dir", "runs", cwd=tmp_path)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the agent hung on a stale optuna.journal.lock")
+    assert ran.returncode == 0, ran.stderr
+    assert "ran 2 run(s)" in ran.stderr
+    assert f"ignoring {Path('runs', 'sweeps', folder.name, 'optuna.journal.lock')}" in ran.stderr
+    assert "rm runs/sweeps/" in ran.stderr
+    runs = sweep_runs(tmp_path / "runs", folder.name)
+    assert sorted(r.summary["loss"] for r in runs) in ([1, 2], [1, 1], [2, 2])
+    assert all(r.meta["state"] == "finished" for r in runs)
+    study = SweepStore.open(tmp_path / "runs", folder.name).study()
+    assert [t.state.name for t in study.get_trials()] == ["COMPLETE", "COMPLETE"]
+    assert os.readlink(link) == str(victim)  # the link itself is left alone
+    if target == "outside":
+        assert victim.read_text() == "precious\n" and victim.stat().st_mtime == 1
+    else:
+        assert not victim.exists()
+    assert sorted(p.name for p in outside.iterdir()) == ([] if target == "broken" else ["precious"])
+
+
+@pytest.mark.parametrize("name", ["lock", "journal.flock"])
+def test_a_sweep_lock_file_that_is_a_link_out_is_refused_not_created_outside(tmp_path, name):
+    """The sweep's own lock files are opened without following links: a shared folder whose `lock` was a
+    link to a missing file outside had the agent create that file (open(..., "a+b")). Now the agent
+    stops at once with an error naming the file and how to remove it; nothing appears outside."""
+    folder = _program_sweep(tmp_path)
+    victim = tmp_path / "outside-created"
+    (folder / name).unlink(missing_ok=True)
+    (folder / name).symlink_to(victim)
+    try:  # the timeout is a hang guard only
+        ran = cli("agent", folder.name, "--count", "1", "--dir", "runs", cwd=tmp_path)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the agent hung on a linked lock file")
+    assert ran.returncode == 1, ran.stderr
+    assert "Traceback" not in ran.stderr
+    assert f"reportgen: error: runs/sweeps/{folder.name}/{name}: a symbolic link (to {str(victim)!r})" in ran.stderr
+    assert "remove it (rm " in ran.stderr
+    assert not victim.exists() and not os.path.lexists(victim)
+    assert sweep_runs(tmp_path / "runs", folder.name) == []
+
+
 def test_sweep_id_in_run_json_and_resume_keeps_it(tmp_path, monkeypatch):
     monkeypatch.setenv("REPORTGEN_SWEEP_ID", "abc")
     (tmp_path / "p.json").write_text(json.dumps({"lr": {"value": 0.5}}))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ..storage.safety import printable
 from .manifest import Manifest, diff, scan
 
 HISTORY = 200  # generations remembered for clients that fall behind
@@ -60,7 +61,7 @@ class LiveSite:
         self.slots = [self.root / "a", self.root / "b"]
         self.build_fn = build_fn
         self.boot = boot
-        self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+        self.log = log or (lambda msg: print(printable(msg), file=sys.stderr, flush=True))
         self.active = 0
         self.generation = 0
         self.error: str | None = None

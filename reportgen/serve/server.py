@@ -20,6 +20,7 @@ from pathlib import Path
 from .._resources import assets_dir, templates_dir
 from ..site.config import BuildConfig
 from ..site.builder import build
+from ..storage.safety import printable
 from .handler import App
 from .hosts import HostCheck
 from .httpd import IDLE_TIMEOUT, THREADS, Server, quiet_logs
@@ -108,7 +109,7 @@ def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool 
     """
     runs = Path(runs)
     if not is_loopback(host):
-        print(f"warning: serving on {host}: anyone who can reach this address can read your runs "
+        print(f"warning: serving on {printable(host)}: anyone who can reach this address can read your runs "
               "(the default 127.0.0.1 is reachable from this computer only)", file=sys.stderr, flush=True)
 
     def build_into(out: Path) -> object:
@@ -146,10 +147,14 @@ def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool 
                 t0 = time.perf_counter()
                 site.initial_build()
                 url = url_for(host, httpd.port)
-                print(f"Built {runs} in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
+                # (names are printed with their control characters escaped: a folder named with terminal
+                # escapes, or a newline and a fake log line, rewrote the terminal of whoever ran serve)
+                shown = printable(str(runs))
+                print(f"Built {shown} in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
                 if watcher is not None:
-                    print(f"Watching {', '.join(map(str, watcher.folders))} for changes", file=sys.stderr, flush=True)
-                print(f"Serving {runs} at {url} (Ctrl-C to stop)", flush=True)
+                    print(f"Watching {printable(', '.join(map(str, watcher.folders)))} for changes",
+                          file=sys.stderr, flush=True)
+                print(f"Serving {shown} at {url} (Ctrl-C to stop)", flush=True)
                 if open_browser:
                     webbrowser.open(url)
                 httpd.run()  # returns after a KeyboardInterrupt (our _Stop) in its loop

@@ -17,7 +17,7 @@ The site and the cache are the same byte for byte as when the runs are parsed on
 from __future__ import annotations
 
 from ..storage.format import RunPaths
-from ..storage.safety import linked_out, open_regular
+from ..storage.safety import linked_out, open_regular, reading_inside
 from . import columnar
 from .cache import RunCache
 from .history import CHUNK_BYTES
@@ -49,7 +49,7 @@ def _read_ahead(job: RunJob, end: int) -> bytes | None:
     if linked_out(history):
         return None
     try:
-        with open_regular(history) as fh:
+        with reading_inside(job.run_dir, job.root or job.run_dir), open_regular(history) as fh:
             fh.seek(end)
             data = fh.read(READ_AHEAD_MAX + 1)
     except OSError:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..storage.format import flatten
-from ..storage.safety import is_inside
+from ..storage.safety import is_inside, reading_from
 from . import artifacts_pages, pages, runs_data, snapshot, story, sweep_pages, workspace
 from .config import BuildConfig
 from .fmt import fmt_value
@@ -363,8 +363,9 @@ def _build(cfg: BuildConfig) -> BuildResult:
     progress = Progress(quiet=cfg.quiet)
     g = gather(cfg, warnings, manifest.before, listed=(found, skipped), snap=snap)
     memo = Memo(g.memo if cfg.cache else None)  # page inputs kept from the previous build (memo.py)
-    data = write_data(cfg, g, warnings, progress, memo)
-    done = write_pages(cfg, data, g.page_keys, warnings, progress, manifest, g.story, memo)
+    with reading_from(cfg.runs):  # a run folder swapped for a link out of it since the scan is not read
+        data = write_data(cfg, g, warnings, progress, memo)
+        done = write_pages(cfg, data, g.page_keys, warnings, progress, manifest, g.story, memo)
     cleanup(cfg, g, data, done, manifest, warnings, memo)
     result = BuildResult(cfg.out, strict=cfg.strict, runs=len(data.runs),
                          metrics=len(set().union(*(r.counts()[0] for r in data.runs))), media=done.media,

@@ -154,7 +154,7 @@ def _from_url(job, source, base: Path, worker: str):
         raise BuildError(f"Dask worker {worker} cannot read run {source.run!r} from {source.url}: "
                          f"{type(e).__name__}: {e} (the workers need the file system's configuration and "
                          "credentials too)") from e
-    return dataclasses.replace(job, run_dir=local)
+    return dataclasses.replace(job, run_dir=local, root=None)  # (a copy of the run: no runs root)
 
 
 def parse_remote(batch: list[tuple], markers: tuple[list[str], str] | None = None

@@ -28,7 +28,7 @@ import orjson
 from ..storage.format import is_system_key
 from ..storage.reader import LINKED_OUT, decode_row
 from ..storage.safety import (MAX_DEPTH, MAX_LINE, NOT_REGULAR, NotRegularFile, UnsafePath, check_relative,
-                               linked_out, open_regular, too_deep, too_long)
+                               linked_out, next_data, open_regular, too_deep, too_long)
 from . import columnar
 
 ROW_COLS = ("_step", "_runtime", "_timestamp")
@@ -362,6 +362,8 @@ def _parse_into(fh, cols: Columns, name: str, chunk_bytes: int, sink=None) -> No
         pending = b""
         skipping, skip_start = False, 0  # inside a line longer than MAX_LINE: dropped, not kept
         while True:
+            if skipping:  # (holes of a sparse file hold no newline: jumped, not read)
+                cols.end = next_data(fh, cols.end)
             block = fh.read(chunk_bytes)
             if not block:
                 break

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..storage.format import RunPaths
 from ..storage.reader import read_run
-from ..storage.safety import is_safe_name, printable, unique_names
+from ..storage.safety import is_safe_name, printable, reading_inside, unique_names
 from . import chartlayout, pages
 from .assets import write_assets
 from . import snapshot
@@ -60,6 +60,7 @@ class RunJob:
     cache_dir: Path
     sig: dict[str, Any]  # signature of the folder's files now
     cached: Any  # the cache entry of the previous build, or None
+    root: Path | None = None  # the runs root it was listed in (None: a local copy of the run)
 
 
 @dataclass
@@ -144,7 +145,7 @@ def gather(cfg: BuildConfig, warnings: Warnings, present: Container[str] | None 
             cached_infos.append(entry["info"])
             continue
         cached_infos.append(None)
-        jobs.append(RunJob(Path(d), f, cfg.samples, cfg.out, cfg.cache, cfg.cache_dir, sig, entry))
+        jobs.append(RunJob(Path(d), f, cfg.samples, cfg.out, cfg.cache, cfg.cache_dir, sig, entry, Path(cfg.runs)))
     page_keys, old_overviews = cache.load_pages_and_overviews()
     return Gathered(files, cached_infos, jobs, cache, page_keys, set(old_overviews), story,
                     snap.get("overviews") if snap else None, set(known) if snap else None, snap.get("memo") or {},
@@ -194,7 +195,9 @@ def parse_steps(job: RunJob, cache: RunCache, write, cols: Columns, appended: bo
       their encodings."""
     history = RunPaths(job.run_dir).history
     cached, sig = job.cached, job.sig
-    rec = read_run(job.run_dir, with_history=False)
+    # the folder, swapped for a link out of the root since it was listed, is not read (safety.reading_inside)
+    with reading_inside(job.run_dir, job.root or job.run_dir):
+        rec = read_run(job.run_dir, with_history=False)
     if cols.agg is None:
         cols.agg = RunAgg(job.samples, min(job.samples, LITE_SAMPLES))
     is_x = step_metric_names(rec.meta)
@@ -206,7 +209,8 @@ def parse_steps(job: RunJob, cache: RunCache, write, cols: Columns, appended: bo
         if staged is not None:
             yield "feed", cols.agg, staged[1]
             cols.agg.settle(cols, staged)
-    cols = parse_history(history, cols, sink=lambda c: c.agg.consume(c, is_x))  # streamed: bounded memory
+    with reading_inside(job.run_dir, job.root or job.run_dir):
+        cols = parse_history(history, cols, sink=lambda c: c.agg.consume(c, is_x))  # streamed: bounded memory
     meta, config, summary, cut = clip_run(rec.meta, rec.config, rec.summary)  # what a browser lays out (clip.py)
     info = RunInfo(file=job.run_file, path=str(job.run_dir), meta=meta, config=config, summary=summary,
                    warnings=list(rec.warnings) + cut)

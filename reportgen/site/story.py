@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..storage.jsonio import loads
-from ..storage.safety import UnsafePath, inside, open_regular
+from ..storage.safety import UnsafePath, inside, open_regular, reading_inside
 from .fmt import fmt_time
 
 OUTPUT_LOG, TAIL, SYSTEM, ALERTS = "output.log", "output.log.tail", "system.jsonl", "alerts.jsonl"
@@ -254,8 +254,9 @@ def metadata(meta: dict[str, Any], run_dir: Path) -> dict[str, Any]:
 
 
 def run_story(run_dir: Path, meta: dict[str, Any], state: str) -> dict[str, Any]:
-    return {"ending": ending(meta, state), "console": console(run_dir), "alerts": alerts(run_dir),
-            "system": system_charts(run_dir), "env": metadata(meta, run_dir)}
+    with reading_inside(run_dir):  # (a run folder swapped for a link out of the runs root: nothing read)
+        return {"ending": ending(meta, state), "console": console(run_dir), "alerts": alerts(run_dir),
+                "system": system_charts(run_dir), "env": metadata(meta, run_dir)}
 
 
 def index_fields(run_dir: Path, meta: dict[str, Any], state: str) -> dict[str, Any]:
@@ -264,7 +265,10 @@ def index_fields(run_dir: Path, meta: dict[str, Any], state: str) -> dict[str, A
     out: dict[str, Any] = {}
     if end:
         out["why"] = end["reason"]
-    found = alerts(run_dir)
+    found = []
+    if os.path.lexists(os.path.join(run_dir, ALERTS)):  # (most runs have none: no realpath per run and page)
+        with reading_inside(run_dir):
+            found = alerts(run_dir)
     if found:
         out["alerts"] = len(found)
         out["alert"] = f"[{found[-1]['level']}] {found[-1]['title']}"

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..storage.safety import MAX_LINE, is_inside
+from ..storage.safety import MAX_LINE, is_inside, reading_inside
 from ..storage import format as fmt
 from ..storage.jsonio import read_json
 from ..storage.format import SUMMARY_OPS, flatten, is_system_key
@@ -51,7 +51,9 @@ def _sweep_file(runs_root: Path, sweep_id: str) -> dict[str, Any]:
     path = Path(runs_root) / "sweeps" / sweep_id / "sweep.json"
     try:  # untrusted: never read through a link that leaves the runs root, nor more than a run.json
         # (a sparse 8 GiB sweep.json, a few KB in a zip, was read whole)
-        data = read_json(path, MAX_LINE) if path.is_file() and is_inside(runs_root, path) else {}
+        # (checked where it really is when opened too: a folder swapped for a link out since the check)
+        with reading_inside(runs_root, runs_root):
+            data = read_json(path, MAX_LINE) if path.is_file() and is_inside(runs_root, path) else {}
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}

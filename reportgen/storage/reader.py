@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from .format import FORMAT_VERSION, RunPaths
 from .jsonio import TooDeep, decode_line, read_json
 from .lastvalues import complete_summary
-from .safety import MAX_DEPTH, denied_reason, MAX_LINE, NOT_REGULAR, FileTooBig, NotRegularFile, is_inside, linked_out, open_regular, special_file, too_deep, too_long
+from .safety import MAX_DEPTH, denied_reason, MAX_LINE, NOT_REGULAR, FileTooBig, NotRegularFile, is_inside, linked_out, next_data, open_regular, special_file, too_deep, too_long
 
 LINKED_OUT = "is a link to a file outside the run folder (not read)"
 
@@ -43,6 +43,8 @@ def iter_history_lines(path: Path, offset: int = 0) -> Iterator[tuple[int, bytes
             if len(line) > MAX_LINE:
                 skipped = len(line)
                 while not line.endswith(b"\n"):  # skip the rest of an over-long line
+                    at = fh.tell()
+                    skipped += next_data(fh, at) - at  # (holes of a sparse file: jumped, not read)
                     line = fh.readline(1 << 20)
                     if not line:
                         return  # it never ends: a torn tail, not consumed

@@ -13,17 +13,24 @@ goes through this module:
 - :func:`open_regular`: how readers open a file from a run folder: a named pipe, socket or
   device under a run file's name is refused (:class:`NotRegularFile`) instead of blocking the
   build forever or reading without end; :func:`open_own`, how the SDK opens the files it
-  appends to: never through a link; :func:`own_dir`, the folders it writes in: never a link.
+  appends to: never through a link; :func:`own_dir`, the folders it writes in: never a link;
+- :func:`reading_inside`: while the builder reads one run folder, every :func:`open_regular` checks
+  where the file it opened really is (the open descriptor's path): a run folder replaced by a link
+  out of the runs root *after* it was listed (while ``serve --watch`` rebuilt) had its link target's
+  history and media published, since the checks made by name come before the opens.
 """
 from __future__ import annotations
 
+import contextvars
 import errno
 import hashlib
 import os
 import re
 import stat
+import sys
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Iterator
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 #: Names Windows keeps for devices, in any case and with any extension (``CON``, ``nul.txt``, ``Lpt1``):
@@ -45,6 +52,98 @@ class FileTooBig(OSError):
     """A run file larger than its reader accepts (``open_regular(max_bytes=...)``): never read."""
 
 
+class OutsideRunFolder(OSError):
+    """A run file that, as opened, is not inside its run folder (the folder, or one on the way to the
+    file, was replaced by a link while the builder read it): never read."""
+
+
+#: the real path of the run folder being read (:func:`reading_inside`), else None
+_READING: contextvars.ContextVar[str | None] = contextvars.ContextVar("reportgen_reading", default=None)
+_NOWHERE = "\x00"  # (no path is inside it: every open is refused)
+
+
+def _within(path: str, folder: str) -> bool:
+    """Is the real path ``path`` ``folder`` or inside it (both real paths)?"""
+    if sys.platform == "darwin":  # (F_GETPATH names a folder as on disk; realpath keeps the case it was given)
+        path, folder = path.casefold(), folder.casefold()
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+#: the runs root of the build under way in this thread (:func:`reading_from`), else None
+_ROOT: contextvars.ContextVar[str | None] = contextvars.ContextVar("reportgen_runs_root", default=None)
+
+
+@contextmanager
+def reading_from(root: str | os.PathLike) -> Iterator[None]:
+    """A build of the runs root ``root``: the default root of :func:`run_folder_real` in the block."""
+    token = _ROOT.set(os.fspath(root))
+    try:
+        yield
+    finally:
+        _ROOT.reset(token)
+
+
+def run_folder_real(run_dir: str | os.PathLike, root: str | os.PathLike | None = None) -> str | None:
+    """The real path of the run folder ``run_dir`` as it is now, or None when that is no longer inside
+    the runs root ``root`` (default: that of the build under way, :func:`reading_from`; None: ``run_dir``
+    is the root itself, or a local copy): the folder was replaced by a link out of the root after it
+    was listed."""
+    root = root if root is not None else _ROOT.get()
+    real = os.path.realpath(run_dir)
+    if root is not None and not _within(real, os.path.realpath(root)):
+        return None
+    return real
+
+
+@contextmanager
+def reading_inside(run_dir: str | os.PathLike, root: str | os.PathLike | None = None) -> Iterator[str | None]:
+    """A block in which the builder reads files of the run folder ``run_dir`` of the runs root ``root``
+    (see :func:`run_folder_real`), and nothing else: every :func:`open_regular` in it (this thread)
+    refuses, with :class:`OutsideRunFolder`, a file that is not really inside the folder's real path as
+    it is when the block starts; when that is outside ``root`` already, every open is refused.
+
+    The check is made on the open descriptor (its path as the kernel has it), so a run folder swapped
+    for a link between any check by name and the open is still caught. Yields the real path (None
+    when the folder left the root)."""
+    real = run_folder_real(run_dir, root)
+    token = _READING.set(_NOWHERE if real is None else real)
+    try:
+        yield real
+    finally:
+        _READING.reset(token)
+
+
+def opened_path(fd: int) -> str | None:
+    """Where the open file ``fd`` is, as the kernel names it (Linux ``/proc/self/fd``, macOS
+    ``F_GETPATH``), else None."""
+    try:
+        where = os.readlink(f"/proc/self/fd/{fd}")
+        return where[:-len(" (deleted)")] if where.endswith(" (deleted)") else where
+    except OSError:
+        pass
+    try:
+        import fcntl
+
+        getpath = getattr(fcntl, "F_GETPATH", None)
+        if getpath is not None:
+            return os.fsdecode(fcntl.fcntl(fd, getpath, b"\0" * 1024).split(b"\0", 1)[0])
+    except (ImportError, OSError):
+        pass
+    return None
+
+
+def _check_inside(fd: int, path: str | os.PathLike) -> None:
+    region = _READING.get()
+    if region is None:
+        return
+    where = opened_path(fd)
+    if where is None or not os.path.isabs(where):  # (no such facility: the name, resolved now)
+        where = os.path.realpath(path)
+    if not _within(where, region):
+        raise OutsideRunFolder(f"{os.fspath(path)}: not inside its run folder when opened (the folder, or one "
+                               "on the way, was replaced by a link out of it); not read")
+
+
 def open_regular(path: str | os.PathLike, max_bytes: int | None = None, follow: bool = True):
     """Open ``path`` for reading in binary mode, refusing anything but a regular file.
 
@@ -52,8 +151,9 @@ def open_regular(path: str | os.PathLike, max_bytes: int | None = None, follow: 
     fstat on the open descriptor (no race with a swap after a check), then made blocking again.
     ``follow=False``: a link as the path's last part is refused too (``O_NOFOLLOW``: a path checked,
     then swapped for a link to somewhere else before it is opened, is not read).
-    Raises :class:`NotRegularFile`, or :class:`FileTooBig` beyond ``max_bytes`` (both OSErrors, so
-    readers' ``except OSError`` covers them)."""
+    Raises :class:`NotRegularFile`, or :class:`FileTooBig` beyond ``max_bytes``, or (inside
+    :func:`reading_inside`) :class:`OutsideRunFolder` (all OSErrors, so readers' ``except OSError``
+    covers them)."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags if follow else flags | getattr(os, "O_NOFOLLOW", 0))
@@ -67,12 +167,32 @@ def open_regular(path: str | os.PathLike, max_bytes: int | None = None, follow: 
             raise NotRegularFile(f"{os.fspath(path)}: not a regular file (a pipe, socket, device or folder); not read")
         if max_bytes is not None and st.st_size > max_bytes:
             raise FileTooBig(f"{os.fspath(path)}: larger than {max_bytes >> 20} MiB; not read")
+        _check_inside(fd, path)  # (inside reading_inside(): where the file really is)
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         return open(path, "rb", opener=lambda _path, _flags: fd)  # (named by the path, as open() names it)
     except BaseException:
         os.close(fd)
         raise
+
+
+def next_data(fh, pos: int) -> int:
+    """Move the binary file ``fh`` to the first byte at or after ``pos`` that is data, not a hole of a
+    sparse file, and return that offset (``pos`` itself where the file system cannot tell; the size
+    when only a hole follows). A hole reads as zeros, so no line ends in it: a reader skipping the
+    rest of an over-long line jumps it (a 1 TiB sparse history.jsonl, a few KB on disk, was read
+    byte by byte: ~50 minutes in which `serve --watch` showed no change of any run)."""
+    if not hasattr(os, "SEEK_DATA"):
+        return pos
+    try:
+        new = os.lseek(fh.fileno(), pos, os.SEEK_DATA)
+    except OSError as exc:
+        if exc.errno != errno.ENXIO:  # (EINVAL: not supported here)
+            fh.seek(pos)
+            return pos
+        new = max(pos, os.fstat(fh.fileno()).st_size)  # ENXIO: nothing but a hole up to the end
+    fh.seek(new)
+    return new
 
 
 def open_own(path: str | os.PathLike, flags: int = os.O_WRONLY | os.O_APPEND) -> int:

@@ -6,7 +6,8 @@ sweeps/<sweep_id>/
   sweep.yaml      the config as given, for people
   optuna.journal  Optuna JournalStorage: one trial per run (params, run id, metric value,
                   values at hyperband bands); shared by every agent
-  lock            held while an agent claims the next run (run_cap, grid points, target)
+  journal.flock   OS-locked around every append to optuna.journal (see journal.py)
+  lock            OS-locked while an agent claims the next run (run_cap, grid points, target)
 ```
 """
 from __future__ import annotations
@@ -14,19 +15,20 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..storage import format as fmt
 from ..storage.jsonio import read_json, write_json_atomic
-from ..storage.safety import open_own
 from . import config as sweep_config
+from . import journal as sweep_journal
 from .params import grid_space, grid_values, nest, suggest, suggest_grid
 
 SWEEPS_DIR = "sweeps"
 SWEEP_JSON = "sweep.json"
-JOURNAL = "optuna.journal"
+JOURNAL = sweep_journal.JOURNAL
 
 
 def _optuna():
@@ -128,14 +130,15 @@ class SweepStore:
         if self._study is None:
             optuna = _optuna()
             from optuna.storages import JournalStorage
-            from optuna.storages.journal import JournalFileBackend
 
             journal = self.dir / JOURNAL
-            # a shared sweep folder's optuna.journal linked to ~/.bashrc got every trial appended to it
-            os.close(open_own(journal, os.O_RDONLY))  # NotRegularFile (naming it) for a link or a pipe
+            backend = sweep_journal.backend(self.dir)  # NotRegularFile (naming it) for a link or a pipe
+            note = sweep_journal.optuna_lock_note(self.dir, self.id)
+            if note:
+                print(note, file=sys.stderr)
             goal = (self.metric or {}).get("goal", "minimize")
             try:
-                storage = JournalStorage(JournalFileBackend(str(journal)))
+                storage = JournalStorage(backend)
                 self._study = optuna.create_study(storage=storage, study_name=self.id, sampler=self._sampler(),
                                                   direction=goal, load_if_exists=True)
             except (ValueError, KeyError, TypeError, AttributeError) as exc:  # not Optuna's journal lines
@@ -150,31 +153,18 @@ class SweepStore:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """An exclusive lock across processes (released by the OS if the holder dies)."""
-        path = self.dir / "lock"
-        with open(path, "a+b") as fh:
-            try:
-                import fcntl
-            except ImportError:  # pragma: no cover - Windows
-                import msvcrt
-
-                while True:
-                    try:
-                        msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
-                        break
-                    except OSError:
-                        time.sleep(0.05)
-                try:
-                    yield
-                finally:
-                    fh.seek(0)
-                    msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
-                return
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        """An exclusive lock across processes (released by the OS if the holder dies), on the regular
+        file ``lock``: never through a link (a shared folder's ``lock`` linked to a missing file outside
+        made that file), NotRegularFile naming it otherwise."""
+        fd = sweep_journal.open_lock_file(self.dir / "lock")
+        try:
+            sweep_journal.os_lock(fd)
             try:
                 yield
             finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+                sweep_journal.os_unlock(fd)
+        finally:
+            os.close(fd)
 
     # -- claiming and closing runs ----------------------------------------------------------
     def done_reason(self, trials: list[Any]) -> str | None:

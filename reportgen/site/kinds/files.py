@@ -70,7 +70,7 @@ class ImageKind(FileKind):
         src = f.copy(path) if f.claim(path).lower().endswith(".svg") else None
         w, h = rec.get("width"), rec.get("height")
         if not (isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0):
-            with open_image(file) as im:
+            with f.reading(), open_image(file) as im:
                 w, h = im.size
         thumb = None
         if needs_thumbnail(w, h, file):
@@ -100,7 +100,9 @@ class ImageKind(FileKind):
         labels = {str(k): clip(str(v), NAME_CHARS) for k, v in (m.get("class_labels") or {}).items()}
         out = {"name": str(mask_name), "layers": []}
         try:
-            ids = overlays.read_mask(ctx.files.source(m.get("path")))
+            src = ctx.files.source(m.get("path"))
+            with ctx.files.reading():
+                ids = overlays.read_mask(src)
         except MissingFile as exc:
             ctx.warn(where, f"mask {mask_name}: {exc}")
             out["missing"] = True

@@ -12,7 +12,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
 from ...storage.jsonio import dumps
-from ...storage.safety import UnsafePath, check_relative, inside, safe_file_name
+from ...storage.safety import (OutsideRunFolder, UnsafePath, check_relative, inside, reading_inside,
+                               run_folder_real, safe_file_name)
 from ..publish import NotPublished, check_publishable, publish, read_whole
 from ..svgclean import SvgRefused
 from ..write import write_if_changed
@@ -45,6 +46,7 @@ class RunFiles:
     run_dir: Path
     run_id: str
     warnings: list[str] = field(default_factory=list)
+    root: Path | None = None  # the runs root (default: that of the build under way, safety.reading_from)
     #: site paths of the files the items made so far wrote or use (copies, derived files, data
     #: scripts), in order; an item that fails gives its own back (:meth:`settle`)
     touched: list[str] = field(default_factory=list)
@@ -66,21 +68,39 @@ class RunFiles:
         return f"media/{self.run_id}"
 
     def source(self, rel_path: Any) -> Path:
+        """The real path of the run file ``rel_path``: inside the run folder (links followed), and the
+        run folder inside the runs root *now* (one replaced by a link out of it since the build listed
+        it had its link target's files published)."""
         if not isinstance(rel_path, str) or not rel_path:
             raise MissingFile(f"no file path in the record ({rel_path!r})")
+        folder = run_folder_real(self.run_dir, self.root)
+        if folder is None:
+            raise MissingFile(f"{rel_path}: the run folder is a link out of the runs root now; not published")
         try:
             src = inside(self.run_dir, rel_path, "the run folder")
         except UnsafePath as exc:
             raise MissingFile(str(exc)) from None
         except FileNotFoundError:
             raise MissingFile(f"missing file {rel_path}") from None
+        if not (str(src) == folder or str(src).startswith(folder.rstrip("/") + "/")):  # (swapped meanwhile)
+            raise MissingFile(f"{rel_path}: the run folder is a link out of the runs root now; not published")
         if not src.is_file():
             raise MissingFile(f"missing file {rel_path}")
         return src
 
+    def reading(self):
+        """A block that opens files of this run folder only (checked where they really are when
+        opened: :func:`...storage.safety.reading_inside`)."""
+        return reading_inside(self.run_dir, self.root)
+
     def read_bytes(self, rel_path: Any) -> bytes:
         """A run file read whole (logged HTML, a JSON file), bounded (:func:`..publish.read_whole`)."""
-        return read_whole(self.source(rel_path))
+        src = self.source(rel_path)
+        try:
+            with self.reading():
+                return read_whole(src)
+        except OutsideRunFolder as exc:
+            raise MissingFile(str(exc)) from None
 
     def site_path(self, rel_path: str, suffix: str = "", ext: str | None = None) -> str:
         try:
@@ -114,8 +134,9 @@ class RunFiles:
             # its size matched, it published the file it led to)
             if check_publishable(site) == "svg" or dest.is_symlink() or not (
                     dest.exists() and dest.stat().st_size == src.stat().st_size):
-                publish(src, dest)
-        except (NotPublished, SvgRefused) as exc:
+                with self.reading():
+                    publish(src, dest)
+        except (NotPublished, SvgRefused, OutsideRunFolder) as exc:
             raise MissingFile(str(exc)) from None
         return site
 
@@ -133,7 +154,11 @@ class RunFiles:
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_name("." + dest.name + ".tmp")
             try:
-                make(src, tmp)
+                with self.reading():
+                    make(src, tmp)
+            except OutsideRunFolder as exc:
+                tmp.unlink(missing_ok=True)
+                raise MissingFile(str(exc)) from None
             except BaseException:
                 tmp.unlink(missing_ok=True)  # (a half-written thumbnail is no file of the site)
                 raise
@@ -162,15 +187,18 @@ def open_image(src: Path, decode: bool = False) -> Iterator[Any]:
 
     from PIL import Image
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        im = Image.open(src)
-    with im:
-        w, h = im.size
-        if decode and w * h > DECODE_MAX:
-            raise ValueError(f"an image of {w:,} x {h:,} pixels is not decoded by the builder (at most "
-                             f"{DECODE_MAX // 1_000_000} megapixels)")
-        yield im
+    from ...storage.safety import open_regular
+
+    with open_regular(src, follow=False) as fh:  # (a real path: a link or a pipe now is a swap)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(fh)
+        with im:
+            w, h = im.size
+            if decode and w * h > DECODE_MAX:
+                raise ValueError(f"an image of {w:,} x {h:,} pixels is not decoded by the builder (at most "
+                                 f"{DECODE_MAX // 1_000_000} megapixels)")
+            yield im
 
 
 def make_thumbnail(src: Path, dest: Path, max_side: int = THUMB_MAX) -> None:

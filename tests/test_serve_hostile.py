@@ -1,0 +1,105 @@
+"""``reportgen serve --watch`` as a real process while a shared runs folder is changed in hostile ways.
+
+Found by probing a running server: it must stay up, keep serving the last good site, publish
+nothing from outside the runs root and follow the runs again once the folder is sane. The
+timeouts here are hang guards only, never timing assertions.
+"""
+from __future__ import annotations
+
+import http.client
+import os
+import time
+from pathlib import Path
+
+from reportgen.sdk.run import Run
+from serveproc import ServeProcess
+
+GUARD = 180  # seconds: a hang guard, far above what any step takes
+
+
+def _run(root: Path, run_id: str, steps: int = 5) -> None:
+    run = Run(id=run_id, name=run_id, project="p", dir=root, save_code_info=False)
+    for s in range(steps):
+        run.log({"loss": 1.0 / (s + 1)})
+    run.finish()
+
+
+def _get(srv: ServeProcess, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def _status(srv: ServeProcess, path: str) -> int:
+    return _get(srv, path)[0]
+
+
+def _wait_served(srv: ServeProcess, path: str) -> bool:
+    deadline = time.monotonic() + GUARD
+    while time.monotonic() < deadline:
+        if srv.proc.poll() is not None:
+            return False
+        if _status(srv, path) == 200:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_a_terabyte_sparse_history_or_system_file_does_not_stall_live_updates(tmp_path):
+    """A run folder's history.jsonl (or system.jsonl) grown to 1 TiB of holes (`truncate -s 1T`: no
+    disk used) was read byte by byte by the rebuild, ~50 minutes in which no change of any run
+    reached the served site. Holes hold no newline: the readers skipping an over-long line now jump
+    them, so the rebuild takes what the file's data takes, and the rows after the hole are kept."""
+    runs = tmp_path / "runs"
+    _run(runs, "a")
+    _run(runs, "b")
+    with ServeProcess(str(runs), "--watch", "--port", "0") as srv:
+        with open(runs / "a" / "history.jsonl", "r+b") as fh:  # a row, a 1 TiB hole, a row after it
+            fh.seek(0, os.SEEK_END)
+            fh.write(b'{"_step": 5, "loss": 0.5, "junk": "')
+            fh.seek(1 << 40, os.SEEK_CUR)
+            fh.write(b'"}\n{"_step": 6, "loss": 0.25}\n')
+        with open(runs / "b" / "system.jsonl", "ab") as fh:
+            fh.truncate(1 << 40)
+        _run(runs, "fresh")  # a change elsewhere: it must reach the site
+        assert _wait_served(srv, "/runs/fresh/index.html"), srv.stderr()
+        assert _status(srv, "/runs/a/index.html") == 200 and _status(srv, "/runs/b/index.html") == 200
+        assert _status(srv, "/data/runs/a.js") == 200
+    assert "Traceback" not in srv.stderr()
+    import warnings
+
+    import reportgen
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = [r for r in reportgen.Api(runs).runs() if r.id == "a"][0]
+        assert [r["_step"] for r in run.scan_history()] == [0, 1, 2, 3, 4, 6]  # the row after the hole kept
+    assert any("is longer than 64 MiB; skipped" in str(w.message) for w in caught)
+
+
+def test_folder_names_with_terminal_escapes_are_printed_escaped(tmp_path):
+    """The server printed the runs folder's name as it is (`Built ...`, `Watching ...`, `Serving ...`):
+    a folder named with terminal escapes (`ESC ] 0 ; title BEL`, `ESC [ 2 J`) retitled and cleared the
+    terminal of whoever served it, and a newline in it printed a fake log line. Now every log line
+    shows control characters escaped (`\\x1b`, `\\n`), also the banner line of a failed rebuild."""
+    import re
+    import shutil
+
+    runs = tmp_path / "x\x1b]0;PWNED\x07\x1b[2J\nrebuilt in 0.01s: fake" / "runs"
+    _run(runs, "a")
+    with ServeProcess(str(runs), "--watch", "--port", "0") as srv:
+        assert _status(srv, "/runs/a/index.html") == 200
+        shutil.rmtree(runs)  # a failed rebuild: its line names the folder too
+        deadline = time.monotonic() + GUARD
+        while "rebuild failed" not in srv.stderr() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    out, err = "".join(srv.lines), srv.stderr()
+    assert "rebuild failed" in err and "Built " in err and "Serving " in out
+    for text in (out, err):
+        assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", text), repr(text)
+        assert "\\x1b]0;PWNED\\x07" in text
+    assert not any(line.startswith("rebuilt in 0.01s: fake") for line in err.splitlines())
