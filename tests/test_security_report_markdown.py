@@ -40,6 +40,58 @@ def test_markdown_beyond_the_renderer_is_shown_as_plain_text(tmp_path):
     assert "<strong>bold</strong>" in (out / "reports" / "fine.html").read_text()
 
 
+def test_reports_that_would_stall_the_build_are_bounded(tmp_path):
+    """What Python-Markdown's work grows with, bounded (reportgen/site/reports/mdlimits.py): 16,000
+    headings without a blank line between took 7 s, 16,000 abbreviations 172 s, 1 MB of ``*a* `` in
+    one paragraph 339 s; 4,000 directives took 3 minutes (each swapped in by a pass over the whole
+    page); a sparse 3 GB report.md was read whole (MemoryError, no site). Worst cases within the
+    limits render in about 3 s (measured: 300 paragraphs of 200 headings; 100 abbreviations over
+    220 KB; 7 paragraphs of 32 KB of emphasis). The thread's 120 s join is a hang guard only."""
+    import threading
+
+    runs = tmp_path / "runs"
+    (runs / "a").mkdir(parents=True)
+    (runs / "a" / "run.json").write_text(json.dumps({"id": "a", "name": "a", "state": "finished"}))
+    (runs / "a" / "history.jsonl").write_text(json.dumps({"_step": 0, "loss": 0.125}) + "\n")
+    (runs / "a" / "summary.json").write_text(json.dumps({"loss": 0.125}))
+    reports = runs / "reports"
+    reports.mkdir()
+    texts = {
+        "directives": '{{< value run="a" key="loss" >}}\n\n' * 6_000,
+        "headings": "# h\n" * 20_000,
+        "abbreviations": "".join(f"*[A{i}]: x\n" for i in range(200)) + "\nA1 A2\n",
+        "paragraph": "*a* " * 10_000 + "\n",
+        "table": "| step | loss |\n|---:|---:|\n" + "".join(f"| {i} | {i / 7:.4f} |\n" for i in range(2_000)),
+    }
+    for name, text in texts.items():
+        (reports / f"{name}.md").write_text(text)
+    with open(reports / "sparse.md", "wb") as fh:
+        fh.truncate(3 << 30)
+    out, done = tmp_path / "site", {}
+    t = threading.Thread(target=lambda: done.setdefault("res", build(BuildConfig(runs=runs, out=out, quiet=True))),
+                         daemon=True)
+    t.start()
+    t.join(120)
+    assert "res" in done, "the build did not finish (or raised: see the thread's traceback)"
+    warns = done["res"].warnings
+    plain = "; the report is shown as plain text"
+    assert not [w for w in warns if w.startswith(("report directives.md", "report table.md"))], warns
+    assert f"report headings.md: lines 1-201: more than 200 headings or rules in one paragraph (put a blank line " \
+           f"between them){plain}" in warns
+    assert f"report abbreviations.md: 200 abbreviation definitions (more than 100){plain}" in warns
+    assert f"report paragraph.md: lines 1-1: more than 32,768 characters in one paragraph{plain}" in warns
+    assert "report sparse.md: larger than 1 MiB; not shown" in warns
+    page = (out / "reports" / "directives.html").read_text()
+    assert page.count("0.125") >= 6_000 and "RGD" not in page
+    assert page_has_rows(out / "reports" / "table.html", 2_000)
+    assert "<pre>" in (out / "reports" / "headings.html").read_text()
+    assert "not shown" in (out / "reports" / "sparse.html").read_text()
+
+
+def page_has_rows(page, n: int) -> bool:
+    return page.read_text().count("<tr>") >= n
+
+
 def test_html_nested_too_deeply_is_not_rendered(tmp_path, site_browser):
     """Raw HTML in a report: 30,000 nested ``<div>`` then 30,000 stray ``</b>`` took Python-Markdown
     and then the sanitiser 40 s each (each closing tag was looked for among every open one), and

@@ -46,6 +46,9 @@ class RenderedReport:
     directives: int = 0
 
 
+MAX_REPORT_BYTES = 1 << 20  # a report file's bytes read (past mdlimits.MAX_MARKDOWN_BYTES: shown as plain text)
+
+
 def render_markdown(text: str) -> str:
     return markdown.markdown(text, extensions=MD_EXTENSIONS, extension_configs=MD_CONFIG,
                              output_format="html")
@@ -124,7 +127,13 @@ def render_report(source: Path, reports_root: Path, ctx: ReportContext,
                   report_names: dict[str, str] | None = None) -> RenderedReport:
     """``report_names`` maps source stems to page names, for links between reports."""
     with open_regular(source) as fh:  # a named pipe in the reports folder must not block the build
-        text = fh.read().decode("utf-8", errors="replace")
+        data = fh.read(MAX_REPORT_BYTES + 1)  # (a sparse 3 GB report.md was read whole: MemoryError)
+    if len(data) > MAX_REPORT_BYTES:
+        ctx.warnings.append(f"larger than {MAX_REPORT_BYTES >> 20} MiB; not shown")
+        return RenderedReport(title=default_title(source.stem), description="", warnings=ctx.warnings,
+                              body=Markup(f"<p class=\"rg-empty\">{escape(source.name)} is larger than "
+                                          f"{MAX_REPORT_BYTES >> 20} MiB: not shown.</p>"), directives=0)
+    text = data.decode("utf-8", errors="replace")
     fm = parse_front_matter(text)
     ctx.warnings.extend(fm.problems)
     ctx.defaults = {k: v for k, v in fm.meta.items() if k in ("runs", "tags", "tag", "group", "project")}
