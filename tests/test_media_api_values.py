@@ -18,6 +18,17 @@ def test_histogram_attributes_as_wandb():
     assert Histogram([1, 2, 3], None, 4).bins == pytest.approx([1.0, 1.5, 2.0, 2.5, 3.0])  # positional as wandb
 
 
+def test_a_histogram_of_values_near_the_largest_double(recwarn):
+    """Values spanning more than the largest double (-1.7e308 to 1.7e308): numpy's bins overflowed and
+    Histogram() raised "Too many bins for data range" (with a raw RuntimeWarning) in the user's script.
+    The 64 bins span the values, each counted once."""
+    h = Histogram([1.7e308, -1.7e308, 0.0, 1e308, float("inf")])
+    assert len(h.counts) == 64 and sum(h.counts) == 4 and h.counts[0] == 1 and h.counts[-1] == 1
+    assert h.bins[0] == -1.7e308 and h.bins[-1] == 1.7e308 and all(np.isfinite(h.bins))
+    assert all(a < b for a, b in zip(h.bins, h.bins[1:]))
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
 def test_np_histogram_accepted_as_given(tmp_path):
     torch = pytest.importorskip("torch")  # real tensors (torch is in the framework tests' extra)
     counts, edges = np.histogram([0.5, 1.5, 1.7], bins=[0, 1, 2])

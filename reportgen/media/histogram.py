@@ -1,6 +1,8 @@
 """Histogram: binned at log time; only edges and counts are stored."""
 from __future__ import annotations
 
+import math
+
 from typing import Any, Sequence
 
 import numpy as np
@@ -56,8 +58,15 @@ class Histogram(Media):
             finite = values[np.isfinite(values)]
             if finite.size == 0:
                 counts, edges = np.zeros(int(num_bins)), np.linspace(0.0, 1.0, int(num_bins) + 1)
-            else:
+            elif math.isfinite(float(finite.max()) - float(finite.min())):
                 counts, edges = np.histogram(finite, bins=int(num_bins))
+            else:  # the range passes the largest double (values near ±1.7e308): numpy's own edges
+                # overflowed ("Too many bins for data range"); spaced here without subtracting the ends
+                lo, hi = float(finite.min()), float(finite.max())
+                t = np.linspace(0.0, 1.0, int(num_bins) + 1)
+                edges = lo * (1.0 - t) + hi * t
+                edges[0], edges[-1] = lo, hi
+                counts, _ = np.histogram(finite, bins=edges)
         # counts as given: whole numbers as ints, weighted/density histograms keep their floats
         self.counts = [int(c) if float(c).is_integer() else float(c) for c in counts]
         self.bins = [int(e) if isinstance(e, (int, np.integer)) and not isinstance(e, bool) else float(e)
