@@ -392,6 +392,37 @@ def test_parquet_long_table_and_neptune_layout(tmp_path, cli):
     assert _series(nep, "w")[0][1] == {"_type": "histogram", "bins": [0.0, 1.0, 2.0], "values": [3, 4]}
 
 
+def test_neptune_records_a_run_folder_cannot_hold_are_skipped_not_fatal(tmp_path, cli):
+    """A Neptune exporter table with a record without an attribute path, a series point at an infinite
+    step, or a string set holding a null stopped the whole import with a traceback (AttributeError,
+    OverflowError, TypeError) and no run was imported. Each such record is skipped with a warning; the
+    runs are imported."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([("project_id", pa.string()), ("run_id", pa.string()), ("attribute_path", pa.string()),
+                        ("attribute_type", pa.string()), ("step", pa.float64()), ("float_value", pa.float64()),
+                        ("string_set_value", pa.list_(pa.string()))])
+    rows = [*[dict(run_id="GOOD", attribute_path="loss", attribute_type="float_series", step=float(s),
+                   float_value=1.0 / (s + 1)) for s in range(3)],
+            dict(run_id="BAD", attribute_path=None, attribute_type="float", float_value=1.0),
+            dict(run_id="BAD", attribute_path=None, attribute_type="float_series", step=1.0, float_value=1.0),
+            dict(run_id="BAD", attribute_path="loss", attribute_type="float_series", step=float("inf"), float_value=2.0),
+            dict(run_id="BAD", attribute_path="loss", attribute_type="float_series", step=4.0, float_value=0.5),
+            dict(run_id="BAD", attribute_path="sys/group_tags", attribute_type="string_set", string_set_value=[None, "a"])]
+    (tmp_path / "nep" / "ws").mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist([{"project_id": "ws/p", **r} for r in rows], schema=schema),
+                   tmp_path / "nep" / "ws" / "part_0.parquet")
+    out = tmp_path / "runs"
+    proc = cli("import", "parquet", str(tmp_path / "nep"), "-o", str(out))
+    assert "Traceback" not in proc.stderr
+    assert "BAD: a 'float' record without an attribute path; skipped" in proc.stderr
+    assert "at step inf (no path, or a step a run folder cannot hold); skipped" in proc.stderr
+    runs = _runs(out)
+    assert _series(runs["GOOD"], "loss") == [(s, 1.0 / (s + 1)) for s in range(3)]
+    assert _series(runs["BAD"], "loss") == [(4, 0.5)] and runs["BAD"].meta["group"] == "a"
+
+
 # -- live following and export ------------------------------------------------------------------
 def test_follow_imports_as_the_logdir_grows(tmp_path, monkeypatch):
     from reportgen.importers import detect

@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..storage.format import MAX_STEP
 from ..storage.safety import open_regular
 from .common import SOURCE_MAX, Problems, RunImport, run_id_for, source_open, walk_files
 
@@ -211,73 +212,91 @@ def _off_int(values) -> float:
 
 
 def _neptune(df, opts, problems: Problems, result, base: str) -> None:
+    for (project_id, nrun), g in df.groupby(["project_id", "run_id"], sort=True):
+        project = opts.project or str(project_id)
+        run_id = run_id_for("neptune", f"{project_id}/{nrun}")
+        imp = RunImport(opts.out, run_id, source={"kind": "neptune-parquet", "path": base, "run": str(nrun)},
+                        problems=problems)
+        try:
+            _neptune_run(imp, g, nrun, project, opts, problems, result)
+        except Exception as exc:  # noqa: BLE001 - one bad run is a warning, the others are imported
+            imp.discard()
+            problems.skip(f"{nrun}: cannot be imported ({type(exc).__name__}: {exc}); skipped")
+
+
+def _neptune_run(imp: RunImport, g, nrun, project: str, opts, problems: Problems, result) -> None:
+    """One run of a Neptune exporter table (its rows ``g``) into ``imp``."""
     import numpy as np
     import pandas as pd
 
     from ..media.histogram import Histogram
     from . import run_name
 
-    for (project_id, nrun), g in df.groupby(["project_id", "run_id"], sort=True):
-        project = opts.project or str(project_id)
-        run_id = run_id_for("neptune", f"{project_id}/{nrun}")
-        imp = RunImport(opts.out, run_id, source={"kind": "neptune-parquet", "path": base, "run": str(nrun)},
-                        problems=problems)
-        config: dict[str, Any] = dict(imp.config)
-        meta: dict[str, Any] = {"project": project}
-        series = g[g["step"].notna()]
-        steps = pd.to_numeric(series["step"].astype(str), errors="coerce")
-        frac = steps.dropna() % 1
-        mult = 1
-        while len(frac) and mult < 10 ** 6 and _off_int(frac * mult) > 1e-6:
-            mult *= 10
-        if mult > 1:
-            problems.warn(f"{nrun}: fractional Neptune steps multiplied by {mult} to make integer steps")
-        times = _seconds(series["timestamp"]) if "timestamp" in series else None
-        for i, rec in enumerate(series.to_dict("records")):
-            kind, path = rec["attribute_type"], rec["attribute_path"]
-            step = steps.iloc[i]
-            if step != step:
+    run_id = imp.id
+    config: dict[str, Any] = dict(imp.config)
+    meta: dict[str, Any] = {"project": project}
+    series = g[g["step"].notna()]
+    steps = pd.to_numeric(series["step"].astype(str), errors="coerce")
+    frac = steps.dropna() % 1
+    mult = 1
+    while len(frac) and mult < 10 ** 6 and _off_int(frac * mult) > 1e-6:
+        mult *= 10
+    if mult > 1:
+        problems.warn(f"{nrun}: fractional Neptune steps multiplied by {mult} to make integer steps")
+    times = _seconds(series["timestamp"]) if "timestamp" in series else None
+    for i, rec in enumerate(series.to_dict("records")):
+        kind, path = rec["attribute_type"], rec["attribute_path"]
+        step = steps.iloc[i]
+        if step != step:
+            continue
+        if not isinstance(path, str) or not path or not abs(step * mult) <= MAX_STEP:
+            problems.some(str(nrun), "record", f"{nrun}: a record with attribute path {path!r} at step {float(step)!r} "
+                          "(no path, or a step a run folder cannot hold); skipped")
+            continue
+        if kind == "float_series":
+            value = _plain(rec.get("float_value"))
+            value = float("nan") if value is None else value
+        elif kind == "string_series":
+            value = _plain(rec.get("string_value"))
+        elif kind == "histogram_series":
+            h = rec.get("histogram_value") or {}
+            try:
+                value = Histogram(np_histogram=(np.asarray(h["values"]), np.asarray(h["edges"])))
+            except Exception as exc:  # noqa: BLE001
+                problems.warn(f"{nrun}: {path!r}: bad histogram ({exc}); skipped")
                 continue
-            if kind == "float_series":
-                value = _plain(rec.get("float_value"))
-                value = float("nan") if value is None else value
-            elif kind == "string_series":
-                value = _plain(rec.get("string_value"))
-            elif kind == "histogram_series":
-                h = rec.get("histogram_value") or {}
-                try:
-                    value = Histogram(np_histogram=(np.asarray(h["values"]), np.asarray(h["edges"])))
-                except Exception as exc:  # noqa: BLE001
-                    problems.warn(f"{nrun}: {path!r}: bad histogram ({exc}); skipped")
-                    continue
-            else:
-                problems.warn(f"{nrun}: Neptune {kind} attributes are not imported ({path!r}...)")
-                continue
-            ts = times.iloc[i] if times is not None else None
-            imp.add(int(round(step * mult)), {path: value}, None if ts is None or ts != ts else float(ts))
-        for rec in g[g["step"].isna()].to_dict("records"):
-            kind, path = rec["attribute_type"], rec["attribute_path"]
-            col = {"float": "float_value", "int": "int_value", "string": "string_value", "bool": "bool_value",
-                   "datetime": "datetime_value", "string_set": "string_set_value"}.get(kind)
-            if col is None:
-                problems.warn(f"{nrun}: Neptune {kind} attributes are not imported ({path!r}...)")
-                continue
-            value = rec.get(col)
-            value = sorted(value) if kind == "string_set" and value is not None else _plain(value)
-            if path == "sys/name" and value:
-                meta["name"] = value
-            elif path == "sys/tags":
-                meta["tags"] = list(value or [])
-            elif path == "sys/description" and value:
-                meta["notes"] = value
-            elif path == "sys/group_tags":
-                meta["group"] = ",".join(value or []) or None
-            elif not path.startswith("sys/"):
-                config[path] = value
-        meta["name"] = run_name(opts.name, path=str(nrun), name=meta.get("name") or str(nrun), id=run_id,
-                                project=project)
-        result.rows += imp.commit(meta=meta, config=config)
-        result.runs.append(run_id)
+        else:
+            problems.warn(f"{nrun}: Neptune {kind} attributes are not imported ({path!r}...)")
+            continue
+        ts = times.iloc[i] if times is not None else None
+        imp.add(int(round(step * mult)), {path: value}, None if ts is None or ts != ts else float(ts))
+    for rec in g[g["step"].isna()].to_dict("records"):
+        kind, path = rec["attribute_type"], rec["attribute_path"]
+        if not isinstance(path, str) or not path:
+            problems.some(str(nrun), "record", f"{nrun}: a {kind!r} record without an attribute path; skipped")
+            continue
+        col = {"float": "float_value", "int": "int_value", "string": "string_value", "bool": "bool_value",
+               "datetime": "datetime_value", "string_set": "string_set_value"}.get(kind)
+        if col is None:
+            problems.warn(f"{nrun}: Neptune {kind} attributes are not imported ({path!r}...)")
+            continue
+        value = rec.get(col)
+        value = sorted(str(v) for v in value if v is not None) if kind == "string_set" and value is not None \
+            else _plain(value)
+        if path == "sys/name" and value:
+            meta["name"] = value
+        elif path == "sys/tags":
+            meta["tags"] = list(value or [])
+        elif path == "sys/description" and value:
+            meta["notes"] = value
+        elif path == "sys/group_tags":
+            meta["group"] = ",".join(value or []) or None
+        elif not path.startswith("sys/"):
+            config[path] = value
+    meta["name"] = run_name(opts.name, path=str(nrun), name=meta.get("name") or str(nrun), id=run_id,
+                            project=project)
+    result.rows += imp.commit(meta=meta, config=config)
+    result.runs.append(run_id)
 
 
 def import_tabular(opts, problems: Problems, progress, result) -> None:
