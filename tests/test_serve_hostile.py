@@ -103,3 +103,28 @@ def test_folder_names_with_terminal_escapes_are_printed_escaped(tmp_path):
         assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", text), repr(text)
         assert "\\x1b]0;PWNED\\x07" in text
     assert not any(line.startswith("rebuilt in 0.01s: fake") for line in err.splitlines())
+
+
+def test_build_warnings_are_printed_once_escaped(tmp_path):
+    """`reportgen serve` printed none of its builds' warnings (a run folder that is a link out of the
+    root, a bad history line): they were on the pages alone, while `reportgen build` prints them.
+    Each is printed once (not again at every rebuild), control characters escaped."""
+    runs = tmp_path / "runs"
+    _run(runs, "a")
+    outside = tmp_path / "outside"
+    _run(outside, "secret")
+    (runs / "linked\x1b[2J").symlink_to(outside / "secret")
+    with open(runs / "a" / "history.jsonl", "ab") as fh:
+        fh.write(b"{not json}\n")
+    with ServeProcess(str(runs), "--watch", "--port", "0") as srv:
+        assert _wait_served(srv, "/runs/a/index.html")
+        _run(runs, "b")  # a rebuild
+        deadline = time.monotonic() + GUARD
+        while "rebuilt in" not in srv.stderr() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        err = srv.stderr()
+    assert "rebuilt in" in err
+    linked = [line for line in err.splitlines() if "is a link to a folder outside the runs root" in line]
+    assert linked == ["warning: run folder 'linked\\x1b[2J' is a link to a folder outside the runs root (skipped)"], err
+    assert len([line for line in err.splitlines() if line.startswith("warning: ") and "not valid JSON" in line]) == 1
+    assert "\x1b" not in err
