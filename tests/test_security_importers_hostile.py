@@ -410,7 +410,9 @@ def test_csv_with_infinite_steps(tmp_path):
     assert "a.csv: 2 rows without a usable step in 'step'; skipped" in proc.stderr
     runs = {r.name: r for r in _runs(out).values()}
     assert [(x["_step"], x["loss"]) for x in runs["a"].history][:2] == [(0, 1.0), (2, 0.5)]
-    assert [x["loss"] for x in runs["a"].history] == [1.0, 0.5, 4.0]  # (1e30: a step, if an odd one)
+    # 1e30 is past the steps a run folder holds (0 to 2**63-1; it was written as a 31-digit _step)
+    assert [x["loss"] for x in runs["a"].history] == [1.0, 0.5]
+    assert "a row at step 1e+30 (outside 0 to 2**63-1, what a run folder holds); skipped" in proc.stderr
     assert runs["b"].history[0]["loss"] == 9.0
 
 

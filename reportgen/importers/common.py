@@ -386,9 +386,17 @@ class RunImport:
 
     # -- adding data ---------------------------------------------------------------------
     def add(self, step: int, values: dict[str, Any], timestamp: float | None = None) -> None:
-        """Merge ``values`` into the row of ``step`` (dropped when that step was imported already)."""
-        step = int(step)
-        if step < self.last_step or self.refused:
+        """Merge ``values`` into the row of ``step`` (dropped when that step was imported already, or
+        when no run folder can hold it: below 0 or past ``MAX_STEP``, with a warning)."""
+        try:
+            step = int(step)
+        except (OverflowError, ValueError):  # (an infinite or NaN step)
+            step = None
+        if step is not None and (step < self.last_step or self.refused):
+            return
+        if step is None or not 0 <= step <= fmt.MAX_STEP:  # (a CSV step of 1e300 became a 301-digit _step)
+            self.problems.some(self.id, "step", f"{self.id}: a row at step {step if step is None else f'{step:.6g}'} "
+                               "(outside 0 to 2**63-1, what a run folder holds); skipped")
             return
         if step == self.last_step:
             values = {k: v for k, v in values.items() if k not in self.last_keys}
