@@ -242,3 +242,19 @@ def test_waveforms_are_read_from_the_checked_file_only(tmp_path):
         with pytest.raises(NotRegularFile):
             audio_envelope(path, 100)
         path.unlink()
+
+
+def test_jumping_to_the_next_data_keeps_a_buffered_file_in_step(tmp_path):
+    """next_data moves the descriptor with lseek (SEEK_DATA); a buffered file that had read ahead then
+    moved only its buffer pointer on fh.seek, and its next read repeated bytes from the descriptor's
+    new place (offsets of a history after an over-long line ran past its end). Found in review."""
+    from reportgen.storage.safety import next_data
+
+    data = bytes(range(256)) * 4000  # 1 MB, no holes
+    p = tmp_path / "f"
+    p.write_bytes(data)
+    with open(p, "rb") as fh:
+        fh.readline(1000)  # reads ahead into its buffer
+        at = fh.tell() + 10
+        assert next_data(fh, at) == at
+        assert fh.read() == data[at:] and fh.tell() == len(data)

@@ -76,7 +76,7 @@ _ROOT: contextvars.ContextVar[str | None] = contextvars.ContextVar("reportgen_ru
 @contextmanager
 def reading_from(root: str | os.PathLike) -> Iterator[None]:
     """A build of the runs root ``root``: the default root of :func:`run_folder_real` in the block."""
-    token = _ROOT.set(os.fspath(root))
+    token = _ROOT.set(os.path.realpath(root))  # (resolved once for the build, not at every run folder)
     try:
         yield
     finally:
@@ -88,9 +88,9 @@ def run_folder_real(run_dir: str | os.PathLike, root: str | os.PathLike | None =
     the runs root ``root`` (default: that of the build under way, :func:`reading_from`; None: ``run_dir``
     is the root itself, or a local copy): the folder was replaced by a link out of the root after it
     was listed."""
-    root = root if root is not None else _ROOT.get()
+    base = os.path.realpath(root) if root is not None else _ROOT.get()
     real = os.path.realpath(run_dir)
-    if root is not None and not _within(real, os.path.realpath(root)):
+    if base is not None and not _within(real, base):
         return None
     return real
 
@@ -191,6 +191,10 @@ def next_data(fh, pos: int) -> int:
             fh.seek(pos)
             return pos
         new = max(pos, os.fstat(fh.fileno()).st_size)  # ENXIO: nothing but a hole up to the end
+    # (the lseek above moved the descriptor under fh's buffer: a seek within what fh holds moved only its
+    # buffer pointer, and the next read repeated bytes from the descriptor's new place; a seek to the end
+    # first drops the buffer)
+    fh.seek(0, os.SEEK_END)
     fh.seek(new)
     return new
 
