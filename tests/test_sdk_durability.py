@@ -780,3 +780,25 @@ def test_every_run_file_follows_the_umask(tmp_path, umask):
                                            "notes.txt"}
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in files}
     assert modes == {name: 0o666 & ~umask for name in modes}
+
+
+def test_log_code_skips_a_named_pipe_among_the_sources(tmp_path):
+    """log_code() opened every matching source with open(): a named pipe named like code (``pipe.py``)
+    waited for a writer for ever, and the training script with it (shutil.copyfile, before, refused
+    it). It is skipped with a warning; the other files are copied. The 60 s join is a hang guard."""
+    import threading
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.py").write_text("print(1)\n")
+    os.mkfifo(src / "pipe.py")
+    (src / "z.py").write_text("print(2)\n")
+    run = reportgen.init(id="code", dir=tmp_path / "runs", save_code_info=False)
+    done = {}
+    with pytest.warns(UserWarning, match="pipe.py"):
+        t = threading.Thread(target=lambda: done.setdefault("copied", run.log_code(src)), daemon=True)
+        t.start()
+        t.join(60)
+    assert "copied" in done, "log_code() hung on a named pipe"
+    assert sorted(os.path.basename(p) for p in done["copied"]) == ["a.py", "z.py"]
+    run.finish()

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..storage import format as fmt
 from ..storage.jsonio import atomic_file
-from ..storage.safety import NotRegularFile, own_dir
+from ..storage.safety import NotRegularFile, open_regular, own_dir
 from .values import user_warn
 
 #: folders never copied by ``log_code()``
@@ -201,7 +201,12 @@ class RunExtras:
                 except NotRegularFile as exc:
                     user_warn(f"log_code(): {exc}; {path!r} and the files after it are not copied")
                     return copied
-                with open(path, "rb") as fin, atomic_file(dest, fsync=False) as fout:
+                try:
+                    fin = open_regular(path)  # (a named pipe among the sources would wait for ever)
+                except OSError as exc:
+                    user_warn(f"log_code(): {exc}; skipped")
+                    continue
+                with fin, atomic_file(dest, fsync=False) as fout:
                     shutil.copyfileobj(fin, fout, 2**20)
                 copied.append(str(dest))
         return copied
