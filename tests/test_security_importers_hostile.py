@@ -1044,3 +1044,24 @@ def test_event_steps_a_run_folder_cannot_hold_are_left_out_with_a_warning(tmp_pa
     assert [(r["_step"], r.get("loss")) for r in runs["run"].history] == [(0, 1.0), (1, 0.5)]
     assert [r["_step"] for r in runs["many"].history] == [0]
     assert "warning" not in _import("tensorboard", logs, out).stderr  # (read once: not warned again)
+
+
+def test_rows_at_steps_no_run_folder_holds_are_warned_whatever_their_size(tmp_path):
+    """RunImport.add, for every importer: a step of 400 digits (an MLflow metrics line; float() of it
+    overflows) made the warning itself raise OverflowError and the whole run was lost; a step of -5 in
+    a new run was dropped without a word (the last-step check came first). Both are warned and
+    skipped, the other rows imported. Found in review."""
+    from reportgen.importers.common import Problems, RunImport
+
+    said: list[str] = []
+    problems = Problems(emit=said.append)
+    imp = RunImport(tmp_path / "runs", "r", source={"kind": "test"}, problems=problems)
+    imp.add(0, {"loss": 1.0})
+    imp.add(10 ** 400, {"loss": 2.0})
+    imp.add(-5, {"loss": 3.0})
+    imp.add(1, {"loss": 0.5})
+    imp.commit(meta={"name": "r"})
+    assert any("a row at step a number of about 400 digits" in w for w in said), said
+    assert any("a row at step -5 " in w for w in said), said
+    rows = [json.loads(x) for x in (tmp_path / "runs" / "r" / "history.jsonl").read_text().splitlines()]
+    assert [(r["_step"], r["loss"]) for r in rows] == [(0, 1.0), (1, 0.5)]

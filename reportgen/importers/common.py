@@ -319,6 +319,18 @@ def unsafe_target(root: Path, run_dir: Path) -> str | None:
     return None
 
 
+
+def _step_text(step: int | None) -> str:
+    """A step for a warning: an int of any size (a 400-digit MLflow step: float() overflows, and str()
+    refuses past 4,300 digits)."""
+    if step is None:
+        return "inf or NaN"
+    if abs(step) < 10 ** 24:
+        return str(step)
+    if step.bit_length() < 1024:
+        return f"{float(step):.6g}"
+    return f"{'-' if step < 0 else ''}a number of about {int(step.bit_length() * 0.30103)} digits"
+
 class RunImport:
     """One run folder being imported into (created or continued)."""
 
@@ -392,11 +404,13 @@ class RunImport:
             step = int(step)
         except (OverflowError, ValueError):  # (an infinite or NaN step)
             step = None
-        if step is not None and (step < self.last_step or self.refused):
+        if self.refused:
             return
         if step is None or not 0 <= step <= fmt.MAX_STEP:  # (a CSV step of 1e300 became a 301-digit _step)
-            self.problems.some(self.id, "step", f"{self.id}: a row at step {step if step is None else f'{step:.6g}'} "
-                               "(outside 0 to 2**63-1, what a run folder holds); skipped")
+            self.problems.some(self.id, "rows at unusable steps", f"{self.id}: a row at step {_step_text(step)} (outside 0 "
+                               "to 2**63-1, what a run folder holds); skipped")
+            return
+        if step < self.last_step:
             return
         if step == self.last_step:
             values = {k: v for k, v in values.items() if k not in self.last_keys}

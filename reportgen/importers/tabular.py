@@ -18,7 +18,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..storage.format import MAX_STEP
 from ..storage.safety import open_regular
 from .common import SOURCE_MAX, Problems, RunImport, run_id_for, source_open, walk_files
 
@@ -249,9 +248,9 @@ def _neptune_run(imp: RunImport, g, nrun, project: str, opts, problems: Problems
         step = steps.iloc[i]
         if step != step:
             continue
-        if not isinstance(path, str) or not path or not abs(step * mult) <= MAX_STEP:
-            problems.some(str(nrun), "record", f"{nrun}: a record with attribute path {path!r} at step {float(step)!r} "
-                          "(no path, or a step a run folder cannot hold); skipped")
+        if not isinstance(path, str) or not path or not math.isfinite(step):  # (RunImport.add checks the range)
+            problems.some(str(nrun), "records skipped", f"{nrun}: a record with attribute path {path!r} at step "
+                          f"{float(step)!r} (no path, or no finite step); skipped")
             continue
         if kind == "float_series":
             value = _plain(rec.get("float_value"))
@@ -273,7 +272,7 @@ def _neptune_run(imp: RunImport, g, nrun, project: str, opts, problems: Problems
     for rec in g[g["step"].isna()].to_dict("records"):
         kind, path = rec["attribute_type"], rec["attribute_path"]
         if not isinstance(path, str) or not path:
-            problems.some(str(nrun), "record", f"{nrun}: a {kind!r} record without an attribute path; skipped")
+            problems.some(str(nrun), "records skipped", f"{nrun}: a {kind!r} record without an attribute path; skipped")
             continue
         col = {"float": "float_value", "int": "int_value", "string": "string_value", "bool": "bool_value",
                "datetime": "datetime_value", "string_set": "string_set_value"}.get(kind)
