@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from .directives import _FENCE_RE as _directives_fence  # (the fences extract() knows)
+
 #: columns of leading whitespace on a line (a tab counts 4): nested lists and code in them
 MAX_INDENT = 400
 #: ``*`` or ``_`` in a row (emphasis delimiters)
@@ -36,6 +38,7 @@ MAX_BLOCK_SPLITS = 200
 #: abbreviation definitions (``*[HTML]: Hyper Text...``; each is a pattern tried on all the text)
 MAX_ABBREVIATIONS = 100
 _SPLITS = re.compile(r"[ \t>]*(?:#|=+[ \t]*$|(?:[-*_][ \t]*){3,}$)")
+_FENCE_RE = _directives_fence
 _TABLE_RULE = re.compile(r"[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
 _ABBR = re.compile(r"^[ \t]{0,3}\*\[[^\]\n]+\]:", re.M)
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)\b[^<>]*?(/?)>")
@@ -48,8 +51,13 @@ def markdown_problem(text: str, first_line: int = 1) -> str | None:
     """Why ``text`` (line 1 of which is the file's ``first_line``) cannot be rendered as markdown
     in bounded time, or None."""
     brackets, start, block, splits, table, first, size = 0, first_line, 0, 0, False, "", ""
-    for n, line in enumerate(text.split("\n"), first_line):
+    lines = text.split("\n")
+    code = _fenced(lines)  # (fenced code is taken out before parsing: its lines cost nothing)
+    for n, line in enumerate(lines, first_line):
         stripped = line.lstrip(" \t")
+        if n - first_line in code:
+            brackets, start, block, splits, table = 0, n + 1, 0, 0, False
+            continue
         if stripped:
             if n == start:
                 first = line
@@ -85,6 +93,21 @@ def markdown_problem(text: str, first_line: int = 1) -> str | None:
     if abbreviations > MAX_ABBREVIATIONS:
         return f"{abbreviations:,} abbreviation definitions (more than {MAX_ABBREVIATIONS:,})"
     return None
+
+
+def _fenced(lines: list[str]) -> set[int]:
+    """Indices of the lines of fenced code blocks that are closed (an unclosed fence is text)."""
+    out: set[int] = set()
+    opened = fence = None
+    for i, line in enumerate(lines):
+        fm = _FENCE_RE.match(line)
+        if fence is None:
+            if fm:
+                opened, fence = i, fm.group(2)
+        elif fm and fm.group(2)[0] == fence[0] and len(fm.group(2)) >= len(fence) and line.strip() == fm.group(2):
+            out.update(range(opened, i + 1))
+            fence = None
+    return out
 
 
 def _html_depth_problem(text: str, first_line: int) -> str | None:
