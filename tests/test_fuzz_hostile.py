@@ -242,12 +242,10 @@ def _build_or_fail(seed: int, cfg: BuildConfig):
 
 
 def _is_run(d: Path) -> bool:
-    """Whether the folder ``d`` is a run folder as the scanner tells (scan.scan_run): a run.json of
-    any kind, or a history.jsonl that is not empty (a pipe's size is 0)."""
-    if d.is_symlink() or not d.is_dir():
-        return False
-    run, hist = d / "run.json", d / "history.jsonl"
-    return run.exists() or (hist.exists() and hist.stat().st_size > 0)
+    """Whether the folder ``d`` is a run folder (a link out of the root is not)."""
+    from reportgen.storage.format import RunPaths
+
+    return not d.is_symlink() and d.is_dir() and RunPaths(d).is_run()
 
 
 def _check_root(seed: int, browser=None) -> None:

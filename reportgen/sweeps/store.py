@@ -137,9 +137,10 @@ class SweepStore:
             if note:
                 print(note, file=sys.stderr)
             goal = (self.metric or {}).get("goal", "minimize")
+            sampler = self._sampler()  # (outside the try: a bad sampler is no unreadable journal)
             try:
                 storage = JournalStorage(backend)
-                self._study = optuna.create_study(storage=storage, study_name=self.id, sampler=self._sampler(),
+                self._study = optuna.create_study(storage=storage, study_name=self.id, sampler=sampler,
                                                   direction=goal, load_if_exists=True)
             except (ValueError, KeyError, TypeError, AttributeError) as exc:  # not Optuna's journal lines
                 raise ValueError(f"sweep {self.id}: {journal} cannot be read as an Optuna journal "

@@ -76,14 +76,12 @@ class RunFiles:
         folder = run_folder_real(self.run_dir, self.root)
         if folder is None:
             raise MissingFile(f"{rel_path}: the run folder is a link out of the runs root now; not published")
-        try:
-            src = inside(self.run_dir, rel_path, "the run folder")
+        try:  # (inside the folder's real path as just found: no second look-up a swap could get between)
+            src = inside(folder, rel_path, "the run folder")
         except UnsafePath as exc:
             raise MissingFile(str(exc)) from None
         except FileNotFoundError:
             raise MissingFile(f"missing file {rel_path}") from None
-        if not (str(src) == folder or str(src).startswith(folder.rstrip("/") + "/")):  # (swapped meanwhile)
-            raise MissingFile(f"{rel_path}: the run folder is a link out of the runs root now; not published")
         if not src.is_file():
             raise MissingFile(f"missing file {rel_path}")
         return src
