@@ -84,15 +84,10 @@ def extra_store(v: np.ndarray) -> np.ndarray:
     finite one is outside float32's range (a series near 1e308: float32 made its smoothing Infinity,
     with a raw "overflow encountered in cast" on the terminal; near 1e-40: 0). Buckets that keep
     float64 once keep it; the page gets both as scaled float16 (encode.half_many)."""
-    from .encode import F4_MAX, F4_MIN
+    from .encode import needs_f8
 
     v = np.asarray(v, dtype=float)
-    if v.size:
-        a = np.abs(v)
-        ok = np.isfinite(v) & (a > 0.0)
-        if float(np.max(a, where=ok, initial=0.0)) > F4_MAX or float(np.min(a, where=ok, initial=np.inf)) < F4_MIN:
-            return v.copy()
-    return v.astype(np.float32)
+    return v.copy() if needs_f8(v) else v.astype(np.float32)
 
 
 class Buckets:

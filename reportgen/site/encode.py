@@ -43,13 +43,20 @@ def col(t: str, arr: np.ndarray, offset: float = 0.0) -> dict[str, Any]:
     return out
 
 
+def needs_f8(v: np.ndarray) -> bool:
+    """Whether a finite nonzero value of the float64 array ``v`` is outside float32's range (above
+    :data:`F4_MAX` or below :data:`F4_MIN` in magnitude): float32 would make it Infinity or 0."""
+    if not v.size:
+        return False
+    a = np.abs(v)
+    ok = np.isfinite(v) & (a > 0.0)
+    return float(np.max(a, where=ok, initial=0.0)) > F4_MAX or float(np.min(a, where=ok, initial=np.inf)) < F4_MIN
+
+
 def floats(v: np.ndarray) -> dict[str, Any]:
     """float32 when every finite value survives it within float32's precision, else float64."""
     v = np.asarray(v, dtype=float)
-    a = np.abs(v[np.isfinite(v)])
-    if a.size and (a.max() > F4_MAX or a[a > 0].min(initial=1.0) < F4_MIN):
-        return col("f8", v)
-    return col("f4", v)
+    return col("f8" if needs_f8(v) else "f4", v)
 
 
 def ints_or_floats(v: np.ndarray) -> dict[str, Any]:
