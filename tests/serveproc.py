@@ -1,6 +1,7 @@
 """Run ``python -m reportgen serve`` as a real subprocess for the serve tests and the benchmark."""
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import signal
@@ -12,6 +13,13 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def http_get(port: int, path: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+    """``GET path`` from the server on 127.0.0.1:``port``: the response, its body still to read."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path, headers=headers or {})
+    return conn.getresponse()
 
 
 class ServeProcess:

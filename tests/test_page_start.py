@@ -15,7 +15,7 @@ from browser import assert_charts_rendered
 from reportgen.site import bundle
 from reportgen.site.builder import build
 from reportgen.site.config import BuildConfig
-from serveproc import ServeProcess
+from serveproc import ServeProcess, http_get
 from site_runs import rows, wavy, write_run
 
 
@@ -167,9 +167,7 @@ def test_charts_just_below_wait_for_the_reader_or_two_seconds(tmp_path, site_bro
 
 
 def _get(port: int, path: str, headers: dict | None = None) -> tuple[int, str | None]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", path, headers=headers or {})
-    resp = conn.getresponse()
+    resp = http_get(port, path, headers)
     resp.read()
     return resp.status, resp.getheader("ETag")
 

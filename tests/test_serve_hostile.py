@@ -6,13 +6,12 @@ timeouts here are hang guards only, never timing assertions.
 """
 from __future__ import annotations
 
-import http.client
 import os
 import time
 from pathlib import Path
 
 from reportgen.sdk.run import Run
-from serveproc import ServeProcess
+from serveproc import ServeProcess, http_get
 
 GUARD = 180  # seconds: a hang guard, far above what any step takes
 
@@ -25,13 +24,8 @@ def _run(root: Path, run_id: str, steps: int = 5) -> None:
 
 
 def _get(srv: ServeProcess, path: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    finally:
-        conn.close()
+    resp = http_get(srv.port, path)
+    return resp.status, resp.read()
 
 
 def _status(srv: ServeProcess, path: str) -> int:

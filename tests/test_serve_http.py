@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reportgen.sdk.run import Run
-from serveproc import ServeProcess
+from serveproc import ServeProcess, http_get
 
 
 def _make_runs(root: Path) -> Path:
@@ -51,12 +51,6 @@ def _raw_get(port: int, target: str, method: str = "GET") -> tuple[int, dict, by
     return status, headers, body
 
 
-def _get(port: int, path: str) -> http.client.HTTPResponse:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", path)
-    return conn.getresponse()
-
-
 def test_binds_loopback_and_prints_url(served):
     srv, _ = served
     assert srv.host == "127.0.0.1" and srv.port > 0
@@ -89,7 +83,7 @@ def test_no_path_outside_the_site(served, target):
 ])
 def test_content_types(served, path, ctype):
     srv, _ = served
-    resp = _get(srv.port, path)
+    resp = http_get(srv.port, path)
     body = resp.read()
     assert resp.status == 200, path
     assert resp.getheader("Content-Type") == ctype
@@ -99,7 +93,7 @@ def test_content_types(served, path, ctype):
 
 def test_html_gets_the_live_script_but_built_files_do_not(served, cli, tmp_path):
     srv, base = served
-    html = _get(srv.port, "/index.html").read().decode()
+    html = http_get(srv.port, "/index.html").read().decode()
     assert html.count("/__reportgen__/live.js") == 1
     assert html.index("/__reportgen__/live.js") < html.index("</head>")
     assert "run <0>" not in html  # user text stays escaped (HTML or JSON-in-script escapes)
@@ -115,17 +109,17 @@ def test_html_gets_the_live_script_but_built_files_do_not(served, cli, tmp_path)
 
 def test_events_endpoint(served):
     srv, _ = served
-    state = json.loads(_get(srv.port, "/__reportgen__/events?since=999").read())
+    state = json.loads(http_get(srv.port, "/__reportgen__/events?since=999").read())
     assert state["reload"] is True and "boot" in state
-    resp = _get(srv.port, "/__reportgen__/events?since=abc")
+    resp = http_get(srv.port, "/__reportgen__/events?since=abc")
     assert resp.status == 400 and b"since" in resp.read()
-    assert _get(srv.port, "/__reportgen__/nothing").status == 404
+    assert http_get(srv.port, "/__reportgen__/nothing").status == 404
 
 
 def test_files_revalidate_with_etags(served):
     """Assets and data may be cached but are checked on every use; pages never are (they carry the generation)."""
     srv, _ = served
-    resp = _get(srv.port, "/assets/reportgen.css")
+    resp = http_get(srv.port, "/assets/reportgen.css")
     resp.read()
     etag = resp.getheader("ETag")
     assert etag and resp.getheader("Cache-Control") == "no-cache"
@@ -133,11 +127,11 @@ def test_files_revalidate_with_etags(served):
     conn.request("GET", "/assets/reportgen.css", headers={"If-None-Match": etag})
     again = conn.getresponse()
     assert again.status == 304 and again.read() == b""
-    page = _get(srv.port, "/index.html")
+    page = http_get(srv.port, "/index.html")
     page.read()
     assert page.getheader("Cache-Control") == "no-store" and page.getheader("ETag") is None
     # the live script too (every tab loads it: 31 KB downloaded and compiled again when it was no-store)
-    live = _get(srv.port, "/__reportgen__/live.js")
+    live = http_get(srv.port, "/__reportgen__/live.js")
     body = live.read()
     tag = live.getheader("ETag")
     assert tag and live.getheader("Cache-Control") == "no-cache" and b"RGLive" in body
@@ -153,29 +147,29 @@ def test_assets_asked_for_by_their_hash_are_kept_without_checking(served):
     import re
 
     srv, _ = served
-    html = _get(srv.port, "/index.html").read().decode()
+    html = http_get(srv.port, "/index.html").read().decode()
     urls = re.findall(r'(?:src|href)="((?:assets/[^"?]+|/__reportgen__/live\.js)\?v=[0-9a-f]{10})"', html)
     names = {u.split("?")[0].rsplit("/", 1)[-1] for u in urls}
     assert {"reportgen.css", "rg-head.js", "rg-page.js", "vega-bundle.js", "live.js"} <= names, urls
     for url in urls:
-        resp = _get(srv.port, url if url.startswith("/") else "/" + url)
+        resp = http_get(srv.port, url if url.startswith("/") else "/" + url)
         body = resp.read()
         assert resp.status == 200 and body, url
         assert resp.getheader("Cache-Control") == "public, max-age=31536000, immutable", url
         stale = url[:-10] + "0123456789"  # a page of another build, or an asset that changed since
-        resp = _get(srv.port, stale if stale.startswith("/") else "/" + stale)
+        resp = http_get(srv.port, stale if stale.startswith("/") else "/" + stale)
         assert resp.read() == body and resp.getheader("Cache-Control") == "no-cache", stale
     # the hash in the page is that of the bytes served (the Vega runtime's: of the vl-convert version)
     from reportgen.site.bundle import version
 
     page_js = next(u for u in urls if "rg-page.js" in u)
-    assert version(_get(srv.port, "/" + page_js).read())[:10] == page_js[-10:]
+    assert version(http_get(srv.port, "/" + page_js).read())[:10] == page_js[-10:]
 
 
 def test_events_are_answered_at_once(served):
     """No request is held open waiting for a change (a held request per tab stalls the seventh tab)."""
     srv, _ = served
-    now = json.loads(_get(srv.port, "/__reportgen__/events?since=0").read())["generation"]
+    now = json.loads(http_get(srv.port, "/__reportgen__/events?since=0").read())["generation"]
     conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)  # the old long-poll waited 20 s
     conn.request("GET", f"/__reportgen__/events?since={now}")
     state = json.loads(conn.getresponse().read())
@@ -193,9 +187,9 @@ def test_head_and_missing(served):
 def test_without_watch_nothing_is_injected(tmp_path):
     runs = _make_runs(tmp_path / "runs")
     with ServeProcess(str(runs), "--port", "0") as srv:
-        html = _get(srv.port, "/").read()
+        html = http_get(srv.port, "/").read()
         assert b"__reportgen__" not in html
-        assert _get(srv.port, "/__reportgen__/live.js").status == 404
+        assert http_get(srv.port, "/__reportgen__/live.js").status == 404
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -261,7 +255,7 @@ def test_port_in_use_is_a_clear_error(tmp_path, cli):
 
 def test_range_requests(served):
     srv, _ = served
-    full = _get(srv.port, "/assets/reportgen.css").read()
+    full = http_get(srv.port, "/assets/reportgen.css").read()
     conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
     conn.request("GET", "/assets/reportgen.css", headers={"Range": "bytes=10-19"})
     resp = conn.getresponse()
@@ -280,7 +274,7 @@ def test_change_right_after_start_is_seen(tmp_path):
             fh.write('{"_step": 30, "loss": 0.5, "acc": 1.0}\n')
         deadline = time.monotonic() + 30  # events answer at once: pages poll them
         while True:
-            state = json.loads(_get(srv.port, "/__reportgen__/events?since=0").read())
+            state = json.loads(http_get(srv.port, "/__reportgen__/events?since=0").read())
             if state["generation"] >= 1 or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
@@ -291,22 +285,20 @@ def test_change_right_after_start_is_seen(tmp_path):
 def test_data_files_in_one_request(served):
     """/__reportgen__/data joins data files of the active site into one script; nothing else is served by it."""
     srv, _ = served
-    one = _get(srv.port, "/data/runs/r0.js").read()
-    resp = _get(srv.port, "/__reportgen__/data?f=%2Fdata%2Fruns%2Fr0.js&f=%2Fdata%2Fruns%2Fr1.js&f=/data/runs/gone.js")
+    one = http_get(srv.port, "/data/runs/r0.js").read()
+    resp = http_get(srv.port, "/__reportgen__/data?f=%2Fdata%2Fruns%2Fr0.js&f=%2Fdata%2Fruns%2Fr1.js&f=/data/runs/gone.js")
     body = resp.read()
     assert resp.status == 200 and resp.getheader("Content-Type") == "text/javascript; charset=utf-8"
     assert body.startswith(one.rstrip(b"\n")) and b'RG.receive("runs/r1"' in body and b"gone" not in body
     assert resp.getheader("ETag") and resp.getheader("Cache-Control") == "no-cache"
     for bad in ("/index.html", "/../../etc/passwd", "/data/../index.html", "/assets/reportgen.css", "/data/x.json"):
-        assert _get(srv.port, "/__reportgen__/data?f=" + bad).status == 403, bad
-    assert _get(srv.port, "/__reportgen__/data").status == 400
-    assert _get(srv.port, "/__reportgen__/data?" + "&".join(["f=/data/runs/r0.js"] * 65)).status == 400
+        assert http_get(srv.port, "/__reportgen__/data?f=" + bad).status == 403, bad
+    assert http_get(srv.port, "/__reportgen__/data").status == 400
+    assert http_get(srv.port, "/__reportgen__/data?" + "&".join(["f=/data/runs/r0.js"] * 65)).status == 400
 
 
 def _get_with(port: int, target: str, headers: dict[str, str]) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", target, headers=headers)
-    resp = conn.getresponse()
+    resp = http_get(port, target, headers)
     return resp.status, resp.read()
 
 
