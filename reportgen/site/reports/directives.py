@@ -47,6 +47,7 @@ class Directive:
 class Extracted:
     text: str
     directives: list[Directive] = field(default_factory=list)
+    prefix: str = ""  # what every token starts with (``prefix`` + a number of 4+ digits + ``Z``)
 
 
 def parse_directive(inner: str) -> tuple[str, dict[str, str]]:
@@ -140,4 +141,4 @@ def extract(text: str, first_line: int = 1) -> Extracted:
             last = m.end()
         pieces.append(line[last:])
         out_lines.append("".join(pieces))
-    return Extracted("".join(out_lines), found)
+    return Extracted("".join(out_lines), found, prefix)

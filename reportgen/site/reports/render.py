@@ -20,7 +20,7 @@ from ..publish import NotPublished, publish
 from ..svgclean import SvgRefused
 from . import media, metrics
 from .context import ReportContext
-from .directives import Directive, extract, token_prefix
+from .directives import Directive, extract
 from .frontmatter import parse_front_matter
 from .mdlimits import markdown_problem
 from .sanitize import sanitize_html
@@ -153,7 +153,7 @@ def render_report(source: Path, reports_root: Path, ctx: ReportContext,
     if ex.directives:
         # every token swapped in one pass over the page (a pass per directive: 4,000 directives in a
         # 160 KB report took 3 minutes), a token alone in its paragraph with the paragraph
-        tokens = re.compile(re.escape(token_prefix(fm.body)) + r"\d{4,}Z")  # (directives.extract)
+        tokens = re.compile(re.escape(ex.prefix) + r"\d{4,}Z")  # (directives.extract)
         clean = _in_attributes(clean, tokens, {d.token: d.raw for d in ex.directives})
         present = set(tokens.findall(clean))
         panels: dict[str, str] = {}
