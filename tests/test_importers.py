@@ -423,6 +423,31 @@ def test_neptune_records_a_run_folder_cannot_hold_are_skipped_not_fatal(tmp_path
     assert _series(runs["BAD"], "loss") == [(4, 0.5)] and runs["BAD"].meta["group"] == "a"
 
 
+
+def test_neptune_run_whose_records_are_all_skipped_leaves_no_run_folder(tmp_path, cli):
+    """A Neptune run every record of which was skipped (no attribute path, a step no run folder holds)
+    left an empty run folder in the runs root, listed as imported. It is skipped with a warning saying
+    so, no folder is left, and the other runs import."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([("project_id", pa.string()), ("run_id", pa.string()), ("attribute_path", pa.string()),
+                        ("attribute_type", pa.string()), ("step", pa.float64()), ("float_value", pa.float64())])
+    rows = [dict(run_id="GOOD", attribute_path="loss", attribute_type="float_series", step=0.0, float_value=1.0),
+            dict(run_id="EMPTY", attribute_path=None, attribute_type="float", float_value=1.0),
+            dict(run_id="EMPTY", attribute_path="loss", attribute_type="float_series", step=float("inf"), float_value=2.0),
+            dict(run_id="EMPTY", attribute_path="loss", attribute_type="float_series", step=-3.0, float_value=2.0)]
+    (tmp_path / "nep" / "ws").mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist([{"project_id": "ws/p", **r} for r in rows], schema=schema),
+                   tmp_path / "nep" / "ws" / "part_0.parquet")
+    out = tmp_path / "runs"
+    proc = cli("import", "parquet", str(tmp_path / "nep"), "-o", str(out))
+    assert "EMPTY: no record that a run folder can hold; skipped (no run written)" in proc.stderr, proc.stderr
+    assert "Imported 1 runs" in proc.stdout and "1 skipped" in proc.stdout, proc.stdout
+    assert [p.name for p in out.iterdir()] == [next(iter(_runs(out).values())).path.name]
+    assert list(_runs(out)) == ["GOOD"]
+
+
 # -- live following and export ------------------------------------------------------------------
 def test_follow_imports_as_the_logdir_grows(tmp_path, monkeypatch):
     from reportgen.importers import detect
