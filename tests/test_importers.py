@@ -448,6 +448,22 @@ def test_neptune_run_whose_records_are_all_skipped_leaves_no_run_folder(tmp_path
     assert list(_runs(out)) == ["GOOD"]
 
 
+
+def test_long_table_column_options_that_name_no_column_stop_the_import_once(tmp_path, capsys):
+    """A --step-col (or --time-col) that is not a column of a long table (--run-col) was checked per run:
+    the same warning once per run of the table, a run folder made and removed for each. It is checked
+    once, before any run folder is made: an error naming the option and the table's columns."""
+    src = tmp_path / "long.csv"
+    src.write_text("run,step,loss\n" + "".join(f"r{i},{s},{s / 10}\n" for i in range(3) for s in range(2)))
+    out = tmp_path / "runs"
+    for option in ("--step-col", "--time-col"):
+        assert _main("import", "csv", str(src), "-o", str(out), "--run-col", "run", option, "nope") == 2
+        err = capsys.readouterr().err
+        assert err.count("'nope'") == 1, err
+        assert f"reportgen: error: {src}: {option} 'nope' is not a column (columns: run, step, loss)" in err, err
+        assert not out.exists() or not any(out.iterdir())
+
+
 # -- live following and export ------------------------------------------------------------------
 def test_follow_imports_as_the_logdir_grows(tmp_path, monkeypatch):
     from reportgen.importers import detect

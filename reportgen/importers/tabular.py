@@ -154,6 +154,13 @@ def _import_run(imp: RunImport, work: Callable[[], int], problems: Problems, res
     result.runs.append(imp.id)
 
 
+def _check_columns(opts, cols: list) -> None:
+    """NotImported when ``--step-col`` or ``--time-col`` names no column of ``cols``."""
+    for arg, col in (("--step-col", opts.step_col), ("--time-col", opts.time_col)):
+        if col is not None and col not in cols:
+            raise NotImported(f"{arg} {col!r} is not a column (columns: {', '.join(map(str, cols))})")
+
+
 def _import_frame(imp: RunImport, df, opts, problems: Problems, label: str) -> int:
     """The table ``df`` into ``imp``; NotImported when no row of it is one a run folder can hold (a header
     alone, no usable step, only values that cannot be stored) and the run is new (a run imported before
@@ -161,11 +168,9 @@ def _import_frame(imp: RunImport, df, opts, problems: Problems, label: str) -> i
     import pandas as pd
 
     cols = list(df.columns)
+    _check_columns(opts, cols)
     step_col = opts.step_col or next((c for c in STEP_NAMES if c in cols), None)
     time_col = opts.time_col or next((c for c in TIME_NAMES if c in cols), None)
-    for arg, col in (("--step-col", opts.step_col), ("--time-col", opts.time_col)):
-        if col is not None and col not in cols:
-            raise NotImported(f"{arg} {col!r} is not a column (columns: {', '.join(map(str, cols))})")
     if step_col is not None:
         steps = pd.to_numeric(df[step_col], errors="coerce")
     else:
@@ -338,6 +343,10 @@ def import_tabular(opts, problems: Problems, progress, result) -> None:
     if NEPTUNE_COLUMNS <= set(table.columns) and not opts.run_col:
         _neptune(table, opts, problems, result, str(root.resolve()))
         return
+    try:  # once for the whole table, before any run folder is made (it was once per run, each warned)
+        _check_columns(opts, list(table.columns))
+    except NotImported as exc:
+        raise ValueError(f"{root}: {exc}") from None
     for key, g in table.groupby(opts.run_col, sort=True):
         key = str(key)
         run_id = run_id_for(opts.source, f"{project}/{key}")
