@@ -464,6 +464,25 @@ def test_long_table_column_options_that_name_no_column_stop_the_import_once(tmp_
         assert not out.exists() or not any(out.iterdir())
 
 
+
+def test_values_at_steps_no_run_folder_holds_are_warned_once_per_key(tmp_path, cli):
+    """Every importer leaves out values at steps a run folder cannot hold (below 0, past 2**63 - 1) in
+    RunImport.add: it warned once per row, naming only the step, while the TensorBoard importer's own
+    copy of the check said how many values of which tag. Now RunImport says it for all, once per run
+    and key: how many values, and the first step."""
+    src = tmp_path / "a.csv"
+    src.write_text("step,loss,acc\n0,1.0,1.0\n-1,2.0,2.0\n-2,3.0,3.0\n1e30,4.0,\n1,5.0,5.0\n")
+    out = tmp_path / "runs"
+    proc = cli("import", "csv", str(src), "-o", str(out))
+    (run,) = _runs(out).values()
+    warned = [line for line in proc.stderr.splitlines() if line.startswith("warning: ")]
+    assert warned == [f"warning: {run.id}: key 'loss': 3 values at steps outside 0..{2 ** 63 - 1} left out "
+                      "(the first at step -1)",
+                      f"warning: {run.id}: key 'acc': 2 values at steps outside 0..{2 ** 63 - 1} left out "
+                      "(the first at step -1)"], warned
+    assert [(r["_step"], r["loss"]) for r in run.history] == [(0, 1.0), (1, 5.0)]
+
+
 # -- live following and export ------------------------------------------------------------------
 def test_follow_imports_as_the_logdir_grows(tmp_path, monkeypatch):
     from reportgen.importers import detect
