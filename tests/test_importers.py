@@ -423,6 +423,66 @@ def test_neptune_records_a_run_folder_cannot_hold_are_skipped_not_fatal(tmp_path
     assert _series(runs["BAD"], "loss") == [(4, 0.5)] and runs["BAD"].meta["group"] == "a"
 
 
+
+def test_neptune_run_whose_records_are_all_skipped_leaves_no_run_folder(tmp_path, cli):
+    """A Neptune run every record of which was skipped (no attribute path, a step no run folder holds)
+    left an empty run folder in the runs root, listed as imported. It is skipped with a warning saying
+    so, no folder is left, and the other runs import."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([("project_id", pa.string()), ("run_id", pa.string()), ("attribute_path", pa.string()),
+                        ("attribute_type", pa.string()), ("step", pa.float64()), ("float_value", pa.float64())])
+    rows = [dict(run_id="GOOD", attribute_path="loss", attribute_type="float_series", step=0.0, float_value=1.0),
+            dict(run_id="EMPTY", attribute_path=None, attribute_type="float", float_value=1.0),
+            dict(run_id="EMPTY", attribute_path="loss", attribute_type="float_series", step=float("inf"), float_value=2.0),
+            dict(run_id="EMPTY", attribute_path="loss", attribute_type="float_series", step=-3.0, float_value=2.0)]
+    (tmp_path / "nep" / "ws").mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist([{"project_id": "ws/p", **r} for r in rows], schema=schema),
+                   tmp_path / "nep" / "ws" / "part_0.parquet")
+    out = tmp_path / "runs"
+    proc = cli("import", "parquet", str(tmp_path / "nep"), "-o", str(out))
+    assert "EMPTY: no record that a run folder can hold; skipped (no run written)" in proc.stderr, proc.stderr
+    assert "Imported 1 runs" in proc.stdout and "1 skipped" in proc.stdout, proc.stdout
+    assert [p.name for p in out.iterdir()] == [next(iter(_runs(out).values())).path.name]
+    assert list(_runs(out)) == ["GOOD"]
+
+
+
+def test_long_table_column_options_that_name_no_column_stop_the_import_once(tmp_path, capsys):
+    """A --step-col (or --time-col) that is not a column of a long table (--run-col) was checked per run:
+    the same warning once per run of the table, a run folder made and removed for each. It is checked
+    once, before any run folder is made: an error naming the option and the table's columns."""
+    src = tmp_path / "long.csv"
+    src.write_text("run,step,loss\n" + "".join(f"r{i},{s},{s / 10}\n" for i in range(3) for s in range(2)))
+    out = tmp_path / "runs"
+    for option in ("--step-col", "--time-col"):
+        assert _main("import", "csv", str(src), "-o", str(out), "--run-col", "run", option, "nope") == 2
+        err = capsys.readouterr().err
+        assert err.count("'nope'") == 1, err
+        assert f"reportgen: error: {src}: {option} 'nope' is not a column (columns: run, step, loss)" in err, err
+        assert not out.exists() or not any(out.iterdir())
+
+
+
+def test_values_at_steps_no_run_folder_holds_are_warned_once_per_key(tmp_path, cli):
+    """Every importer leaves out values at steps a run folder cannot hold (below 0, past 2**63 - 1) in
+    RunImport.add: it warned once per row, naming only the step, while the TensorBoard importer's own
+    copy of the check said how many values of which tag. Now RunImport says it for all, once per run
+    and key: how many values, and the first step."""
+    src = tmp_path / "a.csv"
+    src.write_text("step,loss,acc\n0,1.0,1.0\n-1,2.0,2.0\n-2,3.0,3.0\n1e30,4.0,\n1,5.0,5.0\n")
+    out = tmp_path / "runs"
+    proc = cli("import", "csv", str(src), "-o", str(out))
+    (run,) = _runs(out).values()
+    warned = [line for line in proc.stderr.splitlines() if line.startswith("warning: ")]
+    assert warned == [f"warning: {run.id}: key 'loss': 3 values at steps outside 0..{2 ** 63 - 1} left out "
+                      "(the first at step -1)",
+                      f"warning: {run.id}: key 'acc': 2 values at steps outside 0..{2 ** 63 - 1} left out "
+                      "(the first at step -1)"], warned
+    assert [(r["_step"], r["loss"]) for r in run.history] == [(0, 1.0), (1, 5.0)]
+
+
 # -- live following and export ------------------------------------------------------------------
 def test_follow_imports_as_the_logdir_grows(tmp_path, monkeypatch):
     from reportgen.importers import detect

@@ -412,7 +412,7 @@ def test_csv_with_infinite_steps(tmp_path):
     assert [(x["_step"], x["loss"]) for x in runs["a"].history][:2] == [(0, 1.0), (2, 0.5)]
     # 1e30 is past the steps a run folder holds (0 to 2**63-1; it was written as a 31-digit _step)
     assert [x["loss"] for x in runs["a"].history] == [1.0, 0.5]
-    assert "a row at step 1e+30 (outside 0 to 2**63-1, what a run folder holds); skipped" in proc.stderr
+    assert f"key 'loss': 1 value at steps outside 0..{2 ** 63 - 1} left out (the first at step 1e+30)" in proc.stderr
     assert runs["b"].history[0]["loss"] == 9.0
 
 
@@ -1016,7 +1016,8 @@ def test_event_steps_a_run_folder_cannot_hold_are_left_out_with_a_warning(tmp_pa
     """TensorBoard steps are int64: an event at step -2**63 (or -5, an image) was left out without a word,
     and one at -1 was even written as a history row at step -1. A run folder's steps run from 0 to
     2**63 - 1 (docs/format.md). Now values at other steps are left out with a warning naming the run,
-    tag and step: once per run and tag, and past 3 tags of a run counted in one line."""
+    tag and step: once per run and tag, and past 3 tags of a run counted in one line (by RunImport, as for
+    every importer: the run's id and "key")."""
     import io
 
     from PIL import Image
@@ -1033,14 +1034,15 @@ def test_event_steps_a_run_folder_cannot_hold_are_left_out_with_a_warning(tmp_pa
     out = tmp_path / "runs"
     proc = _import("tensorboard", logs, out)
     warned = [line for line in proc.stderr.splitlines() if line.startswith("warning: ")]
-    assert [w for w in warned if w.startswith("warning: run: ")] == [
-        f"warning: run: tag 'loss': 2 values at steps outside 0..{2 ** 63 - 1} left out (the first at step {-2 ** 63})",
-        f"warning: run: tag 'acc': 1 value at steps outside 0..{2 ** 63 - 1} left out (the first at step -1)",
-        f"warning: run: tag 'pic': 1 value at steps outside 0..{2 ** 63 - 1} left out (the first at step -5)"]
-    assert [w for w in warned if "many" in w] == [
-        *(f"warning: many: tag 't{i}': 1 value at steps outside 0..{2 ** 63 - 1} left out (the first at step -1)"
-          for i in range(3)), "warning: … and 2 more tags with steps out of range in many"], warned
     runs = {r.name: r for r in _runs(out).values()}
+    run, many = runs["run"].id, runs["many"].id
+    assert [w for w in warned if w.startswith(f"warning: {run}: ")] == [
+        f"warning: {run}: key 'loss': 2 values at steps outside 0..{2 ** 63 - 1} left out (the first at step {-2 ** 63})",
+        f"warning: {run}: key 'acc': 1 value at steps outside 0..{2 ** 63 - 1} left out (the first at step -1)",
+        f"warning: {run}: key 'pic': 1 value at steps outside 0..{2 ** 63 - 1} left out (the first at step -5)"]
+    assert [w for w in warned if many in w] == [
+        *(f"warning: {many}: key 't{i}': 1 value at steps outside 0..{2 ** 63 - 1} left out (the first at step -1)"
+          for i in range(3)), f"warning: … and 2 more keys with steps out of range in {many}"], warned
     assert [(r["_step"], r.get("loss")) for r in runs["run"].history] == [(0, 1.0), (1, 0.5)]
     assert [r["_step"] for r in runs["many"].history] == [0]
     assert "warning" not in _import("tensorboard", logs, out).stderr  # (read once: not warned again)
@@ -1061,7 +1063,7 @@ def test_rows_at_steps_no_run_folder_holds_are_warned_whatever_their_size(tmp_pa
     imp.add(-5, {"loss": 3.0})
     imp.add(1, {"loss": 0.5})
     imp.commit(meta={"name": "r"})
-    assert any("a row at step a number of about 400 digits" in w for w in said), said
-    assert any("a row at step -5 " in w for w in said), said
+    assert said == [f"r: key 'loss': 2 values at steps outside 0..{2 ** 63 - 1} left out (the first at step "
+                    "a number of about 400 digits)"], said  # (-5 the second)
     rows = [json.loads(x) for x in (tmp_path / "runs" / "r" / "history.jsonl").read_text().splitlines()]
     assert [(r["_step"], r["loss"]) for r in rows] == [(0, 1.0), (1, 0.5)]

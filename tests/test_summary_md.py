@@ -151,7 +151,7 @@ def test_issue_references_are_inert_and_long_shared_names_keep_their_ids(tmp_pat
     in a PR comment (and put a "mentioned this" event on it); and two runs sharing a name longer than
     the 120 characters shown were both cut to the same 120 characters: the " (id)" that tells them apart
     was cut off. Now a zero-width space follows the # or GH- before a digit, and the name is cut so
-    that its "(id)" stays within the 120 characters."""
+    that its "(id)" stays within the 120 characters (plus the name's hash, as the site cuts keys)."""
     import reportgen
 
     long = "L" * 200
@@ -168,8 +168,8 @@ def test_issue_references_are_inert_and_long_shared_names_keep_their_ids(tmp_pat
     assert "fixes #\u200b123 and GH-\u200b42, see acme/widgets#\u200b7 and gh-\u200b9" in html
     assert "loss #\u200b5" in html and "p #\u200b8" in html
     cells = [line.split(" | ")[0][2:] for line in text.splitlines() if line.startswith("| LL")]
-    assert [c[-8:] for c in cells] == ["… (dup1)", "… (dup2)"], cells
-    assert all(len(c) == 120 and c.startswith("L" * 100) for c in cells), cells
+    assert [c[-7:] for c in cells] == [" (dup1)", " (dup2)"], cells
+    assert all(len(c) == 120 + 9 and c.startswith("L" * 100) for c in cells), cells
 
 
 def test_huge_names_and_keys_keep_the_summary_postable(tmp_path):
@@ -276,3 +276,70 @@ def test_underscore_metrics_are_summarised_system_keys_are_not(tmp_path):
     assert sorted(alt for alt, _ in _images(md)) == ["\\_lr", "loss"]
     header = next(line for line in md.splitlines() if line.startswith("| Run"))
     assert "\\_lr" in header and "\\_step" not in header and "\\_runtime" not in header
+
+
+def _table_cells(md: str) -> list[list[str]]:
+    return [[c.strip() for c in line.strip().strip("|").split(" | ")] for line in md.splitlines()
+            if line.startswith("|")]
+
+
+def _legend(svg: str) -> list[tuple[str, str]]:
+    """(label, colour) of each legend entry of a chart drawn as SVG, in legend order."""
+    return [(label, color) for color, label in re.findall(
+        r'role-legend-symbol.*?stroke="(#[0-9a-f]+)".*?role-legend-label.*?>([^<]*)</text>', svg, re.S)]
+
+
+def test_keys_and_names_that_differ_past_the_shown_characters_stay_apart(tmp_path):
+    """Two metric keys (and two run names) of 200 characters that differ only at the end were both cut
+    to the same 120 characters: the table had two columns (two rows) of one name and the charts two
+    titles alike. Keys are cut as the site cuts them (clip.clip_key: with a hash of the whole key)."""
+    stem, name = "k" * 199, "n" * 199
+    for rid, end in (("r1", "a"), ("r2", "b")):
+        d = tmp_path / "runs" / rid
+        d.mkdir(parents=True)
+        (d / "run.json").write_text(json.dumps({"format": 1, "id": rid, "name": name + end, "state": "finished"}))
+        (d / "history.jsonl").write_text("".join(
+            json.dumps({"_step": s, stem + "a": 1.0 / (s + 1), stem + "b": 2.0 + s}) + "\n" for s in range(3)))
+        (d / "summary.json").write_text(json.dumps({stem + "a": 1.0, stem + "b": 4.0}))
+    out = tmp_path / "s.md"
+    write_summary(SummaryOptions(runs=tmp_path / "runs", out=out, image_format="svg"))
+    md = out.read_text()
+    header, _rule, *rows = _table_cells(md)
+    assert len(header) == 4 and header[2] != header[3] and all(len(h) < 140 for h in header), header
+    assert [r[2:] for r in rows] == [["1", "4"], ["1", "4"]], rows  # each column its own key's values
+    labels = [r[0] for r in rows]
+    assert labels[0] != labels[1] and all(len(x) < 140 and "(r" not in x for x in labels), labels
+    refs = _images(md)
+    assert len(refs) == 2 and refs[0][0] != refs[1][0] and refs[0][1] != refs[1][1], refs
+
+
+def test_runs_are_ordered_named_and_coloured_as_the_site_does(tmp_path):
+    """The summary sorted and labelled the runs with its own copy of the site's code, and coloured them
+    by their place in the table: a run of another project started earlier had the site's colour of
+    another run, and two runs of one id (a copied folder) came in folder order, not the site's. Now the
+    site's own functions order, name and colour them."""
+    from reportgen.site.builder import build
+    from reportgen.site.config import BuildConfig
+
+    runs = [("a b", "same", "p", None, "copy one"), ("a-a", "same", "p", None, "copy two"),
+            ("late", "late", "p", 50.0, "late run"), ("odd", "odd", "p", "2026-01-01", "odd start"),
+            ("q1", "q1", "q", 1.0, "early other project"), ("q2", "q2", "q", 2.0, "copy one")]
+    root = tmp_path / "runs"
+    for folder, rid, project, created, name in runs:
+        d = root / folder
+        d.mkdir(parents=True)
+        meta = {"format": 1, "id": rid, "name": name, "project": project, "state": "finished"}
+        (d / "run.json").write_text(json.dumps({**meta, **({"created": created} if created is not None else {})}))
+        (d / "history.jsonl").write_text("".join(json.dumps({"_step": s, "loss": 1.0 / (s + 1 + len(name))}) + "\n"
+                                                 for s in range(3)))
+    build(BuildConfig(root, tmp_path / "site", quiet=True, cache_dir=tmp_path / "cache"))
+    site = json.loads(re.search(r'id="rg-site">(.*?)</script>', (tmp_path / "site" / "index.html").read_text(),
+                                re.S).group(1))
+    expected = [(r["label"], r["color"]) for r in site["runs"]]
+    assert len(expected) == 6 and len({c for _l, c in expected}) == 6
+    out = tmp_path / "s.md"
+    write_summary(SummaryOptions(runs=root, out=out, image_format="svg"))
+    md = out.read_text()
+    assert [r[0] for r in _table_cells(md)[2:]] == [md_escape(label) for label, _c in expected]
+    (ref,) = [ref for _alt, ref in _images(md)]
+    assert _legend((out.parent / ref).read_text()) == expected

@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..site import charts
+from ..site import pages
+from ..site.clip import clip, clip_key, clip_meta
+from ..site.rundata import RunInfo
 from ..storage.format import flatten, is_system_key
 from ..site.fmt import fmt_value, is_number
-from ..storage.reader import list_run_dirs, read_run
+from ..storage.reader import RunRecord, list_run_dirs, read_run
+from ..storage.safety import unique_names
 from .static_charts import (IMAGE_FORMATS, chart_file_name, chart_rows, has_data, numeric_series, render_chart,
                             static_spec)
 
@@ -73,20 +76,16 @@ class SummaryResult:
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-#: Longest name, key or value (in characters, before escaping) the summary shows: a run folder named with
+#: Characters of a name, key or value (before escaping) the summary shows, then cut as the site cuts text
+#: (clip.py: "…" and the whole length, or a hash of a whole key or name): a run folder named with
 #: 200,000 characters made a 1 MB summary, beyond a PR comment (65,536) and a job summary (1 MiB).
 MAX_TEXT = 120
 
 
-def _cut(text: Any, limit: int = MAX_TEXT) -> str:
-    s = str(text)
-    return s if len(s) <= limit else s[:limit - 1] + "…"
-
-
 def md_escape(text: Any, limit: int | None = None) -> str:
     """Inline Markdown text that renders literally: no emphasis, links, HTML or table breaks;
-    cut to ``limit`` characters (with an ellipsis) when given."""
-    s = str(text) if limit is None else _cut(text, limit)
+    cut at ``limit`` characters (:func:`clip.clip`) when given."""
+    s = str(text) if limit is None else clip(str(text), limit)
     s = _CONTROL.sub("\ufffd", s.replace("\r", " ").replace("\n", " "))  # (a terminal escape in a run name)
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = _MD_SPECIAL.sub(r"\\\1", s)
@@ -119,22 +118,16 @@ def _pick(keys: list[str], patterns: list[str] | None) -> tuple[list[str], list[
     return picked, unmatched
 
 
-def _labels(records: list[Any]) -> list[str]:
-    """Run names as the table and the charts' legends show them, at most :data:`MAX_TEXT` characters (vl-convert
-    took minutes on a long one); a name that several runs share ends with the run's id, "name (id)", and
-    it is the name that is cut to make room for it (the table cuts a label to MAX_TEXT: a long shared
-    name lost its "(id)", and its runs could not be told apart)."""
-    names = [_cut(r.name) for r in records]
-    counts: dict[str, int] = {}
-    for name in names:
-        counts[name] = counts.get(name, 0) + 1
-    labels = []
-    for name, r in zip(names, records):
-        if counts[name] > 1:
-            suffix = f" ({_cut(r.id, MAX_TEXT // 2)})"
-            name = _cut(r.name, MAX_TEXT - len(suffix)) + suffix
-        labels.append(name)
-    return labels
+def _site_runs(root: Path, warnings: list[str]) -> tuple[list[RunRecord], list[str], list[str]]:
+    """The run folders under ``root`` read, in the site's order, with the site's labels (cut at
+    :data:`MAX_TEXT`: vl-convert took minutes on a long one) and colours: the site's own functions
+    (``pages.order_runs``, ``run_labels``, ``run_colors``) of each run's site key and run.json as the
+    site shows it (a copy of them ordered and coloured runs otherwise)."""
+    dirs = list_run_dirs(root, warnings)
+    records = {f: read_run(p) for f, p in zip(unique_names([p.name for p in dirs]), dirs)}  # (phases.gather)
+    infos = pages.order_runs([RunInfo(file=f, path=str(r.path), meta=clip_meta(r.meta)[0], config={}, summary={},
+                                      warnings=[]) for f, r in records.items()])
+    return [records[r.file] for r in infos], pages.run_labels(infos, MAX_TEXT), pages.run_colors(infos)
 
 
 def _image_ref(rel_path: str, base: str | None) -> str:
@@ -144,15 +137,9 @@ def _image_ref(rel_path: str, base: str | None) -> str:
 def build_summary(opts: SummaryOptions) -> tuple[str, list[tuple[str, bytes]], SummaryResult]:
     """The Markdown text and the image files to write (relative path, bytes); no writing."""
     result = SummaryResult(opts.out)
-    records = [read_run(p) for p in list_run_dirs(opts.runs, result.warnings)]
-    # (as the site orders them, pages.order_runs: a run.json "created" that is no number, a string in one
-    # run and a number in another, raised TypeError and no summary was written)
-    records.sort(key=lambda r: (str(r.project), r.meta.get("created") if is_number(r.meta.get("created")) else 0,
-                                str(r.id)))
+    records, labels, colors = _site_runs(opts.runs, result.warnings)
     for r in records:
         result.warnings.extend(f"run {r.id}: {w}" for w in r.warnings)
-    labels = _labels(records)
-    colors = [charts.run_color(i) for i in range(len(records))]
     series = [numeric_series(r.history) for r in records]
     result.runs = len(records)
     folder = f"{opts.out.stem}_files"
@@ -192,14 +179,14 @@ def build_summary(opts: SummaryOptions) -> tuple[str, list[tuple[str, bytes]], S
         if not present:
             continue
         rows = chart_rows([(label, s) for label, _, s in present], opts.samples)
-        spec = static_spec(_cut(key), [p[0] for p in present], [p[1] for p in present], rows)
+        spec = static_spec(clip_key(key, MAX_TEXT), [p[0] for p in present], [p[1] for p in present], rows)
         rel_path = f"{folder}/{chart_file_name(key, opts.image_format)}"
         try:
             images.append((rel_path, render_chart(spec, opts.image_format)))
         except Exception as exc:  # noqa: BLE001 - one chart vl-convert cannot draw costs that chart, not the summary
             result.warnings.append(f"chart of {key!r}: not drawn ({str(exc).strip().splitlines()[0][:200]})")
             continue
-        chart_lines += [f"![{md_escape(key, MAX_TEXT)}]({_image_ref(rel_path, opts.image_base)})", ""]
+        chart_lines += [f"![{md_escape(clip_key(key, MAX_TEXT))}]({_image_ref(rel_path, opts.image_base)})", ""]
         drawn += 1
     if chart_lines:
         lines += ["## Charts", "", *chart_lines]
@@ -211,11 +198,11 @@ def build_summary(opts: SummaryOptions) -> tuple[str, list[tuple[str, bytes]], S
 
 def _table(records: list[Any], labels: list[str], columns: list[str]) -> list[str]:
     header = ["Run", "State", *columns]
-    lines = ["| " + " | ".join(md_escape(h, MAX_TEXT) for h in header) + " |",
+    lines = ["| " + " | ".join(md_escape(clip_key(h, MAX_TEXT)) for h in header) + " |",
              "| " + " | ".join(["---", "---", *["---:"] * len(columns)]) + " |"]
     for rec, label in zip(records, labels):
         summary = flatten(rec.summary)
-        cells = [md_escape(label, MAX_TEXT), md_escape(rec.status, MAX_TEXT)]
+        cells = [md_escape(label), md_escape(rec.status, MAX_TEXT)]
         for col in columns:
             v = summary.get(col)
             cells.append("" if v is None else md_escape(fmt_value(v), MAX_TEXT))

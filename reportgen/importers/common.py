@@ -374,6 +374,7 @@ class RunImport:
         self.summary_hidden: Callable[[str], bool] | None = None
         self._norm = Normalizer(self.dir)
         self.rows_written = 0
+        self._off_steps: dict[str, list] = {}  # key -> [first step no run folder holds, values left out]
 
     def discard(self) -> bool:
         """Remove the run folder when this import made it (True if so): a source skipped after its
@@ -399,16 +400,17 @@ class RunImport:
     # -- adding data ---------------------------------------------------------------------
     def add(self, step: int, values: dict[str, Any], timestamp: float | None = None) -> None:
         """Merge ``values`` into the row of ``step`` (dropped when that step was imported already, or
-        when no run folder can hold it: below 0 or past ``MAX_STEP``, with a warning)."""
+        when no run folder can hold it: below 0 or past ``MAX_STEP``, counted per key and warned of at
+        :meth:`commit`)."""
         try:
             step = int(step)
         except (OverflowError, ValueError):  # (an infinite or NaN step)
             step = None
         if self.refused:
             return
-        if step is None or not 0 <= step <= fmt.MAX_STEP:  # (a CSV step of 1e300 became a 301-digit _step)
-            self.problems.some(self.id, "rows at unusable steps", f"{self.id}: a row at step {_step_text(step)} (outside 0 "
-                               "to 2**63-1, what a run folder holds); skipped")
+        if step is None or not fmt.holds_step(step):  # (a CSV step of 1e300 became a 301-digit _step)
+            for k in values:
+                self._off_steps.setdefault(k, [step, 0])[1] += 1
             return
         if step < self.last_step:
             return
@@ -480,6 +482,7 @@ class RunImport:
         if self.refused:
             self._rows.clear()
             return 0
+        self._warn_off_steps()
         writer = RunWriter(self.dir)
         n = 0
         try:
@@ -564,6 +567,16 @@ class RunImport:
         self.existed = True
         self.rows_written += n
         return n
+
+    def _warn_off_steps(self) -> None:
+        """One warning per key with values :meth:`add` left out at steps no run folder holds: how many, and
+        the first step (TensorBoard's steps are int64, -1 and -2**63 are written; a CSV step of 1e300);
+        past a few keys, counted (:meth:`Problems.some`)."""
+        for key, (step, n) in self._off_steps.items():
+            self.problems.some(self.id, "keys with steps out of range",
+                               f"{self.id}: key {key!r}: {n} value{'s' if n != 1 else ''} at steps outside "
+                               f"0..{fmt.MAX_STEP} left out (the first at step {_step_text(step)})")
+        self._off_steps.clear()
 
     def _summary_value(self, key: str, value: Any) -> Any:
         if type(value) in (int, float, str, bool) or value is None:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import math
 import os
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..storage.safety import open_regular
 from .common import SOURCE_MAX, Problems, RunImport, run_id_for, source_open, walk_files
@@ -137,35 +138,39 @@ class NotImported(ValueError):
     """A table (or one run of a long table) with nothing to import; the message says why."""
 
 
-def _import_run(imp: RunImport, df, opts, problems: Problems, result, label: str) -> None:
-    """The table ``df`` imported into ``imp``, counted in ``result``. A table that is skipped (an error,
-    or no row a run folder can hold: a header alone, no usable step, only values that cannot be stored)
-    leaves no run folder: the one made for it is removed (an empty or half-written run folder was left
-    in the runs root, or the ``serve``/``build`` cache, and listed as imported)."""
+def _import_run(imp: RunImport, work: Callable[[], int], problems: Problems, result, label: str) -> None:
+    """``work()`` (it imports one run into ``imp``, returns the rows written), counted in ``result``. A
+    run that is skipped (an error, or nothing a run folder can hold: :class:`NotImported`) leaves no run
+    folder: the one made for it is removed (an empty or half-written run folder was left in the runs
+    root, or the ``serve``/``build`` cache, and listed as imported)."""
     try:
-        rows = _import_frame(imp, df, opts, problems, label)
+        rows = work()
     except Exception as exc:  # noqa: BLE001 - one hostile file (or run) never loses the others
         imp.discard()
         problems.skip(f"{label}: {exc if isinstance(exc, NotImported) else f'{type(exc).__name__}: {exc}'}; "
                       "skipped (no run written)")
         return
-    if imp.created and not imp.rows_written:  # (a run imported before may simply have nothing new)
-        imp.discard()
-        problems.skip(f"{label}: no row with a step and a value that can be stored; skipped (no run written)")
-        return
     result.rows += rows
     result.runs.append(imp.id)
 
 
-def _import_frame(imp: RunImport, df, opts, problems: Problems, label: str) -> int:
-    import pandas as pd
-
-    cols = list(df.columns)
-    step_col = opts.step_col or next((c for c in STEP_NAMES if c in cols), None)
-    time_col = opts.time_col or next((c for c in TIME_NAMES if c in cols), None)
+def _check_columns(opts, cols: list) -> None:
+    """NotImported when ``--step-col`` or ``--time-col`` names no column of ``cols``."""
     for arg, col in (("--step-col", opts.step_col), ("--time-col", opts.time_col)):
         if col is not None and col not in cols:
             raise NotImported(f"{arg} {col!r} is not a column (columns: {', '.join(map(str, cols))})")
+
+
+def _import_frame(imp: RunImport, df, opts, problems: Problems, label: str) -> int:
+    """The table ``df`` into ``imp``; NotImported when no row of it is one a run folder can hold (a header
+    alone, no usable step, only values that cannot be stored) and the run is new (a run imported before
+    may simply have nothing new)."""
+    import pandas as pd
+
+    cols = list(df.columns)
+    _check_columns(opts, cols)
+    step_col = opts.step_col or next((c for c in STEP_NAMES if c in cols), None)
+    time_col = opts.time_col or next((c for c in TIME_NAMES if c in cols), None)
     if step_col is not None:
         steps = pd.to_numeric(df[step_col], errors="coerce")
     else:
@@ -202,7 +207,10 @@ def _import_frame(imp: RunImport, df, opts, problems: Problems, label: str) -> i
         start = stop
     if bad:
         problems.warn(f"{label}: {bad} rows without a usable step in {step_col!r}; skipped")
-    return written + imp.commit()
+    written += imp.commit()
+    if imp.created and not imp.rows_written:
+        raise NotImported("no row with a step and a value that can be stored")
+    return written
 
 
 def _off_int(values) -> float:
@@ -216,15 +224,13 @@ def _neptune(df, opts, problems: Problems, result, base: str) -> None:
         run_id = run_id_for("neptune", f"{project_id}/{nrun}")
         imp = RunImport(opts.out, run_id, source={"kind": "neptune-parquet", "path": base, "run": str(nrun)},
                         problems=problems)
-        try:
-            _neptune_run(imp, g, nrun, project, opts, problems, result)
-        except Exception as exc:  # noqa: BLE001 - one bad run is a warning, the others are imported
-            imp.discard()
-            problems.skip(f"{nrun}: cannot be imported ({type(exc).__name__}: {exc}); skipped")
+        _import_run(imp, partial(_neptune_run, imp, g, nrun, project, opts, problems), problems, result, str(nrun))
 
 
-def _neptune_run(imp: RunImport, g, nrun, project: str, opts, problems: Problems, result) -> None:
-    """One run of a Neptune exporter table (its rows ``g``) into ``imp``."""
+def _neptune_run(imp: RunImport, g, nrun, project: str, opts, problems: Problems) -> int:
+    """One run of a Neptune exporter table (its rows ``g``) into ``imp``; the rows written. NotImported
+    when the run is new and none of its records was one a run folder can hold (all skipped: its empty
+    folder was left in the runs root, listed as imported)."""
     import numpy as np
     import pandas as pd
 
@@ -292,10 +298,13 @@ def _neptune_run(imp: RunImport, g, nrun, project: str, opts, problems: Problems
             meta["group"] = ",".join(value or []) or None
         elif not path.startswith("sys/"):
             config[path] = value
+    taken = config or any(meta.get(k) for k in ("name", "tags", "notes", "group"))  # (before the default name)
     meta["name"] = run_name(opts.name, path=str(nrun), name=meta.get("name") or str(nrun), id=run_id,
                             project=project)
-    result.rows += imp.commit(meta=meta, config=config)
-    result.runs.append(run_id)
+    rows = imp.commit(meta=meta, config=config)
+    if imp.created and not imp.rows_written and not taken:
+        raise NotImported("no record that a run folder can hold")
+    return rows
 
 
 def import_tabular(opts, problems: Problems, progress, result) -> None:
@@ -327,13 +336,17 @@ def import_tabular(opts, problems: Problems, progress, result) -> None:
         imp = RunImport(opts.out, run_id, source={"kind": opts.source, "path": str(f.resolve())}, problems=problems)
         imp.meta.update({"project": project, "name": run_name(opts.name, path=rel, name=rel, id=run_id,
                                                                      project=project)})
-        _import_run(imp, df, opts, problems, result, str(f))
+        _import_run(imp, partial(_import_frame, imp, df, opts, problems, str(f)), problems, result, str(f))
     if not frames:
         return
     table = pd.concat(frames, ignore_index=True)
     if NEPTUNE_COLUMNS <= set(table.columns) and not opts.run_col:
         _neptune(table, opts, problems, result, str(root.resolve()))
         return
+    try:  # once for the whole table, before any run folder is made (it was once per run, each warned)
+        _check_columns(opts, list(table.columns))
+    except NotImported as exc:
+        raise ValueError(f"{root}: {exc}") from None
     for key, g in table.groupby(opts.run_col, sort=True):
         key = str(key)
         run_id = run_id_for(opts.source, f"{project}/{key}")
@@ -341,4 +354,6 @@ def import_tabular(opts, problems: Problems, progress, result) -> None:
                         problems=problems)
         imp.meta.update({"project": project, "name": run_name(opts.name, path=key, name=key, id=run_id,
                                                                      project=project)})
-        _import_run(imp, g.reset_index(drop=True), opts, problems, result, f"{root}:{key}")
+        label = f"{root}:{key}"
+        _import_run(imp, partial(_import_frame, imp, g.reset_index(drop=True), opts, problems, label), problems,
+                    result, label)

@@ -23,7 +23,7 @@ import stat
 import time
 from pathlib import Path
 
-from ..storage.format import MAX_STEP
+from ..storage.format import holds_step
 from .common import Problems, RunImport, source_yaml, walk
 from .tb_values import Decoder, float32_values
 from .tfrecord import read_records
@@ -75,31 +75,11 @@ def find_runs(logdir: Path, warn=None) -> list[tuple[str, Path, list[Path]]]:
     return out
 
 
-class _BadSteps:
-    """Values at steps a run folder cannot hold (TensorBoard's steps are int64: -1 and -2**63 are written;
-    a run's steps run from 0 to ``MAX_STEP``): left out, and warned of once per run and tag
-    (:meth:`warn`; they were left out without a word)."""
-
-    def __init__(self):
-        self.tags: dict[str, list[int]] = {}  # tag -> [first step left out, values left out]
-
-    def add(self, step: int, tags) -> None:
-        for tag in tags:
-            seen = self.tags.setdefault(tag, [step, 0])
-            seen[1] += 1
-
-    def warn(self, problems: Problems, rel: str) -> None:
-        for tag, (step, n) in self.tags.items():
-            problems.some(rel, "tags with steps out of range", f"{rel}: tag {tag!r}: {n} value{'s' if n != 1 else ''} "
-                          f"at steps outside 0..{MAX_STEP} left out (the first at step {step})")
-        self.tags.clear()
-
-
 class _Scalars:
     """Float32 scalars in columns until :meth:`flush` adds them to the run, one row per step."""
 
-    def __init__(self, imp: RunImport, bad: _BadSteps):
-        self.imp, self.bad = imp, bad
+    def __init__(self, imp: RunImport):
+        self.imp = imp
         self.steps: list[int] = []
         self.times: list[float] = []
         self.tags: list[str] = []
@@ -110,10 +90,13 @@ class _Scalars:
             return
         rows: dict[int, dict] = {}
         times: dict[int, float] = {}
-        check = min(self.steps) < 0 or max(self.steps) > MAX_STEP  # (in C: rare, so the loop stays lean)
+        add = self.imp.add
+        # a step no run folder holds (TensorBoard's are int64): each value to RunImport.add alone, which
+        # leaves it out and counts it (merged into one row, two values of a tag at one step counted one)
+        check = not (holds_step(min(self.steps)) and holds_step(max(self.steps)))  # (in C: rare, the loop stays lean)
         for step, ts, tag, x in zip(self.steps, self.times, self.tags, float32_values(self.values)):
-            if check and not 0 <= step <= MAX_STEP:
-                self.bad.add(step, (tag,))
+            if check and not holds_step(step):
+                add(step, {tag: x}, ts)
                 continue
             row = rows.get(step)
             if row is None:
@@ -122,7 +105,6 @@ class _Scalars:
             elif ts > times[step]:
                 times[step] = ts
             row[tag] = x
-        add = self.imp.add
         for step, row in rows.items():
             add(step, row, times[step])
         for column in (self.steps, self.times, self.tags, self.values):
@@ -160,8 +142,7 @@ def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, 
     dec.plugins.update(imp.state.get("plugins") or {})
     dec.sample_rates.update({k: int(v) for k, v in (imp.state.get("sample_rates") or {}).items()})
     plugins = dec.plugins
-    bad_steps = _BadSteps()
-    scalars = _Scalars(imp, bad_steps)
+    scalars = _Scalars(imp)
     steps, times, tags, values = scalars.steps, scalars.times, scalars.tags, scalars.values
     for path in files:
         label = f"{rel}/{path.name}" if rel != "." else path.name
@@ -224,9 +205,7 @@ def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, 
                     continue
                 for ev in events:
                     got = dec.values(ev, tensor_util)
-                    if got and not 0 <= ev.step <= MAX_STEP:
-                        bad_steps.add(ev.step, got)
-                    elif got:
+                    if got:  # (at a step no run folder holds: left out and warned of by RunImport)
                         imp.add(ev.step, got, ev.wall_time)
                     elif ev.wall_time and imp.t0 is None:
                         imp.t0 = ev.wall_time
@@ -240,7 +219,6 @@ def import_run(imp: RunImport, rel: str, files: list[Path], problems: Problems, 
             offsets[path.name] = end
         if progress is not None:
             progress(max(0, end - offset))
-    bad_steps.warn(problems, rel)
     config = {**imp.config, **dec.run_config()}
     if files:
         hparams = lightning_hparams(files[0].parent / "hparams.yaml", problems, rel)

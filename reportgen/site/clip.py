@@ -81,16 +81,21 @@ def clip_value(value: Any, limit: int = TEXT_CHARS) -> tuple[Any, bool]:
     return value, False
 
 
+def clip_meta(meta: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """run.json as the site shows it (names and tags cut at :data:`NAME_CHARS`, other text at
+    :data:`TEXT_CHARS`), and the keys whose text was cut."""
+    out, cut = {}, []
+    for k, v in meta.items():
+        out[k], c = clip_value(v, NAME_CHARS if k in _NAMES or k == "tags" else TEXT_CHARS)
+        if c:
+            cut.append(k)
+    return out, cut
+
+
 def clip_run(meta: dict[str, Any], config: dict[str, Any], summary: dict[str, Any]
              ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[str]]:
     """run.json, config and summary as the site shows them, and a warning per file with text cut."""
-    out_meta, cut = {}, []
-    for k, v in meta.items():
-        limit = NAME_CHARS if k in _NAMES or k == "tags" else TEXT_CHARS
-        cv, c = clip_value(v, limit)
-        out_meta[k] = cv
-        if c:
-            cut.append(k)
+    out_meta, cut = clip_meta(meta)
     warnings = [f"run.json {', '.join(cut)}: text longer than the site shows is cut ({NAME_CHARS} characters "
                 f"for names and tags, {TEXT_CHARS:,} for other text)"] if cut else []
     config, c1 = clip_value(config)

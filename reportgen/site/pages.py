@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import chartlayout, charts, story
+from .clip import clip_key
 from ..storage.format import flatten, is_system_key
 from .fmt import fmt_duration, fmt_time, fmt_value, is_number
 from . import run_stats, sweep_pages
@@ -46,13 +47,23 @@ def order_runs(infos: list[RunInfo]) -> list[RunInfo]:
 
 
 def labels_and_colors(runs: list[RunInfo]) -> dict[str, tuple[str, str]]:
+    return {r.file: (label, color) for r, label, color in zip(runs, run_labels(runs), run_colors(runs))}
+
+
+def run_labels(runs: list[RunInfo], width: int | None = None) -> list[str]:
+    """Each run's label (``runs`` in site order): its name, or "name (id)" when other runs share the
+    name. ``width`` (the Markdown summary's): a name longer than that is cut there with a hash of the
+    whole name (``clip_key``: two names that differ past it stay apart), and a shared name is cut to
+    leave room for its "(id)", so the id that tells the runs apart is always shown."""
     names = [r.name for r in runs]  # (each name once: a property reading run.json's meta, incr20)
-    counts: dict[str, int] = {}
-    for name in names:
-        counts[name] = counts.get(name, 0) + 1
-    colors = run_colors(runs)
-    return {r.file: (name if counts[name] == 1 else f"{name} ({r.id})", color)
-            for r, name, color in zip(runs, names, colors)}
+    counts = Counter(names)
+    if width is None:
+        return [name if counts[name] == 1 else f"{name} ({r.id})" for r, name in zip(runs, names)]
+    labels = []
+    for r, name in zip(runs, names):
+        suffix = "" if counts[name] == 1 else f" ({clip_key(r.id, width // 2)})"
+        labels.append(clip_key(name, width - len(suffix)) + suffix)
+    return labels
 
 
 def run_colors(runs: list[RunInfo]) -> list[str]:

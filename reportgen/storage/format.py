@@ -29,6 +29,11 @@ SYSTEM_KEYS = frozenset({"_step", "_runtime", "_timestamp", "_wandb"})
 MAX_STEP = (1 << 63) - 1
 
 
+def holds_step(step: int) -> bool:
+    """Whether a history row may have the step ``step`` (0 to :data:`MAX_STEP`)."""
+    return 0 <= step <= MAX_STEP
+
+
 def is_system_key(key: str) -> bool:
     """A row or summary key that is not a user's metric (see :data:`SYSTEM_KEYS`)."""
     return key[:1] == "_" and (key in SYSTEM_KEYS or key.startswith("_wandb/"))
