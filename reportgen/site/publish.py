@@ -28,6 +28,8 @@ from .svgclean import sanitize_svg
 #: a run file the builder reads whole (logged HTML, SVG, a table's or a figure's JSON) is at most this
 #: large: a sparse 8 GB ``.html`` (a few KB in a zip) was read into memory whole
 READ_MAX = 64 << 20
+#: a site file larger than this whose data (not holes) is under half its size is not uploaded (publish_url.py)
+SPARSE_MAX = 64 << 20
 
 INERT = frozenset("""
 png jpg jpeg gif webp bmp avif
@@ -59,6 +61,23 @@ def check_publishable(name: str) -> str:
         return ext
     what = f".{ext} files" if ext else "files without an extension"
     raise NotPublished(f"{name}: {what} are not published (they could run script with the site's origin)")
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):,.1f} MiB" if n >= 1 << 20 else f"{n:,} bytes"
+
+
+def sparse_note(path: Path) -> str | None:
+    """``"4,096.0 MiB, of which 8,192 bytes hold data (a sparse file)"`` when the regular file ``path``
+    is over :data:`SPARSE_MAX` and mostly holes (:func:`...storage.sparse.mostly_holes`), else None.
+    Opened without following a link in its last part (callers give real paths)."""
+    from ..storage.safety import open_regular
+    from ..storage.sparse import mostly_holes
+
+    with open_regular(path, follow=False) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        data = mostly_holes(fh.fileno()) if size > SPARSE_MAX else None
+    return None if data is None else f"{_mib(size)}, of which {_mib(data)} hold data (a sparse file)"
 
 
 def publish(src: Path, dest: Path) -> None:

@@ -13,10 +13,10 @@ incremental), then synchronised:
 3. the record is rewritten.
 
 A site file over :data:`SPARSE_MAX` that is mostly holes (a run's sparse 4 GiB video: a few KB in a
-zip, kept sparse in the site) is not uploaded, with a warning naming it and the limit: it was sent
-at its full size, 4 GiB of zeros. Files over :data:`WHOLE_MAX` go to S3 a part at a time
-(:func:`_upload`): s3fs's ``put_file`` reads 10 parts of 50 MiB at once (1.25 GB of memory for a
-1 GiB video, more for larger files).
+zip, kept sparse in the site; data measured by its extents, not its blocks on disk) is not uploaded,
+with a warning naming it and the limit: it was sent at its full size, 4 GiB of zeros. Files
+over :data:`WHOLE_MAX` go to S3 a part at a time (:func:`_upload`): s3fs's ``put_file`` reads 10 parts
+of 50 MiB at once (1.25 GB of memory for a 1 GiB video, more for larger files).
 
 Credentials and endpoints come from the file system's usual configuration (for S3:
 ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, ``AWS_ENDPOINT_URL``, ``~/.aws``; fsspec's
@@ -38,11 +38,11 @@ from ..storage.artifact_store import hash_file
 from ..storage.listing import list_objects
 from .config import user_cache
 from .manifest import MANIFEST
+from .publish import SPARSE_MAX, sparse_note
 
 RECORD = ".reportgen-publish.json"
 VERSION = 1
 EXTRA = "publish"
-SPARSE_MAX = 64 << 20  # a site file larger than this whose data on disk is under half its size is not uploaded
 WHOLE_MAX = 64 << 20  # a site file up to this size is uploaded by the file system's put_file; larger: streamed
 PART = 8 << 20  # what a streamed upload holds at once (an S3 part is at least 5 MiB)
 PIECE = 1 << 20
@@ -84,30 +84,24 @@ def _filesystem(url: str, storage_options: dict[str, Any] | None):
     return fs, root.rstrip("/")
 
 
-def _mib(n: int) -> str:
-    return f"{n / (1 << 20):,.1f} MiB" if n >= 1 << 20 else f"{n:,} bytes"
-
-
 def _local_files(site: Path, refused: list[str] | None = None) -> dict[str, tuple[int, str]]:
     """``{path: (size, sha256)}`` of the site files to publish; a file over :data:`SPARSE_MAX` that is
-    mostly holes is left out (neither hashed nor uploaded), with a warning added to ``refused``."""
+    mostly holes (measured by its extents: ``publish.sparse_note``) is left out (neither hashed nor
+    uploaded), with a warning added to ``refused``."""
     out = {}
     for p in sorted(site.rglob("*")):
         if p.is_file() and not p.is_symlink():
             rel = p.relative_to(site).as_posix()
             if rel == MANIFEST or rel.startswith(".reportgen-cache/") or (".tmp" in p.name and p.name.startswith(".")):
                 continue
-            st = p.stat()
-            data = getattr(st, "st_blocks", None)
-            data = None if data is None else data * 512  # (bytes on disk; a file system without holes: all)
-            if data is not None and st.st_size > SPARSE_MAX and data < st.st_size // 2:
+            note = sparse_note(p)
+            if note is not None:
                 if refused is not None:
-                    refused.append(f"{rel}: {_mib(st.st_size)}, of which {_mib(data)} hold data (a sparse file); "
-                                   f"not uploaded (a site file over {SPARSE_MAX >> 20} MiB that is mostly holes "
-                                   "is not published)")
+                    refused.append(f"{rel}: {note}; not uploaded (a site file over {SPARSE_MAX >> 20} MiB that "
+                                   "is mostly holes is not published)")
                 continue
             # hashed a piece at a time (a run's sparse 50 GB media file, kept sparse in the site, was read whole)
-            out[rel] = (st.st_size, hash_file(p)[0])
+            out[rel] = (p.stat().st_size, hash_file(p)[0])
     return out
 
 
