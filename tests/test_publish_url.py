@@ -173,6 +173,46 @@ def _runs_with_videos(runs: Path, sparse: int, dense: int) -> bytes:
     return (runs / "b" / "media" / "videos" / "v.mp4").read_bytes()
 
 
+def test_a_sparse_video_is_shown_as_not_published_instead_of_linked(tmp_path, s3, monkeypatch):
+    """A run's 128 MiB video of holes (a few KB in a zip) was left out of the upload, but its page still
+    played media/a/videos/v.mp4: a 404 on the published site. Now the build of a site going to a URL
+    decides it: the item shows as not shown, with the reason, and no page or data script of the bucket
+    names an object the bucket lacks. (A site built to a folder keeps such a file, sparse: local builds.)"""
+    import re
+
+    from reportgen.site.builder import build
+    from reportgen.site.config import BuildConfig
+
+    env, client = s3
+    monkeypatch.setenv("REPORTGEN_CACHE_DIR", str(tmp_path / "cache"))
+    runs = tmp_path / "runs"
+    _runs_with_videos(runs, 128 << 20, 8192)
+    if (runs / "a" / "media" / "videos" / "v.mp4").stat().st_blocks * 512 > 1 << 20:
+        pytest.skip("this file system does not keep holes")
+    (runs / "reports").mkdir()  # (a report's image next to it, as sparse: not linked either)
+    (runs / "reports" / "r.md").write_text("# R\n\n![big](big.png) ![small](small.png)\n")
+    with open(runs / "reports" / "big.png", "wb") as fh:
+        fh.write(b"\x89PNG\r\n\x1a\n")
+        fh.truncate(128 << 20)
+    (runs / "reports" / "small.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    opts = {"endpoint_url": env["AWS_ENDPOINT_URL"], "key": "testing", "secret": "testing"}
+    res = build(BuildConfig(runs, "s3://sites/holes", quiet=True, storage_options=opts))
+    remote = _objects(client, "holes")
+    assert "media/a/videos/v.mp4" not in remote and "media/b/videos/v.mp4" in remote
+    assert "reports/files/big.png" not in remote and "reports/files/small.png" in remote
+    assert b"files/big.png" not in remote["reports/r.html"] and b"files/small.png" in remote["reports/r.html"]
+    named = set()
+    for key, body in remote.items():
+        if key.endswith((".html", ".js")):
+            named.update(re.findall(r"media/[ab]/videos/[^\"'\\ ]+", body.decode("utf-8", "replace")))
+    assert named == {"media/b/videos/v.mp4"}, named  # (run b's video is linked; run a's is not)
+    why = ("media/videos/v.mp4: 128.0 MiB, of which 8,192 bytes hold data (a sparse file); not published (a file "
+           "over 64 MiB that is mostly holes is not uploaded with a site published to a URL)")
+    assert any(w.startswith("run a: media v (step 0): ") and w.endswith(why) for w in res.warnings), res.warnings
+    assert res.published.warnings == []  # (decided at build time: the upload's last guard found nothing)
+    assert why.encode() in remote["runs/a/index.html"], "the page does not say why the video is not shown"
+
+
 def test_a_sparse_video_is_not_uploaded_and_a_large_one_goes_up_a_part_at_a_time(tmp_path, s3):
     """A run's 4 GiB video that is all holes but its first bytes (free to make, a few KB in a zip; the
     site keeps it sparse) was uploaded at its full size: 4 GiB of zeros sent to the bucket. And s3fs's
@@ -196,8 +236,9 @@ def test_a_sparse_video_is_not_uploaded_and_a_large_one_goes_up_a_part_at_a_time
                           env={**os.environ, **env, "REPORTGEN_CACHE_DIR": str(tmp_path / "cache"),
                                "PYTHONPATH": str(REPO)})
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert ("warning: media/a/videos/v.mp4: 4,096.0 MiB, of which 8,192 bytes hold data (a sparse file); not "
-            "uploaded (a site file over 64 MiB that is mostly holes is not published)") in proc.stderr, proc.stderr
+    assert ("media/videos/v.mp4: 4,096.0 MiB, of which 8,192 bytes hold data (a sparse file); not published (a "
+            "file over 64 MiB that is mostly holes is not uploaded with a site published to a URL)") in proc.stderr, \
+        proc.stderr  # (decided at build time: the page does not link it)
     keys = {o["Key"]: o["Size"] for page in client.get_paginator("list_objects_v2").paginate(
         Bucket="sites", Prefix="videos/") for o in page.get("Contents", [])}
     assert "videos/media/a/videos/v.mp4" not in keys and keys["videos/media/b/videos/v.mp4"] == dense
@@ -208,3 +249,4 @@ def test_a_sparse_video_is_not_uploaded_and_a_large_one_goes_up_a_part_at_a_time
     assert got["ContentType"] == "video/mp4" and got["Body"].read() == video
     peak = int(proc.stdout.strip().splitlines()[-1]) << 10  # (Linux: KiB)
     assert peak < dense, f"the build held {peak >> 20} MiB: the video was read whole"
+

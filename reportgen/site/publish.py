@@ -13,6 +13,10 @@ site's origin, even when it is opened on its own.
   origin, with a Content-Security-Policy that allows inline script and style only and
   no request at all (:func:`html_document`).
 - Anything else (``.html``, ``.xml``, ``.js``, unknown types) is refused with a warning.
+- A file over :data:`SPARSE_MAX` that is mostly holes (a run's sparse 4 GiB video, a few KB in a zip) is
+  kept sparse in a site built to a folder, and not put in a site published to a URL (``holes=False``):
+  uploaded, it was 4 GiB of zeros. Its item shows as not shown, with the reason (:func:`sparse_note`),
+  instead of linking a file the bucket never gets.
 """
 from __future__ import annotations
 
@@ -28,7 +32,7 @@ from .svgclean import sanitize_svg
 #: a run file the builder reads whole (logged HTML, SVG, a table's or a figure's JSON) is at most this
 #: large: a sparse 8 GB ``.html`` (a few KB in a zip) was read into memory whole
 READ_MAX = 64 << 20
-#: a site file larger than this whose data (not holes) is under half its size is not uploaded (publish_url.py)
+#: a file larger than this whose data (not holes) is under half its size is not published to a URL
 SPARSE_MAX = 64 << 20
 
 INERT = frozenset("""
@@ -80,9 +84,21 @@ def sparse_note(path: Path) -> str | None:
     return None if data is None else f"{_mib(size)}, of which {_mib(data)} hold data (a sparse file)"
 
 
-def publish(src: Path, dest: Path) -> None:
-    """Write ``src`` to ``dest`` as the site may publish it (``dest`` is named like ``src``)."""
+def check_dense(name: str, src: Path) -> None:
+    """NotPublished when ``src`` is over :data:`SPARSE_MAX` and mostly holes: a site published to a URL
+    does not upload such a file (``name`` names it in the message)."""
+    note = sparse_note(src)
+    if note is not None:
+        raise NotPublished(f"{name}: {note}; not published (a file over {SPARSE_MAX >> 20} MiB that is "
+                           "mostly holes is not uploaded with a site published to a URL)")
+
+
+def publish(src: Path, dest: Path, holes: bool = True) -> None:
+    """Write ``src`` to ``dest`` as the site may publish it (``dest`` is named like ``src``); ``holes``
+    False (a site published to a URL): a file that is mostly holes is refused (:func:`check_dense`)."""
     ext = check_publishable(dest.name)
+    if not holes:
+        check_dense(dest.name, src)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name("." + dest.name + ".tmp")
     if ext == "svg":

@@ -12,11 +12,13 @@ incremental), then synchronised:
    prefix is ever touched (the rule of ``manifest.py`` for local folders);
 3. the record is rewritten.
 
-A site file over :data:`SPARSE_MAX` that is mostly holes (a run's sparse 4 GiB video: a few KB in a
-zip, kept sparse in the site; data measured by its extents, not its blocks on disk) is not uploaded,
-with a warning naming it and the limit: it was sent at its full size, 4 GiB of zeros. Files
-over :data:`WHOLE_MAX` go to S3 a part at a time (:func:`_upload`): s3fs's ``put_file`` reads 10 parts
-of 50 MiB at once (1.25 GB of memory for a 1 GiB video, more for larger files).
+A run file over :data:`SPARSE_MAX` that is mostly holes (a run's sparse 4 GiB video: a few KB in a
+zip) is not put in a site going to a URL: the build shows its item as not shown, with the reason
+(``publish.check_dense``); uploaded, it was 4 GiB of zeros, and then left out of the upload, it stayed
+linked from its page. As a last guard, a site file like that is not uploaded, with a warning naming it
+and the limit. Files over :data:`WHOLE_MAX` go to S3 a part at a time (:func:`_upload`): s3fs's
+``put_file`` reads 10 parts of 50 MiB at once (1.25 GB of memory for a 1 GiB video, more for larger
+files).
 
 Credentials and endpoints come from the file system's usual configuration (for S3:
 ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, ``AWS_ENDPOINT_URL``, ``~/.aws``; fsspec's
@@ -86,8 +88,9 @@ def _filesystem(url: str, storage_options: dict[str, Any] | None):
 
 def _local_files(site: Path, refused: list[str] | None = None) -> dict[str, tuple[int, str]]:
     """``{path: (size, sha256)}`` of the site files to publish; a file over :data:`SPARSE_MAX` that is
-    mostly holes (measured by its extents: ``publish.sparse_note``) is left out (neither hashed nor
-    uploaded), with a warning added to ``refused``."""
+    mostly holes is left out (neither hashed nor uploaded), with a warning added to ``refused``. (The
+    build does not put such a run file in a site going to a URL, and shows its item as not shown:
+    ``publish.check_dense``; this is the last guard.)"""
     out = {}
     for p in sorted(site.rglob("*")):
         if p.is_file() and not p.is_symlink():
