@@ -250,3 +250,107 @@ def test_a_sparse_video_is_not_uploaded_and_a_large_one_goes_up_a_part_at_a_time
     peak = int(proc.stdout.strip().splitlines()[-1]) << 10  # (Linux: KiB)
     assert peak < dense, f"the build held {peak >> 20} MiB: the video was read whole"
 
+
+def _block_fs():
+    """A file system whose files are written a block at a time, as gcsfs's and adlfs's are (an fsspec
+    ``AbstractBufferedFile``: a part sent every ``block_size`` bytes), which also have a ``put_file`` of
+    their own (gcsfs's holds 50 MiB chunks). It keeps what it is sent: the parts of every upload, the
+    files put whole, uploads given up; ``fail_at``: the part whose upload fails."""
+    from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
+
+    class BlockFile(AbstractBufferedFile):
+        def _initiate_upload(self):
+            self.fs.parts[self.path] = []
+
+        def _upload_chunk(self, final=False):
+            parts = self.fs.parts.setdefault(self.path, [])
+            if len(parts) == self.fs.fail_at:
+                raise ConnectionError("the upload of a part failed")
+            parts.append(self.buffer.getvalue())
+            if final:
+                self.fs.store[self.path] = b"".join(parts)
+            return True
+
+        def discard(self):
+            self.fs.discarded.append(self.path)
+
+    class BlockFS(AbstractFileSystem):
+        protocol = "rgblocks"
+
+        def __init__(self):
+            super().__init__(skip_instance_cache=True)
+            self.store, self.parts, self.put, self.discarded, self.fail_at = {}, {}, [], [], None
+
+        def _open(self, path, mode="rb", block_size=None, **kwargs):
+            return BlockFile(self, path, mode, block_size or self.blocksize, **kwargs)
+
+        def put_file(self, lpath, rpath, **kwargs):
+            self.put.append(rpath)
+            with open(lpath, "rb") as fh:
+                self.store[rpath] = fh.read()
+
+    return BlockFS()
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory):
+    """A site file of 70 MiB (over WHOLE_MAX), every MiB of it different."""
+    path = tmp_path_factory.mktemp("big") / "v.mp4"
+    block = os.urandom(1 << 20)
+    with open(path, "wb") as fh:
+        for i in range(70):
+            fh.write(i.to_bytes(4, "big") + block[4:])
+    return path
+
+
+def test_a_large_file_is_streamed_to_any_file_system_a_part_at_a_time(big_file, tmp_path):
+    """Only S3 got a large site file streamed: to GCS or Azure (any other fsspec URL) it went through the
+    file system's put_file, which holds what it chooses (gcsfs: 50 MiB chunks). Now a file over WHOLE_MAX
+    goes to any file system but a local folder through a file opened for writing, a PIECE at a time: a
+    file system that writes a block at a time is sent PART-sized parts, and the content is whole."""
+    import fsspec
+
+    from reportgen.site.publish_url import PART, WHOLE_MAX, _upload
+
+    data = big_file.read_bytes()
+    assert len(data) > WHOLE_MAX
+    fs = _block_fs()
+    _upload(fs, big_file, "site/media/v.mp4", len(data))
+    assert fs.put == [] and fs.store["site/media/v.mp4"] == data
+    sizes = [len(p) for p in fs.parts["site/media/v.mp4"]]
+    assert max(sizes) == PART and len(sizes) == -(-len(data) // PART)
+    small = tmp_path / "small.js"
+    small.write_bytes(b"x" * 1000)
+    _upload(fs, small, "site/small.js", 1000)  # (a small file: the file system's put_file)
+    assert fs.put == ["site/small.js"] and fs.store["site/small.js"] == b"x" * 1000
+    # fsspec's memory file system (its files are not written a block at a time) and a local folder
+    # (put_file: a copy on disk) get the file whole and right
+    mem = fsspec.filesystem("memory")
+    _upload(mem, big_file, "/rg-test/v.mp4", len(data))
+    assert mem.cat_file("/rg-test/v.mp4") == data
+    mem.rm_file("/rg-test/v.mp4")
+    local = fsspec.filesystem("file")
+    _upload(local, big_file, str(tmp_path / "out.mp4"), len(data))
+    assert (tmp_path / "out.mp4").read_bytes() == data
+
+
+def test_a_streamed_upload_that_fails_leaves_nothing(big_file):
+    """A streamed upload whose third part fails is given up (the file system's discard: gcsfs deletes
+    the resumable upload), and the error reaches the caller; no file is made of the first parts."""
+    import fsspec
+
+    from reportgen.site.publish_url import _upload
+
+    fs = _block_fs()
+    fs.fail_at = 2
+    with pytest.raises(ConnectionError):
+        _upload(fs, big_file, "site/v.mp4", big_file.stat().st_size)
+    assert fs.discarded == ["site/v.mp4"] and "site/v.mp4" not in fs.store
+    # a file system whose files are written as they go (fsspec's memory one): the file it made is removed.
+    # (The source fails for real: /proc/self/mem opens, and its first read, at address 0, is an I/O error.)
+    if not os.path.exists("/proc/self/mem"):
+        return
+    mem = fsspec.filesystem("memory")
+    with pytest.raises(OSError):
+        _upload(mem, Path("/proc/self/mem"), "/rg-test/failed.mp4", 1 << 30)
+    assert not mem.exists("/rg-test/failed.mp4")

@@ -16,9 +16,9 @@ A run file over :data:`SPARSE_MAX` that is mostly holes (a run's sparse 4 GiB vi
 zip) is not put in a site going to a URL: the build shows its item as not shown, with the reason
 (``publish.check_dense``); uploaded, it was 4 GiB of zeros, and then left out of the upload, it stayed
 linked from its page. As a last guard, a site file like that is not uploaded, with a warning naming it
-and the limit. Files over :data:`WHOLE_MAX` go to S3 a part at a time (:func:`_upload`): s3fs's
-``put_file`` reads 10 parts of 50 MiB at once (1.25 GB of memory for a 1 GiB video, more for larger
-files).
+and the limit. Files over :data:`WHOLE_MAX` go to any file system but a local folder a part at a time
+(:func:`_upload`): s3fs's ``put_file`` reads 10 parts of 50 MiB at once (1.25 GB of memory for a 1 GiB
+video, more for larger files), gcsfs's 50 MiB chunks, other file systems' what they choose.
 
 Credentials and endpoints come from the file system's usual configuration (for S3:
 ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, ``AWS_ENDPOINT_URL``, ``~/.aws``; fsspec's
@@ -109,26 +109,44 @@ def _local_files(site: Path, refused: list[str] | None = None) -> dict[str, tupl
 
 
 def _upload(fs, local: Path, remote: str, size: int) -> None:
-    """``local`` written to ``remote``: by the file system's ``put_file``, or, for a file over
-    :data:`WHOLE_MAX` to S3, :data:`PIECE` by :data:`PIECE` into a file opened for writing that sends
-    a part every :data:`PART` bytes (s3fs's ``put_file`` holds 10 parts of 50 MiB, or of size/10,000
-    for a file over 500 GB). The content type is set as ``put_file`` sets it; an upload that fails part
-    way is aborted (no object made of its first parts)."""
-    protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
-    if size <= WHOLE_MAX or not {"s3", "s3a"} & set(protocols):
+    """``local`` written to ``remote``: by the file system's ``put_file`` up to :data:`WHOLE_MAX` (and to
+    a local folder, where it is a copy on disk); a larger file :data:`PIECE` by :data:`PIECE` into a file
+    opened for writing, which (fsspec's ``AbstractBufferedFile``: S3, GCS, Azure...) sends a part every
+    :data:`PART` bytes. Their ``put_file`` holds more: s3fs 10 parts of 50 MiB (or of size/10,000 for a
+    file over 500 GB), gcsfs 50 MiB chunks, others what they choose. The content type is set as
+    ``put_file`` sets it (S3; gcsfs guesses it from the name itself); an upload that fails part way is
+    aborted (no object made of its first parts)."""
+    from fsspec.implementations.local import LocalFileSystem
+
+    if size <= WHOLE_MAX or isinstance(fs, LocalFileSystem):
         fs.put_file(str(local), remote)
         return
-    ctype = mimetypes.guess_type(local.name)[0]
+    protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
+    ctype = mimetypes.guess_type(local.name)[0] if {"s3", "s3a"} & set(protocols) else None
     with open(local, "rb") as src:
         dst = fs.open(remote, "wb", block_size=PART, **({"ContentType": ctype} if ctype else {}))
         try:
             while piece := src.read(PIECE):
                 dst.write(piece)
+            dst.close()
         except BaseException:
-            dst.discard()  # (s3fs: the multipart upload is aborted)
-            dst.closed = True  # (closing it now would send what it holds as the file)
+            _abort(fs, dst, remote)
             raise
-        dst.close()
+
+
+def _abort(fs, dst, remote: str) -> None:
+    """The streamed upload ``dst`` of ``remote`` given up: nothing of it left at the target."""
+    from fsspec.spec import AbstractBufferedFile
+
+    if isinstance(dst, AbstractBufferedFile):
+        dst.discard()  # (s3fs: the multipart upload is aborted; gcsfs: the resumable one)
+        dst.closed = True  # (closing it now would send what it holds as the file)
+        return
+    dst.close()  # (a file that writes as it goes, as fsspec's memory file system's: what it wrote is removed)
+    try:
+        fs.rm_file(remote)
+    except OSError:
+        pass
 
 
 def _read_record(fs, root: str) -> dict[str, list]:
