@@ -173,6 +173,46 @@ def _runs_with_videos(runs: Path, sparse: int, dense: int) -> bytes:
     return (runs / "b" / "media" / "videos" / "v.mp4").read_bytes()
 
 
+def test_a_sparse_video_is_shown_as_not_published_instead_of_linked(tmp_path, s3, monkeypatch):
+    """A run's 128 MiB video of holes (a few KB in a zip) was left out of the upload, but its page still
+    played media/a/videos/v.mp4: a 404 on the published site. Now the build of a site going to a URL
+    decides it: the item shows as not shown, with the reason, and no page or data script of the bucket
+    names an object the bucket lacks. (A site built to a folder keeps such a file, sparse: local builds.)"""
+    import re
+
+    from reportgen.site.builder import build
+    from reportgen.site.config import BuildConfig
+
+    env, client = s3
+    monkeypatch.setenv("REPORTGEN_CACHE_DIR", str(tmp_path / "cache"))
+    runs = tmp_path / "runs"
+    _runs_with_videos(runs, 128 << 20, 8192)
+    if (runs / "a" / "media" / "videos" / "v.mp4").stat().st_blocks * 512 > 1 << 20:
+        pytest.skip("this file system does not keep holes")
+    (runs / "reports").mkdir()  # (a report's image next to it, as sparse: not linked either)
+    (runs / "reports" / "r.md").write_text("# R\n\n![big](big.png) ![small](small.png)\n")
+    with open(runs / "reports" / "big.png", "wb") as fh:
+        fh.write(b"\x89PNG\r\n\x1a\n")
+        fh.truncate(128 << 20)
+    (runs / "reports" / "small.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    opts = {"endpoint_url": env["AWS_ENDPOINT_URL"], "key": "testing", "secret": "testing"}
+    res = build(BuildConfig(runs, "s3://sites/holes", quiet=True, storage_options=opts))
+    remote = _objects(client, "holes")
+    assert "media/a/videos/v.mp4" not in remote and "media/b/videos/v.mp4" in remote
+    assert "reports/files/big.png" not in remote and "reports/files/small.png" in remote
+    assert b"files/big.png" not in remote["reports/r.html"] and b"files/small.png" in remote["reports/r.html"]
+    named = set()
+    for key, body in remote.items():
+        if key.endswith((".html", ".js")):
+            named.update(re.findall(r"media/[ab]/videos/[^\"'\\ ]+", body.decode("utf-8", "replace")))
+    assert named == {"media/b/videos/v.mp4"}, named  # (run b's video is linked; run a's is not)
+    why = ("media/videos/v.mp4: 128.0 MiB, of which 8,192 bytes hold data (a sparse file); not published (a file "
+           "over 64 MiB that is mostly holes is not uploaded with a site published to a URL)")
+    assert any(w.startswith("run a: media v (step 0): ") and w.endswith(why) for w in res.warnings), res.warnings
+    assert res.published.warnings == []  # (decided at build time: the upload's last guard found nothing)
+    assert why.encode() in remote["runs/a/index.html"], "the page does not say why the video is not shown"
+
+
 def test_a_sparse_video_is_not_uploaded_and_a_large_one_goes_up_a_part_at_a_time(tmp_path, s3):
     """A run's 4 GiB video that is all holes but its first bytes (free to make, a few KB in a zip; the
     site keeps it sparse) was uploaded at its full size: 4 GiB of zeros sent to the bucket. And s3fs's
@@ -196,8 +236,9 @@ def test_a_sparse_video_is_not_uploaded_and_a_large_one_goes_up_a_part_at_a_time
                           env={**os.environ, **env, "REPORTGEN_CACHE_DIR": str(tmp_path / "cache"),
                                "PYTHONPATH": str(REPO)})
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert ("warning: media/a/videos/v.mp4: 4,096.0 MiB, of which 8,192 bytes hold data (a sparse file); not "
-            "uploaded (a site file over 64 MiB that is mostly holes is not published)") in proc.stderr, proc.stderr
+    assert ("media/videos/v.mp4: 4,096.0 MiB, of which 8,192 bytes hold data (a sparse file); not published (a "
+            "file over 64 MiB that is mostly holes is not uploaded with a site published to a URL)") in proc.stderr, \
+        proc.stderr  # (decided at build time: the page does not link it)
     keys = {o["Key"]: o["Size"] for page in client.get_paginator("list_objects_v2").paginate(
         Bucket="sites", Prefix="videos/") for o in page.get("Contents", [])}
     assert "videos/media/a/videos/v.mp4" not in keys and keys["videos/media/b/videos/v.mp4"] == dense
@@ -208,3 +249,108 @@ def test_a_sparse_video_is_not_uploaded_and_a_large_one_goes_up_a_part_at_a_time
     assert got["ContentType"] == "video/mp4" and got["Body"].read() == video
     peak = int(proc.stdout.strip().splitlines()[-1]) << 10  # (Linux: KiB)
     assert peak < dense, f"the build held {peak >> 20} MiB: the video was read whole"
+
+
+def _block_fs():
+    """A file system whose files are written a block at a time, as gcsfs's and adlfs's are (an fsspec
+    ``AbstractBufferedFile``: a part sent every ``block_size`` bytes), which also have a ``put_file`` of
+    their own (gcsfs's holds 50 MiB chunks). It keeps what it is sent: the parts of every upload, the
+    files put whole, uploads given up; ``fail_at``: the part whose upload fails."""
+    from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
+
+    class BlockFile(AbstractBufferedFile):
+        def _initiate_upload(self):
+            self.fs.parts[self.path] = []
+
+        def _upload_chunk(self, final=False):
+            parts = self.fs.parts.setdefault(self.path, [])
+            if len(parts) == self.fs.fail_at:
+                raise ConnectionError("the upload of a part failed")
+            parts.append(self.buffer.getvalue())
+            if final:
+                self.fs.store[self.path] = b"".join(parts)
+            return True
+
+        def discard(self):
+            self.fs.discarded.append(self.path)
+
+    class BlockFS(AbstractFileSystem):
+        protocol = "rgblocks"
+
+        def __init__(self):
+            super().__init__(skip_instance_cache=True)
+            self.store, self.parts, self.put, self.discarded, self.fail_at = {}, {}, [], [], None
+
+        def _open(self, path, mode="rb", block_size=None, **kwargs):
+            return BlockFile(self, path, mode, block_size or self.blocksize, **kwargs)
+
+        def put_file(self, lpath, rpath, **kwargs):
+            self.put.append(rpath)
+            with open(lpath, "rb") as fh:
+                self.store[rpath] = fh.read()
+
+    return BlockFS()
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory):
+    """A site file of 70 MiB (over WHOLE_MAX), every MiB of it different."""
+    path = tmp_path_factory.mktemp("big") / "v.mp4"
+    block = os.urandom(1 << 20)
+    with open(path, "wb") as fh:
+        for i in range(70):
+            fh.write(i.to_bytes(4, "big") + block[4:])
+    return path
+
+
+def test_a_large_file_is_streamed_to_any_file_system_a_part_at_a_time(big_file, tmp_path):
+    """Only S3 got a large site file streamed: to GCS or Azure (any other fsspec URL) it went through the
+    file system's put_file, which holds what it chooses (gcsfs: 50 MiB chunks). Now a file over WHOLE_MAX
+    goes to any file system but a local folder through a file opened for writing, a PIECE at a time: a
+    file system that writes a block at a time is sent PART-sized parts, and the content is whole."""
+    import fsspec
+
+    from reportgen.site.publish_url import PART, WHOLE_MAX, _upload
+
+    data = big_file.read_bytes()
+    assert len(data) > WHOLE_MAX
+    fs = _block_fs()
+    _upload(fs, big_file, "site/media/v.mp4", len(data))
+    assert fs.put == [] and fs.store["site/media/v.mp4"] == data
+    sizes = [len(p) for p in fs.parts["site/media/v.mp4"]]
+    assert max(sizes) == PART and len(sizes) == -(-len(data) // PART)
+    small = tmp_path / "small.js"
+    small.write_bytes(b"x" * 1000)
+    _upload(fs, small, "site/small.js", 1000)  # (a small file: the file system's put_file)
+    assert fs.put == ["site/small.js"] and fs.store["site/small.js"] == b"x" * 1000
+    # fsspec's memory file system (its files are not written a block at a time) and a local folder
+    # (put_file: a copy on disk) get the file whole and right
+    mem = fsspec.filesystem("memory")
+    _upload(mem, big_file, "/rg-test/v.mp4", len(data))
+    assert mem.cat_file("/rg-test/v.mp4") == data
+    mem.rm_file("/rg-test/v.mp4")
+    local = fsspec.filesystem("file")
+    _upload(local, big_file, str(tmp_path / "out.mp4"), len(data))
+    assert (tmp_path / "out.mp4").read_bytes() == data
+
+
+def test_a_streamed_upload_that_fails_leaves_nothing(big_file):
+    """A streamed upload whose third part fails is given up (the file system's discard: gcsfs deletes
+    the resumable upload), and the error reaches the caller; no file is made of the first parts."""
+    import fsspec
+
+    from reportgen.site.publish_url import _upload
+
+    fs = _block_fs()
+    fs.fail_at = 2
+    with pytest.raises(ConnectionError):
+        _upload(fs, big_file, "site/v.mp4", big_file.stat().st_size)
+    assert fs.discarded == ["site/v.mp4"] and "site/v.mp4" not in fs.store
+    # a file system whose files are written as they go (fsspec's memory one): the file it made is removed.
+    # (The source fails for real: /proc/self/mem opens, and its first read, at address 0, is an I/O error.)
+    if not os.path.exists("/proc/self/mem"):
+        return
+    mem = fsspec.filesystem("memory")
+    with pytest.raises(OSError):
+        _upload(mem, Path("/proc/self/mem"), "/rg-test/failed.mp4", 1 << 30)
+    assert not mem.exists("/rg-test/failed.mp4")

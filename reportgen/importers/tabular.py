@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..storage.safety import open_regular
+from ..storage.sparse import mostly_holes
 from .common import SOURCE_MAX, Problems, RunImport, run_id_for, source_open, walk_files
 
 NEPTUNE_COLUMNS = {"project_id", "run_id", "attribute_path", "attribute_type", "step"}
@@ -43,9 +44,10 @@ def _csv_rows(path: Path, problems: Problems):
     import pandas as pd
 
     with open_regular(path) as fh:  # (one open: a regular file, checked on its descriptor)
-        st = os.fstat(fh.fileno())
-        size, blocks = st.st_size, getattr(st, "st_blocks", None)
-        limit = CSV_MAX if blocks is not None and blocks * 512 < size // 2 else CSV_DENSE_MAX  # (mostly holes)
+        size = os.fstat(fh.fileno()).st_size
+        # (mostly holes: measured by SEEK_DATA, not st_blocks, which a dense CSV on a compressing file
+        # system is also short of)
+        limit = CSV_MAX if size > CSV_MAX and mostly_holes(fh.fileno()) is not None else CSV_DENSE_MAX
         data = fh.read(limit + 1)
     if len(data) > limit:
         data = data[:data.rfind(b"\n", 0, limit) + 1]

@@ -214,7 +214,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         from .panels import PanelSite, run_panels, write_compare_pages
 
         for r in with_media:
-            ps = PanelSite(out, run_page(r.file), presets=cfg.presets)
+            ps = PanelSite(out, run_page(r.file), presets=cfg.presets, holes=not cfg.publish_url)
             panel_sets[r.file] = run_panels(r, ps)
             warnings.extend(f"run {r.file}", ps.warnings)
             for unused in ps.unused if manifest is not None else ():  # (an image that could not be shown)

@@ -13,6 +13,10 @@ site's origin, even when it is opened on its own.
   origin, with a Content-Security-Policy that allows inline script and style only and
   no request at all (:func:`html_document`).
 - Anything else (``.html``, ``.xml``, ``.js``, unknown types) is refused with a warning.
+- A file over :data:`SPARSE_MAX` that is mostly holes (a run's sparse 4 GiB video, a few KB in a zip) is
+  kept sparse in a site built to a folder, and not put in a site published to a URL (``holes=False``):
+  uploaded, it was 4 GiB of zeros. Its item shows as not shown, with the reason (:func:`sparse_note`),
+  instead of linking a file the bucket never gets.
 """
 from __future__ import annotations
 
@@ -28,6 +32,8 @@ from .svgclean import sanitize_svg
 #: a run file the builder reads whole (logged HTML, SVG, a table's or a figure's JSON) is at most this
 #: large: a sparse 8 GB ``.html`` (a few KB in a zip) was read into memory whole
 READ_MAX = 64 << 20
+#: a file larger than this whose data (not holes) is under half its size is not published to a URL
+SPARSE_MAX = 64 << 20
 
 INERT = frozenset("""
 png jpg jpeg gif webp bmp avif
@@ -61,9 +67,38 @@ def check_publishable(name: str) -> str:
     raise NotPublished(f"{name}: {what} are not published (they could run script with the site's origin)")
 
 
-def publish(src: Path, dest: Path) -> None:
-    """Write ``src`` to ``dest`` as the site may publish it (``dest`` is named like ``src``)."""
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):,.1f} MiB" if n >= 1 << 20 else f"{n:,} bytes"
+
+
+def sparse_note(path: Path) -> str | None:
+    """``"4,096.0 MiB, of which 8,192 bytes hold data (a sparse file)"`` when the regular file ``path``
+    is over :data:`SPARSE_MAX` and mostly holes (:func:`...storage.sparse.mostly_holes`), else None.
+    Opened without following a link in its last part (callers give real paths)."""
+    from ..storage.safety import open_regular
+    from ..storage.sparse import mostly_holes
+
+    with open_regular(path, follow=False) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        data = mostly_holes(fh.fileno()) if size > SPARSE_MAX else None
+    return None if data is None else f"{_mib(size)}, of which {_mib(data)} hold data (a sparse file)"
+
+
+def check_dense(name: str, src: Path) -> None:
+    """NotPublished when ``src`` is over :data:`SPARSE_MAX` and mostly holes: a site published to a URL
+    does not upload such a file (``name`` names it in the message)."""
+    note = sparse_note(src)
+    if note is not None:
+        raise NotPublished(f"{name}: {note}; not published (a file over {SPARSE_MAX >> 20} MiB that is "
+                           "mostly holes is not uploaded with a site published to a URL)")
+
+
+def publish(src: Path, dest: Path, holes: bool = True) -> None:
+    """Write ``src`` to ``dest`` as the site may publish it (``dest`` is named like ``src``); ``holes``
+    False (a site published to a URL): a file that is mostly holes is refused (:func:`check_dense`)."""
     ext = check_publishable(dest.name)
+    if not holes:
+        check_dense(dest.name, src)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name("." + dest.name + ".tmp")
     if ext == "svg":

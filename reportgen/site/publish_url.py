@@ -12,11 +12,13 @@ incremental), then synchronised:
    prefix is ever touched (the rule of ``manifest.py`` for local folders);
 3. the record is rewritten.
 
-A site file over :data:`SPARSE_MAX` that is mostly holes (a run's sparse 4 GiB video: a few KB in a
-zip, kept sparse in the site) is not uploaded, with a warning naming it and the limit: it was sent
-at its full size, 4 GiB of zeros. Files over :data:`WHOLE_MAX` go to S3 a part at a time
-(:func:`_upload`): s3fs's ``put_file`` reads 10 parts of 50 MiB at once (1.25 GB of memory for a
-1 GiB video, more for larger files).
+A run file over :data:`SPARSE_MAX` that is mostly holes (a run's sparse 4 GiB video: a few KB in a
+zip) is not put in a site going to a URL: the build shows its item as not shown, with the reason
+(``publish.check_dense``); uploaded, it was 4 GiB of zeros, and then left out of the upload, it stayed
+linked from its page. As a last guard, a site file like that is not uploaded, with a warning naming it
+and the limit. Files over :data:`WHOLE_MAX` go to any file system but a local folder a part at a time
+(:func:`_upload`): s3fs's ``put_file`` reads 10 parts of 50 MiB at once (1.25 GB of memory for a 1 GiB
+video, more for larger files), gcsfs's 50 MiB chunks, other file systems' what they choose.
 
 Credentials and endpoints come from the file system's usual configuration (for S3:
 ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, ``AWS_ENDPOINT_URL``, ``~/.aws``; fsspec's
@@ -38,11 +40,11 @@ from ..storage.artifact_store import hash_file
 from ..storage.listing import list_objects
 from .config import user_cache
 from .manifest import MANIFEST
+from .publish import SPARSE_MAX, sparse_note
 
 RECORD = ".reportgen-publish.json"
 VERSION = 1
 EXTRA = "publish"
-SPARSE_MAX = 64 << 20  # a site file larger than this whose data on disk is under half its size is not uploaded
 WHOLE_MAX = 64 << 20  # a site file up to this size is uploaded by the file system's put_file; larger: streamed
 PART = 8 << 20  # what a streamed upload holds at once (an S3 part is at least 5 MiB)
 PIECE = 1 << 20
@@ -84,54 +86,67 @@ def _filesystem(url: str, storage_options: dict[str, Any] | None):
     return fs, root.rstrip("/")
 
 
-def _mib(n: int) -> str:
-    return f"{n / (1 << 20):,.1f} MiB" if n >= 1 << 20 else f"{n:,} bytes"
-
-
 def _local_files(site: Path, refused: list[str] | None = None) -> dict[str, tuple[int, str]]:
     """``{path: (size, sha256)}`` of the site files to publish; a file over :data:`SPARSE_MAX` that is
-    mostly holes is left out (neither hashed nor uploaded), with a warning added to ``refused``."""
+    mostly holes is left out (neither hashed nor uploaded), with a warning added to ``refused``. (The
+    build does not put such a run file in a site going to a URL, and shows its item as not shown:
+    ``publish.check_dense``; this is the last guard.)"""
     out = {}
     for p in sorted(site.rglob("*")):
         if p.is_file() and not p.is_symlink():
             rel = p.relative_to(site).as_posix()
             if rel == MANIFEST or rel.startswith(".reportgen-cache/") or (".tmp" in p.name and p.name.startswith(".")):
                 continue
-            st = p.stat()
-            data = getattr(st, "st_blocks", None)
-            data = None if data is None else data * 512  # (bytes on disk; a file system without holes: all)
-            if data is not None and st.st_size > SPARSE_MAX and data < st.st_size // 2:
+            note = sparse_note(p)
+            if note is not None:
                 if refused is not None:
-                    refused.append(f"{rel}: {_mib(st.st_size)}, of which {_mib(data)} hold data (a sparse file); "
-                                   f"not uploaded (a site file over {SPARSE_MAX >> 20} MiB that is mostly holes "
-                                   "is not published)")
+                    refused.append(f"{rel}: {note}; not uploaded (a site file over {SPARSE_MAX >> 20} MiB that "
+                                   "is mostly holes is not published)")
                 continue
             # hashed a piece at a time (a run's sparse 50 GB media file, kept sparse in the site, was read whole)
-            out[rel] = (st.st_size, hash_file(p)[0])
+            out[rel] = (p.stat().st_size, hash_file(p)[0])
     return out
 
 
 def _upload(fs, local: Path, remote: str, size: int) -> None:
-    """``local`` written to ``remote``: by the file system's ``put_file``, or, for a file over
-    :data:`WHOLE_MAX` to S3, :data:`PIECE` by :data:`PIECE` into a file opened for writing that sends
-    a part every :data:`PART` bytes (s3fs's ``put_file`` holds 10 parts of 50 MiB, or of size/10,000
-    for a file over 500 GB). The content type is set as ``put_file`` sets it; an upload that fails part
-    way is aborted (no object made of its first parts)."""
-    protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
-    if size <= WHOLE_MAX or not {"s3", "s3a"} & set(protocols):
+    """``local`` written to ``remote``: by the file system's ``put_file`` up to :data:`WHOLE_MAX` (and to
+    a local folder, where it is a copy on disk); a larger file :data:`PIECE` by :data:`PIECE` into a file
+    opened for writing, which (fsspec's ``AbstractBufferedFile``: S3, GCS, Azure...) sends a part every
+    :data:`PART` bytes. Their ``put_file`` holds more: s3fs 10 parts of 50 MiB (or of size/10,000 for a
+    file over 500 GB), gcsfs 50 MiB chunks, others what they choose. The content type is set as
+    ``put_file`` sets it (S3; gcsfs guesses it from the name itself); an upload that fails part way is
+    aborted (no object made of its first parts)."""
+    from fsspec.implementations.local import LocalFileSystem
+
+    if size <= WHOLE_MAX or isinstance(fs, LocalFileSystem):
         fs.put_file(str(local), remote)
         return
-    ctype = mimetypes.guess_type(local.name)[0]
+    protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
+    ctype = mimetypes.guess_type(local.name)[0] if {"s3", "s3a"} & set(protocols) else None
     with open(local, "rb") as src:
         dst = fs.open(remote, "wb", block_size=PART, **({"ContentType": ctype} if ctype else {}))
         try:
             while piece := src.read(PIECE):
                 dst.write(piece)
+            dst.close()
         except BaseException:
-            dst.discard()  # (s3fs: the multipart upload is aborted)
-            dst.closed = True  # (closing it now would send what it holds as the file)
+            _abort(fs, dst, remote)
             raise
-        dst.close()
+
+
+def _abort(fs, dst, remote: str) -> None:
+    """The streamed upload ``dst`` of ``remote`` given up: nothing of it left at the target."""
+    from fsspec.spec import AbstractBufferedFile
+
+    if isinstance(dst, AbstractBufferedFile):
+        dst.discard()  # (s3fs: the multipart upload is aborted; gcsfs: the resumable one)
+        dst.closed = True  # (closing it now would send what it holds as the file)
+        return
+    dst.close()  # (a file that writes as it goes, as fsspec's memory file system's: what it wrote is removed)
+    try:
+        fs.rm_file(remote)
+    except OSError:
+        pass
 
 
 def _read_record(fs, root: str) -> dict[str, list]:

@@ -48,6 +48,7 @@ class PanelSite:
     #: the files of every item that could not be shown: part of the run page's key (an image shown
     #: before and not now, its file changed under the same name, renders the page again)
     dropped: list[str] = field(default_factory=list)
+    holes: bool = True  # False for a site published to a URL: a run file that is mostly holes is not shown
 
 
 def _needs(kind: str, frames: list[dict[str, Any]]) -> list[str]:
@@ -61,7 +62,7 @@ def run_panels(run: RunInfo, site: PanelSite) -> list[dict[str, Any]]:
     From what the builder already has: the media rows of the parsed (and cached) history;
     the run folder is read only for the files records point at. Site paths are keyed by the
     run's site key (``run.file``), as every other path of the site."""
-    files = RunFiles(site.out, Path(run.path), run.file)
+    files = RunFiles(site.out, Path(run.path), run.file, holes=site.holes)
     maker = ItemMaker(files, site.presets)
     panels = []
     for ks in gather_media(run.media_rows, run.summary):

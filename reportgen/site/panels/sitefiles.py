@@ -14,7 +14,7 @@ from typing import Any, Iterator
 from ...storage.jsonio import dumps
 from ...storage.safety import (OutsideRunFolder, UnsafePath, check_relative, inside, reading_inside,
                                run_folder_real, safe_file_name)
-from ..publish import NotPublished, check_publishable, publish, read_whole
+from ..publish import NotPublished, check_dense, check_publishable, publish, read_whole
 from ..svgclean import SvgRefused
 from ..write import write_if_changed
 
@@ -47,6 +47,9 @@ class RunFiles:
     run_id: str
     warnings: list[str] = field(default_factory=list)
     root: Path | None = None  # the runs root (default: that of the build under way, safety.reading_from)
+    #: a run file over 64 MiB that is mostly holes is copied (kept sparse); False for a site published to
+    #: a URL, which does not upload such a file: its item is not shown (publish.check_dense)
+    holes: bool = True
     #: site paths of the files the items made so far wrote or use (copies, derived files, data
     #: scripts), in order; an item that fails gives its own back (:meth:`settle`)
     touched: list[str] = field(default_factory=list)
@@ -128,11 +131,13 @@ class RunFiles:
         self.touched.append(site)
         dest = self.out / site
         try:
-            # (a link under the site's name, from a site folder made elsewhere, is replaced: kept because
-            # its size matched, it published the file it led to)
-            if check_publishable(site) == "svg" or dest.is_symlink() or not (
-                    dest.exists() and dest.stat().st_size == src.stat().st_size):
-                with self.reading():
+            svg = check_publishable(site) == "svg"
+            with self.reading():
+                if not self.holes:  # (checked before a copy an earlier build made is kept)
+                    check_dense(rel_path, src)
+                # (a link under the site's name, from a site folder made elsewhere, is replaced: kept because
+                # its size matched, it published the file it led to)
+                if svg or dest.is_symlink() or not (dest.exists() and dest.stat().st_size == src.stat().st_size):
                     publish(src, dest)
         except (NotPublished, SvgRefused, OutsideRunFolder) as exc:
             raise MissingFile(str(exc)) from None

@@ -101,7 +101,8 @@ def _write_reports(cfg: BuildConfig, sources: list[Path], folder: Path, out: Pat
         name = names[source.stem]
         page = f"{REPORTS_DIR}/{name}.html"
         ctx = ReportContext(out=out, page=page, name=name, env=writer.env, runs=runs,
-                            metric_keys=metric_keys, presets=cfg.presets, written=written)
+                            metric_keys=metric_keys, presets=cfg.presets, written=written,
+                            holes=not cfg.publish_url)
         rendered = render_report(source, folder, ctx, names)
         writer.write("report.html", page, {
             "title": cfg.title, "kind": "report",

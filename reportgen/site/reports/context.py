@@ -35,6 +35,7 @@ class ReportContext:
     charts: int = 0  # metric charts on the page (the page then shows the chart controls)
     presets: Path | None = None  # reportgen build --presets DIR (custom charts use it as run pages do)
     written: set[str] = field(default_factory=set)  # site paths of files written under reports/
+    holes: bool = True  # False for a site published to a URL: a file that is mostly holes is not shown
 
     def url(self, target: str) -> str:
         return rel(self.page, target)
@@ -51,11 +52,15 @@ class ReportContext:
         self.used_ids[base] = n + 1
         return (base if n == 0 else f"{base}-{n + 1}"), n
 
+    def files(self, run: RunInfo) -> RunFiles:
+        """The files of ``run`` as the site may publish them (where run pages put them)."""
+        return RunFiles(self.out, Path(run.path), run.file, holes=self.holes)
+
     def read_run_json(self, run: RunInfo, rel_path: Any) -> Any:
         """A JSON file of the run folder (``MissingFile`` when absent or outside the folder)."""
         from ...storage.jsonio import loads
 
-        return loads(RunFiles(self.out, Path(run.path), run.file).read_bytes(rel_path))
+        return loads(self.files(run).read_bytes(rel_path))
 
     def copy_run_file(self, run: RunInfo, rel_path: Any) -> str | None:
         """Copy ``rel_path`` (relative to the run folder) into the site where the run page's media
@@ -66,7 +71,7 @@ class ReportContext:
         if isinstance(rel_path, str):
             rel_path = rel_path.replace("\\", "/")
         try:
-            return RunFiles(self.out, Path(run.path), run.file).copy(rel_path)
+            return self.files(run).copy(rel_path)
         except MissingFile:
             return None
 
@@ -75,7 +80,7 @@ class ReportContext:
         from ..publish import html_document
 
         try:
-            return html_document(RunFiles(self.out, Path(run.path), run.file).read_bytes(rel_path), style)
+            return html_document(self.files(run).read_bytes(rel_path), style)
         except (MissingFile, OSError):
             return None
 

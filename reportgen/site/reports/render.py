@@ -74,7 +74,8 @@ def _dispatch(ctx: ReportContext, d: Directive) -> Markup:
         return ctx.missing(f"{d.kind}: could not be rendered ({exc.__class__.__name__})", inline=not d.block)
 
 
-def _image_rewriter(source: Path, reports_root: Path, out: Path, written: set[str] | None = None):
+def _image_rewriter(source: Path, reports_root: Path, out: Path, written: set[str] | None = None,
+                    holes: bool = True):
     """Relative images next to the report are copied to ``reports/files/``; others are dropped."""
     root = reports_root.resolve()
 
@@ -91,7 +92,7 @@ def _image_rewriter(source: Path, reports_root: Path, out: Path, written: set[st
             return None
         site_rel = PurePosixPath("files", *(safe_file_name(x) for x in relp.parts)).as_posix()
         try:  # images only as the site may publish them (no .html, sanitized .svg; build/publish.py)
-            publish(target, out / "reports" / site_rel)
+            publish(target, out / "reports" / site_rel, holes)  # (holes False: a site going to a URL)
         except (NotPublished, SvgRefused, OSError):
             return None
         if written is not None:
@@ -145,7 +146,7 @@ def render_report(source: Path, reports_root: Path, ctx: ReportContext,
     if problem is not None:
         ctx.warnings.append(f"{problem}; the report is shown as plain text")
         html = f"<pre>{escape(ex.text)}</pre>"
-    clean, removed = sanitize_html(html, _image_rewriter(source, reports_root, ctx.out, ctx.written),
+    clean, removed = sanitize_html(html, _image_rewriter(source, reports_root, ctx.out, ctx.written, ctx.holes),
                                    _link_rewriter(source, report_names or {}))
     if removed:
         shown = "; ".join(dict.fromkeys(removed))
