@@ -16,7 +16,7 @@ import click
 
 from ._version import __version__
 from .site.config import DEFAULT_CHART_RUNS, DEFAULT_SAMPLES
-from .storage.safety import printable
+from .storage.safety import FileTooBig, NotRegularFile, OutsideRunFolder, printable
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 _EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -384,12 +384,10 @@ def sweep_cmd(config: Path, project: str | None, runs_dir: Path | None) -> None:
               help="Runs root holding the sweep [default: $REPORTGEN_DIR or ./runs].")
 def agent_cmd(sweep_id: str, count: int | None, runs_dir: Path | None) -> None:
     """Run the sweep's program once per sampled parameter set (several agents may share a sweep)."""
-    from .storage.safety import NotRegularFile
-
     try:
         from .sweeps import agent as run_agent
         n = run_agent(sweep_id, count=count, dir=runs_dir)
-    except (ImportError, NotRegularFile) as exc:  # NotRegularFile: a sweep file that is a link or a pipe
+    except ImportError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"reportgen agent: ran {n} run(s)", err=True)
 
@@ -436,6 +434,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+    except (NotRegularFile, FileTooBig, OutsideRunFolder) as exc:  # a link, a pipe or a folder where a file
+        click.echo(f"reportgen: error: {printable(str(exc))}", err=True)  # should be (storage.safety): any command
+        sys.exit(1)
     except (FileNotFoundError, NotADirectoryError, ValueError) as exc:
         click.echo(f"reportgen: error: {exc}", err=True)
         sys.exit(2)
