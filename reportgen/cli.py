@@ -16,7 +16,8 @@ import click
 
 from ._version import __version__
 from .site.config import DEFAULT_CHART_RUNS, DEFAULT_SAMPLES
-from .storage.safety import printable
+from .storage.safety import FileTooBig, NotRegularFile, OutsideRunFolder, printable
+from .tell import tell, tell_all
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 _EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -60,8 +61,7 @@ def _local_runs(runs, quiet: bool = True, segmented: bool = True) -> Path:
         local = resolve_runs(runs, warnings=warnings, segmented=segmented)
     except (ImportError, OSError, ValueError) as exc:
         raise click.ClickException(f"RUNS {runs}: {exc}") from None
-    for w in warnings:
-        click.echo(f"warning: {printable(str(w))}", err=True)
+    tell_all(warnings)
     return local
 
 
@@ -177,8 +177,7 @@ def _write_summary(opts, quiet: bool, show_warnings: bool = True) -> list[str]:
 
     result = write_summary(opts)
     if show_warnings:
-        for w in result.warnings:
-            click.echo(f"warning: {printable(str(w))}", err=True)
+        tell_all(result.warnings)
     if not quiet:
         click.echo(f"Wrote {opts.out} ({result.runs} runs, {len(result.images)} charts in "
                    f"{opts.out.stem}_files/)")
@@ -305,8 +304,7 @@ def import_(source: str, path: Path, out: Path, project: str | None, name: str |
 
     opts = ImportOptions(source=source, path=path, out=out, project=project, name=name, run_col=run_col,
                          step_col=step_col, time_col=time_col, quiet=quiet, max_media=max_media << 20,
-                         warn=lambda m: click.echo(f"warning: {printable(str(m))}", err=True),
-                         note=lambda m: click.echo(f"note: {printable(str(m))}", err=True))
+                         warn=tell, note=lambda m: tell(m, "note"))
     try:
         result = import_source(opts)
     except (ImportError, OSError) as exc:  # OSError: the URL root could not be written (after the import)
@@ -334,8 +332,7 @@ def export(runs: Path, fmt: str, out: Path, quiet: bool) -> None:
         result = export_runs(runs, out, fmt)
     except ImportError as exc:
         raise click.ClickException(str(exc)) from None
-    for w in result.warnings:
-        click.echo(f"warning: {printable(str(w))}", err=True)
+    tell_all(result.warnings)
     if not quiet:
         click.echo(f"Exported {result.runs} runs ({result.rows} history rows) to {out}")
 
@@ -384,12 +381,10 @@ def sweep_cmd(config: Path, project: str | None, runs_dir: Path | None) -> None:
               help="Runs root holding the sweep [default: $REPORTGEN_DIR or ./runs].")
 def agent_cmd(sweep_id: str, count: int | None, runs_dir: Path | None) -> None:
     """Run the sweep's program once per sampled parameter set (several agents may share a sweep)."""
-    from .storage.safety import NotRegularFile
-
     try:
         from .sweeps import agent as run_agent
         n = run_agent(sweep_id, count=count, dir=runs_dir)
-    except (ImportError, NotRegularFile) as exc:  # NotRegularFile: a sweep file that is a link or a pipe
+    except ImportError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"reportgen agent: ran {n} run(s)", err=True)
 
@@ -436,6 +431,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+    except (NotRegularFile, FileTooBig, OutsideRunFolder) as exc:  # a link, a pipe or a folder where a file
+        click.echo(f"reportgen: error: {printable(str(exc))}", err=True)  # should be (storage.safety): any command
+        sys.exit(1)
     except (FileNotFoundError, NotADirectoryError, ValueError) as exc:
         click.echo(f"reportgen: error: {exc}", err=True)
         sys.exit(2)

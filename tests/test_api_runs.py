@@ -165,6 +165,40 @@ def test_files_linked_out_of_a_shared_run_are_not_listed_or_downloaded(tmp_path)
     assert "PRIVATE KEY" not in [p.read_text() for p in (tmp_path / "dl").rglob("*") if p.is_file()]
 
 
+@pytest.mark.parametrize("planted", ["link", "broken link", "linked folder"])
+def test_download_never_writes_through_a_link_in_the_download_folder(root, tmp_path, planted):
+    """File.download() wrote with open(target, "wb"): a link under the file's name in the download
+    folder (replace=True) had its target overwritten, a broken one (exists() False) made its target
+    outside, and a folder on the way that was a link was written into. Now the file is written as the
+    SDK writes run files (storage.safety.write_own): the link is replaced, a broken one counts as there,
+    a linked folder is refused; nothing outside changes."""
+    from reportgen.storage.safety import NotRegularFile
+
+    f = reportgen.Api(root).run("run0").file("files/model.bin")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "precious"
+    dl = tmp_path / "dl"
+    (dl / "files").mkdir(parents=True)
+    if planted == "link":
+        victim.write_text("precious\n")
+        (dl / "files" / "model.bin").symlink_to(victim)
+        assert f.download(dl, replace=True) == dl / "files" / "model.bin"
+        assert (dl / "files" / "model.bin").read_bytes() == b"\0" * 10 and not (dl / "files" / "model.bin").is_symlink()
+        assert victim.read_text() == "precious\n"
+    elif planted == "broken link":
+        (dl / "files" / "model.bin").symlink_to(victim)
+        with pytest.raises(FileExistsError, match="replace=True"):
+            f.download(dl)
+        assert not victim.exists()
+    else:
+        (dl / "files").rmdir()
+        (dl / "files").symlink_to(outside)
+        with pytest.raises(NotRegularFile, match="files: a symbolic link"):
+            f.download(dl, replace=True)
+    assert sorted(p.name for p in outside.iterdir()) == (["precious"] if planted == "link" else [])
+
+
 def test_summary_update_persists_tensor(root):
     arr = np.random.default_rng(0).random(1000)
     run = reportgen.Api(root).run("user/proj/run0")

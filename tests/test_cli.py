@@ -1,6 +1,7 @@
 """The command line: help is instant (no heavy imports), usage errors are one line with exit 2."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -68,6 +69,30 @@ def test_build_into_a_dangling_symlink_is_a_usage_error(tmp_path):
     proc = run_cli("build", "runs", "-o", "site", check=False, cwd=tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert "'site' is a symbolic link to" in proc.stderr and "which does not exist" in proc.stderr
+
+
+@pytest.mark.parametrize("case", ["sweep config pipe", "agent lock link"])
+def test_a_link_or_pipe_where_a_file_should_be_is_one_line_for_any_command(tmp_path, case):
+    """storage.safety's NotRegularFile (a link, pipe or folder under a file's name) was turned into a
+    one-line error by the `agent` command alone: `reportgen sweep` of a named pipe said 'no such file'
+    of a file that is there (a pipe swapped in after that check waited for a writer for ever), and any
+    other command hitting one printed a traceback. main() turns it into one line, exit 1, for all."""
+    pytest.importorskip("optuna")
+    if case == "sweep config pipe":
+        os.mkfifo(tmp_path / "sweep.yaml")
+        proc = run_cli("sweep", "sweep.yaml", "--dir", "runs", check=False, cwd=tmp_path, timeout=120)
+        expected = "reportgen: error: sweep.yaml: not a regular file (a pipe, socket, device or folder); not read"
+    else:
+        (tmp_path / "sweep.yaml").write_text("program: x.py\nmethod: random\nparameters: {x: {values: [1]}}\n")
+        sweep_id = run_cli("sweep", "sweep.yaml", "--dir", "runs", cwd=tmp_path).stdout.strip()
+        lock = tmp_path / "runs" / "sweeps" / sweep_id / "lock"
+        lock.symlink_to(tmp_path / "outside")
+        proc = run_cli("agent", sweep_id, "--dir", "runs", check=False, cwd=tmp_path, timeout=120)
+        expected = f"reportgen: error: runs/sweeps/{sweep_id}/lock: a symbolic link (to {str(tmp_path / 'outside')!r})"
+        assert not os.path.lexists(tmp_path / "outside")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("reportgen: error:")]
+    assert len(errors) == 1 and errors[0].startswith(expected), proc.stderr
 
 
 def test_build_prints_where_to_open(tmp_path):

@@ -802,3 +802,45 @@ def test_log_code_skips_a_named_pipe_among_the_sources(tmp_path):
     assert "copied" in done, "log_code() hung on a named pipe"
     assert sorted(os.path.basename(p) for p in done["copied"]) == ["a.py", "z.py"]
     run.finish()
+
+
+def test_log_code_warns_and_goes_on_when_a_copy_cannot_be_written(tmp_path):
+    """log_code() into a resumed run whose files/code/a.py is a folder raised IsADirectoryError into the
+    training script (the copy's rename failed; only a link on the way was warned about). Every file
+    it writes goes through storage.safety.write_own now, and any failure to write is a warning."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.py").write_text("print(1)\n")
+    (src / "b.py").write_text("print(2)\n")
+    folder = tmp_path / "runs" / "x"
+    (folder / "files" / "code" / "a.py").mkdir(parents=True)
+    (folder / "run.json").write_text('{"id": "x", "state": "finished"}')
+    run = reportgen.init(id="x", dir=tmp_path / "runs", resume="allow", save_code_info=False)
+    try:
+        with pytest.warns(UserWarning, match="log_code\\(\\): .*a.py: a folder; not written; .*a.py' and the files "
+                                             "after it are not copied"):
+            assert run.log_code(src) == []
+        run.log({"a": 1})
+    finally:
+        run.finish()
+    assert [r["a"] for r in clean_history(folder)] == [1]
+
+
+def test_save_of_a_path_above_the_working_folder_is_refused_not_written_beside_files(tmp_path, monkeypatch):
+    """run.save("../run.json") (a path with '..', relative to the working folder) was copied to
+    files/../run.json: over the run's own run.json, and three '..' wrote outside the run folder.
+    As wandb ("globs can't walk above base_path"), such a path is refused; 'sub/../x' is files/x."""
+    work = tmp_path / "work"
+    (work / "sub").mkdir(parents=True)
+    (tmp_path / "run.json").write_text('{"id": "evil"}')
+    (work / "x.txt").write_text("x")
+    monkeypatch.chdir(work)
+    run = reportgen.init(id="r", dir=tmp_path / "runs", save_code_info=False)
+    try:
+        with pytest.raises(ValueError, match="outside base_path"):
+            run.save("../run.json", policy="now")
+        assert run.save("sub/../x.txt", policy="now") == [str(run.folder / "files" / "x.txt")]
+    finally:
+        run.finish()
+    assert read_run(run.folder).meta["id"] == "r"
+    assert (run.folder / "files" / "x.txt").read_text() == "x"

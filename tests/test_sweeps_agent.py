@@ -311,6 +311,64 @@ def test_a_sweep_lock_file_that_is_a_link_out_is_refused_not_created_outside(tmp
     assert sweep_runs(tmp_path / "runs", folder.name) == []
 
 
+@pytest.mark.parametrize("name", ["params", "args"])
+def test_a_link_planted_under_a_runs_params_or_args_file_is_refused(tmp_path, name):
+    """The agent wrote params-<run>.json (every run) and args-<run>.json (${args_json_file}) with
+    write_text(), following links: a link planted under that name in a shared sweep folder sent the
+    run's parameters to (or truncated) the file it led to. Both are written with storage.safety.write_own
+    now, which refuses a link under the name (NotRegularFile naming it); nothing outside is written."""
+    from reportgen.storage.safety import NotRegularFile
+    from reportgen.sweeps import command as sweep_command
+    from reportgen.sweeps.agent import _sweep_env
+    from reportgen.sweeps.store import Job
+
+    folder = _program_sweep(tmp_path)
+    store = SweepStore.open(tmp_path / "runs", folder.name)
+    victim = tmp_path / "outside" / "victim.json"
+    victim.parent.mkdir()
+    victim.write_text("precious\n")
+    (folder / f"{name}-r1.json").symlink_to(victim)
+    (folder / f"{name}-r2.json").symlink_to(tmp_path / "outside" / "made.json")  # (a broken one)
+    for run_id in ("r1", "r2"):
+        with pytest.raises(NotRegularFile, match=f"{name}-{run_id}.json: a symbolic link"):
+            if name == "params":
+                with _sweep_env(store, Job(None, {"x": 1}, run_id)):
+                    pass
+            else:
+                sweep_command.build({"program": "one.py", "command": ["${args_json_file}"]}, {"x": 1},
+                                    folder / f"args-{run_id}.json")
+    assert victim.read_text() == "precious\n"
+    assert sorted(p.name for p in victim.parent.iterdir()) == ["victim.json"]
+    with _sweep_env(store, Job(None, {"x": 1}, "r3")) as env:  # (no link: written, removed after)
+        assert json.loads(Path(env["REPORTGEN_SWEEP_CONFIG"]).read_text()) == {"x": {"value": 1}}
+    assert not (folder / "params-r3.json").exists()
+
+
+def test_a_journal_swapped_for_a_link_after_the_sweep_was_opened_is_not_read(tmp_path):
+    """Optuna's JournalFileBackend reads optuna.journal by name: one swapped for a link after the agent
+    checked and opened it had the trials of the file the link led to read as the sweep's (and
+    sampled from). The journal is read through a descriptor opened without following links now:
+    the swap is refused with an error naming the journal."""
+    from reportgen.storage.safety import NotRegularFile
+
+    folder = _program_sweep(tmp_path)
+    store = SweepStore.open(tmp_path / "runs", folder.name)
+    study = store.study()
+    study.ask()
+    assert len(study.get_trials()) == 1
+    (tmp_path / "other").mkdir()
+    other = _program_sweep(tmp_path / "other")  # a journal of another sweep, outside this one
+    for _ in range(2):
+        SweepStore.open(tmp_path / "other" / "runs", other.name).study().ask()
+    journal = folder / "optuna.journal"
+    journal.unlink()
+    journal.symlink_to(other / "optuna.journal")
+    with pytest.raises(NotRegularFile, match="optuna.journal: a symbolic link"):
+        SweepStore.open(tmp_path / "runs", folder.name).study().get_trials()  # (a new agent: refused)
+    with pytest.raises(NotRegularFile, match="optuna.journal: a symbolic link"):
+        study.get_trials()  # (the agent that opened it before the swap)
+
+
 def test_sweep_id_in_run_json_and_resume_keeps_it(tmp_path, monkeypatch):
     monkeypatch.setenv("REPORTGEN_SWEEP_ID", "abc")
     (tmp_path / "p.json").write_text(json.dumps({"lr": {"value": 0.5}}))

@@ -14,7 +14,6 @@ reading (a torn last line, a bad line) are reported with ``warnings.warn``.
 from __future__ import annotations
 
 import os
-import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from ..storage.format import flatten
 from ..storage.reader import iter_history, list_run_dirs, read_meta, run_status
 from ..storage.lastvalues import complete_summary
 from ..storage.safety import (MAX_DEPTH, MAX_LINE, NOT_REGULAR, FileTooBig, NotRegularFile, is_inside, linked_out,
-                              open_regular, printable, too_deep)
+                              open_regular, printable, too_deep, write_own)
 from .summary import Summary
 from .values import Normalizer, summary_value
 
@@ -56,15 +55,15 @@ class File:
     size: int
 
     def download(self, root: str | os.PathLike = ".", replace: bool = False) -> Path:
-        """Copy the file to ``root/name``; refuses to overwrite unless ``replace=True``."""
+        """Copy the file to ``root/name``; refuses to overwrite unless ``replace=True``.
+
+        Written as the SDK writes run files (:func:`write_own`): a folder on the way that is a link is
+        refused (NotRegularFile), a link under the name is replaced, never written through."""
         target = Path(root) / self.name
-        if target.exists() and not replace:
+        if os.path.lexists(target) and not replace:  # (a broken link too: it would be written through)
             raise FileExistsError(f"download(): {target} exists; pass replace=True to overwrite it")
         with open_regular(self.path) as fin:  # (a pipe swapped in after files() listed it: never blocks)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "wb") as fout:
-                shutil.copyfileobj(fin, fout, 2**20)
-        return target
+            return write_own(root, self.name, fin)
 
 
 class ApiRun:

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..storage.safety import write_own
+
 MAX_DIFF_BYTES = 10 * 1024 * 1024
 DIFF_FILE = "diff.patch"
 REQUIREMENTS_FILE = "requirements.txt"
@@ -50,20 +52,9 @@ def git_details(files_dir: Path, cwd: str | os.PathLike | None = None) -> dict[s
         if len(data) > MAX_DIFF_BYTES:
             out["diff_truncated"] = len(data)
             data = data[:MAX_DIFF_BYTES]
-        _write_own(files_dir, DIFF_FILE, data)
+        write_own(files_dir.parent, f"{files_dir.name}/{DIFF_FILE}", data)  # (never through a link: a shared run)
         out["diff"] = f"files/{DIFF_FILE}"
     return out
-
-
-def _write_own(files_dir: Path, name: str, data: bytes) -> None:
-    """Write ``files/<name>`` of a run: a shared run folder's ``files/`` or ``files/<name>`` that is a
-    link to a file outside (``~/.bashrc``) is refused or replaced, never written through."""
-    from ..storage.jsonio import atomic_file
-    from ..storage.safety import own_dir
-
-    own_dir(files_dir.parent, files_dir.name)
-    with atomic_file(files_dir / name, fsync=False) as fh:
-        fh.write(data)
 
 
 def requirements() -> list[str]:
@@ -149,7 +140,7 @@ def collect(run_dir: Path, *, git: bool, gpu_names: list[str] | None) -> dict[st
     files_dir = Path(run_dir) / "files"
     out: dict[str, Any] = {"system": host_info(gpu_names)}
     reqs = cached_requirements()
-    _write_own(files_dir, REQUIREMENTS_FILE, ("\n".join(reqs) + "\n").encode("utf-8"))
+    write_own(run_dir, f"files/{REQUIREMENTS_FILE}", ("\n".join(reqs) + "\n").encode("utf-8"))
     out["system"]["requirements"] = f"files/{REQUIREMENTS_FILE}"
     if git:
         out["git_extra"] = git_details(files_dir)

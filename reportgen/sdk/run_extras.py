@@ -12,8 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..storage import format as fmt
-from ..storage.jsonio import atomic_file
-from ..storage.safety import NotRegularFile, open_regular, own_dir
+from ..storage.safety import NotRegularFile, open_regular, own_dir, write_own
 from .values import user_warn
 
 #: folders never copied by ``log_code()``
@@ -177,8 +176,6 @@ class RunExtras:
     def log_code(self, root: Any = ".", name: str | None = None, include_fn: Any = None,
                  exclude_fn: Any = None, **ignored: Any) -> list[str]:
         """Copy the source files under ``root`` (``*.py`` by default) to ``files/code/``."""
-        import shutil
-
         base = Path(os.fspath(root)).resolve()
         runs_root = self.root.resolve()
         include = include_fn or (lambda path, root=None: path.endswith(".py"))
@@ -195,20 +192,18 @@ class RunExtras:
                     user_warn(f"log_code(): more than {_CODE_MAX_FILES} files under {str(base)!r}; the rest skipped")
                     return copied
                 rel = (here / fname).relative_to(base)
-                # never through a link in a shared run folder (files/code linked to ~ got the code)
-                try:
-                    dest = own_dir(self.folder, PurePosixPath(fmt.FILES_DIR, "code", *rel.parts[:-1]).as_posix()) / fname
-                except NotRegularFile as exc:
-                    user_warn(f"log_code(): {exc}; {path!r} and the files after it are not copied")
-                    return copied
                 try:
                     fin = open_regular(path)  # (a named pipe among the sources would wait for ever)
                 except OSError as exc:
                     user_warn(f"log_code(): {exc}; skipped")
                     continue
-                with fin, atomic_file(dest, fsync=False) as fout:
-                    shutil.copyfileobj(fin, fout, 2**20)
-                copied.append(str(dest))
+                dest = PurePosixPath(fmt.FILES_DIR, "code", *rel.parts).as_posix()
+                try:  # never through a link in a shared run folder (files/code linked to ~ got the code)
+                    with fin:
+                        copied.append(str(write_own(self.folder, dest, fin)))
+                except OSError as exc:  # (a full disk, a link: never raised into the training script)
+                    user_warn(f"log_code(): {exc}; {path!r} and the files after it are not copied")
+                    return copied
         return copied
 
     # -- metrics ---------------------------------------------------------------------

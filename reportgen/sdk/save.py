@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import glob as globmod
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
-from ..storage.jsonio import atomic_file
-from ..storage.safety import own_dir
+from ..storage.safety import open_regular, write_own
 from .values import user_warn
 
 POLICIES = ("live", "now", "end")
@@ -78,20 +76,21 @@ class Saver:
     def _targets(self, full: str, base: Path, name: str | None) -> list[tuple[Path, Path]]:
         matches = sorted(globmod.glob(full, recursive=True)) if _has_magic(full) else [full]
         base_abs = base.resolve()
+        base_norm = Path(os.path.normpath(base.absolute()))  # ('sub/../x' as 'x'; '../x' is outside, not files/../x)
         files_abs = self.files_dir.resolve()
         out = []
         for m in matches:
             src = Path(m)
             if not src.is_file():
                 continue
-            src_abs = src.resolve()
+            src_abs, src_norm = src.resolve(), Path(os.path.normpath(src.absolute()))
             if src_abs.is_relative_to(files_abs):
                 out.append((src_abs, src_abs))  # already in run.dir: kept where it is
                 continue
             if name is not None:
                 rel = Path(name)
-            elif src.absolute().is_relative_to(base.absolute()):
-                rel = src.absolute().relative_to(base.absolute())
+            elif src_norm.is_relative_to(base_norm):
+                rel = src_norm.relative_to(base_norm)
             elif src_abs.is_relative_to(base_abs):
                 rel = src_abs.relative_to(base_abs)
             else:
@@ -110,12 +109,10 @@ class Saver:
     def _copy_file(self, src: Path, dest: Path) -> bool:
         """Copy ``src`` to ``dest`` whole or not at all (a full disk leaves the previous copy as
         it was, and no partial file); a failure to write warns once per file and returns False."""
-        with open(src, "rb") as fin:  # the user's file: a failure to open it is the caller's error
+        with open_regular(src) as fin:  # the user's file: a failure to open it is the caller's error
             try:
-                run_dir = self.files_dir.parent  # never through a link in a shared run folder (own_dir)
-                own_dir(run_dir, dest.parent.relative_to(run_dir).as_posix())
-                with atomic_file(dest, fsync=False) as fout:
-                    shutil.copyfileobj(fin, fout, 2**20)
+                run_dir = self.files_dir.parent  # (never through a link in a shared run folder)
+                write_own(run_dir, dest.relative_to(run_dir).as_posix(), fin)
             except OSError as exc:
                 if dest not in self._failed:
                     self._failed.add(dest)

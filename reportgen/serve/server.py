@@ -21,6 +21,7 @@ from .._resources import assets_dir, templates_dir
 from ..site.config import BuildConfig
 from ..site.builder import build
 from ..storage.safety import printable
+from ..tell import tell, tell_all
 from .handler import App
 from .hosts import HostCheck
 from .httpd import IDLE_TIMEOUT, THREADS, Server, quiet_logs
@@ -101,19 +102,6 @@ def _remove_after_exit(path: Path) -> None:
 TOLD_MAX = 20
 
 
-def tell_warnings(warnings: list[str], told: set[str]) -> None:
-    """Print the build ``warnings`` not printed before (as ``reportgen build`` prints them: a run folder
-    that is a link out of the root, a bad line; they used to be on the pages alone), control characters
-    escaped; at most :data:`TOLD_MAX` a build."""
-    new = [w for w in dict.fromkeys(warnings) if w not in told]
-    for w in new[:TOLD_MAX]:
-        print(f"warning: {printable(str(w))}", file=sys.stderr, flush=True)
-    if len(new) > TOLD_MAX:
-        print(f"warning: ... and {len(new) - TOLD_MAX} more (listed on the site's pages)", file=sys.stderr, flush=True)
-    if len(told) < 100_000:  # (bounded: a run folder rewritten with new garbage at every rebuild)
-        told.update(new)
-
-
 def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool = False,
           open_browser: bool = False, samples: int = 1000, presets: Path | None = None,
           reports: Path | None = None, debounce: float = DEBOUNCE, idle_timeout: int = IDLE_TIMEOUT,
@@ -127,8 +115,8 @@ def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool 
     """
     runs = Path(runs)
     if not is_loopback(host):
-        print(f"warning: serving on {printable(host)}: anyone who can reach this address can read your runs "
-              "(the default 127.0.0.1 is reachable from this computer only)", file=sys.stderr, flush=True)
+        tell(f"serving on {host}: anyone who can reach this address can read your runs "
+             "(the default 127.0.0.1 is reachable from this computer only)")
 
     told: set[str] = set()  # build warnings printed already (each once, not at every rebuild)
 
@@ -136,7 +124,8 @@ def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool 
         # the cache of each slot lives next to it in the temp folder, and goes with it
         res = build(BuildConfig(runs=runs, out=out, samples=samples, presets=presets, reports=reports,
                                 quiet=True, cache_dir=out.parent / f"cache-{out.name}"))
-        tell_warnings(res.warnings, told)
+        # (as `reportgen build` prints them: a run folder linked out of the root, a bad line; each once)
+        tell_all(res.warnings, told, most=TOLD_MAX, more=" (listed on the site's pages)")
         return res
 
     # SIGINT and SIGTERM both stop the server cleanly. Installed explicitly: a process started in

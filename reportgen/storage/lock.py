@@ -15,6 +15,9 @@ network file systems, ``run.lock`` alone decides.) It belongs to the stream it p
 history per run, so ``run.lock``; a future many-writers layout takes one lock per
 writer stream (``<stream>.lock``). Where ``fcntl`` does not exist (Windows) no lock
 is taken.
+
+:func:`os_lock` / :func:`os_unlock` are the blocking lock of any open file (the sweeps' ``lock`` and
+``journal.flock``), with ``msvcrt.locking`` where there is no ``flock``.
 """
 from __future__ import annotations
 
@@ -130,3 +133,31 @@ class WriterLock:
                     step()
                 except OSError:
                     pass  # closing the descriptor (or the process ending) releases it anyway
+
+
+def os_lock(fd: int) -> None:
+    """Block until this process holds the exclusive OS lock of the open file ``fd`` (``flock``;
+    ``msvcrt.locking`` of its first byte on Windows). The OS drops it when the holder dies."""
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return
+    import msvcrt  # pragma: no cover - Windows
+
+    while True:  # pragma: no cover - Windows (LK_LOCK gives up after 10 s)
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
+def os_unlock(fd: int) -> None:
+    """Release :func:`os_lock` of ``fd``."""
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return
+    import msvcrt  # pragma: no cover - Windows
+
+    os.lseek(fd, 0, os.SEEK_SET)
+    msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)

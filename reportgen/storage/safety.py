@@ -14,6 +14,7 @@ goes through this module:
   device under a run file's name is refused (:class:`NotRegularFile`) instead of blocking the
   build forever or reading without end; :func:`open_own`, how the SDK opens the files it
   appends to: never through a link; :func:`own_dir`, the folders it writes in: never a link;
+  :func:`write_own`, the files it writes whole (temp file, then renamed over the name) in such folders;
 - :func:`reading_inside`: while the builder reads one run folder, every :func:`open_regular` checks
   where the file it opened really is (the open descriptor's path): a run folder replaced by a link
   out of the runs root *after* it was listed (while ``serve --watch`` rebuilt) had its link target's
@@ -26,11 +27,12 @@ import errno
 import hashlib
 import os
 import re
+import shutil
 import stat
 import sys
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Iterator
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 #: Names Windows keeps for devices, in any case and with any extension (``CON``, ``nul.txt``, ``Lpt1``):
@@ -228,6 +230,53 @@ def open_own(path: str | os.PathLike, flags: int = os.O_WRONLY | os.O_APPEND) ->
         raise
 
 
+#: folders are walked and files made by descriptor (``mkdirat``, ``openat``, ``renameat``): a part swapped
+#: for a link after it was checked is not followed (else, as on Windows, by name: checked, then used)
+_AT = ({os.open, os.mkdir, os.stat, os.readlink, os.rename, os.unlink} <= os.supports_dir_fd
+       and hasattr(os, "O_DIRECTORY") and hasattr(os, "O_NOFOLLOW"))
+_DIR_FLAGS = getattr(os, "O_PATH", os.O_RDONLY) | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _linked(path: str | os.PathLike, target: str) -> NotRegularFile:
+    return NotRegularFile(f"{os.fspath(path)}: a symbolic link (to {target!r}); reportgen does not write "
+                          "through links in a run folder: remove it, or use another run id")
+
+
+def _own_folder(base: str | os.PathLike, rel: str) -> int | None:
+    """The folder ``base/rel`` made one part at a time, none a link (:func:`own_dir`): its open
+    descriptor (the caller closes it), or None where folders are not walked by descriptor."""
+    Path(base).mkdir(parents=True, exist_ok=True)  # (``base`` itself is the user's choice: followed)
+    fd = os.open(base, _DIR_FLAGS) if _AT else None
+    path = Path(base)
+    try:
+        for part in PurePosixPath(rel).parts:
+            path = path / part
+            name = path if fd is None else part
+            try:
+                os.mkdir(name, dir_fd=fd)
+            except FileExistsError:
+                pass
+            st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            if stat.S_ISLNK(st.st_mode):
+                raise _linked(path, os.readlink(name, dir_fd=fd))
+            if not stat.S_ISDIR(st.st_mode):
+                raise NotRegularFile(f"{path}: not a folder; not written")
+            if fd is not None:
+                try:
+                    sub = os.open(part, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
+                except OSError as exc:
+                    if exc.errno in (errno.ELOOP, errno.ENOTDIR):  # swapped since the check
+                        raise NotRegularFile(f"{path}: a symbolic link or not a folder; not written") from None
+                    raise
+                os.close(fd)
+                fd = sub
+        return fd
+    except BaseException:
+        if fd is not None:
+            os.close(fd)
+        raise
+
+
 def own_dir(base: str | os.PathLike, rel: str) -> Path:
     """The folder ``base/rel`` (``rel`` a POSIX path the SDK chose: ``media/images``, ``files/code/x``),
     made one part at a time, for the SDK to write in.
@@ -235,22 +284,72 @@ def own_dir(base: str | os.PathLike, rel: str) -> Path:
     A shared run folder, resumed, can hold ``media/`` or ``files/code`` as a link to ``~`` or
     ``~/.ssh``: the SDK wrote its images and copied code there. A part that is a link, or not a
     folder, is refused with :class:`NotRegularFile` naming it (``base`` itself is the user's choice)."""
-    path = Path(base)
-    path.mkdir(parents=True, exist_ok=True)
-    for part in PurePosixPath(rel).parts:
-        path = path / part
+    fd = _own_folder(base, rel)
+    if fd is not None:
+        os.close(fd)
+    return Path(base).joinpath(*PurePosixPath(rel).parts)
+
+
+def write_own(base: str | os.PathLike, rel: str, data: bytes | BinaryIO, *, fsync: bool = False,
+              refuse_link: bool = False) -> Path:
+    """Write ``base/rel`` whole or not at all: ``data`` (bytes, or a binary file read to its end) goes
+    into a temporary file beside it, which then replaces the name. The one way the SDK writes a file
+    it makes whole into a run folder (``files/requirements.txt``, ``run.save()`` and ``log_code()``
+    copies), and ``Api`` downloads and the sweep's per-run files are written.
+
+    ``rel`` stays inside ``base`` (no ``..``: :class:`UnsafePath`); the folders on the way are made
+    by :func:`own_dir` (none a link) and the file is made and renamed through the folder's descriptor,
+    so a folder swapped for a link meanwhile is not followed. A link under the name itself is replaced,
+    never written through (``refuse_link``: refused, :class:`NotRegularFile`), and so is a named pipe;
+    a folder under the name is refused (NotRegularFile). The file gets ``0o666 & ~umask``."""
+    p = PurePosixPath(rel)
+    if p.is_absolute() or ".." in p.parts or not p.parts or "\x00" in rel:
+        raise UnsafePath(f"file path {rel!r} leaves {os.fspath(base)}")
+    target = Path(base).joinpath(*p.parts)
+    folder = _own_folder(base, p.parent.as_posix())
+    if folder is None:  # (no descriptor walk here: by name)
+        from .jsonio import atomic_file
+
+        if refuse_link and os.path.islink(target):
+            raise _linked(target, os.readlink(target))
+        with atomic_file(target, fsync=fsync) as fh:
+            _put(fh, data)
+        return target
+    try:
         try:
-            os.mkdir(path)
-            continue
-        except FileExistsError:
-            pass
-        st = os.lstat(path)
-        if stat.S_ISLNK(st.st_mode):
-            raise NotRegularFile(f"{path}: a symbolic link (to {os.readlink(path)!r}); reportgen does not write "
-                                 "through links in a run folder: remove it, or use another run id")
-        if not stat.S_ISDIR(st.st_mode):
-            raise NotRegularFile(f"{path}: not a folder; not written")
-    return path
+            st = os.stat(p.name, dir_fd=folder, follow_symlinks=False)
+        except FileNotFoundError:
+            st = None
+        if st is not None and stat.S_ISLNK(st.st_mode) and refuse_link:
+            raise _linked(target, os.readlink(p.name, dir_fd=folder))
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            raise NotRegularFile(f"{target}: a folder; not written")
+        tmp = f".{p.name}.{os.urandom(4).hex()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
+                     0o666, dir_fd=folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                _put(fh, data)
+                fh.flush()
+                if fsync:
+                    os.fsync(fh.fileno())
+            os.rename(tmp, p.name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            try:
+                os.unlink(tmp, dir_fd=folder)
+            except OSError:
+                pass
+            raise
+    finally:
+        os.close(folder)
+    return target
+
+
+def _put(fh: BinaryIO, data: bytes | BinaryIO) -> None:
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        fh.write(data)
+    else:
+        shutil.copyfileobj(data, fh, 2**20)
 
 
 def is_safe_name(name: Any) -> bool:

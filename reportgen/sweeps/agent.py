@@ -21,6 +21,7 @@ from ..sdk import sweep_hook
 from ..storage import format as fmt
 from ..storage.jsonio import read_json, write_json_atomic
 from ..storage.reader import read_history
+from ..storage.safety import write_own
 from . import command as sweep_command
 from .hyperband import Monitor
 from .store import Job, SweepStore
@@ -45,8 +46,9 @@ def _monitor(store: SweepStore, job: Job) -> Monitor | None:
 def _sweep_env(store: SweepStore, job: Job):
     import json
 
-    params_file = store.dir / f"params-{job.run_id}.json"  # wandb's form: {"lr": {"value": 0.1}}
-    params_file.write_text(json.dumps({k: {"value": v} for k, v in job.params.items()}), encoding="utf-8")
+    # wandb's form: {"lr": {"value": 0.1}}; never through a link planted under its name (refused)
+    data = json.dumps({k: {"value": v} for k, v in job.params.items()}).encode("utf-8")
+    params_file = write_own(store.dir, f"params-{job.run_id}.json", data, refuse_link=True)
     values = {sweep_hook.SWEEP_ID_ENV: store.id, sweep_hook.PARAMS_FILE_ENV: str(params_file.resolve()),
               sweep_hook.RUN_ID_ENV: job.run_id, fmt.ROOT_ENV: str(store.root)}
     if store.project:

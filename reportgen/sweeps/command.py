@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..storage.safety import write_own
 from .config import SweepConfigError
 
 DEFAULT_COMMAND = ["${env}", "${interpreter}", "${program}", "${args}"]
@@ -53,7 +54,8 @@ def build(config: dict[str, Any], params: dict[str, Any], json_file: Path) -> li
         elif part == "${args_json}":
             out.append(json.dumps(params))
         elif part == "${args_json_file}":
-            json_file.write_text(json.dumps(params), encoding="utf-8")
+            # (never through a link planted under its name in the sweep folder: refused)
+            write_own(json_file.parent, json_file.name, json.dumps(params).encode("utf-8"), refuse_link=True)
             out.append(str(json_file))
         else:
             out.append(part.replace("${program}", program or ""))

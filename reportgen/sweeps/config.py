@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from ..sdk.values import user_warn
+from ..storage.safety import open_regular
 
 METHODS = ("grid", "random", "bayes")
+MAX_CONFIG_BYTES = 16 << 20  # a sweep config file read at most (a few KB normally)
 GOALS = ("minimize", "maximize")
 DISTRIBUTIONS = {
     # name: keys it needs (beyond `distribution`)
@@ -47,12 +49,14 @@ def load(source: Any) -> dict[str, Any]:
     """A sweep config from a dict, or from a YAML/JSON file path."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        if not path.is_file():
+        if not path.exists():
             raise FileNotFoundError(f"sweep config: no such file {str(path)!r}")
         import yaml
 
+        with open_regular(path, MAX_CONFIG_BYTES) as fh:  # (a named pipe: NotRegularFile, never waited on)
+            text = fh.read().decode("utf-8")
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise SweepConfigError(f"sweep config {path}: not valid YAML: {exc}") from None
         source = data

@@ -12,8 +12,9 @@ regular file ``journal.flock`` in the sweep folder, opened with :func:`open_own`
 link, never a pipe). The OS releases it when its holder dies, so it can never be stale: there is no
 timeout to guess and nothing to break into. ``optuna.journal.lock`` is neither created, followed,
 renamed nor deleted; when one is there, :func:`optuna_lock_note` says so. The journal itself is
-opened with :func:`open_own` for every append, so a journal swapped for a link after the sweep was
-opened is refused too, not appended to.
+opened with :func:`open_own` for every append and every read (Optuna reads the descriptor opened
+so, by its ``/proc/self/fd`` path), so a journal swapped for a link after the sweep was opened is
+refused too, neither appended to nor read. The OS lock itself is :func:`storage.lock.os_lock`.
 """
 from __future__ import annotations
 
@@ -22,43 +23,14 @@ import os
 import shlex
 import stat
 import threading
-from typing import Any
+from typing import Any, Iterator
 
+from ..storage.lock import os_lock, os_unlock
 from ..storage.safety import NotRegularFile, open_own, printable
 
 JOURNAL = "optuna.journal"
 JOURNAL_LOCK = "journal.flock"
 OPTUNA_LOCK = JOURNAL + ".lock"  # JournalFileSymlinkLock's name: never used by reportgen
-
-
-def os_lock(fd: int) -> None:
-    """Block until this process holds the exclusive OS lock of the open file ``fd``."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        import msvcrt
-        import time
-
-        while True:
-            try:
-                os.lseek(fd, 0, os.SEEK_SET)
-                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-                return
-            except OSError:
-                time.sleep(0.05)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-
-
-def os_unlock(fd: int) -> None:
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        import msvcrt
-
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-        return
-    fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _what(path: str) -> str:
@@ -117,12 +89,34 @@ class JournalLock:
         self.release()
 
 
+def _fd_path(fd: int) -> str | None:
+    """A path that opens the open file ``fd`` itself (Linux ``/proc/self/fd/N``, ``/dev/fd/N``), else None."""
+    for path in (f"/proc/self/fd/{fd}", f"/dev/fd/{fd}"):
+        if os.path.exists(path):
+            return path
+    return None
+
+
 def backend(folder: str | os.PathLike):
     """The ``JournalFileBackend`` of the sweep folder ``folder``: appends under :class:`JournalLock`,
-    each through :func:`open_own` (a journal that is a link or a pipe raises NotRegularFile naming it)."""
+    each, and every read, through :func:`open_own` (a journal that is a link or a pipe raises
+    NotRegularFile naming it)."""
     from optuna.storages.journal import JournalFileBackend
 
     class Backend(JournalFileBackend):
+        def read_logs(self, log_number_from: int) -> Iterator[dict[str, Any]]:
+            # Optuna opens (and stats) the journal by name: one swapped for a link after the sweep was
+            # opened was read from wherever the link led. It reads the file opened here (open_own: no
+            # link, no pipe) by its /proc/self/fd/N path, the same file whatever the name is now (where
+            # there is no such path, by name: just checked, a swap in between is not caught)
+            fd = open_own(self._own_path, os.O_RDONLY)
+            try:
+                self._file_path = _fd_path(fd) or self._own_path
+                yield from super().read_logs(log_number_from)
+            finally:
+                self._file_path = self._own_path
+                os.close(fd)
+
         def append_logs(self, logs: list[dict[str, Any]]) -> None:
             data = ("\n".join(json.dumps(log, separators=(",", ":")) for log in logs) + "\n").encode("utf-8")
             with self._own_lock:

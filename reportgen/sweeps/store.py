@@ -12,13 +12,11 @@ sweeps/<sweep_id>/
 """
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..storage import format as fmt
 from ..storage.jsonio import read_json, write_json_atomic
@@ -152,20 +150,11 @@ class SweepStore:
             return None
         return math.prod(len(grid_values(p)) for p in self.params)
 
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self) -> sweep_journal.JournalLock:
         """An exclusive lock across processes (released by the OS if the holder dies), on the regular
         file ``lock``: never through a link (a shared folder's ``lock`` linked to a missing file outside
-        made that file), NotRegularFile naming it otherwise."""
-        fd = sweep_journal.open_lock_file(self.dir / "lock")
-        try:
-            sweep_journal.os_lock(fd)
-            try:
-                yield
-            finally:
-                sweep_journal.os_unlock(fd)
-        finally:
-            os.close(fd)
+        made that file), NotRegularFile naming it otherwise. Held in a ``with`` block."""
+        return sweep_journal.JournalLock(self.dir / "lock")
 
     # -- claiming and closing runs ----------------------------------------------------------
     def done_reason(self, trials: list[Any]) -> str | None:
