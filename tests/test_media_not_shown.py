@@ -79,3 +79,30 @@ def test_image_cells_of_a_table_that_cannot_be_shown_are_not_published(tmp_path,
     shown = _loaded_images(page, ".rgp-panel")
     assert shown and all(w > 0 for _, w in shown), shown
     assert any(src.endswith(shared) for src, _ in shown), shown
+
+
+def test_a_small_image_that_does_not_decode_is_not_published(tmp_path, site_browser):
+    """An image of at most 320 px and 64 KB is published as it is, and with its width and height in
+    the record the builder read nothing of it: a file that was no image, or a PNG cut short, went
+    into the site (a broken-image icon on the page). Its header is read and its structure checked
+    now: "could not show image", not published; a good small image beside it is shown."""
+    runs = tmp_path / "runs"
+    run = reportgen.init(dir=runs, id="im", name="im", project="p")
+    run.log({k: reportgen.Image(_pixels(40), caption=k) for k in ("notimage", "cut", "fine")}, step=0)
+    run.finish()
+    row = _history(runs)
+    assert row["notimage"]["width"] == 40 and row["cut"]["height"] == 40  # the builder had no need to read them
+    files = {k: runs / "im" / row[k]["path"] for k in ("notimage", "cut", "fine")}
+    files["notimage"].write_bytes(b"not an image\n" * 50)
+    files["cut"].write_bytes(files["cut"].read_bytes()[:1000])
+    site = tmp_path / "site"
+    warnings = _build(runs, site)
+    assert _site_files(site) == {files["fine"].name}
+    for key in ("notimage", "cut"):
+        assert any(f"{key} (step 0): could not show image" in w for w in warnings), (key, warnings)
+    page = site_browser.open(site / "runs/im/index.html")
+    for key in ("notimage", "cut"):
+        assert _panel(page, key).locator(".rgp-missing").inner_text().startswith("could not show image: ")
+    _panel(page, "fine").locator("img").wait_for(timeout=15_000)
+    shown = _loaded_images(page, ".rgp-panel")
+    assert len(shown) == 1 and shown[0][1] == 40, shown

@@ -56,7 +56,7 @@ class ImageKind(FileKind):
     def item(self, ctx, rec, where, name):
         from ..panels import overlays
         from ..panels.items import clean
-        from ..panels.sitefiles import make_thumbnail, needs_thumbnail, open_image
+        from ..panels.sitefiles import make_thumbnail, needs_thumbnail
 
         f = ctx.files
         path = rec.get("path")
@@ -66,12 +66,7 @@ class ImageKind(FileKind):
         # (undecodable, past DECODE_MAX, not an image) is not published (ItemMaker drops what it made,
         # and a copy an earlier build made)
         file = f.source(path)
-        # (an SVG is read as it is copied: sanitized, bounded; Pillow reads no SVG)
-        src = f.copy(path) if f.claim(path).lower().endswith(".svg") else None
-        w, h = rec.get("width"), rec.get("height")
-        if not (isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0):
-            with f.reading(), open_image(file) as im:
-                w, h = im.size
+        src, w, h = _read_image(f, path, file, rec)
         thumb = None
         if needs_thumbnail(w, h, file):
             ext = ".png" if str(rec.get("mode", "")).upper() in ("RGBA", "LA", "P", "PA") else ".jpg"
@@ -122,6 +117,28 @@ class ImageKind(FileKind):
             out["layers"].append({"c": c, "label": label, "color": overlays.class_color(c), "src": site,
                                   "off": overlays.is_background(c, label)})
         return out
+
+
+def _read_image(files, path: str, file: Path, rec: dict[str, Any]) -> tuple[str | None, int, int]:
+    """``(site path of an SVG, copied as it is read, or None; width; height)`` of the logged image
+    ``file``. Any other format is read by its header, never sized by the record: a small file that
+    did not decode, its width and height in the record, was published as it was (a broken image).
+    One published as it is (no thumbnail) has its structure checked whole (a PNG: every chunk and
+    its end); making a thumbnail decodes the others."""
+    from ..panels.sitefiles import needs_thumbnail, open_image
+
+    if files.claim(path).lower().endswith(".svg"):  # sanitized and bounded as it is copied (Pillow reads no SVG)
+        src = files.copy(path)
+        w, h = rec.get("width"), rec.get("height")
+        if isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0:
+            return src, w, h
+    else:
+        src = None
+    with files.reading(), open_image(file) as im:
+        w, h = im.size
+        if src is None and not needs_thumbnail(w, h, file):
+            im.verify()
+    return src, w, h
 
 
 @register
