@@ -106,3 +106,31 @@ def test_a_small_image_that_does_not_decode_is_not_published(tmp_path, site_brow
     _panel(page, "fine").locator("img").wait_for(timeout=15_000)
     shown = _loaded_images(page, ".rgp-panel")
     assert len(shown) == 1 and shown[0][1] == 40, shown
+
+
+def test_a_report_embeds_an_image_only_as_the_run_page_would_show_it(tmp_path, site_browser):
+    """A report's media directive copied the run's image file as it was: a small file that was no
+    image was a broken image in the report, and a big one the run page could not show (its copy
+    then deleted) a link to nothing. The directive now takes the run page's item of the image: the
+    report says "could not show image", the file is not published, a good image still shows."""
+    runs = tmp_path / "runs"
+    run = reportgen.init(dir=runs, id="im", name="im", project="p")
+    run.log({"small": reportgen.Image(_pixels(16)), "big": reportgen.Image(_pixels(400)),
+             "fine": reportgen.Image(_pixels(16))}, step=0)
+    run.finish()
+    row = _history(runs)
+    (runs / "im" / row["small"]["path"]).write_bytes(b"not an image\n" * 50)
+    (runs / "im" / row["big"]["path"]).write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 300)
+    (runs / "reports").mkdir()
+    (runs / "reports/r.md").write_text("# Images\n\n" + "".join(
+        f'{{{{< media key="{k}" >}}}}\n\n' for k in ("small", "big", "fine")))
+    site = tmp_path / "site"
+    warnings = _build(runs, site)
+    assert _site_files(site) == {Path(row["fine"]["path"]).name}
+    for key in ("small", "big"):
+        assert any(f"media: {key}: could not show image: " in w for w in warnings), (key, warnings)
+    page = site_browser.open(site / "reports/r.html")
+    missing = page.locator(".rg-media-item .rg-missing").all_inner_texts()
+    assert len(missing) == 2 and all("could not show image: " in m for m in missing), missing
+    shown = _loaded_images(page, ".rg-media-item")
+    assert len(shown) == 1 and shown[0][1] == 16, shown

@@ -36,14 +36,22 @@ class FileKind(Kind):
                 # a URL reference (Image("https://...")): named, never fetched or linked from a report
                 item["note"] = f"{key}: a reference to {str(r['url'])[:300]} (not stored in the run)"
                 continue
-            site_path = ctx.copy_run_file(run, r.get("path")) if isinstance(r, dict) else None
-            if site_path is None:
-                shown = r.get("path") if isinstance(r, dict) else r
-                item["missing"] = f"{key}: file {str(shown)!r} is missing from run {run.id}"
+            entry, problem = self.report_file(ctx, run, r) if isinstance(r, dict) else \
+                (None, f"file {str(r)!r} is missing from run {run.id}")
+            if entry is None:
+                item["missing"] = f"{key}: {problem}"
                 return item
-            item["files"].append({"url": site_path, "caption": caption(r) or "",
-                                  "width": r.get("width"), "height": r.get("height"), "format": r.get("format")})
+            item["files"].append(entry)
         return item
+
+    def report_file(self, ctx, run, rec):
+        """``(entry, None)``: the report's entry of the file of ``rec``, copied into the site; or
+        ``(None, why not)``."""
+        site_path = ctx.copy_run_file(run, rec.get("path"))
+        if site_path is None:
+            return None, f"file {str(rec.get('path'))!r} is missing from run {run.id}"
+        return {"url": site_path, "caption": caption(rec) or "", "width": rec.get("width"),
+                "height": rec.get("height"), "format": rec.get("format")}, None
 
 
 @register
@@ -86,6 +94,15 @@ class ImageKind(FileKind):
             item["boxes"] = clean(groups)
             item["scores"] = score_keys
         return item
+
+    def report_file(self, ctx, run, rec):
+        # checked as the run page checks it, by its item (bug: the file was linked as it was, one that
+        # did not decode a broken image in the report); the report draws no masks or boxes
+        shown = ctx.run_item(run, {k: v for k, v in rec.items() if k not in ("masks", "boxes")})
+        if shown.get("t") != "image":
+            return None, f"{shown.get('msg')} (run {run.id})"
+        return {"url": shown["src"], "caption": shown["caption"] or "", "width": shown["w"],
+                "height": shown["h"], "format": rec.get("format")}, None
 
     @staticmethod
     def _mask(ctx, mask_name, m, where):
