@@ -134,3 +134,37 @@ def test_a_report_embeds_an_image_only_as_the_run_page_would_show_it(tmp_path, s
     assert len(missing) == 2 and all("could not show image: " in m for m in missing), missing
     shown = _loaded_images(page, ".rg-media-item")
     assert len(shown) == 1 and shown[0][1] == 16, shown
+
+
+def test_a_mask_that_does_not_decode_is_left_out_and_the_image_shown(tmp_path, site_browser):
+    """One mask file of an image that did not decode made the whole image "could not show". The
+    image is shown now with its other masks and its boxes; the bad mask is left out and a warning
+    names its key and its file."""
+    runs = tmp_path / "runs"
+    run = reportgen.init(dir=runs, id="im", name="im", project="p")
+    ids = np.zeros((40, 40), np.int64)
+    ids[:20, :20] = 1
+    box = {"position": {"minX": 0.1, "maxX": 0.6, "minY": 0.1, "maxY": 0.6}, "class_id": 1}
+    run.log({"seg": reportgen.Image(_pixels(40), masks={
+        "pred": {"mask_data": ids, "class_labels": {1: "thing"}},
+        "other": {"mask_data": ids * 2, "class_labels": {2: "other"}}},
+        boxes={"found": {"box_data": [box]}})}, step=0)
+    run.finish()
+    pred = _history(runs)["seg"]["masks"]["pred"]["path"]
+    (runs / "im" / pred).write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    site = tmp_path / "site"
+    warnings = _build(runs, site)
+    assert [w for w in warnings if "seg (step 0)" in w] == [
+        w for w in warnings if f"mask pred: file {pred} could not be shown" in w
+        and "the image is shown without this mask" in w], warnings
+    published = _site_files(site)
+    assert not any(n.startswith("seg_0_pred") for n in published), published
+    assert any(n.startswith("seg_0_other") and "_c2" in n for n in published), published
+    page = site_browser.open(site / "runs/im/index.html")
+    panel = _panel(page, "seg")
+    panel.locator("img.rgp-picture").wait_for(timeout=15_000)
+    assert panel.locator(".rgp-missing").count() == 0
+    assert [t.strip() for t in panel.locator(".rgp-mask-toggle").all_inner_texts()] == ["other"]
+    assert panel.locator(".rgp-box").count() == 1
+    shown = _loaded_images(page, ".rgp-panel")
+    assert len(shown) == 2 and all(w == 40 for _, w in shown), shown  # the image and the layer of "other"

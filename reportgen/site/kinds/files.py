@@ -83,7 +83,8 @@ class ImageKind(FileKind):
         item = {"t": "image", "src": src, "thumb": thumb or src, "w": w, "h": h, "caption": caption(rec)}
         masks = rec.get("masks")
         if isinstance(masks, dict) and masks:
-            item["masks"] = [self._mask(ctx, mname, m, where) for mname, m in sorted(masks.items()) if isinstance(m, dict)]
+            shown = [self._mask(ctx, mname, m, where) for mname, m in sorted(masks.items()) if isinstance(m, dict)]
+            item["masks"] = [m for m in shown if m is not None]
         groups, score_keys, cut = overlays.box_groups(rec.get("boxes"), w, h)
         logged = overlays.box_count(rec.get("boxes"))
         if logged > overlays.MAX_BOXES:
@@ -106,19 +107,32 @@ class ImageKind(FileKind):
 
     @staticmethod
     def _mask(ctx, mask_name, m, where):
-        from ..panels import overlays
+        """The mask's item; None for a mask whose file cannot be read or decoded: the image is shown
+        without it, a warning names it (bug: the whole image was "could not show")."""
         from ..panels.sitefiles import MissingFile
+
+        mark = len(ctx.files.touched)  # its layers, given back when it is left out
+        try:
+            return ImageKind._mask_layers(ctx, mask_name, m, where)
+        except MissingFile as exc:
+            ctx.files.settle(mark, shown=False)
+            ctx.warn(where, f"mask {mask_name}: {exc}")
+            return {"name": str(mask_name), "layers": [], "missing": True}
+        except Exception as exc:
+            ctx.files.settle(mark, shown=False)
+            ctx.warn(where, f"mask {mask_name}: file {m.get('path')} could not be shown ({exc.__class__.__name__}: "
+                            f"{exc}); the image is shown without this mask")
+            return None
+
+    @staticmethod
+    def _mask_layers(ctx, mask_name, m, where):
+        from ..panels import overlays
 
         labels = {str(k): clip(str(v), NAME_CHARS) for k, v in (m.get("class_labels") or {}).items()}
         out = {"name": str(mask_name), "layers": []}
-        try:
-            src = ctx.files.source(m.get("path"))
-            with ctx.files.reading():
-                ids = overlays.read_mask(src)
-        except MissingFile as exc:
-            ctx.warn(where, f"mask {mask_name}: {exc}")
-            out["missing"] = True
-            return out
+        src = ctx.files.source(m.get("path"))
+        with ctx.files.reading():
+            ids = overlays.read_mask(src)
         outlined = overlays.is_truth(str(mask_name))  # ground truth: outlines; predictions: filled
         if outlined:
             out["outline"] = True
