@@ -36,14 +36,22 @@ class FileKind(Kind):
                 # a URL reference (Image("https://...")): named, never fetched or linked from a report
                 item["note"] = f"{key}: a reference to {str(r['url'])[:300]} (not stored in the run)"
                 continue
-            site_path = ctx.copy_run_file(run, r.get("path")) if isinstance(r, dict) else None
-            if site_path is None:
-                shown = r.get("path") if isinstance(r, dict) else r
-                item["missing"] = f"{key}: file {str(shown)!r} is missing from run {run.id}"
+            entry, problem = self.report_file(ctx, run, r) if isinstance(r, dict) else \
+                (None, f"file {str(r)!r} is missing from run {run.id}")
+            if entry is None:
+                item["missing"] = f"{key}: {problem}"
                 return item
-            item["files"].append({"url": site_path, "caption": caption(r) or "",
-                                  "width": r.get("width"), "height": r.get("height"), "format": r.get("format")})
+            item["files"].append(entry)
         return item
+
+    def report_file(self, ctx, run, rec):
+        """``(entry, None)``: the report's entry of the file of ``rec``, copied into the site; or
+        ``(None, why not)``."""
+        site_path = ctx.copy_run_file(run, rec.get("path"))
+        if site_path is None:
+            return None, f"file {str(rec.get('path'))!r} is missing from run {run.id}"
+        return {"url": site_path, "caption": caption(rec) or "", "width": rec.get("width"),
+                "height": rec.get("height"), "format": rec.get("format")}, None
 
 
 @register
@@ -56,7 +64,7 @@ class ImageKind(FileKind):
     def item(self, ctx, rec, where, name):
         from ..panels import overlays
         from ..panels.items import clean
-        from ..panels.sitefiles import make_thumbnail, needs_thumbnail, open_image
+        from ..panels.sitefiles import make_thumbnail, needs_thumbnail
 
         f = ctx.files
         path = rec.get("path")
@@ -66,12 +74,7 @@ class ImageKind(FileKind):
         # (undecodable, past DECODE_MAX, not an image) is not published (ItemMaker drops what it made,
         # and a copy an earlier build made)
         file = f.source(path)
-        # (an SVG is read as it is copied: sanitized, bounded; Pillow reads no SVG)
-        src = f.copy(path) if f.claim(path).lower().endswith(".svg") else None
-        w, h = rec.get("width"), rec.get("height")
-        if not (isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0):
-            with f.reading(), open_image(file) as im:
-                w, h = im.size
+        src, w, h = _read_image(f, path, file, rec)
         thumb = None
         if needs_thumbnail(w, h, file):
             ext = ".png" if str(rec.get("mode", "")).upper() in ("RGBA", "LA", "P", "PA") else ".jpg"
@@ -80,7 +83,8 @@ class ImageKind(FileKind):
         item = {"t": "image", "src": src, "thumb": thumb or src, "w": w, "h": h, "caption": caption(rec)}
         masks = rec.get("masks")
         if isinstance(masks, dict) and masks:
-            item["masks"] = [self._mask(ctx, mname, m, where) for mname, m in sorted(masks.items()) if isinstance(m, dict)]
+            shown = [self._mask(ctx, mname, m, where) for mname, m in sorted(masks.items()) if isinstance(m, dict)]
+            item["masks"] = [m for m in shown if m is not None]
         groups, score_keys, cut = overlays.box_groups(rec.get("boxes"), w, h)
         logged = overlays.box_count(rec.get("boxes"))
         if logged > overlays.MAX_BOXES:
@@ -92,21 +96,43 @@ class ImageKind(FileKind):
             item["scores"] = score_keys
         return item
 
+    def report_file(self, ctx, run, rec):
+        # checked as the run page checks it, by its item (bug: the file was linked as it was, one that
+        # did not decode a broken image in the report); the report draws no masks or boxes
+        shown = ctx.run_item(run, {k: v for k, v in rec.items() if k not in ("masks", "boxes")})
+        if shown.get("t") != "image":
+            return None, f"{shown.get('msg')} (run {run.id})"
+        return {"url": shown["src"], "caption": shown["caption"] or "", "width": shown["w"],
+                "height": shown["h"], "format": rec.get("format")}, None
+
     @staticmethod
     def _mask(ctx, mask_name, m, where):
-        from ..panels import overlays
+        """The mask's item; None for a mask whose file cannot be read or decoded: the image is shown
+        without it, a warning names it (bug: the whole image was "could not show")."""
         from ..panels.sitefiles import MissingFile
+
+        mark = len(ctx.files.touched)  # its layers, given back when it is left out
+        try:
+            return ImageKind._mask_layers(ctx, mask_name, m, where)
+        except MissingFile as exc:
+            ctx.files.settle(mark, shown=False)
+            ctx.warn(where, f"mask {mask_name}: {exc}")
+            return {"name": str(mask_name), "layers": [], "missing": True}
+        except Exception as exc:
+            ctx.files.settle(mark, shown=False)
+            ctx.warn(where, f"mask {mask_name}: file {m.get('path')} could not be shown ({exc.__class__.__name__}: "
+                            f"{exc}); the image is shown without this mask")
+            return None
+
+    @staticmethod
+    def _mask_layers(ctx, mask_name, m, where):
+        from ..panels import overlays
 
         labels = {str(k): clip(str(v), NAME_CHARS) for k, v in (m.get("class_labels") or {}).items()}
         out = {"name": str(mask_name), "layers": []}
-        try:
-            src = ctx.files.source(m.get("path"))
-            with ctx.files.reading():
-                ids = overlays.read_mask(src)
-        except MissingFile as exc:
-            ctx.warn(where, f"mask {mask_name}: {exc}")
-            out["missing"] = True
-            return out
+        src = ctx.files.source(m.get("path"))
+        with ctx.files.reading():
+            ids = overlays.read_mask(src)
         outlined = overlays.is_truth(str(mask_name))  # ground truth: outlines; predictions: filled
         if outlined:
             out["outline"] = True
@@ -122,6 +148,28 @@ class ImageKind(FileKind):
             out["layers"].append({"c": c, "label": label, "color": overlays.class_color(c), "src": site,
                                   "off": overlays.is_background(c, label)})
         return out
+
+
+def _read_image(files, path: str, file: Path, rec: dict[str, Any]) -> tuple[str | None, int, int]:
+    """``(site path of an SVG, copied as it is read, or None; width; height)`` of the logged image
+    ``file``. Any other format is read by its header, never sized by the record: a small file that
+    did not decode, its width and height in the record, was published as it was (a broken image).
+    One published as it is (no thumbnail) has its structure checked whole (a PNG: every chunk and
+    its end); making a thumbnail decodes the others."""
+    from ..panels.sitefiles import needs_thumbnail, open_image
+
+    if files.claim(path).lower().endswith(".svg"):  # sanitized and bounded as it is copied (Pillow reads no SVG)
+        src = files.copy(path)
+        w, h = rec.get("width"), rec.get("height")
+        if isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0:
+            return src, w, h
+    else:
+        src = None
+    with files.reading(), open_image(file) as im:
+        w, h = im.size
+        if src is None and not needs_thumbnail(w, h, file):
+            im.verify()
+    return src, w, h
 
 
 @register

@@ -34,28 +34,44 @@ class ItemMaker:
     def __init__(self, files: RunFiles, presets: Path | None = None):
         self.files = files
         self.presets = presets
-        # items by record: the same record at many steps (a static table logged every epoch, or
-        # 2,000 history lines naming one 100 KB table: 200 MB of data files) is made once
-        self._made: dict[str, dict[str, Any]] = {}
+        # items by record, with the files they use: the same record at many steps (a static table
+        # logged every epoch, or 2,000 history lines naming one 100 KB table: 200 MB of data files)
+        # is made once
+        self._made: dict[str, tuple[dict[str, Any], list[str]]] = {}
+        self._open = 0  # items being made: a table's cells are made inside the table's item
 
     def warn(self, where: str, msg: str) -> None:
         self.files.warnings.append(f"{where}: {msg}")
 
     def make(self, rec: dict[str, Any], where: str, name: str) -> dict[str, Any]:
         """``where`` names the key and step for warnings; ``name`` is unique per item (data file names).
-        A record made before (equal JSON) gives the same item: its data files are written once."""
+        A record made before (equal JSON) gives the same item: its data files are written once.
+
+        The files an item uses are published only if it is shown, and those of an item made inside
+        another (a table's image cell) only if that one is shown too: a cell's image whose table then
+        could not be shown was published, linked from nowhere."""
         try:
             key = json.dumps(rec, sort_keys=True, default=str)
         except (TypeError, ValueError):  # keys of mixed types: made every time
             key = None
+        mark = len(self.files.touched)
         if key is not None and key in self._made:
-            return dict(self._made[key])
-        item = self._make(rec, where, name)
-        if key is not None:
-            self._made[key] = item
+            item, used = self._made[key]
+            self.files.touched.extend(used)  # (a record made inside a table that failed, shown here)
+        else:
+            self._open += 1
+            try:
+                item = self._make(rec, where, name)
+            finally:
+                self._open -= 1
+            if key is not None:
+                self._made[key] = item, self.files.touched[mark:]
+        if not self._open:  # (inside another item, that item's fate decides)
+            self.files.settle(mark, shown=True)
         return dict(item)
 
     def _make(self, rec: dict[str, Any], where: str, name: str) -> dict[str, Any]:
+        """The item of ``rec``; one that cannot be shown gives back the files it touched."""
         t = rec.get("_type")
         kind = kinds.get(t)
         if kind is None:
@@ -63,7 +79,7 @@ class ItemMaker:
             return {"t": "unsupported", "type": str(t)}
         mark = len(self.files.touched)  # the files it copies or makes: published only if it is shown
         try:
-            item = kind.item(self, rec, where, name)
+            return kind.item(self, rec, where, name)
         except MissingFile as exc:
             self.files.settle(mark, shown=False)
             self.warn(where, str(exc))
@@ -72,8 +88,6 @@ class ItemMaker:
             self.files.settle(mark, shown=False)
             self.warn(where, f"could not show {t}: {exc.__class__.__name__}: {exc}")
             return {"t": "missing", "msg": f"could not show {t}: {exc}", "type": t}
-        self.files.settle(mark, shown=True)
-        return item
 
     def json(self, path: Any) -> Any:
         """A JSON file of the run (``path`` relative to the run folder)."""

@@ -75,6 +75,14 @@ class ReportContext:
         except MissingFile:
             return None
 
+    def run_item(self, run: RunInfo, record: dict[str, Any]) -> dict[str, Any]:
+        """The run page's item of ``record`` (``kinds.Kind.item``): its files checked and published as
+        the run page's media are, or a ``missing`` item saying why not."""
+        from ..panels.items import ItemMaker
+
+        return ItemMaker(RunFiles(self.out, Path(run.path), run.file), self.presets).make(
+            record, f"run {run.id}", "report")
+
     def run_html(self, run: RunInfo, rel_path: Any, style: str = "") -> str | None:
         """The ``srcdoc`` of a logged HTML file of ``run`` (see site/publish.py), or None."""
         from ..publish import html_document
