@@ -350,7 +350,7 @@ def test_links_between_reports_and_local_images(report_site, site_browser):
     assert imgs.nth(1).get_attribute("alt") == '{{< value key="best_val_accuracy" agg="max" >}}'
     warnings = "\n".join(_warnings_for(report_site.stderr, "linked.md"))
     assert "line 7: value: not in the text of the report" in warnings
-    assert "image '../runs/h16-lr0p1/run.json' (no such file next to the report)" in warnings
+    assert "image '../runs/h16-lr0p1/run.json' (outside the reports folder; not published)" in warnings
 
 
 def test_table_audio_html_and_custom_chart_records(report_site, site_browser):

@@ -90,7 +90,8 @@ def test_a_report_reads_a_table_file_bounded(tmp_path):
     (runs / "reports/r.md").write_text('# R\n\n{{< media key="t" run="a" >}}\n')
     site = tmp_path / "site"
     _build(runs, site)
-    assert "t: table file is unreadable (FileTooBig)" in (site / "reports/r.html").read_text()
+    assert "t: table file is unreadable (FileTooBig: media/t.json: larger than 64 MiB; not read)" in \
+        (site / "reports/r.html").read_text()
 
 
 def test_a_sweep_file_is_read_bounded(tmp_path):

@@ -210,6 +210,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     panel_sets: dict[str, list] = {}
     dropped: dict[str, tuple[str, ...]] = {}  # per run, the files of media items that could not be shown
     with_media = [r for r in runs if inputs[r.file][2]]
+    shown: set[str] = set()  # the run files the run pages link
     if with_media:  # the media kinds and panels are imported only for a site with media (incr19)
         from .panels import PanelSite, run_panels, write_compare_pages
 
@@ -217,13 +218,18 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             ps = PanelSite(out, run_page(r.file), presets=cfg.presets, holes=not cfg.publish_url)
             panel_sets[r.file] = run_panels(r, ps)
             warnings.extend(f"run {r.file}", ps.warnings)
-            for unused in ps.unused if manifest is not None else ():  # (an image that could not be shown)
+            # (an image that could not be shown; one a report shows, without the boxes that failed, stays)
+            for unused in sorted(set(ps.unused) - reports.linked) if manifest is not None else ():
                 manifest.remove(unused)
             if ps.dropped:
                 dropped[r.file] = tuple(ps.dropped)
+            shown |= ps.used
         written += write_compare_pages(
             writer, common, [(r.file, labels[r.file][0], panel_sets.get(r.file, [])) for r in runs],
             lambda page: {"kind": "media", "site": pages.site_json([], runs, labels, page, "media", table=False)})
+    # what only a report's item made (a thumbnail of an image the run page leaves out) and no page links
+    for stray in sorted(reports.unlinked(shown)) if manifest is not None else ():
+        manifest.remove(stray)
     keys: dict[str, str] = {}
     media = 0
     # the site's files at the start of the build (the manifest's listing): no stat per run page

@@ -22,14 +22,20 @@ _ORJSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 
 def _has_nonfinite(obj: Any) -> bool:
-    if type(obj) is float:
-        return obj - obj != 0.0
-    if isinstance(obj, dict):
-        return any(_has_nonfinite(v) for v in obj.values())
-    if isinstance(obj, (list, tuple)):
-        return any(_has_nonfinite(v) for v in obj)
-    if isinstance(obj, float):  # numpy floating scalars subclass float
-        return not math.isfinite(obj)
+    """Is there a NaN or an infinity anywhere in ``obj``? (Iterative: a cell nested 490 lists deep
+    raised RecursionError here, and its table could not be shown.)"""
+    stack = [obj]
+    while stack:
+        v = stack.pop()
+        if type(v) is float:
+            if v - v != 0.0:
+                return True
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, float) and not math.isfinite(v):  # numpy floating scalars subclass float
+            return True
     return False
 
 
@@ -119,9 +125,25 @@ def _parse_int(s: str) -> int | float:
     return float(s)
 
 
-def loads(data: bytes | str) -> Any:
+def loads(data: bytes | str, *, max_depth: int | None = None, what: str = "JSON") -> Any:
     """Decode JSON (NaN/Infinity tokens accepted); ValueError for anything else, including
-    nesting too deep for the decoder (never RecursionError)."""
+    nesting too deep for the decoder (never RecursionError). ``max_depth``: a value whose dicts and
+    lists nest deeper is refused too (:class:`TooDeep` naming ``what`` and the limit)."""
+    if max_depth is None:
+        return _loads(data)
+    from .safety import too_deep
+
+    try:
+        value = _loads(data)
+        deep = too_deep(value, max_depth)
+    except TooDeep:  # (deeper than the decoder goes: deeper than max_depth too)
+        deep = True
+    if deep:
+        raise TooDeep(f"{what}: nested deeper than {max_depth} levels; not read")
+    return value
+
+
+def _loads(data: bytes | str) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -188,14 +210,14 @@ def decode_line(line: bytes | str) -> Any:
     return loads(line)
 
 
-def read_json(path: str | os.PathLike, max_bytes: int | None = None) -> Any:
+def read_json(path: str | os.PathLike, max_bytes: int | None = None, *, max_depth: int | None = None) -> Any:
     """Decode a JSON file; only a regular file of at most ``max_bytes`` is read (else
     ``safety.NotRegularFile`` / ``safety.FileTooBig``): a pipe under a run file's name must not
-    block the reader, a huge (e.g. sparse) one must not fill memory."""
+    block the reader, a huge (e.g. sparse) one must not fill memory. ``max_depth``: as :func:`loads`."""
     from .safety import open_regular
 
     with open_regular(path, max_bytes) as fh:
-        return loads(fh.read())
+        return loads(fh.read(), max_depth=max_depth, what=Path(path).name)
 
 
 _umask_cache: int | None = None

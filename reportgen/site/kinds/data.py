@@ -6,6 +6,7 @@ from typing import Any
 
 from ...storage import kinds as tags
 from ..clip import NAME_CHARS, cell_chars, clip, clip_cell
+from ..exc_text import exc_text
 from . import Kind, register
 from .files import caption
 
@@ -93,24 +94,19 @@ class TableKind(Kind):
         return item
 
     def report(self, ctx, run, key, records, item):
-        from ...storage.jsonio import read_json
-        from ..fmt import fmt_value
-
         from ..clip import CELL_CHARS
-        from ..publish import READ_MAX
+        from ..fmt import fmt_value
+        from ..panels.sitefiles import MissingFile
 
         record = records[0]
         columns, rows, nrows, long_cells = [], [], 0, False
         for part in [*increments(record), record.get("path")]:  # an INCREMENTAL table: earlier rows first
-            site_path = ctx.copy_run_file(run, part)
-            if site_path is None:
-                item["missing"] = f"{key}: table file {part!r} is missing from run {run.id}"
-                return item
             try:
-                # read bounded, as the run page does (a sparse 8 GB table file was read whole), and only
-                # the rows shown are kept, their text cut (a file listed as every increment was held
-                # 100 times over)
-                data = read_json(ctx.out / site_path, READ_MAX)
+                # read from the run folder as the run page reads it (bounded: a sparse 8 GB table file was
+                # read whole; nested at most MAX_DEPTH), and only the rows shown are kept, their text cut
+                # (a file listed as every increment was held 100 times over). Not copied into the site:
+                # an increment copied and linked from nowhere was published all the same
+                data = ctx.read_run_json(run, part)
                 columns = list(data["columns"])
                 for row in data["data"][:TABLE_ROWS - len(rows)]:
                     text = [fmt_value(c) for c in row[:MAX_SHOWN_COLUMNS]] if isinstance(row, list) else None
@@ -118,14 +114,18 @@ class TableKind(Kind):
                     rows.append(text and [clip(t, CELL_CHARS) for t in text])
                 nrows += len(data["data"])
                 del data
+            except MissingFile:
+                item["missing"] = f"{key}: table file {part!r} is missing from run {run.id}"
+                return item
             except (ValueError, KeyError, TypeError, OSError) as exc:
-                item["missing"] = f"{key}: table file is unreadable ({exc.__class__.__name__})"
+                item["missing"] = f"{key}: table file is unreadable ({exc.__class__.__name__}: {exc_text(exc, run.path)})"
                 return item
         width = min(len(columns), MAX_SHOWN_COLUMNS)
         shown = [row[:width] for row in rows if row is not None]
-        cut = [[clip(c, cell_chars(width)) for c in row] for row in shown]  # a megabyte per cell: the whole file is linked
+        cut = [[clip(c, cell_chars(width)) for c in row] for row in shown]
+        # a megabyte per cell: the whole (newest) file is linked
         item.update(columns=[clip(str(c), NAME_CHARS) for c in columns[:width]], rows=cut,
-                    full=site_path if long_cells or cut != shown else None)
+                    full=ctx.copy_run_file(run, record.get("path")) if long_cells or cut != shown else None)
         notes = [f"First {TABLE_ROWS} of {nrows} rows; the run page has them all."] if nrows > TABLE_ROWS else []
         if len(columns) > width:
             notes.append(f"First {width:,} of {len(columns):,} columns.")

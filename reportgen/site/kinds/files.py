@@ -28,7 +28,9 @@ def is_reference(rec: Any) -> bool:
 
 class FileKind(Kind):
     """A record with a ``path`` (or, for images and audio, a ``url`` reference); a report's media
-    directive shows the copied file."""
+    directive shows the run page's item of it (:meth:`report_file`)."""
+
+    item_type: str = ""
 
     def report(self, ctx, run, key, records, item):
         for r in records:
@@ -45,13 +47,18 @@ class FileKind(Kind):
         return item
 
     def report_file(self, ctx, run, rec):
-        """``(entry, None)``: the report's entry of the file of ``rec``, copied into the site; or
-        ``(None, why not)``."""
-        site_path = ctx.copy_run_file(run, rec.get("path"))
-        if site_path is None:
-            return None, f"file {str(rec.get('path'))!r} is missing from run {run.id}"
-        return {"url": site_path, "caption": caption(rec) or "", "width": rec.get("width"),
-                "height": rec.get("height"), "format": rec.get("format")}, None
+        """``(entry, None)``: the report's entry of the file of ``rec``, the run page's item of it (its
+        file checked and published as the run page's are: bug, audio and video were copied as they
+        were, a file the run page would not show linked from the report); or ``(None, why not)``."""
+        shown = ctx.run_item(run, self.report_record(rec))
+        if shown.get("t") != self.item_type:
+            return None, f"{shown.get('msg')} (run {run.id})"
+        return {"url": shown["src"], "caption": shown.get("caption") or "", "width": shown.get("w"),
+                "height": shown.get("h"), "format": shown.get("format", rec.get("format"))}, None
+
+    def report_record(self, rec: dict[str, Any]) -> dict[str, Any]:
+        """What of ``rec`` a report shows (the record as it is)."""
+        return rec
 
 
 @register
@@ -96,14 +103,8 @@ class ImageKind(FileKind):
             item["scores"] = score_keys
         return item
 
-    def report_file(self, ctx, run, rec):
-        # checked as the run page checks it, by its item (bug: the file was linked as it was, one that
-        # did not decode a broken image in the report); the report draws no masks or boxes
-        shown = ctx.run_item(run, {k: v for k, v in rec.items() if k not in ("masks", "boxes")})
-        if shown.get("t") != "image":
-            return None, f"{shown.get('msg')} (run {run.id})"
-        return {"url": shown["src"], "caption": shown["caption"] or "", "width": shown["w"],
-                "height": shown["h"], "format": rec.get("format")}, None
+    def report_record(self, rec):
+        return {k: v for k, v in rec.items() if k not in ("masks", "boxes")}  # (a report draws neither)
 
     @staticmethod
     def _mask(ctx, mask_name, m, where):
@@ -116,12 +117,12 @@ class ImageKind(FileKind):
             return ImageKind._mask_layers(ctx, mask_name, m, where)
         except MissingFile as exc:
             ctx.files.settle(mark, shown=False)
-            ctx.warn(where, f"mask {mask_name}: {exc}")
+            ctx.warn(where, f"mask {mask_name}: {ctx.why(exc)}")
             return {"name": str(mask_name), "layers": [], "missing": True}
         except Exception as exc:
             ctx.files.settle(mark, shown=False)
             ctx.warn(where, f"mask {mask_name}: file {m.get('path')} could not be shown ({exc.__class__.__name__}: "
-                            f"{exc}); the image is shown without this mask")
+                            f"{ctx.why(exc)}); the image is shown without this mask")
             return None
 
     @staticmethod
@@ -190,7 +191,7 @@ class AudioKind(FileKind):
         try:
             wave_png = ctx.files.derived(path, "_wave", ".png", waveform.render_waveform)
         except (ValueError, OSError, EOFError) as exc:  # no waveform, but the player still works
-            ctx.warn(where, f"no waveform: {exc}")
+            ctx.warn(where, f"no waveform: {ctx.why(exc)}")
             wave_png = None
         return {"t": "audio", "src": src, "wave": wave_png, "caption": caption(rec),
                 "duration": clean(rec.get("duration")), "rate": rec.get("sample_rate")}

@@ -49,6 +49,7 @@ class PanelSite:
     #: before and not now, its file changed under the same name, renders the page again)
     dropped: list[str] = field(default_factory=list)
     holes: bool = True  # False for a site published to a URL: a run file that is mostly holes is not shown
+    used: set[str] = field(default_factory=set)  # site files of the items shown (and the panels' data)
 
 
 def _needs(kind: str, frames: list[dict[str, Any]]) -> list[str]:
@@ -97,6 +98,7 @@ def run_panels(run: RunInfo, site: PanelSite) -> list[dict[str, Any]]:
         panels.append(vm)
     site.warnings.extend(f"media {w}" for w in files.warnings)
     site.unused.extend(files.unused())
+    site.used.update(files.used, files.touched)
     site.dropped.extend(sorted(files.dropped))
     return panels
 

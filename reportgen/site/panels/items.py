@@ -11,8 +11,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ...storage.jsonio import loads
+from ...storage.safety import MAX_DEPTH, too_deep
 from .. import kinds
+from ..exc_text import exc_text
 from ..urls import slug
 from .sitefiles import MissingFile, RunFiles, short_hash
 
@@ -50,9 +51,13 @@ class ItemMaker:
         The files an item uses are published only if it is shown, and those of an item made inside
         another (a table's image cell) only if that one is shown too: a cell's image whose table then
         could not be shown was published, linked from nowhere."""
+        if too_deep(rec, MAX_DEPTH):  # (its key below, and the kinds, would overflow the stack)
+            msg = f"a {str(rec.get('_type'))[:100]} record nested deeper than {MAX_DEPTH} levels; not shown"
+            self.warn(where, msg)
+            return {"t": "missing", "msg": msg, "type": rec.get("_type")}
         try:
             key = json.dumps(rec, sort_keys=True, default=str)
-        except (TypeError, ValueError):  # keys of mixed types: made every time
+        except (TypeError, ValueError, RecursionError):  # keys of mixed types: made every time
             key = None
         mark = len(self.files.touched)
         if key is not None and key in self._made:
@@ -82,16 +87,22 @@ class ItemMaker:
             return kind.item(self, rec, where, name)
         except MissingFile as exc:
             self.files.settle(mark, shown=False)
-            self.warn(where, str(exc))
-            return {"t": "missing", "msg": str(exc), "type": t}
+            self.warn(where, self.why(exc))
+            return {"t": "missing", "msg": self.why(exc), "type": t}
         except Exception as exc:  # a broken file must not break the build
             self.files.settle(mark, shown=False)
-            self.warn(where, f"could not show {t}: {exc.__class__.__name__}: {exc}")
-            return {"t": "missing", "msg": f"could not show {t}: {exc}", "type": t}
+            why = self.why(exc)  # (never the builder's absolute paths: the page shows it)
+            self.warn(where, f"could not show {t}: {exc.__class__.__name__}: {why}")
+            return {"t": "missing", "msg": f"could not show {t}: {why}", "type": t}
+
+    def why(self, exc: BaseException) -> str:
+        """The text of ``exc`` as a page may show it: files named by their path in the run folder
+        (or the site), never by the builder's absolute path (:func:`..exc_text.exc_text`)."""
+        return exc_text(exc, self.files.run_dir, self.files.out)
 
     def json(self, path: Any) -> Any:
         """A JSON file of the run (``path`` relative to the run folder)."""
-        return loads(self.files.read_bytes(path))  # (bounded: a sparse 8 GB table was read whole)
+        return self.files.read_json(path)  # (bounded: a sparse 8 GB table was read whole)
 
     def json_object(self, value: Any, problem: str) -> dict:
         """A JSON object stored inline or (a string) as a file path in the run; ``problem`` if neither."""

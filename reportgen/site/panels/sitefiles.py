@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
-from ...storage.jsonio import dumps
-from ...storage.safety import (OutsideRunFolder, UnsafePath, check_relative, inside, reading_inside,
+from ...storage.jsonio import dumps, loads
+from ...storage.safety import (MAX_DEPTH, OutsideRunFolder, UnsafePath, check_relative, inside, reading_inside,
                                run_folder_real, safe_file_name)
 from ..publish import NotPublished, check_dense, check_publishable, publish, read_whole
 from ..svgclean import SvgRefused
@@ -102,6 +102,12 @@ class RunFiles:
                 return read_whole(src)
         except OutsideRunFolder as exc:
             raise MissingFile(str(exc)) from None
+
+    def read_json(self, rel_path: Any) -> Any:
+        """A JSON file of the run, bounded: read as :meth:`read_bytes`, and refused (``TooDeep`` naming
+        it) when nested deeper than ``MAX_DEPTH`` (a table cell 490 lists deep overflowed the stack
+        of the data script's writer)."""
+        return loads(self.read_bytes(rel_path), max_depth=MAX_DEPTH, what=str(rel_path))
 
     def site_path(self, rel_path: str, suffix: str = "", ext: str | None = None) -> str:
         try:

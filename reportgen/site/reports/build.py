@@ -29,6 +29,12 @@ class Reports:
 
     listed: list[dict[str, Any]] = field(default_factory=list)  # [{name, title, description, url, warnings}]
     pages: list[str] = field(default_factory=list)
+    linked: set[str] = field(default_factory=set)  # run files the reports link (ReportContext.linked)
+    made: set[str] = field(default_factory=set)  # run files their run items made or used (ReportContext.made)
+
+    def unlinked(self, shown: set[str]) -> set[str]:
+        """Run files the reports' items made that no report links and no run page shows (``shown``)."""
+        return self.made - self.linked - shown
 
 
 def reports_source(cfg: BuildConfig) -> Path:
@@ -102,7 +108,7 @@ def _write_reports(cfg: BuildConfig, sources: list[Path], folder: Path, out: Pat
         page = f"{REPORTS_DIR}/{name}.html"
         ctx = ReportContext(out=out, page=page, name=name, env=writer.env, runs=runs,
                             metric_keys=metric_keys, presets=cfg.presets, written=written,
-                            holes=not cfg.publish_url)
+                            holes=not cfg.publish_url, linked=done.linked, made=done.made)
         rendered = render_report(source, folder, ctx, names)
         writer.write("report.html", page, {
             "title": cfg.title, "kind": "report",

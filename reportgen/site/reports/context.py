@@ -36,6 +36,11 @@ class ReportContext:
     presets: Path | None = None  # reportgen build --presets DIR (custom charts use it as run pages do)
     written: set[str] = field(default_factory=set)  # site paths of files written under reports/
     holes: bool = True  # False for a site published to a URL: a file that is mostly holes is not shown
+    #: site paths of run files the report links (``run_item``'s ``src``), and of those its run items made
+    #: or used: the builder deletes the ones that neither a report nor a run page links (a thumbnail
+    #: made for an image the run page does not show, its per-key limit reached, was published alone)
+    linked: set[str] = field(default_factory=set)
+    made: set[str] = field(default_factory=set)
 
     def url(self, target: str) -> str:
         return rel(self.page, target)
@@ -57,10 +62,9 @@ class ReportContext:
         return RunFiles(self.out, Path(run.path), run.file, holes=self.holes)
 
     def read_run_json(self, run: RunInfo, rel_path: Any) -> Any:
-        """A JSON file of the run folder (``MissingFile`` when absent or outside the folder)."""
-        from ...storage.jsonio import loads
-
-        return loads(self.files(run).read_bytes(rel_path))
+        """A JSON file of the run folder (``MissingFile`` when absent or outside the folder), bounded
+        as the run page's (:meth:`RunFiles.read_json`)."""
+        return self.files(run).read_json(rel_path)
 
     def copy_run_file(self, run: RunInfo, rel_path: Any) -> str | None:
         """Copy ``rel_path`` (relative to the run folder) into the site where the run page's media
@@ -77,11 +81,16 @@ class ReportContext:
 
     def run_item(self, run: RunInfo, record: dict[str, Any]) -> dict[str, Any]:
         """The run page's item of ``record`` (``kinds.Kind.item``): its files checked and published as
-        the run page's media are, or a ``missing`` item saying why not."""
+        the run page's media are (a site going to a URL: no file that is mostly holes), or a
+        ``missing`` item saying why not. The report links its ``src``."""
         from ..panels.items import ItemMaker
 
-        return ItemMaker(RunFiles(self.out, Path(run.path), run.file), self.presets).make(
-            record, f"run {run.id}", "report")
+        files = self.files(run)
+        item = ItemMaker(files, self.presets).make(record, f"run {run.id}", "report")
+        self.made.update(files.used)
+        if isinstance(item.get("src"), str):
+            self.linked.add(item["src"])
+        return item
 
     def run_html(self, run: RunInfo, rel_path: Any, style: str = "") -> str | None:
         """The ``srcdoc`` of a logged HTML file of ``run`` (see site/publish.py), or None."""

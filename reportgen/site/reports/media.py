@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from ...storage.format import flatten
 from .. import kinds
+from ..exc_text import exc_text
 from ..fmt import fmt_value
 from ..urls import slug
 from .context import ReportContext, finite_json
@@ -141,9 +142,9 @@ def resolve_spec(ctx: ReportContext, run: Any, record: dict) -> tuple[dict | Non
     try:
         spec = kind.spec(record, lambda p: ctx.read_run_json(run, p), ctx.presets)
     except MissingFile as exc:
-        return None, str(exc)
-    except (ValueError, KeyError, TypeError, OSError) as exc:
-        return None, f"unreadable chart files ({exc.__class__.__name__}: {exc})"
+        return None, exc_text(exc, run.path, ctx.out)
+    except (ValueError, KeyError, TypeError, OSError) as exc:  # (the report shows it: no builder's paths)
+        return None, f"unreadable chart files ({exc.__class__.__name__}: {exc_text(exc, run.path, ctx.out)})"
     if not isinstance(spec, dict):
         return None, "the spec is not a JSON object"
     from ..vegaclean import SpecRefused, clean_spec, removed_note, schema_needed

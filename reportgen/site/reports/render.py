@@ -16,6 +16,7 @@ import markdown
 from markupsafe import Markup
 
 from ...storage.safety import open_regular, safe_file_name
+from ..exc_text import exc_text
 from ..publish import NotPublished, publish
 from ..svgclean import SvgRefused
 from . import media, metrics
@@ -23,7 +24,7 @@ from .context import ReportContext
 from .directives import Directive, extract
 from .frontmatter import parse_front_matter
 from .mdlimits import markdown_problem
-from .sanitize import sanitize_html
+from .sanitize import ImageRefused, sanitize_html
 
 RENDERERS = {
     "chart": metrics.render_chart,
@@ -70,7 +71,7 @@ def _dispatch(ctx: ReportContext, d: Directive) -> Markup:
     try:
         return RENDERERS[d.kind](ctx, d)
     except Exception as exc:  # a report must never break the build
-        ctx.warnings.append(f"line {d.line}: {d.kind}: failed ({exc.__class__.__name__}: {exc})")
+        ctx.warnings.append(f"line {d.line}: {d.kind}: failed ({exc.__class__.__name__}: {exc_text(exc, ctx.out)})")
         return ctx.missing(f"{d.kind}: could not be rendered ({exc.__class__.__name__})", inline=not d.block)
 
 
@@ -87,14 +88,15 @@ def _image_rewriter(source: Path, reports_root: Path, out: Path, written: set[st
         try:
             relp = target.relative_to(root)
         except ValueError:
-            return None
+            raise ImageRefused("outside the reports folder; not published") from None
         if not target.is_file():
             return None
         site_rel = PurePosixPath("files", *(safe_file_name(x) for x in relp.parts)).as_posix()
         try:  # images only as the site may publish them (no .html, sanitized .svg; build/publish.py)
             publish(target, out / "reports" / site_rel, holes)  # (holes False: a site going to a URL)
-        except (NotPublished, SvgRefused, OSError):
-            return None
+        except (NotPublished, SvgRefused, OSError) as exc:
+            why = exc_text(exc, root, out)
+            raise ImageRefused(why if "not published" in why else f"{why}; not published") from None
         if written is not None:
             written.add(f"reports/{site_rel}")
         return site_rel

@@ -58,6 +58,10 @@ def _clean_url(value: str, *, image: bool) -> str | None:
     return value if m.group(1).lower() in LINK_SCHEMES else None
 
 
+class ImageRefused(ValueError):
+    """Raised by ``rewrite_src`` for an image file the site does not publish; the text says why."""
+
+
 #: open tags at once: 100,000 nested <div>s made the page take 20 s to show, and each stray
 #: closing tag is looked for among the open ones (30,000 of them: 40 s of build)
 MAX_NESTING = 100
@@ -91,7 +95,11 @@ class _Sanitizer(HTMLParser):
                     continue
                 value = cleaned
                 if name == "src" and self.rewrite_src is not None and not value.startswith("data:"):
-                    new = self.rewrite_src(value)
+                    try:
+                        new = self.rewrite_src(value)
+                    except ImageRefused as exc:  # (bug: a refused image was said to be no such file)
+                        self.removed.append(f"image {value[:60]!r} ({exc})")
+                        continue
                     if new is None:
                         self.removed.append(f"image {value[:60]!r} (no such file next to the report)")
                         continue
@@ -182,7 +190,8 @@ def sanitize_html(html: str, rewrite_src=None, rewrite_href=None) -> tuple[str, 
     """Return the whitelisted HTML and a list of what was removed (for build warnings).
 
     ``rewrite_src(src) -> str | None`` maps a relative image path to its URL in the
-    site (``None`` drops the attribute); ``rewrite_href(href) -> str`` may adjust links.
+    site (``None``: no such file, the attribute dropped; :class:`ImageRefused`: dropped, for the
+    reason it gives); ``rewrite_href(href) -> str`` may adjust links.
     """
     s = _Sanitizer(rewrite_src, rewrite_href)
     s.feed(html)
