@@ -462,6 +462,11 @@ def test_long_table_column_options_that_name_no_column_stop_the_import_once(tmp_
         assert err.count("'nope'") == 1, err
         assert f"reportgen: error: {src}: {option} 'nope' is not a column (columns: run, step, loss)" in err, err
         assert not out.exists() or not any(out.iterdir())
+    wide = tmp_path / "wide.csv"  # a table of 5,000 columns: the error names 20 and counts the rest
+    wide.write_text("run,step," + ",".join(f"m{i}" for i in range(4998)) + "\nr0,0," + ",".join("1" * 4998) + "\n")
+    assert _main("import", "csv", str(wide), "-o", str(out), "--run-col", "run", "--step-col", "nope") == 2
+    err = capsys.readouterr().err
+    assert "(columns: run, step, m0, " in err and "m17, and 4,980 more)" in err and "m18" not in err, err[:500]
 
 
 

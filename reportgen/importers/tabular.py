@@ -156,11 +156,16 @@ def _import_run(imp: RunImport, work: Callable[[], int], problems: Problems, res
     result.runs.append(imp.id)
 
 
+NAMED_COLUMNS = 20  # columns an error about a column option lists (a table can have thousands)
+
+
 def _check_columns(opts, cols: list) -> None:
     """NotImported when ``--step-col`` or ``--time-col`` names no column of ``cols``."""
     for arg, col in (("--step-col", opts.step_col), ("--time-col", opts.time_col)):
         if col is not None and col not in cols:
-            raise NotImported(f"{arg} {col!r} is not a column (columns: {', '.join(map(str, cols))})")
+            shown = ", ".join(str(c)[:80] for c in cols[:NAMED_COLUMNS])
+            more = f", and {len(cols) - NAMED_COLUMNS:,} more" if len(cols) > NAMED_COLUMNS else ""
+            raise NotImported(f"{arg} {col!r} is not a column (columns: {shown}{more})")
 
 
 def _import_frame(imp: RunImport, df, opts, problems: Problems, label: str) -> int:
