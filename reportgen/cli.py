@@ -16,7 +16,7 @@ import click
 
 from ._version import __version__
 from .site.config import DEFAULT_CHART_RUNS, DEFAULT_SAMPLES
-from .storage.safety import FileTooBig, NotRegularFile, OutsideRunFolder, printable
+from .storage.safety import FileTooBig, NotRegularFile, OutsideRunFolder
 from .tell import tell, tell_all
 
 _DIR = click.Path(file_okay=False, path_type=Path)
@@ -421,21 +421,21 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(2)
         msg = exc.format_message().replace("\n", " ")
         cmd = exc.ctx.command_path if exc.ctx else "reportgen"
-        click.echo(f"{cmd}: error: {msg} (see '{cmd} --help')", err=True)
+        tell(f"{msg} (see '{cmd} --help')", f"{cmd}: error")
         sys.exit(2)
     except click.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
-    except click.ClickException as exc:
-        click.echo(f"reportgen: error: {exc.format_message()}", err=True)
+    except click.ClickException as exc:  # (a BuildError names the site folder's links, a RUNS URL's objects)
+        tell(exc.format_message(), "reportgen: error")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
     except (NotRegularFile, FileTooBig, OutsideRunFolder) as exc:  # a link, a pipe or a folder where a file
-        click.echo(f"reportgen: error: {printable(str(exc))}", err=True)  # should be (storage.safety): any command
+        tell(exc, "reportgen: error")  # should be (storage.safety): any command
         sys.exit(1)
     except (FileNotFoundError, NotADirectoryError, ValueError) as exc:
-        click.echo(f"reportgen: error: {exc}", err=True)
+        tell(exc, "reportgen: error")
         sys.exit(2)
     except SystemExit:
         raise

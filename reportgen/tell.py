@@ -17,7 +17,8 @@ TOLD_KEPT = 100_000
 
 
 def tell(message: object, label: str = "warning") -> None:
-    """One line on stderr: ``<label>: <message>``, control characters escaped."""
+    """One line on stderr: ``<label>: <message>``, control characters escaped (also a command's
+    ``reportgen: error: ...`` line and the sweep agent's ``reportgen agent: ...`` lines)."""
     print(f"{label}: {printable(str(message))}", file=sys.stderr, flush=True)
 
 

@@ -1,8 +1,28 @@
 """Warnings on the terminal (reportgen/tell.py): the one way `build`, `summary`, `import`, `export` and
-`serve` print them (they were five copies of the same line, and serve's alone was counted)."""
+`serve` print them (they were five copies of the same line, and serve's alone was counted), and what
+else a command writes to the terminal from a run folder: the build's progress line, its errors, the
+sweep agent's command lines. A name from a run folder holding ESC, BEL, CR or U+202E reaches the
+terminal escaped (``\\x1b``), never as the byte that rewrites the terminal."""
 from __future__ import annotations
 
+import json
+import os
+import re
+import select
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from reportgen.site.progress import Progress
 from reportgen.tell import tell, tell_all
+
+REPO = Path(__file__).resolve().parent.parent
+BAD = "\x1b]0;pwn\x07\x1b[2J\r\u202e"  # a window title, clear screen, carriage return, right-to-left
+SHOWN = "\\x1b]0;pwn\\x07\\x1b[2J\\r\\u202e"  # the same, escaped
+#: what must not reach the terminal raw (line ends and the progress line's own "\r\x1b[2K" taken out first)
+RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def test_tell_escapes_control_characters(capsys):
@@ -21,3 +41,112 @@ def test_tell_all_tells_each_once_and_counts_past_most(capsys):
     assert capsys.readouterr().err.splitlines() == ["warning: e"]
     tell_all(["x\n", "x\n", "y"])  # (a command's own list: every one, once)
     assert capsys.readouterr().err.splitlines() == ["warning: x\\n", "warning: y"]
+
+
+def _on_a_terminal(*args: str) -> tuple[int, str]:
+    """``python -m reportgen ARGS`` with a pty as its stdout and stderr (as a user's terminal): its
+    exit status and all it wrote (the pty's "\\r\\n" line ends made "\\n")."""
+    import pty
+
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    pid, fd = pty.fork()
+    if pid == 0:  # (the child: nothing but exec)
+        os.execve(sys.executable, [sys.executable, "-m", "reportgen", *args], env)
+    out = bytearray()
+    try:
+        while select.select([fd], [], [], 300)[0]:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # (EIO: the child closed the terminal)
+                break
+            if not chunk:
+                break
+            out += chunk
+        else:
+            os.kill(pid, signal.SIGKILL)  # (a guard against a hung child, not a timing)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def _hostile_runs(root: Path) -> Path:
+    """Run folders whose folder names, run names, project, metric keys, a media file name and a saved
+    file name hold :data:`BAD`; each has a line that is no JSON and names a media file that is missing."""
+    runs = root / "runs"
+    for folder in ("ok", "r" + BAD):
+        d = runs / folder
+        d.mkdir(parents=True)
+        (d / "run.json").write_text(json.dumps({"id": folder, "name": "n" + BAD, "project": "p" + BAD,
+                                                "state": "finished"}))
+        (d / "history.jsonl").write_text(
+            json.dumps({"_step": 0, "k" + BAD: 1.0, "img" + BAD: {"_type": "image", "path": f"media/x{BAD}.png"}})
+            + "\n" + json.dumps({"_step": 1, "k" + BAD: 0.5}) + "\nnot json" + BAD + "\n")
+        (d / "files").mkdir()
+        (d / "files" / ("f" + BAD)).write_text("x")
+    return runs
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="a pty: POSIX")
+def test_build_on_a_terminal_writes_no_control_character_from_a_run_folder(tmp_path):
+    """`reportgen build` on a terminal: the progress line, the warnings and the summary line carry the
+    names from the run folders escaped. A site folder holding a link named with terminal escapes (a CI
+    artifact's) was named raw in the build's one-line error (cli.main printed a ClickException as it was)."""
+    runs = _hostile_runs(tmp_path)
+    code, said = _on_a_terminal("build", str(runs), "-o", str(tmp_path / "site"), "--no-cache")
+    assert code == 0, said
+    assert "\r\x1b[2K" in said  # the progress line, rewritten in place
+    plain = said.replace("\r\x1b[2K", "")
+    assert not RAW.search(plain), repr(plain)
+    assert f"warning: run ok: media img{SHOWN} (step 0): missing file media/x{SHOWN}.png" in plain
+    assert "history.jsonl: skipped a line that is not valid JSON" in plain and "built 2 runs" in plain
+
+    site = tmp_path / "site2"
+    site.mkdir()
+    (site / ("l" + BAD)).symlink_to(tmp_path, target_is_directory=True)
+    code, said = _on_a_terminal("build", str(runs), "-o", str(site), "--no-cache")
+    assert code == 1 and not RAW.search(said.replace("\r\x1b[2K", "")), repr(said)
+    assert "reportgen: error: " in said and f"the site folder holds links to folders (l{SHOWN})" in said
+
+
+def test_the_progress_line_escapes_what_it_is_given():
+    """Progress wrote its texts as they were: anything but its own "\\r\\x1b[2K" that reached it (a
+    URL, a folder name) moved the cursor or retitled the window. Written to a real terminal (a pty)."""
+    master, slave = os.openpty()
+    try:
+        with open(slave, "w", closefd=False) as stream:
+            progress = Progress(stream=stream)
+            assert progress.tty
+            progress.update("publishing to s3://b/" + BAD)
+            progress.done()
+            progress.line("built into site" + BAD)
+        got = b""
+        while not got.endswith(b"\n") and select.select([master], [], [], 30)[0]:  # (the pty hands it over
+            got += os.read(master, 65536)                                           # in pieces)
+        said = got.decode("utf-8").replace("\r\n", "\n")
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert said == f"\r\x1b[2Kpublishing to s3://b/{SHOWN}\r\x1b[2Kbuilt into site{SHOWN}\n"
+
+
+def test_the_sweep_agent_names_the_command_it_runs_escaped(tmp_path):
+    """`reportgen agent` printed the command line of each run as it was: a sweep folder (shared, a
+    colleague's) whose config holds a value or a program name with terminal escapes rewrote the
+    terminal of whoever ran an agent on it."""
+    import subprocess
+
+    import reportgen
+
+    program = "q" + BAD + ".py"
+    (tmp_path / program).write_text("")  # (writes no run folder: the agent says so too)
+    sweep_id = reportgen.sweep({"method": "grid", "program": program, "parameters": {"msg": {"value": "hi" + BAD}}},
+                               project="p", dir=tmp_path / "runs")
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env.pop("REPORTGEN_DIR", None)
+    ran = subprocess.run([sys.executable, "-m", "reportgen", "agent", sweep_id, "--count", "1", "--dir", "runs"],
+                         cwd=tmp_path, env=env, capture_output=True, timeout=240)
+    said = (ran.stdout + ran.stderr).decode()  # (bytes: text=True would make a raw "\\r" a line end)
+    assert ran.returncode == 0, said
+    assert not RAW.search(said.replace("\n", "")), repr(said)
+    assert "reportgen agent: run " in said and f"q{SHOWN}.py --msg=hi{SHOWN}" in said

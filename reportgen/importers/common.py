@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -28,6 +27,7 @@ from ..storage.safety import is_inside
 from ..storage.safety import printable  # noqa: F401 (importers.follow imports it from here)
 from ..storage.jsonio import encode_line, encode_plain_line, read_json, write_json_atomic
 from ..storage.writer import RunWriter
+from ..tell import tell
 
 if TYPE_CHECKING:
     from .budget import MediaBudget
@@ -207,8 +207,8 @@ class Problems:
         self.media = media if media is not None else MediaBudget()  # the import's media budget (budget.py)
         self._seen: set[str] = set()
         self._counts: dict[tuple[str, str], int] = {}  # (run, what) -> problems of :meth:`some`
-        self._emit = emit if emit is not None else (lambda m: print(f"warning: {m}", file=sys.stderr))
-        self._inform = inform if inform is not None else (lambda m: print(f"note: {m}", file=sys.stderr))
+        self._emit = emit if emit is not None else tell
+        self._inform = inform if inform is not None else (lambda m: tell(m, "note"))
 
     def warn(self, message: str) -> None:
         message = printable(message)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import ImportOptions, detect, import_source
 from .common import printable
+from ..tell import tell
 from ..storage.remote import is_db_url
 
 INTERVAL = 2.0
@@ -54,7 +55,7 @@ class Follower:
         message = printable(message)  # (names from the source: no control characters on the terminal)
         if message not in self._seen:  # (once, not at every pass)
             self._seen.add(message)
-            print(f"{label}: {self.kind}: {message}", file=sys.stderr, flush=True)
+            tell(f"{self.kind}: {message}", label)
 
     def _note(self, message: str) -> None:
         self._warn(message, "note")

@@ -25,6 +25,7 @@ from typing import Any
 
 from ..storage.format import flatten
 from ..storage.safety import is_inside, reading_from
+from ..tell import tell_all
 from . import artifacts_pages, pages, runs_data, snapshot, story, sweep_pages, workspace
 from .config import BuildConfig
 from .fmt import fmt_value
@@ -387,8 +388,8 @@ def _build(cfg: BuildConfig) -> BuildResult:
         progress.line(f"published to {cfg.publish_url}: {len(pub.uploaded)} files uploaded, "
                       f"{len(pub.deleted)} deleted, {pub.unchanged} unchanged")
     progress.done()
-    for w in result.warnings:
-        progress.line(f"warning: {w}")
+    if not cfg.quiet:  # (all of them escaped: a shared run's sync and the upload warn here too, not by Warnings)
+        tell_all(result.warnings)
     progress.line(f"built {result.runs} runs, {result.metrics} metrics, {result.media} media panels, "
                   f"{len(result.pages)} pages into {cfg.out} in {result.seconds:.1f}s"
                   f" ({len(result.reparsed)} runs parsed, {len(result.appended)} incrementally)")

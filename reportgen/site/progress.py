@@ -1,9 +1,13 @@
 """Progress on stderr while building: one rewritten line on a terminal, a line every
-few seconds otherwise; nothing with ``--quiet``."""
+few seconds otherwise; nothing with ``--quiet``. Its texts name the output folder or URL (and whatever a
+caller puts in): control characters are escaped (:func:`storage.safety.printable`), so only the
+line's own ``\\r\\x1b[2K`` moves the cursor."""
 from __future__ import annotations
 
 import sys
 import time
+
+from ..storage.safety import printable
 
 
 class Progress:
@@ -21,12 +25,12 @@ class Progress:
         now = time.monotonic()
         if self.tty:
             if now - self._last >= 0.1:
-                self.stream.write("\r\x1b[2K" + text)
+                self.stream.write("\r\x1b[2K" + printable(text))
                 self.stream.flush()
                 self._shown = True
                 self._last = now
         elif now - self._last >= self.every:
-            self.stream.write(text + "\n")
+            self.stream.write(printable(text) + "\n")
             self.stream.flush()
             self._last = now
 
@@ -37,5 +41,5 @@ class Progress:
 
     def line(self, text: str) -> None:
         if not self.quiet:
-            self.stream.write(text + "\n")
+            self.stream.write(printable(text) + "\n")
             self.stream.flush()

@@ -22,6 +22,7 @@ from ..storage import format as fmt
 from ..storage.jsonio import read_json, write_json_atomic
 from ..storage.reader import read_history
 from ..storage.safety import write_own
+from ..tell import tell
 from . import command as sweep_command
 from .hyperband import Monitor
 from .store import Job, SweepStore
@@ -112,7 +113,7 @@ def _run_command(store: SweepStore, job: Job) -> tuple[str, bool, dict]:
     metric = (store.metric or {}).get("name")
     with _sweep_env(store, job) as values:
         env = {**os.environ, **values}
-        print(f"reportgen agent: run {job.run_id}: {' '.join(cmd)}", file=sys.stderr)
+        tell(f"run {job.run_id}: {' '.join(cmd)}", "reportgen agent")  # (the sweep config's: escaped)
         proc = subprocess.Popen(cmd, env=env)
         offset, stopped = 0, False
         try:
@@ -176,7 +177,7 @@ def agent(sweep_id: str, function: Callable[[], Any] | None = None, entity: str 
     while count is None or done < count:
         job, reason = store.next_job()
         if job is None:
-            print(f"reportgen agent: sweep {store.id}: {reason}; stopping", file=sys.stderr)
+            tell(f"sweep {store.id}: {reason}; stopping", "reportgen agent")
             break
         try:
             state, stopped, summary = (_run_function(store, job, function) if function is not None
