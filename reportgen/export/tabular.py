@@ -22,7 +22,7 @@ from typing import Any
 from ..storage.format import RunPaths, flatten
 from ..storage.jsonio import dumps
 from ..storage.reader import iter_history, list_run_dirs, read_run
-from ..storage.safety import unique_name
+from ..storage.safety import unique_name, write_own
 
 META_FIELDS = ("name", "project", "group", "job_type", "tags", "notes", "state", "created", "updated")
 
@@ -58,19 +58,19 @@ def _frame(rows: list[dict[str, Any]]):
     return df
 
 
-def _write(df, path: Path, fmt: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name("." + path.name + ".tmp")
+def _write(df, out: Path, rel: str, fmt: str) -> Path:
+    """``out/rel`` written whole: made beside its name and renamed over it (storage.safety.write_own),
+    so a link or a pipe planted in the output folder (``.runs.parquet.tmp`` was written through by
+    name, a file where ``history/`` should be was a FileExistsError) is never written through: it is
+    replaced, or refused with NotRegularFile naming it."""
     if fmt == "parquet":
         try:
             import pyarrow  # noqa: F401
         except ImportError:
             raise ImportError("writing Parquet needs pyarrow: pip install 'reportgen[parquet]' "
                               "(or use --format csv)") from None
-        df.to_parquet(tmp, index=False)
-    else:
-        df.to_csv(tmp, index=False)
-    tmp.replace(path)
+        return write_own(out, rel, lambda fh: df.to_parquet(fh, index=False))
+    return write_own(out, rel, lambda fh: df.to_csv(fh, index=False))
 
 
 def export_runs(runs: Path, out: Path, fmt: str = "parquet") -> ExportResult:
@@ -100,12 +100,9 @@ def export_runs(runs: Path, out: Path, fmt: str = "parquet") -> ExportResult:
             if name != rec.id:
                 result.warnings.append(f"{rec.id!r}: its history is exported as history/{name}.{fmt} "
                                        "(the id is not a safe file name, or another run has it)")
-            target = out / "history" / f"{name}.{fmt}"
-            _write(_frame(rows), target, fmt)
-            result.files.append(target)
+            result.files.append(_write(_frame(rows), out, f"history/{name}.{fmt}", fmt))
         result.rows += len(rows)
         result.runs += 1
-    target = out / f"runs.{fmt}"
-    _write(_frame(table) if table else _frame([{"run_id": None}]).iloc[0:0], target, fmt)
+    target = _write(_frame(table) if table else _frame([{"run_id": None}]).iloc[0:0], out, f"runs.{fmt}", fmt)
     result.files.insert(0, target)
     return result

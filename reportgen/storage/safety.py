@@ -32,7 +32,7 @@ import stat
 import sys
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 #: Names Windows keeps for devices, in any case and with any extension (``CON``, ``nul.txt``, ``Lpt1``):
@@ -238,8 +238,9 @@ _DIR_FLAGS = getattr(os, "O_PATH", os.O_RDONLY) | getattr(os, "O_DIRECTORY", 0) 
 
 
 def _linked(path: str | os.PathLike, target: str) -> NotRegularFile:
+    # (write_own and own_dir write a run folder's files, a download, a sweep's, an export's tables)
     return NotRegularFile(f"{os.fspath(path)}: a symbolic link (to {target!r}); reportgen does not write "
-                          "through links in a run folder: remove it, or use another run id")
+                          "through links where it writes its own files: remove it")
 
 
 def _own_folder(base: str | os.PathLike, rel: str) -> int | None:
@@ -290,12 +291,14 @@ def own_dir(base: str | os.PathLike, rel: str) -> Path:
     return Path(base).joinpath(*PurePosixPath(rel).parts)
 
 
-def write_own(base: str | os.PathLike, rel: str, data: bytes | BinaryIO, *, fsync: bool = False,
-              refuse_link: bool = False) -> Path:
+def write_own(base: str | os.PathLike, rel: str, data: bytes | BinaryIO | Callable[[BinaryIO], object], *,
+              fsync: bool = False, refuse_link: bool = False) -> Path:
     """Write ``base/rel`` whole or not at all: ``data`` (bytes, or a binary file read to its end) goes
     into a temporary file beside it, which then replaces the name. The one way the SDK writes a file
     it makes whole into a run folder (``files/requirements.txt``, ``run.save()`` and ``log_code()``
-    copies), and ``Api`` downloads and the sweep's per-run files are written.
+    copies), and ``Api`` downloads, the sweep's per-run files and ``reportgen export``'s tables are written.
+    ``data`` may also be a function that writes the file into the binary file it is given (a table's
+    writer: ``lambda fh: df.to_parquet(fh)``).
 
     ``rel`` stays inside ``base`` (no ``..``: :class:`UnsafePath`); the folders on the way are made
     by :func:`own_dir` (none a link) and the file is made and renamed through the folder's descriptor,
@@ -345,9 +348,11 @@ def write_own(base: str | os.PathLike, rel: str, data: bytes | BinaryIO, *, fsyn
     return target
 
 
-def _put(fh: BinaryIO, data: bytes | BinaryIO) -> None:
+def _put(fh: BinaryIO, data: bytes | BinaryIO | Callable[[BinaryIO], object]) -> None:
     if isinstance(data, (bytes, bytearray, memoryview)):
         fh.write(data)
+    elif callable(data):
+        data(fh)
     else:
         shutil.copyfileobj(data, fh, 2**20)
 
