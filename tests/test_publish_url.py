@@ -241,13 +241,15 @@ def _block_fs():
 
         def discard(self):
             self.fs.discarded.append(self.path)
+            if self.fs.discard_fails:  # (gcsfs against its emulator: 501, retried for 30 s, then raised)
+                raise OSError("the upload session could not be deleted")
 
     class BlockFS(AbstractFileSystem):
         protocol = "rgblocks"
 
         def __init__(self):
             super().__init__(skip_instance_cache=True)
-            self.store, self.parts, self.discarded, self.fail_at = {}, {}, [], None
+            self.store, self.parts, self.discarded, self.fail_at, self.discard_fails = {}, {}, [], None, False
 
         def _open(self, path, mode="rb", block_size=None, **kwargs):
             return BlockFile(self, path, mode, block_size or self.blocksize, **kwargs)
@@ -299,6 +301,18 @@ def test_a_streamed_upload_that_fails_leaves_nothing(big_file):
     with pytest.raises(ConnectionError):
         _upload(fs, big_file, "site/v.mp4", big_file.stat().st_size)
     assert fs.discarded == ["site/v.mp4"] and "site/v.mp4" not in fs.store
+    fs.discard_fails = True  # the abort failing too: the upload's own error still reaches the caller
+    with pytest.raises(ConnectionError):
+        _upload(fs, big_file, "site/w.mp4", big_file.stat().st_size)
+    assert fs.discarded[-1] == "site/w.mp4" and "site/w.mp4" not in fs.store
+    # a file that is not the size listed (it changed since it was listed and hashed): not uploaded
+    from reportgen.site.publish_url import PublishError
+
+    fs.fail_at, fs.discard_fails = None, False
+    for listed in (big_file.stat().st_size + 1, big_file.stat().st_size - 1):
+        with pytest.raises(PublishError, match="bytes read where .* were listed"):
+            _upload(fs, big_file, "site/x.mp4", listed)
+        assert "site/x.mp4" not in fs.store and fs.discarded[-1] == "site/x.mp4"
     # a file system whose files are written as they go (fsspec's memory one): the file it made is removed.
     # (The source fails for real: /proc/self/mem opens, and its first read, at address 0, is an I/O error.)
     if not os.path.exists("/proc/self/mem"):

@@ -125,8 +125,13 @@ def _upload(fs, local: Path, remote: str, size: int) -> None:
     with open(local, "rb") as src:
         dst = fs.open(remote, "wb", block_size=PART, **typed)
         try:
+            sent = 0
             while piece := src.read(PIECE):
                 dst.write(piece)
+                sent += len(piece)
+            if sent != size:  # (the object would be a cut or longer copy of what the record says)
+                raise PublishError(f"{local.name}: {sent:,} bytes read where {size:,} were listed: the file "
+                                   "changed while the site was published; not uploaded (publish again)")
             dst.close()
         except BaseException:
             _abort(fs, dst, remote)
@@ -153,7 +158,10 @@ def _abort(fs, dst, remote: str) -> None:
     from fsspec.spec import AbstractBufferedFile
 
     if isinstance(dst, AbstractBufferedFile):
-        dst.discard()  # (s3fs: the multipart upload is aborted; gcsfs: the resumable one)
+        try:
+            dst.discard()  # (s3fs: the multipart upload is aborted; gcsfs: the resumable one)
+        except Exception:  # noqa: BLE001 - the upload's own error is the one the caller gets
+            pass
         dst.closed = True  # (closing it now would send what it holds as the file)
         return
     dst.close()  # (a file that writes as it goes, as fsspec's memory file system's: what it wrote is removed)
