@@ -131,10 +131,15 @@ class MariaDbServer:
         self._execute(db, statements)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.root, ignore_errors=True)
+        end_server(self.proc, self.root)
+
+
+def end_server(proc: subprocess.Popen, root) -> None:
+    """The server ``proc`` ended (killed if it has not in 30 s), its folder ``root`` removed."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    shutil.rmtree(root, ignore_errors=True)

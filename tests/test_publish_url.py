@@ -14,7 +14,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from scale_runs import touch_run, write_runs  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
+from publishing import build_peak, runs_with_videos  # noqa: E402
+
 pytest.importorskip("s3fs")
 moto_server = pytest.importorskip("moto.server")
 boto3 = pytest.importorskip("boto3")
@@ -151,28 +152,6 @@ def test_a_sparse_media_file_is_hashed_a_piece_at_a_time(tmp_path):
     assert proc.stdout.startswith(str([("index.html", 15)]) + " ['media/v.mp4: 1,280.0 MiB, of which "), proc.stdout
 
 
-def _runs_with_videos(runs: Path, sparse: int, dense: int) -> bytes:
-    """Run a: a video of ``sparse`` bytes, holes but its first ones; run b: one of ``dense`` bytes on disk."""
-    import json
-    import os
-
-    block = os.urandom(1 << 20)
-    for rid, size in (("a", sparse), ("b", dense)):
-        d = runs / rid
-        (d / "media" / "videos").mkdir(parents=True)
-        (d / "run.json").write_text(json.dumps({"id": rid, "name": rid}))
-        (d / "history.jsonl").write_text(json.dumps({"_step": 0, "loss": 1.0, "v": {
-            "_type": "video", "path": "media/videos/v.mp4", "format": "mp4"}}) + "\n")
-        with open(d / "media" / "videos" / "v.mp4", "wb") as fh:
-            fh.write(b"\0\0\0\x18ftypmp42" + block[:4096])
-            if rid == "a":
-                fh.truncate(size)
-            else:
-                while fh.tell() < size:
-                    fh.write(block[:size - fh.tell()])
-    return (runs / "b" / "media" / "videos" / "v.mp4").read_bytes()
-
-
 def test_a_sparse_video_is_shown_as_not_published_instead_of_linked(tmp_path, s3, monkeypatch):
     """A run's 128 MiB video of holes (a few KB in a zip) was left out of the upload, but its page still
     played media/a/videos/v.mp4: a 404 on the published site. Now the build of a site going to a URL
@@ -186,7 +165,7 @@ def test_a_sparse_video_is_shown_as_not_published_instead_of_linked(tmp_path, s3
     env, client = s3
     monkeypatch.setenv("REPORTGEN_CACHE_DIR", str(tmp_path / "cache"))
     runs = tmp_path / "runs"
-    _runs_with_videos(runs, 128 << 20, 8192)
+    runs_with_videos(runs, 128 << 20, 8192)
     if (runs / "a" / "media" / "videos" / "v.mp4").stat().st_blocks * 512 > 1 << 20:
         pytest.skip("this file system does not keep holes")
     (runs / "reports").mkdir()  # (a report's image next to it, as sparse: not linked either)
@@ -220,22 +199,13 @@ def test_a_sparse_video_is_not_uploaded_and_a_large_one_goes_up_a_part_at_a_time
     (1.25 GB of memory for a 1 GiB one). Now a site file over 64 MiB that is mostly holes is not
     uploaded, with a warning naming it and the limit, and a large file goes up a part at a time, with
     its content type: the build process stays below the video's size in memory."""
-    import subprocess
-
     env, client = s3
     runs = tmp_path / "runs"
     dense = 256 << 20
-    video = _runs_with_videos(runs, 4 << 30, dense)
+    video = runs_with_videos(runs, 4 << 30, dense)
     if (runs / "a" / "media" / "videos" / "v.mp4").stat().st_blocks * 512 > 1 << 20:
         pytest.skip("this file system does not keep holes")
-    # the build's peak memory: its own process's (a fresh parent, so no other child counts)
-    code = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)")
-    proc = subprocess.run([sys.executable, "-c", code, sys.executable, "-m", "reportgen", "build", str(runs),
-                           "-o", "s3://sites/videos"], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, **env, "REPORTGEN_CACHE_DIR": str(tmp_path / "cache"),
-                               "PYTHONPATH": str(REPO)})
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc, peak = build_peak(runs, "s3://sites/videos", {**env, "REPORTGEN_CACHE_DIR": str(tmp_path / "cache")})
     assert ("media/videos/v.mp4: 4,096.0 MiB, of which 8,192 bytes hold data (a sparse file); not published (a "
             "file over 64 MiB that is mostly holes is not uploaded with a site published to a URL)") in proc.stderr, \
         proc.stderr  # (decided at build time: the page does not link it)
@@ -247,15 +217,13 @@ def test_a_sparse_video_is_not_uploaded_and_a_large_one_goes_up_a_part_at_a_time
     assert b"media/a/videos/v.mp4" not in record and b"media/b/videos/v.mp4" in record
     got = client.get_object(Bucket="sites", Key="videos/media/b/videos/v.mp4")
     assert got["ContentType"] == "video/mp4" and got["Body"].read() == video
-    peak = int(proc.stdout.strip().splitlines()[-1]) << 10  # (Linux: KiB)
     assert peak < dense, f"the build held {peak >> 20} MiB: the video was read whole"
 
 
 def _block_fs():
     """A file system whose files are written a block at a time, as gcsfs's and adlfs's are (an fsspec
-    ``AbstractBufferedFile``: a part sent every ``block_size`` bytes), which also have a ``put_file`` of
-    their own (gcsfs's holds 50 MiB chunks). It keeps what it is sent: the parts of every upload, the
-    files put whole, uploads given up; ``fail_at``: the part whose upload fails."""
+    ``AbstractBufferedFile``: a part sent every ``block_size`` bytes). It keeps what it is sent: the parts
+    of every upload, uploads given up; ``fail_at``: the part whose upload fails."""
     from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
 
     class BlockFile(AbstractBufferedFile):
@@ -273,21 +241,18 @@ def _block_fs():
 
         def discard(self):
             self.fs.discarded.append(self.path)
+            if self.fs.discard_fails:  # (gcsfs against its emulator: 501, retried for 30 s, then raised)
+                raise OSError("the upload session could not be deleted")
 
     class BlockFS(AbstractFileSystem):
         protocol = "rgblocks"
 
         def __init__(self):
             super().__init__(skip_instance_cache=True)
-            self.store, self.parts, self.put, self.discarded, self.fail_at = {}, {}, [], [], None
+            self.store, self.parts, self.discarded, self.fail_at, self.discard_fails = {}, {}, [], None, False
 
         def _open(self, path, mode="rb", block_size=None, **kwargs):
             return BlockFile(self, path, mode, block_size or self.blocksize, **kwargs)
-
-        def put_file(self, lpath, rpath, **kwargs):
-            self.put.append(rpath)
-            with open(lpath, "rb") as fh:
-                self.store[rpath] = fh.read()
 
     return BlockFS()
 
@@ -303,28 +268,16 @@ def big_file(tmp_path_factory):
     return path
 
 
-def test_a_large_file_is_streamed_to_any_file_system_a_part_at_a_time(big_file, tmp_path):
-    """Only S3 got a large site file streamed: to GCS or Azure (any other fsspec URL) it went through the
-    file system's put_file, which holds what it chooses (gcsfs: 50 MiB chunks). Now a file over WHOLE_MAX
-    goes to any file system but a local folder through a file opened for writing, a PIECE at a time: a
-    file system that writes a block at a time is sent PART-sized parts, and the content is whole."""
+def test_a_large_file_goes_whole_and_right_to_memory_and_to_a_folder(big_file, tmp_path):
+    """A file over WHOLE_MAX goes to any file system a part at a time (S3 above; GCS and Azure against
+    their emulators: tests/test_publish_cloud.py), but a local folder (put_file: a copy on disk). fsspec's
+    memory file system, whose files are not written a block at a time, and a folder get it whole and right."""
     import fsspec
 
-    from reportgen.site.publish_url import PART, WHOLE_MAX, _upload
+    from reportgen.site.publish_url import WHOLE_MAX, _upload
 
     data = big_file.read_bytes()
     assert len(data) > WHOLE_MAX
-    fs = _block_fs()
-    _upload(fs, big_file, "site/media/v.mp4", len(data))
-    assert fs.put == [] and fs.store["site/media/v.mp4"] == data
-    sizes = [len(p) for p in fs.parts["site/media/v.mp4"]]
-    assert max(sizes) == PART and len(sizes) == -(-len(data) // PART)
-    small = tmp_path / "small.js"
-    small.write_bytes(b"x" * 1000)
-    _upload(fs, small, "site/small.js", 1000)  # (a small file: the file system's put_file)
-    assert fs.put == ["site/small.js"] and fs.store["site/small.js"] == b"x" * 1000
-    # fsspec's memory file system (its files are not written a block at a time) and a local folder
-    # (put_file: a copy on disk) get the file whole and right
     mem = fsspec.filesystem("memory")
     _upload(mem, big_file, "/rg-test/v.mp4", len(data))
     assert mem.cat_file("/rg-test/v.mp4") == data
@@ -336,7 +289,9 @@ def test_a_large_file_is_streamed_to_any_file_system_a_part_at_a_time(big_file, 
 
 def test_a_streamed_upload_that_fails_leaves_nothing(big_file):
     """A streamed upload whose third part fails is given up (the file system's discard: gcsfs deletes
-    the resumable upload), and the error reaches the caller; no file is made of the first parts."""
+    the resumable upload), and the error reaches the caller; no file is made of the first parts. (A file
+    system written a block at a time stands in for GCS and Azure here: their emulators take every part
+    they are sent, so no part of a real upload can be made to fail but by killing the server mid-upload.)"""
     import fsspec
 
     from reportgen.site.publish_url import _upload
@@ -346,6 +301,18 @@ def test_a_streamed_upload_that_fails_leaves_nothing(big_file):
     with pytest.raises(ConnectionError):
         _upload(fs, big_file, "site/v.mp4", big_file.stat().st_size)
     assert fs.discarded == ["site/v.mp4"] and "site/v.mp4" not in fs.store
+    fs.discard_fails = True  # the abort failing too: the upload's own error still reaches the caller
+    with pytest.raises(ConnectionError):
+        _upload(fs, big_file, "site/w.mp4", big_file.stat().st_size)
+    assert fs.discarded[-1] == "site/w.mp4" and "site/w.mp4" not in fs.store
+    # a file that is not the size listed (it changed since it was listed and hashed): not uploaded
+    from reportgen.site.publish_url import PublishError
+
+    fs.fail_at, fs.discard_fails = None, False
+    for listed in (big_file.stat().st_size + 1, big_file.stat().st_size - 1):
+        with pytest.raises(PublishError, match="bytes read where .* were listed"):
+            _upload(fs, big_file, "site/x.mp4", listed)
+        assert "site/x.mp4" not in fs.store and fs.discarded[-1] == "site/x.mp4"
     # a file system whose files are written as they go (fsspec's memory one): the file it made is removed.
     # (The source fails for real: /proc/self/mem opens, and its first read, at address 0, is an I/O error.)
     if not os.path.exists("/proc/self/mem"):

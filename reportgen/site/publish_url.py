@@ -113,25 +113,44 @@ def _upload(fs, local: Path, remote: str, size: int) -> None:
     a local folder, where it is a copy on disk); a larger file :data:`PIECE` by :data:`PIECE` into a file
     opened for writing, which (fsspec's ``AbstractBufferedFile``: S3, GCS, Azure...) sends a part every
     :data:`PART` bytes. Their ``put_file`` holds more: s3fs 10 parts of 50 MiB (or of size/10,000 for a
-    file over 500 GB), gcsfs 50 MiB chunks, others what they choose. The content type is set as
-    ``put_file`` sets it (S3; gcsfs guesses it from the name itself); an upload that fails part way is
-    aborted (no object made of its first parts)."""
+    file over 500 GB), gcsfs 50 MiB chunks, others what they choose. Either way the object gets the
+    content type of its name (:func:`_content_type`); an upload that fails part way is aborted (no
+    object made of its first parts)."""
     from fsspec.implementations.local import LocalFileSystem
 
+    typed = _content_type(fs, local.name)
     if size <= WHOLE_MAX or isinstance(fs, LocalFileSystem):
-        fs.put_file(str(local), remote)
+        fs.put_file(str(local), remote, **typed)
         return
-    protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
-    ctype = mimetypes.guess_type(local.name)[0] if {"s3", "s3a"} & set(protocols) else None
     with open(local, "rb") as src:
-        dst = fs.open(remote, "wb", block_size=PART, **({"ContentType": ctype} if ctype else {}))
+        dst = fs.open(remote, "wb", block_size=PART, **typed)
         try:
+            sent = 0
             while piece := src.read(PIECE):
                 dst.write(piece)
+                sent += len(piece)
+            if sent != size:  # (the object would be a cut or longer copy of what the record says)
+                raise PublishError(f"{local.name}: {sent:,} bytes read where {size:,} were listed: the file "
+                                   "changed while the site was published; not uploaded (publish again)")
             dst.close()
         except BaseException:
             _abort(fs, dst, remote)
             raise
+
+
+def _content_type(fs, name: str) -> dict[str, Any]:
+    """The keyword argument that gives an object uploaded to ``fs`` the content type of its ``name``
+    (``mimetypes``): S3's ``ContentType`` (s3fs's ``put_file`` guesses it as well, its files opened for
+    writing do not) and Azure's ``content_settings`` (adlfs sets none: every page, script and style sheet
+    was ``application/octet-stream``, which a browser downloads instead of showing). gcsfs guesses it from
+    the name itself, in ``put_file`` and in its files; other file systems keep no content type."""
+    ctype = mimetypes.guess_type(name)[0]
+    protocols = set(fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,))
+    if ctype and protocols & {"s3", "s3a"}:
+        return {"ContentType": ctype}
+    if ctype and protocols & {"az", "abfs", "abfss"}:
+        return {"content_settings": {"content_type": ctype}}
+    return {}
 
 
 def _abort(fs, dst, remote: str) -> None:
@@ -139,7 +158,10 @@ def _abort(fs, dst, remote: str) -> None:
     from fsspec.spec import AbstractBufferedFile
 
     if isinstance(dst, AbstractBufferedFile):
-        dst.discard()  # (s3fs: the multipart upload is aborted; gcsfs: the resumable one)
+        try:
+            dst.discard()  # (s3fs: the multipart upload is aborted; gcsfs: the resumable one)
+        except Exception:  # noqa: BLE001 - the upload's own error is the one the caller gets
+            pass
         dst.closed = True  # (closing it now would send what it holds as the file)
         return
     dst.close()  # (a file that writes as it goes, as fsspec's memory file system's: what it wrote is removed)
