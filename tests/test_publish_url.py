@@ -156,6 +156,8 @@ def _runs_with_videos(runs: Path, sparse: int, dense: int) -> bytes:
     import json
     import os
 
+    from panels_fixtures import video_head
+
     block = os.urandom(1 << 20)
     for rid, size in (("a", sparse), ("b", dense)):
         d = runs / rid
@@ -164,7 +166,7 @@ def _runs_with_videos(runs: Path, sparse: int, dense: int) -> bytes:
         (d / "history.jsonl").write_text(json.dumps({"_step": 0, "loss": 1.0, "v": {
             "_type": "video", "path": "media/videos/v.mp4", "format": "mp4"}}) + "\n")
         with open(d / "media" / "videos" / "v.mp4", "wb") as fh:
-            fh.write(b"\0\0\0\x18ftypmp42" + block[:4096])
+            fh.write(video_head() + block[:4096])
             if rid == "a":
                 fh.truncate(size)
             else:
