@@ -108,6 +108,34 @@ def mp4_bytes(frames: int = 8, fps: int = 4, fmt: str = "mp4") -> bytes:
     return buf.getvalue()
 
 
+def video_head() -> bytes:
+    """The first bytes of a video file the builder shows (it opens every video before publishing it):
+    a real mp4, or without PyAV (nothing is checked then) an mp4 header alone."""
+    try:
+        return mp4_bytes()
+    except ImportError:
+        return b"\0\0\0\x18ftypmp42"
+
+
+def audio_bytes(fmt: str, codec: str, rate: int = 8000, seconds: float = 1.0) -> bytes:
+    """A tone of ``seconds`` encoded with PyAV's ``codec`` into the container ``fmt`` (mp3, ogg, flac,
+    wav, mp4...)."""
+    import av
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format=fmt) as c:
+        s = c.add_stream(codec, rate=rate)
+        t = np.arange(int(rate * seconds)) / rate
+        frame = av.AudioFrame.from_ndarray((0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None, :],
+                                           format="fltp", layout="mono")
+        frame.sample_rate = rate
+        resample = av.AudioResampler(format=s.codec_context.format.name, layout="mono", rate=rate)
+        for part in [*resample.resample(frame), None]:
+            for pkt in s.encode(part):
+                c.mux(pkt)
+    return buf.getvalue()
+
+
 BAR_TEMPLATE = {
     "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
     "title": "${string:title}", "width": "container", "height": 200,

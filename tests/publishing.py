@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from panels_fixtures import video_head
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -22,7 +24,7 @@ def runs_with_videos(runs: Path, sparse: int, dense: int) -> bytes:
         (d / "history.jsonl").write_text(json.dumps({"_step": 0, "loss": 1.0, "v": {
             "_type": "video", "path": "media/videos/v.mp4", "format": "mp4"}}) + "\n")
         with open(d / "media" / "videos" / "v.mp4", "wb") as fh:
-            fh.write(b"\0\0\0\x18ftypmp42" + block[:4096])
+            fh.write(video_head() + block[:4096])  # (a real mp4: the build opens every video it publishes)
             if rid == "a":
                 fh.truncate(size)
             else:

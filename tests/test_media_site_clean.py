@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 
 import reportgen
+from reportgen.site.builder import build
+from reportgen.site.config import BuildConfig
 from reportgen.site.panels.items import ItemMaker
 from reportgen.site.panels.sitefiles import RunFiles
 from reportgen.storage.jsonio import dumps
@@ -194,3 +196,61 @@ def test_every_media_file_of_the_site_is_linked(tmp_path, site_browser):
     assert [f for f in files if f not in text] == []
     page = site_browser.open(site / "reports/r.html")
     assert page.locator(".rg-media-item img").count() == 101
+
+
+def _site_media(site: Path) -> set[str]:
+    return {p.relative_to(site).as_posix() for p in (site / "media").rglob("*") if p.is_file()}
+
+
+def test_media_a_rebuild_no_longer_shows_are_removed(tmp_path, site_browser):
+    """A run's media file that a rebuild no longer showed stayed in the site for ever, linked from
+    nothing: the builder deleted a run's files only when the run was gone. Now an incremental rebuild
+    (and a full one into the same folder) deletes every file under media/<run>/ that an earlier build
+    wrote and no page links now: records a rewritten history no longer holds (an image, its thumbnail,
+    an audio file and its waveform), every file of a run that logs no media now. A file a report links
+    (a table's whole file) stays, and so does a file the builder did not write."""
+    runs = tmp_path / "runs"
+    run = reportgen.init(dir=runs, id="im", name="im", project="p")
+    for step in range(3):
+        run.log({"pics": reportgen.Image(_pixels(400)), "loss": 1.0 / (step + 1)}, step=step)
+    run.log({"sound": reportgen.Audio(np.zeros(800, np.float32), sample_rate=8000),
+             "tab": reportgen.Table(columns=["text"], data=[["x" * 3000]])}, step=3)
+    run.finish()
+    other = reportgen.init(dir=runs, id="other", name="other", project="p")
+    other.log({"pic": reportgen.Image(_pixels(40)), "loss": 1.0}, step=0)
+    other.finish()
+    (runs / "reports").mkdir()
+    (runs / "reports/r.md").write_text('{{< media key="tab" run="im" >}}\n')
+    site = tmp_path / "site"
+    cut = "run im: media tab (step 3): table: 1 cell(s) longer than 1,000 characters are cut on the page"
+    assert [w for w in _build(runs, site) if not w.startswith(cut)] == []
+    first = _site_media(site)
+    (site / "media/im/mine.txt").write_text("the user's own file")
+    lines = (runs / "im/history.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in lines]
+    table = next(r["tab"]["path"] for r in rows if "tab" in r)
+    # the run resumed from step 0 and logged again: steps 1 and 2 (their images) and the audio are gone
+    last = next(json.dumps({k: v for k, v in r.items() if k != "sound"}) for r in rows if "tab" in r)
+    (runs / "im/history.jsonl").write_text(f"{lines[0]}\n{last}\n")
+    summary = json.loads((runs / "im/summary.json").read_text())
+    (runs / "im/summary.json").write_text(json.dumps({k: v for k, v in summary.items() if k != "sound"}))
+    (runs / "other/history.jsonl").write_text(json.dumps({"_step": 0, "loss": 1.0}) + "\n")
+    (runs / "other/summary.json").write_text(json.dumps({"loss": 1.0}))
+    assert [w for w in _build(runs, site) if not w.startswith(cut)] == []
+    now = _site_media(site)
+    gone = {f for f in first - now if f.startswith("media/im/")}  # 2 images, their thumbnails, the audio, its waveform
+    assert {Path(f).parent.name for f in gone} == {"images", "audio"} and len(gone) == 6, sorted(gone)
+    assert [f for f in first if f.startswith("media/other/")] and not [f for f in now if f.startswith("media/other/")]
+    assert "media/im/mine.txt" in now and any(f.endswith(Path(table).name) for f in now), sorted(now)
+    text = _site_text(site)
+    assert [f for f in now if f not in text and f != "media/im/mine.txt"] == []
+    page = site_browser.open(site / "reports/r.html")
+    full = page.locator(".rg-media-item a[href$='.json']")
+    assert full.count() == 1 and (site / "reports" / full.get_attribute("href")).resolve().is_file()
+    # a full build (no cache) into the same folder: the step-0 image goes too, once its row is gone
+    (runs / "im/history.jsonl").write_text(last + "\n")
+    (runs / "im/summary.json").write_text(json.dumps({k: v for k, v in summary.items() if k not in ("sound", "pics")}))
+    build(BuildConfig(runs=runs, out=site, quiet=True, cache=False))
+    left = _site_media(site)
+    assert not [f for f in left if "/images/" in f] and "media/im/mine.txt" in left, sorted(left)
+    assert [f for f in left if f not in _site_text(site) and f != "media/im/mine.txt"] == []

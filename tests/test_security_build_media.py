@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from panels_fixtures import video_head
 
 REPO = Path(__file__).parent.parent
 pytestmark = pytest.mark.skipif(not hasattr(os, "SEEK_DATA"), reason="sparse files: SEEK_DATA (Linux, macOS)")
@@ -38,7 +39,7 @@ def test_sparse_media_files_stay_sparse_in_the_site(tmp_path):
         "_type": "video", "path": "media/videos/v.mp4", "format": "mp4"}}) + "\n")
     src = d / "media/videos/v.mp4"
     with open(src, "wb") as fh:
-        fh.write(b"\0\0\0\x18ftypmp42" + os.urandom(4096))
+        fh.write(video_head() + os.urandom(4096))
         fh.truncate(4 << 30)
     if src.stat().st_blocks * 512 > 1 << 20:
         pytest.skip("this file system does not keep holes")

@@ -12,6 +12,7 @@ import pytest
 
 from reportgen.sdk.run import Run
 from reportgen.serve.hosts import HostCheck, split_host
+from panels_fixtures import video_head
 from serveproc import ServeProcess
 
 
@@ -173,7 +174,7 @@ def test_a_sparse_4_gib_video_costs_no_disk_memory_or_time(tmp_path):
     (d / "run.json").write_text('{"id": "a", "name": "a"}')
     (d / "history.jsonl").write_text('{"_step": 0, "loss": 1.0, "v": {"_type": "video", '
                                      '"path": "media/videos/v.mp4", "format": "mp4"}}\n')
-    head = b"\0\0\0\x18ftypmp42" + bytes(range(256)) * 16
+    head = video_head() + bytes(range(256)) * 16
     with open(d / "media/videos/v.mp4", "wb") as fh:
         fh.write(head)
         fh.truncate(4 << 30)

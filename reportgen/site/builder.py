@@ -231,6 +231,13 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     # what only a report's item made (a thumbnail of an image the run page leaves out) and no page links
     for stray in sorted(reports.unlinked(shown)) if manifest is not None else ():
         manifest.remove(stray)
+    # a run's media files an earlier build wrote that no page links now (bug: published for ever, linked
+    # from nothing): a record its history no longer holds (a resumed run rewrote it), a step its per-key
+    # limit now leaves out, a file its item no longer shows, every file of a run that logs no media now
+    owned = manifest.owned_media() if manifest is not None else {}
+    for r in runs if owned else ():
+        for stale in sorted(f for f in owned.get(r.file, ()) if f not in shown and f not in reports.linked):
+            manifest.remove(stale)
     keys: dict[str, str] = {}
     media = 0
     # the site's files at the start of the build (the manifest's listing): no stat per run page

@@ -181,8 +181,11 @@ class AudioKind(FileKind):
     item_type = "audio"
 
     def item(self, ctx, rec, where, name):
+        import wave
+
         from ..panels import waveform
         from ..panels.items import clean
+        from ..panels.playable import wav_stand_in
 
         path = rec.get("path")
         if is_reference(rec):
@@ -190,6 +193,11 @@ class AudioKind(FileKind):
         src = ctx.files.copy(path)
         try:
             wave_png = ctx.files.derived(path, "_wave", ".png", waveform.render_waveform)
+        except wave.Error as exc:  # a .wav that wave cannot read: shown if the browser plays what it holds
+            with ctx.files.reading():
+                codec = wav_stand_in(ctx.files.source(path), exc)
+            ctx.warn(where, f"no waveform: {ctx.why(exc)} (the player plays its {codec} audio)")
+            wave_png = None
         except (ValueError, OSError, EOFError) as exc:  # no waveform, but the player still works
             ctx.warn(where, f"no waveform: {ctx.why(exc)}")
             wave_png = None
@@ -205,9 +213,14 @@ class VideoKind(FileKind):
     item_type = "video"
 
     def item(self, ctx, rec, where, name):
+        from ..panels.playable import check_video
+
         fmt = str(rec.get("format") or Path(str(rec.get("path"))).suffix.lstrip(".")).lower()
-        return {"t": "video", "src": ctx.files.copy(rec.get("path")), "format": fmt,
-                "caption": caption(rec), "w": rec.get("width"), "h": rec.get("height")}
+        # opened (its header, as the format its extension names) before it is published: a file that is
+        # no video the page could play is "could not show video" (it was a player that never played)
+        src = ctx.files.copy(rec.get("path"), check=lambda file: check_video(file, fmt))
+        return {"t": "video", "src": src, "format": fmt, "caption": caption(rec), "w": rec.get("width"),
+                "h": rec.get("height")}
 
 
 HTML_STYLE = ("<style>body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"

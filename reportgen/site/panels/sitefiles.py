@@ -9,7 +9,7 @@ import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ...storage.jsonio import dumps, loads
 from ...storage.safety import (MAX_DEPTH, OutsideRunFolder, UnsafePath, check_relative, inside, reading_inside,
@@ -130,8 +130,10 @@ class RunFiles:
         self.touched.append(site)
         return site
 
-    def copy(self, rel_path: str) -> str:
-        """Copy a run file into the site as :func:`..publish.publish` allows; return its site path."""
+    def copy(self, rel_path: str, check: Callable[[Path], Any] | None = None) -> str:
+        """Copy a run file into the site as :func:`..publish.publish` allows; return its site path.
+        ``check(src)``, when given, looks at the run file first (inside :meth:`reading`, each build,
+        a copy made before or not): what it raises means the file is not shown (nor published)."""
         src = self.source(rel_path)
         site = self.site_path(rel_path)
         self.touched.append(site)
@@ -141,6 +143,8 @@ class RunFiles:
             with self.reading():
                 if not self.holes:  # (checked before a copy an earlier build made is kept)
                     check_dense(rel_path, src)
+                if check is not None:
+                    check(src)
                 # (a link under the site's name, from a site folder made elsewhere, is replaced: kept because
                 # its size matched, it published the file it led to)
                 if svg or dest.is_symlink() or not (dest.exists() and dest.stat().st_size == src.stat().st_size):

@@ -75,9 +75,11 @@ class ReportContext:
         if isinstance(rel_path, str):
             rel_path = rel_path.replace("\\", "/")
         try:
-            return self.files(run).copy(rel_path)
+            site = self.files(run).copy(rel_path)
         except MissingFile:
             return None
+        self.linked.add(site)  # (kept by the builder, which deletes run files no page links)
+        return site
 
     def run_item(self, run: RunInfo, record: dict[str, Any]) -> dict[str, Any]:
         """The run page's item of ``record`` (``kinds.Kind.item``): its files checked and published as

@@ -1,0 +1,79 @@
+"""Whether the browser can play a run's video, or the audio of a ``.wav`` that Python's ``wave`` does
+not read: decided at build time from the file's header (PyAV through :mod:`reportgen.media.avsafe`:
+the demuxer its extension names, probing bounded), never by decoding the file.
+
+Chromium plays media by its content, whatever the file's name: an ``x.wav`` holding MP3, Ogg or FLAC
+bytes plays, as does a WAV of float, mu-law or A-law samples (``wave`` reads only integer PCM:
+"unknown format: 3"); one of ADPCM samples does not, nor a file that is no audio at all. Without PyAV
+(the ``video`` extra) nothing is checked here: a video is published as it is (as before this check),
+and a ``.wav`` that ``wave`` cannot read is "could not show".
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...media.avsafe import open_media
+from ...storage.safety import open_regular
+from .sitefiles import open_image
+
+#: audio codecs (as FFmpeg names them) that Chromium plays in ``<audio>`` (media/ffmpeg/ffmpeg_common.cc)
+AUDIO_CODECS = frozenset({"mp3", "vorbis", "opus", "flac", "aac", "pcm_u8", "pcm_s16le", "pcm_s24le", "pcm_s32le",
+                          "pcm_f32le", "pcm_mulaw", "pcm_alaw"})
+#: what a file's first bytes say it is, for audio a browser may play in a .wav's place
+_SIGNATURES = ((b"RIFF", "wav"), (b"OggS", "ogg"), (b"fLaC", "flac"), (b"ID3", "mp3"))
+
+
+def _has_av() -> bool:
+    try:
+        import av  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def check_video(src: Path, fmt: str) -> None:
+    """Raise ValueError unless the video file ``src`` opens as the format its extension names and
+    holds a video stream (a ``gif``, shown as an image: unless Pillow reads its header). Without
+    PyAV an mp4, webm or ogg file is not checked (published as it is)."""
+    if fmt == "gif":
+        with open_image(src):
+            return
+    if not _has_av():
+        return
+    with open_regular(src, follow=False) as fh, open_media(fh, src.suffix.lstrip(".")) as container:
+        if not container.streams.video:
+            kinds = sorted({s.type for s in container.streams})
+            raise ValueError(f"no video stream (it holds {', '.join(kinds) or 'no stream'})")
+
+
+def _sniff(head: bytes) -> str | None:
+    """The format (an :data:`avsafe.DEMUXERS` key) that the first bytes ``head`` of a file name."""
+    for magic, fmt in _SIGNATURES:
+        if head.startswith(magic):
+            return fmt
+    if len(head) >= 2 and head[0] == 0xFF:  # a frame with no tag first: ADTS (AAC) or MPEG audio
+        if head[1] & 0xF6 == 0xF0:
+            return "aac"
+        if head[1] & 0xE0 == 0xE0:
+            return "mp3"
+    return None
+
+
+def wav_stand_in(src: Path, unread: Exception) -> str:
+    """The codec of the audio the ``.wav`` file ``src`` holds, which ``wave`` could not read
+    (``unread``), when the browser plays it; else ``unread`` is raised (bytes of no audio format; no
+    PyAV to tell), or a ValueError saying why not (not readable as what it seems, a codec no
+    browser plays)."""
+    with open_regular(src, follow=False) as fh:
+        fmt = _sniff(fh.read(4))
+        if fmt is None or not _has_av():
+            raise unread
+        fh.seek(0)
+        with open_media(fh, fmt) as container:
+            streams = container.streams.audio
+            if not streams:
+                raise ValueError(f"{unread}; no audio stream as {fmt}")
+            codec = streams[0].codec_context.codec.canonical_name  # (mp3, not its decoder mp3float)
+    if codec not in AUDIO_CODECS:
+        raise ValueError(f"{codec} audio, which browsers do not play")
+    return codec
