@@ -55,6 +55,7 @@ def test_a_video_the_page_cannot_play_is_not_published(tmp_path, site_browser):
              "vp9": reportgen.Video(_frames(20), fps=4, format="webm"),
              "junk": reportgen.Video(_frames(30), fps=4, format="mp4"),
              "sound": reportgen.Video(_frames(40), fps=4, format="mp4"),
+             "part2": reportgen.Video(_frames(60), fps=4, format="mp4"),
              "anim": reportgen.Video(_frames(50), fps=4, format="gif")}, step=0)
     run.finish()
     site = tmp_path / "site"
@@ -63,26 +64,62 @@ def test_a_video_the_page_cannot_play_is_not_published(tmp_path, site_browser):
     junk = _put(runs, row, "junk", b"\0\0\0\x18ftypmp42" + bytes(range(256)) * 16)
     sound = _put(runs, row, "sound", audio_bytes("mp4", "aac"))  # an mp4 of audio alone
     anim = _put(runs, row, "anim", b"GIF89a" + bytes(300))
+    mpeg4 = _video("mpeg4")  # MPEG-4 Part 2 in an mp4 (the SDK's encoder fallback): no browser plays it
+    part2 = _put(runs, row, "part2", mpeg4)
     warnings = _build(runs, site)
     assert not [w for w in warnings if str(tmp_path) in w], warnings
-    assert len(warnings) == 3, warnings
+    assert len(warnings) == 4, warnings
+    assert warnings.pop(2) == "run im: media part2 (step 0): could not show video: ValueError: mpeg4 video, which " \
+                              "browsers do not play"
     assert warnings[0].startswith("run im: media anim (step 0): could not show video: UnidentifiedImageError: ")
     assert warnings[1].startswith("run im: media junk (step 0): could not show video: ValueError: not a readable "
                                   ".mp4 file (") and f"media/videos/{junk}" in warnings[1], warnings
     assert warnings[2] == "run im: media sound (step 0): could not show video: ValueError: no video stream " \
                           "(it holds audio)"
     published = {p.name for p in (site / "media/im").rglob("*.*")}
-    assert not {junk, sound, anim} & published and len(published - {"data"}) == 2, published
+    assert not {junk, sound, anim, part2} & published and len(published - {"data"}) == 2, published
     page = site_browser.open(site / "runs/im/index.html")
     for key in ("good", "vp9"):
         _panel(page, key)
         assert _playing(_media_state(page, f".rgp-panel[id='{_panel_id(page, key)}']", "video")), key
-    texts = {key: _panel(page, key).locator(".rgp-missing").inner_text() for key in ("junk", "sound", "anim")}
+    texts = {key: _panel(page, key).locator(".rgp-missing").inner_text() for key in ("junk", "sound", "anim", "part2")}
+    assert texts["part2"] == "could not show video: mpeg4 video, which browsers do not play"
+    assert _plays(page, mpeg4) == "error 4" and _plays(page, _video("libx264")) == "plays"  # (the rule is Chromium's)
     assert texts["sound"] == "could not show video: no video stream (it holds audio)"
     assert texts["junk"].startswith("could not show video: not a readable .mp4 file (") and str(tmp_path) not in \
-        texts["junk"]
+        texts["junk"] and "Errno" not in texts["junk"], texts["junk"]
     assert texts["anim"] == "could not show video: not an image Pillow can read (cannot identify image file)"
     page.screenshot(path=str(tmp_path / "videos.png"), full_page=True)
+
+
+def _video(codec: str) -> bytes:
+    """Eight frames in an mp4, encoded with PyAV's ``codec``."""
+    import io
+
+    import av
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as c:
+        s = c.add_stream(codec, rate=4)
+        s.width, s.height, s.pix_fmt = 64, 64, "yuv420p"
+        for i in range(8):
+            for pkt in s.encode(av.VideoFrame.from_ndarray(np.full((64, 64, 3), 30 * i, np.uint8), format="rgb24")):
+                c.mux(pkt)
+        for pkt in s.encode():
+            c.mux(pkt)
+    return buf.getvalue()
+
+
+def _plays(page, data: bytes) -> str:
+    """What Chromium makes of the video ``data`` in a <video>: "plays" (its metadata loaded) or "error N"."""
+    import base64
+
+    return page.evaluate("""(b64) => new Promise((done) => {
+      const v = document.createElement('video');
+      v.onloadedmetadata = () => done('plays');
+      v.onerror = () => done('error ' + (v.error && v.error.code));
+      v.src = URL.createObjectURL(new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], {type: 'video/mp4'}));
+    })""", base64.b64encode(data).decode())
 
 
 def _panel_id(page, key: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 #: an open file as Python prints it: <_io.BufferedReader name='/abs/a.png'> (or name=5, a descriptor)
 _FILE_REPR = re.compile(r"<_io\.\w+ name=(?:'([^']*)'|\"([^\"]*)\"|[^>]*)>")
+_FFMPEG_ERRNO = re.compile(r"\[Errno -?\d{6,}\] ")
 _OBJECT_REPR = re.compile(r"\s*<_io\.\w+ object at 0x[0-9a-fA-F]+>")
 #: an absolute POSIX path not inside a URL (http://host/x) or a relative path (a/b)
 _ABSOLUTE = re.compile(r"(?<![\w:/.~-])/(?:[^\s'\"<>,;()\[\]{}]+)")
@@ -36,8 +37,9 @@ def exc_text(exc: BaseException, *folders: Any) -> str:
 
 
 def local_paths(text: str, *folders: Any) -> str:
-    """``text`` with each absolute path named as :func:`exc_text` names it."""
-    text = _OBJECT_REPR.sub("", text)
+    """``text`` with each absolute path named as :func:`exc_text` names it (and without FFmpeg's error
+    numbers, tags read as integers: "[Errno 1094995529] Invalid data found")."""
+    text = _FFMPEG_ERRNO.sub("", _OBJECT_REPR.sub("", text))
     text = _FILE_REPR.sub(lambda m: f"'{m.group(1) or m.group(2) or ''}'" if (m.group(1) or m.group(2)) else "",
                           text)
     roots = set()

@@ -19,6 +19,10 @@ from .sitefiles import open_image
 #: audio codecs (as FFmpeg names them) that Chromium plays in ``<audio>`` (media/ffmpeg/ffmpeg_common.cc)
 AUDIO_CODECS = frozenset({"mp3", "vorbis", "opus", "flac", "aac", "pcm_u8", "pcm_s16le", "pcm_s24le", "pcm_s32le",
                           "pcm_f32le", "pcm_mulaw", "pcm_alaw"})
+#: video codecs some major browser plays in ``<video>`` (Chromium: H.264, VP8, VP9, AV1; Firefox: Theora
+#: too; Safari and Edge: HEVC); MPEG-4 Part 2 (``mpeg4``, an encoder fallback), Motion JPEG and the like
+#: play nowhere (Chromium: MEDIA_ERR_SRC_NOT_SUPPORTED)
+VIDEO_CODECS = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "theora"})
 #: what a file's first bytes say it is, for audio a browser may play in a .wav's place
 _SIGNATURES = ((b"RIFF", "wav"), (b"OggS", "ogg"), (b"fLaC", "flac"), (b"ID3", "mp3"))
 
@@ -32,9 +36,9 @@ def _has_av() -> bool:
 
 
 def check_video(src: Path, fmt: str) -> None:
-    """Raise ValueError unless the video file ``src`` opens as the format its extension names and
-    holds a video stream (a ``gif``, shown as an image: unless Pillow reads its header). Without
-    PyAV an mp4, webm or ogg file is not checked (published as it is)."""
+    """Raise ValueError unless the video file ``src`` opens as the format its extension names and holds
+    a video stream of a codec browsers play (:data:`VIDEO_CODECS`); a ``gif``, shown as an image, unless
+    Pillow reads its header. Without PyAV an mp4, webm or ogg file is not checked (published as it is)."""
     if fmt == "gif":
         with open_image(src):
             return
@@ -44,6 +48,9 @@ def check_video(src: Path, fmt: str) -> None:
         if not container.streams.video:
             kinds = sorted({s.type for s in container.streams})
             raise ValueError(f"no video stream (it holds {', '.join(kinds) or 'no stream'})")
+        codec = container.streams.video[0].codec_context.codec.canonical_name
+    if codec not in VIDEO_CODECS:
+        raise ValueError(f"{codec} video, which browsers do not play")
 
 
 def _sniff(head: bytes) -> str | None:
