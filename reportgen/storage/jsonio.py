@@ -91,16 +91,29 @@ def fix_surrogates(obj: Any) -> Any:
     return obj
 
 
+#: dicts and lists nested deeper than this are not encoded (:class:`TooDeep`): orjson's own limit. The
+#: stdlib encoder took them up to Python's recursion limit (~1,000), so whether a value was written
+#: depended on its floats (and on the caller's stack)
+ENCODE_DEPTH = 255
+
+
 def dumps(obj: Any, *, indent: bool = False, fix: bool = True) -> bytes:
-    """Encode ``obj``; NaN/Infinity become bare tokens rather than null.
+    """Encode ``obj``; NaN/Infinity become bare tokens rather than null; :class:`TooDeep` (a
+    ValueError) for dicts and lists nested deeper than :data:`ENCODE_DEPTH`.
 
     Lone surrogates become U+FFFD (``fix``), or raise UnicodeEncodeError (``fix=False``:
     history lines, whose writer warns naming the key)."""
     if not _has_nonfinite(obj):
         try:
             return orjson.dumps(obj, option=_ORJSON_OPTS | (orjson.OPT_INDENT_2 if indent else 0))
-        except TypeError:
-            pass  # fall through to the stdlib, which reports the offending type
+        except TypeError as exc:  # fall through to the stdlib, which reports the offending type
+            if "Recursion limit" in str(exc):
+                raise TooDeep(f"nested deeper than {ENCODE_DEPTH} levels") from None
+    else:
+        from .safety import too_deep
+
+        if too_deep(obj, ENCODE_DEPTH):
+            raise TooDeep(f"nested deeper than {ENCODE_DEPTH} levels")
     text = json.dumps(obj, allow_nan=True, default=_json_default, indent=2 if indent else None, ensure_ascii=False)
     try:
         return text.encode("utf-8")
