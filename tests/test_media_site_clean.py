@@ -17,7 +17,7 @@ from reportgen.site.builder import build
 from reportgen.site.config import BuildConfig
 from reportgen.site.panels.items import ItemMaker
 from reportgen.site.panels.sitefiles import RunFiles
-from reportgen.storage.jsonio import dumps
+from reportgen.storage.jsonio import ENCODE_DEPTH, TooDeep, dumps
 from reportgen.storage.safety import MAX_DEPTH
 from test_media_not_shown import _build, _history, _loaded_images, _panel, _pixels
 
@@ -98,7 +98,7 @@ def test_a_record_nested_past_the_limit_is_refused_not_a_recursion_error(tmp_pat
     """ItemMaker keyed every record by json.dumps, outside its catch: a record nested past Python's
     recursion limit raised RecursionError out of make() (the whole table it was a cell of failed, or
     the build). It is a missing item with a warning naming where and the limit; and the data-script
-    encoder's NaN check (jsonio.dumps) no longer recurses."""
+    encoder's NaN check (jsonio.dumps) no longer recurses: past its depth it refuses with TooDeep."""
     (tmp_path / "run").mkdir()
     maker = ItemMaker(RunFiles(tmp_path / "site", tmp_path / "run", "run"))
     deep: list = []
@@ -108,7 +108,12 @@ def test_a_record_nested_past_the_limit_is_refused_not_a_recursion_error(tmp_pat
     assert item == {"t": "missing", "type": "image",
                     "msg": f"a image record nested deeper than {MAX_DEPTH} levels; not shown"}
     assert maker.files.warnings == [f"k (step 0): a image record nested deeper than {MAX_DEPTH} levels; not shown"]
-    assert dumps(json.loads(_deep(490))) == _deep(490).encode()
+    # the encoder's NaN check no longer recurses: a NaN 250 lists deep is encoded, and deeper than the
+    # encoder takes (490) is TooDeep, a ValueError, never a RecursionError
+    nan_deep = "[" * 250 + "NaN" + "]" * 250
+    assert dumps(json.loads(nan_deep)) == nan_deep.encode()
+    with pytest.raises(TooDeep, match=f"nested deeper than {ENCODE_DEPTH} levels"):
+        dumps(json.loads(_deep(490)))
 
 
 def _wav(path: Path, n: int = 800) -> None:
