@@ -302,6 +302,28 @@ def test_deeply_nested_values_never_break_the_build(tmp_path, depth):
         assert [r["_step"] for r in rows] == ([0, 2] if depth > 100 else [0, 2])
 
 
+def test_a_config_or_summary_key_nested_too_deep_is_left_out_not_the_whole_file(tmp_path):
+    """One config value nested 150 levels deep (the SDK writes values up to 255 levels) made every
+    reader ignore the whole config.json ("ignored, nested deeper than 100 levels"): the run's lr, its
+    summary's best value, all gone from the site and from Api. The deep keys alone are left out,
+    named in one warning; the rest is read."""
+    import reportgen
+
+    runs = tmp_path / "runs"
+    _run(runs, "r", [{"_step": 0, "loss": 1.0}], **{
+        "config.json": '{"lr": 0.25, "deep": ' + _deep(150) + ', "deep2": ' + _deep(120) + "}",
+        "summary.json": '{"best_acc": 0.875, "deepsum": ' + _deep(300) + "}"})
+    res = _build(runs, tmp_path / "site")
+    assert "run r: config.json: 'deep', 'deep2': nested deeper than 100 levels; left out" in res.warnings, res.warnings
+    assert "run r: summary.json: 'deepsum': nested deeper than 100 levels; left out" in res.warnings, res.warnings
+    page = (tmp_path / "site/runs/r/index.html").read_text()
+    assert "0.25" in page and "best_acc" in page and "0.875" in page
+    with pywarnings.catch_warnings(record=True):
+        pywarnings.simplefilter("always")
+        run = reportgen.Api(runs).run("r")
+    assert run.config == {"lr": 0.25} and run.summary["best_acc"] == 0.875 and "deepsum" not in run.summary
+
+
 # -- named pipes under run-file names: a reader that opens one blocks forever ------------------------
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need a POSIX system")

@@ -22,10 +22,10 @@ from typing import Any, Iterator
 from ..storage import format as fmt
 from ..storage.jsonio import read_json, write_json_atomic
 from ..storage.format import flatten
-from ..storage.reader import iter_history, list_run_dirs, read_meta, run_status
+from ..storage.reader import iter_history, list_run_dirs, read_meta, run_status, without_deep_keys
 from ..storage.lastvalues import complete_summary
-from ..storage.safety import (MAX_DEPTH, MAX_LINE, NOT_REGULAR, FileTooBig, NotRegularFile, is_inside, linked_out,
-                              open_regular, printable, too_deep, write_own)
+from ..storage.safety import (MAX_LINE, NOT_REGULAR, FileTooBig, NotRegularFile, is_inside, linked_out,
+                              open_regular, printable, write_own)
 from .summary import Summary
 from .values import Normalizer, summary_value
 
@@ -107,9 +107,9 @@ class ApiRun:
             return {}
         if not isinstance(data, dict):
             return {}
-        if too_deep(data):
-            _warn([f"{path}: ignored, nested deeper than {MAX_DEPTH} levels"])
-            return {}
+        said: list[str] = []
+        data = without_deep_keys(data, str(path), said)
+        _warn(said)
         return data
 
     @property

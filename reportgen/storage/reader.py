@@ -152,10 +152,20 @@ def _read_json_dict(path: Path, warnings: list[str]) -> dict[str, Any]:
     if not isinstance(data, dict):
         warnings.append(f"{path.name}: expected a JSON object")
         return {}
-    if too_deep(data):
-        warnings.append(f"{path.name}: ignored, nested deeper than {MAX_DEPTH} levels")
-        return {}
-    return data
+    return without_deep_keys(data, path.name, warnings)
+
+
+def without_deep_keys(data: dict[str, Any], name: str, warnings: list[str]) -> dict[str, Any]:
+    """The JSON object ``data`` of the file ``name`` without its keys whose values nest deeper than
+    :data:`MAX_DEPTH`, named in one warning (bug: one such config value, which the SDK writes up to
+    255 levels deep, made every reader ignore the whole file: the run's lr and best score gone)."""
+    if not too_deep(data):
+        return data
+    deep = {k for k, v in data.items() if too_deep(v, MAX_DEPTH - 1)}
+    named = [repr(str(k)[:80]) for k in data if k in deep]
+    warnings.append(f"{name}: {', '.join(named[:3])}{f' and {len(named) - 3} more' if len(named) > 3 else ''}: "
+                    f"nested deeper than {MAX_DEPTH} levels; left out")
+    return {k: v for k, v in data.items() if k not in deep}
 
 
 class RunMeta:
