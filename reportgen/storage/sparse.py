@@ -27,11 +27,13 @@ def _allocated(st: os.stat_result) -> int:
     return st.st_size if blocks is None else blocks * 512
 
 
-def data_bytes(fd: int, enough: int | None = None, max_extents: int = MAX_EXTENTS) -> int:
+def data_bytes(fd: int, enough: int | None = None, max_extents: int = MAX_EXTENTS,
+               st: os.stat_result | None = None) -> int:
     """The bytes of the open file ``fd`` that are data, not holes. The walk stops once ``enough`` bytes
     of data are found (the result is then at least ``enough``: enough to decide) or after
-    ``max_extents`` extents. The descriptor's offset is left where it was."""
-    st = os.fstat(fd)
+    ``max_extents`` extents. The descriptor's offset is left where it was. ``st``: its ``fstat``, when
+    the caller has it."""
+    st = st or os.fstat(fd)
     here = os.lseek(fd, 0, os.SEEK_CUR)
     try:
         return _walk(fd, st, st.st_size if enough is None else enough, max_extents)
@@ -66,6 +68,7 @@ def _walk(fd: int, st: os.stat_result, enough: int, max_extents: int) -> int:
 def mostly_holes(fd: int) -> int | None:
     """The bytes of data of the open file ``fd`` when less than half of it is data (a sparse file),
     else None."""
-    half = os.fstat(fd).st_size // 2
-    data = data_bytes(fd, enough=half)
+    st = os.fstat(fd)
+    half = st.st_size // 2
+    data = data_bytes(fd, enough=half, st=st)
     return data if data < half else None
