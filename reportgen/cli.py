@@ -17,7 +17,7 @@ import click
 from ._version import __version__
 from .site.config import DEFAULT_CHART_RUNS, DEFAULT_SAMPLES
 from .storage.safety import FileTooBig, NotRegularFile, OutsideRunFolder
-from .tell import tell, tell_all
+from .tell import say, tell, tell_all
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 _EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -149,7 +149,7 @@ def build(runs: Path, out: str, samples: int, strict: bool, quiet: bool, presets
         except (BuildError, PublishError) as e:
             raise click.ClickException(str(e)) from None
         if not quiet:
-            click.echo(f"Published to {url}/index.html" if url else f"Open {(out / 'index.html').resolve().as_uri()}")
+            say(f"Published to {url}/index.html" if url else f"Open {(out / 'index.html').resolve().as_uri()}")
     if "markdown" in formats:
         from .export import SummaryOptions
 
@@ -179,8 +179,8 @@ def _write_summary(opts, quiet: bool, show_warnings: bool = True) -> list[str]:
     if show_warnings:
         tell_all(result.warnings)
     if not quiet:
-        click.echo(f"Wrote {opts.out} ({result.runs} runs, {len(result.images)} charts in "
-                   f"{opts.out.stem}_files/)")
+        say(f"Wrote {opts.out} ({result.runs} runs, {len(result.images)} charts in "
+            f"{opts.out.stem}_files/)")
     return result.warnings
 
 
@@ -311,8 +311,8 @@ def import_(source: str, path: Path, out: Path, project: str | None, name: str |
         raise click.ClickException(str(exc)) from None
     if not quiet:
         left = [f"{n} {what}" for n, what in ((len(result.refused), "refused"), (result.skipped, "skipped")) if n]
-        click.echo(f"Imported {len(result.runs)} runs ({result.rows} new rows) into {out}"
-                   + (f"; {' and '.join(left)} (see the warnings)" if left else ""))
+        say(f"Imported {len(result.runs)} runs ({result.rows} new rows) into {out}"
+            + (f"; {' and '.join(left)} (see the warnings)" if left else ""))
     if strict and result.warnings:
         sys.exit(1)
 
@@ -334,7 +334,7 @@ def export(runs: Path, fmt: str, out: Path, quiet: bool) -> None:
         raise click.ClickException(str(exc)) from None
     tell_all(result.warnings)
     if not quiet:
-        click.echo(f"Exported {result.runs} runs ({result.rows} history rows) to {out}")
+        say(f"Exported {result.runs} runs ({result.rows} history rows) to {out}")
 
 
 @cli.command()
@@ -352,8 +352,8 @@ def demo(out: Path, runs: Path | None, quiet: bool) -> None:
     runs = runs or out.with_name(out.name + "-runs")
     make_demo_runs(runs, quiet=quiet)
     do_build(BuildConfig(runs=runs, out=out, quiet=quiet))
-    click.echo(f"Demo runs written to {runs}")
-    click.echo(f"Open {(out / 'index.html').resolve().as_uri()}")
+    say(f"Demo runs written to {runs}")
+    say(f"Open {(out / 'index.html').resolve().as_uri()}")
 
 
 @cli.command("sweep")
@@ -368,9 +368,9 @@ def sweep_cmd(config: Path, project: str | None, runs_dir: Path | None) -> None:
         sweep_id = make_sweep(str(config), project=project, dir=runs_dir)
     except ImportError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(sweep_id)
+    say(sweep_id)
     hint = f" --dir {runs_dir}" if runs_dir is not None else ""
-    click.echo(f"Run agents with: reportgen agent{hint} {sweep_id}", err=True)
+    say(f"Run agents with: reportgen agent{hint} {sweep_id}", err=True)
 
 
 @cli.command("agent")
@@ -386,7 +386,7 @@ def agent_cmd(sweep_id: str, count: int | None, runs_dir: Path | None) -> None:
         n = run_agent(sweep_id, count=count, dir=runs_dir)
     except ImportError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"reportgen agent: ran {n} run(s)", err=True)
+    say(f"reportgen agent: ran {n} run(s)", err=True)
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
@@ -417,14 +417,14 @@ def main(argv: list[str] | None = None) -> None:
             os._exit(_EXIT[0])
     except click.UsageError as exc:
         if type(exc).__name__.startswith("NoArgsIsHelp"):  # bare group: show the help
-            click.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
+            say(exc.ctx.get_help() if exc.ctx else "", err=True, lines=True)
             sys.exit(2)
         msg = exc.format_message().replace("\n", " ")
         cmd = exc.ctx.command_path if exc.ctx else "reportgen"
         tell(f"{msg} (see '{cmd} --help')", f"{cmd}: error")
         sys.exit(2)
     except click.Abort:
-        click.echo("Aborted.", err=True)
+        say("Aborted.", err=True)
         sys.exit(130)
     except click.ClickException as exc:  # (a BuildError names the site folder's links, a RUNS URL's objects)
         tell(exc.format_message(), "reportgen: error")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .tell import say
+
 DEMO_GRID = [
     {"learning_rate": 0.3, "hidden": 16},
     {"learning_rate": 0.1, "hidden": 16},
@@ -107,5 +109,5 @@ def make_demo_runs(root: Path, *, quiet: bool = False) -> list[str]:
     for i, cfg in enumerate(DEMO_GRID):
         ids.append(train_one(root, cfg, x, y, classes, seed=i))
         if not quiet:
-            print(f"trained {ids[-1]}")
+            say(f"trained {ids[-1]}")
     return ids

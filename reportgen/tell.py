@@ -1,7 +1,10 @@
-"""Warnings on the user's terminal: ``warning: <text>`` lines on stderr, as every command prints them.
+"""What reportgen writes to the user's terminal: ``warning: <text>`` lines on stderr, as every command
+prints them (:func:`tell`), and a command's or the SDK's own lines (:func:`say`). Nothing else in the
+package prints (tests/test_lint.py checks it).
 
-The texts name things from run folders and other people's sources, so control characters are
-escaped (:func:`storage.safety.printable`: a name holding ``\\x1b]0;...`` rewrote the terminal). A
+The texts name things from run folders and other people's sources (a run's name, a metric key, a
+folder, a URL from a config, an exception's text), so control characters are escaped
+(:func:`storage.safety.printable`: a name holding ``\\x1b]0;...`` rewrote the terminal). A
 list of warnings is told each once (``told`` carries what was told across calls, as the rebuilds of
 ``serve`` do), at most ``most`` new ones a call, the rest counted in one line ("… and 12 more").
 """
@@ -16,10 +19,20 @@ from .storage.safety import printable
 TOLD_KEPT = 100_000
 
 
+def say(text: object = "", err: bool = False, end: str = "\n", lines: bool = False) -> None:
+    """``text`` on stdout (``err``: on stderr) with its control characters escaped, newlines too (one
+    line: a name cannot fake a second one), unless ``lines`` (a traceback, a help text: each line escaped)."""
+    text = str(text)
+    shown = "\n".join(map(printable, text.split("\n"))) if lines else printable(text)
+    stream = sys.stderr if err else sys.stdout
+    if stream is not None:  # (None: pythonw, a daemon)
+        print(shown, end=end, file=stream, flush=True)
+
+
 def tell(message: object, label: str = "warning") -> None:
     """One line on stderr: ``<label>: <message>``, control characters escaped (also a command's
     ``reportgen: error: ...`` line and the sweep agent's ``reportgen agent: ...`` lines)."""
-    print(f"{label}: {printable(str(message))}", file=sys.stderr, flush=True)
+    say(f"{label}: {message}", err=True)
 
 
 def tell_all(warnings: Iterable[object], told: set[str] | None = None, most: int | None = None,

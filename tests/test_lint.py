@@ -1,5 +1,6 @@
-"""Static checks CI enforces: ``ruff check`` (config in pyproject.toml) and the import graph
-(data flows sdk -> storage -> site -> templates/assets; no cycles between subpackages)."""
+"""Static checks CI enforces: ``ruff check`` (config in pyproject.toml), the import graph
+(data flows sdk -> storage -> site -> templates/assets; no cycles between subpackages), and that
+terminal output goes through reportgen/tell.py (escaped)."""
 from __future__ import annotations
 
 import ast
@@ -108,3 +109,52 @@ def test_the_site_reaches_templates_and_assets_only_through_resources():
     # the builder is the only reader of the packaged templates/assets (reportgen/_resources.py)
     users = {m.split(".")[1] for m, deps in _imports().items() if "reportgen._resources" in deps}
     assert users <= {"site", "serve"}, users
+
+
+#: what writes to the terminal without reportgen.tell (say/tell escape control characters: issue 12, a run
+#: folder's names, a config's URL, an exception's text rewrote the terminal): (file, call) -> (how many, why)
+TERMINAL_ALLOWED = {
+    ("reportgen/storage/health.py", "print"): (
+        1, "storage is below reportgen.tell (importing it would be a cycle): its fallback escapes with printable"),
+    ("reportgen/media/table.py", "warnings.warn"): (2, "its own words, a method's name and row counts"),
+    ("reportgen/media/object3d.py", "warnings.warn"): (1, "a value's place (boxes[0]['color']) and its numbers"),
+}
+#: calls that write to the terminal; warnings.warn and warn_explicit only when their message is not printable(...)
+_WRITERS = {"print", "sys.stdout.write", "sys.stderr.write", "sys.stdout.writelines", "sys.stderr.writelines",
+            "sys.__stdout__.write", "sys.__stderr__.write", "click.echo", "click.secho",
+            "logging.StreamHandler", "traceback.print_exc", "traceback.print_exception", "traceback.print_stack"}
+_WARNERS = {"warnings.warn", "warnings.warn_explicit"}
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
+
+
+def _escaped(call: ast.Call) -> bool:
+    message = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "message"), None)
+    return (isinstance(message, ast.Constant) or
+            isinstance(message, ast.Call) and _dotted(message.func).split(".")[-1] == "printable")
+
+
+def test_nothing_writes_to_the_terminal_but_reportgen_tell():
+    """Terminal output goes through reportgen.tell (say, tell, tell_all), which escapes control characters;
+    a warning of the SDK escapes its message with printable (user_warn does). Each exception is listed
+    in TERMINAL_ALLOWED with its reason (a new raw print, click.echo or sys.stderr.write fails here)."""
+    found: dict[tuple[str, str], list[int]] = {}
+    for path in sorted(PKG.rglob("*.py")):
+        rel = path.relative_to(REPO).as_posix()
+        if rel == "reportgen/tell.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = _dotted(node.func)
+            if (name == "os.write" and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value in (1, 2)
+                    or name in _WRITERS or name in _WARNERS and not _escaped(node)):
+                found.setdefault((rel, name), []).append(node.lineno)
+    counts = {k: len(v) for k, v in found.items()}
+    assert counts == {k: n for k, (n, _) in TERMINAL_ALLOWED.items()}, found

@@ -10,13 +10,14 @@ import os
 import re
 import select
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from reportgen.site.progress import Progress
-from reportgen.tell import tell, tell_all
+from reportgen.tell import say, tell, tell_all
 
 REPO = Path(__file__).resolve().parent.parent
 BAD = "\x1b]0;pwn\x07\x1b[2J\r\u202e"  # a window title, clear screen, carriage return, right-to-left
@@ -30,6 +31,16 @@ def test_tell_escapes_control_characters(capsys):
     tell("from the source", "note")
     assert capsys.readouterr().err.splitlines() == ["warning: run \\x1b]0;owned\\x07: bad line",
                                                     "note: from the source"]
+
+
+def test_say_escapes_a_line_or_each_of_its_lines(capsys):
+    say("Published to s3://b/" + BAD)
+    say("Traceback:\n  x" + BAD + "\nValueError: \x07", err=True, end="", lines=True)
+    said = capsys.readouterr()
+    assert said.out == f"Published to s3://b/{SHOWN}\n"
+    assert said.err == f"Traceback:\n  x{SHOWN}\nValueError: \\x07"
+    say("a\nfake log line")  # (one line: a name cannot make a second one)
+    assert capsys.readouterr().out == "a\\nfake log line\n"
 
 
 def test_tell_all_tells_each_once_and_counts_past_most(capsys):
@@ -150,3 +161,55 @@ def test_the_sweep_agent_names_the_command_it_runs_escaped(tmp_path):
     assert ran.returncode == 0, said
     assert not RAW.search(said.replace("\n", "")), repr(said)
     assert "reportgen agent: run " in said and f"q{SHOWN}.py --msg=hi{SHOWN}" in said
+
+
+def said_by(*args: str, cwd: Path, env: dict | None = None, code: int = 0) -> str:
+    """All ``python -m reportgen ARGS`` (or ``python -c``, args starting with "-c") wrote, stdout then
+    stderr, from its bytes (text=True would make a raw "\\r" a line end); asserts its exit status."""
+    full = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), **(env or {})}
+    full.pop("REPORTGEN_DIR", None)
+    argv = [sys.executable, *args] if args[0] == "-c" else [sys.executable, "-m", "reportgen", *args]
+    ran = subprocess.run(argv, cwd=cwd, env=full, capture_output=True, timeout=300)
+    said = (ran.stdout + ran.stderr).decode()
+    assert ran.returncode == code, said
+    return said
+
+
+def test_the_published_url_and_the_summary_file_are_named_escaped(tmp_path):
+    """'Published to URL/index.html' (the URL from the user or a CI config) and 'Wrote FILE' (--format
+    markdown) were printed with click.echo as they were."""
+    runs = _hostile_runs(tmp_path)
+    env = {"REPORTGEN_CACHE_DIR": str(tmp_path / "cache")}
+    said = said_by("build", str(runs), "-o", "memory://b/s" + BAD, "--no-cache", cwd=tmp_path, env=env)
+    assert not RAW.search(said.replace("\n", "")), repr(said)
+    assert f"Published to memory://b/s{SHOWN}/index.html" in said
+
+    said = said_by("build", str(runs), "-o", str(tmp_path / ("m" + BAD)), "--format", "markdown", cwd=tmp_path, env=env)
+    assert not RAW.search(said.replace("\n", "")), repr(said)
+    assert f"Wrote {tmp_path}/m{SHOWN}/summary.md" in said
+
+
+def test_the_sweep_and_agent_commands_name_the_runs_root_escaped(tmp_path):
+    """`reportgen sweep` said 'created sweep ID in DIR' and 'Run agents with: reportgen agent --dir DIR ID', and
+    the agent 'the program wrote no run folder in DIR', the folder's name as it was (a runs root named by
+    a shared config or a script)."""
+    (tmp_path / "q.py").write_text("")  # (writes no run folder)
+    (tmp_path / "sweep.yaml").write_text("method: grid\nprogram: q.py\nparameters:\n  lr:\n    value: 0.1\n")
+    root = "runs" + BAD
+    said = said_by("sweep", "sweep.yaml", "--project", "p", "--dir", root, cwd=tmp_path)
+    assert not RAW.search(said.replace("\n", "")), repr(said)
+    sweep_id = said.split("\n")[0].strip()
+    assert f"reportgen: created sweep {sweep_id} in runs{SHOWN}" in said
+    assert f"Run agents with: reportgen agent --dir runs{SHOWN} {sweep_id}" in said
+    said = said_by("agent", sweep_id, "--count", "1", "--dir", root, cwd=tmp_path)
+    assert not RAW.search(said.replace("\n", "")), repr(said)
+    assert f"the program wrote no run folder in runs{SHOWN} (does" in said
+
+
+def test_serve_says_what_waitress_logs_escaped(tmp_path):
+    """waitress logs 'Exception while serving PATH' with the request's path, a client's bytes: serve's
+    handler wrote it to the terminal as it was (logging.StreamHandler)."""
+    said = said_by("-c", "import logging\nfrom reportgen.serve.httpd import quiet_logs\nquiet_logs()\n"
+                   f"logging.getLogger('waitress.channel').error('Exception while serving /' + {BAD!r})",
+                   cwd=tmp_path)
+    assert said == f"reportgen serve: Exception while serving /{SHOWN}\n"

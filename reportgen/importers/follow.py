@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import threading
 from pathlib import Path
 
 from . import ImportOptions, detect, import_source
 from .common import printable
-from ..tell import tell
+from ..tell import say, tell
 from ..storage.remote import is_db_url
 
 INTERVAL = 2.0
@@ -116,8 +115,7 @@ def import_tracker(runs: Path, watch: bool = False, quiet: bool = False) -> Path
             what = f"{redacted(runs)} is an MLflow tracking server's database"
         else:
             what = f"{runs} is a {kind} folder"
-        print(f"{printable(what)}: importing it into {printable(str(out))}" + (" and following it" if watch else ""),
-              file=sys.stderr, flush=True)
+        say(f"{what}: importing it into {out}" + (" and following it" if watch else ""), err=True)
     follower.poll()
     if watch:
         follower.start()

@@ -11,6 +11,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ..storage.safety import printable
 from . import metrics
 from .base import as_array
 from .custom_chart import CustomChart
@@ -180,8 +181,9 @@ def _curve_chart(kind, y_true, y_probas, labels, classes_to_plot, title, interp_
         else:
             xs, ys, _ = metrics.roc_curve(truth, probas[:, c])
             if np.isnan(xs).any() or np.isnan(ys).any():
-                warnings.warn(f"roc_curve: class {names[c]!r} has no {'negatives' if np.isnan(xs).any() else 'positives'}; "
-                              "its curve is undefined and left out", stacklevel=3)
+                warnings.warn(printable(f"roc_curve: class {names[c]!r} has no "
+                                        f"{'negatives' if np.isnan(xs).any() else 'positives'}; its curve is undefined "
+                                        "and left out"), stacklevel=3)
                 continue
         for i in metrics.thin(len(xs), budget):
             table.add_data(names[c], float(xs[i]), float(ys[i]))

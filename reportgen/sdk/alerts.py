@@ -14,7 +14,6 @@ import enum
 import json
 import os
 import queue
-import sys
 import threading
 import time
 from datetime import timedelta
@@ -23,6 +22,7 @@ from typing import Any, Callable
 
 from ..storage.jsonio import encode_line
 from ..storage.safety import open_own
+from ..tell import say
 from .values import user_warn
 
 ALERTS_JSONL = "alerts.jsonl"
@@ -106,7 +106,7 @@ class Alerts:
                     f.write(encode_line(record))
             except OSError as exc:
                 self._warn_once(f"alert(): could not record the alert in {self.path}: {exc}")
-        print(f"reportgen: alert [{level_name}] {title}: {text}", file=sys.stderr, flush=True)
+        say(f"reportgen: alert [{level_name}] {title}: {text}", err=True, lines=True)
         if self.webhook:
             self._post_later(slack_body(title, text, level_name, self.run_label))
         return True

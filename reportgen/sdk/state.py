@@ -21,6 +21,7 @@ import traceback
 import weakref
 from typing import Any
 
+from ..tell import say
 from . import signals
 
 _open_runs: "weakref.WeakSet[Any]" = weakref.WeakSet()
@@ -101,7 +102,7 @@ def _finish_all(code: int | None = None, error: str | None = None, signal: str |
         except KeyboardInterrupt:  # a second Ctrl-C while the process ends: that run is finished
             continue              # (signals.deferred), the process ends anyway: finish the others
         except Exception as exc:  # noqa: BLE001 - at exit, report and go on with the others
-            print(f"reportgen: could not finish run {getattr(run, 'id', '?')}: {exc}", file=sys.stderr)
+            say(f"reportgen: could not finish run {getattr(run, 'id', '?')}: {exc}", err=True)
 
 
 def _finish_all_by_signal(code: int, error: str, signal: str) -> None:

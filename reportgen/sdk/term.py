@@ -1,14 +1,16 @@
 """``termlog``/``termwarn``/``termerror`` and ``Settings``: wandb's small public helpers.
 
-The messages go to stderr prefixed ``reportgen:`` (wandb prints ``wandb:``);
+The messages go to stderr prefixed ``reportgen:`` (wandb prints ``wandb:``), their control
+characters escaped (they name keys, paths and exception texts: :func:`reportgen.tell.say`);
 ``repeat=False`` prints a message once per process; ``$WANDB_SILENT``/``$REPORTGEN_SILENT``
 set to true silences ``termlog`` (warnings and errors still print).
 """
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
+
+from ..tell import say
 
 _seen: set[str] = set()
 
@@ -27,8 +29,7 @@ def _emit(level: str, string: str = "", newline: bool = True, repeat: bool = Tru
     lines = text.split("\n") if text else [""]
     out = "\n".join(head + line for line in lines)
     try:
-        sys.stderr.write(out + ("\n" if newline else ""))
-        sys.stderr.flush()
+        say(out, err=True, end="\n" if newline else "", lines=True)
     except (OSError, ValueError):
         pass
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import logging
 import resource
-import sys
 import time
 
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
+
+from ..tell import say
 
 THREADS = 8
 IDLE_TIMEOUT = 10  # waitress counts these in whole seconds
@@ -92,12 +93,23 @@ class Server(TcpWSGIServer):
         wasyncore.close_all(self._map, ignore_all=True)
 
 
+class _Said(logging.Handler):
+    """waitress's lines through :func:`tell.say`: they name a request's path, a client's bytes
+    (``GET /%1b]0;...``: its control characters escaped)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            say(self.format(record), err=True, lines=True)
+        except Exception:  # noqa: BLE001 - as logging.StreamHandler: a failing log line is logging's to report
+            self.handleError(record)
+
+
 def quiet_logs() -> None:
     """waitress logs a warning when requests queue up (20 tabs loading at once): not worth a line."""
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     log = logging.getLogger("waitress")
     if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _Said()
         handler.setFormatter(logging.Formatter("reportgen serve: %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.ERROR)

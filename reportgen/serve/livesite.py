@@ -10,7 +10,6 @@ which site paths changed; open pages poll :meth:`LiveSite.wait_events` (with tim
 from __future__ import annotations
 
 import shutil
-import sys
 import threading
 import time
 import traceback
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..storage.safety import printable
+from ..tell import say
 from .manifest import Manifest, diff, scan
 
 HISTORY = 200  # generations remembered for clients that fall behind
@@ -61,7 +60,7 @@ class LiveSite:
         self.slots = [self.root / "a", self.root / "b"]
         self.build_fn = build_fn
         self.boot = boot
-        self.log = log or (lambda msg: print(printable(msg), file=sys.stderr, flush=True))
+        self.log = log or (lambda msg: say(msg, err=True))
         self.active = 0
         self.generation = 0
         self.error: str | None = None

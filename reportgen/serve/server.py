@@ -20,8 +20,7 @@ from pathlib import Path
 from .._resources import assets_dir, templates_dir
 from ..site.config import BuildConfig
 from ..site.builder import build
-from ..storage.safety import printable
-from ..tell import tell, tell_all
+from ..tell import say, tell, tell_all
 from .handler import App
 from .hosts import HostCheck
 from .httpd import IDLE_TIMEOUT, THREADS, Server, quiet_logs
@@ -158,20 +157,18 @@ def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool 
                 t0 = time.perf_counter()
                 site.initial_build()
                 url = url_for(host, httpd.port)
-                # (names are printed with their control characters escaped: a folder named with terminal
-                # escapes, or a newline and a fake log line, rewrote the terminal of whoever ran serve)
-                shown = printable(str(runs))
-                print(f"Built {shown} in {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
+                # (said with their control characters escaped: a folder named with terminal escapes,
+                # or a newline and a fake log line, rewrote the terminal of whoever ran serve)
+                say(f"Built {runs} in {time.perf_counter() - t0:.1f}s", err=True)
                 if watcher is not None:
-                    print(f"Watching {printable(', '.join(map(str, watcher.folders)))} for changes",
-                          file=sys.stderr, flush=True)
-                print(f"Serving {shown} at {url} (Ctrl-C to stop)", flush=True)
+                    say(f"Watching {', '.join(map(str, watcher.folders))} for changes", err=True)
+                say(f"Serving {runs} at {url} (Ctrl-C to stop)")
                 if open_browser:
                     webbrowser.open(url)
                 httpd.run()  # returns after a KeyboardInterrupt (our _Stop) in its loop
                 raise KeyboardInterrupt
             except KeyboardInterrupt:
-                print("Stopped.", file=sys.stderr, flush=True)
+                say("Stopped.", err=True)
             finally:
                 # A second signal while cleaning up must not print a traceback or skip the cleanup.
                 if main:

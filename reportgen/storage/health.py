@@ -13,12 +13,15 @@ import time
 import warnings
 from typing import Any, Callable
 
+from .safety import printable
+
 
 def _warn(message: str) -> None:
+    # (escaped: it names the run folder and an exception's text, on the user's terminal)
     try:  # from the writer thread there is no user frame to point at: name the package
-        warnings.warn_explicit(message, UserWarning, "reportgen", 0, module="reportgen")
+        warnings.warn_explicit(printable(message), UserWarning, "reportgen", 0, module="reportgen")
     except Exception:  # noqa: BLE001 - warnings turned into errors: never raise into the training loop
-        print(f"UserWarning: {message}", file=sys.stderr)
+        print(f"UserWarning: {printable(message)}", file=sys.stderr)
 
 
 class StorageHealth:

@@ -27,6 +27,7 @@ from typing import Any
 
 from . import segments as seg
 from .remote import join
+from .safety import printable
 
 POLL = 0.25  # seconds between cheap size checks
 MAX_BACKOFF = 30.0
@@ -167,15 +168,15 @@ class RunUploader:
         if self.failing_since is None:
             self.failing_since = now
             self.error = f"{type(exc).__name__}: {exc}"[:300]
-            warnings.warn(f"reportgen: cannot upload to {self.url} ({self.error}); the run keeps logging into "
-                          f"{self.stage} and uploads are retried", UserWarning, stacklevel=2)
+            warnings.warn(printable(f"reportgen: cannot upload to {self.url} ({self.error}); the run keeps logging "
+                                    f"into {self.stage} and uploads are retried"), UserWarning, stacklevel=2)
 
     def _recovered(self) -> None:
         self._backoff = 0.0
         if self.failing_since is not None:
             took = time.monotonic() - self.failing_since
             self.failing_since = None
-            warnings.warn(f"reportgen: uploads to {self.url} work again after {took:.1f} s; nothing was lost",
+            warnings.warn(printable(f"reportgen: uploads to {self.url} work again after {took:.1f} s; nothing was lost"),
                           UserWarning, stacklevel=2)
 
     def _loop(self) -> None:
@@ -204,8 +205,9 @@ class RunUploader:
         if ok:  # everything is at the root: the staging copy is no longer needed
             shutil.rmtree(self.stage, ignore_errors=True)
         else:
-            warnings.warn(f"reportgen: could not finish uploading to {self.url} ({self.error or 'timed out'}); "
-                          f"the complete run stays in {self.stage}", UserWarning, stacklevel=2)
+            warnings.warn(printable(f"reportgen: could not finish uploading to {self.url} "
+                                    f"({self.error or 'timed out'}); the complete run stays in {self.stage}"),
+                          UserWarning, stacklevel=2)
         return ok
 
     def _final(self, deadline: float) -> bool:

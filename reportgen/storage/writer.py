@@ -28,6 +28,7 @@ from .appender import DEFAULT_FLUSH_INTERVAL, MAX_UNWRITTEN_BYTES, HistoryAppend
 from .format import FORMAT_VERSION, RunPaths
 from .health import StorageHealth, _warn
 from .jsonio import write_json_atomic
+from .safety import printable
 
 DEFAULT_HEARTBEAT_INTERVAL = 15.0
 #: The automatic summary is rewritten with the heartbeat when it changed. Not faster: every
@@ -71,9 +72,8 @@ class RunWriter:
                                        health=self.health, max_unwritten=max_unwritten)
         self.health.count = lambda: self.history.rows_written
         if self.history.torn_bytes_removed:
-            warnings.warn(f"{self.paths.history}: removed an incomplete last line "
-                          f"({self.history.torn_bytes_removed} bytes) left by a writer that was killed mid-write",
-                          UserWarning, stacklevel=4)
+            warnings.warn(printable(f"{self.paths.history}: removed an incomplete last line ({self.history.torn_bytes_removed}"
+                                    " bytes) left by a writer that was killed mid-write"), UserWarning, stacklevel=4)
         self.append_encoded = self.history.append_encoded
         self._meta: dict[str, Any] | None = None
         # one reentrant lock for every JSON file (a signal handler may write while it is held;

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
+from ..tell import say
 from .agent import RunStopped, agent
 from .config import SweepConfigError
 
@@ -21,7 +21,7 @@ def sweep(sweep: Any, entity: str | None = None, project: str | None = None, pri
 
         user_warn("sweep(): prior_runs is not supported; ignored")
     store = SweepStore.create(fmt.resolve_root(dir), sweep_config.load(sweep), project=project)
-    print(f"reportgen: created sweep {store.id} in {store.dir}", file=sys.stderr)
+    say(f"reportgen: created sweep {store.id} in {store.dir}", err=True)
     return store.id
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import sys
 import time
 import traceback
 from typing import Any, Callable
@@ -22,7 +21,7 @@ from ..storage import format as fmt
 from ..storage.jsonio import read_json, write_json_atomic
 from ..storage.reader import read_history
 from ..storage.safety import write_own
-from ..tell import tell
+from ..tell import say, tell
 from . import command as sweep_command
 from .hyperband import Monitor
 from .store import Job, SweepStore
@@ -87,13 +86,13 @@ def _run_function(store: SweepStore, job: Job, function: Callable[[], Any]) -> t
     except RunStopped:
         pass
     except Exception as exc:  # noqa: BLE001 - one failing run does not end the sweep
-        traceback.print_exc()
+        say(traceback.format_exc(), err=True, end="", lines=True)  # (its text may hold the sweep's values)
         error = f"{type(exc).__name__}: {exc}"
     finally:
         sweep_hook.set_observer(None)
     runs, sweep_hook.created_runs[:] = list(sweep_hook.created_runs), []
     if not runs:
-        print(f"reportgen agent: the function of run {job.run_id} did not call reportgen.init()", file=sys.stderr)
+        tell(f"the function of run {job.run_id} did not call reportgen.init()", "reportgen agent")
         return "crashed", False, {}
     stopped = any(r._early_terminated for r in runs)
     for r in runs:
@@ -125,7 +124,7 @@ def _run_command(store: SweepStore, job: Job) -> tuple[str, bool, dict]:
                     for row in chunk.rows:
                         if metric in row and monitor.observe(row[metric]):
                             stopped = True
-                            print(f"reportgen agent: stopping run {job.run_id} (hyperband)", file=sys.stderr)
+                            tell(f"stopping run {job.run_id} (hyperband)", "reportgen agent")
                             proc.terminate()
                             try:
                                 proc.wait(10)
@@ -152,8 +151,8 @@ def _run_command(store: SweepStore, job: Job) -> tuple[str, bool, dict]:
             meta.update(state="crashed", exit_code=rc, updated=time.time())
             write_json_atomic(meta_path, meta)
     elif rc == 0:
-        print(f"reportgen agent: run {job.run_id}: the program wrote no run folder in {store.root} "
-              "(does it call reportgen.init() without dir=?)", file=sys.stderr)
+        tell(f"run {job.run_id}: the program wrote no run folder in {store.root} "
+             "(does it call reportgen.init() without dir=?)", "reportgen agent")
     state = meta.get("state", "crashed") if isinstance(meta, dict) else ("finished" if rc == 0 else "crashed")
     summary_path = run_dir / fmt.SUMMARY_JSON
     summary = read_json(summary_path) if summary_path.is_file() else {}
@@ -189,6 +188,6 @@ def agent(sweep_id: str, function: Callable[[], Any] | None = None, entity: str 
         done += 1
         failures = failures + 1 if state == "crashed" else -1
         if failures >= MAX_INITIAL_FAILURES and failures == done:
-            print(f"reportgen agent: the first {failures} runs failed; stopping", file=sys.stderr)
+            tell(f"the first {failures} runs failed; stopping", "reportgen agent")
             break
     return done

@@ -13,13 +13,13 @@ sweeps/<sweep_id>/
 from __future__ import annotations
 
 import math
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from ..storage import format as fmt
 from ..storage.jsonio import read_json, write_json_atomic
+from ..tell import say
 from . import config as sweep_config
 from . import journal as sweep_journal
 from .params import grid_space, grid_values, nest, suggest, suggest_grid
@@ -133,7 +133,7 @@ class SweepStore:
             backend = sweep_journal.backend(self.dir)  # NotRegularFile (naming it) for a link or a pipe
             note = sweep_journal.optuna_lock_note(self.dir, self.id)
             if note:
-                print(note, file=sys.stderr)
+                say(note, err=True)
             goal = (self.metric or {}).get("goal", "minimize")
             sampler = self._sampler()  # (outside the try: a bad sampler is no unreadable journal)
             try:
