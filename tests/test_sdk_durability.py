@@ -685,16 +685,17 @@ def test_values_that_contain_themselves_or_nest_deep_warn_in_log_config_and_summ
     assert summary["s"] == 2 and not {"d600", "d5000", "cyc", "loop"} & set(summary)
 
 
-def test_log_refuses_values_nested_past_the_encoders_limit_whatever_their_floats(tmp_path):
+def test_log_refuses_values_nested_past_the_readers_limit_whatever_their_floats(tmp_path):
     """Whether log() stored a value nested 300 to ~500 deep depended on an accident: orjson refuses
     past 255 levels and the stdlib encoder then took it (a NaN inside went to the stdlib directly);
-    deeper, a recursive NaN check raised RecursionError. Past 255 levels a value is now refused with a
-    warning naming its key, NaN or not, and the rest of the row is kept."""
+    deeper, a recursive NaN check raised RecursionError. Past the readers' limit (MAX_DEPTH, 100
+    levels, the row being the first; the encoder took 255, values no reader then read) a value is
+    refused with a warning naming its key, NaN or not, and the rest of the row is kept."""
     with pytest.warns(UserWarning) as caught:
         run = reportgen.init(id="deep", dir=tmp_path)
-        for depth in (254, 300, 600):
+        for depth in (100, 101, 254, 300, 600):  # levels of the row (its value: one fewer)
             for nan in (False, True):
-                value = _nested(depth - 1)
+                value = _nested(depth - 2)
                 leaf = value
                 while leaf:
                     leaf = leaf["a"]
@@ -702,11 +703,10 @@ def test_log_refuses_values_nested_past_the_encoders_limit_whatever_their_floats
                 run.log({"v": value, "fine": depth})
     run.finish()
     text = "\n".join(str(w.message) for w in caught)
-    assert text.count("log(): key 'v'") >= 1 and "nested deeper than 255 levels" in text, text
+    assert text.count("log(): key 'v'") >= 1 and "nested deeper than 100 levels" in text, text
     rows = clean_history(run.folder)
-    assert [r["fine"] for r in rows] == [254, 254, 300, 300, 600, 600]
-    assert ["v" in r for r in rows] == [True, True, False, False, False, False]
-
+    assert [r["fine"] for r in rows] == [100, 100, 101, 101, 254, 254, 300, 300, 600, 600]
+    assert ["v" in r for r in rows] == [True, True] + [False] * 8
 
 
 def test_config_values_whose_str_or_items_raise_warn_and_the_run_goes_on(tmp_path):

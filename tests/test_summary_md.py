@@ -313,6 +313,40 @@ def test_keys_and_names_that_differ_past_the_shown_characters_stay_apart(tmp_pat
     assert len(refs) == 2 and refs[0][0] != refs[1][0] and refs[0][1] != refs[1][1], refs
 
 
+def test_chart_titles_of_keys_that_differ_past_what_a_title_shows_stay_apart(tmp_path):
+    """Vega cuts a chart's title at 420 px (~52 characters) at its end: two metric keys of 73
+    characters that differ only in their last three had titles alike, in the summary's images (its
+    clip_key at 120 characters kept the hash out of sight) and on the site's pages. Titles keep their
+    head and tail around a short hash of the whole key (clip.clip_title), on both."""
+    from reportgen.site.builder import build
+    from reportgen.site.clip import METRIC_TITLE_CHARS
+    from reportgen.site.config import BuildConfig
+
+    stem = "train/encoder/layers/attention/heads/" + "x" * 30 + "/loss_"
+    keys = [stem + "ema", stem + "raw", "loss"]
+    d = tmp_path / "runs" / "r1"
+    d.mkdir(parents=True)
+    (d / "run.json").write_text(json.dumps({"format": 1, "id": "r1", "name": "r1", "state": "finished"}))
+    (d / "history.jsonl").write_text("".join(json.dumps({"_step": s, **{k: i + 1.0 / (s + 1) for i, k in enumerate(keys)}})
+                                             + "\n" for s in range(3)))
+    out = tmp_path / "s.md"
+    write_summary(SummaryOptions(runs=tmp_path / "runs", out=out, image_format="svg"))
+    drawn = {}
+    for _alt, ref in _images(out.read_text()):  # the title as vl-convert drew it (after Vega's own cut)
+        svg = (out.parent / ref).read_text()
+        title = re.search(r'role-title-text.*?<text[^>]*>(.*?)</text>', svg, re.S).group(1)
+        drawn[title] = ref
+    assert len(drawn) == 3 and "loss" in drawn, drawn
+    long_titles = sorted((t for t in drawn if t != "loss"), key=lambda t: t[-8:])
+    assert [t[-8:] for t in long_titles] == ["loss_ema", "loss_raw"] and long_titles[0].startswith("train/encoder/")
+    assert all(len(t) <= METRIC_TITLE_CHARS for t in long_titles), long_titles
+
+    build(BuildConfig(tmp_path / "runs", tmp_path / "site", quiet=True, cache_dir=tmp_path / "cache"))
+    page = (tmp_path / "site" / "runs" / "r1" / "index.html").read_text()
+    specs = [json.loads(m) for m in re.findall(r'<script type="application/json" class="rg-spec">(.*?)</script>', page, re.S)]
+    assert sorted((s["title"]["text"] for s in specs), key=lambda t: t[-8:]) == long_titles  # ("loss": the page's shared spec)
+
+
 def test_runs_are_ordered_named_and_coloured_as_the_site_does(tmp_path):
     """The summary sorted and labelled the runs with its own copy of the site's code, and coloured them
     by their place in the table: a run of another project started earlier had the site's colour of

@@ -179,7 +179,7 @@ def build_summary(opts: SummaryOptions) -> tuple[str, list[tuple[str, bytes]], S
         if not present:
             continue
         rows = chart_rows([(label, s) for label, _, s in present], opts.samples)
-        spec = static_spec(clip_key(key, MAX_TEXT), [p[0] for p in present], [p[1] for p in present], rows)
+        spec = static_spec(key, [p[0] for p in present], [p[1] for p in present], rows)  # (its title: clip_title)
         rel_path = f"{folder}/{chart_file_name(key, opts.image_format)}"
         try:
             images.append((rel_path, render_chart(spec, opts.image_format)))

@@ -148,12 +148,14 @@ def _key(key: Any) -> str:
 
 def _stored(key: str, value: Any) -> tuple[bool, Any]:
     """(True, ``_plain(value)``), or (False, None) with a warning naming ``key`` when JSON cannot hold
-    it: a value that contains itself, or nested deeper than the encoder takes (as run.summary)."""
+    it: a value that contains itself, or nested deeper than the readers read (``MAX_DEPTH`` levels,
+    config.json being the first; as run.summary)."""
     from ..storage.jsonio import dumps
+    from ..storage.safety import MAX_DEPTH
 
     try:
         plain = _plain(key, value)
-        dumps({key: plain})
+        dumps({key: plain}, max_depth=MAX_DEPTH)
     except Exception as exc:  # noqa: BLE001 (user objects: whatever they raise, the run goes on)
         from .values import user_warn
 

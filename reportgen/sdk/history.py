@@ -21,6 +21,7 @@ from typing import Any, Callable
 import orjson
 
 from ..storage.jsonio import any_surrogates, encode_line, encode_plain_line, fix_surrogates
+from ..storage.safety import MAX_DEPTH
 from .values import Normalizer, user_warn, TooManyMedia, Unsupported
 
 RESERVED_KEYS = frozenset({"_step", "_timestamp", "_runtime"})
@@ -143,11 +144,12 @@ class History:
 
     # -- internals ---------------------------------------------------------------------
     def _emit(self, row: dict[str, Any], nonfinite: bool) -> None:
+        # (nested at most MAX_DEPTH levels, the row being the first: what the readers read back)
         try:
-            line = encode_plain_line(row, nonfinite)
+            line = encode_plain_line(row, nonfinite, MAX_DEPTH)
         except _ENCODE_ERRORS:  # rare: repair or drop the values JSON cannot hold, naming their keys
             row = self._repair(row)
-            line = encode_line(row)
+            line = encode_line(row, MAX_DEPTH)
         self._emit_line(row, line)
 
     def _emit_line(self, row: dict[str, Any], line: bytes) -> None:
@@ -176,7 +178,7 @@ class History:
                     v = fix_surrogates(v)
                     self._warn_once(("surrogate", k), f"log(): key {k!r}: text with lone surrogates (not valid "
                                     "Unicode, e.g. a file name from os.listdir); each is stored as U+FFFD")
-                encode_line({k: v})
+                encode_line({k: v}, MAX_DEPTH)
             except _ENCODE_ERRORS as exc:
                 self._warn_once(("encode", k, type(exc).__name__),
                                 f"log(): key {k!r}: could not store {type(v).__name__} as JSON "

@@ -55,18 +55,20 @@ class Summary(MutableMapping):
 
     def _storable(self, key: str, value: Any) -> tuple[bool, Any]:
         """Convert ``value``; (False, None) with a warning naming ``key`` when JSON cannot hold it
-        (a 5,000-digit int, nesting deeper than the encoder takes, a value that contains itself), as
-        log() does for such values. Storing it anyway would make every later summary write, and
-        finish(), fail. Media that cannot be written (a full disk) warn the same way. A type that
-        cannot be stored at all raises TypeError naming the key."""
+        (a 5,000-digit int, nesting deeper than the readers read: ``MAX_DEPTH`` levels, summary.json
+        being the first; a value that contains itself), as log() does for such values. Storing it
+        anyway would make every later summary write, and finish(), fail. Media that cannot be written
+        (a full disk) warn the same way. A type that cannot be stored at all raises TypeError naming
+        the key."""
         from ..storage.jsonio import dumps
+        from ..storage.safety import MAX_DEPTH
 
         try:
             converted = self._convert(key, value)
         except (RecursionError, OSError) as exc:  # (converting recurses as deep as the value; media files)
             return self._refused(key, value, exc)
         try:
-            dumps({key: converted})
+            dumps({key: converted}, max_depth=MAX_DEPTH)
         except (TypeError, ValueError, OverflowError, RecursionError) as exc:
             return self._refused(key, value, exc)
         return True, converted

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .clip import clip_title
+
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
 
 # Tableau 10 (Vega's default), then 10 colours picked to stand apart from them and from each other
@@ -47,7 +49,7 @@ filters the rows and sets ``hidden``), and drag/wheel zoom. The hover tooltip
     Vega layer of invisible points for it costs more than the lines themselves."""
     return {
         "$schema": VEGA_LITE_SCHEMA,
-        "title": {"text": title, "anchor": "start", "fontSize": 13, "fontWeight": 600, "limit": 420},
+        "title": {"text": clip_title(title), "anchor": "start", "fontSize": 13, "fontWeight": 600, "limit": 420},
         "width": "container",
         "height": height,
         "autosize": {"type": "fit", "contains": "padding"},

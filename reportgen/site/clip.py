@@ -5,7 +5,8 @@ value of two million each made a page's tab hang for good (laying out one unbrok
 long, in the runs table, a legend or a run page's lists). Every string the site takes from
 run.json, config.json and summary.json is cut when it is longer (``"abc…"`` plus how long it
 was), names and tags shorter than other text; keys are cut too, with a short hash of the whole
-key so that two long keys stay apart. The run folder is not changed; the run's warning says
+key so that two long keys stay apart, and chart titles keep their head and tail around such a hash
+(:func:`clip_title`). The run folder is not changed; the run's warning says
 what was cut.
 
 Table cells (:func:`clip_cell`) are cut at :data:`CELL_CHARS`, fewer in a wide table
@@ -58,6 +59,23 @@ def clip_key(key: str, limit: int = NAME_CHARS) -> str:
     if len(key) <= limit:
         return key
     return f"{key[:limit]}…{hashlib.sha1(key.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
+#: a chart title's characters: Vega cuts a title at its ``limit`` (420 px, ~52 characters of 13 px
+#: bold) at the end, so two long keys that differ past that had titles alike, on the site and in
+#: ``reportgen summary``'s images
+METRIC_TITLE_CHARS = 50
+
+
+def clip_title(title: str, limit: int = METRIC_TITLE_CHARS) -> str:
+    """A chart title that fits its chart: a longer one keeps its head and its tail (a metric's last
+    name tells most: ``…/loss_ema``, ``…/loss_raw``) with a short hash of the whole title between them,
+    so that two long titles stay apart wherever they differ (as :func:`clip_key` keeps keys apart)."""
+    if len(title) <= limit:
+        return title
+    mark = f"…{hashlib.sha1(title.encode('utf-8', 'surrogatepass')).hexdigest()[:4]}…"
+    tail = (limit - len(mark)) * 2 // 5
+    return f"{title[:limit - len(mark) - tail]}{mark}{title[-tail:]}"
 
 
 def clip_value(value: Any, limit: int = TEXT_CHARS) -> tuple[Any, bool]:

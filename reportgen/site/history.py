@@ -26,7 +26,7 @@ import numpy as np
 import orjson
 
 from ..storage.format import is_system_key
-from ..storage.reader import LINKED_OUT, decode_row
+from ..storage.reader import LINKED_OUT, parse_row
 from ..storage.safety import (MAX_DEPTH, MAX_LINE, NOT_REGULAR, NotRegularFile, UnsafePath, check_relative,
                                linked_out, next_data, open_regular, too_deep, too_long)
 from . import columnar
@@ -291,7 +291,7 @@ def _decode_lines(data: bytes, base: int, name: str, warnings: list[str]) -> lis
         pos += len(line) + 1
         if not line.strip():
             continue
-        row = decode_row(line, name, start, warnings)
+        row = parse_row(line, name, start, warnings)  # (values nested too deep: left out by add_rows)
         if row is not None:
             rows.append(row)
     return rows

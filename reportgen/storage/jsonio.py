@@ -91,18 +91,26 @@ def fix_surrogates(obj: Any) -> Any:
     return obj
 
 
-#: dicts and lists nested deeper than this are not encoded (:class:`TooDeep`): orjson's own limit. The
-#: stdlib encoder took them up to Python's recursion limit (~1,000), so whether a value was written
-#: depended on its floats (and on the caller's stack)
+#: dicts and lists nested deeper than this are never encoded (:class:`TooDeep`): orjson's own limit,
+#: the encoder's hard bound (the stdlib encoder took them up to Python's recursion limit, ~1,000, so
+#: whether a value was written depended on its floats and on the caller's stack). What the SDK writes
+#: into a run folder is held to the readers' ``safety.MAX_DEPTH`` instead (``max_depth``); the
+#: builder's own files wrap values read at that depth in levels of their own, so they keep this one.
 ENCODE_DEPTH = 255
 
 
-def dumps(obj: Any, *, indent: bool = False, fix: bool = True) -> bytes:
+def dumps(obj: Any, *, indent: bool = False, fix: bool = True, max_depth: int = ENCODE_DEPTH) -> bytes:
     """Encode ``obj``; NaN/Infinity become bare tokens rather than null; :class:`TooDeep` (a
-    ValueError) for dicts and lists nested deeper than :data:`ENCODE_DEPTH`.
+    ValueError) for dicts and lists nested deeper than ``max_depth`` (``obj`` itself is the first
+    level, as ``safety.too_deep`` counts; at most :data:`ENCODE_DEPTH`).
 
     Lone surrogates become U+FFFD (``fix``), or raise UnicodeEncodeError (``fix=False``:
     history lines, whose writer warns naming the key)."""
+    if max_depth < ENCODE_DEPTH:
+        from .safety import too_deep
+
+        if too_deep(obj, max_depth):
+            raise TooDeep(f"nested deeper than {max_depth} levels, counted from the row or file it is in")
     if not _has_nonfinite(obj):
         try:
             return orjson.dumps(obj, option=_ORJSON_OPTS | (orjson.OPT_INDENT_2 if indent else 0))
@@ -197,26 +205,28 @@ def _no_surrogates(v: Any) -> Any:
     return v
 
 
-def encode_line(row: dict) -> bytes:
-    """One history line, newline included (raises on values JSON cannot hold, lone surrogates included)."""
-    return dumps(row, fix=False) + b"\n"
+def encode_line(row: dict, max_depth: int = ENCODE_DEPTH) -> bytes:
+    """One history line, newline included (raises on values JSON cannot hold, lone surrogates included;
+    :class:`TooDeep` past ``max_depth`` levels, the row being the first)."""
+    return dumps(row, fix=False, max_depth=max_depth) + b"\n"
 
 
 _LINE_OPTS = orjson.OPT_APPEND_NEWLINE
 
 
-def encode_plain_line(row: dict, maybe_nonfinite: bool) -> bytes:
+def encode_plain_line(row: dict, maybe_nonfinite: bool, max_depth: int = ENCODE_DEPTH) -> bytes:
     """The hot path of ``log()``: ``row`` holds plain JSON values already (normalised).
 
-    The caller tracks whether any float in it may be non-finite; only then the
-    slower token-preserving encoder runs.
+    The caller tracks whether any float in it may be non-finite, or any value is a dict or list;
+    only then the slower token-preserving encoder runs (and checks ``max_depth``, as
+    :func:`encode_line`).
     """
     if not maybe_nonfinite:
         try:
             return orjson.dumps(row, option=_LINE_OPTS)
         except TypeError:  # e.g. integers beyond 64 bits
             pass
-    return encode_line(row)
+    return encode_line(row, max_depth)
 
 
 def decode_line(line: bytes | str) -> Any:

@@ -67,13 +67,15 @@ def _scan(path: Path, offset: int, warnings: list[str]) -> Iterator[tuple[int, d
         warnings.append(f"{path.name} {NOT_REGULAR}")
         return
     start = offset
+    deep = DeepKeys()
     for end, line in iter_history_lines(path, offset):
         if line is None:
             warnings.append(f"{path.name}: {too_long(start)}")
             yield end, None
         else:
-            yield end, (decode_row(line, path.name, start, warnings) if line.strip() else None)
+            yield end, (decode_row(line, path.name, start, warnings, deep) if line.strip() else None)
         start = end
+    deep.tell(path.name, warnings)
 
 
 def _note_torn_tail(path: Path, end: int, warnings: list[str]) -> None:
@@ -97,11 +99,12 @@ def iter_history(path: str | os.PathLike, offset: int = 0,
     _note_torn_tail(path, end, problems)
 
 
-def decode_row(line: bytes, name: str, offset: int, warnings: list[str]) -> dict[str, Any] | None:
-    """One history line as a dict, or None with a warning naming the file and byte offset."""
+def parse_row(line: bytes, name: str, offset: int, warnings: list[str]) -> dict[str, Any] | None:
+    """One history line as a dict (its values as deep as the decoder takes: the caller leaves out
+    those nested deeper than :data:`MAX_DEPTH`), or None with a warning naming the file and byte offset."""
     try:
         row = decode_line(line)
-    except TooDeep:
+    except TooDeep:  # (deeper than the decoder goes: no key of it can be told apart)
         warnings.append(f"{name}: skipped a line nested deeper than {MAX_DEPTH} levels (byte {offset})")
         return None
     except ValueError:
@@ -110,10 +113,51 @@ def decode_row(line: bytes, name: str, offset: int, warnings: list[str]) -> dict
     if not isinstance(row, dict):
         warnings.append(f"{name}: skipped a line that is not a JSON object (byte {offset})")
         return None
-    if too_deep(row):
-        warnings.append(f"{name}: skipped a line nested deeper than {MAX_DEPTH} levels (byte {offset})")
-        return None
     return row
+
+
+def decode_row(line: bytes, name: str, offset: int, warnings: list[str], deep: DeepKeys) -> dict[str, Any] | None:
+    """:func:`parse_row` without the keys whose values nest deeper than :data:`MAX_DEPTH` (the line
+    being the first level), which ``deep`` collects (bug: one such value skipped its whole line,
+    the loss and accuracy of that step gone from ``Api``)."""
+    row = parse_row(line, name, offset, warnings)
+    if row is not None and too_deep(row):
+        row = deep.left_out(row, offset)
+    return row
+
+
+class DeepKeys:
+    """The values of one history file left out for nesting deeper than :data:`MAX_DEPTH`: the
+    first few named with their line's byte offset, all counted, told in one warning (:meth:`tell`)."""
+
+    NAMED = 3
+
+    def __init__(self) -> None:
+        self.named: list[str] = []
+        self.count = 0
+
+    def left_out(self, row: dict[str, Any], offset: int) -> dict[str, Any]:
+        deep = _deep_keys(row)
+        for k in deep[:self.NAMED - len(self.named)]:
+            self.named.append(f"{str(k)[:80]!r} (byte {offset})")
+        self.count += len(deep)
+        drop = set(deep)
+        return {k: v for k, v in row.items() if k not in drop}
+
+    def tell(self, name: str, warnings: list[str]) -> None:
+        if self.count:
+            warnings.append(f"{name}: {_listed(self.named, self.count)}: nested deeper than {MAX_DEPTH} "
+                            "levels; left out (the rest of their lines is read)")
+
+
+def _deep_keys(data: dict[str, Any]) -> list[str]:
+    """The keys of ``data`` (a JSON object read whole: the first level) whose values nest deeper than
+    :data:`MAX_DEPTH` in it."""
+    return [k for k, v in data.items() if too_deep(v, MAX_DEPTH - 1)]
+
+
+def _listed(named: list[str], count: int) -> str:
+    return ", ".join(named) + (f" and {count - len(named)} more" if count > len(named) else "")
 
 
 def read_history(path: str | os.PathLike, offset: int = 0) -> HistoryChunk:
@@ -157,15 +201,15 @@ def _read_json_dict(path: Path, warnings: list[str]) -> dict[str, Any]:
 
 def without_deep_keys(data: dict[str, Any], name: str, warnings: list[str]) -> dict[str, Any]:
     """The JSON object ``data`` of the file ``name`` without its keys whose values nest deeper than
-    :data:`MAX_DEPTH`, named in one warning (bug: one such config value, which the SDK writes up to
+    :data:`MAX_DEPTH`, named in one warning (bug: one such config value, which the SDK wrote up to
     255 levels deep, made every reader ignore the whole file: the run's lr and best score gone)."""
     if not too_deep(data):
         return data
-    deep = {k for k, v in data.items() if too_deep(v, MAX_DEPTH - 1)}
-    named = [repr(str(k)[:80]) for k in data if k in deep]
-    warnings.append(f"{name}: {', '.join(named[:3])}{f' and {len(named) - 3} more' if len(named) > 3 else ''}: "
+    deep = _deep_keys(data)
+    warnings.append(f"{name}: {_listed([repr(str(k)[:80]) for k in deep[:3]], len(deep))}: "
                     f"nested deeper than {MAX_DEPTH} levels; left out")
-    return {k: v for k, v in data.items() if k not in deep}
+    drop = set(deep)
+    return {k: v for k, v in data.items() if k not in drop}
 
 
 class RunMeta:
