@@ -92,34 +92,43 @@ def test_a_video_the_page_cannot_play_is_not_published(tmp_path, site_browser):
     page.screenshot(path=str(tmp_path / "videos.png"), full_page=True)
 
 
-def _video(codec: str) -> bytes:
-    """Eight frames in an mp4, encoded with PyAV's ``codec``."""
+def _video(codec: str, fmt: str = "mp4", pix_fmt: str = "yuv420p", audio: str | None = None) -> bytes:
+    """Eight frames (two seconds) in an ``fmt`` file (mp4, mov), encoded with PyAV's ``codec``; with
+    a second of silence encoded with ``audio`` (an audio codec) when given."""
     import io
 
     import av
 
     buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as c:
+    with av.open(buf, "w", format=fmt) as c:
         s = c.add_stream(codec, rate=4)
-        s.width, s.height, s.pix_fmt = 64, 64, "yuv420p"
+        s.width, s.height, s.pix_fmt = 64, 64, pix_fmt
+        a = c.add_stream(audio, rate=8000, layout="mono") if audio else None
         for i in range(8):
             for pkt in s.encode(av.VideoFrame.from_ndarray(np.full((64, 64, 3), 30 * i, np.uint8), format="rgb24")):
                 c.mux(pkt)
+        if a is not None:
+            sound = av.AudioFrame.from_ndarray(np.zeros((1, 8000), np.int16), format="s16", layout="mono")
+            sound.sample_rate = 8000
+            for part in [*av.AudioResampler(format=a.codec_context.format.name, layout="mono", rate=8000).resample(sound),
+                         None]:
+                c.mux(a.encode(part))
         for pkt in s.encode():
             c.mux(pkt)
     return buf.getvalue()
 
 
-def _plays(page, data: bytes) -> str:
-    """What Chromium makes of the video ``data`` in a <video>: "plays" (its metadata loaded) or "error N"."""
+def _plays(page, data: bytes, tag: str = "video", mime: str = "video/mp4") -> str:
+    """What Chromium makes of the media ``data`` in a <video> (or ``tag``): "plays" (its metadata loaded)
+    or "error N"."""
     import base64
 
-    return page.evaluate("""(b64) => new Promise((done) => {
-      const v = document.createElement('video');
+    return page.evaluate("""([b64, tag, mime]) => new Promise((done) => {
+      const v = document.createElement(tag);
       v.onloadedmetadata = () => done('plays');
       v.onerror = () => done('error ' + (v.error && v.error.code));
-      v.src = URL.createObjectURL(new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], {type: 'video/mp4'}));
-    })""", base64.b64encode(data).decode())
+      v.src = URL.createObjectURL(new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], {type: mime}));
+    })""", [base64.b64encode(data).decode(), tag, mime])
 
 
 def _panel_id(page, key: str) -> str:

@@ -213,12 +213,13 @@ class VideoKind(FileKind):
     item_type = "video"
 
     def item(self, ctx, rec, where, name):
-        from ..panels.playable import check_video
+        from ..panels.playable import PUBLISHED_AS, check_video
 
-        fmt = str(rec.get("format") or Path(str(rec.get("path"))).suffix.lstrip(".")).lower()
+        ext = Path(str(rec.get("path"))).suffix.lstrip(".").lower()
+        fmt = str(rec.get("format") or ext).lower()
         # opened (its header, as the format its extension names) before it is published: a file that is
         # no video the page could play is "could not show video" (it was a player that never played)
-        src = ctx.files.copy(rec.get("path"), check=lambda file: check_video(file, fmt))
+        src = ctx.files.copy(rec.get("path"), check=lambda file: check_video(file, fmt), ext=PUBLISHED_AS.get(ext))
         return {"t": "video", "src": src, "format": fmt, "caption": caption(rec), "w": rec.get("width"),
                 "h": rec.get("height")}
 
