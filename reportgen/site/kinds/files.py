@@ -181,19 +181,18 @@ class AudioKind(FileKind):
     item_type = "audio"
 
     def item(self, ctx, rec, where, name):
-        import wave
-
+        from ...media.wavfile import NotSamples
         from ..panels import waveform
         from ..panels.items import clean
-        from ..panels.playable import wav_stand_in
+        from ..panels.playable import check_audio, wav_stand_in
 
         path = rec.get("path")
         if is_reference(rec):
             return reference(rec, "audio")
-        src = ctx.files.copy(path)
+        src = ctx.files.copy(path, check=check_audio)
         try:
             wave_png = ctx.files.derived(path, "_wave", ".png", waveform.render_waveform)
-        except wave.Error as exc:  # a .wav that wave cannot read: shown if the browser plays what it holds
+        except NotSamples as exc:  # a .wav of no PCM or float samples: shown if the browser plays what it holds
             with ctx.files.reading():
                 codec = wav_stand_in(ctx.files.source(path), exc)
             ctx.warn(where, f"no waveform: {ctx.why(exc)} (the player plays its {codec} audio)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...media import wavfile
 from ...media.avsafe import codec_name, open_media
 from ...storage.safety import open_regular
 from .sitefiles import open_image
@@ -19,6 +20,8 @@ from .sitefiles import open_image
 #: audio codecs (as FFmpeg names them) that Chromium plays in ``<audio>`` (media/ffmpeg/ffmpeg_common.cc)
 AUDIO_CODECS = frozenset({"mp3", "vorbis", "opus", "flac", "aac", "pcm_u8", "pcm_s16le", "pcm_s24le", "pcm_s32le",
                           "pcm_f32le", "pcm_mulaw", "pcm_alaw"})
+#: channels of audio Chromium plays at most (media::limits::kMaxChannels)
+MAX_CHANNELS = 32
 #: video codecs some major browser plays in ``<video>`` (Chromium: H.264, VP8, VP9, AV1; Firefox: Theora
 #: too; Safari and Edge: HEVC); MPEG-4 Part 2 (``mpeg4``, an encoder fallback), Motion JPEG and the like
 #: play nowhere (Chromium: MEDIA_ERR_SRC_NOT_SUPPORTED)
@@ -63,6 +66,21 @@ def _what(codec: str, kind: str) -> str:
     return f"{kind} of a codec FFmpeg does not know" if codec == "unknown" else f"{codec} {kind}"
 
 
+def check_audio(src: Path) -> None:
+    """Raise ValueError when the audio file ``src`` is a WAV of more channels than browsers play
+    (:data:`MAX_CHANNELS`; Chromium: MEDIA_ERR_SRC_NOT_SUPPORTED); what else a ``.wav`` holds is judged
+    as its waveform is made (:func:`wav_stand_in`)."""
+    if src.suffix.lower() != ".wav":
+        return
+    with open_regular(src, follow=False) as fh:
+        try:
+            channels = wavfile.read_header(fh).channels
+        except wavfile.NotSamples:
+            return
+    if channels > MAX_CHANNELS:
+        raise ValueError(f"{channels:,} channels, more than browsers play ({MAX_CHANNELS})")
+
+
 def _sniff(head: bytes) -> str | None:
     """The format (an :data:`avsafe.DEMUXERS` key) that the first bytes ``head`` of a file name."""
     for magic, fmt in _SIGNATURES:
@@ -90,7 +108,10 @@ def wav_stand_in(src: Path, unread: Exception) -> str:
             streams = container.streams.audio
             if not streams:
                 raise ValueError(f"{unread}; no audio stream as {fmt}")
-            codec = streams[0].codec_context.codec.canonical_name  # (mp3, not its decoder mp3float)
+            ctx = streams[0].codec_context
+            codec, channels = codec_name(streams[0]), ctx.channels if ctx is not None else 0
     if codec not in AUDIO_CODECS:
-        raise ValueError(f"{codec} audio, which browsers do not play")
+        raise ValueError(f"{_what(codec, 'audio')}, which browsers do not play")
+    if not 0 < channels <= MAX_CHANNELS:  # (FFmpeg says 0 for a header's 0 and for more than it takes)
+        raise ValueError(f"{f'{channels:,} channels' if channels else 'no channel'}, which browsers do not play")
     return codec
