@@ -1,6 +1,6 @@
 """A run page shows a player only for media the browser can play: a video is opened (its header,
-PyAV) before it is published, and a ``.wav`` that Python's ``wave`` does not read is shown when it
-holds audio Chromium plays (MP3, Ogg, float or mu-law samples), without a waveform. Real run folders
+PyAV) before it is published, and a ``.wav`` whose samples numpy does not read (media/wavfile.py) is
+shown when it holds audio Chromium plays (MP3, Ogg, mu-law samples), without a waveform. Real run folders
 (the SDK, then a file spoiled as another tool would), real builds, the pages played in Chromium."""
 from __future__ import annotations
 
@@ -92,34 +92,43 @@ def test_a_video_the_page_cannot_play_is_not_published(tmp_path, site_browser):
     page.screenshot(path=str(tmp_path / "videos.png"), full_page=True)
 
 
-def _video(codec: str) -> bytes:
-    """Eight frames in an mp4, encoded with PyAV's ``codec``."""
+def _video(codec: str, fmt: str = "mp4", pix_fmt: str = "yuv420p", audio: str | None = None) -> bytes:
+    """Eight frames (two seconds) in an ``fmt`` file (mp4, mov), encoded with PyAV's ``codec``; with
+    a second of silence encoded with ``audio`` (an audio codec) when given."""
     import io
 
     import av
 
     buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as c:
+    with av.open(buf, "w", format=fmt) as c:
         s = c.add_stream(codec, rate=4)
-        s.width, s.height, s.pix_fmt = 64, 64, "yuv420p"
+        s.width, s.height, s.pix_fmt = 64, 64, pix_fmt
+        a = c.add_stream(audio, rate=8000, layout="mono") if audio else None
         for i in range(8):
             for pkt in s.encode(av.VideoFrame.from_ndarray(np.full((64, 64, 3), 30 * i, np.uint8), format="rgb24")):
                 c.mux(pkt)
+        if a is not None:
+            sound = av.AudioFrame.from_ndarray(np.zeros((1, 8000), np.int16), format="s16", layout="mono")
+            sound.sample_rate = 8000
+            for part in [*av.AudioResampler(format=a.codec_context.format.name, layout="mono", rate=8000).resample(sound),
+                         None]:
+                c.mux(a.encode(part))
         for pkt in s.encode():
             c.mux(pkt)
     return buf.getvalue()
 
 
-def _plays(page, data: bytes) -> str:
-    """What Chromium makes of the video ``data`` in a <video>: "plays" (its metadata loaded) or "error N"."""
+def _plays(page, data: bytes, tag: str = "video", mime: str = "video/mp4") -> str:
+    """What Chromium makes of the media ``data`` in a <video> (or ``tag``): "plays" (its metadata loaded)
+    or "error N"."""
     import base64
 
-    return page.evaluate("""(b64) => new Promise((done) => {
-      const v = document.createElement('video');
+    return page.evaluate("""([b64, tag, mime]) => new Promise((done) => {
+      const v = document.createElement(tag);
       v.onloadedmetadata = () => done('plays');
       v.onerror = () => done('error ' + (v.error && v.error.code));
-      v.src = URL.createObjectURL(new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], {type: 'video/mp4'}));
-    })""", base64.b64encode(data).decode())
+      v.src = URL.createObjectURL(new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], {type: mime}));
+    })""", [base64.b64encode(data).decode(), tag, mime])
 
 
 def _panel_id(page, key: str) -> str:
@@ -130,7 +139,6 @@ AUDIO = {  # key: (the bytes of the .wav, what the page shows)
     "mp3": (lambda: audio_bytes("mp3", "libmp3lame"), "player"),
     "ogg": (lambda: audio_bytes("ogg", "libopus", 48000), "player"),
     "flac": (lambda: audio_bytes("flac", "flac"), "player"),
-    "float": (lambda: audio_bytes("wav", "pcm_f32le"), "player"),  # wave: "unknown format: 3"
     "mulaw": (lambda: audio_bytes("wav", "pcm_mulaw"), "player"),
     "adpcm": (lambda: audio_bytes("wav", "adpcm_ms"), "could not show audio: adpcm_ms audio, which browsers do "
                                                       "not play"),
@@ -141,8 +149,9 @@ AUDIO = {  # key: (the bytes of the .wav, what the page shows)
 def test_a_wav_file_the_browser_plays_is_shown_without_a_waveform(tmp_path, site_browser):
     """A .wav that Python's wave could not read (wave.Error, which the waveform's catch missed) made the
     whole audio item "could not show", though Chromium plays such a file by its content: MP3, Ogg or
-    FLAC bytes, a WAV of float or mu-law samples. Those are shown with the player alone (a warning says
-    why there is no waveform) and play; ADPCM samples, which Chromium does not play, and bytes of no
+    FLAC bytes, a WAV of mu-law samples. Those are shown with the player alone (a warning says why
+    there is no waveform) and play (a WAV of float samples gets its waveform now:
+    test_media_quicktime_wav.py); ADPCM samples, which Chromium does not play, and bytes of no
     audio stay "could not show audio" and are not published."""
     runs = tmp_path / "runs"
     run = reportgen.init(dir=runs, id="im", name="im", project="p")
@@ -156,8 +165,8 @@ def test_a_wav_file_the_browser_plays_is_shown_without_a_waveform(tmp_path, site
     warnings = _build(runs, site)
     assert "run im: media mp3 (step 0): no waveform: file does not start with RIFF id (the player plays its mp3 " \
            "audio)" in warnings, warnings
-    assert "run im: media float (step 0): no waveform: unknown format: 3 (the player plays its pcm_f32le audio)" \
-        in warnings, warnings
+    assert "run im: media mulaw (step 0): no waveform: mu-law samples, WAVE format 7 (the player plays its " \
+           "pcm_mulaw audio)" in warnings, warnings
     assert "run im: media adpcm (step 0): could not show audio: ValueError: adpcm_ms audio, which browsers do not " \
            "play" in warnings, warnings
     published = {p.name for p in (site / "media/im").rglob("*.*")}
@@ -194,6 +203,6 @@ def test_without_pyav_media_are_published_as_before(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     warnings = json.loads(proc.stdout.splitlines()[-1])
-    assert warnings == ["run im: media mp3 (step 0): could not show audio: Error: file does not start with RIFF "
-                        "id"], warnings
+    assert warnings == ["run im: media mp3 (step 0): could not show audio: NotSamples: file does not start with "
+                        "RIFF id"], warnings
     assert (tmp_path / "site/media/im/videos" / junk).read_bytes() == (runs / "im" / row["junk"]["path"]).read_bytes()

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..storage import kinds
+from . import wavfile
 from .base import Media, MediaContext, check_caption, extension, read_once, to_numpy
 from .image import is_reference, reference_format
 
@@ -61,13 +62,14 @@ def wav_bytes(frames: np.ndarray, sample_rate: int) -> bytes:
 
 def _probe(data: bytes, ext: str, name: str) -> tuple[int | None, int | None, float | None]:
     """(sample rate, channels, duration) of an audio file's bytes (read once: ``read_once``)."""
-    if ext == "wav":
+    if ext == "wav":  # (any format: float, mu-law... as wandb takes them; wave read integer PCM alone)
         try:
-            with wave.open(io.BytesIO(data), "rb") as w:
-                rate, ch, n = w.getframerate(), w.getnchannels(), w.getnframes()
-            return rate, ch, n / rate if rate else None
-        except (wave.Error, EOFError) as exc:
+            head = wavfile.read_header(io.BytesIO(data))
+        except wavfile.NotSamples as exc:
             raise ValueError(f"data_or_path: {name!r} is not a readable WAV file ({exc})") from None
+        timed = head.format in (wavfile.PCM, wavfile.FLOAT, wavfile.ALAW, wavfile.MULAW) and head.width
+        n = min(head.size, len(data) - head.offset) // head.frame if timed else None
+        return head.rate, head.channels, n / head.rate if n is not None else None
     from .avsafe import number, open_media
 
     try:

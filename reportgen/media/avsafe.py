@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 #: demuxer of each extension PyAV opens here (nothing else is opened)
 DEMUXERS = {"mp3": "mp3", "ogg": "ogg", "oga": "ogg", "opus": "ogg", "flac": "flac", "m4a": "mov",
-            "aac": "aac", "mp4": "mov", "webm": "matroska", "wav": "wav"}
+            "aac": "aac", "mp4": "mov", "mov": "mov", "webm": "matroska", "wav": "wav"}
 MAX_STREAMS = 16  # streams a media file may declare (a recorder writes a few)
 MAX_PIXELS = 1 << 25  # pixels of one video frame (8192 x 4096; as images.MAX_PIXELS)
 PROBE_BYTES = 5 << 20  # what FFmpeg reads to find the streams (its default, stated)
@@ -75,9 +75,19 @@ def check(container) -> None:
     if len(streams) > MAX_STREAMS:
         raise Refused(f"{len(streams)} streams (more than {MAX_STREAMS}); not read")
     for s in container.streams.video:
+        if s.codec_context is None:  # (a codec FFmpeg does not know: nothing to decode)
+            continue
         w, h = s.codec_context.width or 0, s.codec_context.height or 0
         if w * h > MAX_PIXELS:
             raise Refused(f"video frames of {w} x {h} pixels (more than {MAX_PIXELS:,}); not read")
+
+
+def codec_name(stream) -> str:
+    """The name of the codec of a PyAV ``stream`` (``mp3``, not its decoder ``mp3float``); ``"unknown"``
+    for one FFmpeg does not know (a WAV's format tag, a QuickTime fourcc: no codec context)."""
+    ctx = stream.codec_context
+    codec = ctx.codec if ctx is not None else None
+    return codec.canonical_name if codec is not None else "unknown"
 
 
 def number(value: Any, top: float) -> float | None:

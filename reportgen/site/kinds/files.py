@@ -181,19 +181,18 @@ class AudioKind(FileKind):
     item_type = "audio"
 
     def item(self, ctx, rec, where, name):
-        import wave
-
+        from ...media.wavfile import NotSamples
         from ..panels import waveform
         from ..panels.items import clean
-        from ..panels.playable import wav_stand_in
+        from ..panels.playable import check_audio, wav_stand_in
 
         path = rec.get("path")
         if is_reference(rec):
             return reference(rec, "audio")
-        src = ctx.files.copy(path)
+        src = ctx.files.copy(path, check=check_audio)
         try:
             wave_png = ctx.files.derived(path, "_wave", ".png", waveform.render_waveform)
-        except wave.Error as exc:  # a .wav that wave cannot read: shown if the browser plays what it holds
+        except NotSamples as exc:  # a .wav of no PCM or float samples: shown if the browser plays what it holds
             with ctx.files.reading():
                 codec = wav_stand_in(ctx.files.source(path), exc)
             ctx.warn(where, f"no waveform: {ctx.why(exc)} (the player plays its {codec} audio)")
@@ -213,12 +212,13 @@ class VideoKind(FileKind):
     item_type = "video"
 
     def item(self, ctx, rec, where, name):
-        from ..panels.playable import check_video
+        from ..panels.playable import PUBLISHED_AS, check_video
 
-        fmt = str(rec.get("format") or Path(str(rec.get("path"))).suffix.lstrip(".")).lower()
+        ext = Path(str(rec.get("path"))).suffix.lstrip(".").lower()
+        fmt = str(rec.get("format") or ext).lower()
         # opened (its header, as the format its extension names) before it is published: a file that is
         # no video the page could play is "could not show video" (it was a player that never played)
-        src = ctx.files.copy(rec.get("path"), check=lambda file: check_video(file, fmt))
+        src = ctx.files.copy(rec.get("path"), check=lambda file: check_video(file, fmt), ext=PUBLISHED_AS.get(ext))
         return {"t": "video", "src": src, "format": fmt, "caption": caption(rec), "w": rec.get("width"),
                 "h": rec.get("height")}
 

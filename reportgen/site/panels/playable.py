@@ -12,17 +12,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...media.avsafe import open_media
+from ...media import wavfile
+from ...media.avsafe import codec_name, open_media
 from ...storage.safety import open_regular
 from .sitefiles import open_image
 
 #: audio codecs (as FFmpeg names them) that Chromium plays in ``<audio>`` (media/ffmpeg/ffmpeg_common.cc)
 AUDIO_CODECS = frozenset({"mp3", "vorbis", "opus", "flac", "aac", "pcm_u8", "pcm_s16le", "pcm_s24le", "pcm_s32le",
                           "pcm_f32le", "pcm_mulaw", "pcm_alaw"})
+#: channels of audio Chromium plays at most (media::limits::kMaxChannels)
+MAX_CHANNELS = 32
 #: video codecs some major browser plays in ``<video>`` (Chromium: H.264, VP8, VP9, AV1; Firefox: Theora
 #: too; Safari and Edge: HEVC); MPEG-4 Part 2 (``mpeg4``, an encoder fallback), Motion JPEG and the like
 #: play nowhere (Chromium: MEDIA_ERR_SRC_NOT_SUPPORTED)
 VIDEO_CODECS = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "theora"})
+#: video files published under another name (``x.mov`` as ``x.mov.mp4``, its bytes as they are): QuickTime
+#: holds the boxes of an mp4 (one FFmpeg demuxer reads both). Chromium plays an H.264 ``x.mov`` by its
+#: content, from a file or served as video/quicktime, but denies that type (``canPlayType``, a ``<source
+#: type>``; Firefox refuses it served so); named .mp4 it is video/mp4 to every server and browser
+PUBLISHED_AS = {"mov": ".mp4"}
 #: what a file's first bytes say it is, for audio a browser may play in a .wav's place
 _SIGNATURES = ((b"RIFF", "wav"), (b"OggS", "ogg"), (b"fLaC", "flac"), (b"ID3", "mp3"))
 
@@ -37,8 +45,9 @@ def _has_av() -> bool:
 
 def check_video(src: Path, fmt: str) -> None:
     """Raise ValueError unless the video file ``src`` opens as the format its extension names and holds
-    a video stream of a codec browsers play (:data:`VIDEO_CODECS`); a ``gif``, shown as an image, unless
-    Pillow reads its header. Without PyAV an mp4, webm or ogg file is not checked (published as it is)."""
+    a video stream of a codec browsers play (:data:`VIDEO_CODECS`; a QuickTime ``.mov`` too); a ``gif``,
+    shown as an image, unless Pillow reads its header. Without PyAV an mp4, webm, ogg or mov file is not
+    checked (published as it is)."""
     if fmt == "gif":
         with open_image(src):
             return
@@ -48,9 +57,28 @@ def check_video(src: Path, fmt: str) -> None:
         if not container.streams.video:
             kinds = sorted({s.type for s in container.streams})
             raise ValueError(f"no video stream (it holds {', '.join(kinds) or 'no stream'})")
-        codec = container.streams.video[0].codec_context.codec.canonical_name
+        codec = codec_name(container.streams.video[0])
     if codec not in VIDEO_CODECS:
-        raise ValueError(f"{codec} video, which browsers do not play")
+        raise ValueError(f"{_what(codec, 'video')}, which browsers do not play")
+
+
+def _what(codec: str, kind: str) -> str:
+    return f"{kind} of a codec FFmpeg does not know" if codec == "unknown" else f"{codec} {kind}"
+
+
+def check_audio(src: Path) -> None:
+    """Raise ValueError when the audio file ``src`` is a WAV of more channels than browsers play
+    (:data:`MAX_CHANNELS`; Chromium: MEDIA_ERR_SRC_NOT_SUPPORTED); what else a ``.wav`` holds is judged
+    as its waveform is made (:func:`wav_stand_in`)."""
+    if src.suffix.lower() != ".wav":
+        return
+    with open_regular(src, follow=False) as fh:
+        try:
+            channels = wavfile.read_header(fh).channels
+        except wavfile.NotSamples:
+            return
+    if channels > MAX_CHANNELS:
+        raise ValueError(f"{channels:,} channels, more than browsers play ({MAX_CHANNELS})")
 
 
 def _sniff(head: bytes) -> str | None:
@@ -80,7 +108,10 @@ def wav_stand_in(src: Path, unread: Exception) -> str:
             streams = container.streams.audio
             if not streams:
                 raise ValueError(f"{unread}; no audio stream as {fmt}")
-            codec = streams[0].codec_context.codec.canonical_name  # (mp3, not its decoder mp3float)
+            ctx = streams[0].codec_context
+            codec, channels = codec_name(streams[0]), ctx.channels if ctx is not None else 0
     if codec not in AUDIO_CODECS:
-        raise ValueError(f"{codec} audio, which browsers do not play")
+        raise ValueError(f"{_what(codec, 'audio')}, which browsers do not play")
+    if not 0 < channels <= MAX_CHANNELS:  # (FFmpeg says 0 for a header's 0 and for more than it takes)
+        raise ValueError(f"{f'{channels:,} channels' if channels else 'no channel'}, which browsers do not play")
     return codec

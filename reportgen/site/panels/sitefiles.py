@@ -130,12 +130,14 @@ class RunFiles:
         self.touched.append(site)
         return site
 
-    def copy(self, rel_path: str, check: Callable[[Path], Any] | None = None) -> str:
+    def copy(self, rel_path: str, check: Callable[[Path], Any] | None = None, ext: str | None = None) -> str:
         """Copy a run file into the site as :func:`..publish.publish` allows; return its site path.
         ``check(src)``, when given, looks at the run file first (inside :meth:`reading`, each build,
-        a copy made before or not): what it raises means the file is not shown (nor published)."""
+        a copy made before or not): what it raises means the file is not shown (nor published).
+        ``ext`` (``".mp4"``): the copy is named ``<name><ext>`` (``x.mov.mp4``), its bytes as they are."""
         src = self.source(rel_path)
-        site = self.site_path(rel_path)
+        site = self.site_path(rel_path) if ext is None else \
+            self.site_path(rel_path, PurePosixPath(rel_path).suffix, ext)
         self.touched.append(site)
         dest = self.out / site
         try:

@@ -1,58 +1,34 @@
-"""Waveform images for audio panels, rendered at build time from the WAV (numpy + Pillow)."""
+"""Waveform images for audio panels, rendered at build time (a WAV read by numpy, other audio decoded by
+PyAV; drawn with Pillow)."""
 from __future__ import annotations
 
-import wave
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+from ...media import wavfile
 from ...storage.safety import open_regular
 
 WIDTH, HEIGHT = 600, 72
 COLOR = (59, 91, 219, 255)
 
 
-def _samples(raw: bytes, width: int, ch: int) -> np.ndarray:
-    """WAV frames as mono float samples in [-1, 1] (channels mixed down)."""
-    if width == 1:
-        data = (np.frombuffer(raw, dtype=np.uint8).astype(np.float64) - 128.0) / 128.0
-    elif width == 2:
-        data = np.frombuffer(raw, dtype="<i2").astype(np.float64) / 32768.0
-    elif width == 3:
-        b = np.frombuffer(raw, dtype=np.uint8)[: len(raw) // 3 * 3].reshape(-1, 3).astype(np.int32)
-        v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
-        data = np.where(v >= 1 << 23, v - (1 << 24), v).astype(np.float64) / float(1 << 23)
-    elif width == 4:
-        data = np.frombuffer(raw, dtype="<i4").astype(np.float64) / float(1 << 31)
-    else:
-        raise ValueError(f"unsupported WAV sample width {width}")
-    if ch > 1:
-        data = data[: len(data) // ch * ch].reshape(-1, ch).mean(axis=1)
-    return data
-
-
-def read_wav(path: Path) -> tuple[np.ndarray, int]:
-    """Samples as float in [-1, 1], shape (frames,) (channels mixed down), and the sample rate."""
-    with open_regular(path, follow=False) as fh, wave.open(fh, "rb") as w:  # (a real path: no link, no pipe)
-        n, ch, width, rate = w.getnframes(), w.getnchannels(), w.getsampwidth(), w.getframerate()
-        raw = w.readframes(n)
-    return _samples(raw, width, ch), rate
-
-
-WAV_FRAMES = 1 << 16  # frames of a WAV read at once for its waveform
+WAV_FRAMES = 1 << 16  # frames of a WAV read at once for its waveform (and 1 MiB at most: wavfile.READ_BYTES)
 
 
 def _wav_chunks(path: Path) -> Iterator[np.ndarray]:
-    """Mono float chunks of a WAV, read a piece at a time: a header may claim any length (a sparse
-    3 GB WAV was read whole and made 12 GB of samples)."""
-    with open_regular(path, follow=False) as fh, wave.open(fh, "rb") as w:
-        ch, width = w.getnchannels(), w.getsampwidth()
-        while True:
-            raw = w.readframes(WAV_FRAMES)
-            if not raw:
-                return
-            yield _samples(raw, width, ch)
+    """Mono float chunks of a WAV of integer PCM or float samples (:mod:`...media.wavfile`; any other is
+    ``wavfile.NotSamples``), read a piece at a time: a header may claim any length (a sparse 3 GB WAV
+    was read whole and made 12 GB of samples)."""
+    with open_regular(path, follow=False) as fh:
+        head = wavfile.samples_header(fh)
+        done = 0
+        for raw in wavfile.frames(fh, head, WAV_FRAMES):
+            done += len(raw) // head.width  # (of every channel: a header may claim 65,535 of them)
+            if done > MAX_DECODED:
+                raise ValueError(f"longer than {MAX_DECODED:,} samples")
+            yield wavfile.mono(raw, head)
 
 
 #: samples of a compressed file decoded and held at once for its waveform; a longer file is read
@@ -61,8 +37,9 @@ def _wav_chunks(path: Path) -> Iterator[np.ndarray]:
 MAX_SAMPLES = 1 << 22
 
 
-#: samples decoded for one waveform at most (3 hours at 48 kHz): a few KB of FLAC can claim days of
-#: silence, and decoding them all would hold the build that long
+#: samples decoded for one waveform at most (3 hours at 48 kHz; those of every channel of a WAV): a few KB
+#: of FLAC can claim days of silence, a WAV's header thousands of channels over gigabytes of holes, and
+#: reading them all would hold the build that long
 MAX_DECODED = 1 << 29
 
 
@@ -75,12 +52,7 @@ def _decoded(path: Path) -> Iterator[np.ndarray]:
     from ...media.avsafe import open_media
 
     if path.suffix.lower() == ".wav":
-        done = 0
-        for a in _wav_chunks(path):
-            done += a.size
-            if done > MAX_DECODED:
-                raise ValueError(f"longer than {MAX_DECODED:,} samples")
-            yield a
+        yield from _wav_chunks(path)
         return
     with open_regular(path, follow=False) as fh:  # (a real path, checked: a link or a pipe now is a swap)
         try:
@@ -112,9 +84,8 @@ def _normalised(data: np.ndarray) -> np.ndarray:
 
 
 def read_audio(path: Path) -> np.ndarray:
-    """Mono samples of a WAV (stdlib) or, with PyAV installed, any audio file (mp3, ogg, flac...)."""
-    if path.suffix.lower() == ".wav":
-        return read_wav(path)[0]
+    """Mono samples of a WAV of integer PCM or float samples (numpy) or, with PyAV installed, any audio
+    file (mp3, ogg, flac...)."""
     chunks = list(_decoded(path))
     return _normalised(np.concatenate(chunks) if chunks else np.zeros(0))
 
