@@ -1,9 +1,9 @@
 """Real GCS and Azure Blob emulators on 127.0.0.1 for the publish tests (nothing leaves the machine).
 
 ``GcsServer``: ``gcp-storage-emulator`` (PyPI, pure Python) in this process, in memory; gcsfs finds it
-through ``STORAGE_EMULATOR_HOST``. ``requests`` lists the request lines it answered. Its builds run
-with ``GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false``: gcsfs 2026 otherwise asks the Storage Control gRPC API
-of every bucket it opens a file in, which an emulator does not answer (60 s each).
+through ``STORAGE_EMULATOR_HOST``. ``requests`` lists the request lines it answered. (Its builds run
+with gcsfs's defaults: reportgen uses gcsfs's plain file system at an endpoint other than Google's,
+``storage.remote.url_fs``.)
 
 ``Azurite``: Microsoft's Azure Storage emulator (npm package ``azurite``: ``.ci/run`` installs it),
 its blob service in a child process, in memory, telemetry off; adlfs finds it through
@@ -33,7 +33,7 @@ class GcsServer:
         self.bucket, self.port = bucket, free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.env = {"STORAGE_EMULATOR_HOST": self.endpoint, "FSSPEC_GCS_TOKEN": "anon",
-                    "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false", "NO_GCE_CHECK": "true"}
+                    "NO_GCE_CHECK": "true"}
         self.requests: list[str] = []
         self._log = logging.getLogger("gcp_storage_emulator.server")
         self._handler = _Lines(self.requests)
@@ -98,12 +98,16 @@ def azurite_bin() -> str | None:
 
 
 class Azurite:
-    def __init__(self, container: str):
+    """``memory_mb``: the most its in-memory store holds (``--extentMemoryLimit``); a block past it is
+    refused (409 MemoryExtentStoreAtSizeLimit), which fails an upload part way."""
+
+    def __init__(self, container: str, memory_mb: int | None = None):
         self.container, self.port = container, free_port()
         self.root = tempfile.mkdtemp(prefix="reportgen-azurite-")  # (its working folder: nothing is written)
         self.proc = subprocess.Popen(
             [azurite_bin(), "--blobHost", "127.0.0.1", "--blobPort", str(self.port), "--inMemoryPersistence",
-             "--disableTelemetry", "--skipApiVersionCheck", "--silent"],
+             "--disableTelemetry", "--skipApiVersionCheck", "--silent",
+             *(["--extentMemoryLimit", str(memory_mb)] if memory_mb else [])],
             cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for line in self.proc.stdout:  # (it says when it listens; the pipe is closed then, nothing more is read)
             if "successfully listens" in line:

@@ -117,3 +117,66 @@ def test_publish_errors_are_one_line(tmp_path, target, cli):
     proc = cli("build", str(runs), "-o", url, check=False,
                env={**target.env, "REPORTGEN_CACHE_DIR": str(tmp_path / "cache")})
     assert proc.returncode == 1 and url in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_gcs_server_without_googles_storage_control_api(tmp_path, cli):
+    """gcsfs 2026 asks Google's Storage Control gRPC API what kind of bucket it works in before each open,
+    listing and delete (``gcsfs/extended_gcsfs.py``: ``_get_bucket_type``); a GCS-compatible server
+    without it (this emulator, fake-gcs-server over http, an in-house one) fails the call, which gcsfs
+    retries for 60 s and does not remember: publishing a site took hours unless the user found
+    ``GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false``. With gcsfs's default left on, runs are read from the
+    bucket and their site is published there, and published again (its record read back), asking no
+    such thing."""
+    pytest.importorskip("gcsfs")
+    pytest.importorskip("gcp_storage_emulator", reason="the GCS emulator (pip install gcp-storage-emulator)")
+    server = GcsServer("plain")
+    try:
+        runs = tmp_path / "runs"
+        write_runs(runs, 2, n_metrics=1, n_steps=5)
+        for p in runs.rglob("*"):
+            if p.is_file():
+                server.put(f"runs/{p.relative_to(runs).as_posix()}", p.read_bytes())
+        env = {**server.env, "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "true",  # (gcsfs's default)
+               "REPORTGEN_CACHE_DIR": str(tmp_path / "cache")}
+        for _ in range(2):  # (the first build uploads the site, the second reads its record and lists it)
+            proc = cli("build", "gs://plain/runs", "-o", "gs://plain/site", env=env)
+            assert "Published to gs://plain/site/index.html" in proc.stdout
+            assert "bucket type" not in proc.stderr, proc.stderr  # (gcsfs's warning when its probe failed)
+        assert "runs/r00001/index.html" in server.versions("site")
+    finally:
+        server.stop()
+
+
+def test_azure_upload_that_fails_part_way_leaves_what_was_there(tmp_path, cli):
+    """A real upload failing part way: Azurite refuses a block once its in-memory store is full (409
+    MemoryExtentStoreAtSizeLimit), a part of a 90 MiB video here. The blocks sent are never committed:
+    the video published before stays whole, no blob is made of the new one's first parts, nothing is
+    deleted, and the one-line error says what the server said (adlfs turns every 409 into a bare
+    ``FileExistsError: <path>``, which named no cause)."""
+    pytest.importorskip("adlfs")
+    if azurite_bin() is None:
+        pytest.skip("Azurite, the Azure Storage emulator, is not installed (npm install -g azurite: .ci/run)")
+    server = Azurite("sites", memory_mb=48)
+    try:
+        runs = tmp_path / "runs"
+        write_runs(runs, 1, n_metrics=1, n_steps=5)
+        runs_with_videos(runs, 8192, 8192)
+        env = {**server.env, "REPORTGEN_CACHE_DIR": str(tmp_path / "cache")}
+        server.put("team/notes/mine.txt", b"not reportgen's")
+        cli("build", str(runs), "-o", "az://sites/team", env=env)
+        before, old = server.versions("team"), server.objects("team")
+        head = video_head()
+        (runs / "b" / "media" / "videos" / "v.mp4").write_bytes(head + os.urandom(BIG - len(head)))
+        proc = cli("build", str(runs), "-o", "az://sites/team", env=env, check=False)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+        error = [line for line in proc.stderr.splitlines() if "error" in line]
+        assert len(error) == 1 and "az://sites/team" in error[0] and "Size limit of" in error[0], proc.stderr
+        after = server.versions("team")
+        assert before.keys() <= after.keys()  # nothing deleted
+        assert after["media/b/videos/v.mp4"] == before["media/b/videos/v.mp4"]
+        assert server.objects("team/media/b/videos")["v.mp4"] == old["media/b/videos/v.mp4"]
+        assert after["notes/mine.txt"] == before["notes/mine.txt"]
+        blob = server.client.get_blob_client("team/media/b/videos/v.mp4")
+        assert blob.get_block_list("uncommitted")[1]  # (the parts were sent: the upload failed part way)
+    finally:
+        server.stop()

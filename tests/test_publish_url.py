@@ -290,8 +290,9 @@ def test_a_large_file_goes_whole_and_right_to_memory_and_to_a_folder(big_file, t
 def test_a_streamed_upload_that_fails_leaves_nothing(big_file):
     """A streamed upload whose third part fails is given up (the file system's discard: gcsfs deletes
     the resumable upload), and the error reaches the caller; no file is made of the first parts. (A file
-    system written a block at a time stands in for GCS and Azure here: their emulators take every part
-    they are sent, so no part of a real upload can be made to fail but by killing the server mid-upload.)"""
+    system written a block at a time stands in for GCS here, and for what no emulator does: an abort that
+    fails too, a file that changes while it is sent. A real Azure upload failing part way, against
+    Azurite: tests/test_publish_cloud.py.)"""
     import fsspec
 
     from reportgen.site.publish_url import _upload

@@ -202,9 +202,19 @@ def test_dask_workers_read_the_url_not_the_clients_mirror(s3_cluster, tmp_path, 
     fs = fsspec.filesystem("s3")
     mirror = tmp_path / "client-mirror"
 
+    def segment_gets(since: int) -> list[str]:
+        return [path for method, path, _q in server.requests[since:] if method == "GET" and "/history/" in path]
+
     def both(tag):
-        dask = build(BuildConfig(materialize(root, mirror), tmp_path / "site-dask", quiet=True,
+        runs = materialize(root, mirror)
+        mark = len(server.requests)
+        dask = build(BuildConfig(runs, tmp_path / "site-dask", quiet=True,
                                  cache_dir=tmp_path / "cache-dask", scheduler=cluster.scheduler_address))
+        # the workers read each history segment once (the client's mirror read it once before: it
+        # needs the history's size for the build's cache; counted on the server)
+        reads = segment_gets(mark)
+        assert len(reads) == len(set(reads)), sorted(reads)
+        read_by_workers.append(set(reads))
         fs.invalidate_cache()
         copy = tmp_path / f"copy-{tag}"
         fs.get(root[len("s3://"):] + "/", str(copy), recursive=True)
@@ -215,8 +225,11 @@ def test_dask_workers_read_the_url_not_the_clients_mirror(s3_cluster, tmp_path, 
         assert [f for f in a if a[f] != b[f]] == []
         return dask, local
 
+    read_by_workers: list[set[str]] = []
     dask, _ = both("first")
     assert sorted(dask.reparsed) == ["u1", "u2"] and len(removed) == 5  # u1; u2 merged + its 2 writers
+    segments = {"/" + p for p in fs.find(root[len("s3://"):]) if "/history/" in p}
+    assert read_by_workers[0] == segments
     assert dask.warnings == []
     # a resumed run grows by new segments: only it is parsed again, from its previous end
     log("u1", 25, start=60, resume="allow")

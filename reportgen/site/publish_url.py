@@ -75,11 +75,13 @@ class Published:
 
 def _filesystem(url: str, storage_options: dict[str, Any] | None):
     try:
-        import fsspec
+        import fsspec  # noqa: F401
     except ImportError as e:  # pragma: no cover - fsspec comes with the extra
         raise PublishError(f"-o {url}: publishing to a URL needs fsspec: pip install 'reportgen[{EXTRA}]'") from e
+    from ..storage.remote import url_fs
+
     try:
-        fs, root = fsspec.core.url_to_fs(url, **(storage_options or {}))
+        fs, root = url_fs(url, **(storage_options or {}))
     except ImportError as e:
         raise PublishError(f"-o {url}: no file system for this URL is installed ({e}); for S3: "
                            f"pip install 'reportgen[{EXTRA}]'") from e
@@ -191,7 +193,16 @@ def sync(site: Path, url: str, storage_options: dict[str, Any] | None = None) ->
     try:
         return _sync(fs, root, site, url)
     except OSError as e:
-        raise PublishError(f"-o {url}: {type(e).__name__}: {e}") from e
+        raise PublishError(f"-o {url}: {type(e).__name__}: {e}{_cause(e)}") from e
+
+
+def _cause(e: BaseException) -> str:
+    """What the server said, when the file system's error does not: adlfs raises every 409 as
+    ``FileExistsError(path)`` (Azure refusing a block: 'FileExistsError: site/v.mp4', the reason only in
+    the ``ResourceExistsError`` it was raised from). Its first line, or ``''``."""
+    cause = e.__cause__
+    said = str(cause).strip().splitlines()[0] if cause is not None and str(cause).strip() else ""
+    return f" ({type(cause).__name__}: {said})" if said and said not in str(e) else ""
 
 
 def _sync(fs, root: str, site: Path, url: str) -> Published:

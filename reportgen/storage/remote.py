@@ -63,14 +63,35 @@ def _extra_error(url: str, exc: BaseException) -> ImportError:
     return ImportError(f"runs root {url!r}: the {proto}:// file system needs an extra package; {how} ({exc})")
 
 
+def url_fs(url: str, **options: Any) -> tuple[Any, str]:
+    """fsspec's ``url_to_fs``; for ``gs://`` at an endpoint other than Google's (``STORAGE_EMULATOR_HOST``
+    or ``endpoint_url``: an emulator, fake-gcs-server, an in-house GCS-compatible server), gcsfs's plain
+    JSON-API file system. gcsfs 2026's default one (``ExtendedGcsFileSystem``, unless
+    ``GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false``) asks Google's Storage Control gRPC API what kind of bucket
+    it works in before opening, listing or deleting; a server without that API (over TLS on the same
+    port) fails the call, which it retries for 60 s, then does not remember: every operation waited a
+    minute, and a site of 100 files took hours to publish. Zonal and hierarchical buckets, what it asks
+    about, exist only at Google. (ImportError: no driver for the protocol; ValueError: unknown protocol.)"""
+    from fsspec.core import url_to_fs
+
+    fs, path = url_to_fs(url, **options)
+    if type(fs).__module__ == "gcsfs.extended_gcsfs" and (
+            fs.storage_options.get("endpoint_url")
+            or os.environ.get("STORAGE_EMULATOR_HOST", "") not in ("", "default")):
+        from gcsfs.core import GCSFileSystem
+
+        fs = GCSFileSystem(**fs.storage_options)
+    return fs, path
+
+
 def open_root(url: str) -> tuple[Any, str]:
     """``(fsspec filesystem, path without protocol)`` for a URL root (trailing ``/`` removed)."""
     try:
-        from fsspec.core import url_to_fs
+        import fsspec  # noqa: F401
     except ImportError as exc:
         raise _extra_error(url, exc) from None
     try:
-        fs, path = url_to_fs(url)
+        fs, path = url_fs(url)
     except ImportError as exc:
         raise _extra_error(url, exc) from None
     except ValueError as exc:  # "Protocol not known: nope"
