@@ -32,10 +32,6 @@ class Reports:
     linked: set[str] = field(default_factory=set)  # run files the reports link (ReportContext.linked)
     made: set[str] = field(default_factory=set)  # run files their run items made or used (ReportContext.made)
 
-    def unlinked(self, shown: set[str]) -> set[str]:
-        """Run files the reports' items made that no report links and no run page shows (``shown``)."""
-        return self.made - self.linked - shown
-
 
 def reports_source(cfg: BuildConfig) -> Path:
     """``--reports DIR``, else ``RUNS/reports``."""
