@@ -40,6 +40,7 @@ from .shared_fs import remove_stale_markers
 from .reports import build_reports
 from .sectionsmemo import SectionsMemo
 from .urls import rel, run_page
+from .verdicts import Verdicts
 
 
 @dataclass
@@ -117,7 +118,10 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
 
     # Markdown reports (reports/<name>.html), listed on the index page. They are few and may
     # reference any run, so they are always re-rendered (no page skipping).
-    reports = build_reports(cfg, runs, labels, writer, warnings, manifest)
+    # each run file's checks (its image header, whether its video plays): once a build for the run pages
+    # and the reports together, a video's kept between builds in the memo (issue 19)
+    verdicts = Verdicts(memo)
+    reports = build_reports(cfg, runs, labels, writer, warnings, manifest, verdicts)
     written += reports.pages
     # one page per sweep id in run.json (written below); made again when a run or a sweep file changed
     sweeps = memo.get("sweeps", "", (tuple((r.file, r.path, r.sig.get("run"), r.sig.get("config"), r.sig.get("summary"))
@@ -217,7 +221,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         from .panels import PanelSite, run_panels, write_compare_pages
 
         for r in with_media:
-            ps = PanelSite(out, run_page(r.file), presets=cfg.presets, holes=not cfg.publish_url)
+            ps = PanelSite(out, run_page(r.file), presets=cfg.presets, holes=not cfg.publish_url, verdicts=verdicts)
             panel_sets[r.file] = run_panels(r, ps)
             warnings.extend(f"run {r.file}", ps.warnings)
             unshown.update(ps.unused)
