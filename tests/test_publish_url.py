@@ -168,8 +168,9 @@ def test_a_sparse_video_is_shown_as_not_published_instead_of_linked(tmp_path, s3
     runs_with_videos(runs, 128 << 20, 8192)
     if (runs / "a" / "media" / "videos" / "v.mp4").stat().st_blocks * 512 > 1 << 20:
         pytest.skip("this file system does not keep holes")
-    (runs / "reports").mkdir()  # (a report's image next to it, as sparse: not linked either)
-    (runs / "reports" / "r.md").write_text("# R\n\n![big](big.png) ![small](small.png)\n")
+    (runs / "reports").mkdir()  # (a report's image next to it, as sparse: not linked either; and the
+    # runs' videos embedded: the run page's items, so run a's is not shown there either)
+    (runs / "reports" / "r.md").write_text("# R\n\n![big](big.png) ![small](small.png)\n\n{{< media key=\"v\" >}}\n")
     with open(runs / "reports" / "big.png", "wb") as fh:
         fh.write(b"\x89PNG\r\n\x1a\n")
         fh.truncate(128 << 20)
@@ -190,6 +191,8 @@ def test_a_sparse_video_is_shown_as_not_published_instead_of_linked(tmp_path, s3
     assert any(w.startswith("run a: media v (step 0): ") and w.endswith(why) for w in res.warnings), res.warnings
     assert res.published.warnings == []  # (decided at build time: the upload's last guard found nothing)
     assert why.encode() in remote["runs/a/index.html"], "the page does not say why the video is not shown"
+    assert b"media/b/videos/v.mp4" in remote["reports/r.html"]
+    assert f"report r.md: line 5: media: v: {why} (run a)" in res.warnings, res.warnings
 
 
 def test_a_sparse_video_is_not_uploaded_and_a_large_one_goes_up_a_part_at_a_time(tmp_path, s3):

@@ -40,6 +40,7 @@ from .shared_fs import remove_stale_markers
 from .reports import build_reports
 from .sectionsmemo import SectionsMemo
 from .urls import rel, run_page
+from .verdicts import Verdicts
 
 
 @dataclass
@@ -117,7 +118,10 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
 
     # Markdown reports (reports/<name>.html), listed on the index page. They are few and may
     # reference any run, so they are always re-rendered (no page skipping).
-    reports = build_reports(cfg, runs, labels, writer, warnings, manifest)
+    # each run file's checks (its image header, whether its video plays): once a build for the run pages
+    # and the reports together, a video's kept between builds in the memo (issue 19)
+    verdicts = Verdicts(memo)
+    reports = build_reports(cfg, runs, labels, writer, warnings, manifest, verdicts)
     written += reports.pages
     # one page per sweep id in run.json (written below); made again when a run or a sweep file changed
     sweeps = memo.get("sweeps", "", (tuple((r.file, r.path, r.sig.get("run"), r.sig.get("config"), r.sig.get("summary"))
@@ -212,32 +216,23 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     dropped: dict[str, tuple[str, ...]] = {}  # per run, the files of media items that could not be shown
     with_media = [r for r in runs if inputs[r.file][2]]
     shown: set[str] = set()  # the run files the run pages link
+    unshown: set[str] = set()  # the files of run-page items that could not be shown
     if with_media:  # the media kinds and panels are imported only for a site with media (incr19)
         from .panels import PanelSite, run_panels, write_compare_pages
 
         for r in with_media:
-            ps = PanelSite(out, run_page(r.file), presets=cfg.presets, holes=not cfg.publish_url)
+            ps = PanelSite(out, run_page(r.file), presets=cfg.presets, holes=not cfg.publish_url, verdicts=verdicts)
             panel_sets[r.file] = run_panels(r, ps)
             warnings.extend(f"run {r.file}", ps.warnings)
-            # (an image that could not be shown; one a report shows, without the boxes that failed, stays)
-            for unused in sorted(set(ps.unused) - reports.linked) if manifest is not None else ():
-                manifest.remove(unused)
+            unshown.update(ps.unused)
             if ps.dropped:
                 dropped[r.file] = tuple(ps.dropped)
             shown |= ps.used
         written += write_compare_pages(
             writer, common, [(r.file, labels[r.file][0], panel_sets.get(r.file, [])) for r in runs],
             lambda page: {"kind": "media", "site": pages.site_json([], runs, labels, page, "media", table=False)})
-    # what only a report's item made (a thumbnail of an image the run page leaves out) and no page links
-    for stray in sorted(reports.unlinked(shown)) if manifest is not None else ():
-        manifest.remove(stray)
-    # a run's media files an earlier build wrote that no page links now (bug: published for ever, linked
-    # from nothing): a record its history no longer holds (a resumed run rewrote it), a step its per-key
-    # limit now leaves out, a file its item no longer shows, every file of a run that logs no media now
-    owned = manifest.owned_media() if manifest is not None else {}
-    for r in runs if owned else ():
-        for stale in sorted(f for f in owned.get(r.file, ()) if f not in shown and f not in reports.linked):
-            manifest.remove(stale)
+    if manifest is not None:  # the run files no run page and no report links (manifest.py: one rule)
+        manifest.remove_unlinked_media((r.file for r in runs), unshown | reports.made, shown | reports.linked)
     keys: dict[str, str] = {}
     media = 0
     # the site's files at the start of the build (the manifest's listing): no stat per run page

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Iterable
 
 import orjson
 
@@ -194,6 +195,22 @@ class Manifest:
                     if sep:
                         self._media.setdefault(run, []).append(rel)
         return self._media
+
+    def remove_unlinked_media(self, runs: Iterable[str], touched: Iterable[str], linked: set[str]) -> None:
+        """The one rule for a run's media files (issue 12): of the files under ``media/<run>/`` that this
+        build wrote or used (``touched``: the files of items the run pages could not show, of items the
+        reports made) or an earlier build wrote (the previous manifest: those of the ``runs`` that are
+        still there, by site key), delete each that no run page and no report links now (``linked``).
+        Through :meth:`remove`, so only files the builder wrote: a user's file under ``media/<run>/``
+        stays. A thumbnail a report's item made of an image the run page leaves out, a copy made before
+        its item failed, a record a resumed run's rewritten history no longer holds, a step the
+        per-key limit now leaves out, every file of a run that logs no media now: all the same rule."""
+        stale = {rel for rel in touched if rel.startswith("media/") and rel not in linked}
+        owned = self.owned_media()
+        for run in runs if owned else ():
+            stale.update(rel for rel in owned.get(run, ()) if rel not in linked)
+        for rel in sorted(stale):
+            self.remove(rel)
 
     def warning(self) -> str | None:
         if not self.left:

@@ -166,10 +166,15 @@ def _read_image(files, path: str, file: Path, rec: dict[str, Any]) -> tuple[str 
             return src, w, h
     else:
         src = None
-    with files.reading(), open_image(file) as im:
-        w, h = im.size
-        if src is None and not needs_thumbnail(w, h, file):
-            im.verify()
+    def head(file: Path) -> tuple[int, int]:
+        with files.reading(), open_image(file) as im:
+            w, h = im.size
+            if src is None and not needs_thumbnail(w, h, file):
+                im.verify()
+        return w, h
+
+    # (once a build: a report's embed of an image its run page shows does not read it again)
+    w, h = files.checked("image" if src is None else "image-svg", file, head)
     return src, w, h
 
 
@@ -193,8 +198,9 @@ class AudioKind(FileKind):
         try:
             wave_png = ctx.files.derived(path, "_wave", ".png", waveform.render_waveform)
         except NotSamples as exc:  # a .wav of no PCM or float samples: shown if the browser plays what it holds
-            with ctx.files.reading():
-                codec = wav_stand_in(ctx.files.source(path), exc)
+            with ctx.files.reading():  # (its verdict kept between builds: PyAV is imported only to find it)
+                codec = ctx.files.checked("wav", ctx.files.source(path), lambda f, unread=exc: wav_stand_in(f, unread),
+                                          keep=True)
             ctx.warn(where, f"no waveform: {ctx.why(exc)} (the player plays its {codec} audio)")
             wave_png = None
         except (ValueError, OSError, EOFError) as exc:  # no waveform, but the player still works
@@ -217,8 +223,11 @@ class VideoKind(FileKind):
         ext = Path(str(rec.get("path"))).suffix.lstrip(".").lower()
         fmt = str(rec.get("format") or ext).lower()
         # opened (its header, as the format its extension names) before it is published: a file that is
-        # no video the page could play is "could not show video" (it was a player that never played)
-        src = ctx.files.copy(rec.get("path"), check=lambda file: check_video(file, fmt), ext=PUBLISHED_AS.get(ext))
+        # no video the page could play is "could not show video" (it was a player that never played).
+        # Its verdict is kept between builds (a gif's aside: Pillow reads its header): a rebuild opens
+        # only a video that changed, and imports PyAV only then (issue 19)
+        src = ctx.files.copy(rec.get("path"), check=lambda file: ctx.files.checked(
+            f"video:{fmt}", file, lambda f: check_video(f, fmt), keep=fmt != "gif"), ext=PUBLISHED_AS.get(ext))
         return {"t": "video", "src": src, "format": fmt, "caption": caption(rec), "w": rec.get("width"),
                 "h": rec.get("height")}
 

@@ -50,6 +50,7 @@ class PanelSite:
     dropped: list[str] = field(default_factory=list)
     holes: bool = True  # False for a site published to a URL: a run file that is mostly holes is not shown
     used: set[str] = field(default_factory=set)  # site files of the items shown (and the panels' data)
+    verdicts: Any = None  # the build's checks of run files, shared with the reports (site/verdicts.py)
 
 
 def _needs(kind: str, frames: list[dict[str, Any]]) -> list[str]:
@@ -63,7 +64,7 @@ def run_panels(run: RunInfo, site: PanelSite) -> list[dict[str, Any]]:
     From what the builder already has: the media rows of the parsed (and cached) history;
     the run folder is read only for the files records point at. Site paths are keyed by the
     run's site key (``run.file``), as every other path of the site."""
-    files = RunFiles(site.out, Path(run.path), run.file, holes=site.holes)
+    files = RunFiles(site.out, Path(run.path), run.file, holes=site.holes, verdicts=site.verdicts)
     maker = ItemMaker(files, site.presets)
     panels = []
     for ks in gather_media(run.media_rows, run.summary):

@@ -55,6 +55,16 @@ class RunFiles:
     touched: list[str] = field(default_factory=list)
     used: set[str] = field(default_factory=set)  # those of items shown
     dropped: set[str] = field(default_factory=set)  # those of items that could not be shown
+    #: the build's checks of run files (site/verdicts.py), shared by the run pages and the reports:
+    #: each file is checked once a build (a kept verdict: not even then); None: checked every time
+    verdicts: Any = None
+
+    def checked(self, what: str, src: Path, check: Callable[[Path], Any], keep: bool = False) -> Any:
+        """``check(src)`` for the run file ``src``, made once a build for the file as it is now (and, with
+        ``keep``, kept between builds): :meth:`..verdicts.Verdicts.check`."""
+        if self.verdicts is None:
+            return check(src)
+        return self.verdicts.check(self.run_id, what, src, check, keep)
 
     def settle(self, mark: int, shown: bool) -> None:
         """The files touched since ``len(touched) == mark`` belong to an item that is ``shown``, or not."""

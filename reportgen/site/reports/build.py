@@ -32,10 +32,6 @@ class Reports:
     linked: set[str] = field(default_factory=set)  # run files the reports link (ReportContext.linked)
     made: set[str] = field(default_factory=set)  # run files their run items made or used (ReportContext.made)
 
-    def unlinked(self, shown: set[str]) -> set[str]:
-        """Run files the reports' items made that no report links and no run page shows (``shown``)."""
-        return self.made - self.linked - shown
-
 
 def reports_source(cfg: BuildConfig) -> Path:
     """``--reports DIR``, else ``RUNS/reports``."""
@@ -63,11 +59,12 @@ def find_reports(folder: Path, warnings: Warnings | None = None) -> list[Path]:
 
 
 def build_reports(cfg: BuildConfig, runs: list[RunInfo], labels: dict[str, tuple[str, str]], writer: PageWriter,
-                  warnings: Warnings, manifest: Manifest | None = None) -> Reports:
+                  warnings: Warnings, manifest: Manifest | None = None, verdicts: Any = None) -> Reports:
     """Write the report pages; return them and their entries for the index page. Pages and images
     of reports that are gone are deleted (only files reportgen wrote: ``manifest``).
 
-    ``runs`` are the builder's ``RunInfo`` in site order, ``labels`` maps run file -> (label, colour)."""
+    ``runs`` are the builder's ``RunInfo`` in site order, ``labels`` maps run file -> (label, colour);
+    ``verdicts``: the build's checks of run files, shared with the run pages (``site/verdicts.py``)."""
     out = Path(cfg.out)
     folder = reports_source(cfg)
     if not cfg.reports and folder.is_dir() and not is_inside(cfg.runs, folder):
@@ -76,7 +73,7 @@ def build_reports(cfg: BuildConfig, runs: list[RunInfo], labels: dict[str, tuple
     else:
         sources = find_reports(folder, warnings)
     written: set[str] = set()  # site paths written now: pages and copied images
-    done = _write_reports(cfg, sources, folder, out, runs, labels, writer, warnings, written)
+    done = _write_reports(cfg, sources, folder, out, runs, labels, writer, warnings, written, verdicts)
     if manifest is not None:
         for rel in manifest.owned_under(REPORTS_DIR):
             if rel not in written:
@@ -86,7 +83,7 @@ def build_reports(cfg: BuildConfig, runs: list[RunInfo], labels: dict[str, tuple
 
 def _write_reports(cfg: BuildConfig, sources: list[Path], folder: Path, out: Path, runs: list[RunInfo],
                    labels: dict[str, tuple[str, str]], writer: PageWriter, warnings: Warnings,
-                   written: set[str]) -> Reports:
+                   written: set[str], verdicts: Any = None) -> Reports:
     done = Reports()
     if not sources:
         return done
@@ -108,7 +105,7 @@ def _write_reports(cfg: BuildConfig, sources: list[Path], folder: Path, out: Pat
         page = f"{REPORTS_DIR}/{name}.html"
         ctx = ReportContext(out=out, page=page, name=name, env=writer.env, runs=runs,
                             metric_keys=metric_keys, presets=cfg.presets, written=written,
-                            holes=not cfg.publish_url, linked=done.linked, made=done.made)
+                            holes=not cfg.publish_url, linked=done.linked, made=done.made, verdicts=verdicts)
         rendered = render_report(source, folder, ctx, names)
         writer.write("report.html", page, {
             "title": cfg.title, "kind": "report",

@@ -41,6 +41,9 @@ class ReportContext:
     #: made for an image the run page does not show, its per-key limit reached, was published alone)
     linked: set[str] = field(default_factory=set)
     made: set[str] = field(default_factory=set)
+    #: the build's checks of run files, shared with the run pages (site/verdicts.py): an image
+    #: its run page shows, or two embeds of one record, is read once
+    verdicts: Any = None
 
     def url(self, target: str) -> str:
         return rel(self.page, target)
@@ -59,7 +62,7 @@ class ReportContext:
 
     def files(self, run: RunInfo) -> RunFiles:
         """The files of ``run`` as the site may publish them (where run pages put them)."""
-        return RunFiles(self.out, Path(run.path), run.file, holes=self.holes)
+        return RunFiles(self.out, Path(run.path), run.file, holes=self.holes, verdicts=self.verdicts)
 
     def read_run_json(self, run: RunInfo, rel_path: Any) -> Any:
         """A JSON file of the run folder (``MissingFile`` when absent or outside the folder), bounded
