@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..media.base import slug
 from ..sdk.values import Normalizer, Unsupported
 from ..storage import format as fmt
-from ..storage.safety import is_inside
+from ..storage.safety import MAX_DEPTH, is_inside
 from ..storage.safety import printable  # noqa: F401 (importers.follow imports it from here)
-from ..storage.jsonio import encode_line, encode_plain_line, read_json, write_json_atomic
+from ..storage.jsonio import TooDeep, encode_line, encode_plain_line, read_json, write_json_atomic
+from ..storage.reader import DeepKeys, without_deep_keys
 from ..storage.writer import RunWriter
 from ..tell import tell
 
@@ -485,6 +486,7 @@ class RunImport:
         self._warn_off_steps()
         writer = RunWriter(self.dir)
         n = 0
+        deep = DeepKeys("step")
         try:
             now = time.time()
             for step in sorted(self._rows):
@@ -511,7 +513,13 @@ class RunImport:
                 if self.t0 is None:
                     self.t0 = ts
                 row = {"_step": step, "_timestamp": ts, "_runtime": max(0.0, ts - self.t0), **values}
-                writer.history.append_encoded(encode_plain_line(row, False) if plain else encode_line(row))
+                if plain:
+                    line = encode_plain_line(row, False)
+                else:
+                    row, line = self._line(row, step, deep)
+                    if line is None:
+                        continue
+                writer.history.append_encoded(line)
                 self.summary.update(row)
                 if step > self.last_step:
                     self.last_step, self.last_keys = step, set(values)
@@ -520,6 +528,8 @@ class RunImport:
                 n += 1
         finally:
             writer.close()  # flush + fsync history before the state says it is written
+        said: list[str] = []
+        deep.tell(fmt.HISTORY_JSONL, said, "not imported (the rest of their rows is)")
         self._rows.clear()
         self._times.clear()
         if self.summary_hidden is not None:
@@ -534,6 +544,11 @@ class RunImport:
         self._summary_removed.clear()
         if config is not None:
             self.config = config
+        # what no reader reads is not written: nested deeper than MAX_DEPTH, the file being the first level
+        self.config = without_deep_keys(self.config, fmt.CONFIG_JSON, said)
+        self.summary = without_deep_keys(self.summary, fmt.SUMMARY_JSON, said)
+        for message in said:
+            self.problems.warn(f"{self.id}: {message}")
         if state is not None:
             self.state = state
         m = {**self.meta, **(meta or {})}
@@ -567,6 +582,18 @@ class RunImport:
         self.existed = True
         self.rows_written += n
         return n
+
+    @staticmethod
+    def _line(row: dict[str, Any], step: int, deep: DeepKeys) -> tuple[dict[str, Any], bytes | None]:
+        """``row`` and its history line without the values nested deeper than the readers read
+        (``MAX_DEPTH`` levels, the row being the first; ``deep`` names them): a source's value that
+        its conversion made deeper (a wandb image with boxes, nested in dicts) was written, and every
+        reader then left it out. No line when no value of the row is left."""
+        try:
+            return row, encode_line(row, MAX_DEPTH)
+        except TooDeep:
+            row = deep.left_out(row, step)
+            return row, (None if _RESERVED.issuperset(row) else encode_line(row, MAX_DEPTH))
 
     def _warn_off_steps(self) -> None:
         """One warning per key with values :meth:`add` left out at steps no run folder holds: how many, and

@@ -77,10 +77,19 @@ class MediaContext:
         return f"media/{kind}/{name}"
 
     def write_json(self, kind: str, obj: Any, suffix: str = "") -> str:
-        """Write ``obj`` as JSON (non-finite floats kept as tokens) under ``media/<kind>/``."""
+        """Write ``obj`` as JSON (non-finite floats kept as tokens) under ``media/<kind>/``; TooDeep (a
+        ValueError: log() and the summary warn naming the key) when it nests deeper than the site
+        reads a run's JSON file (``MAX_DEPTH`` levels, the file being the first). (Bug: a Table with a
+        cell 150 lists deep was written without a word, and its page said "could not show".)"""
         from ..storage.jsonio import dumps
+        from ..storage.safety import MAX_DEPTH
 
-        return self.write_bytes(kind, "json", dumps(obj), suffix)
+        return self.write_bytes(kind, "json", dumps(obj, max_depth=MAX_DEPTH), suffix)
+
+    def write_spec(self, spec: Any, suffix: str = "") -> str:
+        """:meth:`write_json` for a Vega-Lite spec under ``media/charts/`` (:func:`check_spec`)."""
+        check_spec(spec)
+        return self.write_json("charts", spec, suffix)
 
     def child(self, index: int, suffix: str = "") -> "MediaContext":
         """The context of item ``index`` of a list logged under one key."""
@@ -89,6 +98,17 @@ class MediaContext:
     def sub(self, suffix: str) -> "MediaContext":
         """A context whose file names carry an extra ``suffix`` (e.g. ``r3c1`` for a table cell)."""
         return MediaContext(self.run_dir, self.key, self.step, self.index, _join(self.suffix, suffix))
+
+
+def check_spec(spec: Any) -> None:
+    """TooDeep (a ValueError: log() warns naming the key) when the Vega-Lite spec ``spec`` nests
+    deeper than ``MAX_SPEC_DEPTH`` levels (itself the first), the deepest the site draws: it refuses
+    a deeper spec whole."""
+    from ..storage.jsonio import TooDeep
+    from ..storage.safety import MAX_SPEC_DEPTH, too_deep
+
+    if too_deep(spec, MAX_SPEC_DEPTH):
+        raise TooDeep(f"the Vega-Lite spec nests deeper than {MAX_SPEC_DEPTH} levels, which the site does not draw")
 
 
 def _join(a: str, b: str) -> str:

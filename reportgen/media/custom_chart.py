@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..storage import kinds
-from .base import Media, MediaContext
+from .base import Media, MediaContext, check_spec
 from ..storage.presets import check_fields, load_preset
 from .table import Table
 
@@ -35,6 +35,13 @@ class CustomChart(Media):
         return self.string_fields.get("title") or None
 
     def to_record(self, ctx: MediaContext) -> dict[str, Any]:
+        from ..storage.presets import render_custom_chart
+
+        # the spec the site draws: the template, the table's rows as its data (flat: a list or dict cell
+        # is left out of them), one row standing for all
+        check_spec(render_custom_chart(self.template, {"columns": self.table.columns,
+                                                       "data": [[None] * len(self.table.columns)]},
+                                       self.fields, self.string_fields))
         record: dict[str, Any] = {
             "_type": self.TYPE,
             "preset": self.preset,

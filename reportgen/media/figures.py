@@ -155,7 +155,7 @@ class VegaLite(Media):
         self.spec, self.source = spec, source
 
     def to_record(self, ctx: MediaContext) -> dict[str, Any]:
-        record = {"_type": self.TYPE, "spec": ctx.write_json("charts", self.spec)}
+        record = {"_type": self.TYPE, "spec": ctx.write_spec(self.spec)}
         if self.source:
             record["source"] = self.source
         return record

@@ -58,15 +58,15 @@ class Summary(MutableMapping):
         (a 5,000-digit int, nesting deeper than the readers read: ``MAX_DEPTH`` levels, summary.json
         being the first; a value that contains itself), as log() does for such values. Storing it
         anyway would make every later summary write, and finish(), fail. Media that cannot be written
-        (a full disk) warn the same way. A type that cannot be stored at all raises TypeError naming
+        (a full disk, a Table whose JSON nests deeper than the site reads) warn the same way. A type that cannot be stored at all raises TypeError naming
         the key."""
-        from ..storage.jsonio import dumps
+        from ..storage.jsonio import TooDeep, dumps
         from ..storage.safety import MAX_DEPTH
 
         try:
             converted = self._convert(key, value)
-        except (RecursionError, OSError) as exc:  # (converting recurses as deep as the value; media files)
-            return self._refused(key, value, exc)
+        except (RecursionError, OSError, TooDeep) as exc:  # (converting recurses as deep as the value; media
+            return self._refused(key, value, exc)  # files, and their JSON past what the site reads)
         try:
             dumps({key: converted}, max_depth=MAX_DEPTH)
         except (TypeError, ValueError, OverflowError, RecursionError) as exc:

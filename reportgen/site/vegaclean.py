@@ -34,13 +34,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..storage.safety import MAX_SPEC_DEPTH
 from .vegabins import bounded_bin, domain_bins_problem
 from .vegaexpr import expression_problem
 from .vegaformat import FORMAT_KEYS, specifier_problem
 from .vegarows import rows_problem
 from .vegasize import size_problem
 
-MAX_SPEC_DEPTH = 60
 #: rows a spec may generate in the page (``data.sequence``, a ``sequence`` transform, impute
 #: ``keyvals``, density ``steps``): a logged ``{"sequence": {"start": 0, "stop": 1e8}}`` crashed the tab
 MAX_GENERATED = 1_000_000

@@ -128,26 +128,28 @@ def decode_row(line: bytes, name: str, offset: int, warnings: list[str], deep: D
 
 class DeepKeys:
     """The values of one history file left out for nesting deeper than :data:`MAX_DEPTH`: the
-    first few named with their line's byte offset, all counted, told in one warning (:meth:`tell`)."""
+    first few named with where their row is (``unit``: their line's byte offset; the importers: its
+    step), all counted, told in one warning (:meth:`tell`)."""
 
     NAMED = 3
 
-    def __init__(self) -> None:
+    def __init__(self, unit: str = "byte") -> None:
+        self.unit = unit
         self.named: list[str] = []
         self.count = 0
 
-    def left_out(self, row: dict[str, Any], offset: int) -> dict[str, Any]:
+    def left_out(self, row: dict[str, Any], at: int) -> dict[str, Any]:
         deep = _deep_keys(row)
         for k in deep[:self.NAMED - len(self.named)]:
-            self.named.append(f"{str(k)[:80]!r} (byte {offset})")
+            self.named.append(f"{str(k)[:80]!r} ({self.unit} {at})")
         self.count += len(deep)
         drop = set(deep)
         return {k: v for k, v in row.items() if k not in drop}
 
-    def tell(self, name: str, warnings: list[str]) -> None:
+    def tell(self, name: str, warnings: list[str], outcome: str = "left out (the rest of their lines is read)") -> None:
         if self.count:
             warnings.append(f"{name}: {_listed(self.named, self.count)}: nested deeper than {MAX_DEPTH} "
-                            "levels; left out (the rest of their lines is read)")
+                            f"levels; {outcome}")
 
 
 def _deep_keys(data: dict[str, Any]) -> list[str]:

@@ -40,6 +40,9 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 WINDOWS_DEVICE = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
 #: Deepest nesting (dicts and lists) a reader accepts in a history line, config, summary or run.json.
 MAX_DEPTH = 100
+#: levels a logged Vega-Lite spec may nest (the spec being the first): the site refuses a deeper one
+#: (``site.vegaclean``), and the SDK refuses it when it is logged (``media.base.MediaContext.write_spec``)
+MAX_SPEC_DEPTH = 60
 
 
 class UnsafePath(ValueError):
