@@ -93,19 +93,21 @@ def _age(*files: Path) -> None:
 
 
 _BUILD = """
-import json, sys
+import json, os, sys
+if os.environ.get("HIDE_AV"):
+    sys.modules["av"] = None  # (PyAV not installed, as far as this process can tell)
 from reportgen.site.builder import build
 from reportgen.site.config import BuildConfig
 res = build(BuildConfig(runs=sys.argv[1], out=sys.argv[2], cache_dir=sys.argv[3], quiet=True))
-print(json.dumps({"av": "av" in sys.modules, "warnings": res.warnings}))
+print(json.dumps({"av": sys.modules.get("av") is not None, "warnings": res.warnings}))
 """
 
 
-def _build(tmp_path: Path) -> dict:
+def _build(tmp_path: Path, hide_av: bool = False) -> dict:
     """A build in a subprocess (its imports are its own): whether it imported PyAV, its warnings."""
     proc = subprocess.run([sys.executable, "-c", _BUILD, str(tmp_path / "runs"), str(tmp_path / "site"),
                            str(tmp_path / "cache")], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+                          env={**os.environ, "PYTHONPATH": str(REPO), "HIDE_AV": "1" if hide_av else ""})
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -141,3 +143,23 @@ def test_a_no_op_rebuild_does_not_check_videos_again(tmp_path, monkeypatch):
     kept = _build(tmp_path)  # its verdict kept now: the same words, without PyAV
     assert kept == {"av": True, "warnings": again["warnings"]}, kept
     assert _build(tmp_path) == {"av": False, "warnings": again["warnings"]}
+
+
+def test_a_verdict_made_without_pyav_is_made_again_once_it_is_installed(tmp_path, monkeypatch):
+    """Without PyAV a video is published unchecked, and that verdict was kept between builds like any
+    other: once the user installed the ``video`` extra, a garbage .mp4 kept its player (one that never
+    plays) until the file changed. PyAV's version is part of a kept verdict's key."""
+    pytest.importorskip("av")
+    monkeypatch.setenv("REPORTGEN_DISABLE_GIT", "1")
+    runs = tmp_path / "runs"
+    _sound, *files = _video_runs(runs, 1)
+    files[0].write_bytes(b"not a video\n" * 10)
+    _age(files[0])
+    published = "media/v0/" + files[0].relative_to(runs / "v0/media").as_posix()
+    unchecked = _build(tmp_path, hide_av=True)
+    assert not unchecked["av"] and not any("could not show video" in w for w in unchecked["warnings"]), unchecked
+    assert (tmp_path / "site" / published).exists()  # (the premise: published as it is, without PyAV)
+    checked = _build(tmp_path)
+    assert checked["av"] and any("could not show video" in w for w in checked["warnings"]), checked
+    assert not (tmp_path / "site" / published).exists()
+    assert "could not show video: not a readable .mp4 file" in (tmp_path / "site/runs/v0/index.html").read_text()

@@ -14,6 +14,7 @@ checked again next time.
 """
 from __future__ import annotations
 
+import functools
 import os
 import time
 from pathlib import Path
@@ -22,6 +23,20 @@ from typing import Any, Callable
 from .manifest import RACY_NS
 
 SPACE = "verdict"  # the memo's space of kept verdicts
+
+
+@functools.cache
+def av_version() -> str | None:
+    """The installed PyAV's version (None: not installed), part of a kept verdict's key: a verdict made
+    without PyAV ("published unchecked") or by another FFmpeg is made again once that changes. Found
+    without importing it (its module's spec, its package's metadata): a no-op rebuild still does not."""
+    from importlib.metadata import PackageNotFoundError, version
+    from importlib.util import find_spec
+
+    try:
+        return version("av") if find_spec("av") is not None else None
+    except (PackageNotFoundError, ValueError):  # (ValueError: a module 'av' without a spec)
+        return None
 
 
 def _kept() -> dict[str, type]:
@@ -49,7 +64,7 @@ class Verdicts:
             try:
                 if keep and self.memo is not None and time.time_ns() - st.st_mtime_ns > RACY_NS:
                     # (named with the run's key last: kept in that run's bucket of the snapshot)
-                    name, value = self.memo.get(SPACE, f"{what}:{os.fspath(src)}|{run}", stamp,
+                    name, value = self.memo.get(SPACE, f"{what}:{os.fspath(src)}|{run}", (*stamp, av_version()),
                                                 lambda: self._verdict(check, src))
                     found = (True, value) if name is None else (False, _kept()[name](value))
                 else:
