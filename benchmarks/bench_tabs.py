@@ -27,7 +27,9 @@ twenty has the others hidden, and they do less. Chromium's flags and process mod
 tests' own (tests/browser.py), never changed here.
 
 The browser's CPU in the burst and in its floor is also printed by Chromium process (renderer, browser,
-GPU, network service), per tab.
+GPU, network service), per tab; for the burst also as the floor's is measured (from the instant until the
+last tab loaded: the floor's pages are created before its reading, and it draws no charts after its loads),
+and apart, what creating the N pages cost before the instant.
 
 With ``--baseline-ref REF`` the code at git REF (exported with ``git archive``) is served too, and
 the burst, the tabs opened one after another, the requests a tab makes and the 20 idle tabs' CPU
@@ -179,11 +181,18 @@ def navigate_at_once(pages: list, url: str) -> float:
     return at
 
 
-def open_tabs(context, url: str, n: int, timeout: float) -> tuple[list, list[float], list[float], list[float]]:
+def open_tabs(context, url: str, n: int, timeout: float,
+              pids: tuple[int, ...] = ()) -> tuple[list, list[float], list[float], list[float]]:
     """Navigate n new pages at once; seconds from the start until each one's load event, and until its
     HTML's first byte (what the server and the connection pool decide; the rest is the browser's work),
-    and each tab's own load time (from its navigation start, which a loaded machine delays)."""
+    and each tab's own load time (from its navigation start, which a loaded machine delays).
+    With ``pids`` (the servers, left out), browser_cpu_split() readings are kept as ``open_tabs.readings``:
+    before the pages are created, once they are (before the instant), and once every tab has loaded
+    (before the charts drawn ahead)."""
+    readings = [browser_cpu_split(*pids)] if pids else []
     pages = [context.new_page() for _ in range(n)]
+    if pids:
+        readings.append(browser_cpu_split(*pids))
     t0 = navigate_at_once(pages, url)
     loads, firsts, owns, drawn, near = [], [], [], [], []
     for page in pages:
@@ -193,6 +202,9 @@ def open_tabs(context, url: str, n: int, timeout: float) -> tuple[list, list[flo
         loads.append((loaded - t0) / 1000)
         firsts.append((first - t0) / 1000)
         owns.append(own / 1000)
+    if pids:
+        readings.append(browser_cpu_split(*pids))
+    open_tabs.readings = readings
     for page in pages:
         page.wait_for_function(NEAR_READY, timeout=timeout * 1000)
         near.append((page.evaluate(NEAR_AT) - t0) / 1000)
@@ -397,7 +409,8 @@ def main() -> None:
             floor, floor_cpu = blank_burst(browser, n, srv.proc.pid)
             context = new_context(browser)
             b0, s0 = browser_cpu(srv.proc.pid), browser_cpu_split(srv.proc.pid)
-            pages, loads, firsts, owns = open_tabs(context, srv.url, n, 120)
+            pages, loads, firsts, owns = open_tabs(context, srv.url, n, 120, pids=(srv.proc.pid,))
+            created_at, created, loaded_at = open_tabs.readings
             charts_per_tab = max(open_tabs.charts)
             near, near_charts = open_tabs.near, open_tabs.near_charts
             tabs_cpu = browser_cpu(srv.proc.pid) - b0
@@ -485,6 +498,10 @@ def main() -> None:
     print(f"  browser CPU: {n} tabs {tabs_cpu * 1000:.0f} ms ({tabs_cpu / n * 1000:.0f} ms a tab) = at least "
           f"{tabs_cpu / cores * 1000:.0f} ms on {cores} cores with nothing else running")
     print(f"    by process, ms a tab: {tabs_split} (floor: {blank_burst.split})")
+    # the floor's reading starts once its pages exist and ends at its last load; the figure above also holds
+    # the creation of the N pages (new_page(), before the instant) and the charts drawn ahead after the loads
+    print(f"    like the floor's, from the instant until the last tab loaded: {split_delta(created, loaded_at, n)}; "
+          f"creating the pages before the instant: {split_delta(created_at, created, n)}")
     print(f"  row appended -> every tab heard of the rebuild: {ms(follow)}, {reloads} reloads")
     print(f"  tab {n + 1}, opened afterwards: loads in {extra * 1000:.0f} ms")
     print(f"  server CPU with {n} idle tabs: {idle_cpu * 100:.1f}% of one core ({polls} polls by all tabs so far, "
