@@ -217,8 +217,13 @@ class VideoKind(FileKind):
         ext = Path(str(rec.get("path"))).suffix.lstrip(".").lower()
         fmt = str(rec.get("format") or ext).lower()
         # opened (its header, as the format its extension names) before it is published: a file that is
-        # no video the page could play is "could not show video" (it was a player that never played)
-        src = ctx.files.copy(rec.get("path"), check=lambda file: check_video(file, fmt), ext=PUBLISHED_AS.get(ext))
+        # no video the page could play is "could not show video" (it was a player that never played);
+        # what the page leaves out of one it shows (a sound track of too many channels) is said
+        notes: list[str | None] = []
+        src = ctx.files.copy(rec.get("path"), check=lambda file: notes.append(check_video(file, fmt)),
+                             ext=PUBLISHED_AS.get(ext))
+        for note in filter(None, notes):
+            ctx.warn(where, note)
         return {"t": "video", "src": src, "format": fmt, "caption": caption(rec), "w": rec.get("width"),
                 "h": rec.get("height")}
 
