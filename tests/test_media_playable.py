@@ -1,6 +1,6 @@
 """A run page shows a player only for media the browser can play: a video is opened (its header,
 PyAV) before it is published, and a ``.wav`` whose samples numpy does not read (media/wavfile.py) is
-shown when it holds audio Chromium plays (MP3, Ogg, mu-law samples), without a waveform. Real run folders
+shown when it holds audio Chromium plays (MP3, Ogg or FLAC bytes), without a waveform. Real run folders
 (the SDK, then a file spoiled as another tool would), real builds, the pages played in Chromium."""
 from __future__ import annotations
 
@@ -139,7 +139,6 @@ AUDIO = {  # key: (the bytes of the .wav, what the page shows)
     "mp3": (lambda: audio_bytes("mp3", "libmp3lame"), "player"),
     "ogg": (lambda: audio_bytes("ogg", "libopus", 48000), "player"),
     "flac": (lambda: audio_bytes("flac", "flac"), "player"),
-    "mulaw": (lambda: audio_bytes("wav", "pcm_mulaw"), "player"),
     "adpcm": (lambda: audio_bytes("wav", "adpcm_ms"), "could not show audio: adpcm_ms audio, which browsers do "
                                                       "not play"),
     "junk": (lambda: b"not a wav\n" * 20, "could not show audio: file does not start with RIFF id"),
@@ -149,9 +148,9 @@ AUDIO = {  # key: (the bytes of the .wav, what the page shows)
 def test_a_wav_file_the_browser_plays_is_shown_without_a_waveform(tmp_path, site_browser):
     """A .wav that Python's wave could not read (wave.Error, which the waveform's catch missed) made the
     whole audio item "could not show", though Chromium plays such a file by its content: MP3, Ogg or
-    FLAC bytes, a WAV of mu-law samples. Those are shown with the player alone (a warning says why
-    there is no waveform) and play (a WAV of float samples gets its waveform now:
-    test_media_quicktime_wav.py); ADPCM samples, which Chromium does not play, and bytes of no
+    FLAC bytes. Those are shown with the player alone (a warning says why there is no waveform) and
+    play (a WAV of float, mu-law or A-law samples gets its waveform now: test_media_quicktime_wav.py);
+    ADPCM samples, which Chromium does not play, and bytes of no
     audio stay "could not show audio" and are not published."""
     runs = tmp_path / "runs"
     run = reportgen.init(dir=runs, id="im", name="im", project="p")
@@ -165,8 +164,6 @@ def test_a_wav_file_the_browser_plays_is_shown_without_a_waveform(tmp_path, site
     warnings = _build(runs, site)
     assert "run im: media mp3 (step 0): no waveform: file does not start with RIFF id (the player plays its mp3 " \
            "audio)" in warnings, warnings
-    assert "run im: media mulaw (step 0): no waveform: mu-law samples, WAVE format 7 (the player plays its " \
-           "pcm_mulaw audio)" in warnings, warnings
     assert "run im: media adpcm (step 0): could not show audio: ValueError: adpcm_ms audio, which browsers do not " \
            "play" in warnings, warnings
     published = {p.name for p in (site / "media/im").rglob("*.*")}

@@ -1,7 +1,7 @@
 """Media a run page shows by what the browser really does with them (checked in Chromium here): a
 QuickTime ``.mov`` of H.264 plays (published as ``.mov.mp4``), one of ProRes or Motion JPEG does not;
 a WAV of 32-bit float samples, plain or WAVE_FORMAT_EXTENSIBLE (and 24-bit PCM as FFmpeg writes it),
-gets its waveform; mu-law is played without one, 64-bit float is "could not show". WAV headers that
+gets its waveform, as does one of mu-law or A-law samples (G.711); 64-bit float is "could not show". WAV headers that
 lie (sizes, channels, chunks) never crash or hang the build. Real run folders, real builds, the pages
 in Chromium."""
 from __future__ import annotations
@@ -118,7 +118,8 @@ def _float_wavs() -> dict[str, tuple[bytes, str]]:
         "f32_ext": (wav(3, 2, 32, stereo.astype("<f4").tobytes(), extensible=True), "waveform"),
         "s16_ext": (wav(1, 2, 16, (stereo * 32767).astype("<i2").tobytes(), extensible=True), "waveform"),
         "s24_ffmpeg": (audio_bytes("wav", "pcm_s24le"), "waveform"),  # (FFmpeg writes it extensible)
-        "mulaw": (audio_bytes("wav", "pcm_mulaw"), "player"),
+        "mulaw": (audio_bytes("wav", "pcm_mulaw"), "waveform"),
+        "alaw": (audio_bytes("wav", "pcm_alaw"), "waveform"),
         "f64": (wav(3, 1, 64, mono.astype("<f8").tobytes()),
                 "could not show audio: pcm_f64le audio, which browsers do not play"),
     }
@@ -130,8 +131,9 @@ def test_a_float_wav_gets_its_waveform(tmp_path, site_browser):
     in a run folder, shown without a waveform, as was a WAVE_FORMAT_EXTENSIBLE one (FFmpeg's 24-bit
     PCM): Python's wave reads format 1 alone. Their samples are now read with numpy (media/wavfile.py):
     the SDK logs such a file with its rate and duration, and the page shows its waveform and plays it.
-    A mu-law WAV (Chromium plays it) keeps the player without a waveform; 64-bit float, which Chromium
-    does not play, is "could not show audio"."""
+    A mu-law or A-law WAV (Chromium plays it) had the player without a waveform ("no waveform: mu-law
+    samples"): its bytes are decoded by G.711's table now, and its waveform drawn; 64-bit float, which
+    Chromium does not play, is "could not show audio"."""
     files = _float_wavs()
     for key, (data, _) in files.items():
         (tmp_path / f"{key}.wav").write_bytes(data)
@@ -144,15 +146,15 @@ def test_a_float_wav_gets_its_waveform(tmp_path, site_browser):
         {k: (8000, 1.0) for k in ("f32", "f32_ext", "s16_ext", "f64")}
     site = tmp_path / "site"
     said = {w.split(": ", 1)[1] for w in _build(runs, site)}
-    assert said == {"media f64 (step 0): could not show audio: ValueError: pcm_f64le audio, which browsers do not play",
-                    "media mulaw (step 0): no waveform: mu-law samples, WAVE format 7 (the player plays its pcm_mulaw "
-                    "audio)"}, said
+    assert said == {"media f64 (step 0): could not show audio: ValueError: pcm_f64le audio, which browsers do not play"}, \
+        said
     page = site_browser.open(site / "runs/im/index.html")
     for width in (1440, 390):
         page.set_viewport_size({"width": width, "height": 900})
         for key, (_, shown) in files.items():
             panel = _panel(page, key)
             if shown == "waveform":
+                assert panel.locator(".rgp-wave").count() == 1, key
                 src = panel.locator(".rgp-wave").get_attribute("src")
                 assert _drawn_columns(site / "runs/im" / src) > 500, key  # (the tone, not a flat line)
             elif shown == "player":
@@ -162,6 +164,33 @@ def test_a_float_wav_gets_its_waveform(tmp_path, site_browser):
                 continue
             assert _playing(_media_state(page, f".rgp-panel[id='{_panel_id(page, key)}']", "audio")), (key, width)
         page.screenshot(path=str(tmp_path / f"wav-{width}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("codec", ["pcm_mulaw", "pcm_alaw"])
+def test_g711_samples_are_decoded_as_ffmpeg_decodes_them(codec, tmp_path):
+    """mu-law and A-law WAVs had no waveform (their samples were not read). Every one of the 256 byte
+    values decodes to what FFmpeg's decoder makes of it, and the waveform of a tone FFmpeg encoded is
+    that of the tone it decodes to (not flat, not noise)."""
+    import io
+
+    import av
+
+    tag = {"pcm_mulaw": wavfile.MULAW, "pcm_alaw": wavfile.ALAW}[codec]
+    for data in (wav(tag, 1, 8, bytes(range(256))), audio_bytes("wav", codec)):
+        with av.open(io.BytesIO(data), format="wav") as c:
+            theirs = np.concatenate([f.to_ndarray().ravel() for f in c.decode(audio=0)]).astype(np.float64) / 32768
+        fh = io.BytesIO(data)
+        head = wavfile.samples_header(fh)
+        ours = np.concatenate([wavfile.mono(raw, head) for raw in wavfile.frames(fh, head)])
+        theirs = theirs.reshape(-1, head.channels).mean(axis=1)  # (the tone is FFmpeg's stereo: mixed down)
+        np.testing.assert_array_equal(ours, theirs)
+    (tmp_path / "t.wav").write_bytes(data)
+    lo, hi, peak = waveform.audio_envelope(tmp_path / "t.wav", waveform.WIDTH)
+    want_lo, want_hi = waveform.envelope(theirs, waveform.WIDTH)
+    np.testing.assert_allclose((lo, hi), (want_lo, want_hi))
+    assert peak > 0.3 and (hi - lo > peak).sum() > 590  # (the tone, from its top to its bottom in every column)
+    waveform.render_waveform(tmp_path / "t.wav", tmp_path / "t.png")
+    assert _drawn_columns(tmp_path / "t.png") > 500
 
 
 def _lying_wavs(tmp_path: Path) -> dict[str, tuple[Path, str]]:

@@ -163,3 +163,37 @@ def test_a_verdict_made_without_pyav_is_made_again_once_it_is_installed(tmp_path
     assert checked["av"] and any("could not show video" in w for w in checked["warnings"]), checked
     assert not (tmp_path / "site" / published).exists()
     assert "could not show video: not a readable .mp4 file" in (tmp_path / "site/runs/v0/index.html").read_text()
+
+
+def test_a_no_op_rebuild_does_not_open_audio_again(tmp_path, monkeypatch):
+    """The audio check reads the channels of every audio file (more than 32: the browser plays none), a
+    non-WAV's through PyAV: kept between builds like a video's verdict, so a no-op rebuild of a site of
+    mp3 and Ogg sound does not import PyAV, and a file replaced since is checked again."""
+    pytest.importorskip("av")
+    monkeypatch.setenv("REPORTGEN_DISABLE_GIT", "1")
+    runs = tmp_path / "runs"
+    run = reportgen.init(dir=runs, id="a0", name="a0", project="p")
+    run.log({"sound": reportgen.Audio(np.zeros(800, np.float32), sample_rate=8000), "loss": 1.0}, step=0)
+    run.finish()
+    row = _history(runs, "a0")
+    path = str(Path(row["sound"]["path"]).with_suffix(".ogg"))
+    (runs / "a0" / path).write_bytes(audio_bytes("ogg", "libopus" if _has_encoder("libopus") else "vorbis",
+                                                 rate=48000))
+    row["sound"]["path"] = path
+    (runs / "a0" / "history.jsonl").write_text(json.dumps(row) + "\n")
+    _age(runs / "a0" / path)
+    first = _build(tmp_path)
+    assert first["av"] and not first["warnings"], first  # (the premise: its header read with PyAV)
+    assert _build(tmp_path) == {"av": False, "warnings": []}
+    published = tmp_path / "site/media/a0" / Path(path).relative_to("media")
+    assert published.exists(), sorted(p.name for p in (tmp_path / "site/media/a0").rglob("*"))
+
+
+def _has_encoder(name: str) -> bool:
+    import av
+
+    try:
+        av.codec.Codec(name, "w")
+    except Exception:
+        return False
+    return True

@@ -16,9 +16,13 @@ import math
 import os
 from typing import Any, BinaryIO
 
+#: demuxer of each video extension: those the site publishes for a video (site/publish.INERT) and the
+#: video check opens (site/panels/playable.check_video), one list. ``.m4v`` is an mp4 (Apple's name; FFmpeg's
+#: own "m4v" is raw MPEG-4 Part 2), ``.ogv`` an Ogg file (Theora or VP8), ``.mov`` QuickTime
+VIDEO_DEMUXERS = {"mp4": "mov", "m4v": "mov", "mov": "mov", "webm": "matroska", "ogv": "ogg"}
 #: demuxer of each extension PyAV opens here (nothing else is opened)
 DEMUXERS = {"mp3": "mp3", "ogg": "ogg", "oga": "ogg", "opus": "ogg", "flac": "flac", "m4a": "mov",
-            "aac": "aac", "mp4": "mov", "mov": "mov", "webm": "matroska", "wav": "wav"}
+            "aac": "aac", "wav": "wav", **VIDEO_DEMUXERS}
 MAX_STREAMS = 16  # streams a media file may declare (a recorder writes a few)
 MAX_PIXELS = 1 << 25  # pixels of one video frame (8192 x 4096; as images.MAX_PIXELS)
 PROBE_BYTES = 5 << 20  # what FFmpeg reads to find the streams (its default, stated)

@@ -1,11 +1,11 @@
-"""The header of a RIFF WAVE file, read bounded, and its integer PCM or IEEE float samples as numpy
-reads them.
+"""The header of a RIFF WAVE file, read bounded, and its integer PCM, IEEE float or G.711 (mu-law,
+A-law) samples as numpy reads them.
 
 Python's ``wave`` (3.10, 3.11) reads format 1 (integer PCM) alone: a WAV of 32-bit float samples (format 3,
 what soundfile, librosa and torchaudio write for float data) or a WAVE_FORMAT_EXTENSIBLE one (FFmpeg
 writes 24-bit PCM so) was "unknown format". This reader takes formats 1 and 3 (32-bit float alone),
-plain or extensible; any other (mu-law, A-law, ADPCM, MP3 in a WAV, 64-bit float...) is
-:class:`NotSamples`, as is a file that is no WAV.
+and 8-bit mu-law (7) and A-law (6), decoded by a 256-entry table; plain or extensible. Any other
+(ADPCM, MP3 in a WAV, 64-bit float...) is :class:`NotSamples`, as is a file that is no WAV.
 
 The header is someone else's: its sizes are not believed (a data chunk is read to its end or to the
 end of the file, whichever comes first; a chunk claiming 4 GB is skipped, not read), at most
@@ -25,6 +25,24 @@ PCM, FLOAT, ALAW, MULAW, EXTENSIBLE = 0x0001, 0x0003, 0x0006, 0x0007, 0xFFFE
 #: the last 14 bytes of an extensible format's SubFormat GUID (KSDATAFORMAT_SUBTYPE_*): its first two are the format
 _GUID_TAIL = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
 _NAMES = {ALAW: "A-law", MULAW: "mu-law", 0x0002: "MS ADPCM", 0x0011: "IMA ADPCM", 0x0055: "MP3"}
+
+
+def _g711_tables() -> dict[int, np.ndarray]:
+    """The 16-bit value of each of the 256 bytes of mu-law and of A-law (ITU-T G.711; as FFmpeg's
+    pcm_mulaw and pcm_alaw decoders), scaled to [-1, 1]."""
+    code = np.arange(256)
+    u = ~code & 0xFF  # mu-law: bits inverted; sign, 3 bits of exponent, 4 of mantissa
+    mag = ((((u & 0x0F) << 3) + 0x84) << ((u >> 4) & 7)) - 0x84
+    mulaw = np.where(u & 0x80, -mag, mag)
+    a = code ^ 0x55  # A-law: even bits inverted; a set sign bit is positive
+    exp, mant = (a >> 4) & 7, a & 0x0F
+    mag = np.where(exp == 0, (mant << 4) + 8, ((mant << 4) + 0x108) << np.maximum(exp - 1, 0))
+    alaw = np.where(a & 0x80, mag, -mag)
+    return {MULAW: mulaw / 32768.0, ALAW: alaw / 32768.0}
+
+
+#: G.711 samples (a byte each) as float64 in [-1, 1], by format
+G711 = _g711_tables()
 MAX_CHUNKS = 64  # chunks walked before the samples (a recorder writes a few: fmt, fact, LIST, bext...)
 READ_BYTES = 1 << 20  # samples read at once, at most (whole frames; one frame at least)
 _FMT_BYTES = 40  # what is read of a fmt chunk (an extensible one is 40 bytes; any more is skipped)
@@ -32,7 +50,8 @@ _FMT_BYTES = 40  # what is read of a fmt chunk (an extensible one is 40 bytes; a
 
 class NotSamples(ValueError):
     """A file whose samples this module does not read: not a RIFF WAVE, a header that names no
-    samples (no fmt or data chunk, no channel, no sample rate), or a format other than PCM or float."""
+    samples (no fmt or data chunk, no channel, no sample rate), or a format other than PCM, float,
+    mu-law or A-law."""
 
 
 @dataclass(frozen=True)
@@ -102,14 +121,17 @@ def read_header(fh: BinaryIO) -> WavHeader:
 
 def samples_header(fh: BinaryIO) -> WavHeader:
     """:func:`read_header`, and :class:`NotSamples` unless the file holds integer PCM samples of 1 to 4
-    bytes or 32-bit float ones (those browsers play: Chromium does not play 64-bit float)."""
+    bytes, 32-bit float ones or 8-bit mu-law or A-law ones (those browsers play: Chromium does not play
+    64-bit float)."""
     head = read_header(fh)
-    if head.format not in (PCM, FLOAT):
+    widths = {PCM: (1, 2, 3, 4), FLOAT: (4,), MULAW: (1,), ALAW: (1,)}.get(head.format)
+    if widths is None:
         name = _NAMES.get(head.format)
         raise NotSamples(f"{name} samples, WAVE format {head.format}" if name else
                          f"samples of WAVE format {head.format:#06x}")
-    if head.width not in ((1, 2, 3, 4) if head.format == PCM else (4,)):
-        raise NotSamples(f"{8 * head.width}-bit {'float' if head.format == FLOAT else 'PCM'} samples")
+    if head.width not in widths:
+        kind = {FLOAT: "float", PCM: "PCM"}.get(head.format) or _NAMES[head.format]
+        raise NotSamples(f"{8 * head.width}-bit {kind} samples")
     return head
 
 
@@ -132,9 +154,11 @@ def frames(fh: BinaryIO, head: WavHeader, count: int | None = None) -> Iterator[
 
 
 def mono(raw: bytes, head: WavHeader) -> np.ndarray:
-    """Whole frames ``raw`` of the file ``head`` describes as mono float64 samples, integer PCM scaled
-    to [-1, 1] (channels mixed down); float samples as they are, NaN and infinities made 0."""
-    if head.width == 3:  # (no numpy type: little-endian bytes put together, sign extended)
+    """Whole frames ``raw`` of the file ``head`` describes as mono float64 samples, integer PCM and
+    G.711 scaled to [-1, 1] (channels mixed down); float samples as they are, NaN and infinities made 0."""
+    if head.format in G711:
+        data = G711[head.format][np.frombuffer(raw, dtype=np.uint8)]
+    elif head.width == 3:  # (no numpy type: little-endian bytes put together, sign extended)
         b = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
         v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
         data = np.where(v >= 1 << 23, v - (1 << 24), v).astype(np.float64) / float(1 << 23)

@@ -36,6 +36,7 @@ CONTENT_TYPES = {
     ".oga": "audio/ogg",
     ".flac": "audio/flac",
     ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
     ".webm": "video/webm",
     ".ogv": "video/ogg",
     ".glb": "model/gltf-binary",

@@ -27,6 +27,7 @@ import re
 import shutil
 from pathlib import Path
 
+from ..media.avsafe import VIDEO_DEMUXERS
 from .svgclean import sanitize_svg
 
 #: a run file the builder reads whole (logged HTML, SVG, a table's or a figure's JSON) is at most this
@@ -38,11 +39,10 @@ SPARSE_MAX = 64 << 20
 INERT = frozenset("""
 png jpg jpeg gif webp bmp avif
 wav mp3 ogg oga flac m4a aac opus
-mp4 webm ogv mov m4v
 obj gltf glb stl ply
 pdb pqr mmcif mcif cif sdf sd gro mol2 mmtf mol xyz
 npy npz json csv tsv txt
-""".split())
+""".split()) | VIDEO_DEMUXERS.keys()  # (videos: those the video check opens, one list)
 
 #: The Content-Security-Policy of logged HTML: inline script and style run, nothing is fetched.
 HTML_CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "

@@ -194,7 +194,8 @@ class AudioKind(FileKind):
         path = rec.get("path")
         if is_reference(rec):
             return reference(rec, "audio")
-        src = ctx.files.copy(path, check=check_audio)
+        # (its channels: a verdict kept between builds, PyAV reads a non-WAV's header; issue 19)
+        src = ctx.files.copy(path, check=lambda file: ctx.files.checked("audio", file, check_audio, keep=True))
         try:
             wave_png = ctx.files.derived(path, "_wave", ".png", waveform.render_waveform)
         except NotSamples as exc:  # a .wav of no PCM or float samples: shown if the browser plays what it holds
@@ -223,11 +224,15 @@ class VideoKind(FileKind):
         ext = Path(str(rec.get("path"))).suffix.lstrip(".").lower()
         fmt = str(rec.get("format") or ext).lower()
         # opened (its header, as the format its extension names) before it is published: a file that is
-        # no video the page could play is "could not show video" (it was a player that never played).
-        # Its verdict is kept between builds (a gif's aside: Pillow reads its header): a rebuild opens
-        # only a video that changed, and imports PyAV only then (issue 19)
-        src = ctx.files.copy(rec.get("path"), check=lambda file: ctx.files.checked(
-            f"video:{fmt}", file, lambda f: check_video(f, fmt), keep=fmt != "gif"), ext=PUBLISHED_AS.get(ext))
+        # no video the page could play is "could not show video" (it was a player that never played);
+        # what the page leaves out of one it shows (a sound track of too many channels) is said. Its
+        # verdict is kept between builds (a gif's aside: Pillow reads its header): a rebuild opens only
+        # a video that changed, and imports PyAV only then (issue 19)
+        notes: list[str | None] = []
+        src = ctx.files.copy(rec.get("path"), check=lambda file: notes.append(ctx.files.checked(
+            f"video:{fmt}", file, lambda f: check_video(f, fmt), keep=fmt != "gif")), ext=PUBLISHED_AS.get(ext))
+        for note in filter(None, notes):
+            ctx.warn(where, note)
         return {"t": "video", "src": src, "format": fmt, "caption": caption(rec), "w": rec.get("width"),
                 "h": rec.get("height")}
 

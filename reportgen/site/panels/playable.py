@@ -4,7 +4,8 @@ the demuxer its extension names, probing bounded), never by decoding the file.
 
 Chromium plays media by its content, whatever the file's name: an ``x.wav`` holding MP3, Ogg or FLAC
 bytes plays, as does a WAV of float, mu-law or A-law samples (``wave`` reads only integer PCM:
-"unknown format: 3"); one of ADPCM samples does not, nor a file that is no audio at all. Without PyAV
+"unknown format: 3"); one of ADPCM samples does not, nor a file that is no audio at all, nor audio of
+more than 32 channels (a video's sound track of more is left out: its picture plays). Without PyAV
 (the ``video`` extra) nothing is checked here: a video is published as it is (as before this check),
 and a ``.wav`` that ``wave`` cannot read is "could not show".
 """
@@ -43,23 +44,39 @@ def _has_av() -> bool:
     return True
 
 
-def check_video(src: Path, fmt: str) -> None:
-    """Raise ValueError unless the video file ``src`` opens as the format its extension names and holds
-    a video stream of a codec browsers play (:data:`VIDEO_CODECS`; a QuickTime ``.mov`` too); a ``gif``,
-    shown as an image, unless Pillow reads its header. Without PyAV an mp4, webm, ogg or mov file is not
-    checked (published as it is)."""
+def check_video(src: Path, fmt: str) -> str | None:
+    """Raise ValueError unless the video file ``src`` opens as the format its extension names
+    (:data:`...media.avsafe.VIDEO_DEMUXERS`: mp4, m4v, mov, webm, ogv; and ogg) and holds a video stream
+    of a codec browsers play (:data:`VIDEO_CODECS`); a ``gif``, shown as an image, unless Pillow reads
+    its header. Return what the page does not play of a video it shows: a sound track of more than
+    :data:`MAX_CHANNELS` channels, which Chromium leaves out (the picture plays, silent), else None.
+    Without PyAV a video file is not checked (published as it is)."""
     if fmt == "gif":
         with open_image(src):
-            return
+            return None
     if not _has_av():
-        return
+        return None
     with open_regular(src, follow=False) as fh, open_media(fh, src.suffix.lstrip(".")) as container:
         if not container.streams.video:
             kinds = sorted({s.type for s in container.streams})
             raise ValueError(f"no video stream (it holds {', '.join(kinds) or 'no stream'})")
         codec = codec_name(container.streams.video[0])
+        channels = max((_channels(s) for s in container.streams.audio), default=0)
     if codec not in VIDEO_CODECS:
         raise ValueError(f"{_what(codec, 'video')}, which browsers do not play")
+    if channels > MAX_CHANNELS:
+        return f"its sound is not played: {_too_many(channels)}; the video plays without it"
+    return None
+
+
+def _channels(stream) -> int:
+    """Channels of a PyAV audio ``stream`` as its header says (0: none said, or a codec FFmpeg does not know)."""
+    ctx = stream.codec_context
+    return (ctx.channels or 0) if ctx is not None else 0
+
+
+def _too_many(channels: int) -> str:
+    return f"{channels:,} channels, more than browsers play ({MAX_CHANNELS})"
 
 
 def _what(codec: str, kind: str) -> str:
@@ -67,18 +84,28 @@ def _what(codec: str, kind: str) -> str:
 
 
 def check_audio(src: Path) -> None:
-    """Raise ValueError when the audio file ``src`` is a WAV of more channels than browsers play
-    (:data:`MAX_CHANNELS`; Chromium: MEDIA_ERR_SRC_NOT_SUPPORTED); what else a ``.wav`` holds is judged
-    as its waveform is made (:func:`wav_stand_in`)."""
-    if src.suffix.lower() != ".wav":
-        return
+    """Raise ValueError when the audio file ``src`` has more channels than browsers play
+    (:data:`MAX_CHANNELS`; Chromium: MEDIA_ERR_SRC_NOT_SUPPORTED), as its header says: a WAV's read
+    here, another file's (Opus, Vorbis, AAC, PCM in an mp4...) by PyAV, when installed. What else a
+    ``.wav`` holds is judged as its waveform is made (:func:`wav_stand_in`); a file PyAV cannot open is
+    left to its waveform (the player shown, a warning saying why there is none, as before)."""
+    ext = src.suffix.lower().lstrip(".")
     with open_regular(src, follow=False) as fh:
-        try:
-            channels = wavfile.read_header(fh).channels
-        except wavfile.NotSamples:
+        if ext == "wav":
+            try:
+                channels = wavfile.read_header(fh).channels
+            except wavfile.NotSamples:
+                return
+        elif not _has_av():
             return
+        else:
+            try:
+                with open_media(fh, ext) as container:
+                    channels = max((_channels(s) for s in container.streams.audio), default=0)
+            except ValueError:
+                return
     if channels > MAX_CHANNELS:
-        raise ValueError(f"{channels:,} channels, more than browsers play ({MAX_CHANNELS})")
+        raise ValueError(_too_many(channels))
 
 
 def _sniff(head: bytes) -> str | None:
@@ -108,10 +135,11 @@ def wav_stand_in(src: Path, unread: Exception) -> str:
             streams = container.streams.audio
             if not streams:
                 raise ValueError(f"{unread}; no audio stream as {fmt}")
-            ctx = streams[0].codec_context
-            codec, channels = codec_name(streams[0]), ctx.channels if ctx is not None else 0
+            codec, channels = codec_name(streams[0]), _channels(streams[0])
     if codec not in AUDIO_CODECS:
         raise ValueError(f"{_what(codec, 'audio')}, which browsers do not play")
-    if not 0 < channels <= MAX_CHANNELS:  # (FFmpeg says 0 for a header's 0 and for more than it takes)
-        raise ValueError(f"{f'{channels:,} channels' if channels else 'no channel'}, which browsers do not play")
+    if channels > MAX_CHANNELS:
+        raise ValueError(_too_many(channels))
+    if not channels:  # (FFmpeg says 0 for a header's 0 and for more than it takes)
+        raise ValueError("no channel, which browsers do not play")
     return codec

@@ -62,8 +62,15 @@ def _decoded(path: Path) -> Iterator[np.ndarray]:
         yield from _decode(container)
 
 
+#: planes PyAV reads of a planar audio frame (FFmpeg's AV_NUM_DATA_POINTERS): its ``to_ndarray`` of a
+#: frame of more channels read past them (an Opus file of 9 to 32 channels crashed the build: SIGSEGV)
+PLANES = 8
+
+
 def _decode(container) -> Iterator[np.ndarray]:
-    done = 0
+    import av
+
+    done, packed = 0, None
     with container:
         if not container.streams.audio:
             raise ValueError("no audio stream")
@@ -71,10 +78,17 @@ def _decode(container) -> Iterator[np.ndarray]:
             done += frame.samples
             if done > MAX_DECODED:
                 raise ValueError(f"longer than {MAX_DECODED:,} samples")
-            a = frame.to_ndarray().astype(np.float64)
-            if a.ndim == 2 and a.shape[0] > 1 and not frame.format.is_planar:  # packed: (1, samples * channels)
-                a = a.reshape(-1, len(frame.layout.channels)).T
-            yield a.mean(axis=0) if a.ndim == 2 else a
+            channels = len(frame.layout.channels)
+            if frame.format.is_planar and channels > PLANES:  # (made one plane of every channel by FFmpeg)
+                packed = packed or av.AudioResampler(format="flt", layout=frame.layout, rate=frame.sample_rate)
+                frames = packed.resample(frame)
+            else:
+                frames = [frame]
+            for f in frames:
+                a = f.to_ndarray().astype(np.float64)
+                if not f.format.is_planar:  # packed: (1, samples * channels), channels interleaved
+                    a = a.reshape(-1, channels).T
+                yield a.mean(axis=0) if a.ndim == 2 else a
 
 
 def _normalised(data: np.ndarray) -> np.ndarray:
