@@ -5,7 +5,6 @@ changed and deletes only what reportgen wrote, and a file over WHOLE_MAX goes up
 the build's memory bounded. (S3, against moto's server: tests/test_publish_url.py.)"""
 from __future__ import annotations
 
-import mimetypes
 import os
 import shutil
 import sys
@@ -54,6 +53,7 @@ def test_publish_holds_the_site_typed_and_rebuilds_write_only_changes(tmp_path, 
     """Publishing to GCS or Azure was tested only against a hand-written stand-in file system; against the
     emulators, every object Azure got was application/octet-stream (adlfs sets no content type unless
     told: a browser downloads such a page instead of showing it). Now each object has its name's type."""
+    from reportgen.site.content_types import content_type
     from reportgen.site.publish_url import PART, RECORD
 
     url = f"{target.scheme}://sites/team"
@@ -71,9 +71,12 @@ def test_publish_holds_the_site_typed_and_rebuilds_write_only_changes(tmp_path, 
     staged = _staged(tmp_path / "cache", url, monkeypatch)
     assert {k: v[0] for k, v in remote.items()} == staged  # what was built, all of it, nothing else
     types = {k: v[1] for k, v in remote.items()}
-    assert types == {k: mimetypes.guess_type(k)[0] or "application/octet-stream" for k in remote}
-    assert types["index.html"] == "text/html" and types["assets/reportgen.css"] == "text/css"
-    assert types["assets/rg-page.js"] in ("text/javascript", "application/javascript")
+    # the table reportgen serve uses (the GCS emulator keeps a multipart upload's type without its
+    # parameters: "; charset=utf-8" is dropped there, not by reportgen)
+    bare = (lambda t: t.split(";")[0]) if target.scheme == "gs" else (lambda t: t)
+    assert types == {k: bare(content_type(k)) for k in remote}
+    assert types["index.html"] == bare("text/html; charset=utf-8") and types["assets/rg-page.js"] == \
+        bare("text/javascript; charset=utf-8")
 
     # one run grew, one was removed: only what changed is written, only what reportgen wrote is deleted
     before = target.versions("team")

@@ -325,3 +325,40 @@ def test_a_streamed_upload_that_fails_leaves_nothing(big_file):
     with pytest.raises(OSError):
         _upload(mem, Path("/proc/self/mem"), "/rg-test/failed.mp4", 1 << 30)
     assert not mem.exists("/rg-test/failed.mp4")
+
+
+_SYNC_WITHOUT_MIME_TYPES = """
+import mimetypes, sys
+mimetypes.knownfiles[:] = []  # (a machine without /etc/mime.types: a slim container image, as CI's)
+from pathlib import Path
+from reportgen.site.publish_url import sync
+sync(Path(sys.argv[1]), sys.argv[2])
+"""
+
+
+def test_every_file_the_site_publishes_gets_the_type_serve_gives_it_without_mime_types(tmp_path, s3):
+    """The publisher took content types from Python's mimetypes, which reads the machine's
+    /etc/mime.types: without it (a slim image) .ogg, .flac, .m4v, .m4a and .opus files went up with no
+    type (S3's binary/octet-stream), and with it they differed from reportgen serve's (audio/x-wav, no
+    type for .npy). Both take the one table now (site/content_types.py), which names every extension
+    the site publishes."""
+    import subprocess
+
+    from reportgen.site.content_types import CONTENT_TYPES, content_type
+    from reportgen.site.publish import INERT
+
+    env, client = s3
+    assert {f".{ext}" for ext in INERT | {"html", "js", "css", "svg"}} <= CONTENT_TYPES.keys(), \
+        sorted({f".{ext}" for ext in INERT} - CONTENT_TYPES.keys())
+    site = tmp_path / "site"
+    names = ["index.html", "assets/app.js", "assets/site.css", "media/a/v.mov.mp4",
+             *(f"media/a/f.{ext}" for ext in sorted(INERT))]
+    for name in names:
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_bytes(name.encode())
+    proc = subprocess.run([sys.executable, "-c", _SYNC_WITHOUT_MIME_TYPES, str(site), "s3://sites/types"],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, **env})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = {name: client.head_object(Bucket="sites", Key=f"types/{name}")["ContentType"] for name in names}
+    assert got == {name: content_type(name) for name in names}
+    assert got["media/a/f.ogg"] == "audio/ogg" and got["media/a/v.mov.mp4"] == "video/mp4"

@@ -7,54 +7,10 @@ finds the file, refusing anything that lands outside the site folder, and
 """
 from __future__ import annotations
 
-import posixpath
 from pathlib import Path
 from urllib.parse import unquote
 
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".htm": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".json": "application/json",
-    ".map": "application/json",
-    ".txt": "text/plain; charset=utf-8",
-    ".md": "text/plain; charset=utf-8",
-    ".csv": "text/csv; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".bmp": "image/bmp",
-    ".ico": "image/x-icon",
-    ".wav": "audio/wav",
-    ".mp3": "audio/mpeg",
-    ".ogg": "audio/ogg",
-    ".oga": "audio/ogg",
-    ".flac": "audio/flac",
-    ".mp4": "video/mp4",
-    ".m4v": "video/mp4",
-    ".webm": "video/webm",
-    ".ogv": "video/ogg",
-    ".glb": "model/gltf-binary",
-    ".gltf": "model/gltf+json",
-    ".obj": "model/obj",
-    ".pdb": "chemical/x-pdb",
-    ".sdf": "chemical/x-mdl-sdfile",
-    ".npy": "application/octet-stream",
-    ".wasm": "application/wasm",
-    ".woff": "font/woff",
-    ".woff2": "font/woff2",
-}
-DEFAULT_TYPE = "application/octet-stream"
-
-
-def content_type(name: str) -> str:
-    """The Content-Type for a file name (by extension, case-insensitive)."""
-    return CONTENT_TYPES.get(posixpath.splitext(name)[1].lower(), DEFAULT_TYPE)
+from ..site.content_types import CONTENT_TYPES, DEFAULT_TYPE, content_type  # noqa: F401 (one table)
 
 
 def site_path(raw: str) -> str | None:

@@ -27,7 +27,6 @@ Credentials and endpoints come from the file system's usual configuration (for S
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 import os
 import posixpath
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ import orjson
 from ..storage.artifact_store import hash_file
 from ..storage.listing import list_objects
 from .config import user_cache
+from .content_types import content_type
 from .manifest import MANIFEST
 from .publish import SPARSE_MAX, sparse_note
 
@@ -142,16 +142,20 @@ def _upload(fs, local: Path, remote: str, size: int) -> None:
 
 def _content_type(fs, name: str) -> dict[str, Any]:
     """The keyword argument that gives an object uploaded to ``fs`` the content type of its ``name``
-    (``mimetypes``): S3's ``ContentType`` (s3fs's ``put_file`` guesses it as well, its files opened for
-    writing do not) and Azure's ``content_settings`` (adlfs sets none: every page, script and style sheet
-    was ``application/octet-stream``, which a browser downloads instead of showing). gcsfs guesses it from
-    the name itself, in ``put_file`` and in its files; other file systems keep no content type."""
-    ctype = mimetypes.guess_type(name)[0]
+    (``content_types.py``, the table ``reportgen serve`` uses: not ``mimetypes``, which reads the
+    machine's /etc/mime.types, absent from slim images): S3's ``ContentType`` (s3fs's ``put_file``
+    guesses one with ``mimetypes``, its files opened for writing none), Azure's ``content_settings``
+    (adlfs sets none: every page, script and style sheet was ``application/octet-stream``, which a
+    browser downloads instead of showing) and gcsfs's ``content_type`` (it guesses with ``mimetypes``
+    too); other file systems keep no content type."""
+    ctype = content_type(name)
     protocols = set(fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,))
-    if ctype and protocols & {"s3", "s3a"}:
+    if protocols & {"s3", "s3a"}:
         return {"ContentType": ctype}
-    if ctype and protocols & {"az", "abfs", "abfss"}:
+    if protocols & {"az", "abfs", "abfss"}:
         return {"content_settings": {"content_type": ctype}}
+    if protocols & {"gs", "gcs"}:
+        return {"content_type": ctype}
     return {}
 
 
