@@ -104,8 +104,6 @@ def test_history_rewritten_not_appended_is_parsed_again(tmp_path, change):
     """Only appends are parsed from the cached offset. A history rewritten in place (a row fixed
     by hand, a run restarted from scratch) kept the old values on the site when its size did not
     change or its bytes before the old end still ended the same (bug)."""
-    import os
-
     from reportgen.storage.jsonio import encode_line
 
     root, out, cache = tmp_path / "runs", tmp_path / "site", tmp_path / "cache"
@@ -117,14 +115,107 @@ def test_history_rewritten_not_appended_is_parsed_again(tmp_path, change):
     assert new != old and len(new) == len(old) and new[-64:] == old[-64:]
     if change == "grown, new first rows":
         new += b"".join(encode_line(r) for r in rows(5, start=50, loss=lambda s: 1.0 + s))
-    st = h.stat()
-    h.write_bytes(new)
-    os.utime(h, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # a later write, whatever the clock's grain
+    _rewrite(h, new)
     res = build(BuildConfig(runs=root, out=out, quiet=True, cache_dir=cache))
     assert res.appended == [] and res.reparsed == ["a"]
     fresh = tmp_path / "fresh"
     build(BuildConfig(runs=root, out=fresh, quiet=True, cache=False))
     assert (out / "data/runs/a.js").read_bytes() == (fresh / "data/runs/a.js").read_bytes()
+
+
+def _rewrite(h, new: bytes) -> None:
+    """``h`` rewritten with ``new``, its mtime a second later (a later write, whatever the clock's grain)."""
+    import os
+
+    st = h.stat()
+    h.write_bytes(new)
+    os.utime(h, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+
+
+@pytest.mark.parametrize("where", ["middle", "first 64 bytes", "last 64 bytes before the old end"])
+def test_history_edited_in_place_then_grown_is_parsed_again(tmp_path, where):
+    """A value rewritten in place (same length) in a history that then grew: the cache kept the old
+    value (only the first and last 64 bytes before the parsed end were compared), so the incremental
+    site showed 0.5 where a build without the cache showed 0.7 (bug, in the middle). The same after
+    an append parsed from the cache (whose fingerprint reuses the blocks it checked)."""
+    from reportgen.site.cache import BLOCK, TAIL, RunCache, read_tail
+    from reportgen.storage.jsonio import encode_line
+    from site_data import decoded
+
+    n = 40_000  # ~2.6 MB: three blocks of read_tail
+    at = {"middle": n // 2, "first 64 bytes": 0, "last 64 bytes before the old end": n - 1}[where]
+    loss = lambda s: 0.5 if s == at else 2.0 + s % 7  # noqa: E731  (0.5 the minimum: kept when downsampled)
+    root, out, cache = tmp_path / "runs", tmp_path / "site", tmp_path / "cache"
+    write_run(root, "a", rows(n, loss=loss))
+    build(BuildConfig(runs=root, out=out, quiet=True, cache_dir=cache))
+    h = root / "a" / "history.jsonl"
+    old = h.read_bytes()
+    pos = old.index(b'"loss":0.5}') + len(b'"loss":')
+    assert {"middle": TAIL <= pos and pos + 3 <= len(old) - TAIL and pos // BLOCK < len(old) // BLOCK,
+            "first 64 bytes": pos + 3 <= TAIL,
+            "last 64 bytes before the old end": pos >= len(old) - TAIL}[where]
+
+    def grown(new: bytes, start: int) -> bytes:
+        return new + b"".join(encode_line(r) for r in rows(100, start=start, loss=loss))
+
+    def same_as_fresh(value: float) -> None:
+        fresh = tmp_path / f"fresh{value}"
+        build(BuildConfig(runs=root, out=fresh, quiet=True, cache=False))
+        assert (out / "data/runs/a.js").read_bytes() == (fresh / "data/runs/a.js").read_bytes()
+        assert min(decoded(out, "a", "loss")["p"]["y"]) == value  # what the page draws
+
+    _rewrite(h, grown(old[:pos] + b"0.7" + old[pos + 3:], n))
+    res = build(BuildConfig(runs=root, out=out, quiet=True, cache_dir=cache))
+    assert res.appended == [] and res.reparsed == ["a"]
+    same_as_fresh(0.7)
+    # rows appended: parsed from the cache, whose new fingerprint is the file's, blocks reused or not
+    _rewrite(h, grown(h.read_bytes(), n + 100))
+    res = build(BuildConfig(runs=root, out=out, quiet=True, cache_dir=cache))
+    assert res.appended == ["a"]
+    entry = RunCache(cache, BuildConfig(runs=root, out=out).samples).load_info("a")
+    assert entry["tail"] == read_tail(h, entry["end"]) and entry["end"] == h.stat().st_size
+    # and an edit in a block that append did not hash again is seen
+    new = h.read_bytes()
+    _rewrite(h, grown(new[:pos] + b"0.9" + new[pos + 3:], n + 200))
+    res = build(BuildConfig(runs=root, out=out, quiet=True, cache_dir=cache))
+    assert res.appended == [] and res.reparsed == ["a"]
+    same_as_fresh(0.9)
+
+
+def test_fingerprint_of_a_large_history_samples_windows(tmp_path):
+    """Past WHOLE bytes the parsed prefix is not read whole: its head, its tail and WINDOWS windows
+    are (docs/site.md says an edit elsewhere is not seen); up to it, any byte changed is seen, and
+    the blocks wholly before an earlier end whose fingerprint is known are taken from it, not read."""
+    from reportgen.site.cache import BLOCK, DIGEST, TAIL, WHOLE, WINDOW, WINDOWS, read_tail
+
+    h = tmp_path / "history.jsonl"
+    end = WHOLE + 3 * BLOCK + 123
+    data = bytearray(np.random.default_rng(0).integers(0, 256, end + 1000, dtype=np.uint8).tobytes())
+    h.write_bytes(data)
+    fp = read_tail(h, end)
+    window = (end - WINDOW) * 10 // (WINDOWS - 1)
+    gap = window + WINDOW + 1000  # between window 10 and 11
+
+    def changed(at: int, size: int) -> bytes:
+        new = bytearray(data)
+        new[at] ^= 1
+        h.write_bytes(new)
+        try:
+            return read_tail(h, size)
+        finally:
+            h.write_bytes(data)
+
+    assert changed(3, end) != fp and changed(end - TAIL + 3, end) != fp and changed(window + 5, end) != fp
+    assert changed(gap, end) == fp and changed(end + 10, end) == fp  # not sampled; past the end
+    small = WHOLE - BLOCK - 7
+    fp = read_tail(h, small)
+    assert len(fp) == 2 * TAIL + DIGEST * (-(-small // BLOCK))
+    assert all(changed(at, small) != fp for at in (3, gap % small, BLOCK * 40 + 1, small - 1))
+    known = read_tail(h, BLOCK * 5 + 9)
+    assert read_tail(h, small, (BLOCK * 5 + 9, known)) == fp
+    other = known[:2 * TAIL] + b"\0" * DIGEST + known[2 * TAIL + DIGEST:]  # its first block's CRC not the file's
+    assert read_tail(h, small, (BLOCK * 5 + 9, other)) == fp[:2 * TAIL] + b"\0" * DIGEST + fp[2 * TAIL + DIGEST:]
+    assert read_tail(h, small, (BLOCK * 5 + 9, b"x" * 128)) == fp  # not a fingerprint of that end: read
 
 
 def _state(n: int, target: int, seed: int, sparse: bool) -> tuple[Buckets, np.ndarray, np.ndarray]:

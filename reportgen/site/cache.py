@@ -7,10 +7,10 @@ folder is always safe to publish as it is, and two sites never share a cache.
 
 Per run folder it keeps one file, ``runs/<run-file>.pkl``, of two pickles one after the other:
 the entry (the small :class:`RunInfo`, the signature of the folder's files, the byte offset where
-parsing stopped and the bytes around it), read alone by :meth:`RunCache.load_info`; then the
-history reduced to what the site draws (:class:`~reportgen.site.history.Columns` with its
-:class:`~reportgen.site.runagg.RunAgg`, bounded by ``--samples`` whatever the number of steps, its
-non-numeric entries and media). One file and no folder per run: creating files and folders is
+parsing stopped and a fingerprint of the bytes before it, :func:`read_tail`), read alone by
+:meth:`RunCache.load_info`; then the history reduced to what the site draws
+(:class:`~reportgen.site.history.Columns` with its :class:`~reportgen.site.runagg.RunAgg`, bounded
+by ``--samples`` whatever the number of steps, its non-numeric entries and media). One file and no folder per run: creating files and folders is
 much of a small run's build (cpu19: it was a folder and two files). A run whose files are
 unchanged is not read at all; a run whose ``history.jsonl`` only grew is parsed from the old end;
 anything else is parsed again from scratch.
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +35,51 @@ CACHE_VERSION = 18  # bump when RunInfo, Columns, the data-file format or the ca
 STAMP = (CACHE_VERSION, __version__)
 RUNS_DIR = "runs"  # <cache>/runs/<run-file>.pkl: one file per run folder
 OLD_FILES = ("info.pkl", "cols.pkl")  # the layout before version 14: <cache>/<run-file>/ with these
-TAIL = 64  # bytes before the parsed end, to check that history was only appended to
+# What a cache entry keeps of history.jsonl's parsed bytes, to tell that the file was only appended
+# to since (read_tail): an edit in the middle of a history that then grew kept its old values on the
+# site until a build without the cache (the first and last 64 bytes alone were compared)
+TAIL = 64  # bytes kept as they are from the start and from before the parsed end
+BLOCK = 1 << 20  # up to WHOLE bytes, the CRC-32 of each block of this size is kept (an append reads
+WHOLE = 64 << 20  # its last block again, not the others); past WHOLE, one CRC-32 of WINDOWS windows
+WINDOWS, WINDOW = 64, 4096  # of WINDOW bytes at fixed fractions of the end (docs/site.md says what
+DIGEST = 4  # each is sure to see): bytes of a CRC-32 (zlib: ~4 GB/s here, blake2b ~0.9)
 
 
-def read_tail(history: Path, end: int) -> bytes:
-    """The first and the last ``TAIL`` bytes before ``end``: kept with a cache entry, and compared
-    before parsing only what was appended (a history rewritten from the start shows in its head)."""
+def read_tail(history: Path, end: int, known: tuple[int, bytes] | None = None) -> bytes:
+    """The fingerprint of ``history``'s first ``end`` bytes, kept with a cache entry and compared
+    before parsing only what was appended: the first and the last ``TAIL`` bytes before ``end``,
+    then the CRC-32 of each ``BLOCK`` of them (``end`` <= ``WHOLE``: any edit is seen, but for a
+    CRC collision) or of ``WINDOWS`` windows across them (larger: an edit outside them is not).
+    ``known``: ``(end, fingerprint)`` of an earlier end of the same file whose blocks were checked
+    against the file (``resume``): the blocks wholly before it are not read again."""
     try:
         with open_regular(history) as fh:
             head = fh.read(min(end, TAIL))
             fh.seek(max(0, end - TAIL))
-            return head + fh.read(min(end, TAIL))
+            out = [head, fh.read(min(end, TAIL))]
+            if end > WHOLE:
+                crc = 0
+                for i in range(WINDOWS):
+                    fh.seek((end - WINDOW) * i // (WINDOWS - 1))
+                    crc = zlib.crc32(fh.read(WINDOW), crc)
+                return b"".join(out) + crc.to_bytes(DIGEST, "little")
+            reuse = _blocks(*known)[:min(known[0], end) // BLOCK] if known else []
+            out += reuse
+            fh.seek(len(reuse) * BLOCK)
+            for start in range(len(reuse) * BLOCK, end, BLOCK):
+                out.append(zlib.crc32(fh.read(min(BLOCK, end - start))).to_bytes(DIGEST, "little"))
+            return b"".join(out)
     except OSError:
         return b""
+
+
+def _blocks(end: int, fingerprint: bytes) -> list[bytes]:
+    """The block digests in a fingerprint :func:`read_tail` made of ``end`` bytes (none when it
+    holds windows, or is not one of ``end`` bytes)."""
+    at, n = 2 * min(end, TAIL), -(-end // BLOCK)
+    if end > WHOLE or len(fingerprint) != at + n * DIGEST:
+        return []
+    return [fingerprint[at + i * DIGEST:at + (i + 1) * DIGEST] for i in range(n)]
 
 
 class RunCache:

@@ -172,8 +172,9 @@ def resume(job: RunJob, cache: RunCache) -> tuple[Columns, bool]:
     appended to since (then True), else new ones (from the first byte)."""
     history = RunPaths(job.run_dir).history
     cached, sig = job.cached, job.sig
-    # only appended to: untouched, or grown past the parsed end with the same first and last bytes
-    # before it (a history rewritten at the same size has a new mtime and was parsed again, bug: not)
+    # only appended to: untouched, or grown past the parsed end with the same bytes before it (as
+    # read_tail hashes them: an edit in the middle and rows appended kept the old values, bug); a
+    # history rewritten at the same size has a new mtime and is parsed again
     if cached and sig["history"] and cached["sig"]["history"] \
             and (sig["history"] == cached["sig"]["history"] or sig["history"][0] > cached["end"]) \
             and read_tail(history, cached["end"]) == cached["tail"]:
@@ -222,7 +223,9 @@ def parse_steps(job: RunJob, cache: RunCache, write, cols: Columns, appended: bo
         pass
     info.sig = sig
     stale = set(cached["info"].data_files) - set(info.data_files) if cached else set()
-    cache.save(job.run_file, sig, info, cols, read_tail(history, cols.end))
+    # (the blocks resume checked are not hashed again)
+    known = (cached["end"], cached["tail"]) if appended else None
+    cache.save(job.run_file, sig, info, cols, read_tail(history, cols.end, known))
     return Parsed(info, appended, stale)
 
 
