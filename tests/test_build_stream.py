@@ -213,7 +213,7 @@ def test_fingerprint_of_a_large_history_samples_windows(tmp_path):
     assert all(changed(at, small) != fp for at in (3, gap % small, BLOCK * 40 + 1, small - 1))
     known = read_tail(h, BLOCK * 5 + 9)
     assert read_tail(h, small, (BLOCK * 5 + 9, known)) == fp
-    other = known[:2 * TAIL] + b"\0" * DIGEST + known[2 * TAIL + DIGEST:]  # its first block's CRC not the file's
+    other = known[:2 * TAIL] + b"\0" * DIGEST + known[2 * TAIL + DIGEST:]  # its first block's hash not the file's
     assert read_tail(h, small, (BLOCK * 5 + 9, other)) == fp[:2 * TAIL] + b"\0" * DIGEST + fp[2 * TAIL + DIGEST:]
     assert read_tail(h, small, (BLOCK * 5 + 9, b"x" * 128)) == fp  # not a fingerprint of that end: read
 

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import os
 import pickle
-import zlib
 from pathlib import Path
 from typing import Any
+
+import xxhash
 
 from .._version import __version__
 from ..storage.safety import open_regular
@@ -29,7 +30,7 @@ from .config import default_cache_dir, user_cache  # noqa: F401  (re-exported: a
 from .history import Columns
 from .write import write_bytes
 
-CACHE_VERSION = 18  # bump when RunInfo, Columns, the data-file format or the cache's layout change
+CACHE_VERSION = 19  # bump when RunInfo, Columns, the data-file format or the cache's layout change
 # what a cache entry must have been written by: this format, and this release of reportgen (an upgrade
 # may change what is cached, a page's media items or a run's story, without a format change)
 STAMP = (CACHE_VERSION, __version__)
@@ -39,17 +40,18 @@ OLD_FILES = ("info.pkl", "cols.pkl")  # the layout before version 14: <cache>/<r
 # to since (read_tail): an edit in the middle of a history that then grew kept its old values on the
 # site until a build without the cache (the first and last 64 bytes alone were compared)
 TAIL = 64  # bytes kept as they are from the start and from before the parsed end
-BLOCK = 1 << 20  # up to WHOLE bytes, the CRC-32 of each block of this size is kept (an append reads
-WHOLE = 64 << 20  # its last block again, not the others); past WHOLE, one CRC-32 of WINDOWS windows
+BLOCK = 1 << 20  # up to WHOLE bytes, the hash of each block of this size is kept (an append reads
+WHOLE = 64 << 20  # its last block again, not the others); past WHOLE, one hash of WINDOWS windows
 WINDOWS, WINDOW = 64, 4096  # of WINDOW bytes at fixed fractions of the end (docs/site.md says what
-DIGEST = 4  # each is sure to see): bytes of a CRC-32 (zlib: ~4 GB/s here, blake2b ~0.9)
+DIGEST = 8  # each is sure to see): bytes of an XXH3-64 hash (~20 GB/s here; zlib's CRC-32 ~4,
+# blake2b ~0.9: a full build hashes every byte it parses, and CRC-32 cost a build of 845 MB 7% more CPU)
 
 
 def read_tail(history: Path, end: int, known: tuple[int, bytes] | None = None) -> bytes:
     """The fingerprint of ``history``'s first ``end`` bytes, kept with a cache entry and compared
     before parsing only what was appended: the first and the last ``TAIL`` bytes before ``end``,
-    then the CRC-32 of each ``BLOCK`` of them (``end`` <= ``WHOLE``: any edit is seen, but for a
-    CRC collision) or of ``WINDOWS`` windows across them (larger: an edit outside them is not).
+    then the XXH3-64 hash of each ``BLOCK`` of them (``end`` <= ``WHOLE``: any edit is seen, but for a
+    hash collision) or of ``WINDOWS`` windows across them (larger: an edit outside them is not).
     ``known``: ``(end, fingerprint)`` of an earlier end of the same file whose blocks were checked
     against the file (``resume``): the blocks wholly before it are not read again."""
     try:
@@ -58,16 +60,16 @@ def read_tail(history: Path, end: int, known: tuple[int, bytes] | None = None) -
             fh.seek(max(0, end - TAIL))
             out = [head, fh.read(min(end, TAIL))]
             if end > WHOLE:
-                crc = 0
+                h = xxhash.xxh3_64()
                 for i in range(WINDOWS):
                     fh.seek((end - WINDOW) * i // (WINDOWS - 1))
-                    crc = zlib.crc32(fh.read(WINDOW), crc)
-                return b"".join(out) + crc.to_bytes(DIGEST, "little")
+                    h.update(fh.read(WINDOW))
+                return b"".join(out) + h.digest()
             reuse = _blocks(*known)[:min(known[0], end) // BLOCK] if known else []
             out += reuse
             fh.seek(len(reuse) * BLOCK)
             for start in range(len(reuse) * BLOCK, end, BLOCK):
-                out.append(zlib.crc32(fh.read(min(BLOCK, end - start))).to_bytes(DIGEST, "little"))
+                out.append(xxhash.xxh3_64_digest(fh.read(min(BLOCK, end - start))))
             return b"".join(out)
     except OSError:
         return b""
