@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from panels_fixtures import video_head
-
-REPO = Path(__file__).resolve().parent.parent
+from peakmem import cli_peak
 
 
 def runs_with_videos(runs: Path, sparse: int, dense: int) -> bytes:
@@ -34,12 +32,5 @@ def runs_with_videos(runs: Path, sparse: int, dense: int) -> bytes:
 
 
 def build_peak(runs: Path, out: str, env: dict[str, str]) -> tuple[subprocess.CompletedProcess, int]:
-    """``reportgen build RUNS -o OUT`` in a subprocess, and its peak memory (resident, in bytes): its own
-    process's, measured by a fresh parent, so no other child counts."""
-    code = ("import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)")
-    proc = subprocess.run([sys.executable, "-c", code, sys.executable, "-m", "reportgen", "build", str(runs),
-                           "-o", out], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, **env, "PYTHONPATH": str(REPO)})
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc, int(proc.stdout.strip().splitlines()[-1]) << 10  # (Linux: KiB)
+    """``reportgen build RUNS -o OUT`` in a subprocess, and its peak memory (resident, in bytes)."""
+    return cli_peak("build", runs, "-o", out, env=env)

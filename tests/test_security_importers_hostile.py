@@ -767,7 +767,8 @@ def test_table_files_too_large_to_read(tmp_path):
     """A 1.7 MB Parquet file whose dictionary-encoded column holds 100M rows decoded to 10 GB (and a
     100M-row Python loop after it), and a CSV made 7 GB by a sparse tail was read whole by pandas:
     each took the machine's memory (under a 6 GiB limit: MemoryError). Now a Parquet file whose
-    footer declares more than 50M cells, or a CSV over 2 GiB, is not read, with a warning naming it."""
+    footer declares more than 50M cells is not read, and of a CSV that is mostly holes only the rows in
+    its first 64 MiB are, with a warning naming it."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -819,7 +820,8 @@ def test_huge_sparse_csv_keeps_the_rows_before_the_read_limit(tmp_path):
 
 def test_a_large_csv_of_real_rows_is_read_whole(tmp_path):
     """The 64 MiB read limit is for a sparse CSV (holes: free to make); a CSV whose bytes are on disk
-    (an export of many rows) is read up to 2 GiB: a 70 MiB one lost its rows after the first 64 MiB."""
+    (an export of many rows) is read whole, a part at a time: a 70 MiB one lost its rows after the first
+    64 MiB."""
     src = tmp_path / "csvs"
     src.mkdir()
     note = "x" * (700 << 10)

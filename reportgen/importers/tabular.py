@@ -6,6 +6,9 @@
   the run) and ``--time-col`` (default ``_timestamp``, ``timestamp`` or ``time``; Unix
   seconds, milliseconds or dates). Every other column is a history key; empty cells
   are left out of the row.
+- Memory is bounded whatever the size: a CSV is read a part of rows at a time (:mod:`.csvparts`), and
+  rows out of step order (a long table's runs) are sorted on disk (:mod:`.steporder`) before they are
+  written, a part at a time.
 - Neptune exporter Parquet (columns ``project_id, run_id, attribute_path,
   attribute_type, step, timestamp, *_value``) is recognised by its columns:
   ``float_series``/``string_series`` -> history, ``histogram_series`` -> Histogram,
@@ -14,46 +17,23 @@
 from __future__ import annotations
 
 import math
-import os
 from functools import partial
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable
 
-from ..storage.safety import open_regular
-from ..storage.sparse import mostly_holes
-from .common import SOURCE_MAX, Problems, RunImport, run_id_for, source_open, walk_files
+from .common import Problems, RunImport, run_id_for, source_open, walk_files
+from .csvparts import PART_ROWS, CsvTable, part_rows, steps_rise
+from .steporder import StepOrder
 
 NEPTUNE_COLUMNS = {"project_id", "run_id", "attribute_path", "attribute_type", "step"}
 STEP_NAMES = ("_step", "step")
 TIME_NAMES = ("_timestamp", "timestamp", "time")
 
 
-CHUNK_ROWS = 100_000  # rows of a table turned into history rows (and, in step order, written) at a time
+CHUNK_ROWS = PART_ROWS  # rows of a narrow table turned into history rows (and written) at a time at the most
 MAX_CELLS = 50_000_000  # rows x columns of one Parquet file (its footer says; a 1.7 MB file held 100M rows)
-CSV_MAX = SOURCE_MAX  # bytes of a sparse CSV read (the rows after them are not: a sparse file is free to make)
-CSV_DENSE_MAX = 2 << 30  # bytes of a CSV whose bytes are on disk (an export of real rows) read
-
-
-def _csv_rows(path: Path, problems: Problems):
-    """The rows of the CSV file ``path`` as a DataFrame, read up to a limit: :data:`CSV_MAX` bytes of a
-    sparse file (``truncate -s 2G``: free to make, and it was read whole into memory), else
-    :data:`CSV_DENSE_MAX` (a real export of many rows is read whole). Past the limit, the complete
-    lines before it are kept, with a warning naming the file and the limit."""
-    import io
-
-    import pandas as pd
-
-    with open_regular(path) as fh:  # (one open: a regular file, checked on its descriptor)
-        size = os.fstat(fh.fileno()).st_size
-        # (mostly holes: measured by SEEK_DATA, not st_blocks, which a dense CSV on a compressing file
-        # system is also short of)
-        limit = CSV_MAX if size > CSV_MAX and mostly_holes(fh.fileno()) is not None else CSV_DENSE_MAX
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        data = data[:data.rfind(b"\n", 0, limit) + 1]
-        problems.warn(f"{path}: larger than {limit >> 20} MiB ({size:,} bytes); only the rows in its first "
-                      f"{limit >> 20} MiB are imported")
-    return pd.read_csv(io.BytesIO(data))
 
 
 def _too_big(path: Path) -> str | None:
@@ -68,11 +48,10 @@ def _too_big(path: Path) -> str | None:
 
 
 def _read(path: Path, problems: Problems):
+    """The Parquet file ``path`` as a DataFrame (None: skipped, with a warning)."""
     import pandas as pd
 
     try:
-        if path.suffix.lower() != ".parquet":
-            return _csv_rows(path, problems)
         try:
             import pyarrow  # noqa: F401
         except ImportError:
@@ -87,6 +66,44 @@ def _read(path: Path, problems: Problems):
     except Exception as exc:  # noqa: BLE001 - a bad file is one warning, the others go on
         problems.skip(f"{path}: cannot be read ({type(exc).__name__}: {exc}); skipped")
         return None
+
+
+def _open_csv(path: Path, problems: Problems, step_of: Callable[[list], Any] | None = None) -> CsvTable | None:
+    """The CSV file ``path`` opened and scanned (:meth:`CsvTable.scan` with the step column
+    ``step_of(columns)``; no step order looked at without ``step_of``), or None: skipped, with a warning."""
+    table = None
+    try:
+        table = CsvTable(path, problems)
+        table.scan(step_of(table.columns) if step_of is not None else None)
+        return table
+    except Exception as exc:  # noqa: BLE001 - a bad file is one warning, the others go on
+        if table is not None:
+            table.__exit__()
+        problems.skip(f"{path}: cannot be read ({type(exc).__name__}: {exc}); skipped")
+        return None
+
+
+class FrameTable:
+    """A table read whole (a Parquet file), as :class:`CsvTable` gives one: its columns, its rows, whether
+    its steps never go down, and its rows a part at a time."""
+
+    def __init__(self, df):
+        self.df, self.columns, self.rows, self.ordered = df, list(df.columns), len(df), True
+
+    def __enter__(self) -> "FrameTable":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def scan(self, step_col) -> None:
+        if step_col is not None:
+            self.ordered = steps_rise(self.df[step_col])[0]
+
+    def parts(self):
+        every = part_rows(len(self.columns))
+        for start in range(0, self.rows, every):
+            yield self.df.iloc[start:start + every]
 
 
 def _files(path: Path, kind: str, problems: Problems) -> list[Path]:
@@ -168,56 +185,99 @@ def _check_columns(opts, cols: list) -> None:
             raise NotImported(f"{arg} {col!r} is not a column (columns: {shown}{more})")
 
 
-def _import_frame(imp: RunImport, df, opts, problems: Problems, label: str) -> int:
-    """The table ``df`` into ``imp``; NotImported when no row of it is one a run folder can hold (a header
-    alone, no usable step, only values that cannot be stored) and the run is new (a run imported before
-    may simply have nothing new)."""
+def _step_col(opts, cols: list):
+    """The step column of a table of columns ``cols`` (None: the row number)."""
+    return opts.step_col or next((c for c in STEP_NAMES if c in cols), None)
+
+
+def _known_step_col(opts, cols: list):
+    """:func:`_step_col`, None when ``--step-col`` names no column (the import says so)."""
+    col = _step_col(opts, cols)
+    return col if col in cols else None
+
+
+def _rows(part, opts, cols: list, seq: int, counts: dict | None = None):
+    """The rows of ``part`` (the rows of a table of columns ``cols`` from row ``seq`` of the source): tuples
+    ``(run, step, seq, time, values)`` (run None without ``--run-col``, :mod:`.steporder`'s order), a row
+    without a usable step (no number, or infinite) at step ``inf``. Without a step column the step is
+    the row number (within its run: ``counts``, run -> rows so far, carried between parts). Columns of
+    ``cols`` a part lacks (a long table's other file) are empty in it; rows without a run are left out."""
     import pandas as pd
 
-    cols = list(df.columns)
-    _check_columns(opts, cols)
-    step_col = opts.step_col or next((c for c in STEP_NAMES if c in cols), None)
+    step_col = _step_col(opts, cols)
     time_col = opts.time_col or next((c for c in TIME_NAMES if c in cols), None)
-    if step_col is not None:
-        steps = pd.to_numeric(df[step_col], errors="coerce")
+    n = len(part)
+    runs = part[opts.run_col].tolist() if opts.run_col else [None] * n
+    if step_col is None:
+        steps = range(seq, seq + n)
+    elif step_col in part:
+        steps = pd.to_numeric(part[step_col], errors="coerce").tolist()
     else:
-        steps = pd.Series(range(len(df)), index=df.index)
-    times = _seconds(df[time_col]) if time_col is not None else None
-    value_cols = [c for c in cols if c not in (step_col, time_col, opts.run_col, "_runtime")]
-    # a part of the rows at a time: all 3M rows of a 415 MB CSV as dicts, twice (the records and the
-    # import's pending rows), peaked at 3.9 GB. Each part is also written before the next is converted
-    # (a part ends where the step changes). Rows out of step order are sorted by step first (stably:
-    # rows of one step keep their order, as they merge into one history row): they waited, all of them
-    # as dicts, for the last part (a later row may be earlier), 2.8 GB for a 205 MB CSV.
-    n, bad, written, start = len(df), 0, 0, 0
-    table = df[value_cols]  # (once: a column selection copies the frame)
-    ordered = n > CHUNK_ROWS
-    if ordered and not steps.is_monotonic_increasing:
-        order = steps.to_numpy().argsort(kind="stable")  # (rows without a step last; they are skipped)
-        steps, table = steps.iloc[order], table.iloc[order]
-        times = times.iloc[order] if times is not None else None
-    while start < n:
-        stop = min(n, start + CHUNK_ROWS)
-        while ordered and stop < n and steps.iat[stop] == steps.iat[stop - 1]:
-            stop += 1
-        records = table.iloc[start:stop].to_dict("records")
-        for i, (step, row) in enumerate(zip(steps.iloc[start:stop].tolist(), records), start):
-            if step is None or step != step or step in (math.inf, -math.inf):  # (int(inf) raised OverflowError)
-                bad += 1
+        steps = [math.nan] * n
+    times = _seconds(part[time_col]).tolist() if time_col in part else [None] * n
+    keys = [c for c in part.columns if c not in (step_col, time_col, opts.run_col, "_runtime")]
+    names = [str(k) for k in keys]
+    cells = zip(*(part[k].tolist() for k in keys)) if keys else ((),) * n
+    for i, (run, step, ts, row) in enumerate(zip(runs, steps, times, cells), seq):
+        if opts.run_col:
+            if run is None or run != run:  # (a row without a run: grouping by run left it out)
                 continue
-            values = {str(k): pv for k, v in row.items() if (pv := _plain(v)) is not None}
-            ts = times.iloc[i] if times is not None else None
-            imp.add(int(step), values, None if ts is None or ts != ts else float(ts))
-        del records
-        if ordered and stop < n:
+            run = str(run)
+            if step_col is None:
+                step = counts[run] = counts.get(run, -1) + 1
+        if step is None or step != step or step in (math.inf, -math.inf):
+            step = math.inf
+        values = {k: pv for k, v in zip(names, row) if (pv := _plain(v)) is not None}
+        yield run, step, i, None if ts is None or ts != ts else float(ts), values
+
+
+def _feed(imp: RunImport, rows, every: int, problems: Problems, label: str, step_col) -> int:
+    """The ``rows`` of one run (:func:`_rows`, in step order, or fewer than ``every``) into ``imp``, written
+    ``every`` rows at a time (a part never ends between two rows of one step: they are one history
+    row). NotImported when no row is one a run folder can hold (a header alone, no usable step, only
+    values that cannot be stored) and the run is new (a run imported before may have nothing new)."""
+    written = pending = bad = 0
+    prev = None
+    for _run, step, _seq, ts, values in rows:
+        if step == math.inf:
+            bad += 1
+            continue
+        step = int(step)  # (1.2 and 1.7 are one row: step 1)
+        if pending >= every and step != prev:
             written += imp.commit()
-        start = stop
+            pending = 0
+        imp.add(step, values, ts)
+        pending, prev = pending + 1, step
     if bad:
         problems.warn(f"{label}: {bad} rows without a usable step in {step_col!r}; skipped")
     written += imp.commit()
     if imp.created and not imp.rows_written:
         raise NotImported("no row with a step and a value that can be stored")
     return written
+
+
+def _import_table(imp: RunImport, table, opts, problems: Problems, label: str) -> int:
+    """The table ``table`` (:class:`CsvTable` or :class:`FrameTable`, scanned) into ``imp``, a part at a time:
+    rows that are in step order (or few: :class:`RunImport` sorts one part) as they are read, others
+    sorted on disk first (:class:`StepOrder`: they were all held, sorted, in memory)."""
+    cols = table.columns
+    _check_columns(opts, cols)
+    every = part_rows(len(cols))
+    parts = (_rows(part, opts, cols, start) for start, part in _starts(table.parts()))
+    if table.ordered or table.rows <= every:
+        return _feed(imp, (row for rows in parts for row in rows), every, problems, label, _step_col(opts, cols))
+    with StepOrder() as order:
+        for rows in parts:
+            order.add(list(rows))
+        return _feed(imp, order.rows(), every, problems, label, _step_col(opts, cols))
+
+
+def _starts(parts):
+    """``(first row, part)`` of each of ``parts``."""
+    start = 0
+    for part in parts:
+        yield start, part
+        start += len(part)
 
 
 def _off_int(values) -> float:
@@ -317,8 +377,6 @@ def _neptune_run(imp: RunImport, g, nrun, project: str, opts, problems: Problems
 def import_tabular(opts, problems: Problems, progress, result) -> None:
     import pandas as pd
 
-    from . import run_name
-
     root = Path(opts.path)
     files = _files(root, opts.source, problems)
     if not files:
@@ -326,41 +384,95 @@ def import_tabular(opts, problems: Problems, progress, result) -> None:
         return
     base = root.resolve().name
     project = opts.project or (root.resolve().parent.name if root.is_file() else base)
-    frames = []
+    if opts.run_col:
+        _import_long(root, files, project, opts, problems, progress, result)
+        return
+    neptune = []
     for n, f in enumerate(files, 1):
         progress.update(f"{opts.source}: reading {n}/{len(files)} files")
-        df = _read(f, problems)
-        if df is None:
-            continue
-        if NEPTUNE_COLUMNS <= set(df.columns) or opts.run_col:
-            if opts.run_col and opts.run_col not in df.columns:
-                problems.skip(f"{f}: --run-col {opts.run_col!r} is not a column; skipped")
+        if opts.source == "csv":
+            table = _open_csv(f, problems, partial(_known_step_col, opts))
+        else:
+            df = _read(f, problems)
+            if df is not None and NEPTUNE_COLUMNS <= set(df.columns):
+                neptune.append(df)
                 continue
-            frames.append(df)
+            table = None if df is None else FrameTable(df)
+            if table is not None:
+                table.scan(_known_step_col(opts, table.columns))
+        if table is None:
             continue
-        rel = f.relative_to(root).with_suffix("").as_posix() if f != root else f.stem
-        run_id = run_id_for(opts.source, f"{project}/{rel}")
-        imp = RunImport(opts.out, run_id, source={"kind": opts.source, "path": str(f.resolve())}, problems=problems)
-        imp.meta.update({"project": project, "name": run_name(opts.name, path=rel, name=rel, id=run_id,
-                                                                     project=project)})
-        _import_run(imp, partial(_import_frame, imp, df, opts, problems, str(f)), problems, result, str(f))
-    if not frames:
+        with table:
+            rel = f.relative_to(root).with_suffix("").as_posix() if f != root else f.stem
+            imp = _new_run(opts, project, f"{project}/{rel}", rel, {"path": str(f.resolve())}, problems)
+            _import_run(imp, partial(_import_table, imp, table, opts, problems, str(f)), problems, result, str(f))
+    if neptune:
+        _neptune(pd.concat(neptune, ignore_index=True), opts, problems, result, str(root.resolve()))
+
+
+def _new_run(opts, project: str, key: str, name: str, source: dict, problems: Problems) -> RunImport:
+    from . import run_name
+
+    run_id = run_id_for(opts.source, key)
+    imp = RunImport(opts.out, run_id, source={"kind": opts.source, **source}, problems=problems)
+    imp.meta.update({"project": project, "name": run_name(opts.name, path=name, name=name, id=run_id,
+                                                         project=project)})
+    return imp
+
+
+def _columns(path: Path, problems: Problems) -> list | None:
+    """The columns of the table file ``path`` (None: it cannot be read, with a warning)."""
+    try:
+        if path.suffix.lower() != ".parquet":
+            with CsvTable(path, problems) as table:
+                return table.columns
+        import pyarrow.parquet as pq
+
+        return list(pq.ParquetFile(path).schema_arrow.names)
+    except Exception as exc:  # noqa: BLE001 - a bad file is one warning, the others go on
+        problems.skip(f"{path}: cannot be read ({type(exc).__name__}: {exc}); skipped")
+        return None
+
+
+def _import_long(root: Path, files: list[Path], project: str, opts, problems: Problems, progress, result) -> None:
+    """One long table (``--run-col``: one run per value) in the files ``files``: their rows sorted on disk
+    by run and step (:class:`StepOrder`: the files were read whole into memory, joined and grouped by run
+    there), then each run imported in turn. A ``--step-col`` or ``--time-col`` that names no column of any file stops the import
+    before any run folder is made."""
+    heads, union = [], {}
+    for f in files:  # (the columns first: each file is opened again for its rows)
+        cols = _columns(f, problems)
+        if cols is not None and opts.run_col not in cols:
+            problems.skip(f"{f}: --run-col {opts.run_col!r} is not a column; skipped")
+        elif cols is not None:
+            heads.append(f)
+            union.update(dict.fromkeys(cols))
+    if not heads:
         return
-    table = pd.concat(frames, ignore_index=True)
-    if NEPTUNE_COLUMNS <= set(table.columns) and not opts.run_col:
-        _neptune(table, opts, problems, result, str(root.resolve()))
-        return
+    cols = list(union)
     try:  # once for the whole table, before any run folder is made (it was once per run, each warned)
-        _check_columns(opts, list(table.columns))
+        _check_columns(opts, cols)
     except NotImported as exc:
         raise ValueError(f"{root}: {exc}") from None
-    for key, g in table.groupby(opts.run_col, sort=True):
-        key = str(key)
-        run_id = run_id_for(opts.source, f"{project}/{key}")
-        imp = RunImport(opts.out, run_id, source={"kind": opts.source, "path": str(root.resolve()), "run": key},
-                        problems=problems)
-        imp.meta.update({"project": project, "name": run_name(opts.name, path=key, name=key, id=run_id,
-                                                                     project=project)})
-        label = f"{root}:{key}"
-        _import_run(imp, partial(_import_frame, imp, g.reset_index(drop=True), opts, problems, label), problems,
-                    result, label)
+    counts: dict[str, int] = {}
+    with StepOrder() as order:
+        seq = 0
+        for n, f in enumerate(heads, 1):
+            progress.update(f"{opts.source}: reading {n}/{len(heads)} files")
+            if f.suffix.lower() == ".parquet":
+                df = _read(f, problems)
+                table = None if df is None else FrameTable(df)
+            else:
+                table = _open_csv(f, problems)
+            if table is None:
+                continue
+            with table:
+                for part in table.parts():
+                    order.add(list(_rows(part, opts, cols, seq, counts)))
+                    seq += len(part)
+        where = str(root.resolve())
+        for key, rows in groupby(order.rows(), key=itemgetter(0)):
+            imp = _new_run(opts, project, f"{project}/{key}", key, {"path": where, "run": key}, problems)
+            label = f"{root}:{key}"
+            _import_run(imp, partial(_feed, imp, rows, part_rows(len(cols)), problems, label, _step_col(opts, cols)),
+                        problems, result, label)

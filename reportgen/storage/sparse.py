@@ -3,7 +3,7 @@
 A sparse file is free to make (``truncate -s 4G``, a few KB in a zip), so what the builder and the
 importers do with a large file depends on how much of it is data: a site file over 64 MiB that is mostly
 holes is not published to a URL (``site/publish.py``), a CSV that is mostly holes is read only up to
-64 MiB (``importers/tabular.py``).
+64 MiB (``importers/csvparts.py``).
 
 The data is measured by walking the file's extents with ``lseek(SEEK_DATA)`` / ``lseek(SEEK_HOLE)``:
 the holes the file system reports, whatever the disk holds. ``st_blocks`` (bytes allocated on disk) is
