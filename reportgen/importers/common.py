@@ -436,12 +436,12 @@ class RunImport:
 
     def _within_budget(self, values: dict[str, Any], step: int | None) -> dict[str, Any]:
         """``values`` but the media past the import's budget (:mod:`.budget`), with one warning per run."""
-        from .budget import media_bytes
-
         out = values
         for k, v in values.items():
             if type(v) in _PLAIN or v is None:
                 continue
+            from .budget import media_bytes  # (not for a row of plain values: 0.7 µs a row)
+
             size = media_bytes(v)
             if size and not self.problems.media.take(self.id, size):
                 where = "the summary" if step is None else f"step {step}"
