@@ -182,6 +182,7 @@ from reportgen.site import columnar
 from reportgen.site.builder import build
 from reportgen.site.config import BuildConfig
 
+columnar.IMPORT_BYTES = 0  # (these small histories are read with polars: its threads started here)
 runs = Path(sys.argv[1])
 first = build(BuildConfig(runs, Path(sys.argv[2]) / "first", quiet=True, cache=False))  # serial: polars read here
 assert first.runs == 5 and columnar.pool_started(), "the first build did not read with polars"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from reportgen.site.builder import build
 from reportgen.site.cache import RunCache
 from reportgen.site.config import BuildConfig
@@ -126,3 +128,41 @@ def test_a_cache_entry_is_the_same_bytes_in_every_process(tmp_path):
                        env={**os.environ, "PYTHONHASHSEED": seed})
         entries.add((cache / "runs" / "a.pkl").read_bytes())
     assert len(entries) == 1
+
+
+def test_columns_worth_less_than_their_parse_are_not_kept_and_an_append_parses_again(tmp_path):
+    """cache1: a run of 10 metrics x 2,000 steps (1,000 of them: bench_build's 'many') kept ~217 KB of
+    columns a run, a quarter of its history (the smoothing at 9 weights, each bucket's values), to
+    save a parse of ~10 ms. Its file is now the entry alone, and an append is parsed from the first
+    byte: the same site as a fresh build."""
+    import math
+
+    root, out, cache = tmp_path / "runs", tmp_path / "site", tmp_path / "cache"
+    series = {f"m{i}": (lambda s, i=i: math.sin(s / (40.0 + i)) + (s * (i + 7) % 13) * 0.0123) for i in range(10)}
+    write_run(root, "a", rows(2_000, **series))
+    cfg = BuildConfig(runs=root, out=out, quiet=True, cache_dir=cache)  # --samples 1000: folded
+    build(cfg)
+    history = (root / "a" / "history.jsonl").stat().st_size
+    assert (cache / "runs" / "a.pkl").stat().st_size <= 0.1 * history
+    c = RunCache(cache, cfg.samples)
+    assert c.load_info("a")["end"] == history and c.load_cols("a") is None
+    append_rows(root / "a", rows(100, start=2_000, **series))
+    res = build(cfg)
+    assert res.reparsed == ["a"] and res.appended == []
+    fresh = tmp_path / "fresh"
+    build(BuildConfig(runs=root, out=fresh, quiet=True, cache=False))
+    for rel in ("data/runs/a.js", "data/smooth/a.js", "runs/a/index.html"):
+        assert (out / rel).read_bytes() == (fresh / rel).read_bytes(), rel
+
+
+@pytest.mark.parametrize("size,history,kept", [
+    (64 * 1024, 64 * 1024, True),  # small: kept whatever the history
+    (64 * 1024 + 1, 640 * 1024, False),
+    (100_000, 1_000_000, True),  # a tenth of the history
+    (100_001, 1_000_000, False),
+    (20_000_000, 32 * 1024 * 1024, True),  # a history that costs more to parse again than to read them
+])
+def test_which_columns_are_kept(size, history, kept):
+    from reportgen.site.cache import keeps_columns
+
+    assert keeps_columns(size, history) is kept

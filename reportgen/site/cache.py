@@ -14,6 +14,13 @@ by ``--samples`` whatever the number of steps, its non-numeric entries and media
 much of a small run's build (cpu19: it was a folder and two files). A run whose files are
 unchanged is not read at all; a run whose ``history.jsonl`` only grew is parsed from the old end;
 anything else is parsed again from scratch.
+
+The columns are kept only where continuing from them saves a parse worth their bytes
+(:func:`keeps_columns`): a history of 2,000 steps is ~4 times its columns (the smoothing at every
+slider weight, the values of each bucket), parsing it again costs ~10 ms, and 1,000 such runs kept
+214 MB of columns, a quarter of their histories (cache1). Such a run's file is its entry alone,
+and an append to it is parsed from the first byte (the same site: an append gives a full parse's
+bytes).
 """
 from __future__ import annotations
 
@@ -45,6 +52,11 @@ WHOLE = 64 << 20  # its last block again, not the others); past WHOLE, one hash 
 WINDOWS, WINDOW = 64, 4096  # of WINDOW bytes at fixed fractions of the end (docs/site.md says what
 DIGEST = 8  # each is sure to see): bytes of an XXH3-64 hash (~20 GB/s here; zlib's CRC-32 ~4,
 # blake2b ~0.9: a full build hashes every byte it parses, and CRC-32 cost a build of 845 MB 7% more CPU)
+# the columns are kept when they are at most 1/KEEP_RATIO of the history parsed, or small, or the
+# history so big that parsing it again would cost more than reading them (keeps_columns)
+KEEP_RATIO = 10
+KEEP_SMALL = 64 * 1024
+KEEP_BIG = 32 * 1024 * 1024
 
 
 def read_tail(history: Path, end: int, known: tuple[int, bytes] | None = None) -> bytes:
@@ -84,6 +96,14 @@ def _blocks(end: int, fingerprint: bytes) -> list[bytes]:
     return [fingerprint[at + i * DIGEST:at + (i + 1) * DIGEST] for i in range(n)]
 
 
+def keeps_columns(size: int, history: int) -> bool:
+    """Are columns of ``size`` bytes kept for ``history`` bytes parsed? Yes when they are at most a
+    tenth of it (the cache stays small beside the runs), at most :data:`KEEP_SMALL` (the entry's
+    file is written anyway), or when the history is :data:`KEEP_BIG` or more (parsing it again on an
+    append would cost more than reading them); else an append parses the history again."""
+    return size <= KEEP_SMALL or history >= KEEP_BIG or size * KEEP_RATIO <= history
+
+
 class RunCache:
     def __init__(self, root: Path, samples: int, enabled: bool = True):
         self.root = Path(root)
@@ -98,7 +118,8 @@ class RunCache:
         return isinstance(obj, dict) and obj.get("version") == STAMP and obj.get("samples") == self.samples
 
     def load_info(self, run_file: str) -> dict[str, Any] | None:
-        """``{"sig", "info", "end", "tail"}`` or None (the file's first pickle only)."""
+        """``{"sig", "info", "end", "tail", "cols"}`` or None (the file's first pickle only); "cols":
+        whether the columns follow (:func:`keeps_columns`)."""
         if not self.enabled:
             return None
         try:
@@ -109,6 +130,7 @@ class RunCache:
         return obj if self._ok(obj) else None
 
     def load_cols(self, run_file: str) -> Columns | None:
+        """The columns saved with the entry, or None (none kept: :func:`keeps_columns`)."""
         if not self.enabled:
             return None
         try:
@@ -124,14 +146,19 @@ class RunCache:
     def save(self, run_file: str, sig: dict[str, Any], info: Any, cols: Columns, tail: bytes) -> None:
         if not self.enabled:
             return
-        root, cols.root = cols.root, None
-        try:
-            data = pickle.dumps({"version": STAMP, "samples": self.samples, "sig": sig, "info": info,
-                                 "end": cols.end, "tail": tail}, protocol=pickle.HIGHEST_PROTOCOL) + \
-                pickle.dumps(cols, protocol=pickle.HIGHEST_PROTOCOL)
-        finally:
-            cols.root = root
-        write_bytes(self.path(run_file), data)
+        body = b""
+        # (a lower bound first: the columns of a small run are not pickled only to be left out)
+        if keeps_columns(cols.agg.min_bytes() if cols.agg is not None else 0, cols.end):
+            root, cols.root = cols.root, None
+            try:
+                body = pickle.dumps(cols, protocol=pickle.HIGHEST_PROTOCOL)
+            finally:
+                cols.root = root
+            if not keeps_columns(len(body), cols.end):
+                body = b""
+        head = pickle.dumps({"version": STAMP, "samples": self.samples, "sig": sig, "info": info, "end": cols.end,
+                             "tail": tail, "cols": bool(body)}, protocol=pickle.HIGHEST_PROTOCOL)
+        write_bytes(self.path(run_file), head + body)
 
     def load_pages(self) -> dict[str, str]:
         return self.load_pages_and_overviews()[0]

@@ -86,8 +86,11 @@ def run_jobs(jobs: list, scheduler: str | None = None, workers: int | None = Non
         return
     pool = local_pool(jobs, workers, force_pool)
     if pool is None:
-        for batch in batches(jobs):
-            yield from parse_batch(batch)
+        from . import columnar
+
+        with columnar.rows_only_below(sum(_left(j) for j in jobs)):
+            for batch in batches(jobs):
+                yield from parse_batch(batch)
         return
     # The parent's objects go to the permanent generation before the workers fork: the workers'
     # collections never walk them, so the pages they share stay shared (no copy-on-write faults).
@@ -206,6 +209,13 @@ def parse_remote(batch: list[tuple], markers: tuple[list[str], str] | None = Non
         parsed.info.path = str(run_dir)  # the client's run folder: its pages read it (same site)
         out.append((parsed, files, cache.saved if cache is not None else None))
     return out
+
+
+def _left(job) -> int:
+    """At most, bytes of ``job``'s history to parse: what follows the cached end when the cache kept
+    the columns to continue from, else all of it."""
+    size = job.sig["history"][0] if job.sig.get("history") else 0
+    return size - job.cached["end"] if _may_append(job) and job.cached.get("cols") else size
 
 
 def _may_append(job) -> bool:

@@ -189,6 +189,11 @@ class RunAgg:
               "x_vals": {name: rows + v if isinstance(v, float) else v for name, v in st["x_vals"].items()}}
         self.__dict__.update(st)
 
+    def min_bytes(self) -> int:
+        """At least the bytes the state takes pickled (:meth:`__getstate__`): each track's smoothing
+        and the first value of each bucket, which are pickled as they are."""
+        return sum(t.b.extra.nbytes + t.b.val[:, FIRST].nbytes for t in self.tracks if t is not None)
+
     # -- streaming ------------------------------------------------------------------------------
     def consume(self, cols, is_x: Callable[[str], bool]) -> None:
         """Fold the rows ``cols`` holds (a chunk: rows ``cols.row_base`` to ``cols.nrows``) in, then
