@@ -187,7 +187,10 @@
     var box, m;
     box = el("div", "rgp-video");
     if (item.format === "gif") { m = el("img", "rgp-gif"); m.alt = item.caption || "animation"; m.loading = "lazy"; }
-    else { m = el("video"); m.controls = true; m.preload = "metadata"; m.muted = true; }
+    else {
+      m = el("video"); m.controls = true; m.preload = "metadata"; m.muted = true;
+      if (item.only) m.dataset.rgOnly = item.only;  /* a codec some browsers do not play (assets/media-fallback.js) */
+    }
     m.src = site(item.src);
     box.appendChild(m);
     if (item.caption) box.appendChild(el("div", "rgp-caption", item.caption));

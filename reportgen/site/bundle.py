@@ -31,7 +31,7 @@ PAGE = ("vega-loader.js", "theme-vega.js", "state.js", "charts.js", "chart-spec.
         "chart-panel.js", "hover.js", "run-style.js", "table-csv.js", "table-columns.js",
         "table-filter.js", "runs-table.js", "runs-data.js",
         "compare.js", "reportgen.js", "groups.js", "chart-actions.js", "shortcuts.js", "panel-regex.js",
-        "panel-search.js", "panel-tools.js")
+        "panel-search.js", "panel-tools.js", "media-fallback.js")
 LIVE = ("live.js", "live-patch.js")
 BUNDLES = {"rg-head.js": HEAD, "rg-page.js": PAGE, "rg-live.js": LIVE}
 

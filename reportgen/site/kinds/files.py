@@ -54,7 +54,7 @@ class FileKind(Kind):
         if shown.get("t") != self.item_type:
             return None, f"{shown.get('msg')} (run {run.id})"
         return {"url": shown["src"], "caption": shown.get("caption") or "", "width": shown.get("w"),
-                "height": shown.get("h"), "format": shown.get("format", rec.get("format"))}, None
+                "height": shown.get("h"), "format": shown.get("format", rec.get("format")), "only": shown.get("only")}, None
 
     def report_record(self, rec: dict[str, Any]) -> dict[str, Any]:
         """What of ``rec`` a report shows (the record as it is)."""
@@ -228,13 +228,20 @@ class VideoKind(FileKind):
         # what the page leaves out of one it shows (a sound track of too many channels) is said. Its
         # verdict is kept between builds (a gif's aside: Pillow reads its header): a rebuild opens only
         # a video that changed, and imports PyAV only then (issue 19)
-        notes: list[str | None] = []
-        src = ctx.files.copy(rec.get("path"), check=lambda file: notes.append(ctx.files.checked(
-            f"video:{fmt}", file, lambda f: check_video(f, fmt), keep=fmt != "gif")), ext=PUBLISHED_AS.get(ext))
-        for note in filter(None, notes):
+        # a codec only some browsers play (HEVC) is shown, the page's fallback taking the player's place
+        # where the browser does not play it ("only": its name)
+        verdicts: list[tuple[str | None, tuple[str, ...]]] = []
+        src = ctx.files.copy(rec.get("path"), check=lambda file: verdicts.append(ctx.files.checked(
+            f"playable-video:{fmt}", file, lambda f: check_video(f, fmt), keep=fmt != "gif")),
+            ext=PUBLISHED_AS.get(ext))
+        only, notes = verdicts[0] if verdicts else (None, ())
+        for note in notes:
             ctx.warn(where, note)
-        return {"t": "video", "src": src, "format": fmt, "caption": caption(rec), "w": rec.get("width"),
+        item = {"t": "video", "src": src, "format": fmt, "caption": caption(rec), "w": rec.get("width"),
                 "h": rec.get("height")}
+        if only:
+            item["only"] = only
+        return item
 
 
 HTML_STYLE = ("<style>body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"

@@ -23,10 +23,17 @@ AUDIO_CODECS = frozenset({"mp3", "vorbis", "opus", "flac", "aac", "pcm_u8", "pcm
                           "pcm_f32le", "pcm_mulaw", "pcm_alaw"})
 #: channels of audio Chromium plays at most (media::limits::kMaxChannels)
 MAX_CHANNELS = 32
-#: video codecs some major browser plays in ``<video>`` (Chromium: H.264, VP8, VP9, AV1; Firefox: Theora
-#: too; Safari and Edge: HEVC); MPEG-4 Part 2 (``mpeg4``, an encoder fallback), Motion JPEG and the like
-#: play nowhere (Chromium: MEDIA_ERR_SRC_NOT_SUPPORTED)
-VIDEO_CODECS = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "theora"})
+#: video codecs the Chromium that tests and users' CI run (/usr/bin/chromium) plays in ``<video>``, in each
+#: container it is found in (tests/test_media_codecs.py plays every one, so this list cannot claim one it
+#: does not); MPEG-4 Part 2 (``mpeg4``, an encoder fallback), Motion JPEG, ProRes and the like play nowhere
+#: (Chromium: MEDIA_ERR_SRC_NOT_SUPPORTED)
+VIDEO_CODECS = frozenset({"h264", "vp8", "vp9", "av1"})
+#: video codecs some browsers play and others not, by the name the page gives them: HEVC (Safari; Chrome and
+#: Edge only where a hardware decoder takes it: this Chromium does not, canPlayType '' and
+#: MEDIA_ERR_SRC_NOT_SUPPORTED), Theora (Chromium dropped it: canPlayType('video/ogg; codecs="theora"') is
+#: ''). Such a video is shown, and where the browser does not play it the page says so and links the file
+#: (assets/media-fallback.js) instead of a player that never plays
+SOME_BROWSERS = {"hevc": "HEVC", "theora": "Theora"}
 #: video files published under another name (``x.mov`` as ``x.mov.mp4``, its bytes as they are): QuickTime
 #: holds the boxes of an mp4 (one FFmpeg demuxer reads both). Chromium plays an H.264 ``x.mov`` by its
 #: content, from a file or served as video/quicktime, but denies that type (``canPlayType``, a ``<source
@@ -44,29 +51,33 @@ def _has_av() -> bool:
     return True
 
 
-def check_video(src: Path, fmt: str) -> str | None:
+def check_video(src: Path, fmt: str) -> tuple[str | None, tuple[str, ...]]:
     """Raise ValueError unless the video file ``src`` opens as the format its extension names
     (:data:`...media.avsafe.VIDEO_DEMUXERS`: mp4, m4v, mov, webm, ogv; and ogg) and holds a video stream
-    of a codec browsers play (:data:`VIDEO_CODECS`); a ``gif``, shown as an image, unless Pillow reads
-    its header. Return what the page does not play of a video it shows: a sound track of more than
-    :data:`MAX_CHANNELS` channels, which Chromium leaves out (the picture plays, silent), else None.
-    Without PyAV a video file is not checked (published as it is)."""
+    of a codec some browser plays (:data:`VIDEO_CODECS`, :data:`SOME_BROWSERS`); a ``gif``, shown as an
+    image, unless Pillow reads its header. Return ``(only, notes)``: the name of its codec when only some
+    browsers play it (:data:`SOME_BROWSERS`; else None), and what the build says of a video it shows
+    (that codec; a sound track of more than :data:`MAX_CHANNELS` channels, which Chromium leaves out:
+    the picture plays, silent). Without PyAV a video file is not checked (published as it is)."""
     if fmt == "gif":
         with open_image(src):
-            return None
+            return None, ()
     if not _has_av():
-        return None
+        return None, ()
     with open_regular(src, follow=False) as fh, open_media(fh, src.suffix.lstrip(".")) as container:
         if not container.streams.video:
             kinds = sorted({s.type for s in container.streams})
             raise ValueError(f"no video stream (it holds {', '.join(kinds) or 'no stream'})")
         codec = codec_name(container.streams.video[0])
         channels = max((_channels(s) for s in container.streams.audio), default=0)
-    if codec not in VIDEO_CODECS:
+    only = SOME_BROWSERS.get(codec)
+    if codec not in VIDEO_CODECS and only is None:
         raise ValueError(f"{_what(codec, 'video')}, which browsers do not play")
+    notes = [f"{only} video, which not every browser plays (Chromium does not); where it does not play, "
+             "the page says so and links the file"] if only else []
     if channels > MAX_CHANNELS:
-        return f"its sound is not played: {_too_many(channels)}; the video plays without it"
-    return None
+        notes.append(f"its sound is not played: {_too_many(channels)}; the video plays without it")
+    return only, tuple(notes)
 
 
 def _channels(stream) -> int:
