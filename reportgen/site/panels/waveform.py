@@ -2,6 +2,7 @@
 PyAV; drawn with Pillow)."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +13,6 @@ from ...storage.safety import open_regular
 
 WIDTH, HEIGHT = 600, 72
 COLOR = (59, 91, 219, 255)
-
-
 WAV_FRAMES = 1 << 16  # frames of a WAV read at once for its waveform (and 1 MiB at most: wavfile.READ_BYTES)
 
 
@@ -23,12 +22,59 @@ def _wav_chunks(path: Path) -> Iterator[np.ndarray]:
     was read whole and made 12 GB of samples)."""
     with open_regular(path, follow=False) as fh:
         head = wavfile.samples_header(fh)
-        done = 0
         for raw in wavfile.frames(fh, head, WAV_FRAMES):
-            done += len(raw) // head.width  # (of every channel: a header may claim 65,535 of them)
-            if done > MAX_DECODED:
-                raise ValueError(f"longer than {MAX_DECODED:,} samples")
             yield wavfile.mono(raw, head)
+
+
+def _wav_envelope(path: Path, width: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """:func:`audio_envelope` of a WAV, in one pass a piece at a time (its length is known before it is
+    read: the data chunk's, or the file's when shorter), channels summed as integers and scaled once
+    per column, holes of a sparse file jumped (a hole is silence: zero bytes). A WAV's data is at most
+    4 GiB (its chunk's size is 32 bits), so its waveform costs the reading of its data, whatever its
+    length: a stereo WAV longer than 93 minutes at 48 kHz (2^29 samples of its two channels) got none."""
+    lo, hi = np.full(width, np.inf), np.full(width, -np.inf)
+    with open_regular(path, follow=False) as fh:
+        head = wavfile.samples_header(fh)
+        total = max(0, min(head.size, os.fstat(fh.fileno()).st_size - head.offset)) // head.frame
+        silence, scale = wavfile.mixed(bytes(head.frame), head)  # (a frame of zero bytes: a hole's)
+        pos = 0
+        for zero, raw in wavfile.pieces(fh, head, WAV_FRAMES, holes=True):
+            if zero:
+                _reduce(lo, hi, silence, pos, total, zero)
+                pos += zero
+            if raw:
+                sums = wavfile.mixed(raw, head)[0]
+                _reduce(lo, hi, sums, pos, total)
+                pos += sums.size
+    lo, hi = lo * scale, hi * scale
+    lo[~np.isfinite(lo)] = 0.0
+    hi[~np.isfinite(hi)] = 0.0
+    return lo, hi, float(max(np.abs(lo).max(), np.abs(hi).max())) if width else 0.0
+
+
+def _reduce(lo: np.ndarray, hi: np.ndarray, a: np.ndarray, pos: int, total: int, repeat: int = 0) -> None:
+    """Fold the samples ``a`` (the ``pos``-th on; with ``repeat``, ``a[0]`` that many times) of a file
+    of ``total`` samples into the per-column minima ``lo`` and maxima ``hi``, the columns of
+    :func:`envelope` (column ``c`` starts at sample ``c * total // width``; one that holds no sample
+    takes the one it starts at; any sample past ``total`` goes to the last). The columns' starts are
+    computed (O(width)), not each sample's column."""
+    width, n = lo.size, repeat or a.size
+    if not n or not width:
+        return
+    total = max(total, 1)
+
+    def col(i: int) -> int:  # (the last column that starts at or before sample i)
+        return min(-(-(i + 1) * width // total) - 1, width - 1)
+
+    first = min(-(-pos * width // total), col(pos))  # (a column that starts at pos, else the one pos is in)
+    cols = np.arange(first, max(first, col(pos + n - 1)) + 1)
+    if repeat:
+        lo[cols] = np.minimum(lo[cols], a[0])
+        hi[cols] = np.maximum(hi[cols], a[0])
+        return
+    starts = np.clip(cols * total // width - pos, 0, n - 1)
+    lo[cols] = np.minimum(lo[cols], np.minimum.reduceat(a, starts))
+    hi[cols] = np.maximum(hi[cols], np.maximum.reduceat(a, starts))
 
 
 #: samples of a compressed file decoded and held at once for its waveform; a longer file is read
@@ -37,9 +83,9 @@ def _wav_chunks(path: Path) -> Iterator[np.ndarray]:
 MAX_SAMPLES = 1 << 22
 
 
-#: samples decoded for one waveform at most (3 hours at 48 kHz; those of every channel of a WAV): a few KB
-#: of FLAC can claim days of silence, a WAV's header thousands of channels over gigabytes of holes, and
-#: reading them all would hold the build that long
+#: samples a channel decoded from a compressed file for one waveform at most (3 hours at 48 kHz): a few
+#: KB of FLAC can claim days of silence, and decoding them all would hold the build that long (a WAV is
+#: bounded by its format: :func:`_wav_envelope`)
 MAX_DECODED = 1 << 29
 
 
@@ -47,8 +93,8 @@ def _decoded(path: Path) -> Iterator[np.ndarray]:
     """Mono float64 chunks of a WAV (:func:`_wav_chunks`) or of an audio file PyAV decodes (mp3, ogg,
     flac...), as decoded: opened only as the format its extension names and bounded
     (:mod:`reportgen.media.avsafe`; an ``x.mp3`` that was a concat script had a file outside the runs
-    root decoded and its waveform published), and at most :data:`MAX_DECODED` samples (ValueError
-    past that: no waveform)."""
+    root decoded and its waveform published), and at most :data:`MAX_DECODED` samples a channel
+    (ValueError past that: no waveform)."""
     from ...media.avsafe import open_media
 
     if path.suffix.lower() == ".wav":
@@ -109,13 +155,8 @@ def _long_envelope(path: Path, total: int, width: int) -> tuple[np.ndarray, np.n
     lo, hi = np.full(width, np.inf), np.full(width, -np.inf)
     pos = 0
     for a in _decoded(path):
-        if a.size:
-            col = np.minimum((pos + np.arange(a.size)) * width // total, width - 1)
-            starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
-            at = col[starts]
-            lo[at] = np.minimum(lo[at], np.minimum.reduceat(a, starts))
-            hi[at] = np.maximum(hi[at], np.maximum.reduceat(a, starts))
-            pos += a.size
+        _reduce(lo, hi, a, pos, total)
+        pos += a.size
     lo[~np.isfinite(lo)] = 0.0
     hi[~np.isfinite(hi)] = 0.0
     return lo, hi
@@ -124,6 +165,8 @@ def _long_envelope(path: Path, total: int, width: int) -> tuple[np.ndarray, np.n
 def audio_envelope(path: Path, width: int) -> tuple[np.ndarray, np.ndarray, float]:
     """``(lo, hi, peak)`` of an audio file in bounded memory (:data:`MAX_SAMPLES`), WAV included (read
     whole, a sparse 3 GB WAV made 12 GB of samples)."""
+    if path.suffix.lower() == ".wav":
+        return _wav_envelope(path, width)
     chunks: list[np.ndarray] | None = []
     total, top = 0, 0.0
     for a in _decoded(path):
