@@ -3,8 +3,8 @@
 Arrays are ``(T, C, H, W)`` or batched ``(N, T, C, H, W)``; a batch is tiled into
 a grid (``ceil(sqrt(N))`` columns, black padding). Pixel values follow the image
 rule (floats in [0, 1] scaled by 255). "gif" is written with Pillow (no extra
-dependency); "mp4" (H.264), "webm" (VP9/VP8) and "ogg" (Theora when the FFmpeg build has it,
-else VP8 in an Ogg container, which current browsers play and Theora no longer)
+dependency); "mp4" (H.264), "webm" (VP9/VP8) and "ogg" (VP8 in an Ogg container, which current browsers play; Theora, which
+Chromium no longer plays, only when the FFmpeg build has no VP8 encoder)
 with PyAV, the ``video`` extra.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .base import Media, MediaContext, check_caption, extension, read_once, to_n
 from .image import array_to_uint8
 
 FORMATS = ("gif", "mp4", "webm", "ogg")
-_CODECS = {"mp4": ("libx264", "h264", "mpeg4"), "webm": ("libvpx-vp9", "libvpx"), "ogg": ("libtheora", "libvpx")}
+_CODECS = {"mp4": ("libx264", "h264", "mpeg4"), "webm": ("libvpx-vp9", "libvpx"), "ogg": ("libvpx", "libtheora")}
 
 
 def tile_batch(arr: np.ndarray) -> np.ndarray:
