@@ -235,3 +235,51 @@ def test_compressed_history_is_not_inflated_by_polars(tmp_path, monkeypatch):
     calls.clear()
     cols = history.parse_history(d / "history.jsonl")
     assert not calls and cols.warnings and not cols.numeric
+
+
+READS = r"""
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from reportgen.site import columnar
+from reportgen.site.builder import build
+from reportgen.site.config import BuildConfig
+
+columnar.IMPORT_BYTES = 0  # (read with polars, in batches, as a big build's workers read)
+runs, tmp = Path(sys.argv[1]), Path(sys.argv[2])
+build(BuildConfig(runs, tmp / "warm", quiet=True, cache_dir=tmp / "warm-cache"))  # imports, templates, assets
+
+def rchar():
+    return int(next(l for l in open("/proc/self/io") if l.startswith("rchar:")).split()[1])
+
+before = rchar()
+res = build(BuildConfig(runs, tmp / "site", quiet=True, cache_dir=tmp / "cache"))
+print("read", rchar() - before, len(res.reparsed))
+"""
+
+
+def test_a_full_build_reads_each_history_once(tmp_path):
+    """The incremental-build cache keeps a fingerprint of each history's parsed bytes (cache.read_tail:
+    XXH3 of each MiB block); it was made by reading the history a second time after the batch had read
+    it whole, so a full build read every history twice (the 'many' benchmark: 841 MB read again). It is
+    made from the bytes the batch read (cache.fingerprint), and is the same bytes (the test above)."""
+    import subprocess
+    import sys
+
+    if not Path("/proc/self/io").exists():
+        pytest.skip("needs Linux /proc/self/io to count the bytes a process reads")
+    root = tmp_path / "runs"
+    for i in range(6):
+        _run(root, f"r{i}", 12_000, i)  # ~3 MB each: read ahead, two by two (batch.GROUP_BYTES)
+    size = sum(p.stat().st_size for p in root.glob("*/history.jsonl"))
+    repo = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-c", READS, str(root), str(tmp_path), str(repo)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    read, parsed = map(int, proc.stdout.split()[1:])
+    assert parsed == 6
+    assert size <= read < 1.3 * size, (read, size)  # (before: 2x, and more)
+    entry = RunCache(tmp_path / "cache", 1000).load_info("r3")
+    from reportgen.site.cache import read_tail
+
+    assert entry["tail"] == read_tail(root / "r3" / "history.jsonl", entry["end"])

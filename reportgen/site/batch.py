@@ -19,7 +19,7 @@ from __future__ import annotations
 from ..storage.format import RunPaths
 from ..storage.safety import linked_out, open_regular, reading_inside
 from . import columnar
-from .cache import RunCache
+from .cache import RunCache, fingerprint
 from .history import CHUNK_BYTES
 from .phases import Parsed, RunJob, parse_steps, resume
 from .runagg import feed_fresh
@@ -82,8 +82,9 @@ def _groups(sizes: list[int]) -> list[list[int]]:
 
 
 def _first_chunks(jobs: list[RunJob], ends: list[int]) -> list:
-    """Per job, ``(size, columns)`` of its history's first chunk read with the others of the group
-    (``phases.parse_steps``'s ``first``), or None (the run reads it on its own)."""
+    """Per job, ``(size, columns, fingerprint)`` of its history's first chunk read with the others of the
+    group (``phases.parse_steps``'s ``first``; the fingerprint of those bytes when they start the file, else
+    None), or None (the run reads it on its own)."""
     ahead = [_read_ahead(j, e) for j, e in zip(jobs, ends)]
     ok = [i for i, d in enumerate(ahead) if d is not None]
     frames = columnar.read_many([ahead[i] for i in ok]) if len(ok) > 1 else None
@@ -92,8 +93,8 @@ def _first_chunks(jobs: list[RunJob], ends: list[int]) -> list:
         ok = [i for i in ok if not any(t in ahead[i] for t in BAD_TOKENS)]
         frames = columnar.read_many([ahead[i] for i in ok]) if len(ok) > 1 else None
     out: list = [None] * len(jobs)
-    for i, fr in zip(ok, frames or ()):
-        out[i] = (len(ahead[i]), fr)
+    for i, fr in zip(ok, frames or ()):  # (from the first byte: the fingerprint of what was read, cache.py)
+        out[i] = (len(ahead[i]), fr, fingerprint(ahead[i]) if not ends[i] else None)
     return out
 
 

@@ -80,11 +80,23 @@ def read_tail(history: Path, end: int, known: tuple[int, bytes] | None = None) -
             reuse = _blocks(*known)[:min(known[0], end) // BLOCK] if known else []
             out += reuse
             fh.seek(len(reuse) * BLOCK)
-            for start in range(len(reuse) * BLOCK, end, BLOCK):
-                out.append(xxhash.xxh3_64_digest(fh.read(min(BLOCK, end - start))))
+            out += [xxhash.xxh3_64_digest(fh.read(min(BLOCK, end - start)))
+                    for start in range(len(reuse) * BLOCK, end, BLOCK)]
             return b"".join(out)
     except OSError:
         return b""
+
+
+def fingerprint(data: bytes) -> bytes | None:
+    """:func:`read_tail` of a history whose first ``len(data)`` bytes are ``data``, made from the bytes a
+    parser read (a full build hashed every history after parsing it, reading it a second time), or
+    None past :data:`WHOLE` (the sampled windows: read_tail reads them)."""
+    end = len(data)
+    if end > WHOLE:
+        return None
+    view = memoryview(data)
+    return b"".join([data[:TAIL], data[max(0, end - TAIL):]] +
+                    [xxhash.xxh3_64_digest(view[start:start + BLOCK]) for start in range(0, end, BLOCK)])
 
 
 def _blocks(end: int, fingerprint: bytes) -> list[bytes]:

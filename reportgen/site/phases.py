@@ -188,8 +188,9 @@ def parse_steps(job: RunJob, cache: RunCache, write, cols: Columns, appended: bo
     """:func:`parse_run` from :func:`resume`'s columns, as a generator that lets a batch of runs
     (``batch.py``) share its steps; it returns the :class:`Parsed`. It yields
 
-    * with ``first`` (``(size, columns)``: the history's complete lines after ``cols.end``, read and
-      put in columns with other runs' histories, ``columnar.read_many``): ``("feed", agg, groups)``,
+    * with ``first`` (``(size, columns, fingerprint)``: the history's complete lines after ``cols.end``,
+      read and put in columns with other runs' histories, ``columnar.read_many``, and the fingerprint of
+      those bytes when they start the file, ``cache.fingerprint``): ``("feed", agg, groups)``,
       the groups of metrics to feed to the run's tracks (``runagg.feed_fresh``), and is sent
       nothing; then the history after them is parsed as usual;
     * ``("encode", items)``: the run's columns to encode (``rundata.run_steps``), and is sent
@@ -202,8 +203,10 @@ def parse_steps(job: RunJob, cache: RunCache, write, cols: Columns, appended: bo
     if cols.agg is None:
         cols.agg = RunAgg(job.samples, min(job.samples, LITE_SAMPLES))
     is_x = step_metric_names(rec.meta)
+    read = None  # (the fingerprint of the history's bytes from the first, made as the batch read them)
     if first is not None:  # what parse_history does with a chunk, the feeding left to the batch
-        size, (frame, nrows) = first
+        size, (frame, nrows), read = first
+        read = (cols.end + size, read) if read is not None else None
         cols.add_frame(frame, nrows)
         cols.end += size
         staged = cols.agg.stage(cols, is_x)
@@ -225,7 +228,8 @@ def parse_steps(job: RunJob, cache: RunCache, write, cols: Columns, appended: bo
     stale = set(cached["info"].data_files) - set(info.data_files) if cached else set()
     # (the blocks resume checked are not hashed again)
     known = (cached["end"], cached["tail"]) if appended else None
-    cache.save(job.run_file, sig, info, cols, read_tail(history, cols.end, known))
+    tail = read[1] if read is not None and read[0] == cols.end else read_tail(history, cols.end, known)
+    cache.save(job.run_file, sig, info, cols, tail)
     return Parsed(info, appended, stale)
 
 
