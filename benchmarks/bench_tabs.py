@@ -40,6 +40,7 @@ are measured for it and for this code alternately (base, ours, ours, base), on t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import http.server
 import json
@@ -265,27 +266,37 @@ class _Blank(http.server.BaseHTTPRequestHandler):
         pass
 
 
+BLANK_READY = "() => document.readyState === 'complete' && document.title === 'blank'"
+
+
+@contextlib.contextmanager
+def blank_server():
+    """The one-line page on a plain HTTP server on 127.0.0.1: its URL while the block runs."""
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Blank)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}/"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
 def blank_burst(browser, n: int, server_pid: int) -> tuple[list[float], float]:
     """The floor: n tabs of a one-line page navigated at once. Seconds from the start until each
     one's load event, and the browser CPU seconds it took."""
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Blank)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{srv.server_address[1]}/"
-    context = browser.new_context()
-    pages = [context.new_page() for _ in range(n)]
-    b0, s0 = browser_cpu(server_pid), browser_cpu_split(server_pid)
-    t0 = navigate_at_once(pages, url)
-    loads = []
-    for page in pages:
-        page.wait_for_function("() => document.readyState === 'complete' && document.title === 'blank'",
-                               timeout=120_000)
-        end = page.evaluate("() => performance.timeOrigin + performance.getEntriesByType('navigation')[0].loadEventEnd")
-        loads.append((end - t0) / 1000)
-    cpu = browser_cpu(server_pid) - b0
-    blank_burst.split = split_delta(s0, browser_cpu_split(server_pid), n)
-    context.close()
-    srv.shutdown()
-    srv.server_close()
+    with blank_server() as url:
+        context = browser.new_context()
+        pages = [context.new_page() for _ in range(n)]
+        b0, s0 = browser_cpu(server_pid), browser_cpu_split(server_pid)
+        t0 = navigate_at_once(pages, url)
+        loads = []
+        for page in pages:
+            page.wait_for_function(BLANK_READY, timeout=120_000)
+            end = page.evaluate("() => performance.timeOrigin + performance.getEntriesByType('navigation')[0].loadEventEnd")
+            loads.append((end - t0) / 1000)
+        cpu = browser_cpu(server_pid) - b0
+        blank_burst.split = split_delta(s0, browser_cpu_split(server_pid), n)
+        context.close()
     return loads, cpu
 
 
