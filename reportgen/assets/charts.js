@@ -50,12 +50,13 @@
   }
   C.pageSettings = pageSettings;
 
-  /* Runs of this chart that are shown: selected in the state and passing the table filters. */
+  /* Runs of this chart that are shown: selected in the state (by default its most recent runs) and
+     passing the table filters. */
   C.visibleRuns = function (runs) {
     var sel = RG.state.runs;
     if (sel === null && RG.site.kind === "compare") sel = [];
     // bounded default selection (runs-data.js); grouped charts aggregate every run passing the filters
-    if (sel === null && RG.defaultRuns && !(RG.groups && RG.groups.active())) sel = RG.defaultRuns();
+    if (sel === null && RG.defaultRuns && !(RG.groups && RG.groups.active())) sel = RG.defaultRuns(runs);
     // pinned runs are drawn last (on top) by C.drawOrder (chart-spec.js)
     return runs.filter(function (f) {
       if (!RG.runsByFile[f]) return false;
@@ -225,7 +226,7 @@
     ch.size = { el: el.clientWidth, view: view ? view.clientWidth : el.clientWidth - 30 };
     ch.seen = true;
     var runs = C.visibleRuns(ch.runs);
-    el.hidden = runs.length === 0;
+    if (el.hidden !== (runs.length === 0)) { el.hidden = runs.length === 0; C.syncSections(); }
     if (!runs.length) return;
     if (el.dataset.rendered !== "done") el.dataset.rendered = "pending";
     var st = C.settingsOf(ch), ids = [];
@@ -393,6 +394,16 @@
   };
   C.all = function () { return all; };
 
+  /* A section whose charts are all hidden (none of the runs drawn logged them) is hidden with them,
+     not left as a heading over nothing; panels other than charts keep it shown. */
+  C.syncSections = function () {
+    document.querySelectorAll(".rg-section").forEach(function (sec) {
+      var charts = sec.querySelectorAll(".rg-chart");
+      if (!charts.length || sec.querySelector(".rgp-panel")) return;
+      sec.classList.toggle("rg-section-empty", Array.prototype.every.call(charts, function (c) { return c.hidden; }));
+    });
+  };
+
   /* Every run each chart can show, once the runs table's data file is loaded (runs-data.js):
      byMetric maps a metric id to run files. Charts whose shown runs did not change are left alone. */
   C.setRuns = function (byMetric) {
@@ -407,6 +418,7 @@
       if (ch.seen && now.join("\n") !== before) C.draw(el);
       else if (!ch.seen) el.hidden = now.length === 0;
     });
+    C.syncSections();
   };
 
   /* Called on every state change: charts already drawn update; others just show/hide. */
@@ -416,6 +428,7 @@
       if (ch.seen) C.draw(el);
       else el.hidden = C.visibleRuns(ch.runs).length === 0;
     });
+    C.syncSections();
   };
 
   /* live18 (serve --watch) hooks. refresh(ids): these data ids were loaded again; charts drawn from
@@ -449,6 +462,7 @@
     if (all.indexOf(el) < 0) { all.push(el); observe(el); }
     if (ch.seen || !C.io) C.draw(el);
     else el.hidden = C.visibleRuns(ch.runs).length === 0;
+    C.syncSections();
   };
 
   function initControls() {
@@ -493,6 +507,7 @@
       Array.prototype.forEach.call(charts, function (c) { if (chartOf(c).seen) C.reset(c); });
     });
     all.forEach(function (el) { el.hidden = C.visibleRuns(chartOf(el).runs).length === 0; });
+    C.syncSections();
     if (C.panels) C.panels.afterInit(all);
     if (!("IntersectionObserver" in window)) { all.forEach(C.draw); return; }
     // tabs12 (issue 12): charts in the viewport are drawn at once; those within 300 px of it (drawn

@@ -1,9 +1,10 @@
 /* reportgen runs data (site/runs_data.py): which runs the charts draw by default, and the runs
    table's data file on sites with many runs.
 
-   Default selection: with no runs picked (no `runs=` in the hash) charts draw the RG.site.chartRuns
-   most recent runs that pass the table's filters (started time descending, then site order), as
-   wandb draws a bounded number of runs per chart; state key `n` overrides the number.
+   Default selection: with no runs picked (no `runs=` in the hash) each chart draws the
+   RG.site.chartRuns most recent of its runs that pass the table's filters (started time descending,
+   then site order), as wandb draws a bounded number of runs per chart; state key `n` overrides the
+   number. The table ticks the most recent runs of all (RG.defaultRuns()).
    Table data: when RG.site.table is set, the page embeds only the runs drawn by default; the
    table's rows (every run) are loaded from RG.site.table.src once the first charts have rendered
    (or after 2 s), then the table is drawn and the charts learn every run they can show. */
@@ -35,12 +36,16 @@
     return order;
   }
 
-  /* Files of the runs charts draw when none are picked: the most recent that pass the filters. */
-  RG.defaultRuns = function () {
-    var out = [], lim = D.limit(), idx = recent(), runs = RG.site.runs;
+  /* Files of the runs charts draw when none are picked: the most recent that pass the filters; with
+     `among` (a chart's runs), the most recent of those, so that a chart of a metric only older runs
+     logged (a project whose last runs are a sweep logging fewer keys, a report's chart of some runs)
+     draws them instead of nothing. */
+  RG.defaultRuns = function (among) {
+    var out = [], lim = D.limit(), idx = recent(), runs = RG.site.runs, only = null;
+    if (among) { only = Object.create(null); among.forEach(function (f) { only[f] = true; }); }
     for (var i = 0; i < idx.length && out.length < lim; i++) {
       var f = runs[idx[i]].f;
-      if (!RG.table || RG.table.passes(f)) out.push(f);
+      if ((!only || only[f]) && (!RG.table || RG.table.passes(f))) out.push(f);
     }
     return out;
   };

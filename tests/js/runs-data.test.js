@@ -24,6 +24,12 @@ test("default selection skips runs the table filters out", () => {
   delete RG.table;
 });
 
+test("a chart's default selection: the most recent of its own runs", () => {
+  assert.deepStrictEqual(plain(RG.defaultRuns(["a", "b", "e"])), ["e", "a", "b"]);
+  assert.deepStrictEqual(plain(RG.defaultRuns(["b"])), ["b"]);
+  assert.deepStrictEqual(plain(RG.defaultRuns([])), []);
+});
+
 test("table rows decode back to run entries, with each chart's runs", () => {
   RG.site.root = "../../";
   const got = RG.runsData.decode({
