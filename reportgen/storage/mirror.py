@@ -14,7 +14,11 @@ unchanged object costs no request at all:
 
 Layout of ``cache_dir``: ``runs/`` (the runs root to build from), ``streams/<run>/<writer>/``
 (each writer's joined files), ``state.json``. Object keys are untrusted: a name that is not
-a safe single path component is skipped with a warning.
+a safe single path component is skipped with a warning. A local root (shared runs on this disk,
+``remote.resolve_runs``) is as untrusted as any run folder: a symbolic link is not followed and
+only regular files are read (a named pipe would block the sync for ever, ``/dev/zero`` never end),
+each skipped with a warning; a file is opened without following a link swapped in after the
+listing, and read only when it is really inside the root.
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ from .listing import list_objects
 from .format import validate_run_id
 from .merge import merge_run
 from .remote import open_root
+from .safety import open_regular, reading_inside
 
 STATE_VERSION = 1
 READ_BATCH = 32  # objects read at once (requests in flight)
@@ -107,15 +112,45 @@ def _safe(parts: list[str]) -> bool:
     return all(p and p not in (".", "..") and "\\" not in p and "\x00" not in p for p in parts)
 
 
+def refused(info: dict[str, Any]) -> str | None:
+    """Why a listed object is not read (None: it is). fsspec's local listing names a link
+    (``islink``, of a file or a folder) and gives a pipe, socket or device the type ``other``."""
+    if info.get("islink"):
+        return "a symbolic link (not followed)"
+    if info.get("type", "file") != "file":
+        return "not a regular file (a pipe, socket or device); not read"
+    return None
+
+
+def _is_local(fs: Any) -> bool:
+    protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
+    return "file" in protocols or "local" in protocols
+
+
+def read_local(root: str, paths: list[str]) -> dict[str, bytes]:
+    """The bytes of the files ``paths`` of the local root ``root``, each opened as a regular file
+    without following a link, and refused (OSError) when not really inside ``root`` as opened."""
+    out = {}
+    with reading_inside(root, root):
+        for path in paths:
+            with open_regular(path, follow=False) as fh:
+                out[path] = fh.read()
+    return out
+
+
 class Mirror:
     def __init__(self, url: str, cache_dir: Path):
         self.url = url
         self.fs, self.path = open_root(url)
+        self._local = _is_local(self.fs)
         self.cache = Path(cache_dir)
         self._base = str(self.cache)
         self.runs = self.cache / "runs"
         self.streams = self.cache / "streams"
         self.state_file = self.cache / "state.json"
+
+    def _read(self, paths: list[str]) -> dict[str, bytes]:
+        return read_local(self.path, paths) if self._local else read_many(self.fs, paths)
 
     def _load_state(self) -> dict[str, Any]:
         try:
@@ -153,6 +188,10 @@ class Mirror:
             if not _safe(parts):
                 warnings.append(f"{self.url}: skipped object {key!r} (not a safe path)")
                 continue
+            why = refused(info)
+            if why:
+                warnings.append(f"{self.url}: skipped {'/'.join(parts)!r}: {why}")
+                continue
             if len(parts) == 1:
                 plain[tuple(parts)] = info
                 continue
@@ -185,7 +224,7 @@ class Mirror:
         self._run_group(group, state, warnings)
         files = [(info, "runs/" + "/".join(parts)) for parts, info in plain.items()]
         want = [(info, rel) for info, rel in files if self._want_file(info, rel, state, seen_files)]
-        data = read_many(self.fs, [info["name"] for info, _ in want])
+        data = self._read([info["name"] for info, _ in want])
         for info, rel in want:
             self._put_file(info, rel, data[info["name"]], state)
         for rel in set(state["files"]) - seen_files:  # removed from the root
@@ -220,7 +259,7 @@ class Mirror:
         rel = dest.relative_to(self.cache).as_posix()
         if not self._want_file(info, rel, state, seen):
             return False
-        self._put_file(info, rel, read_many(self.fs, [info["name"]])[info["name"]], state)
+        self._put_file(info, rel, self._read([info["name"]])[info["name"]], state)
         return True
 
     # -- append-only streams -----------------------------------------------------------------
@@ -263,7 +302,7 @@ class Mirror:
         parts = self._want_stream(key, found, dest, state, warnings)
         if parts is None:
             return False
-        self._put_stream(key, dest, parts, read_many(self.fs, [info["name"] for _, info in parts]), state)
+        self._put_stream(key, dest, parts, self._read([info["name"] for _, info in parts]), state)
         return True
 
     # -- runs --------------------------------------------------------------------------------
@@ -319,7 +358,7 @@ class Mirror:
         """Read what a group of runs needs (concurrently), write it, assemble the runs that changed."""
         names = [info["name"] for p in plans for info, _dest, _c in p.files]
         names += [info["name"] for p in plans for _k, _d, parts in p.streams for _n, info in parts]
-        data = read_many(self.fs, names)
+        data = self._read(names)
         for p in plans:
             for info, rel, _changes in p.files:
                 self._put_file(info, rel, data[info["name"]], state)
