@@ -91,3 +91,35 @@ def test_links_pipes_and_devices_in_a_shared_runs_root_are_not_read(tmp_path):
     assert (site / "runs/shared/index.html").is_file()
     assert sorted(p.name for p in (site / "media").rglob("img_*.png")) == sorted(
         p.name for p in (run / "media").rglob("img_*.png") if not p.is_symlink())
+
+
+def test_sparse_files_in_a_shared_runs_root_are_not_read_into_memory(tmp_path):
+    """A sparse 3 GiB media file, saved file, writer's config.json or history segment (no disk, a few
+    bytes in a zip) was read whole into memory by the joined copy: MemoryError and a traceback under a
+    2 GB limit, 3 GiB of memory each without one. Files are copied a piece at a time, holes kept; a
+    segment that is mostly holes is left out with a warning, and the rows around it are kept."""
+    runs = tmp_path / "runs"
+    subprocess.run([sys.executable, "-c", _WRITERS, str(runs)], check=True, env=_env(tmp_path), timeout=120)
+    run = runs / "shared"
+    big = 3 << 30
+    image = sorted((run / "media").rglob("img_2_*.png"))[0]
+    for path in (image, run / "files" / "big.bin", run / "writers" / "rank1" / "config.json"):
+        with open(path, "r+b" if path.exists() else "wb") as fh:
+            fh.truncate(big)
+    segment = run / "writers" / "rank0" / "history" / "000001.jsonl"
+    rows = segment.read_bytes()
+    (run / "writers" / "rank0" / "history" / "000002.jsonl").write_bytes(rows.replace(b'"loss": 0.0', b'"loss": 7.0'))
+    with open(segment, "r+b") as fh:
+        fh.truncate(big)  # its rows, then holes
+    site = tmp_path / "site"
+    proc = subprocess.run([sys.executable, "-c", _READ, str(runs), str(site)], capture_output=True, text=True,
+                          env=_env(tmp_path), timeout=300, preexec_fn=_bounded)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.splitlines()[-1])
+    assert out["rows"]["shared"] == 3
+    text = "\n".join(out["warnings"])
+    assert "writers/rank0/history/000001.jsonl': 3,221,225,472 bytes, of which" in text, text
+    for copy in (tmp_path / "cache").rglob("*"):  # the joined copy keeps the holes
+        if copy.is_file():
+            assert copy.stat().st_blocks * 512 < 64 << 20, copy
+    assert (site / "runs/shared/index.html").is_file()

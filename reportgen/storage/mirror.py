@@ -18,7 +18,8 @@ a safe single path component is skipped with a warning. A local root (shared run
 ``remote.resolve_runs``) is as untrusted as any run folder: a symbolic link is not followed and
 only regular files are read (a named pipe would block the sync for ever, ``/dev/zero`` never end),
 each skipped with a warning; a file is opened without following a link swapped in after the
-listing, and read only when it is really inside the root.
+listing, read only when it is really inside the root, and copied a piece at a time, its holes kept
+(a sparse 3 GiB file was read into memory whole); a segment that is mostly holes is not joined.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from . import segments as seg
 from .listing import list_objects
@@ -37,6 +38,7 @@ from .format import validate_run_id
 from .merge import merge_run
 from .remote import open_root
 from .safety import open_regular, reading_inside
+from .sparse import copy_keeping_holes, mostly_holes
 
 STATE_VERSION = 1
 READ_BATCH = 32  # objects read at once (requests in flight)
@@ -127,15 +129,15 @@ def _is_local(fs: Any) -> bool:
     return "file" in protocols or "local" in protocols
 
 
-def read_local(root: str, paths: list[str]) -> dict[str, bytes]:
-    """The bytes of the files ``paths`` of the local root ``root``, each opened as a regular file
-    without following a link, and refused (OSError) when not really inside ``root`` as opened."""
-    out = {}
-    with reading_inside(root, root):
-        for path in paths:
-            with open_regular(path, follow=False) as fh:
-                out[path] = fh.read()
-    return out
+#: a segment of a local root over this size that is mostly holes is not joined (the SDK cuts segments
+#: at 8 MiB, ``x_segment_bytes``): a sparse 3 GiB one costs no disk, and would be written dense
+SPARSE_SEGMENT = 64 << 20
+
+
+def _sparse(fh: BinaryIO) -> str | None:
+    size = os.fstat(fh.fileno()).st_size
+    data = mostly_holes(fh.fileno()) if size > SPARSE_SEGMENT else None
+    return None if data is None else f"{size:,} bytes, of which {data:,} hold data (a sparse file); not read"
 
 
 class Mirror:
@@ -149,8 +151,15 @@ class Mirror:
         self.streams = self.cache / "streams"
         self.state_file = self.cache / "state.json"
 
-    def _read(self, paths: list[str]) -> dict[str, bytes]:
-        return read_local(self.path, paths) if self._local else read_many(self.fs, paths)
+    def _read(self, paths: list[str]) -> dict[str, bytes | Path]:
+        """The objects' bytes; a local root's files are not read here but copied from where they are
+        when written (:meth:`_put_file`, :meth:`_put_stream`: bounded memory, holes kept)."""
+        return {p: Path(p) for p in paths} if self._local else read_many(self.fs, paths)
+
+    def _skipped(self, src: Path, why: object, warnings: list[str] | None) -> None:
+        if warnings is not None:
+            rel = os.path.relpath(src, self.path).replace(os.sep, "/")
+            warnings.append(f"{self.url}: skipped {rel!r}: {why}")
 
     def _load_state(self) -> dict[str, Any]:
         try:
@@ -226,7 +235,7 @@ class Mirror:
         want = [(info, rel) for info, rel in files if self._want_file(info, rel, state, seen_files)]
         data = self._read([info["name"] for info, _ in want])
         for info, rel in want:
-            self._put_file(info, rel, data[info["name"]], state)
+            self._put_file(info, rel, data[info["name"]], state, warnings)
         for rel in set(state["files"]) - seen_files:  # removed from the root
             state["files"].pop(rel)
             (self.cache / rel).unlink(missing_ok=True)
@@ -246,11 +255,20 @@ class Mirror:
         seen.add(rel)
         return not (state["files"].get(rel) == _sig(info) and os.path.exists(os.path.join(self._base, rel)))
 
-    def _put_file(self, info: dict, rel: str, data: bytes, state: dict) -> None:
+    def _put_file(self, info: dict, rel: str, data: bytes | Path, state: dict,
+                  warnings: list[str] | None = None) -> None:
         dest = self.cache / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.tmp")
-        tmp.write_bytes(data)
+        if isinstance(data, bytes):
+            tmp.write_bytes(data)
+        else:  # a local root's file, as a run folder's is read: a regular file really inside the root
+            try:
+                with reading_inside(self.path, self.path):
+                    copy_keeping_holes(data, tmp)
+            except OSError as exc:  # (swapped for a link or a pipe, or removed, since the listing)
+                tmp.unlink(missing_ok=True)
+                return self._skipped(data, exc, warnings)
         os.replace(tmp, dest)
         state["files"][rel] = _sig(info)
 
@@ -288,21 +306,40 @@ class Mirror:
             return None
         return parts
 
-    def _put_stream(self, key: str, dest: Path, parts: list[tuple[int, dict]], data: dict[str, bytes],
-                    state: dict) -> None:
+    def _put_stream(self, key: str, dest: Path, parts: list[tuple[int, dict]], data: dict[str, bytes | Path],
+                    state: dict, warnings: list[str] | None = None) -> None:
         st = state["streams"][key]
         dest.parent.mkdir(parents=True, exist_ok=True)
         with open(dest, "ab") as out:
             for n, info in parts:
-                st["size"] += out.write(data[info["name"]])
+                part = data[info["name"]]
+                if isinstance(part, bytes):
+                    st["size"] += out.write(part)
+                elif not self._append(part, out, st, warnings):
+                    return  # (the stream stops there: the next sync tries that segment again)
                 st["sigs"][str(n)] = _sig(info)
+
+    def _append(self, src: Path, out: BinaryIO, st: dict, warnings: list[str] | None) -> bool:
+        """Append the local segment ``src`` to ``out`` a piece at a time; False if it was not read."""
+        try:
+            with reading_inside(self.path, self.path), open_regular(src, follow=False) as fh:
+                why = _sparse(fh)
+                if why is not None:  # left out for good: the stream goes on after it
+                    self._skipped(src, why, warnings)
+                    return True
+                while block := fh.read(1 << 20):
+                    st["size"] += out.write(block)
+                return True
+        except OSError as exc:  # (swapped for a link or a pipe, or removed, since the listing)
+            self._skipped(src, exc, warnings)
+            return False
 
     def _sync_stream(self, key: str, found: dict[int, dict], dest: Path, state: dict, warnings: list[str]) -> bool:
         """Append the new segments of one stream to ``dest``; True if it changed."""
         parts = self._want_stream(key, found, dest, state, warnings)
         if parts is None:
             return False
-        self._put_stream(key, dest, parts, self._read([info["name"] for _, info in parts]), state)
+        self._put_stream(key, dest, parts, self._read([info["name"] for _, info in parts]), state, warnings)
         return True
 
     # -- runs --------------------------------------------------------------------------------
@@ -361,9 +398,9 @@ class Mirror:
         data = self._read(names)
         for p in plans:
             for info, rel, _changes in p.files:
-                self._put_file(info, rel, data[info["name"]], state)
+                self._put_file(info, rel, data[info["name"]], state, warnings)
             for key, dest, parts in p.streams:
-                self._put_stream(key, dest, parts, data, state)
+                self._put_stream(key, dest, parts, data, state, warnings)
             if p.changed:
                 self._assemble(p.run, {w: self.streams / p.run / w for w in p.writers}, warnings)
 
