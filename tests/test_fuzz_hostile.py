@@ -225,17 +225,10 @@ class HostileRoot:
 def _shared_layout(root: HostileRoot) -> None:
     """Every run folder of ``root`` in the segmented layout of shared runs (docs/format.md): its
     history as segment 1, and for odd seeds a second writer with the same rows and run.json. A root
-    holding such folders is read through its joined copy (storage/mirror.py), not as run folders.
-    A folder whose name is no run id is renamed (the joined copy skips it: no run would be built)."""
-    from reportgen.storage.format import validate_run_id
-
-    for i, d in enumerate(sorted(root.runs.iterdir())):
-        if d.is_symlink() or not d.is_dir() or d.name == "reports":
+    holding such folders is read through its joined copy (storage/mirror.py), not as run folders."""
+    for d in sorted(root.runs.iterdir()):
+        if d.is_symlink() or not d.is_dir():
             continue
-        try:
-            validate_run_id(d.name)
-        except ValueError:
-            d = d.rename(d.with_name(f"shared{i}"))
         history = d / "history.jsonl"
         if history.is_file() and not history.is_symlink():
             (d / "history").mkdir()

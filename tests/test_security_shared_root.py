@@ -29,7 +29,7 @@ with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     runs = reportgen.Api(sys.argv[1]).runs()
     rows = {r.id: len(r.history()) for r in runs}
-print(json.dumps({"runs": res.runs, "warnings": res.warnings, "rows": rows,
+print(json.dumps({"runs": res.runs, "warnings": res.warnings, "rows": rows, "count": len(runs),
                   "api": [str(w.message) for w in caught]}))
 """
 
@@ -123,3 +123,27 @@ def test_sparse_files_in_a_shared_runs_root_are_not_read_into_memory(tmp_path):
         if copy.is_file():
             assert copy.stat().st_blocks * 512 < 64 << 20, copy
     assert (site / "runs/shared/index.html").is_file()
+
+
+def test_one_folder_of_segments_does_not_drop_the_other_runs(tmp_path):
+    """A root holding one folder in the segmented layout (``mkdir x/history``, a segment in it) is read
+    through the joined copy, which took only folders named as run ids: the runs of folders named as a
+    disk allows and the plain root's readers take (``exp 1 (copy)``, ``ünï``, ``-dash``...) vanished from
+    the site and from Api, each with a "not a valid run id" warning. A local root's folders keep their
+    runs; a URL root's object names are still held to run ids."""
+    runs = tmp_path / "runs"
+    names = ["exp 1 (copy)", "ünï", "-dash", "a\x1b[2Jb", "good"]
+    for name in names:
+        d = runs / name
+        d.mkdir(parents=True)
+        (d / "run.json").write_text(json.dumps({"id": "x", "name": name, "state": "finished"}))
+        (d / "history.jsonl").write_text('{"_step": 0, "loss": 1.0}\n')
+    (runs / "seg" / "history").mkdir(parents=True)
+    (runs / "seg" / "history" / "000001.jsonl").write_text('{"_step": 0, "loss": 2.0}\n')
+    proc = subprocess.run([sys.executable, "-c", _READ, str(runs), str(tmp_path / "site")], capture_output=True,
+                          text=True, env=_env(tmp_path), timeout=120, preexec_fn=_bounded)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.splitlines()[-1])
+    assert out["runs"] == 6, out["warnings"]
+    assert not [w for w in out["warnings"] if "not a valid run id" in w]
+    assert out["count"] == 6 and len(list((tmp_path / "site/runs").iterdir())) == 6

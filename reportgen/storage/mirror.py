@@ -211,7 +211,10 @@ class Mirror:
             names = {p[0] for p in objects}
             if {"run.json", *seg.SEGMENT_DIRS} & names:
                 try:
-                    validate_run_id(top)
+                    # (a local root's folder is named as the disk allows: the builder and Api read a plain
+                    # root's run folders whatever their names, so one shared run does not drop the others)
+                    if not self._local:
+                        validate_run_id(top)
                 except ValueError:
                     warnings.append(f"{self.url}: skipped {top!r}: not a valid run id")
                     continue
