@@ -42,6 +42,7 @@ class HostileRoot:
     """One generated tree: ``base/{outside, neighbour, runs, site}``."""
 
     def __init__(self, seed: int, base: Path, canary: str):
+        self.seed = seed
         self.rng = random.Random(seed)
         self.pipes = random.Random(seed ^ 0x5EED)  # FIFOs: their own draws, so pinned seeds stay as they were
         self.base = base
@@ -221,6 +222,25 @@ class HostileRoot:
                 os.mkfifo(self.runs / "workspace.json")
 
 
+def _shared_layout(root: HostileRoot) -> None:
+    """Every run folder of ``root`` in the segmented layout of shared runs (docs/format.md): its
+    history as segment 1, and for odd seeds a second writer with the same rows and run.json. A root
+    holding such folders is read through its joined copy (storage/mirror.py), not as run folders."""
+    for d in sorted(root.runs.iterdir()):
+        if d.is_symlink() or not d.is_dir():
+            continue
+        history = d / "history.jsonl"
+        if history.is_file() and not history.is_symlink():
+            (d / "history").mkdir()
+            os.replace(history, d / "history/000001.jsonl")
+        if root.seed % 2 and (d / "history/000001.jsonl").is_file():
+            writer = d / "writers/rank1"
+            (writer / "history").mkdir(parents=True)
+            shutil.copyfile(d / "history/000001.jsonl", writer / "history/000001.jsonl")
+            if (d / "run.json").is_file() and not (d / "run.json").is_symlink():
+                shutil.copyfile(d / "run.json", writer / "run.json")
+
+
 def _build_or_fail(seed: int, cfg: BuildConfig):
     """The build, failing the test (instead of hanging it) when it does not finish: a reader that
     opens a named pipe blocks forever."""
@@ -248,14 +268,19 @@ def _is_run(d: Path) -> bool:
     return not d.is_symlink() and d.is_dir() and RunPaths(d).is_run()
 
 
-def _check_root(seed: int, browser=None) -> None:
+def _check_root(seed: int, browser=None, joined: Path | None = None) -> None:
+    """``joined``: the root's runs in the shared (segmented) layout, read through a joined copy
+    there (``$REPORTGEN_CACHE_DIR``, set by the caller), which must hold nothing from outside either."""
     base = Path(tempfile.mkdtemp(prefix="rg-fuzz-"))
     canary = Canary()
     try:
         root = HostileRoot(seed, base, canary.base)
         root.make()
+        if joined is not None:
+            _shared_layout(root)
         before = snapshot(base, skip=root.site)
-        res = _build_or_fail(seed, BuildConfig(runs=root.runs, out=root.site, quiet=True))  # 1. finishes
+        cfg = BuildConfig(runs=root.runs, out=root.site, quiet=True, join_segmented=joined is not None)
+        res = _build_or_fail(seed, cfg)  # 1. finishes
         # (a root whose folders all lack run.json and hold a pipe as history.jsonl has no run: such a
         # folder is one the SDK is still creating, scan.py; seeds 1038 and 1128)
         assert res.runs >= 1 or not any(_is_run(d) for d in root.runs.iterdir()), f"seed {seed}: no run built"
@@ -273,8 +298,10 @@ def _check_root(seed: int, browser=None) -> None:
             if p.is_file() and not p.name.endswith(".pkl"):
                 assert root.token.encode() not in p.read_bytes(), f"seed {seed}: {p} leaks a file from outside"
         assert not [p for p in (root.site / "media").rglob("*.htm*")] if (root.site / "media").exists() else True
+        for p in joined.rglob("*") if joined is not None else ():
+            assert not (p.is_file() and root.token.encode() in p.read_bytes()), f"seed {seed}: {p} copies a file from outside"
         # a rebuild over the same site changes nothing of that
-        _build_or_fail(seed, BuildConfig(runs=root.runs, out=root.site, quiet=True))
+        _build_or_fail(seed, cfg)
         assert snapshot(base, skip=root.site) == before, f"seed {seed}: a rebuild changed the tree around the site"
         if browser is None:
             return
@@ -308,6 +335,15 @@ def test_hostile_roots_build_only(seed):
     """204: raw surrogate bytes in a key; 80: a NaN config value of a sweep's parameter (the sweep
     page's JSON raised "Out of range float values", found by hypothesis in CI)."""
     _check_root(seed)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 203])
+def test_hostile_roots_of_shared_runs_build_only(seed, tmp_path, monkeypatch):
+    """The same roots with their runs in the shared runs' layout: the joined copy followed links out
+    (a secret published), read pipes (the build never finished) and /dev/zero, all of which the run
+    folders' readers refuse (tests/test_security_shared_root.py)."""
+    monkeypatch.setenv("REPORTGEN_CACHE_DIR", str(tmp_path / "cache"))
+    _check_root(seed, joined=tmp_path / "cache")
 
 
 @settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -122,3 +122,20 @@ def test_build_warnings_are_printed_once_escaped(tmp_path):
     assert linked == ["warning: run folder 'linked\\x1b[2J' is a link to a folder outside the runs root (skipped)"], err
     assert len([line for line in err.splitlines() if line.startswith("warning: ") and "not valid JSON" in line]) == 1
     assert "\x1b" not in err
+
+
+def test_a_range_of_thousands_of_digits_is_ignored_not_a_traceback(tmp_path):
+    """`Range: bytes=0-<5,000 digits>` (or `bytes=-<digits>`, any client can send it) made int() raise
+    ValueError past Python's 4,300-digit limit: a 500 and a traceback on the developer's terminal for
+    every such request. A number that long is no range: the header is ignored (the whole file, 200)."""
+    runs = tmp_path / "runs"
+    _run(runs, "a")
+    digits = "9" * 5000
+    with ServeProcess(str(runs), "--port", "0") as srv:
+        whole = _get(srv, "/index.html")
+        for header in (f"bytes=0-{digits}", f"bytes={digits}-", f"bytes=-{digits}", f"bytes={digits}-{digits}"):
+            resp = http_get(srv.port, "/index.html", {"Range": header})
+            assert (resp.status, resp.read()) == whole, header
+        assert _status(srv, "/index.html") == 200
+        err = srv.stderr()
+    assert "Traceback" not in err and "Exception" not in err, err

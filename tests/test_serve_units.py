@@ -176,6 +176,10 @@ def test_debouncer_due_in_is_pure():
     (None, None), ("", None), ("bytes=0-9", (0, 9)), ("bytes=5-", (5, 99)), ("bytes=-10", (90, 99)),
     ("bytes=90-500", (90, 99)), ("bytes=100-", ()), ("bytes=9-3", ()), ("bytes=-0", ()),
     ("bytes=0-1,5-6", None), ("items=0-1", None), ("bytes=-", None),
+    # numbers past Python's 4,300-digit int() limit: no range (ValueError was a 500 and a traceback)
+    pytest.param("bytes=0-" + "9" * 5000, None, id="end-5000-digits"),
+    pytest.param("bytes=-" + "9" * 5000, None, id="suffix-5000-digits"),
+    pytest.param("bytes=" + "9" * 5000 + "-", None, id="start-5000-digits"),
 ])
 def test_byte_range(header, expected):
     assert byte_range(header, 100) == expected

@@ -47,6 +47,9 @@ MAX_BATCH = 64  # data files in one /__reportgen__/data request (the page asks f
 #: file into memory: 2 GiB, and 11 s, for 1 KiB; a few at once ended the machine's memory)
 WHOLE_MAX = HASH_MAX
 PIECE = 1 << 20
+#: digits of a number in a Range header at most (20: any 64-bit size); a longer one is no range (int() of
+#: more than 4,300 digits raised ValueError: a 500 and a traceback on the terminal, for any client)
+RANGE_DIGITS = 20
 
 
 # burst12 (issue 12, twenty tabs opened at once): a served page is first painted once it is parsed and
@@ -76,9 +79,9 @@ def inject(html: bytes, tag: bytes) -> bytes:
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | tuple[()] | None:
     """``(start, end)`` (inclusive) for a single ``bytes=`` range; ``()`` if unsatisfiable; None to ignore."""
-    m = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", header or "")
+    m = re.fullmatch(r"\s*bytes=(\d{0,%d})-(\d{0,%d})\s*" % (RANGE_DIGITS, RANGE_DIGITS), header or "")
     if not m or m.group(1) == m.group(2) == "":
-        return None  # absent, malformed or multi-range: answer with the whole file
+        return None  # absent, malformed, multi-range or a number longer than any file: the whole file
     if m.group(1) == "":  # the last N bytes
         n = int(m.group(2))
         return (max(0, size - n), size - 1) if n > 0 and size > 0 else ()

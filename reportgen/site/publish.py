@@ -21,13 +21,12 @@ site's origin, even when it is opened on its own.
 from __future__ import annotations
 
 import codecs
-import errno
 import os
 import re
-import shutil
 from pathlib import Path
 
 from ..media.avsafe import VIDEO_DEMUXERS
+from ..storage.sparse import copy_keeping_holes  # noqa: F401 (its home; serve's slots use it from here)
 from .svgclean import sanitize_svg
 
 #: a run file the builder reads whole (logged HTML, SVG, a table's or a figure's JSON) is at most this
@@ -115,45 +114,6 @@ def read_whole(path: Path, max_bytes: int = READ_MAX) -> bytes:
 
     with open_regular(path, max_bytes, follow=False) as fh:  # (callers give real paths: a link now is a swap)
         return fh.read(max_bytes + 1)
-
-
-def copy_keeping_holes(src: Path, dest: Path) -> None:
-    """``shutil.copyfile``, but the holes of a sparse ``src`` stay holes in ``dest``: a run folder's 1 TB
-    media file made of holes costs no disk, and was written dense into the site (the disk filled).
-    File systems without ``SEEK_DATA`` get a plain copy. ``src`` is a real path (checked inside its run
-    folder): it is opened without following a link in its last part, as a regular file (a link or a pipe
-    swapped in after the check is not read)."""
-    from ..storage.safety import open_regular
-
-    with open_regular(src, follow=False) as fi, open(dest, "wb") as fo:
-        if not hasattr(os, "SEEK_DATA"):
-            shutil.copyfileobj(fi, fo, 1 << 20)
-            return
-        fd, size = fi.fileno(), os.fstat(fi.fileno()).st_size
-        try:
-            pos = os.lseek(fd, 0, os.SEEK_DATA) if size else 0
-        except OSError as exc:
-            if exc.errno != errno.ENXIO:  # (ENXIO: nothing but a hole up to the end)
-                fi.seek(0)
-                shutil.copyfileobj(fi, fo, 1 << 20)  # (no SEEK_DATA here: EINVAL)
-                return
-            pos = size
-        while pos < size:
-            end = os.lseek(fd, pos, os.SEEK_HOLE)
-            fi.seek(pos)
-            fo.seek(pos)
-            left = end - pos
-            while left > 0:
-                block = fi.read(min(left, 1 << 20))
-                if not block:  # (the file shrank while read)
-                    break
-                fo.write(block)
-                left -= len(block)
-            try:
-                pos = os.lseek(fd, end, os.SEEK_DATA)
-            except OSError:  # ENXIO: holes up to the end
-                break
-        fo.truncate(size)
 
 
 def decode_html(data: bytes) -> str:

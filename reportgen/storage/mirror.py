@@ -14,7 +14,12 @@ unchanged object costs no request at all:
 
 Layout of ``cache_dir``: ``runs/`` (the runs root to build from), ``streams/<run>/<writer>/``
 (each writer's joined files), ``state.json``. Object keys are untrusted: a name that is not
-a safe single path component is skipped with a warning.
+a safe single path component is skipped with a warning. A local root (shared runs on this disk,
+``remote.resolve_runs``) is as untrusted as any run folder: a symbolic link is not followed and
+only regular files are read (a named pipe would block the sync for ever, ``/dev/zero`` never end),
+each skipped with a warning; a file is opened without following a link swapped in after the
+listing, read only when it is really inside the root, and copied a piece at a time, its holes kept
+(a sparse 3 GiB file was read into memory whole); a segment that is mostly holes is not joined.
 """
 from __future__ import annotations
 
@@ -25,13 +30,15 @@ import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from . import segments as seg
 from .listing import list_objects
 from .format import validate_run_id
 from .merge import merge_run
 from .remote import open_root
+from .safety import open_regular, reading_inside
+from .sparse import copy_keeping_holes, mostly_holes
 
 STATE_VERSION = 1
 READ_BATCH = 32  # objects read at once (requests in flight)
@@ -107,15 +114,52 @@ def _safe(parts: list[str]) -> bool:
     return all(p and p not in (".", "..") and "\\" not in p and "\x00" not in p for p in parts)
 
 
+def refused(info: dict[str, Any]) -> str | None:
+    """Why a listed object is not read (None: it is). fsspec's local listing names a link
+    (``islink``, of a file or a folder) and gives a pipe, socket or device the type ``other``."""
+    if info.get("islink"):
+        return "a symbolic link (not followed)"
+    if info.get("type", "file") != "file":
+        return "not a regular file (a pipe, socket or device); not read"
+    return None
+
+
+def _is_local(fs: Any) -> bool:
+    protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
+    return "file" in protocols or "local" in protocols
+
+
+#: a segment of a local root over this size that is mostly holes is not joined (the SDK cuts segments
+#: at 8 MiB, ``x_segment_bytes``): a sparse 3 GiB one costs no disk, and would be written dense
+SPARSE_SEGMENT = 64 << 20
+
+
+def _sparse(fh: BinaryIO) -> str | None:
+    size = os.fstat(fh.fileno()).st_size
+    data = mostly_holes(fh.fileno()) if size > SPARSE_SEGMENT else None
+    return None if data is None else f"{size:,} bytes, of which {data:,} hold data (a sparse file); not read"
+
+
 class Mirror:
     def __init__(self, url: str, cache_dir: Path):
         self.url = url
         self.fs, self.path = open_root(url)
+        self._local = _is_local(self.fs)
         self.cache = Path(cache_dir)
         self._base = str(self.cache)
         self.runs = self.cache / "runs"
         self.streams = self.cache / "streams"
         self.state_file = self.cache / "state.json"
+
+    def _read(self, paths: list[str]) -> dict[str, bytes | Path]:
+        """The objects' bytes; a local root's files are not read here but copied from where they are
+        when written (:meth:`_put_file`, :meth:`_put_stream`: bounded memory, holes kept)."""
+        return {p: Path(p) for p in paths} if self._local else read_many(self.fs, paths)
+
+    def _skipped(self, src: Path, why: object, warnings: list[str] | None) -> None:
+        if warnings is not None:
+            rel = os.path.relpath(src, self.path).replace(os.sep, "/")
+            warnings.append(f"{self.url}: skipped {rel!r}: {why}")
 
     def _load_state(self) -> dict[str, Any]:
         try:
@@ -153,6 +197,10 @@ class Mirror:
             if not _safe(parts):
                 warnings.append(f"{self.url}: skipped object {key!r} (not a safe path)")
                 continue
+            why = refused(info)
+            if why:
+                warnings.append(f"{self.url}: skipped {'/'.join(parts)!r}: {why}")
+                continue
             if len(parts) == 1:
                 plain[tuple(parts)] = info
                 continue
@@ -163,7 +211,10 @@ class Mirror:
             names = {p[0] for p in objects}
             if {"run.json", *seg.SEGMENT_DIRS} & names:
                 try:
-                    validate_run_id(top)
+                    # (a local root's folder is named as the disk allows: the builder and Api read a plain
+                    # root's run folders whatever their names, so one shared run does not drop the others)
+                    if not self._local:
+                        validate_run_id(top)
                 except ValueError:
                     warnings.append(f"{self.url}: skipped {top!r}: not a valid run id")
                     continue
@@ -185,9 +236,9 @@ class Mirror:
         self._run_group(group, state, warnings)
         files = [(info, "runs/" + "/".join(parts)) for parts, info in plain.items()]
         want = [(info, rel) for info, rel in files if self._want_file(info, rel, state, seen_files)]
-        data = read_many(self.fs, [info["name"] for info, _ in want])
+        data = self._read([info["name"] for info, _ in want])
         for info, rel in want:
-            self._put_file(info, rel, data[info["name"]], state)
+            self._put_file(info, rel, data[info["name"]], state, warnings)
         for rel in set(state["files"]) - seen_files:  # removed from the root
             state["files"].pop(rel)
             (self.cache / rel).unlink(missing_ok=True)
@@ -207,11 +258,20 @@ class Mirror:
         seen.add(rel)
         return not (state["files"].get(rel) == _sig(info) and os.path.exists(os.path.join(self._base, rel)))
 
-    def _put_file(self, info: dict, rel: str, data: bytes, state: dict) -> None:
+    def _put_file(self, info: dict, rel: str, data: bytes | Path, state: dict,
+                  warnings: list[str] | None = None) -> None:
         dest = self.cache / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.tmp")
-        tmp.write_bytes(data)
+        if isinstance(data, bytes):
+            tmp.write_bytes(data)
+        else:  # a local root's file, as a run folder's is read: a regular file really inside the root
+            try:
+                with reading_inside(self.path, self.path):
+                    copy_keeping_holes(data, tmp)
+            except OSError as exc:  # (swapped for a link or a pipe, or removed, since the listing)
+                tmp.unlink(missing_ok=True)
+                return self._skipped(data, exc, warnings)
         os.replace(tmp, dest)
         state["files"][rel] = _sig(info)
 
@@ -220,7 +280,7 @@ class Mirror:
         rel = dest.relative_to(self.cache).as_posix()
         if not self._want_file(info, rel, state, seen):
             return False
-        self._put_file(info, rel, read_many(self.fs, [info["name"]])[info["name"]], state)
+        self._put_file(info, rel, self._read([info["name"]])[info["name"]], state)
         return True
 
     # -- append-only streams -----------------------------------------------------------------
@@ -249,21 +309,40 @@ class Mirror:
             return None
         return parts
 
-    def _put_stream(self, key: str, dest: Path, parts: list[tuple[int, dict]], data: dict[str, bytes],
-                    state: dict) -> None:
+    def _put_stream(self, key: str, dest: Path, parts: list[tuple[int, dict]], data: dict[str, bytes | Path],
+                    state: dict, warnings: list[str] | None = None) -> None:
         st = state["streams"][key]
         dest.parent.mkdir(parents=True, exist_ok=True)
         with open(dest, "ab") as out:
             for n, info in parts:
-                st["size"] += out.write(data[info["name"]])
+                part = data[info["name"]]
+                if isinstance(part, bytes):
+                    st["size"] += out.write(part)
+                elif not self._append(part, out, st, warnings):
+                    return  # (the stream stops there: the next sync tries that segment again)
                 st["sigs"][str(n)] = _sig(info)
+
+    def _append(self, src: Path, out: BinaryIO, st: dict, warnings: list[str] | None) -> bool:
+        """Append the local segment ``src`` to ``out`` a piece at a time; False if it was not read."""
+        try:
+            with reading_inside(self.path, self.path), open_regular(src, follow=False) as fh:
+                why = _sparse(fh)
+                if why is not None:  # left out for good: the stream goes on after it
+                    self._skipped(src, why, warnings)
+                    return True
+                while block := fh.read(1 << 20):
+                    st["size"] += out.write(block)
+                return True
+        except OSError as exc:  # (swapped for a link or a pipe, or removed, since the listing)
+            self._skipped(src, exc, warnings)
+            return False
 
     def _sync_stream(self, key: str, found: dict[int, dict], dest: Path, state: dict, warnings: list[str]) -> bool:
         """Append the new segments of one stream to ``dest``; True if it changed."""
         parts = self._want_stream(key, found, dest, state, warnings)
         if parts is None:
             return False
-        self._put_stream(key, dest, parts, read_many(self.fs, [info["name"] for _, info in parts]), state)
+        self._put_stream(key, dest, parts, self._read([info["name"] for _, info in parts]), state, warnings)
         return True
 
     # -- runs --------------------------------------------------------------------------------
@@ -319,12 +398,12 @@ class Mirror:
         """Read what a group of runs needs (concurrently), write it, assemble the runs that changed."""
         names = [info["name"] for p in plans for info, _dest, _c in p.files]
         names += [info["name"] for p in plans for _k, _d, parts in p.streams for _n, info in parts]
-        data = read_many(self.fs, names)
+        data = self._read(names)
         for p in plans:
             for info, rel, _changes in p.files:
-                self._put_file(info, rel, data[info["name"]], state)
+                self._put_file(info, rel, data[info["name"]], state, warnings)
             for key, dest, parts in p.streams:
-                self._put_stream(key, dest, parts, data, state)
+                self._put_stream(key, dest, parts, data, state, warnings)
             if p.changed:
                 self._assemble(p.run, {w: self.streams / p.run / w for w in p.writers}, warnings)
 

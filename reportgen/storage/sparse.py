@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
+from pathlib import Path
 
 #: extents walked at the most (a file of many small holes); past them, what was counted or the
 #: allocated bytes (``st_blocks``), whichever is larger, stands for the file's data
@@ -72,3 +74,42 @@ def mostly_holes(fd: int) -> int | None:
     half = st.st_size // 2
     data = data_bytes(fd, enough=half, st=st)
     return data if data < half else None
+
+
+def copy_keeping_holes(src: Path, dest: Path) -> None:
+    """``shutil.copyfile``, but the holes of a sparse ``src`` stay holes in ``dest``: a run folder's 1 TB
+    media file made of holes costs no disk, and was written dense into the site (the disk filled).
+    File systems without ``SEEK_DATA`` get a plain copy. ``src`` is a real path (checked inside its run
+    folder): it is opened without following a link in its last part, as a regular file (a link or a pipe
+    swapped in after the check is not read)."""
+    from .safety import open_regular
+
+    with open_regular(src, follow=False) as fi, open(dest, "wb") as fo:
+        if not hasattr(os, "SEEK_DATA"):
+            shutil.copyfileobj(fi, fo, 1 << 20)
+            return
+        fd, size = fi.fileno(), os.fstat(fi.fileno()).st_size
+        try:
+            pos = os.lseek(fd, 0, os.SEEK_DATA) if size else 0
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:  # (ENXIO: nothing but a hole up to the end)
+                fi.seek(0)
+                shutil.copyfileobj(fi, fo, 1 << 20)  # (no SEEK_DATA here: EINVAL)
+                return
+            pos = size
+        while pos < size:
+            end = os.lseek(fd, pos, os.SEEK_HOLE)
+            fi.seek(pos)
+            fo.seek(pos)
+            left = end - pos
+            while left > 0:
+                block = fi.read(min(left, 1 << 20))
+                if not block:  # (the file shrank while read)
+                    break
+                fo.write(block)
+                left -= len(block)
+            try:
+                pos = os.lseek(fd, end, os.SEEK_DATA)
+            except OSError:  # ENXIO: holes up to the end
+                break
+        fo.truncate(size)
