@@ -60,6 +60,12 @@ def drawn(page, key):
         return [...new Set(RG.views[el.id].data('rows').map(r => r.run))].sort(); }""", key)
 
 
+def notes(page):
+    """The visible notes of charts drawing runs the table does not tick: chart key -> text."""
+    return dict(page.evaluate("""() => [...document.querySelectorAll('.rg-chart-default')]
+        .filter(n => n.getClientRects().length).map(n => [n.closest('.rg-chart').dataset.key, n.textContent])"""))
+
+
 OLD_NAMES = sorted(f"old-{i}" for i in range(OLD))
 
 
@@ -69,6 +75,8 @@ def test_index_draws_a_metric_only_older_runs_logged(site, site_browser):
     page.wait_for_function("() => document.querySelectorAll('#rg-runs tbody tr').length > 0", timeout=20000)
     assert drawn(page, "opt/lr") == OLD_NAMES
     assert len(drawn(page, "loss")) == 10 and "new-13" in drawn(page, "loss")
+    # a chart drawing runs the table does not tick says so; one drawing the ticked runs says nothing
+    assert notes(page) == {"opt/lr": "The latest 3 runs that logged opt/lr: none of them ticked in the table"}
     # no section is left as a heading over nothing
     empty = page.evaluate("""() => [...document.querySelectorAll('.rg-section')].filter(s => s.getClientRects().length
         && s.querySelector('.rg-chart') && ![...s.querySelectorAll('.rg-chart')].some(c => c.getClientRects().length))
@@ -81,6 +89,7 @@ def test_index_draws_a_metric_only_older_runs_logged(site, site_browser):
     page.wait_for_function("() => document.querySelectorAll('#rg-runs tbody tr').length > 0", timeout=20000)
     assert drawn(page, "loss") == ["new-12", "new-13"]
     assert page.locator('.rg-chart[data-key="opt/lr"]').is_hidden()
+    assert notes(page) == {}
     assert page.evaluate("""() => [...document.querySelectorAll('.rg-section')].filter(s => s.getClientRects().length
         && s.querySelector('.rg-chart') && ![...s.querySelectorAll('.rg-chart')].some(c => c.getClientRects().length))
         .length""") == 0
@@ -91,6 +100,7 @@ def test_report_chart_of_older_runs_is_drawn(site, site_browser):
     page = site_browser.open(site / "reports" / "old.html")
     assert drawn(page, "opt/lr") == OLD_NAMES
     assert drawn(page, "loss") == OLD_NAMES
+    assert notes(page) == {}  # no runs table: nothing ticked to differ from
 
 
 def page_runs(site):
@@ -135,6 +145,7 @@ def test_charts_of_older_runs_are_laid_out_before_the_table_file(site, site_brow
     assert len(drawn(page, "loss")) == 10 and "new-13" in drawn(page, "loss")
     page.wait_for_function("() => document.querySelectorAll('.rg-chart[data-rendered=\"pending\"]').length === 0")
     assert page.evaluate("() => document.getElementById('rg-runs').textContent").startswith("Loading the table")
+    assert notes(page) == {"opt/lr": "The latest 3 runs that logged opt/lr: none of them ticked in the table"}
     before = page.evaluate(LAYOUT)
     assert all(shown for _, shown, _, _ in before), before
     for _ in range(100):  # the page asks for the table once its first charts are drawn (or after 2 s)
