@@ -4,6 +4,9 @@ empty section heading, and a report's chart of a run selection without the lates
 Both table paths: embedded (few runs) and the table data file (many runs; here from 6)."""
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import orjson
 import pytest
 
@@ -57,6 +60,12 @@ def drawn(page, key):
         return [...new Set(RG.views[el.id].data('rows').map(r => r.run))].sort(); }""", key)
 
 
+def notes(page):
+    """The visible notes of charts drawing runs the table does not tick: chart key -> text."""
+    return dict(page.evaluate("""() => [...document.querySelectorAll('.rg-chart-default')]
+        .filter(n => n.getClientRects().length).map(n => [n.closest('.rg-chart').dataset.key, n.textContent])"""))
+
+
 OLD_NAMES = sorted(f"old-{i}" for i in range(OLD))
 
 
@@ -66,6 +75,8 @@ def test_index_draws_a_metric_only_older_runs_logged(site, site_browser):
     page.wait_for_function("() => document.querySelectorAll('#rg-runs tbody tr').length > 0", timeout=20000)
     assert drawn(page, "opt/lr") == OLD_NAMES
     assert len(drawn(page, "loss")) == 10 and "new-13" in drawn(page, "loss")
+    # a chart drawing runs the table does not tick says so; one drawing the ticked runs says nothing
+    assert notes(page) == {"opt/lr": "The latest 3 runs that logged opt/lr: none of them ticked in the table"}
     # no section is left as a heading over nothing
     empty = page.evaluate("""() => [...document.querySelectorAll('.rg-section')].filter(s => s.getClientRects().length
         && s.querySelector('.rg-chart') && ![...s.querySelectorAll('.rg-chart')].some(c => c.getClientRects().length))
@@ -78,6 +89,7 @@ def test_index_draws_a_metric_only_older_runs_logged(site, site_browser):
     page.wait_for_function("() => document.querySelectorAll('#rg-runs tbody tr').length > 0", timeout=20000)
     assert drawn(page, "loss") == ["new-12", "new-13"]
     assert page.locator('.rg-chart[data-key="opt/lr"]').is_hidden()
+    assert notes(page) == {}
     assert page.evaluate("""() => [...document.querySelectorAll('.rg-section')].filter(s => s.getClientRects().length
         && s.querySelector('.rg-chart') && ![...s.querySelectorAll('.rg-chart')].some(c => c.getClientRects().length))
         .length""") == 0
@@ -88,3 +100,60 @@ def test_report_chart_of_older_runs_is_drawn(site, site_browser):
     page = site_browser.open(site / "reports" / "old.html")
     assert drawn(page, "opt/lr") == OLD_NAMES
     assert drawn(page, "loss") == OLD_NAMES
+    assert notes(page) == {}  # no runs table: nothing ticked to differ from
+
+
+def page_runs(site):
+    """The run entries the index embeds, and each chart's runs (data-runs)."""
+    html = (site / "index.html").read_text(encoding="utf-8")
+    body = html.split('id="rg-site">', 1)[1].split("</script>", 1)[0]
+    charts = dict(re.findall(r'data-key="([^"]+)"[^>]*?data-runs="([^"]*)"', html))
+    return {r["f"] for r in orjson.loads(body)["runs"]}, {k: orjson.loads(unescape(v)) for k, v in charts.items()}
+
+
+def test_the_page_holds_each_charts_default_runs(site):
+    """The table file's path embeds, for each chart, its own 10 most recent runs (r00-r02 alone logged
+    opt/lr) and the 10 most recent of all (r04-r13, the table's ticks): not r03, at most 10 a chart."""
+    embedded, charts = page_runs(site)
+    if not (site / "data" / "table" / "all.js").exists():
+        assert len(embedded) == N
+        return
+    assert charts["opt/lr"] == ["r00", "r01", "r02"]
+    assert charts["loss"] == [f"r{i:02d}" for i in range(4, N)]
+    assert embedded == {f"r{i:02d}" for i in range(N)} - {"r03"}
+
+
+LAYOUT = """() => { const top = document.querySelector('.rg-section').getBoundingClientRect().top;
+    return [...document.querySelectorAll('.rg-section, .rg-chart')].map(e => {
+        const b = e.getBoundingClientRect();
+        return [e.dataset.key || e.querySelector('h2').textContent, !!e.getClientRects().length, Math.round(b.top - top),
+                Math.round(b.height)]; }); }"""
+
+
+@pytest.mark.vega_charts
+def test_charts_of_older_runs_are_laid_out_before_the_table_file(site, site_browser):
+    """With the table's data in a file, every chart's default runs are in the page: the chart of a
+    metric only older runs logged is drawn, and its section shown, while that file is still held
+    back, and nothing below the table moves when it arrives."""
+    if not (site / "data" / "table" / "all.js").exists():
+        pytest.skip("the table is embedded: no data file to hold back")
+    held = []
+    page = site_browser.new_page()
+    page.route("**/data/table/all.js", lambda route, request: held.append(route))
+    page.goto((site / "index.html").as_uri())
+    assert drawn(page, "opt/lr") == OLD_NAMES
+    assert len(drawn(page, "loss")) == 10 and "new-13" in drawn(page, "loss")
+    page.wait_for_function("() => document.querySelectorAll('.rg-chart[data-rendered=\"pending\"]').length === 0")
+    assert page.evaluate("() => document.getElementById('rg-runs').textContent").startswith("Loading the table")
+    assert notes(page) == {"opt/lr": "The latest 3 runs that logged opt/lr: none of them ticked in the table"}
+    before = page.evaluate(LAYOUT)
+    assert all(shown for _, shown, _, _ in before), before
+    for _ in range(100):  # the page asks for the table once its first charts are drawn (or after 2 s)
+        if held:
+            break
+        page.wait_for_timeout(100)  # (lets Playwright call the route handler)
+    assert len(held) == 1
+    held[0].continue_()
+    page.wait_for_function("() => document.querySelectorAll('#rg-runs tbody tr').length > 0", timeout=20000)
+    assert drawn(page, "opt/lr") == OLD_NAMES
+    assert page.evaluate(LAYOUT) == before

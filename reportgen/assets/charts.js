@@ -65,6 +65,40 @@
     });
   };
 
+  /* Shows or hides a chart for the runs it draws now (C.visibleRuns) and returns them. With no runs
+     ticked, a chart of a page with the runs table draws its own most recent runs, which need not be
+     the runs the table ticks (the most recent of all): the chart then says so under it ("The latest
+     3 runs that logged opt/lr: none of them ticked in the table"), so that what is drawn is never
+     a silent exception to the ticks. Known from the page's own data at first paint (runs_data.py). */
+  C.show = function (el, runs) {
+    runs = runs || C.visibleRuns(chartOf(el).runs);
+    if (el.hidden !== (runs.length === 0)) el.hidden = runs.length === 0;  // (callers: C.syncSections)
+    var text = "";
+    if (runs.length && RG.state.runs === null && RG.site.kind !== "compare" && RG.defaultRuns
+        && document.getElementById("rg-runs") && !(RG.groups && RG.groups.active())) {
+      text = C.defaultNote(el.dataset.key, runs, RG.defaultRuns());
+    }
+    var note = el.querySelector(".rg-chart-default");
+    if (!text) { if (note) note.hidden = true; return runs; }
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "rg-chart-default";
+      var view = el.querySelector(".rg-chart-view");
+      el.insertBefore(note, view ? view.nextSibling : el.firstChild);
+    }
+    note.textContent = text;
+    note.hidden = false;
+    return runs;
+  };
+  /* The note of a chart of `key` drawing `runs` by default while the table ticks `ticked` ("": all
+     of them are ticked). */
+  C.defaultNote = function (key, runs, ticked) {
+    var off = runs.filter(function (f) { return ticked.indexOf(f) < 0; }).length, n = runs.length;
+    if (!off) return "";
+    return (n === 1 ? "The latest run" : "The latest " + n + " runs") + " that logged " + key + ": "
+      + (off < n ? off + " of them not ticked" : n === 1 ? "not ticked" : "none of them ticked") + " in the table";
+  };
+
   /* Long-format rows for the "rows" dataset. */
   C.xOption = xOption;
   C.weightIndex = weightIndex;
@@ -225,8 +259,8 @@
     var view = el.querySelector(".rg-chart-view");
     ch.size = { el: el.clientWidth, view: view ? view.clientWidth : el.clientWidth - 30 };
     ch.seen = true;
-    var runs = C.visibleRuns(ch.runs);
-    if (el.hidden !== (runs.length === 0)) { el.hidden = runs.length === 0; C.syncSections(); }
+    var was = el.hidden, runs = C.show(el);
+    if (el.hidden !== was) C.syncSections();
     if (!runs.length) return;
     if (el.dataset.rendered !== "done") el.dataset.rendered = "pending";
     var st = C.settingsOf(ch), ids = [];
@@ -416,7 +450,7 @@
       });
       var now = C.visibleRuns(ch.runs);
       if (ch.seen && now.join("\n") !== before) C.draw(el);
-      else if (!ch.seen) el.hidden = now.length === 0;
+      else C.show(el, now);
     });
     C.syncSections();
   };
@@ -426,7 +460,7 @@
     all.forEach(function (el) {
       var ch = chartOf(el);
       if (ch.seen) C.draw(el);
-      else el.hidden = C.visibleRuns(ch.runs).length === 0;
+      else C.show(el);
     });
     C.syncSections();
   };
@@ -461,7 +495,7 @@
     ch.base = specOf(el);
     if (all.indexOf(el) < 0) { all.push(el); observe(el); }
     if (ch.seen || !C.io) C.draw(el);
-    else el.hidden = C.visibleRuns(ch.runs).length === 0;
+    else C.show(el);
     C.syncSections();
   };
 
@@ -506,7 +540,7 @@
       var el = e.detail && e.detail.el, charts = el ? (el.matches(".rg-chart") ? [el] : el.querySelectorAll(".rg-chart")) : [];
       Array.prototype.forEach.call(charts, function (c) { if (chartOf(c).seen) C.reset(c); });
     });
-    all.forEach(function (el) { el.hidden = C.visibleRuns(chartOf(el).runs).length === 0; });
+    all.forEach(function (el) { C.show(el); });
     C.syncSections();
     if (C.panels) C.panels.afterInit(all);
     if (!("IntersectionObserver" in window)) { all.forEach(C.draw); return; }

@@ -4,7 +4,8 @@
    Default selection: with no runs picked (no `runs=` in the hash) each chart draws the
    RG.site.chartRuns most recent of its runs that pass the table's filters (started time descending,
    then site order), as wandb draws a bounded number of runs per chart; state key `n` overrides the
-   number. The table ticks the most recent runs of all (RG.defaultRuns()).
+   number. The table ticks the most recent runs of all (RG.defaultRuns()); a chart drawing others
+   says so (charts.js C.show).
    Table data: when RG.site.table is set, the page embeds only the runs drawn by default; the
    table's rows (every run) are loaded from RG.site.table.src once the first charts have rendered
    (or after 2 s), then the table is drawn and the charts learn every run they can show. */
@@ -103,7 +104,7 @@
     if (!count || RG.site.kind === "compare" || document.getElementById("rg-chart-runs")) return;
     var lab = document.createElement("label"), inp = document.createElement("input");
     lab.className = "rg-chart-runs";
-    lab.title = "Runs the charts draw while no run is ticked: the most recent that pass the filters";
+    lab.title = "Runs each chart draws while no run is ticked: the most recent of its runs that pass the filters";
     inp.type = "number"; inp.min = "1"; inp.id = "rg-chart-runs"; inp.value = String(D.limit());
     inp.addEventListener("change", function () {
       var n = parseInt(inp.value, 10);

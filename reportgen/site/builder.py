@@ -138,8 +138,8 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     tables: dict[str, str] = {}  # table data files written (runs_data.py): data id -> site path
     entries: dict[tuple, dict] = {}  # the site JSON of a scope, shared by the index and compare pages
     section_sets: dict[tuple, list] = {}  # chart sections of a scope, likewise
-    drawn_sets: dict[tuple, set] = {}  # runs drawn by default in a scope, likewise
-    drawn_runs: dict[tuple, list] = {}  # each chart's runs drawn by default in a scope, likewise
+    drawn_sets: dict[tuple, set] = {}  # runs embedded in a scope's page with many runs, likewise
+    drawn_runs: dict[tuple, list] = {}  # each chart's runs drawn by default in such a scope, likewise
 
     def write_table(tid: str, scope: list, page: str, cols: dict) -> str:
         """Write the table file; each run's row kept between builds (memo.py), as JSON, with what
@@ -158,16 +158,16 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         key = (page.rsplit("/", 1)[0] if "/" in page else "", tuple(r.file for r in scope))
         lazy = runs_data.lazy(scope)
         skey = tuple(r.file for r in scope)
-        if lazy and skey not in drawn_sets:  # the index and compare pages share it: made once
-            drawn_sets[skey] = set(runs_data.default_drawn(scope, cfg.chart_runs))
+        if skey not in section_sets:  # the index and compare pages share them: made once
+            section_sets[skey] = pages.chart_sections(scope, labels, ws, data.site_metrics)
+        if lazy and skey not in drawn_sets:  # likewise
+            drawn_runs[skey], drawn_sets[skey] = runs_data.charts_drawn(scope, section_sets[skey], cfg.chart_runs)
         drawn = drawn_sets[skey] if lazy else None
         if key not in entries:  # run entries read each run's alerts: once per scope and folder
             entries[key] = pages.site_json(scope, runs, labels, page, kind, workspace=ws, memo=memo,
                                            story_sigs=story_sigs, only=drawn, columns_of=lambda r: inputs[r.file][0])
         site = {**entries[key], "kind": kind}
         site.update(total=len(scope), chartRuns=cfg.chart_runs, root=rel(page, "./"), table=None)
-        if skey not in section_sets:  # the index and compare pages share them: made once
-            section_sets[skey] = pages.chart_sections(scope, labels, ws, data.site_metrics)
         # copies of the chart dicts: the caller changes their "runs" and "spec"
         sections = [{**sec, "charts": [dict(c) for c in sec["charts"]]} for sec in section_sets[skey]]
         if lazy:
@@ -175,8 +175,6 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             if tid not in tables:
                 tables[tid] = write_table(tid, scope, page, site["cols"])
             site["table"] = {"id": tid, "src": rel(page, tables[tid])}
-            if skey not in drawn_runs:  # the charts' runs drawn by default, per scope (index, compare)
-                drawn_runs[skey] = [[[f for f in c["runs"] if f in drawn] for c in sec["charts"]] for sec in sections]
             for sec, chart_runs in zip(sections, drawn_runs[skey]):
                 for c, kept_runs in zip(sec["charts"], chart_runs):
                     c["runs"] = list(kept_runs)

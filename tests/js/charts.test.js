@@ -66,3 +66,12 @@ test("layersFor marks values with no neighbour to draw a line to (drawn as dots)
   assert.deepStrictEqual(rows.map((r) => r.lone), [true, true, false, false, false, false, false]);
   assert.strictEqual(C.layersFor([row("line", 0, 1), row("line", 1, 2)], { wi: -1 }).lone, false);
 });
+
+test("defaultNote says when a chart draws, by default, runs the table does not tick", () => {
+  assert.strictEqual(C.defaultNote("loss", ["a", "b"], ["a", "b", "c"]), "");
+  assert.strictEqual(C.defaultNote("opt/lr", ["x", "y", "z"], ["a", "b"]),
+    "The latest 3 runs that logged opt/lr: none of them ticked in the table");
+  assert.strictEqual(C.defaultNote("acc", ["a", "x", "y"], ["a", "b"]),
+    "The latest 3 runs that logged acc: 2 of them not ticked in the table");
+  assert.strictEqual(C.defaultNote("lr", ["x"], ["a"]), "The latest run that logged lr: not ticked in the table");
+});
