@@ -24,7 +24,15 @@ Measured in the same run, on the same files:
   parse, decode, write history/summary/run.json), then a re-import of the unchanged
   logdir (the incremental path: nothing new).
 
+- **reportgen import csv** of a CSV export (``--csv-rows`` rows of a step and ``--csv-columns``
+  metrics, cached beside the logdir), against a baseline measured in the same run: pandas reading
+  the same file a part at a time and doing nothing with it (the parse every import needs; the
+  import read the file twice, a pass to type its columns first). Also the bytes the import read,
+  against the file's size (/proc/self/io: 2.0x before, 1.0x since it is read once), and its peak
+  memory above the interpreter's (a subprocess).
+
     python benchmarks/bench_import.py [--runs 100] [--scalars 10] [--steps 20000] [--baseline-every 10]
+    python benchmarks/bench_import.py --only csv [--csv-rows 2000000] [--csv-columns 20]
 """
 from __future__ import annotations
 
@@ -117,6 +125,89 @@ def timed(fn, *args):
     return time.perf_counter() - t, out
 
 
+def write_csv(path: Path, rows: int, columns: int) -> None:
+    """A CSV export: a step and ``columns`` random metrics (6 decimals), ``rows`` rows (cached)."""
+    import io
+
+    import numpy as np
+
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    block = 50_000
+    buf = io.BytesIO()
+    np.savetxt(buf, np.random.default_rng(0).random((block, columns)), fmt="%.6f", delimiter=",")
+    lines = buf.getvalue().splitlines(keepends=True)
+    tmp = path.with_suffix(".part")
+    with open(tmp, "wb") as fh:
+        fh.write(("step," + ",".join(f"m{i}" for i in range(columns)) + "\n").encode())
+        for start in range(0, rows, block):
+            fh.write(b"".join(b"%d," % s + lines[s % block] for s in range(start, min(rows, start + block))))
+    tmp.rename(path)
+
+
+def read_bytes() -> int:
+    """Bytes this process has read (/proc/self/io's rchar; 0 where there is none)."""
+    try:
+        with open("/proc/self/io") as fh:
+            return next(int(ln.split()[1]) for ln in fh if ln.startswith("rchar:"))
+    except OSError:
+        return 0
+
+
+def pandas_read(path: Path, columns: int) -> int:
+    import pandas as pd
+
+    from reportgen.importers.csvparts import part_rows
+
+    with pd.read_csv(path, chunksize=part_rows(columns + 1)) as parts:
+        return sum(len(part) for part in parts)
+
+
+def import_peak(path: Path, out: Path) -> int:
+    """Peak memory (bytes) of ``reportgen import csv PATH`` in a subprocess."""
+    import subprocess
+
+    code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    proc = subprocess.run([sys.executable, "-c", code, sys.executable, "-m", "reportgen", "import", "csv",
+                           str(path), "-o", str(out), "-q"], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    return int(proc.stdout.split()[-1]) << 10
+
+
+def bench_csv(rows: int, columns: int) -> None:
+    import pandas  # noqa: F401 (imported before anything is timed)
+
+    path = cache_dir(0, columns, rows).with_name(f"csv-{rows}x{columns}.csv")
+    cached = path.exists()
+    t, _ = timed(write_csv, path, rows, columns)
+    size = path.stat().st_size
+    print(f"csv: {rows:,} rows x {columns + 1} columns, {size / 1e6:.0f} MB ({path}; "
+          f"{'cached' if cached else f'generated in {t:.0f} s'})")
+    cpu = time.process_time()
+    t_read, n = timed(pandas_read, path, columns)
+    c_read = time.process_time() - cpu
+    assert n == rows
+    with tempfile.TemporaryDirectory(prefix="bench-import-csv-") as tmp:
+        before, cpu = read_bytes(), time.process_time()
+        t_imp, result = timed(import_source, ImportOptions(source="csv", path=path, out=Path(tmp) / "runs",
+                                                           quiet=True))
+        c_imp, read = time.process_time() - cpu, read_bytes() - before
+        assert result.rows == rows, result
+        peak = import_peak(path, Path(tmp) / "runs2")
+        floor = Path(tmp) / "two.csv"
+        floor.write_text("step,m0\n0,0.5\n1,0.25\n")
+        floor_peak = import_peak(floor, Path(tmp) / "runs3")
+    print(f"pandas reading it a part at a time (baseline): {t_read:7.1f} s  ({c_read:.1f} s CPU)")
+    print(f"reportgen import csv:                          {t_imp:7.1f} s  ({c_imp:.1f} s CPU, "
+          f"{c_imp / rows * 1e6:.2f} us/row)")
+    print(f"ratio import / pandas read: {t_imp / t_read:.2f}x, in CPU {c_imp / c_read:.2f}x; bytes read / file size: "
+          f"{read / size:.2f}x (2.00x when it was read twice); peak memory {peak / 2**20:.0f} MB, "
+          f"{(peak - floor_peak) / 2**20:.0f} MB above a two-row import")
+    print(f"load: {os.getloadavg()[0]:.1f} (1 min), {os.cpu_count()} cpus")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=100)
@@ -124,7 +215,14 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=20_000)
     ap.add_argument("--baseline-every", type=int, default=10,
                     help="TensorBoard's reader reads every N-th run and is extrapolated per event (1: all)")
+    ap.add_argument("--only", choices=("tensorboard", "csv"), help="measure one source alone")
+    ap.add_argument("--csv-rows", type=int, default=2_000_000)
+    ap.add_argument("--csv-columns", type=int, default=20)
     args = ap.parse_args()
+    if args.only != "tensorboard":
+        bench_csv(args.csv_rows, args.csv_columns)
+    if args.only == "csv":
+        return
     logdir = cache_dir(args.runs, args.scalars, args.steps)
     t, _ = timed(generate, logdir, args.runs, args.scalars, args.steps)
     files = sorted(logdir.rglob("*tfevents*"))

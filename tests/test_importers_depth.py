@@ -51,6 +51,17 @@ def _api(runs):
     return run, rows, [str(w.message) for w in caught]
 
 
+def _wandb_import(tmp_path, cli, script: str):
+    """``script`` run as a wandb offline run (given MAX_DEPTH), imported by the CLI: its warnings and
+    the run folder."""
+    src = tmp_path / "wb"
+    src.mkdir()
+    run_script(script, MAX_DEPTH, env=wandb_env(src))
+    proc = cli("import", "wandb", str(src / "wandb"), "-o", str(tmp_path / "runs"))
+    (run_dir,) = list_run_dirs(tmp_path / "runs")
+    return [ln for ln in proc.stderr.splitlines() if ln.startswith("warning:")], run_dir
+
+
 def test_wandb_values_the_import_makes_too_deep_are_refused_by_key(tmp_path, cli):
     """A wandb image with boxes nested 94 dicts deep fit in the wandb log (97 levels) and became 101
     levels once imported: the import wrote it into history.jsonl and summary.json without a word, and
@@ -58,13 +69,8 @@ def test_wandb_values_the_import_makes_too_deep_are_refused_by_key(tmp_path, cli
     whose cell made its file 101 levels deep was written the same and shown as "could not show". Each
     is now refused when imported, named once per file with the limit; the row's other values, and the
     same values one level shallower, are imported and read back."""
-    src = tmp_path / "wb"
-    src.mkdir()
-    run_script(WANDB_DEEP, MAX_DEPTH, env=wandb_env(src))
-    runs = tmp_path / "runs"
-    proc = cli("import", "wandb", str(src / "wandb"), "-o", str(runs))
-    said = [ln for ln in proc.stderr.splitlines() if ln.startswith("warning:")]
-    (run_dir,) = list_run_dirs(runs)
+    said, run_dir = _wandb_import(tmp_path, cli, WANDB_DEEP)
+    runs = run_dir.parent
     rid = run_dir.name
     assert any(f"{rid}: history.jsonl: 'deeper' (step 0): nested deeper than {MAX_DEPTH} levels; not imported" in w
                for w in said), said
@@ -127,3 +133,42 @@ def test_tensorboard_config_text_at_the_limit_is_imported_and_one_level_more_kep
     assert read == []
     assert run.config["lr"] == 0.5 and "deep" in run.config and "layers" not in run.config
     assert isinstance(rows[0]["model_config/text_summary"], str) and rows[0]["loss"] == 0.5
+
+
+# system metrics as wandb records them (a stats record of the run's .wandb log): an open-metrics or
+# custom value nested in lists, published through the run's own interface, as wandb's monitor does
+WANDB_STATS = r'''
+import sys, wandb
+def lists(n):
+    v = 1.5
+    for _ in range(n):
+        v = [v]
+    return v
+limit = int(sys.argv[1])
+run = wandb.init(project="deep", settings=wandb.Settings(x_disable_stats=True))
+run.log({"loss": 0.5})
+run._interface.publish_stats({"cpu": 12.5, "fits": lists(limit - 1), "deeper": lists(limit)})
+run.finish()
+'''
+
+
+def test_wandb_system_metrics_too_deep_are_refused_by_key(tmp_path, cli):
+    """A wandb system-metrics sample is written as one JSON object a line, its values under their
+    ``system/<name>`` keys: a value nested 100 levels deep (the readers' limit) became a line 101 levels
+    deep, written without a word. It is now refused by key, named with the limit, and the sample's other
+    values, one of 99 levels among them, are written; every line is one the readers read."""
+    from reportgen.storage.jsonio import loads
+    from reportgen.storage.safety import too_deep
+
+    said, run_dir = _wandb_import(tmp_path, cli, WANDB_STATS)
+    assert len(said) == 1 and "system metric 'deeper'" in said[0] and \
+        f"nested deeper than {MAX_DEPTH} levels" in said[0], said
+    lines = (run_dir / "files" / "wandb-system-metrics.jsonl").read_bytes().splitlines()
+    samples = [loads(ln) for ln in lines]
+    assert not any(too_deep(s, MAX_DEPTH) for s in samples)
+    (sample,) = [s for s in samples if "system/fits" in s]
+    assert sample["system/cpu"] == 12.5 and "system/deeper" not in sample
+    v = sample["system/fits"]
+    for _ in range(MAX_DEPTH - 1):
+        v = v[0]
+    assert v == 1.5

@@ -1,22 +1,26 @@
 """A CSV file read a part at a time, in memory bounded whatever its size (``reportgen import csv``).
 
 The file is opened once (:func:`~reportgen.storage.safety.open_regular`: a regular file, checked on
-its descriptor) and read twice through that descriptor, a part of rows at a time:
+its descriptor) and read once, a block of whole rows at a time (:mod:`.csvblocks`: a row longer than
+16 MiB is read cell by cell, a cell longer than 1 MiB left out with a warning), each block parsed by
+pandas. pandas types each part on its own, so a column's type is settled by the first part that holds
+a value of it, and kept in the parts after:
 
-- the first pass settles each column's type as reading the file whole would have: pandas infers a
-  type per part, so a column of numbers with one text cell was text in that part alone (``"0.5"``
-  there, ``0.5`` elsewhere), a column of integers with an empty cell floats in that part alone (``3.0``
-  and ``3`` in the history), and a run column's ``1`` became ``1.0`` (another run) where a cell was
-  empty. It also counts the rows and tells whether the steps never go down (then the rows can be
-  written as they are read; else they are sorted on disk first: :mod:`.steporder`).
-- the second yields the parts, each column of the type the whole file gives it, and no more rows
-  than the first pass counted (a file still being written gains none between the passes).
+- numbers (most of its cells are numbers): a cell that is no number is left out of its row, with a
+  warning naming the row, the column and the cell (the column stayed numbers in the parts without
+  such a cell and became text in the part with one); integers stay integers where a part's empty
+  cell makes pandas read them as floats, and floats stay floats where a part holds only integers.
+- text (most of its cells are not numbers): the cells' text, read as text in every part after it
+  (a part of numbers alone would read them as numbers).
+
+The run column (``--run-col``) is read as text: a run is named by its cell as written (``7``; pandas
+made it ``7.0`` where a cell of the column was empty). Whether the steps never go down is found as
+the rows are read (:attr:`CsvTable.ordered`), or by :meth:`CsvTable.scan_steps`, which reads the step
+column alone.
 
 A file that is mostly holes (``truncate -s 2G``: free to make) is read only to its first
 :data:`CSV_MAX` bytes (the complete lines in them, with a warning): its data is what the file system
-holds, not what it says. A file of real rows is read whole, however large: no part of it is in memory
-at once but a part of rows (an export of 2 GiB and more was cut at 2 GiB, after being read whole
-into memory).
+holds, not what it says.
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ import os
 from pathlib import Path
 
 from ..storage.safety import open_regular
+from .csvblocks import CELL_MAX, ROW_MAX, BigRow, Blocks
 from ..storage.sparse import mostly_holes
 from .common import SOURCE_MAX, Problems
 
@@ -32,40 +37,15 @@ CSV_MAX = SOURCE_MAX  # bytes of a sparse CSV read (the rows after them are not:
 PART_CELLS = 250_000  # cells (rows x columns) of a CSV parsed at a time
 PART_ROWS = 100_000  # rows parsed at a time at the most (a table of few columns)
 
-_NUMBER = {"integer", "floating"}
 
+def _integers(cells):
+    """Whether each of the text ``cells`` (a Series) is written as an integer."""
+    return cells.str.fullmatch(r"\s*[+-]?\d+\s*")
 
 def part_rows(columns: int) -> int:
     """Rows of a part of a table of ``columns`` columns: :data:`PART_CELLS` cells (a table of 5,000
     columns parsed 100,000 rows at a time held 500M cells), at most :data:`PART_ROWS` rows."""
     return max(1, min(PART_ROWS, PART_CELLS // max(1, columns)))
-
-
-def _kind(series) -> str:
-    """What a column of one part holds: "empty" (no value), "integer", "floating", "boolean", "string",
-    or another of pandas' ``infer_dtype`` names (a mix)."""
-    import pandas as pd
-
-    if series.dtype.kind in "iu":
-        return "integer"
-    if series.dtype.kind == "f":
-        return "empty" if series.isna().all() else "floating"
-    if series.dtype.kind == "b":
-        return "boolean"
-    kind = pd.api.types.infer_dtype(series, skipna=True)
-    return "empty" if kind == "empty" else kind
-
-
-def _whole_type(kinds: set[str]) -> str | None:
-    """The type the whole file gives a column whose parts held ``kinds`` (None: what each part has,
-    the same as the whole file's): numbers of both kinds are floats; numbers, booleans and text
-    mixed are the cells' text, as pandas keeps them when a column is not all numbers or booleans."""
-    if kinds == {"integer", "empty"}:  # (integers with empty cells are floats)
-        return "float64"
-    kinds = kinds - {"empty"}
-    if len(kinds) <= 1:
-        return None
-    return "float64" if kinds <= _NUMBER else "object"
 
 
 def steps_rise(column, last=None) -> tuple[bool, object]:
@@ -84,23 +64,25 @@ def steps_rise(column, last=None) -> tuple[bool, object]:
 
 class CsvTable:
     """The CSV file ``path`` opened for reading a part at a time: :attr:`columns` (its header), then
-    :meth:`scan` (the first pass) and :meth:`parts` (the second). A context manager (closes the file)."""
+    :meth:`parts`. A context manager (closes the file)."""
 
     def __init__(self, path: Path, problems: Problems):
+        import pandas as pd
+
         self.path = path
+        self.problems = problems
         self._fh = open_regular(path)  # (one open: a regular file, checked on its descriptor)
         try:
             self._src = self._prefix_of_sparse(problems)
-            import pandas as pd
-
-            self.columns = list(pd.read_csv(self._src, nrows=0).columns)
-            self._src.seek(0)
+            head = Blocks(self._src).header()
+            self._data_at = len(head)
+            self.columns = list(pd.read_csv(io.BytesIO(head), nrows=0).columns)
         except BaseException:
             self._fh.close()
             raise
         self.rows = 0
-        self.ordered = True
-        self._dtype: dict = {}
+        self.ordered: bool | None = None  # whether the steps never go down (None: not known yet)
+        self._kinds: dict = {}  # column -> "integer", "float", "text" or "other", settled by its first values
         self._chunk = part_rows(len(self.columns))
 
     def _prefix_of_sparse(self, problems: Problems):
@@ -125,31 +107,145 @@ class CsvTable:
     def __exit__(self, *exc) -> None:
         self._fh.close()
 
-    def _read(self, **kwargs):
+    def _blocks(self, warn: bool = True):
+        """The CSV bytes of each block of rows, from the first under the header (:mod:`.csvblocks`); the
+        cells that a row too long to hold left out are warned of (with ``warn``)."""
+        self._src.seek(self._data_at)
+        for block in Blocks(self._src).blocks(self._chunk, len(self.columns)):
+            if isinstance(block, BigRow):
+                for i, size in block.refused if warn else ():
+                    self._left_out(self.rows + 1, self.columns[i] if i < len(self.columns) else i,
+                                   f"a cell of {size:,} bytes (more than {CELL_MAX >> 20} MiB, or past "
+                                   f"{ROW_MAX >> 20} MiB in its row)")
+                block = block.csv()
+            yield block
+
+    def _parse(self, block: bytes, start: int, **kwargs):
         import pandas as pd
 
-        self._src.seek(0)
-        return pd.read_csv(self._src, chunksize=self._chunk, **kwargs)
+        try:
+            return pd.read_csv(io.BytesIO(block), header=None, names=self.columns, index_col=False, **kwargs)
+        except pd.errors.EmptyDataError:  # (blank lines only)
+            return pd.DataFrame(columns=self.columns)
+        except pd.errors.ParserError as exc:
+            raise ValueError(f"{exc} (lines counted from row {start + 1}, the first under the header)") from None
 
-    def scan(self, step_col: str | None) -> None:
-        """The first pass: each column's type over the whole file, the rows, and whether the numbers
-        of ``step_col`` (None: the row number) never go down (cells that are no number are left aside:
-        their rows are skipped)."""
-        kinds: dict = {}
-        last = None
-        with self._read() as parts:
-            for part in parts:
-                self.rows += len(part)
-                for col in part.columns:
-                    kinds.setdefault(col, set()).add(_kind(part[col]))
-                if step_col is not None and self.ordered:
-                    self.ordered, last = steps_rise(part[step_col], last)
-        self._dtype = {c: t for c, k in kinds.items() if (t := _whole_type(k)) is not None}
+    def _left_out(self, row: int, column, what: str) -> None:
+        self.problems.some(str(self.path), "cells left out",
+                           f"{self.path}: row {row}, column {column!r}: {what}; left out")
 
-    def parts(self):
-        """The second pass: the rows :meth:`scan` counted, a part at a time, each column of the type the
-        whole file gives it."""
-        if not self.rows:
+    def scan_steps(self, step_col: str | None) -> None:
+        """Whether the numbers of ``step_col`` (None: the row number) never go down, read from that column
+        alone (:attr:`ordered`)."""
+        self.ordered, last = True, None
+        if step_col is None:
             return
-        with self._read(dtype=self._dtype or None, nrows=self.rows) as parts:
-            yield from parts
+        rows = 0
+        for block in self._blocks(warn=False):
+            part = self._parse(block, rows, usecols=[step_col])
+            rows += len(part)
+            self.ordered, last = steps_rise(part[step_col], last)
+            if not self.ordered:
+                return
+
+    def parts(self, step_col: str | None = None, run_col: str | None = None):
+        """The rows, a part at a time, each column of the type its first values settled (the module's
+        doc); ``step_col`` is left as each part reads it, ``run_col`` read as text. Sets :attr:`ordered`
+        once every part is read."""
+        self._kinds, self.rows = {}, 0
+        rising, last = True, None
+        text = {run_col} if run_col is not None else set()
+        for block in self._blocks():
+            start = self.rows
+            part = self._parse(block, start, dtype=dict.fromkeys(text, str) or None)
+            settled = self._settle(part, {step_col, run_col}, block, start)
+            if settled:  # (columns that are text from here on: this part's cells as written)
+                text |= settled
+                part = self._parse(block, start, dtype=dict.fromkeys(text, str))
+            self._typed(part, text | {step_col}, start)
+            if step_col in part and rising:
+                rising, last = steps_rise(part[step_col], last)
+            self.rows += len(part)
+            yield part
+        self.ordered = rising
+
+    def _settle(self, part, skip: set, block: bytes, start: int) -> set:
+        """Settle the type of the columns of ``part`` not settled yet that hold a value; the ones
+        settled as text."""
+        import numpy as np
+        import pandas as pd
+
+        text = set()
+        for col in part.columns:
+            if col in self._kinds or col in skip:
+                continue
+            s = part[col]
+            if s.dtype.kind in "iu":
+                kind = "integer"
+            elif s.dtype.kind == "f":
+                values = s.to_numpy()
+                values = values[~np.isnan(values)]
+                if not len(values):
+                    continue
+                # (integral values with an empty cell: integers unless a cell is written as a float)
+                integral = bool(np.all(values == np.round(values))) and s.isna().any()
+                kind = "integer" if integral and self._written_as_integers(block, col, start) else "float"
+            elif s.dtype.kind == "b":
+                kind = "other"
+            else:
+                cells = s.dropna()
+                if not len(cells):
+                    continue
+                numbers = pd.to_numeric(cells, errors="coerce")
+                if pd.api.types.infer_dtype(cells, skipna=True) == "boolean":
+                    kind = "other"
+                elif numbers.notna().sum() * 2 > len(cells):
+                    kind = "integer" if _integers(cells[numbers.notna()].astype(str)).all() else "float"
+                else:
+                    kind = "text"
+                    text.add(col)
+            self._kinds[col] = kind
+        return text
+
+    def _written_as_integers(self, block: bytes, col, start: int) -> bool:
+        return bool(_integers(self._parse(block, start, usecols=[col], dtype={col: str})[col].dropna()).all())
+
+    def _typed(self, part, skip: set, start: int) -> None:
+        """The columns of ``part`` (in place) of the types settled: text cells of number columns left out
+        (warned of), integers and floats as settled; text cells longer than :data:`CELL_MAX` left out."""
+        import numpy as np
+        import pandas as pd
+
+        for col in part.columns:
+            s = part[col]
+            kind = self._kinds.get(col)
+            if s.dtype.kind not in "iufb":  # (text: cells too long to keep are left out)
+                long = s.str.len() > CELL_MAX if pd.api.types.is_string_dtype(s) else None
+                if long is not None and long.any():
+                    for i in np.flatnonzero(long.to_numpy()):
+                        self._left_out(start + i + 1, col, f"a cell of {len(s.iat[i]):,} characters (more than "
+                                       f"{CELL_MAX >> 20} MiB)")
+                    s = part[col] = s.where(~long)
+            if col in skip or kind not in ("integer", "float"):
+                continue
+            if s.dtype.kind not in "iuf":
+                numbers = pd.to_numeric(s, errors="coerce")
+                for i in np.flatnonzero((s.notna() & numbers.isna()).to_numpy()):
+                    cell = str(s.iat[i])
+                    self._left_out(start + i + 1, col, f"{cell[:80]!r}{'...' if len(cell) > 80 else ''} is not a "
+                                   "number, in a column of numbers")
+                s = numbers
+            if kind == "float":
+                part[col] = s if s.dtype.kind == "f" else s.astype(float)
+            elif s.dtype.kind == "f":
+                values = s.to_numpy()
+                present = ~np.isnan(values)
+                if np.all(values[present] == np.round(values[present])) and np.all(np.abs(values[present]) < 2 ** 53):
+                    out = np.full(len(values), None, dtype=object)
+                    out[present] = values[present].astype(np.int64).astype(object)
+                    part[col] = out
+                else:  # (a fraction in a column of integers: floats from here on)
+                    self._kinds[col] = "float"
+                    part[col] = s
+            else:
+                part[col] = s

@@ -68,17 +68,11 @@ def _read(path: Path, problems: Problems):
         return None
 
 
-def _open_csv(path: Path, problems: Problems, step_of: Callable[[list], Any] | None = None) -> CsvTable | None:
-    """The CSV file ``path`` opened and scanned (:meth:`CsvTable.scan` with the step column
-    ``step_of(columns)``; no step order looked at without ``step_of``), or None: skipped, with a warning."""
-    table = None
+def _open_csv(path: Path, problems: Problems) -> CsvTable | None:
+    """The CSV file ``path`` opened (its header read), or None: skipped, with a warning."""
     try:
-        table = CsvTable(path, problems)
-        table.scan(step_of(table.columns) if step_of is not None else None)
-        return table
+        return CsvTable(path, problems)
     except Exception as exc:  # noqa: BLE001 - a bad file is one warning, the others go on
-        if table is not None:
-            table.__exit__()
         problems.skip(f"{path}: cannot be read ({type(exc).__name__}: {exc}); skipped")
         return None
 
@@ -100,7 +94,7 @@ class FrameTable:
         if step_col is not None:
             self.ordered = steps_rise(self.df[step_col])[0]
 
-    def parts(self):
+    def parts(self, step_col=None, run_col=None):  # noqa: ARG002 (CsvTable's)
         every = part_rows(len(self.columns))
         for start in range(0, self.rows, every):
             yield self.df.iloc[start:start + every]
@@ -139,8 +133,11 @@ def _seconds(series) -> Any:
 
 
 def _plain(v: Any) -> Any:
-    if v is None:
-        return None
+    t = type(v)
+    if t is float:  # (most cells: a part's column as a list holds Python's own types)
+        return None if v != v else v
+    if t is int or t is str or t is bool or v is None:
+        return v
     if hasattr(v, "item") and not isinstance(v, (list, dict)):
         try:
             v = v.item()
@@ -218,6 +215,8 @@ def _rows(part, opts, cols: list, seq: int, counts: dict | None = None):
     keys = [c for c in part.columns if c not in (step_col, time_col, opts.run_col, "_runtime")]
     names = [str(k) for k in keys]
     cells = zip(*(part[k].tolist() for k in keys)) if keys else ((),) * n
+    # (numbers and booleans without a hole, most parts: each cell is its value, as _plain gives it)
+    whole = all(part[k].dtype.kind in "iufb" for k in keys) and not part[keys].isna().to_numpy().any()
     for i, (run, step, ts, row) in enumerate(zip(runs, steps, times, cells), seq):
         if opts.run_col:
             if run is None or run != run:  # (a row without a run: grouping by run left it out)
@@ -227,15 +226,21 @@ def _rows(part, opts, cols: list, seq: int, counts: dict | None = None):
                 step = counts[run] = counts.get(run, -1) + 1
         if step is None or step != step or step in (math.inf, -math.inf):
             step = math.inf
-        values = {k: pv for k, v in zip(names, row) if (pv := _plain(v)) is not None}
+        values = dict(zip(names, row)) if whole else {k: pv for k, v in zip(names, row) if (pv := _plain(v)) is not None}
         yield run, step, i, None if ts is None or ts != ts else float(ts), values
 
 
-def _feed(imp: RunImport, rows, every: int, problems: Problems, label: str, step_col) -> int:
+class StepsGoDown(Exception):
+    """A row below a step written already, met while a table whose order was not known is written as
+    it is read: the run is imported again from its start, sorted (:func:`_import_table`)."""
+
+
+def _feed(imp: RunImport, rows, every: int, problems: Problems, label: str, step_col, *, check: bool = False) -> int:
     """The ``rows`` of one run (:func:`_rows`, in step order, or fewer than ``every``) into ``imp``, written
     ``every`` rows at a time (a part never ends between two rows of one step: they are one history
-    row). NotImported when no row is one a run folder can hold (a header alone, no usable step, only
-    values that cannot be stored) and the run is new (a run imported before may have nothing new)."""
+    row); with ``check``, :class:`StepsGoDown` at a row at or below a step written already. NotImported
+    when no row is one a run folder can hold (a header alone, no usable step, only values that cannot
+    be stored) and the run is new (a run imported before may have nothing new)."""
     written = pending = bad = 0
     prev = None
     for _run, step, _seq, ts, values in rows:
@@ -243,6 +248,8 @@ def _feed(imp: RunImport, rows, every: int, problems: Problems, label: str, step
             bad += 1
             continue
         step = int(step)  # (1.2 and 1.7 are one row: step 1)
+        if check and 0 <= step <= imp.last_step:
+            raise StepsGoDown
         if pending >= every and step != prev:
             written += imp.commit()
             pending = 0
@@ -257,15 +264,26 @@ def _feed(imp: RunImport, rows, every: int, problems: Problems, label: str, step
 
 
 def _import_table(imp: RunImport, table, opts, problems: Problems, label: str) -> int:
-    """The table ``table`` (:class:`CsvTable` or :class:`FrameTable`, scanned) into ``imp``, a part at a time:
-    rows that are in step order (or few: :class:`RunImport` sorts one part) as they are read, others
-    sorted on disk first (:class:`StepOrder`: they were all held, sorted, in memory)."""
+    """The table ``table`` (:class:`CsvTable` or :class:`FrameTable`) into ``imp``, a part at a time: rows
+    in step order as they are read, others sorted on disk first (:class:`StepOrder`). A CSV new to the
+    runs root is read once: written as it is read while its steps rise, and imported again, sorted,
+    only if they go down below a step written (a run imported before is not written until its order
+    is known: :meth:`CsvTable.scan_steps` reads the step column alone)."""
     cols = table.columns
     _check_columns(opts, cols)
     every = part_rows(len(cols))
-    parts = (_rows(part, opts, cols, start) for start, part in _starts(table.parts()))
-    if table.ordered or table.rows <= every:
-        return _feed(imp, (row for rows in parts for row in rows), every, problems, label, _step_col(opts, cols))
+    step_col = _known_step_col(opts, cols)
+    if table.ordered is None and not imp.created:
+        table.scan_steps(step_col)
+    if table.ordered is not False:
+        meta = dict(imp.meta)
+        parts = (_rows(part, opts, cols, start) for start, part in _starts(table.parts(step_col)))
+        try:
+            return _feed(imp, (row for rows in parts for row in rows), every, problems, label, _step_col(opts, cols),
+                         check=table.ordered is None)
+        except StepsGoDown:
+            imp.restart(meta)
+    parts = (_rows(part, opts, cols, start) for start, part in _starts(table.parts(step_col)))
     with StepOrder() as order:
         for rows in parts:
             order.add(list(rows))
@@ -391,7 +409,7 @@ def import_tabular(opts, problems: Problems, progress, result) -> None:
     for n, f in enumerate(files, 1):
         progress.update(f"{opts.source}: reading {n}/{len(files)} files")
         if opts.source == "csv":
-            table = _open_csv(f, problems, partial(_known_step_col, opts))
+            table = _open_csv(f, problems)
         else:
             df = _read(f, problems)
             if df is not None and NEPTUNE_COLUMNS <= set(df.columns):
@@ -467,7 +485,7 @@ def _import_long(root: Path, files: list[Path], project: str, opts, problems: Pr
             if table is None:
                 continue
             with table:
-                for part in table.parts():
+                for part in table.parts(_known_step_col(opts, cols), opts.run_col):
                     order.add(list(_rows(part, opts, cols, seq, counts)))
                     seq += len(part)
         where = str(root.resolve())

@@ -199,7 +199,8 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
     def bad(item, exc: Exception) -> None:
         name = item.key or "/".join(item.nested_key)
         name = name if len(name) <= 200 else f"{name[:200]}..."
-        problems.warn(f"{label}: {log.name}: {kind} key {name!r}: {exc}; skipped")
+        what = "system metric" if kind == "stats" else f"{kind} key"
+        problems.warn(f"{label}: {log.name}: {what} {name!r}: {exc}; skipped")
 
     def warn(message: str) -> None:
         problems.warn(f"{label}: {log.name}: {message}")
@@ -258,10 +259,10 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
                 s = rec.stats
                 sample: dict[str, Any] = {"_timestamp": s.timestamp.seconds + s.timestamp.nanos / 1e9}
                 for item in s.item:
-                    try:
-                        sample[f"system/{item.key}"] = _json(item.value_json)
-                    except ValueError:
-                        pass
+                    try:  # (under the sample's dict, one JSON object a line: as a history row's value)
+                        sample[f"system/{item.key}"] = _json(item.value_json, 1)
+                    except ValueError as exc:
+                        bad(item, exc)
                 system.append(sample)
             elif kind == "environment":
                 e = rec.environment
