@@ -191,3 +191,20 @@ def test_step_order_merges_many_sorted_files_in_rounds(tmp_path, monkeypatch):
         assert len(list(tmp_path.iterdir())) == 1 and len(list(next(tmp_path.iterdir()).iterdir())) == 112
         assert list(order.rows()) == sorted(rows, key=lambda r: r[:3])
     assert not any(tmp_path.iterdir())
+
+
+def test_lines_ending_in_a_carriage_return_alone_are_rows(tmp_path, cli):
+    """A CSV saved with classic Mac OS line ends (a carriage return alone; pandas reads them, and Excel
+    for Mac wrote them) is imported as its twin with line feeds: the same rows, a quoted cell with a
+    comma kept whole, more rows than one block of the streamed reader."""
+    from reportgen.importers.csvparts import part_rows
+
+    n = part_rows(3) + 500
+    lines = ["step,loss,note"] + [f'{s},{s / n},"a, {s}"' for s in range(n)]
+    for name, end in (("lf", "\n"), ("cr", "\r")):
+        (tmp_path / f"{name}.csv").write_bytes(end.join(lines).encode() + end.encode())
+        cli("import", "csv", str(tmp_path / f"{name}.csv"), "-o", str(tmp_path / name), "--name", "t")
+    (lf,), (cr,) = reportgen.Api(tmp_path / "lf").runs(), reportgen.Api(tmp_path / "cr").runs()
+    want = [{k: r[k] for k in ("_step", "loss", "note")} for r in lf.scan_history()]
+    assert len(want) == n and want[-1] == {"_step": n - 1, "loss": (n - 1) / n, "note": f"a, {n - 1}"}
+    assert [{k: r[k] for k in ("_step", "loss", "note")} for r in cr.scan_history()] == want

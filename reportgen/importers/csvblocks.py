@@ -34,6 +34,33 @@ class BigRow(NamedTuple):
         return b",".join(b"" if c is None else b'"' + c.replace(b'"', b'""') + b'"' for c in self.cells) + b"\n"
 
 
+class CarriageReturns:
+    """A file whose lines end in a carriage return alone (classic Mac OS, which pandas reads too), read
+    as if they ended in line feeds: byte for byte, so offsets are the file's (a carriage return within
+    a quoted cell of such a file is its line break too)."""
+
+    def __init__(self, fh: BinaryIO):
+        self._fh = fh
+
+    def read(self, n: int = -1) -> bytes:
+        return self._fh.read(n).replace(b"\r", b"\n")
+
+    def seek(self, *args) -> int:
+        return self._fh.seek(*args)
+
+    def tell(self) -> int:
+        return self._fh.tell()
+
+
+def line_ends(fh: BinaryIO) -> BinaryIO:
+    """``fh``, or :class:`CarriageReturns` of it when its first :data:`READ` bytes hold carriage returns
+    and no line feed."""
+    at = fh.tell()
+    head = fh.read(READ)
+    fh.seek(at)
+    return CarriageReturns(fh) if b"\r" in head and b"\n" not in head else fh
+
+
 class Blocks:
     """The rows of the file ``fh`` (read from where it is), a block at a time: :meth:`header` (the first
     row's bytes), then :meth:`blocks`."""
@@ -100,9 +127,6 @@ class Blocks:
                 break
             pos = nl + 1
         out, rest = bytes(self._buf[:end]), bytes(self._buf[end:])
-        if b"\r" in out.rstrip(b"\r\n"):
-            raise ValueError("its lines end with a carriage return alone (classic Mac OS), not a line feed: "
-                             "convert them (tr '\\r' '\\n')")
         self._restart(rest)  # (its row ends found again)
         return out
 

@@ -29,7 +29,7 @@ import os
 from pathlib import Path
 
 from ..storage.safety import open_regular
-from .csvblocks import CELL_MAX, ROW_MAX, BigRow, Blocks
+from .csvblocks import CELL_MAX, ROW_MAX, BigRow, Blocks, line_ends
 from ..storage.sparse import mostly_holes
 from .common import SOURCE_MAX, Problems
 
@@ -73,7 +73,7 @@ class CsvTable:
         self.problems = problems
         self._fh = open_regular(path)  # (one open: a regular file, checked on its descriptor)
         try:
-            self._src = self._prefix_of_sparse(problems)
+            self._src = line_ends(self._prefix_of_sparse(problems))
             head = Blocks(self._src).header()
             self._data_at = len(head)
             self.columns = list(pd.read_csv(io.BytesIO(head), nrows=0).columns)
