@@ -22,6 +22,7 @@ Base64 inside a ``.js`` file keeps the site loadable from ``file://`` (a ``<scri
 from __future__ import annotations
 
 import base64
+import binascii
 import math
 from typing import Any
 
@@ -129,9 +130,12 @@ def _segments(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 def _b64s(arr: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> list[str]:
+    """Base64 of each segment of ``arr`` (slices of one buffer, no copy of each: ~100 a run)."""
     item = arr.itemsize
-    raw = np.ascontiguousarray(arr).tobytes()
-    return [base64.b64encode(raw[s * item:(s + n) * item]).decode("ascii") for s, n in zip(starts.tolist(), lens.tolist())]
+    raw = np.ascontiguousarray(arr).tobytes()  # (bytes slices: b2a_base64 reads a memoryview's slower)
+    b64 = binascii.b2a_base64
+    return [b64(raw[s * item:(s + n) * item], newline=False).decode("ascii")
+            for s, n in zip(starts.tolist(), lens.tolist())]
 
 
 def _magnitudes(arrays: list[np.ndarray]):
@@ -161,6 +165,7 @@ def floats_many(arrays: list[np.ndarray]) -> list[dict[str, Any]]:
 
 DECIMALS = 9  # at most, decimals a series of values is stored exactly with (more: float32)
 _INT_TYPES = (("d1", 2 ** 7, "<i1"), ("d2", 2 ** 15, "<i2"), ("d4", 2 ** 31, "<i4"))
+_INT_HIS = np.array([hi for _t, hi, _dt in _INT_TYPES])
 
 
 def _decimals_needed(cat: np.ndarray, fin: np.ndarray, decimals: int) -> np.ndarray:
@@ -212,8 +217,10 @@ def _array_decimals(cat: np.ndarray, fin: np.ndarray, starts: np.ndarray, lens: 
     k = _decimals_needed(cat[samp], fin[samp], decimals).reshape(n, SAMPLE).max(axis=1)
     cand = np.flatnonzero((k <= decimals) & (lens > SAMPLE))
     if cand.size:
-        sel = np.concatenate([np.arange(starts[j], starts[j] + lens[j]) for j in cand])
-        kk = np.repeat(k[cand], lens[cand])
+        clen = lens[cand]
+        # the candidates' positions in ``cat``, their segments one after the other (one arange for all)
+        sel = np.arange(int(clen.sum()), dtype=np.int64) + np.repeat(starts[cand] - (np.cumsum(clen) - clen), clen)
+        kk = np.repeat(k[cand], clen)
         with np.errstate(over="ignore", invalid="ignore"):
             v = cat[sel]
             p = _POW10[kk]
@@ -261,37 +268,41 @@ def numbers_many(arrays: list[np.ndarray], decimals: int = 0) -> list[dict[str, 
                 iv = (np.rint(filled * 10.0 ** k0) if k0 else np.rint(filled)).astype(np.int64)
             else:
                 iv = np.rint(filled * np.repeat(_POW10[k], lens)).astype(np.int64)
-        d = np.diff(iv, prepend=iv[:1])
-        d[starts] = 0
+        d = np.empty_like(iv)
+        np.subtract(iv[1:], iv[:-1], out=d[1:])
+        d[starts] = 0  # (d[0] among them)
         m = np.maximum.reduceat(np.abs(d), starts)
         second = np.minimum(starts + 1, len(cat) - 1)
         dd = d.copy()
         dd[starts] = d[second]  # each series' first difference stands in for its (zero) start
         even = (np.minimum.reduceat(dd, starts) == np.maximum.reduceat(dd, starts)) & (nfin == lens)
-        for j, i in enumerate(idx):
-            first = int(iv[starts[j]])
-            if even[j]:
-                c: dict[str, Any] = {"t": "a", "n": int(lens[j]), "o": first,
-                                     "d": int(d[second[j]]) if lens[j] > 1 else 0}
+        # (per array, Python numbers taken out in one go; the narrowest int type of each by one search)
+        firsts, steps, ns, ks, nfins = (iv[starts].tolist(), d[second].tolist(), lens.tolist(), k.tolist(),
+                                        nfin.tolist())
+        types = np.searchsorted(_INT_HIS, m, side="right").tolist()  # len(_INT_TYPES): none fits
+        typed: list[list[int]] = [[] for _ in _INT_TYPES]
+        for j, (i, is_even) in enumerate(zip(idx, even.tolist())):
+            first, n = firsts[j], ns[j]
+            if is_even:
+                c: dict[str, Any] = {"t": "a", "n": n, "o": first, "d": steps[j] if n > 1 else 0}
             else:
-                t = next((t for t, hi, _dt in _INT_TYPES if m[j] < hi), None)
-                if t is None:  # integers too far apart for int32 differences: exact as float64
+                t = types[j]
+                if t == len(_INT_TYPES):  # integers too far apart for int32 differences: exact as float64
                     out[i] = col("f8", np.asarray(arrays[i], dtype=float))
                     continue
-                c = {"t": t}
+                c = {"t": _INT_TYPES[t][0], "b": ""}  # (its bytes below)
+                typed[t].append(j)
                 if first:
                     c["o"] = first
-            if k[j]:
-                c["e"] = int(k[j])
-            if nfin[j] < lens[j]:
-                c["z"] = np.flatnonzero(~fin[starts[j]:starts[j] + lens[j]]).tolist()
+            if ks[j]:
+                c["e"] = ks[j]
+            if nfins[j] < n:
+                c["z"] = np.flatnonzero(~fin[starts[j]:starts[j] + n]).tolist()
             out[i] = c
-        for t, _hi, dt in _INT_TYPES:  # the bytes of each int type's columns in one pass
-            sel = [j for j, i in enumerate(idx) if out[i] is not None and out[i]["t"] == t]
+        for (_t, _hi, dt), sel in zip(_INT_TYPES, typed):  # the bytes of each int type's columns in one pass
             if sel:
                 for j, b in zip(sel, _b64s(d.astype(dt), starts[sel], lens[sel])):
-                    c = out[idx[j]]
-                    out[idx[j]] = {"t": t, "b": b, **{kk: v for kk, v in c.items() if kk != "t"}}
+                    out[idx[j]]["b"] = b
     rest = [i for i, o in enumerate(out) if o is None]
     for i, c in zip(rest, floats_many([np.asarray(arrays[i], dtype=float) for i in rest])):
         out[i] = c
@@ -318,8 +329,13 @@ def half_many(arrays: list[np.ndarray]) -> list[dict[str, Any]]:
     if not (top > 0).all():
         return [half(a) for a in arrays]
     k = _half_exponents(top)
-    kk = np.repeat(k, lens)
-    scaled = _below_top(np.ldexp(cat, kk), kk)
+    if -1022 <= k.min() and k.max() <= 1023 and k.min() > -1009:
+        # times 2 ** k, a normal number: as exact as ldexp (both round a result below float64's normal
+        # range alike), ~10x faster (nothing to cut to F2_TOP above k = -1009)
+        scaled = cat * np.repeat(np.ldexp(1.0, k), lens)
+    else:
+        kk = np.repeat(k, lens)
+        scaled = _below_top(np.ldexp(cat, kk), kk)
     enc = _b64s(scaled.astype("<f2"), starts, lens)
     out = []
     for i, b in enumerate(enc):
