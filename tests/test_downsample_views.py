@@ -86,3 +86,28 @@ def test_counts_many_is_counts_of_each():
     got = encode.counts_many(arrays)
     assert got == [encode.counts(a) for a in arrays]
     assert got[3]["t"] == "d4" and got[7]["t"] == "u1"
+
+
+@pytest.mark.parametrize("f8", [False, True])
+def test_first_buckets_taken_as_made_pickle_as_concatenated(f8):
+    """A state's first buckets are kept as made (not concatenated to none): the cache's bytes are
+    those of a state fed in several chunks, float32 or float64 smoothing alike."""
+    import pickle
+
+    rng = np.random.default_rng(11)
+    y = rng.standard_normal((3, 3000)) * (1e300 if f8 else 1.0)
+    states = []
+    for cuts in ([3000], [1000, 2000], [1, 1500]):
+        b = Buckets(3, 300, extra=2)
+        at = 0
+        for end in cuts + [3000]:
+            m = end - at
+            if m <= 0:
+                continue
+            b.prepare(m)
+            starts = b.starts(m)
+            b.feed(y[:, at:end], np.arange(at, end, dtype=np.int64), np.repeat(y[:, None, at + starts], 2, axis=1))
+            at = end
+        assert b.extra.dtype == (np.float64 if f8 else np.float32) and b.idx.flags.c_contiguous
+        states.append(pickle.dumps(b, protocol=pickle.HIGHEST_PROTOCOL))
+    assert states[0] == states[1] == states[2]

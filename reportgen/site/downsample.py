@@ -321,9 +321,17 @@ class Buckets:
     def _append(self, idx, row, val, new_extra: np.ndarray, extra: np.ndarray | None, n: int) -> None:
         """New buckets after the kept ones (``extra``: their extra columns, else zeros); ``n`` points seen."""
         if new_extra.shape[1] and extra is not None:
-            extra = extra_store(extra)
-            new_extra = new_extra.astype(extra.dtype, copy=False)
-            new_extra[:] = extra
+            extra = extra_store(extra)  # (a new array)
+            if extra.shape == new_extra.shape:
+                new_extra = extra
+            else:
+                new_extra = new_extra.astype(extra.dtype, copy=False)
+                new_extra[:] = extra
+        if not self.nb and self.extra.dtype == np.float32:  # a state's first buckets: what concatenating
+            # them to none gives (the same dtypes, each a new C-ordered array), without copying them again
+            self.idx, self.row, self.val, self.extra = (np.ascontiguousarray(a) for a in (idx, row, val, new_extra))
+            self.n = n
+            return
         self.idx = np.concatenate([self.idx, idx], axis=2)
         self.row = np.concatenate([self.row, row], axis=2)
         self.val = np.concatenate([self.val, val], axis=2)
