@@ -264,7 +264,9 @@ def scenario(work: Path, name: str, runs_n: int, steps: int, size_target_mb: flo
         shutil.rmtree(other, ignore_errors=True)
         old = run_build(runs, other, compare)
         o_total, o_files, o_per_run = site_size(other, [d.name for d in runs.iterdir()])
-        print(f"[{name}]   {compare}: build {old['cpu']:.2f}s CPU ({full['cpu'] / old['cpu']:.2f}x); site "
+        user, o_user = full["cpu"] - full["sys"], old["cpu"] - old["sys"]
+        print(f"[{name}]   {compare}: build {old['cpu']:.2f}s CPU ({full['cpu'] / old['cpu']:.2f}x), user CPU alone "
+              f"{o_user:.2f}s ({user / o_user:.2f}x); site "
               f"{o_total / 1e6:.1f} MB in {o_files} files, {o_per_run} files per run "
               f"(this site: {total / o_total:.3f}x its size)")
     first = sorted(runs.iterdir())[0] / "history.jsonl"

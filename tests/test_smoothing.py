@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from reportgen.site.downsample import downsample
-from reportgen.site.smoothing import WEIGHTS, ema_at, ema_many, ema_reference
+from reportgen.site.smoothing import WEIGHTS, ema_at, ema_chunk, ema_many, ema_reference
 
 
 @pytest.mark.parametrize("w", [0.0, 0.1, 0.5, 0.9, 0.99, 0.999])
@@ -114,3 +114,29 @@ def test_values_near_the_largest_double_are_smoothed_without_overflow(spacing):
             assert np.isfinite(row[ok]).all()
             scale = np.abs(y[np.isfinite(y)]).max()  # (1e-300 beside 1.8e308 is 0 in either)
             assert np.allclose(row[ok], ref[ok], rtol=1e-9, atol=1e-15 * scale)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_series_of_a_batch_chunked_match_the_loop_fresh_or_carried(seed):
+    """ema_chunk over a batch of series (a build's track), cut into chunks: series that start fresh
+    (one divisor for all) and series with values before the chunk, finite or not, small or near
+    the largest double, each give the reference loop's values at the positions asked."""
+    rng = np.random.default_rng(seed)
+    k, n = 6, 1500
+    y = rng.standard_normal((k, n)) * np.array([1.0, 1e-300, 1e300, 1.0, 5.0, 1e-5])[:, None]
+    y[3, rng.random(n) < 0.05] = np.nan
+    y[4, :400] = np.nan  # nothing before the second chunk: that series starts fresh there
+    cuts = [0, 300, 301, 1100, n]
+    num = cnt = None
+    got = [[] for _ in range(k)]
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        pos = np.arange(0, b - a, 7)
+        sm, num, cnt = ema_chunk(y[:, a:b], WEIGHTS, pos, num, cnt)
+        for j in range(k):
+            got[j].append(sm[j])
+    for j in range(k):
+        for wi, w in enumerate(WEIGHTS):
+            ref = np.array(ema_reference(y[j], w))
+            at = np.concatenate([a + np.arange(0, b - a, 7) for a, b in zip(cuts[:-1], cuts[1:])])
+            mine = np.concatenate([g[wi] for g in got[j]])
+            assert np.allclose(mine, ref[at], rtol=1e-9, atol=0, equal_nan=True), (j, w)

@@ -164,10 +164,14 @@ class Buckets:
     def nb(self) -> int:
         return self.idx.shape[2]
 
-    def take(self, sel) -> "Buckets":
-        """The series ``sel`` (a list of positions) as a state of their own."""
-        out = Buckets(len(sel), self.target, self.extra.shape[1])
-        out.n, out.w = self.n, self.w
+    def take(self, sel: list[int] | slice) -> "Buckets":
+        """The series ``sel`` (a list of positions, or a slice of them) as a state of their own. A slice
+        shares the arrays (views, no copy: a state is never written in place but for its last bucket,
+        which is its own series' rows): a batch's track cut into its runs' (``runagg.feed_fresh``),
+        or every series of a track coarsened for the overviews (``RunAgg.kept``)."""
+        out = Buckets.__new__(Buckets)
+        out.k = len(range(self.k)[sel]) if isinstance(sel, slice) else len(sel)
+        out.target, out.n, out.w = self.target, self.n, self.w
         out.idx, out.row, out.val, out.extra = self.idx[sel], self.row[sel], self.val[sel], self.extra[sel]
         return out
 
@@ -181,17 +185,26 @@ class Buckets:
         nb = self.nb
         if nb:
             nbn = -(-nb // f)
+            # the non-finite slots only when some bucket has such a point (else they stay empty: no
+            # point, NaN, as merging empty ones gives)
+            used = SLOTS if (self.idx[:, NAN:] >= 0).any() else NAN
+            idx, row, val = self.idx[:, :used], self.row[:, :used], self.val[:, :used]
             if nbn * f > nb:  # empty buckets to fill the last group
                 pad = _empty(self.k, nbn * f - nb)
-                self.idx, self.row, self.val = (np.concatenate([a, p], axis=2)
-                                                for a, p in zip((self.idx, self.row, self.val), pad))
-            shape = (self.k, SLOTS, nbn, f)
-            ix, rw, vl = self.idx.reshape(shape), self.row.reshape(shape), self.val.reshape(shape)
+                idx, row, val = (np.concatenate([a, p[:, :used]], axis=2) for a, p in zip((idx, row, val), pad))
+            shape = (self.k, used, nbn, f)
+            ix, rw, vl = idx.reshape(shape), row.reshape(shape), val.reshape(shape)
             pos = np.argmax(ix >= 0, axis=3)  # FIRST, NAN, PINF, NINF: the first bucket that has one
             pos[:, MIN] = np.argmin(vl[:, MIN], axis=2)
             pos[:, MAX] = np.argmax(vl[:, MAX], axis=2)
             pos = pos[..., None]
-            self.idx, self.row, self.val = (np.take_along_axis(A, pos, axis=3)[..., 0] for A in (ix, rw, vl))
+            merged = [np.take_along_axis(A, pos, axis=3)[..., 0] for A in (ix, rw, vl)]
+            if used < SLOTS:
+                full = _empty(self.k, nbn)
+                for A, M in zip(full, merged):
+                    A[:, :used] = M
+                merged = full
+            self.idx, self.row, self.val = merged
             self.extra = self.extra[:, :, 0::f]
         self.w = w
         return self
@@ -308,9 +321,17 @@ class Buckets:
     def _append(self, idx, row, val, new_extra: np.ndarray, extra: np.ndarray | None, n: int) -> None:
         """New buckets after the kept ones (``extra``: their extra columns, else zeros); ``n`` points seen."""
         if new_extra.shape[1] and extra is not None:
-            extra = extra_store(extra)
-            new_extra = new_extra.astype(extra.dtype, copy=False)
-            new_extra[:] = extra
+            extra = extra_store(extra)  # (a new array)
+            if extra.shape == new_extra.shape:
+                new_extra = extra
+            else:
+                new_extra = new_extra.astype(extra.dtype, copy=False)
+                new_extra[:] = extra
+        if not self.nb and self.extra.dtype == np.float32:  # a state's first buckets: what concatenating
+            # them to none gives (the same dtypes, each a new C-ordered array), without copying them again
+            self.idx, self.row, self.val, self.extra = (np.ascontiguousarray(a) for a in (idx, row, val, new_extra))
+            self.n = n
+            return
         self.idx = np.concatenate([self.idx, idx], axis=2)
         self.row = np.concatenate([self.row, row], axis=2)
         self.val = np.concatenate([self.val, val], axis=2)

@@ -56,7 +56,7 @@ class Track:
         t = Track.__new__(Track)
         for name in self.__dict__:  # (in the order __init__ sets them: pickled as a track fed alone is)
             v = getattr(self, name)
-            setattr(t, name, keys if name == "keys" else self.b.take(list(range(a, b))) if name == "b" else
+            setattr(t, name, keys if name == "keys" else self.b.take(slice(a, b)) if name == "b" else
                     v if name == "last_row" else v[a:b].copy())
         return t
 
@@ -364,7 +364,7 @@ class RunAgg:
                 sm = None
                 if b.w == 1:  # kept whole at --samples, folded in the overview: its smoothing now
                     sm, _, _ = smooth_whole(b, wl)
-                b = b.take(list(range(b.k))).coarsen(wl)
+                b = b.take(slice(None)).coarsen(wl)
                 if sm is not None:
                     b.extra, ema_last = extra_store(sm[:, :, :b.nb]), sm[:, :, -1]
             out.append((t.keys, _kept_all(t, b, ema_last)))

@@ -228,17 +228,19 @@ def _place_smoothing(kept: list[Kept], enc: list[dict[str, Any]]) -> list[dict[s
     return [next(it) if k.counts is not None else None for k in kept]
 
 
-def _series_many(kept: list[Kept], ns: list[int], ys: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """Downsampled series' encoded values (``ys``: their encodings, when made already) and bucket counts."""
-    ys = ys if ys is not None else encode.values_many([k.y for k in kept])
+def _series_many(kept: list[Kept], ns: list[int], ys: list[dict[str, Any]], cs: list[dict[str, Any]]
+                 ) -> list[dict[str, Any]]:
+    """Downsampled series' encoded values (``ys``) and bucket counts (``cs``: those of the series
+    that have them, in order; :func:`encode.counts_many`)."""
+    finite = not kept or bool(np.isfinite(np.concatenate([k.y for k in kept])).all())  # (one pass for all)
+    cit = iter(cs)
     out = []
     for k, n, y in zip(kept, ns, ys):
-        enc: dict[str, Any] = {"n": int(n), "y": y, "nf": _nonfinite_marks(k.y)}
+        enc: dict[str, Any] = {"n": int(n), "y": y, "nf": [] if finite else _nonfinite_marks(k.y)}
         if k.counts is not None:
             # the band needs no bytes: each bucket keeps its minimum and maximum point, so the page
             # takes a bucket's min and max from its kept points (assets/loader.js)
-            c = k.counts
-            enc["c"] = encode.col("u1", c) if c.max() < 256 else encode.col("d4", np.diff(c, prepend=0))
+            enc["c"] = next(cit)
         out.append(enc)
     return out
 
@@ -333,13 +335,15 @@ def run_steps(info: RunInfo, cols: Columns, agg: RunAgg, out: Path, write):
     series = fulls + lites
     folded = _smooth_filled(_stored(series))
     xrows = [k.rows for k in lites] + [table]
+    counted = [k.counts for k in series if k.counts is not None]
     items = [(encode.values_many, k.y) for k in series] + [(encode.half_many, f) for f in folded]
+    items += [(encode.counts_many, c) for c in counted]
     items += _x_items(agg, xrows, xnames, positions)
     enc = yield items
-    ny, nh = len(series), len(folded)
-    encs = _series_many(series, ns + ns, enc[:ny])
+    ny, nh, nc = len(series), len(folded), len(counted)
+    encs = _series_many(series, ns + ns, enc[:ny], enc[ny + nh:ny + nh + nc])
     sms = _place_smoothing(series, enc[ny:ny + nh])
-    xs, rs = _x_columns(enc[ny + nh:], len(xrows), xnames)
+    xs, rs = _x_columns(enc[ny + nh + nc:], len(xrows), xnames)
     full: dict[str, dict[str, Any]] = {}
     smooth: dict[str, dict[str, Any]] = {}
     for i, key in enumerate(tkeys):

@@ -159,7 +159,10 @@ def ema_chunk(y: np.ndarray, weights, pos: np.ndarray, num0: np.ndarray | None =
     num0 = None if num0 is None else np.asarray(num0, dtype=float)
     if not y.size:
         return _ema_chunk(y, weights, pos, num0, cnt0)
-    top = np.max(np.abs(y), axis=1, where=np.isfinite(y), initial=0.0)
+    a = np.abs(y)
+    if a.max() <= SAFE_MAX and (num0 is None or not (np.abs(num0) > SAFE_MAX).any()):
+        return _ema_chunk(y, weights, pos, num0, cnt0)  # (every value finite and below: the common case)
+    top = np.max(a, axis=1, where=np.isfinite(y), initial=0.0)
     if num0 is not None:
         top = np.maximum(top, np.max(np.abs(num0), axis=1, initial=0.0))
     if not (top > SAFE_MAX).any():
@@ -203,8 +206,11 @@ def _ema_chunk(y: np.ndarray, weights, pos: np.ndarray, num0: np.ndarray | None 
         v = _ema_segments(z, W, q, u[rows])
         if v is None:
             v = _ema_finite(z, W, q, u[rows])  # (K', Q, nw)
-        den = 1.0 - (W[None, :] ** cnt0[rows, None].astype(float))[:, None, :] * (W[None, :] ** (q[:, None] + 1.0))[None]
-        out[rows] = (v[:, :-1] / den[:, :-1]).transpose(0, 2, 1)
+        if not cnt0[rows].any():  # (no value before this chunk: W ** 0 is 1, the same divisor for every series)
+            den = 1.0 - (W[None, :] ** (q[:, None] + 1.0))[None]
+        else:
+            den = 1.0 - (W[None, :] ** cnt0[rows, None].astype(float))[:, None, :] * (W[None, :] ** (q[:, None] + 1.0))[None]
+        out[rows if len(rows) < k else slice(None)] = (v[:, :-1] / den[:, :-1]).transpose(0, 2, 1)
         num[rows] = v[:, -1]
         cnt[rows] += m
     for row in np.flatnonzero(~dense):
