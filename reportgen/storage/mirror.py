@@ -141,8 +141,11 @@ def _sparse(fh: BinaryIO) -> str | None:
 
 
 class Mirror:
-    def __init__(self, url: str, cache_dir: Path):
+    """``run``: the root is itself one run folder (a shared run given as RUNS), joined as ``runs/<run>``."""
+
+    def __init__(self, url: str, cache_dir: Path, run: str | None = None):
         self.url = url
+        self.run = run
         self.fs, self.path = open_root(url)
         self._local = _is_local(self.fs)
         self.cache = Path(cache_dir)
@@ -164,13 +167,13 @@ class Mirror:
     def _load_state(self) -> dict[str, Any]:
         try:
             state = json.loads(self.state_file.read_text())
-            if state.get("version") == STATE_VERSION and state.get("url") == self.url:
+            if state.get("version") == STATE_VERSION and state.get("url") == self.url and state.get("run") == self.run:
                 return state
         except (OSError, ValueError):
             pass
         shutil.rmtree(self.runs, ignore_errors=True)  # unknown state: start over
         shutil.rmtree(self.streams, ignore_errors=True)
-        return {"version": STATE_VERSION, "url": self.url, "files": {}, "streams": {}, "writers": {}}
+        return {"version": STATE_VERSION, "url": self.url, "run": self.run, "files": {}, "streams": {}, "writers": {}}
 
     def _save_state(self, state: dict[str, Any]) -> None:
         tmp = self.state_file.with_name(".state.json.tmp")
@@ -194,6 +197,8 @@ class Mirror:
             if info.get("type") == "directory":
                 continue
             parts = key[base:].split("/")
+            if self.run is not None:
+                parts.insert(0, self.run)
             if not _safe(parts):
                 warnings.append(f"{self.url}: skipped object {key!r} (not a safe path)")
                 continue
