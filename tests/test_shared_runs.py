@@ -39,8 +39,10 @@ def _cli_build(tmp_path: Path, runs: Path, site: Path) -> subprocess.CompletedPr
     return proc
 
 
-def _run_rows(site: Path, run: str) -> str:
-    return "".join(p.read_text() for p in (site / "data").rglob("*.js") if run in p.as_posix())
+def _steps(site: Path, run: str) -> int:
+    """The steps of ``run`` in the built site (its data file)."""
+    body = (site / "data" / "runs" / f"{run}.js").read_text()
+    return json.loads(body[body.index(",") + 1: body.rindex(")")])["x"]["_step"]["n"]
 
 
 def test_a_shared_run_folder_given_as_runs_builds_that_run(tmp_path):
@@ -70,3 +72,61 @@ def test_a_shared_run_folder_given_as_runs_builds_that_run(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(runs / "shared1")], capture_output=True, text=True,
                          env=_env(tmp_path), timeout=120, check=True).stdout
     assert json.loads(out) == [["shared1", 4]]
+
+
+def _build(runs: Path, site: Path, join_dir: Path):
+    from reportgen.site.builder import build
+    from reportgen.site.config import BuildConfig
+
+    return build(BuildConfig(runs=runs, out=site, quiet=True, cache_dir=site.parent / "bcache",
+                             join_segmented=True, join_dir=join_dir))
+
+
+def test_the_joined_copys_failures_are_warnings_and_the_rest_is_built(tmp_path, monkeypatch):
+    """build() from Python (join_segmented, as the CLI) raised the joined copy's OSError (the CLI
+    caught it, the Python API did not): its folder a file, a media file of the run that became a
+    folder between two builds (the copy's old file stood where a folder was needed), the copy's folder
+    of a writer replaced by a file. Each is a warning naming the file or folder; the rest is built, and
+    what was not written is written at the next build."""
+    monkeypatch.setenv("REPORTGEN_CACHE_DIR", str(tmp_path / "cache"))
+    runs, site = tmp_path / "runs", tmp_path / "site"
+    _write(tmp_path, runs, "dist", "rank0", "rank1")
+    _write(tmp_path, runs, "plain", "-")
+    blocked = tmp_path / "joined-file"
+    blocked.write_text("a file where the joined copy's folder goes")
+    res = _build(runs, site, blocked)
+    assert res.runs == 1 and (site / "runs" / "plain" / "index.html").is_file()
+    assert any(f"cannot make the joined copy of its shared runs in {blocked}" in w for w in res.warnings), res.warnings
+
+    joined = tmp_path / "joined"
+    media = runs / "dist" / "media" / "sub"
+    media.parent.mkdir(exist_ok=True)
+    media.write_text("a file first")
+    res = _build(runs, site, joined)
+    assert res.runs == 2 and not res.warnings, res.warnings
+    media.unlink()
+    media.mkdir()
+    (media / "x.txt").write_text("then a folder")
+    hist = runs / "dist" / "writers" / "rank1" / "history"
+    (hist / "000002.jsonl").write_text('{"_step": 4, "_timestamp": 1, "_runtime": 1, "loss": 9.0}\n')
+    res = _build(runs, site, joined)  # raised FileExistsError
+    assert res.runs == 2
+    assert [w for w in res.warnings if "'runs/dist/media/sub/x.txt'" in w and "File exists" in w], res.warnings
+    assert "loss@rank1" in (site / "runs" / "dist" / "index.html").read_text()
+    assert _steps(site, "dist") == 5  # the new segment was joined all the same
+    res = _build(runs, site, joined)  # the next build writes it
+    assert not res.warnings and (joined / "runs" / "dist" / "media" / "sub" / "x.txt").read_text() == "then a folder"
+
+    stream = joined / "streams" / "dist" / "rank1"
+    for p in sorted(stream.rglob("*"), reverse=True):
+        p.rmdir() if p.is_dir() else p.unlink()
+    stream.rmdir()
+    stream.write_text("a file where the writer's joined files go")
+    (hist / "000003.jsonl").write_text('{"_step": 5, "_timestamp": 2, "_runtime": 2, "loss": 8.0}\n')
+    res = _build(runs, site, joined)  # raised NotADirectoryError
+    assert res.runs == 2 and (site / "runs" / "plain" / "index.html").is_file()
+    assert [w for w in res.warnings if "cannot write the joined copy of run 'dist'" in w], res.warnings
+    stream.unlink()
+    res = _build(runs, site, joined)
+    assert res.runs == 2 and not res.warnings, res.warnings
+    assert _steps(site, "dist") == 6

@@ -124,6 +124,27 @@ def refused(info: dict[str, Any]) -> str | None:
     return None
 
 
+class _Unwritten(Exception):
+    """Writing the joined copy failed (not reading the root): ``error`` is the OSError."""
+
+    def __init__(self, error: OSError):
+        self.error = error
+
+
+def _write(out: BinaryIO, block: bytes) -> int:
+    try:
+        return out.write(block)
+    except OSError as exc:
+        raise _Unwritten(exc) from exc
+
+
+def _discard(tmp: Path) -> None:
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
 def _is_local(fs: Any) -> bool:
     protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
     return "file" in protocols or "local" in protocols
@@ -232,7 +253,12 @@ class Mirror:
         group: list[_RunPlan] = []
         pending = 0
         for run, objects in todo:
-            plan = self._plan_run(run, objects, state, warnings, seen_files)
+            try:
+                plan = self._plan_run(run, objects, state, warnings, seen_files)
+            except OSError as exc:  # (the copy's folder of the run is not what it was: a file where a folder was)
+                self._unwritten(f"run {run!r}", exc, warnings)
+                state["writers"].pop(run, None)
+                continue
             group.append(plan)
             pending += plan.nbytes
             if pending >= GROUP_BYTES or len(group) >= GROUP_RUNS:
@@ -246,15 +272,27 @@ class Mirror:
             self._put_file(info, rel, data[info["name"]], state, warnings)
         for rel in set(state["files"]) - seen_files:  # removed from the root
             state["files"].pop(rel)
-            (self.cache / rel).unlink(missing_ok=True)
+            try:
+                (self.cache / rel).unlink(missing_ok=True)
+            except OSError as exc:
+                self._unwritten(f"the copy of {rel!r} (removed from the root)", exc, warnings)
         for run in set(state["writers"]) - set(by_run):
             state["writers"].pop(run)
             shutil.rmtree(self.runs / run, ignore_errors=True)
             shutil.rmtree(self.streams / run, ignore_errors=True)
             for key in [k for k in state["streams"] if k.startswith(run + "/")]:
                 state["streams"].pop(key)
-        self._save_state(state)
+        try:
+            self._save_state(state)
+        except OSError as exc:  # (the next sync reads everything again)
+            self._unwritten("its state", exc, warnings)
         return self.runs
+
+    def _unwritten(self, what: str, exc: OSError, warnings: list[str]) -> None:
+        """A failure of the joined copy itself (its folder full, read-only, a file where a folder is
+        expected): named, and the rest goes on; what was not written is tried again at the next sync."""
+        warnings.append(f"{self.url}: cannot write the joined copy of {what} in {self.cache} ({exc}); "
+                        "tried again at the next sync")
 
     # -- whole files (``rel``: the path under the cache folder, with ``/``) ---------------------
     def _want_file(self, info: dict, rel: str, state: dict, seen: set[str]) -> bool:
@@ -266,18 +304,24 @@ class Mirror:
     def _put_file(self, info: dict, rel: str, data: bytes | Path, state: dict,
                   warnings: list[str] | None = None) -> None:
         dest = self.cache / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.tmp")
-        if isinstance(data, bytes):
-            tmp.write_bytes(data)
-        else:  # a local root's file, as a run folder's is read: a regular file really inside the root
-            try:
-                with reading_inside(self.path, self.path):
-                    copy_keeping_holes(data, tmp)
-            except OSError as exc:  # (swapped for a link or a pipe, or removed, since the listing)
-                tmp.unlink(missing_ok=True)
-                return self._skipped(data, exc, warnings)
-        os.replace(tmp, dest)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(data, bytes):
+                tmp.write_bytes(data)
+            else:  # a local root's file, as a run folder's is read: a regular file really inside the root
+                try:
+                    with reading_inside(self.path, self.path):
+                        copy_keeping_holes(data, tmp)
+                except OSError as exc:  # (swapped for a link or a pipe, or removed, since the listing)
+                    _discard(tmp)
+                    return self._skipped(data, exc, warnings)
+            os.replace(tmp, dest)
+        except OSError as exc:  # writing the copy failed
+            _discard(tmp)
+            if warnings is None:
+                raise
+            return self._unwritten(repr(rel), exc, warnings)
         state["files"][rel] = _sig(info)
 
     def _fetch(self, parts: tuple[str, ...], info: dict, dest: Path, state: dict, seen: set[str]) -> bool:
@@ -317,15 +361,21 @@ class Mirror:
     def _put_stream(self, key: str, dest: Path, parts: list[tuple[int, dict]], data: dict[str, bytes | Path],
                     state: dict, warnings: list[str] | None = None) -> None:
         st = state["streams"][key]
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with open(dest, "ab") as out:
-            for n, info in parts:
-                part = data[info["name"]]
-                if isinstance(part, bytes):
-                    st["size"] += out.write(part)
-                elif not self._append(part, out, st, warnings):
-                    return  # (the stream stops there: the next sync tries that segment again)
-                st["sigs"][str(n)] = _sig(info)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with open(dest, "ab") as out:
+                for n, info in parts:
+                    part = data[info["name"]]
+                    if isinstance(part, bytes):
+                        st["size"] += out.write(part)
+                    elif not self._append(part, out, st, warnings):
+                        return  # (the stream stops there: the next sync tries that segment again)
+                    st["sigs"][str(n)] = _sig(info)
+        except (OSError, _Unwritten) as exc:  # writing the copy failed: the stream is joined again next time
+            state["streams"][key] = {"size": -1, "sigs": {}}
+            if warnings is None:
+                raise
+            self._unwritten(repr(dest.relative_to(self.cache).as_posix()), getattr(exc, "error", exc), warnings)
 
     def _append(self, src: Path, out: BinaryIO, st: dict, warnings: list[str] | None) -> bool:
         """Append the local segment ``src`` to ``out`` a piece at a time; False if it was not read."""
@@ -336,7 +386,7 @@ class Mirror:
                     self._skipped(src, why, warnings)
                     return True
                 while block := fh.read(1 << 20):
-                    st["size"] += out.write(block)
+                    st["size"] += _write(out, block)
                 return True
         except OSError as exc:  # (swapped for a link or a pipe, or removed, since the listing)
             self._skipped(src, exc, warnings)
@@ -410,7 +460,11 @@ class Mirror:
             for key, dest, parts in p.streams:
                 self._put_stream(key, dest, parts, data, state, warnings)
             if p.changed:
-                self._assemble(p.run, {w: self.streams / p.run / w for w in p.writers}, warnings)
+                try:
+                    self._assemble(p.run, {w: self.streams / p.run / w for w in p.writers}, warnings)
+                except OSError as exc:  # assembled again at the next sync
+                    state["writers"].pop(p.run, None)
+                    self._unwritten(f"run {p.run!r}", exc, warnings)
 
     def _assemble(self, run: str, writers: dict[str, Path], warnings: list[str]) -> None:
         out = self.runs / run

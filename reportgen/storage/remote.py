@@ -152,7 +152,14 @@ def resolve_runs(root: Any, cache_dir: str | os.PathLike | None = None,
 
         uri = root.resolve().as_uri()
         run = (root.resolve().name or "run") if segmented_run(root) else None  # (a shared run given as RUNS)
-        joined = Mirror(uri, Path(cache_dir or cache_home() / "mirror" / url_key(uri)), run=run).sync(warnings)
+        cache = Path(cache_dir or cache_home() / "mirror" / url_key(uri))
+        try:
+            joined = Mirror(uri, cache, run=run).sync(warnings)
+        except OSError as exc:  # (its folder cannot be made: readers never raise on a runs root)
+            if warnings is not None:
+                warnings.append(f"{root}: cannot make the joined copy of its shared runs in {cache} ({exc}); "
+                                "runs in the segmented layout (writers/, history/) are left out")
+            return root
         return joined / run if run else joined
     return root
 
