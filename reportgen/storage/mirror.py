@@ -2,7 +2,8 @@
 
 ``Mirror(url, cache_dir).sync()`` lists the root once (:func:`.listing.list_objects`: one
 recursive, paginated listing, sizes and ETags included) and reads only objects whose size/ETag
-it has not seen, with one GET each (no HEAD: the listing gave the size), many at once (:func:`read_many`); an
+it has not seen, with one GET each (no HEAD: the listing gave the size), many at once (:func:`read_many`), those
+read whole held GROUP_BYTES at a time and an object over WHOLE_BYTES copied a piece at a time; an
 unchanged object costs no request at all:
 
 - new segments of a stream are appended to the joined local file (``history.jsonl``...),
@@ -43,7 +44,8 @@ from .sparse import copy_keeping_holes, mostly_holes
 STATE_VERSION = 1
 READ_BATCH = 32  # objects read at once (requests in flight)
 GROUP_RUNS = 500  # runs planned, read and written together...
-GROUP_BYTES = 64 * 2**20  # ...or runs holding this many bytes to read (bounds memory)
+GROUP_BYTES = 64 * 2**20  # ...or runs holding this many bytes to read; objects read whole are held this many at a time
+WHOLE_BYTES = 8 * 2**20  # an object of a URL root over this is copied a piece at a time, never held whole
 
 
 class _RunPlan:
@@ -70,11 +72,11 @@ class _RunPlan:
         self.changed = True
 
 
-def _read_kwargs(fs: Any) -> dict[str, Any]:
+def _read_kwargs(fs: Any, method: str = "cat_file") -> dict[str, Any]:
     """s3fs reads an object with a HEAD first (for a parallel ranged read of big objects) unless
-    ``max_concurrency=1``: our objects are small and the listing already gave their sizes."""
+    ``max_concurrency=1``: one GET each, the listing already gave their sizes."""
     try:
-        params = inspect.signature(getattr(fs, "_cat_file", fs.cat_file)).parameters
+        params = inspect.signature(getattr(fs, "_" + method, getattr(fs, method))).parameters
     except (TypeError, ValueError):
         return {}
     return {"max_concurrency": 1} if "max_concurrency" in params else {}
@@ -161,6 +163,15 @@ def _sparse(fh: BinaryIO) -> str | None:
     return None if data is None else f"{size:,} bytes, of which {data:,} hold data (a sparse file); not read"
 
 
+class _Piecewise:
+    """An object of a URL root too large to read whole (over WHOLE_BYTES): copied with ``get_file``."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+
 class Mirror:
     """``run``: the root is itself one run folder (a shared run given as RUNS), joined as ``runs/<run>``."""
 
@@ -175,10 +186,49 @@ class Mirror:
         self.streams = self.cache / "streams"
         self.state_file = self.cache / "state.json"
 
-    def _read(self, paths: list[str]) -> dict[str, bytes | Path]:
-        """The objects' bytes; a local root's files are not read here but copied from where they are
-        when written (:meth:`_put_file`, :meth:`_put_stream`: bounded memory, holes kept)."""
-        return {p: Path(p) for p in paths} if self._local else read_many(self.fs, paths)
+    def _read(self, infos: list[dict]) -> dict[str, bytes | Path | _Piecewise]:
+        """The objects' bytes; a local root's files, and a URL root's objects over WHOLE_BYTES, are not
+        read here but copied when written (:meth:`_put_file`, :meth:`_put_stream`: bounded memory)."""
+        if self._local:
+            return {i["name"]: Path(i["name"]) for i in infos}
+        big = {i["name"]: _Piecewise(i["name"]) for i in infos if int(i.get("size") or 0) > WHOLE_BYTES}
+        return {**read_many(self.fs, [i["name"] for i in infos if i["name"] not in big]), **big}
+
+    def _write(self, files: list[tuple[dict, str]], streams: list[tuple[str, Path, list[tuple[int, dict]]]],
+               state: dict, warnings: list[str] | None) -> None:
+        """Read and write whole files (``(info, path under the cache)``) and the segments of streams, in
+        order; of a URL root, the objects read whole are held GROUP_BYTES at a time (READ_BATCH in flight)."""
+        items = [(info, (rel,)) for info, rel in files]
+        items += [(info, (key, dest, n)) for key, dest, parts in streams for n, info in parts]
+        batch: list[tuple[dict, tuple]] = []
+        held = 0
+        for k, item in enumerate(items):
+            batch.append(item)
+            size = int(item[0].get("size") or 0)
+            held += 0 if self._local or size > WHOLE_BYTES else size
+            if held >= GROUP_BYTES or k == len(items) - 1:
+                data = self._read([info for info, _ in batch])
+                parts: dict[str, tuple[Path, list[tuple[int, dict]]]] = {}
+                for info, target in batch:
+                    if len(target) == 1:
+                        self._put_file(info, target[0], data[info["name"]], state, warnings)
+                    else:
+                        parts.setdefault(target[0], (target[1], []))[1].append((target[2], info))
+                for key, (dest, found) in parts.items():
+                    self._put_stream(key, dest, found, data, state, warnings)
+                batch, held = [], 0
+
+    def _download(self, name: str, dest: Path, warnings: list[str] | None) -> bool:
+        """Copy the object ``name`` into ``dest`` a piece at a time (one GET); False if it failed."""
+        try:
+            self.fs.get_file(name, str(dest), **_read_kwargs(self.fs, "get_file"))
+            return True
+        except OSError as exc:
+            _discard(dest)
+            if warnings is None:
+                raise
+            warnings.append(f"{self.url}: cannot read {name!r} ({exc}); tried again at the next sync")
+            return False
 
     def _skipped(self, src: Path, why: object, warnings: list[str] | None) -> None:
         if warnings is not None:
@@ -266,10 +316,8 @@ class Mirror:
                 group, pending = [], 0
         self._run_group(group, state, warnings)
         files = [(info, "runs/" + "/".join(parts)) for parts, info in plain.items()]
-        want = [(info, rel) for info, rel in files if self._want_file(info, rel, state, seen_files)]
-        data = self._read([info["name"] for info, _ in want])
-        for info, rel in want:
-            self._put_file(info, rel, data[info["name"]], state, warnings)
+        self._write([(info, rel) for info, rel in files if self._want_file(info, rel, state, seen_files)], [],
+                    state, warnings)
         for rel in set(state["files"]) - seen_files:  # removed from the root
             state["files"].pop(rel)
             try:
@@ -301,7 +349,7 @@ class Mirror:
         seen.add(rel)
         return not (state["files"].get(rel) == _sig(info) and os.path.exists(os.path.join(self._base, rel)))
 
-    def _put_file(self, info: dict, rel: str, data: bytes | Path, state: dict,
+    def _put_file(self, info: dict, rel: str, data: bytes | Path | _Piecewise, state: dict,
                   warnings: list[str] | None = None) -> None:
         dest = self.cache / rel
         tmp = dest.with_name(f".{dest.name}.tmp")
@@ -309,6 +357,9 @@ class Mirror:
             dest.parent.mkdir(parents=True, exist_ok=True)
             if isinstance(data, bytes):
                 tmp.write_bytes(data)
+            elif isinstance(data, _Piecewise):
+                if not self._download(data.name, tmp, warnings):
+                    return None
             else:  # a local root's file, as a run folder's is read: a regular file really inside the root
                 try:
                     with reading_inside(self.path, self.path):
@@ -329,7 +380,7 @@ class Mirror:
         rel = dest.relative_to(self.cache).as_posix()
         if not self._want_file(info, rel, state, seen):
             return False
-        self._put_file(info, rel, self._read([info["name"]])[info["name"]], state)
+        self._write([(info, rel)], [], state, None)
         return True
 
     # -- append-only streams -----------------------------------------------------------------
@@ -358,7 +409,8 @@ class Mirror:
             return None
         return parts
 
-    def _put_stream(self, key: str, dest: Path, parts: list[tuple[int, dict]], data: dict[str, bytes | Path],
+    def _put_stream(self, key: str, dest: Path, parts: list[tuple[int, dict]],
+                    data: dict[str, bytes | Path | _Piecewise],
                     state: dict, warnings: list[str] | None = None) -> None:
         st = state["streams"][key]
         try:
@@ -368,6 +420,9 @@ class Mirror:
                     part = data[info["name"]]
                     if isinstance(part, bytes):
                         st["size"] += out.write(part)
+                    elif isinstance(part, _Piecewise):
+                        if not self._append_object(part.name, dest, out, st, warnings):
+                            return  # (the stream stops there: the next sync tries that segment again)
                     elif not self._append(part, out, st, warnings):
                         return  # (the stream stops there: the next sync tries that segment again)
                     st["sigs"][str(n)] = _sig(info)
@@ -392,12 +447,25 @@ class Mirror:
             self._skipped(src, exc, warnings)
             return False
 
+    def _append_object(self, name: str, dest: Path, out: BinaryIO, st: dict, warnings: list[str] | None) -> bool:
+        """Append the segment ``name`` of a URL root to ``out`` through a local copy of it; False if not read."""
+        part = dest.with_name(f".{dest.name}.part")
+        if not self._download(name, part, warnings):
+            return False
+        try:
+            with open(part, "rb") as fh:
+                while block := fh.read(1 << 20):
+                    st["size"] += out.write(block)
+        finally:
+            _discard(part)
+        return True
+
     def _sync_stream(self, key: str, found: dict[int, dict], dest: Path, state: dict, warnings: list[str]) -> bool:
         """Append the new segments of one stream to ``dest``; True if it changed."""
         parts = self._want_stream(key, found, dest, state, warnings)
         if parts is None:
             return False
-        self._put_stream(key, dest, parts, self._read([info["name"] for _, info in parts]), state, warnings)
+        self._write([], [(key, dest, parts)], state, warnings)
         return True
 
     # -- runs --------------------------------------------------------------------------------
@@ -451,14 +519,9 @@ class Mirror:
 
     def _run_group(self, plans: list[_RunPlan], state: dict, warnings: list[str]) -> None:
         """Read what a group of runs needs (concurrently), write it, assemble the runs that changed."""
-        names = [info["name"] for p in plans for info, _dest, _c in p.files]
-        names += [info["name"] for p in plans for _k, _d, parts in p.streams for _n, info in parts]
-        data = self._read(names)
+        self._write([(info, rel) for p in plans for info, rel, _c in p.files],
+                    [stream for p in plans for stream in p.streams], state, warnings)
         for p in plans:
-            for info, rel, _changes in p.files:
-                self._put_file(info, rel, data[info["name"]], state, warnings)
-            for key, dest, parts in p.streams:
-                self._put_stream(key, dest, parts, data, state, warnings)
             if p.changed:
                 try:
                     self._assemble(p.run, {w: self.streams / p.run / w for w in p.writers}, warnings)
