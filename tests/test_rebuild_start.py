@@ -151,6 +151,13 @@ def _layouts(tmp_path: Path):
     _project(other, 1)
     (other / "notes" / "writers").mkdir(parents=True)  # a folder that is not a run, with writers/
     yield other
+    shared = tmp_path / "shared" / "dist"  # a shared run's folder given as RUNS: its writers alone
+    (shared / "writers" / "rank0" / "history").mkdir(parents=True)
+    yield shared
+    named = tmp_path / "named"  # a root holding a run named writers (not a shared run's folder)
+    _project(named, 1)
+    (named / "r0").rename(named / "writers")
+    yield named
 
 
 def test_the_scan_tells_segmented_roots_as_has_segmented_does(tmp_path):

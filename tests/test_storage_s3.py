@@ -406,3 +406,55 @@ def test_listing_equals_find_across_pages_without_filling_the_dircache(s3, root)
     assert list_objects(fs, root[5:] + "/nothing-here") == {}
     with pytest.raises(FileNotFoundError):  # as find raises it (the mirror then starts empty)
         list_objects(fs, "no-such-bucket-rg/runs")
+
+
+_MEASURE = """
+import json, sys
+from reportgen.storage.remote import materialize
+
+def hwm():
+    with open("/proc/self/status") as fh:
+        return next(int(l.split()[1]) for l in fh if l.startswith("VmHWM")) * 1024
+
+import s3fs  # (the driver's imports, counted in the baseline)
+before = hwm()
+warnings = []
+local = materialize(sys.argv[1], sys.argv[2], warnings=warnings)
+print(json.dumps({"grew": hwm() - before, "warnings": warnings, "local": str(local)}))
+"""
+
+
+def test_large_objects_are_copied_in_pieces(s3, root, tmp_path):
+    """The mirror read each object of a URL root whole into memory (one cat_file): a 160 MB saved file
+    cost 160 MB, and a 48 MB history segment 48 MB more. Objects over mirror.WHOLE_BYTES are copied
+    a piece at a time (one GET each, no HEAD), and the objects read whole are held a group at a time."""
+    import boto3
+
+    base = root[5:]
+    bucket, prefix = base.split("/", 1)
+    _put_runs(base, {"big": 1})
+    client = boto3.client("s3", endpoint_url=s3.endpoint, region_name="us-east-1")
+    blob = tmp_path / "blob.bin"
+    with open(blob, "wb") as fh:  # not a sparse file: data all through
+        for i in range(160):
+            fh.write(bytes([i]) * (1 << 20))
+    client.upload_file(str(blob), bucket, f"{prefix}/big/files/blob.bin")
+    line = json.dumps({"_step": 0, "loss": 0.5, "text": "y" * 1000}) + "\n"
+    rows = "".join(line.replace('"_step": 0', f'"_step": {i + 10}') for i in range(48_000)).encode()
+    client.put_object(Bucket=bucket, Key=f"{prefix}/big/history/000002.jsonl", Body=rows)
+    s3.requests.clear()
+    proc = subprocess.run([sys.executable, "-c", _MEASURE, root, str(tmp_path / "m")], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.splitlines()[-1])
+    local = Path(out["local"]) / "big"
+    assert (local / "files" / "blob.bin").stat().st_size == 160 << 20
+    with open(local / "files" / "blob.bin", "rb") as fh:
+        fh.seek(100 << 20)
+        assert fh.read(4) == bytes([100]) * 4
+    history = (local / "history.jsonl").read_bytes()
+    assert history.endswith(rows) and history.count(b"\n") == 5 + 48_000
+    assert out["grew"] < 40 << 20, out  # 160 MB and more before
+    gets = [path for method, path, query in s3.requests if method == "GET" and "list-type" not in query]
+    assert gets.count(f"/{bucket}/{prefix}/big/files/blob.bin") == 1
+    assert not [r for r in s3.requests if r[0] == "HEAD"], s3.requests

@@ -120,9 +120,11 @@ def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool 
     told: set[str] = set()  # build warnings printed already (each once, not at every rebuild)
 
     def build_into(out: Path) -> object:
-        # the cache of each slot lives next to it in the temp folder, and goes with it
+        # the cache of each slot lives next to it in the temp folder, and goes with it; so does the joined
+        # copy of shared runs (writers/<label>/ segments), synced again at each rebuild (one for both slots)
         res = build(BuildConfig(runs=runs, out=out, samples=samples, presets=presets, reports=reports,
-                                quiet=True, cache_dir=out.parent / f"cache-{out.name}"))
+                                quiet=True, cache_dir=out.parent / f"cache-{out.name}", join_segmented=True,
+                                join_dir=out.parent / "joined"))
         # (as `reportgen build` prints them: a run folder linked out of the root, a bad line; each once)
         tell_all(res.warnings, told, most=TOLD_MAX, more=" (listed on the site's pages)")
         return res

@@ -59,6 +59,7 @@ class BuildConfig:
     # segmented=False)``, as ``reportgen build`` does): the build's own scan tells, and then it builds
     # from their joined local copy (incr20: the check was 20,000 stat calls at 10,000 runs)
     join_segmented: bool = False
+    join_dir: Path | None = None  # where that joined copy lives (default: the user cache, keyed by RUNS)
 
     def __post_init__(self) -> None:
         self.runs = Path(self.runs)

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..storage.remote import segmented_run
 from ..storage.format import CONFIG_JSON, HISTORY_JSONL, MEDIA_DIR, RUN_JSON, SUMMARY_JSON
 from ..storage.safety import denied_reason, is_inside
 from ..storage.segments import SEGMENT_DIRS
@@ -110,8 +111,8 @@ def scan_runs(root: Path, warnings: list[str] | None = None, record: Path | None
     own = scan_run(base, record=mine, name="")
     # (as has_segmented: the root's own folders when it holds run.json or history.jsonl, else its runs')
     root_is_run = bool(mine) and any(n in (RUN_JSON, HISTORY_JSONL) for n in mine[""][1])
-    if flags is not None:
-        flags["segmented"] = root_is_run and _segmented(mine)
+    if flags is not None:  # (or the root is a shared run's folder given as RUNS: its writers/ alone)
+        flags["segmented"] = _segmented(mine) and (root_is_run or segmented_run(base))
     if own is not None:
         return [(base, *own)]
     started = time.time_ns()
@@ -142,7 +143,7 @@ def scan_runs(root: Path, warnings: list[str] | None = None, record: Path | None
             continue
         out.append((path, *found))
     if flags is not None and not root_is_run:
-        flags["segmented"] = _segmented(now)
+        flags["segmented"] = flags["segmented"] or _segmented(now)
     # the same record, and no folder listed again for having changed close to the old listing: the
     # file stands (its older listing time is safe); else it is written with this listing's time
     limit = since - RACY_NS

@@ -2,7 +2,8 @@
 
 ``Mirror(url, cache_dir).sync()`` lists the root once (:func:`.listing.list_objects`: one
 recursive, paginated listing, sizes and ETags included) and reads only objects whose size/ETag
-it has not seen, with one GET each (no HEAD: the listing gave the size), many at once (:func:`read_many`); an
+it has not seen, with one GET each (no HEAD: the listing gave the size), many at once (:func:`read_many`), those
+read whole held GROUP_BYTES at a time and an object over WHOLE_BYTES copied a piece at a time; an
 unchanged object costs no request at all:
 
 - new segments of a stream are appended to the joined local file (``history.jsonl``...),
@@ -43,7 +44,8 @@ from .sparse import copy_keeping_holes, mostly_holes
 STATE_VERSION = 1
 READ_BATCH = 32  # objects read at once (requests in flight)
 GROUP_RUNS = 500  # runs planned, read and written together...
-GROUP_BYTES = 64 * 2**20  # ...or runs holding this many bytes to read (bounds memory)
+GROUP_BYTES = 64 * 2**20  # ...or runs holding this many bytes to read; objects read whole are held this many at a time
+WHOLE_BYTES = 8 * 2**20  # an object of a URL root over this is copied a piece at a time, never held whole
 
 
 class _RunPlan:
@@ -70,11 +72,11 @@ class _RunPlan:
         self.changed = True
 
 
-def _read_kwargs(fs: Any) -> dict[str, Any]:
+def _read_kwargs(fs: Any, method: str = "cat_file") -> dict[str, Any]:
     """s3fs reads an object with a HEAD first (for a parallel ranged read of big objects) unless
-    ``max_concurrency=1``: our objects are small and the listing already gave their sizes."""
+    ``max_concurrency=1``: one GET each, the listing already gave their sizes."""
     try:
-        params = inspect.signature(getattr(fs, "_cat_file", fs.cat_file)).parameters
+        params = inspect.signature(getattr(fs, "_" + method, getattr(fs, method))).parameters
     except (TypeError, ValueError):
         return {}
     return {"max_concurrency": 1} if "max_concurrency" in params else {}
@@ -124,6 +126,27 @@ def refused(info: dict[str, Any]) -> str | None:
     return None
 
 
+class _Unwritten(Exception):
+    """Writing the joined copy failed (not reading the root): ``error`` is the OSError."""
+
+    def __init__(self, error: OSError):
+        self.error = error
+
+
+def _write(out: BinaryIO, block: bytes) -> int:
+    try:
+        return out.write(block)
+    except OSError as exc:
+        raise _Unwritten(exc) from exc
+
+
+def _discard(tmp: Path) -> None:
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
 def _is_local(fs: Any) -> bool:
     protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
     return "file" in protocols or "local" in protocols
@@ -140,9 +163,21 @@ def _sparse(fh: BinaryIO) -> str | None:
     return None if data is None else f"{size:,} bytes, of which {data:,} hold data (a sparse file); not read"
 
 
+class _Piecewise:
+    """An object of a URL root too large to read whole (over WHOLE_BYTES): copied with ``get_file``."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+
 class Mirror:
-    def __init__(self, url: str, cache_dir: Path):
+    """``run``: the root is itself one run folder (a shared run given as RUNS), joined as ``runs/<run>``."""
+
+    def __init__(self, url: str, cache_dir: Path, run: str | None = None):
         self.url = url
+        self.run = run
         self.fs, self.path = open_root(url)
         self._local = _is_local(self.fs)
         self.cache = Path(cache_dir)
@@ -151,10 +186,49 @@ class Mirror:
         self.streams = self.cache / "streams"
         self.state_file = self.cache / "state.json"
 
-    def _read(self, paths: list[str]) -> dict[str, bytes | Path]:
-        """The objects' bytes; a local root's files are not read here but copied from where they are
-        when written (:meth:`_put_file`, :meth:`_put_stream`: bounded memory, holes kept)."""
-        return {p: Path(p) for p in paths} if self._local else read_many(self.fs, paths)
+    def _read(self, infos: list[dict]) -> dict[str, bytes | Path | _Piecewise]:
+        """The objects' bytes; a local root's files, and a URL root's objects over WHOLE_BYTES, are not
+        read here but copied when written (:meth:`_put_file`, :meth:`_put_stream`: bounded memory)."""
+        if self._local:
+            return {i["name"]: Path(i["name"]) for i in infos}
+        big = {i["name"]: _Piecewise(i["name"]) for i in infos if int(i.get("size") or 0) > WHOLE_BYTES}
+        return {**read_many(self.fs, [i["name"] for i in infos if i["name"] not in big]), **big}
+
+    def _write(self, files: list[tuple[dict, str]], streams: list[tuple[str, Path, list[tuple[int, dict]]]],
+               state: dict, warnings: list[str] | None) -> None:
+        """Read and write whole files (``(info, path under the cache)``) and the segments of streams, in
+        order; of a URL root, the objects read whole are held GROUP_BYTES at a time (READ_BATCH in flight)."""
+        items = [(info, (rel,)) for info, rel in files]
+        items += [(info, (key, dest, n)) for key, dest, parts in streams for n, info in parts]
+        batch: list[tuple[dict, tuple]] = []
+        held = 0
+        for k, item in enumerate(items):
+            batch.append(item)
+            size = int(item[0].get("size") or 0)
+            held += 0 if self._local or size > WHOLE_BYTES else size
+            if held >= GROUP_BYTES or k == len(items) - 1:
+                data = self._read([info for info, _ in batch])
+                parts: dict[str, tuple[Path, list[tuple[int, dict]]]] = {}
+                for info, target in batch:
+                    if len(target) == 1:
+                        self._put_file(info, target[0], data[info["name"]], state, warnings)
+                    else:
+                        parts.setdefault(target[0], (target[1], []))[1].append((target[2], info))
+                for key, (dest, found) in parts.items():
+                    self._put_stream(key, dest, found, data, state, warnings)
+                batch, held = [], 0
+
+    def _download(self, name: str, dest: Path, warnings: list[str] | None) -> bool:
+        """Copy the object ``name`` into ``dest`` a piece at a time (one GET); False if it failed."""
+        try:
+            self.fs.get_file(name, str(dest), **_read_kwargs(self.fs, "get_file"))
+            return True
+        except OSError as exc:
+            _discard(dest)
+            if warnings is None:
+                raise
+            warnings.append(f"{self.url}: cannot read {name!r} ({exc}); tried again at the next sync")
+            return False
 
     def _skipped(self, src: Path, why: object, warnings: list[str] | None) -> None:
         if warnings is not None:
@@ -164,13 +238,13 @@ class Mirror:
     def _load_state(self) -> dict[str, Any]:
         try:
             state = json.loads(self.state_file.read_text())
-            if state.get("version") == STATE_VERSION and state.get("url") == self.url:
+            if state.get("version") == STATE_VERSION and state.get("url") == self.url and state.get("run") == self.run:
                 return state
         except (OSError, ValueError):
             pass
         shutil.rmtree(self.runs, ignore_errors=True)  # unknown state: start over
         shutil.rmtree(self.streams, ignore_errors=True)
-        return {"version": STATE_VERSION, "url": self.url, "files": {}, "streams": {}, "writers": {}}
+        return {"version": STATE_VERSION, "url": self.url, "run": self.run, "files": {}, "streams": {}, "writers": {}}
 
     def _save_state(self, state: dict[str, Any]) -> None:
         tmp = self.state_file.with_name(".state.json.tmp")
@@ -194,6 +268,8 @@ class Mirror:
             if info.get("type") == "directory":
                 continue
             parts = key[base:].split("/")
+            if self.run is not None:
+                parts.insert(0, self.run)
             if not _safe(parts):
                 warnings.append(f"{self.url}: skipped object {key!r} (not a safe path)")
                 continue
@@ -227,7 +303,12 @@ class Mirror:
         group: list[_RunPlan] = []
         pending = 0
         for run, objects in todo:
-            plan = self._plan_run(run, objects, state, warnings, seen_files)
+            try:
+                plan = self._plan_run(run, objects, state, warnings, seen_files)
+            except OSError as exc:  # (the copy's folder of the run is not what it was: a file where a folder was)
+                self._unwritten(f"run {run!r}", exc, warnings)
+                state["writers"].pop(run, None)
+                continue
             group.append(plan)
             pending += plan.nbytes
             if pending >= GROUP_BYTES or len(group) >= GROUP_RUNS:
@@ -235,21 +316,31 @@ class Mirror:
                 group, pending = [], 0
         self._run_group(group, state, warnings)
         files = [(info, "runs/" + "/".join(parts)) for parts, info in plain.items()]
-        want = [(info, rel) for info, rel in files if self._want_file(info, rel, state, seen_files)]
-        data = self._read([info["name"] for info, _ in want])
-        for info, rel in want:
-            self._put_file(info, rel, data[info["name"]], state, warnings)
+        self._write([(info, rel) for info, rel in files if self._want_file(info, rel, state, seen_files)], [],
+                    state, warnings)
         for rel in set(state["files"]) - seen_files:  # removed from the root
             state["files"].pop(rel)
-            (self.cache / rel).unlink(missing_ok=True)
+            try:
+                (self.cache / rel).unlink(missing_ok=True)
+            except OSError as exc:
+                self._unwritten(f"the copy of {rel!r} (removed from the root)", exc, warnings)
         for run in set(state["writers"]) - set(by_run):
             state["writers"].pop(run)
             shutil.rmtree(self.runs / run, ignore_errors=True)
             shutil.rmtree(self.streams / run, ignore_errors=True)
             for key in [k for k in state["streams"] if k.startswith(run + "/")]:
                 state["streams"].pop(key)
-        self._save_state(state)
+        try:
+            self._save_state(state)
+        except OSError as exc:  # (the next sync reads everything again)
+            self._unwritten("its state", exc, warnings)
         return self.runs
+
+    def _unwritten(self, what: str, exc: OSError, warnings: list[str]) -> None:
+        """A failure of the joined copy itself (its folder full, read-only, a file where a folder is
+        expected): named, and the rest goes on; what was not written is tried again at the next sync."""
+        warnings.append(f"{self.url}: cannot write the joined copy of {what} in {self.cache} ({exc}); "
+                        "tried again at the next sync")
 
     # -- whole files (``rel``: the path under the cache folder, with ``/``) ---------------------
     def _want_file(self, info: dict, rel: str, state: dict, seen: set[str]) -> bool:
@@ -258,21 +349,30 @@ class Mirror:
         seen.add(rel)
         return not (state["files"].get(rel) == _sig(info) and os.path.exists(os.path.join(self._base, rel)))
 
-    def _put_file(self, info: dict, rel: str, data: bytes | Path, state: dict,
+    def _put_file(self, info: dict, rel: str, data: bytes | Path | _Piecewise, state: dict,
                   warnings: list[str] | None = None) -> None:
         dest = self.cache / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.tmp")
-        if isinstance(data, bytes):
-            tmp.write_bytes(data)
-        else:  # a local root's file, as a run folder's is read: a regular file really inside the root
-            try:
-                with reading_inside(self.path, self.path):
-                    copy_keeping_holes(data, tmp)
-            except OSError as exc:  # (swapped for a link or a pipe, or removed, since the listing)
-                tmp.unlink(missing_ok=True)
-                return self._skipped(data, exc, warnings)
-        os.replace(tmp, dest)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(data, bytes):
+                tmp.write_bytes(data)
+            elif isinstance(data, _Piecewise):
+                if not self._download(data.name, tmp, warnings):
+                    return None
+            else:  # a local root's file, as a run folder's is read: a regular file really inside the root
+                try:
+                    with reading_inside(self.path, self.path):
+                        copy_keeping_holes(data, tmp)
+                except OSError as exc:  # (swapped for a link or a pipe, or removed, since the listing)
+                    _discard(tmp)
+                    return self._skipped(data, exc, warnings)
+            os.replace(tmp, dest)
+        except OSError as exc:  # writing the copy failed
+            _discard(tmp)
+            if warnings is None:
+                raise
+            return self._unwritten(repr(rel), exc, warnings)
         state["files"][rel] = _sig(info)
 
     def _fetch(self, parts: tuple[str, ...], info: dict, dest: Path, state: dict, seen: set[str]) -> bool:
@@ -280,7 +380,7 @@ class Mirror:
         rel = dest.relative_to(self.cache).as_posix()
         if not self._want_file(info, rel, state, seen):
             return False
-        self._put_file(info, rel, self._read([info["name"]])[info["name"]], state)
+        self._write([(info, rel)], [], state, None)
         return True
 
     # -- append-only streams -----------------------------------------------------------------
@@ -309,18 +409,28 @@ class Mirror:
             return None
         return parts
 
-    def _put_stream(self, key: str, dest: Path, parts: list[tuple[int, dict]], data: dict[str, bytes | Path],
+    def _put_stream(self, key: str, dest: Path, parts: list[tuple[int, dict]],
+                    data: dict[str, bytes | Path | _Piecewise],
                     state: dict, warnings: list[str] | None = None) -> None:
         st = state["streams"][key]
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with open(dest, "ab") as out:
-            for n, info in parts:
-                part = data[info["name"]]
-                if isinstance(part, bytes):
-                    st["size"] += out.write(part)
-                elif not self._append(part, out, st, warnings):
-                    return  # (the stream stops there: the next sync tries that segment again)
-                st["sigs"][str(n)] = _sig(info)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with open(dest, "ab") as out:
+                for n, info in parts:
+                    part = data[info["name"]]
+                    if isinstance(part, bytes):
+                        st["size"] += out.write(part)
+                    elif isinstance(part, _Piecewise):
+                        if not self._append_object(part.name, dest, out, st, warnings):
+                            return  # (the stream stops there: the next sync tries that segment again)
+                    elif not self._append(part, out, st, warnings):
+                        return  # (the stream stops there: the next sync tries that segment again)
+                    st["sigs"][str(n)] = _sig(info)
+        except (OSError, _Unwritten) as exc:  # writing the copy failed: the stream is joined again next time
+            state["streams"][key] = {"size": -1, "sigs": {}}
+            if warnings is None:
+                raise
+            self._unwritten(repr(dest.relative_to(self.cache).as_posix()), getattr(exc, "error", exc), warnings)
 
     def _append(self, src: Path, out: BinaryIO, st: dict, warnings: list[str] | None) -> bool:
         """Append the local segment ``src`` to ``out`` a piece at a time; False if it was not read."""
@@ -331,18 +441,31 @@ class Mirror:
                     self._skipped(src, why, warnings)
                     return True
                 while block := fh.read(1 << 20):
-                    st["size"] += out.write(block)
+                    st["size"] += _write(out, block)
                 return True
         except OSError as exc:  # (swapped for a link or a pipe, or removed, since the listing)
             self._skipped(src, exc, warnings)
             return False
+
+    def _append_object(self, name: str, dest: Path, out: BinaryIO, st: dict, warnings: list[str] | None) -> bool:
+        """Append the segment ``name`` of a URL root to ``out`` through a local copy of it; False if not read."""
+        part = dest.with_name(f".{dest.name}.part")
+        if not self._download(name, part, warnings):
+            return False
+        try:
+            with open(part, "rb") as fh:
+                while block := fh.read(1 << 20):
+                    st["size"] += out.write(block)
+        finally:
+            _discard(part)
+        return True
 
     def _sync_stream(self, key: str, found: dict[int, dict], dest: Path, state: dict, warnings: list[str]) -> bool:
         """Append the new segments of one stream to ``dest``; True if it changed."""
         parts = self._want_stream(key, found, dest, state, warnings)
         if parts is None:
             return False
-        self._put_stream(key, dest, parts, self._read([info["name"] for _, info in parts]), state, warnings)
+        self._write([], [(key, dest, parts)], state, warnings)
         return True
 
     # -- runs --------------------------------------------------------------------------------
@@ -396,16 +519,15 @@ class Mirror:
 
     def _run_group(self, plans: list[_RunPlan], state: dict, warnings: list[str]) -> None:
         """Read what a group of runs needs (concurrently), write it, assemble the runs that changed."""
-        names = [info["name"] for p in plans for info, _dest, _c in p.files]
-        names += [info["name"] for p in plans for _k, _d, parts in p.streams for _n, info in parts]
-        data = self._read(names)
+        self._write([(info, rel) for p in plans for info, rel, _c in p.files],
+                    [stream for p in plans for stream in p.streams], state, warnings)
         for p in plans:
-            for info, rel, _changes in p.files:
-                self._put_file(info, rel, data[info["name"]], state, warnings)
-            for key, dest, parts in p.streams:
-                self._put_stream(key, dest, parts, data, state, warnings)
             if p.changed:
-                self._assemble(p.run, {w: self.streams / p.run / w for w in p.writers}, warnings)
+                try:
+                    self._assemble(p.run, {w: self.streams / p.run / w for w in p.writers}, warnings)
+                except OSError as exc:  # assembled again at the next sync
+                    state["writers"].pop(p.run, None)
+                    self._unwritten(f"run {p.run!r}", exc, warnings)
 
     def _assemble(self, run: str, writers: dict[str, Path], warnings: list[str]) -> None:
         out = self.runs / run

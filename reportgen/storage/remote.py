@@ -151,7 +151,16 @@ def resolve_runs(root: Any, cache_dir: str | os.PathLike | None = None,
         from .mirror import Mirror
 
         uri = root.resolve().as_uri()
-        return Mirror(uri, Path(cache_dir or cache_home() / "mirror" / url_key(uri))).sync(warnings)
+        run = (root.resolve().name or "run") if segmented_run(root) else None  # (a shared run given as RUNS)
+        cache = Path(cache_dir or cache_home() / "mirror" / url_key(uri))
+        try:
+            joined = Mirror(uri, cache, run=run).sync(warnings)
+        except OSError as exc:  # (its folder cannot be made: readers never raise on a runs root)
+            if warnings is not None:
+                warnings.append(f"{root}: cannot make the joined copy of its shared runs in {cache} ({exc}); "
+                                "runs in the segmented layout (writers/, history/) are left out")
+            return root
+        return joined / run if run else joined
     return root
 
 
@@ -161,13 +170,40 @@ def _segmented(run: Path) -> bool:
     return any((run / name).is_dir() for name in SEGMENT_DIRS)
 
 
+def _writers(folder: str) -> bool:
+    """Whether ``folder`` is the ``writers/`` folder of a shared run (a writer folder in it, holding
+    run.json or a ``history/`` folder), not a run named ``writers`` (which holds run.json itself)."""
+    isfile, isdir = os.path.isfile, os.path.isdir
+    try:
+        if isfile(os.path.join(folder, "run.json")) or isfile(os.path.join(folder, "history.jsonl")):
+            return False
+        with os.scandir(folder) as it:
+            return any(e.is_dir() and (isfile(os.path.join(e.path, "run.json")) or isdir(os.path.join(e.path, "history")))
+                       for e in it)
+    except OSError:
+        return False
+
+
+def segmented_run(folder: Any) -> bool:
+    """Whether a local folder is itself one run in the segmented layout (a shared run folder given as
+    RUNS): run.json or history.jsonl beside a segment folder, or a ``writers/`` folder of writers."""
+    folder = os.fspath(folder)
+    if os.path.exists(os.path.join(folder, "run.json")) or os.path.exists(os.path.join(folder, "history.jsonl")):
+        return _segmented(Path(folder))
+    from .segments import WRITERS_DIR
+
+    return os.path.isdir(os.path.join(folder, WRITERS_DIR)) and _writers(os.path.join(folder, WRITERS_DIR))
+
+
 def has_segmented(root: Path) -> bool:
     """Whether a local root (or run folder) holds runs in the segmented layout (shared runs)."""
     from .segments import SEGMENT_DIRS
 
     try:
+        if segmented_run(root):
+            return True
         if (root / "run.json").exists() or (root / "history.jsonl").exists():
-            return _segmented(root)
+            return False
         # incr19: os.scandir and string paths (10,000 run folders on every build); incr20: no join
         isdir, subs = os.path.isdir, [os.sep + name for name in SEGMENT_DIRS]
         with os.scandir(root) as it:
