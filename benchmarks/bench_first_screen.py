@@ -13,6 +13,10 @@ and the page's own start-up add on top of getting those bytes into a cold browse
 --compare CHECKOUT the same runs are also built and opened with another checkout (e.g.
 /work/main), loads interleaved, for a before/after ratio.
 
+The all-runs sweep page (sweeps/_all.html: parameter importance, parallel coordinates, scatter and
+the runs table of every run; built for up to 1,000 runs) is timed the same way, to its first screen
+(body[data-sweep-ready]: the charts in view drawn), and printed against the index's first screen.
+
     python benchmarks/bench_first_screen.py                    # quick: 100 and 1,000 runs x 1,000 steps
     python benchmarks/bench_first_screen.py --full             # the issue's shapes: 20k and 2k steps
     python benchmarks/bench_first_screen.py --runs 10000 --steps 100 --screens 3   # issue 20's index
@@ -47,8 +51,12 @@ def build(repo: Path, runs: Path, site: Path) -> float:
     return time.perf_counter() - t
 
 
+SWEEP = "sweeps/_all.html"
+
+
 def cold_load(url: str, floor: bool = False) -> tuple[float, int, list[str]]:
-    """(seconds, charts in view, scripts the page loaded) for one load in a new browser."""
+    """(seconds, charts in view, scripts the page loaded) for one load in a new browser (a sweep page:
+    until its first screen is drawn)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -59,6 +67,10 @@ def cold_load(url: str, floor: bool = False) -> tuple[float, int, list[str]]:
         t = time.perf_counter()
         if floor:
             page.goto(url, wait_until="load")
+            n = 0
+        elif url.endswith(SWEEP):
+            page.goto(url)
+            page.wait_for_selector("body[data-sweep-ready]", timeout=300_000)
             n = 0
         else:
             open_first_screen(page, url, 300_000)
@@ -97,11 +109,14 @@ def scenario(work: Path, runs_n: int, steps: int, screens: int, compare: Path | 
     url = (sites["this"] / "index.html").as_uri()
     _, charts, scripts = cold_load(url)  # a first load, not counted: records the files for the floor
     floor_url, files = write_floor(sites["this"], scripts)
-    times: dict[str, list[float]] = {k: [] for k in [*sites, "floor"]}
+    sweeps = {f"{name} {SWEEP}": site / SWEEP for name, site in sites.items() if (site / SWEEP).exists()}
+    times: dict[str, list[float]] = {k: [] for k in [*sites, "floor", *sweeps]}
     for _ in range(screens):  # interleaved, so a busier minute of the machine hits every variant alike
         for name, site in sites.items():
             times[name].append(cold_load((site / "index.html").as_uri())[0])
         times["floor"].append(cold_load(floor_url, floor=True)[0])
+        for name, page in sweeps.items():
+            times[name].append(cold_load(page.as_uri())[0])
     target = TARGETS.get(runs_n)
     this = statistics.median(times["this"])
     floor = statistics.median(times["floor"])
@@ -112,6 +127,9 @@ def scenario(work: Path, runs_n: int, steps: int, screens: int, compare: Path | 
     if compare is not None:
         other = statistics.median(times[str(compare)])
         print(f"[{runs_n} runs]   {compare}: {median(times[str(compare)])}; this / that = {this / other:.2f}")
+    for name in sweeps:
+        ratio = statistics.median(times[name]) / statistics.median(times[name.rsplit(" ", 1)[0]])  # its own index
+        print(f"[{runs_n} runs]   {name} first screen: {median(times[name])}; / the index's first screen = {ratio:.2f}")
     print(f"[{runs_n} runs]   load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 

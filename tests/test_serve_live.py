@@ -273,7 +273,7 @@ def test_sweep_page_charts_take_a_new_run_in_place(live_env, browser_page):
     assert page.evaluate(NO_RELOAD_JS) == ["kept", 1, 0], page.evaluate("RGLive.reloadedBecause")
     page.wait_for_function("() => RG.sweep.updates >= 1", timeout=20_000)
     assert page.locator('#rg-sweep-runs tbody tr[data-id="sweeplive"]').count() == 1
-    assert page.locator("#rg-sweep-parallel svg").count() == 1
+    assert page.locator("#rg-sweep-parallel canvas").count() == 1
 
 
 def test_data_files_come_in_one_request_and_still_follow(live_env, browser_page):

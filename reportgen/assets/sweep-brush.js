@@ -17,9 +17,9 @@
     wrap.appendChild(layer);
 
     function geometry() {
-      var v = getView(), svg = wrap.querySelector("svg");
-      if (!v || !svg) return null;
-      var r = svg.getBoundingClientRect(), w = wrap.getBoundingClientRect(), o = v.origin();
+      var v = getView(), drawn = v && v.container() && v.container().querySelector("canvas, svg");
+      if (!v || !drawn) return null;
+      var r = drawn.getBoundingClientRect(), w = wrap.getBoundingClientRect(), o = v.origin();
       return { v: v, x: v.scale("x"), y: v.scale("y"), left: r.left - w.left + o[0], top: r.top - w.top + o[1],
                cl: r.left + o[0], ct: r.top + o[1], axes: v.scale("x").domain() };
     }

@@ -146,7 +146,8 @@ def collect(runs_root: Path, runs: list) -> list[dict[str, Any]]:
             rows.append(row)
         for f in fields.values():
             for row, z in zip(rows, _norm([row[f] for row in rows])):
-                row["z_" + f] = z
+                row["z_" + f] = z if z is None else round(z, 5)  # (a position on a chart's axis: 18 digits
+                # of it made a third of the all-runs page at 1,000 runs)
         goal = metric.get("goal") if metric.get("goal") in ("minimize", "maximize") else default_goal(chosen, members)
         out.append({"id": sid, "page": page_of(sid), "name": str(info.get("name") or sid),
                     "method": str(cfg.get("method") or ""), "goal": goal,
@@ -199,18 +200,18 @@ def importance(sweep: dict[str, Any], warnings: list[str]) -> dict[str, list[dic
 
 def specs(sweep: dict[str, Any]) -> dict[str, Any]:
     """Vega-Lite specs; ``assets/sweep.js`` fills in data and the chosen fields."""
-    f = sweep["fields"]
-    axes = [f[k] for k in sweep["params"]]
     base = {"$schema": "https://vega.github.io/schema/vega-lite/v6.json", "width": "container",
             "data": {"name": "runs"}, "config": {"view": {"stroke": None}}}
+    # one segment a run between each two axes it has values on (a: the axis, z: the position on it;
+    # b, z2: the next axis), made by sweep.js; x's domain, the axes in order, too
     parallel = {**base, "height": 260,
-                "transform": [{"fold": ["z_" + a for a in axes] + ["z_METRIC"], "as": ["axis", "z"]}],
-                "mark": {"type": "line", "opacity": 0.6},
-                "encoding": {"x": {"field": "axis", "type": "nominal", "sort": None, "title": None,
+                "mark": {"type": "rule", "opacity": 0.6},
+                "encoding": {"x": {"field": "a", "type": "nominal", "title": None,
                                    "axis": {"labelExpr": "AXISLABELS[datum.value] || datum.value", "labelAngle": 0}},
+                             "x2": {"field": "b"},
                              "y": {"field": "z", "type": "quantitative", "title": "position on axis (min → max)",
                                    "scale": {"domain": [0, 1]}},
-                             "detail": {"field": "id"},
+                             "y2": {"field": "z2"},
                              "color": {"field": "METRIC", "type": "quantitative", "title": "METRIC_TITLE"},
                              "tooltip": [{"field": "name", "title": "run"}]}}
     scatter = {**base, "height": 300, "params": [{"name": "brush", "select": {"type": "interval"}}],
