@@ -232,7 +232,7 @@ def test_wandb_offline_run(tracker_sources, tmp_path, cli):
     t = _series(run, "tbl")[2][1]
     table = json.loads((run.path / t["path"]).read_text())
     assert t["_type"] == "table" and table["columns"] == ["a", "b"] and table["data"] == [[20, "x"], [21, "y"]]
-    assert (run.path / "files" / "wandb-system-metrics.jsonl").exists()
+    assert (run.path / "system.jsonl").exists()
     again = cli("import", "wandb", str(tracker_sources["wandb"]), "-o", str(out))
     assert "(0 new rows)" in again.stdout and len(read_run(run.path).history) == STEPS
 

@@ -153,9 +153,9 @@ run.finish()
 
 
 def test_wandb_system_metrics_too_deep_are_refused_by_key(tmp_path, cli):
-    """A wandb system-metrics sample is written as one JSON object a line, its values under their
-    ``system/<name>`` keys: a value nested 100 levels deep (the readers' limit) became a line 101 levels
-    deep, written without a word. It is now refused by key, named with the limit, and the sample's other
+    """A wandb system-metrics sample is written as one JSON object a line (of the run's system.jsonl), its
+    values under their ``system/<name>`` keys: a value nested 100 levels deep (the readers' limit) became
+    a line 101 levels deep, written without a word. It is now refused by key, named with the limit, and the sample's other
     values, one of 99 levels among them, are written; every line is one the readers read."""
     from reportgen.storage.jsonio import loads
     from reportgen.storage.safety import too_deep
@@ -163,7 +163,7 @@ def test_wandb_system_metrics_too_deep_are_refused_by_key(tmp_path, cli):
     said, run_dir = _wandb_import(tmp_path, cli, WANDB_STATS)
     assert len(said) == 1 and "system metric 'deeper'" in said[0] and \
         f"nested deeper than {MAX_DEPTH} levels" in said[0], said
-    lines = (run_dir / "files" / "wandb-system-metrics.jsonl").read_bytes().splitlines()
+    lines = (run_dir / "system.jsonl").read_bytes().splitlines()
     samples = [loads(ln) for ln in lines]
     assert not any(too_deep(s, MAX_DEPTH) for s in samples)
     (sample,) = [s for s in samples if "system/fits" in s]

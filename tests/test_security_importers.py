@@ -86,7 +86,7 @@ def test_wandb_run_files_linked_out_are_not_copied(tracker_sources, tmp_path, ou
     assert leaked(out, SECRET) == []
     assert "files/output.log" in proc.stderr and "link to a file outside" in proc.stderr
     assert "requirements.txt.pipe" in proc.stderr and "not a regular file" in proc.stderr
-    assert list(out.rglob("wandb-system-metrics.jsonl"))  # the run's own files are still copied
+    assert list(out.rglob("system.jsonl"))  # the run's system metrics are still imported
 
 
 def test_tensorboard_hparams_linked_out_and_piped_event_files(tmp_path, outside):

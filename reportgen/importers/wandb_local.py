@@ -4,8 +4,9 @@ The ``run-<id>.wandb`` transaction log is read record by record (:mod:`.wandb_lo
 ``run`` (name, project, group, job type, tags, notes, host, start time, config),
 ``config`` updates, ``history`` rows (``_step``, ``_timestamp``, values; media
 records point at ``files/media/...``), ``summary`` updates (plain values override the
-last history values), ``stats`` (system metrics: written to
-``files/wandb-system-metrics.jsonl``, one JSON object per sample, keys ``system/...``),
+last history values), ``stats`` (system metrics: rows of the run's ``system.jsonl``, as the
+SDK's monitor writes them, :mod:`.wandb_system`; ``files/wandb-events.jsonl`` of wandb before
+0.13 when the log has none),
 ``environment`` (program, Python) and ``exit`` (exit code -> finished / crashed).
 A log without an exit record is a run still writing (or killed): ``running``, with the
 log's modification time as heartbeat, so readers show it ``stale`` once it stops.
@@ -29,6 +30,7 @@ from ..storage.safety import MAX_DEPTH, FileTooBig, is_inside, too_deep
 from .common import Problems, RunImport, source_open
 from .wandb_log import LogError, iter_records
 from .wandb_media import WandbMedia
+from .wandb_system import SystemSamples
 
 
 def find_runs(path: Path) -> list[Path]:
@@ -192,7 +194,11 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
     in_history = set(imp.summary)  # keys with a history value: their summary media is the last one
     overrides: dict[str, Any] = {}
     removed: set[str] = set()  # summary keys deleted after they were set
-    system: list[dict[str, Any]] = []
+    system = SystemSamples(imp, label, problems)
+    # system metrics come from the log's stats records, else (wandb < 0.13) from files/wandb-events.jsonl
+    events = imp.state.get("events")  # the offset read of that file, once it is the source
+    events = events if isinstance(events, int) and events >= 0 else None
+    stats_seen = bool(imp.state.get("stats"))
     exit_code = imp.state.get("exit_code")
     end = offset
 
@@ -255,15 +261,16 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
                 got = _metric_spec(rec.metric)
                 if got:
                     metrics[got[0]] = {**metrics.get(got[0], {}), **got[1]}
-            elif kind == "stats":
+            elif kind == "stats" and events is None:
+                stats_seen = True
                 s = rec.stats
-                sample: dict[str, Any] = {"_timestamp": s.timestamp.seconds + s.timestamp.nanos / 1e9}
+                sample: dict[str, Any] = {}
                 for item in s.item:
                     try:  # (under the sample's dict, one JSON object a line: as a history row's value)
-                        sample[f"system/{item.key}"] = _json(item.value_json, 1)
+                        sample[item.key] = _json(item.value_json, 1)
                     except ValueError as exc:
                         bad(item, exc)
-                system.append(sample)
+                system.add(s.timestamp.seconds + s.timestamp.nanos / 1e9, sample)
             elif kind == "environment":
                 e = rec.environment
                 if e.program:
@@ -291,15 +298,9 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
             warn(f"define_metric records: {exc}; their summary aggregations are not applied")
     imp.set_summary({k: media.convert(k, v) for k, v in overrides.items()})
     imp.drop_summary(removed)
-    sys_log = imp.paths.files / "wandb-system-metrics.jsonl"
-    if system and not imp.refused and (os.path.islink(sys_log) or (os.path.lexists(sys_log) and not os.path.isfile(sys_log))):
-        warn(f"the imported run's files/{sys_log.name} is a link or no regular file; system metrics not written")
-    elif system and not imp.refused:
-        from ..storage.jsonio import encode_line
-        imp.paths.files.mkdir(parents=True, exist_ok=True)
-        with open(sys_log, "ab") as fh:
-            for sample in system:
-                fh.write(encode_line(sample))
+    if not stats_seen and files is not None and not imp.refused:
+        events = system.read_events(files, events)
+    system.write()
     if files is not None and not imp.refused:
         _copy_files(files, imp.paths.files, problems, label)
     if exit_code is None:
@@ -313,7 +314,9 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
         meta["name"] = run_name(opts.name, path=run_dir.name, name=meta.get("name") or imp.meta.get("name") or
                                 run_dir.name, id=imp.id, project=meta.get("project") or imp.meta.get("project", ""))
     meta = {k: v for k, v in meta.items() if v is not None or k == "exit_code"}
-    return imp.commit(meta=meta, config=config, state={"offset": end, "exit_code": exit_code})
+    state = {"offset": end, "exit_code": exit_code, **({"stats": True} if stats_seen else {}),
+             **({"events": events} if events is not None else {})}
+    return imp.commit(meta=meta, config=config, state=state)
 
 
 def import_wandb(opts, problems: Problems, progress, result) -> None:

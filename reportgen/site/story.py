@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ CHARTS = [
     ("Disk I/O", "MB", ["system/disk.in", "system/disk.out"]),
     ("Network", "bytes", ["system/network.sent", "system/network.recv"]),
 ]
+# per-device disk I/O (wandb-core's ``disk.<device>.in``, MB since the start), drawn with the SDK's totals
+DEVICE_IO = re.compile(r"system/disk\.[^/]+\.(in|out)")
 GPU_CHARTS = [("GPU utilisation", "%", "gpu"), ("GPU memory", "%", "memoryAllocated"),
               ("GPU temperature", "°C", "temp"), ("GPU power", "W", "powerWatts")]
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
@@ -190,7 +193,9 @@ def system_charts(run_dir: Path) -> list[dict[str, Any]]:
     rows = _jsonl(_file(run_dir, SYSTEM), 100_000)
     if not rows:
         return []
-    charts = [c for c in (_chart(t, u, rows, keys) for t, u, keys in CHARTS) if c]
+    devices = sorted({k for r in rows for k in r if DEVICE_IO.fullmatch(k)})[:8]
+    charts = [c for c in (_chart(t, u, rows, keys + (devices if t == "Disk I/O" else []))
+                          for t, u, keys in CHARTS) if c]
     gpus = sorted({k.split(".")[1] for r in rows for k in r if k.startswith("system/gpu.") and k.count(".") >= 2},
                   key=lambda g: (len(g), g))
     for title, unit, suffix in GPU_CHARTS:

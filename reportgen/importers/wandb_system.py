@@ -1,0 +1,113 @@
+"""A wandb run's system metrics -> the run folder's ``system.jsonl``, as reportgen's SDK writes it.
+
+wandb records them as ``stats`` records of its ``.wandb`` log (keys ``cpu``, ``gpu.0.temp``,
+``proc.memory.rssMB``...) and, before 0.13, also as lines of ``files/wandb-events.jsonl`` (the same
+names under ``system.``, with ``_timestamp`` and ``_runtime``). Both become rows of ``system.jsonl``:
+``_timestamp``, ``_runtime`` (seconds since the run began) and the values under ``system/<name>``,
+wandb's names kept but for the few the SDK's monitor names otherwise (:data:`RENAMED`), so the run
+page charts them as it charts the SDK's (``site/story.py``). Values are kept as they are.
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from ..sdk.system_metrics import SYSTEM_JSONL
+from ..storage.jsonio import encode_line
+from ..storage.reader import read_history
+from ..storage.safety import MAX_LINE, open_own
+from .common import Problems, RunImport
+
+EVENTS = "wandb-events.jsonl"
+#: wandb's names whose meaning the SDK's monitor writes under another name (docs/format.md): wandb-core's
+#: machine memory in use, and the use of ``/`` older wandb wrote as ``disk``
+RENAMED = {"memory_percent": "memory", "disk": "disk.usagePercent"}
+_LATEST_TIME = 253402300800.0  # 10000-01-01: a sample time no date has (1e300) is no time of a sample
+
+
+def system_key(name: str) -> str:
+    """The ``system.jsonl`` key of wandb's system metric ``name`` (``system.`` prefix or not)."""
+    name = name[len("system."):] if name.startswith("system.") else name
+    return "system/" + RENAMED.get(name, name)
+
+
+def _time(v: Any) -> float | None:
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) < _LATEST_TIME:
+        return float(v)
+    return None
+
+
+class SystemSamples:
+    """The samples of one import of one run, appended to its ``system.jsonl`` by :meth:`write`."""
+
+    def __init__(self, imp: RunImport, label: str, problems: Problems) -> None:
+        self.imp, self.label, self.problems = imp, label, problems
+        self.samples: list[tuple[float, dict[str, Any]]] = []
+
+    def add(self, timestamp: float, values: dict[str, Any]) -> None:
+        """One sample at ``timestamp`` (seconds since the epoch), ``values`` under wandb's names."""
+        self.samples.append((timestamp, {system_key(k): v for k, v in values.items()}))
+
+    def read_events(self, files: Path, offset: int | None) -> int | None:
+        """The samples of ``files/wandb-events.jsonl`` after byte ``offset`` (untrusted: a line that is
+        no JSON object, nested too deep, longer than the readers read or torn is skipped; a sample without
+        a time is too), and the offset after its last complete line (``offset`` when there is no file)."""
+        path = files / EVENTS
+        if not os.path.lexists(path):
+            return offset
+        offset = offset or 0
+        try:
+            if os.path.getsize(path) < offset:
+                offset = 0  # (rewritten since the last import)
+        except OSError:
+            pass
+        chunk = read_history(path, offset)  # (bounded lines, links out and pipes refused, deep keys left out)
+        for message in chunk.warnings:  # (a line each: the first few named, the others counted)
+            if ": skipped a line " in message:
+                self.problems.some(self.label, f"bad lines of files/{EVENTS}", f"{self.label}: files/{message}")
+            else:
+                self.problems.warn(f"{self.label}: files/{message}")
+        untimed = 0
+        for row in chunk.rows:
+            ts, runtime = _time(row.get("_timestamp")), _time(row.get("_runtime"))
+            if ts is None and runtime is not None and self.imp.t0 is not None:
+                ts = self.imp.t0 + runtime
+            values = {k: v for k, v in row.items() if not k.startswith("_")}
+            if ts is None:
+                untimed += bool(values)
+            elif values:
+                self.add(ts, values)
+        if untimed:
+            self.problems.warn(f"{self.label}: files/{EVENTS}: {untimed} sample{'s' if untimed != 1 else ''} "
+                               "without a _timestamp (a number of seconds since 1970) skipped")
+        return chunk.end
+
+    def write(self) -> None:
+        """Append the samples to the run's ``system.jsonl`` (``_runtime`` from the run's start), as the SDK's
+        monitor does; a sample whose line would be longer than the readers read is left out."""
+        if not self.samples or self.imp.refused:
+            return
+        t0 = self.imp.t0 if _time(self.imp.t0) is not None else min(ts for ts, _ in self.samples)
+        lines, long = [], 0
+        for ts, values in self.samples:
+            line = encode_line({"_timestamp": ts, "_runtime": max(0.0, ts - t0), **values})
+            if len(line) > MAX_LINE:
+                long += 1
+            else:
+                lines.append(line)
+        self.samples.clear()
+        if long:
+            self.problems.warn(f"{self.label}: {long} system metrics sample{'s' if long != 1 else ''} longer than {MAX_LINE >> 20} MiB "
+                 "left out")
+        try:
+            fd = open_own(self.imp.dir / SYSTEM_JSONL)  # (no link followed, no pipe opened)
+        except OSError as exc:
+            self.problems.warn(f"{self.label}: {SYSTEM_JSONL}: {exc}; system metrics not written")
+            return
+        try:
+            for line in lines:
+                os.write(fd, line)
+        finally:
+            os.close(fd)
