@@ -300,7 +300,7 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
     imp.drop_summary(removed)
     if not stats_seen and files is not None and not imp.refused:
         events = system.read_events(files, events)
-    system.write()
+    system_size = system.write(imp.state.get("system_size"))
     if files is not None and not imp.refused:
         _copy_files(files, imp.paths.files, problems, label)
     if exit_code is None:
@@ -315,7 +315,8 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
                                 run_dir.name, id=imp.id, project=meta.get("project") or imp.meta.get("project", ""))
     meta = {k: v for k, v in meta.items() if v is not None or k == "exit_code"}
     state = {"offset": end, "exit_code": exit_code, **({"stats": True} if stats_seen else {}),
-             **({"events": events} if events is not None else {})}
+             **({"events": events} if events is not None else {}),
+             **({"system_size": system_size} if system_size is not None else {})}
     return imp.commit(meta=meta, config=config, state=state)
 
 

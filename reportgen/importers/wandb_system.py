@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -84,11 +85,19 @@ class SystemSamples:
                                "without a _timestamp (a number of seconds since 1970) skipped")
         return chunk.end
 
-    def write(self) -> None:
+    def write(self, mark: Any = None) -> int | None:
         """Append the samples to the run's ``system.jsonl`` (``_runtime`` from the run's start), as the SDK's
-        monitor does; a sample whose line would be longer than the readers read is left out."""
+        monitor does; a sample whose line would be longer than the readers read is left out. ``mark`` is
+        the file's size after the last import's append (import.json's ``system_size``); the size now is
+        returned for the next one (``mark`` when nothing was written).
+
+        The samples are appended before import.json says how far the source was read, so an import killed
+        between the two reads them again: the rows past ``mark`` (all rows without one) are what such an
+        import wrote, and a sample whose ``_timestamp`` one of them holds is not appended again (each row
+        standing for one sample: two samples of one time are both kept); a torn line past ``mark`` (a write
+        cut short) is cut off rather than glued to the next row. Rows before ``mark`` are not read."""
         if not self.samples or self.imp.refused:
-            return
+            return mark
         t0 = self.imp.t0 if _time(self.imp.t0) is not None else min(ts for ts, _ in self.samples)
         lines, long = [], 0
         for ts, values in self.samples:
@@ -96,18 +105,53 @@ class SystemSamples:
             if len(line) > MAX_LINE:
                 long += 1
             else:
-                lines.append(line)
+                lines.append((ts, line))
         self.samples.clear()
         if long:
             self.problems.warn(f"{self.label}: {long} system metrics sample{'s' if long != 1 else ''} longer than {MAX_LINE >> 20} MiB "
                  "left out")
+        path = self.imp.dir / SYSTEM_JSONL
         try:
-            fd = open_own(self.imp.dir / SYSTEM_JSONL)  # (no link followed, no pipe opened)
+            fd = open_own(path, os.O_RDWR | os.O_APPEND)  # (no link followed, no pipe opened)
         except OSError as exc:
             self.problems.warn(f"{self.label}: {SYSTEM_JSONL}: {exc}; system metrics not written")
-            return
+            return mark
         try:
-            for line in lines:
+            written = _written_since(fd, path, mark)
+            out = [line for ts, line in lines if not _taken(written, ts)]
+            for line in out:
                 os.write(fd, line)
+            if out:
+                os.fsync(fd)  # (on disk before import.json says the samples are written)
+            return os.fstat(fd).st_size
+        except OSError as exc:
+            self.problems.warn(f"{self.label}: {SYSTEM_JSONL}: {exc}; system metrics not all written")
+            return None
         finally:
             os.close(fd)
+
+
+def _written_since(fd: int, path: Path, mark: Any) -> Counter:
+    """How many rows of each ``_timestamp`` ``system.jsonl`` (open as ``fd``) holds past byte ``mark`` (from
+    its start when there is no mark, or the file is shorter than it: rewritten since), its torn last line
+    past ``mark`` cut off, and a line before ``mark`` that ends unterminated ended (the rows appended then
+    start a line of their own)."""
+    size = os.fstat(fd).st_size
+    start = mark if isinstance(mark, int) and not isinstance(mark, bool) and 0 <= mark <= size else 0
+    if size == start:
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            os.write(fd, b"\n")
+        return Counter()
+    chunk = read_history(path, start)
+    if chunk.end < size:
+        os.ftruncate(fd, chunk.end)
+        if chunk.end and os.pread(fd, 1, chunk.end - 1) != b"\n":
+            os.write(fd, b"\n")
+    return Counter(row.get("_timestamp") for row in chunk.rows)
+
+
+def _taken(written: Counter, ts: float) -> bool:
+    if written[ts] > 0:
+        written[ts] -= 1
+        return True
+    return False
