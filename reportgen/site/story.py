@@ -92,7 +92,9 @@ def console(run_dir: Path) -> dict[str, Any] | None:
         tail, _ = _read_bounded(tail_path, MAX_CONSOLE_BYTES // 2)
         text = f"{text}[reportgen: output was cut here; the run did not finish]\n{tail}"
     text = text[:-1] if text.endswith("\n") else text
-    return {"text": text, "lines": text.count("\n") + 1 if text else 0, "cut": cut}
+    if not text.strip():  # the run printed nothing (or blank lines only): no panel, as wandb shows no logs
+        return None
+    return {"text": text, "lines": text.count("\n") + 1, "cut": cut}
 
 
 def _jsonl(path: Path | None, limit_rows: int) -> list[dict[str, Any]]:
