@@ -58,7 +58,7 @@ def _local_runs(runs, quiet: bool = True, segmented: bool = True) -> Path:
 
     warnings: list[str] = []
     try:
-        local = resolve_runs(runs, warnings=warnings, segmented=segmented)
+        local = resolve_runs(runs, warnings=warnings, segmented=segmented, quiet=quiet)
     except (ImportError, OSError, ValueError) as exc:
         raise click.ClickException(f"RUNS {runs}: {exc}") from None
     tell_all(warnings)

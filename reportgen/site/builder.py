@@ -363,7 +363,7 @@ def _build(cfg: BuildConfig) -> BuildResult:
         from ..storage.remote import resolve_runs
 
         joined: list[str] = []
-        runs = resolve_runs(cfg.runs, cfg.join_dir, warnings=joined)
+        runs = resolve_runs(cfg.runs, cfg.join_dir, warnings=joined, quiet=cfg.quiet)
         result = _build(dataclasses.replace(cfg, runs=runs, join_segmented=False))
         result.warnings[:0] = joined
         return result

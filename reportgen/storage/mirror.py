@@ -14,7 +14,8 @@ unchanged object costs no request at all:
 - a shared run (``writers/<label>/``) is merged into one run folder (:mod:`.merge`).
 
 Layout of ``cache_dir``: ``runs/`` (the runs root to build from), ``streams/<run>/<writer>/``
-(each writer's joined files), ``state.json``. Object keys are untrusted: a name that is not
+(each writer's joined files), ``state.json``, ``sync.lock`` (held while one process syncs the copy: two
+builds of one root at once appended a segment twice, a second one waits, :func:`.lock.held`). Object keys are untrusted: a name that is not
 a safe single path component is skipped with a warning. A local root (shared runs on this disk,
 ``remote.resolve_runs``) is as untrusted as any run folder: a symbolic link is not followed and
 only regular files are read (a named pipe would block the sync for ever, ``/dev/zero`` never end),
@@ -35,6 +36,7 @@ from typing import Any, BinaryIO
 
 from . import segments as seg
 from .listing import list_objects
+from .lock import held
 from .format import validate_run_id
 from .merge import merge_run
 from .remote import open_root
@@ -42,6 +44,7 @@ from .safety import open_regular, reading_inside
 from .sparse import copy_keeping_holes, mostly_holes
 
 STATE_VERSION = 1
+LOCK_FILE = "sync.lock"  # in the copy's folder: one process syncs (and reads the state of) a copy at a time
 READ_BATCH = 32  # objects read at once (requests in flight)
 GROUP_RUNS = 500  # runs planned, read and written together...
 GROUP_BYTES = 64 * 2**20  # ...or runs holding this many bytes to read; objects read whole are held this many at a time
@@ -251,9 +254,23 @@ class Mirror:
         tmp.write_text(json.dumps(state))
         os.replace(tmp, self.state_file)
 
-    def sync(self, warnings: list[str] | None = None) -> Path:
-        warnings = warnings if warnings is not None else []
+    def locked(self, quiet: bool = False):
+        """Hold the copy's lock (a context manager): its state and files are this process's until released.
+        Another process syncing it is waited for, with a line naming it unless ``quiet``."""
+        def waiting(holder: str) -> None:
+            from ..tell import tell
+
+            tell(f"waiting for another process syncing the joined copy of {self.url} in {self.cache} ({holder})",
+                 "reportgen")
+
         self.cache.mkdir(parents=True, exist_ok=True)
+        return held(self.cache / LOCK_FILE, None if quiet else waiting)
+
+    def sync(self, warnings: list[str] | None = None, quiet: bool = False) -> Path:
+        with self.locked(quiet):
+            return self._sync(warnings if warnings is not None else [])
+
+    def _sync(self, warnings: list[str]) -> Path:
         self.runs.mkdir(exist_ok=True)
         state = self._load_state()
         self.fs.invalidate_cache()  # listings cached by fsspec would hide new segments
