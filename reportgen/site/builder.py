@@ -25,7 +25,7 @@ from typing import Any
 
 from ..storage.format import flatten
 from ..storage.safety import is_inside, reading_from
-from ..tell import tell_all
+from ..tell import tell_all, waiting_line
 from . import artifacts_pages, pages, runs_data, snapshot, story, sweep_pages, workspace
 from .cache import unusable
 from .config import BuildConfig
@@ -372,7 +372,7 @@ def _build(cfg: BuildConfig, early: list[str] | None = None) -> BuildResult:
         from ..storage.remote import resolve_runs
 
         joined: list[str] = []
-        runs = resolve_runs(cfg.runs, cfg.join_dir, warnings=joined, quiet=cfg.quiet)
+        runs = resolve_runs(cfg.runs, cfg.join_dir, warnings=joined, waiting=None if cfg.quiet else waiting_line)
         return _build(dataclasses.replace(cfg, runs=runs, join_segmented=False), early + joined)
     progress = Progress(quiet=cfg.quiet)
     g = gather(cfg, warnings, manifest.before, listed=(found, skipped), snap=snap)

@@ -30,6 +30,7 @@ import inspect
 import json
 import os
 import shutil
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -254,20 +255,19 @@ class Mirror:
         tmp.write_text(json.dumps(state))
         os.replace(tmp, self.state_file)
 
-    def locked(self, quiet: bool = False):
+    def locked(self, waiting: Callable[[str], None] | None = None):
         """Hold the copy's lock (a context manager): its state and files are this process's until released.
-        Another process syncing it is waited for, with a line naming it unless ``quiet``."""
-        def waiting(holder: str) -> None:
-            from ..tell import tell
-
-            tell(f"waiting for another process syncing the joined copy of {self.url} in {self.cache} ({holder})",
-                 "reportgen")
+        Another process syncing it is waited for, ``waiting`` first given a line saying so (the caller
+        tells it: storage does not print)."""
+        def holder(who: str) -> None:
+            if waiting is not None:
+                waiting(f"waiting for another process syncing the joined copy of {self.url} in {self.cache} ({who})")
 
         self.cache.mkdir(parents=True, exist_ok=True)
-        return held(self.cache / LOCK_FILE, None if quiet else waiting)
+        return held(self.cache / LOCK_FILE, holder)
 
-    def sync(self, warnings: list[str] | None = None, quiet: bool = False) -> Path:
-        with self.locked(quiet):
+    def sync(self, warnings: list[str] | None = None, waiting: Callable[[str], None] | None = None) -> Path:
+        with self.locked(waiting):
             return self._sync(warnings if warnings is not None else [])
 
     def _sync(self, warnings: list[str]) -> Path:

@@ -105,7 +105,7 @@ def _write(path: Path, data: bytes) -> None:
 def fetch(src: RunSource, base: Path) -> Path:
     """Make ``<base>/<url key>/<run>/runs/<run>``: the run folder to parse, history read from the URL."""
     m = Mirror(src.url, Path(base) / url_key(src.url) / src.run)
-    with m.locked(quiet=True):  # (two builds' workers on one machine fetching the run at once)
+    with m.locked():  # (two builds' workers on one machine fetching the run at once)
         return _fetch_locked(src, m)
 
 
