@@ -17,7 +17,7 @@ import click
 from ._version import __version__
 from .site.config import DEFAULT_CHART_RUNS, DEFAULT_SAMPLES
 from .storage.safety import FileTooBig, NotRegularFile, OutsideRunFolder
-from .tell import say, tell, tell_all
+from .tell import say, tell, tell_all, waiting_line
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 _EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -58,7 +58,7 @@ def _local_runs(runs, quiet: bool = True, segmented: bool = True) -> Path:
 
     warnings: list[str] = []
     try:
-        local = resolve_runs(runs, warnings=warnings, segmented=segmented)
+        local = resolve_runs(runs, warnings=warnings, segmented=segmented, waiting=None if quiet else waiting_line)
     except (ImportError, OSError, ValueError) as exc:
         raise click.ClickException(f"RUNS {runs}: {exc}") from None
     tell_all(warnings)

@@ -35,6 +35,12 @@ def tell(message: object, label: str = "warning") -> None:
     say(f"{label}: {message}", err=True)
 
 
+def waiting_line(message: object) -> None:
+    """``reportgen: <message>``: a command waiting for another process (the joined copy of a runs root
+    another build syncs), told before it waits."""
+    tell(message, "reportgen")
+
+
 def tell_all(warnings: Iterable[object], told: set[str] | None = None, most: int | None = None,
              more: str = "") -> None:
     """:func:`tell` each of ``warnings`` once, leaving out those in ``told`` (which then gets the new

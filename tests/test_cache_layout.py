@@ -166,3 +166,35 @@ def test_which_columns_are_kept(size, history, kept):
     from reportgen.site.cache import keeps_columns
 
     assert keeps_columns(size, history) is kept
+
+
+def test_a_cache_folder_that_cannot_be_written_is_a_warning_and_the_site_is_built(tmp_path, monkeypatch):
+    """``$REPORTGEN_CACHE_DIR`` naming a file (or any place the cache cannot be written): build() raised
+    NotADirectoryError from the first run's cache file, and ``reportgen build`` ended with an error.
+    The build warns once, naming the folder, and builds without the cache; by the CLI, the joined copy
+    of a shared run (in the same user cache) is a warning too, told with the others."""
+    import os
+    import subprocess
+    import sys
+
+    from test_shared_runs import REPO, _write
+
+    root = tmp_path / "runs"
+    write_run(root, "a", rows(30, loss=wavy))
+    blocked = tmp_path / "cache-file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("REPORTGEN_CACHE_DIR", str(blocked))
+    for cache_dir in (None, blocked / "builds"):
+        res = build(BuildConfig(runs=root, out=tmp_path / "site", quiet=True, cache_dir=cache_dir))
+        assert res.runs == 1 and (tmp_path / "site" / "runs" / "a" / "index.html").is_file()
+        [warning] = res.warnings
+        assert f"build cache {blocked}{os.sep}builds" in warning and "built without it" in warning, warning
+
+    _write(tmp_path, root, "dist", "rank0", "rank1")  # a shared run: its joined copy goes in the user cache too
+    env = {**os.environ, "PYTHONPATH": str(REPO), "REPORTGEN_CACHE_DIR": str(blocked)}
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "build", str(root), "-o", str(tmp_path / "site2")],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.count(f"warning: build cache {blocked}{os.sep}builds") == 1, proc.stderr
+    assert f"cannot make the joined copy of its shared runs in {blocked}" in proc.stderr, proc.stderr
+    assert "built 1 runs" in proc.stderr and (tmp_path / "site2" / "runs" / "a" / "index.html").is_file()

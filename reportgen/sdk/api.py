@@ -248,9 +248,10 @@ class Api:
 
     def __init__(self, root: str | os.PathLike | None = None, overrides: dict | None = None, **_: Any):
         from ..storage.remote import resolve_runs  # storage20: a URL root is read from a synced local copy
+        from ..tell import waiting_line
 
         self._warnings: list[str] = []
-        self.root = resolve_runs(root, warnings=self._warnings)
+        self.root = resolve_runs(root, warnings=self._warnings, waiting=waiting_line)
 
     def runs(self, project: str | None = None, filters: dict[str, Any] | None = None,
              order: str | None = None) -> list[ApiRun]:

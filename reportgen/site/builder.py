@@ -25,8 +25,9 @@ from typing import Any
 
 from ..storage.format import flatten
 from ..storage.safety import is_inside, reading_from
-from ..tell import tell_all
+from ..tell import tell_all, waiting_line
 from . import artifacts_pages, pages, runs_data, snapshot, story, sweep_pages, workspace
+from .cache import unusable
 from .config import BuildConfig
 from .fmt import fmt_value
 from . import listings
@@ -329,8 +330,11 @@ def build(cfg: BuildConfig) -> BuildResult:
             gc.enable()
 
 
-def _build(cfg: BuildConfig) -> BuildResult:
+def _build(cfg: BuildConfig, early: list[str] | None = None) -> BuildResult:
+    """``early``: warnings of the build's first steps (the build cache, the joined copy of shared runs),
+    told first."""
     t0 = time.perf_counter()
+    early = list(early or ())
     if not cfg.runs.exists():
         raise FileNotFoundError(f"runs folder {str(cfg.runs)!r} does not exist")
     if is_inside(cfg.out, cfg.runs):  # (-o RUNS, -o . with RUNS under it, -o ~, -o /)
@@ -348,6 +352,11 @@ def _build(cfg: BuildConfig) -> BuildResult:
     site_record = listings.site_record(cfg)
     scan = listings.scan_forked(cfg.runs, listings.scan_record(cfg))
     site = listings.site_listing(cfg.out, site_record)  # (started by the CLI, else listed below)
+    why = unusable(cfg.cache_dir) if cfg.cache else None
+    if why is not None:  # (readers and builds never fail over storage: the listings' records are tolerant)
+        early.append(f"build cache {cfg.cache_dir}: cannot be written ({why}); built without it (every run "
+                     "parsed in full): give --cache-dir DIR (or $REPORTGEN_CACHE_DIR) a folder it can write")
+        cfg = dataclasses.replace(cfg, cache=False)
     snap = snapshot.load(cfg.cache_dir, cfg.samples, enabled=cfg.cache)
     manifest = Manifest(cfg.out, site_record, state=site.result() if site is not None else None)
     if manifest.links:  # (a site folder from elsewhere: a CI artifact, a repository's docs/)
@@ -363,10 +372,8 @@ def _build(cfg: BuildConfig) -> BuildResult:
         from ..storage.remote import resolve_runs
 
         joined: list[str] = []
-        runs = resolve_runs(cfg.runs, cfg.join_dir, warnings=joined)
-        result = _build(dataclasses.replace(cfg, runs=runs, join_segmented=False))
-        result.warnings[:0] = joined
-        return result
+        runs = resolve_runs(cfg.runs, cfg.join_dir, warnings=joined, waiting=None if cfg.quiet else waiting_line)
+        return _build(dataclasses.replace(cfg, runs=runs, join_segmented=False), early + joined)
     progress = Progress(quiet=cfg.quiet)
     g = gather(cfg, warnings, manifest.before, listed=(found, skipped), snap=snap)
     memo = Memo(g.memo if cfg.cache else None)  # page inputs kept from the previous build (memo.py)
@@ -378,6 +385,7 @@ def _build(cfg: BuildConfig) -> BuildResult:
                          metrics=len(set().union(*(r.counts()[0] for r in data.runs))), media=done.media,
                          pages=done.written, warnings=warnings.items, reparsed=data.reparsed,
                          appended=data.appended, seconds=time.perf_counter() - t0)
+    result.warnings[:0] = early
     if cfg.publish_url:  # -o URL: upload what changed (publish_url.py)
         from .publish_url import sync
 

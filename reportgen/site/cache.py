@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,19 @@ DIGEST = 8  # each is sure to see): bytes of an XXH3-64 hash (~20 GB/s here; zli
 KEEP_RATIO = 10
 KEEP_SMALL = 64 * 1024
 KEEP_BIG = 32 * 1024 * 1024
+
+
+def unusable(folder: Path) -> str | None:
+    """Why the cache cannot be kept in ``folder`` (None: it can): made if missing, a file made and
+    removed in it. (``$REPORTGEN_CACHE_DIR`` naming a file, a read-only place: the build goes on without.)"""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc.strerror or exc}"
+    return None
 
 
 def read_tail(history: Path, end: int, known: tuple[int, bytes] | None = None) -> bytes:

@@ -17,7 +17,8 @@ writer stream (``<stream>.lock``). Where ``fcntl`` does not exist (Windows) no l
 is taken.
 
 :func:`os_lock` / :func:`os_unlock` are the blocking lock of any open file (the sweeps' ``lock`` and
-``journal.flock``), with ``msvcrt.locking`` where there is no ``flock``.
+``journal.flock``), with ``msvcrt.locking`` where there is no ``flock``. :func:`held` holds such a lock
+for a block (the joined copy of a runs root while one process syncs it), saying first whom it waits for.
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ import json
 import os
 import socket
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .safety import open_own
@@ -55,6 +58,16 @@ def _holder(fh) -> str:
     except (OverflowError, OSError, ValueError):
         when = "?"
     return f"pid {info.get('pid', '?')} on {info.get('host', '?')}, since {when}"
+
+
+def _stamp(fh) -> None:
+    """Write who holds the lock (pid, host, since) into its file, for :func:`_holder`."""
+    try:
+        fh.truncate(0)
+        fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}).encode())
+        fh.flush()
+    except OSError:
+        pass  # the holder's details are a courtesy; the lock itself is held
 
 
 def _lock_folder(folder: str | os.PathLike, run_id: str) -> int | None:
@@ -107,13 +120,7 @@ class WriterLock:
         except RunLockedError:
             self.release()  # our run.lock too
             raise
-        try:
-            fh.truncate(0)
-            fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                 "since": time.time()}).encode())
-            fh.flush()
-        except OSError:
-            pass  # the holder's details are a courtesy; the lock itself is held
+        _stamp(fh)
 
     @property
     def held(self) -> bool:
@@ -161,3 +168,26 @@ def os_unlock(fd: int) -> None:
 
     os.lseek(fd, 0, os.SEEK_SET)
     msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+
+@contextmanager
+def held(path: str | os.PathLike, waiting: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the exclusive ``flock`` of the file ``path`` (made if missing, never through a link) for the
+    block. When another process holds it, ``waiting`` is told who (pid, host, since) before this one
+    blocks until it is released, which the OS does when the holder ends, however it ends. Where the
+    file system cannot lock (some network file systems, Windows), the block runs without the lock."""
+    if fcntl is None:
+        yield
+        return
+    with os.fdopen(open_own(path, os.O_RDWR | os.O_APPEND), "a+b") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is not None:
+                waiting(_holder(fh))
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        except OSError:
+            yield  # a file system without flock support
+            return
+        _stamp(fh)
+        yield  # (closing the file releases the lock)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -121,22 +122,25 @@ def url_key(url: str) -> str:
     return hashlib.sha256(url.rstrip("/").encode()).hexdigest()[:16]
 
 
-def materialize(url: str, cache_dir: str | os.PathLike | None = None, *, warnings: list[str] | None = None) -> Path:
+def materialize(url: str, cache_dir: str | os.PathLike | None = None, *, warnings: list[str] | None = None,
+                waiting: Callable[[str], None] | None = None) -> Path:
     """Sync ``url`` into ``cache_dir`` (default: the user cache) and return the local runs root.
 
     Only objects whose size/ETag changed since the last call are read; new history segments
-    are appended to the local ``history.jsonl``; shared runs are merged. See :mod:`.mirror`."""
+    are appended to the local ``history.jsonl``; shared runs are merged. See :mod:`.mirror`. Another
+process syncing the same copy is waited for, ``waiting`` given a line saying so first."""
     from .mirror import Mirror
 
     if not is_url(url):
         return Path(local_path(url))
     if cache_dir is None:
         cache_dir = cache_home() / "mirror" / url_key(url)
-    return Mirror(url, Path(cache_dir)).sync(warnings)
+    return Mirror(url, Path(cache_dir)).sync(warnings, waiting)
 
 
 def resolve_runs(root: Any, cache_dir: str | os.PathLike | None = None,
-                 warnings: list[str] | None = None, segmented: bool = True) -> Path:
+                 warnings: list[str] | None = None, segmented: bool = True,
+                 waiting: Callable[[str], None] | None = None) -> Path:
     """What readers call with a RUNS argument: a local Path as is, a URL materialized.
     ``segmented``: a local root holding runs in the segmented layout is joined into a local copy
     too (False: the caller checks that itself, as the builder's scan does: ``BuildConfig.join_segmented``)."""
@@ -145,7 +149,7 @@ def resolve_runs(root: Any, cache_dir: str | os.PathLike | None = None,
         root = os.environ.get(ROOT_ENV) or DEFAULT_ROOT
     root = local_path(os.fspath(root) if isinstance(root, os.PathLike) else root)
     if is_url(root):
-        return materialize(root, cache_dir, warnings=warnings)
+        return materialize(root, cache_dir, warnings=warnings, waiting=waiting)
     root = Path(root)
     if segmented and has_segmented(root):  # labelled writers of a shared run wrote segments on this disk
         from .mirror import Mirror
@@ -154,7 +158,7 @@ def resolve_runs(root: Any, cache_dir: str | os.PathLike | None = None,
         run = (root.resolve().name or "run") if segmented_run(root) else None  # (a shared run given as RUNS)
         cache = Path(cache_dir or cache_home() / "mirror" / url_key(uri))
         try:
-            joined = Mirror(uri, cache, run=run).sync(warnings)
+            joined = Mirror(uri, cache, run=run).sync(warnings, waiting)
         except OSError as exc:  # (its folder cannot be made: readers never raise on a runs root)
             if warnings is not None:
                 warnings.append(f"{root}: cannot make the joined copy of its shared runs in {cache} ({exc}); "

@@ -105,7 +105,11 @@ def _write(path: Path, data: bytes) -> None:
 def fetch(src: RunSource, base: Path) -> Path:
     """Make ``<base>/<url key>/<run>/runs/<run>``: the run folder to parse, history read from the URL."""
     m = Mirror(src.url, Path(base) / url_key(src.url) / src.run)
-    m.cache.mkdir(parents=True, exist_ok=True)
+    with m.locked():  # (two builds' workers on one machine fetching the run at once)
+        return _fetch_locked(src, m)
+
+
+def _fetch_locked(src: RunSource, m: Mirror) -> Path:
     state = m._load_state()
     warnings: list[str] = []  # the client's sync already reported gaps and bad objects
     folders: dict[str, Path] = {}
