@@ -24,6 +24,19 @@ def scene(page, chart: str, marktype: str, role: str | None = None) -> list[str]
     return page.evaluate(SCENE_JS, [chart, marktype, role])
 
 
+OPACITY_JS = SCENE_JS.replace("out.push(i.text !== undefined ? String(i.text) : i.datum.id)",
+                              "out.push([i.datum.id, i.opacity])")
+
+
+def opacities(page, chart: str, marktype: str) -> dict[str, float]:
+    """{run id: opacity} of a sweep chart's data marks (each segment of a run drawn alike)."""
+    seen: dict[str, set] = {}
+    for run_id, opacity in page.evaluate(OPACITY_JS, [chart, marktype, None]):
+        seen.setdefault(run_id, set()).add(opacity)
+    assert all(len(o) == 1 for o in seen.values()), seen
+    return {k: o.pop() for k, o in seen.items()}
+
+
 def brushed_out(page, shown_ids: list[str]) -> list[float]:
     """The first parameter's values of the runs the table does not list (brushed out)."""
     data = json.loads(page.locator("#rg-sweep").text_content())
@@ -130,7 +143,7 @@ def test_parallel_axis_brush_filters_the_table_and_analyse_selection(sweep_site,
     assert page.locator("#rg-sweep-parallel").locator("xpath=..").locator(".rg-brush").count() == 1
     page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()  # drawn now, with the runs outside faded
     page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
-    assert len(page.evaluate("RG.sweep.views.scatter.signal('sel')")) == len(shown)
+    assert len([o for o in opacities(page, "scatter", "symbol").values() if o == 1]) == len(shown)
     page.locator("#rg-sweep-parallel canvas").scroll_into_view_if_needed()
     x0, _ = page.evaluate(AXIS_XY, ["z_p0", 1.0])
     _, mid = page.evaluate(AXIS_XY, ["z_p0", 0.5])
@@ -310,3 +323,63 @@ def test_all_runs_page_lists_runs_a_page_at_a_time(tmp_path, site_browser):
     assert first.locator("a").get_attribute("href") == "../runs/r100/index.html"
     assert sorted(set(scene(page, "parallel", "rule"))) == listed  # a line for every run
     assert page.locator("#rg-sweep-parallel canvas").count() == 1 and page.locator("#rg-sweep-parallel svg").count() == 0
+
+
+# every element an array search (indexOf, includes: Vega's indexof too) looked through, on the page
+SCANS = """window.__scanned = 0;
+for (const name of ["indexOf", "includes"]) {
+  const own = Array.prototype[name];
+  Array.prototype[name] = function () { window.__scanned += this.length; return own.apply(this, arguments); };
+}"""
+SETTLE = """async () => { await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+  await Promise.all(Object.values(RG.sweep.views).map(v => v.runAsync())); return window.__scanned; }"""
+
+
+def test_axis_brush_fades_runs_without_a_search_per_segment(tmp_path, site_browser):
+    """Brushing an axis of the all-runs page at 1,000 runs took 170-280 ms a drag step (benchmarks/
+    bench_sweep_drag.py): every step set a signal of the kept run ids, which made Vega test each of
+    the 13,000 segments with indexof(ids, run id), segments x runs. The runs brushed in or out now
+    have their segments' `kept` changed, once a frame: a step searches no list of runs, the table
+    lists the runs in the range and the charts fade exactly the others."""
+    root = tmp_path / "runs"
+    n = 120
+    for i in range(n):
+        run = reportgen.init(dir=root, project="p", id=f"r{i:03d}",
+                             config={"a": (i * 37 % n) / n, "b": i % 7, "c": (i * 11 % n) / n})
+        run.summary["loss"] = 1.0 / (i + 1)
+        run.finish()
+    out = tmp_path / "site"
+    build(BuildConfig(runs=root, out=out, quiet=True))
+    page = site_browser.new_page()
+    page.add_init_script(SCANS)
+    page.goto((out / "sweeps" / "_all.html").resolve().as_uri())
+    page.wait_for_selector("body[data-sweep-ready]", timeout=60_000)
+    page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()
+    page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
+    page.locator("#rg-sweep-parallel canvas").scroll_into_view_if_needed()
+    segments = len(scene(page, "parallel", "rule"))
+    assert segments == 3 * n  # axes a, b, c, loss
+    data = json.loads(page.locator("#rg-sweep").text_content())
+    za = "z_" + data["fields"]["a"]
+    x, top = page.evaluate(AXIS_XY, [za, 1.0])
+    page.mouse.move(x, top)
+    page.mouse.down()
+    before = page.evaluate(SETTLE)
+    scans = []
+    for z in (0.9, 0.8, 0.7, 0.6, 0.5):
+        page.mouse.move(x, page.evaluate(AXIS_XY, [za, z])[1])
+        after = page.evaluate(SETTLE)
+        scans.append(after - before)
+        before = after
+    page.mouse.up()
+    # each step scans a few small lists at most: none as long as the runs, once per segment
+    assert all(s < n for s in scans), scans
+    kept = sorted(page.evaluate(ROW_IDS))  # the runs from the top of axis a down to the brush's end
+    low = min(r[za] for r in data["rows"] if r["id"] in kept)
+    want = sorted(r["id"] for r in data["rows"] if r[za] >= low)
+    assert kept == want and 0 < len(kept) < n, (kept, want)
+    assert page.locator("#rg-sweep-count").text_content() == f"{len(kept)} of {n} runs (brushed)"
+    for chart, mark, on in (("parallel", "rule", 0.65), ("scatter", "symbol", 1)):
+        faded = opacities(page, chart, mark)
+        assert sorted(k for k, o in faded.items() if o == on) == kept, chart
+        assert all(o == 0.08 for k, o in faded.items() if k not in kept), chart
