@@ -20,6 +20,11 @@ SCENE_JS = """([chart, type, role]) => { const out = [];
     walk(RG.sweep.views[chart].scenegraph().root); return out; }"""
 
 
+# the runs table shows a brush's runs (drawn once the brush rests: data-pending until then)
+BRUSHED = """document.getElementById('rg-sweep-count').textContent.includes('brushed')
+    && !document.getElementById('rg-sweep-runs').hasAttribute('data-pending')"""
+
+
 def scene(page, chart: str, marktype: str, role: str | None = None) -> list[str]:
     return page.evaluate(SCENE_JS, [chart, marktype, role])
 
@@ -107,7 +112,7 @@ def test_sweep_page_renders_and_brushing_filters_the_table(sweep_site, site_brow
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.95, steps=8)
     page.mouse.up()
-    page.wait_for_function("document.getElementById('rg-sweep-count').textContent.includes('brushed')")
+    page.wait_for_function(BRUSHED)
     count = page.locator("#rg-sweep-count").text_content()
     shown = page.locator("#rg-sweep-runs tbody tr").count()  # the runs brushed in, and no others
     assert count == f"{shown} of 12 runs (brushed)" and 0 < shown < 12, count
@@ -135,7 +140,7 @@ def test_parallel_axis_brush_filters_the_table_and_analyse_selection(sweep_site,
     page.mouse.down()
     page.mouse.move(x0 + 2, mid, steps=6)
     page.mouse.up()
-    page.wait_for_function("document.getElementById('rg-sweep-count').textContent.includes('brushed')")
+    page.wait_for_function(BRUSHED)
     shown = [float(t) for t in page.locator("#rg-sweep-runs tbody tr td:nth-child(3)").all_inner_texts()]
     hidden = brushed_out(page, page.evaluate(ROW_IDS))
     assert shown and hidden and min(shown) > max(hidden)  # the kept runs are the large-x ones
@@ -372,6 +377,7 @@ def test_axis_brush_fades_runs_without_a_search_per_segment(tmp_path, site_brows
         scans.append(after - before)
         before = after
     page.mouse.up()
+    page.wait_for_function(BRUSHED)
     # each step scans a few small lists at most: none as long as the runs, once per segment
     assert all(s < n for s in scans), scans
     kept = sorted(page.evaluate(ROW_IDS))  # the runs from the top of axis a down to the brush's end
