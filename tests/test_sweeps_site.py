@@ -124,9 +124,14 @@ def test_sweep_page_renders_and_brushing_filters_the_table(sweep_site, site_brow
 
 
 ROW_IDS = "[...document.querySelectorAll('#rg-sweep-runs tbody tr')].map(r => r.dataset.id)"
+# the page point of position z on an axis as drawn: where the segments of the axis meet it
 AXIS_XY = """([axis, z]) => { const v = RG.sweep.views.parallel, o = v.origin(),
-    r = document.querySelector('#rg-sweep-parallel canvas').getBoundingClientRect();
-    return [r.left + o[0] + v.scale('x')(axis), r.top + o[1] + v.scale('y')(z)]; }"""
+    r = document.querySelector('#rg-sweep-parallel canvas').getBoundingClientRect(), xs = [];
+    const walk = m => { if (m.marktype === "rule" && m.role === "mark") m.items.forEach(i =>
+        i.datum.a === axis ? xs.push(i.x) : i.datum.b === axis && xs.push(i.x2));
+      m.items.forEach(i => (i.items || []).forEach(walk)); };
+    walk(v.scenegraph().root);
+    return [r.left + o[0] + xs[0], r.top + o[1] + v.scale('y')(z)]; }"""
 
 
 def test_parallel_axis_brush_filters_the_table_and_analyse_selection(sweep_site, site_browser):
@@ -145,7 +150,10 @@ def test_parallel_axis_brush_filters_the_table_and_analyse_selection(sweep_site,
     hidden = brushed_out(page, page.evaluate(ROW_IDS))
     assert shown and hidden and min(shown) > max(hidden)  # the kept runs are the large-x ones
     assert page.locator("#rg-sweep-count").text_content() == f"{len(shown)} of 12 runs (brushed)"
-    assert page.locator("#rg-sweep-parallel").locator("xpath=..").locator(".rg-brush").count() == 1
+    box = page.locator("#rg-sweep-parallel").locator("xpath=..").locator(".rg-brush")
+    assert box.count() == 1
+    drawn = box.bounding_box()  # over the axis as drawn (it was half a band to its left, where no line is)
+    assert abs(drawn["x"] + drawn["width"] / 2 - x0) < 2 and abs(drawn["y"] - top) < 2, (drawn, x0, top)
     page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()  # drawn now, with the runs outside faded
     page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
     assert len([o for o in opacities(page, "scatter", "symbol").values() if o == 1]) == len(shown)
