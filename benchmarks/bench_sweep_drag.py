@@ -11,8 +11,9 @@ For each move it reports, in ms:
 - frame: from that capturing listener until both charts' dataflow settled and a frame was drawn
   after it (requestAnimationFrame, then a task), i.e. until the faded lines are on screen.
 Prints the median and the worst step of each page, the segments the parallel chart draws and its
-runs. To compare two checkouts, build once and copy the page with the other checkout's
-assets/sweep*.js beside it (see the report of the commit that added this file).
+runs. To compare two checkouts, build once and copy the page beside itself with the other
+checkout's assets/sweep.js under another name in its script tag (the drag starts on the axis as
+drawn, the middle of its band, where assets/sweep-brush.js grabs it).
 """
 from __future__ import annotations
 
@@ -33,9 +34,9 @@ SETTLE = """async () => {
   await Promise.all(Object.values(RG.sweep.views).map(v => v.runAsync()));
   await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
   return [__drag.handler, performance.now() - __drag.t0]; }"""
-AXIS_XY = """([axis, z]) => { const v = RG.sweep.views.parallel, o = v.origin(),
+AXIS_XY = """([axis, z]) => { const v = RG.sweep.views.parallel, o = v.origin(), x = v.scale('x'),
     r = document.querySelector('#rg-sweep-parallel canvas').getBoundingClientRect();
-    return [r.left + o[0] + v.scale('x')(axis), r.top + o[1] + v.scale('y')(z)]; }"""
+    return [r.left + o[0] + x(axis) + (x.bandwidth ? x.bandwidth() / 2 : 0), r.top + o[1] + v.scale('y')(z)]; }"""
 AXIS = """() => { const rows = JSON.parse(document.getElementById('rg-sweep').textContent).rows;
   const n = a => new Set(rows.map(r => r[a])).size;
   return RG.sweep.views.parallel.scale('x').domain().reduce((best, a) => n(a) > n(best) ? a : best); }"""
@@ -57,6 +58,7 @@ def drag(page, steps: int) -> list[tuple[float, float]]:
         page.mouse.move(x, y)
         out.append(tuple(page.evaluate(SETTLE)))
     page.mouse.up()
+    page.wait_for_function("!document.getElementById('rg-sweep-runs').hasAttribute('data-pending')")
     return out
 
 
@@ -72,7 +74,7 @@ def main() -> None:
     from browser import LAUNCH_ARGS, chromium_path
 
     steps: dict[str, list[tuple[float, float]]] = {p: [] for p in args.pages}
-    size = {}
+    size, brushed = {}, {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=LAUNCH_ARGS)
         for _ in range(args.rounds):
@@ -87,6 +89,7 @@ def main() -> None:
                 page.locator("#rg-sweep-parallel canvas").scroll_into_view_if_needed()
                 size[p] = page.evaluate(SIZE)
                 steps[p] += drag(page, args.steps)
+                brushed[p] = page.locator("#rg-sweep-count").text_content()  # the drag did brush
                 if errors:
                     print(p, "page errors:", errors)
                 ctx.close()
@@ -94,7 +97,7 @@ def main() -> None:
     for p in args.pages:
         h = [s[0] for s in steps[p]]
         f = [s[1] for s in steps[p]]
-        print(f"{p}: {size[p][1]} runs, {size[p][0]} segments, {len(f)} drag steps")
+        print(f"{p}: {size[p][1]} runs, {size[p][0]} segments, {len(f)} drag steps, at the end {brushed[p]}")
         print(f"  handler median {statistics.median(h):7.1f} ms  worst {max(h):7.1f} ms")
         print(f"  frame   median {statistics.median(f):7.1f} ms  worst {max(f):7.1f} ms")
 
