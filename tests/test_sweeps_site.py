@@ -20,8 +20,26 @@ SCENE_JS = """([chart, type, role]) => { const out = [];
     walk(RG.sweep.views[chart].scenegraph().root); return out; }"""
 
 
+# the runs table shows a brush's runs (drawn once the brush rests: data-pending until then)
+BRUSHED = """document.getElementById('rg-sweep-count').textContent.includes('brushed')
+    && !document.getElementById('rg-sweep-runs').hasAttribute('data-pending')"""
+
+
 def scene(page, chart: str, marktype: str, role: str | None = None) -> list[str]:
     return page.evaluate(SCENE_JS, [chart, marktype, role])
+
+
+OPACITY_JS = SCENE_JS.replace("out.push(i.text !== undefined ? String(i.text) : i.datum.id)",
+                              "out.push([i.datum.id, i.opacity])")
+
+
+def opacities(page, chart: str, marktype: str) -> dict[str, float]:
+    """{run id: opacity} of a sweep chart's data marks (each segment of a run drawn alike)."""
+    seen: dict[str, set] = {}
+    for run_id, opacity in page.evaluate(OPACITY_JS, [chart, marktype, None]):
+        seen.setdefault(run_id, set()).add(opacity)
+    assert all(len(o) == 1 for o in seen.values()), seen
+    return {k: o.pop() for k, o in seen.items()}
 
 
 def brushed_out(page, shown_ids: list[str]) -> list[float]:
@@ -94,7 +112,7 @@ def test_sweep_page_renders_and_brushing_filters_the_table(sweep_site, site_brow
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.95, steps=8)
     page.mouse.up()
-    page.wait_for_function("document.getElementById('rg-sweep-count').textContent.includes('brushed')")
+    page.wait_for_function(BRUSHED)
     count = page.locator("#rg-sweep-count").text_content()
     shown = page.locator("#rg-sweep-runs tbody tr").count()  # the runs brushed in, and no others
     assert count == f"{shown} of 12 runs (brushed)" and 0 < shown < 12, count
@@ -106,9 +124,14 @@ def test_sweep_page_renders_and_brushing_filters_the_table(sweep_site, site_brow
 
 
 ROW_IDS = "[...document.querySelectorAll('#rg-sweep-runs tbody tr')].map(r => r.dataset.id)"
+# the page point of position z on an axis as drawn: where the segments of the axis meet it
 AXIS_XY = """([axis, z]) => { const v = RG.sweep.views.parallel, o = v.origin(),
-    r = document.querySelector('#rg-sweep-parallel canvas').getBoundingClientRect();
-    return [r.left + o[0] + v.scale('x')(axis), r.top + o[1] + v.scale('y')(z)]; }"""
+    r = document.querySelector('#rg-sweep-parallel canvas').getBoundingClientRect(), xs = [];
+    const walk = m => { if (m.marktype === "rule" && m.role === "mark") m.items.forEach(i =>
+        i.datum.a === axis ? xs.push(i.x) : i.datum.b === axis && xs.push(i.x2));
+      m.items.forEach(i => (i.items || []).forEach(walk)); };
+    walk(v.scenegraph().root);
+    return [r.left + o[0] + xs[0], r.top + o[1] + v.scale('y')(z)]; }"""
 
 
 def test_parallel_axis_brush_filters_the_table_and_analyse_selection(sweep_site, site_browser):
@@ -122,15 +145,18 @@ def test_parallel_axis_brush_filters_the_table_and_analyse_selection(sweep_site,
     page.mouse.down()
     page.mouse.move(x0 + 2, mid, steps=6)
     page.mouse.up()
-    page.wait_for_function("document.getElementById('rg-sweep-count').textContent.includes('brushed')")
+    page.wait_for_function(BRUSHED)
     shown = [float(t) for t in page.locator("#rg-sweep-runs tbody tr td:nth-child(3)").all_inner_texts()]
     hidden = brushed_out(page, page.evaluate(ROW_IDS))
     assert shown and hidden and min(shown) > max(hidden)  # the kept runs are the large-x ones
     assert page.locator("#rg-sweep-count").text_content() == f"{len(shown)} of 12 runs (brushed)"
-    assert page.locator("#rg-sweep-parallel").locator("xpath=..").locator(".rg-brush").count() == 1
+    box = page.locator("#rg-sweep-parallel").locator("xpath=..").locator(".rg-brush")
+    assert box.count() == 1
+    drawn = box.bounding_box()  # over the axis as drawn (it was half a band to its left, where no line is)
+    assert abs(drawn["x"] + drawn["width"] / 2 - x0) < 2 and abs(drawn["y"] - top) < 2, (drawn, x0, top)
     page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()  # drawn now, with the runs outside faded
     page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
-    assert len(page.evaluate("RG.sweep.views.scatter.signal('sel')")) == len(shown)
+    assert len([o for o in opacities(page, "scatter", "symbol").values() if o == 1]) == len(shown)
     page.locator("#rg-sweep-parallel canvas").scroll_into_view_if_needed()
     x0, _ = page.evaluate(AXIS_XY, ["z_p0", 1.0])
     _, mid = page.evaluate(AXIS_XY, ["z_p0", 0.5])
@@ -310,3 +336,64 @@ def test_all_runs_page_lists_runs_a_page_at_a_time(tmp_path, site_browser):
     assert first.locator("a").get_attribute("href") == "../runs/r100/index.html"
     assert sorted(set(scene(page, "parallel", "rule"))) == listed  # a line for every run
     assert page.locator("#rg-sweep-parallel canvas").count() == 1 and page.locator("#rg-sweep-parallel svg").count() == 0
+
+
+# every element an array search (indexOf, includes: Vega's indexof too) looked through, on the page
+SCANS = """window.__scanned = 0;
+for (const name of ["indexOf", "includes"]) {
+  const own = Array.prototype[name];
+  Array.prototype[name] = function () { window.__scanned += this.length; return own.apply(this, arguments); };
+}"""
+SETTLE = """async () => { await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+  await Promise.all(Object.values(RG.sweep.views).map(v => v.runAsync())); return window.__scanned; }"""
+
+
+def test_axis_brush_fades_runs_without_a_search_per_segment(tmp_path, site_browser):
+    """Brushing an axis of the all-runs page at 1,000 runs took 170-280 ms a drag step (benchmarks/
+    bench_sweep_drag.py): every step set a signal of the kept run ids, which made Vega test each of
+    the 13,000 segments with indexof(ids, run id), segments x runs. The runs brushed in or out now
+    have their segments' `kept` changed, once a frame: a step searches no list of runs, the table
+    lists the runs in the range and the charts fade exactly the others."""
+    root = tmp_path / "runs"
+    n = 120
+    for i in range(n):
+        run = reportgen.init(dir=root, project="p", id=f"r{i:03d}",
+                             config={"a": (i * 37 % n) / n, "b": i % 7, "c": (i * 11 % n) / n})
+        run.summary["loss"] = 1.0 / (i + 1)
+        run.finish()
+    out = tmp_path / "site"
+    build(BuildConfig(runs=root, out=out, quiet=True))
+    page = site_browser.new_page()
+    page.add_init_script(SCANS)
+    page.goto((out / "sweeps" / "_all.html").resolve().as_uri())
+    page.wait_for_selector("body[data-sweep-ready]", timeout=60_000)
+    page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()
+    page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
+    page.locator("#rg-sweep-parallel canvas").scroll_into_view_if_needed()
+    segments = len(scene(page, "parallel", "rule"))
+    assert segments == 3 * n  # axes a, b, c, loss
+    data = json.loads(page.locator("#rg-sweep").text_content())
+    za = "z_" + data["fields"]["a"]
+    x, top = page.evaluate(AXIS_XY, [za, 1.0])
+    page.mouse.move(x, top)
+    page.mouse.down()
+    before = page.evaluate(SETTLE)
+    scans = []
+    for z in (0.9, 0.8, 0.7, 0.6, 0.5):
+        page.mouse.move(x, page.evaluate(AXIS_XY, [za, z])[1])
+        after = page.evaluate(SETTLE)
+        scans.append(after - before)
+        before = after
+    page.mouse.up()
+    page.wait_for_function(BRUSHED)
+    # each step scans a few small lists at most: none as long as the runs, once per segment
+    assert all(s < n for s in scans), scans
+    kept = sorted(page.evaluate(ROW_IDS))  # the runs from the top of axis a down to the brush's end
+    low = min(r[za] for r in data["rows"] if r["id"] in kept)
+    want = sorted(r["id"] for r in data["rows"] if r[za] >= low)
+    assert kept == want and 0 < len(kept) < n, (kept, want)
+    assert page.locator("#rg-sweep-count").text_content() == f"{len(kept)} of {n} runs (brushed)"
+    for chart, mark, on in (("parallel", "rule", 0.65), ("scatter", "symbol", 1)):
+        faded = opacities(page, chart, mark)
+        assert sorted(k for k, o in faded.items() if o == on) == kept, chart
+        assert all(o == 0.08 for k, o in faded.items() if k not in kept), chart

@@ -19,9 +19,11 @@
     function geometry() {
       var v = getView(), drawn = v && v.container() && v.container().querySelector("canvas, svg");
       if (!v || !drawn) return null;
-      var r = drawn.getBoundingClientRect(), w = wrap.getBoundingClientRect(), o = v.origin();
-      return { v: v, x: v.scale("x"), y: v.scale("y"), left: r.left - w.left + o[0], top: r.top - w.top + o[1],
-               cl: r.left + o[0], ct: r.top + o[1], axes: v.scale("x").domain() };
+      var r = drawn.getBoundingClientRect(), w = wrap.getBoundingClientRect(), o = v.origin(), xs = v.scale("x");
+      // an axis is drawn at the middle of its band (the segments' x is a band scale): x(axis) is its start
+      var x = function (a) { return xs(a) + (xs.bandwidth ? xs.bandwidth() / 2 : 0); };
+      return { v: v, x: x, y: v.scale("y"), left: r.left - w.left + o[0], top: r.top - w.top + o[1],
+               cl: r.left + o[0], ct: r.top + o[1], axes: xs.domain() };
     }
     function draw() {
       layer.textContent = "";
