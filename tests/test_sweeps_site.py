@@ -397,3 +397,33 @@ def test_axis_brush_fades_runs_without_a_search_per_segment(tmp_path, site_brows
         faded = opacities(page, chart, mark)
         assert sorted(k for k, o in faded.items() if o == on) == kept, chart
         assert all(o == 0.08 for k, o in faded.items() if k not in kept), chart
+
+
+def test_a_range_on_the_metric_axis_stops_filtering_when_another_metric_is_shown(sweep_site, site_browser):
+    """The parallel chart's last axis is the chosen metric: a range brushed on it (the loss) kept
+    filtering the runs table after the metric was switched to acc, with no box drawn and no loss axis
+    left to click it away on. Ranges filter only while their axis is drawn: switching back brings the
+    box and the filter back."""
+    sweep_id, out, _ = sweep_site
+    page = site_browser.open(out / "sweeps" / f"{sweep_id}.html")
+    page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
+    page.locator("#rg-sweep-parallel canvas").scroll_into_view_if_needed()
+    data = json.loads(page.locator("#rg-sweep").text_content())
+    axis = "z_" + data["fields"]["loss"]
+    x0, top = page.evaluate(AXIS_XY, [axis, 1.0])
+    _, mid = page.evaluate(AXIS_XY, [axis, 0.5])
+    page.mouse.move(x0, top)
+    page.mouse.down()
+    page.mouse.move(x0 + 2, mid, steps=6)
+    page.mouse.up()
+    page.wait_for_function(BRUSHED)
+    brushed = page.locator("#rg-sweep-count").text_content()
+    assert brushed != "12 of 12 runs (brushed)", brushed
+    box = page.locator("#rg-sweep-parallel").locator("xpath=..").locator(".rg-brush")
+    page.select_option("#rg-sweep-metric", "acc")
+    page.wait_for_function("document.getElementById('rg-sweep-count').textContent === '12 of 12 runs'"
+                           " && !document.getElementById('rg-sweep-runs').hasAttribute('data-pending')")
+    assert box.count() == 0 and len(page.locator("#rg-sweep-runs tbody tr").all()) == 12
+    page.select_option("#rg-sweep-metric", "loss")
+    page.wait_for_function(BRUSHED)
+    assert page.locator("#rg-sweep-count").text_content() == brushed and box.count() == 1

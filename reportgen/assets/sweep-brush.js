@@ -84,7 +84,10 @@
     wrap.addEventListener("pointerup", end);
     wrap.addEventListener("pointercancel", end);
     return {
-      redraw: draw,
+      // the chart drawn again (another metric: its axis replaces the last one): the boxes placed again,
+      // and the ranges applied those of the axes it has (a range on an axis no longer drawn stops
+      // filtering, and filters again when its axis is back)
+      redraw: function () { draw(); if (Object.keys(brushes).length) changed(); },
       ranges: function () { return brushes; },
       clear: function () { brushes = {}; draw(); changed(); }
     };
