@@ -417,6 +417,7 @@ def test_resume_after_a_kill_in_a_restarted_container_keeps_the_last_values(tmp_
     time.sleep(0.3)
     first.kill()  # unshare --kill-child: the program (pid 1 inside) gets SIGKILL too
     first.wait()
+    _wait_unlocked(tmp_path / "runs" / "k", "run.lock")  # (the program dies after unshare: CI)
     second = subprocess.run([*unshare, sys.executable, "-W", "error::UserWarning", "-c", textwrap.dedent("""
         import os, reportgen
         run = reportgen.init(id="k", dir="runs", resume="allow", save_code_info=False)
@@ -427,6 +428,27 @@ def test_resume_after_a_kill_in_a_restarted_container_keeps_the_last_values(tmp_
     assert second.returncode == 0, second.stderr
     assert second.stdout.split() == ["1", "49", "5"]
     assert read_run(tmp_path / "runs" / "k").summary["only_before"] == 5
+
+
+def _wait_unlocked(folder, *names: str, timeout: float = 20.0) -> None:
+    """Until no process holds the flock of ``folder`` or of its files ``names``: a program SIGKILLed
+    by its parent's death (PR_SET_PDEATHSIG) still holds them a moment after that parent is reaped."""
+    import fcntl
+
+    deadline = time.monotonic() + timeout
+    for path in (folder, *(folder / n for n in names)):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    break
+                except BlockingIOError:
+                    assert time.monotonic() < deadline, f"{path} still locked after {timeout} s"
+                    time.sleep(0.05)
+        finally:
+            os.close(fd)
 
 
 @pytest.mark.parametrize("name", ["run.lock", "history.jsonl", "output.log", "alerts.jsonl", "system.jsonl"])

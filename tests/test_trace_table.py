@@ -83,5 +83,6 @@ def test_a_real_trace_has_the_work_the_rows_name(tmp_path, _playwright_browser):
     for row in ("ParseHTML", "UpdateLayoutTree (style recalc)", "Layout", "Paint (and layerization)",
                 "script run: the page's (FunctionCall, v8.run...)"):
         assert main.get(row, 0) > 0, (row, sorted(main.items(), key=lambda kv: -kv[1]))
-    assert sum(main.values()) == total[("renderer", "main")]
+    # (every µs in one row: a trace's times are fractions of a µs, each row's sum rounded on its own)
+    assert abs(sum(main.values()) - total[("renderer", "main")]) <= len(main)
     assert total[("browser", "main")] > 0

@@ -114,7 +114,8 @@
   function metricExtent(mf) {  // [min, max] of the runs' metric (as Vega-Lite finds it), or null
     var lo = Infinity, hi = -Infinity;
     S.rows.forEach(function (r) { var v = r[mf]; if (typeof v === "number" && isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); } });
-    return lo <= hi ? [lo, hi] : null;
+    // (a span past the largest double, -1e308 to 1e308, puts every colour at NaN: Vega's own domain then)
+    return lo <= hi && isFinite(hi - lo) ? [lo, hi] : null;
   }
 
   function drawParallel(metric) {
