@@ -235,12 +235,17 @@ def test_system_metrics_of_a_cpu_burning_run_with_a_child(tmp_path):
     code, _, err = run(tmp_path, """
         import subprocess, sys, time, reportgen
         run = reportgen.init(project="p", id="s", dir="runs", settings={"x_stats_sampling_interval": 0.2})
-        child = subprocess.Popen([sys.executable, "-c", "import time\\nt=time.time()\\nwhile time.time()-t<2.5: pass"])
-        t = time.time(); i = 0
-        while time.time() - t < 2.5:  # (the sampler's thread gets its first turn ~1 s late at times)
+        child = subprocess.Popen([sys.executable, "-c", "import time\\nt=time.time()\\nwhile time.time()-t<60: pass"])
+        t = time.time(); i = 0; rows = 0
+        # busy until the sampler has written 4 rows (or 30 s): a sample can take a second or more while
+        # this thread spins (measured in CI: 2 rows in 2.5 s at times), so no fixed time is enough
+        while time.time() - t < 1.5 or (time.time() - t < 30 and rows < 4):
             i += 1
             if i % 100000 == 0:
                 run.log({"i": i})
+                with open("runs/s/system.jsonl") as fh:
+                    rows = fh.read().count("\\n")
+        child.kill()
         child.wait()
         reportgen.finish()
     """)
