@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..storage.remote import cache_home
 
 # Limits shared by the builder, the templates and the page scripts: defined here once; the
 # pages get them through the site JSON (``pages.site_json`` -> ``RG.site.limits``).
@@ -24,10 +25,8 @@ MEDIA_PER_STEP = 100  # media files of one key shown at one step (the SDK's Audi
 
 
 def user_cache() -> Path:
-    """The per-user cache folder (also holds the Vega bundle)."""
-    base = os.environ.get("REPORTGEN_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "reportgen")
-    return Path(base)
+    """The per-user cache folder (also holds the Vega bundle): :func:`storage.remote.cache_home`."""
+    return cache_home()
 
 
 def default_cache_dir(site: Path) -> Path:

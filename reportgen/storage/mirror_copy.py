@@ -74,6 +74,14 @@ def _write(out: BinaryIO, block: bytes) -> int:
         raise _Unwritten(exc) from exc
 
 
+def _pour(fh: BinaryIO, out: BinaryIO) -> int:
+    """Append what is left of ``fh`` to ``out`` a MiB at a time; the bytes appended."""
+    n = 0
+    while block := fh.read(1 << 20):
+        n += _write(out, block)
+    return n
+
+
 def _discard(tmp: Path) -> None:
     try:
         tmp.unlink(missing_ok=True)
@@ -222,8 +230,7 @@ class CopyMixin:
                 if why is not None:  # left out for good: the stream goes on after it
                     self._skipped(src, why, warnings)
                     return True
-                while block := fh.read(1 << 20):
-                    st["size"] += _write(out, block)
+                st["size"] += _pour(fh, out)
                 return True
         except OSError as exc:  # (swapped for a link or a pipe, or removed, since the listing)
             self._skipped(src, exc, warnings)
@@ -236,8 +243,7 @@ class CopyMixin:
             return False
         try:
             with open(part, "rb") as fh:
-                while block := fh.read(1 << 20):
-                    st["size"] += out.write(block)
+                st["size"] += _pour(fh, out)
         finally:
             _discard(part)
         return True
