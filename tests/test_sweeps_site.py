@@ -427,3 +427,19 @@ def test_a_range_on_the_metric_axis_stops_filtering_when_another_metric_is_shown
     page.select_option("#rg-sweep-metric", "loss")
     page.wait_for_function(BRUSHED)
     assert page.locator("#rg-sweep-count").text_content() == brushed and box.count() == 1
+
+
+def test_every_segment_is_drawn_again_after_the_scatter(sweep_site, site_browser):
+    """The parallel coordinates drawn again once the scatter was drawn (another metric chosen) drew
+    one segment a run of the three: the segments were made from the runs' rows by Object.create and
+    the scatter had given the rows its Vega ids, so every segment of a run had the run's id and Vega
+    kept one of them. The scatter draws objects made from the rows too: every segment is drawn."""
+    sweep_id, out, _ = sweep_site
+    page = site_browser.open(out / "sweeps" / f"{sweep_id}.html")
+    page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
+    page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()
+    page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
+    assert len(scene(page, "parallel", "rule")) == 12 * 3
+    page.select_option("#rg-sweep-metric", "acc")
+    page.wait_for_function(f"({SCENE_JS})(['parallel', 'text', 'axis-label']).includes('acc')")
+    assert len(scene(page, "parallel", "rule")) == 12 * 3 and len(scene(page, "scatter", "symbol")) == 12

@@ -96,6 +96,12 @@
     return embed("importance", target, spec, { importance: rows });
   }
 
+  /* An object of a chart's data made from a row. The rows themselves are never given to Vega: Vega
+     ids a datum by a symbol it sets on it, read through the prototype, so once the scatter had its
+     ids on the rows every segment made from a row by Object.create had its run's id, and the
+     parallel coordinates drawn again (another metric chosen) drew one segment a run. */
+  function own(r) { return Object.create(r); }
+
   /* The parallel coordinates' data: for each run, a segment from each axis it has a value on to its
      next such axis (a missing value is stepped over, as the line of a run was drawn before). */
   function segments(axes, mf) {
@@ -104,7 +110,7 @@
       var prev = null;
       axes.forEach(function (a) {
         if (r[a] === null || r[a] === undefined) return;
-        if (prev !== null) { var seg = Object.create(r); seg.a = prev; seg.b = a; seg.z = r[prev]; seg.z2 = r[a]; out.push(seg); }
+        if (prev !== null) { var seg = own(r); seg.a = prev; seg.b = a; seg.z = r[prev]; seg.z2 = r[a]; out.push(seg); }
         prev = a;
       });
     });
@@ -153,7 +159,7 @@
     if (!isNumeric(xk)) { spec.encoding.x.type = "nominal"; delete spec.encoding.x.scale; }
     if (!isNumeric(yk)) { spec.encoding.y.type = "nominal"; delete spec.encoding.y.scale; }
     spec.encoding.tooltip = spec.encoding.tooltip.concat([{ field: field(xk), title: title(xk) }, { field: field(yk), title: title(yk) }]);
-    return embed("scatter", $("rg-sweep-scatter"), spec, { runs: S.rows }).then(function () {
+    return embed("scatter", $("rg-sweep-scatter"), spec, { runs: S.rows.map(own) }).then(function () {
       box = null;
       filterTable();
       views.scatter.addSignalListener("brush", function (_, value) { box = value; filterSoon(); });
