@@ -168,3 +168,39 @@ def test_the_parameter_and_the_metric_are_two_axes_columns_and_options(shared_si
     kept = sorted(page.evaluate(ROW_IDS))
     assert kept == sorted(k for k, c in config.items() if c == max(LRS)), kept
     assert page.locator("#rg-sweep-count").text_content() == "2 of 6 runs (brushed)"
+
+
+# the parallel chart's axis labels as drawn: [text, x1, y1, x2, y2, shown] (bounds in the chart's pixels)
+LABELS_JS = """() => { const out = []; const walk = m => { m.items.forEach(i => {
+        if (m.marktype === "text" && m.role === "axis-label" && typeof i.datum.value === "string")
+          out.push([i.text, i.bounds.x1, i.bounds.y1, i.bounds.x2, i.bounds.y2, i.opacity !== 0]);
+        (i.items || []).forEach(walk); }); };
+    walk(RG.sweep.views.parallel.scenegraph().root);
+    const r = RG.sweep.views.parallel.scale("x").range(); return {labels: out, plot: r[1] - r[0]}; }"""
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_the_parallel_axis_labels_do_not_overlap(shared_site, site_browser, width):
+    """At 390 px the parallel chart's axis labels ran into each other ("hiddenconfig: learning_rate"
+    on the demo's all-runs page) and its legend took a third of the width beside the plot. Labels
+    that do not fit their axis's share are slanted (cut at 110 px), and the legend goes under the
+    chart on a narrow page."""
+    sweep_id, _, out = shared_site
+    for name in (sweep_id, "_all"):
+        page = site_browser.new_page()
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto((out / "sweeps" / f"{name}.html").resolve().as_uri())
+        page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
+        page.select_option("#rg-sweep-metric", "learning_rate")
+        page.wait_for_function(f"Object.values(({PARALLEL_JS})().labels).includes({json.dumps(M)})")
+        page.locator("#rg-sweep-parallel").scroll_into_view_if_needed()
+        drawn = page.evaluate(LABELS_JS)
+        labels = drawn["labels"]
+        assert sorted(t for t, *_ in labels) == sorted([P, "hidden", M]) and all(s for *_, s in labels), labels
+        for i, (a, ax1, ay1, ax2, ay2, _) in enumerate(labels):
+            for b, bx1, by1, bx2, by2, _ in labels[i + 1:]:  # no two labels' boxes meet
+                assert ax2 <= bx1 + 1 or bx2 <= ax1 + 1 or ay2 <= by1 + 1 or by2 <= ay1 + 1, (width, name, a, b, labels)
+        assert drawn["plot"] >= (1000 if width == 1440 else 270), (width, name, drawn["plot"])
+        page.locator("#rg-sweep-parallel").locator("xpath=..").screenshot(
+            path=str(out.parent / f"parallel-{name}-{width}.png"))
+        assert page.evaluate("document.documentElement.scrollWidth") <= width

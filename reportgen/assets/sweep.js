@@ -129,6 +129,22 @@
     return lo <= hi && isFinite(hi - lo) ? [lo, hi] : null;
   }
 
+  /* The parallel chart's axis labels, readable at any width: level while the longest fits its axis's
+     share of the plot, else slanted and cut at LABEL_CUT px (Vega ends a cut one with "…"; the
+     segments' tooltip names every axis whole), upright and thinned out where even slanted ones would
+     touch. On a narrow page the colour legend goes under the chart, leaving the plot the width. */
+  var LABEL_CUT = 110, NARROW = 600;
+  function fitLabels(spec, names) {
+    var w = $("rg-sweep-parallel").clientWidth || 800, axis = spec.encoding.x.axis;
+    if (w < NARROW) spec.encoding.color.legend = { orient: "bottom", direction: "horizontal", titleLimit: w - 40 };
+    var band = (w - (w < NARROW ? 60 : 220)) / names.length;  // (less the y axis, and the legend beside)
+    var longest = Math.max.apply(null, names.map(function (n) { return n.length; })) * 6.5;  // (11 px text)
+    if (longest + 8 <= band) { axis.labelAngle = 0; axis.labelLimit = band; return; }
+    axis.labelAngle = band >= 18 ? -40 : -90;  // (Vega-Lite aligns a slanted label's end on its axis)
+    axis.labelLimit = LABEL_CUT;
+    if (band < 13) axis.labelOverlap = "greedy";
+  }
+
   function drawParallel(metric) {
     var spec = clone(S.specs.parallel);
     var fs = S.params.map(pf).concat([mf(metric)]), m = fs[fs.length - 1];  // the axes' fields, the metric's last
@@ -140,6 +156,7 @@
     spec.encoding.color.title = label(m);
     var labels = {}, text = (window.RG && RG.vegaSafe) || String;  // names inside an expression: Vega-safe (theme-vega.js)
     fs.forEach(function (f) { labels["z_" + f] = text(label(f)); });
+    fitLabels(spec, fs.map(label));
     spec.encoding.x.axis.labelExpr = "(" + JSON.stringify(labels) + ")[datum.value] || datum.value";
     spec.encoding.tooltip = spec.encoding.tooltip.concat(fs.map(function (f) { return { field: f, title: label(f) }; }));
     return embed("parallel", $("rg-sweep-parallel"), spec, { runs: segments(axes) }).then(function () {
