@@ -45,7 +45,7 @@ def opacities(page, chart: str, marktype: str) -> dict[str, float]:
 def brushed_out(page, shown_ids: list[str]) -> list[float]:
     """The first parameter's values of the runs the table does not list (brushed out)."""
     data = json.loads(page.locator("#rg-sweep").text_content())
-    f = data["fields"][data["params"][0]]
+    f = data["fields"]["params"][data["params"][0]]
     return [r[f] for r in data["rows"] if r["id"] not in shown_ids]
 
 
@@ -134,18 +134,24 @@ AXIS_XY = """([axis, z]) => { const v = RG.sweep.views.parallel, o = v.origin(),
     return [r.left + o[0] + xs[0], r.top + o[1] + v.scale('y')(z)]; }"""
 
 
-def test_parallel_axis_brush_filters_the_table_and_analyse_selection(sweep_site, site_browser):
-    sweep_id, out, _ = sweep_site
-    page = site_browser.open(out / "sweeps" / f"{sweep_id}.html")
-    page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
-    page.locator("#rg-sweep-parallel canvas").scroll_into_view_if_needed()
-    x0, top = page.evaluate(AXIS_XY, ["z_p0", 1.0])  # axis of parameter x, from its max ...
-    _, mid = page.evaluate(AXIS_XY, ["z_p0", 0.5])  # ... down to its middle
+def brush_axis(page, axis: str) -> tuple[float, float]:
+    """Drag along an axis of the parallel coordinates from its max to its middle, until the runs
+    table shows the brushed runs; returns the page point of the axis's max."""
+    x0, top = page.evaluate(AXIS_XY, [axis, 1.0])
+    _, mid = page.evaluate(AXIS_XY, [axis, 0.5])
     page.mouse.move(x0, top)
     page.mouse.down()
     page.mouse.move(x0 + 2, mid, steps=6)
     page.mouse.up()
     page.wait_for_function(BRUSHED)
+    return x0, top
+
+def test_parallel_axis_brush_filters_the_table_and_analyse_selection(sweep_site, site_browser):
+    sweep_id, out, _ = sweep_site
+    page = site_browser.open(out / "sweeps" / f"{sweep_id}.html")
+    page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
+    page.locator("#rg-sweep-parallel canvas").scroll_into_view_if_needed()
+    x0, top = brush_axis(page, "z_p0")  # the axis of parameter x, from its max down to its middle
     shown = [float(t) for t in page.locator("#rg-sweep-runs tbody tr td:nth-child(3)").all_inner_texts()]
     hidden = brushed_out(page, page.evaluate(ROW_IDS))
     assert shown and hidden and min(shown) > max(hidden)  # the kept runs are the large-x ones
@@ -373,7 +379,7 @@ def test_axis_brush_fades_runs_without_a_search_per_segment(tmp_path, site_brows
     segments = len(scene(page, "parallel", "rule"))
     assert segments == 3 * n  # axes a, b, c, loss
     data = json.loads(page.locator("#rg-sweep").text_content())
-    za = "z_" + data["fields"]["a"]
+    za = "z_" + data["fields"]["params"]["a"]
     x, top = page.evaluate(AXIS_XY, [za, 1.0])
     page.mouse.move(x, top)
     page.mouse.down()
@@ -409,14 +415,8 @@ def test_a_range_on_the_metric_axis_stops_filtering_when_another_metric_is_shown
     page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
     page.locator("#rg-sweep-parallel canvas").scroll_into_view_if_needed()
     data = json.loads(page.locator("#rg-sweep").text_content())
-    axis = "z_" + data["fields"]["loss"]
-    x0, top = page.evaluate(AXIS_XY, [axis, 1.0])
-    _, mid = page.evaluate(AXIS_XY, [axis, 0.5])
-    page.mouse.move(x0, top)
-    page.mouse.down()
-    page.mouse.move(x0 + 2, mid, steps=6)
-    page.mouse.up()
-    page.wait_for_function(BRUSHED)
+    axis = "z_" + data["fields"]["metrics"]["loss"]
+    brush_axis(page, axis)
     brushed = page.locator("#rg-sweep-count").text_content()
     assert brushed != "12 of 12 runs (brushed)", brushed
     box = page.locator("#rg-sweep-parallel").locator("xpath=..").locator(".rg-brush")
@@ -427,3 +427,19 @@ def test_a_range_on_the_metric_axis_stops_filtering_when_another_metric_is_shown
     page.select_option("#rg-sweep-metric", "loss")
     page.wait_for_function(BRUSHED)
     assert page.locator("#rg-sweep-count").text_content() == brushed and box.count() == 1
+
+
+def test_every_segment_is_drawn_again_after_the_scatter(sweep_site, site_browser):
+    """The parallel coordinates drawn again once the scatter was drawn (another metric chosen) drew
+    one segment a run of the three: the segments were made from the runs' rows by Object.create and
+    the scatter had given the rows its Vega ids, so every segment of a run had the run's id and Vega
+    kept one of them. The scatter draws objects made from the rows too: every segment is drawn."""
+    sweep_id, out, _ = sweep_site
+    page = site_browser.open(out / "sweeps" / f"{sweep_id}.html")
+    page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
+    page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()
+    page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
+    assert len(scene(page, "parallel", "rule")) == 12 * 3
+    page.select_option("#rg-sweep-metric", "acc")
+    page.wait_for_function(f"({SCENE_JS})(['parallel', 'text', 'axis-label']).includes('acc')")
+    assert len(scene(page, "parallel", "rule")) == 12 * 3 and len(scene(page, "scatter", "symbol")) == 12

@@ -10,7 +10,10 @@
    dataflow of its own for every run: 1.3 s of the page's 2 s at 1,000 runs). A brush fades the runs
    outside it through a field of the charts' data (`kept`), changed on the segments and points whose
    run came in or went out, once an animation frame: a signal of the kept ids tested by every item
-   (indexof) re-encoded all 13,000 segments against up to 1,000 ids at every drag step. */
+   (indexof) re-encoded all 13,000 segments against up to 1,000 ids at every drag step.
+   A parameter and a metric may share a name (a config learning_rate and a logged one): their values
+   are apart in the rows, S.fields.params[name] (p<i>) and S.fields.metrics[name] (m<i>), and every
+   axis, column and option is named by S.labels[field] ("config: x" and "summary: x" for such a name). */
 (function () {
   "use strict";
   var el = document.getElementById("rg-sweep");
@@ -37,7 +40,7 @@
       S.params.forEach(function (k) {
         var xs = [], ys = [];
         S.rows.forEach(function (r) {
-          var x = r[S.fields[k]], y = r[S.fields[m]];
+          var x = r[pf(k)], y = r[mf(m)];
           if (typeof x === "number" && typeof y === "number") { xs.push(x); ys.push(y); }
         });
         var c = pearson(xs, ys);
@@ -56,11 +59,13 @@
   }
   function $(id) { return document.getElementById(id); }
   function clone(x) { return JSON.parse(JSON.stringify(x)); }
-  function field(key) { return S.fields[key]; }
+  function pf(param) { return S.fields.params[param]; }  // a parameter's field in the rows
+  function mf(metric) { return S.fields.metrics[metric]; }  // a metric's
   /* A name as a chart title or label: Vega-Lite writes tooltip titles (and sweep.js the axis labels)
      into Vega expressions as JSON, where U+2028/U+2029 are line breaks that fail to parse (a
      parameter named "a\u2028b" left the parallel coordinates empty): shown as spaces. */
   function title(k) { return String(k).replace(/[\u2028\u2029]/g, " "); }
+  function label(f) { return title(S.labels[f]); }  // a field's name as shown
 
   function embed(name, target, spec, data) {
     if (views[name]) { views[name].finalize(); }
@@ -81,7 +86,7 @@
     var rows = (own ? S.importance[metric] : []).map(function (d) {
       return { param: d.param, importance: d.importance, correlation: d.correlation === null ? 0 : d.correlation };
     });
-    $("rg-sweep-imp-for").textContent = metric ? "for " + metric : "";
+    $("rg-sweep-imp-for").textContent = metric ? "for " + label(mf(metric)) : "";
     var target = $("rg-sweep-importance");
     if (!rows.length) {
       if (views.importance) { views.importance.finalize(); delete views.importance; }
@@ -96,44 +101,65 @@
     return embed("importance", target, spec, { importance: rows });
   }
 
+  /* An object of a chart's data made from a row. The rows themselves are never given to Vega: Vega
+     ids a datum by a symbol it sets on it, read through the prototype, so once the scatter had its
+     ids on the rows every segment made from a row by Object.create had its run's id, and the
+     parallel coordinates drawn again (another metric chosen) drew one segment a run. */
+  function own(r) { return Object.create(r); }
+
   /* The parallel coordinates' data: for each run, a segment from each axis it has a value on to its
      next such axis (a missing value is stepped over, as the line of a run was drawn before). */
-  function segments(axes, mf) {
+  function segments(axes) {
     var out = [];
     S.rows.forEach(function (r) {
       var prev = null;
       axes.forEach(function (a) {
         if (r[a] === null || r[a] === undefined) return;
-        if (prev !== null) { var seg = Object.create(r); seg.a = prev; seg.b = a; seg.z = r[prev]; seg.z2 = r[a]; out.push(seg); }
+        if (prev !== null) { var seg = own(r); seg.a = prev; seg.b = a; seg.z = r[prev]; seg.z2 = r[a]; out.push(seg); }
         prev = a;
       });
     });
     return out;
   }
 
-  function metricExtent(mf) {  // [min, max] of the runs' metric (as Vega-Lite finds it), or null
+  function metricExtent(f) {  // [min, max] of the runs' metric (as Vega-Lite finds it), or null
     var lo = Infinity, hi = -Infinity;
-    S.rows.forEach(function (r) { var v = r[mf]; if (typeof v === "number" && isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); } });
+    S.rows.forEach(function (r) { var v = r[f]; if (typeof v === "number" && isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); } });
     // (a span past the largest double, -1e308 to 1e308, puts every colour at NaN: Vega's own domain then)
     return lo <= hi && isFinite(hi - lo) ? [lo, hi] : null;
   }
 
+  /* The parallel chart's axis labels, readable at any width: level while the longest fits its axis's
+     share of the plot, else slanted and cut at LABEL_CUT px (Vega ends a cut one with "…"; the
+     segments' tooltip names every axis whole), upright and thinned out where even slanted ones would
+     touch. On a narrow page the colour legend goes under the chart, leaving the plot the width. */
+  var LABEL_CUT = 110, NARROW = 600;
+  function fitLabels(spec, names) {
+    var w = $("rg-sweep-parallel").clientWidth || 800, axis = spec.encoding.x.axis;
+    if (w < NARROW) spec.encoding.color.legend = { orient: "bottom", direction: "horizontal", titleLimit: w - 40 };
+    var band = (w - (w < NARROW ? 60 : 220)) / names.length;  // (less the y axis, and the legend beside)
+    var longest = Math.max.apply(null, names.map(function (n) { return n.length; })) * 6.5;  // (11 px text)
+    if (longest + 8 <= band) { axis.labelAngle = 0; axis.labelLimit = band; return; }
+    axis.labelAngle = band >= 18 ? -40 : -90;  // (Vega-Lite aligns a slanted label's end on its axis)
+    axis.labelLimit = LABEL_CUT;
+    if (band < 13) axis.labelOverlap = "greedy";
+  }
+
   function drawParallel(metric) {
     var spec = clone(S.specs.parallel);
-    var mf = field(metric);
-    var axes = S.params.map(function (k) { return "z_" + field(k); }).concat(["z_" + mf]);
+    var fs = S.params.map(pf).concat([mf(metric)]), m = fs[fs.length - 1];  // the axes' fields, the metric's last
+    var axes = fs.map(function (f) { return "z_" + f; });
     spec.encoding.x.scale = { domain: axes };  // every axis, in order (a segment names two)
-    spec.encoding.color.field = mf;
-    var extent = metricExtent(mf);  // a domain given, not the data's: changing the data's `kept`
+    spec.encoding.color.field = m;
+    var extent = metricExtent(m);  // a domain given, not the data's: changing the data's `kept`
     if (extent) spec.encoding.color.scale = { domain: extent };  // then re-encodes those segments alone
-    spec.encoding.color.title = title(metric);
+    spec.encoding.color.title = label(m);
     var labels = {}, text = (window.RG && RG.vegaSafe) || String;  // names inside an expression: Vega-safe (theme-vega.js)
-    S.params.forEach(function (k) { labels["z_" + field(k)] = text(title(k)); });
-    labels["z_" + mf] = text(title(metric));
+    fs.forEach(function (f) { labels["z_" + f] = text(label(f)); });
+    fitLabels(spec, fs.map(label));
     spec.encoding.x.axis.labelExpr = "(" + JSON.stringify(labels) + ")[datum.value] || datum.value";
-    spec.encoding.tooltip = spec.encoding.tooltip.concat(
-      S.params.map(function (k) { return { field: field(k), title: title(k) }; }), [{ field: mf, title: title(metric) }]);
-    return embed("parallel", $("rg-sweep-parallel"), spec, { runs: segments(axes, mf) }).then(function () {
+    spec.encoding.tooltip = spec.encoding.tooltip.concat(fs.map(function (f) { return { field: f, title: label(f) }; }));
+    return embed("parallel", $("rg-sweep-parallel"), spec, { runs: segments(axes) }).then(function () {
       if (!brush) brush = RG.sweepBrush($("rg-sweep-parallel").parentNode, function () { return views.parallel; },
                                         function (r) { ranges = r; filterSoon(); });
       brush.redraw();
@@ -141,19 +167,19 @@
     });
   }
 
-  function isNumeric(key) {
-    return S.rows.every(function (r) { var v = r[field(key)]; return v === null || typeof v === "number"; });
+  function isNumeric(f) {
+    return S.rows.every(function (r) { var v = r[f]; return v === null || typeof v === "number"; });
   }
 
   function drawScatter() {
-    var xk = $("rg-sweep-x").value, yk = $("rg-sweep-y").value;
+    var xf = $("rg-sweep-x").value, yf = $("rg-sweep-y").value;  // fields (the options' values)
     var spec = clone(S.specs.scatter);
-    spec.encoding.x.field = field(xk); spec.encoding.x.title = title(xk);
-    spec.encoding.y.field = field(yk); spec.encoding.y.title = title(yk);
-    if (!isNumeric(xk)) { spec.encoding.x.type = "nominal"; delete spec.encoding.x.scale; }
-    if (!isNumeric(yk)) { spec.encoding.y.type = "nominal"; delete spec.encoding.y.scale; }
-    spec.encoding.tooltip = spec.encoding.tooltip.concat([{ field: field(xk), title: title(xk) }, { field: field(yk), title: title(yk) }]);
-    return embed("scatter", $("rg-sweep-scatter"), spec, { runs: S.rows }).then(function () {
+    spec.encoding.x.field = xf; spec.encoding.x.title = label(xf);
+    spec.encoding.y.field = yf; spec.encoding.y.title = label(yf);
+    if (!isNumeric(xf)) { spec.encoding.x.type = "nominal"; delete spec.encoding.x.scale; }
+    if (!isNumeric(yf)) { spec.encoding.y.type = "nominal"; delete spec.encoding.y.scale; }
+    spec.encoding.tooltip = spec.encoding.tooltip.concat([{ field: xf, title: label(xf) }, { field: yf, title: label(yf) }]);
+    return embed("scatter", $("rg-sweep-scatter"), spec, { runs: S.rows.map(own) }).then(function () {
       box = null;
       filterTable();
       views.scatter.addSignalListener("brush", function (_, value) { box = value; filterSoon(); });
@@ -238,8 +264,8 @@
       a.textContent = r.name;
       td(tr, "").appendChild(a);
       td(tr, r.state + (r.early ? " (stopped early)" : ""));
-      S.params.forEach(function (k) { td(tr, cellText(r[field(k)])); });
-      S.metrics.forEach(function (k) { td(tr, cellText(r[field(k)]), "rg-num"); });
+      S.params.forEach(function (k) { td(tr, cellText(r[pf(k)])); });
+      S.metrics.forEach(function (k) { td(tr, cellText(r[mf(k)]), "rg-num"); });
       tbody.appendChild(tr);
     });
     var table = $("rg-sweep-runs");
@@ -268,9 +294,9 @@
   $("rg-sweep-y").addEventListener("change", function () { scatterDrawn = null; scatterOnce(); });
   if (S.metrics.length) {
     $("rg-sweep-metric").value = S.metric || S.metrics[0];
-    $("rg-sweep-y").value = S.metric || S.metrics[0];
+    $("rg-sweep-y").value = mf(S.metric || S.metrics[0]);
   }
-  if (S.params.length) $("rg-sweep-x").value = S.params[0];
+  if (S.params.length) $("rg-sweep-x").value = pf(S.params[0]);
   /* The first screen (importance, parallel coordinates) is drawn at once; the scatter, below it,
      when it comes near the viewport (drawn at once if it is already in view). */
   var scatterEl = $("rg-sweep-scatter"), scatterDrawn = null;

@@ -134,27 +134,40 @@ def collect(runs_root: Path, runs: list) -> list[dict[str, Any]]:
         if chosen in metrics:
             metrics.remove(chosen)
             metrics.insert(0, chosen)
-        fields = {k: f"p{i}" for i, k in enumerate(params)} | {k: f"m{i}" for i, k in enumerate(metrics)}
+        # a parameter and a metric of one name (the demo's learning_rate, a config value and a logged
+        # schedule) are two columns: their fields are kept apart, p<i> and m<i>
+        fields = {"params": {k: f"p{i}" for i, k in enumerate(params)},
+                  "metrics": {k: f"m{i}" for i, k in enumerate(metrics)}}
         rows = []
         for r, c, s in zip(members, configs, summaries):
             row = {"id": r.id, "f": r.file, "name": r.name, "page": run_page(r.file), "state": r.state,
                    "early": bool(r.meta.get("early_terminated"))}
             # (a NaN or infinite config value as its text: the page's JSON has no such number)
-            row.update({fields[k]: c.get(k) if isinstance(c.get(k), (int, str, bool)) or _number(c.get(k)) else
-                        (fmt_value(c[k]) if k in c else None) for k in params})
-            row.update({fields[k]: s.get(k) if _number(s.get(k)) else None for k in metrics})
+            row.update({f: c.get(k) if isinstance(c.get(k), (int, str, bool)) or _number(c.get(k)) else
+                        (fmt_value(c[k]) if k in c else None) for k, f in fields["params"].items()})
+            row.update({f: s.get(k) if _number(s.get(k)) else None for k, f in fields["metrics"].items()})
             rows.append(row)
-        for f in fields.values():
+        for f in [*fields["params"].values(), *fields["metrics"].values()]:
             for row, z in zip(rows, _norm([row[f] for row in rows])):
                 row["z_" + f] = z if z is None else round(z, 5)  # (a position on a chart's axis: 18 digits
                 # of it made a third of the all-runs page at 1,000 runs)
         goal = metric.get("goal") if metric.get("goal") in ("minimize", "maximize") else default_goal(chosen, members)
         out.append({"id": sid, "page": page_of(sid), "name": str(info.get("name") or sid),
                     "method": str(cfg.get("method") or ""), "goal": goal,
-                    "metric": chosen, "params": params, "metrics": metrics, "fields": fields, "rows": rows,
+                    "metric": chosen, "params": params, "metrics": metrics, "fields": fields,
+                    "labels": field_labels(params, metrics), "rows": rows,
                     "configs": configs, "summaries": summaries, "all": sid == ALL_ID, "cut": cut,
                     "heading": "Parameters and metrics of all runs" if sid == ALL_ID else ""})
     return out
+
+
+def field_labels(params: list[str], metrics: list[str]) -> dict[str, str]:
+    """{field: the name its axis, column and option show}: a parameter's or a metric's own name, and
+    for a name that is both, "config: <name>" and "summary: <name>", the kinds the index's runs table
+    gives config and summary columns (their headers' titles, its CSV and filter's prefixes)."""
+    both = set(params) & set(metrics)
+    out = {f"p{i}": f"config: {k}" if k in both else k for i, k in enumerate(params)}
+    return out | {f"m{i}": f"summary: {k}" if k in both else k for i, k in enumerate(metrics)}
 
 
 # metric names a user maximizes (wandb and Optuna have no default; ours without a goal is by name)
@@ -247,9 +260,8 @@ def write_pages(sweeps: list[dict[str, Any]], writer, common: dict[str, Any], wa
         if cut.get("params") and not s["all"]:
             warnings.append(f"sweep {s['id']}: {len(s['params']) + cut['params']:,} parameters; its page shows the "
                             f"first {MAX_SWEEP_PARAMS} ({cut['params']:,} left out)")
-        labels = {f: k for k, f in s["fields"].items()}
         payload = {"id": s["id"], "all": s["all"], "metric": s["metric"], "params": s["params"], "metrics": s["metrics"],
-                   "fields": s["fields"], "labels": labels, "rows": s["rows"], "goal": s["goal"],
+                   "fields": s["fields"], "labels": s["labels"], "rows": s["rows"], "goal": s["goal"],
                    "importance": importance(s, warnings), "specs": specs(s)}
         writer.write("sweep.html", s["page"], {**common, "kind": "sweep", "sweep": s, "sweep_json": payload,
                                                "fmt": fmt_value, "site": site_json(s["page"])})
