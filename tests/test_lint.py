@@ -118,6 +118,8 @@ TERMINAL_ALLOWED = {
         1, "storage is below reportgen.tell (importing it would be a cycle): its fallback escapes with printable"),
     ("reportgen/media/table.py", "warnings.warn"): (2, "its own words, a method's name and row counts"),
     ("reportgen/media/object3d.py", "warnings.warn"): (1, "a value's place (boxes[0]['color']) and its numbers"),
+    ("reportgen/sdk/system_process.py", "print"): (
+        1, "the sampling process's JSON report on its stdout, a pipe the training process reads, no terminal"),
 }
 #: calls that write to the terminal; warnings.warn and warn_explicit only when their message is not printable(...)
 _WRITERS = {"print", "sys.stdout.write", "sys.stderr.write", "sys.stdout.writelines", "sys.stderr.writelines",

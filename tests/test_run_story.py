@@ -12,6 +12,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import psutil
 import pytest
 
 from reportgen.sdk.console import LineCollector, OutputLog
@@ -184,22 +185,60 @@ def test_sigterm_is_recorded_and_finishes_the_run(tmp_path):
     assert "ready" in (tmp_path / "runs" / "t" / "output.log").read_text()
 
 
+def sampling_process(pid: int):
+    """The process sampling the system metrics of the run in process ``pid``."""
+    def sampler(p: psutil.Process) -> bool:
+        try:
+            return "reportgen.sdk.system_process" in " ".join(p.cmdline())
+        except psutil.Error:  # a short-lived child (the metadata's) already gone
+            return False
+
+    found = [p for p in psutil.Process(pid).children() if sampler(p)]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def ended(proc: psutil.Process, within: float = 30.0) -> bool:
+    """Whether ``proc`` (not a child of this process: psutil would reap it) ends within ``within`` s."""
+    try:
+        proc.wait(timeout=within)  # the kernel's word: ended (reaped by its parent, or by init)
+    except psutil.TimeoutExpired:
+        return False
+    return True
+
+
 def test_sigkill_keeps_what_was_printed_and_sampled(tmp_path):
+    """...and the sampling process ends with the run, no row after: at once when its stdin ends, and
+    when a forked child of the run keeps that pipe open, once its parent is gone."""
     proc = start(tmp_path, """
-        import sys, time, reportgen
+        import os, sys, time, reportgen
         reportgen.init(project="p", id="k", dir="runs", settings={"x_stats_sampling_interval": 0.1})
         for i in range(5):
             print(f"printed line {i}")
         sys.stdout.flush()
-        time.sleep(0.5)
+        t = time.time()
+        while open("runs/k/system.jsonl").read().count("\\n") < 2 and time.time() - t < 30:
+            time.sleep(0.05)
+        if os.fork() == 0:  # a worker forked by the run: it holds what the run held, the sampler's stdin too
+            time.sleep(60)
+            os._exit(0)
         print("ready", file=sys.stderr, flush=True)
         time.sleep(60)
     """)
     assert proc.stderr.readline().strip() == b"ready"
-    time.sleep(0.3)
+    sampler = sampling_process(proc.pid)
+    worker = [p for p in psutil.Process(proc.pid).children() if p.pid != sampler.pid][0]
     proc.kill()
+    try:
+        proc.wait(timeout=30)
+        assert ended(sampler), "the sampling process outlived the run"
+        folder = tmp_path / "runs" / "k"
+        size = (folder / "system.jsonl").stat().st_size
+        time.sleep(0.3)
+        assert (folder / "system.jsonl").stat().st_size == size
+    finally:
+        worker.kill()
     proc.communicate(timeout=30)
-    folder = tmp_path / "runs" / "k"
     lines = (folder / "output.log").read_text().splitlines()
     assert [f"printed line {i}" for i in range(5)] == lines[:5]
     rows = [json.loads(x) for x in (folder / "system.jsonl").read_text().splitlines()]
@@ -232,29 +271,46 @@ def test_sampler_reads_real_process_counters(tmp_path):
 
 
 def test_system_metrics_of_a_cpu_burning_run_with_a_child(tmp_path):
-    code, _, err = run(tmp_path, """
-        import subprocess, sys, time, reportgen
+    """A training loop that never lets another thread run: a pure-Python spin, then one long C call
+    that holds the GIL throughout. The sampler's thread starved in both (CI: no sample in 30 s of
+    spin; none at all during the C call); the samples come from another process now."""
+    code, out, err = run(tmp_path, """
+        import json, subprocess, sys, time, reportgen
         run = reportgen.init(project="p", id="s", dir="runs", settings={"x_stats_sampling_interval": 0.2})
         child = subprocess.Popen([sys.executable, "-c", "import time\\nt=time.time()\\nwhile time.time()-t<60: pass"])
-        t = time.time(); i = 0; rows = 0
-        # busy until the sampler has written 4 rows (or 30 s). The loop lets other threads run at each
-        # log, as a training step does (a pure-Python spin that never does starved the sampler's
-        # thread in CI: no sample in 30 s; written in the closing note of session 41)
-        while time.time() - t < 1.5 or (time.time() - t < 30 and rows < 4):
+
+        def rows():
+            with open("runs/s/system.jsonl") as fh:
+                return [json.loads(x)["_timestamp"] for x in fh.read().splitlines()]
+
+        t = time.time()
+        while not rows() and time.time() - t < 30:  # the sampler has started
+            time.sleep(0.05)
+        # a pure-Python spin that never sleeps, logs or waits: until 4 samples came during it, or 30 s;
+        # it looks at the file 4 times a second (each look lets a thread run once)
+        t = time.time(); look = t; during = []; i = 0
+        while time.time() - t < 1.5 or (time.time() - t < 30 and len(during) < 4):
             i += 1
-            if i % 100000 == 0:
-                run.log({"i": i})
-                time.sleep(0.001)
-                with open("runs/s/system.jsonl") as fh:
-                    rows = fh.read().count("\\n")
+            if time.time() > look:
+                look += 0.25
+                during = [x for x in rows() if x > t]
+        spin = [t, time.time()]
+        run.log({"i": i})
+        # one C call holding the GIL for about 2 s (no thread of this process runs meanwhile)
+        c = time.perf_counter(); sum(range(10 ** 6)); per = time.perf_counter() - c
+        c = [time.time()]; sum(range(int(10 ** 6 * 2.0 / per))); c.append(time.time())
+        print(json.dumps({"spin": spin, "c_call": c}))
         child.kill()
         child.wait()
         reportgen.finish()
     """)
     assert code == 0, err
+    windows = json.loads(out.splitlines()[-1])
     folder = tmp_path / "runs" / "s"
     rows = [json.loads(x) for x in (folder / "system.jsonl").read_text().splitlines()]
-    assert len(rows) >= 4
+    for name, (start_, end) in windows.items():
+        within = [r for r in rows if start_ < r["_timestamp"] < end]
+        assert len(within) >= (4 if name == "spin" else 3), (name, end - start_, len(within), len(rows))
     runtimes = [r["_runtime"] for r in rows]
     assert runtimes == sorted(runtimes)
     # busy: the process and its child (CPU shares depend on the machine's load, so no fixed figure)

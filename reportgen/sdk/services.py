@@ -33,13 +33,11 @@ class RunServices:
         elif settings.console != "off":
             self._fields["console"] = "off"  # another run of this process captures, or no descriptors
         self.sampler = None
-        gpus = None
         if not settings.x_disable_stats:
             try:
-                from .system_metrics import SystemSampler
+                from .system_process import start_sampler
 
-                self.sampler = SystemSampler(run_dir, settings.x_stats_sampling_interval, runtime=runtime).start()
-                gpus = self.sampler.gpus
+                self.sampler = start_sampler(run_dir, settings.x_stats_sampling_interval, t0())
                 self._fields["system_metrics"] = {"interval": settings.x_stats_sampling_interval}
             except Exception as exc:  # noqa: BLE001 - psutil missing or unsupported platform
                 user_warn(f"init(): system metrics are off: {exc.__class__.__name__}: {exc}")
@@ -47,22 +45,18 @@ class RunServices:
         self._meta_thread: threading.Thread | None = None
         if not settings.x_disable_meta:
             self._meta_thread = threading.Thread(
-                target=self._collect, args=(run_dir, git and not settings.disable_git, gpus, on_meta),
+                target=self._collect, args=(run_dir, git and not settings.disable_git, on_meta),
                 name="reportgen-metadata", daemon=True)
             self._meta_thread.start()
 
-    def _collect(self, run_dir: Path, git: bool, gpus: Any, on_meta: Callable[[], None]) -> None:
+    def _collect(self, run_dir: Path, git: bool, on_meta: Callable[[], None]) -> None:
         from . import metadata
+        from .system_metrics import Gpus
 
         try:
-            if gpus is None:
-                from .system_metrics import Gpus
-
-                gpus = Gpus()
-                names = gpus.names()
-                gpus.close()
-            else:
-                names = gpus.names()
+            gpus = Gpus()
+            names = gpus.names()
+            gpus.close()
             found = metadata.collect(run_dir, git=git, gpu_names=names)
         except Exception as exc:  # noqa: BLE001 - metadata is a nice-to-have
             user_warn(f"init(): could not record the run's metadata: {exc.__class__.__name__}: {exc}")
@@ -93,7 +87,7 @@ class RunServices:
             if part is None:
                 continue
             try:
-                error = part.stop(timeout=0.5) if quick and part is self.console else part.stop()
+                error = part.stop(timeout=0.5 if part is self.console else 1.0) if quick else part.stop()
             except Exception as exc:  # noqa: BLE001
                 error = f"{exc.__class__.__name__}: {exc}"
             if error:

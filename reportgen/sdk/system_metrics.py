@@ -1,4 +1,8 @@
-"""System metrics: a background thread samples CPU, memory, disk, network and GPUs every N seconds.
+"""System metrics: CPU, memory, disk, network and GPUs of a process, sampled every N seconds.
+
+A run's samples are taken by a small process of their own (:mod:`.system_process`), so a training
+thread that holds the interpreter never delays them; :meth:`SystemSampler.start` samples from a thread
+of this process instead, where no such process can be started.
 
 Rows go to ``system.jsonl`` (their own time axis: ``_timestamp`` and ``_runtime``, no ``_step``),
 keys under ``system/`` named as wandb names them (``system/cpu``, ``system/gpu.0.temp``...).
@@ -84,10 +88,14 @@ def _pct(mem: Any) -> float:
 
 
 class SystemSampler:
-    """``start()`` the thread; ``stop()`` takes a last sample and closes ``system.jsonl``."""
+    """Samples process ``pid`` (this one by default) and its children, skipping the pids in ``skip``.
+
+    ``run()`` samples until an event is set, ``start()`` does so in a thread; ``stop()`` takes a last
+    sample and closes ``system.jsonl``."""
 
     def __init__(self, run_dir: Path, interval: float, *, runtime: Callable[[], float],
-                 gpus: Gpus | None = None, clock: Callable[[], float] = time.time):
+                 gpus: Gpus | None = None, clock: Callable[[], float] = time.time,
+                 pid: int | None = None, skip: frozenset[int] = frozenset()):
         import psutil
 
         self.path = Path(run_dir) / SYSTEM_JSONL
@@ -95,7 +103,8 @@ class SystemSampler:
         self._runtime = runtime
         self._clock = clock
         self._psutil = psutil
-        self._proc = psutil.Process(os.getpid())
+        self._proc = psutil.Process(os.getpid() if pid is None else pid)
+        self._skip = skip
         self.gpus = gpus if gpus is not None else Gpus()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -136,6 +145,8 @@ class SystemSampler:
             kids = []
         alive = {}
         for kid in kids:
+            if kid.pid in self._skip:
+                continue
             known = self._children.get(kid.pid, kid)
             alive[kid.pid] = known
             proc_cpu += self._cpu_of(known)  # 0.0 the first time: a new child's baseline
@@ -180,22 +191,25 @@ class SystemSampler:
             except OSError as exc:
                 self.error = self.error or f"{exc.__class__.__name__}: {exc}"
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
+    def run(self, until: threading.Event, alive: Callable[[], bool] = lambda: True) -> None:
+        """Sample every ``interval`` until ``until`` is set or ``alive()`` is false."""
+        while not until.wait(self.interval) and alive():
             self._record()
 
     def start(self) -> "SystemSampler":
-        self._thread = threading.Thread(target=self._loop, name="reportgen-system", daemon=True)
+        self._thread = threading.Thread(target=self.run, args=(self._stop,), name="reportgen-system", daemon=True)
         self._thread.start()
         return self
 
-    def stop(self) -> str | None:
+    def stop(self, timeout: float = 5.0, *, last: bool = True) -> str | None:
+        """Stop sampling, take a last sample (unless not ``last``), close; the first error met, if any."""
         if self._stop.is_set():
             return None
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._record()  # the state at the end
+            self._thread.join(timeout=timeout)
+        if last:
+            self._record()  # the state at the end
         with self._lock:
             if self._fd >= 0:
                 os.close(self._fd)
