@@ -70,6 +70,7 @@ class Parsed:
     info: RunInfo
     appended: bool  # parsed from the previous end of history.jsonl only
     stale: set[str]  # data files of the previous build this run no longer has
+    cache_error: str | None = None  # its cache entry could not be written (RunCache.error): warned once
 
 
 @dataclass
@@ -230,7 +231,7 @@ def parse_steps(job: RunJob, cache: RunCache, write, cols: Columns, appended: bo
     known = (cached["end"], cached["tail"]) if appended else None
     tail = read[1] if read is not None and read[0] == cols.end else read_tail(history, cols.end, known)
     cache.save(job.run_file, sig, info, cols, tail)
-    return Parsed(info, appended, stale)
+    return Parsed(info, appended, stale, cache.error)
 
 
 def _cached_lite(cache: RunCache, run_file: str) -> dict | None:
@@ -258,6 +259,8 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
             if parsed.appended:
                 appended.append(job.run_file)
             stale |= parsed.stale
+            if g.cache.error is None:  # (the first failed cache write of any run, wherever it was parsed)
+                g.cache.error = parsed.cache_error
             done += 1
             metrics.update(parsed.info.metrics)
             progress.update(f"runs {done}/{total}, metrics {len(metrics)}")

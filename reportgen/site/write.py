@@ -1,28 +1,84 @@
-"""Atomic file writes: a page or data file is either the old one or the new one, never half."""
+"""Atomic file writes: a page or data file is either the old one or the new one, never half.
+
+A write that fails (a full disk, EIO, a read-only folder) leaves no part of itself behind (the new
+file or the temporary one is removed) and raises :class:`WriteFailed`, which names the file: the
+builder ends with that one line for a site file and warns for a cache file (builder.py, cache.py).
+"""
 from __future__ import annotations
 
+import errno
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
+
+#: the errors of a file system that takes no more (full, over quota, over the file-size limit, read-only)
+NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+
+
+class WriteFailed(OSError):
+    """Writing a file failed; ``filename`` is the file, ``strerror`` the OS error."""
+
+
+def failed(exc: OSError, path: os.PathLike | str) -> WriteFailed:
+    """``exc`` as a :class:`WriteFailed` of ``path`` (a write's OSError often names no file)."""
+    if isinstance(exc, WriteFailed):
+        return exc
+    return WriteFailed(exc.errno, exc.strerror or str(exc), os.fspath(exc.filename or path))
+
+
+def _discard(path: os.PathLike | str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+@contextmanager
+def writing(dest: Path, tmp: Path | None = None, only_no_room: bool = False) -> Iterator[None]:
+    """Errors of the block, which writes ``dest`` (through ``tmp``, removed on failure), as
+    :class:`WriteFailed`. ``only_no_room``: the block also reads other files (a run file copied or
+    converted), so only :data:`NO_ROOM` errors and those naming ``dest`` or ``tmp`` are the write's."""
+    try:
+        yield
+    except OSError as exc:
+        if tmp is not None:
+            _discard(tmp)
+        ours = {os.fspath(p) for p in (dest, tmp) if p is not None}
+        if only_no_room and exc.errno not in NO_ROOM and exc.filename not in ours:
+            raise
+        raise failed(exc, dest) from exc
 
 
 def write_bytes(path: Path, data: bytes) -> None:
     """Replace ``path`` atomically (temp file + rename); a new file is written directly,
     since no page links to it yet (pages are written last) and replacing is slow on some disks."""
-    try:  # (no stat and no mkdir first: a build creates thousands of files in folders that exist)
-        fh = open(path, "xb")
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(path, "xb")
-    except FileExistsError:
-        fh = None
-    if fh is not None:
-        with fh:
-            fh.write(data)
-        return
+    with writing(path):
+        try:  # (no stat and no mkdir first: a build creates thousands of files in folders that exist)
+            fh = open(path, "xb")
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fh = open(path, "xb")
+        except FileExistsError:
+            fh = None
+        if fh is not None:
+            try:
+                with fh:
+                    fh.write(data)
+            except BaseException:
+                _discard(path)  # (made by this open: no half of it is left)
+                raise
+            return
+    replace_bytes(path, data)
+
+
+def replace_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` through a temporary file beside it and a rename."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    with writing(path, tmp):
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
 
 
 def write_text(path: Path, text: str) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from ...storage import kinds as tags
 from ..clip import CAPTION_CHARS, NAME_CHARS, clip
+from ..write import WriteFailed
 from . import Kind, register
 
 
@@ -119,6 +120,8 @@ class ImageKind(FileKind):
             ctx.files.settle(mark, shown=False)
             ctx.warn(where, f"mask {mask_name}: {ctx.why(exc)}")
             return {"name": str(mask_name), "layers": [], "missing": True}
+        except WriteFailed:  # the site's own file system: the build ends (builder.py)
+            raise
         except Exception as exc:
             ctx.files.settle(mark, shown=False)
             ctx.warn(where, f"mask {mask_name}: file {m.get('path')} could not be shown ({exc.__class__.__name__}: "
