@@ -233,3 +233,31 @@ def test_a_build_stopped_by_its_site_deletes_no_media_the_old_pages_link(tmp_pat
     build(BuildConfig(runs=root, out=out, quiet=True, samples=SAMPLES, cache_dir=tmp_path / "cache"))
     # built in full: the images the pages no longer show are deleted (the summary's, the last, is shown)
     assert [p.exists() for p in media] == [False, False, True]
+
+
+def test_a_site_folder_that_cannot_be_made_or_cleaned_is_one_line(tmp_path):
+    """``-o`` in a read-only folder ended ``reportgen build`` with a traceback (OSError: [Errno 30] from the
+    site folder's mkdir), as did a stale page that could not be deleted once every page was written (a
+    run gone, its page's folder read-only). Each is one line naming the file and the OS error, status 1."""
+    root = tmp_path / "runs"
+    _runs(root, n=2, steps=20)
+    parent = tmp_path / "ro"
+    parent.mkdir()
+    with read_only_folder(parent):
+        proc = _cli(root, "-o", parent / "site", "--cache-dir", tmp_path / "cache")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    [line] = [x for x in proc.stderr.splitlines() if "error" in x]
+    assert line.startswith(f"reportgen: error: cannot write {parent / 'site'} (") and "before writing anything" in line
+
+    out = tmp_path / "site"
+    assert _cli(root, "-o", out, "--cache-dir", tmp_path / "cache").returncode == 0
+    shutil.rmtree(root / "r1")
+    with read_only_folder(out / "runs" / "r1"):
+        proc = _cli(root, "-o", out, "--cache-dir", tmp_path / "cache")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    [line] = [x for x in proc.stderr.splitlines() if "error" in x]
+    assert line.startswith(f"reportgen: error: cannot write {out / 'runs' / 'r1' / 'index.html'} (") \
+        and "after writing every page" in line, line
+    assert b"r1" not in (out / "index.html").read_bytes()  # (the pages are the new site's)
+    assert _cli(root, "-o", out, "--cache-dir", tmp_path / "cache").returncode == 0
+    assert not (out / "runs" / "r1").exists()

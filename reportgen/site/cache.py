@@ -246,30 +246,35 @@ class RunCache:
             return None
         return obj
 
-    def prune(self, keep: set[str], only: set[str] | None = None) -> set[str]:
-        """Forget runs that are gone; returns their data files (to delete). Only the cache's own
-        files are deleted (``--cache-dir`` may name a folder that holds other things too).
-        ``only``: the runs to look at (the builder's snapshot knows which were there), not every
-        file of the cache (incr19: 10,000 runs); without it, the per-run folders of the layout
-        before version 14 are removed too."""
-        gone: set[str] = set()
+    def gone(self, keep: set[str], only: set[str] | None = None) -> tuple[set[str], list[str]]:
+        """The runs of the cache that are gone (not in ``keep``): their data files (to delete from the
+        site) and their names (to :meth:`forget` once the site's files are deleted: a build stopped
+        before then finds them again). ``only``: the runs to look at (the builder's snapshot knows which
+        were there), not every file of the cache (incr19: 10,000 runs)."""
+        files: set[str] = set()
         runs = self.root / RUNS_DIR
         if only is None:
             names = [p.name[:-4] for p in runs.iterdir() if p.name.endswith(".pkl")] if runs.is_dir() else []
-            self._remove_old_layout()
         else:
             names = sorted(only)
+        names = [name for name in names if name not in keep]
         for name in names:
-            if name in keep:
-                continue
             old = self.load_info(name)
             if old:
-                gone.update(old["info"].data_files)
+                files.update(old["info"].data_files)
+        return files, names
+
+    def forget(self, names: list[str], old_layout: bool = False) -> None:
+        """Delete the entries of runs that are gone (:meth:`gone`), and with ``old_layout`` the per-run
+        folders of the layout before version 14. Only the cache's own files are deleted
+        (``--cache-dir`` may name a folder that holds other things too)."""
+        if old_layout:
+            self._remove_old_layout()
+        for name in names:
             p = self.path(name)
             if not p.is_symlink():
                 with self.writing(p):  # (a read-only cache: the entry stays, for a run that is gone)
                     p.unlink(missing_ok=True)
-        return gone
 
     def _remove_old_layout(self) -> None:
         if not self.root.is_dir():

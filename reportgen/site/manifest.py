@@ -23,7 +23,7 @@ from typing import Iterable
 import orjson
 
 from . import records
-from .write import replace_bytes
+from .write import replace_bytes, writing
 
 MANIFEST = ".reportgen-manifest.json"
 CACHE_PREFIX = ".reportgen-cache/"  # the incremental-build cache: the builder's own folder, not listed
@@ -169,7 +169,8 @@ class Manifest:
         if not self.owns(rel):
             self.left.append(rel)
             return False
-        p.unlink(missing_ok=True)
+        with writing(p):  # (a read-only site: WriteFailed, the build's error)
+            p.unlink(missing_ok=True)
         parent = p.parent
         while parent != self.out:
             try:

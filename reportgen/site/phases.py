@@ -105,6 +105,7 @@ class SiteData:
     appended: list[str] = field(default_factory=list)
     ov_record: dict[str, str] = field(default_factory=dict)  # for the next build (overviews.py)
     site_metrics: set[str] | None = None  # the metrics the all-runs pages chart (None: all of them)
+    forget: list[str] = field(default_factory=list)  # cache entries of runs that are gone (RunCache.forget)
 
 
 def gather(cfg: BuildConfig, warnings: Warnings, present: Container[str] | None = None,
@@ -267,7 +268,8 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
     finally:
         results.close()
     infos = [r if r is not None else fresh[f] for r, f in zip(g.cached, g.files)]
-    stale |= g.cache.prune(set(g.files), None if g.known is None else g.known - set(g.files))
+    gone, forget = g.cache.gone(set(g.files), None if g.known is None else g.known - set(g.files))
+    stale |= gone
     # the site order and each run's label and colour come from run.json and the folder alone: kept
     # while no run.json changed (incr20: 10,000 runs sorted and labelled again after one run grew)
     order_key = (ORDER_VERSION, tuple([(f, r.path, r.sig.get("run") if isinstance(r.sig, dict) else r.sig)
@@ -294,7 +296,8 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
         previous=g.ov_record, lite_of=lambda f: _cached_lite(g.cache, f),
         old_keys=lambda f: (lambda o: None if o is None else o.lite)(g.old_infos.get(f)), only=only)
     keep = set().union(*(r.data_files for r in runs), overviews)
-    return SiteData(runs, labels, overviews, keep, stale, reparsed, appended, ov_record=record, site_metrics=only)
+    return SiteData(runs, labels, overviews, keep, stale, reparsed, appended, ov_record=record, site_metrics=only,
+                    forget=forget)
 
 
 ORDER_VERSION = 2  # of how the order, labels and colours are made: a kept value of another is made again
