@@ -261,3 +261,36 @@ def test_a_site_folder_that_cannot_be_made_or_cleaned_is_one_line(tmp_path):
     assert b"r1" not in (out / "index.html").read_bytes()  # (the pages are the new site's)
     assert _cli(root, "-o", out, "--cache-dir", tmp_path / "cache").returncode == 0
     assert not (out / "runs" / "r1").exists()
+
+
+@pytest.mark.parametrize("what", ["image", "waveform", "report image"])
+def test_a_media_file_the_site_cannot_take_ends_the_build(tmp_path, what):
+    """A run's image copy, an audio's waveform picture, a report's image: one that could not be written
+    into the site (its folder read-only here, as a full disk) was a warning ('could not show image',
+    'no waveform', 'image ... not published') and the build went on to a site without it, status 0.
+    It is the build's one-line error naming the file, as any file of the site."""
+    import numpy as np
+
+    import reportgen
+    from reportgen.media import Audio, Image
+    from reportgen.site.executor import BuildError
+
+    root, out, reports = tmp_path / "runs", tmp_path / "site", tmp_path / "reports"
+    run = reportgen.init(dir=root, id="a", name="a", project="p", settings={"x_disable_stats": True})
+    run.log({"loss": 1.0, "img": Image(np.full((8, 8, 3), 90, np.uint8)),
+             "snd": Audio(np.sin(np.arange(8000) / 10).astype(np.float32), sample_rate=8000)})
+    run.finish()
+    reports.mkdir()
+    from PIL import Image as PILImage
+
+    PILImage.new("RGB", (40, 20), (200, 30, 30)).save(reports / "pic.png")
+    (reports / "notes.md").write_text("# Notes\n\n![a picture](pic.png)\n")
+    cfg = BuildConfig(runs=root, out=out, quiet=True, samples=SAMPLES, cache_dir=tmp_path / "cache", reports=reports)
+    assert build(cfg).warnings == []
+    made = {"image": "media/a/**/img_*.png", "waveform": "media/a/**/*_wave.png", "report image": "reports/files/pic.png"}
+    [gone] = out.glob(made[what])
+    gone.unlink()  # (made again by the next build, into a folder that cannot take it)
+    with read_only_folder(gone.parent):
+        with pytest.raises(BuildError, match=rf"cannot write {gone} \((EROFS|EACCES)"):
+            build(cfg)
+    assert build(cfg).warnings == [] and gone.is_file()

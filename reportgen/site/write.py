@@ -20,14 +20,18 @@ class WriteFailed(OSError):
     """Writing a file failed; ``filename`` is the file, ``strerror`` the OS error."""
 
 
-def failed(exc: OSError, path: os.PathLike | str) -> WriteFailed:
-    """``exc`` as a :class:`WriteFailed` of ``path`` (a write's OSError often names no file)."""
+def failed(exc: OSError, path: os.PathLike | str, tmp: os.PathLike | str | None = None) -> WriteFailed:
+    """``exc`` as a :class:`WriteFailed` of ``path`` (a write's OSError often names no file, or names the
+    temporary file ``tmp``: then ``path``; a folder that could not be made stays named)."""
     if isinstance(exc, WriteFailed):
         return exc
-    return WriteFailed(exc.errno, exc.strerror or str(exc), os.fspath(exc.filename or path))
+    named = exc.filename if exc.filename is not None and exc.filename != (tmp and os.fspath(tmp)) else path
+    return WriteFailed(exc.errno, exc.strerror or str(exc), os.fspath(named))
 
 
-def _discard(path: os.PathLike | str) -> None:
+def discard(path: os.PathLike | str) -> None:
+    """Delete ``path`` if it can be (a failed write's file: on a read-only disk even a missing file's
+    unlink fails, which must not hide the write's error)."""
     try:
         os.unlink(path)
     except OSError:
@@ -43,11 +47,11 @@ def writing(dest: Path, tmp: Path | None = None, only_no_room: bool = False) -> 
         yield
     except OSError as exc:
         if tmp is not None:
-            _discard(tmp)
+            discard(tmp)
         ours = {os.fspath(p) for p in (dest, tmp) if p is not None}
         if only_no_room and exc.errno not in NO_ROOM and exc.filename not in ours:
             raise
-        raise failed(exc, dest) from exc
+        raise failed(exc, dest, tmp) from exc
 
 
 def write_bytes(path: Path, data: bytes) -> None:
@@ -66,7 +70,7 @@ def write_bytes(path: Path, data: bytes) -> None:
                 with fh:
                     fh.write(data)
             except BaseException:
-                _discard(path)  # (made by this open: no half of it is left)
+                discard(path)  # (made by this open: no half of it is left)
                 raise
             return
     replace_bytes(path, data)

@@ -207,6 +207,8 @@ class AudioKind(FileKind):
                                           keep=True)
             ctx.warn(where, f"no waveform: {ctx.why(exc)} (the player plays its {codec} audio)")
             wave_png = None
+        except WriteFailed:  # the site's own file system: the build ends (builder.py)
+            raise
         except (ValueError, OSError, EOFError) as exc:  # no waveform, but the player still works
             ctx.warn(where, f"no waveform: {ctx.why(exc)}")
             wave_png = None

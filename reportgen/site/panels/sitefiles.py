@@ -16,7 +16,7 @@ from ...storage.safety import (MAX_DEPTH, OutsideRunFolder, UnsafePath, check_re
                                run_folder_real, safe_file_name)
 from ..publish import NotPublished, check_dense, check_publishable, publish, read_whole
 from ..svgclean import SvgRefused
-from ..write import write_if_changed, writing
+from ..write import discard, write_if_changed, writing
 
 THUMB_MAX = 320  # longest side of gallery thumbnails, in pixels
 #: at most, pixels of a logged image the builder decodes (a thumbnail, a mask): 64 megapixels (an 8K x 8K
@@ -184,10 +184,10 @@ class RunFiles:
                         make(src, tmp)
                     tmp.replace(dest)
             except OutsideRunFolder as exc:
-                tmp.unlink(missing_ok=True)
+                discard(tmp)
                 raise MissingFile(str(exc)) from None
             except BaseException:
-                tmp.unlink(missing_ok=True)  # (a half-written thumbnail is no file of the site)
+                discard(tmp)  # (a half-written thumbnail is no file of the site)
                 raise
         return site
 

@@ -97,6 +97,8 @@ def _image_rewriter(source: Path, reports_root: Path, out: Path, written: set[st
         site_rel = PurePosixPath("files", *(safe_file_name(x) for x in relp.parts)).as_posix()
         try:  # images only as the site may publish them (no .html, sanitized .svg; build/publish.py)
             publish(target, out / "reports" / site_rel, holes)  # (holes False: a site going to a URL)
+        except WriteFailed:  # the site's own file system: the build ends (builder.py)
+            raise
         except (NotPublished, SvgRefused, OSError) as exc:
             why = exc_text(exc, root, out)
             raise ImageRefused(why if "not published" in why else f"{why}; not published") from None
