@@ -57,7 +57,7 @@ def writing(dest: Path, tmp: Path | None = None, only_no_room: bool = False) -> 
 def write_bytes(path: Path, data: bytes) -> None:
     """Replace ``path`` atomically (temp file + rename); a new file is written directly,
     since no page links to it yet (pages are written last) and replacing is slow on some disks."""
-    with writing(path):
+    try:  # (a plain try, not writing(): a build writes thousands of files)
         try:  # (no stat and no mkdir first: a build creates thousands of files in folders that exist)
             fh = open(path, "xb")
         except FileNotFoundError:
@@ -73,6 +73,8 @@ def write_bytes(path: Path, data: bytes) -> None:
                 discard(path)  # (made by this open: no half of it is left)
                 raise
             return
+    except OSError as exc:
+        raise failed(exc, path) from exc
     replace_bytes(path, data)
 
 
