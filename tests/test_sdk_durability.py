@@ -22,6 +22,7 @@ import pytest
 
 import reportgen
 from killsuite import ENV, run_batch
+from smallfs import tmpfs
 from reportgen.storage.reader import read_run
 
 
@@ -589,20 +590,8 @@ def test_finish_while_the_disk_is_full_returns_normally(tmp_path):
 
 @pytest.fixture
 def tiny_fs(tmp_path):
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    try:
-        res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)],
-                             capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError) as exc:
-        pytest.skip(f"cannot mount a 4 MiB tmpfs to fill ({exc}); the file-size-limit tests cover the writer")
-    if res.returncode != 0:
-        pytest.skip(f"cannot mount a 4 MiB tmpfs to fill (needs root: {res.stderr.strip()}); "
-                    "the file-size-limit tests cover the writer")
-    try:
+    with tmpfs(tmp_path / "mnt", "4m", why="; the file-size-limit tests cover the writer") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True, timeout=30)
 
 
 def test_real_full_disk_fills_and_frees(tmp_path, tiny_fs):

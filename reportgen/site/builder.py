@@ -27,7 +27,7 @@ from ..storage.format import flatten
 from ..storage.safety import is_inside, reading_from
 from ..tell import tell_all, waiting_line
 from . import artifacts_pages, pages, runs_data, snapshot, story, sweep_pages, workspace
-from .cache import unusable
+from .cache import failed_warning, os_error, unusable
 from .config import BuildConfig
 from .fmt import fmt_value
 from . import listings
@@ -42,6 +42,7 @@ from .reports import build_reports
 from .sectionsmemo import SectionsMemo
 from .urls import rel, run_page
 from .verdicts import Verdicts
+from .write import WriteFailed, writing
 
 
 @dataclass
@@ -71,6 +72,9 @@ class Pages:
     keys: dict[str, str]  # run page -> hash of its inputs (pages whose inputs did not change are skipped)
     media: int  # media panels on run pages
     kept_run_pages: set[str] = field(default_factory=set)  # run pages not rendered again (their file stands)
+    # Manifest.remove_unlinked_media's arguments: done in cleanup(), once every page is written (a build
+    # stopped by a full disk leaves the old pages, and the media files they link)
+    unlinked: tuple | None = None
 
 
 def _template_stamp() -> str:
@@ -230,8 +234,8 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
         written += write_compare_pages(
             writer, common, [(r.file, labels[r.file][0], panel_sets.get(r.file, [])) for r in runs],
             lambda page: {"kind": "media", "site": pages.site_json([], runs, labels, page, "media", table=False)})
-    if manifest is not None:  # the run files no run page and no report links (manifest.py: one rule)
-        manifest.remove_unlinked_media((r.file for r in runs), unshown | reports.made, shown | reports.linked)
+    # the run files no run page and no report links (manifest.py: one rule), deleted in cleanup()
+    unlinked = None if manifest is None else ([r.file for r in runs], unshown | reports.made, shown | reports.linked)
     keys: dict[str, str] = {}
     media = 0
     # the site's files at the start of the build (the manifest's listing): no stat per run page
@@ -280,18 +284,18 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     warnings.extend("", sweep_problems)
     written += artifacts_pages.write_pages(
         writer, common, arts, lambda page: pages.site_json([], runs, labels, page, "artifacts", table=False))
-    return Pages(written, {**writer.new_keys, **keys}, media, kept)
+    return Pages(written, {**writer.new_keys, **keys}, media, kept, unlinked)
 
 
 def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest: Manifest,
             warnings: Warnings, memo: Memo | None = None) -> None:
-    """Phase 4: save the page keys; delete the data files of runs and metrics that are gone (the
-    known stale ones, or, without a previous build's record, every file under data/ not kept) --
-    only files the builder wrote (``manifest``); save the manifest."""
-    g.cache.save_pages(done.keys, sorted(data.overviews))
-    snapshot.save(cfg.cache_dir, cfg.samples, data.runs, data.ov_record, memo, fresh=set(data.reparsed) | g.moved,
-                  known=g.known, enabled=cfg.cache, layout=g.layout)
+    """Phase 4: delete the data files of runs and metrics that are gone (the known stale ones, or,
+    without a previous build's record, every file under data/ not kept) -- only files the builder
+    wrote (``manifest``); save the manifest; then the page keys, the snapshot, and forget the runs that
+    are gone (a build stopped before then deletes them at the next build: the cache still knows them)."""
     out = cfg.out
+    if done.unlinked is not None:
+        manifest.remove_unlinked_media(*done.unlinked)
     if g.page_keys:
         for rel in sorted((data.stale | g.old_overviews) - data.keep):
             manifest.remove(rel)
@@ -314,6 +318,32 @@ def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest
     manifest.save({page[:-len("index.html")] for page in done.kept_run_pages})
     if manifest.warning():
         warnings.add("", manifest.warning())
+    g.cache.save_pages(done.keys, sorted(data.overviews))
+    with g.cache.writing(cfg.cache_dir / snapshot.NAME):
+        snapshot.save(cfg.cache_dir, cfg.samples, data.runs, data.ov_record, memo, fresh=set(data.reparsed) | g.moved,
+                      known=g.known, enabled=cfg.cache, layout=g.layout)
+    g.cache.forget(data.forget, old_layout=g.known is None)
+    if g.cache.error is not None:  # (once, however many of its writes failed)
+        warnings.add("", failed_warning(cfg.cache_dir, g.cache.error))
+
+
+def _stopped(exc: WriteFailed, left: str, manifest: Manifest | None = None):
+    """The build's error when writing the site failed (a full disk, EIO, a read-only folder): one line
+    naming the file and the OS error, and what the build ``left``. Every file written is whole
+    (write.py). With ``manifest`` (the data and pages were being written, nothing deleted yet), the
+    files this build added are deleted: the previous site stands but for the files it replaced, and the
+    next build, not finding them, writes them again as its own (left there, they were not the
+    builder's to its listing, which would never have deleted them)."""
+    from .executor import BuildError
+
+    if manifest is not None:
+        try:
+            manifest.remove_new()
+            manifest.save()
+        except OSError:
+            pass  # (the previous manifest stands)
+    return BuildError(f"cannot write {exc.filename} ({os_error(exc)}); the build stopped {left}: free space "
+                      "there, or build into another folder (-o)")
 
 
 def build(cfg: BuildConfig) -> BuildResult:
@@ -344,7 +374,11 @@ def _build(cfg: BuildConfig, early: list[str] | None = None) -> BuildResult:
                          "writes runs/, data/ and assets/ there (a page into each run folder), and publishing it "
                          "would publish every run's files. Build into a folder beside the runs or inside them "
                          "(e.g. -o site).")
-    cfg.out.mkdir(parents=True, exist_ok=True)
+    try:
+        with writing(cfg.out):
+            cfg.out.mkdir(parents=True, exist_ok=True)
+    except WriteFailed as exc:
+        raise _stopped(exc, "before writing anything") from exc
     remove_stale_markers([cfg.out, cfg.cache_dir])  # left by a killed Dask client (shared_fs.py)
     # before anything is written: the run folders, and what is the user's, what is ours (the output
     # folder's listing, its folders kept in the cache), listed in forked children (listings.py)
@@ -377,10 +411,18 @@ def _build(cfg: BuildConfig, early: list[str] | None = None) -> BuildResult:
     progress = Progress(quiet=cfg.quiet)
     g = gather(cfg, warnings, manifest.before, listed=(found, skipped), snap=snap)
     memo = Memo(g.memo if cfg.cache else None)  # page inputs kept from the previous build (memo.py)
-    with reading_from(cfg.runs):  # a run folder swapped for a link out of it since the scan is not read
-        data = write_data(cfg, g, warnings, progress, memo)
-        done = write_pages(cfg, data, g.page_keys, warnings, progress, manifest, g.story, memo)
-    cleanup(cfg, g, data, done, manifest, warnings, memo)
+    try:
+        with reading_from(cfg.runs):  # a run folder swapped for a link out of it since the scan is not read
+            data = write_data(cfg, g, warnings, progress, memo)
+            done = write_pages(cfg, data, g.page_keys, warnings, progress, manifest, g.story, memo)
+    except WriteFailed as exc:  # a site file (a cache file is a warning: cache.py); nothing deleted yet
+        progress.done()
+        raise _stopped(exc, "and left the site as it was but for the files it replaced, each whole", manifest) from exc
+    try:
+        cleanup(cfg, g, data, done, manifest, warnings, memo)
+    except WriteFailed as exc:  # the manifest, a stale file: every page is written
+        progress.done()
+        raise _stopped(exc, "after writing every page, before deleting the stale files or listing its own") from exc
     result = BuildResult(cfg.out, strict=cfg.strict, runs=len(data.runs),
                          metrics=len(set().union(*(r.counts()[0] for r in data.runs))), media=done.media,
                          pages=done.written, warnings=warnings.items, reparsed=data.reparsed,

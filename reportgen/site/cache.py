@@ -24,11 +24,13 @@ bytes).
 """
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import xxhash
 
@@ -60,6 +62,11 @@ KEEP_SMALL = 64 * 1024
 KEEP_BIG = 32 * 1024 * 1024
 
 
+def os_error(exc: OSError) -> str:
+    """``"ENOSPC: No space left on device"``: the OS error of a failed cache write, as warnings show it."""
+    return f"{errno.errorcode.get(exc.errno or 0, type(exc).__name__)}: {exc.strerror or exc}"
+
+
 def unusable(folder: Path) -> str | None:
     """Why the cache cannot be kept in ``folder`` (None: it can): made if missing, a file made and
     removed in it. (``$REPORTGEN_CACHE_DIR`` naming a file, a read-only place: the build goes on without.)"""
@@ -69,8 +76,16 @@ def unusable(folder: Path) -> str | None:
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        return f"{type(exc).__name__}: {exc.strerror or exc}"
+        return os_error(exc)
     return None
+
+
+def failed_warning(folder: Path, error: str) -> str:
+    """The build's one warning when a write into the cache ``folder`` failed during the build
+    (``error``: :attr:`RunCache.error`, the first one)."""
+    return (f"build cache {folder}: cannot write {error}; the site is built in full, and the next build may parse "
+            "again runs whose cache entries were not written: free space there, or give --cache-dir DIR "
+            "(or $REPORTGEN_CACHE_DIR) a folder it can write")
 
 
 def read_tail(history: Path, end: int, known: tuple[int, bytes] | None = None) -> bytes:
@@ -135,6 +150,20 @@ class RunCache:
         self.root = Path(root)
         self.samples = samples
         self.enabled = enabled
+        # the first write into the cache that failed ("<file>: ENOSPC: No space left on device"): the cache
+        # is an optimisation, so a full disk, EIO or a read-only folder there is one warning (builder.py)
+        # and the build goes on; a failed write leaves no part of its file (write.py), and an entry not
+        # written leaves the previous one, whose signature no longer matches the run: it is parsed again
+        self.error: str | None = None
+
+    @contextmanager
+    def writing(self, path: Path) -> Iterator[None]:
+        """The block writes (or deletes) the cache's ``path``: an OSError is kept in :attr:`error`, not raised."""
+        try:
+            yield
+        except OSError as exc:
+            if self.error is None:
+                self.error = f"{exc.filename or path}: {os_error(exc)}"
 
     def path(self, run_file: str) -> Path:
         """The run's cache file."""
@@ -184,7 +213,8 @@ class RunCache:
                 body = b""
         head = pickle.dumps({"version": STAMP, "samples": self.samples, "sig": sig, "info": info, "end": cols.end,
                              "tail": tail, "cols": bool(body)}, protocol=pickle.HIGHEST_PROTOCOL)
-        write_bytes(self.path(run_file), head + body)
+        with self.writing(self.path(run_file)):
+            write_bytes(self.path(run_file), head + body)
 
     def load_pages(self) -> dict[str, str]:
         return self.load_pages_and_overviews()[0]
@@ -199,9 +229,10 @@ class RunCache:
 
     def save_pages(self, keys: dict[str, str], overviews: list[str]) -> None:
         if self.enabled:
-            self.root.mkdir(parents=True, exist_ok=True)
-            write_bytes(self.root / "pages.pkl", pickle.dumps({"version": STAMP, "samples": self.samples,
-                                                               "pages": keys, "overviews": overviews}))
+            with self.writing(self.root / "pages.pkl"):
+                self.root.mkdir(parents=True, exist_ok=True)
+                write_bytes(self.root / "pages.pkl", pickle.dumps({"version": STAMP, "samples": self.samples,
+                                                                   "pages": keys, "overviews": overviews}))
 
     def _load_root(self, name: str) -> Any:
         if not self.enabled:
@@ -215,29 +246,35 @@ class RunCache:
             return None
         return obj
 
-    def prune(self, keep: set[str], only: set[str] | None = None) -> set[str]:
-        """Forget runs that are gone; returns their data files (to delete). Only the cache's own
-        files are deleted (``--cache-dir`` may name a folder that holds other things too).
-        ``only``: the runs to look at (the builder's snapshot knows which were there), not every
-        file of the cache (incr19: 10,000 runs); without it, the per-run folders of the layout
-        before version 14 are removed too."""
-        gone: set[str] = set()
+    def gone(self, keep: set[str], only: set[str] | None = None) -> tuple[set[str], list[str]]:
+        """The runs of the cache that are gone (not in ``keep``): their data files (to delete from the
+        site) and their names (to :meth:`forget` once the site's files are deleted: a build stopped
+        before then finds them again). ``only``: the runs to look at (the builder's snapshot knows which
+        were there), not every file of the cache (incr19: 10,000 runs)."""
+        files: set[str] = set()
         runs = self.root / RUNS_DIR
         if only is None:
             names = [p.name[:-4] for p in runs.iterdir() if p.name.endswith(".pkl")] if runs.is_dir() else []
-            self._remove_old_layout()
         else:
             names = sorted(only)
+        names = [name for name in names if name not in keep]
         for name in names:
-            if name in keep:
-                continue
             old = self.load_info(name)
             if old:
-                gone.update(old["info"].data_files)
+                files.update(old["info"].data_files)
+        return files, names
+
+    def forget(self, names: list[str], old_layout: bool = False) -> None:
+        """Delete the entries of runs that are gone (:meth:`gone`), and with ``old_layout`` the per-run
+        folders of the layout before version 14. Only the cache's own files are deleted
+        (``--cache-dir`` may name a folder that holds other things too)."""
+        if old_layout:
+            self._remove_old_layout()
+        for name in names:
             p = self.path(name)
             if not p.is_symlink():
-                p.unlink(missing_ok=True)
-        return gone
+                with self.writing(p):  # (a read-only cache: the entry stays, for a run that is gone)
+                    p.unlink(missing_ok=True)
 
     def _remove_old_layout(self) -> None:
         if not self.root.is_dir():
@@ -246,7 +283,8 @@ class RunCache:
             if d.is_dir() and not d.is_symlink() and d.name != RUNS_DIR and \
                     any((d / name).is_file() for name in OLD_FILES):
                 for name in OLD_FILES:
-                    (d / name).unlink(missing_ok=True)
+                    with self.writing(d / name):
+                        (d / name).unlink(missing_ok=True)
                 try:
                     os.rmdir(d)
                 except OSError:

@@ -300,6 +300,7 @@ def dask_jobs(jobs: list, address: str, direct: bool | None = None) -> Iterator[
                     write_bytes(job_out / rel, data)
                 if saved is not None:
                     local.save(*saved)
+                    parsed.cache_error = parsed.cache_error or local.error
                 yield parsed
     finally:
         remove_markers(markers)

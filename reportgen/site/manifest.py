@@ -23,6 +23,7 @@ from typing import Iterable
 import orjson
 
 from . import records
+from .write import replace_bytes, writing
 
 MANIFEST = ".reportgen-manifest.json"
 CACHE_PREFIX = ".reportgen-cache/"  # the incremental-build cache: the builder's own folder, not listed
@@ -168,7 +169,8 @@ class Manifest:
         if not self.owns(rel):
             self.left.append(rel)
             return False
-        p.unlink(missing_ok=True)
+        with writing(p):  # (a read-only site: WriteFailed, the build's error)
+            p.unlink(missing_ok=True)
         parent = p.parent
         while parent != self.out:
             try:
@@ -177,6 +179,14 @@ class Manifest:
                 break
             parent = parent.parent
         return True
+
+    def remove_new(self) -> None:
+        """Delete the files that appeared in the output folder since the listing at the start (a build
+        that stopped: the site is left as it was, but for the files it replaced, each whole). They are
+        the builder's (:meth:`owns`); left there, the next build, finding them, would not write them
+        again and never list them as its own."""
+        for rel in sorted(_walk(self.out).keys() - self.before.keys() - {MANIFEST}):
+            self.remove(rel)
 
     def owned_under(self, folder: str) -> list[str]:
         """Site paths under ``folder/`` that the builder wrote in an earlier build and that still exist."""
@@ -235,9 +245,7 @@ class Manifest:
         # the manifest read at the start, byte for byte: not written again (incr20: 30,000 names
         # rewritten by every rebuild that only changed files)
         if data != self._raw or not target.is_file():
-            tmp = target.with_name(f".{MANIFEST}.tmp{os.getpid()}")
-            tmp.write_bytes(data)
-            os.replace(tmp, target)
+            replace_bytes(target, data)
         if self.record is not None:
             # the root folder changed with the manifest's rename: listed again next time (cheap)
             dirs.pop("", None)

@@ -70,6 +70,7 @@ class Parsed:
     info: RunInfo
     appended: bool  # parsed from the previous end of history.jsonl only
     stale: set[str]  # data files of the previous build this run no longer has
+    cache_error: str | None = None  # its cache entry could not be written (RunCache.error): warned once
 
 
 @dataclass
@@ -104,6 +105,7 @@ class SiteData:
     appended: list[str] = field(default_factory=list)
     ov_record: dict[str, str] = field(default_factory=dict)  # for the next build (overviews.py)
     site_metrics: set[str] | None = None  # the metrics the all-runs pages chart (None: all of them)
+    forget: list[str] = field(default_factory=list)  # cache entries of runs that are gone (RunCache.forget)
 
 
 def gather(cfg: BuildConfig, warnings: Warnings, present: Container[str] | None = None,
@@ -230,7 +232,7 @@ def parse_steps(job: RunJob, cache: RunCache, write, cols: Columns, appended: bo
     known = (cached["end"], cached["tail"]) if appended else None
     tail = read[1] if read is not None and read[0] == cols.end else read_tail(history, cols.end, known)
     cache.save(job.run_file, sig, info, cols, tail)
-    return Parsed(info, appended, stale)
+    return Parsed(info, appended, stale, cache.error)
 
 
 def _cached_lite(cache: RunCache, run_file: str) -> dict | None:
@@ -258,13 +260,16 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
             if parsed.appended:
                 appended.append(job.run_file)
             stale |= parsed.stale
+            if g.cache.error is None:  # (the first failed cache write of any run, wherever it was parsed)
+                g.cache.error = parsed.cache_error
             done += 1
             metrics.update(parsed.info.metrics)
             progress.update(f"runs {done}/{total}, metrics {len(metrics)}")
     finally:
         results.close()
     infos = [r if r is not None else fresh[f] for r, f in zip(g.cached, g.files)]
-    stale |= g.cache.prune(set(g.files), None if g.known is None else g.known - set(g.files))
+    gone, forget = g.cache.gone(set(g.files), None if g.known is None else g.known - set(g.files))
+    stale |= gone
     # the site order and each run's label and colour come from run.json and the folder alone: kept
     # while no run.json changed (incr20: 10,000 runs sorted and labelled again after one run grew)
     order_key = (ORDER_VERSION, tuple([(f, r.path, r.sig.get("run") if isinstance(r.sig, dict) else r.sig)
@@ -291,7 +296,8 @@ def write_data(cfg: BuildConfig, g: Gathered, warnings: Warnings, progress: Prog
         previous=g.ov_record, lite_of=lambda f: _cached_lite(g.cache, f),
         old_keys=lambda f: (lambda o: None if o is None else o.lite)(g.old_infos.get(f)), only=only)
     keep = set().union(*(r.data_files for r in runs), overviews)
-    return SiteData(runs, labels, overviews, keep, stale, reparsed, appended, ov_record=record, site_metrics=only)
+    return SiteData(runs, labels, overviews, keep, stale, reparsed, appended, ov_record=record, site_metrics=only,
+                    forget=forget)
 
 
 ORDER_VERSION = 2  # of how the order, labels and colours are made: a kept value of another is made again

@@ -28,6 +28,7 @@ from pathlib import Path
 from ..media.avsafe import VIDEO_DEMUXERS
 from ..storage.sparse import copy_keeping_holes  # noqa: F401 (its home; serve's slots use it from here)
 from .svgclean import sanitize_svg
+from .write import writing
 
 #: a run file the builder reads whole (logged HTML, SVG, a table's or a figure's JSON) is at most this
 #: large: a sparse 8 GB ``.html`` (a few KB in a zip) was read into memory whole
@@ -98,13 +99,14 @@ def publish(src: Path, dest: Path, holes: bool = True) -> None:
     ext = check_publishable(dest.name)
     if not holes:
         check_dense(dest.name, src)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name("." + dest.name + ".tmp")
-    if ext == "svg":
-        tmp.write_bytes(sanitize_svg(read_whole(src)))
-    else:
-        copy_keeping_holes(src, tmp)
-    tmp.replace(dest)
+    with writing(dest, tmp, only_no_room=True):  # (a full site: WriteFailed, no half copy left)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if ext == "svg":
+            tmp.write_bytes(sanitize_svg(read_whole(src)))
+        else:
+            copy_keeping_holes(src, tmp)
+        tmp.replace(dest)
 
 
 def read_whole(path: Path, max_bytes: int = READ_MAX) -> bytes:

@@ -45,6 +45,20 @@ def _dict_first(environment_class):
     return Env
 
 
+def _cache_class(base):
+    """Jinja's bytecode cache, whose write failing (a full or read-only user cache: jinja removes its
+    temporary file and raises) only means compiling the template again next time."""
+
+    class Cache(base):
+        def dump_bytecode(self, bucket) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:
+                pass
+
+    return Cache
+
+
 def make_env(extra_dirs: list[Path] | None = None):
     from jinja2 import (Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined,
                         select_autoescape)
@@ -56,7 +70,7 @@ def make_env(extra_dirs: list[Path] | None = None):
 
         folder = user_cache() / "jinja"
         folder.mkdir(parents=True, exist_ok=True)
-        bcc = FileSystemBytecodeCache(str(folder))
+        bcc = _cache_class(FileSystemBytecodeCache)(str(folder))
     except OSError:
         pass
     env = _dict_first(Environment)(

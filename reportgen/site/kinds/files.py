@@ -6,6 +6,7 @@ from typing import Any
 
 from ...storage import kinds as tags
 from ..clip import CAPTION_CHARS, NAME_CHARS, clip
+from ..write import WriteFailed
 from . import Kind, register
 
 
@@ -119,6 +120,8 @@ class ImageKind(FileKind):
             ctx.files.settle(mark, shown=False)
             ctx.warn(where, f"mask {mask_name}: {ctx.why(exc)}")
             return {"name": str(mask_name), "layers": [], "missing": True}
+        except WriteFailed:  # the site's own file system: the build ends (builder.py)
+            raise
         except Exception as exc:
             ctx.files.settle(mark, shown=False)
             ctx.warn(where, f"mask {mask_name}: file {m.get('path')} could not be shown ({exc.__class__.__name__}: "
@@ -204,6 +207,8 @@ class AudioKind(FileKind):
                                           keep=True)
             ctx.warn(where, f"no waveform: {ctx.why(exc)} (the player plays its {codec} audio)")
             wave_png = None
+        except WriteFailed:  # the site's own file system: the build ends (builder.py)
+            raise
         except (ValueError, OSError, EOFError) as exc:  # no waveform, but the player still works
             ctx.warn(where, f"no waveform: {ctx.why(exc)}")
             wave_png = None

@@ -15,6 +15,7 @@ from ...storage.safety import MAX_DEPTH, too_deep
 from .. import kinds
 from ..exc_text import exc_text
 from ..urls import slug
+from ..write import WriteFailed
 from .sitefiles import MissingFile, RunFiles, short_hash
 
 
@@ -89,6 +90,8 @@ class ItemMaker:
             self.files.settle(mark, shown=False)
             self.warn(where, self.why(exc))
             return {"t": "missing", "msg": self.why(exc), "type": t}
+        except WriteFailed:  # the site's own file system: the build ends, naming the file (builder.py)
+            raise
         except Exception as exc:  # a broken file must not break the build
             self.files.settle(mark, shown=False)
             why = self.why(exc)  # (never the builder's absolute paths: the page shows it)

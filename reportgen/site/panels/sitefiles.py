@@ -16,7 +16,7 @@ from ...storage.safety import (MAX_DEPTH, OutsideRunFolder, UnsafePath, check_re
                                run_folder_real, safe_file_name)
 from ..publish import NotPublished, check_dense, check_publishable, publish, read_whole
 from ..svgclean import SvgRefused
-from ..write import write_if_changed
+from ..write import discard, write_if_changed, writing
 
 THUMB_MAX = 320  # longest side of gallery thumbnails, in pixels
 #: at most, pixels of a logged image the builder decodes (a thumbnail, a mask): 64 megapixels (an 8K x 8K
@@ -176,18 +176,19 @@ class RunFiles:
         self.touched.append(site)
         dest = self.out / site
         if dest.is_symlink() or not dest.exists():
-            dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_name("." + dest.name + ".tmp")
-            try:
-                with self.reading():
-                    make(src, tmp)
+            try:  # (a full site: WriteFailed, which ends the build)
+                with writing(dest, tmp, only_no_room=True):
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    with self.reading():
+                        make(src, tmp)
+                    tmp.replace(dest)
             except OutsideRunFolder as exc:
-                tmp.unlink(missing_ok=True)
+                discard(tmp)
                 raise MissingFile(str(exc)) from None
             except BaseException:
-                tmp.unlink(missing_ok=True)  # (a half-written thumbnail is no file of the site)
+                discard(tmp)  # (a half-written thumbnail is no file of the site)
                 raise
-            tmp.replace(dest)
         return site
 
     def write_data(self, name: str, payload: Any) -> tuple[str, str]:

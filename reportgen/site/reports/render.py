@@ -18,6 +18,7 @@ from markupsafe import Markup
 from ...storage.safety import open_regular, safe_file_name
 from ..exc_text import exc_text
 from ..publish import NotPublished, publish
+from ..write import WriteFailed
 from ..svgclean import SvgRefused
 from . import media, metrics
 from .context import ReportContext
@@ -70,6 +71,8 @@ def _dispatch(ctx: ReportContext, d: Directive) -> Markup:
                             f"(expected {', '.join(sorted(ALLOWED_ATTRS[d.kind]))})")
     try:
         return RENDERERS[d.kind](ctx, d)
+    except WriteFailed:  # the site's own file system: the build ends, naming the file (builder.py)
+        raise
     except Exception as exc:  # a report must never break the build
         ctx.warnings.append(f"line {d.line}: {d.kind}: failed ({exc.__class__.__name__}: {exc_text(exc, ctx.out)})")
         return ctx.missing(f"{d.kind}: could not be rendered ({exc.__class__.__name__})", inline=not d.block)
@@ -94,6 +97,8 @@ def _image_rewriter(source: Path, reports_root: Path, out: Path, written: set[st
         site_rel = PurePosixPath("files", *(safe_file_name(x) for x in relp.parts)).as_posix()
         try:  # images only as the site may publish them (no .html, sanitized .svg; build/publish.py)
             publish(target, out / "reports" / site_rel, holes)  # (holes False: a site going to a URL)
+        except WriteFailed:  # the site's own file system: the build ends (builder.py)
+            raise
         except (NotPublished, SvgRefused, OSError) as exc:
             why = exc_text(exc, root, out)
             raise ImageRefused(why if "not published" in why else f"{why}; not published") from None
