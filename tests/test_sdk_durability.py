@@ -827,6 +827,27 @@ def test_every_run_file_follows_the_umask(tmp_path, umask):
     assert modes == {name: 0o666 & ~umask for name in modes}
 
 
+
+@pytest.mark.parametrize("umask", [0o022, 0o077], ids=["022", "077"])
+def test_artifact_objects_are_read_only_within_the_umask(tmp_path, umask):
+    """An artifact's stored objects were 0444 whatever the umask: under umask 077 every run file
+    was 0600 and the logged datasets and models readable by everyone."""
+    (tmp_path / "data.txt").write_text("d")
+    (tmp_path / "big.bin").write_bytes(b"m")
+    old = os.umask(umask)
+    try:
+        run = reportgen.init(id="art", dir=tmp_path / "runs", save_code_info=False)
+        art = reportgen.Artifact("data", type="dataset")
+        art.add_file(str(tmp_path / "data.txt"))
+        art.add_file(str(tmp_path / "big.bin"), policy="mutable")  # a snapshot moved into place
+        run.log_artifact(art)
+        run.finish()
+    finally:
+        os.umask(old)
+    objects = [p for p in (tmp_path / "runs" / "_artifacts" / "objects").rglob("*") if p.is_file()]
+    assert len(objects) == 2
+    assert {stat.S_IMODE(p.stat().st_mode) for p in objects} == {0o444 & ~umask}
+
 def test_log_code_skips_a_named_pipe_among_the_sources(tmp_path):
     """log_code() opened every matching source with open(): a named pipe named like code (``pipe.py``)
     waited for a writer for ever, and the training script with it (shutil.copyfile, before, refused
