@@ -22,6 +22,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from ..storage.appender import append_whole_lines
 from ..storage.safety import open_own
 
 OUTPUT_LOG = "output.log"
@@ -87,6 +88,9 @@ class OutputLog:
         # finishes the run, which closes this log, in that same thread
         self._lock = threading.RLock()
         self.error: str | None = None
+        # head lines a failed write left (a full disk), written first, in order, at the next write: at
+        # most the head's budget. (They were dropped, and a line cut by the failure was glued to the next.)
+        self._unwritten = b""
 
     def write_lines(self, lines: list[str]) -> None:
         if not lines:
@@ -94,7 +98,7 @@ class OutputLog:
         with self._lock:
             try:
                 self._write(lines)
-            except OSError as exc:  # disk full, folder removed: stop keeping output, never crash
+            except OSError as exc:  # folder removed, a tail that cannot be rolled: never crash
                 self.error = self.error or f"{exc.__class__.__name__}: {exc}"
 
     def _write(self, lines: list[str]) -> None:
@@ -104,7 +108,9 @@ class OutputLog:
             self.head_bytes += len(data[0])
             head.append(data.pop(0))
         if head:
-            _write_all(self._fd, b"".join(head))
+            self._unwritten += b"".join(head)
+        if self._unwritten:
+            self._write_head()  # (a failure keeps them for the next write, or the end)
         if not data:
             return
         if self._tail_fd < 0:
@@ -119,24 +125,41 @@ class OutputLog:
             self.cut_lines += 1
             self.cut_bytes += len(gone)
         chunk = b"".join(data)
-        _write_all(self._tail_fd, chunk)
-        self._tail_file_bytes += len(chunk)
+        _, error = append_whole_lines(self._tail_fd, chunk)
+        # (the tail is in memory too: a write that failed is made good by the next roll, which rewrites it)
+        self._tail_file_bytes += len(chunk) if error is None else 2 * self.tail_budget + 1
         if self._tail_file_bytes > 2 * self.tail_budget:  # roll: rewrite with the kept tail only
-            kept = b"".join(self._tail)
-            tmp = self.tail_path.with_name(self.tail_path.name + ".tmp")
+            self._roll()
+
+    def _roll(self) -> None:
+        kept = b"".join(self._tail)
+        tmp = self.tail_path.with_name(self.tail_path.name + ".tmp")
+        try:
             tmp.write_bytes(kept)
             os.replace(tmp, self.tail_path)
-            os.close(self._tail_fd)
-            self._tail_fd = open_own(self.tail_path)
-            self._tail_file_bytes = len(kept)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            return  # (a full disk: tried again at the next write)
+        os.close(self._tail_fd)
+        self._tail_fd = open_own(self.tail_path)
+        self._tail_file_bytes = len(kept)
+
+    def _write_head(self) -> OSError | None:
+        written, error = append_whole_lines(self._fd, self._unwritten)
+        self._unwritten = self._unwritten[written:]
+        return error
 
     def close(self) -> None:
         with self._lock:
             try:
+                if self._unwritten and (error := self._write_head()) is not None:
+                    raise error
                 if self._tail_fd >= 0:
                     note = (f"[reportgen: {self.cut_lines} lines ({self.cut_bytes} bytes) of output cut here; "
                             f"head and tail kept]\n") if self.cut_lines else ""
-                    _write_all(self._fd, note.encode() + b"".join(self._tail))
+                    self._unwritten = note.encode() + b"".join(self._tail)
+                    if (error := self._write_head()) is not None:
+                        raise error
                     os.close(self._tail_fd)
                     self._tail_fd = -1
                     self.tail_path.unlink(missing_ok=True)

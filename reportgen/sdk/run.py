@@ -7,6 +7,7 @@ import socket
 import sys
 import time
 import weakref
+from pathlib import Path
 from typing import Any
 
 from ..storage import format as fmt
@@ -81,7 +82,9 @@ class Run(RunExtras):
 
         # storage20: a URL root (or a labelled writer) writes a local staging folder, uploaded as segments
         self._remote, self._uploader, resume_at = remote_run.open_target(dir, self._settings, self._mode), None, None
-        self.root = self._remote.stage_root if self._remote else modes.writable_root(dir)
+        # absolute: a program that changes its working folder after init() (os.chdir) split its run, the
+        # files written by name (run.json, summary.json, media) going to a new runs/<id> under the new one
+        self.root = (self._remote.stage_root if self._remote else modes.writable_root(dir)).absolute()
         if self._remote is not None and id is not None:
             resume_at = self._remote.prepare(fmt.validate_run_id(id))
         self._lock: WriterLock | None = None
@@ -132,6 +135,7 @@ class Run(RunExtras):
             self._services = RunServices(self.folder, self._settings, run_label=f"{self.project}/{self.name}",
                                          t0=lambda: self.history._t0, step=lambda: self.history.step,
                                          git=save_code_info, on_meta=self._meta_collected)
+            self._writer.on_moved = self._follow_folder
             try:
                 self._write_meta("running", resumed=(prev_meta.get("resumed", 0) + 1) if existing else 0)
                 if existing is None:
@@ -254,6 +258,15 @@ class Run(RunExtras):
         if not hasattr(self, "_services"):  # collected before init() finished: its run.json includes it
             return
         self._writer.update_meta(**self._services.annotate({"git": self._git}))
+
+    def _follow_folder(self, where: Path) -> None:
+        """The run folder left its path (``umount -l``, ``mv``; storage.moved) and is reached at ``where``:
+        media, ``save()`` copies and alerts are written there, where its history goes."""
+        self._normalizer.run_dir = where
+        self._services.follow(where)
+        saver = self.__dict__.get("_saver")
+        if saver is not None:
+            saver.files_dir = where / fmt.FILES_DIR
 
     # -- logging -----------------------------------------------------------------------
     def log(self, data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:

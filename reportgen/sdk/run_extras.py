@@ -167,7 +167,7 @@ class RunExtras:
 
         saver = self.__dict__.get("_saver")
         if saver is None:
-            saver = self.__dict__["_saver"] = Saver(self.folder / fmt.FILES_DIR)
+            saver = self.__dict__["_saver"] = Saver(self._writer.paths.files)  # (where the folder is: moved.py)
         if self._finished:
             user_warn(f"save(): run {self.id} is finished; save() ignored")
             return []

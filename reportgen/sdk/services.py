@@ -78,6 +78,17 @@ class RunServices:
             meta["git"] = {**(meta.get("git") or {}), **git_extra} if "git" in meta else git_extra
         return meta
 
+    def follow(self, where: Path) -> None:
+        """The run folder left its path and is reached at ``where`` now (storage.moved): the files
+        written by name go there (those already open follow it by themselves)."""
+        self.alerts.path = where / self.alerts.path.name
+        if self.sampler is not None:
+            self.sampler.path = where / self.sampler.path.name
+        if self.console is not None:
+            log = self.console.log
+            with log._lock:
+                log.path, log.tail_path = where / log.path.name, where / log.tail_path.name
+
     def close(self, quick: bool = False) -> None:
         """Stop everything; ``quick`` (a termination signal): shorter waits, the process is ending."""
         if self._meta_thread is not None:

@@ -49,6 +49,28 @@ def _cut_torn_tail(fd: int, path: Path) -> int:
     return size - keep
 
 
+def append_whole_lines(fd: int, data: bytes) -> tuple[int, OSError | None]:
+    """Append ``data`` (whole lines) to ``fd``; returns how many of its bytes are in the file, and the
+    error that stopped the write, if one did. A line the failure left half-written is cut off
+    again, so the file holds whole lines only and the next write continues it cleanly (if even
+    the cut fails, the count ends mid-line: writing from there completes the line byte-exactly)."""
+    view = memoryview(data)
+    off, total = 0, len(data)
+    try:
+        while off < total:
+            off += os.write(fd, view[off:])
+    except OSError as exc:
+        line_start = data.rfind(b"\n", 0, off) + 1  # where the line cut by the failure begins
+        if off > line_start:
+            try:  # remove the fragment: the file keeps whole lines only
+                os.ftruncate(fd, os.fstat(fd).st_size - (off - line_start))
+                off = line_start
+            except OSError:
+                pass
+        return off, exc
+    return off, None
+
+
 def _open(path: Path) -> int:
     return open_own(path)
 
@@ -169,26 +191,19 @@ class HistoryAppender:
                               f"{self.rows_written} rows); it is made anew and the rows logged from now on go there")
 
     def _write(self, data: bytes, rows: int) -> int:
-        view = memoryview(data)
-        off, total = 0, len(data)
         try:
             self._recreate_if_deleted()
-            while off < total:
-                off += os.write(self._fd, view[off:])
         except OSError as exc:
-            line_start = data.rfind(b"\n", 0, off) + 1  # where the line cut by the failure begins
-            if off > line_start:
-                try:  # remove the fragment: the file keeps whole lines only
-                    os.ftruncate(self._fd, os.fstat(self._fd).st_size - (off - line_start))
-                    off = line_start
-                except OSError:
-                    pass  # keep the offset: the next write completes the line byte-exactly
+            off, error = 0, exc
+        else:
+            off, error = append_whole_lines(self._fd, data)
+        if error is not None:
             self._unwritten = data[off:]
             left = self._unwritten.count(b"\n")
             self._unwritten_rows = left
             self.rows_written += rows - left
             self._last_failed = True
-            self.health.failed(self.path.name, exc)
+            self.health.failed(self.path.name, error)
             return rows - left
         self._unwritten = b""
         self._unwritten_rows = 0

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from .jsonio import read_json, write_json_atomic
+from .jsonio import current_umask, read_json, write_json_atomic
 
 STORE_DIR = "_artifacts"
 OBJECTS_DIR = "objects"
@@ -31,6 +31,8 @@ COLLECTIONS_DIR = "collections"
 ARTIFACT_JSON = "artifact.json"
 MANIFEST_JSON = "manifest.json"
 STORE_FORMAT = 1
+#: an object's mode: read-only, within the umask (0444 under umask 022, 0400 under 077)
+READ_ONLY = 0o444
 LOCK_TIMEOUT = 120.0  # seconds to wait for another process holding a collection's lock
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$")
@@ -139,7 +141,7 @@ def put_object(store: Path, src: str | os.PathLike, sha: str, move: bool = False
         try:
             with open(src, "rb") as fh:
                 os.fsync(fh.fileno())
-            os.chmod(src, 0o444)
+            os.chmod(src, READ_ONLY & ~current_umask())
             os.replace(src, target)
             return target.stat().st_size
         except OSError:
@@ -153,7 +155,7 @@ def put_object(store: Path, src: str | os.PathLike, sha: str, move: bool = False
                              "(add it again, or use policy='mutable' to snapshot it when added)")
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o444)
+        os.chmod(tmp, READ_ONLY & ~current_umask())
         os.replace(tmp, target)  # two writers of one object write identical bytes: either wins
         return size
     except BaseException:

@@ -74,7 +74,8 @@ class StorageHealth:
         return True
 
     def recreated(self, what: str, message: str) -> None:
-        """``what`` was deleted under the writer and made anew: a failure that is over (warns)."""
+        """``what`` was deleted under the writer and made anew, or moved and followed: a failure
+        that is over (warns)."""
         with self._lock:
             self.error = f"{what}: {message}"
             self.failures += 1

@@ -28,6 +28,7 @@ from .appender import DEFAULT_FLUSH_INTERVAL, MAX_UNWRITTEN_BYTES, HistoryAppend
 from .format import FORMAT_VERSION, RunPaths
 from .health import StorageHealth, _warn
 from .jsonio import write_json_atomic
+from .moved import FolderHandle
 from .safety import printable
 
 DEFAULT_HEARTBEAT_INTERVAL = 15.0
@@ -75,6 +76,9 @@ class RunWriter:
             warnings.warn(printable(f"{self.paths.history}: removed an incomplete last line ({self.history.torn_bytes_removed}"
                                     " bytes) left by a writer that was killed mid-write"), UserWarning, stacklevel=4)
         self.append_encoded = self.history.append_encoded
+        self.folder = FolderHandle(self.paths.root)  # the folder wherever it goes (umount -l, mv): moved.py
+        self.on_moved: Callable[[Path], None] | None = None  # told the path that reaches it then
+        self._moved = False
         self._meta: dict[str, Any] | None = None
         # one reentrant lock for every JSON file (a signal handler may write while it is held;
         # one lock, so metadata and retries can never wait for each other in opposite orders)
@@ -149,6 +153,7 @@ class RunWriter:
             if self.history.recreated != self._recreated:  # the run folder was deleted: its JSON files too
                 self._recreated = self.history.recreated
                 self._unsaved = {**self._saved, **self._unsaved}
+                self.folder.reopen()
             for path, obj in list(self._unsaved.items()):
                 if path == self.paths.run_json:
                     self.update_meta()  # the newest metadata, with the storage record
@@ -174,8 +179,32 @@ class RunWriter:
         self._thread = threading.Thread(target=self._loop, name="reportgen-writer", daemon=True)
         self._thread.start()
 
+    def _follow_if_moved(self) -> None:
+        """The run folder left its path (``umount -l`` of its file system, ``mv``) while its history
+        goes on into it: write every file there too, instead of splitting the run (storage.moved)."""
+        if self._moved or not self.folder.moved():
+            return
+        self._moved = True
+        old, where = self.paths.root, self.folder.where()
+        said = (f"run folder {old} is no longer at its path after {self.history.rows_written} rows (its file "
+                "system was unmounted with umount -l, or the folder was moved): the run goes on writing into "
+                "that folder where it is now")
+        if where is None:  # no /proc: only the files already open follow it
+            self.health.recreated("run folder", f"{said}; run.json, summary.json and media go to {old}")
+            return
+        with self._json_lock:
+            self.paths = RunPaths(where)
+            self.history.path = self.paths.history
+            self._unsaved = {where / p.name: obj for p, obj in {**self._saved, **self._unsaved}.items()}
+            self._saved = {}
+        if self.on_moved is not None:
+            self.on_moved(where)
+        self.health.recreated("run folder", f"{said}, run.json, summary.json and media included; nothing "
+                              f"more is written at {old}")
+
     def _tick(self) -> None:
         self.history.recreate_if_deleted()
+        self._follow_if_moved()
         self.history.flush()
         if self._unsaved or self.health.failing or self.history.recreated != self._recreated:
             self._retry()
@@ -205,10 +234,15 @@ class RunWriter:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=join_timeout)
         self._absorb = True
+        try:
+            self._follow_if_moved()  # (moved since the last tick: the last files go where the history is)
+        except Exception as exc:  # noqa: BLE001 - never raises over storage
+            self.health.failed("run folder", exc)
         self.history.close()
         self._retry()
 
     def release(self) -> None:
         """Give up the writer lock (after the final run.json)."""
+        self.folder.close()
         if self.lock is not None:
             self.lock.release()

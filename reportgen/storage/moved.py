@@ -1,0 +1,78 @@
+"""A run folder that left its path while the run writes it.
+
+``umount -l`` of the file system under a running run detaches it: the writer's open files
+(``history.jsonl``, ``output.log``, ``system.jsonl``) go on into the folder on the detached
+file system, where they are kept (on a disk, found again when it is mounted back), while the
+path now names the empty mount point (or another mount). ``mv runs/a runs/b`` of a running run
+does the same within one file system. Files written by name (``run.json``, ``summary.json``,
+media, ``files/``) then went to a new folder made at the old path: the run was split in two,
+its end state, summary and later media away from its history, without a word.
+
+:class:`FolderHandle` holds a descriptor of the run folder; :meth:`FolderHandle.moved` tells
+when the folder still exists but its path names something else (a folder deleted is not
+moved: it is made anew at its path, :mod:`reportgen.storage.appender`), and
+:meth:`FolderHandle.where` gives a path that reaches the folder where it is now (Linux:
+``/proc/self/fd/<fd>``), for the writer to go on writing everything there.
+"""
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+_FLAGS = getattr(os, "O_PATH", os.O_RDONLY) | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+PROC_FD = Path("/proc/self/fd")
+
+
+def _same(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+class FolderHandle:
+    """An open descriptor of one run folder (none where folders cannot be opened)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.fd: int | None = None
+        self.reopen()
+
+    def reopen(self) -> None:
+        """Hold the folder now at :attr:`path` (after it was deleted and made anew)."""
+        self.close()
+        try:
+            self.fd = os.open(self.path, _FLAGS)
+        except (OSError, ValueError):
+            self.fd = None
+
+    def moved(self) -> bool:
+        """True when the folder still exists but :attr:`path` no longer names it."""
+        if self.fd is None:
+            return False
+        try:
+            st = os.fstat(self.fd)
+        except OSError:
+            return False
+        if not st.st_nlink:  # deleted (rm -rf): made anew at its path, not followed
+            return False
+        try:
+            return not _same(os.stat(self.path), st)
+        except OSError as exc:
+            return exc.errno in (errno.ENOENT, errno.ENOTDIR)  # not an I/O error of a network mount
+
+    def where(self) -> Path | None:
+        """A path reaching the folder where it is now, or None where there is none (no ``/proc``)."""
+        if self.fd is None:
+            return None
+        here = PROC_FD / str(self.fd)
+        try:
+            return here if _same(os.stat(here), os.fstat(self.fd)) else None
+        except OSError:
+            return None
+
+    def close(self) -> None:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
