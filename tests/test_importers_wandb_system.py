@@ -186,3 +186,45 @@ def test_system_jsonl_of_the_imported_run_that_is_a_link_is_not_written_through(
     proc = run_cli("import", "wandb", str(tmp_path / "wb" / "wandb"), "-o", str(runs))
     assert "system.jsonl" in proc.stderr and "system metrics not written" in proc.stderr, proc.stderr
     assert target.read_bytes() == before
+
+
+# wandb before 0.13 sampled the network as one nested value, {"sent": ..., "recv": ...} (its stats.py),
+# which its sender flattened to system.network.sent in files/wandb-events.jsonl
+NESTED_STATS = r'''
+import wandb
+run = wandb.init(project="sys", settings=wandb.Settings(x_disable_stats=True))
+run._interface.publish_stats({"cpu": 10.0, "network": {"sent": 100, "recv": 200}})
+run._interface.publish_stats({"cpu": 20.0, "network": {"sent": 300, "recv": 700}})
+run.log({"loss": 0.5})
+run.finish()
+'''
+
+
+@pytest.mark.parametrize("where", ["stats records", "wandb-events.jsonl"])
+def test_nested_network_samples_of_wandb_012_are_flattened_to_its_network_chart(tmp_path, where):
+    """wandb 0.12's monitor sampled ``network`` as ``{"sent": n, "recv": n}``: in its stats records and in
+    lines of files/wandb-events.jsonl as ``"system.network": {...}``. The nested value was written as it
+    was (``system/network`` holding a dict), which no chart draws: the run had no Network chart. It is
+    flattened to wandb's own names (``system/network.sent``, ``.recv``), charted as the SDK's are; a
+    value nested deeper than the readers read is still left out, named."""
+    from reportgen.site.story import system_charts
+
+    _, files = _source(tmp_path, NESTED_STATS if where == "stats records" else UNMONITORED)
+    if where == "wandb-events.jsonl":
+        t0 = 1.7e9
+        lines = [{"system.cpu": 10.0, "system.network": {"sent": 100, "recv": 200}, "_timestamp": t0 + 2},
+                 {"system.cpu": 20.0, "system.network": {"sent": 300, "recv": 700},
+                  "system.deep": {"a": _lists(99)}, "_timestamp": t0 + 4}]
+        (files / "wandb-events.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    said, run_dir = _import_and_build(tmp_path)
+    rows = _rows(run_dir / "system.jsonl")
+    assert [(r["system/cpu"], r["system/network.sent"], r["system/network.recv"]) for r in rows] == [
+        (10.0, 100, 200), (20.0, 300, 700)], rows
+    assert not any("system/network" in r or any(k.startswith("system/deep") for k in r) for r in rows), rows
+    if where == "wandb-events.jsonl":
+        assert len(said) == 1 and "'system.deep'" in said[0] and "nested deeper than 100 levels" in said[0], said
+    else:
+        assert said == []
+    (network,) = [c for c in system_charts(run_dir) if c["title"] == "Network"]
+    assert {s["label"]: s["last"] for s in network["series"]} == {"network.sent": 300, "network.recv": 700}
+    assert all(s["path"].count(",") == 2 for s in network["series"])  # a line of the two samples

@@ -5,7 +5,11 @@ wandb records them as ``stats`` records of its ``.wandb`` log (keys ``cpu``, ``g
 names under ``system.``, with ``_timestamp`` and ``_runtime``). Both become rows of ``system.jsonl``:
 ``_timestamp``, ``_runtime`` (seconds since the run began) and the values under ``system/<name>``,
 wandb's names kept but for the few the SDK's monitor names otherwise (:data:`RENAMED`), so the run
-page charts them as it charts the SDK's (``site/story.py``). Values are kept as they are.
+page charts them as it charts the SDK's (``site/story.py``). Values are kept as they are, but for
+nested ones: wandb before 0.13 sampled ``network`` as ``{"sent": ..., "recv": ...}`` (a stats record's
+value; some ``wandb-events.jsonl`` lines hold ``"system.network": {...}``), which wandb's own sender
+flattened to ``system.network.sent``: they are flattened so too (``system/network.sent``), as the
+monitor of wandb 0.13 and later names them.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..sdk.system_metrics import SYSTEM_JSONL
+from ..storage.format import flatten
 from ..storage.jsonio import encode_line
 from ..storage.reader import read_history
 from ..storage.safety import MAX_LINE, open_own
@@ -48,8 +53,10 @@ class SystemSamples:
         self.samples: list[tuple[float, dict[str, Any]]] = []
 
     def add(self, timestamp: float, values: dict[str, Any]) -> None:
-        """One sample at ``timestamp`` (seconds since the epoch), ``values`` under wandb's names."""
-        self.samples.append((timestamp, {system_key(k): v for k, v in values.items()}))
+        """One sample at ``timestamp`` (seconds since the epoch), ``values`` under wandb's names (nested
+        ones flattened: ``{"network": {"sent": 1}}`` is ``network.sent``; their depth is the readers'
+        bound, checked as they were read)."""
+        self.samples.append((timestamp, {system_key(k): v for k, v in flatten(values, sep=".").items()}))
 
     def read_events(self, files: Path, offset: int | None) -> int | None:
         """The samples of ``files/wandb-events.jsonl`` after byte ``offset`` (untrusted: a line that is
