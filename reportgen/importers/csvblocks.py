@@ -29,10 +29,11 @@ _QUOTED = re.compile(rb'[^"]*(?:""[^"]*)*')
 
 
 class BigRow(NamedTuple):
-    """A row longer than :data:`ROW_MAX`: its cells (None: left out, too long) and ``(index, bytes)`` of
-    each cell left out."""
+    """A row longer than :data:`ROW_MAX`: its cells (None: left out, too long), ``(index, bytes)`` of
+    each cell left out, and the line breaks of the file it spans (its end's too)."""
     cells: list[bytes | None]
     refused: list[tuple[int, int]]
+    lines: int = 0
 
     def csv(self) -> bytes:
         """The row as a line of CSV, its cells left out empty (quoted: pandas still reads their types)."""
@@ -159,13 +160,14 @@ def _big_row(data: bytes, fh: BinaryIO, fields: int) -> tuple[BigRow, bytes]:
     ValueError past ``fields`` cells (a row of 16M commas made a list of 16M cells)."""
     cells: list[bytes | None] = []
     refused: list[tuple[int, int]] = []
-    cell, size, kept, last = bytearray(), 0, 0, b""
+    cell, size, kept, last, lines = bytearray(), 0, 0, b"", 0
     quoted, pos = False, 0
 
     def add(piece: bytes, pairs: int = 0) -> None:
         """``piece`` of the cell, each of its ``""`` (``pairs`` of them, in quotes) one quote."""
-        nonlocal size, last
+        nonlocal size, last, lines
         size += len(piece) - pairs
+        lines += piece.count(_NL)
         if piece:
             last = piece[-1:]
         if size <= CELL_MAX and kept + size <= ROW_MAX:  # (a piece of a cell left out is not copied)
@@ -192,7 +194,7 @@ def _big_row(data: bytes, fh: BinaryIO, fields: int) -> tuple[BigRow, bytes]:
             more = fh.read(READ)
             if not more:
                 close(row_end=True)
-                return BigRow(cells, refused), b""
+                return BigRow(cells, refused, lines), b""
             data, pos = data[pos:] + more, 0
             continue
         if start:
@@ -225,4 +227,4 @@ def _big_row(data: bytes, fh: BinaryIO, fields: int) -> tuple[BigRow, bytes]:
             continue
         add(data[pos:nl])
         close(row_end=True)
-        return BigRow(cells, refused), data[nl + 1:]
+        return BigRow(cells, refused, lines + 1), data[nl + 1:]
