@@ -111,3 +111,67 @@ def test_blocks_and_rows_read_cell_by_cell_are_the_rows_pandas_reads(tmp_path, m
             rows += pd.read_csv(io.BytesIO(block), header=None, dtype=str, keep_default_na=False).values.tolist()
         assert rows == whole, (trial, data)
     assert big > 100
+
+
+class _Steps:
+    """Counts the lines of csvblocks.py run while it is on (sys.settrace), stopping past ``limit``:
+    the work of a read told apart from the machine's speed (a test asserts no time)."""
+
+    def __init__(self, limit: int):
+        import reportgen.importers.csvblocks as mod
+
+        self.file, self.limit, self.lines = mod.__file__, limit, 0
+
+    def _trace(self, frame, event, arg):
+        if frame.f_code.co_filename != self.file:
+            return None
+        if event == "line":
+            self.lines += 1
+            if self.lines > self.limit:
+                raise AssertionError(f"more than {self.limit:,} lines of csvblocks.py run")
+        return self._trace
+
+    def __enter__(self):
+        import sys
+
+        sys.settrace(self._trace)
+        return self
+
+    def __exit__(self, *exc):
+        import sys
+
+        sys.settrace(None)
+
+
+def test_a_giant_cell_of_escaped_quotes_is_crossed_a_window_at_a_time(tmp_path, cli):
+    """A quoted cell of 20 MB of "" (10 MB of quotes, or of a"" runs) was read a Python step for each
+    "" (a 50 MB one took ~6 s, 26M steps); the cell is left out all the same (longer than CELL_MAX), so
+    its quotes are now counted a window of READ bytes at a time, and only the window of the closing quote
+    is matched: a few thousand lines of csvblocks.py run where there were tens of millions. The cell's
+    size is told, the row's other cells and the rows after it are read as pandas reads them."""
+    import io
+
+    from reportgen.importers.csvblocks import BigRow, Blocks
+
+    for unit in (b'""', b'a""'):
+        n = (20 * MB) // len(unit)
+        data = (b'step,note,loss\n1,"' + unit * n + b'""",0.5\r\n2,"ok, ""quoted""\nline",0.25\n'
+                + b'3,"' + unit * 3 + b'",0.125\n')
+        blocks = Blocks(io.BytesIO(data))
+        assert blocks.header() == b"step,note,loss\n"
+        with _Steps(limit=10_000) as steps:
+            got = list(blocks.blocks(100, 3))
+        size = n * (len(unit) - 1) + 1  # (each "" one quote, and the cell's last "" too)
+        assert got[0] == BigRow([b"1", None, b"0.5"], [(1, size)], lines=1), got[0]
+        assert got[1:] == [b'2,"ok, ""quoted""\nline",0.25\n3,"' + unit * 3 + b'",0.125\n'], got[1:]
+        assert steps.lines > 100  # (it counted: ~2,600 here, tens of millions before)
+
+    src = tmp_path / "q.csv"
+    src.write_bytes(data)
+    proc = cli("import", "csv", str(src), "-o", str(tmp_path / "runs"))
+    said = [ln for ln in proc.stderr.splitlines() if ln.startswith("warning:")]
+    assert said == [f"warning: {src}: row 1, column 'note': a cell of {size:,} bytes (more than "
+                    f"{CELL_MAX >> 20} MiB, or past {ROW_MAX >> 20} MiB in its row); left out"], said
+    (run,) = reportgen.Api(tmp_path / "runs").runs()
+    assert [(r["_step"], r["loss"], r.get("note")) for r in run.scan_history()] == [
+        (1, 0.5, None), (2, 0.25, 'ok, "quoted"\nline'), (3, 0.125, 'a"a"a"')]

@@ -208,3 +208,49 @@ def test_lines_ending_in_a_carriage_return_alone_are_rows(tmp_path, cli):
     want = [{k: r[k] for k in ("_step", "loss", "note")} for r in lf.scan_history()]
     assert len(want) == n and want[-1] == {"_step": n - 1, "loss": (n - 1) / n, "note": f"a, {n - 1}"}
     assert [{k: r[k] for k in ("_step", "loss", "note")} for r in cr.scan_history()] == want
+
+
+def test_bytes_that_are_not_utf8_are_replacement_characters_and_one_warning(tmp_path, cli):
+    """One byte that is not UTF-8 (a Latin-1 é, a corrupt byte) made pandas raise UnicodeDecodeError and
+    the whole file was skipped, no run written. The file is now read with replacement characters (U+FFFD):
+    a text cell keeps the rest of its text, a number cell holding one is left out (as text in a column of
+    numbers is, named), and one warning names the file, the first line holding such bytes, counted over
+    the lines of a row read cell by cell before it (a quoted cell of 17 MB with line breaks) and of a
+    header whose cell spans two lines, in a file with line feeds, one with carriage returns alone, and
+    one whose header holds the byte."""
+    from reportgen.importers.csvblocks import ROW_MAX
+
+    src = tmp_path / "src"
+    src.mkdir()
+    with open(src / "lf.csv", "wb") as fh:
+        fh.write(b'step,loss,"the\nname"\n'  # lines 1-2
+                 b'0,1.0,"two\nlines"\n'  # 3-4
+                 b'1,0.5,"big\n' + b"x" * (ROW_MAX + MB) + b'\nbig\n"\n'  # 5-8, read cell by cell, left out
+                 b"2,0.25,caf\xe9\n"  # 9
+                 b"3,0\xff.125,ok\n"
+                 b'4,0.0625,"\xc3"\n'
+                 b"5,0.03125,fine\n")
+    (src / "cr.csv").write_bytes(b"step,loss\r1,0.5\r2,0.\xff25\r3,0.125\r")
+    (src / "head.csv").write_bytes(b"step,lo\xe9ss\n1,2.5\n")
+    proc = cli("import", "csv", str(src), "-o", str(tmp_path / "runs"))
+    said = sorted(ln for ln in proc.stderr.splitlines() if ln.startswith("warning:"))
+    assert said == sorted([
+        f"warning: {src / 'lf.csv'}: row 2, column 'the\\nname': a cell of {ROW_MAX + MB + 9:,} bytes (more "
+        "than 1 MiB, or past 16 MiB in its row); left out",
+        f"warning: {src / 'lf.csv'}: line 9: bytes that are not UTF-8 (3 such sequences in the file); read as "
+        "replacement characters (U+FFFD), a cell of a column of numbers holding them left out",
+        f"warning: {src / 'lf.csv'}: row 4, column 'loss': '0\ufffd.125' is not a number, in a column of "
+        "numbers; left out",
+        f"warning: {src / 'cr.csv'}: line 3: bytes that are not UTF-8; read as replacement characters "
+        "(U+FFFD), a cell of a column of numbers holding them left out",
+        f"warning: {src / 'cr.csv'}: row 2, column 'loss': '0.\ufffd25' is not a number, in a column of "
+        "numbers; left out",
+        f"warning: {src / 'head.csv'}: line 1: bytes that are not UTF-8; read as replacement characters "
+        "(U+FFFD), a cell of a column of numbers holding them left out"]), said
+    runs = {r.name: r for r in reportgen.Api(tmp_path / "runs").runs()}
+    assert sorted(runs) == ["cr", "head", "lf"]
+    assert [(r["_step"], r.get("loss"), r.get("the\nname")) for r in runs["lf"].scan_history()] == [
+        (0, 1.0, "two\nlines"), (1, 0.5, None), (2, 0.25, "caf\ufffd"), (3, None, "ok"), (4, 0.0625, "\ufffd"),
+        (5, 0.03125, "fine")]
+    assert [(r["_step"], r["loss"]) for r in runs["cr"].scan_history()] == [(1, 0.5), (3, 0.125)]  # (2: empty)
+    assert [(r["_step"], r["lo\ufffdss"]) for r in runs["head"].scan_history()] == [(1, 2.5)]

@@ -186,3 +186,108 @@ def test_system_jsonl_of_the_imported_run_that_is_a_link_is_not_written_through(
     proc = run_cli("import", "wandb", str(tmp_path / "wb" / "wandb"), "-o", str(runs))
     assert "system.jsonl" in proc.stderr and "system metrics not written" in proc.stderr, proc.stderr
     assert target.read_bytes() == before
+
+
+# wandb before 0.13 sampled the network as one nested value, {"sent": ..., "recv": ...} (its stats.py),
+# which its sender flattened to system.network.sent in files/wandb-events.jsonl
+NESTED_STATS = r'''
+import wandb
+run = wandb.init(project="sys", settings=wandb.Settings(x_disable_stats=True))
+run._interface.publish_stats({"cpu": 10.0, "network": {"sent": 100, "recv": 200}})
+run._interface.publish_stats({"cpu": 20.0, "network": {"sent": 300, "recv": 700}})
+run.log({"loss": 0.5})
+run.finish()
+'''
+
+
+@pytest.mark.parametrize("where", ["stats records", "wandb-events.jsonl"])
+def test_nested_network_samples_of_wandb_012_are_flattened_to_its_network_chart(tmp_path, where):
+    """wandb 0.12's monitor sampled ``network`` as ``{"sent": n, "recv": n}``: in its stats records and in
+    lines of files/wandb-events.jsonl as ``"system.network": {...}``. The nested value was written as it
+    was (``system/network`` holding a dict), which no chart draws: the run had no Network chart. It is
+    flattened to wandb's own names (``system/network.sent``, ``.recv``), charted as the SDK's are; a
+    value nested deeper than the readers read is still left out, named."""
+    from reportgen.site.story import system_charts
+
+    _, files = _source(tmp_path, NESTED_STATS if where == "stats records" else UNMONITORED)
+    if where == "wandb-events.jsonl":
+        t0 = 1.7e9
+        lines = [{"system.cpu": 10.0, "system.network": {"sent": 100, "recv": 200}, "_timestamp": t0 + 2},
+                 {"system.cpu": 20.0, "system.network": {"sent": 300, "recv": 700},
+                  "system.deep": {"a": _lists(99)}, "_timestamp": t0 + 4}]
+        (files / "wandb-events.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    said, run_dir = _import_and_build(tmp_path)
+    rows = _rows(run_dir / "system.jsonl")
+    assert [(r["system/cpu"], r["system/network.sent"], r["system/network.recv"]) for r in rows] == [
+        (10.0, 100, 200), (20.0, 300, 700)], rows
+    assert not any("system/network" in r or any(k.startswith("system/deep") for k in r) for r in rows), rows
+    if where == "wandb-events.jsonl":
+        assert len(said) == 1 and "'system.deep'" in said[0] and "nested deeper than 100 levels" in said[0], said
+    else:
+        assert said == []
+    (network,) = [c for c in system_charts(run_dir) if c["title"] == "Network"]
+    assert {s["label"]: s["last"] for s in network["series"]} == {"network.sent": 300, "network.recv": 700}
+    assert all(s["path"].count(",") == 2 for s in network["series"])  # a line of the two samples
+
+
+# stats records as wandb 0.12's monitor published them (which also wrote them to files/wandb-events.jsonl)
+OLD_WANDB = r'''
+import json, os, wandb
+run = wandb.init(project="sys", settings=wandb.Settings(x_disable_stats=True))
+for i, stats in enumerate([{"cpu": 10.0, "memory_percent": 40.0, "network": {"sent": 100, "recv": 200}},
+                           {"cpu": 20.0, "memory_percent": 41.0, "network": {"sent": 300, "recv": 700}}]):
+    run._interface.publish_stats(stats)
+    run.log({"loss": 0.5 / (i + 1)})
+run.finish()
+'''
+
+
+@pytest.mark.parametrize("events", [False, True], ids=["wandb-0.13+", "wandb-0.12"])
+def test_a_run_imported_before_system_jsonl_has_its_samples_moved_there_by_the_next_import(tmp_path, events):
+    """Imports made before system.jsonl (3cccf68^) wrote a wandb run's stats records to the imported
+    run's files/wandb-system-metrics.jsonl (``_timestamp`` and wandb's names under ``system/`` as they
+    were, a nested network value too), which nothing reads, and import.json said nothing of system
+    metrics. Importing such a run again read the log from where it stopped, past its stats records: the
+    samples stayed in that file, and the run never had System charts (a run of wandb 0.12 had them read
+    again from its files/wandb-events.jsonl, the file left). The next import now moves them to
+    system.jsonl (as an import today writes them) and removes the file; a files/wandb-events.jsonl
+    (the same samples, from wandb 0.12) is not read as well, so each sample is there once, and a
+    further import adds nothing."""
+    from reportgen.site.story import system_charts
+
+    _, files = _source(tmp_path, OLD_WANDB)
+    today = tmp_path / "runs"
+    _import_and_build(tmp_path)  # (an import of today: what the old one must become)
+    (run_dir,) = list_run_dirs(today)
+    want = _rows(run_dir / "system.jsonl")
+    assert [(r["system/cpu"], r["system/memory"], r["system/network.sent"]) for r in want] == [
+        (10.0, 40.0, 100), (20.0, 41.0, 300)]
+
+    # the run folder as the old importer left it (its code: git show 3cccf68^:reportgen/importers/wandb_local.py)
+    if events:  # wandb 0.12's copy of the samples, copied by the import too
+        with open(files / "wandb-events.jsonl", "w") as fh:
+            for r in want:
+                fh.write(json.dumps({"system.cpu": r["system/cpu"], "system.memory": r["system/memory"],
+                                     "system.network.sent": r["system/network.sent"],
+                                     "system.network.recv": r["system/network.recv"], "_wandb": True,
+                                     "_timestamp": r["_timestamp"], "_runtime": r["_runtime"]}) + "\n")
+        (run_dir / "files" / "wandb-events.jsonl").write_bytes((files / "wandb-events.jsonl").read_bytes())
+    os.remove(run_dir / "system.jsonl")
+    with open(run_dir / "files" / "wandb-system-metrics.jsonl", "w") as fh:
+        for r in want:
+            fh.write(json.dumps({"_timestamp": r["_timestamp"], "system/cpu": r["system/cpu"],
+                                 "system/memory_percent": r["system/memory"],
+                                 "system/network": {"sent": r["system/network.sent"],
+                                                    "recv": r["system/network.recv"]}}) + "\n")
+    record = json.loads((run_dir / "import.json").read_text())
+    record["state"] = {k: record["state"][k] for k in ("offset", "exit_code")}
+    (run_dir / "import.json").write_text(json.dumps(record))
+    assert system_charts(run_dir) == []
+
+    said, again = _import_and_build(tmp_path)
+    assert again == run_dir and said == []
+    assert _rows(run_dir / "system.jsonl") == want
+    assert not (run_dir / "files" / "wandb-system-metrics.jsonl").exists()
+    assert {"CPU", "Memory", "Network"} <= {c["title"] for c in system_charts(run_dir)}
+    _import_and_build(tmp_path)
+    assert _rows(run_dir / "system.jsonl") == want

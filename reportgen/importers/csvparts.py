@@ -18,6 +18,11 @@ made it ``7.0`` where a cell of the column was empty). Whether the steps never g
 the rows are read (:attr:`CsvTable.ordered`), or by :meth:`CsvTable.scan_steps`, which reads the step
 column alone.
 
+Bytes that are not UTF-8 (a Latin-1 ``café``, one corrupt byte) are read as replacement characters
+(U+FFFD), so a text cell keeps the rest of its text and a number cell holding them is left out as text
+in a column of numbers is; one warning names the file and the first line holding them (the file was
+skipped whole).
+
 A file that is mostly holes (``truncate -s 2G``: free to make) is read only to its first
 :data:`CSV_MAX` bytes (the complete lines in them, with a warning): its data is what the file system
 holds, not what it says.
@@ -62,6 +67,33 @@ def steps_rise(column, last=None) -> tuple[bool, object]:
     return bool(steps.is_monotonic_increasing and (last is None or steps.iat[0] >= last)), steps.iat[-1]
 
 
+class NotUtf8:
+    """Where the bytes of a CSV that are not UTF-8 are: the first line holding them (:attr:`where`) and
+    how many sequences of them there are (:attr:`count`)."""
+
+    def __init__(self) -> None:
+        self.where: str | None = None
+        self.count = 0
+
+    def check(self, data: bytes, line: int, row: bool = False) -> None:
+        """``data``, which starts at the file's line ``line`` (``row``: it is one row read cell by cell,
+        named by the line it starts at)."""
+        try:
+            data.decode("utf-8")
+            return
+        except UnicodeDecodeError as exc:
+            if self.where is None:
+                line += 0 if row else data.count(b"\n", 0, exc.start)
+                self.where = f"the row at line {line:,}" if row else f"line {line:,}"
+        self.count += data.decode("utf-8", "replace").count("\ufffd") - data.count("\ufffd".encode())
+
+    def warn(self, path: Path, problems: Problems) -> None:
+        if self.where is not None:
+            many = f" ({self.count:,} such sequences in the file)" if self.count > 1 else ""
+            problems.warn(f"{path}: {self.where}: bytes that are not UTF-8{many}; read as replacement characters "
+                          "(U+FFFD), a cell of a column of numbers holding them left out")
+
+
 class CsvTable:
     """The CSV file ``path`` opened for reading a part at a time: :attr:`columns` (its header), then
     :meth:`parts`. A context manager (closes the file)."""
@@ -75,8 +107,8 @@ class CsvTable:
         try:
             self._src = line_ends(self._prefix_of_sparse(problems))
             head = Blocks(self._src).header()
-            self._data_at = len(head)
-            self.columns = list(pd.read_csv(io.BytesIO(head), nrows=0).columns)
+            self._head, self._data_at, self._data_line = head, len(head), 1 + head.count(b"\n")
+            self.columns = list(pd.read_csv(io.BytesIO(head), nrows=0, encoding_errors="replace").columns)
         except BaseException:
             self._fh.close()
             raise
@@ -111,20 +143,29 @@ class CsvTable:
         """The CSV bytes of each block of rows, from the first under the header (:mod:`.csvblocks`); the
         cells that a row too long to hold left out are warned of (with ``warn``)."""
         self._src.seek(self._data_at)
+        line = self._data_line
         for block in Blocks(self._src).blocks(self._chunk, len(self.columns)):
             if isinstance(block, BigRow):
                 for i, size in block.refused if warn else ():
                     self._left_out(self.rows + 1, self.columns[i] if i < len(self.columns) else i,
                                    f"a cell of {size:,} bytes (more than {CELL_MAX >> 20} MiB, or past "
                                    f"{ROW_MAX >> 20} MiB in its row)")
-                block = block.csv()
+                lines, block = block.lines, block.csv()
+                if warn:
+                    self._not_utf8.check(block, line, row=True)
+            else:
+                lines = block.count(b"\n")
+                if warn:
+                    self._not_utf8.check(block, line)
+            line += lines
             yield block
 
     def _parse(self, block: bytes, start: int, **kwargs):
         import pandas as pd
 
         try:
-            return pd.read_csv(io.BytesIO(block), header=None, names=self.columns, index_col=False, **kwargs)
+            return pd.read_csv(io.BytesIO(block), header=None, names=self.columns, index_col=False,
+                               encoding_errors="replace", **kwargs)
         except pd.errors.EmptyDataError:  # (blank lines only)
             return pd.DataFrame(columns=self.columns)
         except pd.errors.ParserError as exc:
@@ -153,6 +194,8 @@ class CsvTable:
         doc); ``step_col`` is left as each part reads it, ``run_col`` read as text. Sets :attr:`ordered`
         once every part is read."""
         self._kinds, self.rows = {}, 0
+        self._not_utf8 = NotUtf8()
+        self._not_utf8.check(self._head, 1)
         rising, last = True, None
         text = {run_col} if run_col is not None else set()
         for block in self._blocks():
@@ -168,6 +211,7 @@ class CsvTable:
             self.rows += len(part)
             yield part
         self.ordered = rising
+        self._not_utf8.warn(self.path, self.problems)
 
     def _settle(self, part, skip: set, block: bytes, start: int) -> set:
         """Settle the type of the columns of ``part`` not settled yet that hold a value; the ones

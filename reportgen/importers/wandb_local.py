@@ -198,7 +198,8 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
     # system metrics come from the log's stats records, else (wandb < 0.13) from files/wandb-events.jsonl
     events = imp.state.get("events")  # the offset read of that file, once it is the source
     events = events if isinstance(events, int) and events >= 0 else None
-    stats_seen = bool(imp.state.get("stats"))
+    old_import = system.read_old_import(files)  # (an import made before system.jsonl: its samples moved)
+    stats_seen = bool(imp.state.get("stats")) or old_import is not None
     exit_code = imp.state.get("exit_code")
     end = offset
 
@@ -300,7 +301,10 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
     imp.drop_summary(removed)
     if not stats_seen and files is not None and not imp.refused:
         events = system.read_events(files, events)
+    had_samples = bool(system.samples)
     system_size = system.write(imp.state.get("system_size"))
+    if old_import is not None and (system_size is not None or not had_samples):  # (its samples written)
+        system.drop_old_import(old_import)
     if files is not None and not imp.refused:
         _copy_files(files, imp.paths.files, problems, label)
     if exit_code is None:

@@ -5,7 +5,11 @@ wandb records them as ``stats`` records of its ``.wandb`` log (keys ``cpu``, ``g
 names under ``system.``, with ``_timestamp`` and ``_runtime``). Both become rows of ``system.jsonl``:
 ``_timestamp``, ``_runtime`` (seconds since the run began) and the values under ``system/<name>``,
 wandb's names kept but for the few the SDK's monitor names otherwise (:data:`RENAMED`), so the run
-page charts them as it charts the SDK's (``site/story.py``). Values are kept as they are.
+page charts them as it charts the SDK's (``site/story.py``). Values are kept as they are, but for
+nested ones: wandb before 0.13 sampled ``network`` as ``{"sent": ..., "recv": ...}`` (a stats record's
+value; some ``wandb-events.jsonl`` lines hold ``"system.network": {...}``), which wandb's own sender
+flattened to ``system.network.sent``: they are flattened so too (``system/network.sent``), as the
+monitor of wandb 0.13 and later names them.
 """
 from __future__ import annotations
 
@@ -16,12 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from ..sdk.system_metrics import SYSTEM_JSONL
+from ..storage.format import flatten
 from ..storage.jsonio import encode_line
 from ..storage.reader import read_history
-from ..storage.safety import MAX_LINE, open_own
+from ..storage.safety import MAX_LINE, is_inside, open_own
 from .common import Problems, RunImport
 
 EVENTS = "wandb-events.jsonl"
+#: where imports before system.jsonl (3cccf68) wrote the log's stats records, in the imported run's files/:
+#: a row a sample, ``_timestamp`` and wandb's names under ``system/`` as they were (``system/memory_percent``,
+#: ``system/network`` a dict), read by nothing
+OLD_FILE = "wandb-system-metrics.jsonl"
 #: wandb's names whose meaning the SDK's monitor writes under another name (docs/format.md): wandb-core's
 #: machine memory in use, and the use of ``/`` older wandb wrote as ``disk``
 RENAMED = {"memory_percent": "memory", "disk": "disk.usagePercent"}
@@ -48,8 +57,41 @@ class SystemSamples:
         self.samples: list[tuple[float, dict[str, Any]]] = []
 
     def add(self, timestamp: float, values: dict[str, Any]) -> None:
-        """One sample at ``timestamp`` (seconds since the epoch), ``values`` under wandb's names."""
-        self.samples.append((timestamp, {system_key(k): v for k, v in values.items()}))
+        """One sample at ``timestamp`` (seconds since the epoch), ``values`` under wandb's names (nested
+        ones flattened: ``{"network": {"sent": 1}}`` is ``network.sent``; their depth is the readers'
+        bound, checked as they were read)."""
+        self.samples.append((timestamp, {system_key(k): v for k, v in flatten(values, sep=".").items()}))
+
+    def read_old_import(self, files: Path | None) -> Path | None:
+        """The samples an import made before system.jsonl existed wrote to the imported run's
+        ``files/wandb-system-metrics.jsonl`` (:data:`OLD_FILE`), and that file (None: there is none). It
+        is such an import's when import.json says nothing of system metrics (no ``stats``, ``events`` or
+        ``system_size``) and the source's own ``files/`` has no file of that name (copied, it is the
+        user's). Its log's stats records were read then: ``wandb-events.jsonl`` (the same samples) is not
+        read. The file is removed once its samples are in system.jsonl (:meth:`drop_old_import`)."""
+        state = self.imp.state
+        path = self.imp.paths.files / OLD_FILE
+        if self.imp.refused or any(k in state for k in ("stats", "events", "system_size")) \
+                or path.is_symlink() or not path.is_file() or not is_inside(self.imp.dir, path) \
+                or (files is not None and os.path.lexists(files / OLD_FILE)):
+            return None
+        chunk = read_history(path)  # (as any file of the run: bounded lines, deep keys left out)
+        for message in chunk.warnings:
+            self.problems.warn(f"{self.label}: files/{message}")
+        for row in chunk.rows:
+            ts = _time(row.get("_timestamp"))
+            values = {k[len("system/"):]: v for k, v in row.items() if k.startswith("system/")}
+            if ts is not None and values:
+                self.add(ts, values)
+        return path
+
+    def drop_old_import(self, path: Path) -> None:
+        """Remove the old import's file ``path`` (:meth:`read_old_import`), its samples written."""
+        try:
+            os.unlink(path)
+        except OSError as exc:
+            self.problems.warn(f"{self.label}: files/{OLD_FILE}: {exc}; not removed (its samples are in "
+                               f"{SYSTEM_JSONL})")
 
     def read_events(self, files: Path, offset: int | None) -> int | None:
         """The samples of ``files/wandb-events.jsonl`` after byte ``offset`` (untrusted: a line that is

@@ -110,13 +110,13 @@ class RunPaths:
             return False
 
 
-def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested dicts become ``a/b`` keys; tagged records (``_type``) stay whole."""
+def flatten(d: dict[str, Any], prefix: str = "", sep: str = "/") -> dict[str, Any]:
+    """Nested dicts become ``a/b`` keys (``a<sep>b``); tagged records (``_type``) stay whole."""
     out: dict[str, Any] = {}
     for k, v in d.items():
         key = f"{prefix}{k}"
         if isinstance(v, dict) and "_type" not in v:
-            out.update(flatten(v, key + "/"))
+            out.update(flatten(v, key + sep, sep))
         else:
             out[key] = v
     return out
