@@ -65,3 +65,18 @@ def test_the_runs_table_shows_and_exports_ints_as_ints(tmp_path, site_browser):
     assert {k: csv[k] for k in ("summary:i", "summary:f", "summary:g", "summary:h", "config:n")} == {
         "summary:i": "999", "summary:f": "1", "summary:g": str(2**64), "summary:h": str(HUGE), "config:n": str(HUGE)}
     assert json.loads((runs / "a" / "summary.json").read_text())["h"] == HUGE  # (stored exactly, as before)
+
+
+def test_a_resumed_run_keeps_its_ints(tmp_path):
+    """resume="allow" read the run's config and summary back with ints past 64 bits as floats and wrote
+    them so: 2**64 became 1.8446744073709552e+19 in summary.json and config.json, 10**400 Infinity."""
+    runs = tmp_path / "runs"
+    _logged(runs)
+    again = reportgen.init(project="p", id="a", dir=runs, resume="allow", settings=QUIET)
+    again.log({"i": 1000})
+    again.summary["late"] = 1
+    again.finish()
+    summary = json.loads((runs / "a" / "summary.json").read_text())
+    config = json.loads((runs / "a" / "config.json").read_text())
+    assert (summary["g"], summary["h"], summary["neg"], summary["i"], summary["late"]) == (2**64, HUGE, -HUGE, 1000, 1)
+    assert config == {"c": 999, "cf": 1.0, "k": 2**64, "n": HUGE}

@@ -308,13 +308,15 @@ def read_meta(path: Path) -> tuple[dict[str, Any], list[str]]:
     return meta, warnings
 
 
-def read_run(path: str | os.PathLike, *, with_history: bool = True) -> RunRecord:
+def read_run(path: str | os.PathLike, *, with_history: bool = True, exact_ints: bool | str = "digits") -> RunRecord:
+    """The run folder at ``path``. Its config and summary ints are read as the Api reads them (2**64, not
+    1.8446744073709552e+19); one past a double as its digits (text: what the builder shows, never
+    computes with), or as the int with ``exact_ints=True`` (a resumed run, which writes them back)."""
     root = Path(path)
     paths = RunPaths(root)
     meta, warnings = read_meta(root)
-    # ints as the Api reads them (2**64, not 1.8446744073709552e+19), one past a double as its digits
-    config = _read_json_dict(paths.config_json, warnings, exact_ints="digits")
-    summary = _read_json_dict(paths.summary_json, warnings, exact_ints="digits")
+    config = _read_json_dict(paths.config_json, warnings, exact_ints=exact_ints)
+    summary = _read_json_dict(paths.summary_json, warnings, exact_ints=exact_ints)
     history: list[dict[str, Any]] = []
     end = 0
     if with_history:
