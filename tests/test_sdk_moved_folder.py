@@ -94,3 +94,51 @@ def test_a_run_whose_file_system_is_unmounted_lazily_goes_on_whole_on_it(tmp_pat
     _whole(disk / "runs" / "a")
     meta = json.loads((disk / "runs" / "a" / "run.json").read_text())
     assert meta["storage"]["failing"] is False
+
+
+SAMPLED = """
+    import json, os, sys, time, reportgen
+    runs, when = sys.argv[1], sys.argv[2]
+    run = reportgen.init(id="a", dir=runs, flush_interval=0.05, save_code_info=False,
+                         settings={"console": "off", "x_disable_meta": True, "x_stats_sampling_interval": 0.05})
+
+    def rows(folder, n):  # wait until the sampling process has written n rows there
+        t = time.time()
+        while time.time() - t < 60:
+            try:
+                if open(os.path.join(runs, folder, "system.jsonl")).read().count("\\n") >= n:
+                    return
+            except FileNotFoundError:
+                pass
+            time.sleep(0.05)
+
+    if when == "mid-run":
+        rows("a", 2)
+    os.rename(os.path.join(runs, "a"), os.path.join(runs, "b"))  # (right after init(): before the process opened its file)
+    moved_at = time.time()
+    run.log({"i": 1})
+    rows("b", 6)
+    run.finish()
+    print(json.dumps({"moved_at": moved_at}))
+"""
+
+
+@pytest.mark.parametrize("when", ["right-after-init", "mid-run"])
+def test_system_metrics_follow_a_run_folder_moved_while_sampled(tmp_path, when):
+    """The sampling process opened runs/a/system.jsonl by path once it had started: a folder moved right
+    after init() left it nothing to open (it died, every sample lost, 'system metrics lost data' and exit
+    -6); moved later, its rows went on into runs/b without system/disk.usagePercent (read by the old
+    path), and the writer's move handling set a .path the process does not have (AttributeError, 'cannot
+    write to run folder'). The process now writes through the descriptor the training process opened,
+    reads the disk usage through it, and the run goes on whole in runs/b."""
+    proc = run_py(tmp_path, SAMPLED, "runs", when)
+    assert proc.returncode == 0, proc.stderr
+    assert "lost data" not in proc.stderr and "cannot write" not in proc.stderr, proc.stderr
+    assert proc.stderr.count("is no longer at its path") == 1, proc.stderr
+    assert not (tmp_path / "runs" / "a").exists()
+    folder = tmp_path / "runs" / "b"
+    moved_at = json.loads(proc.stdout.splitlines()[-1])["moved_at"]
+    rows = [json.loads(x) for x in (folder / "system.jsonl").read_text().splitlines()]
+    assert len([r for r in rows if r["_timestamp"] > moved_at]) >= 5
+    assert all("system/disk.usagePercent" in r and "system/cpu" in r for r in rows)
+    assert read_run(folder).state == "finished"

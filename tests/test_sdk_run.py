@@ -394,6 +394,58 @@ def test_a_second_writer_of_a_live_run_is_refused(tmp_path):
     assert [(r["_step"], r["a"]) for r in history(again)] == [(0, 1), (1, 2), (2, 3)]
 
 
+HOLDER = """
+import fcntl, json, os, socket, subprocess, sys, time
+dead = subprocess.Popen([sys.executable, "-c", "pass"])
+dead.wait()
+fh = open(sys.argv[1], "a+b")
+if sys.argv[2] == "stale":  # a dead holder's details
+    fh.write(json.dumps({"pid": dead.pid, "host": socket.gethostname(), "since": 1.0}).encode())
+fh.flush()
+fcntl.flock(fh.fileno(), fcntl.LOCK_EX)  # taken, its details not written yet (as between flock and _stamp)
+print("locked", dead.pid, flush=True)
+if sys.stdin.readline().strip() == "stamp":
+    fh.truncate(0)
+    fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}).encode())
+    fh.flush()
+sys.stdin.readline()
+"""
+
+
+@pytest.mark.parametrize("before", ["empty", "stale"])
+@pytest.mark.parametrize("stamp", [True, False])
+def test_a_refused_writer_names_the_holder_once_its_details_are_written(tmp_path, stamp, before):
+    """The holder writes its details after it takes the lock: a second writer refused in between read an
+    empty file, or the previous (dead) holder's details, and said "pid ? on ?, since ?" (or named a dead
+    pid). It waits for them (a bounded while), and says they are still being written when they never come."""
+    import subprocess
+    import sys
+    import threading
+
+    pytest.importorskip("fcntl")
+    from reportgen.storage.lock import RunLockedError, WriterLock
+
+    folder = tmp_path / "r"
+    folder.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(folder / "run.lock"), before], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        said, dead = holder.stdout.readline().split()
+        assert said == "locked"
+        if stamp:  # told while the second writer waits for the details
+            threading.Timer(0.2, lambda: (holder.stdin.write("stamp\n"), holder.stdin.flush())).start()
+        with pytest.raises(RunLockedError) as err:
+            WriterLock(folder, "r")
+    finally:
+        holder.communicate("-\n-\n", timeout=30)
+    message = str(err.value)
+    assert "?" not in message and f"pid {dead} " not in message, message
+    if stamp:
+        assert f"another process (pid {holder.pid} on " in message, message
+    else:
+        assert "another process (its details are still being written; lock " in message, message
+
+
 def test_logging_from_several_threads(run):
     import threading
 

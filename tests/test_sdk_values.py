@@ -114,6 +114,46 @@ def test_unsupported_value_warns_and_keeps_the_row(run):
     assert row["ok"] == 1 and row["ok2"] == 2 and "bad" not in row
 
 
+def test_lone_surrogates_in_summary_and_config_warn_naming_the_key(tmp_path):
+    """log() warned of lone surrogates (a file name from os.listdir) and stored U+FFFD; run.summary and
+    run.config stored U+FFFD in their files without a word (and kept the bad text in memory)."""
+    with pytest.warns(UserWarning, match=r"config key 'c\\udc80': the key is not valid Unicode .* under the key 'c\ufffd'"):
+        run = reportgen.init(project="p", id="u", dir=tmp_path, config={"c\udc80": "x"},
+                             settings={"console": "off", "x_disable_stats": True, "x_disable_meta": True})
+    cases = [
+        (lambda: run.summary.__setitem__("k\ud800", "v\udfff"), r"summary key 'k\\ud800': the key and its text are"),
+        (lambda: run.summary.update({"u": ["a\udfff"]}), r"summary key 'u': its text is"),
+        (lambda: run.config.update({"z": {"n": "q\ud800"}}), r"config key 'z': its text is"),
+        (lambda: run.config.__setitem__("w\udcff", 1), r"config key 'w\\udcff': the key is"),
+    ]
+    for change, message in cases:
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always")
+            change()
+        assert [str(w.message) for w in got if "Unicode" in str(w.message)] and len(got) == 1, [str(w.message) for w in got]
+        assert __import__("re").match(message, str(got[0].message)), str(got[0].message)
+    assert dict(run.summary) == {"k\ufffd": "v\ufffd", "u": ["a\ufffd"]}
+    run.finish()
+    rec = read_run(run.folder)
+    assert rec.config == {"c\ufffd": "x", "z": {"n": "q\ufffd"}, "w\ufffd": 1}
+    assert {k: rec.summary[k] for k in ("k\ufffd", "u")} == {"k\ufffd": "v\ufffd", "u": ["a\ufffd"]}
+
+
+def test_a_generator_in_the_config_warns_and_is_not_stored(tmp_path):
+    """A generator (a map, a zip...) was stored as its repr ("<generator object <genexpr> at 0x7f...>")
+    without a word; wandb's config refuses it (not JSON serializable). It is left out with a warning
+    naming the key, as log() does."""
+    with pytest.warns(UserWarning, match=r"config key 'g': values of type generator cannot be stored"):
+        run = reportgen.init(project="p", id="g", dir=tmp_path, config={"g": (i for i in range(3)), "lr": 0.1},
+                             settings={"console": "off", "x_disable_stats": True, "x_disable_meta": True})
+    with pytest.warns(UserWarning, match=r"config key 'm': values of type map cannot be stored"):
+        run.config.update({"m": map(str, [1]), "n": 2})
+    with pytest.warns(UserWarning, match=r"config key 'z': values of type zip cannot be stored"):
+        run.config.z = zip([1], [2])
+    run.finish()
+    assert read_run(run.folder).config == {"lr": 0.1, "n": 2}
+
+
 def test_failing_to_record_warns_not_crashes(run):
     class Broken(Media):
         TYPE = "broken"

@@ -17,8 +17,9 @@ BIG = "1" + "0" * 400
 def test_400_digit_integers_in_a_run_folder_never_end_the_build(tmp_path):
     """A 401-digit integer in run.json's ``created``, a config or summary value, a history value or a
     step ended the build with OverflowError (orjson refuses such a document; the stdlib made a
-    Python int that met ``float()``). Now they read as +-inf, as orjson reads any integer past 64
-    bits as a float: every run and page is built."""
+    Python int that met ``float()``). Now they read as +-inf in history and run.json, as orjson reads
+    any integer past 64 bits as a float, and as their digits (text) in config and summary (the Api
+    reads the int; tests/test_values_ints.py): every run and page is built."""
     runs = tmp_path / "runs"
     for name in ("a", "b"):
         d = runs / name
@@ -35,8 +36,8 @@ def test_400_digit_integers_in_a_run_folder_never_end_the_build(tmp_path):
     assert (site / "runs/a/index.html").is_file() and (site / "runs/b/index.html").is_file()
     from reportgen.storage.reader import read_run
 
-    r = read_run(runs / "a")
-    assert r.config["lr"] == float("inf") and r.config["seed"] == 2.0 ** 64 and r.summary["best"] == float("-inf")
+    r = read_run(runs / "a")  # config and summary: ints as the Api reads them, one past a double as its digits
+    assert r.config["lr"] == BIG and r.config["seed"] == 2 ** 64 and r.summary["best"] == "-" + BIG
     assert [x["loss"] for x in r.history] == [float("inf"), float("-inf")]
 
 

@@ -87,3 +87,28 @@ def test_an_embedding_program_is_sampled_by_a_thread(tmp_path):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert len(rows(tmp_path / "runs" / "e")) >= 3 and "system/cpu" in rows(tmp_path / "runs" / "e")[-1]
+
+
+def test_a_sampling_process_that_cannot_sample_still_reports(tmp_path):
+    """A sampling process whose sampler could not be made (here: the process to sample is gone) ended
+    while its thread read stdin: the interpreter aborted at exit (exit code -6, 'Fatal Python error:
+    _enter_buffered_busy'), so finish() warned of an exit code and no report instead of the error. It
+    now ends with its report and exit code 0."""
+    import subprocess
+    import sys
+
+    from reportgen.sdk.system_process import _BOOT, _ROOT
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    args = {"dir": str(tmp_path), "interval": 0.05, "t0": 0.0, "pid": gone.pid}
+    proc = subprocess.Popen([sys.executable, "-c", _BOOT, _ROOT, json.dumps(args)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:  # finish() comes later: the process ends before it is told to
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+    out, _ = proc.communicate(b"stop\n", timeout=60)
+    assert proc.returncode == 0, out
+    report = json.loads(out.decode().splitlines()[-1])
+    assert report["samples"] == 0 and "NoSuchProcess" in report["error"]

@@ -95,7 +95,7 @@ class ApiRun:
             _warn([f"{path}: a link to a file outside the run folder (not read)"])
             return {}
         try:
-            data = read_json(path, max_bytes=MAX_LINE)  # a few KB normally
+            data = read_json(path, max_bytes=MAX_LINE, exact_ints=True)  # a few KB normally; ints as wandb's Api gives them
         except NotRegularFile:
             _warn([f"{path} {NOT_REGULAR}"])
             return {}

@@ -15,8 +15,8 @@ a notebook raises (a run is never ended by a changed hyper-parameter; pass False
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Callable, Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any, Callable
 
 
 def config_to_dict(source: Any, *, argument: str = "config") -> dict[str, Any]:
@@ -128,6 +128,10 @@ def _plain(key: str, value: Any) -> Any:
                 return base(value)
     if hasattr(value, "__fspath__"):
         return str(value)
+    if isinstance(value, Iterator) and type(value).__module__ == "builtins":
+        from .values import Unsupported  # a generator, map, zip...: its repr is no value, and wandb's
+        # config refuses it (TypeError: not JSON serializable); listing it would use it up
+        raise Unsupported(type(value).__name__)
     # Enums, dataclass instances, classes... keep something readable rather than fail
     try:
         return str(value)
@@ -146,23 +150,26 @@ def _key(key: Any) -> str:
     return key.strip("-") or key
 
 
-def _stored(key: str, value: Any) -> tuple[bool, Any]:
-    """(True, ``_plain(value)``), or (False, None) with a warning naming ``key`` when JSON cannot hold
+def _stored(key: str, value: Any) -> tuple[bool, str, Any]:
+    """(True, key, ``_plain(value)``), lone surrogates in either replaced by U+FFFD with a warning naming
+    the key (as log() does), or (False, key, None) with a warning naming ``key`` when JSON cannot hold
     it: a value that contains itself, or nested deeper than the readers read (``MAX_DEPTH`` levels,
-    config.json being the first; as run.summary)."""
+    config.json being the first; as run.summary), or one of a type that cannot be stored (a generator)."""
     from ..storage.jsonio import dumps
     from ..storage.safety import MAX_DEPTH
+    from .values import Unsupported, user_warn, valid_unicode
 
     try:
         plain = _plain(key, value)
         dumps({key: plain}, max_depth=MAX_DEPTH)
+    except Unsupported as exc:
+        user_warn(f"config key {key!r}: values of type {exc.type_name} cannot be stored; the key was not changed")
+        return False, key, None
     except Exception as exc:  # noqa: BLE001 (user objects: whatever they raise, the run goes on)
-        from .values import user_warn
-
         user_warn(f"config key {key!r}: could not store {type(value).__name__} as JSON ({type(exc).__name__}: "
                   f"{str(exc)[:120]}); the key was not changed")
-        return False, None
-    return True, plain
+        return False, key, None
+    return (True, *valid_unicode("config", key, plain))
 
 
 class Config:
@@ -179,9 +186,9 @@ class Config:
         object.__setattr__(self, "_told", set())  # locked keys whose ignored change was warned of
         object.__setattr__(self, "_allow_val_change", allow_val_change)
         for k, v in (data or {}).items():
-            ok, plain = _stored(_key(k), v)
+            ok, key, plain = _stored(_key(k), v)
             if ok:
-                self._data[_key(k)] = plain
+                self._data[key] = plain
         object.__setattr__(self, "_persist", persist)
 
     def _changes(self, items: Mapping[str, Any], allow_val_change: bool | None) -> dict[str, Any]:
@@ -190,8 +197,7 @@ class Config:
         allow = self._allow_val_change if allow_val_change is None else bool(allow_val_change)
         out: dict[str, Any] = {}
         for k, v in items.items():
-            key = _key(k)
-            ok, plain = _stored(key, v)
+            ok, key, plain = _stored(_key(k), v)
             if not ok:
                 continue
             changed = key in self._data and self._data[key] != plain
@@ -278,9 +284,9 @@ class Config:
     def setdefaults(self, other: Any) -> None:
         for k, v in config_to_dict(other, argument="config.setdefaults()").items():
             if _key(k) not in self._data:
-                ok, plain = _stored(_key(k), v)
+                ok, key, plain = _stored(_key(k), v)
                 if ok:
-                    self._data[_key(k)] = plain
+                    self._data[key] = plain
         self._save()
 
     def as_dict(self) -> dict[str, Any]:

@@ -178,7 +178,7 @@ class Run(RunExtras):
         if exists:
             if mode in ("allow", "must"):
                 self._lock = WriterLock(folder, run_id)  # before reading: the previous writer is gone
-                existing = read_run(folder, with_history=False)
+                existing = read_run(folder, with_history=False, exact_ints=True)  # (written back as they are)
                 if run_status(existing.meta) == "running" and self._lock.held:
                     # its writer was killed, whatever process its pid names now (a restarted container
                     # runs as the same pid on the same host): its summary misses the last values

@@ -80,10 +80,9 @@ class RunServices:
 
     def follow(self, where: Path) -> None:
         """The run folder left its path and is reached at ``where`` now (storage.moved): the files
-        written by name go there (those already open follow it by themselves)."""
+        written by name go there (those already open follow it by themselves: system.jsonl, held open
+        by the sampler from the start, its process's or its thread's)."""
         self.alerts.path = where / self.alerts.path.name
-        if self.sampler is not None:
-            self.sampler.path = where / self.sampler.path.name
         if self.console is not None:
             log = self.console.log
             with log._lock:

@@ -53,8 +53,9 @@ class Summary(MutableMapping):
     def __getitem__(self, key: str) -> Any:
         return self._data[key]
 
-    def _storable(self, key: str, value: Any) -> tuple[bool, Any]:
-        """Convert ``value``; (False, None) with a warning naming ``key`` when JSON cannot hold it
+    def _storable(self, key: str, value: Any) -> tuple[bool, str, Any]:
+        """(True, key, converted ``value``), lone surrogates in either replaced by U+FFFD with a warning
+        naming the key (as log() does); (False, key, None) with a warning naming ``key`` when JSON cannot hold it
         (a 5,000-digit int, nesting deeper than the readers read: ``MAX_DEPTH`` levels, summary.json
         being the first; a value that contains itself), as log() does for such values. Storing it
         anyway would make every later summary write, and finish(), fail. Media that cannot be written
@@ -62,6 +63,7 @@ class Summary(MutableMapping):
         the key."""
         from ..storage.jsonio import TooDeep, dumps
         from ..storage.safety import MAX_DEPTH
+        from .values import valid_unicode
 
         try:
             converted = self._convert(key, value)
@@ -71,20 +73,20 @@ class Summary(MutableMapping):
             dumps({key: converted}, max_depth=MAX_DEPTH)
         except (TypeError, ValueError, OverflowError, RecursionError) as exc:
             return self._refused(key, value, exc)
-        return True, converted
+        return (True, *valid_unicode("summary", key, converted))
 
     @staticmethod
-    def _refused(key: str, value: Any, exc: BaseException) -> tuple[bool, Any]:
+    def _refused(key: str, value: Any, exc: BaseException) -> tuple[bool, str, Any]:
         from .values import user_warn
 
         user_warn(f"summary key {key!r}: could not store {type(value).__name__} "
                   f"({type(exc).__name__}: {str(exc)[:120]}); the key was not changed")
-        return False, None
+        return False, key, None
 
     def __setitem__(self, key: str, value: Any) -> None:
         if not isinstance(key, str):
             raise TypeError(f"summary key {key!r}: expected a string")
-        ok, converted = self._storable(key, value)
+        ok, key, converted = self._storable(key, value)
         if ok:
             self._data[key] = converted
             self._save()
@@ -133,7 +135,7 @@ class Summary(MutableMapping):
         for k, v in items.items():
             if not isinstance(k, str):
                 raise TypeError(f"summary key {k!r}: expected a string")
-            ok, converted = self._storable(k, v)
+            ok, k, converted = self._storable(k, v)
             if ok:
                 self._data[k] = converted
         self._save()

@@ -91,11 +91,13 @@ class SystemSampler:
     """Samples process ``pid`` (this one by default) and its children, skipping the pids in ``skip``.
 
     ``run()`` samples until an event is set, ``start()`` does so in a thread; ``stop()`` takes a last
-    sample and closes ``system.jsonl``."""
+    sample and closes ``system.jsonl``. The file is held open from the start (``fd``: one opened by
+    the training process, as the sampling process is given it), so its rows, and the disk usage read
+    through it, follow a run folder that leaves its path (``mv``, ``umount -l``; storage/moved.py)."""
 
     def __init__(self, run_dir: Path, interval: float, *, runtime: Callable[[], float],
                  gpus: Gpus | None = None, clock: Callable[[], float] = time.time,
-                 pid: int | None = None, skip: frozenset[int] = frozenset()):
+                 pid: int | None = None, skip: frozenset[int] = frozenset(), fd: int | None = None):
         import psutil
 
         self.path = Path(run_dir) / SYSTEM_JSONL
@@ -108,7 +110,7 @@ class SystemSampler:
         self.gpus = gpus if gpus is not None else Gpus()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._fd = open_own(self.path)
+        self._fd = open_own(self.path) if fd is None else fd
         self._lock = threading.Lock()
         self.samples = 0
         self.error: str | None = None
@@ -164,8 +166,8 @@ class SystemSampler:
             row["system/disk.in"] = (disk.read_bytes - self._disk0.read_bytes) / _MB
             row["system/disk.out"] = (disk.write_bytes - self._disk0.write_bytes) / _MB
         try:
-            row["system/disk.usagePercent"] = ps.disk_usage(str(self.path.parent)).percent
-        except OSError:
+            row["system/disk.usagePercent"] = self._disk_percent()
+        except (OSError, ZeroDivisionError):
             pass
         net = self._io(ps.net_io_counters)
         if net is not None and self._net0 is not None:
@@ -173,6 +175,18 @@ class SystemSampler:
             row["system/network.recv"] = net.bytes_recv - self._net0.bytes_recv
         self.gpus.sample(row)
         return row
+
+    def _disk_percent(self) -> float:
+        """psutil.disk_usage(...).percent of the file system holding ``system.jsonl``, read through its
+        descriptor (the folder's path may name another place by now)."""
+        if not hasattr(os, "fstatvfs"):  # Windows: by path
+            return self._psutil.disk_usage(str(self.path.parent)).percent
+        with self._lock:
+            if self._fd < 0:
+                raise OSError("system.jsonl closed")
+            st = os.fstatvfs(self._fd)
+        used = (st.f_blocks - st.f_bfree) * st.f_frsize
+        return round(100.0 * used / (used + st.f_bavail * st.f_frsize), 1)  # as psutil counts it
 
     def _record(self) -> None:
         try:

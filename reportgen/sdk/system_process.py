@@ -47,25 +47,35 @@ def start_sampler(run_dir: Path, interval: float, t0: float) -> Any:
     Raises what stops system metrics altogether (psutil missing, ``system.jsonl`` not a regular file)."""
     import psutil  # noqa: F401 - missing: init() says system metrics are off, as before
 
-    os.close(open_own(Path(run_dir) / SYSTEM_JSONL))
+    fd = open_own(Path(run_dir) / SYSTEM_JSONL)
     exe = sys.executable
     if exe and os.path.basename(exe).lower().startswith(("python", "pypy")):
         try:
-            return SamplerProcess(exe, run_dir, interval, t0)
+            return SamplerProcess(exe, run_dir, interval, t0, fd)
         except OSError:  # no process can be started here now: sample from a thread
             pass
-    return SystemSampler(run_dir, interval, runtime=lambda: time.time() - t0).start()
+    try:
+        return SystemSampler(run_dir, interval, runtime=lambda: time.time() - t0, fd=fd).start()
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 class SamplerProcess:
     """The sampling process of one run, started at once; :meth:`stop` ends it."""
 
-    def __init__(self, exe: str, run_dir: Path, interval: float, t0: float):
-        args = {"dir": os.path.abspath(run_dir), "interval": interval, "t0": t0, "pid": os.getpid()}
-        self._proc = subprocess.Popen(
+    def __init__(self, exe: str, run_dir: Path, interval: float, t0: float, fd: int):
+        """``fd``: ``system.jsonl`` opened for appending, handed to the process (POSIX), which writes
+        there wherever the run folder goes (a folder moved right after init() left the process, opening
+        it by path, nothing to open: it died with every sample); closed here once it is started."""
+        posix = os.name == "posix"
+        args = {"dir": os.path.abspath(run_dir), "interval": interval, "t0": t0, "pid": os.getpid(),
+                "fd": fd if posix else None}
+        self._proc = subprocess.Popen(  # (when it cannot start, the thread sampling instead takes fd)
             [exe, "-c", _BOOT, _ROOT, json.dumps(args)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, start_new_session=os.name == "posix",  # a Ctrl-C is the run's alone
+            stderr=subprocess.STDOUT, start_new_session=posix, pass_fds=(fd,) if posix else (),  # a Ctrl-C is the run's alone
             creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0) | getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0))
+        os.close(fd)
         self.pid = self._proc.pid
         self._stopped = False
 
@@ -99,10 +109,19 @@ class _Stdin:
         threading.Thread(target=self._read, name="reportgen-system-stdin", daemon=True).start()
 
     def _read(self) -> None:
+        # os.read, not sys.stdin: a process ending while this thread waited in sys.stdin's buffered
+        # reader (its sampler could not be made; the training process gone) aborted at exit ("Fatal
+        # Python error: _enter_buffered_busy", exit code -6) after its report, which was then not read
+        said = b""
         try:
-            self.stop = sys.stdin.buffer.readline().strip() == b"stop"
-        except (OSError, ValueError):
+            while b"\n" not in said and len(said) < 64:
+                chunk = os.read(0, 64)
+                if not chunk:
+                    break
+                said += chunk
+        except OSError:
             pass
+        self.stop = said.strip() == b"stop"
         self.said.set()
 
 
@@ -114,15 +133,16 @@ def main(arg: str) -> int:
     args = json.loads(arg)
     parent, t0 = int(args["pid"]), float(args["t0"])
     stdin = _Stdin()
+    # os.getppid() changes when the training process dies (where the pipe outlives it: a forked child)
+    alive = lambda: os.name != "posix" or os.getppid() == parent  # noqa: E731
     try:
         sampler = SystemSampler(Path(args["dir"]), float(args["interval"]), runtime=lambda: time.time() - t0,
-                                pid=parent, skip=frozenset({os.getpid()}))
+                                pid=parent, skip=frozenset({os.getpid()}), fd=args.get("fd"))
     except Exception as exc:  # noqa: BLE001 - told to the training process, which warns at finish()
         error = f"{exc.__class__.__name__}: {exc}"
         samples = 0
     else:
-        # os.getppid() changes when the training process dies (where the pipe outlives it: a forked child)
-        sampler.run(stdin.said, alive=lambda: os.name != "posix" or os.getppid() == parent)
+        sampler.run(stdin.said, alive=alive)
         error = sampler.stop(last=stdin.stop)
         samples = sampler.samples
     try:

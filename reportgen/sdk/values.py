@@ -41,6 +41,22 @@ def user_warn(message: str, category: type[Warning] = UserWarning) -> None:
     warnings.warn(printable(message), category, stacklevel=level)  # (keys and ids of a resumed, shared run)
 
 
+def valid_unicode(what: str, key: str, value: Any) -> tuple[str, Any]:
+    """``key`` and ``value`` (JSON data) with each lone surrogate replaced by U+FFFD, as the JSON files
+    store them, with one warning naming the key when there was one, as log() warns (``what``: "summary",
+    "config"). Call it on a value whose depth is already bounded (the walk recurses)."""
+    from ..storage.jsonio import any_surrogates, fix_surrogates
+
+    bad_key, bad_value = any_surrogates(key), any_surrogates(value)
+    if not (bad_key or bad_value):
+        return key, value
+    fixed = fix_surrogates(key) if bad_key else key
+    which = "the key and its text are" if bad_key and bad_value else "the key is" if bad_key else "its text is"
+    user_warn(f"{what} key {key!r}: {which} not valid Unicode (lone surrogates, e.g. from a file name); "
+              "each is stored as U+FFFD" + (f", under the key {fixed!r}" if bad_key else ""))
+    return fixed, (fix_surrogates(value) if bad_value else value)
+
+
 class Unsupported(TypeError):
     """A value that cannot be stored; carries the offending type name."""
 

@@ -395,8 +395,16 @@ def summary_items(summary: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
+#: the integers a browser holds exactly (JavaScript's Number.MAX_SAFE_INTEGER + 1)
+JS_EXACT = 2**53
+
+
 def table_value(v: Any) -> Any:
-    """A summary/config cell for the runs table: numbers stay numbers (NaN/inf as text)."""
+    """A summary/config cell for the runs table: numbers stay numbers (NaN/inf as text), an int an int
+    (999, not 999.0: the data keeps it, as wandb's Api returns it, and the browser shows and exports it
+    as such); an int the browser cannot hold exactly (2**64, 10**400) is its exact digits, as text."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v if -JS_EXACT <= v <= JS_EXACT else str(v)
     if is_number(v):
         return float(v) if math.isfinite(v) else fmt_value(float(v))
     if v is None:

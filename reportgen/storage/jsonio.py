@@ -160,16 +160,46 @@ def _parse_int(s: str) -> int | float:
     return float(s)
 
 
-def loads(data: bytes | str, *, max_depth: int | None = None, what: str = "JSON") -> Any:
+#: integers of more digits are read as floats (+-inf) even by ``exact_ints`` readers: Python's own bound
+#: on parsing an int (``sys.get_int_max_str_digits()``, 4300), past which the work grows as its square
+INT_DIGITS = 4300
+_LONG_INT = re.compile(r"\d{19}")  # (an integer of fewer digits is within orjson's 64 bits: read exactly by it)
+
+
+def _exact_int(s: str) -> int | float:
+    """A JSON integer as Python's json module reads it (any size: wandb's Api gives ints), up to
+    :data:`INT_DIGITS` digits; a longer one as the float orjson would make of it."""
+    if len(s) - s.startswith("-") <= INT_DIGITS:
+        return int(s)
+    return float(s)
+
+
+def _int_or_digits(s: str) -> int | float | str:
+    """:func:`_exact_int`, but an int past a double (10**400) as its digits: text the builder shows
+    and exports as it is, where an int no float holds would end any arithmetic (OverflowError)."""
+    value = _exact_int(s)
+    if isinstance(value, int) and len(s) > 300:
+        try:
+            float(value)
+        except OverflowError:
+            return s
+    return value
+
+
+def loads(data: bytes | str, *, max_depth: int | None = None, what: str = "JSON",
+          exact_ints: bool | str = False) -> Any:
     """Decode JSON (NaN/Infinity tokens accepted); ValueError for anything else, including
     nesting too deep for the decoder (never RecursionError). ``max_depth``: a value whose dicts and
-    lists nest deeper is refused too (:class:`TooDeep` naming ``what`` and the limit)."""
+    lists nest deeper is refused too (:class:`TooDeep` naming ``what`` and the limit). An integer past
+    64 bits is read as a float (orjson's reading), or, with ``exact_ints`` (run.summary and run.config
+    read back by the Api), as the int it is, up to :data:`INT_DIGITS` digits; ``exact_ints="digits"``
+    (the builder's reading of them): the same, but one past a double as its digits, text."""
     if max_depth is None:
-        return _loads(data)
+        return _loads(data, exact_ints)
     from .safety import too_deep
 
     try:
-        value = _loads(data)
+        value = _loads(data, exact_ints)
         deep = too_deep(value, max_depth)
     except TooDeep:  # (deeper than the decoder goes: deeper than max_depth too)
         deep = True
@@ -178,22 +208,34 @@ def loads(data: bytes | str, *, max_depth: int | None = None, what: str = "JSON"
     return value
 
 
-def _loads(data: bytes | str) -> Any:
+def _loads(data: bytes | str, exact_ints: bool | str = False) -> Any:
+    parse_int = (_int_or_digits if exact_ints == "digits" else _exact_int) if exact_ints else _parse_int
+    if exact_ints:
+        text = _text(data)
+        if _LONG_INT.search(text):  # (else orjson reads every integer exactly)
+            return _std_loads(text, parse_int)
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         if "depth" in str(exc) or "recursion" in str(exc):  # orjson >= 3.9 limits nesting itself
             raise TooDeep("JSON nested too deeply") from None
         # NaN / Infinity tokens are not JSON to orjson; the stdlib accepts them.
-        # decoded as json.loads(bytes) does (surrogatepass), kept to look for surrogates below
-        text = data.decode(json.detect_encoding(data), "surrogatepass") if isinstance(data, bytes) else data
-        try:
-            obj = json.loads(text, parse_int=_parse_int)
-        except RecursionError:
-            raise TooDeep("JSON nested too deeply") from None
-        if _SURROGATE.search(text):
-            obj = _no_surrogates(obj)
-        return obj
+        return _std_loads(_text(data), parse_int)
+
+
+def _text(data: bytes | str) -> str:
+    """decoded as json.loads(bytes) does (surrogatepass), kept to look for surrogates"""
+    return data.decode(json.detect_encoding(data), "surrogatepass") if isinstance(data, bytes) else data
+
+
+def _std_loads(text: str, parse_int: Any) -> Any:
+    try:
+        obj = json.loads(text, parse_int=parse_int)
+    except RecursionError:
+        raise TooDeep("JSON nested too deeply") from None
+    if _SURROGATE.search(text):
+        obj = _no_surrogates(obj)
+    return obj
 
 
 # "\ud800" (escaped, or as raw bytes) decodes to a lone surrogate that cannot be written as
@@ -247,14 +289,15 @@ def decode_line(line: bytes | str) -> Any:
     return loads(line)
 
 
-def read_json(path: str | os.PathLike, max_bytes: int | None = None, *, max_depth: int | None = None) -> Any:
+def read_json(path: str | os.PathLike, max_bytes: int | None = None, *, max_depth: int | None = None,
+              exact_ints: bool | str = False) -> Any:
     """Decode a JSON file; only a regular file of at most ``max_bytes`` is read (else
     ``safety.NotRegularFile`` / ``safety.FileTooBig``): a pipe under a run file's name must not
-    block the reader, a huge (e.g. sparse) one must not fill memory. ``max_depth``: as :func:`loads`."""
+    block the reader, a huge (e.g. sparse) one must not fill memory. ``max_depth``, ``exact_ints``: as :func:`loads`."""
     from .safety import open_regular
 
     with open_regular(path, max_bytes) as fh:
-        return loads(fh.read(), max_depth=max_depth, what=Path(path).name)
+        return loads(fh.read(), max_depth=max_depth, what=Path(path).name, exact_ints=exact_ints)
 
 
 _umask_cache: int | None = None

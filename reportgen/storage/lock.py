@@ -44,20 +44,55 @@ class RunLockedError(RuntimeError):
     """Another live process is writing this run (stream)."""
 
 
-def _holder(fh) -> str:
+#: how long a refused writer waits for the holder's details: the holder takes the lock, then writes
+#: them (:func:`_stamp`), so a second process can find the file empty, or a dead holder's details
+HOLDER_WAIT = 2.0
+
+
+def _details(fh) -> dict | None:
+    """The holder's details in the lock file: None while they are not written (an empty file, a torn
+    write) or are a previous holder's (a pid of this host that is no longer alive)."""
     try:
         fh.seek(0)
-        info = json.loads(fh.read(4096) or b"{}")
+        info = json.loads(fh.read(4096) or b"null")
     except (OSError, ValueError):
-        info = {}
-    if not isinstance(info, dict):
-        info = {}
-    since = info.get("since")
-    try:  # another process's file: any number (1e308 is beyond any date), or anything else
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since)) if isinstance(since, (int, float)) else "?"
+        return None
+    if not isinstance(info, dict) or not info:
+        return None
+    pid = info.get("pid")
+    if info.get("host") == socket.gethostname() and isinstance(pid, int) and not isinstance(pid, bool) and pid > 0:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None  # the last holder's, before the new one truncated the file
+        except (OSError, OverflowError):
+            pass  # alive (EPERM: another user's), or not a pid of this system
+    return info
+
+
+def _holder(fh, wait: float = HOLDER_WAIT) -> str:
+    """Who holds the lock of ``fh``: "pid 12 on host, since 2024-01-31 12:05:00", each part that the
+    file (another process's: untrusted) does not give left out; its details are waited for up to
+    ``wait`` seconds, then said to be still being written."""
+    deadline = time.monotonic() + wait
+    info = _details(fh)
+    while info is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+        info = _details(fh)
+    if info is None:
+        return "its details are still being written"
+    parts = []
+    pid, host, since = info.get("pid"), info.get("host"), info.get("since")
+    if isinstance(pid, int) and not isinstance(pid, bool):
+        parts.append(f"pid {pid}")
+    if isinstance(host, str) and host:
+        parts.append(f"on {host[:200]}")
+    try:  # any number (1e308 is beyond any date), or anything else
+        if isinstance(since, (int, float)) and not isinstance(since, bool):
+            parts.append("since " + time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since)))
     except (OverflowError, OSError, ValueError):
-        when = "?"
-    return f"pid {info.get('pid', '?')} on {info.get('host', '?')}, since {when}"
+        pass
+    return ", ".join(parts).replace(", on ", " on ") if parts else "its details are not readable"
 
 
 def _stamp(fh) -> None:

@@ -141,9 +141,9 @@ def merge_run(writers: dict[str, Path], out: Path) -> list[str]:
     _merge_timed(writers, "alerts.jsonl", out, "writer", warnings)
     _merge_output(writers, out)
     config: dict[str, Any] = {}
-    summaries = {w: _read_json_dict(d / "summary.json", warnings) for w, d in writers.items()}
+    summaries = {w: _read_json_dict(d / "summary.json", warnings, exact_ints=True) for w, d in writers.items()}
     for w in reversed(writer_order(writers)):
-        config.update(_read_json_dict(writers[w] / "config.json", warnings))
+        config.update(_read_json_dict(writers[w] / "config.json", warnings, exact_ints=True))
     renames = _rename_map({w: {k for k in s if not is_system_key(k)} | (collided & set(s)) for w, s in summaries.items()})
     summary = dict(last)
     for w in writer_order(summaries):

@@ -175,14 +175,14 @@ def read_history(path: str | os.PathLike, offset: int = 0) -> HistoryChunk:
     return HistoryChunk(rows, end, warnings)
 
 
-def _read_json_dict(path: Path, warnings: list[str]) -> dict[str, Any]:
+def _read_json_dict(path: Path, warnings: list[str], exact_ints: bool | str = False) -> dict[str, Any]:
     if not path.exists():
         return {}
     if linked_out(path):
         warnings.append(f"{path.name} {LINKED_OUT}")
         return {}
     try:
-        data = read_json(path, max_bytes=MAX_LINE)  # a few KB normally
+        data = read_json(path, max_bytes=MAX_LINE, exact_ints=exact_ints)  # a few KB normally
     except NotRegularFile:
         warnings.append(f"{path.name} {NOT_REGULAR}")
         return {}
@@ -308,12 +308,15 @@ def read_meta(path: Path) -> tuple[dict[str, Any], list[str]]:
     return meta, warnings
 
 
-def read_run(path: str | os.PathLike, *, with_history: bool = True) -> RunRecord:
+def read_run(path: str | os.PathLike, *, with_history: bool = True, exact_ints: bool | str = "digits") -> RunRecord:
+    """The run folder at ``path``. Its config and summary ints are read as the Api reads them (2**64, not
+    1.8446744073709552e+19); one past a double as its digits (text: what the builder shows, never
+    computes with), or as the int with ``exact_ints=True`` (a resumed run, which writes them back)."""
     root = Path(path)
     paths = RunPaths(root)
     meta, warnings = read_meta(root)
-    config = _read_json_dict(paths.config_json, warnings)
-    summary = _read_json_dict(paths.summary_json, warnings)
+    config = _read_json_dict(paths.config_json, warnings, exact_ints=exact_ints)
+    summary = _read_json_dict(paths.summary_json, warnings, exact_ints=exact_ints)
     history: list[dict[str, Any]] = []
     end = 0
     if with_history:
