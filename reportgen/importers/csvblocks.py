@@ -36,8 +36,9 @@ class BigRow(NamedTuple):
     lines: int = 0
 
     def csv(self) -> bytes:
-        """The row as a line of CSV, its cells left out empty (quoted: pandas still reads their types)."""
-        return b",".join(b"" if c is None else b'"' + c.replace(b'"', b'""') + b'"' for c in self.cells) + b"\n"
+        """The row as a line of CSV, its cells quoted (pandas still reads their types), the ones left out
+        empty (``""``: a row of one cell left out was a blank line, which pandas skips: the row was lost)."""
+        return b",".join(b'"' + (c or b"").replace(b'"', b'""') + b'"' for c in self.cells) + b"\n"
 
 
 class CarriageReturns:
@@ -170,7 +171,9 @@ def _big_row(data: bytes, fh: BinaryIO, fields: int) -> tuple[BigRow, bytes]:
         lines += piece.count(_NL)
         if piece:
             last = piece[-1:]
-        if size <= CELL_MAX and kept + size <= ROW_MAX:  # (a piece of a cell left out is not copied)
+        # (a piece of a cell left out is not copied; one byte over the limits is, as a carriage return
+        # the row's end takes off in close() may be the cell's last: a cell at the limit lost its end)
+        if size <= CELL_MAX + 1 and kept + size <= ROW_MAX + 1:
             cell.extend(piece.replace(b'""', b'"') if pairs else piece)
 
     def close(row_end: bool = False) -> None:
