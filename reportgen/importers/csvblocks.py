@@ -2,9 +2,10 @@
 (``reportgen import csv``: :mod:`.csvparts` parses each block with pandas).
 
 A row ends at a line break outside quotes (a quoted cell may hold line breaks; ``""`` is a quote
-within one). Blocks are read :data:`READ` bytes at a time and cut after the last row that ends in
-them once they hold the rows asked for (or :data:`BLOCK_MAX` bytes), so a part of rows is what is
-held, never the file.
+within one). A quote opens a quoted cell only at a cell's start; one within a cell (``12" pipe``, or
+after a quoted part: ``"a"b``) is a character of it, as pandas and the csv module read it. Blocks are
+read :data:`READ` bytes at a time and cut after the last row that ends in them once they hold the rows
+asked for (or :data:`BLOCK_MAX` bytes), so a part of rows is what is held, never the file.
 
 A row longer than :data:`ROW_MAX` (one giant line, a quoted cell of a whole file: pandas held it
 whole, and a 2 GB line filled memory) is not held: it is read cell by cell as it streams by, a cell
@@ -22,10 +23,18 @@ ROW_MAX = 16 << 20  # a row longer than this is read cell by cell (:class:`BigRo
 CELL_MAX = 1 << 20  # a cell longer than this is left out (its row's other cells are kept)
 
 _QUOTE, _COMMA, _NL = ord('"'), b",", b"\n"
-#: a quoted cell's bytes up to its closing quote (or the end): no quote but in pairs. A quoted cell is
-#: read a window (:data:`READ` bytes) at a time, its quotes counted, and only the window of its closing
-#: quote (a quote alone) is matched with this (a 50 MB cell of ""s was a Python step per pair: ~6 s)
+#: a quoted cell's bytes up to its closing quote (or the end): no quote but in pairs. In a row read cell
+#: by cell a quoted cell is read a window (:data:`READ` bytes) at a time, its quotes counted, and only the
+#: window of its closing quote (a quote alone) is matched with this (a 50 MB cell of ""s was a Python step
+#: per pair: ~6 s)
 _QUOTED = re.compile(rb'[^"]*(?:""[^"]*)*')
+#: a row up to its line end, as pandas reads it: a quote opens a quoted cell only at a cell's start (after
+#: a comma or a line end; a carriage return alone ends a row for pandas), which ends at a quote alone
+#: followed by a byte (so not half a ""); any other quote is a character. It stops at the line end, the
+#: buffer's end, or the opening quote of a cell that does not end in the buffer.
+_LINE = rb'[^"\n]*(?:(?:(?<![^,\r\n])"[^"]*(?:""[^"]*)*"(?=[^"])|(?<=[^,\r\n])")[^"\n]*)*'
+_ROWS = re.compile(rb"(?:%s\n)*" % _LINE)  # (whole rows)
+_TAIL = re.compile(_LINE)
 
 
 class BigRow(NamedTuple):
@@ -36,8 +45,9 @@ class BigRow(NamedTuple):
     lines: int = 0
 
     def csv(self) -> bytes:
-        """The row as a line of CSV, its cells left out empty (quoted: pandas still reads their types)."""
-        return b",".join(b"" if c is None else b'"' + c.replace(b'"', b'""') + b'"' for c in self.cells) + b"\n"
+        """The row as a line of CSV, its cells quoted (pandas still reads their types), the ones left out
+        empty (``""``: a row of one cell left out was a blank line, which pandas skips: the row was lost)."""
+        return b",".join(b'"' + (c or b"").replace(b'"', b'""') + b'"' for c in self.cells) + b"\n"
 
 
 class CarriageReturns:
@@ -73,10 +83,7 @@ class Blocks:
 
     def __init__(self, fh: BinaryIO):
         self._fh = fh
-        self._buf = bytearray()
-        self._odd = False  # the buffer ends inside quotes
-        self._end = 0  # bytes of the buffer up to the last row end found in it
-        self._lines = 0  # line breaks in the buffer (about its rows)
+        self._restart(b"")
 
     def _read(self) -> bool:
         """More bytes into the buffer (False: the file ended)."""
@@ -89,33 +96,27 @@ class Blocks:
     def _append(self, chunk: bytes) -> None:
         """``chunk`` after the buffer, the row ends in it found."""
         buf = self._buf
-        start = len(buf)
+        at = len(buf)
         buf += chunk
         self._lines += chunk.count(_NL)
-        if chunk.count(_QUOTE) == 0:  # (most files: a row ends at every line break)
-            if not self._odd:
-                last = buf.rfind(_NL, start)
-                if last >= 0:
-                    self._end = last + 1
-            return
-        pos = start
-        while (nl := buf.find(_NL, pos)) >= 0:
-            self._odd ^= bool(buf.count(_QUOTE, pos, nl) & 1)
-            if not self._odd:
-                self._end = nl + 1
-            pos = nl + 1
-        self._odd ^= bool(buf.count(_QUOTE, pos) & 1)
+        if not self._quoted and chunk.count(_QUOTE) == 0:  # (most files: a row ends at every line break)
+            last, self._pos = buf.rfind(_NL, at) + 1, len(buf)
+        else:
+            last, self._pos, self._quoted = _scan(buf, self._pos, self._quoted)
+        if last:
+            self._end = last
 
     def _take(self, n: int) -> bytes:
         """The first ``n`` bytes of the buffer, up to its last row end (or all of it)."""
         out = bytes(memoryview(self._buf)[:n])
         del self._buf[:n]
-        self._end, self._lines = 0, self._buf.count(_NL)  # (inside quotes or not, as before: no row end left)
+        self._end, self._pos, self._lines = 0, self._pos - n, self._buf.count(_NL)
         return out
 
     def _restart(self, data: bytes) -> None:
         """The buffer holds ``data``, from a row's start."""
-        self._buf, self._odd, self._end, self._lines = bytearray(), False, 0, 0
+        self._buf, self._end, self._lines = bytearray(), 0, 0
+        self._pos, self._quoted = 0, False  # (the bytes scanned for row ends, and whether they end in a quoted cell)
         if data:
             self._append(data)
 
@@ -125,13 +126,7 @@ class Blocks:
             pass
         if not self._end and len(self._buf) > ROW_MAX:
             raise ValueError(f"its header row is longer than {ROW_MAX >> 20} MiB")
-        odd, pos, end = False, 0, len(self._buf)
-        while (nl := self._buf.find(_NL, pos)) >= 0:
-            odd ^= bool(self._buf.count(_QUOTE, pos, nl) & 1)
-            if not odd:
-                end = nl + 1
-                break
-            pos = nl + 1
+        end = _scan(self._buf, 0, False, first=True)[0] or len(self._buf)
         out, rest = bytes(self._buf[:end]), bytes(self._buf[end:])
         self._restart(rest)  # (its row ends found again)
         return out
@@ -155,6 +150,30 @@ class Blocks:
                 return
 
 
+def _scan(buf, pos: int, quoted: bool, first: bool = False) -> tuple[int, int, bool]:
+    """The row ends in ``buf`` from ``pos`` (``quoted``: inside a quoted cell there): the end of the last
+    row found there (``first``: of the first one; 0: none), where the scan stopped (the end, or the last
+    quote of a quoted cell, which may be half a ""), and whether it stopped inside a quoted cell. Whole
+    rows are crossed by a regular expression, so a step is made for each quoted cell left open at a
+    window's end (a long row is not read again at each window), not for each row or cell."""
+    last, n = 0, len(buf)
+    while True:
+        if quoted:  # (up to its closing quote: a quote alone)
+            end = _QUOTED.match(buf, pos).end()
+            if end >= n - 1:  # (it goes on, or its last quote may be half a "")
+                return last, end, True
+            pos = end + 1
+        if not first and (rows := _ROWS.match(buf, pos).end()) > pos:
+            last = pos = rows
+        end = _TAIL.match(buf, pos).end()
+        if end == n:
+            return last, n, False
+        if buf[end] == _QUOTE:  # (a quoted cell that does not end in the buffer)
+            quoted, pos = True, end + 1
+        else:  # (first: the first row's line end)
+            return end + 1, end + 1, False
+
+
 def _big_row(data: bytes, fh: BinaryIO, fields: int) -> tuple[BigRow, bytes]:
     """The row at the start of ``data`` (then of ``fh``), read cell by cell, and the bytes after it;
     ValueError past ``fields`` cells (a row of 16M commas made a list of 16M cells)."""
@@ -170,7 +189,9 @@ def _big_row(data: bytes, fh: BinaryIO, fields: int) -> tuple[BigRow, bytes]:
         lines += piece.count(_NL)
         if piece:
             last = piece[-1:]
-        if size <= CELL_MAX and kept + size <= ROW_MAX:  # (a piece of a cell left out is not copied)
+        # (a piece of a cell left out is not copied; one byte over the limits is, as a carriage return
+        # the row's end takes off in close() may be the cell's last: a cell at the limit lost its end)
+        if size <= CELL_MAX + 1 and kept + size <= ROW_MAX + 1:
             cell.extend(piece.replace(b'""', b'"') if pairs else piece)
 
     def close(row_end: bool = False) -> None:
