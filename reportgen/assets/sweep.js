@@ -256,6 +256,7 @@
     var pages = Math.max(1, Math.ceil(listed.length / PAGE));
     tablePage = Math.max(0, Math.min(tablePage, pages - 1));
     var tbody = document.createElement("tbody");
+    tbody.setAttribute("data-rg-drawn", "");  // (its rows are this script's: assets/live-patch.js)
     listed.slice(tablePage * PAGE, (tablePage + 1) * PAGE).forEach(function (r) {
       var tr = document.createElement("tr"), a = document.createElement("a");
       tr.setAttribute("data-id", r.id);
@@ -289,14 +290,38 @@
     return Promise.all([drawImportance(metric), drawParallel(metric)]);
   }
 
-  $("rg-sweep-metric").addEventListener("change", drawMetric);
-  $("rg-sweep-x").addEventListener("change", function () { scatterDrawn = null; scatterOnce(); });
-  $("rg-sweep-y").addEventListener("change", function () { scatterDrawn = null; scatterOnce(); });
-  if (S.metrics.length) {
-    $("rg-sweep-metric").value = S.metric || S.metrics[0];
-    $("rg-sweep-y").value = mf(S.metric || S.metrics[0]);
+  /* The reader's choice of metric and scatter axes, by name: {metric: name, x: {k, n}, y: {k, n}} (k:
+     "params" or "metrics"). A live update patches the selects' options by position and numbers the
+     fields again (a new metric sorted in before the chosen one: the chosen option then held the new
+     metric, and m2 named another metric), so the choice is kept here and set again on the new data. */
+  var chosen = {};
+  function has(o, k) { return k !== null && k !== undefined && Object.prototype.hasOwnProperty.call(o, k); }
+  function fieldName(f) {  // {k, n} of a field of S, or null
+    var out = null;
+    ["params", "metrics"].forEach(function (k) {
+      Object.keys(S.fields[k]).forEach(function (n) { if (S.fields[k][n] === f) out = { k: k, n: n }; });
+    });
+    return out;
   }
-  if (S.params.length) $("rg-sweep-x").value = pf(S.params[0]);
+  function fieldOf(id) { return id && has(S.fields[id.k], id.n) ? S.fields[id.k][id.n] : null; }
+  function remember() {
+    chosen = { metric: $("rg-sweep-metric").value, x: fieldName($("rg-sweep-x").value), y: fieldName($("rg-sweep-y").value) };
+  }
+  function pick(select, value) {  // an option by value, else the first
+    var ok = Array.prototype.some.call(select.options, function (o) { return o.value === value; });
+    if (ok) select.value = value; else if (select.options.length) select.selectedIndex = 0;
+  }
+  function choose() {  // the selects set to the reader's choice where the data still has it, else the defaults
+    var first = S.metric || S.metrics[0];
+    pick($("rg-sweep-metric"), has(S.fields.metrics, chosen.metric) ? chosen.metric : first);
+    pick($("rg-sweep-x"), fieldOf(chosen.x) || (S.params.length ? pf(S.params[0]) : null));
+    pick($("rg-sweep-y"), fieldOf(chosen.y) || (S.metrics.length ? mf(first) : null));
+    remember();
+  }
+  $("rg-sweep-metric").addEventListener("change", function () { remember(); drawMetric(); });
+  $("rg-sweep-x").addEventListener("change", function () { remember(); scatterDrawn = null; scatterOnce(); });
+  $("rg-sweep-y").addEventListener("change", function () { remember(); scatterDrawn = null; scatterOnce(); });
+  choose();
   /* The first screen (importance, parallel coordinates) is drawn at once; the scatter, below it,
      when it comes near the viewport (drawn at once if it is already in view). */
   var scatterEl = $("rg-sweep-scatter"), scatterDrawn = null;
@@ -319,13 +344,19 @@
     return !!(n && Array.isArray(n.rows) && !!n.all === !!S.all);
   };
   RG.sweep.apply = function (text) {
+    var axes = brush ? Object.keys(brush.ranges()).map(function (a) { return [a, fieldName(a.slice(2))]; }) : [];
     S = parse(text);
     prepare();
+    choose();
+    // brushed ranges follow their parameter or metric to its field in the new data
+    if (brush) brush.rename(axes.map(function (p) { var f = fieldOf(p[1]); return [p[0], f ? "z_" + f : null]; }));
     keep = null; filtered = false;  // (brushed ranges are applied again as the charts are drawn)
     drawTable();
     var redraw = [drawMetric()];
     if (scatterDrawn) { scatterDrawn = null; redraw.push(scatterOnce()); }
-    return Promise.all(redraw).then(function () { RG.sweep.updates = (RG.sweep.updates || 0) + 1; });
+    RG.sweep.busy = (RG.sweep.busy || 0) + 1;  // (updates being drawn, for tests)
+    return Promise.all(redraw).then(function () { RG.sweep.updates = (RG.sweep.updates || 0) + 1; })
+      .finally(function () { RG.sweep.busy--; });
   };
   Promise.all([drawMetric(), nearNow ? scatterOnce() : null]).then(function () {
     document.body.setAttribute("data-sweep-ready", "1");
