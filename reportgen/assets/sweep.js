@@ -134,20 +134,40 @@
      segments' tooltip names every axis whole), upright and thinned out where even slanted ones would
      touch. On a narrow page the colour legend goes under the chart, leaving the plot the width. */
   var LABEL_CUT = 110, NARROW = 600;
-  function fitLabels(spec, names) {
-    var w = $("rg-sweep-parallel").clientWidth || 800, axis = spec.encoding.x.axis;
-    if (w < NARROW) spec.encoding.color.legend = { orient: "bottom", direction: "horizontal", titleLimit: w - 40 };
-    var band = (w - (w < NARROW ? 60 : 220)) / names.length;  // (less the y axis, and the legend beside)
+  function labelLayout(names) {  // {w, narrow, angle, limit, overlap} at the chart's width now
+    var w = $("rg-sweep-parallel").clientWidth || 800, narrow = w < NARROW;
+    var band = (w - (narrow ? 60 : 220)) / names.length;  // (less the y axis, and the legend beside)
     var longest = Math.max.apply(null, names.map(function (n) { return n.length; })) * 6.5;  // (11 px text)
-    if (longest + 8 <= band) { axis.labelAngle = 0; axis.labelLimit = band; return; }
-    axis.labelAngle = band >= 18 ? -40 : -90;  // (Vega-Lite aligns a slanted label's end on its axis)
-    axis.labelLimit = LABEL_CUT;
-    if (band < 13) axis.labelOverlap = "greedy";
+    if (longest + 8 <= band) return { w: w, narrow: narrow, angle: 0, limit: band, overlap: false };
+    // (Vega-Lite aligns a slanted label's end on its axis)
+    return { w: w, narrow: narrow, angle: band >= 18 ? -40 : -90, limit: LABEL_CUT, overlap: band < 13 };
   }
+  function layoutClass(l) { return [l.narrow, l.angle, l.overlap].join(); }  // (what a redraw would change)
+  function fitLabels(spec, names) {
+    var l = labelLayout(names), axis = spec.encoding.x.axis;
+    if (l.narrow) spec.encoding.color.legend = { orient: "bottom", direction: "horizontal", titleLimit: l.w - 40 };
+    axis.labelAngle = l.angle;
+    axis.labelLimit = l.limit;
+    if (l.overlap) axis.labelOverlap = "greedy";
+    return layoutClass(l);
+  }
+  /* The layout is chosen for the width the chart is drawn at: a window resized (a phone turned, a
+     desktop window narrowed from 1440 to 390 px) left the labels overlapping and the legend beside a
+     squeezed plot. Once a resize rests, the chart is drawn again when its layout would change. */
+  var drawnLayout = null, RESIZE_WAIT = 150, resizeLater = 0;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeLater);
+    resizeLater = setTimeout(function () {
+      var metric = $("rg-sweep-metric").value;
+      if (!views.parallel || !metric) return;
+      if (layoutClass(labelLayout(parallelFields(metric).map(label))) !== drawnLayout) drawParallel(metric);
+    }, RESIZE_WAIT);
+  });
 
+  function parallelFields(metric) { return S.params.map(pf).concat([mf(metric)]); }  // the axes', the metric's last
   function drawParallel(metric) {
     var spec = clone(S.specs.parallel);
-    var fs = S.params.map(pf).concat([mf(metric)]), m = fs[fs.length - 1];  // the axes' fields, the metric's last
+    var fs = parallelFields(metric), m = fs[fs.length - 1];
     var axes = fs.map(function (f) { return "z_" + f; });
     spec.encoding.x.scale = { domain: axes };  // every axis, in order (a segment names two)
     spec.encoding.color.field = m;
@@ -156,7 +176,7 @@
     spec.encoding.color.title = label(m);
     var labels = {}, text = (window.RG && RG.vegaSafe) || String;  // names inside an expression: Vega-safe (theme-vega.js)
     fs.forEach(function (f) { labels["z_" + f] = text(label(f)); });
-    fitLabels(spec, fs.map(label));
+    drawnLayout = fitLabels(spec, fs.map(label));
     spec.encoding.x.axis.labelExpr = "(" + JSON.stringify(labels) + ")[datum.value] || datum.value";
     spec.encoding.tooltip = spec.encoding.tooltip.concat(fs.map(function (f) { return { field: f, title: label(f) }; }));
     return embed("parallel", $("rg-sweep-parallel"), spec, { runs: segments(axes) }).then(function () {
