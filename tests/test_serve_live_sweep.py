@@ -16,15 +16,21 @@ from test_sweeps_site import BRUSHED, brush_axis
 
 pytestmark = pytest.mark.browser
 
-# one trial of the sweep, logging a metric the others do not have ("bb": sorted before "zz")
+# an agent of the sweep: ROOT SWEEP_ID COUNT [EXTRA...] (metrics the others do not have: "bb", sorted before "zz")
 TRIAL = """import sys, reportgen
 def train():
     run = reportgen.init()
     for step in range(3):
         run.log({"loss": run.config["x"] + 1 / (step + 1), "acc": 1 - run.config["x"], "zz": run.config["w"] * step,
-                 "bb": 0.5 + step})
-reportgen.agent(sys.argv[2], function=train, count=1, dir=sys.argv[1])
+                 **{k: 0.5 + step for k in sys.argv[4:]}})
+reportgen.agent(sys.argv[2], function=train, count=int(sys.argv[3]), dir=sys.argv[1])
 """
+
+
+def _agent(root, sweep_id: str, count: int, *extra: str) -> None:
+    done = subprocess.run([sys.executable, "-c", TRIAL, str(root), sweep_id, str(count), *extra],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
 # the page has the data with a metric, every update it was given drawn (or it was reloaded: no marker)
 SETTLED = """(metric) => { if (window.__marker !== 'kept') return true;
     const d = JSON.parse(document.getElementById('rg-sweep').textContent);
@@ -40,13 +46,7 @@ def served_sweep(tmp_path):
     cfg = {"method": "random", "metric": {"name": "loss", "goal": "minimize"},
            "parameters": {"x": {"min": 0.0, "max": 1.0}, "w": {"min": 0.0, "max": 1.0}}}
     sweep_id = reportgen.sweep(cfg, dir=root)
-
-    def train():
-        run = reportgen.init()
-        for step in range(3):
-            run.log({"loss": run.config["x"] + 1 / (step + 1), "acc": 1 - run.config["x"], "zz": run.config["w"] * step})
-
-    reportgen.agent(sweep_id, function=train, count=4, dir=root)
+    _agent(root, sweep_id, 4)
     srv = ServeProcess(str(root), "--watch", "--port", "0")
     yield srv, root, sweep_id
     rc = srv.stop()
@@ -78,9 +78,7 @@ def test_a_new_metric_keeps_the_chosen_metric_axes_and_ranges(served_sweep, _pla
         brushed = page.locator("#rg-sweep-count").text_content()
         page.evaluate("window.__marker = 'kept'")
 
-        trial = subprocess.run([sys.executable, "-c", TRIAL, str(root), sweep_id], capture_output=True, text=True,
-                               timeout=120)
-        assert trial.returncode == 0, trial.stderr
+        _agent(root, sweep_id, 1, "bb")  # the next trial, logging a new metric
         page.wait_for_function(SETTLED, arg="bb", timeout=30_000)
         assert page.evaluate("[window.__marker, RGLive.reloads]") == ["kept", 0], \
             page.evaluate("window.RGLive && RGLive.reloadedBecause")
