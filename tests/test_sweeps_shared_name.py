@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import numpy as np
 import pytest
@@ -170,13 +171,22 @@ def test_the_parameter_and_the_metric_are_two_axes_columns_and_options(shared_si
     assert page.locator("#rg-sweep-count").text_content() == "2 of 6 runs (brushed)"
 
 
-# the parallel chart's axis labels as drawn: [text, x1, y1, x2, y2, shown] (bounds in the chart's pixels)
-LABELS_JS = """() => { const out = []; const walk = m => { m.items.forEach(i => {
-        if (m.marktype === "text" && m.role === "axis-label" && typeof i.datum.value === "string")
-          out.push([i.text, i.bounds.x1, i.bounds.y1, i.bounds.x2, i.bounds.y2, i.opacity !== 0]);
+# the parallel chart's axis labels as drawn: [text, x1, y1, x2, y2, shown] (bounds in the chart's pixels),
+# and their angles
+LABELS_JS = """() => { const out = [], angles = []; const walk = m => { m.items.forEach(i => {
+        if (m.marktype === "text" && m.role === "axis-label" && typeof i.datum.value === "string") {
+          out.push([i.text, i.bounds.x1, i.bounds.y1, i.bounds.x2, i.bounds.y2, i.opacity !== 0]); angles.push(i.angle || 0); }
         (i.items || []).forEach(walk); }); };
     walk(RG.sweep.views.parallel.scenegraph().root);
-    const r = RG.sweep.views.parallel.scale("x").range(); return {labels: out, plot: r[1] - r[0]}; }"""
+    const r = RG.sweep.views.parallel.scale("x").range(); return {labels: out, angles, plot: r[1] - r[0]}; }"""
+
+
+def _labels_apart(drawn, where) -> None:
+    labels = drawn["labels"]
+    assert sorted(t for t, *_ in labels) == sorted([P, "hidden", M]) and all(s for *_, s in labels), labels
+    for i, (a, ax1, ay1, ax2, ay2, _) in enumerate(labels):
+        for b, bx1, by1, bx2, by2, _ in labels[i + 1:]:  # no two labels' boxes meet
+            assert ax2 <= bx1 + 1 or bx2 <= ax1 + 1 or ay2 <= by1 + 1 or by2 <= ay1 + 1, (where, a, b, labels)
 
 
 @pytest.mark.parametrize("width", [1440, 390])
@@ -195,12 +205,59 @@ def test_the_parallel_axis_labels_do_not_overlap(shared_site, site_browser, widt
         page.wait_for_function(f"Object.values(({PARALLEL_JS})().labels).includes({json.dumps(M)})")
         page.locator("#rg-sweep-parallel").scroll_into_view_if_needed()
         drawn = page.evaluate(LABELS_JS)
-        labels = drawn["labels"]
-        assert sorted(t for t, *_ in labels) == sorted([P, "hidden", M]) and all(s for *_, s in labels), labels
-        for i, (a, ax1, ay1, ax2, ay2, _) in enumerate(labels):
-            for b, bx1, by1, bx2, by2, _ in labels[i + 1:]:  # no two labels' boxes meet
-                assert ax2 <= bx1 + 1 or bx2 <= ax1 + 1 or ay2 <= by1 + 1 or by2 <= ay1 + 1, (width, name, a, b, labels)
+        _labels_apart(drawn, (width, name))
         assert drawn["plot"] >= (1000 if width == 1440 else 270), (width, name, drawn["plot"])
         page.locator("#rg-sweep-parallel").locator("xpath=..").screenshot(
             path=str(out.parent / f"parallel-{name}-{width}.png"))
         assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+# the parallel chart's labels apart, level or not, and its plot at least `plot` px wide (the legend under
+# it on a phone),
+# read once the chart's view has no update pending (its own resize of the plot: a scenegraph half way;
+# evaluated, as wait_for_function takes a promise for true)
+LAID_OUT = f"""async ([plot, level]) => {{ await RG.sweep.views.parallel.runAsync();
+    await new Promise(r => requestAnimationFrame(() => r()));
+    const d = ({LABELS_JS})(), l = d.labels;
+    return d.plot >= plot && d.angles.every(a => (a === 0) === level) && l.every((a, i) => l.slice(i + 1).every(b =>
+      a[3] <= b[1] + 1 || b[3] <= a[1] + 1 || a[4] <= b[2] + 1 || b[4] <= a[2] + 1)); }}"""
+
+
+def _laid_out(page, plot: float, level: bool, within: float = 10) -> bool:
+    """Whether the parallel chart is laid out (LAID_OUT) within ``within`` s (a frame between tries)."""
+    deadline = time.monotonic() + within
+    while not page.evaluate(LAID_OUT, [plot, level]):
+        if time.monotonic() > deadline:
+            return False
+    return True
+
+
+def test_the_parallel_labels_are_laid_out_again_when_the_window_is_resized(shared_site, site_browser):
+    """The labels' layout (level or slanted, the legend beside or under the plot) was chosen once, at
+    the width the chart was first drawn at: a window narrowed from 1440 to 390 px (a phone turned, a
+    desktop window resized) kept level labels running into each other and the legend beside a plot
+    squeezed to a fraction of the width. The chart is drawn again when a resize changes the layout."""
+    sweep_id, _, out = shared_site
+    page = site_browser.new_page()
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto((out / "sweeps" / f"{sweep_id}.html").resolve().as_uri())
+    page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
+    page.select_option("#rg-sweep-metric", "learning_rate")
+    page.wait_for_function(f"Object.values(({PARALLEL_JS})().labels).includes({json.dumps(M)})")
+    assert _laid_out(page, 1000, True)
+    for width, plot, level in ((390, 270, False), (1440, 1000, True)):  # narrowed (slanted), then wide again
+        page.set_viewport_size({"width": width, "height": 900})
+        _laid_out(page, plot, level)  # (if not laid out again, the assertions below say how)
+        drawn = page.evaluate(LABELS_JS)
+        _labels_apart(drawn, width)
+        assert drawn["plot"] >= plot, (width, drawn["plot"])
+        assert all((a == 0) == level for a in drawn["angles"]), (width, drawn["angles"])
+        legend = page.evaluate("RG.sweep.views.parallel.scenegraph().root.items[0].items.find(m => m.role === 'legend')"
+                               ".items[0].bounds")
+        beside = legend["x1"] > drawn["plot"]  # (the legend's bounds, in the chart's pixels)
+        assert beside == level, (width, legend, drawn["plot"])
+        page.locator("#rg-sweep-parallel").scroll_into_view_if_needed()
+        page.locator("#rg-sweep-parallel").locator("xpath=..").screenshot(
+            path=str(out.parent / f"parallel-resized-{width}.png"))
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.evaluate("RG.sweep.views.parallel.scale('x').domain().length") == 3

@@ -7,7 +7,8 @@
    else tag and class) along their longest common subsequence, so new rows, charts and sections are
    inserted where the build put them and parts that went away are removed. A chart whose runs or spec
    changed is handed to RG.charts.adopt, a media panel whose frames changed is replaced and set up
-   again, a changed #rg-site goes to RG.live.applySite. When that is not possible, morph() returns
+   again, a changed #rg-site goes to RG.live.applySite; the children of an element marked
+   data-rg-drawn are its script's (drawn from the page's data) and left alone. When that is not possible, morph() returns
    false and RG.live.why says why (the caller reloads the page). */
 (function () {
   "use strict";
@@ -187,6 +188,9 @@
       if (before === after || !apply) return;
       if (after === null) liveEl.removeAttribute(name); else liveEl.setAttribute(name, after);
     });
+    // children a page's script draws from its data (the sweep page's runs table): left to that script
+    // (the baseline, cloned once the scripts ran, holds the rows it drew: a brushed table has fewer)
+    if (fresh.hasAttribute("data-rg-drawn")) return true;
     var oc = old.childNodes, fc = fresh.childNodes, lc = liveEl.childNodes;
     var map = align(oc, fc);
     if (map === null) {

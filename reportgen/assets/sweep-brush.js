@@ -89,7 +89,14 @@
       // filtering, and filters again when its axis is back)
       redraw: function () { draw(); if (Object.keys(brushes).length) changed(); },
       ranges: function () { return brushes; },
-      clear: function () { brushes = {}; draw(); changed(); }
+      clear: function () { brushes = {}; draw(); changed(); },
+      // the axes named again ([[old, new or null], ...]: a live update numbered the fields again); the
+      // chart is drawn again after it (redraw)
+      rename: function (pairs) {
+        var next = {};
+        pairs.forEach(function (p) { if (p[1] && brushes[p[0]]) next[p[1]] = brushes[p[0]]; });
+        brushes = next;
+      }
     };
   };
 })();

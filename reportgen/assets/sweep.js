@@ -134,20 +134,40 @@
      segments' tooltip names every axis whole), upright and thinned out where even slanted ones would
      touch. On a narrow page the colour legend goes under the chart, leaving the plot the width. */
   var LABEL_CUT = 110, NARROW = 600;
-  function fitLabels(spec, names) {
-    var w = $("rg-sweep-parallel").clientWidth || 800, axis = spec.encoding.x.axis;
-    if (w < NARROW) spec.encoding.color.legend = { orient: "bottom", direction: "horizontal", titleLimit: w - 40 };
-    var band = (w - (w < NARROW ? 60 : 220)) / names.length;  // (less the y axis, and the legend beside)
+  function labelLayout(names) {  // {w, narrow, angle, limit, overlap} at the chart's width now
+    var w = $("rg-sweep-parallel").clientWidth || 800, narrow = w < NARROW;
+    var band = (w - (narrow ? 60 : 220)) / names.length;  // (less the y axis, and the legend beside)
     var longest = Math.max.apply(null, names.map(function (n) { return n.length; })) * 6.5;  // (11 px text)
-    if (longest + 8 <= band) { axis.labelAngle = 0; axis.labelLimit = band; return; }
-    axis.labelAngle = band >= 18 ? -40 : -90;  // (Vega-Lite aligns a slanted label's end on its axis)
-    axis.labelLimit = LABEL_CUT;
-    if (band < 13) axis.labelOverlap = "greedy";
+    if (longest + 8 <= band) return { w: w, narrow: narrow, angle: 0, limit: band, overlap: false };
+    // (Vega-Lite aligns a slanted label's end on its axis)
+    return { w: w, narrow: narrow, angle: band >= 18 ? -40 : -90, limit: LABEL_CUT, overlap: band < 13 };
   }
+  function layoutClass(l) { return [l.narrow, l.angle, l.overlap].join(); }  // (what a redraw would change)
+  function fitLabels(spec, names) {
+    var l = labelLayout(names), axis = spec.encoding.x.axis;
+    if (l.narrow) spec.encoding.color.legend = { orient: "bottom", direction: "horizontal", titleLimit: l.w - 40 };
+    axis.labelAngle = l.angle;
+    axis.labelLimit = l.limit;
+    if (l.overlap) axis.labelOverlap = "greedy";
+    return layoutClass(l);
+  }
+  /* The layout is chosen for the width the chart is drawn at: a window resized (a phone turned, a
+     desktop window narrowed from 1440 to 390 px) left the labels overlapping and the legend beside a
+     squeezed plot. Once a resize rests, the chart is drawn again when its layout would change. */
+  var drawnLayout = null, RESIZE_WAIT = 150, resizeLater = 0;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeLater);
+    resizeLater = setTimeout(function () {
+      var metric = $("rg-sweep-metric").value;
+      if (!views.parallel || !metric) return;
+      if (layoutClass(labelLayout(parallelFields(metric).map(label))) !== drawnLayout) drawParallel(metric);
+    }, RESIZE_WAIT);
+  });
 
+  function parallelFields(metric) { return S.params.map(pf).concat([mf(metric)]); }  // the axes', the metric's last
   function drawParallel(metric) {
     var spec = clone(S.specs.parallel);
-    var fs = S.params.map(pf).concat([mf(metric)]), m = fs[fs.length - 1];  // the axes' fields, the metric's last
+    var fs = parallelFields(metric), m = fs[fs.length - 1];
     var axes = fs.map(function (f) { return "z_" + f; });
     spec.encoding.x.scale = { domain: axes };  // every axis, in order (a segment names two)
     spec.encoding.color.field = m;
@@ -156,7 +176,7 @@
     spec.encoding.color.title = label(m);
     var labels = {}, text = (window.RG && RG.vegaSafe) || String;  // names inside an expression: Vega-safe (theme-vega.js)
     fs.forEach(function (f) { labels["z_" + f] = text(label(f)); });
-    fitLabels(spec, fs.map(label));
+    drawnLayout = fitLabels(spec, fs.map(label));
     spec.encoding.x.axis.labelExpr = "(" + JSON.stringify(labels) + ")[datum.value] || datum.value";
     spec.encoding.tooltip = spec.encoding.tooltip.concat(fs.map(function (f) { return { field: f, title: label(f) }; }));
     return embed("parallel", $("rg-sweep-parallel"), spec, { runs: segments(axes) }).then(function () {
@@ -256,6 +276,7 @@
     var pages = Math.max(1, Math.ceil(listed.length / PAGE));
     tablePage = Math.max(0, Math.min(tablePage, pages - 1));
     var tbody = document.createElement("tbody");
+    tbody.setAttribute("data-rg-drawn", "");  // (its rows are this script's: assets/live-patch.js)
     listed.slice(tablePage * PAGE, (tablePage + 1) * PAGE).forEach(function (r) {
       var tr = document.createElement("tr"), a = document.createElement("a");
       tr.setAttribute("data-id", r.id);
@@ -289,14 +310,38 @@
     return Promise.all([drawImportance(metric), drawParallel(metric)]);
   }
 
-  $("rg-sweep-metric").addEventListener("change", drawMetric);
-  $("rg-sweep-x").addEventListener("change", function () { scatterDrawn = null; scatterOnce(); });
-  $("rg-sweep-y").addEventListener("change", function () { scatterDrawn = null; scatterOnce(); });
-  if (S.metrics.length) {
-    $("rg-sweep-metric").value = S.metric || S.metrics[0];
-    $("rg-sweep-y").value = mf(S.metric || S.metrics[0]);
+  /* The reader's choice of metric and scatter axes, by name: {metric: name, x: {k, n}, y: {k, n}} (k:
+     "params" or "metrics"). A live update patches the selects' options by position and numbers the
+     fields again (a new metric sorted in before the chosen one: the chosen option then held the new
+     metric, and m2 named another metric), so the choice is kept here and set again on the new data. */
+  var chosen = {};
+  function has(o, k) { return k !== null && k !== undefined && Object.prototype.hasOwnProperty.call(o, k); }
+  function fieldName(f) {  // {k, n} of a field of S, or null
+    var out = null;
+    ["params", "metrics"].forEach(function (k) {
+      Object.keys(S.fields[k]).forEach(function (n) { if (S.fields[k][n] === f) out = { k: k, n: n }; });
+    });
+    return out;
   }
-  if (S.params.length) $("rg-sweep-x").value = pf(S.params[0]);
+  function fieldOf(id) { return id && has(S.fields[id.k], id.n) ? S.fields[id.k][id.n] : null; }
+  function remember() {
+    chosen = { metric: $("rg-sweep-metric").value, x: fieldName($("rg-sweep-x").value), y: fieldName($("rg-sweep-y").value) };
+  }
+  function pick(select, value) {  // an option by value, else the first
+    var ok = Array.prototype.some.call(select.options, function (o) { return o.value === value; });
+    if (ok) select.value = value; else if (select.options.length) select.selectedIndex = 0;
+  }
+  function choose() {  // the selects set to the reader's choice where the data still has it, else the defaults
+    var first = S.metric || S.metrics[0];
+    pick($("rg-sweep-metric"), has(S.fields.metrics, chosen.metric) ? chosen.metric : first);
+    pick($("rg-sweep-x"), fieldOf(chosen.x) || (S.params.length ? pf(S.params[0]) : null));
+    pick($("rg-sweep-y"), fieldOf(chosen.y) || (S.metrics.length ? mf(first) : null));
+    remember();
+  }
+  $("rg-sweep-metric").addEventListener("change", function () { remember(); drawMetric(); });
+  $("rg-sweep-x").addEventListener("change", function () { remember(); scatterDrawn = null; scatterOnce(); });
+  $("rg-sweep-y").addEventListener("change", function () { remember(); scatterDrawn = null; scatterOnce(); });
+  choose();
   /* The first screen (importance, parallel coordinates) is drawn at once; the scatter, below it,
      when it comes near the viewport (drawn at once if it is already in view). */
   var scatterEl = $("rg-sweep-scatter"), scatterDrawn = null;
@@ -319,13 +364,19 @@
     return !!(n && Array.isArray(n.rows) && !!n.all === !!S.all);
   };
   RG.sweep.apply = function (text) {
+    var axes = brush ? Object.keys(brush.ranges()).map(function (a) { return [a, fieldName(a.slice(2))]; }) : [];
     S = parse(text);
     prepare();
+    choose();
+    // brushed ranges follow their parameter or metric to its field in the new data
+    if (brush) brush.rename(axes.map(function (p) { var f = fieldOf(p[1]); return [p[0], f ? "z_" + f : null]; }));
     keep = null; filtered = false;  // (brushed ranges are applied again as the charts are drawn)
     drawTable();
     var redraw = [drawMetric()];
     if (scatterDrawn) { scatterDrawn = null; redraw.push(scatterOnce()); }
-    return Promise.all(redraw).then(function () { RG.sweep.updates = (RG.sweep.updates || 0) + 1; });
+    RG.sweep.busy = (RG.sweep.busy || 0) + 1;  // (updates being drawn, for tests)
+    return Promise.all(redraw).then(function () { RG.sweep.updates = (RG.sweep.updates || 0) + 1; })
+      .finally(function () { RG.sweep.busy--; });
   };
   Promise.all([drawMetric(), nearNow ? scatterOnce() : null]).then(function () {
     document.body.setAttribute("data-sweep-ready", "1");
