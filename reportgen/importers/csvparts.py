@@ -205,7 +205,7 @@ class CsvTable:
             if settled:  # (columns that are text from here on: this part's cells as written)
                 text |= settled
                 part = self._parse(block, start, dtype=dict.fromkeys(text, str))
-            self._typed(part, text | {step_col}, start)
+            part = self._typed(part, text | {step_col}, start)
             if step_col in part and rising:
                 rising, last = steps_rise(part[step_col], last)
             self.rows += len(part)
@@ -220,6 +220,7 @@ class CsvTable:
         import pandas as pd
 
         text = set()
+        holed = []  # integral floats with an empty cell: integers unless a cell is written as a float
         for col in part.columns:
             if col in self._kinds or col in skip:
                 continue
@@ -231,9 +232,10 @@ class CsvTable:
                 values = values[~np.isnan(values)]
                 if not len(values):
                     continue
-                # (integral values with an empty cell: integers unless a cell is written as a float)
-                integral = bool(np.all(values == np.round(values))) and s.isna().any()
-                kind = "integer" if integral and self._written_as_integers(block, col, start) else "float"
+                if bool(np.all(values == np.round(values))) and s.isna().any():
+                    holed.append(col)  # (settled below, from one parse of the block for all of them)
+                    continue
+                kind = "float"
             elif s.dtype.kind == "b":
                 kind = "other"
             else:
@@ -249,17 +251,21 @@ class CsvTable:
                     kind = "text"
                     text.add(col)
             self._kinds[col] = kind
+        if holed:  # (one parse of the block as text for all of them: a parse each made 30,000 columns take minutes)
+            cells = self._parse(block, start, usecols=holed, dtype=dict.fromkeys(holed, str))
+            for col in holed:
+                self._kinds[col] = "integer" if bool(_integers(cells[col].dropna()).all()) else "float"
         return text
 
-    def _written_as_integers(self, block: bytes, col, start: int) -> bool:
-        return bool(_integers(self._parse(block, start, usecols=[col], dtype={col: str})[col].dropna()).all())
-
-    def _typed(self, part, skip: set, start: int) -> None:
-        """The columns of ``part`` (in place) of the types settled: text cells of number columns left out
-        (warned of), integers and floats as settled; text cells longer than :data:`CELL_MAX` left out."""
+    def _typed(self, part, skip: set, start: int):
+        """``part`` with its columns of the types settled: text cells of number columns left out
+        (warned of), integers and floats as settled; text cells longer than :data:`CELL_MAX` left out.
+        The columns are put in a new frame at once: set one at a time into ``part``, each cost as much
+        as the columns already set (a CSV of 100,000 columns and one row took 10 minutes to import)."""
         import numpy as np
         import pandas as pd
 
+        changed: dict = {}
         for col in part.columns:
             s = part[col]
             kind = self._kinds.get(col)
@@ -269,7 +275,7 @@ class CsvTable:
                     for i in np.flatnonzero(long.to_numpy()):
                         self._left_out(start + i + 1, col, f"a cell of {len(s.iat[i]):,} characters (more than "
                                        f"{CELL_MAX >> 20} MiB)")
-                    s = part[col] = s.where(~long)
+                    s = changed[col] = s.where(~long)
             if col in skip or kind not in ("integer", "float"):
                 continue
             if s.dtype.kind not in "iuf":
@@ -280,16 +286,20 @@ class CsvTable:
                                    "number, in a column of numbers")
                 s = numbers
             if kind == "float":
-                part[col] = s if s.dtype.kind == "f" else s.astype(float)
+                changed[col] = s if s.dtype.kind == "f" else s.astype(float)
             elif s.dtype.kind == "f":
                 values = s.to_numpy()
                 present = ~np.isnan(values)
                 if np.all(values[present] == np.round(values[present])) and np.all(np.abs(values[present]) < 2 ** 53):
                     out = np.full(len(values), None, dtype=object)
                     out[present] = values[present].astype(np.int64).astype(object)
-                    part[col] = out
+                    changed[col] = out
                 else:  # (a fraction in a column of integers: floats from here on)
                     self._kinds[col] = "float"
-                    part[col] = s
+                    changed[col] = s
             else:
-                part[col] = s
+                changed[col] = s
+        if not changed:
+            return part
+        return pd.DataFrame({col: changed[col] if col in changed else part[col] for col in part.columns},
+                            index=part.index)
