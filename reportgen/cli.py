@@ -21,6 +21,9 @@ from .tell import say, tell, tell_all, waiting_line
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 _EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+FOLLOW_LINKS_HELP = ("A TensorBoard logdir's links to folders or event files outside it are read too (your own "
+                     "'ln -s /data/exp1 logs/exp1'); by default they are not, with a warning naming each: a "
+                     "downloaded logdir could link to your other projects' files.")
 
 
 class _RunsRoot(click.ParamType):
@@ -98,9 +101,10 @@ def cli() -> None:
                    "themselves. Needs reportgen[dask].")
 @click.option("--chart-runs", "chart_runs", type=click.IntRange(min=1), default=DEFAULT_CHART_RUNS,
               show_default=True, help="Runs the index's charts draw until others are selected (most recent first).")
+@click.option("--follow-links", "follow_links", is_flag=True, help=FOLLOW_LINKS_HELP)
 def build(runs: Path, out: str, samples: int, strict: bool, quiet: bool, presets: Path | None,
           reports: Path | None, formats: tuple[str, ...], no_cache: bool, cache_dir: Path | None,
-          scheduler: str | None, chart_runs: int) -> None:
+          scheduler: str | None, chart_runs: int, follow_links: bool) -> None:
     """Build a static site from the run folders in RUNS."""
     from .site.config import BuildConfig
     from .site.publish_url import PublishError, is_url
@@ -141,7 +145,7 @@ def build(runs: Path, out: str, samples: int, strict: bool, quiet: bool, presets
             if not res.runs and isinstance(runs, Path):  # a TensorBoard logdir, wandb folder, mlruns/ (as serve)
                 from .importers.follow import import_tracker
 
-                imported = import_tracker(runs, quiet=quiet)
+                imported = import_tracker(runs, quiet=quiet, follow_links=follow_links)
                 if imported is not None:
                     runs = cfg.runs = imported
                     res = do_build(cfg)
@@ -235,8 +239,10 @@ def summary(runs: Path, out: Path, image_format: str, metrics: str | None, max_c
 @click.option("--max-connections", type=click.IntRange(min=4), default=None,
               help="Open connections kept at most; the longest idle is closed for a new one "
                    "[default: 1000, less under a low open-file limit].")
+@click.option("--follow-links", "follow_links", is_flag=True, help=FOLLOW_LINKS_HELP)
 def serve(runs: Path, watch: bool, host: str, port: int, open_browser: bool, samples: int,
-          presets: Path | None, reports: Path | None, idle_timeout: int, max_connections: int | None) -> None:
+          presets: Path | None, reports: Path | None, idle_timeout: int, max_connections: int | None,
+          follow_links: bool) -> None:
     """Build RUNS into a temporary folder and serve it over HTTP (never touches your -o site).
 
     RUNS may also be a TensorBoard logdir, a wandb folder or an MLflow store: it is imported
@@ -254,7 +260,7 @@ def serve(runs: Path, watch: bool, host: str, port: int, open_browser: bool, sam
             raise click.ClickException(f"RUNS {runs}: --watch needs a local folder; serve a URL root without "
                                        "--watch (a snapshot), or rebuild with 'reportgen build' (incremental)")
         runs = _local_runs(runs)
-    runs = follow_for_serve(runs, watch)
+    runs = follow_for_serve(runs, watch, follow_links)
     from .serve import serve as do_serve
 
     do_serve(runs, host=host, port=port, watch=watch, open_browser=open_browser, samples=samples,
@@ -294,17 +300,19 @@ class _SourcePath(click.Path):
 @click.option("--time-col", default=None, help="csv/parquet: wall-time column (Unix seconds or dates).")
 @click.option("--max-media", "max_media", type=click.IntRange(min=1), default=2048, show_default=True, metavar="MIB",
               help="Media (images, audio, video...) one run may import, in MiB; an import takes 4 times that in all.")
+@click.option("--follow-links", "follow_links", is_flag=True, help=FOLLOW_LINKS_HELP)
 @click.option("--strict", is_flag=True, help="Exit with status 1 when the source had problems (warnings; "
               "notes are no problems).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but warnings and errors.")
 def import_(source: str, path: Path, out: Path, project: str | None, name: str | None, run_col: str | None,
-            step_col: str | None, time_col: str | None, max_media: int, strict: bool, quiet: bool) -> None:
+            step_col: str | None, time_col: str | None, max_media: int, follow_links: bool, strict: bool,
+            quiet: bool) -> None:
     """Import runs from TensorBoard, wandb, MLflow, CSV or Parquet into run folders (again: only what is new)."""
     from .importers import ImportOptions, import_source
 
     opts = ImportOptions(source=source, path=path, out=out, project=project, name=name, run_col=run_col,
                          step_col=step_col, time_col=time_col, quiet=quiet, max_media=max_media << 20,
-                         warn=tell, note=lambda m: tell(m, "note"))
+                         follow_links=follow_links, warn=tell, note=lambda m: tell(m, "note"))
     try:
         result = import_source(opts)
     except (ImportError, OSError) as exc:  # OSError: the URL root could not be written (after the import)

@@ -20,9 +20,9 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="links and nam
 SECRET = "SECRET-0d1f-CANARY"
 
 
-def _import(source: str, path: Path, out: Path) -> subprocess.CompletedProcess:
+def _import(source: str, path: Path, out: Path, *args: str) -> subprocess.CompletedProcess:
     """``reportgen import`` in a subprocess with a deadline (a pipe that blocks fails the test, not CI)."""
-    proc = subprocess.run([sys.executable, "-m", "reportgen", "import", source, str(path), "-o", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "reportgen", "import", source, str(path), "-o", str(out), *args],
                           capture_output=True, text=True, timeout=180,
                           env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -113,6 +113,77 @@ def test_tensorboard_hparams_linked_out_and_piped_event_files(tmp_path, outside)
     (run,) = [read_run(d) for d in list_run_dirs(out)]
     assert [r["loss"] for r in run.history] == pytest.approx([1.0 / (s + 1) for s in range(5)], rel=1e-6)  # (float32)
 
+
+
+def _tb_scalars(folder: Path, tag: str) -> Path:
+    """A real event file (tensorboardX) of 3 steps of ``tag`` in ``folder``; returns it."""
+    from tensorboardX import SummaryWriter
+
+    w = SummaryWriter(str(folder))
+    for s in range(3):
+        w.add_scalar(tag, 1.0 / (s + 1), s)
+    w.close()
+    (path,) = folder.glob("*tfevents*")
+    return path
+
+
+def _tags(out: Path) -> dict[str, list[str]]:
+    from reportgen.storage.reader import list_run_dirs, read_run
+
+    runs = [read_run(d) for d in list_run_dirs(out)]
+    return {r.meta["name"]: sorted({k for row in r.history for k in row if not k.startswith("_")}) for r in runs}
+
+
+def test_tensorboard_links_out_of_the_logdir_are_read_only_with_follow_links(tmp_path, cli):
+    """A downloaded logdir linking a run folder (``logs/x -> ~/other-project``) or an event file out of
+    it had the import, and ``reportgen build LOGDIR``, publish the builder's other TensorBoard metrics.
+    Such links are now not read, one warning each naming it and --follow-links; with --follow-links
+    they are (``ln -s /data/exp1 logs/exp1``). Links that stay inside the logdir are followed."""
+    other = tmp_path / "other"  # the builder's other projects
+    _tb_scalars(other / "projA", f"{SECRET}/a")
+    event_b = _tb_scalars(other / "projB", f"{SECRET}/b")
+    logs = tmp_path / "logs"
+    _tb_scalars(logs / "own", "loss")
+    (logs / "linked").symlink_to(other / "projA")
+    (logs / "single").mkdir()
+    (logs / "single" / event_b.name).symlink_to(event_b)
+    # inside the logdir: a folder link (its target holds a link back to the logdir: a loop) ...
+    _tb_scalars(logs / "z_store" / "exp", "inner_folder")
+    (logs / "a_inner").symlink_to(Path("z_store") / "exp")
+    (logs / "z_store" / "exp" / "back").symlink_to(logs)
+    # ... and an event file linked to a file of it not named like one
+    (logs / "blobs").mkdir()
+    _tb_scalars(tmp_path / "tmp", "inner_file").rename(logs / "blobs" / "ev.bin")
+    (logs / "c_file").mkdir()
+    (logs / "c_file" / "events.out.tfevents.1700000000.host.1.0").symlink_to(Path("..") / "blobs" / "ev.bin")
+    inside = {"own": ["loss"], "a_inner": ["inner_folder"], "c_file": ["inner_file"]}
+    warnings = [f"linked: a link to {other / 'projA'}, outside the logdir {logs}; not read (--follow-links",
+                f"single/{event_b.name}: a link to {event_b}, outside the logdir {logs}; not read (--follow-links"]
+
+    out = tmp_path / "runs"
+    proc = _import("tensorboard", logs, out)
+    assert _tags(out) == inside
+    assert leaked(out, SECRET) == []
+    assert all(proc.stderr.count(w) == 1 for w in warnings), proc.stderr
+    assert proc.stderr.count("outside the logdir") == 2, proc.stderr
+
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    proc = cli("build", str(logs), "-o", str(site), env={"REPORTGEN_CACHE_DIR": str(cache)})
+    assert leaked(site, SECRET) == [] and leaked(cache, SECRET) == []
+    assert all(proc.stderr.count(w) == 1 for w in warnings), proc.stderr
+    assert len(list((site / "runs").glob("*/index.html"))) == 3
+
+    (logs / "zero").mkdir()  # followed or not, a device is never read (it would never end)
+    (logs / "zero" / "events.out.tfevents.1700000000.host.2.0").symlink_to("/dev/zero")
+    out = tmp_path / "runs-follow"
+    proc = _import("tensorboard", logs, out, "--follow-links")
+    assert _tags(out) == {**inside, "linked": [f"{SECRET}/a"], "single": [f"{SECRET}/b"]}
+    assert "outside the logdir" not in proc.stderr
+    assert "zero/events.out.tfevents.1700000000.host.2.0: not a regular file" in proc.stderr
+    site = tmp_path / "site-follow"
+    proc = cli("build", str(logs), "-o", str(site), "--follow-links", env={"REPORTGEN_CACHE_DIR": str(tmp_path / "c2")})
+    assert "outside the logdir" not in proc.stderr
+    assert len(list((site / "runs").glob("*/index.html"))) == 5 and leaked(site, SECRET)
 
 def test_csv_folder_links_out_are_refused(tmp_path, outside):
     src = tmp_path / "tables"

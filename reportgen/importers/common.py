@@ -62,10 +62,11 @@ MAX_WALK_DEPTH = 64  # folders deeper than this under a source are not searched
 
 
 def walk(root: Path, warn: Callable[[str], None] | None = None, max_depth: int = MAX_WALK_DEPTH,
-         follow_links: bool = False):
+         follow_links: bool | Callable[[Path], bool] = False):
     """``(folder, dir names, file names)`` under ``root`` top-down, names sorted, as ``os.walk`` (links to
     folders listed as folders, and walked into only with ``follow_links``: a TensorBoard logdir of
-    linked runs, ``ln -s /data/exp1 logs/exp1``; each real folder once, so a link loop ends), but
+    linked runs, ``ln -s /data/exp1 logs/exp1``; a callable is asked for each such link, whether to walk
+    into it; each real folder once, so a link loop ends), but
     iterative and at most ``max_depth`` folders deep: ``os.walk`` and ``Path.rglob`` recurse, and a
     source holding a chain of 1,100 nested folders ended ``reportgen import`` and ``reportgen build
     FOREIGN`` with RecursionError. Deeper folders are skipped, with one ``warn``."""
@@ -90,7 +91,8 @@ def walk(root: Path, warn: Callable[[str], None] | None = None, max_depth: int =
         for e in entries:
             try:
                 is_dir = e.is_dir()
-                if is_dir and (follow_links or not e.is_symlink()):
+                if is_dir and (not e.is_symlink() or follow_links is True
+                               or (callable(follow_links) and follow_links(folder / e.name))):
                     walk_into.append(e.name)
             except OSError:
                 is_dir = False

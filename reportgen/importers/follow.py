@@ -42,8 +42,8 @@ def cache_root(source: Path) -> Path:
 class Follower:
     """Imports ``kind`` from ``source`` into ``out`` now and (after :meth:`start`) every ``interval`` s."""
 
-    def __init__(self, kind: str, source: Path, out: Path, interval: float = INTERVAL):
-        self.kind, self.out, self.interval = kind, Path(out), interval
+    def __init__(self, kind: str, source: Path, out: Path, interval: float = INTERVAL, follow_links: bool = False):
+        self.kind, self.out, self.interval, self.follow_links = kind, Path(out), interval, follow_links
         self.source = source if is_db_url(source) else Path(source)
         self._seen: set[str] = set()
         self._stop = threading.Event()
@@ -62,7 +62,7 @@ class Follower:
     def poll(self) -> int:
         """One incremental import pass; returns the number of new rows."""
         opts = ImportOptions(source=self.kind, path=self.source, out=self.out, quiet=True, follow=True,
-                             warn=self._warn, note=self._note)
+                             follow_links=self.follow_links, warn=self._warn, note=self._note)
         try:
             result = import_source(opts)
         except Exception as exc:  # noqa: BLE001 - the watcher keeps going; the next pass retries
@@ -85,29 +85,30 @@ class Follower:
             self._thread.join(timeout=30)
 
 
-def follow_for_serve(runs: Path, watch: bool) -> Path:
+def follow_for_serve(runs: Path, watch: bool, follow_links: bool = False) -> Path:
     """The runs root ``serve`` should build: ``runs`` itself, or the cache root a source is imported into."""
     from ..storage.reader import list_run_dirs
 
     if is_db_url(runs):
-        return import_tracker(runs, watch) or Path(runs)
+        return import_tracker(runs, watch, follow_links=follow_links) or Path(runs)
     runs = Path(runs)
     if list_run_dirs(runs):
         return runs
-    return import_tracker(runs, watch) or runs
+    return import_tracker(runs, watch, follow_links=follow_links) or runs
 
 
-def import_tracker(runs: Path, watch: bool = False, quiet: bool = False) -> Path | None:
+def import_tracker(runs: Path, watch: bool = False, quiet: bool = False, follow_links: bool = False) -> Path | None:
     """When ``runs`` is another tracker's folder (:func:`detect`): it imported (what is new since the
     last time) into its cache runs root, which is returned; else None. ``reportgen build`` calls it
-    when RUNS held no run folder, ``serve`` (with ``watch``: followed from now on) before it starts."""
+    when RUNS held no run folder, ``serve`` (with ``watch``: followed from now on) before it starts;
+    ``follow_links``: their ``--follow-links`` (a logdir's links out of it are read)."""
     runs = runs if is_db_url(runs) else Path(runs)
     kind = detect(runs)
     if kind is None:
         return None
     out = cache_root(runs)
     out.mkdir(parents=True, exist_ok=True)
-    follower = Follower(kind, runs, out)
+    follower = Follower(kind, runs, out, follow_links=follow_links)
     if not quiet:
         if is_db_url(runs):
             from .mlflow_server import redacted

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from ..storage.format import holds_step
+from ..storage.safety import is_inside
 from .common import Problems, RunImport, source_yaml, walk
 from .tb_values import Decoder, float32_values
 from .tfrecord import read_records
@@ -63,15 +64,31 @@ def _regular(path: Path, warn=None) -> bool:
     return False
 
 
-def find_runs(logdir: Path, warn=None) -> list[tuple[str, Path, list[Path]]]:
+def find_runs(logdir: Path, warn=None, follow_links: bool = False) -> list[tuple[str, Path, list[Path]]]:
     """``(relative path, folder, event files sorted by name)`` for every folder with event files
-    (:func:`common.walk`: at most 64 folders deep, ``warn`` told of deeper ones)."""
+    (:func:`common.walk`: at most 64 folders deep, ``warn`` told of deeper ones).
+
+    The logdir is untrusted (a downloaded one): a link to a folder or an event file whose target is
+    outside it (``logs/x -> ~/other-project``) would publish what it names, so it is not read, with
+    one ``warn`` naming it; ``follow_links`` (``--follow-links``, the user's own ``ln -s /data/exp1
+    logs/exp1``) reads it. Links that stay inside the logdir are followed (each real folder once)."""
+    root = logdir.resolve()
+
+    def inside(path: Path) -> bool:
+        if follow_links or not os.path.islink(path) or is_inside(root, path):
+            return True
+        if warn is not None:
+            warn(f"{path.relative_to(logdir).as_posix()}: a link to {os.path.realpath(path)}, outside the "
+                 f"logdir {logdir}; not read (--follow-links reads links out of the logdir)")
+        return False
+
     out = []
-    for dirpath, _dirnames, filenames in walk(logdir, warn, follow_links=True):  # (linked runs: docs)
-        files = sorted(Path(dirpath) / f for f in filenames if is_event_file(f) and _regular(Path(dirpath) / f, warn))
+    for dirpath, _dirnames, filenames in walk(logdir, warn, follow_links=inside):
+        folder = Path(dirpath)
+        files = sorted(folder / f for f in filenames
+                       if is_event_file(f) and inside(folder / f) and _regular(folder / f, warn))
         if files:
-            rel = Path(dirpath).relative_to(logdir).as_posix()
-            out.append((rel, Path(dirpath), files))
+            out.append((folder.relative_to(logdir).as_posix(), folder, files))
     return out
 
 
@@ -264,7 +281,7 @@ def import_logdir(opts, problems: Problems, progress, result) -> None:
         runs = [(".", logdir.parent, [logdir])]
         logdir = logdir.parent
     else:
-        runs = find_runs(logdir, problems.warn)
+        runs = find_runs(logdir, problems.warn, opts.follow_links)
     if not runs:
         problems.warn(f"{logdir}: no TensorBoard event files (*tfevents*) found")
         return
