@@ -1,7 +1,8 @@
 """``reportgen build LOGDIR`` / ``serve`` on another tracker's folder: the site shows what the folder
 holds now. A run deleted at the source (or no longer read: a link out of the logdir without
 --follow-links) is removed from the follower's cache runs root at the next pass; a source that cannot
-be read now keeps everything. Real tensorboardX event files and a real mlruns/ tree, the real CLI."""
+be read now keeps everything. Real tensorboardX event files, a real mlruns/ tree and real wandb offline
+runs, the real CLI."""
 from __future__ import annotations
 
 import shutil
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from import_sources import MLFLOW_SCRIPT, mlflow_env, run_script
+from import_sources import MLFLOW_SCRIPT, WANDB_SCRIPT, mlflow_env, run_script, start_script, wait_script, wandb_env
 from reportgen.importers.follow import Follower, cache_root
 from reportgen.storage.reader import list_run_dirs, read_run
 
@@ -114,3 +115,20 @@ def test_a_run_deleted_from_an_mlruns_tree_leaves_the_site(tmp_path):
     shutil.rmtree(meta.parent)
     _build(mlruns, site)
     assert _names(root) == ["first"] and _pages(site) == 1
+
+
+def test_a_run_deleted_from_a_wandb_folder_leaves_the_site(tmp_path):
+    pytest.importorskip("wandb")
+    wb, site = tmp_path / "wb", tmp_path / "site"
+    for proc in [start_script(WANDB_SCRIPT, wb, 4, 2, env=wandb_env(wb)) for _ in range(2)]:  # two offline runs
+        wait_script(proc)
+    src = wb / "wandb"
+    _build(src, site)
+    root = cache_root(src)
+    assert len(list_run_dirs(root)) == 2 and _pages(site) == 2
+    gone = sorted(src.glob("offline-run-*"))[0]
+    shutil.rmtree(gone)
+    proc = _build(src, site)
+    (kept,) = list_run_dirs(root)
+    assert _pages(site) == 1 and kept.name != f"wandb-{gone.name.rsplit('-', 1)[-1]}"
+    assert f"wandb/{gone.name} is gone" in proc.stderr, proc.stderr
