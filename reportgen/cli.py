@@ -124,12 +124,12 @@ def build(runs: Path, out: str, samples: int, strict: bool, quiet: bool, presets
     site_only = "markdown" not in formats
     from .storage.remote import is_db_url
 
-    if is_db_url(runs):  # an MLflow tracking server's database: imported into its cache runs root (as serve)
-        from .importers.follow import import_tracker
+    from .importers.follow import follow_for_serve
 
-        runs = import_tracker(runs, quiet=quiet)
-    else:
-        runs = _local_runs(runs, quiet, segmented=not site_only)
+    # another tracker's runs (a TensorBoard logdir, a wandb folder, an mlruns/ tree: no run folder in
+    # it; an MLflow tracking server's database) are imported into their cache runs root first, as serve
+    runs = follow_for_serve(runs if is_db_url(runs) else _local_runs(runs, quiet, segmented=not site_only),
+                            watch=False, follow_links=follow_links, quiet=quiet)
     if "html" in formats:
         cfg = BuildConfig(runs=runs, out=url or out, samples=samples, strict=strict, quiet=quiet,
                           presets=presets, reports=reports, cache=not no_cache, cache_dir=cache_dir,
@@ -142,13 +142,6 @@ def build(runs: Path, out: str, samples: int, strict: bool, quiet: bool, presets
 
         try:
             res = do_build(cfg)
-            if not res.runs and isinstance(runs, Path):  # a TensorBoard logdir, wandb folder, mlruns/ (as serve)
-                from .importers.follow import import_tracker
-
-                imported = import_tracker(runs, quiet=quiet, follow_links=follow_links)
-                if imported is not None:
-                    runs = cfg.runs = imported
-                    res = do_build(cfg)
             warnings += res.warnings
         except (BuildError, PublishError) as e:
             raise click.ClickException(str(e)) from None

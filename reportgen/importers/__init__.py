@@ -42,6 +42,7 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)  # informational: no problem of the source
     refused: list[str] = field(default_factory=list)  # runs not written: their run folder is unsafe to write
     skipped: int = 0  # source runs (or files) not imported: unreadable, hostile (their warnings say why)
+    found: set[str] = field(default_factory=set)  # run ids of every source run the import came to, written or not
 
 
 def run_name(template: str | None, *, path: str, name: str, id: str, project: str) -> str:
@@ -131,6 +132,7 @@ def _import_local(opts: ImportOptions) -> ImportResult:
     result.refused = [r for r in result.runs if r in problems.refused]
     result.runs = [r for r in result.runs if r not in problems.refused]
     result.skipped = problems.skipped
+    result.found = set(problems.found)
     return result
 
 

@@ -208,6 +208,7 @@ class Problems:
         self.notes: list[str] = []  # informational notices (:meth:`note`): no problem, never counted as one
         self.refused: set[str] = set()  # run ids whose folder the import does not write into (RunImport)
         self.skipped = 0  # source runs not imported (:meth:`skip`)
+        self.found: set[str] = set()  # run ids of the source's runs this import came to (RunImport), written or not
         self.media = media if media is not None else MediaBudget()  # the import's media budget (budget.py)
         self._seen: set[str] = set()
         self._counts: dict[tuple[str, str], int] = {}  # (run, what) -> problems of :meth:`some`
@@ -343,6 +344,7 @@ class RunImport:
         self.dir = Path(root) / self.id
         self.paths = fmt.RunPaths(self.dir)
         self.problems = problems
+        problems.found.add(self.id)
         # what makes this run folder one the import must not write into (None: it may); then it adds
         # nothing and commits nothing, with one warning
         self.refused = unsafe_target(Path(root), self.dir)

@@ -7,17 +7,20 @@ is imported into a cache runs root (``$REPORTGEN_CACHE_DIR`` or
 ``~/.cache/reportgen``, then ``follow/<name>-<hash>``) and that root is served instead;
 with ``--watch`` a background thread re-imports every ``interval`` seconds. Each pass
 appends only what is new, and a pass that finds nothing writes nothing, so the serve
-watcher rebuilds only when the source grew.
+watcher rebuilds only when the source grew; a run the pass no longer finds at the source (deleted,
+or no longer read: a link out of a logdir without ``--follow-links``) is removed from the cache root
+(:meth:`Follower.prune`), so the site shows what the source holds now.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import threading
 from pathlib import Path
 
 from . import ImportOptions, detect, import_source
-from .common import printable
+from .common import IMPORT_JSON, RunImport, printable
 from ..tell import say, tell
 from ..storage.remote import is_db_url
 
@@ -69,7 +72,47 @@ class Follower:
             self._warn(f"import failed ({type(exc).__name__}: {exc}); retrying")
             return 0
         self.passes += 1
+        self.prune(result.found)
         return result.rows
+
+    def prune(self, found: set[str]) -> list[str]:
+        """Remove from the cache root the runs this follower imported from its source that the pass did
+        not come to (``found``): their source run is gone, or no longer read (a link out of the logdir
+        without ``--follow-links``, a run folder left without event files). Only folders holding an
+        ``import.json`` of this source are touched; when the source, or a run's place in it, cannot be
+        listed now (an I/O error), everything is kept, with a warning. Returns the run ids removed."""
+        from .mlflow_sql import sql_store
+
+        if is_db_url(self.source) or not self.source.is_dir() or sql_store(self.source) is not None:
+            return []  # (one file, or a database: its runs are not places to look at)
+        try:
+            os.listdir(self.source)
+            root = self.source.resolve()
+            with os.scandir(self.out) as it:
+                entries = sorted((e for e in it if e.name not in found and e.is_dir(follow_symlinks=False)),
+                                 key=lambda e: e.name)
+        except OSError as exc:
+            self._warn(f"{self.source}: cannot be listed now ({exc}); the runs imported from it are kept")
+            return []
+        removed = []
+        for entry in entries:
+            place = _source_place(Path(entry.path), self.kind, root)
+            if place is None:
+                continue
+            label = printable(place.relative_to(root).as_posix())
+            try:
+                os.listdir(place)
+                why = "is no longer read (see the warnings above)"
+            except (FileNotFoundError, NotADirectoryError):
+                why = "is gone"
+            except OSError as exc:
+                self._warn(f"{label}: cannot be listed now ({exc}); its imported run {entry.name} is kept")
+                continue
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.name)
+            tell(f"{self.kind}: {self.source.name}/{label} {why}: its imported run {entry.name} is removed "
+                 "from the site", "note")
+        return removed
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
@@ -85,16 +128,33 @@ class Follower:
             self._thread.join(timeout=30)
 
 
-def follow_for_serve(runs: Path, watch: bool, follow_links: bool = False) -> Path:
-    """The runs root ``serve`` should build: ``runs`` itself, or the cache root a source is imported into."""
+def _source_place(run_dir: Path, kind: str, root: Path) -> Path | None:
+    """Where the source run of the cache root's ``run_dir`` was (a path inside the source folder
+    ``root``), from its ``import.json``; None when the folder is no import of ``kind`` from ``root``."""
+    state = RunImport._read(run_dir / IMPORT_JSON)
+    src = state.get("source")
+    if not isinstance(src, dict) or src.get("kind") != kind or not isinstance(src.get("path"), str):
+        return None
+    place = Path(src["path"])
+    if kind == "tensorboard":
+        if not isinstance(src.get("run"), str):
+            return None
+        place = place / src["run"]
+    place = Path(os.path.normpath(place))
+    return place if place == root or root in place.parents else None
+
+
+def follow_for_serve(runs: Path, watch: bool, follow_links: bool = False, quiet: bool = False) -> Path:
+    """The runs root ``serve`` (and ``build``) should build: ``runs`` itself when it holds run folders, or
+    else the cache root a source is imported into."""
     from ..storage.reader import list_run_dirs
 
     if is_db_url(runs):
-        return import_tracker(runs, watch, follow_links=follow_links) or Path(runs)
+        return import_tracker(runs, watch, quiet, follow_links) or Path(runs)
     runs = Path(runs)
     if list_run_dirs(runs):
         return runs
-    return import_tracker(runs, watch, follow_links=follow_links) or runs
+    return import_tracker(runs, watch, quiet, follow_links) or runs
 
 
 def import_tracker(runs: Path, watch: bool = False, quiet: bool = False, follow_links: bool = False) -> Path | None:

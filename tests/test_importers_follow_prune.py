@@ -1,0 +1,134 @@
+"""``reportgen build LOGDIR`` / ``serve`` on another tracker's folder: the site shows what the folder
+holds now. A run deleted at the source (or no longer read: a link out of the logdir without
+--follow-links) is removed from the follower's cache runs root at the next pass; a source that cannot
+be read now keeps everything. Real tensorboardX event files, a real mlruns/ tree and real wandb offline
+runs, the real CLI."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from import_sources import MLFLOW_SCRIPT, WANDB_SCRIPT, mlflow_env, run_script, start_script, wait_script, wandb_env
+from reportgen.importers.follow import Follower, cache_root
+from reportgen.storage.reader import list_run_dirs, read_run
+
+pytest.importorskip("tensorboard")
+pytest.importorskip("tensorboardX")
+
+
+def _tbx(folder: Path, steps: int = 5) -> None:
+    from tensorboardX import SummaryWriter
+
+    w = SummaryWriter(str(folder))
+    for s in range(steps):
+        w.add_scalar("loss", 1.0 / (s + 1), s)
+    w.close()
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPORTGEN_CACHE_DIR", str(tmp_path / "cache"))  # (the CLI's subprocesses inherit it)
+
+
+def _build(src: Path, site: Path, *args: str):
+    return run_cli("build", str(src), "-o", str(site), *args)
+
+
+def _names(root: Path) -> list[str]:
+    return sorted(read_run(d).name for d in list_run_dirs(root))
+
+
+def _pages(site: Path) -> int:
+    return len(list((site / "runs").glob("*/index.html")))
+
+
+def test_a_run_deleted_from_the_logdir_leaves_the_site(tmp_path):
+    logs, site = tmp_path / "logs", tmp_path / "site"
+    _tbx(logs / "a")
+    _tbx(logs / "b")
+    proc = _build(logs, site)
+    # decided up front: imported, then built once (no empty site of the logdir built first)
+    assert proc.stderr.count("built ") == 1 and "built 0 runs" not in proc.stderr, proc.stderr
+    root = cache_root(logs)
+    assert _names(root) == ["a", "b"] and _pages(site) == 2
+    (gone,) = [d.name for d in list_run_dirs(root) if read_run(d).name == "b"]
+    shutil.rmtree(logs / "b")
+    proc = _build(logs, site)
+    assert _names(root) == ["a"] and not (root / gone).exists()
+    assert _pages(site) == 1 and gone not in (site / "index.html").read_text()
+    said = [line for line in proc.stderr.splitlines() if gone in line]
+    assert said == [f"note: tensorboard: logs/b is gone: its imported run {gone} is removed from the site"], proc.stderr
+
+
+def test_a_run_read_through_follow_links_leaves_a_default_build(tmp_path):
+    logs, site = tmp_path / "logs", tmp_path / "site"
+    _tbx(logs / "a")
+    _tbx(tmp_path / "elsewhere" / "c")
+    (logs / "c").symlink_to(tmp_path / "elsewhere" / "c")
+    _build(logs, site, "--follow-links")
+    root = cache_root(logs)
+    assert _names(root) == ["a", "c"] and _pages(site) == 2
+    proc = _build(logs, site)  # the link out of the logdir is refused now: c must not stay published
+    assert _names(root) == ["a"] and _pages(site) == 1
+    assert "c: a link to" in proc.stderr and "logs/c is no longer read" in proc.stderr, proc.stderr
+    assert (tmp_path / "elsewhere" / "c").is_dir()  # (the source is never touched)
+
+
+def test_a_source_that_cannot_be_read_now_keeps_its_runs(tmp_path, capsys):
+    logs, out = tmp_path / "logs", tmp_path / "cache" / "runs"
+    _tbx(logs / "a")
+    _tbx(logs / "b")
+    f = Follower("tensorboard", logs, out)
+    f.poll()
+    assert _names(out) == ["a", "b"]
+    logs.rename(tmp_path / "away")  # the whole logdir is missing for a while (a remount)
+    f.poll()
+    assert _names(out) == ["a", "b"] and "import failed (FileNotFoundError" in capsys.readouterr().err
+    (tmp_path / "away").rename(logs)
+    shutil.rmtree(logs / "b")
+    (logs / "b").symlink_to(logs / "b")  # b's place cannot be listed (a link loop: ELOOP), not gone
+    f.poll()
+    assert _names(out) == ["a", "b"]
+    assert "b: cannot be listed now" in capsys.readouterr().err
+    (logs / "b").unlink()
+    f.poll()
+    assert _names(out) == ["a"]
+    # a folder of the cache root that is no import of this logdir is never touched
+    (out / "mine").mkdir()
+    (out / "mine" / "run.json").write_text('{"name": "mine"}')
+    f.poll()
+    assert (out / "mine" / "run.json").exists()
+
+
+def test_a_run_deleted_from_an_mlruns_tree_leaves_the_site(tmp_path):
+    pytest.importorskip("mlflow")
+    mlruns, site = tmp_path / "mlruns", tmp_path / "site"
+    run_script(MLFLOW_SCRIPT, mlruns, 6, env=mlflow_env())
+    proc = _build(mlruns, site)
+    assert proc.stderr.count("built ") == 1 and "built 0 runs" not in proc.stderr, proc.stderr
+    root = cache_root(mlruns)
+    assert _names(root) == ["failed", "first"] and _pages(site) == 2
+    (meta,) = [m for m in mlruns.glob("*/*/meta.yaml") if "run_name: failed" in m.read_text()]
+    shutil.rmtree(meta.parent)
+    _build(mlruns, site)
+    assert _names(root) == ["first"] and _pages(site) == 1
+
+
+def test_a_run_deleted_from_a_wandb_folder_leaves_the_site(tmp_path):
+    pytest.importorskip("wandb")
+    wb, site = tmp_path / "wb", tmp_path / "site"
+    for proc in [start_script(WANDB_SCRIPT, wb, 4, 2, env=wandb_env(wb)) for _ in range(2)]:  # two offline runs
+        wait_script(proc)
+    src = wb / "wandb"
+    _build(src, site)
+    root = cache_root(src)
+    assert len(list_run_dirs(root)) == 2 and _pages(site) == 2
+    gone = sorted(src.glob("offline-run-*"))[0]
+    shutil.rmtree(gone)
+    proc = _build(src, site)
+    (kept,) = list_run_dirs(root)
+    assert _pages(site) == 1 and kept.name != f"wandb-{gone.name.rsplit('-', 1)[-1]}"
+    assert f"wandb/{gone.name} is gone" in proc.stderr, proc.stderr
