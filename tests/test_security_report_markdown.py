@@ -123,6 +123,17 @@ def test_html_nested_too_deeply_is_not_rendered(tmp_path, site_browser):
     assert removed == ["tags nested deeper than 100 levels (their text is kept)"]
 
 
+def _runs_with_reports(tmp_path):
+    """A runs root with run ``a`` (five ``loss`` rows) and an empty ``reports/`` folder."""
+    runs = tmp_path / "runs"
+    (runs / "a").mkdir(parents=True)
+    (runs / "a" / "run.json").write_text(json.dumps({"id": "a", "name": "a", "state": "finished"}))
+    (runs / "a" / "history.jsonl").write_text("".join(json.dumps({"_step": i, "loss": 1.0 / (i + 1)}) + "\n"
+                                                      for i in range(5)))
+    (runs / "reports").mkdir()
+    return runs
+
+
 def test_report_html_cannot_pass_for_the_pages_own_settings(tmp_path, site_browser):
     """The page reads its runtime settings with ``getElementById("rg-site")``, and the first element
     of that id wins: a report's ``<p id="rg-site">`` holding settings JSON came before the page's
@@ -130,12 +141,7 @@ def test_report_html_cannot_pass_for_the_pages_own_settings(tmp_path, site_brows
     load ``data:text/javascript,...``: the report's script ran at the site's origin. A heading
     "RG site" had the same id (the toc extension's) and broke the page. Ids starting with ``rg``
     (any case: also the page's globals ``RG``, ``RGPanels``...) are dropped with a warning."""
-    runs = tmp_path / "runs"
-    (runs / "a").mkdir(parents=True)
-    (runs / "a" / "run.json").write_text(json.dumps({"id": "a", "name": "a", "state": "finished"}))
-    (runs / "a" / "history.jsonl").write_text("".join(json.dumps({"_step": i, "loss": 1.0 / (i + 1)}) + "\n"
-                                                      for i in range(5)))
-    (runs / "reports").mkdir()
+    runs = _runs_with_reports(tmp_path)
     code = "window.__pwned=1;document.title='PWNED';//"
     fake = {"kind": "report", "runs": [{"f": "a", "id": "a", "name": "a", "label": "a", "color": "#000",
                                         "url": "../runs/a/index.html"}],
@@ -178,12 +184,7 @@ def test_an_unclosed_svg_or_math_ends_with_its_block(tmp_path, site_browser):
     text to its closing tag. As in a browser (and GitHub), the element now ends at the end of its
     block, with a warning; what it holds is still removed (no script, no event handler, nothing of
     the ``<svg><style>`` and ``<math><mtext><table><mglyph><style>`` shapes)."""
-    runs = tmp_path / "runs"
-    (runs / "a").mkdir(parents=True)
-    (runs / "a" / "run.json").write_text(json.dumps({"id": "a", "name": "a", "state": "finished"}))
-    (runs / "a" / "history.jsonl").write_text("".join(json.dumps({"_step": i, "loss": 1.0 / (i + 1)}) + "\n"
-                                                      for i in range(5)))
-    (runs / "reports").mkdir()
+    runs = _runs_with_reports(tmp_path)
     cases = {"svg": ("svg", "style"), "math": ("math", "mtext><table><mglyph><style"),
              "mathblock": ("math", "mi")}
     for name, (tag, inner) in cases.items():
