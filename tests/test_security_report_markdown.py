@@ -123,6 +123,17 @@ def test_html_nested_too_deeply_is_not_rendered(tmp_path, site_browser):
     assert removed == ["tags nested deeper than 100 levels (their text is kept)"]
 
 
+def _runs_with_reports(tmp_path):
+    """A runs root with run ``a`` (five ``loss`` rows) and an empty ``reports/`` folder."""
+    runs = tmp_path / "runs"
+    (runs / "a").mkdir(parents=True)
+    (runs / "a" / "run.json").write_text(json.dumps({"id": "a", "name": "a", "state": "finished"}))
+    (runs / "a" / "history.jsonl").write_text("".join(json.dumps({"_step": i, "loss": 1.0 / (i + 1)}) + "\n"
+                                                      for i in range(5)))
+    (runs / "reports").mkdir()
+    return runs
+
+
 def test_report_html_cannot_pass_for_the_pages_own_settings(tmp_path, site_browser):
     """The page reads its runtime settings with ``getElementById("rg-site")``, and the first element
     of that id wins: a report's ``<p id="rg-site">`` holding settings JSON came before the page's
@@ -130,12 +141,7 @@ def test_report_html_cannot_pass_for_the_pages_own_settings(tmp_path, site_brows
     load ``data:text/javascript,...``: the report's script ran at the site's origin. A heading
     "RG site" had the same id (the toc extension's) and broke the page. Ids starting with ``rg``
     (any case: also the page's globals ``RG``, ``RGPanels``...) are dropped with a warning."""
-    runs = tmp_path / "runs"
-    (runs / "a").mkdir(parents=True)
-    (runs / "a" / "run.json").write_text(json.dumps({"id": "a", "name": "a", "state": "finished"}))
-    (runs / "a" / "history.jsonl").write_text("".join(json.dumps({"_step": i, "loss": 1.0 / (i + 1)}) + "\n"
-                                                      for i in range(5)))
-    (runs / "reports").mkdir()
+    runs = _runs_with_reports(tmp_path)
     code = "window.__pwned=1;document.title='PWNED';//"
     fake = {"kind": "report", "runs": [{"f": "a", "id": "a", "name": "a", "label": "a", "color": "#000",
                                         "url": "../runs/a/index.html"}],
@@ -156,3 +162,50 @@ def test_report_html_cannot_pass_for_the_pages_own_settings(tmp_path, site_brows
     page.wait_for_timeout(500)
     assert page.evaluate("() => window.__pwned") is None and page.title() != "PWNED"
     page.wait_for_function("() => document.querySelector('.rg-chart canvas, .rg-chart svg')", timeout=10_000)
+
+
+UNCLOSED = """# Unclosed {tag}
+
+Before <{tag}><{inner}><img src=x onerror="window.__pwned=1"> inside
+
+## After the {tag}
+
+Text after the {tag}. <img src=x onerror="window.__pwned=2">
+
+{{{{< chart metric="loss" >}}}}
+"""
+
+
+def test_an_unclosed_svg_or_math_ends_with_its_block(tmp_path, site_browser):
+    """An ``<svg>`` or ``<math>`` left open dropped the rest of the report: the text, headings and
+    directives after it (each directive with a warning "not in the text of the report"): the
+    sanitiser waited for its closing tag, Python-Markdown took an unclosed ``<math>`` at the start of
+    a block and everything after it as one raw HTML block, and a ``<style>`` inside was read as raw
+    text to its closing tag. As in a browser (and GitHub), the element now ends at the end of its
+    block, with a warning; what it holds is still removed (no script, no event handler, nothing of
+    the ``<svg><style>`` and ``<math><mtext><table><mglyph><style>`` shapes)."""
+    runs = _runs_with_reports(tmp_path)
+    cases = {"svg": ("svg", "style"), "math": ("math", "mtext><table><mglyph><style"),
+             "mathblock": ("math", "mi")}
+    for name, (tag, inner) in cases.items():
+        text = UNCLOSED.format(tag=tag, inner=inner)
+        if name == "mathblock":  # (<math> opening a block: a raw HTML block for Python-Markdown)
+            text = text.replace("Before <math>", "<math>")
+        (runs / "reports" / f"{name}.md").write_text(text)
+    out = tmp_path / "site"
+    res = build(BuildConfig(runs=runs, out=out, quiet=True))
+    for name, (tag, _) in cases.items():
+        warnings = [w for w in res.warnings if w.startswith(f"report {name}.md")]
+        assert not [w for w in warnings if "not shown" in w], warnings
+        (removed,) = [w for w in warnings if "raw HTML removed" in w]
+        assert f"<{tag}> not closed (ended at </p>)" in removed and "'onerror' on <img>" in removed
+        html = (out / "reports" / f"{name}.html").read_text()
+        body = html[html.index(f"Unclosed {tag}"):]
+        assert f'<h2 id="after-the-{tag}">After the {tag}</h2>' in body and f"Text after the {tag}." in body
+        assert "inside" not in body and "onerror" not in body and "<style" not in body
+        assert f"<{tag}" not in body and "mglyph" not in body and 'class="rg-chart' in body
+        page = site_browser.open(out / "reports" / f"{name}.html")
+        page.wait_for_function("() => document.querySelector('.rg-chart canvas, .rg-chart svg')", timeout=10_000)
+        assert f"Text after the {tag}." in page.inner_text("body")
+        page.wait_for_timeout(300)
+        assert page.evaluate("() => window.__pwned") is None

@@ -193,6 +193,17 @@ def run_id_for(kind: str, key: str) -> str:
     return fmt.validate_run_id(f"{kind}-{base}-{digest}")
 
 
+def safe_run_id(kind: str, key: str, problems: Problems) -> str:
+    """``<kind>-<key>`` for the source's own run id ``key``; one that cannot be a folder name (a hostile
+    source: ``a b``, ``x<b>y``, 80 characters) gets :func:`run_id_for`'s safe id instead, with a warning."""
+    try:
+        return fmt.validate_run_id(f"{kind}-{key}")
+    except ValueError:
+        safe = run_id_for(kind, key)
+        problems.warn(f"{kind} run {key!r}: not usable as a folder name; imported as {safe}")
+        return safe
+
+
 NAMED = 3  # problems of one kind in one run that are warned by name (:meth:`Problems.some`); the rest are counted
 
 

@@ -21,8 +21,8 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from .common import Problems, RunImport
-from .mlflow_store import RunSource, record_run, run_id_of
+from .common import Problems, RunImport, safe_run_id
+from .mlflow_store import RunSource, record_run
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 DB_NAMES = ("mlflow.db",)
@@ -195,7 +195,7 @@ def import_runs(store, opts, problems: Problems, progress, result) -> None:
         if stage == "deleted" or exp_stage == "deleted" or not isinstance(uuid, str):
             continue
         project = opts.project or str(exp_name or eid)
-        run_id = run_id_of(uuid, problems)
+        run_id = safe_run_id("mlflow", uuid, problems)
         imp = RunImport(opts.out, run_id, source={"kind": "mlflow", "path": store.source(uuid)}, problems=problems)
         label = f"mlflow run {uuid}"
         points: dict[str, list[tuple[float, float, int]]] = {}

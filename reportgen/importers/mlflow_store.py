@@ -23,7 +23,7 @@ from typing import Any
 
 from ..storage.safety import is_inside
 from .budget import FILE_MAX, OverBudget
-from .common import Problems, RunImport, source_open, source_text, source_yaml, walk_files
+from .common import Problems, RunImport, safe_run_id, source_open, source_text, source_yaml, walk_files
 from .images import check_image_file
 
 METRIC_READ = 4 << 20
@@ -239,20 +239,6 @@ def _text(value: Any) -> str | None:
     return str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
 
 
-def run_id_of(uuid: str, problems: Problems) -> str:
-    """``mlflow-<run id>``; a run id that cannot be a folder name (a hostile store: ``a b``, ``../x``, 80
-    characters) gets a safe id derived from it instead, with a warning."""
-    from ..storage.format import validate_run_id
-    from .common import run_id_for
-
-    try:
-        return validate_run_id(f"mlflow-{uuid}")
-    except ValueError:
-        safe = run_id_for("mlflow", uuid)
-        problems.warn(f"mlflow run {uuid!r}: not usable as a folder name; imported as {safe}")
-        return safe
-
-
 def _folders(folder: Path, problems: Problems) -> list[Path]:
     """The folders in ``folder``, sorted; none, with a warning, when it cannot be read."""
     try:
@@ -319,7 +305,7 @@ def import_mlflow(opts, problems: Problems, progress, result) -> None:
             progress.update(f"mlflow: run {n}/{total}")
             if _yaml(run_dir / "meta.yaml", problems).get("lifecycle_stage") == "deleted":
                 continue
-            run_id = run_id_of(run_dir.name, problems)
+            run_id = safe_run_id("mlflow", run_dir.name, problems)
             try:
                 imp = RunImport(opts.out, run_id, source={"kind": "mlflow", "path": str(run_dir.resolve())},
                                 problems=problems)

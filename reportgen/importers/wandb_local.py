@@ -27,7 +27,7 @@ from typing import Any, Callable
 from ..sdk.metrics import MetricDefs
 from ..storage.jsonio import TooDeep, loads
 from ..storage.safety import MAX_DEPTH, FileTooBig, is_inside, too_deep
-from .common import Problems, RunImport, source_open
+from .common import Problems, RunImport, safe_run_id, source_open
 from .wandb_log import LogError, iter_records
 from .wandb_media import WandbMedia
 from .wandb_system import SystemSamples
@@ -336,7 +336,7 @@ def import_wandb(opts, problems: Problems, progress, result) -> None:
             continue
         log = logs[-1]
         wandb_id = log.stem[len("run-"):]
-        run_id = f"wandb-{wandb_id}"
+        run_id = safe_run_id("wandb", wandb_id, problems)  # (one no folder name: renamed, as MLflow's)
         try:
             imp = RunImport(opts.out, run_id, source={"kind": "wandb", "path": str(run_dir.resolve())},
                             problems=problems)

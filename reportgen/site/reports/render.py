@@ -52,8 +52,11 @@ MAX_REPORT_BYTES = 1 << 20  # a report file's bytes read (past mdlimits.MAX_MARK
 
 
 def render_markdown(text: str) -> str:
-    return markdown.markdown(text, extensions=MD_EXTENSIONS, extension_configs=MD_CONFIG,
-                             output_format="html")
+    md = markdown.Markdown(extensions=MD_EXTENSIONS, extension_configs=MD_CONFIG, output_format="html")
+    # <math> starts a raw HTML block there, which ran to its closing tag: one left open took the rest
+    # of the report as raw HTML (the sanitiser removes it). Inline, as <svg>, it ends with its paragraph.
+    md.block_level_elements = [t for t in md.block_level_elements if t != "math"]
+    return md.convert(text)
 
 
 def default_title(stem: str) -> str:

@@ -24,6 +24,9 @@ VOID_TAGS = {"br", "hr", "img"}
 # Elements removed together with everything inside them.
 DROP_CONTENT = {"script", "style", "iframe", "object", "embed", "template", "noscript", "svg",
                 "math", "textarea", "select", "title", "frame", "frameset", "applet", "head"}
+#: foreign content: a browser (and GitHub) ends one left open at the end of its block, so the
+#: sanitiser does too: an unclosed <svg> or <math> dropped the rest of the report, directives included
+FOREIGN = {"svg", "math"}
 GLOBAL_ATTRS = {"title", "id", "class", "lang", "dir"}
 TAG_ATTRS = {
     "a": {"href", "name"},
@@ -76,6 +79,7 @@ class _Sanitizer(HTMLParser):
         self.open: list[str] = []
         self.drop_depth = 0
         self.drop_tag: str | None = None
+        self.drop_open: list[str] = []  # tags opened inside a dropped foreign element (their ends are its own)
         self.removed: list[str] = []
         self.too_deep = False
 
@@ -128,6 +132,8 @@ class _Sanitizer(HTMLParser):
         if self.drop_depth:
             if tag == self.drop_tag:
                 self.drop_depth += 1
+            elif self.drop_tag in FOREIGN and len(self.drop_open) < MAX_NESTING:
+                self.drop_open.append(tag)
             return
         if tag in DROP_CONTENT:
             self.removed.append(f"<{tag}> element")
@@ -153,6 +159,12 @@ class _Sanitizer(HTMLParser):
         self.out.append(f"<{tag}{rendered}>")
         return True
 
+    def set_cdata_mode(self, elem, *args, **kwargs) -> None:
+        # inside <svg>/<math> a <style> or <script> holds markup, as in a browser: read as raw text up
+        # to its closing tag, one left open took the rest of the report (everything in them is dropped)
+        if self.drop_tag not in FOREIGN:
+            super().set_cdata_mode(elem, *args, **kwargs)
+
     def handle_startendtag(self, tag: str, attrs) -> None:
         tag = tag.lower()
         if self.drop_depth or tag in DROP_CONTENT:
@@ -166,8 +178,18 @@ class _Sanitizer(HTMLParser):
             if tag == self.drop_tag:
                 self.drop_depth -= 1
                 if not self.drop_depth:
-                    self.drop_tag = None
-            return
+                    self.drop_tag, self.drop_open = None, []
+                return
+            if self.drop_tag not in FOREIGN:
+                return
+            if tag in self.drop_open:
+                del self.drop_open[len(self.drop_open) - 1 - self.drop_open[::-1].index(tag):]
+                return
+            if tag not in self.open:
+                return
+            # the end of the block holding an unclosed <svg>/<math>: the element ends here
+            self.removed.append(f"<{self.drop_tag}> not closed (ended at </{tag}>)")
+            self.drop_depth, self.drop_tag, self.drop_open = 0, None, []
         if tag not in self.open:
             return  # stray or disallowed closing tag
         while self.open:
