@@ -211,3 +211,65 @@ def test_a_run_widening_an_axis_keeps_the_brushed_values(served_lr_sweep, _playw
         sb.close()
     assert not problems, "browser problems:\n" + "\n".join(problems)
 
+
+# the scatter's box as drawn, in its axes' values: {x: [lo, hi], y: [lo, hi]} (null: no box)
+SCATTER_BOX = """() => { const v = RG.sweep.views.scatter, out = [];
+    const walk = m => { m.items.forEach(i => { if (m.name === 'brush_brush' && i.width > 0) out.push(i);
+        (i.items || []).forEach(walk); }); };
+    walk(v.scenegraph().root);
+    if (out.length !== 1) return null;
+    const b = out[0], x = v.scale('x'), y = v.scale('y');
+    return {x: [x.invert(b.x), x.invert(b.x + b.width)].sort((p, q) => p - q),
+            y: [y.invert(b.y), y.invert(b.y + b.height)].sort((p, q) => p - q)}; }"""
+# the page point of a value on the scatter: [x, y]
+SCATTER_XY = """([x, y]) => { const v = RG.sweep.views.scatter, o = v.origin(),
+    r = document.querySelector('#rg-sweep-scatter canvas').getBoundingClientRect();
+    return [r.left + o[0] + v.scale('x')(x), r.top + o[1] + v.scale('y')(y)]; }"""
+
+
+def test_a_live_update_keeps_the_scatter_box(served_lr_sweep, _playwright_browser):
+    """The scatter's box selection was cleared by every live update (the scatter drawn again with no
+    selection; the box was kept by field names, which the update numbers again): the runs table then
+    listed every run again. The box is kept by its axes' names and drawn again over the same values,
+    here with the y axis's metric renumbered by a new metric sorted before it ("bb" before "zz")."""
+    srv, root, sweep_id = served_lr_sweep
+    sb = SiteBrowser(_playwright_browser, allowed_prefixes=(srv.url, "data:", "blob:", "about:"))
+    try:
+        page = sb.open(srv.url + f"sweeps/{sweep_id}.html")
+        page.wait_for_selector("body[data-sweep-ready='1']", timeout=30_000)
+        page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()
+        page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
+        page.select_option("#rg-sweep-y", label="zz")
+        page.wait_for_function(f"({SCATTER_JS})().titles.sort().join('|') === 'lr|zz'")
+        page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()
+        ys = page.evaluate("RG.sweep.views.scatter.scale('y').domain()")  # (the box from the plot's top to its bottom)
+        x0, y0 = page.evaluate(SCATTER_XY, [0.1, max(ys)])
+        x1, y1 = page.evaluate(SCATTER_XY, [0.3, min(ys)])
+        page.mouse.move(x0, y0 + 5)  # (inside the plot: a press on its edge starts no box)
+        page.mouse.down()
+        page.mouse.move(x1, y1 - 5, steps=8)
+        page.mouse.up()
+        page.wait_for_function(BRUSHED)
+        assert page.evaluate(LISTED_LR) == [0.15, 0.25]
+        before = page.evaluate(SCATTER_BOX)
+        assert before and before["x"] == pytest.approx([0.1, 0.3], abs=0.01), before
+        y_field = json.loads(page.locator("#rg-sweep").text_content())["fields"]["metrics"]["zz"]
+        page.evaluate("window.__marker = 'kept'")
+
+        _lr_run(root, sweep_id, 2.0, "zeta", "zz", "bb")
+        page.wait_for_function(SETTLED, arg="bb", timeout=30_000)
+        page.wait_for_function(UPDATED, arg=5, timeout=30_000)
+        page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
+        assert page.evaluate("[window.__marker, RGLive.reloads]") == ["kept", 0], \
+            page.evaluate("window.RGLive && RGLive.reloadedBecause")
+        assert json.loads(page.locator("#rg-sweep").text_content())["fields"]["metrics"]["zz"] != y_field
+        assert page.evaluate(f"({SCATTER_JS})().titles.sort()") == ["lr", "zz"]
+        assert page.evaluate(LISTED_LR) == [0.15, 0.25]
+        assert page.locator("#rg-sweep-count").text_content() == "2 of 5 runs (brushed)"
+        after = page.evaluate(SCATTER_BOX)
+        assert after and after["x"] == pytest.approx(before["x"], abs=0.02), (before, after)
+        assert after["y"] == pytest.approx(before["y"], abs=0.02), (before, after)
+    finally:
+        problems = sb.problems.all()
+        sb.close()
+    assert not problems, "browser problems:\n" + "\n".join(problems)

@@ -19,7 +19,7 @@
   var el = document.getElementById("rg-sweep");
   if (!el || !window.vegaEmbed) return;
   var S = JSON.parse(el.textContent);
-  var views = {}, box = null, ranges = {}, brush = null;
+  var views = {}, box = null, ranges = {}, brush = null, boxAgain = null;
   if (window.RG) RG.sweep = { views: views };  // for tests and the benchmark
   var FADE = "datum.kept";  // set on the charts' data by fade() as runs are brushed in or out
   var picked = S.all && window.RG && RG.parseHash ? RG.parseHash(location.hash).runs : null;
@@ -201,8 +201,13 @@
     if (!isNumeric(xf)) { spec.encoding.x.type = "nominal"; delete spec.encoding.x.scale; }
     if (!isNumeric(yf)) { spec.encoding.y.type = "nominal"; delete spec.encoding.y.scale; }
     spec.encoding.tooltip = spec.encoding.tooltip.concat([{ field: xf, title: label(xf) }, { field: yf, title: label(yf) }]);
+    // the box a live update found on these same fields (by name: the update numbers them again), drawn again
+    var again = boxAgain && fieldOf(boxAgain.x) === xf && fieldOf(boxAgain.y) === yf ? boxAgain : null;
+    boxAgain = null;
+    if (again) spec.params[0].value = { x: again.xv, y: again.yv };
     return embed("scatter", $("rg-sweep-scatter"), spec, { runs: S.rows.map(own) }).then(function () {
       box = null;
+      if (again) { box = {}; box[xf] = again.xv; box[yf] = again.yv; }
       filterTable();
       views.scatter.addSignalListener("brush", function (_, value) { box = value; filterSoon(); });
     });
@@ -407,7 +412,8 @@
     io.observe(scatterEl);
   }
   /* Live (serve --watch): the page's sweep JSON changed (a run finished or was added); redraw in
-     place, keeping the chosen metric, axes and brushed ranges (assets/live-patch.js calls this). */
+     place, keeping the chosen metric, axes, brushed ranges and the scatter's box (assets/live-patch.js
+     calls this). */
   function parse(text) { try { return JSON.parse(text); } catch (e) { return null; } }
   RG.sweep.canApply = function (text) {
     var n = parse(text);
@@ -415,6 +421,8 @@
   };
   RG.sweep.apply = function (text) {
     var axes = brush ? Object.keys(brush.ranges()).map(function (a) { return [a, fieldName(a.slice(2))]; }) : [];
+    var xf = $("rg-sweep-x").value, yf = $("rg-sweep-y").value;  // the scatter's box, by its fields' names
+    boxAgain = box && has(box, xf) && has(box, yf) ? { x: fieldName(xf), y: fieldName(yf), xv: box[xf], yv: box[yf] } : null;
     S = parse(text);
     prepare();
     choose();
