@@ -132,6 +132,21 @@ def served_lr_sweep(tmp_path):  # runs of lr 0.05, 0.15, 0.25 and 0.4 (opt adam,
     assert rc in (0, 130) and "Traceback" not in srv.stderr(), srv.stderr()
 
 
+@pytest.fixture
+def lr_page(served_lr_sweep, _playwright_browser):
+    """(page, runs root, sweep id): the sweep's page in Chromium, served, ready; no browser problems after."""
+    srv, root, sweep_id = served_lr_sweep
+    sb = SiteBrowser(_playwright_browser, allowed_prefixes=(srv.url, "data:", "blob:", "about:"))
+    try:
+        page = sb.open(srv.url + f"sweeps/{sweep_id}.html")
+        page.wait_for_selector("body[data-sweep-ready='1']", timeout=30_000)
+        yield page, root, sweep_id
+    finally:
+        problems = sb.problems.all()
+        sb.close()
+    assert not problems, "browser problems:\n" + "\n".join(problems)
+
+
 # the lr values of the runs the table lists, sorted
 LISTED_LR = """() => { const d = JSON.parse(document.getElementById('rg-sweep').textContent), f = d.fields.params.lr;
     const ids = [...document.querySelectorAll('#rg-sweep-runs tbody tr')].map(r => r.dataset.id);
@@ -172,44 +187,36 @@ def brush_values(page, axis: str, lo: float, hi: float, vmin: float, vmax: float
     page.wait_for_function(BRUSHED)
 
 
-def test_a_run_widening_an_axis_keeps_the_brushed_values(served_lr_sweep, _playwright_browser):
+def test_a_run_widening_an_axis_keeps_the_brushed_values(lr_page):
     """A range brushed on the parallel chart was kept as positions on its axis (0..1): a new trial
     widening the axis (lr up to 2.0 where the others had 0.05 to 0.4) left the box where it was, now
     over lr 0.33 to 1.4, and the runs table silently kept other runs (the 0.4 one, not the 0.15 and
     0.25 brushed); likewise a new category (opt "zeta" sorted after "sgd") took the top of opt's axis
     brushed for sgd. The range is kept in values (lr's numbers, opt's categories covered) and the box
     drawn from them again."""
-    srv, root, sweep_id = served_lr_sweep
-    sb = SiteBrowser(_playwright_browser, allowed_prefixes=(srv.url, "data:", "blob:", "about:"))
-    try:
-        page = sb.open(srv.url + f"sweeps/{sweep_id}.html")
-        page.wait_for_selector("body[data-sweep-ready='1']", timeout=30_000)
-        page.locator("#rg-sweep-parallel canvas").scroll_into_view_if_needed()
-        axis = "z_" + json.loads(page.locator("#rg-sweep").text_content())["fields"]["params"]["lr"]
-        brush_values(page, axis, 0.1, 0.3, 0.05, 0.4)
-        assert page.evaluate(LISTED_LR) == [0.15, 0.25]
-        before = page.evaluate(BOX_LR)
-        assert before["lr"] == pytest.approx([0.1, 0.3], abs=0.01), before
-        # and on opt's axis (adam at its bottom, sgd at its top), the top part: sgd
-        opt_axis = "z_" + json.loads(page.locator("#rg-sweep").text_content())["fields"]["params"]["opt"]
-        brush_values(page, opt_axis, 0.6, 1.0, 0.0, 1.0)
-        assert page.evaluate(LISTED_LR) == [0.15]
-        page.evaluate("window.__marker = 'kept'")
+    page, root, sweep_id = lr_page
+    page.locator("#rg-sweep-parallel canvas").scroll_into_view_if_needed()
+    axis = "z_" + json.loads(page.locator("#rg-sweep").text_content())["fields"]["params"]["lr"]
+    brush_values(page, axis, 0.1, 0.3, 0.05, 0.4)
+    assert page.evaluate(LISTED_LR) == [0.15, 0.25]
+    before = page.evaluate(BOX_LR)
+    assert before["lr"] == pytest.approx([0.1, 0.3], abs=0.01), before
+    # and on opt's axis (adam at its bottom, sgd at its top), the top part: sgd
+    opt_axis = "z_" + json.loads(page.locator("#rg-sweep").text_content())["fields"]["params"]["opt"]
+    brush_values(page, opt_axis, 0.6, 1.0, 0.0, 1.0)
+    assert page.evaluate(LISTED_LR) == [0.15]
+    page.evaluate("window.__marker = 'kept'")
 
-        _lr_run(root, sweep_id, 2.0, "zeta", "zz")  # widens lr's axis; opt's top is zeta now, sgd in its middle
-        page.wait_for_function(UPDATED, arg=5, timeout=30_000)
-        assert page.evaluate("[window.__marker, RGLive.reloads]") == ["kept", 0], \
-            page.evaluate("window.RGLive && RGLive.reloadedBecause")
-        assert page.evaluate(LISTED_LR) == [0.15]
-        assert page.locator("#rg-sweep-count").text_content() == "1 of 5 runs (brushed)"
-        assert page.evaluate(OPT_BOX, opt_axis) == pytest.approx(0.5, abs=0.02)  # on sgd, not zeta
-        after = page.evaluate(BOX_LR)
-        assert after["axis"] == axis and after["off"] < 2, after
-        assert after["lr"] == pytest.approx([0.1, 0.3], abs=0.02), after  # (a pixel is 0.0075 of lr now)
-    finally:
-        problems = sb.problems.all()
-        sb.close()
-    assert not problems, "browser problems:\n" + "\n".join(problems)
+    _lr_run(root, sweep_id, 2.0, "zeta", "zz")  # widens lr's axis; opt's top is zeta now, sgd in its middle
+    page.wait_for_function(UPDATED, arg=5, timeout=30_000)
+    assert page.evaluate("[window.__marker, RGLive.reloads]") == ["kept", 0], \
+        page.evaluate("window.RGLive && RGLive.reloadedBecause")
+    assert page.evaluate(LISTED_LR) == [0.15]
+    assert page.locator("#rg-sweep-count").text_content() == "1 of 5 runs (brushed)"
+    assert page.evaluate(OPT_BOX, opt_axis) == pytest.approx(0.5, abs=0.02)  # on sgd, not zeta
+    after = page.evaluate(BOX_LR)
+    assert after["axis"] == axis and after["off"] < 2, after
+    assert after["lr"] == pytest.approx([0.1, 0.3], abs=0.02), after  # (a pixel is 0.0075 of lr now)
 
 
 # the scatter's box as drawn, in its axes' values: {x: [lo, hi], y: [lo, hi]} (null: no box)
@@ -227,49 +234,41 @@ SCATTER_XY = """([x, y]) => { const v = RG.sweep.views.scatter, o = v.origin(),
     return [r.left + o[0] + v.scale('x')(x), r.top + o[1] + v.scale('y')(y)]; }"""
 
 
-def test_a_live_update_keeps_the_scatter_box(served_lr_sweep, _playwright_browser):
+def test_a_live_update_keeps_the_scatter_box(lr_page):
     """The scatter's box selection was cleared by every live update (the scatter drawn again with no
     selection; the box was kept by field names, which the update numbers again): the runs table then
     listed every run again. The box is kept by its axes' names and drawn again over the same values,
     here with the y axis's metric renumbered by a new metric sorted before it ("bb" before "zz")."""
-    srv, root, sweep_id = served_lr_sweep
-    sb = SiteBrowser(_playwright_browser, allowed_prefixes=(srv.url, "data:", "blob:", "about:"))
-    try:
-        page = sb.open(srv.url + f"sweeps/{sweep_id}.html")
-        page.wait_for_selector("body[data-sweep-ready='1']", timeout=30_000)
-        page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()
-        page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
-        page.select_option("#rg-sweep-y", label="zz")
-        page.wait_for_function(f"({SCATTER_JS})().titles.sort().join('|') === 'lr|zz'")
-        page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()
-        ys = page.evaluate("RG.sweep.views.scatter.scale('y').domain()")  # (the box from the plot's top to its bottom)
-        x0, y0 = page.evaluate(SCATTER_XY, [0.1, max(ys)])
-        x1, y1 = page.evaluate(SCATTER_XY, [0.3, min(ys)])
-        page.mouse.move(x0, y0 + 5)  # (inside the plot: a press on its edge starts no box)
-        page.mouse.down()
-        page.mouse.move(x1, y1 - 5, steps=8)
-        page.mouse.up()
-        page.wait_for_function(BRUSHED)
-        assert page.evaluate(LISTED_LR) == [0.15, 0.25]
-        before = page.evaluate(SCATTER_BOX)
-        assert before and before["x"] == pytest.approx([0.1, 0.3], abs=0.01), before
-        y_field = json.loads(page.locator("#rg-sweep").text_content())["fields"]["metrics"]["zz"]
-        page.evaluate("window.__marker = 'kept'")
+    page, root, sweep_id = lr_page
+    page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()
+    page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
+    page.select_option("#rg-sweep-y", label="zz")
+    page.wait_for_function(f"({SCATTER_JS})().titles.sort().join('|') === 'lr|zz'")
+    page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()
+    ys = page.evaluate("RG.sweep.views.scatter.scale('y').domain()")  # (the box from the plot's top to its bottom)
+    x0, y0 = page.evaluate(SCATTER_XY, [0.1, max(ys)])
+    x1, y1 = page.evaluate(SCATTER_XY, [0.3, min(ys)])
+    page.mouse.move(x0, y0 + 5)  # (inside the plot: a press on its edge starts no box)
+    page.mouse.down()
+    page.mouse.move(x1, y1 - 5, steps=8)
+    page.mouse.up()
+    page.wait_for_function(BRUSHED)
+    assert page.evaluate(LISTED_LR) == [0.15, 0.25]
+    before = page.evaluate(SCATTER_BOX)
+    assert before and before["x"] == pytest.approx([0.1, 0.3], abs=0.01), before
+    y_field = json.loads(page.locator("#rg-sweep").text_content())["fields"]["metrics"]["zz"]
+    page.evaluate("window.__marker = 'kept'")
 
-        _lr_run(root, sweep_id, 2.0, "zeta", "zz", "bb")
-        page.wait_for_function(SETTLED, arg="bb", timeout=30_000)
-        page.wait_for_function(UPDATED, arg=5, timeout=30_000)
-        page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
-        assert page.evaluate("[window.__marker, RGLive.reloads]") == ["kept", 0], \
-            page.evaluate("window.RGLive && RGLive.reloadedBecause")
-        assert json.loads(page.locator("#rg-sweep").text_content())["fields"]["metrics"]["zz"] != y_field
-        assert page.evaluate(f"({SCATTER_JS})().titles.sort()") == ["lr", "zz"]
-        assert page.evaluate(LISTED_LR) == [0.15, 0.25]
-        assert page.locator("#rg-sweep-count").text_content() == "2 of 5 runs (brushed)"
-        after = page.evaluate(SCATTER_BOX)
-        assert after and after["x"] == pytest.approx(before["x"], abs=0.02), (before, after)
-        assert after["y"] == pytest.approx(before["y"], abs=0.02), (before, after)
-    finally:
-        problems = sb.problems.all()
-        sb.close()
-    assert not problems, "browser problems:\n" + "\n".join(problems)
+    _lr_run(root, sweep_id, 2.0, "zeta", "zz", "bb")
+    page.wait_for_function(SETTLED, arg="bb", timeout=30_000)
+    page.wait_for_function(UPDATED, arg=5, timeout=30_000)
+    page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
+    assert page.evaluate("[window.__marker, RGLive.reloads]") == ["kept", 0], \
+        page.evaluate("window.RGLive && RGLive.reloadedBecause")
+    assert json.loads(page.locator("#rg-sweep").text_content())["fields"]["metrics"]["zz"] != y_field
+    assert page.evaluate(f"({SCATTER_JS})().titles.sort()") == ["lr", "zz"]
+    assert page.evaluate(LISTED_LR) == [0.15, 0.25]
+    assert page.locator("#rg-sweep-count").text_content() == "2 of 5 runs (brushed)"
+    after = page.evaluate(SCATTER_BOX)
+    assert after and after["x"] == pytest.approx(before["x"], abs=0.02), (before, after)
+    assert after["y"] == pytest.approx(before["y"], abs=0.02), (before, after)
