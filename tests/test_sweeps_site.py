@@ -443,3 +443,38 @@ def test_every_segment_is_drawn_again_after_the_scatter(sweep_site, site_browser
     page.select_option("#rg-sweep-metric", "acc")
     page.wait_for_function(f"({SCENE_JS})(['parallel', 'text', 'axis-label']).includes('acc')")
     assert len(scene(page, "parallel", "rule")) == 12 * 3 and len(scene(page, "scatter", "symbol")) == 12
+
+
+# the brush box on an axis as drawn: its middle's distance from the axis (px) and the positions it covers [low, high]
+BOX_ON_AXIS = """(axis) => { const v = RG.sweep.views.parallel, o = v.origin(),
+    c = document.querySelector('#rg-sweep-parallel canvas').getBoundingClientRect(), xs = [];
+    const walk = m => { if (m.marktype === "rule" && m.role === "mark") m.items.forEach(i =>
+        i.datum.a === axis ? xs.push(i.x) : i.datum.b === axis && xs.push(i.x2));
+      m.items.forEach(i => (i.items || []).forEach(walk)); };
+    walk(v.scenegraph().root);
+    const b = document.querySelector('.rg-brush').getBoundingClientRect(), y = v.scale('y');
+    return {off: Math.abs((b.left + b.right) / 2 - (c.left + o[0] + xs[0])),
+            z: [y.invert(b.bottom - c.top - o[1]), y.invert(b.top - c.top - o[1])]}; }"""
+
+
+def test_a_resize_keeping_the_layout_moves_the_brush_boxes_with_the_axes(sweep_site, site_browser):
+    """A window resized without changing the parallel chart's layout (1440 to 1200 px: its labels still
+    level) had Vega scale the plot to the new width, and the brush boxes stayed where they were drawn,
+    off their axes. The boxes are placed again after every resize of the chart."""
+    sweep_id, out, _ = sweep_site
+    page = site_browser.new_page()
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto((out / "sweeps" / f"{sweep_id}.html").resolve().as_uri())
+    page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
+    page.locator("#rg-sweep-parallel canvas").scroll_into_view_if_needed()
+    brush_axis(page, "z_p1")  # an axis in the middle: moves as the plot narrows
+    before = page.evaluate(BOX_ON_AXIS, "z_p1")
+    assert before["off"] < 2 and before["z"] == pytest.approx([0.5, 1.0], abs=0.02), before
+    page.evaluate("RG.sweep.views.parallel.__marker = 'kept'")
+    x0 = page.evaluate(AXIS_XY, ["z_p1", 1.0])[0]
+    page.set_viewport_size({"width": 1200, "height": 900})
+    page.wait_for_function(f"Math.abs(({AXIS_XY})(['z_p1', 1.0])[0] - {x0}) > 20")  # the plot scaled
+    assert page.evaluate("RG.sweep.views.parallel.__marker") == "kept"  # (the same layout: not drawn again)
+    page.wait_for_function(f"({BOX_ON_AXIS})('z_p1').off < 2")
+    after = page.evaluate(BOX_ON_AXIS, "z_p1")
+    assert after["z"] == pytest.approx(before["z"], abs=0.01), (before, after)

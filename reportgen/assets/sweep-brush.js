@@ -1,14 +1,17 @@
 /* Brushable axes for the sweep page's parallel-coordinates chart (a Vega-Lite line chart whose x
    is a point scale of axes and y the position on each axis, 0..1). Drag along an axis to keep a
-   range of it; click an axis to clear its range. The ranges are drawn as boxes over the chart;
-   onChange({axis: [lo, hi], ...}) gets the ranges in the chart's y units after every change.
-   Pointer events, so it works with a mouse, a pen or a finger. */
+   range of it; click an axis to clear its range. A range is kept in the axis's data values, not in
+   positions: values.range(axis, lo, hi) turns the positions brushed into one, values.place(axis,
+   range) gives the positions it covers on the chart now ([lo, hi], or null); the boxes are drawn
+   from them after every redraw (a new run widening an axis moves the box with its values, so the
+   same runs stay kept). onChange({axis: range, ...}) gets the ranges after every change. Pointer
+   events, so it works with a mouse, a pen or a finger. */
 (function () {
   "use strict";
   var RG = (window.RG = window.RG || {});
   var GRAB = 18;  // px either side of an axis that start a brush on it
 
-  RG.sweepBrush = function (wrap, getView, onChange) {
+  RG.sweepBrush = function (wrap, getView, onChange, values) {
     var brushes = {}, drag = null;
     var layer = document.createElement("div");
     layer.className = "rg-brush-layer";
@@ -32,7 +35,10 @@
       if (!g) return;
       Object.keys(brushes).forEach(function (axis) {
         if (g.axes.indexOf(axis) < 0) return;
-        var b = brushes[axis], top = g.y(Math.max(b[0], b[1])), bottom = g.y(Math.min(b[0], b[1]));
+        // (the box being dragged where the pointer is; a range whose values are on no run now where it was brushed)
+        var b = drag && drag.axis === axis && drag.z ? drag.z : values.place(axis, brushes[axis]) || brushes[axis].at;
+        if (!b) return;
+        var top = g.y(Math.max(b[0], b[1])), bottom = g.y(Math.min(b[0], b[1]));
         var box = document.createElement("div");
         box.className = "rg-brush";
         box.dataset.axis = axis;
@@ -53,7 +59,7 @@
     }
     function changed() {
       var out = {}, g = geometry();
-      Object.keys(brushes).forEach(function (a) { if (!g || g.axes.indexOf(a) >= 0) out[a] = brushes[a].slice().sort(function (p, q) { return p - q; }); });
+      Object.keys(brushes).forEach(function (a) { if (!g || g.axes.indexOf(a) >= 0) out[a] = brushes[a]; });
       onChange(out);
     }
     wrap.addEventListener("pointerdown", function (e) {
@@ -72,14 +78,20 @@
       var g = geometry(), py = clampY(g, e.clientY - g.ct);
       if (Math.abs(py - drag.y0) < 3 && !drag.moved) return;
       drag.moved = true;
-      brushes[drag.axis] = [g.y.invert(drag.y0), g.y.invert(py)];
+      drag.z = [g.y.invert(drag.y0), g.y.invert(py)];
+      var r = values.range(drag.axis, Math.min(drag.z[0], drag.z[1]), Math.max(drag.z[0], drag.z[1]));
+      r.at = drag.z;
+      brushes[drag.axis] = r;
       draw();
       changed();
     });
     function end() {
       if (!drag) return;
-      if (!drag.moved) { delete brushes[drag.axis]; draw(); changed(); }
+      var moved = drag.moved;
+      if (!moved) delete brushes[drag.axis];
       drag = null;
+      draw();  // (a moved box: from its values now)
+      if (!moved) changed();
     }
     wrap.addEventListener("pointerup", end);
     wrap.addEventListener("pointercancel", end);
@@ -88,6 +100,8 @@
       // and the ranges applied those of the axes it has (a range on an axis no longer drawn stops
       // filtering, and filters again when its axis is back)
       redraw: function () { draw(); if (Object.keys(brushes).length) changed(); },
+      // the chart resized: the boxes placed again on its axes
+      place: draw,
       ranges: function () { return brushes; },
       clear: function () { brushes = {}; draw(); changed(); },
       // the axes named again ([[old, new or null], ...]: a live update numbered the fields again); the

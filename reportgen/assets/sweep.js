@@ -19,7 +19,7 @@
   var el = document.getElementById("rg-sweep");
   if (!el || !window.vegaEmbed) return;
   var S = JSON.parse(el.textContent);
-  var views = {}, box = null, ranges = {}, brush = null;
+  var views = {}, box = null, ranges = {}, brush = null, boxAgain = null;
   if (window.RG) RG.sweep = { views: views };  // for tests and the benchmark
   var FADE = "datum.kept";  // set on the charts' data by fade() as runs are brushed in or out
   var picked = S.all && window.RG && RG.parseHash ? RG.parseHash(location.hash).runs : null;
@@ -181,7 +181,9 @@
     spec.encoding.tooltip = spec.encoding.tooltip.concat(fs.map(function (f) { return { field: f, title: label(f) }; }));
     return embed("parallel", $("rg-sweep-parallel"), spec, { runs: segments(axes) }).then(function () {
       if (!brush) brush = RG.sweepBrush($("rg-sweep-parallel").parentNode, function () { return views.parallel; },
-                                        function (r) { ranges = r; filterSoon(); });
+                                        function (r) { ranges = r; filterSoon(); }, axisValues);
+      // a resize that keeps the layout: Vega scales the plot to the width, the boxes follow
+      views.parallel.addResizeListener(function () { brush.place(); });
       brush.redraw();
       filterTable();
     });
@@ -199,8 +201,13 @@
     if (!isNumeric(xf)) { spec.encoding.x.type = "nominal"; delete spec.encoding.x.scale; }
     if (!isNumeric(yf)) { spec.encoding.y.type = "nominal"; delete spec.encoding.y.scale; }
     spec.encoding.tooltip = spec.encoding.tooltip.concat([{ field: xf, title: label(xf) }, { field: yf, title: label(yf) }]);
+    // the box a live update found on these same fields (by name: the update numbers them again), drawn again
+    var again = boxAgain && fieldOf(boxAgain.x) === xf && fieldOf(boxAgain.y) === yf ? boxAgain : null;
+    boxAgain = null;
+    if (again) spec.params[0].value = { x: again.xv, y: again.yv };
     return embed("scatter", $("rg-sweep-scatter"), spec, { runs: S.rows.map(own) }).then(function () {
       box = null;
+      if (again) { box = {}; box[xf] = again.xv; box[yf] = again.yv; }
       filterTable();
       views.scatter.addSignalListener("brush", function (_, value) { box = value; filterSoon(); });
     });
@@ -217,11 +224,59 @@
     });
   }
 
-  function inRanges(row) {
-    return Object.keys(ranges).every(function (axis) {
-      var z = row[axis], r = ranges[axis];
-      return z !== null && z !== undefined && z >= r[0] && z <= r[1];
+  /* The parallel chart's brushed ranges are in their axes' values (assets/sweep-brush.js): {lo, hi}
+     on a numeric axis, {cats} (the values covered, by key()) on another. A position (the rows'
+     z_<field>, 0..1) is the axis's for this data only: a run widening the axis (under serve --watch)
+     moves every value, and a range kept as positions then kept other runs. */
+  function key(v) { return JSON.stringify(v); }
+  function numericAxis(f) {  // [min, max] of a field whose values are all numbers (as the build's _norm), else null
+    var lo = Infinity, hi = -Infinity, all = S.rows.every(function (r) {
+      var v = r[f];
+      if (v === null || v === undefined) return true;
+      if (typeof v !== "number") return false;
+      lo = Math.min(lo, v); hi = Math.max(hi, v);
+      return true;
     });
+    return all && lo <= hi ? [lo, hi] : null;
+  }
+  function matches(range, v) {
+    if (v === null || v === undefined) return false;
+    if (range.cats) return range.cats[key(v)] === true;
+    return typeof v === "number" && v >= range.lo && v <= range.hi;
+  }
+  var axisValues = {
+    range: function (axis, z0, z1) {  // the values between positions z0 <= z1 of an axis
+      var f = axis.slice(2), n = numericAxis(f);
+      if (n && n[0] < n[1]) {
+        var at = function (z) {  // (the halves of a span past the largest double: as the build's _norm)
+          if (z <= 0 || z >= 1) return z <= 0 ? n[0] : n[1];
+          return isFinite(n[1] - n[0]) ? n[0] + z * (n[1] - n[0]) : 2 * (n[0] / 2 + z * (n[1] / 2 - n[0] / 2));
+        };
+        return { lo: at(z0), hi: at(z1) };
+      }
+      if (n) return z0 <= 0.5 && z1 >= 0.5 ? { lo: n[0], hi: n[0] } : { lo: NaN, hi: NaN };  // one value, in the middle
+      var cats = Object.create(null);
+      S.rows.forEach(function (r) { var z = r[axis]; if (typeof z === "number" && z >= z0 && z <= z1) cats[key(r[f])] = true; });
+      return { cats: cats };
+    },
+    place: function (axis, range) {  // the positions a range covers now, or null
+      var f = axis.slice(2), n = numericAxis(f);
+      if (n && !range.cats) {
+        if (!(range.lo <= range.hi)) return null;
+        if (n[0] === n[1]) return matches(range, n[0]) ? [0.5, 0.5] : null;
+        var z = function (v) { return Math.max(0, Math.min(1, (v / 2 - n[0] / 2) / (n[1] / 2 - n[0] / 2))); };
+        return [z(range.lo), z(range.hi)];
+      }
+      var lo = Infinity, hi = -Infinity;  // (the runs' values it covers)
+      S.rows.forEach(function (r) {
+        var z = r[axis];
+        if (typeof z === "number" && matches(range, r[f])) { lo = Math.min(lo, z); hi = Math.max(hi, z); }
+      });
+      return lo <= hi ? [lo, hi] : null;
+    }
+  };
+  function inRanges(row) {
+    return Object.keys(ranges).every(function (axis) { return matches(ranges[axis], row[axis.slice(2)]); });
   }
   var keep = null, filtered = false, soon = 0;
   function isKept(d) { return !keep || keep[d.id] === true; }
@@ -357,7 +412,8 @@
     io.observe(scatterEl);
   }
   /* Live (serve --watch): the page's sweep JSON changed (a run finished or was added); redraw in
-     place, keeping the chosen metric, axes and brushed ranges (assets/live-patch.js calls this). */
+     place, keeping the chosen metric, axes, brushed ranges and the scatter's box (assets/live-patch.js
+     calls this). */
   function parse(text) { try { return JSON.parse(text); } catch (e) { return null; } }
   RG.sweep.canApply = function (text) {
     var n = parse(text);
@@ -365,6 +421,8 @@
   };
   RG.sweep.apply = function (text) {
     var axes = brush ? Object.keys(brush.ranges()).map(function (a) { return [a, fieldName(a.slice(2))]; }) : [];
+    var xf = $("rg-sweep-x").value, yf = $("rg-sweep-y").value;  // the scatter's box, by its fields' names
+    boxAgain = box && has(box, xf) && has(box, yf) ? { x: fieldName(xf), y: fieldName(yf), xv: box[xf], yv: box[yf] } : null;
     S = parse(text);
     prepare();
     choose();
