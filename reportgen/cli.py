@@ -124,12 +124,16 @@ def build(runs: Path, out: str, samples: int, strict: bool, quiet: bool, presets
     site_only = "markdown" not in formats
     from .storage.remote import is_db_url
 
-    from .importers.follow import follow_for_serve
+    from .storage.reader import list_run_dirs
 
     # another tracker's runs (a TensorBoard logdir, a wandb folder, an mlruns/ tree: no run folder in
     # it; an MLflow tracking server's database) are imported into their cache runs root first, as serve
-    runs = follow_for_serve(runs if is_db_url(runs) else _local_runs(runs, quiet, segmented=not site_only),
-                            watch=False, follow_links=follow_links, quiet=quiet)
+    # (the importers, and the SDK's value checks they use, are imported only then)
+    runs = runs if is_db_url(runs) else _local_runs(runs, quiet, segmented=not site_only)
+    if is_db_url(runs) or not list_run_dirs(runs):
+        from .importers.follow import follow_for_serve
+
+        runs = follow_for_serve(runs, watch=False, follow_links=follow_links, quiet=quiet)
     if "html" in formats:
         cfg = BuildConfig(runs=runs, out=url or out, samples=samples, strict=strict, quiet=quiet,
                           presets=presets, reports=reports, cache=not no_cache, cache_dir=cache_dir,
