@@ -89,6 +89,32 @@ def test_an_embedding_program_is_sampled_by_a_thread(tmp_path):
     assert len(rows(tmp_path / "runs" / "e")) >= 3 and "system/cpu" in rows(tmp_path / "runs" / "e")[-1]
 
 
+def test_a_sampling_process_that_cannot_start_is_warned_of_and_a_thread_samples(tmp_path):
+    """sys.executable names a Python that cannot run (not executable here): starting the sampling
+    process fails with an OSError. The thread that samples instead did so silently, which left a CI
+    run's pause in the rows unexplained; init() now warns once, naming the error."""
+    fake = tmp_path / "python3"
+    fake.write_text("not a program")
+    fake.chmod(0o644)
+    proc = start(tmp_path, f"""
+        import sys, time, psutil, reportgen
+        sys.executable = {str(fake)!r}
+        run = reportgen.init(project="p", id="f", dir="runs", settings={{"x_stats_sampling_interval": 0.05}})
+        assert type(run._services.sampler).__name__ == "SystemSampler", run._services.sampler
+        assert not [p for p in psutil.Process().children() if "system_process" in " ".join(p.cmdline())]
+        t = time.time()
+        while open("runs/f/system.jsonl").read().count("\\n") < 2 and time.time() - t < 30:
+            time.sleep(0.05)
+        run.finish()
+    """)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    lines = [x for x in err.decode().splitlines() if "system metrics are sampled by a thread" in x]
+    assert len(lines) == 1, err
+    assert "no sampling process could start (PermissionError: " in lines[0] and str(fake) in lines[0], lines
+    assert len(rows(tmp_path / "runs" / "f")) >= 3 and "system/cpu" in rows(tmp_path / "runs" / "f")[-1]
+
+
 def test_a_sampling_process_that_cannot_sample_still_reports(tmp_path):
     """A sampling process whose sampler could not be made (here: the process to sample is gone) ended
     while its thread read stdin: the interpreter aborted at exit (exit code -6, 'Fatal Python error:
