@@ -122,6 +122,32 @@ def test_a_cache_folder_that_refuses_writes_is_one_warning_and_the_site_is_built
             assert _files(tmp_path / "site") == want
 
 
+@pytest.mark.parametrize("record", ["scan.bin", "site-folders.bin"])
+def test_a_listing_record_the_cache_cannot_take_is_the_caches_one_warning(tmp_path, record):
+    """The listings' records in the cache folder (the run folders' ``scan.bin``, the site folders'
+    ``site-folders.bin``: records.py) could not be written (here a folder stands at the record's path;
+    a full or read-only cache alike) and nothing was said, while every other cache write that fails is
+    one warning. It is that warning, naming the record, from ``reportgen build`` (whose listings are
+    made in forked children) and from build(); the site is built, the same as without a cache."""
+    root = tmp_path / "runs"
+    _runs(root, n=2, steps=50)
+    cache = tmp_path / "cache"
+    (cache / record).mkdir(parents=True)
+    want = _fresh(root, tmp_path / "fresh")
+    out = tmp_path / "site"
+    proc = _cli(root, "-o", out, "--cache-dir", cache)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    warned = [line for line in proc.stderr.splitlines() if "warning" in line]
+    assert len(warned) == 1 and f"build cache {cache}: cannot write {cache / record}: EISDIR" in warned[0], \
+        proc.stderr
+    assert _files(out) == want
+    append_rows(root / "r1", rows(20, start=50, loss=wavy))  # (the run folders' record changes)
+    res = build(BuildConfig(runs=root, out=out, quiet=True, samples=SAMPLES, cache_dir=cache))
+    [warning] = res.warnings
+    assert warning.startswith(f"build cache {cache}: cannot write {cache / record}: EISDIR"), warning
+    assert _files(out) == _fresh(root, tmp_path / "fresh2")
+
+
 def _leftovers(site: Path) -> list[str]:
     return [p.relative_to(site).as_posix() for p in site.rglob("*") if ".tmp" in p.name]
 

@@ -315,7 +315,7 @@ def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest
             for rel_path in manifest.owned_under("media/" + page[len("runs/"):-len("/index.html")]):
                 manifest.remove(rel_path)
     # the folders of run pages not rendered now: nothing of the builder's changed there
-    manifest.save({page[:-len("index.html")] for page in done.kept_run_pages})
+    g.cache.note(manifest.save({page[:-len("index.html")] for page in done.kept_run_pages}))
     if manifest.warning():
         warnings.add("", manifest.warning())
     g.cache.save_pages(done.keys, sorted(data.overviews))
@@ -400,7 +400,7 @@ def _build(cfg: BuildConfig, early: list[str] | None = None) -> BuildResult:
         raise BuildError(f"-o {str(cfg.out)!r}: the site folder holds links to folders ({shown}). The builder "
                          "writes only inside the site folder: through such a link it would write pages and data, "
                          "and delete stale files, wherever it leads. Remove the links, or build into another folder.")
-    found, skipped, segmented = scan.result()
+    found, skipped, segmented, scan_error = scan.result()
     warnings = Warnings()
     if segmented and cfg.join_segmented:  # shared runs' segments on this disk: their joined copy
         from ..storage.remote import resolve_runs
@@ -410,6 +410,7 @@ def _build(cfg: BuildConfig, early: list[str] | None = None) -> BuildResult:
         return _build(dataclasses.replace(cfg, runs=runs, join_segmented=False), early + joined)
     progress = Progress(quiet=cfg.quiet)
     g = gather(cfg, warnings, manifest.before, listed=(found, skipped), snap=snap)
+    g.cache.note(scan_error)  # (the run folders' record: warned of with the cache's other writes)
     memo = Memo(g.memo if cfg.cache else None)  # page inputs kept from the previous build (memo.py)
     try:
         with reading_from(cfg.runs):  # a run folder swapped for a link out of it since the scan is not read

@@ -229,11 +229,12 @@ class Manifest:
         return (f"left {len(self.left)} file(s) in the output folder alone that reportgen did not write "
                 f"({shown})")
 
-    def save(self, untouched: set[str] | frozenset[str] = frozenset()) -> None:
+    def save(self, untouched: set[str] | frozenset[str] = frozenset()) -> str | None:
         """Write the manifest atomically (temp file, then rename). ``untouched``: folders (``runs/x/``)
         the builder neither wrote in nor deleted from in this build: their listing at the start of
         the build stands (incr20: 10,000 run-page folders were stat'ed again). A file someone else
-        put there meanwhile is then not listed: it is left alone, as any file that is not the builder's."""
+        put there meanwhile is then not listed: it is left alone, as any file that is not the builder's.
+        Returns the error of the folder record's write, if it failed (a cache write: warned of, records.py)."""
         dirs: dict[str, tuple] = {}
         listed = _walk(self.out, dirs, reuse=self.dirs, since=self.started, names_only=True, trusted=untouched)
         # (those the previous manifest lists are the builder's: in one set operation, incr20)
@@ -249,4 +250,5 @@ class Manifest:
         if self.record is not None:
             # the root folder changed with the manifest's rename: listed again next time (cheap)
             dirs.pop("", None)
-            records.save(self.record, RECORD_VERSION, os.fspath(self.out), self.started, dirs)
+            return records.save(self.record, RECORD_VERSION, os.fspath(self.out), self.started, dirs)
+        return None
