@@ -346,6 +346,20 @@ def _stopped(exc: WriteFailed, left: str, manifest: Manifest | None = None):
                       "there, or build into another folder (-o)")
 
 
+def _unlisted(exc: WriteFailed, manifest: Manifest):
+    """The build's error when deleting a stale file or writing the manifest failed, every page written
+    (manifest.py). The files this build added must not stay unlisted: the next build would take them for
+    the user's and never delete them. So the manifest is written again (it can be after a stale file could
+    not be deleted); if it cannot be, the files added are deleted, as a build stopped while writing
+    deletes them, and the previous manifest stands."""
+    try:
+        manifest.save()
+    except OSError:
+        return _stopped(exc, "after writing every page; it could not list its files, so it deleted those it "
+                        "added", manifest)
+    return _stopped(exc, "after writing every page and listing its own, before deleting every stale file")
+
+
 def build(cfg: BuildConfig) -> BuildResult:
     """Build the site. The cyclic garbage collector is paused meanwhile (incr20): a rebuild of
     10,000 runs loads ~1.5 million small objects (snapshot.py) that are all alive until the end,
@@ -423,7 +437,7 @@ def _build(cfg: BuildConfig, early: list[str] | None = None) -> BuildResult:
         cleanup(cfg, g, data, done, manifest, warnings, memo)
     except WriteFailed as exc:  # the manifest, a stale file: every page is written
         progress.done()
-        raise _stopped(exc, "after writing every page, before deleting the stale files or listing its own") from exc
+        raise _unlisted(exc, manifest) from exc
     result = BuildResult(cfg.out, strict=cfg.strict, runs=len(data.runs),
                          metrics=len(set().union(*(r.counts()[0] for r in data.runs))), media=done.media,
                          pages=done.written, warnings=warnings.items, reparsed=data.reparsed,

@@ -8,6 +8,15 @@ the site; a ``.reportgen-cache/`` folder left by older versions counts as the bu
 which leaves every other file alone and counts it for one summary warning. The manifest
 is rewritten atomically at the end of every build.
 
+The site and the manifest must not disagree: a file this build added and the manifest does not
+list would be the user's to the next build, never deleted. A build stopped while writing the site
+deletes the files it added (:meth:`Manifest.remove_new`) and lists what is left. A build whose last
+step failed (a stale file that cannot be deleted, the manifest itself that cannot be written: a full
+or read-only site folder) writes the manifest again, and where even that fails deletes the files it
+added, so the previous manifest is true again; either way it ends with the one-line ``BuildError``
+of a failed site write (builder.py: ``_unlisted``). Only a file that cannot be deleted then either
+(the folder read-only since it was written) stays unlisted.
+
 When a build cache is kept, the listing's folders (mtime, file names, sub-folders) are kept too,
 in ``<cache dir>/site-folders.bin`` (outside the site): the next build lists again only the
 folders whose mtime changed, as the listing at the end of a build already did (incr20: two full
