@@ -130,10 +130,10 @@ def build(runs: Path, out: str, samples: int, strict: bool, quiet: bool, presets
     # it; an MLflow tracking server's database) are imported into their cache runs root first, as serve
     # (the importers, and the SDK's value checks they use, are imported only then)
     runs = runs if is_db_url(runs) else _local_runs(runs, quiet, segmented=not site_only)
-    if is_db_url(runs) or not list_run_dirs(runs):
-        from .importers.follow import follow_for_serve
+    if is_db_url(runs) or not list_run_dirs(runs):  # (listed once: import_tracker, not follow_for_serve)
+        from .importers.follow import import_tracker
 
-        runs = follow_for_serve(runs, watch=False, follow_links=follow_links, quiet=quiet)
+        runs = import_tracker(runs, quiet=quiet, follow_links=follow_links) or Path(runs)
     if "html" in formats:
         cfg = BuildConfig(runs=runs, out=url or out, samples=samples, strict=strict, quiet=quiet,
                           presets=presets, reports=reports, cache=not no_cache, cache_dir=cache_dir,

@@ -122,6 +122,32 @@ def test_a_cache_folder_that_refuses_writes_is_one_warning_and_the_site_is_built
             assert _files(tmp_path / "site") == want
 
 
+@pytest.mark.parametrize("record", ["scan.bin", "site-folders.bin"])
+def test_a_listing_record_the_cache_cannot_take_is_the_caches_one_warning(tmp_path, record):
+    """The listings' records in the cache folder (the run folders' ``scan.bin``, the site folders'
+    ``site-folders.bin``: records.py) could not be written (here a folder stands at the record's path;
+    a full or read-only cache alike) and nothing was said, while every other cache write that fails is
+    one warning. It is that warning, naming the record, from ``reportgen build`` (whose listings are
+    made in forked children) and from build(); the site is built, the same as without a cache."""
+    root = tmp_path / "runs"
+    _runs(root, n=2, steps=50)
+    cache = tmp_path / "cache"
+    (cache / record).mkdir(parents=True)
+    want = _fresh(root, tmp_path / "fresh")
+    out = tmp_path / "site"
+    proc = _cli(root, "-o", out, "--cache-dir", cache)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    warned = [line for line in proc.stderr.splitlines() if "warning" in line]
+    assert len(warned) == 1 and f"build cache {cache}: cannot write {cache / record}: EISDIR" in warned[0], \
+        proc.stderr
+    assert _files(out) == want
+    append_rows(root / "r1", rows(20, start=50, loss=wavy))  # (the run folders' record changes)
+    res = build(BuildConfig(runs=root, out=out, quiet=True, samples=SAMPLES, cache_dir=cache))
+    [warning] = res.warnings
+    assert warning.startswith(f"build cache {cache}: cannot write {cache / record}: EISDIR"), warning
+    assert _files(out) == _fresh(root, tmp_path / "fresh2")
+
+
 def _leftovers(site: Path) -> list[str]:
     return [p.relative_to(site).as_posix() for p in site.rglob("*") if ".tmp" in p.name]
 
@@ -261,6 +287,56 @@ def test_a_site_folder_that_cannot_be_made_or_cleaned_is_one_line(tmp_path):
     assert b"r1" not in (out / "index.html").read_bytes()  # (the pages are the new site's)
     assert _cli(root, "-o", out, "--cache-dir", tmp_path / "cache").returncode == 0
     assert not (out / "runs" / "r1").exists()
+
+
+def _unlisted(site: Path) -> set[str]:
+    """The files of ``site`` its manifest does not list (the user's, to the next build)."""
+    import json
+
+    from reportgen.site.manifest import MANIFEST
+
+    listed = set(json.loads((site / MANIFEST).read_text())["files"])
+    return {rel for rel in _files(site) if rel not in listed and rel != MANIFEST}
+
+
+@pytest.mark.parametrize("fails", ["manifest", "stale page"])
+def test_a_build_stopped_at_its_end_leaves_no_file_it_added_unlisted(tmp_path, fails):
+    """The last step of a build, every page written: a stale file deleted, then the manifest written. When
+    either failed (the manifest: a folder stands where its temporary file goes, as a full site folder;
+    a stale page: its folder read-only), the build ended with its one line, but the manifest was not
+    written: the new run's files stayed unlisted, so the next build took them for the user's, and never
+    deleted them once the run was gone. The manifest is written again, or, where it cannot be, the files
+    the build added are deleted: the site and its manifest agree, and the next builds finish the work."""
+    from reportgen.site.executor import BuildError
+
+    root, out, cache = tmp_path / "runs", tmp_path / "site", tmp_path / "cache"
+    _runs(root, n=2, steps=50)
+
+    def _build():
+        return build(BuildConfig(runs=root, out=out, quiet=True, samples=SAMPLES, cache_dir=cache))
+
+    assert _build().warnings == []
+    (out / "notes.txt").write_text("mine")
+    write_run(root, "new", rows(50, loss=wavy))
+    if fails == "manifest":
+        blocker = out / f"..reportgen-manifest.json.tmp{os.getpid()}"  # (write.replace_bytes)
+        blocker.mkdir()
+        with pytest.raises(BuildError, match=r"cannot write .*\.reportgen-manifest\.json \(EISDIR.*it could not "
+                                             r"list its files, so it deleted those it added"):
+            _build()
+        blocker.rmdir()
+        assert not (out / "runs" / "new").exists()
+    else:
+        shutil.rmtree(root / "r1")
+        with read_only_folder(out / "runs" / "r1"):
+            with pytest.raises(BuildError, match=r"cannot write .*r1.*index\.html \((EROFS|EACCES).*listing its own"):
+                _build()
+        assert (out / "runs" / "new" / "index.html").is_file()
+    assert _unlisted(out) == {"notes.txt"}
+    assert _build().warnings == []
+    shutil.rmtree(root / "new")  # every file of its the builder wrote: deleted, none left as the user's
+    assert _build().warnings == []
+    assert not (out / "runs" / "new").exists() and not list(out.glob("**/new*")) and _unlisted(out) == {"notes.txt"}
 
 
 @pytest.mark.parametrize("what", ["image", "waveform", "report image"])

@@ -145,6 +145,23 @@ def test_default_cache_is_outside_the_site_and_keyed_by_its_path(tmp_path):
             os.environ["REPORTGEN_CACHE_DIR"] = old
 
 
+def test_a_build_lists_a_runs_root_without_run_folders_once(tmp_path):
+    """RUNS holding no run folder (empty here; another tracker's folder alike): ``reportgen build`` listed
+    it for run folders, then again in follow_for_serve before looking for another tracker's files. It is
+    listed once (the events of the interpreter's audit hook: ``os.listdir`` of the root, as
+    ``storage.reader.list_run_dirs`` lists it; the builder's own scan uses ``os.scandir``)."""
+    (tmp_path / "runs").mkdir()
+    code = ("import os, sys\nfrom reportgen.cli import main\nroot = %r\nseen = []\n"
+            "sys.addaudithook(lambda event, args: seen.append(1) if event == 'os.listdir' and args[0] is not None "
+            "and os.fsdecode(args[0]) == root else None)\n"
+            "try:\n    main(['build', root, '-o', %r, '--quiet'])\nexcept SystemExit as e:\n    assert not e.code, e\n"
+            "print('LISTED', len(seen))\n") % (str(tmp_path / "runs"), str(tmp_path / "site"))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "LISTED 1" in proc.stdout, proc.stdout + proc.stderr
+    assert (tmp_path / "site" / "index.html").is_file()
+
+
 def test_a_build_does_not_import_the_sdk(tmp_path):
     """Building reads run folders; the logging SDK (and what it imports) is not loaded for it."""
     writer = ("import reportgen as wandb\n"

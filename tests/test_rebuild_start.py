@@ -65,8 +65,8 @@ assert site.pid and scan.pid  # really forked
 got = Manifest(out, listings.site_record(cfg), state=site.result())
 assert (got.old, got.before, got.dirs, got._raw) == (here.old, here.before, here.dirs, here._raw)
 assert "mine.txt" in got.before and not got.owns("mine.txt")
-found, skipped, segmented = scan.result()
-assert found == scan_runs(root) and skipped == [] and segmented is False
+found, skipped, segmented, record_error = scan.result()
+assert found == scan_runs(root) and skipped == [] and segmented is False and record_error is None
 assert listings._STARTED == {{}}  # taken
 
 calls = []

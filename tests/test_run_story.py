@@ -276,7 +276,8 @@ def test_system_metrics_of_a_cpu_burning_run_with_a_child(tmp_path):
     own even while the loop holds the interpreter lock in one long C call (tests/test_system_process.py
     and the closing note of session 42); in two full CI runs that C call got no sample (the rows paused
     from the spin's start until finish(), with no warning), which no run here reproduced, so the C call
-    is timed and its rows reported, not counted."""
+    is timed and its rows reported, not counted. A failure says whether a process or a thread sampled
+    (a sampling process that could not start leaves it to a thread, with a warning, now in err)."""
     code, out, err = run(tmp_path, """
         import json, subprocess, sys, time, psutil, reportgen
         run = reportgen.init(project="p", id="s", dir="runs", settings={"x_stats_sampling_interval": 0.2})
@@ -303,7 +304,8 @@ def test_system_metrics_of_a_cpu_burning_run_with_a_child(tmp_path):
         # one C call holding the GIL for about 2 s (no thread of this process runs meanwhile)
         c = time.perf_counter(); sum(range(10 ** 6)); per = time.perf_counter() - c
         c = [time.time()]; sum(range(int(10 ** 6 * 2.0 / per))); c.append(time.time())
-        print(json.dumps({"spin": spin, "c_call": c, "sampler": sampler}))
+        kind = "process" if type(run._services.sampler).__name__ == "SamplerProcess" else "thread"
+        print(json.dumps({"spin": spin, "c_call": c, "sampler": sampler, "sampled_by": kind}))
         child.kill()
         child.wait()
         reportgen.finish()
@@ -315,7 +317,8 @@ def test_system_metrics_of_a_cpu_burning_run_with_a_child(tmp_path):
     times = [round(r["_timestamp"] - report["spin"][0], 2) for r in rows]
     start_, end = report["spin"]
     within = [r for r in rows if start_ < r["_timestamp"] < end]
-    assert len(within) >= 4, (end - start_, len(within), times, report, err[-2000:])
+    assert len(within) >= 4, (f"sampled by a {report['sampled_by']}", end - start_, len(within), times, report,
+                              err[-2000:])
     runtimes = [r["_runtime"] for r in rows]
     assert runtimes == sorted(runtimes)
     # busy: the process and its child (CPU shares depend on the machine's load, so no fixed figure)

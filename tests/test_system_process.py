@@ -72,12 +72,20 @@ def meta(folder: Path) -> dict:
     return json.loads((folder / "run.json").read_text())
 
 
-def test_an_embedding_program_is_sampled_by_a_thread(tmp_path):
-    """sys.executable is not a Python interpreter (Blender, uWSGI): no process is started, a thread samples."""
-    proc = start(tmp_path, """
-        import os, sys, time, psutil, reportgen
-        sys.executable = "/usr/bin/blender"
-        run = reportgen.init(project="p", id="e", dir="runs", settings={"x_stats_sampling_interval": 0.05})
+@pytest.mark.parametrize("exe", ["embedding program", "unrunnable python"])
+def test_a_thread_samples_where_no_sampling_process_starts(tmp_path, exe):
+    """sys.executable is not a Python interpreter (Blender, uWSGI): no process is started, a thread samples.
+    Or it names a Python that cannot run (here a file that may not be executed): starting the sampling
+    process fails with an OSError, and a thread samples too. That fallback was silent, which left a CI
+    run's pause in the rows unexplained; init() now warns once, naming the error."""
+    fake = tmp_path / "python3"
+    fake.write_text("not a program")
+    fake.chmod(0o644)
+    proc = start(tmp_path, f"""
+        import sys, time, psutil, reportgen
+        sys.executable = {"/usr/bin/blender" if exe == "embedding program" else str(fake)!r}
+        run = reportgen.init(project="p", id="e", dir="runs", settings={{"x_stats_sampling_interval": 0.05}})
+        assert type(run._services.sampler).__name__ == "SystemSampler", run._services.sampler
         assert not [p for p in psutil.Process().children() if "system_process" in " ".join(p.cmdline())]
         t = time.time()
         while open("runs/e/system.jsonl").read().count("\\n") < 2 and time.time() - t < 30:
@@ -87,6 +95,12 @@ def test_an_embedding_program_is_sampled_by_a_thread(tmp_path):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert len(rows(tmp_path / "runs" / "e")) >= 3 and "system/cpu" in rows(tmp_path / "runs" / "e")[-1]
+    lines = [x for x in err.decode().splitlines() if "system metrics are sampled by a thread" in x]
+    if exe == "embedding program":  # (no interpreter to start: as before, nothing to tell)
+        assert lines == [], err
+    else:
+        assert len(lines) == 1, err
+        assert "no sampling process could start (PermissionError: " in lines[0] and str(fake) in lines[0], lines
 
 
 def test_a_sampling_process_that_cannot_sample_still_reports(tmp_path):

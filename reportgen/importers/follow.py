@@ -145,8 +145,9 @@ def _source_place(run_dir: Path, kind: str, root: Path) -> Path | None:
 
 
 def follow_for_serve(runs: Path, watch: bool, follow_links: bool = False, quiet: bool = False) -> Path:
-    """The runs root ``serve`` (and ``build``) should build: ``runs`` itself when it holds run folders, or
-    else the cache root a source is imported into."""
+    """The runs root ``serve`` should build: ``runs`` itself when it holds run folders, or else the cache
+    root a source is imported into. (``reportgen build``, which has listed RUNS already, calls
+    :func:`import_tracker` itself.)"""
     from ..storage.reader import list_run_dirs
 
     if is_db_url(runs):

@@ -17,7 +17,9 @@ Ctrl-C, a terminal closed or a signal to the process group is the training proce
 whose ``finish()`` then ends the sampler with its last sample.
 
 Where no Python interpreter can be started (an embedding program, whose ``sys.executable`` is not
-Python; a process limit), the samples are taken by a thread of the training process, as before.
+Python; a process limit), the samples are taken by a thread of the training process, as before; when
+starting the process failed (an ``OSError``), ``init()`` warns once, naming the error, since that
+thread's samples can pause while the training loop holds the interpreter lock.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from typing import Any
 
 from ..storage.safety import open_own
 from .system_metrics import SYSTEM_JSONL, SystemSampler
+from .values import user_warn
 
 #: run in the new interpreter: the reportgen that the training process imported, not whatever the
 #: working folder or the path holds
@@ -52,8 +55,10 @@ def start_sampler(run_dir: Path, interval: float, t0: float) -> Any:
     if exe and os.path.basename(exe).lower().startswith(("python", "pypy")):
         try:
             return SamplerProcess(exe, run_dir, interval, t0, fd)
-        except OSError:  # no process can be started here now: sample from a thread
-            pass
+        except OSError as exc:  # no process can be started here now: sample from a thread, and say so
+            user_warn(f"init(): system metrics are sampled by a thread of this process, as no sampling "
+                      f"process could start ({exc.__class__.__name__}: {exc}): a busy training loop may "
+                      f"delay its samples")
     try:
         return SystemSampler(run_dir, interval, runtime=lambda: time.time() - t0, fd=fd).start()
     except BaseException:

@@ -315,7 +315,7 @@ def cleanup(cfg: BuildConfig, g: Gathered, data: SiteData, done: Pages, manifest
             for rel_path in manifest.owned_under("media/" + page[len("runs/"):-len("/index.html")]):
                 manifest.remove(rel_path)
     # the folders of run pages not rendered now: nothing of the builder's changed there
-    manifest.save({page[:-len("index.html")] for page in done.kept_run_pages})
+    g.cache.note(manifest.save({page[:-len("index.html")] for page in done.kept_run_pages}))
     if manifest.warning():
         warnings.add("", manifest.warning())
     g.cache.save_pages(done.keys, sorted(data.overviews))
@@ -344,6 +344,20 @@ def _stopped(exc: WriteFailed, left: str, manifest: Manifest | None = None):
             pass  # (the previous manifest stands)
     return BuildError(f"cannot write {exc.filename} ({os_error(exc)}); the build stopped {left}: free space "
                       "there, or build into another folder (-o)")
+
+
+def _unlisted(exc: WriteFailed, manifest: Manifest):
+    """The build's error when deleting a stale file or writing the manifest failed, every page written
+    (manifest.py). The files this build added must not stay unlisted: the next build would take them for
+    the user's and never delete them. So the manifest is written again (it can be after a stale file could
+    not be deleted); if it cannot be, the files added are deleted, as a build stopped while writing
+    deletes them, and the previous manifest stands."""
+    try:
+        manifest.save()
+    except OSError:
+        return _stopped(exc, "after writing every page; it could not list its files, so it deleted those it "
+                        "added", manifest)
+    return _stopped(exc, "after writing every page and listing its own, before deleting every stale file")
 
 
 def build(cfg: BuildConfig) -> BuildResult:
@@ -400,7 +414,7 @@ def _build(cfg: BuildConfig, early: list[str] | None = None) -> BuildResult:
         raise BuildError(f"-o {str(cfg.out)!r}: the site folder holds links to folders ({shown}). The builder "
                          "writes only inside the site folder: through such a link it would write pages and data, "
                          "and delete stale files, wherever it leads. Remove the links, or build into another folder.")
-    found, skipped, segmented = scan.result()
+    found, skipped, segmented, scan_error = scan.result()
     warnings = Warnings()
     if segmented and cfg.join_segmented:  # shared runs' segments on this disk: their joined copy
         from ..storage.remote import resolve_runs
@@ -410,6 +424,7 @@ def _build(cfg: BuildConfig, early: list[str] | None = None) -> BuildResult:
         return _build(dataclasses.replace(cfg, runs=runs, join_segmented=False), early + joined)
     progress = Progress(quiet=cfg.quiet)
     g = gather(cfg, warnings, manifest.before, listed=(found, skipped), snap=snap)
+    g.cache.note(scan_error)  # (the run folders' record: warned of with the cache's other writes)
     memo = Memo(g.memo if cfg.cache else None)  # page inputs kept from the previous build (memo.py)
     try:
         with reading_from(cfg.runs):  # a run folder swapped for a link out of it since the scan is not read
@@ -422,7 +437,7 @@ def _build(cfg: BuildConfig, early: list[str] | None = None) -> BuildResult:
         cleanup(cfg, g, data, done, manifest, warnings, memo)
     except WriteFailed as exc:  # the manifest, a stale file: every page is written
         progress.done()
-        raise _stopped(exc, "after writing every page, before deleting the stale files or listing its own") from exc
+        raise _unlisted(exc, manifest) from exc
     result = BuildResult(cfg.out, strict=cfg.strict, runs=len(data.runs),
                          metrics=len(set().union(*(r.counts()[0] for r in data.runs))), media=done.media,
                          pages=done.written, warnings=warnings.items, reparsed=data.reparsed,

@@ -24,7 +24,6 @@ bytes).
 """
 from __future__ import annotations
 
-import errno
 import os
 import pickle
 import tempfile
@@ -38,6 +37,7 @@ from .._version import __version__
 from ..storage.safety import open_regular
 from .config import default_cache_dir, user_cache  # noqa: F401  (re-exported: assets, render, benchmarks)
 from .history import Columns
+from .write import failed_write, os_error  # (os_error re-exported: builder.py)
 from .write import write_bytes
 
 CACHE_VERSION = 21  # bump when RunInfo, Columns, the data-file format, the cache's layout or a kept view-model change
@@ -62,11 +62,6 @@ KEEP_SMALL = 64 * 1024
 KEEP_BIG = 32 * 1024 * 1024
 
 
-def os_error(exc: OSError) -> str:
-    """``"ENOSPC: No space left on device"``: the OS error of a failed cache write, as warnings show it."""
-    return f"{errno.errorcode.get(exc.errno or 0, type(exc).__name__)}: {exc.strerror or exc}"
-
-
 def unusable(folder: Path) -> str | None:
     """Why the cache cannot be kept in ``folder`` (None: it can): made if missing, a file made and
     removed in it. (``$REPORTGEN_CACHE_DIR`` naming a file, a read-only place: the build goes on without.)"""
@@ -83,9 +78,9 @@ def unusable(folder: Path) -> str | None:
 def failed_warning(folder: Path, error: str) -> str:
     """The build's one warning when a write into the cache ``folder`` failed during the build
     (``error``: :attr:`RunCache.error`, the first one)."""
-    return (f"build cache {folder}: cannot write {error}; the site is built in full, and the next build may parse "
-            "again runs whose cache entries were not written: free space there, or give --cache-dir DIR "
-            "(or $REPORTGEN_CACHE_DIR) a folder it can write")
+    return (f"build cache {folder}: cannot write {error}; the site is built in full, and the next build may list "
+            "the folders again and parse again runs whose cache entries were not written: free space there, or "
+            "give --cache-dir DIR (or $REPORTGEN_CACHE_DIR) a folder it can write")
 
 
 def read_tail(history: Path, end: int, known: tuple[int, bytes] | None = None) -> bytes:
@@ -162,8 +157,14 @@ class RunCache:
         try:
             yield
         except OSError as exc:
-            if self.error is None:
-                self.error = f"{exc.filename or path}: {os_error(exc)}"
+            self.note(failed_write(exc, path))
+
+    def note(self, error: str | None) -> None:
+        """Keep ``error``, a failed write of the cache made elsewhere (the listings' records: records.py),
+        as :attr:`error` unless one came first. (A cache found unusable is built without: the listings,
+        started before that was known, may have failed to write their records there, already told.)"""
+        if self.error is None and self.enabled:
+            self.error = error
 
     def path(self, run_file: str) -> Path:
         """The run's cache file."""

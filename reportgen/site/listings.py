@@ -29,13 +29,13 @@ from .manifest import Manifest
 from .scan import scan_runs
 
 
-def scan(runs: Path, record: Path | None) -> tuple[list, list[str], bool]:
+def scan(runs: Path, record: Path | None) -> tuple[list, list[str], bool, str | None]:
     """(run folders as ``scan_runs`` lists them, its warnings, whether the root holds runs in the
-    segmented layout)."""
+    segmented layout, the error of its record's write if it failed: warned of with the cache's)."""
     skipped: list[str] = []
-    flags: dict[str, bool] = {}
+    flags: dict[str, Any] = {}
     found = scan_runs(runs, skipped, record, flags)
-    return found, skipped, flags.get("segmented", False)
+    return found, skipped, flags.get("segmented", False), flags.get("record_error")
 
 
 def can_fork() -> bool:

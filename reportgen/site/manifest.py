@@ -8,6 +8,15 @@ the site; a ``.reportgen-cache/`` folder left by older versions counts as the bu
 which leaves every other file alone and counts it for one summary warning. The manifest
 is rewritten atomically at the end of every build.
 
+The site and the manifest must not disagree: a file this build added and the manifest does not
+list would be the user's to the next build, never deleted. A build stopped while writing the site
+deletes the files it added (:meth:`Manifest.remove_new`) and lists what is left. A build whose last
+step failed (a stale file that cannot be deleted, the manifest itself that cannot be written: a full
+or read-only site folder) writes the manifest again, and where even that fails deletes the files it
+added, so the previous manifest is true again; either way it ends with the one-line ``BuildError``
+of a failed site write (builder.py: ``_unlisted``). Only a file that cannot be deleted then either
+(the folder read-only since it was written) stays unlisted.
+
 When a build cache is kept, the listing's folders (mtime, file names, sub-folders) are kept too,
 in ``<cache dir>/site-folders.bin`` (outside the site): the next build lists again only the
 folders whose mtime changed, as the listing at the end of a build already did (incr20: two full
@@ -229,11 +238,12 @@ class Manifest:
         return (f"left {len(self.left)} file(s) in the output folder alone that reportgen did not write "
                 f"({shown})")
 
-    def save(self, untouched: set[str] | frozenset[str] = frozenset()) -> None:
+    def save(self, untouched: set[str] | frozenset[str] = frozenset()) -> str | None:
         """Write the manifest atomically (temp file, then rename). ``untouched``: folders (``runs/x/``)
         the builder neither wrote in nor deleted from in this build: their listing at the start of
         the build stands (incr20: 10,000 run-page folders were stat'ed again). A file someone else
-        put there meanwhile is then not listed: it is left alone, as any file that is not the builder's."""
+        put there meanwhile is then not listed: it is left alone, as any file that is not the builder's.
+        Returns the error of the folder record's write, if it failed (a cache write: warned of, records.py)."""
         dirs: dict[str, tuple] = {}
         listed = _walk(self.out, dirs, reuse=self.dirs, since=self.started, names_only=True, trusted=untouched)
         # (those the previous manifest lists are the builder's: in one set operation, incr20)
@@ -249,4 +259,5 @@ class Manifest:
         if self.record is not None:
             # the root folder changed with the manifest's rename: listed again next time (cheap)
             dirs.pop("", None)
-            records.save(self.record, RECORD_VERSION, os.fspath(self.out), self.started, dirs)
+            return records.save(self.record, RECORD_VERSION, os.fspath(self.out), self.started, dirs)
+        return None

@@ -3,7 +3,9 @@
 
 A record says which folder it describes and when its listing started (``since``); one of another
 version or another folder, or unreadable, is None and the caller lists everything again. Writing
-is atomic and never fails a build: without a record the next listing is only slower.
+is atomic and never fails a build: without a record the next listing is only slower. A write that
+failed (a full or read-only cache folder) is returned, named as the cache's other writes are
+(``write.failed_write``), for the build's one warning of a cache it could not write (builder.py).
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .write import write_bytes
+from .write import failed_write, write_bytes
 
 
 def load(path: Path | None, version: int, folder: str) -> tuple[dict[str, Any], int] | None:
@@ -29,9 +31,14 @@ def load(path: Path | None, version: int, folder: str) -> tuple[dict[str, Any], 
     return None
 
 
-def save(path: Path, version: int, folder: str, since: int, entries: dict[str, Any]) -> None:
+def save(path: Path, version: int, folder: str, since: int, entries: dict[str, Any]) -> str | None:
+    """Write the record; the write's error if it failed (``"<file>: ENOSPC: No space left on device"``)."""
     try:
-        write_bytes(Path(path), marshal.dumps({"version": version, "folder": os.fspath(folder), "since": since,
-                                               "entries": entries}))
-    except (OSError, ValueError):
-        pass
+        data = marshal.dumps({"version": version, "folder": os.fspath(folder), "since": since, "entries": entries})
+    except ValueError:  # (entries of a type marshal does not take: no record, as an unreadable one)
+        return None
+    try:
+        write_bytes(Path(path), data)
+    except OSError as exc:
+        return failed_write(exc, path)
+    return None

@@ -98,13 +98,14 @@ def _story(name: str, st: tuple[int, int] | None) -> tuple:
 
 
 def scan_runs(root: Path, warnings: list[str] | None = None, record: Path | None = None,
-              flags: dict[str, bool] | None = None) -> list[tuple[str, dict[str, Any], tuple]]:
+              flags: dict[str, Any] | None = None) -> list[tuple[str, dict[str, Any], tuple]]:
     """Every run folder under ``root`` (sorted by name; ``root`` itself when it is a run) with its
     two signatures. A folder that is a link out of ``root`` is skipped with a warning. Paths are
     strings (incr20: a ``Path`` per run folder was a third of the scan at 10,000 runs).
     ``record``: the file keeping each folder's listing between scans (None: every folder listed).
     ``flags["segmented"]``: whether ``root``, or a folder in it, holds a run in the segmented
-    layout (as ``storage.remote.has_segmented`` tells)."""
+    layout (as ``storage.remote.has_segmented`` tells); ``flags["record_error"]``: the record's write
+    error, if it failed (``records.save``)."""
     root = Path(root)
     base = str(root)
     mine: dict[str, tuple] = {}
@@ -148,7 +149,9 @@ def scan_runs(root: Path, warnings: list[str] | None = None, record: Path | None
     # file stands (its older listing time is safe); else it is written with this listing's time
     limit = since - RACY_NS
     if record is not None and (now != kept or any(rec[0] >= limit for rec in now.values())):
-        records.save(Path(record), RECORD_VERSION, base, started, now)
+        error = records.save(Path(record), RECORD_VERSION, base, started, now)
+        if error is not None and flags is not None:
+            flags["record_error"] = error
     return out
 
 

@@ -29,6 +29,17 @@ def failed(exc: OSError, path: os.PathLike | str, tmp: os.PathLike | str | None 
     return WriteFailed(exc.errno, exc.strerror or str(exc), os.fspath(named))
 
 
+def os_error(exc: OSError) -> str:
+    """``"ENOSPC: No space left on device"``: the OS error of a failed write, as errors and warnings show it."""
+    return f"{errno.errorcode.get(exc.errno or 0, type(exc).__name__)}: {exc.strerror or exc}"
+
+
+def failed_write(exc: OSError, path: os.PathLike | str) -> str:
+    """``"<file>: ENOSPC: No space left on device"``: a failed write of the build cache's ``path``, as
+    the build's one warning of its cache names it (``cache.RunCache.error``, ``records.save``)."""
+    return f"{exc.filename or os.fspath(path)}: {os_error(exc)}"
+
+
 def discard(path: os.PathLike | str) -> None:
     """Delete ``path`` if it can be (a failed write's file: on a read-only disk even a missing file's
     unlink fails, which must not hide the write's error)."""
