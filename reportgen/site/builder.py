@@ -101,6 +101,16 @@ def _has_media(r) -> bool:
         any(_media_value(v) for v in r.summary.values())
 
 
+def _sections(memo: SectionsMemo, env, r, make) -> dict[str, Any]:
+    """A run page's chart sections in its context: their markup, made once per run shape (the run's
+    metrics with their points and non-finite values, its x axes: all ``chartlayout.chart_sections``
+    takes from the run but its name), or the sections to render."""
+    dx = getattr(r, "dx", None)
+    shape = (r.counts(), tuple(dx.items()) if dx else (), tuple(getattr(r, "xkeys", ()) or ()))
+    sections, spec_base, html = memo.page(env, shape, make, r.file)
+    return {"sections": sections, "spec_base": spec_base, **({"sections_html": html} if html is not None else {})}
+
+
 def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], warnings: Warnings,
                 progress: Progress, manifest: Manifest | None = None, story_sigs: dict[str, tuple] | None = None,
                 memo: Memo | None = None) -> Pages:
@@ -272,10 +282,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
             **common, **pages.run_context(r, labels, page, project_urls[r.project]), "multi": multi, "kind": "run",
             "story": story.run_story(Path(r.path), r.meta, r.status),
             "site": pages.site_json([r], runs, labels, page, "run", table=False, workspace=ws),
-            "sections": (sections := pages.chart_sections([r], labels, ws)),
-            "spec_base": (spec_base := runs_data.share_specs(sections)),
-            **({"sections_html": html} if (html := section_memo.html(writer.env, sections, spec_base, r.file))
-               is not None else {}),
+            **_sections(section_memo, writer.env, r, lambda r=r: pages.chart_sections([r], labels, ws)),
             "panels": panels, "artifacts": arts.for_run(r.id),
         })
     sweep_problems: list[str] = []
