@@ -344,8 +344,15 @@
       S.metrics.forEach(function (k) { td(tr, cellText(r[mf(k)]), "rg-num"); });
       tbody.appendChild(tr);
     });
+    if (!listed.length && filtered) {  // (an empty table said nothing of why, nor how to get the runs back)
+      var none = td(document.createElement("tr"), "No run is in the brushed ranges: clear the selection, or click " +
+                    "an axis or double-click the scatter to clear its part.", "rg-empty");
+      none.colSpan = 2 + S.params.length + S.metrics.length;
+      tbody.appendChild(none.parentNode);
+    }
     var table = $("rg-sweep-runs");
     table.replaceChild(tbody, table.querySelector("tbody"));
+    if ($("rg-sweep-clear")) $("rg-sweep-clear").hidden = !filtered;
     $("rg-sweep-count").textContent = listed.length + " of " + S.rows.length + " runs" + (filtered ? " (brushed)" : "");
     var bar = $("rg-sweep-pager");
     bar.hidden = pages <= 1;
@@ -356,6 +363,15 @@
   }
   Array.prototype.forEach.call($("rg-sweep-pager").querySelectorAll("button"), function (b) {
     b.addEventListener("click", function () { tablePage += Number(b.getAttribute("data-page")); drawTable(); });
+  });
+  /* "Clear selection" (shown while runs are brushed): the parallel chart's ranges and the scatter's
+     box (the scatter drawn again without it) both go. */
+  if ($("rg-sweep-clear")) $("rg-sweep-clear").addEventListener("click", function () {
+    if (brush) brush.clear();
+    ranges = {};
+    if (box && scatterDrawn) { scatterDrawn = null; scatterOnce(); }
+    box = null;
+    filterTable();
   });
   drawTable();
 
@@ -423,6 +439,7 @@
     var axes = brush ? Object.keys(brush.ranges()).map(function (a) { return [a, fieldName(a.slice(2))]; }) : [];
     var xf = $("rg-sweep-x").value, yf = $("rg-sweep-y").value;  // the scatter's box, by its fields' names
     boxAgain = box && has(box, xf) && has(box, yf) ? { x: fieldName(xf), y: fieldName(yf), xv: box[xf], yv: box[yf] } : null;
+    box = null;  // (its fields are numbered again: set again when the scatter is drawn on the same fields, else dropped)
     S = parse(text);
     prepare();
     choose();
