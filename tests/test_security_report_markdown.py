@@ -238,15 +238,15 @@ def test_an_unclosed_block_of_html_ends_at_its_blank_line(tmp_path, site_browser
     """A ``<div>`` (or ``<details>``...) opening a line and never closed made Python-Markdown take the
     rest of the report as one raw HTML block: the page showed ``## After the div``, ``*after*`` and
     ``- first item`` as typed, and everything after an unclosed ``<details>`` was folded away in it.
-    As on GitHub, the block now ends at its first blank line, with a warning naming its line; the
+    As on GitHub, the block now ends at its first blank line, with a warning naming its tag; the
     markdown after it is rendered, the chart is drawn, nothing of the block's script runs."""
     runs = _runs_with_reports(tmp_path)
     (runs / "reports" / "r.md").write_text(UNCLOSED_DIV)
     out = tmp_path / "site"
     res = build(BuildConfig(runs=runs, out=out, quiet=True))
     warnings = [w for w in res.warnings if w.startswith("report r.md")]
-    assert any("line 6: <div> not closed (ended at the first blank line after it)" in w for w in warnings), warnings
-    assert any("<details> not closed" in w for w in warnings), warnings
+    assert 'report r.md: <div class="note"> not closed (ended at the first blank line after it)' in warnings
+    assert "report r.md: <details> not closed (ended at the first blank line after it)" in warnings
     html = (out / "reports" / "r.html").read_text()
     body = html[html.index('<h1 id="notes">'):]
     assert '<h2 id="after-the-div">After the div</h2>' in body and "<em>after</em>" in body
@@ -258,3 +258,15 @@ def test_an_unclosed_block_of_html_ends_at_its_blank_line(tmp_path, site_browser
     assert page.is_visible("text=Closing words.") and page.is_visible("h2:has-text('After the div')")
     page.screenshot(path=str(tmp_path / "unclosed-div.png"), full_page=True)
     assert page.evaluate("() => window.__pwned") is None
+
+
+def test_many_unclosed_blocks_are_counted_not_listed():
+    """16,000 unclosed ``<div>`` (a 250 KB report) were as many lines in the report's problems: ten are
+    told, the others counted; every one ends at its blank line, so the text after each is rendered."""
+    from reportgen.site.reports.render import render_markdown
+
+    problems: list[str] = []
+    html = render_markdown("".join(f"<div id=\"d{i}\">\nx\n\n*after {i}*\n\n" for i in range(16_000)), problems)
+    assert problems[:10] == [f'<div id="d{i}"> not closed (ended at the first blank line after it)' for i in range(10)]
+    assert problems[10:] == ["15,990 more HTML blocks not closed (each ended at its first blank line)"]
+    assert html.count("<em>after ") == 16_000 and html.count("</div>") == 16_000

@@ -19,12 +19,15 @@ from bisect import bisect_left
 from markdown.htmlparser import HTMLExtractor
 from markdown.preprocessors import HtmlBlockPreprocessor
 
+from ...storage.safety import printable
 from .mdlimits import _TAG
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 #: blocks ended after the whole text was read (each costs a parse of the text after it; past these,
 #: the rest of the report is left as raw HTML, which the sanitiser still cleans)
 MAX_LATE_ENDS = 3
+#: blocks told one by one in the warnings; the others are counted
+MAX_TOLD = 10
 
 
 class _EndTags:
@@ -59,16 +62,17 @@ class _EndTags:
 class _Extractor(HTMLExtractor):
     """Python-Markdown's raw HTML extractor, ending a raw block no end tag closes at its blank line."""
 
-    def __init__(self, md, end_tags: _EndTags, problems: list[str], first_line: int) -> None:
+    def __init__(self, md, end_tags: _EndTags, problems: list[str]) -> None:
         super().__init__(md)
-        self.end_tags, self.problems, self.first_line = end_tags, problems, first_line
-        self.raw_at, self.raw_line = 0, 1
+        self.end_tags, self.problems = end_tags, problems
+        self.raw_at, self.raw_tag = 0, ""
 
     def handle_starttag(self, tag, attrs) -> None:
-        was_raw, at, line = self.inraw, self.line_offset + self.offset, self.lineno
+        was_raw, at = self.inraw, self.line_offset + self.offset
         super().handle_starttag(tag, attrs)
-        if self.inraw and not was_raw:
-            self.raw_at, self.raw_line = at, line
+        if self.inraw and not was_raw:  # (named by its tag as written: line numbers here are not the
+            # file's, fenced code and directives being taken out before)
+            self.raw_at, self.raw_tag = at, printable(self.get_starttag_text() or f"<{tag}>")[:80]
 
     def handle_data(self, data: str) -> None:
         blank = _BLANK_LINE.search(data) if self.inraw and self.stack else None
@@ -82,8 +86,7 @@ class _Extractor(HTMLExtractor):
 
     def end_block(self) -> None:
         """Close the tags open in the raw block and end it here (as handle_endtag ends one)."""
-        self.problems.append(f"line {self.first_line + self.raw_line - 1}: <{self.stack[0]}> not closed "
-                             "(ended at the first blank line after it)")
+        self.problems.append(f"{self.raw_tag} not closed (ended at the first blank line after it)")
         self._cache.append("".join(f"</{tag}>" for tag in reversed(self.stack)))
         self.cleandoc.append(self.md.htmlStash.store("".join(self._cache)))
         self.cleandoc.append("\n\n")
@@ -91,43 +94,44 @@ class _Extractor(HTMLExtractor):
 
 
 class UnclosedBlocks(HtmlBlockPreprocessor):
-    """Replaces Python-Markdown's ``html_block`` preprocessor; ``problems`` gets one line per
-    block ended (the text's line 1 is the file's ``first_line``)."""
+    """Replaces Python-Markdown's ``html_block`` preprocessor; ``problems`` gets one line per block ended."""
 
-    def __init__(self, md, problems: list[str], first_line: int = 1) -> None:
+    def __init__(self, md, problems: list[str]) -> None:
         super().__init__(md)
-        self.problems, self.first_line = problems, first_line
+        self.problems = problems
 
     def run(self, lines: list[str]) -> list[str]:
-        rest, line, out = "\n".join(lines), self.first_line, []
+        rest, out, first = "\n".join(lines), [], len(self.problems)
         end_tags = _EndTags(rest)
         for late in range(MAX_LATE_ENDS + 1):
             told: list[str] = []  # (kept once the text after them needs no second reading)
-            parser = _Extractor(self.md, end_tags, told, line)
+            parser = _Extractor(self.md, end_tags, told)
             parser.feed(rest)
             cut = _BLANK_LINE.search(rest, parser.raw_at) if parser.inraw else None
             if cut is None or late == MAX_LATE_ENDS:  # every block ended, or the open one runs to the end
                 if cut is not None:
-                    told.append(f"line {line + parser.raw_line - 1}: <{parser.stack[0]}> not closed (more than "
-                                f"{MAX_LATE_ENDS} such blocks; the rest of the report is left as HTML)")
+                    told.append(f"{parser.raw_tag} not closed (more than {MAX_LATE_ENDS} such blocks; the rest "
+                                "of the report is left as HTML)")
                 parser.close()
                 out.extend(parser.cleandoc)
                 self.problems.extend(told)
                 break
             # an end tag the tags were counted on was no tag (in a comment, an attribute): the text up
             # to the blank line read again, its block ended there, and the rest read again after it
-            head = _Extractor(self.md, end_tags, self.problems, line)
+            head = _Extractor(self.md, end_tags, self.problems)
             head.feed(rest[:cut.start()])
             if head.inraw and head.stack:
                 head.end_block()
             head.close()
             out.extend(head.cleandoc)
-            line += rest.count("\n", 0, cut.start())
             rest = rest[cut.start():]
             end_tags = _EndTags(rest)
+        more = len(self.problems) - first - MAX_TOLD
+        if more > 0:  # (16,000 unclosed divs were as many lines in the report's problems)
+            self.problems[first + MAX_TOLD:] = [f"{more:,} more HTML blocks not closed (each ended at its first blank line)"]
         return "".join(out).split("\n")
 
 
-def end_unclosed_blocks(md, problems: list[str], first_line: int = 1) -> None:
+def end_unclosed_blocks(md, problems: list[str]) -> None:
     """Have ``md`` (a ``markdown.Markdown``) end raw HTML blocks left open at their first blank line."""
-    md.preprocessors.register(UnclosedBlocks(md, problems, first_line), "html_block", 20)
+    md.preprocessors.register(UnclosedBlocks(md, problems), "html_block", 20)
