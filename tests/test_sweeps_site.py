@@ -134,14 +134,14 @@ AXIS_XY = """([axis, z]) => { const v = RG.sweep.views.parallel, o = v.origin(),
     return [r.left + o[0] + xs[0], r.top + o[1] + v.scale('y')(z)]; }"""
 
 
-def brush_axis(page, axis: str) -> tuple[float, float]:
-    """Drag along an axis of the parallel coordinates from its max to its middle, until the runs
-    table shows the brushed runs; returns the page point of the axis's max."""
-    x0, top = page.evaluate(AXIS_XY, [axis, 1.0])
-    _, mid = page.evaluate(AXIS_XY, [axis, 0.5])
+def brush_axis(page, axis: str, hi: float = 1.0, lo: float = 0.5) -> tuple[float, float]:
+    """Drag along an axis of the parallel coordinates from position ``hi`` down to ``lo`` (by default
+    its max to its middle), until the runs table shows the brushed runs; returns the page point of ``hi``."""
+    x0, top = page.evaluate(AXIS_XY, [axis, hi])
+    _, bottom = page.evaluate(AXIS_XY, [axis, lo])
     page.mouse.move(x0, top)
     page.mouse.down()
-    page.mouse.move(x0 + 2, mid, steps=6)
+    page.mouse.move(x0 + 2, bottom, steps=6)
     page.mouse.up()
     page.wait_for_function(BRUSHED)
     return x0, top
@@ -491,13 +491,7 @@ def test_a_brush_matching_no_run_says_so_and_can_be_cleared(sweep_site, site_bro
     assert page.locator("#rg-sweep-clear").is_hidden()
     page.locator("#rg-sweep-parallel canvas").scroll_into_view_if_needed()
     axis = "z_" + json.loads(page.locator("#rg-sweep").text_content())["fields"]["params"]["opt"]
-    x0, top = page.evaluate(AXIS_XY, [axis, 0.7])
-    _, bottom = page.evaluate(AXIS_XY, [axis, 0.3])
-    page.mouse.move(x0, top)
-    page.mouse.down()
-    page.mouse.move(x0 + 2, bottom, steps=6)
-    page.mouse.up()
-    page.wait_for_function(BRUSHED)
+    brush_axis(page, axis, 0.7, 0.3)
     assert page.locator("#rg-sweep-count").text_content() == "0 of 12 runs (brushed)"
     message = page.locator("#rg-sweep-runs tbody td.rg-empty")
     assert message.is_visible() and "No run is in the brushed ranges" in message.inner_text()
