@@ -45,3 +45,27 @@ def test_a_sweep_definition_of_the_wrong_kinds_is_a_warning(tmp_path, site_brows
     page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
     assert page.locator("#rg-sweep-count").text_content() == "3 of 3 runs"
     assert page.locator("#rg-sweep-metric").input_value() == "loss"
+
+
+def test_metrics_and_parameters_near_the_largest_double_have_an_importance(tmp_path, site_browser):
+    """A sweep whose metric was 1e308 in one run and -1e308 in another stopped the whole build
+    (OverflowError in the correlation's sum of squares), and a parameter of 1e308 with a run missing
+    it was given the mean inf. The importance is computed on values scaled to at most 1 (the same
+    correlations and importances), and the page draws it."""
+    runs = tmp_path / "runs"
+    for i, (lr, loss) in enumerate([(1e308, 1e308), (-1e308, -1e308), (None, 0.3), (1e308, 1e308), (0.5, 2.0)]):
+        d = runs / f"r{i}"
+        d.mkdir(parents=True)
+        (d / "run.json").write_text(json.dumps({"id": f"r{i}", "name": f"r{i}", "state": "finished", "sweep_id": "sw1"}))
+        (d / "config.json").write_text(json.dumps({"opt": "ab"[i % 2], **({"lr": lr} if lr is not None else {})}))
+        (d / "summary.json").write_text(json.dumps({"loss": loss}))
+        (d / "history.jsonl").write_text(json.dumps({"_step": 0, "loss": 1.0}) + "\n")
+    out = tmp_path / "site"
+    res = build(BuildConfig(runs=runs, out=out, quiet=True))
+    assert not [w for w in res.warnings if "importance" in w], res.warnings
+    page = site_browser.open(out / "sweeps" / "sw1.html")
+    page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
+    rows = page.evaluate("JSON.parse(document.getElementById('rg-sweep').textContent).importance.loss")
+    lr = next(r for r in rows if r["param"] == "lr")
+    assert 0.9 < lr["correlation"] <= 1 and 0 < lr["importance"] <= 1, rows
+    assert page.evaluate("RG.sweep.views.importance !== undefined")

@@ -125,8 +125,10 @@
   function metricExtent(f) {  // [min, max] of the runs' metric (as Vega-Lite finds it), or null
     var lo = Infinity, hi = -Infinity;
     S.rows.forEach(function (r) { var v = r[f]; if (typeof v === "number" && isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); } });
-    // (a span past the largest double, -1e308 to 1e308, puts every colour at NaN: Vega's own domain then)
-    return lo <= hi && isFinite(hi - lo) ? [lo, hi] : null;
+    // (a span past the largest double, -1e308 to 1e308, put every colour at NaN, and Vega's own domain
+    // broke its gradient legend: "addColorStop ... 'undefined'". Then half of it, the ends clamped)
+    if (!(lo <= hi)) return null;
+    return isFinite(hi - lo) ? [lo, hi] : [lo / 2, hi / 2];
   }
 
   /* The parallel chart's axis labels, readable at any width: level while the longest fits its axis's
@@ -172,7 +174,7 @@
     spec.encoding.x.scale = { domain: axes };  // every axis, in order (a segment names two)
     spec.encoding.color.field = m;
     var extent = metricExtent(m);  // a domain given, not the data's: changing the data's `kept`
-    if (extent) spec.encoding.color.scale = { domain: extent };  // then re-encodes those segments alone
+    if (extent) spec.encoding.color.scale = { domain: extent, clamp: true };  // then re-encodes those segments alone
     spec.encoding.color.title = label(m);
     var labels = {}, text = (window.RG && RG.vegaSafe) || String;  // names inside an expression: Vega-safe (theme-vega.js)
     fs.forEach(function (f) { labels["z_" + f] = text(label(f)); });

@@ -235,6 +235,10 @@ def importance(sweep: dict[str, Any], warnings: list[str]) -> dict[str, list[dic
         except ImportError as exc:
             warnings.append(f"sweep {sweep['id']}: {exc}")
             return {}
+        except (ValueError, ArithmeticError) as exc:  # (values no forest takes: one metric's importance
+            # never stops the build)
+            warnings.append(f"sweep {sweep['id']}: the importance for {key!r} could not be computed "
+                            f"({type(exc).__name__}: {exc}); not shown")
     return out
 
 
