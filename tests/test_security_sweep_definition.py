@@ -51,7 +51,8 @@ def test_metrics_and_parameters_near_the_largest_double_have_an_importance(tmp_p
     """A sweep whose metric was 1e308 in one run and -1e308 in another stopped the whole build
     (OverflowError in the correlation's sum of squares), and a parameter of 1e308 with a run missing
     it was given the mean inf. The importance is computed on values scaled to at most 1 (the same
-    correlations and importances), and the page draws it."""
+    correlations and importances), and the page draws it; so does the all-runs page, whose
+    correlations, computed in the page, were NaN (shown as none) for such values."""
     runs = tmp_path / "runs"
     for i, (lr, loss) in enumerate([(1e308, 1e308), (-1e308, -1e308), (None, 0.3), (1e308, 1e308), (0.5, 2.0)]):
         d = runs / f"r{i}"
@@ -69,3 +70,7 @@ def test_metrics_and_parameters_near_the_largest_double_have_an_importance(tmp_p
     lr = next(r for r in rows if r["param"] == "lr")
     assert 0.9 < lr["correlation"] <= 1 and 0 < lr["importance"] <= 1, rows
     assert page.evaluate("RG.sweep.views.importance !== undefined")
+    page = site_browser.open(out / "sweeps" / "_all.html")  # (correlations computed in the page there)
+    page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
+    rows = page.evaluate("RG.sweep.views.importance.data('source_0')")
+    assert 0.9 < next(r for r in rows if r["param"] == "lr")["correlation"] <= 1, rows

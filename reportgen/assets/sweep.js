@@ -50,9 +50,14 @@
     });
     return out;
   }
+  function scaled(vs) {  // at most 1 in size (the same correlation: squares of 1e308 were Infinity, the result NaN)
+    var top = vs.reduce(function (m, v) { return Math.max(m, Math.abs(v)); }, 0);
+    return top > 1 ? vs.map(function (v) { return v / top; }) : vs;
+  }
   function pearson(xs, ys) {
     var n = xs.length, mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
     if (n < 3) return null;
+    xs = scaled(xs); ys = scaled(ys);
     for (var i = 0; i < n; i++) { mx += xs[i] / n; my += ys[i] / n; }
     for (i = 0; i < n; i++) { sxy += (xs[i] - mx) * (ys[i] - my); sxx += (xs[i] - mx) * (xs[i] - mx); syy += (ys[i] - my) * (ys[i] - my); }
     return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : null;
