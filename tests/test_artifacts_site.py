@@ -116,3 +116,34 @@ def test_tampered_store_is_skipped_and_stale_pages_removed(runs_with_artifacts, 
     _build(root, out)
     assert not (out / "artifacts").exists()
     assert "Artifacts" not in (out / "index.html").read_text()
+
+
+def test_a_store_of_the_wrong_kinds_is_built_with_its_problems_shown(runs_with_artifacts, tmp_path, site_browser):
+    """The store comes with the runs folder: a version whose consumers or links were a number, a link
+    whose aliases were one, or a manifest's metadata nested 5,000 deep stopped the whole build (TypeError:
+    'int' object is not iterable; RecursionError), no page built. Each is left out and named on the
+    artifacts page; the rest of the store and every run page are built."""
+    root, prod, cons = runs_with_artifacts
+    store = root / "_artifacts" / "collections"
+    coll = json.loads((store / "dataset-raw" / "artifact.json").read_text())
+    coll["versions"][0]["consumers"] = 5
+    coll["versions"][0]["links"] = [{"target": "x", "aliases": 3}]
+    (store / "dataset-raw" / "artifact.json").write_text(json.dumps(coll))
+    coll = json.loads((store / f"model-{prod}" / "artifact.json").read_text())
+    coll["versions"][0]["links"] = 7
+    (store / f"model-{prod}" / "artifact.json").write_text(json.dumps(coll))
+    manifest = store / f"model-{prod}" / "v1" / "manifest.json"
+    text = manifest.read_text()
+    manifest.write_text(text.rstrip()[:-1] + ', "metadata": ' + '{"a": ' * 5000 + "1" + "}" * 5000 + "}")
+    out = tmp_path / "site"
+    res = _build(root, out)
+    assert {"artifacts/dataset-raw/index.html", f"artifacts/model-{prod}/index.html", f"runs/{prod}/index.html",
+            f"runs/{cons}/index.html"} <= set(res.pages)
+    page = site_browser.open(out / "artifacts" / "index.html")
+    problems = page.locator(".rg-warning li").all_inner_texts()
+    assert sorted(problems) == sorted([
+        "_artifacts/collections/dataset-raw/artifact.json, version v0: consumers: expected a list, got int; ignored",
+        "_artifacts/collections/dataset-raw/artifact.json, version v0, a link: aliases: expected a list, got int; ignored",
+        f"_artifacts/collections/model-{prod}/artifact.json, version v0: links: expected a list, got int; ignored",
+        f"_artifacts/collections/model-{prod}/v1/manifest.json: metadata nested deeper than 100 levels; not shown"])
+    assert page.locator("a", has_text="dataset-raw").is_visible()

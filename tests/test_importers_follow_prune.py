@@ -132,3 +132,29 @@ def test_a_run_deleted_from_a_wandb_folder_leaves_the_site(tmp_path):
     (kept,) = list_run_dirs(root)
     assert _pages(site) == 1 and kept.name != f"wandb-{gone.name.rsplit('-', 1)[-1]}"
     assert f"wandb/{gone.name} is gone" in proc.stderr, proc.stderr
+
+
+def test_a_logdir_swapped_for_a_link_is_not_imported_from(tmp_path, capsys):
+    """``serve --watch logs`` follows the logdir with a Follower, which imported from the path it was
+    given at every pass: the logdir replaced by a link to another project's logdir after start had the
+    next pass import that project's runs into the served site (and prune the logdir's own ones). A
+    pass now imports only from the folder the follower started on, with one warning naming the link
+    and its target, and keeps what it imported; with the logdir back, it follows it again."""
+    logs, other = tmp_path / "logs", tmp_path / "other"
+    _tbx(logs / "a")
+    _tbx(other / "secret")
+    root = cache_root(logs)
+    follower = Follower("tensorboard", logs, root)
+    follower.poll()
+    assert _names(root) == ["a"]
+    logs.rename(tmp_path / "logs.old")
+    logs.symlink_to(other, target_is_directory=True)
+    assert follower.poll() == 0 and follower.poll() == 0
+    assert _names(root) == ["a"]
+    err = capsys.readouterr().err
+    assert err.count("is not followed") == 1 and f"now leads to {other}" in err, err
+    logs.unlink()
+    (tmp_path / "logs.old").rename(logs)
+    _tbx(logs / "b")
+    follower.poll()
+    assert _names(root) == ["a", "b"]

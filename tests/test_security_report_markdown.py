@@ -209,3 +209,64 @@ def test_an_unclosed_svg_or_math_ends_with_its_block(tmp_path, site_browser):
         assert f"Text after the {tag}." in page.inner_text("body")
         page.wait_for_timeout(300)
         assert page.evaluate("() => window.__pwned") is None
+
+
+UNCLOSED_DIV = """---
+title: Unclosed div
+---
+# Notes
+
+<div class="note">
+A note **left open**
+
+## After the div
+
+Text *after* the div, and a list:
+
+- first item
+
+{{< chart metric="loss" >}}
+
+<details><summary>More</summary>
+hidden text <img src=x onerror="window.__pwned=1">
+
+Closing words.
+"""
+
+
+def test_an_unclosed_block_of_html_ends_at_its_blank_line(tmp_path, site_browser):
+    """A ``<div>`` (or ``<details>``...) opening a line and never closed made Python-Markdown take the
+    rest of the report as one raw HTML block: the page showed ``## After the div``, ``*after*`` and
+    ``- first item`` as typed, and everything after an unclosed ``<details>`` was folded away in it.
+    As on GitHub, the block now ends at its first blank line, with a warning naming its tag; the
+    markdown after it is rendered, the chart is drawn, nothing of the block's script runs."""
+    runs = _runs_with_reports(tmp_path)
+    (runs / "reports" / "r.md").write_text(UNCLOSED_DIV)
+    out = tmp_path / "site"
+    res = build(BuildConfig(runs=runs, out=out, quiet=True))
+    warnings = [w for w in res.warnings if w.startswith("report r.md")]
+    assert 'report r.md: <div class="note"> not closed (ended at the first blank line after it)' in warnings
+    assert "report r.md: <details> not closed (ended at the first blank line after it)" in warnings
+    html = (out / "reports" / "r.html").read_text()
+    body = html[html.index('<h1 id="notes">'):]
+    assert '<h2 id="after-the-div">After the div</h2>' in body and "<em>after</em>" in body
+    assert "<li>first item</li>" in body and "<p>Closing words.</p>" in body and "onerror" not in body
+    page = site_browser.open(out / "reports" / "r.html")
+    page.wait_for_function("() => document.querySelector('.rg-chart canvas, .rg-chart svg')", timeout=10_000)
+    text = page.inner_text("body")
+    assert "After the div" in text and "##" not in text and "*after*" not in text and "- first item" not in text
+    assert page.is_visible("text=Closing words.") and page.is_visible("h2:has-text('After the div')")
+    page.screenshot(path=str(tmp_path / "unclosed-div.png"), full_page=True)
+    assert page.evaluate("() => window.__pwned") is None
+
+
+def test_many_unclosed_blocks_are_counted_not_listed():
+    """16,000 unclosed ``<div>`` (a 250 KB report) were as many lines in the report's problems: ten are
+    told, the others counted; every one ends at its blank line, so the text after each is rendered."""
+    from reportgen.site.reports.render import render_markdown
+
+    problems: list[str] = []
+    html = render_markdown("".join(f"<div id=\"d{i}\">\nx\n\n*after {i}*\n\n" for i in range(16_000)), problems)
+    assert problems[:10] == [f'<div id="d{i}"> not closed (ended at the first blank line after it)' for i in range(10)]
+    assert problems[10:] == ["15,990 more HTML blocks not closed (each ended at its first blank line)"]
+    assert html.count("<em>after ") == 16_000 and html.count("</div>") == 16_000

@@ -139,3 +139,35 @@ def test_a_range_of_thousands_of_digits_is_ignored_not_a_traceback(tmp_path):
         assert _status(srv, "/index.html") == 200
         err = srv.stderr()
     assert "Traceback" not in err and "Exception" not in err, err
+
+
+def test_a_runs_root_swapped_for_a_link_is_not_followed(tmp_path):
+    """``serve --watch runs`` followed the path it was given: the runs folder replaced by a link to
+    another folder after start (``mv runs runs.old; ln -s ~/other-project/runs runs``, as a sync
+    tool or a colleague's script may) had the next rebuild publish the other folder's runs. The
+    server keeps serving what it was started on: the rebuild is refused with a warning naming the
+    link and its target (shown on the open pages), and the last good site stays; with the folder
+    back in place the runs are followed again."""
+    runs, other = tmp_path / "runs", tmp_path / "other"
+    _run(runs, "mine")
+    _run(other, "secret")
+    with ServeProcess(str(runs), "--watch", "--port", "0") as srv:
+        assert _status(srv, "/runs/mine/index.html") == 200
+        runs.rename(tmp_path / "runs.old")
+        runs.symlink_to(other, target_is_directory=True)
+        deadline = time.monotonic() + GUARD
+        while time.monotonic() < deadline and "not followed" not in srv.stderr() and \
+                _status(srv, "/runs/secret/index.html") != 200:
+            _run(other, f"poke{int(time.monotonic() * 1000)}", steps=1)  # (events in the link's target)
+            os.utime(runs, follow_symlinks=False)
+            time.sleep(0.5)
+        err = srv.stderr()
+        assert "not followed" in err and str(other) in err, err
+        assert _status(srv, "/runs/secret/index.html") == 404 and _status(srv, "/runs/mine/index.html") == 200
+        status, index = _get(srv, "/")
+        assert status == 200 and b"secret" not in index and b"poke" not in index
+        runs.unlink()
+        (tmp_path / "runs.old").rename(runs)
+        _run(runs, "back")
+        assert _wait_served(srv, "/runs/back/index.html")
+        assert _status(srv, "/runs/secret/index.html") == 404

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 import reportgen
 from browser import SiteBrowser
@@ -272,3 +274,57 @@ def test_a_live_update_keeps_the_scatter_box(lr_page):
     after = page.evaluate(SCATTER_BOX)
     assert after and after["x"] == pytest.approx(before["x"], abs=0.02), (before, after)
     assert after["y"] == pytest.approx(before["y"], abs=0.02), (before, after)
+
+
+def test_a_selection_on_a_field_that_goes_away_is_dropped(lr_page):
+    """The only runs logging a metric ("bb") deleted under serve --watch: the metric left the page, and
+    a range brushed on its axis of the parallel chart stayed in the filter under the field's old
+    number, now another metric's (loss): the box was gone but the table listed "0 of 4 runs
+    (brushed)", with no way to clear it short of a reload. A range or a scatter box on a field that
+    went away is now dropped and the selection reset: every run listed, no box, nothing to clear."""
+    page, root, sweep_id = lr_page
+    page.evaluate("window.__marker = 'kept'")
+    _lr_run(root, sweep_id, 0.3, "adam", "zz", "bb")  # bb: 0.6 and 0.7
+    _lr_run(root, sweep_id, 0.35, "sgd", "zz", "bb")
+    page.wait_for_function(SETTLED, arg="bb", timeout=30_000)
+    page.wait_for_function(UPDATED, arg=6, timeout=30_000)
+    page.select_option("#rg-sweep-metric", "bb")
+    page.wait_for_function("document.getElementById('rg-sweep-imp-for').textContent === 'for bb'")
+    page.locator("#rg-sweep-parallel canvas").scroll_into_view_if_needed()
+    axis = "z_" + json.loads(page.locator("#rg-sweep").text_content())["fields"]["metrics"]["bb"]
+    page.wait_for_function(f"({PARALLEL_JS})().labels[{json.dumps(axis)}] === 'bb'")
+    brush_values(page, axis, 0.65, 0.7, 0.6, 0.7)
+    assert page.locator("#rg-sweep-count").text_content() == "1 of 6 runs (brushed)"
+    page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()
+    page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
+    page.select_option("#rg-sweep-y", label="bb")
+    page.wait_for_function(f"({SCATTER_JS})().titles.sort().join('|') === 'bb|lr'")
+    page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()
+    # (the runs with a bb, lr 0.3 and 0.35, are the plot's corners: the box from inside it, past the
+    # 0.35 run's corner, holds that run alone)
+    xs, ys = page.evaluate("['x', 'y'].map(a => RG.sweep.views.scatter.scale(a).domain())")
+    x0, y0 = page.evaluate(SCATTER_XY, [min(xs), max(ys)])
+    x1, y1 = page.evaluate(SCATTER_XY, [max(xs), min(ys)])
+    page.mouse.move(x0 + 5, y0 + 5)  # (inside the plot: a press on its edge starts no box)
+    page.mouse.down()
+    page.mouse.move(x1 + 20, y1 + 20, steps=8)
+    page.mouse.up()
+    page.wait_for_function(BRUSHED)
+    assert page.evaluate(SCATTER_BOX) and page.evaluate(LISTED_LR) == [0.35]
+
+    for run_dir in [d for d in root.iterdir() if (d / "config.json").is_file()]:
+        if '"bb"' in (run_dir / "summary.json").read_text():
+            shutil.rmtree(run_dir)
+    page.wait_for_function(UPDATED, arg=4, timeout=30_000)
+    page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
+    assert page.evaluate("[window.__marker, RGLive.reloads]") == ["kept", 0], \
+        page.evaluate("window.RGLive && RGLive.reloadedBecause")
+    assert "bb" not in json.loads(page.locator("#rg-sweep").text_content())["fields"]["metrics"]
+    try:  # (the table is drawn once the filter rests)
+        page.wait_for_function("document.getElementById('rg-sweep-count').textContent === '4 of 4 runs'", timeout=10_000)
+    except PlaywrightTimeout:
+        pass
+    assert page.locator("#rg-sweep-count").text_content() == "4 of 4 runs"
+    assert page.evaluate(LISTED_LR) == [0.05, 0.15, 0.25, 0.4]
+    assert page.locator(".rg-brush").count() == 0 and page.evaluate(SCATTER_BOX) is None
+    assert page.locator("#rg-sweep-clear").is_hidden()

@@ -134,14 +134,14 @@ AXIS_XY = """([axis, z]) => { const v = RG.sweep.views.parallel, o = v.origin(),
     return [r.left + o[0] + xs[0], r.top + o[1] + v.scale('y')(z)]; }"""
 
 
-def brush_axis(page, axis: str) -> tuple[float, float]:
-    """Drag along an axis of the parallel coordinates from its max to its middle, until the runs
-    table shows the brushed runs; returns the page point of the axis's max."""
-    x0, top = page.evaluate(AXIS_XY, [axis, 1.0])
-    _, mid = page.evaluate(AXIS_XY, [axis, 0.5])
+def brush_axis(page, axis: str, hi: float = 1.0, lo: float = 0.5) -> tuple[float, float]:
+    """Drag along an axis of the parallel coordinates from position ``hi`` down to ``lo`` (by default
+    its max to its middle), until the runs table shows the brushed runs; returns the page point of ``hi``."""
+    x0, top = page.evaluate(AXIS_XY, [axis, hi])
+    _, bottom = page.evaluate(AXIS_XY, [axis, lo])
     page.mouse.move(x0, top)
     page.mouse.down()
-    page.mouse.move(x0 + 2, mid, steps=6)
+    page.mouse.move(x0 + 2, bottom, steps=6)
     page.mouse.up()
     page.wait_for_function(BRUSHED)
     return x0, top
@@ -478,3 +478,29 @@ def test_a_resize_keeping_the_layout_moves_the_brush_boxes_with_the_axes(sweep_s
     page.wait_for_function(f"({BOX_ON_AXIS})('z_p1').off < 2")
     after = page.evaluate(BOX_ON_AXIS, "z_p1")
     assert after["z"] == pytest.approx(before["z"], abs=0.01), (before, after)
+
+
+def test_a_brush_matching_no_run_says_so_and_can_be_cleared(sweep_site, site_browser):
+    """A range brushed where no run is (the middle of a categorical axis, between "adam" and "sgd")
+    left an empty runs table with "0 of 12 runs (brushed)" and nothing saying why or how to get the
+    runs back. The table now says no run is in the brushed ranges and how to clear them, and a
+    "Clear selection" button (shown while runs are brushed) clears the ranges and the scatter's box."""
+    sweep_id, out, _ = sweep_site
+    page = site_browser.open(out / "sweeps" / f"{sweep_id}.html")
+    page.wait_for_selector("body[data-sweep-ready]", timeout=30_000)
+    assert page.locator("#rg-sweep-clear").is_hidden()
+    page.locator("#rg-sweep-parallel canvas").scroll_into_view_if_needed()
+    axis = "z_" + json.loads(page.locator("#rg-sweep").text_content())["fields"]["params"]["opt"]
+    brush_axis(page, axis, 0.7, 0.3)
+    assert page.locator("#rg-sweep-count").text_content() == "0 of 12 runs (brushed)"
+    message = page.locator("#rg-sweep-runs tbody td.rg-empty")
+    assert message.is_visible() and "No run is in the brushed ranges" in message.inner_text()
+    assert page.evaluate("document.querySelector('#rg-sweep-runs tbody td.rg-empty').colSpan") == \
+        page.locator("#rg-sweep-runs thead th").count()
+    page.locator("#rg-sweep-scatter").scroll_into_view_if_needed()
+    page.wait_for_selector("#rg-sweep-scatter[data-drawn]")
+    page.locator("#rg-sweep-clear").click()
+    page.wait_for_function("document.getElementById('rg-sweep-count').textContent === '12 of 12 runs'")
+    assert page.locator("#rg-sweep-runs tbody tr").count() == 12 and page.locator(".rg-brush").count() == 0
+    assert page.locator("#rg-sweep-clear").is_hidden() and page.locator("td.rg-empty").count() == 0
+    assert set(opacities(page, "scatter", "symbol").values()) == {1}

@@ -99,7 +99,8 @@
       // the chart drawn again (another metric: its axis replaces the last one): the boxes placed again,
       // and the ranges applied those of the axes it has (a range on an axis no longer drawn stops
       // filtering, and filters again when its axis is back)
-      redraw: function () { draw(); if (Object.keys(brushes).length) changed(); },
+      // (told even with none left: the ranges of axes a live update dropped must stop filtering)
+      redraw: function () { draw(); changed(); },
       // the chart resized: the boxes placed again on its axes
       place: draw,
       ranges: function () { return brushes; },

@@ -50,9 +50,14 @@
     });
     return out;
   }
+  function scaled(vs) {  // at most 1 in size (the same correlation: squares of 1e308 were Infinity, the result NaN)
+    var top = vs.reduce(function (m, v) { return Math.max(m, Math.abs(v)); }, 0);
+    return top > 1 ? vs.map(function (v) { return v / top; }) : vs;
+  }
   function pearson(xs, ys) {
     var n = xs.length, mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
     if (n < 3) return null;
+    xs = scaled(xs); ys = scaled(ys);
     for (var i = 0; i < n; i++) { mx += xs[i] / n; my += ys[i] / n; }
     for (i = 0; i < n; i++) { sxy += (xs[i] - mx) * (ys[i] - my); sxx += (xs[i] - mx) * (xs[i] - mx); syy += (ys[i] - my) * (ys[i] - my); }
     return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : null;
@@ -125,8 +130,10 @@
   function metricExtent(f) {  // [min, max] of the runs' metric (as Vega-Lite finds it), or null
     var lo = Infinity, hi = -Infinity;
     S.rows.forEach(function (r) { var v = r[f]; if (typeof v === "number" && isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); } });
-    // (a span past the largest double, -1e308 to 1e308, puts every colour at NaN: Vega's own domain then)
-    return lo <= hi && isFinite(hi - lo) ? [lo, hi] : null;
+    // (a span past the largest double, -1e308 to 1e308, put every colour at NaN, and Vega's own domain
+    // broke its gradient legend: "addColorStop ... 'undefined'". Then half of it, the ends clamped)
+    if (!(lo <= hi)) return null;
+    return isFinite(hi - lo) ? [lo, hi] : [lo / 2, hi / 2];
   }
 
   /* The parallel chart's axis labels, readable at any width: level while the longest fits its axis's
@@ -172,7 +179,7 @@
     spec.encoding.x.scale = { domain: axes };  // every axis, in order (a segment names two)
     spec.encoding.color.field = m;
     var extent = metricExtent(m);  // a domain given, not the data's: changing the data's `kept`
-    if (extent) spec.encoding.color.scale = { domain: extent };  // then re-encodes those segments alone
+    if (extent) spec.encoding.color.scale = { domain: extent, clamp: true };  // then re-encodes those segments alone
     spec.encoding.color.title = label(m);
     var labels = {}, text = (window.RG && RG.vegaSafe) || String;  // names inside an expression: Vega-safe (theme-vega.js)
     fs.forEach(function (f) { labels["z_" + f] = text(label(f)); });
@@ -344,8 +351,15 @@
       S.metrics.forEach(function (k) { td(tr, cellText(r[mf(k)]), "rg-num"); });
       tbody.appendChild(tr);
     });
+    if (!listed.length && filtered) {  // (an empty table said nothing of why, nor how to get the runs back)
+      var none = td(document.createElement("tr"), "No run is in the brushed ranges: clear the selection, or click " +
+                    "an axis or double-click the scatter to clear its part.", "rg-empty");
+      none.colSpan = 2 + S.params.length + S.metrics.length;
+      tbody.appendChild(none.parentNode);
+    }
     var table = $("rg-sweep-runs");
     table.replaceChild(tbody, table.querySelector("tbody"));
+    if ($("rg-sweep-clear")) $("rg-sweep-clear").hidden = !filtered;
     $("rg-sweep-count").textContent = listed.length + " of " + S.rows.length + " runs" + (filtered ? " (brushed)" : "");
     var bar = $("rg-sweep-pager");
     bar.hidden = pages <= 1;
@@ -356,6 +370,15 @@
   }
   Array.prototype.forEach.call($("rg-sweep-pager").querySelectorAll("button"), function (b) {
     b.addEventListener("click", function () { tablePage += Number(b.getAttribute("data-page")); drawTable(); });
+  });
+  /* "Clear selection" (shown while runs are brushed): the parallel chart's ranges and the scatter's
+     box (the scatter drawn again without it) both go. */
+  if ($("rg-sweep-clear")) $("rg-sweep-clear").addEventListener("click", function () {
+    if (brush) brush.clear();
+    ranges = {};
+    if (box && scatterDrawn) { scatterDrawn = null; scatterOnce(); }
+    box = null;
+    filterTable();
   });
   drawTable();
 
@@ -423,6 +446,7 @@
     var axes = brush ? Object.keys(brush.ranges()).map(function (a) { return [a, fieldName(a.slice(2))]; }) : [];
     var xf = $("rg-sweep-x").value, yf = $("rg-sweep-y").value;  // the scatter's box, by its fields' names
     boxAgain = box && has(box, xf) && has(box, yf) ? { x: fieldName(xf), y: fieldName(yf), xv: box[xf], yv: box[yf] } : null;
+    box = null;  // (its fields are numbered again: set again when the scatter is drawn on the same fields, else dropped)
     S = parse(text);
     prepare();
     choose();

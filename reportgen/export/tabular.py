@@ -73,6 +73,22 @@ def _write(df, out: Path, rel: str, fmt: str) -> Path:
     return write_own(out, rel, lambda fh: df.to_csv(fh, index=False))
 
 
+def _history_row(run_id: str, row: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    """A history row under its run's id: a key ``run_id`` the run logged itself (a history line of
+    ``{"run_id": "b", ...}``) took the column's place, and the row was exported as run b's; it is kept
+    as ``run_id (logged)``, with one warning."""
+    flat = flatten(row)
+    if "run_id" in flat:
+        name = "run_id (logged)"
+        while name in flat:
+            name += "'"
+        flat[name] = flat.pop("run_id")
+        told = f"history key 'run_id' is exported as {name!r} (the column run_id is the run's id)"
+        if told not in warnings:
+            warnings.append(told)
+    return {"run_id": run_id, **flat}
+
+
 def export_runs(runs: Path, out: Path, fmt: str = "parquet") -> ExportResult:
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"--format: expected parquet or csv, got {fmt!r}")
@@ -92,8 +108,8 @@ def export_runs(runs: Path, out: Path, fmt: str = "parquet") -> ExportResult:
         row.update({f"summary/{k}": v for k, v in flatten(rec.summary).items()})
         table.append(row)
         hist_warnings: list[str] = []
-        rows = [{"run_id": rec.id, **flatten(r)} for r in iter_history(RunPaths(run_dir).history,
-                                                                       warnings=hist_warnings)]
+        rows = [_history_row(rec.id, r, hist_warnings) for r in iter_history(RunPaths(run_dir).history,
+                                                                           warnings=hist_warnings)]
         result.warnings += [f"{rec.id}: {w}" for w in hist_warnings]
         if rows:  # the id comes from run.json (untrusted: "../../x" wrote outside DIR): a safe, unique name
             name = unique_name(rec.id, files)  # (two folders with one id: a copied run)

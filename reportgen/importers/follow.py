@@ -23,6 +23,7 @@ from . import ImportOptions, detect, import_source
 from .common import IMPORT_JSON, RunImport, printable
 from ..tell import say, tell
 from ..storage.remote import is_db_url
+from ..storage.rootpin import RootPin
 
 INTERVAL = 2.0
 
@@ -48,6 +49,8 @@ class Follower:
     def __init__(self, kind: str, source: Path, out: Path, interval: float = INTERVAL, follow_links: bool = False):
         self.kind, self.out, self.interval, self.follow_links = kind, Path(out), interval, follow_links
         self.source = source if is_db_url(source) else Path(source)
+        # where the folder leads now: swapped for a link to another folder later, it is not imported from
+        self.pin = None if is_db_url(source) else RootPin(self.source, "the followed folder")
         self._seen: set[str] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -64,6 +67,10 @@ class Follower:
 
     def poll(self) -> int:
         """One incremental import pass; returns the number of new rows."""
+        moved = self.pin.moved() if self.pin is not None else None
+        if moved is not None:
+            self._warn(moved)
+            return 0
         opts = ImportOptions(source=self.kind, path=self.source, out=self.out, quiet=True, follow=True,
                              follow_links=self.follow_links, warn=self._warn, note=self._note)
         try:

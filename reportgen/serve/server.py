@@ -20,6 +20,7 @@ from pathlib import Path
 from .._resources import assets_dir, templates_dir
 from ..site.config import BuildConfig
 from ..site.builder import build
+from ..storage.rootpin import RootPin
 from ..tell import say, tell, tell_all
 from .handler import App
 from .hosts import HostCheck
@@ -118,8 +119,13 @@ def serve(runs: Path, *, host: str = "127.0.0.1", port: int = 8000, watch: bool 
              "(the default 127.0.0.1 is reachable from this computer only)")
 
     told: set[str] = set()  # build warnings printed already (each once, not at every rebuild)
+    # the folders as they are now: one swapped for a link later is not read (the last good site stays)
+    pins = [RootPin(runs)] + [RootPin(p, f"the {what} folder") for p, what in ((presets, "presets"),
+                                                                            (reports, "reports")) if p is not None]
 
     def build_into(out: Path) -> object:
+        for pin in pins:
+            pin.check()
         # the cache of each slot lives next to it in the temp folder, and goes with it; so does the joined
         # copy of shared runs (writers/<label>/ segments), synced again at each rebuild (one for both slots)
         res = build(BuildConfig(runs=runs, out=out, samples=samples, presets=presets, reports=reports,

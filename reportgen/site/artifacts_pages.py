@@ -15,6 +15,7 @@ from typing import Any
 
 from ..storage import artifact_store as st
 from ..storage.format import flatten
+from ..storage.safety import MAX_DEPTH, printable, too_deep
 from .fmt import fmt_size, fmt_time, fmt_value
 from .rundata import safe_name
 from .urls import run_page
@@ -28,6 +29,7 @@ MAX_VERSIONS_READ = 1000
 class ArtifactSite:
     collections: list[dict[str, Any]] = field(default_factory=list)
     by_run: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # values of the store left out (shown on the index page)
 
     def __bool__(self) -> bool:
         return bool(self.collections)
@@ -55,13 +57,30 @@ def _files(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _listed(record: dict[str, Any], key: str, where: str, problems: list[str]) -> list[Any]:
+    """``record[key]`` when it is a list (else [], with a problem naming ``where`` and the key)."""
+    value = record.get(key)
+    if value is None or isinstance(value, list):
+        return value or []
+    problems.append(f"{where}: {key}: expected a list, got {type(value).__name__}; ignored")
+    return []
+
+
 def _version_view(store: Path, name: str, v: dict[str, Any], coll: dict[str, Any],
-                  pages: dict[str, tuple[str, str]]) -> dict[str, Any]:
+                  pages: dict[str, tuple[str, str]], problems: list[str]) -> dict[str, Any]:
+    # (the store comes with the runs folder: consumers or links that were a number, or metadata nested
+    # 5,000 deep, stopped the whole build with a TypeError or a RecursionError)
+    where = printable(f"_artifacts/collections/{name}/artifact.json, version {v['version']}")
     manifest = st.read_manifest(store, name, v["version"]) or {"entries": {}}
     meta = manifest.get("metadata") if isinstance(manifest.get("metadata"), dict) else {}
-    consumers = [c for c in (_run_ref(c, pages) for c in v.get("consumers") or []) if c]
-    links = [{"target": str(link.get("target")), "aliases": ", ".join(map(str, link.get("aliases") or []))}
-             for link in (v.get("links") or []) if isinstance(link, dict)]
+    if too_deep(meta, MAX_DEPTH):
+        problems.append(printable(f"_artifacts/collections/{name}/{v['version']}/manifest.json: metadata nested "
+                                  f"deeper than {MAX_DEPTH} levels; not shown"))
+        meta = {}
+    consumers = [c for c in (_run_ref(c, pages) for c in _listed(v, "consumers", where, problems)) if c]
+    links = [{"target": str(link.get("target")),
+              "aliases": ", ".join(map(str, _listed(link, "aliases", f"{where}, a link", problems)))}
+             for link in _listed(v, "links", where, problems) if isinstance(link, dict)]
     return {
         "version": v["version"], "anchor": v["version"], "digest": str(v.get("digest") or ""),
         "created": fmt_time(v.get("created")), "size": fmt_size(manifest.get("size", v.get("size"))),
@@ -94,7 +113,7 @@ def collect(runs_root: Path, runs: list) -> ArtifactSite:
             slug = safe_name(slug + "_")
         used_names.add(slug.lower())
         page = f"artifacts/{slug}/index.html"
-        versions = [_version_view(store, name, v, coll, pages)
+        versions = [_version_view(store, name, v, coll, pages, site.problems)
                     for v in list(st.iter_versions(coll))[:MAX_VERSIONS_READ]]
         versions.sort(key=lambda v: int(v["version"][1:]), reverse=True)
         aliases = sorted((a, v) for a, v in coll["aliases"].items() if isinstance(a, str) and st.is_version(v))
@@ -132,7 +151,7 @@ def write_pages(writer, common: dict[str, Any], site: ArtifactSite, site_json) -
     written = []
     if site:
         writer.write("artifacts.html", INDEX_PAGE, {**common, "kind": "artifacts", "types": by_type(site),
-                                                     "site": site_json(INDEX_PAGE)})
+                                                     "problems": site.problems, "site": site_json(INDEX_PAGE)})
         written.append(INDEX_PAGE)
         for c in site.collections:
             writer.write("artifact.html", c["page"], {**common, "kind": "artifacts", "art": c,

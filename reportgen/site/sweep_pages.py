@@ -59,6 +59,34 @@ def _sweep_file(runs_root: Path, sweep_id: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _definition(sid: str, info: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[str]]:
+    """``(info, its config, the config's metric, problems)`` of a sweep.json, each value of the wrong
+    kind left out with a problem naming the file and the key (sweep.json is untrusted: a metric name
+    that was a list stopped the whole build with "TypeError: unhashable type: 'list'")."""
+    problems: list[str] = []
+
+    def block(parent: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+        value = parent.get(key)
+        if value is not None and not isinstance(value, dict):
+            problems.append(f"sweeps/{sid}/sweep.json: {where}: expected an object, got {type(value).__name__}; ignored")
+        return dict(value) if isinstance(value, dict) else {}
+
+    def text(parent: dict[str, Any], key: str, where: str) -> None:
+        value = parent.get(key)
+        if value is not None and not isinstance(value, str):
+            problems.append(f"sweeps/{sid}/sweep.json: {where}: expected a string, got {type(value).__name__}; ignored")
+            del parent[key]
+
+    info = dict(info)
+    cfg = block(info, "config", "config")
+    metric = block(cfg, "metric", "config.metric")
+    text(info, "name", "name")
+    text(cfg, "method", "config.method")
+    text(metric, "name", "config.metric.name")
+    text(metric, "goal", "config.metric.goal")
+    return info, cfg, metric, problems
+
+
 def _param_keys(cfg: dict[str, Any], configs: list[dict[str, Any]]) -> list[str]:
     """Flattened config keys of the sweep's parameters (else every key that varies)."""
     def walk(block: Any, prefix: str) -> list[str]:
@@ -111,8 +139,7 @@ def collect(runs_root: Path, runs: list) -> list[dict[str, Any]]:
         groups.append((ALL_ID, list(runs)))
     for sid, members in groups:
         info = _sweep_file(runs_root, sid) if sid != ALL_ID else {"name": "All runs"}
-        cfg = info.get("config") if isinstance(info.get("config"), dict) else {}
-        metric = cfg.get("metric") if isinstance(cfg.get("metric"), dict) else {}
+        info, cfg, metric, problems = _definition(sid, info)
         configs = [flatten(r.config) for r in members]
         summaries = [flatten(r.summary) for r in members]
         params = _param_keys(cfg, configs)
@@ -156,7 +183,7 @@ def collect(runs_root: Path, runs: list) -> list[dict[str, Any]]:
                     "method": str(cfg.get("method") or ""), "goal": goal,
                     "metric": chosen, "params": params, "metrics": metrics, "fields": fields,
                     "labels": field_labels(params, metrics), "rows": rows,
-                    "configs": configs, "summaries": summaries, "all": sid == ALL_ID, "cut": cut,
+                    "configs": configs, "summaries": summaries, "all": sid == ALL_ID, "cut": cut, "problems": problems,
                     "heading": "Parameters and metrics of all runs" if sid == ALL_ID else ""})
     return out
 
@@ -208,6 +235,10 @@ def importance(sweep: dict[str, Any], warnings: list[str]) -> dict[str, list[dic
         except ImportError as exc:
             warnings.append(f"sweep {sweep['id']}: {exc}")
             return {}
+        except (ValueError, ArithmeticError) as exc:  # (values no forest takes: one metric's importance
+            # never stops the build)
+            warnings.append(f"sweep {sweep['id']}: the importance for {key!r} could not be computed "
+                            f"({type(exc).__name__}: {exc}); not shown")
     return out
 
 
@@ -253,6 +284,7 @@ def write_pages(sweeps: list[dict[str, Any]], writer, common: dict[str, Any], wa
     """One page per sweep; returns the pages written (problems go to ``warnings``)."""
     written = []
     for s in sweeps:
+        warnings.extend(s.get("problems") or ())
         cut = s.get("cut") or {}
         if cut.get("metrics"):
             warnings.append(f"sweep {s['id']}: {len(s['metrics']) + cut['metrics']:,} summary metrics; its page shows "

@@ -35,7 +35,7 @@ def design_matrix(configs: Sequence[dict[str, Any]]) -> tuple[list[str], list[li
         present = [v for v in values if v is not None]
         if all(_is_number(v) for v in present):
             nums = [float(v) for v in present]
-            mean = sum(nums) / len(nums)
+            mean = math.fsum(v / len(nums) for v in nums)  # (the sum of two 1e308 overflowed to inf)
             col = [float(v) if v is not None else mean for v in values]
             if len(set(col)) > 1:
                 names.append(key)
@@ -50,6 +50,15 @@ def design_matrix(configs: Sequence[dict[str, Any]]) -> tuple[list[str], list[li
             columns.append([1.0 if lbl == label else 0.0 for lbl in labels])
     rows = [list(r) for r in zip(*columns)] if columns else [[] for _ in configs]
     return names, rows
+
+
+def _scaled(values: list[float]) -> list[float]:
+    """``values`` divided by the largest of them in size when that is above 1. Correlations and the
+    forest's importances are the same for the scaled values, but sums of squares of numbers near the
+    largest double (a metric of 1e308 and -1e308) overflowed (OverflowError stopped the whole build),
+    and the forest's float32 could not hold them."""
+    top = max((abs(v) for v in values), default=0.0)
+    return [v / top for v in values] if top > 1 else values
 
 
 def _pearson(xs: list[float], ys: list[float]) -> float | None:
@@ -74,6 +83,8 @@ def parameter_importance(configs: Sequence[dict[str, Any]], metric: Sequence[Any
     y = [float(metric[i]) for i in keep]
     if not names or len(set(y)) < 2:
         return []
+    y = _scaled(y)
+    rows = [list(r) for r in zip(*(_scaled(list(col)) for col in zip(*rows)))]
     try:
         from sklearn.ensemble import RandomForestRegressor
     except ImportError:

@@ -25,6 +25,7 @@ from .context import ReportContext
 from .directives import Directive, extract
 from .frontmatter import parse_front_matter
 from .mdlimits import markdown_problem
+from .rawblocks import end_unclosed_blocks
 from .sanitize import ImageRefused, sanitize_html
 
 RENDERERS = {
@@ -51,8 +52,10 @@ class RenderedReport:
 MAX_REPORT_BYTES = 1 << 20  # a report file's bytes read (past mdlimits.MAX_MARKDOWN_BYTES: shown as plain text)
 
 
-def render_markdown(text: str) -> str:
+def render_markdown(text: str, problems: list[str] | None = None) -> str:
+    """``problems`` gets a line per raw HTML block left open (ended at its blank line: rawblocks.py)."""
     md = markdown.Markdown(extensions=MD_EXTENSIONS, extension_configs=MD_CONFIG, output_format="html")
+    end_unclosed_blocks(md, [] if problems is None else problems)
     # <math> starts a raw HTML block there, which ran to its closing tag: one left open took the rest
     # of the report as raw HTML (the sanitiser removes it). Inline, as <svg>, it ends with its paragraph.
     md.block_level_elements = [t for t in md.block_level_elements if t != "math"]
@@ -150,7 +153,7 @@ def render_report(source: Path, reports_root: Path, ctx: ReportContext,
     problem = markdown_problem(ex.text, fm.body_line)
     if problem is None:
         try:
-            html = render_markdown(ex.text)
+            html = render_markdown(ex.text, ctx.warnings)
         except RecursionError:  # a backstop: mdlimits keeps what it knows of out
             problem = "the markdown nests too deeply to render"
     if problem is not None:
