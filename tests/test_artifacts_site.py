@@ -146,4 +146,5 @@ def test_a_store_of_the_wrong_kinds_is_built_with_its_problems_shown(runs_with_a
         "_artifacts/collections/dataset-raw/artifact.json, version v0, a link: aliases: expected a list, got int; ignored",
         f"_artifacts/collections/model-{prod}/artifact.json, version v0: links: expected a list, got int; ignored",
         f"_artifacts/collections/model-{prod}/v1/manifest.json: metadata nested deeper than 100 levels; not shown"])
+    assert sorted(w for w in res.warnings if w.startswith("_artifacts/")) == sorted(problems)  # also told
     assert page.locator("a", has_text="dataset-raw").is_visible()

@@ -122,6 +122,7 @@ def write_pages(cfg: BuildConfig, data: SiteData, page_keys: dict[str, str], war
     writer = PageWriter(None, out, cfg.extra_head, keys=page_keys if cfg.cache else None, stamp=stamp)
     common = {"title": cfg.title}
     arts = artifacts_pages.collect(cfg.runs, runs)  # artifact store of the runs root, if any
+    warnings.extend("", arts.problems)  # (also listed on artifacts/index.html)
     if arts:
         common["artifacts_nav"] = artifacts_pages.INDEX_PAGE
     projects = pages.projects(runs)
