@@ -258,28 +258,46 @@ print("read", rchar() - before, len(res.reparsed))
 """
 
 
-def test_a_full_build_reads_each_history_once(tmp_path):
-    """The incremental-build cache keeps a fingerprint of each history's parsed bytes (cache.read_tail:
-    XXH3 of each MiB block); it was made by reading the history a second time after the batch had read
-    it whole, so a full build read every history twice (the 'many' benchmark: 841 MB read again). It is
-    made from the bytes the batch read (cache.fingerprint), and is the same bytes (the test above)."""
+def _read_by_a_full_build(tmp_path: Path, root: Path) -> None:
+    """A full build of the runs under ``root`` reads each history once (in a fresh process: bytes read,
+    counted by the kernel) and its cache entries hold the fingerprints read_tail makes of the files."""
     import subprocess
     import sys
 
     if not Path("/proc/self/io").exists():
         pytest.skip("needs Linux /proc/self/io to count the bytes a process reads")
-    root = tmp_path / "runs"
-    for i in range(6):
-        _run(root, f"r{i}", 12_000, i)  # ~3 MB each: read ahead, two by two (batch.GROUP_BYTES)
     size = sum(p.stat().st_size for p in root.glob("*/history.jsonl"))
     repo = Path(__file__).resolve().parent.parent
     proc = subprocess.run([sys.executable, "-c", READS, str(root), str(tmp_path), str(repo)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     read, parsed = map(int, proc.stdout.split()[1:])
-    assert parsed == 6
+    assert parsed == len(list(root.iterdir()))
     assert size <= read < 1.3 * size, (read, size)  # (before: 2x, and more)
-    entry = RunCache(tmp_path / "cache", 1000).load_info("r3")
     from reportgen.site.cache import read_tail
 
-    assert entry["tail"] == read_tail(root / "r3" / "history.jsonl", entry["end"])
+    for d in root.iterdir():
+        entry = RunCache(tmp_path / "cache", 1000).load_info(d.name)
+        assert entry["tail"] == read_tail(d / "history.jsonl", entry["end"])
+
+
+def test_a_full_build_reads_each_history_once(tmp_path):
+    """The incremental-build cache keeps a fingerprint of each history's parsed bytes (cache.read_tail:
+    XXH3 of each MiB block); it was made by reading the history a second time after the batch had read
+    it whole, so a full build read every history twice (the 'many' benchmark: 841 MB read again). It is
+    made from the bytes the batch read (cache.fingerprint), and is the same bytes (the test above)."""
+    root = tmp_path / "runs"
+    for i in range(6):
+        _run(root, f"r{i}", 12_000, i)  # ~3 MB each: read ahead, two by two (batch.GROUP_BYTES)
+    _read_by_a_full_build(tmp_path, root)
+
+
+def test_a_full_build_reads_each_big_history_once(tmp_path):
+    """A history too big to be read ahead with others (batch.READ_AHEAD_MAX) is parsed on its own
+    (history.parse_history), and its fingerprint was made by reading it again (cache.read_tail; the
+    'wide' benchmark: 8 MB a run, ~0.7 ms of CPU each); it is made from the bytes the parser read."""
+    root = tmp_path / "runs"
+    for i in range(2):
+        _run(root, f"r{i}", 20_000, i)  # ~5 MB each: beyond READ_AHEAD_MAX
+    assert all(p.stat().st_size > batch.READ_AHEAD_MAX for p in root.glob("*/history.jsonl"))
+    _read_by_a_full_build(tmp_path, root)

@@ -321,12 +321,14 @@ def _decode_chunk(data: bytes, base: int, name: str, warnings: list[str]) -> lis
 
 
 def parse_history(path: str | os.PathLike, cols: Columns | None = None, *,
-                  chunk_bytes: int = CHUNK_BYTES, sink=None) -> Columns:
+                  chunk_bytes: int = CHUNK_BYTES, sink=None, seen=None) -> Columns:
     """Parse ``path`` from ``cols.end`` (0 for a new :class:`Columns`) to its last complete line.
 
     With ``sink``, ``sink(cols)`` is called after each chunk and takes its rows' columns
-    (:meth:`Columns.drop_consumed`): the history is never held whole. Media records' files are
-    looked up next to ``path`` (the run folder)."""
+    (:meth:`Columns.drop_consumed`): the history is never held whole. With ``seen``,
+    ``seen(offset, chunk)`` is called with each chunk of complete lines read (the cache's
+    fingerprint is made from them). Media records' files are looked up next to ``path`` (the run
+    folder)."""
     path = Path(path)
     cols = cols if cols is not None else Columns()
     cols.root = path.parent
@@ -348,7 +350,7 @@ def parse_history(path: str | os.PathLike, cols: Columns | None = None, *,
     gc_was_enabled = gc.isenabled()
     gc.disable()  # millions of short-lived dicts: the cyclic GC would rescan them again and again
     try:
-        _parse_into(fh, cols, path.name, chunk_bytes, sink)
+        _parse_into(fh, cols, path.name, chunk_bytes, sink, seen)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -356,7 +358,7 @@ def parse_history(path: str | os.PathLike, cols: Columns | None = None, *,
     return cols
 
 
-def _parse_into(fh, cols: Columns, name: str, chunk_bytes: int, sink=None) -> None:
+def _parse_into(fh, cols: Columns, name: str, chunk_bytes: int, sink=None, seen=None) -> None:
     with fh:
         fh.seek(cols.end)
         pending = b""
@@ -387,6 +389,8 @@ def _parse_into(fh, cols: Columns, name: str, chunk_bytes: int, sink=None) -> No
                     pending = data
                 continue
             complete, pending = data[:cut + 1], data[cut + 1:]
+            if seen is not None:
+                seen(cols.end, complete)
             fast = columnar.read(complete) if len(complete) >= columnar.MIN_BYTES else None
             if fast is not None:
                 cols.add_frame(*fast)

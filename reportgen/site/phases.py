@@ -18,7 +18,7 @@ from ..storage.safety import is_safe_name, printable, reading_inside, unique_nam
 from . import chartlayout, pages
 from .assets import write_assets
 from . import snapshot
-from .cache import RunCache, read_tail
+from .cache import RunCache, fingerprint, read_tail
 from .clip import clip_run
 from .config import LITE_SAMPLES, MAX_SITE_METRICS, BuildConfig
 from .executor import run_jobs
@@ -215,8 +215,15 @@ def parse_steps(job: RunJob, cache: RunCache, write, cols: Columns, appended: bo
         if staged is not None:
             yield "feed", cols.agg, staged[1]
             cols.agg.settle(cols, staged)
-    with reading_inside(job.run_dir, job.root or job.run_dir):
-        cols = parse_history(history, cols, sink=lambda c: c.agg.consume(c, is_x))  # streamed: bounded memory
+
+    def seen(start: int, data: bytes) -> None:
+        nonlocal read  # (a history parsed from its first byte: the fingerprint of what was read, not read again)
+        if not start:
+            fp = fingerprint(data)
+            read = (len(data), fp) if fp is not None else None
+
+    with reading_inside(job.run_dir, job.root or job.run_dir):  # streamed: bounded memory
+        cols = parse_history(history, cols, sink=lambda c: c.agg.consume(c, is_x), seen=seen)
     meta, config, summary, cut = clip_run(rec.meta, rec.config, rec.summary)  # what a browser lays out (clip.py)
     info = RunInfo(file=job.run_file, path=str(job.run_dir), meta=meta, config=config, summary=summary,
                    warnings=list(rec.warnings) + cut)
