@@ -160,8 +160,11 @@ def test_the_parameter_and_the_metric_are_two_axes_columns_and_options(shared_si
         ids = sorted(runs)
         want = float(np.corrcoef([config[k] for k in ids], [summary[k] for k in ids])[0, 1])
         bars = page.evaluate(BARS_JS)
-        got = [v for p, m, v in bars if p == "learning_rate" and m == "correlation"]
+        got = [v for p, m, v in bars if p == P and m == "correlation"]
         assert got == [pytest.approx(want)] and abs(want) < 0.9, (bars, want)
+
+    # the importance (or correlation) chart names the parameter as its axis, column and option do
+    assert {p for p, _, _ in page.evaluate(BARS_JS)} == {P, "hidden"}
 
     # brushing the parameter's axis from its top to its middle keeps the runs configured at 0.3
     page.locator("#rg-sweep-parallel canvas").scroll_into_view_if_needed()

@@ -89,7 +89,10 @@
   function drawImportance(metric) {
     var own = Object.prototype.hasOwnProperty.call(S.importance, metric);  // a metric named "constructor"
     var rows = (own ? S.importance[metric] : []).map(function (d) {
-      return { param: d.param, importance: d.importance, correlation: d.correlation === null ? 0 : d.correlation };
+      // named as the parameter's axis, column and option are ("config: x" beside a metric "x")
+      var f = pf(d.param);
+      return { param: f !== undefined ? label(f) : title(d.param), importance: d.importance,
+               correlation: d.correlation === null ? 0 : d.correlation };
     });
     $("rg-sweep-imp-for").textContent = metric ? "for " + label(mf(metric)) : "";
     var target = $("rg-sweep-importance");
