@@ -61,6 +61,7 @@ class RunExtras:
     # -- where things are ------------------------------------------------------------
     @property
     def dir(self) -> RunDir:
+        self._writer.follow_if_moved()  # (a moved folder's new place: the script writes here by name)
         files = (self.folder / fmt.FILES_DIR).absolute()
         try:
             own_dir(self.folder, fmt.FILES_DIR)
@@ -167,7 +168,7 @@ class RunExtras:
 
         saver = self.__dict__.get("_saver")
         if saver is None:
-            saver = self.__dict__["_saver"] = Saver(self._writer.paths.files)  # (where the folder is: moved.py)
+            saver = self.__dict__["_saver"] = Saver(self.folder / fmt.FILES_DIR, reach=self._writer.folder.reach)
         if self._finished:
             user_warn(f"save(): run {self.id} is finished; save() ignored")
             return []
