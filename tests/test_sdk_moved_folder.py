@@ -159,6 +159,7 @@ CHECKPOINT = """
     reportgen.save(early)
     run.log({"i": 0})
     os.rename(os.path.join(runs, "a"), os.path.join(runs, "b"))
+    run.alert("moved", "an alert right after the move")
     if when == "noticed":
         time.sleep(0.3)  # (the writer notices at its next flush)
     where = {"dir": run.dir, "folder": str(run.folder)}
@@ -167,12 +168,18 @@ CHECKPOINT = """
         fh.write("m")
     where["saved"] = reportgen.save(ckpt)
     run.log_artifact(ckpt, name="model", type="model")
+    if when == "moved-twice":
+        os.rename(os.path.join(runs, "b"), os.path.join(runs, "c"))
+        with open(os.path.join(run.dir, "late.pt"), "w") as fh:
+            fh.write("l")
+        where["late"] = run.save(os.path.join(run.dir, "late.pt"))
+        where["late_dir"] = run.dir
     run.finish()
     print(json.dumps(where))
 """
 
 
-@pytest.mark.parametrize("when", ["noticed", "not-yet-noticed"])
+@pytest.mark.parametrize("when", ["noticed", "not-yet-noticed", "moved-twice"])
 def test_run_dir_names_a_moved_run_folder_where_it_is(tmp_path, when):
     """mv runs/a runs/b mid-run, then torch.save(model, os.path.join(wandb.run.dir, "model.pt")) and
     wandb.save() of it: run.dir still named runs/a/files, which it made anew at the old path, so the
@@ -189,9 +196,15 @@ def test_run_dir_names_a_moved_run_folder_where_it_is(tmp_path, when):
     assert where["dir"] == str(folder / "files") and where["folder"] == str(folder)
     assert where["saved"] == [str(folder / "files" / "model.pt")]
     assert not (tmp_path / "runs" / "a").exists()
+    if when == "moved-twice":  # (then mv runs/b runs/c)
+        assert not folder.exists()
+        folder = tmp_path / "runs" / "c"
+        assert where["late_dir"] == str(folder / "files") and where["late"] == [str(folder / "files" / "late.pt")]
+        assert (folder / "files" / "late.pt").read_text() == "l"
     assert (folder / "files" / "model.pt").read_text() == "m" and (folder / "files" / "early.pt").read_text() == "e"
     assert read_run(folder).state == "finished"
     assert [a["name"] for a in json.loads((folder / "artifacts.json").read_text())["logged"]] == ["model"]
+    assert "an alert right after the move" in (folder / "alerts.jsonl").read_text()
 
 
 IMAGES = """

@@ -266,10 +266,22 @@ class Run(RunExtras):
         copies always go through its descriptor), and ``run.folder``, ``run.dir`` name its new place
         (a checkpoint saved in ``run.dir`` went to a new folder at the old path, out of the run)."""
         self._services.follow(where)
-        self.folder = self._writer.folder.place()
-        saver = self.__dict__.get("_saver")
-        if saver is not None:
-            saver.follow(self.folder / fmt.FILES_DIR)
+        self._moved_to(self._writer.folder.place() or self.folder)
+
+    def _place_now(self) -> Path:
+        """``run.folder``, after noticing a move the writer has not noticed yet (at its next flush), and
+        following the folder again after another: a script writes in ``run.dir`` by name."""
+        self._writer.follow_if_moved()
+        if self._writer.moved:
+            self._moved_to(self._writer.folder.place() or self.folder)
+        return self.folder
+
+    def _moved_to(self, place: Path) -> None:
+        if place != self.folder:
+            self.folder = place
+            saver = self.__dict__.get("_saver")
+            if saver is not None:  # (the files saved from the old run.dir, copied again at finish)
+                saver.follow(place / fmt.FILES_DIR)
 
     # -- logging -----------------------------------------------------------------------
     def log(self, data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:

@@ -42,7 +42,7 @@ class RunServices:
                 self._fields["system_metrics"] = {"interval": settings.x_stats_sampling_interval}
             except Exception as exc:  # noqa: BLE001 - psutil missing or unsupported platform
                 user_warn(f"init(): system metrics are off: {exc.__class__.__name__}: {exc}")
-        self.alerts = Alerts(run_dir, run_label, settings.alert_webhook, runtime=runtime, step=step)
+        self.alerts = Alerts(run_dir, run_label, settings.alert_webhook, runtime=runtime, step=step, reach=reach)
         self._meta_thread: threading.Thread | None = None
         if not settings.x_disable_meta:
             self._meta_thread = threading.Thread(
@@ -86,7 +86,7 @@ class RunServices:
         """The run folder left its path and is reached at ``where`` now (storage.moved): the files
         written by name go there (those already open follow it by themselves: system.jsonl, held open
         by the sampler from the start, its process's or its thread's)."""
-        self.alerts.path = where / self.alerts.path.name
+        self.alerts.path = where / self.alerts.path.name  # (its messages: it writes by reach)
         if self.console is not None:
             log = self.console.log
             with log._lock:

@@ -86,12 +86,14 @@ class FolderHandle:
             return self.path
         return self.where() or self.path
 
-    def place(self) -> Path:
+    def place(self) -> Path | None:
         """The folder's own path now: :attr:`path` while it names the folder, else where ``mv`` took it
         (the kernel's name for the descriptor, checked to name the folder), else a path reaching it (a
-        detached file system has none: :meth:`where`)."""
-        here = self.where() if self.moved() else None
+        detached file system has none: :meth:`where`); None when it is not held (closed, no ``/proc``)."""
+        here = self.where()
         if here is None:
+            return None
+        if not self.moved():
             return self.path
         try:
             real = Path(os.readlink(here))

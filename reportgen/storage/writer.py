@@ -183,6 +183,11 @@ class RunWriter:
         self._thread = threading.Thread(target=self._loop, name="reportgen-writer", daemon=True)
         self._thread.start()
 
+    @property
+    def moved(self) -> bool:
+        """True once the run folder was noticed to have left its path (:meth:`follow_if_moved`)."""
+        return self._moved
+
     def follow_if_moved(self) -> None:
         """The run folder left its path (``umount -l`` of its file system, ``mv``) while its history
         goes on into it: write every file there too, instead of splitting the run (storage.moved).
