@@ -4,10 +4,15 @@ path (reportgen/storage/moved.py)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
+import textwrap
+import time
 
 import pytest
 
+from killsuite import ENV
 from reportgen.storage.reader import read_run
 from test_sdk_durability import clean_history, run_py
 
@@ -27,7 +32,7 @@ CHILD = """
         os.chdir("elsewhere")
     else:  # the file system under the run, detached (umount -l)
         subprocess.run(["umount", "-l", how], check=True)
-    time.sleep(0.3)  # (the writer notices at its next flush; a media file logged before lands at the old path)
+    time.sleep(0.3)  # (the writer notices at its next flush; media logged before: the test of IMAGES below)
     for i in range(10, 20):
         run.log({"i": i, "img": reportgen.Image(np.full((4, 4, 3), i, dtype=np.uint8))})
     open("notes.txt", "w").write("n")
@@ -142,3 +147,143 @@ def test_system_metrics_follow_a_run_folder_moved_while_sampled(tmp_path, when):
     assert len([r for r in rows if r["_timestamp"] > moved_at]) >= 5
     assert all("system/disk.usagePercent" in r and "system/cpu" in r for r in rows)
     assert read_run(folder).state == "finished"
+
+
+CHECKPOINT = """
+    import json, os, sys, time, reportgen
+    runs, when = sys.argv[1], sys.argv[2]
+    run = reportgen.init(id="a", dir=runs, flush_interval=0.05 if when == "noticed" else 30, save_code_info=False,
+                         settings={"x_disable_stats": True, "console": "off"})
+    early = os.path.join(run.dir, "early.pt")  # saved before the move, live: copied again at finish
+    open(early, "w").write("e")
+    reportgen.save(early)
+    run.log({"i": 0})
+    os.rename(os.path.join(runs, "a"), os.path.join(runs, "b"))
+    run.alert("moved", "an alert right after the move")
+    if when == "noticed":
+        time.sleep(0.3)  # (the writer notices at its next flush)
+    where = {"dir": run.dir, "folder": str(run.folder)}
+    ckpt = os.path.join(reportgen.run.dir, "model.pt")
+    with open(ckpt, "w") as fh:
+        fh.write("m")
+    where["saved"] = reportgen.save(ckpt)
+    run.log_artifact(ckpt, name="model", type="model")
+    if when == "moved-twice":
+        os.rename(os.path.join(runs, "b"), os.path.join(runs, "c"))
+        with open(os.path.join(run.dir, "late.pt"), "w") as fh:
+            fh.write("l")
+        where["late"] = run.save(os.path.join(run.dir, "late.pt"))
+        where["late_dir"] = run.dir
+    run.finish()
+    print(json.dumps(where))
+"""
+
+
+@pytest.mark.parametrize("when", ["noticed", "not-yet-noticed", "moved-twice"])
+def test_run_dir_names_a_moved_run_folder_where_it_is(tmp_path, when):
+    """mv runs/a runs/b mid-run, then torch.save(model, os.path.join(wandb.run.dir, "model.pt")) and
+    wandb.save() of it: run.dir still named runs/a/files, which it made anew at the old path, so the
+    checkpoint went there, out of the run (and the early.pt saved from run.dir before the move 'never
+    appeared'), and log_artifact() of it could not write artifacts.json ('could not store artifact').
+    run.dir and run.folder now name the folder's new place, noticed when run.dir is read if the writer
+    has not noticed it yet, and the files saved there are the run's."""
+    proc = run_py(tmp_path, CHECKPOINT, "runs", when)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("is no longer at its path") == 1, proc.stderr
+    assert "never appeared" not in proc.stderr and "cannot write" not in proc.stderr, proc.stderr
+    folder = tmp_path / "runs" / "b"
+    where = json.loads(proc.stdout.splitlines()[-1])
+    assert where["dir"] == str(folder / "files") and where["folder"] == str(folder)
+    assert where["saved"] == [str(folder / "files" / "model.pt")]
+    assert not (tmp_path / "runs" / "a").exists()
+    if when == "moved-twice":  # (then mv runs/b runs/c)
+        assert not folder.exists()
+        folder = tmp_path / "runs" / "c"
+        assert where["late_dir"] == str(folder / "files") and where["late"] == [str(folder / "files" / "late.pt")]
+        assert (folder / "files" / "late.pt").read_text() == "l"
+    assert (folder / "files" / "model.pt").read_text() == "m" and (folder / "files" / "early.pt").read_text() == "e"
+    assert read_run(folder).state == "finished"
+    assert [a["name"] for a in json.loads((folder / "artifacts.json").read_text())["logged"]] == ["model"]
+    assert "an alert right after the move" in (folder / "alerts.jsonl").read_text()
+
+
+IMAGES = """
+    import os, sys, numpy as np, reportgen
+    runs, n = sys.argv[1], int(sys.argv[2])
+    for k in range(n):
+        run = reportgen.init(id=f"a{k}", dir=runs, flush_interval=0.2, save_code_info=False,
+                             settings={"x_disable_stats": True, "console": "off"})
+        print("ready", flush=True)
+        i = 0
+        while not os.path.exists(f"stop{k}"):  # images as fast as they go, while the folder is moved
+            run.log({"img": reportgen.Image(np.full((4, 4, 3), i % 251, dtype=np.uint8)),
+                     "mask": [reportgen.Image(np.full((2, 2), i % 7, dtype=np.uint8))]})
+            i += 1
+        run.finish()
+"""
+
+
+def test_media_logged_while_the_run_folder_is_moved_lands_in_it(tmp_path):
+    """Another process moves the folder (mv runs/a runs/b) while the run logs images in a tight loop:
+    the images logged between the mv and the writer noticing it (its next flush) were written by name,
+    into a new runs/a/media made at the old path, while their history rows went on into runs/b, which
+    then had rows pointing at files it did not have (and a row whose file was moved away between its
+    temporary name and its own lost its image, 'could not store Image'). Media files are now written
+    through the folder's descriptor: every one lands in the folder, wherever it is meanwhile."""
+    runs, n = tmp_path / "runs", 3
+    path = tmp_path / "images.py"
+    path.write_text(textwrap.dedent(IMAGES))
+    proc = subprocess.Popen([sys.executable, str(path), str(runs), str(n)], cwd=tmp_path, env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        before = []
+        for k in range(n):
+            assert proc.stdout.readline() == "ready\n", proc.stderr.read() if proc.poll() is not None else ""
+            history = runs / f"a{k}" / "history.jsonl"
+            while not (history.exists() and history.read_bytes().count(b"\n") >= 20):
+                time.sleep(0.01)
+            before.append(history.read_bytes().count(b"\n"))
+            os.rename(runs / f"a{k}", runs / f"b{k}")
+            time.sleep(0.4)  # (the writer notices within 0.2 s; images go on after that)
+            (tmp_path / f"stop{k}").touch()
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "could not store" not in err and err.count("is no longer at its path") == n, err
+    for k in range(n):
+        folder = runs / f"b{k}"
+        assert not (runs / f"a{k}").exists(), f"files of run a{k} written at its old path"
+        rows = clean_history(folder)
+        assert len(rows) > before[k] + 20  # (logged on after the move)
+        logged = {r["img"]["path"] for r in rows} | {r["mask"]["items"][0]["path"] for r in rows}
+        on_disk = {p.relative_to(folder).as_posix() for p in (folder / "media" / "images").iterdir()}
+        assert logged == on_disk, (sorted(logged - on_disk)[:3], sorted(on_disk - logged)[:3])
+
+
+INCREMENTS = """
+    import os, time, reportgen
+    run = reportgen.init(id="a", dir="runs", flush_interval=0.05, save_code_info=False,
+                         settings={"x_disable_stats": True, "console": "off"})
+    table = reportgen.Table(columns=["x"], log_mode="INCREMENTAL")
+    table.add_data(1)
+    run.log({"t": table})
+    os.rename(os.path.join("runs", "a"), os.path.join("runs", "b"))
+    time.sleep(0.3)  # (noticed by the writer)
+    table.add_data(2)
+    run.log({"t": table})
+    run.finish()
+"""
+
+
+def test_an_incremental_table_goes_on_across_a_move(tmp_path):
+    """The media of a moved run were written under the path that reaches the folder now, which was also
+    the run's identity for an INCREMENTAL table: logged again after the move, it started its increments
+    over (increment_num 0, no previous increment, row 0 again)."""
+    proc = run_py(tmp_path, INCREMENTS)
+    assert proc.returncode == 0, proc.stderr
+    rows = [r["t"] for r in clean_history(tmp_path / "runs" / "b")]
+    assert [(r["increment_num"], r["row_offset"]) for r in rows] == [(0, 0), (1, 1)]
+    assert rows[1]["previous_increments"] == [rows[0]["path"]]

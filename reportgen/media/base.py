@@ -13,9 +13,9 @@ import hashlib
 import os
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from ..storage.safety import own_dir
 
@@ -43,6 +43,10 @@ class MediaContext:
     step: int | None
     index: int | None = None
     suffix: str = ""  # set by :meth:`sub` (e.g. a table cell), part of every file name
+    #: the path files are written by (a run's: through its folder's descriptor, so a file written while
+    #: the folder is moved lands in it, not in a new folder at its old path: storage.moved); run_dir
+    #: stays the run's identity
+    reach: Callable[[], Path] | None = field(default=None, repr=False, compare=False)
 
     def file_name(self, ext: str, data: bytes, suffix: str = "") -> str:
         parts = [slug(self.key)]
@@ -60,7 +64,8 @@ class MediaContext:
         """Write ``data`` under ``media/<kind>/`` and return its run-relative path. The name's hash is
         of ``data``, or of ``named_by`` (what the data was made from, when making it is not
         byte-reproducible)."""
-        folder = own_dir(self.run_dir, f"media/{kind}")  # never a link out of a shared run folder
+        base = self.run_dir if self.reach is None else self.reach()
+        folder = own_dir(base, f"media/{kind}")  # never a link out of a shared run folder
         name = self.file_name(ext, data if named_by is None else named_by, suffix)
         target = folder / name
         if not target.exists():
@@ -93,11 +98,11 @@ class MediaContext:
 
     def child(self, index: int, suffix: str = "") -> "MediaContext":
         """The context of item ``index`` of a list logged under one key."""
-        return MediaContext(self.run_dir, self.key, self.step, index, _join(self.suffix, suffix))
+        return MediaContext(self.run_dir, self.key, self.step, index, _join(self.suffix, suffix), self.reach)
 
     def sub(self, suffix: str) -> "MediaContext":
         """A context whose file names carry an extra ``suffix`` (e.g. ``r3c1`` for a table cell)."""
-        return MediaContext(self.run_dir, self.key, self.step, self.index, _join(self.suffix, suffix))
+        return MediaContext(self.run_dir, self.key, self.step, self.index, _join(self.suffix, suffix), self.reach)
 
 
 def check_spec(spec: Any) -> None:

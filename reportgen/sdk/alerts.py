@@ -70,8 +70,10 @@ class Alerts:
     """The alerts of one run."""
 
     def __init__(self, run_dir: Path, run_label: str, webhook: str | None, *,
-                 runtime: Callable[[], float], step: Callable[[], int], clock: Callable[[], float] = time.time):
+                 runtime: Callable[[], float], step: Callable[[], int], clock: Callable[[], float] = time.time,
+                 reach: Callable[[], Path] | None = None):
         self.path = Path(run_dir) / ALERTS_JSONL
+        self.reach = reach  # the path the run folder is written by, wherever it is (storage.moved)
         self.run_label = run_label
         self.webhook = webhook
         self._runtime, self._step, self._clock = runtime, step, clock
@@ -102,7 +104,8 @@ class Alerts:
             if wait is not None:
                 record["wait_duration"] = wait
             try:
-                with os.fdopen(open_own(self.path), "ab") as f:
+                path = self.path if self.reach is None else self.reach() / ALERTS_JSONL
+                with os.fdopen(open_own(path), "ab") as f:
                     f.write(encode_line(record))
             except OSError as exc:
                 self._warn_once(f"alert(): could not record the alert in {self.path}: {exc}")

@@ -34,7 +34,10 @@ def _aliases(aliases: Any, where: str) -> list[str]:
 
 def _record_in_run(run: Any, kind: str, item: dict[str, Any]) -> None:
     """Append ``item`` to the ``kind`` list of the run folder's artifacts.json (atomic rewrite)."""
-    path = Path(run.root) / run.id / RUN_ARTIFACTS_JSON  # not run.dir: wandb points that at files/
+    # not run.dir (wandb points that at files/); through the folder's descriptor, wherever it is now (a
+    # folder moved while the run wrote it: 'could not store artifact', artifacts.json by its old path)
+    writer = getattr(run, "_writer", None)
+    path = (writer.folder.reach() if writer is not None else Path(run.root) / run.id) / RUN_ARTIFACTS_JSON
     with _run_file_lock:
         try:
             data = read_json(path) if path.exists() else {}

@@ -111,7 +111,7 @@ class Run(RunExtras):
 
         self._writer = RunWriter(self.folder, flush_interval=flush_interval, heartbeat_interval=heartbeat_interval,
                                  lock=self._lock)
-        self._normalizer = Normalizer(self.folder)
+        self._normalizer = Normalizer(self.folder, reach=self._writer.folder.reach)  # (media: storage.moved)
         prev_config = dict(existing.config) if existing else {}
         self.config = Config({**prev_config, **config_items}, persist=self._writer.write_config,
                              locked=dict.fromkeys(swept, "sweep"),
@@ -134,7 +134,8 @@ class Run(RunExtras):
         with signals.deferred():
             self._services = RunServices(self.folder, self._settings, run_label=f"{self.project}/{self.name}",
                                          t0=lambda: self.history._t0, step=lambda: self.history.step,
-                                         git=save_code_info, on_meta=self._meta_collected)
+                                         git=save_code_info, on_meta=self._meta_collected,
+                                         reach=self._writer.folder.reach)
             self._writer.on_moved = self._follow_folder
             try:
                 self._write_meta("running", resumed=(prev_meta.get("resumed", 0) + 1) if existing else 0)
@@ -261,12 +262,26 @@ class Run(RunExtras):
 
     def _follow_folder(self, where: Path) -> None:
         """The run folder left its path (``umount -l``, ``mv``; storage.moved) and is reached at ``where``:
-        media, ``save()`` copies and alerts are written there, where its history goes."""
-        self._normalizer.run_dir = where
+        alerts and the console tail are written there, where its history goes (media and ``save()``
+        copies always go through its descriptor), and ``run.folder``, ``run.dir`` name its new place
+        (a checkpoint saved in ``run.dir`` went to a new folder at the old path, out of the run)."""
         self._services.follow(where)
-        saver = self.__dict__.get("_saver")
-        if saver is not None:
-            saver.files_dir = where / fmt.FILES_DIR
+        self._moved_to(self._writer.folder.place() or self.folder)
+
+    def _place_now(self) -> Path:
+        """``run.folder``, after noticing a move the writer has not noticed yet (at its next flush), and
+        following the folder again after another: a script writes in ``run.dir`` by name."""
+        self._writer.follow_if_moved()
+        if self._writer.moved:
+            self._moved_to(self._writer.folder.place() or self.folder)
+        return self.folder
+
+    def _moved_to(self, place: Path) -> None:
+        if place != self.folder:
+            self.folder = place
+            saver = self.__dict__.get("_saver")
+            if saver is not None:  # (the files saved from the old run.dir, copied again at finish)
+                saver.follow(place / fmt.FILES_DIR)
 
     # -- logging -----------------------------------------------------------------------
     def log(self, data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:

@@ -61,7 +61,7 @@ class RunExtras:
     # -- where things are ------------------------------------------------------------
     @property
     def dir(self) -> RunDir:
-        files = (self.folder / fmt.FILES_DIR).absolute()
+        files = (self._place_now() / fmt.FILES_DIR).absolute()  # (a moved folder's place now: storage.moved)
         try:
             own_dir(self.folder, fmt.FILES_DIR)
         except NotRegularFile as exc:  # a shared run folder's files/ linked to ~: files written there leave it
@@ -165,9 +165,10 @@ class RunExtras:
         """Keep files with the run (see :mod:`reportgen.sdk.save`); returns the copies' paths."""
         from .save import Saver
 
+        self._place_now()
         saver = self.__dict__.get("_saver")
         if saver is None:
-            saver = self.__dict__["_saver"] = Saver(self._writer.paths.files)  # (where the folder is: moved.py)
+            saver = self.__dict__["_saver"] = Saver(self.folder / fmt.FILES_DIR, reach=self._writer.folder.reach)
         if self._finished:
             user_warn(f"save(): run {self.id} is finished; save() ignored")
             return []

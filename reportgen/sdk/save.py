@@ -18,7 +18,7 @@ from __future__ import annotations
 import glob as globmod
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..storage.safety import open_regular, write_own
 from .values import user_warn
@@ -31,8 +31,9 @@ def _has_magic(text: str) -> bool:
 
 
 class Saver:
-    def __init__(self, files_dir: Path):
+    def __init__(self, files_dir: Path, reach: Callable[[], Path] | None = None):
         self.files_dir = files_dir
+        self.reach = reach  # the path copies are written by (the run folder's descriptor: storage.moved)
         self.pending: list[tuple[str, Path, str | None]] = []  # (glob, base, name) to copy again at finish
         self._failed: set[Path] = set()  # copies that failed (warned about once each)
 
@@ -112,7 +113,8 @@ class Saver:
         with open_regular(src) as fin:  # the user's file: a failure to open it is the caller's error
             try:
                 run_dir = self.files_dir.parent  # (never through a link in a shared run folder)
-                write_own(run_dir, dest.relative_to(run_dir).as_posix(), fin)
+                base = run_dir if self.reach is None else self.reach()  # (wherever it is now)
+                write_own(base, dest.relative_to(run_dir).as_posix(), fin)
             except OSError as exc:
                 if dest not in self._failed:
                     self._failed.add(dest)
@@ -122,6 +124,18 @@ class Saver:
                 return False
         self._failed.discard(dest)
         return True
+
+    def follow(self, files_dir: Path) -> None:
+        """The run folder moved (storage.moved) and its ``files/`` is ``files_dir`` now: a file saved from
+        the old one (``save(os.path.join(run.dir, "model.pt"))``), copied again at finish, is looked for
+        in the new one (it "never appeared" at its old path, with a warning)."""
+        old, self.files_dir = Path(os.path.normpath(self.files_dir.absolute())), files_dir
+
+        def moved(path: Any) -> Any:
+            norm = Path(os.path.normpath(os.path.abspath(path)))
+            return str(files_dir / norm.relative_to(old)) if norm.is_relative_to(old) else path
+
+        self.pending = [(moved(full), Path(moved(base)), name) for full, base, name in self.pending]
 
     def finish(self) -> None:
         """Copy the latest version of every ``live``/``end`` file; never raises."""

@@ -18,7 +18,8 @@ from .values import user_warn
 
 class RunServices:
     def __init__(self, run_dir: Path, settings: Settings, *, run_label: str, t0: Callable[[], float],
-                 step: Callable[[], int], git: bool, on_meta: Callable[[], None]):
+                 step: Callable[[], int], git: bool, on_meta: Callable[[], None],
+                 reach: Callable[[], Path] | None = None):
         self.settings = settings
         self._fields: dict[str, Any] = {"console": settings.console}
         self._lock = threading.RLock()  # reentrant: a signal handler's finish() annotates run.json
@@ -41,15 +42,18 @@ class RunServices:
                 self._fields["system_metrics"] = {"interval": settings.x_stats_sampling_interval}
             except Exception as exc:  # noqa: BLE001 - psutil missing or unsupported platform
                 user_warn(f"init(): system metrics are off: {exc.__class__.__name__}: {exc}")
-        self.alerts = Alerts(run_dir, run_label, settings.alert_webhook, runtime=runtime, step=step)
+        self.alerts = Alerts(run_dir, run_label, settings.alert_webhook, runtime=runtime, step=step, reach=reach)
         self._meta_thread: threading.Thread | None = None
         if not settings.x_disable_meta:
             self._meta_thread = threading.Thread(
-                target=self._collect, args=(run_dir, git and not settings.disable_git, on_meta),
+                target=self._collect, args=(reach or (lambda: run_dir), git and not settings.disable_git, on_meta),
                 name="reportgen-metadata", daemon=True)
             self._meta_thread.start()
 
-    def _collect(self, run_dir: Path, git: bool, on_meta: Callable[[], None]) -> None:
+    def _collect(self, reach: Callable[[], Path], git: bool, on_meta: Callable[[], None]) -> None:
+        """Record the run's metadata; its files are written by ``reach()``, the path that reaches the run
+        folder where it is (storage.moved: by name, files/requirements.txt made the folder anew at its
+        old path when it was moved meanwhile, and run.json went there too)."""
         from . import metadata
         from .system_metrics import Gpus
 
@@ -57,7 +61,7 @@ class RunServices:
             gpus = Gpus()
             names = gpus.names()
             gpus.close()
-            found = metadata.collect(run_dir, git=git, gpu_names=names)
+            found = metadata.collect(reach(), git=git, gpu_names=names)
         except Exception as exc:  # noqa: BLE001 - metadata is a nice-to-have
             user_warn(f"init(): could not record the run's metadata: {exc.__class__.__name__}: {exc}")
             return
@@ -82,7 +86,7 @@ class RunServices:
         """The run folder left its path and is reached at ``where`` now (storage.moved): the files
         written by name go there (those already open follow it by themselves: system.jsonl, held open
         by the sampler from the start, its process's or its thread's)."""
-        self.alerts.path = where / self.alerts.path.name
+        self.alerts.path = where / self.alerts.path.name  # (its messages: it writes by reach)
         if self.console is not None:
             log = self.console.log
             with log._lock:

@@ -145,13 +145,14 @@ def convert_figure(value: Any) -> Any:
 class Normalizer:
     """Per-run state for :meth:`normalize`: warns once per key about large galleries."""
 
-    def __init__(self, run_dir):
+    def __init__(self, run_dir, reach=None):
         self.run_dir = run_dir
+        self.reach = reach  # the path media files are written by (MediaContext.reach), else run_dir
         self._warned_gallery: set[str] = set()
 
     def context(self, key: str, step: int | None, index: int | None = None):
         _, MediaContext = _media_base()
-        return MediaContext(self.run_dir, key, step, index)
+        return MediaContext(self.run_dir, key, step, index, reach=self.reach)
 
     def normalize(self, key: str, value: Any, step: int | None) -> Any:
         """Normalise one logged value (raises :class:`Unsupported` or ValueError for too many media)."""
@@ -172,13 +173,13 @@ class Normalizer:
             for base in (bool, int, float, str):
                 if isinstance(value, base):
                     return base(value)
-        Media, MediaContext = _media_base()
+        Media, _ = _media_base()
         if isinstance(value, Media):
-            return value.to_record(MediaContext(self.run_dir, key, step))
+            return value.to_record(self.context(key, step))
         if _is_array_like(value):
             return self._array(key, value, step)
         if _is_figure(value):
-            ctx = MediaContext(self.run_dir, key, step)
+            ctx = self.context(key, step)
             hook = getattr(value, "_reportgen_record", None)
             if callable(hook) and not isinstance(value, types.ModuleType):
                 result = hook(ctx)  # a record dict, or a Media to record
@@ -203,13 +204,12 @@ class Normalizer:
         if arr.dtype.kind not in "biuf":
             raise Unsupported(f"{type(value).__name__}[{arr.dtype}]", "only numeric arrays become histograms")
         from ..media.histogram import Histogram
-        _, MediaContext = _media_base()
-        return Histogram(arr, num_bins=ARRAY_BINS).to_record(MediaContext(self.run_dir, key, step))
+        return Histogram(arr, num_bins=ARRAY_BINS).to_record(self.context(key, step))
 
     def _sequence(self, key: str, value: list | tuple, step: int | None) -> Any:
         if not value:
             return []
-        Media, MediaContext = _media_base()
+        Media, _ = _media_base()
         if all(isinstance(item, Media) for item in value):
             return self._gallery(key, value, step)
         out = []
@@ -217,7 +217,7 @@ class Normalizer:
             if type(item) in SCALAR_TYPES:
                 out.append(item)
             elif isinstance(item, Media):
-                out.append(item.to_record(MediaContext(self.run_dir, key, step, i)))
+                out.append(item.to_record(self.context(key, step, i)))
             else:
                 out.append(self.normalize(key, item, step))
         return out

@@ -12,7 +12,11 @@ its end state, summary and later media away from its history, without a word.
 when the folder still exists but its path names something else (a folder deleted is not
 moved: it is made anew at its path, :mod:`reportgen.storage.appender`), and
 :meth:`FolderHandle.where` gives a path that reaches the folder where it is now (Linux:
-``/proc/self/fd/<fd>``), for the writer to go on writing everything there.
+``/proc/self/fd/<fd>``), for the writer to go on writing everything there. Media and ``save()``
+copies are written through :meth:`FolderHandle.reach` from the start: a file written between the
+``mv`` and the writer noticing it went by name to a new folder at the old path, its history row
+pointing at nothing in the run. :meth:`FolderHandle.place` is the folder's own path now, for
+``run.dir`` and ``run.folder``.
 """
 from __future__ import annotations
 
@@ -61,13 +65,43 @@ class FolderHandle:
 
     def where(self) -> Path | None:
         """A path reaching the folder where it is now, or None where there is none (no ``/proc``)."""
-        if self.fd is None:
+        fd = self.fd  # (closed by finish() meanwhile: None, not a TypeError)
+        if fd is None:
             return None
-        here = PROC_FD / str(self.fd)
+        here = PROC_FD / str(fd)
         try:
-            return here if _same(os.stat(here), os.fstat(self.fd)) else None
+            return here if _same(os.stat(here), os.fstat(fd)) else None
         except OSError:
             return None
+
+    def reach(self) -> Path:
+        """The path to write the folder's files by: :meth:`where` while the folder exists, so a file
+        lands in it wherever it goes meanwhile; :attr:`path` when it was deleted (made anew there, as
+        the history is) or cannot be held."""
+        fd = self.fd
+        try:
+            if fd is None or not os.fstat(fd).st_nlink:
+                return self.path
+        except OSError:
+            return self.path
+        return self.where() or self.path
+
+    def place(self) -> Path | None:
+        """The folder's own path now: :attr:`path` while it names the folder, else where ``mv`` took it
+        (the kernel's name for the descriptor, checked to name the folder), else a path reaching it (a
+        detached file system has none: :meth:`where`); None when it is not held (closed, no ``/proc``)."""
+        here = self.where()
+        if here is None:
+            return None
+        if not self.moved():
+            return self.path
+        try:
+            real = Path(os.readlink(here))
+            if real.is_absolute() and _same(os.stat(real), os.stat(here)):
+                return real
+        except OSError:
+            pass
+        return here
 
     def close(self) -> None:
         fd, self.fd = self.fd, None

@@ -120,6 +120,10 @@ class RunWriter:
             except OSError as exc:
                 if not self._absorb:
                     raise  # during init(): a folder that cannot be written is the caller's error
+                if not self._moved and path.parent == self.paths.root:
+                    self.follow_if_moved()  # (the folder left its path since the last flush: written there)
+                    if self._moved and path.parent != self.paths.root:
+                        return self._save_json(self.paths.root / path.name, obj)
                 self._unsaved[path] = obj
                 self.health.failed(path.name, exc)
                 return False
@@ -179,12 +183,23 @@ class RunWriter:
         self._thread = threading.Thread(target=self._loop, name="reportgen-writer", daemon=True)
         self._thread.start()
 
-    def _follow_if_moved(self) -> None:
+    @property
+    def moved(self) -> bool:
+        """True once the run folder was noticed to have left its path (:meth:`follow_if_moved`)."""
+        return self._moved
+
+    def follow_if_moved(self) -> None:
         """The run folder left its path (``umount -l`` of its file system, ``mv``) while its history
-        goes on into it: write every file there too, instead of splitting the run (storage.moved)."""
-        if self._moved or not self.folder.moved():
+        goes on into it: write every file there too, instead of splitting the run (storage.moved).
+        Checked at each flush, and by ``run.dir`` (a path the script writes in by name)."""
+        if self._moved:
             return
-        self._moved = True
+        with self._json_lock:  # (the writer thread, run.dir and a JSON write may notice it at once)
+            if not self._moved and self.folder.moved():
+                self._moved = True
+                self._follow()
+
+    def _follow(self) -> None:
         old, where = self.paths.root, self.folder.where()
         said = (f"run folder {old} is no longer at its path after {self.history.rows_written} rows (its file "
                 "system was unmounted with umount -l, or the folder was moved): the run goes on writing into "
@@ -204,7 +219,7 @@ class RunWriter:
 
     def _tick(self) -> None:
         self.history.recreate_if_deleted()
-        self._follow_if_moved()
+        self.follow_if_moved()
         self.history.flush()
         if self._unsaved or self.health.failing or self.history.recreated != self._recreated:
             self._retry()
@@ -235,7 +250,7 @@ class RunWriter:
             self._thread.join(timeout=join_timeout)
         self._absorb = True
         try:
-            self._follow_if_moved()  # (moved since the last tick: the last files go where the history is)
+            self.follow_if_moved()  # (moved since the last tick: the last files go where the history is)
         except Exception as exc:  # noqa: BLE001 - never raises over storage
             self.health.failed("run folder", exc)
         self.history.close()
