@@ -148,3 +148,38 @@ def test_the_encoder_refuses_exactly_what_the_readers_walk_refuses():
         else:
             assert not too_deep(obj, limit) and out == orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS), obj
     assert 500 < refused < 2500  # (both sides of the limit were tried)
+
+
+def test_a_large_document_is_measured_from_its_text_as_the_walk_measures_it():
+    """jsonio.loads bounds the depth of a large document (TEXT_DEPTH_BYTES and more) from its text's
+    brackets outside strings (jsonio.text_depth), not by walking the decoded value (5 s of a 2M-point
+    scene's 7.4 s read): the same depth as safety.too_deep finds, for documents of every kind around
+    the limit, with brackets, quotes and backslashes inside strings and keys; a large document one
+    level too deep is refused, one at the limit read."""
+    import json
+    import random
+
+    from reportgen.storage.jsonio import TooDeep, loads, text_depth
+    from reportgen.storage.safety import too_deep
+
+    rng = random.Random(7)
+    tricky = ['[', ']', '{', '}', '\\"[', '\\\\', '\\\\"', '"]]', 'a\\\\]', '[{"x": [1]}]', '\u00e9]']
+
+    def value(depth: int, spine: int):
+        if depth >= spine:
+            return rng.choice([1, -2.5e-3, rng.choice(tricky), None, [], {}, True])
+        kids = [value(depth + 1, spine)] + [rng.choice([1, rng.choice(tricky), [], {}, [1, ["]"]]])
+                                            for _ in range(rng.randint(0, 2))]
+        rng.shuffle(kids)
+        return rng.choice([lambda: kids, lambda: {rng.choice(tricky) + str(i): k for i, k in enumerate(kids)}])()
+
+    for _ in range(2000):
+        obj = value(0, rng.randint(0, 12))
+        data = json.dumps(obj, ensure_ascii=rng.random() < 0.5).encode()
+        depth = text_depth(data)
+        assert not too_deep(obj, depth) and (depth == 0 or too_deep(obj, depth - 1)), (obj, depth)
+    big = _text(MAX_DEPTH - 1)  # (the file's levels: MAX_DEPTH at most)
+    pad = (b'{"pad": "' + b"[" * (2 << 20) + b'", "v": ').decode()
+    assert len(loads((pad + big + "}").encode(), max_depth=MAX_DEPTH)["v"]) == 1  # (the dict, then big)
+    with pytest.raises(TooDeep):
+        loads((pad + "[" + big + "]}").encode(), max_depth=MAX_DEPTH)

@@ -220,6 +220,7 @@
     var box;
     box = el("div", "rgp-3d");
     box.appendChild(el("div", "rgp-3d-hint", "drag: orbit · wheel: zoom · ctrl+drag: pan"));
+    if (item.note) box.appendChild(el("div", "rgp-3d-note", item.note));  /* a sample of a large cloud */
     if (item.caption) box.appendChild(el("div", "rgp-caption", item.caption));
     lazy(box, function () {
       P.load(item.id, site(item.data), function (scene) {

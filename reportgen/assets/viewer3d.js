@@ -168,10 +168,22 @@
   }
 
   /* ---------------- the scene ---------------- */
+  // a point cloud's packed arrays (reportgen/site/panels/pointcloud.py): base64 of little-endian
+  // float32 coordinates, uint8 colours or categories
+  function unpack(b64, Type) {
+    var s = atob(b64), u = new Uint8Array(s.length);
+    for (var i = 0; i < s.length; i++) u[i] = s.charCodeAt(i);
+    return new Type(u.buffer);
+  }
   function buildScene(scene) {
     var lit = new Geo(), lines = new Geo(), pts = new Geo(), labels = [];
     var bmin = [Infinity, Infinity, Infinity], bmax = [-Infinity, -Infinity, -Infinity];
     function grow(p) { for (var i = 0; i < 3; i++) { if (p[i] < bmin[i]) bmin[i] = p[i]; if (p[i] > bmax[i]) bmax[i] = p[i]; } }
+    if (scene.points_f32) {
+      scene.points = unpack(scene.points_f32, Float32Array);
+      if (scene.colors_u8) scene.colors = unpack(scene.colors_u8, Uint8Array);
+      if (scene.categories_u8) scene.categories = unpack(scene.categories_u8, Uint8Array);
+    }
     var P = scene.points;
     if (P && P.length) {
       var np = P.length / 3, zmin = Infinity, zmax = -Infinity;

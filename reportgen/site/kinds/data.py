@@ -16,6 +16,10 @@ MAX_SHOWN_ROWS = 100_000  # ... and at most this many rows of them (of any table
 #: columns the run page's table shows: each page of 25 rows is in the DOM with all its cells, and
 #: a logged table of 20,000 columns (a 1 MB file) hung the tab for 25 s
 MAX_SHOWN_COLUMNS = 1_000
+#: an object3d's scene file is read up to this size (other JSON files: publish.READ_MAX, 64 MiB): a
+#: 2M-point cloud with colours, as the SDK writes it, is 78 MB ("could not show object3d: larger than
+#: 64 MiB"); this holds 3.4M such points (about 1.5 GB while decoded)
+MAX_SCENE_BYTES = 128 << 20
 
 
 def increments(rec: dict[str, Any]) -> list[str]:
@@ -216,15 +220,17 @@ class Object3DKind(SceneKind):
     tag = tags.OBJECT3D
 
     def item(self, ctx, rec, where, name):
-        scene = ctx.json_object(rec.get("scene"), "object3d has no scene")
+        from ..panels.pointcloud import cloud_payload
+
+        scene = ctx.json_object(rec.get("scene"), "object3d has no scene", MAX_SCENE_BYTES)
         payload: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
         pts = scene.get("points")
         if isinstance(pts, list) and pts:
-            payload["points"] = _vecs(pts, 3, float)
-            if isinstance(scene.get("point_colors"), list):
-                payload["colors"] = _vecs(scene["point_colors"], 3, int)
-            elif isinstance(scene.get("categories"), list):
-                payload["categories"] = [int(c) for c in scene["categories"]]
+            cloud, note = cloud_payload(scene, lambda text: ctx.warn(where, text))
+            payload.update(cloud)
+            if note:
+                extra["note"] = note
         mesh = scene.get("mesh")
         if isinstance(mesh, dict) and mesh.get("vertices"):
             payload["mesh"] = {"v": _vecs(mesh["vertices"], 3, float), "f": _vecs(mesh.get("faces") or [], 3, int)}
@@ -239,4 +245,4 @@ class Object3DKind(SceneKind):
             payload["boxes"] = [b for _, b in boxes if b is not None]
         if isinstance(scene.get("vectors"), list):
             payload["vectors"] = [v for v in scene["vectors"] if isinstance(v, dict) and "start" in v and "end" in v]
-        return self.scene_item(ctx, rec, name, payload)
+        return self.scene_item(ctx, rec, name, payload, **extra)

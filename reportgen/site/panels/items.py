@@ -103,14 +103,15 @@ class ItemMaker:
         (or the site), never by the builder's absolute path (:func:`..exc_text.exc_text`)."""
         return exc_text(exc, self.files.run_dir, self.files.out)
 
-    def json(self, path: Any) -> Any:
-        """A JSON file of the run (``path`` relative to the run folder)."""
-        return self.files.read_json(path)  # (bounded: a sparse 8 GB table was read whole)
+    def json(self, path: Any, max_bytes: int | None = None) -> Any:
+        """A JSON file of the run (``path`` relative to the run folder), of at most ``max_bytes``
+        (``publish.READ_MAX`` by default)."""
+        return self.files.read_json(path, max_bytes)  # (bounded: a sparse 8 GB table was read whole)
 
-    def json_object(self, value: Any, problem: str) -> dict:
+    def json_object(self, value: Any, problem: str, max_bytes: int | None = None) -> dict:
         """A JSON object stored inline or (a string) as a file path in the run; ``problem`` if neither."""
         if isinstance(value, str):
-            value = self.json(value)
+            value = self.json(value, max_bytes)
         if not isinstance(value, dict):
             raise ValueError(problem)
         return value

@@ -104,20 +104,21 @@ class RunFiles:
         opened: :func:`...storage.safety.reading_inside`)."""
         return reading_inside(self.run_dir, self.root)
 
-    def read_bytes(self, rel_path: Any) -> bytes:
-        """A run file read whole (logged HTML, a JSON file), bounded (:func:`..publish.read_whole`)."""
+    def read_bytes(self, rel_path: Any, max_bytes: int | None = None) -> bytes:
+        """A run file read whole (logged HTML, a JSON file), bounded (:func:`..publish.read_whole`;
+        ``max_bytes``, else its ``READ_MAX``)."""
         src = self.source(rel_path)
         try:
             with self.reading():
-                return read_whole(src)
+                return read_whole(src) if max_bytes is None else read_whole(src, max_bytes)
         except OutsideRunFolder as exc:
             raise MissingFile(str(exc)) from None
 
-    def read_json(self, rel_path: Any) -> Any:
+    def read_json(self, rel_path: Any, max_bytes: int | None = None) -> Any:
         """A JSON file of the run, bounded: read as :meth:`read_bytes`, and refused (``TooDeep`` naming
         it) when nested deeper than ``MAX_DEPTH`` (a table cell 490 lists deep overflowed the stack
         of the data script's writer)."""
-        return loads(self.read_bytes(rel_path), max_depth=MAX_DEPTH, what=str(rel_path))
+        return loads(self.read_bytes(rel_path, max_bytes), max_depth=MAX_DEPTH, what=str(rel_path))
 
     def site_path(self, rel_path: str, suffix: str = "", ext: str | None = None) -> str:
         try:
