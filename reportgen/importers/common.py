@@ -193,6 +193,14 @@ def run_id_for(kind: str, key: str) -> str:
     return fmt.validate_run_id(f"{kind}-{base}-{digest}")
 
 
+def source_place(run_dir: Path) -> str:
+    """Where the run folder ``run_dir`` is in the source, as an import records it: its folder resolved, its
+    own name kept, so a run folder that is a link is named by the link (resolved, it named the link's
+    target, outside the source: the Follower never looked for it there and never pruned it)."""
+    run_dir = Path(run_dir)
+    return str(run_dir.parent.resolve() / run_dir.name)
+
+
 def safe_run_id(kind: str, key: str, problems: Problems) -> str:
     """``<kind>-<key>`` for the source's own run id ``key``; one that cannot be a folder name (a hostile
     source: ``a b``, ``x<b>y``, 80 characters) gets :func:`run_id_for`'s safe id instead, with a warning."""

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..storage.safety import is_inside
 from .budget import FILE_MAX, OverBudget
-from .common import Problems, RunImport, safe_run_id, source_open, source_text, source_yaml, walk_files
+from .common import Problems, RunImport, safe_run_id, source_open, source_place, source_text, source_yaml, walk_files
 from .images import check_image_file
 
 METRIC_READ = 4 << 20
@@ -307,7 +307,7 @@ def import_mlflow(opts, problems: Problems, progress, result) -> None:
                 continue
             run_id = safe_run_id("mlflow", run_dir.name, problems)
             try:
-                imp = RunImport(opts.out, run_id, source={"kind": "mlflow", "path": str(run_dir.resolve())},
+                imp = RunImport(opts.out, run_id, source={"kind": "mlflow", "path": source_place(run_dir)},
                                 problems=problems)
                 result.rows += import_run(imp, run_dir, project, opts, problems)
             except OSError as exc:

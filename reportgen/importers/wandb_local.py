@@ -27,7 +27,7 @@ from typing import Any, Callable
 from ..sdk.metrics import MetricDefs
 from ..storage.jsonio import TooDeep, loads
 from ..storage.safety import MAX_DEPTH, FileTooBig, is_inside, too_deep
-from .common import Problems, RunImport, safe_run_id, source_open
+from .common import Problems, RunImport, safe_run_id, source_open, source_place
 from .wandb_log import LogError, iter_records
 from .wandb_media import WandbMedia
 from .wandb_system import SystemSamples
@@ -338,7 +338,7 @@ def import_wandb(opts, problems: Problems, progress, result) -> None:
         wandb_id = log.stem[len("run-"):]
         run_id = safe_run_id("wandb", wandb_id, problems)  # (one no folder name: renamed, as MLflow's)
         try:
-            imp = RunImport(opts.out, run_id, source={"kind": "wandb", "path": str(run_dir.resolve())},
+            imp = RunImport(opts.out, run_id, source={"kind": "wandb", "path": source_place(run_dir)},
                             problems=problems)
             result.rows += import_run(imp, run_dir, log, opts, problems)
         except (OSError, ValueError) as exc:
