@@ -126,10 +126,12 @@ def test_a_run_deleted_from_an_mlruns_tree_leaves_the_site(tmp_path):
     moved.parent.mkdir()
     meta.parent.rename(moved)
     meta.parent.symlink_to(moved)
-    _build(mlruns, site)
+    proc = _build(mlruns, site)  # (a link out of the folder is not read by default)
+    assert _names(root) == [] and f"{meta.parent.name}: a link to {moved}, outside the mlruns folder" in proc.stderr
+    _build(mlruns, site, "--follow-links")
     assert _names(root) == ["first"] and _pages(site) == 1
     meta.parent.unlink()
-    proc = _build(mlruns, site)
+    proc = _build(mlruns, site, "--follow-links")
     assert _names(root) == [] and f"{meta.parent.name} is gone" in proc.stderr, proc.stderr
 
 
@@ -151,8 +153,10 @@ def test_a_run_deleted_from_a_wandb_folder_leaves_the_site(tmp_path):
 
 
 def test_a_wandb_run_reached_through_a_link_leaves_the_site_with_its_link(tmp_path):
-    """A wandb run folder that is a link (wandb/offline-run-x -> another disk's run folder) was recorded
-    by the link's target, outside the followed folder, so the Follower never looked for it: the link
+    """A wandb run folder that is a link out of the folder (wandb/offline-run-x -> another project's run)
+    was read as any: a downloaded wandb folder published what its links name. It is read only with
+    --follow-links now, as a logdir's (one warning naming it otherwise). And such a run was recorded by
+    the link's target, outside the followed folder, so the Follower never looked for it: the link
     removed, the run stayed in the site for ever. It is recorded by the link now, and pruned as any."""
     pytest.importorskip("wandb")
     wb, other, site = tmp_path / "wb", tmp_path / "other", tmp_path / "site"
@@ -163,11 +167,14 @@ def test_a_wandb_run_reached_through_a_link_leaves_the_site_with_its_link(tmp_pa
     (target,) = (other / "wandb").glob("offline-run-*")
     link = src / target.name
     link.symlink_to(target)
-    _build(src, site)
+    proc = _build(src, site)
     root = cache_root(src)
+    assert len(list_run_dirs(root)) == 1 and _pages(site) == 1
+    assert f"{target.name}: a link to {target}, outside the wandb folder {src}; not read" in proc.stderr, proc.stderr
+    _build(src, site, "--follow-links")
     assert len(list_run_dirs(root)) == 2 and _pages(site) == 2
     link.unlink()
-    proc = _build(src, site)
+    proc = _build(src, site, "--follow-links")
     assert len(list_run_dirs(root)) == 1 and _pages(site) == 1
     assert f"wandb/{target.name} is gone" in proc.stderr, proc.stderr
     assert target.is_dir()  # (the source is never touched)

@@ -28,7 +28,7 @@ class ImportOptions:
     time_col: str | None = None
     quiet: bool = False
     follow: bool = False  # live: runs without an end marker stay "running"
-    follow_links: bool = False  # tensorboard: read links out of the logdir (--follow-links)
+    follow_links: bool = False  # read links out of a logdir, a wandb or an mlruns folder (--follow-links)
     max_media: int | None = None  # media bytes one run may take (None: budget.RUN_MAX; an import 4x that)
     warn: Callable[[str], None] | None = None
     note: Callable[[str], None] | None = None  # informational notices (no problem: not counted by --strict)
