@@ -21,9 +21,10 @@ from .tell import say, tell, tell_all, waiting_line
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 _EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
-FOLLOW_LINKS_HELP = ("A TensorBoard logdir's links to folders or event files outside it are read too (your own "
-                     "'ln -s /data/exp1 logs/exp1'); by default they are not, with a warning naming each: a "
-                     "downloaded logdir could link to your other projects' files.")
+FOLLOW_LINKS_HELP = ("A TensorBoard logdir's links to folders or event files outside it (a wandb or mlruns "
+                     "folder's links to run folders outside it) are read too (your own 'ln -s /data/exp1 "
+                     "logs/exp1'); by default they are not, with a warning naming each: a downloaded folder "
+                     "could link to your other projects' files.")
 
 
 class _RunsRoot(click.ParamType):

@@ -140,6 +140,17 @@ else:  # the training run goes on: more rows in the same run
 
 
 
+MLFLOW_DELETE_SCRIPT = r'''
+import os, sys, mlflow
+from mlflow.entities import ViewType
+os.chdir(sys.argv[1])
+client = mlflow.tracking.MlflowClient(sys.argv[2])
+runs = client.search_runs([e.experiment_id for e in client.search_experiments()], run_view_type=ViewType.ALL)
+(run,) = [r for r in runs if r.info.run_name == sys.argv[3]]
+getattr(client, sys.argv[4])(run.info.run_id)  # delete_run, restore_run
+'''
+
+
 def check_mlflow_sql_runs(runs: dict, project: str) -> None:
     """What MLFLOW_SQL_SCRIPT's "first" runs must be once imported (``runs``: run name -> record)."""
     import math

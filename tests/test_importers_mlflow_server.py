@@ -8,7 +8,7 @@ import importlib.util
 import pytest
 
 from dbservers import MariaDbServer, PgServer, mariadb_bin, pg_bin
-from import_sources import MLFLOW_SQL_SCRIPT, check_mlflow_sql_runs, run_script
+from import_sources import MLFLOW_DELETE_SCRIPT, MLFLOW_SQL_SCRIPT, check_mlflow_sql_runs, run_script
 from reportgen.importers import detect
 from reportgen.storage.reader import list_run_dirs, read_run
 
@@ -132,3 +132,22 @@ def test_build_and_errors_name_the_database_without_its_password(store, tmp_path
     server.create_db("empty")
     proc = cli("import", "mlflow", server.url("empty"), "-o", str(tmp_path / "none"))
     assert "not an MLflow database (missing tables: experiments, runs, metrics, params, tags)" in proc.stderr
+
+
+def test_a_run_deleted_from_the_database_leaves_the_followed_site(store, tmp_path, cli):
+    """A run deleted from a server's database (mlflow.delete_run) stayed in the site built from it for
+    ever (database stores were not pruned); a pass that lists the database's runs now prunes it."""
+    _kind, server, _url, _work = store
+    server.create_db("pruned")
+    url, work = server.url("pruned"), tmp_path / "client"
+    work.mkdir()
+    run_script(WRITE, work, url, "exp-db", "first")
+    env = {"REPORTGEN_CACHE_DIR": str(tmp_path / "cache")}
+    site = tmp_path / "site"
+    cli("build", url, "-o", str(site), env=env)
+    (root,) = (tmp_path / "cache" / "follow").iterdir()
+    assert sorted(_runs(root)) == ["failed", "first"]
+    run_script(MLFLOW_DELETE_SCRIPT, work, url, "failed", "delete_run")
+    proc = cli("build", url, "-o", str(site), env=env)
+    assert sorted(_runs(root)) == ["first"] and "is deleted or gone" in proc.stderr, proc.stderr
+    assert PASSWORD not in proc.stderr and "failed" not in (site / "index.html").read_text()

@@ -6,9 +6,13 @@ timeouts here are hang guards only, never timing assertions.
 """
 from __future__ import annotations
 
+import json
 import os
+import re
 import time
 from pathlib import Path
+
+import pytest
 
 from reportgen.sdk.run import Run
 from serveproc import ServeProcess, http_get
@@ -171,3 +175,49 @@ def test_a_runs_root_swapped_for_a_link_is_not_followed(tmp_path):
         _run(runs, "back")
         assert _wait_served(srv, "/runs/back/index.html")
         assert _status(srv, "/runs/secret/index.html") == 404
+
+
+def test_serve_reads_a_logdirs_link_out_of_it_only_with_follow_links(tmp_path):
+    """``serve LOGDIR`` of a TensorBoard logdir holding a link out of it (logs/c -> another folder):
+    without --follow-links the link is not read (one warning naming it, its target and the flag; c's
+    page 404, a's served); with it, c is imported and served too, and followed under --watch as it
+    grows (a step written through the link's target is served)."""
+    pytest.importorskip("tensorboardX")
+    from tensorboardX import SummaryWriter
+
+    def write(folder: Path, steps: range) -> None:
+        w = SummaryWriter(str(folder))
+        for s in steps:
+            w.add_scalar("loss", 1.0 / (s + 1), s)
+        w.close()
+
+    logs, outside = tmp_path / "logs", tmp_path / "elsewhere" / "c"
+    write(logs / "a", range(5))
+    write(outside, range(5))
+    (logs / "c").symlink_to(outside, target_is_directory=True)
+    env = {"REPORTGEN_CACHE_DIR": str(tmp_path / "cache")}
+
+    def pages(srv: ServeProcess) -> dict[str, str]:
+        """run name -> (its page's path, its last loss), from the served index's runs"""
+        _, index = _get(srv, "/")
+        site = re.search(r'<script type="application/json" id="rg-site">(.*?)</script>', index.decode(), re.S)
+        return {r["name"]: ("/" + r["url"], r["s"].get("loss")) for r in json.loads(site.group(1))["runs"]}
+
+    with ServeProcess(str(logs), "--port", "0", env=env) as srv:
+        err = srv.stderr()
+        assert f"c: a link to {outside}" in err and "--follow-links" in err, err
+        served = pages(srv)
+        assert sorted(served) == ["a"] and _status(srv, served["a"][0]) == 200
+    with ServeProcess(str(logs), "--watch", "--follow-links", "--port", "0", env=env) as srv:
+        assert "a link to" not in srv.stderr(), srv.stderr()
+        served = pages(srv)
+        assert sorted(served) == ["a", "c"] and _status(srv, served["c"][0]) == 200 and served["c"][1] == pytest.approx(0.2)
+        write(outside, range(5, 9))  # (the training goes on, through the link's target)
+        deadline = time.monotonic() + GUARD
+        while time.monotonic() < deadline and pages(srv)["c"][1] == pytest.approx(0.2):
+            time.sleep(0.3)
+        assert pages(srv)["c"][1] == pytest.approx(1 / 9)
+        gone = served["c"][0]
+    with ServeProcess(str(logs), "--port", "0", env=env) as srv:  # (without the flag again: c leaves)
+        served = pages(srv)
+        assert sorted(served) == ["a"] and _status(srv, gone) == 404

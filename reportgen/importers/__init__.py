@@ -28,7 +28,7 @@ class ImportOptions:
     time_col: str | None = None
     quiet: bool = False
     follow: bool = False  # live: runs without an end marker stay "running"
-    follow_links: bool = False  # tensorboard: read links out of the logdir (--follow-links)
+    follow_links: bool = False  # read links out of a logdir, a wandb or an mlruns folder (--follow-links)
     max_media: int | None = None  # media bytes one run may take (None: budget.RUN_MAX; an import 4x that)
     warn: Callable[[str], None] | None = None
     note: Callable[[str], None] | None = None  # informational notices (no problem: not counted by --strict)
@@ -43,6 +43,9 @@ class ImportResult:
     refused: list[str] = field(default_factory=list)  # runs not written: their run folder is unsafe to write
     skipped: int = 0  # source runs (or files) not imported: unreadable, hostile (their warnings say why)
     found: set[str] = field(default_factory=set)  # run ids of every source run the import came to, written or not
+    # a database store whose runs this import listed to the end (each in ``found`` or deleted there): what
+    # the source of each of its runs starts with (``<database>#``); None: a folder, or not listed to the end
+    listed: str | None = None
 
 
 def run_name(template: str | None, *, path: str, name: str, id: str, project: str) -> str:

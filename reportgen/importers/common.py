@@ -193,6 +193,29 @@ def run_id_for(kind: str, key: str) -> str:
     return fmt.validate_run_id(f"{kind}-{base}-{digest}")
 
 
+def read_link(path: Path, source: Path, what: str, follow_links: bool, warn=None) -> bool:
+    """Whether ``path`` (a run folder or a file of the source folder ``source``, a ``what``: "logdir",
+    "wandb folder", "mlruns folder") is to be read. The folder is untrusted (a downloaded one): what it
+    reaches through a link whose target is outside it (``wandb/offline-run-x`` -> another project's
+    run) would publish what that names, so it is not read, with one ``warn`` naming the link, its
+    target and ``--follow-links`` (``follow_links``: the user's own ``ln -s /data/exp1 logs/exp1``,
+    read)."""
+    if follow_links or is_inside(source, path):
+        return True
+    if warn is not None:
+        warn(f"{path.relative_to(source).as_posix()}: a link to {os.path.realpath(path)}, outside the "
+             f"{what} {source}; not read (--follow-links reads links out of the {what})")
+    return False
+
+
+def source_place(run_dir: Path) -> str:
+    """Where the run folder ``run_dir`` is in the source, as an import records it: its folder resolved, its
+    own name kept, so a run folder that is a link is named by the link (resolved, it named the link's
+    target, outside the source: the Follower never looked for it there and never pruned it)."""
+    run_dir = Path(run_dir)
+    return str(run_dir.parent.resolve() / run_dir.name)
+
+
 def safe_run_id(kind: str, key: str, problems: Problems) -> str:
     """``<kind>-<key>`` for the source's own run id ``key``; one that cannot be a folder name (a hostile
     source: ``a b``, ``x<b>y``, 80 characters) gets :func:`run_id_for`'s safe id instead, with a warning."""

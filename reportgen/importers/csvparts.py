@@ -4,7 +4,7 @@ The file is opened once (:func:`~reportgen.storage.safety.open_regular`: a regul
 its descriptor) and read once, a block of whole rows at a time (:mod:`.csvblocks`: a row longer than
 16 MiB is read cell by cell, a cell longer than 1 MiB left out with a warning), each block parsed by
 pandas. pandas types each part on its own, so a column's type is settled by the first part that holds
-a value of it, and kept in the parts after:
+a value of it, and kept in the parts after (:mod:`.csvkinds`):
 
 - numbers (most of its cells are numbers): a cell that is no number is left out of its row, with a
   warning naming the row, the column and the cell (the column stayed numbers in the parts without
@@ -29,12 +29,14 @@ holds, not what it says.
 """
 from __future__ import annotations
 
+import functools
 import io
 import os
 from pathlib import Path
 
 from ..storage.safety import open_regular
 from .csvblocks import CELL_MAX, ROW_MAX, BigRow, Blocks, line_ends
+from .csvkinds import ColumnKinds
 from ..storage.sparse import mostly_holes
 from .common import SOURCE_MAX, Problems
 
@@ -42,10 +44,6 @@ CSV_MAX = SOURCE_MAX  # bytes of a sparse CSV read (the rows after them are not:
 PART_CELLS = 250_000  # cells (rows x columns) of a CSV parsed at a time
 PART_ROWS = 100_000  # rows parsed at a time at the most (a table of few columns)
 
-
-def _integers(cells):
-    """Whether each of the text ``cells`` (a Series) is written as an integer."""
-    return cells.str.fullmatch(r"\s*[+-]?\d+\s*")
 
 def part_rows(columns: int) -> int:
     """Rows of a part of a table of ``columns`` columns: :data:`PART_CELLS` cells (a table of 5,000
@@ -114,7 +112,6 @@ class CsvTable:
             raise
         self.rows = 0
         self.ordered: bool | None = None  # whether the steps never go down (None: not known yet)
-        self._kinds: dict = {}  # column -> "integer", "float", "text" or "other", settled by its first values
         self._chunk = part_rows(len(self.columns))
 
     def _prefix_of_sparse(self, problems: Problems):
@@ -171,6 +168,10 @@ class CsvTable:
         except pd.errors.ParserError as exc:
             raise ValueError(f"{exc} (lines counted from row {start + 1}, the first under the header)") from None
 
+    def _as_text(self, block: bytes, start: int, columns: list):
+        """The ``columns`` of ``block`` parsed as text."""
+        return self._parse(block, start, usecols=columns, dtype=dict.fromkeys(columns, str))
+
     def _left_out(self, row: int, column, what: str) -> None:
         self.problems.some(str(self.path), "cells left out",
                            f"{self.path}: row {row}, column {column!r}: {what}; left out")
@@ -193,7 +194,7 @@ class CsvTable:
         """The rows, a part at a time, each column of the type its first values settled (the module's
         doc); ``step_col`` is left as each part reads it, ``run_col`` read as text. Sets :attr:`ordered`
         once every part is read."""
-        self._kinds, self.rows = {}, 0
+        kinds, self.rows = ColumnKinds(self._left_out), 0
         self._not_utf8 = NotUtf8()
         self._not_utf8.check(self._head, 1)
         rising, last = True, None
@@ -201,105 +202,14 @@ class CsvTable:
         for block in self._blocks():
             start = self.rows
             part = self._parse(block, start, dtype=dict.fromkeys(text, str) or None)
-            settled = self._settle(part, {step_col, run_col}, block, start)
+            settled = kinds.settle(part, {step_col, run_col}, functools.partial(self._as_text, block, start))
             if settled:  # (columns that are text from here on: this part's cells as written)
                 text |= settled
                 part = self._parse(block, start, dtype=dict.fromkeys(text, str))
-            part = self._typed(part, text | {step_col}, start)
+            part = kinds.typed(part, text | {step_col}, start)
             if step_col in part and rising:
                 rising, last = steps_rise(part[step_col], last)
             self.rows += len(part)
             yield part
         self.ordered = rising
         self._not_utf8.warn(self.path, self.problems)
-
-    def _settle(self, part, skip: set, block: bytes, start: int) -> set:
-        """Settle the type of the columns of ``part`` not settled yet that hold a value; the ones
-        settled as text."""
-        import numpy as np
-        import pandas as pd
-
-        text = set()
-        holed = []  # integral floats with an empty cell: integers unless a cell is written as a float
-        for col in part.columns:
-            if col in self._kinds or col in skip:
-                continue
-            s = part[col]
-            if s.dtype.kind in "iu":
-                kind = "integer"
-            elif s.dtype.kind == "f":
-                values = s.to_numpy()
-                values = values[~np.isnan(values)]
-                if not len(values):
-                    continue
-                if bool(np.all(values == np.round(values))) and s.isna().any():
-                    holed.append(col)  # (settled below, from one parse of the block for all of them)
-                    continue
-                kind = "float"
-            elif s.dtype.kind == "b":
-                kind = "other"
-            else:
-                cells = s.dropna()
-                if not len(cells):
-                    continue
-                numbers = pd.to_numeric(cells, errors="coerce")
-                if pd.api.types.infer_dtype(cells, skipna=True) == "boolean":
-                    kind = "other"
-                elif numbers.notna().sum() * 2 > len(cells):
-                    kind = "integer" if _integers(cells[numbers.notna()].astype(str)).all() else "float"
-                else:
-                    kind = "text"
-                    text.add(col)
-            self._kinds[col] = kind
-        if holed:  # (one parse of the block as text for all of them: a parse each made 30,000 columns take minutes)
-            cells = self._parse(block, start, usecols=holed, dtype=dict.fromkeys(holed, str))
-            for col in holed:
-                self._kinds[col] = "integer" if bool(_integers(cells[col].dropna()).all()) else "float"
-        return text
-
-    def _typed(self, part, skip: set, start: int):
-        """``part`` with its columns of the types settled: text cells of number columns left out
-        (warned of), integers and floats as settled; text cells longer than :data:`CELL_MAX` left out.
-        The columns are put in a new frame at once: set one at a time into ``part``, each cost as much
-        as the columns already set (a CSV of 100,000 columns and one row took 10 minutes to import)."""
-        import numpy as np
-        import pandas as pd
-
-        changed: dict = {}
-        for col in part.columns:
-            s = part[col]
-            kind = self._kinds.get(col)
-            if s.dtype.kind not in "iufb":  # (text: cells too long to keep are left out)
-                long = s.str.len() > CELL_MAX if pd.api.types.is_string_dtype(s) else None
-                if long is not None and long.any():
-                    for i in np.flatnonzero(long.to_numpy()):
-                        self._left_out(start + i + 1, col, f"a cell of {len(s.iat[i]):,} characters (more than "
-                                       f"{CELL_MAX >> 20} MiB)")
-                    s = changed[col] = s.where(~long)
-            if col in skip or kind not in ("integer", "float"):
-                continue
-            if s.dtype.kind not in "iuf":
-                numbers = pd.to_numeric(s, errors="coerce")
-                for i in np.flatnonzero((s.notna() & numbers.isna()).to_numpy()):
-                    cell = str(s.iat[i])
-                    self._left_out(start + i + 1, col, f"{cell[:80]!r}{'...' if len(cell) > 80 else ''} is not a "
-                                   "number, in a column of numbers")
-                s = numbers
-            if kind == "float":
-                changed[col] = s if s.dtype.kind == "f" else s.astype(float)
-            elif s.dtype.kind == "f":
-                values = s.to_numpy()
-                present = ~np.isnan(values)
-                if np.all(values[present] == np.round(values[present])) and np.all(np.abs(values[present]) < 2 ** 53):
-                    out = np.full(len(values), None, dtype=object)
-                    out[present] = values[present].astype(np.int64).astype(object)
-                    changed[col] = out
-                else:  # (a fraction in a column of integers: floats from here on)
-                    self._kinds[col] = "float"
-                    changed[col] = s
-            else:
-                changed[col] = s
-        if not changed:
-            return part
-        return pd.DataFrame({col: changed[col] if col in changed else part[col] for col in part.columns},
-                            index=part.index)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import ImportOptions, detect, import_source
 from .common import IMPORT_JSON, RunImport, printable
+from .mlflow_sql import DB_NAMES
 from ..tell import say, tell
 from ..storage.remote import is_db_url
 from ..storage.rootpin import RootPin
@@ -79,28 +80,56 @@ class Follower:
             self._warn(f"import failed ({type(exc).__name__}: {exc}); retrying")
             return 0
         self.passes += 1
-        self.prune(result.found)
+        if result.listed is not None:
+            self.prune_store(result.found, result.listed)
+        else:
+            self.prune(result.found)
         return result.rows
+
+    def prune_store(self, found: set[str], listed: str) -> list[str]:
+        """Remove from the cache root the runs this follower imported from a database store that the pass,
+        which listed the store's runs to the end, did not come to (``found``): deleted there
+        (``mlflow.delete_run``, its experiment deleted) or gone (``mlflow gc``). Only folders holding an
+        ``import.json`` of this kind whose source is a run of this database (``listed``, ``<database>#``)
+        are touched. A pass that could not list the store (unreachable, an error) comes not here, and
+        keeps every run. Returns the run ids removed."""
+        removed = []
+        for entry in self._not_found(found, self.out):
+            src = _source(Path(entry.path), self.kind)
+            if src is not None and src["path"].startswith(listed):
+                self._remove(entry, f"{printable(src['path'])} is deleted or gone")
+                removed.append(entry.name)
+        return removed
+
+    def _not_found(self, found: set[str], what) -> list:
+        """The folders of the cache root (not links) that are no run of ``found``, by name; none when
+        ``what`` (the source, or the cache root) cannot be listed now, with a warning."""
+        try:
+            os.listdir(what)
+            with os.scandir(self.out) as it:
+                return sorted((e for e in it if e.name not in found and e.is_dir(follow_symlinks=False)),
+                              key=lambda e: e.name)
+        except OSError as exc:
+            self._warn(f"{what}: cannot be listed now ({exc}); the runs imported from it are kept")
+            return []
+
+    def _remove(self, entry, why: str) -> None:
+        shutil.rmtree(entry.path, ignore_errors=True)
+        tell(f"{self.kind}: {why}: its imported run {entry.name} is removed from the site", "note")
 
     def prune(self, found: set[str]) -> list[str]:
         """Remove from the cache root the runs this follower imported from its source that the pass did
         not come to (``found``): their source run is gone, or no longer read (a link out of the logdir
         without ``--follow-links``, a run folder left without event files). Only folders holding an
         ``import.json`` of this source are touched; when the source, or a run's place in it, cannot be
-        listed now (an I/O error), everything is kept, with a warning. Returns the run ids removed."""
+        listed now (an I/O error), everything is kept, with a warning. Returns the run ids removed.
+        (A database store: :meth:`prune_store`.)"""
         from .mlflow_sql import sql_store
 
         if is_db_url(self.source) or not self.source.is_dir() or sql_store(self.source) is not None:
-            return []  # (one file, or a database: its runs are not places to look at)
-        try:
-            os.listdir(self.source)
-            root = self.source.resolve()
-            with os.scandir(self.out) as it:
-                entries = sorted((e for e in it if e.name not in found and e.is_dir(follow_symlinks=False)),
-                                 key=lambda e: e.name)
-        except OSError as exc:
-            self._warn(f"{self.source}: cannot be listed now ({exc}); the runs imported from it are kept")
-            return []
+            return []  # (one file, or a database not listed to the end: its runs are not places to look at)
+        entries = self._not_found(found, self.source)
+        root = self.source.resolve()  # (after the listing: a source that cannot be listed is told)
         removed = []
         for entry in entries:
             place = _source_place(Path(entry.path), self.kind, root)
@@ -115,10 +144,8 @@ class Follower:
             except OSError as exc:
                 self._warn(f"{label}: cannot be listed now ({exc}); its imported run {entry.name} is kept")
                 continue
-            shutil.rmtree(entry.path, ignore_errors=True)
+            self._remove(entry, f"{printable(self.source.name)}/{label} {why}")
             removed.append(entry.name)
-            tell(f"{self.kind}: {self.source.name}/{label} {why}: its imported run {entry.name} is removed "
-                 "from the site", "note")
         return removed
 
     def _loop(self) -> None:
@@ -135,12 +162,20 @@ class Follower:
             self._thread.join(timeout=30)
 
 
+def _source(run_dir: Path, kind: str) -> dict | None:
+    """The source recorded in the cache root's ``run_dir`` (its ``import.json``) when it is an import of
+    ``kind`` naming its source's path; else None."""
+    src = RunImport._read(run_dir / IMPORT_JSON).get("source")
+    if not isinstance(src, dict) or src.get("kind") != kind or not isinstance(src.get("path"), str):
+        return None
+    return src
+
+
 def _source_place(run_dir: Path, kind: str, root: Path) -> Path | None:
     """Where the source run of the cache root's ``run_dir`` was (a path inside the source folder
     ``root``), from its ``import.json``; None when the folder is no import of ``kind`` from ``root``."""
-    state = RunImport._read(run_dir / IMPORT_JSON)
-    src = state.get("source")
-    if not isinstance(src, dict) or src.get("kind") != kind or not isinstance(src.get("path"), str):
+    src = _source(run_dir, kind)
+    if src is None:
         return None
     place = Path(src["path"])
     if kind == "tensorboard":
@@ -148,6 +183,8 @@ def _source_place(run_dir: Path, kind: str, root: Path) -> Path | None:
             return None
         place = place / src["run"]
     place = Path(os.path.normpath(place))
+    if kind == "mlflow" and place.parent == root and place.name.startswith(tuple(f"{n}#" for n in DB_NAMES)):
+        return None  # (a run of the folder's database: no place; pruned only after a pass that listed it)
     return place if place == root or root in place.parents else None
 
 

@@ -188,6 +188,7 @@ def import_runs(store, opts, problems: Problems, progress, result) -> None:
     runs = store.runs()
     if not runs:
         problems.warn(f"{store.name}: no MLflow runs found")
+        result.listed = store.source("")
         return
     for n, (uuid, name, status, start, end, stage, eid, user, uri) in enumerate(runs, 1):
         progress.update(f"mlflow: run {n}/{len(runs)}")
@@ -219,6 +220,7 @@ def import_runs(store, opts, problems: Problems, progress, result) -> None:
             problems.skip(f"{label}: {type(exc).__name__}: {exc}; skipped")
             continue
         result.runs.append(run_id)
+    result.listed = store.source("")  # (every run not deleted came to: the Follower prunes the others)
 
 
 def _adder(points: dict[str, list[tuple[float, float, int]]], label: str, problems: Problems):

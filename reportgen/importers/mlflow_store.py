@@ -23,7 +23,8 @@ from typing import Any
 
 from ..storage.safety import is_inside
 from .budget import FILE_MAX, OverBudget
-from .common import Problems, RunImport, safe_run_id, source_open, source_text, source_yaml, walk_files
+from .common import (Problems, RunImport, read_link, safe_run_id, source_open, source_place, source_text, source_yaml,
+                     walk_files)
 from .images import check_image_file
 
 METRIC_READ = 4 << 20
@@ -290,6 +291,8 @@ def import_mlflow(opts, problems: Problems, progress, result) -> None:
     else:
         experiments = [(e, [p for p in _folders(e, problems) if _has_meta(p, problems)])
                        for e in _folders(root, problems) if _has_meta(e, problems)]
+    experiments = [(e, [r for r in runs if read_link(r, root, "mlruns folder", opts.follow_links, problems.warn)])
+                   for e, runs in experiments]
     total = sum(len(r) for _, r in experiments)
     if not total:
         problems.warn(f"{root}: no MLflow runs found (expected mlruns/<experiment>/<run>/meta.yaml)")
@@ -307,7 +310,7 @@ def import_mlflow(opts, problems: Problems, progress, result) -> None:
                 continue
             run_id = safe_run_id("mlflow", run_dir.name, problems)
             try:
-                imp = RunImport(opts.out, run_id, source={"kind": "mlflow", "path": str(run_dir.resolve())},
+                imp = RunImport(opts.out, run_id, source={"kind": "mlflow", "path": source_place(run_dir)},
                                 problems=problems)
                 result.rows += import_run(imp, run_dir, project, opts, problems)
             except OSError as exc:

@@ -24,8 +24,7 @@ import time
 from pathlib import Path
 
 from ..storage.format import holds_step
-from ..storage.safety import is_inside
-from .common import Problems, RunImport, source_yaml, walk
+from .common import Problems, RunImport, read_link, source_yaml, walk
 from .tb_values import Decoder, float32_values
 from .tfrecord import read_records
 
@@ -72,15 +71,8 @@ def find_runs(logdir: Path, warn=None, follow_links: bool = False) -> list[tuple
     outside it (``logs/x -> ~/other-project``) would publish what it names, so it is not read, with
     one ``warn`` naming it; ``follow_links`` (``--follow-links``, the user's own ``ln -s /data/exp1
     logs/exp1``) reads it. Links that stay inside the logdir are followed (each real folder once)."""
-    root = logdir.resolve()
-
     def inside(path: Path) -> bool:
-        if follow_links or not os.path.islink(path) or is_inside(root, path):
-            return True
-        if warn is not None:
-            warn(f"{path.relative_to(logdir).as_posix()}: a link to {os.path.realpath(path)}, outside the "
-                 f"logdir {logdir}; not read (--follow-links reads links out of the logdir)")
-        return False
+        return read_link(path, logdir, "logdir", follow_links, warn)
 
     out = []
     for dirpath, _dirnames, filenames in walk(logdir, warn, follow_links=inside):

@@ -27,7 +27,7 @@ from typing import Any, Callable
 from ..sdk.metrics import MetricDefs
 from ..storage.jsonio import TooDeep, loads
 from ..storage.safety import MAX_DEPTH, FileTooBig, is_inside, too_deep
-from .common import Problems, RunImport, safe_run_id, source_open
+from .common import Problems, RunImport, read_link, safe_run_id, source_open, source_place
 from .wandb_log import LogError, iter_records
 from .wandb_media import WandbMedia
 from .wandb_system import SystemSamples
@@ -325,7 +325,9 @@ def import_run(imp: RunImport, run_dir: Path, log: Path, opts, problems: Problem
 
 
 def import_wandb(opts, problems: Problems, progress, result) -> None:
-    runs = find_runs(Path(opts.path))
+    source = Path(opts.path)
+    base = source.parent if source.is_file() else source
+    runs = [r for r in find_runs(source) if read_link(r, base, "wandb folder", opts.follow_links, problems.warn)]
     if not runs:
         problems.warn(f"{opts.path}: no wandb run folders found (expected wandb/run-*/run-<id>.wandb)")
         return
@@ -338,7 +340,7 @@ def import_wandb(opts, problems: Problems, progress, result) -> None:
         wandb_id = log.stem[len("run-"):]
         run_id = safe_run_id("wandb", wandb_id, problems)  # (one no folder name: renamed, as MLflow's)
         try:
-            imp = RunImport(opts.out, run_id, source={"kind": "wandb", "path": str(run_dir.resolve())},
+            imp = RunImport(opts.out, run_id, source={"kind": "wandb", "path": source_place(run_dir)},
                             problems=problems)
             result.rows += import_run(imp, run_dir, log, opts, problems)
         except (OSError, ValueError) as exc:
