@@ -287,3 +287,43 @@ def test_an_incremental_table_goes_on_across_a_move(tmp_path):
     rows = [r["t"] for r in clean_history(tmp_path / "runs" / "b")]
     assert [(r["increment_num"], r["row_offset"]) for r in rows] == [(0, 0), (1, 1)]
     assert rows[1]["previous_increments"] == [rows[0]["path"]]
+
+
+CONSOLE = """
+    import os, sys, time, reportgen
+    runs, when = sys.argv[1], sys.argv[2]
+    run = reportgen.init(id="a", dir=runs, flush_interval=30, save_code_info=False,  # (the move not noticed)
+                         settings={"x_disable_stats": True, "x_disable_meta": True, "console": "redirect",
+                                   "console_max_bytes": 1024})
+
+    def say(lo, hi):
+        for i in range(lo, hi):
+            print(f"line {i:04d} " + "x" * 40, flush=True)
+
+    say(0, 5 if when == "head" else 15)  # (51 bytes a line: the head holds 10)
+    if when == "tail":  # the tail file opened before the move, rolled after it
+        while not os.path.exists(os.path.join(runs, "a", "output.log.tail")):
+            time.sleep(0.01)
+    os.rename(os.path.join(runs, "a"), os.path.join(runs, "b"))
+    say(100, 200)
+    run.finish()
+"""
+
+
+@pytest.mark.parametrize("when", ["head", "tail"])
+def test_the_console_tail_goes_on_in_a_moved_run_folder(tmp_path, when):
+    """output.log.tail was opened, rolled and removed by name: once output.log's head was full, just after
+    mv runs/a runs/b and before the writer noticed it, the tail could not be opened ('console capture lost
+    data: FileNotFoundError ... runs/a/output.log.tail') and the end of the output was lost; a tail opened
+    before the move was rolled into nothing and left behind in runs/b at finish. It is now written through
+    the folder's descriptor, as media are."""
+    proc = run_py(tmp_path, CONSOLE, "runs", when)
+    assert proc.returncode == 0, proc.stderr
+    assert "lost data" not in proc.stderr and "/proc/self/fd" not in proc.stderr, proc.stderr
+    assert not (tmp_path / "runs" / "a").exists()
+    folder = tmp_path / "runs" / "b"
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith("output")) == ["output.log"]
+    lines = (folder / "output.log").read_text().splitlines()
+    assert lines[0].startswith("line 0000 ") and lines[-1].startswith("line 0199 "), lines
+    assert any(line.startswith("[reportgen: ") and "of output cut here" in line for line in lines), lines
+
