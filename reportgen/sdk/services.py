@@ -82,12 +82,6 @@ class RunServices:
             meta["git"] = {**(meta.get("git") or {}), **git_extra} if "git" in meta else git_extra
         return meta
 
-    def follow(self, where: Path) -> None:
-        """The run folder left its path and is reached at ``where`` now (storage.moved): alerts' messages
-        name it there (they, the console tail, and system.jsonl, held open by the sampler from the
-        start, its process's or its thread's, are written through its descriptor)."""
-        self.alerts.path = where / self.alerts.path.name  # (its messages: it writes by reach)
-
     def close(self, quick: bool = False) -> None:
         """Stop everything; ``quick`` (a termination signal): shorter waits, the process is ending."""
         if self._meta_thread is not None:
