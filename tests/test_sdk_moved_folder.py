@@ -287,3 +287,85 @@ def test_an_incremental_table_goes_on_across_a_move(tmp_path):
     rows = [r["t"] for r in clean_history(tmp_path / "runs" / "b")]
     assert [(r["increment_num"], r["row_offset"]) for r in rows] == [(0, 0), (1, 1)]
     assert rows[1]["previous_increments"] == [rows[0]["path"]]
+
+
+CONSOLE = """
+    import os, sys, time, reportgen
+    runs, when = sys.argv[1], sys.argv[2]
+    run = reportgen.init(id="a", dir=runs, flush_interval=30, save_code_info=False,  # (the move not noticed)
+                         settings={"x_disable_stats": True, "x_disable_meta": True, "console": "redirect",
+                                   "console_max_bytes": 1024})
+
+    def say(lo, hi):
+        for i in range(lo, hi):
+            print(f"line {i:04d} " + "x" * 40, flush=True)
+
+    say(0, 5 if when == "head" else 15)  # (51 bytes a line: the head holds 10)
+    if when == "tail":  # the tail file opened before the move, rolled after it
+        while not os.path.exists(os.path.join(runs, "a", "output.log.tail")):
+            time.sleep(0.01)
+    os.rename(os.path.join(runs, "a"), os.path.join(runs, "b"))
+    say(100, 200)
+    run.finish()
+"""
+
+
+@pytest.mark.parametrize("when", ["head", "tail"])
+def test_the_console_tail_goes_on_in_a_moved_run_folder(tmp_path, when):
+    """output.log.tail was opened, rolled and removed by name: once output.log's head was full, just after
+    mv runs/a runs/b and before the writer noticed it, the tail could not be opened ('console capture lost
+    data: FileNotFoundError ... runs/a/output.log.tail') and the end of the output was lost; a tail opened
+    before the move was rolled into nothing and left behind in runs/b at finish. It is now written through
+    the folder's descriptor, as media are."""
+    proc = run_py(tmp_path, CONSOLE, "runs", when)
+    assert proc.returncode == 0, proc.stderr
+    assert "lost data" not in proc.stderr and "/proc/self/fd" not in proc.stderr, proc.stderr
+    assert not (tmp_path / "runs" / "a").exists()
+    folder = tmp_path / "runs" / "b"
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith("output")) == ["output.log"]
+    lines = (folder / "output.log").read_text().splitlines()
+    assert lines[0].startswith("line 0000 ") and lines[-1].startswith("line 0199 "), lines
+    assert any(line.startswith("[reportgen: ") and "of output cut here" in line for line in lines), lines
+
+
+ALERT = """
+    import os, sys, time, reportgen
+    runs = sys.argv[1]
+    run = reportgen.init(id="a", dir=runs, flush_interval=0.05, save_code_info=False,
+                         settings={"x_disable_stats": True, "x_disable_meta": True, "console": "off"})
+    run.log({"i": 0})
+    os.rename(os.path.join(runs, "a"), os.path.join(runs, "b"))
+    time.sleep(0.3)  # (noticed by the writer)
+    os.symlink(os.path.abspath("elsewhere"), os.path.join(runs, "b", "alerts.jsonl"))  # (someone else's folder)
+    run.alert("moved", "an alert that cannot be recorded")
+    run.finish()
+"""
+
+
+def test_a_warning_after_a_move_names_the_folder_where_it_is(tmp_path):
+    """Files are written through the folder's descriptor after a move, so a warning about one named
+    /proc/self/fd/<n>/alerts.jsonl, a path the user cannot find the folder by (and that means another
+    folder, or nothing, once the run ended). Warnings now name the folder's place (runs/b)."""
+    proc = run_py(tmp_path, ALERT, "runs")
+    assert proc.returncode == 0, proc.stderr
+    where = tmp_path / "runs" / "b" / "alerts.jsonl"
+    assert f"alert(): could not record the alert in {where}: {where}: a symbolic link" in proc.stderr, proc.stderr
+    assert "/proc/self/fd" not in proc.stderr, proc.stderr
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_named_puts_a_held_folders_place_for_its_descriptor_path(tmp_path):
+    """named() replaces /proc/self/fd/<n> of a held run folder by its place, and only that: another
+    descriptor's number, even one sharing its digits, stays as it was, and so does a closed handle's."""
+    from reportgen.storage.moved import FolderHandle, named
+
+    (tmp_path / "a").mkdir()
+    handle = FolderHandle(tmp_path / "a")
+    where = handle.where()
+    if where is None:
+        pytest.skip("no /proc/self/fd here: files are written by name, messages name them so")
+    os.rename(tmp_path / "a", tmp_path / "b")
+    other = f"/proc/self/fd/{handle.fd}0/x"
+    assert named(f"cannot write {where}/media/x.png; {other}") == f"cannot write {tmp_path / 'b'}/media/x.png; {other}"
+    handle.close()
+    assert named(f"{where}/x") == f"{where}/x"

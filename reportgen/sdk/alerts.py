@@ -108,7 +108,7 @@ class Alerts:
                 with os.fdopen(open_own(path), "ab") as f:
                     f.write(encode_line(record))
             except OSError as exc:
-                self._warn_once(f"alert(): could not record the alert in {self.path}: {exc}")
+                self._warn_once(f"alert(): could not record the alert in {path}: {exc}")
         say(f"reportgen: alert [{level_name}] {title}: {text}", err=True, lines=True)
         if self.webhook:
             self._post_later(slack_body(title, text, level_name, self.run_label))

@@ -10,7 +10,10 @@ Lines are stored as a terminal shows them: ``\\r`` returns to the line start and
 overwrites it (tqdm bars collapse to their last state). Complete lines reach the file as they
 are read (a SIGKILLed run keeps everything printed before the kill that left the pipe).
 The file is bounded: the first half of ``max_bytes`` is kept as the head, then a note, and
-at the end the last half as the tail (kept in ``output.log.tail`` until the run finishes).
+at the end the last half as the tail (kept in ``output.log.tail`` until the run finishes). The
+tail file is opened, rolled and removed through ``reach()``, the path reaching the run folder where it
+is (:mod:`reportgen.storage.moved`): by name, once the head was full just after the folder was moved,
+it failed, or landed at the old path.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ import sys
 import threading
 from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..storage.appender import append_whole_lines
 from ..storage.safety import open_own
@@ -71,9 +74,10 @@ class LineCollector:
 class OutputLog:
     """``output.log``: head written through, tail kept on disk in a rolling file, a note of what was cut."""
 
-    def __init__(self, path: Path, max_bytes: int):
+    def __init__(self, path: Path, max_bytes: int, reach: Callable[[], Path] | None = None):
         self.path = Path(path)
         self.tail_path = self.path.with_name(self.path.name + TAIL_SUFFIX)
+        self.reach = reach  # the path the run folder is written by, wherever it is (storage.moved)
         self.head_budget = max_bytes // 2
         self.tail_budget = max_bytes - self.head_budget
         self._fd = open_own(self.path)
@@ -115,7 +119,7 @@ class OutputLog:
             return
         if self._tail_fd < 0:
             self.head_bytes = self.head_budget + 1  # head closed for good
-            self._tail_fd = open_own(self.tail_path, os.O_WRONLY | os.O_APPEND | os.O_TRUNC)
+            self._tail_fd = open_own(self._tail_file(), os.O_WRONLY | os.O_APPEND | os.O_TRUNC)
         for item in data:
             self._tail.append(item)
             self._tail_bytes += len(item)
@@ -131,17 +135,22 @@ class OutputLog:
         if self._tail_file_bytes > 2 * self.tail_budget:  # roll: rewrite with the kept tail only
             self._roll()
 
+    def _tail_file(self) -> Path:
+        """``output.log.tail`` in the run folder where it is now."""
+        return (self.tail_path.parent if self.reach is None else self.reach()) / self.tail_path.name
+
     def _roll(self) -> None:
         kept = b"".join(self._tail)
-        tmp = self.tail_path.with_name(self.tail_path.name + ".tmp")
+        tail = self._tail_file()
+        tmp = tail.with_name(tail.name + ".tmp")
         try:
             tmp.write_bytes(kept)
-            os.replace(tmp, self.tail_path)
+            os.replace(tmp, tail)
         except OSError:
             tmp.unlink(missing_ok=True)
             return  # (a full disk: tried again at the next write)
         os.close(self._tail_fd)
-        self._tail_fd = open_own(self.tail_path)
+        self._tail_fd = open_own(tail)
         self._tail_file_bytes = len(kept)
 
     def _write_head(self) -> OSError | None:
@@ -162,7 +171,7 @@ class OutputLog:
                         raise error
                     os.close(self._tail_fd)
                     self._tail_fd = -1
-                    self.tail_path.unlink(missing_ok=True)
+                    self._tail_file().unlink(missing_ok=True)
                 os.fsync(self._fd)
             except OSError as exc:
                 self.error = self.error or f"{exc.__class__.__name__}: {exc}"
@@ -253,15 +262,16 @@ def _auto_mode() -> str:
 class ConsoleCapture:
     """Start with :meth:`start`; :meth:`stop` restores the streams and completes ``output.log``."""
 
-    def __init__(self, run_dir: Path, mode: str, max_bytes: int):
+    def __init__(self, run_dir: Path, mode: str, max_bytes: int, reach: Callable[[], Path] | None = None):
         self.mode = (_auto_mode() if mode == "auto" else mode)
-        self.log = OutputLog(Path(run_dir) / OUTPUT_LOG, max_bytes)
+        self.log = OutputLog(Path(run_dir) / OUTPUT_LOG, max_bytes, reach=reach)
         self._pipes: list[_Pipe] = []
         self._wrapped: list[tuple[str, _Wrapped]] = []
         self._stopped = False
 
     @staticmethod
-    def start(run_dir: Path, mode: str, max_bytes: int) -> "ConsoleCapture | None":
+    def start(run_dir: Path, mode: str, max_bytes: int,
+              reach: Callable[[], Path] | None = None) -> "ConsoleCapture | None":
         """A running capture, or None when off or another run of this process already captures."""
         global _active
         if mode == "off":
@@ -269,7 +279,7 @@ class ConsoleCapture:
         with _capture_lock:
             if _active is not None:
                 return None
-            cap = ConsoleCapture(run_dir, mode, max_bytes)
+            cap = ConsoleCapture(run_dir, mode, max_bytes, reach=reach)
             cap._flush_python()
             try:
                 if cap.mode == "redirect":

@@ -261,11 +261,10 @@ class Run(RunExtras):
         self._writer.update_meta(**self._services.annotate({"git": self._git}))
 
     def _follow_folder(self, where: Path) -> None:
-        """The run folder left its path (``umount -l``, ``mv``; storage.moved) and is reached at ``where``:
-        alerts and the console tail are written there, where its history goes (media and ``save()``
-        copies always go through its descriptor), and ``run.folder``, ``run.dir`` name its new place
-        (a checkpoint saved in ``run.dir`` went to a new folder at the old path, out of the run)."""
-        self._services.follow(where)
+        """The run folder left its path (``umount -l``, ``mv``; storage.moved) and is reached at ``where``,
+        where its history goes (media, ``save()`` copies, alerts and the console tail always go through its
+        descriptor): ``run.folder``, ``run.dir`` name its new place (a checkpoint saved in ``run.dir``
+        went to a new folder at the old path, out of the run)."""
         self._moved_to(self._writer.folder.place() or self.folder)
 
     def _place_now(self) -> Path:

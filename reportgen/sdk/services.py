@@ -26,7 +26,7 @@ class RunServices:
         runtime = lambda: time.time() - t0()  # noqa: E731
         self.console: ConsoleCapture | None = None
         try:
-            self.console = ConsoleCapture.start(run_dir, settings.console, settings.console_max_bytes)
+            self.console = ConsoleCapture.start(run_dir, settings.console, settings.console_max_bytes, reach)
         except OSError as exc:
             user_warn(f"init(): console capture is off: {exc}")
         if self.console is not None:
@@ -81,16 +81,6 @@ class RunServices:
         if git_extra:
             meta["git"] = {**(meta.get("git") or {}), **git_extra} if "git" in meta else git_extra
         return meta
-
-    def follow(self, where: Path) -> None:
-        """The run folder left its path and is reached at ``where`` now (storage.moved): the files
-        written by name go there (those already open follow it by themselves: system.jsonl, held open
-        by the sampler from the start, its process's or its thread's)."""
-        self.alerts.path = where / self.alerts.path.name  # (its messages: it writes by reach)
-        if self.console is not None:
-            log = self.console.log
-            with log._lock:
-                log.path, log.tail_path = where / log.path.name, where / log.tail_path.name
 
     def close(self, quick: bool = False) -> None:
         """Stop everything; ``quick`` (a termination signal): shorter waits, the process is ending."""

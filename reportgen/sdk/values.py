@@ -24,6 +24,7 @@ import warnings
 from typing import Any
 
 from ..storage import kinds
+from ..storage.moved import named
 from ..storage.safety import printable
 
 SCALAR_TYPES = (bool, int, float, str, type(None))
@@ -38,7 +39,8 @@ def user_warn(message: str, category: type[Warning] = UserWarning) -> None:
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(pkg):
         frame = frame.f_back
         level += 1
-    warnings.warn(printable(message), category, stacklevel=level)  # (keys and ids of a resumed, shared run)
+    # (keys and ids of a resumed, shared run; a run folder by the folder's place, not /proc/self/fd/<n>)
+    warnings.warn(printable(named(message)), category, stacklevel=level)
 
 
 def valid_unicode(what: str, key: str, value: Any) -> tuple[str, Any]:

@@ -13,11 +13,14 @@ import time
 import warnings
 from typing import Any, Callable
 
+from .moved import named
 from .safety import printable
 
 
 def _warn(message: str) -> None:
-    # (escaped: it names the run folder and an exception's text, on the user's terminal)
+    # (escaped: it names the run folder and an exception's text, on the user's terminal; the folder by
+    # its place, not the /proc/self/fd/<n> it is written by: storage.moved)
+    message = named(message)
     try:  # from the writer thread there is no user frame to point at: name the package
         warnings.warn_explicit(printable(message), UserWarning, "reportgen", 0, module="reportgen")
     except Exception:  # noqa: BLE001 - warnings turned into errors: never raise into the training loop
@@ -46,7 +49,7 @@ class StorageHealth:
     def failed(self, what: str, exc: BaseException) -> None:
         """A write of ``what`` (a file name) failed; warns on the first failure of a failing period."""
         with self._lock:
-            self.error = f"{what}: {exc.__class__.__name__}: {exc}"
+            self.error = named(f"{what}: {exc.__class__.__name__}: {exc}")
             if self.failing:
                 return
             self.failing = True
@@ -77,7 +80,7 @@ class StorageHealth:
         """``what`` was deleted under the writer and made anew, or moved and followed: a failure
         that is over (warns)."""
         with self._lock:
-            self.error = f"{what}: {message}"
+            self.error = named(f"{what}: {message}")
             self.failures += 1
             self.failed_at = self._clock()
             if not self.failing:

@@ -16,16 +16,20 @@ moved: it is made anew at its path, :mod:`reportgen.storage.appender`), and
 copies are written through :meth:`FolderHandle.reach` from the start: a file written between the
 ``mv`` and the writer noticing it went by name to a new folder at the old path, its history row
 pointing at nothing in the run. :meth:`FolderHandle.place` is the folder's own path now, for
-``run.dir`` and ``run.folder``.
+``run.dir`` and ``run.folder``, and for messages: :func:`named` puts it in place of the
+``/proc/self/fd/<fd>`` paths a failed write's error names.
 """
 from __future__ import annotations
 
 import errno
 import os
+import re
 from pathlib import Path
 
 _FLAGS = getattr(os, "O_PATH", os.O_RDONLY) | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 PROC_FD = Path("/proc/self/fd")
+_PROC_FD_PATH = re.compile(r"/proc/self/fd/([0-9]+)(?![0-9])")
+_held: dict[int, "FolderHandle"] = {}  # descriptor -> the handle holding it, for named()
 
 
 def _same(a: os.stat_result, b: os.stat_result) -> bool:
@@ -47,6 +51,8 @@ class FolderHandle:
             self.fd = os.open(self.path, _FLAGS)
         except (OSError, ValueError):
             self.fd = None
+        else:
+            _held[self.fd] = self
 
     def moved(self) -> bool:
         """True when the folder still exists but :attr:`path` no longer names it."""
@@ -106,7 +112,25 @@ class FolderHandle:
     def close(self) -> None:
         fd, self.fd = self.fd, None
         if fd is not None:
+            if _held.get(fd) is self:
+                del _held[fd]
             try:
                 os.close(fd)
             except OSError:
                 pass
+
+
+def named(text: str) -> str:
+    """``text`` (a message for the user, or run.json's storage record) with each ``/proc/self/fd/<fd>``
+    of a run folder held here replaced by the folder's place (:meth:`FolderHandle.place`): files are
+    written by that path (:meth:`FolderHandle.reach`), so an error of a failed write named it, a path
+    that does not say which folder, and names another one, or none, once the run ended."""
+    if str(PROC_FD) not in text:
+        return text
+
+    def place(match: re.Match) -> str:
+        handle = _held.get(int(match.group(1)))
+        where = handle.place() if handle is not None else None
+        return match.group(0) if where is None else str(where)
+
+    return _PROC_FD_PATH.sub(place, text)
