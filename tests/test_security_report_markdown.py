@@ -238,15 +238,15 @@ def test_an_unclosed_block_of_html_ends_at_its_blank_line(tmp_path, site_browser
     """A ``<div>`` (or ``<details>``...) opening a line and never closed made Python-Markdown take the
     rest of the report as one raw HTML block: the page showed ``## After the div``, ``*after*`` and
     ``- first item`` as typed, and everything after an unclosed ``<details>`` was folded away in it.
-    As on GitHub, the block now ends at its first blank line, with a warning naming its tag; the
+    As on GitHub, the block now ends at its first blank line, with a warning naming its line and tag; the
     markdown after it is rendered, the chart is drawn, nothing of the block's script runs."""
     runs = _runs_with_reports(tmp_path)
     (runs / "reports" / "r.md").write_text(UNCLOSED_DIV)
     out = tmp_path / "site"
     res = build(BuildConfig(runs=runs, out=out, quiet=True))
     warnings = [w for w in res.warnings if w.startswith("report r.md")]
-    assert 'report r.md: <div class="note"> not closed (ended at the first blank line after it)' in warnings
-    assert "report r.md: <details> not closed (ended at the first blank line after it)" in warnings
+    assert 'report r.md: line 6: <div class="note"> not closed (ended at the first blank line after it)' in warnings
+    assert "report r.md: line 17: <details> not closed (ended at the first blank line after it)" in warnings
     html = (out / "reports" / "r.html").read_text()
     body = html[html.index('<h1 id="notes">'):]
     assert '<h2 id="after-the-div">After the div</h2>' in body and "<em>after</em>" in body
@@ -267,6 +267,7 @@ def test_many_unclosed_blocks_are_counted_not_listed():
 
     problems: list[str] = []
     html = render_markdown("".join(f"<div id=\"d{i}\">\nx\n\n*after {i}*\n\n" for i in range(16_000)), problems)
-    assert problems[:10] == [f'<div id="d{i}"> not closed (ended at the first blank line after it)' for i in range(10)]
+    assert problems[:10] == [f'line {5 * i + 1}: <div id="d{i}"> not closed (ended at the first blank line after it)'
+                             for i in range(10)]
     assert problems[10:] == ["15,990 more HTML blocks not closed (each ended at its first blank line)"]
     assert html.count("<em>after ") == 16_000 and html.count("</div>") == 16_000

@@ -16,6 +16,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from .lines import LineMap, split_lines
+
 KINDS = ("chart", "runs", "media", "custom", "value")
 BLOCK_KINDS = ("chart", "runs", "media", "custom")
 
@@ -48,6 +50,7 @@ class Extracted:
     text: str
     directives: list[Directive] = field(default_factory=list)
     prefix: str = ""  # what every token starts with (``prefix`` + a number of 4+ digits + ``Z``)
+    lines: LineMap = field(default_factory=LineMap)  # ``text``'s lines (0-based) to the file's
 
 
 def parse_directive(inner: str) -> tuple[str, dict[str, str]]:
@@ -102,12 +105,14 @@ def token_prefix(text: str) -> str:
 
 
 def extract(text: str, first_line: int = 1) -> Extracted:
-    """Replace directives outside code by placeholder tokens."""
+    """Replace directives outside code by placeholder tokens (``text`` starting at the file's line
+    ``first_line``)."""
     prefix = token_prefix(text)
     out_lines: list[str] = []
     found: list[Directive] = []
     fence: str | None = None
-    for offset, line in enumerate(text.splitlines(keepends=True)):
+    lines, added = LineMap(first_line), 0
+    for offset, line in enumerate(split_lines(text)):
         fm = _FENCE_RE.match(line)
         if fence is not None:
             if fm and fm.group(2)[0] == fence[0] and len(fm.group(2)) >= len(fence) and \
@@ -136,9 +141,11 @@ def extract(text: str, first_line: int = 1) -> Extracted:
             if d.block:  # its own paragraph, so it can be swapped for a block element
                 indent = line[:len(line) - len(line.lstrip())]
                 pieces.append(f"\n{indent}{token}\n")
+                added += 2  # (the token's line and the line it leaves: told as the directive's line)
+                lines.resume(offset + added + 1, first_line + offset + 1)
             else:
                 pieces.append(token)
             last = m.end()
         pieces.append(line[last:])
         out_lines.append("".join(pieces))
-    return Extracted("".join(out_lines), found, prefix)
+    return Extracted("".join(out_lines), found, prefix, lines)

@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .lines import split_lines
+
 KNOWN_KEYS = ("title", "description", "runs", "tags", "tag", "group", "project")
 _KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*:(.*)$")
 
@@ -83,7 +85,7 @@ def _split_commas(text: str) -> list[str]:
 def parse_front_matter(text: str) -> FrontMatter:
     """Split ``text`` into front matter and body. No front matter: the whole text is the body."""
     text = text.lstrip("\ufeff")
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text)
     if not lines or lines[0].rstrip() != "---":
         return FrontMatter(body=text)
     end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)

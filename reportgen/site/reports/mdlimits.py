@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from .directives import _FENCE_RE as _directives_fence  # (the fences extract() knows)
+from .lines import LineMap
 
 #: columns of leading whitespace on a line (a tab counts 4): nested lists and code in them
 MAX_INDENT = 400
@@ -47,15 +48,16 @@ _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "
 _RUN = re.compile(r"\*{%d,}|_{%d,}" % (MAX_DELIMITER_RUN + 1, MAX_DELIMITER_RUN + 1))
 
 
-def markdown_problem(text: str, first_line: int = 1) -> str | None:
-    """Why ``text`` (line 1 of which is the file's ``first_line``) cannot be rendered as markdown
-    in bounded time, or None."""
-    brackets, start, block, splits, table, first, size = 0, first_line, 0, 0, False, "", ""
+def markdown_problem(text: str, file_lines: LineMap | None = None) -> str | None:
+    """Why ``text`` cannot be rendered as markdown in bounded time, or None. ``file_lines`` takes
+    its lines to the report file's, named in the reason (directives.Extracted.lines)."""
+    at = file_lines or LineMap()
+    brackets, start, block, splits, table, first, size = 0, 0, 0, 0, False, "", ""
     lines = text.split("\n")
     code = _fenced(lines)  # (fenced code is taken out before parsing: its lines cost nothing)
-    for n, line in enumerate(lines, first_line):
+    for n, line in enumerate(lines):
         stripped = line.lstrip(" \t")
-        if n - first_line in code:
+        if n in code:
             brackets, start, block, splits, table = 0, n + 1, 0, 0, False
             continue
         if stripped:
@@ -66,24 +68,24 @@ def markdown_problem(text: str, first_line: int = 1) -> str | None:
             lead = line[: len(line) - len(stripped)]
             indent = lead.count(" ") + 4 * lead.count("\t")
             if indent > MAX_INDENT:
-                return f"line {n}: indented {indent} columns (more than {MAX_INDENT}: nested too deeply)"
+                return f"line {at(n)}: indented {indent} columns (more than {MAX_INDENT}: nested too deeply)"
             m = _RUN.search(line)
             if m:
-                return f"line {n}: {len(m.group()):,} {m.group()[0]!r} in a row (more than {MAX_DELIMITER_RUN:,})"
+                return f"line {at(n)}: {len(m.group()):,} {m.group()[0]!r} in a row (more than {MAX_DELIMITER_RUN:,})"
             brackets += line.count("[")
             if brackets > MAX_BRACKETS:
-                return f"lines {start}-{n}: more than {MAX_BRACKETS:,} '[' in one paragraph"
+                return f"lines {at(start)}-{at(n)}: more than {MAX_BRACKETS:,} '[' in one paragraph"
             # (the size problems below are told after those above and the HTML's: they name the cause)
             block = len(line) + 1 if table else block + len(line) + 1
             if block > MAX_BLOCK_BYTES and not size:
-                size = f"lines {start}-{n}: more than {MAX_BLOCK_BYTES:,} characters in one paragraph"
+                size = f"lines {at(start)}-{at(n)}: more than {MAX_BLOCK_BYTES:,} characters in one paragraph"
             splits += bool(_SPLITS.match(line))
             if splits > MAX_BLOCK_SPLITS and not size:
-                size = (f"lines {start}-{n}: more than {MAX_BLOCK_SPLITS:,} headings or rules in one paragraph "
+                size = (f"lines {at(start)}-{at(n)}: more than {MAX_BLOCK_SPLITS:,} headings or rules in one paragraph "
                         "(put a blank line between them)")
         else:
             brackets, start, block, splits, table = 0, n + 1, 0, 0, False
-    problem = _html_depth_problem(text, first_line)
+    problem = _html_depth_problem(text, at)
     if problem or size:
         return problem or size
     total = len(text.encode("utf-8", "surrogatepass"))
@@ -110,7 +112,7 @@ def _fenced(lines: list[str]) -> set[int]:
     return out
 
 
-def _html_depth_problem(text: str, first_line: int) -> str | None:
+def _html_depth_problem(text: str, at: LineMap) -> str | None:
     if text.count("<") <= MAX_HTML_DEPTH:
         return None
     depth = 0
@@ -121,6 +123,6 @@ def _html_depth_problem(text: str, first_line: int) -> str | None:
         elif not selfclosing and name not in _VOID:
             depth += 1
             if depth > MAX_HTML_DEPTH:
-                line = first_line + text.count("\n", 0, m.start())
+                line = at(text.count("\n", 0, m.start()))
                 return f"line {line}: raw HTML nested more than {MAX_HTML_DEPTH} tags deep"
     return None

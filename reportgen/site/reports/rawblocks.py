@@ -17,9 +17,10 @@ import re
 from bisect import bisect_left
 
 from markdown.htmlparser import HTMLExtractor
-from markdown.preprocessors import HtmlBlockPreprocessor
+from markdown.preprocessors import HtmlBlockPreprocessor, Preprocessor
 
 from ...storage.safety import printable
+from .lines import LineMap, fenced_code_map
 from .mdlimits import _TAG
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
@@ -62,17 +63,18 @@ class _EndTags:
 class _Extractor(HTMLExtractor):
     """Python-Markdown's raw HTML extractor, ending a raw block no end tag closes at its blank line."""
 
-    def __init__(self, md, end_tags: _EndTags, problems: list[str]) -> None:
+    def __init__(self, md, end_tags: _EndTags, problems: list[str], file_line) -> None:
+        """``file_line`` takes a line of the text fed (0-based) to the report file's."""
         super().__init__(md)
-        self.end_tags, self.problems = end_tags, problems
+        self.end_tags, self.problems, self.file_line = end_tags, problems, file_line
         self.raw_at, self.raw_tag = 0, ""
 
     def handle_starttag(self, tag, attrs) -> None:
-        was_raw, at = self.inraw, self.line_offset + self.offset
+        was_raw, at, line = self.inraw, self.line_offset + self.offset, self.lineno - 1
         super().handle_starttag(tag, attrs)
-        if self.inraw and not was_raw:  # (named by its tag as written: line numbers here are not the
-            # file's, fenced code and directives being taken out before)
-            self.raw_at, self.raw_tag = at, printable(self.get_starttag_text() or f"<{tag}>")[:80]
+        if self.inraw and not was_raw:
+            self.raw_at = at
+            self.raw_tag = f"line {self.file_line(line)}: {printable(self.get_starttag_text() or f'<{tag}>')[:80]}"
 
     def handle_data(self, data: str) -> None:
         blank = _BLANK_LINE.search(data) if self.inraw and self.stack else None
@@ -93,19 +95,38 @@ class _Extractor(HTMLExtractor):
         self.inraw, self.stack, self._cache = False, [], []
 
 
-class UnclosedBlocks(HtmlBlockPreprocessor):
-    """Replaces Python-Markdown's ``html_block`` preprocessor; ``problems`` gets one line per block ended."""
+class _BeforeFencedCode(Preprocessor):
+    """Keeps the text fenced_code is given, to tell the lines it took out (lines.fenced_code_map)."""
 
-    def __init__(self, md, problems: list[str]) -> None:
+    text = ""
+
+    def run(self, lines: list[str]) -> list[str]:
+        self.text = "\n".join(lines)
+        return lines
+
+
+class UnclosedBlocks(HtmlBlockPreprocessor):
+    """Replaces Python-Markdown's ``html_block`` preprocessor; ``problems`` gets one line per block ended,
+    naming its line in the report file (``file_lines``: the lines of the text converted to the file's)."""
+
+    def __init__(self, md, problems: list[str], file_lines: LineMap, before: _BeforeFencedCode) -> None:
         super().__init__(md)
-        self.problems = problems
+        self.problems, self.file_lines, self.before = problems, file_lines, before
 
     def run(self, lines: list[str]) -> list[str]:
         rest, out, first = "\n".join(lines), [], len(self.problems)
+        fenced = "fenced_code_block" in self.md.preprocessors  # (the lines it took out: their placeholders)
+        code = fenced_code_map(self.before.text, rest, self.md.preprocessors["fenced_code_block"].FENCED_BLOCK_RE) \
+            if fenced else LineMap(0)
+        done = 0  # lines of the text read before ``rest``
+
+        def file_line(line: int) -> int:
+            return self.file_lines(code(done + line))
+
         end_tags = _EndTags(rest)
         for late in range(MAX_LATE_ENDS + 1):
             told: list[str] = []  # (kept once the text after them needs no second reading)
-            parser = _Extractor(self.md, end_tags, told)
+            parser = _Extractor(self.md, end_tags, told, file_line)
             parser.feed(rest)
             cut = _BLANK_LINE.search(rest, parser.raw_at) if parser.inraw else None
             if cut is None or late == MAX_LATE_ENDS:  # every block ended, or the open one runs to the end
@@ -118,12 +139,13 @@ class UnclosedBlocks(HtmlBlockPreprocessor):
                 break
             # an end tag the tags were counted on was no tag (in a comment, an attribute): the text up
             # to the blank line read again, its block ended there, and the rest read again after it
-            head = _Extractor(self.md, end_tags, self.problems)
+            head = _Extractor(self.md, end_tags, self.problems, file_line)
             head.feed(rest[:cut.start()])
             if head.inraw and head.stack:
                 head.end_block()
             head.close()
             out.extend(head.cleandoc)
+            done += rest.count("\n", 0, cut.start())
             rest = rest[cut.start():]
             end_tags = _EndTags(rest)
         more = len(self.problems) - first - MAX_TOLD
@@ -132,6 +154,9 @@ class UnclosedBlocks(HtmlBlockPreprocessor):
         return "".join(out).split("\n")
 
 
-def end_unclosed_blocks(md, problems: list[str]) -> None:
-    """Have ``md`` (a ``markdown.Markdown``) end raw HTML blocks left open at their first blank line."""
-    md.preprocessors.register(UnclosedBlocks(md, problems), "html_block", 20)
+def end_unclosed_blocks(md, problems: list[str], file_lines: LineMap | None = None) -> None:
+    """Have ``md`` (a ``markdown.Markdown``) end raw HTML blocks left open at their first blank line;
+    ``file_lines`` takes the lines of the text converted to the report file's (directives.Extracted.lines)."""
+    before = _BeforeFencedCode(md)  # (after normalize_whitespace, 30; fenced_code_block is 25)
+    md.preprocessors.register(before, "rg_before_fenced_code", 27)
+    md.preprocessors.register(UnclosedBlocks(md, problems, file_lines or LineMap(), before), "html_block", 20)

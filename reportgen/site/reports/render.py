@@ -24,6 +24,7 @@ from . import media, metrics
 from .context import ReportContext
 from .directives import Directive, extract
 from .frontmatter import parse_front_matter
+from .lines import LineMap
 from .mdlimits import markdown_problem
 from .rawblocks import end_unclosed_blocks
 from .sanitize import ImageRefused, sanitize_html
@@ -52,10 +53,11 @@ class RenderedReport:
 MAX_REPORT_BYTES = 1 << 20  # a report file's bytes read (past mdlimits.MAX_MARKDOWN_BYTES: shown as plain text)
 
 
-def render_markdown(text: str, problems: list[str] | None = None) -> str:
-    """``problems`` gets a line per raw HTML block left open (ended at its blank line: rawblocks.py)."""
+def render_markdown(text: str, problems: list[str] | None = None, file_lines: LineMap | None = None) -> str:
+    """``problems`` gets a line per raw HTML block left open (ended at its blank line: rawblocks.py), naming
+    its line in the report file (``file_lines``: ``text``'s lines to the file's, directives.Extracted.lines)."""
     md = markdown.Markdown(extensions=MD_EXTENSIONS, extension_configs=MD_CONFIG, output_format="html")
-    end_unclosed_blocks(md, [] if problems is None else problems)
+    end_unclosed_blocks(md, [] if problems is None else problems, file_lines)
     # <math> starts a raw HTML block there, which ran to its closing tag: one left open took the rest
     # of the report as raw HTML (the sanitiser removes it). Inline, as <svg>, it ends with its paragraph.
     md.block_level_elements = [t for t in md.block_level_elements if t != "math"]
@@ -145,15 +147,16 @@ def render_report(source: Path, reports_root: Path, ctx: ReportContext,
         return RenderedReport(title=default_title(source.stem), description="", warnings=ctx.warnings,
                               body=Markup(f"<p class=\"rg-empty\">{escape(source.name)} is larger than "
                                           f"{MAX_REPORT_BYTES >> 20} MiB: not shown.</p>"), directives=0)
-    text = data.decode("utf-8", errors="replace")
+    # (a line ends at \n, \r\n or \r, as in an editor and in Python-Markdown: lines.py)
+    text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
     fm = parse_front_matter(text)
     ctx.warnings.extend(fm.problems)
     ctx.defaults = {k: v for k, v in fm.meta.items() if k in ("runs", "tags", "tag", "group", "project")}
     ex = extract(fm.body, first_line=fm.body_line)
-    problem = markdown_problem(ex.text, fm.body_line)
+    problem = markdown_problem(ex.text, ex.lines)
     if problem is None:
         try:
-            html = render_markdown(ex.text, ctx.warnings)
+            html = render_markdown(ex.text, ctx.warnings, ex.lines)
         except RecursionError:  # a backstop: mdlimits keeps what it knows of out
             problem = "the markdown nests too deeply to render"
     if problem is not None:
