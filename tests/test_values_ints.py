@@ -80,3 +80,89 @@ def test_a_resumed_run_keeps_its_ints(tmp_path):
     config = json.loads((runs / "a" / "config.json").read_text())
     assert (summary["g"], summary["h"], summary["neg"], summary["i"], summary["late"]) == (2**64, HUGE, -HUGE, 1000, 1)
     assert config == {"c": 999, "cf": 1.0, "k": 2**64, "n": HUGE}
+
+
+def test_the_api_reads_history_and_run_json_ints_back_as_ints(tmp_path):
+    """history() and scan_history() read 2**64 as 1.8446744073709552e+19 and 10**400 as inf, and a
+    run.json field (here one another tool wrote) as orjson reads it, where wandb's Api gives ints."""
+    runs = tmp_path / "runs"
+    _logged(runs)
+    run = reportgen.init(project="p", id="b", dir=runs, settings=QUIET)
+    run.log({"g": 2**64, "h": HUGE, "neg": -2**70, "i": 7})
+    run.log({"g": 2**64 + 1, "i": 8})
+    for i in range(600):  # (the reader looks for such ints a batch of lines at a time: a few batches)
+        run.log({"late": 2**64 + i if i in (300, 599) else i})
+    run.finish()
+    meta_file = runs / "b" / "run.json"
+    meta = json.loads(meta_file.read_text())
+    meta_file.write_text(json.dumps({**meta, "seed": 2**64, "huge": HUGE}))
+    api_run = reportgen.Api(runs).run("b")
+    assert (api_run.meta["seed"], api_run.meta["huge"], api_run.state) == (2**64, HUGE, "finished")
+    scanned = [{k: r.get(k) for k in ("g", "h", "neg", "i")} for r in api_run.scan_history(max_step=2)]
+    assert scanned == [{"g": 2**64, "h": HUGE, "neg": -2**70, "i": 7}, {"g": 2**64 + 1, "h": None, "neg": None, "i": 8}]
+    assert [type(r["g"]) for r in api_run.scan_history(keys=["g"])] == [int, int]
+    late = [r["late"] for r in api_run.scan_history(keys=["late"])]
+    assert (late[299:302], late[-1], type(late[0])) == ([299, 2**64 + 300, 301], 2**64 + 599, int)
+    assert [r["g"] for r in api_run.history(keys=["g", "h"], pandas=False)] == [2**64, 2**64 + 1]
+    frame = api_run.history(keys=["g", "h"])
+    assert list(frame["g"]) == [2**64, 2**64 + 1] and frame["h"][0] == HUGE
+    assert (api_run.summary["g"], api_run.summary["late"], type(api_run.summary["i"])) == (2**64 + 1, 2**64 + 599, int)
+
+
+KILLED = """
+import sys, time, reportgen
+run = reportgen.init(project="p", id="k", dir=sys.argv[1], settings={"console": "off", "x_disable_stats": True,
+                     "x_disable_meta": True})
+run.log({"g": 2**64, "h": 10**400, "i": 1})
+print("logged", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_killed_runs_last_ints_stay_ints(tmp_path):
+    """A run killed (SIGKILL) before its summary.json had its last row: the Api completes the summary
+    from history, and read 2**64 there as a float; init(resume="allow") wrote it back so."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import REPO
+
+    runs = tmp_path / "runs"
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-c", KILLED, str(runs)], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout.readline().strip() == "logged"
+        history = runs / "k" / "history.jsonl"
+        deadline = time.monotonic() + 30
+        while b'"g"' not in (history.read_bytes() if history.exists() else b"") and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    # its summary.json as it is when the kill comes before the writer wrote it after the row's flush (or a
+    # large summary's writes are spaced out): older than the history, which holds the last row alone
+    (runs / "k" / "summary.json").write_text("{}")
+    summary = reportgen.Api(runs).run("k").summary
+    assert (summary["g"], summary["h"], type(summary["i"])) == (2**64, HUGE, int)
+    again = reportgen.init(project="p", id="k", dir=runs, resume="allow", settings=QUIET)
+    again.finish()
+    stored = json.loads((runs / "k" / "summary.json").read_text())
+    assert (stored["g"], stored["h"]) == (2**64, HUGE)
+
+
+def test_a_running_runs_ints_past_what_the_status_computes_with(tmp_path):
+    """run_status took a pid of 2**63 (run.json read as orjson reads it) to os.kill, OverflowError, and
+    with run.json's ints exact a heartbeat of 10**400 ended it too (int too large to convert to float)."""
+    import socket
+
+    _logged(tmp_path / "runs")
+    meta_file = tmp_path / "runs" / "a" / "run.json"
+    meta = json.loads(meta_file.read_text())
+    meta_file.write_text(json.dumps({**meta, "state": "running", "pid": 2**63, "host": socket.gethostname()}))
+    assert reportgen.Api(tmp_path / "runs").run("a").state == "crashed"  # (no process has that pid)
+    meta_file.write_text(json.dumps({**meta, "state": "running", "heartbeat": HUGE, "heartbeat_interval": HUGE}))
+    assert reportgen.Api(tmp_path / "runs").run("a").state == "running"
+    meta_file.write_text(json.dumps({**meta, "state": "running", "heartbeat": -HUGE}))
+    assert [r.state for r in reportgen.Api(tmp_path / "runs").runs()] == ["stale"]
