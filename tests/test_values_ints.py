@@ -166,3 +166,67 @@ def test_a_running_runs_ints_past_what_the_status_computes_with(tmp_path):
     assert reportgen.Api(tmp_path / "runs").run("a").state == "running"
     meta_file.write_text(json.dumps({**meta, "state": "running", "heartbeat": -HUGE}))
     assert [r.state for r in reportgen.Api(tmp_path / "runs").runs()] == ["stale"]
+
+
+SEEDS = {"r0": 2**60 + 5, "r1": 7, "r2": 2**60 + 3, "r3": -(2**63) - 1, "r4": -5, "r5": HUGE}
+
+
+def _seeded(runs):
+    """Runs whose seed (config) and hash-like id (summary) are ints past 2**53, with small ones among them."""
+    for rid, seed in SEEDS.items():
+        run = reportgen.init(project="p", id=rid, dir=runs, settings=QUIET, config={"seed": seed, "lr": 0.1})
+        run.log({"loss": 0.5})
+        run.summary["uid"] = seed
+        run.finish()
+
+
+def _table_order(page, col):
+    """Click a column's header (ascending); the runs in the table's order and the column's cells as shown."""
+    page.locator(f'#rg-runs th[data-col="{col}"]').click()
+    return page.evaluate("""(col) => { const i = [...document.querySelectorAll('#rg-runs thead tr:first-child th')]
+        .findIndex(th => th.dataset.col === col);
+        return [...document.querySelectorAll('#rg-runs tbody tr')].map(tr => [tr.dataset.run, tr.children[i].textContent,
+                tr.children[i].className]); }""", col)
+
+
+def _check_seed_columns(page):
+    ascending = sorted(SEEDS, key=SEEDS.get)
+    for col in ("config:seed", "summary:uid"):
+        rows = _table_order(page, col)
+        assert [r[0] for r in rows] == ascending, col  # by value: -2**63-1, -5, 7, 2**60+3, 2**60+5, 10**400
+        assert [r[1] for r in rows] == [str(SEEDS[f]) for f in ascending]  # the exact digits
+        assert {r[2] for r in rows} == {"rg-num"}  # a number column
+    assert page.locator('[data-filter="config:seed:min"]').count() == 1  # with the min/max filters of one
+    page.fill('[data-filter="config:seed:min"]', str(2**60 + 4))
+    page.wait_for_function("() => document.querySelectorAll('#rg-runs tbody tr').length === 2")
+    assert [r[0] for r in _table_order(page, "config:seed")] == ["r0", "r5"]
+    page.fill('[data-filter="config:seed:min"]', "")
+    page.fill("#rg-filter", "seed < 0")
+    page.wait_for_function("() => document.querySelectorAll('#rg-runs tbody tr').length === 2")
+    page.fill("#rg-filter", "")
+    csv = page.evaluate("() => RG.tableCsv.text(RG.table.visible())").splitlines()
+    at = csv[0].split(",").index("config:seed")
+    assert sorted(int(line.split(",")[at]) for line in csv[1:]) == sorted(SEEDS.values())  # (-2**63-1 not '-quoted)
+
+
+def test_a_column_of_ints_past_2_53_is_a_number_column(tmp_path, site_browser):
+    """A seed of 2**60 or a hash-like id, given to the page as its digits (the browser's Numbers cannot hold
+    it), made its column a text column: sorted as text (-5 before -2**63-1), filtered as text, and its
+    negative cells exported with a quote as formulas."""
+    runs, out = tmp_path / "runs", tmp_path / "site"
+    _seeded(runs)
+    build(BuildConfig(runs=runs, out=out, quiet=True))
+    _check_seed_columns(site_browser.open(out / "index.html"))
+
+
+def test_ints_past_2_53_in_the_table_data_file(tmp_path, site_browser, monkeypatch):
+    """The same with the table's data in its file (a site of many runs: runs_data.INLINE_TABLE_RUNS)."""
+    from reportgen.site import runs_data
+
+    monkeypatch.setattr(runs_data, "INLINE_TABLE_RUNS", 3)
+    runs, out = tmp_path / "runs", tmp_path / "site"
+    _seeded(runs)
+    build(BuildConfig(runs=runs, out=out, quiet=True))
+    page = site_browser.open(out / "index.html")
+    page.wait_for_function("() => document.querySelectorAll('#rg-runs tbody tr').length === 6")
+    _check_seed_columns(page)

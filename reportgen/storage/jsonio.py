@@ -184,15 +184,22 @@ def _exact_int(s: str) -> int | float:
     return float(s)
 
 
+class IntText(str):
+    """An integer past a double, as its digits (:func:`_int_or_digits`): text to the builder, which shows and
+    exports it as it is, and tells it from text logged as text (the runs table sorts it as a number)."""
+
+    __slots__ = ()
+
+
 def _int_or_digits(s: str) -> int | float | str:
-    """:func:`_exact_int`, but an int past a double (10**400) as its digits: text the builder shows
-    and exports as it is, where an int no float holds would end any arithmetic (OverflowError)."""
+    """:func:`_exact_int`, but an int past a double (10**400) as its digits (:class:`IntText`): text the
+    builder shows and exports as it is, where an int no float holds would end any arithmetic (OverflowError)."""
     value = _exact_int(s)
     if isinstance(value, int) and len(s) > 300:
         try:
             float(value)
         except OverflowError:
-            return s
+            return IntText(s)
     return value
 
 
