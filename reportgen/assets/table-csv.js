@@ -11,7 +11,7 @@
     if (v === null || v === undefined) return "";
     var s = typeof v === "number" ? (isFinite(v) ? String(v) : (isNaN(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity")))
       : String(v);
-    if (typeof v !== "number" && formula(s)) s = "'" + s;
+    if (typeof v !== "number" && typeof v !== "bigint" && formula(s)) s = "'" + s;  // (-2**64 is a number)
     return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
   }
   RG.tableCsv = {

@@ -6,7 +6,9 @@
      unfinished condition (`loss <`) filters nothing yet; the rest of the text is a text filter.
    - rowMatches(r, cols, conds, query, filters): a run passes the conditions, the text query and
      the per-column filters (numeric min/max, text "contains" on the shown text).
-   - compare(a, b): the sort order; blanks last, numbers numerically, text naturally. */
+   - compare(a, b): the sort order; blanks last, numbers numerically, text naturally.
+   A number column's value may be a BigInt (an int past 2**53: assets/table-columns.js), compared with
+   Numbers exactly (JavaScript's <, > and == between the two). */
 (function () {
   "use strict";
   var RG = (window.RG = window.RG || {});
@@ -29,14 +31,18 @@
         if (!col) col = colById(cols, id);
       });
       if (!col) col = cols.filter(function (c) { return c.label === name || c.id === name; })[0] || null;
-      out.conds.push({ col: col, op: m[2], v: Number(m[3]), name: name });
+      out.conds.push({ col: col, op: m[2], v: bound(m[3]), name: name });
     });
     return out;
   }
 
+  function num(v) { return typeof v === "bigint" || (typeof v === "number" && !isNaN(v)); }
+  /* a typed bound: an integer as a BigInt, exact (2**60 + 3 is no Number), else a Number */
+  function bound(text) { text = String(text).trim(); return /^-?\d+$/.test(text) ? BigInt(text) : Number(text); }
+
   function holds(v, op, x) {
-    if (typeof v !== "number" || isNaN(v)) return false;
-    return op === "<" ? v < x : op === "<=" ? v <= x : op === ">" ? v > x : op === ">=" ? v >= x : op === "!=" ? v !== x : v === x;
+    if (!num(v)) return false;
+    return op === "<" ? v < x : op === "<=" ? v <= x : op === ">" ? v > x : op === ">=" ? v >= x : op === "!=" ? v != x : v == x;  // (== and !=: a BigInt equals the Number of its value)
   }
 
   function rowMatches(r, cols, conds, query, filters) {
@@ -52,8 +58,8 @@
       if (!col) continue;
       var v = col.get(r);
       if (col.type === "number" && col.id !== "created") {
-        if (f.min !== "" && f.min !== undefined && !(typeof v === "number" && v >= Number(f.min))) return false;
-        if (f.max !== "" && f.max !== undefined && !(typeof v === "number" && v <= Number(f.max))) return false;
+        if (f.min !== "" && f.min !== undefined && !(num(v) && v >= bound(f.min))) return false;
+        if (f.max !== "" && f.max !== undefined && !(num(v) && v <= bound(f.max))) return false;
       } else if (f.text) {
         var shownText = col.fmt ? col.fmt(v) : (v === null ? "" : String(v));
         if (shownText.toLowerCase().indexOf(f.text.toLowerCase()) < 0) return false;
@@ -66,6 +72,7 @@
     var an = a === null || a === undefined || a === "", bn = b === null || b === undefined || b === "";
     if (an || bn) return an && bn ? 0 : (an ? 1 : -1);
     if (typeof a === "number" && typeof b === "number") return a - b;
+    if (num(a) && num(b)) return a < b ? -1 : (a > b ? 1 : 0);  // (a BigInt: exactly, as a - b cannot mix them)
     return String(a).localeCompare(String(b), undefined, { numeric: true, sensitivity: "base" });
   }
 

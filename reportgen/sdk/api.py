@@ -72,7 +72,7 @@ class ApiRun:
     def __init__(self, path: Path):
         self.dir = Path(path)
         self._paths = fmt.RunPaths(self.dir)
-        self.meta, problems = read_meta(self.dir)
+        self.meta, problems = read_meta(self.dir, exact_ints=True)  # (ints as wandb's Api gives them, as below)
         _warn([p for p in problems if "missing" not in p])
         self.id: str = str(self.meta.get("id") or self.dir.name)
         self.name: str = str(self.meta.get("name") or self.id)
@@ -84,7 +84,7 @@ class ApiRun:
         self.config: dict[str, Any] = self._read_dict(self._paths.config_json)
         normalizer = Normalizer(self.dir)
         self.summary = Summary(complete_summary(self._read_dict(self._paths.summary_json), self.meta,
-                                                self._paths.history),
+                                                self._paths.history, exact_ints=True),
                                lambda data: write_json_atomic(self._paths.summary_json, data),
                                convert=lambda key, value: summary_value(normalizer, key, value))
 
@@ -152,7 +152,7 @@ class ApiRun:
     # -- history ------------------------------------------------------------------------
     def _rows(self) -> Iterator[dict[str, Any]]:
         problems: list[str] = []
-        yield from iter_history(self._paths.history, warnings=problems)
+        yield from iter_history(self._paths.history, warnings=problems, exact_ints=True)
         _warn(problems)
 
     def scan_history(self, keys: list[str] | None = None, min_step: int | None = None,

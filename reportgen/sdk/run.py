@@ -183,7 +183,8 @@ class Run(RunExtras):
                 if run_status(existing.meta) == "running" and self._lock.held:
                     # its writer was killed, whatever process its pid names now (a restarted container
                     # runs as the same pid on the same host): its summary misses the last values
-                    existing.summary = complete_summary(existing.summary, {}, fmt.RunPaths(folder).history)
+                    existing.summary = complete_summary(existing.summary, {}, fmt.RunPaths(folder).history,
+                                                        exact_ints=True)
                 elif run_status(existing.meta) == "running":  # no lock on this file system: cannot tell
                     user_warn(f"init(): resuming run {run_id!r}, which still looks alive (pid "
                               f"{existing.meta.get('pid')} on {existing.meta.get('host')}); two writers "

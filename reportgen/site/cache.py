@@ -40,7 +40,7 @@ from .history import Columns
 from .write import failed_write, os_error  # (os_error re-exported: builder.py)
 from .write import write_bytes
 
-CACHE_VERSION = 21  # bump when RunInfo, Columns, the data-file format, the cache's layout or a kept view-model change
+CACHE_VERSION = 22  # bump when RunInfo, Columns, the data-file format, the cache's layout or a kept view-model change
 # what a cache entry must have been written by: this format, and this release of reportgen (an upgrade
 # may change what is cached, a page's media items or a run's story, without a format change)
 STAMP = (CACHE_VERSION, __version__)

@@ -18,7 +18,7 @@ from . import run_stats, sweep_pages
 from .overviews import shards
 from .config import LITE_SAMPLES, MAX_COLUMNS, MAX_FULL_RUNS, PICKER_ROWS
 from ..storage.safety import slug, unique_name
-from .rundata import RunInfo, safe_name, summary_items, table_value
+from .rundata import RunInfo, beyond_js, safe_name, summary_items, table_value
 from .runs_data import created
 from .smoothing import WEIGHTS
 from .urls import rel, run_page
@@ -164,6 +164,12 @@ def run_entry(r: RunInfo, labels, page: str, cols: dict[str, list[str]] | None) 
         s, c = flatten(r.summary), flatten(r.config)
         entry["s"] = {k: table_value(s[k]) for k in cols["summary"] if k in s}
         entry["c"] = {k: table_value(c[k]) for k in cols["config"] if k in c}
+        # the columns (ids as assets/table-columns.js makes them) whose cell is an int given as its digits: a
+        # number to the table (sorted and filtered as one), not text
+        ints = [f"{kind}:{k}" for kind, vals, got in (("summary", s, entry["s"]), ("config", c, entry["c"]))
+                for k in got if beyond_js(vals[k])]
+        if ints:
+            entry["ints"] = ints
         entry.update(run_stats.table_fields(r, cols["summary"]))  # min/max/last/best, sweep (groups16)
     return entry
 

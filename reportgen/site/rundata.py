@@ -22,6 +22,7 @@ import numpy as np
 import orjson
 
 from ..storage.format import flatten, is_system_key
+from ..storage.jsonio import IntText
 from ..storage.reader import RunMeta
 from ..storage.safety import safe_name  # noqa: F401  (re-exported: pages, projects)
 from . import kinds
@@ -397,6 +398,14 @@ def summary_items(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 #: the integers a browser holds exactly (JavaScript's Number.MAX_SAFE_INTEGER + 1)
 JS_EXACT = 2**53
+
+
+def beyond_js(v: Any) -> bool:
+    """Is ``v`` an integer the browser cannot hold exactly (as a Number), which :func:`table_value` gives as
+    its digits: an int beyond 2**53, or one past a double read as its digits (``jsonio.IntText``)?"""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return not -JS_EXACT <= v <= JS_EXACT
+    return isinstance(v, IntText)
 
 
 def table_value(v: Any) -> Any:

@@ -24,7 +24,7 @@ from .write import write_if_changed
 INLINE_TABLE_RUNS = 500  # more runs than this: the table data is a file loaded after the first charts
 # field order of a row in the table data file (the page turns rows back into run entries)
 FIELDS = ["f", "id", "name", "label", "color", "project", "group", "tags", "state", "created", "duration",
-          "warn", "why", "alerts", "alert"]
+          "warn", "why", "alerts", "alert", "ints"]
 
 
 def created(r: RunInfo) -> float:

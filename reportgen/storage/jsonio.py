@@ -164,6 +164,16 @@ def _parse_int(s: str) -> int | float:
 #: on parsing an int (``sys.get_int_max_str_digits()``, 4300), past which the work grows as its square
 INT_DIGITS = 4300
 _LONG_INT = re.compile(r"\d{19}")  # (an integer of fewer digits is within orjson's 64 bits: read exactly by it)
+#: each digit and "-" as "9", any other byte a space: :func:`has_long_int` looks for 20 of them in a row, the
+#: integers orjson reads as floats (past 2**64, or a "-" and 19 digits: below -2**63), in C (the regex
+#: above took 2.1 us a history line, this 0.7, and the Api's reader checks many lines at once)
+_DIGITS_ONLY = bytes(57 if 48 <= i <= 57 or i == 45 else 32 for i in range(256))
+_DIGIT_RUN = b"9" * 20
+
+
+def has_long_int(data: bytes) -> bool:
+    """Might ``data`` (JSON) hold an integer orjson does not read exactly (it reads one past 64 bits as a float)?"""
+    return _DIGIT_RUN in data.translate(_DIGITS_ONLY)
 
 
 def _exact_int(s: str) -> int | float:
@@ -174,15 +184,22 @@ def _exact_int(s: str) -> int | float:
     return float(s)
 
 
+class IntText(str):
+    """An integer past a double, as its digits (:func:`_int_or_digits`): text to the builder, which shows and
+    exports it as it is, and tells it from text logged as text (the runs table sorts it as a number)."""
+
+    __slots__ = ()
+
+
 def _int_or_digits(s: str) -> int | float | str:
-    """:func:`_exact_int`, but an int past a double (10**400) as its digits: text the builder shows
-    and exports as it is, where an int no float holds would end any arithmetic (OverflowError)."""
+    """:func:`_exact_int`, but an int past a double (10**400) as its digits (:class:`IntText`): text the
+    builder shows and exports as it is, where an int no float holds would end any arithmetic (OverflowError)."""
     value = _exact_int(s)
     if isinstance(value, int) and len(s) > 300:
         try:
             float(value)
         except OverflowError:
-            return s
+            return IntText(s)
     return value
 
 
@@ -231,10 +248,8 @@ def text_depth(data: bytes) -> int:
 
 def _loads(data: bytes | str, exact_ints: bool | str = False) -> Any:
     parse_int = (_int_or_digits if exact_ints == "digits" else _exact_int) if exact_ints else _parse_int
-    if exact_ints:
-        text = _text(data)
-        if _LONG_INT.search(text):  # (else orjson reads every integer exactly)
-            return _std_loads(text, parse_int)
+    if exact_ints and (has_long_int(data) if isinstance(data, bytes) else _LONG_INT.search(data)):
+        return _std_loads(_text(data), parse_int)  # (else orjson reads every integer exactly)
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -306,8 +321,9 @@ def encode_plain_line(row: dict, maybe_nonfinite: bool, max_depth: int = ENCODE_
     return encode_line(row, max_depth)
 
 
-def decode_line(line: bytes | str) -> Any:
-    return loads(line)
+def decode_line(line: bytes | str, exact_ints: bool | str = False) -> Any:
+    """One history line; ``exact_ints``: its integers past 64 bits as ints (the Api's reading), as :func:`loads`."""
+    return loads(line, exact_ints=exact_ints)
 
 
 def read_json(path: str | os.PathLike, max_bytes: int | None = None, *, max_depth: int | None = None,

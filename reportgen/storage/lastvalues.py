@@ -28,8 +28,9 @@ def _int_step(row: dict[str, Any]) -> int | None:
     return step if isinstance(step, int) and not isinstance(step, bool) else None
 
 
-def _rows_backwards(path: Path) -> Iterator[dict[str, Any]]:
-    """History rows from the last complete line to the first; bad lines are skipped.
+def _rows_backwards(path: Path, exact_ints: bool | str = False) -> Iterator[dict[str, Any]]:
+    """History rows from the last complete line to the first; bad lines are skipped (``exact_ints``:
+    as ``jsonio.loads``).
 
     Read in blocks from the end. A line is assembled from pieces (never by re-copying what was
     read), and one longer than MAX_LINE is dropped as its pieces arrive: memory stays bounded."""
@@ -56,26 +57,26 @@ def _rows_backwards(path: Path) -> Iterator[dict[str, Any]]:
                         carry, carry_len, skipping = [], 0, True
                 continue
             if not (in_tail or skipping):
-                row = _decode(parts[-1] + b"".join(reversed(carry)))
+                row = _decode(parts[-1] + b"".join(reversed(carry)), exact_ints)
                 if row is not None:
                     yield row
             in_tail, skipping = False, False
             for line in reversed(parts[1:-1]):
-                row = _decode(line)
+                row = _decode(line, exact_ints)
                 if row is not None:
                     yield row
             carry, carry_len = [parts[0]], len(parts[0])
         if carry and not (in_tail or skipping):
-            row = _decode(b"".join(reversed(carry)))
+            row = _decode(b"".join(reversed(carry)), exact_ints)
             if row is not None:
                 yield row
 
 
-def _decode(line: bytes) -> dict[str, Any] | None:
+def _decode(line: bytes, exact_ints: bool | str = False) -> dict[str, Any] | None:
     if not line.strip():
         return None
     try:
-        row = decode_line(line)
+        row = decode_line(line, exact_ints)
     except (ValueError, RecursionError):
         return None
     return row if isinstance(row, dict) else None
@@ -88,17 +89,18 @@ def run_status(meta: dict[str, Any]) -> str:
 
 
 def complete_summary(summary: dict[str, Any], meta: dict[str, Any], history: str | os.PathLike,
-                     rows: Iterable[dict[str, Any]] | None = None) -> dict[str, Any]:
+                     rows: Iterable[dict[str, Any]] | None = None, exact_ints: bool | str = False) -> dict[str, Any]:
     """``summary`` with the rows logged after it applied, for runs the writer did not end.
 
-    ``rows``: the history already read (in file order), else the file is read backwards."""
+    ``rows``: the history already read (in file order), else the file is read backwards, its integers
+    past 64 bits read as ``exact_ints`` says (``jsonio.loads``: as the summary itself was read)."""
     if meta.get("state") in _DONE_STATES or (meta and run_status(meta) == "running"):
         return summary  # ended properly, or its writer is alive and keeps summary.json current
     known = summary.get("_step")
     known = known if isinstance(known, int) and not isinstance(known, bool) else -1
     latest: dict[str, Any] = {}  # walking backwards, the first value seen for a key is its last
     source = reversed(rows if isinstance(rows, list) else list(rows)) if rows is not None \
-        else _rows_backwards(Path(history))
+        else _rows_backwards(Path(history), exact_ints)
     for row in source:
         step = _int_step(row)
         if step is None:

@@ -67,3 +67,23 @@ test("sort order: blanks last, numbers numerically, text naturally", () => {
   assert.deepStrictEqual(nums, [3, 20]);
   assert.deepStrictEqual(["run10", "run2", null, "Run1"].sort(TF.compare), ["Run1", "run2", "run10", null]);
 });
+
+test("ints past 2**53 (their digits, listed in the run's ints) are a number column of BigInts, exact", () => {
+  const big = {
+    cols: { summary: [], config: ["seed", "tag"] },
+    runs: [["x", "1152921504606846981"], ["y", 7], ["z", "1152921504606846979"], ["w", "-9223372036854775809"]].map(
+      ([f, seed]) => ({ f, label: f, name: f, id: f, project: "p", group: "", state: "finished", tags: [], created: 1,
+                        duration: 1, s: {}, c: { seed, tag: "123" }, ints: typeof seed === "string" ? ["config:seed"] : undefined })),
+  };
+  const cols = TC.build(big), byId = Object.fromEntries(cols.map((c) => [c.id, c]));
+  assert.strictEqual(byId["config:seed"].type, "number");
+  assert.strictEqual(byId["config:tag"].type, "text");  // digits logged as text stay text
+  const order = big.runs.slice().sort((a, b) => TF.compare(byId["config:seed"].get(a), byId["config:seed"].get(b)));
+  assert.deepStrictEqual(order.map((r) => r.f), ["w", "y", "z", "x"]);
+  assert.strictEqual(byId["config:seed"].fmt(byId["config:seed"].get(big.runs[0])), "1152921504606846981");
+  const q = TF.parseQuery("seed > 1152921504606846979", cols);
+  assert.deepStrictEqual(big.runs.filter((r) => TF.rowMatches(r, cols, q.conds, "", {})).map((r) => r.f), ["x"]);
+  const f = { "config:seed": { min: "-9223372036854775809", max: "1152921504606846979" } };
+  assert.deepStrictEqual(big.runs.filter((r) => TF.rowMatches(r, cols, [], "", f)).map((r) => r.f), ["y", "z", "w"]);
+  assert.ok(TF.holds(7n, "==", 7) && !TF.holds(7n, "!=", 7));
+});
