@@ -217,8 +217,8 @@ def loads(data: bytes | str, *, max_depth: int | None = None, what: str = "JSON"
 
     try:
         value = _loads(data, exact_ints)
-        deep = text_depth(data) > max_depth if isinstance(data, bytes) and len(data) >= TEXT_DEPTH_BYTES \
-            else too_deep(value, max_depth)
+        deep = text_depth(data) > max_depth if _JSON_STRING is not None and isinstance(data, bytes) \
+            and len(data) >= TEXT_DEPTH_BYTES else too_deep(value, max_depth)
     except TooDeep:  # (deeper than the decoder goes: deeper than max_depth too)
         deep = True
     if deep:
@@ -229,7 +229,12 @@ def loads(data: bytes | str, *, max_depth: int | None = None, what: str = "JSON"
 #: a JSON document read with a depth bound is measured from its text (:func:`text_depth`) from this
 #: size on: the walk of the decoded value (safety.too_deep) took 5 s of a 2M-point scene's 7.4 s read
 TEXT_DEPTH_BYTES = 1 << 20
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+try:  # a JSON string, possessive (Python 3.11+): the regex engine keeps no state per character or escape
+    # (the plain '"(?:[^"\\]|\\.)*"' held memory in proportion to a string's length: a table file of one
+    # 60 MiB cell was MemoryError under a 6 GiB limit, and the table not shown)
+    _JSON_STRING: re.Pattern[bytes] | None = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
+except re.error:  # Python 3.10 has no possessive repeats: the decoded value is walked instead
+    _JSON_STRING = None
 
 
 def text_depth(data: bytes) -> int:
@@ -240,6 +245,8 @@ def text_depth(data: bytes) -> int:
 
     steps = np.zeros(256, np.int8)
     steps[[ord("["), ord("{")]], steps[[ord("]"), ord("}")]] = 1, -1
+    if _JSON_STRING is None:
+        raise NotImplementedError("text_depth needs Python 3.11+ (possessive repeats)")
     text = _JSON_STRING.sub(b'""', data) if b'"' in data else data
     moves = steps[np.frombuffer(text, np.uint8)]
     moves = moves[moves != 0]
