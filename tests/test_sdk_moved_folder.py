@@ -369,3 +369,32 @@ def test_named_puts_a_held_folders_place_for_its_descriptor_path(tmp_path):
     assert named(f"cannot write {where}/media/x.png; {other}") == f"cannot write {tmp_path / 'b'}/media/x.png; {other}"
     handle.close()
     assert named(f"{where}/x") == f"{where}/x"
+
+
+def test_history_is_flushed_while_a_json_file_is_being_written(tmp_path):
+    """Following a moved folder (7213a6e) made each flush of history take the lock of the run's JSON
+    files first, to check whether the folder had moved: a flush waited for any write of run.json,
+    summary.json or config.json in progress (a slow disk, another thread holding the lock), and a
+    test's SIGKILLed holder lost its 10 rows in CI. The lock is taken only once a move is seen."""
+    script = """
+        import threading, time, reportgen
+        run = reportgen.init(id="r", dir="runs", flush_interval=0.05, settings={"x_disable_stats": True})
+        held, done = threading.Event(), threading.Event()
+        def hold():  # a JSON write that takes long: the writer's JSON lock held meanwhile
+            with run._writer._json_lock:
+                held.set()
+                done.wait(20)
+        threading.Thread(target=hold, daemon=True).start()
+        held.wait()
+        for i in range(10):
+            run.log({"i": i})
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and open("runs/r/history.jsonl", "rb").read().count(b"\\n") < 10:
+            time.sleep(0.05)
+        print("rows while held:", open("runs/r/history.jsonl", "rb").read().count(b"\\n"), flush=True)
+        done.set()
+        run.finish()
+    """
+    proc = run_py(tmp_path, script)
+    assert proc.returncode == 0, proc.stderr
+    assert "rows while held: 10" in proc.stdout, (proc.stdout, proc.stderr[-2000:])

@@ -192,7 +192,7 @@ class RunWriter:
         """The run folder left its path (``umount -l`` of its file system, ``mv``) while its history
         goes on into it: write every file there too, instead of splitting the run (storage.moved).
         Checked at each flush, and by ``run.dir`` (a path the script writes in by name)."""
-        if self._moved:
+        if self._moved or not self.folder.moved():  # (the lock only then: a flush never waits for a JSON write)
             return
         with self._json_lock:  # (the writer thread, run.dir and a JSON write may notice it at once)
             if not self._moved and self.folder.moved():
